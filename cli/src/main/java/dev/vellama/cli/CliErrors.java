@@ -1,0 +1,36 @@
+package dev.vellama.cli;
+
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+
+import picocli.CommandLine;
+
+/**
+ * Turns any failure of a command into one readable line on stderr and exit code 1; a stack trace only with
+ * {@code VELLAMA_DEBUG=1}.
+ */
+final class CliErrors implements CommandLine.IExecutionExceptionHandler {
+    @Override
+    public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult parseResult) {
+        cl.getErr().println("vellama: " + describe(ex));
+        if ("1".equals(System.getenv("VELLAMA_DEBUG"))) {
+            ex.printStackTrace(cl.getErr());
+        }
+        cl.getErr().flush();
+        return 1;
+    }
+
+    static String describe(Throwable ex) {
+        if (ex instanceof NoSuchFileException e) {
+            return "file not found: " + e.getFile();
+        }
+        if (ex instanceof AccessDeniedException e) {
+            return "permission denied: " + e.getFile();
+        }
+        if (ex instanceof OutOfMemoryError) {
+            return "out of memory; give the JVM more with VELLAMA_JAVA_OPTS=-Xmx...";
+        }
+        String m = ex.getMessage();
+        return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;
+    }
+}

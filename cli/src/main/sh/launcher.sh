@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Vellama launcher: this shell stub is followed by the application jar in the same file.
+# It finds JDK 25 or newer ($JAVA_HOME, then `java` on PATH, then /usr/lib/jvm) by reading the JDK's
+# `release` file (no extra JVM start) and passes the JVM flags Vellama needs, so users never type them.
+vellama_home_ok() { # $1 = a Java home; true when it holds Java 25 or newer
+  [ -x "$1/bin/java" ] && [ -f "$1/release" ] || return 1
+  local v
+  v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release")
+  [ -n "$v" ] && [ "$v" -ge 25 ]
+}
+vellama_find_java() {
+  if [ -n "${JAVA_HOME:-}" ] && vellama_home_ok "$JAVA_HOME"; then echo "$JAVA_HOME/bin/java"; return 0; fi
+  local home
+  if command -v java >/dev/null 2>&1; then
+    home=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
+    if vellama_home_ok "$home"; then echo "$home/bin/java"; return 0; fi
+  fi
+  for home in /usr/lib/jvm/*25* /usr/lib/jvm/* /opt/java/* /opt/jdk*; do
+    if vellama_home_ok "$home"; then echo "$home/bin/java"; return 0; fi
+  done
+  return 1
+}
+if ! VELLAMA_JAVA=$(vellama_find_java); then
+  echo "vellama: needs Java 25 or newer; none found in JAVA_HOME, on PATH or in /usr/lib/jvm. Install one (for example Temurin 25) or set JAVA_HOME." >&2
+  exit 1
+fi
+# shellcheck disable=SC2086 # VELLAMA_JAVA_OPTS is a list of extra JVM options
+exec "$VELLAMA_JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+  -XX:+UseParallelGC ${VELLAMA_JAVA_OPTS:-} -jar "$0" "$@"

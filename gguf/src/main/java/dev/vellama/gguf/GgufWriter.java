@@ -1,0 +1,220 @@
+package dev.vellama.gguf;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Writes a GGUF version 3 file the way llama.cpp lays one out: header, metadata in insertion order, tensor infos,
+ * then the tensor data in the same order, each padded to {@code general.alignment} (32 when absent).
+ */
+public final class GgufWriter {
+    private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
+    private final List<Entry> tensors = new ArrayList<>();
+    private final Set<String> tensorNames = new HashSet<>();
+
+    private record Entry(String name, GgmlType type, long[] shape, MemorySegment data) {}
+
+    /** Sets a metadata value; a key set twice keeps its first position and takes the new value. */
+    public GgufWriter put(String key, GgufValue value) {
+        metadata.put(key, value);
+        return this;
+    }
+
+    public GgufWriter putAll(GgufMetadata source) {
+        source.asMap().forEach(this::put);
+        return this;
+    }
+
+    public GgufWriter remove(String key) {
+        metadata.remove(key);
+        return this;
+    }
+
+    public GgufWriter addTensor(String name, GgmlType type, long[] shape, byte[] data) {
+        return addTensor(name, type, shape, MemorySegment.ofArray(data));
+    }
+
+    /** Adds a tensor; its data must be exactly the bytes {@code type} needs for {@code shape} (ggml order). */
+    public GgufWriter addTensor(String name, GgmlType type, long[] shape, MemorySegment data) {
+        if (!tensorNames.add(name)) {
+            throw new IllegalArgumentException("tensor '" + name + "' added twice");
+        }
+        if (shape.length < 1 || shape.length > GgufParser.MAX_DIMS) {
+            throw new IllegalArgumentException("tensor '" + name + "' needs 1 to 4 dimensions");
+        }
+        if (name.getBytes(StandardCharsets.UTF_8).length > GgufParser.MAX_NAME_BYTES) {
+            throw new IllegalArgumentException("tensor name '" + name + "' is longer than " + GgufParser.MAX_NAME_BYTES + " bytes");
+        }
+        long expected = type.byteSize(GgufTensor.elementCount(shape));
+        if (data.byteSize() != expected) {
+            throw new IllegalArgumentException("tensor '" + name + "' has " + data.byteSize() + " bytes, " + type + " "
+                    + java.util.Arrays.toString(shape) + " needs " + expected);
+        }
+        tensors.add(new Entry(name, type, shape.clone(), data));
+        return this;
+    }
+
+    public void write(Path path) throws IOException {
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(path), 1 << 20)) {
+            writeTo(out);
+        }
+    }
+
+    public void writeTo(OutputStream sink) throws IOException {
+        int alignment = alignment();
+        CountingOutput out = new CountingOutput(sink);
+        out.u32(GgufParser.MAGIC);
+        out.u32(3);
+        out.u64(tensors.size());
+        out.u64(metadata.size());
+        for (Map.Entry<String, GgufValue> e : metadata.entrySet()) {
+            out.string(e.getKey());
+            writeValue(out, e.getValue());
+        }
+        long offset = 0;
+        for (Entry t : tensors) {
+            out.string(t.name);
+            out.u32(t.shape.length);
+            for (long d : t.shape) {
+                out.u64(d);
+            }
+            out.u32(t.type.id());
+            out.u64(offset);
+            offset += GgufParser.align(t.data.byteSize(), alignment);
+        }
+        out.pad(alignment);
+        byte[] buf = new byte[1 << 20];
+        for (Entry t : tensors) {
+            long n = t.data.byteSize();
+            for (long p = 0; p < n; p += buf.length) {
+                int len = (int) Math.min(buf.length, n - p);
+                MemorySegment.copy(t.data, ValueLayout.JAVA_BYTE, p, buf, 0, len);
+                out.bytes(buf, len);
+            }
+            out.pad(alignment);
+        }
+        out.flush();
+    }
+
+    private int alignment() {
+        GgufValue v = metadata.get("general.alignment");
+        if (v == null) {
+            return GgufParser.DEFAULT_ALIGNMENT;
+        }
+        long a = v.type() == GgufValueType.UINT32 ? (Long) v.value() : -1;
+        if (a <= 0 || (a & (a - 1)) != 0) {
+            throw new IllegalStateException("general.alignment must be a UINT32 power of two, not " + v.format(4));
+        }
+        return (int) a;
+    }
+
+    private static void writeValue(CountingOutput out, GgufValue v) throws IOException {
+        out.u32(v.type().id());
+        if (!v.isArray()) {
+            writeScalar(out, v.type(), v.value());
+            return;
+        }
+        GgufValueType et = v.elementType();
+        out.u32(et.id());
+        int n = v.length();
+        out.u64(n);
+        Object a = v.value();
+        for (int i = 0; i < n; i++) {
+            switch (et) {
+                case UINT8, INT8 -> out.u8(((byte[]) a)[i]);
+                case UINT16, INT16 -> out.u16(((short[]) a)[i]);
+                case UINT32, INT32 -> out.u32(((int[]) a)[i]);
+                case UINT64, INT64 -> out.u64(((long[]) a)[i]);
+                case FLOAT32 -> out.u32(Float.floatToRawIntBits(((float[]) a)[i]));
+                case FLOAT64 -> out.u64(Double.doubleToRawLongBits(((double[]) a)[i]));
+                case BOOL -> out.u8(((boolean[]) a)[i] ? 1 : 0);
+                case STRING -> out.string(((String[]) a)[i]);
+                case ARRAY -> throw new AssertionError();
+            }
+        }
+    }
+
+    private static void writeScalar(CountingOutput out, GgufValueType t, Object v) throws IOException {
+        switch (t) {
+            case UINT8, INT8 -> out.u8((int) (long) (Long) v);
+            case UINT16, INT16 -> out.u16((int) (long) (Long) v);
+            case UINT32, INT32 -> out.u32((int) (long) (Long) v);
+            case UINT64, INT64 -> out.u64((Long) v);
+            case FLOAT32 -> out.u32(Float.floatToRawIntBits((Float) v));
+            case FLOAT64 -> out.u64(Double.doubleToRawLongBits((Double) v));
+            case BOOL -> out.u8((Boolean) v ? 1 : 0);
+            case STRING -> out.string((String) v);
+            case ARRAY -> throw new AssertionError();
+        }
+    }
+
+    /** Little-endian primitives onto a stream, counting bytes for padding. */
+    private static final class CountingOutput {
+        private final OutputStream out;
+        private final byte[] scratch = new byte[8];
+        private long written;
+
+        CountingOutput(OutputStream out) {
+            this.out = out;
+        }
+
+        void u8(int v) throws IOException {
+            out.write(v);
+            written++;
+        }
+
+        void u16(int v) throws IOException {
+            le(v, 2);
+        }
+
+        void u32(int v) throws IOException {
+            le(v, 4);
+        }
+
+        void u64(long v) throws IOException {
+            le(v, 8);
+        }
+
+        private void le(long v, int n) throws IOException {
+            for (int i = 0; i < n; i++) {
+                scratch[i] = (byte) (v >>> (8 * i));
+            }
+            out.write(scratch, 0, n);
+            written += n;
+        }
+
+        void string(String s) throws IOException {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            u64(b.length);
+            bytes(b, b.length);
+        }
+
+        void bytes(byte[] b, int len) throws IOException {
+            out.write(b, 0, len);
+            written += len;
+        }
+
+        void pad(int alignment) throws IOException {
+            long target = GgufParser.align(written, alignment);
+            while (written < target) {
+                u8(0);
+            }
+        }
+
+        void flush() throws IOException {
+            out.flush();
+        }
+    }
+}
