@@ -48,7 +48,7 @@ public final class GgufWriter {
 
     /** Adds a tensor; its data must be exactly the bytes {@code type} needs for {@code shape} (ggml order). */
     public GgufWriter addTensor(String name, GgmlType type, long[] shape, MemorySegment data) {
-        if (!tensorNames.add(name)) {
+        if (tensorNames.contains(name)) {
             throw new IllegalArgumentException("tensor '" + name + "' added twice");
         }
         if (shape.length < 1 || shape.length > GgufParser.MAX_DIMS) {
@@ -62,6 +62,7 @@ public final class GgufWriter {
             throw new IllegalArgumentException("tensor '" + name + "' has " + data.byteSize() + " bytes, " + type + " "
                     + java.util.Arrays.toString(shape) + " needs " + expected);
         }
+        tensorNames.add(name);
         tensors.add(new Entry(name, type, shape.clone(), data));
         return this;
     }
