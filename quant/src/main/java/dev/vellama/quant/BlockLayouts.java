@@ -1,0 +1,62 @@
+package dev.vellama.quant;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/** Little-endian field readers and the shared constants of ggml's block layouts. */
+final class BlockLayouts {
+    private BlockLayouts() {}
+
+    static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Elements in a super-block of the K-quant and IQ4_XS types. */
+    static final int QK_K = 256;
+
+    /** The 16 non-uniform levels of IQ4_NL and IQ4_XS. */
+    static final byte[] IQ4NL_LEVELS = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+    static int u8(MemorySegment s, long off) {
+        return s.get(ValueLayout.JAVA_BYTE, off) & 0xFF;
+    }
+
+    static byte i8(MemorySegment s, long off) {
+        return s.get(ValueLayout.JAVA_BYTE, off);
+    }
+
+    static short bits16(MemorySegment s, long off) {
+        return s.get(SHORT_LE, off);
+    }
+
+    /** An IEEE half field as float. */
+    static float f16(MemorySegment s, long off) {
+        return Float.float16ToFloat(s.get(SHORT_LE, off));
+    }
+
+    /**
+     * The 6-bit scale and min of sub-block {@code j} (0..7) of a Q4_K/Q5_K block, packed in 12 bytes at
+     * {@code off}; returned as {@code scale | min << 8}.
+     */
+    static int scaleMinK4(MemorySegment s, long off, int j) {
+        int sc;
+        int m;
+        if (j < 4) {
+            sc = u8(s, off + j) & 63;
+            m = u8(s, off + j + 4) & 63;
+        } else {
+            int packed = u8(s, off + j + 4);
+            sc = (packed & 15) | ((u8(s, off + j - 4) >> 6) << 4);
+            m = (packed >> 4) | ((u8(s, off + j) >> 6) << 4);
+        }
+        return sc | m << 8;
+    }
+
+    /** The signed 6-bit scale {@code i} (0..15) of a Q3_K block, whose 12 scale bytes start at {@code off}. */
+    static int q3kScale(MemorySegment s, long off, int i) {
+        int low = i < 8 ? u8(s, off + i) & 15 : u8(s, off + i - 8) >> 4;
+        int high = (u8(s, off + 8 + (i & 3)) >> (2 * (i >> 2))) & 3;
+        return (low | high << 4) - 32;
+    }
+}

@@ -1,0 +1,302 @@
+package dev.vellama.quant;
+
+import static dev.vellama.quant.BlockLayouts.FLOAT_LE;
+import static dev.vellama.quant.BlockLayouts.IQ4NL_LEVELS;
+import static dev.vellama.quant.BlockLayouts.INT_LE;
+import static dev.vellama.quant.BlockLayouts.QK_K;
+import static dev.vellama.quant.BlockLayouts.bits16;
+import static dev.vellama.quant.BlockLayouts.f16;
+import static dev.vellama.quant.BlockLayouts.i8;
+import static dev.vellama.quant.BlockLayouts.q3kScale;
+import static dev.vellama.quant.BlockLayouts.scaleMinK4;
+import static dev.vellama.quant.BlockLayouts.u8;
+
+import java.lang.foreign.MemorySegment;
+
+import dev.vellama.gguf.GgmlType;
+
+/**
+ * Scalar reference decoding of ggml blocks to floats, bit for bit what llama.cpp's dequantization returns: each
+ * value is computed with the same float operations in the same order (for example Q4_K forms {@code d·sc} and
+ * {@code dmin·m} first, then {@code d1·q − m1}).
+ */
+public final class Dequantizer {
+    private Dequantizer() {}
+
+    /**
+     * Decodes {@code count} values (a multiple of the type's block size) starting at byte {@code offset} of
+     * {@code src} into {@code dst[dstOff..]}.
+     */
+    public static void dequantize(GgmlType type, MemorySegment src, long offset, float[] dst, int dstOff, int count) {
+        if (count % type.blockSize() != 0) {
+            throw new IllegalArgumentException(count + " values is not a multiple of " + type + "'s block size " + type.blockSize());
+        }
+        int blocks = count / type.blockSize();
+        long bpb = type.bytesPerBlock();
+        switch (type) {
+            case F32 -> {
+                for (int i = 0; i < count; i++) {
+                    dst[dstOff + i] = src.get(FLOAT_LE, offset + 4L * i);
+                }
+            }
+            case F16 -> {
+                for (int i = 0; i < count; i++) {
+                    dst[dstOff + i] = f16(src, offset + 2L * i);
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < count; i++) {
+                    dst[dstOff + i] = Half.bf16ToFloat(bits16(src, offset + 2L * i));
+                }
+            }
+            case Q8_0 -> {
+                for (int b = 0; b < blocks; b++) {
+                    q8_0(src, offset + b * bpb, dst, dstOff + 32 * b);
+                }
+            }
+            case Q4_0 -> {
+                for (int b = 0; b < blocks; b++) {
+                    q4_0(src, offset + b * bpb, dst, dstOff + 32 * b);
+                }
+            }
+            case Q4_1 -> {
+                for (int b = 0; b < blocks; b++) {
+                    q4_1(src, offset + b * bpb, dst, dstOff + 32 * b);
+                }
+            }
+            case Q5_0 -> {
+                for (int b = 0; b < blocks; b++) {
+                    q5_0(src, offset + b * bpb, dst, dstOff + 32 * b);
+                }
+            }
+            case Q5_1 -> {
+                for (int b = 0; b < blocks; b++) {
+                    q5_1(src, offset + b * bpb, dst, dstOff + 32 * b);
+                }
+            }
+            case IQ4_NL -> {
+                for (int b = 0; b < blocks; b++) {
+                    iq4_nl(src, offset + b * bpb, dst, dstOff + 32 * b);
+                }
+            }
+            case Q2_K -> {
+                for (int b = 0; b < blocks; b++) {
+                    q2_k(src, offset + b * bpb, dst, dstOff + QK_K * b);
+                }
+            }
+            case Q3_K -> {
+                for (int b = 0; b < blocks; b++) {
+                    q3_k(src, offset + b * bpb, dst, dstOff + QK_K * b);
+                }
+            }
+            case Q4_K -> {
+                for (int b = 0; b < blocks; b++) {
+                    q4_k(src, offset + b * bpb, dst, dstOff + QK_K * b);
+                }
+            }
+            case Q5_K -> {
+                for (int b = 0; b < blocks; b++) {
+                    q5_k(src, offset + b * bpb, dst, dstOff + QK_K * b);
+                }
+            }
+            case Q6_K -> {
+                for (int b = 0; b < blocks; b++) {
+                    q6_k(src, offset + b * bpb, dst, dstOff + QK_K * b);
+                }
+            }
+            case IQ4_XS -> {
+                for (int b = 0; b < blocks; b++) {
+                    iq4_xs(src, offset + b * bpb, dst, dstOff + QK_K * b);
+                }
+            }
+            default -> throw new UnsupportedTensorTypeException(type, "(dequantize)");
+        }
+    }
+
+    /** Decodes one full row of {@code w}. */
+    public static void dequantizeRow(WeightMatrix w, int row, float[] dst, int dstOff) {
+        dequantize(w.type(), w.data(), w.rowOffset(row), dst, dstOff, w.cols());
+    }
+
+    static void q8_0(MemorySegment s, long o, float[] y, int yo) {
+        float d = f16(s, o);
+        for (int j = 0; j < 32; j++) {
+            y[yo + j] = i8(s, o + 2 + j) * d;
+        }
+    }
+
+    static void q4_0(MemorySegment s, long o, float[] y, int yo) {
+        float d = f16(s, o);
+        for (int j = 0; j < 16; j++) {
+            int q = u8(s, o + 2 + j);
+            y[yo + j] = ((q & 15) - 8) * d;
+            y[yo + j + 16] = ((q >> 4) - 8) * d;
+        }
+    }
+
+    static void q4_1(MemorySegment s, long o, float[] y, int yo) {
+        float d = f16(s, o);
+        float m = f16(s, o + 2);
+        for (int j = 0; j < 16; j++) {
+            int q = u8(s, o + 4 + j);
+            y[yo + j] = (q & 15) * d + m;
+            y[yo + j + 16] = (q >> 4) * d + m;
+        }
+    }
+
+    static void q5_0(MemorySegment s, long o, float[] y, int yo) {
+        float d = f16(s, o);
+        int qh = s.get(INT_LE, o + 2);
+        for (int j = 0; j < 16; j++) {
+            int q = u8(s, o + 6 + j);
+            int lo = (q & 15) | ((qh >>> j) & 1) << 4;
+            int hi = (q >> 4) | ((qh >>> (j + 16)) & 1) << 4;
+            y[yo + j] = (lo - 16) * d;
+            y[yo + j + 16] = (hi - 16) * d;
+        }
+    }
+
+    static void q5_1(MemorySegment s, long o, float[] y, int yo) {
+        float d = f16(s, o);
+        float m = f16(s, o + 2);
+        int qh = s.get(INT_LE, o + 4);
+        for (int j = 0; j < 16; j++) {
+            int q = u8(s, o + 8 + j);
+            int lo = (q & 15) | ((qh >>> j) & 1) << 4;
+            int hi = (q >> 4) | ((qh >>> (j + 16)) & 1) << 4;
+            y[yo + j] = lo * d + m;
+            y[yo + j + 16] = hi * d + m;
+        }
+    }
+
+    static void iq4_nl(MemorySegment s, long o, float[] y, int yo) {
+        float d = f16(s, o);
+        for (int j = 0; j < 16; j++) {
+            int q = u8(s, o + 2 + j);
+            y[yo + j] = d * IQ4NL_LEVELS[q & 15];
+            y[yo + j + 16] = d * IQ4NL_LEVELS[q >> 4];
+        }
+    }
+
+    static void q2_k(MemorySegment s, long o, float[] y, int yo) {
+        float d = f16(s, o + 80);
+        float dmin = f16(s, o + 82);
+        int is = 0;
+        int out = yo;
+        for (int half = 0; half < 2; half++) {
+            long qs = o + 16 + 32L * half;
+            for (int shift = 0; shift < 8; shift += 2) {
+                for (int part = 0; part < 2; part++) {
+                    int sc = u8(s, o + is++);
+                    float dl = d * (sc & 15);
+                    float ml = dmin * (sc >> 4);
+                    for (int l = 0; l < 16; l++) {
+                        y[out++] = dl * ((u8(s, qs + 16 * part + l) >> shift) & 3) - ml;
+                    }
+                }
+            }
+        }
+    }
+
+    static void q3_k(MemorySegment s, long o, float[] y, int yo) {
+        float dAll = f16(s, o + 108);
+        int is = 0;
+        int mask = 1;
+        int out = yo;
+        for (int half = 0; half < 2; half++) {
+            long qs = o + 32 + 32L * half;
+            for (int shift = 0; shift < 8; shift += 2) {
+                for (int part = 0; part < 2; part++) {
+                    float dl = dAll * q3kScale(s, o + 96, is++);
+                    for (int l = 0; l < 16; l++) {
+                        int idx = 16 * part + l;
+                        int q = ((u8(s, qs + idx) >> shift) & 3) - ((u8(s, o + idx) & mask) != 0 ? 0 : 4);
+                        y[out++] = dl * q;
+                    }
+                }
+                mask <<= 1;
+            }
+        }
+    }
+
+    static void q4_k(MemorySegment s, long o, float[] y, int yo) {
+        float d = f16(s, o);
+        float dmin = f16(s, o + 2);
+        for (int c = 0; c < 4; c++) {
+            int sm0 = scaleMinK4(s, o + 4, 2 * c);
+            int sm1 = scaleMinK4(s, o + 4, 2 * c + 1);
+            float d1 = d * (sm0 & 0xFF);
+            float m1 = dmin * (sm0 >> 8);
+            float d2 = d * (sm1 & 0xFF);
+            float m2 = dmin * (sm1 >> 8);
+            long qs = o + 16 + 32L * c;
+            int base = yo + 64 * c;
+            for (int l = 0; l < 32; l++) {
+                int q = u8(s, qs + l);
+                y[base + l] = d1 * (q & 15) - m1;
+                y[base + 32 + l] = d2 * (q >> 4) - m2;
+            }
+        }
+    }
+
+    static void q5_k(MemorySegment s, long o, float[] y, int yo) {
+        float d = f16(s, o);
+        float dmin = f16(s, o + 2);
+        for (int c = 0; c < 4; c++) {
+            int sm0 = scaleMinK4(s, o + 4, 2 * c);
+            int sm1 = scaleMinK4(s, o + 4, 2 * c + 1);
+            float d1 = d * (sm0 & 0xFF);
+            float m1 = dmin * (sm0 >> 8);
+            float d2 = d * (sm1 & 0xFF);
+            float m2 = dmin * (sm1 >> 8);
+            long qs = o + 48 + 32L * c;
+            int base = yo + 64 * c;
+            for (int l = 0; l < 32; l++) {
+                int q = u8(s, qs + l);
+                int h = u8(s, o + 16 + l);
+                y[base + l] = d1 * ((q & 15) + ((h >> (2 * c)) & 1) * 16) - m1;
+                y[base + 32 + l] = d2 * ((q >> 4) + ((h >> (2 * c + 1)) & 1) * 16) - m2;
+            }
+        }
+    }
+
+    static void q6_k(MemorySegment s, long o, float[] y, int yo) {
+        float d = f16(s, o + 208);
+        for (int half = 0; half < 2; half++) {
+            long ql = o + 64L * half;
+            long qh = o + 128 + 32L * half;
+            long sc = o + 192 + 8L * half;
+            int base = yo + 128 * half;
+            for (int l = 0; l < 32; l++) {
+                int is = l / 16;
+                int low = u8(s, ql + l);
+                int low32 = u8(s, ql + l + 32);
+                int h = u8(s, qh + l);
+                int q1 = ((low & 15) | (h & 3) << 4) - 32;
+                int q2 = ((low32 & 15) | ((h >> 2) & 3) << 4) - 32;
+                int q3 = ((low >> 4) | ((h >> 4) & 3) << 4) - 32;
+                int q4 = ((low32 >> 4) | ((h >> 6) & 3) << 4) - 32;
+                y[base + l] = d * i8(s, sc + is) * q1;
+                y[base + l + 32] = d * i8(s, sc + is + 2) * q2;
+                y[base + l + 64] = d * i8(s, sc + is + 4) * q3;
+                y[base + l + 96] = d * i8(s, sc + is + 6) * q4;
+            }
+        }
+    }
+
+    static void iq4_xs(MemorySegment s, long o, float[] y, int yo) {
+        float d = f16(s, o);
+        int scalesH = bits16(s, o + 2) & 0xFFFF;
+        for (int ib = 0; ib < 8; ib++) {
+            int ls = ((u8(s, o + 4 + ib / 2) >> (4 * (ib % 2))) & 15) | ((scalesH >> (2 * ib)) & 3) << 4;
+            float dl = d * (ls - 32);
+            long qs = o + 8 + 16L * ib;
+            int base = yo + 32 * ib;
+            for (int j = 0; j < 16; j++) {
+                int q = u8(s, qs + j);
+                y[base + j] = dl * IQ4NL_LEVELS[q & 15];
+                y[base + j + 16] = dl * IQ4NL_LEVELS[q >> 4];
+            }
+        }
+    }
+}

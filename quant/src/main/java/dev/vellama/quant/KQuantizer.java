@@ -1,0 +1,267 @@
+package dev.vellama.quant;
+
+import static dev.vellama.quant.BlockLayouts.QK_K;
+import static dev.vellama.quant.BlockLayouts.SHORT_LE;
+import static dev.vellama.quant.Rounding.nearestInt;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Reference quantizers of Q4_K and Q6_K super-blocks without an importance matrix, reproducing llama.cpp's
+ * {@code quantize_row_q4_K_ref} / {@code quantize_row_q6_K_ref}: the same search over candidate scales, in the
+ * same float arithmetic, so the bytes match. Not thread-safe: one instance per thread (it holds scratch).
+ */
+final class KQuantizer {
+    private static final float GROUP_MAX_EPS = 1e-15f;
+
+    private final byte[] levels = new byte[QK_K];
+    private final byte[] levelsAux = new byte[32];
+    private final float[] weights = new float[32];
+    private final float[] scales = new float[QK_K / 16];
+    private final float[] mins = new float[QK_K / 32];
+    private final float[] theMin = new float[1];
+
+    void q4_k(float[] x, int xo, MemorySegment y, long yo) {
+        float maxScale = 0;
+        float maxMin = 0;
+        for (int j = 0; j < 8; j++) {
+            int base = xo + 32 * j;
+            float sumX2 = 0;
+            for (int l = 0; l < 32; l++) {
+                sumX2 += x[base + l] * x[base + l];
+            }
+            float avX = (float) Math.sqrt(sumX2 / 32);
+            for (int l = 0; l < 32; l++) {
+                weights[l] = avX + Math.abs(x[base + l]);
+            }
+            scales[j] = fitScaleAndMin(32, 15, x, base, weights, 32 * j, -1.f, 0.1f, 20);
+            mins[j] = theMin[0];
+            maxScale = Math.max(maxScale, scales[j]);
+            maxMin = Math.max(maxMin, mins[j]);
+        }
+        float invScale = maxScale > 0 ? 63.f / maxScale : 0.f;
+        float invMin = maxMin > 0 ? 63.f / maxMin : 0.f;
+        byte[] packed = new byte[12];
+        for (int j = 0; j < 8; j++) {
+            int ls = Math.min(63, nearestInt(invScale * scales[j]) & 0xFF);
+            int lm = Math.min(63, nearestInt(invMin * mins[j]) & 0xFF);
+            if (j < 4) {
+                packed[j] = (byte) ls;
+                packed[j + 4] = (byte) lm;
+            } else {
+                packed[j + 4] = (byte) ((ls & 15) | (lm & 15) << 4);
+                packed[j - 4] |= (byte) ((ls >> 4) << 6);
+                packed[j] |= (byte) ((lm >> 4) << 6);
+            }
+        }
+        short dBits = Half.fromFloat(maxScale / 63.f);
+        short dminBits = Half.fromFloat(maxMin / 63.f);
+        y.set(SHORT_LE, yo, dBits);
+        y.set(SHORT_LE, yo + 2, dminBits);
+        MemorySegment.copy(packed, 0, y, ValueLayout.JAVA_BYTE, yo + 4, 12);
+        float dAll = Half.toFloat(dBits);
+        float dminAll = Half.toFloat(dminBits);
+        MemorySegment scaleBytes = MemorySegment.ofArray(packed);
+        for (int j = 0; j < 8; j++) {
+            int sm = BlockLayouts.scaleMinK4(scaleBytes, 0, j);
+            float d = dAll * (sm & 0xFF);
+            if (d == 0) {
+                continue;
+            }
+            float dm = dminAll * (sm >> 8);
+            for (int i = 0; i < 32; i++) {
+                int l = nearestInt((x[xo + 32 * j + i] + dm) / d);
+                levels[32 * j + i] = (byte) Math.max(0, Math.min(15, l));
+            }
+        }
+        for (int c = 0; c < 4; c++) {
+            for (int l = 0; l < 32; l++) {
+                y.set(ValueLayout.JAVA_BYTE, yo + 16 + 32 * c + l, (byte) (levels[64 * c + l] | levels[64 * c + 32 + l] << 4));
+            }
+        }
+    }
+
+    /**
+     * Fits x ≈ scale·L − min with L in [0, nmax], weighted least squares over nstep+1 candidate scales
+     * (llama.cpp's {@code make_qkx2_quants}, squared error). Levels go to {@code levels[lo..]}, the min (as a
+     * positive offset) to {@code theMin[0]}; returns the scale.
+     */
+    private float fitScaleAndMin(int n, int nmax, float[] x, int xo, float[] w, int lo, float rmin, float rdelta, int nstep) {
+        float min = x[xo];
+        float max = x[xo];
+        float sumW = w[0];
+        float sumX = sumW * x[xo];
+        for (int i = 1; i < n; i++) {
+            float v = x[xo + i];
+            if (v < min) {
+                min = v;
+            }
+            if (v > max) {
+                max = v;
+            }
+            sumW += w[i];
+            sumX += w[i] * v;
+        }
+        if (min > 0) {
+            min = 0;
+        }
+        if (max == min) {
+            for (int i = 0; i < n; i++) {
+                levels[lo + i] = 0;
+            }
+            theMin[0] = -min;
+            return 0.f;
+        }
+        float iscale = nmax / (max - min);
+        float scale = 1 / iscale;
+        float bestError = 0;
+        for (int i = 0; i < n; i++) {
+            int l = Math.max(0, Math.min(nmax, nearestInt(iscale * (x[xo + i] - min))));
+            levels[lo + i] = (byte) l;
+            float diff = scale * l + min - x[xo + i];
+            bestError += w[i] * (diff * diff);
+        }
+        for (int is = 0; is <= nstep; is++) {
+            iscale = (rmin + rdelta * is + nmax) / (max - min);
+            float sumL = 0;
+            float sumL2 = 0;
+            float sumXL = 0;
+            for (int i = 0; i < n; i++) {
+                int l = Math.max(0, Math.min(nmax, nearestInt(iscale * (x[xo + i] - min))));
+                levelsAux[i] = (byte) l;
+                sumL += w[i] * l;
+                sumL2 += w[i] * l * l;
+                sumXL += w[i] * l * x[xo + i];
+            }
+            float det = sumW * sumL2 - sumL * sumL;
+            if (det > 0) {
+                float thisScale = (sumW * sumXL - sumX * sumL) / det;
+                float thisMin = (sumL2 * sumX - sumL * sumXL) / det;
+                if (thisMin > 0) {
+                    thisMin = 0;
+                    thisScale = sumXL / sumL2;
+                }
+                float error = 0;
+                for (int i = 0; i < n; i++) {
+                    float diff = thisScale * levelsAux[i] + thisMin - x[xo + i];
+                    error += w[i] * (diff * diff);
+                }
+                if (error < bestError) {
+                    System.arraycopy(levelsAux, 0, levels, lo, n);
+                    bestError = error;
+                    scale = thisScale;
+                    min = thisMin;
+                }
+            }
+        }
+        theMin[0] = -min;
+        return scale;
+    }
+
+    void q6_k(float[] x, int xo, MemorySegment y, long yo) {
+        float maxScale = 0;
+        float maxAbsScale = 0;
+        for (int ib = 0; ib < 16; ib++) {
+            float scale = fitSymmetric(16, 32, x, xo + 16 * ib, 16 * ib);
+            scales[ib] = scale;
+            if (Math.abs(scale) > maxAbsScale) {
+                maxAbsScale = Math.abs(scale);
+                maxScale = scale;
+            }
+        }
+        if (maxAbsScale < GROUP_MAX_EPS) {
+            y.asSlice(yo, 210).fill((byte) 0);
+            return;
+        }
+        float iscale = -128.f / maxScale;
+        short dBits = Half.fromFloat(1 / iscale);
+        y.set(SHORT_LE, yo + 208, dBits);
+        float dAll = Half.toFloat(dBits);
+        for (int ib = 0; ib < 16; ib++) {
+            byte sc = (byte) Math.min(127, nearestInt(iscale * scales[ib]));
+            y.set(ValueLayout.JAVA_BYTE, yo + 192 + ib, sc);
+            float d = dAll * sc;
+            if (d == 0) {
+                continue;
+            }
+            for (int i = 0; i < 16; i++) {
+                int l = Math.max(-32, Math.min(31, nearestInt(x[xo + 16 * ib + i] / d)));
+                levels[16 * ib + i] = (byte) (l + 32);
+            }
+        }
+        for (int half = 0; half < 2; half++) {
+            int j = 128 * half;
+            long ql = yo + 64L * half;
+            long qh = yo + 128 + 32L * half;
+            for (int l = 0; l < 32; l++) {
+                int l0 = levels[j + l];
+                int l1 = levels[j + l + 32];
+                int l2 = levels[j + l + 64];
+                int l3 = levels[j + l + 96];
+                y.set(ValueLayout.JAVA_BYTE, ql + l, (byte) ((l0 & 15) | (l2 & 15) << 4));
+                y.set(ValueLayout.JAVA_BYTE, ql + l + 32, (byte) ((l1 & 15) | (l3 & 15) << 4));
+                y.set(ValueLayout.JAVA_BYTE, qh + l, (byte) ((l0 >> 4) | (l1 >> 4) << 2 | (l2 >> 4) << 4 | (l3 >> 4) << 6));
+            }
+        }
+    }
+
+    /**
+     * Symmetric fit x ≈ scale·(L − nmax) weighted by x², trying 18 scales around nmax/max (llama.cpp's
+     * {@code make_qx_quants} with rmse_type 1). Levels (biased by nmax) go to {@code levels[lo..]}.
+     */
+    private float fitSymmetric(int n, int nmax, float[] x, int xo, int lo) {
+        float max = 0;
+        float amax = 0;
+        for (int i = 0; i < n; i++) {
+            float ax = Math.abs(x[xo + i]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[xo + i];
+            }
+        }
+        if (amax < GROUP_MAX_EPS) {
+            for (int i = 0; i < n; i++) {
+                levels[lo + i] = 0;
+            }
+            return 0.f;
+        }
+        float iscale = -nmax / max;
+        float sumLX = 0;
+        float sumL2 = 0;
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * v)));
+            levels[lo + i] = (byte) (l + nmax);
+            float w = v * v;
+            sumLX += w * v * l;
+            sumL2 += w * l * l;
+        }
+        float scale = sumL2 != 0 ? sumLX / sumL2 : 0.0f;
+        float best = scale * sumLX;
+        for (int is = -9; is <= 9; is++) {
+            if (is == 0) {
+                continue;
+            }
+            iscale = -(nmax + 0.1f * is) / max;
+            sumLX = 0;
+            sumL2 = 0;
+            for (int i = 0; i < n; i++) {
+                float v = x[xo + i];
+                int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * v)));
+                float w = v * v;
+                sumLX += w * v * l;
+                sumL2 += w * l * l;
+            }
+            if (sumL2 > 0 && sumLX * sumLX > best * sumL2) {
+                for (int i = 0; i < n; i++) {
+                    int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * x[xo + i])));
+                    levels[lo + i] = (byte) (l + nmax);
+                }
+                scale = sumLX / sumL2;
+                best = scale * sumLX;
+            }
+        }
+        return scale;
+    }
+}

@@ -1,0 +1,83 @@
+package dev.vellama.quant;
+
+/**
+ * Compute kernels, chosen once at startup: the Vector API implementation when usable, else the scalar reference.
+ * Owns a fixed pool of {@link #threads()} threads (the calling thread counts as one of them).
+ */
+public interface Kernels extends AutoCloseable {
+
+    /**
+     * The best available implementation. {@code -Dvellama.kernels=scalar} forces the scalar one;
+     * {@code -Dvellama.vector.bits=128|256|512} forces the float vector width.
+     */
+    static Kernels create(int threads) {
+        return KernelSelector.create(threads);
+    }
+
+    /** The scalar reference implementation. */
+    static Kernels scalar(int threads) {
+        return new ScalarKernels(threads);
+    }
+
+    /** For example "Vector API, 512-bit floats, C2, 2 threads". */
+    String description();
+
+    int threads();
+
+    /** out[r] = Σ_c W[r,c]·x[c], r < rows. */
+    void matvec(WeightMatrix w, float[] x, float[] out);
+
+    /**
+     * Batch of n activation rows: x is n×cols row-major, out is n×rows row-major:
+     * out[t*rows+r] = Σ_c W[r,c]·x[t*cols+c]. Each weight block is read once for all n tokens.
+     */
+    void matmul(WeightMatrix w, float[] x, int n, float[] out);
+
+    /** Dequantizes one row (embedding lookup). */
+    void dequantizeRow(WeightMatrix w, int row, float[] dst, int dstOffset);
+
+    /** out = x / sqrt(mean(x²) + eps) * weight (weight may be null: no scaling); out may alias x. */
+    void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] weight, int n, float eps);
+
+    /** In place, max-subtracted. */
+    void softmax(float[] x, int off, int n);
+
+    /** gate[i] = silu(gate[i]) * up[i]. */
+    void swiglu(float[] gate, float[] up, int n);
+
+    /** GELU, tanh approximation as ggml uses, in place. */
+    void gelu(float[] x, int off, int n);
+
+    /** dst += src. */
+    void add(float[] dst, int dstOff, float[] src, int srcOff, int n);
+
+    void scale(float[] x, int off, int n, float s);
+
+    float dot(float[] a, int aOff, float[] b, int bOff, int n);
+
+    /** a holds IEEE half bits (F16 KV cache). */
+    float dotF16(short[] a, int aOff, float[] b, int bOff, int n);
+
+    /** y += a*x. */
+    void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n);
+
+    /** y += a*x with x in IEEE half bits. */
+    void axpyF16(float a, short[] x, int xOff, float[] y, int yOff, int n);
+
+    /**
+     * RoPE on nHeads heads of headDim at x[off..]; only the first nRot dims of each head rotate; cos/sin hold
+     * nRot/2 values for this position. neox=false pairs (2i, 2i+1), neox=true pairs (i, i+nRot/2).
+     */
+    void rope(float[] x, int off, int nHeads, int headDim, int nRot, float[] cos, float[] sin, boolean neox);
+
+    /** Runs task(start, end) over [0, count) split across the pool; returns when all parts are done. */
+    void parallelFor(int count, RangeTask task);
+
+    @Override
+    void close();
+
+    @FunctionalInterface
+    interface RangeTask {
+        void run(int start, int end);
+    }
+}

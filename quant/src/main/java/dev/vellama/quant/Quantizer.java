@@ -1,0 +1,59 @@
+package dev.vellama.quant;
+
+import java.lang.foreign.MemorySegment;
+
+import dev.vellama.gguf.GgmlType;
+
+/**
+ * Float rows to ggml blocks, byte for byte as llama.cpp's reference quantizers (no importance matrix) write them,
+ * for Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K and Q6_K, plus F32/F16/BF16.
+ */
+public final class Quantizer {
+    private Quantizer() {}
+
+    /** Whether {@link #quantize} can write this type. */
+    public static boolean canQuantize(GgmlType type) {
+        return switch (type) {
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K -> true;
+            default -> false;
+        };
+    }
+
+    /** Quantizes all of {@code src} (a multiple of the block size) to a new byte array. */
+    public static byte[] quantize(GgmlType type, float[] src) {
+        byte[] out = new byte[Math.toIntExact(type.byteSize(src.length))];
+        quantize(type, src, 0, src.length, MemorySegment.ofArray(out), 0);
+        return out;
+    }
+
+    /** Quantizes {@code count} values of {@code src} from {@code srcOff} into {@code dst} at byte {@code dstOff}. */
+    public static void quantize(GgmlType type, float[] src, int srcOff, int count, MemorySegment dst, long dstOff) {
+        if (!canQuantize(type)) {
+            throw new UnsupportedTensorTypeException(type, "(quantize)");
+        }
+        if (count % type.blockSize() != 0) {
+            throw new IllegalArgumentException(count + " values is not a multiple of " + type + "'s block size " + type.blockSize());
+        }
+        int bs = type.blockSize();
+        int bpb = type.bytesPerBlock();
+        int blocks = count / bs;
+        KQuantizer k = type == GgmlType.Q4_K || type == GgmlType.Q6_K ? new KQuantizer() : null;
+        for (int b = 0; b < blocks; b++) {
+            int x = srcOff + b * bs;
+            long y = dstOff + (long) b * bpb;
+            switch (type) {
+                case F32 -> dst.set(BlockLayouts.FLOAT_LE, y, src[x]);
+                case F16 -> dst.set(BlockLayouts.SHORT_LE, y, Half.fromFloat(src[x]));
+                case BF16 -> dst.set(BlockLayouts.SHORT_LE, y, Half.floatToBf16(src[x]));
+                case Q8_0 -> LegacyQuantizer.q8_0(src, x, dst, y);
+                case Q4_0 -> LegacyQuantizer.q4_0(src, x, dst, y);
+                case Q4_1 -> LegacyQuantizer.q4_1(src, x, dst, y);
+                case Q5_0 -> LegacyQuantizer.q5_0(src, x, dst, y);
+                case Q5_1 -> LegacyQuantizer.q5_1(src, x, dst, y);
+                case Q4_K -> k.q4_k(src, x, dst, y);
+                case Q6_K -> k.q6_k(src, x, dst, y);
+                default -> throw new UnsupportedTensorTypeException(type, "(quantize)");
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+package dev.vellama.quant;
+
+/**
+ * The reference implementation: plain loops, rows dequantized to floats and dotted in order. Matrix products
+ * split rows across the pool; every other kernel runs on the calling thread.
+ */
+final class ScalarKernels extends PooledKernels {
+    /** ggml's constants for the tanh form of GELU. */
+    static final float GELU_COEF_A = 0.044715f;
+    static final float SQRT_2_OVER_PI = 0.79788456080286535587989211986876f;
+
+    ScalarKernels(int threads) {
+        super(threads, "vellama-scalar");
+    }
+
+    @Override
+    public String description() {
+        return "scalar, " + threads() + (threads() == 1 ? " thread" : " threads");
+    }
+
+    @Override
+    public void matvec(WeightMatrix w, float[] x, float[] out) {
+        checkMatvec(w, x, out);
+        int cols = w.cols();
+        pool.run(w.rows(), (part, start, end) -> {
+            float[] row = rowScratch(part, cols);
+            for (int r = start; r < end; r++) {
+                Dequantizer.dequantizeRow(w, r, row, 0);
+                out[r] = dotPlain(row, 0, x, 0, cols);
+            }
+        });
+    }
+
+    @Override
+    public void matmul(WeightMatrix w, float[] x, int n, float[] out) {
+        checkMatmul(w, x, n, out);
+        int cols = w.cols();
+        int rows = w.rows();
+        pool.run(rows, (part, start, end) -> {
+            float[] row = rowScratch(part, cols);
+            for (int r = start; r < end; r++) {
+                Dequantizer.dequantizeRow(w, r, row, 0);
+                for (int t = 0; t < n; t++) {
+                    out[t * rows + r] = dotPlain(row, 0, x, t * cols, cols);
+                }
+            }
+        });
+    }
+
+    static float dotPlain(float[] a, int aOff, float[] b, int bOff, int n) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) {
+            s += a[aOff + i] * b[bOff + i];
+        }
+        return s;
+    }
+
+    @Override
+    public void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] weight, int n, float eps) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            float v = x[xOff + i];
+            sum += v * v;
+        }
+        float mean = (float) (sum / n);
+        float scale = 1.0f / (float) Math.sqrt(mean + eps);
+        for (int i = 0; i < n; i++) {
+            float v = x[xOff + i] * scale;
+            out[outOff + i] = weight == null ? v : v * weight[i];
+        }
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - max);
+            x[off + i] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int i = 0; i < n; i++) {
+            x[off + i] *= inv;
+        }
+    }
+
+    @Override
+    public void swiglu(float[] gate, float[] up, int n) {
+        for (int i = 0; i < n; i++) {
+            float g = gate[i];
+            gate[i] = g / (1.0f + (float) Math.exp(-g)) * up[i];
+        }
+    }
+
+    @Override
+    public void gelu(float[] x, int off, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = x[off + i];
+            x[off + i] = 0.5f * v * (1.0f + (float) Math.tanh(SQRT_2_OVER_PI * v * (1.0f + GELU_COEF_A * v * v)));
+        }
+    }
+
+    @Override
+    public void add(float[] dst, int dstOff, float[] src, int srcOff, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[dstOff + i] += src[srcOff + i];
+        }
+    }
+
+    @Override
+    public void scale(float[] x, int off, int n, float s) {
+        for (int i = 0; i < n; i++) {
+            x[off + i] *= s;
+        }
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        return dotPlain(a, aOff, b, bOff, n);
+    }
+
+    @Override
+    public float dotF16(short[] a, int aOff, float[] b, int bOff, int n) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) {
+            s += Float.float16ToFloat(a[aOff + i]) * b[bOff + i];
+        }
+        return s;
+    }
+
+    @Override
+    public void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] += a * x[xOff + i];
+        }
+    }
+
+    @Override
+    public void axpyF16(float a, short[] x, int xOff, float[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] += a * Float.float16ToFloat(x[xOff + i]);
+        }
+    }
+
+    @Override
+    public void rope(float[] x, int off, int nHeads, int headDim, int nRot, float[] cos, float[] sin, boolean neox) {
+        int half = nRot / 2;
+        for (int h = 0; h < nHeads; h++) {
+            int base = off + h * headDim;
+            for (int i = 0; i < half; i++) {
+                int i0 = neox ? base + i : base + 2 * i;
+                int i1 = neox ? base + i + half : base + 2 * i + 1;
+                float x0 = x[i0];
+                float x1 = x[i1];
+                x[i0] = x0 * cos[i] - x1 * sin[i];
+                x[i1] = x0 * sin[i] + x1 * cos[i];
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package dev.vellama.quant;
+
+import java.lang.foreign.MemorySegment;
+import java.util.EnumSet;
+import java.util.Set;
+
+import dev.vellama.gguf.GgmlType;
+import dev.vellama.gguf.GgufTensor;
+
+/**
+ * A 2-D weight matrix (rows × cols, cols contiguous: ggml's ne[0]) in any supported type, read in place from
+ * {@code data}. Row {@code r} starts at byte {@code r * rowBytes()}.
+ */
+public record WeightMatrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
+
+    /** The types every kernel implementation can read. */
+    public static final Set<GgmlType> SUPPORTED_TYPES = Set.copyOf(EnumSet.of(
+            GgmlType.F32, GgmlType.F16, GgmlType.BF16,
+            GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
+            GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
+            GgmlType.IQ4_NL, GgmlType.IQ4_XS));
+
+    public WeightMatrix {
+        if (!SUPPORTED_TYPES.contains(type)) {
+            throw new UnsupportedTensorTypeException(type, name);
+        }
+        if (rows < 1 || cols < 1) {
+            throw new IllegalArgumentException("tensor " + name + " has shape " + rows + "×" + cols);
+        }
+        if (cols % type.blockSize() != 0) {
+            throw new IllegalArgumentException("tensor " + name + ": " + cols + " columns is not a multiple of "
+                    + type + "'s block size " + type.blockSize());
+        }
+        long need = (long) rows * type.byteSize(cols);
+        if (data.byteSize() < need) {
+            throw new IllegalArgumentException("tensor " + name + " has " + data.byteSize() + " bytes, " + type + " "
+                    + rows + "×" + cols + " needs " + need);
+        }
+    }
+
+    /** Views a tensor as a matrix: a 1-D tensor is one row; higher dimensions fold into rows. */
+    public static WeightMatrix of(GgufTensor t) {
+        if (!SUPPORTED_TYPES.contains(t.type())) {
+            throw new UnsupportedTensorTypeException(t.type(), t.name());
+        }
+        long rows = t.rows();
+        long cols = t.columns();
+        if (rows > Integer.MAX_VALUE || cols > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("tensor " + t.name() + " is too large: " + rows + "×" + cols);
+        }
+        return new WeightMatrix(t.name(), t.type(), t.data(), (int) rows, (int) cols);
+    }
+
+    /** Bytes of one row. */
+    public long rowBytes() {
+        return (long) (cols / type.blockSize()) * type.bytesPerBlock();
+    }
+
+    /** Byte offset of row {@code row} in {@link #data()}. */
+    public long rowOffset(int row) {
+        return row * rowBytes();
+    }
+
+    /** Bytes of weights the matrix holds. */
+    public long byteSize() {
+        return rows * rowBytes();
+    }
+}

@@ -1,0 +1,203 @@
+package dev.vellama.quant;
+
+import static dev.vellama.quant.KernelTestSupport.nmse;
+import static dev.vellama.quant.KernelTestSupport.randomFloats;
+import static dev.vellama.quant.KernelTestSupport.randomHalves;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import dev.vellama.gguf.GgmlType;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Every Vector API kernel against the scalar reference, at each forced vector width, on odd and even sizes. */
+class VectorKernelsTest {
+    private static final GgmlType[] TYPES = WeightMatrix.SUPPORTED_TYPES.stream().sorted().toArray(GgmlType[]::new);
+    private static final int[] SIZES = {1, 7, 16, 33, 64, 100, 129};
+
+    private static Kernels scalar;
+    private static final List<Kernels> opened = new ArrayList<>();
+
+    @BeforeAll
+    static void open() {
+        scalar = Kernels.scalar(2);
+    }
+
+    @AfterAll
+    static void closeAll() {
+        scalar.close();
+        opened.forEach(Kernels::close);
+    }
+
+    private static Kernels vector(VectorSpecies<Float> species) {
+        Kernels k = new VectorKernels(species, 2);
+        opened.add(k);
+        return k;
+    }
+
+    static Stream<Arguments> typesAndWidths() {
+        return KernelTestSupport.widths().flatMap(s -> Stream.of(TYPES).map(t -> Arguments.of(t, s)));
+    }
+
+    /** Columns that are an odd number of blocks where the block size allows it. */
+    private static int colsFor(GgmlType type) {
+        return type.blockSize() == 1 ? 101 : type.blockSize() == 32 ? 32 * 13 : 256 * 3;
+    }
+
+    /** test-backend-ops' bound for quantized products; float weights only differ by summation order. */
+    private static double bound(GgmlType type) {
+        return type.isQuantized() ? 5e-4 : 1e-9;
+    }
+
+    @ParameterizedTest
+    @MethodSource("typesAndWidths")
+    void matvecMatchesScalar(GgmlType type, VectorSpecies<Float> species) {
+        int rows = 37;
+        int cols = colsFor(type);
+        WeightMatrix w = SyntheticWeights.heap(type, rows, cols, 11);
+        float[] x = randomFloats(cols, 5);
+        float[] want = new float[rows];
+        float[] got = new float[rows];
+        scalar.matvec(w, x, want);
+        vector(species).matvec(w, x, got);
+        double e = nmse(want, got);
+        assertTrue(e < bound(type), type + " at " + species.vectorBitSize() + " bits: NMSE " + e);
+    }
+
+    @ParameterizedTest
+    @MethodSource("typesAndWidths")
+    void matmulMatchesScalar(GgmlType type, VectorSpecies<Float> species) {
+        int rows = 23;
+        int cols = colsFor(type);
+        WeightMatrix w = SyntheticWeights.heap(type, rows, cols, 12);
+        Kernels k = vector(species);
+        for (int n : new int[] {2, 5}) {
+            float[] x = randomFloats(n * cols, 6 + n);
+            float[] want = new float[n * rows];
+            float[] got = new float[n * rows];
+            scalar.matmul(w, x, n, want);
+            k.matmul(w, x, n, got);
+            double e = nmse(want, got);
+            assertTrue(e < bound(type), type + " n=" + n + " at " + species.vectorBitSize() + " bits: NMSE " + e);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("typesAndWidths")
+    void dequantizeRowIsExact(GgmlType type, VectorSpecies<Float> species) {
+        WeightMatrix w = SyntheticWeights.heap(type, 3, colsFor(type), 13);
+        float[] want = new float[w.cols() + 2];
+        float[] got = new float[w.cols() + 2];
+        scalar.dequantizeRow(w, 2, want, 2);
+        vector(species).dequantizeRow(w, 2, got, 2);
+        assertArrayEquals(want, got);
+    }
+
+    static Stream<VectorSpecies<Float>> widths() {
+        return KernelTestSupport.widths();
+    }
+
+    @ParameterizedTest
+    @MethodSource("widths")
+    void elementwiseKernelsMatchScalar(VectorSpecies<Float> species) {
+        Kernels v = vector(species);
+        for (int n : SIZES) {
+            float[] x = randomFloats(n + 3, n);
+            float[] w = randomFloats(n, n + 100);
+            float[] a = new float[n + 3];
+            float[] b = new float[n + 3];
+            scalar.rmsnorm(a, 1, x, 2, w, n, 1e-5f);
+            v.rmsnorm(b, 1, x, 2, w, n, 1e-5f);
+            assertClose(a, b, 1e-12, "rmsnorm", n);
+            scalar.rmsnorm(a, 0, x, 0, null, n, 1e-6f);
+            v.rmsnorm(b, 0, x, 0, null, n, 1e-6f);
+            assertClose(a, b, 1e-12, "rmsnorm without weight", n);
+
+            a = x.clone();
+            b = x.clone();
+            scalar.softmax(a, 3, n);
+            v.softmax(b, 3, n);
+            assertClose(a, b, 1e-12, "softmax", n);
+
+            a = x.clone();
+            b = x.clone();
+            float[] up = randomFloats(n + 3, n + 7);
+            scalar.swiglu(a, up, n);
+            v.swiglu(b, up, n);
+            assertClose(a, b, 1e-12, "swiglu", n);
+
+            a = x.clone();
+            b = x.clone();
+            scalar.gelu(a, 1, n);
+            v.gelu(b, 1, n);
+            assertClose(a, b, 1e-12, "gelu", n);
+
+            a = x.clone();
+            b = x.clone();
+            scalar.add(a, 1, up, 2, n);
+            v.add(b, 1, up, 2, n);
+            assertArrayEquals(a, b, "add " + n);
+            scalar.scale(a, 2, n, 0.37f);
+            v.scale(b, 2, n, 0.37f);
+            assertArrayEquals(a, b, "scale " + n);
+            scalar.axpy(-1.5f, up, 1, a, 0, n);
+            v.axpy(-1.5f, up, 1, b, 0, n);
+            assertClose(a, b, 1e-12, "axpy", n);
+
+            float da = scalar.dot(x, 1, up, 2, n);
+            float db = v.dot(x, 1, up, 2, n);
+            assertEquals(da, db, 1e-5f * Math.max(1, Math.abs(da)), "dot " + n);
+
+            short[] h = randomHalves(n + 2, n + 9);
+            da = scalar.dotF16(h, 2, up, 0, n);
+            db = v.dotF16(h, 2, up, 0, n);
+            assertEquals(da, db, 1e-5f * Math.max(1, Math.abs(da)), "dotF16 " + n);
+            a = x.clone();
+            b = x.clone();
+            scalar.axpyF16(0.25f, h, 1, a, 2, n);
+            v.axpyF16(0.25f, h, 1, b, 2, n);
+            assertClose(a, b, 1e-12, "axpyF16", n);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("widths")
+    void ropeMatchesScalarForBothPairings(VectorSpecies<Float> species) {
+        Kernels v = vector(species);
+        for (boolean neox : new boolean[] {false, true}) {
+            for (int[] dims : new int[][] {{64, 64}, {128, 64}, {80, 80}, {6, 4}}) {
+                int headDim = dims[0];
+                int nRot = dims[1];
+                int heads = 3;
+                float[] x = randomFloats(heads * headDim + 5, headDim + nRot);
+                float[] cos = new float[nRot / 2];
+                float[] sin = new float[nRot / 2];
+                for (int i = 0; i < nRot / 2; i++) {
+                    double theta = 7 * Math.pow(10000, -2.0 * i / nRot);
+                    cos[i] = (float) Math.cos(theta);
+                    sin[i] = (float) Math.sin(theta);
+                }
+                float[] a = x.clone();
+                float[] b = x.clone();
+                scalar.rope(a, 5, heads, headDim, nRot, cos, sin, neox);
+                v.rope(b, 5, heads, headDim, nRot, cos, sin, neox);
+                assertClose(a, b, 1e-12, "rope neox=" + neox + " headDim=" + headDim, nRot);
+            }
+        }
+    }
+
+    private static void assertClose(float[] want, float[] got, double bound, String what, int n) {
+        double e = nmse(want, got);
+        assertTrue(e < bound, what + " n=" + n + ": NMSE " + e);
+    }
+}
