@@ -1,0 +1,36 @@
+package dev.vellama.runtime.tokenizer;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a {@code tokenizer.ggml.pre} name stands for: the split regexes (applied in sequence) and the vocabulary
+ * flags llama.cpp sets with them.
+ *
+ * @param regexes      the pre-tokenizer regexes, in llama.cpp's syntax
+ * @param ignoreMerges a word that is a token as a whole is emitted without merging
+ * @param addBos       the default for adding BOS (the GGUF key may still override it)
+ * @param cleanSpaces  decoding removes spaces before punctuation and some contractions
+ * @param noBos        the vocabulary has no BOS token
+ */
+record PreTokenizerSpec(List<String> regexes, boolean ignoreMerges, boolean addBos, boolean cleanSpaces, boolean noBos) {
+
+    PreTokenizerSpec {
+        regexes = List.copyOf(regexes);
+    }
+
+    /** The pre-tokenizer these regexes describe, with the hand-written scanners for GPT-2's and Llama 3's. */
+    PreTokenizer create() {
+        List<SplitRule> rules = new ArrayList<>(regexes.size());
+        for (String regex : regexes) {
+            if (regex.equals(Gpt2Split.REGEX)) {
+                rules.add(new Gpt2Split());
+            } else if (regex.equals(Llama3Split.REGEX)) {
+                rules.add(new Llama3Split());
+            } else {
+                rules.add(new RegexSplit(regex));
+            }
+        }
+        return new PreTokenizer(rules);
+    }
+}
