@@ -1,0 +1,183 @@
+package dev.vellama.runtime.chat;
+
+import dev.vellama.gguf.GgufMetadata;
+import dev.vellama.runtime.chat.jinja.JinjaException;
+import dev.vellama.runtime.chat.jinja.JinjaTemplate;
+import dev.vellama.runtime.chat.jinja.TemplateRaisedException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Turns a conversation into the prompt text a model was trained on, by rendering the model's Jinja chat
+ * template ({@code tokenizer.chat_template} in a GGUF file) the way Hugging Face's
+ * {@code apply_chat_template} does: {@code trim_blocks} and {@code lstrip_blocks} on, and the variables
+ * {@code messages} (dicts with {@code role} and {@code content}), {@code add_generation_prompt},
+ * {@code bos_token}, {@code eos_token}, {@code tools} and {@code documents} (both none), the globals
+ * {@code raise_exception} and {@code strftime_now}, plus any extra variables a caller passes (such as
+ * {@code enable_thinking} or {@code date_string}).
+ *
+ * <p>The rendered text contains the special tokens the template writes, BOS included when the template
+ * writes {@code bos_token}; tokenize it with special-token parsing on and without adding a second BOS.
+ *
+ * <h2>Fallback format</h2>
+ * A model without a template (for example a base model) gets a plain transcript with no special tokens.
+ * Each message becomes one line: the role with its first letter upper-cased, a colon, a space and the
+ * content, then a newline. The generation prompt is {@code Assistant:} with no trailing space or newline,
+ * so the model continues the assistant's line:
+ * <pre>
+ * System: You are terse.
+ * User: Hi
+ * Assistant: Hello.
+ * User: Bye
+ * Assistant:</pre>
+ */
+public final class ChatTemplate {
+    /** The GGUF metadata key holding the default chat template. */
+    public static final String METADATA_KEY = "tokenizer.chat_template";
+
+    private static final String TOKENS_KEY = "tokenizer.ggml.tokens";
+    private static final String BOS_ID_KEY = "tokenizer.ggml.bos_token_id";
+    private static final String EOS_ID_KEY = "tokenizer.ggml.eos_token_id";
+
+    private final String source;
+    private final JinjaTemplate template;
+    private final String bosToken;
+    private final String eosToken;
+    private final Clock clock;
+
+    private ChatTemplate(String source, JinjaTemplate template, String bosToken, String eosToken, Clock clock) {
+        this.source = source;
+        this.template = template;
+        this.bosToken = bosToken;
+        this.eosToken = eosToken;
+        this.clock = clock;
+    }
+
+    /**
+     * The model's own template with its BOS and EOS token texts, or the fallback format when the file has no
+     * template.
+     *
+     * @throws ChatTemplateException if the file's template has a syntax error
+     */
+    public static ChatTemplate fromGguf(GgufMetadata metadata) {
+        Objects.requireNonNull(metadata, "metadata");
+        String bos = tokenText(metadata, BOS_ID_KEY);
+        String eos = tokenText(metadata, EOS_ID_KEY);
+        if (!metadata.contains(METADATA_KEY) || metadata.getString(METADATA_KEY).isBlank()) {
+            return new ChatTemplate(null, null, bos, eos, Clock.systemDefaultZone());
+        }
+        return of(metadata.getString(METADATA_KEY), bos, eos);
+    }
+
+    /**
+     * A template from its Jinja source.
+     *
+     * @throws ChatTemplateException if the source has a syntax error
+     */
+    public static ChatTemplate of(String jinjaSource, String bosToken, String eosToken) {
+        Objects.requireNonNull(jinjaSource, "jinjaSource");
+        try {
+            return new ChatTemplate(jinjaSource, JinjaTemplate.parse(jinjaSource),
+                    Objects.requireNonNullElse(bosToken, ""), Objects.requireNonNullElse(eosToken, ""),
+                    Clock.systemDefaultZone());
+        } catch (JinjaException e) {
+            throw new ChatTemplateException("invalid chat template: " + e.getMessage(), false, e);
+        }
+    }
+
+    /** The documented plain format (see the class comment), for models without a template. */
+    public static ChatTemplate fallback() {
+        return new ChatTemplate(null, null, "", "", Clock.systemDefaultZone());
+    }
+
+    /** The same template reading the time for {@code strftime_now} from {@code clock}. */
+    public ChatTemplate withClock(Clock clock) {
+        return new ChatTemplate(source, template, bosToken, eosToken, Objects.requireNonNull(clock, "clock"));
+    }
+
+    /**
+     * Renders a conversation.
+     *
+     * @param addGenerationPrompt whether to end with the header that opens the assistant's reply
+     * @throws ChatTemplateException if rendering fails or the template rejects the conversation
+     */
+    public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        return render(messages, addGenerationPrompt, Map.of());
+    }
+
+    /**
+     * Renders a conversation with extra template variables, which may override the standard ones (pass
+     * {@code tools} as a list of maps, or {@code enable_thinking} as a boolean).
+     *
+     * @throws ChatTemplateException if rendering fails or the template rejects the conversation
+     */
+    public String render(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, ?> extraVariables) {
+        Objects.requireNonNull(messages, "messages");
+        Objects.requireNonNull(extraVariables, "extraVariables");
+        if (template == null) {
+            return renderFallback(messages, addGenerationPrompt);
+        }
+        List<Object> messageValues = new ArrayList<>(messages.size());
+        messages.forEach(m -> messageValues.add(m.asTemplateValue()));
+        Map<String, Object> variables = new LinkedHashMap<>();
+        variables.put("messages", messageValues);
+        variables.put("add_generation_prompt", addGenerationPrompt);
+        variables.put("bos_token", bosToken);
+        variables.put("eos_token", eosToken);
+        variables.put("tools", null);
+        variables.put("documents", null);
+        variables.putAll(extraVariables);
+        try {
+            return template.render(variables, clock);
+        } catch (TemplateRaisedException e) {
+            throw new ChatTemplateException("the chat template rejected the conversation: " + e.templateMessage(),
+                    true, e);
+        } catch (JinjaException e) {
+            throw new ChatTemplateException("chat template failed: " + e.getMessage(), false, e);
+        }
+    }
+
+    private static String renderFallback(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        StringBuilder out = new StringBuilder();
+        for (ChatMessage m : messages) {
+            out.append(Character.toUpperCase(m.role().charAt(0))).append(m.role().substring(1))
+                    .append(": ").append(m.content()).append('\n');
+        }
+        if (addGenerationPrompt) {
+            out.append("Assistant:");
+        }
+        return out.toString();
+    }
+
+    /** True when the model has no template and the plain fallback format is used. */
+    public boolean isFallback() {
+        return template == null;
+    }
+
+    /** The Jinja source, empty for the fallback format. */
+    public Optional<String> source() {
+        return Optional.ofNullable(source);
+    }
+
+    public String bosToken() {
+        return bosToken;
+    }
+
+    public String eosToken() {
+        return eosToken;
+    }
+
+    private static String tokenText(GgufMetadata metadata, String idKey) {
+        if (!metadata.contains(idKey) || !metadata.contains(TOKENS_KEY)) {
+            return "";
+        }
+        long id = metadata.getLong(idKey);
+        String[] tokens = metadata.getStringArray(TOKENS_KEY);
+        return id >= 0 && id < tokens.length ? tokens[(int) id] : "";
+    }
+}

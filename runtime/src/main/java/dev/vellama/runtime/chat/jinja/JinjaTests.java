@@ -1,0 +1,53 @@
+package dev.vellama.runtime.chat.jinja;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+/** Jinja's tests, the names after {@code is}: {@code defined}, {@code none}, {@code string}, {@code in}... */
+final class JinjaTests {
+    private JinjaTests() {
+    }
+
+    static boolean test(String name, Object value, List<Object> args) {
+        return switch (name) {
+            case "defined" -> !(value instanceof Undefined);
+            case "undefined" -> value instanceof Undefined;
+            case "none" -> value == null;
+            case "boolean" -> value instanceof Boolean;
+            case "true" -> Boolean.TRUE.equals(value);
+            case "false" -> Boolean.FALSE.equals(value);
+            case "string" -> value instanceof String;
+            case "number" -> PyValues.isNumber(value);
+            case "integer" -> value instanceof Long || value instanceof Integer;
+            case "float" -> value instanceof Double;
+            case "mapping" -> value instanceof Map<?, ?>;
+            case "iterable" -> value instanceof Collection<?> || value instanceof Map<?, ?> || value instanceof String;
+            case "sequence" -> value instanceof Collection<?> || value instanceof Map<?, ?> || value instanceof String;
+            case "callable" -> value instanceof JinjaCallable;
+            case "odd" -> PyValues.toLong(value) % 2 != 0;
+            case "even" -> PyValues.toLong(value) % 2 == 0;
+            case "divisibleby" -> PyValues.toLong(value) % PyValues.toLong(arg(args, name)) == 0;
+            case "eq", "equalto", "==" -> PyValues.equal(value, arg(args, name));
+            case "ne", "!=" -> !PyValues.equal(value, arg(args, name));
+            case "lt", "lessthan", "<" -> PyValues.compare(value, arg(args, name)) < 0;
+            case "le", "<=" -> PyValues.compare(value, arg(args, name)) <= 0;
+            case "gt", "greaterthan", ">" -> PyValues.compare(value, arg(args, name)) > 0;
+            case "ge", ">=" -> PyValues.compare(value, arg(args, name)) >= 0;
+            case "in" -> PyValues.contains(arg(args, name), value);
+            case "sameas" -> value == arg(args, name) || (value != null && value.equals(arg(args, name))
+                    && (value instanceof Boolean));
+            case "lower" -> value instanceof String s && s.equals(s.toLowerCase());
+            case "upper" -> value instanceof String s && s.equals(s.toUpperCase());
+            case "filter", "test" -> false;
+            default -> throw new JinjaException("no test named '" + name + "'");
+        };
+    }
+
+    private static Object arg(List<Object> args, String test) {
+        if (args.isEmpty()) {
+            throw new JinjaException("test '" + test + "' needs an argument");
+        }
+        return args.getFirst();
+    }
+}

@@ -1,0 +1,173 @@
+package dev.vellama.runtime.chat.jinja;
+
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Python's string behaviour where templates depend on it: whitespace, strip, split, repr and float text. */
+final class PyStrings {
+    private PyStrings() {
+    }
+
+    /** Python's {@code str.isspace} for one character. */
+    static boolean isSpace(char c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\u0085';
+    }
+
+    static String strip(String s, String chars, boolean left, boolean right) {
+        int start = 0;
+        int end = s.length();
+        if (left) {
+            while (start < end && stripped(s.charAt(start), chars)) {
+                start++;
+            }
+        }
+        if (right) {
+            while (end > start && stripped(s.charAt(end - 1), chars)) {
+                end--;
+            }
+        }
+        return s.substring(start, end);
+    }
+
+    private static boolean stripped(char c, String chars) {
+        return chars == null ? isSpace(c) : chars.indexOf(c) >= 0;
+    }
+
+    /** {@code str.split(sep, maxsplit)}: with no separator, splits on whitespace runs and drops empty parts. */
+    static List<Object> split(String s, String separator, long maxSplit) {
+        List<Object> parts = new ArrayList<>();
+        if (separator == null) {
+            int i = 0;
+            int n = s.length();
+            while (true) {
+                while (i < n && isSpace(s.charAt(i))) {
+                    i++;
+                }
+                if (i >= n) {
+                    return parts;
+                }
+                if (maxSplit >= 0 && parts.size() == maxSplit) {
+                    parts.add(s.substring(i));
+                    return parts;
+                }
+                int start = i;
+                while (i < n && !isSpace(s.charAt(i))) {
+                    i++;
+                }
+                parts.add(s.substring(start, i));
+            }
+        }
+        if (separator.isEmpty()) {
+            throw new JinjaException("empty separator in split()");
+        }
+        int from = 0;
+        while (maxSplit < 0 || parts.size() < maxSplit) {
+            int at = s.indexOf(separator, from);
+            if (at < 0) {
+                break;
+            }
+            parts.add(s.substring(from, at));
+            from = at + separator.length();
+        }
+        parts.add(s.substring(from));
+        return parts;
+    }
+
+    static String replace(String s, String old, String replacement, long count) {
+        if (count < 0) {
+            return s.replace(old, replacement);
+        }
+        StringBuilder out = new StringBuilder();
+        int from = 0;
+        long done = 0;
+        while (done < count) {
+            int at = old.isEmpty() ? (from <= s.length() ? from : -1) : s.indexOf(old, from);
+            if (at < 0) {
+                break;
+            }
+            out.append(s, from, at).append(replacement);
+            if (old.isEmpty()) {
+                if (at < s.length()) {
+                    out.append(s.charAt(at));
+                }
+                from = at + 1;
+            } else {
+                from = at + old.length();
+            }
+            done++;
+        }
+        if (from <= s.length()) {
+            out.append(s.substring(from));
+        }
+        return out.toString();
+    }
+
+    static String capitalize(String s) {
+        if (s.isEmpty()) {
+            return s;
+        }
+        return s.substring(0, 1).toUpperCase() + s.substring(1).toLowerCase();
+    }
+
+    /** Python's {@code str.title}: upper-cases the first letter of every run of letters. */
+    static String title(String s) {
+        StringBuilder out = new StringBuilder(s.length());
+        boolean previousIsLetter = false;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            out.append(previousIsLetter ? Character.toLowerCase(c) : Character.toUpperCase(c));
+            previousIsLetter = Character.isLetter(c);
+        }
+        return out.toString();
+    }
+
+    /** Python's {@code repr} of a string: single quotes unless the text has one and no double quote. */
+    static String repr(String s) {
+        char quote = s.indexOf('\'') >= 0 && s.indexOf('"') < 0 ? '"' : '\'';
+        StringBuilder out = new StringBuilder(s.length() + 2).append(quote);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c == quote) {
+                        out.append('\\').append(c);
+                    } else if (c < 0x20 || c == 0x7f) {
+                        out.append(String.format("\\x%02x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.append(quote).toString();
+    }
+
+    /** Python's {@code repr} of a float: shortest round-trip digits, scientific below 1e-4 and from 1e16. */
+    static String floatRepr(double d) {
+        if (Double.isNaN(d)) {
+            return "nan";
+        }
+        if (Double.isInfinite(d)) {
+            return d > 0 ? "inf" : "-inf";
+        }
+        if (d == 0) {
+            return (1 / d < 0) ? "-0.0" : "0.0";
+        }
+        BigDecimal exact = new BigDecimal(Double.toString(Math.abs(d))).stripTrailingZeros();
+        String digits = exact.unscaledValue().toString();
+        int exponent = digits.length() - 1 - exact.scale();
+        String sign = d < 0 ? "-" : "";
+        if (exponent < -4 || exponent >= 16) {
+            String mantissa = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
+            String exp = String.format("%02d", Math.abs(exponent));
+            return sign + mantissa + "e" + (exponent < 0 ? "-" : "+") + exp;
+        }
+        String plain = exact.toPlainString();
+        return sign + (plain.contains(".") ? plain : plain + ".0");
+    }
+}
