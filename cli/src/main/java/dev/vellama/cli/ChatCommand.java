@@ -1,0 +1,141 @@
+package dev.vellama.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import dev.vellama.runtime.GenerationParams;
+import dev.vellama.runtime.GenerationResult;
+import dev.vellama.runtime.Model;
+import dev.vellama.runtime.Session;
+import dev.vellama.runtime.chat.ChatMessage;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code vellama chat}: an interactive conversation in the model's own chat template. One line is one message;
+ * lines starting with {@code /} are commands. Reads piped standard input as well as a terminal.
+ */
+@Command(name = "chat", mixinStandardHelpOptions = true,
+        description = {"Chat with a model using its own chat template.",
+                "Commands: /exit, /reset (forget the conversation), /system TEXT (set the system message), /stats."})
+final class ChatCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "System message.")
+    String system;
+
+    private final InputStream input;
+
+    ChatCommand(InputStream input) {
+        this.input = input;
+    }
+
+    ChatCommand() {
+        this(System.in);
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        boolean interactive = System.console() != null && input == System.in;
+        GenerationParams params = sampling.params();
+        err.printf("loading %s ...%n", modelOptions.model);
+        err.flush();
+        long t0 = System.nanoTime();
+        try (Model model = Model.load(modelOptions.model);
+             Session session = model.newSession(modelOptions.sessionOptions())) {
+            err.printf("%s: %,d parameters, context %d, %s; loaded in %.2f s%n", model.name(), model.parameterCount(),
+                    session.contextSize(), session.kernelDescription(), (System.nanoTime() - t0) / 1e9);
+            if (model.chatTemplate().isFallback()) {
+                err.println("the model has no chat template; using the plain fallback format");
+            }
+            err.println("type a message, or /exit, /reset, /system TEXT, /stats");
+            err.flush();
+            List<ChatMessage> messages = new ArrayList<>();
+            String systemText = system;
+            GenerationResult last = null;
+            BufferedReader reader = new BufferedReader(new InputStreamReader(input, StandardCharsets.UTF_8));
+            while (true) {
+                if (interactive) {
+                    out.print("> ");
+                    out.flush();
+                }
+                String line = reader.readLine();
+                if (line == null || line.strip().equals("/exit")) {
+                    break;
+                }
+                String text = line.strip();
+                if (text.isEmpty()) {
+                    continue;
+                }
+                if (text.equals("/reset")) {
+                    messages.clear();
+                    session.reset();
+                    err.println("(conversation cleared)");
+                    err.flush();
+                    continue;
+                }
+                if (text.startsWith("/system")) {
+                    systemText = text.substring("/system".length()).strip();
+                    messages.clear();
+                    session.reset();
+                    err.println(systemText.isEmpty() ? "(system message removed; conversation cleared)" : "(system message set; conversation cleared)");
+                    err.flush();
+                    continue;
+                }
+                if (text.equals("/stats")) {
+                    printStats(err, session, last);
+                    continue;
+                }
+                if (text.startsWith("/")) {
+                    err.println("unknown command " + text.split("\\s+")[0] + "; commands: /exit, /reset, /system TEXT, /stats");
+                    err.flush();
+                    continue;
+                }
+                List<ChatMessage> turn = new ArrayList<>();
+                if (systemText != null && !systemText.isEmpty()) {
+                    turn.add(ChatMessage.system(systemText));
+                }
+                turn.addAll(messages);
+                turn.add(ChatMessage.user(text));
+                last = session.chat(turn, params, t -> {
+                    out.print(t.text());
+                    out.flush();
+                });
+                out.println();
+                out.flush();
+                messages.add(ChatMessage.user(text));
+                messages.add(ChatMessage.assistant(last.text().strip()));
+            }
+        }
+        return 0;
+    }
+
+    private static void printStats(PrintWriter err, Session session, GenerationResult last) {
+        err.printf("context: %d of %d tokens used%n", session.position(), session.contextSize());
+        if (last != null) {
+            err.printf("last reply: prompt %d tokens at %.2f tokens/s, generation %d tokens at %.2f tokens/s, stop: %s%n",
+                    last.timings().promptTokens(), last.timings().promptTokensPerSecond(),
+                    last.timings().generatedTokens(), last.timings().generationTokensPerSecond(), last.stopReason().jsonName());
+        }
+        err.flush();
+    }
+}

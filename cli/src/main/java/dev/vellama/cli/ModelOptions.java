@@ -1,0 +1,30 @@
+package dev.vellama.cli;
+
+import java.nio.file.Path;
+
+import dev.vellama.runtime.SessionOptions;
+import picocli.CommandLine.Option;
+
+/** Options every command that runs a model shares: the file and how the session is sized. */
+final class ModelOptions {
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE", description = "GGUF model file.")
+    Path model;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Compute threads (default: all processors).")
+    int threads;
+
+    @Option(names = {"-c", "--ctx"}, paramLabel = "N",
+            description = "Context size in tokens (default: 4096, or the model's training context when smaller).")
+    int contextSize;
+
+    @Option(names = {"-b", "--batch"}, paramLabel = "N", defaultValue = "512",
+            description = "Prompt tokens evaluated per batch (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    SessionOptions sessionOptions() {
+        if (threads < 0 || contextSize < 0 || batchSize < 1) {
+            throw new IllegalArgumentException("--threads and --ctx must not be negative, --batch must be at least 1");
+        }
+        return new SessionOptions(contextSize, batchSize, threads);
+    }
+}

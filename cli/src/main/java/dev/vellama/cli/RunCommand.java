@@ -1,0 +1,117 @@
+package dev.vellama.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+
+import dev.vellama.runtime.GeneratedToken;
+import dev.vellama.runtime.GenerationParams;
+import dev.vellama.runtime.GenerationResult;
+import dev.vellama.runtime.Model;
+import dev.vellama.runtime.Session;
+import dev.vellama.runtime.TokenLogprob;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code vellama run}: complete a prompt, streaming the text, like llama.cpp's completion. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Complete a prompt: streams the continuation, then prints prompt and generation speed to stderr.")
+final class RunCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Option(names = {"-p", "--prompt"}, required = true, paramLabel = "TEXT",
+            description = "The prompt (BOS added as the model says, special tokens parsed).")
+    String prompt;
+
+    @Option(names = "--json", description = "Print one JSON document (tokens, text, logprobs, stop reason, timings) instead of streaming.")
+    boolean json;
+
+    @Option(names = "--top-logprobs", paramLabel = "N", defaultValue = "0",
+            description = "With --json: alternatives reported per generated token (default: ${DEFAULT-VALUE}).")
+    int topLogprobs;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (topLogprobs < 0) {
+            throw new IllegalArgumentException("--top-logprobs must not be negative");
+        }
+        GenerationParams params = sampling.params().withTopLogprobs(topLogprobs);
+        try (Model model = Model.load(modelOptions.model);
+             Session session = model.newSession(modelOptions.sessionOptions())) {
+            if (json) {
+                GenerationResult r = session.generate(prompt, params, null);
+                printJson(r, out);
+                return 0;
+            }
+            GenerationResult r = session.generate(prompt, params, t -> {
+                out.print(t.text());
+                out.flush();
+            });
+            out.println();
+            out.flush();
+            err.printf("%nprompt: %d tokens, %.2f tokens/s | generation: %d tokens, %.2f tokens/s | stop: %s%n",
+                    r.timings().promptTokens(), r.timings().promptTokensPerSecond(),
+                    r.timings().generatedTokens(), r.timings().generationTokensPerSecond(), r.stopReason().jsonName());
+            err.flush();
+        }
+        return 0;
+    }
+
+    static void printJson(GenerationResult r, PrintWriter out) throws IOException {
+        try (JsonGenerator g = new JsonFactory().createGenerator(out)) {
+            g.writeStartObject();
+            g.writeArrayFieldStart("prompt_tokens");
+            for (int id : r.promptTokens()) {
+                g.writeNumber(id);
+            }
+            g.writeEndArray();
+            g.writeArrayFieldStart("tokens");
+            for (GeneratedToken t : r.tokens()) {
+                g.writeNumber(t.id());
+            }
+            g.writeEndArray();
+            g.writeStringField("text", r.text());
+            g.writeArrayFieldStart("logprobs");
+            for (GeneratedToken t : r.tokens()) {
+                g.writeStartObject();
+                g.writeNumberField("id", t.id());
+                g.writeNumberField("logprob", t.logprob());
+                g.writeArrayFieldStart("top_logprobs");
+                for (TokenLogprob a : t.topLogprobs()) {
+                    g.writeStartObject();
+                    g.writeNumberField("id", a.id());
+                    g.writeNumberField("logprob", a.logprob());
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeStringField("stop_reason", r.stopReason().jsonName());
+            g.writeObjectFieldStart("timings");
+            g.writeNumberField("prompt_tokens_per_second", r.timings().promptTokensPerSecond());
+            g.writeNumberField("generation_tokens_per_second", r.timings().generationTokensPerSecond());
+            g.writeNumberField("prompt_tokens", r.timings().promptTokens());
+            g.writeNumberField("generated_tokens", r.timings().generatedTokens());
+            g.writeEndObject();
+            g.writeEndObject();
+        }
+        out.println();
+        out.flush();
+    }
+}

@@ -1,0 +1,8 @@
+package dev.vellama.runtime;
+
+/** A prompt that does not fit in the session's context window. */
+public final class ContextOverflowException extends VellamaException {
+    public ContextOverflowException(String message) {
+        super(message);
+    }
+}

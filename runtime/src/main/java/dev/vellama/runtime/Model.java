@@ -1,0 +1,90 @@
+package dev.vellama.runtime;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import dev.vellama.gguf.GgufFile;
+import dev.vellama.runtime.chat.ChatTemplate;
+import dev.vellama.runtime.model.ModelConfig;
+import dev.vellama.runtime.model.ModelWeights;
+import dev.vellama.runtime.tokenizer.Tokenizer;
+
+/**
+ * A loaded model: its memory-mapped GGUF file, configuration, weights, tokenizer and chat template. Immutable
+ * after loading and safe to share between threads; each conversation runs in its own {@link Session}. Closing
+ * the model unmaps the file, so close every session first.
+ *
+ * <pre>{@code
+ * try (Model model = Model.load(Path.of("model.gguf"));
+ *      Session session = model.newSession(SessionOptions.defaults())) {
+ *     GenerationResult r = session.generate("Once upon a time", GenerationParams.defaults().withMaxTokens(64),
+ *             token -> System.out.print(token.text()));
+ * }
+ * }</pre>
+ */
+public final class Model implements AutoCloseable {
+    private final GgufFile file;
+    private final ModelConfig config;
+    private final ModelWeights weights;
+    private final Tokenizer tokenizer;
+    private final ChatTemplate chatTemplate;
+
+    private Model(GgufFile file) {
+        this.file = file;
+        this.tokenizer = Tokenizer.fromGguf(file.metadata());
+        this.config = ModelConfig.fromGguf(file.metadata(), tokenizer.vocabSize());
+        this.weights = new ModelWeights(file, config);
+        this.chatTemplate = ChatTemplate.fromGguf(file.metadata());
+    }
+
+    /** Maps the file and checks that every tensor this runtime needs is there, of a supported type and shape. */
+    public static Model load(Path path) throws IOException {
+        GgufFile file = GgufFile.open(path);
+        try {
+            return new Model(file);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    public Session newSession(SessionOptions options) {
+        return new Session(this, options);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public ChatTemplate chatTemplate() {
+        return chatTemplate;
+    }
+
+    public GgufFile file() {
+        return file;
+    }
+
+    /** {@code general.name}, else the file name. */
+    public String name() {
+        String n = file.metadata().getString("general.name", null);
+        return n != null ? n : file.path() == null ? "model" : file.path().getFileName().toString();
+    }
+
+    ModelWeights weights() {
+        return weights;
+    }
+
+    /** Parameters: elements of all tensors. */
+    public long parameterCount() {
+        return file.tensors().stream().mapToLong(t -> t.elementCount()).sum();
+    }
+
+    @Override
+    public void close() {
+        file.close();
+    }
+}

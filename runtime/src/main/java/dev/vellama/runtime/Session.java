@@ -1,0 +1,212 @@
+package dev.vellama.runtime;
+
+import java.util.List;
+import java.util.function.Consumer;
+
+import dev.vellama.quant.Kernels;
+import dev.vellama.runtime.chat.ChatMessage;
+import dev.vellama.runtime.model.ForwardPass;
+import dev.vellama.runtime.model.KvCache;
+import dev.vellama.runtime.model.ModelConfig;
+
+/**
+ * One conversation with a model: its own KV cache, compute threads and buffers. A session remembers the tokens
+ * in its cache, so a new prompt that extends the previous one (the next turn of a chat) only evaluates what is
+ * new. Not thread-safe: one generation at a time; {@link #cancel()} may be called from any thread.
+ */
+public final class Session implements AutoCloseable {
+    private final Model model;
+    private final ModelConfig config;
+    private final Kernels kernels;
+    private final KvCache cache;
+    private final ForwardPass pass;
+    private final int contextSize;
+    private final int batchSize;
+    private final int[] cached;
+    private int cachedLength;
+    private int lastPrefillEvaluated;
+    private volatile boolean cancelRequested;
+
+    Session(Model model, SessionOptions options) {
+        this.model = model;
+        this.config = model.config();
+        int ctx = options.contextSize() > 0 ? options.contextSize()
+                : Math.min(SessionOptions.DEFAULT_CONTEXT, config.contextLength());
+        this.contextSize = ctx;
+        this.batchSize = Math.max(1, Math.min(options.batchSize() > 0 ? options.batchSize() : SessionOptions.DEFAULT_BATCH, ctx));
+        long need = KvCache.bytesFor(config.layerCount(), ctx, config.kvDim());
+        Runtime rt = Runtime.getRuntime();
+        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (need > available) {
+            throw new VellamaException(String.format("a KV cache of %d positions needs %d MiB but only %d MiB of Java heap are free;"
+                    + " lower the context size or raise the heap (-Xmx)", ctx, need >> 20, available >> 20));
+        }
+        if ((long) ctx * config.kvDim() > Integer.MAX_VALUE - 8) {
+            throw new VellamaException("a context of " + ctx + " positions is too large for this model's KV cache");
+        }
+        int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
+        this.kernels = Kernels.create(threads);
+        this.cache = new KvCache(config.layerCount(), ctx, config.kvDim());
+        this.pass = new ForwardPass(config, model.weights(), kernels, cache, batchSize);
+        this.cached = new int[ctx];
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public int contextSize() {
+        return contextSize;
+    }
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /** What the compute kernels are (vector width, threads). */
+    public String kernelDescription() {
+        return kernels.description();
+    }
+
+    /** Tokenizes a prompt as llama.cpp's completion does: BOS as the model says, special tokens parsed. */
+    public int[] tokenize(String prompt) {
+        return model.tokenizer().encode(prompt, true, true);
+    }
+
+    public GenerationResult generate(String prompt, GenerationParams params, Consumer<GeneratedToken> onToken) {
+        return generate(tokenize(prompt), params, onToken);
+    }
+
+    public GenerationResult generate(int[] promptTokens, GenerationParams params, Consumer<GeneratedToken> onToken) {
+        Generation g = new Generation(this, promptTokens, params);
+        while (g.hasNext()) {
+            GeneratedToken t = g.next();
+            if (onToken != null) {
+                onToken.accept(t);
+            }
+        }
+        return g.result();
+    }
+
+    /** Streams a generation token by token; {@link Generation#result()} gives the summary at the end. */
+    public Generation stream(String prompt, GenerationParams params) {
+        return new Generation(this, tokenize(prompt), params);
+    }
+
+    /** Renders the conversation with the model's chat template and answers the last message. */
+    public GenerationResult chat(List<ChatMessage> messages, GenerationParams params, Consumer<GeneratedToken> onToken) {
+        return generate(chatTokens(messages), params, onToken);
+    }
+
+    /** The tokens of a conversation rendered with the model's template, with a generation prompt. */
+    public int[] chatTokens(List<ChatMessage> messages) {
+        String rendered = model.chatTemplate().render(messages, true);
+        int[] ids = model.tokenizer().encode(rendered, true, true);
+        int bos = model.tokenizer().bos();
+        if (ids.length >= 2 && bos >= 0 && ids[0] == bos && ids[1] == bos) {
+            // the template wrote the BOS text itself and the tokenizer added one too
+            return java.util.Arrays.copyOfRange(ids, 1, ids.length);
+        }
+        return ids;
+    }
+
+    /**
+     * Evaluates {@code tokens} from position 0 and returns the logits of every position, row-major
+     * [position][vocab]. Used for scoring and perplexity; clears what the cache held.
+     */
+    public float[] evaluateAll(int[] tokens) {
+        if (tokens.length == 0 || tokens.length > contextSize) {
+            throw new ContextOverflowException(tokens.length + " tokens do not fit a context of " + contextSize);
+        }
+        int vocab = config.vocabSize();
+        float[] all = new float[tokens.length * vocab];
+        for (int from = 0; from < tokens.length; from += batchSize) {
+            int n = Math.min(batchSize, tokens.length - from);
+            float[] l = pass.forwardAll(tokens, from, n, from);
+            System.arraycopy(l, 0, all, from * vocab, n * vocab);
+        }
+        System.arraycopy(tokens, 0, cached, 0, tokens.length);
+        cachedLength = tokens.length;
+        return all;
+    }
+
+    /** Forgets the cached conversation. */
+    public void reset() {
+        cachedLength = 0;
+    }
+
+    /** Asks the running generation to stop after the current token (stop reason CANCELLED). */
+    public void cancel() {
+        cancelRequested = true;
+    }
+
+    /** Tokens currently held in the KV cache. */
+    public int position() {
+        return cachedLength;
+    }
+
+    // --- used by Generation ---
+
+    boolean takeCancel() {
+        boolean c = cancelRequested || Thread.currentThread().isInterrupted();
+        cancelRequested = false;
+        return c;
+    }
+
+    void clearCancel() {
+        cancelRequested = false;
+    }
+
+    /**
+     * Brings the cache to hold exactly {@code tokens} and returns the logits after the last one: reuses the cached
+     * prefix and evaluates the rest in chunks of the batch size (at least the last token is evaluated).
+     */
+    float[] prefill(int[] tokens) {
+        if (tokens.length == 0) {
+            throw new VellamaException("the prompt is empty: it has no tokens");
+        }
+        if (tokens.length > contextSize) {
+            throw new ContextOverflowException("the prompt has " + tokens.length + " tokens but the context holds "
+                    + contextSize + "; use a larger context (--ctx) or a shorter prompt");
+        }
+        int keep = 0;
+        while (keep < cachedLength && keep < tokens.length && cached[keep] == tokens[keep]) {
+            keep++;
+        }
+        keep = Math.min(keep, tokens.length - 1);
+        float[] logits = null;
+        for (int from = keep; from < tokens.length; from += batchSize) {
+            int n = Math.min(batchSize, tokens.length - from);
+            logits = pass.forwardLast(tokens, from, n, from);
+        }
+        System.arraycopy(tokens, keep, cached, keep, tokens.length - keep);
+        cachedLength = tokens.length;
+        lastPrefillEvaluated = tokens.length - keep;
+        return logits;
+    }
+
+    /** Appends one token to the cache and returns the logits after it. */
+    float[] step(int token) {
+        if (cachedLength >= contextSize) {
+            throw new ContextOverflowException("the context of " + contextSize + " tokens is full");
+        }
+        cached[cachedLength] = token;
+        float[] logits = pass.forwardLast(cached, cachedLength, 1, cachedLength);
+        cachedLength++;
+        return logits;
+    }
+
+    /** Prompt tokens the last prefill evaluated (the rest came from the cache). */
+    int lastPrefillEvaluated() {
+        return lastPrefillEvaluated;
+    }
+
+    int[] cachedTokens() {
+        return cached;
+    }
+
+    @Override
+    public void close() {
+        kernels.close();
+    }
+}

@@ -1,0 +1,20 @@
+package dev.vellama.runtime;
+
+/** Why generation ended. */
+public enum StopReason {
+    /** The token limit was reached. */
+    LENGTH,
+    /** The model produced an end-of-generation token. */
+    EOS,
+    /** A stop string appeared. */
+    STOP,
+    /** The context window is full. */
+    CONTEXT,
+    /** The caller cancelled. */
+    CANCELLED;
+
+    /** The lower-case name used in JSON output. */
+    public String jsonName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

@@ -1,0 +1,79 @@
+package dev.vellama.runtime.model;
+
+import dev.vellama.gguf.GgufMetadata;
+import dev.vellama.gguf.GgufMetadataException;
+
+/**
+ * The hyper-parameters of a model, all read from its GGUF metadata ({@code <arch>.*} keys) with llama.cpp's
+ * defaults where a key is optional.
+ *
+ * @param headDim       size of one attention head (key_length; defaults to embedding / heads)
+ * @param ropeDims      dimensions of each head that RoPE rotates (rope.dimension_count; defaults to headDim)
+ * @param ropeScale     linear RoPE scaling: positions are multiplied by this (1 / rope.scaling.factor)
+ * @param attentionScale factor applied to q·k (attention.scale; defaults to 1/sqrt(headDim))
+ */
+public record ModelConfig(Architecture architecture, int embeddingLength, int layerCount, int headCount,
+                          int headCountKv, int headDim, int[] feedForwardLength, int contextLength, int vocabSize,
+                          float rmsEps, float ropeBase, int ropeDims, float ropeScale, float attentionScale) {
+
+    public static ModelConfig fromGguf(GgufMetadata m, int vocabSize) {
+        Architecture arch = Architecture.fromGguf(m.getString("general.architecture", null));
+        String p = arch.ggufName() + ".";
+        try {
+            int embd = m.getInt(p + "embedding_length");
+            int layers = m.getInt(p + "block_count");
+            int heads = m.getInt(p + "attention.head_count");
+            int headsKv = m.getInt(p + "attention.head_count_kv", heads);
+            int headDim = m.getInt(p + "attention.key_length", heads > 0 ? embd / heads : 0);
+            int valueDim = m.getInt(p + "attention.value_length", headDim);
+            if (embd <= 0 || layers <= 0 || heads <= 0 || headsKv <= 0 || headDim <= 0 || heads % headsKv != 0) {
+                throw new UnsupportedModelException("inconsistent attention shape: embedding " + embd + ", " + layers
+                        + " layers, " + heads + " heads, " + headsKv + " kv heads, head size " + headDim);
+            }
+            if (valueDim != headDim) {
+                throw new UnsupportedModelException("value heads of " + valueDim + " differing from key heads of " + headDim + " are not supported");
+            }
+            int[] ff = m.getIntOrArray(p + "feed_forward_length", layers);
+            int ctx = m.getInt(p + "context_length");
+            float eps = m.getFloat(p + "attention.layer_norm_rms_epsilon");
+            float base = m.getFloat(p + "rope.freq_base", 10000f);
+            int ropeDims = m.getInt(p + "rope.dimension_count", headDim);
+            if (ropeDims > headDim || ropeDims % 2 != 0) {
+                throw new UnsupportedModelException("rope.dimension_count " + ropeDims + " does not fit heads of " + headDim);
+            }
+            float ropeScale = 1f;
+            String scaling = m.getString(p + "rope.scaling.type", "none");
+            float factor = m.getFloat(p + "rope.scaling.factor", m.getFloat(p + "rope.scale_linear", 0f));
+            switch (scaling) {
+                case "none" -> { }
+                case "linear" -> ropeScale = factor > 0 ? 1f / factor : 1f;
+                default -> throw new UnsupportedModelException("RoPE scaling '" + scaling + "' is not supported yet");
+            }
+            float attnScale = m.getFloat(p + "attention.scale", 0f);
+            if (attnScale == 0f) {
+                attnScale = (float) (1.0 / Math.sqrt(headDim));
+            }
+            return new ModelConfig(arch, embd, layers, heads, headsKv, headDim, ff, ctx, vocabSize, eps, base, ropeDims, ropeScale, attnScale);
+        } catch (GgufMetadataException e) {
+            throw new UnsupportedModelException("model metadata: " + e.getMessage(), e);
+        }
+    }
+
+    /** Width of all query heads together. */
+    public int queryDim() {
+        return headCount * headDim;
+    }
+
+    /** Width of all key (or value) heads together. */
+    public int kvDim() {
+        return headCountKv * headDim;
+    }
+
+    public int maxFeedForward() {
+        int max = 0;
+        for (int f : feedForwardLength) {
+            max = Math.max(max, f);
+        }
+        return max;
+    }
+}

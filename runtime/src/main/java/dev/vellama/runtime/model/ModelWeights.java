@@ -1,0 +1,103 @@
+package dev.vellama.runtime.model;
+
+import dev.vellama.gguf.GgmlType;
+import dev.vellama.gguf.GgufFile;
+import dev.vellama.gguf.GgufTensor;
+import dev.vellama.quant.Dequantizer;
+import dev.vellama.quant.UnsupportedTensorTypeException;
+import dev.vellama.quant.WeightMatrix;
+
+/**
+ * The tensors of a model, named as llama.cpp names them. Matrices stay in the mapped file in their own type;
+ * small vectors (norms, biases, rope factors) are read once into float arrays. Every shape is checked against the
+ * configuration at load, so a wrong file fails here with a message instead of in the middle of a forward pass.
+ */
+public final class ModelWeights {
+    public final WeightMatrix tokenEmbedding;
+    public final float[] outputNorm;
+    /** The output projection; the token embedding itself when the model ties them. */
+    public final WeightMatrix output;
+    /** llama3-style RoPE frequency factors (rope_freqs.weight), or null. */
+    public final float[] ropeFactors;
+    public final Layer[] layers;
+
+    /** One transformer block. Optional parts are null when the architecture has none. */
+    public record Layer(float[] attnNorm, WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wo,
+                        float[] bq, float[] bk, float[] bv, float[] qNorm, float[] kNorm,
+                        float[] ffnNorm, WeightMatrix gate, WeightMatrix up, WeightMatrix down) {}
+
+    public ModelWeights(GgufFile file, ModelConfig c) {
+        try {
+            int d = c.embeddingLength();
+            tokenEmbedding = matrix(file, "token_embd.weight", c.vocabSize(), d);
+            outputNorm = vector(file, "output_norm.weight", d);
+            output = file.hasTensor("output.weight") ? matrix(file, "output.weight", c.vocabSize(), d) : tokenEmbedding;
+            ropeFactors = file.hasTensor("rope_freqs.weight") ? vector(file, "rope_freqs.weight", c.ropeDims() / 2) : null;
+            layers = new Layer[c.layerCount()];
+            Architecture a = c.architecture();
+            for (int i = 0; i < layers.length; i++) {
+                String p = "blk." + i + ".";
+                int ff = c.feedForwardLength()[i];
+                boolean bias = a.requiresQkvBias() || file.hasTensor(p + "attn_q.bias");
+                boolean qkNorm = a == Architecture.QWEN3;
+                layers[i] = new Layer(
+                        vector(file, p + "attn_norm.weight", d),
+                        matrix(file, p + "attn_q.weight", c.queryDim(), d),
+                        matrix(file, p + "attn_k.weight", c.kvDim(), d),
+                        matrix(file, p + "attn_v.weight", c.kvDim(), d),
+                        matrix(file, p + "attn_output.weight", d, c.queryDim()),
+                        bias ? vector(file, p + "attn_q.bias", c.queryDim()) : null,
+                        bias ? vector(file, p + "attn_k.bias", c.kvDim()) : null,
+                        bias ? vector(file, p + "attn_v.bias", c.kvDim()) : null,
+                        qkNorm ? vector(file, p + "attn_q_norm.weight", c.headDim()) : null,
+                        qkNorm ? vector(file, p + "attn_k_norm.weight", c.headDim()) : null,
+                        vector(file, p + "ffn_norm.weight", d),
+                        matrix(file, p + "ffn_gate.weight", ff, d),
+                        matrix(file, p + "ffn_up.weight", ff, d),
+                        matrix(file, p + "ffn_down.weight", d, ff));
+            }
+        } catch (UnsupportedTensorTypeException e) {
+            throw new UnsupportedModelException(e.getMessage(), e);
+        }
+    }
+
+    private static GgufTensor tensor(GgufFile file, String name) {
+        if (!file.hasTensor(name)) {
+            throw new UnsupportedModelException("tensor '" + name + "' is missing: the file does not have the "
+                    + file.architecture() + " layout this runtime expects");
+        }
+        return file.tensor(name);
+    }
+
+    private static WeightMatrix matrix(GgufFile file, String name, int rows, int cols) {
+        GgufTensor t = tensor(file, name);
+        if (t.dimensions() != 2 || t.rows() != rows || t.columns() != cols) {
+            throw new UnsupportedModelException("tensor '" + name + "' has shape " + java.util.Arrays.toString(t.shape())
+                    + ", expected [" + cols + ", " + rows + "]");
+        }
+        return WeightMatrix.of(t);
+    }
+
+    private static float[] vector(GgufFile file, String name, int n) {
+        GgufTensor t = tensor(file, name);
+        if (t.elementCount() != n) {
+            throw new UnsupportedModelException("tensor '" + name + "' has " + t.elementCount() + " values, expected " + n);
+        }
+        if (t.type() != GgmlType.F32 && t.type() != GgmlType.F16 && t.type() != GgmlType.BF16) {
+            throw new UnsupportedModelException("tensor '" + name + "' is " + t.type() + "; norms and biases must be F32, F16 or BF16");
+        }
+        float[] out = new float[n];
+        Dequantizer.dequantize(t.type(), t.data(), 0, out, 0, n);
+        return out;
+    }
+
+    /** Bytes of weights read for one token of decode: every matrix once, the output projection included. */
+    public long bytesPerToken() {
+        long sum = output.byteSize();
+        for (Layer l : layers) {
+            sum += l.wq.byteSize() + l.wk.byteSize() + l.wv.byteSize() + l.wo.byteSize()
+                    + l.gate.byteSize() + l.up.byteSize() + l.down.byteSize();
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,14 @@
+package dev.vellama.runtime.model;
+
+import dev.vellama.runtime.VellamaException;
+
+/** A model file whose architecture, tensor layout or tensor types this runtime cannot run (yet). */
+public final class UnsupportedModelException extends VellamaException {
+    public UnsupportedModelException(String message) {
+        super(message);
+    }
+
+    public UnsupportedModelException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,88 @@
+package dev.vellama.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashSet;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+class SamplerTest {
+    private static final float[] LOGITS = {1f, 5f, 3f, 4.9f, -2f, 0f, 4.95f, 2f};
+
+    @Test
+    void temperatureZeroIsArgmax() {
+        Sampler s = new Sampler(GenerationParams.greedy(), LOGITS.length);
+        assertEquals(1, s.sample(LOGITS, new int[0], 0));
+    }
+
+    @Test
+    void topKOneIsArgmaxWhateverTheTemperature() {
+        Sampler s = new Sampler(GenerationParams.defaults().withTopK(1).withTemperature(5f).withSeed(1L), LOGITS.length);
+        for (int i = 0; i < 50; i++) {
+            assertEquals(1, s.sample(LOGITS, new int[0], 0));
+        }
+    }
+
+    @Test
+    void seededDrawsRepeat() {
+        int[] a = draws(42L, 200);
+        int[] b = draws(42L, 200);
+        assertEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(b));
+    }
+
+    private static int[] draws(long seed, int n) {
+        Sampler s = new Sampler(GenerationParams.defaults().withTemperature(1.5f).withMinP(0).withTopP(1f).withSeed(seed), LOGITS.length);
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = s.sample(LOGITS, new int[0], 0);
+        }
+        return out;
+    }
+
+    @Test
+    void topKKeepsOnlyTheKBest() {
+        Sampler s = new Sampler(GenerationParams.defaults().withTopK(3).withTemperature(10f).withMinP(0).withTopP(1f).withSeed(7L), LOGITS.length);
+        Set<Integer> seen = new HashSet<>();
+        for (int i = 0; i < 500; i++) {
+            seen.add(s.sample(LOGITS, new int[0], 0));
+        }
+        assertEquals(Set.of(1, 3, 6), seen);
+    }
+
+    @Test
+    void minPCutsUnlikelyTokens() {
+        // min-p 0.5 keeps logits within ln 2 of the best: 5, 4.95, 4.9
+        Sampler s = new Sampler(GenerationParams.defaults().withTopK(0).withTopP(1f).withMinP(0.5f).withTemperature(3f).withSeed(3L), LOGITS.length);
+        Set<Integer> seen = new HashSet<>();
+        for (int i = 0; i < 500; i++) {
+            seen.add(s.sample(LOGITS, new int[0], 0));
+        }
+        assertEquals(Set.of(1, 3, 6), seen);
+    }
+
+    @Test
+    void topPKeepsTheSmallestSetReachingP() {
+        float[] l = {0f, (float) Math.log(6), (float) Math.log(3), 0f}; // probabilities 1/11, 6/11, 3/11, 1/11
+        Sampler s = new Sampler(GenerationParams.defaults().withTopK(0).withMinP(0).withTopP(0.8f).withTemperature(1f).withSeed(5L), l.length);
+        Set<Integer> seen = new HashSet<>();
+        for (int i = 0; i < 500; i++) {
+            seen.add(s.sample(l, new int[0], 0));
+        }
+        assertEquals(Set.of(1, 2), seen);
+    }
+
+    @Test
+    void repeatPenaltyDividesPositiveAndMultipliesNegativeLogits() {
+        float[] l = {3f, 2.9f, -1f};
+        int[] history = {0};
+        Sampler s = new Sampler(GenerationParams.greedy().withRepeatPenalty(1.1f, 64), l.length);
+        assertEquals(1, s.sample(l, history, 1), "3/1.1 < 2.9");
+        assertEquals(3f, l[0], "the caller's logits are not changed");
+        Sampler presence = new Sampler(GenerationParams.greedy().withPresencePenalty(0.2f), l.length);
+        assertEquals(1, presence.sample(l, history, 1));
+        Sampler window = new Sampler(GenerationParams.greedy().withRepeatPenalty(1.1f, 1), l.length);
+        assertEquals(0, window.sample(l, new int[] {0, 2}, 2), "token 0 is outside the last-1 window");
+    }
+}

@@ -1,0 +1,152 @@
+package dev.vellama.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.vellama.gguf.TestData;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The library API on the trained stories model: streaming, stop strings, cancellation, limits, reuse. */
+class SessionTest {
+    private static Model model;
+
+    @BeforeAll
+    static void load() throws IOException {
+        model = Model.load(TestData.model("stories-llama2-q8_0.gguf"));
+    }
+
+    @AfterAll
+    static void close() {
+        if (model != null) {
+            model.close();
+        }
+    }
+
+    private static Session session(int ctx) {
+        return model.newSession(SessionOptions.defaults().withContextSize(ctx).withBatchSize(32).withThreads(2));
+    }
+
+    @Test
+    void streamedTextIsTheResultText() {
+        try (Session s = session(256)) {
+            StringBuilder streamed = new StringBuilder();
+            GenerationResult r = s.generate("Once upon a time", GenerationParams.greedy().withMaxTokens(24),
+                    t -> streamed.append(t.text()));
+            assertEquals(StopReason.LENGTH, r.stopReason());
+            assertEquals(24, r.tokens().size());
+            assertEquals(r.text(), streamed.toString());
+            assertEquals(model.tokenizer().decode(r.tokenIds()), r.text());
+            assertTrue(r.timings().promptTokensPerSecond() > 0 && r.timings().generationTokensPerSecond() > 0);
+            for (GeneratedToken t : r.tokens()) {
+                assertTrue(t.logprob() <= 0f);
+            }
+        }
+    }
+
+    @Test
+    void iteratorGivesTheSameTokensAsTheCallback() {
+        try (Session a = session(256); Session b = session(256)) {
+            GenerationParams p = GenerationParams.defaults().withSeed(11L).withMaxTokens(20);
+            GenerationResult viaCallback = a.generate("The PostgreSQL server", p, null);
+            Generation g = b.stream("The PostgreSQL server", p);
+            List<Integer> ids = new ArrayList<>();
+            g.forEachRemaining(t -> ids.add(t.id()));
+            assertArrayEquals(viaCallback.tokenIds(), g.result().tokenIds());
+            assertArrayEquals(viaCallback.tokenIds(), ids.stream().mapToInt(Integer::intValue).toArray());
+        }
+    }
+
+    @Test
+    void topLogprobsAreSortedLogSoftmax() {
+        try (Session s = session(128)) {
+            GenerationResult r = s.generate("Python is", GenerationParams.greedy().withMaxTokens(3).withTopLogprobs(5), null);
+            for (GeneratedToken t : r.tokens()) {
+                assertEquals(5, t.topLogprobs().size());
+                assertEquals(t.id(), t.topLogprobs().get(0).id(), "greedy picks the most likely token");
+                assertEquals(t.logprob(), t.topLogprobs().get(0).logprob(), 1e-6);
+                for (int i = 1; i < 5; i++) {
+                    assertTrue(t.topLogprobs().get(i).logprob() <= t.topLogprobs().get(i - 1).logprob());
+                }
+            }
+        }
+    }
+
+    @Test
+    void stopStringsEndGenerationAndNeverReachTheCaller() {
+        try (Session s = session(256)) {
+            GenerationResult free = s.generate("Once upon a time", GenerationParams.greedy().withMaxTokens(40), null);
+            String text = free.text();
+            assertTrue(text.length() > 10, text);
+            String stop = text.substring(text.length() / 2, text.length() / 2 + 3);
+            s.reset();
+            StringBuilder streamed = new StringBuilder();
+            GenerationResult r = s.generate("Once upon a time", GenerationParams.greedy().withMaxTokens(40).withStop(List.of(stop)),
+                    t -> streamed.append(t.text()));
+            assertEquals(StopReason.STOP, r.stopReason());
+            assertEquals(text.substring(0, text.indexOf(stop)), r.text());
+            assertEquals(r.text(), streamed.toString());
+            assertFalse(streamed.toString().contains(stop));
+        }
+    }
+
+    @Test
+    void cancellationStopsAfterTheCurrentToken() {
+        try (Session s = session(256)) {
+            List<GeneratedToken> got = new ArrayList<>();
+            GenerationResult r = s.generate("Once upon a time", GenerationParams.greedy().withMaxTokens(50), t -> {
+                got.add(t);
+                if (got.size() == 3) {
+                    s.cancel();
+                }
+            });
+            assertEquals(StopReason.CANCELLED, r.stopReason());
+            assertEquals(3, r.tokens().size());
+        }
+    }
+
+    @Test
+    void promptLongerThanTheContextIsRefused() {
+        try (Session s = session(16)) {
+            String longPrompt = "word ".repeat(40);
+            ContextOverflowException e = assertThrows(ContextOverflowException.class,
+                    () -> s.generate(longPrompt, GenerationParams.greedy().withMaxTokens(4), null));
+            assertTrue(e.getMessage().contains("context holds 16"), e.getMessage());
+        }
+    }
+
+    @Test
+    void generationStopsWhenTheContextIsFull() {
+        try (Session s = session(24)) {
+            GenerationResult r = s.generate("Once upon a time", GenerationParams.greedy(), null);
+            assertEquals(StopReason.CONTEXT, r.stopReason());
+            // the full cache of 24 positions still yields one last token, which is not fed back
+            assertEquals(25, r.promptTokens().length + r.tokens().size());
+        }
+    }
+
+    @Test
+    void aPromptExtendingTheLastReusesTheCache() {
+        try (Session s = session(256)) {
+            GenerationResult first = s.generate("Once upon a time", GenerationParams.greedy().withMaxTokens(8), null);
+            int[] prompt = first.promptTokens();
+            int[] extended = new int[prompt.length + first.tokens().size()];
+            System.arraycopy(prompt, 0, extended, 0, prompt.length);
+            System.arraycopy(first.tokenIds(), 0, extended, prompt.length, first.tokens().size());
+            GenerationResult second = s.generate(extended, GenerationParams.greedy().withMaxTokens(4), null);
+            assertTrue(second.timings().promptTokens() <= 2, "only the tail is evaluated: " + second.timings().promptTokens());
+            try (Session fresh = session(256)) {
+                GenerationResult reference = fresh.generate(extended, GenerationParams.greedy().withMaxTokens(4), null);
+                assertArrayEquals(reference.tokenIds(), second.tokenIds(), "cache reuse changes nothing");
+            }
+        }
+    }
+}
