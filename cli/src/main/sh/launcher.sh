@@ -24,6 +24,10 @@ if ! VELLAMA_JAVA=$(vellama_find_java); then
   echo "vellama: needs Java 25 or newer; none found in JAVA_HOME, on PATH or in /usr/lib/jvm. Install one (for example Temurin 25) or set JAVA_HOME." >&2
   exit 1
 fi
+# The JVM announces the incubating Vector API on every start; that line is noise to a CLI user, so stderr passes
+# through a filter that drops just it (stdout and stdin stay connected to the terminal).
 # shellcheck disable=SC2086 # VELLAMA_JAVA_OPTS is a list of extra JVM options
-exec "$VELLAMA_JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-  -XX:+UseParallelGC ${VELLAMA_JAVA_OPTS:-} -jar "$0" "$@"
+{ "$VELLAMA_JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+    -XX:+UseParallelGC ${VELLAMA_JAVA_OPTS:-} -jar "$0" "$@" 2>&1 1>&3 3>&- \
+    | sed -u '/^WARNING: Using incubator modules: jdk.incubator.vector$/d' >&2; } 3>&1
+exit "${PIPESTATUS[0]}"

@@ -6,9 +6,14 @@ import java.io.StringWriter;
 /** Runs the CLI in-process and captures what it prints. */
 record CliRunner(int exitCode, String out, String err) {
     static CliRunner run(String... args) {
+        return runWithInput("", args);
+    }
+
+    static CliRunner runWithInput(String stdin, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
+        int code = Main.run(args, new java.io.ByteArrayInputStream(stdin.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                new PrintWriter(out), new PrintWriter(err));
         return new CliRunner(code, out.toString(), err.toString());
     }
 }

@@ -1,0 +1,87 @@
+package dev.vellama.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.vellama.gguf.TestData;
+import org.junit.jupiter.api.Test;
+
+class RunAndChatCommandTest {
+    private static String model(String name) {
+        return TestData.model(name).toString();
+    }
+
+    @Test
+    void runStreamsTextAndReportsSpeed() {
+        CliRunner r = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "Once upon a time", "-n", "12", "--temp", "0", "-t", "2");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().strip().length() > 5, r.out());
+        assertTrue(r.err().contains("prompt: 5 tokens"), r.err());
+        assertTrue(r.err().contains("generation: 12 tokens"), r.err());
+    }
+
+    @Test
+    void jsonHasTheDocumentedShape() throws IOException {
+        CliRunner r = CliRunner.run("run", "-m", model("stories-llama2-q4_0.gguf"), "-p", "The PostgreSQL server", "-n", "6",
+                "--seed", "5", "--json", "--top-logprobs", "3");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode doc = new ObjectMapper().readTree(r.out());
+        assertEquals(1, doc.get("prompt_tokens").get(0).asInt(), "BOS first");
+        assertEquals(6, doc.get("tokens").size());
+        assertEquals(6, doc.get("logprobs").size());
+        assertEquals("length", doc.get("stop_reason").asText());
+        JsonNode first = doc.get("logprobs").get(0);
+        assertEquals(doc.get("tokens").get(0).asInt(), first.get("id").asInt());
+        assertTrue(first.get("logprob").asDouble() <= 0);
+        assertEquals(3, first.get("top_logprobs").size());
+        assertTrue(doc.get("timings").get("prompt_tokens_per_second").asDouble() > 0);
+        assertTrue(doc.get("timings").get("generation_tokens_per_second").asDouble() > 0);
+        assertTrue(doc.get("text").isTextual());
+        // the same seed gives the same tokens
+        CliRunner again = CliRunner.run("run", "-m", model("stories-llama2-q4_0.gguf"), "-p", "The PostgreSQL server", "-n", "6",
+                "--seed", "5", "--json");
+        assertEquals(doc.get("tokens"), new ObjectMapper().readTree(again.out()).get("tokens"));
+    }
+
+    @Test
+    void stopStringEndsTheRun() throws IOException {
+        CliRunner free = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "Once upon a time", "-n", "30", "--temp", "0", "--json");
+        String text = new ObjectMapper().readTree(free.out()).get("text").asText();
+        String stop = text.substring(10, 13);
+        CliRunner r = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "Once upon a time", "-n", "30", "--temp", "0", "--json", "--stop", stop);
+        JsonNode doc = new ObjectMapper().readTree(r.out());
+        assertEquals("stop", doc.get("stop_reason").asText());
+        assertEquals(text.substring(0, text.indexOf(stop)), doc.get("text").asText());
+    }
+
+    @Test
+    void chatReadsPipedInputAndUsesTheTemplate() {
+        CliRunner r = CliRunner.runWithInput("Hello\n/stats\n/reset\nAnd again\n/exit\nnot read\n",
+                "chat", "-m", model("tiny-qwen2-q4_0.gguf"), "-n", "4", "--seed", "1", "--ctx", "256");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().contains("context: "), r.err());
+        assertTrue(r.err().contains("(conversation cleared)"), r.err());
+        assertTrue(r.err().contains("last reply: prompt"), "stats after the first reply: " + r.err());
+    }
+
+    @Test
+    void badInputIsOneLine() {
+        CliRunner r = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "word ".repeat(100), "--ctx", "32");
+        assertEquals(1, r.exitCode());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains("the context holds 32"), r.err());
+
+        r = CliRunner.run("run", "-m", TestData.followLink(TestData.resolve("tokenizer-tests/ggml-vocab-bert-bge.gguf")).toString(), "-p", "hi");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().startsWith("vellama: architecture 'bert' is not supported"), r.err());
+
+        r = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "hi", "--top-p", "0");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("--top-p"), r.err());
+    }
+}
