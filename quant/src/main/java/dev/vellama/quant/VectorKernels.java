@@ -39,6 +39,15 @@ final class VectorKernels extends PooledKernels {
     private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
     private static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Byte and short vectors of 2L lanes, for the int8 design: bytes widen to shorts, shorts pair into L ints. */
+    private static final VectorSpecies<Byte> B2L = VectorSpecies.of(byte.class, VectorShape.forBitSize(FS.vectorBitSize() / 2));
+    private static final VectorSpecies<Short> S2L = VectorSpecies.of(short.class, FS.vectorShape());
+    /**
+     * Q8_0 matvec design: "fma" (default) converts weights to floats and multiplies F32 activations; "int8"
+     * quantizes the activations to Q8_0 once per call and multiplies integers. Kept selectable so the
+     * comparison in docs/decisions.md can be rerun.
+     */
+    private static final boolean INT8_Q8_0 = "int8".equals(System.getProperty("vellama.matvec.q8_0", "fma"));
 
     /** Floats decoded per step of a matvec row: one K-quant super-block, eight 32-blocks; stays in L1. */
     private static final int CHUNK = 256;
@@ -75,6 +84,11 @@ final class VectorKernels extends PooledKernels {
         checkMatvec(w, x, out);
         // Lambdas here must not capture `this`: their call-site type would name the template, not the hidden class.
         PooledKernels self = this;
+        if (INT8_Q8_0 && w.type() == GgmlType.Q8_0) {
+            pool.run(w.rows(), (part, start, end) -> matvecQ8_0Int8(w, x, out, start, end,
+                    self.byteScratch(part, w.cols()), self.rowScratch(part, w.cols() / 32)));
+            return;
+        }
         pool.run(w.rows(), (part, start, end) -> matvecRows(w, x, out, start, end, self.rowScratch(part, CHUNK)));
     }
 
@@ -89,27 +103,205 @@ final class VectorKernels extends PooledKernels {
             }
             return;
         }
-        long bytesPerChunk = type.byteSize(CHUNK);
-        for (int r = start; r < end; r++) {
-            long o = r * rowBytes;
-            FloatVector acc0 = FloatVector.zero(FS);
-            FloatVector acc1 = FloatVector.zero(FS);
-            float tail = 0f;
-            for (int c0 = 0; c0 < cols; c0 += CHUNK, o += bytesPerChunk) {
-                int n = Math.min(CHUNK, cols - c0);
-                decode(type, seg, o, buf, 0, n);
-                int i = 0;
-                int upper2 = n - n % (2 * L);
-                for (; i < upper2; i += 2 * L) {
-                    acc0 = FloatVector.fromArray(FS, buf, i).fma(FloatVector.fromArray(FS, x, c0 + i), acc0);
-                    acc1 = FloatVector.fromArray(FS, buf, i + L).fma(FloatVector.fromArray(FS, x, c0 + i + L), acc1);
-                }
-                for (; i < n; i++) {
-                    tail += buf[i] * x[c0 + i];
+        switch (type) {
+            case Q8_0 -> {
+                for (int r = start; r < end; r++) {
+                    out[r] = dotQ8_0(seg, r * rowBytes, x, cols);
                 }
             }
-            out[r] = acc0.add(acc1).reduceLanes(VectorOperators.ADD) + tail;
+            case Q4_0 -> {
+                for (int r = start; r < end; r++) {
+                    out[r] = dotQ4_0(seg, r * rowBytes, x, cols);
+                }
+            }
+            case Q4_K -> {
+                for (int r = start; r < end; r++) {
+                    out[r] = dotQ4_K(seg, r * rowBytes, x, cols);
+                }
+            }
+            case Q6_K -> {
+                for (int r = start; r < end; r++) {
+                    out[r] = dotQ6_K(seg, r * rowBytes, x, cols);
+                }
+            }
+            default -> {
+                for (int r = start; r < end; r++) {
+                    out[r] = dotDecoded(type, seg, r * rowBytes, x, cols, buf);
+                }
+            }
         }
+    }
+
+    /**
+     * The int8 design for Q8_0: each thread quantizes x to Q8_0 (scales rounded to half, as ggml does) in its
+     * scratch, then per block widens both int8 vectors to shorts, multiplies, sums lane pairs into ints and
+     * applies the product of the two scales with one float FMA.
+     */
+    private static void matvecQ8_0Int8(WeightMatrix w, float[] x, float[] out, int start, int end, byte[] xq, float[] xd) {
+        int cols = w.cols();
+        for (int b = 0; b < cols; b += 32) {
+            float amax = 0;
+            for (int j = 0; j < 32; j++) {
+                amax = Math.max(amax, Math.abs(x[b + j]));
+            }
+            float d = Half.toFloat(Half.fromFloat(amax / 127));
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            xd[b / 32] = d;
+            for (int j = 0; j < 32; j++) {
+                xq[b + j] = (byte) Rounding.roundHalfAway(x[b + j] * id);
+            }
+        }
+        MemorySegment seg = w.data();
+        long rowBytes = w.rowBytes();
+        for (int r = start; r < end; r++) {
+            long o = r * rowBytes;
+            FloatVector acc = FloatVector.zero(FS);
+            for (int b = 0; b < cols; b += 32, o += 34) {
+                IntVector isum = IntVector.zero(IS);
+                for (int c = 0; c < 32; c += 2 * L) {
+                    ShortVector wq = (ShortVector) ByteVector.fromMemorySegment(B2L, seg, o + 2 + c, LE).convertShape(VectorOperators.B2S, S2L, 0);
+                    ShortVector aq = (ShortVector) ByteVector.fromArray(B2L, xq, b + c).convertShape(VectorOperators.B2S, S2L, 0);
+                    IntVector pr = wq.mul(aq).reinterpretAsInts();
+                    isum = isum.add(pr.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).add(pr.lanewise(VectorOperators.ASHR, 16));
+                }
+                acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(FS, f16(seg, o) * xd[b / 32]), acc);
+            }
+            out[r] = acc.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** Any type: decode a chunk of the row into {@code buf} (L1-resident), then FMA it with x. */
+    private static float dotDecoded(GgmlType type, MemorySegment seg, long o, float[] x, int cols, float[] buf) {
+        long bytesPerChunk = type.byteSize(CHUNK);
+        FloatVector acc0 = FloatVector.zero(FS);
+        FloatVector acc1 = FloatVector.zero(FS);
+        float tail = 0f;
+        for (int c0 = 0; c0 < cols; c0 += CHUNK, o += bytesPerChunk) {
+            int n = Math.min(CHUNK, cols - c0);
+            decode(type, seg, o, buf, 0, n);
+            int i = 0;
+            int upper2 = n - n % (2 * L);
+            for (; i < upper2; i += 2 * L) {
+                acc0 = FloatVector.fromArray(FS, buf, i).fma(FloatVector.fromArray(FS, x, c0 + i), acc0);
+                acc1 = FloatVector.fromArray(FS, buf, i + L).fma(FloatVector.fromArray(FS, x, c0 + i + L), acc1);
+            }
+            for (; i < n; i++) {
+                tail += buf[i] * x[c0 + i];
+            }
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + tail;
+    }
+
+    /** Q8_0 row · x, fused: int8 weights converted to floats in registers, one scale FMA per block. */
+    private static float dotQ8_0(MemorySegment seg, long o, float[] x, int cols) {
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < cols; b += 32, o += 34) {
+            FloatVector sum = FloatVector.zero(FS);
+            for (int c = 0; c < 32; c += BL) {
+                ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 2 + c, LE);
+                for (int p = 0; p < BPARTS; p++) {
+                    sum = ((FloatVector) q.convertShape(VectorOperators.B2F, FS, p)).fma(FloatVector.fromArray(FS, x, b + c + p * L), sum);
+                }
+            }
+            acc = sum.fma(FloatVector.broadcast(FS, f16(seg, o)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Q4_0 row · x, fused: nibbles split and offset in byte lanes, converted to floats in registers. */
+    private static float dotQ4_0(MemorySegment seg, long o, float[] x, int cols) {
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < cols; b += 32, o += 18) {
+            FloatVector sum = FloatVector.zero(FS);
+            for (int c = 0; c < 16; c += BL) {
+                ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 2 + c, LE);
+                ByteVector lo = q.and((byte) 15).sub((byte) 8);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                for (int p = 0; p < BPARTS; p++) {
+                    sum = ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).fma(FloatVector.fromArray(FS, x, b + c + p * L), sum);
+                    sum = ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).fma(FloatVector.fromArray(FS, x, b + 16 + c + p * L), sum);
+                }
+            }
+            acc = sum.fma(FloatVector.broadcast(FS, f16(seg, o)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Q4_K row · x, fused: per 32-element sub-block Σq·x is scaled by d·sc once and the min term dmin·m·Σx is
+     * subtracted once, both as vector FMAs reduced at the end of the row.
+     */
+    private static float dotQ4_K(MemorySegment seg, long o, float[] x, int cols) {
+        FloatVector acc = FloatVector.zero(FS);
+        FloatVector minAcc = FloatVector.zero(FS);
+        for (int b = 0; b < cols; b += QK_K, o += 144) {
+            float d = f16(seg, o);
+            float dmin = f16(seg, o + 2);
+            for (int c = 0; c < 4; c++) {
+                int sm0 = BlockLayouts.scaleMinK4(seg, o + 4, 2 * c);
+                int sm1 = BlockLayouts.scaleMinK4(seg, o + 4, 2 * c + 1);
+                FloatVector sumLo = FloatVector.zero(FS);
+                FloatVector sumHi = FloatVector.zero(FS);
+                FloatVector xsLo = FloatVector.zero(FS);
+                FloatVector xsHi = FloatVector.zero(FS);
+                int base = b + 64 * c;
+                for (int l = 0; l < 32; l += BL) {
+                    ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 16 + 32 * c + l, LE);
+                    ByteVector lo = q.and((byte) 15);
+                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+                    for (int p = 0; p < BPARTS; p++) {
+                        FloatVector xl = FloatVector.fromArray(FS, x, base + l + p * L);
+                        FloatVector xh = FloatVector.fromArray(FS, x, base + 32 + l + p * L);
+                        sumLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).fma(xl, sumLo);
+                        sumHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).fma(xh, sumHi);
+                        xsLo = xsLo.add(xl);
+                        xsHi = xsHi.add(xh);
+                    }
+                }
+                acc = sumLo.fma(FloatVector.broadcast(FS, d * (sm0 & 0xFF)), acc);
+                acc = sumHi.fma(FloatVector.broadcast(FS, d * (sm1 & 0xFF)), acc);
+                minAcc = xsLo.fma(FloatVector.broadcast(FS, dmin * (sm0 >> 8)), minAcc);
+                minAcc = xsHi.fma(FloatVector.broadcast(FS, dmin * (sm1 >> 8)), minAcc);
+            }
+        }
+        return acc.sub(minAcc).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Q6_K row · x, fused: 6-bit quants assembled in byte lanes, scaled per 16-element group. */
+    private static float dotQ6_K(MemorySegment seg, long o, float[] x, int cols) {
+        FloatVector acc0 = FloatVector.zero(FS);
+        FloatVector acc1 = FloatVector.zero(FS);
+        for (int b = 0; b < cols; b += QK_K, o += 210) {
+            float d = f16(seg, o + 208);
+            for (int half = 0; half < 2; half++) {
+                long ql = o + 64L * half;
+                long qh = o + 128 + 32L * half;
+                long sc = o + 192 + 8L * half;
+                int base = b + 128 * half;
+                for (int l = 0; l < 32; l += BL) {
+                    int is = l / 16;
+                    ByteVector a = ByteVector.fromMemorySegment(BS, seg, ql + l, LE);
+                    ByteVector bb = ByteVector.fromMemorySegment(BS, seg, ql + l + 32, LE);
+                    ByteVector h = ByteVector.fromMemorySegment(BS, seg, qh + l, LE);
+                    ByteVector q1 = a.and((byte) 15).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q2 = bb.and((byte) 15).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q4 = bb.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    FloatVector s1 = FloatVector.broadcast(FS, d * i8(seg, sc + is));
+                    FloatVector s2 = FloatVector.broadcast(FS, d * i8(seg, sc + is + 2));
+                    FloatVector s3 = FloatVector.broadcast(FS, d * i8(seg, sc + is + 4));
+                    FloatVector s4 = FloatVector.broadcast(FS, d * i8(seg, sc + is + 6));
+                    for (int p = 0; p < BPARTS; p++) {
+                        int at = base + l + p * L;
+                        acc0 = ((FloatVector) q1.convertShape(VectorOperators.B2F, FS, p)).mul(s1).fma(FloatVector.fromArray(FS, x, at), acc0);
+                        acc1 = ((FloatVector) q2.convertShape(VectorOperators.B2F, FS, p)).mul(s2).fma(FloatVector.fromArray(FS, x, at + 32), acc1);
+                        acc0 = ((FloatVector) q3.convertShape(VectorOperators.B2F, FS, p)).mul(s3).fma(FloatVector.fromArray(FS, x, at + 64), acc0);
+                        acc1 = ((FloatVector) q4.convertShape(VectorOperators.B2F, FS, p)).mul(s4).fma(FloatVector.fromArray(FS, x, at + 96), acc1);
+                    }
+                }
+            }
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
     @Override

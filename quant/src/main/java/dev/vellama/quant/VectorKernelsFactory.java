@@ -40,6 +40,20 @@ final class VectorKernelsFactory {
         }
     }
 
+    /**
+     * Vector kernels from a newly defined class, which reads the system properties that select kernel designs
+     * again (tests compare the designs in one JVM through this).
+     */
+    static Kernels freshlyDefined(VectorSpecies<Float> species, int threads) {
+        try {
+            return (Kernels) define(species).invoke(threads);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("cannot instantiate vector kernels for " + species, t);
+        }
+    }
+
     private static MethodHandle define(VectorSpecies<Float> species) {
         try {
             MethodHandles.Lookup hidden = MethodHandles.lookup().defineHiddenClassWithClassData(TEMPLATE, species, true);
