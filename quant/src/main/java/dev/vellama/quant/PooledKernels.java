@@ -4,10 +4,12 @@ package dev.vellama.quant;
 abstract class PooledKernels implements Kernels {
     protected final WorkerPool pool;
     private final float[][] rowScratch;
+    private final byte[][] byteScratch;
 
     PooledKernels(int threads, String name) {
         this.pool = new WorkerPool(threads, name);
         this.rowScratch = new float[threads][];
+        this.byteScratch = new byte[threads][];
     }
 
     @Override
@@ -21,6 +23,16 @@ abstract class PooledKernels implements Kernels {
         if (s == null || s.length < size) {
             s = new float[size];
             rowScratch[part] = s;
+        }
+        return s;
+    }
+
+    /** A byte buffer of at least {@code size} owned by pool part {@code part}; grows once, then is reused. */
+    protected final byte[] byteScratch(int part, int size) {
+        byte[] s = byteScratch[part];
+        if (s == null || s.length < size) {
+            s = new byte[size];
+            byteScratch[part] = s;
         }
         return s;
     }

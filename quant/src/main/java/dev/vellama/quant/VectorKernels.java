@@ -1,5 +1,16 @@
 package dev.vellama.quant;
 
+import static dev.vellama.quant.BlockLayouts.QK_K;
+import static dev.vellama.quant.BlockLayouts.f16;
+import static dev.vellama.quant.BlockLayouts.i8;
+
+import java.lang.constant.ConstantDescs;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.nio.ByteOrder;
+
+import dev.vellama.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -8,41 +19,289 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Kernels written with the Vector API, parameterized by one float species: the same code runs at 128, 256 or
- * 512 bits. Weight rows are read straight from their memory segment by {@link RowKernels}; element-wise kernels
- * run on the calling thread.
+ * Kernels written with the Vector API, for one float species. This class is a template: {@link
+ * VectorKernelsFactory} defines it as a hidden class per species, passing the species as class data, so that
+ * every species below is a {@code static final} constant, which C2 needs to emit SIMD code. Never refer to it by
+ * name from other classes. Every Vector value stays inside the method that creates it (no boxing).
+ *
+ * <p>Weight rows are decoded block by block into a small per-thread float buffer with vector conversions, then
+ * multiplied with F32 activations ("dequantize and FMA"); matmul decodes a tile of rows once and reuses it for
+ * every token.
  */
 final class VectorKernels extends PooledKernels {
-    private final VectorSpecies<Float> fs;
-    private final VectorSpecies<Integer> is;
-    private final VectorSpecies<Short> ss;
-    private final RowKernels rowKernels;
+    private static final VectorSpecies<Float> FS = speciesFromClassData();
+    private static final int L = FS.length();
+    /** Bytes loaded per step: L lanes, but at least 8 (the narrowest byte vector). */
+    private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, 8 * L)));
+    private static final int BL = BS.length();
+    /** Float vectors per byte vector (1, or 2 at 128-bit floats). */
+    private static final int BPARTS = BL / L;
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
+    private static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L));
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Byte and short vectors of 2L lanes, for the int8 design: bytes widen to shorts, shorts pair into L ints. */
+    private static final VectorSpecies<Byte> B2L = VectorSpecies.of(byte.class, VectorShape.forBitSize(FS.vectorBitSize() / 2));
+    private static final VectorSpecies<Short> S2L = VectorSpecies.of(short.class, FS.vectorShape());
+    /**
+     * Q8_0 matvec design: "fma" (default) converts weights to floats and multiplies F32 activations; "int8"
+     * quantizes the activations to Q8_0 once per call and multiplies integers. Kept selectable so the
+     * comparison in docs/decisions.md can be rerun.
+     */
+    private static final boolean INT8_Q8_0 = "int8".equals(System.getProperty("vellama.matvec.q8_0", "fma"));
 
-    /** Tests build one per width; {@link Kernels#create} picks the preferred one. */
-    VectorKernels(VectorSpecies<Float> species, int threads) {
-        super(threads, "vellama-vector");
-        this.fs = species;
-        this.is = IntVector.SPECIES_PREFERRED.withShape(species.vectorShape()).check(int.class);
-        this.ss = ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(Math.max(64, species.vectorBitSize() / 2)))
-                .check(short.class);
-        this.rowKernels = new RowKernels(species);
+    /** Floats decoded per step of a matvec row: one K-quant super-block, eight 32-blocks; stays in L1. */
+    private static final int CHUNK = 256;
+    /** Rows decoded together in matmul, so each activation vector load feeds this many FMAs. */
+    private static final int TILE_ROWS = 4;
+
+    @SuppressWarnings("unchecked")
+    private static VectorSpecies<Float> speciesFromClassData() {
+        try {
+            VectorSpecies<?> s = MethodHandles.classData(MethodHandles.lookup(), ConstantDescs.DEFAULT_NAME, VectorSpecies.class);
+            return s == null ? FloatVector.SPECIES_PREFERRED : (VectorSpecies<Float>) s.check(float.class);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
-    VectorSpecies<Float> species() {
-        return fs;
+    VectorKernels(int threads) {
+        super(threads, "vellama-vector");
+    }
+
+    /** The float vector width in bits. */
+    int vectorBits() {
+        return FS.vectorBitSize();
     }
 
     @Override
     public String description() {
-        return "Vector API, " + fs.vectorBitSize() + "-bit floats, " + KernelSelector.compilerDescription() + ", "
+        return "Vector API, " + FS.vectorBitSize() + "-bit floats, " + KernelSelector.compilerDescription() + ", "
                 + threads() + (threads() == 1 ? " thread" : " threads");
     }
 
     @Override
     public void matvec(WeightMatrix w, float[] x, float[] out) {
         checkMatvec(w, x, out);
-        RowKernels.Prepared prepared = rowKernels.prepare(w, x, 1);
-        pool.run(w.rows(), (part, start, end) -> rowKernels.matvecRange(prepared, w, x, out, start, end, rowScratch(part, w.cols())));
+        // Lambdas here must not capture `this`: their call-site type would name the template, not the hidden class.
+        PooledKernels self = this;
+        if (INT8_Q8_0 && w.type() == GgmlType.Q8_0) {
+            pool.run(w.rows(), (part, start, end) -> matvecQ8_0Int8(w, x, out, start, end,
+                    self.byteScratch(part, w.cols()), self.rowScratch(part, w.cols() / 32)));
+            return;
+        }
+        pool.run(w.rows(), (part, start, end) -> matvecRows(w, x, out, start, end, self.rowScratch(part, CHUNK)));
+    }
+
+    private static void matvecRows(WeightMatrix w, float[] x, float[] out, int start, int end, float[] buf) {
+        MemorySegment seg = w.data();
+        GgmlType type = w.type();
+        int cols = w.cols();
+        long rowBytes = w.rowBytes();
+        if (type == GgmlType.F32) {
+            for (int r = start; r < end; r++) {
+                out[r] = dotF32Segment(seg, r * rowBytes, x, cols);
+            }
+            return;
+        }
+        switch (type) {
+            case Q8_0 -> {
+                for (int r = start; r < end; r++) {
+                    out[r] = dotQ8_0(seg, r * rowBytes, x, cols);
+                }
+            }
+            case Q4_0 -> {
+                for (int r = start; r < end; r++) {
+                    out[r] = dotQ4_0(seg, r * rowBytes, x, cols);
+                }
+            }
+            case Q4_K -> {
+                for (int r = start; r < end; r++) {
+                    out[r] = dotQ4_K(seg, r * rowBytes, x, cols);
+                }
+            }
+            case Q6_K -> {
+                for (int r = start; r < end; r++) {
+                    out[r] = dotQ6_K(seg, r * rowBytes, x, cols);
+                }
+            }
+            default -> {
+                for (int r = start; r < end; r++) {
+                    out[r] = dotDecoded(type, seg, r * rowBytes, x, cols, buf);
+                }
+            }
+        }
+    }
+
+    /**
+     * The int8 design for Q8_0: each thread quantizes x to Q8_0 (scales rounded to half, as ggml does) in its
+     * scratch, then per block widens both int8 vectors to shorts, multiplies, sums lane pairs into ints and
+     * applies the product of the two scales with one float FMA.
+     */
+    private static void matvecQ8_0Int8(WeightMatrix w, float[] x, float[] out, int start, int end, byte[] xq, float[] xd) {
+        int cols = w.cols();
+        for (int b = 0; b < cols; b += 32) {
+            float amax = 0;
+            for (int j = 0; j < 32; j++) {
+                amax = Math.max(amax, Math.abs(x[b + j]));
+            }
+            float d = Half.toFloat(Half.fromFloat(amax / 127));
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            xd[b / 32] = d;
+            for (int j = 0; j < 32; j++) {
+                xq[b + j] = (byte) Rounding.roundHalfAway(x[b + j] * id);
+            }
+        }
+        MemorySegment seg = w.data();
+        long rowBytes = w.rowBytes();
+        for (int r = start; r < end; r++) {
+            long o = r * rowBytes;
+            FloatVector acc = FloatVector.zero(FS);
+            for (int b = 0; b < cols; b += 32, o += 34) {
+                IntVector isum = IntVector.zero(IS);
+                for (int c = 0; c < 32; c += 2 * L) {
+                    ShortVector wq = (ShortVector) ByteVector.fromMemorySegment(B2L, seg, o + 2 + c, LE).convertShape(VectorOperators.B2S, S2L, 0);
+                    ShortVector aq = (ShortVector) ByteVector.fromArray(B2L, xq, b + c).convertShape(VectorOperators.B2S, S2L, 0);
+                    IntVector pr = wq.mul(aq).reinterpretAsInts();
+                    isum = isum.add(pr.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).add(pr.lanewise(VectorOperators.ASHR, 16));
+                }
+                acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(FS, f16(seg, o) * xd[b / 32]), acc);
+            }
+            out[r] = acc.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** Any type: decode a chunk of the row into {@code buf} (L1-resident), then FMA it with x. */
+    private static float dotDecoded(GgmlType type, MemorySegment seg, long o, float[] x, int cols, float[] buf) {
+        long bytesPerChunk = type.byteSize(CHUNK);
+        FloatVector acc0 = FloatVector.zero(FS);
+        FloatVector acc1 = FloatVector.zero(FS);
+        float tail = 0f;
+        for (int c0 = 0; c0 < cols; c0 += CHUNK, o += bytesPerChunk) {
+            int n = Math.min(CHUNK, cols - c0);
+            decode(type, seg, o, buf, 0, n);
+            int i = 0;
+            int upper2 = n - n % (2 * L);
+            for (; i < upper2; i += 2 * L) {
+                acc0 = FloatVector.fromArray(FS, buf, i).fma(FloatVector.fromArray(FS, x, c0 + i), acc0);
+                acc1 = FloatVector.fromArray(FS, buf, i + L).fma(FloatVector.fromArray(FS, x, c0 + i + L), acc1);
+            }
+            for (; i < n; i++) {
+                tail += buf[i] * x[c0 + i];
+            }
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + tail;
+    }
+
+    /** Q8_0 row · x, fused: int8 weights converted to floats in registers, one scale FMA per block. */
+    private static float dotQ8_0(MemorySegment seg, long o, float[] x, int cols) {
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < cols; b += 32, o += 34) {
+            FloatVector sum = FloatVector.zero(FS);
+            for (int c = 0; c < 32; c += BL) {
+                ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 2 + c, LE);
+                for (int p = 0; p < BPARTS; p++) {
+                    sum = ((FloatVector) q.convertShape(VectorOperators.B2F, FS, p)).fma(FloatVector.fromArray(FS, x, b + c + p * L), sum);
+                }
+            }
+            acc = sum.fma(FloatVector.broadcast(FS, f16(seg, o)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Q4_0 row · x, fused: nibbles split and offset in byte lanes, converted to floats in registers. */
+    private static float dotQ4_0(MemorySegment seg, long o, float[] x, int cols) {
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < cols; b += 32, o += 18) {
+            FloatVector sum = FloatVector.zero(FS);
+            for (int c = 0; c < 16; c += BL) {
+                ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 2 + c, LE);
+                ByteVector lo = q.and((byte) 15).sub((byte) 8);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                for (int p = 0; p < BPARTS; p++) {
+                    sum = ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).fma(FloatVector.fromArray(FS, x, b + c + p * L), sum);
+                    sum = ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).fma(FloatVector.fromArray(FS, x, b + 16 + c + p * L), sum);
+                }
+            }
+            acc = sum.fma(FloatVector.broadcast(FS, f16(seg, o)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Q4_K row · x, fused: per 32-element sub-block Σq·x is scaled by d·sc once and the min term dmin·m·Σx is
+     * subtracted once, both as vector FMAs reduced at the end of the row.
+     */
+    private static float dotQ4_K(MemorySegment seg, long o, float[] x, int cols) {
+        FloatVector acc = FloatVector.zero(FS);
+        FloatVector minAcc = FloatVector.zero(FS);
+        for (int b = 0; b < cols; b += QK_K, o += 144) {
+            float d = f16(seg, o);
+            float dmin = f16(seg, o + 2);
+            for (int c = 0; c < 4; c++) {
+                int sm0 = BlockLayouts.scaleMinK4(seg, o + 4, 2 * c);
+                int sm1 = BlockLayouts.scaleMinK4(seg, o + 4, 2 * c + 1);
+                FloatVector sumLo = FloatVector.zero(FS);
+                FloatVector sumHi = FloatVector.zero(FS);
+                FloatVector xsLo = FloatVector.zero(FS);
+                FloatVector xsHi = FloatVector.zero(FS);
+                int base = b + 64 * c;
+                for (int l = 0; l < 32; l += BL) {
+                    ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 16 + 32 * c + l, LE);
+                    ByteVector lo = q.and((byte) 15);
+                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+                    for (int p = 0; p < BPARTS; p++) {
+                        FloatVector xl = FloatVector.fromArray(FS, x, base + l + p * L);
+                        FloatVector xh = FloatVector.fromArray(FS, x, base + 32 + l + p * L);
+                        sumLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).fma(xl, sumLo);
+                        sumHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).fma(xh, sumHi);
+                        xsLo = xsLo.add(xl);
+                        xsHi = xsHi.add(xh);
+                    }
+                }
+                acc = sumLo.fma(FloatVector.broadcast(FS, d * (sm0 & 0xFF)), acc);
+                acc = sumHi.fma(FloatVector.broadcast(FS, d * (sm1 & 0xFF)), acc);
+                minAcc = xsLo.fma(FloatVector.broadcast(FS, dmin * (sm0 >> 8)), minAcc);
+                minAcc = xsHi.fma(FloatVector.broadcast(FS, dmin * (sm1 >> 8)), minAcc);
+            }
+        }
+        return acc.sub(minAcc).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Q6_K row · x, fused: 6-bit quants assembled in byte lanes, scaled per 16-element group. */
+    private static float dotQ6_K(MemorySegment seg, long o, float[] x, int cols) {
+        FloatVector acc0 = FloatVector.zero(FS);
+        FloatVector acc1 = FloatVector.zero(FS);
+        for (int b = 0; b < cols; b += QK_K, o += 210) {
+            float d = f16(seg, o + 208);
+            for (int half = 0; half < 2; half++) {
+                long ql = o + 64L * half;
+                long qh = o + 128 + 32L * half;
+                long sc = o + 192 + 8L * half;
+                int base = b + 128 * half;
+                for (int l = 0; l < 32; l += BL) {
+                    int is = l / 16;
+                    ByteVector a = ByteVector.fromMemorySegment(BS, seg, ql + l, LE);
+                    ByteVector bb = ByteVector.fromMemorySegment(BS, seg, ql + l + 32, LE);
+                    ByteVector h = ByteVector.fromMemorySegment(BS, seg, qh + l, LE);
+                    ByteVector q1 = a.and((byte) 15).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q2 = bb.and((byte) 15).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q4 = bb.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    FloatVector s1 = FloatVector.broadcast(FS, d * i8(seg, sc + is));
+                    FloatVector s2 = FloatVector.broadcast(FS, d * i8(seg, sc + is + 2));
+                    FloatVector s3 = FloatVector.broadcast(FS, d * i8(seg, sc + is + 4));
+                    FloatVector s4 = FloatVector.broadcast(FS, d * i8(seg, sc + is + 6));
+                    for (int p = 0; p < BPARTS; p++) {
+                        int at = base + l + p * L;
+                        acc0 = ((FloatVector) q1.convertShape(VectorOperators.B2F, FS, p)).mul(s1).fma(FloatVector.fromArray(FS, x, at), acc0);
+                        acc1 = ((FloatVector) q2.convertShape(VectorOperators.B2F, FS, p)).mul(s2).fma(FloatVector.fromArray(FS, x, at + 32), acc1);
+                        acc0 = ((FloatVector) q3.convertShape(VectorOperators.B2F, FS, p)).mul(s3).fma(FloatVector.fromArray(FS, x, at + 64), acc0);
+                        acc1 = ((FloatVector) q4.convertShape(VectorOperators.B2F, FS, p)).mul(s4).fma(FloatVector.fromArray(FS, x, at + 96), acc1);
+                    }
+                }
+            }
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
     @Override
@@ -52,19 +311,234 @@ final class VectorKernels extends PooledKernels {
             matvec(w, x, out);
             return;
         }
-        int tile = RowKernels.TILE_ROWS;
-        int tiles = (w.rows() + tile - 1) / tile;
-        pool.run(tiles, (part, start, end) -> rowKernels.matmulTiles(w, x, n, out, start * tile,
-                Math.min(w.rows(), end * tile), rowScratch(part, tile * w.cols())));
+        int tiles = (w.rows() + TILE_ROWS - 1) / TILE_ROWS;
+        PooledKernels self = this;
+        pool.run(tiles, (part, start, end) -> matmulTiles(w, x, n, out, start * TILE_ROWS,
+                Math.min(w.rows(), end * TILE_ROWS), self.rowScratch(part, TILE_ROWS * w.cols())));
+    }
+
+    /** Rows [rowStart, rowEnd): each tile of rows is decoded once, then multiplied with every activation row. */
+    private static void matmulTiles(WeightMatrix w, float[] x, int n, float[] out, int rowStart, int rowEnd, float[] tile) {
+        int cols = w.cols();
+        int rows = w.rows();
+        for (int r0 = rowStart; r0 < rowEnd; r0 += TILE_ROWS) {
+            int tr = Math.min(TILE_ROWS, rowEnd - r0);
+            for (int i = 0; i < tr; i++) {
+                decode(w.type(), w.data(), w.rowOffset(r0 + i), tile, i * cols, cols);
+            }
+            if (tr == TILE_ROWS && cols % L == 0) {
+                for (int t = 0; t < n; t++) {
+                    dot4(tile, cols, x, t * cols, out, t * rows + r0);
+                }
+            } else {
+                for (int t = 0; t < n; t++) {
+                    for (int i = 0; i < tr; i++) {
+                        out[t * rows + r0 + i] = dotF32(tile, i * cols, x, t * cols, cols);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Four contiguous rows of {@code cols} floats dotted with one activation row, sharing its loads. */
+    private static void dot4(float[] w4, int cols, float[] x, int xOff, float[] out, int outOff) {
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = FloatVector.zero(FS);
+        FloatVector a2 = FloatVector.zero(FS);
+        FloatVector a3 = FloatVector.zero(FS);
+        for (int c = 0; c < cols; c += L) {
+            FloatVector xv = FloatVector.fromArray(FS, x, xOff + c);
+            a0 = FloatVector.fromArray(FS, w4, c).fma(xv, a0);
+            a1 = FloatVector.fromArray(FS, w4, cols + c).fma(xv, a1);
+            a2 = FloatVector.fromArray(FS, w4, 2 * cols + c).fma(xv, a2);
+            a3 = FloatVector.fromArray(FS, w4, 3 * cols + c).fma(xv, a3);
+        }
+        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void dequantizeRow(WeightMatrix w, int row, float[] dst, int dstOffset) {
+        if (row < 0 || row >= w.rows()) {
+            throw new IndexOutOfBoundsException("row " + row + " of " + w.name() + " with " + w.rows() + " rows");
+        }
+        decode(w.type(), w.data(), w.rowOffset(row), dst, dstOffset, w.cols());
+    }
+
+    /**
+     * Decodes {@code count} values (whole blocks) at byte {@code o} to floats, with the same float operations as
+     * {@link Dequantizer}, so the result is bit-identical; types without a vector decoder use it directly.
+     */
+    private static void decode(GgmlType type, MemorySegment seg, long o, float[] dst, int dstOff, int count) {
+        switch (type) {
+            case Q8_0 -> {
+                for (int b = 0; b < count; b += 32, o += 34) {
+                    decodeQ8_0(seg, o, dst, dstOff + b);
+                }
+            }
+            case Q4_0 -> {
+                for (int b = 0; b < count; b += 32, o += 18) {
+                    decodeQ4_0(seg, o, dst, dstOff + b);
+                }
+            }
+            case Q4_K -> {
+                for (int b = 0; b < count; b += QK_K, o += 144) {
+                    decodeQ4_K(seg, o, dst, dstOff + b);
+                }
+            }
+            case Q6_K -> {
+                for (int b = 0; b < count; b += QK_K, o += 210) {
+                    decodeQ6_K(seg, o, dst, dstOff + b);
+                }
+            }
+            case F16 -> decodeF16(seg, o, dst, dstOff, count);
+            default -> Dequantizer.dequantize(type, seg, o, dst, dstOff, count);
+        }
+    }
+
+    private static void decodeQ8_0(MemorySegment seg, long o, float[] dst, int at) {
+        FloatVector d = FloatVector.broadcast(FS, f16(seg, o));
+        for (int c = 0; c < 32; c += BL) {
+            ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 2 + c, LE);
+            for (int p = 0; p < BPARTS; p++) {
+                ((FloatVector) q.convertShape(VectorOperators.B2F, FS, p)).mul(d).intoArray(dst, at + c + p * L);
+            }
+        }
+    }
+
+    private static void decodeQ4_0(MemorySegment seg, long o, float[] dst, int at) {
+        FloatVector d = FloatVector.broadcast(FS, f16(seg, o));
+        for (int c = 0; c < 16; c += BL) {
+            ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 2 + c, LE);
+            ByteVector lo = q.and((byte) 15).sub((byte) 8);
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+            for (int p = 0; p < BPARTS; p++) {
+                ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).mul(d).intoArray(dst, at + c + p * L);
+                ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).mul(d).intoArray(dst, at + 16 + c + p * L);
+            }
+        }
+    }
+
+    private static void decodeQ4_K(MemorySegment seg, long o, float[] dst, int at) {
+        float d = f16(seg, o);
+        float dmin = f16(seg, o + 2);
+        for (int c = 0; c < 4; c++) {
+            int sm0 = BlockLayouts.scaleMinK4(seg, o + 4, 2 * c);
+            int sm1 = BlockLayouts.scaleMinK4(seg, o + 4, 2 * c + 1);
+            FloatVector d1 = FloatVector.broadcast(FS, d * (sm0 & 0xFF));
+            FloatVector m1 = FloatVector.broadcast(FS, dmin * (sm0 >> 8));
+            FloatVector d2 = FloatVector.broadcast(FS, d * (sm1 & 0xFF));
+            FloatVector m2 = FloatVector.broadcast(FS, dmin * (sm1 >> 8));
+            int base = at + 64 * c;
+            for (int l = 0; l < 32; l += BL) {
+                ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 16 + 32 * c + l, LE);
+                ByteVector lo = q.and((byte) 15);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+                for (int p = 0; p < BPARTS; p++) {
+                    ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).mul(d1).sub(m1).intoArray(dst, base + l + p * L);
+                    ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).mul(d2).sub(m2).intoArray(dst, base + 32 + l + p * L);
+                }
+            }
+        }
+    }
+
+    private static void decodeQ6_K(MemorySegment seg, long o, float[] dst, int at) {
+        float d = f16(seg, o + 208);
+        for (int half = 0; half < 2; half++) {
+            long ql = o + 64L * half;
+            long qh = o + 128 + 32L * half;
+            long sc = o + 192 + 8L * half;
+            int base = at + 128 * half;
+            for (int l = 0; l < 32; l += BL) {
+                int is = l / 16;
+                ByteVector a = ByteVector.fromMemorySegment(BS, seg, ql + l, LE);
+                ByteVector b = ByteVector.fromMemorySegment(BS, seg, ql + l + 32, LE);
+                ByteVector h = ByteVector.fromMemorySegment(BS, seg, qh + l, LE);
+                ByteVector q1 = a.and((byte) 15).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                ByteVector q2 = b.and((byte) 15).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                ByteVector q4 = b.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                FloatVector s1 = FloatVector.broadcast(FS, d * i8(seg, sc + is));
+                FloatVector s2 = FloatVector.broadcast(FS, d * i8(seg, sc + is + 2));
+                FloatVector s3 = FloatVector.broadcast(FS, d * i8(seg, sc + is + 4));
+                FloatVector s4 = FloatVector.broadcast(FS, d * i8(seg, sc + is + 6));
+                for (int p = 0; p < BPARTS; p++) {
+                    int at1 = base + l + p * L;
+                    s1.mul((FloatVector) q1.convertShape(VectorOperators.B2F, FS, p)).intoArray(dst, at1);
+                    s2.mul((FloatVector) q2.convertShape(VectorOperators.B2F, FS, p)).intoArray(dst, at1 + 32);
+                    s3.mul((FloatVector) q3.convertShape(VectorOperators.B2F, FS, p)).intoArray(dst, at1 + 64);
+                    s4.mul((FloatVector) q4.convertShape(VectorOperators.B2F, FS, p)).intoArray(dst, at1 + 96);
+                }
+            }
+        }
+    }
+
+    private static void decodeF16(MemorySegment seg, long o, float[] dst, int at, int count) {
+        int upper = FS.loopBound(count);
+        int i = 0;
+        for (; i < upper; i += L) {
+            IntVector bits = (IntVector) ShortVector.fromMemorySegment(SS, seg, o + 2L * i, LE).convertShape(VectorOperators.S2I, IS, 0);
+            halfBitsToFloats(bits).intoArray(dst, at + i);
+        }
+        for (; i < count; i++) {
+            dst[at + i] = f16(seg, o + 2L * i);
+        }
+    }
+
+    private static float dotF32Segment(MemorySegment seg, long off, float[] x, int n) {
+        FloatVector acc0 = FloatVector.zero(FS);
+        FloatVector acc1 = FloatVector.zero(FS);
+        int upper2 = n - n % (2 * L);
+        int i = 0;
+        for (; i < upper2; i += 2 * L) {
+            acc0 = FloatVector.fromMemorySegment(FS, seg, off + 4L * i, LE).fma(FloatVector.fromArray(FS, x, i), acc0);
+            acc1 = FloatVector.fromMemorySegment(FS, seg, off + 4L * (i + L), LE).fma(FloatVector.fromArray(FS, x, i + L), acc1);
+        }
+        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += seg.get(BlockLayouts.FLOAT_LE, off + 4L * i) * x[i];
+        }
+        return s;
+    }
+
+    private static float dotF32(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector acc0 = FloatVector.zero(FS);
+        FloatVector acc1 = FloatVector.zero(FS);
+        int upper2 = n - n % (2 * L);
+        int i = 0;
+        for (; i < upper2; i += 2 * L) {
+            acc0 = FloatVector.fromArray(FS, a, aOff + i).fma(FloatVector.fromArray(FS, b, bOff + i), acc0);
+            acc1 = FloatVector.fromArray(FS, a, aOff + i + L).fma(FloatVector.fromArray(FS, b, bOff + i + L), acc1);
+        }
+        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += a[aOff + i] * b[bOff + i];
+        }
+        return s;
+    }
+
+    /**
+     * Exact IEEE half → float, lane-wise: the magnitude bits shifted into float position and scaled by 2^112
+     * (exact, subnormals included); the all-ones exponent (inf/NaN) is patched, the sign copied.
+     */
+    private static FloatVector halfBitsToFloats(IntVector bits) {
+        IntVector mag = bits.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+        IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        FloatVector scaled = mag.reinterpretAsFloats().mul(0x1p112f);
+        var special = bits.and(0x7C00).compare(VectorOperators.EQ, 0x7C00);
+        IntVector fixed = scaled.reinterpretAsInts().blend(mag.or(0x7F800000), special);
+        return fixed.or(sign).reinterpretAsFloats();
     }
 
     @Override
     public void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] weight, int n, float eps) {
-        int upper = fs.loopBound(n);
-        FloatVector acc = FloatVector.zero(fs);
+        int upper = FS.loopBound(n);
+        FloatVector acc = FloatVector.zero(FS);
         int i = 0;
-        for (; i < upper; i += fs.length()) {
-            FloatVector v = FloatVector.fromArray(fs, x, xOff + i);
+        for (; i < upper; i += L) {
+            FloatVector v = FloatVector.fromArray(FS, x, xOff + i);
             acc = v.fma(v, acc);
         }
         double sum = acc.reduceLanes(VectorOperators.ADD);
@@ -75,10 +549,10 @@ final class VectorKernels extends PooledKernels {
         float mean = (float) (sum / n);
         float scale = 1.0f / (float) Math.sqrt(mean + eps);
         i = 0;
-        for (; i < upper; i += fs.length()) {
-            FloatVector v = FloatVector.fromArray(fs, x, xOff + i).mul(scale);
+        for (; i < upper; i += L) {
+            FloatVector v = FloatVector.fromArray(FS, x, xOff + i).mul(scale);
             if (weight != null) {
-                v = v.mul(FloatVector.fromArray(fs, weight, i));
+                v = v.mul(FloatVector.fromArray(FS, weight, i));
             }
             v.intoArray(out, outOff + i);
         }
@@ -90,20 +564,20 @@ final class VectorKernels extends PooledKernels {
 
     @Override
     public void softmax(float[] x, int off, int n) {
-        int upper = fs.loopBound(n);
-        FloatVector mv = FloatVector.broadcast(fs, Float.NEGATIVE_INFINITY);
+        int upper = FS.loopBound(n);
+        FloatVector mv = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
         int i = 0;
-        for (; i < upper; i += fs.length()) {
-            mv = mv.max(FloatVector.fromArray(fs, x, off + i));
+        for (; i < upper; i += L) {
+            mv = mv.max(FloatVector.fromArray(FS, x, off + i));
         }
         float max = mv.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
             max = Math.max(max, x[off + i]);
         }
-        FloatVector sv = FloatVector.zero(fs);
+        FloatVector sv = FloatVector.zero(FS);
         i = 0;
-        for (; i < upper; i += fs.length()) {
-            FloatVector e = FloatVector.fromArray(fs, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+        for (; i < upper; i += L) {
+            FloatVector e = FloatVector.fromArray(FS, x, off + i).sub(max).lanewise(VectorOperators.EXP);
             e.intoArray(x, off + i);
             sv = sv.add(e);
         }
@@ -118,12 +592,12 @@ final class VectorKernels extends PooledKernels {
 
     @Override
     public void swiglu(float[] gate, float[] up, int n) {
-        int upper = fs.loopBound(n);
+        int upper = FS.loopBound(n);
         int i = 0;
-        for (; i < upper; i += fs.length()) {
-            FloatVector g = FloatVector.fromArray(fs, gate, i);
+        for (; i < upper; i += L) {
+            FloatVector g = FloatVector.fromArray(FS, gate, i);
             FloatVector denom = g.neg().lanewise(VectorOperators.EXP).add(1f);
-            g.div(denom).mul(FloatVector.fromArray(fs, up, i)).intoArray(gate, i);
+            g.div(denom).mul(FloatVector.fromArray(FS, up, i)).intoArray(gate, i);
         }
         for (; i < n; i++) {
             float g = gate[i];
@@ -133,10 +607,10 @@ final class VectorKernels extends PooledKernels {
 
     @Override
     public void gelu(float[] x, int off, int n) {
-        int upper = fs.loopBound(n);
+        int upper = FS.loopBound(n);
         int i = 0;
-        for (; i < upper; i += fs.length()) {
-            FloatVector v = FloatVector.fromArray(fs, x, off + i);
+        for (; i < upper; i += L) {
+            FloatVector v = FloatVector.fromArray(FS, x, off + i);
             FloatVector inner = v.mul(v).mul(ScalarKernels.GELU_COEF_A).add(1f).mul(v).mul(ScalarKernels.SQRT_2_OVER_PI);
             v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(x, off + i);
         }
@@ -148,10 +622,10 @@ final class VectorKernels extends PooledKernels {
 
     @Override
     public void add(float[] dst, int dstOff, float[] src, int srcOff, int n) {
-        int upper = fs.loopBound(n);
+        int upper = FS.loopBound(n);
         int i = 0;
-        for (; i < upper; i += fs.length()) {
-            FloatVector.fromArray(fs, dst, dstOff + i).add(FloatVector.fromArray(fs, src, srcOff + i)).intoArray(dst, dstOff + i);
+        for (; i < upper; i += L) {
+            FloatVector.fromArray(FS, dst, dstOff + i).add(FloatVector.fromArray(FS, src, srcOff + i)).intoArray(dst, dstOff + i);
         }
         for (; i < n; i++) {
             dst[dstOff + i] += src[srcOff + i];
@@ -160,10 +634,10 @@ final class VectorKernels extends PooledKernels {
 
     @Override
     public void scale(float[] x, int off, int n, float s) {
-        int upper = fs.loopBound(n);
+        int upper = FS.loopBound(n);
         int i = 0;
-        for (; i < upper; i += fs.length()) {
-            FloatVector.fromArray(fs, x, off + i).mul(s).intoArray(x, off + i);
+        for (; i < upper; i += L) {
+            FloatVector.fromArray(FS, x, off + i).mul(s).intoArray(x, off + i);
         }
         for (; i < n; i++) {
             x[off + i] *= s;
@@ -172,16 +646,16 @@ final class VectorKernels extends PooledKernels {
 
     @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        return RowKernels.dotF32(fs, a, aOff, b, bOff, n);
+        return dotF32(a, aOff, b, bOff, n);
     }
 
     @Override
     public float dotF16(short[] a, int aOff, float[] b, int bOff, int n) {
-        int upper = fs.loopBound(n);
-        FloatVector acc = FloatVector.zero(fs);
+        int upper = FS.loopBound(n);
+        FloatVector acc = FloatVector.zero(FS);
         int i = 0;
-        for (; i < upper; i += fs.length()) {
-            acc = halvesToFloats(a, aOff + i).fma(FloatVector.fromArray(fs, b, bOff + i), acc);
+        for (; i < upper; i += L) {
+            acc = halvesToFloats(a, aOff + i).fma(FloatVector.fromArray(FS, b, bOff + i), acc);
         }
         float s = acc.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
@@ -192,10 +666,10 @@ final class VectorKernels extends PooledKernels {
 
     @Override
     public void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
-        int upper = fs.loopBound(n);
+        int upper = FS.loopBound(n);
         int i = 0;
-        for (; i < upper; i += fs.length()) {
-            FloatVector.fromArray(fs, x, xOff + i).fma(FloatVector.broadcast(fs, a), FloatVector.fromArray(fs, y, yOff + i)).intoArray(y, yOff + i);
+        for (; i < upper; i += L) {
+            FloatVector.fromArray(FS, x, xOff + i).fma(FloatVector.broadcast(FS, a), FloatVector.fromArray(FS, y, yOff + i)).intoArray(y, yOff + i);
         }
         for (; i < n; i++) {
             y[yOff + i] += a * x[xOff + i];
@@ -204,28 +678,18 @@ final class VectorKernels extends PooledKernels {
 
     @Override
     public void axpyF16(float a, short[] x, int xOff, float[] y, int yOff, int n) {
-        int upper = fs.loopBound(n);
+        int upper = FS.loopBound(n);
         int i = 0;
-        for (; i < upper; i += fs.length()) {
-            halvesToFloats(x, xOff + i).fma(FloatVector.broadcast(fs, a), FloatVector.fromArray(fs, y, yOff + i)).intoArray(y, yOff + i);
+        for (; i < upper; i += L) {
+            halvesToFloats(x, xOff + i).fma(FloatVector.broadcast(FS, a), FloatVector.fromArray(FS, y, yOff + i)).intoArray(y, yOff + i);
         }
         for (; i < n; i++) {
             y[yOff + i] += a * Float.float16ToFloat(x[xOff + i]);
         }
     }
 
-    /**
-     * Exact IEEE half → float for one vector of lanes: the magnitude bits shifted into float position and scaled
-     * by 2^112 (exact, subnormals included); the all-ones exponent (inf/NaN) is patched, the sign copied.
-     */
-    private FloatVector halvesToFloats(short[] h, int off) {
-        IntVector bits = (IntVector) ShortVector.fromArray(ss, h, off).convertShape(VectorOperators.S2I, is, 0);
-        IntVector mag = bits.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-        IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-        FloatVector scaled = mag.reinterpretAsFloats().mul(0x1p112f);
-        var special = bits.and(0x7C00).compare(VectorOperators.EQ, 0x7C00);
-        IntVector fixed = scaled.reinterpretAsInts().blend(mag.or(0x7F800000), special);
-        return fixed.or(sign).reinterpretAsFloats();
+    private static FloatVector halvesToFloats(short[] h, int off) {
+        return halfBitsToFloats((IntVector) ShortVector.fromArray(SS, h, off).convertShape(VectorOperators.S2I, IS, 0));
     }
 
     @Override
@@ -244,15 +708,15 @@ final class VectorKernels extends PooledKernels {
             }
             return;
         }
-        int upper = fs.loopBound(half);
+        int upper = FS.loopBound(half);
         for (int h = 0; h < nHeads; h++) {
             int base = off + h * headDim;
             int i = 0;
-            for (; i < upper; i += fs.length()) {
-                FloatVector x0 = FloatVector.fromArray(fs, x, base + i);
-                FloatVector x1 = FloatVector.fromArray(fs, x, base + i + half);
-                FloatVector c = FloatVector.fromArray(fs, cos, i);
-                FloatVector s = FloatVector.fromArray(fs, sin, i);
+            for (; i < upper; i += L) {
+                FloatVector x0 = FloatVector.fromArray(FS, x, base + i);
+                FloatVector x1 = FloatVector.fromArray(FS, x, base + i + half);
+                FloatVector c = FloatVector.fromArray(FS, cos, i);
+                FloatVector s = FloatVector.fromArray(FS, sin, i);
                 x0.mul(c).sub(x1.mul(s)).intoArray(x, base + i);
                 x0.mul(s).add(x1.mul(c)).intoArray(x, base + i + half);
             }

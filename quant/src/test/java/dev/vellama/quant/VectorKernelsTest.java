@@ -40,7 +40,7 @@ class VectorKernelsTest {
     }
 
     private static Kernels vector(VectorSpecies<Float> species) {
-        Kernels k = new VectorKernels(species, 2);
+        Kernels k = VectorKernelsFactory.withSpecies(species, 2);
         opened.add(k);
         return k;
     }
