@@ -83,6 +83,9 @@ final class PreTokenizerCatalog {
         add(spec(List.of(GPT2), false, false, true, false),
                 "gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum",
                 "modern-bert", "jina-v1-en", "jina-v2-code", "roberta-bpe", "mpt", "olmo", "jais", "exaone4");
+        // GPT-NeoX's tokenizer (which mpt and olmo models use) pre-tokenizes like GPT-2; llama.cpp's converter
+        // names it after those models, the plain name is accepted too
+        add(spec(List.of(GPT2), false, false, true, false), "gpt-neox");
         add(spec(List.of(GPT2), false, false, false, false), "trillion", "granite-docling");
         add(spec(List.of("\\p{N}", GPT2), false, false, true, false),
                 "starcoder", "refact", "codeshell", "exaone", "minerva-7b", "mellum2");

@@ -1,0 +1,119 @@
+package dev.vellama.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+
+import dev.vellama.gguf.GgufFile;
+import dev.vellama.runtime.tokenizer.Tokenizer;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code vellama tokenize}: the token ids of a text, like llama.cpp's llama-tokenize. */
+@Command(name = "tokenize", mixinStandardHelpOptions = true,
+        description = "Print the token ids (and pieces) of a text with a model's vocabulary; vocabulary-only GGUFs work.")
+final class TokenizeCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL", description = "GGUF file with the vocabulary.")
+    Path model;
+
+    @Option(names = "--no-bos", description = "Add no special tokens (BOS, and EOS where the model adds one).")
+    boolean noBos;
+
+    @Option(names = "--parse-special", description = "Turn special tokens written in the text (such as <|im_start|>) into their ids.")
+    boolean parseSpecial;
+
+    @Option(names = "--json", description = "Print {\"ids\":[...],\"pieces\":[...]} instead of one line per token.")
+    boolean json;
+
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    Input input;
+
+    static final class Input {
+        @Parameters(paramLabel = "TEXT", description = "The text to tokenize.")
+        String text;
+
+        @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Read the text from a UTF-8 file instead.")
+        Path file;
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        if (input == null) {
+            throw new IllegalArgumentException("give the text to tokenize, or --file FILE");
+        }
+        String text = input.file != null ? Files.readString(input.file, StandardCharsets.UTF_8) : input.text;
+        Tokenizer tokenizer;
+        try (GgufFile file = GgufFile.open(model)) {
+            tokenizer = Tokenizer.fromGguf(file.metadata());
+        }
+        int[] ids = tokenizer.encode(text, !noBos, parseSpecial);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            printJson(tokenizer, ids, out);
+        } else {
+            for (int id : ids) {
+                out.printf("%6d -> '%s'%n", id, piece(tokenizer, id));
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static void printJson(Tokenizer tokenizer, int[] ids, PrintWriter out) throws IOException {
+        try (JsonGenerator g = new JsonFactory().createGenerator(out)) {
+            g.writeStartObject();
+            g.writeArrayFieldStart("ids");
+            for (int id : ids) {
+                g.writeNumber(id);
+            }
+            g.writeEndArray();
+            g.writeArrayFieldStart("pieces");
+            for (int id : ids) {
+                g.writeString(piece(tokenizer, id));
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        }
+        out.println();
+    }
+
+    /**
+     * What a token stands for: its text as it appears in output; for a token that outputs nothing (BOS, control
+     * tokens) its vocabulary string; for bytes that are only part of a character, {@code <0xNN>} per byte.
+     */
+    static String piece(Tokenizer tokenizer, int id) {
+        byte[] bytes = tokenizer.tokenBytes(id);
+        if (bytes.length == 0) {
+            return tokenizer.tokenText(id);
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            StringBuilder sb = new StringBuilder();
+            for (byte b : bytes) {
+                sb.append(String.format("<0x%02X>", b & 0xFF));
+            }
+            return sb.toString();
+        }
+    }
+}
