@@ -150,7 +150,7 @@ final class JinjaFilters {
                         yield (long) Double.parseDouble(t);
                     }
                 }
-                default -> fallback;
+                case null, default -> fallback;
             };
         } catch (NumberFormatException e) {
             return fallback;
@@ -163,7 +163,7 @@ final class JinjaFilters {
                 case Boolean b -> b ? 1.0 : 0.0;
                 case Number n -> n.doubleValue();
                 case String s -> Double.parseDouble(s.strip());
-                default -> fallback;
+                case null, default -> fallback;
             };
         } catch (NumberFormatException e) {
             return fallback;

@@ -51,7 +51,16 @@ public final class JinjaTemplate {
     public String render(Map<String, ?> variables, Clock clock) {
         Map<String, Object> converted = new LinkedHashMap<>();
         variables.forEach((name, value) -> converted.put(name, toTemplateValue(value)));
-        return new Renderer(clock).render(nodes, converted);
+        try {
+            return new Renderer(clock).render(nodes, converted);
+        } catch (JinjaException e) {
+            throw e;
+        } catch (StackOverflowError e) {
+            throw new JinjaException("template recursion is too deep", -1, e);
+        } catch (RuntimeException e) {
+            // A value combination the interpreter does not handle; still report it as a template failure.
+            throw new JinjaException("template rendering failed: " + e, -1, e);
+        }
     }
 
     public String render(Map<String, ?> variables) {

@@ -100,7 +100,7 @@ final class PyValues {
         return switch (v) {
             case Boolean b -> b ? 1 : 0;
             case Number n -> n.longValue();
-            default -> throw new JinjaException("expected an integer, got " + typeName(v));
+            case null, default -> throw new JinjaException("expected an integer, got " + typeName(v));
         };
     }
 
@@ -108,7 +108,7 @@ final class PyValues {
         return switch (v) {
             case Boolean b -> b ? 1 : 0;
             case Number n -> n.doubleValue();
-            default -> throw new JinjaException("expected a number, got " + typeName(v));
+            case null, default -> throw new JinjaException("expected a number, got " + typeName(v));
         };
     }
 
@@ -289,7 +289,8 @@ final class PyValues {
             case List<?> list -> list.stream().anyMatch(item -> equal(item, needle));
             case Map<?, ?> map -> map.containsKey(needle);
             case Undefined u -> false;
-            default -> throw new JinjaException("argument of type '" + typeName(haystack) + "' is not iterable");
+            case null, default -> throw new JinjaException("argument of type '" + typeName(haystack)
+                    + "' is not iterable");
         };
     }
 
@@ -299,7 +300,7 @@ final class PyValues {
             case Collection<?> c -> c.size();
             case Map<?, ?> m -> m.size();
             case Undefined u -> 0;
-            default -> throw new JinjaException("object of type '" + typeName(v) + "' has no len()");
+            case null, default -> throw new JinjaException("object of type '" + typeName(v) + "' has no len()");
         };
     }
 
@@ -314,7 +315,7 @@ final class PyValues {
                 yield chars;
             }
             case Undefined u -> List.of();
-            default -> throw new JinjaException("'" + typeName(v) + "' object is not iterable");
+            case null, default -> throw new JinjaException("'" + typeName(v) + "' object is not iterable");
         };
     }
 
@@ -331,7 +332,7 @@ final class PyValues {
             case Map<?, ?> map -> map.containsKey(name) ? map.get(name) : Undefined.attribute(obj, name);
             case Namespace ns -> ns.has(name) ? ns.get(name) : Undefined.attribute(obj, name);
             case LoopInfo loop -> loop.attribute(name);
-            default -> Undefined.attribute(obj, name);
+            case null, default -> Undefined.attribute(obj, name);
         };
     }
 

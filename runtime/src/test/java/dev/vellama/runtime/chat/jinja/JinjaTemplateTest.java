@@ -253,6 +253,16 @@ class JinjaTemplateTest {
     }
 
     @Test
+    void noneIsAValueNotAMissingOne() {
+        Map<String, Object> vars = mapWithNull("tools");
+        assertEquals("None||0.0|0", render("{{ tools }}|{{ tools.x }}|{{ tools | float }}|{{ tools | int }}", vars));
+        assertEquals("'NoneType' object is not iterable (template line 1)",
+                assertThrows(JinjaException.class, () -> render("{% for t in tools %}{% endfor %}", vars)).getMessage());
+        assertEquals("object of type 'NoneType' has no len() (template line 1)",
+                assertThrows(JinjaException.class, () -> render("{{ tools | length }}", vars)).getMessage());
+    }
+
+    @Test
     void breakOutsideALoopIsAnError() {
         assertThrows(JinjaException.class, () -> render("{% break %}"));
     }
