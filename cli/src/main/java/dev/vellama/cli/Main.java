@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Run GGUF language models on the JVM.",
-        subcommands = {InfoCommand.class, TokenizeCommand.class, RunCommand.class, ChatCommand.class,
+        subcommands = {InfoCommand.class, TokenizeCommand.class, RunCommand.class, ChatCommand.class, BenchCommand.class,
+                SynthCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

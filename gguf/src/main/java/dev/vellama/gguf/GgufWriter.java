@@ -3,6 +3,7 @@ package dev.vellama.gguf;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +25,14 @@ public final class GgufWriter {
     private final List<Entry> tensors = new ArrayList<>();
     private final Set<String> tensorNames = new HashSet<>();
 
-    private record Entry(String name, GgmlType type, long[] shape, MemorySegment data) {}
+    /** Tensor bytes produced when the file is written, so that a large model never sits in memory whole. */
+    @FunctionalInterface
+    public interface TensorSource {
+        /** Fills {@code target}, which has exactly the tensor's byte size. */
+        void fill(MemorySegment target);
+    }
+
+    private record Entry(String name, GgmlType type, long[] shape, long byteSize, MemorySegment data, TensorSource source) {}
 
     /** Sets a metadata value; a key set twice keeps its first position and takes the new value. */
     public GgufWriter put(String key, GgufValue value) {
@@ -48,6 +56,26 @@ public final class GgufWriter {
 
     /** Adds a tensor; its data must be exactly the bytes {@code type} needs for {@code shape} (ggml order). */
     public GgufWriter addTensor(String name, GgmlType type, long[] shape, MemorySegment data) {
+        long expected = checkTensor(name, type, shape);
+        if (data.byteSize() != expected) {
+            throw new IllegalArgumentException("tensor '" + name + "' has " + data.byteSize() + " bytes, " + type + " "
+                    + java.util.Arrays.toString(shape) + " needs " + expected);
+        }
+        tensorNames.add(name);
+        tensors.add(new Entry(name, type, shape.clone(), expected, data, null));
+        return this;
+    }
+
+    /** Adds a tensor whose bytes {@code source} writes into a scratch buffer when the file is written. */
+    public GgufWriter addTensor(String name, GgmlType type, long[] shape, TensorSource source) {
+        long size = checkTensor(name, type, shape);
+        tensorNames.add(name);
+        tensors.add(new Entry(name, type, shape.clone(), size, null, source));
+        return this;
+    }
+
+    /** Validates a new tensor and returns its byte size. */
+    private long checkTensor(String name, GgmlType type, long[] shape) {
         if (tensorNames.contains(name)) {
             throw new IllegalArgumentException("tensor '" + name + "' added twice");
         }
@@ -57,14 +85,11 @@ public final class GgufWriter {
         if (name.getBytes(StandardCharsets.UTF_8).length > GgufParser.MAX_NAME_BYTES) {
             throw new IllegalArgumentException("tensor name '" + name + "' is longer than " + GgufParser.MAX_NAME_BYTES + " bytes");
         }
-        long expected = type.byteSize(GgufTensor.elementCount(shape));
-        if (data.byteSize() != expected) {
-            throw new IllegalArgumentException("tensor '" + name + "' has " + data.byteSize() + " bytes, " + type + " "
-                    + java.util.Arrays.toString(shape) + " needs " + expected);
+        if (shape[0] % type.blockSize() != 0) {
+            throw new IllegalArgumentException("tensor '" + name + "' row of " + shape[0] + " values is not a multiple of "
+                    + type + "'s block size " + type.blockSize());
         }
-        tensorNames.add(name);
-        tensors.add(new Entry(name, type, shape.clone(), data));
-        return this;
+        return type.byteSize(GgufTensor.elementCount(shape));
     }
 
     public void write(Path path) throws IOException {
@@ -93,20 +118,32 @@ public final class GgufWriter {
             }
             out.u32(t.type.id());
             out.u64(offset);
-            offset += GgufParser.align(t.data.byteSize(), alignment);
+            offset += GgufParser.align(t.byteSize, alignment);
         }
         out.pad(alignment);
         byte[] buf = new byte[1 << 20];
         for (Entry t : tensors) {
-            long n = t.data.byteSize();
-            for (long p = 0; p < n; p += buf.length) {
-                int len = (int) Math.min(buf.length, n - p);
-                MemorySegment.copy(t.data, ValueLayout.JAVA_BYTE, p, buf, 0, len);
-                out.bytes(buf, len);
+            if (t.data != null) {
+                copy(t.data, buf, out);
+            } else {
+                try (Arena scratch = Arena.ofConfined()) {
+                    MemorySegment data = scratch.allocate(t.byteSize, 64);
+                    t.source.fill(data);
+                    copy(data, buf, out);
+                }
             }
             out.pad(alignment);
         }
         out.flush();
+    }
+
+    private static void copy(MemorySegment data, byte[] buf, CountingOutput out) throws IOException {
+        long n = data.byteSize();
+        for (long p = 0; p < n; p += buf.length) {
+            int len = (int) Math.min(buf.length, n - p);
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, p, buf, 0, len);
+            out.bytes(buf, len);
+        }
     }
 
     private int alignment() {

@@ -113,6 +113,8 @@ class GgufWriterTest {
         GgufWriter w = new GgufWriter();
         assertThrows(IllegalArgumentException.class, () -> w.addTensor("x", GgmlType.Q4_0, new long[] {32}, new byte[17]));
         assertThrows(IllegalArgumentException.class, () -> w.addTensor("x", GgmlType.Q4_0, new long[] {31}, new byte[18]));
+        assertThrows(IllegalArgumentException.class, () -> w.addTensor("x", GgmlType.Q4_0, new long[] {16, 2}, new byte[18]),
+                "rows must be whole blocks even when the element count is");
         w.addTensor("x", GgmlType.F32, new long[] {1}, new byte[4]);
         assertThrows(IllegalArgumentException.class, () -> w.addTensor("x", GgmlType.F32, new long[] {1}, new byte[4]));
         assertThrows(IllegalArgumentException.class, () -> GgufValue.array(GgufValueType.INT32, new long[1]));

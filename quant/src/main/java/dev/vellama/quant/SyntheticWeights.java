@@ -28,7 +28,8 @@ public final class SyntheticWeights {
         return new WeightMatrix("synthetic." + type, type, seg, rows, cols);
     }
 
-    private static void fill(GgmlType type, MemorySegment seg, long seed) {
+    /** Fills {@code seg} (whole blocks of {@code type}) with random weights. */
+    public static void fill(GgmlType type, MemorySegment seg, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         long size = seg.byteSize();
         switch (type) {

@@ -1,0 +1,87 @@
+package dev.vellama.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.vellama.gguf.GgmlType;
+import dev.vellama.gguf.GgufFile;
+import dev.vellama.gguf.TestData;
+import dev.vellama.runtime.synth.ModelShape;
+import dev.vellama.runtime.synth.SyntheticModel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SynthAndBenchCommandTest {
+    @TempDir
+    Path tmp;
+
+    /** A Llama-3-layout model small enough for a unit test, with the real vocabulary and RoPE scaling. */
+    private Path smallLlama(SyntheticModel.FileType type) throws IOException {
+        ModelShape small = new ModelShape("small", "llama", "10M", 256, 2, 4, 2, 64, 512, 2048, 500000f, 1e-5f,
+                true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f});
+        Path out = tmp.resolve("small-" + type + ".gguf");
+        try (GgufFile vocab = GgufFile.open(TestData.model("tiny-llama3-q8_0.gguf"))) {
+            SyntheticModel.write(small, type, vocab.metadata(), 7, out);
+        }
+        return out;
+    }
+
+    @Test
+    void synthWritesTheShapeAndTypesAsked() throws IOException {
+        Path file = smallLlama(SyntheticModel.FileType.Q4_K_M);
+        try (GgufFile f = GgufFile.open(file)) {
+            assertEquals(256, f.metadata().getInt("llama.embedding_length"));
+            assertEquals(15, f.metadata().getInt("general.file_type"));
+            assertEquals(GgmlType.Q6_K, f.tensor("token_embd.weight").type(), "tied output in Q6_K");
+            assertEquals(GgmlType.Q4_K, f.tensor("blk.0.attn_q.weight").type());
+            assertEquals(GgmlType.Q4_K, f.tensor("blk.0.attn_v.weight").type());
+            assertEquals(GgmlType.Q6_K, f.tensor("blk.1.attn_v.weight").type(), "the last eighth of the layers gets more bits");
+            assertEquals(32, f.tensor("rope_freqs.weight").elementCount());
+            assertEquals(128256, f.metadata().getStringArray("tokenizer.ggml.tokens").length);
+        }
+        // the engine runs it
+        CliRunner r = CliRunner.run("run", "-m", file.toString(), "-p", "Hello", "-n", "4", "--temp", "0", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+    }
+
+    @Test
+    void synthCommandChecksItsArguments() {
+        CliRunner r = CliRunner.run("synth", "--like", "gpt-5", "--type", "Q4_0", "-o", tmp.resolve("x.gguf").toString());
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("unknown model shape 'gpt-5'"), r.err());
+        r = CliRunner.run("synth", "--like", "llama-3.2-1b", "--type", "Q3_X", "-o", tmp.resolve("x.gguf").toString());
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("unknown type 'Q3_X'"), r.err());
+    }
+
+    @Test
+    void benchPrintsLlamaBenchTableAndJson() throws IOException {
+        Path file = smallLlama(SyntheticModel.FileType.Q4_0);
+        CliRunner r = CliRunner.run("bench", "-m", file.toString(), "-p", "16,8", "-n", "4", "-t", "1,2", "-r", "2");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("| model "), r.out());
+        assertEquals(6, r.out().lines().filter(l -> l.startsWith("| llama 10M Q4_0")).count(), r.out());
+        assertTrue(r.out().contains("pp16") && r.out().contains("pp8") && r.out().contains("tg4"));
+
+        r = CliRunner.run("bench", "-m", file.toString(), "-p", "8", "-n", "4", "-r", "2", "-t", "2", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode doc = new ObjectMapper().readTree(r.out());
+        assertEquals(2, doc.size());
+        for (JsonNode test : doc) {
+            for (String field : new String[] {"model_filename", "model_type", "model_size", "model_n_params", "n_threads",
+                    "n_prompt", "n_gen", "avg_ts", "stddev_ts", "samples_ts", "samples_ns", "avg_ns"}) {
+                assertTrue(test.has(field), "field " + field);
+            }
+            assertEquals(2, test.get("samples_ts").size());
+            assertTrue(test.get("avg_ts").asDouble() > 0);
+        }
+        assertEquals(8, doc.get(0).get("n_prompt").asInt());
+        assertEquals(4, doc.get(1).get("n_gen").asInt());
+    }
+}

@@ -1,0 +1,35 @@
+package dev.vellama.runtime.synth;
+
+import java.util.List;
+
+/**
+ * The published shape of a real model: enough to write a GGUF with the same tensors and metadata.
+ *
+ * @param tokenizerModel  which shared model's vocabulary (and chat template) the file borrows
+ * @param llama3RopeScaling factor, low/high frequency factors and original context of llama3 RoPE scaling, or null
+ */
+public record ModelShape(String name, String architecture, String sizeLabel, int embedding, int layers, int heads,
+                         int headsKv, int headDim, int feedForward, int contextLength, float ropeBase, float rmsEps,
+                         boolean tiedEmbeddings, boolean qkvBias, boolean qkNorm, String tokenizerModel,
+                         float[] llama3RopeScaling) {
+
+    /** Shapes of models people run, as their configuration files state them. */
+    public static final List<ModelShape> KNOWN = List.of(
+            new ModelShape("llama-3.2-1b", "llama", "1B", 2048, 16, 32, 8, 64, 8192, 131072, 500000f, 1e-5f,
+                    true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f}),
+            new ModelShape("llama-3.2-3b", "llama", "3B", 3072, 28, 24, 8, 128, 8192, 131072, 500000f, 1e-5f,
+                    true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f}),
+            new ModelShape("llama-3.1-8b", "llama", "8B", 4096, 32, 32, 8, 128, 14336, 131072, 500000f, 1e-5f,
+                    false, false, false, "tiny-llama3-q8_0.gguf", new float[] {8f, 1f, 4f, 8192f}),
+            new ModelShape("qwen2.5-0.5b", "qwen2", "0.5B", 896, 24, 14, 2, 64, 4864, 32768, 1000000f, 1e-6f,
+                    true, true, false, "tiny-qwen2-q4_0.gguf", null),
+            new ModelShape("qwen2.5-1.5b", "qwen2", "1.5B", 1536, 28, 12, 2, 128, 8960, 32768, 1000000f, 1e-6f,
+                    true, true, false, "tiny-qwen2-q4_0.gguf", null),
+            new ModelShape("qwen3-0.6b", "qwen3", "0.6B", 1024, 28, 16, 8, 128, 3072, 40960, 1000000f, 1e-6f,
+                    true, false, true, "tiny-qwen3-q8_0.gguf", null));
+
+    public static ModelShape named(String name) {
+        return KNOWN.stream().filter(s -> s.name.equals(name)).findFirst().orElseThrow(() -> new IllegalArgumentException(
+                "unknown model shape '" + name + "'; known: " + String.join(", ", KNOWN.stream().map(ModelShape::name).toList())));
+    }
+}

@@ -1,0 +1,197 @@
+package dev.vellama.runtime.synth;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+
+import dev.vellama.gguf.GgmlType;
+import dev.vellama.gguf.GgufMetadata;
+import dev.vellama.gguf.GgufValue;
+import dev.vellama.gguf.GgufWriter;
+import dev.vellama.quant.SyntheticWeights;
+
+/**
+ * Writes a GGUF with the exact tensor names, shapes, types and metadata of a real model, random weights and a real
+ * vocabulary, so that realistic sizes can be benchmarked offline (llama.cpp loads these files as well). Tensor
+ * types follow llama-quantize for the file types offered: Q8_0 and Q4_0 put the output matrix (or the tied
+ * embedding) in Q6_K except for Q8_0; Q4_K_M uses Q6_K for it and for attn_v/ffn_down of the layers llama-quantize
+ * gives more bits (the first and last eighth and every third in between), Q4_K elsewhere.
+ */
+public final class SyntheticModel {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** The file types offered, with llama.cpp's {@code general.file_type} ids. */
+    public enum FileType {
+        Q8_0(7), Q4_0(2), Q4_K_M(15), F16(1);
+
+        final int id;
+
+        FileType(int id) {
+            this.id = id;
+        }
+
+        public static FileType parse(String s) {
+            try {
+                return valueOf(s.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown type '" + s + "'; offered: Q8_0, Q4_0, Q4_K_M, F16");
+            }
+        }
+    }
+
+    private SyntheticModel() {}
+
+    /**
+     * Writes the model to {@code out}, taking the tokenizer keys ({@code tokenizer.*}) from {@code vocabulary}.
+     */
+    public static void write(ModelShape s, FileType type, GgufMetadata vocabulary, long seed, Path out) throws IOException {
+        String a = s.architecture() + ".";
+        GgufWriter w = new GgufWriter()
+                .put("general.architecture", GgufValue.string(s.architecture()))
+                .put("general.type", GgufValue.string("model"))
+                .put("general.name", GgufValue.string("synthetic " + s.name()))
+                .put("general.size_label", GgufValue.string(s.sizeLabel()))
+                .put(a + "block_count", GgufValue.uint32(s.layers()))
+                .put(a + "context_length", GgufValue.uint32(s.contextLength()))
+                .put(a + "embedding_length", GgufValue.uint32(s.embedding()))
+                .put(a + "feed_forward_length", GgufValue.uint32(s.feedForward()))
+                .put(a + "attention.head_count", GgufValue.uint32(s.heads()))
+                .put(a + "attention.head_count_kv", GgufValue.uint32(s.headsKv()))
+                .put(a + "rope.freq_base", GgufValue.float32(s.ropeBase()))
+                .put(a + "attention.layer_norm_rms_epsilon", GgufValue.float32(s.rmsEps()))
+                .put(a + "attention.key_length", GgufValue.uint32(s.headDim()))
+                .put(a + "attention.value_length", GgufValue.uint32(s.headDim()))
+                .put(a + "rope.dimension_count", GgufValue.uint32(s.headDim()));
+        int vocab = vocabulary.getStringArray("tokenizer.ggml.tokens").length;
+        w.put(a + "vocab_size", GgufValue.uint32(vocab));
+        for (Map.Entry<String, GgufValue> e : vocabulary.asMap().entrySet()) {
+            if (e.getKey().startsWith("tokenizer.")) {
+                w.put(e.getKey(), e.getValue());
+            }
+        }
+        w.put("general.quantization_version", GgufValue.uint32(2));
+        w.put("general.file_type", GgufValue.uint32(type.id));
+
+        int d = s.embedding();
+        int q = s.heads() * s.headDim();
+        int kv = s.headsKv() * s.headDim();
+        long[] seq = {seed};
+        GgmlType outputType = type == FileType.Q8_0 ? GgmlType.Q8_0 : type == FileType.F16 ? GgmlType.F16 : GgmlType.Q6_K;
+        GgmlType embdType = s.tiedEmbeddings() ? outputType : base(type);
+        matrix(w, "token_embd.weight", embdType, d, vocab, seq);
+        if (s.llama3RopeScaling() != null) {
+            float[] f = llama3RopeFactors(s);
+            w.addTensor("rope_freqs.weight", GgmlType.F32, new long[] {f.length}, floats(f));
+        }
+        for (int i = 0; i < s.layers(); i++) {
+            String p = "blk." + i + ".";
+            GgmlType more = type == FileType.Q4_K_M && moreBits(i, s.layers()) ? GgmlType.Q6_K : base(type);
+            norm(w, p + "attn_norm.weight", d);
+            matrix(w, p + "attn_q.weight", base(type), d, q, seq);
+            matrix(w, p + "attn_k.weight", base(type), d, kv, seq);
+            matrix(w, p + "attn_v.weight", more, d, kv, seq);
+            matrix(w, p + "attn_output.weight", base(type), q, d, seq);
+            if (s.qkvBias()) {
+                bias(w, p + "attn_q.bias", q, seq);
+                bias(w, p + "attn_k.bias", kv, seq);
+                bias(w, p + "attn_v.bias", kv, seq);
+            }
+            if (s.qkNorm()) {
+                norm(w, p + "attn_q_norm.weight", s.headDim());
+                norm(w, p + "attn_k_norm.weight", s.headDim());
+            }
+            norm(w, p + "ffn_norm.weight", d);
+            matrix(w, p + "ffn_gate.weight", base(type), d, s.feedForward(), seq);
+            matrix(w, p + "ffn_up.weight", base(type), d, s.feedForward(), seq);
+            matrix(w, p + "ffn_down.weight", more, s.feedForward(), d, seq);
+        }
+        norm(w, "output_norm.weight", d);
+        if (!s.tiedEmbeddings()) {
+            matrix(w, "output.weight", outputType, d, vocab, seq);
+        }
+        w.write(out);
+    }
+
+    private static GgmlType base(FileType t) {
+        return switch (t) {
+            case Q8_0 -> GgmlType.Q8_0;
+            case Q4_0 -> GgmlType.Q4_0;
+            case Q4_K_M -> GgmlType.Q4_K;
+            case F16 -> GgmlType.F16;
+        };
+    }
+
+    /** llama-quantize's substitute when a row is not a whole number of 256-element K-quant blocks. */
+    static GgmlType fallback(GgmlType type, int cols) {
+        if (cols % type.blockSize() == 0) {
+            return type;
+        }
+        return switch (type) {
+            case Q4_K -> GgmlType.Q5_0;
+            case Q6_K -> GgmlType.Q8_0;
+            default -> throw new IllegalArgumentException("rows of " + cols + " values cannot be stored as " + type);
+        };
+    }
+
+    /** llama-quantize's choice of layers that get more bits in the _M mixes. */
+    static boolean moreBits(int layer, int layers) {
+        return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
+    }
+
+    private static void matrix(GgufWriter w, String name, GgmlType wanted, int cols, int rows, long[] seed) {
+        GgmlType type = fallback(wanted, cols);
+        long s = seed[0]++;
+        w.addTensor(name, type, new long[] {cols, rows}, target -> SyntheticWeights.fill(type, target, s));
+    }
+
+    private static void norm(GgufWriter w, String name, int n) {
+        float[] v = new float[n];
+        java.util.Arrays.fill(v, 1f);
+        w.addTensor(name, GgmlType.F32, new long[] {n}, floats(v));
+    }
+
+    private static void bias(GgufWriter w, String name, int n, long[] seed) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed[0]++);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (r.nextDouble() - 0.5) * 0.2f;
+        }
+        w.addTensor(name, GgmlType.F32, new long[] {n}, floats(v));
+    }
+
+    /** The rope_freqs tensor llama.cpp's converter writes for llama3 RoPE scaling. */
+    static float[] llama3RopeFactors(ModelShape s) {
+        float factor = s.llama3RopeScaling()[0];
+        float low = s.llama3RopeScaling()[1];
+        float high = s.llama3RopeScaling()[2];
+        float original = s.llama3RopeScaling()[3];
+        double lowWavelen = original / low;
+        double highWavelen = original / high;
+        float[] out = new float[s.headDim() / 2];
+        for (int i = 0; i < out.length; i++) {
+            double freq = 1.0 / Math.pow(s.ropeBase(), 2.0 * i / s.headDim());
+            double wavelen = 2 * Math.PI / freq;
+            if (wavelen < highWavelen) {
+                out[i] = 1f;
+            } else if (wavelen > lowWavelen) {
+                out[i] = factor;
+            } else {
+                double smooth = (original / wavelen - low) / (high - low);
+                out[i] = (float) (1 / ((1 - smooth) / factor + smooth));
+            }
+        }
+        return out;
+    }
+
+    private static MemorySegment floats(float[] v) {
+        MemorySegment seg = MemorySegment.ofArray(new byte[v.length * 4]);
+        for (int i = 0; i < v.length; i++) {
+            seg.set(F32, 4L * i, v[i]);
+        }
+        return seg;
+    }
+}
