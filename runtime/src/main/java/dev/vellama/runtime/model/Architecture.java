@@ -4,38 +4,76 @@ import java.util.Arrays;
 import java.util.stream.Collectors;
 
 /**
- * The transformer architectures this runtime runs, as GGUF names them ({@code general.architecture}). Each is a set
- * of options of one forward pass ({@link ForwardPass}), not a separate implementation.
+ * The transformer architectures this runtime runs, as GGUF names them ({@code general.architecture}), each a set
+ * of options of the one forward pass ({@link ForwardPass}) rather than an implementation of its own.
+ *
+ * @param ropeStyle       how RoPE pairs the dimensions of a head
+ * @param qkvBias         q, k and v projections carry biases the file must have
+ * @param qkNorm          per-head RMSNorm of q and k before RoPE
+ * @param fusedQkv        one {@code attn_qkv} matrix holds q, k and v
+ * @param fusedGateUp     {@code ffn_up} holds gate and up (2·n_ff rows), there is no {@code ffn_gate}
+ * @param postNorms       extra RMSNorms on the attention and feed-forward outputs before the residual adds
+ * @param geluFeedForward the gate goes through GELU (tanh form) instead of SiLU
+ * @param scaleEmbedding  embeddings are multiplied by sqrt(n_embd)
+ * @param tiedOutput      the output projection is always the token embedding
  */
 public enum Architecture {
-    /** Llama 2/3.x, Mistral, SmolLM, TinyLlama: interleaved ("normal") RoPE pairs, optional rope_freqs. */
-    LLAMA("llama", RopeStyle.NORMAL, false),
+    /** Llama 2/3.x, Mistral, SmolLM, TinyLlama: interleaved RoPE pairs, optional rope_freqs. */
+    LLAMA("llama", RopeStyle.NORMAL, false, false, false, false, false, false, false, false),
     /** Qwen2/2.5: q/k/v biases, NEOX RoPE. */
-    QWEN2("qwen2", RopeStyle.NEOX, true),
-    /** Qwen3: per-head RMSNorm of q and k before RoPE, NEOX RoPE, head_dim from key_length. */
-    QWEN3("qwen3", RopeStyle.NEOX, false);
+    QWEN2("qwen2", RopeStyle.NEOX, true, false, false, false, false, false, false, false),
+    /** Qwen3: per-head q/k RMSNorm, NEOX RoPE, head size from key_length. */
+    QWEN3("qwen3", RopeStyle.NEOX, false, true, false, false, false, false, false, false),
+    /** Phi-3: fused qkv and gate|up matrices, NEOX RoPE with LongRoPE factors, sliding-window attention. */
+    PHI3("phi3", RopeStyle.NEOX, false, false, true, true, false, false, false, false),
+    /** Gemma 2: scaled embeddings, GELU, post-norms, soft-capped attention and logits, sliding window on even layers. */
+    GEMMA2("gemma2", RopeStyle.NEOX, false, false, false, false, true, true, true, true),
+    /** Gemma 3: Gemma 2's layout with q/k norms, no attention soft-cap, 5 of 6 layers sliding-window. */
+    GEMMA3("gemma3", RopeStyle.NEOX, false, true, false, false, true, true, true, true);
 
     private final String ggufName;
     private final RopeStyle ropeStyle;
     private final boolean qkvBias;
+    private final boolean qkNorm;
+    private final boolean fusedQkv;
+    private final boolean fusedGateUp;
+    private final boolean postNorms;
+    private final boolean geluFeedForward;
+    private final boolean scaleEmbedding;
+    private final boolean tiedOutput;
 
-    Architecture(String ggufName, RopeStyle ropeStyle, boolean qkvBias) {
+    Architecture(String ggufName, RopeStyle ropeStyle, boolean qkvBias, boolean qkNorm, boolean fusedQkv,
+                 boolean fusedGateUp, boolean postNorms, boolean geluFeedForward, boolean scaleEmbedding, boolean tiedOutput) {
         this.ggufName = ggufName;
         this.ropeStyle = ropeStyle;
         this.qkvBias = qkvBias;
+        this.qkNorm = qkNorm;
+        this.fusedQkv = fusedQkv;
+        this.fusedGateUp = fusedGateUp;
+        this.postNorms = postNorms;
+        this.geluFeedForward = geluFeedForward;
+        this.scaleEmbedding = scaleEmbedding;
+        this.tiedOutput = tiedOutput;
     }
 
-    public String ggufName() {
-        return ggufName;
-    }
+    public String ggufName() { return ggufName; }
+    public RopeStyle ropeStyle() { return ropeStyle; }
+    public boolean requiresQkvBias() { return qkvBias; }
+    public boolean qkNorm() { return qkNorm; }
+    public boolean fusedQkv() { return fusedQkv; }
+    public boolean fusedGateUp() { return fusedGateUp; }
+    public boolean postNorms() { return postNorms; }
+    public boolean geluFeedForward() { return geluFeedForward; }
+    public boolean scaleEmbedding() { return scaleEmbedding; }
+    public boolean tiedOutput() { return tiedOutput; }
 
-    public RopeStyle ropeStyle() {
-        return ropeStyle;
-    }
-
-    /** Whether q, k and v projections carry biases that the model must have. */
-    public boolean requiresQkvBias() {
-        return qkvBias;
+    /** Whether layer {@code layer} attends through a sliding window (when the model has one). */
+    public boolean slidingWindowLayer(int layer) {
+        return switch (this) {
+            case GEMMA2 -> layer % 2 == 0;
+            case GEMMA3 -> (layer + 1) % 6 != 0;
+            default -> true;
+        };
     }
 
     public static Architecture fromGguf(String name) {

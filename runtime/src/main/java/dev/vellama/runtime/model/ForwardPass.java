@@ -5,8 +5,9 @@ import dev.vellama.quant.WeightMatrix;
 
 /**
  * One transformer forward pass over a chunk of tokens, for every supported architecture: embedding, per layer
- * pre-norm attention (GQA, RoPE, optional q/k/v biases and per-head q/k norms) and SwiGLU feed-forward, each with
- * a residual connection, then the final norm and the output projection. A chunk of several tokens goes through the
+ * pre-norm attention (GQA, RoPE, optional q/k/v biases, per-head q/k norms, sliding window, soft-capping) and a
+ * gated feed-forward (SiLU or GELU), each with a residual connection (and optional post-norms), then the final
+ * norm, the output projection and an optional logit soft-cap. {@link Architecture} says which options apply. A chunk of several tokens goes through the
  * batched matrix-matrix kernels; a single token through matrix-vector. All buffers are allocated once, for the
  * largest chunk, so the token loop allocates nothing.
  */
@@ -15,7 +16,9 @@ public final class ForwardPass {
     private final ModelWeights w;
     private final Kernels k;
     private final KvCache cache;
+    private final Architecture arch;
     private final Rope rope;
+    private final Rope localRope; // sliding-window layers of Gemma 3 use their own base
     private final boolean neox;
     private final int maxBatch;
 
@@ -29,6 +32,7 @@ public final class ForwardPass {
     private final float[] out;     // projection output (embedding width)
     private final float[] gate;
     private final float[] up;
+    private final float[] fused;   // fused qkv or gate|up projections before they are split
     private final float[] scores;  // [head][position]
     private final float[] cos;
     private final float[] sin;
@@ -40,8 +44,15 @@ public final class ForwardPass {
         this.w = w;
         this.k = k;
         this.cache = cache;
-        this.rope = new Rope(c, w.ropeFactors);
-        this.neox = c.architecture().ropeStyle() == Architecture.RopeStyle.NEOX;
+        this.arch = c.architecture();
+        float[] factors = w.ropeFactors;
+        if (w.ropeFactorsLong != null) {
+            // LongRoPE: the long factors once the context exceeds the one the model was trained with
+            factors = cache.capacity() > c.ropeScaling().originalContext() ? w.ropeFactorsLong : w.ropeFactorsShort;
+        }
+        this.rope = new Rope(c.ropeDims(), c.ropeBase(), c.ropeScaling(), factors);
+        this.localRope = c.ropeBaseLocal() != c.ropeBase() ? new Rope(c.ropeDims(), c.ropeBaseLocal(), RopeScaling.NONE, null) : rope;
+        this.neox = arch.ropeStyle() == Architecture.RopeStyle.NEOX;
         this.maxBatch = maxBatch;
         int d = c.embeddingLength();
         x = new float[maxBatch * d];
@@ -53,6 +64,8 @@ public final class ForwardPass {
         vv = new float[maxBatch * c.kvDim()];
         gate = new float[maxBatch * c.maxFeedForward()];
         up = new float[maxBatch * c.maxFeedForward()];
+        int fusedWidth = Math.max(arch.fusedQkv() ? c.queryDim() + 2 * c.kvDim() : 0, arch.fusedGateUp() ? 2 * c.maxFeedForward() : 0);
+        fused = new float[maxBatch * fusedWidth];
         scores = new float[c.headCount() * cache.capacity()];
         cos = new float[rope.pairs()];
         sin = new float[rope.pairs()];
@@ -72,6 +85,7 @@ public final class ForwardPass {
         int d = c.embeddingLength();
         k.rmsnorm(xb, 0, x, (n - 1) * d, w.outputNorm, d, c.rmsEps());
         k.matvec(w.output, xb, logits);
+        softcap(logits, c.vocabSize(), c.finalSoftcap());
         return logits;
     }
 
@@ -87,6 +101,7 @@ public final class ForwardPass {
             allLogits = new float[need];
         }
         project(w.output, xb, n, allLogits);
+        softcap(allLogits, need, c.finalSoftcap());
         return allLogits;
     }
 
@@ -105,6 +120,9 @@ public final class ForwardPass {
             }
             k.dequantizeRow(w.tokenEmbedding, id, x, t * d);
         }
+        if (arch.scaleEmbedding()) {
+            k.scale(x, 0, n * d, (float) Math.sqrt(d));
+        }
         for (int l = 0; l < c.layerCount(); l++) {
             attention(l, w.layers[l], n, pos);
             feedForward(w.layers[l], c.feedForwardLength()[l], n);
@@ -119,9 +137,21 @@ public final class ForwardPass {
         for (int t = 0; t < n; t++) {
             k.rmsnorm(xb, t * d, x, t * d, L.attnNorm(), d, c.rmsEps());
         }
-        project(L.wq(), xb, n, q);
-        project(L.wk(), xb, n, kv);
-        project(L.wv(), xb, n, vv);
+        if (L.wqkv() != null) {
+            int width = qd + 2 * kvd;
+            project(L.wqkv(), xb, n, fused);
+            for (int t = 0; t < n; t++) {
+                System.arraycopy(fused, t * width, q, t * qd, qd);
+                System.arraycopy(fused, t * width + qd, kv, t * kvd, kvd);
+                System.arraycopy(fused, t * width + qd + kvd, vv, t * kvd, kvd);
+            }
+        } else {
+            project(L.wq(), xb, n, q);
+            project(L.wk(), xb, n, kv);
+            project(L.wv(), xb, n, vv);
+        }
+        boolean sliding = c.slidingWindow() > 0 && arch.slidingWindowLayer(l);
+        Rope layerRope = sliding ? localRope : rope;
         for (int t = 0; t < n; t++) {
             if (L.bq() != null) {
                 k.add(q, t * qd, L.bq(), 0, qd);
@@ -136,7 +166,7 @@ public final class ForwardPass {
                     k.rmsnorm(kv, t * kvd + h * hd, kv, t * kvd + h * hd, L.kNorm(), hd, c.rmsEps());
                 }
             }
-            rope.angles(pos + t, cos, sin);
+            layerRope.angles(pos + t, cos, sin);
             k.rope(q, t * qd, c.headCount(), hd, c.ropeDims(), cos, sin, neox);
             k.rope(kv, t * kvd, c.headCountKv(), hd, c.ropeDims(), cos, sin, neox);
             cache.store(l, pos + t, kv, t * kvd, vv, t * kvd);
@@ -147,27 +177,50 @@ public final class ForwardPass {
         int group = c.headCount() / c.headCountKv();
         int cap = cache.capacity();
         float scale = c.attentionScale();
+        float softcap = c.attnSoftcap();
+        int window = sliding ? c.slidingWindow() : Integer.MAX_VALUE;
         k.parallelFor(c.headCount(), (h0, h1) -> {
             for (int h = h0; h < h1; h++) {
                 int kvOff = (h / group) * hd;
                 int s = h * cap;
                 for (int t = 0; t < n; t++) {
                     int qOff = t * qd + h * hd;
-                    int len = pos + t + 1;
-                    for (int p = 0; p < len; p++) {
-                        scores[s + p] = scale * k.dotF16(keys, p * kvd + kvOff, q, qOff, hd);
+                    int end = pos + t + 1;
+                    int start = Math.max(0, end - window); // a sliding window sees its last `window` positions
+                    for (int p = start; p < end; p++) {
+                        float score = scale * k.dotF16(keys, p * kvd + kvOff, q, qOff, hd);
+                        scores[s + p] = softcap > 0 ? softcap * (float) Math.tanh(score / softcap) : score;
                     }
-                    k.softmax(scores, s, len);
+                    k.softmax(scores, s + start, end - start);
                     int o = t * qd + h * hd;
                     java.util.Arrays.fill(att, o, o + hd, 0f);
-                    for (int p = 0; p < len; p++) {
+                    for (int p = start; p < end; p++) {
                         k.axpyF16(scores[s + p], values, p * kvd + kvOff, att, o, hd);
                     }
                 }
             }
         });
         project(L.wo(), att, n, out);
+        residual(L.postAttnNorm(), n);
+    }
+
+    /** x += out, with out first normalized where the architecture has post-norms. */
+    private void residual(float[] postNorm, int n) {
+        int d = c.embeddingLength();
+        if (postNorm != null) {
+            for (int t = 0; t < n; t++) {
+                k.rmsnorm(out, t * d, out, t * d, postNorm, d, c.rmsEps());
+            }
+        }
         k.add(x, 0, out, 0, n * d);
+    }
+
+    private static void softcap(float[] v, int n, float cap) {
+        if (cap > 0) {
+            for (int i = 0; i < n; i++) {
+                v[i] = cap * (float) Math.tanh(v[i] / cap);
+            }
+        }
     }
 
     private void feedForward(ModelWeights.Layer L, int ff, int n) {
@@ -175,11 +228,27 @@ public final class ForwardPass {
         for (int t = 0; t < n; t++) {
             k.rmsnorm(xb, t * d, x, t * d, L.ffnNorm(), d, c.rmsEps());
         }
-        project(L.gate(), xb, n, gate);
-        project(L.up(), xb, n, up);
-        k.swiglu(gate, up, n * ff);
+        if (L.gate() == null) {
+            // fused gate|up: the first ff outputs of each token are the gate, the next ff the up projection
+            project(L.up(), xb, n, fused);
+            for (int t = 0; t < n; t++) {
+                System.arraycopy(fused, t * 2 * ff, gate, t * ff, ff);
+                System.arraycopy(fused, t * 2 * ff + ff, up, t * ff, ff);
+            }
+        } else {
+            project(L.gate(), xb, n, gate);
+            project(L.up(), xb, n, up);
+        }
+        if (arch.geluFeedForward()) {
+            k.gelu(gate, 0, n * ff);
+            for (int i = 0; i < n * ff; i++) {
+                gate[i] *= up[i];
+            }
+        } else {
+            k.swiglu(gate, up, n * ff);
+        }
         project(L.down(), gate, n, out);
-        k.add(x, 0, out, 0, n * d);
+        residual(L.postFfnNorm(), n);
     }
 
     /** W·X for n rows of X: matrix-vector for one token, the batched kernel for more. */

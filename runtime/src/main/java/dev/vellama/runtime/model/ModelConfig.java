@@ -7,14 +7,18 @@ import dev.vellama.gguf.GgufMetadataException;
  * The hyper-parameters of a model, all read from its GGUF metadata ({@code <arch>.*} keys) with llama.cpp's
  * defaults where a key is optional.
  *
- * @param headDim       size of one attention head (key_length; defaults to embedding / heads)
- * @param ropeDims      dimensions of each head that RoPE rotates (rope.dimension_count; defaults to headDim)
- * @param ropeScale     linear RoPE scaling: positions are multiplied by this (1 / rope.scaling.factor)
+ * @param headDim        size of one attention head (key_length; defaults to embedding / heads)
+ * @param ropeDims       dimensions of each head that RoPE rotates (rope.dimension_count; defaults to headDim)
+ * @param ropeBaseLocal  RoPE base of sliding-window layers where it differs (Gemma 3: 10000), else ropeBase
  * @param attentionScale factor applied to q·k (attention.scale; defaults to 1/sqrt(headDim))
+ * @param slidingWindow  positions a sliding-window layer sees (0: none)
+ * @param attnSoftcap    soft-cap c of attention scores, c·tanh(s/c) (0: none)
+ * @param finalSoftcap   soft-cap of the output logits (0: none)
  */
 public record ModelConfig(Architecture architecture, int embeddingLength, int layerCount, int headCount,
                           int headCountKv, int headDim, int[] feedForwardLength, int contextLength, int vocabSize,
-                          float rmsEps, float ropeBase, int ropeDims, float ropeScale, float attentionScale) {
+                          float rmsEps, float ropeBase, int ropeDims, RopeScaling ropeScaling, float ropeBaseLocal,
+                          float attentionScale, int slidingWindow, float attnSoftcap, float finalSoftcap) {
 
     public static ModelConfig fromGguf(GgufMetadata m, int vocabSize) {
         Architecture arch = Architecture.fromGguf(m.getString("general.architecture", null));
@@ -41,19 +45,24 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
             if (ropeDims > headDim || ropeDims % 2 != 0) {
                 throw new UnsupportedModelException("rope.dimension_count " + ropeDims + " does not fit heads of " + headDim);
             }
-            float ropeScale = 1f;
-            String scaling = m.getString(p + "rope.scaling.type", "none");
-            float factor = m.getFloat(p + "rope.scaling.factor", m.getFloat(p + "rope.scale_linear", 0f));
-            switch (scaling) {
-                case "none" -> { }
-                case "linear" -> ropeScale = factor > 0 ? 1f / factor : 1f;
-                default -> throw new UnsupportedModelException("RoPE scaling '" + scaling + "' is not supported yet");
-            }
+            RopeScaling scaling = RopeScaling.fromGguf(m, p, ctx);
             float attnScale = m.getFloat(p + "attention.scale", 0f);
             if (attnScale == 0f) {
                 attnScale = (float) (1.0 / Math.sqrt(headDim));
             }
-            return new ModelConfig(arch, embd, layers, heads, headsKv, headDim, ff, ctx, vocabSize, eps, base, ropeDims, ropeScale, attnScale);
+            boolean gemma = arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3;
+            int window = m.getInt(p + "attention.sliding_window", arch == Architecture.GEMMA2 ? 4096 : 0);
+            float attnCap = m.getFloat(p + "attn_logit_softcapping", arch == Architecture.GEMMA2 ? 50f : 0f);
+            float finalCap = m.getFloat(p + "final_logit_softcapping", arch == Architecture.GEMMA2 ? 30f : 0f);
+            if (arch == Architecture.GEMMA3) {
+                attnCap = 0f; // Gemma 3 dropped the attention soft-cap
+            }
+            float baseLocal = arch == Architecture.GEMMA3 ? m.getFloat(p + "rope.freq_base_swa", 10000f) : base;
+            if (!gemma && arch != Architecture.PHI3 && window > 0) {
+                window = 0; // llama-family files may state a window their graph does not use
+            }
+            return new ModelConfig(arch, embd, layers, heads, headsKv, headDim, ff, ctx, vocabSize, eps, base, ropeDims,
+                    scaling, baseLocal, attnScale, window, attnCap, finalCap);
         } catch (GgufMetadataException e) {
             throw new UnsupportedModelException("model metadata: " + e.getMessage(), e);
         }

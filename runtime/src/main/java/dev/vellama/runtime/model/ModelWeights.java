@@ -19,42 +19,56 @@ public final class ModelWeights {
     public final WeightMatrix output;
     /** llama3-style RoPE frequency factors (rope_freqs.weight), or null. */
     public final float[] ropeFactors;
+    /** LongRoPE factors for contexts beyond / within the original one (Phi-3), or null. */
+    public final float[] ropeFactorsLong;
+    public final float[] ropeFactorsShort;
     public final Layer[] layers;
 
-    /** One transformer block. Optional parts are null when the architecture has none. */
-    public record Layer(float[] attnNorm, WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wo,
-                        float[] bq, float[] bk, float[] bv, float[] qNorm, float[] kNorm,
-                        float[] ffnNorm, WeightMatrix gate, WeightMatrix up, WeightMatrix down) {}
+    /**
+     * One transformer block. Optional parts are null when the architecture has none: with a fused {@code wqkv}
+     * there are no wq/wk/wv, and with a fused gate|up in {@code up} there is no {@code gate}.
+     */
+    public record Layer(float[] attnNorm, WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wqkv,
+                        WeightMatrix wo, float[] bq, float[] bk, float[] bv, float[] qNorm, float[] kNorm,
+                        float[] postAttnNorm, float[] ffnNorm, WeightMatrix gate, WeightMatrix up, WeightMatrix down,
+                        float[] postFfnNorm) {}
 
     public ModelWeights(GgufFile file, ModelConfig c) {
         try {
             int d = c.embeddingLength();
             tokenEmbedding = matrix(file, "token_embd.weight", c.vocabSize(), d);
             outputNorm = vector(file, "output_norm.weight", d);
-            output = file.hasTensor("output.weight") ? matrix(file, "output.weight", c.vocabSize(), d) : tokenEmbedding;
-            ropeFactors = file.hasTensor("rope_freqs.weight") ? vector(file, "rope_freqs.weight", c.ropeDims() / 2) : null;
-            layers = new Layer[c.layerCount()];
             Architecture a = c.architecture();
+            boolean separateOutput = !a.tiedOutput() && file.hasTensor("output.weight");
+            output = separateOutput ? matrix(file, "output.weight", c.vocabSize(), d) : tokenEmbedding;
+            ropeFactors = file.hasTensor("rope_freqs.weight") ? vector(file, "rope_freqs.weight", c.ropeDims() / 2) : null;
+            boolean longRope = c.ropeScaling().type() == RopeScaling.Type.LONGROPE || file.hasTensor("rope_factors_long.weight");
+            ropeFactorsLong = longRope ? vector(file, "rope_factors_long.weight", c.ropeDims() / 2) : null;
+            ropeFactorsShort = longRope ? vector(file, "rope_factors_short.weight", c.ropeDims() / 2) : null;
+            layers = new Layer[c.layerCount()];
             for (int i = 0; i < layers.length; i++) {
                 String p = "blk." + i + ".";
                 int ff = c.feedForwardLength()[i];
                 boolean bias = a.requiresQkvBias() || file.hasTensor(p + "attn_q.bias");
-                boolean qkNorm = a == Architecture.QWEN3;
+                boolean fused = a.fusedQkv();
                 layers[i] = new Layer(
                         vector(file, p + "attn_norm.weight", d),
-                        matrix(file, p + "attn_q.weight", c.queryDim(), d),
-                        matrix(file, p + "attn_k.weight", c.kvDim(), d),
-                        matrix(file, p + "attn_v.weight", c.kvDim(), d),
+                        fused ? null : matrix(file, p + "attn_q.weight", c.queryDim(), d),
+                        fused ? null : matrix(file, p + "attn_k.weight", c.kvDim(), d),
+                        fused ? null : matrix(file, p + "attn_v.weight", c.kvDim(), d),
+                        fused ? matrix(file, p + "attn_qkv.weight", c.queryDim() + 2 * c.kvDim(), d) : null,
                         matrix(file, p + "attn_output.weight", d, c.queryDim()),
                         bias ? vector(file, p + "attn_q.bias", c.queryDim()) : null,
                         bias ? vector(file, p + "attn_k.bias", c.kvDim()) : null,
                         bias ? vector(file, p + "attn_v.bias", c.kvDim()) : null,
-                        qkNorm ? vector(file, p + "attn_q_norm.weight", c.headDim()) : null,
-                        qkNorm ? vector(file, p + "attn_k_norm.weight", c.headDim()) : null,
+                        a.qkNorm() ? vector(file, p + "attn_q_norm.weight", c.headDim()) : null,
+                        a.qkNorm() ? vector(file, p + "attn_k_norm.weight", c.headDim()) : null,
+                        a.postNorms() ? vector(file, p + "post_attention_norm.weight", d) : null,
                         vector(file, p + "ffn_norm.weight", d),
-                        matrix(file, p + "ffn_gate.weight", ff, d),
-                        matrix(file, p + "ffn_up.weight", ff, d),
-                        matrix(file, p + "ffn_down.weight", d, ff));
+                        a.fusedGateUp() ? null : matrix(file, p + "ffn_gate.weight", ff, d),
+                        matrix(file, p + "ffn_up.weight", a.fusedGateUp() ? 2 * ff : ff, d),
+                        matrix(file, p + "ffn_down.weight", d, ff),
+                        a.postNorms() ? vector(file, p + "post_ffw_norm.weight", d) : null);
             }
         } catch (UnsupportedTensorTypeException e) {
             throw new UnsupportedModelException(e.getMessage(), e);
@@ -95,8 +109,9 @@ public final class ModelWeights {
     public long bytesPerToken() {
         long sum = output.byteSize();
         for (Layer l : layers) {
-            sum += l.wq.byteSize() + l.wk.byteSize() + l.wv.byteSize() + l.wo.byteSize()
-                    + l.gate.byteSize() + l.up.byteSize() + l.down.byteSize();
+            for (WeightMatrix m : new WeightMatrix[] {l.wq, l.wk, l.wv, l.wqkv, l.wo, l.gate, l.up, l.down}) {
+                sum += m == null ? 0 : m.byteSize();
+            }
         }
         return sum;
     }

@@ -2,19 +2,48 @@ package dev.vellama.runtime.model;
 
 /**
  * The rotation angles of RoPE for one position, computed as llama.cpp does in single precision:
- * θ_i = pos · base^(−2i/n_rot) / factor_i · scale, the power built up by repeated multiplication.
+ * θ_i = pos · base^(−2i/n_rot) / factor_i, the power built up by repeated multiplication, then scaled (linear
+ * interpolation, or YaRN's blend of interpolation and extrapolation per dimension), and cos/sin multiplied by the
+ * magnitude correction.
  */
 final class Rope {
     private final int pairs;
     private final float thetaScale;
     private final float[] factors;
-    private final float scale;
+    private final float freqScale;
+    private final float extFactor;
+    private final float mscale;
+    private final float corrLow;
+    private final float corrHigh;
 
-    Rope(ModelConfig c, float[] factors) {
-        this.pairs = c.ropeDims() / 2;
-        this.thetaScale = (float) Math.pow(c.ropeBase(), -2.0 / c.ropeDims());
+    /**
+     * @param factors per-pair frequency divisors (llama3 {@code rope_freqs}, LongRoPE factors), or null
+     */
+    Rope(int dims, float base, RopeScaling scaling, float[] factors) {
+        this.pairs = dims / 2;
+        this.thetaScale = (float) Math.pow(base, -2.0 / dims);
         this.factors = factors;
-        this.scale = c.ropeScale();
+        this.freqScale = scaling.freqScale();
+        boolean yarn = scaling.type() == RopeScaling.Type.YARN;
+        this.extFactor = yarn ? 1f : 0f;
+        float m = scaling.attnFactor();
+        if (yarn && freqScale != 1f) {
+            m *= 1f + 0.1f * (float) Math.log(1f / freqScale);
+        }
+        this.mscale = m;
+        if (yarn) {
+            int original = scaling.originalContext();
+            this.corrLow = Math.max(0f, (float) Math.floor(corrDim(dims, original, scaling.betaFast(), base)));
+            this.corrHigh = Math.min(dims - 1, (float) Math.ceil(corrDim(dims, original, scaling.betaSlow(), base)));
+        } else {
+            this.corrLow = 0;
+            this.corrHigh = 0;
+        }
+    }
+
+    /** The dimension at which a rotation of {@code rotations} turns over the original context happens. */
+    private static double corrDim(int dims, int originalContext, float rotations, float base) {
+        return dims * Math.log(originalContext / (rotations * 2 * Math.PI)) / (2 * Math.log(base));
     }
 
     int pairs() {
@@ -25,13 +54,15 @@ final class Rope {
     void angles(int pos, float[] cos, float[] sin) {
         float theta = pos;
         for (int i = 0; i < pairs; i++) {
-            float t = theta;
-            if (factors != null) {
-                t /= factors[i];
+            float extrapolated = factors != null ? theta / factors[i] : theta;
+            float t = freqScale * extrapolated;
+            if (extFactor != 0f) {
+                float y = (i - corrLow) / Math.max(0.001f, corrHigh - corrLow);
+                float ramp = (1f - Math.min(1f, Math.max(0f, y))) * extFactor;
+                t = t * (1f - ramp) + extrapolated * ramp;
             }
-            t *= scale;
-            cos[i] = (float) Math.cos(t);
-            sin[i] = (float) Math.sin(t);
+            cos[i] = (float) Math.cos(t) * mscale;
+            sin[i] = (float) Math.sin(t) * mscale;
             theta *= thetaScale;
         }
     }

@@ -1,0 +1,42 @@
+package dev.vellama.runtime.model;
+
+import java.util.Locale;
+
+import dev.vellama.gguf.GgufMetadata;
+
+/**
+ * How positions are stretched beyond the training context ({@code <arch>.rope.scaling.*}): none, linear
+ * (positions × freqScale), YaRN (interpolation blended with extrapolation per dimension, and a magnitude
+ * correction) or LongRoPE (per-dimension factors from {@code rope_factors_long/short}).
+ *
+ * @param freqScale      1 / rope.scaling.factor
+ * @param originalContext the context the model was trained with before scaling
+ * @param attnFactor     multiplies cos and sin (rope.scaling.attn_factor, default 1)
+ */
+public record RopeScaling(Type type, float freqScale, int originalContext, float attnFactor, float betaFast, float betaSlow) {
+
+    public enum Type { NONE, LINEAR, YARN, LONGROPE }
+
+    public static final RopeScaling NONE = new RopeScaling(Type.NONE, 1f, 0, 1f, 32f, 1f);
+
+    static RopeScaling fromGguf(GgufMetadata m, String prefix, int trainContext) {
+        String name = m.getString(prefix + "rope.scaling.type", null);
+        float factor = m.getFloat(prefix + "rope.scaling.factor", m.getFloat(prefix + "rope.scale_linear", 0f));
+        Type type;
+        if (name == null) {
+            type = factor > 0 && factor != 1f ? Type.LINEAR : Type.NONE;
+        } else {
+            type = switch (name.toLowerCase(Locale.ROOT)) {
+                case "none" -> Type.NONE;
+                case "linear" -> Type.LINEAR;
+                case "yarn" -> Type.YARN;
+                case "longrope" -> Type.LONGROPE;
+                default -> throw new UnsupportedModelException("RoPE scaling '" + name + "' is not supported");
+            };
+        }
+        float freqScale = factor > 0 && type != Type.NONE && type != Type.LONGROPE ? 1f / factor : 1f;
+        int original = m.getInt(prefix + "rope.scaling.original_context_length", trainContext);
+        float attnFactor = m.getFloat(prefix + "rope.scaling.attn_factor", 1f);
+        return new RopeScaling(type, freqScale, original, attnFactor, 32f, 1f);
+    }
+}
