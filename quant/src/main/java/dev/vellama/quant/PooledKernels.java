@@ -1,8 +1,19 @@
 package dev.vellama.quant;
 
-/** What every implementation shares: the worker pool and per-thread scratch rows. */
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * What every implementation shares: the worker pool, per-thread scratch, and an allocation-free way to run a
+ * matrix product on the pool (the operands travel in fields guarded by a lock, not in a capturing lambda).
+ */
 abstract class PooledKernels implements Kernels {
     protected final WorkerPool pool;
+    private final ReentrantLock jobLock = new ReentrantLock();
+    private final WorkerPool.PartTask jobTask = this::runJobPart;
+    private WeightMatrix jobW;
+    private float[] jobX;
+    private float[] jobOut;
+    private int jobN;
     private final float[][] rowScratch;
     private final byte[][] byteScratch;
 
@@ -36,6 +47,33 @@ abstract class PooledKernels implements Kernels {
         }
         return s;
     }
+
+    /**
+     * Runs {@link #matrixPart} over [0, count) on the pool for the product of {@code w} with {@code n}
+     * activation rows.
+     */
+    protected final void runMatrixJob(WeightMatrix w, float[] x, int n, float[] out, int count) {
+        jobLock.lock();
+        try {
+            jobW = w;
+            jobX = x;
+            jobN = n;
+            jobOut = out;
+            pool.run(count, jobTask);
+        } finally {
+            jobW = null;
+            jobX = null;
+            jobOut = null;
+            jobLock.unlock();
+        }
+    }
+
+    private void runJobPart(int part, int start, int end) {
+        matrixPart(jobW, jobX, jobN, jobOut, part, start, end);
+    }
+
+    /** One thread's share [start, end) of the job {@link #runMatrixJob} started; {@code part} picks the scratch. */
+    protected abstract void matrixPart(WeightMatrix w, float[] x, int n, float[] out, int part, int start, int end);
 
     @Override
     public void parallelFor(int count, RangeTask task) {

@@ -82,14 +82,29 @@ final class VectorKernels extends PooledKernels {
     @Override
     public void matvec(WeightMatrix w, float[] x, float[] out) {
         checkMatvec(w, x, out);
-        // Lambdas here must not capture `this`: their call-site type would name the template, not the hidden class.
-        PooledKernels self = this;
-        if (INT8_Q8_0 && w.type() == GgmlType.Q8_0) {
-            pool.run(w.rows(), (part, start, end) -> matvecQ8_0Int8(w, x, out, start, end,
-                    self.byteScratch(part, w.cols()), self.rowScratch(part, w.cols() / 32)));
+        runMatrixJob(w, x, 1, out, w.rows());
+    }
+
+    @Override
+    public void matmul(WeightMatrix w, float[] x, int n, float[] out) {
+        checkMatmul(w, x, n, out);
+        if (n == 1) {
+            matvec(w, x, out);
             return;
         }
-        pool.run(w.rows(), (part, start, end) -> matvecRows(w, x, out, start, end, self.rowScratch(part, CHUNK)));
+        runMatrixJob(w, x, n, out, (w.rows() + TILE_ROWS - 1) / TILE_ROWS);
+    }
+
+    /** A matvec's share is a row range; a matmul's is a range of row tiles. */
+    @Override
+    protected void matrixPart(WeightMatrix w, float[] x, int n, float[] out, int part, int start, int end) {
+        if (n > 1) {
+            matmulTiles(w, x, n, out, start * TILE_ROWS, Math.min(w.rows(), end * TILE_ROWS), rowScratch(part, TILE_ROWS * w.cols()));
+        } else if (INT8_Q8_0 && w.type() == GgmlType.Q8_0) {
+            matvecQ8_0Int8(w, x, out, start, end, byteScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
+        } else {
+            matvecRows(w, x, out, start, end, rowScratch(part, CHUNK));
+        }
     }
 
     private static void matvecRows(WeightMatrix w, float[] x, float[] out, int start, int end, float[] buf) {
@@ -302,19 +317,6 @@ final class VectorKernels extends PooledKernels {
             }
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-    }
-
-    @Override
-    public void matmul(WeightMatrix w, float[] x, int n, float[] out) {
-        checkMatmul(w, x, n, out);
-        if (n == 1) {
-            matvec(w, x, out);
-            return;
-        }
-        int tiles = (w.rows() + TILE_ROWS - 1) / TILE_ROWS;
-        PooledKernels self = this;
-        pool.run(tiles, (part, start, end) -> matmulTiles(w, x, n, out, start * TILE_ROWS,
-                Math.min(w.rows(), end * TILE_ROWS), self.rowScratch(part, TILE_ROWS * w.cols())));
     }
 
     /** Rows [rowStart, rowEnd): each tile of rows is decoded once, then multiplied with every activation row. */
