@@ -16,6 +16,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -694,20 +695,59 @@ final class VectorKernels extends PooledKernels {
         return halfBitsToFloats((IntVector) ShortVector.fromArray(SS, h, off).convertShape(VectorOperators.S2I, IS, 0));
     }
 
+    /** Lane j takes its partner j^1: swaps the two elements of every interleaved pair. */
+    private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromOp(FS, j -> j ^ 1);
+    /** Lane j reads cos/sin index j/2. */
+    private static final int[] PAIR_INDEX = pairIndex();
+    /** −1 on the first element of each pair, +1 on the second. */
+    private static final float[] PAIR_SIGN = pairSign();
+
+    private static int[] pairIndex() {
+        int[] a = new int[L];
+        for (int j = 0; j < L; j++) {
+            a[j] = j / 2;
+        }
+        return a;
+    }
+
+    private static float[] pairSign() {
+        float[] a = new float[L];
+        for (int j = 0; j < L; j++) {
+            a[j] = (j & 1) == 0 ? -1f : 1f;
+        }
+        return a;
+    }
+
+    /**
+     * Pairs (2i, 2i+1): y = x·cos + swap(x)·(∓sin), with cos/sin duplicated across each pair. Same products and
+     * sums as the scalar form, so the same results.
+     */
+    private static void ropeInterleaved(float[] x, int off, int nHeads, int headDim, int nRot, float[] cos, float[] sin) {
+        FloatVector sign = FloatVector.fromArray(FS, PAIR_SIGN, 0);
+        int upper = nRot - nRot % L;
+        for (int h = 0; h < nHeads; h++) {
+            int base = off + h * headDim;
+            int e = 0;
+            for (; e < upper; e += L) {
+                FloatVector v = FloatVector.fromArray(FS, x, base + e);
+                FloatVector c = FloatVector.fromArray(FS, cos, e / 2, PAIR_INDEX, 0);
+                FloatVector s = FloatVector.fromArray(FS, sin, e / 2, PAIR_INDEX, 0).mul(sign);
+                v.mul(c).add(v.rearrange(SWAP_PAIRS).mul(s)).intoArray(x, base + e);
+            }
+            for (int i = e / 2; i < nRot / 2; i++) {
+                float x0 = x[base + 2 * i];
+                float x1 = x[base + 2 * i + 1];
+                x[base + 2 * i] = x0 * cos[i] - x1 * sin[i];
+                x[base + 2 * i + 1] = x0 * sin[i] + x1 * cos[i];
+            }
+        }
+    }
+
     @Override
     public void rope(float[] x, int off, int nHeads, int headDim, int nRot, float[] cos, float[] sin, boolean neox) {
         int half = nRot / 2;
         if (!neox) {
-            // Interleaved pairs gain little from vectors at head sizes; the scalar loop is exact and short.
-            for (int h = 0; h < nHeads; h++) {
-                int base = off + h * headDim;
-                for (int i = 0; i < half; i++) {
-                    float x0 = x[base + 2 * i];
-                    float x1 = x[base + 2 * i + 1];
-                    x[base + 2 * i] = x0 * cos[i] - x1 * sin[i];
-                    x[base + 2 * i + 1] = x0 * sin[i] + x1 * cos[i];
-                }
-            }
+            ropeInterleaved(x, off, nHeads, headDim, nRot, cos, sin);
             return;
         }
         int upper = FS.loopBound(half);

@@ -191,7 +191,7 @@ class VectorKernelsTest {
                 float[] b = x.clone();
                 scalar.rope(a, 5, heads, headDim, nRot, cos, sin, neox);
                 v.rope(b, 5, heads, headDim, nRot, cos, sin, neox);
-                assertClose(a, b, 1e-12, "rope neox=" + neox + " headDim=" + headDim, nRot);
+                assertArrayEquals(a, b, "rope neox=" + neox + " headDim=" + headDim + " nRot=" + nRot);
             }
         }
     }
