@@ -396,7 +396,53 @@ final class VectorKernels extends PooledKernels {
                     decodeQ6_K(seg, o, dst, dstOff + b);
                 }
             }
+            case Q4_1 -> {
+                for (int b = 0; b < count; b += 32, o += 20) {
+                    decodeQ4_1(seg, o, dst, dstOff + b);
+                }
+            }
+            case Q5_0 -> {
+                for (int b = 0; b < count; b += 32, o += 22) {
+                    decodeQ5(seg, o + 2, o + 6, f16(seg, o), 0f, -16, dst, dstOff + b);
+                }
+            }
+            case Q5_1 -> {
+                for (int b = 0; b < count; b += 32, o += 24) {
+                    decodeQ5(seg, o + 4, o + 8, f16(seg, o), f16(seg, o + 2), 0, dst, dstOff + b);
+                }
+            }
+            case IQ4_NL -> {
+                for (int b = 0; b < count; b += 32, o += 18) {
+                    decodeIq4(seg, o + 2, f16(seg, o), dst, dstOff + b);
+                }
+            }
+            case IQ4_XS -> {
+                for (int b = 0; b < count; b += QK_K, o += 136) {
+                    float d = f16(seg, o);
+                    int scalesH = BlockLayouts.bits16(seg, o + 2) & 0xFFFF;
+                    for (int ib = 0; ib < 8; ib++) {
+                        int ls = ((BlockLayouts.u8(seg, o + 4 + ib / 2) >> (4 * (ib % 2))) & 15) | ((scalesH >> (2 * ib)) & 3) << 4;
+                        decodeIq4(seg, o + 8 + 16L * ib, d * (ls - 32), dst, dstOff + b + 32 * ib);
+                    }
+                }
+            }
+            case Q5_K -> {
+                for (int b = 0; b < count; b += QK_K, o += 176) {
+                    decodeQ5_K(seg, o, dst, dstOff + b);
+                }
+            }
+            case Q2_K -> {
+                for (int b = 0; b < count; b += QK_K, o += 84) {
+                    decodeQ2_K(seg, o, dst, dstOff + b);
+                }
+            }
+            case Q3_K -> {
+                for (int b = 0; b < count; b += QK_K, o += 110) {
+                    decodeQ3_K(seg, o, dst, dstOff + b);
+                }
+            }
             case F16 -> decodeF16(seg, o, dst, dstOff, count);
+            case BF16 -> decodeBF16(seg, o, dst, dstOff, count);
             default -> Dequantizer.dequantize(type, seg, o, dst, dstOff, count);
         }
     }
@@ -475,6 +521,167 @@ final class VectorKernels extends PooledKernels {
                     s4.mul((FloatVector) q4.convertShape(VectorOperators.B2F, FS, p)).intoArray(dst, at1 + 96);
                 }
             }
+        }
+    }
+
+    private static void decodeQ4_1(MemorySegment seg, long o, float[] dst, int at) {
+        FloatVector d = FloatVector.broadcast(FS, f16(seg, o));
+        FloatVector m = FloatVector.broadcast(FS, f16(seg, o + 2));
+        for (int c = 0; c < 16; c += BL) {
+            ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 4 + c, LE);
+            ByteVector lo = q.and((byte) 15);
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+            for (int p = 0; p < BPARTS; p++) {
+                ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).mul(d).add(m).intoArray(dst, at + c + p * L);
+                ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).mul(d).add(m).intoArray(dst, at + 16 + c + p * L);
+            }
+        }
+    }
+
+    /** Lane numbers 0..L-1, for per-lane bit positions. */
+    private static final int[] IOTA = iota();
+
+    private static int[] iota() {
+        int[] a = new int[L];
+        for (int i = 0; i < L; i++) {
+            a[i] = i;
+        }
+        return a;
+    }
+
+    /**
+     * Q5_0 (offset −16, no min) and Q5_1 (offset 0, min m): nibbles plus the fifth bit, taken per lane from the
+     * 32-bit qh word at {@code qhAt}; y = (q + offset)·d + m, as the scalar decoder computes it.
+     */
+    private static void decodeQ5(MemorySegment seg, long qhAt, long qsAt, float d, float m, int offset, float[] dst, int at) {
+        IntVector qh = IntVector.broadcast(IS, seg.get(BlockLayouts.INT_LE, qhAt));
+        IntVector lanes = IntVector.fromArray(IS, IOTA, 0);
+        FloatVector dv = FloatVector.broadcast(FS, d);
+        FloatVector mv = FloatVector.broadcast(FS, m);
+        for (int c = 0; c < 16; c += BL) {
+            ByteVector q = ByteVector.fromMemorySegment(BS, seg, qsAt + c, LE);
+            ByteVector lo = q.and((byte) 15);
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+            for (int p = 0; p < BPARTS; p++) {
+                int j = c + p * L;
+                IntVector bitLo = qh.lanewise(VectorOperators.LSHR, lanes.add(j)).and(1).lanewise(VectorOperators.LSHL, 4);
+                IntVector bitHi = qh.lanewise(VectorOperators.LSHR, lanes.add(j + 16)).and(1).lanewise(VectorOperators.LSHL, 4);
+                IntVector qLo = ((IntVector) lo.convertShape(VectorOperators.B2I, IS, p)).or(bitLo).add(offset);
+                IntVector qHi = ((IntVector) hi.convertShape(VectorOperators.B2I, IS, p)).or(bitHi).add(offset);
+                FloatVector yLo = ((FloatVector) qLo.convert(VectorOperators.I2F, 0)).mul(dv);
+                FloatVector yHi = ((FloatVector) qHi.convert(VectorOperators.I2F, 0)).mul(dv);
+                if (offset == 0) {
+                    yLo = yLo.add(mv);
+                    yHi = yHi.add(mv);
+                }
+                yLo.intoArray(dst, at + j);
+                yHi.intoArray(dst, at + 16 + j);
+            }
+        }
+    }
+
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    /** Float vectors per 16 bytes. */
+    private static final int PARTS16 = 16 / L;
+
+    /** 32 IQ4 values from 16 bytes at {@code qsAt}: nibbles index the 16 levels with a byte shuffle; y = d·level. */
+    private static void decodeIq4(MemorySegment seg, long qsAt, float d, float[] dst, int at) {
+        ByteVector levels = ByteVector.fromArray(B16, BlockLayouts.IQ4NL_LEVELS, 0);
+        ByteVector q = ByteVector.fromMemorySegment(B16, seg, qsAt, LE);
+        ByteVector lo = levels.rearrange(q.and((byte) 15).toShuffle());
+        ByteVector hi = levels.rearrange(q.lanewise(VectorOperators.LSHR, 4).toShuffle());
+        FloatVector dv = FloatVector.broadcast(FS, d);
+        for (int p = 0; p < PARTS16; p++) {
+            dv.mul((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).intoArray(dst, at + p * L);
+            dv.mul((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).intoArray(dst, at + 16 + p * L);
+        }
+    }
+
+    private static void decodeQ5_K(MemorySegment seg, long o, float[] dst, int at) {
+        float d = f16(seg, o);
+        float dmin = f16(seg, o + 2);
+        for (int c = 0; c < 4; c++) {
+            int sm0 = BlockLayouts.scaleMinK4(seg, o + 4, 2 * c);
+            int sm1 = BlockLayouts.scaleMinK4(seg, o + 4, 2 * c + 1);
+            FloatVector d1 = FloatVector.broadcast(FS, d * (sm0 & 0xFF));
+            FloatVector m1 = FloatVector.broadcast(FS, dmin * (sm0 >> 8));
+            FloatVector d2 = FloatVector.broadcast(FS, d * (sm1 & 0xFF));
+            FloatVector m2 = FloatVector.broadcast(FS, dmin * (sm1 >> 8));
+            int base = at + 64 * c;
+            for (int l = 0; l < 32; l += BL) {
+                ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 48 + 32 * c + l, LE);
+                ByteVector h = ByteVector.fromMemorySegment(BS, seg, o + 16 + l, LE);
+                ByteVector lo = q.and((byte) 15).or(h.lanewise(VectorOperators.LSHR, 2 * c).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2 * c + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                for (int p = 0; p < BPARTS; p++) {
+                    ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).mul(d1).sub(m1).intoArray(dst, base + l + p * L);
+                    ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).mul(d2).sub(m2).intoArray(dst, base + 32 + l + p * L);
+                }
+            }
+        }
+    }
+
+    private static void decodeQ2_K(MemorySegment seg, long o, float[] dst, int at) {
+        float d = f16(seg, o + 80);
+        float dmin = f16(seg, o + 82);
+        int is = 0;
+        int out = at;
+        for (int half = 0; half < 2; half++) {
+            long qs = o + 16 + 32L * half;
+            for (int shift = 0; shift < 8; shift += 2) {
+                for (int part = 0; part < 2; part++) {
+                    int sc = BlockLayouts.u8(seg, o + is++);
+                    FloatVector dl = FloatVector.broadcast(FS, d * (sc & 15));
+                    FloatVector ml = FloatVector.broadcast(FS, dmin * (sc >> 4));
+                    for (int l = 0; l < 16; l += BL) {
+                        ByteVector q = ByteVector.fromMemorySegment(BS, seg, qs + 16 * part + l, LE)
+                                .lanewise(VectorOperators.LSHR, shift).and((byte) 3);
+                        for (int p = 0; p < BPARTS; p++) {
+                            dl.mul((FloatVector) q.convertShape(VectorOperators.B2F, FS, p)).sub(ml).intoArray(dst, out + l + p * L);
+                        }
+                    }
+                    out += 16;
+                }
+            }
+        }
+    }
+
+    private static void decodeQ3_K(MemorySegment seg, long o, float[] dst, int at) {
+        float dAll = f16(seg, o + 108);
+        int is = 0;
+        int mask = 1;
+        int out = at;
+        for (int half = 0; half < 2; half++) {
+            long qs = o + 32 + 32L * half;
+            for (int shift = 0; shift < 8; shift += 2) {
+                for (int part = 0; part < 2; part++) {
+                    FloatVector dl = FloatVector.broadcast(FS, dAll * BlockLayouts.q3kScale(seg, o + 96, is++));
+                    for (int l = 0; l < 16; l += BL) {
+                        int idx = 16 * part + l;
+                        ByteVector low = ByteVector.fromMemorySegment(BS, seg, qs + idx, LE)
+                                .lanewise(VectorOperators.LSHR, shift).and((byte) 3);
+                        ByteVector hm = ByteVector.fromMemorySegment(BS, seg, o + idx, LE).and((byte) mask);
+                        ByteVector q = low.lanewise(VectorOperators.SUB, (byte) 4, hm.compare(VectorOperators.EQ, (byte) 0));
+                        for (int p = 0; p < BPARTS; p++) {
+                            dl.mul((FloatVector) q.convertShape(VectorOperators.B2F, FS, p)).intoArray(dst, out + l + p * L);
+                        }
+                    }
+                    out += 16;
+                }
+                mask <<= 1;
+            }
+        }
+    }
+
+    private static void decodeBF16(MemorySegment seg, long o, float[] dst, int at, int count) {
+        int upper = FS.loopBound(count);
+        int i = 0;
+        for (; i < upper; i += L) {
+            IntVector bits = (IntVector) ShortVector.fromMemorySegment(SS, seg, o + 2L * i, LE).convertShape(VectorOperators.S2I, IS, 0);
+            bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, at + i);
+        }
+        for (; i < count; i++) {
+            dst[at + i] = Half.bf16ToFloat(BlockLayouts.bits16(seg, o + 2L * i));
         }
     }
 

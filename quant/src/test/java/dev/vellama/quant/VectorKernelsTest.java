@@ -103,6 +103,22 @@ class VectorKernelsTest {
         assertArrayEquals(want, got);
     }
 
+    @ParameterizedTest
+    @MethodSource("typesAndWidths")
+    void vectorDecodersReproduceLlamaCppBitForBit(GgmlType type, VectorSpecies<Float> species) {
+        WeightMatrix w = GoldenDequant.matrix(type);
+        float[] expected = GoldenDequant.floats(type);
+        float[] row = new float[w.cols()];
+        Kernels v = vector(species);
+        for (int r = 0; r < w.rows(); r++) {
+            v.dequantizeRow(w, r, row, 0);
+            for (int c = 0; c < w.cols(); c++) {
+                assertEquals(Float.floatToRawIntBits(expected[r * w.cols() + c]), Float.floatToRawIntBits(row[c]),
+                        type + " row " + r + " col " + c);
+            }
+        }
+    }
+
     static Stream<VectorSpecies<Float>> widths() {
         return KernelTestSupport.widths();
     }
