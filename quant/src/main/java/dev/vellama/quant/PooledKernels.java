@@ -16,11 +16,13 @@ abstract class PooledKernels implements Kernels {
     private int jobN;
     private final float[][] rowScratch;
     private final byte[][] byteScratch;
+    private final float[][] sumScratch;
 
     PooledKernels(int threads, String name) {
         this.pool = new WorkerPool(threads, name);
         this.rowScratch = new float[threads][];
         this.byteScratch = new byte[threads][];
+        this.sumScratch = new float[threads][];
     }
 
     @Override
@@ -34,6 +36,16 @@ abstract class PooledKernels implements Kernels {
         if (s == null || s.length < size) {
             s = new float[size];
             rowScratch[part] = s;
+        }
+        return s;
+    }
+
+    /** A second float buffer per part (for per-call sums of the activations), like {@link #rowScratch}. */
+    protected final float[] sumScratch(int part, int size) {
+        float[] s = sumScratch[part];
+        if (s == null || s.length < size) {
+            s = new float[size];
+            sumScratch[part] = s;
         }
         return s;
     }

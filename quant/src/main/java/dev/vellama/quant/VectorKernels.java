@@ -104,11 +104,11 @@ final class VectorKernels extends PooledKernels {
         } else if (INT8_Q8_0 && w.type() == GgmlType.Q8_0) {
             matvecQ8_0Int8(w, x, out, start, end, byteScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
         } else {
-            matvecRows(w, x, out, start, end, rowScratch(part, CHUNK));
+            matvecRows(w, x, out, start, end, rowScratch(part, CHUNK), sumScratch(part, w.cols() / 32 + 1));
         }
     }
 
-    private static void matvecRows(WeightMatrix w, float[] x, float[] out, int start, int end, float[] buf) {
+    private static void matvecRows(WeightMatrix w, float[] x, float[] out, int start, int end, float[] buf, float[] xsum) {
         MemorySegment seg = w.data();
         GgmlType type = w.type();
         int cols = w.cols();
@@ -131,8 +131,9 @@ final class VectorKernels extends PooledKernels {
                 }
             }
             case Q4_K -> {
+                subBlockSums(x, cols, xsum);
                 for (int r = start; r < end; r++) {
-                    out[r] = dotQ4_K(seg, r * rowBytes, x, cols);
+                    out[r] = dotQ4_K(seg, r * rowBytes, x, xsum, cols);
                 }
             }
             case Q6_K -> {
@@ -244,43 +245,50 @@ final class VectorKernels extends PooledKernels {
     }
 
     /**
-     * Q4_K row · x, fused: per 32-element sub-block Σq·x is scaled by d·sc once and the min term dmin·m·Σx is
-     * subtracted once, both as vector FMAs reduced at the end of the row.
+     * Q4_K row · x, fused: per 32-element sub-block Σq·x is scaled by d·sc with one vector FMA; the min term
+     * Σ dmin·m·Σx uses the sub-block sums of x that {@code xsum} holds (computed once per thread and call).
      */
-    private static float dotQ4_K(MemorySegment seg, long o, float[] x, int cols) {
+    private static float dotQ4_K(MemorySegment seg, long o, float[] x, float[] xsum, int cols) {
         FloatVector acc = FloatVector.zero(FS);
-        FloatVector minAcc = FloatVector.zero(FS);
+        float minTerm = 0f;
         for (int b = 0; b < cols; b += QK_K, o += 144) {
             float d = f16(seg, o);
             float dmin = f16(seg, o + 2);
+            long lo8 = seg.get(BlockLayouts.LONG_LE, o + 4);
+            int hi4 = seg.get(BlockLayouts.INT_LE, o + 12);
             for (int c = 0; c < 4; c++) {
-                int sm0 = BlockLayouts.scaleMinK4(seg, o + 4, 2 * c);
-                int sm1 = BlockLayouts.scaleMinK4(seg, o + 4, 2 * c + 1);
+                int sm0 = BlockLayouts.scaleMinK4(lo8, hi4, 2 * c);
+                int sm1 = BlockLayouts.scaleMinK4(lo8, hi4, 2 * c + 1);
                 FloatVector sumLo = FloatVector.zero(FS);
                 FloatVector sumHi = FloatVector.zero(FS);
-                FloatVector xsLo = FloatVector.zero(FS);
-                FloatVector xsHi = FloatVector.zero(FS);
                 int base = b + 64 * c;
                 for (int l = 0; l < 32; l += BL) {
                     ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 16 + 32 * c + l, LE);
                     ByteVector lo = q.and((byte) 15);
                     ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
                     for (int p = 0; p < BPARTS; p++) {
-                        FloatVector xl = FloatVector.fromArray(FS, x, base + l + p * L);
-                        FloatVector xh = FloatVector.fromArray(FS, x, base + 32 + l + p * L);
-                        sumLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).fma(xl, sumLo);
-                        sumHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).fma(xh, sumHi);
-                        xsLo = xsLo.add(xl);
-                        xsHi = xsHi.add(xh);
+                        sumLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).fma(FloatVector.fromArray(FS, x, base + l + p * L), sumLo);
+                        sumHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).fma(FloatVector.fromArray(FS, x, base + 32 + l + p * L), sumHi);
                     }
                 }
                 acc = sumLo.fma(FloatVector.broadcast(FS, d * (sm0 & 0xFF)), acc);
                 acc = sumHi.fma(FloatVector.broadcast(FS, d * (sm1 & 0xFF)), acc);
-                minAcc = xsLo.fma(FloatVector.broadcast(FS, dmin * (sm0 >> 8)), minAcc);
-                minAcc = xsHi.fma(FloatVector.broadcast(FS, dmin * (sm1 >> 8)), minAcc);
+                int sub = base / 32;
+                minTerm += dmin * (sm0 >> 8) * xsum[sub] + dmin * (sm1 >> 8) * xsum[sub + 1];
             }
         }
-        return acc.sub(minAcc).reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(VectorOperators.ADD) - minTerm;
+    }
+
+    /** Sums of x over each 32-element sub-block, into {@code xsum[0..cols/32)}. */
+    private static void subBlockSums(float[] x, int cols, float[] xsum) {
+        for (int b = 0; b < cols; b += 32) {
+            FloatVector s = FloatVector.zero(FS);
+            for (int i = 0; i < 32; i += L) {
+                s = s.add(FloatVector.fromArray(FS, x, b + i));
+            }
+            xsum[b / 32] = s.reduceLanes(VectorOperators.ADD);
+        }
     }
 
     /** Q6_K row · x, fused: 6-bit quants assembled in byte lanes, scaled per 16-element group. */
@@ -292,7 +300,7 @@ final class VectorKernels extends PooledKernels {
             for (int half = 0; half < 2; half++) {
                 long ql = o + 64L * half;
                 long qh = o + 128 + 32L * half;
-                long sc = o + 192 + 8L * half;
+                long scales = seg.get(BlockLayouts.LONG_LE, o + 192 + 8L * half);
                 int base = b + 128 * half;
                 for (int l = 0; l < 32; l += BL) {
                     int is = l / 16;
@@ -303,10 +311,10 @@ final class VectorKernels extends PooledKernels {
                     ByteVector q2 = bb.and((byte) 15).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
                     ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
                     ByteVector q4 = bb.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    FloatVector s1 = FloatVector.broadcast(FS, d * i8(seg, sc + is));
-                    FloatVector s2 = FloatVector.broadcast(FS, d * i8(seg, sc + is + 2));
-                    FloatVector s3 = FloatVector.broadcast(FS, d * i8(seg, sc + is + 4));
-                    FloatVector s4 = FloatVector.broadcast(FS, d * i8(seg, sc + is + 6));
+                    FloatVector s1 = FloatVector.broadcast(FS, d * (byte) (scales >>> (8 * is)));
+                    FloatVector s2 = FloatVector.broadcast(FS, d * (byte) (scales >>> (8 * (is + 2))));
+                    FloatVector s3 = FloatVector.broadcast(FS, d * (byte) (scales >>> (8 * (is + 4))));
+                    FloatVector s4 = FloatVector.broadcast(FS, d * (byte) (scales >>> (8 * (is + 6))));
                     for (int p = 0; p < BPARTS; p++) {
                         int at = base + l + p * L;
                         acc0 = ((FloatVector) q1.convertShape(VectorOperators.B2F, FS, p)).mul(s1).fma(FloatVector.fromArray(FS, x, at), acc0);
