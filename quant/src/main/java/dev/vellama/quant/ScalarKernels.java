@@ -9,13 +9,21 @@ final class ScalarKernels extends PooledKernels {
     static final float GELU_COEF_A = 0.044715f;
     static final float SQRT_2_OVER_PI = 0.79788456080286535587989211986876f;
 
+    /** Why the scalar kernels run, for {@link #description()}; empty when they were asked for. */
+    private final String reason;
+
     ScalarKernels(int threads) {
+        this(threads, "");
+    }
+
+    ScalarKernels(int threads, String reason) {
         super(threads, "vellama-scalar");
+        this.reason = reason;
     }
 
     @Override
     public String description() {
-        return "scalar, " + threads() + (threads() == 1 ? " thread" : " threads");
+        return "scalar" + (reason.isEmpty() ? "" : " (" + reason + ")") + ", " + threads() + (threads() == 1 ? " thread" : " threads");
     }
 
     @Override
