@@ -338,7 +338,11 @@ final class VectorKernels extends PooledKernels {
                 decode(w.type(), w.data(), w.rowOffset(r0 + i), tile, i * cols, cols);
             }
             if (tr == TILE_ROWS && cols % L == 0) {
-                for (int t = 0; t < n; t++) {
+                int t = 0;
+                for (; t + 4 <= n; t += 4) {
+                    dot4x4(tile, cols, x, t * cols, out, t * rows + r0, rows);
+                }
+                for (; t < n; t++) {
                     dot4(tile, cols, x, t * cols, out, t * rows + r0);
                 }
             } else {
@@ -349,6 +353,59 @@ final class VectorKernels extends PooledKernels {
                 }
             }
         }
+    }
+
+    /**
+     * The matmul micro-kernel: four weight rows × four activation rows in 16 accumulators, so every vector load
+     * feeds four FMAs. Writes out[outOff + t·rows + i] for token t and row i.
+     */
+    private static void dot4x4(float[] w4, int cols, float[] x, int xOff, float[] out, int outOff, int rows) {
+        FloatVector a00 = FloatVector.zero(FS), a01 = FloatVector.zero(FS), a02 = FloatVector.zero(FS), a03 = FloatVector.zero(FS);
+        FloatVector a10 = FloatVector.zero(FS), a11 = FloatVector.zero(FS), a12 = FloatVector.zero(FS), a13 = FloatVector.zero(FS);
+        FloatVector a20 = FloatVector.zero(FS), a21 = FloatVector.zero(FS), a22 = FloatVector.zero(FS), a23 = FloatVector.zero(FS);
+        FloatVector a30 = FloatVector.zero(FS), a31 = FloatVector.zero(FS), a32 = FloatVector.zero(FS), a33 = FloatVector.zero(FS);
+        for (int c = 0; c < cols; c += L) {
+            FloatVector w0 = FloatVector.fromArray(FS, w4, c);
+            FloatVector w1 = FloatVector.fromArray(FS, w4, cols + c);
+            FloatVector w2 = FloatVector.fromArray(FS, w4, 2 * cols + c);
+            FloatVector w3 = FloatVector.fromArray(FS, w4, 3 * cols + c);
+            FloatVector x0 = FloatVector.fromArray(FS, x, xOff + c);
+            a00 = w0.fma(x0, a00);
+            a01 = w1.fma(x0, a01);
+            a02 = w2.fma(x0, a02);
+            a03 = w3.fma(x0, a03);
+            FloatVector x1 = FloatVector.fromArray(FS, x, xOff + cols + c);
+            a10 = w0.fma(x1, a10);
+            a11 = w1.fma(x1, a11);
+            a12 = w2.fma(x1, a12);
+            a13 = w3.fma(x1, a13);
+            FloatVector x2 = FloatVector.fromArray(FS, x, xOff + 2 * cols + c);
+            a20 = w0.fma(x2, a20);
+            a21 = w1.fma(x2, a21);
+            a22 = w2.fma(x2, a22);
+            a23 = w3.fma(x2, a23);
+            FloatVector x3 = FloatVector.fromArray(FS, x, xOff + 3 * cols + c);
+            a30 = w0.fma(x3, a30);
+            a31 = w1.fma(x3, a31);
+            a32 = w2.fma(x3, a32);
+            a33 = w3.fma(x3, a33);
+        }
+        out[outOff] = a00.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = a01.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2] = a02.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3] = a03.reduceLanes(VectorOperators.ADD);
+        out[outOff + rows] = a10.reduceLanes(VectorOperators.ADD);
+        out[outOff + rows + 1] = a11.reduceLanes(VectorOperators.ADD);
+        out[outOff + rows + 2] = a12.reduceLanes(VectorOperators.ADD);
+        out[outOff + rows + 3] = a13.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2 * rows] = a20.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2 * rows + 1] = a21.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2 * rows + 2] = a22.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2 * rows + 3] = a23.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3 * rows] = a30.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3 * rows + 1] = a31.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3 * rows + 2] = a32.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3 * rows + 3] = a33.reduceLanes(VectorOperators.ADD);
     }
 
     /** Four contiguous rows of {@code cols} floats dotted with one activation row, sharing its loads. */

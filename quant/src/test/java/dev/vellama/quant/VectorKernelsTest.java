@@ -77,11 +77,11 @@ class VectorKernelsTest {
     @ParameterizedTest
     @MethodSource("typesAndWidths")
     void matmulMatchesScalar(GgmlType type, VectorSpecies<Float> species) {
-        int rows = 23;
+        int rows = 27;
         int cols = colsFor(type);
         WeightMatrix w = SyntheticWeights.heap(type, rows, cols, 12);
         Kernels k = vector(species);
-        for (int n : new int[] {2, 5}) {
+        for (int n : new int[] {2, 5, 9}) {
             float[] x = randomFloats(n * cols, 6 + n);
             float[] want = new float[n * rows];
             float[] got = new float[n * rows];
