@@ -9,6 +9,7 @@ final class BlockLayouts {
     private BlockLayouts() {}
 
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -49,6 +50,24 @@ final class BlockLayouts {
             int packed = u8(s, off + j + 4);
             sc = (packed & 15) | ((u8(s, off + j - 4) >> 6) << 4);
             m = (packed >> 4) | ((u8(s, off + j) >> 6) << 4);
+        }
+        return sc | m << 8;
+    }
+
+    /**
+     * {@link #scaleMinK4} from the 12 scale bytes already loaded as a little-endian long (bytes 0..7) and int
+     * (bytes 8..11): pure register arithmetic, for inner loops.
+     */
+    static int scaleMinK4(long lo8, int hi4, int j) {
+        int sc;
+        int m;
+        if (j < 4) {
+            sc = (int) (lo8 >>> (8 * j)) & 63;
+            m = (int) (lo8 >>> (8 * (j + 4))) & 63;
+        } else {
+            int packed = (hi4 >>> (8 * (j - 4))) & 0xFF;
+            sc = (packed & 15) | ((int) (lo8 >>> (8 * (j - 4) + 6)) & 3) << 4;
+            m = (packed >> 4) | ((int) (lo8 >>> (8 * j + 6)) & 3) << 4;
         }
         return sc | m << 8;
     }

@@ -22,7 +22,7 @@ final class KernelSelector {
                 System.err.println("WARNING: module jdk.incubator.vector is not available; using slow scalar kernels."
                         + " Start the JVM with --add-modules jdk.incubator.vector.");
             }
-            return new ScalarKernels(threads);
+            return new ScalarKernels(threads, "jdk.incubator.vector absent");
         }
         return VectorKernelsFactory.create(threads, System.getProperty("vellama.vector.bits"));
     }

@@ -1,15 +1,28 @@
 package dev.vellama.quant;
 
-/** What every implementation shares: the worker pool and per-thread scratch rows. */
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * What every implementation shares: the worker pool, per-thread scratch, and an allocation-free way to run a
+ * matrix product on the pool (the operands travel in fields guarded by a lock, not in a capturing lambda).
+ */
 abstract class PooledKernels implements Kernels {
     protected final WorkerPool pool;
+    private final ReentrantLock jobLock = new ReentrantLock();
+    private final WorkerPool.PartTask jobTask = this::runJobPart;
+    private WeightMatrix jobW;
+    private float[] jobX;
+    private float[] jobOut;
+    private int jobN;
     private final float[][] rowScratch;
     private final byte[][] byteScratch;
+    private final float[][] sumScratch;
 
     PooledKernels(int threads, String name) {
         this.pool = new WorkerPool(threads, name);
         this.rowScratch = new float[threads][];
         this.byteScratch = new byte[threads][];
+        this.sumScratch = new float[threads][];
     }
 
     @Override
@@ -27,6 +40,16 @@ abstract class PooledKernels implements Kernels {
         return s;
     }
 
+    /** A second float buffer per part (for per-call sums of the activations), like {@link #rowScratch}. */
+    protected final float[] sumScratch(int part, int size) {
+        float[] s = sumScratch[part];
+        if (s == null || s.length < size) {
+            s = new float[size];
+            sumScratch[part] = s;
+        }
+        return s;
+    }
+
     /** A byte buffer of at least {@code size} owned by pool part {@code part}; grows once, then is reused. */
     protected final byte[] byteScratch(int part, int size) {
         byte[] s = byteScratch[part];
@@ -36,6 +59,33 @@ abstract class PooledKernels implements Kernels {
         }
         return s;
     }
+
+    /**
+     * Runs {@link #matrixPart} over [0, count) on the pool for the product of {@code w} with {@code n}
+     * activation rows.
+     */
+    protected final void runMatrixJob(WeightMatrix w, float[] x, int n, float[] out, int count) {
+        jobLock.lock();
+        try {
+            jobW = w;
+            jobX = x;
+            jobN = n;
+            jobOut = out;
+            pool.run(count, jobTask);
+        } finally {
+            jobW = null;
+            jobX = null;
+            jobOut = null;
+            jobLock.unlock();
+        }
+    }
+
+    private void runJobPart(int part, int start, int end) {
+        matrixPart(jobW, jobX, jobN, jobOut, part, start, end);
+    }
+
+    /** One thread's share [start, end) of the job {@link #runMatrixJob} started; {@code part} picks the scratch. */
+    protected abstract void matrixPart(WeightMatrix w, float[] x, int n, float[] out, int part, int start, int end);
 
     @Override
     public void parallelFor(int count, RangeTask task) {

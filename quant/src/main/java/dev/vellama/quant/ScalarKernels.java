@@ -9,42 +9,47 @@ final class ScalarKernels extends PooledKernels {
     static final float GELU_COEF_A = 0.044715f;
     static final float SQRT_2_OVER_PI = 0.79788456080286535587989211986876f;
 
+    /** Why the scalar kernels run, for {@link #description()}; empty when they were asked for. */
+    private final String reason;
+
     ScalarKernels(int threads) {
+        this(threads, "");
+    }
+
+    ScalarKernels(int threads, String reason) {
         super(threads, "vellama-scalar");
+        this.reason = reason;
     }
 
     @Override
     public String description() {
-        return "scalar, " + threads() + (threads() == 1 ? " thread" : " threads");
+        return "scalar" + (reason.isEmpty() ? "" : " (" + reason + ")") + ", " + threads() + (threads() == 1 ? " thread" : " threads");
     }
 
     @Override
     public void matvec(WeightMatrix w, float[] x, float[] out) {
         checkMatvec(w, x, out);
-        int cols = w.cols();
-        pool.run(w.rows(), (part, start, end) -> {
-            float[] row = rowScratch(part, cols);
-            for (int r = start; r < end; r++) {
-                Dequantizer.dequantizeRow(w, r, row, 0);
-                out[r] = dotPlain(row, 0, x, 0, cols);
-            }
-        });
+        runMatrixJob(w, x, 1, out, w.rows());
     }
 
     @Override
     public void matmul(WeightMatrix w, float[] x, int n, float[] out) {
         checkMatmul(w, x, n, out);
+        runMatrixJob(w, x, n, out, w.rows());
+    }
+
+    /** Rows [start, end): each row decoded once, then dotted with every activation row in order. */
+    @Override
+    protected void matrixPart(WeightMatrix w, float[] x, int n, float[] out, int part, int start, int end) {
         int cols = w.cols();
         int rows = w.rows();
-        pool.run(rows, (part, start, end) -> {
-            float[] row = rowScratch(part, cols);
-            for (int r = start; r < end; r++) {
-                Dequantizer.dequantizeRow(w, r, row, 0);
-                for (int t = 0; t < n; t++) {
-                    out[t * rows + r] = dotPlain(row, 0, x, t * cols, cols);
-                }
+        float[] row = rowScratch(part, cols);
+        for (int r = start; r < end; r++) {
+            Dequantizer.dequantizeRow(w, r, row, 0);
+            for (int t = 0; t < n; t++) {
+                out[t * rows + r] = dotPlain(row, 0, x, t * cols, cols);
             }
-        });
+        }
     }
 
     static float dotPlain(float[] a, int aOff, float[] b, int bOff, int n) {

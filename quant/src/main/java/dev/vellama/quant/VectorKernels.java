@@ -16,6 +16,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -82,17 +83,32 @@ final class VectorKernels extends PooledKernels {
     @Override
     public void matvec(WeightMatrix w, float[] x, float[] out) {
         checkMatvec(w, x, out);
-        // Lambdas here must not capture `this`: their call-site type would name the template, not the hidden class.
-        PooledKernels self = this;
-        if (INT8_Q8_0 && w.type() == GgmlType.Q8_0) {
-            pool.run(w.rows(), (part, start, end) -> matvecQ8_0Int8(w, x, out, start, end,
-                    self.byteScratch(part, w.cols()), self.rowScratch(part, w.cols() / 32)));
-            return;
-        }
-        pool.run(w.rows(), (part, start, end) -> matvecRows(w, x, out, start, end, self.rowScratch(part, CHUNK)));
+        runMatrixJob(w, x, 1, out, w.rows());
     }
 
-    private static void matvecRows(WeightMatrix w, float[] x, float[] out, int start, int end, float[] buf) {
+    @Override
+    public void matmul(WeightMatrix w, float[] x, int n, float[] out) {
+        checkMatmul(w, x, n, out);
+        if (n == 1) {
+            matvec(w, x, out);
+            return;
+        }
+        runMatrixJob(w, x, n, out, (w.rows() + TILE_ROWS - 1) / TILE_ROWS);
+    }
+
+    /** A matvec's share is a row range; a matmul's is a range of row tiles. */
+    @Override
+    protected void matrixPart(WeightMatrix w, float[] x, int n, float[] out, int part, int start, int end) {
+        if (n > 1) {
+            matmulTiles(w, x, n, out, start * TILE_ROWS, Math.min(w.rows(), end * TILE_ROWS), rowScratch(part, TILE_ROWS * w.cols()));
+        } else if (INT8_Q8_0 && w.type() == GgmlType.Q8_0) {
+            matvecQ8_0Int8(w, x, out, start, end, byteScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
+        } else {
+            matvecRows(w, x, out, start, end, rowScratch(part, CHUNK), sumScratch(part, w.cols() / 32 + 1));
+        }
+    }
+
+    private static void matvecRows(WeightMatrix w, float[] x, float[] out, int start, int end, float[] buf, float[] xsum) {
         MemorySegment seg = w.data();
         GgmlType type = w.type();
         int cols = w.cols();
@@ -115,8 +131,9 @@ final class VectorKernels extends PooledKernels {
                 }
             }
             case Q4_K -> {
+                subBlockSums(x, cols, xsum);
                 for (int r = start; r < end; r++) {
-                    out[r] = dotQ4_K(seg, r * rowBytes, x, cols);
+                    out[r] = dotQ4_K(seg, r * rowBytes, x, xsum, cols);
                 }
             }
             case Q6_K -> {
@@ -228,43 +245,50 @@ final class VectorKernels extends PooledKernels {
     }
 
     /**
-     * Q4_K row · x, fused: per 32-element sub-block Σq·x is scaled by d·sc once and the min term dmin·m·Σx is
-     * subtracted once, both as vector FMAs reduced at the end of the row.
+     * Q4_K row · x, fused: per 32-element sub-block Σq·x is scaled by d·sc with one vector FMA; the min term
+     * Σ dmin·m·Σx uses the sub-block sums of x that {@code xsum} holds (computed once per thread and call).
      */
-    private static float dotQ4_K(MemorySegment seg, long o, float[] x, int cols) {
+    private static float dotQ4_K(MemorySegment seg, long o, float[] x, float[] xsum, int cols) {
         FloatVector acc = FloatVector.zero(FS);
-        FloatVector minAcc = FloatVector.zero(FS);
+        float minTerm = 0f;
         for (int b = 0; b < cols; b += QK_K, o += 144) {
             float d = f16(seg, o);
             float dmin = f16(seg, o + 2);
+            long lo8 = seg.get(BlockLayouts.LONG_LE, o + 4);
+            int hi4 = seg.get(BlockLayouts.INT_LE, o + 12);
             for (int c = 0; c < 4; c++) {
-                int sm0 = BlockLayouts.scaleMinK4(seg, o + 4, 2 * c);
-                int sm1 = BlockLayouts.scaleMinK4(seg, o + 4, 2 * c + 1);
+                int sm0 = BlockLayouts.scaleMinK4(lo8, hi4, 2 * c);
+                int sm1 = BlockLayouts.scaleMinK4(lo8, hi4, 2 * c + 1);
                 FloatVector sumLo = FloatVector.zero(FS);
                 FloatVector sumHi = FloatVector.zero(FS);
-                FloatVector xsLo = FloatVector.zero(FS);
-                FloatVector xsHi = FloatVector.zero(FS);
                 int base = b + 64 * c;
                 for (int l = 0; l < 32; l += BL) {
                     ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 16 + 32 * c + l, LE);
                     ByteVector lo = q.and((byte) 15);
                     ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
                     for (int p = 0; p < BPARTS; p++) {
-                        FloatVector xl = FloatVector.fromArray(FS, x, base + l + p * L);
-                        FloatVector xh = FloatVector.fromArray(FS, x, base + 32 + l + p * L);
-                        sumLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).fma(xl, sumLo);
-                        sumHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).fma(xh, sumHi);
-                        xsLo = xsLo.add(xl);
-                        xsHi = xsHi.add(xh);
+                        sumLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).fma(FloatVector.fromArray(FS, x, base + l + p * L), sumLo);
+                        sumHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).fma(FloatVector.fromArray(FS, x, base + 32 + l + p * L), sumHi);
                     }
                 }
                 acc = sumLo.fma(FloatVector.broadcast(FS, d * (sm0 & 0xFF)), acc);
                 acc = sumHi.fma(FloatVector.broadcast(FS, d * (sm1 & 0xFF)), acc);
-                minAcc = xsLo.fma(FloatVector.broadcast(FS, dmin * (sm0 >> 8)), minAcc);
-                minAcc = xsHi.fma(FloatVector.broadcast(FS, dmin * (sm1 >> 8)), minAcc);
+                int sub = base / 32;
+                minTerm += dmin * (sm0 >> 8) * xsum[sub] + dmin * (sm1 >> 8) * xsum[sub + 1];
             }
         }
-        return acc.sub(minAcc).reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(VectorOperators.ADD) - minTerm;
+    }
+
+    /** Sums of x over each 32-element sub-block, into {@code xsum[0..cols/32)}. */
+    private static void subBlockSums(float[] x, int cols, float[] xsum) {
+        for (int b = 0; b < cols; b += 32) {
+            FloatVector s = FloatVector.zero(FS);
+            for (int i = 0; i < 32; i += L) {
+                s = s.add(FloatVector.fromArray(FS, x, b + i));
+            }
+            xsum[b / 32] = s.reduceLanes(VectorOperators.ADD);
+        }
     }
 
     /** Q6_K row · x, fused: 6-bit quants assembled in byte lanes, scaled per 16-element group. */
@@ -276,7 +300,7 @@ final class VectorKernels extends PooledKernels {
             for (int half = 0; half < 2; half++) {
                 long ql = o + 64L * half;
                 long qh = o + 128 + 32L * half;
-                long sc = o + 192 + 8L * half;
+                long scales = seg.get(BlockLayouts.LONG_LE, o + 192 + 8L * half);
                 int base = b + 128 * half;
                 for (int l = 0; l < 32; l += BL) {
                     int is = l / 16;
@@ -287,10 +311,10 @@ final class VectorKernels extends PooledKernels {
                     ByteVector q2 = bb.and((byte) 15).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
                     ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
                     ByteVector q4 = bb.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    FloatVector s1 = FloatVector.broadcast(FS, d * i8(seg, sc + is));
-                    FloatVector s2 = FloatVector.broadcast(FS, d * i8(seg, sc + is + 2));
-                    FloatVector s3 = FloatVector.broadcast(FS, d * i8(seg, sc + is + 4));
-                    FloatVector s4 = FloatVector.broadcast(FS, d * i8(seg, sc + is + 6));
+                    FloatVector s1 = FloatVector.broadcast(FS, d * (byte) (scales >>> (8 * is)));
+                    FloatVector s2 = FloatVector.broadcast(FS, d * (byte) (scales >>> (8 * (is + 2))));
+                    FloatVector s3 = FloatVector.broadcast(FS, d * (byte) (scales >>> (8 * (is + 4))));
+                    FloatVector s4 = FloatVector.broadcast(FS, d * (byte) (scales >>> (8 * (is + 6))));
                     for (int p = 0; p < BPARTS; p++) {
                         int at = base + l + p * L;
                         acc0 = ((FloatVector) q1.convertShape(VectorOperators.B2F, FS, p)).mul(s1).fma(FloatVector.fromArray(FS, x, at), acc0);
@@ -304,19 +328,6 @@ final class VectorKernels extends PooledKernels {
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
-    @Override
-    public void matmul(WeightMatrix w, float[] x, int n, float[] out) {
-        checkMatmul(w, x, n, out);
-        if (n == 1) {
-            matvec(w, x, out);
-            return;
-        }
-        int tiles = (w.rows() + TILE_ROWS - 1) / TILE_ROWS;
-        PooledKernels self = this;
-        pool.run(tiles, (part, start, end) -> matmulTiles(w, x, n, out, start * TILE_ROWS,
-                Math.min(w.rows(), end * TILE_ROWS), self.rowScratch(part, TILE_ROWS * w.cols())));
-    }
-
     /** Rows [rowStart, rowEnd): each tile of rows is decoded once, then multiplied with every activation row. */
     private static void matmulTiles(WeightMatrix w, float[] x, int n, float[] out, int rowStart, int rowEnd, float[] tile) {
         int cols = w.cols();
@@ -327,7 +338,11 @@ final class VectorKernels extends PooledKernels {
                 decode(w.type(), w.data(), w.rowOffset(r0 + i), tile, i * cols, cols);
             }
             if (tr == TILE_ROWS && cols % L == 0) {
-                for (int t = 0; t < n; t++) {
+                int t = 0;
+                for (; t + 4 <= n; t += 4) {
+                    dot4x4(tile, cols, x, t * cols, out, t * rows + r0, rows);
+                }
+                for (; t < n; t++) {
                     dot4(tile, cols, x, t * cols, out, t * rows + r0);
                 }
             } else {
@@ -338,6 +353,59 @@ final class VectorKernels extends PooledKernels {
                 }
             }
         }
+    }
+
+    /**
+     * The matmul micro-kernel: four weight rows × four activation rows in 16 accumulators, so every vector load
+     * feeds four FMAs. Writes out[outOff + t·rows + i] for token t and row i.
+     */
+    private static void dot4x4(float[] w4, int cols, float[] x, int xOff, float[] out, int outOff, int rows) {
+        FloatVector a00 = FloatVector.zero(FS), a01 = FloatVector.zero(FS), a02 = FloatVector.zero(FS), a03 = FloatVector.zero(FS);
+        FloatVector a10 = FloatVector.zero(FS), a11 = FloatVector.zero(FS), a12 = FloatVector.zero(FS), a13 = FloatVector.zero(FS);
+        FloatVector a20 = FloatVector.zero(FS), a21 = FloatVector.zero(FS), a22 = FloatVector.zero(FS), a23 = FloatVector.zero(FS);
+        FloatVector a30 = FloatVector.zero(FS), a31 = FloatVector.zero(FS), a32 = FloatVector.zero(FS), a33 = FloatVector.zero(FS);
+        for (int c = 0; c < cols; c += L) {
+            FloatVector w0 = FloatVector.fromArray(FS, w4, c);
+            FloatVector w1 = FloatVector.fromArray(FS, w4, cols + c);
+            FloatVector w2 = FloatVector.fromArray(FS, w4, 2 * cols + c);
+            FloatVector w3 = FloatVector.fromArray(FS, w4, 3 * cols + c);
+            FloatVector x0 = FloatVector.fromArray(FS, x, xOff + c);
+            a00 = w0.fma(x0, a00);
+            a01 = w1.fma(x0, a01);
+            a02 = w2.fma(x0, a02);
+            a03 = w3.fma(x0, a03);
+            FloatVector x1 = FloatVector.fromArray(FS, x, xOff + cols + c);
+            a10 = w0.fma(x1, a10);
+            a11 = w1.fma(x1, a11);
+            a12 = w2.fma(x1, a12);
+            a13 = w3.fma(x1, a13);
+            FloatVector x2 = FloatVector.fromArray(FS, x, xOff + 2 * cols + c);
+            a20 = w0.fma(x2, a20);
+            a21 = w1.fma(x2, a21);
+            a22 = w2.fma(x2, a22);
+            a23 = w3.fma(x2, a23);
+            FloatVector x3 = FloatVector.fromArray(FS, x, xOff + 3 * cols + c);
+            a30 = w0.fma(x3, a30);
+            a31 = w1.fma(x3, a31);
+            a32 = w2.fma(x3, a32);
+            a33 = w3.fma(x3, a33);
+        }
+        out[outOff] = a00.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = a01.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2] = a02.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3] = a03.reduceLanes(VectorOperators.ADD);
+        out[outOff + rows] = a10.reduceLanes(VectorOperators.ADD);
+        out[outOff + rows + 1] = a11.reduceLanes(VectorOperators.ADD);
+        out[outOff + rows + 2] = a12.reduceLanes(VectorOperators.ADD);
+        out[outOff + rows + 3] = a13.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2 * rows] = a20.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2 * rows + 1] = a21.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2 * rows + 2] = a22.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2 * rows + 3] = a23.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3 * rows] = a30.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3 * rows + 1] = a31.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3 * rows + 2] = a32.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3 * rows + 3] = a33.reduceLanes(VectorOperators.ADD);
     }
 
     /** Four contiguous rows of {@code cols} floats dotted with one activation row, sharing its loads. */
@@ -393,7 +461,53 @@ final class VectorKernels extends PooledKernels {
                     decodeQ6_K(seg, o, dst, dstOff + b);
                 }
             }
+            case Q4_1 -> {
+                for (int b = 0; b < count; b += 32, o += 20) {
+                    decodeQ4_1(seg, o, dst, dstOff + b);
+                }
+            }
+            case Q5_0 -> {
+                for (int b = 0; b < count; b += 32, o += 22) {
+                    decodeQ5(seg, o + 2, o + 6, f16(seg, o), 0f, -16, dst, dstOff + b);
+                }
+            }
+            case Q5_1 -> {
+                for (int b = 0; b < count; b += 32, o += 24) {
+                    decodeQ5(seg, o + 4, o + 8, f16(seg, o), f16(seg, o + 2), 0, dst, dstOff + b);
+                }
+            }
+            case IQ4_NL -> {
+                for (int b = 0; b < count; b += 32, o += 18) {
+                    decodeIq4(seg, o + 2, f16(seg, o), dst, dstOff + b);
+                }
+            }
+            case IQ4_XS -> {
+                for (int b = 0; b < count; b += QK_K, o += 136) {
+                    float d = f16(seg, o);
+                    int scalesH = BlockLayouts.bits16(seg, o + 2) & 0xFFFF;
+                    for (int ib = 0; ib < 8; ib++) {
+                        int ls = ((BlockLayouts.u8(seg, o + 4 + ib / 2) >> (4 * (ib % 2))) & 15) | ((scalesH >> (2 * ib)) & 3) << 4;
+                        decodeIq4(seg, o + 8 + 16L * ib, d * (ls - 32), dst, dstOff + b + 32 * ib);
+                    }
+                }
+            }
+            case Q5_K -> {
+                for (int b = 0; b < count; b += QK_K, o += 176) {
+                    decodeQ5_K(seg, o, dst, dstOff + b);
+                }
+            }
+            case Q2_K -> {
+                for (int b = 0; b < count; b += QK_K, o += 84) {
+                    decodeQ2_K(seg, o, dst, dstOff + b);
+                }
+            }
+            case Q3_K -> {
+                for (int b = 0; b < count; b += QK_K, o += 110) {
+                    decodeQ3_K(seg, o, dst, dstOff + b);
+                }
+            }
             case F16 -> decodeF16(seg, o, dst, dstOff, count);
+            case BF16 -> decodeBF16(seg, o, dst, dstOff, count);
             default -> Dequantizer.dequantize(type, seg, o, dst, dstOff, count);
         }
     }
@@ -472,6 +586,167 @@ final class VectorKernels extends PooledKernels {
                     s4.mul((FloatVector) q4.convertShape(VectorOperators.B2F, FS, p)).intoArray(dst, at1 + 96);
                 }
             }
+        }
+    }
+
+    private static void decodeQ4_1(MemorySegment seg, long o, float[] dst, int at) {
+        FloatVector d = FloatVector.broadcast(FS, f16(seg, o));
+        FloatVector m = FloatVector.broadcast(FS, f16(seg, o + 2));
+        for (int c = 0; c < 16; c += BL) {
+            ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 4 + c, LE);
+            ByteVector lo = q.and((byte) 15);
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+            for (int p = 0; p < BPARTS; p++) {
+                ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).mul(d).add(m).intoArray(dst, at + c + p * L);
+                ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).mul(d).add(m).intoArray(dst, at + 16 + c + p * L);
+            }
+        }
+    }
+
+    /** Lane numbers 0..L-1, for per-lane bit positions. */
+    private static final int[] IOTA = iota();
+
+    private static int[] iota() {
+        int[] a = new int[L];
+        for (int i = 0; i < L; i++) {
+            a[i] = i;
+        }
+        return a;
+    }
+
+    /**
+     * Q5_0 (offset −16, no min) and Q5_1 (offset 0, min m): nibbles plus the fifth bit, taken per lane from the
+     * 32-bit qh word at {@code qhAt}; y = (q + offset)·d + m, as the scalar decoder computes it.
+     */
+    private static void decodeQ5(MemorySegment seg, long qhAt, long qsAt, float d, float m, int offset, float[] dst, int at) {
+        IntVector qh = IntVector.broadcast(IS, seg.get(BlockLayouts.INT_LE, qhAt));
+        IntVector lanes = IntVector.fromArray(IS, IOTA, 0);
+        FloatVector dv = FloatVector.broadcast(FS, d);
+        FloatVector mv = FloatVector.broadcast(FS, m);
+        for (int c = 0; c < 16; c += BL) {
+            ByteVector q = ByteVector.fromMemorySegment(BS, seg, qsAt + c, LE);
+            ByteVector lo = q.and((byte) 15);
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+            for (int p = 0; p < BPARTS; p++) {
+                int j = c + p * L;
+                IntVector bitLo = qh.lanewise(VectorOperators.LSHR, lanes.add(j)).and(1).lanewise(VectorOperators.LSHL, 4);
+                IntVector bitHi = qh.lanewise(VectorOperators.LSHR, lanes.add(j + 16)).and(1).lanewise(VectorOperators.LSHL, 4);
+                IntVector qLo = ((IntVector) lo.convertShape(VectorOperators.B2I, IS, p)).or(bitLo).add(offset);
+                IntVector qHi = ((IntVector) hi.convertShape(VectorOperators.B2I, IS, p)).or(bitHi).add(offset);
+                FloatVector yLo = ((FloatVector) qLo.convert(VectorOperators.I2F, 0)).mul(dv);
+                FloatVector yHi = ((FloatVector) qHi.convert(VectorOperators.I2F, 0)).mul(dv);
+                if (offset == 0) {
+                    yLo = yLo.add(mv);
+                    yHi = yHi.add(mv);
+                }
+                yLo.intoArray(dst, at + j);
+                yHi.intoArray(dst, at + 16 + j);
+            }
+        }
+    }
+
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    /** Float vectors per 16 bytes. */
+    private static final int PARTS16 = 16 / L;
+
+    /** 32 IQ4 values from 16 bytes at {@code qsAt}: nibbles index the 16 levels with a byte shuffle; y = d·level. */
+    private static void decodeIq4(MemorySegment seg, long qsAt, float d, float[] dst, int at) {
+        ByteVector levels = ByteVector.fromArray(B16, BlockLayouts.IQ4NL_LEVELS, 0);
+        ByteVector q = ByteVector.fromMemorySegment(B16, seg, qsAt, LE);
+        ByteVector lo = levels.rearrange(q.and((byte) 15).toShuffle());
+        ByteVector hi = levels.rearrange(q.lanewise(VectorOperators.LSHR, 4).toShuffle());
+        FloatVector dv = FloatVector.broadcast(FS, d);
+        for (int p = 0; p < PARTS16; p++) {
+            dv.mul((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).intoArray(dst, at + p * L);
+            dv.mul((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).intoArray(dst, at + 16 + p * L);
+        }
+    }
+
+    private static void decodeQ5_K(MemorySegment seg, long o, float[] dst, int at) {
+        float d = f16(seg, o);
+        float dmin = f16(seg, o + 2);
+        for (int c = 0; c < 4; c++) {
+            int sm0 = BlockLayouts.scaleMinK4(seg, o + 4, 2 * c);
+            int sm1 = BlockLayouts.scaleMinK4(seg, o + 4, 2 * c + 1);
+            FloatVector d1 = FloatVector.broadcast(FS, d * (sm0 & 0xFF));
+            FloatVector m1 = FloatVector.broadcast(FS, dmin * (sm0 >> 8));
+            FloatVector d2 = FloatVector.broadcast(FS, d * (sm1 & 0xFF));
+            FloatVector m2 = FloatVector.broadcast(FS, dmin * (sm1 >> 8));
+            int base = at + 64 * c;
+            for (int l = 0; l < 32; l += BL) {
+                ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 48 + 32 * c + l, LE);
+                ByteVector h = ByteVector.fromMemorySegment(BS, seg, o + 16 + l, LE);
+                ByteVector lo = q.and((byte) 15).or(h.lanewise(VectorOperators.LSHR, 2 * c).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2 * c + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                for (int p = 0; p < BPARTS; p++) {
+                    ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).mul(d1).sub(m1).intoArray(dst, base + l + p * L);
+                    ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).mul(d2).sub(m2).intoArray(dst, base + 32 + l + p * L);
+                }
+            }
+        }
+    }
+
+    private static void decodeQ2_K(MemorySegment seg, long o, float[] dst, int at) {
+        float d = f16(seg, o + 80);
+        float dmin = f16(seg, o + 82);
+        int is = 0;
+        int out = at;
+        for (int half = 0; half < 2; half++) {
+            long qs = o + 16 + 32L * half;
+            for (int shift = 0; shift < 8; shift += 2) {
+                for (int part = 0; part < 2; part++) {
+                    int sc = BlockLayouts.u8(seg, o + is++);
+                    FloatVector dl = FloatVector.broadcast(FS, d * (sc & 15));
+                    FloatVector ml = FloatVector.broadcast(FS, dmin * (sc >> 4));
+                    for (int l = 0; l < 16; l += BL) {
+                        ByteVector q = ByteVector.fromMemorySegment(BS, seg, qs + 16 * part + l, LE)
+                                .lanewise(VectorOperators.LSHR, shift).and((byte) 3);
+                        for (int p = 0; p < BPARTS; p++) {
+                            dl.mul((FloatVector) q.convertShape(VectorOperators.B2F, FS, p)).sub(ml).intoArray(dst, out + l + p * L);
+                        }
+                    }
+                    out += 16;
+                }
+            }
+        }
+    }
+
+    private static void decodeQ3_K(MemorySegment seg, long o, float[] dst, int at) {
+        float dAll = f16(seg, o + 108);
+        int is = 0;
+        int mask = 1;
+        int out = at;
+        for (int half = 0; half < 2; half++) {
+            long qs = o + 32 + 32L * half;
+            for (int shift = 0; shift < 8; shift += 2) {
+                for (int part = 0; part < 2; part++) {
+                    FloatVector dl = FloatVector.broadcast(FS, dAll * BlockLayouts.q3kScale(seg, o + 96, is++));
+                    for (int l = 0; l < 16; l += BL) {
+                        int idx = 16 * part + l;
+                        ByteVector low = ByteVector.fromMemorySegment(BS, seg, qs + idx, LE)
+                                .lanewise(VectorOperators.LSHR, shift).and((byte) 3);
+                        ByteVector hm = ByteVector.fromMemorySegment(BS, seg, o + idx, LE).and((byte) mask);
+                        ByteVector q = low.lanewise(VectorOperators.SUB, (byte) 4, hm.compare(VectorOperators.EQ, (byte) 0));
+                        for (int p = 0; p < BPARTS; p++) {
+                            dl.mul((FloatVector) q.convertShape(VectorOperators.B2F, FS, p)).intoArray(dst, out + l + p * L);
+                        }
+                    }
+                    out += 16;
+                }
+                mask <<= 1;
+            }
+        }
+    }
+
+    private static void decodeBF16(MemorySegment seg, long o, float[] dst, int at, int count) {
+        int upper = FS.loopBound(count);
+        int i = 0;
+        for (; i < upper; i += L) {
+            IntVector bits = (IntVector) ShortVector.fromMemorySegment(SS, seg, o + 2L * i, LE).convertShape(VectorOperators.S2I, IS, 0);
+            bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, at + i);
+        }
+        for (; i < count; i++) {
+            dst[at + i] = Half.bf16ToFloat(BlockLayouts.bits16(seg, o + 2L * i));
         }
     }
 
@@ -692,20 +967,59 @@ final class VectorKernels extends PooledKernels {
         return halfBitsToFloats((IntVector) ShortVector.fromArray(SS, h, off).convertShape(VectorOperators.S2I, IS, 0));
     }
 
+    /** Lane j takes its partner j^1: swaps the two elements of every interleaved pair. */
+    private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromOp(FS, j -> j ^ 1);
+    /** Lane j reads cos/sin index j/2. */
+    private static final int[] PAIR_INDEX = pairIndex();
+    /** −1 on the first element of each pair, +1 on the second. */
+    private static final float[] PAIR_SIGN = pairSign();
+
+    private static int[] pairIndex() {
+        int[] a = new int[L];
+        for (int j = 0; j < L; j++) {
+            a[j] = j / 2;
+        }
+        return a;
+    }
+
+    private static float[] pairSign() {
+        float[] a = new float[L];
+        for (int j = 0; j < L; j++) {
+            a[j] = (j & 1) == 0 ? -1f : 1f;
+        }
+        return a;
+    }
+
+    /**
+     * Pairs (2i, 2i+1): y = x·cos + swap(x)·(∓sin), with cos/sin duplicated across each pair. Same products and
+     * sums as the scalar form, so the same results.
+     */
+    private static void ropeInterleaved(float[] x, int off, int nHeads, int headDim, int nRot, float[] cos, float[] sin) {
+        FloatVector sign = FloatVector.fromArray(FS, PAIR_SIGN, 0);
+        int upper = nRot - nRot % L;
+        for (int h = 0; h < nHeads; h++) {
+            int base = off + h * headDim;
+            int e = 0;
+            for (; e < upper; e += L) {
+                FloatVector v = FloatVector.fromArray(FS, x, base + e);
+                FloatVector c = FloatVector.fromArray(FS, cos, e / 2, PAIR_INDEX, 0);
+                FloatVector s = FloatVector.fromArray(FS, sin, e / 2, PAIR_INDEX, 0).mul(sign);
+                v.mul(c).add(v.rearrange(SWAP_PAIRS).mul(s)).intoArray(x, base + e);
+            }
+            for (int i = e / 2; i < nRot / 2; i++) {
+                float x0 = x[base + 2 * i];
+                float x1 = x[base + 2 * i + 1];
+                x[base + 2 * i] = x0 * cos[i] - x1 * sin[i];
+                x[base + 2 * i + 1] = x0 * sin[i] + x1 * cos[i];
+            }
+        }
+    }
+
     @Override
     public void rope(float[] x, int off, int nHeads, int headDim, int nRot, float[] cos, float[] sin, boolean neox) {
         int half = nRot / 2;
         if (!neox) {
-            // Interleaved pairs gain little from vectors at head sizes; the scalar loop is exact and short.
-            for (int h = 0; h < nHeads; h++) {
-                int base = off + h * headDim;
-                for (int i = 0; i < half; i++) {
-                    float x0 = x[base + 2 * i];
-                    float x1 = x[base + 2 * i + 1];
-                    x[base + 2 * i] = x0 * cos[i] - x1 * sin[i];
-                    x[base + 2 * i + 1] = x0 * sin[i] + x1 * cos[i];
-                }
-            }
+            ropeInterleaved(x, off, nHeads, headDim, nRot, cos, sin);
             return;
         }
         int upper = FS.loopBound(half);

@@ -77,11 +77,11 @@ class VectorKernelsTest {
     @ParameterizedTest
     @MethodSource("typesAndWidths")
     void matmulMatchesScalar(GgmlType type, VectorSpecies<Float> species) {
-        int rows = 23;
+        int rows = 27;
         int cols = colsFor(type);
         WeightMatrix w = SyntheticWeights.heap(type, rows, cols, 12);
         Kernels k = vector(species);
-        for (int n : new int[] {2, 5}) {
+        for (int n : new int[] {2, 5, 9}) {
             float[] x = randomFloats(n * cols, 6 + n);
             float[] want = new float[n * rows];
             float[] got = new float[n * rows];
@@ -101,6 +101,22 @@ class VectorKernelsTest {
         scalar.dequantizeRow(w, 2, want, 2);
         vector(species).dequantizeRow(w, 2, got, 2);
         assertArrayEquals(want, got);
+    }
+
+    @ParameterizedTest
+    @MethodSource("typesAndWidths")
+    void vectorDecodersReproduceLlamaCppBitForBit(GgmlType type, VectorSpecies<Float> species) {
+        WeightMatrix w = GoldenDequant.matrix(type);
+        float[] expected = GoldenDequant.floats(type);
+        float[] row = new float[w.cols()];
+        Kernels v = vector(species);
+        for (int r = 0; r < w.rows(); r++) {
+            v.dequantizeRow(w, r, row, 0);
+            for (int c = 0; c < w.cols(); c++) {
+                assertEquals(Float.floatToRawIntBits(expected[r * w.cols() + c]), Float.floatToRawIntBits(row[c]),
+                        type + " row " + r + " col " + c);
+            }
+        }
     }
 
     static Stream<VectorSpecies<Float>> widths() {
@@ -191,7 +207,7 @@ class VectorKernelsTest {
                 float[] b = x.clone();
                 scalar.rope(a, 5, heads, headDim, nRot, cos, sin, neox);
                 v.rope(b, 5, heads, headDim, nRot, cos, sin, neox);
-                assertClose(a, b, 1e-12, "rope neox=" + neox + " headDim=" + headDim, nRot);
+                assertArrayEquals(a, b, "rope neox=" + neox + " headDim=" + headDim + " nRot=" + nRot);
             }
         }
     }
