@@ -4,10 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.TreeSet;
 
 import dev.vellama.gguf.GgufMetadata;
@@ -52,7 +50,7 @@ final class Vocabulary {
     final String[] texts;
     final float[] scores;
     final int[] attrs;
-    final Map<String, Integer> ids;
+    final TokenIndex index;
     final int maxTokenBytes;
 
     int bos = -1;
@@ -78,8 +76,8 @@ final class Vocabulary {
     boolean lowercase = true;
     boolean stripAccents = true;
 
-    /** BPE merge ranks keyed by {@code "left right"}; empty for other kinds. */
-    final Map<String, Integer> mergeRanks;
+    /** BPE only. */
+    final MergeTable merges;
     /** BPE only. */
     final PreTokenizer preTokenizer;
     /** Control, user-defined and unknown tokens, longest text first: the ones matched literally in text. */
@@ -138,21 +136,16 @@ final class Vocabulary {
         this.texts = tokens;
         this.scores = readScores(md, n);
         this.attrs = readAttributes(md, n);
-        this.ids = new HashMap<>(n * 2);
         int maxBytes = 0;
         for (int i = 0; i < n; i++) {
             if (texts[i].isEmpty()) {
                 texts[i] = "[EMPTY_" + i + "]";
             }
-            Integer previous = ids.putIfAbsent(texts[i], i);
-            if (previous != null) {
-                throw new TokenizerException("duplicate token in vocabulary: '" + texts[i] + "' has ids " + previous
-                        + " and " + i);
-            }
             maxBytes = Math.max(maxBytes, utf8Length(texts[i]));
         }
+        this.index = new TokenIndex(texts);
         this.maxTokenBytes = maxBytes;
-        this.mergeRanks = kind == Kind.BPE ? readMerges(md) : Map.of();
+        this.merges = kind == Kind.BPE ? readMerges(md, index) : null;
         this.preTokenizer = spec == null ? null : spec.create();
 
         readSpecialIds(md, n);
@@ -187,8 +180,7 @@ final class Vocabulary {
 
     /** The id of a token text, or -1. */
     int id(String text) {
-        Integer id = ids.get(text);
-        return id == null ? -1 : id;
+        return index.find(text);
     }
 
     boolean has(int id, int attribute) {
@@ -197,12 +189,6 @@ final class Vocabulary {
 
     boolean isEndOfGeneration(int id) {
         return id >= 0 && id < endOfGeneration.length && endOfGeneration[id];
-    }
-
-    /** The merge rank of the pair, or -1 when the vocabulary does not merge it. */
-    int mergeRank(String left, String right) {
-        Integer rank = mergeRanks.get(left + ' ' + right);
-        return rank == null ? -1 : rank;
     }
 
     private static float[] readScores(GgufMetadata md, int n) {
@@ -244,21 +230,12 @@ final class Vocabulary {
         return attrs;
     }
 
-    /** Each merge {@code "a b"} is split at its first space after the first character, as llama.cpp does. */
-    private static Map<String, Integer> readMerges(GgufMetadata md) {
+    private static MergeTable readMerges(GgufMetadata md, TokenIndex index) {
         String key = KEY_PREFIX + "merges";
         if (!md.contains(key)) {
             throw new TokenizerException("cannot find tokenizer merges (" + key + ") in a BPE vocabulary");
         }
-        String[] merges = md.getStringArray(key);
-        Map<String, Integer> ranks = new HashMap<>(merges.length * 2);
-        for (int i = 0; i < merges.length; i++) {
-            String merge = merges[i];
-            int space = merge.indexOf(' ', 1);
-            String normalized = space < 0 ? " " : merge.substring(0, space) + ' ' + merge.substring(space + 1);
-            ranks.putIfAbsent(normalized, i);
-        }
-        return ranks;
+        return new MergeTable(md.getStringArray(key), index);
     }
 
     private void readSpecialIds(GgufMetadata md, int n) {
