@@ -30,7 +30,7 @@ final class GgufTokenizer implements Tokenizer {
 
     @Override
     public int[] encode(String text, boolean addSpecial, boolean parseSpecial) {
-        List<Fragment> fragments = specials.split(text, parseSpecial);
+        List<Fragment> fragments = specials.split(wellFormed(text), parseSpecial);
         IntList out = new IntList(Math.max(16, text.length() / 3));
         switch (vocab.kind) {
             case SPM -> {
@@ -86,6 +86,28 @@ final class GgufTokenizer implements Tokenizer {
             }
         }
         return out.toArray();
+    }
+
+    /**
+     * A Java string can hold unpaired surrogates, which no UTF-8 text can; they become U+FFFD, the character
+     * llama.cpp reads for bytes that are not UTF-8.
+     */
+    static String wellFormed(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isSurrogate(c)) {
+                boolean paired = Character.isHighSurrogate(c) && i + 1 < text.length()
+                        && Character.isLowSurrogate(text.charAt(i + 1));
+                if (!paired) {
+                    StringBuilder sb = new StringBuilder(text.length());
+                    text.codePoints().forEach(cp -> sb.appendCodePoint(
+                            cp >= Character.MIN_SURROGATE && cp <= Character.MAX_SURROGATE ? 0xFFFD : cp));
+                    return sb.toString();
+                }
+                i++;
+            }
+        }
+        return text;
     }
 
     private static void requireSpecial(int id, String name) {
