@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.TreeSet;
 
 import dev.vellama.gguf.GgufMetadata;
+import dev.vellama.gguf.GgufMetadataException;
 import dev.vellama.gguf.GgufValue;
 import dev.vellama.gguf.GgufValueType;
 
@@ -131,6 +132,9 @@ final class Vocabulary {
         this.pre = kind == Kind.BPE ? (preName.isEmpty() ? "default" : preName) : preName;
         addSpacePrefix = md.getBool(KEY_PREFIX + "add_space_prefix", addSpacePrefix);
 
+        if (!md.contains(KEY_PREFIX + "tokens")) {
+            throw new TokenizerException("cannot find the token list (tokenizer.ggml.tokens)");
+        }
         String[] tokens = md.getStringArray(KEY_PREFIX + "tokens");
         int n = tokens.length;
         this.texts = tokens;
@@ -170,8 +174,13 @@ final class Vocabulary {
         applyModelAttributes(md);
     }
 
+    /** @throws TokenizerException also for metadata of the wrong type, naming the key */
     static Vocabulary load(GgufMetadata metadata) {
-        return new Vocabulary(metadata);
+        try {
+            return new Vocabulary(metadata);
+        } catch (GgufMetadataException e) {
+            throw new TokenizerException("bad vocabulary metadata: " + e.getMessage(), e);
+        }
     }
 
     int size() {
