@@ -121,7 +121,8 @@ final class GgufTokenizer implements Tokenizer {
         ByteArrayOutputStream out = new ByteArrayOutputStream(ids.length * 4);
         boolean removeSpace = vocab.addSpacePrefix;
         for (int id : ids) {
-            byte[] piece = tokenBytes(id);
+            checkId(id);
+            byte[] piece = pieces[id];
             int skip = removeSpace && piece.length > 0 && piece[0] == ' ' ? 1 : 0;
             out.write(piece, skip, piece.length - skip);
             removeSpace = false;
@@ -213,21 +214,21 @@ final class GgufTokenizer implements Tokenizer {
             return text.replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8);
         }
         if (vocab.has(id, TokenAttributes.BYTE)) {
-            return new byte[] {(byte) byteValue(text)};
+            return byteValue(text);
         }
         return EMPTY;
     }
 
-    /** The byte of a {@code <0xNN>} token. */
-    private static int byteValue(String text) {
+    /** The byte of a {@code <0xNN>} token; a byte token named otherwise stands for its own text. */
+    private static byte[] byteValue(String text) {
         if (text.length() == 6 && text.startsWith("<0x") && text.endsWith(">")) {
             try {
-                return Integer.parseInt(text.substring(3, 5), 16);
+                return new byte[] {(byte) Integer.parseInt(text.substring(3, 5), 16)};
             } catch (NumberFormatException e) {
-                // fall through
+                // not hex: fall through
             }
         }
-        throw new TokenizerException("byte token '" + text + "' is not of the form <0xNN>");
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     /** Maps byte-level characters back to bytes; a character outside the alphabet is flagged as llama.cpp does. */
