@@ -3,7 +3,9 @@ package dev.vellama.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -77,7 +79,8 @@ final class TokenizeCommand implements Callable<Integer> {
     }
 
     private static void printJson(Tokenizer tokenizer, int[] ids, PrintWriter out) throws IOException {
-        try (JsonGenerator g = new JsonFactory().createGenerator(out)) {
+        // the generator must not close the command's output stream
+        try (JsonGenerator g = new JsonFactory().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET).createGenerator(out)) {
             g.writeStartObject();
             g.writeArrayFieldStart("ids");
             for (int id : ids) {
@@ -96,24 +99,32 @@ final class TokenizeCommand implements Callable<Integer> {
 
     /**
      * What a token stands for: its text as it appears in output; for a token that outputs nothing (BOS, control
-     * tokens) its vocabulary string; for bytes that are only part of a character, {@code <0xNN>} per byte.
+     * tokens) its vocabulary string; bytes that are only part of a character are shown as {@code <0xNN>}.
      */
     static String piece(Tokenizer tokenizer, int id) {
         byte[] bytes = tokenizer.tokenBytes(id);
         if (bytes.length == 0) {
             return tokenizer.tokenText(id);
         }
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            StringBuilder sb = new StringBuilder();
-            for (byte b : bytes) {
-                sb.append(String.format("<0x%02X>", b & 0xFF));
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length * 2 + 16);
+        StringBuilder text = new StringBuilder();
+        while (true) {
+            CoderResult result = decoder.decode(in, out, true);
+            out.flip();
+            text.append(out);
+            out.clear();
+            if (result.isError()) {
+                for (int i = 0; i < result.length(); i++) {
+                    text.append(String.format("<0x%02X>", in.get() & 0xFF));
+                }
+            } else if (result.isUnderflow()) {
+                break;
             }
-            return sb.toString();
         }
+        return text.toString();
     }
 }

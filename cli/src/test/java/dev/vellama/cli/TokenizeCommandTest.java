@@ -75,6 +75,15 @@ class TokenizeCommandTest {
     }
 
     @Test
+    void piecesShowPartialCharactersAsBytes() {
+        Result r = run("tokenize", "-m", TestData.resolve("tokenizer-tests/ggml-vocab-gpt-2.gguf").toString(),
+                "--json", "\uD83E\uDD99");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().endsWith("}\n") || r.out().endsWith("}" + System.lineSeparator()), r.out());
+        assertTrue(r.out().contains("\"<0xF0><0x9F>\""), r.out());
+    }
+
+    @Test
     void errorsAreOneLineAndExitCodeOne() {
         Result missing = run("tokenize", "-m", "/no/such/model.gguf", "x");
         assertEquals(1, missing.code());

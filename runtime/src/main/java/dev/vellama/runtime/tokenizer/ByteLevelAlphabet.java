@@ -22,11 +22,6 @@ final class ByteLevelAlphabet {
 
     private ByteLevelAlphabet() {}
 
-    /** The character that stands for a byte. */
-    static char encode(int b) {
-        return BYTE_TO_CHAR[b & 0xFF];
-    }
-
     /** Maps each byte of {@code utf8} to its character. */
     static String encode(byte[] utf8) {
         char[] out = new char[utf8.length];

@@ -46,24 +46,30 @@ final class BytePairEncoder {
     /** Merges one byte-level word; every char of it is one byte, so chars are the initial symbols. */
     void encodeWord(String word, IntList out) {
         int n = word.length();
-        if (vocab.ignoreMerges && vocab.id(word) >= 0) {
-            out.add(vocab.id(word));
+        if (n == 0) {
             return;
         }
-        int[] start = new int[n];
+        if (vocab.ignoreMerges) {
+            int whole = vocab.index.find(word);
+            if (whole >= 0) {
+                out.add(whole);
+                return;
+            }
+        }
         int[] length = new int[n];
         int[] prev = new int[n];
         int[] next = new int[n];
+        int[] token = new int[n]; // the id of each symbol's text, -1 when it is not a token
         for (int i = 0; i < n; i++) {
-            start[i] = i;
             length[i] = 1;
             prev[i] = i - 1;
             next[i] = i + 1 < n ? i + 1 : -1;
+            token[i] = vocab.index.find(word, i, i + 1);
         }
         PriorityQueue<Bigram> queue = new PriorityQueue<>(Math.max(4, n),
                 (a, b) -> a.rank != b.rank ? Integer.compare(a.rank, b.rank) : Integer.compare(a.left, b.left));
         for (int i = 1; i < n; i++) {
-            offer(queue, word, start, length, i - 1, i);
+            offer(queue, word, length, token, i - 1, i);
         }
         while (!queue.isEmpty()) {
             Bigram bigram = queue.poll();
@@ -74,24 +80,22 @@ final class BytePairEncoder {
             }
             length[l] += length[r];
             length[r] = 0;
+            token[l] = vocab.index.find(word, l, l + length[l]);
             next[l] = next[r];
             if (next[r] >= 0) {
                 prev[next[r]] = l;
             }
-            offer(queue, word, start, length, prev[l], l);
-            offer(queue, word, start, length, l, next[l]);
+            offer(queue, word, length, token, prev[l], l);
+            offer(queue, word, length, token, l, next[l]);
         }
-        for (int i = 0; i != -1 && n > 0; i = next[i]) {
-            String piece = word.substring(start[i], start[i] + length[i]);
-            int id = vocab.id(piece);
-            if (id >= 0) {
-                out.add(id);
+        for (int i = 0; i != -1; i = next[i]) {
+            if (token[i] >= 0) {
+                out.add(token[i]);
                 continue;
             }
             // not a token: fall back to one token per symbol char, where such a one-char token exists
-            for (int k = 0; k < piece.length(); k++) {
-                char c = piece.charAt(k);
-                int single = c < 0x80 ? vocab.id(String.valueOf(c)) : -1;
+            for (int k = i; k < i + length[i]; k++) {
+                int single = word.charAt(k) < 0x80 ? vocab.index.find(word, k, k + 1) : -1;
                 if (single >= 0) {
                     out.add(single);
                 }
@@ -99,12 +103,14 @@ final class BytePairEncoder {
         }
     }
 
-    private void offer(PriorityQueue<Bigram> queue, String word, int[] start, int[] length, int left, int right) {
+    /** Symbols start where their index says: a symbol at i covers chars [i, i + length[i]). */
+    private void offer(PriorityQueue<Bigram> queue, String word, int[] length, int[] token, int left, int right) {
         if (left < 0 || right < 0) {
             return;
         }
-        int rank = vocab.mergeRank(word.substring(start[left], start[left] + length[left]),
-                word.substring(start[right], start[right] + length[right]));
+        int rank = token[left] >= 0 && token[right] >= 0
+                ? vocab.merges.rank(token[left], token[right])
+                : vocab.merges.rank(word.substring(left, left + length[left]), word.substring(right, right + length[right]));
         if (rank >= 0) {
             queue.add(new Bigram(left, right, rank, length[left] + length[right]));
         }

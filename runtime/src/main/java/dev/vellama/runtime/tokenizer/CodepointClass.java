@@ -44,10 +44,6 @@ final class CodepointClass {
         return (flags(cp) & WHITESPACE) != 0;
     }
 
-    static boolean isLetter(int cp) {
-        return (flags(cp) & LETTER) != 0;
-    }
-
     static boolean isNumber(int cp) {
         return (flags(cp) & NUMBER) != 0;
     }

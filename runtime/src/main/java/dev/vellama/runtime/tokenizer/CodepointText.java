@@ -39,10 +39,6 @@ final class CodepointText {
         return cps[i];
     }
 
-    int[] codepoints() {
-        return cps;
-    }
-
     int flagsAt(int i) {
         if (flags == null) {
             int[] f = new int[cps.length];

@@ -30,7 +30,7 @@ final class GgufTokenizer implements Tokenizer {
 
     @Override
     public int[] encode(String text, boolean addSpecial, boolean parseSpecial) {
-        List<Fragment> fragments = specials.split(text, parseSpecial);
+        List<Fragment> fragments = specials.split(wellFormed(text), parseSpecial);
         IntList out = new IntList(Math.max(16, text.length() / 3));
         switch (vocab.kind) {
             case SPM -> {
@@ -88,6 +88,28 @@ final class GgufTokenizer implements Tokenizer {
         return out.toArray();
     }
 
+    /**
+     * A Java string can hold unpaired surrogates, which no UTF-8 text can; they become U+FFFD, the character
+     * llama.cpp reads for bytes that are not UTF-8.
+     */
+    static String wellFormed(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isSurrogate(c)) {
+                boolean paired = Character.isHighSurrogate(c) && i + 1 < text.length()
+                        && Character.isLowSurrogate(text.charAt(i + 1));
+                if (!paired) {
+                    StringBuilder sb = new StringBuilder(text.length());
+                    text.codePoints().forEach(cp -> sb.appendCodePoint(
+                            cp >= Character.MIN_SURROGATE && cp <= Character.MAX_SURROGATE ? 0xFFFD : cp));
+                    return sb.toString();
+                }
+                i++;
+            }
+        }
+        return text;
+    }
+
     private static void requireSpecial(int id, String name) {
         if (id < 0) {
             throw new TokenizerException("the vocabulary has no " + name + " token to add");
@@ -99,7 +121,8 @@ final class GgufTokenizer implements Tokenizer {
         ByteArrayOutputStream out = new ByteArrayOutputStream(ids.length * 4);
         boolean removeSpace = vocab.addSpacePrefix;
         for (int id : ids) {
-            byte[] piece = tokenBytes(id);
+            checkId(id);
+            byte[] piece = pieces[id];
             int skip = removeSpace && piece.length > 0 && piece[0] == ' ' ? 1 : 0;
             out.write(piece, skip, piece.length - skip);
             removeSpace = false;
@@ -191,21 +214,21 @@ final class GgufTokenizer implements Tokenizer {
             return text.replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8);
         }
         if (vocab.has(id, TokenAttributes.BYTE)) {
-            return new byte[] {(byte) byteValue(text)};
+            return byteValue(text);
         }
         return EMPTY;
     }
 
-    /** The byte of a {@code <0xNN>} token. */
-    private static int byteValue(String text) {
+    /** The byte of a {@code <0xNN>} token; a byte token named otherwise stands for its own text. */
+    private static byte[] byteValue(String text) {
         if (text.length() == 6 && text.startsWith("<0x") && text.endsWith(">")) {
             try {
-                return Integer.parseInt(text.substring(3, 5), 16);
+                return new byte[] {(byte) Integer.parseInt(text.substring(3, 5), 16)};
             } catch (NumberFormatException e) {
-                // fall through
+                // not hex: fall through
             }
         }
-        throw new TokenizerException("byte token '" + text + "' is not of the form <0xNN>");
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     /** Maps byte-level characters back to bytes; a character outside the alphabet is flagged as llama.cpp does. */

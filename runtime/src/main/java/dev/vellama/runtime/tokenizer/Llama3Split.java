@@ -3,11 +3,22 @@ package dev.vellama.runtime.tokenizer;
 /**
  * Llama 3's pre-tokenizer regex
  * {@code (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+}
- * as a hand-written scanner over code point classes, which is how llama.cpp evaluates it.
+ * as a hand-written scanner over code point classes, which is how llama.cpp evaluates it; and Qwen 2's, which is
+ * the same with single digits ({@code \p{N}} for {@code \p{N}{1,3}}) and which llama.cpp runs through its regex
+ * engine with the same result (a test checks both against the regex path).
  */
 final class Llama3Split implements SplitRule {
-    static final String REGEX = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+"
-            + "|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    private static final String CONTRACTIONS = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])";
+    private static final String REST = "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    static final String REGEX = CONTRACTIONS + "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}" + REST;
+    static final String QWEN2_REGEX = CONTRACTIONS + "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}" + REST;
+
+    private final int digitsPerPiece;
+
+    /** @param digitsPerPiece 3 for Llama 3, 1 for Qwen 2 */
+    Llama3Split(int digitsPerPiece) {
+        this.digitsPerPiece = digitsPerPiece;
+    }
 
     private static final int WORDLIKE = CodepointClass.LETTER | CodepointClass.NUMBER | CodepointClass.WHITESPACE;
 
@@ -16,13 +27,13 @@ final class Llama3Split implements SplitRule {
         int pos = start;
         while (pos < end) {
             if (CodepointClass.isNumber(text.at(pos))) {
-                // \p{N}{1,3}: a run of digits in groups of three from the left
+                // \p{N}{1,3}: a run of digits in groups of three from the left (or one by one)
                 int p = pos;
                 while (p < end && (text.flagsAt(p) & CodepointClass.NUMBER) != 0) {
                     p++;
                 }
                 while (pos < p) {
-                    int n = Math.min(3, p - pos);
+                    int n = Math.min(digitsPerPiece, p - pos);
                     lengths.add(n);
                     pos += n;
                 }

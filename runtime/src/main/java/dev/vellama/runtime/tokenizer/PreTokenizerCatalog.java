@@ -14,8 +14,7 @@ final class PreTokenizerCatalog {
     private static final String GPT2 = Gpt2Split.REGEX;
     private static final String LLAMA3 = Llama3Split.REGEX;
     private static final String CONTRACTIONS = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])";
-    private static final String QWEN2 = CONTRACTIONS
-            + "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    private static final String QWEN2 = Llama3Split.QWEN2_REGEX;
     private static final String QWEN35 = CONTRACTIONS
             + "|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
     private static final String CJK = "[\u4E00-\u9FA5\u0800-\u4E00\uAC00-\uD7FF]+";

@@ -19,14 +19,16 @@ record PreTokenizerSpec(List<String> regexes, boolean ignoreMerges, boolean addB
         regexes = List.copyOf(regexes);
     }
 
-    /** The pre-tokenizer these regexes describe, with the hand-written scanners for GPT-2's and Llama 3's. */
+    /** The pre-tokenizer these regexes describe, with hand-written scanners for GPT-2's, Llama 3's and Qwen 2's. */
     PreTokenizer create() {
         List<SplitRule> rules = new ArrayList<>(regexes.size());
         for (String regex : regexes) {
             if (regex.equals(Gpt2Split.REGEX)) {
                 rules.add(new Gpt2Split());
             } else if (regex.equals(Llama3Split.REGEX)) {
-                rules.add(new Llama3Split());
+                rules.add(new Llama3Split(3));
+            } else if (regex.equals(Llama3Split.QWEN2_REGEX)) {
+                rules.add(new Llama3Split(1));
             } else {
                 rules.add(new RegexSplit(regex));
             }

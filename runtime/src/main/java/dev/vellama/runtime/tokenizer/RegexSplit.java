@@ -27,12 +27,10 @@ final class RegexSplit implements SplitRule {
             "M", String.valueOf(CodepointText.COLLAPSED_MARK),
             "S", CodepointText.COLLAPSED_SYMBOL + "\\$\\+<->\\^`\\|");
 
-    private final String source;
     private final Pattern pattern;
     private final boolean collapsed;
 
     RegexSplit(String regex) {
-        this.source = regex;
         this.collapsed = CATEGORY_CLASS.keySet().stream().anyMatch(c -> regex.contains("\\p{" + c + "}"));
         if (collapsed && regex.codePoints().anyMatch(c -> c >= 0x80)) {
             throw new TokenizerException("pre-tokenizer regex mixes Unicode categories and non-ASCII characters: " + regex);
@@ -42,10 +40,6 @@ final class RegexSplit implements SplitRule {
         } catch (PatternSyntaxException e) {
             throw new TokenizerException("pre-tokenizer regex does not compile: " + regex, e);
         }
-    }
-
-    String source() {
-        return source;
     }
 
     /**

@@ -4,13 +4,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.TreeSet;
 
 import dev.vellama.gguf.GgufMetadata;
+import dev.vellama.gguf.GgufMetadataException;
 import dev.vellama.gguf.GgufValue;
 import dev.vellama.gguf.GgufValueType;
 
@@ -52,7 +51,7 @@ final class Vocabulary {
     final String[] texts;
     final float[] scores;
     final int[] attrs;
-    final Map<String, Integer> ids;
+    final TokenIndex index;
     final int maxTokenBytes;
 
     int bos = -1;
@@ -78,8 +77,8 @@ final class Vocabulary {
     boolean lowercase = true;
     boolean stripAccents = true;
 
-    /** BPE merge ranks keyed by {@code "left right"}; empty for other kinds. */
-    final Map<String, Integer> mergeRanks;
+    /** BPE only. */
+    final MergeTable merges;
     /** BPE only. */
     final PreTokenizer preTokenizer;
     /** Control, user-defined and unknown tokens, longest text first: the ones matched literally in text. */
@@ -133,26 +132,24 @@ final class Vocabulary {
         this.pre = kind == Kind.BPE ? (preName.isEmpty() ? "default" : preName) : preName;
         addSpacePrefix = md.getBool(KEY_PREFIX + "add_space_prefix", addSpacePrefix);
 
+        if (!md.contains(KEY_PREFIX + "tokens")) {
+            throw new TokenizerException("cannot find the token list (tokenizer.ggml.tokens)");
+        }
         String[] tokens = md.getStringArray(KEY_PREFIX + "tokens");
         int n = tokens.length;
         this.texts = tokens;
         this.scores = readScores(md, n);
         this.attrs = readAttributes(md, n);
-        this.ids = new HashMap<>(n * 2);
         int maxBytes = 0;
         for (int i = 0; i < n; i++) {
             if (texts[i].isEmpty()) {
                 texts[i] = "[EMPTY_" + i + "]";
             }
-            Integer previous = ids.putIfAbsent(texts[i], i);
-            if (previous != null) {
-                throw new TokenizerException("duplicate token in vocabulary: '" + texts[i] + "' has ids " + previous
-                        + " and " + i);
-            }
             maxBytes = Math.max(maxBytes, utf8Length(texts[i]));
         }
+        this.index = new TokenIndex(texts);
         this.maxTokenBytes = maxBytes;
-        this.mergeRanks = kind == Kind.BPE ? readMerges(md) : Map.of();
+        this.merges = kind == Kind.BPE ? readMerges(md, index) : null;
         this.preTokenizer = spec == null ? null : spec.create();
 
         readSpecialIds(md, n);
@@ -177,8 +174,13 @@ final class Vocabulary {
         applyModelAttributes(md);
     }
 
+    /** @throws TokenizerException also for metadata of the wrong type, naming the key */
     static Vocabulary load(GgufMetadata metadata) {
-        return new Vocabulary(metadata);
+        try {
+            return new Vocabulary(metadata);
+        } catch (GgufMetadataException e) {
+            throw new TokenizerException("bad vocabulary metadata: " + e.getMessage(), e);
+        }
     }
 
     int size() {
@@ -187,8 +189,7 @@ final class Vocabulary {
 
     /** The id of a token text, or -1. */
     int id(String text) {
-        Integer id = ids.get(text);
-        return id == null ? -1 : id;
+        return index.find(text);
     }
 
     boolean has(int id, int attribute) {
@@ -197,12 +198,6 @@ final class Vocabulary {
 
     boolean isEndOfGeneration(int id) {
         return id >= 0 && id < endOfGeneration.length && endOfGeneration[id];
-    }
-
-    /** The merge rank of the pair, or -1 when the vocabulary does not merge it. */
-    int mergeRank(String left, String right) {
-        Integer rank = mergeRanks.get(left + ' ' + right);
-        return rank == null ? -1 : rank;
     }
 
     private static float[] readScores(GgufMetadata md, int n) {
@@ -244,21 +239,12 @@ final class Vocabulary {
         return attrs;
     }
 
-    /** Each merge {@code "a b"} is split at its first space after the first character, as llama.cpp does. */
-    private static Map<String, Integer> readMerges(GgufMetadata md) {
+    private static MergeTable readMerges(GgufMetadata md, TokenIndex index) {
         String key = KEY_PREFIX + "merges";
         if (!md.contains(key)) {
             throw new TokenizerException("cannot find tokenizer merges (" + key + ") in a BPE vocabulary");
         }
-        String[] merges = md.getStringArray(key);
-        Map<String, Integer> ranks = new HashMap<>(merges.length * 2);
-        for (int i = 0; i < merges.length; i++) {
-            String merge = merges[i];
-            int space = merge.indexOf(' ', 1);
-            String normalized = space < 0 ? " " : merge.substring(0, space) + ' ' + merge.substring(space + 1);
-            ranks.putIfAbsent(normalized, i);
-        }
-        return ranks;
+        return new MergeTable(md.getStringArray(key), index);
     }
 
     private void readSpecialIds(GgufMetadata md, int n) {

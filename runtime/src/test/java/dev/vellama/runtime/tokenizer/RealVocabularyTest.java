@@ -105,4 +105,11 @@ class RealVocabularyTest {
         Tokenizer qwen = VocabFiles.vocab("qwen2");
         assertEquals("Hello , world !", qwen.decode(qwen.encode("Hello , world !", false, false)));
     }
+
+    @Test
+    void unpairedSurrogatesAreReadAsReplacementCharacters() {
+        Tokenizer t = VocabFiles.vocab("qwen2");
+        assertArrayEquals(t.encode("a\uFFFDb\uFFFD", false, false), t.encode("a\uD800b\uDC00", false, false));
+        assertEquals("\uD83E\uDD99", t.decode(t.encode("\uD83E\uDD99", false, false)), "pairs are kept");
+    }
 }

@@ -8,7 +8,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The hand-written GPT-2 and Llama 3 scanners must cut text exactly as their regexes do when run through the
+ * The hand-written GPT-2, Llama 3 and Qwen 2 scanners must cut text exactly as their regexes do when run through the
  * general regex path (collapsed categories): llama.cpp relies on that equivalence, and so does this code.
  */
 class SplitRuleConsistencyTest {
@@ -25,7 +25,12 @@ class SplitRuleConsistencyTest {
 
     @Test
     void llama3ScannerMatchesItsRegex() {
-        compare(new Llama3Split(), new RegexSplit(Llama3Split.REGEX), 12);
+        compare(new Llama3Split(3), new RegexSplit(Llama3Split.REGEX), 12);
+    }
+
+    @Test
+    void qwen2ScannerMatchesItsRegex() {
+        compare(new Llama3Split(1), new RegexSplit(Llama3Split.QWEN2_REGEX), 13);
     }
 
     private static void compare(SplitRule scanner, SplitRule regex, long seed) {

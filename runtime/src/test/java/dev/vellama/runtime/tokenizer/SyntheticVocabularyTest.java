@@ -129,6 +129,14 @@ class SyntheticVocabularyTest {
     }
 
     @Test
+    void metadataOfTheWrongTypeIsATokenizerError() {
+        Map<String, GgufValue> md = vocab("llama", List.of("<unk>", "<s>", "</s>"), List.of(2, 3, 3));
+        md.put("tokenizer.ggml.add_bos_token", GgufValue.string("yes"));
+        TokenizerException e = assertThrows(TokenizerException.class, () -> Tokenizer.fromGguf(new GgufMetadata(md)));
+        assertTrue(e.getMessage().contains("tokenizer.ggml.add_bos_token"), e.getMessage());
+    }
+
+    @Test
     void duplicateTokenIsAnError() {
         Map<String, GgufValue> md = vocab("llama", List.of("<unk>", "<s>", "</s>", "x", "x"), List.of(2, 3, 3, 1, 1));
         TokenizerException e = assertThrows(TokenizerException.class, () -> Tokenizer.fromGguf(new GgufMetadata(md)));
