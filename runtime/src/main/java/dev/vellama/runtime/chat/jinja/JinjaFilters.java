@@ -9,6 +9,9 @@ import java.util.Map;
 
 /** Jinja's built-in filters that chat templates use, plus Hugging Face's {@code tojson}. */
 final class JinjaFilters {
+    private static final java.util.regex.Pattern WORD =
+            java.util.regex.Pattern.compile("\\w+", java.util.regex.Pattern.UNICODE_CHARACTER_CLASS);
+
     private JinjaFilters() {
     }
 
@@ -19,7 +22,7 @@ final class JinjaFilters {
             case "upper" -> PyValues.str(value).toUpperCase();
             case "lower" -> PyValues.str(value).toLowerCase();
             case "capitalize" -> PyStrings.capitalize(PyValues.str(value));
-            case "title" -> PyStrings.title(PyValues.str(value));
+            case "title" -> PyStrings.jinjaTitle(PyValues.str(value));
             case "string" -> PyValues.str(value);
             case "safe" -> value;
             case "e", "escape" -> escapeHtml(PyValues.str(value));
@@ -43,8 +46,14 @@ final class JinjaFilters {
             case "join" -> join(value, a);
             case "replace" -> PyStrings.replace(PyValues.str(value), a.string(0, "old"), a.string(1, "new"),
                     a.has(2, "count") ? PyValues.toLong(a.get(2, "count", null)) : -1);
-            case "int" -> toInt(value, a.get(0, "default", 0L));
-            case "float" -> toFloat(value, a.get(0, "default", 0.0));
+            case "int" -> {
+                PyValues.rejectUndefined(value);
+                yield toInt(value, a.get(0, "default", 0L));
+            }
+            case "float" -> {
+                PyValues.rejectUndefined(value);
+                yield toFloat(value, a.get(0, "default", 0.0));
+            }
             case "abs" -> {
                 if (value instanceof Double d) {
                     yield Math.abs(d);
@@ -115,7 +124,7 @@ final class JinjaFilters {
                 }
                 yield total;
             }
-            case "wordcount" -> (long) PyStrings.split(PyValues.str(value), null, -1).size();
+            case "wordcount" -> WORD.matcher(PyValues.str(value)).results().count();
             case "center" -> {
                 String s = PyValues.str(value);
                 int width = (int) PyValues.toLong(a.get(0, "width", 80L));
@@ -170,11 +179,14 @@ final class JinjaFilters {
         }
     }
 
-    private static double round(Object value, Arguments a) {
+    private static Object round(Object value, Arguments a) {
         int precision = (int) PyValues.toLong(a.get(0, "precision", 0L));
         String method = PyValues.str(a.get(1, "method", "common"));
         double scale = Math.pow(10, precision);
         double scaled = PyValues.toDouble(value) * scale;
+        if (PyValues.isInteger(value) && method.equals("common")) {
+            return PyValues.toLong(value); // Python's round() keeps an int an int
+        }
         double rounded = switch (method) {
             case "ceil" -> Math.ceil(scaled);
             case "floor" -> Math.floor(scaled);

@@ -253,6 +253,18 @@ class JinjaTemplateTest {
     }
 
     @Test
+    void pythonOperatorCornerCases() {
+        assertEquals("[1, 2, 1, 2]|a=1, b|2|False|False|True",
+                render("{{ [1, 2] * 2 }}|{{ 'a=%d, %s' % (1, 'b') }}|{{ 2 | round(1) }}|{{ 2.5 is even }}"
+                        + "|{{ 2.5 is divisibleby 2 }}|{{ {'k': 1} is lower }}"));
+        assertEquals("{'K': 1} Ab-Cd", render("{{ {'k': 1} | string | upper }} {{ 'aB-cD' | title }}"));
+        assertEquals("3", render("{{ '4.5 x' | wordcount }}"));
+        assertThrows(JinjaException.class, () -> render("{{ 'no specifiers' % 2 }}"));
+        assertThrows(JinjaException.class, () -> render("{{ u | int }}"));
+        assertThrows(JinjaException.class, () -> render("{{ x[1:] }}", Map.of("x", 7)));
+    }
+
+    @Test
     void noneIsAValueNotAMissingOne() {
         Map<String, Object> vars = mapWithNull("tools");
         assertEquals("None||0.0|0", render("{{ tools }}|{{ tools.x }}|{{ tools | float }}|{{ tools | int }}", vars));
