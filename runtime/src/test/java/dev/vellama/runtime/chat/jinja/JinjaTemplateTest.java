@@ -61,6 +61,9 @@ class JinjaTemplateTest {
     @Test
     void rawBlocksAreNotInterpreted() {
         assertEquals("{{ not rendered }}", render("{% raw %}{{ not rendered }}{% endraw %}"));
+        // No trim_blocks after the start tag; the end tag is trimmed like any block tag.
+        assertEquals("\n  {{ x }}\ny", render("{% raw %}\n  {{ x }}\n  {% endraw %}\ny"));
+        assertThrows(JinjaException.class, () -> JinjaTemplate.parse("{% raw +%}x{% endraw %}"));
     }
 
     // ---- statements ----------------------------------------------------------------------------------
