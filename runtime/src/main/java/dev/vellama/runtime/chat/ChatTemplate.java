@@ -115,6 +115,7 @@ public final class ChatTemplate {
      * {@code tools} as a list of maps, or {@code enable_thinking} as a boolean).
      *
      * @throws ChatTemplateException if rendering fails or the template rejects the conversation
+     * @throws IllegalArgumentException if an extra variable is not null, a string, boolean, number, list or map
      */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, ?> extraVariables) {
         Objects.requireNonNull(messages, "messages");

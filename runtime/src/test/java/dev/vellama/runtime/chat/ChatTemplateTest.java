@@ -202,6 +202,14 @@ class ChatTemplateTest {
     }
 
     @Test
+    void messageTextIsDataNotTemplate() throws IOException {
+        ChatTemplate t = fromModel(TestData.model("tiny-qwen3-q8_0.gguf"));
+        String content = "{{ raise_exception('no') }} {% if %} {# x #} \\n 'quotes' \"and\" é";
+        assertEquals("<|im_start|>user\n" + content + "<|im_end|>\n",
+                t.render(List.of(ChatMessage.user(content)), false));
+    }
+
+    @Test
     void messagesRequireARoleAndContent() {
         assertThrows(IllegalArgumentException.class, () -> new ChatMessage(" ", "x"));
         assertThrows(NullPointerException.class, () -> new ChatMessage("user", null));
