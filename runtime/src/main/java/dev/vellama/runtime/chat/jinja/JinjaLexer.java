@@ -227,7 +227,8 @@ final class JinjaLexer {
                 char c = src.charAt(pos);
                 char sign = 0;
                 int closeAt = pos;
-                if ((c == '-' || c == '+') && src.startsWith(closer + "}", pos + 1)) {
+                boolean signAllowed = c == '-' || (c == '+' && closer == '%');
+                if (signAllowed && src.startsWith(closer + "}", pos + 1)) {
                     sign = c;
                     closeAt = pos + 1;
                 }
