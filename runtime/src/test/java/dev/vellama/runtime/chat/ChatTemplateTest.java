@@ -183,6 +183,19 @@ class ChatTemplateTest {
     }
 
     @Test
+    void unusableModelTemplateFailsWhenUsedNotWhenLoaded() {
+        Map<String, GgufValue> entries = new HashMap<>();
+        entries.put(ChatTemplate.METADATA_KEY, GgufValue.string("{% include 'chat.jinja' %}"));
+        ChatTemplate t = ChatTemplate.fromGguf(new GgufMetadata(entries));
+        assertFalse(t.isFallback());
+        assertTrue(t.loadError().isPresent());
+        ChatTemplateException e = assertThrows(ChatTemplateException.class,
+                () -> t.render(List.of(ChatMessage.user("Hi")), true));
+        assertEquals("the model's chat template (tokenizer.chat_template) cannot be used: invalid chat template: "
+                + "template syntax error: unknown or unsupported tag 'include' (template line 1)", e.getMessage());
+    }
+
+    @Test
     void renderErrorNamesTheTemplateLine() {
         ChatTemplate t = ChatTemplate.of("{% for m in messages %}\n{{ m.content + 1 }}\n{% endfor %}", "", "");
         ChatTemplateException e = assertThrows(ChatTemplateException.class,

@@ -99,6 +99,8 @@ class JinjaTemplateTest {
                 + "{% endmacro %}{{ greet('Bob') }} {{ greet('Al', punct='?') }}"));
         assertEquals("[  block 1 ]", render("{%- set x %}  block {{ 1 }} {% endset -%}[{{ x }}]"));
         assertEquals("ABC", render("{% filter upper %}abc{% endfilter %}"));
+        assertEquals("1|1|0", render("{% set a = 0 %}{% with a = 1, b = a + 2 %}{{ a }}|{{ b - 1 }}{% endwith %}"
+                + "|{{ a }}"));
         assertEquals("12", render("{% set a, b = 1, 2 %}{{ a }}{{ b }}"));
         assertEquals("a=1;b=2;", render("{% for k, v in {'a': 1, 'b': 2}.items() %}{{ k }}={{ v }};{% endfor %}"));
     }
@@ -252,6 +254,9 @@ class JinjaTemplateTest {
         assertThrows(JinjaException.class, () -> JinjaTemplate.parse("{% if true %}never closed"));
         assertThrows(JinjaException.class, () -> JinjaTemplate.parse("{% endif %}"));
         assertThrows(JinjaException.class, () -> JinjaTemplate.parse("{% include 'x' %}"));
+        assertEquals("template syntax error: unknown or unsupported tag 'call' (template line 1)",
+                assertThrows(JinjaException.class, () -> JinjaTemplate.parse("{% call m() %}{% endcall %}"))
+                        .getMessage());
         assertThrows(JinjaException.class, () -> JinjaTemplate.parse("{{ 'unterminated }}"));
     }
 
