@@ -82,16 +82,17 @@ final class JinjaFilters {
                 yield items;
             }
             case "tojson" -> {
-                Object indent = a.get(0, "indent", null);
-                Object separators = kwargs.get("separators");
+                // Hugging Face's signature: tojson(ensure_ascii=False, indent=None, separators=None, sort_keys=False)
+                Object indent = a.get(1, "indent", null);
                 String itemSeparator = null;
                 String keySeparator = null;
-                if (separators instanceof List<?> pair && pair.size() == 2) {
+                if (a.get(2, "separators", null) instanceof List<?> pair && pair.size() == 2) {
                     itemSeparator = PyValues.str(pair.get(0));
                     keySeparator = PyValues.str(pair.get(1));
                 }
                 yield JsonText.format(value, indent == null ? null : (int) PyValues.toLong(indent),
-                        itemSeparator, keySeparator, PyValues.truthy(kwargs.getOrDefault("sort_keys", false)));
+                        itemSeparator, keySeparator, PyValues.truthy(a.get(3, "sort_keys", false)),
+                        PyValues.truthy(a.get(0, "ensure_ascii", false)));
             }
             case "indent" -> indent(PyValues.str(value), a);
             case "selectattr", "rejectattr" -> selectByAttribute(value, a, name.equals("selectattr"));

@@ -206,6 +206,8 @@ class JinjaTemplateTest {
         assertEquals("{\"name\": \"f\", \"args\": {\"q\": [1, 2.5, true], \"none\": null}}",
                 render("{{ x | tojson }}", Map.of("x", call)));
         assertEquals("{\n  \"b\": \"é<\\\"\\n\"\n}", render("{{ {'b': 'é<\"\\n'} | tojson(indent=2) }}"));
+        assertEquals("{\"a\":\"\\u00e9\",\"b\":1}",
+                render("{{ {'b': 1, 'a': 'é'} | tojson(true, separators=(',', ':'), sort_keys=true) }}"));
     }
 
     // ---- globals -------------------------------------------------------------------------------------
