@@ -49,29 +49,38 @@ public final class ChatTemplate {
     private final String bosToken;
     private final String eosToken;
     private final Clock clock;
+    /** Why a model's own template cannot be used, or null; reported when a conversation is rendered. */
+    private final String loadError;
 
-    private ChatTemplate(String source, JinjaTemplate template, String bosToken, String eosToken, Clock clock) {
+    private ChatTemplate(String source, JinjaTemplate template, String bosToken, String eosToken, Clock clock,
+            String loadError) {
         this.source = source;
         this.template = template;
         this.bosToken = bosToken;
         this.eosToken = eosToken;
         this.clock = clock;
+        this.loadError = loadError;
     }
 
     /**
      * The model's own template with its BOS and EOS token texts, or the fallback format when the file has no
-     * template.
-     *
-     * @throws ChatTemplateException if the file's template has a syntax error
+     * template. A template this renderer cannot parse does not stop the model from loading (plain completion
+     * still works): {@link #render} then fails with a {@link ChatTemplateException} that gives the reason.
      */
     public static ChatTemplate fromGguf(GgufMetadata metadata) {
         Objects.requireNonNull(metadata, "metadata");
         String bos = tokenText(metadata, BOS_ID_KEY);
         String eos = tokenText(metadata, EOS_ID_KEY);
         if (!metadata.contains(METADATA_KEY) || metadata.getString(METADATA_KEY).isBlank()) {
-            return new ChatTemplate(null, null, bos, eos, Clock.systemDefaultZone());
+            return new ChatTemplate(null, null, bos, eos, Clock.systemDefaultZone(), null);
         }
-        return of(metadata.getString(METADATA_KEY), bos, eos);
+        String source = metadata.getString(METADATA_KEY);
+        try {
+            return of(source, bos, eos);
+        } catch (ChatTemplateException e) {
+            return new ChatTemplate(source, null, bos, eos, Clock.systemDefaultZone(),
+                    "the model's chat template (" + METADATA_KEY + ") cannot be used: " + e.getMessage());
+        }
     }
 
     /**
@@ -84,7 +93,7 @@ public final class ChatTemplate {
         try {
             return new ChatTemplate(jinjaSource, JinjaTemplate.parse(jinjaSource),
                     Objects.requireNonNullElse(bosToken, ""), Objects.requireNonNullElse(eosToken, ""),
-                    Clock.systemDefaultZone());
+                    Clock.systemDefaultZone(), null);
         } catch (JinjaException e) {
             throw new ChatTemplateException("invalid chat template: " + e.getMessage(), false, e);
         }
@@ -92,12 +101,13 @@ public final class ChatTemplate {
 
     /** The documented plain format (see the class comment), for models without a template. */
     public static ChatTemplate fallback() {
-        return new ChatTemplate(null, null, "", "", Clock.systemDefaultZone());
+        return new ChatTemplate(null, null, "", "", Clock.systemDefaultZone(), null);
     }
 
     /** The same template reading the time for {@code strftime_now} from {@code clock}. */
     public ChatTemplate withClock(Clock clock) {
-        return new ChatTemplate(source, template, bosToken, eosToken, Objects.requireNonNull(clock, "clock"));
+        return new ChatTemplate(source, template, bosToken, eosToken, Objects.requireNonNull(clock, "clock"),
+                loadError);
     }
 
     /**
@@ -115,10 +125,14 @@ public final class ChatTemplate {
      * {@code tools} as a list of maps, or {@code enable_thinking} as a boolean).
      *
      * @throws ChatTemplateException if rendering fails or the template rejects the conversation
+     * @throws IllegalArgumentException if an extra variable is not null, a string, boolean, number, list or map
      */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, ?> extraVariables) {
         Objects.requireNonNull(messages, "messages");
         Objects.requireNonNull(extraVariables, "extraVariables");
+        if (loadError != null) {
+            throw new ChatTemplateException(loadError, false, null);
+        }
         if (template == null) {
             return renderFallback(messages, addGenerationPrompt);
         }
@@ -156,7 +170,12 @@ public final class ChatTemplate {
 
     /** True when the model has no template and the plain fallback format is used. */
     public boolean isFallback() {
-        return template == null;
+        return source == null;
+    }
+
+    /** Why the model's template cannot be rendered, when it could not be parsed; empty otherwise. */
+    public Optional<String> loadError() {
+        return Optional.ofNullable(loadError);
     }
 
     /** The Jinja source, empty for the fallback format. */

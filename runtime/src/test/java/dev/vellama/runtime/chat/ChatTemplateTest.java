@@ -183,6 +183,19 @@ class ChatTemplateTest {
     }
 
     @Test
+    void unusableModelTemplateFailsWhenUsedNotWhenLoaded() {
+        Map<String, GgufValue> entries = new HashMap<>();
+        entries.put(ChatTemplate.METADATA_KEY, GgufValue.string("{% include 'chat.jinja' %}"));
+        ChatTemplate t = ChatTemplate.fromGguf(new GgufMetadata(entries));
+        assertFalse(t.isFallback());
+        assertTrue(t.loadError().isPresent());
+        ChatTemplateException e = assertThrows(ChatTemplateException.class,
+                () -> t.render(List.of(ChatMessage.user("Hi")), true));
+        assertEquals("the model's chat template (tokenizer.chat_template) cannot be used: invalid chat template: "
+                + "template syntax error: unknown or unsupported tag 'include' (template line 1)", e.getMessage());
+    }
+
+    @Test
     void renderErrorNamesTheTemplateLine() {
         ChatTemplate t = ChatTemplate.of("{% for m in messages %}\n{{ m.content + 1 }}\n{% endfor %}", "", "");
         ChatTemplateException e = assertThrows(ChatTemplateException.class,
@@ -199,6 +212,14 @@ class ChatTemplateTest {
                 .withClock(Clock.fixed(Instant.parse("2026-03-05T10:00:00Z"), ZoneOffset.UTC));
         assertEquals("True True True False 05 Mar 2026", t.render(List.of(), true));
         assertEquals("True True True True 05 Mar 2026", t.render(List.of(), true, Map.of("date_string", "x")));
+    }
+
+    @Test
+    void messageTextIsDataNotTemplate() throws IOException {
+        ChatTemplate t = fromModel(TestData.model("tiny-qwen3-q8_0.gguf"));
+        String content = "{{ raise_exception('no') }} {% if %} {# x #} \\n 'quotes' \"and\" é";
+        assertEquals("<|im_start|>user\n" + content + "<|im_end|>\n",
+                t.render(List.of(ChatMessage.user(content)), false));
     }
 
     @Test

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -143,6 +146,53 @@ class RealTemplatesTest {
                 + "\"description\": \"Weather now\", \"parameters\": {\"type\": \"object\", \"required\": [\"city\"]}}}]"
                 + "[/AVAILABLE_TOOLS][INST] Hi[/INST]",
                 t.render(List.of(ChatMessage.user("Hi")), true, Map.of("tools", tools)));
+    }
+
+    // ---- Llama 3.2: dated system header, tools in the first user turn, tool results as JSON ---------------
+
+    private static final Clock MARCH_5 = Clock.fixed(Instant.parse("2026-03-05T10:00:00Z"), ZoneOffset.UTC);
+    private static final String LLAMA_SYSTEM_HEADER = "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n";
+
+    @Test
+    void llama32DatesTheSystemTurn() {
+        ChatTemplate t = load("llama3.2", "<|begin_of_text|>", "<|eot_id|>").withClock(MARCH_5);
+        String prompt = LLAMA_SYSTEM_HEADER + "Cutting Knowledge Date: December 2023\nToday Date: 05 Mar 2026\n\n"
+                + "You are terse.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>";
+        assertEquals(prompt + "<|start_header_id|>assistant<|end_header_id|>\n\n", t.render(SYSTEM_USER, true));
+        assertEquals(prompt, t.render(SYSTEM_USER, false));
+        assertEquals(prompt.replace("05 Mar 2026", "1 May 2025"),
+                t.render(SYSTEM_USER, false, Map.of("date_string", "1 May 2025")));
+    }
+
+    @Test
+    void llama32SendsToolResultsAsJson() {
+        ChatTemplate t = load("llama3.2", "<|begin_of_text|>", "<|eot_id|>").withClock(MARCH_5);
+        // A string is iterable, so the template JSON-quotes a plain-text tool result.
+        assertEquals(LLAMA_SYSTEM_HEADER + "Cutting Knowledge Date: December 2023\nToday Date: 05 Mar 2026\n\n"
+                + "<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nq<|eot_id|>"
+                + "<|start_header_id|>ipython<|end_header_id|>\n\n\"42\"<|eot_id|>"
+                + "<|start_header_id|>assistant<|end_header_id|>\n\n",
+                t.render(List.of(ChatMessage.user("q"), ChatMessage.tool("42")), true));
+    }
+
+    @Test
+    void llama32PutsToolsInTheFirstUserTurn() {
+        ChatTemplate t = load("llama3.2", "<|begin_of_text|>", "<|eot_id|>").withClock(MARCH_5);
+        Map<String, Object> function = new LinkedHashMap<>();
+        function.put("name", "get_weather");
+        function.put("parameters", Map.of("type", "object"));
+        Map<String, Object> tool = new LinkedHashMap<>();
+        tool.put("type", "function");
+        tool.put("function", function);
+        String json = "{\n    \"type\": \"function\",\n    \"function\": {\n        \"name\": \"get_weather\",\n"
+                + "        \"parameters\": {\n            \"type\": \"object\"\n        }\n    }\n}";
+        assertEquals(LLAMA_SYSTEM_HEADER + "Environment: ipython\nCutting Knowledge Date: December 2023\n"
+                + "Today Date: 05 Mar 2026\n\nYou are terse.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n"
+                + "Given the following functions, please respond with a JSON for a function call with its proper "
+                + "arguments that best answers the given prompt.\n\nRespond in the format {\"name\": function name, "
+                + "\"parameters\": dictionary of argument name and its value}.Do not use variables.\n\n" + json
+                + "\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
+                t.render(SYSTEM_USER, true, Map.of("tools", List.of(tool))));
     }
 
     // ---- Phi-3 -----------------------------------------------------------------------------------------

@@ -9,6 +9,9 @@ import java.util.Map;
 
 /** Jinja's built-in filters that chat templates use, plus Hugging Face's {@code tojson}. */
 final class JinjaFilters {
+    private static final java.util.regex.Pattern WORD =
+            java.util.regex.Pattern.compile("\\w+", java.util.regex.Pattern.UNICODE_CHARACTER_CLASS);
+
     private JinjaFilters() {
     }
 
@@ -19,7 +22,7 @@ final class JinjaFilters {
             case "upper" -> PyValues.str(value).toUpperCase();
             case "lower" -> PyValues.str(value).toLowerCase();
             case "capitalize" -> PyStrings.capitalize(PyValues.str(value));
-            case "title" -> PyStrings.title(PyValues.str(value));
+            case "title" -> PyStrings.jinjaTitle(PyValues.str(value));
             case "string" -> PyValues.str(value);
             case "safe" -> value;
             case "e", "escape" -> escapeHtml(PyValues.str(value));
@@ -43,8 +46,14 @@ final class JinjaFilters {
             case "join" -> join(value, a);
             case "replace" -> PyStrings.replace(PyValues.str(value), a.string(0, "old"), a.string(1, "new"),
                     a.has(2, "count") ? PyValues.toLong(a.get(2, "count", null)) : -1);
-            case "int" -> toInt(value, a.get(0, "default", 0L));
-            case "float" -> toFloat(value, a.get(0, "default", 0.0));
+            case "int" -> {
+                PyValues.rejectUndefined(value);
+                yield toInt(value, a.get(0, "default", 0L));
+            }
+            case "float" -> {
+                PyValues.rejectUndefined(value);
+                yield toFloat(value, a.get(0, "default", 0.0));
+            }
             case "abs" -> {
                 if (value instanceof Double d) {
                     yield Math.abs(d);
@@ -73,16 +82,17 @@ final class JinjaFilters {
                 yield items;
             }
             case "tojson" -> {
-                Object indent = a.get(0, "indent", null);
-                Object separators = kwargs.get("separators");
+                // Hugging Face's signature: tojson(ensure_ascii=False, indent=None, separators=None, sort_keys=False)
+                Object indent = a.get(1, "indent", null);
                 String itemSeparator = null;
                 String keySeparator = null;
-                if (separators instanceof List<?> pair && pair.size() == 2) {
+                if (a.get(2, "separators", null) instanceof List<?> pair && pair.size() == 2) {
                     itemSeparator = PyValues.str(pair.get(0));
                     keySeparator = PyValues.str(pair.get(1));
                 }
                 yield JsonText.format(value, indent == null ? null : (int) PyValues.toLong(indent),
-                        itemSeparator, keySeparator, PyValues.truthy(kwargs.getOrDefault("sort_keys", false)));
+                        itemSeparator, keySeparator, PyValues.truthy(a.get(3, "sort_keys", false)),
+                        PyValues.truthy(a.get(0, "ensure_ascii", false)));
             }
             case "indent" -> indent(PyValues.str(value), a);
             case "selectattr", "rejectattr" -> selectByAttribute(value, a, name.equals("selectattr"));
@@ -115,7 +125,7 @@ final class JinjaFilters {
                 }
                 yield total;
             }
-            case "wordcount" -> (long) PyStrings.split(PyValues.str(value), null, -1).size();
+            case "wordcount" -> WORD.matcher(PyValues.str(value)).results().count();
             case "center" -> {
                 String s = PyValues.str(value);
                 int width = (int) PyValues.toLong(a.get(0, "width", 80L));
@@ -170,11 +180,14 @@ final class JinjaFilters {
         }
     }
 
-    private static double round(Object value, Arguments a) {
+    private static Object round(Object value, Arguments a) {
         int precision = (int) PyValues.toLong(a.get(0, "precision", 0L));
         String method = PyValues.str(a.get(1, "method", "common"));
         double scale = Math.pow(10, precision);
         double scaled = PyValues.toDouble(value) * scale;
+        if (PyValues.isInteger(value) && method.equals("common")) {
+            return PyValues.toLong(value); // Python's round() keeps an int an int
+        }
         double rounded = switch (method) {
             case "ceil" -> Math.ceil(scaled);
             case "floor" -> Math.floor(scaled);

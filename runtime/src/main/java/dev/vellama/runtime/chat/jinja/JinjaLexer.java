@@ -150,20 +150,30 @@ final class JinjaLexer {
         afterTagEnd(sign == '-' || sign == '+' ? sign : 0, true);
     }
 
+    /** Whether the block tag being read is {@code raw}; like Jinja2, its start tag may not end with {@code +%}}. */
     private boolean isRawBlock() {
         int i = skipSpaces(pos);
         if (!src.startsWith("raw", i)) {
             return false;
         }
         int after = skipSpaces(i + 3);
-        return src.startsWith("%}", after) || src.startsWith("-%}", after) || src.startsWith("+%}", after);
+        return src.startsWith("%}", after) || src.startsWith("-%}", after);
     }
 
+    /**
+     * Emits a raw block's body as text. Jinja2 does not apply trim_blocks after the start tag, but treats the
+     * end tag like any block tag: {@code -} and lstrip_blocks before it, trim_blocks after it.
+     */
     private void readRaw(int open) {
         int i = skipSpaces(skipSpaces(pos) + 3);
-        char openSign = src.charAt(i) == '%' ? 0 : src.charAt(i);
-        pos = i + (openSign == 0 ? 2 : 3);
-        afterTagEnd(openSign, true);
+        boolean stripAfterStart = src.charAt(i) == '-';
+        int bodyStart = i + (stripAfterStart ? 3 : 2);
+        if (stripAfterStart) {
+            bodyStart = skipSpaces(bodyStart);
+        }
+        countLines(src.substring(pos, bodyStart));
+        lineStarting = bodyStart > 0 && src.charAt(bodyStart - 1) == '\n';
+        pos = bodyStart;
         int search = pos;
         while (true) {
             int tag = src.indexOf("{%", search);
@@ -179,6 +189,8 @@ final class JinjaLexer {
                 String body = src.substring(pos, tag);
                 if (innerSign == '-') {
                     body = stripTrailingWhitespace(body);
+                } else if (innerSign != '+' && lstripBlocks) {
+                    body = stripIndentBeforeTag(body);
                 }
                 emitText(body);
                 countLines(src.substring(pos, tag));
@@ -215,7 +227,8 @@ final class JinjaLexer {
                 char c = src.charAt(pos);
                 char sign = 0;
                 int closeAt = pos;
-                if ((c == '-' || c == '+') && src.startsWith(closer + "}", pos + 1)) {
+                boolean signAllowed = c == '-' || (c == '+' && closer == '%');
+                if (signAllowed && src.startsWith(closer + "}", pos + 1)) {
                     sign = c;
                     closeAt = pos + 1;
                 }

@@ -80,6 +80,7 @@ final class JinjaParser {
             case "set" -> parseSet(line);
             case "macro" -> parseMacro(line);
             case "filter" -> parseFilterBlock(line);
+            case "with" -> parseWith(line);
             case "break" -> {
                 endOfTag();
                 yield new Node.Break(line);
@@ -198,6 +199,24 @@ final class JinjaParser {
         closingKeyword();
         endOfTag();
         return new Node.Macro(name, parameters, defaults, body, line);
+    }
+
+    private Node parseWith(int line) {
+        List<String> targets = new ArrayList<>();
+        List<Expr> values = new ArrayList<>();
+        while (!peek().is(Token.Kind.BLOCK_END, "%}")) {
+            if (!targets.isEmpty()) {
+                expectOperator(",");
+            }
+            targets.add(expectName());
+            expectOperator("=");
+            values.add(parseExpression());
+        }
+        endOfTag();
+        List<Node> body = parseBody(Set.of("endwith"));
+        closingKeyword();
+        endOfTag();
+        return new Node.With(targets, values, body, line);
     }
 
     private Node parseFilterBlock(int line) {

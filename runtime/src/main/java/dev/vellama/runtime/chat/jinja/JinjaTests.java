@@ -25,9 +25,9 @@ final class JinjaTests {
             case "iterable" -> value instanceof Collection<?> || value instanceof Map<?, ?> || value instanceof String;
             case "sequence" -> value instanceof Collection<?> || value instanceof Map<?, ?> || value instanceof String;
             case "callable" -> value instanceof JinjaCallable;
-            case "odd" -> PyValues.toLong(value) % 2 != 0;
-            case "even" -> PyValues.toLong(value) % 2 == 0;
-            case "divisibleby" -> PyValues.toLong(value) % PyValues.toLong(arg(args, name)) == 0;
+            case "odd" -> PyValues.equal(PyValues.arithmetic("%", value, 2L), 1L);
+            case "even" -> PyValues.equal(PyValues.arithmetic("%", value, 2L), 0L);
+            case "divisibleby" -> PyValues.equal(PyValues.arithmetic("%", value, arg(args, name)), 0L);
             case "eq", "equalto", "==" -> PyValues.equal(value, arg(args, name));
             case "ne", "!=" -> !PyValues.equal(value, arg(args, name));
             case "lt", "lessthan", "<" -> PyValues.compare(value, arg(args, name)) < 0;
@@ -37,9 +37,8 @@ final class JinjaTests {
             case "in" -> PyValues.contains(arg(args, name), value);
             case "sameas" -> value == arg(args, name) || (value != null && value.equals(arg(args, name))
                     && (value instanceof Boolean));
-            case "lower" -> value instanceof String s && s.equals(s.toLowerCase());
-            case "upper" -> value instanceof String s && s.equals(s.toUpperCase());
-            case "filter", "test" -> false;
+            case "lower" -> PyStrings.isCase(PyValues.str(value), true);
+            case "upper" -> PyStrings.isCase(PyValues.str(value), false);
             default -> throw new JinjaException("no test named '" + name + "'");
         };
     }

@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * JSON text for the {@code tojson} filter, formatted as Python's {@code json.dumps(ensure_ascii=False)}
- * formats it, which is what Hugging Face's chat templates render with: {@code ", "} and {@code ": "}
+ * JSON text for the {@code tojson} filter, formatted as Python's {@code json.dumps} formats it (Hugging Face
+ * renders with {@code ensure_ascii=False} unless the template asks otherwise): {@code ", "} and {@code ": "}
  * separators, or one item per line when an indent is given.
  */
 final class JsonText {
@@ -13,18 +13,21 @@ final class JsonText {
     private final String itemSeparator;
     private final String keySeparator;
     private final boolean sortKeys;
+    private final boolean ensureAscii;
     private final StringBuilder out = new StringBuilder();
 
-    private JsonText(Integer indent, String itemSeparator, String keySeparator, boolean sortKeys) {
+    private JsonText(Integer indent, String itemSeparator, String keySeparator, boolean sortKeys,
+            boolean ensureAscii) {
         this.indent = indent == null ? null : " ".repeat(indent);
         this.itemSeparator = itemSeparator != null ? itemSeparator : (indent == null ? ", " : ",");
         this.keySeparator = keySeparator != null ? keySeparator : ": ";
         this.sortKeys = sortKeys;
+        this.ensureAscii = ensureAscii;
     }
 
     static String format(Object value, Integer indent, String itemSeparator, String keySeparator,
-            boolean sortKeys) {
-        JsonText json = new JsonText(indent, itemSeparator, keySeparator, sortKeys);
+            boolean sortKeys, boolean ensureAscii) {
+        JsonText json = new JsonText(indent, itemSeparator, keySeparator, sortKeys, ensureAscii);
         json.write(value, 0);
         return json.out.toString();
     }
@@ -104,7 +107,7 @@ final class JsonText {
                 case '\b' -> out.append("\\b");
                 case '\f' -> out.append("\\f");
                 default -> {
-                    if (c < 0x20) {
+                    if (c < 0x20 || (ensureAscii && c > 0x7e)) {
                         out.append(String.format("\\u%04x", (int) c));
                     } else {
                         out.append(c);

@@ -28,6 +28,9 @@ sealed interface Node {
     record Macro(String name, List<String> parameters, List<Expr> defaults, List<Node> body, int line)
             implements Node { }
 
+    /** {@code with a = 1, b = 2 %}...{% endwith}: a body with its own scope and optional assignments. */
+    record With(List<String> targets, List<Expr> values, List<Node> body, int line) implements Node { }
+
     record Break(int line) implements Node { }
 
     record Continue(int line) implements Node { }

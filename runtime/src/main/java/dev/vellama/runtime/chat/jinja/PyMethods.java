@@ -62,8 +62,8 @@ final class PyMethods {
             case "isalpha" -> (args, kwargs) -> !s.isEmpty() && s.chars().allMatch(Character::isLetter);
             case "isalnum" -> (args, kwargs) -> !s.isEmpty() && s.chars().allMatch(Character::isLetterOrDigit);
             case "isspace" -> (args, kwargs) -> !s.isEmpty() && s.chars().allMatch(c -> PyStrings.isSpace((char) c));
-            case "islower" -> (args, kwargs) -> s.chars().anyMatch(Character::isLetter) && s.equals(s.toLowerCase());
-            case "isupper" -> (args, kwargs) -> s.chars().anyMatch(Character::isLetter) && s.equals(s.toUpperCase());
+            case "islower" -> (args, kwargs) -> PyStrings.isCase(s, true);
+            case "isupper" -> (args, kwargs) -> PyStrings.isCase(s, false);
             default -> null;
         };
     }

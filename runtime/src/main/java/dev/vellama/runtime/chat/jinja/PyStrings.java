@@ -122,6 +122,79 @@ final class PyStrings {
         return out.toString();
     }
 
+    /** Jinja's {@code title} filter: upper-cases the first character after a space, dash or opening bracket. */
+    static String jinjaTitle(String s) {
+        StringBuilder out = new StringBuilder(s.length());
+        boolean wordStart = true;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean separator = c == '-' || c == '(' || c == '{' || c == '[' || c == '<' || isSpace(c);
+            out.append(separator ? c : wordStart ? Character.toUpperCase(c) : Character.toLowerCase(c));
+            wordStart = separator;
+        }
+        return out.toString();
+    }
+
+    /** Python's {@code str.islower}/{@code isupper}: at least one cased character and none of the other case. */
+    static boolean isCase(String s, boolean lower) {
+        boolean cased = false;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (lower ? Character.isUpperCase(c) || Character.isTitleCase(c) : Character.isLowerCase(c)) {
+                return false;
+            }
+            cased |= Character.isUpperCase(c) || Character.isLowerCase(c);
+        }
+        return cased;
+    }
+
+    /** Python's {@code format % args} for the conversions templates use: s, r, d, i, f (with precision) and %. */
+    static String percentFormat(String format, Object args) {
+        List<Object> values = args instanceof List<?> list ? new ArrayList<>(list) : List.of(args);
+        boolean mapping = args instanceof java.util.Map<?, ?>;
+        StringBuilder out = new StringBuilder();
+        int next = 0;
+        for (int i = 0; i < format.length(); i++) {
+            char c = format.charAt(i);
+            if (c != '%') {
+                out.append(c);
+                continue;
+            }
+            int j = i + 1;
+            while (j < format.length() && ".0123456789".indexOf(format.charAt(j)) >= 0) {
+                j++;
+            }
+            if (j >= format.length()) {
+                throw new JinjaException("incomplete format in '" + format + "'");
+            }
+            String spec = format.substring(i + 1, j);
+            char conversion = format.charAt(j);
+            i = j;
+            if (conversion == '%') {
+                out.append('%');
+                continue;
+            }
+            if (mapping || next >= values.size()) {
+                throw new JinjaException("not enough arguments for format string");
+            }
+            Object value = values.get(next++);
+            out.append(switch (conversion) {
+                case 's' -> PyValues.str(value);
+                case 'r' -> PyValues.repr(value);
+                case 'd', 'i' -> Long.toString(PyValues.toLong(value));
+                case 'f' -> String.format(java.util.Locale.ROOT,
+                        "%." + (spec.contains(".") ? spec.substring(spec.indexOf('.') + 1) : "6") + "f",
+                        PyValues.toDouble(value));
+                default -> throw new JinjaException("unsupported format character '" + conversion + "'");
+            });
+        }
+        boolean unused = args instanceof List<?> ? next < values.size() : next == 0;
+        if (!mapping && unused) {
+            throw new JinjaException("not all arguments converted during string formatting");
+        }
+        return out.toString();
+    }
+
     /** Python's {@code repr} of a string: single quotes unless the text has one and no double quote. */
     static String repr(String s) {
         char quote = s.indexOf('\'') >= 0 && s.indexOf('"') < 0 ? '"' : '\'';

@@ -199,6 +199,15 @@ final class PyValues {
             if (b instanceof String s && isInteger(a)) {
                 return s.repeat((int) Math.max(0, toLong(a)));
             }
+            if (a instanceof List<?> list && isInteger(b)) {
+                return repeat(list, toLong(b));
+            }
+            if (b instanceof List<?> list && isInteger(a)) {
+                return repeat(list, toLong(a));
+            }
+        }
+        if (op.equals("%") && a instanceof String format) {
+            return PyStrings.percentFormat(format, b);
         }
         if (!isNumber(a) || !isNumber(b)) {
             if (op.equals("+") && a instanceof String) {
@@ -245,6 +254,14 @@ final class PyValues {
             }
         }
         throw new JinjaException("unknown operator " + op);
+    }
+
+    private static List<Object> repeat(List<?> list, long times) {
+        List<Object> result = new ArrayList<>();
+        for (long i = 0; i < times; i++) {
+            result.addAll(list);
+        }
+        return result;
     }
 
     private static double divide(double x, double y) {
@@ -372,7 +389,7 @@ final class PyValues {
             items = new ArrayList<>(list);
         } else {
             rejectUndefined(obj);
-            throw new JinjaException("'" + typeName(obj) + "' object cannot be sliced");
+            throw new JinjaException("'" + typeName(obj) + "' object is not subscriptable");
         }
         int n = items.size();
         long stepValue = step == null ? 1 : toLong(step);

@@ -150,6 +150,14 @@ final class Renderer {
                         evalAll(f.args(), scope), evalKeywords(f.kwargs(), scope))));
             }
             case Node.Macro macro -> scope.set(macro.name(), macroCallable(macro, scope));
+            case Node.With with -> {
+                Scope inner = scope.child();
+                for (int i = 0; i < with.targets().size(); i++) {
+                    // Jinja2 evaluates every value in the enclosing scope.
+                    inner.set(with.targets().get(i), eval(with.values().get(i), scope));
+                }
+                return execute(with.body(), inner, out);
+            }
             case Node.Break b -> {
                 return Signal.BREAK;
             }

@@ -61,6 +61,9 @@ class JinjaTemplateTest {
     @Test
     void rawBlocksAreNotInterpreted() {
         assertEquals("{{ not rendered }}", render("{% raw %}{{ not rendered }}{% endraw %}"));
+        // No trim_blocks after the start tag; the end tag is trimmed like any block tag.
+        assertEquals("\n  {{ x }}\ny", render("{% raw %}\n  {{ x }}\n  {% endraw %}\ny"));
+        assertThrows(JinjaException.class, () -> JinjaTemplate.parse("{% raw +%}x{% endraw %}"));
     }
 
     // ---- statements ----------------------------------------------------------------------------------
@@ -96,6 +99,8 @@ class JinjaTemplateTest {
                 + "{% endmacro %}{{ greet('Bob') }} {{ greet('Al', punct='?') }}"));
         assertEquals("[  block 1 ]", render("{%- set x %}  block {{ 1 }} {% endset -%}[{{ x }}]"));
         assertEquals("ABC", render("{% filter upper %}abc{% endfilter %}"));
+        assertEquals("1|1|0", render("{% set a = 0 %}{% with a = 1, b = a + 2 %}{{ a }}|{{ b - 1 }}{% endwith %}"
+                + "|{{ a }}"));
         assertEquals("12", render("{% set a, b = 1, 2 %}{{ a }}{{ b }}"));
         assertEquals("a=1;b=2;", render("{% for k, v in {'a': 1, 'b': 2}.items() %}{{ k }}={{ v }};{% endfor %}"));
     }
@@ -201,6 +206,8 @@ class JinjaTemplateTest {
         assertEquals("{\"name\": \"f\", \"args\": {\"q\": [1, 2.5, true], \"none\": null}}",
                 render("{{ x | tojson }}", Map.of("x", call)));
         assertEquals("{\n  \"b\": \"é<\\\"\\n\"\n}", render("{{ {'b': 'é<\"\\n'} | tojson(indent=2) }}"));
+        assertEquals("{\"a\":\"\\u00e9\",\"b\":1}",
+                render("{{ {'b': 1, 'a': 'é'} | tojson(true, separators=(',', ':'), sort_keys=true) }}"));
     }
 
     // ---- globals -------------------------------------------------------------------------------------
@@ -249,7 +256,22 @@ class JinjaTemplateTest {
         assertThrows(JinjaException.class, () -> JinjaTemplate.parse("{% if true %}never closed"));
         assertThrows(JinjaException.class, () -> JinjaTemplate.parse("{% endif %}"));
         assertThrows(JinjaException.class, () -> JinjaTemplate.parse("{% include 'x' %}"));
+        assertEquals("template syntax error: unknown or unsupported tag 'call' (template line 1)",
+                assertThrows(JinjaException.class, () -> JinjaTemplate.parse("{% call m() %}{% endcall %}"))
+                        .getMessage());
         assertThrows(JinjaException.class, () -> JinjaTemplate.parse("{{ 'unterminated }}"));
+    }
+
+    @Test
+    void pythonOperatorCornerCases() {
+        assertEquals("[1, 2, 1, 2]|a=1, b|2|False|False|True",
+                render("{{ [1, 2] * 2 }}|{{ 'a=%d, %s' % (1, 'b') }}|{{ 2 | round(1) }}|{{ 2.5 is even }}"
+                        + "|{{ 2.5 is divisibleby 2 }}|{{ {'k': 1} is lower }}"));
+        assertEquals("{'K': 1} Ab-Cd", render("{{ {'k': 1} | string | upper }} {{ 'aB-cD' | title }}"));
+        assertEquals("3", render("{{ '4.5 x' | wordcount }}"));
+        assertThrows(JinjaException.class, () -> render("{{ 'no specifiers' % 2 }}"));
+        assertThrows(JinjaException.class, () -> render("{{ u | int }}"));
+        assertThrows(JinjaException.class, () -> render("{{ x[1:] }}", Map.of("x", 7)));
     }
 
     @Test
