@@ -24,6 +24,7 @@ public final class Generation implements Iterator<GeneratedToken> {
     private final StringBuilder released = new StringBuilder();
     private final StringBuilder pending = new StringBuilder();
     private final int vocab;
+    private final float[] probabilities;
 
     private float[] logits;
     private StopReason stopReason;
@@ -40,6 +41,7 @@ public final class Generation implements Iterator<GeneratedToken> {
         this.tokenizer = session.model().tokenizer();
         this.vocab = session.model().config().vocabSize();
         this.sampler = new Sampler(params, vocab);
+        this.probabilities = new float[vocab];
         this.decoder = tokenizer.streamingDecoder();
         session.clearCancel();
     }
@@ -86,7 +88,7 @@ public final class Generation implements Iterator<GeneratedToken> {
         if (tokenizer.isEndOfGeneration(id)) {
             return finish(StopReason.EOS);
         }
-        double lse = Logprobs.logSumExp(logits, 0, vocab);
+        double lse = logSumExp();
         float logprob = (float) (logits[id] - lse);
         List<TokenLogprob> top = Logprobs.top(logits, vocab, params.topLogprobs(), lse);
 
@@ -132,6 +134,17 @@ public final class Generation implements Iterator<GeneratedToken> {
         pending.setLength(0);
         released.append(text);
         return new GeneratedToken(-1, text, 0f, List.of());
+    }
+
+    /**
+     * log Σ exp(logits) through the vectorized softmax: lse = l_best − ln p_best, where p_best ≥ 1/vocab cannot
+     * underflow.
+     */
+    private double logSumExp() {
+        System.arraycopy(logits, 0, probabilities, 0, vocab);
+        session.kernels().softmax(probabilities, 0, vocab);
+        int best = Sampler.argmax(logits, vocab);
+        return logits[best] - Math.log(probabilities[best]);
     }
 
     /** Index in {@code pending} where a stop string starts, or -1. */

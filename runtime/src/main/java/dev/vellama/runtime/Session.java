@@ -196,6 +196,10 @@ public final class Session implements AutoCloseable {
         return logits;
     }
 
+    Kernels kernels() {
+        return kernels;
+    }
+
     /** Prompt tokens the last prefill evaluated (the rest came from the cache). */
     int lastPrefillEvaluated() {
         return lastPrefillEvaluated;
