@@ -8,9 +8,11 @@ import java.util.Arrays;
 import dev.vellama.gguf.GgmlType;
 import dev.vellama.gguf.GgufFile;
 import dev.vellama.gguf.GgufTensor;
+import dev.vellama.quant.Dequantizer;
 
 /**
- * The F32 tensors of a model copied into float arrays, with the fused tensors of phi3 split the way llama.cpp
+ * The tensors of a model as float arrays (F32 copied, other types expanded by the quant module's dequantizer,
+ * which is checked bit for bit against llama.cpp's), with the fused tensors of phi3 split the way llama.cpp
  * views them: {@code attn_qkv} rows are Q, then K, then V; {@code ffn_up} of 2·n_ff rows is gate then up.
  * Optional tensors are null when the file has none.
  */
@@ -111,11 +113,12 @@ final class ReferenceWeights {
             throw new IllegalArgumentException("tensor '" + name + "' is missing");
         }
         GgufTensor t = file.tensor(name);
-        if (t.type() != GgmlType.F32) {
-            throw new IllegalArgumentException("the reference reads F32 tensors only; '" + name + "' is " + t.type());
-        }
         float[] out = new float[Math.toIntExact(t.elementCount())];
-        MemorySegment.copy(t.data(), F32, 0, out, 0, out.length);
+        if (t.type() == GgmlType.F32) {
+            MemorySegment.copy(t.data(), F32, 0, out, 0, out.length);
+        } else {
+            Dequantizer.dequantize(t.type(), t.data(), 0, out, 0, out.length);
+        }
         return out;
     }
 
