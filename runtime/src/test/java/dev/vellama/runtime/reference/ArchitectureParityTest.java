@@ -81,6 +81,21 @@ class ArchitectureParityTest {
         assertMatchesReference(TinyModels.gemma3());
     }
 
+    @Test
+    void qwen3TokenByToken() throws IOException {
+        assertMatchesReference(TinyModels.qwen3(), 1);
+    }
+
+    @Test
+    void phi3TokenByToken() throws IOException {
+        assertMatchesReference(TinyModels.phi3(), 1);
+    }
+
+    @Test
+    void gemma3TokenByToken() throws IOException {
+        assertMatchesReference(TinyModels.gemma3(), 1);
+    }
+
     /** A fixed sequence: BOS, then seeded ids from the whole vocabulary. */
     static int[] tokens() {
         SplittableRandom r = new SplittableRandom(2024);
@@ -93,12 +108,17 @@ class ArchitectureParityTest {
     }
 
     private static void assertMatchesReference(TinySpec spec) throws IOException {
+        assertMatchesReference(spec, BATCH);
+    }
+
+    /** Evaluates the sequence in chunks of {@code batch}; 1 takes the engine's single-token (decode) path. */
+    private static void assertMatchesReference(TinySpec spec, int batch) throws IOException {
         Path file = TinyModels.write(spec, dir);
         int[] tokens = tokens();
         double[][] expected = new ReferenceTransformer(file, CONTEXT).logits(tokens);
         float[] actual;
         try (Model model = load(file, spec);
-             Session session = model.newSession(SessionOptions.defaults().withContextSize(CONTEXT).withBatchSize(BATCH).withThreads(2))) {
+             Session session = model.newSession(SessionOptions.defaults().withContextSize(CONTEXT).withBatchSize(batch).withThreads(2))) {
             actual = session.evaluateAll(tokens);
         }
         int vocab = expected[0].length;
