@@ -25,6 +25,11 @@ class ArchitectureParityTest {
     static final int CONTEXT = 32;
     static final int BATCH = 7;
     static final double MAX_ABS_DIFF = 1e-3;
+    /**
+     * For the 46- and 62-layer models: keys and values that the engine (float) and the reference (double) round
+     * to neighbouring halves add up over so many layers to about 1e-3; the effect these cases test is about 1.
+     */
+    static final double MAX_ABS_DIFF_DEEP = 5e-3;
     /** Positions whose reference top-2 margin exceeds this must have the same argmax. */
     static final double ARGMAX_MARGIN = 1e-2;
 
@@ -82,18 +87,28 @@ class ArchitectureParityTest {
     }
 
     @Test
+    void gemma2With27bLayerCountScalesQueriesByEmbeddingPerHead() throws IOException {
+        assertMatchesReference(TinyModels.gemma2With27bLayerCount(), BATCH, MAX_ABS_DIFF_DEEP);
+    }
+
+    @Test
+    void gemma3With27bLayerCountScalesQueriesByEmbeddingPerHead() throws IOException {
+        assertMatchesReference(TinyModels.gemma3With27bLayerCount(), BATCH, MAX_ABS_DIFF_DEEP);
+    }
+
+    @Test
     void qwen3TokenByToken() throws IOException {
-        assertMatchesReference(TinyModels.qwen3(), 1);
+        assertMatchesReference(TinyModels.qwen3(), 1, MAX_ABS_DIFF);
     }
 
     @Test
     void phi3TokenByToken() throws IOException {
-        assertMatchesReference(TinyModels.phi3(), 1);
+        assertMatchesReference(TinyModels.phi3(), 1, MAX_ABS_DIFF);
     }
 
     @Test
     void gemma3TokenByToken() throws IOException {
-        assertMatchesReference(TinyModels.gemma3(), 1);
+        assertMatchesReference(TinyModels.gemma3(), 1, MAX_ABS_DIFF);
     }
 
     /** A fixed sequence: BOS, then seeded ids from the whole vocabulary. */
@@ -108,11 +123,11 @@ class ArchitectureParityTest {
     }
 
     private static void assertMatchesReference(TinySpec spec) throws IOException {
-        assertMatchesReference(spec, BATCH);
+        assertMatchesReference(spec, BATCH, MAX_ABS_DIFF);
     }
 
     /** Evaluates the sequence in chunks of {@code batch}; 1 takes the engine's single-token (decode) path. */
-    private static void assertMatchesReference(TinySpec spec, int batch) throws IOException {
+    private static void assertMatchesReference(TinySpec spec, int batch, double tolerance) throws IOException {
         Path file = TinyModels.write(spec, dir);
         int[] tokens = tokens();
         double[][] expected = new ReferenceTransformer(file, CONTEXT).logits(tokens);
@@ -138,7 +153,7 @@ class ArchitectureParityTest {
         }
         String where = worstPos < 0 ? "" : String.format(" at position %d, token %d (engine %.6f, reference %.6f)",
                 worstPos, worstId, actual[worstPos * vocab + worstId], expected[worstPos][worstId]);
-        assertTrue(worst <= MAX_ABS_DIFF, spec + ": max |engine − reference| = " + worst + where);
+        assertTrue(worst <= tolerance, spec + ": max |engine − reference| = " + worst + where);
         for (int t = 0; t < tokens.length; t++) {
             assertSameArgmax(spec, t, expected[t], actual, t * vocab);
         }

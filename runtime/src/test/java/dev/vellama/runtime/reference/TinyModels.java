@@ -155,6 +155,23 @@ final class TinyModels {
         return s;
     }
 
+    /**
+     * Gemma 2 with the 46 layers of Gemma 2 27B, which llama.cpp recognises by its layer count and whose queries it
+     * scales by 1/√(n_embd/n_head) (here 1/4) instead of 1/√head_dim (1/√32).
+     */
+    static TinySpec gemma2With27bLayerCount() {
+        TinySpec s = gemma2().named("gemma2-46-layers").layers(46);
+        s.seed = 11;
+        return s;
+    }
+
+    /** Gemma 3 with the 62 layers of Gemma 3 27B: the same query-scale rule as {@link #gemma2With27bLayerCount()}. */
+    static TinySpec gemma3With27bLayerCount() {
+        TinySpec s = gemma3().named("gemma3-62-layers").layers(62);
+        s.seed = 12;
+        return s;
+    }
+
     /** Writes {@code spec} as {@code <dir>/<name>.gguf} and returns the path. */
     static Path write(TinySpec spec, Path dir) {
         Path out = dir.resolve(spec.name + ".gguf");
@@ -210,7 +227,7 @@ final class TinyModels {
     }
 
     private static void writeTensors(TinySpec s, GgufWriter w) {
-        Random r = new Random(s.seed);
+        Random r = new Random(s.seed, s.weightStd);
         int d = s.embedding;
         int hd = s.effectiveHeadDim();
         int q = s.heads * hd;
@@ -301,7 +318,7 @@ final class TinyModels {
     }
 
     private static void matrix(GgufWriter w, String name, int columns, int rows, Random r) {
-        w.addTensor(name, GgmlType.F32, new long[] {columns, rows}, bytes(r.gaussian(columns * rows, 0.1)));
+        w.addTensor(name, GgmlType.F32, new long[] {columns, rows}, bytes(r.gaussian(columns * rows, r.weightStd)));
     }
 
     private static void vector(GgufWriter w, String name, float[] v) {
@@ -341,9 +358,11 @@ final class TinyModels {
     /** Seeded Gaussian values for weights. */
     private static final class Random {
         private final SplittableRandom r;
+        final double weightStd;
 
-        Random(long seed) {
+        Random(long seed, double weightStd) {
             r = new SplittableRandom(seed);
+            this.weightStd = weightStd;
         }
 
         float[] gaussian(int n, double std) {

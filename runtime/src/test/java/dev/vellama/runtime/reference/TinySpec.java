@@ -42,6 +42,8 @@ final class TinySpec {
     float attnSoftcap;
     /** {@code final_logit_softcapping}; 0 writes no key. */
     float finalSoftcap;
+    /** Standard deviation of the random matrix weights. */
+    float weightStd = 0.1f;
     long seed = 1;
 
     TinySpec(String name, String architecture) {
@@ -76,6 +78,7 @@ final class TinySpec {
         c.slidingWindow = slidingWindow;
         c.attnSoftcap = attnSoftcap;
         c.finalSoftcap = finalSoftcap;
+        c.weightStd = weightStd;
         c.seed = seed;
         return c;
     }
