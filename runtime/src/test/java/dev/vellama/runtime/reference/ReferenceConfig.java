@@ -1,0 +1,140 @@
+package dev.vellama.runtime.reference;
+
+import dev.vellama.gguf.GgufMetadata;
+
+/**
+ * The hyper-parameters of a model as llama.cpp derives them from GGUF metadata, per architecture, written down
+ * independently of the engine's own configuration so that the two can disagree. Defaults and per-architecture
+ * rules follow llama.cpp's {@code load_hparams} and graph builders.
+ */
+final class ReferenceConfig {
+    final String architecture;
+    final int embedding;
+    final int layers;
+    final int heads;
+    final int headsKv;
+    final int headDim;
+    final int feedForward;
+    final int contextTrain;
+    final double rmsEps;
+
+    final boolean neox;
+    final int ropeDims;
+    final double ropeBase;
+    /** 1 / rope.scaling.factor, 1 when unscaled or scaling type "none". */
+    final double freqScale;
+    final boolean yarn;
+    final int originalContext;
+    /** rope.scaling.attn_factor: multiplies cos and sin (1 by default). */
+    final double ropeAttnFactor;
+    final double yarnBetaFast;
+    final double yarnBetaSlow;
+
+    /** Sliding-window layers and their window (positions p visible from t when t - p < window). */
+    final boolean[] slidingLayer;
+    final int window;
+    /** RoPE base and scale of sliding-window layers (Gemma 3's local layers differ from the global ones). */
+    final double swaRopeBase;
+    final double swaFreqScale;
+
+    /** Factor on q·k before soft-capping and softmax. */
+    final double queryScale;
+    /** 0 when attention scores are not soft-capped. */
+    final double attnSoftcap;
+    /** 0 when logits are not soft-capped. */
+    final double finalSoftcap;
+    /** Factor on the token embeddings (Gemma's √n_embd), 1 elsewhere. */
+    final double embeddingScale;
+    /** GELU (tanh form) instead of SiLU as the gate activation. */
+    final boolean geluGate;
+    /** Gemma's post-attention and post-FFN norms. */
+    final boolean postNorms;
+
+    ReferenceConfig(GgufMetadata m) {
+        architecture = m.getString("general.architecture");
+        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3").contains(architecture)) {
+            throw new IllegalArgumentException("the reference has no rules for architecture '" + architecture + "'");
+        }
+        String a = architecture + ".";
+        embedding = m.getInt(a + "embedding_length");
+        layers = m.getInt(a + "block_count");
+        heads = m.getInt(a + "attention.head_count");
+        headsKv = m.getInt(a + "attention.head_count_kv", heads);
+        headDim = m.getInt(a + "attention.key_length", embedding / heads);
+        if (m.getInt(a + "attention.value_length", embedding / heads) != headDim) {
+            throw new IllegalArgumentException("the reference needs value heads as wide as key heads");
+        }
+        feedForward = m.getInt(a + "feed_forward_length");
+        contextTrain = m.getInt(a + "context_length");
+        rmsEps = m.getFloat(a + "attention.layer_norm_rms_epsilon");
+
+        neox = !architecture.equals("llama");
+        ropeDims = m.getInt(a + "rope.dimension_count", headDim);
+        ropeBase = m.getFloat(a + "rope.freq_base", 10000f);
+        String scaling = m.getString(a + "rope.scaling.type", "linear");
+        float factor = m.getFloat(a + "rope.scaling.factor", m.getFloat(a + "rope.scale_linear", 0f));
+        freqScale = scaling.equals("none") || factor == 0f ? 1.0 : 1.0 / factor;
+        yarn = scaling.equals("yarn");
+        originalContext = m.getInt(a + "rope.scaling.original_context_length", contextTrain);
+        ropeAttnFactor = m.getFloat(a + "rope.scaling.attn_factor", 1f);
+        yarnBetaFast = m.getFloat(a + "rope.scaling.yarn_beta_fast", 32f);
+        yarnBetaSlow = m.getFloat(a + "rope.scaling.yarn_beta_slow", 1f);
+
+        slidingLayer = new boolean[layers];
+        int swaWindow = 0;
+        double localBase = ropeBase;
+        double localScale = freqScale;
+        switch (architecture) {
+            case "phi3" -> {
+                // Every layer slides when the file gives a window (llama.cpp before its Phi SWA switch-off).
+                swaWindow = m.getInt(a + "attention.sliding_window", 0);
+                java.util.Arrays.fill(slidingLayer, swaWindow > 0);
+            }
+            case "gemma2" -> {
+                swaWindow = m.getInt(a + "attention.sliding_window", 4096);
+                markPattern(2);
+            }
+            case "gemma3" -> {
+                swaWindow = m.getInt(a + "attention.sliding_window", 0);
+                if (swaWindow > 0) {
+                    markPattern(m.getInt(a + "attention.sliding_window_pattern", 6));
+                    localBase = m.getFloat(a + "rope.freq_base_swa", 10000f);
+                    localScale = 1.0;
+                }
+            }
+            default -> { }
+        }
+        window = swaWindow;
+        swaRopeBase = localBase;
+        swaFreqScale = localScale;
+
+        boolean gemma = architecture.startsWith("gemma");
+        // Gemma 27B models scale queries by the width per head of the embedding, all others by the head size.
+        boolean gemma27b = (architecture.equals("gemma2") && layers == 46) || (architecture.equals("gemma3") && layers == 62);
+        queryScale = 1.0 / Math.sqrt(gemma27b ? (double) embedding / heads : headDim);
+        attnSoftcap = architecture.equals("gemma2") ? m.getFloat(a + "attn_logit_softcapping", 50f) : 0;
+        finalSoftcap = switch (architecture) {
+            case "gemma2" -> m.getFloat(a + "final_logit_softcapping", 30f);
+            case "gemma3" -> m.getFloat(a + "final_logit_softcapping", 0f);
+            default -> 0;
+        };
+        embeddingScale = gemma ? Math.sqrt(embedding) : 1.0;
+        geluGate = gemma;
+        postNorms = gemma;
+    }
+
+    /** llama.cpp's swa pattern n: layer il slides unless il % n == n - 1. */
+    private void markPattern(int n) {
+        for (int il = 0; il < layers; il++) {
+            slidingLayer[il] = il % n < n - 1;
+        }
+    }
+
+    int queryDim() {
+        return heads * headDim;
+    }
+
+    int kvDim() {
+        return headsKv * headDim;
+    }
+}

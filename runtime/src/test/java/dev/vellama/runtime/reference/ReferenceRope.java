@@ -1,0 +1,98 @@
+package dev.vellama.runtime.reference;
+
+/**
+ * Rotary position embedding of one layer, in double precision, as ggml's {@code rope_ext} defines it:
+ * θ_i = pos · base^(−2i/n_rot) / factor_i; then θ is interpolated by freq_scale, or with YaRN blended between
+ * interpolation and extrapolation by a ramp over the pair index; cos and sin are multiplied by a magnitude
+ * (rope.scaling.attn_factor, times YaRN's 1 + 0.1·ln(1/freq_scale)). NORM rotates pairs (2i, 2i+1), NEOX pairs
+ * (i, i + n_rot/2); dimensions from n_rot on are left alone.
+ */
+final class ReferenceRope {
+    private final int dims;
+    private final double base;
+    private final double freqScale;
+    private final double[] factors;
+    private final boolean neox;
+    private final boolean yarn;
+    private final double rampLow;
+    private final double rampHigh;
+    private final double magnitude;
+
+    /**
+     * @param factors per-pair divisors of θ (rope_freqs or phi3's long/short factors), or null
+     * @param globalFreqScale the model's own freq_scale, from which llama.cpp derives the YaRN attention factor
+     */
+    ReferenceRope(ReferenceConfig c, double base, double freqScale, double globalFreqScale, float[] factors) {
+        this.dims = c.ropeDims;
+        this.base = base;
+        this.freqScale = freqScale;
+        this.neox = c.neox;
+        this.yarn = c.yarn;
+        if (factors != null && factors.length != dims / 2) {
+            throw new IllegalArgumentException("rope factors of " + factors.length + " for " + dims + " rotated dimensions");
+        }
+        this.factors = factors == null ? null : toDouble(factors);
+        this.rampLow = Math.max(0, Math.floor(correctionDim(c.originalContext, c.yarnBetaFast)));
+        this.rampHigh = Math.min(dims - 1, Math.ceil(correctionDim(c.originalContext, c.yarnBetaSlow)));
+        this.magnitude = magnitude(c.ropeAttnFactor, globalFreqScale);
+    }
+
+    /**
+     * llama.cpp sets the context's attention factor to get_mscale(factor)/(1 + 0.1·ln factor) for YaRN (which is 1
+     * for factor > 1), times rope.scaling.attn_factor; ggml then multiplies by 1 + 0.1·ln(1/freq_scale).
+     */
+    private double magnitude(double attnFactor, double globalFreqScale) {
+        double m = attnFactor;
+        if (yarn) {
+            double factor = 1 / globalFreqScale;
+            double mscale = factor <= 1 ? 1 : 0.1 * Math.log(factor) + 1;
+            m *= mscale / (1 + 0.1 * Math.log(factor));
+            m *= 1 + 0.1 * Math.log(1 / freqScale);
+        }
+        return m;
+    }
+
+    /** The pair index whose wavelength makes {@code rotations} turns over the original context. */
+    private double correctionDim(int originalContext, double rotations) {
+        return dims * Math.log(originalContext / (rotations * 2 * Math.PI)) / (2 * Math.log(base));
+    }
+
+    /** Rotates {@code heads} heads of {@code headDim} in {@code x} for position {@code pos}, in place. */
+    void apply(double[] x, int heads, int headDim, int pos) {
+        int pairs = dims / 2;
+        for (int i = 0; i < pairs; i++) {
+            double theta = angle(pos, i);
+            double cos = Math.cos(theta) * magnitude;
+            double sin = Math.sin(theta) * magnitude;
+            for (int h = 0; h < heads; h++) {
+                int a = h * headDim + (neox ? i : 2 * i);
+                int b = h * headDim + (neox ? i + pairs : 2 * i + 1);
+                double x0 = x[a];
+                double x1 = x[b];
+                x[a] = x0 * cos - x1 * sin;
+                x[b] = x0 * sin + x1 * cos;
+            }
+        }
+    }
+
+    private double angle(int pos, int pair) {
+        double extrapolated = pos * Math.pow(base, -2.0 * pair / dims);
+        if (factors != null) {
+            extrapolated /= factors[pair];
+        }
+        double interpolated = freqScale * extrapolated;
+        if (!yarn) {
+            return interpolated;
+        }
+        double ramp = 1 - Math.min(1, Math.max(0, (pair - rampLow) / Math.max(0.001, rampHigh - rampLow)));
+        return interpolated * (1 - ramp) + extrapolated * ramp;
+    }
+
+    private static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+}

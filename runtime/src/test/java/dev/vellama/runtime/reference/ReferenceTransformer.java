@@ -1,0 +1,247 @@
+package dev.vellama.runtime.reference;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import dev.vellama.gguf.GgufFile;
+
+/**
+ * A deliberately naive forward pass in double precision over a model's F32 weights, one small method per step,
+ * written from llama.cpp's documented behaviour rather than from the engine: embedding (× √n_embd for Gemma),
+ * per layer RMSNorm → q/k/v (fused or not, optional biases) → optional per-head q/k RMSNorm → RoPE → keys and
+ * values rounded to F16 as an F16 KV cache holds them → causal (and sliding-window) attention with GQA, optional
+ * soft-cap → output projection → optional post-norm → residual; then the feed-forward block (SiLU or GELU gate)
+ * likewise; final RMSNorm, output projection, optional logit soft-cap.
+ */
+final class ReferenceTransformer {
+    private final ReferenceConfig c;
+    private final ReferenceWeights w;
+    private final ReferenceRope[] ropes;
+
+    /**
+     * @param contextSize the session's context: phi3 picks its long RoPE factors when it exceeds the original
+     *                    training context
+     */
+    ReferenceTransformer(Path model, int contextSize) throws IOException {
+        try (GgufFile file = GgufFile.open(model)) {
+            this.c = new ReferenceConfig(file.metadata());
+            this.w = new ReferenceWeights(file, c);
+        }
+        float[] factors = ropeFactors(contextSize);
+        ropes = new ReferenceRope[c.layers];
+        for (int l = 0; l < c.layers; l++) {
+            boolean sliding = c.slidingLayer[l];
+            ropes[l] = new ReferenceRope(c, sliding ? c.swaRopeBase : c.ropeBase,
+                    sliding ? c.swaFreqScale : c.freqScale, c.freqScale, factors);
+        }
+    }
+
+    ReferenceConfig config() {
+        return c;
+    }
+
+    private float[] ropeFactors(int contextSize) {
+        if (w.ropeFreqs != null) {
+            return w.ropeFreqs;
+        }
+        if (w.ropeFactorsLong != null && contextSize > c.originalContext) {
+            return w.ropeFactorsLong;
+        }
+        return w.ropeFactorsShort;
+    }
+
+    /** Logits of every position of {@code tokens} evaluated from position 0: [position][vocab]. */
+    double[][] logits(int[] tokens) {
+        double[][] x = embed(tokens);
+        for (int l = 0; l < c.layers; l++) {
+            ReferenceWeights.Layer layer = w.layers[l];
+            double[][] attn = attention(l, layer, x);
+            addResidual(x, layer.postAttnNorm() == null ? attn : rmsNormAll(attn, layer.postAttnNorm()));
+            double[][] ffn = feedForward(layer, x);
+            addResidual(x, layer.postFfwNorm() == null ? ffn : rmsNormAll(ffn, layer.postFfwNorm()));
+        }
+        double[][] out = new double[tokens.length][];
+        for (int t = 0; t < tokens.length; t++) {
+            out[t] = softcap(w.output.times(rmsNorm(x[t], w.outputNorm)), c.finalSoftcap);
+        }
+        return out;
+    }
+
+    private double[][] embed(int[] tokens) {
+        double[][] x = new double[tokens.length][];
+        for (int t = 0; t < tokens.length; t++) {
+            x[t] = w.tokenEmbedding.row(tokens[t]);
+            scale(x[t], c.embeddingScale);
+        }
+        return x;
+    }
+
+    private double[][] attention(int l, ReferenceWeights.Layer layer, double[][] x) {
+        int n = x.length;
+        double[][] q = new double[n][];
+        double[][] k = new double[n][];
+        double[][] v = new double[n][];
+        for (int t = 0; t < n; t++) {
+            double[] h = rmsNorm(x[t], layer.attnNorm());
+            q[t] = addBias(layer.wq().times(h), layer.bq());
+            k[t] = addBias(layer.wk().times(h), layer.bk());
+            v[t] = addBias(layer.wv().times(h), layer.bv());
+            if (layer.qNorm() != null) {
+                normHeads(q[t], c.heads, layer.qNorm());
+                normHeads(k[t], c.headsKv, layer.kNorm());
+            }
+            ropes[l].apply(q[t], c.heads, c.headDim, t);
+            ropes[l].apply(k[t], c.headsKv, c.headDim, t);
+            roundToHalf(k[t]);
+            roundToHalf(v[t]);
+        }
+        double[][] out = new double[n][];
+        for (int t = 0; t < n; t++) {
+            double[] heads = new double[c.queryDim()];
+            for (int h = 0; h < c.heads; h++) {
+                attendHead(l, h, t, q[t], k, v, heads);
+            }
+            out[t] = layer.wo().times(heads);
+        }
+        return out;
+    }
+
+    /** Query head h of position t over the visible positions; writes the head's output into {@code out}. */
+    private void attendHead(int l, int h, int t, double[] q, double[][] k, double[][] v, double[] out) {
+        int kvHead = h / (c.heads / c.headsKv);
+        int qo = h * c.headDim;
+        int ko = kvHead * c.headDim;
+        double[] scores = new double[t + 1];
+        for (int p = 0; p <= t; p++) {
+            if (!visible(l, t, p)) {
+                scores[p] = Double.NEGATIVE_INFINITY;
+                continue;
+            }
+            double dot = 0;
+            for (int i = 0; i < c.headDim; i++) {
+                dot += q[qo + i] * k[p][ko + i];
+            }
+            scores[p] = softcap(dot * c.queryScale, c.attnSoftcap);
+        }
+        softmax(scores);
+        for (int p = 0; p <= t; p++) {
+            for (int i = 0; i < c.headDim; i++) {
+                out[qo + i] += scores[p] * v[p][ko + i];
+            }
+        }
+    }
+
+    /** Causal mask, narrowed to the last {@code window} positions on sliding-window layers. */
+    private boolean visible(int l, int t, int p) {
+        return p <= t && (!c.slidingLayer[l] || t - p < c.window);
+    }
+
+    private double[][] feedForward(ReferenceWeights.Layer layer, double[][] x) {
+        double[][] out = new double[x.length][];
+        for (int t = 0; t < x.length; t++) {
+            double[] h = rmsNorm(x[t], layer.ffnNorm());
+            double[] g = layer.gate().times(h);
+            double[] u = layer.up().times(h);
+            for (int i = 0; i < g.length; i++) {
+                g[i] = (c.geluGate ? gelu(g[i]) : silu(g[i])) * u[i];
+            }
+            out[t] = layer.down().times(g);
+        }
+        return out;
+    }
+
+    private double[] rmsNorm(double[] x, float[] weight) {
+        double sum = 0;
+        for (double v : x) {
+            sum += v * v;
+        }
+        double inv = 1 / Math.sqrt(sum / x.length + c.rmsEps);
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            y[i] = x[i] * inv * weight[i];
+        }
+        return y;
+    }
+
+    private double[][] rmsNormAll(double[][] x, float[] weight) {
+        double[][] y = new double[x.length][];
+        for (int t = 0; t < x.length; t++) {
+            y[t] = rmsNorm(x[t], weight);
+        }
+        return y;
+    }
+
+    /** Per-head RMSNorm (Qwen3, Gemma 3), in place. */
+    private void normHeads(double[] x, int heads, float[] weight) {
+        for (int h = 0; h < heads; h++) {
+            double[] head = java.util.Arrays.copyOfRange(x, h * c.headDim, (h + 1) * c.headDim);
+            System.arraycopy(rmsNorm(head, weight), 0, x, h * c.headDim, c.headDim);
+        }
+    }
+
+    private static double[] addBias(double[] x, float[] bias) {
+        if (bias != null) {
+            for (int i = 0; i < x.length; i++) {
+                x[i] += bias[i];
+            }
+        }
+        return x;
+    }
+
+    private static void addResidual(double[][] x, double[][] delta) {
+        for (int t = 0; t < x.length; t++) {
+            for (int i = 0; i < x[t].length; i++) {
+                x[t][i] += delta[t][i];
+            }
+        }
+    }
+
+    /** What an F16 KV cache keeps of a value. */
+    private static void roundToHalf(double[] x) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] = Float.float16ToFloat(Float.floatToFloat16((float) x[i]));
+        }
+    }
+
+    private static void softmax(double[] x) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double v : x) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (int i = 0; i < x.length; i++) {
+            x[i] = Math.exp(x[i] - max);
+            sum += x[i];
+        }
+        for (int i = 0; i < x.length; i++) {
+            x[i] /= sum;
+        }
+    }
+
+    /** cap·tanh(x/cap); no change for cap 0. */
+    private static double softcap(double x, double cap) {
+        return cap == 0 ? x : cap * Math.tanh(x / cap);
+    }
+
+    private static double[] softcap(double[] x, double cap) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] = softcap(x[i], cap);
+        }
+        return x;
+    }
+
+    private static void scale(double[] x, double s) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] *= s;
+        }
+    }
+
+    private static double silu(double x) {
+        return x / (1 + Math.exp(-x));
+    }
+
+    /** GELU in its tanh form, as ggml computes it. */
+    private static double gelu(double x) {
+        return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+    }
+}

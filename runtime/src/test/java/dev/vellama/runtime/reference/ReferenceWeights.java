@@ -1,0 +1,138 @@
+package dev.vellama.runtime.reference;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+import dev.vellama.gguf.GgmlType;
+import dev.vellama.gguf.GgufFile;
+import dev.vellama.gguf.GgufTensor;
+import dev.vellama.quant.Dequantizer;
+
+/**
+ * The tensors of a model as float arrays (F32 copied, other types expanded by the quant module's dequantizer,
+ * which is checked bit for bit against llama.cpp's), with the fused tensors of phi3 split the way llama.cpp
+ * views them: {@code attn_qkv} rows are Q, then K, then V; {@code ffn_up} of 2·n_ff rows is gate then up.
+ * Optional tensors are null when the file has none.
+ */
+final class ReferenceWeights {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    final Matrix tokenEmbedding;
+    final float[] outputNorm;
+    final Matrix output;
+    final float[] ropeFreqs;
+    final float[] ropeFactorsLong;
+    final float[] ropeFactorsShort;
+    final Layer[] layers;
+
+    /** A row-major matrix: {@code rows} rows of {@code columns} values. */
+    record Matrix(float[] values, int rows, int columns) {
+        double[] times(double[] x) {
+            if (x.length != columns) {
+                throw new IllegalArgumentException("vector of " + x.length + " for a matrix of " + columns + " columns");
+            }
+            double[] y = new double[rows];
+            for (int r = 0; r < rows; r++) {
+                double s = 0;
+                int o = r * columns;
+                for (int c = 0; c < columns; c++) {
+                    s += values[o + c] * x[c];
+                }
+                y[r] = s;
+            }
+            return y;
+        }
+
+        double[] row(int r) {
+            double[] out = new double[columns];
+            for (int c = 0; c < columns; c++) {
+                out[c] = values[r * columns + c];
+            }
+            return out;
+        }
+
+        Matrix rows(int from, int count) {
+            return new Matrix(Arrays.copyOfRange(values, from * columns, (from + count) * columns), count, columns);
+        }
+    }
+
+    record Layer(float[] attnNorm, Matrix wq, Matrix wk, Matrix wv, float[] bq, float[] bk, float[] bv,
+                 float[] qNorm, float[] kNorm, Matrix wo, float[] postAttnNorm, float[] ffnNorm,
+                 Matrix gate, Matrix up, Matrix down, float[] postFfwNorm) {}
+
+    ReferenceWeights(GgufFile file, ReferenceConfig c) {
+        tokenEmbedding = matrix(file, "token_embd.weight");
+        outputNorm = vector(file, "output_norm.weight");
+        // Gemma 2 always projects with the token embedding; other models fall back to it without output.weight.
+        output = file.hasTensor("output.weight") && !c.architecture.equals("gemma2")
+                ? matrix(file, "output.weight") : tokenEmbedding;
+        ropeFreqs = optionalVector(file, "rope_freqs.weight");
+        ropeFactorsLong = optionalVector(file, "rope_factors_long.weight");
+        ropeFactorsShort = optionalVector(file, "rope_factors_short.weight");
+        layers = new Layer[c.layers];
+        for (int i = 0; i < c.layers; i++) {
+            String p = "blk." + i + ".";
+            Matrix wq;
+            Matrix wk;
+            Matrix wv;
+            if (file.hasTensor(p + "attn_qkv.weight")) {
+                Matrix qkv = matrix(file, p + "attn_qkv.weight");
+                wq = qkv.rows(0, c.queryDim());
+                wk = qkv.rows(c.queryDim(), c.kvDim());
+                wv = qkv.rows(c.queryDim() + c.kvDim(), c.kvDim());
+            } else {
+                wq = matrix(file, p + "attn_q.weight");
+                wk = matrix(file, p + "attn_k.weight");
+                wv = matrix(file, p + "attn_v.weight");
+            }
+            Matrix gate;
+            Matrix up;
+            if (file.hasTensor(p + "ffn_gate.weight")) {
+                gate = matrix(file, p + "ffn_gate.weight");
+                up = matrix(file, p + "ffn_up.weight");
+            } else {
+                Matrix fused = matrix(file, p + "ffn_up.weight");
+                gate = fused.rows(0, c.feedForward);
+                up = fused.rows(c.feedForward, c.feedForward);
+            }
+            layers[i] = new Layer(vector(file, p + "attn_norm.weight"), wq, wk, wv,
+                    optionalVector(file, p + "attn_q.bias"), optionalVector(file, p + "attn_k.bias"),
+                    optionalVector(file, p + "attn_v.bias"),
+                    optionalVector(file, p + "attn_q_norm.weight"), optionalVector(file, p + "attn_k_norm.weight"),
+                    matrix(file, p + "attn_output.weight"),
+                    optionalVector(file, p + "post_attention_norm.weight"),
+                    vector(file, p + "ffn_norm.weight"), gate, up, matrix(file, p + "ffn_down.weight"),
+                    optionalVector(file, p + "post_ffw_norm.weight"));
+        }
+    }
+
+    private static float[] floats(GgufFile file, String name) {
+        if (!file.hasTensor(name)) {
+            throw new IllegalArgumentException("tensor '" + name + "' is missing");
+        }
+        GgufTensor t = file.tensor(name);
+        float[] out = new float[Math.toIntExact(t.elementCount())];
+        if (t.type() == GgmlType.F32) {
+            MemorySegment.copy(t.data(), F32, 0, out, 0, out.length);
+        } else {
+            Dequantizer.dequantize(t.type(), t.data(), 0, out, 0, out.length);
+        }
+        return out;
+    }
+
+    private static Matrix matrix(GgufFile file, String name) {
+        float[] values = floats(file, name);
+        GgufTensor t = file.tensor(name);
+        return new Matrix(values, Math.toIntExact(t.rows()), Math.toIntExact(t.columns()));
+    }
+
+    private static float[] vector(GgufFile file, String name) {
+        return floats(file, name);
+    }
+
+    private static float[] optionalVector(GgufFile file, String name) {
+        return file.hasTensor(name) ? floats(file, name) : null;
+    }
+}

@@ -1,0 +1,385 @@
+package dev.vellama.runtime.reference;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import dev.vellama.gguf.GgmlType;
+import dev.vellama.gguf.GgufFile;
+import dev.vellama.gguf.GgufValue;
+import dev.vellama.gguf.GgufWriter;
+import dev.vellama.gguf.TestData;
+
+/**
+ * Small random models with F32 weights, written in llama.cpp's GGUF conventions (metadata keys, tensor names and
+ * shapes), one per architecture and RoPE option. The vocabulary (every {@code tokenizer.*} key, 32000 tokens) is
+ * borrowed from the shared stories model so that the files load like real ones. Weights are seeded, so a spec
+ * always gives the same file.
+ */
+final class TinyModels {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final String VOCABULARY_MODEL = "stories-llama2-q8_0.gguf";
+    private static Map<String, GgufValue> vocabulary;
+
+    private TinyModels() {}
+
+    /** Llama 2 layout: interleaved RoPE, separate output matrix, no scaling. */
+    static TinySpec llama() {
+        return new TinySpec("llama", "llama");
+    }
+
+    /** Llama 3 layout: tied embeddings and per-pair RoPE divisors in {@code rope_freqs.weight}. */
+    static TinySpec llamaRopeFreqs() {
+        TinySpec s = llama().named("llama-rope-freqs");
+        s.llama3RopeFreqs = true;
+        s.tiedOutput = true;
+        s.seed = 2;
+        return s;
+    }
+
+    /** Linear RoPE scaling (positions interpolated by 1/4). */
+    static TinySpec llamaLinearScaling() {
+        TinySpec s = llama().named("llama-linear").ropeScaling("linear", 4f, 0);
+        s.seed = 3;
+        return s;
+    }
+
+    /**
+     * YaRN scaling ×4 from an original context of 256: with 32-wide heads the ramp between extrapolated and
+     * interpolated pairs spans pairs 0..7, and the magnitude correction scales every rotation.
+     */
+    static TinySpec llamaYarnScaling() {
+        TinySpec s = llama().named("llama-yarn").ropeScaling("yarn", 4f, 256);
+        s.heads = 2;
+        s.headsKv = 1;
+        s.contextLength = 1024;
+        s.seed = 4;
+        return s;
+    }
+
+    /** Qwen2: q/k/v biases, NEOX RoPE, tied embeddings. */
+    static TinySpec qwen2() {
+        TinySpec s = new TinySpec("qwen2", "qwen2");
+        s.qkvBias = true;
+        s.tiedOutput = true;
+        s.ropeBase = 1_000_000f;
+        s.rmsEps = 1e-6f;
+        s.seed = 5;
+        return s;
+    }
+
+    /** Qwen3: per-head q/k RMSNorm before RoPE, heads of 32 on a 64-wide model. */
+    static TinySpec qwen3() {
+        TinySpec s = new TinySpec("qwen3", "qwen3");
+        s.headDim = 32;
+        s.qkNorm = true;
+        s.tiedOutput = true;
+        s.ropeBase = 1_000_000f;
+        s.rmsEps = 1e-6f;
+        s.seed = 6;
+        return s;
+    }
+
+    /**
+     * Phi-3 (128k layout): fused qkv and gate|up, a sliding window of 10, LongRoPE factors with an original
+     * context of 4096, so a short session uses the short factors.
+     */
+    static TinySpec phi3() {
+        TinySpec s = new TinySpec("phi3", "phi3");
+        s.fusedQkv = true;
+        s.fusedGateUp = true;
+        s.phi3RopeFactors = true;
+        s.contextLength = 16384;
+        s.ropeOriginalContext = 4096;
+        s.ropeAttnFactor = (float) Math.sqrt(1 + Math.log(16384.0 / 4096) / Math.log(4096));
+        s.slidingWindow = 10;
+        s.seed = 7;
+        return s;
+    }
+
+    /**
+     * Phi-3/Phi-4-mini variant: partial rotary (12 of 16 dimensions) and an original context of 16, so a
+     * session of more than 16 positions uses the long factors.
+     */
+    static TinySpec phi3LongFactors() {
+        TinySpec s = phi3().named("phi3-long-factors");
+        s.ropeDims = 12;
+        s.contextLength = 64;
+        s.ropeOriginalContext = 16;
+        s.ropeAttnFactor = (float) Math.sqrt(1 + Math.log(64.0 / 16) / Math.log(16));
+        s.seed = 8;
+        return s;
+    }
+
+    /**
+     * Gemma 2: √n_embd embedding scale, GELU gated FFN, post-attention and post-FFN norms, soft-capped attention
+     * and logits (small caps so that they bend the values), a window of 6 on even layers, heads of 32 on a
+     * 64-wide model so the query scale 1/√head_dim differs from 1/√(n_embd/n_head).
+     */
+    static TinySpec gemma2() {
+        TinySpec s = new TinySpec("gemma2", "gemma2");
+        s.layers = 4;
+        s.headDim = 32;
+        s.tiedOutput = true;
+        s.postNorms = true;
+        s.rmsEps = 1e-6f;
+        s.slidingWindow = 6;
+        s.attnSoftcap = 1.5f;
+        s.finalSoftcap = 2.5f;
+        s.seed = 9;
+        return s;
+    }
+
+    /**
+     * Gemma 3: Gemma 2's layout with per-head q/k norms and no soft-caps; six layers so that five slide (window
+     * 6, local RoPE base 10000 unscaled) and the last is global (base 1e6, linear scaling ×8).
+     */
+    static TinySpec gemma3() {
+        TinySpec s = new TinySpec("gemma3", "gemma3");
+        s.layers = 6;
+        s.headDim = 32;
+        s.qkNorm = true;
+        s.tiedOutput = true;
+        s.postNorms = true;
+        s.rmsEps = 1e-6f;
+        s.ropeBase = 1_000_000f;
+        s.ropeScaling("linear", 8f, 0);
+        s.slidingWindow = 6;
+        s.seed = 10;
+        return s;
+    }
+
+    /**
+     * Gemma 2 with the 46 layers of Gemma 2 27B, which llama.cpp recognises by its layer count and whose queries it
+     * scales by 1/√(n_embd/n_head) (here 1/4) instead of 1/√head_dim (1/√32).
+     */
+    static TinySpec gemma2With27bLayerCount() {
+        TinySpec s = gemma2().named("gemma2-46-layers").layers(46);
+        s.seed = 11;
+        return s;
+    }
+
+    /** Gemma 3 with the 62 layers of Gemma 3 27B: the same query-scale rule as {@link #gemma2With27bLayerCount()}. */
+    static TinySpec gemma3With27bLayerCount() {
+        TinySpec s = gemma3().named("gemma3-62-layers").layers(62);
+        s.seed = 12;
+        return s;
+    }
+
+    /** Writes {@code spec} as {@code <dir>/<name>.gguf} and returns the path. */
+    static Path write(TinySpec spec, Path dir) {
+        Path out = dir.resolve(spec.name + ".gguf");
+        GgufWriter w = new GgufWriter();
+        writeMetadata(spec, w);
+        writeTensors(spec, w);
+        try {
+            w.write(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + out, e);
+        }
+        return out;
+    }
+
+    private static void writeMetadata(TinySpec s, GgufWriter w) {
+        String a = s.architecture + ".";
+        w.put("general.architecture", GgufValue.string(s.architecture))
+                .put("general.name", GgufValue.string("tiny " + s.name))
+                .put(a + "context_length", GgufValue.uint32(s.contextLength))
+                .put(a + "embedding_length", GgufValue.uint32(s.embedding))
+                .put(a + "block_count", GgufValue.uint32(s.layers))
+                .put(a + "feed_forward_length", GgufValue.uint32(s.feedForward))
+                .put(a + "attention.head_count", GgufValue.uint32(s.heads))
+                .put(a + "attention.head_count_kv", GgufValue.uint32(s.headsKv))
+                .put(a + "attention.layer_norm_rms_epsilon", GgufValue.float32(s.rmsEps))
+                .put(a + "rope.freq_base", GgufValue.float32(s.ropeBase))
+                .put(a + "rope.dimension_count", GgufValue.uint32(s.effectiveRopeDims()));
+        if (s.headDim > 0) {
+            w.put(a + "attention.key_length", GgufValue.uint32(s.headDim));
+            w.put(a + "attention.value_length", GgufValue.uint32(s.headDim));
+        }
+        if (s.ropeScaling != null) {
+            w.put(a + "rope.scaling.type", GgufValue.string(s.ropeScaling));
+            w.put(a + "rope.scaling.factor", GgufValue.float32(s.ropeScalingFactor));
+        }
+        if (s.ropeOriginalContext > 0) {
+            w.put(a + "rope.scaling.original_context_length", GgufValue.uint32(s.ropeOriginalContext));
+        }
+        if (s.ropeAttnFactor != 0f) {
+            w.put(a + "rope.scaling.attn_factor", GgufValue.float32(s.ropeAttnFactor));
+        }
+        if (s.slidingWindow > 0) {
+            w.put(a + "attention.sliding_window", GgufValue.uint32(s.slidingWindow));
+        }
+        if (s.attnSoftcap != 0f) {
+            w.put(a + "attn_logit_softcapping", GgufValue.float32(s.attnSoftcap));
+        }
+        if (s.finalSoftcap != 0f) {
+            w.put(a + "final_logit_softcapping", GgufValue.float32(s.finalSoftcap));
+        }
+        vocabulary().forEach(w::put);
+        w.put("general.file_type", GgufValue.uint32(0));
+    }
+
+    private static void writeTensors(TinySpec s, GgufWriter w) {
+        Random r = new Random(s.seed, s.weightStd);
+        int d = s.embedding;
+        int hd = s.effectiveHeadDim();
+        int q = s.heads * hd;
+        int kv = s.headsKv * hd;
+        int ff = s.feedForward;
+        int vocab = vocabularySize();
+        matrix(w, "token_embd.weight", d, vocab, r);
+        vector(w, "output_norm.weight", r.norm(d));
+        if (!s.tiedOutput) {
+            matrix(w, "output.weight", d, vocab, r);
+        }
+        int pairs = s.effectiveRopeDims() / 2;
+        if (s.llama3RopeFreqs) {
+            vector(w, "rope_freqs.weight", llama3Divisors(s.ropeBase, s.effectiveRopeDims(), 8f, 1f, 4f, 256));
+        }
+        if (s.phi3RopeFactors) {
+            vector(w, "rope_factors_long.weight", longRopeFactors(pairs, 6f));
+            vector(w, "rope_factors_short.weight", longRopeFactors(pairs, 1.5f));
+        }
+        for (int i = 0; i < s.layers; i++) {
+            String p = "blk." + i + ".";
+            vector(w, p + "attn_norm.weight", r.norm(d));
+            if (s.fusedQkv) {
+                matrix(w, p + "attn_qkv.weight", d, q + 2 * kv, r);
+            } else {
+                matrix(w, p + "attn_q.weight", d, q, r);
+                matrix(w, p + "attn_k.weight", d, kv, r);
+                matrix(w, p + "attn_v.weight", d, kv, r);
+            }
+            if (s.qkvBias) {
+                vector(w, p + "attn_q.bias", r.gaussian(q, 0.5));
+                vector(w, p + "attn_k.bias", r.gaussian(kv, 0.5));
+                vector(w, p + "attn_v.bias", r.gaussian(kv, 0.5));
+            }
+            if (s.qkNorm) {
+                vector(w, p + "attn_q_norm.weight", r.norm(hd));
+                vector(w, p + "attn_k_norm.weight", r.norm(hd));
+            }
+            matrix(w, p + "attn_output.weight", q, d, r);
+            if (s.postNorms) {
+                vector(w, p + "post_attention_norm.weight", r.norm(d));
+            }
+            vector(w, p + "ffn_norm.weight", r.norm(d));
+            if (s.fusedGateUp) {
+                matrix(w, p + "ffn_up.weight", d, 2 * ff, r);
+            } else {
+                matrix(w, p + "ffn_gate.weight", d, ff, r);
+                matrix(w, p + "ffn_up.weight", d, ff, r);
+            }
+            matrix(w, p + "ffn_down.weight", ff, d, r);
+            if (s.postNorms) {
+                vector(w, p + "post_ffw_norm.weight", r.norm(d));
+            }
+        }
+    }
+
+    /**
+     * The divisors llama.cpp's converter writes for Llama 3 RoPE scaling: 1 for wavelengths shorter than
+     * originalContext/highFactor, {@code factor} for those longer than originalContext/lowFactor, a smooth blend
+     * between.
+     */
+    static float[] llama3Divisors(float base, int ropeDims, float factor, float lowFactor, float highFactor, int originalContext) {
+        float[] out = new float[ropeDims / 2];
+        double lowWavelength = originalContext / lowFactor;
+        double highWavelength = originalContext / highFactor;
+        for (int i = 0; i < out.length; i++) {
+            double wavelength = 2 * Math.PI * Math.pow(base, 2.0 * i / ropeDims);
+            if (wavelength < highWavelength) {
+                out[i] = 1f;
+            } else if (wavelength > lowWavelength) {
+                out[i] = factor;
+            } else {
+                double smooth = (originalContext / wavelength - lowFactor) / (highFactor - lowFactor);
+                out[i] = (float) (1 / ((1 - smooth) / factor + smooth));
+            }
+        }
+        return out;
+    }
+
+    /** LongRoPE-like divisors rising from 1 at the fastest pair to {@code top} at the slowest. */
+    private static float[] longRopeFactors(int pairs, float top) {
+        float[] out = new float[pairs];
+        for (int i = 0; i < pairs; i++) {
+            double t = pairs == 1 ? 1 : (double) i / (pairs - 1);
+            out[i] = (float) (1 + (top - 1) * t * t);
+        }
+        return out;
+    }
+
+    private static void matrix(GgufWriter w, String name, int columns, int rows, Random r) {
+        w.addTensor(name, GgmlType.F32, new long[] {columns, rows}, bytes(r.gaussian(columns * rows, r.weightStd)));
+    }
+
+    private static void vector(GgufWriter w, String name, float[] v) {
+        w.addTensor(name, GgmlType.F32, new long[] {v.length}, bytes(v));
+    }
+
+    private static MemorySegment bytes(float[] v) {
+        MemorySegment seg = MemorySegment.ofArray(new byte[v.length * 4]);
+        for (int i = 0; i < v.length; i++) {
+            seg.set(F32, 4L * i, v[i]);
+        }
+        return seg;
+    }
+
+    static int vocabularySize() {
+        return ((String[]) vocabulary().get("tokenizer.ggml.tokens").value()).length;
+    }
+
+    /** The {@code tokenizer.*} keys of the shared stories model, read once. */
+    private static synchronized Map<String, GgufValue> vocabulary() {
+        if (vocabulary == null) {
+            Map<String, GgufValue> keys = new LinkedHashMap<>();
+            try (GgufFile f = GgufFile.open(TestData.model(VOCABULARY_MODEL))) {
+                f.metadata().asMap().forEach((k, v) -> {
+                    if (k.startsWith("tokenizer.")) {
+                        keys.put(k, v);
+                    }
+                });
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            vocabulary = keys;
+        }
+        return vocabulary;
+    }
+
+    /** Seeded Gaussian values for weights. */
+    private static final class Random {
+        private final SplittableRandom r;
+        final double weightStd;
+
+        Random(long seed, double weightStd) {
+            r = new SplittableRandom(seed);
+            this.weightStd = weightStd;
+        }
+
+        float[] gaussian(int n, double std) {
+            float[] v = new float[n];
+            for (int i = 0; i < n; i++) {
+                v[i] = (float) (r.nextGaussian() * std);
+            }
+            return v;
+        }
+
+        /** Norm weights around 1, as trained models (and Gemma's converted 1 + w) have them. */
+        float[] norm(int n) {
+            float[] v = gaussian(n, 0.1);
+            for (int i = 0; i < n; i++) {
+                v[i] += 1f;
+            }
+            return v;
+        }
+    }
+}

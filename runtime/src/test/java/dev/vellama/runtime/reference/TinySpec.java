@@ -1,0 +1,131 @@
+package dev.vellama.runtime.reference;
+
+/**
+ * The shape and options of one tiny random model, in the terms of llama.cpp's GGUF metadata and tensor names.
+ * Mutable with fluent setters so that a test can derive a variant (one option switched) from a base model;
+ * {@link #copy()} before changing a shared spec.
+ */
+final class TinySpec {
+    String name;
+    String architecture;
+    int embedding = 64;
+    int layers = 2;
+    int heads = 4;
+    int headsKv = 2;
+    /** Size of one head ({@code key_length}); 0 writes no key, so llama.cpp's embedding / heads applies. */
+    int headDim;
+    int feedForward = 128;
+    int contextLength = 2048;
+    float rmsEps = 1e-5f;
+    float ropeBase = 10000f;
+    /** Rotated dimensions per head ({@code rope.dimension_count}); 0 means the whole head. */
+    int ropeDims;
+    boolean tiedOutput;
+    boolean qkvBias;
+    boolean qkNorm;
+    boolean fusedQkv;
+    boolean fusedGateUp;
+    boolean postNorms;
+    /** Writes {@code rope_freqs.weight} as llama.cpp's converter does for Llama 3 RoPE scaling. */
+    boolean llama3RopeFreqs;
+    /** Writes phi3's {@code rope_factors_long/short.weight}. */
+    boolean phi3RopeFactors;
+    /** {@code rope.scaling.type}; null writes none of the scaling keys. */
+    String ropeScaling;
+    float ropeScalingFactor;
+    int ropeOriginalContext;
+    /** {@code rope.scaling.attn_factor}; 0 writes no key. */
+    float ropeAttnFactor;
+    /** {@code attention.sliding_window}; 0 writes no key. */
+    int slidingWindow;
+    /** {@code attn_logit_softcapping}; 0 writes no key. */
+    float attnSoftcap;
+    /** {@code final_logit_softcapping}; 0 writes no key. */
+    float finalSoftcap;
+    /** Standard deviation of the random matrix weights. */
+    float weightStd = 0.1f;
+    long seed = 1;
+
+    TinySpec(String name, String architecture) {
+        this.name = name;
+        this.architecture = architecture;
+    }
+
+    TinySpec copy() {
+        TinySpec c = new TinySpec(name, architecture);
+        c.embedding = embedding;
+        c.layers = layers;
+        c.heads = heads;
+        c.headsKv = headsKv;
+        c.headDim = headDim;
+        c.feedForward = feedForward;
+        c.contextLength = contextLength;
+        c.rmsEps = rmsEps;
+        c.ropeBase = ropeBase;
+        c.ropeDims = ropeDims;
+        c.tiedOutput = tiedOutput;
+        c.qkvBias = qkvBias;
+        c.qkNorm = qkNorm;
+        c.fusedQkv = fusedQkv;
+        c.fusedGateUp = fusedGateUp;
+        c.postNorms = postNorms;
+        c.llama3RopeFreqs = llama3RopeFreqs;
+        c.phi3RopeFactors = phi3RopeFactors;
+        c.ropeScaling = ropeScaling;
+        c.ropeScalingFactor = ropeScalingFactor;
+        c.ropeOriginalContext = ropeOriginalContext;
+        c.ropeAttnFactor = ropeAttnFactor;
+        c.slidingWindow = slidingWindow;
+        c.attnSoftcap = attnSoftcap;
+        c.finalSoftcap = finalSoftcap;
+        c.weightStd = weightStd;
+        c.seed = seed;
+        return c;
+    }
+
+    /** The head size the model really has: key_length when written, else embedding / heads as llama.cpp derives it. */
+    int effectiveHeadDim() {
+        return headDim > 0 ? headDim : embedding / heads;
+    }
+
+    int effectiveRopeDims() {
+        return ropeDims > 0 ? ropeDims : effectiveHeadDim();
+    }
+
+    TinySpec named(String n) {
+        name = n;
+        return this;
+    }
+
+    TinySpec layers(int n) {
+        layers = n;
+        return this;
+    }
+
+    TinySpec slidingWindow(int n) {
+        slidingWindow = n;
+        return this;
+    }
+
+    TinySpec attnSoftcap(float c) {
+        attnSoftcap = c;
+        return this;
+    }
+
+    TinySpec finalSoftcap(float c) {
+        finalSoftcap = c;
+        return this;
+    }
+
+    TinySpec ropeScaling(String type, float factor, int originalContext) {
+        ropeScaling = type;
+        ropeScalingFactor = factor;
+        ropeOriginalContext = originalContext;
+        return this;
+    }
+
+    @Override
+    public String toString() {
+        return name + " (" + architecture + ")";
+    }
+}
