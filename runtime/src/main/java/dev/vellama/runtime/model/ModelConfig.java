@@ -48,7 +48,10 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
             RopeScaling scaling = RopeScaling.fromGguf(m, p, ctx);
             float attnScale = m.getFloat(p + "attention.scale", 0f);
             if (attnScale == 0f) {
-                attnScale = (float) (1.0 / Math.sqrt(headDim));
+                // llama.cpp recognizes the 27B Gemmas by their layer count and scales their queries by the width
+                // per head instead of the head size
+                boolean gemma27b = (arch == Architecture.GEMMA2 && layers == 46) || (arch == Architecture.GEMMA3 && layers == 62);
+                attnScale = (float) (1.0 / Math.sqrt(gemma27b ? (double) embd / heads : headDim));
             }
             boolean gemma = arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3;
             int window = m.getInt(p + "attention.sliding_window", arch == Architecture.GEMMA2 ? 4096 : 0);
