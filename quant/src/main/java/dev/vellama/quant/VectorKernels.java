@@ -256,9 +256,9 @@ final class VectorKernels extends PooledKernels {
             float dmin = f16(seg, o + 2);
             long lo8 = seg.get(BlockLayouts.LONG_LE, o + 4);
             int hi4 = seg.get(BlockLayouts.INT_LE, o + 12);
+            long scales = BlockLayouts.scalesK4(lo8, hi4);
+            long mins = BlockLayouts.minsK4(lo8, hi4);
             for (int c = 0; c < 4; c++) {
-                int sm0 = BlockLayouts.scaleMinK4(lo8, hi4, 2 * c);
-                int sm1 = BlockLayouts.scaleMinK4(lo8, hi4, 2 * c + 1);
                 FloatVector sumLo = FloatVector.zero(FS);
                 FloatVector sumHi = FloatVector.zero(FS);
                 int base = b + 64 * c;
@@ -271,10 +271,14 @@ final class VectorKernels extends PooledKernels {
                         sumHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).fma(FloatVector.fromArray(FS, x, base + 32 + l + p * L), sumHi);
                     }
                 }
-                acc = sumLo.fma(FloatVector.broadcast(FS, d * (sm0 & 0xFF)), acc);
-                acc = sumHi.fma(FloatVector.broadcast(FS, d * (sm1 & 0xFF)), acc);
+                int sc0 = (int) (scales >>> (16 * c)) & 0xFF;
+                int sc1 = (int) (scales >>> (16 * c + 8)) & 0xFF;
+                int m0 = (int) (mins >>> (16 * c)) & 0xFF;
+                int m1 = (int) (mins >>> (16 * c + 8)) & 0xFF;
+                acc = sumLo.fma(FloatVector.broadcast(FS, d * sc0), acc);
+                acc = sumHi.fma(FloatVector.broadcast(FS, d * sc1), acc);
                 int sub = base / 32;
-                minTerm += dmin * (sm0 >> 8) * xsum[sub] + dmin * (sm1 >> 8) * xsum[sub + 1];
+                minTerm += dmin * m0 * xsum[sub] + dmin * m1 * xsum[sub + 1];
             }
         }
         return acc.reduceLanes(VectorOperators.ADD) - minTerm;
