@@ -72,6 +72,25 @@ final class BlockLayouts {
         return sc | m << 8;
     }
 
+    /**
+     * All eight 6-bit scales of a Q4_K/Q5_K block at once, byte j of the result being scale j, from the 12 scale
+     * bytes loaded as a little-endian long (bytes 0..7) and int (bytes 8..11). Bit-parallel within registers.
+     */
+    static long scalesK4(long lo8, int hi4) {
+        int a = (int) lo8;
+        int low = a & 0x3F3F3F3F;
+        int high = (hi4 & 0x0F0F0F0F) | ((a >>> 2) & 0x30303030);
+        return (low & 0xFFFFFFFFL) | (long) high << 32;
+    }
+
+    /** All eight 6-bit mins of a Q4_K/Q5_K block, byte j being min j (see {@link #scalesK4}). */
+    static long minsK4(long lo8, int hi4) {
+        int b = (int) (lo8 >>> 32);
+        int low = b & 0x3F3F3F3F;
+        int high = ((hi4 >>> 4) & 0x0F0F0F0F) | ((b >>> 2) & 0x30303030);
+        return (low & 0xFFFFFFFFL) | (long) high << 32;
+    }
+
     /** The signed 6-bit scale {@code i} (0..15) of a Q3_K block, whose 12 scale bytes start at {@code off}. */
     static int q3kScale(MemorySegment s, long off, int i) {
         int low = i < 8 ? u8(s, off + i) & 15 : u8(s, off + i - 8) >> 4;

@@ -233,7 +233,7 @@ final class VectorKernels extends PooledKernels {
             for (int c = 0; c < 16; c += BL) {
                 ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 2 + c, LE);
                 ByteVector lo = q.and((byte) 15).sub((byte) 8);
-                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                ByteVector hi = srl(q, 4).sub((byte) 8);
                 for (int p = 0; p < BPARTS; p++) {
                     sum = ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).fma(FloatVector.fromArray(FS, x, b + c + p * L), sum);
                     sum = ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).fma(FloatVector.fromArray(FS, x, b + 16 + c + p * L), sum);
@@ -256,25 +256,29 @@ final class VectorKernels extends PooledKernels {
             float dmin = f16(seg, o + 2);
             long lo8 = seg.get(BlockLayouts.LONG_LE, o + 4);
             int hi4 = seg.get(BlockLayouts.INT_LE, o + 12);
+            long scales = BlockLayouts.scalesK4(lo8, hi4);
+            long mins = BlockLayouts.minsK4(lo8, hi4);
             for (int c = 0; c < 4; c++) {
-                int sm0 = BlockLayouts.scaleMinK4(lo8, hi4, 2 * c);
-                int sm1 = BlockLayouts.scaleMinK4(lo8, hi4, 2 * c + 1);
                 FloatVector sumLo = FloatVector.zero(FS);
                 FloatVector sumHi = FloatVector.zero(FS);
                 int base = b + 64 * c;
                 for (int l = 0; l < 32; l += BL) {
                     ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 16 + 32 * c + l, LE);
                     ByteVector lo = q.and((byte) 15);
-                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+                    ByteVector hi = srl(q, 4);
                     for (int p = 0; p < BPARTS; p++) {
                         sumLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).fma(FloatVector.fromArray(FS, x, base + l + p * L), sumLo);
                         sumHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).fma(FloatVector.fromArray(FS, x, base + 32 + l + p * L), sumHi);
                     }
                 }
-                acc = sumLo.fma(FloatVector.broadcast(FS, d * (sm0 & 0xFF)), acc);
-                acc = sumHi.fma(FloatVector.broadcast(FS, d * (sm1 & 0xFF)), acc);
+                int sc0 = (int) (scales >>> (16 * c)) & 0xFF;
+                int sc1 = (int) (scales >>> (16 * c + 8)) & 0xFF;
+                int m0 = (int) (mins >>> (16 * c)) & 0xFF;
+                int m1 = (int) (mins >>> (16 * c + 8)) & 0xFF;
+                acc = sumLo.fma(FloatVector.broadcast(FS, d * sc0), acc);
+                acc = sumHi.fma(FloatVector.broadcast(FS, d * sc1), acc);
                 int sub = base / 32;
-                minTerm += dmin * (sm0 >> 8) * xsum[sub] + dmin * (sm1 >> 8) * xsum[sub + 1];
+                minTerm += dmin * m0 * xsum[sub] + dmin * m1 * xsum[sub + 1];
             }
         }
         return acc.reduceLanes(VectorOperators.ADD) - minTerm;
@@ -307,10 +311,10 @@ final class VectorKernels extends PooledKernels {
                     ByteVector a = ByteVector.fromMemorySegment(BS, seg, ql + l, LE);
                     ByteVector bb = ByteVector.fromMemorySegment(BS, seg, ql + l + 32, LE);
                     ByteVector h = ByteVector.fromMemorySegment(BS, seg, qh + l, LE);
-                    ByteVector q1 = a.and((byte) 15).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q2 = bb.and((byte) 15).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q4 = bb.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q1 = a.and((byte) 15).or(sll(h, 4).and((byte) 0x30)).sub((byte) 32);
+                    ByteVector q2 = bb.and((byte) 15).or(sll(h, 2).and((byte) 0x30)).sub((byte) 32);
+                    ByteVector q3 = srl(a, 4).or(h.and((byte) 0x30)).sub((byte) 32);
+                    ByteVector q4 = srl(bb, 4).or(srl(h, 2).and((byte) 0x30)).sub((byte) 32);
                     FloatVector s1 = FloatVector.broadcast(FS, d * (byte) (scales >>> (8 * is)));
                     FloatVector s2 = FloatVector.broadcast(FS, d * (byte) (scales >>> (8 * (is + 2))));
                     FloatVector s3 = FloatVector.broadcast(FS, d * (byte) (scales >>> (8 * (is + 4))));
@@ -512,6 +516,19 @@ final class VectorKernels extends PooledKernels {
         }
     }
 
+    /**
+     * Per-byte logical shift right, done as a 16-bit shift plus a mask: x86 has no byte shifts, and C2 widens and
+     * narrows for a byte-lane shift. Small enough to inline, so the vector does not escape.
+     */
+    private static ByteVector srl(ByteVector v, int n) {
+        return v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, n).reinterpretAsBytes().and((byte) (0xFF >>> n));
+    }
+
+    /** Per-byte shift left, as a 16-bit shift plus a mask (see {@link #srl}). */
+    private static ByteVector sll(ByteVector v, int n) {
+        return v.reinterpretAsShorts().lanewise(VectorOperators.LSHL, n).reinterpretAsBytes().and((byte) (0xFF << n));
+    }
+
     private static void decodeQ8_0(MemorySegment seg, long o, float[] dst, int at) {
         FloatVector d = FloatVector.broadcast(FS, f16(seg, o));
         for (int c = 0; c < 32; c += BL) {
@@ -527,7 +544,7 @@ final class VectorKernels extends PooledKernels {
         for (int c = 0; c < 16; c += BL) {
             ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 2 + c, LE);
             ByteVector lo = q.and((byte) 15).sub((byte) 8);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+            ByteVector hi = srl(q, 4).sub((byte) 8);
             for (int p = 0; p < BPARTS; p++) {
                 ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).mul(d).intoArray(dst, at + c + p * L);
                 ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).mul(d).intoArray(dst, at + 16 + c + p * L);
@@ -549,7 +566,7 @@ final class VectorKernels extends PooledKernels {
             for (int l = 0; l < 32; l += BL) {
                 ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 16 + 32 * c + l, LE);
                 ByteVector lo = q.and((byte) 15);
-                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+                ByteVector hi = srl(q, 4);
                 for (int p = 0; p < BPARTS; p++) {
                     ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).mul(d1).sub(m1).intoArray(dst, base + l + p * L);
                     ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).mul(d2).sub(m2).intoArray(dst, base + 32 + l + p * L);
@@ -570,10 +587,10 @@ final class VectorKernels extends PooledKernels {
                 ByteVector a = ByteVector.fromMemorySegment(BS, seg, ql + l, LE);
                 ByteVector b = ByteVector.fromMemorySegment(BS, seg, ql + l + 32, LE);
                 ByteVector h = ByteVector.fromMemorySegment(BS, seg, qh + l, LE);
-                ByteVector q1 = a.and((byte) 15).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                ByteVector q2 = b.and((byte) 15).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                ByteVector q4 = b.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                ByteVector q1 = a.and((byte) 15).or(sll(h, 4).and((byte) 0x30)).sub((byte) 32);
+                ByteVector q2 = b.and((byte) 15).or(sll(h, 2).and((byte) 0x30)).sub((byte) 32);
+                ByteVector q3 = srl(a, 4).or(h.and((byte) 0x30)).sub((byte) 32);
+                ByteVector q4 = srl(b, 4).or(srl(h, 2).and((byte) 0x30)).sub((byte) 32);
                 FloatVector s1 = FloatVector.broadcast(FS, d * i8(seg, sc + is));
                 FloatVector s2 = FloatVector.broadcast(FS, d * i8(seg, sc + is + 2));
                 FloatVector s3 = FloatVector.broadcast(FS, d * i8(seg, sc + is + 4));
@@ -595,7 +612,7 @@ final class VectorKernels extends PooledKernels {
         for (int c = 0; c < 16; c += BL) {
             ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 4 + c, LE);
             ByteVector lo = q.and((byte) 15);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+            ByteVector hi = srl(q, 4);
             for (int p = 0; p < BPARTS; p++) {
                 ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).mul(d).add(m).intoArray(dst, at + c + p * L);
                 ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).mul(d).add(m).intoArray(dst, at + 16 + c + p * L);
@@ -626,7 +643,7 @@ final class VectorKernels extends PooledKernels {
         for (int c = 0; c < 16; c += BL) {
             ByteVector q = ByteVector.fromMemorySegment(BS, seg, qsAt + c, LE);
             ByteVector lo = q.and((byte) 15);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+            ByteVector hi = srl(q, 4);
             for (int p = 0; p < BPARTS; p++) {
                 int j = c + p * L;
                 IntVector bitLo = qh.lanewise(VectorOperators.LSHR, lanes.add(j)).and(1).lanewise(VectorOperators.LSHL, 4);
@@ -654,7 +671,7 @@ final class VectorKernels extends PooledKernels {
         ByteVector levels = ByteVector.fromArray(B16, BlockLayouts.IQ4NL_LEVELS, 0);
         ByteVector q = ByteVector.fromMemorySegment(B16, seg, qsAt, LE);
         ByteVector lo = levels.rearrange(q.and((byte) 15).toShuffle());
-        ByteVector hi = levels.rearrange(q.lanewise(VectorOperators.LSHR, 4).toShuffle());
+        ByteVector hi = levels.rearrange(srl(q, 4).toShuffle());
         FloatVector dv = FloatVector.broadcast(FS, d);
         for (int p = 0; p < PARTS16; p++) {
             dv.mul((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).intoArray(dst, at + p * L);
@@ -676,8 +693,8 @@ final class VectorKernels extends PooledKernels {
             for (int l = 0; l < 32; l += BL) {
                 ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 48 + 32 * c + l, LE);
                 ByteVector h = ByteVector.fromMemorySegment(BS, seg, o + 16 + l, LE);
-                ByteVector lo = q.and((byte) 15).or(h.lanewise(VectorOperators.LSHR, 2 * c).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2 * c + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                ByteVector lo = q.and((byte) 15).or(sll(srl(h, 2 * c), 4).and((byte) 0x10));
+                ByteVector hi = srl(q, 4).or(sll(srl(h, 2 * c + 1), 4).and((byte) 0x10));
                 for (int p = 0; p < BPARTS; p++) {
                     ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).mul(d1).sub(m1).intoArray(dst, base + l + p * L);
                     ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).mul(d2).sub(m2).intoArray(dst, base + 32 + l + p * L);
@@ -699,8 +716,7 @@ final class VectorKernels extends PooledKernels {
                     FloatVector dl = FloatVector.broadcast(FS, d * (sc & 15));
                     FloatVector ml = FloatVector.broadcast(FS, dmin * (sc >> 4));
                     for (int l = 0; l < 16; l += BL) {
-                        ByteVector q = ByteVector.fromMemorySegment(BS, seg, qs + 16 * part + l, LE)
-                                .lanewise(VectorOperators.LSHR, shift).and((byte) 3);
+                        ByteVector q = srl(ByteVector.fromMemorySegment(BS, seg, qs + 16 * part + l, LE), shift).and((byte) 3);
                         for (int p = 0; p < BPARTS; p++) {
                             dl.mul((FloatVector) q.convertShape(VectorOperators.B2F, FS, p)).sub(ml).intoArray(dst, out + l + p * L);
                         }
@@ -723,8 +739,7 @@ final class VectorKernels extends PooledKernels {
                     FloatVector dl = FloatVector.broadcast(FS, dAll * BlockLayouts.q3kScale(seg, o + 96, is++));
                     for (int l = 0; l < 16; l += BL) {
                         int idx = 16 * part + l;
-                        ByteVector low = ByteVector.fromMemorySegment(BS, seg, qs + idx, LE)
-                                .lanewise(VectorOperators.LSHR, shift).and((byte) 3);
+                        ByteVector low = srl(ByteVector.fromMemorySegment(BS, seg, qs + idx, LE), shift).and((byte) 3);
                         ByteVector hm = ByteVector.fromMemorySegment(BS, seg, o + idx, LE).and((byte) mask);
                         ByteVector q = low.lanewise(VectorOperators.SUB, (byte) 4, hm.compare(VectorOperators.EQ, (byte) 0));
                         for (int p = 0; p < BPARTS; p++) {

@@ -17,8 +17,14 @@ final class WorkerPool implements AutoCloseable {
         void run(int part, int start, int end);
     }
 
-    /** Spin iterations before a waiting thread parks: long enough to bridge consecutive kernels. */
-    private static final int SPINS = 1 << 15;
+    /**
+     * Busy-wait iterations before a waiting thread yields, then parks: long enough to bridge consecutive kernels
+     * of one token, short enough not to steal the core from a descheduled partner when the machine is
+     * oversubscribed. {@code -Dvellama.pool.spins} overrides it.
+     */
+    private static final int SPINS = Integer.getInteger("vellama.pool.spins", 256);
+    /** Thread.yield() calls after spinning and before parking. */
+    private static final int YIELDS = 16;
 
     private final int threads;
     private final Thread[] workers;
@@ -94,11 +100,7 @@ final class WorkerPool implements AutoCloseable {
             }
             int spins = 0;
             while (remaining.get() != 0) {
-                if (spins++ < SPINS) {
-                    Thread.onSpinWait();
-                } else {
-                    LockSupport.park(this);
-                }
+                spins = pause(spins);
             }
             this.partTask = null;
             this.rangeTask = null;
@@ -146,11 +148,7 @@ final class WorkerPool implements AutoCloseable {
                 if (closed) {
                     return;
                 }
-                if (spins++ < SPINS) {
-                    Thread.onSpinWait();
-                } else {
-                    LockSupport.park(this);
-                }
+                spins = pause(spins);
             }
             seen = g;
             try {
@@ -167,6 +165,19 @@ final class WorkerPool implements AutoCloseable {
                 LockSupport.unpark(caller);
             }
         }
+    }
+
+    /** One step of waiting: spin, then yield, then park (woken by unpark or spuriously; callers re-check). */
+    private int pause(int spins) {
+        if (spins < SPINS) {
+            Thread.onSpinWait();
+        } else if (spins < SPINS + YIELDS) {
+            Thread.yield();
+        } else {
+            LockSupport.park(this);
+            return spins;
+        }
+        return spins + 1;
     }
 
     @Override
