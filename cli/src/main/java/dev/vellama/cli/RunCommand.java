@@ -36,6 +36,9 @@ final class RunCommand implements Callable<Integer> {
             description = "The prompt (BOS added as the model says, special tokens parsed).")
     String prompt;
 
+    @Option(names = "--no-escape", description = "Take the prompt as written; by default \\n, \\t, \\xNN and the like are expanded, as llama.cpp does.")
+    boolean noEscape;
+
     @Option(names = "--json", description = "Print one JSON document (tokens, text, logprobs, stop reason, timings) instead of streaming.")
     boolean json;
 
@@ -51,6 +54,7 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--top-logprobs must not be negative");
         }
         GenerationParams params = sampling.params().withTopLogprobs(topLogprobs);
+        String prompt = noEscape ? this.prompt : Escapes.expand(this.prompt);
         try (Model model = Model.load(modelOptions.model);
              Session session = model.newSession(modelOptions.sessionOptions())) {
             if (json) {

@@ -41,6 +41,9 @@ final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--parse-special", description = "Turn special tokens written in the text (such as <|im_start|>) into their ids.")
     boolean parseSpecial;
 
+    @Option(names = "--no-escape", description = "Take TEXT as written; by default \\n, \\t, \\xNN and the like are expanded, as llama-tokenize does.")
+    boolean noEscape;
+
     @Option(names = "--json", description = "Print {\"ids\":[...],\"pieces\":[...]} instead of one line per token.")
     boolean json;
 
@@ -60,7 +63,8 @@ final class TokenizeCommand implements Callable<Integer> {
         if (input == null) {
             throw new IllegalArgumentException("give the text to tokenize, or --file FILE");
         }
-        String text = input.file != null ? Files.readString(input.file, StandardCharsets.UTF_8) : input.text;
+        String text = input.file != null ? Files.readString(input.file, StandardCharsets.UTF_8)
+                : noEscape ? input.text : Escapes.expand(input.text);
         Tokenizer tokenizer;
         try (GgufFile file = GgufFile.open(model)) {
             tokenizer = Tokenizer.fromGguf(file.metadata());
