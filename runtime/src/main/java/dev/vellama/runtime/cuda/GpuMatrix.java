@@ -1,0 +1,117 @@
+package dev.vellama.runtime.cuda;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.function.Consumer;
+
+import dev.vellama.gguf.GgmlType;
+import dev.vellama.quant.Dequantizer;
+import dev.vellama.quant.WeightMatrix;
+
+/**
+ * A weight matrix in device memory. Q4_0, Q8_0, Q4_K and Q6_K are uploaded as they are in the file; every other
+ * type is dequantized on the host and uploaded as F16, which the GPU kernels also read.
+ */
+public final class GpuMatrix implements AutoCloseable {
+    /** The formats the GPU kernels decode, with the suffix of their kernel names. */
+    public enum Format {
+        Q4_0("q4_0"), Q8_0("q8_0"), Q4_K("q4_k"), Q6_K("q6_k"), F16("f16");
+
+        final String suffix;
+
+        Format(String suffix) {
+            this.suffix = suffix;
+        }
+
+        static Format native_(GgmlType t) {
+            return switch (t) {
+                case Q4_0 -> Q4_0;
+                case Q8_0 -> Q8_0;
+                case Q4_K -> Q4_K;
+                case Q6_K -> Q6_K;
+                default -> null;
+            };
+        }
+    }
+
+    private final Format format;
+    private final DeviceBuffer data;
+    private final int rows;
+    private final int cols;
+
+    private GpuMatrix(Format format, DeviceBuffer data, int rows, int cols) {
+        this.format = format;
+        this.data = data;
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    /**
+     * Uploads a matrix. {@code notices} hears about a matrix that had to be converted to F16 (one line each).
+     *
+     * @throws IllegalArgumentException for an F16 conversion of rows not a multiple of 32 wide
+     */
+    public static GpuMatrix upload(CudaContext ctx, WeightMatrix w, Consumer<String> notices) {
+        Format f = Format.native_(w.type());
+        if (f != null) {
+            DeviceBuffer buf = ctx.allocate(w.byteSize());
+            MemorySegment src = w.data().asSlice(0, w.byteSize());
+            if (src.isNative()) {
+                ctx.upload(src, buf, 0);
+            } else {
+                try (Arena a = Arena.ofConfined()) {
+                    MemorySegment copy = a.allocate(src.byteSize());
+                    copy.copyFrom(src);
+                    ctx.upload(copy, buf, 0);
+                }
+            }
+            return new GpuMatrix(f, buf, w.rows(), w.cols());
+        }
+        if (w.cols() % 32 != 0) {
+            throw new IllegalArgumentException("tensor " + w.name() + " (" + w.type() + ") has " + w.cols()
+                    + " columns; the GPU F16 kernels need a multiple of 32");
+        }
+        notices.accept("tensor " + w.name() + " is " + w.type() + ", which has no GPU kernel: converted to F16 at upload");
+        DeviceBuffer buf = ctx.allocate(2L * w.rows() * w.cols());
+        float[] row = new float[w.cols()];
+        // convert in slabs of rows so that a large matrix never needs a full F32 copy on the host
+        int slab = Math.max(1, (16 << 20) / (2 * w.cols()));
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment halves = a.allocate(2L * slab * w.cols(), 2);
+            for (int r0 = 0; r0 < w.rows(); r0 += slab) {
+                int n = Math.min(slab, w.rows() - r0);
+                for (int r = 0; r < n; r++) {
+                    Dequantizer.dequantizeRow(w, r0 + r, row, 0);
+                    long base = (long) r * w.cols();
+                    for (int c = 0; c < w.cols(); c++) {
+                        halves.setAtIndex(ValueLayout.JAVA_SHORT, base + c, Float.floatToFloat16(row[c]));
+                    }
+                }
+                ctx.upload(halves.asSlice(0, 2L * n * w.cols()), buf, 2L * r0 * w.cols());
+            }
+        }
+        return new GpuMatrix(Format.F16, buf, w.rows(), w.cols());
+    }
+
+    public Format format() {
+        return format;
+    }
+
+    public DeviceBuffer data() {
+        return data;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    @Override
+    public void close() {
+        data.close();
+    }
+}
