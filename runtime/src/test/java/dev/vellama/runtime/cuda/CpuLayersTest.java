@@ -9,7 +9,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.vellama.gguf.GgufFile;
-import dev.vellama.gguf.TestData;
 import dev.vellama.quant.Dequantizer;
 import dev.vellama.quant.Kernels;
 import dev.vellama.runtime.model.ForwardPass;
@@ -26,7 +25,7 @@ class CpuLayersTest {
     @ParameterizedTest
     @ValueSource(strings = {"stories-llama2-q8_0.gguf", "tiny-qwen2-q4_0.gguf", "tiny-qwen3-q8_0.gguf"})
     void allLayersOnTheCpuReproduceTheForwardPass(String modelName) throws IOException {
-        try (GgufFile file = GgufFile.open(TestData.model(modelName)); Kernels k = Kernels.create(2)) {
+        try (GgufFile file = GgufFile.open(CudaTestSupport.modelOrSkip(modelName)); Kernels k = Kernels.create(2)) {
             int vocab = (int) file.tensor("token_embd.weight").rows();
             ModelConfig c = ModelConfig.fromGguf(file.metadata(), vocab);
             ModelWeights w = new ModelWeights(file, c);
@@ -49,10 +48,10 @@ class CpuLayersTest {
         }
     }
 
-    /** Equal up to the last bits: the parallel CPU kernels may sum in a different order from one call to the next. */
+    /** Equal up to rounding: float sums in the kernels need not associate the same way in both runs. */
     private static void assertSame(float[] want, float[] got, String what) {
         double e = CudaTestSupport.nmse(want, got);
-        assertTrue(e < 1e-12, what + ": NMSE " + e);
+        assertTrue(e < 1e-9, what + ": NMSE " + e);
     }
 
     private static void embed(ModelWeights w, int[] tokens, int from, int n, float[] x, int d) {

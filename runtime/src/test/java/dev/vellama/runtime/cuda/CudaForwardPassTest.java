@@ -14,7 +14,6 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.vellama.gguf.GgufFile;
-import dev.vellama.gguf.TestData;
 import dev.vellama.quant.Kernels;
 import dev.vellama.runtime.model.ForwardPass;
 import dev.vellama.runtime.model.KvCache;
@@ -44,7 +43,7 @@ class CudaForwardPassTest {
     @MethodSource("cases")
     void logitsMatchTheCpuForwardPass(String modelName, int gpuLayers) throws IOException, CudaUnavailableException {
         CudaDriver driver = driverOrSkip();
-        try (GgufFile file = GgufFile.open(TestData.model(modelName))) {
+        try (GgufFile file = GgufFile.open(CudaTestSupport.modelOrSkip(modelName))) {
             int vocab = (int) file.tensor("token_embd.weight").rows();
             ModelConfig config = ModelConfig.fromGguf(file.metadata(), vocab);
             ModelWeights weights = new ModelWeights(file, config);

@@ -25,6 +25,16 @@ final class CudaTestSupport {
         Assumptions.assumeTrue(ctx != null, () -> "CUDA test skipped: " + unavailable);
     }
 
+    /**
+     * A shared model, or a skip when the data set at hand lacks it (the GPU bundle carries only some models to stay
+     * within its size limit).
+     */
+    static java.nio.file.Path modelOrSkip(String name) {
+        java.nio.file.Path p = dev.vellama.gguf.TestData.resolve("models/" + name);
+        Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(p), () -> "model " + p + " is not in this data set");
+        return p;
+    }
+
     static float[] randomFloats(int n, long seed) {
         Random r = new Random(seed);
         float[] a = new float[n];
