@@ -36,6 +36,8 @@ junit=$(ls "$out"/lib/junit-jupiter-api-*.jar | sed 's/.*junit-jupiter-api-\(.*\
 cp "${M2_REPO:-$HOME/.m2/repository}/org/junit/jupiter/junit-jupiter-engine/$junit/junit-jupiter-engine-$junit.jar" "$out/lib/"
 "$java_home/bin/jar" --create --file "$out/lib/vellama-runtime-tests.jar" -C runtime/target/test-classes .
 cp -r runtime/src/main/cuda "$out/src/main/cuda"
+mkdir -p "$out/src/test"
+cp -r runtime/src/test/cuda "$out/src/test/cuda"
 mkdir -p "$out/src/main/resources/dev/vellama/runtime/cuda"
 cp runtime/src/main/resources/dev/vellama/runtime/cuda/kernels.ptx "$out/src/main/resources/dev/vellama/runtime/cuda/"
 for m in $models; do

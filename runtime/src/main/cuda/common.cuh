@@ -8,7 +8,7 @@
 #define WARP 32
 
 // GGUF blocks are packed without padding, so fp16 fields are read byte by byte.
-static __device__ __forceinline__ float load_half(const uint8_t* p) {
+static __host__ __device__ __forceinline__ float load_half(const uint8_t* p) {
     unsigned short bits = (unsigned short) (p[0] | (p[1] << 8));
     return __half2float(__ushort_as_half(bits));
 }

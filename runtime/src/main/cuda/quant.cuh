@@ -1,5 +1,6 @@
-// Decoders of the weight formats kept on the GPU. A row is cut into "units" of consecutive elements, small
-// enough to hold in registers; unit u covers elements [u * UNIT, (u + 1) * UNIT) of the row. Layouts are GGUF's.
+// Decoders of the weight formats kept on the GPU. A row is cut into "units" of consecutive elements, small enough
+// to hold in registers; unit u covers elements [u * UNIT, (u + 1) * UNIT) of the row. Layouts are GGUF's. They are
+// also built for the host, where a test compares them with the Java dequantizer without a GPU.
 #ifndef VELLAMA_QUANT_CUH
 #define VELLAMA_QUANT_CUH
 
@@ -9,7 +10,7 @@ struct Q4_0 {
     static constexpr int UNIT = 32;
     static constexpr int BLOCK_ELEMS = 32;
     static constexpr int BLOCK_BYTES = 18;
-    static __device__ __forceinline__ void decode(const uint8_t* row, int u, float* v) {
+    static __host__ __device__ __forceinline__ void decode(const uint8_t* row, int u, float* v) {
         const uint8_t* b = row + (size_t) u * BLOCK_BYTES;
         float d = load_half(b);
         const uint8_t* qs = b + 2;
@@ -25,7 +26,7 @@ struct Q8_0 {
     static constexpr int UNIT = 32;
     static constexpr int BLOCK_ELEMS = 32;
     static constexpr int BLOCK_BYTES = 34;
-    static __device__ __forceinline__ void decode(const uint8_t* row, int u, float* v) {
+    static __host__ __device__ __forceinline__ void decode(const uint8_t* row, int u, float* v) {
         const uint8_t* b = row + (size_t) u * BLOCK_BYTES;
         float d = load_half(b);
         const int8_t* qs = (const int8_t*) (b + 2);
@@ -41,7 +42,7 @@ struct Q4_K {
     static constexpr int UNIT = 32;
     static constexpr int BLOCK_ELEMS = 256;
     static constexpr int BLOCK_BYTES = 144;
-    static __device__ __forceinline__ void decode(const uint8_t* row, int u, float* v) {
+    static __host__ __device__ __forceinline__ void decode(const uint8_t* row, int u, float* v) {
         const uint8_t* b = row + (size_t) (u / 8) * BLOCK_BYTES;
         int j = u % 8;
         float d = load_half(b);
@@ -71,7 +72,7 @@ struct Q6_K {
     static constexpr int UNIT = 16;
     static constexpr int BLOCK_ELEMS = 256;
     static constexpr int BLOCK_BYTES = 210;
-    static __device__ __forceinline__ void decode(const uint8_t* row, int u, float* v) {
+    static __host__ __device__ __forceinline__ void decode(const uint8_t* row, int u, float* v) {
         const uint8_t* b = row + (size_t) (u / 16) * BLOCK_BYTES;
         int k = u % 16;
         int half = k / 8;          // which 128 elements
@@ -96,7 +97,7 @@ struct F16 {
     static constexpr int UNIT = 32;
     static constexpr int BLOCK_ELEMS = 32;
     static constexpr int BLOCK_BYTES = 64;
-    static __device__ __forceinline__ void decode(const uint8_t* row, int u, float* v) {
+    static __host__ __device__ __forceinline__ void decode(const uint8_t* row, int u, float* v) {
         const __half* h = (const __half*) (row + (size_t) u * BLOCK_BYTES);
 #pragma unroll
         for (int j = 0; j < 32; j++) {
@@ -106,7 +107,7 @@ struct F16 {
 };
 
 template <class Q>
-static __device__ __forceinline__ size_t row_bytes(int cols) {
+static __host__ __device__ __forceinline__ size_t row_bytes(int cols) {
     return (size_t) (cols / Q::BLOCK_ELEMS) * Q::BLOCK_BYTES;
 }
 
