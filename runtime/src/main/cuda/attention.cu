@@ -17,7 +17,7 @@ extern "C" __global__ void store_kv(__half* kCache, __half* vCache, const float*
 // q and out: [n][heads * headDim].
 extern "C" __global__ void attention(const float* q, const __half* kCache, const __half* vCache, float* out,
                                      int heads, int kvHeads, int headDim, int pos0, float scale) {
-    extern __shared__ float shared[];
+    DYNAMIC_SHARED(float, shared);
     int h = blockIdx.x;
     int t = blockIdx.y;
     int len = pos0 + t + 1;

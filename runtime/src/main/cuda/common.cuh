@@ -7,6 +7,11 @@
 
 #define WARP 32
 
+// The dynamic shared memory of a launch; a macro so that the host emulation used by tests can supply its own.
+#ifndef DYNAMIC_SHARED
+#define DYNAMIC_SHARED(type, name) extern __shared__ type name[]
+#endif
+
 // GGUF blocks are packed without padding, so fp16 fields are read byte by byte.
 static __host__ __device__ __forceinline__ float load_half(const uint8_t* p) {
     unsigned short bits = (unsigned short) (p[0] | (p[1] << 8));
