@@ -114,13 +114,17 @@ public final class CudaContext implements AutoCloseable {
         driver.copyHostToDeviceAsync(dst.pointer(), s, bytes, stream);
     }
 
-    /** Copies raw bytes (a native segment) to the device, synchronously. */
+    /**
+     * Copies raw bytes (a native segment, pageable or pinned) to the device and waits for it. The copy goes on this
+     * context's stream: a plain cuMemcpyHtoD would run on the legacy default stream, which the non-blocking stream
+     * the kernels use does not wait for.
+     */
     public void upload(MemorySegment src, DeviceBuffer dst, long dstOffset) {
         if (dstOffset + src.byteSize() > dst.byteSize()) {
             throw new IllegalArgumentException("copy of " + src.byteSize() + " bytes overflows a buffer of " + dst.byteSize());
         }
+        driver.copyHostToDeviceAsync(dst.pointer() + dstOffset, src, src.byteSize(), stream);
         synchronize();
-        driver.copyHostToDevice(dst.pointer() + dstOffset, src, src.byteSize());
     }
 
     /** Waits for the stream, then copies {@code count} floats from float index {@code srcIndex} of {@code src}. */

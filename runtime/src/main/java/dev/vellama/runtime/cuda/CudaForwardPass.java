@@ -108,6 +108,7 @@ public final class CudaForwardPass implements AutoCloseable {
         this.neox = c.architecture().ropeStyle() == Architecture.RopeStyle.NEOX;
         notices.accept("CUDA: " + ctx.deviceName() + ", " + gpuLayerCount + " of " + c.layerCount()
                 + " layers on the GPU" + (outputOnGpu ? " with the output" : ""));
+        checkMemory(ctx, c, w, capacity, maxBatch, gpuLayerCount, outputOnGpu);
         try {
             g = own(new CudaKernels(ctx));
             g.reserveAttention(c.headDim(), capacity);
@@ -157,6 +158,30 @@ public final class CudaForwardPass implements AutoCloseable {
         } catch (RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    /** Fails before any upload, with the numbers, when the offloaded part cannot fit in free device memory. */
+    private static void checkMemory(CudaContext ctx, ModelConfig c, ModelWeights w, int capacity, int maxBatch,
+                                    int gpuLayerCount, boolean outputOnGpu) {
+        long need = 2L * 2 * capacity * c.kvDim() * gpuLayerCount;
+        for (int l = 0; l < gpuLayerCount; l++) {
+            ModelWeights.Layer L = w.layers[l];
+            for (WeightMatrix m : new WeightMatrix[] {L.wq(), L.wk(), L.wv(), L.wo(), L.gate(), L.up(), L.down()}) {
+                need += GpuMatrix.deviceBytes(m);
+            }
+        }
+        if (outputOnGpu) {
+            need += GpuMatrix.deviceBytes(w.tokenEmbedding);
+            need += w.output == w.tokenEmbedding ? 0 : GpuMatrix.deviceBytes(w.output);
+            need += 4L * c.vocabSize();
+        }
+        need += 4L * maxBatch * (4L * c.embeddingLength() + 2L * c.queryDim() + 2L * c.kvDim() + 2L * c.maxFeedForward());
+        long free = ctx.driver().memoryInfo()[0];
+        if (need > free) {
+            throw new IllegalArgumentException(String.format("%d layers on the GPU need about %d MiB of device memory,"
+                    + " %d MiB are free: offload fewer with --gpu-layers or use a smaller context", gpuLayerCount,
+                    need >> 20, free >> 20));
         }
     }
 

@@ -94,6 +94,11 @@ public final class GpuMatrix implements AutoCloseable {
         return new GpuMatrix(Format.F16, buf, w.rows(), w.cols());
     }
 
+    /** Bytes {@link #upload} will allocate for a matrix. */
+    public static long deviceBytes(WeightMatrix w) {
+        return Format.native_(w.type()) != null ? w.byteSize() : 2L * w.rows() * w.cols();
+    }
+
     public Format format() {
         return format;
     }
