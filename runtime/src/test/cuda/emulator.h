@@ -1,17 +1,18 @@
 // Runs CUDA kernels on the host for tests on machines without a GPU: every block in turn, each of its threads as a
-// real thread, __syncthreads as a barrier of the block, warp shuffles as an exchange between the 32 threads of a
-// warp. Slow, and blind to timing and memory-model questions; it checks indexing, reductions and control flow.
+// fiber (ucontext) of one OS thread, switched at every __syncthreads and warp shuffle, which therefore act as
+// barriers of the whole block (the kernels here reach them uniformly; a thread that has returned counts as
+// arrived). Blind to timing and memory-model questions; it checks indexing, reductions and control flow.
 #ifndef VELLAMA_EMULATOR_H
 #define VELLAMA_EMULATOR_H
 
 #include <cuda_fp16.h>
+#include <ucontext.h>
 
 #include <algorithm>
-#include <barrier>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #undef __global__
@@ -34,30 +35,39 @@ struct EmuDim {
 
 inline EmuDim blockDim;
 inline EmuDim gridDim;
-inline thread_local EmuDim threadIdx;
-inline thread_local EmuDim blockIdx;
+inline EmuDim threadIdx;
+inline EmuDim blockIdx;
 
 struct EmuBlock {
-    std::unique_ptr<std::barrier<>> all;
-    std::vector<std::unique_ptr<std::barrier<>>> warps;
+    static constexpr size_t STACK = 64 * 1024;
+    ucontext_t scheduler;
+    std::vector<ucontext_t> fibers;
+    std::vector<std::unique_ptr<char[]>> stacks;
+    std::vector<bool> finished;
     std::vector<float> exchange;
     std::vector<float> dynamicShared;
+    std::function<void()> body;
+    unsigned current = 0;
 };
 inline EmuBlock emuBlock;
 
 #define DYNAMIC_SHARED(type, name) type* name = reinterpret_cast<type*>(emuBlock.dynamicShared.data())
 
+// Hands control back to the scheduler until every thread of the block has reached this point.
+inline void emu_barrier() {
+    swapcontext(&emuBlock.fibers[emuBlock.current], &emuBlock.scheduler);
+}
+
 inline void __syncthreads() {
-    emuBlock.all->arrive_and_wait();
+    emu_barrier();
 }
 
 inline float __shfl_xor_sync(unsigned, float v, int mask) {
-    int tid = threadIdx.x;
-    int warp = tid / 32;
+    unsigned tid = threadIdx.x;
     emuBlock.exchange[tid] = v;
-    emuBlock.warps[warp]->arrive_and_wait();
-    float other = emuBlock.exchange[warp * 32 + ((tid % 32) ^ mask)];
-    emuBlock.warps[warp]->arrive_and_wait();
+    emu_barrier();
+    float other = emuBlock.exchange[(tid & ~31u) + ((tid % 32) ^ mask)];
+    emu_barrier(); // nobody overwrites its slot before all have read
     return other;
 }
 
@@ -66,29 +76,44 @@ inline float rsqrtf(float x) {
 }
 using std::min;
 
+inline void emu_fiber_entry() {
+    emuBlock.body();
+    emuBlock.finished[emuBlock.current] = true;
+}
+
 // Launches f() over a 2-D grid of 1-D blocks (the only shapes the runtime uses).
 template <class F>
 void emu_launch(unsigned gridX, unsigned gridY, unsigned threads, size_t sharedBytes, F f) {
     blockDim = {threads, 1, 1};
     gridDim = {gridX, gridY, 1};
+    EmuBlock& b = emuBlock;
+    while (b.stacks.size() < threads) b.stacks.push_back(std::make_unique<char[]>(EmuBlock::STACK));
+    b.fibers.resize(threads);
+    b.body = f;
     for (unsigned by = 0; by < gridY; by++) {
         for (unsigned bx = 0; bx < gridX; bx++) {
-            emuBlock.all = std::make_unique<std::barrier<>>(threads);
-            emuBlock.warps.clear();
-            for (unsigned w = 0; w < (threads + 31) / 32; w++) {
-                emuBlock.warps.push_back(std::make_unique<std::barrier<>>(std::min(32u, threads - 32 * w)));
-            }
-            emuBlock.exchange.assign(threads, 0.0f);
-            emuBlock.dynamicShared.assign(sharedBytes / sizeof(float) + 1, 0.0f);
-            std::vector<std::thread> pool;
+            blockIdx = {bx, by, 0};
+            b.exchange.assign(threads, 0.0f);
+            b.dynamicShared.assign(sharedBytes / sizeof(float) + 1, 0.0f);
+            b.finished.assign(threads, false);
             for (unsigned t = 0; t < threads; t++) {
-                pool.emplace_back([=] {
-                    threadIdx = {t, 0, 0};
-                    blockIdx = {bx, by, 0};
-                    f();
-                });
+                getcontext(&b.fibers[t]);
+                b.fibers[t].uc_stack.ss_sp = b.stacks[t].get();
+                b.fibers[t].uc_stack.ss_size = EmuBlock::STACK;
+                b.fibers[t].uc_link = &b.scheduler;
+                makecontext(&b.fibers[t], emu_fiber_entry, 0);
             }
-            for (auto& th : pool) th.join();
+            // one pass runs every live thread to its next barrier (or its end)
+            for (bool live = true; live;) {
+                live = false;
+                for (unsigned t = 0; t < threads; t++) {
+                    if (b.finished[t]) continue;
+                    b.current = t;
+                    threadIdx = {t, 0, 0};
+                    swapcontext(&b.scheduler, &b.fibers[t]);
+                    live |= !b.finished[t];
+                }
+            }
         }
     }
 }

@@ -74,7 +74,12 @@ public final class CudaForwardPass implements AutoCloseable {
     public static CudaForwardPass create(ModelConfig config, ModelWeights weights, int kvCacheCapacity, int maxBatch,
                                          int gpuLayers, int cpuThreads, Consumer<String> notices)
             throws CudaUnavailableException {
-        CudaContext ctx = CudaContext.open(0);
+        return create(CudaContext.open(0), config, weights, kvCacheCapacity, maxBatch, gpuLayers, cpuThreads, notices);
+    }
+
+    /** As above on a context already open (another device, say); the pass owns it and closes it. */
+    public static CudaForwardPass create(CudaContext ctx, ModelConfig config, ModelWeights weights, int kvCacheCapacity,
+                                         int maxBatch, int gpuLayers, int cpuThreads, Consumer<String> notices) {
         try {
             return new CudaForwardPass(ctx, config, weights, kvCacheCapacity, maxBatch, gpuLayers, cpuThreads, notices);
         } catch (RuntimeException e) {

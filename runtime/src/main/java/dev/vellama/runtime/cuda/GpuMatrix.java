@@ -10,8 +10,8 @@ import dev.vellama.quant.Dequantizer;
 import dev.vellama.quant.WeightMatrix;
 
 /**
- * A weight matrix in device memory. Q4_0, Q8_0, Q4_K and Q6_K are uploaded as they are in the file; every other
- * type is dequantized on the host and uploaded as F16, which the GPU kernels also read.
+ * A weight matrix in device memory. Q4_0, Q8_0, Q4_K, Q6_K and F16 are uploaded as they are in the file; every
+ * other type is dequantized on the host and uploaded as F16.
  */
 public final class GpuMatrix implements AutoCloseable {
     /** The formats the GPU kernels decode, with the suffix of their kernel names. */
@@ -24,12 +24,14 @@ public final class GpuMatrix implements AutoCloseable {
             this.suffix = suffix;
         }
 
-        static Format native_(GgmlType t) {
+        /** The format a type is uploaded in as it is, or null when it must be converted to F16. */
+        static Format of(GgmlType t) {
             return switch (t) {
                 case Q4_0 -> Q4_0;
                 case Q8_0 -> Q8_0;
                 case Q4_K -> Q4_K;
                 case Q6_K -> Q6_K;
+                case F16 -> F16;
                 default -> null;
             };
         }
@@ -53,7 +55,7 @@ public final class GpuMatrix implements AutoCloseable {
      * @throws IllegalArgumentException for an F16 conversion of rows not a multiple of 32 wide
      */
     public static GpuMatrix upload(CudaContext ctx, WeightMatrix w, Consumer<String> notices) {
-        Format f = Format.native_(w.type());
+        Format f = Format.of(w.type());
         if (f != null) {
             DeviceBuffer buf = ctx.allocate(w.byteSize());
             MemorySegment src = w.data().asSlice(0, w.byteSize());
@@ -96,7 +98,7 @@ public final class GpuMatrix implements AutoCloseable {
 
     /** Bytes {@link #upload} will allocate for a matrix. */
     public static long deviceBytes(WeightMatrix w) {
-        return Format.native_(w.type()) != null ? w.byteSize() : 2L * w.rows() * w.cols();
+        return Format.of(w.type()) != null ? w.byteSize() : 2L * w.rows() * w.cols();
     }
 
     public Format format() {
