@@ -11,7 +11,8 @@ import dev.vellama.runtime.model.ModelWeights;
 /**
  * The layers that stay on the CPU when only the first ones are offloaded ({@code --gpu-layers N} below the layer
  * count), and the final norm and output projection when those stay too. It computes what the CPU
- * {@code ForwardPass} computes for the same layers, with its own F16 cache for them.
+ * {@code ForwardPass} computes for the same layers of the architectures the GPU path takes (see
+ * {@link CudaForwardPass#unsupportedFeature}), with its own F16 cache for them.
  */
 final class CpuLayers {
     private final ModelConfig c;

@@ -97,6 +97,11 @@ public final class CudaForwardPass implements AutoCloseable {
 
     private CudaForwardPass(CudaContext ctx, ModelConfig c, ModelWeights w, int capacity, int maxBatch, int gpuLayers,
                             int cpuThreads, Consumer<String> notices) {
+        String unsupported = unsupportedFeature(c, w);
+        if (unsupported != null) {
+            throw new UnsupportedOperationException("CUDA offload does not support " + unsupported
+                    + " yet; run this model with --device cpu");
+        }
         if (gpuLayers < 1) {
             throw new IllegalArgumentException("--gpu-layers 0 offloads nothing: use the CPU forward pass");
         }
@@ -117,7 +122,7 @@ public final class CudaForwardPass implements AutoCloseable {
         try {
             g = own(new CudaKernels(ctx));
             g.reserveAttention(c.headDim(), capacity);
-            RopeTable table = new RopeTable(c, w.ropeFactors, capacity);
+            RopeTable table = new RopeTable(c, w, capacity);
             cos = floats(table.cos);
             sin = floats(table.sin);
             int d = c.embeddingLength();
@@ -164,6 +169,33 @@ public final class CudaForwardPass implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /**
+     * What the GPU path cannot compute yet for this model, or null: it implements the llama, qwen2 and qwen3
+     * graphs (any RoPE scaling, since the angles come from the host), not the fused projections, post-norms, GELU,
+     * embedding scaling, sliding windows and soft-caps of phi3 and Gemma.
+     */
+    static String unsupportedFeature(ModelConfig c, ModelWeights w) {
+        Architecture a = c.architecture();
+        if (a.fusedQkv() || a.fusedGateUp()) {
+            return "the fused projections of " + a.ggufName();
+        }
+        if (a.postNorms() || a.geluFeedForward() || a.scaleEmbedding()) {
+            return "the " + a.ggufName() + " block (post-norms, GELU, scaled embedding)";
+        }
+        if (c.slidingWindow() > 0) {
+            return "sliding-window attention";
+        }
+        if (c.attnSoftcap() > 0 || c.finalSoftcap() > 0) {
+            return "soft-capped attention or logits";
+        }
+        for (ModelWeights.Layer L : w.layers) {
+            if (L.wqkv() != null || L.gate() == null || L.postAttnNorm() != null || L.postFfnNorm() != null) {
+                return "the layer layout of this " + a.ggufName() + " file";
+            }
+        }
+        return null;
     }
 
     /** Fails before any upload, with the numbers, when the offloaded part cannot fit in free device memory. */

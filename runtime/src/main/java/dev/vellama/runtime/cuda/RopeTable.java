@@ -1,34 +1,66 @@
 package dev.vellama.runtime.cuda;
 
 import dev.vellama.runtime.model.ModelConfig;
+import dev.vellama.runtime.model.ModelWeights;
+import dev.vellama.runtime.model.RopeScaling;
 
 /**
- * RoPE angles for every position of a context, cos and sin as [position][pair], computed once with the same
- * single-precision recurrence as the CPU path (θ_i = pos · base^(−2i/n_rot) / factor_i · scale, the power built by
- * repeated multiplication), so that both paths rotate by identical angles.
+ * RoPE angles for every position of a context, cos and sin as [position][pair], computed once on the host with
+ * the same single-precision steps as the CPU engine's rotation (θ_i = pos · base^(−2i/n_rot) / factor_i, the power
+ * built by repeated multiplication; then linear or YaRN scaling and the magnitude correction), so that both paths
+ * rotate by identical angles whatever the scaling.
  */
 final class RopeTable {
     final int pairs;
     final float[] cos;
     final float[] sin;
 
-    RopeTable(ModelConfig c, float[] factors, int positions) {
-        pairs = c.ropeDims() / 2;
-        float thetaScale = (float) Math.pow(c.ropeBase(), -2.0 / c.ropeDims());
+    RopeTable(ModelConfig c, ModelWeights w, int positions) {
+        int dims = c.ropeDims();
+        float base = c.ropeBase();
+        RopeScaling scaling = c.ropeScaling();
+        float[] factors = w.ropeFactors;
+        if (w.ropeFactorsLong != null) {
+            // LongRoPE: the long factors once the context exceeds the one the model was trained with
+            factors = positions > scaling.originalContext() ? w.ropeFactorsLong : w.ropeFactorsShort;
+        }
+        pairs = dims / 2;
+        float thetaScale = (float) Math.pow(base, -2.0 / dims);
+        float freqScale = scaling.freqScale();
+        boolean yarn = scaling.type() == RopeScaling.Type.YARN;
+        float extFactor = yarn ? 1f : 0f;
+        float mscale = scaling.attnFactor();
+        if (yarn && freqScale != 1f) {
+            mscale *= 1f + 0.1f * (float) Math.log(1f / freqScale);
+        }
+        float corrLow = 0;
+        float corrHigh = 0;
+        if (yarn) {
+            int original = scaling.originalContext();
+            corrLow = Math.max(0f, (float) Math.floor(corrDim(dims, original, scaling.betaFast(), base)));
+            corrHigh = Math.min(dims - 1, (float) Math.ceil(corrDim(dims, original, scaling.betaSlow(), base)));
+        }
         cos = new float[positions * pairs];
         sin = new float[positions * pairs];
         for (int p = 0; p < positions; p++) {
             float theta = p;
             for (int i = 0; i < pairs; i++) {
-                float t = theta;
-                if (factors != null) {
-                    t /= factors[i];
+                float extrapolated = factors != null ? theta / factors[i] : theta;
+                float t = freqScale * extrapolated;
+                if (extFactor != 0f) {
+                    float y = (i - corrLow) / Math.max(0.001f, corrHigh - corrLow);
+                    float ramp = (1f - Math.min(1f, Math.max(0f, y))) * extFactor;
+                    t = t * (1f - ramp) + extrapolated * ramp;
                 }
-                t *= c.ropeScale();
-                cos[p * pairs + i] = (float) Math.cos(t);
-                sin[p * pairs + i] = (float) Math.sin(t);
+                cos[p * pairs + i] = (float) Math.cos(t) * mscale;
+                sin[p * pairs + i] = (float) Math.sin(t) * mscale;
                 theta *= thetaScale;
             }
         }
+    }
+
+    /** The dimension at which a rotation of {@code rotations} turns over the original context happens. */
+    private static double corrDim(int dims, int originalContext, float rotations, float base) {
+        return dims * Math.log(originalContext / (rotations * 2 * Math.PI)) / (2 * Math.log(base));
     }
 }

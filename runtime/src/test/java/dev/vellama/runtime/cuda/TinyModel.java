@@ -12,7 +12,8 @@ import dev.vellama.gguf.GgufWriter;
 import dev.vellama.quant.Quantizer;
 
 /**
- * Writes a small random model (2 layers, width 256, GQA 4:2, vocabulary 96) in the layout of llama, qwen2 or qwen3,
+ * Writes a small random model (2 layers, width 256, GQA 4:2, vocabulary 96) in the layout of llama, qwen2, qwen3
+ * or phi3 (fused projections),
  * with a mix of weight types (Q4_0, Q8_0, Q4_K, Q6_K, and Q5_0 which the GPU converts to F16), small enough for the
  * host emulation of the kernels to run a forward pass in seconds.
  */
@@ -46,9 +47,14 @@ final class TinyModel {
         for (int l = 0; l < LAYERS; l++) {
             String p = "blk." + l + ".";
             vector(w, p + "attn_norm.weight", EMBD, r, true);
-            matrix(w, p + "attn_q.weight", GgmlType.Q4_0, EMBD, EMBD, r, 0.1f);
-            matrix(w, p + "attn_k.weight", GgmlType.Q8_0, kvDim, EMBD, r, 0.1f);
-            matrix(w, p + "attn_v.weight", GgmlType.Q4_K, kvDim, EMBD, r, 0.1f);
+            boolean fused = arch.equals("phi3");
+            if (fused) {
+                matrix(w, p + "attn_qkv.weight", GgmlType.Q8_0, EMBD + 2 * kvDim, EMBD, r, 0.1f);
+            } else {
+                matrix(w, p + "attn_q.weight", GgmlType.Q4_0, EMBD, EMBD, r, 0.1f);
+                matrix(w, p + "attn_k.weight", GgmlType.Q8_0, kvDim, EMBD, r, 0.1f);
+                matrix(w, p + "attn_v.weight", GgmlType.Q4_K, kvDim, EMBD, r, 0.1f);
+            }
             matrix(w, p + "attn_output.weight", GgmlType.Q6_K, EMBD, EMBD, r, 0.1f);
             if (arch.equals("qwen2")) {
                 vector(w, p + "attn_q.bias", EMBD, r, false);
@@ -60,8 +66,12 @@ final class TinyModel {
                 vector(w, p + "attn_k_norm.weight", HEAD_DIM, r, true);
             }
             vector(w, p + "ffn_norm.weight", EMBD, r, true);
-            matrix(w, p + "ffn_gate.weight", GgmlType.Q5_0, FF, EMBD, r, 0.1f);
-            matrix(w, p + "ffn_up.weight", GgmlType.Q4_K, FF, EMBD, r, 0.1f);
+            if (fused) {
+                matrix(w, p + "ffn_up.weight", GgmlType.Q8_0, 2 * FF, EMBD, r, 0.1f);
+            } else {
+                matrix(w, p + "ffn_gate.weight", GgmlType.Q5_0, FF, EMBD, r, 0.1f);
+                matrix(w, p + "ffn_up.weight", GgmlType.Q4_K, FF, EMBD, r, 0.1f);
+            }
             matrix(w, p + "ffn_down.weight", GgmlType.Q8_0, EMBD, FF, r, 0.1f);
         }
         w.write(path);
