@@ -12,15 +12,16 @@ extern "C" __global__ void store_kv(__half* kCache, __half* vCache, const float*
     vCache[dst] = __float2half_rn(v[idx]);
 }
 
-// Causal attention of n query tokens at positions pos0 .. pos0+n-1 over cache rows 0 .. pos. One block per
-// (head, token); decode is n = 1. Scores live in dynamic shared memory: (headDim + pos0 + n + 32) floats.
-// q and out: [n][heads * headDim].
+// Causal attention of n query tokens at positions pos0 .. pos0+n-1 over cache rows 0 .. pos, or only the last
+// `window` of them (a sliding window). One block per (head, token); decode is n = 1. Scores live in dynamic
+// shared memory: (headDim + pos0 + n + 32) floats. q and out: [n][heads * headDim].
 extern "C" __global__ void attention(const float* q, const __half* kCache, const __half* vCache, float* out,
-                                     int heads, int kvHeads, int headDim, int pos0, float scale) {
+                                     int heads, int kvHeads, int headDim, int pos0, float scale, int window) {
     DYNAMIC_SHARED(float, shared);
     int h = blockIdx.x;
     int t = blockIdx.y;
     int len = pos0 + t + 1;
+    int start = len > window ? len - window : 0;
     float* qs = shared;
     float* scores = shared + headDim;
     float* scratch = scores + len;
@@ -31,7 +32,7 @@ extern "C" __global__ void attention(const float* q, const __half* kCache, const
     __syncthreads();
 
     float m = -INFINITY;
-    for (int p = threadIdx.x; p < len; p += blockDim.x) {
+    for (int p = start + threadIdx.x; p < len; p += blockDim.x) {
         const __half* kr = kCache + (size_t) p * width + kvOff;
         float s = 0.0f;
         for (int i = 0; i < headDim; i++) s += __half2float(kr[i]) * qs[i];
@@ -41,7 +42,7 @@ extern "C" __global__ void attention(const float* q, const __half* kCache, const
     }
     m = block_max(m, scratch);
     float sum = 0.0f;
-    for (int p = threadIdx.x; p < len; p += blockDim.x) {
+    for (int p = start + threadIdx.x; p < len; p += blockDim.x) {
         float e = expf(scores[p] - m);
         scores[p] = e;
         sum += e;
@@ -53,7 +54,7 @@ extern "C" __global__ void attention(const float* q, const __half* kCache, const
     float* o = out + ((size_t) t * heads + h) * headDim;
     for (int i = threadIdx.x; i < headDim; i += blockDim.x) {
         float acc = 0.0f;
-        for (int p = 0; p < len; p++) acc += scores[p] * __half2float(vCache[(size_t) p * width + kvOff + i]);
+        for (int p = start; p < len; p++) acc += scores[p] * __half2float(vCache[(size_t) p * width + kvOff + i]);
         o[i] = acc * inv;
     }
 }

@@ -32,6 +32,7 @@ final class CpuLayers {
     private final float[] out;
     private final float[] gate;
     private final float[] up;
+    private final float[] fused;   // fused qkv or gate|up projections before they are split
     private final float[] scores;
     private final float[] cos;
     private final float[] sin;
@@ -59,6 +60,9 @@ final class CpuLayers {
         vv = new float[maxBatch * c.kvDim()];
         gate = new float[maxBatch * c.maxFeedForward()];
         up = new float[maxBatch * c.maxFeedForward()];
+        Architecture a = c.architecture();
+        int fusedWidth = Math.max(a.fusedQkv() ? c.queryDim() + 2 * c.kvDim() : 0, a.fusedGateUp() ? 2 * c.maxFeedForward() : 0);
+        fused = new float[maxBatch * fusedWidth];
         scores = new float[c.headCount() * capacity];
         cos = new float[rope.pairs];
         sin = new float[rope.pairs];
@@ -103,9 +107,19 @@ final class CpuLayers {
         for (int t = 0; t < n; t++) {
             k.rmsnorm(xb, t * d, x, t * d, L.attnNorm(), d, c.rmsEps());
         }
-        project(L.wq(), xb, n, q);
-        project(L.wk(), xb, n, kv);
-        project(L.wv(), xb, n, vv);
+        if (L.wqkv() != null) {
+            int width = qd + 2 * kvd;
+            project(L.wqkv(), xb, n, fused);
+            for (int t = 0; t < n; t++) {
+                System.arraycopy(fused, t * width, q, t * qd, qd);
+                System.arraycopy(fused, t * width + qd, kv, t * kvd, kvd);
+                System.arraycopy(fused, t * width + qd + kvd, vv, t * kvd, kvd);
+            }
+        } else {
+            project(L.wq(), xb, n, q);
+            project(L.wk(), xb, n, kv);
+            project(L.wv(), xb, n, vv);
+        }
         short[] kc = keys[l - first];
         short[] vc = values[l - first];
         for (int t = 0; t < n; t++) {
@@ -134,6 +148,7 @@ final class CpuLayers {
         }
         int group = c.headCount() / c.headCountKv();
         float scale = c.attentionScale();
+        int window = c.slidingWindow() > 0 && c.architecture().slidingWindowLayer(l) ? c.slidingWindow() : Integer.MAX_VALUE;
         k.parallelFor(c.headCount(), (h0, h1) -> {
             for (int h = h0; h < h1; h++) {
                 int kvOff = (h / group) * hd;
@@ -141,12 +156,13 @@ final class CpuLayers {
                 for (int t = 0; t < n; t++) {
                     int qOff = t * qd + h * hd;
                     int len = pos + t + 1;
-                    for (int p = 0; p < len; p++) {
+                    int start = Math.max(0, len - window); // a sliding window sees its last `window` positions
+                    for (int p = start; p < len; p++) {
                         scores[s + p] = scale * k.dotF16(kc, p * kvd + kvOff, q, qOff, hd);
                     }
-                    k.softmax(scores, s, len);
+                    k.softmax(scores, s + start, len - start);
                     Arrays.fill(att, qOff, qOff + hd, 0f);
-                    for (int p = 0; p < len; p++) {
+                    for (int p = start; p < len; p++) {
                         k.axpyF16(scores[s + p], vc, p * kvd + kvOff, att, qOff, hd);
                     }
                 }
@@ -161,8 +177,17 @@ final class CpuLayers {
         for (int t = 0; t < n; t++) {
             k.rmsnorm(xb, t * d, x, t * d, L.ffnNorm(), d, c.rmsEps());
         }
-        project(L.gate(), xb, n, gate);
-        project(L.up(), xb, n, up);
+        if (L.gate() == null) {
+            // fused gate|up: the first ff outputs of each token are the gate, the next ff the up projection
+            project(L.up(), xb, n, fused);
+            for (int t = 0; t < n; t++) {
+                System.arraycopy(fused, t * 2 * ff, gate, t * ff, ff);
+                System.arraycopy(fused, t * 2 * ff + ff, up, t * ff, ff);
+            }
+        } else {
+            project(L.gate(), xb, n, gate);
+            project(L.up(), xb, n, up);
+        }
         k.swiglu(gate, up, n * ff);
         project(L.down(), gate, n, out);
         k.add(x, 0, out, 0, n * d);

@@ -59,7 +59,7 @@ public final class CudaForwardPass implements AutoCloseable {
     private record GpuLayer(DeviceBuffer attnNorm, GpuMatrix wq, GpuMatrix wk, GpuMatrix wv, GpuMatrix wo,
                             DeviceBuffer bq, DeviceBuffer bk, DeviceBuffer bv, DeviceBuffer qNorm, DeviceBuffer kNorm,
                             DeviceBuffer ffnNorm, GpuMatrix gate, GpuMatrix up, GpuMatrix down,
-                            DeviceBuffer keys, DeviceBuffer values) {}
+                            DeviceBuffer keys, DeviceBuffer values, int window) {}
 
     /**
      * Opens the first CUDA device and uploads the model's offloaded part.
@@ -141,11 +141,37 @@ public final class CudaForwardPass implements AutoCloseable {
             layers = new GpuLayer[gpuLayerCount];
             for (int l = 0; l < gpuLayerCount; l++) {
                 ModelWeights.Layer L = w.layers[l];
-                layers[l] = new GpuLayer(floats(L.attnNorm()), matrix(L.wq(), notices), matrix(L.wk(), notices),
-                        matrix(L.wv(), notices), matrix(L.wo(), notices), floats(L.bq()), floats(L.bk()),
-                        floats(L.bv()), floats(L.qNorm()), floats(L.kNorm()), floats(L.ffnNorm()),
-                        matrix(L.gate(), notices), matrix(L.up(), notices), matrix(L.down(), notices),
-                        buffer(cacheBytes), buffer(cacheBytes));
+                GpuMatrix wq;
+                GpuMatrix wk;
+                GpuMatrix wv;
+                if (L.wqkv() != null) {
+                    // one upload; q, k and v are consecutive row ranges of it
+                    GpuMatrix qkv = matrix(L.wqkv(), notices);
+                    wq = qkv.rows(0, c.queryDim());
+                    wk = qkv.rows(c.queryDim(), c.kvDim());
+                    wv = qkv.rows(c.queryDim() + c.kvDim(), c.kvDim());
+                } else {
+                    wq = matrix(L.wq(), notices);
+                    wk = matrix(L.wk(), notices);
+                    wv = matrix(L.wv(), notices);
+                }
+                int ffl = c.feedForwardLength()[l];
+                GpuMatrix gateM;
+                GpuMatrix upM;
+                if (L.gate() == null) {
+                    // fused gate|up: the first ff rows are the gate, the next ff the up projection
+                    GpuMatrix gateUp = matrix(L.up(), notices);
+                    gateM = gateUp.rows(0, ffl);
+                    upM = gateUp.rows(ffl, ffl);
+                } else {
+                    gateM = matrix(L.gate(), notices);
+                    upM = matrix(L.up(), notices);
+                }
+                layers[l] = new GpuLayer(floats(L.attnNorm()), wq, wk, wv, matrix(L.wo(), notices), floats(L.bq()),
+                        floats(L.bk()), floats(L.bv()), floats(L.qNorm()), floats(L.kNorm()), floats(L.ffnNorm()),
+                        gateM, upM, matrix(L.down(), notices), buffer(cacheBytes), buffer(cacheBytes),
+                        c.slidingWindow() > 0 && c.architecture().slidingWindowLayer(l) ? c.slidingWindow()
+                                : Integer.MAX_VALUE);
             }
             if (outputOnGpu) {
                 embedding = matrix(w.tokenEmbedding, notices);
@@ -172,26 +198,23 @@ public final class CudaForwardPass implements AutoCloseable {
     }
 
     /**
-     * What the GPU path cannot compute yet for this model, or null: it implements the llama, qwen2 and qwen3
-     * graphs (any RoPE scaling, since the angles come from the host), not the fused projections, post-norms, GELU,
-     * embedding scaling, sliding windows and soft-caps of phi3 and Gemma.
+     * What the GPU path cannot compute yet for this model, or null: it implements the llama, qwen2, qwen3 and
+     * phi3 graphs (fused projections, sliding windows, any RoPE scaling since the angles come from the host), not
+     * Gemma's post-norms, GELU, scaled embedding, second RoPE base and soft-caps.
      */
     static String unsupportedFeature(ModelConfig c, ModelWeights w) {
         Architecture a = c.architecture();
-        if (a.fusedQkv() || a.fusedGateUp()) {
-            return "the fused projections of " + a.ggufName();
-        }
         if (a.postNorms() || a.geluFeedForward() || a.scaleEmbedding()) {
             return "the " + a.ggufName() + " block (post-norms, GELU, scaled embedding)";
-        }
-        if (c.slidingWindow() > 0) {
-            return "sliding-window attention";
         }
         if (c.attnSoftcap() > 0 || c.finalSoftcap() > 0) {
             return "soft-capped attention or logits";
         }
+        if (c.ropeBaseLocal() != c.ropeBase()) {
+            return "a second RoPE base for sliding-window layers";
+        }
         for (ModelWeights.Layer L : w.layers) {
-            if (L.wqkv() != null || L.gate() == null || L.postAttnNorm() != null || L.postFfnNorm() != null) {
+            if (L.postAttnNorm() != null || L.postFfnNorm() != null) {
                 return "the layer layout of this " + a.ggufName() + " file";
             }
         }
@@ -204,8 +227,10 @@ public final class CudaForwardPass implements AutoCloseable {
         long need = 2L * 2 * capacity * c.kvDim() * gpuLayerCount;
         for (int l = 0; l < gpuLayerCount; l++) {
             ModelWeights.Layer L = w.layers[l];
-            for (WeightMatrix m : new WeightMatrix[] {L.wq(), L.wk(), L.wv(), L.wo(), L.gate(), L.up(), L.down()}) {
-                need += GpuMatrix.deviceBytes(m);
+            for (WeightMatrix m : new WeightMatrix[] {L.wq(), L.wk(), L.wv(), L.wqkv(), L.wo(), L.gate(), L.up(), L.down()}) {
+                if (m != null) { // fused layouts leave some out
+                    need += GpuMatrix.deviceBytes(m);
+                }
             }
         }
         if (outputOnGpu) {
@@ -326,7 +351,8 @@ public final class CudaForwardPass implements AutoCloseable {
         g.rope(q, cos, sin, n, c.headCount(), hd, c.ropeDims(), pos, neox);
         g.rope(k, cos, sin, n, c.headCountKv(), hd, c.ropeDims(), pos, neox);
         g.storeKv(L.keys(), L.values(), k, v, pos, n, kvd);
-        g.attention(q, L.keys(), L.values(), att, n, c.headCount(), c.headCountKv(), hd, pos, c.attentionScale());
+        g.attention(q, L.keys(), L.values(), att, n, c.headCount(), c.headCountKv(), hd, pos, c.attentionScale(),
+                L.window());
         g.matmul(L.wo(), att, n, out);
         g.add(x, out, n * d);
     }

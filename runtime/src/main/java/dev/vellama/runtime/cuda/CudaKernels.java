@@ -90,7 +90,7 @@ public final class CudaKernels implements AutoCloseable {
 
     /** y[rows] = W · x[cols]. */
     public void matvec(GpuMatrix w, DeviceBuffer x, DeviceBuffer y) {
-        args.reset().ptr(w.data().pointer()).ptr(x.pointer()).ptr(y.pointer()).i32(w.rows()).i32(w.cols());
+        args.reset().ptr(w.pointer()).ptr(x.pointer()).ptr(y.pointer()).i32(w.rows()).i32(w.cols());
         launch(matvec.get(w.format()), ceil(w.rows(), ROWS_PER_BLOCK), 1, ROWS_PER_BLOCK * 32, 0);
     }
 
@@ -100,13 +100,13 @@ public final class CudaKernels implements AutoCloseable {
             matvec(w, x, y);
             return;
         }
-        args.reset().ptr(w.data().pointer()).ptr(x.pointer()).ptr(y.pointer()).i32(w.rows()).i32(w.cols()).i32(n);
+        args.reset().ptr(w.pointer()).ptr(x.pointer()).ptr(y.pointer()).i32(w.rows()).i32(w.cols()).i32(n);
         launch(matmul.get(w.format()), ceil(w.rows(), ROWS_PER_BLOCK), ceil(n, MATMUL_TOKENS), ROWS_PER_BLOCK * 32, 0);
     }
 
     /** out[t][cols] = row ids[t] of W, decoded to F32; ids is an int32 device buffer of n entries. */
     public void getRows(GpuMatrix w, DeviceBuffer ids, int n, DeviceBuffer out) {
-        args.reset().ptr(w.data().pointer()).ptr(ids.pointer()).ptr(out.pointer()).i32(w.cols());
+        args.reset().ptr(w.pointer()).ptr(ids.pointer()).ptr(out.pointer()).i32(w.cols());
         launch(getRows.get(w.format()), n, 1, 128, 0);
     }
 
@@ -149,16 +149,17 @@ public final class CudaKernels implements AutoCloseable {
     }
 
     /**
-     * Causal attention of n tokens at positions pos0.. over cache rows 0..pos0+n-1: out[n][heads*headDim].
+     * Causal attention of n tokens at positions pos0.. over cache rows 0..pos0+n-1, each token seeing at most its
+     * last {@code window} positions ({@code Integer.MAX_VALUE}: all): out[n][heads*headDim].
      */
     public void attention(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer out, int n,
-                          int heads, int kvHeads, int headDim, int pos0, float scale) {
+                          int heads, int kvHeads, int headDim, int pos0, float scale, int window) {
         long shared = attentionShared(headDim, pos0 + n);
         if (shared > attentionSharedLimit) {
             throw new IllegalStateException("attention over " + (pos0 + n) + " positions needs reserveAttention first");
         }
         args.reset().ptr(q.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(out.pointer()).i32(heads)
-                .i32(kvHeads).i32(headDim).i32(pos0).f32(scale);
+                .i32(kvHeads).i32(headDim).i32(pos0).f32(scale).i32(window);
         launch(attention, heads, n, 128, (int) shared);
     }
 

@@ -39,14 +39,18 @@ public final class GpuMatrix implements AutoCloseable {
 
     private final Format format;
     private final DeviceBuffer data;
+    private final long offset; // bytes into data where row 0 starts: non-zero for a view of some rows
     private final int rows;
     private final int cols;
+    private final boolean view;
 
-    private GpuMatrix(Format format, DeviceBuffer data, int rows, int cols) {
+    private GpuMatrix(Format format, DeviceBuffer data, long offset, int rows, int cols, boolean view) {
         this.format = format;
         this.data = data;
+        this.offset = offset;
         this.rows = rows;
         this.cols = cols;
+        this.view = view;
     }
 
     /**
@@ -68,7 +72,7 @@ public final class GpuMatrix implements AutoCloseable {
                     ctx.upload(copy, buf, 0);
                 }
             }
-            return new GpuMatrix(f, buf, w.rows(), w.cols());
+            return new GpuMatrix(f, buf, 0, w.rows(), w.cols(), false);
         }
         if (w.cols() % 32 != 0) {
             throw new IllegalArgumentException("tensor " + w.name() + " (" + w.type() + ") has " + w.cols()
@@ -93,7 +97,7 @@ public final class GpuMatrix implements AutoCloseable {
                 ctx.upload(halves.asSlice(0, 2L * n * w.cols()), buf, 2L * r0 * w.cols());
             }
         }
-        return new GpuMatrix(Format.F16, buf, w.rows(), w.cols());
+        return new GpuMatrix(Format.F16, buf, 0, w.rows(), w.cols(), false);
     }
 
     /** Bytes {@link #upload} will allocate for a matrix. */
@@ -101,12 +105,35 @@ public final class GpuMatrix implements AutoCloseable {
         return Format.of(w.type()) != null ? w.byteSize() : 2L * w.rows() * w.cols();
     }
 
-    public Format format() {
-        return format;
+    /**
+     * Rows {@code first .. first+count-1} as a matrix of their own, sharing this one's memory: the parts of a fused
+     * projection (q|k|v, gate|up). Closing a view frees nothing.
+     */
+    public GpuMatrix rows(int first, int count) {
+        if (first < 0 || count < 1 || first + count > rows) {
+            throw new IllegalArgumentException("rows " + first + ".." + (first + count) + " of a matrix of " + rows);
+        }
+        return new GpuMatrix(format, data, offset + first * rowBytes(), count, cols, true);
     }
 
-    public DeviceBuffer data() {
-        return data;
+    /** Bytes of one row on the device. */
+    public long rowBytes() {
+        return switch (format) {
+            case Q4_0 -> cols / 32 * 18L;
+            case Q8_0 -> cols / 32 * 34L;
+            case Q4_K -> cols / 256 * 144L;
+            case Q6_K -> cols / 256 * 210L;
+            case F16 -> 2L * cols;
+        };
+    }
+
+    /** The device address of row 0. */
+    public long pointer() {
+        return data.pointer() + offset;
+    }
+
+    public Format format() {
+        return format;
     }
 
     public int rows() {
@@ -119,6 +146,8 @@ public final class GpuMatrix implements AutoCloseable {
 
     @Override
     public void close() {
-        data.close();
+        if (!view) {
+            data.close();
+        }
     }
 }

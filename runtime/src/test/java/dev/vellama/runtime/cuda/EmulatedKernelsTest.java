@@ -22,6 +22,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -165,8 +166,8 @@ class EmulatedKernelsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {1, 5})
-    void attentionOverTheF16CacheMatchesTheCpu(int n) throws Exception {
+    @CsvSource({"1, 2147483647", "5, 2147483647", "1, 8", "5, 3"})
+    void attentionOverTheF16CacheMatchesTheCpu(int n, int window) throws Exception {
         int heads = 6;
         int kvHeads = 2;
         int headDim = 32;
@@ -188,13 +189,14 @@ class EmulatedKernelsTest {
         for (int t = 0; t < n; t++) {
             for (int h = 0; h < heads; h++) {
                 int len = pos0 + t + 1;
+                int start = Math.max(0, len - window);
                 int qOff = (t * heads + h) * headDim;
                 int kvOff = (h / (heads / kvHeads)) * headDim;
-                for (int p = 0; p < len; p++) {
+                for (int p = start; p < len; p++) {
                     scores[p] = scale * cpu.dotF16(keys, p * width + kvOff, q, qOff, headDim);
                 }
-                cpu.softmax(scores, 0, len);
-                for (int p = 0; p < len; p++) {
+                cpu.softmax(scores, start, len - start);
+                for (int p = start; p < len; p++) {
                     cpu.axpyF16(scores[p], values, p * width + kvOff, want, qOff, headDim);
                 }
             }
@@ -203,7 +205,7 @@ class EmulatedKernelsTest {
         floats("k.bin", k);
         floats("v.bin", v);
         run(program.toString(), "attention", work.toString(), "" + n, "" + heads, "" + kvHeads, "" + headDim,
-                "" + pos0, Float.toString(scale));
+                "" + pos0, Float.toString(scale), "" + window);
         assertTrue(nmse(want, floats("out.bin")) < 1e-12, "attention NMSE " + nmse(want, floats("out.bin")));
         byte[] kc = Files.readAllBytes(work.resolve("kc.bin"));
         short[] stored = new short[keys.length];

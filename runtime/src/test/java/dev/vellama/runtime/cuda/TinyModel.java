@@ -13,7 +13,7 @@ import dev.vellama.quant.Quantizer;
 
 /**
  * Writes a small random model (2 layers, width 256, GQA 4:2, vocabulary 96) in the layout of llama, qwen2, qwen3
- * or phi3 (fused projections),
+ * or phi3 (fused projections, a sliding window of 3),
  * with a mix of weight types (Q4_0, Q8_0, Q4_K, Q6_K, and Q5_0 which the GPU converts to F16), small enough for the
  * host emulation of the kernels to run a forward pass in seconds.
  */
@@ -40,6 +40,9 @@ final class TinyModel {
         w.put(arch + ".context_length", GgufValue.uint32(128));
         w.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.float32(1e-5f));
         w.put(arch + ".rope.freq_base", GgufValue.float32(10000f));
+        if (arch.equals("phi3")) {
+            w.put(arch + ".attention.sliding_window", GgufValue.uint32(3)); // short enough to matter in a test
+        }
         int kvDim = KV_HEADS * HEAD_DIM;
         matrix(w, "token_embd.weight", GgmlType.Q8_0, VOCAB, EMBD, r, 1f);
         vector(w, "output_norm.weight", EMBD, r, true);
