@@ -13,10 +13,12 @@ extern "C" __global__ void store_kv(__half* kCache, __half* vCache, const float*
 }
 
 // Causal attention of n query tokens at positions pos0 .. pos0+n-1 over cache rows 0 .. pos, or only the last
-// `window` of them (a sliding window). One block per (head, token); decode is n = 1. Scores live in dynamic
-// shared memory: (headDim + pos0 + n + 32) floats. q and out: [n][heads * headDim].
+// `window` of them (a sliding window); scores soft-capped to softcap·tanh(s/softcap) when softcap > 0. One
+// block per (head, token); decode is n = 1. Scores live in dynamic shared memory: (headDim + pos0 + n + 32)
+// floats. q and out: [n][heads * headDim].
 extern "C" __global__ void attention(const float* q, const __half* kCache, const __half* vCache, float* out,
-                                     int heads, int kvHeads, int headDim, int pos0, float scale, int window) {
+                                     int heads, int kvHeads, int headDim, int pos0, float scale, int window,
+                                     float softcap) {
     DYNAMIC_SHARED(float, shared);
     int h = blockIdx.x;
     int t = blockIdx.y;
@@ -37,6 +39,7 @@ extern "C" __global__ void attention(const float* q, const __half* kCache, const
         float s = 0.0f;
         for (int i = 0; i < headDim; i++) s += __half2float(kr[i]) * qs[i];
         s *= scale;
+        if (softcap > 0.0f) s = softcap * tanhf(s / softcap);
         scores[p] = s;
         m = fmaxf(m, s);
     }

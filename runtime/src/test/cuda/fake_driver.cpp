@@ -41,8 +41,11 @@ std::map<std::string, Kernel> kernels = {
     KERNEL(store_kv, store_kv(P(0, __half*), P(1, __half*), P(2, const float*), P(3, const float*), P(4, int),
                               P(5, int), P(6, int))),
     KERNEL(attention, attention(P(0, const float*), P(1, const __half*), P(2, const __half*), P(3, float*),
-                                P(4, int), P(5, int), P(6, int), P(7, int), P(8, float), P(9, int))),
+                                P(4, int), P(5, int), P(6, int), P(7, int), P(8, float), P(9, int), P(10, float))),
     KERNEL(swiglu, swiglu(P(0, float*), P(1, const float*), P(2, int))),
+    KERNEL(geglu, geglu(P(0, float*), P(1, const float*), P(2, int))),
+    KERNEL(scale, scale(P(0, float*), P(1, float), P(2, int))),
+    KERNEL(softcap, softcap(P(0, float*), P(1, float), P(2, int))),
     KERNEL(add, add(P(0, float*), P(1, const float*), P(2, int))),
     KERNEL(add_bias, add_bias(P(0, float*), P(1, const float*), P(2, int), P(3, int))),
 };

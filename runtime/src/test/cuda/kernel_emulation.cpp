@@ -105,10 +105,11 @@ int main(int argc, char** argv) {
         emu_launch(ceil_div(n * heads * (nRot / 2), 256), 1, 256, 0,
                    [&] { rope(x.data(), c.data(), s.data(), n, heads, hd, nRot, pos0, neox); });
         save("out.bin", x);
-    } else if (mode == "attention") { // N HEADS KV_HEADS HEAD_DIM POS0 SCALE WINDOW: q.bin k.bin v.bin -> out.bin kc.bin
+    } else if (mode == "attention") { // N HEADS KV_HEADS HEAD_DIM POS0 SCALE WINDOW SOFTCAP: q k v.bin -> out.bin kc.bin
         int n = atoi(a[0]), heads = atoi(a[1]), kvHeads = atoi(a[2]), hd = atoi(a[3]), pos0 = atoi(a[4]);
         float scale = strtof(a[5], nullptr);
         int window = atoi(a[6]);
+        float cap = strtof(a[7], nullptr);
         auto q = load<float>("q.bin");
         auto k = load<float>("k.bin");
         auto v = load<float>("v.bin");
@@ -120,16 +121,25 @@ int main(int argc, char** argv) {
         std::vector<float> out(q.size());
         size_t shared = 4 * (size_t) (hd + positions + 32);
         emu_launch(heads, n, 128, shared,
-                   [&] { attention(q.data(), kc.data(), vc.data(), out.data(), heads, kvHeads, hd, pos0, scale, window); });
+                   [&] { attention(q.data(), kc.data(), vc.data(), out.data(), heads, kvHeads, hd, pos0, scale, window, cap); });
         save("out.bin", out);
         save("kc.bin", kc);
-    } else if (mode == "elementwise") { // N WIDTH: g.bin u.bin b.bin -> glu.bin sum.bin bias.bin
+    } else if (mode == "elementwise") { // N WIDTH: g.bin u.bin b.bin -> glu/geglu/sum/bias/scaled/capped.bin
         int n = atoi(a[0]), width = atoi(a[1]);
         auto g = load<float>("g.bin");
         auto u = load<float>("u.bin");
         auto b = load<float>("b.bin");
         auto sum = g;
         auto biased = g;
+        auto gg = g;
+        auto scaled = g;
+        auto capped = g;
+        emu_launch(ceil_div(n, 256), 1, 256, 0, [&] { geglu(gg.data(), u.data(), n); });
+        emu_launch(ceil_div(n, 256), 1, 256, 0, [&] { scale(scaled.data(), 1.5f, n); });
+        emu_launch(ceil_div(n, 256), 1, 256, 0, [&] { softcap(capped.data(), 2.0f, n); });
+        save("geglu.bin", gg);
+        save("scaled.bin", scaled);
+        save("capped.bin", capped);
         emu_launch(ceil_div(n, 256), 1, 256, 0, [&] { swiglu(g.data(), u.data(), n); });
         emu_launch(ceil_div(n, 256), 1, 256, 0, [&] { add(sum.data(), u.data(), n); });
         emu_launch(ceil_div(n, 256), 1, 256, 0, [&] { add_bias(biased.data(), b.data(), width, n); });

@@ -11,14 +11,14 @@ import dev.vellama.runtime.model.ModelWeights;
 /**
  * The layers that stay on the CPU when only the first ones are offloaded ({@code --gpu-layers N} below the layer
  * count), and the final norm and output projection when those stay too. It computes what the CPU
- * {@code ForwardPass} computes for the same layers of the architectures the GPU path takes (see
- * {@link CudaForwardPass#unsupportedFeature}), with its own F16 cache for them.
+ * {@code ForwardPass} computes for the same layers, with its own F16 cache for them.
  */
 final class CpuLayers {
     private final ModelConfig c;
     private final ModelWeights w;
     private final Kernels k;
     private final RopeTable rope;
+    private final RopeTable localRope; // sliding-window layers of Gemma 3 use their own base
     private final boolean neox;
     private final int first;
     private final int capacity;
@@ -40,11 +40,13 @@ final class CpuLayers {
     private float[] allLogits = new float[0];
 
     /** Layers {@code first ..} of the model, for chunks of up to maxBatch tokens. */
-    CpuLayers(ModelConfig c, ModelWeights w, Kernels k, RopeTable rope, int first, int capacity, int maxBatch) {
+    CpuLayers(ModelConfig c, ModelWeights w, Kernels k, RopeTable rope, RopeTable localRope, int first, int capacity,
+              int maxBatch) {
         this.c = c;
         this.w = w;
         this.k = k;
         this.rope = rope;
+        this.localRope = localRope;
         this.neox = c.architecture().ropeStyle() == Architecture.RopeStyle.NEOX;
         this.first = first;
         this.capacity = capacity;
@@ -82,6 +84,7 @@ final class CpuLayers {
         int d = c.embeddingLength();
         k.rmsnorm(xb, 0, x, (n - 1) * d, w.outputNorm, d, c.rmsEps());
         k.matvec(w.output, xb, logits);
+        softcap(logits, c.vocabSize(), c.finalSoftcap());
         return logits;
     }
 
@@ -96,6 +99,7 @@ final class CpuLayers {
             allLogits = new float[need];
         }
         project(w.output, xb, n, allLogits);
+        softcap(allLogits, need, c.finalSoftcap());
         return allLogits;
     }
 
@@ -120,6 +124,8 @@ final class CpuLayers {
             project(L.wk(), xb, n, kv);
             project(L.wv(), xb, n, vv);
         }
+        boolean sliding = c.slidingWindow() > 0 && c.architecture().slidingWindowLayer(l);
+        RopeTable layerRope = sliding ? localRope : rope;
         short[] kc = keys[l - first];
         short[] vc = values[l - first];
         for (int t = 0; t < n; t++) {
@@ -136,8 +142,8 @@ final class CpuLayers {
                     k.rmsnorm(kv, t * kvd + h * hd, kv, t * kvd + h * hd, L.kNorm(), hd, c.rmsEps());
                 }
             }
-            System.arraycopy(rope.cos, (pos + t) * rope.pairs, cos, 0, rope.pairs);
-            System.arraycopy(rope.sin, (pos + t) * rope.pairs, sin, 0, rope.pairs);
+            System.arraycopy(layerRope.cos, (pos + t) * layerRope.pairs, cos, 0, layerRope.pairs);
+            System.arraycopy(layerRope.sin, (pos + t) * layerRope.pairs, sin, 0, layerRope.pairs);
             k.rope(q, t * qd, c.headCount(), hd, c.ropeDims(), cos, sin, neox);
             k.rope(kv, t * kvd, c.headCountKv(), hd, c.ropeDims(), cos, sin, neox);
             int base = (pos + t) * kvd;
@@ -148,7 +154,8 @@ final class CpuLayers {
         }
         int group = c.headCount() / c.headCountKv();
         float scale = c.attentionScale();
-        int window = c.slidingWindow() > 0 && c.architecture().slidingWindowLayer(l) ? c.slidingWindow() : Integer.MAX_VALUE;
+        int window = sliding ? c.slidingWindow() : Integer.MAX_VALUE;
+        float softcap = c.attnSoftcap();
         k.parallelFor(c.headCount(), (h0, h1) -> {
             for (int h = h0; h < h1; h++) {
                 int kvOff = (h / group) * hd;
@@ -158,7 +165,8 @@ final class CpuLayers {
                     int len = pos + t + 1;
                     int start = Math.max(0, len - window); // a sliding window sees its last `window` positions
                     for (int p = start; p < len; p++) {
-                        scores[s + p] = scale * k.dotF16(kc, p * kvd + kvOff, q, qOff, hd);
+                        float score = scale * k.dotF16(kc, p * kvd + kvOff, q, qOff, hd);
+                        scores[s + p] = softcap > 0 ? softcap * (float) Math.tanh(score / softcap) : score;
                     }
                     k.softmax(scores, s + start, len - start);
                     Arrays.fill(att, qOff, qOff + hd, 0f);
@@ -169,7 +177,7 @@ final class CpuLayers {
             }
         });
         project(L.wo(), att, n, out);
-        k.add(x, 0, out, 0, n * d);
+        residual(L.postAttnNorm(), x, n);
     }
 
     private void feedForward(ModelWeights.Layer L, int ff, float[] x, int n) {
@@ -188,9 +196,35 @@ final class CpuLayers {
             project(L.gate(), xb, n, gate);
             project(L.up(), xb, n, up);
         }
-        k.swiglu(gate, up, n * ff);
+        if (c.architecture().geluFeedForward()) {
+            k.gelu(gate, 0, n * ff);
+            for (int i = 0; i < n * ff; i++) {
+                gate[i] *= up[i];
+            }
+        } else {
+            k.swiglu(gate, up, n * ff);
+        }
         project(L.down(), gate, n, out);
+        residual(L.postFfnNorm(), x, n);
+    }
+
+    /** x += out, out first normed where the architecture norms block outputs (Gemma). */
+    private void residual(float[] postNorm, float[] x, int n) {
+        int d = c.embeddingLength();
+        if (postNorm != null) {
+            for (int t = 0; t < n; t++) {
+                k.rmsnorm(out, t * d, out, t * d, postNorm, d, c.rmsEps());
+            }
+        }
         k.add(x, 0, out, 0, n * d);
+    }
+
+    private static void softcap(float[] v, int n, float cap) {
+        if (cap > 0) {
+            for (int i = 0; i < n; i++) {
+                v[i] = cap * (float) Math.tanh(v[i] / cap);
+            }
+        }
     }
 
     private void project(WeightMatrix m, float[] in, int n, float[] dst) {

@@ -12,7 +12,8 @@ import dev.vellama.runtime.model.ModelConfig;
 import dev.vellama.runtime.model.ModelWeights;
 
 /**
- * The transformer forward pass of {@code ForwardPass} with the first {@code gpuLayers} layers on a CUDA device
+ * The transformer forward pass of {@code ForwardPass}, for every architecture it supports (llama, qwen2, qwen3,
+ * phi3, Gemma 2 and 3), with the first {@code gpuLayers} layers on a CUDA device
  * (see {@link GpuLayers}). Their weights are uploaded once, in their quantized form where a kernel reads it, and
  * their F16 KV cache lives in device memory. Activations stay on the device between layers; the residual stream
  * crosses to the host once per chunk where the CPU layers take over, and the logits come back once per chunk.
@@ -38,6 +39,8 @@ public final class CudaForwardPass implements AutoCloseable {
     private final DeviceBuffer outputNorm;
     private final DeviceBuffer cos;
     private final DeviceBuffer sin;
+    private final DeviceBuffer localCos;  // sliding-window layers' angles where their base differs
+    private final DeviceBuffer localSin;
     private final DeviceBuffer ids;
     private final DeviceBuffer x;
     private final DeviceBuffer xb;
@@ -58,8 +61,9 @@ public final class CudaForwardPass implements AutoCloseable {
 
     private record GpuLayer(DeviceBuffer attnNorm, GpuMatrix wq, GpuMatrix wk, GpuMatrix wv, GpuMatrix wo,
                             DeviceBuffer bq, DeviceBuffer bk, DeviceBuffer bv, DeviceBuffer qNorm, DeviceBuffer kNorm,
-                            DeviceBuffer ffnNorm, GpuMatrix gate, GpuMatrix up, GpuMatrix down,
-                            DeviceBuffer keys, DeviceBuffer values, int window) {}
+                            DeviceBuffer postAttnNorm, DeviceBuffer ffnNorm, GpuMatrix gate, GpuMatrix up,
+                            GpuMatrix down, DeviceBuffer postFfnNorm, DeviceBuffer keys, DeviceBuffer values,
+                            int window, DeviceBuffer cos, DeviceBuffer sin) {}
 
     /**
      * Opens the first CUDA device and uploads the model's offloaded part.
@@ -97,11 +101,6 @@ public final class CudaForwardPass implements AutoCloseable {
 
     private CudaForwardPass(CudaContext ctx, ModelConfig c, ModelWeights w, int capacity, int maxBatch, int gpuLayers,
                             int cpuThreads, Consumer<String> notices) {
-        String unsupported = unsupportedFeature(c, w);
-        if (unsupported != null) {
-            throw new UnsupportedOperationException("CUDA offload does not support " + unsupported
-                    + " yet; run this model with --device cpu");
-        }
         if (gpuLayers < 1) {
             throw new IllegalArgumentException("--gpu-layers 0 offloads nothing: use the CPU forward pass");
         }
@@ -122,9 +121,12 @@ public final class CudaForwardPass implements AutoCloseable {
         try {
             g = own(new CudaKernels(ctx));
             g.reserveAttention(c.headDim(), capacity);
-            RopeTable table = new RopeTable(c, w, capacity);
+            RopeTable table = RopeTable.of(c, w, capacity);
+            RopeTable localTable = RopeTable.local(c, table, capacity);
             cos = floats(table.cos);
             sin = floats(table.sin);
+            localCos = localTable == table ? cos : floats(localTable.cos);
+            localSin = localTable == table ? sin : floats(localTable.sin);
             int d = c.embeddingLength();
             int ff = c.maxFeedForward();
             ids = buffer(4L * maxBatch);
@@ -167,11 +169,13 @@ public final class CudaForwardPass implements AutoCloseable {
                     gateM = matrix(L.gate(), notices);
                     upM = matrix(L.up(), notices);
                 }
+                boolean sliding = c.slidingWindow() > 0 && c.architecture().slidingWindowLayer(l);
                 layers[l] = new GpuLayer(floats(L.attnNorm()), wq, wk, wv, matrix(L.wo(), notices), floats(L.bq()),
-                        floats(L.bk()), floats(L.bv()), floats(L.qNorm()), floats(L.kNorm()), floats(L.ffnNorm()),
-                        gateM, upM, matrix(L.down(), notices), buffer(cacheBytes), buffer(cacheBytes),
-                        c.slidingWindow() > 0 && c.architecture().slidingWindowLayer(l) ? c.slidingWindow()
-                                : Integer.MAX_VALUE);
+                        floats(L.bk()), floats(L.bv()), floats(L.qNorm()), floats(L.kNorm()),
+                        floats(L.postAttnNorm()), floats(L.ffnNorm()), gateM, upM, matrix(L.down(), notices),
+                        floats(L.postFfnNorm()), buffer(cacheBytes), buffer(cacheBytes),
+                        sliding ? c.slidingWindow() : Integer.MAX_VALUE, sliding ? localCos : cos,
+                        sliding ? localSin : sin);
             }
             if (outputOnGpu) {
                 embedding = matrix(w.tokenEmbedding, notices);
@@ -186,7 +190,7 @@ public final class CudaForwardPass implements AutoCloseable {
                 outputNorm = null;
                 logits = null;
                 cpuKernels = own(Kernels.create(cpuThreads));
-                cpu = new CpuLayers(c, w, cpuKernels, table, gpuLayerCount, capacity, maxBatch);
+                cpu = new CpuLayers(c, w, cpuKernels, table, localTable, gpuLayerCount, capacity, maxBatch);
             }
             hostX = new float[maxBatch * d];
             hostLogits = new float[c.vocabSize()];
@@ -195,30 +199,6 @@ public final class CudaForwardPass implements AutoCloseable {
             close();
             throw e;
         }
-    }
-
-    /**
-     * What the GPU path cannot compute yet for this model, or null: it implements the llama, qwen2, qwen3 and
-     * phi3 graphs (fused projections, sliding windows, any RoPE scaling since the angles come from the host), not
-     * Gemma's post-norms, GELU, scaled embedding, second RoPE base and soft-caps.
-     */
-    static String unsupportedFeature(ModelConfig c, ModelWeights w) {
-        Architecture a = c.architecture();
-        if (a.postNorms() || a.geluFeedForward() || a.scaleEmbedding()) {
-            return "the " + a.ggufName() + " block (post-norms, GELU, scaled embedding)";
-        }
-        if (c.attnSoftcap() > 0 || c.finalSoftcap() > 0) {
-            return "soft-capped attention or logits";
-        }
-        if (c.ropeBaseLocal() != c.ropeBase()) {
-            return "a second RoPE base for sliding-window layers";
-        }
-        for (ModelWeights.Layer L : w.layers) {
-            if (L.postAttnNorm() != null || L.postFfnNorm() != null) {
-                return "the layer layout of this " + a.ggufName() + " file";
-            }
-        }
-        return null;
     }
 
     /** Fails before any upload, with the numbers, when the offloaded part cannot fit in free device memory. */
@@ -268,6 +248,9 @@ public final class CudaForwardPass implements AutoCloseable {
         int d = c.embeddingLength();
         g.rmsnorm(xb, 0, x, (long) (n - 1) * d, outputNorm, 1, d, c.rmsEps());
         g.matvec(output, xb, logits);
+        if (c.finalSoftcap() > 0) {
+            g.softcap(logits, c.finalSoftcap(), c.vocabSize());
+        }
         ctx.download(logits, 0, hostLogits, 0, c.vocabSize());
         return hostLogits;
     }
@@ -289,6 +272,9 @@ public final class CudaForwardPass implements AutoCloseable {
         }
         g.matmul(output, xb, n, allLogits);
         int need = n * c.vocabSize();
+        if (c.finalSoftcap() > 0) {
+            g.softcap(allLogits, c.finalSoftcap(), need);
+        }
         if (hostAllLogits.length < need) {
             hostAllLogits = new float[need];
         }
@@ -320,6 +306,9 @@ public final class CudaForwardPass implements AutoCloseable {
             }
             ctx.upload(hostX, 0, n * d, x, 0);
         }
+        if (c.architecture().scaleEmbedding()) {
+            g.scale(x, (float) Math.sqrt(d), n * d);
+        }
         for (int l = 0; l < gpuLayerCount; l++) {
             attention(layers[l], n, pos);
             feedForward(layers[l], c.feedForwardLength()[l], n);
@@ -348,13 +337,13 @@ public final class CudaForwardPass implements AutoCloseable {
             g.rmsnorm(q, q, L.qNorm(), n * c.headCount(), hd, c.rmsEps());
             g.rmsnorm(k, k, L.kNorm(), n * c.headCountKv(), hd, c.rmsEps());
         }
-        g.rope(q, cos, sin, n, c.headCount(), hd, c.ropeDims(), pos, neox);
-        g.rope(k, cos, sin, n, c.headCountKv(), hd, c.ropeDims(), pos, neox);
+        g.rope(q, L.cos(), L.sin(), n, c.headCount(), hd, c.ropeDims(), pos, neox);
+        g.rope(k, L.cos(), L.sin(), n, c.headCountKv(), hd, c.ropeDims(), pos, neox);
         g.storeKv(L.keys(), L.values(), k, v, pos, n, kvd);
         g.attention(q, L.keys(), L.values(), att, n, c.headCount(), c.headCountKv(), hd, pos, c.attentionScale(),
-                L.window());
+                L.window(), c.attnSoftcap());
         g.matmul(L.wo(), att, n, out);
-        g.add(x, out, n * d);
+        residual(L.postAttnNorm(), n);
     }
 
     private void feedForward(GpuLayer L, int ff, int n) {
@@ -362,8 +351,21 @@ public final class CudaForwardPass implements AutoCloseable {
         g.rmsnorm(xb, x, L.ffnNorm(), n, d, c.rmsEps());
         g.matmul(L.gate(), xb, n, gate);
         g.matmul(L.up(), xb, n, up);
-        g.swiglu(gate, up, n * ff);
+        if (c.architecture().geluFeedForward()) {
+            g.geglu(gate, up, n * ff);
+        } else {
+            g.swiglu(gate, up, n * ff);
+        }
         g.matmul(L.down(), gate, n, out);
+        residual(L.postFfnNorm(), n);
+    }
+
+    /** x += out, out first normed where the architecture norms block outputs (Gemma). */
+    private void residual(DeviceBuffer postNorm, int n) {
+        int d = c.embeddingLength();
+        if (postNorm != null) {
+            g.rmsnorm(out, out, postNorm, n, d, c.rmsEps());
+        }
         g.add(x, out, n * d);
     }
 

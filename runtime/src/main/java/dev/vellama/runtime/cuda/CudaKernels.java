@@ -17,7 +17,8 @@ public final class CudaKernels implements AutoCloseable {
             "matvec_q4_0", "matvec_q8_0", "matvec_q4_k", "matvec_q6_k", "matvec_f16",
             "matmul_q4_0", "matmul_q8_0", "matmul_q4_k", "matmul_q6_k", "matmul_f16",
             "get_rows_q4_0", "get_rows_q8_0", "get_rows_q4_k", "get_rows_q6_k", "get_rows_f16",
-            "rmsnorm", "softmax", "rope", "store_kv", "attention", "swiglu", "add", "add_bias");
+            "rmsnorm", "softmax", "rope", "store_kv", "attention", "swiglu", "geglu", "scale", "softcap", "add",
+            "add_bias");
 
     /** Tokens per matmul block (MM_TOKENS in matmul.cu). */
     static final int MATMUL_TOKENS = 8;
@@ -38,6 +39,9 @@ public final class CudaKernels implements AutoCloseable {
     private final MemorySegment storeKv;
     private final MemorySegment attention;
     private final MemorySegment swiglu;
+    private final MemorySegment geglu;
+    private final MemorySegment scale;
+    private final MemorySegment softcap;
     private final MemorySegment add;
     private final MemorySegment addBias;
     private int attentionSharedLimit = DEFAULT_SHARED_LIMIT;
@@ -56,6 +60,9 @@ public final class CudaKernels implements AutoCloseable {
         storeKv = ctx.function("store_kv");
         attention = ctx.function("attention");
         swiglu = ctx.function("swiglu");
+        geglu = ctx.function("geglu");
+        scale = ctx.function("scale");
+        softcap = ctx.function("softcap");
         add = ctx.function("add");
         addBias = ctx.function("add_bias");
     }
@@ -150,16 +157,18 @@ public final class CudaKernels implements AutoCloseable {
 
     /**
      * Causal attention of n tokens at positions pos0.. over cache rows 0..pos0+n-1, each token seeing at most its
-     * last {@code window} positions ({@code Integer.MAX_VALUE}: all): out[n][heads*headDim].
+     * last {@code window} positions ({@code Integer.MAX_VALUE}: all), scores soft-capped when {@code softcap} is
+     * above 0: out[n][heads*headDim].
      */
     public void attention(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer out, int n,
-                          int heads, int kvHeads, int headDim, int pos0, float scale, int window) {
+                          int heads, int kvHeads, int headDim, int pos0, float scale, int window, float softcap) {
         long shared = attentionShared(headDim, pos0 + n);
         if (shared > attentionSharedLimit) {
             throw new IllegalStateException("attention over " + (pos0 + n) + " positions needs reserveAttention first");
         }
         args.reset().ptr(q.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(out.pointer()).i32(heads)
-                .i32(kvHeads).i32(headDim).i32(pos0).f32(scale).i32(window);
+                .i32(kvHeads).i32(headDim).i32(pos0).f32(scale).i32(window)
+                .f32(softcap);
         launch(attention, heads, n, 128, (int) shared);
     }
 
@@ -167,6 +176,24 @@ public final class CudaKernels implements AutoCloseable {
     public void swiglu(DeviceBuffer gate, DeviceBuffer up, int n) {
         args.reset().ptr(gate.pointer()).ptr(up.pointer()).i32(n);
         launch(swiglu, ceil(n, THREADS), 1, THREADS, 0);
+    }
+
+    /** gate = gelu(gate) · up over n values (tanh form of GELU). */
+    public void geglu(DeviceBuffer gate, DeviceBuffer up, int n) {
+        args.reset().ptr(gate.pointer()).ptr(up.pointer()).i32(n);
+        launch(geglu, ceil(n, THREADS), 1, THREADS, 0);
+    }
+
+    /** x *= s over n values. */
+    public void scale(DeviceBuffer x, float s, int n) {
+        args.reset().ptr(x.pointer()).f32(s).i32(n);
+        launch(scale, ceil(n, THREADS), 1, THREADS, 0);
+    }
+
+    /** x = cap · tanh(x / cap) over n values. */
+    public void softcap(DeviceBuffer x, float cap, int n) {
+        args.reset().ptr(x.pointer()).f32(cap).i32(n);
+        launch(softcap, ceil(n, THREADS), 1, THREADS, 0);
     }
 
     /** dst += src over n values. */

@@ -15,15 +15,23 @@ final class RopeTable {
     final float[] cos;
     final float[] sin;
 
-    RopeTable(ModelConfig c, ModelWeights w, int positions) {
-        int dims = c.ropeDims();
-        float base = c.ropeBase();
-        RopeScaling scaling = c.ropeScaling();
+    /** The model's angles. */
+    static RopeTable of(ModelConfig c, ModelWeights w, int positions) {
         float[] factors = w.ropeFactors;
         if (w.ropeFactorsLong != null) {
             // LongRoPE: the long factors once the context exceeds the one the model was trained with
-            factors = positions > scaling.originalContext() ? w.ropeFactorsLong : w.ropeFactorsShort;
+            factors = positions > c.ropeScaling().originalContext() ? w.ropeFactorsLong : w.ropeFactorsShort;
         }
+        return new RopeTable(c.ropeDims(), c.ropeBase(), c.ropeScaling(), factors, positions);
+    }
+
+    /** The angles of sliding-window layers where they use a base of their own (Gemma 3), else {@code global}. */
+    static RopeTable local(ModelConfig c, RopeTable global, int positions) {
+        return c.ropeBaseLocal() == c.ropeBase() ? global
+                : new RopeTable(c.ropeDims(), c.ropeBaseLocal(), RopeScaling.NONE, null, positions);
+    }
+
+    private RopeTable(int dims, float base, RopeScaling scaling, float[] factors, int positions) {
         pairs = dims / 2;
         float thetaScale = (float) Math.pow(base, -2.0 / dims);
         float freqScale = scaling.freqScale();

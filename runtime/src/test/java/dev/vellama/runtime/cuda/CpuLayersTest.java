@@ -32,7 +32,8 @@ class CpuLayersTest {
             int context = 32;
             int d = c.embeddingLength();
             ForwardPass reference = new ForwardPass(c, w, k, new KvCache(c.layerCount(), context, c.kvDim()), 8);
-            CpuLayers layers = new CpuLayers(c, w, k, new RopeTable(c, w, context), 0, context, 8);
+            RopeTable rope = RopeTable.of(c, w, context);
+            CpuLayers layers = new CpuLayers(c, w, k, rope, RopeTable.local(c, rope, context), 0, context, 8);
             int[] tokens = {1, 300 % vocab, 42, 7, 1000 % vocab, 3};
             float[] x = new float[8 * d];
 

@@ -166,8 +166,8 @@ class EmulatedKernelsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"1, 2147483647", "5, 2147483647", "1, 8", "5, 3"})
-    void attentionOverTheF16CacheMatchesTheCpu(int n, int window) throws Exception {
+    @CsvSource({"1, 2147483647, 0", "5, 2147483647, 0", "1, 8, 0", "5, 3, 0.5"})
+    void attentionOverTheF16CacheMatchesTheCpu(int n, int window, float softcap) throws Exception {
         int heads = 6;
         int kvHeads = 2;
         int headDim = 32;
@@ -193,7 +193,8 @@ class EmulatedKernelsTest {
                 int qOff = (t * heads + h) * headDim;
                 int kvOff = (h / (heads / kvHeads)) * headDim;
                 for (int p = start; p < len; p++) {
-                    scores[p] = scale * cpu.dotF16(keys, p * width + kvOff, q, qOff, headDim);
+                    float s = scale * cpu.dotF16(keys, p * width + kvOff, q, qOff, headDim);
+                    scores[p] = softcap > 0 ? softcap * (float) Math.tanh(s / softcap) : s;
                 }
                 cpu.softmax(scores, start, len - start);
                 for (int p = start; p < len; p++) {
@@ -205,7 +206,7 @@ class EmulatedKernelsTest {
         floats("k.bin", k);
         floats("v.bin", v);
         run(program.toString(), "attention", work.toString(), "" + n, "" + heads, "" + kvHeads, "" + headDim,
-                "" + pos0, Float.toString(scale), "" + window);
+                "" + pos0, Float.toString(scale), "" + window, Float.toString(softcap));
         assertTrue(nmse(want, floats("out.bin")) < 1e-12, "attention NMSE " + nmse(want, floats("out.bin")));
         byte[] kc = Files.readAllBytes(work.resolve("kc.bin"));
         short[] stored = new short[keys.length];
@@ -235,6 +236,18 @@ class EmulatedKernelsTest {
         assertTrue(nmse(glu, floats("glu.bin")) < 1e-12);
         assertArrayEquals(sum, floats("sum.bin"));
         assertArrayEquals(biased, floats("bias.bin"));
+        float[] gg = g.clone();
+        cpu.gelu(gg, 0, n);
+        float[] scaled = g.clone();
+        cpu.scale(scaled, 0, n, 1.5f);
+        float[] capped = new float[n];
+        for (int i = 0; i < n; i++) {
+            gg[i] *= u[i];
+            capped[i] = 2f * (float) Math.tanh(g[i] / 2f);
+        }
+        assertTrue(nmse(gg, floats("geglu.bin")) < 1e-12, "geglu NMSE " + nmse(gg, floats("geglu.bin")));
+        assertArrayEquals(scaled, floats("scaled.bin"));
+        assertTrue(nmse(capped, floats("capped.bin")) < 1e-12);
     }
 
     private static String suffix(GgmlType type) {

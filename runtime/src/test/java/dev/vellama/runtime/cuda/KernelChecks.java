@@ -285,7 +285,7 @@ abstract class KernelChecks {
              DeviceBuffer dv = upload(ctx, vf); DeviceBuffer out = ctx.allocate(4L * q.length)) {
             gpu.storeKv(kc, vc, dk, dv, 0, positions, width);
             gpu.reserveAttention(headDim, positions);
-            gpu.attention(dq, kc, vc, out, n, heads, kvHeads, headDim, pos0, scale, Integer.MAX_VALUE);
+            gpu.attention(dq, kc, vc, out, n, heads, kvHeads, headDim, pos0, scale, Integer.MAX_VALUE, 0f);
             assertTrue(nmse(want, download(ctx, out, q.length)) < 1e-9);
         }
     }

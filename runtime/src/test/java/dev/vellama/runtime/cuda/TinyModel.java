@@ -13,7 +13,8 @@ import dev.vellama.quant.Quantizer;
 
 /**
  * Writes a small random model (2 layers, width 256, GQA 4:2, vocabulary 96) in the layout of llama, qwen2, qwen3
- * or phi3 (fused projections, a sliding window of 3),
+ * phi3 (fused projections, a sliding window of 3), gemma2 or gemma3 (post-norms, GELU, tied output, soft-caps,
+ * windows, a second RoPE base),
  * with a mix of weight types (Q4_0, Q8_0, Q4_K, Q6_K, and Q5_0 which the GPU converts to F16), small enough for the
  * host emulation of the kernels to run a forward pass in seconds.
  */
@@ -39,14 +40,22 @@ final class TinyModel {
         w.put(arch + ".feed_forward_length", GgufValue.uint32(FF));
         w.put(arch + ".context_length", GgufValue.uint32(128));
         w.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.float32(1e-5f));
-        w.put(arch + ".rope.freq_base", GgufValue.float32(10000f));
-        if (arch.equals("phi3")) {
+        if (!arch.equals("gemma3")) {
+            w.put(arch + ".rope.freq_base", GgufValue.float32(10000f));
+        }
+        boolean gemma = arch.startsWith("gemma");
+        if (arch.equals("phi3") || gemma) {
             w.put(arch + ".attention.sliding_window", GgufValue.uint32(3)); // short enough to matter in a test
+        }
+        if (arch.equals("gemma3")) {
+            w.put(arch + ".rope.freq_base", GgufValue.float32(1e6f)); // global layers; local ones keep 10000
         }
         int kvDim = KV_HEADS * HEAD_DIM;
         matrix(w, "token_embd.weight", GgmlType.Q8_0, VOCAB, EMBD, r, 1f);
         vector(w, "output_norm.weight", EMBD, r, true);
-        matrix(w, "output.weight", GgmlType.Q6_K, VOCAB, EMBD, r, 0.1f);
+        if (!gemma) { // Gemma ties the output to the embedding
+            matrix(w, "output.weight", GgmlType.Q6_K, VOCAB, EMBD, r, 0.1f);
+        }
         for (int l = 0; l < LAYERS; l++) {
             String p = "blk." + l + ".";
             vector(w, p + "attn_norm.weight", EMBD, r, true);
@@ -64,9 +73,13 @@ final class TinyModel {
                 vector(w, p + "attn_k.bias", kvDim, r, false);
                 vector(w, p + "attn_v.bias", kvDim, r, false);
             }
-            if (arch.equals("qwen3")) {
+            if (arch.equals("qwen3") || arch.equals("gemma3")) {
                 vector(w, p + "attn_q_norm.weight", HEAD_DIM, r, true);
                 vector(w, p + "attn_k_norm.weight", HEAD_DIM, r, true);
+            }
+            if (gemma) {
+                vector(w, p + "post_attention_norm.weight", EMBD, r, true);
+                vector(w, p + "post_ffw_norm.weight", EMBD, r, true);
             }
             vector(w, p + "ffn_norm.weight", EMBD, r, true);
             if (fused) {
