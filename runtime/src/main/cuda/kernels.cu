@@ -1,0 +1,7 @@
+// The one translation unit compiled into kernels.ptx: every kernel file, each also buildable on its own.
+#include "matmul.cu"
+#include "embedding.cu"
+#include "norm.cu"
+#include "rope.cu"
+#include "attention.cu"
+#include "elementwise.cu"

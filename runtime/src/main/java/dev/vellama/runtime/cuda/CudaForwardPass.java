@@ -1,0 +1,412 @@
+package dev.vellama.runtime.cuda;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+import dev.vellama.quant.Dequantizer;
+import dev.vellama.quant.Kernels;
+import dev.vellama.quant.WeightMatrix;
+import dev.vellama.runtime.model.Architecture;
+import dev.vellama.runtime.model.ModelConfig;
+import dev.vellama.runtime.model.ModelWeights;
+
+/**
+ * The transformer forward pass of {@code ForwardPass}, for every architecture it supports (llama, qwen2, qwen3,
+ * phi3, Gemma 2 and 3), with the first {@code gpuLayers} layers on a CUDA device
+ * (see {@link GpuLayers}). Their weights are uploaded once, in their quantized form where a kernel reads it, and
+ * their F16 KV cache lives in device memory. Activations stay on the device between layers; the residual stream
+ * crosses to the host once per chunk where the CPU layers take over, and the logits come back once per chunk.
+ * Not thread-safe; it binds its context to whichever thread calls it.
+ */
+public final class CudaForwardPass implements AutoCloseable {
+    private final ModelConfig c;
+    private final ModelWeights w;
+    private final CudaContext ctx;
+    private final CudaKernels g;
+    private final int maxBatch;
+    private final int capacity;
+    private final int gpuLayerCount;
+    private final boolean outputOnGpu;
+    private final boolean neox;
+    private final CpuLayers cpu;
+    private final Kernels cpuKernels;
+    private final List<AutoCloseable> owned = new ArrayList<>();
+
+    private final GpuLayer[] layers;
+    private final GpuMatrix embedding;   // on the GPU only with the output
+    private final GpuMatrix output;
+    private final DeviceBuffer outputNorm;
+    private final DeviceBuffer cos;
+    private final DeviceBuffer sin;
+    private final DeviceBuffer localCos;  // sliding-window layers' angles where their base differs
+    private final DeviceBuffer localSin;
+    private final DeviceBuffer ids;
+    private final DeviceBuffer x;
+    private final DeviceBuffer xb;
+    private final DeviceBuffer q;
+    private final DeviceBuffer k;
+    private final DeviceBuffer v;
+    private final DeviceBuffer att;
+    private final DeviceBuffer out;
+    private final DeviceBuffer gate;
+    private final DeviceBuffer up;
+    private final DeviceBuffer logits;
+    private DeviceBuffer allLogits;
+    private long allLogitsRows;
+
+    private final float[] hostX;
+    private final float[] hostLogits;
+    private float[] hostAllLogits = new float[0];
+
+    private record GpuLayer(DeviceBuffer attnNorm, GpuMatrix wq, GpuMatrix wk, GpuMatrix wv, GpuMatrix wo,
+                            DeviceBuffer bq, DeviceBuffer bk, DeviceBuffer bv, DeviceBuffer qNorm, DeviceBuffer kNorm,
+                            DeviceBuffer postAttnNorm, DeviceBuffer ffnNorm, GpuMatrix gate, GpuMatrix up,
+                            GpuMatrix down, DeviceBuffer postFfnNorm, DeviceBuffer keys, DeviceBuffer values,
+                            int window, DeviceBuffer cos, DeviceBuffer sin) {}
+
+    /**
+     * Opens the first CUDA device and uploads the model's offloaded part.
+     *
+     * @param kvCacheCapacity positions of the KV cache (the context size)
+     * @param maxBatch        the largest chunk of tokens per call
+     * @param gpuLayers       layers to offload; {@link GpuLayers#ALL} (or more than the layer count) for everything
+     * @param cpuThreads      threads for the layers left on the CPU
+     * @param notices         hears one line per weight converted to F16 and one describing the placement
+     * @throws CudaUnavailableException when there is no driver or no device (a one-line reason)
+     */
+    public static CudaForwardPass create(ModelConfig config, ModelWeights weights, int kvCacheCapacity, int maxBatch,
+                                         int gpuLayers, int cpuThreads, Consumer<String> notices)
+            throws CudaUnavailableException {
+        return create(CudaContext.open(0), config, weights, kvCacheCapacity, maxBatch, gpuLayers, cpuThreads, notices);
+    }
+
+    /** As above on a context already open (another device, say); the pass owns it and closes it. */
+    public static CudaForwardPass create(CudaContext ctx, ModelConfig config, ModelWeights weights, int kvCacheCapacity,
+                                         int maxBatch, int gpuLayers, int cpuThreads, Consumer<String> notices) {
+        try {
+            return new CudaForwardPass(ctx, config, weights, kvCacheCapacity, maxBatch, gpuLayers, cpuThreads, notices);
+        } catch (RuntimeException e) {
+            ctx.close();
+            throw e;
+        }
+    }
+
+    /** Short form: all of the model on the GPU, up to 512 tokens per chunk, notices to standard error. */
+    public static CudaForwardPass create(ModelConfig config, ModelWeights weights, int kvCacheCapacity, int gpuLayers)
+            throws CudaUnavailableException {
+        return create(config, weights, kvCacheCapacity, 512, gpuLayers, Runtime.getRuntime().availableProcessors(),
+                System.err::println);
+    }
+
+    private CudaForwardPass(CudaContext ctx, ModelConfig c, ModelWeights w, int capacity, int maxBatch, int gpuLayers,
+                            int cpuThreads, Consumer<String> notices) {
+        if (gpuLayers < 1) {
+            throw new IllegalArgumentException("--gpu-layers 0 offloads nothing: use the CPU forward pass");
+        }
+        if (maxBatch < 1 || capacity < 1) {
+            throw new IllegalArgumentException("batch of " + maxBatch + " and context of " + capacity + " positions");
+        }
+        this.ctx = ctx;
+        this.c = c;
+        this.w = w;
+        this.maxBatch = maxBatch;
+        this.capacity = capacity;
+        this.gpuLayerCount = GpuLayers.layersOnGpu(gpuLayers, c.layerCount());
+        this.outputOnGpu = GpuLayers.outputOnGpu(gpuLayers, c.layerCount());
+        this.neox = c.architecture().ropeStyle() == Architecture.RopeStyle.NEOX;
+        notices.accept("CUDA: " + ctx.deviceName() + ", " + gpuLayerCount + " of " + c.layerCount()
+                + " layers on the GPU" + (outputOnGpu ? " with the output" : ""));
+        checkMemory(ctx, c, w, capacity, maxBatch, gpuLayerCount, outputOnGpu);
+        try {
+            g = own(new CudaKernels(ctx));
+            g.reserveAttention(c.headDim(), capacity);
+            RopeTable table = RopeTable.of(c, w, capacity);
+            RopeTable localTable = RopeTable.local(c, table, capacity);
+            cos = floats(table.cos);
+            sin = floats(table.sin);
+            localCos = localTable == table ? cos : floats(localTable.cos);
+            localSin = localTable == table ? sin : floats(localTable.sin);
+            int d = c.embeddingLength();
+            int ff = c.maxFeedForward();
+            ids = buffer(4L * maxBatch);
+            x = buffer(4L * maxBatch * d);
+            xb = buffer(4L * maxBatch * d);
+            out = buffer(4L * maxBatch * d);
+            q = buffer(4L * maxBatch * c.queryDim());
+            att = buffer(4L * maxBatch * c.queryDim());
+            k = buffer(4L * maxBatch * c.kvDim());
+            v = buffer(4L * maxBatch * c.kvDim());
+            gate = buffer(4L * maxBatch * ff);
+            up = buffer(4L * maxBatch * ff);
+            long cacheBytes = 2L * capacity * c.kvDim();
+            layers = new GpuLayer[gpuLayerCount];
+            for (int l = 0; l < gpuLayerCount; l++) {
+                ModelWeights.Layer L = w.layers[l];
+                GpuMatrix wq;
+                GpuMatrix wk;
+                GpuMatrix wv;
+                if (L.wqkv() != null) {
+                    // one upload; q, k and v are consecutive row ranges of it
+                    GpuMatrix qkv = matrix(L.wqkv(), notices);
+                    wq = qkv.rows(0, c.queryDim());
+                    wk = qkv.rows(c.queryDim(), c.kvDim());
+                    wv = qkv.rows(c.queryDim() + c.kvDim(), c.kvDim());
+                } else {
+                    wq = matrix(L.wq(), notices);
+                    wk = matrix(L.wk(), notices);
+                    wv = matrix(L.wv(), notices);
+                }
+                int ffl = c.feedForwardLength()[l];
+                GpuMatrix gateM;
+                GpuMatrix upM;
+                if (L.gate() == null) {
+                    // fused gate|up: the first ff rows are the gate, the next ff the up projection
+                    GpuMatrix gateUp = matrix(L.up(), notices);
+                    gateM = gateUp.rows(0, ffl);
+                    upM = gateUp.rows(ffl, ffl);
+                } else {
+                    gateM = matrix(L.gate(), notices);
+                    upM = matrix(L.up(), notices);
+                }
+                boolean sliding = c.slidingWindow() > 0 && c.architecture().slidingWindowLayer(l);
+                layers[l] = new GpuLayer(floats(L.attnNorm()), wq, wk, wv, matrix(L.wo(), notices), floats(L.bq()),
+                        floats(L.bk()), floats(L.bv()), floats(L.qNorm()), floats(L.kNorm()),
+                        floats(L.postAttnNorm()), floats(L.ffnNorm()), gateM, upM, matrix(L.down(), notices),
+                        floats(L.postFfnNorm()), buffer(cacheBytes), buffer(cacheBytes),
+                        sliding ? c.slidingWindow() : Integer.MAX_VALUE, sliding ? localCos : cos,
+                        sliding ? localSin : sin);
+            }
+            if (outputOnGpu) {
+                embedding = matrix(w.tokenEmbedding, notices);
+                output = w.output == w.tokenEmbedding ? embedding : matrix(w.output, notices);
+                outputNorm = floats(w.outputNorm);
+                logits = buffer(4L * c.vocabSize());
+                cpuKernels = null;
+                cpu = null;
+            } else {
+                embedding = null;
+                output = null;
+                outputNorm = null;
+                logits = null;
+                cpuKernels = own(Kernels.create(cpuThreads));
+                cpu = new CpuLayers(c, w, cpuKernels, table, localTable, gpuLayerCount, capacity, maxBatch);
+            }
+            hostX = new float[maxBatch * d];
+            hostLogits = new float[c.vocabSize()];
+            ctx.synchronize();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Fails before any upload, with the numbers, when the offloaded part cannot fit in free device memory. */
+    private static void checkMemory(CudaContext ctx, ModelConfig c, ModelWeights w, int capacity, int maxBatch,
+                                    int gpuLayerCount, boolean outputOnGpu) {
+        long need = 2L * 2 * capacity * c.kvDim() * gpuLayerCount;
+        for (int l = 0; l < gpuLayerCount; l++) {
+            ModelWeights.Layer L = w.layers[l];
+            for (WeightMatrix m : new WeightMatrix[] {L.wq(), L.wk(), L.wv(), L.wqkv(), L.wo(), L.gate(), L.up(), L.down()}) {
+                if (m != null) { // fused layouts leave some out
+                    need += GpuMatrix.deviceBytes(m);
+                }
+            }
+        }
+        if (outputOnGpu) {
+            need += GpuMatrix.deviceBytes(w.tokenEmbedding);
+            need += w.output == w.tokenEmbedding ? 0 : GpuMatrix.deviceBytes(w.output);
+            need += 4L * c.vocabSize();
+        }
+        need += 4L * maxBatch * (4L * c.embeddingLength() + 2L * c.queryDim() + 2L * c.kvDim() + 2L * c.maxFeedForward());
+        long free = ctx.driver().memoryInfo()[0];
+        if (need > free) {
+            throw new IllegalArgumentException(String.format("%d layers on the GPU need about %d MiB of device memory,"
+                    + " %d MiB are free: offload fewer with --gpu-layers or use a smaller context", gpuLayerCount,
+                    need >> 20, free >> 20));
+        }
+    }
+
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    /** The CUDA device's name. */
+    public String deviceName() {
+        return ctx.deviceName();
+    }
+
+    /**
+     * Runs {@code n} tokens at positions {@code pos .. pos+n-1} (their keys and values join the cache) and returns
+     * the logits of the last one (a buffer reused by the next call), as {@code ForwardPass.forwardLast}.
+     */
+    public float[] forwardLast(int[] tokens, int from, int n, int pos) {
+        layers(tokens, from, n, pos);
+        if (!outputOnGpu) {
+            return cpu.outputLast(hostX, n);
+        }
+        int d = c.embeddingLength();
+        g.rmsnorm(xb, 0, x, (long) (n - 1) * d, outputNorm, 1, d, c.rmsEps());
+        g.matvec(output, xb, logits);
+        if (c.finalSoftcap() > 0) {
+            g.softcap(logits, c.finalSoftcap(), c.vocabSize());
+        }
+        ctx.download(logits, 0, hostLogits, 0, c.vocabSize());
+        return hostLogits;
+    }
+
+    /** Like {@link #forwardLast} but returns the logits of every token, row-major [token][vocab]. */
+    public float[] forwardAll(int[] tokens, int from, int n, int pos) {
+        layers(tokens, from, n, pos);
+        if (!outputOnGpu) {
+            return cpu.outputAll(hostX, n);
+        }
+        int d = c.embeddingLength();
+        g.rmsnorm(xb, x, outputNorm, n, d, c.rmsEps());
+        if (allLogitsRows < n) {
+            if (allLogits != null) {
+                allLogits.close();
+            }
+            allLogits = ctx.allocate(4L * n * c.vocabSize());
+            allLogitsRows = n;
+        }
+        g.matmul(output, xb, n, allLogits);
+        int need = n * c.vocabSize();
+        if (c.finalSoftcap() > 0) {
+            g.softcap(allLogits, c.finalSoftcap(), need);
+        }
+        if (hostAllLogits.length < need) {
+            hostAllLogits = new float[need];
+        }
+        ctx.download(allLogits, 0, hostAllLogits, 0, need);
+        return hostAllLogits;
+    }
+
+    private void layers(int[] tokens, int from, int n, int pos) {
+        if (n < 1 || n > maxBatch) {
+            throw new IllegalArgumentException("chunk of " + n + " tokens; 1 to " + maxBatch + " allowed");
+        }
+        if (pos + n > capacity) {
+            throw new IllegalArgumentException("positions up to " + (pos + n) + " exceed the cache of " + capacity);
+        }
+        for (int t = 0; t < n; t++) {
+            int id = tokens[from + t];
+            if (id < 0 || id >= c.vocabSize()) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + c.vocabSize());
+            }
+        }
+        ctx.makeCurrent();
+        int d = c.embeddingLength();
+        if (embedding != null) {
+            ctx.upload(tokens, from, n, ids);
+            g.getRows(embedding, ids, n, x);
+        } else {
+            for (int t = 0; t < n; t++) {
+                Dequantizer.dequantizeRow(w.tokenEmbedding, tokens[from + t], hostX, t * d);
+            }
+            ctx.upload(hostX, 0, n * d, x, 0);
+        }
+        if (c.architecture().scaleEmbedding()) {
+            g.scale(x, (float) Math.sqrt(d), n * d);
+        }
+        for (int l = 0; l < gpuLayerCount; l++) {
+            attention(layers[l], n, pos);
+            feedForward(layers[l], c.feedForwardLength()[l], n);
+        }
+        if (!outputOnGpu) {
+            ctx.download(x, 0, hostX, 0, n * d);
+            cpu.layers(hostX, n, pos);
+        }
+    }
+
+    private void attention(GpuLayer L, int n, int pos) {
+        int d = c.embeddingLength();
+        int qd = c.queryDim();
+        int kvd = c.kvDim();
+        int hd = c.headDim();
+        g.rmsnorm(xb, x, L.attnNorm(), n, d, c.rmsEps());
+        g.matmul(L.wq(), xb, n, q);
+        g.matmul(L.wk(), xb, n, k);
+        g.matmul(L.wv(), xb, n, v);
+        if (L.bq() != null) {
+            g.addBias(q, L.bq(), qd, n * qd);
+            g.addBias(k, L.bk(), kvd, n * kvd);
+            g.addBias(v, L.bv(), kvd, n * kvd);
+        }
+        if (L.qNorm() != null) {
+            g.rmsnorm(q, q, L.qNorm(), n * c.headCount(), hd, c.rmsEps());
+            g.rmsnorm(k, k, L.kNorm(), n * c.headCountKv(), hd, c.rmsEps());
+        }
+        g.rope(q, L.cos(), L.sin(), n, c.headCount(), hd, c.ropeDims(), pos, neox);
+        g.rope(k, L.cos(), L.sin(), n, c.headCountKv(), hd, c.ropeDims(), pos, neox);
+        g.storeKv(L.keys(), L.values(), k, v, pos, n, kvd);
+        g.attention(q, L.keys(), L.values(), att, n, c.headCount(), c.headCountKv(), hd, pos, c.attentionScale(),
+                L.window(), c.attnSoftcap());
+        g.matmul(L.wo(), att, n, out);
+        residual(L.postAttnNorm(), n);
+    }
+
+    private void feedForward(GpuLayer L, int ff, int n) {
+        int d = c.embeddingLength();
+        g.rmsnorm(xb, x, L.ffnNorm(), n, d, c.rmsEps());
+        g.matmul(L.gate(), xb, n, gate);
+        g.matmul(L.up(), xb, n, up);
+        if (c.architecture().geluFeedForward()) {
+            g.geglu(gate, up, n * ff);
+        } else {
+            g.swiglu(gate, up, n * ff);
+        }
+        g.matmul(L.down(), gate, n, out);
+        residual(L.postFfnNorm(), n);
+    }
+
+    /** x += out, out first normed where the architecture norms block outputs (Gemma). */
+    private void residual(DeviceBuffer postNorm, int n) {
+        int d = c.embeddingLength();
+        if (postNorm != null) {
+            g.rmsnorm(out, out, postNorm, n, d, c.rmsEps());
+        }
+        g.add(x, out, n * d);
+    }
+
+    private <T extends AutoCloseable> T own(T resource) {
+        owned.add(resource);
+        return resource;
+    }
+
+    private DeviceBuffer buffer(long bytes) {
+        return own(ctx.allocate(bytes));
+    }
+
+    /** A small F32 vector on the device, or null for an absent one. */
+    private DeviceBuffer floats(float[] a) {
+        if (a == null) {
+            return null;
+        }
+        DeviceBuffer b = buffer(4L * a.length);
+        ctx.upload(a, 0, a.length, b, 0);
+        return b;
+    }
+
+    private GpuMatrix matrix(WeightMatrix m, Consumer<String> notices) {
+        return own(GpuMatrix.upload(ctx, m, notices));
+    }
+
+    @Override
+    public void close() {
+        ctx.makeCurrent();
+        if (allLogits != null) {
+            allLogits.close();
+            allLogits = null;
+        }
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            try {
+                owned.get(i).close();
+            } catch (Exception e) {
+                // keep freeing the rest; the context release below frees what is left anyway
+            }
+        }
+        owned.clear();
+        ctx.close();
+    }
+}

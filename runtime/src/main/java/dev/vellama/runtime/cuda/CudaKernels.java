@@ -1,0 +1,223 @@
+package dev.vellama.runtime.cuda;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Typed launches of the kernels in {@code runtime/src/main/cuda}, queued in order on the context's stream.
+ * Activations are F32 device buffers laid out row-major [token][feature], as on the CPU path. Not thread-safe:
+ * one instance per forward pass.
+ */
+public final class CudaKernels implements AutoCloseable {
+    /** Every kernel entry point the runtime launches; the PTX test checks each is present. */
+    public static final List<String> KERNEL_NAMES = List.of(
+            "matvec_q4_0", "matvec_q8_0", "matvec_q4_k", "matvec_q6_k", "matvec_f16",
+            "matmul_q4_0", "matmul_q8_0", "matmul_q4_k", "matmul_q6_k", "matmul_f16",
+            "get_rows_q4_0", "get_rows_q8_0", "get_rows_q4_k", "get_rows_q6_k", "get_rows_f16",
+            "rmsnorm", "softmax", "rope", "store_kv", "attention", "swiglu", "geglu", "scale", "softcap", "add",
+            "add_bias");
+
+    /** Tokens per matmul block (MM_TOKENS in matmul.cu). */
+    static final int MATMUL_TOKENS = 8;
+    private static final int ROWS_PER_BLOCK = 4; // warps per matvec block, one row each
+    private static final int THREADS = 256;
+    private static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
+
+    private final CudaContext ctx;
+    private final CudaDriver d;
+    private final Arena arena = Arena.ofConfined();
+    private final KernelArgs args = new KernelArgs(arena);
+    private final Map<GpuMatrix.Format, MemorySegment> matvec = new EnumMap<>(GpuMatrix.Format.class);
+    private final Map<GpuMatrix.Format, MemorySegment> matmul = new EnumMap<>(GpuMatrix.Format.class);
+    private final Map<GpuMatrix.Format, MemorySegment> getRows = new EnumMap<>(GpuMatrix.Format.class);
+    private final MemorySegment rmsnorm;
+    private final MemorySegment softmax;
+    private final MemorySegment rope;
+    private final MemorySegment storeKv;
+    private final MemorySegment attention;
+    private final MemorySegment swiglu;
+    private final MemorySegment geglu;
+    private final MemorySegment scale;
+    private final MemorySegment softcap;
+    private final MemorySegment add;
+    private final MemorySegment addBias;
+    private int attentionSharedLimit = DEFAULT_SHARED_LIMIT;
+
+    public CudaKernels(CudaContext ctx) {
+        this.ctx = ctx;
+        this.d = ctx.driver();
+        for (GpuMatrix.Format f : GpuMatrix.Format.values()) {
+            matvec.put(f, ctx.function("matvec_" + f.suffix));
+            matmul.put(f, ctx.function("matmul_" + f.suffix));
+            getRows.put(f, ctx.function("get_rows_" + f.suffix));
+        }
+        rmsnorm = ctx.function("rmsnorm");
+        softmax = ctx.function("softmax");
+        rope = ctx.function("rope");
+        storeKv = ctx.function("store_kv");
+        attention = ctx.function("attention");
+        swiglu = ctx.function("swiglu");
+        geglu = ctx.function("geglu");
+        scale = ctx.function("scale");
+        softcap = ctx.function("softcap");
+        add = ctx.function("add");
+        addBias = ctx.function("add_bias");
+    }
+
+    public CudaContext context() {
+        return ctx;
+    }
+
+    /**
+     * Lets attention see up to {@code positions} cache rows of heads {@code headDim} wide: its scores live in
+     * shared memory, beyond 48 KiB only after opting in, up to what the device allows.
+     *
+     * @throws IllegalArgumentException when the device cannot hold that many scores per block
+     */
+    public void reserveAttention(int headDim, int positions) {
+        long need = attentionShared(headDim, positions);
+        if (need <= attentionSharedLimit) {
+            return;
+        }
+        int max = ctx.deviceAttribute(CudaDriver.ATTR_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
+        if (need > max) {
+            throw new IllegalArgumentException("a context of " + positions + " positions needs " + need
+                    + " bytes of shared memory per attention block; this GPU allows " + max);
+        }
+        d.setFunctionAttribute(attention, CudaDriver.FUNC_ATTR_MAX_DYNAMIC_SHARED_SIZE_BYTES, (int) need);
+        attentionSharedLimit = (int) need;
+    }
+
+    private static long attentionShared(int headDim, int positions) {
+        return 4L * (headDim + positions + 32);
+    }
+
+    /** y[rows] = W · x[cols]. */
+    public void matvec(GpuMatrix w, DeviceBuffer x, DeviceBuffer y) {
+        args.reset().ptr(w.pointer()).ptr(x.pointer()).ptr(y.pointer()).i32(w.rows()).i32(w.cols());
+        launch(matvec.get(w.format()), ceil(w.rows(), ROWS_PER_BLOCK), 1, ROWS_PER_BLOCK * 32, 0);
+    }
+
+    /** y[n][rows] = x[n][cols] · Wᵀ; {@link #matvec} when n is 1. */
+    public void matmul(GpuMatrix w, DeviceBuffer x, int n, DeviceBuffer y) {
+        if (n == 1) {
+            matvec(w, x, y);
+            return;
+        }
+        args.reset().ptr(w.pointer()).ptr(x.pointer()).ptr(y.pointer()).i32(w.rows()).i32(w.cols()).i32(n);
+        launch(matmul.get(w.format()), ceil(w.rows(), ROWS_PER_BLOCK), ceil(n, MATMUL_TOKENS), ROWS_PER_BLOCK * 32, 0);
+    }
+
+    /** out[t][cols] = row ids[t] of W, decoded to F32; ids is an int32 device buffer of n entries. */
+    public void getRows(GpuMatrix w, DeviceBuffer ids, int n, DeviceBuffer out) {
+        args.reset().ptr(w.pointer()).ptr(ids.pointer()).ptr(out.pointer()).i32(w.cols());
+        launch(getRows.get(w.format()), n, 1, 128, 0);
+    }
+
+    /** RMSNorm of {@code rows} contiguous rows of {@code n} values; weight may be null; out may be x. */
+    public void rmsnorm(DeviceBuffer out, DeviceBuffer x, DeviceBuffer weight, int rows, int n, float eps) {
+        rmsnorm(out, 0, x, 0, weight, rows, n, eps);
+    }
+
+    /** As {@link #rmsnorm(DeviceBuffer, DeviceBuffer, DeviceBuffer, int, int, float)} from float offsets. */
+    public void rmsnorm(DeviceBuffer out, long outIndex, DeviceBuffer x, long xIndex, DeviceBuffer weight, int rows,
+                        int n, float eps) {
+        args.reset().ptr(out.pointer() + 4 * outIndex).ptr(x.pointer() + 4 * xIndex)
+                .ptr(weight == null ? 0 : weight.pointer()).i32(n).f32(eps);
+        launch(rmsnorm, rows, 1, Math.min(THREADS, ceil(n, 32) * 32), 0);
+    }
+
+    /** Softmax in place over {@code rows} contiguous rows of n values. */
+    public void softmax(DeviceBuffer x, int rows, int n) {
+        args.reset().ptr(x.pointer()).i32(n);
+        launch(softmax, rows, 1, Math.min(THREADS, ceil(n, 32) * 32), 0);
+    }
+
+    /**
+     * RoPE in place on x[n][heads][headDim] for positions pos0.. with angle tables cos/sin[position][nRot/2].
+     */
+    public void rope(DeviceBuffer x, DeviceBuffer cos, DeviceBuffer sin, int n, int heads, int headDim, int nRot,
+                     int pos0, boolean neox) {
+        int total = n * heads * (nRot / 2);
+        args.reset().ptr(x.pointer()).ptr(cos.pointer()).ptr(sin.pointer()).i32(n).i32(heads).i32(headDim)
+                .i32(nRot).i32(pos0).i32(neox ? 1 : 0);
+        launch(rope, ceil(total, THREADS), 1, THREADS, 0);
+    }
+
+    /** Stores k and v ([n][width] F32) as F16 rows pos0.. of the caches. */
+    public void storeKv(DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer k, DeviceBuffer v, int pos0, int n,
+                        int width) {
+        args.reset().ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(k.pointer()).ptr(v.pointer()).i32(pos0).i32(n)
+                .i32(width);
+        launch(storeKv, ceil(n * width, THREADS), 1, THREADS, 0);
+    }
+
+    /**
+     * Causal attention of n tokens at positions pos0.. over cache rows 0..pos0+n-1, each token seeing at most its
+     * last {@code window} positions ({@code Integer.MAX_VALUE}: all), scores soft-capped when {@code softcap} is
+     * above 0: out[n][heads*headDim].
+     */
+    public void attention(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer out, int n,
+                          int heads, int kvHeads, int headDim, int pos0, float scale, int window, float softcap) {
+        long shared = attentionShared(headDim, pos0 + n);
+        if (shared > attentionSharedLimit) {
+            throw new IllegalStateException("attention over " + (pos0 + n) + " positions needs reserveAttention first");
+        }
+        args.reset().ptr(q.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(out.pointer()).i32(heads)
+                .i32(kvHeads).i32(headDim).i32(pos0).f32(scale).i32(window)
+                .f32(softcap);
+        launch(attention, heads, n, 128, (int) shared);
+    }
+
+    /** gate = silu(gate) · up over n values. */
+    public void swiglu(DeviceBuffer gate, DeviceBuffer up, int n) {
+        args.reset().ptr(gate.pointer()).ptr(up.pointer()).i32(n);
+        launch(swiglu, ceil(n, THREADS), 1, THREADS, 0);
+    }
+
+    /** gate = gelu(gate) · up over n values (tanh form of GELU). */
+    public void geglu(DeviceBuffer gate, DeviceBuffer up, int n) {
+        args.reset().ptr(gate.pointer()).ptr(up.pointer()).i32(n);
+        launch(geglu, ceil(n, THREADS), 1, THREADS, 0);
+    }
+
+    /** x *= s over n values. */
+    public void scale(DeviceBuffer x, float s, int n) {
+        args.reset().ptr(x.pointer()).f32(s).i32(n);
+        launch(scale, ceil(n, THREADS), 1, THREADS, 0);
+    }
+
+    /** x = cap · tanh(x / cap) over n values. */
+    public void softcap(DeviceBuffer x, float cap, int n) {
+        args.reset().ptr(x.pointer()).f32(cap).i32(n);
+        launch(softcap, ceil(n, THREADS), 1, THREADS, 0);
+    }
+
+    /** dst += src over n values. */
+    public void add(DeviceBuffer dst, DeviceBuffer src, int n) {
+        args.reset().ptr(dst.pointer()).ptr(src.pointer()).i32(n);
+        launch(add, ceil(n, THREADS), 1, THREADS, 0);
+    }
+
+    /** x[t][i] += bias[i] for n values in rows of {@code width}. */
+    public void addBias(DeviceBuffer x, DeviceBuffer bias, int width, int n) {
+        args.reset().ptr(x.pointer()).ptr(bias.pointer()).i32(width).i32(n);
+        launch(addBias, ceil(n, THREADS), 1, THREADS, 0);
+    }
+
+    private void launch(MemorySegment fn, int gridX, int gridY, int block, int shared) {
+        d.launchKernel(fn, gridX, gridY, 1, block, 1, 1, shared, ctx.stream(), args.pointers());
+    }
+
+    private static int ceil(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

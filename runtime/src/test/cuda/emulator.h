@@ -1,0 +1,121 @@
+// Runs CUDA kernels on the host for tests on machines without a GPU: every block in turn, each of its threads as a
+// fiber (ucontext) of one OS thread, switched at every __syncthreads and warp shuffle, which therefore act as
+// barriers of the whole block (the kernels here reach them uniformly; a thread that has returned counts as
+// arrived). Blind to timing and memory-model questions; it checks indexing, reductions and control flow.
+#ifndef VELLAMA_EMULATOR_H
+#define VELLAMA_EMULATOR_H
+
+#include <cuda_fp16.h>
+#include <ucontext.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#undef __global__
+#undef __device__
+#undef __host__
+#undef __forceinline__
+#undef __shared__
+#undef __restrict__
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __restrict__
+// static locals persist across the threads of a block (blocks run one at a time)
+#define __shared__ static
+
+struct EmuDim {
+    unsigned x = 1, y = 1, z = 1;
+};
+
+inline EmuDim blockDim;
+inline EmuDim gridDim;
+inline EmuDim threadIdx;
+inline EmuDim blockIdx;
+
+struct EmuBlock {
+    static constexpr size_t STACK = 64 * 1024;
+    ucontext_t scheduler;
+    std::vector<ucontext_t> fibers;
+    std::vector<std::unique_ptr<char[]>> stacks;
+    std::vector<bool> finished;
+    std::vector<float> exchange;
+    std::vector<float> dynamicShared;
+    std::function<void()> body;
+    unsigned current = 0;
+};
+inline EmuBlock emuBlock;
+
+#define DYNAMIC_SHARED(type, name) type* name = reinterpret_cast<type*>(emuBlock.dynamicShared.data())
+
+// Hands control back to the scheduler until every thread of the block has reached this point.
+inline void emu_barrier() {
+    swapcontext(&emuBlock.fibers[emuBlock.current], &emuBlock.scheduler);
+}
+
+inline void __syncthreads() {
+    emu_barrier();
+}
+
+inline float __shfl_xor_sync(unsigned, float v, int mask) {
+    unsigned tid = threadIdx.x;
+    emuBlock.exchange[tid] = v;
+    emu_barrier();
+    float other = emuBlock.exchange[(tid & ~31u) + ((tid % 32) ^ mask)];
+    emu_barrier(); // nobody overwrites its slot before all have read
+    return other;
+}
+
+inline float rsqrtf(float x) {
+    return 1.0f / std::sqrt(x);
+}
+using std::min;
+
+inline void emu_fiber_entry() {
+    emuBlock.body();
+    emuBlock.finished[emuBlock.current] = true;
+}
+
+// Launches f() over a 2-D grid of 1-D blocks (the only shapes the runtime uses).
+template <class F>
+void emu_launch(unsigned gridX, unsigned gridY, unsigned threads, size_t sharedBytes, F f) {
+    blockDim = {threads, 1, 1};
+    gridDim = {gridX, gridY, 1};
+    EmuBlock& b = emuBlock;
+    while (b.stacks.size() < threads) b.stacks.push_back(std::make_unique<char[]>(EmuBlock::STACK));
+    b.fibers.resize(threads);
+    b.body = f;
+    for (unsigned by = 0; by < gridY; by++) {
+        for (unsigned bx = 0; bx < gridX; bx++) {
+            blockIdx = {bx, by, 0};
+            b.exchange.assign(threads, 0.0f);
+            b.dynamicShared.assign(sharedBytes / sizeof(float) + 1, 0.0f);
+            b.finished.assign(threads, false);
+            for (unsigned t = 0; t < threads; t++) {
+                getcontext(&b.fibers[t]);
+                b.fibers[t].uc_stack.ss_sp = b.stacks[t].get();
+                b.fibers[t].uc_stack.ss_size = EmuBlock::STACK;
+                b.fibers[t].uc_link = &b.scheduler;
+                makecontext(&b.fibers[t], emu_fiber_entry, 0);
+            }
+            // one pass runs every live thread to its next barrier (or its end)
+            for (bool live = true; live;) {
+                live = false;
+                for (unsigned t = 0; t < threads; t++) {
+                    if (b.finished[t]) continue;
+                    b.current = t;
+                    threadIdx = {t, 0, 0};
+                    swapcontext(&b.scheduler, &b.fibers[t]);
+                    live |= !b.finished[t];
+                }
+            }
+        }
+    }
+}
+
+#endif

@@ -1,0 +1,70 @@
+package dev.vellama.runtime.cuda;
+
+import java.util.Random;
+
+import org.junit.jupiter.api.Assumptions;
+
+/** Opens the first CUDA device for a test, or skips the test saying why there is none. */
+final class CudaTestSupport {
+    private CudaTestSupport() {}
+
+    private static String unavailable;
+
+    /** The first device, or null when there is none ({@link #skipWithout} then skips each test). */
+    static CudaContext openOrNull() {
+        try {
+            return CudaContext.open(0);
+        } catch (CudaUnavailableException e) {
+            unavailable = e.getMessage();
+            return null;
+        }
+    }
+
+    /** Skips the calling test, with the reason, when {@link #openOrNull} found no device. */
+    static void skipWithout(CudaContext ctx) {
+        Assumptions.assumeTrue(ctx != null, () -> "CUDA test skipped: " + unavailable);
+    }
+
+    /**
+     * A shared model, or a skip when the data set at hand lacks it (the GPU bundle carries only some models to stay
+     * within its size limit).
+     */
+    static java.nio.file.Path modelOrSkip(String name) {
+        java.nio.file.Path p = dev.vellama.gguf.TestData.resolve("models/" + name);
+        Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(p), () -> "model " + p + " is not in this data set");
+        return p;
+    }
+
+    static float[] randomFloats(int n, long seed) {
+        Random r = new Random(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) r.nextGaussian();
+        }
+        return a;
+    }
+
+    /** Σ(got − want)² / Σ want². */
+    static double nmse(float[] want, float[] got) {
+        double err = 0;
+        double ref = 0;
+        for (int i = 0; i < want.length; i++) {
+            double d = (double) got[i] - want[i];
+            err += d * d;
+            ref += (double) want[i] * want[i];
+        }
+        return ref == 0 ? err : err / ref;
+    }
+
+    static DeviceBuffer upload(CudaContext ctx, float[] a) {
+        DeviceBuffer b = ctx.allocate(4L * a.length);
+        ctx.upload(a, 0, a.length, b, 0);
+        return b;
+    }
+
+    static float[] download(CudaContext ctx, DeviceBuffer b, int n) {
+        float[] a = new float[n];
+        ctx.download(b, 0, a, 0, n);
+        return a;
+    }
+}

@@ -1,0 +1,56 @@
+package dev.vellama.runtime.cuda;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds {@code src/test/cuda/fake_driver.cpp} (the kernels in host emulation behind the driver API) into a shared
+ * library once per test run, and loads it through the same {@link CudaDriver} code as the real driver.
+ */
+final class FakeDriver {
+    private static Path library;
+
+    private FakeDriver() {}
+
+    /** The stand-in driver, or CudaUnavailableException saying why it cannot be built here. */
+    static synchronized CudaDriver load() throws CudaUnavailableException {
+        if (library == null) {
+            library = build();
+        }
+        return CudaDriver.load(library.toString());
+    }
+
+    private static Path build() throws CudaUnavailableException {
+        Path nvcc = null;
+        for (String candidate : new String[] {System.getenv().getOrDefault("NVCC", ""), "/usr/local/bin/nvcc",
+                "/usr/local/cuda/bin/nvcc"}) {
+            if (!candidate.isEmpty() && Files.isExecutable(Path.of(candidate))) {
+                nvcc = Path.of(candidate);
+                break;
+            }
+        }
+        if (nvcc == null) {
+            throw new CudaUnavailableException("nvcc not found, so the emulated driver cannot be built");
+        }
+        try {
+            Path dir = Files.createTempDirectory("fake-cuda");
+            dir.toFile().deleteOnExit();
+            Path lib = dir.resolve("libfakecuda.so");
+            Process p = new ProcessBuilder(nvcc.toString(), "-std=c++20", "-O2", "-shared", "-Xcompiler", "-fPIC",
+                    "-o", lib.toString(), "src/test/cuda/fake_driver.cpp").redirectErrorStream(true).start();
+            String log = new String(p.getInputStream().readAllBytes());
+            if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException("building the emulated driver failed:\n" + log);
+            }
+            lib.toFile().deleteOnExit();
+            return lib;
+        } catch (IOException e) {
+            throw new IllegalStateException("building the emulated driver", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while building the emulated driver", e);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package dev.vellama.runtime.cuda;
+
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPackage;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
+
+import dev.vellama.gguf.GgufFile;
+import dev.vellama.gguf.TestData;
+import dev.vellama.runtime.model.ModelConfig;
+import dev.vellama.runtime.model.ModelWeights;
+
+/**
+ * Runs the CUDA tests on a machine without Maven (see docs/cuda.md and scripts/gpu-check.sh): prints the device,
+ * every test's outcome with the reason of a skip or failure, and a summary; then, with {@code --bench}, decode
+ * speed of the whole-GPU forward pass. Exits 1 when a test failed, or when {@code --require-gpu} is given and
+ * there is no device.
+ */
+public final class GpuCheck {
+    private GpuCheck() {}
+
+    public static void main(String[] args) throws Exception {
+        boolean requireGpu = java.util.Arrays.asList(args).contains("--require-gpu");
+        boolean bench = java.util.Arrays.asList(args).contains("--bench");
+        boolean device = describeDevice();
+        if (!device && requireGpu) {
+            System.exit(1);
+        }
+        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectPackage(GpuCheck.class.getPackageName())).build();
+        Launcher launcher = LauncherFactory.create();
+        SummaryGeneratingListener summary = new SummaryGeneratingListener();
+        launcher.execute(request, summary, new TestExecutionListener() {
+            @Override
+            public void executionSkipped(TestIdentifier id, String reason) {
+                System.out.println("SKIP " + id.getDisplayName() + ": " + reason);
+            }
+
+            @Override
+            public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+                if (!id.isTest()) {
+                    return;
+                }
+                String name = id.getUniqueIdObject().getSegments().get(1).getValue().replaceAll(".*\\.", "") + " "
+                        + id.getDisplayName();
+                switch (result.getStatus()) {
+                    case SUCCESSFUL -> System.out.println("PASS " + name);
+                    case ABORTED -> System.out.println("SKIP " + name + ": "
+                            + result.getThrowable().map(Throwable::getMessage).orElse(""));
+                    case FAILED -> System.out.println("FAIL " + name + ": "
+                            + result.getThrowable().map(Throwable::toString).orElse(""));
+                }
+            }
+        });
+        summary.getSummary().printTo(new PrintWriter(System.out, true));
+        summary.getSummary().printFailuresTo(new PrintWriter(System.out, true), 20);
+        if (bench && device) {
+            benchDecode("stories-llama2-q8_0.gguf", 128);
+        }
+        System.exit(summary.getSummary().getTotalFailureCount() > 0 ? 1 : 0);
+    }
+
+    private static boolean describeDevice() {
+        try {
+            CudaDriver d = CudaDriver.load();
+            int dev = d.device(0);
+            System.out.printf("CUDA driver %d, %d device(s); device 0: %s, compute %d.%d, %d SMs, %d MiB%n",
+                    d.driverVersion(), d.deviceCount(), d.deviceName(dev),
+                    d.deviceAttribute(CudaDriver.ATTR_COMPUTE_CAPABILITY_MAJOR, dev),
+                    d.deviceAttribute(CudaDriver.ATTR_COMPUTE_CAPABILITY_MINOR, dev),
+                    d.deviceAttribute(CudaDriver.ATTR_MULTIPROCESSOR_COUNT, dev), d.deviceTotalMemory(dev) >> 20);
+            return true;
+        } catch (CudaUnavailableException e) {
+            System.out.println("no CUDA: " + e.getMessage());
+            return false;
+        }
+    }
+
+    /** Tokens per second of single-token decode with everything on the GPU, after a short warm-up. */
+    private static void benchDecode(String modelName, int tokens) throws Exception {
+        Path model = TestData.resolve("models/" + modelName);
+        if (!Files.isRegularFile(model)) {
+            System.out.println("bench skipped: " + model + " is not there");
+            return;
+        }
+        try (GgufFile file = GgufFile.open(model)) {
+            int vocab = (int) file.tensor("token_embd.weight").rows();
+            ModelConfig c = ModelConfig.fromGguf(file.metadata(), vocab);
+            ModelWeights w = new ModelWeights(file, c);
+            int context = Math.min(c.contextLength(), 2 * tokens + 16);
+            try (CudaForwardPass pass = CudaForwardPass.create(c, w, context, 64, GpuLayers.ALL, 4, s -> { })) {
+                int[] ids = new int[2 * tokens + 16];
+                for (int i = 0; i < ids.length; i++) {
+                    ids[i] = 1 + i * 31 % (vocab - 1);
+                }
+                for (int i = 0; i < 16; i++) {
+                    pass.forwardLast(ids, i, 1, i);
+                }
+                long t0 = System.nanoTime();
+                for (int i = 0; i < tokens; i++) {
+                    pass.forwardLast(ids, 16 + i, 1, 16 + i);
+                }
+                double s = (System.nanoTime() - t0) / 1e9;
+                System.out.printf("bench %s decode: %d tokens in %.3f s = %.1f tokens/s (positions 16..%d)%n",
+                        modelName, tokens, s, tokens / s, 16 + tokens);
+                long p0 = System.nanoTime();
+                pass.forwardLast(ids, 0, 64, 16 + tokens);
+                double ps = (System.nanoTime() - p0) / 1e9;
+                System.out.printf("bench %s prompt chunk of 64: %.3f s = %.1f tokens/s%n", modelName, ps, 64 / ps);
+            }
+        }
+    }
+}

@@ -1,0 +1,292 @@
+package dev.vellama.runtime.cuda;
+
+import static dev.vellama.runtime.cuda.CudaTestSupport.download;
+import static dev.vellama.runtime.cuda.CudaTestSupport.nmse;
+import static dev.vellama.runtime.cuda.CudaTestSupport.randomFloats;
+import static dev.vellama.runtime.cuda.CudaTestSupport.upload;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import dev.vellama.gguf.GgmlType;
+import dev.vellama.quant.Kernels;
+import dev.vellama.quant.SyntheticWeights;
+import dev.vellama.quant.WeightMatrix;
+
+/**
+ * Every GPU kernel, launched through {@link CudaKernels}, against the CPU scalar reference. Subclasses say where
+ * the kernels run: a real device ({@link CudaKernelsTest}) or the host emulation behind a stand-in driver library
+ * ({@link EmulatedDriverKernelsTest}); each skips, with the reason, where its backend is missing.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class KernelChecks {
+    static final double QUANT_NMSE = 5e-4;
+    static final double F32_NMSE = 1e-10;
+
+    CudaContext ctx;
+    CudaKernels gpu;
+    Kernels cpu;
+    private String unavailable;
+
+    /** The context to test, or a reason why there is none (thrown as {@link CudaUnavailableException}). */
+    abstract CudaContext openContext() throws CudaUnavailableException;
+
+    @BeforeAll
+    void open() {
+        try {
+            ctx = openContext();
+            gpu = new CudaKernels(ctx);
+            cpu = Kernels.scalar(1);
+        } catch (CudaUnavailableException e) {
+            unavailable = e.getMessage();
+        }
+    }
+
+    @BeforeEach
+    void needsABackend() {
+        Assumptions.assumeTrue(ctx != null, () -> "CUDA test skipped: " + unavailable);
+    }
+
+    @AfterAll
+    void close() {
+        if (ctx != null) {
+            gpu.close();
+            ctx.close();
+            cpu.close();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_K", "F16", "BF16"})
+    void matvecMatchesTheCpu(GgmlType type) {
+        WeightMatrix w = SyntheticWeights.heap(type, 67, 1024, 11);
+        float[] x = randomFloats(1024, 12);
+        float[] want = new float[67];
+        cpu.matvec(w, x, want);
+        List<String> notices = new ArrayList<>();
+        try (GpuMatrix m = GpuMatrix.upload(ctx, w, notices::add); DeviceBuffer dx = upload(ctx, x);
+             DeviceBuffer dy = ctx.allocate(4 * 67)) {
+            gpu.matvec(m, dx, dy);
+            float[] got = download(ctx, dy, 67);
+            assertTrue(nmse(want, got) < QUANT_NMSE, type + " NMSE " + nmse(want, got));
+            boolean converted = m.format() == GpuMatrix.Format.F16 && type != GgmlType.F16;
+            assertEquals(converted ? 1 : 0, notices.size(), notices.toString());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {2, 8, 11, 17})
+    void matmulMatchesTheCpuForEveryTokenCount(int n) {
+        for (GgmlType type : List.of(GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K)) {
+            WeightMatrix w = SyntheticWeights.heap(type, 45, 512, 21);
+            float[] x = randomFloats(n * 512, 22);
+            float[] want = new float[n * 45];
+            cpu.matmul(w, x, n, want);
+            try (GpuMatrix m = GpuMatrix.upload(ctx, w, s -> { }); DeviceBuffer dx = upload(ctx, x);
+                 DeviceBuffer dy = ctx.allocate(4L * n * 45)) {
+                gpu.matmul(m, dx, n, dy);
+                float[] got = download(ctx, dy, n * 45);
+                assertTrue(nmse(want, got) < QUANT_NMSE, type + " n=" + n + " NMSE " + nmse(want, got));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q2_K"})
+    void getRowsDecodesExactlyTheCpuRows(GgmlType type) {
+        WeightMatrix w = SyntheticWeights.heap(type, 30, 512, 31);
+        int[] ids = {0, 29, 7, 7};
+        try (GpuMatrix m = GpuMatrix.upload(ctx, w, s -> { }); DeviceBuffer dIds = ctx.allocate(16);
+             DeviceBuffer out = ctx.allocate(4 * 4 * 512)) {
+            ctx.upload(ids, 0, 4, dIds);
+            gpu.getRows(m, dIds, 4, out);
+            float[] got = download(ctx, out, 4 * 512);
+            float[] want = new float[4 * 512];
+            for (int t = 0; t < 4; t++) {
+                cpu.dequantizeRow(w, ids[t], want, t * 512);
+                if (m.format() == GpuMatrix.Format.F16) {
+                    for (int c = 0; c < 512; c++) {
+                        want[t * 512 + c] = Float.float16ToFloat(Float.floatToFloat16(want[t * 512 + c]));
+                    }
+                }
+            }
+            assertArrayEquals(want, got, 1e-6f);
+        }
+    }
+
+    @Test
+    void rmsnormMatchesTheCpuWithAndWithoutWeights() {
+        int rows = 5;
+        int n = 768;
+        float[] x = randomFloats(rows * n, 41);
+        float[] weight = randomFloats(n, 42);
+        float[] want = new float[rows * n];
+        float[] wantPlain = new float[rows * n];
+        for (int r = 0; r < rows; r++) {
+            cpu.rmsnorm(want, r * n, x, r * n, weight, n, 1e-5f);
+            cpu.rmsnorm(wantPlain, r * n, x, r * n, null, n, 1e-5f);
+        }
+        try (DeviceBuffer dx = upload(ctx, x); DeviceBuffer dw = upload(ctx, weight);
+             DeviceBuffer out = ctx.allocate(4L * rows * n)) {
+            gpu.rmsnorm(out, dx, dw, rows, n, 1e-5f);
+            assertTrue(nmse(want, download(ctx, out, rows * n)) < F32_NMSE);
+            gpu.rmsnorm(dx, dx, null, rows, n, 1e-5f); // in place
+            assertTrue(nmse(wantPlain, download(ctx, dx, rows * n)) < F32_NMSE);
+        }
+    }
+
+    @Test
+    void softmaxMatchesTheCpu() {
+        int rows = 3;
+        int n = 1000;
+        float[] x = randomFloats(rows * n, 51);
+        for (int i = 0; i < x.length; i++) {
+            x[i] *= 8;
+        }
+        float[] want = x.clone();
+        for (int r = 0; r < rows; r++) {
+            cpu.softmax(want, r * n, n);
+        }
+        try (DeviceBuffer dx = upload(ctx, x)) {
+            gpu.softmax(dx, rows, n);
+            assertTrue(nmse(want, download(ctx, dx, rows * n)) < F32_NMSE);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void ropeMatchesTheCpu(boolean neox) {
+        int n = 3;
+        int heads = 4;
+        int headDim = 64;
+        int nRot = 48; // partial rotation leaves the tail of each head alone
+        int pos0 = 5;
+        int pairs = nRot / 2;
+        int positions = pos0 + n;
+        float[] cos = new float[positions * pairs];
+        float[] sin = new float[positions * pairs];
+        for (int p = 0; p < positions; p++) {
+            for (int i = 0; i < pairs; i++) {
+                double theta = p * Math.pow(10000, -2.0 * i / nRot);
+                cos[p * pairs + i] = (float) Math.cos(theta);
+                sin[p * pairs + i] = (float) Math.sin(theta);
+            }
+        }
+        float[] x = randomFloats(n * heads * headDim, 61);
+        float[] want = x.clone();
+        for (int t = 0; t < n; t++) {
+            float[] c = java.util.Arrays.copyOfRange(cos, (pos0 + t) * pairs, (pos0 + t + 1) * pairs);
+            float[] s = java.util.Arrays.copyOfRange(sin, (pos0 + t) * pairs, (pos0 + t + 1) * pairs);
+            cpu.rope(want, t * heads * headDim, heads, headDim, nRot, c, s, neox);
+        }
+        try (DeviceBuffer dx = upload(ctx, x); DeviceBuffer dc = upload(ctx, cos); DeviceBuffer ds = upload(ctx, sin)) {
+            gpu.rope(dx, dc, ds, n, heads, headDim, nRot, pos0, neox);
+            assertTrue(nmse(want, download(ctx, dx, x.length)) < F32_NMSE);
+        }
+    }
+
+    @Test
+    void elementwiseKernelsMatchTheCpu() {
+        int n = 3 * 1000;
+        float[] gate = randomFloats(n, 71);
+        float[] up = randomFloats(n, 72);
+        float[] bias = randomFloats(1000, 73);
+        float[] wantGlu = gate.clone();
+        cpu.swiglu(wantGlu, up, n);
+        float[] wantAdd = gate.clone();
+        cpu.add(wantAdd, 0, up, 0, n);
+        float[] wantBias = gate.clone();
+        for (int t = 0; t < 3; t++) {
+            cpu.add(wantBias, t * 1000, bias, 0, 1000);
+        }
+        try (DeviceBuffer g = upload(ctx, gate); DeviceBuffer u = upload(ctx, up); DeviceBuffer b = upload(ctx, bias);
+             DeviceBuffer a = upload(ctx, gate); DeviceBuffer c = upload(ctx, gate)) {
+            gpu.swiglu(g, u, n);
+            gpu.add(a, u, n);
+            gpu.addBias(c, b, 1000, n);
+            assertTrue(nmse(wantGlu, download(ctx, g, n)) < F32_NMSE);
+            assertArrayEquals(wantAdd, download(ctx, a, n));
+            assertArrayEquals(wantBias, download(ctx, c, n));
+        }
+    }
+
+    @Test
+    void storeKvRoundsToHalfLikeTheCpuCache() {
+        int width = 96;
+        int n = 4;
+        int pos0 = 3;
+        float[] k = randomFloats(n * width, 81);
+        float[] v = randomFloats(n * width, 82);
+        try (DeviceBuffer kc = ctx.allocate(2L * 16 * width); DeviceBuffer vc = ctx.allocate(2L * 16 * width);
+             DeviceBuffer dk = upload(ctx, k); DeviceBuffer dv = upload(ctx, v)) {
+            gpu.storeKv(kc, vc, dk, dv, pos0, n, width);
+            short[] gotK = new short[n * width];
+            short[] gotV = new short[n * width];
+            ctx.download(kc, (long) pos0 * width, gotK, 0, n * width);
+            ctx.download(vc, (long) pos0 * width, gotV, 0, n * width);
+            for (int i = 0; i < n * width; i++) {
+                assertEquals(Float.floatToFloat16(k[i]), gotK[i], "key " + i);
+                assertEquals(Float.floatToFloat16(v[i]), gotV[i], "value " + i);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 7})
+    void attentionMatchesTheCpuForDecodeAndPrefill(int n) {
+        int heads = 8;
+        int kvHeads = 2;
+        int headDim = 64;
+        int pos0 = 37;
+        int width = kvHeads * headDim;
+        int positions = pos0 + n;
+        float scale = (float) (1 / Math.sqrt(headDim));
+        short[] keys = new short[positions * width];
+        short[] values = new short[positions * width];
+        float[] kf = randomFloats(keys.length, 91);
+        float[] vf = randomFloats(values.length, 92);
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = Float.floatToFloat16(kf[i]);
+            values[i] = Float.floatToFloat16(vf[i]);
+        }
+        float[] q = randomFloats(n * heads * headDim, 93);
+        float[] want = new float[q.length];
+        float[] scores = new float[positions];
+        int group = heads / kvHeads;
+        for (int t = 0; t < n; t++) {
+            for (int h = 0; h < heads; h++) {
+                int len = pos0 + t + 1;
+                int qOff = (t * heads + h) * headDim;
+                int kvOff = (h / group) * headDim;
+                for (int p = 0; p < len; p++) {
+                    scores[p] = scale * cpu.dotF16(keys, p * width + kvOff, q, qOff, headDim);
+                }
+                cpu.softmax(scores, 0, len);
+                for (int p = 0; p < len; p++) {
+                    cpu.axpyF16(scores[p], values, p * width + kvOff, want, qOff, headDim);
+                }
+            }
+        }
+        try (DeviceBuffer dq = upload(ctx, q); DeviceBuffer kc = ctx.allocate(2L * keys.length);
+             DeviceBuffer vc = ctx.allocate(2L * values.length); DeviceBuffer dk = upload(ctx, kf);
+             DeviceBuffer dv = upload(ctx, vf); DeviceBuffer out = ctx.allocate(4L * q.length)) {
+            gpu.storeKv(kc, vc, dk, dv, 0, positions, width);
+            gpu.reserveAttention(headDim, positions);
+            gpu.attention(dq, kc, vc, out, n, heads, kvHeads, headDim, pos0, scale, Integer.MAX_VALUE, 0f);
+            assertTrue(nmse(want, download(ctx, out, q.length)) < 1e-9);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Packs everything the CUDA checks need on a GPU machine that has a driver but no JDK, Maven or network:
+#   target/gpu-bundle.tar.gz = a jlink'ed JDK 25 runtime image, the jars with the runtime's test classes,
+#   the kernel sources (for the freshness and nvcc tests) and the shared models named in MODELS.
+# Usage: scripts/gpu-check.sh        (MODELS="a.gguf b.gguf" to choose models; the bundle must stay <= 64 MiB)
+# There:  tar xzf gpu-bundle.tar.gz -C /tmp && /tmp/gpu-bundle/run.sh --require-gpu --bench
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+models=${MODELS:-stories-llama2-q8_0.gguf}
+shared=${VELLAMA_TESTDATA:-$root/../shared}
+out=$root/target/gpu-bundle
+java_home=$("$root/scripts/find-jdk25")
+
+# jars of gguf, quant and runtime (tests compiled, not run) and the runtime's test classpath
+scripts/mvn25 -q -o -pl runtime -am package dependency:build-classpath -DskipTests \
+    -Dmdep.includeScope=test -Dmdep.outputFile="$root/target/gpu-classpath.txt"
+
+rm -rf "$out" "$out.tar.gz"
+mkdir -p "$out/lib" "$out/models" "$out/src/main"
+"$java_home/bin/jlink" --add-modules java.base,java.logging,jdk.zipfs,jdk.incubator.vector \
+    --strip-debug --no-man-pages --no-header-files --compress zip-9 --output "$out/jdk" 2>/dev/null
+tr ':' '\n' < "$root/target/gpu-classpath.txt" | while read -r entry; do
+    [ -z "$entry" ] && continue
+    if [ -d "$entry" ]; then
+        # a reactor module's classes folder: take its jar instead
+        jar=$(ls "$(dirname "$entry")"/*.jar | grep -v sources | grep "$([ "$(basename "$entry")" = test-classes ] && echo tests || echo -v tests)" | head -1)
+        cp "$jar" "$out/lib/"
+    else
+        cp "$entry" "$out/lib/"
+    fi
+done
+cp runtime/target/vellama-runtime-*[0-9T].jar "$out/lib/"
+# build-classpath leaves out the JUnit engine (a runtime dependency of junit-jupiter); take the matching one
+junit=$(ls "$out"/lib/junit-jupiter-api-*.jar | sed 's/.*junit-jupiter-api-\(.*\)\.jar/\1/')
+cp "${M2_REPO:-$HOME/.m2/repository}/org/junit/jupiter/junit-jupiter-engine/$junit/junit-jupiter-engine-$junit.jar" "$out/lib/"
+"$java_home/bin/jar" --create --file "$out/lib/vellama-runtime-tests.jar" -C runtime/target/test-classes .
+cp -r runtime/src/main/cuda "$out/src/main/cuda"
+mkdir -p "$out/src/test"
+cp -r runtime/src/test/cuda "$out/src/test/cuda"
+mkdir -p "$out/src/main/resources/dev/vellama/runtime/cuda"
+cp runtime/src/main/resources/dev/vellama/runtime/cuda/kernels.ptx "$out/src/main/resources/dev/vellama/runtime/cuda/"
+for m in $models; do
+    cp "$shared/models/$m" "$out/models/"
+done
+cat > "$out/run.sh" <<'RUN'
+#!/usr/bin/env bash
+# Runs the CUDA checks (dev.vellama.runtime.cuda.GpuCheck) from this bundle. Options: --require-gpu, --bench.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$here"
+exec "$here/jdk/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+    -Dvellama.testdata="$here" -cp "$here/lib/*" dev.vellama.runtime.cuda.GpuCheck "$@"
+RUN
+chmod +x "$out/run.sh"
+tar czf "$out.tar.gz" -C "$root/target" gpu-bundle
+size=$(stat -c %s "$out.tar.gz")
+echo "target/gpu-bundle.tar.gz: $((size / 1048576)) MiB"
+if [ "$size" -gt $((64 * 1048576)) ]; then
+    echo "the bundle is over 64 MiB: name fewer MODELS" >&2
+    exit 1
+fi
+echo "on the GPU machine: tar xzf gpu-bundle.tar.gz -C /tmp && /tmp/gpu-bundle/run.sh --require-gpu --bench"
