@@ -16,6 +16,7 @@ import dev.vellama.runtime.Benchmark;
 import dev.vellama.runtime.Model;
 import dev.vellama.runtime.Session;
 import dev.vellama.runtime.SessionOptions;
+import dev.vellama.runtime.cuda.GpuLayers;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -48,6 +49,13 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = {"-b", "--batch-size"}, defaultValue = "512", paramLabel = "N", description = "Prompt batch size (default: ${DEFAULT-VALUE}).")
     int batch;
+
+    @Option(names = "--device", paramLabel = "cpu|cuda", defaultValue = "cpu", description = "Where to compute (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = {"-ngl", "--n-gpu-layers"}, paramLabel = "N|all", defaultValue = "all",
+            description = "With --device cuda: layers on the GPU (default: ${DEFAULT-VALUE}).")
+    String gpuLayers;
 
     @Option(names = "--json", description = "Print a JSON array, one object per test, with llama-bench's field names.")
     boolean json;
@@ -90,7 +98,9 @@ final class BenchCommand implements Callable<Integer> {
                 out.flush();
             }
             for (int t : threads) {
-                try (Session s = m.newSession(new SessionOptions(ctx, Math.min(batch, ctx), t))) {
+                SessionOptions.Device target = ModelOptions.parseDevice(device);
+                try (Session s = m.newSession(new SessionOptions(ctx, Math.min(batch, ctx), t, target, GpuLayers.parse(gpuLayers)))) {
+                    backend = s.kernelDescription().startsWith("CUDA") ? "CUDA" : "CPU (Java)";
                     for (int p : prompts) {
                         if (p > 0) {
                             results.add(run(s, t, p, 0, size, params, type, out));
@@ -110,6 +120,8 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    private String backend = "CPU (Java)";
+
     private Result run(Session s, int t, int p, int g, long size, long params, String type, PrintWriter out) {
         measure(s, p, g, 0); // warm-up
         long[] samples = new long[repetitions];
@@ -119,8 +131,8 @@ final class BenchCommand implements Callable<Integer> {
         Result r = new Result(t, p, g, samples);
         if (!json) {
             double[] ts = r.samplesTs();
-            out.printf("| %-30s | %7.2f MiB | %8.2f M | CPU (Java) | %7d | %13s | %12.2f ± %5.2f |%n", type, size / 1048576.0,
-                    params / 1e6, t, r.test(), mean(ts), stddev(ts));
+            out.printf("| %-30s | %7.2f MiB | %8.2f M | %-10s | %7d | %13s | %12.2f ± %5.2f |%n", type, size / 1048576.0,
+                    params / 1e6, backend, t, r.test(), mean(ts), stddev(ts));
             out.flush();
         }
         return r;
@@ -178,7 +190,7 @@ final class BenchCommand implements Callable<Integer> {
                 gen.writeStringField("build_commit", "vellama");
                 gen.writeStringField("cpu_info", System.getProperty("os.arch") + ", " + Runtime.getRuntime().availableProcessors() + " processors");
                 gen.writeStringField("gpu_info", "");
-                gen.writeStringField("backends", "CPU (Java Vector API)");
+                gen.writeStringField("backends", backend);
                 gen.writeStringField("model_filename", model.toString());
                 gen.writeStringField("model_type", type);
                 gen.writeNumberField("model_size", size);
@@ -188,7 +200,8 @@ final class BenchCommand implements Callable<Integer> {
                 gen.writeNumberField("n_threads", r.threads);
                 gen.writeStringField("type_k", "f16");
                 gen.writeStringField("type_v", "f16");
-                gen.writeNumberField("n_gpu_layers", 0);
+                gen.writeNumberField("n_gpu_layers", ModelOptions.parseDevice(device) == SessionOptions.Device.CUDA
+                        ? Math.min(GpuLayers.parse(gpuLayers), m.config().layerCount() + 1) : 0);
                 gen.writeBooleanField("use_mmap", true);
                 gen.writeNumberField("n_prompt", r.nPrompt);
                 gen.writeNumberField("n_gen", r.nGen);

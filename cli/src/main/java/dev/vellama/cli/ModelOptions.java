@@ -3,6 +3,7 @@ package dev.vellama.cli;
 import java.nio.file.Path;
 
 import dev.vellama.runtime.SessionOptions;
+import dev.vellama.runtime.cuda.GpuLayers;
 import picocli.CommandLine.Option;
 
 /** Options every command that runs a model shares: the file and how the session is sized. */
@@ -21,10 +22,26 @@ final class ModelOptions {
             description = "Prompt tokens evaluated per batch (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
+    @Option(names = "--device", paramLabel = "cpu|cuda", defaultValue = "cpu",
+            description = "Where to compute (default: ${DEFAULT-VALUE}); cuda needs an NVIDIA driver.")
+    String device;
+
+    @Option(names = {"-ngl", "--gpu-layers"}, paramLabel = "N|all", defaultValue = "all",
+            description = "With --device cuda: layers on the GPU, the first ones first (default: ${DEFAULT-VALUE}).")
+    String gpuLayers;
+
     SessionOptions sessionOptions() {
         if (threads < 0 || contextSize < 0 || batchSize < 1) {
             throw new IllegalArgumentException("--threads and --ctx must not be negative, --batch must be at least 1");
         }
-        return new SessionOptions(contextSize, batchSize, threads);
+        return new SessionOptions(contextSize, batchSize, threads, parseDevice(device), GpuLayers.parse(gpuLayers));
+    }
+
+    static SessionOptions.Device parseDevice(String device) {
+        return switch (device.toLowerCase(java.util.Locale.ROOT)) {
+            case "cpu" -> SessionOptions.Device.CPU;
+            case "cuda" -> SessionOptions.Device.CUDA;
+            default -> throw new IllegalArgumentException("--device must be cpu or cuda, not '" + device + "'");
+        };
     }
 }

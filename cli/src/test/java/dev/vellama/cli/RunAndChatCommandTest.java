@@ -84,4 +84,20 @@ class RunAndChatCommandTest {
         assertEquals(1, r.exitCode());
         assertTrue(r.err().contains("--top-p"), r.err());
     }
+
+    @Test
+    void deviceOptionsAreCheckedAndAMissingDriverIsOneLine() {
+        CliRunner r = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "hi", "-n", "2", "--device", "tpu");
+        assertEquals(1, r.exitCode());
+        assertEquals("vellama: --device must be cpu or cuda, not 'tpu'", r.err().strip());
+        r = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "hi", "-n", "2", "-ngl", "-3");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("--gpu-layers"), r.err());
+        boolean driver = java.nio.file.Files.exists(java.nio.file.Path.of("/usr/lib/x86_64-linux-gnu/libcuda.so.1"));
+        org.junit.jupiter.api.Assumptions.assumeFalse(driver, "an NVIDIA driver is installed: the CUDA tests cover this machine");
+        r = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "hi", "-n", "2", "--device", "cuda");
+        assertEquals(1, r.exitCode());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().startsWith("vellama: --device cuda: "), r.err());
+    }
 }

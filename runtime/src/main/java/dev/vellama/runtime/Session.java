@@ -6,6 +6,7 @@ import java.util.function.Consumer;
 import dev.vellama.quant.Kernels;
 import dev.vellama.runtime.chat.ChatMessage;
 import dev.vellama.runtime.model.ForwardPass;
+import dev.vellama.runtime.model.TransformerPass;
 import dev.vellama.runtime.model.KvCache;
 import dev.vellama.runtime.model.ModelConfig;
 
@@ -18,8 +19,7 @@ public final class Session implements AutoCloseable {
     private final Model model;
     private final ModelConfig config;
     private final Kernels kernels;
-    private final KvCache cache;
-    private final ForwardPass pass;
+    private final TransformerPass pass;
     private final int contextSize;
     private final int batchSize;
     private final int[] cached;
@@ -34,6 +34,20 @@ public final class Session implements AutoCloseable {
                 : Math.min(SessionOptions.DEFAULT_CONTEXT, config.contextLength());
         this.contextSize = ctx;
         this.batchSize = Math.max(1, Math.min(options.batchSize() > 0 ? options.batchSize() : SessionOptions.DEFAULT_BATCH, ctx));
+        int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
+        if (options.device() == SessionOptions.Device.CUDA) {
+            this.pass = openCuda(model, ctx, batchSize, threads, options.gpuLayers());
+            this.kernels = Kernels.create(1); // for sampling helpers; the pass brings its own CPU threads
+        } else {
+            checkHeapFor(ctx);
+            this.kernels = Kernels.create(threads);
+            KvCache cache = new KvCache(config.layerCount(), ctx, config.kvDim());
+            this.pass = new ForwardPass(config, model.weights(), kernels, cache, batchSize);
+        }
+        this.cached = new int[ctx];
+    }
+
+    private void checkHeapFor(int ctx) {
         long need = KvCache.bytesFor(config.layerCount(), ctx, config.kvDim());
         Runtime rt = Runtime.getRuntime();
         long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
@@ -44,11 +58,16 @@ public final class Session implements AutoCloseable {
         if ((long) ctx * config.kvDim() > Integer.MAX_VALUE - 8) {
             throw new VellamaException("a context of " + ctx + " positions is too large for this model's KV cache");
         }
-        int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
-        this.kernels = Kernels.create(threads);
-        this.cache = new KvCache(config.layerCount(), ctx, config.kvDim());
-        this.pass = new ForwardPass(config, model.weights(), kernels, cache, batchSize);
-        this.cached = new int[ctx];
+    }
+
+    /** The CUDA pass; its classes load only here, so the CPU path never touches the driver bindings. */
+    private static TransformerPass openCuda(Model model, int ctx, int batch, int threads, int gpuLayers) {
+        try {
+            return dev.vellama.runtime.cuda.CudaForwardPass.create(model.config(), model.weights(), ctx, batch,
+                    gpuLayers, threads, System.err::println);
+        } catch (dev.vellama.runtime.cuda.CudaUnavailableException e) {
+            throw new VellamaException("--device cuda: " + e.getMessage());
+        }
     }
 
     public Model model() {
@@ -65,7 +84,7 @@ public final class Session implements AutoCloseable {
 
     /** What the compute kernels are (vector width, threads). */
     public String kernelDescription() {
-        return kernels.description();
+        return pass.description();
     }
 
     /** Tokenizes a prompt as llama.cpp's completion does: BOS as the model says, special tokens parsed. */
@@ -211,6 +230,7 @@ public final class Session implements AutoCloseable {
 
     @Override
     public void close() {
+        pass.close();
         kernels.close();
     }
 }

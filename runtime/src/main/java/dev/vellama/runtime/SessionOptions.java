@@ -6,15 +6,28 @@ package dev.vellama.runtime;
  * @param contextSize positions the KV cache holds (0: 4096, or the model's training context when smaller)
  * @param batchSize   prompt tokens per forward chunk (llama.cpp's {@code --batch}, default 512)
  * @param threads     compute threads (0: all available processors)
+ * @param device      where the forward pass runs
+ * @param gpuLayers   with {@link Device#CUDA}: layers whose weights and KV cache live on the GPU, the first ones
+ *                    first, as llama.cpp's {@code -ngl}; {@link Integer#MAX_VALUE} for the whole model
  */
-public record SessionOptions(int contextSize, int batchSize, int threads) {
+public record SessionOptions(int contextSize, int batchSize, int threads, Device device, int gpuLayers) {
     public static final int DEFAULT_CONTEXT = 4096;
     public static final int DEFAULT_BATCH = 512;
+    public static final int ALL_LAYERS = Integer.MAX_VALUE;
+
+    /** Where a session computes. */
+    public enum Device { CPU, CUDA }
 
     public SessionOptions {
-        if (contextSize < 0 || batchSize < 0 || threads < 0) {
-            throw new IllegalArgumentException("context, batch and threads must not be negative");
+        if (contextSize < 0 || batchSize < 0 || threads < 0 || gpuLayers < 0) {
+            throw new IllegalArgumentException("context, batch, threads and GPU layers must not be negative");
         }
+        java.util.Objects.requireNonNull(device);
+    }
+
+    /** A CPU session. */
+    public SessionOptions(int contextSize, int batchSize, int threads) {
+        this(contextSize, batchSize, threads, Device.CPU, ALL_LAYERS);
     }
 
     public static SessionOptions defaults() {
@@ -22,14 +35,19 @@ public record SessionOptions(int contextSize, int batchSize, int threads) {
     }
 
     public SessionOptions withContextSize(int n) {
-        return new SessionOptions(n, batchSize, threads);
+        return new SessionOptions(n, batchSize, threads, device, gpuLayers);
     }
 
     public SessionOptions withBatchSize(int n) {
-        return new SessionOptions(contextSize, n, threads);
+        return new SessionOptions(contextSize, n, threads, device, gpuLayers);
     }
 
     public SessionOptions withThreads(int n) {
-        return new SessionOptions(contextSize, batchSize, n);
+        return new SessionOptions(contextSize, batchSize, n, device, gpuLayers);
+    }
+
+    /** Runs on {@code device}, with {@code gpuLayers} layers offloaded when that is CUDA. */
+    public SessionOptions withDevice(Device d, int gpuLayers) {
+        return new SessionOptions(contextSize, batchSize, threads, d, gpuLayers);
     }
 }

@@ -9,6 +9,7 @@ import dev.vellama.quant.Kernels;
 import dev.vellama.quant.WeightMatrix;
 import dev.vellama.runtime.model.Architecture;
 import dev.vellama.runtime.model.ModelConfig;
+import dev.vellama.runtime.model.TransformerPass;
 import dev.vellama.runtime.model.ModelWeights;
 
 /**
@@ -19,7 +20,7 @@ import dev.vellama.runtime.model.ModelWeights;
  * crosses to the host once per chunk where the CPU layers take over, and the logits come back once per chunk.
  * Not thread-safe; it binds its context to whichever thread calls it.
  */
-public final class CudaForwardPass implements AutoCloseable {
+public final class CudaForwardPass implements TransformerPass {
     private final ModelConfig c;
     private final ModelWeights w;
     private final CudaContext ctx;
@@ -227,6 +228,12 @@ public final class CudaForwardPass implements AutoCloseable {
         }
     }
 
+    @Override
+    public String description() {
+        return "CUDA on " + deviceName();
+    }
+
+    @Override
     public int maxBatch() {
         return maxBatch;
     }
@@ -240,6 +247,7 @@ public final class CudaForwardPass implements AutoCloseable {
      * Runs {@code n} tokens at positions {@code pos .. pos+n-1} (their keys and values join the cache) and returns
      * the logits of the last one (a buffer reused by the next call), as {@code ForwardPass.forwardLast}.
      */
+    @Override
     public float[] forwardLast(int[] tokens, int from, int n, int pos) {
         layers(tokens, from, n, pos);
         if (!outputOnGpu) {
@@ -256,6 +264,7 @@ public final class CudaForwardPass implements AutoCloseable {
     }
 
     /** Like {@link #forwardLast} but returns the logits of every token, row-major [token][vocab]. */
+    @Override
     public float[] forwardAll(int[] tokens, int from, int n, int pos) {
         layers(tokens, from, n, pos);
         if (!outputOnGpu) {

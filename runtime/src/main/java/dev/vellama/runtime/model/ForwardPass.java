@@ -11,7 +11,7 @@ import dev.vellama.quant.WeightMatrix;
  * batched matrix-matrix kernels; a single token through matrix-vector. All buffers are allocated once, for the
  * largest chunk, so the token loop allocates nothing.
  */
-public final class ForwardPass {
+public final class ForwardPass implements TransformerPass {
     private final ModelConfig c;
     private final ModelWeights w;
     private final Kernels k;
@@ -72,6 +72,12 @@ public final class ForwardPass {
         logits = new float[c.vocabSize()];
     }
 
+    @Override
+    public String description() {
+        return k.description();
+    }
+
+    @Override
     public int maxBatch() {
         return maxBatch;
     }
@@ -80,6 +86,7 @@ public final class ForwardPass {
      * Runs {@code n} tokens at positions {@code pos .. pos+n-1} (their keys and values join the cache) and returns
      * the logits of the last one (a buffer reused by the next call).
      */
+    @Override
     public float[] forwardLast(int[] tokens, int from, int n, int pos) {
         layers(tokens, from, n, pos);
         int d = c.embeddingLength();
@@ -90,6 +97,7 @@ public final class ForwardPass {
     }
 
     /** Like {@link #forwardLast} but returns the logits of every token, row-major [token][vocab]. */
+    @Override
     public float[] forwardAll(int[] tokens, int from, int n, int pos) {
         layers(tokens, from, n, pos);
         int d = c.embeddingLength();
@@ -103,6 +111,11 @@ public final class ForwardPass {
         project(w.output, xb, n, allLogits);
         softcap(allLogits, need, c.finalSoftcap());
         return allLogits;
+    }
+
+    /** Nothing to free: the buffers are on the Java heap and the kernels belong to the session. */
+    @Override
+    public void close() {
     }
 
     private void layers(int[] tokens, int from, int n, int pos) {

@@ -1,0 +1,23 @@
+package dev.vellama.runtime.model;
+
+/**
+ * What a session needs from a forward pass, whichever device runs it: the CPU {@link ForwardPass}, or the CUDA pass
+ * in {@code dev.vellama.runtime.cuda} (which is loaded only when asked for).
+ */
+public interface TransformerPass extends AutoCloseable {
+    /** Where and how it computes, for people: vector width and threads, or the GPU and how many layers it has. */
+    String description();
+
+    /** The largest chunk of tokens one call takes. */
+    int maxBatch();
+
+    /** Runs tokens at positions pos.. (their keys and values join the cache); logits of the last one. */
+    float[] forwardLast(int[] tokens, int from, int n, int pos);
+
+    /** Like {@link #forwardLast} but the logits of every token, row-major [token][vocab]. */
+    float[] forwardAll(int[] tokens, int from, int n, int pos);
+
+    /** Frees what the pass holds beyond the Java heap. */
+    @Override
+    void close();
+}
