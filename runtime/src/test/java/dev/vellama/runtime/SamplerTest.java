@@ -44,33 +44,21 @@ class SamplerTest {
     @Test
     void topKKeepsOnlyTheKBest() {
         Sampler s = new Sampler(GenerationParams.defaults().withTopK(3).withTemperature(10f).withMinP(0).withTopP(1f).withSeed(7L), LOGITS.length);
-        Set<Integer> seen = new HashSet<>();
-        for (int i = 0; i < 500; i++) {
-            seen.add(s.sample(LOGITS, new int[0], 0));
-        }
-        assertEquals(Set.of(1, 3, 6), seen);
+        assertEquals(Set.of(1, 3, 6), distinctDraws(s, LOGITS));
     }
 
     @Test
     void minPCutsUnlikelyTokens() {
         // min-p 0.5 keeps logits within ln 2 of the best: 5, 4.95, 4.9
         Sampler s = new Sampler(GenerationParams.defaults().withTopK(0).withTopP(1f).withMinP(0.5f).withTemperature(3f).withSeed(3L), LOGITS.length);
-        Set<Integer> seen = new HashSet<>();
-        for (int i = 0; i < 500; i++) {
-            seen.add(s.sample(LOGITS, new int[0], 0));
-        }
-        assertEquals(Set.of(1, 3, 6), seen);
+        assertEquals(Set.of(1, 3, 6), distinctDraws(s, LOGITS));
     }
 
     @Test
     void topPKeepsTheSmallestSetReachingP() {
         float[] l = {0f, (float) Math.log(6), (float) Math.log(3), 0f}; // probabilities 1/11, 6/11, 3/11, 1/11
         Sampler s = new Sampler(GenerationParams.defaults().withTopK(0).withMinP(0).withTopP(0.8f).withTemperature(1f).withSeed(5L), l.length);
-        Set<Integer> seen = new HashSet<>();
-        for (int i = 0; i < 500; i++) {
-            seen.add(s.sample(l, new int[0], 0));
-        }
-        assertEquals(Set.of(1, 2), seen);
+        assertEquals(Set.of(1, 2), distinctDraws(s, l));
     }
 
     @Test
@@ -84,5 +72,14 @@ class SamplerTest {
         assertEquals(1, presence.sample(l, history, 1));
         Sampler window = new Sampler(GenerationParams.greedy().withRepeatPenalty(1.1f, 1), l.length);
         assertEquals(0, window.sample(l, new int[] {0, 2}, 2), "token 0 is outside the last-1 window");
+    }
+
+    /** The tokens 500 draws produce: what the chain lets through. */
+    private static Set<Integer> distinctDraws(Sampler s, float[] logits) {
+        Set<Integer> seen = new HashSet<>();
+        for (int i = 0; i < 500; i++) {
+            seen.add(s.sample(logits, new int[0], 0));
+        }
+        return seen;
     }
 }
