@@ -510,6 +510,7 @@ final class VectorKernels extends PooledKernels {
                     decodeQ3_K(seg, o, dst, dstOff + b);
                 }
             }
+            case F32 -> MemorySegment.copy(seg, BlockLayouts.FLOAT_LE, o, dst, dstOff, count);
             case F16 -> decodeF16(seg, o, dst, dstOff, count);
             case BF16 -> decodeBF16(seg, o, dst, dstOff, count);
             default -> Dequantizer.dequantize(type, seg, o, dst, dstOff, count);
