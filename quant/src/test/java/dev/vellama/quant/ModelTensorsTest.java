@@ -13,7 +13,10 @@ import dev.vellama.gguf.GgufFile;
 import dev.vellama.gguf.GgufTensor;
 import dev.vellama.gguf.TestData;
 
-/** Every tensor of the reference models opens as a WeightMatrix, and the vector kernels agree with the scalar ones on it. */
+/**
+ * Every tensor of the reference models opens as a WeightMatrix, and the vector kernels agree with the scalar ones
+ * on it (within test-backend-ops' bound for quantized products: Q8_0 and Q4_0 quantize the activations).
+ */
 class ModelTensorsTest {
 
     @ParameterizedTest
@@ -35,7 +38,7 @@ class ModelTensorsTest {
                 scalar.matvec(w, x, want);
                 vector.matvec(w, x, got);
                 double e = KernelTestSupport.nmse(want, got);
-                assertTrue(e < 1e-6, t.name() + " " + t.type() + ": NMSE " + e);
+                assertTrue(e < (t.type().isQuantized() ? 5e-4 : 1e-9), t.name() + " " + t.type() + ": NMSE " + e);
                 checked++;
             }
             GgufTensor embd = file.tensor("token_embd.weight");
