@@ -9,8 +9,8 @@ import dev.vellama.gguf.GgmlType;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Both matvec designs of Q8_0 and Q4_0 (int8 activations, the default, and dequantize-and-FMA, selected with
- * -Dvellama.matvec.q8_0=fma / -Dvellama.matvec.q4_0=fma) against the scalar reference.
+ * Both matvec designs of Q8_0 and Q4_0 (int8 activations and dequantize-and-FMA, selected with
+ * -Dvellama.matvec.q8_0=… / -Dvellama.matvec.q4_0=…; defaults int8 and fma) against the scalar reference.
  */
 class Int8DesignTest {
 
