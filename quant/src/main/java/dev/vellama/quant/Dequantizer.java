@@ -34,11 +34,7 @@ public final class Dequantizer {
         int blocks = count / type.blockSize();
         long bpb = type.bytesPerBlock();
         switch (type) {
-            case F32 -> {
-                for (int i = 0; i < count; i++) {
-                    dst[dstOff + i] = src.get(FLOAT_LE, offset + 4L * i);
-                }
-            }
+            case F32 -> MemorySegment.copy(src, FLOAT_LE, offset, dst, dstOff, count);
             case F16 -> {
                 for (int i = 0; i < count; i++) {
                     dst[dstOff + i] = f16(src, offset + 2L * i);

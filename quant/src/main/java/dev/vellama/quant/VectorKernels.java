@@ -44,11 +44,20 @@ final class VectorKernels extends PooledKernels {
     private static final VectorSpecies<Byte> B2L = VectorSpecies.of(byte.class, VectorShape.forBitSize(FS.vectorBitSize() / 2));
     private static final VectorSpecies<Short> S2L = VectorSpecies.of(short.class, FS.vectorShape());
     /**
-     * Q8_0 matvec design: "fma" (default) converts weights to floats and multiplies F32 activations; "int8"
-     * quantizes the activations to Q8_0 once per call and multiplies integers. Kept selectable so the
-     * comparison in docs/decisions.md can be rerun.
+     * Q8_0 matvec design: "int8" (default, measured faster) quantizes the activations to Q8_0 once per call and
+     * multiplies integers; "fma" converts weights to floats and multiplies F32 activations. Kept selectable so
+     * the comparison in docs/decisions.md can be rerun.
      */
-    private static final boolean INT8_Q8_0 = "int8".equals(System.getProperty("vellama.matvec.q8_0", "fma"));
+    private static final boolean INT8_Q8_0 = !"fma".equals(System.getProperty("vellama.matvec.q8_0", "int8"));
+    /**
+     * Q4_0 matvec design: "fma" (default: here the int8 design measured slower, because it runs at half the
+     * vector width and needs the nibble split anyway) or "int8".
+     */
+    private static final boolean INT8_Q4_0 = "int8".equals(System.getProperty("vellama.matvec.q4_0", "fma"));
+    /** Short, int and float species of BL lanes' bytes widened: the Q4_0 int8 design works at this width. */
+    private static final VectorSpecies<Short> SB = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * BL));
+    private static final VectorSpecies<Integer> IB = VectorSpecies.of(int.class, VectorShape.forBitSize(16 * BL));
+    private static final VectorSpecies<Float> FB = VectorSpecies.of(float.class, VectorShape.forBitSize(16 * BL));
 
     /** Floats decoded per step of a matvec row: one K-quant super-block, eight 32-blocks; stays in L1. */
     private static final int CHUNK = 256;
@@ -103,6 +112,8 @@ final class VectorKernels extends PooledKernels {
             matmulTiles(w, x, n, out, start * TILE_ROWS, Math.min(w.rows(), end * TILE_ROWS), rowScratch(part, TILE_ROWS * w.cols()));
         } else if (INT8_Q8_0 && w.type() == GgmlType.Q8_0) {
             matvecQ8_0Int8(w, x, out, start, end, byteScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
+        } else if (INT8_Q4_0 && w.type() == GgmlType.Q4_0) {
+            matvecQ4_0Int8(w, x, out, start, end, byteScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
         } else {
             matvecRows(w, x, out, start, end, rowScratch(part, CHUNK), sumScratch(part, w.cols() / 32 + 1));
         }
@@ -156,18 +167,7 @@ final class VectorKernels extends PooledKernels {
      */
     private static void matvecQ8_0Int8(WeightMatrix w, float[] x, float[] out, int start, int end, byte[] xq, float[] xd) {
         int cols = w.cols();
-        for (int b = 0; b < cols; b += 32) {
-            float amax = 0;
-            for (int j = 0; j < 32; j++) {
-                amax = Math.max(amax, Math.abs(x[b + j]));
-            }
-            float d = Half.toFloat(Half.fromFloat(amax / 127));
-            float id = d != 0 ? 1.0f / d : 0.0f;
-            xd[b / 32] = d;
-            for (int j = 0; j < 32; j++) {
-                xq[b + j] = (byte) Rounding.roundHalfAway(x[b + j] * id);
-            }
-        }
+        quantizeActivations(x, cols, xq, xd);
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
         for (int r = start; r < end; r++) {
@@ -182,6 +182,52 @@ final class VectorKernels extends PooledKernels {
                     isum = isum.add(pr.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).add(pr.lanewise(VectorOperators.ASHR, 16));
                 }
                 acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(FS, f16(seg, o) * xd[b / 32]), acc);
+            }
+            out[r] = acc.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** x to Q8_0 blocks (ggml's quantize_row_q8_0: scale amax/127 rounded to half, round half away). */
+    private static void quantizeActivations(float[] x, int cols, byte[] xq, float[] xd) {
+        for (int b = 0; b < cols; b += 32) {
+            float amax = 0;
+            for (int j = 0; j < 32; j++) {
+                amax = Math.max(amax, Math.abs(x[b + j]));
+            }
+            float d = Half.toFloat(Half.fromFloat(amax / 127));
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            xd[b / 32] = d;
+            for (int j = 0; j < 32; j++) {
+                xq[b + j] = (byte) Rounding.roundHalfAway(x[b + j] * id);
+            }
+        }
+    }
+
+    /**
+     * The int8 design for Q4_0: nibbles minus 8 and int8 activations widen to 16-bit lanes; both halves' products
+     * are added as shorts (|sum| ≤ 2·8·127 per lane and chunk, so no overflow), lane pairs summed into ints,
+     * and one float FMA per block applies the two scales. Runs at the byte chunk's width (BL lanes).
+     */
+    private static void matvecQ4_0Int8(WeightMatrix w, float[] x, float[] out, int start, int end, byte[] xq, float[] xd) {
+        int cols = w.cols();
+        quantizeActivations(x, cols, xq, xd);
+        MemorySegment seg = w.data();
+        long rowBytes = w.rowBytes();
+        for (int r = start; r < end; r++) {
+            long o = r * rowBytes;
+            FloatVector acc = FloatVector.zero(FB);
+            for (int b = 0; b < cols; b += 32, o += 18) {
+                IntVector isum = IntVector.zero(IB);
+                for (int c = 0; c < 16; c += BL) {
+                    ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 2 + c, LE);
+                    ShortVector lo = (ShortVector) q.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2S, SB, 0);
+                    ShortVector hi = (ShortVector) srl(q, 4).sub((byte) 8).convertShape(VectorOperators.B2S, SB, 0);
+                    ShortVector alo = (ShortVector) ByteVector.fromArray(BS, xq, b + c).convertShape(VectorOperators.B2S, SB, 0);
+                    ShortVector ahi = (ShortVector) ByteVector.fromArray(BS, xq, b + 16 + c).convertShape(VectorOperators.B2S, SB, 0);
+                    IntVector pr = lo.mul(alo).add(hi.mul(ahi)).reinterpretAsInts();
+                    isum = isum.add(pr.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).add(pr.lanewise(VectorOperators.ASHR, 16));
+                }
+                acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(FB, f16(seg, o) * xd[b / 32]), acc);
             }
             out[r] = acc.reduceLanes(VectorOperators.ADD);
         }
@@ -510,6 +556,7 @@ final class VectorKernels extends PooledKernels {
                     decodeQ3_K(seg, o, dst, dstOff + b);
                 }
             }
+            case F32 -> MemorySegment.copy(seg, BlockLayouts.FLOAT_LE, o, dst, dstOff, count);
             case F16 -> decodeF16(seg, o, dst, dstOff, count);
             case BF16 -> decodeBF16(seg, o, dst, dstOff, count);
             default -> Dequantizer.dequantize(type, seg, o, dst, dstOff, count);

@@ -8,29 +8,41 @@ import org.junit.jupiter.params.provider.MethodSource;
 import dev.vellama.gguf.GgmlType;
 import jdk.incubator.vector.VectorSpecies;
 
-/** The int8-activation Q8_0 matvec design (selected by -Dvellama.matvec.q8_0=int8) against the scalar reference. */
+/**
+ * Both matvec designs of Q8_0 and Q4_0 (int8 activations and dequantize-and-FMA, selected with
+ * -Dvellama.matvec.q8_0=… / -Dvellama.matvec.q4_0=…; defaults int8 and fma) against the scalar reference.
+ */
 class Int8DesignTest {
 
     static java.util.stream.Stream<VectorSpecies<Float>> widths() {
         return KernelTestSupport.widths();
     }
 
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> cases() {
+        return KernelTestSupport.widths().flatMap(w -> java.util.stream.Stream.of(GgmlType.Q8_0, GgmlType.Q4_0)
+                .flatMap(t -> java.util.stream.Stream.of("int8", "fma").map(d -> org.junit.jupiter.params.provider.Arguments.of(w, t, d))));
+    }
+
     @ParameterizedTest
-    @MethodSource("widths")
-    void q8_0Int8MatvecMatchesScalar(VectorSpecies<Float> species) {
-        String key = "vellama.matvec.q8_0";
+    @MethodSource("cases")
+    void matvecMatchesScalarInEitherDesign(VectorSpecies<Float> species, GgmlType type, String design) {
+        String key = "vellama.matvec." + type.name().toLowerCase(java.util.Locale.ROOT);
         String before = System.getProperty(key);
-        System.setProperty(key, "int8");
+        System.setProperty(key, design);
         try (Kernels v = VectorKernelsFactory.freshlyDefined(species, 2); Kernels s = Kernels.scalar(1)) {
-            WeightMatrix w = SyntheticWeights.heap(GgmlType.Q8_0, 41, 32 * 11, 8);
+            WeightMatrix w = SyntheticWeights.heap(type, 41, 32 * 11, 8);
             float[] x = KernelTestSupport.randomFloats(w.cols(), 9);
             float[] want = new float[w.rows()];
             float[] got = new float[w.rows()];
             s.matvec(w, x, want);
             v.matvec(w, x, got);
             double e = KernelTestSupport.nmse(want, got);
-            assertTrue(e < 5e-4, "NMSE " + e);
-            assertTrue(e > 1e-9, "the int8 design quantizes activations, so it cannot be exact; was it selected?");
+            assertTrue(e < 5e-4, type + " " + design + ": NMSE " + e);
+            if (design.equals("int8")) {
+                assertTrue(e > 1e-9, "the int8 design quantizes activations, so it cannot be exact; was it selected?");
+            } else {
+                assertTrue(e < 1e-9, "the fma design only reorders float sums; NMSE " + e);
+            }
         } finally {
             if (before == null) {
                 System.clearProperty(key);
