@@ -52,11 +52,13 @@ class EmulatedForwardPassTest {
                         1, notices::add)) {
                     int[] prompt = {3, 17, 95, 0, 42};
                     int v = TinyModel.VOCAB;
-                    check(cpu.forwardAll(prompt, 0, 5, 0), gpu.forwardAll(prompt, 0, 5, 0), 5 * v, arch + " prompt");
+                    check(cpu.forwardAll(prompt, 0, 5, 0), gpu.forwardAll(prompt, 0, 5, 0), 5 * v, arch + " prompt", 1e-6);
                     int[] next = {7};
                     for (int i = 0; i < next.length; i++) {
+                        // one token goes through matrix-vector kernels, which on the CPU may quantize activations
+                        // to int8 (Q8_0, Q4_0): held to the quantized-matvec bound of the kernel tests
                         check(cpu.forwardLast(next, i, 1, 5 + i), gpu.forwardLast(next, i, 1, 5 + i), v,
-                                arch + " token " + i);
+                                arch + " token " + i, 5e-4);
                     }
                 }
                 assertEquals("CUDA: Host emulation, " + Math.min(gpuLayers, 2) + " of 2 layers on the GPU"
@@ -70,11 +72,11 @@ class EmulatedForwardPassTest {
         }
     }
 
-    /** The same logits up to float rounding: the emulated kernels compute exactly what the GPU would. */
-    private static void check(float[] want, float[] got, int n, String what) {
+    /** The same logits within {@code bound} (NMSE): the emulated kernels compute exactly what the GPU would. */
+    private static void check(float[] want, float[] got, int n, String what, double bound) {
         float[] a = Arrays.copyOf(want, n);
         float[] b = Arrays.copyOf(got, n);
         double e = CudaTestSupport.nmse(a, b);
-        assertTrue(e < 1e-6, what + ": logits NMSE " + e);
+        assertTrue(e < bound, what + ": logits NMSE " + e);
     }
 }
