@@ -14,6 +14,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
@@ -54,6 +55,17 @@ final class VectorKernels extends PooledKernels {
      * vector width and needs the nibble split anyway) or "int8".
      */
     private static final boolean INT8_Q4_0 = "int8".equals(System.getProperty("vellama.matvec.q4_0", "fma"));
+    /**
+     * Q4_K matvec design: "int8" quantizes the activations to int8 (one scale per 32) once per call and multiplies
+     * nibbles with them in 16-bit lanes; "fma" converts nibbles to floats and multiplies F32 activations. The
+     * int8 design needs float vectors of at most 512 bits (a load of weights spans at most two 32-byte groups).
+     */
+    private static final boolean INT8_Q4_K = L <= 16 && "int8".equals(System.getProperty("vellama.matvec.q4_k", "fma"));
+    /** Float lanes 8..15: at 512 bits one Q4_K weight load spans two nibble groups, eight int lanes each. */
+    private static final VectorMask<Float> UPPER8 = VectorMask.fromLong(FS, L == 16 ? 0xFF00L : 0L);
+    /** Short species for the Q4_K int8 design: 2L lanes, one full float-width register. */
+    private static final int Q4K_STEP = 2 * L;
+
     /** Short, int and float species of BL lanes' bytes widened: the Q4_0 int8 design works at this width. */
     private static final VectorSpecies<Short> SB = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * BL));
     private static final VectorSpecies<Integer> IB = VectorSpecies.of(int.class, VectorShape.forBitSize(16 * BL));
@@ -112,6 +124,8 @@ final class VectorKernels extends PooledKernels {
             matmulTiles(w, x, n, out, start * TILE_ROWS, Math.min(w.rows(), end * TILE_ROWS), rowScratch(part, TILE_ROWS * w.cols()));
         } else if (INT8_Q8_0 && w.type() == GgmlType.Q8_0) {
             matvecQ8_0Int8(w, x, out, start, end, byteScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
+        } else if (INT8_Q4_K && w.type() == GgmlType.Q4_K) {
+            matvecQ4_KInt8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, 2 * (w.cols() / 32)));
         } else if (INT8_Q4_0 && w.type() == GgmlType.Q4_0) {
             matvecQ4_0Int8(w, x, out, start, end, byteScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
         } else {
@@ -230,6 +244,93 @@ final class VectorKernels extends PooledKernels {
                 acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(FB, f16(seg, o) * xd[b / 32]), acc);
             }
             out[r] = acc.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /**
+     * The int8 design for Q4_K. Weights load as 16-bit lanes holding two nibble bytes; four masks/shifts give the
+     * low and high nibbles of the even and odd byte, each multiplied (in shorts, |q·x| ≤ 15·127) with the
+     * activations that {@link #quantizeActivationsQ4_K} laid out in the same lane order. The two products of one
+     * sub-block are added as shorts, lane pairs summed into ints, and one float FMA per sub-block applies
+     * d·sc·dx. The min term is Σ dmin·m·dx·Σq8 from per-call sums of the int8 activations.
+     */
+    private static void matvecQ4_KInt8(WeightMatrix w, float[] x, float[] out, int start, int end, short[] xq, float[] xds) {
+        int cols = w.cols();
+        int nsub = cols / 32;
+        quantizeActivationsQ4_K(x, cols, xq, xds, nsub);
+        MemorySegment seg = w.data();
+        long rowBytes = w.rowBytes();
+        for (int r = start; r < end; r++) {
+            long o = r * rowBytes;
+            FloatVector acc = FloatVector.zero(FS);
+            float minTerm = 0f;
+            for (int j0 = 0; j0 < nsub; j0 += 8, o += 144) {
+                float d = f16(seg, o);
+                float dmin = f16(seg, o + 2);
+                long lo8 = seg.get(BlockLayouts.LONG_LE, o + 4);
+                int hi4 = seg.get(BlockLayouts.INT_LE, o + 12);
+                long scales = BlockLayouts.scalesK4(lo8, hi4);
+                long mins = BlockLayouts.minsK4(lo8, hi4);
+                int xb = 32 * j0;
+                for (int t = 0; t < 64; t += Q4K_STEP) {
+                    ShortVector q = ShortVector.fromMemorySegment(S2L, seg, o + 16 + 2L * t, LE);
+                    ShortVector evenLo = q.and((short) 15);
+                    ShortVector oddLo = q.lanewise(VectorOperators.LSHR, 8).and((short) 15);
+                    ShortVector evenHi = q.lanewise(VectorOperators.LSHR, 4).and((short) 15);
+                    ShortVector oddHi = q.lanewise(VectorOperators.LSHR, 12);
+                    IntVector pl = evenLo.mul(ShortVector.fromArray(S2L, xq, xb + t))
+                            .add(oddLo.mul(ShortVector.fromArray(S2L, xq, xb + 64 + t))).reinterpretAsInts();
+                    IntVector ph = evenHi.mul(ShortVector.fromArray(S2L, xq, xb + 128 + t))
+                            .add(oddHi.mul(ShortVector.fromArray(S2L, xq, xb + 192 + t))).reinterpretAsInts();
+                    // high short + low short of each int: add the low half into the high half, shift down
+                    IntVector sl = pl.add(pl.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    IntVector sh = ph.add(ph.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    int sub = 2 * (t >> 4);
+                    FloatVector fl = FloatVector.broadcast(FS, d * (int) ((scales >>> (8 * sub)) & 0xFF) * xds[j0 + sub]);
+                    FloatVector fh = FloatVector.broadcast(FS, d * (int) ((scales >>> (8 * sub + 8)) & 0xFF) * xds[j0 + sub + 1]);
+                    if (L == 16) {
+                        fl = fl.blend(d * (int) ((scales >>> (8 * sub + 16)) & 0xFF) * xds[j0 + sub + 2], UPPER8);
+                        fh = fh.blend(d * (int) ((scales >>> (8 * sub + 24)) & 0xFF) * xds[j0 + sub + 3], UPPER8);
+                    }
+                    acc = ((FloatVector) sl.convert(VectorOperators.I2F, 0)).fma(fl, acc);
+                    acc = ((FloatVector) sh.convert(VectorOperators.I2F, 0)).fma(fh, acc);
+                }
+                float m = 0f;
+                for (int j = 0; j < 8; j++) {
+                    m += (int) ((mins >>> (8 * j)) & 0xFF) * xds[nsub + j0 + j];
+                }
+                minTerm += dmin * m;
+            }
+            out[r] = acc.reduceLanes(VectorOperators.ADD) - minTerm;
+        }
+    }
+
+    /**
+     * x to int8, one scale amax/127 per 32 values, into {@code xq} in the lane order of a Q4_K row's nibble
+     * shorts: per super-block 256 shorts, [even lo][odd lo][even hi][odd hi] × 64, where short t of the weights
+     * holds bytes 2t and 2t+1 of nibble group t/16 (low nibbles: sub-block 2·(t/16), high: the next one).
+     * {@code xds[j]} gets sub-block j's scale and {@code xds[nsub + j]} its scale times Σq8.
+     */
+    private static void quantizeActivationsQ4_K(float[] x, int cols, short[] xq, float[] xds, int nsub) {
+        for (int j = 0; j < nsub; j++) {
+            int b = 32 * j;
+            float amax = 0;
+            for (int i = 0; i < 32; i++) {
+                amax = Math.max(amax, Math.abs(x[b + i]));
+            }
+            float d = amax / 127;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            int at = 256 * (j >> 3) + 128 * (j & 1) + 16 * ((j & 7) >> 1);
+            int sum = 0;
+            for (int k = 0; k < 32; k += 2) {
+                int q0 = Math.round(x[b + k] * id);
+                int q1 = Math.round(x[b + k + 1] * id);
+                xq[at + k / 2] = (short) q0;
+                xq[at + 64 + k / 2] = (short) q1;
+                sum += q0 + q1;
+            }
+            xds[j] = d;
+            xds[nsub + j] = d * sum;
         }
     }
 
