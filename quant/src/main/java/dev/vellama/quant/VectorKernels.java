@@ -13,6 +13,7 @@ import dev.vellama.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -65,6 +66,9 @@ final class VectorKernels extends PooledKernels {
     private static final VectorMask<Float> UPPER8 = VectorMask.fromLong(FS, L == 16 ? 0xFF00L : 0L);
     /** Short species for the Q4_K int8 design: 2L lanes, one full float-width register. */
     private static final int Q4K_STEP = 2 * L;
+    /** The eight sub-block scales or mins of a Q4_K super-block: a long broadcast to 128 bits (C2 has no 1-lane vectors), then 8 floats. */
+    private static final VectorSpecies<Long> L64 = LongVector.SPECIES_128;
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
 
     /** Short, int and float species of BL lanes' bytes widened: the Q4_0 int8 design works at this width. */
     private static final VectorSpecies<Short> SB = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * BL));
@@ -125,7 +129,7 @@ final class VectorKernels extends PooledKernels {
         } else if (INT8_Q8_0 && w.type() == GgmlType.Q8_0) {
             matvecQ8_0Int8(w, x, out, start, end, byteScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
         } else if (INT8_Q4_K && w.type() == GgmlType.Q4_K) {
-            matvecQ4_KInt8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, 2 * (w.cols() / 32)));
+            matvecQ4_KInt8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, 2 * (w.cols() / 32) + 8));
         } else if (INT8_Q4_0 && w.type() == GgmlType.Q4_0) {
             matvecQ4_0Int8(w, x, out, start, end, byteScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
         } else {
@@ -257,20 +261,22 @@ final class VectorKernels extends PooledKernels {
     private static void matvecQ4_KInt8(WeightMatrix w, float[] x, float[] out, int start, int end, short[] xq, float[] xds) {
         int cols = w.cols();
         int nsub = cols / 32;
+        int sc8 = 2 * nsub;
         quantizeActivationsQ4_K(x, cols, xq, xds, nsub);
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
         for (int r = start; r < end; r++) {
             long o = r * rowBytes;
             FloatVector acc = FloatVector.zero(FS);
-            float minTerm = 0f;
+            FloatVector minAcc = FloatVector.zero(F8);
             for (int j0 = 0; j0 < nsub; j0 += 8, o += 144) {
-                float d = f16(seg, o);
-                float dmin = f16(seg, o + 2);
                 long lo8 = seg.get(BlockLayouts.LONG_LE, o + 4);
                 int hi4 = seg.get(BlockLayouts.INT_LE, o + 12);
-                long scales = BlockLayouts.scalesK4(lo8, hi4);
-                long mins = BlockLayouts.minsK4(lo8, hi4);
+                // the eight combined scales d·sc·dx go through memory so each broadcast is a load, not a shuffle
+                ((FloatVector) LongVector.broadcast(L64, BlockLayouts.scalesK4(lo8, hi4)).reinterpretAsBytes().convertShape(VectorOperators.B2F, F8, 0))
+                        .mul(FloatVector.fromArray(F8, xds, j0)).mul(f16(seg, o)).intoArray(xds, sc8);
+                minAcc = ((FloatVector) LongVector.broadcast(L64, BlockLayouts.minsK4(lo8, hi4)).reinterpretAsBytes().convertShape(VectorOperators.B2F, F8, 0))
+                        .mul(FloatVector.fromArray(F8, xds, nsub + j0)).fma(FloatVector.broadcast(F8, f16(seg, o + 2)), minAcc);
                 int xb = 32 * j0;
                 for (int t = 0; t < 64; t += Q4K_STEP) {
                     ShortVector q = ShortVector.fromMemorySegment(S2L, seg, o + 16 + 2L * t, LE);
@@ -285,23 +291,18 @@ final class VectorKernels extends PooledKernels {
                     // high short + low short of each int: add the low half into the high half, shift down
                     IntVector sl = pl.add(pl.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                     IntVector sh = ph.add(ph.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    int sub = 2 * (t >> 4);
-                    FloatVector fl = FloatVector.broadcast(FS, d * (int) ((scales >>> (8 * sub)) & 0xFF) * xds[j0 + sub]);
-                    FloatVector fh = FloatVector.broadcast(FS, d * (int) ((scales >>> (8 * sub + 8)) & 0xFF) * xds[j0 + sub + 1]);
+                    int sub = sc8 + 2 * (t >> 4);
+                    FloatVector fl = FloatVector.broadcast(FS, xds[sub]);
+                    FloatVector fh = FloatVector.broadcast(FS, xds[sub + 1]);
                     if (L == 16) {
-                        fl = fl.blend(d * (int) ((scales >>> (8 * sub + 16)) & 0xFF) * xds[j0 + sub + 2], UPPER8);
-                        fh = fh.blend(d * (int) ((scales >>> (8 * sub + 24)) & 0xFF) * xds[j0 + sub + 3], UPPER8);
+                        fl = fl.blend(xds[sub + 2], UPPER8);
+                        fh = fh.blend(xds[sub + 3], UPPER8);
                     }
                     acc = ((FloatVector) sl.convert(VectorOperators.I2F, 0)).fma(fl, acc);
                     acc = ((FloatVector) sh.convert(VectorOperators.I2F, 0)).fma(fh, acc);
                 }
-                float m = 0f;
-                for (int j = 0; j < 8; j++) {
-                    m += (int) ((mins >>> (8 * j)) & 0xFF) * xds[nsub + j0 + j];
-                }
-                minTerm += dmin * m;
             }
-            out[r] = acc.reduceLanes(VectorOperators.ADD) - minTerm;
+            out[r] = acc.reduceLanes(VectorOperators.ADD) - minAcc.reduceLanes(VectorOperators.ADD);
         }
     }
 
