@@ -63,6 +63,8 @@ final class VectorKernels extends PooledKernels {
      * spans at most two 32-byte groups).
      */
     private static final boolean INT8_Q4_K = L <= 16 && !"fma".equals(System.getProperty("vellama.matvec.q4_k", "int8"));
+    /** Q6_K matvec design: "fma" (default) or "int8" (activations to int8 once per call, as for Q4_K). */
+    private static final boolean INT8_Q6_K = L <= 16 && "int8".equals(System.getProperty("vellama.matvec.q6_k", "fma"));
     /** Float lanes 8..15: at 512 bits one Q4_K weight load spans two nibble groups, eight int lanes each. */
     private static final VectorMask<Float> UPPER8 = VectorMask.fromLong(FS, L == 16 ? 0xFF00L : 0L);
     /** Short species for the Q4_K int8 design: 2L lanes, one full float-width register. */
@@ -131,6 +133,8 @@ final class VectorKernels extends PooledKernels {
             matvecQ8_0Int8(w, x, out, start, end, byteScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
         } else if (INT8_Q4_K && w.type() == GgmlType.Q4_K) {
             matvecQ4_KInt8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, 2 * (w.cols() / 32) + 8));
+        } else if (INT8_Q6_K && w.type() == GgmlType.Q6_K) {
+            matvecQ6_KInt8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, 2 * (w.cols() / 16) + 16));
         } else if (INT8_Q4_0 && w.type() == GgmlType.Q4_0) {
             matvecQ4_0Int8(w, x, out, start, end, byteScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
         } else {
@@ -304,6 +308,107 @@ final class VectorKernels extends PooledKernels {
                 }
             }
             out[r] = acc.reduceLanes(VectorOperators.ADD) - minAcc.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /**
+     * The int8 design for Q6_K: the 6-bit quants are assembled in byte lanes as in {@link #dotQ6_K} but without
+     * the −32, widened to shorts and multiplied with int8 activations (|q·x| ≤ 63·127), lane pairs summed into
+     * ints, and one float FMA per 16-element group applies d·sc·dx. The −32 comes back as 32·Σ d·sc·dx·Σq8
+     * over the 16-groups, from per-call sums.
+     */
+    private static void matvecQ6_KInt8(WeightMatrix w, float[] x, float[] out, int start, int end, short[] xq, float[] xds) {
+        int cols = w.cols();
+        int ng = cols / 16;
+        quantizeActivationsQ6_K(x, cols, xq, xds, ng);
+        MemorySegment seg = w.data();
+        long rowBytes = w.rowBytes();
+        for (int r = start; r < end; r++) {
+            out[r] = dotQ6_KInt8(seg, r * rowBytes, xq, xds, ng);
+        }
+    }
+
+    /** One row of {@link #matvecQ6_KInt8}. */
+    private static float dotQ6_KInt8(MemorySegment seg, long o, short[] xq, float[] xds, int ng) {
+        int scr = 2 * ng;
+        FloatVector acc = FloatVector.zero(FS);
+        FloatVector offAcc = FloatVector.zero(F8);
+        for (int g0 = 0; g0 < ng; g0 += 16, o += 210) {
+            FloatVector dv = FloatVector.broadcast(F8, f16(seg, o + 208));
+            FloatVector sc0 = (FloatVector) LongVector.broadcast(L64, seg.get(BlockLayouts.LONG_LE, o + 192)).reinterpretAsBytes()
+                    .convertShape(VectorOperators.B2F, F8, 0);
+            FloatVector sc1 = (FloatVector) LongVector.broadcast(L64, seg.get(BlockLayouts.LONG_LE, o + 200)).reinterpretAsBytes()
+                    .convertShape(VectorOperators.B2F, F8, 0);
+            sc0.mul(FloatVector.fromArray(F8, xds, g0)).mul(dv).intoArray(xds, scr);
+            sc1.mul(FloatVector.fromArray(F8, xds, g0 + 8)).mul(dv).intoArray(xds, scr + 8);
+            offAcc = sc0.mul(FloatVector.fromArray(F8, xds, ng + g0)).fma(dv, offAcc);
+            offAcc = sc1.mul(FloatVector.fromArray(F8, xds, ng + g0 + 8)).fma(dv, offAcc);
+            for (int half = 0; half < 2; half++) {
+                long ql = o + 64L * half;
+                long qh = o + 128 + 32L * half;
+                for (int l = 0; l < 32; l += 2 * L) {
+                    ByteVector a = ByteVector.fromMemorySegment(B2L, seg, ql + l, LE);
+                    ByteVector bb = ByteVector.fromMemorySegment(B2L, seg, ql + l + 32, LE);
+                    ByteVector h = ByteVector.fromMemorySegment(B2L, seg, qh + l, LE);
+                    // byte shifts as 16-bit shifts, written out: the helpers do not inline in a method this size
+                    ShortVector hs = h.reinterpretAsShorts();
+                    ByteVector q1 = a.and((byte) 15).or(hs.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30));
+                    ByteVector q2 = bb.and((byte) 15).or(hs.lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30));
+                    ByteVector q3 = a.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15).or(h.and((byte) 0x30));
+                    ByteVector q4 = bb.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
+                            .or(hs.lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and((byte) 0x30));
+                    int xa = 16 * g0 + 128 * half + l;
+                    IntVector p1 = ((ShortVector) q1.convertShape(VectorOperators.B2S, S2L, 0)).mul(ShortVector.fromArray(S2L, xq, xa)).reinterpretAsInts();
+                    IntVector p2 = ((ShortVector) q2.convertShape(VectorOperators.B2S, S2L, 0)).mul(ShortVector.fromArray(S2L, xq, xa + 32)).reinterpretAsInts();
+                    IntVector p3 = ((ShortVector) q3.convertShape(VectorOperators.B2S, S2L, 0)).mul(ShortVector.fromArray(S2L, xq, xa + 64)).reinterpretAsInts();
+                    IntVector p4 = ((ShortVector) q4.convertShape(VectorOperators.B2S, S2L, 0)).mul(ShortVector.fromArray(S2L, xq, xa + 96)).reinterpretAsInts();
+                    IntVector s1 = p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    IntVector s2 = p2.add(p2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    IntVector s3 = p3.add(p3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    IntVector s4 = p4.add(p4.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    int gs = scr + 8 * half + l / 16;
+                    FloatVector f1 = FloatVector.broadcast(FS, xds[gs]);
+                    FloatVector f2 = FloatVector.broadcast(FS, xds[gs + 2]);
+                    FloatVector f3 = FloatVector.broadcast(FS, xds[gs + 4]);
+                    FloatVector f4 = FloatVector.broadcast(FS, xds[gs + 6]);
+                    if (L == 16) {
+                        f1 = f1.blend(xds[gs + 1], UPPER8);
+                        f2 = f2.blend(xds[gs + 3], UPPER8);
+                        f3 = f3.blend(xds[gs + 5], UPPER8);
+                        f4 = f4.blend(xds[gs + 7], UPPER8);
+                    }
+                    acc = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(f1, acc);
+                    acc = ((FloatVector) s2.convert(VectorOperators.I2F, 0)).fma(f2, acc);
+                    acc = ((FloatVector) s3.convert(VectorOperators.I2F, 0)).fma(f3, acc);
+                    acc = ((FloatVector) s4.convert(VectorOperators.I2F, 0)).fma(f4, acc);
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - 32 * offAcc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * x to int8 in natural order, one scale amax/127 per 32 values; {@code xds[g]} gets the scale of 16-group g
+     * and {@code xds[ng + g]} that scale times the group's Σq8.
+     */
+    private static void quantizeActivationsQ6_K(float[] x, int cols, short[] xq, float[] xds, int ng) {
+        for (int b = 0; b < cols; b += 32) {
+            float amax = 0;
+            for (int i = 0; i < 32; i++) {
+                amax = Math.max(amax, Math.abs(x[b + i]));
+            }
+            float d = amax / 127;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            for (int g = 0; g < 2; g++) {
+                int sum = 0;
+                for (int i = 16 * g; i < 16 * g + 16; i++) {
+                    int q = Math.round(x[b + i] * id);
+                    xq[b + i] = (short) q;
+                    sum += q;
+                }
+                xds[b / 16 + g] = d;
+                xds[ng + b / 16 + g] = d * sum;
+            }
         }
     }
 

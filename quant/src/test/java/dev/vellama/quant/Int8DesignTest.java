@@ -9,8 +9,8 @@ import dev.vellama.gguf.GgmlType;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Both matvec designs of Q8_0, Q4_0 and Q4_K (int8 activations and dequantize-and-FMA, selected with
- * -Dvellama.matvec.q8_0=… / -Dvellama.matvec.q4_0=… / -Dvellama.matvec.q4_k=…) against the scalar reference.
+ * Both matvec designs of Q8_0, Q4_0, Q4_K and Q6_K (int8 activations and dequantize-and-FMA, selected with
+ * -Dvellama.matvec.q8_0=… / -Dvellama.matvec.q4_0=… / -Dvellama.matvec.q4_k=… / q6_k=…) against the scalar reference.
  */
 class Int8DesignTest {
 
@@ -19,7 +19,7 @@ class Int8DesignTest {
     }
 
     static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> cases() {
-        return KernelTestSupport.widths().flatMap(w -> java.util.stream.Stream.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K)
+        return KernelTestSupport.widths().flatMap(w -> java.util.stream.Stream.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K)
                 .flatMap(t -> java.util.stream.Stream.of("int8", "fma").map(d -> org.junit.jupiter.params.provider.Arguments.of(w, t, d))));
     }
 
@@ -30,7 +30,7 @@ class Int8DesignTest {
         String before = System.getProperty(key);
         System.setProperty(key, design);
         try (Kernels v = VectorKernelsFactory.freshlyDefined(species, 2); Kernels s = Kernels.scalar(1)) {
-            WeightMatrix w = SyntheticWeights.heap(type, 41, type == GgmlType.Q4_K ? 256 * 3 : 32 * 11, 8);
+            WeightMatrix w = SyntheticWeights.heap(type, 41, type == GgmlType.Q4_K || type == GgmlType.Q6_K ? 256 * 3 : 32 * 11, 8);
             float[] x = KernelTestSupport.randomFloats(w.cols(), 9);
             float[] want = new float[w.rows()];
             float[] got = new float[w.rows()];
