@@ -27,9 +27,10 @@ import jdk.incubator.vector.VectorSpecies;
  * every species below is a {@code static final} constant, which C2 needs to emit SIMD code. Never refer to it by
  * name from other classes. Every Vector value stays inside the method that creates it (no boxing).
  *
- * <p>Weight rows are decoded block by block into a small per-thread float buffer with vector conversions, then
- * multiplied with F32 activations ("dequantize and FMA"); matmul decodes a tile of rows once and reuses it for
- * every token.
+ * <p>Matvec of Q8_0, Q4_K and Q6_K quantizes the activations to int8 once per call and multiplies integers
+ * (the "int8" designs); other types are decoded block by block in registers or into a small per-thread float
+ * buffer, then multiplied with F32 activations ("dequantize and FMA"); matmul decodes a tile of rows once and
+ * reuses it for every token.
  */
 final class VectorKernels extends PooledKernels {
     private static final VectorSpecies<Float> FS = speciesFromClassData();
@@ -70,10 +71,10 @@ final class VectorKernels extends PooledKernels {
     private static final boolean INT8_Q6_K = L <= 16 && !"fma".equals(System.getProperty("vellama.matvec.q6_k", "int8"));
     /** Float lanes 8..15: at 512 bits one Q4_K weight load spans two nibble groups, eight int lanes each. */
     private static final VectorMask<Float> UPPER8 = VectorMask.fromLong(FS, L == 16 ? 0xFF00L : 0L);
-    /** Short species for the Q4_K int8 design: 2L lanes, one full float-width register. */
+    /** Weight shorts per step of the Q4_K int8 design: 2L lanes of S2L, one full float-width register. */
     private static final int Q4K_STEP = 2 * L;
     /** The eight sub-block scales or mins of a Q4_K super-block: a long broadcast to 128 bits (C2 has no 1-lane vectors), then 8 floats. */
-    private static final VectorSpecies<Long> L64 = LongVector.SPECIES_128;
+    private static final VectorSpecies<Long> LONG2 = LongVector.SPECIES_128;
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
 
     /** Short, int and float species of BL lanes' bytes widened: the Q4_0 int8 design works at this width. */
@@ -281,9 +282,9 @@ final class VectorKernels extends PooledKernels {
                 long lo8 = seg.get(BlockLayouts.LONG_LE, o + 4);
                 int hi4 = seg.get(BlockLayouts.INT_LE, o + 12);
                 // the eight combined scales d·sc·dx go through memory so each broadcast is a load, not a shuffle
-                ((FloatVector) LongVector.broadcast(L64, BlockLayouts.scalesK4(lo8, hi4)).reinterpretAsBytes().convertShape(VectorOperators.B2F, F8, 0))
+                ((FloatVector) LongVector.broadcast(LONG2, BlockLayouts.scalesK4(lo8, hi4)).reinterpretAsBytes().convertShape(VectorOperators.B2F, F8, 0))
                         .mul(FloatVector.fromArray(F8, xds, j0)).mul(f16(seg, o)).intoArray(xds, sc8);
-                minAcc = ((FloatVector) LongVector.broadcast(L64, BlockLayouts.minsK4(lo8, hi4)).reinterpretAsBytes().convertShape(VectorOperators.B2F, F8, 0))
+                minAcc = ((FloatVector) LongVector.broadcast(LONG2, BlockLayouts.minsK4(lo8, hi4)).reinterpretAsBytes().convertShape(VectorOperators.B2F, F8, 0))
                         .mul(FloatVector.fromArray(F8, xds, nsub + j0)).fma(FloatVector.broadcast(F8, f16(seg, o + 2)), minAcc);
                 int xb = 32 * j0;
                 for (int t = 0; t < 64; t += Q4K_STEP) {
@@ -338,9 +339,9 @@ final class VectorKernels extends PooledKernels {
         FloatVector offAcc = FloatVector.zero(F8);
         for (int g0 = 0; g0 < ng; g0 += 16, o += 210) {
             FloatVector dv = FloatVector.broadcast(F8, f16(seg, o + 208));
-            FloatVector sc0 = (FloatVector) LongVector.broadcast(L64, seg.get(BlockLayouts.LONG_LE, o + 192)).reinterpretAsBytes()
+            FloatVector sc0 = (FloatVector) LongVector.broadcast(LONG2, seg.get(BlockLayouts.LONG_LE, o + 192)).reinterpretAsBytes()
                     .convertShape(VectorOperators.B2F, F8, 0);
-            FloatVector sc1 = (FloatVector) LongVector.broadcast(L64, seg.get(BlockLayouts.LONG_LE, o + 200)).reinterpretAsBytes()
+            FloatVector sc1 = (FloatVector) LongVector.broadcast(LONG2, seg.get(BlockLayouts.LONG_LE, o + 200)).reinterpretAsBytes()
                     .convertShape(VectorOperators.B2F, F8, 0);
             sc0.mul(FloatVector.fromArray(F8, xds, g0)).mul(dv).intoArray(xds, scr);
             sc1.mul(FloatVector.fromArray(F8, xds, g0 + 8)).mul(dv).intoArray(xds, scr + 8);
