@@ -58,17 +58,22 @@ final class VectorKernels extends PooledKernels {
      */
     private static final boolean INT8_Q4_0 = "int8".equals(System.getProperty("vellama.matvec.q4_0", "fma"));
     /**
+     * Whether the hardware has 256-bit vectors: the K-quant int8 designs handle a super-block's eight scales as
+     * one 8-float vector, which would run as slow Java code without them (even when a narrower width is forced).
+     */
+    private static final boolean HAS_F8 = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
+    /**
      * Q4_K matvec design: "int8" (default, measured 2.3x faster) quantizes the activations to int8 (one scale per
      * 32) once per call and multiplies nibbles with them in 16-bit lanes; "fma" converts nibbles to floats and
      * multiplies F32 activations. The int8 design needs float vectors of at most 512 bits (a load of weights
      * spans at most two 32-byte groups).
      */
-    private static final boolean INT8_Q4_K = L <= 16 && !"fma".equals(System.getProperty("vellama.matvec.q4_k", "int8"));
+    private static final boolean INT8_Q4_K = L <= 16 && HAS_F8 && !"fma".equals(System.getProperty("vellama.matvec.q4_k", "int8"));
     /**
      * Q6_K matvec design: "int8" (default, measured about 1.4x faster: activations to int8 once per call, as for
      * Q4_K) or "fma".
      */
-    private static final boolean INT8_Q6_K = L <= 16 && !"fma".equals(System.getProperty("vellama.matvec.q6_k", "int8"));
+    private static final boolean INT8_Q6_K = L <= 16 && HAS_F8 && !"fma".equals(System.getProperty("vellama.matvec.q6_k", "int8"));
     /** Float lanes 8..15: at 512 bits one Q4_K weight load spans two nibble groups, eight int lanes each. */
     private static final VectorMask<Float> UPPER8 = VectorMask.fromLong(FS, L == 16 ? 0xFF00L : 0L);
     /** Weight shorts per step of the Q4_K int8 design: 2L lanes of S2L, one full float-width register. */

@@ -38,7 +38,10 @@ class Int8DesignTest {
             v.matvec(w, x, got);
             double e = KernelTestSupport.nmse(want, got);
             assertTrue(e < 5e-4, type + " " + design + ": NMSE " + e);
-            if (design.equals("int8")) {
+            // the K-quant int8 designs need hardware 256-bit vectors; without them the fma design runs
+            boolean kQuant = type == GgmlType.Q4_K || type == GgmlType.Q6_K;
+            boolean int8Runs = !kQuant || jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
+            if (design.equals("int8") && int8Runs) {
                 assertTrue(e > 1e-9, "the int8 design quantizes activations, so it cannot be exact; was it selected?");
             } else {
                 assertTrue(e < 1e-9, "the fma design only reorders float sums; NMSE " + e);
