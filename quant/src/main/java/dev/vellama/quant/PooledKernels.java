@@ -17,12 +17,14 @@ abstract class PooledKernels implements Kernels {
     private final float[][] rowScratch;
     private final byte[][] byteScratch;
     private final float[][] sumScratch;
+    private final short[][] shortScratch;
 
     PooledKernels(int threads, String name) {
         this.pool = new WorkerPool(threads, name);
         this.rowScratch = new float[threads][];
         this.byteScratch = new byte[threads][];
         this.sumScratch = new float[threads][];
+        this.shortScratch = new short[threads][];
     }
 
     @Override
@@ -56,6 +58,16 @@ abstract class PooledKernels implements Kernels {
         if (s == null || s.length < size) {
             s = new byte[size];
             byteScratch[part] = s;
+        }
+        return s;
+    }
+
+    /** A short buffer of at least {@code size} owned by pool part {@code part}; grows once, then is reused. */
+    protected final short[] shortScratch(int part, int size) {
+        short[] s = shortScratch[part];
+        if (s == null || s.length < size) {
+            s = new short[size];
+            shortScratch[part] = s;
         }
         return s;
     }
