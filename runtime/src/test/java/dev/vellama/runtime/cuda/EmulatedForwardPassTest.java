@@ -55,10 +55,11 @@ class EmulatedForwardPassTest {
                     check(cpu.forwardAll(prompt, 0, 5, 0), gpu.forwardAll(prompt, 0, 5, 0), 5 * v, arch + " prompt", 1e-6);
                     int[] next = {7};
                     for (int i = 0; i < next.length; i++) {
-                        // one token goes through matrix-vector kernels, which on the CPU may quantize activations
-                        // to int8 (Q8_0, Q4_0): held to the quantized-matvec bound of the kernel tests
+                        // one token goes through matrix-vector kernels, which on the CPU quantize activations to
+                        // int8 (Q8_0, Q4_0, Q4_K, Q6_K) while the GPU's multiply in F32; over a whole pass that is
+                        // held to the bound the real-GPU test uses for logits (CudaForwardPassTest)
                         check(cpu.forwardLast(next, i, 1, 5 + i), gpu.forwardLast(next, i, 1, 5 + i), v,
-                                arch + " token " + i, 5e-4);
+                                arch + " token " + i, 2e-3);
                     }
                 }
                 assertEquals("CUDA: Host emulation, " + Math.min(gpuLayers, 2) + " of 2 layers on the GPU"
