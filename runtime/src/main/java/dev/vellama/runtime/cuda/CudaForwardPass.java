@@ -8,6 +8,8 @@ import dev.vellama.quant.Dequantizer;
 import dev.vellama.quant.Kernels;
 import dev.vellama.quant.WeightMatrix;
 import dev.vellama.runtime.model.Architecture;
+import dev.vellama.runtime.model.ForwardPass;
+import dev.vellama.runtime.model.KvCache;
 import dev.vellama.runtime.model.ModelConfig;
 import dev.vellama.runtime.model.TransformerPass;
 import dev.vellama.runtime.model.ModelWeights;
@@ -30,7 +32,8 @@ public final class CudaForwardPass implements TransformerPass {
     private final int gpuLayerCount;
     private final boolean outputOnGpu;
     private final boolean neox;
-    private final CpuLayers cpu;
+    private final ForwardPass cpu;          // the layers left on the CPU, and the output when it stays there
+    private final int cpuFirstLayer;
     private final Kernels cpuKernels;
     private final List<AutoCloseable> owned = new ArrayList<>();
 
@@ -185,13 +188,15 @@ public final class CudaForwardPass implements TransformerPass {
                 logits = buffer(4L * c.vocabSize());
                 cpuKernels = null;
                 cpu = null;
+                cpuFirstLayer = c.layerCount();
             } else {
                 embedding = null;
                 output = null;
                 outputNorm = null;
                 logits = null;
                 cpuKernels = own(Kernels.create(cpuThreads));
-                cpu = new CpuLayers(c, w, cpuKernels, table, localTable, gpuLayerCount, capacity, maxBatch);
+                cpu = new ForwardPass(c, w, cpuKernels, new KvCache(c.layerCount(), gpuLayerCount, capacity, c.kvDim()), maxBatch);
+                cpuFirstLayer = gpuLayerCount;
             }
             hostX = new float[maxBatch * d];
             hostLogits = new float[c.vocabSize()];
@@ -324,7 +329,7 @@ public final class CudaForwardPass implements TransformerPass {
         }
         if (!outputOnGpu) {
             ctx.download(x, 0, hostX, 0, n * d);
-            cpu.layers(hostX, n, pos);
+            cpu.runLayers(hostX, n, pos, cpuFirstLayer, c.layerCount());
         }
     }
 

@@ -88,21 +88,32 @@ public final class ForwardPass implements TransformerPass {
      */
     @Override
     public float[] forwardLast(int[] tokens, int from, int n, int pos) {
-        layers(tokens, from, n, pos);
+        embed(tokens, from, n);
+        runLayers(x, n, pos, 0, c.layerCount());
+        return outputLast(x, n);
+    }
+
+    @Override
+    public float[] forwardAll(int[] tokens, int from, int n, int pos) {
+        embed(tokens, from, n);
+        runLayers(x, n, pos, 0, c.layerCount());
+        return outputAll(x, n);
+    }
+
+    /** Final norm and output projection of the last of {@code n} rows of a residual stream; a reused buffer. */
+    public float[] outputLast(float[] residual, int n) {
         int d = c.embeddingLength();
-        k.rmsnorm(xb, 0, x, (n - 1) * d, w.outputNorm, d, c.rmsEps());
+        k.rmsnorm(xb, 0, residual, (n - 1) * d, w.outputNorm, d, c.rmsEps());
         k.matvec(w.output, xb, logits);
         softcap(logits, c.vocabSize(), c.finalSoftcap());
         return logits;
     }
 
-    /** Like {@link #forwardLast} but returns the logits of every token, row-major [token][vocab]. */
-    @Override
-    public float[] forwardAll(int[] tokens, int from, int n, int pos) {
-        layers(tokens, from, n, pos);
+    /** Final norm and output projection of every row, [n][vocab]; a reused buffer. */
+    public float[] outputAll(float[] residual, int n) {
         int d = c.embeddingLength();
         for (int t = 0; t < n; t++) {
-            k.rmsnorm(xb, t * d, x, t * d, w.outputNorm, d, c.rmsEps());
+            k.rmsnorm(xb, t * d, residual, t * d, w.outputNorm, d, c.rmsEps());
         }
         int need = n * c.vocabSize();
         if (allLogits.length < need) {
@@ -118,12 +129,10 @@ public final class ForwardPass implements TransformerPass {
     public void close() {
     }
 
-    private void layers(int[] tokens, int from, int n, int pos) {
+    /** Looks up the embeddings of n tokens into the residual stream. */
+    private void embed(int[] tokens, int from, int n) {
         if (n < 1 || n > maxBatch) {
             throw new IllegalArgumentException("chunk of " + n + " tokens; 1 to " + maxBatch + " allowed");
-        }
-        if (pos + n > cache.capacity()) {
-            throw new IllegalArgumentException("positions up to " + (pos + n) + " exceed the cache of " + cache.capacity());
         }
         int d = c.embeddingLength();
         for (int t = 0; t < n; t++) {
@@ -136,13 +145,27 @@ public final class ForwardPass implements TransformerPass {
         if (arch.scaleEmbedding()) {
             k.scale(x, 0, n * d, (float) Math.sqrt(d));
         }
-        for (int l = 0; l < c.layerCount(); l++) {
-            attention(l, w.layers[l], n, pos);
-            feedForward(w.layers[l], c.feedForwardLength()[l], n);
+    }
+
+    /**
+     * Runs layers {@code [fromLayer, toLayer)} over the residual stream {@code residual} (n rows of the embedding
+     * width, positions pos..pos+n-1) in place. The whole model runs them all; a partly offloaded model runs the
+     * layers left on the CPU here, with a cache that holds just those.
+     */
+    public void runLayers(float[] residual, int n, int pos, int fromLayer, int toLayer) {
+        if (n < 1 || n > maxBatch) {
+            throw new IllegalArgumentException("chunk of " + n + " tokens; 1 to " + maxBatch + " allowed");
+        }
+        if (pos + n > cache.capacity()) {
+            throw new IllegalArgumentException("positions up to " + (pos + n) + " exceed the cache of " + cache.capacity());
+        }
+        for (int l = fromLayer; l < toLayer; l++) {
+            attention(l, w.layers[l], residual, n, pos);
+            feedForward(w.layers[l], c.feedForwardLength()[l], residual, n);
         }
     }
 
-    private void attention(int l, ModelWeights.Layer L, int n, int pos) {
+    private void attention(int l, ModelWeights.Layer L, float[] x, int n, int pos) {
         int d = c.embeddingLength();
         int qd = c.queryDim();
         int kvd = c.kvDim();
@@ -214,11 +237,11 @@ public final class ForwardPass implements TransformerPass {
             }
         });
         project(L.wo(), att, n, out);
-        residual(L.postAttnNorm(), n);
+        addResidual(x, L.postAttnNorm(), n);
     }
 
     /** x += out, with out first normalized where the architecture has post-norms. */
-    private void residual(float[] postNorm, int n) {
+    private void addResidual(float[] x, float[] postNorm, int n) {
         int d = c.embeddingLength();
         if (postNorm != null) {
             for (int t = 0; t < n; t++) {
@@ -236,7 +259,7 @@ public final class ForwardPass implements TransformerPass {
         }
     }
 
-    private void feedForward(ModelWeights.Layer L, int ff, int n) {
+    private void feedForward(ModelWeights.Layer L, int ff, float[] x, int n) {
         int d = c.embeddingLength();
         for (int t = 0; t < n; t++) {
             k.rmsnorm(xb, t * d, x, t * d, L.ffnNorm(), d, c.rmsEps());
@@ -261,7 +284,7 @@ public final class ForwardPass implements TransformerPass {
             k.swiglu(gate, up, n * ff);
         }
         project(L.down(), gate, n, out);
-        residual(L.postFfnNorm(), n);
+        addResidual(x, L.postFfnNorm(), n);
     }
 
     /** W·X for n rows of X: matrix-vector for one token, the batched kernel for more. */

@@ -11,10 +11,20 @@ public final class KvCache {
     private final int rowWidth;
 
     public KvCache(int layers, int capacity, int rowWidth) {
+        this(layers, 0, capacity, rowWidth);
+    }
+
+    /** A cache for layers {@code firstLayer ..} only (the layers a partly offloaded model keeps on the CPU). */
+    public KvCache(int layers, int firstLayer, int capacity, int rowWidth) {
         this.capacity = capacity;
         this.rowWidth = rowWidth;
-        this.keys = new short[layers][Math.multiplyExact(capacity, rowWidth)];
-        this.values = new short[layers][capacity * rowWidth];
+        int size = Math.multiplyExact(capacity, rowWidth);
+        this.keys = new short[layers][];
+        this.values = new short[layers][];
+        for (int l = firstLayer; l < layers; l++) {
+            keys[l] = new short[size];
+            values[l] = new short[size];
+        }
     }
 
     /** Bytes a cache of this shape takes. */
