@@ -3,6 +3,7 @@ package dev.vellama.cli;
 import java.nio.file.Path;
 
 import dev.vellama.runtime.SessionOptions;
+import dev.vellama.runtime.model.KvCache;
 import dev.vellama.runtime.cuda.GpuLayers;
 import picocli.CommandLine.Option;
 
@@ -30,11 +31,20 @@ final class ModelOptions {
             description = "With --device cuda: layers on the GPU, the first ones first (default: ${DEFAULT-VALUE}).")
     String gpuLayers;
 
+    @Option(names = "--cache-type", paramLabel = "f16|f32", defaultValue = "f16",
+            description = "Precision of the KV cache, keys and values (default: ${DEFAULT-VALUE}, as llama.cpp).")
+    String cacheType;
+
     SessionOptions sessionOptions() {
         if (threads < 0 || contextSize < 0 || batchSize < 1) {
             throw new IllegalArgumentException("--threads and --ctx must not be negative, --batch must be at least 1");
         }
-        return new SessionOptions(contextSize, batchSize, threads, parseDevice(device), GpuLayers.parse(gpuLayers));
+        KvCache.Precision precision = switch (cacheType.toLowerCase(java.util.Locale.ROOT)) {
+            case "f16" -> KvCache.Precision.F16;
+            case "f32" -> KvCache.Precision.F32;
+            default -> throw new IllegalArgumentException("--cache-type must be f16 or f32, not '" + cacheType + "'");
+        };
+        return new SessionOptions(contextSize, batchSize, threads, parseDevice(device), GpuLayers.parse(gpuLayers), precision);
     }
 
     static SessionOptions.Device parseDevice(String device) {

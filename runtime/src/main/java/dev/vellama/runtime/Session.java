@@ -36,19 +36,22 @@ public final class Session implements AutoCloseable {
         this.batchSize = Math.max(1, Math.min(options.batchSize() > 0 ? options.batchSize() : SessionOptions.DEFAULT_BATCH, ctx));
         int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
         if (options.device() == SessionOptions.Device.CUDA) {
+            if (options.kvCache() != KvCache.Precision.F16) {
+                throw new VellamaException("the CUDA pass keeps its KV cache in F16; an F32 cache is for CPU sessions");
+            }
             this.pass = openCuda(model, ctx, batchSize, threads, options.gpuLayers());
             this.kernels = Kernels.create(1); // for sampling helpers; the pass brings its own CPU threads
         } else {
-            checkHeapFor(ctx);
+            checkHeapFor(ctx, options.kvCache());
             this.kernels = Kernels.create(threads);
-            KvCache cache = new KvCache(config.layerCount(), ctx, config.kvDim());
+            KvCache cache = new KvCache(config.layerCount(), 0, ctx, config.kvDim(), options.kvCache());
             this.pass = new ForwardPass(config, model.weights(), kernels, cache, batchSize);
         }
         this.cached = new int[ctx];
     }
 
-    private void checkHeapFor(int ctx) {
-        long need = KvCache.bytesFor(config.layerCount(), ctx, config.kvDim());
+    private void checkHeapFor(int ctx, KvCache.Precision precision) {
+        long need = KvCache.bytesFor(config.layerCount(), ctx, config.kvDim(), precision);
         Runtime rt = Runtime.getRuntime();
         long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (need > available) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 
+import dev.vellama.runtime.model.KvCache;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -28,9 +29,23 @@ class GoldenParityTest {
             "tiny-qwen3-q8_0.gguf, 0.1, 0.1",
     })
     void matchesLlamaCpp(String modelFile, float marginThreshold, float logitTolerance) throws IOException {
+        check(modelFile, marginThreshold, logitTolerance, KvCache.Precision.F16);
+    }
+
+    /** An F32 cache skips the rounding of keys and values; the results stay as close to llama.cpp's. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+            "stories-llama2-q8_0.gguf, 0.1, 0.1",
+            "tiny-qwen3-q8_0.gguf, 0.1, 0.1",
+    })
+    void matchesLlamaCppWithAnF32Cache(String modelFile, float marginThreshold, float logitTolerance) throws IOException {
+        check(modelFile, marginThreshold, logitTolerance, KvCache.Precision.F32);
+    }
+
+    private static void check(String modelFile, float marginThreshold, float logitTolerance, KvCache.Precision cache) throws IOException {
         Golden golden = Golden.load(modelFile);
         try (Model model = Model.load(Golden.modelPath(modelFile));
-             Session session = model.newSession(SessionOptions.defaults().withContextSize(256).withBatchSize(16))) {
+             Session session = model.newSession(SessionOptions.defaults().withContextSize(256).withBatchSize(16).withKvCache(cache))) {
             int vocab = model.config().vocabSize();
             float worst = 0;
             for (Golden.Case c : golden.cases()) {
@@ -67,7 +82,7 @@ class GoldenParityTest {
                 }
                 session.reset();
             }
-            System.out.printf("%s: worst top-5 logit difference %.4f%n", modelFile, worst);
+            System.out.printf("%s, %s cache: worst top-5 logit difference %.4f%n", modelFile, cache, worst);
         }
     }
 

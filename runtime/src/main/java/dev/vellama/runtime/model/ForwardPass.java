@@ -208,8 +208,6 @@ public final class ForwardPass implements TransformerPass {
             cache.store(l, pos + t, kv, t * kvd, vv, t * kvd);
         }
         // causal attention of every token over the cache, heads split across threads
-        short[] keys = cache.keys(l);
-        short[] values = cache.values(l);
         int group = c.headCount() / c.headCountKv();
         int cap = cache.capacity();
         float scale = c.attentionScale();
@@ -224,14 +222,14 @@ public final class ForwardPass implements TransformerPass {
                     int end = pos + t + 1;
                     int start = Math.max(0, end - window); // a sliding window sees its last `window` positions
                     for (int p = start; p < end; p++) {
-                        float score = scale * k.dotF16(keys, p * kvd + kvOff, q, qOff, hd);
+                        float score = scale * cache.dotKey(k, l, p * kvd + kvOff, q, qOff, hd);
                         scores[s + p] = softcap > 0 ? softcap * (float) Math.tanh(score / softcap) : score;
                     }
                     k.softmax(scores, s + start, end - start);
                     int o = t * qd + h * hd;
                     java.util.Arrays.fill(att, o, o + hd, 0f);
                     for (int p = start; p < end; p++) {
-                        k.axpyF16(scores[s + p], values, p * kvd + kvOff, att, o, hd);
+                        cache.addValue(k, scores[s + p], l, p * kvd + kvOff, att, o, hd);
                     }
                 }
             }
