@@ -31,82 +31,51 @@ public final class Dequantizer {
         if (count % type.blockSize() != 0) {
             throw new IllegalArgumentException(count + " values is not a multiple of " + type + "'s block size " + type.blockSize());
         }
-        int blocks = count / type.blockSize();
-        long bpb = type.bytesPerBlock();
         switch (type) {
-            case F32 -> MemorySegment.copy(src, FLOAT_LE, offset, dst, dstOff, count);
+            case F32 -> {
+                MemorySegment.copy(src, FLOAT_LE, offset, dst, dstOff, count);
+                return;
+            }
             case F16 -> {
                 for (int i = 0; i < count; i++) {
                     dst[dstOff + i] = f16(src, offset + 2L * i);
                 }
+                return;
             }
             case BF16 -> {
                 for (int i = 0; i < count; i++) {
                     dst[dstOff + i] = Half.bf16ToFloat(bits16(src, offset + 2L * i));
                 }
+                return;
             }
-            case Q8_0 -> {
-                for (int b = 0; b < blocks; b++) {
-                    q8_0(src, offset + b * bpb, dst, dstOff + 32 * b);
-                }
+            default -> {
             }
-            case Q4_0 -> {
-                for (int b = 0; b < blocks; b++) {
-                    q4_0(src, offset + b * bpb, dst, dstOff + 32 * b);
-                }
-            }
-            case Q4_1 -> {
-                for (int b = 0; b < blocks; b++) {
-                    q4_1(src, offset + b * bpb, dst, dstOff + 32 * b);
-                }
-            }
-            case Q5_0 -> {
-                for (int b = 0; b < blocks; b++) {
-                    q5_0(src, offset + b * bpb, dst, dstOff + 32 * b);
-                }
-            }
-            case Q5_1 -> {
-                for (int b = 0; b < blocks; b++) {
-                    q5_1(src, offset + b * bpb, dst, dstOff + 32 * b);
-                }
-            }
-            case IQ4_NL -> {
-                for (int b = 0; b < blocks; b++) {
-                    iq4_nl(src, offset + b * bpb, dst, dstOff + 32 * b);
-                }
-            }
-            case Q2_K -> {
-                for (int b = 0; b < blocks; b++) {
-                    q2_k(src, offset + b * bpb, dst, dstOff + QK_K * b);
-                }
-            }
-            case Q3_K -> {
-                for (int b = 0; b < blocks; b++) {
-                    q3_k(src, offset + b * bpb, dst, dstOff + QK_K * b);
-                }
-            }
-            case Q4_K -> {
-                for (int b = 0; b < blocks; b++) {
-                    q4_k(src, offset + b * bpb, dst, dstOff + QK_K * b);
-                }
-            }
-            case Q5_K -> {
-                for (int b = 0; b < blocks; b++) {
-                    q5_k(src, offset + b * bpb, dst, dstOff + QK_K * b);
-                }
-            }
-            case Q6_K -> {
-                for (int b = 0; b < blocks; b++) {
-                    q6_k(src, offset + b * bpb, dst, dstOff + QK_K * b);
-                }
-            }
-            case IQ4_XS -> {
-                for (int b = 0; b < blocks; b++) {
-                    iq4_xs(src, offset + b * bpb, dst, dstOff + QK_K * b);
-                }
-            }
-            default -> throw new UnsupportedTensorTypeException(type, "(dequantize)");
         }
+        BlockDecoder decoder = switch (type) {
+            case Q8_0 -> Dequantizer::q8_0;
+            case Q4_0 -> Dequantizer::q4_0;
+            case Q4_1 -> Dequantizer::q4_1;
+            case Q5_0 -> Dequantizer::q5_0;
+            case Q5_1 -> Dequantizer::q5_1;
+            case IQ4_NL -> Dequantizer::iq4_nl;
+            case Q2_K -> Dequantizer::q2_k;
+            case Q3_K -> Dequantizer::q3_k;
+            case Q4_K -> Dequantizer::q4_k;
+            case Q5_K -> Dequantizer::q5_k;
+            case Q6_K -> Dequantizer::q6_k;
+            case IQ4_XS -> Dequantizer::iq4_xs;
+            default -> throw new UnsupportedTensorTypeException(type, "(dequantize)");
+        };
+        long bytesPerBlock = type.bytesPerBlock();
+        for (int b = 0; b < count / type.blockSize(); b++) {
+            decoder.decode(src, offset + b * bytesPerBlock, dst, dstOff + type.blockSize() * b);
+        }
+    }
+
+    /** The decoder of one block: bytes at {@code o} of {@code s} to values at {@code y[yo..]}. */
+    @FunctionalInterface
+    private interface BlockDecoder {
+        void decode(MemorySegment s, long o, float[] y, int yo);
     }
 
     /** Decodes one full row of {@code w}. */

@@ -40,6 +40,22 @@ final class LegacyQuantizer {
         return max;
     }
 
+    private static float min(float[] x, int xo) {
+        float min = Float.MAX_VALUE;
+        for (int j = 0; j < 32; j++) {
+            min = x[xo + j] < min ? x[xo + j] : min;
+        }
+        return min;
+    }
+
+    private static float max(float[] x, int xo) {
+        float max = -Float.MAX_VALUE;
+        for (int j = 0; j < 32; j++) {
+            max = x[xo + j] > max ? x[xo + j] : max;
+        }
+        return max;
+    }
+
     static void q4_0(float[] x, int xo, MemorySegment y, long yo) {
         float d = signedMax(x, xo) / -8;
         float id = d != 0 ? 1.0f / d : 0.0f;
@@ -52,17 +68,8 @@ final class LegacyQuantizer {
     }
 
     static void q4_1(float[] x, int xo, MemorySegment y, long yo) {
-        float min = Float.MAX_VALUE;
-        float max = -Float.MAX_VALUE;
-        for (int j = 0; j < 32; j++) {
-            float v = x[xo + j];
-            if (v < min) {
-                min = v;
-            }
-            if (v > max) {
-                max = v;
-            }
-        }
+        float min = min(x, xo);
+        float max = max(x, xo);
         float d = (max - min) / 15;
         float id = d != 0 ? 1.0f / d : 0.0f;
         y.set(SHORT_LE, yo, Half.fromFloat(d));
@@ -90,17 +97,8 @@ final class LegacyQuantizer {
     }
 
     static void q5_1(float[] x, int xo, MemorySegment y, long yo) {
-        float min = Float.MAX_VALUE;
-        float max = -Float.MAX_VALUE;
-        for (int j = 0; j < 32; j++) {
-            float v = x[xo + j];
-            if (v < min) {
-                min = v;
-            }
-            if (v > max) {
-                max = v;
-            }
-        }
+        float min = min(x, xo);
+        float max = max(x, xo);
         float d = (max - min) / 31;
         float id = d != 0 ? 1.0f / d : 0.0f;
         y.set(SHORT_LE, yo, Half.fromFloat(d));
