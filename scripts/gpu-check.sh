@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Packs everything the CUDA checks need on a GPU machine that has a driver but no JDK, Maven or network:
-#   target/gpu-bundle.tar.gz = a jlink'ed JDK 25 runtime image, the jars with the runtime's test classes,
-#   the kernel sources (for the freshness and nvcc tests) and the shared models named in MODELS.
+#   target/gpu-bundle.tar.xz = a jlink'ed JDK 25 runtime image, the jars with the runtime's test classes,
+#   the `vellama` binary, the kernel sources (for the freshness and nvcc tests), the shared models named in
+#   MODELS and their golden files.
 # Usage: scripts/gpu-check.sh        (MODELS="a.gguf b.gguf" to choose models; the bundle must stay <= 64 MiB)
-# There:  tar xzf gpu-bundle.tar.gz -C /tmp && /tmp/gpu-bundle/run.sh --require-gpu --bench
+# There:  tar xJf gpu-bundle.tar.xz -C /tmp && /tmp/gpu-bundle/run.sh --require-gpu --bench
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -13,13 +14,16 @@ out=$root/target/gpu-bundle
 java_home=$("$root/scripts/find-jdk25")
 
 # jars of gguf, quant and runtime (tests compiled, not run) and the runtime's test classpath
+scripts/mvn25 -q -o package -DskipTests -pl cli -am   # ./vellama
 scripts/mvn25 -q -o -pl runtime -am package dependency:build-classpath -DskipTests \
     -Dmdep.includeScope=test -Dmdep.outputFile="$root/target/gpu-classpath.txt"
 
-rm -rf "$out" "$out.tar.gz"
-mkdir -p "$out/lib" "$out/models" "$out/src/main"
-"$java_home/bin/jlink" --add-modules java.base,java.logging,jdk.zipfs,jdk.incubator.vector \
-    --strip-debug --no-man-pages --no-header-files --compress zip-9 --output "$out/jdk" 2>/dev/null
+rm -rf "$out" "$out.tar.gz" "$out.tar.xz"
+mkdir -p "$out/lib" "$out/models" "$out/golden" "$out/src/main"
+# uncompressed modules and stripped native libraries: xz then packs the image into about 13 MiB (half of zip-9)
+"$java_home/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.zipfs,jdk.incubator.vector \
+    --strip-debug --no-man-pages --no-header-files --compress zip-0 \
+    --strip-native-debug-symbols=objcopy="$(command -v objcopy)" --output "$out/jdk" 2>/dev/null
 tr ':' '\n' < "$root/target/gpu-classpath.txt" | while read -r entry; do
     [ -z "$entry" ] && continue
     if [ -d "$entry" ]; then
@@ -40,8 +44,11 @@ mkdir -p "$out/src/test"
 cp -r runtime/src/test/cuda "$out/src/test/cuda"
 mkdir -p "$out/src/main/resources/dev/vellama/runtime/cuda"
 cp runtime/src/main/resources/dev/vellama/runtime/cuda/kernels.ptx "$out/src/main/resources/dev/vellama/runtime/cuda/"
+cp vellama "$out/vellama"
 for m in $models; do
     cp "$shared/models/$m" "$out/models/"
+    golden="$shared/golden/${m%.gguf}.json"
+    if [ -f "$golden" ]; then cp "$golden" "$out/golden/"; fi
 done
 cat > "$out/run.sh" <<'RUN'
 #!/usr/bin/env bash
@@ -52,11 +59,11 @@ exec "$here/jdk/bin/java" --add-modules jdk.incubator.vector --enable-native-acc
     -Dvellama.testdata="$here" -cp "$here/lib/*" dev.vellama.runtime.cuda.GpuCheck "$@"
 RUN
 chmod +x "$out/run.sh"
-tar czf "$out.tar.gz" -C "$root/target" gpu-bundle
-size=$(stat -c %s "$out.tar.gz")
-echo "target/gpu-bundle.tar.gz: $((size / 1048576)) MiB"
+tar cf - -C "$root/target" gpu-bundle | xz -6 -T0 > "$out.tar.xz"
+size=$(stat -c %s "$out.tar.xz")
+echo "target/gpu-bundle.tar.xz: $((size / 1048576)) MiB"
 if [ "$size" -gt $((64 * 1048576)) ]; then
     echo "the bundle is over 64 MiB: name fewer MODELS" >&2
     exit 1
 fi
-echo "on the GPU machine: tar xzf gpu-bundle.tar.gz -C /tmp && /tmp/gpu-bundle/run.sh --require-gpu --bench"
+echo "on the GPU machine: tar xJf gpu-bundle.tar.xz -C /tmp && /tmp/gpu-bundle/run.sh --require-gpu --bench"

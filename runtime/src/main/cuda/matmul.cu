@@ -1,51 +1,123 @@
 // Quantized weights times F32 activations: y[t][r] = sum_c W[r][c] * x[t][c].
-// One warp per weight row; each lane decodes whole units and dots them with up to TOKENS activation rows, so a
-// unit is decoded once per group of tokens. The matrix-vector kernels are the one-token case.
 #include "quant.cuh"
 
-#define MM_TOKENS 8
-
-template <class Q, int TOKENS>
-static __device__ __forceinline__ void matmul_rows(const uint8_t* __restrict__ w, const float* __restrict__ x,
-                                                   float* __restrict__ y, int rows, int cols, int n) {
+// Matrix-vector (decode): one warp per weight row. Lane i reads parts i, i + 32, ... of the row (8 weights each),
+// so a warp's weight loads are one contiguous stretch of the row and its activation loads are float4s side by side.
+template <class Q>
+static __device__ __forceinline__ void matvec_rows(const uint8_t* __restrict__ w, const float* __restrict__ x,
+                                                   float* __restrict__ y, int rows, int cols) {
     int r = blockIdx.x * (blockDim.x / WARP) + threadIdx.x / WARP;
     int lane = threadIdx.x % WARP;
     if (r >= rows) return;
-    int t0 = blockIdx.y * TOKENS;
-    int nt = min(TOKENS, n - t0);
     const uint8_t* row = w + (size_t) r * row_bytes<Q>(cols);
-    int units = cols / Q::UNIT;
-    float acc[TOKENS];
+    int parts = cols / 8;
+    float acc = 0.0f;
+    for (int pi = lane; pi < parts; pi += WARP) {
+        float v[8];
+        int e0, e1;
+        Q::part(row, pi, v, e0, e1);
+        float4 a = *(const float4*) (x + e0);
+        float4 b = *(const float4*) (x + e1);
+        acc += v[0] * a.x + v[1] * a.y + v[2] * a.z + v[3] * a.w + v[4] * b.x + v[5] * b.y + v[6] * b.z + v[7] * b.w;
+    }
+    acc = warp_sum(acc);
+    if (lane == 0) y[r] = acc;
+}
+
+// Batched (prompt processing): a block of MM_THREADS threads computes a tile of MM_ROWS weight rows by MM_TOKENS
+// tokens. For each 32-element stretch of the rows, every thread decodes one part of the weight tile and loads 8
+// activations into shared memory, then each thread accumulates a 4x4 patch of the tile from it. Each weight is
+// decoded once per MM_TOKENS tokens; threads side by side own neighbouring rows, so stores to y are contiguous.
+#define MM_ROWS 64
+#define MM_TOKENS 64
+#define MM_K 32
+#define MM_THREADS 256
+#define MM_PAD 4
+
+template <class Q>
+static __device__ __forceinline__ void matmul_tile(const uint8_t* __restrict__ w, const float* __restrict__ x,
+                                                   float* __restrict__ y, int rows, int cols, int n) {
+    __shared__ float ws[MM_K][MM_ROWS + MM_PAD];
+    __shared__ float xs[MM_K][MM_TOKENS + MM_PAD];
+    int tid = threadIdx.x;
+    int r0 = blockIdx.x * MM_ROWS;
+    int t0 = blockIdx.y * MM_TOKENS;
+    int lr = tid >> 2; // the row (and token) this thread loads
+    int lp = tid & 3;  // which part of the 32-element stretch
+    int tr = (tid & 15) * 4; // first of the 4 rows this thread accumulates
+    int tt = (tid >> 4) * 4; // first of its 4 tokens
+    const uint8_t* wrow = r0 + lr < rows ? w + (size_t) (r0 + lr) * row_bytes<Q>(cols) : nullptr;
+    const float* xrow = t0 + lr < n ? x + (size_t) (t0 + lr) * cols : nullptr;
+    float acc[4][4];
 #pragma unroll
-    for (int t = 0; t < TOKENS; t++) acc[t] = 0.0f;
-    for (int u = lane; u < units; u += WARP) {
-        float v[Q::UNIT];
-        Q::decode(row, u, v);
+    for (int i = 0; i < 4; i++)
 #pragma unroll
-        for (int t = 0; t < TOKENS; t++) {
-            if (t < nt) {
-                const float* xt = x + (size_t) (t0 + t) * cols + (size_t) u * Q::UNIT;
-                float s = 0.0f;
+        for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
+
+    for (int k0 = 0; k0 < cols; k0 += MM_K) {
+        float v[8];
+        int e0 = 8 * lp;
+        int e1 = e0 + 4;
+        if (wrow != nullptr) {
+            Q::part(wrow, k0 / 8 + lp, v, e0, e1);
+            e0 -= k0;
+            e1 -= k0;
+        } else {
 #pragma unroll
-                for (int i = 0; i < Q::UNIT; i++) s += v[i] * xt[i];
-                acc[t] += s;
-            }
+            for (int j = 0; j < 8; j++) v[j] = 0.0f;
         }
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            ws[e0 + j][lr] = v[j];
+            ws[e1 + j][lr] = v[4 + j];
+        }
+        float4 a = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        float4 b = a;
+        if (xrow != nullptr) {
+            a = *(const float4*) (xrow + k0 + 8 * lp);
+            b = *(const float4*) (xrow + k0 + 8 * lp + 4);
+        }
+        xs[8 * lp + 0][lr] = a.x;
+        xs[8 * lp + 1][lr] = a.y;
+        xs[8 * lp + 2][lr] = a.z;
+        xs[8 * lp + 3][lr] = a.w;
+        xs[8 * lp + 4][lr] = b.x;
+        xs[8 * lp + 5][lr] = b.y;
+        xs[8 * lp + 6][lr] = b.z;
+        xs[8 * lp + 7][lr] = b.w;
+        __syncthreads();
+#pragma unroll 8
+        for (int k = 0; k < MM_K; k++) {
+            float4 wv = *(const float4*) &ws[k][tr];
+            float4 xv = *(const float4*) &xs[k][tt];
+            float wr[4] = {wv.x, wv.y, wv.z, wv.w};
+            float xr[4] = {xv.x, xv.y, xv.z, xv.w};
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++) acc[i][j] += wr[i] * xr[j];
+        }
+        __syncthreads();
     }
 #pragma unroll
-    for (int t = 0; t < TOKENS; t++) {
-        float s = warp_sum(acc[t]);
-        if (lane == 0 && t < nt) y[(size_t) (t0 + t) * rows + r] = s;
+    for (int j = 0; j < 4; j++) {
+        int t = t0 + tt + j;
+        if (t >= n) break;
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            int r = r0 + tr + i;
+            if (r < rows) y[(size_t) t * rows + r] = acc[i][j];
+        }
     }
 }
 
 #define DEFINE_MATMUL(NAME, Q)                                                                                   \
     extern "C" __global__ void matvec_##NAME(const uint8_t* w, const float* x, float* y, int rows, int cols) {  \
-        matmul_rows<Q, 1>(w, x, y, rows, cols, 1);                                                             \
+        matvec_rows<Q>(w, x, y, rows, cols);                                                                   \
     }                                                                                                          \
     extern "C" __global__ void matmul_##NAME(const uint8_t* w, const float* x, float* y, int rows, int cols,    \
                                              int n) {                                                          \
-        matmul_rows<Q, MM_TOKENS>(w, x, y, rows, cols, n);                                                     \
+        matmul_tile<Q>(w, x, y, rows, cols, n);                                                                \
     }
 
 DEFINE_MATMUL(q4_0, Q4_0)

@@ -53,7 +53,7 @@ static unsigned row_threads(int n) {
         if (n == 1)                                                                                               \
             emu_launch(ceil_div(rows, 4), 1, 128, 0, [&] { matvec_##NAME(w.data(), x.data(), y.data(), rows, cols); }); \
         else                                                                                                      \
-            emu_launch(ceil_div(rows, 4), ceil_div(n, 8), 128, 0,                                                 \
+            emu_launch(ceil_div(rows, 64), ceil_div(n, 64), 256, 0,                                                 \
                        [&] { matmul_##NAME(w.data(), x.data(), y.data(), rows, cols, n); });                      \
     }
 

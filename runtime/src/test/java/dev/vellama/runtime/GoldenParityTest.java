@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * greedy continuation while its margins stay clear. Tolerances are about twice the spread between two llama.cpp
  * releases on these files (llama.cpp quantizes activations, so it moves by up to 0.12 on 4-bit files itself).
  */
-class GoldenParityTest {
+public class GoldenParityTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({
@@ -43,9 +43,18 @@ class GoldenParityTest {
     }
 
     private static void check(String modelFile, float marginThreshold, float logitTolerance, KvCache.Precision cache) throws IOException {
+        check(modelFile, marginThreshold, logitTolerance,
+                SessionOptions.defaults().withContextSize(256).withBatchSize(16).withKvCache(cache));
+    }
+
+    /**
+     * Runs every golden case of {@code modelFile} through a session made with {@code options} (public so the CUDA
+     * tests hold the GPU to the same bounds) and returns the worst top-5 logit difference.
+     */
+    public static float check(String modelFile, float marginThreshold, float logitTolerance, SessionOptions options) throws IOException {
         Golden golden = Golden.load(modelFile);
         try (Model model = Model.load(Golden.modelPath(modelFile));
-             Session session = model.newSession(SessionOptions.defaults().withContextSize(256).withBatchSize(16).withKvCache(cache))) {
+             Session session = model.newSession(options)) {
             int vocab = model.config().vocabSize();
             float worst = 0;
             for (Golden.Case c : golden.cases()) {
@@ -82,7 +91,9 @@ class GoldenParityTest {
                 }
                 session.reset();
             }
-            System.out.printf("%s, %s cache: worst top-5 logit difference %.4f%n", modelFile, cache, worst);
+            System.out.printf("%s, %s cache, %s: worst top-5 logit difference %.4f%n", modelFile, options.kvCache(),
+                    options.device(), worst);
+            return worst;
         }
     }
 

@@ -20,8 +20,10 @@ public final class CudaKernels implements AutoCloseable {
             "rmsnorm", "softmax", "rope", "store_kv", "attention", "swiglu", "geglu", "scale", "softcap", "add",
             "add_bias");
 
-    /** Tokens per matmul block (MM_TOKENS in matmul.cu). */
-    static final int MATMUL_TOKENS = 8;
+    /** The tile of one matmul block: weight rows by tokens (MM_ROWS, MM_TOKENS, MM_THREADS in matmul.cu). */
+    static final int MATMUL_ROWS = 64;
+    static final int MATMUL_TOKENS = 64;
+    static final int MATMUL_THREADS = 256;
     private static final int ROWS_PER_BLOCK = 4; // warps per matvec block, one row each
     private static final int THREADS = 256;
     private static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
@@ -108,7 +110,7 @@ public final class CudaKernels implements AutoCloseable {
             return;
         }
         args.reset().ptr(w.pointer()).ptr(x.pointer()).ptr(y.pointer()).i32(w.rows()).i32(w.cols()).i32(n);
-        launch(matmul.get(w.format()), ceil(w.rows(), ROWS_PER_BLOCK), ceil(n, MATMUL_TOKENS), ROWS_PER_BLOCK * 32, 0);
+        launch(matmul.get(w.format()), ceil(w.rows(), MATMUL_ROWS), ceil(n, MATMUL_TOKENS), MATMUL_THREADS, 0);
     }
 
     /** out[t][cols] = row ids[t] of W, decoded to F32; ids is an int32 device buffer of n entries. */

@@ -68,14 +68,14 @@ class EmulatedKernelsTest {
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0", "Q4_K", "Q6_K", "F16"})
     void matvecAndMatmulGiveTheDotProductsOfTheDecodedRows(GgmlType type) throws Exception {
-        int rows = 13;
+        int rows = 67; // two 64-row tiles of the batched kernel
         int cols = 512;
         WeightMatrix w = SyntheticWeights.heap(type, rows, cols, 100 + type.ordinal());
         float[][] dequant = new float[rows][cols];
         for (int r = 0; r < rows; r++) {
             Dequantizer.dequantizeRow(w, r, dequant[r], 0);
         }
-        for (int n : new int[] {1, 3, 11}) {
+        for (int n : new int[] {1, 3, 11, 70}) { // 70 crosses a 64-token tile
             float[] x = randomFloats(n * cols, 7 + n);
             float[] want = new float[n * rows];
             for (int t = 0; t < n; t++) {

@@ -4,6 +4,7 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPacka
 
 import java.io.PrintWriter;
 import java.nio.file.Files;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 
 import org.junit.platform.engine.TestExecutionResult;
@@ -66,6 +67,7 @@ public final class GpuCheck {
         summary.getSummary().printFailuresTo(new PrintWriter(System.out, true), 20);
         if (bench && device) {
             benchDecode("stories-llama2-q8_0.gguf", 128);
+            benchKernels();
         }
         System.exit(summary.getSummary().getTotalFailureCount() > 0 ? 1 : 0);
     }
@@ -83,6 +85,73 @@ public final class GpuCheck {
         } catch (CudaUnavailableException e) {
             System.out.println("no CUDA: " + e.getMessage());
             return false;
+        }
+    }
+
+    /**
+     * Bandwidth of the matvec kernels and throughput of the batched matmul on Llama-3.2-1B-sized matrices, and the
+     * host-side cost of one launch, timed with CUDA events (what decode speed is made of).
+     */
+    private static void benchKernels() throws CudaUnavailableException {
+        try (CudaContext ctx = CudaContext.open(0); CudaKernels k = new CudaKernels(ctx)) {
+            CudaDriver d = ctx.driver();
+            MemorySegment start = d.createEvent(0);
+            MemorySegment end = d.createEvent(0);
+            int[][] shapes = {{8192, 2048}, {2048, 8192}, {128256, 2048}};
+            for (dev.vellama.gguf.GgmlType type : java.util.List.of(dev.vellama.gguf.GgmlType.Q4_0,
+                    dev.vellama.gguf.GgmlType.Q8_0, dev.vellama.gguf.GgmlType.Q4_K, dev.vellama.gguf.GgmlType.Q6_K)) {
+                for (int[] shape : shapes) {
+                    int rows = shape[0];
+                    int cols = shape[1];
+                    dev.vellama.quant.WeightMatrix w = dev.vellama.quant.SyntheticWeights.heap(type, rows, cols, 5);
+                    try (GpuMatrix m = GpuMatrix.upload(ctx, w, s -> { });
+                         DeviceBuffer x = ctx.allocate(4L * cols * 64); DeviceBuffer y = ctx.allocate(4L * rows * 64)) {
+                        ctx.upload(new float[cols * 64], 0, cols * 64, x, 0);
+                        int reps = 200;
+                        for (int i = 0; i < 20; i++) {
+                            k.matvec(m, x, y);
+                        }
+                        d.recordEvent(start, ctx.stream());
+                        for (int i = 0; i < reps; i++) {
+                            k.matvec(m, x, y);
+                        }
+                        d.recordEvent(end, ctx.stream());
+                        d.synchronizeEvent(end);
+                        double us = d.elapsedMillis(start, end) * 1000.0 / reps;
+                        double gbs = (double) m.rowBytes() * rows / (us * 1e3);
+                        System.out.printf("kernel matvec %s %dx%d: %.1f us, %.0f GB/s%n", type, rows, cols, us, gbs);
+                        for (int n : new int[] {8, 64}) {
+                            d.recordEvent(start, ctx.stream());
+                            for (int i = 0; i < 20; i++) {
+                                k.matmul(m, x, n, y);
+                            }
+                            d.recordEvent(end, ctx.stream());
+                            d.synchronizeEvent(end);
+                            double mus = d.elapsedMillis(start, end) * 1000.0 / 20;
+                            System.out.printf("kernel matmul %s %dx%d n=%d: %.1f us, %.0f GFLOP/s%n", type, rows, cols,
+                                    n, mus, 2.0 * rows * cols * n / (mus * 1e3));
+                        }
+                    }
+                }
+            }
+            try (DeviceBuffer a = ctx.allocate(4L * 2048); DeviceBuffer b = ctx.allocate(4L * 2048)) {
+                int launches = 5000;
+                for (int round = 0; round < 2; round++) {
+                    ctx.synchronize();
+                    long t0 = System.nanoTime();
+                    d.recordEvent(start, ctx.stream());
+                    for (int i = 0; i < launches; i++) {
+                        k.add(a, b, 2048);
+                    }
+                    d.recordEvent(end, ctx.stream());
+                    long submitted = System.nanoTime();
+                    d.synchronizeEvent(end);
+                    System.out.printf("launch: %.2f us per launch submitted from Java, %.2f us each on the GPU%n",
+                            (submitted - t0) / 1e3 / launches, d.elapsedMillis(start, end) * 1000.0 / launches);
+                }
+            }
+            d.destroyEvent(start);
+            d.destroyEvent(end);
         }
     }
 

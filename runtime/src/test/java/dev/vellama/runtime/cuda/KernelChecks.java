@@ -88,7 +88,7 @@ abstract class KernelChecks {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {2, 8, 11, 17})
+    @ValueSource(ints = {2, 8, 11, 17, 70})
     void matmulMatchesTheCpuForEveryTokenCount(int n) {
         for (GgmlType type : List.of(GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K)) {
             WeightMatrix w = SyntheticWeights.heap(type, 45, 512, 21);
