@@ -1,13 +1,14 @@
 // Attention over the F16 KV cache. Rows of the cache are positions; a row holds every kv head (width kvHeads *
-// headDim). Keys are stored after RoPE.
+// headDim). Keys are stored after RoPE. The position of the first token, pos0, is read from device memory (*pos),
+// so that a captured launch (a CUDA graph) replays for any position.
 #include "common.cuh"
 
 // k, v: [n][width] F32 for positions pos0 .. pos0+n-1, stored into the caches rounded to nearest even.
-extern "C" __global__ void store_kv(__half* kCache, __half* vCache, const float* k, const float* v, int pos0,
+extern "C" __global__ void store_kv(__half* kCache, __half* vCache, const float* k, const float* v, const int* pos,
                                     int n, int width) {
     int idx = blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= n * width) return;
-    size_t dst = (size_t) pos0 * width + idx;
+    size_t dst = (size_t) *pos * width + idx;
     kCache[dst] = __float2half_rn(k[idx]);
     vCache[dst] = __float2half_rn(v[idx]);
 }
@@ -15,14 +16,14 @@ extern "C" __global__ void store_kv(__half* kCache, __half* vCache, const float*
 // Causal attention of n query tokens at positions pos0 .. pos0+n-1 over cache rows 0 .. pos, or only the last
 // `window` of them (a sliding window); scores soft-capped to softcap·tanh(s/softcap) when softcap > 0. One
 // block per (head, token); decode is n = 1. Scores live in dynamic shared memory: (headDim + pos0 + n + 32)
-// floats. q and out: [n][heads * headDim].
+// floats at least. q and out: [n][heads * headDim].
 extern "C" __global__ void attention(const float* q, const __half* kCache, const __half* vCache, float* out,
-                                     int heads, int kvHeads, int headDim, int pos0, float scale, int window,
+                                     int heads, int kvHeads, int headDim, const int* pos, float scale, int window,
                                      float softcap) {
     DYNAMIC_SHARED(float, shared);
     int h = blockIdx.x;
     int t = blockIdx.y;
-    int len = pos0 + t + 1;
+    int len = *pos + t + 1;
     int start = len > window ? len - window : 0;
     float* qs = shared;
     float* scores = shared + headDim;

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -37,11 +38,11 @@ std::map<std::string, Kernel> kernels = {
     KERNEL(rmsnorm, rmsnorm(P(0, float*), P(1, const float*), P(2, const float*), P(3, int), P(4, float))),
     KERNEL(softmax, softmax(P(0, float*), P(1, int))),
     KERNEL(rope, rope(P(0, float*), P(1, const float*), P(2, const float*), P(3, int), P(4, int), P(5, int),
-                      P(6, int), P(7, int), P(8, int))),
-    KERNEL(store_kv, store_kv(P(0, __half*), P(1, __half*), P(2, const float*), P(3, const float*), P(4, int),
+                      P(6, int), P(7, const int*), P(8, int))),
+    KERNEL(store_kv, store_kv(P(0, __half*), P(1, __half*), P(2, const float*), P(3, const float*), P(4, const int*),
                               P(5, int), P(6, int))),
     KERNEL(attention, attention(P(0, const float*), P(1, const __half*), P(2, const __half*), P(3, float*),
-                                P(4, int), P(5, int), P(6, int), P(7, int), P(8, float), P(9, int), P(10, float))),
+                                P(4, int), P(5, int), P(6, int), P(7, const int*), P(8, float), P(9, int), P(10, float))),
     KERNEL(swiglu, swiglu(P(0, float*), P(1, const float*), P(2, int))),
     KERNEL(geglu, geglu(P(0, float*), P(1, const float*), P(2, int))),
     KERNEL(scale, scale(P(0, float*), P(1, float), P(2, int))),
@@ -52,6 +53,20 @@ std::map<std::string, Kernel> kernels = {
 
 int module_token;
 int context_token;
+
+// Stream capture: while capturing, launches are recorded with copies of their parameter values (the Java side
+// passes a block of KernelArgs.MAX_ARGS pointers to 8-byte slots) and run when the graph is launched.
+constexpr int MAX_ARGS = 24;
+struct Recorded {
+    Kernel* kernel;
+    unsigned gx, gy, bx;
+    size_t shared;
+    uint64_t values[MAX_ARGS];
+};
+struct Graph {
+    std::vector<Recorded> launches;
+};
+Graph* capturing = nullptr;
 using Clock = std::chrono::steady_clock;
 
 }  // namespace
@@ -139,6 +154,12 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, 
     if (gz != 1 || by != 1 || bz != 1 || extra != nullptr || bx == 0 || bx > 1024 || gx == 0 || gy == 0)
         return CUDA_ERROR_INVALID_VALUE;
     if (shared > 48 * 1024 && shared > 232448) return CUDA_ERROR_INVALID_VALUE;
+    if (capturing != nullptr) {
+        Recorded r{reinterpret_cast<Kernel*>(f), gx, gy, bx, shared, {}};
+        for (int i = 0; i < MAX_ARGS; i++) memcpy(&r.values[i], params[i], 8);
+        capturing->launches.push_back(r);
+        return CUDA_SUCCESS;
+    }
     reinterpret_cast<Kernel*>(f)->launch(params, gx, gy, bx, shared);
     return CUDA_SUCCESS;
 }
@@ -165,8 +186,13 @@ CUresult CUDAAPI cuMemcpyDtoD(CUdeviceptr d, CUdeviceptr s, size_t n) {
     memcpy(reinterpret_cast<void*>(d), reinterpret_cast<void*>(s), n);
     return CUDA_SUCCESS;
 }
-CUresult CUDAAPI cuMemcpyHtoDAsync(CUdeviceptr d, const void* s, size_t n, CUstream) { return cuMemcpyHtoD(d, s, n); }
-CUresult CUDAAPI cuMemcpyDtoHAsync(void* d, CUdeviceptr s, size_t n, CUstream) { return cuMemcpyDtoH(d, s, n); }
+// a copy queued while capturing would be replayed with stale data: the forward pass must never do that
+CUresult CUDAAPI cuMemcpyHtoDAsync(CUdeviceptr d, const void* s, size_t n, CUstream) {
+    return capturing ? CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED : cuMemcpyHtoD(d, s, n);
+}
+CUresult CUDAAPI cuMemcpyDtoHAsync(void* d, CUdeviceptr s, size_t n, CUstream) {
+    return capturing ? CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED : cuMemcpyDtoH(d, s, n);
+}
 CUresult CUDAAPI cuMemsetD8(CUdeviceptr d, unsigned char v, size_t n) {
     memset(reinterpret_cast<void*>(d), v, n);
     return CUDA_SUCCESS;
@@ -208,6 +234,35 @@ CUresult CUDAAPI cuEventDestroy(CUevent e) {
     return CUDA_SUCCESS;
 }
 
+CUresult CUDAAPI cuStreamBeginCapture(CUstream, CUstreamCaptureMode) {
+    if (capturing) return CUDA_ERROR_ILLEGAL_STATE;
+    capturing = new Graph();
+    return CUDA_SUCCESS;
+}
+CUresult CUDAAPI cuStreamEndCapture(CUstream, CUgraph* g) {
+    if (!capturing) return CUDA_ERROR_ILLEGAL_STATE;
+    *g = reinterpret_cast<CUgraph>(capturing);
+    capturing = nullptr;
+    return CUDA_SUCCESS;
+}
+CUresult CUDAAPI cuGraphInstantiateWithFlags(CUgraphExec* e, CUgraph g, unsigned long long) {
+    *e = reinterpret_cast<CUgraphExec>(g);
+    return CUDA_SUCCESS;
+}
+CUresult CUDAAPI cuGraphLaunch(CUgraphExec e, CUstream) {
+    for (Recorded& r : reinterpret_cast<Graph*>(e)->launches) {
+        void* params[MAX_ARGS];
+        for (int i = 0; i < MAX_ARGS; i++) params[i] = &r.values[i];
+        r.kernel->launch(params, r.gx, r.gy, r.bx, r.shared);
+    }
+    return CUDA_SUCCESS;
+}
+CUresult CUDAAPI cuGraphExecDestroy(CUgraphExec) { return CUDA_SUCCESS; }
+CUresult CUDAAPI cuGraphDestroy(CUgraph g) {
+    delete reinterpret_cast<Graph*>(g);
+    return CUDA_SUCCESS;
+}
+
 #define ENTRY(NAME) {#NAME, reinterpret_cast<void*>(&NAME)}
 
 CUresult CUDAAPI cuGetProcAddress(const char* symbol, void** pfn, int version, cuuint64_t flags,
@@ -222,7 +277,8 @@ CUresult CUDAAPI cuGetProcAddress(const char* symbol, void** pfn, int version, c
         ENTRY(cuMemcpyDtoD), ENTRY(cuMemcpyHtoDAsync), ENTRY(cuMemcpyDtoHAsync), ENTRY(cuMemsetD8),
         ENTRY(cuMemHostAlloc), ENTRY(cuMemFreeHost), ENTRY(cuStreamCreate), ENTRY(cuStreamSynchronize),
         ENTRY(cuStreamDestroy), ENTRY(cuEventCreate), ENTRY(cuEventRecord), ENTRY(cuEventSynchronize),
-        ENTRY(cuEventElapsedTime), ENTRY(cuEventDestroy)};
+        ENTRY(cuEventElapsedTime), ENTRY(cuEventDestroy), ENTRY(cuStreamBeginCapture), ENTRY(cuStreamEndCapture),
+        ENTRY(cuGraphInstantiateWithFlags), ENTRY(cuGraphLaunch), ENTRY(cuGraphExecDestroy), ENTRY(cuGraphDestroy)};
     // the bindings ask for CUDA 12.0 entry points in the default (legacy stream) mode
     auto it = entries.find(symbol);
     if (version != 12000 || flags != 0 || it == entries.end()) {

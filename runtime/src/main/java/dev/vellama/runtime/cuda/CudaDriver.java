@@ -87,6 +87,16 @@ public final class CudaDriver {
     private final MethodHandle eventSynchronize;
     private final MethodHandle eventElapsedTime;
     private final MethodHandle eventDestroy;
+    // CUDA graphs (stream capture); null where the driver lacks them, and then graphs are not used
+    private final MethodHandle streamBeginCapture;
+    private final MethodHandle streamEndCapture;
+    private final MethodHandle graphInstantiate;
+    private final MethodHandle graphLaunch;
+    private final MethodHandle graphExecDestroy;
+    private final MethodHandle graphDestroy;
+
+    /** CUstreamCaptureMode: other threads' CUDA calls are not checked while this thread captures. */
+    static final int STREAM_CAPTURE_MODE_RELAXED = 2;
 
     private CudaDriver(Resolver r) {
         cuInit = r.find("cuInit", JAVA_INT);
@@ -127,6 +137,12 @@ public final class CudaDriver {
         eventSynchronize = r.find("cuEventSynchronize", ADDRESS);
         eventElapsedTime = r.find("cuEventElapsedTime", ADDRESS, ADDRESS, ADDRESS);
         eventDestroy = r.find("cuEventDestroy", ADDRESS);
+        streamBeginCapture = r.findOptional("cuStreamBeginCapture", ADDRESS, JAVA_INT);
+        streamEndCapture = r.findOptional("cuStreamEndCapture", ADDRESS, ADDRESS);
+        graphInstantiate = r.findOptional("cuGraphInstantiateWithFlags", ADDRESS, ADDRESS, JAVA_LONG);
+        graphLaunch = r.findOptional("cuGraphLaunch", ADDRESS, ADDRESS);
+        graphExecDestroy = r.findOptional("cuGraphExecDestroy", ADDRESS);
+        graphDestroy = r.findOptional("cuGraphDestroy", ADDRESS);
     }
 
     /**
@@ -567,6 +583,70 @@ public final class CudaDriver {
         }
     }
 
+    // ---- graphs
+
+    /** Whether the driver provides stream capture and graph launch. */
+    public boolean supportsGraphs() {
+        return streamBeginCapture != null && streamEndCapture != null && graphInstantiate != null
+                && graphLaunch != null && graphExecDestroy != null && graphDestroy != null;
+    }
+
+    /** Starts recording the work queued on {@code stream} into a graph instead of running it. */
+    public void beginCapture(MemorySegment stream) {
+        try {
+            check((int) streamBeginCapture.invokeExact(stream, STREAM_CAPTURE_MODE_RELAXED), "cuStreamBeginCapture");
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Ends the capture begun by {@link #beginCapture}; returns the graph (a CUgraph). */
+    public MemorySegment endCapture(MemorySegment stream) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment g = a.allocate(ADDRESS);
+            check((int) streamEndCapture.invokeExact(stream, g), "cuStreamEndCapture");
+            return g.get(ADDRESS, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** An executable instance (CUgraphExec) of a captured graph. */
+    public MemorySegment instantiateGraph(MemorySegment graph) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment e = a.allocate(ADDRESS);
+            check((int) graphInstantiate.invokeExact(e, graph, 0L), "cuGraphInstantiateWithFlags");
+            return e.get(ADDRESS, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Queues one replay of an instantiated graph on {@code stream}. */
+    public void launchGraph(MemorySegment graphExec, MemorySegment stream) {
+        try {
+            check((int) graphLaunch.invokeExact(graphExec, stream), "cuGraphLaunch");
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public void destroyGraphExec(MemorySegment graphExec) {
+        try {
+            check((int) graphExecDestroy.invokeExact(graphExec), "cuGraphExecDestroy");
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public void destroyGraph(MemorySegment graph) {
+        try {
+            check((int) graphDestroy.invokeExact(graph), "cuGraphDestroy");
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     /** An entry point the driver does not provide for {@link #API_VERSION}. */
     private static final class MissingEntryPointException extends RuntimeException {
         MissingEntryPointException(String message) {
@@ -584,6 +664,15 @@ public final class CudaDriver {
             //                              CUdriverProcAddressQueryResult*)
             getProcAddress = linker.downcallHandle(getProc,
                     FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS));
+        }
+
+        /** Like {@link #find}, or null where the driver lacks the entry point. */
+        MethodHandle findOptional(String symbol, java.lang.foreign.MemoryLayout... args) {
+            try {
+                return find(symbol, args);
+            } catch (MissingEntryPointException e) {
+                return null;
+            }
         }
 
         /** A downcall returning CUresult with the given argument layouts. */

@@ -1,5 +1,6 @@
 package dev.vellama.runtime.cuda;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -20,6 +21,9 @@ import dev.vellama.runtime.model.ModelWeights;
  * (see {@link GpuLayers}). Their weights are uploaded once, in their quantized form where a kernel reads it, and
  * their F16 KV cache lives in device memory. Activations stay on the device between layers; the residual stream
  * crosses to the host once per chunk where the CPU layers take over, and the logits come back once per chunk.
+ * Single-token decode with the whole model on the GPU is captured once as a CUDA graph and replayed for every
+ * token (one launch instead of ~16 per layer; the kernels read the position from device memory), unless the driver
+ * lacks graphs or {@code -Dvellama.cuda.graphs=false} is set.
  * Not thread-safe; it binds its context to whichever thread calls it.
  */
 public final class CudaForwardPass implements TransformerPass {
@@ -45,7 +49,13 @@ public final class CudaForwardPass implements TransformerPass {
     private final DeviceBuffer sin;
     private final DeviceBuffer localCos;  // sliding-window layers' angles where their base differs
     private final DeviceBuffer localSin;
+    private final DeviceBuffer step;      // int32 [position of the first token, token ids...], one upload per call
+    private final DeviceBuffer position;  // views of step
     private final DeviceBuffer ids;
+    private final int[] hostStep;
+    private boolean useGraphs;
+    private MemorySegment decodeGraph;    // captured at the first single-token call; null until then
+    private MemorySegment decodeGraphExec;
     private final DeviceBuffer x;
     private final DeviceBuffer xb;
     private final DeviceBuffer q;
@@ -119,6 +129,8 @@ public final class CudaForwardPass implements TransformerPass {
         this.gpuLayerCount = GpuLayers.layersOnGpu(gpuLayers, c.layerCount());
         this.outputOnGpu = GpuLayers.outputOnGpu(gpuLayers, c.layerCount());
         this.neox = c.architecture().ropeStyle() == Architecture.RopeStyle.NEOX;
+        this.useGraphs = outputOnGpu && ctx.driver().supportsGraphs()
+                && !"false".equals(System.getProperty("vellama.cuda.graphs"));
         notices.accept("CUDA: " + ctx.deviceName() + ", " + gpuLayerCount + " of " + c.layerCount()
                 + " layers on the GPU" + (outputOnGpu ? " with the output" : ""));
         checkMemory(ctx, c, w, capacity, maxBatch, gpuLayerCount, outputOnGpu);
@@ -133,7 +145,10 @@ public final class CudaForwardPass implements TransformerPass {
             localSin = localTable == table ? sin : floats(localTable.sin);
             int d = c.embeddingLength();
             int ff = c.maxFeedForward();
-            ids = buffer(4L * maxBatch);
+            step = buffer(4L * (maxBatch + 1));
+            position = step.view(0, 4);
+            ids = step.view(4, 4L * maxBatch);
+            hostStep = new int[maxBatch + 1];
             x = buffer(4L * maxBatch * d);
             xb = buffer(4L * maxBatch * d);
             out = buffer(4L * maxBatch * d);
@@ -243,6 +258,11 @@ public final class CudaForwardPass implements TransformerPass {
         return maxBatch;
     }
 
+    /** Whether single-token calls replay a captured CUDA graph (after the first one). */
+    boolean decodesWithGraph() {
+        return decodeGraphExec != null;
+    }
+
     /** The CUDA device's name. */
     public String deviceName() {
         return ctx.deviceName();
@@ -254,24 +274,61 @@ public final class CudaForwardPass implements TransformerPass {
      */
     @Override
     public float[] forwardLast(int[] tokens, int from, int n, int pos) {
-        layers(tokens, from, n, pos);
-        if (!outputOnGpu) {
-            return cpu.outputLast(hostX, n);
+        start(tokens, from, n, pos);
+        if (!(n == 1 && useGraphs && replayDecode())) {
+            layers(tokens, from, n, pos, pos + n);
+            if (!outputOnGpu) {
+                return cpu.outputLast(hostX, n);
+            }
+            outputLast(n);
         }
+        ctx.download(logits, 0, hostLogits, 0, c.vocabSize());
+        return hostLogits;
+    }
+
+    private void outputLast(int n) {
         int d = c.embeddingLength();
         g.rmsnorm(xb, 0, x, (long) (n - 1) * d, outputNorm, 1, d, c.rmsEps());
         g.matvec(output, xb, logits);
         if (c.finalSoftcap() > 0) {
             g.softcap(logits, c.finalSoftcap(), c.vocabSize());
         }
-        ctx.download(logits, 0, hostLogits, 0, c.vocabSize());
-        return hostLogits;
+    }
+
+    /**
+     * One token through the whole model as a CUDA graph: captured at the first call (the launches are recorded, not
+     * run), then replayed. The token id and position were uploaded before; attention's shared memory is sized for
+     * the whole cache so one graph serves every position. Returns false, for good, where capturing fails.
+     */
+    private boolean replayDecode() {
+        CudaDriver d = ctx.driver();
+        if (decodeGraphExec == null) {
+            d.beginCapture(ctx.stream());
+            try {
+                layers(null, 0, 1, -1, capacity);
+                outputLast(1);
+            } catch (CudaException e) {
+                // a launch refused while capturing ran nothing: end the capture and go on without graphs
+                try {
+                    d.destroyGraph(d.endCapture(ctx.stream()));
+                } catch (CudaException ignored) {
+                    // the capture was invalidated; ending it has returned the stream to normal
+                }
+                useGraphs = false;
+                return false;
+            }
+            decodeGraph = d.endCapture(ctx.stream());
+            decodeGraphExec = d.instantiateGraph(decodeGraph);
+        }
+        d.launchGraph(decodeGraphExec, ctx.stream());
+        return true;
     }
 
     /** Like {@link #forwardLast} but returns the logits of every token, row-major [token][vocab]. */
     @Override
     public float[] forwardAll(int[] tokens, int from, int n, int pos) {
-        layers(tokens, from, n, pos);
+        start(tokens, from, n, pos);
+        layers(tokens, from, n, pos, pos + n);
         if (!outputOnGpu) {
             return cpu.outputAll(hostX, n);
         }
@@ -296,7 +353,8 @@ public final class CudaForwardPass implements TransformerPass {
         return hostAllLogits;
     }
 
-    private void layers(int[] tokens, int from, int n, int pos) {
+    /** Checks a chunk, then uploads its position and (for a GPU embedding) its token ids in one copy. */
+    private void start(int[] tokens, int from, int n, int pos) {
         if (n < 1 || n > maxBatch) {
             throw new IllegalArgumentException("chunk of " + n + " tokens; 1 to " + maxBatch + " allowed");
         }
@@ -310,9 +368,23 @@ public final class CudaForwardPass implements TransformerPass {
             }
         }
         ctx.makeCurrent();
+        hostStep[0] = pos;
+        int count = 1;
+        if (embedding != null) {
+            System.arraycopy(tokens, from, hostStep, 1, n);
+            count += n;
+        }
+        ctx.upload(hostStep, 0, count, step);
+    }
+
+    /**
+     * The embedding and the GPU layers (then the CPU layers, if any) for a chunk whose ids and position were
+     * uploaded by {@link #start}; {@code positions} bounds pos + n for attention's shared memory. With the embedding
+     * on the GPU, only kernels are queued (so it can be captured into a graph; tokens and pos are then unused).
+     */
+    private void layers(int[] tokens, int from, int n, int pos, int positions) {
         int d = c.embeddingLength();
         if (embedding != null) {
-            ctx.upload(tokens, from, n, ids);
             g.getRows(embedding, ids, n, x);
         } else {
             for (int t = 0; t < n; t++) {
@@ -324,7 +396,7 @@ public final class CudaForwardPass implements TransformerPass {
             g.scale(x, (float) Math.sqrt(d), n * d);
         }
         for (int l = 0; l < gpuLayerCount; l++) {
-            attention(layers[l], n, pos);
+            attention(layers[l], n, positions);
             feedForward(layers[l], c.feedForwardLength()[l], n);
         }
         if (!outputOnGpu) {
@@ -333,7 +405,7 @@ public final class CudaForwardPass implements TransformerPass {
         }
     }
 
-    private void attention(GpuLayer L, int n, int pos) {
+    private void attention(GpuLayer L, int n, int positions) {
         int d = c.embeddingLength();
         int qd = c.queryDim();
         int kvd = c.kvDim();
@@ -351,11 +423,11 @@ public final class CudaForwardPass implements TransformerPass {
             g.rmsnorm(q, q, L.qNorm(), n * c.headCount(), hd, c.rmsEps());
             g.rmsnorm(k, k, L.kNorm(), n * c.headCountKv(), hd, c.rmsEps());
         }
-        g.rope(q, L.cos(), L.sin(), n, c.headCount(), hd, c.ropeDims(), pos, neox);
-        g.rope(k, L.cos(), L.sin(), n, c.headCountKv(), hd, c.ropeDims(), pos, neox);
-        g.storeKv(L.keys(), L.values(), k, v, pos, n, kvd);
-        g.attention(q, L.keys(), L.values(), att, n, c.headCount(), c.headCountKv(), hd, pos, c.attentionScale(),
-                L.window(), c.attnSoftcap());
+        g.rope(q, L.cos(), L.sin(), n, c.headCount(), hd, c.ropeDims(), position, neox);
+        g.rope(k, L.cos(), L.sin(), n, c.headCountKv(), hd, c.ropeDims(), position, neox);
+        g.storeKv(L.keys(), L.values(), k, v, position, n, kvd);
+        g.attention(q, L.keys(), L.values(), att, n, c.headCount(), c.headCountKv(), hd, position, positions,
+                c.attentionScale(), L.window(), c.attnSoftcap());
         g.matmul(L.wo(), att, n, out);
         residual(L.postAttnNorm(), n);
     }
@@ -409,6 +481,14 @@ public final class CudaForwardPass implements TransformerPass {
     @Override
     public void close() {
         ctx.makeCurrent();
+        if (decodeGraphExec != null) {
+            ctx.driver().destroyGraphExec(decodeGraphExec);
+            decodeGraphExec = null;
+        }
+        if (decodeGraph != null) {
+            ctx.driver().destroyGraph(decodeGraph);
+            decodeGraph = null;
+        }
         if (allLogits != null) {
             allLogits.close();
             allLogits = null;

@@ -139,37 +139,40 @@ public final class CudaKernels implements AutoCloseable {
     }
 
     /**
-     * RoPE in place on x[n][heads][headDim] for positions pos0.. with angle tables cos/sin[position][nRot/2].
+     * RoPE in place on x[n][heads][headDim] for positions pos0.. with angle tables cos/sin[position][nRot/2]; pos0
+     * is the int32 in device memory at {@code pos0} (positions live on the device so a CUDA graph can replay).
      */
     public void rope(DeviceBuffer x, DeviceBuffer cos, DeviceBuffer sin, int n, int heads, int headDim, int nRot,
-                     int pos0, boolean neox) {
+                     DeviceBuffer pos0, boolean neox) {
         int total = n * heads * (nRot / 2);
         args.reset().ptr(x.pointer()).ptr(cos.pointer()).ptr(sin.pointer()).i32(n).i32(heads).i32(headDim)
-                .i32(nRot).i32(pos0).i32(neox ? 1 : 0);
+                .i32(nRot).ptr(pos0.pointer()).i32(neox ? 1 : 0);
         launch(rope, ceil(total, THREADS), 1, THREADS, 0);
     }
 
-    /** Stores k and v ([n][width] F32) as F16 rows pos0.. of the caches. */
-    public void storeKv(DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer k, DeviceBuffer v, int pos0, int n,
-                        int width) {
-        args.reset().ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(k.pointer()).ptr(v.pointer()).i32(pos0).i32(n)
-                .i32(width);
+    /** Stores k and v ([n][width] F32) as F16 rows pos0.. of the caches (pos0: an int32 in device memory). */
+    public void storeKv(DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer k, DeviceBuffer v, DeviceBuffer pos0,
+                        int n, int width) {
+        args.reset().ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(k.pointer()).ptr(v.pointer()).ptr(pos0.pointer())
+                .i32(n).i32(width);
         launch(storeKv, ceil(n * width, THREADS), 1, THREADS, 0);
     }
 
     /**
      * Causal attention of n tokens at positions pos0.. over cache rows 0..pos0+n-1, each token seeing at most its
      * last {@code window} positions ({@code Integer.MAX_VALUE}: all), scores soft-capped when {@code softcap} is
-     * above 0: out[n][heads*headDim].
+     * above 0: out[n][heads*headDim]. pos0 is the int32 in device memory at {@code pos0}; {@code positions} bounds
+     * pos0 + n and sizes the shared memory (a captured graph passes the cache's capacity).
      */
     public void attention(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer out, int n,
-                          int heads, int kvHeads, int headDim, int pos0, float scale, int window, float softcap) {
-        long shared = attentionShared(headDim, pos0 + n);
+                          int heads, int kvHeads, int headDim, DeviceBuffer pos0, int positions, float scale,
+                          int window, float softcap) {
+        long shared = attentionShared(headDim, positions);
         if (shared > attentionSharedLimit) {
-            throw new IllegalStateException("attention over " + (pos0 + n) + " positions needs reserveAttention first");
+            throw new IllegalStateException("attention over " + positions + " positions needs reserveAttention first");
         }
         args.reset().ptr(q.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(out.pointer()).i32(heads)
-                .i32(kvHeads).i32(headDim).i32(pos0).f32(scale).i32(window)
+                .i32(kvHeads).i32(headDim).ptr(pos0.pointer()).f32(scale).i32(window)
                 .f32(softcap);
         launch(attention, heads, n, 128, (int) shared);
     }

@@ -62,6 +62,13 @@ final class CudaTestSupport {
         return b;
     }
 
+    /** A device int32 holding a position, as the position-reading kernels take it. */
+    static DeviceBuffer position(CudaContext ctx, int pos) {
+        DeviceBuffer b = ctx.allocate(4);
+        ctx.upload(new int[] {pos}, 0, 1, b);
+        return b;
+    }
+
     static float[] download(CudaContext ctx, DeviceBuffer b, int n) {
         float[] a = new float[n];
         ctx.download(b, 0, a, 0, n);

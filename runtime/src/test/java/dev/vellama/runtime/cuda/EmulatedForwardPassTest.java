@@ -26,7 +26,8 @@ import dev.vellama.runtime.model.ModelWeights;
  * architecture: llama half offloaded (GPU layers, then CPU layers and output), qwen2 (biases, NEOX) on the GPU,
  * phi3 (fused projections, sliding window) half offloaded, gemma2 (soft-caps, post-norms, GELU, tied output) on
  * the GPU and gemma3 (q/k norms, second RoPE base) half offloaded. A prompt chunk then a decoded token, which reads
- * the cache the chunk wrote. Skipped where nvcc is missing.
+ * the cache the chunk wrote, then more tokens (where the whole model is on the GPU, these replay one captured CUDA
+ * graph at moving positions). Skipped where nvcc is missing.
  */
 class EmulatedForwardPassTest {
 
@@ -53,7 +54,7 @@ class EmulatedForwardPassTest {
                     int[] prompt = {3, 17, 95, 0, 42};
                     int v = TinyModel.VOCAB;
                     check(cpu.forwardAll(prompt, 0, 5, 0), gpu.forwardAll(prompt, 0, 5, 0), 5 * v, arch + " prompt", 1e-6);
-                    int[] next = {7};
+                    int[] next = {7, 11, 2}; // with the whole model on the GPU: a graph captured, then replayed twice
                     for (int i = 0; i < next.length; i++) {
                         // one token goes through matrix-vector kernels, which on the CPU quantize activations to
                         // int8 (Q8_0, Q4_0, Q4_K, Q6_K) while the GPU's multiply in F32; over a whole pass that is
@@ -61,6 +62,7 @@ class EmulatedForwardPassTest {
                         check(cpu.forwardLast(next, i, 1, 5 + i), gpu.forwardLast(next, i, 1, 5 + i), v,
                                 arch + " token " + i, 2e-3);
                     }
+                    assertEquals(gpuLayers > 2, gpu.decodesWithGraph(), "decode through a CUDA graph");
                 }
                 assertEquals("CUDA: Host emulation, " + Math.min(gpuLayers, 2) + " of 2 layers on the GPU"
                         + (gpuLayers > 2 ? " with the output" : ""), notices.getFirst());

@@ -4,6 +4,7 @@ import static dev.vellama.runtime.cuda.CudaTestSupport.download;
 import static dev.vellama.runtime.cuda.CudaTestSupport.nmse;
 import static dev.vellama.runtime.cuda.CudaTestSupport.randomFloats;
 import static dev.vellama.runtime.cuda.CudaTestSupport.upload;
+import static dev.vellama.runtime.cuda.CudaTestSupport.position;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -192,8 +193,9 @@ abstract class KernelChecks {
             float[] s = java.util.Arrays.copyOfRange(sin, (pos0 + t) * pairs, (pos0 + t + 1) * pairs);
             cpu.rope(want, t * heads * headDim, heads, headDim, nRot, c, s, neox);
         }
-        try (DeviceBuffer dx = upload(ctx, x); DeviceBuffer dc = upload(ctx, cos); DeviceBuffer ds = upload(ctx, sin)) {
-            gpu.rope(dx, dc, ds, n, heads, headDim, nRot, pos0, neox);
+        try (DeviceBuffer dx = upload(ctx, x); DeviceBuffer dc = upload(ctx, cos); DeviceBuffer ds = upload(ctx, sin);
+             DeviceBuffer dp = position(ctx, pos0)) {
+            gpu.rope(dx, dc, ds, n, heads, headDim, nRot, dp, neox);
             assertTrue(nmse(want, download(ctx, dx, x.length)) < F32_NMSE);
         }
     }
@@ -231,8 +233,8 @@ abstract class KernelChecks {
         float[] k = randomFloats(n * width, 81);
         float[] v = randomFloats(n * width, 82);
         try (DeviceBuffer kc = ctx.allocate(2L * 16 * width); DeviceBuffer vc = ctx.allocate(2L * 16 * width);
-             DeviceBuffer dk = upload(ctx, k); DeviceBuffer dv = upload(ctx, v)) {
-            gpu.storeKv(kc, vc, dk, dv, pos0, n, width);
+             DeviceBuffer dk = upload(ctx, k); DeviceBuffer dv = upload(ctx, v); DeviceBuffer dp = position(ctx, pos0)) {
+            gpu.storeKv(kc, vc, dk, dv, dp, n, width);
             short[] gotK = new short[n * width];
             short[] gotV = new short[n * width];
             ctx.download(kc, (long) pos0 * width, gotK, 0, n * width);
@@ -282,10 +284,14 @@ abstract class KernelChecks {
         }
         try (DeviceBuffer dq = upload(ctx, q); DeviceBuffer kc = ctx.allocate(2L * keys.length);
              DeviceBuffer vc = ctx.allocate(2L * values.length); DeviceBuffer dk = upload(ctx, kf);
-             DeviceBuffer dv = upload(ctx, vf); DeviceBuffer out = ctx.allocate(4L * q.length)) {
-            gpu.storeKv(kc, vc, dk, dv, 0, positions, width);
-            gpu.reserveAttention(headDim, positions);
-            gpu.attention(dq, kc, vc, out, n, heads, kvHeads, headDim, pos0, scale, Integer.MAX_VALUE, 0f);
+             DeviceBuffer dv = upload(ctx, vf); DeviceBuffer out = ctx.allocate(4L * q.length);
+             DeviceBuffer zero = position(ctx, 0); DeviceBuffer dp = position(ctx, pos0)) {
+            gpu.storeKv(kc, vc, dk, dv, zero, positions, width);
+            gpu.reserveAttention(headDim, positions + 100);
+            gpu.attention(dq, kc, vc, out, n, heads, kvHeads, headDim, dp, positions, scale, Integer.MAX_VALUE, 0f);
+            assertTrue(nmse(want, download(ctx, out, q.length)) < 1e-9);
+            // shared memory sized for more positions than are used (as a captured graph sizes it) changes nothing
+            gpu.attention(dq, kc, vc, out, n, heads, kvHeads, headDim, dp, positions + 100, scale, Integer.MAX_VALUE, 0f);
             assertTrue(nmse(want, download(ctx, out, q.length)) < 1e-9);
         }
     }
