@@ -1,27 +1,47 @@
 // Quantized weights times F32 activations: y[t][r] = sum_c W[r][c] * x[t][c].
 #include "quant.cuh"
 
-// Matrix-vector (decode): one warp per weight row. Lane i reads parts i, i + 32, ... of the row (8 weights each),
-// so a warp's weight loads are one contiguous stretch of the row and its activation loads are float4s side by side.
-template <class Q>
+// Matrix-vector (decode): one warp per ROWS weight rows (matvec_<type>: 1, matvec2_<type>: 2). Lane i reads parts
+// i, i + 32, ... of each row (8 weights each), so a warp's weight loads are contiguous stretches of the rows and
+// its activation loads float4s side by side; with 2 rows each activation load serves both (for 4-bit weights the
+// activations are most of the bytes a warp reads).
+
+static __device__ __forceinline__ float dot8(const float* v, float4 a, float4 b) {
+    return v[0] * a.x + v[1] * a.y + v[2] * a.z + v[3] * a.w + v[4] * b.x + v[5] * b.y + v[6] * b.z + v[7] * b.w;
+}
+
+template <class Q, int ROWS>
 static __device__ __forceinline__ void matvec_rows(const uint8_t* __restrict__ w, const float* __restrict__ x,
                                                    float* __restrict__ y, int rows, int cols) {
-    int r = blockIdx.x * (blockDim.x / WARP) + threadIdx.x / WARP;
+    int r0 = (blockIdx.x * (blockDim.x / WARP) + threadIdx.x / WARP) * ROWS;
     int lane = threadIdx.x % WARP;
-    if (r >= rows) return;
-    const uint8_t* row = w + (size_t) r * row_bytes<Q>(cols);
+    if (r0 >= rows) return;
+    size_t rb = row_bytes<Q>(cols);
+    const uint8_t* row[ROWS];
+#pragma unroll
+    for (int i = 0; i < ROWS; i++) row[i] = w + (size_t) min(r0 + i, rows - 1) * rb; // past the end: re-read
     int parts = cols / 8;
-    float acc = 0.0f;
+    float acc[ROWS];
+#pragma unroll
+    for (int i = 0; i < ROWS; i++) acc[i] = 0.0f;
     for (int pi = lane; pi < parts; pi += WARP) {
         float v[8];
         int e0, e1;
-        Q::part(row, pi, v, e0, e1);
+        Q::part(row[0], pi, v, e0, e1);
         float4 a = *(const float4*) (x + e0);
         float4 b = *(const float4*) (x + e1);
-        acc += v[0] * a.x + v[1] * a.y + v[2] * a.z + v[3] * a.w + v[4] * b.x + v[5] * b.y + v[6] * b.z + v[7] * b.w;
+        acc[0] += dot8(v, a, b);
+#pragma unroll
+        for (int i = 1; i < ROWS; i++) {
+            Q::part(row[i], pi, v, e0, e1);
+            acc[i] += dot8(v, a, b);
+        }
     }
-    acc = warp_sum(acc);
-    if (lane == 0) y[r] = acc;
+#pragma unroll
+    for (int i = 0; i < ROWS; i++) {
+        float s = warp_sum(acc[i]);
+        if (lane == 0 && r0 + i < rows) y[r0 + i] = s;
+    }
 }
 
 // Batched (prompt processing): a block of MM_THREADS threads computes a tile of MM_ROWS weight rows by MM_TOKENS
@@ -113,7 +133,10 @@ static __device__ __forceinline__ void matmul_tile(const uint8_t* __restrict__ w
 
 #define DEFINE_MATMUL(NAME, Q)                                                                                   \
     extern "C" __global__ void matvec_##NAME(const uint8_t* w, const float* x, float* y, int rows, int cols) {  \
-        matvec_rows<Q>(w, x, y, rows, cols);                                                                   \
+        matvec_rows<Q, 1>(w, x, y, rows, cols);                                                                \
+    }                                                                                                          \
+    extern "C" __global__ void matvec2_##NAME(const uint8_t* w, const float* x, float* y, int rows, int cols) { \
+        matvec_rows<Q, 2>(w, x, y, rows, cols);                                                                \
     }                                                                                                          \
     extern "C" __global__ void matmul_##NAME(const uint8_t* w, const float* x, float* y, int rows, int cols,    \
                                              int n) {                                                          \

@@ -50,10 +50,16 @@ static unsigned row_threads(int n) {
 
 #define MATMUL_CASE(NAME)                                                                                         \
     if (type == #NAME) {                                                                                          \
-        if (n == 1)                                                                                               \
-            emu_launch(ceil_div(rows, 4), 1, 128, 0, [&] { matvec_##NAME(w.data(), x.data(), y.data(), rows, cols); }); \
-        else                                                                                                      \
-            emu_launch(ceil_div(rows, 64), ceil_div(n, 64), 256, 0,                                                 \
+        if (n == 1) {                                                                                             \
+            std::vector<float> y1(y.size());                                                                      \
+            emu_launch(ceil_div(rows, 4), 1, 128, 0, [&] { matvec_##NAME(w.data(), x.data(), y1.data(), rows, cols); }); \
+            emu_launch(ceil_div(rows, 8), 1, 128, 0, [&] { matvec2_##NAME(w.data(), x.data(), y.data(), rows, cols); }); \
+            if (y1 != y) {                                                                                        \
+                fprintf(stderr, "matvec_" #NAME " and matvec2_" #NAME " differ\n");                              \
+                return 1;                                                                                         \
+            }                                                                                                     \
+        } else                                                                                                    \
+            emu_launch(ceil_div(rows, 64), ceil_div(n, 64), 256, 0,                                               \
                        [&] { matmul_##NAME(w.data(), x.data(), y.data(), rows, cols, n); });                      \
     }
 

@@ -15,6 +15,7 @@ public final class CudaKernels implements AutoCloseable {
     /** Every kernel entry point the runtime launches; the PTX test checks each is present. */
     public static final List<String> KERNEL_NAMES = List.of(
             "matvec_q4_0", "matvec_q8_0", "matvec_q4_k", "matvec_q6_k", "matvec_f16",
+            "matvec2_q4_0", "matvec2_q8_0", "matvec2_q4_k", "matvec2_q6_k", "matvec2_f16",
             "matmul_q4_0", "matmul_q8_0", "matmul_q4_k", "matmul_q6_k", "matmul_f16",
             "get_rows_q4_0", "get_rows_q8_0", "get_rows_q4_k", "get_rows_q6_k", "get_rows_f16",
             "rmsnorm", "softmax", "rope", "store_kv", "attention", "swiglu", "geglu", "scale", "softcap", "add",
@@ -24,7 +25,12 @@ public final class CudaKernels implements AutoCloseable {
     static final int MATMUL_ROWS = 64;
     static final int MATMUL_TOKENS = 64;
     static final int MATMUL_THREADS = 256;
-    private static final int ROWS_PER_BLOCK = 4; // warps per matvec block, one row each
+    private static final int MATVEC_WARPS = 4; // warps per matvec block
+    /**
+     * Weight rows per warp in matrix-vector products: 2 (matvec2_*, the default) or 1 (matvec_*), set with
+     * {@code -Dvellama.cuda.matvecRows} to compare the two.
+     */
+    private final int matvecWarpRows;
     private static final int THREADS = 256;
     private static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
 
@@ -51,8 +57,12 @@ public final class CudaKernels implements AutoCloseable {
     public CudaKernels(CudaContext ctx) {
         this.ctx = ctx;
         this.d = ctx.driver();
+        matvecWarpRows = Integer.getInteger("vellama.cuda.matvecRows", 2);
+        if (matvecWarpRows != 1 && matvecWarpRows != 2) {
+            throw new IllegalArgumentException("vellama.cuda.matvecRows is 1 or 2, not " + matvecWarpRows);
+        }
         for (GpuMatrix.Format f : GpuMatrix.Format.values()) {
-            matvec.put(f, ctx.function("matvec_" + f.suffix));
+            matvec.put(f, ctx.function((matvecWarpRows == 2 ? "matvec2_" : "matvec_") + f.suffix));
             matmul.put(f, ctx.function("matmul_" + f.suffix));
             getRows.put(f, ctx.function("get_rows_" + f.suffix));
         }
@@ -100,7 +110,7 @@ public final class CudaKernels implements AutoCloseable {
     /** y[rows] = W · x[cols]. */
     public void matvec(GpuMatrix w, DeviceBuffer x, DeviceBuffer y) {
         args.reset().ptr(w.pointer()).ptr(x.pointer()).ptr(y.pointer()).i32(w.rows()).i32(w.cols());
-        launch(matvec.get(w.format()), ceil(w.rows(), ROWS_PER_BLOCK), 1, ROWS_PER_BLOCK * 32, 0);
+        launch(matvec.get(w.format()), ceil(w.rows(), MATVEC_WARPS * matvecWarpRows), 1, MATVEC_WARPS * 32, 0);
     }
 
     /** y[n][rows] = x[n][cols] · Wᵀ; {@link #matvec} when n is 1. */

@@ -107,19 +107,27 @@ public final class GpuCheck {
                     try (GpuMatrix m = GpuMatrix.upload(ctx, w, s -> { });
                          DeviceBuffer x = ctx.allocate(4L * cols * 64); DeviceBuffer y = ctx.allocate(4L * rows * 64)) {
                         ctx.upload(new float[cols * 64], 0, cols * 64, x, 0);
-                        int reps = 200;
-                        for (int i = 0; i < 20; i++) {
-                            k.matvec(m, x, y);
+                        for (int warpRows = 1; warpRows <= 2; warpRows++) {
+                            System.setProperty("vellama.cuda.matvecRows", "" + warpRows);
+                            try (CudaKernels kv = new CudaKernels(ctx)) {
+                                int reps = 200;
+                                for (int i = 0; i < 20; i++) {
+                                    kv.matvec(m, x, y);
+                                }
+                                d.recordEvent(start, ctx.stream());
+                                for (int i = 0; i < reps; i++) {
+                                    kv.matvec(m, x, y);
+                                }
+                                d.recordEvent(end, ctx.stream());
+                                d.synchronizeEvent(end);
+                                double us = d.elapsedMillis(start, end) * 1000.0 / reps;
+                                double gbs = (double) m.rowBytes() * rows / (us * 1e3);
+                                System.out.printf("kernel matvec %s %dx%d, %d row(s) per warp: %.1f us, %.0f GB/s%n",
+                                        type, rows, cols, warpRows, us, gbs);
+                            } finally {
+                                System.clearProperty("vellama.cuda.matvecRows");
+                            }
                         }
-                        d.recordEvent(start, ctx.stream());
-                        for (int i = 0; i < reps; i++) {
-                            k.matvec(m, x, y);
-                        }
-                        d.recordEvent(end, ctx.stream());
-                        d.synchronizeEvent(end);
-                        double us = d.elapsedMillis(start, end) * 1000.0 / reps;
-                        double gbs = (double) m.rowBytes() * rows / (us * 1e3);
-                        System.out.printf("kernel matvec %s %dx%d: %.1f us, %.0f GB/s%n", type, rows, cols, us, gbs);
                         for (int n : new int[] {8, 64}) {
                             d.recordEvent(start, ctx.stream());
                             for (int i = 0; i < 20; i++) {
