@@ -27,10 +27,12 @@ public final class CudaKernels implements AutoCloseable {
     static final int MATMUL_THREADS = 256;
     private static final int MATVEC_WARPS = 4; // warps per matvec block
     /**
-     * Weight rows per warp in matrix-vector products: 2 (matvec2_*, the default) or 1 (matvec_*), set with
-     * {@code -Dvellama.cuda.matvecRows} to compare the two.
+     * Weight rows per warp in matrix-vector products: 0 chooses per matrix ({@link #warpRows}); 1 (matvec_*) or 2
+     * (matvec2_*) force one kernel, set with {@code -Dvellama.cuda.matvecRows} to compare them.
      */
     private final int matvecWarpRows;
+    /** Measured on an H100 (docs/cuda.md): two rows per warp pay only for 8-bit and 4_0 weights on tall matrices. */
+    private static final int TWO_ROWS_MIN_ROWS = 4096;
     private static final int THREADS = 256;
     private static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
 
@@ -39,6 +41,7 @@ public final class CudaKernels implements AutoCloseable {
     private final Arena arena = Arena.ofConfined();
     private final KernelArgs args = new KernelArgs(arena);
     private final Map<GpuMatrix.Format, MemorySegment> matvec = new EnumMap<>(GpuMatrix.Format.class);
+    private final Map<GpuMatrix.Format, MemorySegment> matvec2 = new EnumMap<>(GpuMatrix.Format.class);
     private final Map<GpuMatrix.Format, MemorySegment> matmul = new EnumMap<>(GpuMatrix.Format.class);
     private final Map<GpuMatrix.Format, MemorySegment> getRows = new EnumMap<>(GpuMatrix.Format.class);
     private final MemorySegment rmsnorm;
@@ -57,12 +60,16 @@ public final class CudaKernels implements AutoCloseable {
     public CudaKernels(CudaContext ctx) {
         this.ctx = ctx;
         this.d = ctx.driver();
-        matvecWarpRows = Integer.getInteger("vellama.cuda.matvecRows", 2);
-        if (matvecWarpRows != 1 && matvecWarpRows != 2) {
-            throw new IllegalArgumentException("vellama.cuda.matvecRows is 1 or 2, not " + matvecWarpRows);
-        }
+        String rows = System.getProperty("vellama.cuda.matvecRows", "auto");
+        matvecWarpRows = switch (rows) {
+            case "auto" -> 0;
+            case "1" -> 1;
+            case "2" -> 2;
+            default -> throw new IllegalArgumentException("vellama.cuda.matvecRows is auto, 1 or 2, not " + rows);
+        };
         for (GpuMatrix.Format f : GpuMatrix.Format.values()) {
-            matvec.put(f, ctx.function((matvecWarpRows == 2 ? "matvec2_" : "matvec_") + f.suffix));
+            matvec.put(f, ctx.function("matvec_" + f.suffix));
+            matvec2.put(f, ctx.function("matvec2_" + f.suffix));
             matmul.put(f, ctx.function("matmul_" + f.suffix));
             getRows.put(f, ctx.function("get_rows_" + f.suffix));
         }
@@ -110,7 +117,22 @@ public final class CudaKernels implements AutoCloseable {
     /** y[rows] = W · x[cols]. */
     public void matvec(GpuMatrix w, DeviceBuffer x, DeviceBuffer y) {
         args.reset().ptr(w.pointer()).ptr(x.pointer()).ptr(y.pointer()).i32(w.rows()).i32(w.cols());
-        launch(matvec.get(w.format()), ceil(w.rows(), MATVEC_WARPS * matvecWarpRows), 1, MATVEC_WARPS * 32, 0);
+        int warpRows = warpRows(w);
+        launch((warpRows == 2 ? matvec2 : matvec).get(w.format()), ceil(w.rows(), MATVEC_WARPS * warpRows), 1,
+                MATVEC_WARPS * 32, 0);
+    }
+
+    /**
+     * Two rows per warp halve the activation loads, which pays where there are many rows and the weights are simple
+     * to decode (Q4_0, Q8_0: 8192x2048 in 8.3 instead of 10.6 us); with fewer rows the lost parallelism and for
+     * K-quants the doubled decoding cost more than they save.
+     */
+    private int warpRows(GpuMatrix w) {
+        if (matvecWarpRows != 0) {
+            return matvecWarpRows;
+        }
+        boolean simple = w.format() == GpuMatrix.Format.Q4_0 || w.format() == GpuMatrix.Format.Q8_0;
+        return simple && w.rows() >= TWO_ROWS_MIN_ROWS ? 2 : 1;
     }
 
     /** y[n][rows] = x[n][cols] · Wᵀ; {@link #matvec} when n is 1. */
