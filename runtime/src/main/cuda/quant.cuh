@@ -78,11 +78,8 @@ struct Q4_K {
     static constexpr int UNIT = 32;
     static constexpr int BLOCK_ELEMS = 256;
     static constexpr int BLOCK_BYTES = 144;
-    static __host__ __device__ __forceinline__ void decode(const uint8_t* row, int u, float* v) {
-        const uint8_t* b = row + (size_t) (u / 8) * BLOCK_BYTES;
-        int j = u % 8;
-        float d = load_half(b);
-        float dmin = load_half(b + 2);
+    // d·sc and dmin·m of sub-block j (0..7): 6-bit scales and mins packed in the 12 bytes after d and dmin
+    static __host__ __device__ __forceinline__ void scale_min(const uint8_t* b, int j, float& scale, float& min) {
         const uint8_t* s = b + 4;
         int sc, m;
         if (j < 4) {
@@ -92,8 +89,14 @@ struct Q4_K {
             sc = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4);
             m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
         }
-        float scale = d * (float) sc;
-        float min = dmin * (float) m;
+        scale = load_half(b) * (float) sc;
+        min = load_half(b + 2) * (float) m;
+    }
+    static __host__ __device__ __forceinline__ void decode(const uint8_t* row, int u, float* v) {
+        const uint8_t* b = row + (size_t) (u / 8) * BLOCK_BYTES;
+        int j = u % 8;
+        float scale, min;
+        scale_min(b, j, scale, min);
         const uint8_t* qs = b + 16 + 32 * (j / 2);
         int shift = (j & 1) ? 4 : 0;
 #pragma unroll
@@ -106,19 +109,8 @@ struct Q4_K {
         const uint8_t* b = row + (size_t) (pi >> 5) * BLOCK_BYTES;
         int j = (pi >> 2) & 7;
         int p = pi & 3;
-        float d = load_half(b);
-        float dmin = load_half(b + 2);
-        const uint8_t* s = b + 4;
-        int sc, m;
-        if (j < 4) {
-            sc = s[j] & 63;
-            m = s[j + 4] & 63;
-        } else {
-            sc = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4);
-            m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-        }
-        float scale = d * (float) sc;
-        float min = dmin * (float) m;
+        float scale, min;
+        scale_min(b, j, scale, min);
         const uint32_t* qs = (const uint32_t*) (b + 16 + 32 * (j / 2) + 8 * p);
         uint32_t lo = qs[0];
         uint32_t hi = qs[1];
