@@ -14,6 +14,7 @@ import dev.vellama.runtime.model.KvCache;
 import dev.vellama.runtime.model.ModelConfig;
 import dev.vellama.runtime.model.TransformerPass;
 import dev.vellama.runtime.model.ModelWeights;
+import dev.vellama.runtime.model.Rope;
 
 /**
  * The transformer forward pass of {@code ForwardPass}, for every architecture it supports (llama, qwen2, qwen3,
@@ -137,12 +138,15 @@ public final class CudaForwardPass implements TransformerPass {
         try {
             g = own(new CudaKernels(ctx));
             g.reserveAttention(c.headDim(), capacity);
-            RopeTable table = RopeTable.of(c, w, capacity);
-            RopeTable localTable = RopeTable.local(c, table, capacity);
-            cos = floats(table.cos);
-            sin = floats(table.sin);
-            localCos = localTable == table ? cos : floats(localTable.cos);
-            localSin = localTable == table ? sin : floats(localTable.sin);
+            // the CPU pass's rotation, tabulated for every position of the cache
+            Rope rope = Rope.of(c, w, capacity);
+            Rope localRope = Rope.local(c, rope);
+            float[][] table = rope.table(capacity);
+            cos = floats(table[0]);
+            sin = floats(table[1]);
+            float[][] localTable = localRope == rope ? table : localRope.table(capacity);
+            localCos = localRope == rope ? cos : floats(localTable[0]);
+            localSin = localRope == rope ? sin : floats(localTable[1]);
             int d = c.embeddingLength();
             int ff = c.maxFeedForward();
             step = buffer(4L * (maxBatch + 1));

@@ -45,13 +45,8 @@ public final class ForwardPass implements TransformerPass {
         this.k = k;
         this.cache = cache;
         this.arch = c.architecture();
-        float[] factors = w.ropeFactors;
-        if (w.ropeFactorsLong != null) {
-            // LongRoPE: the long factors once the context exceeds the one the model was trained with
-            factors = cache.capacity() > c.ropeScaling().originalContext() ? w.ropeFactorsLong : w.ropeFactorsShort;
-        }
-        this.rope = new Rope(c.ropeDims(), c.ropeBase(), c.ropeScaling(), factors);
-        this.localRope = c.ropeBaseLocal() != c.ropeBase() ? new Rope(c.ropeDims(), c.ropeBaseLocal(), RopeScaling.NONE, null) : rope;
+        this.rope = Rope.of(c, w, cache.capacity());
+        this.localRope = Rope.local(c, rope);
         this.neox = arch.ropeStyle() == Architecture.RopeStyle.NEOX;
         this.maxBatch = maxBatch;
         int d = c.embeddingLength();

@@ -4,9 +4,10 @@ package dev.vellama.runtime.model;
  * The rotation angles of RoPE for one position, computed as llama.cpp does in single precision:
  * θ_i = pos · base^(−2i/n_rot) / factor_i, the power built up by repeated multiplication, then scaled (linear
  * interpolation, or YaRN's blend of interpolation and extrapolation per dimension), and cos/sin multiplied by the
- * magnitude correction.
+ * magnitude correction. The CPU pass computes a position's angles as it goes; the CUDA pass uploads a
+ * {@link #table} of all of them, so both rotate by identical angles.
  */
-final class Rope {
+public final class Rope {
     private final int pairs;
     private final float thetaScale;
     private final float[] factors;
@@ -41,13 +42,44 @@ final class Rope {
         }
     }
 
+    /**
+     * The model's rotation for a context of {@code positions}: its per-pair factors ({@code rope_freqs}; for
+     * LongRoPE the long factors once the context exceeds the one the model was trained with) and scaling.
+     */
+    public static Rope of(ModelConfig c, ModelWeights w, int positions) {
+        float[] factors = w.ropeFactors;
+        if (w.ropeFactorsLong != null) {
+            factors = positions > c.ropeScaling().originalContext() ? w.ropeFactorsLong : w.ropeFactorsShort;
+        }
+        return new Rope(c.ropeDims(), c.ropeBase(), c.ropeScaling(), factors);
+    }
+
+    /** The rotation of sliding-window layers where they have a base of their own (Gemma 3), else {@code global}. */
+    public static Rope local(ModelConfig c, Rope global) {
+        return c.ropeBaseLocal() != c.ropeBase() ? new Rope(c.ropeDims(), c.ropeBaseLocal(), RopeScaling.NONE, null) : global;
+    }
+
     /** The dimension at which a rotation of {@code rotations} turns over the original context happens. */
     private static double corrDim(int dims, int originalContext, float rotations, float base) {
         return dims * Math.log(originalContext / (rotations * 2 * Math.PI)) / (2 * Math.log(base));
     }
 
-    int pairs() {
+    public int pairs() {
         return pairs;
+    }
+
+    /** The angles of positions 0..positions-1: {cos, sin}, each [position][pair]. */
+    public float[][] table(int positions) {
+        float[] cos = new float[positions * pairs];
+        float[] sin = new float[positions * pairs];
+        float[] c = new float[pairs];
+        float[] s = new float[pairs];
+        for (int p = 0; p < positions; p++) {
+            angles(p, c, s);
+            System.arraycopy(c, 0, cos, p * pairs, pairs);
+            System.arraycopy(s, 0, sin, p * pairs, pairs);
+        }
+        return new float[][] {cos, sin};
     }
 
     /** Fills cos[0..pairs) and sin[0..pairs) for position {@code pos}. */
