@@ -235,8 +235,16 @@ CUresult CUDAAPI cuEventDestroy(CUevent e) {
     return CUDA_SUCCESS;
 }
 
+// Tests make the next captures fail, as a driver or stream that cannot capture would
+int captures_to_refuse = 0;
+extern "C" void fake_refuse_captures(int n) { captures_to_refuse = n; }
+
 CUresult CUDAAPI cuStreamBeginCapture(CUstream, CUstreamCaptureMode) {
     if (capturing) return CUDA_ERROR_ILLEGAL_STATE;
+    if (captures_to_refuse > 0) {
+        captures_to_refuse--;
+        return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+    }
     capturing = new Graph();
     return CUDA_SUCCESS;
 }

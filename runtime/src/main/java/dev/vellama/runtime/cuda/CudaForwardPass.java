@@ -307,7 +307,12 @@ public final class CudaForwardPass implements TransformerPass {
     private boolean replayDecode() {
         CudaDriver d = ctx.driver();
         if (decodeGraphExec == null) {
-            d.beginCapture(ctx.stream());
+            try {
+                d.beginCapture(ctx.stream());
+            } catch (CudaException e) {
+                useGraphs = false; // this driver or stream cannot capture: launch directly from now on
+                return false;
+            }
             try {
                 layers(null, 0, 1, -1, capacity);
                 outputLast(1);

@@ -75,6 +75,42 @@ class EmulatedForwardPassTest {
         }
     }
 
+    /** Where the driver refuses to capture, decode launches each kernel and computes the same logits. */
+    @org.junit.jupiter.api.Test
+    void decodeWithoutGraphsWhereCaptureIsRefused() throws Exception {
+        CudaDriver driver;
+        try {
+            driver = FakeDriver.load();
+        } catch (CudaUnavailableException e) {
+            Assumptions.abort("emulated CUDA test skipped: " + e.getMessage());
+            return;
+        }
+        Path file = Files.createTempFile("tiny-llama", ".gguf");
+        try {
+            TinyModel.write(file, "llama", 7);
+            try (GgufFile gguf = GgufFile.open(file); Kernels k = Kernels.create(1)) {
+                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
+                ModelWeights w = new ModelWeights(gguf, c);
+                ForwardPass cpu = new ForwardPass(c, w, k, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
+                FakeDriver.refuseCaptures(1);
+                try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, 99, 1, s -> { })) {
+                    int[] prompt = {3, 17, 95};
+                    check(cpu.forwardAll(prompt, 0, 3, 0), gpu.forwardAll(prompt, 0, 3, 0), 3 * TinyModel.VOCAB, "prompt", 1e-6);
+                    int[] next = {7, 11};
+                    for (int i = 0; i < next.length; i++) {
+                        check(cpu.forwardLast(next, i, 1, 3 + i), gpu.forwardLast(next, i, 1, 3 + i), TinyModel.VOCAB,
+                                "token " + i, 2e-3);
+                    }
+                    assertEquals(false, gpu.decodesWithGraph(), "a refused capture leaves decode on direct launches");
+                } finally {
+                    FakeDriver.refuseCaptures(0);
+                }
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
     /** The same logits within {@code bound} (NMSE): the emulated kernels compute exactly what the GPU would. */
     private static void check(float[] want, float[] got, int n, String what, double bound) {
         float[] a = Arrays.copyOf(want, n);

@@ -14,6 +14,18 @@ final class FakeDriver {
 
     private FakeDriver() {}
 
+    /** Makes the stand-in driver refuse the next {@code n} stream captures (0: capture again). */
+    static void refuseCaptures(int n) {
+        java.lang.foreign.SymbolLookup lib = java.lang.foreign.SymbolLookup.libraryLookup(library, java.lang.foreign.Arena.global());
+        java.lang.foreign.MemorySegment fn = lib.find("fake_refuse_captures").orElseThrow();
+        try {
+            java.lang.foreign.Linker.nativeLinker().downcallHandle(fn,
+                    java.lang.foreign.FunctionDescriptor.ofVoid(java.lang.foreign.ValueLayout.JAVA_INT)).invokeExact(n);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
     /** The stand-in driver, or CudaUnavailableException saying why it cannot be built here. */
     static synchronized CudaDriver load() throws CudaUnavailableException {
         if (library == null) {
