@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -34,13 +33,7 @@ class EmulatedForwardPassTest {
     @ParameterizedTest(name = "{0} with --gpu-layers {1}")
     @CsvSource({"llama, 1", "qwen2, 99", "phi3, 1", "gemma2, 99", "gemma3, 1"})
     void logitsMatchTheCpuForwardPass(String arch, int gpuLayers) throws Exception {
-        CudaDriver driver;
-        try {
-            driver = FakeDriver.load();
-        } catch (CudaUnavailableException e) {
-            Assumptions.abort("emulated CUDA test skipped: " + e.getMessage());
-            return;
-        }
+        CudaDriver driver = FakeDriver.loadOrSkip();
         Path file = Files.createTempFile("tiny-" + arch, ".gguf");
         try {
             TinyModel.write(file, arch, 42);
@@ -78,13 +71,7 @@ class EmulatedForwardPassTest {
     /** Where the driver refuses to capture, decode launches each kernel and computes the same logits. */
     @org.junit.jupiter.api.Test
     void decodeWithoutGraphsWhereCaptureIsRefused() throws Exception {
-        CudaDriver driver;
-        try {
-            driver = FakeDriver.load();
-        } catch (CudaUnavailableException e) {
-            Assumptions.abort("emulated CUDA test skipped: " + e.getMessage());
-            return;
-        }
+        CudaDriver driver = FakeDriver.loadOrSkip();
         Path file = Files.createTempFile("tiny-llama", ".gguf");
         try {
             TinyModel.write(file, "llama", 7);

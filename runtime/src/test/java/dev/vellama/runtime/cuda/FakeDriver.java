@@ -14,6 +14,16 @@ final class FakeDriver {
 
     private FakeDriver() {}
 
+    /** The stand-in driver, or an aborted (skipped) test saying why it cannot be built here. */
+    static CudaDriver loadOrSkip() {
+        try {
+            return load();
+        } catch (CudaUnavailableException e) {
+            org.junit.jupiter.api.Assumptions.abort("emulated CUDA test skipped: " + e.getMessage());
+            throw new AssertionError(e); // not reached
+        }
+    }
+
     /** Makes the stand-in driver refuse the next {@code n} stream captures (0: capture again). */
     static void refuseCaptures(int n) {
         java.lang.foreign.SymbolLookup lib = java.lang.foreign.SymbolLookup.libraryLookup(library, java.lang.foreign.Arena.global());
