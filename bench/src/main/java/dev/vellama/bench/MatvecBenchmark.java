@@ -38,13 +38,17 @@ public class MatvecBenchmark {
     @Param({"vector"})
     public String impl;
 
+    /** Distinct matrices used in turn: 1 (cache-resident) or e.g. 16 (weights read from memory, as in decode). */
+    @Param({"1"})
+    public int copies;
+
     private KernelState state;
     private float[] x;
     private float[] out;
 
     @Setup
     public void setup() {
-        state = new KernelState(type, shape, threads, impl);
+        state = new KernelState(type, shape, threads, impl, copies);
         x = KernelState.activations(state.w.cols());
         out = new float[state.w.rows()];
     }
@@ -56,8 +60,9 @@ public class MatvecBenchmark {
 
     @Benchmark
     public float matvec(Throughput t) {
-        state.kernels.matvec(state.w, x, out);
-        t.add(state.w.byteSize(), 2L * state.w.rows() * state.w.cols());
+        var w = state.nextMatrix();
+        state.kernels.matvec(w, x, out);
+        t.add(w.byteSize(), 2L * w.rows() * w.cols());
         return out[0];
     }
 }

@@ -58,6 +58,13 @@ final class VectorKernels extends PooledKernels {
      */
     private static final boolean INT8_Q4_0 = "int8".equals(System.getProperty("vellama.matvec.q4_0", "fma"));
     /**
+     * Q4_0 rows at least this long take the int8 design whatever the setting above: their float activations
+     * (32 KiB at 8192 columns) crowd L1, and with the weights coming from memory the FMA design then streams half
+     * as fast (JMH, 16 distinct 2048×8192 matrices: 13.0 GB/s FMA, 18.9 GB/s int8; at 8192×2048, 28.4 against 19.3).
+     * {@code -Dvellama.matvec.q4_0.int8Cols} moves the threshold.
+     */
+    private static final int INT8_Q4_0_MIN_COLS = Integer.getInteger("vellama.matvec.q4_0.int8Cols", 4096);
+    /**
      * Whether the hardware has 256-bit vectors: the K-quant int8 designs handle a super-block's eight scales as
      * one 8-float vector, which would run as slow Java code without them (even when a narrower width is forced).
      */
@@ -144,7 +151,7 @@ final class VectorKernels extends PooledKernels {
             matvecQ4_KInt8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, 2 * (w.cols() / 32) + 8));
         } else if (INT8_Q6_K && w.type() == GgmlType.Q6_K) {
             matvecQ6_KInt8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, 2 * (w.cols() / 16) + 16));
-        } else if (INT8_Q4_0 && w.type() == GgmlType.Q4_0) {
+        } else if (w.type() == GgmlType.Q4_0 && (INT8_Q4_0 || w.cols() >= INT8_Q4_0_MIN_COLS)) {
             matvecQ4_0Int8(w, x, out, start, end, byteScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
         } else {
             matvecRows(w, x, out, start, end, rowScratch(part, CHUNK), sumScratch(part, w.cols() / 32 + 1));

@@ -54,4 +54,19 @@ class Int8DesignTest {
             }
         }
     }
+
+    /** Long Q4_0 rows (a feed-forward down projection) take the int8 design even where FMA is the default. */
+    @org.junit.jupiter.api.Test
+    void longQ4_0RowsUseInt8Activations() {
+        try (Kernels v = Kernels.create(2); Kernels s = Kernels.scalar(1)) {
+            WeightMatrix w = SyntheticWeights.heap(GgmlType.Q4_0, 9, 4096, 8);
+            float[] x = KernelTestSupport.randomFloats(w.cols(), 9);
+            float[] want = new float[w.rows()];
+            float[] got = new float[w.rows()];
+            s.matvec(w, x, want);
+            v.matvec(w, x, got);
+            double e = KernelTestSupport.nmse(want, got);
+            assertTrue(e < 5e-4 && e > 1e-9, "int8 activations: close to the scalar result but not exact; NMSE " + e);
+        }
+    }
 }
