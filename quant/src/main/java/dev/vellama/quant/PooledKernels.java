@@ -32,11 +32,17 @@ abstract class PooledKernels implements Kernels {
         return pool.threads();
     }
 
+    /**
+     * Bytes left free after each part's scratch: parts run on different cores and write their scratch in the hot
+     * loop, so two scratch arrays the garbage collector places side by side must not share a cache line.
+     */
+    private static final int PAD_BYTES = 128;
+
     /** A float buffer of at least {@code size} owned by pool part {@code part}; grows once, then is reused. */
     protected final float[] rowScratch(int part, int size) {
         float[] s = rowScratch[part];
         if (s == null || s.length < size) {
-            s = new float[size];
+            s = new float[size + PAD_BYTES / 4];
             rowScratch[part] = s;
         }
         return s;
@@ -46,7 +52,7 @@ abstract class PooledKernels implements Kernels {
     protected final float[] sumScratch(int part, int size) {
         float[] s = sumScratch[part];
         if (s == null || s.length < size) {
-            s = new float[size];
+            s = new float[size + PAD_BYTES / 4];
             sumScratch[part] = s;
         }
         return s;
@@ -56,7 +62,7 @@ abstract class PooledKernels implements Kernels {
     protected final byte[] byteScratch(int part, int size) {
         byte[] s = byteScratch[part];
         if (s == null || s.length < size) {
-            s = new byte[size];
+            s = new byte[size + PAD_BYTES];
             byteScratch[part] = s;
         }
         return s;
@@ -66,7 +72,7 @@ abstract class PooledKernels implements Kernels {
     protected final short[] shortScratch(int part, int size) {
         short[] s = shortScratch[part];
         if (s == null || s.length < size) {
-            s = new short[size];
+            s = new short[size + PAD_BYTES / 2];
             shortScratch[part] = s;
         }
         return s;
