@@ -30,13 +30,7 @@ class Int8DesignTest {
         String before = System.getProperty(key);
         System.setProperty(key, design);
         try (Kernels v = VectorKernelsFactory.freshlyDefined(species, 2); Kernels s = Kernels.scalar(1)) {
-            WeightMatrix w = SyntheticWeights.heap(type, 41, type == GgmlType.Q4_K || type == GgmlType.Q6_K ? 256 * 3 : 32 * 11, 8);
-            float[] x = KernelTestSupport.randomFloats(w.cols(), 9);
-            float[] want = new float[w.rows()];
-            float[] got = new float[w.rows()];
-            s.matvec(w, x, want);
-            v.matvec(w, x, got);
-            double e = KernelTestSupport.nmse(want, got);
+            double e = nmseAgainstScalar(v, s, SyntheticWeights.heap(type, 41, type == GgmlType.Q4_K || type == GgmlType.Q6_K ? 256 * 3 : 32 * 11, 8));
             assertTrue(e < 5e-4, type + " " + design + ": NMSE " + e);
             // the K-quant int8 designs need hardware 256-bit vectors; without them the fma design runs
             boolean kQuant = type == GgmlType.Q4_K || type == GgmlType.Q6_K;
@@ -59,14 +53,18 @@ class Int8DesignTest {
     @org.junit.jupiter.api.Test
     void longQ4_0RowsUseInt8Activations() {
         try (Kernels v = Kernels.create(2); Kernels s = Kernels.scalar(1)) {
-            WeightMatrix w = SyntheticWeights.heap(GgmlType.Q4_0, 9, 4096, 8);
-            float[] x = KernelTestSupport.randomFloats(w.cols(), 9);
-            float[] want = new float[w.rows()];
-            float[] got = new float[w.rows()];
-            s.matvec(w, x, want);
-            v.matvec(w, x, got);
-            double e = KernelTestSupport.nmse(want, got);
+            double e = nmseAgainstScalar(v, s, SyntheticWeights.heap(GgmlType.Q4_0, 9, 4096, 8));
             assertTrue(e < 5e-4 && e > 1e-9, "int8 activations: close to the scalar result but not exact; NMSE " + e);
         }
+    }
+
+    /** NMSE of {@code v}'s matvec against the scalar kernels' on random activations. */
+    private static double nmseAgainstScalar(Kernels v, Kernels s, WeightMatrix w) {
+        float[] x = KernelTestSupport.randomFloats(w.cols(), 9);
+        float[] want = new float[w.rows()];
+        float[] got = new float[w.rows()];
+        s.matvec(w, x, want);
+        v.matvec(w, x, got);
+        return KernelTestSupport.nmse(want, got);
     }
 }
