@@ -92,8 +92,11 @@ final class BenchCommand implements Callable<Integer> {
             long size = m.file().tensors().stream().mapToLong(GgufTensor::byteSize).sum();
             long params = m.parameterCount();
             String type = modelType(m, params);
+            // llama-bench shows the offloaded layer count instead of threads for a GPU run; so does this table
+            cuda = ModelOptions.parseDevice(device) == SessionOptions.Device.CUDA;
             if (!json) {
-                out.println("| model                          |       size |     params | backend    | threads |          test |                  t/s |");
+                out.println("| model                          |       size |     params | backend    | " + (cuda ? "    ngl" : "threads")
+                        + " |          test |                  t/s |");
                 out.println("| ------------------------------ | ---------: | ---------: | ---------- | ------: | ------------: | -------------------: |");
                 out.flush();
             }
@@ -121,6 +124,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private String backend = "CPU (Java)";
+    private boolean cuda;
 
     private Result run(Session s, int t, int p, int g, long size, long params, String type, PrintWriter out) {
         measure(s, p, g, 0); // warm-up
@@ -131,8 +135,8 @@ final class BenchCommand implements Callable<Integer> {
         Result r = new Result(t, p, g, samples);
         if (!json) {
             double[] ts = r.samplesTs();
-            out.printf("| %-30s | %7.2f MiB | %8.2f M | %-10s | %7d | %13s | %12.2f ± %5.2f |%n", type, size / 1048576.0,
-                    params / 1e6, backend, t, r.test(), mean(ts), stddev(ts));
+            out.printf("| %-30s | %7.2f MiB | %8.2f M | %-10s | %7s | %13s | %12.2f ± %5.2f |%n", type, size / 1048576.0,
+                    params / 1e6, backend, cuda ? gpuLayers : Integer.toString(t), r.test(), mean(ts), stddev(ts));
             out.flush();
         }
         return r;
