@@ -94,16 +94,18 @@ final class BenchCommand implements Callable<Integer> {
             String type = modelType(m, params);
             // llama-bench shows the offloaded layer count instead of threads for a GPU run; so does this table
             cuda = ModelOptions.parseDevice(device) == SessionOptions.Device.CUDA;
-            if (!json) {
-                out.println("| model                          |       size |     params | backend    | " + (cuda ? "    ngl" : "threads")
-                        + " |          test |                  t/s |");
-                out.println("| ------------------------------ | ---------: | ---------: | ---------- | ------: | ------------: | -------------------: |");
-                out.flush();
-            }
             for (int t : threads) {
                 SessionOptions.Device target = ModelOptions.parseDevice(device);
                 try (Session s = m.newSession(new SessionOptions(ctx, Math.min(batch, ctx), t, target, GpuLayers.parse(gpuLayers)))) {
                     backend = s.kernelDescription().startsWith("CUDA") ? "CUDA" : "CPU (Java)";
+                    if (!json && !headerPrinted) {
+                        // printed once the first session has opened, so a failure to open one prints only its error
+                        out.println("| model                          |       size |     params | backend    | "
+                                + (cuda ? "    ngl" : "threads") + " |          test |                  t/s |");
+                        out.println("| ------------------------------ | ---------: | ---------: | ---------- | ------: | ------------: | -------------------: |");
+                        out.flush();
+                        headerPrinted = true;
+                    }
                     for (int p : prompts) {
                         if (p > 0) {
                             results.add(run(s, t, p, 0, size, params, type, out));
@@ -125,6 +127,7 @@ final class BenchCommand implements Callable<Integer> {
 
     private String backend = "CPU (Java)";
     private boolean cuda;
+    private boolean headerPrinted;
 
     private Result run(Session s, int t, int p, int g, long size, long params, String type, PrintWriter out) {
         measure(s, p, g, 0); // warm-up
