@@ -18,11 +18,12 @@ final class WorkerPool implements AutoCloseable {
     }
 
     /**
-     * Busy-wait iterations before a waiting thread yields, then parks: long enough to bridge consecutive kernels
-     * of one token, short enough not to steal the core from a descheduled partner when the machine is
-     * oversubscribed. {@code -Dvellama.pool.spins} overrides it.
+     * Busy-wait iterations before a waiting thread yields, then parks (about 0.3 ms here): long enough to bridge
+     * the kernels of one token and the gaps between them. At 256 some processes fell into a mode where the threads
+     * kept parking and waking each other, and decoded a 1B Q4_0 model at 21–24 instead of 32 tokens/s (3 of 8
+     * processes); at 4096 and above all ran fast. {@code -Dvellama.pool.spins} overrides it.
      */
-    private static final int SPINS = Integer.getInteger("vellama.pool.spins", 256);
+    private static final int SPINS = Integer.getInteger("vellama.pool.spins", 16384);
     /** Thread.yield() calls after spinning and before parking. */
     private static final int YIELDS = 16;
 
