@@ -7,13 +7,7 @@ static __device__ __forceinline__ void get_rows(const uint8_t* __restrict__ w, c
     int t = blockIdx.x;
     const uint8_t* row = w + (size_t) ids[t] * row_bytes<Q>(cols);
     float* dst = out + (size_t) t * cols;
-    int units = cols / Q::UNIT;
-    for (int u = threadIdx.x; u < units; u += blockDim.x) {
-        float v[Q::UNIT];
-        Q::decode(row, u, v);
-#pragma unroll
-        for (int i = 0; i < Q::UNIT; i++) dst[u * Q::UNIT + i] = v[i];
-    }
+    for (int pi = threadIdx.x; pi < cols / 8; pi += blockDim.x) decode_part<Q>(row, pi, dst);
 }
 
 #define DEFINE_GET_ROWS(NAME, Q)                                                                               \

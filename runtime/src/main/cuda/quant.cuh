@@ -1,33 +1,21 @@
-// Decoders of the weight formats kept on the GPU. A row is cut into "units" of consecutive elements, small enough
-// to hold in registers; unit u covers elements [u * UNIT, (u + 1) * UNIT) of the row. Layouts are GGUF's. They are
-// also built for the host, where a test compares them with the Java dequantizer without a GPU.
+// Decoders of the weight formats kept on the GPU (GGUF's layouts). Each format reads a row in "parts" of 8
+// weights, one part per thread, so that a warp's loads of weights and of activations are contiguous:
+// part(row, pi, w, e0, e1) decodes part pi of the row into w, where w[0..3] are elements e0..e0+3 and w[4..7]
+// elements e1..e1+3 (both multiples of 4, so activations load as float4). They are also built for the host, where
+// a test compares them with the Java dequantizer without a GPU.
 #ifndef VELLAMA_QUANT_CUH
 #define VELLAMA_QUANT_CUH
 
 #include "common.cuh"
 
-// Each format also reads a row in "parts" of 8 weights, one part per thread, so that a warp's loads of weights and
-// of activations are contiguous: part(row, pi, w, e0, e1) decodes part pi of the row into w, where w[0..3] are
-// elements e0..e0+3 and w[4..7] elements e1..e1+3 (both multiples of 4, so activations load as float4).
 static __host__ __device__ __forceinline__ uint32_t load_u32_2(const uint8_t* p) { // 2-byte aligned
     const uint16_t* h = (const uint16_t*) p;
     return (uint32_t) h[0] | ((uint32_t) h[1] << 16);
 }
 
 struct Q4_0 {
-    static constexpr int UNIT = 32;
     static constexpr int BLOCK_ELEMS = 32;
     static constexpr int BLOCK_BYTES = 18;
-    static __host__ __device__ __forceinline__ void decode(const uint8_t* row, int u, float* v) {
-        const uint8_t* b = row + (size_t) u * BLOCK_BYTES;
-        float d = load_half(b);
-        const uint8_t* qs = b + 2;
-#pragma unroll
-        for (int j = 0; j < 16; j++) {
-            v[j] = d * (float) ((qs[j] & 15) - 8);
-            v[j + 16] = d * (float) ((qs[j] >> 4) - 8);
-        }
-    }
     static __host__ __device__ __forceinline__ void part(const uint8_t* row, int pi, float* w, int& e0, int& e1) {
         int p = pi & 3;
         const uint8_t* b = row + (size_t) (pi >> 2) * BLOCK_BYTES;
@@ -45,18 +33,8 @@ struct Q4_0 {
 };
 
 struct Q8_0 {
-    static constexpr int UNIT = 32;
     static constexpr int BLOCK_ELEMS = 32;
     static constexpr int BLOCK_BYTES = 34;
-    static __host__ __device__ __forceinline__ void decode(const uint8_t* row, int u, float* v) {
-        const uint8_t* b = row + (size_t) u * BLOCK_BYTES;
-        float d = load_half(b);
-        const int8_t* qs = (const int8_t*) (b + 2);
-#pragma unroll
-        for (int j = 0; j < 32; j++) {
-            v[j] = d * (float) qs[j];
-        }
-    }
     static __host__ __device__ __forceinline__ void part(const uint8_t* row, int pi, float* w, int& e0, int& e1) {
         const uint8_t* b = row + (size_t) (pi >> 2) * BLOCK_BYTES;
         float d = load_half(b);
@@ -75,7 +53,6 @@ struct Q8_0 {
 
 // Q4_K: 256 elements in 8 sub-blocks of 32, each with a 6-bit scale and min packed in 12 bytes.
 struct Q4_K {
-    static constexpr int UNIT = 32;
     static constexpr int BLOCK_ELEMS = 256;
     static constexpr int BLOCK_BYTES = 144;
     // d·sc and dmin·m of sub-block j (0..7): 6-bit scales and mins packed in the 12 bytes after d and dmin
@@ -91,18 +68,6 @@ struct Q4_K {
         }
         scale = load_half(b) * (float) sc;
         min = load_half(b + 2) * (float) m;
-    }
-    static __host__ __device__ __forceinline__ void decode(const uint8_t* row, int u, float* v) {
-        const uint8_t* b = row + (size_t) (u / 8) * BLOCK_BYTES;
-        int j = u % 8;
-        float scale, min;
-        scale_min(b, j, scale, min);
-        const uint8_t* qs = b + 16 + 32 * (j / 2);
-        int shift = (j & 1) ? 4 : 0;
-#pragma unroll
-        for (int l = 0; l < 32; l++) {
-            v[l] = scale * (float) ((qs[l] >> shift) & 15) - min;
-        }
     }
     // a part is a quarter of a 32-element sub-block; blocks are 16-byte aligned (144 bytes), so quants load as 2 words
     static __host__ __device__ __forceinline__ void part(const uint8_t* row, int pi, float* w, int& e0, int& e1) {
@@ -127,27 +92,8 @@ struct Q4_K {
 
 // Q6_K: 256 elements in 16 groups of 16, each with a signed 8-bit scale; 4 low bits in ql, 2 high bits in qh.
 struct Q6_K {
-    static constexpr int UNIT = 16;
     static constexpr int BLOCK_ELEMS = 256;
     static constexpr int BLOCK_BYTES = 210;
-    static __host__ __device__ __forceinline__ void decode(const uint8_t* row, int u, float* v) {
-        const uint8_t* b = row + (size_t) (u / 16) * BLOCK_BYTES;
-        int k = u % 16;
-        int half = k / 8;          // which 128 elements
-        int quarter = (k % 8) / 2; // which 32 of them
-        int group = k % 2;         // which 16 of those
-        const uint8_t* ql = b + 64 * half + 32 * (quarter & 1);
-        const uint8_t* qh = b + 128 + 32 * half;
-        int lowShift = quarter >= 2 ? 4 : 0;
-        int highShift = 2 * quarter;
-        float d = load_half(b + 208) * (float) ((const int8_t*) (b + 192))[8 * half + group + 2 * quarter];
-#pragma unroll
-        for (int i = 0; i < 16; i++) {
-            int l = 16 * group + i;
-            int q = ((ql[l] >> lowShift) & 15) | (((qh[l] >> highShift) & 3) << 4);
-            v[i] = d * (float) (q - 32);
-        }
-    }
     static __host__ __device__ __forceinline__ void part(const uint8_t* row, int pi, float* w, int& e0, int& e1) {
         const uint8_t* b = row + (size_t) (pi >> 5) * BLOCK_BYTES;
         int p = pi & 31;
@@ -176,16 +122,8 @@ struct Q6_K {
 
 // IEEE half, the format every other weight type is converted to at upload.
 struct F16 {
-    static constexpr int UNIT = 32;
     static constexpr int BLOCK_ELEMS = 32;
     static constexpr int BLOCK_BYTES = 64;
-    static __host__ __device__ __forceinline__ void decode(const uint8_t* row, int u, float* v) {
-        const __half* h = (const __half*) (row + (size_t) u * BLOCK_BYTES);
-#pragma unroll
-        for (int j = 0; j < 32; j++) {
-            v[j] = __half2float(h[j]);
-        }
-    }
     static __host__ __device__ __forceinline__ void part(const uint8_t* row, int pi, float* w, int& e0, int& e1) {
         const __half* h = (const __half*) (row + (size_t) pi * 16);
 #pragma unroll
@@ -200,6 +138,19 @@ struct F16 {
 template <class Q>
 static __host__ __device__ __forceinline__ size_t row_bytes(int cols) {
     return (size_t) (cols / Q::BLOCK_ELEMS) * Q::BLOCK_BYTES;
+}
+
+// Part pi of a row decoded to F32 in place: dst[e] for each of its 8 elements (dst is the row's start).
+template <class Q>
+static __host__ __device__ __forceinline__ void decode_part(const uint8_t* row, int pi, float* dst) {
+    float w[8];
+    int e0, e1;
+    Q::part(row, pi, w, e0, e1);
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        dst[e0 + j] = w[j];
+        dst[e1 + j] = w[4 + j];
+    }
 }
 
 #endif

@@ -12,8 +12,8 @@ template <class Q>
 static void decode_rows(const uint8_t* data, int rows, int cols, float* out) {
     size_t rb = row_bytes<Q>(cols);
     for (int r = 0; r < rows; r++) {
-        for (int u = 0; u < cols / Q::UNIT; u++) {
-            Q::decode(data + r * rb, u, out + (size_t) r * cols + (size_t) u * Q::UNIT);
+        for (int pi = 0; pi < cols / 8; pi++) {
+            decode_part<Q>(data + r * rb, pi, out + (size_t) r * cols);
         }
     }
 }
