@@ -64,7 +64,7 @@ public final class Rope {
         return dims * Math.log(originalContext / (rotations * 2 * Math.PI)) / (2 * Math.log(base));
     }
 
-    public int pairs() {
+    int pairs() {
         return pairs;
     }
 
