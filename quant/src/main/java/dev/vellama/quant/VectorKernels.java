@@ -53,17 +53,15 @@ final class VectorKernels extends PooledKernels {
      */
     private static final boolean INT8_Q8_0 = !"fma".equals(System.getProperty("vellama.matvec.q8_0", "int8"));
     /**
-     * Q4_0 matvec design: "fma" (default: here the int8 design measured slower, because it runs at half the
-     * vector width and needs the nibble split anyway) or "int8".
+     * Q4_0 matvec design: "int8" (default) multiplies the nibbles with int8 activations in 16-bit lanes; "fma"
+     * converts them to floats and multiplies F32 activations. The int8 design needs 16 short lanes in one
+     * register, so 128-bit machines keep "fma".
      */
-    private static final boolean INT8_Q4_0 = "int8".equals(System.getProperty("vellama.matvec.q4_0", "fma"));
-    /**
-     * Q4_0 rows at least this long take the int8 design whatever the setting above: their float activations
-     * (32 KiB at 8192 columns) crowd L1, and with the weights coming from memory the FMA design then streams half
-     * as fast (JMH, 16 distinct 2048×8192 matrices: 13.0 GB/s FMA, 18.9 GB/s int8; at 8192×2048, 28.4 against 19.3).
-     * {@code -Dvellama.matvec.q4_0.int8Cols} moves the threshold.
-     */
-    private static final int INT8_Q4_0_MIN_COLS = Integer.getInteger("vellama.matvec.q4_0.int8Cols", 4096);
+    private static final boolean INT8_Q4_0 = L >= 8 && !"fma".equals(System.getProperty("vellama.matvec.q4_0", "int8"));
+    /** The 32 nibbles of a Q4_0 block as 16 shorts (low nibble: element j, high nibble: element j+16). */
+    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+    /** Float vectors per 16 shorts. */
+    private static final int S16_PARTS = 16 / L;
     /**
      * Whether the hardware has 256-bit vectors: the K-quant int8 designs handle a super-block's eight scales as
      * one 8-float vector, which would run as slow Java code without them (even when a narrower width is forced).
@@ -89,10 +87,6 @@ final class VectorKernels extends PooledKernels {
     private static final VectorSpecies<Long> LONG2 = LongVector.SPECIES_128;
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
 
-    /** Short, int and float species of BL lanes' bytes widened: the Q4_0 int8 design works at this width. */
-    private static final VectorSpecies<Short> SB = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * BL));
-    private static final VectorSpecies<Integer> IB = VectorSpecies.of(int.class, VectorShape.forBitSize(16 * BL));
-    private static final VectorSpecies<Float> FB = VectorSpecies.of(float.class, VectorShape.forBitSize(16 * BL));
 
     /** Floats decoded per step of a matvec row: one K-quant super-block, eight 32-blocks; stays in L1. */
     private static final int CHUNK = 256;
@@ -151,8 +145,8 @@ final class VectorKernels extends PooledKernels {
             matvecQ4_KInt8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, 2 * (w.cols() / 32) + 8));
         } else if (INT8_Q6_K && w.type() == GgmlType.Q6_K) {
             matvecQ6_KInt8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, 2 * (w.cols() / 16) + 16));
-        } else if (w.type() == GgmlType.Q4_0 && (INT8_Q4_0 || w.cols() >= INT8_Q4_0_MIN_COLS)) {
-            matvecQ4_0Int8(w, x, out, start, end, byteScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
+        } else if (INT8_Q4_0 && w.type() == GgmlType.Q4_0) {
+            matvecQ4_0Int8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
         } else {
             matvecRows(w, x, out, start, end, rowScratch(part, CHUNK), sumScratch(part, w.cols() / 32 + 1));
         }
@@ -243,32 +237,67 @@ final class VectorKernels extends PooledKernels {
     }
 
     /**
-     * The int8 design for Q4_0: nibbles minus 8 and int8 activations widen to 16-bit lanes; both halves' products
-     * are added as shorts (|sum| ≤ 2·8·127 per lane and chunk, so no overflow), lane pairs summed into ints,
-     * and one float FMA per block applies the two scales. Runs at the byte chunk's width (BL lanes).
+     * The int8 design for Q4_0. A block's 16 bytes widen to 16 shorts; a mask and a shift give the low nibbles
+     * (elements 0..15) and high nibbles (16..31), each minus 8, multiplied with the int8 activations that
+     * {@link #quantizeActivationsToShorts} stored as shorts, and the two products added: 16 lanes holding the
+     * block's sum (|lane| ≤ 2·8·127, no overflow), converted to floats and scaled by d·dx with one FMA. Two
+     * blocks per step feed two accumulators. Against the "fma" design this converts 16 instead of 32 values to
+     * float per block and keeps x in L1 as 2 bytes per column (rows of 8192 columns no longer spill x to L2).
      */
-    private static void matvecQ4_0Int8(WeightMatrix w, float[] x, float[] out, int start, int end, byte[] xq, float[] xd) {
+    private static void matvecQ4_0Int8(WeightMatrix w, float[] x, float[] out, int start, int end, short[] xs, float[] xd) {
         int cols = w.cols();
-        quantizeActivations(x, cols, xq, xd);
+        quantizeActivationsToShorts(x, cols, xs, xd);
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
+        int pairs = cols / 64 * 64;
         for (int r = start; r < end; r++) {
             long o = r * rowBytes;
-            FloatVector acc = FloatVector.zero(FB);
-            for (int b = 0; b < cols; b += 32, o += 18) {
-                IntVector isum = IntVector.zero(IB);
-                for (int c = 0; c < 16; c += BL) {
-                    ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 2 + c, LE);
-                    ShortVector lo = (ShortVector) q.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2S, SB, 0);
-                    ShortVector hi = (ShortVector) srl(q, 4).sub((byte) 8).convertShape(VectorOperators.B2S, SB, 0);
-                    ShortVector alo = (ShortVector) ByteVector.fromArray(BS, xq, b + c).convertShape(VectorOperators.B2S, SB, 0);
-                    ShortVector ahi = (ShortVector) ByteVector.fromArray(BS, xq, b + 16 + c).convertShape(VectorOperators.B2S, SB, 0);
-                    IntVector pr = lo.mul(alo).add(hi.mul(ahi)).reinterpretAsInts();
-                    isum = isum.add(pr.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).add(pr.lanewise(VectorOperators.ASHR, 16));
+            FloatVector acc0 = FloatVector.zero(FS);
+            FloatVector acc1 = FloatVector.zero(FS);
+            int b = 0;
+            for (; b < pairs; b += 64, o += 36) {
+                ShortVector p0 = productsQ4_0(seg, o, xs, b);
+                ShortVector p1 = productsQ4_0(seg, o + 18, xs, b + 32);
+                FloatVector s0 = FloatVector.broadcast(FS, f16(seg, o) * xd[b / 32]);
+                FloatVector s1 = FloatVector.broadcast(FS, f16(seg, o + 18) * xd[b / 32 + 1]);
+                for (int part = 0; part < S16_PARTS; part++) {
+                    acc0 = ((FloatVector) p0.convertShape(VectorOperators.S2F, FS, part)).fma(s0, acc0);
+                    acc1 = ((FloatVector) p1.convertShape(VectorOperators.S2F, FS, part)).fma(s1, acc1);
                 }
-                acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(FB, f16(seg, o) * xd[b / 32]), acc);
             }
-            out[r] = acc.reduceLanes(VectorOperators.ADD);
+            for (; b < cols; b += 32, o += 18) {
+                ShortVector p0 = productsQ4_0(seg, o, xs, b);
+                FloatVector s0 = FloatVector.broadcast(FS, f16(seg, o) * xd[b / 32]);
+                for (int part = 0; part < S16_PARTS; part++) {
+                    acc0 = ((FloatVector) p0.convertShape(VectorOperators.S2F, FS, part)).fma(s0, acc0);
+                }
+            }
+            out[r] = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** The 16 short lanes of one Q4_0 block's products with x (see {@link #matvecQ4_0Int8}); small, so it inlines. */
+    private static ShortVector productsQ4_0(MemorySegment seg, long o, short[] xs, int b) {
+        ShortVector q = (ShortVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, seg, o + 2, LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+        ShortVector lo = q.and((short) 15).sub((short) 8);
+        ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((short) 8);
+        return lo.mul(ShortVector.fromArray(S16, xs, b)).add(hi.mul(ShortVector.fromArray(S16, xs, b + 16)));
+    }
+
+    /** {@link #quantizeActivations}, with the int8 values stored as shorts. */
+    private static void quantizeActivationsToShorts(float[] x, int cols, short[] xs, float[] xd) {
+        for (int b = 0; b < cols; b += 32) {
+            float amax = 0;
+            for (int j = 0; j < 32; j++) {
+                amax = Math.max(amax, Math.abs(x[b + j]));
+            }
+            float d = Half.toFloat(Half.fromFloat(amax / 127));
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            xd[b / 32] = d;
+            for (int j = 0; j < 32; j++) {
+                xs[b + j] = (short) Rounding.roundHalfAway(x[b + j] * id);
+            }
         }
     }
 
