@@ -65,6 +65,13 @@ public interface Kernels extends AutoCloseable {
     void axpyF16(float a, short[] x, int xOff, float[] y, int yOff, int n);
 
     /**
+     * y[j] += Σ_r a[r]·m[r·stride + j] for r < rows, j < n: a row vector times a matrix whose rows lie
+     * {@code stride} apart (attention: a query times keys stored dimension by dimension, probabilities times
+     * values). Vectorized along j, so no horizontal sums.
+     */
+    void vecmat(float[] a, int aOff, int rows, float[] m, int mOff, int stride, float[] y, int yOff, int n);
+
+    /**
      * RoPE on nHeads heads of headDim at x[off..]; only the first nRot dims of each head rotate; cos/sin hold
      * nRot/2 values for this position. neox=false pairs (2i, 2i+1), neox=true pairs (i, i+nRot/2).
      */

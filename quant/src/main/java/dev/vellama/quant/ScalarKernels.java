@@ -152,6 +152,17 @@ final class ScalarKernels extends PooledKernels {
     }
 
     @Override
+    public void vecmat(float[] a, int aOff, int rows, float[] m, int mOff, int stride, float[] y, int yOff, int n) {
+        for (int r = 0; r < rows; r++) {
+            float ar = a[aOff + r];
+            int row = mOff + r * stride;
+            for (int j = 0; j < n; j++) {
+                y[yOff + j] += ar * m[row + j];
+            }
+        }
+    }
+
+    @Override
     public void rope(float[] x, int off, int nHeads, int headDim, int nRot, float[] cos, float[] sin, boolean neox) {
         int half = nRot / 2;
         for (int h = 0; h < nHeads; h++) {

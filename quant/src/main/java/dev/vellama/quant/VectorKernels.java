@@ -90,6 +90,8 @@ final class VectorKernels extends PooledKernels {
 
     /** Floats decoded per step of a matvec row: one K-quant super-block, eight 32-blocks; stays in L1. */
     private static final int CHUNK = 256;
+    /** Activation bytes a matmul keeps in use at once (per thread; L2 is 1 MiB or more on current x86 and ARM cores). */
+    private static final int TOKEN_BLOCK_BYTES = Integer.getInteger("vellama.matmul.blockBytes", 512 * 1024);
     /** Rows decoded together in matmul, so each activation vector load feeds this many FMAs. */
     private static final int TILE_ROWS = 4;
 
@@ -631,27 +633,36 @@ final class VectorKernels extends PooledKernels {
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
-    /** Rows [rowStart, rowEnd): each tile of rows is decoded once, then multiplied with every activation row. */
+    /**
+     * Rows [rowStart, rowEnd), in blocks of tokens whose activations fit in L2 ({@link #TOKEN_BLOCK_BYTES}): each
+     * tile of rows is decoded once per token block, then multiplied with every activation row of the block. With
+     * all of a long prompt at once, the activations of every tile came from L3 and prompt processing ran about a
+     * third slower.
+     */
     private static void matmulTiles(WeightMatrix w, float[] x, int n, float[] out, int rowStart, int rowEnd, float[] tile) {
         int cols = w.cols();
         int rows = w.rows();
-        for (int r0 = rowStart; r0 < rowEnd; r0 += TILE_ROWS) {
-            int tr = Math.min(TILE_ROWS, rowEnd - r0);
-            for (int i = 0; i < tr; i++) {
-                decode(w.type(), w.data(), w.rowOffset(r0 + i), tile, i * cols, cols);
-            }
-            if (tr == TILE_ROWS && cols % L == 0) {
-                int t = 0;
-                for (; t + 4 <= n; t += 4) {
-                    dot4x4(tile, cols, x, t * cols, out, t * rows + r0, rows);
+        int block = Math.max(4, TOKEN_BLOCK_BYTES / (4 * cols) / 4 * 4);
+        for (int t0 = 0; t0 < n; t0 += block) {
+            int t1 = Math.min(n, t0 + block);
+            for (int r0 = rowStart; r0 < rowEnd; r0 += TILE_ROWS) {
+                int tr = Math.min(TILE_ROWS, rowEnd - r0);
+                for (int i = 0; i < tr; i++) {
+                    decode(w.type(), w.data(), w.rowOffset(r0 + i), tile, i * cols, cols);
                 }
-                for (; t < n; t++) {
-                    dot4(tile, cols, x, t * cols, out, t * rows + r0);
-                }
-            } else {
-                for (int t = 0; t < n; t++) {
-                    for (int i = 0; i < tr; i++) {
-                        out[t * rows + r0 + i] = dotF32(tile, i * cols, x, t * cols, cols);
+                if (tr == TILE_ROWS && cols % L == 0) {
+                    int t = t0;
+                    for (; t + 4 <= t1; t += 4) {
+                        dot4x4(tile, cols, x, t * cols, out, t * rows + r0, rows);
+                    }
+                    for (; t < t1; t++) {
+                        dot4(tile, cols, x, t * cols, out, t * rows + r0);
+                    }
+                } else {
+                    for (int t = t0; t < t1; t++) {
+                        for (int i = 0; i < tr; i++) {
+                            out[t * rows + r0 + i] = dotF32(tile, i * cols, x, t * cols, cols);
+                        }
                     }
                 }
             }
@@ -1275,6 +1286,44 @@ final class VectorKernels extends PooledKernels {
         }
         for (; i < n; i++) {
             y[yOff + i] += a * Float.float16ToFloat(x[xOff + i]);
+        }
+    }
+
+    @Override
+    public void vecmat(float[] a, int aOff, int rows, float[] m, int mOff, int stride, float[] y, int yOff, int n) {
+        int j = 0;
+        // four vectors of y stay in registers while all rows stream past
+        for (; j + 4 * L <= n; j += 4 * L) {
+            int yo = yOff + j;
+            FloatVector y0 = FloatVector.fromArray(FS, y, yo);
+            FloatVector y1 = FloatVector.fromArray(FS, y, yo + L);
+            FloatVector y2 = FloatVector.fromArray(FS, y, yo + 2 * L);
+            FloatVector y3 = FloatVector.fromArray(FS, y, yo + 3 * L);
+            for (int r = 0, mo = mOff + j; r < rows; r++, mo += stride) {
+                FloatVector ar = FloatVector.broadcast(FS, a[aOff + r]);
+                y0 = FloatVector.fromArray(FS, m, mo).fma(ar, y0);
+                y1 = FloatVector.fromArray(FS, m, mo + L).fma(ar, y1);
+                y2 = FloatVector.fromArray(FS, m, mo + 2 * L).fma(ar, y2);
+                y3 = FloatVector.fromArray(FS, m, mo + 3 * L).fma(ar, y3);
+            }
+            y0.intoArray(y, yo);
+            y1.intoArray(y, yo + L);
+            y2.intoArray(y, yo + 2 * L);
+            y3.intoArray(y, yo + 3 * L);
+        }
+        for (; j + L <= n; j += L) {
+            FloatVector y0 = FloatVector.fromArray(FS, y, yOff + j);
+            for (int r = 0, mo = mOff + j; r < rows; r++, mo += stride) {
+                y0 = FloatVector.fromArray(FS, m, mo).fma(FloatVector.broadcast(FS, a[aOff + r]), y0);
+            }
+            y0.intoArray(y, yOff + j);
+        }
+        for (; j < n; j++) {
+            float sum = y[yOff + j];
+            for (int r = 0, mo = mOff + j; r < rows; r++, mo += stride) {
+                sum = Math.fma(a[aOff + r], m[mo], sum);
+            }
+            y[yOff + j] = sum;
         }
     }
 

@@ -92,6 +92,23 @@ class VectorKernelsTest {
         }
     }
 
+    /** Rows of 16384 columns take blocks of 8 tokens (512 KiB of activations), so 21 tokens span three blocks. */
+    @ParameterizedTest
+    @MethodSource("widths")
+    void matmulAcrossTokenBlocksMatchesScalar(VectorSpecies<Float> species) {
+        int rows = 6;
+        int cols = 16384;
+        int n = 21;
+        WeightMatrix w = SyntheticWeights.heap(GgmlType.Q4_0, rows, cols, 14);
+        float[] x = randomFloats(n * cols, 15);
+        float[] want = new float[n * rows];
+        float[] got = new float[n * rows];
+        scalar.matmul(w, x, n, want);
+        vector(species).matmul(w, x, n, got);
+        double e = nmse(want, got);
+        assertTrue(e < 1e-10, "at " + species.vectorBitSize() + " bits: NMSE " + e);
+    }
+
     @ParameterizedTest
     @MethodSource("typesAndWidths")
     void dequantizeRowIsExact(GgmlType type, VectorSpecies<Float> species) {
@@ -183,6 +200,25 @@ class VectorKernelsTest {
             scalar.axpyF16(0.25f, h, 1, a, 2, n);
             v.axpyF16(0.25f, h, 1, b, 2, n);
             assertClose(a, b, 1e-12, "axpyF16", n);
+        }
+    }
+
+    /** Row vector times matrix, for widths that take the four-vector tiles, single vectors and the scalar tail. */
+    @ParameterizedTest
+    @MethodSource("widths")
+    void vecmatMatchesScalar(VectorSpecies<Float> species) {
+        Kernels v = vector(species);
+        for (int n : new int[] {1, 7, 16, 64, 75, 200}) {
+            for (int rows : new int[] {1, 13, 64}) {
+                int stride = n + 5;
+                float[] a = randomFloats(rows + 2, n + rows);
+                float[] m = randomFloats(3 + rows * stride, 2 * n + rows);
+                float[] want = randomFloats(n + 4, 3 * n);
+                float[] got = want.clone();
+                scalar.vecmat(a, 2, rows, m, 3, stride, want, 1, n);
+                v.vecmat(a, 2, rows, m, 3, stride, got, 1, n);
+                assertClose(want, got, 1e-12, "vecmat rows=" + rows, n);
+            }
         }
     }
 

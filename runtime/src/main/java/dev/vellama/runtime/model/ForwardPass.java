@@ -33,7 +33,11 @@ public final class ForwardPass implements TransformerPass {
     private final float[] gate;
     private final float[] up;
     private final float[] fused;   // fused qkv or gate|up projections before they are split
-    private final float[] scores;  // [head][position]
+    // attention scratch, one set per kernel thread: one kv head's keys [dim][position] and values
+    // [position][dim] as floats, and one query's scores
+    private final float[][] keys;
+    private final float[][] values;
+    private final float[][] scores;
     private final float[] cos;
     private final float[] sin;
     private final float[] logits;  // one row
@@ -61,7 +65,10 @@ public final class ForwardPass implements TransformerPass {
         up = new float[maxBatch * c.maxFeedForward()];
         int fusedWidth = Math.max(arch.fusedQkv() ? c.queryDim() + 2 * c.kvDim() : 0, arch.fusedGateUp() ? 2 * c.maxFeedForward() : 0);
         fused = new float[maxBatch * fusedWidth];
-        scores = new float[c.headCount() * cache.capacity()];
+        int parts = k.threads();
+        keys = new float[parts][c.headDim() * cache.capacity()];
+        values = new float[parts][cache.capacity() * c.headDim()];
+        scores = new float[parts][cache.capacity()];
         cos = new float[rope.pairs()];
         sin = new float[rope.pairs()];
         logits = new float[c.vocabSize()];
@@ -202,35 +209,62 @@ public final class ForwardPass implements TransformerPass {
             k.rope(kv, t * kvd, c.headCountKv(), hd, c.ropeDims(), cos, sin, neox);
             cache.store(l, pos + t, kv, t * kvd, vv, t * kvd);
         }
-        // causal attention of every token over the cache, heads split across threads
-        int group = c.headCount() / c.headCountKv();
-        int cap = cache.capacity();
-        float scale = c.attentionScale();
-        float softcap = c.attnSoftcap();
+        // causal attention of every token over the cache, query heads split across threads
         int window = sliding ? c.slidingWindow() : Integer.MAX_VALUE;
-        k.parallelFor(c.headCount(), (h0, h1) -> {
-            for (int h = h0; h < h1; h++) {
-                int kvOff = (h / group) * hd;
-                int s = h * cap;
-                for (int t = 0; t < n; t++) {
-                    int qOff = t * qd + h * hd;
-                    int end = pos + t + 1;
-                    int start = Math.max(0, end - window); // a sliding window sees its last `window` positions
-                    for (int p = start; p < end; p++) {
-                        float score = scale * cache.dotKey(k, l, p * kvd + kvOff, q, qOff, hd);
-                        scores[s + p] = softcap > 0 ? softcap * (float) Math.tanh(score / softcap) : score;
-                    }
-                    k.softmax(scores, s + start, end - start);
-                    int o = t * qd + h * hd;
-                    java.util.Arrays.fill(att, o, o + hd, 0f);
-                    for (int p = start; p < end; p++) {
-                        cache.addValue(k, scores[s + p], l, p * kvd + kvOff, att, o, hd);
-                    }
-                }
+        int parts = keys.length;
+        k.parallelFor(parts, (p0, p1) -> {
+            for (int part = p0; part < p1; part++) {
+                attendHeads(l, part, parts, n, pos, window);
             }
         });
         project(L.wo(), att, n, out);
         addResidual(x, L.postAttnNorm(), n);
+    }
+
+    /**
+     * Attention of query heads {@code [part·H/parts, (part+1)·H/parts)} for tokens {@code 0..n-1} of the chunk:
+     * each kv head's keys and values are converted to floats once (shared by the query heads of its group), then
+     * per token the scores are the query times the keys (a {@code vecmat} over dimensions), softmax, and the
+     * output the probabilities times the values.
+     */
+    private void attendHeads(int l, int part, int parts, int n, int pos, int window) {
+        int hd = c.headDim();
+        int qd = c.queryDim();
+        int group = c.headCount() / c.headCountKv();
+        float scale = c.attentionScale();
+        float softcap = c.attnSoftcap();
+        float[] kf = keys[part];
+        float[] vf = values[part];
+        float[] s = scores[part];
+        int from = Math.max(0, pos + 1 - window); // the first position any token of the chunk sees
+        int to = pos + n;
+        int span = to - from;
+        int loaded = -1;
+        for (int h = part * c.headCount() / parts; h < (part + 1) * c.headCount() / parts; h++) {
+            int g = h / group;
+            if (g != loaded) {
+                cache.copyKeys(l, g * hd, hd, from, to, kf, span);
+                cache.copyValues(l, g * hd, hd, from, to, vf);
+                loaded = g;
+            }
+            for (int t = 0; t < n; t++) {
+                int end = pos + t + 1;
+                int start = Math.max(from, end - window); // a sliding window sees its last `window` positions
+                int len = end - start;
+                java.util.Arrays.fill(s, 0, len, 0f);
+                k.vecmat(q, t * qd + h * hd, hd, kf, start - from, span, s, 0, len);
+                k.scale(s, 0, len, scale);
+                if (softcap > 0) {
+                    for (int j = 0; j < len; j++) {
+                        s[j] = softcap * (float) Math.tanh(s[j] / softcap);
+                    }
+                }
+                k.softmax(s, 0, len);
+                int o = t * qd + h * hd;
+                java.util.Arrays.fill(att, o, o + hd, 0f);
+                k.vecmat(s, 0, len, vf, (start - from) * hd, hd, att, o, hd);
+            }
+        }
     }
 
     /** x += out, with out first normalized where the architecture has post-norms. */

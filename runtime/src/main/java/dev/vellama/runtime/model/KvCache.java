@@ -1,11 +1,10 @@
 package dev.vellama.runtime.model;
 
-import dev.vellama.quant.Kernels;
-
 /**
  * Keys and values of every past position, per layer: IEEE halves by default, as llama.cpp's F16 cache, or F32 on
- * request (twice the memory, no rounding). Keys are stored after RoPE. Row {@code p} of a layer holds all kv heads of
- * position {@code p}.
+ * request (twice the memory, no rounding). Keys are stored after RoPE, feature by feature (all positions of
+ * feature {@code f} lie together), so attention reads them as rows of a matrix times the query, with no
+ * horizontal sums; values are stored position by position (row {@code p} holds all kv heads of position p).
  */
 public final class KvCache {
     /** How the cache stores values. */
@@ -70,18 +69,40 @@ public final class KvCache {
         return precision;
     }
 
-    /** q · (key at {@code offset} of layer {@code layer}) over n values. */
-    float dotKey(Kernels k, int layer, int offset, float[] q, int qOff, int n) {
-        return precision == Precision.F16 ? k.dotF16(halfKeys[layer], offset, q, qOff, n)
-                : k.dot(floatKeys[layer], offset, q, qOff, n);
+    /**
+     * Keys of features {@code [feature, feature + count)} (one kv head) at positions {@code [from, to)} as floats:
+     * {@code dst[d * stride + p - from]}.
+     */
+    void copyKeys(int layer, int feature, int count, int from, int to, float[] dst, int stride) {
+        int n = to - from;
+        for (int d = 0; d < count; d++) {
+            int src = (feature + d) * capacity + from;
+            int at = d * stride;
+            if (precision == Precision.F32) {
+                System.arraycopy(floatKeys[layer], src, dst, at, n);
+            } else {
+                toFloats(halfKeys[layer], src, dst, at, n);
+            }
+        }
     }
 
-    /** y += a · (value at {@code offset} of layer {@code layer}) over n values. */
-    void addValue(Kernels k, float a, int layer, int offset, float[] y, int yOff, int n) {
-        if (precision == Precision.F16) {
-            k.axpyF16(a, halfValues[layer], offset, y, yOff, n);
-        } else {
-            k.axpy(a, floatValues[layer], offset, y, yOff, n);
+    /** Values of features {@code [feature, feature + count)} at positions {@code [from, to)}: {@code dst[(p - from) * count + d]}. */
+    void copyValues(int layer, int feature, int count, int from, int to, float[] dst) {
+        for (int p = from; p < to; p++) {
+            int src = p * rowWidth + feature;
+            int at = (p - from) * count;
+            if (precision == Precision.F32) {
+                System.arraycopy(floatValues[layer], src, dst, at, count);
+            } else {
+                toFloats(halfValues[layer], src, dst, at, count);
+            }
+        }
+    }
+
+    /** A plain loop on purpose: C2 turns it into vector half-to-float conversions. */
+    private static void toFloats(short[] src, int from, float[] dst, int at, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[at + i] = Float.float16ToFloat(src[from + i]);
         }
     }
 
@@ -89,15 +110,18 @@ public final class KvCache {
     void store(int layer, int pos, float[] k, int kOff, float[] v, int vOff) {
         int base = pos * rowWidth;
         if (precision == Precision.F32) {
-            System.arraycopy(k, kOff, floatKeys[layer], base, rowWidth);
+            float[] kc = floatKeys[layer];
+            for (int f = 0; f < rowWidth; f++) {
+                kc[f * capacity + pos] = k[kOff + f];
+            }
             System.arraycopy(v, vOff, floatValues[layer], base, rowWidth);
             return;
         }
         short[] kc = halfKeys[layer];
         short[] vc = halfValues[layer];
-        for (int i = 0; i < rowWidth; i++) {
-            kc[base + i] = Float.floatToFloat16(k[kOff + i]);
-            vc[base + i] = Float.floatToFloat16(v[vOff + i]);
+        for (int f = 0; f < rowWidth; f++) {
+            kc[f * capacity + pos] = Float.floatToFloat16(k[kOff + f]);
+            vc[base + f] = Float.floatToFloat16(v[vOff + f]);
         }
     }
 }
