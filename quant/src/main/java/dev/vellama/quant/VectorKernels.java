@@ -90,9 +90,9 @@ final class VectorKernels extends PooledKernels {
 
     /** Floats decoded per step of a matvec row: one K-quant super-block, eight 32-blocks; stays in L1. */
     private static final int CHUNK = 256;
-    /** Activation bytes a matmul keeps in use at once (per thread; L2 is 1 MiB or more on current x86 and ARM cores). */
-    private static final int TOKEN_BLOCK_BYTES = Integer.getInteger("vellama.matmul.blockBytes", 512 * 1024);
-    /** Rows decoded together in matmul, so each activation vector load feeds this many FMAs. */
+    /** Bytes of decoded weights a matmul tile holds (per thread; L2 is 1 MiB or more on current x86 and ARM cores). */
+    private static final int TILE_BYTES = Integer.getInteger("vellama.matmul.tileBytes", 512 * 1024);
+    /** Matmul work is split among threads in units of this many rows (the micro-kernel's height). */
     private static final int TILE_ROWS = 4;
 
     @SuppressWarnings("unchecked")
@@ -140,7 +140,7 @@ final class VectorKernels extends PooledKernels {
     @Override
     protected void matrixPart(WeightMatrix w, float[] x, int n, float[] out, int part, int start, int end) {
         if (n > 1) {
-            matmulTiles(w, x, n, out, start * TILE_ROWS, Math.min(w.rows(), end * TILE_ROWS), rowScratch(part, TILE_ROWS * w.cols()));
+            matmulTiles(w, x, n, out, start * TILE_ROWS, Math.min(w.rows(), end * TILE_ROWS), rowScratch(part, tileRows(w.cols()) * w.cols()));
         } else if (INT8_Q8_0 && w.type() == GgmlType.Q8_0) {
             matvecQ8_0Int8(w, x, out, start, end, byteScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
         } else if (INT8_Q4_K && w.type() == GgmlType.Q4_K) {
@@ -634,55 +634,59 @@ final class VectorKernels extends PooledKernels {
     }
 
     /**
-     * Rows [rowStart, rowEnd), in blocks of tokens whose activations fit in L2 ({@link #TOKEN_BLOCK_BYTES}): each
-     * tile of rows is decoded once per token block, then multiplied with every activation row of the block. With
-     * all of a long prompt at once, the activations of every tile came from L3 and prompt processing ran about a
-     * third slower.
+     * Rows [rowStart, rowEnd) in tiles of {@link #tileRows} rows: each tile is decoded once into L2-sized scratch,
+     * then every group of four activation rows is multiplied with each four-row slice of it ({@link #dot4x4}),
+     * so the activations stream from L3 once per tile rather than once per four rows. With four-row tiles, the
+     * activations of a long prompt came from L3 for every four rows and prompt processing ran about a third slower.
      */
     private static void matmulTiles(WeightMatrix w, float[] x, int n, float[] out, int rowStart, int rowEnd, float[] tile) {
         int cols = w.cols();
         int rows = w.rows();
-        int block = Math.max(4, TOKEN_BLOCK_BYTES / (4 * cols) / 4 * 4);
-        for (int t0 = 0; t0 < n; t0 += block) {
-            int t1 = Math.min(n, t0 + block);
-            for (int r0 = rowStart; r0 < rowEnd; r0 += TILE_ROWS) {
-                int tr = Math.min(TILE_ROWS, rowEnd - r0);
-                for (int i = 0; i < tr; i++) {
-                    decode(w.type(), w.data(), w.rowOffset(r0 + i), tile, i * cols, cols);
+        int tileRows = tileRows(cols);
+        for (int r0 = rowStart; r0 < rowEnd; r0 += tileRows) {
+            int tr = Math.min(tileRows, rowEnd - r0);
+            for (int i = 0; i < tr; i++) {
+                decode(w.type(), w.data(), w.rowOffset(r0 + i), tile, i * cols, cols);
+            }
+            int quads = cols % L == 0 ? tr / 4 * 4 : 0; // rows the micro-kernels take
+            int t = 0;
+            for (; t + 4 <= n; t += 4) {
+                for (int i = 0; i < quads; i += 4) {
+                    dot4x4(tile, i * cols, cols, x, t * cols, out, t * rows + r0 + i, rows);
                 }
-                if (tr == TILE_ROWS && cols % L == 0) {
-                    int t = t0;
-                    for (; t + 4 <= t1; t += 4) {
-                        dot4x4(tile, cols, x, t * cols, out, t * rows + r0, rows);
-                    }
-                    for (; t < t1; t++) {
-                        dot4(tile, cols, x, t * cols, out, t * rows + r0);
-                    }
-                } else {
-                    for (int t = t0; t < t1; t++) {
-                        for (int i = 0; i < tr; i++) {
-                            out[t * rows + r0 + i] = dotF32(tile, i * cols, x, t * cols, cols);
-                        }
-                    }
+            }
+            for (; t < n; t++) {
+                for (int i = 0; i < quads; i += 4) {
+                    dot4(tile, i * cols, cols, x, t * cols, out, t * rows + r0 + i);
+                }
+            }
+            for (t = 0; t < n; t++) {
+                for (int i = quads; i < tr; i++) {
+                    out[t * rows + r0 + i] = dotF32(tile, i * cols, x, t * cols, cols);
                 }
             }
         }
+    }
+
+    /** Rows per matmul tile: a multiple of four whose decoded floats fill about {@link #TILE_BYTES}. */
+    private static int tileRows(int cols) {
+        return Math.max(4, TILE_BYTES / (4 * cols) / 4 * 4);
     }
 
     /**
      * The matmul micro-kernel: four weight rows × four activation rows in 16 accumulators, so every vector load
      * feeds four FMAs. Writes out[outOff + t·rows + i] for token t and row i.
      */
-    private static void dot4x4(float[] w4, int cols, float[] x, int xOff, float[] out, int outOff, int rows) {
+    private static void dot4x4(float[] w4, int wOff, int cols, float[] x, int xOff, float[] out, int outOff, int rows) {
         FloatVector a00 = FloatVector.zero(FS), a01 = FloatVector.zero(FS), a02 = FloatVector.zero(FS), a03 = FloatVector.zero(FS);
         FloatVector a10 = FloatVector.zero(FS), a11 = FloatVector.zero(FS), a12 = FloatVector.zero(FS), a13 = FloatVector.zero(FS);
         FloatVector a20 = FloatVector.zero(FS), a21 = FloatVector.zero(FS), a22 = FloatVector.zero(FS), a23 = FloatVector.zero(FS);
         FloatVector a30 = FloatVector.zero(FS), a31 = FloatVector.zero(FS), a32 = FloatVector.zero(FS), a33 = FloatVector.zero(FS);
         for (int c = 0; c < cols; c += L) {
-            FloatVector w0 = FloatVector.fromArray(FS, w4, c);
-            FloatVector w1 = FloatVector.fromArray(FS, w4, cols + c);
-            FloatVector w2 = FloatVector.fromArray(FS, w4, 2 * cols + c);
-            FloatVector w3 = FloatVector.fromArray(FS, w4, 3 * cols + c);
+            FloatVector w0 = FloatVector.fromArray(FS, w4, wOff + c);
+            FloatVector w1 = FloatVector.fromArray(FS, w4, wOff + cols + c);
+            FloatVector w2 = FloatVector.fromArray(FS, w4, wOff + 2 * cols + c);
+            FloatVector w3 = FloatVector.fromArray(FS, w4, wOff + 3 * cols + c);
             FloatVector x0 = FloatVector.fromArray(FS, x, xOff + c);
             a00 = w0.fma(x0, a00);
             a01 = w1.fma(x0, a01);
@@ -723,17 +727,17 @@ final class VectorKernels extends PooledKernels {
     }
 
     /** Four contiguous rows of {@code cols} floats dotted with one activation row, sharing its loads. */
-    private static void dot4(float[] w4, int cols, float[] x, int xOff, float[] out, int outOff) {
+    private static void dot4(float[] w4, int wOff, int cols, float[] x, int xOff, float[] out, int outOff) {
         FloatVector a0 = FloatVector.zero(FS);
         FloatVector a1 = FloatVector.zero(FS);
         FloatVector a2 = FloatVector.zero(FS);
         FloatVector a3 = FloatVector.zero(FS);
         for (int c = 0; c < cols; c += L) {
             FloatVector xv = FloatVector.fromArray(FS, x, xOff + c);
-            a0 = FloatVector.fromArray(FS, w4, c).fma(xv, a0);
-            a1 = FloatVector.fromArray(FS, w4, cols + c).fma(xv, a1);
-            a2 = FloatVector.fromArray(FS, w4, 2 * cols + c).fma(xv, a2);
-            a3 = FloatVector.fromArray(FS, w4, 3 * cols + c).fma(xv, a3);
+            a0 = FloatVector.fromArray(FS, w4, wOff + c).fma(xv, a0);
+            a1 = FloatVector.fromArray(FS, w4, wOff + cols + c).fma(xv, a1);
+            a2 = FloatVector.fromArray(FS, w4, wOff + 2 * cols + c).fma(xv, a2);
+            a3 = FloatVector.fromArray(FS, w4, wOff + 3 * cols + c).fma(xv, a3);
         }
         out[outOff] = a0.reduceLanes(VectorOperators.ADD);
         out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);

@@ -92,13 +92,16 @@ class VectorKernelsTest {
         }
     }
 
-    /** Rows of 16384 columns take blocks of 8 tokens (512 KiB of activations), so 21 tokens span three blocks. */
+    /**
+     * Rows of 4096 columns are decoded 32 at a time (512 KiB of floats), so 43 rows make a full tile and one of
+     * eleven (two four-row slices and three single rows), and 7 tokens a group of four and three single ones.
+     */
     @ParameterizedTest
     @MethodSource("widths")
-    void matmulAcrossTokenBlocksMatchesScalar(VectorSpecies<Float> species) {
-        int rows = 6;
-        int cols = 16384;
-        int n = 21;
+    void matmulWithWideTilesMatchesScalar(VectorSpecies<Float> species) {
+        int rows = 43;
+        int cols = 4096;
+        int n = 7;
         WeightMatrix w = SyntheticWeights.heap(GgmlType.Q4_0, rows, cols, 14);
         float[] x = randomFloats(n * cols, 15);
         float[] want = new float[n * rows];
