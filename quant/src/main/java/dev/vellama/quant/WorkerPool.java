@@ -60,18 +60,23 @@ final class WorkerPool implements AutoCloseable {
     }
 
     void run(int count, PartTask task) {
-        dispatch(count, task, null);
+        dispatch(count, threads, task, null);
+    }
+
+    /** Like {@link #run(int, PartTask)} on at most {@code maxParts} of the threads (at least the caller's). */
+    void run(int count, int maxParts, PartTask task) {
+        dispatch(count, maxParts, task, null);
     }
 
     void run(int count, Kernels.RangeTask task) {
-        dispatch(count, null, task);
+        dispatch(count, threads, null, task);
     }
 
-    private void dispatch(int count, PartTask pt, Kernels.RangeTask rt) {
+    private void dispatch(int count, int maxParts, PartTask pt, Kernels.RangeTask rt) {
         if (count <= 0) {
             return;
         }
-        int n = Math.min(threads, count);
+        int n = Math.max(1, Math.min(Math.min(threads, maxParts), count));
         // Single part, or a nested call from inside a running job: run inline rather than deadlock.
         if (n == 1 || lock.isHeldByCurrentThread() || isWorker(Thread.currentThread())) {
             invoke(pt, rt, 0, 0, count);

@@ -80,6 +80,30 @@ class KernelsTest {
         }
     }
 
+    /** A job limited to fewer parts still covers every index once, and one part runs on the calling thread. */
+    @Test
+    void poolRunsOnFewerPartsWhenAsked() {
+        try (WorkerPool pool = new WorkerPool(3, "test-pool")) {
+            for (int maxParts : new int[] {1, 2, 3, 7}) {
+                AtomicIntegerArray seen = new AtomicIntegerArray(100);
+                java.util.Set<Thread> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+                pool.run(100, maxParts, (part, start, end) -> {
+                    threads.add(Thread.currentThread());
+                    for (int i = start; i < end; i++) {
+                        seen.incrementAndGet(i);
+                    }
+                });
+                for (int i = 0; i < 100; i++) {
+                    assertEquals(1, seen.get(i), "index " + i + " with at most " + maxParts + " parts");
+                }
+                assertTrue(threads.size() <= Math.min(3, maxParts), threads.size() + " threads for " + maxParts + " parts");
+                if (maxParts == 1) {
+                    assertEquals(java.util.Set.of(Thread.currentThread()), threads);
+                }
+            }
+        }
+    }
+
     @Test
     void parallelForRethrowsAPartsFailure() {
         try (Kernels k = Kernels.create(2)) {
