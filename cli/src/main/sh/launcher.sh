@@ -24,10 +24,18 @@ if ! VELLAMA_JAVA=$(vellama_find_java); then
   echo "vellama: needs Java 25 or newer; none found in JAVA_HOME, on PATH or in /usr/lib/jvm. Install one (for example Temurin 25) or set JAVA_HOME." >&2
   exit 1
 fi
+# The jar is this file under its full path: an AOT cache (class data the build recorded in a training run, which
+# starts the JVM faster) is only valid for the path it was made with. The JVM ignores a cache that does not match
+# (moved file, other JDK) or is damaged; its messages about that are switched off.
+VELLAMA_SELF=$(readlink -f "$0" 2>/dev/null || echo "$0")
+VELLAMA_AOT=""
+if [ -f "$VELLAMA_SELF.aot" ]; then
+  VELLAMA_AOT="-XX:AOTCache=$VELLAMA_SELF.aot -Xlog:aot=off -Xlog:cds=off"
+fi
 # The JVM announces the incubating Vector API on every start; that line is noise to a CLI user, so stderr passes
 # through a filter that drops just it (stdout and stdin stay connected to the terminal).
-# shellcheck disable=SC2086 # VELLAMA_JAVA_OPTS is a list of extra JVM options
+# shellcheck disable=SC2086 # VELLAMA_AOT and VELLAMA_JAVA_OPTS are lists of JVM options
 { "$VELLAMA_JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-    -XX:+UseParallelGC ${VELLAMA_JAVA_OPTS:-} -jar "$0" "$@" 2>&1 1>&3 3>&- \
+    -XX:+UseParallelGC $VELLAMA_AOT ${VELLAMA_JAVA_OPTS:-} -jar "$VELLAMA_SELF" "$@" 2>&1 1>&3 3>&- \
     | sed -u '/^WARNING: Using incubator modules: jdk.incubator.vector$/d' >&2; } 3>&1
 exit "${PIPESTATUS[0]}"
