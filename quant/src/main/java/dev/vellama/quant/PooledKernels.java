@@ -25,14 +25,12 @@ abstract class PooledKernels implements Kernels {
     private static final AtomicInteger COLD_JOBS = new AtomicInteger(Integer.getInteger("vellama.coldJobs", 256));
     private static final int COLD_MAX_TOKENS = 16;
     private final float[][] rowScratch;
-    private final byte[][] byteScratch;
     private final float[][] sumScratch;
     private final short[][] shortScratch;
 
     PooledKernels(int threads, String name) {
         this.pool = new WorkerPool(threads, name);
         this.rowScratch = new float[threads][];
-        this.byteScratch = new byte[threads][];
         this.sumScratch = new float[threads][];
         this.shortScratch = new short[threads][];
     }
@@ -64,16 +62,6 @@ abstract class PooledKernels implements Kernels {
         if (s == null || s.length < size) {
             s = new float[size + PAD_BYTES / 4];
             sumScratch[part] = s;
-        }
-        return s;
-    }
-
-    /** A byte buffer of at least {@code size} owned by pool part {@code part}; grows once, then is reused. */
-    protected final byte[] byteScratch(int part, int size) {
-        byte[] s = byteScratch[part];
-        if (s == null || s.length < size) {
-            s = new byte[size + PAD_BYTES];
-            byteScratch[part] = s;
         }
         return s;
     }

@@ -142,7 +142,7 @@ final class VectorKernels extends PooledKernels {
         if (n > 1) {
             matmulTiles(w, x, n, out, start * TILE_ROWS, Math.min(w.rows(), end * TILE_ROWS), rowScratch(part, tileRows(w.cols()) * w.cols()));
         } else if (INT8_Q8_0 && w.type() == GgmlType.Q8_0) {
-            matvecQ8_0Int8(w, x, out, start, end, byteScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
+            matvecQ8_0Int8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
         } else if (INT8_Q4_K && w.type() == GgmlType.Q4_K) {
             matvecQ4_KInt8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, 2 * (w.cols() / 32) + 8));
         } else if (INT8_Q6_K && w.type() == GgmlType.Q6_K) {
@@ -200,9 +200,9 @@ final class VectorKernels extends PooledKernels {
      * scratch, then per block widens both int8 vectors to shorts, multiplies, sums lane pairs into ints and
      * applies the product of the two scales with one float FMA.
      */
-    private static void matvecQ8_0Int8(WeightMatrix w, float[] x, float[] out, int start, int end, byte[] xq, float[] xd) {
+    private static void matvecQ8_0Int8(WeightMatrix w, float[] x, float[] out, int start, int end, short[] xq, float[] xd) {
         int cols = w.cols();
-        quantizeActivations(x, cols, xq, xd);
+        quantizeActivationsToShorts(x, cols, xq, xd);
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
         for (int r = start; r < end; r++) {
@@ -212,29 +212,13 @@ final class VectorKernels extends PooledKernels {
                 IntVector isum = IntVector.zero(IS);
                 for (int c = 0; c < 32; c += 2 * L) {
                     ShortVector wq = (ShortVector) ByteVector.fromMemorySegment(B2L, seg, o + 2 + c, LE).convertShape(VectorOperators.B2S, S2L, 0);
-                    ShortVector aq = (ShortVector) ByteVector.fromArray(B2L, xq, b + c).convertShape(VectorOperators.B2S, S2L, 0);
+                    ShortVector aq = ShortVector.fromArray(S2L, xq, b + c);
                     IntVector pr = wq.mul(aq).reinterpretAsInts();
                     isum = isum.add(pr.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).add(pr.lanewise(VectorOperators.ASHR, 16));
                 }
                 acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(FS, f16(seg, o) * xd[b / 32]), acc);
             }
             out[r] = acc.reduceLanes(VectorOperators.ADD);
-        }
-    }
-
-    /** x to Q8_0 blocks (ggml's quantize_row_q8_0: scale amax/127 rounded to half, round half away). */
-    private static void quantizeActivations(float[] x, int cols, byte[] xq, float[] xd) {
-        for (int b = 0; b < cols; b += 32) {
-            float amax = 0;
-            for (int j = 0; j < 32; j++) {
-                amax = Math.max(amax, Math.abs(x[b + j]));
-            }
-            float d = Half.toFloat(Half.fromFloat(amax / 127));
-            float id = d != 0 ? 1.0f / d : 0.0f;
-            xd[b / 32] = d;
-            for (int j = 0; j < 32; j++) {
-                xq[b + j] = (byte) Rounding.roundHalfAway(x[b + j] * id);
-            }
         }
     }
 
@@ -287,7 +271,10 @@ final class VectorKernels extends PooledKernels {
         return lo.mul(ShortVector.fromArray(S16, xs, b)).add(hi.mul(ShortVector.fromArray(S16, xs, b + 16)));
     }
 
-    /** {@link #quantizeActivations}, with the int8 values stored as shorts. */
+    /**
+     * x to Q8_0 blocks (ggml's quantize_row_q8_0: scale amax/127 rounded to half, round half away), the int8 values
+     * stored as shorts so the kernels load them without widening.
+     */
     private static void quantizeActivationsToShorts(float[] x, int cols, short[] xs, float[] xd) {
         for (int b = 0; b < cols; b += 32) {
             float amax = 0;
