@@ -9,7 +9,8 @@ import dev.vellama.quant.WeightMatrix;
  * gated feed-forward (SiLU or GELU), each with a residual connection (and optional post-norms), then the final
  * norm, the output projection and an optional logit soft-cap. {@link Architecture} says which options apply. A chunk of several tokens goes through the
  * batched matrix-matrix kernels; a single token through matrix-vector. All buffers are allocated once, for the
- * largest chunk, so the token loop allocates nothing.
+ * largest chunk, except attention's scratch, which doubles as the context grows; so the token loop allocates
+ * nothing, but a few times in a long conversation.
  */
 public final class ForwardPass implements TransformerPass {
     private final ModelConfig c;
@@ -33,8 +34,8 @@ public final class ForwardPass implements TransformerPass {
     private final float[] gate;
     private final float[] up;
     private final float[] fused;   // fused qkv or gate|up projections before they are split
-    // attention scratch, one set per kernel thread: one kv head's keys [dim][position] and values
-    // [position][dim] as floats, and one query's scores
+    // attention scratch, one set per kernel thread, as long as the context so far: one kv head's keys
+    // [dim][position] and values [position][dim] as floats, and one query's scores
     private final float[][] keys;
     private final float[][] values;
     private final float[][] scores;
@@ -66,9 +67,9 @@ public final class ForwardPass implements TransformerPass {
         int fusedWidth = Math.max(arch.fusedQkv() ? c.queryDim() + 2 * c.kvDim() : 0, arch.fusedGateUp() ? 2 * c.maxFeedForward() : 0);
         fused = new float[maxBatch * fusedWidth];
         int parts = k.threads();
-        keys = new float[parts][c.headDim() * cache.capacity()];
-        values = new float[parts][cache.capacity() * c.headDim()];
-        scores = new float[parts][cache.capacity()];
+        keys = new float[parts][]; // grown with the context (attentionScratch), which rarely reaches capacity
+        values = new float[parts][];
+        scores = new float[parts][];
         cos = new float[rope.pairs()];
         sin = new float[rope.pairs()];
         logits = new float[c.vocabSize()];
@@ -233,12 +234,19 @@ public final class ForwardPass implements TransformerPass {
         int group = c.headCount() / c.headCountKv();
         float scale = c.attentionScale();
         float softcap = c.attnSoftcap();
-        float[] kf = keys[part];
-        float[] vf = values[part];
-        float[] s = scores[part];
         int from = Math.max(0, pos + 1 - window); // the first position any token of the chunk sees
         int to = pos + n;
         int span = to - from;
+        if (scores[part] == null || scores[part].length < span) {
+            // doubling, so a growing conversation allocates a few times in all
+            int positions = Math.min(cache.capacity(), Math.max(span, 2 * (scores[part] == null ? 64 : scores[part].length)));
+            keys[part] = new float[hd * positions];
+            values[part] = new float[positions * hd];
+            scores[part] = new float[positions];
+        }
+        float[] kf = keys[part];
+        float[] vf = values[part];
+        float[] s = scores[part];
         int loaded = -1;
         for (int h = part * c.headCount() / parts; h < (part + 1) * c.headCount() / parts; h++) {
             int g = h / group;
