@@ -67,7 +67,7 @@ public final class ForwardPass implements TransformerPass {
         int fusedWidth = Math.max(arch.fusedQkv() ? c.queryDim() + 2 * c.kvDim() : 0, arch.fusedGateUp() ? 2 * c.maxFeedForward() : 0);
         fused = new float[maxBatch * fusedWidth];
         int parts = k.threads();
-        keys = new float[parts][]; // grown with the context (attentionScratch), which rarely reaches capacity
+        keys = new float[parts][]; // grown in attendHeads as the context grows; it rarely reaches capacity
         values = new float[parts][];
         scores = new float[parts][];
         cos = new float[rope.pairs()];
