@@ -27,7 +27,7 @@ import jdk.incubator.vector.VectorSpecies;
  * every species below is a {@code static final} constant, which C2 needs to emit SIMD code. Never refer to it by
  * name from other classes. Every Vector value stays inside the method that creates it (no boxing).
  *
- * <p>Matvec of Q8_0, Q4_K and Q6_K quantizes the activations to int8 once per call and multiplies integers
+ * <p>Matvec of Q8_0, Q4_0, Q4_K and Q6_K quantizes the activations to int8 once per call and multiplies integers
  * (the "int8" designs); other types are decoded block by block in registers or into a small per-thread float
  * buffer, then multiplied with F32 activations ("dequantize and FMA"); matmul decodes a tile of rows once and
  * reuses it for every token.
