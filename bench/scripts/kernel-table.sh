@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the benchmarks and measures what docs/performance.md reports: memory bandwidth, matvec at the
-# Llama-3.2-1B shapes plus one L2-resident shape, and matmul, each summarized as mean and best iteration.
+# Llama-3.2-1B shapes plus one L2-resident shape, matmul and one head's attention, each summarized as mean and
+# best iteration.
 # Short runs (1 fork, 2 warm-up + 4 measured 1 s iterations): the machine is shared.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -21,3 +22,4 @@ run() {
 run bandwidth MemoryBandwidthBenchmark
 run matvec MatvecBenchmark -p shape=256x2048,2048x2048,8192x2048,2048x8192,128256x2048 -p threads=1,2
 run matmul MatmulBenchmark -p threads=1,2
+run attention AttentionBenchmark -p impl=vector

@@ -23,7 +23,7 @@ def main(path, ceiling=None):
     print(rule)
     for r in rows:
         name = ".".join(r["benchmark"].split(".")[-2:])
-        params = ", ".join(f"{k}={v}" for k, v in sorted(r.get("params", {}).items()) if k != "impl")
+        params = ", ".join(f"{k}={v}" for k, v in sorted(r.get("params", {}).items()) if not (k == "impl" and v == "vector"))
         sec = r.get("secondaryMetrics", {})
         gb = sec.get("weightGB", {})
         gf = sec.get("gflop", {})
