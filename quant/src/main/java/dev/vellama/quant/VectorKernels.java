@@ -758,7 +758,7 @@ final class VectorKernels extends PooledKernels {
             }
             case Q4_K -> {
                 for (int b = 0; b < count; b += QK_K, o += 144) {
-                    decodeQ4_K(seg, o, dst, dstOff + b);
+                    decodeQ45_K(seg, o, dst, dstOff + b, false);
                 }
             }
             case Q6_K -> {
@@ -798,7 +798,7 @@ final class VectorKernels extends PooledKernels {
             }
             case Q5_K -> {
                 for (int b = 0; b < count; b += QK_K, o += 176) {
-                    decodeQ5_K(seg, o, dst, dstOff + b);
+                    decodeQ45_K(seg, o, dst, dstOff + b, true);
                 }
             }
             case Q2_K -> {
@@ -854,9 +854,14 @@ final class VectorKernels extends PooledKernels {
         }
     }
 
-    private static void decodeQ4_K(MemorySegment seg, long o, float[] dst, int at) {
+    /**
+     * A Q4_K super-block, or a Q5_K one ({@code fifthBits}): the same scales and nibbles, the nibbles at o + 48
+     * instead of o + 16, and a fifth bit per value from the 32 bytes at o + 16.
+     */
+    private static void decodeQ45_K(MemorySegment seg, long o, float[] dst, int at, boolean fifthBits) {
         float d = f16(seg, o);
         float dmin = f16(seg, o + 2);
+        long qs = o + (fifthBits ? 48 : 16);
         for (int c = 0; c < 4; c++) {
             int sm0 = BlockLayouts.scaleMinK4(seg, o + 4, 2 * c);
             int sm1 = BlockLayouts.scaleMinK4(seg, o + 4, 2 * c + 1);
@@ -866,9 +871,14 @@ final class VectorKernels extends PooledKernels {
             FloatVector m2 = FloatVector.broadcast(FS, dmin * (sm1 >> 8));
             int base = at + 64 * c;
             for (int l = 0; l < 32; l += BL) {
-                ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 16 + 32 * c + l, LE);
+                ByteVector q = ByteVector.fromMemorySegment(BS, seg, qs + 32 * c + l, LE);
                 ByteVector lo = q.and((byte) 15);
                 ByteVector hi = srl(q, 4);
+                if (fifthBits) {
+                    ByteVector h = ByteVector.fromMemorySegment(BS, seg, o + 16 + l, LE);
+                    lo = lo.or(sll(srl(h, 2 * c), 4).and((byte) 0x10));
+                    hi = hi.or(sll(srl(h, 2 * c + 1), 4).and((byte) 0x10));
+                }
                 for (int p = 0; p < BPARTS; p++) {
                     ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).mul(d1).sub(m1).intoArray(dst, base + l + p * L);
                     ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).mul(d2).sub(m2).intoArray(dst, base + 32 + l + p * L);
@@ -978,30 +988,6 @@ final class VectorKernels extends PooledKernels {
         for (int p = 0; p < PARTS16; p++) {
             dv.mul((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).intoArray(dst, at + p * L);
             dv.mul((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).intoArray(dst, at + 16 + p * L);
-        }
-    }
-
-    private static void decodeQ5_K(MemorySegment seg, long o, float[] dst, int at) {
-        float d = f16(seg, o);
-        float dmin = f16(seg, o + 2);
-        for (int c = 0; c < 4; c++) {
-            int sm0 = BlockLayouts.scaleMinK4(seg, o + 4, 2 * c);
-            int sm1 = BlockLayouts.scaleMinK4(seg, o + 4, 2 * c + 1);
-            FloatVector d1 = FloatVector.broadcast(FS, d * (sm0 & 0xFF));
-            FloatVector m1 = FloatVector.broadcast(FS, dmin * (sm0 >> 8));
-            FloatVector d2 = FloatVector.broadcast(FS, d * (sm1 & 0xFF));
-            FloatVector m2 = FloatVector.broadcast(FS, dmin * (sm1 >> 8));
-            int base = at + 64 * c;
-            for (int l = 0; l < 32; l += BL) {
-                ByteVector q = ByteVector.fromMemorySegment(BS, seg, o + 48 + 32 * c + l, LE);
-                ByteVector h = ByteVector.fromMemorySegment(BS, seg, o + 16 + l, LE);
-                ByteVector lo = q.and((byte) 15).or(sll(srl(h, 2 * c), 4).and((byte) 0x10));
-                ByteVector hi = srl(q, 4).or(sll(srl(h, 2 * c + 1), 4).and((byte) 0x10));
-                for (int p = 0; p < BPARTS; p++) {
-                    ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, p)).mul(d1).sub(m1).intoArray(dst, base + l + p * L);
-                    ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, p)).mul(d2).sub(m2).intoArray(dst, base + 32 + l + p * L);
-                }
-            }
         }
     }
 
