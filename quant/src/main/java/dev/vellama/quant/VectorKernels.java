@@ -139,7 +139,11 @@ final class VectorKernels extends PooledKernels {
     /** A matvec's share is a row range; a matmul's is a range of row tiles. */
     @Override
     protected void matrixPart(WeightMatrix w, float[] x, int n, float[] out, int part, int start, int end) {
-        if (n > 1) {
+        if (n >= PANEL_MIN_TOKENS) {
+            int kc = Math.min(w.cols(), PANEL_COLS);
+            matmulPanels(w, x, n, out, start * TILE_ROWS, Math.min(w.rows(), end * TILE_ROWS),
+                    rowScratch(part, Math.max(PANEL * kc, tileRows(w.cols()) * w.cols())), sumScratch(part, PANEL * kc));
+        } else if (n > 1) {
             matmulTiles(w, x, n, out, start * TILE_ROWS, Math.min(w.rows(), end * TILE_ROWS), rowScratch(part, tileRows(w.cols()) * w.cols()));
         } else if (INT8_Q8_0 && w.type() == GgmlType.Q8_0) {
             matvecQ8_0Int8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
@@ -653,6 +657,112 @@ final class VectorKernels extends PooledKernels {
                 }
             }
         }
+    }
+
+    /** Rows of a matmul panel: four float vectors. */
+    private static final int PANEL = 4 * L;
+    /** Columns of a panel decoded at once (a multiple of every block size), 512 KiB of floats at 512 bits. */
+    private static final int PANEL_COLS = 2048;
+    /**
+     * Token count from which matmul takes panels: below it, transposing a panel costs more than the broadcast
+     * kernel gains (JMH, 2048×2048, one thread, GFLOP/s, panels against four-row tiles: 32 tokens 91 against 124,
+     * 64: 125/134, 96: 145/137, 128: 180/138, 256: 200/140). {@code -Dvellama.matmul.panelTokens} moves it.
+     */
+    private static final int PANEL_MIN_TOKENS = Integer.getInteger("vellama.matmul.panelTokens", 96);
+
+    /**
+     * Rows [rowStart, rowEnd) in panels of {@link #PANEL} rows and {@link #PANEL_COLS} columns: a panel is decoded,
+     * transposed (column by column, the panel's rows side by side), then every group of six tokens runs over it,
+     * each column's four row vectors multiplied with each token's activation broadcast: no horizontal sums, and
+     * each output row vector is stored whole. Leftover rows take {@link #matmulTiles}.
+     */
+    private static void matmulPanels(WeightMatrix w, float[] x, int n, float[] out, int rowStart, int rowEnd, float[] buf, float[] panel) {
+        int cols = w.cols();
+        int rows = w.rows();
+        GgmlType type = w.type();
+        int r0 = rowStart;
+        for (; r0 + PANEL <= rowEnd; r0 += PANEL) {
+            for (int k0 = 0; k0 < cols; k0 += PANEL_COLS) {
+                int kc = Math.min(PANEL_COLS, cols - k0);
+                long skip = type.byteSize(k0);
+                for (int i = 0; i < PANEL; i++) {
+                    decode(type, w.data(), w.rowOffset(r0 + i) + skip, buf, i * kc, kc);
+                }
+                // transposed with sequential reads (column-major reads ran prompts at half the speed)
+                for (int i = 0; i < PANEL; i++) {
+                    for (int k = 0, b = i * kc; k < kc; k++) {
+                        panel[k * PANEL + i] = buf[b + k];
+                    }
+                }
+                boolean add = k0 > 0;
+                int t = 0;
+                for (; t + 6 <= n; t += 6) {
+                    panel4x6(panel, kc, x, t * cols + k0, cols, out, t * rows + r0, rows, add);
+                }
+                for (; t < n; t++) {
+                    if (!add) {
+                        java.util.Arrays.fill(out, t * rows + r0, t * rows + r0 + PANEL, 0f);
+                    }
+                    vecmatRows(x, t * cols + k0, kc, panel, 0, PANEL, out, t * rows + r0, PANEL); // one token
+                }
+            }
+        }
+        if (r0 < rowEnd) {
+            matmulTiles(w, x, n, out, r0, rowEnd, buf);
+        }
+    }
+
+    /** Six tokens (activations {@code xStride} apart) times one panel; adds to {@code out} when {@code add}. */
+    private static void panel4x6(float[] p, int kc, float[] x, int xOff, int xStride, float[] out, int outOff, int rows, boolean add) {
+        FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, a40, a41, a42, a43, a50, a51, a52, a53;
+        if (add) {
+            a00 = FloatVector.fromArray(FS, out, outOff); a01 = FloatVector.fromArray(FS, out, outOff + L);
+            a02 = FloatVector.fromArray(FS, out, outOff + 2 * L); a03 = FloatVector.fromArray(FS, out, outOff + 3 * L);
+            a10 = FloatVector.fromArray(FS, out, outOff + rows); a11 = FloatVector.fromArray(FS, out, outOff + rows + L);
+            a12 = FloatVector.fromArray(FS, out, outOff + rows + 2 * L); a13 = FloatVector.fromArray(FS, out, outOff + rows + 3 * L);
+            a20 = FloatVector.fromArray(FS, out, outOff + 2 * rows); a21 = FloatVector.fromArray(FS, out, outOff + 2 * rows + L);
+            a22 = FloatVector.fromArray(FS, out, outOff + 2 * rows + 2 * L); a23 = FloatVector.fromArray(FS, out, outOff + 2 * rows + 3 * L);
+            a30 = FloatVector.fromArray(FS, out, outOff + 3 * rows); a31 = FloatVector.fromArray(FS, out, outOff + 3 * rows + L);
+            a32 = FloatVector.fromArray(FS, out, outOff + 3 * rows + 2 * L); a33 = FloatVector.fromArray(FS, out, outOff + 3 * rows + 3 * L);
+            a40 = FloatVector.fromArray(FS, out, outOff + 4 * rows); a41 = FloatVector.fromArray(FS, out, outOff + 4 * rows + L);
+            a42 = FloatVector.fromArray(FS, out, outOff + 4 * rows + 2 * L); a43 = FloatVector.fromArray(FS, out, outOff + 4 * rows + 3 * L);
+            a50 = FloatVector.fromArray(FS, out, outOff + 5 * rows); a51 = FloatVector.fromArray(FS, out, outOff + 5 * rows + L);
+            a52 = FloatVector.fromArray(FS, out, outOff + 5 * rows + 2 * L); a53 = FloatVector.fromArray(FS, out, outOff + 5 * rows + 3 * L);
+        } else {
+            a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = a20 = a21 = a22 = a23 = FloatVector.zero(FS);
+            a30 = a31 = a32 = a33 = a40 = a41 = a42 = a43 = a50 = a51 = a52 = a53 = FloatVector.zero(FS);
+        }
+        for (int k = 0; k < kc; k++) {
+            int po = k * PANEL;
+            FloatVector w0 = FloatVector.fromArray(FS, p, po);
+            FloatVector w1 = FloatVector.fromArray(FS, p, po + L);
+            FloatVector w2 = FloatVector.fromArray(FS, p, po + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(FS, p, po + 3 * L);
+            int xo = xOff + k;
+            FloatVector b = FloatVector.broadcast(FS, x[xo]);
+            a00 = w0.fma(b, a00); a01 = w1.fma(b, a01); a02 = w2.fma(b, a02); a03 = w3.fma(b, a03);
+            b = FloatVector.broadcast(FS, x[xo + xStride]);
+            a10 = w0.fma(b, a10); a11 = w1.fma(b, a11); a12 = w2.fma(b, a12); a13 = w3.fma(b, a13);
+            b = FloatVector.broadcast(FS, x[xo + 2 * xStride]);
+            a20 = w0.fma(b, a20); a21 = w1.fma(b, a21); a22 = w2.fma(b, a22); a23 = w3.fma(b, a23);
+            b = FloatVector.broadcast(FS, x[xo + 3 * xStride]);
+            a30 = w0.fma(b, a30); a31 = w1.fma(b, a31); a32 = w2.fma(b, a32); a33 = w3.fma(b, a33);
+            b = FloatVector.broadcast(FS, x[xo + 4 * xStride]);
+            a40 = w0.fma(b, a40); a41 = w1.fma(b, a41); a42 = w2.fma(b, a42); a43 = w3.fma(b, a43);
+            b = FloatVector.broadcast(FS, x[xo + 5 * xStride]);
+            a50 = w0.fma(b, a50); a51 = w1.fma(b, a51); a52 = w2.fma(b, a52); a53 = w3.fma(b, a53);
+        }
+        a00.intoArray(out, outOff); a01.intoArray(out, outOff + L); a02.intoArray(out, outOff + 2 * L); a03.intoArray(out, outOff + 3 * L);
+        a10.intoArray(out, outOff + rows); a11.intoArray(out, outOff + rows + L);
+        a12.intoArray(out, outOff + rows + 2 * L); a13.intoArray(out, outOff + rows + 3 * L);
+        a20.intoArray(out, outOff + 2 * rows); a21.intoArray(out, outOff + 2 * rows + L);
+        a22.intoArray(out, outOff + 2 * rows + 2 * L); a23.intoArray(out, outOff + 2 * rows + 3 * L);
+        a30.intoArray(out, outOff + 3 * rows); a31.intoArray(out, outOff + 3 * rows + L);
+        a32.intoArray(out, outOff + 3 * rows + 2 * L); a33.intoArray(out, outOff + 3 * rows + 3 * L);
+        a40.intoArray(out, outOff + 4 * rows); a41.intoArray(out, outOff + 4 * rows + L);
+        a42.intoArray(out, outOff + 4 * rows + 2 * L); a43.intoArray(out, outOff + 4 * rows + 3 * L);
+        a50.intoArray(out, outOff + 5 * rows); a51.intoArray(out, outOff + 5 * rows + L);
+        a52.intoArray(out, outOff + 5 * rows + 2 * L); a53.intoArray(out, outOff + 5 * rows + 3 * L);
     }
 
     /** Rows per matmul tile: a multiple of four whose decoded floats fill about {@link #TILE_BYTES}. */
@@ -1268,6 +1378,10 @@ final class VectorKernels extends PooledKernels {
 
     @Override
     public void vecmat(float[] a, int aOff, int rows, float[] m, int mOff, int stride, float[] y, int yOff, int n) {
+        vecmatRows(a, aOff, rows, m, mOff, stride, y, yOff, n);
+    }
+
+    private static void vecmatRows(float[] a, int aOff, int rows, float[] m, int mOff, int stride, float[] y, int yOff, int n) {
         int j = 0;
         // four vectors of y stay in registers while all rows stream past
         for (; j + 4 * L <= n; j += 4 * L) {

@@ -99,17 +99,32 @@ class VectorKernelsTest {
     @ParameterizedTest
     @MethodSource("widths")
     void matmulWithWideTilesMatchesScalar(VectorSpecies<Float> species) {
-        int rows = 43;
-        int cols = 4096;
-        int n = 7;
-        WeightMatrix w = SyntheticWeights.heap(GgmlType.Q4_0, rows, cols, 14);
-        float[] x = randomFloats(n * cols, 15);
+        assertMatmulMatchesScalar(species, GgmlType.Q4_0, 43, 4096, 7);
+    }
+
+    /** The vector matmul of a random matrix and activations against the scalar one, within float rounding. */
+    private void assertMatmulMatchesScalar(VectorSpecies<Float> species, GgmlType type, int rows, int cols, int n) {
+        WeightMatrix w = SyntheticWeights.heap(type, rows, cols, rows + cols);
+        float[] x = randomFloats(n * cols, n);
         float[] want = new float[n * rows];
         float[] got = new float[n * rows];
         scalar.matmul(w, x, n, want);
         vector(species).matmul(w, x, n, got);
         double e = nmse(want, got);
-        assertTrue(e < 1e-10, "at " + species.vectorBitSize() + " bits: NMSE " + e);
+        assertTrue(e < 1e-10, type + " " + rows + "×" + cols + ", " + n + " tokens, at " + species.vectorBitSize() + " bits: NMSE " + e);
+    }
+
+    /**
+     * Prompts of 96 tokens or more take the panel kernel: 134 rows, split between two threads, make a panel of 64
+     * rows each at 512 bits (more at narrower widths) and leftover rows; 2304 columns a panel of 2048 columns and
+     * one of 256 added to it; 97 tokens sixteen groups of six and a single one.
+     */
+    @ParameterizedTest
+    @MethodSource("widths")
+    void matmulInPanelsMatchesScalar(VectorSpecies<Float> species) {
+        for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.F32}) {
+            assertMatmulMatchesScalar(species, type, 134, 2304, 97);
+        }
     }
 
     @ParameterizedTest
