@@ -665,10 +665,11 @@ final class VectorKernels extends PooledKernels {
     private static final int PANEL_COLS = 2048;
     /**
      * Token count from which matmul takes panels: below it, transposing a panel costs more than the broadcast
-     * kernel gains (JMH, 2048×2048, one thread, GFLOP/s, panels against four-row tiles: 32 tokens 91 against 124,
-     * 64: 125/134, 96: 145/137, 128: 180/138, 256: 200/140). {@code -Dvellama.matmul.panelTokens} moves it.
+     * kernel gains (JMH, 2048×2048, one thread, GFLOP/s, Q4_0 panels against four-row tiles: 48 tokens 150
+     * against 130, 64: 154/131, 96: 188/141, 128: 203/138, 512: 234/145). {@code -Dvellama.matmul.panelTokens}
+     * moves it.
      */
-    private static final int PANEL_MIN_TOKENS = Integer.getInteger("vellama.matmul.panelTokens", 96);
+    private static final int PANEL_MIN_TOKENS = Integer.getInteger("vellama.matmul.panelTokens", 48);
 
     /**
      * Rows [rowStart, rowEnd) in panels of {@link #PANEL} rows and {@link #PANEL_COLS} columns: a panel is decoded,
@@ -688,10 +689,15 @@ final class VectorKernels extends PooledKernels {
                 for (int i = 0; i < PANEL; i++) {
                     decode(type, w.data(), w.rowOffset(r0 + i) + skip, buf, i * kc, kc);
                 }
-                // transposed with sequential reads (column-major reads ran prompts at half the speed)
-                for (int i = 0; i < PANEL; i++) {
-                    for (int k = 0, b = i * kc; k < kc; k++) {
-                        panel[k * PANEL + i] = buf[b + k];
+                // transposed four rows at a time: four read streams, one write stream (one row at a time
+                // cost 5% of a 512-token matmul and 22% of a 128-token one; all 64 rows at a time, twice as much)
+                for (int i0 = 0; i0 < PANEL; i0 += 4) {
+                    for (int k = 0, b = i0 * kc; k < kc; k++, b++) {
+                        int at = k * PANEL + i0;
+                        panel[at] = buf[b];
+                        panel[at + 1] = buf[b + kc];
+                        panel[at + 2] = buf[b + 2 * kc];
+                        panel[at + 3] = buf[b + 3 * kc];
                     }
                 }
                 boolean add = k0 > 0;

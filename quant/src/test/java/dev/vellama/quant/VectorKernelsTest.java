@@ -115,7 +115,7 @@ class VectorKernelsTest {
     }
 
     /**
-     * Prompts of 96 tokens or more take the panel kernel: 134 rows, split between two threads, make a panel of 64
+     * Prompts of 48 tokens or more take the panel kernel: 134 rows, split between two threads, make a panel of 64
      * rows each at 512 bits (more at narrower widths) and leftover rows; 2304 columns a panel of 2048 columns and
      * one of 256 added to it; 97 tokens sixteen groups of six and a single one.
      */
