@@ -72,6 +72,13 @@ public interface Kernels extends AutoCloseable {
     void vecmat(float[] a, int aOff, int rows, float[] m, int mOff, int stride, float[] y, int yOff, int n);
 
     /**
+     * {@link #vecmat} for {@code count} row vectors at once, a_c at {@code aOff + c·aStride} into y_c at
+     * {@code yOff + c·yStride}: each load of the matrix serves several of them (attention over a chunk of tokens).
+     */
+    void vecmatBatch(float[] a, int aOff, int aStride, int count, int rows, float[] m, int mOff, int stride,
+            float[] y, int yOff, int yStride, int n);
+
+    /**
      * RoPE on nHeads heads of headDim at x[off..]; only the first nRot dims of each head rotate; cos/sin hold
      * nRot/2 values for this position. neox=false pairs (2i, 2i+1), neox=true pairs (i, i+nRot/2).
      */

@@ -163,6 +163,14 @@ final class ScalarKernels extends PooledKernels {
     }
 
     @Override
+    public void vecmatBatch(float[] a, int aOff, int aStride, int count, int rows, float[] m, int mOff, int stride,
+            float[] y, int yOff, int yStride, int n) {
+        for (int c = 0; c < count; c++) {
+            vecmat(a, aOff + c * aStride, rows, m, mOff, stride, y, yOff + c * yStride, n);
+        }
+    }
+
+    @Override
     public void rope(float[] x, int off, int nHeads, int headDim, int nRot, float[] cos, float[] sin, boolean neox) {
         int half = nRot / 2;
         for (int h = 0; h < nHeads; h++) {

@@ -700,15 +700,16 @@ final class VectorKernels extends PooledKernels {
                         panel[at + 3] = buf[b + 3 * kc];
                     }
                 }
-                boolean add = k0 > 0;
-                int t = 0;
-                for (; t + 6 <= n; t += 6) {
-                    panel4x6(panel, kc, x, t * cols + k0, cols, out, t * rows + r0, rows, add);
-                }
-                for (; t < n; t++) {
-                    if (!add) {
+                if (k0 == 0) {
+                    for (int t = 0; t < n; t++) {
                         java.util.Arrays.fill(out, t * rows + r0, t * rows + r0 + PANEL, 0f);
                     }
+                }
+                int t = 0;
+                for (; t + 6 <= n; t += 6) {
+                    vecmat6x4(x, t * cols + k0, cols, kc, panel, 0, PANEL, out, t * rows + r0, rows);
+                }
+                for (; t < n; t++) {
                     vecmatRows(x, t * cols + k0, kc, panel, 0, PANEL, out, t * rows + r0, PANEL); // one token
                 }
             }
@@ -718,57 +719,54 @@ final class VectorKernels extends PooledKernels {
         }
     }
 
-    /** Six tokens (activations {@code xStride} apart) times one panel; adds to {@code out} when {@code add}. */
-    private static void panel4x6(float[] p, int kc, float[] x, int xOff, int xStride, float[] out, int outOff, int rows, boolean add) {
-        FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, a40, a41, a42, a43, a50, a51, a52, a53;
-        if (add) {
-            a00 = FloatVector.fromArray(FS, out, outOff); a01 = FloatVector.fromArray(FS, out, outOff + L);
-            a02 = FloatVector.fromArray(FS, out, outOff + 2 * L); a03 = FloatVector.fromArray(FS, out, outOff + 3 * L);
-            a10 = FloatVector.fromArray(FS, out, outOff + rows); a11 = FloatVector.fromArray(FS, out, outOff + rows + L);
-            a12 = FloatVector.fromArray(FS, out, outOff + rows + 2 * L); a13 = FloatVector.fromArray(FS, out, outOff + rows + 3 * L);
-            a20 = FloatVector.fromArray(FS, out, outOff + 2 * rows); a21 = FloatVector.fromArray(FS, out, outOff + 2 * rows + L);
-            a22 = FloatVector.fromArray(FS, out, outOff + 2 * rows + 2 * L); a23 = FloatVector.fromArray(FS, out, outOff + 2 * rows + 3 * L);
-            a30 = FloatVector.fromArray(FS, out, outOff + 3 * rows); a31 = FloatVector.fromArray(FS, out, outOff + 3 * rows + L);
-            a32 = FloatVector.fromArray(FS, out, outOff + 3 * rows + 2 * L); a33 = FloatVector.fromArray(FS, out, outOff + 3 * rows + 3 * L);
-            a40 = FloatVector.fromArray(FS, out, outOff + 4 * rows); a41 = FloatVector.fromArray(FS, out, outOff + 4 * rows + L);
-            a42 = FloatVector.fromArray(FS, out, outOff + 4 * rows + 2 * L); a43 = FloatVector.fromArray(FS, out, outOff + 4 * rows + 3 * L);
-            a50 = FloatVector.fromArray(FS, out, outOff + 5 * rows); a51 = FloatVector.fromArray(FS, out, outOff + 5 * rows + L);
-            a52 = FloatVector.fromArray(FS, out, outOff + 5 * rows + 2 * L); a53 = FloatVector.fromArray(FS, out, outOff + 5 * rows + 3 * L);
-        } else {
-            a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = a20 = a21 = a22 = a23 = FloatVector.zero(FS);
-            a30 = a31 = a32 = a33 = a40 = a41 = a42 = a43 = a50 = a51 = a52 = a53 = FloatVector.zero(FS);
-        }
-        for (int k = 0; k < kc; k++) {
-            int po = k * PANEL;
-            FloatVector w0 = FloatVector.fromArray(FS, p, po);
-            FloatVector w1 = FloatVector.fromArray(FS, p, po + L);
-            FloatVector w2 = FloatVector.fromArray(FS, p, po + 2 * L);
-            FloatVector w3 = FloatVector.fromArray(FS, p, po + 3 * L);
-            int xo = xOff + k;
-            FloatVector b = FloatVector.broadcast(FS, x[xo]);
+    /**
+     * Six row vectors (a_c at aOff + c·aStride, c < 6) times the 4L columns of m starting at mOff ({@code rows}
+     * rows, {@code stride} apart), added to y_c at yOff + c·yStride: each matrix load serves six FMAs and no
+     * horizontal sums are needed. The register block of the panel matmul and of batched attention.
+     */
+    private static void vecmat6x4(float[] a, int aOff, int aStride, int rows, float[] m, int mOff, int stride, float[] y, int yOff, int yStride) {
+        FloatVector a00 = FloatVector.fromArray(FS, y, yOff), a01 = FloatVector.fromArray(FS, y, yOff + L);
+        FloatVector a02 = FloatVector.fromArray(FS, y, yOff + 2 * L), a03 = FloatVector.fromArray(FS, y, yOff + 3 * L);
+        FloatVector a10 = FloatVector.fromArray(FS, y, yOff + yStride), a11 = FloatVector.fromArray(FS, y, yOff + yStride + L);
+        FloatVector a12 = FloatVector.fromArray(FS, y, yOff + yStride + 2 * L), a13 = FloatVector.fromArray(FS, y, yOff + yStride + 3 * L);
+        FloatVector a20 = FloatVector.fromArray(FS, y, yOff + 2 * yStride), a21 = FloatVector.fromArray(FS, y, yOff + 2 * yStride + L);
+        FloatVector a22 = FloatVector.fromArray(FS, y, yOff + 2 * yStride + 2 * L), a23 = FloatVector.fromArray(FS, y, yOff + 2 * yStride + 3 * L);
+        FloatVector a30 = FloatVector.fromArray(FS, y, yOff + 3 * yStride), a31 = FloatVector.fromArray(FS, y, yOff + 3 * yStride + L);
+        FloatVector a32 = FloatVector.fromArray(FS, y, yOff + 3 * yStride + 2 * L), a33 = FloatVector.fromArray(FS, y, yOff + 3 * yStride + 3 * L);
+        FloatVector a40 = FloatVector.fromArray(FS, y, yOff + 4 * yStride), a41 = FloatVector.fromArray(FS, y, yOff + 4 * yStride + L);
+        FloatVector a42 = FloatVector.fromArray(FS, y, yOff + 4 * yStride + 2 * L), a43 = FloatVector.fromArray(FS, y, yOff + 4 * yStride + 3 * L);
+        FloatVector a50 = FloatVector.fromArray(FS, y, yOff + 5 * yStride), a51 = FloatVector.fromArray(FS, y, yOff + 5 * yStride + L);
+        FloatVector a52 = FloatVector.fromArray(FS, y, yOff + 5 * yStride + 2 * L), a53 = FloatVector.fromArray(FS, y, yOff + 5 * yStride + 3 * L);
+        for (int k = 0, mo = mOff; k < rows; k++, mo += stride) {
+            FloatVector w0 = FloatVector.fromArray(FS, m, mo);
+            FloatVector w1 = FloatVector.fromArray(FS, m, mo + L);
+            FloatVector w2 = FloatVector.fromArray(FS, m, mo + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(FS, m, mo + 3 * L);
+            int ao = aOff + k;
+            FloatVector b = FloatVector.broadcast(FS, a[ao]);
             a00 = w0.fma(b, a00); a01 = w1.fma(b, a01); a02 = w2.fma(b, a02); a03 = w3.fma(b, a03);
-            b = FloatVector.broadcast(FS, x[xo + xStride]);
+            b = FloatVector.broadcast(FS, a[ao + aStride]);
             a10 = w0.fma(b, a10); a11 = w1.fma(b, a11); a12 = w2.fma(b, a12); a13 = w3.fma(b, a13);
-            b = FloatVector.broadcast(FS, x[xo + 2 * xStride]);
+            b = FloatVector.broadcast(FS, a[ao + 2 * aStride]);
             a20 = w0.fma(b, a20); a21 = w1.fma(b, a21); a22 = w2.fma(b, a22); a23 = w3.fma(b, a23);
-            b = FloatVector.broadcast(FS, x[xo + 3 * xStride]);
+            b = FloatVector.broadcast(FS, a[ao + 3 * aStride]);
             a30 = w0.fma(b, a30); a31 = w1.fma(b, a31); a32 = w2.fma(b, a32); a33 = w3.fma(b, a33);
-            b = FloatVector.broadcast(FS, x[xo + 4 * xStride]);
+            b = FloatVector.broadcast(FS, a[ao + 4 * aStride]);
             a40 = w0.fma(b, a40); a41 = w1.fma(b, a41); a42 = w2.fma(b, a42); a43 = w3.fma(b, a43);
-            b = FloatVector.broadcast(FS, x[xo + 5 * xStride]);
+            b = FloatVector.broadcast(FS, a[ao + 5 * aStride]);
             a50 = w0.fma(b, a50); a51 = w1.fma(b, a51); a52 = w2.fma(b, a52); a53 = w3.fma(b, a53);
         }
-        a00.intoArray(out, outOff); a01.intoArray(out, outOff + L); a02.intoArray(out, outOff + 2 * L); a03.intoArray(out, outOff + 3 * L);
-        a10.intoArray(out, outOff + rows); a11.intoArray(out, outOff + rows + L);
-        a12.intoArray(out, outOff + rows + 2 * L); a13.intoArray(out, outOff + rows + 3 * L);
-        a20.intoArray(out, outOff + 2 * rows); a21.intoArray(out, outOff + 2 * rows + L);
-        a22.intoArray(out, outOff + 2 * rows + 2 * L); a23.intoArray(out, outOff + 2 * rows + 3 * L);
-        a30.intoArray(out, outOff + 3 * rows); a31.intoArray(out, outOff + 3 * rows + L);
-        a32.intoArray(out, outOff + 3 * rows + 2 * L); a33.intoArray(out, outOff + 3 * rows + 3 * L);
-        a40.intoArray(out, outOff + 4 * rows); a41.intoArray(out, outOff + 4 * rows + L);
-        a42.intoArray(out, outOff + 4 * rows + 2 * L); a43.intoArray(out, outOff + 4 * rows + 3 * L);
-        a50.intoArray(out, outOff + 5 * rows); a51.intoArray(out, outOff + 5 * rows + L);
-        a52.intoArray(out, outOff + 5 * rows + 2 * L); a53.intoArray(out, outOff + 5 * rows + 3 * L);
+        a00.intoArray(y, yOff); a01.intoArray(y, yOff + L); a02.intoArray(y, yOff + 2 * L); a03.intoArray(y, yOff + 3 * L);
+        a10.intoArray(y, yOff + yStride); a11.intoArray(y, yOff + yStride + L);
+        a12.intoArray(y, yOff + yStride + 2 * L); a13.intoArray(y, yOff + yStride + 3 * L);
+        a20.intoArray(y, yOff + 2 * yStride); a21.intoArray(y, yOff + 2 * yStride + L);
+        a22.intoArray(y, yOff + 2 * yStride + 2 * L); a23.intoArray(y, yOff + 2 * yStride + 3 * L);
+        a30.intoArray(y, yOff + 3 * yStride); a31.intoArray(y, yOff + 3 * yStride + L);
+        a32.intoArray(y, yOff + 3 * yStride + 2 * L); a33.intoArray(y, yOff + 3 * yStride + 3 * L);
+        a40.intoArray(y, yOff + 4 * yStride); a41.intoArray(y, yOff + 4 * yStride + L);
+        a42.intoArray(y, yOff + 4 * yStride + 2 * L); a43.intoArray(y, yOff + 4 * yStride + 3 * L);
+        a50.intoArray(y, yOff + 5 * yStride); a51.intoArray(y, yOff + 5 * yStride + L);
+        a52.intoArray(y, yOff + 5 * yStride + 2 * L); a53.intoArray(y, yOff + 5 * yStride + 3 * L);
     }
 
     /** Rows per matmul tile: a multiple of four whose decoded floats fill about {@link #TILE_BYTES}. */
@@ -1385,6 +1383,24 @@ final class VectorKernels extends PooledKernels {
     @Override
     public void vecmat(float[] a, int aOff, int rows, float[] m, int mOff, int stride, float[] y, int yOff, int n) {
         vecmatRows(a, aOff, rows, m, mOff, stride, y, yOff, n);
+    }
+
+    @Override
+    public void vecmatBatch(float[] a, int aOff, int aStride, int count, int rows, float[] m, int mOff, int stride,
+            float[] y, int yOff, int yStride, int n) {
+        int c = 0;
+        for (; c + 6 <= count; c += 6) {
+            int j = 0;
+            for (; j + 4 * L <= n; j += 4 * L) {
+                vecmat6x4(a, aOff + c * aStride, aStride, rows, m, mOff + j, stride, y, yOff + c * yStride + j, yStride);
+            }
+            for (int e = c; e < c + 6 && j < n; e++) {
+                vecmatRows(a, aOff + e * aStride, rows, m, mOff + j, stride, y, yOff + e * yStride + j, n - j);
+            }
+        }
+        for (; c < count; c++) {
+            vecmatRows(a, aOff + c * aStride, rows, m, mOff, stride, y, yOff + c * yStride, n);
+        }
     }
 
     private static void vecmatRows(float[] a, int aOff, int rows, float[] m, int mOff, int stride, float[] y, int yOff, int n) {

@@ -240,6 +240,28 @@ class VectorKernelsTest {
         }
     }
 
+    /** Several row vectors at once: groups of six with the four-vector tiles and their tails, and leftover rows. */
+    @ParameterizedTest
+    @MethodSource("widths")
+    void vecmatBatchMatchesScalar(VectorSpecies<Float> species) {
+        Kernels v = vector(species);
+        for (int count : new int[] {1, 6, 7, 13}) {
+            for (int n : new int[] {5, 64, 70, 130}) {
+                int rows = 19;
+                int stride = n + 3;
+                int aStride = rows + 2;
+                int yStride = n + 1;
+                float[] a = randomFloats(count * aStride + 1, count + n);
+                float[] m = randomFloats(2 + rows * stride, n);
+                float[] want = randomFloats(1 + count * yStride, count);
+                float[] got = want.clone();
+                scalar.vecmatBatch(a, 1, aStride, count, rows, m, 2, stride, want, 1, yStride, n);
+                v.vecmatBatch(a, 1, aStride, count, rows, m, 2, stride, got, 1, yStride, n);
+                assertClose(want, got, 1e-12, "vecmatBatch count=" + count, n);
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("widths")
     void ropeMatchesScalarForBothPairings(VectorSpecies<Float> species) {

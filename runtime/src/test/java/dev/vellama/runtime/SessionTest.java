@@ -149,4 +149,31 @@ class SessionTest {
             }
         }
     }
+
+    /**
+     * 300 tokens in chunks of 32 (attention's scratch grows several times as the context does, and prompts of 32
+     * tokens take the four-row matmul) against one chunk of 300 (panels): the same logits within float rounding.
+     */
+    @Test
+    void chunkedPromptEqualsOneChunk() {
+        int[] tokens = new int[300];
+        java.util.SplittableRandom r = new java.util.SplittableRandom(7);
+        tokens[0] = 1;
+        for (int i = 1; i < tokens.length; i++) {
+            tokens[i] = r.nextInt(3, model.config().vocabSize());
+        }
+        float[] chunked;
+        float[] whole;
+        try (Session s = session(512)) {
+            chunked = s.evaluateAll(tokens);
+        }
+        try (Session s = model.newSession(SessionOptions.defaults().withContextSize(512).withBatchSize(512).withThreads(2))) {
+            whole = s.evaluateAll(tokens);
+        }
+        double worst = 0;
+        for (int i = 0; i < whole.length; i++) {
+            worst = Math.max(worst, Math.abs(whole[i] - chunked[i]));
+        }
+        assertTrue(worst < 1e-2, "largest logit difference " + worst);
+    }
 }

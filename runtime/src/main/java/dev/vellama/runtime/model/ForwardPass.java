@@ -22,6 +22,8 @@ public final class ForwardPass implements TransformerPass {
     private final Rope localRope; // sliding-window layers of Gemma 3 use their own base
     private final boolean neox;
     private final int maxBatch;
+    /** Query tokens whose attention runs together over each kv head's keys and values. */
+    private static final int QUERY_GROUP = 6;
 
     // activations, row-major [token][feature]
     private final float[] x;       // residual stream
@@ -237,12 +239,12 @@ public final class ForwardPass implements TransformerPass {
         int from = Math.max(0, pos + 1 - window); // the first position any token of the chunk sees
         int to = pos + n;
         int span = to - from;
-        if (scores[part] == null || scores[part].length < span) {
+        if (keys[part] == null || keys[part].length < hd * span) {
             // doubling, so a growing conversation allocates a few times in all
-            int positions = Math.min(cache.capacity(), Math.max(span, 2 * (scores[part] == null ? 64 : scores[part].length)));
+            int positions = Math.min(cache.capacity(), Math.max(span, keys[part] == null ? 128 : 2 * (keys[part].length / hd)));
             keys[part] = new float[hd * positions];
             values[part] = new float[positions * hd];
-            scores[part] = new float[positions];
+            scores[part] = new float[QUERY_GROUP * positions];
         }
         float[] kf = keys[part];
         float[] vf = values[part];
@@ -255,22 +257,32 @@ public final class ForwardPass implements TransformerPass {
                 cache.copyValues(l, g * hd, hd, from, to, vf);
                 loaded = g;
             }
-            for (int t = 0; t < n; t++) {
-                int end = pos + t + 1;
-                int start = Math.max(from, end - window); // a sliding window sees its last `window` positions
-                int len = end - start;
-                java.util.Arrays.fill(s, 0, len, 0f);
-                k.vecmat(q, t * qd + h * hd, hd, kf, start - from, span, s, 0, len);
-                k.scale(s, 0, len, scale);
-                if (softcap > 0) {
-                    for (int j = 0; j < len; j++) {
-                        s[j] = softcap * (float) Math.tanh(s[j] / softcap);
+            // tokens in groups that share each load of keys and values (the kernels' register block is six)
+            for (int t0 = 0; t0 < n; t0 += QUERY_GROUP) {
+                int count = Math.min(QUERY_GROUP, n - t0);
+                int first = Math.max(from, pos + t0 + 1 - window); // the first position the group's first token sees
+                int len = pos + t0 + count - first;                 // to the last position its last token sees
+                java.util.Arrays.fill(s, 0, count * len, 0f);
+                k.vecmatBatch(q, t0 * qd + h * hd, qd, count, hd, kf, first - from, span, s, 0, len, len);
+                for (int i = 0; i < count; i++) {
+                    int end = pos + t0 + i + 1;
+                    int start = Math.max(from, end - window); // a sliding window sees its last `window` positions
+                    int row = i * len;
+                    int lo = row + start - first;
+                    int hi = row + end - first;
+                    k.scale(s, lo, hi - lo, scale);
+                    if (softcap > 0) {
+                        for (int j = lo; j < hi; j++) {
+                            s[j] = softcap * (float) Math.tanh(s[j] / softcap);
+                        }
                     }
+                    k.softmax(s, lo, hi - lo);
+                    java.util.Arrays.fill(s, row, lo, 0f); // positions this token does not see weigh nothing
+                    java.util.Arrays.fill(s, hi, row + len, 0f);
+                    int o = (t0 + i) * qd + h * hd;
+                    java.util.Arrays.fill(att, o, o + hd, 0f);
                 }
-                k.softmax(s, 0, len);
-                int o = t * qd + h * hd;
-                java.util.Arrays.fill(att, o, o + hd, 0f);
-                k.vecmat(s, 0, len, vf, (start - from) * hd, hd, att, o, hd);
+                k.vecmatBatch(s, 0, len, count, len, vf, (first - from) * hd, hd, att, t0 * qd + h * hd, qd, hd);
             }
         }
     }
