@@ -56,7 +56,7 @@ abstract class PooledKernels implements Kernels {
         return s;
     }
 
-    /** A second float buffer per part (for per-call sums of the activations), like {@link #rowScratch}. */
+    /** A second float buffer per part (per-call sums of the activations, a matmul panel), like {@link #rowScratch}. */
     protected final float[] sumScratch(int part, int size) {
         float[] s = sumScratch[part];
         if (s == null || s.length < size) {

@@ -673,9 +673,9 @@ final class VectorKernels extends PooledKernels {
 
     /**
      * Rows [rowStart, rowEnd) in panels of {@link #PANEL} rows and {@link #PANEL_COLS} columns: a panel is decoded,
-     * transposed (column by column, the panel's rows side by side), then every group of six tokens runs over it,
-     * each column's four row vectors multiplied with each token's activation broadcast: no horizontal sums, and
-     * each output row vector is stored whole. Leftover rows take {@link #matmulTiles}.
+     * transposed (column by column, the panel's rows side by side), then the tokens run over it six at a time
+     * ({@link #vecmatGroups}), each column's four row vectors multiplied with each token's activation broadcast: no
+     * horizontal sums, and each output row vector is stored whole. Leftover rows take {@link #matmulTiles}.
      */
     private static void matmulPanels(WeightMatrix w, float[] x, int n, float[] out, int rowStart, int rowEnd, float[] buf, float[] panel) {
         int cols = w.cols();
@@ -705,13 +705,7 @@ final class VectorKernels extends PooledKernels {
                         java.util.Arrays.fill(out, t * rows + r0, t * rows + r0 + PANEL, 0f);
                     }
                 }
-                int t = 0;
-                for (; t + 6 <= n; t += 6) {
-                    vecmat6x4(x, t * cols + k0, cols, kc, panel, 0, PANEL, out, t * rows + r0, rows);
-                }
-                for (; t < n; t++) {
-                    vecmatRows(x, t * cols + k0, kc, panel, 0, PANEL, out, t * rows + r0, PANEL); // one token
-                }
+                vecmatGroups(x, k0, cols, n, kc, panel, 0, PANEL, out, r0, rows, PANEL);
             }
         }
         if (r0 < rowEnd) {
@@ -1387,6 +1381,12 @@ final class VectorKernels extends PooledKernels {
 
     @Override
     public void vecmatBatch(float[] a, int aOff, int aStride, int count, int rows, float[] m, int mOff, int stride,
+            float[] y, int yOff, int yStride, int n) {
+        vecmatGroups(a, aOff, aStride, count, rows, m, mOff, stride, y, yOff, yStride, n);
+    }
+
+    /** {@link #vecmatBatch}: row vectors six at a time through {@link #vecmat6x4}, the rest one by one. */
+    private static void vecmatGroups(float[] a, int aOff, int aStride, int count, int rows, float[] m, int mOff, int stride,
             float[] y, int yOff, int yStride, int n) {
         int c = 0;
         for (; c + 6 <= count; c += 6) {

@@ -59,11 +59,7 @@ final class WorkerPool implements AutoCloseable {
         return threads;
     }
 
-    void run(int count, PartTask task) {
-        dispatch(count, threads, task, null);
-    }
-
-    /** Like {@link #run(int, PartTask)} on at most {@code maxParts} of the threads (at least the caller's). */
+    /** Runs task over [0, count) on at most {@code maxParts} of the threads (at least the caller's). */
     void run(int count, int maxParts, PartTask task) {
         dispatch(count, maxParts, task, null);
     }

@@ -37,7 +37,7 @@ public final class ForwardPass implements TransformerPass {
     private final float[] up;
     private final float[] fused;   // fused qkv or gate|up projections before they are split
     // attention scratch, one set per kernel thread, as long as the context so far: one kv head's keys
-    // [dim][position] and values [position][dim] as floats, and one query's scores
+    // [dim][position] and values [position][dim] as floats, and the scores of a group of query tokens
     private final float[][] keys;
     private final float[][] values;
     private final float[][] scores;
@@ -227,8 +227,9 @@ public final class ForwardPass implements TransformerPass {
     /**
      * Attention of query heads {@code [part·H/parts, (part+1)·H/parts)} for tokens {@code 0..n-1} of the chunk:
      * each kv head's keys and values are converted to floats once (shared by the query heads of its group), then
-     * per token the scores are the query times the keys (a {@code vecmat} over dimensions), softmax, and the
-     * output the probabilities times the values.
+     * for each group of up to {@link #QUERY_GROUP} tokens the scores are the queries times the keys
+     * ({@code vecmatBatch} over dimensions), a softmax over the positions each token sees, and the output the
+     * probabilities times the values.
      */
     private void attendHeads(int l, int part, int parts, int n, int pos, int window) {
         int hd = c.headDim();
