@@ -53,17 +53,6 @@ public interface Kernels extends AutoCloseable {
 
     void scale(float[] x, int off, int n, float s);
 
-    float dot(float[] a, int aOff, float[] b, int bOff, int n);
-
-    /** a holds IEEE half bits (F16 KV cache). */
-    float dotF16(short[] a, int aOff, float[] b, int bOff, int n);
-
-    /** y += a*x. */
-    void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n);
-
-    /** y += a*x with x in IEEE half bits. */
-    void axpyF16(float a, short[] x, int xOff, float[] y, int yOff, int n);
-
     /**
      * y[j] += Σ_r a[r]·m[r·stride + j] for r < rows, j < n: a row vector times a matrix whose rows lie
      * {@code stride} apart (attention: a query times keys stored dimension by dimension, probabilities times

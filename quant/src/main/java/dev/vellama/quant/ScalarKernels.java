@@ -124,34 +124,6 @@ final class ScalarKernels extends PooledKernels {
     }
 
     @Override
-    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        return dotPlain(a, aOff, b, bOff, n);
-    }
-
-    @Override
-    public float dotF16(short[] a, int aOff, float[] b, int bOff, int n) {
-        float s = 0f;
-        for (int i = 0; i < n; i++) {
-            s += Float.float16ToFloat(a[aOff + i]) * b[bOff + i];
-        }
-        return s;
-    }
-
-    @Override
-    public void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
-        for (int i = 0; i < n; i++) {
-            y[yOff + i] += a * x[xOff + i];
-        }
-    }
-
-    @Override
-    public void axpyF16(float a, short[] x, int xOff, float[] y, int yOff, int n) {
-        for (int i = 0; i < n; i++) {
-            y[yOff + i] += a * Float.float16ToFloat(x[xOff + i]);
-        }
-    }
-
-    @Override
     public void vecmat(float[] a, int aOff, int rows, float[] m, int mOff, int stride, float[] y, int yOff, int n) {
         for (int r = 0; r < rows; r++) {
             float ar = a[aOff + r];

@@ -1331,50 +1331,6 @@ final class VectorKernels extends PooledKernels {
     }
 
     @Override
-    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        return dotF32(a, aOff, b, bOff, n);
-    }
-
-    @Override
-    public float dotF16(short[] a, int aOff, float[] b, int bOff, int n) {
-        int upper = FS.loopBound(n);
-        FloatVector acc = FloatVector.zero(FS);
-        int i = 0;
-        for (; i < upper; i += L) {
-            acc = halvesToFloats(a, aOff + i).fma(FloatVector.fromArray(FS, b, bOff + i), acc);
-        }
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            s += Float.float16ToFloat(a[aOff + i]) * b[bOff + i];
-        }
-        return s;
-    }
-
-    @Override
-    public void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
-        int upper = FS.loopBound(n);
-        int i = 0;
-        for (; i < upper; i += L) {
-            FloatVector.fromArray(FS, x, xOff + i).fma(FloatVector.broadcast(FS, a), FloatVector.fromArray(FS, y, yOff + i)).intoArray(y, yOff + i);
-        }
-        for (; i < n; i++) {
-            y[yOff + i] += a * x[xOff + i];
-        }
-    }
-
-    @Override
-    public void axpyF16(float a, short[] x, int xOff, float[] y, int yOff, int n) {
-        int upper = FS.loopBound(n);
-        int i = 0;
-        for (; i < upper; i += L) {
-            halvesToFloats(x, xOff + i).fma(FloatVector.broadcast(FS, a), FloatVector.fromArray(FS, y, yOff + i)).intoArray(y, yOff + i);
-        }
-        for (; i < n; i++) {
-            y[yOff + i] += a * Float.float16ToFloat(x[xOff + i]);
-        }
-    }
-
-    @Override
     public void vecmat(float[] a, int aOff, int rows, float[] m, int mOff, int stride, float[] y, int yOff, int n) {
         vecmatRows(a, aOff, rows, m, mOff, stride, y, yOff, n);
     }
@@ -1438,10 +1394,6 @@ final class VectorKernels extends PooledKernels {
             }
             y[yOff + j] = sum;
         }
-    }
-
-    private static FloatVector halvesToFloats(short[] h, int off) {
-        return halfBitsToFloats((IntVector) ShortVector.fromArray(SS, h, off).convertShape(VectorOperators.S2I, IS, 0));
     }
 
     /** Lane j takes its partner j^1: swaps the two elements of every interleaved pair. */

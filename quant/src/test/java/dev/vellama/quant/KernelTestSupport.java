@@ -23,15 +23,6 @@ final class KernelTestSupport {
         return a;
     }
 
-    static short[] randomHalves(int n, long seed) {
-        float[] f = randomFloats(n, seed);
-        short[] h = new short[n];
-        for (int i = 0; i < n; i++) {
-            h[i] = Half.fromFloat(f[i] * 4);
-        }
-        return h;
-    }
-
     /** Normalized mean squared error of {@code got} against {@code want}, as llama.cpp's test-backend-ops measures. */
     static double nmse(float[] want, float[] got) {
         double err = 0;

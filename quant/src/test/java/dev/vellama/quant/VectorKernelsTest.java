@@ -2,7 +2,6 @@ package dev.vellama.quant;
 
 import static dev.vellama.quant.KernelTestSupport.nmse;
 import static dev.vellama.quant.KernelTestSupport.randomFloats;
-import static dev.vellama.quant.KernelTestSupport.randomHalves;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -201,23 +200,6 @@ class VectorKernelsTest {
             scalar.scale(a, 2, n, 0.37f);
             v.scale(b, 2, n, 0.37f);
             assertArrayEquals(a, b, "scale " + n);
-            scalar.axpy(-1.5f, up, 1, a, 0, n);
-            v.axpy(-1.5f, up, 1, b, 0, n);
-            assertClose(a, b, 1e-12, "axpy", n);
-
-            float da = scalar.dot(x, 1, up, 2, n);
-            float db = v.dot(x, 1, up, 2, n);
-            assertEquals(da, db, 1e-5f * Math.max(1, Math.abs(da)), "dot " + n);
-
-            short[] h = randomHalves(n + 2, n + 9);
-            da = scalar.dotF16(h, 2, up, 0, n);
-            db = v.dotF16(h, 2, up, 0, n);
-            assertEquals(da, db, 1e-5f * Math.max(1, Math.abs(da)), "dotF16 " + n);
-            a = x.clone();
-            b = x.clone();
-            scalar.axpyF16(0.25f, h, 1, a, 2, n);
-            v.axpyF16(0.25f, h, 1, b, 2, n);
-            assertClose(a, b, 1e-12, "axpyF16", n);
         }
     }
 

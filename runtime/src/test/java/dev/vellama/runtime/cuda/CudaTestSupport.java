@@ -44,6 +44,41 @@ final class CudaTestSupport {
         return a;
     }
 
+    /**
+     * The CUDA attention kernel's result computed on the host: n query tokens [n][heads][headDim] at positions
+     * pos0.. over F16 caches [position][kvHeads·headDim], each token seeing its last {@code window} positions,
+     * scores scaled and soft-capped when {@code softcap} is above 0, normalized with {@code cpu}'s softmax.
+     */
+    static float[] attentionOnHost(dev.vellama.quant.Kernels cpu, float[] q, short[] keys, short[] values, int n,
+                                   int heads, int kvHeads, int headDim, int pos0, float scale, int window, float softcap) {
+        int width = kvHeads * headDim;
+        float[] out = new float[q.length];
+        float[] scores = new float[pos0 + n];
+        for (int t = 0; t < n; t++) {
+            for (int h = 0; h < heads; h++) {
+                int len = pos0 + t + 1;
+                int start = Math.max(0, len - window);
+                int qOff = (t * heads + h) * headDim;
+                int kvOff = (h / (heads / kvHeads)) * headDim;
+                for (int p = start; p < len; p++) {
+                    float dot = 0f;
+                    for (int i = 0; i < headDim; i++) {
+                        dot += Float.float16ToFloat(keys[p * width + kvOff + i]) * q[qOff + i];
+                    }
+                    float s = scale * dot;
+                    scores[p] = softcap > 0 ? softcap * (float) Math.tanh(s / softcap) : s;
+                }
+                cpu.softmax(scores, start, len - start);
+                for (int p = start; p < len; p++) {
+                    for (int i = 0; i < headDim; i++) {
+                        out[qOff + i] += scores[p] * Float.float16ToFloat(values[p * width + kvOff + i]);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
     /** Σ(got − want)² / Σ want². */
     static double nmse(float[] want, float[] got) {
         double err = 0;

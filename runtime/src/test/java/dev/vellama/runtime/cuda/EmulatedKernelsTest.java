@@ -1,5 +1,6 @@
 package dev.vellama.runtime.cuda;
 
+import static dev.vellama.runtime.cuda.CudaTestSupport.attentionOnHost;
 import static dev.vellama.runtime.cuda.CudaTestSupport.nmse;
 import static dev.vellama.runtime.cuda.CudaTestSupport.randomFloats;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -184,24 +185,7 @@ class EmulatedKernelsTest {
             keys[i] = Float.floatToFloat16(k[i]);
             values[i] = Float.floatToFloat16(v[i]);
         }
-        float[] want = new float[q.length];
-        float[] scores = new float[positions];
-        for (int t = 0; t < n; t++) {
-            for (int h = 0; h < heads; h++) {
-                int len = pos0 + t + 1;
-                int start = Math.max(0, len - window);
-                int qOff = (t * heads + h) * headDim;
-                int kvOff = (h / (heads / kvHeads)) * headDim;
-                for (int p = start; p < len; p++) {
-                    float s = scale * cpu.dotF16(keys, p * width + kvOff, q, qOff, headDim);
-                    scores[p] = softcap > 0 ? softcap * (float) Math.tanh(s / softcap) : s;
-                }
-                cpu.softmax(scores, start, len - start);
-                for (int p = start; p < len; p++) {
-                    cpu.axpyF16(scores[p], values, p * width + kvOff, want, qOff, headDim);
-                }
-            }
-        }
+        float[] want = attentionOnHost(cpu, q, keys, values, n, heads, kvHeads, headDim, pos0, scale, window, softcap);
         floats("q.bin", q);
         floats("k.bin", k);
         floats("v.bin", v);

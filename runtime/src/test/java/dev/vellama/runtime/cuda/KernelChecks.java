@@ -1,6 +1,7 @@
 package dev.vellama.runtime.cuda;
 
 import static dev.vellama.runtime.cuda.CudaTestSupport.download;
+import static dev.vellama.runtime.cuda.CudaTestSupport.attentionOnHost;
 import static dev.vellama.runtime.cuda.CudaTestSupport.nmse;
 import static dev.vellama.runtime.cuda.CudaTestSupport.randomFloats;
 import static dev.vellama.runtime.cuda.CudaTestSupport.upload;
@@ -265,23 +266,7 @@ abstract class KernelChecks {
             values[i] = Float.floatToFloat16(vf[i]);
         }
         float[] q = randomFloats(n * heads * headDim, 93);
-        float[] want = new float[q.length];
-        float[] scores = new float[positions];
-        int group = heads / kvHeads;
-        for (int t = 0; t < n; t++) {
-            for (int h = 0; h < heads; h++) {
-                int len = pos0 + t + 1;
-                int qOff = (t * heads + h) * headDim;
-                int kvOff = (h / group) * headDim;
-                for (int p = 0; p < len; p++) {
-                    scores[p] = scale * cpu.dotF16(keys, p * width + kvOff, q, qOff, headDim);
-                }
-                cpu.softmax(scores, 0, len);
-                for (int p = 0; p < len; p++) {
-                    cpu.axpyF16(scores[p], values, p * width + kvOff, want, qOff, headDim);
-                }
-            }
-        }
+        float[] want = attentionOnHost(cpu, q, keys, values, n, heads, kvHeads, headDim, pos0, scale, Integer.MAX_VALUE, 0f);
         try (DeviceBuffer dq = upload(ctx, q); DeviceBuffer kc = ctx.allocate(2L * keys.length);
              DeviceBuffer vc = ctx.allocate(2L * values.length); DeviceBuffer dk = upload(ctx, kf);
              DeviceBuffer dv = upload(ctx, vf); DeviceBuffer out = ctx.allocate(4L * q.length);
