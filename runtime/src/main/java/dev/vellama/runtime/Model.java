@@ -2,8 +2,11 @@ package dev.vellama.runtime;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 
 import dev.vellama.gguf.GgufFile;
+import dev.vellama.quant.Kernels;
 import dev.vellama.runtime.chat.ChatTemplate;
 import dev.vellama.runtime.model.ModelConfig;
 import dev.vellama.runtime.model.ModelWeights;
@@ -11,8 +14,14 @@ import dev.vellama.runtime.tokenizer.Tokenizer;
 
 /**
  * A loaded model: its memory-mapped GGUF file, configuration, weights, tokenizer and chat template. Immutable
- * after loading and safe to share between threads; each conversation runs in its own {@link Session}. Closing
- * the model unmaps the file, so close every session first.
+ * after loading and safe to share between threads; each conversation runs in its own {@link Session}.
+ *
+ * <p>Threads: the CPU sessions of one model share one worker pool per thread count (made by the first session that
+ * asks for it), so ten sessions of a 2-thread model run on two compute threads, not twenty spinning ones. Sessions
+ * used from different threads at once take turns kernel by kernel on that pool: each is correct, but together
+ * they are no faster than one after another; to serve many conversations at once with one read of the weights
+ * per step for all of them, use a {@link BatchEngine}. Closing the model stops the pools and unmaps the file, so
+ * close every session and engine first.
  *
  * <pre>{@code
  * try (Model model = Model.load(Path.of("model.gguf"));
@@ -28,6 +37,8 @@ public final class Model implements AutoCloseable {
     private final ModelWeights weights;
     private final Tokenizer tokenizer;
     private final ChatTemplate chatTemplate;
+    private final Map<Integer, Kernels> pools = new HashMap<>();
+    private boolean closed;
 
     private Model(GgufFile file) {
         this.file = file;
@@ -74,6 +85,17 @@ public final class Model implements AutoCloseable {
         return n != null ? n : file.path() == null ? "model" : file.path().getFileName().toString();
     }
 
+    /**
+     * The kernels and worker pool of {@code threads} compute threads that this model's sessions share; made on
+     * first use, stopped when the model closes.
+     */
+    synchronized Kernels kernels(int threads) {
+        if (closed) {
+            throw new IllegalStateException("the model is closed");
+        }
+        return pools.computeIfAbsent(threads, Kernels::create);
+    }
+
     ModelWeights weights() {
         return weights;
     }
@@ -85,6 +107,11 @@ public final class Model implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            closed = true;
+            pools.values().forEach(Kernels::close);
+            pools.clear();
+        }
         file.close();
     }
 }

@@ -11,9 +11,13 @@ import dev.vellama.runtime.model.KvCache;
 import dev.vellama.runtime.model.ModelConfig;
 
 /**
- * One conversation with a model: its own KV cache, compute threads and buffers. A session remembers the tokens
- * in its cache, so a new prompt that extends the previous one (the next turn of a chat) only evaluates what is
- * new. Not thread-safe: one generation at a time; {@link #cancel()} may be called from any thread.
+ * One conversation with a model: its own KV cache and buffers, on the worker pool its model shares among the
+ * sessions of the same thread count. A session remembers the tokens in its cache, so a new prompt that extends the
+ * previous one (the next turn of a chat) only evaluates what is new.
+ *
+ * <p>Threads: not thread-safe, one generation at a time, from one thread at a time; {@link #cancel()} may be
+ * called from any thread. Different sessions may run on different threads at once (they take turns on the shared
+ * pool). A CUDA session binds its GPU context to the thread that made it and must be used from that thread.
  */
 public final class Session implements AutoCloseable {
     private final Model model;
@@ -40,17 +44,18 @@ public final class Session implements AutoCloseable {
                 throw new VellamaException("the CUDA pass keeps its KV cache in F16; an F32 cache is for CPU sessions");
             }
             this.pass = openCuda(model, ctx, batchSize, threads, options.gpuLayers());
-            this.kernels = Kernels.create(1); // for sampling helpers; the pass brings its own CPU threads
+            this.kernels = model.kernels(1); // for sampling helpers; the pass brings its own CPU threads
         } else {
-            checkHeapFor(ctx, options.kvCache());
-            this.kernels = Kernels.create(threads);
+            checkHeapFor(config, ctx, options.kvCache());
+            this.kernels = model.kernels(threads);
             KvCache cache = new KvCache(config.layerCount(), 0, ctx, config.kvDim(), options.kvCache());
             this.pass = new ForwardPass(config, model.weights(), kernels, cache, batchSize);
         }
         this.cached = new int[ctx];
     }
 
-    private void checkHeapFor(int ctx, KvCache.Precision precision) {
+    /** Refuses a KV cache of {@code ctx} positions that the free Java heap cannot hold, before allocating it. */
+    static void checkHeapFor(ModelConfig config, int ctx, KvCache.Precision precision) {
         long need = KvCache.bytesFor(config.layerCount(), ctx, config.kvDim(), precision);
         Runtime rt = Runtime.getRuntime();
         long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
@@ -231,9 +236,9 @@ public final class Session implements AutoCloseable {
         return cached;
     }
 
+    /** Frees the pass (GPU memory for a CUDA session); the shared worker pool stays with the model. */
     @Override
     public void close() {
         pass.close();
-        kernels.close();
     }
 }

@@ -99,6 +99,28 @@ class SessionTest {
     }
 
     @Test
+    void eachTokenIsHandedOutBeforeTheModelSeesIt() {
+        try (Session s = session(256)) {
+            int[] prompt = s.tokenize("Once upon a time");
+            Generation g = s.stream("Once upon a time", GenerationParams.greedy().withMaxTokens(8));
+            assertTrue(g.hasNext());
+            g.next();
+            // the first token comes straight from the prompt's logits: no forward pass has run on it yet
+            assertEquals(prompt.length, s.position());
+            assertTrue(g.hasNext());
+            g.next();
+            assertEquals(prompt.length + 1, s.position());
+        }
+    }
+
+    @Test
+    void sessionsOfOneModelShareOneWorkerPool() {
+        try (Session a = session(64); Session b = session(64)) {
+            assertTrue(a.kernels() == b.kernels(), "two 2-thread sessions of one model use the same pool");
+        }
+    }
+
+    @Test
     void cancellationStopsAfterTheCurrentToken() {
         try (Session s = session(256)) {
             List<GeneratedToken> got = new ArrayList<>();

@@ -16,7 +16,8 @@ public final class ForwardPass implements TransformerPass {
     private final ModelConfig c;
     private final ModelWeights w;
     private final Kernels k;
-    private final KvCache cache;
+    private final KvCache cache;   // the single sequence's cache; null for a pass that only runs batches
+    private final Segment[] single; // forwardLast/forwardAll's one segment, reused
     private final Architecture arch;
     private final Rope rope;
     private final Rope localRope; // sliding-window layers of Gemma 3 use their own base
@@ -46,13 +47,41 @@ public final class ForwardPass implements TransformerPass {
     private final float[] logits;  // one row
     private float[] allLogits = new float[0];
 
+    /**
+     * One sequence's part of a batch: rows {@code [row, row + n)} of the chunk are its tokens at positions
+     * {@code pos .. pos + n - 1}, attending over (and stored into) {@code cache}.
+     */
+    public record Segment(KvCache cache, int row, int n, int pos) {
+        public Segment {
+            if (n < 1 || row < 0 || pos < 0) {
+                throw new IllegalArgumentException("segment of " + n + " rows from row " + row + " at position " + pos);
+            }
+            if (pos + n > cache.capacity()) {
+                throw new IllegalArgumentException("positions up to " + (pos + n) + " exceed the cache of " + cache.capacity());
+            }
+        }
+    }
+
     public ForwardPass(ModelConfig c, ModelWeights w, Kernels k, KvCache cache, int maxBatch) {
+        this(c, w, k, cache, cache.capacity(), maxBatch);
+    }
+
+    /**
+     * A pass for batches of several sequences, each with a cache of its own passed with every call ({@link
+     * #forwardBatch}); {@code positions} is the most any of those caches holds.
+     */
+    public ForwardPass(ModelConfig c, ModelWeights w, Kernels k, int positions, int maxBatch) {
+        this(c, w, k, null, positions, maxBatch);
+    }
+
+    private ForwardPass(ModelConfig c, ModelWeights w, Kernels k, KvCache cache, int positions, int maxBatch) {
         this.c = c;
         this.w = w;
         this.k = k;
         this.cache = cache;
+        this.single = new Segment[1];
         this.arch = c.architecture();
-        this.rope = Rope.of(c, w, cache.capacity());
+        this.rope = Rope.of(c, w, positions);
         this.localRope = Rope.local(c, rope);
         this.neox = arch.ropeStyle() == Architecture.RopeStyle.NEOX;
         this.maxBatch = maxBatch;
@@ -105,6 +134,37 @@ public final class ForwardPass implements TransformerPass {
         return outputAll(x, n);
     }
 
+    /**
+     * Continuous batching: runs the rows of several sequences through the model together, so each weight matrix
+     * is read once per call for all of them. {@code tokens[0 .. rows)} are the rows; {@code segments[0 .. count)}
+     * say which sequence, cache and positions each run of rows belongs to (they cover the rows in order, each
+     * exactly once). Returns the logits of rows {@code logitRows[0 .. logitCount)}, row-major
+     * [i][vocab]; a buffer reused by the next call.
+     */
+    public float[] forwardBatch(int[] tokens, int rows, Segment[] segments, int count, int[] logitRows, int logitCount) {
+        int covered = 0;
+        for (int i = 0; i < count; i++) {
+            if (segments[i].row() != covered) {
+                throw new IllegalArgumentException("segment " + i + " starts at row " + segments[i].row() + ", not " + covered);
+            }
+            covered += segments[i].n();
+        }
+        if (covered != rows) {
+            throw new IllegalArgumentException("segments cover " + covered + " of " + rows + " rows");
+        }
+        embed(tokens, 0, rows);
+        runSegments(x, rows, segments, count, 0, c.layerCount());
+        int d = c.embeddingLength();
+        for (int i = 0; i < logitCount; i++) {
+            int r = logitRows[i];
+            if (r < 0 || r >= rows) {
+                throw new IllegalArgumentException("logits of row " + r + " of " + rows);
+            }
+            k.rmsnorm(xb, i * d, x, r * d, w.outputNorm, d, c.rmsEps());
+        }
+        return projectOutput(logitCount);
+    }
+
     /** Final norm and output projection of the last of {@code n} rows of a residual stream; a reused buffer. */
     public float[] outputLast(float[] residual, int n) {
         int d = c.embeddingLength();
@@ -120,6 +180,11 @@ public final class ForwardPass implements TransformerPass {
         for (int t = 0; t < n; t++) {
             k.rmsnorm(xb, t * d, residual, t * d, w.outputNorm, d, c.rmsEps());
         }
+        return projectOutput(n);
+    }
+
+    /** The output projection of the first n rows of {@code xb} (already normed), [n][vocab]; a reused buffer. */
+    private float[] projectOutput(int n) {
         int need = n * c.vocabSize();
         if (allLogits.length < need) {
             allLogits = new float[need];
@@ -161,16 +226,24 @@ public final class ForwardPass implements TransformerPass {
         if (n < 1 || n > maxBatch) {
             throw new IllegalArgumentException("chunk of " + n + " tokens; 1 to " + maxBatch + " allowed");
         }
-        if (pos + n > cache.capacity()) {
-            throw new IllegalArgumentException("positions up to " + (pos + n) + " exceed the cache of " + cache.capacity());
+        if (cache == null) {
+            throw new IllegalStateException("this pass runs batches of sequences with caches of their own");
+        }
+        single[0] = new Segment(cache, 0, n, pos);
+        runSegments(residual, n, single, 1, fromLayer, toLayer);
+    }
+
+    private void runSegments(float[] residual, int rows, Segment[] segments, int count, int fromLayer, int toLayer) {
+        if (rows < 1 || rows > maxBatch) {
+            throw new IllegalArgumentException("chunk of " + rows + " tokens; 1 to " + maxBatch + " allowed");
         }
         for (int l = fromLayer; l < toLayer; l++) {
-            attention(l, w.layers[l], residual, n, pos);
-            feedForward(w.layers[l], c.feedForwardLength()[l], residual, n);
+            attention(l, w.layers[l], residual, rows, segments, count);
+            feedForward(w.layers[l], c.feedForwardLength()[l], residual, rows);
         }
     }
 
-    private void attention(int l, ModelWeights.Layer L, float[] x, int n, int pos) {
+    private void attention(int l, ModelWeights.Layer L, float[] x, int n, Segment[] segments, int count) {
         int d = c.embeddingLength();
         int qd = c.queryDim();
         int kvd = c.kvDim();
@@ -193,45 +266,60 @@ public final class ForwardPass implements TransformerPass {
         }
         boolean sliding = c.slidingWindow() > 0 && arch.slidingWindowLayer(l);
         Rope layerRope = sliding ? localRope : rope;
-        for (int t = 0; t < n; t++) {
-            if (L.bq() != null) {
-                k.add(q, t * qd, L.bq(), 0, qd);
-                k.add(kv, t * kvd, L.bk(), 0, kvd);
-                k.add(vv, t * kvd, L.bv(), 0, kvd);
+        for (int si = 0; si < count; si++) {
+            Segment seg = segments[si];
+            for (int t = seg.row(); t < seg.row() + seg.n(); t++) {
+                prepareKeys(l, L, layerRope, t, seg.pos() + t - seg.row(), seg.cache());
             }
-            if (L.qNorm() != null) {
-                for (int h = 0; h < c.headCount(); h++) {
-                    k.rmsnorm(q, t * qd + h * hd, q, t * qd + h * hd, L.qNorm(), hd, c.rmsEps());
-                }
-                for (int h = 0; h < c.headCountKv(); h++) {
-                    k.rmsnorm(kv, t * kvd + h * hd, kv, t * kvd + h * hd, L.kNorm(), hd, c.rmsEps());
-                }
-            }
-            layerRope.angles(pos + t, cos, sin);
-            k.rope(q, t * qd, c.headCount(), hd, c.ropeDims(), cos, sin, neox);
-            k.rope(kv, t * kvd, c.headCountKv(), hd, c.ropeDims(), cos, sin, neox);
-            cache.store(l, pos + t, kv, t * kvd, vv, t * kvd);
         }
-        // causal attention of every token over the cache, query heads split across threads
+        // causal attention of every token over its sequence's cache, query heads split across threads
         int window = sliding ? c.slidingWindow() : Integer.MAX_VALUE;
         int parts = keys.length;
-        k.parallelFor(parts, (p0, p1) -> {
-            for (int part = p0; part < p1; part++) {
-                attendHeads(l, part, parts, n, pos, window);
-            }
-        });
+        for (int si = 0; si < count; si++) {
+            Segment seg = segments[si];
+            k.parallelFor(parts, (p0, p1) -> {
+                for (int part = p0; part < p1; part++) {
+                    attendHeads(l, part, parts, seg.cache(), seg.row(), seg.n(), seg.pos(), window);
+                }
+            });
+        }
         project(L.wo(), att, n, out);
         addResidual(x, L.postAttnNorm(), n);
     }
 
+    /** Row t's biases, q/k norms and RoPE at position {@code pos}; its key and value join {@code cache}. */
+    private void prepareKeys(int l, ModelWeights.Layer L, Rope layerRope, int t, int pos, KvCache cache) {
+        int qd = c.queryDim();
+        int kvd = c.kvDim();
+        int hd = c.headDim();
+        if (L.bq() != null) {
+            k.add(q, t * qd, L.bq(), 0, qd);
+            k.add(kv, t * kvd, L.bk(), 0, kvd);
+            k.add(vv, t * kvd, L.bv(), 0, kvd);
+        }
+        if (L.qNorm() != null) {
+            for (int h = 0; h < c.headCount(); h++) {
+                k.rmsnorm(q, t * qd + h * hd, q, t * qd + h * hd, L.qNorm(), hd, c.rmsEps());
+            }
+            for (int h = 0; h < c.headCountKv(); h++) {
+                k.rmsnorm(kv, t * kvd + h * hd, kv, t * kvd + h * hd, L.kNorm(), hd, c.rmsEps());
+            }
+        }
+        layerRope.angles(pos, cos, sin);
+        k.rope(q, t * qd, c.headCount(), hd, c.ropeDims(), cos, sin, neox);
+        k.rope(kv, t * kvd, c.headCountKv(), hd, c.ropeDims(), cos, sin, neox);
+        cache.store(l, pos, kv, t * kvd, vv, t * kvd);
+    }
+
     /**
-     * Attention of query heads {@code [part·H/parts, (part+1)·H/parts)} for tokens {@code 0..n-1} of the chunk:
+     * Attention of query heads {@code [part·H/parts, (part+1)·H/parts)} for rows {@code firstRow .. firstRow+n-1} of the
+     * chunk, one sequence's tokens at positions {@code pos ..} over its {@code cache}:
      * each kv head's keys and values are converted to floats once (shared by the query heads of its group), then
      * for each group of up to {@link #QUERY_GROUP} tokens the scores are the queries times the keys
      * ({@code vecmatBatch} over dimensions), a softmax over the positions each token sees, and the output the
      * probabilities times the values.
      */
-    private void attendHeads(int l, int part, int parts, int n, int pos, int window) {
+    private void attendHeads(int l, int part, int parts, KvCache cache, int firstRow, int n, int pos, int window) {
         int hd = c.headDim();
         int qd = c.queryDim();
         int group = c.headCount() / c.headCountKv();
@@ -264,7 +352,7 @@ public final class ForwardPass implements TransformerPass {
                 int first = Math.max(from, pos + t0 + 1 - window); // the first position the group's first token sees
                 int len = pos + t0 + count - first;                 // to the last position its last token sees
                 java.util.Arrays.fill(s, 0, count * len, 0f);
-                k.vecmatBatch(q, t0 * qd + h * hd, qd, count, hd, kf, first - from, span, s, 0, len, len);
+                k.vecmatBatch(q, (firstRow + t0) * qd + h * hd, qd, count, hd, kf, first - from, span, s, 0, len, len);
                 for (int i = 0; i < count; i++) {
                     int end = pos + t0 + i + 1;
                     int start = Math.max(from, end - window); // a sliding window sees its last `window` positions
@@ -280,10 +368,10 @@ public final class ForwardPass implements TransformerPass {
                     k.softmax(s, lo, hi - lo);
                     java.util.Arrays.fill(s, row, lo, 0f); // positions this token does not see weigh nothing
                     java.util.Arrays.fill(s, hi, row + len, 0f);
-                    int o = (t0 + i) * qd + h * hd;
+                    int o = (firstRow + t0 + i) * qd + h * hd;
                     java.util.Arrays.fill(att, o, o + hd, 0f);
                 }
-                k.vecmatBatch(s, 0, len, count, len, vf, (first - from) * hd, hd, att, t0 * qd + h * hd, qd, hd);
+                k.vecmatBatch(s, 0, len, count, len, vf, (first - from) * hd, hd, att, (firstRow + t0) * qd + h * hd, qd, hd);
             }
         }
     }

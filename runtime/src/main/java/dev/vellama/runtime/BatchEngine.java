@@ -1,0 +1,516 @@
+package dev.vellama.runtime;
+
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import dev.vellama.quant.Kernels;
+import dev.vellama.runtime.model.ForwardPass;
+import dev.vellama.runtime.model.KvCache;
+import dev.vellama.runtime.model.ModelConfig;
+
+/**
+ * Many generations at once over one model, by continuous batching (llama.cpp's server slots): a fixed set of
+ * slots, each with a KV cache of its own, and one engine thread that at every step runs the next token of every
+ * generating slot and the pending prompt chunks of newly admitted requests through the weights together, one read
+ * of each weight matrix per step for all of them. Each sampled token goes to its request's listener before the next
+ * step runs. A slot keeps its tokens after a request ends, and a new request that starts with the same tokens (a
+ * system prompt, a chat's earlier turns) goes to the slot that holds the longest such prefix and evaluates only the
+ * rest, as llama-server's {@code cache_prompt}.
+ *
+ * <p>Threads: {@link #submit} and {@link Request#cancel()} may be called from any thread; listeners are called
+ * on the engine thread and must return quickly (hand the token to another thread, never block on a client).
+ */
+public final class BatchEngine implements AutoCloseable {
+
+    /** What a request's owner hears, on the engine thread. */
+    public interface Listener {
+        /** A token was sampled (its text may be empty while a character or a possible stop string is pending). */
+        void onToken(GeneratedToken token);
+
+        /** The generation ended; {@code result} has every token, the text and the timings. */
+        void onEnd(GenerationResult result);
+
+        /** The generation failed in the engine (not for bad input: {@link #submit} refuses that). */
+        void onError(RuntimeException error);
+    }
+
+    /**
+     * How the engine runs.
+     *
+     * @param slots       generations that run at once
+     * @param contextSize positions all slots hold together (each slot gets contextSize / slots, as llama-server)
+     * @param batchSize   rows one step runs at most (decode tokens and prompt chunks together)
+     * @param threads     compute threads (0: all processors)
+     * @param queueLimit  requests that may wait for a slot before {@link #submit} refuses more
+     * @param kvCache     the caches' precision
+     */
+    public record Options(int slots, int contextSize, int batchSize, int threads, int queueLimit, KvCache.Precision kvCache) {
+        public Options {
+            if (slots < 1 || contextSize < slots || batchSize < 1 || threads < 0 || queueLimit < 0) {
+                throw new IllegalArgumentException("an engine needs at least one slot, a context of at least one position per slot,"
+                        + " a batch of at least one row and no negative thread count or queue limit");
+            }
+            java.util.Objects.requireNonNull(kvCache);
+        }
+
+        public static Options of(int slots, int contextSize) {
+            return new Options(slots, contextSize, SessionOptions.DEFAULT_BATCH, 0, 64, KvCache.Precision.F16);
+        }
+
+        public Options withThreads(int n) {
+            return new Options(slots, contextSize, batchSize, n, queueLimit, kvCache);
+        }
+
+        public Options withBatchSize(int n) {
+            return new Options(slots, contextSize, n, threads, queueLimit, kvCache);
+        }
+
+        public Options withQueueLimit(int n) {
+            return new Options(slots, contextSize, batchSize, threads, n, kvCache);
+        }
+    }
+
+    /** Counters since the engine started and its state now, for metrics. */
+    public record Stats(long requests, long promptTokens, long generatedTokens, long promptNanos, long generationNanos,
+                        int busySlots, int queued, int slots) {}
+
+    /** A submitted generation. */
+    public static final class Request {
+        private final int[] prompt;
+        private final GenerationParams params;
+        private final Listener listener;
+        private volatile boolean cancelled;
+
+        private Request(int[] prompt, GenerationParams params, Listener listener) {
+            this.prompt = prompt;
+            this.params = params;
+            this.listener = listener;
+        }
+
+        /** Stops the generation at the next step (stop reason CANCELLED) and frees its slot; or drops it from the queue. */
+        public void cancel() {
+            cancelled = true;
+        }
+    }
+
+    /** One slot: a KV cache, the tokens it holds, and the request it runs. */
+    private static final class Slot {
+        final KvCache cache;
+        final int[] cached;
+        int cachedLength;
+        Request request;
+        Continuation continuation;
+        int promptDone;          // prompt tokens in the cache so far
+        int promptEvaluated;     // of those, evaluated for this request (the rest came from the cache)
+        long started;
+        long promptEnd;
+        long lastUsed;
+
+        Slot(KvCache cache, int capacity) {
+            this.cache = cache;
+            this.cached = new int[capacity];
+        }
+
+        boolean busy() {
+            return request != null;
+        }
+
+        boolean prompting() {
+            return request != null && promptDone < request.prompt.length;
+        }
+    }
+
+    private final Model model;
+    private final ModelConfig config;
+    private final Kernels kernels;
+    private final ForwardPass pass;
+    private final Slot[] slots;
+    private final int slotContext;
+    private final int batchSize;
+    private final int queueLimit;
+    private final ArrayDeque<Request> queue = new ArrayDeque<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition work = lock.newCondition();
+    private final Thread thread;
+    private volatile boolean closed;
+    private volatile int busy;
+
+    // one step's batch, reused
+    private final int[] rows;
+    private final ForwardPass.Segment[] segments;
+    private final Slot[] segmentSlot;
+    private final int[] logitRows;
+    private final Slot[] logitSlot;
+    private final float[] logitsRow;
+
+    private final AtomicLong requests = new AtomicLong();
+    private final AtomicLong promptTokens = new AtomicLong();
+    private final AtomicLong generatedTokens = new AtomicLong();
+    private final AtomicLong promptNanos = new AtomicLong();
+    private final AtomicLong generationNanos = new AtomicLong();
+    private long clock;
+
+    /** Starts the engine thread; CPU only. */
+    public BatchEngine(Model model, Options options) {
+        this.model = model;
+        this.config = model.config();
+        this.slotContext = options.contextSize() / options.slots();
+        this.batchSize = Math.max(options.slots(), Math.min(options.batchSize(), options.contextSize()));
+        this.queueLimit = options.queueLimit();
+        Session.checkHeapFor(config, options.contextSize(), options.kvCache());
+        int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
+        this.kernels = model.kernels(threads);
+        this.pass = new ForwardPass(config, model.weights(), kernels, slotContext, batchSize);
+        this.slots = new Slot[options.slots()];
+        for (int i = 0; i < slots.length; i++) {
+            slots[i] = new Slot(new KvCache(config.layerCount(), 0, slotContext, config.kvDim(), options.kvCache()), slotContext);
+        }
+        this.rows = new int[batchSize];
+        this.segments = new ForwardPass.Segment[slots.length];
+        this.segmentSlot = new Slot[slots.length];
+        this.logitRows = new int[slots.length];
+        this.logitSlot = new Slot[slots.length];
+        this.logitsRow = new float[config.vocabSize()];
+        this.thread = Thread.ofPlatform().name("vellama-engine").daemon().unstarted(this::loop);
+        thread.start();
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    /** Positions each slot holds: the largest prompt plus generation one request can have. */
+    public int slotContext() {
+        return slotContext;
+    }
+
+    public int slotCount() {
+        return slots.length;
+    }
+
+    /** What the compute kernels are (vector width, threads). */
+    public String kernelDescription() {
+        return kernels.description();
+    }
+
+    /**
+     * Queues a generation of {@code prompt} (token ids). Refuses at once what can never run: an empty prompt, ids
+     * outside the vocabulary, a prompt longer than a slot's context ({@link ContextOverflowException}), and a full
+     * queue ({@link QueueFullException}).
+     */
+    public Request submit(int[] prompt, GenerationParams params, Listener listener) {
+        if (prompt.length == 0) {
+            throw new VellamaException("the prompt is empty: it has no tokens");
+        }
+        for (int id : prompt) {
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new VellamaException("token id " + id + " is outside the vocabulary of " + config.vocabSize());
+            }
+        }
+        if (prompt.length > slotContext) {
+            throw new ContextOverflowException("the prompt has " + prompt.length + " tokens but a slot's context holds "
+                    + slotContext);
+        }
+        Request r = new Request(prompt.clone(), params, listener);
+        lock.lock();
+        try {
+            if (closed) {
+                throw new VellamaException("the engine is closed");
+            }
+            if (queue.size() >= queueLimit + Math.max(0, slots.length - busy)) {
+                throw new QueueFullException("all " + slots.length + " slots are busy and " + queue.size()
+                        + " requests are waiting; try again later");
+            }
+            queue.add(r);
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+        return r;
+    }
+
+    public Stats stats() {
+        int q;
+        lock.lock();
+        try {
+            q = queue.size();
+        } finally {
+            lock.unlock();
+        }
+        return new Stats(requests.get(), promptTokens.get(), generatedTokens.get(), promptNanos.get(),
+                generationNanos.get(), busy, q, slots.length);
+    }
+
+    private void loop() {
+        while (!closed) {
+            try {
+                if (!admit()) {
+                    continue;
+                }
+                step();
+            } catch (RuntimeException | Error e) {
+                failAll(e instanceof RuntimeException re ? re : new VellamaException("engine failure: " + e, e));
+            }
+        }
+        failAll(new VellamaException("the engine is closed"));
+    }
+
+    /** Moves queued requests into free slots; waits while there is nothing to do. False when woken with no work. */
+    private boolean admit() {
+        lock.lock();
+        try {
+            while (!closed && queue.isEmpty() && busy == 0) {
+                work.awaitUninterruptibly();
+            }
+            while (!queue.isEmpty()) {
+                Request r = queue.peek();
+                if (r.cancelled) {
+                    queue.poll();
+                    finishUnstarted(r);
+                    continue;
+                }
+                Slot s = slotFor(r.prompt);
+                if (s == null) {
+                    break;
+                }
+                queue.poll();
+                start(s, r);
+            }
+            return !closed && busy > 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The free slot holding the longest prefix of {@code prompt}; among equals the least recently used. */
+    private Slot slotFor(int[] prompt) {
+        Slot best = null;
+        int bestPrefix = -1;
+        for (Slot s : slots) {
+            if (s.busy()) {
+                continue;
+            }
+            int p = commonPrefix(s, prompt);
+            if (p > bestPrefix || (p == bestPrefix && s.lastUsed < best.lastUsed)) {
+                best = s;
+                bestPrefix = p;
+            }
+        }
+        return best;
+    }
+
+    private static int commonPrefix(Slot s, int[] prompt) {
+        int n = 0;
+        while (n < s.cachedLength && n < prompt.length && s.cached[n] == prompt[n]) {
+            n++;
+        }
+        return n;
+    }
+
+    private void start(Slot s, Request r) {
+        int keep = Math.min(commonPrefix(s, r.prompt), r.prompt.length - 1); // the last prompt token gives the logits
+        s.cachedLength = keep;
+        s.promptDone = keep;
+        s.promptEvaluated = 0;
+        s.request = r;
+        s.continuation = new Continuation(model.tokenizer(), config.vocabSize(), r.params, kernels);
+        s.started = System.nanoTime();
+        s.lastUsed = ++clock;
+        busy++;
+        requests.incrementAndGet();
+    }
+
+    /**
+     * One step: ends what must end (cancelled, at its limit, out of context), then runs every generating slot's
+     * last token and as much pending prompt as the batch holds through the model, and samples each slot whose
+     * logits came out.
+     */
+    private void step() {
+        for (Slot s : slots) {
+            if (!s.busy() || s.prompting()) {
+                if (s.busy() && s.request.cancelled) {
+                    end(s, StopReason.CANCELLED);
+                }
+                continue;
+            }
+            Continuation c = s.continuation;
+            if (s.request.cancelled) {
+                end(s, StopReason.CANCELLED);
+            } else if (c.limitReached()) {
+                end(s, StopReason.LENGTH);
+            } else if (s.cachedLength >= slotContext) {
+                end(s, StopReason.CONTEXT);
+            }
+        }
+        int n = 0;
+        int count = 0;
+        int logits = 0;
+        for (Slot s : slots) { // generating slots first: one row each
+            if (s.busy() && !s.prompting()) {
+                s.cached[s.cachedLength] = s.continuation.lastId();
+                rows[n] = s.continuation.lastId();
+                segments[count] = new ForwardPass.Segment(s.cache, n, 1, s.cachedLength);
+                segmentSlot[count++] = s;
+                logitRows[logits] = n;
+                logitSlot[logits++] = s;
+                n++;
+            }
+        }
+        for (Slot s : slots) { // then prompt chunks, as far as the batch goes
+            if (!s.prompting() || n == batchSize) {
+                continue;
+            }
+            int[] prompt = s.request.prompt;
+            int take = Math.min(batchSize - n, prompt.length - s.promptDone);
+            System.arraycopy(prompt, s.promptDone, rows, n, take);
+            System.arraycopy(prompt, s.promptDone, s.cached, s.promptDone, take);
+            segments[count] = new ForwardPass.Segment(s.cache, n, take, s.promptDone);
+            segmentSlot[count++] = s;
+            if (s.promptDone + take == prompt.length) {
+                logitRows[logits] = n + take - 1;
+                logitSlot[logits++] = s;
+            }
+            n += take;
+        }
+        if (n == 0) {
+            return;
+        }
+        float[] out = pass.forwardBatch(rows, n, segments, count, logitRows, logits);
+        long now = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+            Slot s = segmentSlot[i];
+            ForwardPass.Segment seg = segments[i];
+            s.cachedLength = seg.pos() + seg.n();
+            if (s.prompting()) {
+                s.promptDone += seg.n();
+                s.promptEvaluated += seg.n();
+                if (!s.prompting()) {
+                    s.promptEnd = now;
+                }
+            }
+        }
+        int vocab = config.vocabSize();
+        for (int i = 0; i < logits; i++) {
+            Slot s = logitSlot[i];
+            System.arraycopy(out, i * vocab, logitsRow, 0, vocab);
+            Continuation c = s.continuation;
+            if (c.limitReached()) { // a limit of 0 tokens
+                end(s, StopReason.LENGTH);
+                continue;
+            }
+            GeneratedToken t = c.next(logitsRow, s.cached, s.cachedLength);
+            if (t != null && !deliver(s, t)) {
+                continue;
+            }
+            if (c.ended()) {
+                end(s, c.stopReason());
+            }
+        }
+    }
+
+    /** Hands a token to the listener; a listener that throws cancels its request. */
+    private boolean deliver(Slot s, GeneratedToken t) {
+        try {
+            s.request.listener.onToken(t);
+            return true;
+        } catch (RuntimeException e) {
+            s.request.cancelled = true;
+            end(s, StopReason.CANCELLED);
+            return false;
+        }
+    }
+
+    /** Ends the slot's request: the held-back text, the result, the counters; the slot keeps its cache. */
+    private void end(Slot s, StopReason reason) {
+        Request r = s.request;
+        Continuation c = s.continuation;
+        GeneratedToken last = c.finish(reason);
+        long now = System.nanoTime();
+        long promptEnd = s.promptEnd >= s.started ? s.promptEnd : now;
+        Timings timings = new Timings(s.promptEvaluated, promptEnd - s.started, c.tokens().size(), now - promptEnd);
+        s.request = null;
+        s.continuation = null;
+        s.promptEnd = 0;
+        s.lastUsed = ++clock;
+        lock.lock();
+        try {
+            busy--;
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+        promptTokens.addAndGet(timings.promptTokens());
+        generatedTokens.addAndGet(timings.generatedTokens());
+        promptNanos.addAndGet(timings.promptNanos());
+        generationNanos.addAndGet(timings.generationNanos());
+        try {
+            if (last != null) {
+                r.listener.onToken(last);
+            }
+            r.listener.onEnd(new GenerationResult(r.prompt, List.copyOf(c.tokens()), c.text(), c.stopReason(), timings));
+        } catch (RuntimeException ignored) {
+            // the listener's owner is gone; the slot is already free
+        }
+    }
+
+    private void finishUnstarted(Request r) {
+        try {
+            r.listener.onEnd(new GenerationResult(r.prompt, List.of(), "", StopReason.CANCELLED, new Timings(0, 0, 0, 0)));
+        } catch (RuntimeException ignored) {
+            // nobody is listening any more
+        }
+    }
+
+    /** After an engine failure every slot forgets its cache (it may be half written) and every request hears why. */
+    private void failAll(RuntimeException e) {
+        for (Slot s : slots) {
+            if (s.busy()) {
+                Request r = s.request;
+                s.request = null;
+                s.continuation = null;
+                try {
+                    r.listener.onError(e);
+                } catch (RuntimeException ignored) {
+                    // nobody is listening any more
+                }
+            }
+            s.cachedLength = 0;
+        }
+        lock.lock();
+        try {
+            busy = 0;
+            if (closed) {
+                for (Request r : queue) {
+                    try {
+                        r.listener.onError(e);
+                    } catch (RuntimeException ignored) {
+                        // nobody is listening any more
+                    }
+                }
+                queue.clear();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stops the engine thread; running and queued requests end with an error. The model stays open. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            work.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

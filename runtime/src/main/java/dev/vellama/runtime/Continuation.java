@@ -1,0 +1,155 @@
+package dev.vellama.runtime;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.vellama.quant.Kernels;
+import dev.vellama.runtime.tokenizer.StreamingDecoder;
+import dev.vellama.runtime.tokenizer.Tokenizer;
+
+/**
+ * The device-free side of one generation: samples each token from the logits it is given, turns it into text,
+ * holds back text that might begin a stop string (so no stop string ever reaches the caller) and decides when the
+ * generation ends. It never runs the model: a {@link Generation} feeds it one session's logits, a
+ * {@link BatchEngine} slot the logits of its row of a shared batch. Not thread-safe.
+ */
+final class Continuation {
+    private final GenerationParams params;
+    private final Tokenizer tokenizer;
+    private final Kernels kernels;
+    private final Sampler sampler;
+    private final StreamingDecoder decoder;
+    private final List<GeneratedToken> tokens = new ArrayList<>();
+    private final StringBuilder released = new StringBuilder();
+    private final StringBuilder pending = new StringBuilder();
+    private final int vocab;
+    private final float[] probabilities;
+    private StopReason stopReason;
+    private int lastId = -1;
+
+    Continuation(Tokenizer tokenizer, int vocab, GenerationParams params, Kernels kernels) {
+        this.params = params;
+        this.tokenizer = tokenizer;
+        this.kernels = kernels;
+        this.vocab = vocab;
+        this.sampler = new Sampler(params, vocab);
+        this.probabilities = new float[vocab];
+        this.decoder = tokenizer.streamingDecoder();
+    }
+
+    /** True once the token limit is reached: the next call must be {@link #finish}, not another token. */
+    boolean limitReached() {
+        return params.maxTokens() >= 0 && tokens.size() >= params.maxTokens();
+    }
+
+    /** Why it ended; null while it goes on. */
+    StopReason stopReason() {
+        return stopReason;
+    }
+
+    boolean ended() {
+        return stopReason != null;
+    }
+
+    /** The token sampled last, which the model must see before the next step's logits. */
+    int lastId() {
+        return lastId;
+    }
+
+    List<GeneratedToken> tokens() {
+        return tokens;
+    }
+
+    String text() {
+        return released.toString();
+    }
+
+    /**
+     * Samples the token that follows {@code history[0..historyLength)} from {@code logits} (vocab entries from
+     * {@code 0}) and returns it with the text it releases. When it ends the generation (an end-of-generation
+     * token) the held-back text comes out instead, as a token of id -1, or null when nothing was held. A stop
+     * string ends the generation too; the token that completed it is returned with the text before the stop.
+     */
+    GeneratedToken next(float[] logits, int[] history, int historyLength) {
+        int id = sampler.sample(logits, history, historyLength);
+        if (tokenizer.isEndOfGeneration(id)) {
+            return finish(StopReason.EOS);
+        }
+        double lse = logSumExp(logits);
+        float logprob = (float) (logits[id] - lse);
+        List<TokenLogprob> top = Logprobs.top(logits, vocab, params.topLogprobs(), lse);
+
+        pending.append(decoder.push(id));
+        String text;
+        int stopAt = firstStop();
+        if (stopAt >= 0) {
+            text = pending.substring(0, stopAt);
+            pending.setLength(0);
+            stopReason = StopReason.STOP;
+        } else {
+            int hold = heldBack();
+            text = pending.substring(0, pending.length() - hold);
+            pending.delete(0, pending.length() - hold);
+        }
+        released.append(text);
+        GeneratedToken t = new GeneratedToken(id, text, logprob, top);
+        tokens.add(t);
+        lastId = id;
+        return t;
+    }
+
+    /** Ends the generation; returns the text held back for a stop string that never came (id -1), or null. */
+    GeneratedToken finish(StopReason reason) {
+        if (stopReason == null) {
+            stopReason = reason;
+        }
+        pending.append(decoder.flush());
+        if (pending.isEmpty()) {
+            return null;
+        }
+        String text = pending.toString();
+        pending.setLength(0);
+        released.append(text);
+        return new GeneratedToken(-1, text, 0f, List.of());
+    }
+
+    /**
+     * log Σ exp(logits) through the vectorized softmax: lse = l_best − ln p_best, where p_best ≥ 1/vocab cannot
+     * underflow.
+     */
+    private double logSumExp(float[] logits) {
+        System.arraycopy(logits, 0, probabilities, 0, vocab);
+        kernels.softmax(probabilities, 0, vocab);
+        int best = Sampler.argmax(logits, vocab);
+        return logits[best] - Math.log(probabilities[best]);
+    }
+
+    /** Index in {@code pending} where a stop string starts, or -1. */
+    private int firstStop() {
+        int best = -1;
+        for (String s : params.stop()) {
+            if (s.isEmpty()) {
+                continue;
+            }
+            int i = pending.indexOf(s);
+            if (i >= 0 && (best < 0 || i < best)) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** Length of the longest end of {@code pending} that begins some stop string. */
+    private int heldBack() {
+        int hold = 0;
+        for (String s : params.stop()) {
+            for (int len = Math.min(s.length() - 1, pending.length()); len > hold; len--) {
+                if (pending.substring(pending.length() - len).equals(s.substring(0, len))) {
+                    hold = len;
+                    break;
+                }
+            }
+        }
+        return hold;
+    }
+}

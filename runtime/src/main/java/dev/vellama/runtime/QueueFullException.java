@@ -1,0 +1,8 @@
+package dev.vellama.runtime;
+
+/** A {@link BatchEngine} has every slot busy and its wait queue full: the request may be tried again later. */
+public final class QueueFullException extends VellamaException {
+    public QueueFullException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,162 @@
+package dev.vellama.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import dev.vellama.gguf.TestData;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Continuous batching on the trained stories model: the same text as alone, cancellation, limits, prefix reuse. */
+class BatchEngineTest {
+    private static final List<String> PROMPTS = List.of("Once upon a time", "The PostgreSQL server",
+            "In Python, a list", "The little dog ran", "To create a table, use", "She looked at the sky and");
+    private static Model model;
+
+    @BeforeAll
+    static void load() throws IOException {
+        model = Model.load(TestData.model("stories-llama2-q8_0.gguf"));
+    }
+
+    @AfterAll
+    static void close() {
+        if (model != null) {
+            model.close();
+        }
+    }
+
+    /** Collects one request's tokens and result. */
+    static class Collector implements BatchEngine.Listener {
+        final StringBuilder streamed = new StringBuilder();
+        final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+        final List<Integer> ids = new ArrayList<>();
+
+        @Override
+        public void onToken(GeneratedToken token) {
+            streamed.append(token.text());
+            ids.add(token.id());
+        }
+
+        @Override
+        public void onEnd(GenerationResult r) {
+            result.complete(r);
+        }
+
+        @Override
+        public void onError(RuntimeException error) {
+            result.completeExceptionally(error);
+        }
+
+        GenerationResult await() throws Exception {
+            return result.get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    private static String alone(String prompt, int maxTokens) {
+        try (Session s = model.newSession(SessionOptions.defaults().withContextSize(256).withThreads(2))) {
+            return s.generate(prompt, GenerationParams.greedy().withMaxTokens(maxTokens), null).text();
+        }
+    }
+
+    @Test
+    void parallelGreedyRequestsGiveTheTextEachGivesAlone() throws Exception {
+        List<String> expected = PROMPTS.stream().map(p -> alone(p, 24)).toList();
+        try (BatchEngine engine = new BatchEngine(model, BatchEngine.Options.of(4, 1024).withThreads(2))) {
+            List<Collector> got = new ArrayList<>();
+            for (String p : PROMPTS) { // six requests over four slots: two wait for a slot
+                Collector c = new Collector();
+                engine.submit(model.tokenizer().encode(p, true, true), GenerationParams.greedy().withMaxTokens(24), c);
+                got.add(c);
+            }
+            for (int i = 0; i < PROMPTS.size(); i++) {
+                GenerationResult r = got.get(i).await();
+                assertEquals(expected.get(i), r.text(), PROMPTS.get(i));
+                assertEquals(r.text(), got.get(i).streamed.toString());
+                assertEquals(StopReason.LENGTH, r.stopReason());
+                assertEquals(24, r.tokens().size());
+            }
+            BatchEngine.Stats st = engine.stats();
+            assertEquals(PROMPTS.size(), st.requests());
+            assertEquals(PROMPTS.size() * 24L, st.generatedTokens());
+            assertEquals(0, st.busySlots());
+        }
+    }
+
+    @Test
+    void aRequestThatSharesAPrefixEvaluatesOnlyTheRest() throws Exception {
+        try (BatchEngine engine = new BatchEngine(model, BatchEngine.Options.of(2, 512).withThreads(2))) {
+            int[] first = model.tokenizer().encode("The PostgreSQL server stores data in tables", true, true);
+            int[] second = model.tokenizer().encode("The PostgreSQL server stores data in files", true, true);
+            Collector a = new Collector();
+            engine.submit(first, GenerationParams.greedy().withMaxTokens(4), a);
+            assertEquals(first.length, a.await().timings().promptTokens());
+            Collector b = new Collector();
+            engine.submit(second, GenerationParams.greedy().withMaxTokens(4), b);
+            int shared = 0;
+            while (first[shared] == second[shared]) {
+                shared++;
+            }
+            assertEquals(second.length - shared, b.await().timings().promptTokens());
+            try (Session s = model.newSession(SessionOptions.defaults().withContextSize(256).withThreads(2))) {
+                assertEquals(s.generate(second, GenerationParams.greedy().withMaxTokens(4), null).text(), b.await().text());
+            }
+        }
+    }
+
+    @Test
+    void cancellingFreesTheSlotForTheNextRequest() throws Exception {
+        try (BatchEngine engine = new BatchEngine(model, BatchEngine.Options.of(1, 512).withThreads(2).withQueueLimit(1))) {
+            CountDownLatch three = new CountDownLatch(3);
+            Collector slow = new Collector() {
+                @Override
+                public void onToken(GeneratedToken token) {
+                    super.onToken(token);
+                    three.countDown();
+                }
+            };
+            BatchEngine.Request r = engine.submit(model.tokenizer().encode("Once upon a time", true, true),
+                    GenerationParams.greedy().withMaxTokens(400), slow);
+            Collector next = new Collector();
+            engine.submit(model.tokenizer().encode("The little dog", true, true), GenerationParams.greedy().withMaxTokens(4), next);
+            // the one slot is busy and one request waits: a third is refused
+            assertThrows(QueueFullException.class, () -> engine.submit(new int[] {1, 2}, GenerationParams.greedy(), new Collector()));
+            assertTrue(three.await(30, TimeUnit.SECONDS));
+            r.cancel();
+            assertEquals(StopReason.CANCELLED, slow.await().stopReason());
+            assertTrue(slow.await().tokens().size() < 400);
+            assertEquals(4, next.await().tokens().size());
+        }
+    }
+
+    @Test
+    void badRequestsAreRefusedBeforeTheyRun() {
+        try (BatchEngine engine = new BatchEngine(model, BatchEngine.Options.of(2, 64).withThreads(1))) {
+            assertThrows(ContextOverflowException.class,
+                    () -> engine.submit(new int[40], GenerationParams.greedy(), new Collector()));
+            assertThrows(VellamaException.class, () -> engine.submit(new int[0], GenerationParams.greedy(), new Collector()));
+            assertThrows(VellamaException.class,
+                    () -> engine.submit(new int[] {1, 1 << 20}, GenerationParams.greedy(), new Collector()));
+        }
+    }
+
+    @Test
+    void aFullSlotEndsWithContext() throws Exception {
+        try (BatchEngine engine = new BatchEngine(model, BatchEngine.Options.of(2, 48).withThreads(2))) {
+            Collector c = new Collector();
+            int[] prompt = model.tokenizer().encode("Once upon a time", true, true);
+            engine.submit(prompt, GenerationParams.greedy(), c);
+            GenerationResult r = c.await();
+            assertEquals(StopReason.CONTEXT, r.stopReason());
+            assertEquals(25, prompt.length + r.tokens().size());
+        }
+    }
+}
