@@ -75,6 +75,25 @@ public final class Model implements AutoCloseable {
         return chatTemplate;
     }
 
+    /**
+     * The tokens of a conversation rendered with the model's chat template, with a generation prompt (BOS as the
+     * model says, special tokens parsed; a BOS the template wrote itself is not doubled).
+     */
+    public int[] chatPrompt(java.util.List<dev.vellama.runtime.chat.ChatMessage> messages) {
+        String rendered = chatTemplate.render(messages, true);
+        int[] ids = tokenizer.encode(rendered, true, true);
+        int bos = tokenizer.bos();
+        if (ids.length >= 2 && bos >= 0 && ids[0] == bos && ids[1] == bos) {
+            return java.util.Arrays.copyOfRange(ids, 1, ids.length);
+        }
+        return ids;
+    }
+
+    /** A completion prompt's tokens, as llama.cpp's completion makes them: BOS as the model says, special tokens parsed. */
+    public int[] completionPrompt(String prompt) {
+        return tokenizer.encode(prompt, true, true);
+    }
+
     public GgufFile file() {
         return file;
     }

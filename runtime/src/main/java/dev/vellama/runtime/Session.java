@@ -97,7 +97,7 @@ public final class Session implements AutoCloseable {
 
     /** Tokenizes a prompt as llama.cpp's completion does: BOS as the model says, special tokens parsed. */
     public int[] tokenize(String prompt) {
-        return model.tokenizer().encode(prompt, true, true);
+        return model.completionPrompt(prompt);
     }
 
     public GenerationResult generate(String prompt, GenerationParams params, Consumer<GeneratedToken> onToken) {
@@ -127,14 +127,7 @@ public final class Session implements AutoCloseable {
 
     /** The tokens of a conversation rendered with the model's template, with a generation prompt. */
     public int[] chatTokens(List<ChatMessage> messages) {
-        String rendered = model.chatTemplate().render(messages, true);
-        int[] ids = model.tokenizer().encode(rendered, true, true);
-        int bos = model.tokenizer().bos();
-        if (ids.length >= 2 && bos >= 0 && ids[0] == bos && ids[1] == bos) {
-            // the template wrote the BOS text itself and the tokenizer added one too
-            return java.util.Arrays.copyOfRange(ids, 1, ids.length);
-        }
-        return ids;
+        return model.chatPrompt(messages);
     }
 
     /**

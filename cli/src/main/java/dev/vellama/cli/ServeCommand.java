@@ -1,0 +1,115 @@
+package dev.vellama.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+import dev.vellama.runtime.BatchEngine;
+import dev.vellama.runtime.Model;
+import dev.vellama.runtime.model.KvCache;
+import dev.vellama.server.VellamaServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code vellama serve}: an OpenAI-compatible HTTP server with parallel slots and continuous batching, with
+ * llama-server's options. It listens at once (health 503 while the model loads) and runs until interrupted.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve the model over HTTP with OpenAI's API (/v1/chat/completions, /v1/completions, /v1/models),"
+                + " /health, /metrics, /tokenize and /detokenize; several requests at once by continuous batching.")
+final class ServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE", description = "GGUF model file.")
+    Path model;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "ADDR",
+            description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8080", paramLabel = "N", description = "Port (default: ${DEFAULT-VALUE}; 0: any free one).")
+    int port;
+
+    @Option(names = {"-np", "--parallel"}, defaultValue = "1", paramLabel = "N",
+            description = "Slots: requests generated at once (default: ${DEFAULT-VALUE}).")
+    int parallel;
+
+    @Option(names = {"-c", "--ctx-size", "--ctx"}, defaultValue = "0", paramLabel = "N",
+            description = "Context shared by all slots, each gets N / slots (default: 4096 per slot, at most the model's training context).")
+    int contextSize;
+
+    @Option(names = {"-b", "--batch-size", "--batch"}, defaultValue = "512", paramLabel = "N",
+            description = "Rows one step evaluates at most, decode tokens and prompt chunks together (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = {"-t", "--threads"}, defaultValue = "0", paramLabel = "N", description = "Compute threads (default: all processors).")
+    int threads;
+
+    @Option(names = "--api-key", paramLabel = "KEY", description = "Require 'Authorization: Bearer KEY' on every route but /health.")
+    String apiKey;
+
+    @Option(names = {"-a", "--alias"}, paramLabel = "NAME", description = "Model id in the API (default: the file name).")
+    String alias;
+
+    @Option(names = "--queue", defaultValue = "64", paramLabel = "N",
+            description = "Requests that may wait for a free slot; more get 503 (default: ${DEFAULT-VALUE}).")
+    int queue;
+
+    @Option(names = "--cache-type", paramLabel = "f16|f32", defaultValue = "f16", description = "KV cache precision (default: ${DEFAULT-VALUE}).")
+    String cacheType;
+
+    @Option(names = "--device", paramLabel = "cpu|cuda", defaultValue = "cpu", description = "Where to compute (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = {"-ngl", "--gpu-layers", "--n-gpu-layers"}, paramLabel = "N|all", defaultValue = "0",
+            description = "Layers on the GPU (the server's batched step runs on the CPU for now).")
+    String gpuLayers;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        if (parallel < 1 || contextSize < 0 || batchSize < 1 || threads < 0 || queue < 0) {
+            throw new IllegalArgumentException("--parallel and --batch-size must be at least 1; --ctx-size, --threads and --queue not negative");
+        }
+        if (!device.equalsIgnoreCase("cpu") || !(gpuLayers.equals("0"))) {
+            throw new IllegalArgumentException("the server's batched step runs on the CPU only for now: use --device cpu without --gpu-layers");
+        }
+        KvCache.Precision precision = switch (cacheType.toLowerCase(java.util.Locale.ROOT)) {
+            case "f16" -> KvCache.Precision.F16;
+            case "f32" -> KvCache.Precision.F32;
+            default -> throw new IllegalArgumentException("--cache-type must be f16 or f32, not '" + cacheType + "'");
+        };
+        if (!java.nio.file.Files.isRegularFile(model)) {
+            throw new java.nio.file.NoSuchFileException(model.toString());
+        }
+        VellamaServer.ServerOptions options = VellamaServer.ServerOptions.defaults().withHost(host).withPort(port)
+                .withApiKey(apiKey).withLog(line -> {
+                    err.println(line);
+                    err.flush();
+                });
+        CountDownLatch stopped = new CountDownLatch(1);
+        try (VellamaServer server = VellamaServer.start(options)) {
+            err.printf("vellama: listening on http://%s:%d (loading %s)%n", host, server.port(), model.getFileName());
+            err.flush();
+            try (Model m = Model.load(model)) {
+                int ctx = contextSize > 0 ? contextSize : parallel * Math.min(4096, m.config().contextLength());
+                BatchEngine.Options engineOptions = new BatchEngine.Options(parallel, ctx, batchSize, threads, queue, precision);
+                try (BatchEngine engine = new BatchEngine(m, engineOptions)) {
+                    String id = alias != null ? alias : model.getFileName().toString();
+                    server.attach(engine, id);
+                    err.printf("vellama: serving %s: %d slots of %d tokens, %s%n", id, parallel, engine.slotContext(),
+                            engine.kernelDescription());
+                    err.flush();
+                    Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
+                    stopped.await();
+                }
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,425 @@
+package dev.vellama.server;
+
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vellama.runtime.BatchEngine;
+import dev.vellama.runtime.ContextOverflowException;
+import dev.vellama.runtime.GeneratedToken;
+import dev.vellama.runtime.GenerationParams;
+import dev.vellama.runtime.GenerationResult;
+import dev.vellama.runtime.QueueFullException;
+import dev.vellama.runtime.StopReason;
+import dev.vellama.runtime.TokenLogprob;
+import dev.vellama.runtime.VellamaException;
+import dev.vellama.runtime.chat.ChatMessage;
+import dev.vellama.runtime.chat.ChatTemplateException;
+import dev.vellama.runtime.tokenizer.Tokenizer;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.sse.SseEvent;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.helidon.webserver.sse.SseSink;
+
+/**
+ * {@code POST /v1/chat/completions} and {@code POST /v1/completions}: the request is read and checked in full
+ * before anything reaches the engine; the prompts go to the engine's slots; the answer is one JSON document, or
+ * with {@code stream: true} Server-Sent Events as each token is sampled. A client that goes away mid-stream is
+ * noticed at the next token written, and its generations are cancelled (their slots free at the next step).
+ */
+final class CompletionEndpoints {
+    /** Longest the engine may stay silent on a running request before the request fails. */
+    private static final long ENGINE_SILENCE_SECONDS = 600;
+
+    private final ServerState state;
+
+    CompletionEndpoints(ServerState state) {
+        this.state = state;
+    }
+
+    /** The two response shapes: chat ("chat.completion", messages and deltas) and text ("text_completion"). */
+    private enum Shape { CHAT, TEXT }
+
+    /** A request read and checked: its prompts, how to sample, and what to send back. */
+    private record Job(Shape shape, List<int[]> prompts, GenerationParams params, boolean stream, boolean includeUsage,
+                       boolean logprobs) {}
+
+    void chat(ServerRequest req, ServerResponse res) {
+        BatchEngine engine = state.engine();
+        Json j = Json.parse(req.content().as(byte[].class));
+        List<ChatMessage> messages = messages(j);
+        boolean logprobs = j.bool("logprobs", false);
+        int top = (int) j.integer("top_logprobs", 0, 20, 0);
+        if (top > 0 && !logprobs) {
+            throw ApiException.badField("top_logprobs", "'top_logprobs' needs 'logprobs': true");
+        }
+        GenerationParams params = SamplingFields.read(j, top);
+        int[] prompt;
+        try {
+            prompt = engine.model().chatPrompt(messages);
+        } catch (ChatTemplateException e) {
+            throw ApiException.badField("messages", "the model's chat template refused the messages: " + e.getMessage());
+        }
+        run(req, res, new Job(Shape.CHAT, List.of(prompt), params, j.bool("stream", false), includeUsage(j), logprobs));
+    }
+
+    void completions(ServerRequest req, ServerResponse res) {
+        BatchEngine engine = state.engine();
+        Json j = Json.parse(req.content().as(byte[].class));
+        List<int[]> prompts = prompts(j, engine);
+        boolean logprobs = j.has("logprobs");
+        int top = (int) j.integer("logprobs", 0, 20, 0);
+        GenerationParams params = SamplingFields.read(j, top);
+        run(req, res, new Job(Shape.TEXT, prompts, params, j.bool("stream", false), includeUsage(j), logprobs));
+    }
+
+    private static boolean includeUsage(Json j) {
+        Json options = j.object("stream_options");
+        return options != null && options.bool("include_usage", false);
+    }
+
+    /** {@code messages}: a non-empty list of {role, content}; content a string, text parts, or null. */
+    private static List<ChatMessage> messages(Json j) {
+        JsonNode list = j.node("messages");
+        if (list == null) {
+            throw ApiException.badField("messages", "'messages' is required");
+        }
+        if (!list.isArray() || list.isEmpty()) {
+            throw ApiException.badField("messages", "'messages' must be a non-empty list of messages");
+        }
+        List<ChatMessage> out = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            JsonNode m = list.get(i);
+            String at = "messages[" + i + "]";
+            if (!m.isObject()) {
+                throw ApiException.badField(at, "'" + at + "' must be an object");
+            }
+            JsonNode role = m.get("role");
+            if (role == null || !role.isTextual() || role.asText().isBlank()) {
+                throw ApiException.badField(at + ".role", "'" + at + ".role' must be a non-empty string");
+            }
+            out.add(new ChatMessage(role.asText(), content(m.get("content"), at + ".content")));
+        }
+        return out;
+    }
+
+    private static String content(JsonNode c, String at) {
+        if (c == null || c.isNull()) {
+            return "";
+        }
+        if (c.isTextual()) {
+            return c.asText();
+        }
+        if (!c.isArray()) {
+            throw ApiException.badField(at, "'" + at + "' must be a string or a list of text parts");
+        }
+        StringBuilder text = new StringBuilder();
+        for (JsonNode part : c) {
+            JsonNode type = part.get("type");
+            if (type == null || !"text".equals(type.asText()) || !part.path("text").isTextual()) {
+                throw ApiException.badField(at, "'" + at + "' may only hold parts of type 'text' with a string 'text'");
+            }
+            text.append(part.get("text").asText());
+        }
+        return text.toString();
+    }
+
+    /** {@code prompt}: a string, a list of strings, a list of token ids, or a list of such lists. */
+    private static List<int[]> prompts(Json j, BatchEngine engine) {
+        JsonNode p = j.node("prompt");
+        if (p == null) {
+            throw ApiException.badField("prompt", "'prompt' is required");
+        }
+        List<int[]> out = new ArrayList<>();
+        if (p.isTextual()) {
+            out.add(engine.model().completionPrompt(p.asText()));
+        } else if (p.isArray() && !p.isEmpty() && p.get(0).isIntegralNumber()) {
+            out.add(ids(p, "prompt"));
+        } else if (p.isArray() && !p.isEmpty()) {
+            for (int i = 0; i < p.size(); i++) {
+                JsonNode e = p.get(i);
+                if (e.isTextual()) {
+                    out.add(engine.model().completionPrompt(e.asText()));
+                } else if (e.isArray()) {
+                    out.add(ids(e, "prompt[" + i + "]"));
+                } else {
+                    throw ApiException.badField("prompt", "'prompt' must be a string, a list of strings or token ids");
+                }
+            }
+        } else {
+            throw ApiException.badField("prompt", "'prompt' must be a non-empty string, list of strings or token ids");
+        }
+        if (out.size() > engine.slotCount() * 4) {
+            throw ApiException.badField("prompt", "at most " + engine.slotCount() * 4 + " prompts per request");
+        }
+        return out;
+    }
+
+    private static int[] ids(JsonNode list, String at) {
+        int[] ids = new int[list.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode e = list.get(i);
+            if (!e.isIntegralNumber() || !e.canConvertToInt()) {
+                throw ApiException.badField(at, "'" + at + "' must hold token ids (integers)");
+            }
+            ids[i] = e.asInt();
+        }
+        return ids;
+    }
+
+    /** Submits the prompts, then answers with one document or a stream. */
+    private void run(ServerRequest req, ServerResponse res, Job job) {
+        BatchEngine engine = state.engine();
+        TokenChannel channel = new TokenChannel();
+        List<BatchEngine.Request> running = new ArrayList<>();
+        try {
+            for (int i = 0; i < job.prompts().size(); i++) {
+                running.add(engine.submit(job.prompts().get(i), job.params(), channel.listener(i)));
+            }
+        } catch (RuntimeException e) {
+            running.forEach(BatchEngine.Request::cancel);
+            throw refusal(e, job.prompts().size() > 1 ? "prompt" : job.shape() == Shape.CHAT ? "messages" : "prompt");
+        }
+        String id = (job.shape() == Shape.CHAT ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
+        long created = Instant.now().getEpochSecond();
+        Tokenizer tokenizer = engine.model().tokenizer();
+        try {
+            if (job.stream()) {
+                stream(req, res, job, channel, running, id, created, tokenizer);
+            } else {
+                GenerationResult[] results = awaitAll(channel, job.prompts().size());
+                RequestLog.of(req).tokens(usage(results).path("total_tokens").asInt());
+                Responses.sendJson(res, 200, whole(job, results, id, created, tokenizer));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running.forEach(BatchEngine.Request::cancel);
+        } catch (RuntimeException e) {
+            running.forEach(BatchEngine.Request::cancel);
+            throw e;
+        }
+    }
+
+    /** What the engine refused at submit, as the client's error. */
+    private static ApiException refusal(RuntimeException e, String param) {
+        if (e instanceof QueueFullException) {
+            return new ApiException(503, "server_error", "queue_full", null, e.getMessage());
+        }
+        if (e instanceof ContextOverflowException) {
+            return new ApiException(400, "invalid_request_error", "context_length_exceeded", param, e.getMessage());
+        }
+        if (e instanceof VellamaException) {
+            return ApiException.badField(param, e.getMessage());
+        }
+        return new ApiException(500, "server_error", "internal_error", null, "the request failed: " + e.getMessage());
+    }
+
+    private static GenerationResult[] awaitAll(TokenChannel channel, int count) throws InterruptedException {
+        GenerationResult[] results = new GenerationResult[count];
+        int done = 0;
+        while (done < count) {
+            TokenChannel.Event e = channel.take(ENGINE_SILENCE_SECONDS);
+            if (e.error() != null) {
+                throw new ApiException(500, "server_error", "engine_error", null, "generation failed: " + e.error().getMessage());
+            }
+            if (e.result() != null) {
+                results[e.index()] = e.result();
+                done++;
+            }
+        }
+        return results;
+    }
+
+    private void stream(ServerRequest req, ServerResponse res, Job job, TokenChannel channel,
+            List<BatchEngine.Request> running, String id, long created, Tokenizer tokenizer) throws InterruptedException {
+        res.header(HeaderNames.CACHE_CONTROL, "no-cache");
+        int total = 0;
+        int ended = 0;
+        GenerationResult[] results = new GenerationResult[job.prompts().size()];
+        try (SseSink sink = res.sink(SseSink.TYPE)) {
+            if (job.shape() == Shape.CHAT) {
+                ObjectNode delta = Json.MAPPER.createObjectNode().put("role", "assistant").put("content", "");
+                emit(sink, chunk(job, id, created, 0, delta, null, null));
+            }
+            while (ended < results.length) {
+                TokenChannel.Event e = channel.take(ENGINE_SILENCE_SECONDS);
+                if (e.error() != null) {
+                    // the status is sent; all that is left is to say so in the stream and stop
+                    emit(sink, Responses.error(500, "server_error", "engine_error", null, "generation failed: " + e.error().getMessage()));
+                    running.forEach(BatchEngine.Request::cancel);
+                    return;
+                }
+                if (e.token() != null) {
+                    GeneratedToken t = e.token();
+                    boolean withLogprobs = job.logprobs() && t.id() >= 0;
+                    if (t.text().isEmpty() && !withLogprobs) {
+                        continue;
+                    }
+                    JsonNode lp = withLogprobs ? logprobs(job.shape(), List.of(t), tokenizer) : null;
+                    ObjectNode delta = job.shape() == Shape.CHAT ? Json.MAPPER.createObjectNode().put("content", t.text()) : null;
+                    ObjectNode c = job.shape() == Shape.CHAT ? chunk(job, id, created, e.index(), delta, lp, null)
+                            : textChunk(job, id, created, e.index(), t.text(), lp, null);
+                    emit(sink, c);
+                } else {
+                    GenerationResult r = e.result();
+                    results[e.index()] = r;
+                    ended++;
+                    total += r.promptTokens().length + r.tokens().size();
+                    String finish = finishReason(r.stopReason());
+                    emit(sink, job.shape() == Shape.CHAT
+                            ? chunk(job, id, created, e.index(), Json.MAPPER.createObjectNode(), null, finish)
+                            : textChunk(job, id, created, e.index(), "", null, finish));
+                }
+            }
+            if (job.includeUsage()) {
+                ObjectNode last = envelope(job, id, created);
+                last.putArray("choices");
+                last.set("usage", usage(results));
+                emit(sink, last);
+            }
+            sink.emit(SseEvent.create("[DONE]"));
+            RequestLog.of(req).tokens(total);
+        } catch (UncheckedIOException gone) {
+            // the client went away: free its slots at the next step
+            running.forEach(BatchEngine.Request::cancel);
+            RequestLog.of(req).tokens(total).disconnected();
+        }
+    }
+
+    private static void emit(SseSink sink, JsonNode json) {
+        sink.emit(SseEvent.create(Responses.text(json)));
+    }
+
+    private ObjectNode envelope(Job job, String id, long created) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("id", id);
+        o.put("object", job.shape() == Shape.CHAT ? (job.stream() ? "chat.completion.chunk" : "chat.completion")
+                : "text_completion");
+        o.put("created", created);
+        o.put("model", state.modelId());
+        o.put("system_fingerprint", "vellama");
+        return o;
+    }
+
+    private ObjectNode chunk(Job job, String id, long created, int index, ObjectNode delta, JsonNode logprobs, String finish) {
+        ObjectNode o = envelope(job, id, created);
+        ObjectNode choice = o.putArray("choices").addObject();
+        choice.put("index", index);
+        choice.set("delta", delta);
+        choice.set("logprobs", logprobs);
+        choice.put("finish_reason", finish);
+        return o;
+    }
+
+    private ObjectNode textChunk(Job job, String id, long created, int index, String text, JsonNode logprobs, String finish) {
+        ObjectNode o = envelope(job, id, created);
+        ObjectNode choice = o.putArray("choices").addObject();
+        choice.put("text", text);
+        choice.put("index", index);
+        choice.set("logprobs", logprobs);
+        choice.put("finish_reason", finish);
+        return o;
+    }
+
+    private ObjectNode whole(Job job, GenerationResult[] results, String id, long created, Tokenizer tokenizer) {
+        ObjectNode o = envelope(job, id, created);
+        ArrayNode choices = o.putArray("choices");
+        for (int i = 0; i < results.length; i++) {
+            GenerationResult r = results[i];
+            ObjectNode choice = choices.addObject();
+            choice.put("index", i);
+            if (job.shape() == Shape.CHAT) {
+                choice.putObject("message").put("role", "assistant").put("content", r.text());
+            } else {
+                choice.put("text", r.text());
+            }
+            choice.set("logprobs", job.logprobs() ? logprobs(job.shape(), r.tokens(), tokenizer) : null);
+            choice.put("finish_reason", finishReason(r.stopReason()));
+        }
+        o.set("usage", usage(results));
+        return o;
+    }
+
+    private static ObjectNode usage(GenerationResult[] results) {
+        int prompt = 0;
+        int completion = 0;
+        for (GenerationResult r : results) {
+            if (r != null) {
+                prompt += r.promptTokens().length;
+                completion += r.tokens().size();
+            }
+        }
+        ObjectNode u = Json.MAPPER.createObjectNode();
+        u.put("prompt_tokens", prompt);
+        u.put("completion_tokens", completion);
+        u.put("total_tokens", prompt + completion);
+        return u;
+    }
+
+    /** OpenAI's finish reasons: an end-of-generation token or a stop string is "stop", a limit "length". */
+    private static String finishReason(StopReason r) {
+        return switch (r) {
+            case LENGTH, CONTEXT -> "length";
+            case EOS, STOP, CANCELLED -> "stop";
+        };
+    }
+
+    /**
+     * Logprobs in the chat shape ({@code content: [{token, logprob, bytes, top_logprobs}]}) or the legacy text
+     * shape ({@code tokens, token_logprobs, top_logprobs, text_offset}).
+     */
+    private static JsonNode logprobs(Shape shape, List<GeneratedToken> tokens, Tokenizer tokenizer) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        if (shape == Shape.CHAT) {
+            ArrayNode content = o.putArray("content");
+            for (GeneratedToken t : tokens) {
+                ObjectNode e = tokenEntry(content.addObject(), t.id(), t.logprob(), tokenizer);
+                ArrayNode top = e.putArray("top_logprobs");
+                for (TokenLogprob alt : t.topLogprobs()) {
+                    tokenEntry(top.addObject(), alt.id(), alt.logprob(), tokenizer);
+                }
+            }
+            o.putArray("refusal");
+            return o;
+        }
+        ArrayNode pieces = o.putArray("tokens");
+        ArrayNode lps = o.putArray("token_logprobs");
+        ArrayNode tops = o.putArray("top_logprobs");
+        ArrayNode offsets = o.putArray("text_offset");
+        int offset = 0;
+        for (GeneratedToken t : tokens) {
+            String piece = piece(t.id(), tokenizer);
+            pieces.add(piece);
+            lps.add(t.logprob());
+            ObjectNode top = tops.addObject();
+            for (TokenLogprob alt : t.topLogprobs()) {
+                top.put(piece(alt.id(), tokenizer), alt.logprob());
+            }
+            offsets.add(offset);
+            offset += piece.length();
+        }
+        return o;
+    }
+
+    private static ObjectNode tokenEntry(ObjectNode e, int id, float logprob, Tokenizer tokenizer) {
+        byte[] bytes = tokenizer.tokenBytes(id);
+        e.put("token", new String(bytes, StandardCharsets.UTF_8));
+        e.put("logprob", logprob);
+        ArrayNode b = e.putArray("bytes");
+        for (byte x : bytes) {
+            b.add(x & 0xff);
+        }
+        return e;
+    }
+
+    private static String piece(int id, Tokenizer tokenizer) {
+        return new String(tokenizer.tokenBytes(id), StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,44 @@
+package dev.vellama.server;
+
+import java.nio.charset.StandardCharsets;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerResponse;
+
+/** Writing JSON answers and OpenAI error objects. */
+final class Responses {
+    private Responses() {}
+
+    static String text(JsonNode json) {
+        try {
+            return Json.MAPPER.writeValueAsString(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a response tree could not be written", e);
+        }
+    }
+
+    static void sendJson(ServerResponse res, int status, JsonNode json) {
+        res.status(Status.create(status));
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(text(json).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** OpenAI's error object: {@code {"error": {"message", "type", "param", "code"}}}. */
+    static ObjectNode error(int status, String type, String code, String param, String message) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        ObjectNode e = o.putObject("error");
+        e.put("message", message);
+        e.put("type", type);
+        e.put("param", param);
+        e.put("code", code);
+        return o;
+    }
+
+    static void sendError(ServerResponse res, ApiException e) {
+        sendJson(res, e.status(), error(e.status(), e.type(), e.code(), e.param(), e.getMessage()));
+    }
+}

@@ -1,0 +1,41 @@
+package dev.vellama.server;
+
+import dev.vellama.runtime.GenerationParams;
+
+/**
+ * The sampling fields chat and text completions share, read into {@link GenerationParams}: OpenAI's fields, and
+ * llama-server's extensions ({@code top_k}, {@code min_p}, {@code repeat_penalty}, {@code repeat_last_n},
+ * {@code n_predict}). Absent fields keep llama.cpp's defaults, as llama-server does.
+ */
+final class SamplingFields {
+    private SamplingFields() {}
+
+    /**
+     * Reads the fields of {@code j}; {@code max_completion_tokens} wins over {@code max_tokens}, which wins over
+     * llama-server's {@code n_predict}; without any the generation runs to its end or the slot's context.
+     *
+     * @param topLogprobs how many alternatives to report per token (0: only the token's own logprob)
+     */
+    static GenerationParams read(Json j, int topLogprobs) {
+        if (j.integer("n", Integer.MIN_VALUE, Integer.MAX_VALUE, 1) != 1) {
+            throw ApiException.badField("n", "'n' must be 1: one choice per request (send several requests for more)");
+        }
+        GenerationParams p = GenerationParams.defaults();
+        long max = j.integer("max_completion_tokens", 1, Integer.MAX_VALUE,
+                j.integer("max_tokens", 1, Integer.MAX_VALUE, j.integer("n_predict", -1, Integer.MAX_VALUE, -1)));
+        p = p.withMaxTokens((int) max);
+        p = p.withTemperature((float) j.number("temperature", 0, 2, p.temperature()));
+        p = p.withTopP((float) j.number("top_p", Double.MIN_VALUE, 1, p.topP()));
+        p = p.withTopK((int) j.integer("top_k", 0, Integer.MAX_VALUE, p.topK()));
+        p = p.withMinP((float) j.number("min_p", 0, 1, p.minP()));
+        p = p.withPresencePenalty((float) j.number("presence_penalty", -2, 2, 0));
+        p = p.withFrequencyPenalty((float) j.number("frequency_penalty", -2, 2, 0));
+        p = p.withRepeatPenalty((float) j.number("repeat_penalty", Double.MIN_VALUE, 10, p.repeatPenalty()),
+                (int) j.integer("repeat_last_n", -1, Integer.MAX_VALUE, p.repeatLastN()));
+        if (j.has("seed")) {
+            p = p.withSeed(j.integer("seed", Long.MIN_VALUE, Long.MAX_VALUE, 0));
+        }
+        p = p.withStop(j.strings("stop"));
+        return p.withTopLogprobs(topLogprobs);
+    }
+}

@@ -1,0 +1,38 @@
+package dev.vellama.server;
+
+import java.time.Instant;
+
+import dev.vellama.runtime.BatchEngine;
+
+/**
+ * What the endpoints share: the engine once the model is loaded (null while loading), the model's public id, and
+ * the HTTP counters.
+ */
+final class ServerState {
+    private volatile BatchEngine engine;
+    private volatile String modelId = "";
+    final long created = Instant.now().getEpochSecond();
+    final ServerMetrics metrics = new ServerMetrics();
+
+    void attach(BatchEngine engine, String modelId) {
+        this.modelId = modelId;
+        this.engine = engine;
+    }
+
+    boolean ready() {
+        return engine != null;
+    }
+
+    /** The engine; a 503 while the model is still loading. */
+    BatchEngine engine() {
+        BatchEngine e = engine;
+        if (e == null) {
+            throw new ApiException(503, "server_error", "loading", null, "the model is still loading; try again shortly");
+        }
+        return e;
+    }
+
+    String modelId() {
+        return modelId;
+    }
+}

@@ -1,0 +1,49 @@
+package dev.vellama.server;
+
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import dev.vellama.runtime.BatchEngine;
+import dev.vellama.runtime.GeneratedToken;
+import dev.vellama.runtime.GenerationResult;
+
+/**
+ * Carries what the engine thread produces for one HTTP request's choices to the request's own thread: the engine
+ * only enqueues (it never waits on a client), the request thread takes events and writes them out.
+ */
+final class TokenChannel {
+    /** One event for choice {@code index}: a token, the end (result) or a failure. */
+    record Event(int index, GeneratedToken token, GenerationResult result, RuntimeException error) {}
+
+    private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+
+    /** The listener of choice {@code index}. */
+    BatchEngine.Listener listener(int index) {
+        return new BatchEngine.Listener() {
+            @Override
+            public void onToken(GeneratedToken token) {
+                events.add(new Event(index, token, null, null));
+            }
+
+            @Override
+            public void onEnd(GenerationResult result) {
+                events.add(new Event(index, null, result, null));
+            }
+
+            @Override
+            public void onError(RuntimeException error) {
+                events.add(new Event(index, null, null, error));
+            }
+        };
+    }
+
+    /** The next event; an engine that says nothing for this long has failed. */
+    Event take(long timeoutSeconds) throws InterruptedException {
+        Event e = events.poll(timeoutSeconds, TimeUnit.SECONDS);
+        if (e == null) {
+            throw new ApiException(500, "server_error", "timeout", null,
+                    "the engine produced nothing for " + timeoutSeconds + " s");
+        }
+        return e;
+    }
+}

@@ -1,0 +1,190 @@
+package dev.vellama.server;
+
+import java.util.Objects;
+import java.util.function.Consumer;
+
+import dev.vellama.runtime.BatchEngine;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+/**
+ * An OpenAI-compatible HTTP server over a {@link BatchEngine}, on Helidon's WebServer (virtual threads, one per
+ * request). It listens as soon as it starts, answering {@code /health} with 503 until {@link #attach} hands it the
+ * loaded model's engine. Every request is checked in full before it reaches the engine; a bad one gets OpenAI's
+ * error object and the right status, and never touches another request's slot.
+ *
+ * <pre>{@code
+ * try (Model model = Model.load(path);
+ *      BatchEngine engine = new BatchEngine(model, BatchEngine.Options.of(4, 8192));
+ *      VellamaServer server = VellamaServer.start(ServerOptions.defaults().withPort(8080))) {
+ *     server.attach(engine, "my-model");
+ *     server.awaitShutdown();
+ * }
+ * }</pre>
+ */
+public final class VellamaServer implements AutoCloseable {
+    /**
+     * Helidon's own informational lines (features, channels bound) would interleave with the request log on
+     * stderr; its warnings and errors still come through. Held here so the setting is not collected away.
+     */
+    private static final java.util.logging.Logger HELIDON_LOG = java.util.logging.Logger.getLogger("io.helidon");
+
+    static {
+        HELIDON_LOG.setLevel(java.util.logging.Level.WARNING);
+    }
+
+    /** Largest request body read: chats with long histories fit, a stray upload does not. */
+    private static final long MAX_BODY_BYTES = 16L << 20;
+
+    private final ServerState state = new ServerState();
+    private final ServerOptions options;
+    private final WebServer server;
+
+    private VellamaServer(ServerOptions options) {
+        this.options = options;
+        CompletionEndpoints completions = new CompletionEndpoints(state);
+        InfoEndpoints info = new InfoEndpoints(state);
+        this.server = WebServer.builder()
+                .host(options.host())
+                .port(options.port())
+                .maxPayloadSize(MAX_BODY_BYTES)
+                .routing(r -> routing(r, completions, info))
+                .build();
+    }
+
+    /** Starts listening (the port may be 0: a free one, see {@link #port()}). */
+    public static VellamaServer start(ServerOptions options) {
+        VellamaServer s = new VellamaServer(Objects.requireNonNull(options));
+        s.server.start();
+        return s;
+    }
+
+    /** Serves {@code engine}'s model under {@code modelId} from now on. */
+    public void attach(BatchEngine engine, String modelId) {
+        state.attach(Objects.requireNonNull(engine), Objects.requireNonNull(modelId));
+    }
+
+    /** The port it listens on. */
+    public int port() {
+        return server.port();
+    }
+
+    /** Blocks until the server stops (or the thread is interrupted). */
+    public void awaitShutdown() throws InterruptedException {
+        while (server.isRunning()) {
+            Thread.sleep(200);
+        }
+    }
+
+    private void routing(HttpRouting.Builder r, CompletionEndpoints completions, InfoEndpoints info) {
+        r.addFilter((chain, req, res) -> {
+            long t0 = System.nanoTime();
+            RequestLog log = new RequestLog();
+            req.context().register(log);
+            try {
+                if (authorized(req)) {
+                    chain.proceed();
+                } else {
+                    Responses.sendError(res, new ApiException(401, "invalid_request_error", "invalid_api_key", null,
+                            "a valid API key is required: send 'Authorization: Bearer KEY'"));
+                }
+            } finally {
+                int status = res.status().code();
+                state.metrics.answered(status);
+                options.log().accept(String.format("%s %s %d %d tokens %d ms%s", req.prologue().method().text(),
+                        req.path().path(), status, log.tokens(), (System.nanoTime() - t0) / 1_000_000,
+                        log.wasDisconnected() ? " (client disconnected)" : ""));
+            }
+        });
+        r.get("/health", info::health)
+                .get("/v1/health", info::health)
+                .get("/v1/models", info::models)
+                .get("/models", info::models)
+                .get("/metrics", info::metrics)
+                .post("/v1/chat/completions", completions::chat)
+                .post("/chat/completions", completions::chat)
+                .post("/v1/completions", completions::completions)
+                .post("/completions", completions::completions)
+                .post("/tokenize", info::tokenize)
+                .post("/detokenize", info::detokenize)
+                .any(VellamaServer::notFound)
+                .error(ApiException.class, (req, res, e) -> {
+                    if (!res.isSent()) {
+                        Responses.sendError(res, e);
+                    }
+                })
+                .error(RuntimeException.class, (req, res, e) -> {
+                    if (!res.isSent()) {
+                        Responses.sendError(res, new ApiException(500, "server_error", "internal_error", null,
+                                "the server failed on this request: " + e));
+                    }
+                });
+    }
+
+    /** With {@code --api-key} every route but the health check needs it as a bearer token. */
+    private boolean authorized(ServerRequest req) {
+        if (options.apiKey() == null) {
+            return true;
+        }
+        String path = req.path().path();
+        if (path.equals("/health") || path.equals("/v1/health")) {
+            return true;
+        }
+        String header = req.headers().first(HeaderNames.AUTHORIZATION).orElse("");
+        return header.equals("Bearer " + options.apiKey());
+    }
+
+    private static void notFound(ServerRequest req, ServerResponse res) {
+        Responses.sendError(res, new ApiException(404, "invalid_request_error", "not_found", null,
+                "no such endpoint: " + req.prologue().method().text() + " " + req.path().path()));
+    }
+
+    /** Stops listening; the engine and model stay with their owner. */
+    @Override
+    public void close() {
+        server.stop();
+    }
+
+    /**
+     * Where and how the server listens.
+     *
+     * @param apiKey null for none
+     * @param log    receives one line per request
+     */
+    public record ServerOptions(String host, int port, String apiKey, Consumer<String> log) {
+        public ServerOptions {
+            Objects.requireNonNull(host);
+            Objects.requireNonNull(log);
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("the port must lie between 0 and 65535, not " + port);
+            }
+            if (apiKey != null && apiKey.isBlank()) {
+                throw new IllegalArgumentException("an API key must not be blank");
+            }
+        }
+
+        /** 127.0.0.1:8080, no key, request lines to standard error. */
+        public static ServerOptions defaults() {
+            return new ServerOptions("127.0.0.1", 8080, null, System.err::println);
+        }
+
+        public ServerOptions withHost(String h) {
+            return new ServerOptions(h, port, apiKey, log);
+        }
+
+        public ServerOptions withPort(int p) {
+            return new ServerOptions(host, p, apiKey, log);
+        }
+
+        public ServerOptions withApiKey(String k) {
+            return new ServerOptions(host, port, k, log);
+        }
+
+        public ServerOptions withLog(Consumer<String> l) {
+            return new ServerOptions(host, port, apiKey, l);
+        }
+    }
+}
