@@ -33,6 +33,14 @@ public interface Kernels extends AutoCloseable {
      */
     void matmul(WeightMatrix w, float[] x, int n, float[] out);
 
+    /**
+     * n matrix-vector products in one job, x and out laid out as in {@link #matmul}: each token's
+     * {@code out[t*rows .. t*rows+rows)} is bit for bit what {@link #matvec} gives for it alone, however many tokens
+     * share the call, while the weights are read from memory once for all. Continuous batching decodes with it, so
+     * a sequence's numbers do not depend on which others run beside it.
+     */
+    void matvecMany(WeightMatrix w, float[] x, int n, float[] out);
+
     /** Dequantizes one row (embedding lookup). */
     void dequantizeRow(WeightMatrix w, int row, float[] dst, int dstOffset);
 

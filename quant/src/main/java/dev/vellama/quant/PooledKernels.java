@@ -27,12 +27,17 @@ abstract class PooledKernels implements Kernels {
     private final float[][] rowScratch;
     private final float[][] sumScratch;
     private final short[][] shortScratch;
+    private final float[][] tokenScratch;
+    private final float[][] outScratch;
+    private boolean jobMany;
 
     PooledKernels(int threads, String name) {
         this.pool = new WorkerPool(threads, name);
         this.rowScratch = new float[threads][];
         this.sumScratch = new float[threads][];
         this.shortScratch = new short[threads][];
+        this.tokenScratch = new float[threads][];
+        this.outScratch = new float[threads][];
     }
 
     @Override
@@ -66,6 +71,26 @@ abstract class PooledKernels implements Kernels {
         return s;
     }
 
+    /** One token's activations, copied out of a {@link #matvecMany} batch for the single-token kernels. */
+    protected final float[] tokenScratch(int part, int size) {
+        float[] s = tokenScratch[part];
+        if (s == null || s.length < size) {
+            s = new float[size + PAD_BYTES / 4];
+            tokenScratch[part] = s;
+        }
+        return s;
+    }
+
+    /** One token's output rows in a {@link #matvecMany} batch, before they are copied to their place. */
+    protected final float[] outScratch(int part, int size) {
+        float[] s = outScratch[part];
+        if (s == null || s.length < size) {
+            s = new float[size + PAD_BYTES / 4];
+            outScratch[part] = s;
+        }
+        return s;
+    }
+
     /** A short buffer of at least {@code size} owned by pool part {@code part}; grows once, then is reused. */
     protected final short[] shortScratch(int part, int size) {
         short[] s = shortScratch[part];
@@ -81,8 +106,18 @@ abstract class PooledKernels implements Kernels {
      * activation rows.
      */
     protected final void runMatrixJob(WeightMatrix w, float[] x, int n, float[] out, int count) {
+        runJob(w, x, n, out, count, false);
+    }
+
+    /** Runs {@link #manyPart} over [0, count) rows on the pool: n matrix-vector products in one job. */
+    protected final void runManyJob(WeightMatrix w, float[] x, int n, float[] out, int count) {
+        runJob(w, x, n, out, count, true);
+    }
+
+    private void runJob(WeightMatrix w, float[] x, int n, float[] out, int count, boolean many) {
         jobLock.lock();
         try {
+            jobMany = many;
             jobW = w;
             jobX = x;
             jobN = n;
@@ -98,8 +133,18 @@ abstract class PooledKernels implements Kernels {
     }
 
     private void runJobPart(int part, int start, int end) {
-        matrixPart(jobW, jobX, jobN, jobOut, part, start, end);
+        if (jobMany) {
+            manyPart(jobW, jobX, jobN, jobOut, part, start, end);
+        } else {
+            matrixPart(jobW, jobX, jobN, jobOut, part, start, end);
+        }
     }
+
+    /**
+     * One thread's share [start, end) of the rows of a {@link #runManyJob}: n matrix-vector products, each token's
+     * rows bit-identical to what its own matvec gives.
+     */
+    protected abstract void manyPart(WeightMatrix w, float[] x, int n, float[] out, int part, int start, int end);
 
     /** One thread's share [start, end) of the job {@link #runMatrixJob} started; {@code part} picks the scratch. */
     protected abstract void matrixPart(WeightMatrix w, float[] x, int n, float[] out, int part, int start, int end);

@@ -38,6 +38,17 @@ final class ScalarKernels extends PooledKernels {
         runMatrixJob(w, x, n, out, w.rows());
     }
 
+    /** The scalar matmul already computes each token as its own matvec would. */
+    @Override
+    public void matvecMany(WeightMatrix w, float[] x, int n, float[] out) {
+        matmul(w, x, n, out);
+    }
+
+    @Override
+    protected void manyPart(WeightMatrix w, float[] x, int n, float[] out, int part, int start, int end) {
+        matrixPart(w, x, n, out, part, start, end);
+    }
+
     /** Rows [start, end): each row decoded once, then dotted with every activation row in order. */
     @Override
     protected void matrixPart(WeightMatrix w, float[] x, int n, float[] out, int part, int start, int end) {

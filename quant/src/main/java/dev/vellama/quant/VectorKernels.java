@@ -105,6 +105,40 @@ final class VectorKernels extends PooledKernels {
         }
     }
 
+    // Shuffles of a fixed-order lane sum: lane i takes lane i + s (wrapping), for s = L/2, L/4, .. 1
+    private static final VectorShuffle<Float> HALF8 = VectorShuffle.iota(FS, Math.min(8, L / 2), 1, true);
+    private static final VectorShuffle<Float> HALF4 = VectorShuffle.iota(FS, Math.min(4, L / 2), 1, true);
+    private static final VectorShuffle<Float> HALF2 = VectorShuffle.iota(FS, Math.min(2, L / 2), 1, true);
+    private static final VectorShuffle<Float> HALF1 = VectorShuffle.iota(FS, 1, 1, true);
+    private static final VectorShuffle<Float> F8_HALF4 = VectorShuffle.iota(F8, 4, 1, true);
+    private static final VectorShuffle<Float> F8_HALF2 = VectorShuffle.iota(F8, 2, 1, true);
+    private static final VectorShuffle<Float> F8_HALF1 = VectorShuffle.iota(F8, 1, 1, true);
+
+    /**
+     * The sum of a vector's lanes in one fixed order (a halving tree). {@code reduceLanes(ADD)} leaves the order to
+     * the implementation, and the interpreter and C2 do add in different orders: the same kernel on the same input
+     * gave results a rounding apart before and after the JIT compiled it. A sequence's numbers must not depend on
+     * that, nor on which kernel serves it in a batch, so every kernel sums lanes here.
+     */
+    static float sum(FloatVector v) {
+        if (v.length() == L) {
+            if (L >= 16) {
+                v = v.add(v.rearrange(HALF8));
+            }
+            if (L >= 8) {
+                v = v.add(v.rearrange(HALF4));
+            }
+            if (L >= 4) {
+                v = v.add(v.rearrange(HALF2));
+            }
+            return v.add(v.rearrange(HALF1)).lane(0);
+        }
+        // the 256-bit vectors some K-quant kernels use whatever the width
+        v = v.add(v.rearrange(F8_HALF4));
+        v = v.add(v.rearrange(F8_HALF2));
+        return v.add(v.rearrange(F8_HALF1)).lane(0);
+    }
+
     VectorKernels(int threads) {
         super(threads, "vellama-vector");
     }
@@ -135,6 +169,66 @@ final class VectorKernels extends PooledKernels {
         }
         runMatrixJob(w, x, n, out, (w.rows() + TILE_ROWS - 1) / TILE_ROWS);
     }
+
+    @Override
+    public void matvecMany(WeightMatrix w, float[] x, int n, float[] out) {
+        checkMatmul(w, x, n, out);
+        if (n == 1) {
+            matvec(w, x, out);
+            return;
+        }
+        runManyJob(w, x, n, out, w.rows());
+    }
+
+    /** Rows a {@link #matvecMany} share walks at a time for all its tokens, so the block stays in L2 between them. */
+    private static final int MANY_ROWS = 64;
+
+    /**
+     * A share of {@link #matvecMany}: Q4_0 (the int8 design) quantizes each token's activations once, then walks
+     * blocks of rows, four tokens per pass over each block's nibbles; other types run each token's matvec over
+     * a block of rows in turn (the block's weights come from cache after the first token).
+     */
+    @Override
+    protected void manyPart(WeightMatrix w, float[] x, int n, float[] out, int part, int start, int end) {
+        int cols = w.cols();
+        int rows = w.rows();
+        if (INT8_Q4_0 && w.type() == GgmlType.Q4_0) {
+            short[] xs = shortScratch(part, n * cols);
+            float[] xd = rowScratch(part, n * (cols / 32));
+            for (int t = 0; t < n; t++) {
+                quantizeActivationsToShorts(x, t * cols, cols, xs, t * cols, xd, t * (cols / 32));
+            }
+            for (int r0 = start; r0 < end; r0 += MANY_ROWS) {
+                int r1 = Math.min(end, r0 + MANY_ROWS);
+                int t = 0;
+                for (; t + 4 <= n; t += 4) {
+                    rowsQ4_0Int8x4(w, xs, t * cols, xd, t * (cols / 32), cols, out, t * rows, rows, r0, r1);
+                }
+                for (; t < n; t++) {
+                    rowsQ4_0Int8(w, xs, t * cols, xd, t * (cols / 32), out, t * rows, r0, r1);
+                }
+            }
+            return;
+        }
+        float[] token = tokenScratch(part, cols);
+        float[] result = outScratch(part, rows);
+        for (int r0 = start; r0 < end; r0 += MANY_ROWS_QUANTIZING) {
+            int r1 = Math.min(end, r0 + MANY_ROWS_QUANTIZING);
+            for (int t = 0; t < n; t++) {
+                // the single-token kernels read x from index 0
+                System.arraycopy(x, t * cols, token, 0, cols);
+                matrixPart(w, token, 1, result, part, r0, r1);
+                System.arraycopy(result, r0, out, t * rows + r0, r1 - r0);
+            }
+        }
+    }
+
+    /**
+     * Rows per block of a {@link #matvecMany} share for the types whose kernels quantize x at each call: large
+     * enough that quantizing once per block costs a few percent, small enough (256 rows of 2048 Q6_K columns are
+     * 430 KB) that the block is still in L2 for the next token.
+     */
+    private static final int MANY_ROWS_QUANTIZING = 256;
 
     /** A matvec's share is a row range; a matmul's is a range of row tiles. */
     @Override
@@ -206,7 +300,7 @@ final class VectorKernels extends PooledKernels {
      */
     private static void matvecQ8_0Int8(WeightMatrix w, float[] x, float[] out, int start, int end, short[] xq, float[] xd) {
         int cols = w.cols();
-        quantizeActivationsToShorts(x, cols, xq, xd);
+        quantizeActivationsToShorts(x, 0, cols, xq, 0, xd, 0);
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
         for (int r = start; r < end; r++) {
@@ -222,7 +316,7 @@ final class VectorKernels extends PooledKernels {
                 }
                 acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(FS, f16(seg, o) * xd[b / 32]), acc);
             }
-            out[r] = acc.reduceLanes(VectorOperators.ADD);
+            out[r] = sum(acc);
         }
     }
 
@@ -235,8 +329,14 @@ final class VectorKernels extends PooledKernels {
      * float per block and keeps x in L1 as 2 bytes per column (rows of 8192 columns no longer spill x to L2).
      */
     private static void matvecQ4_0Int8(WeightMatrix w, float[] x, float[] out, int start, int end, short[] xs, float[] xd) {
+        quantizeActivationsToShorts(x, 0, w.cols(), xs, 0, xd, 0);
+        rowsQ4_0Int8(w, xs, 0, xd, 0, out, 0, start, end);
+    }
+
+    /** Rows [start, end) of the int8 Q4_0 product with activations already quantized at xs[xsOff..], xd[xdOff..]. */
+    private static void rowsQ4_0Int8(WeightMatrix w, short[] xs, int xsOff, float[] xd, int xdOff, float[] out, int outOff,
+            int start, int end) {
         int cols = w.cols();
-        quantizeActivationsToShorts(x, cols, xs, xd);
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
         int pairs = cols / 64 * 64;
@@ -246,23 +346,108 @@ final class VectorKernels extends PooledKernels {
             FloatVector acc1 = FloatVector.zero(FS);
             int b = 0;
             for (; b < pairs; b += 64, o += 36) {
-                ShortVector p0 = productsQ4_0(seg, o, xs, b);
-                ShortVector p1 = productsQ4_0(seg, o + 18, xs, b + 32);
-                FloatVector s0 = FloatVector.broadcast(FS, f16(seg, o) * xd[b / 32]);
-                FloatVector s1 = FloatVector.broadcast(FS, f16(seg, o + 18) * xd[b / 32 + 1]);
+                ShortVector p0 = productsQ4_0(seg, o, xs, xsOff + b);
+                ShortVector p1 = productsQ4_0(seg, o + 18, xs, xsOff + b + 32);
+                FloatVector s0 = FloatVector.broadcast(FS, f16(seg, o) * xd[xdOff + b / 32]);
+                FloatVector s1 = FloatVector.broadcast(FS, f16(seg, o + 18) * xd[xdOff + b / 32 + 1]);
                 for (int part = 0; part < S16_PARTS; part++) {
                     acc0 = ((FloatVector) p0.convertShape(VectorOperators.S2F, FS, part)).fma(s0, acc0);
                     acc1 = ((FloatVector) p1.convertShape(VectorOperators.S2F, FS, part)).fma(s1, acc1);
                 }
             }
             for (; b < cols; b += 32, o += 18) {
-                ShortVector p0 = productsQ4_0(seg, o, xs, b);
-                FloatVector s0 = FloatVector.broadcast(FS, f16(seg, o) * xd[b / 32]);
+                ShortVector p0 = productsQ4_0(seg, o, xs, xsOff + b);
+                FloatVector s0 = FloatVector.broadcast(FS, f16(seg, o) * xd[xdOff + b / 32]);
                 for (int part = 0; part < S16_PARTS; part++) {
                     acc0 = ((FloatVector) p0.convertShape(VectorOperators.S2F, FS, part)).fma(s0, acc0);
                 }
             }
-            out[r] = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            out[outOff + r] = sum(acc0.add(acc1));
+        }
+    }
+
+    /**
+     * {@link #rowsQ4_0Int8} for four tokens at once (activations {@code tokenStride} shorts and
+     * {@code tokenStride / 32} scales apart, outputs {@code rows} apart): each block's nibbles are loaded and
+     * unpacked once for the four, and every token's products, scales and sums are the very operations, in the very
+     * order, of its own single-token call, so each result is bit-identical to it (continuous batching must not
+     * change a sequence's numbers).
+     */
+    private static void rowsQ4_0Int8x4(WeightMatrix w, short[] xs, int xsOff, float[] xd, int xdOff, int tokenStride,
+            float[] out, int outOff, int rows, int start, int end) {
+        int cols = w.cols();
+        int ds = tokenStride / 32;
+        MemorySegment seg = w.data();
+        long rowBytes = w.rowBytes();
+        int pairs = cols / 64 * 64;
+        int x0 = xsOff;
+        int x1 = xsOff + tokenStride;
+        int x2 = xsOff + 2 * tokenStride;
+        int x3 = xsOff + 3 * tokenStride;
+        for (int r = start; r < end; r++) {
+            long o = r * rowBytes;
+            FloatVector a00 = FloatVector.zero(FS), a01 = FloatVector.zero(FS);
+            FloatVector a10 = FloatVector.zero(FS), a11 = FloatVector.zero(FS);
+            FloatVector a20 = FloatVector.zero(FS), a21 = FloatVector.zero(FS);
+            FloatVector a30 = FloatVector.zero(FS), a31 = FloatVector.zero(FS);
+            int b = 0;
+            for (; b < pairs; b += 64, o += 36) {
+                ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, seg, o + 2, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, seg, o + 20, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                ShortVector lo0 = q0.and((short) 15).sub((short) 8);
+                ShortVector hi0 = q0.lanewise(VectorOperators.LSHR, 4).sub((short) 8);
+                ShortVector lo1 = q1.and((short) 15).sub((short) 8);
+                ShortVector hi1 = q1.lanewise(VectorOperators.LSHR, 4).sub((short) 8);
+                float d0 = f16(seg, o);
+                float d1 = f16(seg, o + 18);
+                int j = xdOff + b / 32;
+                ShortVector p00 = lo0.mul(ShortVector.fromArray(S16, xs, x0 + b)).add(hi0.mul(ShortVector.fromArray(S16, xs, x0 + b + 16)));
+                ShortVector p01 = lo1.mul(ShortVector.fromArray(S16, xs, x0 + b + 32)).add(hi1.mul(ShortVector.fromArray(S16, xs, x0 + b + 48)));
+                ShortVector p10 = lo0.mul(ShortVector.fromArray(S16, xs, x1 + b)).add(hi0.mul(ShortVector.fromArray(S16, xs, x1 + b + 16)));
+                ShortVector p11 = lo1.mul(ShortVector.fromArray(S16, xs, x1 + b + 32)).add(hi1.mul(ShortVector.fromArray(S16, xs, x1 + b + 48)));
+                ShortVector p20 = lo0.mul(ShortVector.fromArray(S16, xs, x2 + b)).add(hi0.mul(ShortVector.fromArray(S16, xs, x2 + b + 16)));
+                ShortVector p21 = lo1.mul(ShortVector.fromArray(S16, xs, x2 + b + 32)).add(hi1.mul(ShortVector.fromArray(S16, xs, x2 + b + 48)));
+                ShortVector p30 = lo0.mul(ShortVector.fromArray(S16, xs, x3 + b)).add(hi0.mul(ShortVector.fromArray(S16, xs, x3 + b + 16)));
+                ShortVector p31 = lo1.mul(ShortVector.fromArray(S16, xs, x3 + b + 32)).add(hi1.mul(ShortVector.fromArray(S16, xs, x3 + b + 48)));
+                FloatVector s00 = FloatVector.broadcast(FS, d0 * xd[j]);
+                FloatVector s01 = FloatVector.broadcast(FS, d1 * xd[j + 1]);
+                FloatVector s10 = FloatVector.broadcast(FS, d0 * xd[ds + j]);
+                FloatVector s11 = FloatVector.broadcast(FS, d1 * xd[ds + j + 1]);
+                FloatVector s20 = FloatVector.broadcast(FS, d0 * xd[2 * ds + j]);
+                FloatVector s21 = FloatVector.broadcast(FS, d1 * xd[2 * ds + j + 1]);
+                FloatVector s30 = FloatVector.broadcast(FS, d0 * xd[3 * ds + j]);
+                FloatVector s31 = FloatVector.broadcast(FS, d1 * xd[3 * ds + j + 1]);
+                for (int part = 0; part < S16_PARTS; part++) {
+                    a00 = ((FloatVector) p00.convertShape(VectorOperators.S2F, FS, part)).fma(s00, a00);
+                    a01 = ((FloatVector) p01.convertShape(VectorOperators.S2F, FS, part)).fma(s01, a01);
+                    a10 = ((FloatVector) p10.convertShape(VectorOperators.S2F, FS, part)).fma(s10, a10);
+                    a11 = ((FloatVector) p11.convertShape(VectorOperators.S2F, FS, part)).fma(s11, a11);
+                    a20 = ((FloatVector) p20.convertShape(VectorOperators.S2F, FS, part)).fma(s20, a20);
+                    a21 = ((FloatVector) p21.convertShape(VectorOperators.S2F, FS, part)).fma(s21, a21);
+                    a30 = ((FloatVector) p30.convertShape(VectorOperators.S2F, FS, part)).fma(s30, a30);
+                    a31 = ((FloatVector) p31.convertShape(VectorOperators.S2F, FS, part)).fma(s31, a31);
+                }
+            }
+            for (; b < cols; b += 32, o += 18) {
+                int j = xdOff + b / 32;
+                float d0 = f16(seg, o);
+                ShortVector p0 = productsQ4_0(seg, o, xs, x0 + b);
+                ShortVector p1 = productsQ4_0(seg, o, xs, x1 + b);
+                ShortVector p2 = productsQ4_0(seg, o, xs, x2 + b);
+                ShortVector p3 = productsQ4_0(seg, o, xs, x3 + b);
+                for (int part = 0; part < S16_PARTS; part++) {
+                    a00 = ((FloatVector) p0.convertShape(VectorOperators.S2F, FS, part)).fma(FloatVector.broadcast(FS, d0 * xd[j]), a00);
+                    a10 = ((FloatVector) p1.convertShape(VectorOperators.S2F, FS, part)).fma(FloatVector.broadcast(FS, d0 * xd[ds + j]), a10);
+                    a20 = ((FloatVector) p2.convertShape(VectorOperators.S2F, FS, part)).fma(FloatVector.broadcast(FS, d0 * xd[2 * ds + j]), a20);
+                    a30 = ((FloatVector) p3.convertShape(VectorOperators.S2F, FS, part)).fma(FloatVector.broadcast(FS, d0 * xd[3 * ds + j]), a30);
+                }
+            }
+            out[outOff + r] = sum(a00.add(a01));
+            out[outOff + rows + r] = sum(a10.add(a11));
+            out[outOff + 2 * rows + r] = sum(a20.add(a21));
+            out[outOff + 3 * rows + r] = sum(a30.add(a31));
         }
     }
 
@@ -279,17 +464,17 @@ final class VectorKernels extends PooledKernels {
      * x to Q8_0 blocks (ggml's quantize_row_q8_0: scale amax/127 rounded to half, round half away), the int8 values
      * stored as shorts so the kernels load them without widening.
      */
-    private static void quantizeActivationsToShorts(float[] x, int cols, short[] xs, float[] xd) {
+    private static void quantizeActivationsToShorts(float[] x, int xOff, int cols, short[] xs, int xsOff, float[] xd, int xdOff) {
         for (int b = 0; b < cols; b += 32) {
             float amax = 0;
             for (int j = 0; j < 32; j++) {
-                amax = Math.max(amax, Math.abs(x[b + j]));
+                amax = Math.max(amax, Math.abs(x[xOff + b + j]));
             }
             float d = Half.toFloat(Half.fromFloat(amax / 127));
             float id = d != 0 ? 1.0f / d : 0.0f;
-            xd[b / 32] = d;
+            xd[xdOff + b / 32] = d;
             for (int j = 0; j < 32; j++) {
-                xs[b + j] = (short) Rounding.roundHalfAway(x[b + j] * id);
+                xs[xsOff + b + j] = (short) Rounding.roundHalfAway(x[xOff + b + j] * id);
             }
         }
     }
@@ -345,7 +530,7 @@ final class VectorKernels extends PooledKernels {
                     acc = ((FloatVector) sh.convert(VectorOperators.I2F, 0)).fma(fh, acc);
                 }
             }
-            out[r] = acc.reduceLanes(VectorOperators.ADD) - minAcc.reduceLanes(VectorOperators.ADD);
+            out[r] = sum(acc) - sum(minAcc);
         }
     }
 
@@ -422,7 +607,7 @@ final class VectorKernels extends PooledKernels {
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD) - 32 * offAcc.reduceLanes(VectorOperators.ADD);
+        return sum(acc) - 32 * sum(offAcc);
     }
 
     /**
@@ -498,7 +683,7 @@ final class VectorKernels extends PooledKernels {
                 tail += buf[i] * x[c0 + i];
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + tail;
+        return sum(acc0.add(acc1)) + tail;
     }
 
     /** Q8_0 row · x, fused: int8 weights converted to floats in registers, one scale FMA per block. */
@@ -514,7 +699,7 @@ final class VectorKernels extends PooledKernels {
             }
             acc = sum.fma(FloatVector.broadcast(FS, f16(seg, o)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sum(acc);
     }
 
     /** Q4_0 row · x, fused: nibbles split and offset in byte lanes, converted to floats in registers. */
@@ -533,7 +718,7 @@ final class VectorKernels extends PooledKernels {
             }
             acc = sum.fma(FloatVector.broadcast(FS, f16(seg, o)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sum(acc);
     }
 
     /**
@@ -573,7 +758,7 @@ final class VectorKernels extends PooledKernels {
                 minTerm += dmin * m0 * xsum[sub] + dmin * m1 * xsum[sub + 1];
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD) - minTerm;
+        return sum(acc) - minTerm;
     }
 
     /** Sums of x over each 32-element sub-block, into {@code xsum[0..cols/32)}. */
@@ -583,7 +768,7 @@ final class VectorKernels extends PooledKernels {
             for (int i = 0; i < 32; i += L) {
                 s = s.add(FloatVector.fromArray(FS, x, b + i));
             }
-            xsum[b / 32] = s.reduceLanes(VectorOperators.ADD);
+            xsum[b / 32] = sum(s);
         }
     }
 
@@ -621,7 +806,7 @@ final class VectorKernels extends PooledKernels {
                 }
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return sum(acc0.add(acc1));
     }
 
     /**
@@ -803,22 +988,22 @@ final class VectorKernels extends PooledKernels {
             a32 = w2.fma(x3, a32);
             a33 = w3.fma(x3, a33);
         }
-        out[outOff] = a00.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a01.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2] = a02.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3] = a03.reduceLanes(VectorOperators.ADD);
-        out[outOff + rows] = a10.reduceLanes(VectorOperators.ADD);
-        out[outOff + rows + 1] = a11.reduceLanes(VectorOperators.ADD);
-        out[outOff + rows + 2] = a12.reduceLanes(VectorOperators.ADD);
-        out[outOff + rows + 3] = a13.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2 * rows] = a20.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2 * rows + 1] = a21.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2 * rows + 2] = a22.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2 * rows + 3] = a23.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3 * rows] = a30.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3 * rows + 1] = a31.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3 * rows + 2] = a32.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3 * rows + 3] = a33.reduceLanes(VectorOperators.ADD);
+        out[outOff] = sum(a00);
+        out[outOff + 1] = sum(a01);
+        out[outOff + 2] = sum(a02);
+        out[outOff + 3] = sum(a03);
+        out[outOff + rows] = sum(a10);
+        out[outOff + rows + 1] = sum(a11);
+        out[outOff + rows + 2] = sum(a12);
+        out[outOff + rows + 3] = sum(a13);
+        out[outOff + 2 * rows] = sum(a20);
+        out[outOff + 2 * rows + 1] = sum(a21);
+        out[outOff + 2 * rows + 2] = sum(a22);
+        out[outOff + 2 * rows + 3] = sum(a23);
+        out[outOff + 3 * rows] = sum(a30);
+        out[outOff + 3 * rows + 1] = sum(a31);
+        out[outOff + 3 * rows + 2] = sum(a32);
+        out[outOff + 3 * rows + 3] = sum(a33);
     }
 
     /** Four contiguous rows of {@code cols} floats dotted with one activation row, sharing its loads. */
@@ -834,10 +1019,10 @@ final class VectorKernels extends PooledKernels {
             a2 = FloatVector.fromArray(FS, w4, wOff + 2 * cols + c).fma(xv, a2);
             a3 = FloatVector.fromArray(FS, w4, wOff + 3 * cols + c).fma(xv, a3);
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
+        out[outOff] = sum(a0);
+        out[outOff + 1] = sum(a1);
+        out[outOff + 2] = sum(a2);
+        out[outOff + 3] = sum(a3);
     }
 
     @Override
@@ -1182,7 +1367,7 @@ final class VectorKernels extends PooledKernels {
             acc0 = FloatVector.fromMemorySegment(FS, seg, off + 4L * i, LE).fma(FloatVector.fromArray(FS, x, i), acc0);
             acc1 = FloatVector.fromMemorySegment(FS, seg, off + 4L * (i + L), LE).fma(FloatVector.fromArray(FS, x, i + L), acc1);
         }
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float s = sum(acc0.add(acc1));
         for (; i < n; i++) {
             s += seg.get(BlockLayouts.FLOAT_LE, off + 4L * i) * x[i];
         }
@@ -1198,7 +1383,7 @@ final class VectorKernels extends PooledKernels {
             acc0 = FloatVector.fromArray(FS, a, aOff + i).fma(FloatVector.fromArray(FS, b, bOff + i), acc0);
             acc1 = FloatVector.fromArray(FS, a, aOff + i + L).fma(FloatVector.fromArray(FS, b, bOff + i + L), acc1);
         }
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float s = sum(acc0.add(acc1));
         for (; i < n; i++) {
             s += a[aOff + i] * b[bOff + i];
         }
@@ -1227,7 +1412,7 @@ final class VectorKernels extends PooledKernels {
             FloatVector v = FloatVector.fromArray(FS, x, xOff + i);
             acc = v.fma(v, acc);
         }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
+        double sum = sum(acc);
         for (; i < n; i++) {
             float v = x[xOff + i];
             sum += v * v;
@@ -1267,7 +1452,7 @@ final class VectorKernels extends PooledKernels {
             e.intoArray(x, off + i);
             sv = sv.add(e);
         }
-        double sum = sv.reduceLanes(VectorOperators.ADD);
+        double sum = sum(sv);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - max);
             x[off + i] = e;

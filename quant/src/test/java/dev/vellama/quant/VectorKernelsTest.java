@@ -92,6 +92,31 @@ class VectorKernelsTest {
     }
 
     /**
+     * Continuous batching decodes several sequences with one matvecMany: each token's rows must be exactly, bit for
+     * bit, what its own matvec gives, for every type, width and count (Q4_0 takes a four-token kernel and single
+     * tokens for the rest; 150 rows cross the 64-row blocks).
+     */
+    @ParameterizedTest
+    @MethodSource("typesAndWidths")
+    void matvecManyIsEachTokensOwnMatvecBitForBit(GgmlType type, VectorSpecies<Float> species) {
+        int rows = 150;
+        int cols = type.blockSize() == 1 ? 101 : type.blockSize() == 32 ? 32 * 13 : 256 * 3;
+        WeightMatrix w = SyntheticWeights.heap(type, rows, cols, 13);
+        Kernels k = vector(species);
+        for (int n : new int[] {1, 2, 4, 5, 9}) {
+            float[] x = randomFloats(n * cols, 20 + n);
+            float[] many = new float[n * rows];
+            k.matvecMany(w, x, n, many);
+            for (int t = 0; t < n; t++) {
+                float[] one = new float[rows];
+                k.matvec(w, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), one);
+                assertArrayEquals(one, java.util.Arrays.copyOfRange(many, t * rows, (t + 1) * rows),
+                        type + " n=" + n + " token " + t + " at " + species.vectorBitSize() + " bits");
+            }
+        }
+    }
+
+    /**
      * Rows of 4096 columns are decoded 32 at a time (512 KiB of floats), so 43 rows make a full tile and one of
      * eleven (two four-row slices and three single rows), and 7 tokens a group of four and three single ones.
      */

@@ -42,7 +42,8 @@ public final class BatchEngine implements AutoCloseable {
      *
      * @param slots       generations that run at once
      * @param contextSize positions all slots hold together (each slot gets contextSize / slots, as llama-server)
-     * @param batchSize   rows one step runs at most (decode tokens and prompt chunks together)
+     * @param batchSize   prompt tokens one step evaluates at most, besides one decode token per generating slot;
+     *                    a prompt is cut into chunks of this size as a session with this batch size cuts it
      * @param threads     compute threads (0: all processors)
      * @param queueLimit  requests that may wait for a slot before {@link #submit} refuses more
      * @param kvCache     the caches' precision
@@ -158,17 +159,17 @@ public final class BatchEngine implements AutoCloseable {
         this.model = model;
         this.config = model.config();
         this.slotContext = options.contextSize() / options.slots();
-        this.batchSize = Math.max(options.slots(), Math.min(options.batchSize(), options.contextSize()));
+        this.batchSize = Math.min(options.batchSize(), options.contextSize() / options.slots());
         this.queueLimit = options.queueLimit();
         Session.checkHeapFor(config, options.contextSize(), options.kvCache());
         int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
         this.kernels = model.kernels(threads);
-        this.pass = new ForwardPass(config, model.weights(), kernels, slotContext, batchSize);
+        this.pass = new ForwardPass(config, model.weights(), kernels, slotContext, batchSize + options.slots());
         this.slots = new Slot[options.slots()];
         for (int i = 0; i < slots.length; i++) {
             slots[i] = new Slot(new KvCache(config.layerCount(), 0, slotContext, config.kvDim(), options.kvCache()), slotContext);
         }
-        this.rows = new int[batchSize];
+        this.rows = new int[batchSize + options.slots()];
         this.segments = new ForwardPass.Segment[slots.length];
         this.segmentSlot = new Slot[slots.length];
         this.logitRows = new int[slots.length];
@@ -359,21 +360,30 @@ public final class BatchEngine implements AutoCloseable {
                 n++;
             }
         }
-        for (Slot s : slots) { // then prompt chunks, as far as the batch goes
-            if (!s.prompting() || n == batchSize) {
-                continue;
+        // then prompt chunks as a session would cut them (the batch size from where the prompt's evaluation
+        // starts), as many as the batch holds: one-row chunks first, as the pass multiplies single rows together
+        int budget = batchSize;
+        for (int pass = 0; pass < 2; pass++) {
+            for (Slot s : slots) {
+                if (!s.prompting()) {
+                    continue;
+                }
+                int[] prompt = s.request.prompt;
+                int take = Math.min(batchSize, prompt.length - s.promptDone);
+                if ((take == 1) != (pass == 0) || take > budget) {
+                    continue;
+                }
+                System.arraycopy(prompt, s.promptDone, rows, n, take);
+                System.arraycopy(prompt, s.promptDone, s.cached, s.promptDone, take);
+                segments[count] = new ForwardPass.Segment(s.cache, n, take, s.promptDone);
+                segmentSlot[count++] = s;
+                if (s.promptDone + take == prompt.length) {
+                    logitRows[logits] = n + take - 1;
+                    logitSlot[logits++] = s;
+                }
+                n += take;
+                budget -= take;
             }
-            int[] prompt = s.request.prompt;
-            int take = Math.min(batchSize - n, prompt.length - s.promptDone);
-            System.arraycopy(prompt, s.promptDone, rows, n, take);
-            System.arraycopy(prompt, s.promptDone, s.cached, s.promptDone, take);
-            segments[count] = new ForwardPass.Segment(s.cache, n, take, s.promptDone);
-            segmentSlot[count++] = s;
-            if (s.promptDone + take == prompt.length) {
-                logitRows[logits] = n + take - 1;
-                logitSlot[logits++] = s;
-            }
-            n += take;
         }
         if (n == 0) {
             return;

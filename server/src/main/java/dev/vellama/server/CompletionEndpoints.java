@@ -1,6 +1,5 @@
 package dev.vellama.server;
 
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -243,7 +242,8 @@ final class CompletionEndpoints {
         int total = 0;
         int ended = 0;
         GenerationResult[] results = new GenerationResult[job.prompts().size()];
-        try (SseSink sink = res.sink(SseSink.TYPE)) {
+        SseSink sink = res.sink(SseSink.TYPE);
+        try {
             if (job.shape() == Shape.CHAT) {
                 ObjectNode delta = Json.MAPPER.createObjectNode().put("role", "assistant").put("content", "");
                 emit(sink, chunk(job, id, created, 0, delta, null, null));
@@ -284,17 +284,39 @@ final class CompletionEndpoints {
                 last.set("usage", usage(results));
                 emit(sink, last);
             }
-            sink.emit(SseEvent.create("[DONE]"));
+            send(sink, SseEvent.create("[DONE]"));
             RequestLog.of(req).tokens(total);
-        } catch (UncheckedIOException gone) {
+        } catch (ClientGone gone) {
             // the client went away: free its slots at the next step
             running.forEach(BatchEngine.Request::cancel);
             RequestLog.of(req).tokens(total).disconnected();
+        } finally {
+            try {
+                sink.close();
+            } catch (RuntimeException alreadyGone) {
+                // nothing is left to tell a client that has gone
+            }
         }
     }
 
     private static void emit(SseSink sink, JsonNode json) {
-        sink.emit(SseEvent.create(Responses.text(json)));
+        send(sink, SseEvent.create(Responses.text(json)));
+    }
+
+    /** Writing to a client that closed its connection fails (how exactly depends on when): it is gone. */
+    private static void send(SseSink sink, SseEvent event) {
+        try {
+            sink.emit(event);
+        } catch (RuntimeException e) {
+            throw new ClientGone(e);
+        }
+    }
+
+    /** The client of a stream closed its connection. */
+    private static final class ClientGone extends RuntimeException {
+        ClientGone(Throwable cause) {
+            super(cause.toString(), cause, false, false);
+        }
     }
 
     private ObjectNode envelope(Job job, String id, long created) {

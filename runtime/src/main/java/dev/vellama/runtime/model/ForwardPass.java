@@ -46,6 +46,12 @@ public final class ForwardPass implements TransformerPass {
     private final float[] sin;
     private final float[] logits;  // one row
     private float[] allLogits = new float[0];
+    // forwardBatch's plan while it runs: its segments, and how many leading ones are single rows
+    private Segment[] planSegments;
+    private int planCount;
+    private int planSingles;
+    private float[] segmentIn = new float[0];  // one multi-row segment's rows of a projection's input and output
+    private float[] segmentOut = new float[0];
 
     /**
      * One sequence's part of a batch: rows {@code [row, row + n)} of the chunk are its tokens at positions
@@ -143,9 +149,13 @@ public final class ForwardPass implements TransformerPass {
      */
     public float[] forwardBatch(int[] tokens, int rows, Segment[] segments, int count, int[] logitRows, int logitCount) {
         int covered = 0;
+        int singles = 0;
         for (int i = 0; i < count; i++) {
             if (segments[i].row() != covered) {
                 throw new IllegalArgumentException("segment " + i + " starts at row " + segments[i].row() + ", not " + covered);
+            }
+            if (segments[i].n() == 1 && singles == i) {
+                singles++;
             }
             covered += segments[i].n();
         }
@@ -153,7 +163,14 @@ public final class ForwardPass implements TransformerPass {
             throw new IllegalArgumentException("segments cover " + covered + " of " + rows + " rows");
         }
         embed(tokens, 0, rows);
-        runSegments(x, rows, segments, count, 0, c.layerCount());
+        planSegments = segments;
+        planCount = count;
+        planSingles = singles;
+        try {
+            runSegments(x, rows, segments, count, 0, c.layerCount());
+        } finally {
+            planSegments = null;
+        }
         int d = c.embeddingLength();
         for (int i = 0; i < logitCount; i++) {
             int r = logitRows[i];
@@ -162,7 +179,14 @@ public final class ForwardPass implements TransformerPass {
             }
             k.rmsnorm(xb, i * d, x, r * d, w.outputNorm, d, c.rmsEps());
         }
-        return projectOutput(logitCount);
+        int need = logitCount * c.vocabSize();
+        if (allLogits.length < need) {
+            allLogits = new float[need];
+        }
+        // every row as its own matvec would give it, as a session's last prompt token or next token gets it
+        k.matvecMany(w.output, xb, logitCount, allLogits);
+        softcap(allLogits, need, c.finalSoftcap());
+        return allLogits;
     }
 
     /** Final norm and output projection of the last of {@code n} rows of a residual stream; a reused buffer. */
@@ -423,12 +447,44 @@ public final class ForwardPass implements TransformerPass {
         addResidual(x, L.postFfnNorm(), n);
     }
 
-    /** W·X for n rows of X: matrix-vector for one token, the batched kernel for more. */
+    /**
+     * W·X for n rows of X: matrix-vector for one token, the batched kernel for more. In a batch of sequences each
+     * segment's rows are multiplied as that segment alone would be: all single rows together through
+     * {@code matvecMany} (bit for bit each row's own matvec), each longer segment through its own matmul. So
+     * a sequence's numbers do not depend on what else runs in the batch, and the weights are still read once per
+     * step for all single rows, the decode steps of every generating sequence.
+     */
     private void project(WeightMatrix m, float[] in, int n, float[] dst) {
-        if (n == 1) {
+        if (planSegments != null) {
+            projectPlanned(m, in, dst);
+        } else if (n == 1) {
             k.matvec(m, in, dst);
         } else {
             k.matmul(m, in, n, dst);
+        }
+    }
+
+    private void projectPlanned(WeightMatrix m, float[] in, float[] dst) {
+        int cols = m.cols();
+        int rows = m.rows();
+        if (planSingles > 0) {
+            k.matvecMany(m, in, planSingles, dst);
+        }
+        for (int i = planSingles; i < planCount; i++) {
+            Segment s = planSegments[i];
+            if (segmentIn.length < s.n() * cols) {
+                segmentIn = new float[s.n() * cols];
+            }
+            if (segmentOut.length < s.n() * rows) {
+                segmentOut = new float[s.n() * rows];
+            }
+            System.arraycopy(in, s.row() * cols, segmentIn, 0, s.n() * cols);
+            if (s.n() == 1) {
+                k.matvec(m, segmentIn, segmentOut);
+            } else {
+                k.matmul(m, segmentIn, s.n(), segmentOut);
+            }
+            System.arraycopy(segmentOut, 0, dst, s.row() * rows, s.n() * rows);
         }
     }
 }

@@ -1,0 +1,132 @@
+package dev.vellama.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Bad requests get OpenAI's error object with the right status, and the server goes on serving. */
+class ServerErrorsTest {
+    private static ServerFixture fixture;
+    private static Http http;
+
+    @BeforeAll
+    static void start() throws IOException {
+        fixture = new ServerFixture(1, 512, 0, ServerFixture.KEY); // one slot, no queue: a second request gets 503
+        http = new Http(fixture.baseUrl(), ServerFixture.KEY);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (fixture != null) {
+            fixture.close();
+        }
+    }
+
+    @Test
+    void malformedBodiesAndFieldsAre400sThatNameTheField() throws Exception {
+        Http.Answer a = http.post("/v1/chat/completions", "{not json");
+        assertEquals(400, a.status());
+        assertEquals("invalid_request_error", a.error("type"));
+        a = http.post("/v1/chat/completions", "[1, 2]");
+        assertEquals(400, a.status());
+        a = http.post("/v1/chat/completions", "{\"max_tokens\": 4}");
+        assertEquals(400, a.status());
+        assertEquals("messages", a.error("param"));
+        a = http.post("/v1/chat/completions", "{\"messages\": [{\"content\": \"hi\"}]}");
+        assertEquals("messages[0].role", a.error("param"));
+        a = http.post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": \"many\"}");
+        assertEquals(400, a.status());
+        assertEquals("max_tokens", a.error("param"));
+        a = http.post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stop\": 5}");
+        assertEquals("stop", a.error("param"));
+        a = http.post("/v1/completions", "{\"prompt\": [1, 99999999]}");
+        assertEquals(400, a.status());
+        assertTrue(a.error("message").contains("vocabulary"), a.body());
+        a = http.post("/v1/completions", "{\"prompt\": \"" + "word ".repeat(700) + "\"}");
+        assertEquals(400, a.status());
+        assertEquals("context_length_exceeded", a.error("code"));
+        assertEquals(200, http.post("/v1/completions", "{\"prompt\": \"Once\", \"max_tokens\": 2}").status());
+    }
+
+    @Test
+    void unknownRoutesAre404AndKeysAreChecked() throws Exception {
+        Http.Answer a = http.get("/v1/nothing");
+        assertEquals(404, a.status());
+        assertEquals("not_found", a.error("code"));
+        Http anonymous = new Http(fixture.baseUrl(), null);
+        assertEquals(401, anonymous.get("/v1/models").status());
+        assertEquals("invalid_api_key", anonymous.get("/v1/models").error("code"));
+        assertEquals(401, new Http(fixture.baseUrl(), "wrong").post("/v1/completions", "{\"prompt\": \"x\"}").status());
+        assertEquals(200, anonymous.get("/health").status(), "health needs no key");
+    }
+
+    @Test
+    void aFullServerSays503AndServesAgainOnceFree() throws Exception {
+        HttpResponse<InputStream> first = http.open("/v1/chat/completions", Http.chatBody("Tell me a story.", 300, true));
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(first.body(), StandardCharsets.UTF_8))) {
+            String line;
+            int data = 0;
+            while ((line = r.readLine()) != null && data < 3) { // the request holds the one slot
+                data += line.startsWith("data:") ? 1 : 0;
+            }
+            Http.Answer busy = http.post("/v1/chat/completions", Http.chatBody("Hello", 2, false));
+            assertEquals(503, busy.status());
+            assertEquals("queue_full", busy.error("code"));
+        } // the first client leaves: its slot frees within a token or two
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        Http.Answer again;
+        do {
+            Thread.sleep(50);
+            again = http.post("/v1/chat/completions", Http.chatBody("Hello", 2, false));
+        } while (again.status() == 503 && System.nanoTime() < deadline);
+        assertEquals(200, again.status());
+        assertTrue(fixture.log.stream().anyMatch(l -> l.contains("client disconnected")), fixture.log.toString());
+    }
+
+    @Test
+    void tokenizeAndDetokenizeRoundTrip() throws Exception {
+        Http.Answer t = http.post("/tokenize", "{\"content\": \"Hello world\"}");
+        assertEquals(200, t.status());
+        int[] ids = Http.JSON.convertValue(t.json().get("tokens"), int[].class);
+        assertTrue(ids.length >= 2);
+        Http.Answer d = http.post("/detokenize", Http.JSON.createObjectNode().set("tokens", t.json().get("tokens")).toString());
+        assertEquals("Hello world", d.json().get("content").asText().strip());
+        assertEquals(400, http.post("/detokenize", "{\"tokens\": [-1]}").status());
+    }
+
+    @Test
+    void metricsAreInPrometheusTextFormat() throws Exception {
+        http.post("/v1/completions", "{\"prompt\": \"Once\", \"max_tokens\": 3}");
+        Http.Answer m = http.get("/metrics");
+        assertEquals(200, m.status());
+        assertTrue(m.body().contains("# TYPE vellama_generated_tokens_total counter"), m.body());
+        assertTrue(m.body().contains("\nvellama_slots_total 1\n"), m.body());
+        assertTrue(m.body().matches("(?s).*vellama_http_requests_total\\{status=\"200\"} \\d+.*"), m.body());
+    }
+
+    @Test
+    void healthIs503WhileTheModelLoads() throws Exception {
+        try (VellamaServer loading = VellamaServer.start(VellamaServer.ServerOptions.defaults().withPort(0).withLog(l -> { }))) {
+            Http h = new Http("http://127.0.0.1:" + loading.port(), null);
+            assertEquals(503, h.get("/health").status());
+            assertEquals(503, h.post("/v1/completions", "{\"prompt\": \"x\"}").status());
+        }
+    }
+
+    @Test
+    void oversizeBodiesAreRefused() throws Exception {
+        String huge = "{\"prompt\": \"" + "x".repeat(17 << 20) + "\"}";
+        int status = http.post("/v1/completions", huge).status();
+        assertEquals(413, status);
+    }
+}

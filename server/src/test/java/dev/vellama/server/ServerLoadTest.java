@@ -1,0 +1,136 @@
+package dev.vellama.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vellama.runtime.BatchEngine;
+import dev.vellama.runtime.chat.ChatMessage;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A bounded loopback load: 16 clients at once over 4 slots, half of them streaming, with malformed and oversize
+ * requests and clients that leave mid-stream mixed in. Every good request completes with exactly the text it gives
+ * alone (no tokens mixed between slots), every bad one gets its 4xx, and the leavers' slots come free. It stops by
+ * itself: fixed request counts, and every wait has a deadline.
+ */
+class ServerLoadTest {
+    private static final int CLIENTS = 16;
+    private static final int MAX_TOKENS = 24;
+    private static final String[] TOPICS = {"tables", "indexes", "the little dog", "a red ball", "the sea", "Python lists",
+            "a quiet town", "the moon", "cats", "a long road", "trees", "the server", "rain", "a small boat", "bread",
+            "the library"};
+
+    private static String user(int i) {
+        return "Tell me about " + TOPICS[i] + ".";
+    }
+
+    @Test
+    void sixteenClientsOverFourSlotsEachGetTheirOwnText() throws Exception {
+        try (ServerFixture fixture = new ServerFixture(4, 4 * 256, 64, null)) {
+            Http http = new Http(fixture.baseUrl(), null);
+            String[] expected = new String[CLIENTS];
+            for (int i = 0; i < CLIENTS; i++) {
+                expected[i] = fixture.alone(fixture.model.chatPrompt(List.of(ChatMessage.user(user(i)))), MAX_TOKENS);
+            }
+            ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+            try {
+                List<Future<String>> good = new ArrayList<>();
+                List<Future<Integer>> bad = new ArrayList<>();
+                List<Future<Integer>> leavers = new ArrayList<>();
+                for (int i = 0; i < CLIENTS; i++) {
+                    int n = i;
+                    boolean stream = i % 2 == 1;
+                    good.add(pool.submit(() -> stream ? streamed(http, user(n)) : whole(http, user(n))));
+                    if (i % 4 == 0) {
+                        bad.add(pool.submit(() -> http.post("/v1/chat/completions", "{\"messages\": [{\"role\": ").status()));
+                        bad.add(pool.submit(() -> http.post("/v1/chat/completions",
+                                Http.chatBody("word ".repeat(400), 8, n % 8 == 0)).status()));
+                    }
+                    if (i % 5 == 0) {
+                        leavers.add(pool.submit(() -> leave(http)));
+                    }
+                }
+                for (int i = 0; i < CLIENTS; i++) {
+                    assertEquals(expected[i], good.get(i).get(120, TimeUnit.SECONDS), "client " + i + ": " + user(i));
+                }
+                for (Future<Integer> b : bad) {
+                    assertEquals(400, b.get(120, TimeUnit.SECONDS));
+                }
+                for (Future<Integer> l : leavers) {
+                    assertTrue(l.get(120, TimeUnit.SECONDS) >= 2);
+                }
+            } finally {
+                pool.shutdownNow();
+                assertTrue(pool.awaitTermination(30, TimeUnit.SECONDS));
+            }
+            // the leavers' slots are free: nothing runs once every request has returned
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            BatchEngine.Stats st;
+            do {
+                Thread.sleep(50);
+                st = fixture.engine.stats();
+            } while (st.busySlots() > 0 && System.nanoTime() < deadline);
+            assertEquals(0, st.busySlots());
+            assertEquals(0, st.queued());
+            // the leavers asked for 400 tokens each and were cut off within a few tokens of leaving
+            long leaverTokens = st.generatedTokens() - (long) CLIENTS * MAX_TOKENS;
+            assertTrue(leaverTokens < 4L * 100, "tokens generated for clients that left: " + leaverTokens);
+            assertEquals(4, fixture.log.stream().filter(l -> l.contains("client disconnected")).count(), fixture.log.toString());
+        }
+    }
+
+    private static String whole(Http http, String user) throws Exception {
+        Http.Answer a = http.post("/v1/chat/completions", Http.chatBody(user, MAX_TOKENS, false));
+        assertEquals(200, a.status(), a.body());
+        return a.json().path("choices").path(0).path("message").path("content").asText();
+    }
+
+    private static String streamed(Http http, String user) throws Exception {
+        HttpResponse<InputStream> r = http.open("/v1/chat/completions", Http.chatBody(user, MAX_TOKENS, true));
+        assertEquals(200, r.statusCode());
+        StringBuilder text = new StringBuilder();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                if (!line.startsWith("data:")) {
+                    continue;
+                }
+                String data = line.substring(5).strip();
+                if (data.equals("[DONE]")) {
+                    break;
+                }
+                JsonNode content = Http.JSON.readTree(data).path("choices").path(0).path("delta").path("content");
+                if (content.isTextual()) {
+                    text.append(content.asText());
+                }
+            }
+        }
+        return text.toString();
+    }
+
+    /** Starts a long stream, reads a few events, and closes the connection; returns the events read. */
+    private static int leave(Http http) throws Exception {
+        HttpResponse<InputStream> r = http.open("/v1/chat/completions", Http.chatBody("Tell me a long story.", 400, true));
+        int events = 0;
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+            String line;
+            while (events < 3 && (line = in.readLine()) != null) {
+                events += line.startsWith("data:") ? 1 : 0;
+            }
+        }
+        return events;
+    }
+}
