@@ -105,38 +105,23 @@ final class VectorKernels extends PooledKernels {
         }
     }
 
-    // Shuffles of a fixed-order lane sum: lane i takes lane i + s (wrapping), for s = L/2, L/4, .. 1
-    private static final VectorShuffle<Float> HALF8 = VectorShuffle.iota(FS, Math.min(8, L / 2), 1, true);
-    private static final VectorShuffle<Float> HALF4 = VectorShuffle.iota(FS, Math.min(4, L / 2), 1, true);
-    private static final VectorShuffle<Float> HALF2 = VectorShuffle.iota(FS, Math.min(2, L / 2), 1, true);
-    private static final VectorShuffle<Float> HALF1 = VectorShuffle.iota(FS, 1, 1, true);
-    private static final VectorShuffle<Float> F8_HALF4 = VectorShuffle.iota(F8, 4, 1, true);
-    private static final VectorShuffle<Float> F8_HALF2 = VectorShuffle.iota(F8, 2, 1, true);
-    private static final VectorShuffle<Float> F8_HALF1 = VectorShuffle.iota(F8, 1, 1, true);
-
     /**
-     * The sum of a vector's lanes in one fixed order (a halving tree). {@code reduceLanes(ADD)} leaves the order to
-     * the implementation, and the interpreter and C2 do add in different orders: the same kernel on the same input
-     * gave results a rounding apart before and after the JIT compiled it. A sequence's numbers must not depend on
-     * that, nor on which kernel serves it in a batch, so every kernel sums lanes here.
+     * The sum of a vector's lanes in one fixed order: halves added until 128 bits, then the four lanes as
+     * (0 + 2) + (1 + 3). {@code reduceLanes(ADD)} leaves the order to the implementation, and the interpreter and C2
+     * do add in different orders: the same kernel on the same input gave results a rounding apart before and after
+     * the JIT compiled it. A sequence's numbers must not depend on that, nor on which kernel serves it in a batch,
+     * so every kernel sums lanes here.
      */
     static float sum(FloatVector v) {
-        if (v.length() == L) {
-            if (L >= 16) {
-                v = v.add(v.rearrange(HALF8));
-            }
-            if (L >= 8) {
-                v = v.add(v.rearrange(HALF4));
-            }
-            if (L >= 4) {
-                v = v.add(v.rearrange(HALF2));
-            }
-            return v.add(v.rearrange(HALF1)).lane(0);
+        if (v.length() == 16) {
+            v = ((FloatVector) v.reinterpretShape(FloatVector.SPECIES_256, 0))
+                    .add((FloatVector) v.reinterpretShape(FloatVector.SPECIES_256, 1));
         }
-        // the 256-bit vectors some K-quant kernels use whatever the width
-        v = v.add(v.rearrange(F8_HALF4));
-        v = v.add(v.rearrange(F8_HALF2));
-        return v.add(v.rearrange(F8_HALF1)).lane(0);
+        if (v.length() == 8) {
+            v = ((FloatVector) v.reinterpretShape(FloatVector.SPECIES_128, 0))
+                    .add((FloatVector) v.reinterpretShape(FloatVector.SPECIES_128, 1));
+        }
+        return (v.lane(0) + v.lane(2)) + (v.lane(1) + v.lane(3));
     }
 
     VectorKernels(int threads) {
