@@ -33,9 +33,9 @@ if [ -f "$VELLAMA_SELF.aot" ]; then
   VELLAMA_AOT="-XX:AOTCache=$VELLAMA_SELF.aot -Xlog:aot=off -Xlog:cds=off"
 fi
 # The JVM announces the incubating Vector API on every start; that line is noise to a CLI user, so stderr passes
-# through a filter that drops just it (stdout and stdin stay connected to the terminal).
+# through a filter that drops just it (stdout and stdin stay connected to the terminal). The JVM replaces this
+# shell (exec), so signals sent to the launcher's process (a service manager's TERM to `vellama serve`) reach it.
 # shellcheck disable=SC2086 # VELLAMA_AOT and VELLAMA_JAVA_OPTS are lists of JVM options
-{ "$VELLAMA_JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-    -XX:+UseParallelGC $VELLAMA_AOT ${VELLAMA_JAVA_OPTS:-} -jar "$VELLAMA_SELF" "$@" 2>&1 1>&3 3>&- \
-    | sed -u '/^WARNING: Using incubator modules: jdk.incubator.vector$/d' >&2; } 3>&1
-exit "${PIPESTATUS[0]}"
+exec "$VELLAMA_JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+    -XX:+UseParallelGC $VELLAMA_AOT ${VELLAMA_JAVA_OPTS:-} -jar "$VELLAMA_SELF" "$@" \
+    2> >(sed -u '/^WARNING: Using incubator modules: jdk.incubator.vector$/d' >&2)

@@ -42,6 +42,10 @@ public class MatvecBenchmark {
     @Param({"1"})
     public int copies;
 
+    /** Tokens per call: 1 is a matvec, more a {@code matvecMany} (the decode step of that many batched sequences). */
+    @Param({"1"})
+    public int tokens;
+
     private KernelState state;
     private float[] x;
     private float[] out;
@@ -49,8 +53,8 @@ public class MatvecBenchmark {
     @Setup
     public void setup() {
         state = new KernelState(type, shape, threads, impl, copies);
-        x = KernelState.activations(state.w.cols());
-        out = new float[state.w.rows()];
+        x = KernelState.activations(tokens * state.w.cols());
+        out = new float[tokens * state.w.rows()];
     }
 
     @TearDown
@@ -61,8 +65,12 @@ public class MatvecBenchmark {
     @Benchmark
     public float matvec(Throughput t) {
         var w = state.nextMatrix();
-        state.kernels.matvec(w, x, out);
-        t.add(w.byteSize(), 2L * w.rows() * w.cols());
+        if (tokens == 1) {
+            state.kernels.matvec(w, x, out);
+        } else {
+            state.kernels.matvecMany(w, x, tokens, out);
+        }
+        t.add(w.byteSize(), 2L * tokens * w.rows() * w.cols());
         return out[0];
     }
 }

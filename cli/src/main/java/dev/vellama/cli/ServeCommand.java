@@ -102,7 +102,7 @@ final class ServeCommand implements Callable<Integer> {
                 try (BatchEngine engine = new BatchEngine(m, engineOptions)) {
                     String id = alias != null ? alias : model.getFileName().toString();
                     server.attach(engine, id);
-                    err.printf("vellama: serving %s: %d slots of %d tokens, %s%n", id, parallel, engine.slotContext(),
+                    err.printf("vellama: serving %s: %d slot%s of %d tokens, %s%n", id, parallel, parallel == 1 ? "" : "s", engine.slotContext(),
                             engine.kernelDescription());
                     err.flush();
                     Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));

@@ -63,6 +63,10 @@ public final class Generation implements Iterator<GeneratedToken> {
             promptEvaluated = session.lastPrefillEvaluated();
             generationStart = System.nanoTime();
             prefilled = true;
+            if (logits == null) {
+                session.takeCancel();
+                return end(StopReason.CANCELLED);
+            }
         } else if (continuation.limitReached()) {
             return end(StopReason.LENGTH);
         } else if (session.takeCancel()) {

@@ -49,7 +49,9 @@ public final class Session implements AutoCloseable {
             checkHeapFor(config, ctx, options.kvCache());
             this.kernels = model.kernels(threads);
             KvCache cache = new KvCache(config.layerCount(), 0, ctx, config.kvDim(), options.kvCache());
-            this.pass = new ForwardPass(config, model.weights(), kernels, cache, batchSize);
+            ForwardPass cpu = new ForwardPass(config, model.weights(), kernels, cache, batchSize);
+            cpu.cancelWhen(() -> cancelRequested); // a long prompt stops within a layer of cancel()
+            this.pass = cpu;
         }
         this.cached = new int[ctx];
     }
@@ -179,7 +181,8 @@ public final class Session implements AutoCloseable {
 
     /**
      * Brings the cache to hold exactly {@code tokens} and returns the logits after the last one: reuses the cached
-     * prefix and evaluates the rest in chunks of the batch size (at least the last token is evaluated).
+     * prefix and evaluates the rest in chunks of the batch size (at least the last token is evaluated). Returns null
+     * when {@link #cancel()} comes first (checked between layers): the cache then keeps the chunks already done.
      */
     float[] prefill(int[] tokens) {
         if (tokens.length == 0) {
@@ -195,13 +198,22 @@ public final class Session implements AutoCloseable {
         }
         keep = Math.min(keep, tokens.length - 1);
         float[] logits = null;
+        cachedLength = keep;
+        lastPrefillEvaluated = 0;
         for (int from = keep; from < tokens.length; from += batchSize) {
             int n = Math.min(batchSize, tokens.length - from);
-            logits = pass.forwardLast(tokens, from, n, from);
+            if (cancelRequested) {
+                return null;
+            }
+            try {
+                logits = pass.forwardLast(tokens, from, n, from);
+            } catch (java.util.concurrent.CancellationException e) {
+                return null; // the cache holds the chunks before this one
+            }
+            System.arraycopy(tokens, from, cached, from, n);
+            cachedLength = from + n;
+            lastPrefillEvaluated += n;
         }
-        System.arraycopy(tokens, keep, cached, keep, tokens.length - keep);
-        cachedLength = tokens.length;
-        lastPrefillEvaluated = tokens.length - keep;
         return logits;
     }
 

@@ -91,6 +91,41 @@ class BatchEngineTest {
         }
     }
 
+    /**
+     * Not only the same tokens: every logprob, bit for bit. Decode rows are each their own matvec in the batch,
+     * prompt chunks their own matmul, and lane sums have one order, so a request's numbers do not depend on its
+     * neighbours (or on whether the JIT has compiled a kernel yet).
+     */
+    @Test
+    void batchedLogprobsAreBitForBitTheLoneSessions() throws Exception {
+        GenerationParams p = GenerationParams.greedy().withMaxTokens(12).withTopLogprobs(3);
+        List<GenerationResult> alone = new ArrayList<>();
+        for (String prompt : PROMPTS) {
+            try (Session s = model.newSession(SessionOptions.defaults().withContextSize(256).withThreads(2))) {
+                alone.add(s.generate(prompt, p, null));
+            }
+        }
+        try (BatchEngine engine = new BatchEngine(model, BatchEngine.Options.of(4, 1024).withThreads(2))) {
+            List<Collector> got = new ArrayList<>();
+            for (String prompt : PROMPTS) {
+                Collector c = new Collector();
+                engine.submit(model.tokenizer().encode(prompt, true, true), p, c);
+                got.add(c);
+            }
+            for (int i = 0; i < PROMPTS.size(); i++) {
+                List<GeneratedToken> want = alone.get(i).tokens();
+                List<GeneratedToken> have = got.get(i).await().tokens();
+                assertEquals(want.size(), have.size());
+                for (int t = 0; t < want.size(); t++) {
+                    assertEquals(want.get(t).id(), have.get(t).id());
+                    assertEquals(Float.floatToIntBits(want.get(t).logprob()), Float.floatToIntBits(have.get(t).logprob()),
+                            PROMPTS.get(i) + ", token " + t);
+                    assertEquals(want.get(t).topLogprobs(), have.get(t).topLogprobs(), PROMPTS.get(i) + ", token " + t);
+                }
+            }
+        }
+    }
+
     @Test
     void aRequestThatSharesAPrefixEvaluatesOnlyTheRest() throws Exception {
         try (BatchEngine engine = new BatchEngine(model, BatchEngine.Options.of(2, 512).withThreads(2))) {

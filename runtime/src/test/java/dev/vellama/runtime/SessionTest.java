@@ -114,6 +114,35 @@ class SessionTest {
     }
 
     @Test
+    void cancelStopsALongPromptWithinALayer() throws Exception {
+        try (Session s = model.newSession(SessionOptions.defaults().withContextSize(2048).withBatchSize(2048).withThreads(2))) {
+            String prompt = "The PostgreSQL server stores its data in tables. ".repeat(120); // about 1400 tokens, one chunk
+            long t0 = System.nanoTime();
+            s.generate(prompt, GenerationParams.greedy().withMaxTokens(1), null);
+            long whole = System.nanoTime() - t0;
+            s.reset();
+            Thread canceller = Thread.ofPlatform().start(() -> {
+                try {
+                    Thread.sleep(Math.max(1, whole / 10_000_000)); // a tenth of the prompt's time
+                } catch (InterruptedException e) {
+                    return;
+                }
+                s.cancel();
+            });
+            t0 = System.nanoTime();
+            GenerationResult r = s.generate(prompt, GenerationParams.greedy().withMaxTokens(1), null);
+            long cancelled = System.nanoTime() - t0;
+            canceller.join();
+            assertEquals(StopReason.CANCELLED, r.stopReason());
+            assertEquals(0, r.tokens().size());
+            assertTrue(cancelled < whole / 2, "cancelled after " + cancelled / 1e6 + " ms of a " + whole / 1e6 + " ms prompt");
+            // the session goes on: the next prompt evaluates what the cancelled one left unfinished
+            GenerationResult next = s.generate("Once upon a time", GenerationParams.greedy().withMaxTokens(4), null);
+            assertEquals(4, next.tokens().size());
+        }
+    }
+
+    @Test
     void sessionsOfOneModelShareOneWorkerPool() {
         try (Session a = session(64); Session b = session(64)) {
             assertTrue(a.kernels() == b.kernels(), "two 2-thread sessions of one model use the same pool");

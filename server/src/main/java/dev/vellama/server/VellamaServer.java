@@ -31,9 +31,12 @@ public final class VellamaServer implements AutoCloseable {
      * stderr; its warnings and errors still come through. Held here so the setting is not collected away.
      */
     private static final java.util.logging.Logger HELIDON_LOG = java.util.logging.Logger.getLogger("io.helidon");
+    /** Its start failures come with a stack trace; {@link #start} reports them in one line instead. */
+    private static final java.util.logging.Logger HELIDON_START_LOG = java.util.logging.Logger.getLogger("io.helidon.webserver.LoomServer");
 
     static {
         HELIDON_LOG.setLevel(java.util.logging.Level.WARNING);
+        HELIDON_START_LOG.setLevel(java.util.logging.Level.OFF);
     }
 
     /** Largest request body read: chats with long histories fit, a stray upload does not. */
@@ -59,6 +62,12 @@ public final class VellamaServer implements AutoCloseable {
     public static VellamaServer start(ServerOptions options) {
         VellamaServer s = new VellamaServer(Objects.requireNonNull(options));
         s.server.start();
+        if (!s.server.isRunning() || s.server.port() < 0) {
+            // Helidon logs why and stops itself; the caller gets one line it can show
+            s.server.stop();
+            throw new IllegalStateException("cannot listen on " + options.host() + ":" + options.port()
+                    + " (is the port in use, or the address not this machine's?)");
+        }
         return s;
     }
 

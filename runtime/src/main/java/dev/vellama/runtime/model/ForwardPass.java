@@ -50,6 +50,7 @@ public final class ForwardPass implements TransformerPass {
     private Segment[] planSegments;
     private int planCount;
     private int planSingles;
+    private java.util.function.BooleanSupplier cancelled = () -> false;
     private float[] segmentIn = new float[0];  // one multi-row segment's rows of a projection's input and output
     private float[] segmentOut = new float[0];
 
@@ -110,6 +111,14 @@ public final class ForwardPass implements TransformerPass {
         cos = new float[rope.pairs()];
         sin = new float[rope.pairs()];
         logits = new float[c.vocabSize()];
+    }
+
+    /**
+     * Asked between layers: when it says true the pass stops with a {@link java.util.concurrent.CancellationException},
+     * leaving the positions of the chunk it was running half written (the caller forgets them).
+     */
+    public void cancelWhen(java.util.function.BooleanSupplier condition) {
+        this.cancelled = java.util.Objects.requireNonNull(condition);
     }
 
     @Override
@@ -262,6 +271,9 @@ public final class ForwardPass implements TransformerPass {
             throw new IllegalArgumentException("chunk of " + rows + " tokens; 1 to " + maxBatch + " allowed");
         }
         for (int l = fromLayer; l < toLayer; l++) {
+            if (cancelled.getAsBoolean()) {
+                throw new java.util.concurrent.CancellationException("the forward pass was cancelled at layer " + l);
+            }
             attention(l, w.layers[l], residual, rows, segments, count);
             feedForward(w.layers[l], c.feedForwardLength()[l], residual, rows);
         }
