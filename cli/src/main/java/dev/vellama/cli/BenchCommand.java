@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 
 import dev.vellama.gguf.GgufTensor;
@@ -138,7 +137,9 @@ final class BenchCommand implements Callable<Integer> {
         Result r = new Result(t, p, g, samples);
         if (!json) {
             double[] ts = r.samplesTs();
-            out.printf("| %-30s | %7.2f MiB | %8.2f M | %-10s | %7s | %13s | %12.2f ± %5.2f |%n", type, size / 1048576.0,
+            // the size is as wide as its header ("size", right-aligned in ten), as llama-bench prints it
+            out.printf("| %-30s | %10s | %8.2f M | %-10s | %7s | %13s | %12.2f ± %5.2f |%n", type,
+                    String.format(java.util.Locale.ROOT, "%.2f MiB", size / 1048576.0),
                     params / 1e6, backend, cuda ? gpuLayers : Integer.toString(t), r.test(), mean(ts), stddev(ts));
             out.flush();
         }
@@ -184,7 +185,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private void printJson(PrintWriter out, Model m, String type, long size, long params, List<Result> results) throws IOException {
-        try (JsonGenerator gen = new JsonFactory().createGenerator(out)) {
+        try (JsonGenerator gen = JsonOutput.open(out)) {
             gen.useDefaultPrettyPrinter();
             gen.writeStartArray();
             for (Result r : results) {

@@ -38,7 +38,7 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     SamplingOptions sampling;
 
-    @Option(names = "--system", paramLabel = "TEXT", description = "System message.")
+    @Option(names = {"-sys", "--system-prompt", "--system"}, paramLabel = "TEXT", description = "System message.")
     String system;
 
     private final InputStream input;

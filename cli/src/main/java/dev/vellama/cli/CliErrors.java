@@ -20,6 +20,18 @@ final class CliErrors implements CommandLine.IExecutionExceptionHandler {
         return 1;
     }
 
+    /**
+     * A command line picocli cannot read (unknown option, missing value, a value of the wrong type): one line that
+     * names the problem and where the help is, and exit code 2, as usage errors have in Unix tools.
+     */
+    static int usage(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cl = ex.getCommandLine();
+        cl.getErr().println("vellama: " + ex.getMessage());
+        cl.getErr().println("see '" + cl.getCommandSpec().qualifiedName() + " --help'");
+        cl.getErr().flush();
+        return 2;
+    }
+
     static String describe(Throwable ex) {
         if (ex instanceof NoSuchFileException e) {
             return "file not found: " + e.getFile();

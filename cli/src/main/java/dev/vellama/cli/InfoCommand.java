@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 
 import dev.vellama.gguf.GgmlType;
@@ -31,8 +30,11 @@ final class InfoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "MODEL", description = "GGUF file (the first part of a split model).")
+    @Parameters(paramLabel = "MODEL", arity = "0..1", description = "GGUF file (the first part of a split model).")
     Path model;
+
+    @Option(names = {"-m", "--model"}, paramLabel = "MODEL", description = "The same, as other commands take it.")
+    Path modelOption;
 
     @Option(names = "--json", description = "Print one JSON document instead of text.")
     boolean json;
@@ -40,7 +42,10 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        try (GgufFile file = GgufFile.open(model)) {
+        if ((model == null) == (modelOption == null)) {
+            throw new IllegalArgumentException("give the model file once: vellama info MODEL, or -m MODEL");
+        }
+        try (GgufFile file = GgufFile.open(model != null ? model : modelOption)) {
             if (json) {
                 printJson(file, out);
             } else {
@@ -133,7 +138,7 @@ final class InfoCommand implements Callable<Integer> {
     }
 
     private void printJson(GgufFile file, PrintWriter out) throws IOException {
-        try (JsonGenerator g = new JsonFactory().createGenerator(out)) {
+        try (JsonGenerator g = JsonOutput.open(out)) {
             g.useDefaultPrettyPrinter();
             g.writeStartObject();
             g.writeArrayFieldStart("files");

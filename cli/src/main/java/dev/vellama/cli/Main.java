@@ -48,6 +48,7 @@ public final class Main implements Runnable {
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler(new CliErrors());
+        cl.setParameterExceptionHandler(CliErrors::usage);
         int code = cl.execute(args);
         out.flush();
         err.flush();

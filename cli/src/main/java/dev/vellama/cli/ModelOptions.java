@@ -13,13 +13,13 @@ final class ModelOptions {
     Path model;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Compute threads (default: all processors).")
-    int threads;
+    Integer threads;
 
-    @Option(names = {"-c", "--ctx"}, paramLabel = "N",
+    @Option(names = {"-c", "--ctx-size", "--ctx"}, paramLabel = "N",
             description = "Context size in tokens (default: 4096, or the model's training context when smaller).")
     int contextSize;
 
-    @Option(names = {"-b", "--batch"}, paramLabel = "N", defaultValue = "512",
+    @Option(names = {"-b", "--batch-size", "--batch"}, paramLabel = "N", defaultValue = "512",
             description = "Prompt tokens evaluated per batch (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
@@ -27,7 +27,7 @@ final class ModelOptions {
             description = "Where to compute (default: ${DEFAULT-VALUE}); cuda needs an NVIDIA driver.")
     String device;
 
-    @Option(names = {"-ngl", "--gpu-layers"}, paramLabel = "N|all", defaultValue = "all",
+    @Option(names = {"-ngl", "--gpu-layers", "--n-gpu-layers"}, paramLabel = "N|all", defaultValue = "all",
             description = "With --device cuda: layers on the GPU, the first ones first (default: ${DEFAULT-VALUE}).")
     String gpuLayers;
 
@@ -36,15 +36,19 @@ final class ModelOptions {
     String cacheType;
 
     SessionOptions sessionOptions() {
-        if (threads < 0 || contextSize < 0 || batchSize < 1) {
-            throw new IllegalArgumentException("--threads and --ctx must not be negative, --batch must be at least 1");
+        if (threads != null && threads < 1) {
+            throw new IllegalArgumentException("--threads must be at least 1, not " + threads + " (leave it out for all processors)");
+        }
+        if (contextSize < 0 || batchSize < 1) {
+            throw new IllegalArgumentException("--ctx-size must not be negative, --batch-size must be at least 1");
         }
         KvCache.Precision precision = switch (cacheType.toLowerCase(java.util.Locale.ROOT)) {
             case "f16" -> KvCache.Precision.F16;
             case "f32" -> KvCache.Precision.F32;
             default -> throw new IllegalArgumentException("--cache-type must be f16 or f32, not '" + cacheType + "'");
         };
-        return new SessionOptions(contextSize, batchSize, threads, parseDevice(device), GpuLayers.parse(gpuLayers), precision);
+        return new SessionOptions(contextSize, batchSize, threads == null ? 0 : threads, parseDevice(device),
+                GpuLayers.parse(gpuLayers), precision);
     }
 
     static SessionOptions.Device parseDevice(String device) {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 
 import dev.vellama.runtime.GeneratedToken;
@@ -32,9 +31,15 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     SamplingOptions sampling;
 
-    @Option(names = {"-p", "--prompt"}, required = true, paramLabel = "TEXT",
+    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT",
             description = "The prompt (BOS added as the model says, special tokens parsed).")
     String prompt;
+
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Read the prompt from a UTF-8 file instead of -p.")
+    java.nio.file.Path promptFile;
+
+    @Option(names = "--no-display-prompt", description = "Print only the continuation, not the prompt before it.")
+    boolean noDisplayPrompt;
 
     @Option(names = "--no-escape", description = "Take the prompt as written; by default \\n, \\t, \\xNN and the like are expanded, as llama.cpp does.")
     boolean noEscape;
@@ -53,14 +58,29 @@ final class RunCommand implements Callable<Integer> {
         if (topLogprobs < 0) {
             throw new IllegalArgumentException("--top-logprobs must not be negative");
         }
+        if (topLogprobs > 0 && !json) {
+            throw new IllegalArgumentException("--top-logprobs is reported in the JSON document: add --json");
+        }
+        if ((this.prompt == null) == (promptFile == null)) {
+            throw new IllegalArgumentException("give the prompt with -p TEXT or -f FILE (one of them)");
+        }
         GenerationParams params = sampling.params().withTopLogprobs(topLogprobs);
-        String prompt = noEscape ? this.prompt : Escapes.expand(this.prompt);
+        if (params.seed() == null) {
+            // a seed the user can see and reuse, as llama.cpp prints its own
+            params = params.withSeed(new java.util.SplittableRandom().nextLong() & 0xffffffffL);
+        }
+        String text = this.prompt != null ? this.prompt : java.nio.file.Files.readString(promptFile);
+        String prompt = noEscape || promptFile != null ? text : Escapes.expand(text);
         try (Model model = Model.load(modelOptions.model);
              Session session = model.newSession(modelOptions.sessionOptions())) {
             if (json) {
                 GenerationResult r = session.generate(prompt, params, null);
-                printJson(r, out);
+                printJson(r, params.seed(), model.tokenizer(), out);
                 return 0;
+            }
+            if (!noDisplayPrompt) {
+                out.print(prompt);
+                out.flush();
             }
             GenerationResult r = session.generate(prompt, params, t -> {
                 out.print(t.text());
@@ -68,16 +88,18 @@ final class RunCommand implements Callable<Integer> {
             });
             out.println();
             out.flush();
-            err.printf("%nprompt: %d tokens, %.2f tokens/s | generation: %d tokens, %.2f tokens/s | stop: %s%n",
+            err.printf("%nprompt: %d tokens, %.2f tokens/s | generation: %d tokens, %.2f tokens/s | stop: %s | seed: %d%n",
                     r.timings().promptTokens(), r.timings().promptTokensPerSecond(),
-                    r.timings().generatedTokens(), r.timings().generationTokensPerSecond(), r.stopReason().jsonName());
+                    r.timings().generatedTokens(), r.timings().generationTokensPerSecond(), r.stopReason().jsonName(),
+                    params.seed());
             err.flush();
         }
         return 0;
     }
 
-    static void printJson(GenerationResult r, PrintWriter out) throws IOException {
-        try (JsonGenerator g = new JsonFactory().createGenerator(out)) {
+    static void printJson(GenerationResult r, long seed, dev.vellama.runtime.tokenizer.Tokenizer tokenizer, PrintWriter out)
+            throws IOException {
+        try (JsonGenerator g = JsonOutput.open(out)) {
             g.writeStartObject();
             g.writeArrayFieldStart("prompt_tokens");
             for (int id : r.promptTokens()) {
@@ -94,11 +116,13 @@ final class RunCommand implements Callable<Integer> {
             for (GeneratedToken t : r.tokens()) {
                 g.writeStartObject();
                 g.writeNumberField("id", t.id());
+                g.writeStringField("token", piece(tokenizer, t.id()));
                 g.writeNumberField("logprob", t.logprob());
                 g.writeArrayFieldStart("top_logprobs");
                 for (TokenLogprob a : t.topLogprobs()) {
                     g.writeStartObject();
                     g.writeNumberField("id", a.id());
+                    g.writeStringField("token", piece(tokenizer, a.id()));
                     g.writeNumberField("logprob", a.logprob());
                     g.writeEndObject();
                 }
@@ -107,6 +131,7 @@ final class RunCommand implements Callable<Integer> {
             }
             g.writeEndArray();
             g.writeStringField("stop_reason", r.stopReason().jsonName());
+            g.writeNumberField("seed", seed);
             g.writeObjectFieldStart("timings");
             g.writeNumberField("prompt_tokens_per_second", r.timings().promptTokensPerSecond());
             g.writeNumberField("generation_tokens_per_second", r.timings().generationTokensPerSecond());
@@ -117,5 +142,10 @@ final class RunCommand implements Callable<Integer> {
         }
         out.println();
         out.flush();
+    }
+
+    /** A token's text as the tokenizer stores it (a piece of a UTF-8 character shows as U+FFFD). */
+    private static String piece(dev.vellama.runtime.tokenizer.Tokenizer tokenizer, int id) {
+        return new String(tokenizer.tokenBytes(id), java.nio.charset.StandardCharsets.UTF_8);
     }
 }

@@ -40,17 +40,24 @@ final class SamplingOptions {
     @Option(names = {"-s", "--seed"}, paramLabel = "S", description = "Seed of the random draw (default: random).")
     Long seed;
 
-    @Option(names = "--stop", paramLabel = "TEXT", description = "Stop when this text appears (repeatable).")
+    @Option(names = {"--stop", "-r", "--reverse-prompt"}, paramLabel = "TEXT", description = "Stop when this text appears (repeatable).")
     List<String> stop = new ArrayList<>();
 
     GenerationParams params() {
+        if (maxTokens < -1) {
+            throw new IllegalArgumentException("-n must be -1 (until the end or a full context) or more, not " + maxTokens);
+        }
+        if (repeatLastN < -1) {
+            throw new IllegalArgumentException("--repeat-last-n must be -1 (the whole context) or more, not " + repeatLastN);
+        }
         if (topP <= 0 || topP > 1 || minP < 0 || minP > 1) {
             throw new IllegalArgumentException("--top-p must lie in (0, 1] and --min-p in [0, 1]");
         }
         if (repeatPenalty <= 0) {
             throw new IllegalArgumentException("--repeat-penalty must be positive (1 = off)");
         }
-        return new GenerationParams(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN,
+        // llama.cpp's meanings: a temperature at or below 0 is greedy, a top-k at or below 0 is off
+        return new GenerationParams(maxTokens, temperature, Math.max(0, topK), topP, minP, repeatPenalty, repeatLastN,
                 frequencyPenalty, presencePenalty, seed, stop, 0);
     }
 }

@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 
 import dev.vellama.gguf.GgufFile;
@@ -38,8 +37,13 @@ final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--no-bos", description = "Add no special tokens (BOS, and EOS where the model adds one).")
     boolean noBos;
 
-    @Option(names = "--parse-special", description = "Turn special tokens written in the text (such as <|im_start|>) into their ids.")
+    @Option(names = "--parse-special", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Turn special tokens written in the text (such as <|im_start|>) into their ids, as llama-tokenize"
+                    + " does (default); --no-parse-special spells them out as text.")
     boolean parseSpecial;
+
+    @Option(names = "--ids", description = "Print only the ids, as one list: [1, 15043, 3186].")
+    boolean idsOnly;
 
     @Option(names = "--no-escape", description = "Take TEXT as written; by default \\n, \\t, \\xNN and the like are expanded, as llama-tokenize does.")
     boolean noEscape;
@@ -73,6 +77,8 @@ final class TokenizeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             printJson(tokenizer, ids, out);
+        } else if (idsOnly) {
+            out.println(java.util.Arrays.toString(ids));
         } else {
             for (int id : ids) {
                 out.printf("%6d -> '%s'%n", id, piece(tokenizer, id));
@@ -84,7 +90,7 @@ final class TokenizeCommand implements Callable<Integer> {
 
     private static void printJson(Tokenizer tokenizer, int[] ids, PrintWriter out) throws IOException {
         // the generator must not close the command's output stream
-        try (JsonGenerator g = new JsonFactory().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET).createGenerator(out)) {
+        try (JsonGenerator g = JsonOutput.open(out)) {
             g.writeStartObject();
             g.writeArrayFieldStart("ids");
             for (int id : ids) {

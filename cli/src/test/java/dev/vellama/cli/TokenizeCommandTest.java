@@ -44,9 +44,11 @@ class TokenizeCommandTest {
 
     @Test
     void noBosAndParseSpecial() {
-        Result plain = run("tokenize", "-m", spmVocab(), "--no-bos", "</s>");
-        assertTrue(plain.out().lines().count() > 1, "</s> is spelled out without --parse-special");
-        Result parsed = run("tokenize", "-m", spmVocab(), "--no-bos", "--parse-special", "</s>");
+        Result plain = run("tokenize", "-m", spmVocab(), "--no-bos", "--no-parse-special", "</s>");
+        assertTrue(plain.out().lines().count() > 1, "</s> is spelled out with --no-parse-special");
+        Result parsed = run("tokenize", "-m", spmVocab(), "--no-bos", "</s>"); // parsed by default, as llama-tokenize
+        assertEquals(parsed.out(), run("tokenize", "-m", spmVocab(), "--no-bos", "--parse-special", "</s>").out());
+        assertEquals("[2]", run("tokenize", "-m", spmVocab(), "--no-bos", "--ids", "</s>").out().strip());
         assertEquals(List.of("     2 -> '</s>'"), parsed.out().lines().toList());
     }
 

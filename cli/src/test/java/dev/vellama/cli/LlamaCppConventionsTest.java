@@ -1,0 +1,90 @@
+package dev.vellama.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vellama.gguf.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Command lines pasted from llama.cpp work, and what llama.cpp refuses is refused in one line. */
+class LlamaCppConventionsTest {
+    private static String model() {
+        return TestData.model("stories-llama2-q8_0.gguf").toString();
+    }
+
+    @Test
+    void usageErrorsAreOneLineAndExitTwo() {
+        CliRunner r = CliRunner.run("run", "-m", model(), "-p", "hi", "--no-such-option");
+        assertEquals(2, r.exitCode());
+        assertEquals(2, r.err().lines().count(), r.err());
+        assertTrue(r.err().contains("Unknown option: '--no-such-option'"), r.err());
+        assertTrue(r.err().contains("see 'vellama run --help'"), r.err());
+        assertEquals(2, CliRunner.run("run", "-m", model(), "-p", "hi", "-n", "many").exitCode());
+    }
+
+    @Test
+    void meaninglessValuesAreRefusedInOneLine() {
+        for (String[] args : new String[][] {{"-t", "0"}, {"-t", "-2"}, {"-n", "-5"}, {"--top-logprobs", "2"}}) {
+            String[] full = new String[6 + args.length];
+            System.arraycopy(new String[] {"run", "-m", model(), "-p", "hi", "--temp=0"}, 0, full, 0, 6);
+            System.arraycopy(args, 0, full, 6, args.length);
+            CliRunner r = CliRunner.run(full);
+            assertEquals(1, r.exitCode(), String.join(" ", args));
+            assertEquals(1, r.err().lines().count(), r.err());
+            assertTrue(r.err().startsWith("vellama: "), r.err());
+        }
+    }
+
+    @Test
+    void llamaCppNamesAreAccepted(@TempDir Path dir) throws IOException {
+        Path prompt = dir.resolve("prompt.txt");
+        Files.writeString(prompt, "Once upon a time");
+        CliRunner r = CliRunner.run("run", "-m", model(), "-f", prompt.toString(), "--n-predict", "4", "--ctx-size", "64",
+                "--batch-size", "16", "--threads", "2", "-s", "7", "--repeat-last-n", "16", "-r", "zzz", "--no-display-prompt",
+                "--temp", "0", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode doc = new ObjectMapper().readTree(r.out());
+        assertEquals(4, doc.get("tokens").size());
+        assertEquals(7, doc.get("seed").asLong());
+        assertTrue(doc.get("logprobs").get(0).get("token").isTextual());
+        assertTrue(r.out().endsWith("\n"));
+        CliRunner chat = CliRunner.runWithInput("Hello\n", "chat", "-m", model(), "-sys", "Be brief.", "-n", "3", "-c", "128");
+        assertEquals(0, chat.exitCode(), chat.err());
+    }
+
+    @Test
+    void runEchoesThePromptUnlessToldNotTo() {
+        CliRunner echoed = CliRunner.run("run", "-m", model(), "-p", "Once upon a time", "-n", "3", "--temp", "0");
+        CliRunner bare = CliRunner.run("run", "-m", model(), "-p", "Once upon a time", "-n", "3", "--temp", "0", "--no-display-prompt");
+        assertEquals("Once upon a time" + bare.out(), echoed.out());
+        assertTrue(echoed.err().contains("seed: "), echoed.err());
+    }
+
+    @Test
+    void infoTakesTheModelAsAnOptionToo() {
+        CliRunner positional = CliRunner.run("info", model());
+        CliRunner option = CliRunner.run("info", "-m", model());
+        assertEquals(0, option.exitCode(), option.err());
+        assertEquals(positional.out(), option.out());
+        assertEquals(1, CliRunner.run("info").exitCode());
+    }
+
+    @Test
+    void benchSizeColumnIsAsWideAsItsHeader() {
+        CliRunner r = CliRunner.run("bench", "-m", model(), "-p", "8", "-n", "0", "-r", "1", "-t", "1");
+        assertEquals(0, r.exitCode(), r.err());
+        String[] lines = r.out().lines().filter(l -> l.startsWith("|")).toArray(String[]::new);
+        assertTrue(lines.length >= 3, r.out());
+        for (String line : lines) {
+            assertEquals(lines[0].length(), line.length(), "every row as wide as the header:\n" + r.out());
+            assertEquals(lines[0].indexOf('|', 40), line.indexOf('|', 40), "size column ends where its header does");
+        }
+    }
+}
