@@ -110,13 +110,11 @@ final class ChatCommand implements Callable<Integer> {
                     err.flush();
                     continue;
                 }
-                List<ChatMessage> turn = new ArrayList<>();
-                if (systemText != null && !systemText.isEmpty()) {
-                    turn.add(ChatMessage.system(systemText));
+                List<ChatMessage> turn = fit(session, systemText, messages, text, err);
+                if (turn == null) {
+                    continue;
                 }
-                turn.addAll(messages);
-                turn.add(ChatMessage.user(text));
-                last = session.chat(turn, params, t -> {
+                last = session.generate(session.chatTokens(turn), params, t -> {
                     out.print(t.text());
                     out.flush();
                 });
@@ -127,6 +125,43 @@ final class ChatCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * The conversation to send: the system message, as many of the latest turns as leave room for a reply, and the
+     * new message. The oldest turns go first when the context is full, so a chat never ends because of its length
+     * (llama.cpp's context shift keeps going the same way, by forgetting the oldest tokens). Null, after a line
+     * on stderr, when the new message alone does not fit.
+     */
+    static List<ChatMessage> fit(Session session, String systemText, List<ChatMessage> messages, String text, PrintWriter err) {
+        int room = Math.max(1, Math.min(256, session.contextSize() / 4)); // tokens kept free for the reply
+        int dropped = 0;
+        while (true) {
+            List<ChatMessage> turn = new ArrayList<>();
+            if (systemText != null && !systemText.isEmpty()) {
+                turn.add(ChatMessage.system(systemText));
+            }
+            turn.addAll(messages);
+            turn.add(ChatMessage.user(text));
+            int length = session.chatTokens(turn).length;
+            if (length + room <= session.contextSize() || (messages.isEmpty() && length < session.contextSize())) {
+                if (dropped > 0) {
+                    err.printf("(the context is full: the oldest %d message%s dropped)%n", dropped, dropped == 1 ? " was" : "s were");
+                    err.flush();
+                }
+                return turn;
+            }
+            if (messages.isEmpty()) {
+                err.printf("vellama: this message takes %d tokens but the context holds %d; it was not sent (use a larger -c)%n",
+                        length, session.contextSize());
+                err.flush();
+                return null;
+            }
+            // a user message and the reply to it go together
+            int n = Math.min(2, messages.size());
+            messages.subList(0, n).clear();
+            dropped += n;
+        }
     }
 
     private static void printStats(PrintWriter err, Session session, GenerationResult last) {

@@ -60,6 +60,18 @@ class LlamaCppConventionsTest {
     }
 
     @Test
+    void aChatGoesOnWhenItsContextIsFull() {
+        String input = "Tell me about the tables in the database.\nAnd what about the indexes on them?\n"
+                + "How do I make a backup of it all?\nThanks, and one more thing about views.\n"
+                + "word ".repeat(80) + "\nBye.\n";
+        CliRunner r = CliRunner.runWithInput(input, "chat", "-m", model(), "-c", "64", "-n", "12", "--temp", "0", "-t", "2");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().contains("(the context is full: the oldest"), r.err());
+        assertTrue(r.err().contains("it was not sent"), "a message longer than the context is refused, not fatal: " + r.err());
+        assertTrue(r.out().strip().length() > 20, r.out());
+    }
+
+    @Test
     void runEchoesThePromptUnlessToldNotTo() {
         CliRunner echoed = CliRunner.run("run", "-m", model(), "-p", "Once upon a time", "-n", "3", "--temp", "0");
         CliRunner bare = CliRunner.run("run", "-m", model(), "-p", "Once upon a time", "-n", "3", "--temp", "0", "--no-display-prompt");
