@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * How to generate: llama.cpp's sampler chain and defaults (penalties, top-k 40, top-p 0.95, min-p 0.05,
  * temperature 0.8, then a seeded draw; greedy when temperature ≤ 0). Build variations with the {@code with*}
- * methods: {@code GenerationParams.defaults().withTemperature(0).withMaxTokens(64)}.
+ * methods, {@code GenerationParams.defaults().withTemperature(0).withMaxTokens(64)}, or with a {@link Builder}:
+ * {@code GenerationParams.builder().temperature(0).maxTokens(64).stop("\n\n").build()}.
  *
  * @param maxTokens       new tokens at most (-1: until end of generation or the context is full)
  * @param seed            seed of the draw; null for a random one
@@ -31,6 +32,66 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
 
     public static GenerationParams defaults() {
         return new GenerationParams(-1, 0.8f, 40, 0.95f, 0.05f, 1.0f, 64, 0f, 0f, null, List.of(), 0);
+    }
+
+    /** A builder that starts from {@link #defaults()}. */
+    public static Builder builder() {
+        return new Builder(defaults());
+    }
+
+    /** A builder that starts from these parameters. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Sets what differs from a starting point by name, then {@link #build()} checks it all at once. */
+    public static final class Builder {
+        private int maxTokens;
+        private float temperature;
+        private int topK;
+        private float topP;
+        private float minP;
+        private float repeatPenalty;
+        private int repeatLastN;
+        private float frequencyPenalty;
+        private float presencePenalty;
+        private Long seed;
+        private List<String> stop;
+        private int topLogprobs;
+
+        private Builder(GenerationParams p) {
+            maxTokens = p.maxTokens;
+            temperature = p.temperature;
+            topK = p.topK;
+            topP = p.topP;
+            minP = p.minP;
+            repeatPenalty = p.repeatPenalty;
+            repeatLastN = p.repeatLastN;
+            frequencyPenalty = p.frequencyPenalty;
+            presencePenalty = p.presencePenalty;
+            seed = p.seed;
+            stop = p.stop;
+            topLogprobs = p.topLogprobs;
+        }
+
+        public Builder maxTokens(int n) { maxTokens = n; return this; }
+        public Builder temperature(float t) { temperature = t; return this; }
+        public Builder topK(int k) { topK = k; return this; }
+        public Builder topP(float p) { topP = p; return this; }
+        public Builder minP(float p) { minP = p; return this; }
+        public Builder repeatPenalty(float r) { repeatPenalty = r; return this; }
+        public Builder repeatLastN(int n) { repeatLastN = n; return this; }
+        public Builder frequencyPenalty(float f) { frequencyPenalty = f; return this; }
+        public Builder presencePenalty(float p) { presencePenalty = p; return this; }
+        public Builder seed(Long s) { seed = s; return this; }
+        public Builder stop(String... s) { stop = List.of(s); return this; }
+        public Builder stop(List<String> s) { stop = List.copyOf(s); return this; }
+        public Builder topLogprobs(int n) { topLogprobs = n; return this; }
+
+        public GenerationParams build() {
+            return new GenerationParams(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN,
+                    frequencyPenalty, presencePenalty, seed, stop, topLogprobs);
+        }
     }
 
     /** Greedy decoding: always the most likely token. */

@@ -8,4 +8,22 @@ public record GenerationResult(int[] promptTokens, List<GeneratedToken> tokens, 
     public int[] tokenIds() {
         return tokens.stream().mapToInt(GeneratedToken::id).toArray();
     }
+
+    /** Equal when every component is, the prompt's ids compared by value (a record compares arrays by identity). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof GenerationResult r && java.util.Arrays.equals(promptTokens, r.promptTokens)
+                && tokens.equals(r.tokens) && text.equals(r.text) && stopReason == r.stopReason && timings.equals(r.timings);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(java.util.Arrays.hashCode(promptTokens), tokens, text, stopReason, timings);
+    }
+
+    @Override
+    public String toString() {
+        return "GenerationResult[promptTokens=" + java.util.Arrays.toString(promptTokens) + ", tokens=" + tokens
+                + ", text=" + text + ", stopReason=" + stopReason + ", timings=" + timings + "]";
+    }
 }

@@ -14,6 +14,7 @@ public final class Sampler {
     private final float[] vals;
     private final float[] penalized;
     private final int[] counts;
+    private long[] order; // the full-vocabulary sort's keys, made the first time top-k is off
 
     public Sampler(GenerationParams params, int vocabSize) {
         this.p = params;
@@ -185,14 +186,22 @@ public final class Sampler {
         vals[b] = tv;
     }
 
+    /**
+     * ids[0..n) by logit, highest first, ties in id order, without boxing the vocabulary: each key packs the
+     * logit's bits, turned so that larger logits sort first, above the id.
+     */
     private void sortDescending(float[] l, int n) {
-        Integer[] boxed = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            boxed[i] = i;
+        if (order == null) {
+            order = new long[ids.length];
         }
-        java.util.Arrays.sort(boxed, (a, b) -> Float.compare(l[b], l[a]));
         for (int i = 0; i < n; i++) {
-            ids[i] = boxed[i];
+            int bits = Float.floatToIntBits(l[i]);
+            int sortable = bits ^ ((bits >> 31) & 0x7fffffff); // ordered as the floats are, as signed ints
+            order[i] = ((long) ~sortable << 32) | i;
+        }
+        java.util.Arrays.sort(order, 0, n);
+        for (int i = 0; i < n; i++) {
+            ids[i] = (int) order[i];
         }
     }
 }

@@ -82,4 +82,30 @@ class SamplerTest {
         }
         return seen;
     }
+
+    @Test
+    void withoutTopKTheWholeVocabularyIsSortedByLogitThenId() {
+        float[] logits = {0.5f, 2f, -1f, 2f, 0f, -0f, Float.NEGATIVE_INFINITY, 1f};
+        // greedy at temperature → tiny: the draw takes the first candidate, the highest logit with the lowest id
+        GenerationParams p = GenerationParams.builder().topK(0).topP(1f).minP(0f).temperature(1e-6f).seed(3L).build();
+        assertEquals(1, new Sampler(p, logits.length).sample(logits, new int[0], 0));
+    }
+
+    @Test
+    void builderStartsFromDefaultsAndChecksOnBuild() {
+        GenerationParams p = GenerationParams.builder().maxTokens(7).temperature(0).stop("x", "y").build();
+        assertEquals(GenerationParams.defaults().withMaxTokens(7).withTemperature(0).withStop(java.util.List.of("x", "y")), p);
+        assertEquals(p, p.toBuilder().build());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> GenerationParams.builder().topP(0).build());
+    }
+
+    @Test
+    void resultsWithEqualPromptsAreEqual() {
+        Timings t = new Timings(1, 2, 3, 4);
+        GenerationResult a = new GenerationResult(new int[] {1, 2}, java.util.List.of(), "", StopReason.EOS, t);
+        GenerationResult b = new GenerationResult(new int[] {1, 2}, java.util.List.of(), "", StopReason.EOS, t);
+        assertEquals(a, b);
+        assertEquals(a.hashCode(), b.hashCode());
+    }
 }

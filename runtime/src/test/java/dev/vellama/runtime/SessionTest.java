@@ -117,28 +117,36 @@ class SessionTest {
     void cancelStopsALongPromptWithinALayer() throws Exception {
         try (Session s = model.newSession(SessionOptions.defaults().withContextSize(2048).withBatchSize(2048).withThreads(2))) {
             String prompt = "The PostgreSQL server stores its data in tables. ".repeat(120); // about 1400 tokens, one chunk
+            GenerationParams one = GenerationParams.greedy().withMaxTokens(1);
+            s.generate(prompt, one, null); // the kernels compiled, so the timed run below is the steady one
+            s.reset();
             long t0 = System.nanoTime();
-            s.generate(prompt, GenerationParams.greedy().withMaxTokens(1), null);
+            s.generate(prompt, one, null);
             long whole = System.nanoTime() - t0;
             s.reset();
             Thread canceller = Thread.ofPlatform().start(() -> {
                 try {
-                    Thread.sleep(Math.max(1, whole / 10_000_000)); // a tenth of the prompt's time
+                    Thread.sleep(Math.max(1, whole / 8_000_000)); // an eighth of the prompt's time
                 } catch (InterruptedException e) {
                     return;
                 }
                 s.cancel();
             });
             t0 = System.nanoTime();
-            GenerationResult r = s.generate(prompt, GenerationParams.greedy().withMaxTokens(1), null);
+            GenerationResult r = s.generate(prompt, one, null);
             long cancelled = System.nanoTime() - t0;
             canceller.join();
-            assertEquals(StopReason.CANCELLED, r.stopReason());
+            assertEquals(StopReason.CANCELLED, r.stopReason(), "a cancel " + whole / 8e6 + " ms into a " + whole / 1e6 + " ms prompt");
             assertEquals(0, r.tokens().size());
-            assertTrue(cancelled < whole / 2, "cancelled after " + cancelled / 1e6 + " ms of a " + whole / 1e6 + " ms prompt");
+            assertTrue(cancelled < whole * 3 / 4, "cancelled after " + cancelled / 1e6 + " ms of a " + whole / 1e6 + " ms prompt");
             // the session goes on: the next prompt evaluates what the cancelled one left unfinished
             GenerationResult next = s.generate("Once upon a time", GenerationParams.greedy().withMaxTokens(4), null);
             assertEquals(4, next.tokens().size());
+            // a cancel between creating a generation and pulling from it stops the prompt before it starts
+            Generation g = s.stream(prompt, one);
+            s.cancel();
+            assertFalse(g.hasNext());
+            assertEquals(StopReason.CANCELLED, g.stopReason());
         }
     }
 
