@@ -53,40 +53,30 @@ abstract class PooledKernels implements Kernels {
 
     /** A float buffer of at least {@code size} owned by pool part {@code part}; grows once, then is reused. */
     protected final float[] rowScratch(int part, int size) {
-        float[] s = rowScratch[part];
-        if (s == null || s.length < size) {
-            s = new float[size + PAD_BYTES / 4];
-            rowScratch[part] = s;
-        }
-        return s;
+        return grow(rowScratch, part, size);
     }
 
     /** A second float buffer per part (per-call sums of the activations, a matmul panel), like {@link #rowScratch}. */
     protected final float[] sumScratch(int part, int size) {
-        float[] s = sumScratch[part];
-        if (s == null || s.length < size) {
-            s = new float[size + PAD_BYTES / 4];
-            sumScratch[part] = s;
-        }
-        return s;
+        return grow(sumScratch, part, size);
     }
 
     /** One token's activations, copied out of a {@link #matvecMany} batch for the single-token kernels. */
     protected final float[] tokenScratch(int part, int size) {
-        float[] s = tokenScratch[part];
-        if (s == null || s.length < size) {
-            s = new float[size + PAD_BYTES / 4];
-            tokenScratch[part] = s;
-        }
-        return s;
+        return grow(tokenScratch, part, size);
     }
 
     /** One token's output rows in a {@link #matvecMany} batch, before they are copied to their place. */
     protected final float[] outScratch(int part, int size) {
-        float[] s = outScratch[part];
+        return grow(outScratch, part, size);
+    }
+
+    /** Part {@code part}'s buffer in {@code slots}, replaced by a larger one (padded) when it is too small. */
+    private static float[] grow(float[][] slots, int part, int size) {
+        float[] s = slots[part];
         if (s == null || s.length < size) {
             s = new float[size + PAD_BYTES / 4];
-            outScratch[part] = s;
+            slots[part] = s;
         }
         return s;
     }
