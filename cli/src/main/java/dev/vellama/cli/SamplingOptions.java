@@ -43,6 +43,27 @@ final class SamplingOptions {
     @Option(names = {"--stop", "-r", "--reverse-prompt"}, paramLabel = "TEXT", description = "Stop when this text appears (repeatable).")
     List<String> stop = new ArrayList<>();
 
+    @Option(names = "--ignore-eos", description = "Never end at an end-of-generation token (they are not sampled).")
+    boolean ignoreEos;
+
+    @Option(names = {"-l", "--logit-bias"}, paramLabel = "ID(+|-)BIAS",
+            description = "Add BIAS to token ID's logit, as llama.cpp: 15043+1, 15043-0.5, 15043-inf bans it (repeatable).")
+    List<String> logitBias = new ArrayList<>();
+
+    /** llama.cpp's TOKEN_ID(+/-)BIAS. */
+    static java.util.Map<Integer, Float> parseLogitBias(List<String> specs) {
+        java.util.Map<Integer, Float> bias = new java.util.HashMap<>();
+        for (String spec : specs) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)([+-])(inf|[0-9]*\\.?[0-9]+)").matcher(spec.strip());
+            if (!m.matches()) {
+                throw new IllegalArgumentException("--logit-bias takes TOKEN_ID(+|-)BIAS, such as 15043+1 or 15043-inf, not '" + spec + "'");
+            }
+            float value = m.group(3).equals("inf") ? Float.POSITIVE_INFINITY : Float.parseFloat(m.group(3));
+            bias.put(Integer.parseInt(m.group(1)), m.group(2).equals("-") ? -value : value);
+        }
+        return bias;
+    }
+
     GenerationParams params() {
         if (maxTokens < -1) {
             throw new IllegalArgumentException("-n must be -1 (until the end or a full context) or more, not " + maxTokens);
@@ -57,7 +78,9 @@ final class SamplingOptions {
             throw new IllegalArgumentException("--repeat-penalty must be positive (1 = off)");
         }
         // llama.cpp's meanings: a temperature at or below 0 is greedy, a top-k at or below 0 is off
-        return new GenerationParams(maxTokens, temperature, Math.max(0, topK), topP, minP, repeatPenalty, repeatLastN,
-                frequencyPenalty, presencePenalty, seed, stop, 0);
+        return GenerationParams.builder().maxTokens(maxTokens).temperature(temperature).topK(Math.max(0, topK)).topP(topP)
+                .minP(minP).repeatPenalty(repeatPenalty).repeatLastN(repeatLastN).frequencyPenalty(frequencyPenalty)
+                .presencePenalty(presencePenalty).seed(seed).stop(stop).ignoreEos(ignoreEos)
+                .logitBias(parseLogitBias(logitBias)).build();
     }
 }

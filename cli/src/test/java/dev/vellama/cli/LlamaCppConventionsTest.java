@@ -72,6 +72,21 @@ class LlamaCppConventionsTest {
     }
 
     @Test
+    void logitBiasAndIgnoreEosTakeLlamaCppsForm() throws IOException {
+        CliRunner ends = CliRunner.run("run", "-m", model(), "-p", "Once", "-n", "5", "--temp", "0", "--logit-bias", "2+100", "--json");
+        assertEquals(0, ends.exitCode(), ends.err());
+        assertEquals("eos", new ObjectMapper().readTree(ends.out()).get("stop_reason").asText());
+        CliRunner goes = CliRunner.run("run", "-m", model(), "-p", "Once", "-n", "5", "--temp", "0", "--logit-bias", "2+100",
+                "--ignore-eos", "--json");
+        assertEquals(5, new ObjectMapper().readTree(goes.out()).get("tokens").size());
+        CliRunner banned = CliRunner.run("run", "-m", model(), "-p", "Once", "-n", "5", "--temp", "0", "-l", "2-inf", "--json");
+        assertEquals(0, banned.exitCode(), banned.err());
+        CliRunner bad = CliRunner.run("run", "-m", model(), "-p", "Once", "--logit-bias", "hello");
+        assertEquals(1, bad.exitCode());
+        assertTrue(bad.err().contains("TOKEN_ID(+|-)BIAS"), bad.err());
+    }
+
+    @Test
     void runEchoesThePromptUnlessToldNotTo() {
         CliRunner echoed = CliRunner.run("run", "-m", model(), "-p", "Once upon a time", "-n", "3", "--temp", "0");
         CliRunner bare = CliRunner.run("run", "-m", model(), "-p", "Once upon a time", "-n", "3", "--temp", "0", "--no-display-prompt");

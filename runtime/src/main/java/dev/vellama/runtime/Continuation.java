@@ -32,9 +32,20 @@ final class Continuation {
         this.tokenizer = tokenizer;
         this.kernels = kernels;
         this.vocab = vocab;
-        this.sampler = new Sampler(params, vocab);
+        this.sampler = new Sampler(params.ignoreEos() ? banEndOfGeneration(params, tokenizer, vocab) : params, vocab);
         this.probabilities = new float[vocab];
         this.decoder = tokenizer.streamingDecoder();
+    }
+
+    /** llama.cpp's --ignore-eos: every end-of-generation token biased to negative infinity, so none is sampled. */
+    private static GenerationParams banEndOfGeneration(GenerationParams params, Tokenizer tokenizer, int vocab) {
+        java.util.Map<Integer, Float> bias = new java.util.HashMap<>(params.logitBias());
+        for (int id = 0; id < Math.min(vocab, tokenizer.vocabSize()); id++) {
+            if (tokenizer.isEndOfGeneration(id)) {
+                bias.put(id, Float.NEGATIVE_INFINITY);
+            }
+        }
+        return params.withLogitBias(bias);
     }
 
     /** True once the token limit is reached: the next call must be {@link #finish}, not another token. */

@@ -1,6 +1,7 @@
 package dev.vellama.runtime;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * How to generate: llama.cpp's sampler chain and defaults (penalties, top-k 40, top-p 0.95, min-p 0.05,
@@ -12,13 +13,20 @@ import java.util.List;
  * @param seed            seed of the draw; null for a random one
  * @param repeatLastN     how many recent tokens the penalties look at (0: none, -1: the whole context)
  * @param topLogprobs     alternatives reported with each generated token's logprob (0: only the token's own)
+ * @param ignoreEos       never end at an end-of-generation token (they are never sampled), as llama.cpp's
+ *                        {@code --ignore-eos}
+ * @param logitBias       added to a token's logit before the sampler chain (llama.cpp's {@code --logit-bias}, the
+ *                        OpenAI API's {@code logit_bias}); negative infinity bans the token. Reported logprobs stay
+ *                        those of the raw logits
  */
 public record GenerationParams(int maxTokens, float temperature, int topK, float topP, float minP,
                                float repeatPenalty, int repeatLastN, float frequencyPenalty, float presencePenalty,
-                               Long seed, List<String> stop, int topLogprobs) {
+                               Long seed, List<String> stop, int topLogprobs, boolean ignoreEos,
+                               Map<Integer, Float> logitBias) {
 
     public GenerationParams {
         stop = List.copyOf(stop);
+        logitBias = Map.copyOf(logitBias);
         if (topLogprobs < 0) {
             throw new IllegalArgumentException("topLogprobs must be 0 or more");
         }
@@ -31,7 +39,7 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
     }
 
     public static GenerationParams defaults() {
-        return new GenerationParams(-1, 0.8f, 40, 0.95f, 0.05f, 1.0f, 64, 0f, 0f, null, List.of(), 0);
+        return new GenerationParams(-1, 0.8f, 40, 0.95f, 0.05f, 1.0f, 64, 0f, 0f, null, List.of(), 0, false, Map.of());
     }
 
     /** A builder that starts from {@link #defaults()}. */
@@ -58,6 +66,8 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
         private Long seed;
         private List<String> stop;
         private int topLogprobs;
+        private boolean ignoreEos;
+        private Map<Integer, Float> logitBias;
 
         private Builder(GenerationParams p) {
             maxTokens = p.maxTokens;
@@ -72,6 +82,8 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
             seed = p.seed;
             stop = p.stop;
             topLogprobs = p.topLogprobs;
+            ignoreEos = p.ignoreEos;
+            logitBias = p.logitBias;
         }
 
         public Builder maxTokens(int n) { maxTokens = n; return this; }
@@ -87,10 +99,12 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
         public Builder stop(String... s) { stop = List.of(s); return this; }
         public Builder stop(List<String> s) { stop = List.copyOf(s); return this; }
         public Builder topLogprobs(int n) { topLogprobs = n; return this; }
+        public Builder ignoreEos(boolean b) { ignoreEos = b; return this; }
+        public Builder logitBias(Map<Integer, Float> bias) { logitBias = Map.copyOf(bias); return this; }
 
         public GenerationParams build() {
             return new GenerationParams(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN,
-                    frequencyPenalty, presencePenalty, seed, stop, topLogprobs);
+                    frequencyPenalty, presencePenalty, seed, stop, topLogprobs, ignoreEos, logitBias);
         }
     }
 
@@ -100,46 +114,54 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
     }
 
     public GenerationParams withMaxTokens(int n) {
-        return new GenerationParams(n, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty, presencePenalty, seed, stop, topLogprobs);
+        return toBuilder().maxTokens(n).build();
     }
 
     public GenerationParams withTemperature(float t) {
-        return new GenerationParams(maxTokens, t, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty, presencePenalty, seed, stop, topLogprobs);
+        return toBuilder().temperature(t).build();
     }
 
     public GenerationParams withTopK(int k) {
-        return new GenerationParams(maxTokens, temperature, k, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty, presencePenalty, seed, stop, topLogprobs);
+        return toBuilder().topK(k).build();
     }
 
     public GenerationParams withTopP(float p) {
-        return new GenerationParams(maxTokens, temperature, topK, p, minP, repeatPenalty, repeatLastN, frequencyPenalty, presencePenalty, seed, stop, topLogprobs);
+        return toBuilder().topP(p).build();
     }
 
     public GenerationParams withMinP(float p) {
-        return new GenerationParams(maxTokens, temperature, topK, topP, p, repeatPenalty, repeatLastN, frequencyPenalty, presencePenalty, seed, stop, topLogprobs);
+        return toBuilder().minP(p).build();
     }
 
     public GenerationParams withRepeatPenalty(float r, int lastN) {
-        return new GenerationParams(maxTokens, temperature, topK, topP, minP, r, lastN, frequencyPenalty, presencePenalty, seed, stop, topLogprobs);
+        return toBuilder().repeatPenalty(r).repeatLastN(lastN).build();
     }
 
     public GenerationParams withFrequencyPenalty(float f) {
-        return new GenerationParams(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, f, presencePenalty, seed, stop, topLogprobs);
+        return toBuilder().frequencyPenalty(f).build();
     }
 
     public GenerationParams withPresencePenalty(float p) {
-        return new GenerationParams(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty, p, seed, stop, topLogprobs);
+        return toBuilder().presencePenalty(p).build();
     }
 
     public GenerationParams withSeed(Long s) {
-        return new GenerationParams(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty, presencePenalty, s, stop, topLogprobs);
+        return toBuilder().seed(s).build();
     }
 
     public GenerationParams withStop(List<String> s) {
-        return new GenerationParams(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty, presencePenalty, seed, s, topLogprobs);
+        return toBuilder().stop(s).build();
     }
 
     public GenerationParams withTopLogprobs(int n) {
-        return new GenerationParams(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty, presencePenalty, seed, stop, n);
+        return toBuilder().topLogprobs(n).build();
+    }
+
+    public GenerationParams withIgnoreEos(boolean b) {
+        return toBuilder().ignoreEos(b).build();
+    }
+
+    public GenerationParams withLogitBias(Map<Integer, Float> bias) {
+        return toBuilder().logitBias(bias).build();
     }
 }

@@ -15,6 +15,9 @@ public final class Sampler {
     private final float[] penalized;
     private final int[] counts;
     private long[] order; // the full-vocabulary sort's keys, made the first time top-k is off
+    private final int[] biasIds;
+    private final float[] biasValues;
+    private final float[] biased;
 
     public Sampler(GenerationParams params, int vocabSize) {
         this.p = params;
@@ -23,12 +26,23 @@ public final class Sampler {
         this.vals = new float[vocabSize];
         this.penalized = new float[vocabSize];
         this.counts = new int[vocabSize];
+        this.biasIds = new int[params.logitBias().size()];
+        this.biasValues = new float[biasIds.length];
+        int i = 0;
+        for (var e : new java.util.TreeMap<>(params.logitBias()).entrySet()) {
+            if (e.getKey() < 0 || e.getKey() >= vocabSize) {
+                throw new IllegalArgumentException("logit bias for token " + e.getKey() + ", outside the vocabulary of " + vocabSize);
+            }
+            biasIds[i] = e.getKey();
+            biasValues[i++] = e.getValue();
+        }
+        this.biased = biasIds.length > 0 ? new float[vocabSize] : null;
     }
 
     /** Picks the next token from {@code logits} (left unchanged), given the tokens so far. */
     public int sample(float[] logits, int[] history, int historyLength) {
         int n = logits.length;
-        float[] l = applyPenalties(logits, history, historyLength);
+        float[] l = applyPenalties(applyBias(logits), history, historyLength);
         if (p.temperature() <= 0) {
             return argmax(l, n);
         }
@@ -77,6 +91,18 @@ public final class Sampler {
             }
         }
         return ids[m - 1];
+    }
+
+    /** The logits with the logit biases added (first in llama.cpp's chain); the input itself when there are none. */
+    private float[] applyBias(float[] logits) {
+        if (biased == null) {
+            return logits;
+        }
+        System.arraycopy(logits, 0, biased, 0, logits.length);
+        for (int i = 0; i < biasIds.length; i++) {
+            biased[biasIds[i]] += biasValues[i];
+        }
+        return biased;
     }
 
     private float[] applyPenalties(float[] logits, int[] history, int historyLength) {

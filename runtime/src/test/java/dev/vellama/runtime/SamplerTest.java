@@ -108,4 +108,15 @@ class SamplerTest {
         assertEquals(a, b);
         assertEquals(a.hashCode(), b.hashCode());
     }
+
+    @Test
+    void logitBiasComesFirstAndCanBanTheBestToken() {
+        float[] logits = {0f, 3f, 2f, 1f};
+        GenerationParams greedy = GenerationParams.greedy();
+        assertEquals(1, new Sampler(greedy, 4).sample(logits, new int[0], 0));
+        assertEquals(2, new Sampler(greedy.withLogitBias(java.util.Map.of(1, Float.NEGATIVE_INFINITY)), 4).sample(logits, new int[0], 0));
+        assertEquals(3, new Sampler(greedy.withLogitBias(java.util.Map.of(3, 2.5f)), 4).sample(logits, new int[0], 0));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new Sampler(greedy.withLogitBias(java.util.Map.of(9, 1f)), 4));
+    }
 }

@@ -151,6 +151,21 @@ class SessionTest {
     }
 
     @Test
+    void ignoreEosKeepsGoingWhereTheModelWouldEnd() {
+        try (Session s = session(256)) {
+            int eos = 2; // the stories model's </s>
+            GenerationParams endNow = GenerationParams.greedy().withMaxTokens(8).withLogitBias(java.util.Map.of(eos, 100f));
+            GenerationResult ended = s.generate("Once upon a time", endNow, null);
+            assertEquals(StopReason.EOS, ended.stopReason());
+            assertEquals(0, ended.tokens().size());
+            GenerationResult going = s.generate("Once upon a time", endNow.withIgnoreEos(true), null);
+            assertEquals(StopReason.LENGTH, going.stopReason());
+            assertEquals(8, going.tokens().size());
+            assertFalse(java.util.Arrays.stream(going.tokenIds()).anyMatch(id -> id == eos));
+        }
+    }
+
+    @Test
     void sessionsOfOneModelShareOneWorkerPool() {
         try (Session a = session(64); Session b = session(64)) {
             assertTrue(a.kernels() == b.kernels(), "two 2-thread sessions of one model use the same pool");

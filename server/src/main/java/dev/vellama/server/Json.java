@@ -124,6 +124,13 @@ final class Json {
         return out;
     }
 
+    /** The object's field names, in order. */
+    Iterable<String> fieldNames() {
+        java.util.List<String> names = new ArrayList<>();
+        body.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
     /** The object of a field that must be an object, or null when absent. */
     Json object(String field) {
         JsonNode n = node(field);

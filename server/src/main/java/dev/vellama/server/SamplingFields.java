@@ -5,7 +5,7 @@ import dev.vellama.runtime.GenerationParams;
 /**
  * The sampling fields chat and text completions share, read into {@link GenerationParams}: OpenAI's fields, and
  * llama-server's extensions ({@code top_k}, {@code min_p}, {@code repeat_penalty}, {@code repeat_last_n},
- * {@code n_predict}). Absent fields keep llama.cpp's defaults, as llama-server does.
+ * {@code n_predict}, {@code ignore_eos}). Absent fields keep llama.cpp's defaults, as llama-server does.
  */
 final class SamplingFields {
     private SamplingFields() {}
@@ -16,7 +16,7 @@ final class SamplingFields {
      *
      * @param topLogprobs how many alternatives to report per token (0: only the token's own logprob)
      */
-    static GenerationParams read(Json j, int topLogprobs) {
+    static GenerationParams read(Json j, int topLogprobs, int vocab) {
         if (j.integer("n", Integer.MIN_VALUE, Integer.MAX_VALUE, 1) != 1) {
             throw ApiException.badField("n", "'n' must be 1: one choice per request (send several requests for more)");
         }
@@ -36,6 +36,30 @@ final class SamplingFields {
             p = p.withSeed(j.integer("seed", Long.MIN_VALUE, Long.MAX_VALUE, 0));
         }
         p = p.withStop(j.strings("stop"));
+        p = p.withIgnoreEos(j.bool("ignore_eos", false));
+        p = p.withLogitBias(logitBias(j, vocab));
         return p.withTopLogprobs(topLogprobs);
+    }
+
+    /** OpenAI's {@code logit_bias}: token ids (as strings) to a bias in [-100, 100]; -100 in effect bans the token. */
+    private static java.util.Map<Integer, Float> logitBias(Json j, int vocab) {
+        Json bias = j.object("logit_bias");
+        java.util.Map<Integer, Float> out = new java.util.HashMap<>();
+        if (bias == null) {
+            return out;
+        }
+        for (String key : bias.fieldNames()) {
+            int id;
+            try {
+                id = Integer.parseInt(key);
+            } catch (NumberFormatException e) {
+                throw ApiException.badField("logit_bias", "'logit_bias' keys must be token ids, not '" + key + "'");
+            }
+            if (id < 0 || id >= vocab) {
+                throw ApiException.badField("logit_bias", "'logit_bias' names token " + id + ", outside the vocabulary of " + vocab);
+            }
+            out.put(id, (float) bias.number(key, -100, 100, 0));
+        }
+        return out;
     }
 }

@@ -59,6 +59,21 @@ class ServerErrorsTest {
     }
 
     @Test
+    void logitBiasAndIgnoreEosAreHonoured() throws Exception {
+        String base = "{\"prompt\": \"Once\", \"max_tokens\": 5, \"temperature\": 0, \"logit_bias\": {\"2\": 100}";
+        Http.Answer ends = http.post("/v1/completions", base + "}");
+        assertEquals(200, ends.status(), ends.body());
+        assertEquals("stop", ends.json().path("choices").path(0).path("finish_reason").asText());
+        assertEquals(0, ends.json().path("usage").path("completion_tokens").asInt());
+        Http.Answer goes = http.post("/v1/completions", base + ", \"ignore_eos\": true}");
+        assertEquals("length", goes.json().path("choices").path(0).path("finish_reason").asText());
+        assertEquals(5, goes.json().path("usage").path("completion_tokens").asInt());
+        Http.Answer bad = http.post("/v1/completions", "{\"prompt\": \"Once\", \"logit_bias\": {\"99999999\": 1}}");
+        assertEquals(400, bad.status());
+        assertEquals("logit_bias", bad.error("param"));
+    }
+
+    @Test
     void unknownRoutesAre404AndKeysAreChecked() throws Exception {
         Http.Answer a = http.get("/v1/nothing");
         assertEquals(404, a.status());
