@@ -42,89 +42,116 @@ final class ChatCommand implements Callable<Integer> {
     String system;
 
     private final InputStream input;
+    private final org.jline.terminal.Terminal terminal; // a given terminal (tests); null: the system's when interactive
 
     ChatCommand(InputStream input) {
+        this(input, null);
+    }
+
+    ChatCommand(InputStream input, org.jline.terminal.Terminal terminal) {
         this.input = input;
+        this.terminal = terminal;
     }
 
     ChatCommand() {
         this(System.in);
     }
 
+    /** A terminal with line editing when one is given or stdin is a console; piped lines otherwise. */
+    private ChatInput openInput(PrintWriter err) throws IOException {
+        if (terminal != null) {
+            return new ChatInput.Interactive(terminal);
+        }
+        if (System.console() != null && input == System.in) {
+            return new ChatInput.Interactive(org.jline.terminal.TerminalBuilder.builder().system(true).build());
+        }
+        return new ChatInput.Piped(new BufferedReader(new InputStreamReader(input, StandardCharsets.UTF_8)), err);
+    }
+
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        boolean interactive = System.console() != null && input == System.in;
         GenerationParams params = sampling.params();
-        err.printf("loading %s ...%n", modelOptions.model);
-        err.flush();
-        long t0 = System.nanoTime();
-        try (Model model = Model.load(modelOptions.model);
-             Session session = model.newSession(modelOptions.sessionOptions())) {
-            err.printf("%s: %,d parameters, context %d, %s; loaded in %.2f s%n", model.name(), model.parameterCount(),
-                    session.contextSize(), session.kernelDescription(), (System.nanoTime() - t0) / 1e9);
-            if (model.chatTemplate().isFallback()) {
-                err.println("the model has no chat template; using the plain fallback format");
-            }
-            err.println("type a message, or /exit, /reset, /system TEXT, /stats");
+        try (ChatInput chat = openInput(spec.commandLine().getErr())) {
+            // status lines go where the prompts go, so they keep their order on a terminal
+            PrintWriter err = chat.status();
+            err.printf("loading %s ...%n", modelOptions.model);
             err.flush();
-            List<ChatMessage> messages = new ArrayList<>();
-            String systemText = system;
-            GenerationResult last = null;
-            BufferedReader reader = new BufferedReader(new InputStreamReader(input, StandardCharsets.UTF_8));
-            while (true) {
-                if (interactive) {
-                    out.print("> ");
-                    out.flush();
+            long t0 = System.nanoTime();
+            try (Model model = Model.load(modelOptions.model);
+                 Session session = model.newSession(modelOptions.sessionOptions())) {
+                err.printf("%s: %,d parameters, context %d, %s; loaded in %.2f s%n", model.name(), model.parameterCount(),
+                        session.contextSize(), session.kernelDescription(), (System.nanoTime() - t0) / 1e9);
+                if (model.chatTemplate().isFallback()) {
+                    err.println("the model has no chat template; using the plain fallback format");
                 }
-                String line = reader.readLine();
-                if (line == null || line.strip().equals("/exit")) {
-                    break;
-                }
-                String text = line.strip();
-                if (text.isEmpty()) {
-                    continue;
-                }
-                if (text.equals("/reset")) {
-                    messages.clear();
-                    session.reset();
-                    err.println("(conversation cleared)");
-                    err.flush();
-                    continue;
-                }
-                if (text.startsWith("/system")) {
-                    systemText = text.substring("/system".length()).strip();
-                    messages.clear();
-                    session.reset();
-                    err.println(systemText.isEmpty() ? "(system message removed; conversation cleared)" : "(system message set; conversation cleared)");
-                    err.flush();
-                    continue;
-                }
-                if (text.equals("/stats")) {
-                    printStats(err, session, last);
-                    continue;
-                }
-                if (text.startsWith("/")) {
-                    err.println("unknown command " + text.split("\\s+")[0] + "; commands: /exit, /reset, /system TEXT, /stats");
-                    err.flush();
-                    continue;
-                }
-                List<ChatMessage> turn = fit(session, systemText, messages, text, err);
-                if (turn == null) {
-                    continue;
-                }
-                last = session.generate(session.chatTokens(turn), params, t -> {
-                    out.print(t.text());
-                    out.flush();
-                });
-                out.println();
-                out.flush();
-                messages.add(ChatMessage.user(text));
-                messages.add(ChatMessage.assistant(last.text().strip()));
+                err.println("type a message, or /exit, /reset, /system TEXT, /stats; end a line with \\ or write \"\"\" to go on"
+                        + " to the next line; Ctrl-C stops a reply");
+                err.flush();
+                converse(chat, session, params, out, err);
             }
         }
         return 0;
+    }
+
+    /** Message by message until the input ends or the user leaves; commands start with a slash. */
+    private void converse(ChatInput chat, Session session, GenerationParams params, PrintWriter out, PrintWriter err)
+            throws IOException {
+        List<ChatMessage> messages = new ArrayList<>();
+        String systemText = system;
+        GenerationResult last = null;
+        while (true) {
+            String line = chat.next();
+            if (line == null || line.strip().equals("/exit")) {
+                return;
+            }
+            String text = line.strip();
+            if (text.isEmpty()) {
+                continue;
+            }
+            if (text.equals("/reset")) {
+                messages.clear();
+                session.reset();
+                err.println("(conversation cleared)");
+                err.flush();
+                continue;
+            }
+            if (text.startsWith("/system")) {
+                systemText = text.substring("/system".length()).strip();
+                messages.clear();
+                session.reset();
+                err.println(systemText.isEmpty() ? "(system message removed; conversation cleared)" : "(system message set; conversation cleared)");
+                err.flush();
+                continue;
+            }
+            if (text.equals("/stats")) {
+                printStats(err, session, last);
+                continue;
+            }
+            if (text.startsWith("/")) {
+                err.println("unknown command " + text.split("\\s+")[0] + "; commands: /exit, /reset, /system TEXT, /stats");
+                err.flush();
+                continue;
+            }
+            List<ChatMessage> turn = fit(session, systemText, messages, text, err);
+            if (turn == null) {
+                continue;
+            }
+            GenerationResult[] reply = new GenerationResult[1];
+            chat.whileReplying(() -> reply[0] = session.generate(session.chatTokens(turn), params, t -> {
+                out.print(t.text());
+                out.flush();
+            }), session::cancel);
+            last = reply[0];
+            out.println();
+            out.flush();
+            if (last.stopReason() == dev.vellama.runtime.StopReason.CANCELLED) {
+                err.println("(reply stopped)");
+                err.flush();
+            }
+            messages.add(ChatMessage.user(text));
+            messages.add(ChatMessage.assistant(last.text().strip()));
+        }
     }
 
     /**

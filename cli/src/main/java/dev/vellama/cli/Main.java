@@ -37,12 +37,17 @@ public final class Main implements Runnable {
 
     /** Runs the CLI reading standard input from {@code in} (the chat command reads it). */
     public static int run(String[] args, InputStream in, PrintWriter out, PrintWriter err) {
+        return run(args, in, null, out, err);
+    }
+
+    /** As {@link #run(String[], InputStream, PrintWriter, PrintWriter)}, the chat on {@code terminal} when it is given. */
+    static int run(String[] args, InputStream in, org.jline.terminal.Terminal terminal, PrintWriter out, PrintWriter err) {
         CommandLine.IFactory defaults = CommandLine.defaultFactory();
         CommandLine cl = new CommandLine(new Main(), new CommandLine.IFactory() {
             @Override
             @SuppressWarnings("unchecked")
             public <K> K create(Class<K> cls) throws Exception {
-                return cls == ChatCommand.class ? (K) new ChatCommand(in) : defaults.create(cls);
+                return cls == ChatCommand.class ? (K) new ChatCommand(in, terminal) : defaults.create(cls);
             }
         });
         cl.setOut(out);

@@ -75,6 +75,10 @@ public final class Generation implements Iterator<GeneratedToken> {
             return end(StopReason.CONTEXT);
         } else {
             logits = session.step(continuation.lastId());
+            if (logits == null) {
+                session.takeCancel();
+                return end(StopReason.CANCELLED);
+            }
         }
         if (continuation.limitReached()) {
             return end(StopReason.LENGTH); // a limit of 0 tokens

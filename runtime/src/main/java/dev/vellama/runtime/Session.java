@@ -217,13 +217,21 @@ public final class Session implements AutoCloseable {
         return logits;
     }
 
-    /** Appends one token to the cache and returns the logits after it. */
+    /**
+     * Appends one token to the cache and returns the logits after it; null when {@link #cancel()} stopped the pass
+     * (the token is then not in the cache).
+     */
     float[] step(int token) {
         if (cachedLength >= contextSize) {
             throw new ContextOverflowException("the context of " + contextSize + " tokens is full");
         }
         cached[cachedLength] = token;
-        float[] logits = pass.forwardLast(cached, cachedLength, 1, cachedLength);
+        float[] logits;
+        try {
+            logits = pass.forwardLast(cached, cachedLength, 1, cachedLength);
+        } catch (java.util.concurrent.CancellationException e) {
+            return null;
+        }
         cachedLength++;
         return logits;
     }
