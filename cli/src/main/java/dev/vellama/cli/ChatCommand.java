@@ -79,7 +79,7 @@ final class ChatCommand implements Callable<Integer> {
             err.flush();
             long t0 = System.nanoTime();
             try (Model model = Model.load(modelOptions.model);
-                 Session session = model.newSession(modelOptions.sessionOptions())) {
+                 Session session = model.newSession(modelOptions.sessionOptions(model))) {
                 err.printf("%s: %,d parameters, context %d, %s; loaded in %.2f s%n", model.name(), model.parameterCount(),
                         session.contextSize(), session.kernelDescription(), (System.nanoTime() - t0) / 1e9);
                 if (model.chatTemplate().isFallback()) {

@@ -16,8 +16,9 @@ final class ModelOptions {
     Integer threads;
 
     @Option(names = {"-c", "--ctx-size", "--ctx"}, paramLabel = "N",
-            description = "Context size in tokens (default: 4096, or the model's training context when smaller).")
-    int contextSize;
+            description = "Context size in tokens; 0 = the model's training context, as llama.cpp (default: 4096, or the"
+                    + " training context when smaller).")
+    Integer contextSize;
 
     @Option(names = {"-b", "--batch-size", "--batch"}, paramLabel = "N", defaultValue = "512",
             description = "Prompt tokens evaluated per batch (default: ${DEFAULT-VALUE}).")
@@ -35,11 +36,17 @@ final class ModelOptions {
             description = "Precision of the KV cache, keys and values (default: ${DEFAULT-VALUE}, as llama.cpp).")
     String cacheType;
 
+    /** The session options for {@code model}: {@code -c 0} resolves to its training context. */
+    SessionOptions sessionOptions(dev.vellama.runtime.Model model) {
+        SessionOptions o = sessionOptions();
+        return contextSize != null && contextSize == 0 ? o.withContextSize(model.config().contextLength()) : o;
+    }
+
     SessionOptions sessionOptions() {
         if (threads != null && threads < 1) {
             throw new IllegalArgumentException("--threads must be at least 1, not " + threads + " (leave it out for all processors)");
         }
-        if (contextSize < 0 || batchSize < 1) {
+        if ((contextSize != null && contextSize < 0) || batchSize < 1) {
             throw new IllegalArgumentException("--ctx-size must not be negative, --batch-size must be at least 1");
         }
         KvCache.Precision precision = switch (cacheType.toLowerCase(java.util.Locale.ROOT)) {
@@ -47,7 +54,7 @@ final class ModelOptions {
             case "f32" -> KvCache.Precision.F32;
             default -> throw new IllegalArgumentException("--cache-type must be f16 or f32, not '" + cacheType + "'");
         };
-        return new SessionOptions(contextSize, batchSize, threads == null ? 0 : threads, parseDevice(device),
+        return new SessionOptions(contextSize == null ? 0 : contextSize, batchSize, threads == null ? 0 : threads, parseDevice(device),
                 GpuLayers.parse(gpuLayers), precision);
     }
 

@@ -72,7 +72,7 @@ final class RunCommand implements Callable<Integer> {
         String text = this.prompt != null ? this.prompt : java.nio.file.Files.readString(promptFile);
         String prompt = noEscape || promptFile != null ? text : Escapes.expand(text);
         try (Model model = Model.load(modelOptions.model);
-             Session session = model.newSession(modelOptions.sessionOptions())) {
+             Session session = model.newSession(modelOptions.sessionOptions(model))) {
             if (json) {
                 GenerationResult r = session.generate(prompt, params, null);
                 printJson(r, params.seed(), model.tokenizer(), out);
@@ -88,7 +88,9 @@ final class RunCommand implements Callable<Integer> {
             });
             out.println();
             out.flush();
-            err.printf("%nprompt: %d tokens, %.2f tokens/s | generation: %d tokens, %.2f tokens/s | stop: %s | seed: %d%n",
+            // a fresh JVM: the prompt's speed includes compiling the kernels (`vellama bench` measures them warm)
+            err.printf("%nprompt: %d tokens, %.2f tokens/s (JIT warm-up included) | generation: %d tokens, %.2f tokens/s"
+                    + " | stop: %s | seed: %d%n",
                     r.timings().promptTokens(), r.timings().promptTokensPerSecond(),
                     r.timings().generatedTokens(), r.timings().generationTokensPerSecond(), r.stopReason().jsonName(),
                     params.seed());

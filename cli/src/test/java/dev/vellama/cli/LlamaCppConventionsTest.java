@@ -95,6 +95,14 @@ class LlamaCppConventionsTest {
     }
 
     @Test
+    void contextZeroIsTheTrainingContext() {
+        CliRunner r = CliRunner.runWithInput("/stats\n", "chat", "-m", model(), "-c", "0");
+        assertEquals(0, r.exitCode(), r.err());
+        // the stories model was trained with 512 positions (llama.context_length)
+        assertTrue(r.err().contains("context: 0 of 512 tokens used"), r.err());
+    }
+
+    @Test
     void infoTakesTheModelAsAnOptionToo() {
         CliRunner positional = CliRunner.run("info", model());
         CliRunner option = CliRunner.run("info", "-m", model());
