@@ -178,19 +178,37 @@ final class VectorKernels extends PooledKernels {
         int cols = w.cols();
         int rows = w.rows();
         if (INT8_Q4_0 && w.type() == GgmlType.Q4_0) {
-            short[] xs = shortScratch(part, n * cols);
-            float[] xd = rowScratch(part, n * (cols / 32));
+            int full = n / 4 * 4;
+            // three tokens left over take the four-token kernel too, with the last one twice (cheaper than three
+            // single passes); one or two go singly
+            boolean padded = n - full == 3;
+            int slots = padded ? n + 1 : n;
+            int ds = cols / 32;
+            short[] xs = shortScratch(part, slots * cols);
+            float[] xd = rowScratch(part, slots * ds);
             for (int t = 0; t < n; t++) {
-                quantizeActivationsToShorts(x, t * cols, cols, xs, t * cols, xd, t * (cols / 32));
+                quantizeActivationsToShorts(x, t * cols, cols, xs, t * cols, xd, t * ds);
+            }
+            float[] tail = null;
+            if (padded) {
+                System.arraycopy(xs, (n - 1) * cols, xs, n * cols, cols);
+                System.arraycopy(xd, (n - 1) * ds, xd, n * ds, ds);
+                tail = outScratch(part, 4 * rows);
             }
             for (int r0 = start; r0 < end; r0 += MANY_ROWS) {
                 int r1 = Math.min(end, r0 + MANY_ROWS);
-                int t = 0;
-                for (; t + 4 <= n; t += 4) {
-                    rowsQ4_0Int8x4(w, xs, t * cols, xd, t * (cols / 32), cols, out, t * rows, rows, r0, r1);
+                for (int t = 0; t < full; t += 4) {
+                    rowsQ4_0Int8x4(w, xs, t * cols, xd, t * ds, cols, out, t * rows, rows, r0, r1);
                 }
-                for (; t < n; t++) {
-                    rowsQ4_0Int8(w, xs, t * cols, xd, t * (cols / 32), out, t * rows, r0, r1);
+                if (padded) {
+                    rowsQ4_0Int8x4(w, xs, full * cols, xd, full * ds, cols, tail, 0, rows, r0, r1);
+                    for (int k = 0; k < 3; k++) {
+                        System.arraycopy(tail, k * rows + r0, out, (full + k) * rows + r0, r1 - r0);
+                    }
+                } else {
+                    for (int t = full; t < n; t++) {
+                        rowsQ4_0Int8(w, xs, t * cols, xd, t * ds, out, t * rows, r0, r1);
+                    }
                 }
             }
             return;

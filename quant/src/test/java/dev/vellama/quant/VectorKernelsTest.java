@@ -93,8 +93,8 @@ class VectorKernelsTest {
 
     /**
      * Continuous batching decodes several sequences with one matvecMany: each token's rows must be exactly, bit for
-     * bit, what its own matvec gives, for every type, width and count (Q4_0 takes a four-token kernel and single
-     * tokens for the rest; 150 rows cross the 64-row blocks).
+     * bit, what its own matvec gives, for every type, width and count (Q4_0 takes a four-token kernel, three
+     * left-over tokens too, one or two singly; 150 rows cross the 64-row blocks).
      */
     @ParameterizedTest
     @MethodSource("typesAndWidths")
@@ -103,7 +103,7 @@ class VectorKernelsTest {
         int cols = type.blockSize() == 1 ? 101 : type.blockSize() == 32 ? 32 * 13 : 256 * 3;
         WeightMatrix w = SyntheticWeights.heap(type, rows, cols, 13);
         Kernels k = vector(species);
-        for (int n : new int[] {1, 2, 4, 5, 9}) {
+        for (int n : new int[] {1, 2, 3, 4, 5, 7, 9}) {
             float[] x = randomFloats(n * cols, 20 + n);
             float[] many = new float[n * rows];
             k.matvecMany(w, x, n, many);
