@@ -245,8 +245,7 @@ final class CompletionEndpoints {
         SseSink sink = res.sink(SseSink.TYPE);
         try {
             if (job.shape() == Shape.CHAT) {
-                ObjectNode delta = Json.MAPPER.createObjectNode().put("role", "assistant").put("content", "");
-                emit(sink, chunk(job, id, created, 0, delta, null, null));
+                emit(sink, chunk(job, id, created, 0, "assistant", "", null, null));
             }
             while (ended < results.length) {
                 TokenChannel.Event e = channel.take(ENGINE_SILENCE_SECONDS);
@@ -263,19 +262,14 @@ final class CompletionEndpoints {
                         continue;
                     }
                     JsonNode lp = withLogprobs ? logprobs(job.shape(), List.of(t), tokenizer) : null;
-                    ObjectNode delta = job.shape() == Shape.CHAT ? Json.MAPPER.createObjectNode().put("content", t.text()) : null;
-                    ObjectNode c = job.shape() == Shape.CHAT ? chunk(job, id, created, e.index(), delta, lp, null)
-                            : textChunk(job, id, created, e.index(), t.text(), lp, null);
-                    emit(sink, c);
+                    emit(sink, chunk(job, id, created, e.index(), null, t.text(), lp, null));
                 } else {
                     GenerationResult r = e.result();
                     results[e.index()] = r;
                     ended++;
                     total += r.promptTokens().length + r.tokens().size();
                     String finish = finishReason(r.stopReason());
-                    emit(sink, job.shape() == Shape.CHAT
-                            ? chunk(job, id, created, e.index(), Json.MAPPER.createObjectNode(), null, finish)
-                            : textChunk(job, id, created, e.index(), "", null, finish));
+                    emit(sink, chunk(job, id, created, e.index(), null, null, null, finish));
                 }
             }
             if (job.includeUsage()) {
@@ -330,21 +324,26 @@ final class CompletionEndpoints {
         return o;
     }
 
-    private ObjectNode chunk(Job job, String id, long created, int index, ObjectNode delta, JsonNode logprobs, String finish) {
+    /**
+     * One streamed event for choice {@code index}: in chat a {@code delta} (the role first, then content, empty at
+     * the end), in text completions the {@code text}.
+     */
+    private ObjectNode chunk(Job job, String id, long created, int index, String role, String text, JsonNode logprobs,
+            String finish) {
         ObjectNode o = envelope(job, id, created);
         ObjectNode choice = o.putArray("choices").addObject();
         choice.put("index", index);
-        choice.set("delta", delta);
-        choice.set("logprobs", logprobs);
-        choice.put("finish_reason", finish);
-        return o;
-    }
-
-    private ObjectNode textChunk(Job job, String id, long created, int index, String text, JsonNode logprobs, String finish) {
-        ObjectNode o = envelope(job, id, created);
-        ObjectNode choice = o.putArray("choices").addObject();
-        choice.put("text", text);
-        choice.put("index", index);
+        if (job.shape() == Shape.CHAT) {
+            ObjectNode delta = choice.putObject("delta");
+            if (role != null) {
+                delta.put("role", role);
+            }
+            if (text != null) {
+                delta.put("content", text);
+            }
+        } else {
+            choice.put("text", text == null ? "" : text);
+        }
         choice.set("logprobs", logprobs);
         choice.put("finish_reason", finish);
         return o;
