@@ -215,8 +215,9 @@ final class VectorKernels extends PooledKernels {
         }
         float[] token = tokenScratch(part, cols);
         float[] result = outScratch(part, rows);
-        for (int r0 = start; r0 < end; r0 += MANY_ROWS_QUANTIZING) {
-            int r1 = Math.min(end, r0 + MANY_ROWS_QUANTIZING);
+        int block = (int) Math.max(MANY_ROWS, MANY_BLOCK_BYTES / w.rowBytes());
+        for (int r0 = start; r0 < end; r0 += block) {
+            int r1 = Math.min(end, r0 + block);
             for (int t = 0; t < n; t++) {
                 // the single-token kernels read x from index 0
                 System.arraycopy(x, t * cols, token, 0, cols);
@@ -227,11 +228,12 @@ final class VectorKernels extends PooledKernels {
     }
 
     /**
-     * Rows per block of a {@link #matvecMany} share for the types whose kernels quantize x at each call: large
-     * enough that quantizing once per block costs a few percent, small enough (256 rows of 2048 Q6_K columns are
-     * 430 KB) that the block is still in L2 for the next token.
+     * Bytes of weights per block of a {@link #matvecMany} share for the types whose kernels quantize x at each
+     * call: each block quantizes every token's activations again, so blocks are large (256 rows of a 2048-column
+     * Q6_K matrix made that 10–15% of the output projection, slower than separate matvecs); 2 MiB still sits in the
+     * last-level cache for the next token.
      */
-    private static final int MANY_ROWS_QUANTIZING = 256;
+    private static final long MANY_BLOCK_BYTES = 2L << 20;
 
     /** A matvec's share is a row range; a matmul's is a range of row tiles. */
     @Override
