@@ -41,6 +41,12 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = {"-sys", "--system-prompt", "--system"}, paramLabel = "TEXT", description = "System message.")
     String system;
 
+    @Option(names = "--chat-template", paramLabel = "NAME|FILE",
+            description = "Render the chat with this Jinja file (or chatml) instead of the model's template.")
+    String chatTemplate;
+
+    private dev.vellama.runtime.chat.ChatTemplate template;
+
     private final InputStream input;
     private final org.jline.terminal.Terminal terminal; // a given terminal (tests); null: the system's when interactive
 
@@ -80,9 +86,10 @@ final class ChatCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             try (Model model = Model.load(modelOptions.model);
                  Session session = model.newSession(modelOptions.sessionOptions(model))) {
+                template = ChatTemplateOption.resolve(chatTemplate, model);
                 err.printf("%s: %,d parameters, context %d, %s; loaded in %.2f s%n", model.name(), model.parameterCount(),
                         session.contextSize(), session.kernelDescription(), (System.nanoTime() - t0) / 1e9);
-                if (model.chatTemplate().isFallback()) {
+                if (template.isFallback()) {
                     err.println("the model has no chat template; using the plain fallback format");
                 }
                 err.println("type a message, or /exit, /reset, /system TEXT, /stats; end a line with \\ or write \"\"\" to go on"
@@ -133,12 +140,12 @@ final class ChatCommand implements Callable<Integer> {
                 err.flush();
                 continue;
             }
-            List<ChatMessage> turn = fit(session, systemText, messages, text, err);
+            List<ChatMessage> turn = fit(session, systemText, messages, text, err, template);
             if (turn == null) {
                 continue;
             }
             GenerationResult[] reply = new GenerationResult[1];
-            chat.whileReplying(() -> reply[0] = session.generate(session.chatTokens(turn), params, t -> {
+            chat.whileReplying(() -> reply[0] = session.generate(session.model().chatPrompt(turn, template), params, t -> {
                 out.print(t.text());
                 out.flush();
             }), session::cancel);
@@ -160,7 +167,8 @@ final class ChatCommand implements Callable<Integer> {
      * (llama.cpp's context shift keeps going the same way, by forgetting the oldest tokens). Null, after a line
      * on stderr, when the new message alone does not fit.
      */
-    static List<ChatMessage> fit(Session session, String systemText, List<ChatMessage> messages, String text, PrintWriter err) {
+    static List<ChatMessage> fit(Session session, String systemText, List<ChatMessage> messages, String text, PrintWriter err,
+            dev.vellama.runtime.chat.ChatTemplate template) {
         int room = Math.max(1, Math.min(256, session.contextSize() / 4)); // tokens kept free for the reply
         int dropped = 0;
         while (true) {
@@ -170,7 +178,7 @@ final class ChatCommand implements Callable<Integer> {
             }
             turn.addAll(messages);
             turn.add(ChatMessage.user(text));
-            int length = session.chatTokens(turn).length;
+            int length = session.model().chatPrompt(turn, template).length;
             if (length + room <= session.contextSize() || (messages.isEmpty() && length < session.contextSize())) {
                 if (dropped > 0) {
                     err.printf("(the context is full: the oldest %d message%s dropped)%n", dropped, dropped == 1 ? " was" : "s were");

@@ -56,6 +56,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-a", "--alias"}, paramLabel = "NAME", description = "Model id in the API (default: the file name).")
     String alias;
 
+    @Option(names = "--chat-template", paramLabel = "NAME|FILE",
+            description = "Render chats with this Jinja file (or chatml) instead of the model's template.")
+    String chatTemplate;
+
     @Option(names = "--queue", defaultValue = "64", paramLabel = "N",
             description = "Requests that may wait for a free slot; more get 503 (default: ${DEFAULT-VALUE}).")
     int queue;
@@ -101,7 +105,7 @@ final class ServeCommand implements Callable<Integer> {
                 BatchEngine.Options engineOptions = new BatchEngine.Options(parallel, ctx, batchSize, threads, queue, precision);
                 try (BatchEngine engine = new BatchEngine(m, engineOptions)) {
                     String id = alias != null ? alias : model.getFileName().toString();
-                    server.attach(engine, id);
+                    server.attach(engine, id, ChatTemplateOption.resolve(chatTemplate, m));
                     err.printf("vellama: serving %s: %d slot%s of %d tokens, %s%n", id, parallel, parallel == 1 ? "" : "s", engine.slotContext(),
                             engine.kernelDescription());
                     err.flush();

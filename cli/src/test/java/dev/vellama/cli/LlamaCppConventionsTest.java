@@ -95,6 +95,28 @@ class LlamaCppConventionsTest {
     }
 
     @Test
+    void chatTemplateCanBeReplaced(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("qa.jinja");
+        Files.writeString(file, "{% for m in messages %}Question: {{ m['content'] }}\n{% endfor %}Answer:");
+        int own = contextUsed(CliRunner.runWithInput("Hello\n/stats\n", "chat", "-m", model(), "-n", "1", "--temp", "0"));
+        int fromFile = contextUsed(CliRunner.runWithInput("Hello\n/stats\n", "chat", "-m", model(), "-n", "1", "--temp", "0",
+                "--chat-template", file.toString()));
+        int chatml = contextUsed(CliRunner.runWithInput("Hello\n/stats\n", "chat", "-m", model(), "-n", "1", "--temp", "0",
+                "--chat-template", "chatml"));
+        assertTrue(own != fromFile && fromFile != chatml, own + " " + fromFile + " " + chatml);
+        CliRunner bad = CliRunner.run("chat", "-m", model(), "--chat-template", "no-such-template");
+        assertEquals(1, bad.exitCode());
+        assertTrue(bad.err().contains("--chat-template takes"), bad.err());
+    }
+
+    private static int contextUsed(CliRunner r) {
+        assertEquals(0, r.exitCode(), r.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("context: (\\d+) of").matcher(r.err());
+        assertTrue(m.find(), r.err());
+        return Integer.parseInt(m.group(1));
+    }
+
+    @Test
     void contextZeroIsTheTrainingContext() {
         CliRunner r = CliRunner.runWithInput("/stats\n", "chat", "-m", model(), "-c", "0");
         assertEquals(0, r.exitCode(), r.err());

@@ -80,7 +80,12 @@ public final class Model implements AutoCloseable {
      * model says, special tokens parsed; a BOS the template wrote itself is not doubled).
      */
     public int[] chatPrompt(java.util.List<dev.vellama.runtime.chat.ChatMessage> messages) {
-        String rendered = chatTemplate.render(messages, true);
+        return chatPrompt(messages, chatTemplate);
+    }
+
+    /** {@link #chatPrompt(java.util.List)} rendered with {@code template} instead of the model's own. */
+    public int[] chatPrompt(java.util.List<dev.vellama.runtime.chat.ChatMessage> messages, ChatTemplate template) {
+        String rendered = template.render(messages, true);
         int[] ids = tokenizer.encode(rendered, true, true);
         int bos = tokenizer.bos();
         if (ids.length >= 2 && bos >= 0 && ids[0] == bos && ids[1] == bos) {

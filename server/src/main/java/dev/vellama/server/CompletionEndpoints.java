@@ -62,7 +62,7 @@ final class CompletionEndpoints {
         GenerationParams params = SamplingFields.read(j, top, engine.model().config().vocabSize());
         int[] prompt;
         try {
-            prompt = engine.model().chatPrompt(messages);
+            prompt = engine.model().chatPrompt(messages, state.template());
         } catch (ChatTemplateException e) {
             throw ApiException.badField("messages", "the model's chat template refused the messages: " + e.getMessage());
         }

@@ -11,12 +11,19 @@ import dev.vellama.runtime.BatchEngine;
 final class ServerState {
     private volatile BatchEngine engine;
     private volatile String modelId = "";
+    private volatile dev.vellama.runtime.chat.ChatTemplate template;
     final long created = Instant.now().getEpochSecond();
     final ServerMetrics metrics = new ServerMetrics();
 
-    void attach(BatchEngine engine, String modelId) {
+    void attach(BatchEngine engine, String modelId, dev.vellama.runtime.chat.ChatTemplate template) {
         this.modelId = modelId;
+        this.template = template;
         this.engine = engine;
+    }
+
+    /** The template chats are rendered with: the model's own unless the server was given another. */
+    dev.vellama.runtime.chat.ChatTemplate template() {
+        return template;
     }
 
     boolean ready() {

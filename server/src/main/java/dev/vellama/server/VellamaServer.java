@@ -73,7 +73,12 @@ public final class VellamaServer implements AutoCloseable {
 
     /** Serves {@code engine}'s model under {@code modelId} from now on. */
     public void attach(BatchEngine engine, String modelId) {
-        state.attach(Objects.requireNonNull(engine), Objects.requireNonNull(modelId));
+        attach(engine, modelId, engine.model().chatTemplate());
+    }
+
+    /** As {@link #attach(BatchEngine, String)}, rendering chats with {@code template} (llama.cpp's --chat-template). */
+    public void attach(BatchEngine engine, String modelId, dev.vellama.runtime.chat.ChatTemplate template) {
+        state.attach(Objects.requireNonNull(engine), Objects.requireNonNull(modelId), Objects.requireNonNull(template));
     }
 
     /** The port it listens on. */

@@ -99,6 +99,21 @@ public final class ChatTemplate {
         }
     }
 
+    /**
+     * Another template in place of this one, keeping this one's BOS and EOS texts (llama.cpp's
+     * {@code --chat-template}).
+     *
+     * @throws ChatTemplateException if the source has a syntax error
+     */
+    public ChatTemplate withSource(String jinjaSource) {
+        return of(jinjaSource, bosToken, eosToken).withClock(clock);
+    }
+
+    /** ChatML ({@code <|im_start|>role ... <|im_end|>}), the format many fine-tunes use, by its usual name. */
+    public static final String CHATML = "{%- for message in messages -%}{{- '<|im_start|>' + message['role'] + '\\n'"
+            + " + message['content'] + '<|im_end|>\\n' -}}{%- endfor -%}"
+            + "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}";
+
     /** The documented plain format (see the class comment), for models without a template. */
     public static ChatTemplate fallback() {
         return new ChatTemplate(null, null, "", "", Clock.systemDefaultZone(), null);
