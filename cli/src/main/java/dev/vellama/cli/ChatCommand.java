@@ -140,12 +140,12 @@ final class ChatCommand implements Callable<Integer> {
                 err.flush();
                 continue;
             }
-            List<ChatMessage> turn = fit(session, systemText, messages, text, err, template);
-            if (turn == null) {
+            int[] prompt = fit(session, systemText, messages, text, err, template);
+            if (prompt == null) {
                 continue;
             }
             GenerationResult[] reply = new GenerationResult[1];
-            chat.whileReplying(() -> reply[0] = session.generate(session.model().chatPrompt(turn, template), params, t -> {
+            chat.whileReplying(() -> reply[0] = session.generate(prompt, params, t -> {
                 out.print(t.text());
                 out.flush();
             }), session::cancel);
@@ -162,12 +162,12 @@ final class ChatCommand implements Callable<Integer> {
     }
 
     /**
-     * The conversation to send: the system message, as many of the latest turns as leave room for a reply, and the
+     * The tokens of the conversation to send: the system message, as many of the latest turns as leave room for a reply, and the
      * new message. The oldest turns go first when the context is full, so a chat never ends because of its length
      * (llama.cpp's context shift keeps going the same way, by forgetting the oldest tokens). Null, after a line
      * on stderr, when the new message alone does not fit.
      */
-    static List<ChatMessage> fit(Session session, String systemText, List<ChatMessage> messages, String text, PrintWriter err,
+    static int[] fit(Session session, String systemText, List<ChatMessage> messages, String text, PrintWriter err,
             dev.vellama.runtime.chat.ChatTemplate template) {
         int room = Math.max(1, Math.min(256, session.contextSize() / 4)); // tokens kept free for the reply
         int dropped = 0;
@@ -178,13 +178,14 @@ final class ChatCommand implements Callable<Integer> {
             }
             turn.addAll(messages);
             turn.add(ChatMessage.user(text));
-            int length = session.model().chatPrompt(turn, template).length;
+            int[] tokens = session.model().chatPrompt(turn, template);
+            int length = tokens.length;
             if (length + room <= session.contextSize() || (messages.isEmpty() && length < session.contextSize())) {
                 if (dropped > 0) {
                     err.printf("(the context is full: the oldest %d message%s dropped)%n", dropped, dropped == 1 ? " was" : "s were");
                     err.flush();
                 }
-                return turn;
+                return tokens;
             }
             if (messages.isEmpty()) {
                 err.printf("vellama: this message takes %d tokens but the context holds %d; it was not sent (use a larger -c)%n",

@@ -49,13 +49,18 @@ final class ModelOptions {
         if ((contextSize != null && contextSize < 0) || batchSize < 1) {
             throw new IllegalArgumentException("--ctx-size must not be negative, --batch-size must be at least 1");
         }
-        KvCache.Precision precision = switch (cacheType.toLowerCase(java.util.Locale.ROOT)) {
+        KvCache.Precision precision = parseCacheType(cacheType);
+        return new SessionOptions(contextSize == null ? 0 : contextSize, batchSize, threads == null ? 0 : threads, parseDevice(device),
+                GpuLayers.parse(gpuLayers), precision);
+    }
+
+    /** {@code --cache-type}: f16 or f32. */
+    static KvCache.Precision parseCacheType(String cacheType) {
+        return switch (cacheType.toLowerCase(java.util.Locale.ROOT)) {
             case "f16" -> KvCache.Precision.F16;
             case "f32" -> KvCache.Precision.F32;
             default -> throw new IllegalArgumentException("--cache-type must be f16 or f32, not '" + cacheType + "'");
         };
-        return new SessionOptions(contextSize == null ? 0 : contextSize, batchSize, threads == null ? 0 : threads, parseDevice(device),
-                GpuLayers.parse(gpuLayers), precision);
     }
 
     static SessionOptions.Device parseDevice(String device) {

@@ -83,11 +83,7 @@ final class ServeCommand implements Callable<Integer> {
         if (!device.equalsIgnoreCase("cpu") || !(gpuLayers.equals("0"))) {
             throw new IllegalArgumentException("the server's batched step runs on the CPU only for now: use --device cpu without --gpu-layers");
         }
-        KvCache.Precision precision = switch (cacheType.toLowerCase(java.util.Locale.ROOT)) {
-            case "f16" -> KvCache.Precision.F16;
-            case "f32" -> KvCache.Precision.F32;
-            default -> throw new IllegalArgumentException("--cache-type must be f16 or f32, not '" + cacheType + "'");
-        };
+        KvCache.Precision precision = ModelOptions.parseCacheType(cacheType);
         if (!java.nio.file.Files.isRegularFile(model)) {
             throw new java.nio.file.NoSuchFileException(model.toString());
         }

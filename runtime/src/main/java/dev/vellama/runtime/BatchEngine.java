@@ -331,18 +331,14 @@ public final class BatchEngine implements AutoCloseable {
      */
     private void step() {
         for (Slot s : slots) {
-            if (!s.busy() || s.prompting()) {
-                if (s.busy() && s.request.cancelled) {
-                    end(s, StopReason.CANCELLED);
-                }
+            if (!s.busy()) {
                 continue;
             }
-            Continuation c = s.continuation;
             if (s.request.cancelled) {
                 end(s, StopReason.CANCELLED);
-            } else if (c.limitReached()) {
+            } else if (!s.prompting() && s.continuation.limitReached()) {
                 end(s, StopReason.LENGTH);
-            } else if (s.cachedLength >= slotContext) {
+            } else if (!s.prompting() && s.cachedLength >= slotContext) {
                 end(s, StopReason.CONTEXT);
             }
         }

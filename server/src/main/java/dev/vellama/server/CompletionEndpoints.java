@@ -184,7 +184,7 @@ final class CompletionEndpoints {
             }
         } catch (RuntimeException e) {
             running.forEach(BatchEngine.Request::cancel);
-            throw refusal(e, job.prompts().size() > 1 ? "prompt" : job.shape() == Shape.CHAT ? "messages" : "prompt");
+            throw refusal(e, job.shape() == Shape.CHAT ? "messages" : "prompt");
         }
         String id = (job.shape() == Shape.CHAT ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
         long created = Instant.now().getEpochSecond();

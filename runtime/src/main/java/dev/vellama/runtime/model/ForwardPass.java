@@ -188,14 +188,11 @@ public final class ForwardPass implements TransformerPass {
             }
             k.rmsnorm(xb, i * d, x, r * d, w.outputNorm, d, c.rmsEps());
         }
-        int need = logitCount * c.vocabSize();
-        if (allLogits.length < need) {
-            allLogits = new float[need];
-        }
         // every row as its own matvec would give it, as a session's last prompt token or next token gets it
-        k.matvecMany(w.output, xb, logitCount, allLogits);
-        softcap(allLogits, need, c.finalSoftcap());
-        return allLogits;
+        float[] out = logitsBuffer(logitCount);
+        k.matvecMany(w.output, xb, logitCount, out);
+        softcap(out, logitCount * c.vocabSize(), c.finalSoftcap());
+        return out;
     }
 
     /** Final norm and output projection of the last of {@code n} rows of a residual stream; a reused buffer. */
@@ -213,17 +210,18 @@ public final class ForwardPass implements TransformerPass {
         for (int t = 0; t < n; t++) {
             k.rmsnorm(xb, t * d, residual, t * d, w.outputNorm, d, c.rmsEps());
         }
-        return projectOutput(n);
+        float[] out = logitsBuffer(n);
+        project(w.output, xb, n, out);
+        softcap(out, n * c.vocabSize(), c.finalSoftcap());
+        return out;
     }
 
-    /** The output projection of the first n rows of {@code xb} (already normed), [n][vocab]; a reused buffer. */
-    private float[] projectOutput(int n) {
+    /** The buffer for n rows of logits, grown when it is too small. */
+    private float[] logitsBuffer(int n) {
         int need = n * c.vocabSize();
         if (allLogits.length < need) {
             allLogits = new float[need];
         }
-        project(w.output, xb, n, allLogits);
-        softcap(allLogits, need, c.finalSoftcap());
         return allLogits;
     }
 
