@@ -8,14 +8,16 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-models=${MODELS:-stories-llama2-q8_0.gguf}
+models=${MODELS:-stories-llama2-q8_0.gguf tiny-llama3-q8_0.gguf}
 shared=${VELLAMA_TESTDATA:-$root/../shared}
 out=$root/target/gpu-bundle
 java_home=$("$root/scripts/find-jdk25")
 
-# jars of gguf, quant and runtime (tests compiled, not run) and the runtime's test classpath
-scripts/mvn25 -q -o package -DskipTests -pl cli -am   # ./vellama
-scripts/mvn25 -q -o -pl runtime -am package dependency:build-classpath -DskipTests \
+# jars of gguf, quant and runtime (tests compiled, not run) and the runtime's test classpath. Maven runs online
+# (a fresh machine fetches the plugins, pinned in the root pom, once); OFFLINE=1 forbids downloads.
+offline=${OFFLINE:+-o}
+scripts/mvn25 -q $offline package -DskipTests -pl cli -am   # ./vellama
+scripts/mvn25 -q $offline -pl runtime -am package dependency:build-classpath -DskipTests \
     -Dmdep.includeScope=test -Dmdep.outputFile="$root/target/gpu-classpath.txt"
 
 rm -rf "$out" "$out.tar.gz" "$out.tar.xz"

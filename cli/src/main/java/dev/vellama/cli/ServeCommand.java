@@ -7,6 +7,8 @@ import java.util.concurrent.CountDownLatch;
 
 import dev.vellama.runtime.BatchEngine;
 import dev.vellama.runtime.Model;
+import dev.vellama.runtime.SessionOptions;
+import dev.vellama.runtime.cuda.GpuLayers;
 import dev.vellama.runtime.model.KvCache;
 import dev.vellama.server.VellamaServer;
 import picocli.CommandLine.Command;
@@ -67,11 +69,12 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--cache-type", paramLabel = "f16|f32", defaultValue = "f16", description = "KV cache precision (default: ${DEFAULT-VALUE}).")
     String cacheType;
 
-    @Option(names = "--device", paramLabel = "cpu|cuda", defaultValue = "cpu", description = "Where to compute (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--device", paramLabel = "cpu|cuda", defaultValue = "cpu",
+            description = "Where the batched step runs (default: ${DEFAULT-VALUE}); cuda needs an NVIDIA driver.")
     String device;
 
-    @Option(names = {"-ngl", "--gpu-layers", "--n-gpu-layers"}, paramLabel = "N|all", defaultValue = "0",
-            description = "Layers on the GPU (the server's batched step runs on the CPU for now).")
+    @Option(names = {"-ngl", "--gpu-layers", "--n-gpu-layers"}, paramLabel = "N|all", defaultValue = "all",
+            description = "With --device cuda: layers on the GPU, the first ones first (default: ${DEFAULT-VALUE}).")
     String gpuLayers;
 
     @Override
@@ -80,10 +83,12 @@ final class ServeCommand implements Callable<Integer> {
         if (parallel < 1 || contextSize < 0 || batchSize < 1 || threads < 0 || queue < 0) {
             throw new IllegalArgumentException("--parallel and --batch-size must be at least 1; --ctx-size, --threads and --queue not negative");
         }
-        if (!device.equalsIgnoreCase("cpu") || !(gpuLayers.equals("0"))) {
-            throw new IllegalArgumentException("the server's batched step runs on the CPU only for now: use --device cpu without --gpu-layers");
-        }
         KvCache.Precision precision = ModelOptions.parseCacheType(cacheType);
+        SessionOptions.Device where = ModelOptions.parseDevice(device);
+        int layers = GpuLayers.parse(gpuLayers);
+        if (where == SessionOptions.Device.CUDA && precision != KvCache.Precision.F16) {
+            throw new IllegalArgumentException("--device cuda keeps the KV cache in F16: leave out --cache-type f32");
+        }
         if (!java.nio.file.Files.isRegularFile(model)) {
             throw new java.nio.file.NoSuchFileException(model.toString());
         }
@@ -98,7 +103,8 @@ final class ServeCommand implements Callable<Integer> {
             err.flush();
             try (Model m = Model.load(model)) {
                 int ctx = contextSize > 0 ? contextSize : parallel * Math.min(4096, m.config().contextLength());
-                BatchEngine.Options engineOptions = new BatchEngine.Options(parallel, ctx, batchSize, threads, queue, precision);
+                BatchEngine.Options engineOptions = new BatchEngine.Options(parallel, ctx, batchSize, threads, queue, precision,
+                        where, layers);
                 try (BatchEngine engine = new BatchEngine(m, engineOptions)) {
                     String id = alias != null ? alias : model.getFileName().toString();
                     server.attach(engine, id, ChatTemplateOption.resolve(chatTemplate, m));

@@ -7,7 +7,8 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import dev.vellama.quant.Kernels;
-import dev.vellama.runtime.model.ForwardPass;
+import dev.vellama.runtime.model.BatchedPass;
+import dev.vellama.runtime.model.CpuBatchedPass;
 import dev.vellama.runtime.model.KvCache;
 import dev.vellama.runtime.model.ModelConfig;
 
@@ -46,31 +47,50 @@ public final class BatchEngine implements AutoCloseable {
      *                    a prompt is cut into chunks of this size as a session with this batch size cuts it
      * @param threads     compute threads (0: all processors)
      * @param queueLimit  requests that may wait for a slot before {@link #submit} refuses more
-     * @param kvCache     the caches' precision
+     * @param kvCache     the caches' precision (CUDA keeps F16)
+     * @param device      where the batched step runs
+     * @param gpuLayers   with {@link SessionOptions.Device#CUDA}: layers on the GPU, the first ones
+     *                    ({@link SessionOptions#ALL_LAYERS}: all, with the output)
      */
-    public record Options(int slots, int contextSize, int batchSize, int threads, int queueLimit, KvCache.Precision kvCache) {
+    public record Options(int slots, int contextSize, int batchSize, int threads, int queueLimit,
+                          KvCache.Precision kvCache, SessionOptions.Device device, int gpuLayers) {
         public Options {
             if (slots < 1 || contextSize < slots || batchSize < 1 || threads < 0 || queueLimit < 0) {
                 throw new IllegalArgumentException("an engine needs at least one slot, a context of at least one position per slot,"
                         + " a batch of at least one row and no negative thread count or queue limit");
             }
             java.util.Objects.requireNonNull(kvCache);
+            java.util.Objects.requireNonNull(device);
+            if (device == SessionOptions.Device.CUDA && kvCache != KvCache.Precision.F16) {
+                throw new IllegalArgumentException("the CUDA pass keeps its KV cache in F16; an F32 cache is for the CPU");
+            }
         }
 
+        /** On the CPU, with an F16 cache, llama-server's batch size, all processors and a queue of 64. */
         public static Options of(int slots, int contextSize) {
-            return new Options(slots, contextSize, SessionOptions.DEFAULT_BATCH, 0, 64, KvCache.Precision.F16);
+            return new Options(slots, contextSize, SessionOptions.DEFAULT_BATCH, 0, 64, KvCache.Precision.F16,
+                    SessionOptions.Device.CPU, SessionOptions.ALL_LAYERS);
         }
 
         public Options withThreads(int n) {
-            return new Options(slots, contextSize, batchSize, n, queueLimit, kvCache);
+            return new Options(slots, contextSize, batchSize, n, queueLimit, kvCache, device, gpuLayers);
         }
 
         public Options withBatchSize(int n) {
-            return new Options(slots, contextSize, n, threads, queueLimit, kvCache);
+            return new Options(slots, contextSize, n, threads, queueLimit, kvCache, device, gpuLayers);
         }
 
         public Options withQueueLimit(int n) {
-            return new Options(slots, contextSize, batchSize, threads, n, kvCache);
+            return new Options(slots, contextSize, batchSize, threads, n, kvCache, device, gpuLayers);
+        }
+
+        public Options withKvCache(KvCache.Precision precision) {
+            return new Options(slots, contextSize, batchSize, threads, queueLimit, precision, device, gpuLayers);
+        }
+
+        /** Runs on {@code d}, with {@code layers} layers offloaded when that is CUDA. */
+        public Options withDevice(SessionOptions.Device d, int layers) {
+            return new Options(slots, contextSize, batchSize, threads, queueLimit, kvCache, d, layers);
         }
     }
 
@@ -97,9 +117,9 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
-    /** One slot: a KV cache, the tokens it holds, and the request it runs. */
+    /** One slot: its cache slot in the pass, the tokens it holds there, and the request it runs. */
     private static final class Slot {
-        final KvCache cache;
+        final int index;
         final int[] cached;
         int cachedLength;
         Request request;
@@ -110,8 +130,8 @@ public final class BatchEngine implements AutoCloseable {
         long promptEnd;
         long lastUsed;
 
-        Slot(KvCache cache, int capacity) {
-            this.cache = cache;
+        Slot(int index, int capacity) {
+            this.index = index;
             this.cached = new int[capacity];
         }
 
@@ -127,7 +147,7 @@ public final class BatchEngine implements AutoCloseable {
     private final Model model;
     private final ModelConfig config;
     private final Kernels kernels;
-    private final ForwardPass pass;
+    private BatchedPass pass;  // made, used and closed on the engine thread (a CUDA context binds to its thread)
     private final Slot[] slots;
     private final int slotContext;
     private final int batchSize;
@@ -141,7 +161,7 @@ public final class BatchEngine implements AutoCloseable {
 
     // one step's batch, reused
     private final int[] rows;
-    private final ForwardPass.Segment[] segments;
+    private final BatchedPass.Segment[] segments;
     private final Slot[] segmentSlot;
     private final int[] logitRows;
     private final Slot[] logitSlot;
@@ -154,29 +174,70 @@ public final class BatchEngine implements AutoCloseable {
     private final AtomicLong generationNanos = new AtomicLong();
     private long clock;
 
-    /** Starts the engine thread; CPU only. */
+    /**
+     * Starts the engine thread, which opens the batched pass (uploading the weights for CUDA) before this returns.
+     *
+     * @throws VellamaException when the pass cannot be opened (no CUDA device, not enough memory, ...)
+     */
     public BatchEngine(Model model, Options options) {
         this.model = model;
         this.config = model.config();
         this.slotContext = options.contextSize() / options.slots();
         this.batchSize = Math.min(options.batchSize(), options.contextSize() / options.slots());
         this.queueLimit = options.queueLimit();
-        Session.checkHeapFor(config, options.contextSize(), options.kvCache());
+        if (options.device() == SessionOptions.Device.CPU) {
+            Session.checkHeapFor(config, options.contextSize(), options.kvCache());
+        }
         int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
         this.kernels = model.kernels(threads);
-        this.pass = new ForwardPass(config, model.weights(), kernels, slotContext, batchSize + options.slots());
         this.slots = new Slot[options.slots()];
         for (int i = 0; i < slots.length; i++) {
-            slots[i] = new Slot(new KvCache(config.layerCount(), 0, slotContext, config.kvDim(), options.kvCache()), slotContext);
+            slots[i] = new Slot(i, slotContext);
         }
         this.rows = new int[batchSize + options.slots()];
-        this.segments = new ForwardPass.Segment[slots.length];
+        this.segments = new BatchedPass.Segment[slots.length];
         this.segmentSlot = new Slot[slots.length];
         this.logitRows = new int[slots.length];
         this.logitSlot = new Slot[slots.length];
         this.logitsRow = new float[config.vocabSize()];
-        this.thread = Thread.ofPlatform().name("vellama-engine").daemon().unstarted(this::loop);
+        java.util.concurrent.CompletableFuture<Void> opened = new java.util.concurrent.CompletableFuture<>();
+        this.thread = Thread.ofPlatform().name("vellama-engine").daemon().unstarted(() -> run(options, threads, opened));
         thread.start();
+        try {
+            opened.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : new VellamaException("engine failure: " + e.getCause(), e.getCause());
+        }
+    }
+
+    /** The engine thread: opens the pass, runs steps until closed, frees the pass. */
+    private void run(Options options, int threads, java.util.concurrent.CompletableFuture<Void> opened) {
+        int maxBatch = batchSize + options.slots();
+        try {
+            pass = options.device() == SessionOptions.Device.CUDA
+                    ? openCuda(options, threads, maxBatch)
+                    : new CpuBatchedPass(config, model.weights(), kernels, options.slots(), slotContext, maxBatch,
+                    options.kvCache());
+        } catch (RuntimeException | Error e) {
+            opened.completeExceptionally(e);
+            return;
+        }
+        opened.complete(null);
+        try {
+            loop();
+        } finally {
+            pass.close();
+        }
+    }
+
+    /** The CUDA pass; its classes load only here, so a CPU engine never touches the driver bindings. */
+    private BatchedPass openCuda(Options options, int threads, int maxBatch) {
+        try {
+            return dev.vellama.runtime.cuda.CudaForwardPass.createSlots(config, model.weights(), options.slots(),
+                    slotContext, maxBatch, options.gpuLayers(), threads, line -> { });
+        } catch (dev.vellama.runtime.cuda.CudaUnavailableException e) {
+            throw new VellamaException("--device cuda: " + e.getMessage());
+        }
     }
 
     public Model model() {
@@ -192,9 +253,9 @@ public final class BatchEngine implements AutoCloseable {
         return slots.length;
     }
 
-    /** What the compute kernels are (vector width, threads). */
+    /** Where and how the batched step computes (vector width and threads, or the GPU). */
     public String kernelDescription() {
-        return kernels.description();
+        return pass.description();
     }
 
     /**
@@ -349,7 +410,7 @@ public final class BatchEngine implements AutoCloseable {
             if (s.busy() && !s.prompting()) {
                 s.cached[s.cachedLength] = s.continuation.lastId();
                 rows[n] = s.continuation.lastId();
-                segments[count] = new ForwardPass.Segment(s.cache, n, 1, s.cachedLength);
+                segments[count] = new BatchedPass.Segment(s.index, n, 1, s.cachedLength);
                 segmentSlot[count++] = s;
                 logitRows[logits] = n;
                 logitSlot[logits++] = s;
@@ -371,7 +432,7 @@ public final class BatchEngine implements AutoCloseable {
                 }
                 System.arraycopy(prompt, s.promptDone, rows, n, take);
                 System.arraycopy(prompt, s.promptDone, s.cached, s.promptDone, take);
-                segments[count] = new ForwardPass.Segment(s.cache, n, take, s.promptDone);
+                segments[count] = new BatchedPass.Segment(s.index, n, take, s.promptDone);
                 segmentSlot[count++] = s;
                 if (s.promptDone + take == prompt.length) {
                     logitRows[logits] = n + take - 1;
@@ -388,7 +449,7 @@ public final class BatchEngine implements AutoCloseable {
         long now = System.nanoTime();
         for (int i = 0; i < count; i++) {
             Slot s = segmentSlot[i];
-            ForwardPass.Segment seg = segments[i];
+            BatchedPass.Segment seg = segments[i];
             s.cachedLength = seg.pos() + seg.n();
             if (s.prompting()) {
                 s.promptDone += seg.n();

@@ -26,8 +26,7 @@ final class ServerFixture implements AutoCloseable {
 
     ServerFixture(int slots, int context, int queue, String apiKey) throws IOException {
         model = Model.load(TestData.model(MODEL_FILE));
-        engine = new BatchEngine(model, new BatchEngine.Options(slots, context, 512, 2, queue,
-                dev.vellama.runtime.model.KvCache.Precision.F16));
+        engine = new BatchEngine(model, BatchEngine.Options.of(slots, context).withThreads(2).withQueueLimit(queue));
         server = VellamaServer.start(VellamaServer.ServerOptions.defaults().withPort(0).withApiKey(apiKey).withLog(log::add));
         server.attach(engine, MODEL_FILE);
     }

@@ -9,6 +9,7 @@ import dev.vellama.quant.Dequantizer;
 import dev.vellama.quant.Kernels;
 import dev.vellama.quant.WeightMatrix;
 import dev.vellama.runtime.model.Architecture;
+import dev.vellama.runtime.model.BatchedPass;
 import dev.vellama.runtime.model.ForwardPass;
 import dev.vellama.runtime.model.KvCache;
 import dev.vellama.runtime.model.ModelConfig;
@@ -25,19 +26,25 @@ import dev.vellama.runtime.model.Rope;
  * Single-token decode with the whole model on the GPU is captured once as a CUDA graph and replayed for every
  * token (one launch instead of ~16 per layer; the kernels read the position from device memory), unless the driver
  * lacks graphs or {@code -Dvellama.cuda.graphs=false} is set.
- * Not thread-safe; it binds its context to whichever thread calls it.
+ * <p>For continuous batching ({@link #createSlots}) the KV cache holds several slots, and {@link #forwardBatch}
+ * runs the rows of several sequences through each weight matrix together (one read of the weights per step), with
+ * RoPE, the cache store and attention per sequence, each at its own positions in its own slot.
+ * Not thread-safe, and its kernel arguments are confined to the thread that made it: use it there.
  */
-public final class CudaForwardPass implements TransformerPass {
+public final class CudaForwardPass implements TransformerPass, BatchedPass {
     private final ModelConfig c;
     private final ModelWeights w;
     private final CudaContext ctx;
     private final CudaKernels g;
     private final int maxBatch;
-    private final int capacity;
+    private final int capacity;           // positions per slot
+    private final int slots;
     private final int gpuLayerCount;
     private final boolean outputOnGpu;
     private final boolean neox;
     private final ForwardPass cpu;          // the layers left on the CPU, and the output when it stays there
+    private final KvCache[] cpuCaches;      // each slot's cache of the CPU layers
+    private final ForwardPass.Segment[] cpuSegments;
     private final int cpuFirstLayer;
     private final Kernels cpuKernels;
     private final List<AutoCloseable> owned = new ArrayList<>();
@@ -54,6 +61,17 @@ public final class CudaForwardPass implements TransformerPass {
     private final DeviceBuffer position;  // views of step
     private final DeviceBuffer ids;
     private final int[] hostStep;
+    private final DeviceBuffer batchStep; // int32 [each segment's first position (slots), token ids (maxBatch)]
+    private final DeviceBuffer batchIds;
+    private final DeviceBuffer[] batchPositions;
+    private final int[] hostBatchStep;
+    // the sequences of the call running: their first row, rows, slot, device position and bound on pos + n
+    private int planCount;
+    private final int[] planRow;
+    private final int[] planN;
+    private final int[] planSlot;
+    private final DeviceBuffer[] planPos;
+    private final int[] planBound;
     private boolean useGraphs;
     private MemorySegment decodeGraph;    // captured at the first single-token call; null until then
     private MemorySegment decodeGraphExec;
@@ -77,7 +95,7 @@ public final class CudaForwardPass implements TransformerPass {
     private record GpuLayer(DeviceBuffer attnNorm, GpuMatrix wq, GpuMatrix wk, GpuMatrix wv, GpuMatrix wo,
                             DeviceBuffer bq, DeviceBuffer bk, DeviceBuffer bv, DeviceBuffer qNorm, DeviceBuffer kNorm,
                             DeviceBuffer postAttnNorm, DeviceBuffer ffnNorm, GpuMatrix gate, GpuMatrix up,
-                            GpuMatrix down, DeviceBuffer postFfnNorm, DeviceBuffer keys, DeviceBuffer values,
+                            GpuMatrix down, DeviceBuffer postFfnNorm, DeviceBuffer[] keys, DeviceBuffer[] values,
                             int window, DeviceBuffer cos, DeviceBuffer sin) {}
 
     /**
@@ -99,8 +117,27 @@ public final class CudaForwardPass implements TransformerPass {
     /** As above on a context already open (another device, say); the pass owns it and closes it. */
     public static CudaForwardPass create(CudaContext ctx, ModelConfig config, ModelWeights weights, int kvCacheCapacity,
                                          int maxBatch, int gpuLayers, int cpuThreads, Consumer<String> notices) {
+        return create(ctx, config, weights, 1, kvCacheCapacity, maxBatch, gpuLayers, cpuThreads, notices);
+    }
+
+    /**
+     * A pass for continuous batching on the first CUDA device: {@code slots} KV cache slots of
+     * {@code slotCapacity} positions, used through {@link #forwardBatch}.
+     *
+     * @throws CudaUnavailableException when there is no driver or no device (a one-line reason)
+     */
+    public static CudaForwardPass createSlots(ModelConfig config, ModelWeights weights, int slots, int slotCapacity,
+                                              int maxBatch, int gpuLayers, int cpuThreads, Consumer<String> notices)
+            throws CudaUnavailableException {
+        return create(CudaContext.open(0), config, weights, slots, slotCapacity, maxBatch, gpuLayers, cpuThreads, notices);
+    }
+
+    /** As {@link #createSlots} on a context already open; the pass owns it and closes it. */
+    public static CudaForwardPass create(CudaContext ctx, ModelConfig config, ModelWeights weights, int slots,
+                                         int slotCapacity, int maxBatch, int gpuLayers, int cpuThreads,
+                                         Consumer<String> notices) {
         try {
-            return new CudaForwardPass(ctx, config, weights, kvCacheCapacity, maxBatch, gpuLayers, cpuThreads, notices);
+            return new CudaForwardPass(ctx, config, weights, slots, slotCapacity, maxBatch, gpuLayers, cpuThreads, notices);
         } catch (RuntimeException e) {
             ctx.close();
             throw e;
@@ -114,14 +151,16 @@ public final class CudaForwardPass implements TransformerPass {
                 System.err::println);
     }
 
-    private CudaForwardPass(CudaContext ctx, ModelConfig c, ModelWeights w, int capacity, int maxBatch, int gpuLayers,
-                            int cpuThreads, Consumer<String> notices) {
+    private CudaForwardPass(CudaContext ctx, ModelConfig c, ModelWeights w, int slots, int capacity, int maxBatch,
+                            int gpuLayers, int cpuThreads, Consumer<String> notices) {
         if (gpuLayers < 1) {
             throw new IllegalArgumentException("--gpu-layers 0 offloads nothing: use the CPU forward pass");
         }
-        if (maxBatch < 1 || capacity < 1) {
-            throw new IllegalArgumentException("batch of " + maxBatch + " and context of " + capacity + " positions");
+        if (maxBatch < 1 || capacity < 1 || slots < 1) {
+            throw new IllegalArgumentException("batch of " + maxBatch + ", " + slots + " slots and context of "
+                    + capacity + " positions");
         }
+        this.slots = slots;
         this.ctx = ctx;
         this.c = c;
         this.w = w;
@@ -134,7 +173,7 @@ public final class CudaForwardPass implements TransformerPass {
                 && !"false".equals(System.getProperty("vellama.cuda.graphs"));
         notices.accept("CUDA: " + ctx.deviceName() + ", " + gpuLayerCount + " of " + c.layerCount()
                 + " layers on the GPU" + (outputOnGpu ? " with the output" : ""));
-        checkMemory(ctx, c, w, capacity, maxBatch, gpuLayerCount, outputOnGpu);
+        checkMemory(ctx, c, w, (long) slots * capacity, maxBatch, gpuLayerCount, outputOnGpu);
         try {
             g = own(new CudaKernels(ctx));
             g.reserveAttention(c.headDim(), capacity);
@@ -153,6 +192,18 @@ public final class CudaForwardPass implements TransformerPass {
             position = step.view(0, 4);
             ids = step.view(4, 4L * maxBatch);
             hostStep = new int[maxBatch + 1];
+            batchStep = buffer(4L * (slots + maxBatch));
+            batchIds = batchStep.view(4L * slots, 4L * maxBatch);
+            batchPositions = new DeviceBuffer[slots];
+            for (int i = 0; i < slots; i++) {
+                batchPositions[i] = batchStep.view(4L * i, 4);
+            }
+            hostBatchStep = new int[slots + maxBatch];
+            planRow = new int[slots];
+            planN = new int[slots];
+            planSlot = new int[slots];
+            planPos = new DeviceBuffer[slots];
+            planBound = new int[slots];
             x = buffer(4L * maxBatch * d);
             xb = buffer(4L * maxBatch * d);
             out = buffer(4L * maxBatch * d);
@@ -196,7 +247,8 @@ public final class CudaForwardPass implements TransformerPass {
                 layers[l] = new GpuLayer(floats(L.attnNorm()), wq, wk, wv, matrix(L.wo(), notices), floats(L.bq()),
                         floats(L.bk()), floats(L.bv()), floats(L.qNorm()), floats(L.kNorm()),
                         floats(L.postAttnNorm()), floats(L.ffnNorm()), gateM, upM, matrix(L.down(), notices),
-                        floats(L.postFfnNorm()), buffer(cacheBytes), buffer(cacheBytes),
+                        floats(L.postFfnNorm()), slotViews(buffer(cacheBytes * slots), cacheBytes),
+                        slotViews(buffer(cacheBytes * slots), cacheBytes),
                         sliding ? c.slidingWindow() : Integer.MAX_VALUE, sliding ? localCos : cos,
                         sliding ? localSin : sin);
             }
@@ -207,6 +259,8 @@ public final class CudaForwardPass implements TransformerPass {
                 logits = buffer(4L * c.vocabSize());
                 cpuKernels = null;
                 cpu = null;
+                cpuCaches = null;
+                cpuSegments = null;
                 cpuFirstLayer = c.layerCount();
             } else {
                 embedding = null;
@@ -214,7 +268,12 @@ public final class CudaForwardPass implements TransformerPass {
                 outputNorm = null;
                 logits = null;
                 cpuKernels = own(Kernels.create(cpuThreads));
-                cpu = new ForwardPass(c, w, cpuKernels, new KvCache(c.layerCount(), gpuLayerCount, capacity, c.kvDim()), maxBatch);
+                cpu = new ForwardPass(c, w, cpuKernels, capacity, maxBatch);
+                cpuCaches = new KvCache[slots];
+                for (int i = 0; i < slots; i++) {
+                    cpuCaches[i] = new KvCache(c.layerCount(), gpuLayerCount, capacity, c.kvDim());
+                }
+                cpuSegments = new ForwardPass.Segment[slots];
                 cpuFirstLayer = gpuLayerCount;
             }
             hostX = new float[maxBatch * d];
@@ -227,7 +286,7 @@ public final class CudaForwardPass implements TransformerPass {
     }
 
     /** Fails before any upload, with the numbers, when the offloaded part cannot fit in free device memory. */
-    private static void checkMemory(CudaContext ctx, ModelConfig c, ModelWeights w, int capacity, int maxBatch,
+    private static void checkMemory(CudaContext ctx, ModelConfig c, ModelWeights w, long capacity, int maxBatch,
                                     int gpuLayerCount, boolean outputOnGpu) {
         long need = 2L * 2 * capacity * c.kvDim() * gpuLayerCount;
         for (int l = 0; l < gpuLayerCount; l++) {
@@ -262,6 +321,16 @@ public final class CudaForwardPass implements TransformerPass {
         return maxBatch;
     }
 
+    @Override
+    public int slots() {
+        return slots;
+    }
+
+    @Override
+    public int slotCapacity() {
+        return capacity;
+    }
+
     /** Whether single-token calls replay a captured CUDA graph (after the first one). */
     boolean decodesWithGraph() {
         return decodeGraphExec != null;
@@ -280,7 +349,8 @@ public final class CudaForwardPass implements TransformerPass {
     public float[] forwardLast(int[] tokens, int from, int n, int pos) {
         start(tokens, from, n, pos);
         if (!(n == 1 && useGraphs && replayDecode())) {
-            layers(tokens, from, n, pos, pos + n);
+            planOne(n, pos + n);
+            layers(tokens, from, n, pos);
             if (!outputOnGpu) {
                 return cpu.outputLast(hostX, n);
             }
@@ -314,7 +384,8 @@ public final class CudaForwardPass implements TransformerPass {
                 return false;
             }
             try {
-                layers(null, 0, 1, -1, capacity);
+                planOne(1, capacity);
+                layers(null, 0, 1, -1);
                 outputLast(1);
             } catch (CudaException e) {
                 // a launch refused while capturing ran nothing: end the capture and go on without graphs
@@ -337,12 +408,18 @@ public final class CudaForwardPass implements TransformerPass {
     @Override
     public float[] forwardAll(int[] tokens, int from, int n, int pos) {
         start(tokens, from, n, pos);
-        layers(tokens, from, n, pos, pos + n);
+        planOne(n, pos + n);
+        layers(tokens, from, n, pos);
         if (!outputOnGpu) {
             return cpu.outputAll(hostX, n);
         }
         int d = c.embeddingLength();
         g.rmsnorm(xb, x, outputNorm, n, d, c.rmsEps());
+        return logitsOf(n);
+    }
+
+    /** The output projection of the n normed rows in xb, soft-capped, downloaded into a reused host buffer. */
+    private float[] logitsOf(int n) {
         if (allLogitsRows < n) {
             if (allLogits != null) {
                 allLogits.close();
@@ -360,6 +437,93 @@ public final class CudaForwardPass implements TransformerPass {
         }
         ctx.download(allLogits, 0, hostAllLogits, 0, need);
         return hostAllLogits;
+    }
+
+    /**
+     * Continuous batching: every segment's rows go through each weight matrix together; RoPE, the cache store and
+     * attention run per segment, in its slot at its positions. Prompt chunks and single decode rows go through the
+     * same matrix kernels here (tiled matmul for more than one row), so a sequence's logits in a batch equal its lone
+     * logits up to the rounding of a different summation order, not bit for bit as on the CPU.
+     */
+    @Override
+    public float[] forwardBatch(int[] tokens, int rows, Segment[] segments, int count, int[] logitRows, int logitCount) {
+        if (rows < 1 || rows > maxBatch) {
+            throw new IllegalArgumentException("batch of " + rows + " rows; 1 to " + maxBatch + " allowed");
+        }
+        if (count < 1 || count > slots) {
+            throw new IllegalArgumentException(count + " segments for " + slots + " slots");
+        }
+        int covered = 0;
+        for (int i = 0; i < count; i++) {
+            Segment s = segments[i];
+            if (s.row() != covered) {
+                throw new IllegalArgumentException("segment " + i + " starts at row " + s.row() + ", not " + covered);
+            }
+            if (s.slot() >= slots) {
+                throw new IllegalArgumentException("slot " + s.slot() + " of " + slots);
+            }
+            if (s.pos() + s.n() > capacity) {
+                throw new IllegalArgumentException("positions up to " + (s.pos() + s.n()) + " exceed the slot's "
+                        + capacity);
+            }
+            for (int j = 0; j < i; j++) {
+                if (segments[j].slot() == s.slot()) {
+                    throw new IllegalArgumentException("two segments in slot " + s.slot());
+                }
+            }
+            covered += s.n();
+        }
+        if (covered != rows) {
+            throw new IllegalArgumentException("segments cover " + covered + " of " + rows + " rows");
+        }
+        for (int t = 0; t < rows; t++) {
+            if (tokens[t] < 0 || tokens[t] >= c.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[t] + " is outside the vocabulary of " + c.vocabSize());
+            }
+        }
+        for (int i = 0; i < logitCount; i++) {
+            if (logitRows[i] < 0 || logitRows[i] >= rows) {
+                throw new IllegalArgumentException("logits of row " + logitRows[i] + " of " + rows);
+            }
+        }
+        ctx.makeCurrent();
+        planCount = count;
+        for (int i = 0; i < count; i++) {
+            Segment s = segments[i];
+            planRow[i] = s.row();
+            planN[i] = s.n();
+            planSlot[i] = s.slot();
+            planPos[i] = batchPositions[i];
+            planBound[i] = s.pos() + s.n();
+            hostBatchStep[i] = s.pos();
+            if (cpu != null) {
+                cpuSegments[i] = new ForwardPass.Segment(cpuCaches[s.slot()], s.row(), s.n(), s.pos());
+            }
+        }
+        System.arraycopy(tokens, 0, hostBatchStep, slots, rows);
+        ctx.upload(hostBatchStep, 0, slots + rows, batchStep);
+        embed(batchIds, tokens, 0, rows);
+        gpuLayers(rows);
+        int d = c.embeddingLength();
+        if (!outputOnGpu) {
+            ctx.download(x, 0, hostX, 0, rows * d);
+            cpu.runLayers(hostX, rows, cpuSegments, count, cpuFirstLayer, c.layerCount());
+            return cpu.outputRows(hostX, rows, logitRows, logitCount);
+        }
+        for (int i = 0; i < logitCount; i++) {
+            g.rmsnorm(xb, (long) i * d, x, (long) logitRows[i] * d, outputNorm, 1, d, c.rmsEps());
+        }
+        return logitsOf(logitCount);
+    }
+
+    /** One sequence in slot 0 from row 0: what a session's call runs; {@code bound} bounds pos + n. */
+    private void planOne(int n, int bound) {
+        planCount = 1;
+        planRow[0] = 0;
+        planN[0] = n;
+        planSlot[0] = 0;
+        planPos[0] = position;
+        planBound[0] = bound;
     }
 
     /** Checks a chunk, then uploads its position and (for a GPU embedding) its token ids in one copy. */
@@ -387,14 +551,25 @@ public final class CudaForwardPass implements TransformerPass {
     }
 
     /**
-     * The embedding and the GPU layers (then the CPU layers, if any) for a chunk whose ids and position were
-     * uploaded by {@link #start}; {@code positions} bounds pos + n for attention's shared memory. With the embedding
-     * on the GPU, only kernels are queued (so it can be captured into a graph; tokens and pos are then unused).
+     * The embedding and the GPU layers (then the CPU layers, if any) of a session's chunk, whose ids and position
+     * were uploaded by {@link #start} and planned by {@link #planOne}. With the embedding on the GPU, only kernels
+     * are queued (so it can be captured into a graph; tokens and pos are then unused).
      */
-    private void layers(int[] tokens, int from, int n, int pos, int positions) {
+    private void layers(int[] tokens, int from, int n, int pos) {
+        embed(ids, tokens, from, n);
+        gpuLayers(n);
+        if (!outputOnGpu) {
+            ctx.download(x, 0, hostX, 0, n * c.embeddingLength());
+            cpuSegments[0] = new ForwardPass.Segment(cpuCaches[0], 0, n, pos);
+            cpu.runLayers(hostX, n, cpuSegments, 1, cpuFirstLayer, c.layerCount());
+        }
+    }
+
+    /** n rows of token embeddings into x: from the device ids on the GPU, else dequantized here and uploaded. */
+    private void embed(DeviceBuffer deviceIds, int[] tokens, int from, int n) {
         int d = c.embeddingLength();
         if (embedding != null) {
-            g.getRows(embedding, ids, n, x);
+            g.getRows(embedding, deviceIds, n, x);
         } else {
             for (int t = 0; t < n; t++) {
                 Dequantizer.dequantizeRow(w.tokenEmbedding, tokens[from + t], hostX, t * d);
@@ -404,17 +579,16 @@ public final class CudaForwardPass implements TransformerPass {
         if (c.architecture().scaleEmbedding()) {
             g.scale(x, (float) Math.sqrt(d), n * d);
         }
+    }
+
+    private void gpuLayers(int n) {
         for (int l = 0; l < gpuLayerCount; l++) {
-            attention(layers[l], n, positions);
+            attention(layers[l], n);
             feedForward(layers[l], c.feedForwardLength()[l], n);
-        }
-        if (!outputOnGpu) {
-            ctx.download(x, 0, hostX, 0, n * d);
-            cpu.runLayers(hostX, n, pos, cpuFirstLayer, c.layerCount());
         }
     }
 
-    private void attention(GpuLayer L, int n, int positions) {
+    private void attention(GpuLayer L, int n) {
         int d = c.embeddingLength();
         int qd = c.queryDim();
         int kvd = c.kvDim();
@@ -432,11 +606,21 @@ public final class CudaForwardPass implements TransformerPass {
             g.rmsnorm(q, q, L.qNorm(), n * c.headCount(), hd, c.rmsEps());
             g.rmsnorm(k, k, L.kNorm(), n * c.headCountKv(), hd, c.rmsEps());
         }
-        g.rope(q, L.cos(), L.sin(), n, c.headCount(), hd, c.ropeDims(), position, neox);
-        g.rope(k, L.cos(), L.sin(), n, c.headCountKv(), hd, c.ropeDims(), position, neox);
-        g.storeKv(L.keys(), L.values(), k, v, position, n, kvd);
-        g.attention(q, L.keys(), L.values(), att, n, c.headCount(), c.headCountKv(), hd, position, positions,
-                c.attentionScale(), L.window(), c.attnSoftcap());
+        // each sequence at its own positions in its own slot
+        for (int s = 0; s < planCount; s++) {
+            int row = planRow[s];
+            int m = planN[s];
+            DeviceBuffer qs = rowsOf(q, row, m, qd);
+            DeviceBuffer ks = rowsOf(k, row, m, kvd);
+            DeviceBuffer vs = rowsOf(v, row, m, kvd);
+            DeviceBuffer keys = L.keys()[planSlot[s]];
+            DeviceBuffer values = L.values()[planSlot[s]];
+            g.rope(qs, L.cos(), L.sin(), m, c.headCount(), hd, c.ropeDims(), planPos[s], neox);
+            g.rope(ks, L.cos(), L.sin(), m, c.headCountKv(), hd, c.ropeDims(), planPos[s], neox);
+            g.storeKv(keys, values, ks, vs, planPos[s], m, kvd);
+            g.attention(qs, keys, values, rowsOf(att, row, m, qd), m, c.headCount(), c.headCountKv(), hd, planPos[s],
+                    planBound[s], c.attentionScale(), L.window(), c.attnSoftcap());
+        }
         g.matmul(L.wo(), att, n, out);
         residual(L.postAttnNorm(), n);
     }
@@ -462,6 +646,20 @@ public final class CudaForwardPass implements TransformerPass {
             g.rmsnorm(out, out, postNorm, n, d, c.rmsEps());
         }
         g.add(x, out, n * d);
+    }
+
+    /** Rows [row, row + n) of a [rows][width] F32 buffer; the buffer itself for all of it from row 0. */
+    private static DeviceBuffer rowsOf(DeviceBuffer b, int row, int n, int width) {
+        return row == 0 && 4L * n * width == b.byteSize() ? b : b.view(4L * row * width, 4L * n * width);
+    }
+
+    /** A buffer of slots caches, one view each. */
+    private DeviceBuffer[] slotViews(DeviceBuffer all, long bytes) {
+        DeviceBuffer[] views = new DeviceBuffer[slots];
+        for (int i = 0; i < slots; i++) {
+            views[i] = slots == 1 ? all : all.view(i * bytes, bytes);
+        }
+        return views;
     }
 
     private <T extends AutoCloseable> T own(T resource) {

@@ -157,6 +157,17 @@ public final class ForwardPass implements TransformerPass {
      * [i][vocab]; a buffer reused by the next call.
      */
     public float[] forwardBatch(int[] tokens, int rows, Segment[] segments, int count, int[] logitRows, int logitCount) {
+        embed(tokens, 0, rows);
+        runLayers(x, rows, segments, count, 0, c.layerCount());
+        return outputRows(x, rows, logitRows, logitCount);
+    }
+
+    /**
+     * Runs layers {@code [fromLayer, toLayer)} over {@code rows} rows of a residual stream in place, the rows
+     * belonging to the sequences {@code segments[0 .. count)} say (they cover the rows in order, each exactly once):
+     * the batch of {@link #forwardBatch}, or what a partly offloaded batch leaves to the CPU.
+     */
+    public void runLayers(float[] residual, int rows, Segment[] segments, int count, int fromLayer, int toLayer) {
         int covered = 0;
         int singles = 0;
         for (int i = 0; i < count; i++) {
@@ -171,24 +182,30 @@ public final class ForwardPass implements TransformerPass {
         if (covered != rows) {
             throw new IllegalArgumentException("segments cover " + covered + " of " + rows + " rows");
         }
-        embed(tokens, 0, rows);
         planSegments = segments;
         planCount = count;
         planSingles = singles;
         try {
-            runSegments(x, rows, segments, count, 0, c.layerCount());
+            runSegments(residual, rows, segments, count, fromLayer, toLayer);
         } finally {
             planSegments = null;
         }
+    }
+
+    /**
+     * Final norm and output projection of rows {@code logitRows[0 .. logitCount)} of a residual stream of
+     * {@code rows} rows, [i][vocab], each as its own matvec would give it (as a session's last prompt token or next
+     * token gets it); a reused buffer.
+     */
+    public float[] outputRows(float[] residual, int rows, int[] logitRows, int logitCount) {
         int d = c.embeddingLength();
         for (int i = 0; i < logitCount; i++) {
             int r = logitRows[i];
             if (r < 0 || r >= rows) {
                 throw new IllegalArgumentException("logits of row " + r + " of " + rows);
             }
-            k.rmsnorm(xb, i * d, x, r * d, w.outputNorm, d, c.rmsEps());
+            k.rmsnorm(xb, i * d, residual, r * d, w.outputNorm, d, c.rmsEps());
         }
-        // every row as its own matvec would give it, as a session's last prompt token or next token gets it
         float[] out = logitsBuffer(logitCount);
         k.matvecMany(w.output, xb, logitCount, out);
         softcap(out, logitCount * c.vocabSize(), c.finalSoftcap());

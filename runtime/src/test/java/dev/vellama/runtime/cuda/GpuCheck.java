@@ -67,6 +67,11 @@ public final class GpuCheck {
         summary.getSummary().printFailuresTo(new PrintWriter(System.out, true), 20);
         if (bench && device) {
             benchDecode("stories-llama2-q8_0.gguf", 128);
+            benchBatched(TestData.resolve("models/stories-llama2-q8_0.gguf"), 128);
+            Path synthetic = synthesize("llama-3.2-1b", "Q4_0");
+            if (synthetic != null) {
+                benchBatched(synthetic, 64);
+            }
             benchKernels();
         }
         System.exit(summary.getSummary().getTotalFailureCount() > 0 ? 1 : 0);
@@ -161,6 +166,113 @@ public final class GpuCheck {
             d.destroyEvent(start);
             d.destroyEvent(end);
         }
+    }
+
+    /**
+     * Aggregate generated tokens per second of the batch engine on the GPU with 1, 2, 4 and 8 slots, as many
+     * requests as slots (a 24-token prompt each, {@code tokens} generated, end of text ignored), after a warm-up
+     * request; then a lone CUDA session's decode speed on the same model for comparison.
+     */
+    private static void benchBatched(Path model, int tokens) throws Exception {
+        if (model == null || !Files.isRegularFile(model)) {
+            System.out.println("batched bench skipped: " + model + " is not there");
+            return;
+        }
+        try (dev.vellama.runtime.Model m = dev.vellama.runtime.Model.load(model)) {
+            int vocab = m.config().vocabSize();
+            dev.vellama.runtime.GenerationParams params = dev.vellama.runtime.GenerationParams.greedy().toBuilder()
+                    .maxTokens(tokens).ignoreEos(true).build();
+            for (int slots : new int[] {1, 2, 4, 8}) {
+                dev.vellama.runtime.BatchEngine.Options o = dev.vellama.runtime.BatchEngine.Options.of(slots, slots * 512)
+                        .withThreads(4).withDevice(dev.vellama.runtime.SessionOptions.Device.CUDA,
+                                dev.vellama.runtime.SessionOptions.ALL_LAYERS);
+                try (dev.vellama.runtime.BatchEngine engine = new dev.vellama.runtime.BatchEngine(m, o)) {
+                    run(engine, 1, vocab, 99, dev.vellama.runtime.GenerationParams.greedy().toBuilder().maxTokens(16)
+                            .ignoreEos(true).build()); // warm-up
+                    long t0 = System.nanoTime();
+                    double[] firstToken = run(engine, slots, vocab, slots, params);
+                    double s = (System.nanoTime() - t0) / 1e9;
+                    System.out.printf("bench %s batched on the GPU, %d slot(s): %d x %d tokens in %.3f s = %.1f tokens/s"
+                            + " aggregate, first token after %.1f ms (mean)%n", model.getFileName(), slots, slots, tokens,
+                            s, slots * tokens / s, firstToken[0]);
+                }
+            }
+            try (dev.vellama.runtime.Session session = m.newSession(dev.vellama.runtime.SessionOptions.defaults()
+                    .withContextSize(512).withDevice(dev.vellama.runtime.SessionOptions.Device.CUDA,
+                            dev.vellama.runtime.SessionOptions.ALL_LAYERS))) {
+                int[] prompt = prompt(vocab, 0);
+                session.generate(prompt, dev.vellama.runtime.GenerationParams.greedy().toBuilder().maxTokens(16)
+                        .ignoreEos(true).build(), null);
+                dev.vellama.runtime.GenerationResult r = session.generate(prompt, params, null);
+                System.out.printf("bench %s lone CUDA session: %d tokens at %.1f tokens/s%n", model.getFileName(),
+                        r.tokens().size(), r.timings().generatedTokens() / (r.timings().generationNanos() / 1e9));
+            }
+        }
+    }
+
+    /** Submits n requests and waits for all; the mean milliseconds to each one's first token. */
+    private static double[] run(dev.vellama.runtime.BatchEngine engine, int n, int vocab, int seed,
+                                dev.vellama.runtime.GenerationParams params) throws Exception {
+        java.util.List<java.util.concurrent.CompletableFuture<Long>> done = new java.util.ArrayList<>();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            java.util.concurrent.CompletableFuture<Long> f = new java.util.concurrent.CompletableFuture<>();
+            long[] first = {0};
+            engine.submit(prompt(vocab, seed * 100 + i), params, new dev.vellama.runtime.BatchEngine.Listener() {
+                @Override
+                public void onToken(dev.vellama.runtime.GeneratedToken token) {
+                    if (first[0] == 0) {
+                        first[0] = System.nanoTime();
+                    }
+                }
+
+                @Override
+                public void onEnd(dev.vellama.runtime.GenerationResult result) {
+                    f.complete(first[0] - t0);
+                }
+
+                @Override
+                public void onError(RuntimeException error) {
+                    f.completeExceptionally(error);
+                }
+            });
+            done.add(f);
+        }
+        double sum = 0;
+        for (java.util.concurrent.CompletableFuture<Long> f : done) {
+            sum += f.get(120, java.util.concurrent.TimeUnit.SECONDS) / 1e6;
+        }
+        return new double[] {sum / n};
+    }
+
+    private static int[] prompt(int vocab, int seed) {
+        int[] p = new int[24];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = 1 + (int) ((seed * 7919L + i * 31L) % (vocab - 1));
+        }
+        return p;
+    }
+
+    /**
+     * A model of a real one's shape with random weights, written to a temporary file with the vocabulary of the
+     * shared model its shape names; null (with a line) where that model is not in the bundle.
+     */
+    private static Path synthesize(String shapeName, String type) throws Exception {
+        dev.vellama.runtime.synth.ModelShape shape = dev.vellama.runtime.synth.ModelShape.named(shapeName);
+        Path vocabulary = TestData.resolve("models/" + shape.tokenizerModel());
+        if (!Files.isRegularFile(vocabulary)) {
+            System.out.println("synthetic " + shapeName + " skipped: " + vocabulary + " is not there");
+            return null;
+        }
+        Path out = Files.createTempFile("synthetic-" + shapeName, ".gguf");
+        out.toFile().deleteOnExit();
+        long t0 = System.nanoTime();
+        try (GgufFile source = GgufFile.open(vocabulary)) {
+            dev.vellama.runtime.synth.SyntheticModel.write(shape, dev.vellama.runtime.synth.SyntheticModel.FileType.parse(type),
+                    source.metadata(), 1, out);
+        }
+        System.out.printf("synthetic %s %s written in %.1f s%n", shapeName, type, (System.nanoTime() - t0) / 1e9);
+        return out;
     }
 
     /** Tokens per second of single-token decode with everything on the GPU, after a short warm-up. */

@@ -1,0 +1,45 @@
+package dev.vellama.runtime.model;
+
+/**
+ * What continuous batching needs from a device: a forward pass over the rows of several sequences at once, each
+ * sequence in a KV cache slot the pass holds, so each weight matrix is read once per call for all of them. The CPU
+ * has {@link CpuBatchedPass}; the CUDA pass in {@code dev.vellama.runtime.cuda} is one too.
+ */
+public interface BatchedPass extends AutoCloseable {
+
+    /**
+     * One sequence's part of a batch: rows {@code [row, row + n)} are its tokens at positions
+     * {@code pos .. pos + n - 1}, attending over (and stored into) cache slot {@code slot}.
+     */
+    record Segment(int slot, int row, int n, int pos) {
+        public Segment {
+            if (n < 1 || row < 0 || pos < 0 || slot < 0) {
+                throw new IllegalArgumentException("segment of " + n + " rows from row " + row + " at position " + pos
+                        + " in slot " + slot);
+            }
+        }
+    }
+
+    /** Where and how it computes, for people. */
+    String description();
+
+    /** Cache slots: sequences it holds at once. */
+    int slots();
+
+    /** Positions each slot holds. */
+    int slotCapacity();
+
+    /** The most rows one call takes. */
+    int maxBatch();
+
+    /**
+     * Runs {@code tokens[0 .. rows)} through the model; {@code segments[0 .. count)} say which slot and positions
+     * each run of rows belongs to (they cover the rows in order, each exactly once, at most one per slot). Returns
+     * the logits of rows {@code logitRows[0 .. logitCount)}, row-major [i][vocab]: a buffer reused by the next call.
+     */
+    float[] forwardBatch(int[] tokens, int rows, Segment[] segments, int count, int[] logitRows, int logitCount);
+
+    /** Frees what the pass holds beyond the Java heap. */
+    @Override
+    void close();
+}

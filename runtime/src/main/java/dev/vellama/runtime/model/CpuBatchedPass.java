@@ -1,0 +1,63 @@
+package dev.vellama.runtime.model;
+
+import dev.vellama.quant.Kernels;
+
+/** {@link BatchedPass} on the CPU: one {@link ForwardPass} and a {@link KvCache} per slot on the Java heap. */
+public final class CpuBatchedPass implements BatchedPass {
+    private final ForwardPass pass;
+    private final KvCache[] caches;
+    private final int capacity;
+    private final int maxBatch;
+    private ForwardPass.Segment[] segments = new ForwardPass.Segment[0];
+
+    public CpuBatchedPass(ModelConfig c, ModelWeights w, Kernels k, int slots, int slotCapacity, int maxBatch,
+                          KvCache.Precision precision) {
+        this.pass = new ForwardPass(c, w, k, slotCapacity, maxBatch);
+        this.caches = new KvCache[slots];
+        for (int i = 0; i < slots; i++) {
+            caches[i] = new KvCache(c.layerCount(), 0, slotCapacity, c.kvDim(), precision);
+        }
+        this.capacity = slotCapacity;
+        this.maxBatch = maxBatch;
+    }
+
+    @Override
+    public String description() {
+        return pass.description();
+    }
+
+    @Override
+    public int slots() {
+        return caches.length;
+    }
+
+    @Override
+    public int slotCapacity() {
+        return capacity;
+    }
+
+    @Override
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    @Override
+    public float[] forwardBatch(int[] tokens, int rows, Segment[] batch, int count, int[] logitRows, int logitCount) {
+        if (segments.length < count) {
+            segments = new ForwardPass.Segment[count];
+        }
+        for (int i = 0; i < count; i++) {
+            Segment s = batch[i];
+            if (s.slot() >= caches.length) {
+                throw new IllegalArgumentException("slot " + s.slot() + " of " + caches.length);
+            }
+            segments[i] = new ForwardPass.Segment(caches[s.slot()], s.row(), s.n(), s.pos());
+        }
+        return pass.forwardBatch(tokens, rows, segments, count, logitRows, logitCount);
+    }
+
+    /** The heap caches go with the pass; the kernels belong to the model. */
+    @Override
+    public void close() {
+    }
+}

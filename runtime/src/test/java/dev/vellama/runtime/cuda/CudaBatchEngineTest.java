@@ -1,0 +1,78 @@
+package dev.vellama.runtime.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+import dev.vellama.runtime.BatchEngine;
+import dev.vellama.runtime.GeneratedToken;
+import dev.vellama.runtime.GenerationParams;
+import dev.vellama.runtime.GenerationResult;
+import dev.vellama.runtime.Model;
+import dev.vellama.runtime.Session;
+import dev.vellama.runtime.SessionOptions;
+
+/**
+ * Continuous batching on the GPU ({@code serve --device cuda}): six greedy requests over four slots, the batched
+ * step on the device, each giving the text a lone CUDA session gives it. Skipped where there is no CUDA device.
+ */
+class CudaBatchEngineTest {
+    private static final List<String> PROMPTS = List.of("Once upon a time", "The little dog ran",
+            "She looked at the sky and", "Tom had a red ball", "One day, a bird", "Lily wanted to");
+
+    @Test
+    void parallelGreedyRequestsOnTheGpuGiveTheLoneSessionsText() throws Exception {
+        CudaForwardPassTest.driverOrSkip();
+        try (Model model = Model.load(CudaTestSupport.modelOrSkip("stories-llama2-q8_0.gguf"))) {
+            GenerationParams greedy = GenerationParams.greedy().withMaxTokens(32);
+            List<String> expected = new ArrayList<>();
+            for (String p : PROMPTS) {
+                try (Session s = model.newSession(SessionOptions.defaults().withContextSize(256)
+                        .withDevice(SessionOptions.Device.CUDA, SessionOptions.ALL_LAYERS))) {
+                    expected.add(s.generate(p, greedy, null).text());
+                }
+            }
+            BatchEngine.Options options = BatchEngine.Options.of(4, 1024).withThreads(2)
+                    .withDevice(SessionOptions.Device.CUDA, SessionOptions.ALL_LAYERS);
+            try (BatchEngine engine = new BatchEngine(model, options)) {
+                List<CompletableFuture<GenerationResult>> results = new ArrayList<>();
+                for (String p : PROMPTS) {
+                    results.add(submit(engine, model.tokenizer().encode(p, true, true), greedy));
+                }
+                for (int i = 0; i < PROMPTS.size(); i++) {
+                    assertEquals(expected.get(i), results.get(i).get(60, TimeUnit.SECONDS).text(), PROMPTS.get(i));
+                }
+                // a request sharing a slot's prefix evaluates only the rest and still gives the same text
+                GenerationResult again = submit(engine, model.tokenizer().encode(PROMPTS.get(0), true, true), greedy)
+                        .get(60, TimeUnit.SECONDS);
+                assertEquals(expected.get(0), again.text(), "from the cached prefix");
+            }
+        }
+    }
+
+    private static CompletableFuture<GenerationResult> submit(BatchEngine engine, int[] prompt, GenerationParams params) {
+        CompletableFuture<GenerationResult> f = new CompletableFuture<>();
+        engine.submit(prompt, params, new BatchEngine.Listener() {
+            @Override
+            public void onToken(GeneratedToken token) {
+            }
+
+            @Override
+            public void onEnd(GenerationResult result) {
+                f.complete(result);
+            }
+
+            @Override
+            public void onError(RuntimeException error) {
+                f.completeExceptionally(error);
+            }
+        });
+        return f;
+    }
+}
