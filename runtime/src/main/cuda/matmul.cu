@@ -44,6 +44,44 @@ static __device__ __forceinline__ void matvec_rows(const uint8_t* __restrict__ w
     }
 }
 
+// A few tokens at once (continuous batching's decode rows): one warp per weight row, as matvec_<type>, each part
+// decoded once and dotted with up to MV_TOKENS tokens' activations, y[t][r]. Each token's sum runs in the order
+// matvec_<type> (and matvec2_<type>) use, so a token's result equals its lone matrix-vector product.
+#define MV_TOKENS 8
+
+template <class Q>
+static __device__ __forceinline__ void matvec_tokens(const uint8_t* __restrict__ w, const float* __restrict__ x,
+                                                     float* __restrict__ y, int rows, int cols, int n) {
+    int r = blockIdx.x * (blockDim.x / WARP) + threadIdx.x / WARP;
+    int lane = threadIdx.x % WARP;
+    if (r >= rows) return;
+    const uint8_t* row = w + (size_t) r * row_bytes<Q>(cols);
+    int parts = cols / 8;
+    float acc[MV_TOKENS];
+#pragma unroll
+    for (int t = 0; t < MV_TOKENS; t++) acc[t] = 0.0f;
+    for (int pi = lane; pi < parts; pi += WARP) {
+        float v[8];
+        int e0, e1;
+        Q::part(row, pi, v, e0, e1);
+#pragma unroll
+        for (int t = 0; t < MV_TOKENS; t++) {
+            if (t < n) {
+                float4 a = *(const float4*) (x + (size_t) t * cols + e0);
+                float4 b = *(const float4*) (x + (size_t) t * cols + e1);
+                acc[t] += dot8(v, a, b);
+            }
+        }
+    }
+#pragma unroll
+    for (int t = 0; t < MV_TOKENS; t++) {
+        if (t < n) {
+            float s = warp_sum(acc[t]);
+            if (lane == 0) y[(size_t) t * rows + r] = s;
+        }
+    }
+}
+
 // Batched (prompt processing): a block of MM_THREADS threads computes a tile of MM_ROWS weight rows by MM_TOKENS
 // tokens. For each 32-element stretch of the rows, every thread decodes one part of the weight tile and loads 8
 // activations into shared memory, then each thread accumulates a 4x4 patch of the tile from it. Each weight is
@@ -137,6 +175,10 @@ static __device__ __forceinline__ void matmul_tile(const uint8_t* __restrict__ w
     }                                                                                                          \
     extern "C" __global__ void matvec2_##NAME(const uint8_t* w, const float* x, float* y, int rows, int cols) { \
         matvec_rows<Q, 2>(w, x, y, rows, cols);                                                                \
+    }                                                                                                          \
+    extern "C" __global__ void matvecn_##NAME(const uint8_t* w, const float* x, float* y, int rows, int cols,   \
+                                              int n) {                                                         \
+        matvec_tokens<Q>(w, x, y, rows, cols, n);                                                              \
     }                                                                                                          \
     extern "C" __global__ void matmul_##NAME(const uint8_t* w, const float* x, float* y, int rows, int cols,    \
                                              int n) {                                                          \

@@ -30,6 +30,8 @@ struct Kernel {
 #define MATMUL_KERNELS(T)                                                                                    \
     KERNEL(matvec_##T, matvec_##T(P(0, const uint8_t*), P(1, const float*), P(2, float*), P(3, int), P(4, int))), \
     KERNEL(matvec2_##T, matvec2_##T(P(0, const uint8_t*), P(1, const float*), P(2, float*), P(3, int), P(4, int))), \
+    KERNEL(matvecn_##T, matvecn_##T(P(0, const uint8_t*), P(1, const float*), P(2, float*), P(3, int), P(4, int), \
+                                    P(5, int))),                                                             \
     KERNEL(matmul_##T, matmul_##T(P(0, const uint8_t*), P(1, const float*), P(2, float*), P(3, int), P(4, int),   \
                                   P(5, int))),                                                               \
     KERNEL(get_rows_##T, get_rows_##T(P(0, const uint8_t*), P(1, const int*), P(2, float*), P(3, int)))

@@ -58,9 +58,23 @@ static unsigned row_threads(int n) {
                 fprintf(stderr, "matvec_" #NAME " and matvec2_" #NAME " differ\n");                              \
                 return 1;                                                                                         \
             }                                                                                                     \
-        } else                                                                                                    \
+        } else {                                                                                                  \
             emu_launch(ceil_div(rows, 64), ceil_div(n, 64), 256, 0,                                               \
                        [&] { matmul_##NAME(w.data(), x.data(), y.data(), rows, cols, n); });                      \
+            if (n <= 8) { /* matvecn: each token's row as its lone matvec gives it */                             \
+                std::vector<float> yn(y.size()), y1(y.size());                                                    \
+                emu_launch(ceil_div(rows, 4), 1, 128, 0,                                                          \
+                           [&] { matvecn_##NAME(w.data(), x.data(), yn.data(), rows, cols, n); });                \
+                for (int t = 0; t < n; t++)                                                                       \
+                    emu_launch(ceil_div(rows, 4), 1, 128, 0, [&] {                                                \
+                        matvec_##NAME(w.data(), x.data() + (size_t) t * cols, y1.data() + (size_t) t * rows, rows, cols); \
+                    });                                                                                           \
+                if (yn != y1) {                                                                                   \
+                    fprintf(stderr, "matvecn_" #NAME " differs from matvec_" #NAME " per token\n");               \
+                    return 1;                                                                                     \
+                }                                                                                                 \
+            }                                                                                                     \
+        }                                                                                                         \
     }
 
 #define GET_ROWS_CASE(NAME) \

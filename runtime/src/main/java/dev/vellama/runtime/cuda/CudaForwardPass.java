@@ -67,6 +67,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     private final int[] hostBatchStep;
     // the sequences of the call running: their first row, rows, slot, device position and bound on pos + n
     private int planCount;
+    private int planSingles;              // leading segments of one row each
     private final int[] planRow;
     private final int[] planN;
     private final int[] planSlot;
@@ -415,11 +416,14 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         }
         int d = c.embeddingLength();
         g.rmsnorm(xb, x, outputNorm, n, d, c.rmsEps());
-        return logitsOf(n);
+        return logitsOf(n, false);
     }
 
-    /** The output projection of the n normed rows in xb, soft-capped, downloaded into a reused host buffer. */
-    private float[] logitsOf(int n) {
+    /**
+     * The output projection of the n normed rows in xb, soft-capped, downloaded into a reused host buffer; with
+     * {@code eachAlone} every row as its lone matrix-vector product gives it.
+     */
+    private float[] logitsOf(int n, boolean eachAlone) {
         if (allLogitsRows < n) {
             if (allLogits != null) {
                 allLogits.close();
@@ -427,7 +431,11 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             allLogits = ctx.allocate(4L * n * c.vocabSize());
             allLogitsRows = n;
         }
-        g.matmul(output, xb, n, allLogits);
+        if (eachAlone) {
+            g.matvecMany(output, xb, n, allLogits);
+        } else {
+            g.matmul(output, xb, n, allLogits);
+        }
         int need = n * c.vocabSize();
         if (c.finalSoftcap() > 0) {
             g.softcap(allLogits, c.finalSoftcap(), need);
@@ -440,10 +448,10 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     }
 
     /**
-     * Continuous batching: every segment's rows go through each weight matrix together; RoPE, the cache store and
-     * attention run per segment, in its slot at its positions. Prompt chunks and single decode rows go through the
-     * same matrix kernels here (tiled matmul for more than one row), so a sequence's logits in a batch equal its lone
-     * logits up to the rounding of a different summation order, not bit for bit as on the CPU.
+     * Continuous batching: the single rows (decode tokens) go through each weight matrix together, by the
+     * few-token matrix-vector kernel whose every row is what a lone token's product gives; each longer prompt chunk
+     * through its own matmul, as a session's chunk goes. RoPE, the cache store and attention run per segment, in its
+     * slot at its positions. So a sequence's numbers do not depend on the company it keeps in a step.
      */
     @Override
     public float[] forwardBatch(int[] tokens, int rows, Segment[] segments, int count, int[] logitRows, int logitCount) {
@@ -488,6 +496,10 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         }
         ctx.makeCurrent();
         planCount = count;
+        planSingles = 0;
+        while (planSingles < count && segments[planSingles].n() == 1) {
+            planSingles++;
+        }
         for (int i = 0; i < count; i++) {
             Segment s = segments[i];
             planRow[i] = s.row();
@@ -513,12 +525,13 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         for (int i = 0; i < logitCount; i++) {
             g.rmsnorm(xb, (long) i * d, x, (long) logitRows[i] * d, outputNorm, 1, d, c.rmsEps());
         }
-        return logitsOf(logitCount);
+        return logitsOf(logitCount, true);
     }
 
     /** One sequence in slot 0 from row 0: what a session's call runs; {@code bound} bounds pos + n. */
     private void planOne(int n, int bound) {
         planCount = 1;
+        planSingles = n == 1 ? 1 : 0;
         planRow[0] = 0;
         planN[0] = n;
         planSlot[0] = 0;
@@ -594,9 +607,9 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         int kvd = c.kvDim();
         int hd = c.headDim();
         g.rmsnorm(xb, x, L.attnNorm(), n, d, c.rmsEps());
-        g.matmul(L.wq(), xb, n, q);
-        g.matmul(L.wk(), xb, n, k);
-        g.matmul(L.wv(), xb, n, v);
+        project(L.wq(), xb, q);
+        project(L.wk(), xb, k);
+        project(L.wv(), xb, v);
         if (L.bq() != null) {
             g.addBias(q, L.bq(), qd, n * qd);
             g.addBias(k, L.bk(), kvd, n * kvd);
@@ -621,21 +634,21 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             g.attention(qs, keys, values, rowsOf(att, row, m, qd), m, c.headCount(), c.headCountKv(), hd, planPos[s],
                     planBound[s], c.attentionScale(), L.window(), c.attnSoftcap());
         }
-        g.matmul(L.wo(), att, n, out);
+        project(L.wo(), att, out);
         residual(L.postAttnNorm(), n);
     }
 
     private void feedForward(GpuLayer L, int ff, int n) {
         int d = c.embeddingLength();
         g.rmsnorm(xb, x, L.ffnNorm(), n, d, c.rmsEps());
-        g.matmul(L.gate(), xb, n, gate);
-        g.matmul(L.up(), xb, n, up);
+        project(L.gate(), xb, gate);
+        project(L.up(), xb, up);
         if (c.architecture().geluFeedForward()) {
             g.geglu(gate, up, n * ff);
         } else {
             g.swiglu(gate, up, n * ff);
         }
-        g.matmul(L.down(), gate, n, out);
+        project(L.down(), gate, out);
         residual(L.postFfnNorm(), n);
     }
 
@@ -646,6 +659,19 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             g.rmsnorm(out, out, postNorm, n, d, c.rmsEps());
         }
         g.add(x, out, n * d);
+    }
+
+    /**
+     * out = in · mᵀ over the planned rows: the leading single rows together by the few-token matrix-vector kernel,
+     * each longer segment by its own matmul (a lone session's chunk is one such segment).
+     */
+    private void project(GpuMatrix m, DeviceBuffer in, DeviceBuffer out) {
+        if (planSingles > 0) {
+            g.matvecMany(m, in, planSingles, out);
+        }
+        for (int s = planSingles; s < planCount; s++) {
+            g.matmul(m, rowsOf(in, planRow[s], planN[s], m.cols()), planN[s], rowsOf(out, planRow[s], planN[s], m.rows()));
+        }
     }
 
     /** Rows [row, row + n) of a [rows][width] F32 buffer; the buffer itself for all of it from row 0. */

@@ -16,6 +16,7 @@ public final class CudaKernels implements AutoCloseable {
     public static final List<String> KERNEL_NAMES = List.of(
             "matvec_q4_0", "matvec_q8_0", "matvec_q4_k", "matvec_q6_k", "matvec_f16",
             "matvec2_q4_0", "matvec2_q8_0", "matvec2_q4_k", "matvec2_q6_k", "matvec2_f16",
+            "matvecn_q4_0", "matvecn_q8_0", "matvecn_q4_k", "matvecn_q6_k", "matvecn_f16",
             "matmul_q4_0", "matmul_q8_0", "matmul_q4_k", "matmul_q6_k", "matmul_f16",
             "get_rows_q4_0", "get_rows_q8_0", "get_rows_q4_k", "get_rows_q6_k", "get_rows_f16",
             "rmsnorm", "softmax", "rope", "store_kv", "attention", "swiglu", "geglu", "scale", "softcap", "add",
@@ -26,6 +27,8 @@ public final class CudaKernels implements AutoCloseable {
     static final int MATMUL_TOKENS = 64;
     static final int MATMUL_THREADS = 256;
     private static final int MATVEC_WARPS = 4; // warps per matvec block
+    /** Tokens one matvecn launch takes (MV_TOKENS in matmul.cu). */
+    static final int MATVEC_TOKENS = 8;
     /**
      * Weight rows per warp in matrix-vector products: 0 chooses per matrix ({@link #warpRows}); 1 (matvec_*) or 2
      * (matvec2_*) force one kernel, set with {@code -Dvellama.cuda.matvecRows} to compare them.
@@ -42,6 +45,7 @@ public final class CudaKernels implements AutoCloseable {
     private final KernelArgs args = new KernelArgs(arena);
     private final Map<GpuMatrix.Format, MemorySegment> matvec = new EnumMap<>(GpuMatrix.Format.class);
     private final Map<GpuMatrix.Format, MemorySegment> matvec2 = new EnumMap<>(GpuMatrix.Format.class);
+    private final Map<GpuMatrix.Format, MemorySegment> matvecN = new EnumMap<>(GpuMatrix.Format.class);
     private final Map<GpuMatrix.Format, MemorySegment> matmul = new EnumMap<>(GpuMatrix.Format.class);
     private final Map<GpuMatrix.Format, MemorySegment> getRows = new EnumMap<>(GpuMatrix.Format.class);
     private final MemorySegment rmsnorm;
@@ -70,6 +74,7 @@ public final class CudaKernels implements AutoCloseable {
         for (GpuMatrix.Format f : GpuMatrix.Format.values()) {
             matvec.put(f, ctx.function("matvec_" + f.suffix));
             matvec2.put(f, ctx.function("matvec2_" + f.suffix));
+            matvecN.put(f, ctx.function("matvecn_" + f.suffix));
             matmul.put(f, ctx.function("matmul_" + f.suffix));
             getRows.put(f, ctx.function("get_rows_" + f.suffix));
         }
@@ -133,6 +138,23 @@ public final class CudaKernels implements AutoCloseable {
         }
         boolean simple = w.format() == GpuMatrix.Format.Q4_0 || w.format() == GpuMatrix.Format.Q8_0;
         return simple && w.rows() >= TWO_ROWS_MIN_ROWS ? 2 : 1;
+    }
+
+    /**
+     * y[n][rows] = x[n][cols] · Wᵀ for a few tokens, each weight decoded once per {@value #MATVEC_TOKENS} tokens,
+     * and each token's row exactly what {@link #matvec} gives it alone (continuous batching's decode rows).
+     */
+    public void matvecMany(GpuMatrix w, DeviceBuffer x, int n, DeviceBuffer y) {
+        if (n == 1) {
+            matvec(w, x, y);
+            return;
+        }
+        for (int t0 = 0; t0 < n; t0 += MATVEC_TOKENS) {
+            int m = Math.min(MATVEC_TOKENS, n - t0);
+            args.reset().ptr(w.pointer()).ptr(x.pointer() + 4L * t0 * w.cols()).ptr(y.pointer() + 4L * t0 * w.rows())
+                    .i32(w.rows()).i32(w.cols()).i32(m);
+            launch(matvecN.get(w.format()), ceil(w.rows(), MATVEC_WARPS), 1, MATVEC_WARPS * 32, 0);
+        }
     }
 
     /** y[n][rows] = x[n][cols] · Wᵀ; {@link #matvec} when n is 1. */

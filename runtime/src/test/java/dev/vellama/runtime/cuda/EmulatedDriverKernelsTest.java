@@ -9,4 +9,10 @@ class EmulatedDriverKernelsTest extends KernelChecks {
     CudaContext openContext() throws CudaUnavailableException {
         return CudaContext.open(FakeDriver.load(), 0);
     }
+
+    /** Emulation runs each CUDA thread as a fiber: big matrices take minutes there. */
+    @Override
+    int tallRows() {
+        return 67;
+    }
 }

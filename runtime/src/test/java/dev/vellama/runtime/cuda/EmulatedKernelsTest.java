@@ -76,7 +76,7 @@ class EmulatedKernelsTest {
         for (int r = 0; r < rows; r++) {
             Dequantizer.dequantizeRow(w, r, dequant[r], 0);
         }
-        for (int n : new int[] {1, 3, 11, 70}) { // 70 crosses a 64-token tile
+        for (int n : new int[] {1, 3, 8, 11, 70}) { // 70 crosses a 64-token tile; up to 8 also runs matvecn
             float[] x = randomFloats(n * cols, 7 + n);
             float[] want = new float[n * rows];
             for (int t = 0; t < n; t++) {

@@ -24,8 +24,9 @@ import dev.vellama.runtime.model.ModelWeights;
 /**
  * Runs the CUDA tests on a machine without Maven (see docs/cuda.md and scripts/gpu-check.sh): prints the device,
  * every test's outcome with the reason of a skip or failure, and a summary; then, with {@code --bench}, decode
- * speed of the whole-GPU forward pass. Exits 1 when a test failed, or when {@code --require-gpu} is given and
- * there is no device.
+ * speed of the whole-GPU forward pass and the batch engine on the GPU. Exits 1 when a test failed, or when
+ * {@code --require-gpu} is given and there is no device. {@code --no-emulation} leaves out the tests that run on
+ * the host alone (emulated kernels, nvcc, host decoders), which every build runs anyway.
  */
 public final class GpuCheck {
     private GpuCheck() {}
@@ -37,8 +38,14 @@ public final class GpuCheck {
         if (!device && requireGpu) {
             System.exit(1);
         }
-        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
-                .selectors(selectPackage(GpuCheck.class.getPackageName())).build();
+        LauncherDiscoveryRequestBuilder builder = LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectPackage(GpuCheck.class.getPackageName()));
+        if (java.util.Arrays.asList(args).contains("--no-emulation")) {
+            // the host emulation and host-only tests run in every build; on a GPU lease the device's time is dear
+            builder.filters(org.junit.platform.engine.discovery.ClassNameFilter.excludeClassNamePatterns(
+                    ".*\\.Emulated.*", ".*\\.NvccCompileTest", ".*\\.HostDecoderTest", ".*\\.PartialOffloadSplitTest"));
+        }
+        LauncherDiscoveryRequest request = builder.build();
         Launcher launcher = LauncherFactory.create();
         SummaryGeneratingListener summary = new SummaryGeneratingListener();
         launcher.execute(request, summary, new TestExecutionListener() {
