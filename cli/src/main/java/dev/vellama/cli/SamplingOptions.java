@@ -50,6 +50,44 @@ final class SamplingOptions {
             description = "Add BIAS to token ID's logit, as llama.cpp: 15043+1, 15043-0.5, 15043-inf bans it (repeatable).")
     List<String> logitBias = new ArrayList<>();
 
+    @Option(names = "--typical", paramLabel = "P", defaultValue = "1.0", description = "Locally typical sampling; 1 = off (default: ${DEFAULT-VALUE}).")
+    float typicalP;
+
+    @Option(names = "--mirostat", paramLabel = "N", defaultValue = "0",
+            description = "Mirostat: 0 = off, 1 = Mirostat, 2 = Mirostat 2.0; replaces top-k/p, min-p, typical, XTC, penalties and DRY (default: ${DEFAULT-VALUE}).")
+    int mirostat;
+
+    @Option(names = "--mirostat-lr", paramLabel = "ETA", defaultValue = "0.1", description = "Mirostat learning rate (default: ${DEFAULT-VALUE}).")
+    float mirostatEta;
+
+    @Option(names = "--mirostat-ent", paramLabel = "TAU", defaultValue = "5.0", description = "Mirostat target entropy (default: ${DEFAULT-VALUE}).")
+    float mirostatTau;
+
+    @Option(names = "--dry-multiplier", paramLabel = "M", defaultValue = "0.0", description = "DRY repetition penalty; 0 = off (default: ${DEFAULT-VALUE}).")
+    float dryMultiplier;
+
+    @Option(names = "--dry-base", paramLabel = "B", defaultValue = "1.75", description = "DRY base (default: ${DEFAULT-VALUE}).")
+    float dryBase;
+
+    @Option(names = "--dry-allowed-length", paramLabel = "N", defaultValue = "2",
+            description = "Repetitions longer than this are penalised by DRY (default: ${DEFAULT-VALUE}).")
+    int dryAllowedLength;
+
+    @Option(names = "--dry-penalty-last-n", paramLabel = "N", defaultValue = "-1",
+            description = "Tokens DRY looks back over; -1 = whole context, 0 = off (default: ${DEFAULT-VALUE}).")
+    int dryPenaltyLastN;
+
+    @Option(names = "--dry-sequence-breaker", paramLabel = "TEXT",
+            description = "A text DRY repetitions cannot cross (repeatable; replaces the defaults \\n : \" *; 'none' for none).")
+    List<String> dryBreakers = new ArrayList<>();
+
+    @Option(names = "--xtc-probability", paramLabel = "P", defaultValue = "0.0", description = "XTC chance per token; 0 = off (default: ${DEFAULT-VALUE}).")
+    float xtcProbability;
+
+    @Option(names = "--xtc-threshold", paramLabel = "T", defaultValue = "0.1",
+            description = "XTC removes choices at least this likely but the last; above 0.5 = off (default: ${DEFAULT-VALUE}).")
+    float xtcThreshold;
+
     /** llama.cpp's TOKEN_ID(+/-)BIAS. */
     static java.util.Map<Integer, Float> parseLogitBias(List<String> specs) {
         java.util.Map<Integer, Float> bias = new java.util.HashMap<>();
@@ -77,10 +115,27 @@ final class SamplingOptions {
         if (repeatPenalty <= 0) {
             throw new IllegalArgumentException("--repeat-penalty must be positive (1 = off)");
         }
+        if (mirostat < 0 || mirostat > 2) {
+            throw new IllegalArgumentException("--mirostat must be 0 (off), 1 or 2, not " + mirostat);
+        }
+        if (typicalP <= 0) {
+            throw new IllegalArgumentException("--typical must be above 0 (1 = off), not " + typicalP);
+        }
+        if (dryMultiplier < 0 || dryBase < 0 || dryAllowedLength < 0 || dryPenaltyLastN < -1) {
+            throw new IllegalArgumentException("--dry-multiplier, --dry-base and --dry-allowed-length must not be negative,"
+                    + " --dry-penalty-last-n not below -1");
+        }
+        if (xtcProbability < 0 || xtcProbability > 1 || xtcThreshold < 0) {
+            throw new IllegalArgumentException("--xtc-probability must lie in [0, 1] and --xtc-threshold not be negative");
+        }
+        List<String> breakers = dryBreakers.isEmpty() ? GenerationParams.Dry.OFF.sequenceBreakers()
+                : dryBreakers.equals(List.of("none")) ? List.of() : dryBreakers.stream().map(Escapes::expand).toList();
         // llama.cpp's meanings: a temperature at or below 0 is greedy, a top-k at or below 0 is off
         return GenerationParams.builder().maxTokens(maxTokens).temperature(temperature).topK(Math.max(0, topK)).topP(topP)
                 .minP(minP).repeatPenalty(repeatPenalty).repeatLastN(repeatLastN).frequencyPenalty(frequencyPenalty)
                 .presencePenalty(presencePenalty).seed(seed).stop(stop).ignoreEos(ignoreEos)
-                .logitBias(parseLogitBias(logitBias)).build();
+                .logitBias(parseLogitBias(logitBias)).typicalP(typicalP).mirostat(mirostat, mirostatTau, mirostatEta)
+                .dry(new GenerationParams.Dry(dryMultiplier, dryBase, dryAllowedLength, dryPenaltyLastN, breakers))
+                .xtc(xtcProbability, xtcThreshold).build();
     }
 }

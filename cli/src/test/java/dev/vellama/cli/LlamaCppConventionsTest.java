@@ -31,7 +31,8 @@ class LlamaCppConventionsTest {
 
     @Test
     void meaninglessValuesAreRefusedInOneLine() {
-        for (String[] args : new String[][] {{"-t", "0"}, {"-t", "-2"}, {"-n", "-5"}, {"--top-logprobs", "2"}}) {
+        for (String[] args : new String[][] {{"-t", "0"}, {"-t", "-2"}, {"-n", "-5"}, {"--top-logprobs", "2"},
+                {"--mirostat", "3"}, {"--typical", "0"}, {"--dry-multiplier", "-1"}, {"--xtc-probability", "2"}}) {
             String[] full = new String[6 + args.length];
             System.arraycopy(new String[] {"run", "-m", model(), "-p", "hi", "--temp=0"}, 0, full, 0, 6);
             System.arraycopy(args, 0, full, 6, args.length);
@@ -69,6 +70,27 @@ class LlamaCppConventionsTest {
         assertTrue(r.err().contains("(the context is full: the oldest"), r.err());
         assertTrue(r.err().contains("it was not sent"), "a message longer than the context is refused, not fatal: " + r.err());
         assertTrue(r.out().strip().length() > 20, r.out());
+    }
+
+    /** llama.cpp's other samplers: each flag taken, and DRY changes a repetitive greedy run. */
+    @Test
+    void typicalMirostatDryAndXtcAreAccepted() {
+        for (String[] args : new String[][] {{"--typical", "0.9"}, {"--mirostat", "2", "--mirostat-lr", "0.2", "--mirostat-ent", "4"},
+                {"--mirostat", "1"}, {"--xtc-probability", "0.5", "--xtc-threshold", "0.2"},
+                {"--dry-multiplier", "0.8", "--dry-base", "2", "--dry-allowed-length", "3", "--dry-penalty-last-n", "64",
+                        "--dry-sequence-breaker", "\\n", "--dry-sequence-breaker", "none"}}) {
+            String[] full = new String[9 + args.length];
+            System.arraycopy(new String[] {"run", "-m", model(), "-p", "Once upon a time", "-n", "8", "-s", "1"}, 0, full, 0, 9);
+            System.arraycopy(args, 0, full, 9, args.length);
+            CliRunner r = CliRunner.run(full);
+            assertEquals(0, r.exitCode(), String.join(" ", args) + ": " + r.err());
+        }
+        // greedy, the stories model repeats "in-" (see its golden run); DRY breaks the loop
+        CliRunner loop = CliRunner.run("run", "-m", model(), "-p", "Once upon a time", "-n", "32", "--temp", "0");
+        CliRunner dry = CliRunner.run("run", "-m", model(), "-p", "Once upon a time", "-n", "32", "--temp", "0",
+                "--dry-multiplier", "0.8");
+        assertTrue(loop.out().contains("in-in-in-in-"), loop.out());
+        assertTrue(!dry.out().contains("in-in-in-in-"), dry.out());
     }
 
     @Test

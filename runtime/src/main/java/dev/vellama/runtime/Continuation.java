@@ -32,7 +32,8 @@ final class Continuation {
         this.tokenizer = tokenizer;
         this.kernels = kernels;
         this.vocab = vocab;
-        this.sampler = new Sampler(params.ignoreEos() ? banEndOfGeneration(params, tokenizer, vocab) : params, vocab);
+        this.sampler = new Sampler(params.ignoreEos() ? banEndOfGeneration(params, tokenizer, vocab) : params, vocab,
+                params.dry().active() ? DryBreakers.of(tokenizer, params.dry().sequenceBreakers()) : DryBreakers.NONE);
         this.probabilities = new float[vocab];
         this.decoder = tokenizer.streamingDecoder();
     }

@@ -4,8 +4,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * How to generate: llama.cpp's sampler chain and defaults (penalties, top-k 40, top-p 0.95, min-p 0.05,
- * temperature 0.8, then a seeded draw; greedy when temperature ≤ 0). Build variations with the {@code with*}
+ * How to generate: llama.cpp's sampler chain and defaults (logit bias, penalties, DRY, top-k 40, typical-p, top-p
+ * 0.95, min-p 0.05, XTC, temperature 0.8, then a seeded draw; greedy when temperature ≤ 0; with mirostat, logit
+ * bias, temperature and mirostat alone). DRY, typical-p, XTC and mirostat are off by default, as in llama.cpp. Build variations with the {@code with*}
  * methods, {@code GenerationParams.defaults().withTemperature(0).withMaxTokens(64)}, or with a {@link Builder}:
  * {@code GenerationParams.builder().temperature(0).maxTokens(64).stop("\n\n").build()}.
  *
@@ -18,15 +19,80 @@ import java.util.Map;
  * @param logitBias       added to a token's logit before the sampler chain (llama.cpp's {@code --logit-bias}, the
  *                        OpenAI API's {@code logit_bias}); negative infinity bans the token. Reported logprobs stay
  *                        those of the raw logits
+ * @param typicalP        locally typical sampling (llama.cpp's {@code --typical}); 1 = off
+ * @param xtc             "exclude top choices" (llama.cpp's {@code --xtc-*})
+ * @param mirostat        mirostat 1 or 2 in place of the chain after temperature (llama.cpp's {@code --mirostat*})
+ * @param dry             the DRY repetition penalty (llama.cpp's {@code --dry-*})
  */
 public record GenerationParams(int maxTokens, float temperature, int topK, float topP, float minP,
                                float repeatPenalty, int repeatLastN, float frequencyPenalty, float presencePenalty,
                                Long seed, List<String> stop, int topLogprobs, boolean ignoreEos,
-                               Map<Integer, Float> logitBias) {
+                               Map<Integer, Float> logitBias, float typicalP, Xtc xtc, Mirostat mirostat, Dry dry) {
+
+    /**
+     * XTC: with chance {@code probability}, every candidate at least {@code threshold} likely but the least likely of
+     * them is removed (off at probability 0, or a threshold above 0.5).
+     */
+    public record Xtc(float probability, float threshold) {
+        public static final Xtc OFF = new Xtc(0f, 0.1f);
+
+        public Xtc {
+            if (!(probability >= 0 && probability <= 1) || !(threshold >= 0)) {
+                throw new IllegalArgumentException("XTC probability must lie in [0, 1] and its threshold be at least 0");
+            }
+        }
+    }
+
+    /**
+     * Mirostat: {@code version} 1 or 2 (0: off) aims at a surprise of {@code tau} bits per token, learning at
+     * {@code eta}; it replaces top-k, top-p, min-p, typical-p, XTC, the penalties and DRY.
+     */
+    public record Mirostat(int version, float tau, float eta) {
+        public static final Mirostat OFF = new Mirostat(0, 5f, 0.1f);
+
+        public Mirostat {
+            if (version < 0 || version > 2) {
+                throw new IllegalArgumentException("mirostat is 0 (off), 1 or 2, not " + version);
+            }
+        }
+    }
+
+    /**
+     * DRY ("don't repeat yourself"): a token that would extend a sequence already seen in the last
+     * {@code penaltyLastN} tokens (-1: all of them) by more than {@code allowedLength} tokens loses
+     * {@code multiplier · base^(length − allowedLength)} from its logit; a sequence cannot reach across a
+     * {@code sequenceBreakers} string. Off while the multiplier is 0.
+     */
+    public record Dry(float multiplier, float base, int allowedLength, int penaltyLastN, List<String> sequenceBreakers) {
+        public static final Dry OFF = new Dry(0f, 1.75f, 2, -1, List.of("\n", ":", "\"", "*"));
+
+        public Dry {
+            sequenceBreakers = List.copyOf(sequenceBreakers);
+            if (!(multiplier >= 0) || allowedLength < 0 || penaltyLastN < -1 || !(base >= 0)) {
+                throw new IllegalArgumentException("DRY needs a multiplier and base of at least 0, an allowed length of"
+                        + " at least 0 and a penalty window of -1 or more");
+            }
+        }
+
+        /** Whether it changes anything (llama.cpp's rule: a multiplier, a base of at least 1, a window). */
+        public boolean active() {
+            return multiplier != 0 && base >= 1 && penaltyLastN != 0;
+        }
+
+        public Dry withMultiplier(float m) {
+            return new Dry(m, base, allowedLength, penaltyLastN, sequenceBreakers);
+        }
+    }
 
     public GenerationParams {
         stop = List.copyOf(stop);
         logitBias = Map.copyOf(logitBias);
+        java.util.Objects.requireNonNull(xtc);
+        java.util.Objects.requireNonNull(mirostat);
+        java.util.Objects.requireNonNull(dry);
+        if (!(typicalP > 0)) {
+            throw new IllegalArgumentException("typical-p must be above 0 (1 = off)");
+        }
         if (topLogprobs < 0) {
             throw new IllegalArgumentException("topLogprobs must be 0 or more");
         }
@@ -39,7 +105,8 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
     }
 
     public static GenerationParams defaults() {
-        return new GenerationParams(-1, 0.8f, 40, 0.95f, 0.05f, 1.0f, 64, 0f, 0f, null, List.of(), 0, false, Map.of());
+        return new GenerationParams(-1, 0.8f, 40, 0.95f, 0.05f, 1.0f, 64, 0f, 0f, null, List.of(), 0, false, Map.of(),
+                1f, Xtc.OFF, Mirostat.OFF, Dry.OFF);
     }
 
     /** A builder that starts from {@link #defaults()}. */
@@ -68,6 +135,10 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
         private int topLogprobs;
         private boolean ignoreEos;
         private Map<Integer, Float> logitBias;
+        private float typicalP;
+        private Xtc xtc;
+        private Mirostat mirostat;
+        private Dry dry;
 
         private Builder(GenerationParams p) {
             maxTokens = p.maxTokens;
@@ -84,6 +155,10 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
             topLogprobs = p.topLogprobs;
             ignoreEos = p.ignoreEos;
             logitBias = p.logitBias;
+            typicalP = p.typicalP;
+            xtc = p.xtc;
+            mirostat = p.mirostat;
+            dry = p.dry;
         }
 
         public Builder maxTokens(int n) { maxTokens = n; return this; }
@@ -101,10 +176,17 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
         public Builder topLogprobs(int n) { topLogprobs = n; return this; }
         public Builder ignoreEos(boolean b) { ignoreEos = b; return this; }
         public Builder logitBias(Map<Integer, Float> bias) { logitBias = Map.copyOf(bias); return this; }
+        public Builder typicalP(float p) { typicalP = p; return this; }
+        public Builder xtc(Xtc x) { xtc = x; return this; }
+        public Builder xtc(float probability, float threshold) { xtc = new Xtc(probability, threshold); return this; }
+        public Builder mirostat(Mirostat m) { mirostat = m; return this; }
+        public Builder mirostat(int version, float tau, float eta) { mirostat = new Mirostat(version, tau, eta); return this; }
+        public Builder dry(Dry d) { dry = d; return this; }
 
         public GenerationParams build() {
             return new GenerationParams(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN,
-                    frequencyPenalty, presencePenalty, seed, stop, topLogprobs, ignoreEos, logitBias);
+                    frequencyPenalty, presencePenalty, seed, stop, topLogprobs, ignoreEos, logitBias, typicalP, xtc,
+                    mirostat, dry);
         }
     }
 

@@ -3,9 +3,10 @@ package dev.vellama.runtime;
 import java.util.SplittableRandom;
 
 /**
- * llama.cpp's sampler chain: repetition/frequency/presence penalties over the last N tokens, top-k, top-p, min-p,
- * temperature, then a seeded draw from the softmax. Temperature ≤ 0 takes the most likely token after the
- * penalties. Candidate buffers are allocated once per vocabulary.
+ * llama.cpp's sampler chain: logit bias, repetition/frequency/presence penalties over the last N tokens, DRY,
+ * top-k, typical-p, top-p, min-p, XTC, temperature, then a seeded draw from the softmax. Temperature ≤ 0 takes the
+ * most likely token after the penalties and DRY. With mirostat 1 or 2 the chain is logit bias, temperature and
+ * mirostat, as in llama.cpp. Candidate buffers are allocated once per vocabulary.
  */
 public final class Sampler {
     private final GenerationParams p;
@@ -18,8 +19,19 @@ public final class Sampler {
     private final int[] biasIds;
     private final float[] biasValues;
     private final float[] biased;
+    private final DryBreakers breakers;
+    private float[] work;        // a private copy of the logits for DRY, made on first use
+    private int[] dryMax;        // per token: the longest repetition it would extend (DRY), reset after use
+    private int[] dryZ;          // the Z-array of the reversed history window
+    private float[] probs;       // candidates' probabilities where a stage needs them
+    private float mu;            // mirostat's running surprise bound
 
     public Sampler(GenerationParams params, int vocabSize) {
+        this(params, vocabSize, DryBreakers.NONE);
+    }
+
+    /** A sampler whose DRY stage knows the vocabulary's sequence breakers. */
+    public Sampler(GenerationParams params, int vocabSize, DryBreakers breakers) {
         this.p = params;
         this.random = new SplittableRandom(params.seed() != null ? params.seed() : System.nanoTime() ^ Thread.currentThread().threadId());
         this.ids = new int[vocabSize];
@@ -37,18 +49,26 @@ public final class Sampler {
             biasValues[i++] = e.getValue();
         }
         this.biased = biasIds.length > 0 ? new float[vocabSize] : null;
+        this.breakers = breakers;
+        this.mu = 2 * params.mirostat().tau();
     }
 
     /** Picks the next token from {@code logits} (left unchanged), given the tokens so far. */
     public int sample(float[] logits, int[] history, int historyLength) {
         int n = logits.length;
-        float[] l = applyPenalties(applyBias(logits), history, historyLength);
+        if (p.mirostat().version() != 0) {
+            return mirostat(applyBias(logits), n);
+        }
+        float[] l = applyDry(applyPenalties(applyBias(logits), history, historyLength), logits, history, historyLength);
         if (p.temperature() <= 0) {
             return argmax(l, n);
         }
         // candidates sorted by logit, descending, cut to top-k
         int k = p.topK() > 0 ? Math.min(p.topK(), n) : n;
         int m = topK(l, n, k);
+        if (p.typicalP() < 1f) {
+            m = typical(m);
+        }
         // top-p over the softmax of the kept candidates
         if (p.topP() < 1f) {
             double max = vals[0];
@@ -76,6 +96,7 @@ public final class Sampler {
             }
             m = keep;
         }
+        m = xtc(m);
         // temperature, then the draw
         double max = vals[0] / p.temperature();
         double sum = 0;
@@ -91,6 +112,255 @@ public final class Sampler {
             }
         }
         return ids[m - 1];
+    }
+
+    /** Probabilities of candidates vals[0 .. m) (sorted, highest first) at temperature 1 into probs. */
+    private void softmax(int m) {
+        if (probs == null) {
+            probs = new float[vals.length];
+        }
+        double max = vals[0];
+        double sum = 0;
+        for (int i = 0; i < m; i++) {
+            double e = Math.exp(vals[i] - max);
+            probs[i] = (float) e;
+            sum += e;
+        }
+        for (int i = 0; i < m; i++) {
+            probs[i] = (float) (probs[i] / sum);
+        }
+    }
+
+    /** A draw from probs[0 .. m) (summing to 1); the index. */
+    private int draw(int m) {
+        double r = random.nextDouble();
+        double acc = 0;
+        for (int i = 0; i < m; i++) {
+            acc += probs[i];
+            if (r < acc) {
+                return i;
+            }
+        }
+        return m - 1;
+    }
+
+    /**
+     * Locally typical sampling: keeps the candidates whose surprise is closest to the distribution's entropy until
+     * their mass exceeds typical-p (at least one), then puts them back in logit order for the stages after it.
+     * (llama.cpp b4748, whose default min_keep of 0 underflows a size_t in this comparison, keeps every candidate;
+     * this keeps what the method means to.)
+     */
+    private int typical(int m) {
+        softmax(m);
+        double entropy = 0;
+        for (int i = 0; i < m; i++) {
+            if (probs[i] > 0) {
+                entropy -= probs[i] * Math.log(probs[i]);
+            }
+        }
+        // order candidates by |−log p − H| (ties by rank), packed as sortable keys above the index
+        long[] keys = new long[m];
+        for (int i = 0; i < m; i++) {
+            float shifted = (float) Math.abs(-Math.log(probs[i]) - entropy);
+            keys[i] = ((long) Float.floatToIntBits(shifted) << 32) | i; // non-negative floats sort as their bits
+        }
+        java.util.Arrays.sort(keys);
+        double cum = 0;
+        int keep = m;
+        for (int i = 0; i < m; i++) {
+            cum += probs[(int) keys[i]];
+            if (cum > p.typicalP()) {
+                keep = i + 1;
+                break;
+            }
+        }
+        // the kept candidates, back in rank (that is, logit) order
+        int[] kept = new int[keep];
+        for (int i = 0; i < keep; i++) {
+            kept[i] = (int) keys[i];
+        }
+        java.util.Arrays.sort(kept);
+        for (int i = 0; i < keep; i++) {
+            ids[i] = ids[kept[i]];
+            vals[i] = vals[kept[i]];
+        }
+        return keep;
+    }
+
+    /**
+     * XTC: with chance xtc.probability, removes every candidate at least xtc.threshold likely except the least
+     * likely of them, when at least two are.
+     */
+    private int xtc(int m) {
+        GenerationParams.Xtc x = p.xtc();
+        if (x.probability() <= 0 || x.threshold() > 0.5f || m < 2) {
+            return m;
+        }
+        if (random.nextDouble() > x.probability()) {
+            return m;
+        }
+        softmax(m);
+        int last = 0;
+        while (last + 1 < m && probs[last + 1] >= x.threshold()) {
+            last++;
+        }
+        if (last == 0 || probs[0] < x.threshold()) {
+            return m;
+        }
+        System.arraycopy(ids, last, ids, 0, m - last);
+        System.arraycopy(vals, last, vals, 0, m - last);
+        return m - last;
+    }
+
+    /**
+     * Mirostat 1 or 2 on logits at the temperature (greedy at temperature ≤ 0, as llama.cpp's temperature stage
+     * leaves only the best). Version 1 estimates the distribution's Zipf exponent from the 100 best and keeps the
+     * top k that aims at mu; version 2 keeps the candidates whose surprise is at most mu. Then mu moves by eta
+     * towards tau after each draw.
+     */
+    private int mirostat(float[] l, int n) {
+        if (p.temperature() <= 0) {
+            return argmax(l, n);
+        }
+        GenerationParams.Mirostat ms = p.mirostat();
+        int m = topK(l, n, n);
+        for (int i = 0; i < m; i++) {
+            vals[i] /= p.temperature();
+        }
+        softmax(m);
+        if (ms.version() == 1) {
+            double sumTiBi = 0;
+            double sumTiSq = 0;
+            for (int i = 0; i < 99 && i < m - 1; i++) {
+                double ti = Math.log((i + 2) / (double) (i + 1));
+                double bi = Math.log(probs[i] / (double) probs[i + 1]);
+                sumTiBi += ti * bi;
+                sumTiSq += ti * ti;
+            }
+            double sHat = sumTiBi / sumTiSq;
+            double epsilonHat = sHat - 1;
+            double k = Math.pow(epsilonHat * Math.pow(2, mu) / (1 - Math.pow(n, -epsilonHat)), 1 / sHat);
+            m = (int) Math.max(1, Math.min(m, Double.isNaN(k) ? 1 : k));
+        } else {
+            int keep = 0;
+            while (keep < m && -log2(probs[keep]) <= mu) {
+                keep++;
+            }
+            m = Math.max(1, keep);
+        }
+        softmax(m);
+        int idx = draw(m);
+        float surprise = (float) -log2(probs[idx]);
+        mu -= ms.eta() * (surprise - ms.tau());
+        return ids[idx];
+    }
+
+    private static double log2(double x) {
+        return Math.log(x) / Math.log(2);
+    }
+
+    /**
+     * DRY: a candidate that would extend a sequence of the recent history already seen earlier in it, by more than
+     * the allowed length, loses multiplier · base^(length − allowed). Sequences stop at breakers. Returns the
+     * logits with the penalties (a private copy; {@code original}, the caller's array, is never written).
+     */
+    private float[] applyDry(float[] l, float[] original, int[] history, int historyLength) {
+        GenerationParams.Dry dry = p.dry();
+        if (!dry.active()) {
+            return l;
+        }
+        int window = dry.penaltyLastN() == -1 ? historyLength : Math.min(dry.penaltyLastN(), historyLength);
+        if (window <= dry.allowedLength()) {
+            return l;
+        }
+        int end = historyLength - 1; // rat(i) = history[end - i], the i-th token back
+        // 1: the nearest breaker bounds how far back a repetition may reach
+        int limit = window;
+        for (int i = 0; i < window; i++) {
+            java.util.List<int[]> tails = breakers.tails(history[end - i]);
+            if (tails == null) {
+                continue;
+            }
+            int longest = -1;
+            for (int[] tail : tails) {
+                if (tail.length > longest && tail.length <= i) {
+                    boolean match = true;
+                    for (int o = 0; o < tail.length && match; o++) {
+                        match = tail[o] == history[end - (i - o - 1)];
+                    }
+                    if (match) {
+                        longest = tail.length;
+                    }
+                }
+            }
+            if (longest >= 0) {
+                limit = i - longest;
+                break;
+            }
+        }
+        if (limit < dry.allowedLength()) {
+            return l;
+        }
+        // 2: Z-array of the reversed window: z[k] = how many tokens before position end - k match the newest ones
+        if (dryZ == null || dryZ.length < window) {
+            dryZ = new int[Math.max(window, 64)];
+        }
+        if (dryMax == null) {
+            dryMax = new int[vals.length];
+        }
+        int[] z = dryZ;
+        int left = 0;
+        int right = 0;
+        boolean any = false;
+        for (int k = 1; k < window; k++) {
+            int len = k < right ? Math.min(right - k, z[k - left]) : 0;
+            while (k + len < window && history[end - len] == history[end - k - len]) {
+                len++;
+            }
+            z[k] = len;
+            if (k + len > right) {
+                left = k;
+                right = k + len;
+            }
+            // 3: the token that followed that earlier occurrence would extend the repetition
+            int repeat = Math.min(len, limit);
+            if (repeat >= dry.allowedLength()) {
+                int next = history[end - k + 1];
+                if (repeat > dryMax[next]) {
+                    dryMax[next] = repeat;
+                    any = true;
+                }
+            }
+        }
+        if (!any) {
+            return l;
+        }
+        if (l == original) {
+            if (work == null) {
+                work = new float[original.length];
+            }
+            System.arraycopy(original, 0, work, 0, original.length);
+            l = work;
+        }
+        // 4: the penalties; the exponent is capped where base^exponent would overflow a float
+        int maxExponent = dry.base() > 1.000001f ? (int) (88.7228391f / Math.log(dry.base())) : 0;
+        for (int k = 1; k < window; k++) {
+            int next = history[end - k + 1];
+            int repeat = dryMax[next];
+            if (repeat == 0) {
+                continue; // not extended, or already applied
+            }
+            dryMax[next] = 0;
+            if (breakers.breaksAlone(next)) {
+                continue;
+            }
+            int exponent = repeat - dry.allowedLength();
+            if (maxExponent > 0 && exponent > maxExponent) {
+                exponent = maxExponent;
+            }
+            l[next] -= (float) (dry.multiplier() * Math.pow(dry.base(), exponent));
+        }
+        return l;
     }
 
     /** The logits with the logit biases added (first in llama.cpp's chain); the input itself when there are none. */

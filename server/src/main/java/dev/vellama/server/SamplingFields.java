@@ -5,7 +5,10 @@ import dev.vellama.runtime.GenerationParams;
 /**
  * The sampling fields chat and text completions share, read into {@link GenerationParams}: OpenAI's fields, and
  * llama-server's extensions ({@code top_k}, {@code min_p}, {@code repeat_penalty}, {@code repeat_last_n},
- * {@code n_predict}, {@code ignore_eos}). Absent fields keep llama.cpp's defaults, as llama-server does.
+ * {@code n_predict}, {@code ignore_eos}, {@code typical_p}, {@code mirostat}, {@code mirostat_tau},
+ * {@code mirostat_eta}, {@code dry_multiplier}, {@code dry_base}, {@code dry_allowed_length},
+ * {@code dry_penalty_last_n}, {@code dry_sequence_breakers}, {@code xtc_probability}, {@code xtc_threshold}).
+ * Absent fields keep llama.cpp's defaults, as llama-server does.
  */
 final class SamplingFields {
     private SamplingFields() {}
@@ -38,6 +41,22 @@ final class SamplingFields {
         p = p.withStop(j.strings("stop"));
         p = p.withIgnoreEos(j.bool("ignore_eos", false));
         p = p.withLogitBias(logitBias(j, vocab));
+        GenerationParams.Mirostat ms = p.mirostat();
+        GenerationParams.Dry dry = p.dry();
+        GenerationParams.Xtc xtc = p.xtc();
+        p = p.toBuilder()
+                .typicalP((float) j.number("typical_p", Double.MIN_VALUE, Float.MAX_VALUE, p.typicalP()))
+                .mirostat((int) j.integer("mirostat", 0, 2, ms.version()),
+                        (float) j.number("mirostat_tau", 0, Float.MAX_VALUE, ms.tau()),
+                        (float) j.number("mirostat_eta", 0, Float.MAX_VALUE, ms.eta()))
+                .dry(new GenerationParams.Dry((float) j.number("dry_multiplier", 0, Float.MAX_VALUE, dry.multiplier()),
+                        (float) j.number("dry_base", 0, Float.MAX_VALUE, dry.base()),
+                        (int) j.integer("dry_allowed_length", 0, Integer.MAX_VALUE, dry.allowedLength()),
+                        (int) j.integer("dry_penalty_last_n", -1, Integer.MAX_VALUE, dry.penaltyLastN()),
+                        j.has("dry_sequence_breakers") ? j.strings("dry_sequence_breakers") : dry.sequenceBreakers()))
+                .xtc((float) j.number("xtc_probability", 0, 1, xtc.probability()),
+                        (float) j.number("xtc_threshold", 0, Float.MAX_VALUE, xtc.threshold()))
+                .build();
         return p.withTopLogprobs(topLogprobs);
     }
 
