@@ -35,6 +35,8 @@ fi
 # The JVM announces the incubating Vector API on every start; that line is noise to a CLI user, so stderr passes
 # through a filter that drops just it (stdout and stdin stay connected to the terminal). The JVM replaces this
 # shell (exec), so signals sent to the launcher's process (a service manager's TERM to `vellama serve`) reach it.
+# The filter makes the JVM's stderr a pipe; it learns from VELLAMA_STDERR_TTY whether progress bars can be drawn.
+if [ -t 2 ]; then export VELLAMA_STDERR_TTY=1; fi
 # shellcheck disable=SC2086 # VELLAMA_AOT and VELLAMA_JAVA_OPTS are lists of JVM options
 exec "$VELLAMA_JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
     -XX:+UseParallelGC $VELLAMA_AOT ${VELLAMA_JAVA_OPTS:-} -jar "$VELLAMA_SELF" "$@" \

@@ -81,10 +81,11 @@ final class ChatCommand implements Callable<Integer> {
         try (ChatInput chat = openInput(spec.commandLine().getErr())) {
             // status lines go where the prompts go, so they keep their order on a terminal
             PrintWriter err = chat.status();
-            err.printf("loading %s ...%n", modelOptions.model);
+            java.nio.file.Path file = modelOptions.model(err);
+            err.printf("loading %s ...%n", file);
             err.flush();
             long t0 = System.nanoTime();
-            try (Model model = Model.load(modelOptions.model);
+            try (Model model = Model.load(file);
                  Session session = model.newSession(modelOptions.sessionOptions(model))) {
                 template = ChatTemplateOption.resolve(chatTemplate, model);
                 err.printf("%s: %,d parameters, context %d, %s; loaded in %.2f s%n", model.name(), model.parameterCount(),

@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Run GGUF language models on the JVM.",
         subcommands = {InfoCommand.class, TokenizeCommand.class, RunCommand.class, ChatCommand.class, BenchCommand.class,
-                SynthCommand.class, ServeCommand.class,
+                SynthCommand.class, ServeCommand.class, PullCommand.class, ListCommand.class, RmCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
@@ -58,6 +58,11 @@ public final class Main implements Runnable {
         out.flush();
         err.flush();
         return code;
+    }
+
+    /** As {@link #run(String[], InputStream, PrintWriter, PrintWriter)} with {@code env} as the environment (tests). */
+    static int run(String[] args, InputStream in, PrintWriter out, PrintWriter err, java.util.Map<String, String> env) {
+        return Environment.with(env, () -> run(args, in, out, err));
     }
 
     /** Reads the version Maven filtered into the jar. */

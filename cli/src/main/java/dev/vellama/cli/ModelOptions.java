@@ -5,12 +5,29 @@ import java.nio.file.Path;
 import dev.vellama.runtime.SessionOptions;
 import dev.vellama.runtime.model.KvCache;
 import dev.vellama.runtime.cuda.GpuLayers;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
 
 /** Options every command that runs a model shares: the file and how the session is sized. */
 final class ModelOptions {
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE", description = "GGUF model file.")
-    Path model;
+    /** The model: a file, or a repository of the Hugging Face Hub (pulled into the cache the first time). */
+    static final class Source {
+        @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE", description = "GGUF model file.")
+        Path file;
+
+        @Option(names = {"-hf", "-hfr", "--hf-repo"}, required = true, paramLabel = "ORG/REPO[:QUANT]",
+                description = "A GGUF of the Hugging Face Hub, from the cache or pulled into it (see 'vellama pull').")
+        String hub;
+
+        /** The file: the one given, or the cached or freshly pulled one. */
+        Path resolve(java.io.PrintWriter err) throws java.io.IOException {
+            return file != null ? file : HubModels.resolve(dev.vellama.cli.hub.HubReference.parse(hub), err);
+        }
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+    private Path model;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Compute threads (default: all processors).")
     Integer threads;
@@ -35,6 +52,14 @@ final class ModelOptions {
     @Option(names = "--cache-type", paramLabel = "f16|f32", defaultValue = "f16",
             description = "Precision of the KV cache, keys and values (default: ${DEFAULT-VALUE}, as llama.cpp).")
     String cacheType;
+
+    /** The model file, pulled first where {@code -hf} names one that is not in the cache yet. */
+    Path model(java.io.PrintWriter err) throws java.io.IOException {
+        if (model == null) {
+            model = source.resolve(err);
+        }
+        return model;
+    }
 
     /** The session options for {@code model}: {@code -c 0} resolves to its training context. */
     SessionOptions sessionOptions(dev.vellama.runtime.Model model) {

@@ -71,7 +71,7 @@ final class RunCommand implements Callable<Integer> {
         }
         String text = this.prompt != null ? this.prompt : java.nio.file.Files.readString(promptFile);
         String prompt = noEscape || promptFile != null ? text : Escapes.expand(text);
-        try (Model model = Model.load(modelOptions.model);
+        try (Model model = Model.load(modelOptions.model(spec.commandLine().getErr()));
              Session session = model.newSession(modelOptions.sessionOptions(model))) {
             if (json) {
                 GenerationResult r = session.generate(prompt, params, null);

@@ -27,8 +27,8 @@ final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE", description = "GGUF model file.")
-    Path model;
+    @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+    ModelOptions.Source source;
 
     @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "ADDR",
             description = "Address to listen on (default: ${DEFAULT-VALUE}).")
@@ -89,6 +89,7 @@ final class ServeCommand implements Callable<Integer> {
         if (where == SessionOptions.Device.CUDA && precision != KvCache.Precision.F16) {
             throw new IllegalArgumentException("--device cuda keeps the KV cache in F16: leave out --cache-type f32");
         }
+        Path model = source.resolve(err);
         if (!java.nio.file.Files.isRegularFile(model)) {
             throw new java.nio.file.NoSuchFileException(model.toString());
         }

@@ -1,0 +1,12 @@
+package dev.vellama.cli.hub;
+
+/** A model could not be resolved, fetched or checked; the message is one line for the user. */
+public final class HubException extends RuntimeException {
+    public HubException(String message) {
+        super(message);
+    }
+
+    public HubException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}
