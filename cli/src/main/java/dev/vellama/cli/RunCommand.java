@@ -64,7 +64,7 @@ final class RunCommand implements Callable<Integer> {
         if ((this.prompt == null) == (promptFile == null)) {
             throw new IllegalArgumentException("give the prompt with -p TEXT or -f FILE (one of them)");
         }
-        GenerationParams params = sampling.params().withTopLogprobs(topLogprobs);
+        GenerationParams params = sampling.params().withTopLogprobs(topLogprobs).withLogprobs(json);
         if (params.seed() == null) {
             // a seed the user can see and reuse, as llama.cpp prints its own
             params = params.withSeed(new java.util.SplittableRandom().nextLong() & 0xffffffffL);

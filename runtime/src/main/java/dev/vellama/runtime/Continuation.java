@@ -34,7 +34,7 @@ final class Continuation {
         this.vocab = vocab;
         this.sampler = new Sampler(params.ignoreEos() ? banEndOfGeneration(params, tokenizer, vocab) : params, vocab,
                 params.dry().active() ? DryBreakers.of(tokenizer, params.dry().sequenceBreakers()) : DryBreakers.NONE);
-        this.probabilities = new float[vocab];
+        this.probabilities = params.reportsLogprobs() ? new float[vocab] : null;
         this.decoder = tokenizer.streamingDecoder();
     }
 
@@ -87,9 +87,13 @@ final class Continuation {
         if (tokenizer.isEndOfGeneration(id)) {
             return finish(StopReason.EOS);
         }
-        double lse = logSumExp(logits);
-        float logprob = (float) (logits[id] - lse);
-        List<TokenLogprob> top = Logprobs.top(logits, vocab, params.topLogprobs(), lse);
+        float logprob = Float.NaN;
+        List<TokenLogprob> top = List.of();
+        if (params.reportsLogprobs()) { // a full-vocabulary log-softmax: only when asked for
+            double lse = logSumExp(logits);
+            logprob = (float) (logits[id] - lse);
+            top = Logprobs.top(logits, vocab, params.topLogprobs(), lse);
+        }
 
         pending.append(decoder.push(id));
         String text;

@@ -13,7 +13,8 @@ import java.util.Map;
  * @param maxTokens       new tokens at most (-1: until end of generation or the context is full)
  * @param seed            seed of the draw; null for a random one
  * @param repeatLastN     how many recent tokens the penalties look at (0: none, -1: the whole context)
- * @param topLogprobs     alternatives reported with each generated token's logprob (0: only the token's own)
+ * @param topLogprobs     alternatives reported with each generated token's logprob (0: only the token's own);
+ *                        more than 0 implies {@code logprobs}
  * @param ignoreEos       never end at an end-of-generation token (they are never sampled), as llama.cpp's
  *                        {@code --ignore-eos}
  * @param logitBias       added to a token's logit before the sampler chain (llama.cpp's {@code --logit-bias}, the
@@ -23,11 +24,14 @@ import java.util.Map;
  * @param xtc             "exclude top choices" (llama.cpp's {@code --xtc-*})
  * @param mirostat        mirostat 1 or 2 in place of the chain after temperature (llama.cpp's {@code --mirostat*})
  * @param dry             the DRY repetition penalty (llama.cpp's {@code --dry-*})
+ * @param logprobs        report each token's logprob; without it (and without top logprobs) a token's logprob is
+ *                        NaN and the full-vocabulary log-softmax it needs is never computed
  */
 public record GenerationParams(int maxTokens, float temperature, int topK, float topP, float minP,
                                float repeatPenalty, int repeatLastN, float frequencyPenalty, float presencePenalty,
                                Long seed, List<String> stop, int topLogprobs, boolean ignoreEos,
-                               Map<Integer, Float> logitBias, float typicalP, Xtc xtc, Mirostat mirostat, Dry dry) {
+                               Map<Integer, Float> logitBias, float typicalP, Xtc xtc, Mirostat mirostat, Dry dry,
+                               boolean logprobs) {
 
     /**
      * XTC: with chance {@code probability}, every candidate at least {@code threshold} likely but the least likely of
@@ -106,7 +110,7 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
 
     public static GenerationParams defaults() {
         return new GenerationParams(-1, 0.8f, 40, 0.95f, 0.05f, 1.0f, 64, 0f, 0f, null, List.of(), 0, false, Map.of(),
-                1f, Xtc.OFF, Mirostat.OFF, Dry.OFF);
+                1f, Xtc.OFF, Mirostat.OFF, Dry.OFF, false);
     }
 
     /** A builder that starts from {@link #defaults()}. */
@@ -139,6 +143,7 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
         private Xtc xtc;
         private Mirostat mirostat;
         private Dry dry;
+        private boolean logprobs;
 
         private Builder(GenerationParams p) {
             maxTokens = p.maxTokens;
@@ -159,6 +164,7 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
             xtc = p.xtc;
             mirostat = p.mirostat;
             dry = p.dry;
+            logprobs = p.logprobs;
         }
 
         public Builder maxTokens(int n) { maxTokens = n; return this; }
@@ -182,11 +188,12 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
         public Builder mirostat(Mirostat m) { mirostat = m; return this; }
         public Builder mirostat(int version, float tau, float eta) { mirostat = new Mirostat(version, tau, eta); return this; }
         public Builder dry(Dry d) { dry = d; return this; }
+        public Builder logprobs(boolean b) { logprobs = b; return this; }
 
         public GenerationParams build() {
             return new GenerationParams(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN,
                     frequencyPenalty, presencePenalty, seed, stop, topLogprobs, ignoreEos, logitBias, typicalP, xtc,
-                    mirostat, dry);
+                    mirostat, dry, logprobs);
         }
     }
 
@@ -241,6 +248,15 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
 
     public GenerationParams withIgnoreEos(boolean b) {
         return toBuilder().ignoreEos(b).build();
+    }
+
+    /** Whether tokens carry their logprob: asked for, or implied by top logprobs. */
+    public boolean reportsLogprobs() {
+        return logprobs || topLogprobs > 0;
+    }
+
+    public GenerationParams withLogprobs(boolean b) {
+        return toBuilder().logprobs(b).build();
     }
 
     public GenerationParams withLogitBias(Map<Integer, Float> bias) {

@@ -39,7 +39,7 @@ class SessionTest {
     void streamedTextIsTheResultText() {
         try (Session s = session(256)) {
             StringBuilder streamed = new StringBuilder();
-            GenerationResult r = s.generate("Once upon a time", GenerationParams.greedy().withMaxTokens(24),
+            GenerationResult r = s.generate("Once upon a time", GenerationParams.greedy().withMaxTokens(24).withLogprobs(true),
                     t -> streamed.append(t.text()));
             assertEquals(StopReason.LENGTH, r.stopReason());
             assertEquals(24, r.tokens().size());

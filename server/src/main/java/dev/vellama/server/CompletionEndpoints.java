@@ -59,7 +59,7 @@ final class CompletionEndpoints {
         if (top > 0 && !logprobs) {
             throw ApiException.badField("top_logprobs", "'top_logprobs' needs 'logprobs': true");
         }
-        GenerationParams params = SamplingFields.read(j, top, engine.model().config().vocabSize());
+        GenerationParams params = SamplingFields.read(j, top, engine.model().config().vocabSize()).withLogprobs(logprobs);
         int[] prompt;
         try {
             prompt = engine.model().chatPrompt(messages, state.template());
@@ -75,7 +75,7 @@ final class CompletionEndpoints {
         List<int[]> prompts = prompts(j, engine);
         boolean logprobs = j.has("logprobs");
         int top = (int) j.integer("logprobs", 0, 20, 0);
-        GenerationParams params = SamplingFields.read(j, top, engine.model().config().vocabSize());
+        GenerationParams params = SamplingFields.read(j, top, engine.model().config().vocabSize()).withLogprobs(logprobs);
         run(req, res, new Job(Shape.TEXT, prompts, params, j.bool("stream", false), includeUsage(j), logprobs));
     }
 

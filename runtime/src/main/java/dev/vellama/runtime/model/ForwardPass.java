@@ -51,6 +51,11 @@ public final class ForwardPass implements TransformerPass {
     private int planCount;
     private int planSingles;
     private java.util.function.BooleanSupplier cancelled = () -> false;
+    // what attendTask works on: set before each parallelFor, whose hand-off to the pool publishes them
+    private final Kernels.RangeTask attendTask = this::attendParts;
+    private int attendLayer;
+    private int attendWindow;
+    private Segment attendSegment;
     private float[] segmentIn = new float[0];  // one multi-row segment's rows of a projection's input and output
     private float[] segmentOut = new float[0];
 
@@ -324,15 +329,11 @@ public final class ForwardPass implements TransformerPass {
             }
         }
         // causal attention of every token over its sequence's cache, query heads split across threads
-        int window = sliding ? c.slidingWindow() : Integer.MAX_VALUE;
-        int parts = keys.length;
+        attendLayer = l;
+        attendWindow = sliding ? c.slidingWindow() : Integer.MAX_VALUE;
         for (int si = 0; si < count; si++) {
-            Segment seg = segments[si];
-            k.parallelFor(parts, (p0, p1) -> {
-                for (int part = p0; part < p1; part++) {
-                    attendHeads(l, part, parts, seg.cache(), seg.row(), seg.n(), seg.pos(), window);
-                }
-            });
+            attendSegment = segments[si];
+            k.parallelFor(keys.length, attendTask);
         }
         project(L.wo(), att, n, out);
         addResidual(x, L.postAttnNorm(), n);
@@ -370,6 +371,14 @@ public final class ForwardPass implements TransformerPass {
      * ({@code vecmatBatch} over dimensions), a softmax over the positions each token sees, and the output the
      * probabilities times the values.
      */
+    /** The attention job of the layer and segment the fields name, as the worker pool runs it: no lambda per call. */
+    private void attendParts(int p0, int p1) {
+        Segment seg = attendSegment;
+        for (int part = p0; part < p1; part++) {
+            attendHeads(attendLayer, part, keys.length, seg.cache(), seg.row(), seg.n(), seg.pos(), attendWindow);
+        }
+    }
+
     private void attendHeads(int l, int part, int parts, KvCache cache, int firstRow, int n, int pos, int window) {
         int hd = c.headDim();
         int qd = c.queryDim();
