@@ -20,10 +20,11 @@ final class ChatTemplateOption {
         if (Files.isRegularFile(file)) {
             return model.chatTemplate().withSource(Files.readString(file));
         }
-        if (value.equalsIgnoreCase("chatml")) {
-            return model.chatTemplate().withSource(ChatTemplate.CHATML);
+        String named = dev.vellama.runtime.chat.BuiltInTemplates.source(value);
+        if (named != null) {
+            return model.chatTemplate().withSource(named);
         }
-        throw new IllegalArgumentException("--chat-template takes a Jinja template file or the name chatml; '" + value
-                + "' is neither");
+        throw new IllegalArgumentException("--chat-template takes a Jinja template file or one of "
+                + String.join(", ", dev.vellama.runtime.chat.BuiltInTemplates.names()) + "; '" + value + "' is neither");
     }
 }
