@@ -1,9 +1,12 @@
 package dev.vellama.gguf;
 
-import java.io.IOException;
+import dev.vellama.VellamaException;
 
-/** A GGUF file that is malformed, truncated, hostile or of a version we do not read. */
-public final class GgufFormatException extends IOException {
+/**
+ * A GGUF file that is malformed, truncated, hostile or of a version we do not read. Unchecked, as every
+ * {@link VellamaException}; reading a file can still fail with an {@link java.io.IOException} of its own.
+ */
+public final class GgufFormatException extends VellamaException {
     private final long offset;
 
     public GgufFormatException(String message, long offset) {

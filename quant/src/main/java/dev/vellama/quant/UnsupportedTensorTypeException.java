@@ -1,9 +1,10 @@
 package dev.vellama.quant;
 
+import dev.vellama.VellamaException;
 import dev.vellama.gguf.GgmlType;
 
 /** Thrown at load for a tensor whose type has no kernel, naming the type and the tensor. */
-public final class UnsupportedTensorTypeException extends RuntimeException {
+public final class UnsupportedTensorTypeException extends VellamaException {
     private final GgmlType type;
     private final String tensorName;
 

@@ -1,5 +1,7 @@
 package dev.vellama.runtime;
 
+import dev.vellama.VellamaException;
+
 /**
  * Perplexity as llama.cpp's {@code llama-perplexity} computes it: the tokens (BOS first) are cut into chunks of
  * the context size, each chunk starts with BOS, and the negative log-likelihood of the predictions in the second

@@ -1,5 +1,7 @@
 package dev.vellama.runtime;
 
+import dev.vellama.VellamaException;
+
 /** A {@link BatchEngine} has every slot busy and its wait queue full: the request may be tried again later. */
 public final class QueueFullException extends VellamaException {
     public QueueFullException(String message) {

@@ -1,5 +1,6 @@
 package dev.vellama.runtime;
 
+import dev.vellama.VellamaException;
 import java.util.List;
 import java.util.function.Consumer;
 

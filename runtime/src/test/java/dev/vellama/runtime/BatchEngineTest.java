@@ -1,5 +1,6 @@
 package dev.vellama.runtime;
 
+import dev.vellama.VellamaException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -17,7 +17,7 @@ import dev.vellama.runtime.GenerationResult;
 import dev.vellama.runtime.QueueFullException;
 import dev.vellama.runtime.StopReason;
 import dev.vellama.runtime.TokenLogprob;
-import dev.vellama.runtime.VellamaException;
+import dev.vellama.VellamaException;
 import dev.vellama.runtime.chat.ChatMessage;
 import dev.vellama.runtime.chat.ChatTemplateException;
 import dev.vellama.runtime.tokenizer.Tokenizer;

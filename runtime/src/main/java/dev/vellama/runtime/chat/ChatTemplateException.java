@@ -1,10 +1,12 @@
 package dev.vellama.runtime.chat;
 
+import dev.vellama.VellamaException;
+
 /**
  * A chat template that cannot be parsed or rendered, or that rejected the conversation itself through
  * {@code raise_exception(...)} (for example Gemma and Mistral when roles do not alternate).
  */
-public final class ChatTemplateException extends RuntimeException {
+public final class ChatTemplateException extends VellamaException {
     private final boolean raisedByTemplate;
 
     ChatTemplateException(String message, boolean raisedByTemplate, Throwable cause) {

@@ -1,10 +1,12 @@
 package dev.vellama.runtime.cuda;
 
+import dev.vellama.VellamaException;
+
 /**
  * A CUDA driver call that returned an error. The message starts with the CUresult name so that logs and bug
  * reports can be searched, e.g. {@code CUDA_ERROR_OUT_OF_MEMORY: out of memory (cuMemAlloc)}.
  */
-public final class CudaException extends RuntimeException {
+public final class CudaException extends VellamaException {
     private final int code;
     private final String errorName;
 

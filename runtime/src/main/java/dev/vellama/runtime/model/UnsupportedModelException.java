@@ -1,6 +1,6 @@
 package dev.vellama.runtime.model;
 
-import dev.vellama.runtime.VellamaException;
+import dev.vellama.VellamaException;
 
 /** A model file whose architecture, tensor layout or tensor types this runtime cannot run (yet). */
 public final class UnsupportedModelException extends VellamaException {

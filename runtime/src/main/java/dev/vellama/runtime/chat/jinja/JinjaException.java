@@ -1,10 +1,12 @@
 package dev.vellama.runtime.chat.jinja;
 
+import dev.vellama.VellamaException;
+
 /**
  * A template that cannot be parsed or rendered: a syntax error, an undefined value used where a value is
  * required, a type error, or a {@code raise_exception(...)} call made by the template itself.
  */
-public class JinjaException extends RuntimeException {
+public class JinjaException extends VellamaException {
     private final int line;
 
     public JinjaException(String message) {
