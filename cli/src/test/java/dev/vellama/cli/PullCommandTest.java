@@ -103,7 +103,9 @@ class PullCommandTest {
         assertEquals(0, pull.exitCode(), pull.err());
         assertEquals(FakeHub.sha256(content), FakeHub.sha256(Files.readAllBytes(cached("org/model-GGUF", "model-Q4_K_M.gguf"))));
         String resumed = hub.log.stream().filter(l -> l.contains("/cdn/") && l.contains("bytes=")).findFirst().orElse("");
-        assertTrue(resumed.endsWith("bytes=1500000-"), hub.log.toString());
+        // it resumes from what arrived before the cut: at most the half the stand-in sent, and more than nothing
+        long from = resumed.contains("bytes=") ? Long.parseLong(resumed.replaceAll(".*bytes=(\\d+)-$", "$1")) : 0;
+        assertTrue(from > 0 && from <= 1_500_000, hub.log.toString());
         assertFalse(Files.exists(cached("org/model-GGUF", "model-Q4_K_M.gguf.part")));
     }
 
