@@ -71,8 +71,19 @@ final class RunCommand implements Callable<Integer> {
         }
         String text = this.prompt != null ? this.prompt : java.nio.file.Files.readString(promptFile);
         String prompt = noEscape || promptFile != null ? text : Escapes.expand(text);
-        try (Model model = Model.load(modelOptions.model(spec.commandLine().getErr()));
+        java.nio.file.Path file = modelOptions.model(spec.commandLine().getErr());
+        PrintWriter status = spec.commandLine().getErr();
+        boolean terminal = Environment.stderrIsTerminal();
+        if (terminal) { // a large model takes seconds to map and check: say so where a person watches
+            status.printf("loading %s ...", file.getFileName());
+            status.flush();
+        }
+        try (Model model = Model.load(file);
              Session session = model.newSession(modelOptions.sessionOptions(model))) {
+            if (terminal) {
+                status.print("\r" + " ".repeat(Math.min(79, 12 + file.getFileName().toString().length())) + "\r");
+                status.flush();
+            }
             if (json) {
                 GenerationResult r = session.generate(prompt, params, null);
                 printJson(r, params.seed(), model.tokenizer(), out);

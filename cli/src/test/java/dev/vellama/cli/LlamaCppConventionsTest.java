@@ -72,6 +72,18 @@ class LlamaCppConventionsTest {
         assertTrue(r.out().strip().length() > 20, r.out());
     }
 
+    /** On a terminal, run says it is loading the model, then clears that line; elsewhere it prints nothing of it. */
+    @Test
+    void runShowsALoadingLineOnlyOnATerminal() {
+        String[] args = {"run", "-m", model(), "-p", "Once", "-n", "2", "--temp", "0"};
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = Main.run(args, new java.io.ByteArrayInputStream(new byte[0]), new java.io.PrintWriter(new java.io.StringWriter()),
+                new java.io.PrintWriter(err), java.util.Map.of("VELLAMA_STDERR_TTY", "1"));
+        assertEquals(0, code, err.toString());
+        assertTrue(err.toString().startsWith("loading stories-llama2-q8_0.gguf ...\r"), err.toString());
+        assertTrue(!CliRunner.run(args).err().contains("loading"));
+    }
+
     /** llama.cpp's other samplers: each flag taken, and DRY changes a repetitive greedy run. */
     @Test
     void typicalMirostatDryAndXtcAreAccepted() {
