@@ -42,7 +42,7 @@ final class HubModels {
     static Path pull(ModelCache cache, HubReference ref, PrintWriter err, boolean always) throws IOException {
         HuggingFaceHub hub = HuggingFaceHub.fromEnvironment(Environment.reader());
         HuggingFaceHub.RemoteFile file = HuggingFaceHub.choose(ref, hub.ggufFiles(ref));
-        String name = file.path().substring(file.path().lastIndexOf('/') + 1);
+        String name = HuggingFaceHub.fileName(file.path());
         Path target = cache.path(ref, name);
         if (Files.isRegularFile(target) && (file.size() <= 0 || Files.size(target) == file.size())) {
             err.printf("%s: %s is in the cache (%s)%n", ref, name, target);

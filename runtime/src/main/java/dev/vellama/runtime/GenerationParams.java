@@ -82,10 +82,6 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
         public boolean active() {
             return multiplier != 0 && base >= 1 && penaltyLastN != 0;
         }
-
-        public Dry withMultiplier(float m) {
-            return new Dry(m, base, allowedLength, penaltyLastN, sequenceBreakers);
-        }
     }
 
     public GenerationParams {

@@ -158,13 +158,17 @@ public final class Sampler {
                 entropy -= probs[i] * Math.log(probs[i]);
             }
         }
-        // order candidates by |−log p − H| (ties by rank), packed as sortable keys above the index
-        long[] keys = new long[m];
+        // order candidates by |−log p − H| (ties by rank), packed as sortable keys above the index, in the buffer
+        // of the full sort (done with by now)
+        if (order == null) {
+            order = new long[ids.length];
+        }
+        long[] keys = order;
         for (int i = 0; i < m; i++) {
             float shifted = (float) Math.abs(-Math.log(probs[i]) - entropy);
             keys[i] = ((long) Float.floatToIntBits(shifted) << 32) | i; // non-negative floats sort as their bits
         }
-        java.util.Arrays.sort(keys);
+        java.util.Arrays.sort(keys, 0, m);
         double cum = 0;
         int keep = m;
         for (int i = 0; i < m; i++) {
@@ -174,15 +178,15 @@ public final class Sampler {
                 break;
             }
         }
-        // the kept candidates, back in rank (that is, logit) order
-        int[] kept = new int[keep];
+        // the kept candidates, back in rank (that is, logit) order; each kept rank is at least its new place, so
+        // the gather can run in place
         for (int i = 0; i < keep; i++) {
-            kept[i] = (int) keys[i];
+            keys[i] = (int) keys[i];
         }
-        java.util.Arrays.sort(kept);
+        java.util.Arrays.sort(keys, 0, keep);
         for (int i = 0; i < keep; i++) {
-            ids[i] = ids[kept[i]];
-            vals[i] = vals[kept[i]];
+            ids[i] = ids[(int) keys[i]];
+            vals[i] = vals[(int) keys[i]];
         }
         return keep;
     }

@@ -227,7 +227,8 @@ public final class HuggingFaceHub {
         return b.toString();
     }
 
-    static String fileName(String path) {
+    /** The last part of a repository path: the name a pulled file has in the cache. */
+    public static String fileName(String path) {
         return path.substring(path.lastIndexOf('/') + 1);
     }
 

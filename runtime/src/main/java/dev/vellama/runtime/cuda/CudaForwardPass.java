@@ -458,37 +458,18 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         if (rows < 1 || rows > maxBatch) {
             throw new IllegalArgumentException("batch of " + rows + " rows; 1 to " + maxBatch + " allowed");
         }
-        if (count < 1 || count > slots) {
-            throw new IllegalArgumentException(count + " segments for " + slots + " slots");
-        }
+        BatchedPass.checkSlots(segments, count, slots, capacity);
         int covered = 0;
         for (int i = 0; i < count; i++) {
-            Segment s = segments[i];
-            if (s.row() != covered) {
-                throw new IllegalArgumentException("segment " + i + " starts at row " + s.row() + ", not " + covered);
+            if (segments[i].row() != covered) {
+                throw new IllegalArgumentException("segment " + i + " starts at row " + segments[i].row() + ", not " + covered);
             }
-            if (s.slot() >= slots) {
-                throw new IllegalArgumentException("slot " + s.slot() + " of " + slots);
-            }
-            if (s.pos() + s.n() > capacity) {
-                throw new IllegalArgumentException("positions up to " + (s.pos() + s.n()) + " exceed the slot's "
-                        + capacity);
-            }
-            for (int j = 0; j < i; j++) {
-                if (segments[j].slot() == s.slot()) {
-                    throw new IllegalArgumentException("two segments in slot " + s.slot());
-                }
-            }
-            covered += s.n();
+            covered += segments[i].n();
         }
         if (covered != rows) {
             throw new IllegalArgumentException("segments cover " + covered + " of " + rows + " rows");
         }
-        for (int t = 0; t < rows; t++) {
-            if (tokens[t] < 0 || tokens[t] >= c.vocabSize()) {
-                throw new IllegalArgumentException("token id " + tokens[t] + " is outside the vocabulary of " + c.vocabSize());
-            }
-        }
+        checkTokens(tokens, 0, rows);
         for (int i = 0; i < logitCount; i++) {
             if (logitRows[i] < 0 || logitRows[i] >= rows) {
                 throw new IllegalArgumentException("logits of row " + logitRows[i] + " of " + rows);
@@ -547,12 +528,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         if (pos + n > capacity) {
             throw new IllegalArgumentException("positions up to " + (pos + n) + " exceed the cache of " + capacity);
         }
-        for (int t = 0; t < n; t++) {
-            int id = tokens[from + t];
-            if (id < 0 || id >= c.vocabSize()) {
-                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + c.vocabSize());
-            }
-        }
+        checkTokens(tokens, from, n);
         ctx.makeCurrent();
         hostStep[0] = pos;
         int count = 1;
@@ -671,6 +647,15 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         }
         for (int s = planSingles; s < planCount; s++) {
             g.matmul(m, rowsOf(in, planRow[s], planN[s], m.cols()), planN[s], rowsOf(out, planRow[s], planN[s], m.rows()));
+        }
+    }
+
+    private void checkTokens(int[] tokens, int from, int n) {
+        for (int t = 0; t < n; t++) {
+            int id = tokens[from + t];
+            if (id < 0 || id >= c.vocabSize()) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + c.vocabSize());
+            }
         }
     }
 

@@ -20,6 +20,31 @@ public interface BatchedPass extends AutoCloseable {
         }
     }
 
+    /**
+     * Checks what every implementation needs of a batch's segments: slots that exist, each used once (two segments
+     * in one slot would write the same cache cells), positions within a slot.
+     */
+    static void checkSlots(Segment[] segments, int count, int slots, int slotCapacity) {
+        if (count < 1 || count > slots) {
+            throw new IllegalArgumentException(count + " segments for " + slots + " slots");
+        }
+        for (int i = 0; i < count; i++) {
+            Segment s = segments[i];
+            if (s.slot() >= slots) {
+                throw new IllegalArgumentException("slot " + s.slot() + " of " + slots);
+            }
+            if (s.pos() + s.n() > slotCapacity) {
+                throw new IllegalArgumentException("positions up to " + (s.pos() + s.n()) + " exceed the slot's "
+                        + slotCapacity);
+            }
+            for (int j = 0; j < i; j++) {
+                if (segments[j].slot() == s.slot()) {
+                    throw new IllegalArgumentException("two segments in slot " + s.slot());
+                }
+            }
+        }
+    }
+
     /** Where and how it computes, for people. */
     String description();
 

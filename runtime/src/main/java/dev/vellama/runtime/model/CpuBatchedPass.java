@@ -43,14 +43,12 @@ public final class CpuBatchedPass implements BatchedPass {
 
     @Override
     public float[] forwardBatch(int[] tokens, int rows, Segment[] batch, int count, int[] logitRows, int logitCount) {
+        BatchedPass.checkSlots(batch, count, caches.length, capacity);
         if (segments.length < count) {
             segments = new ForwardPass.Segment[count];
         }
         for (int i = 0; i < count; i++) {
             Segment s = batch[i];
-            if (s.slot() >= caches.length) {
-                throw new IllegalArgumentException("slot " + s.slot() + " of " + caches.length);
-            }
             segments[i] = new ForwardPass.Segment(caches[s.slot()], s.row(), s.n(), s.pos());
         }
         return pass.forwardBatch(tokens, rows, segments, count, logitRows, logitCount);
