@@ -14,7 +14,7 @@ public final class Benchmark {
         int[] ids = randomTokens(session, tokens, seed);
         session.reset();
         long t0 = System.nanoTime();
-        session.prefill(ids);
+        session.prefill(ids, false, 0);
         long elapsed = System.nanoTime() - t0;
         session.reset();
         return elapsed;
@@ -24,7 +24,7 @@ public final class Benchmark {
         int[] ids = randomTokens(session, tokens, seed);
         session.reset();
         long t0 = System.nanoTime();
-        session.prefill(new int[] {ids[0]});
+        session.prefill(new int[] {ids[0]}, false, 0);
         for (int i = 1; i < tokens; i++) {
             session.step(ids[i]);
         }

@@ -15,6 +15,8 @@ public final class Generation implements Iterator<GeneratedToken> {
     private final Session session;
     private final int[] prompt;
     private final Continuation continuation;
+    private final boolean shift;
+    private final int keep;
 
     private boolean prefilled;
     private long promptNanos;
@@ -22,13 +24,17 @@ public final class Generation implements Iterator<GeneratedToken> {
     private long generationStart;
     private long generationNanos;
     private GeneratedToken ready;
+    private int forgotten;
 
-    Generation(Session session, int[] prompt, GenerationParams params) {
+    Generation(Session session, int[] prompt, GenerationParams params, boolean shift, int keep) {
         this.session = session;
         this.prompt = prompt.clone();
+        this.shift = shift;
+        this.keep = keep;
         this.continuation = new Continuation(session.model().tokenizer(), session.model().config().vocabSize(), params,
                 session.kernels());
         session.clearCancel();
+        session.takeForgotten();
     }
 
     @Override
@@ -58,7 +64,7 @@ public final class Generation implements Iterator<GeneratedToken> {
         float[] logits;
         if (!prefilled) {
             long t0 = System.nanoTime();
-            logits = session.prefill(prompt);
+            logits = session.prefill(prompt, shift, keep);
             promptNanos = System.nanoTime() - t0;
             promptEvaluated = session.lastPrefillEvaluated();
             generationStart = System.nanoTime();
@@ -71,7 +77,7 @@ public final class Generation implements Iterator<GeneratedToken> {
             return end(StopReason.LENGTH);
         } else if (session.takeCancel()) {
             return end(StopReason.CANCELLED);
-        } else if (session.position() >= session.contextSize()) {
+        } else if (session.position() >= session.contextSize() && !(shift && session.makeRoom(keep))) {
             return end(StopReason.CONTEXT);
         } else {
             logits = session.step(continuation.lastId());
@@ -86,11 +92,13 @@ public final class Generation implements Iterator<GeneratedToken> {
         GeneratedToken t = continuation.next(logits, session.cachedTokens(), session.position());
         if (continuation.ended()) {
             generationNanos = System.nanoTime() - generationStart;
+            forgotten = session.takeForgotten();
         }
         return t;
     }
 
     private GeneratedToken end(StopReason reason) {
+        forgotten = session.takeForgotten();
         GeneratedToken t = continuation.finish(reason);
         generationNanos = System.nanoTime() - generationStart;
         return t;
@@ -108,6 +116,7 @@ public final class Generation implements Iterator<GeneratedToken> {
         }
         List<GeneratedToken> tokens = continuation.tokens();
         Timings timings = new Timings(promptEvaluated, promptNanos, tokens.size(), generationNanos);
-        return new GenerationResult(prompt, List.copyOf(tokens), continuation.text(), continuation.stopReason(), timings);
+        return new GenerationResult(prompt, List.copyOf(tokens), continuation.text(), continuation.stopReason(), timings,
+                forgotten);
     }
 }

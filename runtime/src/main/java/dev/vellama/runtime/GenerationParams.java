@@ -26,12 +26,14 @@ import java.util.Map;
  * @param dry             the DRY repetition penalty (llama.cpp's {@code --dry-*})
  * @param logprobs        report each token's logprob; without it (and without top logprobs) a token's logprob is
  *                        NaN and the full-vocabulary log-softmax it needs is never computed
+ * @param contextShift    what happens when the context fills ({@link ContextShift#AUTO}: shift in a chat, stop
+ *                        elsewhere)
  */
 public record GenerationParams(int maxTokens, float temperature, int topK, float topP, float minP,
                                float repeatPenalty, int repeatLastN, float frequencyPenalty, float presencePenalty,
                                Long seed, List<String> stop, int topLogprobs, boolean ignoreEos,
                                Map<Integer, Float> logitBias, float typicalP, Xtc xtc, Mirostat mirostat, Dry dry,
-                               boolean logprobs) {
+                               boolean logprobs, ContextShift contextShift) {
 
     /**
      * XTC: with chance {@code probability}, every candidate at least {@code threshold} likely but the least likely of
@@ -90,6 +92,7 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
         java.util.Objects.requireNonNull(xtc);
         java.util.Objects.requireNonNull(mirostat);
         java.util.Objects.requireNonNull(dry);
+        java.util.Objects.requireNonNull(contextShift);
         if (!(typicalP > 0)) {
             throw new IllegalArgumentException("typical-p must be above 0 (1 = off)");
         }
@@ -106,7 +109,7 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
 
     public static GenerationParams defaults() {
         return new GenerationParams(-1, 0.8f, 40, 0.95f, 0.05f, 1.0f, 64, 0f, 0f, null, List.of(), 0, false, Map.of(),
-                1f, Xtc.OFF, Mirostat.OFF, Dry.OFF, false);
+                1f, Xtc.OFF, Mirostat.OFF, Dry.OFF, false, ContextShift.AUTO);
     }
 
     /** A builder that starts from {@link #defaults()}. */
@@ -140,6 +143,7 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
         private Mirostat mirostat;
         private Dry dry;
         private boolean logprobs;
+        private ContextShift contextShift;
 
         private Builder(GenerationParams p) {
             maxTokens = p.maxTokens;
@@ -161,6 +165,7 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
             mirostat = p.mirostat;
             dry = p.dry;
             logprobs = p.logprobs;
+            contextShift = p.contextShift;
         }
 
         public Builder maxTokens(int n) { maxTokens = n; return this; }
@@ -185,11 +190,12 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
         public Builder mirostat(int version, float tau, float eta) { mirostat = new Mirostat(version, tau, eta); return this; }
         public Builder dry(Dry d) { dry = d; return this; }
         public Builder logprobs(boolean b) { logprobs = b; return this; }
+        public Builder contextShift(ContextShift c) { contextShift = c; return this; }
 
         public GenerationParams build() {
             return new GenerationParams(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN,
                     frequencyPenalty, presencePenalty, seed, stop, topLogprobs, ignoreEos, logitBias, typicalP, xtc,
-                    mirostat, dry, logprobs);
+                    mirostat, dry, logprobs, contextShift);
         }
     }
 
@@ -253,6 +259,10 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
 
     public GenerationParams withLogprobs(boolean b) {
         return toBuilder().logprobs(b).build();
+    }
+
+    public GenerationParams withContextShift(ContextShift c) {
+        return toBuilder().contextShift(c).build();
     }
 
     public GenerationParams withLogitBias(Map<Integer, Float> bias) {

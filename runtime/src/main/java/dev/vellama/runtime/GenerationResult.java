@@ -4,7 +4,12 @@ import java.util.List;
 
 /** Everything one generation produced. */
 public record GenerationResult(int[] promptTokens, List<GeneratedToken> tokens, String text, StopReason stopReason,
-                               Timings timings) {
+                               Timings timings, int forgottenTokens) {
+    /** A result with no context shift. */
+    public GenerationResult(int[] promptTokens, List<GeneratedToken> tokens, String text, StopReason stopReason, Timings timings) {
+        this(promptTokens, tokens, text, stopReason, timings, 0);
+    }
+
     public int[] tokenIds() {
         return tokens.stream().mapToInt(GeneratedToken::id).toArray();
     }
@@ -13,7 +18,8 @@ public record GenerationResult(int[] promptTokens, List<GeneratedToken> tokens, 
     @Override
     public boolean equals(Object o) {
         return o instanceof GenerationResult r && java.util.Arrays.equals(promptTokens, r.promptTokens)
-                && tokens.equals(r.tokens) && text.equals(r.text) && stopReason == r.stopReason && timings.equals(r.timings);
+                && tokens.equals(r.tokens) && text.equals(r.text) && stopReason == r.stopReason && timings.equals(r.timings)
+                && forgottenTokens == r.forgottenTokens;
     }
 
     @Override

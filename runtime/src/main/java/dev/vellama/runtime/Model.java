@@ -85,7 +85,13 @@ public final class Model implements AutoCloseable {
 
     /** {@link #chatPrompt(java.util.List)} rendered with {@code template} instead of the model's own. */
     public int[] chatPrompt(java.util.List<dev.vellama.runtime.chat.ChatMessage> messages, ChatTemplate template) {
-        String rendered = template.render(messages, true);
+        return chatPrompt(messages, template, true);
+    }
+
+    /** As {@link #chatPrompt(java.util.List, ChatTemplate)}, with or without the header that opens the reply. */
+    public int[] chatPrompt(java.util.List<dev.vellama.runtime.chat.ChatMessage> messages, ChatTemplate template,
+            boolean addGenerationPrompt) {
+        String rendered = template.render(messages, addGenerationPrompt);
         int[] ids = tokenizer.encode(rendered, true, true);
         int bos = tokenizer.bos();
         if (ids.length >= 2 && bos >= 0 && ids[0] == bos && ids[1] == bos) {

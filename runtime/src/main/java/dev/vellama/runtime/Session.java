@@ -6,6 +6,7 @@ import java.util.function.Consumer;
 
 import dev.vellama.quant.Kernels;
 import dev.vellama.runtime.chat.ChatMessage;
+import dev.vellama.runtime.chat.ChatTemplate;
 import dev.vellama.runtime.model.ForwardPass;
 import dev.vellama.runtime.model.TransformerPass;
 import dev.vellama.runtime.model.KvCache;
@@ -27,8 +28,16 @@ public final class Session implements AutoCloseable {
     private final TransformerPass pass;
     private final int contextSize;
     private final int batchSize;
-    private final int[] cached;
+    private final int[] cached;     // the tokens whose keys and values the cache holds, cell by cell
     private int cachedLength;
+    // every token since the last reset, forgotten ones included: the cache holds history[0, keptPrefix) and
+    // history[keptPrefix + forgotten, historyLength), since each context shift forgets the oldest cells after the
+    // same kept prefix
+    private int[] history = new int[256];
+    private int historyLength;
+    private int keptPrefix;
+    private int forgotten;
+    private int forgottenSinceMark;
     private int lastPrefillEvaluated;
     private volatile boolean cancelRequested;
 
@@ -108,7 +117,44 @@ public final class Session implements AutoCloseable {
     }
 
     public GenerationResult generate(int[] promptTokens, GenerationParams params, Consumer<GeneratedToken> onToken) {
-        Generation g = new Generation(this, promptTokens, params);
+        return drain(stream(promptTokens, params), onToken);
+    }
+
+    /** Streams a generation token by token; {@link Generation#result()} gives the summary at the end. */
+    public Generation stream(String prompt, GenerationParams params) {
+        return stream(tokenize(prompt), params);
+    }
+
+    /** As {@link #stream(String, GenerationParams)} from tokens. */
+    public Generation stream(int[] promptTokens, GenerationParams params) {
+        return new Generation(this, promptTokens, params, params.contextShift().resolve(false) == ContextShift.Mode.SHIFT,
+                keepFor(params.contextShift(), promptTokens, 0));
+    }
+
+    /**
+     * Renders the conversation with the model's chat template and answers the last message. A full context is
+     * shifted by default (see {@link ContextShift}), keeping the system message.
+     */
+    public GenerationResult chat(List<ChatMessage> messages, GenerationParams params, Consumer<GeneratedToken> onToken) {
+        return chat(messages, model.chatTemplate(), params, onToken);
+    }
+
+    /** As {@link #chat(List, GenerationParams, Consumer)} rendered with {@code template}. */
+    public GenerationResult chat(List<ChatMessage> messages, ChatTemplate template, GenerationParams params,
+            Consumer<GeneratedToken> onToken) {
+        return drain(streamChat(messages, template, params), onToken);
+    }
+
+    /** Streams the answer to the last message of a conversation rendered with {@code template}. */
+    public Generation streamChat(List<ChatMessage> messages, ChatTemplate template, GenerationParams params) {
+        ContextShift.Mode mode = params.contextShift().resolve(true);
+        int[] tokens = mode == ContextShift.Mode.DROP_OLDEST_TURNS ? fitConversation(messages, template).tokens()
+                : model.chatPrompt(messages, template);
+        return new Generation(this, tokens, params, mode == ContextShift.Mode.SHIFT,
+                keepFor(params.contextShift(), tokens, systemPrefix(messages, template, tokens)));
+    }
+
+    private static GenerationResult drain(Generation g, Consumer<GeneratedToken> onToken) {
         while (g.hasNext()) {
             GeneratedToken t = g.next();
             if (onToken != null) {
@@ -118,19 +164,76 @@ public final class Session implements AutoCloseable {
         return g.result();
     }
 
-    /** Streams a generation token by token; {@link Generation#result()} gives the summary at the end. */
-    public Generation stream(String prompt, GenerationParams params) {
-        return new Generation(this, tokenize(prompt), params);
-    }
-
-    /** Renders the conversation with the model's chat template and answers the last message. */
-    public GenerationResult chat(List<ChatMessage> messages, GenerationParams params, Consumer<GeneratedToken> onToken) {
-        return generate(chatTokens(messages), params, onToken);
-    }
-
     /** The tokens of a conversation rendered with the model's template, with a generation prompt. */
     public int[] chatTokens(List<ChatMessage> messages) {
         return model.chatPrompt(messages);
+    }
+
+    /** A conversation cut to fit: its tokens, and how many of its oldest messages were left out. */
+    public record FittedConversation(int[] tokens, int droppedMessages) {
+    }
+
+    /**
+     * The conversation rendered without as many of its oldest user and assistant messages as it takes to leave room
+     * for a reply (a quarter of the context, at most 256 tokens); system messages stay. The policy
+     * {@link ContextShift#DROP_OLDEST_TURNS} sends this.
+     *
+     * @throws ContextOverflowException when the last message alone does not fit
+     */
+    public FittedConversation fitConversation(List<ChatMessage> messages, ChatTemplate template) {
+        int room = Math.max(1, Math.min(256, contextSize / 4));
+        List<ChatMessage> kept = new java.util.ArrayList<>(messages);
+        int dropped = 0;
+        while (true) {
+            int[] tokens = model.chatPrompt(kept, template);
+            int turns = (int) kept.stream().filter(m -> !m.role().equals("system")).count();
+            if (tokens.length + room <= contextSize || (turns <= 1 && tokens.length < contextSize)) {
+                return new FittedConversation(tokens, dropped);
+            }
+            if (turns <= 1) {
+                throw new ContextOverflowException("the last message takes " + tokens.length + " tokens but the context holds "
+                        + contextSize + "; use a larger context (--ctx) or a shorter message");
+            }
+            // the oldest non-system message goes, and the reply to it with it (a user message and its answer go together)
+            int first = 0;
+            while (kept.get(first).role().equals("system")) {
+                first++;
+            }
+            kept.remove(first);
+            dropped++;
+            if (turns > 2 && first < kept.size() && !kept.get(first).role().equals("user")) {
+                kept.remove(first);
+                dropped++;
+            }
+        }
+    }
+
+    /** Tokens a shift keeps: as asked, else the rendered system message (when there is one) or the BOS token. */
+    private int keepFor(ContextShift shift, int[] tokens, int systemPrefix) {
+        if (shift.keep() != ContextShift.KEEP_DEFAULT) {
+            return shift.keep();
+        }
+        int bos = model.tokenizer().bos();
+        int keep = tokens.length > 0 && bos >= 0 && tokens[0] == bos ? 1 : 0;
+        return Math.max(keep, systemPrefix);
+    }
+
+    /** How many leading tokens of the rendered conversation are its system message (0 without one). */
+    private int systemPrefix(List<ChatMessage> messages, ChatTemplate template, int[] tokens) {
+        if (messages.isEmpty() || !messages.get(0).role().equals("system")) {
+            return 0;
+        }
+        try {
+            int[] alone = model.chatPrompt(List.of(messages.get(0)), template, false);
+            int n = 0;
+            while (n < alone.length && n < tokens.length && alone[n] == tokens[n]) {
+                n++;
+            }
+            // a context shift must leave room to go on: a system message of most of the context is not all kept
+            return Math.min(n, contextSize / 2);
+        } catch (dev.vellama.runtime.chat.ChatTemplateException e) {
+            return 0; // a template that will not render a system message alone: keep the BOS only
+        }
     }
 
     /**
@@ -150,12 +253,17 @@ public final class Session implements AutoCloseable {
         }
         System.arraycopy(tokens, 0, cached, 0, tokens.length);
         cachedLength = tokens.length;
+        historyLength = 0;
+        forgotten = 0;
+        appendHistory(tokens, 0, tokens.length);
         return all;
     }
 
     /** Forgets the cached conversation. */
     public void reset() {
         cachedLength = 0;
+        historyLength = 0;
+        forgotten = 0;
     }
 
     /** Asks the running generation to stop after the current token (stop reason CANCELLED). */
@@ -166,6 +274,24 @@ public final class Session implements AutoCloseable {
     /** Tokens currently held in the KV cache. */
     public int position() {
         return cachedLength;
+    }
+
+    /** Tokens forgotten by context shifts since the last reset. */
+    public int forgottenTokens() {
+        return forgotten;
+    }
+
+    /**
+     * A context shift by hand: forgets the oldest half of the cached tokens after the first {@code keep} (after the
+     * kept prefix of an earlier shift, if there was one) and returns how many were forgotten, 0 when nothing can be.
+     */
+    public int shiftContext(int keep) {
+        if (keep < 0) {
+            throw new IllegalArgumentException("keep must be 0 or more");
+        }
+        int before = forgotten;
+        makeRoom(keep);
+        return forgotten - before;
     }
 
     // --- used by Generation ---
@@ -181,46 +307,64 @@ public final class Session implements AutoCloseable {
     }
 
     /**
-     * Brings the cache to hold exactly {@code tokens} and returns the logits after the last one: reuses the cached
-     * prefix and evaluates the rest in chunks of the batch size (at least the last token is evaluated). Returns null
-     * when {@link #cancel()} comes first (checked between layers): the cache then keeps the chunks already done.
+     * Brings the cache to hold {@code tokens} and returns the logits after the last one: reuses what the cache holds
+     * of a prefix of them and evaluates the rest in chunks of the batch size (at least the last token is evaluated).
+     * With {@code shift}, a context that fills on the way forgets its oldest tokens after the first {@code keep}
+     * (see {@link ContextShift}). Returns null when {@link #cancel()} comes first (checked between layers): the
+     * cache then keeps the chunks already done.
      */
-    float[] prefill(int[] tokens) {
+    float[] prefill(int[] tokens, boolean shift, int keep) {
         if (tokens.length == 0) {
             throw new VellamaException("the prompt is empty: it has no tokens");
         }
-        if (tokens.length > contextSize) {
-            throw new ContextOverflowException("the prompt has " + tokens.length + " tokens but the context holds "
-                    + contextSize + "; use a larger context (--ctx) or a shorter prompt");
+        if (!shift && tokens.length > contextSize) {
+            throw overflow(tokens.length);
         }
-        int keep = 0;
-        while (keep < cachedLength && keep < tokens.length && cached[keep] == tokens[keep]) {
-            keep++;
+        int m = 0;
+        while (m < historyLength && m < tokens.length && history[m] == tokens[m]) {
+            m++;
         }
-        keep = Math.min(keep, tokens.length - 1);
-        float[] logits = null;
-        cachedLength = keep;
+        m = Math.min(m, tokens.length - 1);
+        if (forgotten > 0 && (m < keptPrefix + forgotten || !shift && m - forgotten + tokens.length - m > contextSize)) {
+            // the prompt parts from the history before the cells the cache still holds (or, without shifting, does not
+            // fit after them): only the kept prefix is of use, and the rest is evaluated again at its own positions
+            m = Math.min(m, keptPrefix);
+            forgotten = 0;
+        }
+        historyLength = m;
+        cachedLength = m - forgotten;
         lastPrefillEvaluated = 0;
-        for (int from = keep; from < tokens.length; from += batchSize) {
-            int n = Math.min(batchSize, tokens.length - from);
+        float[] logits = null;
+        for (int from = m; from < tokens.length; ) {
+            if (cachedLength == contextSize && !makeRoom(keep)) {
+                throw overflow(tokens.length);
+            }
+            int n = Math.min(Math.min(batchSize, tokens.length - from), contextSize - cachedLength);
             if (cancelRequested) {
                 return null;
             }
             try {
-                logits = pass.forwardLast(tokens, from, n, from);
+                logits = pass.forwardLast(tokens, from, n, cachedLength);
             } catch (java.util.concurrent.CancellationException e) {
                 return null; // the cache holds the chunks before this one
             }
-            System.arraycopy(tokens, from, cached, from, n);
-            cachedLength = from + n;
+            System.arraycopy(tokens, from, cached, cachedLength, n);
+            appendHistory(tokens, from, n);
+            cachedLength += n;
             lastPrefillEvaluated += n;
+            from += n;
         }
         return logits;
     }
 
+    private ContextOverflowException overflow(int promptLength) {
+        return new ContextOverflowException("the prompt has " + promptLength + " tokens but the context holds "
+                + contextSize + "; use a larger context (--ctx), a shorter prompt, or a context shift");
+    }
+
     /**
      * Appends one token to the cache and returns the logits after it; null when {@link #cancel()} stopped the pass
-     * (the token is then not in the cache).
+     * (the token is then not in the cache). The caller makes room first when the cache is full.
      */
     float[] step(int token) {
         if (cachedLength >= contextSize) {
@@ -233,8 +377,49 @@ public final class Session implements AutoCloseable {
         } catch (java.util.concurrent.CancellationException e) {
             return null;
         }
+        appendHistory(cached, cachedLength, 1);
         cachedLength++;
         return logits;
+    }
+
+    /**
+     * A context shift: forgets the oldest half of the cells after the kept prefix ({@code keep} tokens, or the
+     * prefix an earlier shift kept), moving the rest down with their keys turned to their new positions; a pass that
+     * cannot turn keys evaluates the moved tokens again. False when there is nothing to forget.
+     */
+    boolean makeRoom(int keep) {
+        int kept = forgotten > 0 ? keptPrefix : Math.min(keep, cachedLength);
+        int discard = (cachedLength - kept) / 2;
+        if (discard < 1) {
+            return false;
+        }
+        boolean turned = pass.shiftCache(kept, discard, cachedLength);
+        System.arraycopy(cached, kept + discard, cached, kept, cachedLength - kept - discard);
+        cachedLength -= discard;
+        if (!turned) {
+            for (int p = kept; p < cachedLength; p += batchSize) {
+                pass.forwardLast(cached, p, Math.min(batchSize, cachedLength - p), p);
+            }
+        }
+        keptPrefix = kept;
+        forgotten += discard;
+        forgottenSinceMark += discard;
+        return true;
+    }
+
+    /** Tokens forgotten since the last call (a generation reports those of its own run). */
+    int takeForgotten() {
+        int n = forgottenSinceMark;
+        forgottenSinceMark = 0;
+        return n;
+    }
+
+    private void appendHistory(int[] tokens, int from, int n) {
+        if (historyLength + n > history.length) {
+            history = java.util.Arrays.copyOf(history, Math.max(historyLength + n, 2 * history.length));
+        }
+        System.arraycopy(tokens, from, history, historyLength, n);
+        historyLength += n;
     }
 
     Kernels kernels() {

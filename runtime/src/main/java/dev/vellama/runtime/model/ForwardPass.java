@@ -339,6 +339,26 @@ public final class ForwardPass implements TransformerPass {
         addResidual(x, L.postAttnNorm(), n);
     }
 
+    @Override
+    public boolean shiftCache(int keep, int discard, int length) {
+        if (cache == null) {
+            throw new IllegalStateException("this pass runs batches of sequences with caches of their own");
+        }
+        shiftCache(cache, keep, discard, length);
+        return true;
+    }
+
+    /** A context shift of {@code cache} (one of this model's): the keys of each layer turned by its own RoPE. */
+    public void shiftCache(KvCache cache, int keep, int discard, int length) {
+        float[][] turn = new float[4][rope.pairs()];
+        rope.rotation(-discard, turn[0], turn[1]);
+        localRope.rotation(-discard, turn[2], turn[3]);
+        cache.shift(keep, discard, length, (layer, row) -> {
+            boolean sliding = c.slidingWindow() > 0 && arch.slidingWindowLayer(layer);
+            k.rope(row, 0, c.headCountKv(), c.headDim(), c.ropeDims(), turn[sliding ? 2 : 0], turn[sliding ? 3 : 1], neox);
+        });
+    }
+
     /** Row t's biases, q/k norms and RoPE at position {@code pos}; its key and value join {@code cache}. */
     private void prepareKeys(int l, ModelWeights.Layer L, Rope layerRope, int t, int pos, KvCache cache) {
         int qd = c.queryDim();

@@ -106,6 +106,55 @@ public final class KvCache {
         }
     }
 
+    /** Turns one position's key row (all kv heads, rowWidth floats) to where it now lies; see {@link #shift}. */
+    @FunctionalInterface
+    public interface KeyRotation {
+        void rotate(int layer, float[] keyRow);
+    }
+
+    /**
+     * Forgets positions {@code [keep, keep + discard)} of the first {@code length}: the cells after them move down by
+     * {@code discard} and their keys are turned by {@code rotation} to their new positions (keys are stored after
+     * RoPE, which is a rotation, so turning by −discard equals having computed them there). Values do not depend
+     * on the position and only move. llama.cpp's context shift does the same (seq_rm, seq_add and its K-shift).
+     */
+    public void shift(int keep, int discard, int length, KeyRotation rotation) {
+        if (keep < 0 || discard < 1 || length > capacity || keep + discard > length) {
+            throw new IllegalArgumentException("cannot forget " + discard + " cells after " + keep + " of " + length);
+        }
+        float[] row = new float[rowWidth];
+        int layers = precision == Precision.F32 ? floatKeys.length : halfKeys.length;
+        for (int l = 0; l < layers; l++) {
+            if ((precision == Precision.F32 ? floatKeys[l] : halfKeys[l]) == null) {
+                continue; // a layer kept on the GPU
+            }
+            for (int p = keep; p + discard < length; p++) {
+                int src = p + discard;
+                if (precision == Precision.F32) {
+                    float[] kc = floatKeys[l];
+                    for (int f = 0; f < rowWidth; f++) {
+                        row[f] = kc[f * capacity + src];
+                    }
+                    rotation.rotate(l, row);
+                    for (int f = 0; f < rowWidth; f++) {
+                        kc[f * capacity + p] = row[f];
+                    }
+                    System.arraycopy(floatValues[l], src * rowWidth, floatValues[l], p * rowWidth, rowWidth);
+                } else {
+                    short[] kc = halfKeys[l];
+                    for (int f = 0; f < rowWidth; f++) {
+                        row[f] = Float.float16ToFloat(kc[f * capacity + src]);
+                    }
+                    rotation.rotate(l, row);
+                    for (int f = 0; f < rowWidth; f++) {
+                        kc[f * capacity + p] = Float.floatToFloat16(row[f]);
+                    }
+                    System.arraycopy(halfValues[l], src * rowWidth, halfValues[l], p * rowWidth, rowWidth);
+                }
+            }
+        }
+    }
+
     /** Stores one position's keys and values (rowWidth floats each, from the given offsets). */
     void store(int layer, int pos, float[] k, int kOff, float[] v, int vOff) {
         int base = pos * rowWidth;

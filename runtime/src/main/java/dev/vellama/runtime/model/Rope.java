@@ -84,6 +84,19 @@ public final class Rope {
 
     /** Fills cos[0..pairs) and sin[0..pairs) for position {@code pos}. */
     void angles(int pos, float[] cos, float[] sin) {
+        angles(pos, cos, sin, mscale);
+    }
+
+    /**
+     * The pure rotation by {@code delta} positions (may be negative), without the magnitude correction: what moves a
+     * key already rotated for position p to position p + delta, as llama.cpp's K-shift does after a context shift.
+     * The angles are linear in the position for every scaling here (YaRN's ramp depends on the pair alone).
+     */
+    void rotation(int delta, float[] cos, float[] sin) {
+        angles(delta, cos, sin, 1f);
+    }
+
+    private void angles(int pos, float[] cos, float[] sin, float magnitude) {
         float theta = pos;
         for (int i = 0; i < pairs; i++) {
             float extrapolated = factors != null ? theta / factors[i] : theta;
@@ -93,8 +106,8 @@ public final class Rope {
                 float ramp = (1f - Math.min(1f, Math.max(0f, y))) * extFactor;
                 t = t * (1f - ramp) + extrapolated * ramp;
             }
-            cos[i] = (float) Math.cos(t) * mscale;
-            sin[i] = (float) Math.sin(t) * mscale;
+            cos[i] = (float) Math.cos(t) * magnitude;
+            sin[i] = (float) Math.sin(t) * magnitude;
             theta *= thetaScale;
         }
     }

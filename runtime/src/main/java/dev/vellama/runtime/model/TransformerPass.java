@@ -17,6 +17,15 @@ public interface TransformerPass extends AutoCloseable {
     /** Like {@link #forwardLast} but the logits of every token, row-major [token][vocab]. */
     float[] forwardAll(int[] tokens, int from, int n, int pos);
 
+    /**
+     * Forgets cached positions {@code [keep, keep + discard)} of the first {@code length}, moving the later ones down
+     * with their keys re-rotated (a context shift). False when this pass cannot (the caller then evaluates the
+     * moved tokens again at their new positions).
+     */
+    default boolean shiftCache(int keep, int discard, int length) {
+        return false;
+    }
+
     /** Frees what the pass holds beyond the Java heap. */
     @Override
     void close();
