@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
+import dev.vellama.runtime.ContextShift;
 import dev.vellama.runtime.GenerationParams;
 import dev.vellama.runtime.GenerationResult;
 import dev.vellama.runtime.Model;
@@ -37,6 +38,9 @@ final class ChatCommand implements Callable<Integer> {
 
     @Mixin
     SamplingOptions sampling;
+
+    @Mixin
+    ContextShiftOptions contextShift;
 
     @Option(names = {"-sys", "--system-prompt", "--system"}, paramLabel = "TEXT", description = "System message.")
     String system;
@@ -141,15 +145,40 @@ final class ChatCommand implements Callable<Integer> {
                 err.flush();
                 continue;
             }
-            int[] prompt = fit(session, systemText, messages, text, err, template);
-            if (prompt == null) {
-                continue;
+            ContextShift policy = contextShift.forChat(session.model().tokenizer().bos());
+            GenerationParams turnParams = params.withContextShift(policy);
+            List<ChatMessage> turn = new ArrayList<>();
+            if (systemText != null && !systemText.isEmpty()) {
+                turn.add(ChatMessage.system(systemText));
             }
-            GenerationResult[] reply = new GenerationResult[1];
-            chat.whileReplying(() -> reply[0] = session.generate(prompt, params, t -> {
+            turn.addAll(messages);
+            turn.add(ChatMessage.user(text));
+            int[] fitted = null;
+            if (policy.mode() == ContextShift.Mode.DROP_OLDEST_TURNS) {
+                Session.FittedConversation fit;
+                try {
+                    fit = session.fitConversation(turn, template);
+                } catch (dev.vellama.runtime.ContextOverflowException e) {
+                    err.println("vellama: " + e.getMessage() + "; it was not sent");
+                    err.flush();
+                    continue;
+                }
+                if (fit.droppedMessages() > 0) {
+                    messages.subList(0, fit.droppedMessages()).clear();
+                    err.printf("(the context is full: the oldest %d message%s dropped)%n", fit.droppedMessages(),
+                            fit.droppedMessages() == 1 ? " was" : "s were");
+                    err.flush();
+                }
+                fitted = fit.tokens();
+            }
+            int[] prompt = fitted;
+            java.util.function.Consumer<dev.vellama.runtime.GeneratedToken> print = t -> {
                 out.print(t.text());
                 out.flush();
-            }), session::cancel);
+            };
+            GenerationResult[] reply = new GenerationResult[1];
+            chat.whileReplying(() -> reply[0] = prompt != null ? session.generate(prompt, turnParams, print)
+                    : session.chat(turn, template, turnParams, print), session::cancel);
             last = reply[0];
             out.println();
             out.flush();
@@ -157,47 +186,13 @@ final class ChatCommand implements Callable<Integer> {
                 err.println("(reply stopped)");
                 err.flush();
             }
+            if (last.forgottenTokens() > 0) {
+                err.printf("(the context was full: the oldest %d tokens were forgotten%s)%n", last.forgottenTokens(),
+                        systemText != null && !systemText.isEmpty() ? "; the system message is kept" : "");
+                err.flush();
+            }
             messages.add(ChatMessage.user(text));
             messages.add(ChatMessage.assistant(last.text().strip()));
-        }
-    }
-
-    /**
-     * The tokens of the conversation to send: the system message, as many of the latest turns as leave room for a reply, and the
-     * new message. The oldest turns go first when the context is full, so a chat never ends because of its length
-     * (llama.cpp's context shift keeps going the same way, by forgetting the oldest tokens). Null, after a line
-     * on stderr, when the new message alone does not fit.
-     */
-    static int[] fit(Session session, String systemText, List<ChatMessage> messages, String text, PrintWriter err,
-            dev.vellama.runtime.chat.ChatTemplate template) {
-        int room = Math.max(1, Math.min(256, session.contextSize() / 4)); // tokens kept free for the reply
-        int dropped = 0;
-        while (true) {
-            List<ChatMessage> turn = new ArrayList<>();
-            if (systemText != null && !systemText.isEmpty()) {
-                turn.add(ChatMessage.system(systemText));
-            }
-            turn.addAll(messages);
-            turn.add(ChatMessage.user(text));
-            int[] tokens = session.model().chatPrompt(turn, template);
-            int length = tokens.length;
-            if (length + room <= session.contextSize() || (messages.isEmpty() && length < session.contextSize())) {
-                if (dropped > 0) {
-                    err.printf("(the context is full: the oldest %d message%s dropped)%n", dropped, dropped == 1 ? " was" : "s were");
-                    err.flush();
-                }
-                return tokens;
-            }
-            if (messages.isEmpty()) {
-                err.printf("vellama: this message takes %d tokens but the context holds %d; it was not sent (use a larger -c)%n",
-                        length, session.contextSize());
-                err.flush();
-                return null;
-            }
-            // a user message and the reply to it go together
-            int n = Math.min(2, messages.size());
-            messages.subList(0, n).clear();
-            dropped += n;
         }
     }
 

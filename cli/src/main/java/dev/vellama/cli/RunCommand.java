@@ -31,6 +31,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     SamplingOptions sampling;
 
+    @Mixin
+    ContextShiftOptions contextShift;
+
     @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT",
             description = "The prompt (BOS added as the model says, special tokens parsed).")
     String prompt;
@@ -84,8 +87,10 @@ final class RunCommand implements Callable<Integer> {
                 status.print("\r" + " ".repeat(Math.min(79, 12 + file.getFileName().toString().length())) + "\r");
                 status.flush();
             }
+            int[] promptTokens = session.tokenize(prompt);
+            params = params.withContextShift(contextShift.forPrompt(promptTokens, model.tokenizer().bos()));
             if (json) {
-                GenerationResult r = session.generate(prompt, params, null);
+                GenerationResult r = session.generate(promptTokens, params, null);
                 printJson(r, params.seed(), model.tokenizer(), out);
                 return 0;
             }
@@ -93,7 +98,7 @@ final class RunCommand implements Callable<Integer> {
                 out.print(prompt);
                 out.flush();
             }
-            GenerationResult r = session.generate(prompt, params, t -> {
+            GenerationResult r = session.generate(promptTokens, params, t -> {
                 out.print(t.text());
                 out.flush();
             });
@@ -105,6 +110,10 @@ final class RunCommand implements Callable<Integer> {
                     r.timings().promptTokens(), r.timings().promptTokensPerSecond(),
                     r.timings().generatedTokens(), r.timings().generationTokensPerSecond(), r.stopReason().jsonName(),
                     params.seed());
+            if (r.forgottenTokens() > 0) {
+                err.printf("context shift: %d tokens forgotten, %d kept at the start%n", r.forgottenTokens(),
+                        params.contextShift().keep());
+            }
             err.flush();
         }
         return 0;

@@ -65,11 +65,39 @@ class LlamaCppConventionsTest {
         String input = "Tell me about the tables in the database.\nAnd what about the indexes on them?\n"
                 + "How do I make a backup of it all?\nThanks, and one more thing about views.\n"
                 + "word ".repeat(80) + "\nBye.\n";
-        CliRunner r = CliRunner.runWithInput(input, "chat", "-m", model(), "-c", "64", "-n", "12", "--temp", "0", "-t", "2");
+        // by default the context shifts, keeping the system message: even a message longer than the context is read
+        CliRunner r = CliRunner.runWithInput(input, "chat", "-m", model(), "-c", "64", "-n", "12", "--temp", "0", "-t", "2",
+                "-sys", "Be brief.");
         assertEquals(0, r.exitCode(), r.err());
-        assertTrue(r.err().contains("(the context is full: the oldest"), r.err());
-        assertTrue(r.err().contains("it was not sent"), "a message longer than the context is refused, not fatal: " + r.err());
-        assertTrue(r.out().strip().length() > 20, r.out());
+        assertTrue(r.err().contains("(the context was full: the oldest"), r.err());
+        assertTrue(r.err().contains("the system message is kept"), r.err());
+        assertTrue(r.out().strip().split("\n").length >= 6, "every message has a reply: " + r.out());
+        // the other policy: the oldest messages go, and a message longer than the context is refused, not fatal
+        CliRunner drop = CliRunner.runWithInput(input, "chat", "-m", model(), "-c", "64", "-n", "12", "--temp", "0", "-t", "2",
+                "--no-context-shift");
+        assertEquals(0, drop.exitCode(), drop.err());
+        assertTrue(drop.err().contains("(the context is full: the oldest"), drop.err());
+        assertTrue(drop.err().contains("it was not sent"), drop.err());
+        assertTrue(drop.out().strip().length() > 20, drop.out());
+    }
+
+    /** run stops at a full context unless asked to shift, as llama.cpp's completion does. */
+    @Test
+    void runShiftsTheContextWhenAsked() {
+        String[] base = {"run", "-m", model(), "-p", "Once upon a time", "-c", "48", "-n", "80", "--temp", "0", "-t", "2",
+                "--ignore-eos", "--no-display-prompt"};
+        CliRunner stop = CliRunner.run(base);
+        assertEquals(0, stop.exitCode(), stop.err());
+        assertTrue(stop.err().contains("stop: context"), stop.err());
+        String[] shifting = java.util.Arrays.copyOf(base, base.length + 3);
+        shifting[base.length] = "--context-shift";
+        shifting[base.length + 1] = "--keep";
+        shifting[base.length + 2] = "2";
+        CliRunner shift = CliRunner.run(shifting);
+        assertEquals(0, shift.exitCode(), shift.err());
+        assertTrue(shift.err().contains("stop: length"), shift.err());
+        assertTrue(shift.err().matches("(?s).*context shift: \\d+ tokens forgotten, 3 kept at the start.*"), shift.err());
+        assertEquals(1, CliRunner.run("run", "-m", model(), "-p", "x", "--keep", "-2").exitCode());
     }
 
     /** On a terminal, run says it is loading the model, then clears that line; elsewhere it prints nothing of it. */
