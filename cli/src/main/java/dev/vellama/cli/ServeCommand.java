@@ -62,6 +62,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "Render chats with this Jinja file (or chatml) instead of the model's template.")
     String chatTemplate;
 
+    @Option(names = "--context-shift", description = "When a slot's context fills, forget its oldest tokens after"
+            + " n_keep (a request's field; default: the BOS token) and go on, as llama-server's --context-shift;"
+            + " without it the reply ends with finish_reason \"length\". CPU slots only for now.")
+    boolean contextShift;
+
     @Option(names = "--queue", defaultValue = "64", paramLabel = "N",
             description = "Requests that may wait for a free slot; more get 503 (default: ${DEFAULT-VALUE}).")
     int queue;
@@ -105,7 +110,7 @@ final class ServeCommand implements Callable<Integer> {
             try (Model m = Model.load(model)) {
                 int ctx = contextSize > 0 ? contextSize : parallel * Math.min(4096, m.config().contextLength());
                 BatchEngine.Options engineOptions = new BatchEngine.Options(parallel, ctx, batchSize, threads, queue, precision,
-                        where, layers);
+                        where, layers, contextShift);
                 try (BatchEngine engine = new BatchEngine(m, engineOptions)) {
                     String id = alias != null ? alias : model.getFileName().toString();
                     server.attach(engine, id, ChatTemplateOption.resolve(chatTemplate, m));

@@ -52,9 +52,11 @@ public final class BatchEngine implements AutoCloseable {
      * @param device      where the batched step runs
      * @param gpuLayers   with {@link SessionOptions.Device#CUDA}: layers on the GPU, the first ones
      *                    ({@link SessionOptions#ALL_LAYERS}: all, with the output)
+     * @param contextShift what a request whose {@link GenerationParams#contextShift()} is {@code AUTO} does when its
+     *                    slot fills: shift (llama-server's {@code --context-shift}) or stop (its default)
      */
     public record Options(int slots, int contextSize, int batchSize, int threads, int queueLimit,
-                          KvCache.Precision kvCache, SessionOptions.Device device, int gpuLayers) {
+                          KvCache.Precision kvCache, SessionOptions.Device device, int gpuLayers, boolean contextShift) {
         public Options {
             if (slots < 1 || contextSize < slots || batchSize < 1 || threads < 0 || queueLimit < 0) {
                 throw new IllegalArgumentException("an engine needs at least one slot, a context of at least one position per slot,"
@@ -70,28 +72,33 @@ public final class BatchEngine implements AutoCloseable {
         /** On the CPU, with an F16 cache, llama-server's batch size, all processors and a queue of 64. */
         public static Options of(int slots, int contextSize) {
             return new Options(slots, contextSize, SessionOptions.DEFAULT_BATCH, 0, 64, KvCache.Precision.F16,
-                    SessionOptions.Device.CPU, SessionOptions.ALL_LAYERS);
+                    SessionOptions.Device.CPU, SessionOptions.ALL_LAYERS, false);
         }
 
         public Options withThreads(int n) {
-            return new Options(slots, contextSize, batchSize, n, queueLimit, kvCache, device, gpuLayers);
+            return new Options(slots, contextSize, batchSize, n, queueLimit, kvCache, device, gpuLayers, contextShift);
         }
 
         public Options withBatchSize(int n) {
-            return new Options(slots, contextSize, n, threads, queueLimit, kvCache, device, gpuLayers);
+            return new Options(slots, contextSize, n, threads, queueLimit, kvCache, device, gpuLayers, contextShift);
         }
 
         public Options withQueueLimit(int n) {
-            return new Options(slots, contextSize, batchSize, threads, n, kvCache, device, gpuLayers);
+            return new Options(slots, contextSize, batchSize, threads, n, kvCache, device, gpuLayers, contextShift);
         }
 
         public Options withKvCache(KvCache.Precision precision) {
-            return new Options(slots, contextSize, batchSize, threads, queueLimit, precision, device, gpuLayers);
+            return new Options(slots, contextSize, batchSize, threads, queueLimit, precision, device, gpuLayers, contextShift);
+        }
+
+        /** Shifts a full slot's context for requests that leave it to the engine. */
+        public Options withContextShift(boolean shift) {
+            return new Options(slots, contextSize, batchSize, threads, queueLimit, kvCache, device, gpuLayers, shift);
         }
 
         /** Runs on {@code d}, with {@code layers} layers offloaded when that is CUDA. */
         public Options withDevice(SessionOptions.Device d, int layers) {
-            return new Options(slots, contextSize, batchSize, threads, queueLimit, kvCache, d, layers);
+            return new Options(slots, contextSize, batchSize, threads, queueLimit, kvCache, d, layers, contextShift);
         }
     }
 
@@ -127,6 +134,7 @@ public final class BatchEngine implements AutoCloseable {
         Continuation continuation;
         int promptDone;          // prompt tokens in the cache so far
         int promptEvaluated;     // of those, evaluated for this request (the rest came from the cache)
+        int forgotten;           // tokens context shifts forgot during this request
         long started;
         long promptEnd;
         long lastUsed;
@@ -145,6 +153,7 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
+    private final Options options;
     private final Model model;
     private final ModelConfig config;
     private final Kernels kernels;
@@ -181,6 +190,7 @@ public final class BatchEngine implements AutoCloseable {
      * @throws VellamaException when the pass cannot be opened (no CUDA device, not enough memory, ...)
      */
     public BatchEngine(Model model, Options options) {
+        this.options = options;
         this.model = model;
         this.config = model.config();
         this.slotContext = options.contextSize() / options.slots();
@@ -373,11 +383,36 @@ public final class BatchEngine implements AutoCloseable {
         return n;
     }
 
+    /**
+     * A context shift of a full slot whose request allows one: the oldest half after the kept tokens (the request's
+     * {@code keep}, else its BOS) is forgotten. False when the request stops instead, or the pass cannot shift.
+     */
+    private boolean shift(Slot s) {
+        ContextShift policy = s.request.params.contextShift();
+        boolean wanted = policy.mode() == ContextShift.Mode.SHIFT
+                || policy.mode() == ContextShift.Mode.AUTO && options.contextShift();
+        if (!wanted) {
+            return false;
+        }
+        int bos = model.tokenizer().bos();
+        int keep = policy.keep() != ContextShift.KEEP_DEFAULT ? Math.min(policy.keep(), s.cachedLength)
+                : s.cachedLength > 0 && bos >= 0 && s.cached[0] == bos ? 1 : 0;
+        int discard = (s.cachedLength - keep) / 2;
+        if (discard < 1 || !pass.shiftSlot(s.index, keep, discard, s.cachedLength)) {
+            return false;
+        }
+        System.arraycopy(s.cached, keep + discard, s.cached, keep, s.cachedLength - keep - discard);
+        s.cachedLength -= discard;
+        s.forgotten += discard;
+        return true;
+    }
+
     private void start(Slot s, Request r) {
         int keep = Math.min(commonPrefix(s, r.prompt), r.prompt.length - 1); // the last prompt token gives the logits
         s.cachedLength = keep;
         s.promptDone = keep;
         s.promptEvaluated = 0;
+        s.forgotten = 0;
         s.request = r;
         s.continuation = new Continuation(model.tokenizer(), config.vocabSize(), r.params, kernels);
         s.started = System.nanoTime();
@@ -400,7 +435,7 @@ public final class BatchEngine implements AutoCloseable {
                 end(s, StopReason.CANCELLED);
             } else if (!s.prompting() && s.continuation.limitReached()) {
                 end(s, StopReason.LENGTH);
-            } else if (!s.prompting() && s.cachedLength >= slotContext) {
+            } else if (!s.prompting() && s.cachedLength >= slotContext && !shift(s)) {
                 end(s, StopReason.CONTEXT);
             }
         }
@@ -518,7 +553,8 @@ public final class BatchEngine implements AutoCloseable {
             if (last != null) {
                 r.listener.onToken(last);
             }
-            r.listener.onEnd(new GenerationResult(r.prompt, List.copyOf(c.tokens()), c.text(), c.stopReason(), timings));
+            r.listener.onEnd(new GenerationResult(r.prompt, List.copyOf(c.tokens()), c.text(), c.stopReason(), timings,
+                    s.forgotten));
         } catch (RuntimeException ignored) {
             // the listener's owner is gone; the slot is already free
         }

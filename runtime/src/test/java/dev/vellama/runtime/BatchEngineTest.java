@@ -1,6 +1,7 @@
 package dev.vellama.runtime;
 
 import dev.vellama.VellamaException;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -193,6 +194,29 @@ class BatchEngineTest {
             GenerationResult r = c.await();
             assertEquals(StopReason.CONTEXT, r.stopReason());
             assertEquals(25, prompt.length + r.tokens().size());
+        }
+    }
+
+    /** With the engine's context shift a slot goes on past its context, token for token as a lone session shifting. */
+    @Test
+    void aFullSlotShiftsWhenTheEngineSaysSo() throws Exception {
+        GenerationParams p = GenerationParams.greedy().withMaxTokens(60).withIgnoreEos(true);
+        int[] prompt = model.tokenizer().encode("Once upon a time", true, true);
+        try (BatchEngine engine = new BatchEngine(model, BatchEngine.Options.of(2, 48).withThreads(2).withContextShift(true));
+             Session alone = model.newSession(SessionOptions.defaults().withContextSize(24).withThreads(2))) {
+            Collector c = new Collector();
+            engine.submit(prompt, p, c);
+            GenerationResult r = c.await();
+            assertEquals(StopReason.LENGTH, r.stopReason());
+            assertEquals(60, r.tokens().size());
+            assertTrue(r.forgottenTokens() > 0);
+            GenerationResult lone = alone.generate(prompt, p.withContextShift(ContextShift.SHIFT), null);
+            assertEquals(lone.forgottenTokens(), r.forgottenTokens());
+            assertArrayEquals(lone.tokenIds(), r.tokenIds());
+            // a request may refuse: it then ends at the full slot as without the engine's shift
+            Collector stop = new Collector();
+            engine.submit(prompt, p.withContextShift(ContextShift.STOP), stop);
+            assertEquals(StopReason.CONTEXT, stop.await().stopReason());
         }
     }
 }

@@ -5,7 +5,7 @@ import dev.vellama.runtime.GenerationParams;
 /**
  * The sampling fields chat and text completions share, read into {@link GenerationParams}: OpenAI's fields, and
  * llama-server's extensions ({@code top_k}, {@code min_p}, {@code repeat_penalty}, {@code repeat_last_n},
- * {@code n_predict}, {@code ignore_eos}, {@code typical_p}, {@code mirostat}, {@code mirostat_tau},
+ * {@code n_predict}, {@code n_keep}, {@code ignore_eos}, {@code typical_p}, {@code mirostat}, {@code mirostat_tau},
  * {@code mirostat_eta}, {@code dry_multiplier}, {@code dry_base}, {@code dry_allowed_length},
  * {@code dry_penalty_last_n}, {@code dry_sequence_breakers}, {@code xtc_probability}, {@code xtc_threshold}).
  * Absent fields keep llama.cpp's defaults, as llama-server does.
@@ -57,6 +57,10 @@ final class SamplingFields {
                 .xtc((float) j.number("xtc_probability", 0, 1, xtc.probability()),
                         (float) j.number("xtc_threshold", 0, Float.MAX_VALUE, xtc.threshold()))
                 .build();
+        if (j.has("n_keep")) {
+            // llama-server's n_keep: tokens a context shift keeps at the start (-1: the whole prompt is not offered)
+            p = p.withContextShift(p.contextShift().keeping((int) j.integer("n_keep", 0, Integer.MAX_VALUE, 0)));
+        }
         return p.withTopLogprobs(topLogprobs);
     }
 

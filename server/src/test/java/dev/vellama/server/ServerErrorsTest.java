@@ -79,11 +79,11 @@ class ServerErrorsTest {
         Http.Answer ok = http.post("/v1/completions", "{\"prompt\": \"Once\", \"max_tokens\": 3, \"seed\": 1,"
                 + " \"typical_p\": 0.9, \"mirostat\": 2, \"mirostat_tau\": 4, \"mirostat_eta\": 0.2, \"dry_multiplier\": 0.8,"
                 + " \"dry_base\": 1.75, \"dry_allowed_length\": 2, \"dry_penalty_last_n\": -1,"
-                + " \"dry_sequence_breakers\": [\"\\n\"], \"xtc_probability\": 0.5, \"xtc_threshold\": 0.1}");
+                + " \"dry_sequence_breakers\": [\"\\n\"], \"xtc_probability\": 0.5, \"xtc_threshold\": 0.1, \"n_keep\": 4}");
         assertEquals(200, ok.status(), ok.body());
         assertEquals(3, ok.json().path("usage").path("completion_tokens").asInt());
         for (String field : new String[] {"\"mirostat\": 3", "\"typical_p\": 0", "\"dry_multiplier\": -1",
-                "\"xtc_probability\": 2", "\"dry_sequence_breakers\": 5"}) {
+                "\"xtc_probability\": 2", "\"dry_sequence_breakers\": 5", "\"n_keep\": -2"}) {
             Http.Answer bad = http.post("/v1/completions", "{\"prompt\": \"Once\", " + field + "}");
             assertEquals(400, bad.status(), field);
             assertEquals(field.substring(1, field.indexOf('"', 1)), bad.error("param"), field);

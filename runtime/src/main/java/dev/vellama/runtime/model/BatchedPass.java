@@ -64,6 +64,14 @@ public interface BatchedPass extends AutoCloseable {
      */
     float[] forwardBatch(int[] tokens, int rows, Segment[] segments, int count, int[] logitRows, int logitCount);
 
+    /**
+     * A context shift of one slot: forgets its positions {@code [keep, keep + discard)} of {@code length}, the later
+     * ones moved down with their keys re-rotated. False when this pass cannot (the slot then stops at a full context).
+     */
+    default boolean shiftSlot(int slot, int keep, int discard, int length) {
+        return false;
+    }
+
     /** Frees what the pass holds beyond the Java heap. */
     @Override
     void close();

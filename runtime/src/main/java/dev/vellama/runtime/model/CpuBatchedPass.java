@@ -54,6 +54,12 @@ public final class CpuBatchedPass implements BatchedPass {
         return pass.forwardBatch(tokens, rows, segments, count, logitRows, logitCount);
     }
 
+    @Override
+    public boolean shiftSlot(int slot, int keep, int discard, int length) {
+        pass.shiftCache(caches[slot], keep, discard, length);
+        return true;
+    }
+
     /** The heap caches go with the pass; the kernels belong to the model. */
     @Override
     public void close() {
