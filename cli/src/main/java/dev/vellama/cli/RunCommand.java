@@ -47,6 +47,17 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--no-escape", description = "Take the prompt as written; by default \\n, \\t, \\xNN and the like are expanded, as llama.cpp does.")
     boolean noEscape;
 
+    @Option(names = "--prompt-cache", paramLabel = "FILE",
+            description = "Load the session saved in FILE when there is one (a prompt that starts the same is not read again),"
+                    + " and save the session there once the prompt is read, as llama.cpp does.")
+    java.nio.file.Path promptCache;
+
+    @Option(names = "--prompt-cache-all", description = "With --prompt-cache: save the generated text too, at the end.")
+    boolean promptCacheAll;
+
+    @Option(names = "--prompt-cache-ro", description = "With --prompt-cache: load it, never write it.")
+    boolean promptCacheReadOnly;
+
     @Option(names = "--json", description = "Print one JSON document (tokens, text, logprobs, stop reason, timings) instead of streaming.")
     boolean json;
 
@@ -87,10 +98,15 @@ final class RunCommand implements Callable<Integer> {
                 status.print("\r" + " ".repeat(Math.min(79, 12 + file.getFileName().toString().length())) + "\r");
                 status.flush();
             }
+            if (promptCache != null && java.nio.file.Files.exists(promptCache)) {
+                session.load(promptCache);
+                err.printf("prompt cache: %d tokens loaded from %s%n", session.position(), promptCache);
+                err.flush();
+            }
             int[] promptTokens = session.tokenize(prompt);
             params = params.withContextShift(contextShift.forPrompt(promptTokens, model.tokenizer().bos()));
             if (json) {
-                GenerationResult r = session.generate(promptTokens, params, null);
+                GenerationResult r = generate(session, promptTokens, params, null);
                 printJson(r, params.seed(), model.tokenizer(), out);
                 return 0;
             }
@@ -98,7 +114,7 @@ final class RunCommand implements Callable<Integer> {
                 out.print(prompt);
                 out.flush();
             }
-            GenerationResult r = session.generate(promptTokens, params, t -> {
+            GenerationResult r = generate(session, promptTokens, params, t -> {
                 out.print(t.text());
                 out.flush();
             });
@@ -117,6 +133,31 @@ final class RunCommand implements Callable<Integer> {
             err.flush();
         }
         return 0;
+    }
+
+    /** The generation, saving the session to the prompt cache once the prompt is read (and at the end, if asked). */
+    private GenerationResult generate(Session session, int[] prompt, GenerationParams params,
+            java.util.function.Consumer<GeneratedToken> onToken) {
+        if (promptCache == null && (promptCacheAll || promptCacheReadOnly)) {
+            throw new IllegalArgumentException("--prompt-cache-all and --prompt-cache-ro go with --prompt-cache FILE");
+        }
+        boolean write = promptCache != null && !promptCacheReadOnly;
+        dev.vellama.runtime.Generation g = session.stream(prompt, params);
+        boolean first = true;
+        while (g.hasNext()) {
+            if (first && write && session.position() > 0) {
+                session.save(promptCache); // the cache holds the prompt now; the first token is sampled, not yet seen
+            }
+            first = false;
+            GeneratedToken t = g.next();
+            if (onToken != null) {
+                onToken.accept(t);
+            }
+        }
+        if (write && promptCacheAll && session.position() > 0) {
+            session.save(promptCache);
+        }
+        return g.result();
     }
 
     static void printJson(GenerationResult r, long seed, dev.vellama.runtime.tokenizer.Tokenizer tokenizer, PrintWriter out)

@@ -100,4 +100,30 @@ class RunAndChatCommandTest {
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().startsWith("vellama: --device cuda: "), r.err());
     }
+
+    /** llama.cpp's --prompt-cache: the second run with the same prompt reads only its last token, and says the same. */
+    @Test
+    void aPromptCacheSkipsTheReadPromptOnTheNextRun(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws IOException {
+        String cache = tmp.resolve("prompt.session").toString();
+        String[] args = {"run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "Once upon a time there was a big red ball",
+                "-n", "8", "--temp", "0", "-t", "2", "--json", "--prompt-cache", cache};
+        CliRunner first = CliRunner.run(args);
+        assertEquals(0, first.exitCode(), first.err());
+        ObjectMapper json = new ObjectMapper();
+        JsonNode a = json.readTree(first.out());
+        assertTrue(a.get("timings").get("prompt_tokens").asInt() > 5);
+        assertTrue(java.nio.file.Files.size(java.nio.file.Path.of(cache)) > 1000);
+        CliRunner second = CliRunner.run(args);
+        assertEquals(0, second.exitCode(), second.err());
+        JsonNode b = json.readTree(second.out());
+        assertEquals(1, b.get("timings").get("prompt_tokens").asInt(), "only the last prompt token is evaluated again");
+        assertEquals(a.get("tokens"), b.get("tokens"));
+        assertTrue(second.err().contains("prompt cache: "), second.err());
+        // a cache from another model is one line and exit 1, not a stack trace
+        CliRunner other = CliRunner.run("run", "-m", model("stories-llama2-q4_0.gguf"), "-p", "Once", "-n", "2",
+                "--prompt-cache", cache);
+        assertEquals(1, other.exitCode());
+        assertTrue(other.err().contains("was saved with the model") && !other.err().contains("\tat "), other.err());
+        assertEquals(1, CliRunner.run("run", "-m", model("stories-llama2-q4_0.gguf"), "-p", "Once", "--prompt-cache-ro").exitCode());
+    }
 }

@@ -276,6 +276,53 @@ public final class Session implements AutoCloseable {
         return cachedLength;
     }
 
+    /**
+     * Saves what the session holds (its token history and KV cache cells) to {@code file}, replacing it whole (a
+     * crash never leaves half a file there). {@link #load} in a session of the same model file continues from it
+     * exactly, so a long prompt read once need not be read again (llama.cpp's {@code --prompt-cache}).
+     *
+     * @throws SessionFileException when the file cannot be written, or the session is empty
+     * @throws UnsupportedOperationException for a session whose cache is on a GPU
+     */
+    public void save(java.nio.file.Path file) {
+        KvCache cache = hostCacheOrRefuse();
+        if (historyLength == 0) {
+            throw new SessionFileException("the session is empty: there is nothing to save");
+        }
+        SessionFile.write(file, model, cache, new SessionFile.State(java.util.Arrays.copyOf(history, historyLength),
+                keptPrefix, forgotten));
+    }
+
+    /**
+     * Replaces what the session holds with a session saved by {@link #save}; the next prompt that extends the saved
+     * tokens evaluates only what is new.
+     *
+     * @throws SessionFileException when the file is missing, cut short, damaged, saved with another model or another
+     *                              cache type, or holds more tokens than this session's context; the session is then
+     *                              empty
+     */
+    public void load(java.nio.file.Path file) {
+        KvCache cache = hostCacheOrRefuse();
+        reset();
+        SessionFile.State state = SessionFile.read(file, model, cache);
+        historyLength = 0;
+        appendHistory(state.history(), 0, state.history().length);
+        keptPrefix = state.keptPrefix();
+        forgotten = state.forgotten();
+        cachedLength = state.cachedLength();
+        int kept = forgotten > 0 ? keptPrefix : cachedLength;
+        System.arraycopy(history, 0, cached, 0, kept);
+        System.arraycopy(history, kept + forgotten, cached, kept, cachedLength - kept);
+    }
+
+    private KvCache hostCacheOrRefuse() {
+        KvCache cache = pass.hostCache();
+        if (cache == null) {
+            throw new UnsupportedOperationException("saved sessions are for CPU sessions: this one keeps its cache on the GPU");
+        }
+        return cache;
+    }
+
     /** Tokens forgotten by context shifts since the last reset. */
     public int forgottenTokens() {
         return forgotten;

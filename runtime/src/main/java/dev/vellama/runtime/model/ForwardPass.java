@@ -340,6 +340,11 @@ public final class ForwardPass implements TransformerPass {
     }
 
     @Override
+    public KvCache hostCache() {
+        return cache;
+    }
+
+    @Override
     public boolean shiftCache(int keep, int discard, int length) {
         if (cache == null) {
             throw new IllegalStateException("this pass runs batches of sequences with caches of their own");

@@ -155,6 +155,49 @@ public final class KvCache {
         }
     }
 
+    /** Layers whose cells this cache holds (a partly offloaded model keeps the first ones on the GPU). */
+    public boolean holdsLayer(int layer) {
+        return (precision == Precision.F32 ? floatKeys[layer] : halfKeys[layer]) != null;
+    }
+
+    public int layers() {
+        return precision == Precision.F32 ? floatKeys.length : halfKeys.length;
+    }
+
+    public int rowWidth() {
+        return rowWidth;
+    }
+
+    /** A sink and source of cell data, so the cache's layout stays here and the file format elsewhere. */
+    public interface CellStream {
+        /** Moves {@code n} values between the stream and {@code a[from ..]}: out of the array when saving, into it when loading. */
+        void halves(short[] a, int from, int n) throws java.io.IOException;
+
+        void floats(float[] a, int from, int n) throws java.io.IOException;
+    }
+
+    /**
+     * Streams the first {@code length} positions of a layer, keys (feature by feature) then values (position by
+     * position), in this cache's precision: to {@code stream} when saving, from it when loading.
+     */
+    public void transfer(int layer, int length, CellStream stream) throws java.io.IOException {
+        if (length < 0 || length > capacity) {
+            throw new IllegalArgumentException(length + " positions in a cache of " + capacity);
+        }
+        for (int f = 0; f < rowWidth; f++) {
+            if (precision == Precision.F32) {
+                stream.floats(floatKeys[layer], f * capacity, length);
+            } else {
+                stream.halves(halfKeys[layer], f * capacity, length);
+            }
+        }
+        if (precision == Precision.F32) {
+            stream.floats(floatValues[layer], 0, length * rowWidth);
+        } else {
+            stream.halves(halfValues[layer], 0, length * rowWidth);
+        }
+    }
+
     /** Stores one position's keys and values (rowWidth floats each, from the given offsets). */
     void store(int layer, int pos, float[] k, int kOff, float[] v, int vOff) {
         int base = pos * rowWidth;

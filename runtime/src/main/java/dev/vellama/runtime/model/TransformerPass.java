@@ -26,6 +26,11 @@ public interface TransformerPass extends AutoCloseable {
         return false;
     }
 
+    /** The cache on the Java heap that holds every layer, or null when (some of) it lives on a device. */
+    default KvCache hostCache() {
+        return null;
+    }
+
     /** Frees what the pass holds beyond the Java heap. */
     @Override
     void close();
