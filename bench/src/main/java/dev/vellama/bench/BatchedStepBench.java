@@ -40,7 +40,7 @@ public final class BatchedStepBench {
             int[] tokens = new int[n];
             int[] logitRows = new int[n];
             for (int i = 0; i < n; i++) {
-                caches[i] = new KvCache(c.layerCount(), 0, positions, c.kvDim(), KvCache.Precision.F16);
+                caches[i] = new KvCache(c.layerCount(), 0, positions, c.kvDim());
                 tokens[i] = 100 + i;
                 logitRows[i] = i;
             }

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 
 import dev.vellama.gguf.GgufTensor;
 import dev.vellama.runtime.Benchmark;
+import dev.vellama.runtime.CacheType;
 import dev.vellama.runtime.Model;
 import dev.vellama.runtime.Session;
 import dev.vellama.runtime.SessionOptions;
@@ -40,6 +41,18 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-n", "--n-gen"}, split = ",", paramLabel = "N", description = "Generation lengths (default: 128).")
     List<Integer> gens = new ArrayList<>(List.of(128));
 
+    @Option(names = {"-d", "--n-depth"}, split = ",", paramLabel = "N",
+            description = "Tokens already in the cache when each test starts, as llama-bench's -d (default: 0).")
+    List<Integer> depths = List.of(0);
+
+    @Option(names = {"-ctk", "--cache-type-k"}, paramLabel = "TYPE", defaultValue = "f16",
+            description = "KV cache type of keys, as llama-bench (default: ${DEFAULT-VALUE}).")
+    String cacheTypeK;
+
+    @Option(names = {"-ctv", "--cache-type-v"}, paramLabel = "TYPE", defaultValue = "f16",
+            description = "KV cache type of values (default: ${DEFAULT-VALUE}).")
+    String cacheTypeV;
+
     @Option(names = {"-t", "--threads"}, split = ",", paramLabel = "N", description = "Thread counts (default: all processors).")
     List<Integer> threads = new ArrayList<>(List.of(Runtime.getRuntime().availableProcessors()));
 
@@ -59,7 +72,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print a JSON array, one object per test, with llama-bench's field names.")
     boolean json;
 
-    private record Result(int threads, int nPrompt, int nGen, long[] samplesNs) {
+    private record Result(int threads, int nPrompt, int nGen, int depth, long[] samplesNs) {
         int tokens() {
             return nPrompt + nGen;
         }
@@ -73,19 +86,19 @@ final class BenchCommand implements Callable<Integer> {
         }
 
         String test() {
-            return nPrompt > 0 ? "pp" + nPrompt : "tg" + nGen;
+            return (nPrompt > 0 ? "pp" + nPrompt : "tg" + nGen) + (depth > 0 ? " @ d" + depth : "");
         }
     }
 
     @Override
     public Integer call() throws IOException {
         if (repetitions < 1 || batch < 1 || prompts.stream().anyMatch(p -> p < 0) || gens.stream().anyMatch(g -> g < 0)
-                || threads.stream().anyMatch(t -> t < 1)) {
-            throw new IllegalArgumentException("-r, -b and -t must be at least 1; -p and -n must not be negative");
+                || threads.stream().anyMatch(t -> t < 1) || depths.stream().anyMatch(d -> d < 0)) {
+            throw new IllegalArgumentException("-r, -b and -t must be at least 1; -p, -n and -d must not be negative");
         }
         PrintWriter out = spec.commandLine().getOut();
         int ctx = Math.max(1, Math.max(prompts.stream().mapToInt(Integer::intValue).max().orElse(0),
-                gens.stream().mapToInt(Integer::intValue).max().orElse(0)));
+                gens.stream().mapToInt(Integer::intValue).max().orElse(0))) + depths.stream().mapToInt(Integer::intValue).max().orElse(0);
         List<Result> results = new ArrayList<>();
         try (Model m = Model.load(model)) {
             long size = m.file().tensors().stream().mapToLong(GgufTensor::byteSize).sum();
@@ -95,7 +108,9 @@ final class BenchCommand implements Callable<Integer> {
             cuda = ModelOptions.parseDevice(device) == SessionOptions.Device.CUDA;
             for (int t : threads) {
                 SessionOptions.Device target = ModelOptions.parseDevice(device);
-                try (Session s = m.newSession(new SessionOptions(ctx, Math.min(batch, ctx), t, target, GpuLayers.parse(gpuLayers)))) {
+                SessionOptions options = new SessionOptions(ctx, Math.min(batch, ctx), t, target, GpuLayers.parse(gpuLayers))
+                        .withCacheTypes(CacheType.parse(cacheTypeK), CacheType.parse(cacheTypeV));
+                try (Session s = m.newSession(options)) {
                     backend = s.kernelDescription().startsWith("CUDA") ? "CUDA" : "CPU (Java)";
                     if (!json && !headerPrinted) {
                         // printed once the first session has opened, so a failure to open one prints only its error
@@ -105,14 +120,16 @@ final class BenchCommand implements Callable<Integer> {
                         out.flush();
                         headerPrinted = true;
                     }
-                    for (int p : prompts) {
-                        if (p > 0) {
-                            results.add(run(s, t, p, 0, size, params, type, out));
+                    for (int d : depths) {
+                        for (int p : prompts) {
+                            if (p > 0) {
+                                results.add(run(s, t, p, 0, d, size, params, type, out));
+                            }
                         }
-                    }
-                    for (int g : gens) {
-                        if (g > 0) {
-                            results.add(run(s, t, 0, g, size, params, type, out));
+                        for (int g : gens) {
+                            if (g > 0) {
+                                results.add(run(s, t, 0, g, d, size, params, type, out));
+                            }
                         }
                     }
                 }
@@ -128,13 +145,13 @@ final class BenchCommand implements Callable<Integer> {
     private boolean cuda;
     private boolean headerPrinted;
 
-    private Result run(Session s, int t, int p, int g, long size, long params, String type, PrintWriter out) {
-        measure(s, p, g, 0); // warm-up
+    private Result run(Session s, int t, int p, int g, int d, long size, long params, String type, PrintWriter out) {
+        measure(s, p, g, d, 0); // warm-up
         long[] samples = new long[repetitions];
         for (int i = 0; i < repetitions; i++) {
-            samples[i] = measure(s, p, g, i + 1);
+            samples[i] = measure(s, p, g, d, i + 1);
         }
-        Result r = new Result(t, p, g, samples);
+        Result r = new Result(t, p, g, d, samples);
         if (!json) {
             double[] ts = r.samplesTs();
             // the size is as wide as its header ("size", right-aligned in ten), as llama-bench prints it
@@ -146,8 +163,8 @@ final class BenchCommand implements Callable<Integer> {
         return r;
     }
 
-    private static long measure(Session s, int p, int g, long seed) {
-        return p > 0 ? Benchmark.promptProcessing(s, p, seed) : Benchmark.generation(s, g, seed);
+    private static long measure(Session s, int p, int g, int d, long seed) {
+        return p > 0 ? Benchmark.promptProcessing(s, p, d, seed) : Benchmark.generation(s, g, d, seed);
     }
 
     /** llama.cpp's model description: architecture, size label, file type ("llama 1B Q4_0"). */
@@ -206,13 +223,14 @@ final class BenchCommand implements Callable<Integer> {
                 gen.writeNumberField("n_batch", batch);
                 gen.writeNumberField("n_ubatch", batch);
                 gen.writeNumberField("n_threads", r.threads);
-                gen.writeStringField("type_k", "f16");
-                gen.writeStringField("type_v", "f16");
+                gen.writeStringField("type_k", CacheType.parse(cacheTypeK).llamaName());
+                gen.writeStringField("type_v", CacheType.parse(cacheTypeV).llamaName());
                 gen.writeNumberField("n_gpu_layers", ModelOptions.parseDevice(device) == SessionOptions.Device.CUDA
                         ? Math.min(GpuLayers.parse(gpuLayers), m.config().layerCount() + 1) : 0);
                 gen.writeBooleanField("use_mmap", true);
                 gen.writeNumberField("n_prompt", r.nPrompt);
                 gen.writeNumberField("n_gen", r.nGen);
+                gen.writeNumberField("n_depth", r.depth);
                 gen.writeStringField("test_time", Instant.now().toString());
                 gen.writeNumberField("avg_ns", Math.round(mean(ns)));
                 gen.writeNumberField("stddev_ns", Math.round(stddev(ns)));

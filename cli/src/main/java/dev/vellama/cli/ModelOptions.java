@@ -3,7 +3,7 @@ package dev.vellama.cli;
 import java.nio.file.Path;
 
 import dev.vellama.runtime.SessionOptions;
-import dev.vellama.runtime.model.KvCache;
+import dev.vellama.runtime.CacheType;
 import dev.vellama.runtime.cuda.GpuLayers;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
@@ -49,8 +49,15 @@ final class ModelOptions {
             description = "With --device cuda: layers on the GPU, the first ones first (default: ${DEFAULT-VALUE}).")
     String gpuLayers;
 
-    @Option(names = "--cache-type", paramLabel = "f16|f32", defaultValue = "f16",
-            description = "Precision of the KV cache, keys and values (default: ${DEFAULT-VALUE}, as llama.cpp).")
+    @Option(names = {"-ctk", "--cache-type-k"}, paramLabel = "TYPE", defaultValue = "f16",
+            description = "How the KV cache stores keys: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1 (default: ${DEFAULT-VALUE}, as llama.cpp).")
+    String cacheTypeK;
+
+    @Option(names = {"-ctv", "--cache-type-v"}, paramLabel = "TYPE", defaultValue = "f16",
+            description = "How the KV cache stores values, as -ctk (default: ${DEFAULT-VALUE}).")
+    String cacheTypeV;
+
+    @Option(names = "--cache-type", paramLabel = "TYPE", description = "Both -ctk and -ctv.")
     String cacheType;
 
     /** The model file, pulled first where {@code -hf} names one that is not in the cache yet. */
@@ -74,18 +81,15 @@ final class ModelOptions {
         if ((contextSize != null && contextSize < 0) || batchSize < 1) {
             throw new IllegalArgumentException("--ctx-size must not be negative, --batch-size must be at least 1");
         }
-        KvCache.Precision precision = parseCacheType(cacheType);
+        CacheType keys = parseCacheType(cacheType != null ? cacheType : cacheTypeK);
+        CacheType values = parseCacheType(cacheType != null ? cacheType : cacheTypeV);
         return new SessionOptions(contextSize == null ? 0 : contextSize, batchSize, threads == null ? 0 : threads, parseDevice(device),
-                GpuLayers.parse(gpuLayers), precision);
+                GpuLayers.parse(gpuLayers), keys, values);
     }
 
-    /** {@code --cache-type}: f16 or f32. */
-    static KvCache.Precision parseCacheType(String cacheType) {
-        return switch (cacheType.toLowerCase(java.util.Locale.ROOT)) {
-            case "f16" -> KvCache.Precision.F16;
-            case "f32" -> KvCache.Precision.F32;
-            default -> throw new IllegalArgumentException("--cache-type must be f16 or f32, not '" + cacheType + "'");
-        };
+    /** {@code --cache-type}, {@code -ctk}, {@code -ctv}: llama.cpp's cache type names. */
+    static CacheType parseCacheType(String cacheType) {
+        return CacheType.parse(cacheType);
     }
 
     static SessionOptions.Device parseDevice(String device) {

@@ -9,7 +9,7 @@ import dev.vellama.runtime.BatchEngine;
 import dev.vellama.runtime.Model;
 import dev.vellama.runtime.SessionOptions;
 import dev.vellama.runtime.cuda.GpuLayers;
-import dev.vellama.runtime.model.KvCache;
+import dev.vellama.runtime.CacheType;
 import dev.vellama.server.VellamaServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -71,7 +71,9 @@ final class ServeCommand implements Callable<Integer> {
             description = "Requests that may wait for a free slot; more get 503 (default: ${DEFAULT-VALUE}).")
     int queue;
 
-    @Option(names = "--cache-type", paramLabel = "f16|f32", defaultValue = "f16", description = "KV cache precision (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"--cache-type", "-ctk", "--cache-type-k", "-ctv", "--cache-type-v"}, paramLabel = "TYPE", defaultValue = "f16",
+            description = "How the slots' KV caches store keys and values: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1"
+                    + " (default: ${DEFAULT-VALUE}).")
     String cacheType;
 
     @Option(names = "--device", paramLabel = "cpu|cuda", defaultValue = "cpu",
@@ -88,11 +90,11 @@ final class ServeCommand implements Callable<Integer> {
         if (parallel < 1 || contextSize < 0 || batchSize < 1 || threads < 0 || queue < 0) {
             throw new IllegalArgumentException("--parallel and --batch-size must be at least 1; --ctx-size, --threads and --queue not negative");
         }
-        KvCache.Precision precision = ModelOptions.parseCacheType(cacheType);
+        CacheType precision = ModelOptions.parseCacheType(cacheType);
         SessionOptions.Device where = ModelOptions.parseDevice(device);
         int layers = GpuLayers.parse(gpuLayers);
-        if (where == SessionOptions.Device.CUDA && precision != KvCache.Precision.F16) {
-            throw new IllegalArgumentException("--device cuda keeps the KV cache in F16: leave out --cache-type f32");
+        if (where == SessionOptions.Device.CUDA && precision != CacheType.F16) {
+            throw new IllegalArgumentException("--device cuda keeps the KV cache in F16: leave out --cache-type");
         }
         Path model = source.resolve(err);
         if (!java.nio.file.Files.isRegularFile(model)) {

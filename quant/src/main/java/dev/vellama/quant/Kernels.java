@@ -50,6 +50,12 @@ public interface Kernels extends AutoCloseable {
     /** In place, max-subtracted. */
     void softmax(float[] x, int off, int n);
 
+    /** The largest of x[off .. off+n) (negative infinity for n = 0). */
+    float max(float[] x, int off, int n);
+
+    /** x[i] = exp(x[i] − shift) in place for i in [off, off+n); returns their sum (an online softmax's step). */
+    float expShifted(float[] x, int off, int n, float shift);
+
     /** gate[i] = silu(gate[i]) * up[i]. */
     void swiglu(float[] gate, float[] up, int n);
 

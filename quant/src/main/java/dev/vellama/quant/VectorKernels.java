@@ -1439,6 +1439,40 @@ final class VectorKernels extends PooledKernels {
     }
 
     @Override
+    public float max(float[] x, int off, int n) {
+        int upper = FS.loopBound(n);
+        FloatVector mv = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i < upper; i += L) {
+            mv = mv.max(FloatVector.fromArray(FS, x, off + i));
+        }
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        return max;
+    }
+
+    @Override
+    public float expShifted(float[] x, int off, int n, float shift) {
+        int upper = FS.loopBound(n);
+        FloatVector sv = FloatVector.zero(FS);
+        int i = 0;
+        for (; i < upper; i += L) {
+            FloatVector e = FloatVector.fromArray(FS, x, off + i).sub(shift).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            sv = sv.add(e);
+        }
+        double sum = sum(sv);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - shift);
+            x[off + i] = e;
+            sum += e;
+        }
+        return (float) sum;
+    }
+
+    @Override
     public void softmax(float[] x, int off, int n) {
         int upper = FS.loopBound(n);
         FloatVector mv = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);

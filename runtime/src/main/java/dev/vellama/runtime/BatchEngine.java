@@ -48,7 +48,7 @@ public final class BatchEngine implements AutoCloseable {
      *                    a prompt is cut into chunks of this size as a session with this batch size cuts it
      * @param threads     compute threads (0: all processors)
      * @param queueLimit  requests that may wait for a slot before {@link #submit} refuses more
-     * @param kvCache     the caches' precision (CUDA keeps F16)
+     * @param kvCache     how the caches store keys and values (CUDA keeps F16)
      * @param device      where the batched step runs
      * @param gpuLayers   with {@link SessionOptions.Device#CUDA}: layers on the GPU, the first ones
      *                    ({@link SessionOptions#ALL_LAYERS}: all, with the output)
@@ -56,7 +56,7 @@ public final class BatchEngine implements AutoCloseable {
      *                    slot fills: shift (llama-server's {@code --context-shift}) or stop (its default)
      */
     public record Options(int slots, int contextSize, int batchSize, int threads, int queueLimit,
-                          KvCache.Precision kvCache, SessionOptions.Device device, int gpuLayers, boolean contextShift) {
+                          CacheType kvCache, SessionOptions.Device device, int gpuLayers, boolean contextShift) {
         public Options {
             if (slots < 1 || contextSize < slots || batchSize < 1 || threads < 0 || queueLimit < 0) {
                 throw new IllegalArgumentException("an engine needs at least one slot, a context of at least one position per slot,"
@@ -64,14 +64,14 @@ public final class BatchEngine implements AutoCloseable {
             }
             java.util.Objects.requireNonNull(kvCache);
             java.util.Objects.requireNonNull(device);
-            if (device == SessionOptions.Device.CUDA && kvCache != KvCache.Precision.F16) {
-                throw new IllegalArgumentException("the CUDA pass keeps its KV cache in F16; an F32 cache is for the CPU");
+            if (device == SessionOptions.Device.CUDA && kvCache != CacheType.F16) {
+                throw new IllegalArgumentException("the CUDA pass keeps its KV cache in F16; other cache types are for the CPU");
             }
         }
 
         /** On the CPU, with an F16 cache, llama-server's batch size, all processors and a queue of 64. */
         public static Options of(int slots, int contextSize) {
-            return new Options(slots, contextSize, SessionOptions.DEFAULT_BATCH, 0, 64, KvCache.Precision.F16,
+            return new Options(slots, contextSize, SessionOptions.DEFAULT_BATCH, 0, 64, CacheType.F16,
                     SessionOptions.Device.CPU, SessionOptions.ALL_LAYERS, false);
         }
 
@@ -87,7 +87,7 @@ public final class BatchEngine implements AutoCloseable {
             return new Options(slots, contextSize, batchSize, threads, n, kvCache, device, gpuLayers, contextShift);
         }
 
-        public Options withKvCache(KvCache.Precision precision) {
+        public Options withKvCache(CacheType precision) {
             return new Options(slots, contextSize, batchSize, threads, queueLimit, precision, device, gpuLayers, contextShift);
         }
 
@@ -197,7 +197,7 @@ public final class BatchEngine implements AutoCloseable {
         this.batchSize = Math.min(options.batchSize(), options.contextSize() / options.slots());
         this.queueLimit = options.queueLimit();
         if (options.device() == SessionOptions.Device.CPU) {
-            Session.checkHeapFor(config, options.contextSize(), options.kvCache());
+            Session.checkHeapFor(config, options.contextSize(), options.kvCache(), options.kvCache());
         }
         int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
         this.kernels = model.kernels(threads);
@@ -228,7 +228,7 @@ public final class BatchEngine implements AutoCloseable {
             pass = options.device() == SessionOptions.Device.CUDA
                     ? openCuda(options, threads, maxBatch)
                     : new CpuBatchedPass(config, model.weights(), kernels, options.slots(), slotContext, maxBatch,
-                    options.kvCache());
+                    options.kvCache().ggmlType());
         } catch (RuntimeException | Error e) {
             opened.completeExceptionally(e);
             return;

@@ -50,15 +50,15 @@ public final class Session implements AutoCloseable {
         this.batchSize = Math.max(1, Math.min(options.batchSize() > 0 ? options.batchSize() : SessionOptions.DEFAULT_BATCH, ctx));
         int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
         if (options.device() == SessionOptions.Device.CUDA) {
-            if (options.kvCache() != KvCache.Precision.F16) {
-                throw new VellamaException("the CUDA pass keeps its KV cache in F16; an F32 cache is for CPU sessions");
+            if (options.cacheTypeK() != CacheType.F16 || options.cacheTypeV() != CacheType.F16) {
+                throw new VellamaException("the CUDA pass keeps its KV cache in F16; other cache types are for CPU sessions");
             }
             this.pass = openCuda(model, ctx, batchSize, threads, options.gpuLayers());
             this.kernels = model.kernels(1); // for sampling helpers; the pass brings its own CPU threads
         } else {
-            checkHeapFor(config, ctx, options.kvCache());
+            checkHeapFor(config, ctx, options.cacheTypeK(), options.cacheTypeV());
             this.kernels = model.kernels(threads);
-            KvCache cache = new KvCache(config.layerCount(), 0, ctx, config.kvDim(), options.kvCache());
+            KvCache cache = KvCache.of(config, 0, ctx, options.cacheTypeK().ggmlType(), options.cacheTypeV().ggmlType());
             ForwardPass cpu = new ForwardPass(config, model.weights(), kernels, cache, batchSize);
             cpu.cancelWhen(() -> cancelRequested); // a long prompt stops within a layer of cancel()
             this.pass = cpu;
@@ -67,8 +67,12 @@ public final class Session implements AutoCloseable {
     }
 
     /** Refuses a KV cache of {@code ctx} positions that the free Java heap cannot hold, before allocating it. */
-    static void checkHeapFor(ModelConfig config, int ctx, KvCache.Precision precision) {
-        long need = KvCache.bytesFor(config.layerCount(), ctx, config.kvDim(), precision);
+    static void checkHeapFor(ModelConfig config, int ctx, CacheType keys, CacheType values) {
+        if (config.headDim() % keys.ggmlType().blockSize() != 0 || config.headDim() % values.ggmlType().blockSize() != 0) {
+            throw new VellamaException("this model's heads of " + config.headDim() + " values do not divide into blocks of 32:"
+                    + " use an f16, bf16 or f32 cache");
+        }
+        long need = KvCache.bytesFor(config.layerCount(), ctx, config.kvDim(), keys.ggmlType(), values.ggmlType());
         Runtime rt = Runtime.getRuntime();
         long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (need > available) {

@@ -24,7 +24,7 @@ import dev.vellama.runtime.model.KvCache;
  *
  * <pre>
  * "VLSESSN1"  int version  int nameBytes  name (UTF-8)  long fingerprint
- * int layers  int kvDim  int precision (0: F16, 1: F32)
+ * int layers  int kvDim  int keyType  int valueType (ggml type ids)
  * int historyLength  int keptPrefix  int forgotten  int[historyLength] history
  * per layer: keys feature by feature, then values position by position, for the cached positions
  * int crc32c
@@ -78,7 +78,8 @@ final class SessionFile {
             w.putLong(fingerprint(model.file()));
             w.putInt(cache.layers());
             w.putInt(cache.rowWidth());
-            w.putInt(cache.precision() == KvCache.Precision.F16 ? 0 : 1);
+            w.putInt(cache.keyType().id());
+            w.putInt(cache.valueType().id());
             w.putInt(state.history().length);
             w.putInt(state.keptPrefix());
             w.putInt(state.forgotten());
@@ -123,14 +124,14 @@ final class SessionFile {
             }
             int layers = r.getInt();
             int kvDim = r.getInt();
-            int precision = r.getInt();
+            int keyType = r.getInt();
+            int valueType = r.getInt();
             if (layers != cache.layers() || kvDim != cache.rowWidth()) {
                 throw new SessionFileException(path + " is damaged (a cache of " + layers + " layers of " + kvDim + " features)");
             }
-            KvCache.Precision saved = precision == 0 ? KvCache.Precision.F16 : precision == 1 ? KvCache.Precision.F32 : null;
-            if (saved != cache.precision()) {
-                throw new SessionFileException(path + " holds a " + (saved == null ? "damaged" : saved) + " cache; this session's is "
-                        + cache.precision() + " (open it with the same cache type)");
+            if (keyType != cache.keyType().id() || valueType != cache.valueType().id()) {
+                throw new SessionFileException(path + " holds a cache of types " + typeName(keyType) + "/" + typeName(valueType)
+                        + "; this session's is " + cache.keyType() + "/" + cache.valueType() + " (open it with the same cache type)");
             }
             int historyLength = r.getInt();
             int keptPrefix = r.getInt();
@@ -144,7 +145,7 @@ final class SessionFile {
                 throw new SessionFileException(path + " holds " + cached + " cached tokens but this session's context holds "
                         + cache.capacity() + "; use a larger context (--ctx)");
             }
-            long expected = (long) cached * kvDim * layers * 2 * (saved == KvCache.Precision.F16 ? 2 : 4) + 4L * historyLength;
+            long expected = cache.transferBytes(cached) * layers + 4L * historyLength;
             if (ch.size() - ch.position() + r.buffered() < expected + 4) {
                 throw new SessionFileException(path + " is cut short: it ends before its " + cached + " cached positions");
             }
@@ -165,6 +166,14 @@ final class SessionFile {
             throw new SessionFileException("no saved session at " + path);
         } catch (IOException e) {
             throw new SessionFileException("cannot read the session " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String typeName(int id) {
+        try {
+            return dev.vellama.gguf.GgmlType.byId(id).toString();
+        } catch (RuntimeException e) {
+            return "#" + id;
         }
     }
 
@@ -227,6 +236,17 @@ final class SessionFile {
                 int k = Math.min(n, buf.remaining() / 4);
                 buf.asFloatBuffer().put(a, from, k);
                 buf.position(buf.position() + 4 * k);
+                from += k;
+                n -= k;
+            }
+        }
+
+        @Override
+        public void bytes(byte[] a, int from, int n) throws IOException {
+            while (n > 0) {
+                room(1);
+                int k = Math.min(n, buf.remaining());
+                buf.put(a, from, k);
                 from += k;
                 n -= k;
             }
@@ -313,6 +333,17 @@ final class SessionFile {
                 need(4);
                 int k = Math.min(n, buf.remaining() / 4);
                 consume(4 * k).asFloatBuffer().get(a, from, k);
+                from += k;
+                n -= k;
+            }
+        }
+
+        @Override
+        public void bytes(byte[] a, int from, int n) throws IOException {
+            while (n > 0) {
+                need(1);
+                int k = Math.min(n, buf.remaining());
+                consume(k).get(a, from, k);
                 from += k;
                 n -= k;
             }

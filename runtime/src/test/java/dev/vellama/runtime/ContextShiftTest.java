@@ -44,7 +44,7 @@ class ContextShiftTest {
         }
     }
 
-    private static Session session(Model m, int ctx, KvCache.Precision precision) {
+    private static Session session(Model m, int ctx, CacheType precision) {
         return m.newSession(SessionOptions.defaults().withContextSize(ctx).withBatchSize(16).withThreads(2).withKvCache(precision));
     }
 
@@ -82,8 +82,8 @@ class ContextShiftTest {
         try (GgufFile vocab = GgufFile.open(TestData.model("tiny-llama3-q8_0.gguf"))) {
             SyntheticModel.write(oneLayer, SyntheticModel.FileType.F16, vocab.metadata(), 3, file);
         }
-        try (Model m = Model.load(file); Session shifted = session(m, 64, KvCache.Precision.F32);
-             Session fresh = session(m, 64, KvCache.Precision.F32)) {
+        try (Model m = Model.load(file); Session shifted = session(m, 64, CacheType.F32);
+             Session fresh = session(m, 64, CacheType.F32)) {
             int[] t = tokens(m, 40, 1);
             GenerationParams once = GenerationParams.greedy().withMaxTokens(1).withTopLogprobs(8);
             shifted.generate(t, once.withMaxTokens(0), null);
@@ -107,7 +107,7 @@ class ContextShiftTest {
     /** Without a shift a full context ends the generation; with one it goes on as long as asked. */
     @Test
     void aGenerationLongerThanTheContextGoesOnWithAShift() {
-        try (Session s = session(stories, 64, KvCache.Precision.F16)) {
+        try (Session s = session(stories, 64, CacheType.F16)) {
             GenerationParams p = GenerationParams.defaults().withSeed(3L).withMaxTokens(150).withIgnoreEos(true);
             GenerationResult stopped = s.generate("Once upon a time", p, null);
             assertEquals(StopReason.CONTEXT, stopped.stopReason());
@@ -126,7 +126,7 @@ class ContextShiftTest {
 
     @Test
     void aPromptLongerThanTheContextKeepsItsStartAndItsEnd() {
-        try (Session s = session(stories, 64, KvCache.Precision.F16)) {
+        try (Session s = session(stories, 64, CacheType.F16)) {
             int[] prompt = tokens(stories, 150, 2);
             GenerationParams p = GenerationParams.greedy().withMaxTokens(4);
             assertThrows(ContextOverflowException.class, () -> s.generate(prompt, p, null));
@@ -144,7 +144,7 @@ class ContextShiftTest {
     /** Fifty turns on a 128-token context: every turn is answered, and the system message stays at the start. */
     @Test
     void aLongChatOnASmallContextGoesOnKeepingTheSystemMessage() {
-        try (Session s = session(chatModel, 128, KvCache.Precision.F16)) {
+        try (Session s = session(chatModel, 128, CacheType.F16)) {
             List<ChatMessage> messages = new ArrayList<>();
             messages.add(ChatMessage.system("You are a helpful assistant."));
             // the system message as the template renders it, as far as a conversation's rendering begins the same way
@@ -179,7 +179,7 @@ class ContextShiftTest {
 
     @Test
     void droppingOldTurnsKeepsTheSystemMessageAndTheNewest() {
-        try (Session s = session(chatModel, 128, KvCache.Precision.F16)) {
+        try (Session s = session(chatModel, 128, CacheType.F16)) {
             List<ChatMessage> messages = new ArrayList<>();
             messages.add(ChatMessage.system("Be brief."));
             for (int i = 0; i < 10; i++) {

@@ -29,7 +29,7 @@ public class GoldenParityTest {
             "tiny-qwen3-q8_0.gguf, 0.1, 0.1",
     })
     void matchesLlamaCpp(String modelFile, float marginThreshold, float logitTolerance) throws IOException {
-        check(modelFile, marginThreshold, logitTolerance, KvCache.Precision.F16);
+        check(modelFile, marginThreshold, logitTolerance, CacheType.F16);
     }
 
     /** An F32 cache skips the rounding of keys and values; the results stay as close to llama.cpp's. */
@@ -39,10 +39,10 @@ public class GoldenParityTest {
             "tiny-qwen3-q8_0.gguf, 0.1, 0.1",
     })
     void matchesLlamaCppWithAnF32Cache(String modelFile, float marginThreshold, float logitTolerance) throws IOException {
-        check(modelFile, marginThreshold, logitTolerance, KvCache.Precision.F32);
+        check(modelFile, marginThreshold, logitTolerance, CacheType.F32);
     }
 
-    private static void check(String modelFile, float marginThreshold, float logitTolerance, KvCache.Precision cache) throws IOException {
+    private static void check(String modelFile, float marginThreshold, float logitTolerance, CacheType cache) throws IOException {
         check(modelFile, marginThreshold, logitTolerance,
                 SessionOptions.defaults().withContextSize(256).withBatchSize(16).withKvCache(cache));
     }
@@ -91,7 +91,7 @@ public class GoldenParityTest {
                 }
                 session.reset();
             }
-            System.out.printf("%s, %s cache, %s: worst top-5 logit difference %.4f%n", modelFile, options.kvCache(),
+            System.out.printf("%s, %s cache, %s: worst top-5 logit difference %.4f%n", modelFile, options.cacheTypeK(),
                     options.device(), worst);
             return worst;
         }

@@ -67,6 +67,27 @@ class SavedSessionTest {
         }
     }
 
+    /** A block-type cache is saved as its blocks, so a loaded one continues bit for bit. */
+    @Test
+    void aQuantizedCacheIsSavedAsItsBlocks() {
+        Path file = tmp.resolve("q8.session");
+        int[] prompt = model.tokenizer().encode("Once upon a time there was a cat.", true, true);
+        GenerationParams p = GenerationParams.greedy().withTopLogprobs(2);
+        SessionOptions q8 = SessionOptions.defaults().withContextSize(128).withThreads(2).withCacheTypes(CacheType.Q8_0, CacheType.Q4_1);
+        try (Session straight = model.newSession(q8); Session first = model.newSession(q8); Session second = model.newSession(q8)) {
+            GenerationResult all = straight.generate(prompt, p.withMaxTokens(12), null);
+            GenerationResult half = first.generate(prompt, p.withMaxTokens(6), null);
+            first.save(file);
+            second.load(file);
+            GenerationResult rest = second.generate(concat(prompt, half.tokenIds()), p.withMaxTokens(6), null);
+            assertArrayEquals(all.tokenIds(), concat(half.tokenIds(), rest.tokenIds()));
+            assertEquals(all.tokens().get(11).topLogprobs(), rest.tokens().get(5).topLogprobs());
+        }
+        try (Session f16 = session(128)) {
+            assertTrue(assertThrows(SessionFileException.class, () -> f16.load(file)).getMessage().contains("Q8_0/Q4_1"));
+        }
+    }
+
     /** A shifted session saves its history and kept prefix too, and goes on from them. */
     @Test
     void aShiftedSessionIsSavedWithWhatItForgot() {
@@ -117,7 +138,7 @@ class SavedSessionTest {
             assertTrue(assertThrows(SessionFileException.class, () -> small.load(file)).getMessage().contains("larger context"));
         }
         try (Session f32 = model.newSession(SessionOptions.defaults().withContextSize(256).withThreads(2)
-                .withKvCache(KvCache.Precision.F32))) {
+                .withKvCache(CacheType.F32))) {
             assertTrue(assertThrows(SessionFileException.class, () -> f32.load(file)).getMessage().contains("cache type"));
         }
         try (Model other = Model.load(TestData.model("stories-llama2-q4_0.gguf")); Session s = other.newSession(

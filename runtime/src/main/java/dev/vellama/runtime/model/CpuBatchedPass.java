@@ -11,11 +11,11 @@ public final class CpuBatchedPass implements BatchedPass {
     private ForwardPass.Segment[] segments = new ForwardPass.Segment[0];
 
     public CpuBatchedPass(ModelConfig c, ModelWeights w, Kernels k, int slots, int slotCapacity, int maxBatch,
-                          KvCache.Precision precision) {
+                          dev.vellama.gguf.GgmlType cacheType) {
         this.pass = new ForwardPass(c, w, k, slotCapacity, maxBatch);
         this.caches = new KvCache[slots];
         for (int i = 0; i < slots; i++) {
-            caches[i] = new KvCache(c.layerCount(), 0, slotCapacity, c.kvDim(), precision);
+            caches[i] = KvCache.of(c, 0, slotCapacity, cacheType, cacheType);
         }
         this.capacity = slotCapacity;
         this.maxBatch = maxBatch;

@@ -23,8 +23,6 @@ public final class ForwardPass implements TransformerPass {
     private final Rope localRope; // sliding-window layers of Gemma 3 use their own base
     private final boolean neox;
     private final int maxBatch;
-    /** Query tokens whose attention runs together over each kv head's keys and values. */
-    private static final int QUERY_GROUP = 6;
 
     // activations, row-major [token][feature]
     private final float[] x;       // residual stream
@@ -37,11 +35,7 @@ public final class ForwardPass implements TransformerPass {
     private final float[] gate;
     private final float[] up;
     private final float[] fused;   // fused qkv or gate|up projections before they are split
-    // attention scratch, one set per kernel thread, as long as the context so far: one kv head's keys
-    // [dim][position] and values [position][dim] as floats, and the scores of a group of query tokens
-    private final float[][] keys;
-    private final float[][] values;
-    private final float[][] scores;
+    private final TiledAttention attention;
     private final float[] cos;
     private final float[] sin;
     private final float[] logits;  // one row
@@ -109,10 +103,7 @@ public final class ForwardPass implements TransformerPass {
         up = new float[maxBatch * c.maxFeedForward()];
         int fusedWidth = Math.max(arch.fusedQkv() ? c.queryDim() + 2 * c.kvDim() : 0, arch.fusedGateUp() ? 2 * c.maxFeedForward() : 0);
         fused = new float[maxBatch * fusedWidth];
-        int parts = k.threads();
-        keys = new float[parts][]; // grown in attendHeads as the context grows; it rarely reaches capacity
-        values = new float[parts][];
-        scores = new float[parts][];
+        attention = new TiledAttention(c, k, maxBatch);
         cos = new float[rope.pairs()];
         sin = new float[rope.pairs()];
         logits = new float[c.vocabSize()];
@@ -333,7 +324,7 @@ public final class ForwardPass implements TransformerPass {
         attendWindow = sliding ? c.slidingWindow() : Integer.MAX_VALUE;
         for (int si = 0; si < count; si++) {
             attendSegment = segments[si];
-            k.parallelFor(keys.length, attendTask);
+            k.parallelFor(k.threads(), attendTask);
         }
         project(L.wo(), att, n, out);
         addResidual(x, L.postAttnNorm(), n);
@@ -388,76 +379,11 @@ public final class ForwardPass implements TransformerPass {
         cache.store(l, pos, kv, t * kvd, vv, t * kvd);
     }
 
-    /**
-     * Attention of query heads {@code [part·H/parts, (part+1)·H/parts)} for rows {@code firstRow .. firstRow+n-1} of the
-     * chunk, one sequence's tokens at positions {@code pos ..} over its {@code cache}:
-     * each kv head's keys and values are converted to floats once (shared by the query heads of its group), then
-     * for each group of up to {@link #QUERY_GROUP} tokens the scores are the queries times the keys
-     * ({@code vecmatBatch} over dimensions), a softmax over the positions each token sees, and the output the
-     * probabilities times the values.
-     */
     /** The attention job of the layer and segment the fields name, as the worker pool runs it: no lambda per call. */
     private void attendParts(int p0, int p1) {
         Segment seg = attendSegment;
         for (int part = p0; part < p1; part++) {
-            attendHeads(attendLayer, part, keys.length, seg.cache(), seg.row(), seg.n(), seg.pos(), attendWindow);
-        }
-    }
-
-    private void attendHeads(int l, int part, int parts, KvCache cache, int firstRow, int n, int pos, int window) {
-        int hd = c.headDim();
-        int qd = c.queryDim();
-        int group = c.headCount() / c.headCountKv();
-        float scale = c.attentionScale();
-        float softcap = c.attnSoftcap();
-        int from = Math.max(0, pos + 1 - window); // the first position any token of the chunk sees
-        int to = pos + n;
-        int span = to - from;
-        if (keys[part] == null || keys[part].length < hd * span) {
-            // doubling, so a growing conversation allocates a few times in all
-            int positions = Math.min(cache.capacity(), Math.max(span, keys[part] == null ? 128 : 2 * (keys[part].length / hd)));
-            keys[part] = new float[hd * positions];
-            values[part] = new float[positions * hd];
-            scores[part] = new float[QUERY_GROUP * positions];
-        }
-        float[] kf = keys[part];
-        float[] vf = values[part];
-        float[] s = scores[part];
-        int loaded = -1;
-        for (int h = part * c.headCount() / parts; h < (part + 1) * c.headCount() / parts; h++) {
-            int g = h / group;
-            if (g != loaded) {
-                cache.copyKeys(l, g * hd, hd, from, to, kf, span);
-                cache.copyValues(l, g * hd, hd, from, to, vf);
-                loaded = g;
-            }
-            // tokens in groups that share each load of keys and values (the kernels' register block is six)
-            for (int t0 = 0; t0 < n; t0 += QUERY_GROUP) {
-                int count = Math.min(QUERY_GROUP, n - t0);
-                int first = Math.max(from, pos + t0 + 1 - window); // the first position the group's first token sees
-                int len = pos + t0 + count - first;                 // to the last position its last token sees
-                java.util.Arrays.fill(s, 0, count * len, 0f);
-                k.vecmatBatch(q, (firstRow + t0) * qd + h * hd, qd, count, hd, kf, first - from, span, s, 0, len, len);
-                for (int i = 0; i < count; i++) {
-                    int end = pos + t0 + i + 1;
-                    int start = Math.max(from, end - window); // a sliding window sees its last `window` positions
-                    int row = i * len;
-                    int lo = row + start - first;
-                    int hi = row + end - first;
-                    k.scale(s, lo, hi - lo, scale);
-                    if (softcap > 0) {
-                        for (int j = lo; j < hi; j++) {
-                            s[j] = softcap * (float) Math.tanh(s[j] / softcap);
-                        }
-                    }
-                    k.softmax(s, lo, hi - lo);
-                    java.util.Arrays.fill(s, row, lo, 0f); // positions this token does not see weigh nothing
-                    java.util.Arrays.fill(s, hi, row + len, 0f);
-                    int o = (firstRow + t0 + i) * qd + h * hd;
-                    java.util.Arrays.fill(att, o, o + hd, 0f);
-                }
-                k.vecmatBatch(s, 0, len, count, len, vf, (first - from) * hd, hd, att, (firstRow + t0) * qd + h * hd, qd, hd);
-            }
+            attention.attend(attendLayer, part, k.threads(), seg.cache(), q, att, seg.row(), seg.n(), seg.pos(), attendWindow);
         }
     }
 

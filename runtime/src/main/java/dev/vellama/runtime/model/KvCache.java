@@ -1,84 +1,177 @@
 package dev.vellama.runtime.model;
 
+import java.lang.foreign.MemorySegment;
+
+import dev.vellama.gguf.GgmlType;
+import dev.vellama.quant.Dequantizer;
+import dev.vellama.quant.Quantizer;
+
 /**
- * Keys and values of every past position, per layer: IEEE halves by default, as llama.cpp's F16 cache, or F32 on
- * request (twice the memory, no rounding). Keys are stored after RoPE, feature by feature (all positions of
- * feature {@code f} lie together), so attention reads them as rows of a matrix times the query, with no
- * horizontal sums; values are stored position by position (row {@code p} holds all kv heads of position p).
+ * Keys and values of every past position, per layer, in the types llama.cpp offers for its cache ({@code -ctk},
+ * {@code -ctv}): F16 by default, F32, or BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 in ggml's block formats, byte for byte as
+ * llama.cpp quantizes a row of its cache.
+ *
+ * <p>Layouts. F32 and F16 keys are stored after RoPE feature by feature (all positions of feature {@code f} lie
+ * together), so attention reads them as rows of a matrix times the query, with no horizontal sums; F32 and F16
+ * values position by position. The other types are stored kv head by kv head, each head's positions in order, each
+ * position's head slice in blocks ({@code [head][position][headDim]}), so a tile of positions of one head is one
+ * run of blocks that converts in one call.
  */
 public final class KvCache {
-    /** How the cache stores values. */
-    public enum Precision {
-        F16(2), F32(4);
-
-        final int bytes;
-
-        Precision(int bytes) {
-            this.bytes = bytes;
-        }
-    }
-
-    private final Precision precision;
-    private final short[][] halfKeys;
-    private final short[][] halfValues;
-    private final float[][] floatKeys;
-    private final float[][] floatValues;
+    private final GgmlType keyType;
+    private final GgmlType valueType;
     private final int capacity;
     private final int rowWidth;
+    private final int headDim;
+    private final int layers;
+    // per layer, by type: F32 floats, F16 halves, or blocks
+    private final float[][] floatKeys;
+    private final float[][] floatValues;
+    private final short[][] halfKeys;
+    private final short[][] halfValues;
+    private final byte[][] blockKeys;
+    private final byte[][] blockValues;
+    private final MemorySegment[] keySegments;
+    private final MemorySegment[] valueSegments;
+    private final long keyHeadBytes;   // one position's slice of one head, in blocks
+    private final long valueHeadBytes;
 
+    /** Types a cache can hold. */
+    public static boolean supports(GgmlType type) {
+        return switch (type) {
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 -> true;
+            default -> false;
+        };
+    }
+
+    /** An F16 cache of every layer. */
     public KvCache(int layers, int capacity, int rowWidth) {
-        this(layers, 0, capacity, rowWidth, Precision.F16);
+        this(layers, 0, capacity, rowWidth, rowWidth, GgmlType.F16, GgmlType.F16);
     }
 
     /** An F16 cache for layers {@code firstLayer ..} only (the layers a partly offloaded model keeps on the CPU). */
     public KvCache(int layers, int firstLayer, int capacity, int rowWidth) {
-        this(layers, firstLayer, capacity, rowWidth, Precision.F16);
+        this(layers, firstLayer, capacity, rowWidth, rowWidth, GgmlType.F16, GgmlType.F16);
     }
 
-    public KvCache(int layers, int firstLayer, int capacity, int rowWidth, Precision precision) {
-        this.precision = precision;
+    /** The cache of a model's layers {@code firstLayer ..}, keys and values of the given types. */
+    public static KvCache of(ModelConfig c, int firstLayer, int capacity, GgmlType keyType, GgmlType valueType) {
+        return new KvCache(c.layerCount(), firstLayer, capacity, c.kvDim(), c.headDim(), keyType, valueType);
+    }
+
+    /**
+     * @param rowWidth one position's keys (or values) of all kv heads
+     * @param headDim  one head's share of it; block types need it to be a multiple of their block size
+     */
+    public KvCache(int layers, int firstLayer, int capacity, int rowWidth, int headDim, GgmlType keyType, GgmlType valueType) {
+        for (GgmlType t : new GgmlType[] {keyType, valueType}) {
+            if (!supports(t)) {
+                throw new IllegalArgumentException("a KV cache of type " + t + " is not supported; use f32, f16, bf16, q8_0,"
+                        + " q4_0, q4_1, q5_0 or q5_1");
+            }
+            if (rowWidth % headDim != 0 || headDim % t.blockSize() != 0) {
+                throw new IllegalArgumentException("heads of " + headDim + " values do not divide into " + t + " blocks of "
+                        + t.blockSize());
+            }
+        }
+        this.keyType = keyType;
+        this.valueType = valueType;
         this.capacity = capacity;
         this.rowWidth = rowWidth;
+        this.headDim = headDim;
+        this.layers = layers;
         int size = Math.multiplyExact(capacity, rowWidth);
-        boolean half = precision == Precision.F16;
-        halfKeys = half ? new short[layers][] : null;
-        halfValues = half ? new short[layers][] : null;
-        floatKeys = half ? null : new float[layers][];
-        floatValues = half ? null : new float[layers][];
+        floatKeys = keyType == GgmlType.F32 ? new float[layers][] : null;
+        halfKeys = keyType == GgmlType.F16 ? new short[layers][] : null;
+        blockKeys = blocks(keyType) ? new byte[layers][] : null;
+        floatValues = valueType == GgmlType.F32 ? new float[layers][] : null;
+        halfValues = valueType == GgmlType.F16 ? new short[layers][] : null;
+        blockValues = blocks(valueType) ? new byte[layers][] : null;
+        keySegments = new MemorySegment[layers];
+        valueSegments = new MemorySegment[layers];
+        keyHeadBytes = keyType.byteSize(headDim);
+        valueHeadBytes = valueType.byteSize(headDim);
         for (int l = firstLayer; l < layers; l++) {
-            if (half) {
+            if (floatKeys != null) {
+                floatKeys[l] = new float[size];
+            } else if (halfKeys != null) {
                 halfKeys[l] = new short[size];
+            } else {
+                blockKeys[l] = new byte[Math.toIntExact(keyType.byteSize(size))];
+                keySegments[l] = MemorySegment.ofArray(blockKeys[l]);
+            }
+            if (floatValues != null) {
+                floatValues[l] = new float[size];
+            } else if (halfValues != null) {
                 halfValues[l] = new short[size];
             } else {
-                floatKeys[l] = new float[size];
-                floatValues[l] = new float[size];
+                blockValues[l] = new byte[Math.toIntExact(valueType.byteSize(size))];
+                valueSegments[l] = MemorySegment.ofArray(blockValues[l]);
             }
         }
     }
 
+    private static boolean blocks(GgmlType t) {
+        return t != GgmlType.F32 && t != GgmlType.F16;
+    }
+
     /** Bytes a cache of this shape takes. */
-    public static long bytesFor(int layers, int capacity, int rowWidth, Precision precision) {
-        return 2L * precision.bytes * layers * capacity * rowWidth;
+    public static long bytesFor(int layers, int capacity, int rowWidth, GgmlType keyType, GgmlType valueType) {
+        long cells = (long) capacity * rowWidth;
+        return layers * (keyType.byteSize(cells) + valueType.byteSize(cells));
     }
 
     public int capacity() {
         return capacity;
     }
 
-    public Precision precision() {
-        return precision;
+    public GgmlType keyType() {
+        return keyType;
+    }
+
+    public GgmlType valueType() {
+        return valueType;
+    }
+
+    public int layers() {
+        return layers;
+    }
+
+    public int rowWidth() {
+        return rowWidth;
+    }
+
+    /** Layers whose cells this cache holds (a partly offloaded model keeps the first ones on the GPU). */
+    public boolean holdsLayer(int layer) {
+        return floatKeys != null ? floatKeys[layer] != null : halfKeys != null ? halfKeys[layer] != null : blockKeys[layer] != null;
+    }
+
+    /** Byte offset of head {@code h}'s slice at position {@code pos} in a block layer. */
+    private long offset(int h, int pos, long headBytes) {
+        return ((long) h * capacity + pos) * headBytes;
     }
 
     /**
      * Keys of features {@code [feature, feature + count)} (one kv head) at positions {@code [from, to)} as floats:
-     * {@code dst[d * stride + p - from]}.
+     * {@code dst[d * stride + p - from]}. Block types convert through {@code scratch} ({@code (to − from)·count}
+     * floats or more; null: one is allocated).
      */
-    void copyKeys(int layer, int feature, int count, int from, int to, float[] dst, int stride) {
+    void copyKeys(int layer, int feature, int count, int from, int to, float[] dst, int stride, float[] scratch) {
         int n = to - from;
+        if (blockKeys != null) {
+            float[] rows = scratch != null && scratch.length >= n * count ? scratch : new float[n * count];
+            Dequantizer.dequantize(keyType, keySegments[layer], offset(feature / headDim, from, keyHeadBytes), rows, 0, n * count);
+            for (int j = 0; j < n; j++) {
+                for (int d = 0; d < count; d++) {
+                    dst[d * stride + j] = rows[j * count + d];
+                }
+            }
+            return;
+        }
         for (int d = 0; d < count; d++) {
             int src = (feature + d) * capacity + from;
             int at = d * stride;
-            if (precision == Precision.F32) {
+            if (floatKeys != null) {
                 System.arraycopy(floatKeys[layer], src, dst, at, n);
             } else {
                 toFloats(halfKeys[layer], src, dst, at, n);
@@ -86,12 +179,21 @@ public final class KvCache {
         }
     }
 
+    void copyKeys(int layer, int feature, int count, int from, int to, float[] dst, int stride) {
+        copyKeys(layer, feature, count, from, to, dst, stride, null);
+    }
+
     /** Values of features {@code [feature, feature + count)} at positions {@code [from, to)}: {@code dst[(p - from) * count + d]}. */
     void copyValues(int layer, int feature, int count, int from, int to, float[] dst) {
+        if (blockValues != null) {
+            Dequantizer.dequantize(valueType, valueSegments[layer], offset(feature / headDim, from, valueHeadBytes), dst, 0,
+                    (to - from) * count);
+            return;
+        }
         for (int p = from; p < to; p++) {
             int src = p * rowWidth + feature;
             int at = (p - from) * count;
-            if (precision == Precision.F32) {
+            if (floatValues != null) {
                 System.arraycopy(floatValues[layer], src, dst, at, count);
             } else {
                 toFloats(halfValues[layer], src, dst, at, count);
@@ -106,6 +208,67 @@ public final class KvCache {
         }
     }
 
+    /** Stores one position's keys and values (rowWidth floats each, from the given offsets). */
+    void store(int layer, int pos, float[] k, int kOff, float[] v, int vOff) {
+        storeKey(layer, pos, k, kOff);
+        int base = pos * rowWidth;
+        if (floatValues != null) {
+            System.arraycopy(v, vOff, floatValues[layer], base, rowWidth);
+        } else if (halfValues != null) {
+            short[] vc = halfValues[layer];
+            for (int f = 0; f < rowWidth; f++) {
+                vc[base + f] = Float.floatToFloat16(v[vOff + f]);
+            }
+        } else {
+            for (int h = 0; h < rowWidth / headDim; h++) {
+                Quantizer.quantize(valueType, v, vOff + h * headDim, headDim, valueSegments[layer], offset(h, pos, valueHeadBytes));
+            }
+        }
+    }
+
+    private void storeKey(int layer, int pos, float[] k, int kOff) {
+        if (floatKeys != null) {
+            float[] kc = floatKeys[layer];
+            for (int f = 0; f < rowWidth; f++) {
+                kc[f * capacity + pos] = k[kOff + f];
+            }
+        } else if (halfKeys != null) {
+            short[] kc = halfKeys[layer];
+            for (int f = 0; f < rowWidth; f++) {
+                kc[f * capacity + pos] = Float.floatToFloat16(k[kOff + f]);
+            }
+        } else {
+            for (int h = 0; h < rowWidth / headDim; h++) {
+                Quantizer.quantize(keyType, k, kOff + h * headDim, headDim, keySegments[layer], offset(h, pos, keyHeadBytes));
+            }
+        }
+    }
+
+    private void loadKey(int layer, int pos, float[] row) {
+        if (floatKeys != null || halfKeys != null) {
+            for (int f = 0; f < rowWidth; f++) {
+                row[f] = floatKeys != null ? floatKeys[layer][f * capacity + pos] : Float.float16ToFloat(halfKeys[layer][f * capacity + pos]);
+            }
+        } else {
+            for (int h = 0; h < rowWidth / headDim; h++) {
+                Dequantizer.dequantize(keyType, keySegments[layer], offset(h, pos, keyHeadBytes), row, h * headDim, headDim);
+            }
+        }
+    }
+
+    private void moveValue(int layer, int src, int dst) {
+        if (floatValues != null) {
+            System.arraycopy(floatValues[layer], src * rowWidth, floatValues[layer], dst * rowWidth, rowWidth);
+        } else if (halfValues != null) {
+            System.arraycopy(halfValues[layer], src * rowWidth, halfValues[layer], dst * rowWidth, rowWidth);
+        } else {
+            for (int h = 0; h < rowWidth / headDim; h++) {
+                System.arraycopy(blockValues[layer], (int) offset(h, src, valueHeadBytes), blockValues[layer],
+                        (int) offset(h, dst, valueHeadBytes), (int) valueHeadBytes);
+            }
+        }
+    }
+
     /** Turns one position's key row (all kv heads, rowWidth floats) to where it now lies; see {@link #shift}. */
     @FunctionalInterface
     public interface KeyRotation {
@@ -115,57 +278,26 @@ public final class KvCache {
     /**
      * Forgets positions {@code [keep, keep + discard)} of the first {@code length}: the cells after them move down by
      * {@code discard} and their keys are turned by {@code rotation} to their new positions (keys are stored after
-     * RoPE, which is a rotation, so turning by −discard equals having computed them there). Values do not depend
-     * on the position and only move. llama.cpp's context shift does the same (seq_rm, seq_add and its K-shift).
+     * RoPE, which is a rotation, so turning by −discard equals having computed them there; a block type's keys are
+     * converted, turned and stored again, as llama.cpp's K-shift does). Values do not depend on the position and only
+     * move. llama.cpp's context shift does the same (seq_rm, seq_add and its K-shift).
      */
     public void shift(int keep, int discard, int length, KeyRotation rotation) {
         if (keep < 0 || discard < 1 || length > capacity || keep + discard > length) {
             throw new IllegalArgumentException("cannot forget " + discard + " cells after " + keep + " of " + length);
         }
         float[] row = new float[rowWidth];
-        int layers = precision == Precision.F32 ? floatKeys.length : halfKeys.length;
         for (int l = 0; l < layers; l++) {
-            if ((precision == Precision.F32 ? floatKeys[l] : halfKeys[l]) == null) {
+            if (!holdsLayer(l)) {
                 continue; // a layer kept on the GPU
             }
             for (int p = keep; p + discard < length; p++) {
-                int src = p + discard;
-                if (precision == Precision.F32) {
-                    float[] kc = floatKeys[l];
-                    for (int f = 0; f < rowWidth; f++) {
-                        row[f] = kc[f * capacity + src];
-                    }
-                    rotation.rotate(l, row);
-                    for (int f = 0; f < rowWidth; f++) {
-                        kc[f * capacity + p] = row[f];
-                    }
-                    System.arraycopy(floatValues[l], src * rowWidth, floatValues[l], p * rowWidth, rowWidth);
-                } else {
-                    short[] kc = halfKeys[l];
-                    for (int f = 0; f < rowWidth; f++) {
-                        row[f] = Float.float16ToFloat(kc[f * capacity + src]);
-                    }
-                    rotation.rotate(l, row);
-                    for (int f = 0; f < rowWidth; f++) {
-                        kc[f * capacity + p] = Float.floatToFloat16(row[f]);
-                    }
-                    System.arraycopy(halfValues[l], src * rowWidth, halfValues[l], p * rowWidth, rowWidth);
-                }
+                loadKey(l, p + discard, row);
+                rotation.rotate(l, row);
+                storeKey(l, p, row, 0);
+                moveValue(l, p + discard, p);
             }
         }
-    }
-
-    /** Layers whose cells this cache holds (a partly offloaded model keeps the first ones on the GPU). */
-    public boolean holdsLayer(int layer) {
-        return (precision == Precision.F32 ? floatKeys[layer] : halfKeys[layer]) != null;
-    }
-
-    public int layers() {
-        return precision == Precision.F32 ? floatKeys.length : halfKeys.length;
-    }
-
-    public int rowWidth() {
-        return rowWidth;
     }
 
     /** A sink and source of cell data, so the cache's layout stays here and the file format elsewhere. */
@@ -174,46 +306,45 @@ public final class KvCache {
         void halves(short[] a, int from, int n) throws java.io.IOException;
 
         void floats(float[] a, int from, int n) throws java.io.IOException;
+
+        void bytes(byte[] a, int from, int n) throws java.io.IOException;
     }
 
     /**
-     * Streams the first {@code length} positions of a layer, keys (feature by feature) then values (position by
-     * position), in this cache's precision: to {@code stream} when saving, from it when loading.
+     * Streams the first {@code length} positions of a layer, keys then values, in this cache's types and layouts:
+     * to {@code stream} when saving, from it when loading.
      */
     public void transfer(int layer, int length, CellStream stream) throws java.io.IOException {
         if (length < 0 || length > capacity) {
             throw new IllegalArgumentException(length + " positions in a cache of " + capacity);
         }
-        for (int f = 0; f < rowWidth; f++) {
-            if (precision == Precision.F32) {
-                stream.floats(floatKeys[layer], f * capacity, length);
-            } else {
-                stream.halves(halfKeys[layer], f * capacity, length);
+        if (floatKeys != null || halfKeys != null) {
+            for (int f = 0; f < rowWidth; f++) {
+                if (floatKeys != null) {
+                    stream.floats(floatKeys[layer], f * capacity, length);
+                } else {
+                    stream.halves(halfKeys[layer], f * capacity, length);
+                }
+            }
+        } else {
+            for (int h = 0; h < rowWidth / headDim; h++) {
+                stream.bytes(blockKeys[layer], (int) offset(h, 0, keyHeadBytes), (int) (length * keyHeadBytes));
             }
         }
-        if (precision == Precision.F32) {
+        if (floatValues != null) {
             stream.floats(floatValues[layer], 0, length * rowWidth);
-        } else {
+        } else if (halfValues != null) {
             stream.halves(halfValues[layer], 0, length * rowWidth);
+        } else {
+            for (int h = 0; h < rowWidth / headDim; h++) {
+                stream.bytes(blockValues[layer], (int) offset(h, 0, valueHeadBytes), (int) (length * valueHeadBytes));
+            }
         }
     }
 
-    /** Stores one position's keys and values (rowWidth floats each, from the given offsets). */
-    void store(int layer, int pos, float[] k, int kOff, float[] v, int vOff) {
-        int base = pos * rowWidth;
-        if (precision == Precision.F32) {
-            float[] kc = floatKeys[layer];
-            for (int f = 0; f < rowWidth; f++) {
-                kc[f * capacity + pos] = k[kOff + f];
-            }
-            System.arraycopy(v, vOff, floatValues[layer], base, rowWidth);
-            return;
-        }
-        short[] kc = halfKeys[layer];
-        short[] vc = halfValues[layer];
-        for (int f = 0; f < rowWidth; f++) {
-            kc[f * capacity + pos] = Float.floatToFloat16(k[kOff + f]);
-            vc[base + f] = Float.floatToFloat16(v[vOff + f]);
-        }
+    /** Bytes {@link #transfer} moves for {@code length} positions of one layer. */
+    public long transferBytes(int length) {
+        long cells = (long) length * rowWidth;
+        return keyType.byteSize(cells) + valueType.byteSize(cells);
     }
 }

@@ -14,7 +14,7 @@ class CpuBatchedPassTest {
     void refusesBatchesItCannotRun() throws Exception {
         try (GgufFile file = GgufFile.open(TestData.model("stories-llama2-q8_0.gguf")); Kernels k = Kernels.create(1)) {
             ModelConfig c = ModelConfig.fromGguf(file.metadata(), (int) file.tensor("token_embd.weight").rows());
-            CpuBatchedPass pass = new CpuBatchedPass(c, new ModelWeights(file, c), k, 2, 16, 4, KvCache.Precision.F16);
+            CpuBatchedPass pass = new CpuBatchedPass(c, new ModelWeights(file, c), k, 2, 16, 4, dev.vellama.gguf.GgmlType.F16);
             int[] t = {1, 2};
             int[] last = {1};
             assertThrows(IllegalArgumentException.class, () -> pass.forwardBatch(t, 2, new BatchedPass.Segment[] {

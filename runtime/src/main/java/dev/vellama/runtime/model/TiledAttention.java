@@ -1,0 +1,152 @@
+package dev.vellama.runtime.model;
+
+import java.util.Arrays;
+
+import dev.vellama.quant.Kernels;
+
+/**
+ * Causal attention of a chunk of query rows over one sequence's KV cache, tiled as flash attention is: the cache is
+ * read a tile of positions at a time (each kv head's keys and values converted once into buffers small enough to stay
+ * in the core's cache), and the softmax is computed online, with a running maximum and sum per query row and the
+ * output rescaled whenever the maximum grows. So the memory a thread needs does not grow with the context, and the
+ * cache is read once per kv head and chunk, not copied whole per token.
+ *
+ * <p>Work is split by query heads: a call handles heads {@code [part·H/parts, (part+1)·H/parts)}. Query rows that
+ * share one tile's keys go through the kernels together: for one token (decode), the query heads of a kv head's
+ * group; for a chunk, up to {@link #ROWS} tokens of one head.
+ */
+final class TiledAttention {
+    /** Positions per tile: a tile of 64-wide heads is 64 KiB of keys and as much of values. */
+    static final int TILE = 256;
+    /** Query rows per pass over a tile (the kernels' register block is six). */
+    private static final int ROWS = 6;
+
+    private final ModelConfig c;
+    private final Kernels k;
+    // per part: one tile of keys [dim][position] and values [position][dim], the scores of a group of rows, and each
+    // (head, row)'s running maximum and sum
+    private final float[][] keys;
+    private final float[][] values;
+    private final float[][] scores;
+    private final float[][] maxima;
+    private final float[][] sums;
+
+    TiledAttention(ModelConfig c, Kernels k, int maxBatch) {
+        this.c = c;
+        this.k = k;
+        int parts = k.threads();
+        int hd = c.headDim();
+        int headsPerPart = (c.headCount() + parts - 1) / parts + 1;
+        keys = new float[parts][hd * TILE];
+        values = new float[parts][TILE * hd];
+        scores = new float[parts][Math.max(ROWS, c.headCount() / c.headCountKv()) * TILE];
+        maxima = new float[parts][headsPerPart * maxBatch];
+        sums = new float[parts][headsPerPart * maxBatch];
+    }
+
+    /**
+     * Attention of query heads {@code [part·H/parts, (part+1)·H/parts)} for rows {@code firstRow .. firstRow+n-1} of
+     * {@code q} (tokens at positions {@code pos ..}) over {@code cache}, into the same rows of {@code att}; each token
+     * sees its own position and those before it, the last {@code window} of them for a sliding-window layer.
+     */
+    void attend(int layer, int part, int parts, KvCache cache, float[] q, float[] att, int firstRow, int n, int pos, int window) {
+        int hd = c.headDim();
+        int qd = c.queryDim();
+        int group = c.headCount() / c.headCountKv();
+        int h0 = part * c.headCount() / parts;
+        int h1 = (part + 1) * c.headCount() / parts;
+        if (h0 == h1) {
+            return;
+        }
+        int from = Math.max(0, pos + 1 - window); // the first position any row sees
+        int to = pos + n;
+        float[] mx = maxima[part];
+        float[] sum = sums[part];
+        Arrays.fill(mx, 0, (h1 - h0) * n, Float.NEGATIVE_INFINITY);
+        Arrays.fill(sum, 0, (h1 - h0) * n, 0f);
+        for (int h = h0; h < h1; h++) {
+            for (int t = 0; t < n; t++) {
+                int o = (firstRow + t) * qd + h * hd;
+                Arrays.fill(att, o, o + hd, 0f);
+            }
+        }
+        for (int g = h0 / group; g <= (h1 - 1) / group; g++) {
+            int ha = Math.max(h0, g * group);
+            int hb = Math.min(h1, (g + 1) * group);
+            for (int tile = from; tile < to; tile += TILE) {
+                int len = Math.min(TILE, to - tile);
+                cache.copyKeys(layer, g * hd, hd, tile, tile + len, keys[part], len, values[part]);
+                cache.copyValues(layer, g * hd, hd, tile, tile + len, values[part]);
+                if (n == 1) {
+                    // one token: the group's query heads are the rows, all seeing the whole tile
+                    rows(part, q, att, firstRow * qd + ha * hd, hd, hb - ha, pos + 1, 0, ha - h0, 1, tile, len, from, window);
+                    continue;
+                }
+                for (int h = ha; h < hb; h++) {
+                    for (int t0 = 0; t0 < n; t0 += ROWS) {
+                        int count = Math.min(ROWS, n - t0);
+                        int firstSeen = Math.max(from, pos + t0 + 1 - window);
+                        int lastEnd = pos + t0 + count;
+                        if (tile >= lastEnd || tile + len <= firstSeen) {
+                            continue; // the tile lies after these tokens, or before their window
+                        }
+                        rows(part, q, att, (firstRow + t0) * qd + h * hd, qd, count, pos + t0 + 1, 1,
+                                (h - h0) * n + t0, 1, tile, len, from, window);
+                    }
+                }
+            }
+        }
+        for (int h = h0; h < h1; h++) {
+            for (int t = 0; t < n; t++) {
+                k.scale(att, (firstRow + t) * qd + h * hd, hd, 1f / sum[(h - h0) * n + t]);
+            }
+        }
+    }
+
+    /**
+     * One tile for {@code count} query rows at {@code off + i·stride} of q (and of att): row i ends (exclusively) at
+     * position {@code end0 + i·endStep}; its running maximum and sum are at {@code state0 + i·stateStep}.
+     */
+    private void rows(int part, float[] q, float[] att, int off, int stride, int count, int end0, int endStep, int state0,
+            int stateStep, int tile, int len, int from, int window) {
+        int hd = c.headDim();
+        float[] s = scores[part];
+        float[] mx = maxima[part];
+        float[] sum = sums[part];
+        float scale = c.attentionScale();
+        float softcap = c.attnSoftcap();
+        Arrays.fill(s, 0, count * TILE, 0f);
+        k.vecmatBatch(q, off, stride, count, hd, keys[part], 0, len, s, 0, TILE, len);
+        for (int i = 0; i < count; i++) {
+            int end = end0 + i * endStep;
+            int start = Math.max(from, end - window);
+            int lo = Math.max(start, tile) - tile;
+            int hi = Math.min(end, tile + len) - tile;
+            int row = i * TILE;
+            if (hi <= lo) {
+                Arrays.fill(s, row, row + len, 0f); // this row sees nothing of the tile
+                continue;
+            }
+            k.scale(s, row + lo, hi - lo, scale);
+            if (softcap > 0) {
+                for (int j = row + lo; j < row + hi; j++) {
+                    s[j] = softcap * (float) Math.tanh(s[j] / softcap);
+                }
+            }
+            int st = state0 + i * stateStep;
+            float before = mx[st];
+            float now = Math.max(before, k.max(s, row + lo, hi - lo));
+            float tileSum = k.expShifted(s, row + lo, hi - lo, now);
+            Arrays.fill(s, row, row + lo, 0f);
+            Arrays.fill(s, row + hi, row + len, 0f);
+            if (before != now && before != Float.NEGATIVE_INFINITY) {
+                float shrink = (float) Math.exp(before - now);
+                sum[st] *= shrink;
+                k.scale(att, off + i * stride, hd, shrink);
+            }
+            sum[st] += tileSum;
+            mx[st] = now;
+        }
+        k.vecmatBatch(s, 0, TILE, count, len, values[part], 0, hd, att, off, stride, hd);
+    }
+}

@@ -1,0 +1,98 @@
+package dev.vellama.runtime.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.SplittableRandom;
+
+import org.junit.jupiter.api.Test;
+
+import dev.vellama.gguf.GgmlType;
+import dev.vellama.gguf.GgufFile;
+import dev.vellama.gguf.TestData;
+import dev.vellama.quant.Kernels;
+
+/**
+ * Tiled attention with its online softmax against attention written out plainly (all scores, one softmax, in
+ * double), over contexts of several tiles, for a chunk of tokens and for one, with and without a sliding window.
+ */
+class TiledAttentionTest {
+    private static final int POSITIONS = 2 * TiledAttention.TILE + 190;
+
+    @Test
+    void equalsPlainAttentionOverSeveralTiles() throws Exception {
+        try (GgufFile file = GgufFile.open(TestData.model("stories-llama2-q8_0.gguf")); Kernels k = Kernels.create(2)) {
+            ModelConfig c = ModelConfig.fromGguf(file.metadata(), (int) file.tensor("token_embd.weight").rows());
+            KvCache cache = new KvCache(1, 0, POSITIONS, c.kvDim(), c.headDim(), GgmlType.F32, GgmlType.F32);
+            SplittableRandom r = new SplittableRandom(4);
+            float[] key = new float[c.kvDim()];
+            float[] value = new float[c.kvDim()];
+            for (int p = 0; p < POSITIONS; p++) {
+                for (int i = 0; i < key.length; i++) {
+                    key[i] = (float) r.nextGaussian();
+                    value[i] = (float) r.nextGaussian();
+                }
+                cache.store(0, p, key, 0, value, 0);
+            }
+            TiledAttention attention = new TiledAttention(c, k, 16);
+            for (int[] shape : new int[][] {{9, POSITIONS - 9}, {1, POSITIONS - 1}, {16, 100}, {1, 40}}) {
+                for (int window : new int[] {Integer.MAX_VALUE, 300}) {
+                    int n = shape[0];
+                    int pos = shape[1];
+                    float[] q = new float[n * c.queryDim()];
+                    for (int i = 0; i < q.length; i++) {
+                        q[i] = (float) r.nextGaussian() * 0.5f;
+                    }
+                    float[] att = new float[n * c.queryDim()];
+                    for (int part = 0; part < k.threads(); part++) {
+                        attention.attend(0, part, k.threads(), cache, q, att, 0, n, pos, window);
+                    }
+                    float[] expected = plain(c, cache, q, n, pos, window);
+                    for (int i = 0; i < att.length; i++) {
+                        assertEquals(expected[i], att[i], 1e-4f, "n " + n + " pos " + pos + " window " + window + " at " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    private static float[] plain(ModelConfig c, KvCache cache, float[] q, int n, int pos, int window) {
+        int hd = c.headDim();
+        int qd = c.queryDim();
+        int group = c.headCount() / c.headCountKv();
+        float[] keys = new float[hd * POSITIONS];
+        float[] values = new float[POSITIONS * hd];
+        float[] out = new float[n * qd];
+        for (int h = 0; h < c.headCount(); h++) {
+            int g = h / group;
+            cache.copyKeys(0, g * hd, hd, 0, POSITIONS, keys, POSITIONS);
+            cache.copyValues(0, g * hd, hd, 0, POSITIONS, values);
+            for (int t = 0; t < n; t++) {
+                int end = pos + t + 1;
+                int start = Math.max(0, end - window);
+                double[] s = new double[end - start];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int p = start; p < end; p++) {
+                    double dot = 0;
+                    for (int d = 0; d < hd; d++) {
+                        dot += (double) q[t * qd + h * hd + d] * keys[d * POSITIONS + p];
+                    }
+                    s[p - start] = dot * c.attentionScale();
+                    max = Math.max(max, s[p - start]);
+                }
+                double sum = 0;
+                for (int i = 0; i < s.length; i++) {
+                    s[i] = Math.exp(s[i] - max);
+                    sum += s[i];
+                }
+                for (int d = 0; d < hd; d++) {
+                    double v = 0;
+                    for (int p = start; p < end; p++) {
+                        v += s[p - start] / sum * values[p * hd + d];
+                    }
+                    out[t * qd + h * hd + d] = (float) v;
+                }
+            }
+        }
+        return out;
+    }
+}
