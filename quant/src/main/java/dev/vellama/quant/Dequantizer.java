@@ -78,6 +78,39 @@ public final class Dequantizer {
         void decode(MemorySegment s, long o, float[] y, int yo);
     }
 
+    /**
+     * {@link #dequantize(GgmlType, MemorySegment, long, float[], int, int)} from a byte array (a KV cache's blocks):
+     * Q8_0 and Q4_0 in plain loops over the array, which the JIT turns into vector conversions, as a tile of a
+     * cache is decoded for every token; other types through the general path.
+     */
+    public static void dequantize(GgmlType type, byte[] src, int offset, float[] dst, int dstOff, int count) {
+        if (count % type.blockSize() != 0) {
+            throw new IllegalArgumentException(count + " values is not a multiple of " + type + "'s block size " + type.blockSize());
+        }
+        java.util.Objects.checkFromIndexSize(offset, Math.toIntExact(type.byteSize(count)), src.length);
+        java.util.Objects.checkFromIndexSize(dstOff, count, dst.length);
+        if (type == GgmlType.Q8_0) {
+            for (int b = 0, o = offset, y = dstOff; b < count / 32; b++, o += 34, y += 32) {
+                float d = Float.float16ToFloat((short) ((src[o] & 0xff) | (src[o + 1] << 8)));
+                for (int j = 0; j < 32; j++) {
+                    dst[y + j] = src[o + 2 + j] * d;
+                }
+            }
+        } else if (type == GgmlType.Q4_0) {
+            for (int b = 0, o = offset, y = dstOff; b < count / 32; b++, o += 18, y += 32) {
+                float d = Float.float16ToFloat((short) ((src[o] & 0xff) | (src[o + 1] << 8)));
+                for (int j = 0; j < 16; j++) {
+                    dst[y + j] = ((src[o + 2 + j] & 15) - 8) * d;
+                }
+                for (int j = 0; j < 16; j++) {
+                    dst[y + 16 + j] = (((src[o + 2 + j] >> 4) & 15) - 8) * d;
+                }
+            }
+        } else {
+            dequantize(type, MemorySegment.ofArray(src), offset, dst, dstOff, count);
+        }
+    }
+
     /** Decodes one full row of {@code w}. */
     public static void dequantizeRow(WeightMatrix w, int row, float[] dst, int dstOff) {
         dequantize(w.type(), w.data(), w.rowOffset(row), dst, dstOff, w.cols());

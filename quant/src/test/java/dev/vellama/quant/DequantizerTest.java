@@ -34,6 +34,25 @@ class DequantizerTest {
         }
     }
 
+    /** The byte-array path (a KV cache's blocks) gives the same bits as the general one, for every cache type. */
+    @ParameterizedTest
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"})
+    void byteArraysDecodeAsSegmentsDo(GgmlType type) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(type.ordinal());
+        float[] x = new float[320];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian() * 3;
+        }
+        byte[] blocks = Quantizer.quantize(type, x);
+        int skip = Math.toIntExact(type.byteSize(32));
+        float[] a = new float[290];
+        float[] b = new float[290];
+        Dequantizer.dequantize(type, MemorySegment.ofArray(blocks), skip, a, 2, 288);
+        Dequantizer.dequantize(type, blocks, skip, b, 2, 288);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(a, b, type.toString());
+        assertThrows(IndexOutOfBoundsException.class, () -> Dequantizer.dequantize(type, blocks, skip, new float[300], 0, 320));
+    }
+
     @Test
     void rejectsCountsThatAreNotWholeBlocks() {
         MemorySegment seg = MemorySegment.ofArray(new byte[34]);

@@ -204,6 +204,16 @@ class VectorKernelsTest {
             v.softmax(b, 3, n);
             assertClose(a, b, 1e-12, "softmax", n);
 
+            // an online softmax's pieces: the maximum, then exp(x - shift) in place and its sum
+            assertEquals(scalar.max(x, 3, n), v.max(x, 3, n), "max " + n);
+            a = x.clone();
+            b = x.clone();
+            float shift = n == 0 ? 0f : scalar.max(x, 3, n);
+            float sa = scalar.expShifted(a, 3, n, shift);
+            float sb = v.expShifted(b, 3, n, shift);
+            assertClose(a, b, 1e-12, "expShifted", n);
+            assertEquals(sa, sb, 1e-5f * Math.max(1f, sa), "expShifted sum " + n);
+
             a = x.clone();
             b = x.clone();
             float[] up = randomFloats(n + 3, n + 7);

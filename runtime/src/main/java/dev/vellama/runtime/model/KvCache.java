@@ -160,7 +160,7 @@ public final class KvCache {
         int n = to - from;
         if (blockKeys != null) {
             float[] rows = scratch != null && scratch.length >= n * count ? scratch : new float[n * count];
-            Dequantizer.dequantize(keyType, keySegments[layer], offset(feature / headDim, from, keyHeadBytes), rows, 0, n * count);
+            Dequantizer.dequantize(keyType, blockKeys[layer], (int) offset(feature / headDim, from, keyHeadBytes), rows, 0, n * count);
             for (int j = 0; j < n; j++) {
                 for (int d = 0; d < count; d++) {
                     dst[d * stride + j] = rows[j * count + d];
@@ -186,7 +186,7 @@ public final class KvCache {
     /** Values of features {@code [feature, feature + count)} at positions {@code [from, to)}: {@code dst[(p - from) * count + d]}. */
     void copyValues(int layer, int feature, int count, int from, int to, float[] dst) {
         if (blockValues != null) {
-            Dequantizer.dequantize(valueType, valueSegments[layer], offset(feature / headDim, from, valueHeadBytes), dst, 0,
+            Dequantizer.dequantize(valueType, blockValues[layer], (int) offset(feature / headDim, from, valueHeadBytes), dst, 0,
                     (to - from) * count);
             return;
         }
