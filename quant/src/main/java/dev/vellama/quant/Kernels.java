@@ -50,6 +50,14 @@ public interface Kernels extends AutoCloseable {
     /** In place, max-subtracted. */
     void softmax(float[] x, int off, int n);
 
+    /**
+     * y_c[j] = Σ_d a_c[d]·m[mOff + j·cols + d] for c < count, j < n: row vectors (a_c at {@code aOff + c·aStride})
+     * dotted with the rows of a row-major matrix (attention: queries times keys stored position by position), into
+     * y_c at {@code yOff + c·yStride}.
+     */
+    void dotRows(float[] a, int aOff, int aStride, int count, float[] m, int mOff, int n, int cols, float[] y, int yOff,
+            int yStride);
+
     /** The largest of x[off .. off+n) (negative infinity for n = 0). */
     float max(float[] x, int off, int n);
 

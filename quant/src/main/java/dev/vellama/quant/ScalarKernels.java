@@ -87,6 +87,20 @@ final class ScalarKernels extends PooledKernels {
     }
 
     @Override
+    public void dotRows(float[] a, int aOff, int aStride, int count, float[] m, int mOff, int n, int cols, float[] y, int yOff,
+            int yStride) {
+        for (int c = 0; c < count; c++) {
+            for (int j = 0; j < n; j++) {
+                float sum = 0;
+                for (int d = 0; d < cols; d++) {
+                    sum += a[aOff + c * aStride + d] * m[mOff + j * cols + d];
+                }
+                y[yOff + c * yStride + j] = sum;
+            }
+        }
+    }
+
+    @Override
     public float max(float[] x, int off, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {

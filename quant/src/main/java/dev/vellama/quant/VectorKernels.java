@@ -1439,6 +1439,28 @@ final class VectorKernels extends PooledKernels {
     }
 
     @Override
+    public void dotRows(float[] a, int aOff, int aStride, int count, float[] m, int mOff, int n, int cols, float[] y, int yOff,
+            int yStride) {
+        int upper = FS.loopBound(cols);
+        for (int j = 0; j < n; j++) {
+            int mo = mOff + j * cols;
+            for (int c = 0; c < count; c++) {
+                int ao = aOff + c * aStride;
+                FloatVector acc = FloatVector.zero(FS);
+                int d = 0;
+                for (; d < upper; d += L) {
+                    acc = FloatVector.fromArray(FS, m, mo + d).fma(FloatVector.fromArray(FS, a, ao + d), acc);
+                }
+                double sum = sum(acc);
+                for (; d < cols; d++) {
+                    sum += a[ao + d] * m[mo + d];
+                }
+                y[yOff + c * yStride + j] = (float) sum;
+            }
+        }
+    }
+
+    @Override
     public float max(float[] x, int off, int n) {
         int upper = FS.loopBound(n);
         FloatVector mv = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);

@@ -204,6 +204,20 @@ class VectorKernelsTest {
             v.softmax(b, 3, n);
             assertClose(a, b, 1e-12, "softmax", n);
 
+            // queries dotted with keys stored position by position
+            if (n >= 7) {
+                float[] q = randomFloats(3 * n + 5, n + 11);
+                float[] ya = new float[2 * 7 + 3];
+                float[] yb = new float[2 * 7 + 3];
+                scalar.dotRows(q, 2, n + 1, 2, x, 1, 7, n / 7 * 7 == n ? n / 7 : 1, ya, 1, 8);
+                v.dotRows(q, 2, n + 1, 2, x, 1, 7, n / 7 * 7 == n ? n / 7 : 1, yb, 1, 8);
+                assertClose(ya, yb, 1e-5, "dotRows", n);
+                float[] m = randomFloats(7 * 64, n + 13);
+                scalar.dotRows(q, 0, 1, 2, m, 0, 7, 64 > q.length - 1 ? q.length - 1 : 64, ya, 0, 7);
+                v.dotRows(q, 0, 1, 2, m, 0, 7, 64 > q.length - 1 ? q.length - 1 : 64, yb, 0, 7);
+                assertClose(ya, yb, 1e-5, "dotRows 64", n);
+            }
+
             // an online softmax's pieces: the maximum, then exp(x - shift) in place and its sum
             assertEquals(scalar.max(x, 3, n), v.max(x, 3, n), "max " + n);
             a = x.clone();

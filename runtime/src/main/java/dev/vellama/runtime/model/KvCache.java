@@ -179,6 +179,20 @@ public final class KvCache {
         }
     }
 
+    /** Whether keys are kept position by position (block types), so {@link #copyKeyRows} reads them without a transpose. */
+    boolean keysByPosition() {
+        return blockKeys != null;
+    }
+
+    /**
+     * Keys of one kv head (features {@code [feature, feature + count)}) at positions {@code [from, to)} as floats,
+     * position by position: {@code dst[(p - from) * count + d]}; block types only.
+     */
+    void copyKeyRows(int layer, int feature, int count, int from, int to, float[] dst) {
+        Dequantizer.dequantize(keyType, blockKeys[layer], (int) offset(feature / headDim, from, keyHeadBytes), dst, 0,
+                (to - from) * count);
+    }
+
     void copyKeys(int layer, int feature, int count, int from, int to, float[] dst, int stride) {
         copyKeys(layer, feature, count, from, to, dst, stride, null);
     }

@@ -11,6 +11,9 @@ import dev.vellama.quant.Kernels;
  * output rescaled whenever the maximum grows. So the memory a thread needs does not grow with the context, and the
  * cache is read once per kv head and chunk, not copied whole per token.
  *
+ * <p>Keys come feature by feature from an F32/F16 cache (scores as a vector times a matrix) and position by position
+ * from a block-type cache (scores as dot products, with no transpose of the tile).
+ *
  * <p>Work is split by query heads: a call handles heads {@code [part·H/parts, (part+1)·H/parts)}. Query rows that
  * share one tile's keys go through the kernels together: for one token (decode), the query heads of a kv head's
  * group; for a chunk, up to {@link #ROWS} tokens of one head.
@@ -75,11 +78,16 @@ final class TiledAttention {
             int hb = Math.min(h1, (g + 1) * group);
             for (int tile = from; tile < to; tile += TILE) {
                 int len = Math.min(TILE, to - tile);
-                cache.copyKeys(layer, g * hd, hd, tile, tile + len, keys[part], len, values[part]);
+                if (cache.keysByPosition()) {
+                    cache.copyKeyRows(layer, g * hd, hd, tile, tile + len, keys[part]);
+                } else {
+                    cache.copyKeys(layer, g * hd, hd, tile, tile + len, keys[part], len, values[part]);
+                }
                 cache.copyValues(layer, g * hd, hd, tile, tile + len, values[part]);
                 if (n == 1) {
                     // one token: the group's query heads are the rows, all seeing the whole tile
-                    rows(part, q, att, firstRow * qd + ha * hd, hd, hb - ha, pos + 1, 0, ha - h0, 1, tile, len, from, window);
+                    rows(part, cache.keysByPosition(), q, att, firstRow * qd + ha * hd, hd, hb - ha, pos + 1, 0, ha - h0, 1,
+                            tile, len, from, window);
                     continue;
                 }
                 for (int h = ha; h < hb; h++) {
@@ -90,7 +98,7 @@ final class TiledAttention {
                         if (tile >= lastEnd || tile + len <= firstSeen) {
                             continue; // the tile lies after these tokens, or before their window
                         }
-                        rows(part, q, att, (firstRow + t0) * qd + h * hd, qd, count, pos + t0 + 1, 1,
+                        rows(part, cache.keysByPosition(), q, att, (firstRow + t0) * qd + h * hd, qd, count, pos + t0 + 1, 1,
                                 (h - h0) * n + t0, 1, tile, len, from, window);
                     }
                 }
@@ -107,16 +115,20 @@ final class TiledAttention {
      * One tile for {@code count} query rows at {@code off + i·stride} of q (and of att): row i ends (exclusively) at
      * position {@code end0 + i·endStep}; its running maximum and sum are at {@code state0 + i·stateStep}.
      */
-    private void rows(int part, float[] q, float[] att, int off, int stride, int count, int end0, int endStep, int state0,
-            int stateStep, int tile, int len, int from, int window) {
+    private void rows(int part, boolean keysByPosition, float[] q, float[] att, int off, int stride, int count, int end0,
+            int endStep, int state0, int stateStep, int tile, int len, int from, int window) {
         int hd = c.headDim();
         float[] s = scores[part];
         float[] mx = maxima[part];
         float[] sum = sums[part];
         float scale = c.attentionScale();
         float softcap = c.attnSoftcap();
-        Arrays.fill(s, 0, count * TILE, 0f);
-        k.vecmatBatch(q, off, stride, count, hd, keys[part], 0, len, s, 0, TILE, len);
+        if (keysByPosition) { // block types: keys position by position, each score one dot product
+            k.dotRows(q, off, stride, count, keys[part], 0, len, hd, s, 0, TILE);
+        } else {                // F32/F16: keys feature by feature, scores as a vector times a matrix
+            Arrays.fill(s, 0, count * TILE, 0f);
+            k.vecmatBatch(q, off, stride, count, hd, keys[part], 0, len, s, 0, TILE, len);
+        }
         for (int i = 0; i < count; i++) {
             int end = end0 + i * endStep;
             int start = Math.max(from, end - window);

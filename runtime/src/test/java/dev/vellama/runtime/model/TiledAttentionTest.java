@@ -22,7 +22,15 @@ class TiledAttentionTest {
     void equalsPlainAttentionOverSeveralTiles() throws Exception {
         try (GgufFile file = GgufFile.open(TestData.model("stories-llama2-q8_0.gguf")); Kernels k = Kernels.create(2)) {
             ModelConfig c = ModelConfig.fromGguf(file.metadata(), (int) file.tensor("token_embd.weight").rows());
-            KvCache cache = new KvCache(1, 0, POSITIONS, c.kvDim(), c.headDim(), GgmlType.F32, GgmlType.F32);
+            for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.Q8_0}) {
+                check(c, k, new KvCache(1, 0, POSITIONS, c.kvDim(), c.headDim(), type, type));
+            }
+        }
+    }
+
+    /** F32 keys are read feature by feature, block types position by position: both against the plain sums. */
+    private static void check(ModelConfig c, Kernels k, KvCache cache) {
+        {
             SplittableRandom r = new SplittableRandom(4);
             float[] key = new float[c.kvDim()];
             float[] value = new float[c.kvDim()];
@@ -48,7 +56,8 @@ class TiledAttentionTest {
                     }
                     float[] expected = plain(c, cache, q, n, pos, window);
                     for (int i = 0; i < att.length; i++) {
-                        assertEquals(expected[i], att[i], 1e-4f, "n " + n + " pos " + pos + " window " + window + " at " + i);
+                        assertEquals(expected[i], att[i], 1e-4f, cache.keyType() + " n " + n + " pos " + pos + " window " + window
+                                + " at " + i);
                     }
                 }
             }
