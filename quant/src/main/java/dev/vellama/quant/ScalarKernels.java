@@ -122,17 +122,7 @@ final class ScalarKernels extends PooledKernels {
 
     @Override
     public void softmax(float[] x, int off, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            max = Math.max(max, x[off + i]);
-        }
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
-            x[off + i] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
+        float inv = 1f / expShifted(x, off, n, max(x, off, n));
         for (int i = 0; i < n; i++) {
             x[off + i] *= inv;
         }

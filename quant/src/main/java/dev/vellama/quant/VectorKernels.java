@@ -1496,30 +1496,8 @@ final class VectorKernels extends PooledKernels {
 
     @Override
     public void softmax(float[] x, int off, int n) {
-        int upper = FS.loopBound(n);
-        FloatVector mv = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
-        int i = 0;
-        for (; i < upper; i += L) {
-            mv = mv.max(FloatVector.fromArray(FS, x, off + i));
-        }
-        float max = mv.reduceLanes(VectorOperators.MAX);
-        for (; i < n; i++) {
-            max = Math.max(max, x[off + i]);
-        }
-        FloatVector sv = FloatVector.zero(FS);
-        i = 0;
-        for (; i < upper; i += L) {
-            FloatVector e = FloatVector.fromArray(FS, x, off + i).sub(max).lanewise(VectorOperators.EXP);
-            e.intoArray(x, off + i);
-            sv = sv.add(e);
-        }
-        double sum = sum(sv);
-        for (; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
-            x[off + i] = e;
-            sum += e;
-        }
-        scale(x, off, n, (float) (1.0 / sum));
+        float sum = expShifted(x, off, n, max(x, off, n));
+        scale(x, off, n, 1f / sum);
     }
 
     @Override

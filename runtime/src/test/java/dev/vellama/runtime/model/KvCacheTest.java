@@ -26,21 +26,26 @@ class KvCacheTest {
         return back;
     }
 
+    /** Stores random keys and values at every position of {@code layer}, keeping them in the arrays given. */
+    private static void fill(KvCache cache, int layer, long seed, float[][] keys, float[][] values) {
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int p = 0; p < POSITIONS; p++) {
+            for (int i = 0; i < WIDTH; i++) {
+                keys[p][i] = (float) r.nextGaussian();
+                values[p][i] = (float) r.nextGaussian();
+            }
+            cache.store(layer, p, keys[p], 0, values[p], 0);
+        }
+    }
+
     @Test
     void eachTypeReadsBackItsOwnRounding() {
         for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0,
                 GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1}) {
             KvCache cache = new KvCache(2, 0, POSITIONS, WIDTH, HEAD_DIM, type, type);
-            SplittableRandom r = new SplittableRandom(type.ordinal());
             float[][] keys = new float[POSITIONS][WIDTH];
             float[][] values = new float[POSITIONS][WIDTH];
-            for (int p = 0; p < POSITIONS; p++) {
-                for (int i = 0; i < WIDTH; i++) {
-                    keys[p][i] = (float) r.nextGaussian();
-                    values[p][i] = (float) r.nextGaussian();
-                }
-                cache.store(1, p, keys[p], 0, values[p], 0);
-            }
+            fill(cache, 1, type.ordinal(), keys, values);
             int from = 5;
             int to = 37;
             for (int h = 0; h < HEADS; h++) {
@@ -65,16 +70,9 @@ class KvCacheTest {
     @Test
     void aShiftOfABlockCacheTurnsKeysAndMovesValues() {
         KvCache cache = new KvCache(1, 0, POSITIONS, WIDTH, HEAD_DIM, GgmlType.Q8_0, GgmlType.Q4_0);
-        SplittableRandom r = new SplittableRandom(1);
         float[][] keys = new float[POSITIONS][WIDTH];
         float[][] values = new float[POSITIONS][WIDTH];
-        for (int p = 0; p < POSITIONS; p++) {
-            for (int i = 0; i < WIDTH; i++) {
-                keys[p][i] = (float) r.nextGaussian();
-                values[p][i] = (float) r.nextGaussian();
-            }
-            cache.store(0, p, keys[p], 0, values[p], 0);
-        }
+        fill(cache, 0, 1, keys, values);
         float[] before = new float[HEAD_DIM * POSITIONS];
         cache.copyValues(0, HEAD_DIM, HEAD_DIM, 12, 30, before);
         cache.shift(2, 10, 30, (layer, row) -> {
