@@ -9,7 +9,7 @@ import dev.vellama.quant.Kernels;
 import dev.vellama.quant.WeightMatrix;
 import dev.vellama.runtime.model.ForwardPass;
 import dev.vellama.runtime.model.KvCache;
-import dev.vellama.runtime.model.ModelConfig;
+import dev.vellama.runtime.ModelConfig;
 import dev.vellama.runtime.model.ModelWeights;
 import dev.vellama.runtime.tokenizer.Tokenizer;
 

@@ -14,7 +14,7 @@ class EscapesTest {
 
     @Test
     void tokenizeExpandsUnlessToldNot() {
-        String model = dev.vellama.gguf.TestData.model("stories-llama2-q8_0.gguf").toString();
+        String model = dev.vellama.testdata.TestData.model("stories-llama2-q8_0.gguf").toString();
         CliRunner expanded = CliRunner.run("tokenize", "-m", model, "--json", "a\\tb");
         CliRunner literal = CliRunner.run("tokenize", "-m", model, "--json", "--no-escape", "a\\tb");
         CliRunner tab = CliRunner.run("tokenize", "-m", model, "--json", "--no-escape", "a\tb");

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import dev.vellama.gguf.TestData;
+import dev.vellama.testdata.TestData;
 
 /** Models by name against a stand-in for the Hugging Face Hub on loopback: pull, cache, -hf, list, rm, and failures. */
 class PullCommandTest {

@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.vellama.gguf.GgmlType;
 import dev.vellama.gguf.GgufFile;
-import dev.vellama.gguf.TestData;
+import dev.vellama.testdata.TestData;
 import dev.vellama.runtime.synth.ModelShape;
 import dev.vellama.runtime.synth.SyntheticModel;
 import org.junit.jupiter.api.Test;

@@ -18,7 +18,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 
-import dev.vellama.gguf.TestData;
+import dev.vellama.testdata.TestData;
 
 class TokenizeCommandTest {
 

@@ -1,5 +1,7 @@
 package dev.vellama.gguf;
 
+import dev.vellama.testdata.TestData;
+
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;

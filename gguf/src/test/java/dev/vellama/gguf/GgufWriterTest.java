@@ -1,5 +1,7 @@
 package dev.vellama.gguf;
 
+import dev.vellama.testdata.TestData;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

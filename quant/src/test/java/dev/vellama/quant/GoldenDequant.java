@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 import dev.vellama.gguf.GgmlType;
-import dev.vellama.gguf.TestData;
+import dev.vellama.testdata.TestData;
 
 /** Reads the golden dequantization data: rows of llama.cpp blocks and the floats llama.cpp decoded them to. */
 final class GoldenDequant {

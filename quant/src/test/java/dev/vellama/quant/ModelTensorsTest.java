@@ -11,7 +11,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.vellama.gguf.GgufFile;
 import dev.vellama.gguf.GgufTensor;
-import dev.vellama.gguf.TestData;
+import dev.vellama.testdata.TestData;
 
 /**
  * Every tensor of the reference models opens as a WeightMatrix, and the vector kernels agree with the scalar ones

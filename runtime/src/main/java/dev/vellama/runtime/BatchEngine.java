@@ -11,7 +11,6 @@ import dev.vellama.quant.Kernels;
 import dev.vellama.runtime.model.BatchedPass;
 import dev.vellama.runtime.model.CpuBatchedPass;
 import dev.vellama.runtime.model.KvCache;
-import dev.vellama.runtime.model.ModelConfig;
 
 /**
  * Many generations at once over one model, by continuous batching (llama.cpp's server slots): a fixed set of

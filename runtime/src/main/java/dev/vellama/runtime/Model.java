@@ -8,7 +8,6 @@ import java.util.Map;
 import dev.vellama.gguf.GgufFile;
 import dev.vellama.quant.Kernels;
 import dev.vellama.runtime.chat.ChatTemplate;
-import dev.vellama.runtime.model.ModelConfig;
 import dev.vellama.runtime.model.ModelWeights;
 import dev.vellama.runtime.tokenizer.Tokenizer;
 

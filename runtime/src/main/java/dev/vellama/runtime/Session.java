@@ -10,7 +10,6 @@ import dev.vellama.runtime.chat.ChatTemplate;
 import dev.vellama.runtime.model.ForwardPass;
 import dev.vellama.runtime.model.TransformerPass;
 import dev.vellama.runtime.model.KvCache;
-import dev.vellama.runtime.model.ModelConfig;
 
 /**
  * One conversation with a model: its own KV cache and buffers, on the worker pool its model shares among the

@@ -13,7 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import dev.vellama.gguf.GgufFile;
-import dev.vellama.gguf.TestData;
+import dev.vellama.testdata.TestData;
 import dev.vellama.runtime.chat.ChatMessage;
 import dev.vellama.runtime.model.KvCache;
 import dev.vellama.runtime.synth.ModelShape;

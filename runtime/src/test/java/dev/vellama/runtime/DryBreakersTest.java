@@ -9,7 +9,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-import dev.vellama.gguf.TestData;
+import dev.vellama.testdata.TestData;
 
 /** DRY's breaker strings turned into tokens with a real vocabulary. */
 class DryBreakersTest {

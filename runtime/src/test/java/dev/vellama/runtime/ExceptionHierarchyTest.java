@@ -18,7 +18,7 @@ class ExceptionHierarchyTest {
     @Test
     void everyTypedErrorIsAVellamaException() {
         for (Class<?> c : List.of(dev.vellama.gguf.GgufFormatException.class, dev.vellama.gguf.GgufMetadataException.class,
-                dev.vellama.quant.UnsupportedTensorTypeException.class, dev.vellama.runtime.model.UnsupportedModelException.class,
+                dev.vellama.quant.UnsupportedTensorTypeException.class, dev.vellama.runtime.UnsupportedModelException.class,
                 dev.vellama.runtime.tokenizer.TokenizerException.class, dev.vellama.runtime.chat.ChatTemplateException.class,
                 dev.vellama.runtime.chat.jinja.JinjaException.class, dev.vellama.runtime.cuda.CudaException.class,
                 dev.vellama.runtime.cuda.CudaUnavailableException.class, ContextOverflowException.class,

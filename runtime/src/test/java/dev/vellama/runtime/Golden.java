@@ -8,7 +8,7 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.vellama.gguf.TestData;
+import dev.vellama.testdata.TestData;
 
 /** llama.cpp's results on a shared model ({@code golden/<model>.json}). */
 record Golden(String model, List<Case> cases) {

@@ -11,8 +11,7 @@ import dev.vellama.gguf.GgufFile;
 import dev.vellama.gguf.GgufTensor;
 import dev.vellama.gguf.GgufValue;
 import dev.vellama.gguf.GgufWriter;
-import dev.vellama.gguf.TestData;
-import dev.vellama.runtime.model.UnsupportedModelException;
+import dev.vellama.testdata.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

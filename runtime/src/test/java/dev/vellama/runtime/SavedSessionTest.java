@@ -10,7 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 
-import dev.vellama.gguf.TestData;
+import dev.vellama.testdata.TestData;
 import dev.vellama.runtime.model.KvCache;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

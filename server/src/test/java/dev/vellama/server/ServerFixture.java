@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import dev.vellama.gguf.TestData;
+import dev.vellama.testdata.TestData;
 import dev.vellama.runtime.BatchEngine;
 import dev.vellama.runtime.GenerationParams;
 import dev.vellama.runtime.Model;

@@ -1,5 +1,7 @@
 package dev.vellama.runtime.model;
 
+import dev.vellama.runtime.ModelConfig;
+
 import dev.vellama.quant.Kernels;
 
 /** {@link BatchedPass} on the CPU: one {@link ForwardPass} and a {@link KvCache} per slot on the Java heap. */

@@ -1,5 +1,8 @@
 package dev.vellama.runtime.model;
 
+import dev.vellama.runtime.ModelConfig;
+import dev.vellama.runtime.Architecture;
+
 import dev.vellama.quant.Kernels;
 import dev.vellama.quant.WeightMatrix;
 

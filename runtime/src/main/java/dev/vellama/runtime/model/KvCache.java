@@ -1,5 +1,7 @@
 package dev.vellama.runtime.model;
 
+import dev.vellama.runtime.ModelConfig;
+
 import java.lang.foreign.MemorySegment;
 
 import dev.vellama.gguf.GgmlType;

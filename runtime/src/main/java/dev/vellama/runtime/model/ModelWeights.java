@@ -1,5 +1,10 @@
 package dev.vellama.runtime.model;
 
+import dev.vellama.runtime.ModelConfig;
+import dev.vellama.runtime.Architecture;
+import dev.vellama.runtime.RopeScaling;
+import dev.vellama.runtime.UnsupportedModelException;
+
 import dev.vellama.gguf.GgmlType;
 import dev.vellama.gguf.GgufFile;
 import dev.vellama.gguf.GgufTensor;

@@ -1,5 +1,8 @@
 package dev.vellama.runtime.model;
 
+import dev.vellama.runtime.ModelConfig;
+import dev.vellama.runtime.RopeScaling;
+
 /**
  * The rotation angles of RoPE for one position, computed as llama.cpp does in single precision:
  * θ_i = pos · base^(−2i/n_rot) / factor_i, the power built up by repeated multiplication, then scaled (linear

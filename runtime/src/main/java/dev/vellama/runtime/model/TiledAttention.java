@@ -1,5 +1,7 @@
 package dev.vellama.runtime.model;
 
+import dev.vellama.runtime.ModelConfig;
+
 import java.util.Arrays;
 
 import dev.vellama.quant.Kernels;

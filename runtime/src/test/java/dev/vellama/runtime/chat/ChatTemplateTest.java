@@ -10,7 +10,7 @@ import dev.vellama.gguf.GgufFormatException;
 import dev.vellama.gguf.GgufMetadata;
 import dev.vellama.gguf.GgufValue;
 import dev.vellama.gguf.GgufValueType;
-import dev.vellama.gguf.TestData;
+import dev.vellama.testdata.TestData;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -30,7 +30,7 @@ final class CudaTestSupport {
      * within its size limit).
      */
     static java.nio.file.Path modelOrSkip(String name) {
-        java.nio.file.Path p = dev.vellama.gguf.TestData.resolve("models/" + name);
+        java.nio.file.Path p = dev.vellama.testdata.TestData.resolve("models/" + name);
         Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(p), () -> "model " + p + " is not in this data set");
         return p;
     }

@@ -17,7 +17,7 @@ import dev.vellama.quant.Kernels;
 import dev.vellama.runtime.model.BatchedPass.Segment;
 import dev.vellama.runtime.model.ForwardPass;
 import dev.vellama.runtime.model.KvCache;
-import dev.vellama.runtime.model.ModelConfig;
+import dev.vellama.runtime.ModelConfig;
 import dev.vellama.runtime.model.ModelWeights;
 
 /**

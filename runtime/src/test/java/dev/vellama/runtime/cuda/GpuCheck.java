@@ -17,8 +17,8 @@ import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 
 import dev.vellama.gguf.GgufFile;
-import dev.vellama.gguf.TestData;
-import dev.vellama.runtime.model.ModelConfig;
+import dev.vellama.testdata.TestData;
+import dev.vellama.runtime.ModelConfig;
 import dev.vellama.runtime.model.ModelWeights;
 
 /**

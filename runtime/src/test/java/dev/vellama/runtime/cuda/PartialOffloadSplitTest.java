@@ -10,7 +10,7 @@ import dev.vellama.quant.Dequantizer;
 import dev.vellama.quant.Kernels;
 import dev.vellama.runtime.model.ForwardPass;
 import dev.vellama.runtime.model.KvCache;
-import dev.vellama.runtime.model.ModelConfig;
+import dev.vellama.runtime.ModelConfig;
 import dev.vellama.runtime.model.ModelWeights;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

@@ -1,11 +1,13 @@
 package dev.vellama.runtime.model;
 
+import dev.vellama.runtime.ModelConfig;
+
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
 
 import dev.vellama.gguf.GgufFile;
-import dev.vellama.gguf.TestData;
+import dev.vellama.testdata.TestData;
 import dev.vellama.quant.Kernels;
 
 /** The CPU batched pass refuses what the GPU one refuses: unknown slots, a slot twice, positions past a slot. */

@@ -1,5 +1,7 @@
 package dev.vellama.runtime.model;
 
+import dev.vellama.runtime.ModelConfig;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.SplittableRandom;
@@ -8,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.vellama.gguf.GgmlType;
 import dev.vellama.gguf.GgufFile;
-import dev.vellama.gguf.TestData;
+import dev.vellama.testdata.TestData;
 import dev.vellama.quant.Kernels;
 
 /**

@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
 import dev.vellama.runtime.Model;
 import dev.vellama.runtime.Session;
 import dev.vellama.runtime.SessionOptions;
-import dev.vellama.runtime.model.UnsupportedModelException;
+import dev.vellama.runtime.UnsupportedModelException;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -14,7 +14,7 @@ import dev.vellama.gguf.GgmlType;
 import dev.vellama.gguf.GgufFile;
 import dev.vellama.gguf.GgufValue;
 import dev.vellama.gguf.GgufWriter;
-import dev.vellama.gguf.TestData;
+import dev.vellama.testdata.TestData;
 
 /**
  * Small random models with F32 weights, written in llama.cpp's GGUF conventions (metadata keys, tensor names and

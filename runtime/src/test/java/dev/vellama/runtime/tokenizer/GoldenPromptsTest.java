@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import dev.vellama.gguf.TestData;
+import dev.vellama.testdata.TestData;
 
 /**
  * The shared models tokenize the golden prompts as llama.cpp did when it produced the golden logits (specials

@@ -12,7 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.vellama.gguf.GgufFile;
-import dev.vellama.gguf.TestData;
+import dev.vellama.testdata.TestData;
 
 /** Merging word by word gives what merging the whole text in one queue (llama.cpp's way) gives. */
 class SentencePieceWordsTest {

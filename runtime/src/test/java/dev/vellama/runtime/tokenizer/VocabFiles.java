@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.vellama.gguf.GgufFile;
-import dev.vellama.gguf.TestData;
+import dev.vellama.testdata.TestData;
 
 /** Loads the shared vocabularies once per test run (the big BPE ones take a moment to parse). */
 final class VocabFiles {

@@ -1,4 +1,4 @@
-package dev.vellama.runtime.model;
+package dev.vellama.runtime;
 
 import java.util.Locale;
 

@@ -1,4 +1,4 @@
-package dev.vellama.gguf;
+package dev.vellama.testdata;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

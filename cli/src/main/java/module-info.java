@@ -1,0 +1,12 @@
+/** The {@code vellama} command. */
+module dev.vellama.cli {
+    requires dev.vellama.runtime;
+    requires dev.vellama.server;
+    requires info.picocli;
+    requires org.jline;
+    requires com.fasterxml.jackson.core;
+    requires com.fasterxml.jackson.databind;
+    requires java.net.http;
+
+    opens dev.vellama.cli to info.picocli;
+}
