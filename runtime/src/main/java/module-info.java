@@ -9,5 +9,6 @@ module dev.vellama.runtime {
     exports dev.vellama.runtime.chat;
     exports dev.vellama.runtime.tokenizer;
     exports dev.vellama.runtime.synth;
+    exports dev.vellama.runtime.grammar;
     exports dev.vellama.runtime.cuda to dev.vellama.cli;
 }

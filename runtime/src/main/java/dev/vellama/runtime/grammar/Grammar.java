@@ -1,0 +1,221 @@
+package dev.vellama.runtime.grammar;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A GBNF grammar (llama.cpp's format, see {@link #parse}), and what it accepts, code point by code point. The matcher
+ * follows llama.cpp's: a {@link State} is a set of stacks, each the elements still to match, innermost first; a
+ * code point advances every stack whose next character set holds it, and rule references are expanded until each
+ * stack shows a character set or is empty (the text may end there). Immutable and thread-safe.
+ */
+public final class Grammar {
+    /** One element of an alternative. */
+    sealed interface Element permits CharSet, RuleRef {}
+
+    /** Code points in any of the inclusive ranges {@code [r0, r1], [r2, r3], ...}, or in none of them if negated. */
+    record CharSet(int[] ranges, boolean negated) implements Element {
+        boolean matches(int cp) {
+            boolean in = false;
+            for (int i = 0; i < ranges.length; i += 2) {
+                if (cp >= ranges[i] && cp <= ranges[i + 1]) {
+                    in = true;
+                    break;
+                }
+            }
+            return in != negated;
+        }
+    }
+
+    record RuleRef(int rule) implements Element {}
+
+    /** A stack: the element at {@code index} of alternative {@code alt} of {@code rule}, then {@code next}. */
+    private record Frame(int rule, int alt, int index, Frame next) {}
+
+    private final List<String> names;
+    private final List<List<List<Element>>> rules; // rule → alternatives → elements
+    private final int root;
+    private final State start;
+
+    Grammar(List<String> names, List<List<List<Element>>> rules, int root) {
+        this.names = names;
+        this.rules = rules;
+        this.root = root;
+        checkLeftRecursion();
+        Set<Frame> stacks = new LinkedHashSet<>();
+        for (int a = 0; a < rules.get(root).size(); a++) {
+            expand(new Frame(root, a, 0, null), stacks);
+        }
+        this.start = new State(this, stacks);
+    }
+
+    /**
+     * Parses llama.cpp's GBNF.
+     *
+     * @throws GrammarException naming the line and column of a syntax error, a rule used but never defined, a
+     *                          missing {@code root}, or a left-recursive rule
+     */
+    public static Grammar parse(String gbnf) {
+        return new GbnfParser(gbnf).parse();
+    }
+
+    /** Before any text. */
+    public State start() {
+        return start;
+    }
+
+    /** Whether the whole of {@code text} is a sentence of the grammar. */
+    public boolean accepts(String text) {
+        State s = start;
+        for (int i = 0; i < text.length() && !s.isDead(); ) {
+            int cp = text.codePointAt(i);
+            s = s.accept(cp);
+            i += Character.charCount(cp);
+        }
+        return s.canEnd();
+    }
+
+    /** Rules in the order they were first named, the generated ones for groups and repetitions included. */
+    int ruleCount() {
+        return rules.size();
+    }
+
+    /**
+     * Pushes {@code frame}'s stack into {@code out} with every leading rule reference expanded, so each stack in
+     * {@code out} begins with a character set or is empty (represented by null).
+     */
+    private void expand(Frame frame, Set<Frame> out) {
+        if (frame == null) {
+            out.add(null);
+            return;
+        }
+        List<Element> seq = rules.get(frame.rule()).get(frame.alt());
+        if (frame.index() >= seq.size()) { // this alternative is done: go on with what called it
+            expand(frame.next(), out);
+            return;
+        }
+        Element e = seq.get(frame.index());
+        if (e instanceof CharSet) {
+            out.add(frame);
+            return;
+        }
+        int ref = ((RuleRef) e).rule();
+        Frame after = frame.index() + 1 < seq.size() ? new Frame(frame.rule(), frame.alt(), frame.index() + 1, frame.next())
+                : frame.next();
+        for (int a = 0; a < rules.get(ref).size(); a++) {
+            expand(new Frame(ref, a, 0, after), out);
+        }
+    }
+
+    /** Refuses a rule that can reach itself before matching a character: its expansion would never end. */
+    private void checkLeftRecursion() {
+        boolean[] nullable = new boolean[rules.size()];
+        for (boolean changed = true; changed; ) {
+            changed = false;
+            for (int r = 0; r < rules.size(); r++) {
+                if (!nullable[r] && rules.get(r).stream().anyMatch(seq -> seq.stream().allMatch(
+                        e -> e instanceof RuleRef ref && nullable[ref.rule()]))) {
+                    nullable[r] = true;
+                    changed = true;
+                }
+            }
+        }
+        int[] mark = new int[rules.size()]; // 0 unvisited, 1 on the path, 2 done
+        for (int r = 0; r < rules.size(); r++) {
+            leftVisit(r, nullable, mark, new ArrayList<>());
+        }
+    }
+
+    private void leftVisit(int r, boolean[] nullable, int[] mark, List<Integer> path) {
+        if (mark[r] == 2) {
+            return;
+        }
+        if (mark[r] == 1) {
+            List<String> cycle = new ArrayList<>();
+            for (int i = path.indexOf(r); i < path.size(); i++) {
+                cycle.add(displayName(path.get(i)));
+            }
+            cycle.add(displayName(r));
+            throw new GrammarException("the grammar is left-recursive: " + String.join(" -> ", cycle)
+                    + " can reach itself before matching any character");
+        }
+        mark[r] = 1;
+        path.add(r);
+        for (List<Element> seq : rules.get(r)) {
+            for (Element e : seq) {
+                if (!(e instanceof RuleRef ref)) {
+                    break;
+                }
+                leftVisit(ref.rule(), nullable, mark, path);
+                if (!nullable[ref.rule()]) {
+                    break;
+                }
+            }
+        }
+        path.remove(path.size() - 1);
+        mark[r] = 2;
+    }
+
+    private String displayName(int rule) {
+        return names.get(rule);
+    }
+
+    /** Where a text stands in the grammar: the stacks still alive. Immutable. */
+    public static final class State {
+        private final Grammar grammar;
+        private final Set<Frame> stacks;
+
+        private State(Grammar grammar, Set<Frame> stacks) {
+            this.grammar = grammar;
+            this.stacks = stacks;
+        }
+
+        /** The state after {@code codePoint}; a dead one if the grammar does not allow it here. */
+        public State accept(int codePoint) {
+            Set<Frame> next = new LinkedHashSet<>();
+            for (Frame f : stacks) {
+                if (f == null) {
+                    continue;
+                }
+                CharSet set = (CharSet) grammar.rules.get(f.rule()).get(f.alt()).get(f.index());
+                if (set.matches(codePoint)) {
+                    grammar.expand(new Frame(f.rule(), f.alt(), f.index() + 1, f.next()), next);
+                }
+            }
+            return new State(grammar, next);
+        }
+
+        /** The state after every code point of {@code text}. */
+        public State accept(String text) {
+            State s = this;
+            for (int i = 0; i < text.length() && !s.isDead(); ) {
+                int cp = text.codePointAt(i);
+                s = s.accept(cp);
+                i += Character.charCount(cp);
+            }
+            return s;
+        }
+
+        /** No text can follow: the text so far is no prefix of a sentence. */
+        public boolean isDead() {
+            return stacks.isEmpty();
+        }
+
+        /** The text so far is a whole sentence (generation may end here). */
+        public boolean canEnd() {
+            return stacks.contains(null);
+        }
+
+        /** Whether only the end may follow (every stack is empty). */
+        public boolean mustEnd() {
+            return !stacks.isEmpty() && stacks.stream().allMatch(java.util.Objects::isNull);
+        }
+
+        int stackCount() {
+            return new HashSet<>(stacks).size();
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package dev.vellama.runtime.grammar;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** GBNF as llama.cpp reads it: what each construct accepts and refuses, and errors that say where. */
+class GrammarTest {
+    private static void accepts(String gbnf, String... texts) {
+        Grammar g = Grammar.parse(gbnf);
+        for (String t : texts) {
+            assertTrue(g.accepts(t), "should accept '" + t + "' with " + gbnf);
+        }
+    }
+
+    private static void refuses(String gbnf, String... texts) {
+        Grammar g = Grammar.parse(gbnf);
+        for (String t : texts) {
+            assertFalse(g.accepts(t), "should refuse '" + t + "' with " + gbnf);
+        }
+    }
+
+    @Test
+    void literalsAlternativesAndGroups() {
+        String g = "root ::= \"yes\" | \"no\" | (\"may\" \"be\")";
+        accepts(g, "yes", "no", "maybe");
+        refuses(g, "", "ye", "yess", "may", "Yes");
+    }
+
+    @Test
+    void characterClassesWithRangesNegationAndUnicode() {
+        accepts("root ::= [a-c0-9_]", "a", "c", "5", "_");
+        refuses("root ::= [a-c0-9_]", "d", "A", "", "ab");
+        accepts("root ::= [^\\n\"]+", "hello world", "ü€😀");
+        refuses("root ::= [^\\n\"]+", "a\nb", "say \"hi\"", "");
+        accepts("root ::= [α-ω]+ \" \" [\\u4e00-\\u9fff]", "λογος 中");
+        refuses("root ::= [α-ω]+ \" \" [\\u4e00-\\u9fff]", "logos 中", "λογος a", "λόγος 中");
+        accepts("root ::= .", "x", "😀");
+        refuses("root ::= .", "", "xy");
+        accepts("root ::= [\\]\\-\\^] [-a]", "]-", "^a", "--");
+    }
+
+    @Test
+    void escapesInLiterals() {
+        accepts("root ::= \"a\\tb\\n\\\\\\\"\\x41\\u00e9\\U0001F600\"", "a\tb\n\\\"Aé😀");
+    }
+
+    @Test
+    void repetitionsAndTheirBounds() {
+        accepts("root ::= \"a\"*", "", "a", "aaaa");
+        accepts("root ::= \"ab\"+", "ab", "ababab");
+        refuses("root ::= \"ab\"+", "", "aba", "abb");
+        accepts("root ::= \"x\"? \"y\"", "y", "xy");
+        refuses("root ::= \"x\"? \"y\"", "xxy", "x");
+        String bounded = "root ::= [0-9]{2,4}";
+        accepts(bounded, "12", "123", "1234");
+        refuses(bounded, "1", "12345", "");
+        accepts("root ::= \"a\"{3}", "aaa");
+        refuses("root ::= \"a\"{3}", "aa", "aaaa");
+        accepts("root ::= \"a\"{2,} \"b\"", "aab", "aaaaab");
+        refuses("root ::= \"a\"{2,} \"b\"", "ab", "aa");
+        accepts("root ::= (\"ha\" \" \"?){0,2}", "", "ha", "ha ha ", "haha");
+        refuses("root ::= (\"ha\" \" \"?){0,2}", "ha ha ha");
+    }
+
+    @Test
+    void rulesCommentsAndLines() {
+        String g = """
+                # a tiny arithmetic language
+                root ::= expr ("=" expr)?   # an equation, or just an expression
+                expr ::= term (op term)*
+                op   ::= [-+*/]
+                term ::= [0-9]+ | "(" expr ")"
+                """;
+        accepts(g, "1+2", "(1+2)*3=9", "42");
+        refuses(g, "1+", "(1+2", "1==2", "a");
+    }
+
+    /** The shape of llama.cpp's json.gbnf: a body on the line after '::=', alternatives and groups over lines. */
+    @Test
+    void aJsonGrammarOverSeveralLines() {
+        String g = """
+                root   ::= object
+                value  ::= object | array | string | number | ("true" | "false" | "null") ws
+                object ::=
+                  "{" ws (
+                            string ":" ws value
+                    ("," ws string ":" ws value)*
+                  )? "}" ws
+                array  ::=
+                  "[" ws (
+                            value
+                    ("," ws value)*
+                  )? "]" ws
+                string ::=
+                  "\\"" (
+                    [^"\\\\\\x7F\\x00-\\x1F] |
+                    "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F]{4})
+                  )* "\\"" ws
+                number ::= ("-"? ([0-9] | [1-9] [0-9]{0,15})) ("." [0-9]+)? ([eE] [-+]? [0-9] [1-9]{0,15})? ws
+                ws ::= | " " | "\\n" [ \\t]{0,20}
+                """;
+        accepts(g, "{}", "{\"a\": 1}", "{\"a\": [1, 2.5, -3e4], \"b\": {\"c\": null}}", "{\"s\": \"x\\\"y\\u00e9\"}");
+        refuses(g, "[]", "{\"a\": }", "{\"a\" 1}", "{\"a\": 01x}", "{'a': 1}", "{\"a\": tru}");
+        Grammar grammar = Grammar.parse(g);
+        Grammar.State s = grammar.start().accept("{\"key\": ");
+        assertFalse(s.isDead());
+        assertFalse(s.canEnd());
+        assertTrue(s.accept("[true]}").canEnd());
+        assertTrue(s.accept("}").isDead());
+    }
+
+    @Test
+    void badGrammarsSayWhereAndWhy() {
+        assertMessage("root ::= \"a", "line 1, column 12", "closing '\"'");
+        assertMessage("root ::= [a-", "line 1", "']'");
+        assertMessage("root ::= foo\n", "line 1, column 10", "'foo' is used but never defined");
+        assertMessage("start ::= \"a\"", "", "no 'root' rule");
+        assertMessage("root ::= \"a\"\nroot ::= \"b\"", "line 2, column 1", "defined twice");
+        assertMessage("root ::= x\nx ::= x \"a\" | \"b\"", "", "left-recursive: x -> x");
+        assertMessage("root \"a\"", "line 1, column 6", "'::='");
+        assertMessage("root ::= * \"a\"", "line 1, column 10", "follows nothing");
+        assertMessage("root ::= \"a\"{3,1}", "line 1, column 13", "maximum below its minimum");
+        assertMessage("root ::= \"\\q\"", "line 1, column 11", "unknown escape");
+        assertMessage("root ::= [z-a]", "line 1, column 10", "backwards");
+        assertMessage("root ::= \"a\" )", "line 1, column 14", "end of the line");
+    }
+
+    private static void assertMessage(String gbnf, String where, String what) {
+        GrammarException e = assertThrows(GrammarException.class, () -> Grammar.parse(gbnf), gbnf);
+        assertTrue(e.getMessage().contains(where) && e.getMessage().contains(what), e.getMessage());
+    }
+
+    @Test
+    void statesShareNothingMutable() {
+        Grammar g = Grammar.parse("root ::= \"a\" (\"b\" | \"c\")");
+        Grammar.State a = g.start().accept('a');
+        assertTrue(a.accept('b').canEnd());
+        assertTrue(a.accept('c').canEnd());
+        assertTrue(a.accept('b').mustEnd());
+        assertEquals(2, a.stackCount());
+        assertTrue(a.accept('d').isDead());
+    }
+}
