@@ -24,6 +24,7 @@ final class Continuation {
     private final StringBuilder pending = new StringBuilder();
     private final int vocab;
     private final float[] probabilities;
+    private final GrammarMask grammar;
     private StopReason stopReason;
     private int lastId = -1;
 
@@ -36,6 +37,7 @@ final class Continuation {
                 params.dry().active() ? DryBreakers.of(tokenizer, params.dry().sequenceBreakers()) : DryBreakers.NONE);
         this.probabilities = params.reportsLogprobs() ? new float[vocab] : null;
         this.decoder = tokenizer.streamingDecoder();
+        this.grammar = params.grammar() != null ? new GrammarMask(params.grammar(), tokenizer, vocab) : null;
     }
 
     /** llama.cpp's --ignore-eos: every end-of-generation token biased to negative infinity, so none is sampled. */
@@ -83,9 +85,26 @@ final class Continuation {
      * string ends the generation too; the token that completed it is returned with the text before the stop.
      */
     GeneratedToken next(float[] logits, int[] history, int historyLength) {
+        if (grammar != null && grammar.mustEnd()) {
+            return finish(StopReason.EOS); // the grammar's sentence is complete: nothing may follow
+        }
         int id = sampler.sample(logits, history, historyLength);
+        if (grammar != null && !grammar.allows(id)) {
+            // llama.cpp's order: sample freely, and only when the grammar refuses that token mask the vocabulary
+            float[] masked = grammar.mask(logits);
+            if (masked[Sampler.argmax(masked, vocab)] == Float.NEGATIVE_INFINITY) {
+                return finish(StopReason.GRAMMAR); // no token can continue the grammar
+            }
+            id = sampler.sample(masked, history, historyLength);
+            if (!grammar.allows(id)) { // the sampler's own biases left only refused tokens: take the likeliest allowed
+                id = Sampler.argmax(masked, vocab);
+            }
+        }
         if (tokenizer.isEndOfGeneration(id)) {
             return finish(StopReason.EOS);
+        }
+        if (grammar != null) {
+            grammar.accept(id);
         }
         float logprob = Float.NaN;
         List<TokenLogprob> top = List.of();

@@ -3,6 +3,8 @@ package dev.vellama.runtime;
 import java.util.List;
 import java.util.Map;
 
+import dev.vellama.runtime.grammar.Grammar;
+
 /**
  * How to generate: llama.cpp's sampler chain and defaults (logit bias, penalties, DRY, top-k 40, typical-p, top-p
  * 0.95, min-p 0.05, XTC, temperature 0.8, then a seeded draw; greedy when temperature ≤ 0; with mirostat, logit
@@ -28,12 +30,14 @@ import java.util.Map;
  *                        NaN and the full-vocabulary log-softmax it needs is never computed
  * @param contextShift    what happens when the context fills ({@link ContextShift#AUTO}: shift in a chat, stop
  *                        elsewhere)
+ * @param grammar         a GBNF grammar the output must follow (llama.cpp's {@code --grammar}): tokens that cannot
+ *                        continue it are never sampled, and the generation ends once it is complete; null for none
  */
 public record GenerationParams(int maxTokens, float temperature, int topK, float topP, float minP,
                                float repeatPenalty, int repeatLastN, float frequencyPenalty, float presencePenalty,
                                Long seed, List<String> stop, int topLogprobs, boolean ignoreEos,
                                Map<Integer, Float> logitBias, float typicalP, Xtc xtc, Mirostat mirostat, Dry dry,
-                               boolean logprobs, ContextShift contextShift) {
+                               boolean logprobs, ContextShift contextShift, Grammar grammar) {
 
     /**
      * XTC: with chance {@code probability}, every candidate at least {@code threshold} likely but the least likely of
@@ -109,7 +113,7 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
 
     public static GenerationParams defaults() {
         return new GenerationParams(-1, 0.8f, 40, 0.95f, 0.05f, 1.0f, 64, 0f, 0f, null, List.of(), 0, false, Map.of(),
-                1f, Xtc.OFF, Mirostat.OFF, Dry.OFF, false, ContextShift.AUTO);
+                1f, Xtc.OFF, Mirostat.OFF, Dry.OFF, false, ContextShift.AUTO, null);
     }
 
     /** A builder that starts from {@link #defaults()}. */
@@ -144,6 +148,7 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
         private Dry dry;
         private boolean logprobs;
         private ContextShift contextShift;
+        private Grammar grammar;
 
         private Builder(GenerationParams p) {
             maxTokens = p.maxTokens;
@@ -166,6 +171,7 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
             dry = p.dry;
             logprobs = p.logprobs;
             contextShift = p.contextShift;
+            grammar = p.grammar;
         }
 
         public Builder maxTokens(int n) { maxTokens = n; return this; }
@@ -191,11 +197,12 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
         public Builder dry(Dry d) { dry = d; return this; }
         public Builder logprobs(boolean b) { logprobs = b; return this; }
         public Builder contextShift(ContextShift c) { contextShift = c; return this; }
+        public Builder grammar(Grammar g) { grammar = g; return this; }
 
         public GenerationParams build() {
             return new GenerationParams(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN,
                     frequencyPenalty, presencePenalty, seed, stop, topLogprobs, ignoreEos, logitBias, typicalP, xtc,
-                    mirostat, dry, logprobs, contextShift);
+                    mirostat, dry, logprobs, contextShift, grammar);
         }
     }
 
@@ -259,6 +266,11 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
 
     public GenerationParams withLogprobs(boolean b) {
         return toBuilder().logprobs(b).build();
+    }
+
+    /** Output constrained by {@code g} (null: none). */
+    public GenerationParams withGrammar(Grammar g) {
+        return toBuilder().grammar(g).build();
     }
 
     public GenerationParams withContextShift(ContextShift c) {

@@ -11,7 +11,9 @@ public enum StopReason {
     /** The context window is full. */
     CONTEXT,
     /** The caller cancelled. */
-    CANCELLED;
+    CANCELLED,
+    /** A grammar was given and no token of the vocabulary can continue it here. */
+    GRAMMAR;
 
     /** The lower-case name used in JSON output. */
     public String jsonName() {

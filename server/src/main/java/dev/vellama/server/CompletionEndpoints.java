@@ -388,7 +388,7 @@ final class CompletionEndpoints {
     private static String finishReason(StopReason r) {
         return switch (r) {
             case LENGTH, CONTEXT -> "length";
-            case EOS, STOP, CANCELLED -> "stop";
+            case EOS, STOP, CANCELLED, GRAMMAR -> "stop";
         };
     }
 

@@ -28,6 +28,19 @@ public final class Grammar {
             }
             return in != negated;
         }
+
+        /** Whether some code point in {@code [lo, hi]} is in the set. */
+        boolean intersects(int lo, int hi) {
+            for (int i = 0; i < ranges.length; i += 2) {
+                if (!negated && ranges[i] <= hi && ranges[i + 1] >= lo) {
+                    return true;
+                }
+                if (negated && ranges[i] <= lo && ranges[i + 1] >= hi) {
+                    return false; // the whole interval is excluded by one range
+                }
+            }
+            return negated; // negated: no single range excludes it all (adjacent ones may; rare, and checked later)
+        }
     }
 
     record RuleRef(int rule) implements Element {}
@@ -197,6 +210,19 @@ public final class Grammar {
                 i += Character.charCount(cp);
             }
             return s;
+        }
+
+        /**
+         * Whether some code point in {@code [lo, hi]} may come next: what a token that ends inside a multi-byte
+         * character is checked against, before the rest of the character is known.
+         */
+        public boolean allowsAnyIn(int lo, int hi) {
+            for (Frame f : stacks) {
+                if (f != null && ((CharSet) grammar.rules.get(f.rule()).get(f.alt()).get(f.index())).intersects(lo, hi)) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         /** No text can follow: the text so far is no prefix of a sentence. */
