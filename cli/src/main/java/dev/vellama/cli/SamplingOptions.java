@@ -50,6 +50,12 @@ final class SamplingOptions {
             description = "Add BIAS to token ID's logit, as llama.cpp: 15043+1, 15043-0.5, 15043-inf bans it (repeatable).")
     List<String> logitBias = new ArrayList<>();
 
+    @Option(names = "--grammar", paramLabel = "GBNF", description = "Constrain the output to this GBNF grammar (llama.cpp's format).")
+    String grammar;
+
+    @Option(names = "--grammar-file", paramLabel = "FILE", description = "Read the GBNF grammar from a file.")
+    java.nio.file.Path grammarFile;
+
     @Option(names = "--typical", paramLabel = "P", defaultValue = "1.0", description = "Locally typical sampling; 1 = off (default: ${DEFAULT-VALUE}).")
     float typicalP;
 
@@ -136,6 +142,22 @@ final class SamplingOptions {
                 .presencePenalty(presencePenalty).seed(seed).stop(stop).ignoreEos(ignoreEos)
                 .logitBias(parseLogitBias(logitBias)).typicalP(typicalP).mirostat(mirostat, mirostatTau, mirostatEta)
                 .dry(new GenerationParams.Dry(dryMultiplier, dryBase, dryAllowedLength, dryPenaltyLastN, breakers))
-                .xtc(xtcProbability, xtcThreshold).build();
+                .xtc(xtcProbability, xtcThreshold).grammar(grammar()).build();
+    }
+
+    /** {@code --grammar} or {@code --grammar-file}, parsed; null without either. */
+    private dev.vellama.runtime.grammar.Grammar grammar() {
+        if (grammar != null && grammarFile != null) {
+            throw new IllegalArgumentException("give the grammar with --grammar or --grammar-file, not both");
+        }
+        String text = grammar;
+        if (grammarFile != null) {
+            try {
+                text = java.nio.file.Files.readString(grammarFile);
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("cannot read the grammar file " + grammarFile + ": " + e.getMessage());
+            }
+        }
+        return text == null ? null : dev.vellama.runtime.grammar.Grammar.parse(text);
     }
 }

@@ -126,4 +126,22 @@ class RunAndChatCommandTest {
         assertTrue(other.err().contains("was saved with the model") && !other.err().contains("\tat "), other.err());
         assertEquals(1, CliRunner.run("run", "-m", model("stories-llama2-q4_0.gguf"), "-p", "Once", "--prompt-cache-ro").exitCode());
     }
+
+    /** llama.cpp's --grammar and --grammar-file: the output follows the grammar; a bad one is one line, exit 1. */
+    @Test
+    void runFollowsAGrammar(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws IOException {
+        CliRunner r = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "The answer is", "-n", "20", "-s", "4",
+                "--no-display-prompt", "--grammar", "root ::= (\"yes\" | \"no\") \".\"");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().strip().matches("(yes|no)\\."), r.out());
+        assertTrue(r.err().contains("stop: eos"), r.err());
+        java.nio.file.Path file = tmp.resolve("digits.gbnf");
+        java.nio.file.Files.writeString(file, "# three digits\nroot ::= [0-9]{3}\n");
+        CliRunner f = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "Numbers:", "-n", "20",
+                "--no-display-prompt", "--grammar-file", file.toString());
+        assertTrue(f.out().strip().matches("[0-9]{3}"), f.out());
+        CliRunner bad = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "x", "--grammar", "root ::= [a-");
+        assertEquals(1, bad.exitCode());
+        assertTrue(bad.err().contains("grammar line 1") && !bad.err().contains("\tat "), bad.err());
+    }
 }
