@@ -4,6 +4,7 @@
  */
 module dev.vellama.runtime {
     requires transitive dev.vellama.quant;
+    requires com.fasterxml.jackson.databind;
 
     exports dev.vellama.runtime;
     exports dev.vellama.runtime.chat;

@@ -75,6 +75,47 @@ class GrammarGenerationTest {
         }
     }
 
+    /** With a JSON Schema, every output over many seeds parses and validates against the schema (a real validator). */
+    @Test
+    void everyOutputValidatesAgainstItsJsonSchema() throws IOException {
+        String schemaText = """
+                {"type": "object",
+                 "properties": {
+                   "name": {"type": "string", "minLength": 1, "maxLength": 12},
+                   "age": {"type": "integer", "minimum": 0, "maximum": 120},
+                   "mood": {"enum": ["happy", "sad", "calm"]},
+                   "pets": {"type": "array", "items": {"$ref": "#/$defs/pet"}, "maxItems": 2},
+                   "motto": {"type": ["string", "null"], "maxLength": 20}},
+                 "required": ["name", "age", "mood"],
+                 "additionalProperties": false,
+                 "$defs": {"pet": {"type": "object", "properties": {"kind": {"const": "cat"}, "legs": {"type": "integer", "minimum": 3, "maximum": 4}},
+                                   "required": ["kind", "legs"], "additionalProperties": false}}}""";
+        Grammar grammar = Grammar.fromJsonSchema(schemaText);
+        ObjectMapper json = new ObjectMapper();
+        com.networknt.schema.Schema schema = com.networknt.schema.SchemaRegistry
+                .withDefaultDialect(com.networknt.schema.SpecificationVersion.DRAFT_2020_12)
+                .getSchema(json.readTree(schemaText));
+        int complete = 0;
+        for (Model m : List.of(stories, llama3)) {
+            try (Session s = session(m)) {
+                for (long seed = 0; seed < 10; seed++) {
+                    GenerationResult r = s.generate("A person as JSON:", GenerationParams.defaults().withSeed(seed)
+                            .withTemperature(1.0f).withMaxTokens(160).withGrammar(grammar), null);
+                    if (r.stopReason() == StopReason.LENGTH) {
+                        // cut short by the limit: still a valid beginning of a sentence of the grammar
+                        assertFalse(grammar.start().accept(r.text()).isDead(), r.text());
+                        continue;
+                    }
+                    assertEquals(StopReason.EOS, r.stopReason(), r.text());
+                    var errors = schema.validate(json.readTree(r.text()));
+                    assertTrue(errors.isEmpty(), m.name() + " seed " + seed + ": " + r.text() + " → " + errors);
+                    complete++;
+                }
+            }
+        }
+        assertTrue(complete >= 15, "most outputs end within the limit: " + complete + " of 20");
+    }
+
     /** Characters outside ASCII come from byte tokens or multi-byte pieces; the grammar sees whole characters. */
     @Test
     void multiByteCharactersAcrossTokens() {
@@ -99,6 +140,51 @@ class GrammarGenerationTest {
             assertEquals(StopReason.LENGTH, r.stopReason());
             assertFalse(digits.start().accept(r.text().strip()).isDead(), r.text());
             assertFalse(r.text().isBlank());
+        }
+    }
+
+    /**
+     * The whole-vocabulary mask (tokens walked in byte order, states cached) allows exactly the tokens the grammar
+     * allows one by one, at every step of a text with characters split across tokens.
+     */
+    @Test
+    void theVocabularyMaskAgreesWithAskingTokenByToken() {
+        Grammar g = Grammar.parse("""
+                root ::= "{\\"k\\": " str ", \\"n\\": " [0-9]+ "}"
+                str  ::= "\\"" ([^"\\\\\\x7F\\x00-\\x1F] | "\\\\" ["\\\\/bfnrt])* "\\""
+                """);
+        String text = "{\"k\": \"héllo wörld 日本語 😀 \\\" x\", \"n\": 42}";
+        assertTrue(g.accepts(text), text);
+        for (Model m : List.of(stories, llama3)) {
+            var tokenizer = m.tokenizer();
+            int vocab = tokenizer.vocabSize();
+            GrammarMask mask = new GrammarMask(g, tokenizer, vocab);
+            float[] logits = new float[vocab];
+            byte[] rest = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            int steps = 0;
+            while (rest.length > 0) {
+                float[] masked = mask.mask(logits);
+                // the next token spells the text on; alternately the longest and the shortest such, so that
+                // byte tokens split characters where the vocabulary has them
+                int chosen = -1;
+                for (int id = 0; id < vocab; id++) {
+                    boolean one = mask.allows(id);
+                    assertEquals(one, masked[id] == 0f, m.name() + " step " + steps + " token " + id);
+                    byte[] b = tokenizer.tokenBytes(id);
+                    if (one && b.length > 0 && b.length <= rest.length
+                            && java.util.Arrays.equals(b, 0, b.length, rest, 0, b.length)
+                            && (chosen < 0 || (steps % 2 == 0) == (b.length > tokenizer.tokenBytes(chosen).length))) {
+                        chosen = id;
+                    }
+                }
+                assertTrue(chosen >= 0, m.name() + " step " + steps + ": no allowed token spells the text on");
+                mask.accept(chosen);
+                rest = java.util.Arrays.copyOfRange(rest, tokenizer.tokenBytes(chosen).length, rest.length);
+                steps++;
+            }
+            float[] end = mask.mask(logits);
+            int eos = tokenizer.eos();
+            assertEquals(0f, end[eos], "the end is allowed after the whole sentence");
         }
     }
 }

@@ -5,6 +5,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A GBNF grammar (llama.cpp's format, see {@link #parse}), and what it accepts, code point by code point. The matcher
@@ -52,6 +53,10 @@ public final class Grammar {
     private final List<List<List<Element>>> rules; // rule → alternatives → elements
     private final int root;
     private final State start;
+    // States by their stacks, so a text that comes back to the same place finds the transitions already worked out:
+    // the matcher becomes a DFA built lazily. Bounded; past the bound new states are neither kept nor cached.
+    private final ConcurrentHashMap<Set<Frame>, State> interned = new ConcurrentHashMap<>();
+    private static final int MAX_INTERNED = 1 << 16;
 
     Grammar(List<String> names, List<List<List<Element>>> rules, int root) {
         this.names = names;
@@ -62,7 +67,20 @@ public final class Grammar {
         for (int a = 0; a < rules.get(root).size(); a++) {
             expand(new Frame(root, a, 0, null), stacks);
         }
-        this.start = new State(this, stacks);
+        this.start = intern(stacks);
+    }
+
+    private State intern(Set<Frame> stacks) {
+        State known = interned.get(stacks);
+        if (known != null) {
+            return known;
+        }
+        if (interned.size() >= MAX_INTERNED) {
+            return new State(this, stacks, false);
+        }
+        State fresh = new State(this, stacks, true);
+        State raced = interned.putIfAbsent(stacks, fresh);
+        return raced != null ? raced : fresh;
     }
 
     /**
@@ -74,6 +92,47 @@ public final class Grammar {
     public static Grammar parse(String gbnf) {
         return new GbnfParser(gbnf).parse();
     }
+
+    /**
+     * The grammar of the JSON texts that a JSON Schema allows: the subset llama.cpp converts (types, {@code properties}
+     * with {@code required} and {@code additionalProperties}, {@code enum}, {@code const}, {@code items} and
+     * {@code prefixItems}, {@code minItems}/{@code maxItems}, {@code anyOf}/{@code oneOf}, {@code allOf} of objects,
+     * {@code $ref} within the schema, string {@code pattern}, {@code format} date/time/date-time/uuid,
+     * {@code minLength}/{@code maxLength}, integer ranges, number {@code minimum: 0}). Properties are written in the
+     * schema's order; without {@code additionalProperties} an object has no other keys.
+     *
+     * @throws GrammarException for text that is not JSON, or a keyword the converter cannot honour (named)
+     */
+    public static Grammar fromJsonSchema(String schema) {
+        Object parsed;
+        try {
+            parsed = JSON.readValue(schema, Object.class);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new GrammarException("JSON schema: not JSON: " + e.getOriginalMessage());
+        }
+        return fromJsonSchema(parsed);
+    }
+
+    /** {@link #fromJsonSchema(String)} for a schema already parsed into maps, lists and plain values. */
+    public static Grammar fromJsonSchema(Object schema) {
+        return parse(jsonSchemaToGbnf(schema));
+    }
+
+    /** The GBNF text {@link #fromJsonSchema(Object)} parses: to read, or to hand to another program. */
+    public static String jsonSchemaToGbnf(Object schema) {
+        return JsonSchemaGrammar.gbnf(schema);
+    }
+
+    /** Any JSON object, with llama.cpp's layout: JSON mode, OpenAI's {@code json_object} response format. */
+    public static Grammar jsonObject() {
+        return JsonObjectHolder.GRAMMAR;
+    }
+
+    private static final class JsonObjectHolder {
+        static final Grammar GRAMMAR = parse(JsonSchemaGrammar.anyObject());
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     /** Before any text. */
     public State start() {
@@ -176,18 +235,46 @@ public final class Grammar {
         return names.get(rule);
     }
 
-    /** Where a text stands in the grammar: the stacks still alive. Immutable. */
+    /** Where a text stands in the grammar: the stacks still alive. Immutable; its transitions are cached. */
     public static final class State {
         private final Grammar grammar;
         private final Set<Frame> stacks;
+        private final boolean canEnd;
+        // the state after each ASCII code point and after others, filled as they are asked for; a race only
+        // computes the same interned state twice (State's fields are final, so a reader sees it whole)
+        private final State[] afterAscii;
+        private final ConcurrentHashMap<Integer, State> afterOther;
 
-        private State(Grammar grammar, Set<Frame> stacks) {
+        private State(Grammar grammar, Set<Frame> stacks, boolean cached) {
             this.grammar = grammar;
             this.stacks = stacks;
+            this.canEnd = stacks.contains(null);
+            this.afterAscii = cached ? new State[128] : null;
+            this.afterOther = cached ? new ConcurrentHashMap<>() : null;
         }
 
         /** The state after {@code codePoint}; a dead one if the grammar does not allow it here. */
         public State accept(int codePoint) {
+            if (afterAscii != null) {
+                if (codePoint >= 0 && codePoint < 128) {
+                    State s = afterAscii[codePoint];
+                    if (s == null) {
+                        s = step(codePoint);
+                        afterAscii[codePoint] = s;
+                    }
+                    return s;
+                }
+                State s = afterOther.get(codePoint);
+                if (s == null) {
+                    s = step(codePoint);
+                    afterOther.put(codePoint, s);
+                }
+                return s;
+            }
+            return step(codePoint);
+        }
+
+        private State step(int codePoint) {
             Set<Frame> next = new LinkedHashSet<>();
             for (Frame f : stacks) {
                 if (f == null) {
@@ -198,7 +285,7 @@ public final class Grammar {
                     grammar.expand(new Frame(f.rule(), f.alt(), f.index() + 1, f.next()), next);
                 }
             }
-            return new State(grammar, next);
+            return grammar.intern(next);
         }
 
         /** The state after every code point of {@code text}. */
@@ -232,7 +319,7 @@ public final class Grammar {
 
         /** The text so far is a whole sentence (generation may end here). */
         public boolean canEnd() {
-            return stacks.contains(null);
+            return canEnd;
         }
 
         /** Whether only the end may follow (every stack is empty). */
