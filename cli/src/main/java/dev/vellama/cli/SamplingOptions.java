@@ -56,6 +56,13 @@ final class SamplingOptions {
     @Option(names = "--grammar-file", paramLabel = "FILE", description = "Read the GBNF grammar from a file.")
     java.nio.file.Path grammarFile;
 
+    @Option(names = {"-j", "--json-schema"}, paramLabel = "SCHEMA",
+            description = "Constrain the output to JSON this JSON Schema allows; {} for any JSON object.")
+    String jsonSchema;
+
+    @Option(names = {"-jf", "--json-schema-file"}, paramLabel = "FILE", description = "Read the JSON Schema from a file.")
+    java.nio.file.Path jsonSchemaFile;
+
     @Option(names = "--typical", paramLabel = "P", defaultValue = "1.0", description = "Locally typical sampling; 1 = off (default: ${DEFAULT-VALUE}).")
     float typicalP;
 
@@ -145,19 +152,30 @@ final class SamplingOptions {
                 .xtc(xtcProbability, xtcThreshold).grammar(grammar()).build();
     }
 
-    /** {@code --grammar} or {@code --grammar-file}, parsed; null without either. */
+    /** {@code --grammar}, {@code --grammar-file}, {@code --json-schema} or {@code --json-schema-file}, parsed; null without any. */
     private dev.vellama.runtime.grammar.Grammar grammar() {
-        if (grammar != null && grammarFile != null) {
-            throw new IllegalArgumentException("give the grammar with --grammar or --grammar-file, not both");
+        int given = (grammar != null ? 1 : 0) + (grammarFile != null ? 1 : 0) + (jsonSchema != null ? 1 : 0)
+                + (jsonSchemaFile != null ? 1 : 0);
+        if (given > 1) {
+            throw new IllegalArgumentException("give one of --grammar, --grammar-file, --json-schema and --json-schema-file");
         }
-        String text = grammar;
-        if (grammarFile != null) {
-            try {
-                text = java.nio.file.Files.readString(grammarFile);
-            } catch (java.io.IOException e) {
-                throw new IllegalArgumentException("cannot read the grammar file " + grammarFile + ": " + e.getMessage());
-            }
+        if (grammar != null || grammarFile != null) {
+            return dev.vellama.runtime.grammar.Grammar.parse(grammarFile != null ? read(grammarFile, "grammar") : grammar);
         }
-        return text == null ? null : dev.vellama.runtime.grammar.Grammar.parse(text);
+        if (jsonSchema != null || jsonSchemaFile != null) {
+            String schema = jsonSchemaFile != null ? read(jsonSchemaFile, "JSON Schema") : jsonSchema;
+            // llama.cpp's -j {} means any JSON object
+            return schema.isBlank() || schema.strip().equals("{}") ? dev.vellama.runtime.grammar.Grammar.jsonObject()
+                    : dev.vellama.runtime.grammar.Grammar.fromJsonSchema(schema);
+        }
+        return null;
+    }
+
+    private static String read(java.nio.file.Path file, String what) {
+        try {
+            return java.nio.file.Files.readString(file);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read the " + what + " file " + file + ": " + e.getMessage());
+        }
     }
 }

@@ -144,4 +144,28 @@ class RunAndChatCommandTest {
         assertEquals(1, bad.exitCode());
         assertTrue(bad.err().contains("grammar line 1") && !bad.err().contains("\tat "), bad.err());
     }
+
+    @Test
+    void runFollowsAJsonSchema(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws IOException {
+        String schema = "{\"type\": \"object\", \"properties\": {\"answer\": {\"enum\": [\"yes\", \"no\"]},"
+                + " \"n\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 9}}, \"required\": [\"answer\", \"n\"]}";
+        CliRunner r = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "JSON:", "-n", "200", "-s", "2",
+                "--no-display-prompt", "-j", schema);
+        assertEquals(0, r.exitCode(), r.err());
+        var doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+        assertTrue(doc.get("answer").asText().matches("yes|no") && doc.get("n").asInt() >= 1 && doc.get("n").asInt() <= 9, r.out());
+        java.nio.file.Path file = tmp.resolve("schema.json");
+        java.nio.file.Files.writeString(file, "{}");
+        CliRunner any = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "JSON:", "-n", "200", "-s", "3",
+                "--no-display-prompt", "-jf", file.toString());
+        assertEquals(0, any.exitCode(), any.err());
+        assertTrue(any.out().strip().startsWith("{"), any.out());
+        CliRunner bad = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "x", "-j",
+                "{\"type\": \"string\", \"format\": \"email\"}");
+        assertEquals(1, bad.exitCode());
+        assertTrue(bad.err().contains("format 'email'") && !bad.err().contains("\tat "), bad.err());
+        CliRunner both = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "x", "-j", "{}", "--grammar", "root ::= \"a\"");
+        assertEquals(1, both.exitCode());
+        assertTrue(both.err().contains("give one of"), both.err());
+    }
 }

@@ -243,31 +243,42 @@ public final class Grammar {
         // the state after each ASCII code point and after others, filled as they are asked for; a race only
         // computes the same interned state twice (State's fields are final, so a reader sees it whole)
         private final State[] afterAscii;
-        private final ConcurrentHashMap<Integer, State> afterOther;
+        // beyond ASCII, by which stacks' next character sets hold the code point: code points alike to the grammar
+        // here (most of Unicode, usually) share one entry
+        private final ConcurrentHashMap<Long, State> afterMatching;
+        private final CharSet[] heads;
 
         private State(Grammar grammar, Set<Frame> stacks, boolean cached) {
             this.grammar = grammar;
             this.stacks = stacks;
             this.canEnd = stacks.contains(null);
             this.afterAscii = cached ? new State[128] : null;
-            this.afterOther = cached ? new ConcurrentHashMap<>() : null;
+            this.afterMatching = cached && stacks.size() <= 64 ? new ConcurrentHashMap<>() : null;
+            this.heads = stacks.stream().map(f -> f == null ? null
+                    : (CharSet) grammar.rules.get(f.rule()).get(f.alt()).get(f.index())).toArray(CharSet[]::new);
         }
 
         /** The state after {@code codePoint}; a dead one if the grammar does not allow it here. */
         public State accept(int codePoint) {
-            if (afterAscii != null) {
-                if (codePoint >= 0 && codePoint < 128) {
-                    State s = afterAscii[codePoint];
-                    if (s == null) {
-                        s = step(codePoint);
-                        afterAscii[codePoint] = s;
-                    }
-                    return s;
-                }
-                State s = afterOther.get(codePoint);
+            if (afterAscii != null && codePoint >= 0 && codePoint < 128) {
+                State s = afterAscii[codePoint];
                 if (s == null) {
                     s = step(codePoint);
-                    afterOther.put(codePoint, s);
+                    afterAscii[codePoint] = s;
+                }
+                return s;
+            }
+            if (afterMatching != null) {
+                long matching = 0;
+                for (int i = 0; i < heads.length; i++) {
+                    if (heads[i] != null && heads[i].matches(codePoint)) {
+                        matching |= 1L << i;
+                    }
+                }
+                State s = afterMatching.get(matching);
+                if (s == null) {
+                    s = step(codePoint);
+                    afterMatching.put(matching, s);
                 }
                 return s;
             }
