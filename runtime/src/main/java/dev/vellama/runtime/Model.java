@@ -90,7 +90,19 @@ public final class Model implements AutoCloseable {
     /** As {@link #chatPrompt(java.util.List, ChatTemplate)}, with or without the header that opens the reply. */
     public int[] chatPrompt(java.util.List<dev.vellama.runtime.chat.ChatMessage> messages, ChatTemplate template,
             boolean addGenerationPrompt) {
-        String rendered = template.render(messages, addGenerationPrompt);
+        return tokenizeChat(template.render(messages, addGenerationPrompt));
+    }
+
+    /**
+     * A reply's prompt rendered with extra template variables (such as {@code tools}) and ending in
+     * {@code replyPrefix}, words the reply is taken to begin with (special tokens in it are parsed).
+     */
+    public int[] chatPrompt(java.util.List<dev.vellama.runtime.chat.ChatMessage> messages, ChatTemplate template,
+            java.util.Map<String, ?> variables, String replyPrefix) {
+        return tokenizeChat(template.render(messages, true, variables) + replyPrefix);
+    }
+
+    private int[] tokenizeChat(String rendered) {
         int[] ids = tokenizer.encode(rendered, true, true);
         int bos = tokenizer.bos();
         if (ids.length >= 2 && bos >= 0 && ids[0] == bos && ids[1] == bos) {

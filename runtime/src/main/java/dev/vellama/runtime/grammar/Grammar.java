@@ -123,6 +123,18 @@ public final class Grammar {
         return JsonSchemaGrammar.gbnf(schema);
     }
 
+    /**
+     * The GBNF rules for {@code schema} with its top rule named {@code ruleName} (and no {@code root}), one per line,
+     * to be joined with other rules: the built-in ones ({@code space}, {@code string}, {@code value}, ...) read the
+     * same in every such text, so drop repeated lines when joining several.
+     */
+    public static String jsonSchemaToGbnf(Object schema, String ruleName) {
+        if (!ruleName.matches("[a-zA-Z][a-zA-Z0-9-]*")) {
+            throw new IllegalArgumentException("a rule name is letters, digits and '-', not '" + ruleName + "'");
+        }
+        return JsonSchemaGrammar.gbnf(schema, ruleName);
+    }
+
     /** Any JSON object, with llama.cpp's layout: JSON mode, OpenAI's {@code json_object} response format. */
     public static Grammar jsonObject() {
         return JsonObjectHolder.GRAMMAR;

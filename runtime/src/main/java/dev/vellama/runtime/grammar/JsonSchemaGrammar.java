@@ -70,23 +70,37 @@ final class JsonSchemaGrammar {
             Map.entry("exclusiveMaximum", Set.of("integer", "number")));
 
     private final Object root;
+    private final String rootName;
     private final Map<String, String> rules = new LinkedHashMap<>();
     private final Map<String, String> refRules = new LinkedHashMap<>(); // "$ref" → the rule written for it
 
-    private JsonSchemaGrammar(Object root) {
+    private JsonSchemaGrammar(Object root, String rootName) {
         this.root = root;
+        this.rootName = rootName;
         rules.put("space", SPACE);
     }
 
     /** The GBNF text for {@code schema}: a JSON object as maps, lists, strings, numbers, booleans and nulls. */
     static String gbnf(Object schema) {
-        JsonSchemaGrammar g = new JsonSchemaGrammar(schema);
-        g.visit(schema, "root", "");
+        return gbnf(schema, "root");
+    }
+
+    /**
+     * The GBNF text for {@code schema} with its top rule named {@code ruleName}, one rule per line: other rules go by
+     * names that start with it, except the built-in ones ({@code space}, {@code string}, ...), which are the same
+     * in every such text, so texts for several schemas can be joined once duplicate lines are dropped.
+     */
+    static String gbnf(Object schema, String ruleName) {
+        JsonSchemaGrammar g = new JsonSchemaGrammar(schema, ruleName);
+        String top = g.visit(schema, ruleName, "");
+        if (!top.equals(ruleName)) {
+            g.rules.put(ruleName, top);
+        }
         StringBuilder out = new StringBuilder();
-        // root first: easier to read, and the parser does not mind the order
-        out.append("root ::= ").append(g.rules.get("root")).append('\n');
+        // the top rule first: easier to read, and the parser does not mind the order
+        out.append(ruleName).append(" ::= ").append(g.rules.get(ruleName)).append('\n');
         g.rules.forEach((name, body) -> {
-            if (!name.equals("root")) {
+            if (!name.equals(ruleName)) {
                 out.append(name).append(" ::= ").append(body).append('\n');
             }
         });
@@ -510,9 +524,9 @@ final class JsonSchemaGrammar {
         }
         Object target = resolve(ref, at);
         String base = ref.equals("#") ? "root" : ref.substring(ref.lastIndexOf('/') + 1);
-        String name = fresh(base.equals("root") ? "root" : "ref-" + base);
+        String name = ref.equals("#") ? rootName : fresh(child(rootName, "ref-" + base));
         refRules.put(ref, name);
-        if (!name.equals("root")) {
+        if (!name.equals(rootName)) {
             rules.put(name, "\"\"");  // reserved while its body is written
             String body = visit(target, name + "-body", ref);
             rules.put(name, body);
@@ -521,9 +535,9 @@ final class JsonSchemaGrammar {
     }
 
     /** The name of a part of rule {@code name}: the root's parts go by their own names, as in llama.cpp. */
-    private static String child(String name, String part) {
-        String n = name.equals("root") ? part : name + "-" + part;
-        return n.equals("root") ? "root-" : n;
+    private String child(String name, String part) {
+        String n = name.equals("root") && rootName.equals("root") ? part : name + "-" + part;
+        return n.equals(rootName) ? n + "-" : n;
     }
 
     /** Adds rule {@code name ::= body} (a fresh name if taken by another body) and returns the name used. */
@@ -544,9 +558,6 @@ final class JsonSchemaGrammar {
 
     private String fresh(String base) {
         String n = sanitize(base);
-        if (n.equals("root") && !rules.containsKey("root")) {
-            return n;
-        }
         if (!rules.containsKey(n) && !PRIMITIVES.containsKey(n)) {
             return n;
         }

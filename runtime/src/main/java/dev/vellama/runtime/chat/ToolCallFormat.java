@@ -1,0 +1,291 @@
+package dev.vellama.runtime.chat;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vellama.runtime.grammar.Grammar;
+
+/**
+ * How a model family writes tool calls, as llama.cpp's chat parsers read them: the grammar that makes the model
+ * write calls to the given tools (arguments held to each tool's parameter schema), and the reading of a reply back
+ * into words and {@link ToolCall}s. The format follows the chat template: templates that know tools render them
+ * (the {@code tools} variable, {@code tool_calls} on assistant turns, {@code role: tool} answers); for a template
+ * that knows none, {@link #GENERIC} tells the model about the tools in the system message and asks for JSON.
+ */
+public enum ToolCallFormat {
+    /** Qwen 2.5 and 3, Hermes 2 Pro: {@code <tool_call>\n{"name": ..., "arguments": {...}}\n</tool_call>}. */
+    HERMES("arguments"),
+    /** Llama 3.1 to 3.3 with their own templates: the reply is {@code {"name": ..., "parameters": {...}}}. */
+    LLAMA_3("parameters"),
+    /** Mistral Nemo and later: {@code [TOOL_CALLS][{"name": ..., "arguments": {...}, "id": "nine alnum"}]}. */
+    MISTRAL("arguments"),
+    /** Any other template: {@code {"tool_call": {"name": ..., "arguments": {...}}}} or {@code {"response": "..."}}. */
+    GENERIC("arguments");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Pattern HERMES_CALL = Pattern.compile("<tool_call>\\s*(.*?)\\s*(?:</tool_call>|$)", Pattern.DOTALL);
+
+    private final String argumentsKey;
+
+    ToolCallFormat(String argumentsKey) {
+        this.argumentsKey = argumentsKey;
+    }
+
+    /** The format a chat template's model writes, judged from the template's text as llama.cpp does. */
+    public static ToolCallFormat of(ChatTemplate template) {
+        String source = template.source().orElse("");
+        if (source.contains("<tool_call>")) {
+            return HERMES;
+        }
+        if (source.contains("[TOOL_CALLS]")) {
+            return MISTRAL;
+        }
+        if (source.contains("<|start_header_id|>") && (source.contains("ipython") || source.contains("tool_calls"))
+                && source.contains("tools")) {
+            return LLAMA_3;
+        }
+        return GENERIC;
+    }
+
+    /**
+     * The conversation as this format's template should see it: for {@link #GENERIC}, the tools and the JSON to
+     * answer with are described in the system message, and earlier calls and answers are written as that JSON.
+     */
+    public List<ChatMessage> prepare(List<ChatMessage> messages, List<Tool> tools, ToolChoice choice) {
+        if (this != GENERIC || tools.isEmpty() || choice.mode().equals("none")) {
+            return messages;
+        }
+        List<ChatMessage> out = new ArrayList<>();
+        StringBuilder about = new StringBuilder("You can call these tools:\n");
+        for (Tool t : tools) {
+            about.append(json(t.asTemplateValue())).append('\n');
+        }
+        about.append(choice.forcesCall() ? "Respond with a JSON object {\"tool_call\": {\"name\": ..., \"arguments\": {...}}}."
+                : "Respond with a JSON object: either {\"tool_call\": {\"name\": ..., \"arguments\": {...}}} to call a tool, "
+                        + "or {\"response\": \"...\"} to answer.");
+        boolean told = false;
+        for (ChatMessage m : messages) {
+            if (m.role().equals("system") && !told) {
+                out.add(new ChatMessage("system", m.content() + "\n\n" + about));
+                told = true;
+            } else if (m.role().equals("assistant") && !m.toolCalls().isEmpty()) {
+                ToolCall c = m.toolCalls().get(0);
+                out.add(new ChatMessage("assistant", "{\"tool_call\": {\"name\": " + json(c.name()) + ", \"arguments\": "
+                        + c.arguments() + "}}"));
+            } else if (m.role().equals("tool")) {
+                out.add(new ChatMessage("tool", "{\"tool_response\": " + json(m.content()) + "}"));
+            } else {
+                out.add(m);
+            }
+        }
+        if (!told) {
+            out.add(0, new ChatMessage("system", about.toString()));
+        }
+        return out;
+    }
+
+    /** The template variables that carry the tools. */
+    public Map<String, Object> templateVariables(List<Tool> tools) {
+        Map<String, Object> vars = new LinkedHashMap<>();
+        if (this != GENERIC && !tools.isEmpty()) {
+            vars.put("tools", tools.stream().map(Tool::asTemplateValue).toList());
+        }
+        return vars;
+    }
+
+    /**
+     * The grammar the reply must follow, or null where it is free: with {@link ToolChoice#REQUIRED} or a named
+     * function, calls (to that function only, when named) in this format; {@link ToolChoice#AUTO} is free text
+     * read afterwards, except with {@link #GENERIC}, whose reply is always one of its two JSON objects.
+     *
+     * @throws dev.vellama.runtime.grammar.GrammarException when a tool's parameters are a schema the converter
+     *                                                      cannot honour, naming the keyword
+     */
+    public Grammar grammar(List<Tool> tools, ToolChoice choice) {
+        if (tools.isEmpty() || choice.mode().equals("none") || !choice.forcesCall() && this != GENERIC) {
+            return null;
+        }
+        List<Tool> callable = tools;
+        if (choice.mode().equals("function")) {
+            callable = tools.stream().filter(t -> t.name().equals(choice.functionName())).toList();
+            if (callable.isEmpty()) {
+                throw new IllegalArgumentException("tool_choice names '" + choice.functionName() + "', which is not among the tools");
+            }
+        }
+        Set<String> lines = new LinkedHashSet<>();
+        List<String> calls = new ArrayList<>();
+        for (int i = 0; i < callable.size(); i++) {
+            Tool t = callable.get(i);
+            String args = "tool" + i + "-args";
+            for (String line : Grammar.jsonSchemaToGbnf(t.parametersOrAny(), args).split("\n")) {
+                lines.add(line);
+            }
+            String call = "\"{\" space \"\\\"name\\\"\" space \":\" space " + literal(json(t.name())) + " space \",\" space "
+                    + literal(json(argumentsKey)) + " space \":\" space " + args;
+            if (this == MISTRAL) {
+                call += " \",\" space \"\\\"id\\\"\" space \":\" space \"\\\"\" [a-zA-Z0-9]{9} \"\\\"\" space";
+            }
+            lines.add("tool" + i + "-call ::= " + call + " \"}\" space");
+            calls.add("tool" + i + "-call");
+        }
+        String call = "call ::= " + String.join(" | ", calls);
+        String root = switch (this) {
+            case HERMES -> "root ::= \"<tool_call>\\n\" call \"</tool_call>\" (\"\\n<tool_call>\\n\" call \"</tool_call>\")*";
+            case LLAMA_3 -> "root ::= call";
+            case MISTRAL -> "root ::= \"[\" call (\",\" space call)* \"]\"";
+            case GENERIC -> choice.forcesCall()
+                    ? "root ::= \"{\" space \"\\\"tool_call\\\"\" space \":\" space call \"}\" space"
+                    : "root ::= \"{\" space (\"\\\"tool_call\\\"\" space \":\" space call | \"\\\"response\\\"\" space \":\" space string) \"}\" space";
+        };
+        if (this == GENERIC) {
+            for (String line : Grammar.jsonSchemaToGbnf(Map.of("type", "string"), "response-text").split("\n")) {
+                lines.add(line);
+            }
+        }
+        return Grammar.parse(root + "\n" + call + "\n" + String.join("\n", lines) + "\n");
+    }
+
+    /**
+     * The prompt's last words for a reply that must call tools: Mistral's {@code [TOOL_CALLS]} is a control token no
+     * grammar can make the model write, so it is given; other formats need nothing.
+     */
+    public String replyPrefix(ToolChoice choice) {
+        return this == MISTRAL && choice.forcesCall() ? "[TOOL_CALLS]" : "";
+    }
+
+    /** A reply's text read back into words and tool calls; text that holds no well-formed call is all words. */
+    public ChatReply parse(String text) {
+        return switch (this) {
+            case HERMES -> parseHermes(text);
+            case LLAMA_3 -> parseLlama3(text);
+            case MISTRAL -> parseMistral(text);
+            case GENERIC -> parseGeneric(text);
+        };
+    }
+
+    private ChatReply parseHermes(String text) {
+        List<ToolCall> calls = new ArrayList<>();
+        StringBuilder words = new StringBuilder();
+        Matcher m = HERMES_CALL.matcher(text);
+        int last = 0;
+        while (m.find()) {
+            ToolCall call = call(m.group(1), "call_");
+            if (call == null) {
+                continue;
+            }
+            words.append(text, last, m.start());
+            last = m.end();
+            calls.add(call);
+        }
+        words.append(text.substring(last));
+        return new ChatReply(calls.isEmpty() ? text : words.toString().strip(), calls);
+    }
+
+    private ChatReply parseLlama3(String text) {
+        String t = text.strip();
+        if (t.startsWith("<|python_tag|>")) {
+            t = t.substring("<|python_tag|>".length()).strip();
+        }
+        ToolCall call = t.startsWith("{") ? call(t, "call_") : null;
+        return call == null ? new ChatReply(text, List.of()) : new ChatReply("", List.of(call));
+    }
+
+    private ChatReply parseMistral(String text) {
+        String t = text.strip();
+        if (t.startsWith("[TOOL_CALLS]")) {
+            t = t.substring("[TOOL_CALLS]".length()).strip();
+        }
+        if (!t.startsWith("[")) {
+            return new ChatReply(text, List.of());
+        }
+        List<ToolCall> calls = new ArrayList<>();
+        try {
+            for (JsonNode n : JSON.readTree(t)) {
+                ToolCall c = call(n, "");
+                if (c == null) {
+                    return new ChatReply(text, List.of());
+                }
+                calls.add(c);
+            }
+        } catch (JacksonException e) {
+            return new ChatReply(text, List.of());
+        }
+        return calls.isEmpty() ? new ChatReply(text, List.of()) : new ChatReply("", calls);
+    }
+
+    private ChatReply parseGeneric(String text) {
+        JsonNode n;
+        try {
+            n = JSON.readTree(text.strip());
+        } catch (JacksonException e) {
+            return new ChatReply(text, List.of());
+        }
+        if (n != null && n.has("tool_call")) {
+            ToolCall c = call(n.get("tool_call"), "call_");
+            if (c != null) {
+                return new ChatReply("", List.of(c));
+            }
+        }
+        if (n != null && n.path("response").isTextual()) {
+            return new ChatReply(n.get("response").asText(), List.of());
+        }
+        return new ChatReply(text, List.of());
+    }
+
+    private ToolCall call(String json, String idPrefix) {
+        try {
+            return call(JSON.readTree(json), idPrefix);
+        } catch (JacksonException e) {
+            return null;
+        }
+    }
+
+    /** {"name": ..., "arguments"/"parameters": {...}} as a call; null when it is not one. */
+    private ToolCall call(JsonNode n, String idPrefix) {
+        if (n == null || !n.isObject() || !n.path("name").isTextual()) {
+            return null;
+        }
+        JsonNode args = n.has(argumentsKey) ? n.get(argumentsKey) : n.has("arguments") ? n.get("arguments") : n.get("parameters");
+        if (args == null) {
+            return null;
+        }
+        String arguments = args.isTextual() ? args.asText() : args.toString();
+        String id = n.path("id").isTextual() ? n.get("id").asText() : newId(idPrefix);
+        return new ToolCall(id, n.get("name").asText(), arguments);
+    }
+
+    /** A fresh call id: OpenAI's {@code call_} and 24 letters and digits; Mistral's nine letters and digits. */
+    private String newId(String prefix) {
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        int n = this == MISTRAL ? 9 : 24;
+        StringBuilder id = new StringBuilder(this == MISTRAL ? "" : prefix);
+        for (int i = 0; i < n; i++) {
+            id.append(alphabet.charAt(RANDOM.nextInt(alphabet.length())));
+        }
+        return id.toString();
+    }
+
+    private static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    /** A GBNF literal for {@code text} (quotes and backslashes escaped). */
+    private static String literal(String text) {
+        return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"";
+    }
+}
