@@ -199,7 +199,9 @@ final class GrammarMask {
         int hi = lo | ((1 << (6 * need)) - 1);
         lo = Math.max(lo, SHORTEST[len]);
         hi = Math.min(hi, 0x10FFFF);
-        return lo <= hi && s.allowsAnyIn(lo, hi);
+        // surrogates are no characters: a start that can only become one can never be finished
+        return lo <= Math.min(hi, 0xD7FF) && s.allowsAnyIn(lo, Math.min(hi, 0xD7FF))
+                || Math.max(lo, 0xE000) <= hi && s.allowsAnyIn(Math.max(lo, 0xE000), hi);
     }
 
     /** Moves past token {@code id}, which {@link #allows} said may come. */

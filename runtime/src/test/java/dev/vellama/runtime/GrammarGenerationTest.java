@@ -187,4 +187,35 @@ class GrammarGenerationTest {
             assertEquals(0f, end[eos], "the end is allowed after the whole sentence");
         }
     }
+
+    /**
+     * UTF-8's ED A0..BF would be surrogates: after a lone ED a token starting with such a byte is refused, or no
+     * token could ever finish the character and the generation would stop for nothing (seen on a random model).
+     */
+    @Test
+    void aCharacterThatCanOnlyBeASurrogateIsRefused() {
+        Grammar anyText = Grammar.parse("root ::= [^\\x00]*");
+        var tokenizer = llama3.tokenizer();
+        int ed = -1;
+        int b4 = -1;
+        int nine = -1;
+        for (int id = 0; id < tokenizer.vocabSize(); id++) {
+            byte[] b = tokenizer.tokenBytes(id);
+            if (b.length == 1 && (b[0] & 0xff) == 0xED) {
+                ed = id;
+            } else if (b.length == 1 && (b[0] & 0xff) == 0xB4) {
+                b4 = id;
+            } else if (b.length == 1 && (b[0] & 0xff) == 0x9F) {
+                nine = id;
+            }
+        }
+        assertTrue(ed >= 0 && b4 >= 0 && nine >= 0, "byte-level BPE has a token for every byte");
+        GrammarMask mask = new GrammarMask(anyText, tokenizer, tokenizer.vocabSize());
+        mask.accept(ed);
+        assertFalse(mask.allows(b4), "ED B4 .. is a surrogate");
+        assertTrue(mask.allows(nine), "ED 9F .. is U+D7C0..U+D7FF");
+        float[] masked = mask.mask(new float[tokenizer.vocabSize()]);
+        assertEquals(Float.NEGATIVE_INFINITY, masked[b4]);
+        assertEquals(0f, masked[nine]);
+    }
 }

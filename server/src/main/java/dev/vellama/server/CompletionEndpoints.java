@@ -19,7 +19,14 @@ import dev.vellama.runtime.StopReason;
 import dev.vellama.runtime.TokenLogprob;
 import dev.vellama.VellamaException;
 import dev.vellama.runtime.chat.ChatMessage;
+import dev.vellama.runtime.chat.ChatReply;
 import dev.vellama.runtime.chat.ChatTemplateException;
+import dev.vellama.runtime.chat.Tool;
+import dev.vellama.runtime.chat.ToolCall;
+import dev.vellama.runtime.chat.ToolCallFormat;
+import dev.vellama.runtime.chat.ToolChoice;
+import dev.vellama.runtime.grammar.Grammar;
+import dev.vellama.runtime.grammar.GrammarException;
 import dev.vellama.runtime.tokenizer.Tokenizer;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.sse.SseEvent;
@@ -46,27 +53,122 @@ final class CompletionEndpoints {
     /** The two response shapes: chat ("chat.completion", messages and deltas) and text ("text_completion"). */
     private enum Shape { CHAT, TEXT }
 
-    /** A request read and checked: its prompts, how to sample, and what to send back. */
+    /**
+     * A request read and checked: its prompts, how to sample, and what to send back; {@code tools} is the format
+     * the reply's tool calls are read in (null when no calls are read), {@code mustCall} whether it must call.
+     */
     private record Job(Shape shape, List<int[]> prompts, GenerationParams params, boolean stream, boolean includeUsage,
-                       boolean logprobs) {}
+                       boolean logprobs, ToolCallFormat tools, boolean mustCall) {
+        Job(Shape shape, List<int[]> prompts, GenerationParams params, boolean stream, boolean includeUsage, boolean logprobs) {
+            this(shape, prompts, params, stream, includeUsage, logprobs, null, false);
+        }
+    }
 
     void chat(ServerRequest req, ServerResponse res) {
         BatchEngine engine = state.engine();
         Json j = Json.parse(req.content().as(byte[].class));
         List<ChatMessage> messages = messages(j);
+        List<Tool> tools = tools(j);
+        ToolChoice choice = toolChoice(j, tools);
         boolean logprobs = j.bool("logprobs", false);
         int top = (int) j.integer("top_logprobs", 0, 20, 0);
         if (top > 0 && !logprobs) {
             throw ApiException.badField("top_logprobs", "'top_logprobs' needs 'logprobs': true");
         }
+        j.bool("parallel_tool_calls", true); // checked; calls in one reply are always allowed
         GenerationParams params = SamplingFields.read(j, top, engine.model().config().vocabSize()).withLogprobs(logprobs);
+        Grammar shape = StructuredOutputFields.read(j, state.grammars);
+        ToolCallFormat format = choice.mode().equals("none") ? null : ToolCallFormat.of(state.template());
+        Grammar calls = format == null ? null : toolGrammar(format, tools, choice, j.node("tools"));
+        Grammar grammar = calls != null ? calls : shape; // a reply that must call tools is calls, whatever its format
+        if (grammar != null) {
+            params = params.withGrammar(grammar);
+        }
         int[] prompt;
         try {
-            prompt = engine.model().chatPrompt(messages, state.template());
+            prompt = format == null ? engine.model().chatPrompt(messages, state.template())
+                    : engine.model().chatPrompt(format.prepare(messages, tools, choice), state.template(),
+                            format.templateVariables(tools), format.replyPrefix(choice));
         } catch (ChatTemplateException e) {
             throw ApiException.badField("messages", "the model's chat template refused the messages: " + e.getMessage());
         }
-        run(req, res, new Job(Shape.CHAT, List.of(prompt), params, j.bool("stream", false), includeUsage(j), logprobs));
+        run(req, res, new Job(Shape.CHAT, List.of(prompt), params, j.bool("stream", false), includeUsage(j), logprobs,
+                format, choice.forcesCall()));
+    }
+
+    /** The grammar of the calls a reply must make, from the cache when these tools came before; null when free. */
+    private Grammar toolGrammar(ToolCallFormat format, List<Tool> tools, ToolChoice choice, JsonNode toolsJson) {
+        if (!choice.forcesCall() && format != ToolCallFormat.GENERIC) {
+            return null;
+        }
+        try {
+            return state.grammars.get("tools:" + format + ":" + choice + ":" + toolsJson, () -> format.grammar(tools, choice));
+        } catch (GrammarException e) {
+            throw ApiException.badField("tools", e.getMessage());
+        }
+    }
+
+    /** {@code tools}: OpenAI's function tools, {@code {"type": "function", "function": {name, description, parameters}}}. */
+    private static List<Tool> tools(Json j) {
+        JsonNode list = j.node("tools");
+        List<Tool> out = new ArrayList<>();
+        if (list == null) {
+            return out;
+        }
+        if (!list.isArray()) {
+            throw ApiException.badField("tools", "'tools' must be a list of tools");
+        }
+        for (int i = 0; i < list.size(); i++) {
+            String at = "tools[" + i + "]";
+            JsonNode t = list.get(i);
+            if (!t.isObject() || !"function".equals(t.path("type").asText()) || !t.path("function").isObject()) {
+                throw ApiException.badField(at, "'" + at + "' must be {\"type\": \"function\", \"function\": {...}}");
+            }
+            JsonNode f = t.get("function");
+            if (!f.path("name").isTextual()) {
+                throw ApiException.badField(at + ".function.name", "'" + at + ".function.name' must be a string");
+            }
+            JsonNode params = f.get("parameters");
+            if (params != null && !params.isNull() && !params.isObject()) {
+                throw ApiException.badField(at + ".function.parameters", "'" + at + ".function.parameters' must be a JSON Schema object");
+            }
+            try {
+                out.add(new Tool(f.get("name").asText(), f.path("description").isTextual() ? f.get("description").asText() : null,
+                        params == null || params.isNull() ? null : Json.MAPPER.convertValue(params, Object.class)));
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badField(at + ".function.name", e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /** {@code tool_choice}: none, auto, required, or {@code {"type": "function", "function": {"name": ...}}}. */
+    private static ToolChoice toolChoice(Json j, List<Tool> tools) {
+        JsonNode c = j.node("tool_choice");
+        if (c == null) {
+            return tools.isEmpty() ? ToolChoice.NONE : ToolChoice.AUTO;
+        }
+        ToolChoice choice;
+        if (c.isTextual()) {
+            choice = switch (c.asText()) {
+                case "none" -> ToolChoice.NONE;
+                case "auto" -> ToolChoice.AUTO;
+                case "required" -> ToolChoice.REQUIRED;
+                default -> throw ApiException.badField("tool_choice", "'tool_choice' must be none, auto, required or a function, not '" + c.asText() + "'");
+            };
+        } else if (c.isObject() && c.path("function").path("name").isTextual()) {
+            String name = c.get("function").get("name").asText();
+            if (tools.stream().noneMatch(t -> t.name().equals(name))) {
+                throw ApiException.badField("tool_choice", "'tool_choice' names '" + name + "', which is not among the tools");
+            }
+            choice = ToolChoice.function(name);
+        } else {
+            throw ApiException.badField("tool_choice", "'tool_choice' must be none, auto, required or {\"type\": \"function\", \"function\": {\"name\": ...}}");
+        }
+        if (tools.isEmpty() && !choice.mode().equals("none")) {
+            throw ApiException.badField("tool_choice", "'tool_choice' needs 'tools'");
+        }
+        return choice;
     }
 
     void completions(ServerRequest req, ServerResponse res) {
@@ -76,6 +178,10 @@ final class CompletionEndpoints {
         boolean logprobs = j.has("logprobs");
         int top = (int) j.integer("logprobs", 0, 20, 0);
         GenerationParams params = SamplingFields.read(j, top, engine.model().config().vocabSize()).withLogprobs(logprobs);
+        Grammar shape = StructuredOutputFields.read(j, state.grammars);
+        if (shape != null) {
+            params = params.withGrammar(shape);
+        }
         run(req, res, new Job(Shape.TEXT, prompts, params, j.bool("stream", false), includeUsage(j), logprobs));
     }
 
@@ -104,7 +210,34 @@ final class CompletionEndpoints {
             if (role == null || !role.isTextual() || role.asText().isBlank()) {
                 throw ApiException.badField(at + ".role", "'" + at + ".role' must be a non-empty string");
             }
-            out.add(new ChatMessage(role.asText(), content(m.get("content"), at + ".content")));
+            List<ToolCall> calls = toolCalls(m.get("tool_calls"), at + ".tool_calls");
+            JsonNode callId = m.get("tool_call_id");
+            if (callId != null && !callId.isNull() && !callId.isTextual()) {
+                throw ApiException.badField(at + ".tool_call_id", "'" + at + ".tool_call_id' must be a string");
+            }
+            out.add(new ChatMessage(role.asText(), content(m.get("content"), at + ".content"), calls,
+                    callId == null || callId.isNull() ? null : callId.asText()));
+        }
+        return out;
+    }
+
+    /** An assistant turn's {@code tool_calls}: {@code [{id, type: "function", function: {name, arguments}}]}. */
+    private static List<ToolCall> toolCalls(JsonNode list, String at) {
+        List<ToolCall> out = new ArrayList<>();
+        if (list == null || list.isNull()) {
+            return out;
+        }
+        if (!list.isArray()) {
+            throw ApiException.badField(at, "'" + at + "' must be a list of tool calls");
+        }
+        for (int i = 0; i < list.size(); i++) {
+            JsonNode c = list.get(i);
+            JsonNode f = c.path("function");
+            if (!c.path("id").isTextual() || !f.path("name").isTextual() || !f.has("arguments")) {
+                throw ApiException.badField(at + "[" + i + "]", "'" + at + "[" + i + "]' must have an id and a function with a name and arguments");
+            }
+            JsonNode args = f.get("arguments");
+            out.add(new ToolCall(c.get("id").asText(), f.get("name").asText(), args.isTextual() ? args.asText() : args.toString()));
         }
         return out;
     }
@@ -242,6 +375,7 @@ final class CompletionEndpoints {
         int total = 0;
         int ended = 0;
         GenerationResult[] results = new GenerationResult[job.prompts().size()];
+        ToolReplyStream calls = job.tools() != null ? new ToolReplyStream(job.tools(), job.mustCall()) : null;
         SseSink sink = res.sink(SseSink.TYPE);
         try {
             if (job.shape() == Shape.CHAT) {
@@ -258,17 +392,29 @@ final class CompletionEndpoints {
                 if (e.token() != null) {
                     GeneratedToken t = e.token();
                     boolean withLogprobs = job.logprobs() && t.id() >= 0;
-                    if (t.text().isEmpty() && !withLogprobs) {
+                    String text = calls != null ? calls.accept(t.text()) : t.text();
+                    if (text.isEmpty() && !withLogprobs) {
                         continue;
                     }
                     JsonNode lp = withLogprobs ? logprobs(job.shape(), List.of(t), tokenizer) : null;
-                    emit(sink, chunk(job, id, created, e.index(), null, t.text(), lp, null));
+                    emit(sink, chunk(job, id, created, e.index(), null, text, lp, null));
                 } else {
                     GenerationResult r = e.result();
                     results[e.index()] = r;
                     ended++;
                     total += r.promptTokens().length + r.tokens().size();
                     String finish = finishReason(r.stopReason());
+                    if (calls != null) {
+                        ChatReply reply = calls.reply();
+                        String rest = calls.unsentContent(reply);
+                        if (!rest.isEmpty()) {
+                            emit(sink, chunk(job, id, created, e.index(), null, rest, null, null));
+                        }
+                        for (int c = 0; c < reply.toolCalls().size(); c++) {
+                            emit(sink, toolCallChunk(job, id, created, e.index(), c, reply.toolCalls().get(c)));
+                        }
+                        finish = reply.toolCalls().isEmpty() ? finish : "tool_calls";
+                    }
                     emit(sink, chunk(job, id, created, e.index(), null, null, null, finish));
                 }
             }
@@ -349,6 +495,21 @@ final class CompletionEndpoints {
         return o;
     }
 
+    /** A streamed tool call, whole in one delta: its id, the function's name and all its arguments. */
+    private ObjectNode toolCallChunk(Job job, String id, long created, int index, int call, ToolCall c) {
+        ObjectNode o = envelope(job, id, created);
+        ObjectNode choice = o.putArray("choices").addObject();
+        choice.put("index", index);
+        ObjectNode entry = choice.putObject("delta").putArray("tool_calls").addObject();
+        entry.put("index", call);
+        entry.put("id", c.id());
+        entry.put("type", "function");
+        entry.putObject("function").put("name", c.name()).put("arguments", c.arguments());
+        choice.putNull("logprobs");
+        choice.putNull("finish_reason");
+        return o;
+    }
+
     private ObjectNode whole(Job job, GenerationResult[] results, String id, long created, Tokenizer tokenizer) {
         ObjectNode o = envelope(job, id, created);
         ArrayNode choices = o.putArray("choices");
@@ -356,13 +517,32 @@ final class CompletionEndpoints {
             GenerationResult r = results[i];
             ObjectNode choice = choices.addObject();
             choice.put("index", i);
+            String finish = finishReason(r.stopReason());
             if (job.shape() == Shape.CHAT) {
-                choice.putObject("message").put("role", "assistant").put("content", r.text());
+                ObjectNode message = choice.putObject("message").put("role", "assistant");
+                ChatReply reply = job.tools() != null ? job.tools().parse(r.text()) : new ChatReply(r.text(), List.of());
+                if (reply.toolCalls().isEmpty()) {
+                    message.put("content", reply.content());
+                } else {
+                    if (reply.content().isEmpty()) {
+                        message.putNull("content");
+                    } else {
+                        message.put("content", reply.content());
+                    }
+                    ArrayNode calls = message.putArray("tool_calls");
+                    for (ToolCall c : reply.toolCalls()) {
+                        ObjectNode call = calls.addObject();
+                        call.put("id", c.id());
+                        call.put("type", "function");
+                        call.putObject("function").put("name", c.name()).put("arguments", c.arguments());
+                    }
+                    finish = "tool_calls";
+                }
             } else {
                 choice.put("text", r.text());
             }
             choice.set("logprobs", job.logprobs() ? logprobs(job.shape(), r.tokens(), tokenizer) : null);
-            choice.put("finish_reason", finishReason(r.stopReason()));
+            choice.put("finish_reason", finish);
         }
         o.set("usage", usage(results));
         return o;

@@ -14,6 +14,7 @@ final class ServerState {
     private volatile dev.vellama.runtime.chat.ChatTemplate template;
     final long created = Instant.now().getEpochSecond();
     final ServerMetrics metrics = new ServerMetrics();
+    final GrammarCache grammars = new GrammarCache();
 
     void attach(BatchEngine engine, String modelId, dev.vellama.runtime.chat.ChatTemplate template) {
         this.modelId = modelId;

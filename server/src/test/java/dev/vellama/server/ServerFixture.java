@@ -25,10 +25,14 @@ final class ServerFixture implements AutoCloseable {
     final List<String> log = new CopyOnWriteArrayList<>();
 
     ServerFixture(int slots, int context, int queue, String apiKey) throws IOException {
-        model = Model.load(TestData.model(MODEL_FILE));
+        this(MODEL_FILE, slots, context, queue, apiKey);
+    }
+
+    ServerFixture(String modelFile, int slots, int context, int queue, String apiKey) throws IOException {
+        model = Model.load(TestData.model(modelFile));
         engine = new BatchEngine(model, BatchEngine.Options.of(slots, context).withThreads(2).withQueueLimit(queue));
         server = VellamaServer.start(VellamaServer.ServerOptions.defaults().withPort(0).withApiKey(apiKey).withLog(log::add));
-        server.attach(engine, MODEL_FILE);
+        server.attach(engine, modelFile);
     }
 
     String baseUrl() {
