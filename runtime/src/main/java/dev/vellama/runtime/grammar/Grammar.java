@@ -98,7 +98,7 @@ public final class Grammar {
      * with {@code required} and {@code additionalProperties}, {@code enum}, {@code const}, {@code items} and
      * {@code prefixItems}, {@code minItems}/{@code maxItems}, {@code anyOf}/{@code oneOf}, {@code allOf} of objects,
      * {@code $ref} within the schema, string {@code pattern}, {@code format} date/time/date-time/uuid,
-     * {@code minLength}/{@code maxLength}, integer ranges, number {@code minimum: 0}). Properties are written in the
+     * {@code minLength}/{@code maxLength}, integer ranges, number ranges with whole bounds). Properties are written in the
      * schema's order; without {@code additionalProperties} an object has no other keys.
      *
      * @throws GrammarException for text that is not JSON, or a keyword the converter cannot honour (named)

@@ -186,7 +186,7 @@ final class JsonSchemaGrammar {
                 type = "string";
             } else {
                 only(s, at);
-                return rule(name, primitive("value"));
+                return rule(name, primitive("object")); // llama.cpp reads a schema with no type as an object
             }
         }
         return switch ((String) type) {
@@ -439,22 +439,76 @@ final class JsonSchemaGrammar {
         return rule(name, "(" + IntegerRange.gbnf(lo, hi) + ") space");
     }
 
+    /**
+     * A number, perhaps within bounds. Bounds must be whole numbers (the common case: 0, 1, 100); a bounded number
+     * is written without an exponent, so its digits alone say whether it is in range.
+     */
     private String number(Map<String, Object> s, String name, String at) {
-        only(s, at, "type", "minimum", "exclusiveMinimum");
-        if (s.containsKey("exclusiveMinimum")) {
-            throw new GrammarException("JSON schema: " + at + ".exclusiveMinimum on a number is not supported "
-                    + "(integers take any range; a number takes minimum 0)");
+        only(s, at, "type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum");
+        if (!s.containsKey("minimum") && !s.containsKey("maximum") && !s.containsKey("exclusiveMinimum")
+                && !s.containsKey("exclusiveMaximum")) {
+            return rule(name, primitive("number"));
         }
-        if (s.containsKey("minimum")) {
-            if (!(s.get("minimum") instanceof Number n) || new BigDecimal(n.toString()).signum() != 0) {
-                throw new GrammarException("JSON schema: " + at + ".minimum on a number is supported only as 0 "
-                        + "(integers take any range)");
+        long lo = Long.MIN_VALUE;
+        long hi = Long.MAX_VALUE;
+        boolean loOpen = false; // exclusive
+        boolean hiOpen = false;
+        for (String key : List.of("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")) {
+            if (!s.containsKey(key)) {
+                continue;
             }
-            primitive("integral-part");
-            primitive("decimal-part");
-            return rule(name, "integral-part (\".\" decimal-part)? ([eE] [-+]? integral-part)? space");
+            if (!(s.get(key) instanceof Number n) || new BigDecimal(n.toString()).stripTrailingZeros().scale() > 0) {
+                throw new GrammarException("JSON schema: " + at + "." + key + " on a number must be a whole number "
+                        + "(fractional bounds are not supported)");
+            }
+            long v = bound(n, at + "." + key, true);
+            if (key.endsWith("inimum") && (v > lo || v == lo && key.startsWith("exclusive"))) {
+                lo = v;
+                loOpen = key.startsWith("exclusive");
+            } else if (key.endsWith("aximum") && (v < hi || v == hi && key.startsWith("exclusive"))) {
+                hi = v;
+                hiOpen = key.startsWith("exclusive");
+            }
         }
-        return rule(name, primitive("number"));
+        List<String> alternatives = new ArrayList<>();
+        if (lo < 0) { // below zero: a magnitude from |min(hi, 0)| to |lo|
+            String m = hi < 0 ? magnitude(-hi, hiOpen, lo == Long.MIN_VALUE ? Long.MAX_VALUE : -lo, loOpen)
+                    : magnitude(0, true, lo == Long.MIN_VALUE ? Long.MAX_VALUE : -lo, loOpen);
+            if (m != null) {
+                alternatives.add("\"-\" (" + m + ")");
+            }
+        }
+        if (hi >= 0) {
+            String m = lo >= 0 ? magnitude(lo, loOpen, hi, hiOpen) : magnitude(0, false, hi, hiOpen);
+            if (m != null) {
+                alternatives.add(m);
+            }
+        }
+        if (alternatives.isEmpty()) {
+            throw new GrammarException("JSON schema: " + at + ": no number lies between its bounds");
+        }
+        return rule(name, "(" + String.join(" | ", alternatives) + ") space");
+    }
+
+    /**
+     * Digits of a number from {@code a} to {@code b} (whole, {@code a} ≥ 0; {@link Long#MAX_VALUE} for no upper
+     * bound), each end excluded when its flag says so; null when there is none.
+     */
+    private static String magnitude(long a, boolean aOpen, long b, boolean bOpen) {
+        String fraction = "(\".\" [0-9]{1,16})?";
+        List<String> alternatives = new ArrayList<>();
+        if (a == b) {
+            return aOpen || bOpen ? null : IntegerRange.gbnf(a, a) + " (\".\" [0]{1,16})?";
+        }
+        // a itself, with a fraction that must be above zero when a is excluded
+        alternatives.add(IntegerRange.gbnf(a, a) + (aOpen ? " \".\" [0]{0,15} [1-9] [0-9]{0,15}" : " " + fraction));
+        if (b == Long.MAX_VALUE || a + 1 <= b - 1) {
+            alternatives.add("(" + IntegerRange.gbnf(a + 1, b == Long.MAX_VALUE ? Long.MAX_VALUE : b - 1) + ") " + fraction);
+        }
+        if (b != Long.MAX_VALUE && !bOpen) {
+            alternatives.add(IntegerRange.gbnf(b, b) + " (\".\" [0]{1,16})?");
+        }
+        return String.join(" | ", alternatives);
     }
 
     /** An integer bound; a fractional one is rounded inwards (up for a lower bound, down for an upper). */

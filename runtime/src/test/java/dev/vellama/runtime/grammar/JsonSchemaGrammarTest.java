@@ -108,7 +108,7 @@ class JsonSchemaGrammarTest {
         accepts(uuid, "\"123e4567-e89b-12d3-a456-426614174000\"");
         refuses(uuid, "\"123e4567\"");
         Grammar nonNegative = Grammar.fromJsonSchema("{\"type\": \"number\", \"minimum\": 0}");
-        accepts(nonNegative, "0", "3.25", "1e-5");
+        accepts(nonNegative, "0", "3.25", "0.00001");
         refuses(nonNegative, "-1", "-0.5");
     }
 
@@ -166,5 +166,59 @@ class JsonSchemaGrammarTest {
         assertTrue(gbnf.startsWith("root ::= "), gbnf);
         assertTrue(gbnf.contains("space ::= "), gbnf);
         Grammar.parse(gbnf);
+    }
+
+    @Test
+    void numberRangesWithWholeBounds() {
+        String[][] cases = {
+                {"\"minimum\": 0, \"maximum\": 1", "0", "1"}, {"\"exclusiveMinimum\": 0, \"maximum\": 2", "0x", "2"},
+                {"\"minimum\": -2, \"exclusiveMaximum\": 3", "-2", "3x"}, {"\"minimum\": -3, \"maximum\": -1", "-3", "-1"},
+                {"\"exclusiveMinimum\": -1, \"exclusiveMaximum\": 1", "-1x", "1x"}, {"\"minimum\": 2", "2", "inf"},
+                {"\"maximum\": -2", "-inf", "-2"}};
+        for (String[] c : cases) {
+            Grammar g = Grammar.fromJsonSchema("{\"type\": \"number\", " + c[0] + "}");
+            double lo = c[1].equals("-inf") ? Double.NEGATIVE_INFINITY : Double.parseDouble(c[1].replace("x", ""));
+            double hi = c[2].equals("inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(c[2].replace("x", ""));
+            boolean loOpen = c[1].endsWith("x");
+            boolean hiOpen = c[2].endsWith("x");
+            for (int q = -24; q <= 24; q++) {
+                double v = q / 4.0;
+                boolean inside = (loOpen ? v > lo : v >= lo) && (hiOpen ? v < hi : v <= hi);
+                for (String text : List.of(java.math.BigDecimal.valueOf(v).toPlainString(),
+                        java.math.BigDecimal.valueOf(v).setScale(3).toPlainString())) {
+                    if (text.equals("-0") || text.startsWith("-0.000") || text.equals("0.0")) {
+                        continue; // not how JSON writes these / checked below
+                    }
+                    assertEquals(inside, g.accepts(text), c[0] + " and " + text);
+                }
+            }
+        }
+        Grammar positive = Grammar.fromJsonSchema("{\"type\": \"number\", \"exclusiveMinimum\": 0}");
+        refuses(positive, "0", "0.0", "0.000", "-0.5", "1e3");
+        accepts(positive, "0.001", "5", "12.5");
+    }
+
+    /** Facts from llama.cpp's grammar integration tests, restated: what its converter lets through and keeps out. */
+    @Test
+    void llamaCppsSchemaCases() {
+        Grammar empty = Grammar.fromJsonSchema("{}");
+        accepts(empty, "{}", "{\"foo\": \"bar\"}");
+        refuses(empty, "", "[]", "null", "\"\"", "true");
+        Grammar order = Grammar.fromJsonSchema("""
+                {"type": "object", "properties": {"b": {"type": "string"}, "a": {"type": "string"}, "d": {"type": "string"},
+                 "c": {"type": "string"}}, "required": ["a", "b"], "additionalProperties": false}""");
+        accepts(order, "{\"b\": \"foo\", \"a\": \"bar\"}", "{\"b\":\"foo\",\"a\":\"bar\",\"d\":\"qux\"}",
+                "{\"b\":\"foo\", \"a\":\"bar\", \"d\":\"qux\", \"c\":\"baz\"}");
+        refuses(order, "{\"a\": \"foo\", \"b\": \"bar\"}", "{\"b\": \"bar\"}", "{\"a\": \"foo\", \"c\": \"baz\"}",
+                "{\"a\":\"foo\", \"b\":\"bar\", \"c\":\"baz\", \"d\":\"qux\"}");
+        Grammar noOverride = Grammar.fromJsonSchema("""
+                {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+                 "additionalProperties": {"type": "string"}}""");
+        accepts(noOverride, "{\"a\": 42}", "{\"c\": \"\"}", "{\"a\": 42, \"c\": \"\"}", "{\"a_\": \"\"}");
+        refuses(noOverride, "", "{\"a\": \"\"}", "{\"a\": \"\", \"b\": \"\"}");
+        Grammar exotic = Grammar.fromJsonSchema("""
+                {"items": [{"format": "date"}, {"format": "uuid"}, {"format": "time"}, {"format": "date-time"}]}""");
+        accepts(exotic, "[\"2012-04-23\", \"12345678-1234-1234-1234-1234567890ab\", \"18:25:43.511Z\", \"2012-04-23T18:25:43.511Z\"]");
+        refuses(exotic, "[\"foo\", \"bar\"]", "[\"12345678-1234-1234-1234-1234567890ab\"]");
     }
 }
