@@ -24,7 +24,8 @@ final class Continuation {
     private final StringBuilder pending = new StringBuilder();
     private final int vocab;
     private final float[] probabilities;
-    private final GrammarMask grammar;
+    private GrammarMask grammar; // null until a lazy grammar's trigger appears
+    private final LazyStart lazy; // null unless the grammar waits for a trigger
     private StopReason stopReason;
     private int lastId = -1;
 
@@ -37,7 +38,49 @@ final class Continuation {
                 params.dry().active() ? DryBreakers.of(tokenizer, params.dry().sequenceBreakers()) : DryBreakers.NONE);
         this.probabilities = params.reportsLogprobs() ? new float[vocab] : null;
         this.decoder = tokenizer.streamingDecoder();
-        this.grammar = params.grammar() != null ? new GrammarMask(params.grammar(), tokenizer, vocab) : null;
+        boolean waits = params.grammar() != null && !params.grammarTriggers().isEmpty();
+        this.grammar = params.grammar() != null && !waits ? new GrammarMask(params.grammar(), tokenizer, vocab) : null;
+        this.lazy = waits ? new LazyStart(params.grammarTriggers()) : null;
+    }
+
+    /**
+     * A lazy grammar's wait for its trigger: the output's bytes so far, searched after each token for the first
+     * trigger; from there on the grammar reads the output (llama.cpp's lazy grammars).
+     */
+    private static final class LazyStart {
+        private final List<byte[]> triggers = new ArrayList<>();
+        private final java.io.ByteArrayOutputStream output = new java.io.ByteArrayOutputStream();
+        private final int longest;
+
+        LazyStart(List<String> triggers) {
+            int max = 0;
+            for (String t : triggers) {
+                byte[] b = t.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                this.triggers.add(b);
+                max = Math.max(max, b.length);
+            }
+            this.longest = max;
+        }
+
+        /** Adds a token's bytes; returns the output from the first trigger on once one has appeared, else null. */
+        byte[] add(byte[] token) {
+            int before = output.size();
+            output.writeBytes(token);
+            byte[] all = output.toByteArray();
+            int first = -1;
+            for (byte[] t : triggers) {
+                // only where the new bytes could complete it
+                for (int at = Math.max(0, before - t.length + 1); at + t.length <= all.length; at++) {
+                    if (java.util.Arrays.equals(all, at, at + t.length, t, 0, t.length)) {
+                        if (first < 0 || at < first) {
+                            first = at;
+                        }
+                        break;
+                    }
+                }
+            }
+            return first < 0 ? null : java.util.Arrays.copyOfRange(all, first, all.length);
+        }
     }
 
     /** llama.cpp's --ignore-eos: every end-of-generation token biased to negative infinity, so none is sampled. */
@@ -103,8 +146,15 @@ final class Continuation {
         if (tokenizer.isEndOfGeneration(id)) {
             return finish(StopReason.EOS);
         }
+        boolean refusedFromTrigger = false;
         if (grammar != null) {
             grammar.accept(id);
+        } else if (lazy != null) {
+            byte[] fromTrigger = lazy.add(tokenizer.tokenBytes(id));
+            if (fromTrigger != null) {
+                grammar = new GrammarMask(params.grammar(), tokenizer, vocab);
+                refusedFromTrigger = !grammar.acceptBytes(fromTrigger);
+            }
         }
         float logprob = Float.NaN;
         List<TokenLogprob> top = List.of();
@@ -125,6 +175,9 @@ final class Continuation {
             int hold = heldBack();
             text = pending.substring(0, pending.length() - hold);
             pending.delete(0, pending.length() - hold);
+        }
+        if (refusedFromTrigger && stopReason == null) {
+            stopReason = StopReason.GRAMMAR; // the text from the trigger on is no start of a sentence of the grammar
         }
         released.append(text);
         GeneratedToken t = new GeneratedToken(id, text, logprob, top);

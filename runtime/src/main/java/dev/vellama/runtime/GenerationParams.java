@@ -32,12 +32,16 @@ import dev.vellama.runtime.grammar.Grammar;
  *                        elsewhere)
  * @param grammar         a GBNF grammar the output must follow (llama.cpp's {@code --grammar}): tokens that cannot
  *                        continue it are never sampled, and the generation ends once it is complete; null for none
+ * @param grammarTriggers where the grammar starts (llama.cpp's lazy grammars): empty, it holds from the first token;
+ *                        otherwise the output is free until one of these strings appears in it, and the grammar
+ *                        holds from that string on (the string itself must begin a sentence of the grammar)
  */
 public record GenerationParams(int maxTokens, float temperature, int topK, float topP, float minP,
                                float repeatPenalty, int repeatLastN, float frequencyPenalty, float presencePenalty,
                                Long seed, List<String> stop, int topLogprobs, boolean ignoreEos,
                                Map<Integer, Float> logitBias, float typicalP, Xtc xtc, Mirostat mirostat, Dry dry,
-                               boolean logprobs, ContextShift contextShift, Grammar grammar) {
+                               boolean logprobs, ContextShift contextShift, Grammar grammar,
+                               List<String> grammarTriggers) {
 
     /**
      * XTC: with chance {@code probability}, every candidate at least {@code threshold} likely but the least likely of
@@ -92,6 +96,10 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
 
     public GenerationParams {
         stop = List.copyOf(stop);
+        grammarTriggers = grammarTriggers == null ? List.of() : List.copyOf(grammarTriggers);
+        if (grammarTriggers.stream().anyMatch(String::isEmpty)) {
+            throw new IllegalArgumentException("a grammar trigger must not be empty");
+        }
         logitBias = Map.copyOf(logitBias);
         java.util.Objects.requireNonNull(xtc);
         java.util.Objects.requireNonNull(mirostat);
@@ -113,7 +121,7 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
 
     public static GenerationParams defaults() {
         return new GenerationParams(-1, 0.8f, 40, 0.95f, 0.05f, 1.0f, 64, 0f, 0f, null, List.of(), 0, false, Map.of(),
-                1f, Xtc.OFF, Mirostat.OFF, Dry.OFF, false, ContextShift.AUTO, null);
+                1f, Xtc.OFF, Mirostat.OFF, Dry.OFF, false, ContextShift.AUTO, null, List.of());
     }
 
     /** A builder that starts from {@link #defaults()}. */
@@ -149,6 +157,7 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
         private boolean logprobs;
         private ContextShift contextShift;
         private Grammar grammar;
+        private List<String> grammarTriggers;
 
         private Builder(GenerationParams p) {
             maxTokens = p.maxTokens;
@@ -172,6 +181,7 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
             logprobs = p.logprobs;
             contextShift = p.contextShift;
             grammar = p.grammar;
+            grammarTriggers = p.grammarTriggers;
         }
 
         public Builder maxTokens(int n) { maxTokens = n; return this; }
@@ -197,12 +207,13 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
         public Builder dry(Dry d) { dry = d; return this; }
         public Builder logprobs(boolean b) { logprobs = b; return this; }
         public Builder contextShift(ContextShift c) { contextShift = c; return this; }
-        public Builder grammar(Grammar g) { grammar = g; return this; }
+        public Builder grammar(Grammar g) { grammar = g; grammarTriggers = List.of(); return this; }
+        public Builder lazyGrammar(Grammar g, List<String> triggers) { grammar = g; grammarTriggers = triggers; return this; }
 
         public GenerationParams build() {
             return new GenerationParams(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN,
                     frequencyPenalty, presencePenalty, seed, stop, topLogprobs, ignoreEos, logitBias, typicalP, xtc,
-                    mirostat, dry, logprobs, contextShift, grammar);
+                    mirostat, dry, logprobs, contextShift, grammar, grammarTriggers);
         }
     }
 
@@ -271,6 +282,17 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
     /** Output constrained by {@code g} (null: none). */
     public GenerationParams withGrammar(Grammar g) {
         return toBuilder().grammar(g).build();
+    }
+
+    /**
+     * Output free until one of {@code triggers} appears in it, then held to {@code g} from that string on (as
+     * llama.cpp's lazy grammars: a reply may talk, then call a tool whose arguments the grammar keeps well-formed).
+     */
+    public GenerationParams withLazyGrammar(Grammar g, List<String> triggers) {
+        if (triggers.isEmpty()) {
+            throw new IllegalArgumentException("a lazy grammar needs at least one trigger");
+        }
+        return toBuilder().lazyGrammar(java.util.Objects.requireNonNull(g), triggers).build();
     }
 
     public GenerationParams withContextShift(ContextShift c) {

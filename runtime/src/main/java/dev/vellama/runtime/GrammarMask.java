@@ -217,12 +217,31 @@ final class GrammarMask {
         partial = (byte[]) next[1];
     }
 
+    /**
+     * Moves past {@code text} (bytes of UTF-8, perhaps ending inside a character): what a lazy grammar reads from its
+     * trigger on. False, and nothing moved, when the grammar refuses it.
+     */
+    boolean acceptBytes(byte[] text) {
+        Object[] next = text.length == 0 ? new Object[] {state, partial} : step(text);
+        if (next == null) {
+            return false;
+        }
+        state = (Grammar.State) next[0];
+        partial = (byte[]) next[1];
+        return true;
+    }
+
     /** {state, partial} after token {@code id}, or null when the grammar refuses it (or it has no bytes). */
     private Object[] step(int id) {
         byte[] b = vocabulary.bytesOf[id];
         if (b.length == 0 || vocabulary.isEndOfGeneration(id)) {
             return null; // a control token: no text the grammar could accept
         }
+        return step(b);
+    }
+
+    /** {state, partial} after bytes {@code b}, or null when the grammar refuses them. */
+    private Object[] step(byte[] b) {
         byte[] all = b;
         if (partial.length > 0) {
             all = Arrays.copyOf(partial, partial.length + b.length);

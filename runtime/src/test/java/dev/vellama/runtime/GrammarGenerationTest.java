@@ -218,4 +218,22 @@ class GrammarGenerationTest {
         assertEquals(Float.NEGATIVE_INFINITY, masked[b4]);
         assertEquals(0f, masked[nine]);
     }
+
+    /** A lazy grammar leaves the output free until its trigger appears, then holds it from the trigger on. */
+    @Test
+    void aLazyGrammarHoldsFromItsTriggerOn() {
+        try (Session s = session(stories)) {
+            String free = s.generate("Once upon a time", GenerationParams.greedy().withMaxTokens(40), null).text();
+            int at = free.indexOf(" the");
+            assertTrue(at >= 0, "the free text has the trigger: " + free);
+            s.reset();
+            Grammar after = Grammar.parse("root ::= \" the\" \" \"? [0-9] [0-9] \".\"");
+            GenerationResult r = s.generate("Once upon a time", GenerationParams.greedy().withMaxTokens(40)
+                    .withLazyGrammar(after, List.of(" the")), null);
+            assertEquals(StopReason.EOS, r.stopReason(), r.text());
+            int trigger = r.text().indexOf(" the");
+            assertEquals(free.substring(0, at), r.text().substring(0, trigger), "free before the trigger");
+            assertTrue(r.text().substring(trigger).matches(" the ?[0-9]{2}\\."), r.text());
+        }
+    }
 }

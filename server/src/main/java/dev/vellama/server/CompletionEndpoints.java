@@ -80,9 +80,13 @@ final class CompletionEndpoints {
         Grammar shape = StructuredOutputFields.read(j, state.grammars);
         ToolCallFormat format = choice.mode().equals("none") ? null : ToolCallFormat.of(state.template());
         Grammar calls = format == null ? null : toolGrammar(format, tools, choice, j.node("tools"));
-        Grammar grammar = calls != null ? calls : shape; // a reply that must call tools is calls, whatever its format
-        if (grammar != null) {
-            params = params.withGrammar(grammar);
+        List<String> triggers = format == null ? List.of() : format.triggers(choice);
+        if (calls != null && !triggers.isEmpty() && shape == null) {
+            params = params.withLazyGrammar(calls, triggers); // words, or a call held to the tools' schemas
+        } else if (calls != null && triggers.isEmpty()) {
+            params = params.withGrammar(calls); // a reply that must call tools is calls, whatever its format
+        } else if (shape != null) {
+            params = params.withGrammar(shape);
         }
         int[] prompt;
         try {
@@ -98,7 +102,7 @@ final class CompletionEndpoints {
 
     /** The grammar of the calls a reply must make, from the cache when these tools came before; null when free. */
     private Grammar toolGrammar(ToolCallFormat format, List<Tool> tools, ToolChoice choice, JsonNode toolsJson) {
-        if (!choice.forcesCall() && format != ToolCallFormat.GENERIC) {
+        if (!choice.forcesCall() && format != ToolCallFormat.GENERIC && format.triggers(choice).isEmpty()) {
             return null;
         }
         try {

@@ -151,6 +151,17 @@ class StructuredOutputTest {
         assertTrue(next.choices().get(0).message().content().isPresent());
     }
 
+    /** With auto the reply is free words until a call opens (a lazy grammar): random weights never open one. */
+    @Test
+    void autoLeavesWordsFree() {
+        ChatCompletion c = client.chat().completions().create(ChatCompletionCreateParams.builder().model("m")
+                .addUserMessage("Hello").addTool(GetWeather.class).seed(4).maxCompletionTokens(16).build());
+        ChatCompletion.Choice choice = c.choices().get(0);
+        assertEquals(ChatCompletion.Choice.FinishReason.LENGTH, choice.finishReason());
+        assertTrue(choice.message().toolCalls().isEmpty() || choice.message().toolCalls().get().isEmpty());
+        assertFalse(choice.message().content().orElseThrow().contains("<tool_call>"));
+    }
+
     @Test
     void aNamedFunctionIsCalledAndStreamedDeltasAccumulate() {
         for (long seed = 0; seed < 6; seed++) {

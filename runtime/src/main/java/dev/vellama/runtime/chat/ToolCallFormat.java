@@ -106,14 +106,17 @@ public enum ToolCallFormat {
 
     /**
      * The grammar the reply must follow, or null where it is free: with {@link ToolChoice#REQUIRED} or a named
-     * function, calls (to that function only, when named) in this format; {@link ToolChoice#AUTO} is free text
-     * read afterwards, except with {@link #GENERIC}, whose reply is always one of its two JSON objects.
+     * function, calls (to that function only, when named) in this format; with {@link ToolChoice#AUTO} the same
+     * calls, but held only from a {@link #triggers trigger} on (a lazy grammar: the reply may be words, and a call it
+     * starts is kept well-formed); Mistral's auto reply is free, read afterwards; {@link #GENERIC}'s reply is always
+     * one of its two JSON objects.
      *
      * @throws dev.vellama.runtime.grammar.GrammarException when a tool's parameters are a schema the converter
      *                                                      cannot honour, naming the keyword
      */
     public Grammar grammar(List<Tool> tools, ToolChoice choice) {
-        if (tools.isEmpty() || choice.mode().equals("none") || !choice.forcesCall() && this != GENERIC) {
+        if (tools.isEmpty() || choice.mode().equals("none")
+                || !choice.forcesCall() && this != GENERIC && triggers(choice).isEmpty()) {
             return null;
         }
         List<Tool> callable = tools;
@@ -154,6 +157,22 @@ public enum ToolCallFormat {
             }
         }
         return Grammar.parse(root + "\n" + call + "\n" + String.join("\n", lines) + "\n");
+    }
+
+    /**
+     * Where the {@link #grammar} starts holding, for a lazy grammar (empty: from the first token): with
+     * {@link ToolChoice#AUTO}, Hermes' {@code <tool_call>} and a Llama 3 reply's {@code {"name"}; Mistral's call
+     * opens with a control token no text shows, so its auto reply stays free.
+     */
+    public List<String> triggers(ToolChoice choice) {
+        if (choice.forcesCall() || !choice.mode().equals("auto")) {
+            return List.of();
+        }
+        return switch (this) {
+            case HERMES -> List.of("<tool_call>");
+            case LLAMA_3 -> List.of("{\"name\"");
+            case MISTRAL, GENERIC -> List.of();
+        };
     }
 
     /**

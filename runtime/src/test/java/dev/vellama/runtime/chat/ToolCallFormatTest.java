@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 
 /** Tool calls per template family: which format a template implies, the grammar of calls, and reading replies back. */
 class ToolCallFormatTest {
-    private static final Object WEATHER_PARAMS = Map.of("type", "object",
-            "properties", Map.of("city", Map.of("type", "string"), "days", Map.of("type", "integer", "minimum", 1, "maximum", 7)),
-            "required", List.of("city", "days"));
+    private static final Object WEATHER_PARAMS = parse("""
+            {"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer", "minimum": 1, "maximum": 7}},
+             "required": ["city", "days"]}""");
     private static final List<Tool> TOOLS = List.of(new Tool("get_weather", "The forecast", WEATHER_PARAMS),
             new Tool("get_time", null, null));
 
@@ -31,6 +31,15 @@ class ToolCallFormatTest {
             + "{% if tools %}TOOLS{% endif %}<|start_header_id|>assistant<|end_header_id|>\n\n";
     private static final String MISTRAL_LIKE = "{% for m in messages %}{% if m.tool_calls %}[TOOL_CALLS]{{ m.tool_calls | tojson }}"
             + "{% else %}[INST]{{ m.content }}[/INST]{% endif %}{% endfor %}{% if tools %}[AVAILABLE_TOOLS]{{ tools | tojson }}{% endif %}";
+
+    /** A schema as a client's JSON gives it: properties in their written order (Map.of's order is random). */
+    private static Object parse(String json) {
+        try {
+            return new ObjectMapper().readValue(json, Object.class);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     private static ChatTemplate templateOf(String model) throws IOException {
         try (GgufFile f = GgufFile.open(TestData.model(model))) {
@@ -68,7 +77,13 @@ class ToolCallFormatTest {
         Grammar generic = ToolCallFormat.GENERIC.grammar(TOOLS, ToolChoice.AUTO);
         assertTrue(generic.accepts("{\"tool_call\": {\"name\": \"get_time\", \"arguments\": {}}}"));
         assertTrue(generic.accepts("{\"response\": \"It is sunny.\"}"));
-        assertNull(ToolCallFormat.HERMES.grammar(TOOLS, ToolChoice.AUTO), "auto leaves a template-aware model free");
+        Grammar lazy = ToolCallFormat.HERMES.grammar(TOOLS, ToolChoice.AUTO);
+        assertTrue(lazy.accepts("<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}</tool_call>"),
+                "auto: the same calls, held from the trigger on");
+        assertEquals(List.of("<tool_call>"), ToolCallFormat.HERMES.triggers(ToolChoice.AUTO));
+        assertEquals(List.of("{\"name\""), ToolCallFormat.LLAMA_3.triggers(ToolChoice.AUTO));
+        assertEquals(List.of(), ToolCallFormat.HERMES.triggers(ToolChoice.REQUIRED));
+        assertNull(ToolCallFormat.MISTRAL.grammar(TOOLS, ToolChoice.AUTO), "Mistral's call opens with a control token");
         assertNull(ToolCallFormat.HERMES.grammar(TOOLS, ToolChoice.NONE));
         assertThrows(IllegalArgumentException.class, () -> ToolCallFormat.HERMES.grammar(TOOLS, ToolChoice.function("nope")));
     }
