@@ -144,4 +144,25 @@ class GrammarTest {
         assertEquals(2, a.stackCount());
         assertTrue(a.accept('d').isDead());
     }
+
+    /** Facts from llama.cpp's grammar integration tests, restated: what its matcher accepts and refuses. */
+    @Test
+    void llamaCppsIntegrationCases() {
+        String expression = """
+                root ::= expression
+                expression ::= term ws (("+"|"-") ws term)*
+                term ::= factor ws (("*"|"/") ws factor)*
+                factor ::= number | variable | "(" expression ")" | function-call
+                number ::= [0-9]+
+                variable ::= [a-zA-Z_][a-zA-Z0-9_]*
+                function-call ::= variable ws "(" (expression ("," ws expression)*)? ")"
+                ws ::= [ \\t\\n\\r]?""";
+        accepts(expression, "42", "1*2*3*4*5", "x1+y2", "(a+b)*(c-d)", "func()", "func(x, y + 2)", "f(g(x), h(y, z))",
+                "a * (b + c) - d / e");
+        refuses(expression, "+", "/ 3x", "x + + y", "a * / b", "func(,)", "func(x y)", "(a + b", "x + y)", "42 +", "func(");
+        accepts("root ::= ... \"abc\" ...", "abcabcabc", "aaaabcccc", "🔵🟠✅abc❌🟠🔵");
+        refuses("root ::= ... \"abc\" ...", "aaabcccc", "aaaaabcccc", "aaaabccc", "🔵🟠✅❌abc❌✅🟠🔵", "🔵🟠abc🟠🔵");
+        accepts("root ::= (\"0x\" [A-F0-9]{2} \" \"?){3,5}", "0xFF 0x12 0xAB", "0xFF 0x12 0xAB 0x00 0x00");
+        refuses("root ::= (\"0x\" [A-F0-9]{2} \" \"?){3,5}", "", "0xFF", "0xFF 0x12", "0xFF 0x12 0xAB 0x00 0x00 0x00");
+    }
 }
