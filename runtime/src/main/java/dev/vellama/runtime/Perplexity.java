@@ -1,5 +1,7 @@
 package dev.vellama.runtime;
 
+import java.nio.file.Path;
+
 import dev.vellama.VellamaException;
 
 /**
@@ -13,31 +15,58 @@ public final class Perplexity {
     /** Result with the standard error of the mean NLL, propagated to PPL as llama.cpp reports it. */
     public record Result(double ppl, double stderr, int chunks, int predictions) {}
 
+    /** Called after each chunk with the running perplexity (llama-perplexity prints {@code [1]348.0763,}). */
+    public interface Progress {
+        void chunk(int done, int total, double ppl);
+    }
+
     public static Result compute(Session session, int[] tokens, int chunkSize) {
+        return compute(session, tokens, chunkSize, -1, null, null);
+    }
+
+    /**
+     * Scores at most {@code maxChunks} chunks (all for -1), telling {@code progress} after each; with {@code base}
+     * set, each scored position's log-probabilities are written to it (llama-perplexity's
+     * {@code --kl-divergence-base}), and the NLL is computed as that writer does.
+     */
+    public static Result compute(Session session, int[] tokens, int chunkSize, int maxChunks, Progress progress,
+            Path base) {
         int chunks = tokens.length / chunkSize;
+        if (maxChunks >= 0) {
+            chunks = Math.min(chunks, maxChunks);
+        }
         if (chunks == 0) {
             throw new VellamaException("the text has " + tokens.length + " tokens, fewer than one chunk of " + chunkSize);
         }
-        int bos = session.model().tokenizer().bos();
+        if (chunkSize > session.contextSize()) {
+            throw new VellamaException("chunks of " + chunkSize + " tokens do not fit the context of " + session.contextSize());
+        }
+        int bos = session.model().tokenizer().addsBos() ? session.model().tokenizer().bos() : -1; // as llama.cpp
         int vocab = session.model().config().vocabSize();
         int first = chunkSize / 2;
         double sum = 0;
         double sumSq = 0;
         int count = 0;
         int[] chunk = new int[chunkSize];
-        for (int c = 0; c < chunks; c++) {
-            int start = c * chunkSize;
-            System.arraycopy(tokens, start, chunk, 0, chunkSize);
-            if (bos >= 0) {
-                chunk[0] = bos;
-            }
-            float[] logits = session.evaluateAll(chunk);
-            for (int j = first; j < chunkSize - 1; j++) {
-                int target = tokens[start + j + 1];
-                double nll = Logprobs.logSumExp(logits, j * vocab, vocab) - logits[j * vocab + target];
-                sum += nll;
-                sumSq += nll * nll;
-                count++;
+        try (LogProbsFile.Writer writer = base == null ? null : new LogProbsFile.Writer(base, chunkSize, vocab, chunks, tokens)) {
+            for (int c = 0; c < chunks; c++) {
+                int start = c * chunkSize;
+                System.arraycopy(tokens, start, chunk, 0, chunkSize);
+                if (bos >= 0) {
+                    chunk[0] = bos;
+                }
+                float[] logits = session.evaluateAll(chunk);
+                for (int j = first; j < chunkSize - 1; j++) {
+                    int target = tokens[start + j + 1];
+                    double nll = writer != null ? writer.write(logits, j * vocab, target)
+                            : Logprobs.logSumExp(logits, j * vocab, vocab) - logits[j * vocab + target];
+                    sum += nll;
+                    sumSq += nll * nll;
+                    count++;
+                }
+                if (progress != null) {
+                    progress.chunk(c + 1, chunks, Math.exp(sum / count));
+                }
             }
         }
         double mean = sum / count;
