@@ -1,0 +1,328 @@
+package dev.vellama.runtime;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import dev.vellama.VellamaException;
+import dev.vellama.gguf.GgmlType;
+import dev.vellama.gguf.GgufFile;
+import dev.vellama.gguf.GgufTensor;
+import dev.vellama.gguf.GgufValue;
+import dev.vellama.gguf.GgufWriter;
+import dev.vellama.quant.Dequantizer;
+import dev.vellama.quant.Quantizer;
+
+/**
+ * A model file re-written in another tensor type, as llama-quantize writes it: the same tensors in its order (by
+ * layer, then name), the metadata copied with {@code general.file_type} and {@code general.quantization_version}
+ * set, and for the mixed presets llama.cpp's choice per tensor (the output matrix in Q6_K, more bits for some
+ * layers' {@code attn_v} and {@code ffn_down}, fallbacks when a row does not divide into blocks). Tensors are read,
+ * converted row by row on several threads and written one at a time, so a model never sits in memory whole.
+ */
+public final class ModelQuantizer {
+    private static final Pattern LAYER = Pattern.compile("^blk\\.(\\d+)\\.");
+
+    private ModelQuantizer() {}
+
+    /**
+     * llama.cpp's file types ({@code LLAMA_FTYPE_*}), with the tensor type most tensors get. Those this build
+     * cannot write yet name the quantizer they lack.
+     */
+    public enum FileType {
+        F32(0, GgmlType.F32), F16(1, GgmlType.F16), BF16(32, GgmlType.BF16), Q4_0(2, GgmlType.Q4_0), Q4_1(3, GgmlType.Q4_1),
+        Q5_0(8, GgmlType.Q5_0), Q5_1(9, GgmlType.Q5_1), Q8_0(7, GgmlType.Q8_0), Q6_K(18, GgmlType.Q6_K),
+        Q4_K_M(15, GgmlType.Q4_K), Q4_K_S(14, GgmlType.Q4_K), Q5_K_S(16, null), Q5_K_M(17, null), Q2_K(10, null),
+        Q3_K_S(11, null), Q3_K_M(12, null), Q3_K_L(13, null), IQ4_NL(25, null), IQ4_XS(30, null);
+
+        final int id;
+        final GgmlType base;
+
+        FileType(int id, GgmlType base) {
+            this.id = id;
+            this.base = base;
+        }
+
+        /** llama-quantize's name or number for a type ({@code Q4_K_M}, {@code q4_k_m}, {@code 15}). */
+        public static FileType parse(String name) {
+            for (FileType t : values()) {
+                if (t.name().equalsIgnoreCase(name) || String.valueOf(t.id).equals(name)) {
+                    return t;
+                }
+            }
+            throw new VellamaException("unknown quantization type '" + name + "' (llama-quantize's names: Q4_0, Q4_1, "
+                    + "Q5_0, Q5_1, Q8_0, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, IQ4_NL, IQ4_XS, "
+                    + "F16, BF16, F32)");
+        }
+    }
+
+    /**
+     * What to write: the file type; {@code pure} gives every quantized tensor the base type (llama-quantize's
+     * {@code --pure}); explicit types for the output and token-embedding matrices (null: as llama.cpp chooses);
+     * whether quantized inputs may be re-quantized; the thread count.
+     */
+    public record Options(FileType type, boolean pure, GgmlType outputType, GgmlType tokenEmbeddingType,
+                          boolean allowRequantize, boolean leaveOutputTensor, int threads) {
+        public static Options of(FileType type) {
+            return new Options(type, false, null, null, false, false, Runtime.getRuntime().availableProcessors());
+        }
+
+        public Options withPure(boolean b) { return new Options(type, b, outputType, tokenEmbeddingType, allowRequantize, leaveOutputTensor, threads); }
+        public Options withOutputType(GgmlType t) { return new Options(type, pure, t, tokenEmbeddingType, allowRequantize, leaveOutputTensor, threads); }
+        public Options withTokenEmbeddingType(GgmlType t) { return new Options(type, pure, outputType, t, allowRequantize, leaveOutputTensor, threads); }
+        public Options withAllowRequantize(boolean b) { return new Options(type, pure, outputType, tokenEmbeddingType, b, leaveOutputTensor, threads); }
+        public Options withLeaveOutputTensor(boolean b) { return new Options(type, pure, outputType, tokenEmbeddingType, allowRequantize, b, threads); }
+        public Options withThreads(int n) { return new Options(type, pure, outputType, tokenEmbeddingType, allowRequantize, leaveOutputTensor, n); }
+    }
+
+    /** One tensor as written: what it was, what it became, and the sizes. */
+    public record Converted(int index, int count, String name, GgmlType from, GgmlType to, long bytesIn, long bytesOut) {}
+
+    /** The tensor types this build can write. */
+    private static boolean writable(GgmlType t) {
+        return Quantizer.canQuantize(t);
+    }
+
+    /**
+     * Writes {@code in} as {@code out} in {@code options.type()}, telling {@code progress} of each tensor.
+     *
+     * @throws VellamaException for a type this build cannot write (naming the quantizer it lacks), a quantized input
+     *                          without {@code allowRequantize}, or a tensor whose rows do not divide into blocks
+     */
+    public static void quantize(Path in, Path out, Options options, Consumer<Converted> progress) throws IOException {
+        FileType ft = options.type();
+        if (ft.base == null) {
+            throw new VellamaException(ft + " needs quantizers Vellama does not have yet (" + missingFor(ft) + "); this build writes "
+                    + "F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q6_K and Q4_K_M");
+        }
+        for (GgmlType t : new GgmlType[] {options.outputType(), options.tokenEmbeddingType()}) {
+            if (t != null && !writable(t)) {
+                throw new VellamaException("Vellama cannot write " + t + " tensors yet");
+            }
+        }
+        try (GgufFile file = GgufFile.open(in); Arena arena = Arena.ofConfined()) {
+            String arch = file.architecture();
+            int layers = file.metadata().getInt(arch + ".block_count", 0);
+            List<GgufTensor> tensors = new ArrayList<>(file.tensors());
+            tensors.sort(Comparator.comparingInt(ModelQuantizer::layerOf).thenComparing(GgufTensor::name));
+            State state = new State(layers);
+            for (GgufTensor t : tensors) {
+                if (t.name().contains("attn_v.weight") || t.name().contains("attn_qkv.weight") || t.name().contains("attn_kv_b.weight")) {
+                    state.attentionWv++;
+                } else if (t.name().equals("output.weight")) {
+                    state.hasOutput = true;
+                }
+            }
+            GgufWriter writer = new GgufWriter().putAll(file.metadata());
+            writer.put("general.quantization_version", GgufValue.uint32(2));
+            writer.put("general.file_type", GgufValue.uint32(ft.id));
+            writer.remove("split.no").remove("split.count").remove("split.tensors.count");
+            ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, options.threads()), r -> {
+                Thread th = new Thread(r, "vellama-quantize");
+                th.setDaemon(true);
+                return th;
+            });
+            try {
+                for (int i = 0; i < tensors.size(); i++) {
+                    GgufTensor t = tensors.get(i);
+                    GgmlType to = targetType(t, options, state);
+                    if (to != t.type() && t.type().isQuantized() && !options.allowRequantize()) {
+                        throw new VellamaException("tensor " + t.name() + " is already " + t.type()
+                                + "; requantizing loses precision, give --allow-requantize to do it anyway");
+                    }
+                    if (to != t.type() && !writable(to)) {
+                        throw new VellamaException("tensor " + t.name() + " would be " + to + ", which Vellama cannot write yet");
+                    }
+                    if (t.shape()[0] % to.blockSize() != 0) {
+                        throw new VellamaException("tensor " + t.name() + " has rows of " + t.shape()[0] + " values, not a multiple of "
+                                + to + "'s block of " + to.blockSize());
+                    }
+                    Converted c = new Converted(i + 1, tensors.size(), t.name(), t.type(), to, t.byteSize(),
+                            to.byteSize(t.elementCount()));
+                    if (to == t.type()) {
+                        writer.addTensor(t.name(), to, t.shape(), target -> {
+                            MemorySegment.copy(t.data(), 0, target, 0, t.byteSize());
+                            progress.accept(c);
+                        });
+                    } else {
+                        writer.addTensor(t.name(), to, t.shape(), target -> {
+                            convert(t, to, target, pool, options.threads());
+                            progress.accept(c);
+                        });
+                    }
+                }
+                writer.write(out);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /** Counters llama.cpp keeps while choosing types: which attn_v / ffn_down of how many. */
+    private static final class State {
+        final int ffnDown;
+        int attentionWv;
+        int iAttentionWv;
+        int iFfnDown;
+        boolean hasOutput;
+
+        State(int layers) {
+            this.ffnDown = layers;
+        }
+    }
+
+    private static int layerOf(GgufTensor t) {
+        Matcher m = LAYER.matcher(t.name());
+        return m.find() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
+    /** Whether llama-quantize converts this tensor at all (2-D or more weights, not norms, not a few special ones). */
+    private static boolean quantizable(GgufTensor t, Options o) {
+        String n = t.name();
+        return n.endsWith("weight") && t.dimensions() >= 2 && !n.contains("_norm.weight")
+                && (!o.leaveOutputTensor() || !n.equals("output.weight")) && !n.contains("ffn_gate_inp.weight")
+                && !n.equals("position_embd.weight") && !n.equals("token_types.weight") && !n.contains("ssm_conv1d.weight")
+                && !n.contains("attn_rel_b.weight");
+    }
+
+    /** The tensor's new type, as llama.cpp's llama_tensor_get_type chooses for the file types written here. */
+    private static GgmlType targetType(GgufTensor t, Options o, State s) {
+        if (!quantizable(t, o)) {
+            return t.type();
+        }
+        FileType ft = o.type();
+        GgmlType type = ft.base;
+        String name = t.name();
+        if (!o.pure() && type.isQuantized()) {
+            type = mixedType(t, type, ft, o, s);
+        }
+        if (o.tokenEmbeddingType() != null && name.equals("token_embd.weight")) {
+            type = o.tokenEmbeddingType();
+        }
+        if (o.outputType() != null && name.equals("output.weight")) {
+            type = o.outputType();
+        }
+        return type;
+    }
+
+    private static GgmlType mixedType(GgufTensor t, GgmlType type, FileType ft, Options o, State s) {
+        String name = t.name();
+        long nx = t.shape()[0];
+        if (name.equals("output.weight") || (!s.hasOutput && name.equals("token_embd.weight"))) {
+            if (o.outputType() != null) {
+                type = o.outputType();
+            } else if (nx % type.blockSize() != 0) {
+                type = GgmlType.Q8_0;
+            } else if (type != GgmlType.Q8_0) {
+                type = GgmlType.Q6_K;
+            }
+        } else if (name.equals("token_embd.weight")) {
+            if (o.tokenEmbeddingType() != null) {
+                type = o.tokenEmbeddingType();
+            }
+        } else if (name.contains("attn_v.weight")) {
+            if (ft == FileType.Q4_K_M && useMoreBits(s.iAttentionWv, s.attentionWv)) {
+                type = GgmlType.Q6_K;
+            } else if (ft == FileType.Q4_K_S && s.iAttentionWv < 4) {
+                type = GgmlType.Q5_K;
+            }
+            s.iAttentionWv++;
+        } else if (name.contains("ffn_down")) {
+            if (ft == FileType.Q4_K_M && useMoreBits(s.iFfnDown, s.ffnDown)) {
+                type = GgmlType.Q6_K;
+            } else if (ft == FileType.Q4_K_S && s.iFfnDown < s.ffnDown / 8) {
+                type = GgmlType.Q5_K;
+            }
+            s.iFfnDown++;
+        } else if (name.contains("attn_qkv.weight")) {
+            if (ft == FileType.Q4_K_M) {
+                type = GgmlType.Q5_K;
+            }
+        }
+        if (nx % type.blockSize() != 0) { // llama.cpp's fallbacks for rows that do not divide into blocks
+            type = switch (type) {
+                case Q4_K -> GgmlType.Q5_0;
+                case Q5_K -> GgmlType.Q5_1;
+                case Q6_K -> GgmlType.Q8_0;
+                default -> throw new VellamaException("tensor " + name + " has rows of " + nx + " values, which no "
+                        + type + " fallback fits");
+            };
+            if (nx % type.blockSize() != 0) {
+                type = GgmlType.F16;
+            }
+        }
+        return type;
+    }
+
+    private static boolean useMoreBits(int layer, int layers) {
+        return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
+    }
+
+    private static String missingFor(FileType ft) {
+        return switch (ft) {
+            case Q5_K_S, Q5_K_M -> "Q5_K";
+            case Q2_K -> "Q2_K, Q3_K";
+            case Q3_K_S, Q3_K_M, Q3_K_L -> "Q3_K, Q5_K";
+            case IQ4_NL -> "IQ4_NL";
+            case IQ4_XS -> "IQ4_XS";
+            default -> "?";
+        };
+    }
+
+    /** Rows converted on {@code threads} threads: each dequantizes its rows to floats and quantizes them. */
+    private static void convert(GgufTensor t, GgmlType to, MemorySegment target, ExecutorService pool, int threads) {
+        int perRow = Math.toIntExact(t.shape()[0]);
+        long rows = t.elementCount() / perRow;
+        long inRow = t.type().byteSize(perRow);
+        long outRow = to.byteSize(perRow);
+        int parts = (int) Math.max(1, Math.min(threads, rows));
+        // the writer's buffer belongs to its thread: the workers fill a shared one, copied over at the end
+        try (Arena shared = Arena.ofShared()) {
+            MemorySegment scratch = shared.allocate(target.byteSize(), 64);
+            convertInto(t, to, scratch, pool, parts, perRow, rows, inRow, outRow);
+            MemorySegment.copy(scratch, 0, target, 0, target.byteSize());
+        }
+    }
+
+    private static void convertInto(GgufTensor t, GgmlType to, MemorySegment target, ExecutorService pool, int parts,
+            int perRow, long rows, long inRow, long outRow) {
+        List<Future<?>> done = new ArrayList<>();
+        for (int p = 0; p < parts; p++) {
+            long from = rows * p / parts;
+            long until = rows * (p + 1) / parts;
+            done.add(pool.submit(() -> {
+                float[] row = new float[perRow];
+                for (long r = from; r < until; r++) {
+                    Dequantizer.dequantize(t.type(), t.data(), r * inRow, row, 0, perRow);
+                    Quantizer.quantize(to, row, 0, perRow, target, r * outRow);
+                }
+            }));
+        }
+        try {
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VellamaException("quantization interrupted");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new VellamaException("quantizing " + t.name() + " failed: " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    /** Megabytes, for progress lines. */
+    static String mib(long bytes) {
+        return String.format(Locale.ROOT, "%8.2f MiB", bytes / 1048576.0);
+    }
+}
