@@ -8,8 +8,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Reference quantizers of Q4_K and Q6_K super-blocks without an importance matrix, reproducing llama.cpp's
- * {@code quantize_row_q4_K_ref} / {@code quantize_row_q6_K_ref}: the same search over candidate scales, in the
+ * Reference quantizers of Q4_K, Q5_K and Q6_K super-blocks without an importance matrix, reproducing llama.cpp's
+ * {@code quantize_row_q4_K_ref} / {@code _q5_K_ref} / {@code _q6_K_ref}: the same search over candidate scales, in the
  * same float arithmetic, so the bytes match. Not thread-safe: one instance per thread (it holds scratch).
  */
 final class KQuantizer {
@@ -23,6 +23,46 @@ final class KQuantizer {
     private final float[] theMin = new float[1];
 
     void q4_k(float[] x, int xo, MemorySegment y, long yo) {
+        scalesAndLevels(x, xo, y, yo, 15, -1.f, 20);
+        for (int c = 0; c < 4; c++) {
+            for (int l = 0; l < 32; l++) {
+                y.set(ValueLayout.JAVA_BYTE, yo + 16 + 32 * c + l, (byte) (levels[64 * c + l] | levels[64 * c + 32 + l] << 4));
+            }
+        }
+    }
+
+    /**
+     * Q5_K ({@code quantize_row_q5_K_ref}): Q4_K's scales and mins with levels up to 31, the fifth bit of each
+     * level in {@code qh} (bit 2c of byte l for the first 32 of pair c, bit 2c+1 for the second), the low four in
+     * {@code qs} as Q4_K packs them.
+     */
+    void q5_k(float[] x, int xo, MemorySegment y, long yo) {
+        scalesAndLevels(x, xo, y, yo, 31, -0.5f, 15);
+        byte[] qh = new byte[32];
+        for (int c = 0; c < 4; c++) {
+            for (int j = 0; j < 32; j++) {
+                int l1 = levels[64 * c + j];
+                int l2 = levels[64 * c + 32 + j];
+                if (l1 > 15) {
+                    l1 -= 16;
+                    qh[j] |= (byte) (1 << (2 * c));
+                }
+                if (l2 > 15) {
+                    l2 -= 16;
+                    qh[j] |= (byte) (2 << (2 * c));
+                }
+                y.set(ValueLayout.JAVA_BYTE, yo + 48 + 32 * c + j, (byte) (l1 | l2 << 4));
+            }
+        }
+        MemorySegment.copy(qh, 0, y, ValueLayout.JAVA_BYTE, yo + 16, 32);
+    }
+
+    /**
+     * The scales, mins, d and dmin of a Q4_K/Q5_K super-block (written at {@code yo}), and each value's level in
+     * [0, nmax] into {@code levels}: {@code make_qkx2_quants} per 32 values with llama.cpp's weights, then the
+     * 6-bit scales and mins packed as {@code get_scale_min_k4} reads them.
+     */
+    private void scalesAndLevels(float[] x, int xo, MemorySegment y, long yo, int nmax, float rmin, int nstep) {
         float maxScale = 0;
         float maxMin = 0;
         for (int j = 0; j < 8; j++) {
@@ -35,7 +75,7 @@ final class KQuantizer {
             for (int l = 0; l < 32; l++) {
                 weights[l] = avX + Math.abs(x[base + l]);
             }
-            scales[j] = fitScaleAndMin(32, 15, x, base, weights, 32 * j, -1.f, 0.1f, 20);
+            scales[j] = fitScaleAndMin(32, nmax, x, base, weights, 32 * j, rmin, 0.1f, nstep);
             mins[j] = theMin[0];
             maxScale = Math.max(maxScale, scales[j]);
             maxMin = Math.max(maxMin, mins[j]);
@@ -67,17 +107,12 @@ final class KQuantizer {
             int sm = BlockLayouts.scaleMinK4(scaleBytes, 0, j);
             float d = dAll * (sm & 0xFF);
             if (d == 0) {
-                continue;
+                continue; // llama.cpp leaves such levels as the search left them
             }
             float dm = dminAll * (sm >> 8);
             for (int i = 0; i < 32; i++) {
                 int l = nearestInt((x[xo + 32 * j + i] + dm) / d);
-                levels[32 * j + i] = (byte) Math.max(0, Math.min(15, l));
-            }
-        }
-        for (int c = 0; c < 4; c++) {
-            for (int l = 0; l < 32; l++) {
-                y.set(ValueLayout.JAVA_BYTE, yo + 16 + 32 * c + l, (byte) (levels[64 * c + l] | levels[64 * c + 32 + l] << 4));
+                levels[32 * j + i] = (byte) Math.max(0, Math.min(nmax, l));
             }
         }
     }

@@ -13,7 +13,7 @@ import dev.vellama.gguf.GgmlType;
 class QuantizerTest {
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q6_K"})
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
     void reproducesLlamaQuantizeByteForByte(GgmlType type) {
         float[] src = GoldenDequant.sourceRows();
         byte[] want = GoldenDequant.blocks(type);
@@ -41,7 +41,7 @@ class QuantizerTest {
     @Test
     void roundTripErrorIsSmall() {
         float[] src = KernelTestSupport.randomFloats(1024, 3);
-        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
             byte[] q = Quantizer.quantize(type, src);
             float[] back = new float[src.length];
             Dequantizer.dequantize(type, java.lang.foreign.MemorySegment.ofArray(q), 0, back, 0, src.length);
@@ -54,7 +54,7 @@ class QuantizerTest {
     void zeroBlocksQuantizeToZero() {
         float[] zeros = new float[256];
         for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
-                GgmlType.Q4_K, GgmlType.Q6_K}) {
+                GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
             float[] back = new float[256];
             Dequantizer.dequantize(type, java.lang.foreign.MemorySegment.ofArray(Quantizer.quantize(type, zeros)), 0, back, 0, 256);
             for (float v : back) {

@@ -43,7 +43,7 @@ public final class ModelQuantizer {
     public enum FileType {
         F32(0, GgmlType.F32), F16(1, GgmlType.F16), BF16(32, GgmlType.BF16), Q4_0(2, GgmlType.Q4_0), Q4_1(3, GgmlType.Q4_1),
         Q5_0(8, GgmlType.Q5_0), Q5_1(9, GgmlType.Q5_1), Q8_0(7, GgmlType.Q8_0), Q6_K(18, GgmlType.Q6_K),
-        Q4_K_M(15, GgmlType.Q4_K), Q4_K_S(14, GgmlType.Q4_K), Q5_K_S(16, null), Q5_K_M(17, null), Q2_K(10, null),
+        Q4_K_M(15, GgmlType.Q4_K), Q4_K_S(14, GgmlType.Q4_K), Q5_K_S(16, GgmlType.Q5_K), Q5_K_M(17, GgmlType.Q5_K), Q2_K(10, null),
         Q3_K_S(11, null), Q3_K_M(12, null), Q3_K_L(13, null), IQ4_NL(25, null), IQ4_XS(30, null);
 
         final int id;
@@ -104,7 +104,7 @@ public final class ModelQuantizer {
         FileType ft = options.type();
         if (ft.base == null) {
             throw new VellamaException(ft + " needs quantizers Vellama does not have yet (" + missingFor(ft) + "); this build writes "
-                    + "F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q6_K and Q4_K_M");
+                    + "F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q6_K, Q4_K_S, Q4_K_M, Q5_K_S and Q5_K_M");
         }
         for (GgmlType t : new GgmlType[] {options.outputType(), options.tokenEmbeddingType()}) {
             if (t != null && !writable(t)) {
@@ -117,6 +117,7 @@ public final class ModelQuantizer {
             List<GgufTensor> tensors = new ArrayList<>(file.tensors());
             tensors.sort(Comparator.comparingInt(ModelQuantizer::layerOf).thenComparing(GgufTensor::name));
             State state = new State(layers);
+            state.is70b = arch.equals("llama") && layers == 80; // llama.cpp's LLM_TYPE_70B for this architecture
             for (GgufTensor t : tensors) {
                 if (t.name().contains("attn_v.weight") || t.name().contains("attn_qkv.weight") || t.name().contains("attn_kv_b.weight")) {
                     state.attentionWv++;
@@ -172,6 +173,7 @@ public final class ModelQuantizer {
     /** Counters llama.cpp keeps while choosing types: which attn_v / ffn_down of how many. */
     private static final class State {
         final int ffnDown;
+        boolean is70b;
         int attentionWv;
         int iAttentionWv;
         int iFfnDown;
@@ -232,14 +234,17 @@ public final class ModelQuantizer {
                 type = o.tokenEmbeddingType();
             }
         } else if (name.contains("attn_v.weight")) {
-            if (ft == FileType.Q4_K_M && useMoreBits(s.iAttentionWv, s.attentionWv)) {
+            if ((ft == FileType.Q4_K_M || ft == FileType.Q5_K_M) && useMoreBits(s.iAttentionWv, s.attentionWv)) {
                 type = GgmlType.Q6_K;
             } else if (ft == FileType.Q4_K_S && s.iAttentionWv < 4) {
                 type = GgmlType.Q5_K;
             }
+            if (s.is70b && type == GgmlType.Q4_K) {
+                type = GgmlType.Q5_K; // 70B's attn_v is 8× smaller than attn_q: more bits cost little
+            }
             s.iAttentionWv++;
         } else if (name.contains("ffn_down")) {
-            if (ft == FileType.Q4_K_M && useMoreBits(s.iFfnDown, s.ffnDown)) {
+            if ((ft == FileType.Q4_K_M || ft == FileType.Q5_K_M) && useMoreBits(s.iFfnDown, s.ffnDown)) {
                 type = GgmlType.Q6_K;
             } else if (ft == FileType.Q4_K_S && s.iFfnDown < s.ffnDown / 8) {
                 type = GgmlType.Q5_K;
@@ -248,6 +253,8 @@ public final class ModelQuantizer {
         } else if (name.contains("attn_qkv.weight")) {
             if (ft == FileType.Q4_K_M) {
                 type = GgmlType.Q5_K;
+            } else if (ft == FileType.Q5_K_M) {
+                type = GgmlType.Q6_K;
             }
         }
         if (nx % type.blockSize() != 0) { // llama.cpp's fallbacks for rows that do not divide into blocks
@@ -271,7 +278,6 @@ public final class ModelQuantizer {
 
     private static String missingFor(FileType ft) {
         return switch (ft) {
-            case Q5_K_S, Q5_K_M -> "Q5_K";
             case Q2_K -> "Q2_K, Q3_K";
             case Q3_K_S, Q3_K_M, Q3_K_L -> "Q3_K, Q5_K";
             case IQ4_NL -> "IQ4_NL";
