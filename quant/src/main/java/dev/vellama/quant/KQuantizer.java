@@ -8,7 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Reference quantizers of Q4_K, Q5_K and Q6_K super-blocks without an importance matrix, reproducing llama.cpp's
+ * Reference quantizers of Q2_K, Q3_K, Q4_K, Q5_K and Q6_K super-blocks without an importance matrix, reproducing llama.cpp's
  * {@code quantize_row_q4_K_ref} / {@code _q5_K_ref} / {@code _q6_K_ref}: the same search over candidate scales, in the
  * same float arithmetic, so the bytes match. Not thread-safe: one instance per thread (it holds scratch).
  */
@@ -58,6 +58,202 @@ final class KQuantizer {
     }
 
     /**
+     * Q2_K ({@code quantize_row_q2_K_ref}): 16 groups of 16 values, each fit as scale·L − min with L in [0, 3]
+     * (absolute error, weights |x|), scales and mins as 4-bit multiples of d and dmin, levels packed four to a byte.
+     * Layout: scales[16], qs[64], d, dmin.
+     */
+    void q2_k(float[] x, int xo, MemorySegment y, long yo) {
+        float[] sc = new float[16];
+        float[] mn = new float[16];
+        float maxScale = 0;
+        float maxMin = 0;
+        for (int j = 0; j < 16; j++) {
+            for (int l = 0; l < 16; l++) {
+                weights[l] = Math.abs(x[xo + 16 * j + l]);
+            }
+            sc[j] = fitScaleAndMin(16, 3, x, xo + 16 * j, weights, 16 * j, -0.5f, 0.1f, 15, true);
+            mn[j] = theMin[0];
+            maxScale = Math.max(maxScale, sc[j]);
+            maxMin = Math.max(maxMin, mn[j]);
+        }
+        byte[] scaleBytes = new byte[16];
+        short dBits = Half.fromFloat(0f);
+        if (maxScale > 0) {
+            float iscale = 15.f / maxScale;
+            for (int j = 0; j < 16; j++) {
+                scaleBytes[j] = (byte) nearestInt(iscale * sc[j]);
+            }
+            dBits = Half.fromFloat(maxScale / 15.f);
+        }
+        short dminBits = Half.fromFloat(0f);
+        if (maxMin > 0) {
+            float iscale = 15.f / maxMin;
+            for (int j = 0; j < 16; j++) {
+                scaleBytes[j] |= (byte) (nearestInt(iscale * mn[j]) << 4);
+            }
+            dminBits = Half.fromFloat(maxMin / 15.f);
+        }
+        float dAll = Half.toFloat(dBits);
+        float dminAll = Half.toFloat(dminBits);
+        for (int j = 0; j < 16; j++) {
+            float d = dAll * (scaleBytes[j] & 0xF);
+            if (d == 0) {
+                continue;
+            }
+            float dm = dminAll * ((scaleBytes[j] & 0xFF) >> 4);
+            for (int i = 0; i < 16; i++) {
+                int l = nearestInt((x[xo + 16 * j + i] + dm) / d);
+                levels[16 * j + i] = (byte) Math.max(0, Math.min(3, l));
+            }
+        }
+        MemorySegment.copy(scaleBytes, 0, y, ValueLayout.JAVA_BYTE, yo, 16);
+        packTwoBits(y, yo + 16);
+        y.set(SHORT_LE, yo + 80, dBits);
+        y.set(SHORT_LE, yo + 82, dminBits);
+    }
+
+    /** Levels 0..3 four to a byte: byte l of each 128-value half holds values l, l+32, l+64, l+96. */
+    private void packTwoBits(MemorySegment y, long at) {
+        for (int j = 0; j < QK_K; j += 128) {
+            for (int l = 0; l < 32; l++) {
+                y.set(ValueLayout.JAVA_BYTE, at + j / 4 + l, (byte) (levels[j + l] | levels[j + l + 32] << 2
+                        | levels[j + l + 64] << 4 | levels[j + l + 96] << 6));
+            }
+        }
+    }
+
+    /**
+     * Q3_K ({@code quantize_row_q3_K_ref}): 16 groups of 16 values, each fit symmetrically with L in [-4, 3]
+     * ({@code make_q3_quants} with its RMSE refinement), 6-bit signed scales of d, the levels' third bit in
+     * {@code hmask}. Layout: hmask[32], qs[64], scales[12], d.
+     */
+    void q3_k(float[] x, int xo, MemorySegment y, long yo) {
+        float[] sc = new float[16];
+        float maxScale = 0;
+        float amax = 0;
+        for (int j = 0; j < 16; j++) {
+            sc[j] = fitQ3(16, 4, x, xo + 16 * j, 16 * j);
+            float a = Math.abs(sc[j]);
+            if (a > amax) {
+                amax = a;
+                maxScale = sc[j];
+            }
+        }
+        byte[] scaleBytes = new byte[12];
+        short dBits;
+        if (maxScale != 0) {
+            float iscale = -32.f / maxScale;
+            for (int j = 0; j < 16; j++) {
+                int l = (byte) nearestInt(iscale * sc[j]);
+                l = Math.max(-32, Math.min(31, l)) + 32;
+                if (j < 8) {
+                    scaleBytes[j] = (byte) (l & 0xF);
+                } else {
+                    scaleBytes[j - 8] |= (byte) ((l & 0xF) << 4);
+                }
+                l >>= 4;
+                scaleBytes[j % 4 + 8] |= (byte) (l << (2 * (j / 4)));
+            }
+            dBits = Half.fromFloat(1 / iscale);
+        } else {
+            dBits = Half.fromFloat(0.f);
+        }
+        float dAll = Half.toFloat(dBits);
+        for (int j = 0; j < 16; j++) {
+            int s = j < 8 ? scaleBytes[j] & 0xF : (scaleBytes[j - 8] & 0xFF) >> 4;
+            s = (s | (((scaleBytes[8 + j % 4] & 0xFF) >> (2 * (j / 4))) & 3) << 4) - 32;
+            float d = dAll * s;
+            if (d == 0) {
+                continue;
+            }
+            for (int i = 0; i < 16; i++) {
+                int l = nearestInt(x[xo + 16 * j + i] / d);
+                levels[16 * j + i] = (byte) (Math.max(-4, Math.min(3, l)) + 4);
+            }
+        }
+        byte[] hmask = new byte[32];
+        int m = 0;
+        int hm = 1;
+        for (int j = 0; j < QK_K; j++) {
+            if (levels[j] > 3) {
+                hmask[m] |= (byte) hm;
+                levels[j] -= 4;
+            }
+            if (++m == 32) {
+                m = 0;
+                hm <<= 1;
+            }
+        }
+        MemorySegment.copy(hmask, 0, y, ValueLayout.JAVA_BYTE, yo, 32);
+        packTwoBits(y, yo + 32);
+        MemorySegment.copy(scaleBytes, 0, y, ValueLayout.JAVA_BYTE, yo + 96, 12);
+        y.set(SHORT_LE, yo + 108, dBits);
+    }
+
+    /**
+     * llama.cpp's {@code make_q3_quants} with {@code do_rmse}: L in [-nmax, nmax-1] from the largest magnitude,
+     * then up to 5 passes moving single levels while x²-weighted fit improves; levels (+nmax) to
+     * {@code levels[lo..]}, returns the scale.
+     */
+    private float fitQ3(int n, int nmax, float[] x, int xo, int lo) {
+        float max = 0;
+        float amax = 0;
+        for (int i = 0; i < n; i++) {
+            float ax = Math.abs(x[xo + i]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[xo + i];
+            }
+        }
+        if (amax < GROUP_MAX_EPS) {
+            for (int i = 0; i < n; i++) {
+                levels[lo + i] = 0;
+            }
+            return 0.f;
+        }
+        float iscale = -nmax / max;
+        float sumlx = 0;
+        float suml2 = 0;
+        for (int i = 0; i < n; i++) {
+            int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * x[xo + i])));
+            levels[lo + i] = (byte) l;
+            float w = x[xo + i] * x[xo + i];
+            sumlx += w * x[xo + i] * l;
+            suml2 += w * l * l;
+        }
+        for (int itry = 0; itry < 5; itry++) {
+            int changed = 0;
+            for (int i = 0; i < n; i++) {
+                float xi = x[xo + i];
+                float w = xi * xi;
+                int li = levels[lo + i];
+                float slx = sumlx - w * xi * li;
+                if (slx > 0) {
+                    float sl2 = suml2 - w * li * li;
+                    int newL = Math.max(-nmax, Math.min(nmax - 1, nearestInt(xi * sl2 / slx)));
+                    if (newL != li) {
+                        slx += w * xi * newL;
+                        sl2 += w * newL * newL;
+                        if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2) {
+                            levels[lo + i] = (byte) newL;
+                            sumlx = slx;
+                            suml2 = sl2;
+                            changed++;
+                        }
+                    }
+                }
+            }
+            if (changed == 0) {
+                break;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            levels[lo + i] += (byte) nmax;
+        }
+        return sumlx / suml2;
+    }
+
+    /**
      * The scales, mins, d and dmin of a Q4_K/Q5_K super-block (written at {@code yo}), and each value's level in
      * [0, nmax] into {@code levels}: {@code make_qkx2_quants} per 32 values with llama.cpp's weights, then the
      * 6-bit scales and mins packed as {@code get_scale_min_k4} reads them.
@@ -75,7 +271,7 @@ final class KQuantizer {
             for (int l = 0; l < 32; l++) {
                 weights[l] = avX + Math.abs(x[base + l]);
             }
-            scales[j] = fitScaleAndMin(32, nmax, x, base, weights, 32 * j, rmin, 0.1f, nstep);
+            scales[j] = fitScaleAndMin(32, nmax, x, base, weights, 32 * j, rmin, 0.1f, nstep, false);
             mins[j] = theMin[0];
             maxScale = Math.max(maxScale, scales[j]);
             maxMin = Math.max(maxMin, mins[j]);
@@ -119,10 +315,11 @@ final class KQuantizer {
 
     /**
      * Fits x ≈ scale·L − min with L in [0, nmax], weighted least squares over nstep+1 candidate scales
-     * (llama.cpp's {@code make_qkx2_quants}, squared error). Levels go to {@code levels[lo..]}, the min (as a
+     * (llama.cpp's {@code make_qkx2_quants}; squared error, or absolute error with {@code mad}). Levels go to {@code levels[lo..]}, the min (as a
      * positive offset) to {@code theMin[0]}; returns the scale.
      */
-    private float fitScaleAndMin(int n, int nmax, float[] x, int xo, float[] w, int lo, float rmin, float rdelta, int nstep) {
+    private float fitScaleAndMin(int n, int nmax, float[] x, int xo, float[] w, int lo, float rmin, float rdelta, int nstep,
+            boolean mad) {
         float min = x[xo];
         float max = x[xo];
         float sumW = w[0];
@@ -155,7 +352,7 @@ final class KQuantizer {
             int l = Math.max(0, Math.min(nmax, nearestInt(iscale * (x[xo + i] - min))));
             levels[lo + i] = (byte) l;
             float diff = scale * l + min - x[xo + i];
-            bestError += w[i] * (diff * diff);
+            bestError += w[i] * (mad ? Math.abs(diff) : diff * diff);
         }
         for (int is = 0; is <= nstep; is++) {
             iscale = (rmin + rdelta * is + nmax) / (max - min);
@@ -180,7 +377,7 @@ final class KQuantizer {
                 float error = 0;
                 for (int i = 0; i < n; i++) {
                     float diff = thisScale * levelsAux[i] + thisMin - x[xo + i];
-                    error += w[i] * (diff * diff);
+                    error += w[i] * (mad ? Math.abs(diff) : diff * diff);
                 }
                 if (error < bestError) {
                     System.arraycopy(levelsAux, 0, levels, lo, n);

@@ -14,7 +14,7 @@ public final class Quantizer {
     /** Whether {@link #quantize} can write this type. */
     public static boolean canQuantize(GgmlType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS -> true;
             default -> false;
         };
     }
@@ -37,7 +37,8 @@ public final class Quantizer {
         int bs = type.blockSize();
         int bpb = type.bytesPerBlock();
         int blocks = count / bs;
-        KQuantizer k = type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K ? new KQuantizer() : null;
+        KQuantizer k = type.name().endsWith("_K") ? new KQuantizer() : null;
+        NonLinearQuantizer nl = type == GgmlType.IQ4_NL || type == GgmlType.IQ4_XS ? new NonLinearQuantizer() : null;
         for (int b = 0; b < blocks; b++) {
             int x = srcOff + b * bs;
             long y = dstOff + (long) b * bpb;
@@ -50,6 +51,10 @@ public final class Quantizer {
                 case Q4_1 -> LegacyQuantizer.q4_1(src, x, dst, y);
                 case Q5_0 -> LegacyQuantizer.q5_0(src, x, dst, y);
                 case Q5_1 -> LegacyQuantizer.q5_1(src, x, dst, y);
+                case IQ4_NL -> nl.iq4nl(src, x, dst, y);
+                case IQ4_XS -> nl.iq4xs(src, x, dst, y);
+                case Q2_K -> k.q2_k(src, x, dst, y);
+                case Q3_K -> k.q3_k(src, x, dst, y);
                 case Q4_K -> k.q4_k(src, x, dst, y);
                 case Q5_K -> k.q5_k(src, x, dst, y);
                 case Q6_K -> k.q6_k(src, x, dst, y);

@@ -13,7 +13,7 @@ import dev.vellama.gguf.GgmlType;
 class QuantizerTest {
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS"})
     void reproducesLlamaQuantizeByteForByte(GgmlType type) {
         float[] src = GoldenDequant.sourceRows();
         byte[] want = GoldenDequant.blocks(type);
@@ -65,7 +65,7 @@ class QuantizerTest {
 
     @Test
     void rejectsTypesWithoutQuantizer() {
-        assertThrows(UnsupportedTensorTypeException.class, () -> Quantizer.quantize(GgmlType.Q3_K, new float[256]));
+        assertThrows(UnsupportedTensorTypeException.class, () -> Quantizer.quantize(GgmlType.IQ2_XXS, new float[256]));
         assertThrows(IllegalArgumentException.class, () -> Quantizer.quantize(GgmlType.Q8_0, new float[33]));
     }
 }

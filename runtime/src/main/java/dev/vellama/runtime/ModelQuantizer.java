@@ -36,15 +36,12 @@ public final class ModelQuantizer {
 
     private ModelQuantizer() {}
 
-    /**
-     * llama.cpp's file types ({@code LLAMA_FTYPE_*}), with the tensor type most tensors get. Those this build
-     * cannot write yet name the quantizer they lack.
-     */
+    /** llama.cpp's file types ({@code LLAMA_FTYPE_*}) that llama-quantize offers, with the type most tensors get. */
     public enum FileType {
         F32(0, GgmlType.F32), F16(1, GgmlType.F16), BF16(32, GgmlType.BF16), Q4_0(2, GgmlType.Q4_0), Q4_1(3, GgmlType.Q4_1),
         Q5_0(8, GgmlType.Q5_0), Q5_1(9, GgmlType.Q5_1), Q8_0(7, GgmlType.Q8_0), Q6_K(18, GgmlType.Q6_K),
-        Q4_K_M(15, GgmlType.Q4_K), Q4_K_S(14, GgmlType.Q4_K), Q5_K_S(16, GgmlType.Q5_K), Q5_K_M(17, GgmlType.Q5_K), Q2_K(10, null),
-        Q3_K_S(11, null), Q3_K_M(12, null), Q3_K_L(13, null), IQ4_NL(25, null), IQ4_XS(30, null);
+        Q4_K_M(15, GgmlType.Q4_K), Q4_K_S(14, GgmlType.Q4_K), Q5_K_S(16, GgmlType.Q5_K), Q5_K_M(17, GgmlType.Q5_K), Q2_K(10, GgmlType.Q2_K),
+        Q3_K_S(11, GgmlType.Q3_K), Q3_K_M(12, GgmlType.Q3_K), Q3_K_L(13, GgmlType.Q3_K), IQ4_NL(25, GgmlType.IQ4_NL), IQ4_XS(30, GgmlType.IQ4_XS);
 
         final int id;
         final GgmlType base;
@@ -97,15 +94,11 @@ public final class ModelQuantizer {
     /**
      * Writes {@code in} as {@code out} in {@code options.type()}, telling {@code progress} of each tensor.
      *
-     * @throws VellamaException for a type this build cannot write (naming the quantizer it lacks), a quantized input
-     *                          without {@code allowRequantize}, or a tensor whose rows do not divide into blocks
+     * @throws VellamaException for a quantized input without {@code allowRequantize}, an explicit tensor type
+     *                          with no quantizer, or a tensor whose rows do not divide into blocks
      */
     public static void quantize(Path in, Path out, Options options, Consumer<Converted> progress) throws IOException {
         FileType ft = options.type();
-        if (ft.base == null) {
-            throw new VellamaException(ft + " needs quantizers Vellama does not have yet (" + missingFor(ft) + "); this build writes "
-                    + "F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q6_K, Q4_K_S, Q4_K_M, Q5_K_S and Q5_K_M");
-        }
         for (GgmlType t : new GgmlType[] {options.outputType(), options.tokenEmbeddingType()}) {
             if (t != null && !writable(t)) {
                 throw new VellamaException("Vellama cannot write " + t + " tensors yet");
@@ -118,6 +111,11 @@ public final class ModelQuantizer {
             tensors.sort(Comparator.comparingInt(ModelQuantizer::layerOf).thenComparing(GgufTensor::name));
             State state = new State(layers);
             state.is70b = arch.equals("llama") && layers == 80; // llama.cpp's LLM_TYPE_70B for this architecture
+            int heads = file.metadata().contains(arch + ".attention.head_count")
+                    ? file.metadata().getIntOrArray(arch + ".attention.head_count", Math.max(1, layers))[0] : 1;
+            int kvHeads = file.metadata().contains(arch + ".attention.head_count_kv")
+                    ? file.metadata().getIntOrArray(arch + ".attention.head_count_kv", Math.max(1, layers))[0] : heads;
+            state.gqa = kvHeads > 0 ? heads / kvHeads : 1;
             for (GgufTensor t : tensors) {
                 if (t.name().contains("attn_v.weight") || t.name().contains("attn_qkv.weight") || t.name().contains("attn_kv_b.weight")) {
                     state.attentionWv++;
@@ -174,6 +172,7 @@ public final class ModelQuantizer {
     private static final class State {
         final int ffnDown;
         boolean is70b;
+        int gqa = 1;
         int attentionWv;
         int iAttentionWv;
         int iFfnDown;
@@ -234,24 +233,54 @@ public final class ModelQuantizer {
                 type = o.tokenEmbeddingType();
             }
         } else if (name.contains("attn_v.weight")) {
-            if ((ft == FileType.Q4_K_M || ft == FileType.Q5_K_M) && useMoreBits(s.iAttentionWv, s.attentionWv)) {
+            if (ft == FileType.Q2_K) {
+                type = s.gqa >= 4 ? GgmlType.Q4_K : GgmlType.Q3_K;
+            } else if (ft == FileType.Q3_K_M) {
+                type = s.iAttentionWv < 2 ? GgmlType.Q5_K : GgmlType.Q4_K;
+            } else if (ft == FileType.Q3_K_L) {
+                type = GgmlType.Q5_K;
+            } else if ((ft == FileType.IQ4_NL || ft == FileType.IQ4_XS) && s.gqa >= 4) {
+                type = GgmlType.Q5_K;
+            } else if ((ft == FileType.Q4_K_M || ft == FileType.Q5_K_M) && useMoreBits(s.iAttentionWv, s.attentionWv)) {
                 type = GgmlType.Q6_K;
             } else if (ft == FileType.Q4_K_S && s.iAttentionWv < 4) {
                 type = GgmlType.Q5_K;
             }
-            if (s.is70b && type == GgmlType.Q4_K) {
+            if (s.is70b && (type == GgmlType.Q3_K || type == GgmlType.Q4_K)) {
                 type = GgmlType.Q5_K; // 70B's attn_v is 8× smaller than attn_q: more bits cost little
             }
             s.iAttentionWv++;
         } else if (name.contains("ffn_down")) {
-            if ((ft == FileType.Q4_K_M || ft == FileType.Q5_K_M) && useMoreBits(s.iFfnDown, s.ffnDown)) {
+            int i = s.iFfnDown;
+            int n = s.ffnDown;
+            if (ft == FileType.Q2_K) {
+                type = GgmlType.Q3_K;
+            } else if (ft == FileType.Q3_K_M) {
+                type = i < n / 16 ? GgmlType.Q5_K : GgmlType.Q4_K;
+            } else if (ft == FileType.Q3_K_L) {
+                type = GgmlType.Q5_K;
+            } else if (ft == FileType.Q4_K_M && useMoreBits(i, n)) {
                 type = GgmlType.Q6_K;
-            } else if (ft == FileType.Q4_K_S && s.iFfnDown < s.ffnDown / 8) {
+            } else if (i < n / 8 && (ft == FileType.IQ4_NL || ft == FileType.IQ4_XS)) {
+                type = GgmlType.Q5_K; // llama.cpp's rule without an importance matrix
+            } else if (ft == FileType.Q5_K_M && useMoreBits(i, n)) {
+                type = GgmlType.Q6_K;
+            } else if (ft == FileType.Q4_K_S && i < n / 8) {
                 type = GgmlType.Q5_K;
             }
             s.iFfnDown++;
+        } else if (name.contains("attn_output.weight")) {
+            if (ft == FileType.Q2_K) {
+                type = GgmlType.Q3_K;
+            } else if (ft == FileType.Q3_K_M) {
+                type = GgmlType.Q4_K;
+            } else if (ft == FileType.Q3_K_L) {
+                type = GgmlType.Q5_K;
+            }
         } else if (name.contains("attn_qkv.weight")) {
-            if (ft == FileType.Q4_K_M) {
+            if (ft == FileType.Q3_K_M || ft == FileType.Q3_K_L) {
+                type = GgmlType.Q4_K;
+            } else if (ft == FileType.Q4_K_M) {
                 type = GgmlType.Q5_K;
             } else if (ft == FileType.Q5_K_M) {
                 type = GgmlType.Q6_K;
@@ -259,6 +288,7 @@ public final class ModelQuantizer {
         }
         if (nx % type.blockSize() != 0) { // llama.cpp's fallbacks for rows that do not divide into blocks
             type = switch (type) {
+                case Q2_K, Q3_K, IQ4_XS -> GgmlType.IQ4_NL;
                 case Q4_K -> GgmlType.Q5_0;
                 case Q5_K -> GgmlType.Q5_1;
                 case Q6_K -> GgmlType.Q8_0;
@@ -274,16 +304,6 @@ public final class ModelQuantizer {
 
     private static boolean useMoreBits(int layer, int layers) {
         return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
-    }
-
-    private static String missingFor(FileType ft) {
-        return switch (ft) {
-            case Q2_K -> "Q2_K, Q3_K";
-            case Q3_K_S, Q3_K_M, Q3_K_L -> "Q3_K, Q5_K";
-            case IQ4_NL -> "IQ4_NL";
-            case IQ4_XS -> "IQ4_XS";
-            default -> "?";
-        };
     }
 
     /** Rows converted on {@code threads} threads: each dequantizes its rows to floats and quantizes them. */

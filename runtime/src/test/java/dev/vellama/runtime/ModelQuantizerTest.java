@@ -103,8 +103,9 @@ class ModelQuantizerTest {
                 dir.resolve("x.gguf"), options("Q4_K_M", List.of()), c -> { }));
         assertTrue(e.getMessage().contains("--allow-requantize"), e.getMessage());
         e = assertThrows(VellamaException.class, () -> ModelQuantizer.quantize(TestData.model("stories-llama2-q8_0.gguf"),
-                dir.resolve("x.gguf"), options("Q3_K_M", List.of("--allow-requantize")), c -> { }));
-        assertTrue(e.getMessage().contains("Q3_K"), e.getMessage());
+                dir.resolve("x.gguf"), options("Q4_0", List.of("--allow-requantize")).withOutputType(dev.vellama.gguf.GgmlType.IQ2_XXS),
+                c -> { }));
+        assertTrue(e.getMessage().contains("cannot write IQ2_XXS"), e.getMessage());
         e = assertThrows(VellamaException.class, () -> ModelQuantizer.FileType.parse("Q9_X"));
         assertTrue(e.getMessage().contains("unknown quantization type"), e.getMessage());
         assertTrue(!Files.exists(dir.resolve("x.gguf")), "nothing is written when a tensor cannot be");
