@@ -111,6 +111,15 @@ public final class Model implements AutoCloseable {
         return ids;
     }
 
+    /**
+     * One embedding per text (llama-embedding's: the model's pooling, Euclidean-normalized); thread-safe.
+     *
+     * @see Embeddings#compute for the pooling and normalization choices
+     */
+    public float[][] embed(java.util.List<String> texts) {
+        return Embeddings.compute(this, texts, Embeddings.Options.defaults());
+    }
+
     /** A completion prompt's tokens, as llama.cpp's completion makes them: BOS as the model says, special tokens parsed. */
     public int[] completionPrompt(String prompt) {
         return tokenizer.encode(prompt, true, true);

@@ -262,6 +262,34 @@ public final class Session implements AutoCloseable {
         return all;
     }
 
+    /**
+     * Evaluates {@code tokens} from position 0 and returns each one's hidden state after the final norm, row-major
+     * [token][embedding]: what embeddings pool. Clears what the cache held.
+     *
+     * @throws VellamaException on a GPU session (embeddings are computed on the CPU)
+     */
+    public float[] hiddenStates(int[] tokens) {
+        if (tokens.length == 0 || tokens.length > contextSize) {
+            throw new ContextOverflowException(tokens.length + " tokens do not fit a context of " + contextSize);
+        }
+        int d = config.embeddingLength();
+        float[] all = new float[tokens.length * d];
+        for (int from = 0; from < tokens.length; from += batchSize) {
+            int n = Math.min(batchSize, tokens.length - from);
+            float[] h = pass.forwardHidden(tokens, from, n, from);
+            if (h == null) {
+                throw new dev.vellama.VellamaException("embeddings are computed on the CPU; open the session with the CPU device");
+            }
+            System.arraycopy(h, 0, all, from * d, n * d);
+        }
+        System.arraycopy(tokens, 0, cached, 0, tokens.length);
+        cachedLength = tokens.length;
+        historyLength = 0;
+        forgotten = 0;
+        appendHistory(tokens, 0, tokens.length);
+        return all;
+    }
+
     /** Forgets the cached conversation. */
     public void reset() {
         cachedLength = 0;

@@ -148,6 +148,18 @@ public final class ForwardPass implements TransformerPass {
         return outputAll(x, n);
     }
 
+    @Override
+    public float[] forwardHidden(int[] tokens, int from, int n, int pos) {
+        embed(tokens, from, n);
+        runLayers(x, n, pos, 0, c.layerCount());
+        int d = c.embeddingLength();
+        float[] hidden = new float[n * d];
+        for (int t = 0; t < n; t++) {
+            k.rmsnorm(hidden, t * d, x, t * d, w.outputNorm, d, c.rmsEps());
+        }
+        return hidden;
+    }
+
     /**
      * Continuous batching: runs the rows of several sequences through the model together, so each weight matrix
      * is read once per call for all of them. {@code tokens[0 .. rows)} are the rows; {@code segments[0 .. count)}

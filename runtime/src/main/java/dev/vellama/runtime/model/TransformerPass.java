@@ -18,6 +18,14 @@ public interface TransformerPass extends AutoCloseable {
     float[] forwardAll(int[] tokens, int from, int n, int pos);
 
     /**
+     * Runs tokens at positions pos.. like {@link #forwardAll} but returns each token's hidden state after the final
+     * norm, row-major [token][embedding] (what embeddings pool), or null where this pass cannot (the GPU's).
+     */
+    default float[] forwardHidden(int[] tokens, int from, int n, int pos) {
+        return null;
+    }
+
+    /**
      * Forgets cached positions {@code [keep, keep + discard)} of the first {@code length}, moving the later ones down
      * with their keys re-rotated (a context shift). False when this pass cannot (the caller then evaluates the
      * moved tokens again at their new positions).

@@ -1,0 +1,165 @@
+package dev.vellama.runtime;
+
+import java.util.List;
+import java.util.Locale;
+
+import dev.vellama.VellamaException;
+
+/**
+ * Text embeddings as llama-embedding computes them: each text tokenized with the model's special tokens, evaluated
+ * on its own from an empty cache, its tokens' hidden states after the final norm pooled into one vector (mean, the
+ * first token, or the last), then normalized (Euclidean by default). Decoder models (llama, qwen2, qwen3, ...) are
+ * evaluated causally, as llama.cpp evaluates them.
+ */
+public final class Embeddings {
+    private Embeddings() {}
+
+    /** How token vectors become one: llama.cpp's pooling types. */
+    public enum Pooling {
+        MEAN(1), CLS(2), LAST(3);
+
+        final int id;
+
+        Pooling(int id) {
+            this.id = id;
+        }
+
+        /** llama.cpp's name ({@code mean}, {@code cls}, {@code last}). */
+        public static Pooling parse(String name) {
+            for (Pooling p : values()) {
+                if (p.name().equalsIgnoreCase(name)) {
+                    return p;
+                }
+            }
+            throw new VellamaException("pooling '" + name + "' is not one of mean, cls, last"
+                    + (name.equalsIgnoreCase("none") || name.equalsIgnoreCase("rank") ? " (per-token and rank outputs are not supported)" : ""));
+        }
+    }
+
+    /**
+     * The pooling (null: the model's {@code <arch>.pooling_type}, mean where it names none), the normalization
+     * (llama.cpp's {@code --embd-normalize}: -1 none, 0 max-absolute scaled to int16, 1 taxicab, 2 Euclidean, p > 2
+     * the p-norm), and the threads.
+     */
+    public record Options(Pooling pooling, int normalize, int threads) {
+        public static Options defaults() {
+            return new Options(null, 2, Runtime.getRuntime().availableProcessors());
+        }
+
+        public Options withPooling(Pooling p) {
+            return new Options(p, normalize, threads);
+        }
+
+        public Options withNormalize(int n) {
+            return new Options(pooling, n, threads);
+        }
+
+        public Options withThreads(int n) {
+            return new Options(pooling, normalize, n);
+        }
+    }
+
+    /** The pooling a model asks for in its metadata, mean when it names none (or per-token output). */
+    public static Pooling modelPooling(Model model) {
+        String key = model.file().architecture() + ".pooling_type";
+        int type = model.file().metadata().getInt(key, 0);
+        return switch (type) {
+            case 2 -> Pooling.CLS;
+            case 3 -> Pooling.LAST;
+            default -> Pooling.MEAN;
+        };
+    }
+
+    /**
+     * One vector per text. Thread-safe: each call evaluates in a session of its own (sessions of a model share its
+     * worker pool).
+     *
+     * @throws ContextOverflowException if a text is longer than the model's training context
+     */
+    public static float[][] compute(Model model, List<String> texts, Options options) {
+        int[][] tokens = new int[texts.size()][];
+        int longest = 1;
+        for (int i = 0; i < texts.size(); i++) {
+            tokens[i] = model.tokenizer().encode(texts.get(i), true, true);
+            if (tokens[i].length == 0) {
+                throw new VellamaException("text " + i + " gives no tokens");
+            }
+            longest = Math.max(longest, tokens[i].length);
+        }
+        return computeTokens(model, tokens, options, longest);
+    }
+
+    /** {@link #compute} for texts already tokenized. */
+    public static float[][] computeTokens(Model model, int[][] tokens, Options options, int longest) {
+        int trained = model.config().contextLength();
+        if (trained > 0 && longest > trained) {
+            throw new ContextOverflowException("a text of " + longest + " tokens is longer than the model's context of " + trained);
+        }
+        Pooling pooling = options.pooling() != null ? options.pooling() : modelPooling(model);
+        int d = model.config().embeddingLength();
+        float[][] out = new float[tokens.length][];
+        try (Session s = model.newSession(SessionOptions.defaults().withContextSize(Math.max(longest, 8))
+                .withBatchSize(Math.max(longest, 8)).withThreads(options.threads()))) {
+            for (int i = 0; i < tokens.length; i++) {
+                float[] hidden = s.hiddenStates(tokens[i]);
+                out[i] = normalize(pool(hidden, tokens[i].length, d, pooling), options.normalize());
+            }
+        }
+        return out;
+    }
+
+    private static float[] pool(float[] hidden, int n, int d, Pooling pooling) {
+        float[] v = new float[d];
+        switch (pooling) {
+            case MEAN -> {
+                for (int t = 0; t < n; t++) {
+                    for (int j = 0; j < d; j++) {
+                        v[j] += hidden[t * d + j];
+                    }
+                }
+                float inv = 1f / n;
+                for (int j = 0; j < d; j++) {
+                    v[j] *= inv;
+                }
+            }
+            case CLS -> System.arraycopy(hidden, 0, v, 0, d);
+            case LAST -> System.arraycopy(hidden, (n - 1) * d, v, 0, d);
+        }
+        return v;
+    }
+
+    /** llama.cpp's {@code common_embd_normalize}. */
+    static float[] normalize(float[] v, int norm) {
+        double sum = 0;
+        switch (norm) {
+            case -1 -> sum = 1;
+            case 0 -> {
+                for (float x : v) {
+                    sum = Math.max(sum, Math.abs(x));
+                }
+                sum /= 32760.0; // max absolute value mapped onto int16's range
+            }
+            case 2 -> {
+                for (float x : v) {
+                    sum += (double) x * x;
+                }
+                sum = Math.sqrt(sum);
+            }
+            default -> {
+                if (norm < -1) {
+                    throw new VellamaException(String.format(Locale.ROOT, "normalization %d is not one of -1, 0, 1, 2 or p > 2", norm));
+                }
+                for (float x : v) {
+                    sum += Math.pow(Math.abs(x), norm);
+                }
+                sum = Math.pow(sum, 1.0 / norm);
+            }
+        }
+        float scale = sum > 0 ? (float) (1.0 / sum) : 0f;
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = v[i] * scale;
+        }
+        return out;
+    }
+}
