@@ -263,6 +263,11 @@ public final class BatchEngine implements AutoCloseable {
         return slots.length;
     }
 
+    /** The compute threads the engine runs on (what work beside it, such as embeddings, should use too). */
+    public int threads() {
+        return options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
+    }
+
     /** Where and how the batched step computes (vector width and threads, or the GPU). */
     public String kernelDescription() {
         return pass.description();

@@ -49,12 +49,13 @@ public final class VellamaServer implements AutoCloseable {
     private VellamaServer(ServerOptions options) {
         this.options = options;
         CompletionEndpoints completions = new CompletionEndpoints(state);
+        EmbeddingEndpoint embeddings = new EmbeddingEndpoint(state);
         InfoEndpoints info = new InfoEndpoints(state);
         this.server = WebServer.builder()
                 .host(options.host())
                 .port(options.port())
                 .maxPayloadSize(MAX_BODY_BYTES)
-                .routing(r -> routing(r, completions, info))
+                .routing(r -> routing(r, completions, embeddings, info))
                 .build();
     }
 
@@ -93,7 +94,7 @@ public final class VellamaServer implements AutoCloseable {
         }
     }
 
-    private void routing(HttpRouting.Builder r, CompletionEndpoints completions, InfoEndpoints info) {
+    private void routing(HttpRouting.Builder r, CompletionEndpoints completions, EmbeddingEndpoint embeddings, InfoEndpoints info) {
         r.addFilter((chain, req, res) -> {
             long t0 = System.nanoTime();
             RequestLog log = new RequestLog();
@@ -122,6 +123,8 @@ public final class VellamaServer implements AutoCloseable {
                 .post("/chat/completions", completions::chat)
                 .post("/v1/completions", completions::completions)
                 .post("/completions", completions::completions)
+                .post("/v1/embeddings", embeddings::embeddings)
+                .post("/embeddings", embeddings::embeddings)
                 .post("/tokenize", info::tokenize)
                 .post("/detokenize", info::detokenize)
                 .any(VellamaServer::notFound)
