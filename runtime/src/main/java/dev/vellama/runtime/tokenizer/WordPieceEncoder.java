@@ -69,8 +69,9 @@ final class WordPieceEncoder {
     }
 
     /**
-     * BERT's normalizer and pre-tokenizer: optional accent stripping (first code point of the canonical
-     * decomposition, combining marks dropped) and lowercasing; control characters dropped; whitespace separates
+     * BERT's normalizer and pre-tokenizer as llama.cpp runs it: accents stripped from precomposed characters (the
+     * first code point of the canonical decomposition), while a combining mark written on its own stays in its
+     * word (so "e" + U+0301 is a word no piece covers: [UNK], as llama.cpp gives); lowercasing; control characters dropped; whitespace separates
      * words; punctuation, ASCII symbols and CJK ideographs are words of their own.
      */
     List<String> words(String text) {
@@ -87,9 +88,6 @@ final class WordPieceEncoder {
                 continue;
             }
             if (cp == 0 || cp == 0xFFFD || (flags & CodepointClass.CONTROL) != 0) {
-                continue;
-            }
-            if (vocab.stripAccents && (flags & CodepointClass.MARK) != 0) {
                 continue;
             }
             int c = vocab.lowercase ? CodepointClass.toLower(cp) : cp;

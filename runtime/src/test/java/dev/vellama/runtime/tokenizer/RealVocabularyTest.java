@@ -98,6 +98,13 @@ class RealVocabularyTest {
         assertEquals(" hello world", t.decode(new int[] {ids[1], ids[2]}));
     }
 
+    /** llama-tokenize -m ggml-vocab-bert-bge.gguf -p "é café résumé" with é as e + U+0301 in the first and last. */
+    @Test
+    void aCombiningMarkWrittenOnItsOwnIsNotDropped() {
+        Tokenizer t = VocabFiles.vocab("bert-bge");
+        assertArrayEquals(new int[] {101, 100, 7668, 100, 102}, t.encode("e\u0301 caf\u00e9 re\u0301sume\u0301", true, false));
+    }
+
     @Test
     void byteLevelBpeCleansSpacesWhenTheVocabularyAsksForIt() {
         Tokenizer gpt2 = VocabFiles.vocab("gpt-2");
