@@ -81,8 +81,20 @@ final class EmbedCommand implements Callable<Integer> {
             options = options.withThreads(threads);
         }
         float[][] v;
-        try (Model m = Model.load(model)) {
-            v = Embeddings.compute(m, texts, options);
+        boolean encoder;
+        try (dev.vellama.gguf.GgufFile f = dev.vellama.gguf.GgufFile.open(model)) {
+            encoder = dev.vellama.runtime.EncoderModel.isEncoder(f);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("no such file: " + model);
+        }
+        if (encoder) { // BERT and its kin: an encoder of its own
+            try (dev.vellama.runtime.EncoderModel m = dev.vellama.runtime.EncoderModel.load(model, options.threads())) {
+                v = m.embed(texts, options);
+            }
+        } else {
+            try (Model m = Model.load(model)) {
+                v = Embeddings.compute(m, texts, options);
+            }
         }
         PrintWriter out = spec.commandLine().getOut();
         String number = normalize == 0 ? "%1.0f" : "%1.7f";

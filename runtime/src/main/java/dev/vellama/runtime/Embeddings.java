@@ -108,7 +108,7 @@ public final class Embeddings {
         return out;
     }
 
-    private static float[] pool(float[] hidden, int n, int d, Pooling pooling) {
+    static float[] pool(float[] hidden, int n, int d, Pooling pooling) {
         float[] v = new float[d];
         switch (pooling) {
             case MEAN -> {

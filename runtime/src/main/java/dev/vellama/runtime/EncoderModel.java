@@ -1,0 +1,110 @@
+package dev.vellama.runtime;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+import dev.vellama.gguf.GgufFile;
+import dev.vellama.quant.Kernels;
+import dev.vellama.runtime.model.BertPass;
+import dev.vellama.runtime.tokenizer.Tokenizer;
+
+/**
+ * An embedding model of the BERT family ({@code general.architecture = bert}: BERT, BGE, MiniLM): WordPiece
+ * tokens framed by [CLS] and [SEP], a bidirectional encoder, and pooling by the model's {@code bert.pooling_type}
+ * (mean, cls or last; mean when it names none), normalized as llama-embedding normalizes. Thread-safe: calls take
+ * turns on the model's buffers and compute threads.
+ */
+public final class EncoderModel implements AutoCloseable {
+    private final GgufFile file;
+    private final Tokenizer tokenizer;
+    private final Kernels kernels;
+    private final BertPass pass;
+    private final ReentrantLock lock = new ReentrantLock();
+
+    private EncoderModel(GgufFile file, int threads) {
+        this.file = file;
+        this.tokenizer = Tokenizer.fromGguf(file.metadata());
+        this.kernels = Kernels.create(threads);
+        try {
+            this.pass = new BertPass(file, kernels);
+        } catch (RuntimeException e) {
+            kernels.close();
+            throw e;
+        }
+    }
+
+    /** Whether a file holds an encoder this class runs (today: {@code bert}). */
+    public static boolean isEncoder(GgufFile file) {
+        return "bert".equals(file.architecture());
+    }
+
+    /**
+     * Maps a {@code bert} GGUF and checks its tensors.
+     *
+     * @throws UnsupportedModelException for another architecture or a missing or misshapen tensor
+     */
+    public static EncoderModel load(Path path, int threads) throws IOException {
+        GgufFile file = GgufFile.open(path);
+        try {
+            if (!isEncoder(file)) {
+                throw new UnsupportedModelException("'" + file.architecture() + "' is not an encoder architecture (bert)");
+            }
+            return new EncoderModel(file, Math.max(1, threads));
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public int embeddingLength() {
+        return pass.embeddingLength();
+    }
+
+    /** One embedding per text, with the model's pooling and Euclidean normalization. */
+    public float[][] embed(List<String> texts) {
+        return embed(texts, Embeddings.Options.defaults());
+    }
+
+    /**
+     * One embedding per text ({@code options.threads()} is fixed when the model is loaded).
+     *
+     * @throws ContextOverflowException if a text has more tokens than the model has positions
+     */
+    public float[][] embed(List<String> texts, Embeddings.Options options) {
+        Embeddings.Pooling pooling = options.pooling() != null ? options.pooling() : switch (file.metadata().getInt("bert.pooling_type", 1)) {
+            case 2 -> Embeddings.Pooling.CLS;
+            case 3 -> Embeddings.Pooling.LAST;
+            default -> Embeddings.Pooling.MEAN;
+        };
+        float[][] out = new float[texts.size()][];
+        for (int i = 0; i < texts.size(); i++) {
+            int[] tokens = tokenizer.encode(texts.get(i), true, true);
+            if (tokens.length > pass.contextLength()) {
+                throw new ContextOverflowException("text " + i + " has " + tokens.length + " tokens, more than the model's "
+                        + pass.contextLength() + " positions");
+            }
+            float[] hidden;
+            lock.lock();
+            try {
+                hidden = pass.forward(tokens);
+            } finally {
+                lock.unlock();
+            }
+            out[i] = Embeddings.normalize(Embeddings.pool(hidden, tokens.length, pass.embeddingLength(), pooling),
+                    options.normalize());
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        kernels.close();
+        file.close();
+    }
+}

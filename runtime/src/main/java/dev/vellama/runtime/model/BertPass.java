@@ -1,0 +1,212 @@
+package dev.vellama.runtime.model;
+
+import dev.vellama.gguf.GgmlType;
+import dev.vellama.gguf.GgufFile;
+import dev.vellama.gguf.GgufMetadata;
+import dev.vellama.gguf.GgufTensor;
+import dev.vellama.quant.Dequantizer;
+import dev.vellama.quant.Kernels;
+import dev.vellama.quant.WeightMatrix;
+import dev.vellama.runtime.UnsupportedModelException;
+
+/**
+ * BERT's encoder, as llama.cpp's {@code build_bert} computes it for embeddings: token + position + token-type-0
+ * embeddings under a LayerNorm, then per layer bidirectional multi-head attention with biases, a residual and a
+ * LayerNorm, a GELU feed-forward with biases, a residual and a LayerNorm (post-norm). No final norm: the last
+ * layer's output is what embeddings pool. One sequence per call; not thread-safe (buffers).
+ */
+public final class BertPass {
+    private final int d;
+    private final int heads;
+    private final int ff;
+    private final int layers;
+    private final int context;
+    private final float eps;
+    private final Kernels k;
+    private final WeightMatrix tokenEmbedding;
+    private final float[] typeRow0;
+    private final WeightMatrix positions;
+    private final float[] embNorm;
+    private final float[] embNormBias;
+    private final Layer[] layer;
+
+    private record Layer(WeightMatrix wq, float[] bq, WeightMatrix wk, float[] bk, WeightMatrix wv, float[] bv,
+                         WeightMatrix wo, float[] bo, float[] attnNorm, float[] attnNormBias, WeightMatrix up,
+                         float[] upBias, WeightMatrix down, float[] downBias, float[] outNorm, float[] outNormBias) {}
+
+    /** Reads a {@code bert} GGUF's hyper-parameters and tensors (every tensor llama.cpp requires for it). */
+    public BertPass(GgufFile file, Kernels kernels) {
+        GgufMetadata md = file.metadata();
+        this.d = md.getInt("bert.embedding_length");
+        this.heads = md.getInt("bert.attention.head_count");
+        this.ff = md.getInt("bert.feed_forward_length");
+        this.layers = md.getInt("bert.block_count");
+        this.context = md.getInt("bert.context_length");
+        this.eps = md.getFloat("bert.attention.layer_norm_epsilon", 1e-12f);
+        if (d % heads != 0) {
+            throw new UnsupportedModelException("bert: embedding length " + d + " is not a multiple of " + heads + " heads");
+        }
+        if (md.getBool("bert.attention.causal", false)) {
+            throw new UnsupportedModelException("bert: a causal BERT is not supported");
+        }
+        this.k = kernels;
+        this.tokenEmbedding = WeightMatrix.of(tensor(file, "token_embd.weight"));
+        this.typeRow0 = new float[d];
+        GgufTensor types = tensor(file, "token_types.weight");
+        Dequantizer.dequantize(types.type(), types.data(), 0, typeRow0, 0, d);
+        this.positions = WeightMatrix.of(tensor(file, "position_embd.weight"));
+        if (positions.rows() < context || positions.cols() != d || tokenEmbedding.cols() != d) {
+            throw new UnsupportedModelException("bert: embedding tables do not match the embedding length " + d);
+        }
+        this.embNorm = vector(file, "token_embd_norm.weight", d);
+        this.embNormBias = vector(file, "token_embd_norm.bias", d);
+        this.layer = new Layer[layers];
+        for (int i = 0; i < layers; i++) {
+            String p = "blk." + i + ".";
+            layer[i] = new Layer(matrix(file, p + "attn_q.weight", d, d), vector(file, p + "attn_q.bias", d),
+                    matrix(file, p + "attn_k.weight", d, d), vector(file, p + "attn_k.bias", d),
+                    matrix(file, p + "attn_v.weight", d, d), vector(file, p + "attn_v.bias", d),
+                    matrix(file, p + "attn_output.weight", d, d), vector(file, p + "attn_output.bias", d),
+                    vector(file, p + "attn_output_norm.weight", d), vector(file, p + "attn_output_norm.bias", d),
+                    matrix(file, p + "ffn_up.weight", ff, d), vector(file, p + "ffn_up.bias", ff),
+                    matrix(file, p + "ffn_down.weight", d, ff), vector(file, p + "ffn_down.bias", d),
+                    vector(file, p + "layer_output_norm.weight", d), vector(file, p + "layer_output_norm.bias", d));
+        }
+    }
+
+    public int embeddingLength() {
+        return d;
+    }
+
+    /** The longest sequence the position table covers. */
+    public int contextLength() {
+        return context;
+    }
+
+    /** The last layer's output for every token of one sequence, row-major [token][embedding]. */
+    public float[] forward(int[] tokens) {
+        int n = tokens.length;
+        if (n == 0 || n > context) {
+            throw new dev.vellama.runtime.ContextOverflowException(n + " tokens do not fit the model's " + context + " positions");
+        }
+        float[] x = new float[n * d];
+        float[] row = new float[d];
+        for (int t = 0; t < n; t++) {
+            if (tokens[t] < 0 || tokens[t] >= tokenEmbedding.rows()) {
+                throw new IllegalArgumentException("token " + tokens[t] + " is outside the vocabulary");
+            }
+            k.dequantizeRow(tokenEmbedding, tokens[t], x, t * d);
+            k.dequantizeRow(positions, t, row, 0);
+            for (int j = 0; j < d; j++) {
+                x[t * d + j] += typeRow0[j];
+                x[t * d + j] = row[j] + x[t * d + j]; // llama.cpp adds the position row last
+            }
+            layerNorm(x, t * d, embNorm, embNormBias);
+        }
+        float[] q = new float[n * d];
+        float[] kk = new float[n * d];
+        float[] v = new float[n * d];
+        float[] attn = new float[n * d];
+        float[] o = new float[n * d];
+        float[] up = new float[n * ff];
+        float[] down = new float[n * d];
+        float[] scores = new float[n];
+        int hd = d / heads;
+        float scale = (float) (1 / Math.sqrt(hd));
+        for (Layer l : layer) {
+            project(l.wq(), l.bq(), x, n, q);
+            project(l.wk(), l.bk(), x, n, kk);
+            project(l.wv(), l.bv(), x, n, v);
+            java.util.Arrays.fill(attn, 0f);
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < n; i++) {
+                    for (int j = 0; j < n; j++) {
+                        float s = 0;
+                        for (int c = 0; c < hd; c++) {
+                            s += kk[j * d + h * hd + c] * q[i * d + h * hd + c];
+                        }
+                        scores[j] = s * scale;
+                    }
+                    k.softmax(scores, 0, n);
+                    for (int j = 0; j < n; j++) {
+                        float p = scores[j];
+                        for (int c = 0; c < hd; c++) {
+                            attn[i * d + h * hd + c] += p * v[j * d + h * hd + c];
+                        }
+                    }
+                }
+            }
+            project(l.wo(), l.bo(), attn, n, o);
+            for (int t = 0; t < n; t++) {
+                k.add(o, t * d, x, t * d, d);
+                layerNorm(o, t * d, l.attnNorm(), l.attnNormBias());
+            }
+            project(l.up(), l.upBias(), o, n, up);
+            for (int t = 0; t < n; t++) {
+                k.gelu(up, t * ff, ff);
+            }
+            project(l.down(), l.downBias(), up, n, down);
+            for (int t = 0; t < n; t++) {
+                k.add(down, t * d, o, t * d, d);
+                layerNorm(down, t * d, l.outNorm(), l.outNormBias());
+            }
+            System.arraycopy(down, 0, x, 0, n * d);
+        }
+        return x;
+    }
+
+    /** out = W·in + bias for each of n rows. */
+    private void project(WeightMatrix w, float[] bias, float[] in, int n, float[] out) {
+        k.matmul(w, in, n, out);
+        int rows = w.rows();
+        for (int t = 0; t < n; t++) {
+            k.add(out, t * rows, bias, 0, rows);
+        }
+    }
+
+    /** ggml_norm (mean and variance over the row, eps inside the root), then the weight and bias. */
+    private void layerNorm(float[] x, int off, float[] w, float[] b) {
+        double sum = 0;
+        for (int j = 0; j < d; j++) {
+            sum += x[off + j];
+        }
+        float mean = (float) (sum / d);
+        double sum2 = 0;
+        for (int j = 0; j < d; j++) {
+            float c = x[off + j] - mean;
+            x[off + j] = c;
+            sum2 += (double) c * c;
+        }
+        float variance = (float) (sum2 / d);
+        float s = (float) (1.0 / Math.sqrt(variance + eps));
+        for (int j = 0; j < d; j++) {
+            x[off + j] = x[off + j] * s * w[j] + b[j];
+        }
+    }
+
+    private static GgufTensor tensor(GgufFile file, String name) {
+        if (!file.hasTensor(name)) {
+            throw new UnsupportedModelException("tensor '" + name + "' is missing: the file does not have the bert layout");
+        }
+        return file.tensor(name);
+    }
+
+    private static WeightMatrix matrix(GgufFile file, String name, int rows, int cols) {
+        GgufTensor t = tensor(file, name);
+        if (t.dimensions() != 2 || t.rows() != rows || t.columns() != cols) {
+            throw new UnsupportedModelException("tensor '" + name + "' has shape " + java.util.Arrays.toString(t.shape())
+                    + ", expected [" + cols + ", " + rows + "]");
+        }
+        return WeightMatrix.of(t);
+    }
+
+    private static float[] vector(GgufFile file, String name, int n) {
+        GgufTensor t = tensor(file, name);
+        if (t.elementCount() != n || t.type() != GgmlType.F32 && t.type() != GgmlType.F16 && t.type() != GgmlType.BF16) {
+            throw new UnsupportedModelException("tensor '" + name + "' must hold " + n + " F32, F16 or BF16 values");
+        }
+        float[] out = new float[n];
+        Dequantizer.dequantize(t.type(), t.data(), 0, out, 0, n);
+        return out;
+    }
+}

@@ -1,0 +1,88 @@
+package dev.vellama.runtime;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.Random;
+
+import dev.vellama.gguf.GgmlType;
+import dev.vellama.gguf.GgufFile;
+import dev.vellama.gguf.GgufValue;
+import dev.vellama.gguf.GgufWriter;
+import dev.vellama.quant.Half;
+import dev.vellama.testdata.TestData;
+
+/**
+ * A small BERT written with the GGUF writer: the shared {@code bert-bge} vocabulary and its metadata, 2 layers of
+ * 64 with 4 heads and a 128-wide feed-forward, random weights from a fixed seed (matrices and embeddings F16, norms
+ * and biases F32), so the file is the same byte for byte on every machine. Its llama-embedding vectors are kept in
+ * {@code bert-embeddings.json}; {@code main} writes the file for computing them.
+ */
+final class TinyBert {
+    static final int D = 64;
+    static final int FF = 128;
+    static final int LAYERS = 2;
+    static final int HEADS = 4;
+    static final int CONTEXT = 512;
+
+    private TinyBert() {}
+
+    static Path write(Path out) throws IOException {
+        Random random = new Random(20261205L);
+        try (GgufFile vocab = GgufFile.open(TestData.root().resolve("tokenizer-tests/ggml-vocab-bert-bge.gguf"))) {
+            int vocabSize = vocab.metadata().getStringArray("tokenizer.ggml.tokens").length;
+            GgufWriter w = new GgufWriter().putAll(vocab.metadata());
+            w.put("general.name", GgufValue.string("tiny-bert"));
+            w.put("bert.block_count", GgufValue.uint32(LAYERS));
+            w.put("bert.context_length", GgufValue.uint32(CONTEXT));
+            w.put("bert.embedding_length", GgufValue.uint32(D));
+            w.put("bert.feed_forward_length", GgufValue.uint32(FF));
+            w.put("bert.attention.head_count", GgufValue.uint32(HEADS));
+            w.put("bert.pooling_type", GgufValue.uint32(1));
+            w.put("general.file_type", GgufValue.uint32(1));
+            w.addTensor("token_embd.weight", GgmlType.F16, new long[] {D, vocabSize}, f16(random, D * vocabSize, 0.5f));
+            w.addTensor("token_types.weight", GgmlType.F32, new long[] {D, 2}, f32(random, D * 2, 0.1f, 0f));
+            w.addTensor("position_embd.weight", GgmlType.F16, new long[] {D, CONTEXT}, f16(random, D * CONTEXT, 0.1f));
+            w.addTensor("token_embd_norm.weight", GgmlType.F32, new long[] {D}, f32(random, D, 0.1f, 1f));
+            w.addTensor("token_embd_norm.bias", GgmlType.F32, new long[] {D}, f32(random, D, 0.1f, 0f));
+            for (int i = 0; i < LAYERS; i++) {
+                String p = "blk." + i + ".";
+                for (String m : new String[] {"attn_q", "attn_k", "attn_v", "attn_output"}) {
+                    w.addTensor(p + m + ".weight", GgmlType.F16, new long[] {D, D}, f16(random, D * D, 0.15f));
+                    w.addTensor(p + m + ".bias", GgmlType.F32, new long[] {D}, f32(random, D, 0.1f, 0f));
+                }
+                w.addTensor(p + "attn_output_norm.weight", GgmlType.F32, new long[] {D}, f32(random, D, 0.1f, 1f));
+                w.addTensor(p + "attn_output_norm.bias", GgmlType.F32, new long[] {D}, f32(random, D, 0.1f, 0f));
+                w.addTensor(p + "ffn_up.weight", GgmlType.F16, new long[] {D, FF}, f16(random, D * FF, 0.15f));
+                w.addTensor(p + "ffn_up.bias", GgmlType.F32, new long[] {FF}, f32(random, FF, 0.1f, 0f));
+                w.addTensor(p + "ffn_down.weight", GgmlType.F16, new long[] {FF, D}, f16(random, D * FF, 0.15f));
+                w.addTensor(p + "ffn_down.bias", GgmlType.F32, new long[] {D}, f32(random, D, 0.1f, 0f));
+                w.addTensor(p + "layer_output_norm.weight", GgmlType.F32, new long[] {D}, f32(random, D, 0.1f, 1f));
+                w.addTensor(p + "layer_output_norm.bias", GgmlType.F32, new long[] {D}, f32(random, D, 0.1f, 0f));
+            }
+            w.write(out);
+        }
+        return out;
+    }
+
+    private static byte[] f16(Random r, int n, float std) {
+        ByteBuffer b = ByteBuffer.allocate(2 * n).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+            b.putShort(Half.fromFloat((float) r.nextGaussian() * std));
+        }
+        return b.array();
+    }
+
+    private static byte[] f32(Random r, int n, float std, float mean) {
+        ByteBuffer b = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+            b.putFloat(mean + (float) r.nextGaussian() * std);
+        }
+        return b.array();
+    }
+
+    public static void main(String[] args) throws IOException {
+        write(Path.of(args[0]));
+    }
+}
