@@ -11,8 +11,9 @@ import dev.vellama.runtime.model.BertPass;
 import dev.vellama.runtime.tokenizer.Tokenizer;
 
 /**
- * An embedding model of the BERT family ({@code general.architecture = bert}: BERT, BGE, MiniLM): WordPiece
- * tokens framed by [CLS] and [SEP], a bidirectional encoder, and pooling by the model's {@code bert.pooling_type}
+ * An embedding model of the BERT family ({@code general.architecture} {@code bert}: BERT, BGE, MiniLM; or
+ * {@code nomic-bert}: nomic-embed): WordPiece
+ * tokens framed by [CLS] and [SEP], a bidirectional encoder, and pooling by the model's {@code <arch>.pooling_type}
  * (mean, cls or last; mean when it names none), normalized as llama-embedding normalizes. Thread-safe: calls take
  * turns on the model's buffers and compute threads.
  */
@@ -35,9 +36,9 @@ public final class EncoderModel implements AutoCloseable {
         }
     }
 
-    /** Whether a file holds an encoder this class runs (today: {@code bert}). */
+    /** Whether a file holds an encoder this class runs ({@code bert}, {@code nomic-bert}). */
     public static boolean isEncoder(GgufFile file) {
-        return "bert".equals(file.architecture());
+        return "bert".equals(file.architecture()) || "nomic-bert".equals(file.architecture());
     }
 
     /**
@@ -49,7 +50,7 @@ public final class EncoderModel implements AutoCloseable {
         GgufFile file = GgufFile.open(path);
         try {
             if (!isEncoder(file)) {
-                throw new UnsupportedModelException("'" + file.architecture() + "' is not an encoder architecture (bert)");
+                throw new UnsupportedModelException("'" + file.architecture() + "' is not an encoder architecture (bert, nomic-bert)");
             }
             return new EncoderModel(file, Math.max(1, threads));
         } catch (RuntimeException e) {
@@ -77,7 +78,7 @@ public final class EncoderModel implements AutoCloseable {
      * @throws ContextOverflowException if a text has more tokens than the model has positions
      */
     public float[][] embed(List<String> texts, Embeddings.Options options) {
-        Embeddings.Pooling pooling = options.pooling() != null ? options.pooling() : switch (file.metadata().getInt("bert.pooling_type", 1)) {
+        Embeddings.Pooling pooling = options.pooling() != null ? options.pooling() : switch (file.metadata().getInt(file.architecture() + ".pooling_type", 1)) {
             case 2 -> Embeddings.Pooling.CLS;
             case 3 -> Embeddings.Pooling.LAST;
             default -> Embeddings.Pooling.MEAN;

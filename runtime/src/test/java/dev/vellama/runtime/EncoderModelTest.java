@@ -82,6 +82,32 @@ class EncoderModelTest {
         }
     }
 
+    /** nomic-bert's frame (RoPE, fused q|k|v, SwiGLU, no biases) on a seeded tiny model, next to llama-embedding. */
+    @Test
+    void nomicBertVectorsAreLlamaEmbeddings() throws Exception {
+        Path nomic = TinyBert.writeNomic(dir.resolve("tiny-nomic.gguf"));
+        JsonNode ref;
+        try (InputStream in = EncoderModelTest.class.getResourceAsStream("/nomic-bert-embeddings.json")) {
+            ref = new ObjectMapper().readTree(in);
+        }
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(nomic)));
+        assertEquals(ref.path("model_sha256").asText(), sha, "the model is the file llama-embedding embedded");
+        List<String> texts = new ArrayList<>();
+        ref.path("texts").forEach(t -> texts.add(t.asText()));
+        try (EncoderModel m = EncoderModel.load(nomic, 2)) {
+            for (JsonNode c : ref.path("cases")) {
+                String p = c.path("pooling").asText();
+                Embeddings.Options o = p.startsWith("model") ? Embeddings.Options.defaults()
+                        : Embeddings.Options.defaults().withPooling(Embeddings.Pooling.parse(p));
+                float[][] v = m.embed(texts, o);
+                for (int i = 0; i < texts.size(); i++) {
+                    double cos = cosine(v[i], doubles(c.path("embeddings").get(i)));
+                    assertTrue(cos >= 0.9999, "nomic-bert " + p + " text " + i + ": cosine " + cos);
+                }
+            }
+        }
+    }
+
     @Test
     void theEncoderAgreesWithADoublePrecisionReference() throws IOException {
         String text = "The cat sat on the mat.";

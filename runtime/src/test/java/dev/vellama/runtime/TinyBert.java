@@ -82,7 +82,58 @@ final class TinyBert {
         return b.array();
     }
 
+    /**
+     * The same shape as {@code nomic-bert} (nomic-embed's layout): no position table, NEOX RoPE (base 1000), a fused
+     * q|k|v matrix, SwiGLU, no biases but the LayerNorms'.
+     */
+    static Path writeNomic(Path out) throws IOException {
+        Random random = new Random(20261206L);
+        try (GgufFile vocab = GgufFile.open(TestData.root().resolve("tokenizer-tests/ggml-vocab-bert-bge.gguf"))) {
+            int vocabSize = vocab.metadata().getStringArray("tokenizer.ggml.tokens").length;
+            GgufWriter w = new GgufWriter().putAll(vocab.metadata());
+            for (String key : vocab.metadata().asMap().keySet()) {
+                if (key.startsWith("bert.")) {
+                    w.remove(key);
+                }
+            }
+            w.put("general.architecture", GgufValue.string("nomic-bert"));
+            w.put("general.name", GgufValue.string("tiny-nomic-bert"));
+            w.put("nomic-bert.block_count", GgufValue.uint32(LAYERS));
+            w.put("nomic-bert.context_length", GgufValue.uint32(CONTEXT));
+            w.put("nomic-bert.embedding_length", GgufValue.uint32(D));
+            w.put("nomic-bert.feed_forward_length", GgufValue.uint32(FF));
+            w.put("nomic-bert.attention.head_count", GgufValue.uint32(HEADS));
+            w.put("nomic-bert.attention.layer_norm_epsilon", GgufValue.float32(1e-12f));
+            w.put("nomic-bert.attention.causal", GgufValue.bool(false));
+            w.put("nomic-bert.pooling_type", GgufValue.uint32(1));
+            w.put("nomic-bert.rope.freq_base", GgufValue.float32(1000f));
+            w.put("general.file_type", GgufValue.uint32(1));
+            w.addTensor("token_embd.weight", GgmlType.F16, new long[] {D, vocabSize}, f16(random, D * vocabSize, 0.5f));
+            w.addTensor("token_types.weight", GgmlType.F32, new long[] {D, 2}, f32(random, D * 2, 0.1f, 0f));
+            w.addTensor("token_embd_norm.weight", GgmlType.F32, new long[] {D}, f32(random, D, 0.1f, 1f));
+            w.addTensor("token_embd_norm.bias", GgmlType.F32, new long[] {D}, f32(random, D, 0.1f, 0f));
+            for (int i = 0; i < LAYERS; i++) {
+                String p = "blk." + i + ".";
+                w.addTensor(p + "attn_qkv.weight", GgmlType.F16, new long[] {D, 3 * D}, f16(random, 3 * D * D, 0.15f));
+                w.addTensor(p + "attn_output.weight", GgmlType.F16, new long[] {D, D}, f16(random, D * D, 0.15f));
+                w.addTensor(p + "attn_output_norm.weight", GgmlType.F32, new long[] {D}, f32(random, D, 0.1f, 1f));
+                w.addTensor(p + "attn_output_norm.bias", GgmlType.F32, new long[] {D}, f32(random, D, 0.1f, 0f));
+                w.addTensor(p + "ffn_up.weight", GgmlType.F16, new long[] {D, FF}, f16(random, D * FF, 0.15f));
+                w.addTensor(p + "ffn_gate.weight", GgmlType.F16, new long[] {D, FF}, f16(random, D * FF, 0.15f));
+                w.addTensor(p + "ffn_down.weight", GgmlType.F16, new long[] {FF, D}, f16(random, D * FF, 0.15f));
+                w.addTensor(p + "layer_output_norm.weight", GgmlType.F32, new long[] {D}, f32(random, D, 0.1f, 1f));
+                w.addTensor(p + "layer_output_norm.bias", GgmlType.F32, new long[] {D}, f32(random, D, 0.1f, 0f));
+            }
+            w.write(out);
+        }
+        return out;
+    }
+
     public static void main(String[] args) throws IOException {
-        write(Path.of(args[0]));
+        if (args.length > 1 && args[1].equals("nomic")) {
+            writeNomic(Path.of(args[0]));
+        } else {
+            write(Path.of(args[0]));
+        }
     }
 }

@@ -13,7 +13,8 @@ import dev.vellama.runtime.UnsupportedModelException;
  * BERT's encoder, as llama.cpp's {@code build_bert} computes it for embeddings: token + position + token-type-0
  * embeddings under a LayerNorm, then per layer bidirectional multi-head attention with biases, a residual and a
  * LayerNorm, a GELU feed-forward with biases, a residual and a LayerNorm (post-norm). No final norm: the last
- * layer's output is what embeddings pool. One sequence per call; not thread-safe (buffers).
+ * layer's output is what embeddings pool. {@code nomic-bert} is the same frame with no position table but NEOX RoPE
+ * on q and k, one fused q|k|v matrix, no biases, and a SwiGLU feed-forward. One sequence per call; not thread-safe.
  */
 public final class BertPass {
     private final int d;
@@ -29,48 +30,65 @@ public final class BertPass {
     private final float[] embNorm;
     private final float[] embNormBias;
     private final Layer[] layer;
+    private final boolean nomic;
+    private final float ropeBase;
 
     private record Layer(WeightMatrix wq, float[] bq, WeightMatrix wk, float[] bk, WeightMatrix wv, float[] bv,
                          WeightMatrix wo, float[] bo, float[] attnNorm, float[] attnNormBias, WeightMatrix up,
-                         float[] upBias, WeightMatrix down, float[] downBias, float[] outNorm, float[] outNormBias) {}
+                         float[] upBias, WeightMatrix down, float[] downBias, float[] outNorm, float[] outNormBias,
+                         WeightMatrix qkv, WeightMatrix gate) {}
 
-    /** Reads a {@code bert} GGUF's hyper-parameters and tensors (every tensor llama.cpp requires for it). */
+    /** Reads a {@code bert} or {@code nomic-bert} GGUF's hyper-parameters and the tensors llama.cpp requires. */
     public BertPass(GgufFile file, Kernels kernels) {
         GgufMetadata md = file.metadata();
-        this.d = md.getInt("bert.embedding_length");
-        this.heads = md.getInt("bert.attention.head_count");
-        this.ff = md.getInt("bert.feed_forward_length");
-        this.layers = md.getInt("bert.block_count");
-        this.context = md.getInt("bert.context_length");
-        this.eps = md.getFloat("bert.attention.layer_norm_epsilon", 1e-12f);
+        String arch = file.architecture();
+        this.nomic = arch.equals("nomic-bert");
+        String p0 = arch + ".";
+        this.d = md.getInt(p0 + "embedding_length");
+        this.heads = md.getInt(p0 + "attention.head_count");
+        this.ff = md.getInt(p0 + "feed_forward_length");
+        this.layers = md.getInt(p0 + "block_count");
+        this.context = md.getInt(p0 + "context_length");
+        this.eps = md.getFloat(p0 + "attention.layer_norm_epsilon", 1e-12f);
+        this.ropeBase = md.getFloat(p0 + "rope.freq_base", 10000f);
         if (d % heads != 0) {
-            throw new UnsupportedModelException("bert: embedding length " + d + " is not a multiple of " + heads + " heads");
+            throw new UnsupportedModelException(arch + ": embedding length " + d + " is not a multiple of " + heads + " heads");
         }
-        if (md.getBool("bert.attention.causal", false)) {
-            throw new UnsupportedModelException("bert: a causal BERT is not supported");
+        if (md.getBool(p0 + "attention.causal", false)) {
+            throw new UnsupportedModelException(arch + ": a causal encoder is not supported");
         }
         this.k = kernels;
         this.tokenEmbedding = WeightMatrix.of(tensor(file, "token_embd.weight"));
         this.typeRow0 = new float[d];
         GgufTensor types = tensor(file, "token_types.weight");
         Dequantizer.dequantize(types.type(), types.data(), 0, typeRow0, 0, d);
-        this.positions = WeightMatrix.of(tensor(file, "position_embd.weight"));
-        if (positions.rows() < context || positions.cols() != d || tokenEmbedding.cols() != d) {
-            throw new UnsupportedModelException("bert: embedding tables do not match the embedding length " + d);
+        this.positions = nomic ? null : WeightMatrix.of(tensor(file, "position_embd.weight"));
+        if (tokenEmbedding.cols() != d || positions != null && (positions.rows() < context || positions.cols() != d)) {
+            throw new UnsupportedModelException(arch + ": embedding tables do not match the embedding length " + d);
         }
         this.embNorm = vector(file, "token_embd_norm.weight", d);
         this.embNormBias = vector(file, "token_embd_norm.bias", d);
         this.layer = new Layer[layers];
         for (int i = 0; i < layers; i++) {
             String p = "blk." + i + ".";
-            layer[i] = new Layer(matrix(file, p + "attn_q.weight", d, d), vector(file, p + "attn_q.bias", d),
-                    matrix(file, p + "attn_k.weight", d, d), vector(file, p + "attn_k.bias", d),
-                    matrix(file, p + "attn_v.weight", d, d), vector(file, p + "attn_v.bias", d),
-                    matrix(file, p + "attn_output.weight", d, d), vector(file, p + "attn_output.bias", d),
-                    vector(file, p + "attn_output_norm.weight", d), vector(file, p + "attn_output_norm.bias", d),
-                    matrix(file, p + "ffn_up.weight", ff, d), vector(file, p + "ffn_up.bias", ff),
-                    matrix(file, p + "ffn_down.weight", d, ff), vector(file, p + "ffn_down.bias", d),
-                    vector(file, p + "layer_output_norm.weight", d), vector(file, p + "layer_output_norm.bias", d));
+            if (nomic) {
+                layer[i] = new Layer(null, null, null, null, null, null,
+                        matrix(file, p + "attn_output.weight", d, d), null,
+                        vector(file, p + "attn_output_norm.weight", d), vector(file, p + "attn_output_norm.bias", d),
+                        matrix(file, p + "ffn_up.weight", ff, d), null, matrix(file, p + "ffn_down.weight", d, ff), null,
+                        vector(file, p + "layer_output_norm.weight", d), vector(file, p + "layer_output_norm.bias", d),
+                        matrix(file, p + "attn_qkv.weight", 3 * d, d), matrix(file, p + "ffn_gate.weight", ff, d));
+            } else {
+                layer[i] = new Layer(matrix(file, p + "attn_q.weight", d, d), vector(file, p + "attn_q.bias", d),
+                        matrix(file, p + "attn_k.weight", d, d), vector(file, p + "attn_k.bias", d),
+                        matrix(file, p + "attn_v.weight", d, d), vector(file, p + "attn_v.bias", d),
+                        matrix(file, p + "attn_output.weight", d, d), vector(file, p + "attn_output.bias", d),
+                        vector(file, p + "attn_output_norm.weight", d), vector(file, p + "attn_output_norm.bias", d),
+                        matrix(file, p + "ffn_up.weight", ff, d), vector(file, p + "ffn_up.bias", ff),
+                        matrix(file, p + "ffn_down.weight", d, ff), vector(file, p + "ffn_down.bias", d),
+                        vector(file, p + "layer_output_norm.weight", d), vector(file, p + "layer_output_norm.bias", d),
+                        null, null);
+            }
         }
     }
 
@@ -96,10 +114,14 @@ public final class BertPass {
                 throw new IllegalArgumentException("token " + tokens[t] + " is outside the vocabulary");
             }
             k.dequantizeRow(tokenEmbedding, tokens[t], x, t * d);
-            k.dequantizeRow(positions, t, row, 0);
+            if (positions != null) {
+                k.dequantizeRow(positions, t, row, 0);
+            }
             for (int j = 0; j < d; j++) {
                 x[t * d + j] += typeRow0[j];
-                x[t * d + j] = row[j] + x[t * d + j]; // llama.cpp adds the position row last
+                if (positions != null) {
+                    x[t * d + j] = row[j] + x[t * d + j]; // llama.cpp adds the position row last
+                }
             }
             layerNorm(x, t * d, embNorm, embNormBias);
         }
@@ -109,14 +131,27 @@ public final class BertPass {
         float[] attn = new float[n * d];
         float[] o = new float[n * d];
         float[] up = new float[n * ff];
+        float[] gate = nomic ? new float[n * ff] : null;
+        float[] qkv = nomic ? new float[n * 3 * d] : null;
         float[] down = new float[n * d];
         float[] scores = new float[n];
         int hd = d / heads;
         float scale = (float) (1 / Math.sqrt(hd));
         for (Layer l : layer) {
-            project(l.wq(), l.bq(), x, n, q);
-            project(l.wk(), l.bk(), x, n, kk);
-            project(l.wv(), l.bv(), x, n, v);
+            if (nomic) {
+                k.matmul(l.qkv(), x, n, qkv);
+                for (int t = 0; t < n; t++) {
+                    System.arraycopy(qkv, t * 3 * d, q, t * d, d);
+                    System.arraycopy(qkv, t * 3 * d + d, kk, t * d, d);
+                    System.arraycopy(qkv, t * 3 * d + 2 * d, v, t * d, d);
+                    rope(q, t * d, t, d / heads);
+                    rope(kk, t * d, t, d / heads);
+                }
+            } else {
+                project(l.wq(), l.bq(), x, n, q);
+                project(l.wk(), l.bk(), x, n, kk);
+                project(l.wv(), l.bv(), x, n, v);
+            }
             java.util.Arrays.fill(attn, 0f);
             for (int h = 0; h < heads; h++) {
                 for (int i = 0; i < n; i++) {
@@ -142,8 +177,18 @@ public final class BertPass {
                 layerNorm(o, t * d, l.attnNorm(), l.attnNormBias());
             }
             project(l.up(), l.upBias(), o, n, up);
-            for (int t = 0; t < n; t++) {
-                k.gelu(up, t * ff, ff);
+            if (nomic) {
+                k.matmul(l.gate(), o, n, gate);
+                for (int t = 0; t < n; t++) {
+                    float[] g = java.util.Arrays.copyOfRange(gate, t * ff, t * ff + ff);
+                    float[] u = java.util.Arrays.copyOfRange(up, t * ff, t * ff + ff);
+                    k.swiglu(g, u, ff);
+                    System.arraycopy(g, 0, up, t * ff, ff);
+                }
+            } else {
+                for (int t = 0; t < n; t++) {
+                    k.gelu(up, t * ff, ff);
+                }
             }
             project(l.down(), l.downBias(), up, n, down);
             for (int t = 0; t < n; t++) {
@@ -155,12 +200,36 @@ public final class BertPass {
         return x;
     }
 
-    /** out = W·in + bias for each of n rows. */
+    /** out = W·in (+ bias, when there is one) for each of n rows. */
     private void project(WeightMatrix w, float[] bias, float[] in, int n, float[] out) {
         k.matmul(w, in, n, out);
+        if (bias == null) {
+            return;
+        }
         int rows = w.rows();
         for (int t = 0; t < n; t++) {
             k.add(out, t * rows, bias, 0, rows);
+        }
+    }
+
+    /**
+     * NEOX RoPE of every head of the row at {@code off}, position {@code pos}, as ggml computes its angles: θ starts at
+     * the position and is multiplied by base^(−2/head) pair by pair, in float; dimension i pairs with i + head/2.
+     */
+    private void rope(float[] x, int off, int pos, int hd) {
+        float thetaScale = (float) Math.pow(ropeBase, -2.0 / hd);
+        for (int h = 0; h < heads; h++) {
+            int b = off + h * hd;
+            float theta = pos;
+            for (int i = 0; i < hd / 2; i++) {
+                float c = (float) Math.cos(theta);
+                float sn = (float) Math.sin(theta);
+                float x0 = x[b + i];
+                float x1 = x[b + i + hd / 2];
+                x[b + i] = x0 * c - x1 * sn;
+                x[b + i + hd / 2] = x0 * sn + x1 * c;
+                theta *= thetaScale;
+            }
         }
     }
 
