@@ -109,6 +109,22 @@ final class ServeCommand implements Callable<Integer> {
         try (VellamaServer server = VellamaServer.start(options)) {
             err.printf("vellama: listening on http://%s:%d (loading %s)%n", host, server.port(), model.getFileName());
             err.flush();
+            boolean encoder;
+            try (dev.vellama.gguf.GgufFile f = dev.vellama.gguf.GgufFile.open(model)) {
+                encoder = dev.vellama.runtime.EncoderModel.isEncoder(f);
+            }
+            if (encoder) { // an embedding model: /v1/embeddings only, as llama-server --embedding
+                try (dev.vellama.runtime.EncoderModel m = dev.vellama.runtime.EncoderModel.load(model,
+                        threads > 0 ? threads : Runtime.getRuntime().availableProcessors())) {
+                    String id = alias != null ? alias : model.getFileName().toString();
+                    server.attachEncoder(m, id);
+                    err.printf("vellama: serving %s for embeddings only (/v1/embeddings)%n", id);
+                    err.flush();
+                    Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
+                    stopped.await();
+                }
+                return 0;
+            }
             try (Model m = Model.load(model)) {
                 int ctx = contextSize > 0 ? contextSize : parallel * Math.min(4096, m.config().contextLength());
                 BatchEngine.Options engineOptions = new BatchEngine.Options(parallel, ctx, batchSize, threads, queue, precision,

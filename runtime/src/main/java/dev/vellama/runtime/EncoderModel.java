@@ -78,26 +78,35 @@ public final class EncoderModel implements AutoCloseable {
      * @throws ContextOverflowException if a text has more tokens than the model has positions
      */
     public float[][] embed(List<String> texts, Embeddings.Options options) {
-        Embeddings.Pooling pooling = options.pooling() != null ? options.pooling() : switch (file.metadata().getInt(file.architecture() + ".pooling_type", 1)) {
-            case 2 -> Embeddings.Pooling.CLS;
-            case 3 -> Embeddings.Pooling.LAST;
-            default -> Embeddings.Pooling.MEAN;
-        };
-        float[][] out = new float[texts.size()][];
+        int[][] tokens = new int[texts.size()][];
         for (int i = 0; i < texts.size(); i++) {
-            int[] tokens = tokenizer.encode(texts.get(i), true, true);
-            if (tokens.length > pass.contextLength()) {
-                throw new ContextOverflowException("text " + i + " has " + tokens.length + " tokens, more than the model's "
+            tokens[i] = tokenizer.encode(texts.get(i), true, true);
+        }
+        return embedTokens(tokens, options);
+    }
+
+    /** {@link #embed} for texts already tokenized (with [CLS] and [SEP] where the model wants them). */
+    public float[][] embedTokens(int[][] tokens, Embeddings.Options options) {
+        Embeddings.Pooling pooling = options.pooling() != null ? options.pooling()
+                : switch (file.metadata().getInt(file.architecture() + ".pooling_type", 1)) {
+                    case 2 -> Embeddings.Pooling.CLS;
+                    case 3 -> Embeddings.Pooling.LAST;
+                    default -> Embeddings.Pooling.MEAN;
+                };
+        float[][] out = new float[tokens.length][];
+        for (int i = 0; i < tokens.length; i++) {
+            if (tokens[i].length > pass.contextLength()) {
+                throw new ContextOverflowException("text " + i + " has " + tokens[i].length + " tokens, more than the model's "
                         + pass.contextLength() + " positions");
             }
             float[] hidden;
             lock.lock();
             try {
-                hidden = pass.forward(tokens);
+                hidden = pass.forward(tokens[i]);
             } finally {
                 lock.unlock();
             }
-            out[i] = Embeddings.normalize(Embeddings.pool(hidden, tokens.length, pass.embeddingLength(), pooling),
+            out[i] = Embeddings.normalize(Embeddings.pool(hidden, tokens[i].length, pass.embeddingLength(), pooling),
                     options.normalize());
         }
         return out;

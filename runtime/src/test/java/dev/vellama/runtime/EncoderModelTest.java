@@ -19,6 +19,7 @@ import dev.vellama.gguf.GgufFile;
 import dev.vellama.gguf.GgufTensor;
 import dev.vellama.quant.Dequantizer;
 import dev.vellama.testdata.TestData;
+import dev.vellama.testdata.TinyBert;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -34,16 +34,19 @@ final class EmbeddingEndpoint {
     }
 
     void embeddings(ServerRequest req, ServerResponse res) throws InterruptedException {
-        Model model = state.engine().model();
+        dev.vellama.runtime.EncoderModel encoder = state.encoder();
+        Model model = encoder == null ? state.engine().model() : null;
+        dev.vellama.runtime.tokenizer.Tokenizer tokenizer = encoder != null ? encoder.tokenizer() : model.tokenizer();
+        int dims = encoder != null ? encoder.embeddingLength() : model.config().embeddingLength();
         Json j = Json.parse(req.content().as(byte[].class));
-        int[][] inputs = inputs(j, model);
+        int[][] inputs = inputs(j, tokenizer);
         String encoding = j.string("encoding_format", "float");
         if (!encoding.equals("float") && !encoding.equals("base64")) {
             throw ApiException.badField("encoding_format", "'encoding_format' must be float or base64, not '" + encoding + "'");
         }
         if (j.has("dimensions")) {
             throw ApiException.badField("dimensions", "'dimensions' is not supported: the model's vectors are "
-                    + model.config().embeddingLength() + " long");
+                    + dims + " long");
         }
         int longest = 1;
         int total = 0;
@@ -54,7 +57,8 @@ final class EmbeddingEndpoint {
         float[][] vectors;
         one.acquire();
         try {
-            vectors = Embeddings.computeTokens(model, inputs, Embeddings.Options.defaults().withThreads(state.engine().threads()), longest);
+            vectors = encoder != null ? encoder.embedTokens(inputs, Embeddings.Options.defaults())
+                    : Embeddings.computeTokens(model, inputs, Embeddings.Options.defaults().withThreads(state.engine().threads()), longest);
         } catch (ContextOverflowException e) {
             throw new ApiException(400, "invalid_request_error", "context_length_exceeded", "input", e.getMessage());
         } finally {
@@ -85,7 +89,7 @@ final class EmbeddingEndpoint {
     }
 
     /** {@code input}: a string, a list of strings, a list of token ids, or a list of such lists. */
-    private static int[][] inputs(Json j, Model model) {
+    private static int[][] inputs(Json j, dev.vellama.runtime.tokenizer.Tokenizer model) {
         JsonNode in = j.node("input");
         if (in == null) {
             throw ApiException.badField("input", "'input' is required");
@@ -114,15 +118,15 @@ final class EmbeddingEndpoint {
         return out.toArray(int[][]::new);
     }
 
-    private static int[] tokens(String text, Model model) {
+    private static int[] tokens(String text, dev.vellama.runtime.tokenizer.Tokenizer model) {
         if (text.isEmpty()) {
             throw ApiException.badField("input", "'input' must not hold an empty string");
         }
-        return model.tokenizer().encode(text, true, true);
+        return model.encode(text, true, true);
     }
 
-    private static int[] ids(JsonNode list, Model model) {
-        int vocab = model.config().vocabSize();
+    private static int[] ids(JsonNode list, dev.vellama.runtime.tokenizer.Tokenizer model) {
+        int vocab = model.vocabSize();
         int[] ids = new int[list.size()];
         for (int i = 0; i < ids.length; i++) {
             JsonNode e = list.get(i);

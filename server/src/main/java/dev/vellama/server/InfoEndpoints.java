@@ -34,6 +34,19 @@ final class InfoEndpoints {
     }
 
     void models(ServerRequest req, ServerResponse res) {
+        if (state.encoder() != null) {
+            ObjectNode o = Json.MAPPER.createObjectNode();
+            o.put("object", "list");
+            ObjectNode m = o.putArray("data").addObject();
+            m.put("id", state.modelId());
+            m.put("object", "model");
+            m.put("created", state.created);
+            m.put("owned_by", "vellama");
+            m.putObject("meta").put("n_vocab", state.encoder().tokenizer().vocabSize())
+                    .put("n_embd", state.encoder().embeddingLength()).put("embedding_only", true);
+            Responses.sendJson(res, 200, o);
+            return;
+        }
         BatchEngine engine = state.engine();
         Model model = engine.model();
         ObjectNode o = Json.MAPPER.createObjectNode();
@@ -56,12 +69,18 @@ final class InfoEndpoints {
 
     /** Prometheus text format: requests, tokens, speeds, slots and the queue. */
     void metrics(ServerRequest req, ServerResponse res) {
-        BatchEngine.Stats s = state.engine().stats();
+        BatchEngine.Stats s = state.encoder() != null ? null : state.engine().stats(); // no engine behind an embedding model
         StringBuilder b = new StringBuilder();
         b.append("# HELP vellama_http_requests_total HTTP requests answered, by status.\n");
         b.append("# TYPE vellama_http_requests_total counter\n");
         for (Map.Entry<Integer, LongAdder> e : state.metrics.byStatus().entrySet()) {
             b.append("vellama_http_requests_total{status=\"").append(e.getKey()).append("\"} ").append(e.getValue().sum()).append('\n');
+        }
+        if (s == null) {
+            res.status(Status.OK_200);
+            res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+            res.send(b.toString().getBytes(StandardCharsets.UTF_8));
+            return;
         }
         metric(b, "vellama_generations_total", "counter", "Generations the engine started.", s.requests());
         metric(b, "vellama_prompt_tokens_total", "counter", "Prompt tokens evaluated (cached prefixes not counted).", s.promptTokens());
@@ -94,7 +113,7 @@ final class InfoEndpoints {
 
     /** llama-server's {@code {"content", "add_special", "parse_special", "with_pieces"}} → {@code {"tokens"}}. */
     void tokenize(ServerRequest req, ServerResponse res) {
-        Tokenizer tokenizer = state.engine().model().tokenizer();
+        Tokenizer tokenizer = state.tokenizer();
         Json j = Json.parse(req.content().as(byte[].class));
         String content = j.string("content", null);
         if (content == null) {
@@ -116,7 +135,7 @@ final class InfoEndpoints {
 
     /** {@code {"tokens": [ids]}} → {@code {"content"}}. */
     void detokenize(ServerRequest req, ServerResponse res) {
-        Tokenizer tokenizer = state.engine().model().tokenizer();
+        Tokenizer tokenizer = state.tokenizer();
         Json j = Json.parse(req.content().as(byte[].class));
         JsonNode list = j.node("tokens");
         if (list == null || !list.isArray()) {

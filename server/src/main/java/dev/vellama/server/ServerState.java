@@ -10,6 +10,7 @@ import dev.vellama.runtime.BatchEngine;
  */
 final class ServerState {
     private volatile BatchEngine engine;
+    private volatile dev.vellama.runtime.EncoderModel encoder;
     private volatile String modelId = "";
     private volatile dev.vellama.runtime.chat.ChatTemplate template;
     final long created = Instant.now().getEpochSecond();
@@ -27,13 +28,34 @@ final class ServerState {
         return template;
     }
 
+    /** Serves an embedding model (BERT and its kin): only {@code /v1/embeddings} and the info routes answer. */
+    void attachEncoder(dev.vellama.runtime.EncoderModel encoder, String modelId) {
+        this.modelId = modelId;
+        this.encoder = encoder;
+    }
+
+    /** The embedding-only model, or null when a generative one is served. */
+    dev.vellama.runtime.EncoderModel encoder() {
+        return encoder;
+    }
+
+    /** The served model's tokenizer (either kind); a 503 while loading. */
+    dev.vellama.runtime.tokenizer.Tokenizer tokenizer() {
+        dev.vellama.runtime.EncoderModel e = encoder;
+        return e != null ? e.tokenizer() : engine().model().tokenizer();
+    }
+
     boolean ready() {
-        return engine != null;
+        return engine != null || encoder != null;
     }
 
     /** The engine; a 503 while the model is still loading. */
     BatchEngine engine() {
         BatchEngine e = engine;
+        if (e == null && encoder != null) {
+            throw new ApiException(400, "invalid_request_error", "model_not_generative", null, "the model " + modelId
+                    + " is an embedding model: it answers /v1/embeddings only");
+        }
         if (e == null) {
             throw new ApiException(503, "server_error", "loading", null, "the model is still loading; try again shortly");
         }

@@ -82,6 +82,11 @@ public final class VellamaServer implements AutoCloseable {
         state.attach(Objects.requireNonNull(engine), Objects.requireNonNull(modelId), Objects.requireNonNull(template));
     }
 
+    /** Starts serving an embedding model (BERT, nomic-bert): {@code /v1/embeddings} and the info routes. */
+    public void attachEncoder(dev.vellama.runtime.EncoderModel encoder, String modelId) {
+        state.attachEncoder(Objects.requireNonNull(encoder), Objects.requireNonNull(modelId));
+    }
+
     /** The port it listens on. */
     public int port() {
         return server.port();

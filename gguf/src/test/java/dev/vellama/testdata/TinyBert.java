@@ -1,4 +1,4 @@
-package dev.vellama.runtime;
+package dev.vellama.testdata;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,25 +10,24 @@ import dev.vellama.gguf.GgmlType;
 import dev.vellama.gguf.GgufFile;
 import dev.vellama.gguf.GgufValue;
 import dev.vellama.gguf.GgufWriter;
-import dev.vellama.quant.Half;
-import dev.vellama.testdata.TestData;
 
 /**
  * A small BERT written with the GGUF writer: the shared {@code bert-bge} vocabulary and its metadata, 2 layers of
  * 64 with 4 heads and a 128-wide feed-forward, random weights from a fixed seed (matrices and embeddings F16, norms
  * and biases F32), so the file is the same byte for byte on every machine. Its llama-embedding vectors are kept in
- * {@code bert-embeddings.json}; {@code main} writes the file for computing them.
+ * runtime's {@code bert-embeddings.json}; {@code main} writes the file for computing them. In the gguf test-jar so
+ * every module's tests can use it.
  */
-final class TinyBert {
-    static final int D = 64;
-    static final int FF = 128;
-    static final int LAYERS = 2;
-    static final int HEADS = 4;
-    static final int CONTEXT = 512;
+public final class TinyBert {
+    public static final int D = 64;
+    public static final int FF = 128;
+    public static final int LAYERS = 2;
+    public static final int HEADS = 4;
+    public static final int CONTEXT = 512;
 
     private TinyBert() {}
 
-    static Path write(Path out) throws IOException {
+    public static Path write(Path out) throws IOException {
         Random random = new Random(20261205L);
         try (GgufFile vocab = GgufFile.open(TestData.root().resolve("tokenizer-tests/ggml-vocab-bert-bge.gguf"))) {
             int vocabSize = vocab.metadata().getStringArray("tokenizer.ggml.tokens").length;
@@ -69,7 +68,7 @@ final class TinyBert {
     private static byte[] f16(Random r, int n, float std) {
         ByteBuffer b = ByteBuffer.allocate(2 * n).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < n; i++) {
-            b.putShort(Half.fromFloat((float) r.nextGaussian() * std));
+            b.putShort(Float.floatToFloat16((float) r.nextGaussian() * std));
         }
         return b.array();
     }
@@ -86,7 +85,7 @@ final class TinyBert {
      * The same shape as {@code nomic-bert} (nomic-embed's layout): no position table, NEOX RoPE (base 1000), a fused
      * q|k|v matrix, SwiGLU, no biases but the LayerNorms'.
      */
-    static Path writeNomic(Path out) throws IOException {
+    public static Path writeNomic(Path out) throws IOException {
         Random random = new Random(20261206L);
         try (GgufFile vocab = GgufFile.open(TestData.root().resolve("tokenizer-tests/ggml-vocab-bert-bge.gguf"))) {
             int vocabSize = vocab.metadata().getStringArray("tokenizer.ggml.tokens").length;
