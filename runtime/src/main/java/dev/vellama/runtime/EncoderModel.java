@@ -23,6 +23,8 @@ public final class EncoderModel implements AutoCloseable {
     private final Kernels kernels;
     private final BertPass pass;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Tokens of several texts evaluated in one pass, as llama-embedding's default batch. */
+    private static final int BATCH_TOKENS = 2048;
 
     private EncoderModel(GgufFile file, int threads) {
         this.file = file;
@@ -99,15 +101,36 @@ public final class EncoderModel implements AutoCloseable {
                 throw new ContextOverflowException("text " + i + " has " + tokens[i].length + " tokens, more than the model's "
                         + pass.contextLength() + " positions");
             }
+        }
+        // texts go through the encoder together, up to a batch of tokens at a time: one read of the weights for all
+        int d = pass.embeddingLength();
+        for (int first = 0; first < tokens.length; ) {
+            int last = first;
+            int total = 0;
+            while (last < tokens.length && (last == first || total + tokens[last].length <= BATCH_TOKENS)) {
+                total += tokens[last].length;
+                last++;
+            }
+            int[] all = new int[total];
+            int[] bounds = new int[last - first + 1];
+            for (int i = first, at = 0; i < last; i++) {
+                System.arraycopy(tokens[i], 0, all, at, tokens[i].length);
+                at += tokens[i].length;
+                bounds[i - first + 1] = at;
+            }
             float[] hidden;
             lock.lock();
             try {
-                hidden = pass.forward(tokens[i]);
+                hidden = pass.forward(all, bounds);
             } finally {
                 lock.unlock();
             }
-            out[i] = Embeddings.normalize(Embeddings.pool(hidden, tokens[i].length, pass.embeddingLength(), pooling),
-                    options.normalize());
+            for (int i = first; i < last; i++) {
+                int b = bounds[i - first];
+                float[] mine = java.util.Arrays.copyOfRange(hidden, b * d, bounds[i - first + 1] * d);
+                out[i] = Embeddings.normalize(Embeddings.pool(mine, tokens[i].length, d, pooling), options.normalize());
+            }
+            first = last;
         }
         return out;
     }

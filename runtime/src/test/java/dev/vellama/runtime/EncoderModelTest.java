@@ -124,6 +124,21 @@ class EncoderModelTest {
         }
     }
 
+    /** Texts are evaluated together in one pass; each vector is the one it gets alone. */
+    @Test
+    void textsTogetherGiveWhatEachGivesAlone() throws IOException {
+        List<String> texts = List.of("Hello world", "The cat sat on the mat.", "a", "Vellama runs models on the JVM, fast.");
+        try (EncoderModel m = EncoderModel.load(file, 2)) {
+            float[][] together = m.embed(texts);
+            for (int i = 0; i < texts.size(); i++) {
+                float[] alone = m.embed(List.of(texts.get(i)))[0];
+                for (int j = 0; j < alone.length; j++) {
+                    assertEquals(alone[j], together[i][j], 1e-6f, "text " + i + " component " + j);
+                }
+            }
+        }
+    }
+
     @Test
     void tooLongAndForeignFilesAreRefused() throws IOException {
         try (EncoderModel m = EncoderModel.load(file, 2)) {

@@ -103,9 +103,30 @@ public final class BertPass {
 
     /** The last layer's output for every token of one sequence, row-major [token][embedding]. */
     public float[] forward(int[] tokens) {
+        return forward(tokens, new int[] {0, tokens.length});
+    }
+
+    /**
+     * Several sequences in one pass: {@code tokens} holds them one after another, sequence i at
+     * {@code [bounds[i], bounds[i+1])}. The matrices see every token together (one read of the weights for all);
+     * positions restart and attention stays within each sequence, so each result equals that sequence run alone.
+     */
+    public float[] forward(int[] tokens, int[] bounds) {
         int n = tokens.length;
-        if (n == 0 || n > context) {
-            throw new dev.vellama.runtime.ContextOverflowException(n + " tokens do not fit the model's " + context + " positions");
+        int[] from = new int[n];
+        int[] until = new int[n];
+        for (int i = 0; i + 1 < bounds.length; i++) {
+            int len = bounds[i + 1] - bounds[i];
+            if (len <= 0 || len > context) {
+                throw new dev.vellama.runtime.ContextOverflowException(len + " tokens do not fit the model's " + context + " positions");
+            }
+            for (int t = bounds[i]; t < bounds[i + 1]; t++) {
+                from[t] = bounds[i];
+                until[t] = bounds[i + 1];
+            }
+        }
+        if (n == 0 || bounds[0] != 0 || bounds[bounds.length - 1] != n) {
+            throw new IllegalArgumentException("the bounds must cover the tokens from 0 to " + n);
         }
         float[] x = new float[n * d];
         float[] row = new float[d];
@@ -115,7 +136,7 @@ public final class BertPass {
             }
             k.dequantizeRow(tokenEmbedding, tokens[t], x, t * d);
             if (positions != null) {
-                k.dequantizeRow(positions, t, row, 0);
+                k.dequantizeRow(positions, t - from[t], row, 0);
             }
             for (int j = 0; j < d; j++) {
                 x[t * d + j] += typeRow0[j];
@@ -134,7 +155,7 @@ public final class BertPass {
         float[] gate = nomic ? new float[n * ff] : null;
         float[] qkv = nomic ? new float[n * 3 * d] : null;
         float[] down = new float[n * d];
-        float[] scores = new float[n];
+        float[] scores = new float[Math.min(n, context)];
         int hd = d / heads;
         float scale = (float) (1 / Math.sqrt(hd));
         for (Layer l : layer) {
@@ -144,8 +165,8 @@ public final class BertPass {
                     System.arraycopy(qkv, t * 3 * d, q, t * d, d);
                     System.arraycopy(qkv, t * 3 * d + d, kk, t * d, d);
                     System.arraycopy(qkv, t * 3 * d + 2 * d, v, t * d, d);
-                    rope(q, t * d, t, d / heads);
-                    rope(kk, t * d, t, d / heads);
+                    rope(q, t * d, t - from[t], d / heads);
+                    rope(kk, t * d, t - from[t], d / heads);
                 }
             } else {
                 project(l.wq(), l.bq(), x, n, q);
@@ -155,18 +176,20 @@ public final class BertPass {
             java.util.Arrays.fill(attn, 0f);
             for (int h = 0; h < heads; h++) {
                 for (int i = 0; i < n; i++) {
-                    for (int j = 0; j < n; j++) {
+                    int s0 = from[i];
+                    int m = until[i] - s0;
+                    for (int j = 0; j < m; j++) {
                         float s = 0;
                         for (int c = 0; c < hd; c++) {
-                            s += kk[j * d + h * hd + c] * q[i * d + h * hd + c];
+                            s += kk[(s0 + j) * d + h * hd + c] * q[i * d + h * hd + c];
                         }
                         scores[j] = s * scale;
                     }
-                    k.softmax(scores, 0, n);
-                    for (int j = 0; j < n; j++) {
+                    k.softmax(scores, 0, m);
+                    for (int j = 0; j < m; j++) {
                         float p = scores[j];
                         for (int c = 0; c < hd; c++) {
-                            attn[i * d + h * hd + c] += p * v[j * d + h * hd + c];
+                            attn[i * d + h * hd + c] += p * v[(s0 + j) * d + h * hd + c];
                         }
                     }
                 }
