@@ -191,11 +191,10 @@ final class KQuantizer {
     }
 
     /**
-     * llama.cpp's {@code make_q3_quants} with {@code do_rmse}: L in [-nmax, nmax-1] from the largest magnitude,
-     * then up to 5 passes moving single levels while x²-weighted fit improves; levels (+nmax) to
-     * {@code levels[lo..]}, returns the scale.
+     * The value of largest magnitude among {@code x[xo .. xo+n)} (the first such), or 0 with {@code levels[lo ..]}
+     * cleared when every magnitude is below {@code GROUP_MAX_EPS} (an all-zero group).
      */
-    private float fitQ3(int n, int nmax, float[] x, int xo, int lo) {
+    private float largestOrClear(float[] x, int xo, int n, int lo) {
         float max = 0;
         float amax = 0;
         for (int i = 0; i < n; i++) {
@@ -209,6 +208,19 @@ final class KQuantizer {
             for (int i = 0; i < n; i++) {
                 levels[lo + i] = 0;
             }
+            return 0f;
+        }
+        return max;
+    }
+
+    /**
+     * llama.cpp's {@code make_q3_quants} with {@code do_rmse}: L in [-nmax, nmax-1] from the largest magnitude,
+     * then up to 5 passes moving single levels while x²-weighted fit improves; levels (+nmax) to
+     * {@code levels[lo..]}, returns the scale.
+     */
+    private float fitQ3(int n, int nmax, float[] x, int xo, int lo) {
+        float max = largestOrClear(x, xo, n, lo);
+        if (max == 0) {
             return 0.f;
         }
         float iscale = -nmax / max;
@@ -443,19 +455,8 @@ final class KQuantizer {
      * {@code make_qx_quants} with rmse_type 1). Levels (biased by nmax) go to {@code levels[lo..]}.
      */
     private float fitSymmetric(int n, int nmax, float[] x, int xo, int lo) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; i++) {
-            float ax = Math.abs(x[xo + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xo + i];
-            }
-        }
-        if (amax < GROUP_MAX_EPS) {
-            for (int i = 0; i < n; i++) {
-                levels[lo + i] = 0;
-            }
+        float max = largestOrClear(x, xo, n, lo);
+        if (max == 0) {
             return 0.f;
         }
         float iscale = -nmax / max;

@@ -244,15 +244,30 @@ public final class Session implements AutoCloseable {
      * [position][vocab]. Used for scoring and perplexity; clears what the cache held.
      */
     public float[] evaluateAll(int[] tokens) {
+        return evaluateFromStart(tokens, config.vocabSize(), pass::forwardAll);
+    }
+
+    /** One chunk through the pass: tokens[from .. from+n) at positions from.., a row of {@code width} per token. */
+    private interface ChunkEvaluation {
+        float[] run(int[] tokens, int from, int n, int pos);
+    }
+
+    /**
+     * Evaluates {@code tokens} from position 0 in chunks of the batch size and gathers each chunk's rows; the cache
+     * then holds exactly these tokens. Null from a chunk means the pass cannot compute these rows.
+     */
+    private float[] evaluateFromStart(int[] tokens, int width, ChunkEvaluation chunk) {
         if (tokens.length == 0 || tokens.length > contextSize) {
             throw new ContextOverflowException(tokens.length + " tokens do not fit a context of " + contextSize);
         }
-        int vocab = config.vocabSize();
-        float[] all = new float[tokens.length * vocab];
+        float[] all = new float[tokens.length * width];
         for (int from = 0; from < tokens.length; from += batchSize) {
             int n = Math.min(batchSize, tokens.length - from);
-            float[] l = pass.forwardAll(tokens, from, n, from);
-            System.arraycopy(l, 0, all, from * vocab, n * vocab);
+            float[] rows = chunk.run(tokens, from, n, from);
+            if (rows == null) {
+                throw new VellamaException("embeddings are computed on the CPU; open the session with the CPU device");
+            }
+            System.arraycopy(rows, 0, all, from * width, n * width);
         }
         System.arraycopy(tokens, 0, cached, 0, tokens.length);
         cachedLength = tokens.length;
@@ -269,25 +284,7 @@ public final class Session implements AutoCloseable {
      * @throws VellamaException on a GPU session (embeddings are computed on the CPU)
      */
     public float[] hiddenStates(int[] tokens) {
-        if (tokens.length == 0 || tokens.length > contextSize) {
-            throw new ContextOverflowException(tokens.length + " tokens do not fit a context of " + contextSize);
-        }
-        int d = config.embeddingLength();
-        float[] all = new float[tokens.length * d];
-        for (int from = 0; from < tokens.length; from += batchSize) {
-            int n = Math.min(batchSize, tokens.length - from);
-            float[] h = pass.forwardHidden(tokens, from, n, from);
-            if (h == null) {
-                throw new dev.vellama.VellamaException("embeddings are computed on the CPU; open the session with the CPU device");
-            }
-            System.arraycopy(h, 0, all, from * d, n * d);
-        }
-        System.arraycopy(tokens, 0, cached, 0, tokens.length);
-        cachedLength = tokens.length;
-        historyLength = 0;
-        forgotten = 0;
-        appendHistory(tokens, 0, tokens.length);
-        return all;
+        return evaluateFromStart(tokens, config.embeddingLength(), pass::forwardHidden);
     }
 
     /** Forgets the cached conversation. */

@@ -34,21 +34,6 @@ final class InfoEndpoints {
     }
 
     void models(ServerRequest req, ServerResponse res) {
-        if (state.encoder() != null) {
-            ObjectNode o = Json.MAPPER.createObjectNode();
-            o.put("object", "list");
-            ObjectNode m = o.putArray("data").addObject();
-            m.put("id", state.modelId());
-            m.put("object", "model");
-            m.put("created", state.created);
-            m.put("owned_by", "vellama");
-            m.putObject("meta").put("n_vocab", state.encoder().tokenizer().vocabSize())
-                    .put("n_embd", state.encoder().embeddingLength()).put("embedding_only", true);
-            Responses.sendJson(res, 200, o);
-            return;
-        }
-        BatchEngine engine = state.engine();
-        Model model = engine.model();
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "list");
         ObjectNode m = o.putArray("data").addObject();
@@ -57,13 +42,20 @@ final class InfoEndpoints {
         m.put("created", state.created);
         m.put("owned_by", "vellama");
         ObjectNode meta = m.putObject("meta");
-        meta.put("architecture", model.config().architecture().name().toLowerCase(Locale.ROOT));
-        meta.put("n_vocab", model.config().vocabSize());
-        meta.put("n_ctx_train", model.config().contextLength());
-        meta.put("n_embd", model.config().embeddingLength());
-        meta.put("n_params", model.parameterCount());
-        meta.put("n_ctx_slot", engine.slotContext());
-        meta.put("slots", engine.slotCount());
+        if (state.encoder() != null) {
+            meta.put("n_vocab", state.encoder().tokenizer().vocabSize()).put("n_embd", state.encoder().embeddingLength())
+                    .put("embedding_only", true);
+        } else {
+            BatchEngine engine = state.engine();
+            Model model = engine.model();
+            meta.put("architecture", model.config().architecture().name().toLowerCase(Locale.ROOT));
+            meta.put("n_vocab", model.config().vocabSize());
+            meta.put("n_ctx_train", model.config().contextLength());
+            meta.put("n_embd", model.config().embeddingLength());
+            meta.put("n_params", model.parameterCount());
+            meta.put("n_ctx_slot", engine.slotContext());
+            meta.put("slots", engine.slotCount());
+        }
         Responses.sendJson(res, 200, o);
     }
 

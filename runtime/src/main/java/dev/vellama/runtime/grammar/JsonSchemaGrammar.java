@@ -160,13 +160,13 @@ final class JsonSchemaGrammar {
         }
         if (s.containsKey("const")) {
             only(s, at, "const", "type");
-            return rule(name, literal(JsonWriter.write(s.get("const"))) + " space");
+            return rule(name, literal(json(s.get("const"))) + " space");
         }
         if (s.containsKey("enum")) {
             only(s, at, "enum", "type");
             List<String> values = new ArrayList<>();
             for (Object v : list(s.get("enum"), at + ".enum")) {
-                values.add(literal(JsonWriter.write(v)));
+                values.add(literal(json(v)));
             }
             if (values.isEmpty()) {
                 throw new GrammarException("JSON schema: " + at + ".enum is empty");
@@ -258,7 +258,7 @@ final class JsonSchemaGrammar {
         for (Map.Entry<String, Object> p : properties.entrySet()) {
             String sub = child(name, p.getKey());
             String value = visit(p.getValue(), sub, at + ".properties." + p.getKey());
-            keyValues.put(p.getKey(), rule(sub + "-kv", literal(JsonWriter.write(p.getKey())) + " space \":\" space " + value));
+            keyValues.put(p.getKey(), rule(sub + "-kv", literal(json(p.getKey())) + " space \":\" space " + value));
             (required.contains(p.getKey()) ? requiredKeys : optionalKeys).add(p.getKey());
         }
         if (Boolean.TRUE.equals(additional) || additional instanceof Map<?, ?>) {
@@ -684,6 +684,17 @@ final class JsonSchemaGrammar {
             throw new GrammarException("JSON schema: " + at + " must be an object");
         }
         return (Map<String, Object>) m;
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** Compact JSON text of a parsed value (a constant, an enum member, a property name), as llama.cpp's dump() writes it. */
+    private static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new GrammarException("JSON schema: " + value + " is not a JSON value");
+        }
     }
 
     /** A GBNF string literal matching {@code text} exactly. */

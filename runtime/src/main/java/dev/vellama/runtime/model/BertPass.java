@@ -1,6 +1,5 @@
 package dev.vellama.runtime.model;
 
-import dev.vellama.gguf.GgmlType;
 import dev.vellama.gguf.GgufFile;
 import dev.vellama.gguf.GgufMetadata;
 import dev.vellama.gguf.GgufTensor;
@@ -58,35 +57,35 @@ public final class BertPass {
             throw new UnsupportedModelException(arch + ": a causal encoder is not supported");
         }
         this.k = kernels;
-        this.tokenEmbedding = WeightMatrix.of(tensor(file, "token_embd.weight"));
+        this.tokenEmbedding = WeightMatrix.of(ModelWeights.tensor(file, "token_embd.weight"));
         this.typeRow0 = new float[d];
-        GgufTensor types = tensor(file, "token_types.weight");
+        GgufTensor types = ModelWeights.tensor(file, "token_types.weight");
         Dequantizer.dequantize(types.type(), types.data(), 0, typeRow0, 0, d);
-        this.positions = nomic ? null : WeightMatrix.of(tensor(file, "position_embd.weight"));
+        this.positions = nomic ? null : WeightMatrix.of(ModelWeights.tensor(file, "position_embd.weight"));
         if (tokenEmbedding.cols() != d || positions != null && (positions.rows() < context || positions.cols() != d)) {
             throw new UnsupportedModelException(arch + ": embedding tables do not match the embedding length " + d);
         }
-        this.embNorm = vector(file, "token_embd_norm.weight", d);
-        this.embNormBias = vector(file, "token_embd_norm.bias", d);
+        this.embNorm = ModelWeights.vector(file, "token_embd_norm.weight", d);
+        this.embNormBias = ModelWeights.vector(file, "token_embd_norm.bias", d);
         this.layer = new Layer[layers];
         for (int i = 0; i < layers; i++) {
             String p = "blk." + i + ".";
             if (nomic) {
                 layer[i] = new Layer(null, null, null, null, null, null,
-                        matrix(file, p + "attn_output.weight", d, d), null,
-                        vector(file, p + "attn_output_norm.weight", d), vector(file, p + "attn_output_norm.bias", d),
-                        matrix(file, p + "ffn_up.weight", ff, d), null, matrix(file, p + "ffn_down.weight", d, ff), null,
-                        vector(file, p + "layer_output_norm.weight", d), vector(file, p + "layer_output_norm.bias", d),
-                        matrix(file, p + "attn_qkv.weight", 3 * d, d), matrix(file, p + "ffn_gate.weight", ff, d));
+                        ModelWeights.matrix(file, p + "attn_output.weight", d, d), null,
+                        ModelWeights.vector(file, p + "attn_output_norm.weight", d), ModelWeights.vector(file, p + "attn_output_norm.bias", d),
+                        ModelWeights.matrix(file, p + "ffn_up.weight", ff, d), null, ModelWeights.matrix(file, p + "ffn_down.weight", d, ff), null,
+                        ModelWeights.vector(file, p + "layer_output_norm.weight", d), ModelWeights.vector(file, p + "layer_output_norm.bias", d),
+                        ModelWeights.matrix(file, p + "attn_qkv.weight", 3 * d, d), ModelWeights.matrix(file, p + "ffn_gate.weight", ff, d));
             } else {
-                layer[i] = new Layer(matrix(file, p + "attn_q.weight", d, d), vector(file, p + "attn_q.bias", d),
-                        matrix(file, p + "attn_k.weight", d, d), vector(file, p + "attn_k.bias", d),
-                        matrix(file, p + "attn_v.weight", d, d), vector(file, p + "attn_v.bias", d),
-                        matrix(file, p + "attn_output.weight", d, d), vector(file, p + "attn_output.bias", d),
-                        vector(file, p + "attn_output_norm.weight", d), vector(file, p + "attn_output_norm.bias", d),
-                        matrix(file, p + "ffn_up.weight", ff, d), vector(file, p + "ffn_up.bias", ff),
-                        matrix(file, p + "ffn_down.weight", d, ff), vector(file, p + "ffn_down.bias", d),
-                        vector(file, p + "layer_output_norm.weight", d), vector(file, p + "layer_output_norm.bias", d),
+                layer[i] = new Layer(ModelWeights.matrix(file, p + "attn_q.weight", d, d), ModelWeights.vector(file, p + "attn_q.bias", d),
+                        ModelWeights.matrix(file, p + "attn_k.weight", d, d), ModelWeights.vector(file, p + "attn_k.bias", d),
+                        ModelWeights.matrix(file, p + "attn_v.weight", d, d), ModelWeights.vector(file, p + "attn_v.bias", d),
+                        ModelWeights.matrix(file, p + "attn_output.weight", d, d), ModelWeights.vector(file, p + "attn_output.bias", d),
+                        ModelWeights.vector(file, p + "attn_output_norm.weight", d), ModelWeights.vector(file, p + "attn_output_norm.bias", d),
+                        ModelWeights.matrix(file, p + "ffn_up.weight", ff, d), ModelWeights.vector(file, p + "ffn_up.bias", ff),
+                        ModelWeights.matrix(file, p + "ffn_down.weight", d, ff), ModelWeights.vector(file, p + "ffn_down.bias", d),
+                        ModelWeights.vector(file, p + "layer_output_norm.weight", d), ModelWeights.vector(file, p + "layer_output_norm.bias", d),
                         null, null);
             }
         }
@@ -274,31 +273,5 @@ public final class BertPass {
         for (int j = 0; j < d; j++) {
             x[off + j] = x[off + j] * s * w[j] + b[j];
         }
-    }
-
-    private static GgufTensor tensor(GgufFile file, String name) {
-        if (!file.hasTensor(name)) {
-            throw new UnsupportedModelException("tensor '" + name + "' is missing: the file does not have the bert layout");
-        }
-        return file.tensor(name);
-    }
-
-    private static WeightMatrix matrix(GgufFile file, String name, int rows, int cols) {
-        GgufTensor t = tensor(file, name);
-        if (t.dimensions() != 2 || t.rows() != rows || t.columns() != cols) {
-            throw new UnsupportedModelException("tensor '" + name + "' has shape " + java.util.Arrays.toString(t.shape())
-                    + ", expected [" + cols + ", " + rows + "]");
-        }
-        return WeightMatrix.of(t);
-    }
-
-    private static float[] vector(GgufFile file, String name, int n) {
-        GgufTensor t = tensor(file, name);
-        if (t.elementCount() != n || t.type() != GgmlType.F32 && t.type() != GgmlType.F16 && t.type() != GgmlType.BF16) {
-            throw new UnsupportedModelException("tensor '" + name + "' must hold " + n + " F32, F16 or BF16 values");
-        }
-        float[] out = new float[n];
-        Dequantizer.dequantize(t.type(), t.data(), 0, out, 0, n);
-        return out;
     }
 }

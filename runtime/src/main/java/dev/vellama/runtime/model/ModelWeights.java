@@ -80,7 +80,7 @@ public final class ModelWeights {
         }
     }
 
-    private static GgufTensor tensor(GgufFile file, String name) {
+    static GgufTensor tensor(GgufFile file, String name) {
         if (!file.hasTensor(name)) {
             throw new UnsupportedModelException("tensor '" + name + "' is missing: the file does not have the "
                     + file.architecture() + " layout this runtime expects");
@@ -88,7 +88,7 @@ public final class ModelWeights {
         return file.tensor(name);
     }
 
-    private static WeightMatrix matrix(GgufFile file, String name, int rows, int cols) {
+    static WeightMatrix matrix(GgufFile file, String name, int rows, int cols) {
         GgufTensor t = tensor(file, name);
         if (t.dimensions() != 2 || t.rows() != rows || t.columns() != cols) {
             throw new UnsupportedModelException("tensor '" + name + "' has shape " + java.util.Arrays.toString(t.shape())
@@ -97,7 +97,7 @@ public final class ModelWeights {
         return WeightMatrix.of(t);
     }
 
-    private static float[] vector(GgufFile file, String name, int n) {
+    static float[] vector(GgufFile file, String name, int n) {
         GgufTensor t = tensor(file, name);
         if (t.elementCount() != n) {
             throw new UnsupportedModelException("tensor '" + name + "' has " + t.elementCount() + " values, expected " + n);
