@@ -48,15 +48,13 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--leave-output-tensor", description = "Keep output.weight as it is.")
     boolean leaveOutput;
 
-    @Option(names = "--imatrix", paramLabel = "FILE", description = "Importance matrix (not supported yet: refused).")
+    @Option(names = "--imatrix", paramLabel = "FILE",
+            description = "llama-imatrix's importance matrix (.dat or GGUF): guides Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL and IQ4_XS (K-quants not yet).")
     Path imatrix;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
-        if (imatrix != null) {
-            throw new IllegalArgumentException("--imatrix is not supported yet: Vellama's quantizers are llama.cpp's reference ones");
-        }
         if (!Files.isRegularFile(in)) {
             throw new IllegalArgumentException("no such file: " + in);
         }
@@ -68,6 +66,9 @@ final class QuantizeCommand implements Callable<Integer> {
                 .withThreads(threads != null ? threads : Runtime.getRuntime().availableProcessors());
         if (outputType != null) {
             options = options.withOutputType(tensorType(outputType));
+        }
+        if (imatrix != null) {
+            options = options.withImatrix(dev.vellama.runtime.ImportanceMatrix.read(imatrix));
         }
         if (tokenEmbeddingType != null) {
             options = options.withTokenEmbeddingType(tensorType(tokenEmbeddingType));

@@ -191,6 +191,22 @@ final class KQuantizer {
     }
 
     /**
+     * llama.cpp's {@code make_qkx3_quants} over 32 values with the given weights, as the importance-guided Q4_1/Q5_1
+     * use it (36 steps from −0.9 by 0.05): the levels to {@code out[0..32)}, the scale returned, the min (as a
+     * positive offset) from {@link #lastMin}. With weights given it is {@code make_qkx2_quants}' search.
+     */
+    float weightedScaleAndMin(float[] x, int xo, float[] w, int nmax, byte[] out) {
+        float scale = fitScaleAndMin(32, nmax, x, xo, w, 0, -0.9f, 0.05f, 36, false);
+        System.arraycopy(levels, 0, out, 0, 32);
+        return scale;
+    }
+
+    /** The min of the last {@link #weightedScaleAndMin}, as a positive offset (llama.cpp's {@code the_min}). */
+    float lastMin() {
+        return theMin[0];
+    }
+
+    /**
      * The value of largest magnitude among {@code x[xo .. xo+n)} (the first such), or 0 with {@code levels[lo ..]}
      * cleared when every magnitude is below {@code GROUP_MAX_EPS} (an all-zero group).
      */

@@ -24,12 +24,22 @@ final class NonLinearQuantizer {
 
     /** One IQ4_NL block of 32 values: d, then 16 bytes of two 4-bit level indexes. */
     void iq4nl(float[] x, int xo, MemorySegment y, long yo) {
-        fit(x, xo, 32, y, yo, yo + 2, -1);
+        fit(x, xo, null, 0, 32, y, yo, yo + 2, -1);
     }
 
     /** One IQ4_XS super-block of 256: d, scales_h (u16), scales_l[4], qs[128]. */
     void iq4xs(float[] x, int xo, MemorySegment y, long yo) {
-        fit(x, xo, 256, y, yo, yo + 8, yo + 2);
+        fit(x, xo, null, 0, 256, y, yo, yo + 8, yo + 2);
+    }
+
+    /** {@link #iq4nl} guided by importances {@code qw[qwo ..]} (llama.cpp's weights: qw·√(σ² + x²)). */
+    void iq4nl(float[] x, int xo, float[] qw, int qwo, MemorySegment y, long yo) {
+        fit(x, xo, qw, qwo, 32, y, yo, yo + 2, -1);
+    }
+
+    /** {@link #iq4xs} guided by importances {@code qw[qwo ..]}. */
+    void iq4xs(float[] x, int xo, float[] qw, int qwo, MemorySegment y, long yo) {
+        fit(x, xo, qw, qwo, 256, y, yo, yo + 8, yo + 2);
     }
 
     private static int bestIndex(float v) {
@@ -53,14 +63,20 @@ final class NonLinearQuantizer {
     }
 
     /** {@code quantize_row_iq4_nl_impl} without weights; {@code scalesAt} < 0 for a single block (IQ4_NL). */
-    private void fit(float[] x, int xo, int size, MemorySegment y, long dAt, long qsAt, long scalesAt) {
+    private void fit(float[] x, int xo, float[] qw, int qwo, int size, MemorySegment y, long dAt, long qsAt, long scalesAt) {
         int blocks = size / 32;
+        float sigma2 = 0;
+        for (int j = 0; j < size; j++) {
+            sigma2 += x[xo + j] * x[xo + j];
+        }
+        sigma2 *= 2.f / size;
         float maxScale = 0;
         float amaxScale = 0;
         for (int ib = 0; ib < blocks; ib++) {
             int b = xo + 32 * ib;
             for (int j = 0; j < 32; j++) {
-                weight[j] = x[b + j] * x[b + j];
+                weight[j] = qw != null ? qw[qwo + 32 * ib + j] * (float) Math.sqrt(sigma2 + x[b + j] * x[b + j])
+                        : x[b + j] * x[b + j];
             }
             float amax = 0;
             float max = 0;

@@ -70,17 +70,19 @@ public final class ModelQuantizer {
      * whether quantized inputs may be re-quantized; the thread count.
      */
     public record Options(FileType type, boolean pure, GgmlType outputType, GgmlType tokenEmbeddingType,
-                          boolean allowRequantize, boolean leaveOutputTensor, int threads) {
+                          boolean allowRequantize, boolean leaveOutputTensor, int threads, ImportanceMatrix imatrix) {
         public static Options of(FileType type) {
-            return new Options(type, false, null, null, false, false, Runtime.getRuntime().availableProcessors());
+            return new Options(type, false, null, null, false, false, Runtime.getRuntime().availableProcessors(), null);
         }
 
-        public Options withPure(boolean b) { return new Options(type, b, outputType, tokenEmbeddingType, allowRequantize, leaveOutputTensor, threads); }
-        public Options withOutputType(GgmlType t) { return new Options(type, pure, t, tokenEmbeddingType, allowRequantize, leaveOutputTensor, threads); }
-        public Options withTokenEmbeddingType(GgmlType t) { return new Options(type, pure, outputType, t, allowRequantize, leaveOutputTensor, threads); }
-        public Options withAllowRequantize(boolean b) { return new Options(type, pure, outputType, tokenEmbeddingType, b, leaveOutputTensor, threads); }
-        public Options withLeaveOutputTensor(boolean b) { return new Options(type, pure, outputType, tokenEmbeddingType, allowRequantize, b, threads); }
-        public Options withThreads(int n) { return new Options(type, pure, outputType, tokenEmbeddingType, allowRequantize, leaveOutputTensor, n); }
+        public Options withPure(boolean b) { return new Options(type, b, outputType, tokenEmbeddingType, allowRequantize, leaveOutputTensor, threads, imatrix); }
+        public Options withOutputType(GgmlType t) { return new Options(type, pure, t, tokenEmbeddingType, allowRequantize, leaveOutputTensor, threads, imatrix); }
+        public Options withTokenEmbeddingType(GgmlType t) { return new Options(type, pure, outputType, t, allowRequantize, leaveOutputTensor, threads, imatrix); }
+        public Options withAllowRequantize(boolean b) { return new Options(type, pure, outputType, tokenEmbeddingType, b, leaveOutputTensor, threads, imatrix); }
+        public Options withLeaveOutputTensor(boolean b) { return new Options(type, pure, outputType, tokenEmbeddingType, allowRequantize, b, threads, imatrix); }
+        public Options withThreads(int n) { return new Options(type, pure, outputType, tokenEmbeddingType, allowRequantize, leaveOutputTensor, n, imatrix); }
+        /** Quantize guided by llama-imatrix's importances (llama-quantize's {@code --imatrix}). */
+        public Options withImatrix(ImportanceMatrix m) { return new Options(type, pure, outputType, tokenEmbeddingType, allowRequantize, leaveOutputTensor, threads, m); }
     }
 
     /** One tensor as written: what it was, what it became, and the sizes. */
@@ -127,6 +129,17 @@ public final class ModelQuantizer {
             writer.put("general.quantization_version", GgufValue.uint32(2));
             writer.put("general.file_type", GgufValue.uint32(ft.id));
             writer.remove("split.no").remove("split.count").remove("split.tensors.count");
+            ImportanceMatrix im = options.imatrix();
+            if (im != null) { // what llama-quantize records of the importance matrix it used
+                writer.put("quantize.imatrix.file", GgufValue.string(truncate(im.source())));
+                if (!im.dataset().isEmpty()) {
+                    writer.put("quantize.imatrix.dataset", GgufValue.string(truncate(im.dataset())));
+                }
+                writer.put("quantize.imatrix.entries_count", GgufValue.int32(im.size()));
+                if (im.chunks() > 0) {
+                    writer.put("quantize.imatrix.chunks_count", GgufValue.int32(im.chunks()));
+                }
+            }
             ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, options.threads()), r -> {
                 Thread th = new Thread(r, "vellama-quantize");
                 th.setDaemon(true);
@@ -149,6 +162,11 @@ public final class ModelQuantizer {
                     }
                     Converted c = new Converted(i + 1, tensors.size(), t.name(), t.type(), to, t.byteSize(),
                             to.byteSize(t.elementCount()));
+                    float[] importance = to != t.type() ? importanceOf(t, options.imatrix()) : null;
+                    if (importance != null && !dev.vellama.quant.WeightedQuantizer.supports(to)) {
+                        throw new VellamaException("tensor " + t.name() + " would be " + to + ", which Vellama cannot yet quantize "
+                                + "with an importance matrix (it can for Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL and IQ4_XS)");
+                    }
                     if (to == t.type()) {
                         writer.addTensor(t.name(), to, t.shape(), target -> {
                             MemorySegment.copy(t.data(), 0, target, 0, t.byteSize());
@@ -156,7 +174,7 @@ public final class ModelQuantizer {
                         });
                     } else {
                         writer.addTensor(t.name(), to, t.shape(), target -> {
-                            convert(t, to, target, pool, options.threads());
+                            convert(t, to, importance, target, pool, options.threads());
                             progress.accept(c);
                         });
                     }
@@ -166,6 +184,12 @@ public final class ModelQuantizer {
                 pool.shutdownNow();
             }
         }
+    }
+
+    /** llama-quantize keeps 127 bytes of these strings. */
+    private static String truncate(String s) {
+        byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return b.length <= 127 ? s : new String(java.util.Arrays.copyOf(b, 127), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** Counters llama.cpp keeps while choosing types: which attn_v / ffn_down of how many. */
@@ -261,12 +285,14 @@ public final class ModelQuantizer {
                 type = GgmlType.Q5_K;
             } else if (ft == FileType.Q4_K_M && useMoreBits(i, n)) {
                 type = GgmlType.Q6_K;
-            } else if (i < n / 8 && (ft == FileType.IQ4_NL || ft == FileType.IQ4_XS)) {
+            } else if (i < n / 8 && (ft == FileType.IQ4_NL || ft == FileType.IQ4_XS) && o.imatrix() == null) {
                 type = GgmlType.Q5_K; // llama.cpp's rule without an importance matrix
             } else if (ft == FileType.Q5_K_M && useMoreBits(i, n)) {
                 type = GgmlType.Q6_K;
             } else if (ft == FileType.Q4_K_S && i < n / 8) {
                 type = GgmlType.Q5_K;
+            } else if ((ft == FileType.Q4_0 || ft == FileType.Q5_0) && o.imatrix() != null && i < n / 8) {
+                type = ft == FileType.Q4_0 ? GgmlType.Q4_1 : GgmlType.Q5_1; // llama.cpp's guard for the first ffn_down layers
             }
             s.iFfnDown++;
         } else if (name.contains("attn_output.weight")) {
@@ -306,8 +332,33 @@ public final class ModelQuantizer {
         return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
     }
 
+    /**
+     * The importances for tensor {@code t}'s columns, or null: none given, none for this tensor, or of another size
+     * (llama-quantize then quantizes without them too, except that it refuses a size mismatch outside the token
+     * embedding).
+     */
+    private static float[] importanceOf(GgufTensor t, ImportanceMatrix m) {
+        if (m == null) {
+            return null;
+        }
+        float[] v = m.of(t.name());
+        if (v == null) {
+            return null;
+        }
+        long expected = t.shape()[0] * (t.dimensions() > 2 ? t.shape()[2] : 1);
+        if (v.length != expected) {
+            if (t.name().equals("token_embd.weight")) {
+                return null;
+            }
+            throw new VellamaException("the importance matrix has " + v.length + " values for " + t.name() + ", which needs "
+                    + expected);
+        }
+        return v;
+    }
+
     /** Rows converted on {@code threads} threads: each dequantizes its rows to floats and quantizes them. */
-    private static void convert(GgufTensor t, GgmlType to, MemorySegment target, ExecutorService pool, int threads) {
+    private static void convert(GgufTensor t, GgmlType to, float[] importance, MemorySegment target, ExecutorService pool,
+            int threads) {
         int perRow = Math.toIntExact(t.shape()[0]);
         long rows = t.elementCount() / perRow;
         long inRow = t.type().byteSize(perRow);
@@ -316,13 +367,14 @@ public final class ModelQuantizer {
         // the writer's buffer belongs to its thread: the workers fill a shared one, copied over at the end
         try (Arena shared = Arena.ofShared()) {
             MemorySegment scratch = shared.allocate(target.byteSize(), 64);
-            convertInto(t, to, scratch, pool, parts, perRow, rows, inRow, outRow);
+            convertInto(t, to, importance, scratch, pool, parts, perRow, rows, inRow, outRow);
             MemorySegment.copy(scratch, 0, target, 0, target.byteSize());
         }
     }
 
-    private static void convertInto(GgufTensor t, GgmlType to, MemorySegment target, ExecutorService pool, int parts,
-            int perRow, long rows, long inRow, long outRow) {
+    private static void convertInto(GgufTensor t, GgmlType to, float[] importance, MemorySegment target,
+            ExecutorService pool, int parts, int perRow, long rows, long inRow, long outRow) {
+        long rowsPerMatrix = t.dimensions() > 2 ? t.shape()[1] : rows;
         List<Future<?>> done = new ArrayList<>();
         for (int p = 0; p < parts; p++) {
             long from = rows * p / parts;
@@ -331,7 +383,13 @@ public final class ModelQuantizer {
                 float[] row = new float[perRow];
                 for (long r = from; r < until; r++) {
                     Dequantizer.dequantize(t.type(), t.data(), r * inRow, row, 0, perRow);
-                    Quantizer.quantize(to, row, 0, perRow, target, r * outRow);
+                    if (importance != null) {
+                        float[] columns = importance.length == perRow ? importance : java.util.Arrays.copyOfRange(importance,
+                                (int) (r / rowsPerMatrix) * perRow, (int) (r / rowsPerMatrix + 1) * perRow);
+                        dev.vellama.quant.WeightedQuantizer.quantizeRow(to, row, perRow, columns, target, r * outRow);
+                    } else {
+                        Quantizer.quantize(to, row, 0, perRow, target, r * outRow);
+                    }
                 }
             }));
         }

@@ -74,6 +74,62 @@ class ModelQuantizerTest {
         }
     }
 
+    /** With llama-imatrix's importance matrix: the tensors llama-quantize --imatrix writes, and what it records. */
+    @Test
+    void withAnImportanceMatrixTheTensorsAreLlamaQuantizes() throws Exception {
+        JsonNode m;
+        try (InputStream in = getClass().getResourceAsStream("/quantize-sha256.json")) {
+            m = new ObjectMapper().readTree(in).path("imatrix");
+        }
+        Path imatrixFile = dir.resolve("stories-q8_0.imatrix");
+        try (InputStream in = getClass().getResourceAsStream("/stories-q8_0.imatrix")) {
+            Files.copy(in, imatrixFile);
+        }
+        ImportanceMatrix im = ImportanceMatrix.read(imatrixFile);
+        assertEquals(42, im.size());
+        assertEquals(20, im.chunks());
+        for (JsonNode c : m.path("cases")) {
+            Path out = dir.resolve("imatrix.gguf");
+            ModelQuantizer.quantize(TestData.model("stories-llama2-q8_0.gguf"), out,
+                    options(c.path("type").asText(), List.of("--allow-requantize")).withImatrix(im), x -> { });
+            try (dev.vellama.gguf.GgufFile f = dev.vellama.gguf.GgufFile.open(out)) {
+                MessageDigest d = MessageDigest.getInstance("SHA-256");
+                for (dev.vellama.gguf.GgufTensor t : f.tensors()) {
+                    d.update(t.data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+                }
+                assertEquals(c.path("tensor_sha256").asText(), HexFormat.of().formatHex(d.digest()), c.path("type").asText());
+                assertEquals(42, f.metadata().getInt("quantize.imatrix.entries_count"));
+                assertEquals(20, f.metadata().getInt("quantize.imatrix.chunks_count"));
+                assertEquals(imatrixFile.toString(), f.metadata().getString("quantize.imatrix.file"));
+            }
+        }
+        // the GGUF form llama-imatrix writes today: sums and counts per tensor
+        dev.vellama.gguf.GgufWriter g = new dev.vellama.gguf.GgufWriter();
+        for (String name : im.names()) {
+            float[] v = im.of(name);
+            java.nio.ByteBuffer sums = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (float x : v) {
+                sums.putFloat(x * 4);
+            }
+            g.addTensor(name + ".in_sum2", dev.vellama.gguf.GgmlType.F32, new long[] {v.length, 1}, sums.array());
+            g.addTensor(name + ".counts", dev.vellama.gguf.GgmlType.F32, new long[] {1, 1},
+                    java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(4f).array());
+        }
+        Path ggufForm = dir.resolve("imatrix.gguf-form");
+        g.write(ggufForm);
+        ImportanceMatrix fromGguf = ImportanceMatrix.read(ggufForm);
+        for (String name : im.names()) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(im.of(name), fromGguf.of(name), name);
+        }
+        VellamaException e = assertThrows(VellamaException.class, () -> ModelQuantizer.quantize(TestData.model("stories-llama2-q8_0.gguf"),
+                dir.resolve("k.gguf"), options("Q3_K_M", List.of("--allow-requantize")).withImatrix(im), x -> { }));
+        assertTrue(e.getMessage().contains("importance matrix"), e.getMessage());
+        Path cut = dir.resolve("cut.imatrix");
+        Files.write(cut, java.util.Arrays.copyOf(Files.readAllBytes(imatrixFile), 300));
+        e = assertThrows(VellamaException.class, () -> ImportanceMatrix.read(cut));
+        assertTrue(e.getMessage().contains("cut"), e.getMessage());
+    }
+
     @Test
     void theMixOfQ4_K_MIsLlamaCpps() throws IOException {
         Path out = dir.resolve("q4km.gguf");
