@@ -49,7 +49,7 @@ final class QuantizeCommand implements Callable<Integer> {
     boolean leaveOutput;
 
     @Option(names = "--imatrix", paramLabel = "FILE",
-            description = "llama-imatrix's importance matrix (.dat or GGUF): guides Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL and IQ4_XS (K-quants not yet).")
+            description = "llama-imatrix's importance matrix (.dat or GGUF), used as llama-quantize uses it.")
     Path imatrix;
 
     @Override

@@ -38,6 +38,11 @@ final class KQuantizer {
      */
     void q5_k(float[] x, int xo, MemorySegment y, long yo) {
         scalesAndLevels(x, xo, y, yo, 31, -0.5f, 15);
+        packQ5(y, yo);
+    }
+
+    /** Q5_K's levels: the fifth bit of each in {@code qh}, the low four in {@code qs} as Q4_K packs them. */
+    private void packQ5(MemorySegment y, long yo) {
         byte[] qh = new byte[32];
         for (int c = 0; c < 4; c++) {
             for (int j = 0; j < 32; j++) {
@@ -112,6 +117,100 @@ final class KQuantizer {
         y.set(SHORT_LE, yo + 82, dminBits);
     }
 
+    /**
+     * Q2_K guided by importances ({@code quantize_row_q2_K_impl}): weights qw·√(σ² + x²), {@code make_qkx3_quants}
+     * per 16 with L in [0, 3], then the 4-bit scales and mins fit by {@code make_qp_quants}.
+     */
+    void weightedQ2(float[] x, int xo, float[] qw, int qwo, MemorySegment y, long yo) {
+        float sumx2 = 0;
+        for (int j = 0; j < QK_K; j++) {
+            sumx2 += x[xo + j] * x[xo + j];
+        }
+        float sigma2 = sumx2 / QK_K;
+        float[] sc = new float[16];
+        float[] mn = new float[16];
+        float[] sw = new float[16];
+        for (int j = 0; j < 16; j++) {
+            for (int l = 0; l < 16; l++) {
+                float v = x[xo + 16 * j + l];
+                weights[l] = qw[qwo + 16 * j + l] * (float) Math.sqrt(sigma2 + v * v);
+            }
+            for (int l = 0; l < 16; l++) {
+                sw[j] += weights[l];
+            }
+            sc[j] = fitScaleAndMin(16, 3, x, xo + 16 * j, weights, 16 * j, -0.9f, 0.05f, 36, false);
+            mn[j] = theMin[0];
+        }
+        int[] ls = new int[16];
+        int[] lm = new int[16];
+        short dBits = Half.fromFloat(fitPositive(16, 15, sc, ls, sw));
+        short mBits = Half.fromFloat(fitPositive(16, 15, mn, lm, sw));
+        float dm = Half.toFloat(dBits);
+        float mm = Half.toFloat(mBits);
+        byte[] scaleBytes = new byte[16];
+        for (int j = 0; j < 16; j++) {
+            scaleBytes[j] = (byte) (ls[j] | lm[j] << 4);
+        }
+        for (int j = 0; j < 16; j++) {
+            float d = dm * (scaleBytes[j] & 0xF);
+            if (d == 0) {
+                continue;
+            }
+            float m = mm * ((scaleBytes[j] & 0xFF) >> 4);
+            for (int i = 0; i < 16; i++) {
+                levels[16 * j + i] = (byte) Math.max(0, Math.min(3, nearestInt((x[xo + 16 * j + i] + m) / d)));
+            }
+        }
+        MemorySegment.copy(scaleBytes, 0, y, ValueLayout.JAVA_BYTE, yo, 16);
+        packTwoBits(y, yo + 16);
+        y.set(SHORT_LE, yo + 80, dBits);
+        y.set(SHORT_LE, yo + 82, mBits);
+    }
+
+    /**
+     * Q3_K guided by importances ({@code quantize_row_q3_K_impl}): weights qw·√(σ² + x²) with σ² twice the mean
+     * square, a weighted {@code make_qx_quants} per 16, and the 6-bit scales themselves fit by a weighted
+     * {@code make_qx_quants} over the 16 scales.
+     */
+    void weightedQ3(float[] x, int xo, float[] qw, int qwo, MemorySegment y, long yo) {
+        float sumx2 = 0;
+        for (int j = 0; j < QK_K; j++) {
+            sumx2 += x[xo + j] * x[xo + j];
+        }
+        float sigma2 = 2 * sumx2 / QK_K;
+        float[] sc = new float[16];
+        float[] sw = new float[16];
+        byte[] group = new byte[16];
+        for (int j = 0; j < 16; j++) {
+            for (int l = 0; l < 16; l++) {
+                float v = x[xo + 16 * j + l];
+                weights[l] = qw[qwo + 16 * j + l] * (float) Math.sqrt(sigma2 + v * v);
+            }
+            float sumw = 0;
+            for (int l = 0; l < 16; l++) {
+                sumw += weights[l];
+            }
+            sw[j] = sumw;
+            sc[j] = WeightedQuantizer.symmetric(16, 4, x, xo + 16 * j, group, weights);
+            System.arraycopy(group, 0, levels, 16 * j, 16);
+        }
+        byte[] ls = new byte[16];
+        float dBlock = WeightedQuantizer.symmetric(16, 32, sc, 0, ls, sw);
+        byte[] scaleBytes = new byte[12];
+        for (int j = 0; j < 16; j++) {
+            int l = ls[j];
+            if (j < 8) {
+                scaleBytes[j] = (byte) (l & 0xF);
+            } else {
+                scaleBytes[j - 8] |= (byte) ((l & 0xF) << 4);
+            }
+            l >>= 4;
+            scaleBytes[j % 4 + 8] |= (byte) (l << (2 * (j / 4)));
+        }
+        short dBits = Half.fromFloat(dBlock);
+        writeQ3(x, xo, y, yo, scaleBytes, dBits);
+    }
+
     /** Levels 0..3 four to a byte: byte l of each 128-value half holds values l, l+32, l+64, l+96. */
     private void packTwoBits(MemorySegment y, long at) {
         for (int j = 0; j < QK_K; j += 128) {
@@ -158,6 +257,11 @@ final class KQuantizer {
         } else {
             dBits = Half.fromFloat(0.f);
         }
+        writeQ3(x, xo, y, yo, scaleBytes, dBits);
+    }
+
+    /** Q3_K's levels from its packed scales and d, then hmask, qs, scales and d written. */
+    private void writeQ3(float[] x, int xo, MemorySegment y, long yo, byte[] scaleBytes, short dBits) {
         float dAll = Half.toFloat(dBits);
         for (int j = 0; j < 16; j++) {
             int s = j < 8 ? scaleBytes[j] & 0xF : (scaleBytes[j - 8] & 0xFF) >> 4;
@@ -306,21 +410,34 @@ final class KQuantizer {
         }
         float invScale = maxScale > 0 ? 63.f / maxScale : 0.f;
         float invMin = maxMin > 0 ? 63.f / maxMin : 0.f;
+        int[] ls = new int[8];
+        int[] lm = new int[8];
+        for (int j = 0; j < 8; j++) {
+            ls[j] = Math.min(63, nearestInt(invScale * scales[j]) & 0xFF);
+            lm[j] = Math.min(63, nearestInt(invMin * mins[j]) & 0xFF);
+        }
+        writeScalesAndLevels(x, xo, y, yo, nmax, ls, lm, maxScale / 63.f, maxMin / 63.f);
+    }
+
+    /**
+     * The 6-bit scales and mins packed as {@code get_scale_min_k4} reads them, d and dmin, and each value's level in
+     * [0, nmax] from them into {@code levels} (a group whose scale is 0 keeps the levels its search left).
+     */
+    private void writeScalesAndLevels(float[] x, int xo, MemorySegment y, long yo, int nmax, int[] ls, int[] lm, float d0,
+            float dmin0) {
         byte[] packed = new byte[12];
         for (int j = 0; j < 8; j++) {
-            int ls = Math.min(63, nearestInt(invScale * scales[j]) & 0xFF);
-            int lm = Math.min(63, nearestInt(invMin * mins[j]) & 0xFF);
             if (j < 4) {
-                packed[j] = (byte) ls;
-                packed[j + 4] = (byte) lm;
+                packed[j] = (byte) ls[j];
+                packed[j + 4] = (byte) lm[j];
             } else {
-                packed[j + 4] = (byte) ((ls & 15) | (lm & 15) << 4);
-                packed[j - 4] |= (byte) ((ls >> 4) << 6);
-                packed[j] |= (byte) ((lm >> 4) << 6);
+                packed[j + 4] = (byte) ((ls[j] & 15) | (lm[j] & 15) << 4);
+                packed[j - 4] |= (byte) ((ls[j] >> 4) << 6);
+                packed[j] |= (byte) ((lm[j] >> 4) << 6);
             }
         }
-        short dBits = Half.fromFloat(maxScale / 63.f);
-        short dminBits = Half.fromFloat(maxMin / 63.f);
+        short dBits = Half.fromFloat(d0);
+        short dminBits = Half.fromFloat(dmin0);
         y.set(SHORT_LE, yo, dBits);
         y.set(SHORT_LE, yo + 2, dminBits);
         MemorySegment.copy(packed, 0, y, ValueLayout.JAVA_BYTE, yo + 4, 12);
@@ -339,6 +456,121 @@ final class KQuantizer {
                 levels[32 * j + i] = (byte) Math.max(0, Math.min(nmax, l));
             }
         }
+    }
+
+    /**
+     * Q4_K ({@code nmax} 15) or Q5_K (31) guided by importances ({@code quantize_row_q4_K_impl} / {@code _q5_K_impl}):
+     * weights qw·√(σ² + x²) with σ² twice the super-block's mean square, {@code make_qkx3_quants} per 32, then the
+     * scales and mins themselves fit by {@code make_qp_quants} weighted by each group's total weight.
+     */
+    void weightedK(float[] x, int xo, float[] qw, int qwo, int nmax, MemorySegment y, long yo) {
+        float sumX2 = 0;
+        for (int l = 0; l < QK_K; l++) {
+            sumX2 += x[xo + l] * x[xo + l];
+        }
+        float sigma2 = 2 * sumX2 / QK_K;
+        float[] sw = new float[8];
+        for (int j = 0; j < 8; j++) {
+            for (int l = 0; l < 32; l++) {
+                float v = x[xo + 32 * j + l];
+                weights[l] = qw[qwo + 32 * j + l] * (float) Math.sqrt(sigma2 + v * v);
+            }
+            float sumw = 0;
+            for (int l = 0; l < 32; l++) {
+                sumw += weights[l];
+            }
+            sw[j] = sumw;
+            scales[j] = fitScaleAndMin(32, nmax, x, xo + 32 * j, weights, 32 * j, -0.9f, 0.05f, 36, false);
+            mins[j] = theMin[0];
+        }
+        int[] ls = new int[8];
+        int[] lm = new int[8];
+        float dBlock = fitPositive(8, 63, scales, ls, sw);
+        float mBlock = fitPositive(8, 63, mins, lm, sw);
+        writeScalesAndLevels(x, xo, y, yo, nmax, ls, lm, dBlock, mBlock);
+        if (nmax == 15) {
+            for (int c = 0; c < 4; c++) {
+                for (int l = 0; l < 32; l++) {
+                    y.set(ValueLayout.JAVA_BYTE, yo + 16 + 32 * c + l, (byte) (levels[64 * c + l] | levels[64 * c + 32 + l] << 4));
+                }
+            }
+        } else {
+            packQ5(y, yo);
+        }
+    }
+
+    /**
+     * llama.cpp's {@code make_qp_quants}: non-negative values as scale·L with L in [0, nmax], weighted, 9 candidate
+     * scales then up to 5 passes moving single levels; the levels to {@code out}, the scale returned.
+     */
+    private static float fitPositive(int n, int nmax, float[] x, int[] out, float[] w) {
+        float max = 0;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, x[i]);
+        }
+        if (max == 0) {
+            java.util.Arrays.fill(out, 0, n, 0);
+            return 0.f;
+        }
+        float iscale = nmax / max;
+        for (int i = 0; i < n; i++) {
+            out[i] = nearestInt(iscale * x[i]) & 0xFF;
+        }
+        float scale = 1 / iscale;
+        float bestMse = 0;
+        for (int i = 0; i < n; i++) {
+            float diff = x[i] - scale * out[i];
+            bestMse += w[i] * diff * diff;
+        }
+        for (int is = -4; is <= 4; is++) {
+            if (is == 0) {
+                continue;
+            }
+            float iscaleIs = (0.1f * is + nmax) / max;
+            float scaleIs = 1 / iscaleIs;
+            float mse = 0;
+            for (int i = 0; i < n; i++) {
+                int l = Math.min(nmax, nearestInt(iscaleIs * x[i]));
+                float diff = x[i] - scaleIs * l;
+                mse += w[i] * diff * diff;
+            }
+            if (mse < bestMse) {
+                bestMse = mse;
+                iscale = iscaleIs;
+            }
+        }
+        float sumlx = 0;
+        float suml2 = 0;
+        for (int i = 0; i < n; i++) {
+            int l = Math.min(nmax, nearestInt(iscale * x[i]));
+            out[i] = l & 0xFF;
+            sumlx += w[i] * x[i] * out[i];
+            suml2 += w[i] * out[i] * out[i];
+        }
+        for (int itry = 0; itry < 5; itry++) {
+            int changed = 0;
+            for (int i = 0; i < n; i++) {
+                float slx = sumlx - w[i] * x[i] * out[i];
+                float sl2 = suml2 - w[i] * out[i] * out[i];
+                if (slx > 0 && sl2 > 0) {
+                    int newL = Math.min(nmax, nearestInt(x[i] * sl2 / slx));
+                    if (newL != out[i]) {
+                        slx += w[i] * x[i] * newL;
+                        sl2 += w[i] * newL * newL;
+                        if (slx * slx * suml2 > sumlx * sumlx * sl2) {
+                            out[i] = newL;
+                            sumlx = slx;
+                            suml2 = sl2;
+                            changed++;
+                        }
+                    }
+                }
+            }
+            if (changed == 0) {
+                break;
+            }
+        }
+        return sumlx / suml2;
     }
 
     /**
@@ -420,10 +652,15 @@ final class KQuantizer {
     }
 
     void q6_k(float[] x, int xo, MemorySegment y, long yo) {
+        q6_k(x, xo, null, 0, y, yo);
+    }
+
+    /** Q6_K guided by importances {@code qw[qwo ..]} ({@code quantize_row_q6_K_impl}: the raw importances as weights). */
+    void q6_k(float[] x, int xo, float[] qw, int qwo, MemorySegment y, long yo) {
         float maxScale = 0;
         float maxAbsScale = 0;
         for (int ib = 0; ib < 16; ib++) {
-            float scale = fitSymmetric(16, 32, x, xo + 16 * ib, 16 * ib);
+            float scale = fitSymmetric(16, 32, x, xo + 16 * ib, 16 * ib, qw, qw == null ? 0 : qwo + 16 * ib);
             scales[ib] = scale;
             if (Math.abs(scale) > maxAbsScale) {
                 maxAbsScale = Math.abs(scale);
@@ -470,7 +707,7 @@ final class KQuantizer {
      * Symmetric fit x ≈ scale·(L − nmax) weighted by x², trying 18 scales around nmax/max (llama.cpp's
      * {@code make_qx_quants} with rmse_type 1). Levels (biased by nmax) go to {@code levels[lo..]}.
      */
-    private float fitSymmetric(int n, int nmax, float[] x, int xo, int lo) {
+    private float fitSymmetric(int n, int nmax, float[] x, int xo, int lo, float[] qw, int qwo) {
         float max = largestOrClear(x, xo, n, lo);
         if (max == 0) {
             return 0.f;
@@ -482,7 +719,7 @@ final class KQuantizer {
             float v = x[xo + i];
             int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * v)));
             levels[lo + i] = (byte) (l + nmax);
-            float w = v * v;
+            float w = qw != null ? qw[qwo + i] : v * v;
             sumLX += w * v * l;
             sumL2 += w * l * l;
         }
@@ -498,7 +735,7 @@ final class KQuantizer {
             for (int i = 0; i < n; i++) {
                 float v = x[xo + i];
                 int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * v)));
-                float w = v * v;
+                float w = qw != null ? qw[qwo + i] : v * v;
                 sumLX += w * v * l;
                 sumL2 += w * l * l;
             }

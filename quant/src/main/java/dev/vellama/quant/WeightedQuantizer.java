@@ -20,7 +20,7 @@ public final class WeightedQuantizer {
     /** Whether {@link #quantizeRow} has an importance-weighted variant of this type. */
     public static boolean supports(GgmlType type) {
         return switch (type) {
-            case Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, IQ4_XS, F32, F16, BF16 -> true;
+            case Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, F32, F16, BF16 -> true;
             default -> false;
         };
     }
@@ -34,6 +34,19 @@ public final class WeightedQuantizer {
         switch (type) {
             case Q8_0, F32, F16, BF16 -> Quantizer.quantize(type, row, 0, n, dst, off); // llama.cpp ignores it for these
             case Q4_0, Q4_1, Q5_0, Q5_1 -> legacy(type, row, n, importance, dst, off);
+            case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> {
+                KQuantizer k = new KQuantizer();
+                for (int b = 0; b < n / 256; b++) {
+                    long at = off + (long) b * type.bytesPerBlock();
+                    switch (type) {
+                        case Q4_K -> k.weightedK(row, 256 * b, importance, 256 * b, 15, dst, at);
+                        case Q5_K -> k.weightedK(row, 256 * b, importance, 256 * b, 31, dst, at);
+                        case Q2_K -> k.weightedQ2(row, 256 * b, importance, 256 * b, dst, at);
+                        case Q3_K -> k.weightedQ3(row, 256 * b, importance, 256 * b, dst, at);
+                        default -> k.q6_k(row, 256 * b, importance, 256 * b, dst, at);
+                    }
+                }
+            }
             case IQ4_NL, IQ4_XS -> {
                 NonLinearQuantizer q = new NonLinearQuantizer();
                 int block = type.blockSize();

@@ -165,7 +165,7 @@ public final class ModelQuantizer {
                     float[] importance = to != t.type() ? importanceOf(t, options.imatrix()) : null;
                     if (importance != null && !dev.vellama.quant.WeightedQuantizer.supports(to)) {
                         throw new VellamaException("tensor " + t.name() + " would be " + to + ", which Vellama cannot yet quantize "
-                                + "with an importance matrix (it can for Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL and IQ4_XS)");
+                                + "with an importance matrix");
                     }
                     if (to == t.type()) {
                         writer.addTensor(t.name(), to, t.shape(), target -> {

@@ -121,12 +121,9 @@ class ModelQuantizerTest {
         for (String name : im.names()) {
             org.junit.jupiter.api.Assertions.assertArrayEquals(im.of(name), fromGguf.of(name), name);
         }
-        VellamaException e = assertThrows(VellamaException.class, () -> ModelQuantizer.quantize(TestData.model("stories-llama2-q8_0.gguf"),
-                dir.resolve("k.gguf"), options("Q3_K_M", List.of("--allow-requantize")).withImatrix(im), x -> { }));
-        assertTrue(e.getMessage().contains("importance matrix"), e.getMessage());
         Path cut = dir.resolve("cut.imatrix");
         Files.write(cut, java.util.Arrays.copyOf(Files.readAllBytes(imatrixFile), 300));
-        e = assertThrows(VellamaException.class, () -> ImportanceMatrix.read(cut));
+        VellamaException e = assertThrows(VellamaException.class, () -> ImportanceMatrix.read(cut));
         assertTrue(e.getMessage().contains("cut"), e.getMessage());
     }
 
