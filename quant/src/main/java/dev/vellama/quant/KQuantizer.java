@@ -111,6 +111,11 @@ final class KQuantizer {
                 levels[16 * j + i] = (byte) Math.max(0, Math.min(3, l));
             }
         }
+        writeQ2(y, yo, scaleBytes, dBits, dminBits);
+    }
+
+    /** Q2_K's layout: scales[16], the levels four to a byte, d, dmin. */
+    private void writeQ2(MemorySegment y, long yo, byte[] scaleBytes, short dBits, short dminBits) {
         MemorySegment.copy(scaleBytes, 0, y, ValueLayout.JAVA_BYTE, yo, 16);
         packTwoBits(y, yo + 16);
         y.set(SHORT_LE, yo + 80, dBits);
@@ -161,10 +166,7 @@ final class KQuantizer {
                 levels[16 * j + i] = (byte) Math.max(0, Math.min(3, nearestInt((x[xo + 16 * j + i] + m) / d)));
             }
         }
-        MemorySegment.copy(scaleBytes, 0, y, ValueLayout.JAVA_BYTE, yo, 16);
-        packTwoBits(y, yo + 16);
-        y.set(SHORT_LE, yo + 80, dBits);
-        y.set(SHORT_LE, yo + 82, mBits);
+        writeQ2(y, yo, scaleBytes, dBits, mBits);
     }
 
     /**
@@ -314,7 +316,7 @@ final class KQuantizer {
      * The value of largest magnitude among {@code x[xo .. xo+n)} (the first such), or 0 with {@code levels[lo ..]}
      * cleared when every magnitude is below {@code GROUP_MAX_EPS} (an all-zero group).
      */
-    private float largestOrClear(float[] x, int xo, int n, int lo) {
+    private static float largestOrClear(float[] x, int xo, int n, byte[] levels, int lo) {
         float max = 0;
         float amax = 0;
         for (int i = 0; i < n; i++) {
@@ -339,7 +341,7 @@ final class KQuantizer {
      * {@code levels[lo..]}, returns the scale.
      */
     private float fitQ3(int n, int nmax, float[] x, int xo, int lo) {
-        float max = largestOrClear(x, xo, n, lo);
+        float max = largestOrClear(x, xo, n, levels, lo);
         if (max == 0) {
             return 0.f;
         }
@@ -708,7 +710,15 @@ final class KQuantizer {
      * {@code make_qx_quants} with rmse_type 1). Levels (biased by nmax) go to {@code levels[lo..]}.
      */
     private float fitSymmetric(int n, int nmax, float[] x, int xo, int lo, float[] qw, int qwo) {
-        float max = largestOrClear(x, xo, n, lo);
+        return makeQx(n, nmax, x, xo, levels, lo, qw, qwo);
+    }
+
+    /**
+     * llama.cpp's {@code make_qx_quants} (rmse_type 1): levels (biased by nmax) to {@code out[outOff ..]}, weights
+     * {@code qw[qwo ..]} or x² when null; returns the scale.
+     */
+    static float makeQx(int n, int nmax, float[] x, int xo, byte[] out, int lo, float[] qw, int qwo) {
+        float max = largestOrClear(x, xo, n, out, lo);
         if (max == 0) {
             return 0.f;
         }
@@ -718,7 +728,7 @@ final class KQuantizer {
         for (int i = 0; i < n; i++) {
             float v = x[xo + i];
             int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * v)));
-            levels[lo + i] = (byte) (l + nmax);
+            out[lo + i] = (byte) (l + nmax);
             float w = qw != null ? qw[qwo + i] : v * v;
             sumLX += w * v * l;
             sumL2 += w * l * l;
@@ -742,7 +752,7 @@ final class KQuantizer {
             if (sumL2 > 0 && sumLX * sumLX > best * sumL2) {
                 for (int i = 0; i < n; i++) {
                     int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * x[xo + i])));
-                    levels[lo + i] = (byte) (l + nmax);
+                    out[lo + i] = (byte) (l + nmax);
                 }
                 scale = sumLX / sumL2;
                 best = scale * sumLX;

@@ -1,7 +1,6 @@
 package dev.vellama.quant;
 
 import static dev.vellama.quant.BlockLayouts.SHORT_LE;
-import static dev.vellama.quant.Rounding.nearestInt;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -122,56 +121,8 @@ public final class WeightedQuantizer {
         return qh;
     }
 
-    /**
-     * llama.cpp's {@code make_qx_quants} with weights (rmse_type 1): L in [−nmax, nmax−1] (stored +nmax) from 19
-     * candidate scales around −nmax/max, the best weighted fit kept; returns the scale.
-     */
+    /** llama.cpp's {@code make_qx_quants} with weights {@code w[0 .. n)} (rmse_type 1); levels +nmax to {@code levels}. */
     static float symmetric(int n, int nmax, float[] x, int xo, byte[] levels, float[] w) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; i++) {
-            float ax = Math.abs(x[xo + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xo + i];
-            }
-        }
-        if (amax < 1e-15f) {
-            java.util.Arrays.fill(levels, 0, n, (byte) 0);
-            return 0.f;
-        }
-        float iscale = -nmax / max;
-        float sumlx = 0;
-        float suml2 = 0;
-        for (int i = 0; i < n; i++) {
-            int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * x[xo + i])));
-            levels[i] = (byte) (l + nmax);
-            sumlx += w[i] * x[xo + i] * l;
-            suml2 += w[i] * l * l;
-        }
-        float scale = suml2 != 0 ? sumlx / suml2 : 0.0f;
-        float best = scale * sumlx;
-        for (int is = -9; is <= 9; is++) {
-            if (is == 0) {
-                continue;
-            }
-            iscale = -(nmax + 0.1f * is) / max;
-            sumlx = 0;
-            suml2 = 0;
-            for (int i = 0; i < n; i++) {
-                int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * x[xo + i])));
-                sumlx += w[i] * x[xo + i] * l;
-                suml2 += w[i] * l * l;
-            }
-            if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-                for (int i = 0; i < n; i++) {
-                    int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * x[xo + i])));
-                    levels[i] = (byte) (nmax + l);
-                }
-                scale = sumlx / suml2;
-                best = scale * sumlx;
-            }
-        }
-        return scale;
+        return KQuantizer.makeQx(n, nmax, x, xo, levels, 0, w, 0);
     }
 }
