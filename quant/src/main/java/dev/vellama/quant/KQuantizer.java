@@ -136,13 +136,7 @@ final class KQuantizer {
         float[] mn = new float[16];
         float[] sw = new float[16];
         for (int j = 0; j < 16; j++) {
-            for (int l = 0; l < 16; l++) {
-                float v = x[xo + 16 * j + l];
-                weights[l] = qw[qwo + 16 * j + l] * (float) Math.sqrt(sigma2 + v * v);
-            }
-            for (int l = 0; l < 16; l++) {
-                sw[j] += weights[l];
-            }
+            sw[j] = importanceWeights(x, xo + 16 * j, qw, qwo + 16 * j, sigma2, 16);
             sc[j] = fitScaleAndMin(16, 3, x, xo + 16 * j, weights, 16 * j, -0.9f, 0.05f, 36, false);
             mn[j] = theMin[0];
         }
@@ -184,15 +178,7 @@ final class KQuantizer {
         float[] sw = new float[16];
         byte[] group = new byte[16];
         for (int j = 0; j < 16; j++) {
-            for (int l = 0; l < 16; l++) {
-                float v = x[xo + 16 * j + l];
-                weights[l] = qw[qwo + 16 * j + l] * (float) Math.sqrt(sigma2 + v * v);
-            }
-            float sumw = 0;
-            for (int l = 0; l < 16; l++) {
-                sumw += weights[l];
-            }
-            sw[j] = sumw;
+            sw[j] = importanceWeights(x, xo + 16 * j, qw, qwo + 16 * j, sigma2, 16);
             sc[j] = WeightedQuantizer.symmetric(16, 4, x, xo + 16 * j, group, weights);
             System.arraycopy(group, 0, levels, 16 * j, 16);
         }
@@ -211,6 +197,19 @@ final class KQuantizer {
         }
         short dBits = Half.fromFloat(dBlock);
         writeQ3(x, xo, y, yo, scaleBytes, dBits);
+    }
+
+    /** weights[0 .. n) = qw·√(σ² + x²) over the group at {@code at}, as llama.cpp's weighted quantizers; their sum. */
+    private float importanceWeights(float[] x, int at, float[] qw, int qwo, float sigma2, int n) {
+        for (int l = 0; l < n; l++) {
+            float v = x[at + l];
+            weights[l] = qw[qwo + l] * (float) Math.sqrt(sigma2 + v * v);
+        }
+        float sum = 0;
+        for (int l = 0; l < n; l++) {
+            sum += weights[l];
+        }
+        return sum;
     }
 
     /** Levels 0..3 four to a byte: byte l of each 128-value half holds values l, l+32, l+64, l+96. */
@@ -473,15 +472,7 @@ final class KQuantizer {
         float sigma2 = 2 * sumX2 / QK_K;
         float[] sw = new float[8];
         for (int j = 0; j < 8; j++) {
-            for (int l = 0; l < 32; l++) {
-                float v = x[xo + 32 * j + l];
-                weights[l] = qw[qwo + 32 * j + l] * (float) Math.sqrt(sigma2 + v * v);
-            }
-            float sumw = 0;
-            for (int l = 0; l < 32; l++) {
-                sumw += weights[l];
-            }
-            sw[j] = sumw;
+            sw[j] = importanceWeights(x, xo + 32 * j, qw, qwo + 32 * j, sigma2, 32);
             scales[j] = fitScaleAndMin(32, nmax, x, xo + 32 * j, weights, 32 * j, -0.9f, 0.05f, 36, false);
             mins[j] = theMin[0];
         }
