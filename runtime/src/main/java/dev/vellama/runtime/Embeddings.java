@@ -98,15 +98,53 @@ public final class Embeddings {
         Pooling pooling = options.pooling() != null ? options.pooling() : modelPooling(model);
         int d = model.config().embeddingLength();
         float[][] out = new float[tokens.length][];
-        try (Session s = model.newSession(SessionOptions.defaults().withContextSize(Math.max(longest, 8))
-                .withBatchSize(Math.max(longest, 8)).withThreads(options.threads()))) {
-            for (int i = 0; i < tokens.length; i++) {
-                float[] hidden = s.hiddenStates(tokens[i]);
-                out[i] = normalize(pool(hidden, tokens[i].length, d, pooling), options.normalize());
+        // texts go through the model together, up to a batch of tokens per pass, each in a cache of its own so
+        // that none attends to another; a text longer than the batch goes alone through a session, in chunks
+        int groupLimit = Math.max(BATCH_TOKENS, 1);
+        dev.vellama.runtime.model.ForwardPass pass = new dev.vellama.runtime.model.ForwardPass(model.config(), model.weights(),
+                model.kernels(options.threads()), Math.max(8, Math.min(longest, groupLimit)), groupLimit);
+        try {
+            for (int first = 0; first < tokens.length; ) {
+                if (tokens[first].length > groupLimit) {
+                    try (Session s = model.newSession(SessionOptions.defaults().withContextSize(tokens[first].length)
+                            .withBatchSize(groupLimit).withThreads(options.threads()))) {
+                        out[first] = normalize(pool(s.hiddenStates(tokens[first]), tokens[first].length, d, pooling),
+                                options.normalize());
+                    }
+                    first++;
+                    continue;
+                }
+                int last = first;
+                int total = 0;
+                while (last < tokens.length && tokens[last].length <= groupLimit && total + tokens[last].length <= groupLimit) {
+                    total += tokens[last].length;
+                    last++;
+                }
+                int[] all = new int[total];
+                dev.vellama.runtime.model.ForwardPass.Segment[] segments = new dev.vellama.runtime.model.ForwardPass.Segment[last - first];
+                for (int i = first, row = 0; i < last; i++) {
+                    System.arraycopy(tokens[i], 0, all, row, tokens[i].length);
+                    segments[i - first] = new dev.vellama.runtime.model.ForwardPass.Segment(dev.vellama.runtime.model.KvCache.of(
+                            model.config(), 0, tokens[i].length, dev.vellama.gguf.GgmlType.F16, dev.vellama.gguf.GgmlType.F16),
+                            row, tokens[i].length, 0);
+                    row += tokens[i].length;
+                }
+                float[] hidden = pass.forwardBatchHidden(all, total, segments, segments.length);
+                for (int i = first; i < last; i++) {
+                    int row = segments[i - first].row();
+                    float[] mine = java.util.Arrays.copyOfRange(hidden, row * d, (row + tokens[i].length) * d);
+                    out[i] = normalize(pool(mine, tokens[i].length, d, pooling), options.normalize());
+                }
+                first = last;
             }
+        } finally {
+            pass.close();
         }
         return out;
     }
+
+    /** Tokens of several texts evaluated in one pass, as llama-embedding's default batch. */
+    private static final int BATCH_TOKENS = 2048;
 
     static float[] pool(float[] hidden, int n, int d, Pooling pooling) {
         float[] v = new float[d];

@@ -95,6 +95,19 @@ class EmbeddingsTest {
         }
     }
 
+    /** Several texts go through the model in one pass, each in a cache of its own: each vector is the one it gets alone. */
+    @Test
+    void textsTogetherGiveWhatEachGivesAlone() throws IOException {
+        List<String> texts = List.of("Hello world", "The cat sat on the mat.", "a", "Vellama runs models on the JVM, fast.");
+        try (Model m = Model.load(TestData.model("stories-llama2-q8_0.gguf"))) {
+            float[][] together = m.embed(texts);
+            for (int i = 0; i < texts.size(); i++) {
+                float[] alone = m.embed(List.of(texts.get(i)))[0];
+                assertArrayEquals(alone, together[i], 2e-5f, "text " + i);
+            }
+        }
+    }
+
     @Test
     void embeddingIsThreadSafeAndRefusesWhatItCannotDo() throws Exception {
         try (Model m = Model.load(TestData.model("tiny-llama3-q8_0.gguf"))) {

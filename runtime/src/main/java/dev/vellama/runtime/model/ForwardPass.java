@@ -174,6 +174,21 @@ public final class ForwardPass implements TransformerPass {
     }
 
     /**
+     * Like {@link #forwardBatch} but every row's hidden state after the final norm, row-major [row][embedding]
+     * (several texts' embeddings in one pass, each sequence in its own cache so none sees another).
+     */
+    public float[] forwardBatchHidden(int[] tokens, int rows, Segment[] segments, int count) {
+        embed(tokens, 0, rows);
+        runLayers(x, rows, segments, count, 0, c.layerCount());
+        int d = c.embeddingLength();
+        float[] hidden = new float[rows * d];
+        for (int t = 0; t < rows; t++) {
+            k.rmsnorm(hidden, t * d, x, t * d, w.outputNorm, d, c.rmsEps());
+        }
+        return hidden;
+    }
+
+    /**
      * Runs layers {@code [fromLayer, toLayer)} over {@code rows} rows of a residual stream in place, the rows
      * belonging to the sequences {@code segments[0 .. count)} say (they cover the rows in order, each exactly once):
      * the batch of {@link #forwardBatch}, or what a partly offloaded batch leaves to the CPU.
