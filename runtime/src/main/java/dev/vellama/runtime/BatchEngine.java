@@ -196,7 +196,8 @@ public final class BatchEngine implements AutoCloseable {
         this.batchSize = Math.min(options.batchSize(), options.contextSize() / options.slots());
         this.queueLimit = options.queueLimit();
         if (options.device() == SessionOptions.Device.CPU) {
-            Session.checkHeapFor(config, options.contextSize(), options.kvCache(), options.kvCache());
+            Session.checkHeapFor(config, slotContext, options.slots(), options.kvCache(), options.kvCache(),
+                    batchSize + options.slots());
         }
         int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
         this.kernels = model.kernels(threads);
@@ -379,12 +380,16 @@ public final class BatchEngine implements AutoCloseable {
         return best;
     }
 
-    private static int commonPrefix(Slot s, int[] prompt) {
+    /**
+     * What the slot holds of the prompt's beginning and can go on from (0 when its sliding-window ring has forgotten
+     * the window before the point where they part), at most all but the prompt's last token, whose logits are needed.
+     */
+    private int commonPrefix(Slot s, int[] prompt) {
         int n = 0;
-        while (n < s.cachedLength && n < prompt.length && s.cached[n] == prompt[n]) {
+        while (n < s.cachedLength && n < prompt.length - 1 && s.cached[n] == prompt[n]) {
             n++;
         }
-        return n;
+        return pass.canContinueAt(s.index, n) ? n : 0;
     }
 
     /**
@@ -401,7 +406,7 @@ public final class BatchEngine implements AutoCloseable {
         int bos = model.tokenizer().bos();
         int keep = policy.keep() != ContextShift.KEEP_DEFAULT ? Math.min(policy.keep(), s.cachedLength)
                 : s.cachedLength > 0 && bos >= 0 && s.cached[0] == bos ? 1 : 0;
-        int discard = (s.cachedLength - keep) / 2;
+        int discard = Math.min((s.cachedLength - keep) / 2, pass.maxDiscard(s.index, keep, s.cachedLength));
         if (discard < 1 || !pass.shiftSlot(s.index, keep, discard, s.cachedLength)) {
             return false;
         }
@@ -412,7 +417,7 @@ public final class BatchEngine implements AutoCloseable {
     }
 
     private void start(Slot s, Request r) {
-        int keep = Math.min(commonPrefix(s, r.prompt), r.prompt.length - 1); // the last prompt token gives the logits
+        int keep = commonPrefix(s, r.prompt);
         s.cachedLength = keep;
         s.promptDone = keep;
         s.promptEvaluated = 0;

@@ -55,9 +55,10 @@ public final class Session implements AutoCloseable {
             this.pass = openCuda(model, ctx, batchSize, threads, options.gpuLayers());
             this.kernels = model.kernels(1); // for sampling helpers; the pass brings its own CPU threads
         } else {
-            checkHeapFor(config, ctx, options.cacheTypeK(), options.cacheTypeV());
+            checkHeapFor(config, ctx, 1, options.cacheTypeK(), options.cacheTypeV(), batchSize);
             this.kernels = model.kernels(threads);
-            KvCache cache = KvCache.of(config, 0, ctx, options.cacheTypeK().ggmlType(), options.cacheTypeV().ggmlType());
+            KvCache cache = KvCache.of(config, 0, ctx, options.cacheTypeK().ggmlType(), options.cacheTypeV().ggmlType(),
+                    batchSize);
             ForwardPass cpu = new ForwardPass(config, model.weights(), kernels, cache, batchSize);
             cpu.cancelWhen(() -> cancelRequested); // a long prompt stops within a layer of cancel()
             this.pass = cpu;
@@ -65,18 +66,21 @@ public final class Session implements AutoCloseable {
         this.cached = new int[ctx];
     }
 
-    /** Refuses a KV cache of {@code ctx} positions that the free Java heap cannot hold, before allocating it. */
-    static void checkHeapFor(ModelConfig config, int ctx, CacheType keys, CacheType values) {
+    /**
+     * Refuses {@code caches} KV caches of {@code ctx} positions each, written in chunks of {@code maxChunk} tokens,
+     * that the free Java heap cannot hold, before allocating them.
+     */
+    static void checkHeapFor(ModelConfig config, int ctx, int caches, CacheType keys, CacheType values, int maxChunk) {
         if (config.headDim() % keys.ggmlType().blockSize() != 0 || config.headDim() % values.ggmlType().blockSize() != 0) {
             throw new VellamaException("this model's heads of " + config.headDim() + " values do not divide into blocks of 32:"
                     + " use an f16, bf16 or f32 cache");
         }
-        long need = KvCache.bytesFor(config.layerCount(), ctx, config.kvDim(), keys.ggmlType(), values.ggmlType());
+        long need = caches * KvCache.bytesFor(config, ctx, keys.ggmlType(), values.ggmlType(), maxChunk);
         Runtime rt = Runtime.getRuntime();
         long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (need > available) {
             throw new VellamaException(String.format("a KV cache of %d positions needs %d MiB but only %d MiB of Java heap are free;"
-                    + " lower the context size or raise the heap (-Xmx)", ctx, need >> 20, available >> 20));
+                    + " lower the context size or raise the heap (-Xmx)", (long) ctx * caches, need >> 20, available >> 20));
         }
         if ((long) ctx * config.kvDim() > Integer.MAX_VALUE - 8) {
             throw new VellamaException("a context of " + ctx + " positions is too large for this model's KV cache");
@@ -406,6 +410,12 @@ public final class Session implements AutoCloseable {
             m = Math.min(m, keptPrefix);
             forgotten = 0;
         }
+        if (!pass.canContinueAt(m - forgotten)) {
+            // the sliding-window layers' ring no longer holds the window before the point where the prompt parts
+            // from the history: everything is evaluated again
+            m = 0;
+            forgotten = 0;
+        }
         historyLength = m;
         cachedLength = m - forgotten;
         lastPrefillEvaluated = 0;
@@ -464,7 +474,7 @@ public final class Session implements AutoCloseable {
      */
     boolean makeRoom(int keep) {
         int kept = forgotten > 0 ? keptPrefix : Math.min(keep, cachedLength);
-        int discard = (cachedLength - kept) / 2;
+        int discard = Math.min((cachedLength - kept) / 2, pass.maxDiscard(kept, cachedLength));
         if (discard < 1) {
             return false;
         }

@@ -25,14 +25,17 @@ import dev.vellama.runtime.model.KvCache;
  * <pre>
  * "VLSESSN1"  int version  int nameBytes  name (UTF-8)  long fingerprint
  * int layers  int kvDim  int keyType  int valueType (ggml type ids)
- * int historyLength  int keptPrefix  int forgotten  int[historyLength] history
- * per layer: keys feature by feature, then values position by position, for the cached positions
+ * int historyLength  int keptPrefix  int forgotten  int slidingFrom  int[historyLength] history
+ * per layer: keys, then values, of the cached positions in the cache's layouts (see {@link KvCache#transfer}):
+ *   all of them, or for a sliding-window layer those from slidingFrom on
  * int crc32c
  * </pre>
+ *
+ * Version 1 had no slidingFrom (every layer held every cached position); it is still read.
  */
 final class SessionFile {
     private static final byte[] MAGIC = "VLSESSN1".getBytes(StandardCharsets.US_ASCII);
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
     private static final int BUFFER = 1 << 20;
 
     /** What a session remembers besides its cells: see {@link Session}'s fields of the same names. */
@@ -83,11 +86,13 @@ final class SessionFile {
             w.putInt(state.history().length);
             w.putInt(state.keptPrefix());
             w.putInt(state.forgotten());
+            int slidingFrom = Math.min(cache.slidingFrom(), state.cachedLength());
+            w.putInt(slidingFrom);
             for (int id : state.history()) {
                 w.putInt(id);
             }
             for (int l = 0; l < cache.layers(); l++) {
-                cache.transfer(l, state.cachedLength(), w);
+                cache.transfer(l, cache.slidingLayer(l) ? slidingFrom : 0, state.cachedLength(), 0, w);
             }
             w.finish();
         } catch (IOException e) {
@@ -109,7 +114,7 @@ final class SessionFile {
                 throw new SessionFileException(path + " is not a saved Vellama session");
             }
             int version = r.getInt();
-            if (version != VERSION) {
+            if (version != VERSION && version != 1) {
                 throw new SessionFileException(path + " is a saved session of format version " + version + "; this Vellama reads " + VERSION);
             }
             int nameLength = r.getInt();
@@ -136,6 +141,7 @@ final class SessionFile {
             int historyLength = r.getInt();
             int keptPrefix = r.getInt();
             int forgotten = r.getInt();
+            int slidingFrom = version >= 2 ? r.getInt() : 0;
             if (historyLength < 1 || keptPrefix < 0 || forgotten < 0 || forgotten > historyLength
                     || forgotten > 0 && keptPrefix + forgotten > historyLength || historyLength > (Integer.MAX_VALUE >> 3)) {
                 throw new SessionFileException(path + " is damaged (a history of " + historyLength + " tokens, " + forgotten + " forgotten)");
@@ -145,7 +151,15 @@ final class SessionFile {
                 throw new SessionFileException(path + " holds " + cached + " cached tokens but this session's context holds "
                         + cache.capacity() + "; use a larger context (--ctx)");
             }
-            long expected = cache.transferBytes(cached) * layers + 4L * historyLength;
+            if (slidingFrom < 0 || slidingFrom > cached) {
+                throw new SessionFileException(path + " is damaged (sliding-window cells from position " + slidingFrom + ")");
+            }
+            // a ring smaller than the saved sliding positions keeps their end
+            int keptFrom = Math.max(slidingFrom, cached - cache.slidingCells());
+            long expected = 4L * historyLength;
+            for (int l = 0; l < layers; l++) {
+                expected += cache.transferBytes(cache.slidingLayer(l) ? cached - slidingFrom : cached);
+            }
             if (ch.size() - ch.position() + r.buffered() < expected + 4) {
                 throw new SessionFileException(path + " is cut short: it ends before its " + cached + " cached positions");
             }
@@ -158,9 +172,14 @@ final class SessionFile {
                 }
             }
             for (int l = 0; l < layers; l++) {
-                cache.transfer(l, cached, r);
+                if (cache.slidingLayer(l)) {
+                    cache.transfer(l, keptFrom, cached, keptFrom - slidingFrom, r);
+                } else {
+                    cache.transfer(l, 0, cached, 0, r);
+                }
             }
             r.checkCrc();
+            cache.restoredFrom(keptFrom);
             return new State(history, keptPrefix, forgotten);
         } catch (java.nio.file.NoSuchFileException e) {
             throw new SessionFileException("no saved session at " + path);
@@ -345,6 +364,16 @@ final class SessionFile {
                 int k = Math.min(n, buf.remaining());
                 consume(k).get(a, from, k);
                 from += k;
+                n -= k;
+            }
+        }
+
+        @Override
+        public void skip(long n) throws IOException {
+            while (n > 0) {
+                need(1);
+                int k = (int) Math.min(n, buf.remaining());
+                consume(k);
                 n -= k;
             }
         }

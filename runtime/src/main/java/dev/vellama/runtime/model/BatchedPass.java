@@ -72,6 +72,16 @@ public interface BatchedPass extends AutoCloseable {
         return false;
     }
 
+    /** Whether slot {@code slot} can go on at position {@code pos}; see {@link TransformerPass#canContinueAt}. */
+    default boolean canContinueAt(int slot, int pos) {
+        return true;
+    }
+
+    /** The most cells a context shift of a slot may forget; see {@link TransformerPass#maxDiscard}. */
+    default int maxDiscard(int slot, int keep, int length) {
+        return length - keep;
+    }
+
     /** Frees what the pass holds beyond the Java heap. */
     @Override
     void close();

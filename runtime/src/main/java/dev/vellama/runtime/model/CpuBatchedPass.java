@@ -17,7 +17,7 @@ public final class CpuBatchedPass implements BatchedPass {
         this.pass = new ForwardPass(c, w, k, slotCapacity, maxBatch);
         this.caches = new KvCache[slots];
         for (int i = 0; i < slots; i++) {
-            caches[i] = KvCache.of(c, 0, slotCapacity, cacheType, cacheType);
+            caches[i] = KvCache.of(c, 0, slotCapacity, cacheType, cacheType, maxBatch);
         }
         this.capacity = slotCapacity;
         this.maxBatch = maxBatch;
@@ -54,6 +54,16 @@ public final class CpuBatchedPass implements BatchedPass {
             segments[i] = new ForwardPass.Segment(caches[s.slot()], s.row(), s.n(), s.pos());
         }
         return pass.forwardBatch(tokens, rows, segments, count, logitRows, logitCount);
+    }
+
+    @Override
+    public boolean canContinueAt(int slot, int pos) {
+        return caches[slot].canContinueAt(pos);
+    }
+
+    @Override
+    public int maxDiscard(int slot, int keep, int length) {
+        return caches[slot].maxDiscard(keep, length);
     }
 
     @Override

@@ -68,6 +68,14 @@ public final class ForwardPass implements TransformerPass {
             if (pos + n > cache.capacity()) {
                 throw new IllegalArgumentException("positions up to " + (pos + n) + " exceed the cache of " + cache.capacity());
             }
+            if (n > cache.maxChunk()) {
+                throw new IllegalArgumentException("chunk of " + n + " tokens; the cache's sliding-window ring takes "
+                        + cache.maxChunk() + " at a time");
+            }
+            if (!cache.canContinueAt(pos)) {
+                throw new IllegalStateException("the cache no longer holds the sliding window before position " + pos
+                        + " (it holds positions from " + cache.slidingFrom() + ")");
+            }
         }
     }
 
@@ -363,6 +371,16 @@ public final class ForwardPass implements TransformerPass {
     @Override
     public KvCache hostCache() {
         return cache;
+    }
+
+    @Override
+    public boolean canContinueAt(int pos) {
+        return cache == null || cache.canContinueAt(pos);
+    }
+
+    @Override
+    public int maxDiscard(int keep, int length) {
+        return cache == null ? length - keep : cache.maxDiscard(keep, length);
     }
 
     @Override

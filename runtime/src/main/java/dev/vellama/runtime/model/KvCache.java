@@ -18,6 +18,13 @@ import dev.vellama.quant.Quantizer;
  * values position by position. The other types are stored kv head by kv head, each head's positions in order, each
  * position's head slice in blocks ({@code [head][position][headDim]}), so a tile of positions of one head is one
  * run of blocks that converts in one call.
+ *
+ * <p>Sliding-window layers (Gemma 2 and 3, Phi-3) see only the last {@code window} positions. A cache made for
+ * chunks of at most {@code maxChunk} tokens gives each such layer {@code window + maxChunk} cells used as a ring
+ * (position {@code p} in cell {@code (p + offset) mod ring}) when that is less than the context, so their part of the
+ * cache stops growing at the window, as llama.cpp's SWA cache does. A ring forgets positions: {@link #slidingFrom()}
+ * is the first one its layers still hold, and a caller that goes back to an earlier position asks {@link
+ * #canContinueAt} first. Every access takes positions; only this class knows cells.
  */
 public final class KvCache {
     private final GgmlType keyType;
@@ -26,6 +33,11 @@ public final class KvCache {
     private final int rowWidth;
     private final int headDim;
     private final int layers;
+    private final int window;       // the sliding window of the layers marked in sliding (0: no such layers)
+    private final boolean[] sliding;
+    private final int ring;         // cells of a bounded sliding layer; capacity when none is bounded
+    private int offset;             // bounded layers: position p lies in cell (p + offset) mod ring
+    private int slidingFrom;        // sliding layers hold positions [slidingFrom, the caller's length)
     // per layer, by type: F32 floats, F16 halves, or blocks
     private final float[][] floatKeys;
     private final float[][] floatValues;
@@ -56,9 +68,36 @@ public final class KvCache {
         this(layers, firstLayer, capacity, rowWidth, rowWidth, GgmlType.F16, GgmlType.F16);
     }
 
-    /** The cache of a model's layers {@code firstLayer ..}, keys and values of the given types. */
+    /** The cache of a model's layers {@code firstLayer ..}, keys and values of the given types, every position kept. */
     public static KvCache of(ModelConfig c, int firstLayer, int capacity, GgmlType keyType, GgmlType valueType) {
         return new KvCache(c.layerCount(), firstLayer, capacity, c.kvDim(), c.headDim(), keyType, valueType);
+    }
+
+    /**
+     * The cache of a model's layers {@code firstLayer ..} for chunks of at most {@code maxChunk} tokens: its
+     * sliding-window layers keep only the cells their window needs (see the class comment).
+     */
+    public static KvCache of(ModelConfig c, int firstLayer, int capacity, GgmlType keyType, GgmlType valueType, int maxChunk) {
+        return new KvCache(c.layerCount(), firstLayer, capacity, c.kvDim(), c.headDim(), keyType, valueType,
+                c.slidingWindow(), slidingLayers(c), maxChunk);
+    }
+
+    private static boolean[] slidingLayers(ModelConfig c) {
+        boolean[] s = new boolean[c.layerCount()];
+        for (int l = 0; l < s.length; l++) {
+            s[l] = c.slidingWindow() > 0 && c.architecture().slidingWindowLayer(l);
+        }
+        return s;
+    }
+
+    /** Cells a bounded sliding layer gets, or {@code capacity} when bounding saves nothing. */
+    private static int ringCells(int capacity, int window, boolean[] sliding, int maxChunk) {
+        boolean any = false;
+        for (boolean s : sliding) {
+            any |= s;
+        }
+        long cells = (long) window + Math.max(1, maxChunk);
+        return any && window > 0 && cells < capacity ? (int) cells : capacity;
     }
 
     /**
@@ -66,6 +105,15 @@ public final class KvCache {
      * @param headDim  one head's share of it; block types need it to be a multiple of their block size
      */
     public KvCache(int layers, int firstLayer, int capacity, int rowWidth, int headDim, GgmlType keyType, GgmlType valueType) {
+        this(layers, firstLayer, capacity, rowWidth, headDim, keyType, valueType, 0, new boolean[layers], capacity);
+    }
+
+    /**
+     * A cache whose layers marked in {@code sliding} see the last {@code window} positions only, written in chunks of
+     * at most {@code maxChunk} tokens (a {@code maxChunk} of {@code capacity} or more keeps every position).
+     */
+    public KvCache(int layers, int firstLayer, int capacity, int rowWidth, int headDim, GgmlType keyType, GgmlType valueType,
+                   int window, boolean[] sliding, int maxChunk) {
         for (GgmlType t : new GgmlType[] {keyType, valueType}) {
             if (!supports(t)) {
                 throw new IllegalArgumentException("a KV cache of type " + t + " is not supported; use f32, f16, bf16, q8_0,"
@@ -76,13 +124,18 @@ public final class KvCache {
                         + t.blockSize());
             }
         }
+        if (sliding.length != layers || window < 0) {
+            throw new IllegalArgumentException("a window of " + window + " over " + sliding.length + " of " + layers + " layers");
+        }
         this.keyType = keyType;
         this.valueType = valueType;
         this.capacity = capacity;
         this.rowWidth = rowWidth;
         this.headDim = headDim;
         this.layers = layers;
-        int size = Math.multiplyExact(capacity, rowWidth);
+        this.window = window;
+        this.sliding = window > 0 ? sliding.clone() : new boolean[layers];
+        this.ring = ringCells(capacity, window, this.sliding, maxChunk);
         floatKeys = keyType == GgmlType.F32 ? new float[layers][] : null;
         halfKeys = keyType == GgmlType.F16 ? new short[layers][] : null;
         blockKeys = blocks(keyType) ? new byte[layers][] : null;
@@ -94,6 +147,7 @@ public final class KvCache {
         keyHeadBytes = keyType.byteSize(headDim);
         valueHeadBytes = valueType.byteSize(headDim);
         for (int l = firstLayer; l < layers; l++) {
+            int size = Math.multiplyExact(cells(l), rowWidth);
             if (floatKeys != null) {
                 floatKeys[l] = new float[size];
             } else if (halfKeys != null) {
@@ -117,12 +171,35 @@ public final class KvCache {
         return t != GgmlType.F32 && t != GgmlType.F16;
     }
 
-    /** Bytes a cache of this shape takes. */
+    /** Bytes a cache of this shape takes, every position kept. */
     public static long bytesFor(int layers, int capacity, int rowWidth, GgmlType keyType, GgmlType valueType) {
         long cells = (long) capacity * rowWidth;
         return layers * (keyType.byteSize(cells) + valueType.byteSize(cells));
     }
 
+    /** Bytes {@link #of(ModelConfig, int, int, GgmlType, GgmlType, int)} of all layers takes. */
+    public static long bytesFor(ModelConfig c, int capacity, GgmlType keyType, GgmlType valueType, int maxChunk) {
+        boolean[] s = slidingLayers(c);
+        int ring = ringCells(capacity, c.slidingWindow(), s, maxChunk);
+        long total = 0;
+        for (int l = 0; l < c.layerCount(); l++) {
+            total += bytesFor(1, s[l] ? ring : capacity, c.kvDim(), keyType, valueType);
+        }
+        return total;
+    }
+
+    /** Bytes this cache holds on the heap. */
+    public long bytes() {
+        long total = 0;
+        for (int l = 0; l < layers; l++) {
+            if (holdsLayer(l)) {
+                total += bytesFor(1, cells(l), rowWidth, keyType, valueType);
+            }
+        }
+        return total;
+    }
+
+    /** Positions the cache holds at most (the context). */
     public int capacity() {
         return capacity;
     }
@@ -143,14 +220,73 @@ public final class KvCache {
         return rowWidth;
     }
 
+    /** Whether layer {@code layer} attends through the sliding window. */
+    public boolean slidingLayer(int layer) {
+        return sliding[layer];
+    }
+
+    /** Whether the sliding-window layers keep only their window's cells (a ring), not every position. */
+    public boolean bounded() {
+        return ring < capacity;
+    }
+
+    /** The longest chunk of tokens one forward pass may write: a ring must still hold the window before it. */
+    public int maxChunk() {
+        return bounded() ? ring - window + 1 : capacity;
+    }
+
     /** Layers whose cells this cache holds (a partly offloaded model keeps the first ones on the GPU). */
     public boolean holdsLayer(int layer) {
         return floatKeys != null ? floatKeys[layer] != null : halfKeys != null ? halfKeys[layer] != null : blockKeys[layer] != null;
     }
 
-    /** Byte offset of head {@code h}'s slice at position {@code pos} in a block layer. */
-    private long offset(int h, int pos, long headBytes) {
-        return ((long) h * capacity + pos) * headBytes;
+    /** The first position whose cells the sliding-window layers still hold (0 when they hold them all). */
+    public int slidingFrom() {
+        return slidingFrom;
+    }
+
+    /**
+     * Whether a token at position {@code pos} can be evaluated on what the cache holds of positions before it: its
+     * sliding-window layers must still hold the window before it (a ring has forgotten older positions; a caller
+     * going back further starts again from position 0). Always true without sliding layers or at position 0.
+     */
+    public boolean canContinueAt(int pos) {
+        return window == 0 || pos == 0 || Math.max(0, pos - window + 1) >= slidingFrom;
+    }
+
+    /**
+     * The most positions a context shift ({@link #shift}) may forget after the first {@code keep} of {@code length}:
+     * all but the kept ones, unless the sliding-window layers' ring would lose what the window of the next position
+     * needs (a ring keeps no cells of the kept prefix once it has turned past them).
+     */
+    public int maxDiscard(int keep, int length) {
+        if (window == 0 || !bounded() && slidingFrom <= keep) {
+            return length - keep;
+        }
+        return Math.max(0, Math.min(length - keep, length - keep - window + 1));
+    }
+
+    private int cells(int layer) {
+        return sliding[layer] ? ring : capacity;
+    }
+
+    /** The cell of {@code pos} in {@code layer}. */
+    private int cell(int layer, int pos) {
+        if (sliding[layer] && ring < capacity) {
+            int c = pos + offset;
+            return c >= ring ? c % ring : c;
+        }
+        return pos;
+    }
+
+    /** How many of the positions {@code [pos, pos + n)} lie in consecutive cells from {@code pos}'s. */
+    private int run(int layer, int pos, int n) {
+        return Math.min(n, cells(layer) - cell(layer, pos));
+    }
+
+    /** Byte offset of head {@code h}'s slice in cell {@code cell} of a block layer. */
+    private long offset(int layer, int h, int cell, long headBytes) {
+        return ((long) h * cells(layer) + cell) * headBytes;
     }
 
     /**
@@ -162,7 +298,7 @@ public final class KvCache {
         int n = to - from;
         if (blockKeys != null) {
             float[] rows = scratch != null && scratch.length >= n * count ? scratch : new float[n * count];
-            Dequantizer.dequantize(keyType, blockKeys[layer], (int) offset(feature / headDim, from, keyHeadBytes), rows, 0, n * count);
+            copyKeyRows(layer, feature, count, from, to, rows);
             for (int j = 0; j < n; j++) {
                 for (int d = 0; d < count; d++) {
                     dst[d * stride + j] = rows[j * count + d];
@@ -170,14 +306,20 @@ public final class KvCache {
             }
             return;
         }
-        for (int d = 0; d < count; d++) {
-            int src = (feature + d) * capacity + from;
-            int at = d * stride;
-            if (floatKeys != null) {
-                System.arraycopy(floatKeys[layer], src, dst, at, n);
-            } else {
-                toFloats(halfKeys[layer], src, dst, at, n);
+        int cells = cells(layer);
+        for (int done = 0; done < n; ) {
+            int c0 = cell(layer, from + done);
+            int len = run(layer, from + done, n - done);
+            for (int d = 0; d < count; d++) {
+                int src = (feature + d) * cells + c0;
+                int at = d * stride + done;
+                if (floatKeys != null) {
+                    System.arraycopy(floatKeys[layer], src, dst, at, len);
+                } else {
+                    toFloats(halfKeys[layer], src, dst, at, len);
+                }
             }
+            done += len;
         }
     }
 
@@ -191,8 +333,13 @@ public final class KvCache {
      * position by position: {@code dst[(p - from) * count + d]}; block types only.
      */
     void copyKeyRows(int layer, int feature, int count, int from, int to, float[] dst) {
-        Dequantizer.dequantize(keyType, blockKeys[layer], (int) offset(feature / headDim, from, keyHeadBytes), dst, 0,
-                (to - from) * count);
+        int n = to - from;
+        for (int done = 0; done < n; ) {
+            int len = run(layer, from + done, n - done);
+            Dequantizer.dequantize(keyType, blockKeys[layer],
+                    (int) offset(layer, feature / headDim, cell(layer, from + done), keyHeadBytes), dst, done * count, len * count);
+            done += len;
+        }
     }
 
     void copyKeys(int layer, int feature, int count, int from, int to, float[] dst, int stride) {
@@ -201,19 +348,25 @@ public final class KvCache {
 
     /** Values of features {@code [feature, feature + count)} at positions {@code [from, to)}: {@code dst[(p - from) * count + d]}. */
     void copyValues(int layer, int feature, int count, int from, int to, float[] dst) {
-        if (blockValues != null) {
-            Dequantizer.dequantize(valueType, blockValues[layer], (int) offset(feature / headDim, from, valueHeadBytes), dst, 0,
-                    (to - from) * count);
-            return;
-        }
-        for (int p = from; p < to; p++) {
-            int src = p * rowWidth + feature;
-            int at = (p - from) * count;
-            if (floatValues != null) {
-                System.arraycopy(floatValues[layer], src, dst, at, count);
+        int n = to - from;
+        for (int done = 0; done < n; ) {
+            int c0 = cell(layer, from + done);
+            int len = run(layer, from + done, n - done);
+            if (blockValues != null) {
+                Dequantizer.dequantize(valueType, blockValues[layer], (int) offset(layer, feature / headDim, c0, valueHeadBytes),
+                        dst, done * count, len * count);
             } else {
-                toFloats(halfValues[layer], src, dst, at, count);
+                for (int j = 0; j < len; j++) {
+                    int src = (c0 + j) * rowWidth + feature;
+                    int at = (done + j) * count;
+                    if (floatValues != null) {
+                        System.arraycopy(floatValues[layer], src, dst, at, count);
+                    } else {
+                        toFloats(halfValues[layer], src, dst, at, count);
+                    }
+                }
             }
+            done += len;
         }
     }
 
@@ -224,10 +377,19 @@ public final class KvCache {
         }
     }
 
-    /** Stores one position's keys and values (rowWidth floats each, from the given offsets). */
+    /**
+     * Stores one position's keys and values (rowWidth floats each, from the given offsets). Writing position 0
+     * starts the cache over; a ring forgets the position a window and a chunk before.
+     */
     void store(int layer, int pos, float[] k, int kOff, float[] v, int vOff) {
+        if (pos == 0) {
+            slidingFrom = 0;
+        } else if (sliding[layer] && bounded()) {
+            slidingFrom = Math.max(slidingFrom, pos + 1 - ring);
+        }
         storeKey(layer, pos, k, kOff);
-        int base = pos * rowWidth;
+        int c = cell(layer, pos);
+        int base = c * rowWidth;
         if (floatValues != null) {
             System.arraycopy(v, vOff, floatValues[layer], base, rowWidth);
         } else if (halfValues != null) {
@@ -237,41 +399,46 @@ public final class KvCache {
             }
         } else {
             for (int h = 0; h < rowWidth / headDim; h++) {
-                Quantizer.quantize(valueType, v, vOff + h * headDim, headDim, valueSegments[layer], offset(h, pos, valueHeadBytes));
+                Quantizer.quantize(valueType, v, vOff + h * headDim, headDim, valueSegments[layer], offset(layer, h, c, valueHeadBytes));
             }
         }
     }
 
     private void storeKey(int layer, int pos, float[] k, int kOff) {
+        int c = cell(layer, pos);
+        int cells = cells(layer);
         if (floatKeys != null) {
             float[] kc = floatKeys[layer];
             for (int f = 0; f < rowWidth; f++) {
-                kc[f * capacity + pos] = k[kOff + f];
+                kc[f * cells + c] = k[kOff + f];
             }
         } else if (halfKeys != null) {
             short[] kc = halfKeys[layer];
             for (int f = 0; f < rowWidth; f++) {
-                kc[f * capacity + pos] = Float.floatToFloat16(k[kOff + f]);
+                kc[f * cells + c] = Float.floatToFloat16(k[kOff + f]);
             }
         } else {
             for (int h = 0; h < rowWidth / headDim; h++) {
-                Quantizer.quantize(keyType, k, kOff + h * headDim, headDim, keySegments[layer], offset(h, pos, keyHeadBytes));
+                Quantizer.quantize(keyType, k, kOff + h * headDim, headDim, keySegments[layer], offset(layer, h, c, keyHeadBytes));
             }
         }
     }
 
     private void loadKey(int layer, int pos, float[] row) {
+        int c = cell(layer, pos);
+        int cells = cells(layer);
         if (floatKeys != null || halfKeys != null) {
             for (int f = 0; f < rowWidth; f++) {
-                row[f] = floatKeys != null ? floatKeys[layer][f * capacity + pos] : Float.float16ToFloat(halfKeys[layer][f * capacity + pos]);
+                row[f] = floatKeys != null ? floatKeys[layer][f * cells + c] : Float.float16ToFloat(halfKeys[layer][f * cells + c]);
             }
         } else {
             for (int h = 0; h < rowWidth / headDim; h++) {
-                Dequantizer.dequantize(keyType, keySegments[layer], offset(h, pos, keyHeadBytes), row, h * headDim, headDim);
+                Dequantizer.dequantize(keyType, keySegments[layer], offset(layer, h, c, keyHeadBytes), row, h * headDim, headDim);
             }
         }
     }
 
+    /** Moves a value row between positions of a layer that keeps every position (its cells are its positions). */
     private void moveValue(int layer, int src, int dst) {
         if (floatValues != null) {
             System.arraycopy(floatValues[layer], src * rowWidth, floatValues[layer], dst * rowWidth, rowWidth);
@@ -279,8 +446,8 @@ public final class KvCache {
             System.arraycopy(halfValues[layer], src * rowWidth, halfValues[layer], dst * rowWidth, rowWidth);
         } else {
             for (int h = 0; h < rowWidth / headDim; h++) {
-                System.arraycopy(blockValues[layer], (int) offset(h, src, valueHeadBytes), blockValues[layer],
-                        (int) offset(h, dst, valueHeadBytes), (int) valueHeadBytes);
+                System.arraycopy(blockValues[layer], (int) offset(layer, h, src, valueHeadBytes), blockValues[layer],
+                        (int) offset(layer, h, dst, valueHeadBytes), (int) valueHeadBytes);
             }
         }
     }
@@ -296,16 +463,28 @@ public final class KvCache {
      * {@code discard} and their keys are turned by {@code rotation} to their new positions (keys are stored after
      * RoPE, which is a rotation, so turning by −discard equals having computed them there; a block type's keys are
      * converted, turned and stored again, as llama.cpp's K-shift does). Values do not depend on the position and only
-     * move. llama.cpp's context shift does the same (seq_rm, seq_add and its K-shift).
+     * move. llama.cpp's context shift does the same (seq_rm, seq_add and its K-shift). A ring's cells do not move:
+     * its keys are turned in place and the ring's origin moves instead; what it held of the kept prefix is lost, which
+     * {@link #maxDiscard} allows for.
      */
     public void shift(int keep, int discard, int length, KeyRotation rotation) {
-        if (keep < 0 || discard < 1 || length > capacity || keep + discard > length) {
+        if (keep < 0 || discard < 1 || length > capacity || keep + discard > length || discard > maxDiscard(keep, length)) {
             throw new IllegalArgumentException("cannot forget " + discard + " cells after " + keep + " of " + length);
         }
         float[] row = new float[rowWidth];
+        boolean ringMoves = false;
         for (int l = 0; l < layers; l++) {
             if (!holdsLayer(l)) {
                 continue; // a layer kept on the GPU
+            }
+            if (sliding[l] && bounded()) {
+                ringMoves = true;
+                for (int p = Math.max(keep + discard, slidingFrom); p < length; p++) {
+                    loadKey(l, p, row);
+                    rotation.rotate(l, row);
+                    storeKey(l, p, row, 0);
+                }
+                continue;
             }
             for (int p = keep; p + discard < length; p++) {
                 loadKey(l, p + discard, row);
@@ -313,6 +492,12 @@ public final class KvCache {
                 storeKey(l, p, row, 0);
                 moveValue(l, p + discard, p);
             }
+        }
+        if (ringMoves) {
+            offset = (offset + discard) % ring;
+        }
+        if (bounded() || slidingFrom > keep) {
+            slidingFrom = Math.max(keep, slidingFrom - discard);
         }
     }
 
@@ -324,43 +509,98 @@ public final class KvCache {
         void floats(float[] a, int from, int n) throws java.io.IOException;
 
         void bytes(byte[] a, int from, int n) throws java.io.IOException;
+
+        /** Passes over {@code n} bytes of the stream (loading only: cells a ring has no room for). */
+        default void skip(long n) throws java.io.IOException {
+            throw new UnsupportedOperationException("this stream cannot skip");
+        }
     }
 
     /**
-     * Streams the first {@code length} positions of a layer, keys then values, in this cache's types and layouts:
-     * to {@code stream} when saving, from it when loading.
+     * Streams positions {@code [from, length)} of a layer, keys then values, in this cache's types and layouts (keys
+     * feature by feature or head by head, values position by position or head by head): to {@code stream} when
+     * saving, from it when loading. When loading, the stream may hold {@code skip} more positions before
+     * {@code from} in each run, which are passed over.
      */
-    public void transfer(int layer, int length, CellStream stream) throws java.io.IOException {
-        if (length < 0 || length > capacity) {
-            throw new IllegalArgumentException(length + " positions in a cache of " + capacity);
+    public void transfer(int layer, int from, int length, int skip, CellStream stream) throws java.io.IOException {
+        if (from < 0 || from > length || length > capacity || skip < 0 || skip > from
+                || length - from > cells(layer)) {
+            throw new IllegalArgumentException("positions " + from + " to " + length + " in a cache of " + capacity);
         }
+        int n = length - from;
+        int heads = rowWidth / headDim;
         if (floatKeys != null || halfKeys != null) {
+            int cells = cells(layer);
             for (int f = 0; f < rowWidth; f++) {
-                if (floatKeys != null) {
-                    stream.floats(floatKeys[layer], f * capacity, length);
-                } else {
-                    stream.halves(halfKeys[layer], f * capacity, length);
+                skip(stream, (long) skip * (floatKeys != null ? 4 : 2));
+                for (int done = 0; done < n; ) {
+                    int at = f * cells + cell(layer, from + done);
+                    int len = run(layer, from + done, n - done);
+                    if (floatKeys != null) {
+                        stream.floats(floatKeys[layer], at, len);
+                    } else {
+                        stream.halves(halfKeys[layer], at, len);
+                    }
+                    done += len;
                 }
             }
         } else {
-            for (int h = 0; h < rowWidth / headDim; h++) {
-                stream.bytes(blockKeys[layer], (int) offset(h, 0, keyHeadBytes), (int) (length * keyHeadBytes));
+            for (int h = 0; h < heads; h++) {
+                skip(stream, skip * keyHeadBytes);
+                transferBlocks(layer, blockKeys[layer], h, from, n, keyHeadBytes, stream);
             }
         }
-        if (floatValues != null) {
-            stream.floats(floatValues[layer], 0, length * rowWidth);
-        } else if (halfValues != null) {
-            stream.halves(halfValues[layer], 0, length * rowWidth);
+        if (floatValues != null || halfValues != null) {
+            skip(stream, (long) skip * rowWidth * (floatValues != null ? 4 : 2));
+            for (int done = 0; done < n; ) {
+                int at = cell(layer, from + done) * rowWidth;
+                int len = run(layer, from + done, n - done);
+                if (floatValues != null) {
+                    stream.floats(floatValues[layer], at, len * rowWidth);
+                } else {
+                    stream.halves(halfValues[layer], at, len * rowWidth);
+                }
+                done += len;
+            }
         } else {
-            for (int h = 0; h < rowWidth / headDim; h++) {
-                stream.bytes(blockValues[layer], (int) offset(h, 0, valueHeadBytes), (int) (length * valueHeadBytes));
+            for (int h = 0; h < heads; h++) {
+                skip(stream, skip * valueHeadBytes);
+                transferBlocks(layer, blockValues[layer], h, from, n, valueHeadBytes, stream);
             }
         }
     }
 
-    /** Bytes {@link #transfer} moves for {@code length} positions of one layer. */
-    public long transferBytes(int length) {
-        long cells = (long) length * rowWidth;
+    private static void skip(CellStream stream, long bytes) throws java.io.IOException {
+        if (bytes > 0) {
+            stream.skip(bytes);
+        }
+    }
+
+    private void transferBlocks(int layer, byte[] data, int h, int from, int n, long headBytes, CellStream stream)
+            throws java.io.IOException {
+        for (int done = 0; done < n; ) {
+            int len = run(layer, from + done, n - done);
+            stream.bytes(data, (int) offset(layer, h, cell(layer, from + done), headBytes), (int) (len * headBytes));
+            done += len;
+        }
+    }
+
+    /**
+     * After a load: the sliding-window layers hold positions from {@code from} on (what the saved session held of
+     * them, or less when this cache's ring is smaller).
+     */
+    public void restoredFrom(int from) {
+        slidingFrom = window > 0 ? from : 0;
+    }
+
+    /** The most positions a sliding-window layer of this cache can hold. */
+    public int slidingCells() {
+        return ring;
+    }
+
+    /** Bytes {@link #transfer} moves for {@code positions} positions of one layer. */
+    public long transferBytes(int positions) {
+        long cells = (long) positions * rowWidth;
         return keyType.byteSize(cells) + valueType.byteSize(cells);
     }
 }

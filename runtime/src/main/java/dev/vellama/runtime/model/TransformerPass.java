@@ -26,6 +26,19 @@ public interface TransformerPass extends AutoCloseable {
     }
 
     /**
+     * Whether a token at position {@code pos} can be evaluated on what the cache holds before it (a cache whose
+     * sliding-window layers keep a ring has forgotten older positions); when not, the caller starts from position 0.
+     */
+    default boolean canContinueAt(int pos) {
+        return true;
+    }
+
+    /** The most cells a context shift of {@code length} cached positions may forget after the first {@code keep}. */
+    default int maxDiscard(int keep, int length) {
+        return length - keep;
+    }
+
+    /**
      * Forgets cached positions {@code [keep, keep + discard)} of the first {@code length}, moving the later ones down
      * with their keys re-rotated (a context shift). False when this pass cannot (the caller then evaluates the
      * moved tokens again at their new positions).

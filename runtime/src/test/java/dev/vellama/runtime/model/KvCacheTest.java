@@ -94,4 +94,90 @@ class KvCacheTest {
                 "heads of 48 do not divide into blocks of 32");
         assertThrows(IllegalArgumentException.class, () -> new KvCache(1, 0, 8, 64, 64, GgmlType.Q4_K, GgmlType.F16));
     }
+
+    /**
+     * Gemma 3 1B's shape (26 layers, one kv head of 256, every sixth layer global, a window of 512) at a 32k context
+     * with chunks of 512: the 22 sliding layers keep 1024 cells each, so the F16 cache takes 150 MiB, not 832 MiB.
+     */
+    @Test
+    void slidingLayersOfAGemma3ShapeKeepTheirWindowOnly() {
+        int[] ff = new int[26];
+        java.util.Arrays.fill(ff, 6912);
+        dev.vellama.runtime.ModelConfig c = new dev.vellama.runtime.ModelConfig(dev.vellama.runtime.Architecture.GEMMA3, 1152,
+                26, 4, 1, 256, ff, 32768, 262144, 1e-6f, 1e6f, 256, dev.vellama.runtime.RopeScaling.NONE, 1e4f, 0.0625f, 512,
+                0f, 0f);
+        assertEquals(26L * 32768 * 256 * 2 * 2, KvCache.bytesFor(c, 32768, GgmlType.F16, GgmlType.F16, 32768), "every position");
+        assertEquals((4L * 32768 + 22L * 1024) * 256 * 2 * 2, KvCache.bytesFor(c, 32768, GgmlType.F16, GgmlType.F16, 512));
+        assertEquals(157_286_400L, KvCache.bytesFor(c, 32768, GgmlType.F16, GgmlType.F16, 512));
+        assertEquals((4L * 32768 + 22L * 1024) * 256 * 2 * 34 / 32, KvCache.bytesFor(c, 32768, GgmlType.Q8_0, GgmlType.Q8_0, 512));
+    }
+
+    /** A ring that has wrapped round streams its positions in order, and a smaller ring loads the end of them. */
+    @Test
+    void aWrappedRingStreamsItsPositionsInOrder() throws java.io.IOException {
+        for (GgmlType type : new GgmlType[] {GgmlType.F16, GgmlType.F32, GgmlType.Q8_0}) {
+            boolean[] sliding = {true};
+            KvCache ring = new KvCache(1, 0, POSITIONS, WIDTH, HEAD_DIM, type, type, 5, sliding, 4); // 9 cells
+            float[][] keys = new float[POSITIONS][WIDTH];
+            float[][] values = new float[POSITIONS][WIDTH];
+            fill(ring, 0, 11, keys, values);
+            assertEquals(POSITIONS - 9, ring.slidingFrom());
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+            ring.transfer(0, POSITIONS - 9, POSITIONS, 0, new KvCache.CellStream() {
+                public void halves(short[] a, int from, int n) throws java.io.IOException {
+                    for (int i = 0; i < n; i++) out.writeShort(a[from + i]);
+                }
+
+                public void floats(float[] a, int from, int n) throws java.io.IOException {
+                    for (int i = 0; i < n; i++) out.writeFloat(a[from + i]);
+                }
+
+                public void bytes(byte[] a, int from, int n) throws java.io.IOException {
+                    out.write(a, from, n);
+                }
+            });
+            KvCache smaller = new KvCache(1, 0, POSITIONS, WIDTH, HEAD_DIM, type, type, 5, sliding, 2); // 7 cells
+            java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()));
+            smaller.transfer(0, POSITIONS - 7, POSITIONS, 2, new KvCache.CellStream() {
+                public void halves(short[] a, int from, int n) throws java.io.IOException {
+                    for (int i = 0; i < n; i++) a[from + i] = in.readShort();
+                }
+
+                public void floats(float[] a, int from, int n) throws java.io.IOException {
+                    for (int i = 0; i < n; i++) a[from + i] = in.readFloat();
+                }
+
+                public void bytes(byte[] a, int from, int n) throws java.io.IOException {
+                    in.readFully(a, from, n);
+                }
+
+                public void skip(long n) throws java.io.IOException {
+                    in.skipNBytes(n);
+                }
+            });
+            assertEquals(0, in.available(), type + ": everything read");
+            smaller.restoredFrom(POSITIONS - 7);
+            float[] got = new float[7 * HEAD_DIM];
+            for (int h = 0; h < HEADS; h++) {
+                smaller.copyValues(0, h * HEAD_DIM, HEAD_DIM, POSITIONS - 7, POSITIONS, got);
+                for (int p = POSITIONS - 7; p < POSITIONS; p++) {
+                    assertArrayEquals(roundTrip(type, values[p], h * HEAD_DIM, HEAD_DIM),
+                            java.util.Arrays.copyOfRange(got, (p - POSITIONS + 7) * HEAD_DIM, (p - POSITIONS + 8) * HEAD_DIM),
+                            type + ": values of head " + h + " at " + p);
+                }
+                float[] k = new float[HEAD_DIM * 7];
+                smaller.copyKeys(0, h * HEAD_DIM, HEAD_DIM, POSITIONS - 7, POSITIONS, k, 7);
+                for (int p = POSITIONS - 7; p < POSITIONS; p++) {
+                    float[] expected = roundTrip(type, keys[p], h * HEAD_DIM, HEAD_DIM);
+                    for (int d = 0; d < HEAD_DIM; d++) {
+                        assertEquals(expected[d], k[d * 7 + p - POSITIONS + 7], type + ": key " + d + " of head " + h + " at " + p);
+                    }
+                }
+            }
+            assertEquals(true, smaller.canContinueAt(POSITIONS));
+            assertEquals(true, smaller.canContinueAt(POSITIONS - 3), "its window is positions 33..36");
+            assertEquals(false, smaller.canContinueAt(POSITIONS - 4), "position 32 is no longer held");
+        }
+    }
 }
