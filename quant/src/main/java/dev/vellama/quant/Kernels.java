@@ -101,6 +101,7 @@ public interface Kernels extends AutoCloseable {
     @Override
     void close();
 
+    /** One worker's share of a {@link #parallelFor}: the indices from {@code start} up to, not including, {@code end}. */
     @FunctionalInterface
     interface RangeTask {
         void run(int start, int end);
