@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,6 +79,16 @@ class ArchiveIT {
             env.remove(name);
         }
         env.put("PATH", tools.toString());
+    }
+
+    @AfterAll
+    static void removeToolLinks() throws IOException {
+        // the links point outside the temporary directory, which JUnit's clean-up would warn about
+        try (Stream<Path> links = Files.list(tmp.resolve("tools"))) {
+            for (Path link : links.toList()) {
+                Files.delete(link);
+            }
+        }
     }
 
     static Result run(Map<String, String> extraEnv, String stdin, String... command) throws Exception {
