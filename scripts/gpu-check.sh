@@ -30,7 +30,7 @@ tr ':' '\n' < "$root/target/gpu-classpath.txt" | while read -r entry; do
     [ -z "$entry" ] && continue
     if [ -d "$entry" ]; then
         # a reactor module's classes folder: take its jar instead
-        jar=$(ls "$(dirname "$entry")"/*.jar | grep -v sources | grep "$([ "$(basename "$entry")" = test-classes ] && echo tests || echo -v tests)" | head -1)
+        jar=$(ls "$(dirname "$entry")"/*.jar | grep -v -e sources -e javadoc | grep "$([ "$(basename "$entry")" = test-classes ] && echo tests || echo -v tests)" | head -1)
         cp "$jar" "$out/lib/"
     else
         cp "$entry" "$out/lib/"

@@ -1,27 +1,32 @@
 #!/usr/bin/env bash
 # Vellama launcher: this shell stub is followed by the application jar in the same file.
 # It finds JDK 25 or newer ($JAVA_HOME, then `java` on PATH, then /usr/lib/jvm) by reading the JDK's
-# `release` file (no extra JVM start) and passes the JVM flags Vellama needs, so users never type them.
+# `release` file (no extra JVM start) and passes the JVM flags Vellama needs, so users never type them. Without
+# one it says in one line which Java it found and points to the self-contained archive, which brings its own.
+VELLAMA_FOUND="" # the first Java home seen that is too old, for the message when no JDK 25 is found
 vellama_home_ok() { # $1 = a Java home; true when it holds Java 25 or newer
   [ -x "$1/bin/java" ] && [ -f "$1/release" ] || return 1
   local v
   v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release")
-  [ -n "$v" ] && [ "$v" -ge 25 ]
+  if [ -n "$v" ] && [ "$v" -ge 25 ]; then return 0; fi
+  [ -n "$VELLAMA_FOUND" ] || VELLAMA_FOUND="Java ${v:-of unknown version} in $1"
+  return 1
 }
 vellama_find_java() {
-  if [ -n "${JAVA_HOME:-}" ] && vellama_home_ok "$JAVA_HOME"; then echo "$JAVA_HOME/bin/java"; return 0; fi
+  if [ -n "${JAVA_HOME:-}" ] && vellama_home_ok "$JAVA_HOME"; then VELLAMA_JAVA="$JAVA_HOME/bin/java"; return 0; fi
   local home
   if command -v java >/dev/null 2>&1; then
     home=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
-    if vellama_home_ok "$home"; then echo "$home/bin/java"; return 0; fi
+    if vellama_home_ok "$home"; then VELLAMA_JAVA="$home/bin/java"; return 0; fi
   fi
   for home in /usr/lib/jvm/*25* /usr/lib/jvm/* /opt/java/* /opt/jdk*; do
-    if vellama_home_ok "$home"; then echo "$home/bin/java"; return 0; fi
+    if vellama_home_ok "$home"; then VELLAMA_JAVA="$home/bin/java"; return 0; fi
   done
   return 1
 }
-if ! VELLAMA_JAVA=$(vellama_find_java); then
-  echo "vellama: needs Java 25 or newer; none found in JAVA_HOME, on PATH or in /usr/lib/jvm. Install one (for example Temurin 25) or set JAVA_HOME." >&2
+if ! vellama_find_java; then
+  # one line: what was found, and the two ways out (the self-contained archive brings its own Java runtime)
+  echo "vellama: needs Java 25 or newer (found ${VELLAMA_FOUND:-none in JAVA_HOME, on PATH or in /usr/lib/jvm}); use the self-contained vellama-@VELLAMA_VERSION@-linux-x64.tar.gz, which needs no Java (the build leaves it in dist/target), or install a JDK 25 and set JAVA_HOME" >&2
   exit 1
 fi
 # The jar is this file under its full path: an AOT cache (class data the build recorded in a training run, which

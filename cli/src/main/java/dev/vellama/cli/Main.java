@@ -65,7 +65,10 @@ public final class Main implements Runnable {
         return Environment.with(env, () -> run(args, in, out, err));
     }
 
-    /** Reads the version Maven filtered into the jar. */
+    /**
+     * The version Maven filtered into the jar, the commit it was built from, and the Java runtime running it (with
+     * its home, which tells a self-contained archive's own runtime from an installed JDK).
+     */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
@@ -77,8 +80,15 @@ public final class Main implements Runnable {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            return new String[] {"vellama " + p.getProperty("version", "unknown"),
-                    "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")"};
+            return new String[] {"vellama " + built(p, "version") + " (commit " + built(p, "commit") + ")",
+                    "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ", "
+                            + System.getProperty("java.vm.name") + ") in " + System.getProperty("java.home")};
+        }
+
+        /** A value Maven filtered in, or "unknown" where the build left it unset. */
+        private static String built(Properties p, String key) {
+            String v = p.getProperty(key, "").strip();
+            return v.isEmpty() || v.startsWith("${") ? "unknown" : v;
         }
     }
 }

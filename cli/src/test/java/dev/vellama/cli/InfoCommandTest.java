@@ -1,6 +1,7 @@
 package dev.vellama.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -96,7 +97,13 @@ class InfoCommandTest {
     void versionAndHelp() {
         CliRunner r = CliRunner.run("--version");
         assertEquals(0, r.exitCode());
-        assertTrue(r.out().startsWith("vellama 0."), r.out());
+        // the version and commit the build recorded, then the JDK running it
+        assertTrue(r.out().matches("(?s)vellama 0\\.\\d+\\.\\d+(-SNAPSHOT)? \\(commit ([0-9a-f]{12}(-dirty)?|unknown)\\)\\R"
+                + "Java " + java.util.regex.Pattern.quote(Runtime.version() + " (" + System.getProperty("java.vendor"))
+                + ".*\\) in .+\\R"), r.out());
+        if (java.nio.file.Files.exists(java.nio.file.Path.of("../.git"))) { // built from a checkout: a real commit
+            assertFalse(r.out().contains("(commit unknown)"), r.out());
+        }
         r = CliRunner.run("info", "--help");
         assertEquals(0, r.exitCode());
         assertTrue(r.out().contains("Usage: vellama info"), r.out());

@@ -24,7 +24,7 @@ public interface Kernels extends AutoCloseable {
 
     int threads();
 
-    /** out[r] = Σ_c W[r,c]·x[c], r < rows. */
+    /** out[r] = Σ_c W[r,c]·x[c], r &lt; rows. */
     void matvec(WeightMatrix w, float[] x, float[] out);
 
     /**
@@ -51,7 +51,7 @@ public interface Kernels extends AutoCloseable {
     void softmax(float[] x, int off, int n);
 
     /**
-     * y_c[j] = Σ_d a_c[d]·m[mOff + j·cols + d] for c < count, j < n: row vectors (a_c at {@code aOff + c·aStride})
+     * y_c[j] = Σ_d a_c[d]·m[mOff + j·cols + d] for c &lt; count, j &lt; n: row vectors (a_c at {@code aOff + c·aStride})
      * dotted with the rows of a row-major matrix (attention: queries times keys stored position by position), into
      * y_c at {@code yOff + c·yStride}.
      */
@@ -76,7 +76,7 @@ public interface Kernels extends AutoCloseable {
     void scale(float[] x, int off, int n, float s);
 
     /**
-     * y[j] += Σ_r a[r]·m[r·stride + j] for r < rows, j < n: a row vector times a matrix whose rows lie
+     * y[j] += Σ_r a[r]·m[r·stride + j] for r &lt; rows, j &lt; n: a row vector times a matrix whose rows lie
      * {@code stride} apart (attention: a query times keys stored dimension by dimension, probabilities times
      * values). Vectorized along j, so no horizontal sums.
      */
@@ -101,6 +101,7 @@ public interface Kernels extends AutoCloseable {
     @Override
     void close();
 
+    /** One worker's share of a {@link #parallelFor}: the indices from {@code start} up to, not including, {@code end}. */
     @FunctionalInterface
     interface RangeTask {
         void run(int start, int end);

@@ -5,17 +5,18 @@ import java.util.stream.Collectors;
 
 /**
  * The transformer architectures this runtime runs, as GGUF names them ({@code general.architecture}), each a set
- * of options of the one forward pass ({@link ForwardPass}) rather than an implementation of its own.
- *
- * @param ropeStyle       how RoPE pairs the dimensions of a head
- * @param qkvBias         q, k and v projections carry biases the file must have
- * @param qkNorm          per-head RMSNorm of q and k before RoPE
- * @param fusedQkv        one {@code attn_qkv} matrix holds q, k and v
- * @param fusedGateUp     {@code ffn_up} holds gate and up (2·n_ff rows), there is no {@code ffn_gate}
- * @param postNorms       extra RMSNorms on the attention and feed-forward outputs before the residual adds
- * @param geluFeedForward the gate goes through GELU (tanh form) instead of SiLU
- * @param scaleEmbedding  embeddings are multiplied by sqrt(n_embd)
- * @param tiedOutput      the output projection is always the token embedding
+ * of options of the one forward pass ({@code ForwardPass}) rather than an implementation of its own. The options:
+ * <ul>
+ * <li>{@code ropeStyle}: how RoPE pairs the dimensions of a head</li>
+ * <li>{@code qkvBias}: q, k and v projections carry biases the file must have</li>
+ * <li>{@code qkNorm}: per-head RMSNorm of q and k before RoPE</li>
+ * <li>{@code fusedQkv}: one {@code attn_qkv} matrix holds q, k and v</li>
+ * <li>{@code fusedGateUp}: {@code ffn_up} holds gate and up (2·n_ff rows), there is no {@code ffn_gate}</li>
+ * <li>{@code postNorms}: extra RMSNorms on the attention and feed-forward outputs before the residual adds</li>
+ * <li>{@code geluFeedForward}: the gate goes through GELU (tanh form) instead of SiLU</li>
+ * <li>{@code scaleEmbedding}: embeddings are multiplied by sqrt(n_embd)</li>
+ * <li>{@code tiedOutput}: the output projection is always the token embedding</li>
+ * </ul>
  */
 public enum Architecture {
     /** Llama 2/3.x, Mistral, SmolLM, TinyLlama: interleaved RoPE pairs, optional rope_freqs. */

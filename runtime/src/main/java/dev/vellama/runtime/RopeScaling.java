@@ -15,6 +15,7 @@ import dev.vellama.gguf.GgufMetadata;
  */
 public record RopeScaling(Type type, float freqScale, int originalContext, float attnFactor, float betaFast, float betaSlow) {
 
+    /** The scaling method, as {@code rope.scaling.type} names it (LongRoPE: Phi-3's per-dimension factors). */
     public enum Type { NONE, LINEAR, YARN, LONGROPE }
 
     public static final RopeScaling NONE = new RopeScaling(Type.NONE, 1f, 0, 1f, 32f, 1f);

@@ -161,7 +161,7 @@ public enum ToolCallFormat {
 
     /**
      * Where the {@link #grammar} starts holding, for a lazy grammar (empty: from the first token): with
-     * {@link ToolChoice#AUTO}, Hermes' {@code <tool_call>} and a Llama 3 reply's {@code {"name"}; Mistral's call
+     * {@link ToolChoice#AUTO}, Hermes' {@code <tool_call>} and a Llama 3 reply's <code>{"name"</code>; Mistral's call
      * opens with a control token no text shows, so its auto reply stays free.
      */
     public List<String> triggers(ToolChoice choice) {
