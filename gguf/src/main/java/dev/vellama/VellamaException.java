@@ -8,10 +8,21 @@ package dev.vellama;
  * {@link IllegalArgumentException} or {@link IllegalStateException}.
  */
 public class VellamaException extends RuntimeException {
+    /**
+     * An error with no underlying cause.
+     *
+     * @param message one line for the user, saying what went wrong and where
+     */
     public VellamaException(String message) {
         super(message);
     }
 
+    /**
+     * An error that wraps the failure behind it, kept for stack traces.
+     *
+     * @param message one line for the user, saying what went wrong and where
+     * @param cause   the exception that led to it; may be null
+     */
     public VellamaException(String message, Throwable cause) {
         super(message, cause);
     }

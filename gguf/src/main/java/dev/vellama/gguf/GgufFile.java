@@ -46,7 +46,15 @@ public final class GgufFile implements AutoCloseable {
         this.totalBytes = totalBytes;
     }
 
-    /** Maps and parses a GGUF file (and the other parts of a split model). */
+    /**
+     * Maps and parses a GGUF file (and the other parts of a split model, found next to it by name).
+     *
+     * @param path the model file, or the first part ({@code -00001-of-N}) of a split model
+     * @return the open file; the caller closes it to unmap
+     * @throws java.nio.file.NoSuchFileException when the file (or one of its parts) does not exist
+     * @throws IOException when a file cannot be opened or mapped
+     * @throws GgufFormatException when a file is not valid GGUF, or the parts do not make one model
+     */
     public static GgufFile open(Path path) throws IOException {
         Arena arena = Arena.ofShared();
         try {
@@ -127,6 +135,10 @@ public final class GgufFile implements AutoCloseable {
     /**
      * Parses GGUF bytes already in memory (a heap or native segment), without a file. Tensor data are slices of
      * {@code bytes}. Used for tests and for tools that build files in memory.
+     *
+     * @param bytes a whole GGUF file; it must stay alive as long as the tensors are used
+     * @return the parsed file, with no path and no parts; closing it frees nothing
+     * @throws GgufFormatException when the bytes are not valid GGUF
      */
     public static GgufFile parse(MemorySegment bytes) throws GgufFormatException {
         GgufParser.Parsed parsed = GgufParser.parse(bytes);
@@ -135,47 +147,63 @@ public final class GgufFile implements AutoCloseable {
         return new GgufFile(null, List.of(), null, parsed, tensors, bytes.byteSize());
     }
 
-    /** The file opened (the first part of a split model); null for {@link #parse}d bytes. */
+    /** {@return the file opened (the first part of a split model); null for {@link #parse}d bytes} */
     public Path path() {
         return path;
     }
 
-    /** All files of this model, the first part first. */
+    /** {@return all files of this model, the first part first; empty for {@link #parse}d bytes} */
     public List<Path> parts() {
         return parts;
     }
 
+    /** {@return the GGUF format version in the header (2 or 3)} */
     public int version() {
         return version;
     }
 
+    /** {@return the key-value metadata of the (first) file} */
     public GgufMetadata metadata() {
         return metadata;
     }
 
+    /** {@return the alignment of tensor data in bytes: {@code general.alignment}, 32 when absent} */
     public int alignment() {
         return alignment;
     }
 
-    /** Where tensor data start in the (first) file. */
+    /** {@return the byte offset where tensor data start in the (first) file} */
     public long dataOffset() {
         return dataOffset;
     }
 
-    /** Bytes of all parts together. */
+    /** {@return the size in bytes of all parts together} */
     public long fileSize() {
         return totalBytes;
     }
 
-    /** Tensors in file order (parts in order). */
+    /** {@return the tensors in file order (parts in order), as an unmodifiable copy} */
     public List<GgufTensor> tensors() {
         return List.copyOf(tensors.values());
     }
 
+    /**
+     * Whether the model has a tensor, for optional weights such as biases or {@code rope_freqs}.
+     *
+     * @param name the tensor's GGUF name, such as {@code blk.0.attn_q.bias}
+     * @return true when any part holds it
+     */
     public boolean hasTensor(String name) {
         return tensors.containsKey(name);
     }
 
+    /**
+     * A tensor the model needs.
+     *
+     * @param name the tensor's GGUF name, such as {@code blk.0.attn_q.weight}
+     * @return the tensor, its data a slice of the mapping
+     * @throws GgufMetadataException when no part holds it
+     */
     public GgufTensor tensor(String name) {
         GgufTensor t = tensors.get(name);
         if (t == null) {
@@ -184,7 +212,7 @@ public final class GgufFile implements AutoCloseable {
         return t;
     }
 
-    /** {@code general.architecture}, or null when the file does not say. */
+    /** {@return {@code general.architecture} (such as {@code llama}), or null when the file does not say} */
     public String architecture() {
         return metadata.getString("general.architecture", null);
     }

@@ -8,9 +8,20 @@ import java.util.Objects;
  * {@code String}; arrays as a primitive array of the element type's width ({@code byte[]} for (U)INT8 and BOOL as
  * {@code boolean[]}, {@code short[]}, {@code int[]}, {@code long[]}, {@code float[]}, {@code double[]},
  * {@code String[]}), keeping the raw bits so a file can be written back unchanged.
+ *
+ * @param type        the GGUF value type; {@code ARRAY} for arrays
+ * @param elementType the type of an array's elements, never {@code ARRAY}; null for scalars
+ * @param value       the value in the Java form listed above for its type
  */
 public record GgufValue(GgufValueType type, GgufValueType elementType, Object value) {
 
+    /**
+     * Checks that {@code value} has the Java form its type calls for.
+     *
+     * @throws NullPointerException when {@code type} or {@code value} is null
+     * @throws IllegalArgumentException when the element type is missing or set for the wrong kind of value, or
+     *                                  {@code value} is not of the expected class
+     */
     public GgufValue {
         Objects.requireNonNull(type);
         Objects.requireNonNull(value);
@@ -27,24 +38,112 @@ public record GgufValue(GgufValueType type, GgufValueType elementType, Object va
         }
     }
 
+    /**
+     * A UINT8 value.
+     *
+     * @param v the value; only its low 8 bits are kept
+     * @return the new value
+     */
     public static GgufValue uint8(int v) { return integer(GgufValueType.UINT8, v & 0xFFL); }
+    /**
+     * An INT8 value.
+     *
+     * @param v the value, narrowed to a signed byte
+     * @return the new value
+     */
     public static GgufValue int8(int v) { return integer(GgufValueType.INT8, (byte) v); }
+    /**
+     * A UINT16 value.
+     *
+     * @param v the value; only its low 16 bits are kept
+     * @return the new value
+     */
     public static GgufValue uint16(int v) { return integer(GgufValueType.UINT16, v & 0xFFFFL); }
+    /**
+     * An INT16 value.
+     *
+     * @param v the value, narrowed to a signed short
+     * @return the new value
+     */
     public static GgufValue int16(int v) { return integer(GgufValueType.INT16, (short) v); }
+    /**
+     * A UINT32 value, as token ids and {@code general.alignment} are stored.
+     *
+     * @param v the value; only its low 32 bits are kept
+     * @return the new value
+     */
     public static GgufValue uint32(long v) { return integer(GgufValueType.UINT32, v & 0xFFFF_FFFFL); }
+    /**
+     * An INT32 value.
+     *
+     * @param v the value
+     * @return the new value
+     */
     public static GgufValue int32(int v) { return integer(GgufValueType.INT32, v); }
+    /**
+     * A UINT64 value.
+     *
+     * @param v the value's 64 bits, read as unsigned (a negative long stands for 2^63 and above)
+     * @return the new value
+     */
     public static GgufValue uint64(long v) { return integer(GgufValueType.UINT64, v); }
+    /**
+     * An INT64 value.
+     *
+     * @param v the value
+     * @return the new value
+     */
     public static GgufValue int64(long v) { return integer(GgufValueType.INT64, v); }
+    /**
+     * A FLOAT32 value, as norm epsilons and RoPE bases are stored.
+     *
+     * @param v the value
+     * @return the new value
+     */
     public static GgufValue float32(float v) { return new GgufValue(GgufValueType.FLOAT32, null, v); }
+    /**
+     * A FLOAT64 value.
+     *
+     * @param v the value
+     * @return the new value
+     */
     public static GgufValue float64(double v) { return new GgufValue(GgufValueType.FLOAT64, null, v); }
+    /**
+     * A BOOL value, one byte in the file.
+     *
+     * @param v the value
+     * @return the new value
+     */
     public static GgufValue bool(boolean v) { return new GgufValue(GgufValueType.BOOL, null, v); }
+    /**
+     * A STRING value, UTF-8 in the file.
+     *
+     * @param v the text; not null
+     * @return the new value
+     */
     public static GgufValue string(String v) { return new GgufValue(GgufValueType.STRING, null, v); }
 
-    /** An array value; {@code array} must be the primitive array type that goes with {@code elementType}. */
+    /**
+     * An array value; {@code array} must be the primitive array type that goes with {@code elementType}.
+     *
+     * @param elementType the type of every element; not {@code ARRAY}
+     * @param array       the elements, such as a {@code String[]} for STRING or an {@code int[]} for (U)INT32; kept,
+     *                    not copied
+     * @return the new value
+     * @throws IllegalArgumentException when the array's class does not fit {@code elementType}
+     */
     public static GgufValue array(GgufValueType elementType, Object array) {
         return new GgufValue(GgufValueType.ARRAY, elementType, array);
     }
 
+    /**
+     * An integer value of any width, with no narrowing: the caller passes a value that fits {@code type}.
+     *
+     * @param type one of the integer types
+     * @param v    the value as held: sign-extended for signed types, zero-extended for unsigned ones
+     * @return the new value
+     * @throws IllegalArgumentException when {@code type} is not an integer type
+     */
     public static GgufValue integer(GgufValueType type, long v) {
         if (!type.isInteger()) {
             throw new IllegalArgumentException(type + " is not an integer type");
@@ -52,11 +151,12 @@ public record GgufValue(GgufValueType type, GgufValueType elementType, Object va
         return new GgufValue(type, null, v);
     }
 
+    /** {@return whether this is an ARRAY value} */
     public boolean isArray() {
         return type == GgufValueType.ARRAY;
     }
 
-    /** Number of elements of an array value (1 for a scalar). */
+    /** {@return the number of elements of an array value (1 for a scalar)} */
     public int length() {
         if (!isArray()) {
             return 1;
@@ -64,7 +164,7 @@ public record GgufValue(GgufValueType type, GgufValueType elementType, Object va
         return java.lang.reflect.Array.getLength(value);
     }
 
-    /** The type as people read it: {@code UINT32}, {@code ARRAY[STRING]}. */
+    /** {@return the type as people read it: {@code UINT32}, {@code ARRAY[STRING]}} */
     public String typeName() {
         return describeType(type, elementType);
     }
@@ -112,7 +212,12 @@ public record GgufValue(GgufValueType type, GgufValueType elementType, Object va
         };
     }
 
-    /** The value as short text: scalars in full, arrays abbreviated to their first {@code maxElements}. */
+    /**
+     * The value as short text for listings: strings quoted with escapes, UINT64 unsigned.
+     *
+     * @param maxElements how many elements of an array to show before {@code ... (N in all)}
+     * @return scalars in full, arrays abbreviated to their first {@code maxElements} elements
+     */
     public String format(int maxElements) {
         if (!isArray()) {
             return formatScalar(type, value);
@@ -131,7 +236,12 @@ public record GgufValue(GgufValueType type, GgufValueType elementType, Object va
         return sb.append(']').toString();
     }
 
-    /** Element {@code i} of an array value, boxed as a scalar of the element type would be. */
+    /**
+     * One element of an array value.
+     *
+     * @param i the element's index, from 0 to {@link #length()} - 1
+     * @return the element, boxed as a scalar of the element type would be (integers as {@code Long})
+     */
     public Object element(int i) {
         return switch (elementType) {
             case FLOAT32 -> ((float[]) value)[i];

@@ -28,33 +28,80 @@ public final class GgufWriter {
     /** Tensor bytes produced when the file is written, so that a large model never sits in memory whole. */
     @FunctionalInterface
     public interface TensorSource {
-        /** Fills {@code target}, which has exactly the tensor's byte size. */
+        /**
+         * Writes the tensor's encoded bytes.
+         *
+         * @param target scratch memory of exactly the tensor's byte size, freed once it has been written out
+         */
         void fill(MemorySegment target);
+    }
+
+    /** An empty writer: no metadata, no tensors. */
+    public GgufWriter() {
     }
 
     private record Entry(String name, GgmlType type, long[] shape, long byteSize, MemorySegment data, TensorSource source) {}
 
-    /** Sets a metadata value; a key set twice keeps its first position and takes the new value. */
+    /**
+     * Sets a metadata value; a key set twice keeps its first position and takes the new value.
+     *
+     * @param key   the metadata key, such as {@code general.architecture}
+     * @param value the value with its GGUF type
+     * @return this writer
+     */
     public GgufWriter put(String key, GgufValue value) {
         metadata.put(key, value);
         return this;
     }
 
+    /**
+     * Copies every entry of another file's metadata, in its order, as {@link #put} would one by one.
+     *
+     * @param source the metadata to copy, such as that of the model being requantized
+     * @return this writer
+     */
     public GgufWriter putAll(GgufMetadata source) {
         source.asMap().forEach(this::put);
         return this;
     }
 
+    /**
+     * Drops a metadata key, if set.
+     *
+     * @param key the metadata key
+     * @return this writer
+     */
     public GgufWriter remove(String key) {
         metadata.remove(key);
         return this;
     }
 
+    /**
+     * As {@link #addTensor(String, GgmlType, long[], MemorySegment)}, with the bytes in a heap array.
+     *
+     * @param name  the tensor's GGUF name, at most 63 bytes of UTF-8 (ggml names are shorter than 64), unique in the file
+     * @param type  how the data are encoded
+     * @param shape 1 to 4 dimension sizes in ggml order; the first must be a multiple of the type's block size
+     * @param data  exactly the bytes {@code type} needs for {@code shape}; kept, not copied, until the file is written
+     * @return this writer
+     * @throws IllegalArgumentException when the name is taken or too long, the shape does not fit the type, or the
+     *                                  data have the wrong size
+     */
     public GgufWriter addTensor(String name, GgmlType type, long[] shape, byte[] data) {
         return addTensor(name, type, shape, MemorySegment.ofArray(data));
     }
 
-    /** Adds a tensor; its data must be exactly the bytes {@code type} needs for {@code shape} (ggml order). */
+    /**
+     * Adds a tensor; its data must be exactly the bytes {@code type} needs for {@code shape} (ggml order).
+     *
+     * @param name  the tensor's GGUF name, at most 63 bytes of UTF-8 (ggml names are shorter than 64), unique in the file
+     * @param type  how the data are encoded
+     * @param shape 1 to 4 dimension sizes in ggml order; the first must be a multiple of the type's block size
+     * @param data  the encoded bytes; kept, not copied, so it must stay alive and unchanged until the file is written
+     * @return this writer
+     * @throws IllegalArgumentException when the name is taken or too long, the shape does not fit the type, or the
+     *                                  data have the wrong size
+     */
     public GgufWriter addTensor(String name, GgmlType type, long[] shape, MemorySegment data) {
         long expected = checkTensor(name, type, shape);
         if (data.byteSize() != expected) {
@@ -66,7 +113,16 @@ public final class GgufWriter {
         return this;
     }
 
-    /** Adds a tensor whose bytes {@code source} writes into a scratch buffer when the file is written. */
+    /**
+     * Adds a tensor whose bytes {@code source} writes into a scratch buffer when the file is written.
+     *
+     * @param name  the tensor's GGUF name, at most 63 bytes of UTF-8 (ggml names are shorter than 64), unique in the file
+     * @param type  how the data are encoded
+     * @param shape 1 to 4 dimension sizes in ggml order; the first must be a multiple of the type's block size
+     * @param source called once per write with a buffer of the tensor's byte size to fill
+     * @return this writer
+     * @throws IllegalArgumentException when the name is taken or too long, or the shape does not fit the type
+     */
     public GgufWriter addTensor(String name, GgmlType type, long[] shape, TensorSource source) {
         long size = checkTensor(name, type, shape);
         tensorNames.add(name);
@@ -92,12 +148,26 @@ public final class GgufWriter {
         return type.byteSize(GgufTensor.elementCount(shape));
     }
 
+    /**
+     * Writes the file, replacing one already at {@code path}.
+     *
+     * @param path where to write
+     * @throws IOException when the file cannot be created or written
+     * @throws IllegalStateException when {@code general.alignment} is set but not a UINT32 power of two
+     */
     public void write(Path path) throws IOException {
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(path), 1 << 20)) {
             writeTo(out);
         }
     }
 
+    /**
+     * Writes the file to a stream, flushing it at the end; the stream stays open.
+     *
+     * @param sink where the bytes go
+     * @throws IOException when writing to {@code sink} fails
+     * @throws IllegalStateException when {@code general.alignment} is set but not a UINT32 power of two
+     */
     public void writeTo(OutputStream sink) throws IOException {
         int alignment = alignment();
         CountingOutput out = new CountingOutput(sink);

@@ -26,6 +26,15 @@ public final class Dequantizer {
     /**
      * Decodes {@code count} values (a multiple of the type's block size) starting at byte {@code offset} of
      * {@code src} into {@code dst[dstOff..]}.
+     *
+     * @param type the storage type of the bytes
+     * @param src the encoded tensor data, little-endian as in GGUF
+     * @param offset byte offset of the first block in {@code src}
+     * @param dst receives the decoded floats
+     * @param dstOff index in {@code dst} of the first value written
+     * @param count number of values to decode, a multiple of the type's block size
+     * @throws IllegalArgumentException if {@code count} is not a whole number of blocks
+     * @throws UnsupportedTensorTypeException if {@code type} has no decoder
      */
     public static void dequantize(GgmlType type, MemorySegment src, long offset, float[] dst, int dstOff, int count) {
         if (count % type.blockSize() != 0) {
@@ -82,6 +91,16 @@ public final class Dequantizer {
      * {@link #dequantize(GgmlType, MemorySegment, long, float[], int, int)} from a byte array (a KV cache's blocks):
      * Q8_0 and Q4_0 in plain loops over the array, which the JIT turns into vector conversions, as a tile of a
      * cache is decoded for every token; other types through the general path.
+     *
+     * @param type the storage type of the bytes
+     * @param src the encoded blocks, little-endian as in GGUF
+     * @param offset index in {@code src} of the first block's first byte
+     * @param dst receives the decoded floats
+     * @param dstOff index in {@code dst} of the first value written
+     * @param count number of values to decode, a multiple of the type's block size
+     * @throws IllegalArgumentException if {@code count} is not a whole number of blocks
+     * @throws IndexOutOfBoundsException if the blocks run past {@code src} or the values past {@code dst}
+     * @throws UnsupportedTensorTypeException if {@code type} has no decoder
      */
     public static void dequantize(GgmlType type, byte[] src, int offset, float[] dst, int dstOff, int count) {
         if (count % type.blockSize() != 0) {
@@ -111,7 +130,14 @@ public final class Dequantizer {
         }
     }
 
-    /** Decodes one full row of {@code w}. */
+    /**
+     * Decodes one full row of {@code w}.
+     *
+     * @param w the matrix
+     * @param row row index, 0-based
+     * @param dst receives {@code w.cols()} floats
+     * @param dstOff index in {@code dst} of the first value written
+     */
     public static void dequantizeRow(WeightMatrix w, int row, float[] dst, int dstOff) {
         dequantize(w.type(), w.data(), w.rowOffset(row), dst, dstOff, w.cols());
     }

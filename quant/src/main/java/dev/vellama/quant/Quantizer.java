@@ -11,7 +11,12 @@ import dev.vellama.gguf.GgmlType;
 public final class Quantizer {
     private Quantizer() {}
 
-    /** Whether {@link #quantize} can write this type. */
+    /**
+     * Whether {@link #quantize} can write this type.
+     *
+     * @param type a ggml storage type
+     * @return true if there is a quantizer (or plain conversion) for it
+     */
     public static boolean canQuantize(GgmlType type) {
         return switch (type) {
             case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS -> true;
@@ -19,14 +24,33 @@ public final class Quantizer {
         };
     }
 
-    /** Quantizes all of {@code src} (a multiple of the block size) to a new byte array. */
+    /**
+     * Quantizes all of {@code src} (a multiple of the block size) to a new byte array.
+     *
+     * @param type the target type
+     * @param src the values; their count must be a whole number of the type's blocks
+     * @return the encoded blocks, {@code type.byteSize(src.length)} bytes, owned by the caller
+     * @throws UnsupportedTensorTypeException if {@link #canQuantize} is false for {@code type}
+     * @throws IllegalArgumentException if {@code src.length} is not a whole number of blocks
+     */
     public static byte[] quantize(GgmlType type, float[] src) {
         byte[] out = new byte[Math.toIntExact(type.byteSize(src.length))];
         quantize(type, src, 0, src.length, MemorySegment.ofArray(out), 0);
         return out;
     }
 
-    /** Quantizes {@code count} values of {@code src} from {@code srcOff} into {@code dst} at byte {@code dstOff}. */
+    /**
+     * Quantizes {@code count} values of {@code src} from {@code srcOff} into {@code dst} at byte {@code dstOff}.
+     *
+     * @param type the target type
+     * @param src the values to encode
+     * @param srcOff index in {@code src} of the first value
+     * @param count number of values, a multiple of the type's block size
+     * @param dst receives {@code type.byteSize(count)} bytes of blocks
+     * @param dstOff byte offset in {@code dst} of the first block
+     * @throws UnsupportedTensorTypeException if {@link #canQuantize} is false for {@code type}
+     * @throws IllegalArgumentException if {@code count} is not a whole number of blocks
+     */
     public static void quantize(GgmlType type, float[] src, int srcOff, int count, MemorySegment dst, long dstOff) {
         if (!canQuantize(type)) {
             throw new UnsupportedTensorTypeException(type, "(quantize)");

@@ -14,21 +14,45 @@ import dev.vellama.gguf.GgmlType;
 public final class SyntheticWeights {
     private SyntheticWeights() {}
 
-    /** A matrix on the Java heap. */
+    /**
+     * A matrix on the Java heap.
+     *
+     * @param type the storage type, one of {@link WeightMatrix#SUPPORTED_TYPES}
+     * @param rows number of rows
+     * @param cols elements per row, a multiple of the type's block size
+     * @param seed seed of the random generator; the same seed gives the same bytes
+     * @return a new matrix over a heap byte array, named {@code synthetic.TYPE}
+     */
     public static WeightMatrix heap(GgmlType type, int rows, int cols, long seed) {
         MemorySegment seg = MemorySegment.ofArray(new byte[Math.toIntExact(rows * type.byteSize(cols))]);
         fill(type, seg, seed);
         return new WeightMatrix("synthetic." + type, type, seg, rows, cols);
     }
 
-    /** A matrix in off-heap memory of {@code arena}, aligned to 64 bytes like a mapped file's tensors. */
+    /**
+     * A matrix in off-heap memory of {@code arena}, aligned to 64 bytes like a mapped file's tensors.
+     *
+     * @param arena allocates the memory and decides how long it lives
+     * @param type the storage type, one of {@link WeightMatrix#SUPPORTED_TYPES}
+     * @param rows number of rows
+     * @param cols elements per row, a multiple of the type's block size
+     * @param seed seed of the random generator; the same seed gives the same bytes
+     * @return a new matrix over the allocated memory, named {@code synthetic.TYPE}
+     */
     public static WeightMatrix offHeap(Arena arena, GgmlType type, int rows, int cols, long seed) {
         MemorySegment seg = arena.allocate(rows * type.byteSize(cols), 64);
         fill(type, seg, seed);
         return new WeightMatrix("synthetic." + type, type, seg, rows, cols);
     }
 
-    /** Fills {@code seg} (whole blocks of {@code type}) with random weights. */
+    /**
+     * Fills {@code seg} (whole blocks of {@code type}) with random weights.
+     *
+     * @param type the storage type of the blocks
+     * @param seg the memory to overwrite, all of it
+     * @param seed seed of the random generator; the same seed gives the same bytes
+     * @throws UnsupportedTensorTypeException if {@code type} is not one of {@link WeightMatrix#SUPPORTED_TYPES}
+     */
     public static void fill(GgmlType type, MemorySegment seg, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         long size = seg.byteSize();

@@ -10,6 +10,13 @@ import dev.vellama.gguf.GgufTensor;
 /**
  * A 2-D weight matrix (rows × cols, cols contiguous: ggml's ne[0]) in any supported type, read in place from
  * {@code data}. Row {@code r} starts at byte {@code r * rowBytes()}.
+ *
+ * @param name tensor name, as in the GGUF file (used in error messages)
+ * @param type storage type; must be one of {@link #SUPPORTED_TYPES}
+ * @param data the tensor's bytes, usually a slice of the mapped file; not copied, and must hold at least
+ *             {@code rows * rowBytes()} bytes
+ * @param rows number of rows (output features for a projection), at least 1
+ * @param cols elements per row (input features, ggml's ne[0]), a positive multiple of the type's block size
  */
 public record WeightMatrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
 
@@ -20,6 +27,13 @@ public record WeightMatrix(String name, GgmlType type, MemorySegment data, int r
             GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
             GgmlType.IQ4_NL, GgmlType.IQ4_XS));
 
+    /**
+     * Checks the matrix: a supported type, a positive shape, whole blocks per row, and enough bytes in
+     * {@code data}.
+     *
+     * @throws UnsupportedTensorTypeException if {@code type} is not in {@link #SUPPORTED_TYPES}
+     * @throws IllegalArgumentException if the shape is empty, a row is not whole blocks, or {@code data} is short
+     */
     public WeightMatrix {
         if (!SUPPORTED_TYPES.contains(type)) {
             throw new UnsupportedTensorTypeException(type, name);
@@ -38,7 +52,14 @@ public record WeightMatrix(String name, GgmlType type, MemorySegment data, int r
         }
     }
 
-    /** Views a tensor as a matrix: a 1-D tensor is one row; higher dimensions fold into rows. */
+    /**
+     * Views a tensor as a matrix: a 1-D tensor is one row; higher dimensions fold into rows.
+     *
+     * @param t a tensor of a loaded GGUF file; its data is shared, not copied
+     * @return a matrix over the tensor's data
+     * @throws UnsupportedTensorTypeException if the tensor's type has no kernel
+     * @throws IllegalArgumentException if rows or columns exceed {@code Integer.MAX_VALUE}, or the shape is invalid
+     */
     public static WeightMatrix of(GgufTensor t) {
         if (!SUPPORTED_TYPES.contains(t.type())) {
             throw new UnsupportedTensorTypeException(t.type(), t.name());
@@ -51,17 +72,22 @@ public record WeightMatrix(String name, GgmlType type, MemorySegment data, int r
         return new WeightMatrix(t.name(), t.type(), t.data(), (int) rows, (int) cols);
     }
 
-    /** Bytes of one row. */
+    /** {@return bytes of one row: blocks per row × the type's bytes per block} */
     public long rowBytes() {
         return (long) (cols / type.blockSize()) * type.bytesPerBlock();
     }
 
-    /** Byte offset of row {@code row} in {@link #data()}. */
+    /**
+     * Byte offset of row {@code row} in {@link #data()}.
+     *
+     * @param row row index, 0-based
+     * @return the offset in bytes, {@code row * rowBytes()}
+     */
     public long rowOffset(int row) {
         return row * rowBytes();
     }
 
-    /** Bytes of weights the matrix holds. */
+    /** {@return bytes of weights the matrix holds, rows × {@link #rowBytes()}} */
     public long byteSize() {
         return rows * rowBytes();
     }

@@ -16,7 +16,12 @@ import dev.vellama.gguf.GgmlType;
 public final class WeightedQuantizer {
     private WeightedQuantizer() {}
 
-    /** Whether {@link #quantizeRow} has an importance-weighted variant of this type. */
+    /**
+     * Whether {@link #quantizeRow} has an importance-weighted variant of this type.
+     *
+     * @param type a ggml storage type
+     * @return true if {@link #quantizeRow} accepts it (for F32, F16, BF16 and Q8_0 the importance is ignored)
+     */
     public static boolean supports(GgmlType type) {
         return switch (type) {
             case Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, F32, F16, BF16 -> true;
@@ -27,6 +32,12 @@ public final class WeightedQuantizer {
     /**
      * Quantizes one row of {@code n} values with {@code importance[n]} (one per column) into {@code dst} at {@code off}.
      *
+     * @param type the target type; {@link #supports} must be true for it
+     * @param row the row's values, read from index 0
+     * @param n number of values, a multiple of the type's block size
+     * @param importance the imatrix entry for the tensor: one weight per column, read from index 0
+     * @param dst receives {@code type.byteSize(n)} bytes of blocks
+     * @param off byte offset in {@code dst} of the first block
      * @throws UnsupportedTensorTypeException for a type with no weighted variant here
      */
     public static void quantizeRow(GgmlType type, float[] row, int n, float[] importance, MemorySegment dst, long off) {

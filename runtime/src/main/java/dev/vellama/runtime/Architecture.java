@@ -57,18 +57,34 @@ public enum Architecture {
         this.tiedOutput = tiedOutput;
     }
 
+    /** {@return the name GGUF files give the architecture in {@code general.architecture}} */
     public String ggufName() { return ggufName; }
+    /** {@return how RoPE pairs the dimensions of a head} */
     public RopeStyle ropeStyle() { return ropeStyle; }
+    /** {@return whether the q, k and v projections carry biases the file must have} */
     public boolean requiresQkvBias() { return qkvBias; }
+    /** {@return whether q and k get a per-head RMSNorm before RoPE} */
     public boolean qkNorm() { return qkNorm; }
+    /** {@return whether one {@code attn_qkv} matrix holds q, k and v} */
     public boolean fusedQkv() { return fusedQkv; }
+    /** {@return whether {@code ffn_up} holds gate and up (2·n_ff rows) with no {@code ffn_gate}} */
     public boolean fusedGateUp() { return fusedGateUp; }
+    /** {@return whether the attention and feed-forward outputs get an RMSNorm before the residual adds} */
     public boolean postNorms() { return postNorms; }
+    /** {@return whether the feed-forward gate goes through GELU (tanh form) instead of SiLU} */
     public boolean geluFeedForward() { return geluFeedForward; }
+    /** {@return whether token embeddings are multiplied by sqrt(n_embd)} */
     public boolean scaleEmbedding() { return scaleEmbedding; }
+    /** {@return whether the output projection is always the token embedding, whatever the file holds} */
     public boolean tiedOutput() { return tiedOutput; }
 
-    /** Whether layer {@code layer} attends through a sliding window (when the model has one). */
+    /**
+     * Whether layer {@code layer} attends through a sliding window (when the model has one): Gemma 2's even layers,
+     * all but every sixth of Gemma 3's, every layer of the others.
+     *
+     * @param layer layer index, from 0
+     * @return true when the layer's attention is limited to the window
+     */
     public boolean slidingWindowLayer(int layer) {
         return switch (this) {
             case GEMMA2 -> layer % 2 == 0;
@@ -77,6 +93,13 @@ public enum Architecture {
         };
     }
 
+    /**
+     * The architecture a model file names.
+     *
+     * @param name the file's {@code general.architecture} value; null when the key is absent
+     * @return the architecture with that GGUF name
+     * @throws UnsupportedModelException if the name is null or not one of the supported architectures
+     */
     public static Architecture fromGguf(String name) {
         if (name == null) {
             throw new UnsupportedModelException("the model file does not name its architecture (general.architecture)");

@@ -28,13 +28,26 @@ public final class BatchEngine implements AutoCloseable {
 
     /** What a request's owner hears, on the engine thread. */
     public interface Listener {
-        /** A token was sampled (its text may be empty while a character or a possible stop string is pending). */
+        /**
+         * A token was sampled (its text may be empty while a character or a possible stop string is pending).
+         *
+         * @param token the token's id, the text it releases and, when asked for, its logprobs (id -1 for a last
+         *              entry that only carries held-back text)
+         */
         void onToken(GeneratedToken token);
 
-        /** The generation ended; {@code result} has every token, the text and the timings. */
+        /**
+         * The generation ended; {@code result} has every token, the text and the timings.
+         *
+         * @param result the finished generation, with its stop reason ({@code CANCELLED} for a cancelled request)
+         */
         void onEnd(GenerationResult result);
 
-        /** The generation failed in the engine (not for bad input: {@link #submit} refuses that). */
+        /**
+         * The generation failed in the engine (not for bad input: {@link #submit} refuses that).
+         *
+         * @param error what went wrong; the request is over and no {@link #onEnd} follows
+         */
         void onError(RuntimeException error);
     }
 
@@ -56,6 +69,14 @@ public final class BatchEngine implements AutoCloseable {
      */
     public record Options(int slots, int contextSize, int batchSize, int threads, int queueLimit,
                           CacheType kvCache, SessionOptions.Device device, int gpuLayers, boolean contextShift) {
+        /**
+         * Checks the values.
+         *
+         * @throws IllegalArgumentException if there is no slot, less than one position per slot, no batch row, a
+         *                                  negative thread count or queue limit, or a CUDA engine with a cache type
+         *                                  other than F16
+         * @throws NullPointerException     if {@code kvCache} or {@code device} is null
+         */
         public Options {
             if (slots < 1 || contextSize < slots || batchSize < 1 || threads < 0 || queueLimit < 0) {
                 throw new IllegalArgumentException("an engine needs at least one slot, a context of at least one position per slot,"
@@ -68,40 +89,94 @@ public final class BatchEngine implements AutoCloseable {
             }
         }
 
-        /** On the CPU, with an F16 cache, llama-server's batch size, all processors and a queue of 64. */
+        /**
+         * On the CPU, with an F16 cache, llama-server's batch size, all processors and a queue of 64.
+         *
+         * @param slots       generations that run at once, at least 1
+         * @param contextSize positions of all slots together, at least one per slot
+         * @return the options
+         */
         public static Options of(int slots, int contextSize) {
             return new Options(slots, contextSize, SessionOptions.DEFAULT_BATCH, 0, 64, CacheType.F16,
                     SessionOptions.Device.CPU, SessionOptions.ALL_LAYERS, false);
         }
 
+        /**
+         * A copy with another {@link #threads()}.
+         *
+         * @param n compute threads; 0 for all processors
+         * @return the new options
+         */
         public Options withThreads(int n) {
             return new Options(slots, contextSize, batchSize, n, queueLimit, kvCache, device, gpuLayers, contextShift);
         }
 
+        /**
+         * A copy with another {@link #batchSize()}.
+         *
+         * @param n prompt tokens one step evaluates at most, at least 1
+         * @return the new options
+         */
         public Options withBatchSize(int n) {
             return new Options(slots, contextSize, n, threads, queueLimit, kvCache, device, gpuLayers, contextShift);
         }
 
+        /**
+         * A copy with another {@link #queueLimit()}.
+         *
+         * @param n requests that may wait for a slot, 0 or more
+         * @return the new options
+         */
         public Options withQueueLimit(int n) {
             return new Options(slots, contextSize, batchSize, threads, n, kvCache, device, gpuLayers, contextShift);
         }
 
+        /**
+         * A copy with another {@link #kvCache()}.
+         *
+         * @param precision how the caches store keys and values; F16 for CUDA
+         * @return the new options
+         */
         public Options withKvCache(CacheType precision) {
             return new Options(slots, contextSize, batchSize, threads, queueLimit, precision, device, gpuLayers, contextShift);
         }
 
-        /** Shifts a full slot's context for requests that leave it to the engine. */
+        /**
+         * Shifts a full slot's context for requests that leave it to the engine.
+         *
+         * @param shift true to shift a full slot's context for requests with {@link ContextShift#AUTO}, false to
+         *              stop them
+         * @return the new options
+         */
         public Options withContextShift(boolean shift) {
             return new Options(slots, contextSize, batchSize, threads, queueLimit, kvCache, device, gpuLayers, shift);
         }
 
-        /** Runs on {@code d}, with {@code layers} layers offloaded when that is CUDA. */
+        /**
+         * Runs on {@code d}, with {@code layers} layers offloaded when that is CUDA.
+         *
+         * @param d      where the batched step runs
+         * @param layers layers on the GPU, the first ones ({@link SessionOptions#ALL_LAYERS}: all, with the
+         *               output); ignored on the CPU
+         * @return the new options
+         */
         public Options withDevice(SessionOptions.Device d, int layers) {
             return new Options(slots, contextSize, batchSize, threads, queueLimit, kvCache, d, layers, contextShift);
         }
     }
 
-    /** Counters since the engine started and its state now, for metrics. */
+    /**
+     * Counters since the engine started and its state now, for metrics.
+     *
+     * @param requests        requests admitted to a slot so far
+     * @param promptTokens    prompt tokens evaluated by requests that ended (cached prefixes not counted)
+     * @param generatedTokens tokens generated by requests that ended
+     * @param promptNanos     prompt processing time of requests that ended, summed, in nanoseconds
+     * @param generationNanos generation time of requests that ended, summed, in nanoseconds
+     * @param busySlots       slots running a request now
+     * @param queued          requests waiting for a slot now
+     * @param slots           slots the engine has
+     */
     public record Stats(long requests, long promptTokens, long generatedTokens, long promptNanos, long generationNanos,
                         int busySlots, int queued, int slots) {}
 
@@ -186,6 +261,8 @@ public final class BatchEngine implements AutoCloseable {
     /**
      * Starts the engine thread, which opens the batched pass (uploading the weights for CUDA) before this returns.
      *
+     * @param model   the model to run; it stays owned by the caller, open while the engine runs
+     * @param options slots, context, batch size, threads, queue and device
      * @throws VellamaException when the pass cannot be opened (no CUDA device, not enough memory, ...)
      */
     public BatchEngine(Model model, Options options) {
@@ -251,25 +328,39 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
+    /** {@return the model the engine runs} */
     public Model model() {
         return model;
     }
 
-    /** Positions each slot holds: the largest prompt plus generation one request can have. */
+    /**
+     * Positions each slot holds: the largest prompt plus generation one request can have.
+     *
+     * @return the context size divided by the slot count
+     */
     public int slotContext() {
         return slotContext;
     }
 
+    /** {@return the number of slots, the generations that can run at once} */
     public int slotCount() {
         return slots.length;
     }
 
-    /** The compute threads the engine runs on (what work beside it, such as embeddings, should use too). */
+    /**
+     * The compute threads the engine runs on (what work beside it, such as embeddings, should use too).
+     *
+     * @return the thread count of the options, or the available processors when that is 0
+     */
     public int threads() {
         return options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
     }
 
-    /** Where and how the batched step computes (vector width and threads, or the GPU). */
+    /**
+     * Where and how the batched step computes (vector width and threads, or the GPU).
+     *
+     * @return a one-line description for logs
+     */
     public String kernelDescription() {
         return pass.description();
     }
@@ -278,6 +369,15 @@ public final class BatchEngine implements AutoCloseable {
      * Queues a generation of {@code prompt} (token ids). Refuses at once what can never run: an empty prompt, ids
      * outside the vocabulary, a prompt longer than a slot's context ({@link ContextOverflowException}), and a full
      * queue ({@link QueueFullException}).
+     *
+     * @param prompt   prompt token ids, BOS included when the model wants one; copied
+     * @param params   how to sample and when to stop
+     * @param listener hears the tokens and the end on the engine thread
+     * @return the queued request, which can be cancelled
+     * @throws ContextOverflowException if the prompt is longer than a slot's context
+     * @throws QueueFullException       if every slot is busy and the queue is full
+     * @throws VellamaException         if the prompt is empty or holds an id outside the vocabulary, or the engine
+     *                                  is closed
      */
     public Request submit(int[] prompt, GenerationParams params, Listener listener) {
         if (prompt.length == 0) {
@@ -310,6 +410,7 @@ public final class BatchEngine implements AutoCloseable {
         return r;
     }
 
+    /** {@return the counters so far and the slots and queue now} */
     public Stats stats() {
         int q;
         lock.lock();

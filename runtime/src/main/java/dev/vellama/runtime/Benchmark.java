@@ -11,15 +11,42 @@ import java.util.SplittableRandom;
 public final class Benchmark {
     private Benchmark() {}
 
+    /**
+     * Prompt processing of {@code tokens} random tokens from an empty cache (llama-bench's {@code pp} test).
+     *
+     * @param session the session to measure; its cache is reset
+     * @param tokens  number of tokens in the batch
+     * @param seed    seed of the random tokens
+     * @return elapsed nanoseconds
+     * @throws IllegalArgumentException if the tokens do not fit the session's context
+     */
     public static long promptProcessing(Session session, int tokens, long seed) {
         return promptProcessing(session, tokens, 0, seed);
     }
 
+    /**
+     * Generation of {@code tokens} random tokens, one at a time, from an empty cache (llama-bench's {@code tg} test).
+     *
+     * @param session the session to measure; its cache is reset
+     * @param tokens  number of tokens decoded
+     * @param seed    seed of the random tokens
+     * @return elapsed nanoseconds
+     * @throws IllegalArgumentException if the tokens do not fit the session's context
+     */
     public static long generation(Session session, int tokens, long seed) {
         return generation(session, tokens, 0, seed);
     }
 
-    /** Prompt processing of {@code tokens} after {@code depth} tokens already in the cache. */
+    /**
+     * Prompt processing of {@code tokens} after {@code depth} tokens already in the cache.
+     *
+     * @param session the session to measure; its cache ends up holding the depth's and the test's tokens
+     * @param tokens  number of tokens in the timed batch
+     * @param depth   random tokens put in the cache first, not timed (0: an empty cache)
+     * @param seed    seed of the test's random tokens (the depth's tokens use a fixed seed of their own)
+     * @return elapsed nanoseconds of the batch alone
+     * @throws IllegalArgumentException if depth and tokens together do not fit the session's context
+     */
     public static long promptProcessing(Session session, int tokens, int depth, long seed) {
         int[] ids = fill(session, depth, tokens, seed);
         long t0 = System.nanoTime();
@@ -28,7 +55,16 @@ public final class Benchmark {
         return elapsed;
     }
 
-    /** Generation of {@code tokens} after {@code depth} tokens already in the cache. */
+    /**
+     * Generation of {@code tokens} after {@code depth} tokens already in the cache.
+     *
+     * @param session the session to measure; its cache ends up holding the depth's and the test's tokens
+     * @param tokens  number of tokens decoded one at a time
+     * @param depth   random tokens put in the cache first, not timed (0: an empty cache)
+     * @param seed    seed of the test's random tokens (the depth's tokens use a fixed seed of their own)
+     * @return elapsed nanoseconds of the decoding alone
+     * @throws IllegalArgumentException if depth and tokens together do not fit the session's context
+     */
     public static long generation(Session session, int tokens, int depth, long seed) {
         int[] ids = fill(session, depth, tokens, seed);
         long t0 = System.nanoTime();

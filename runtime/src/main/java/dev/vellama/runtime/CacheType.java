@@ -8,8 +8,22 @@ import dev.vellama.gguf.GgmlType;
  * of F16, Q4_0 about a quarter) at a small cost in perplexity, in ggml's block formats.
  */
 public enum CacheType {
-    F32(GgmlType.F32), F16(GgmlType.F16), BF16(GgmlType.BF16), Q8_0(GgmlType.Q8_0), Q4_0(GgmlType.Q4_0),
-    Q4_1(GgmlType.Q4_1), Q5_0(GgmlType.Q5_0), Q5_1(GgmlType.Q5_1);
+    /** 32-bit floats: 4 bytes a value, never rounded. */
+    F32(GgmlType.F32),
+    /** 16-bit IEEE halves: 2 bytes a value, llama.cpp's default. */
+    F16(GgmlType.F16),
+    /** bfloat16: 2 bytes a value, float32's range with fewer mantissa bits. */
+    BF16(GgmlType.BF16),
+    /** 8-bit blocks of 32 values with one f16 scale: about 1.06 bytes a value. */
+    Q8_0(GgmlType.Q8_0),
+    /** 4-bit blocks of 32 values with one f16 scale: about 0.56 bytes a value. */
+    Q4_0(GgmlType.Q4_0),
+    /** 4-bit blocks of 32 values with an f16 scale and minimum: about 0.63 bytes a value. */
+    Q4_1(GgmlType.Q4_1),
+    /** 5-bit blocks of 32 values with one f16 scale: about 0.69 bytes a value. */
+    Q5_0(GgmlType.Q5_0),
+    /** 5-bit blocks of 32 values with an f16 scale and minimum: about 0.75 bytes a value. */
+    Q5_1(GgmlType.Q5_1);
 
     private final GgmlType ggmlType;
 
@@ -17,22 +31,28 @@ public enum CacheType {
         this.ggmlType = ggmlType;
     }
 
-    /** The block format, as a GGUF tensor of this type would hold it. */
+    /** {@return the block format, as a GGUF tensor of this type would hold it} */
     public GgmlType ggmlType() {
         return ggmlType;
     }
 
-    /** llama.cpp's name: {@code f16}, {@code q8_0}, ... */
+    /** {@return llama.cpp's name for the type: {@code f16}, {@code q8_0}, ...} */
     public String llamaName() {
         return name().toLowerCase(java.util.Locale.ROOT);
     }
 
-    /** Bytes one value takes, on average. */
+    /** {@return the bytes one value takes, on average (block bytes / values per block)} */
     public double bytesPerValue() {
         return (double) ggmlType.bytesPerBlock() / ggmlType.blockSize();
     }
 
-    /** A type by llama.cpp's name. */
+    /**
+     * A type by llama.cpp's name, as {@code --cache-type-k} takes it.
+     *
+     * @param name the name, any case, surrounding blanks ignored
+     * @return the type
+     * @throws IllegalArgumentException if no cache type has that name (iq4_nl is refused as not supported yet)
+     */
     public static CacheType parse(String name) {
         for (CacheType t : values()) {
             if (t.llamaName().equals(name.strip().toLowerCase(java.util.Locale.ROOT))) {

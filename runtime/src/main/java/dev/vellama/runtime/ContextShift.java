@@ -16,6 +16,7 @@ package dev.vellama.runtime;
  *       tool also stops unless asked to shift).</li>
  * </ul>
  *
+ * @param mode what happens when the context is full
  * @param keep tokens at the start that are never forgotten; {@link #KEEP_DEFAULT}: the BOS token, and in a chat
  *             the system message as the chat template renders it
  */
@@ -27,8 +28,23 @@ public record ContextShift(Mode mode, int keep) {
     public static final ContextShift DROP_OLDEST_TURNS = new ContextShift(Mode.DROP_OLDEST_TURNS, KEEP_DEFAULT);
 
     /** See the class comment. */
-    public enum Mode { AUTO, SHIFT, DROP_OLDEST_TURNS, STOP }
+    public enum Mode {
+        /** {@code SHIFT} in a chat, {@code STOP} elsewhere. */
+        AUTO,
+        /** Forget the oldest half of the tokens after the kept prefix and go on. */
+        SHIFT,
+        /** In a chat, drop the oldest turns and send the conversation again; elsewhere as {@code STOP}. */
+        DROP_OLDEST_TURNS,
+        /** End the generation with {@link StopReason#CONTEXT}; refuse a prompt longer than the context. */
+        STOP
+    }
 
+    /**
+     * Checks the components.
+     *
+     * @throws NullPointerException     if {@code mode} is null
+     * @throws IllegalArgumentException if {@code keep} is negative and not {@link #KEEP_DEFAULT}
+     */
     public ContextShift {
         java.util.Objects.requireNonNull(mode);
         if (keep < KEEP_DEFAULT) {
@@ -36,7 +52,12 @@ public record ContextShift(Mode mode, int keep) {
         }
     }
 
-    /** The same mode, never forgetting the first {@code n} tokens. */
+    /**
+     * The same mode, never forgetting the first {@code n} tokens.
+     *
+     * @param n tokens at the start to keep, or {@link #KEEP_DEFAULT}
+     * @return a new policy with that {@code keep}
+     */
     public ContextShift keeping(int n) {
         return new ContextShift(mode, n);
     }

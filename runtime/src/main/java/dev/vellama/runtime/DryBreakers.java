@@ -29,7 +29,15 @@ public final class DryBreakers {
     /** No breakers (for tests, and for samplers without a tokenizer). */
     public static final DryBreakers NONE = new DryBreakers(Map.of());
 
-    /** The breakers {@code strings} give with {@code tokenizer}'s vocabulary. */
+    /**
+     * The breakers {@code strings} give with {@code tokenizer}'s vocabulary, derived on the first call for that
+     * tokenizer and list and shared afterwards.
+     *
+     * @param tokenizer the model's tokenizer, whose every token text is read
+     * @param strings   breaker strings, as llama.cpp's {@code --dry-sequence-breaker}; empty ones are ignored and
+     *                  longer than 40 characters are cut
+     * @return the breakers; {@link #NONE} when no string is left
+     */
     public static DryBreakers of(Tokenizer tokenizer, List<String> strings) {
         synchronized (CACHE) {
             Map<List<String>, DryBreakers> byList = CACHE.computeIfAbsent(tokenizer, t -> new HashMap<>());

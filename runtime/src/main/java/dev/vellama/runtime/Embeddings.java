@@ -16,7 +16,12 @@ public final class Embeddings {
 
     /** How token vectors become one: llama.cpp's pooling types. */
     public enum Pooling {
-        MEAN(1), CLS(2), LAST(3);
+        /** The average of all the text's token vectors (pooling_type 1). */
+        MEAN(1),
+        /** The first token's vector, [CLS] in BERT models (pooling_type 2). */
+        CLS(2),
+        /** The last token's vector (pooling_type 3). */
+        LAST(3);
 
         final int id;
 
@@ -24,7 +29,13 @@ public final class Embeddings {
             this.id = id;
         }
 
-        /** llama.cpp's name ({@code mean}, {@code cls}, {@code last}). */
+        /**
+         * A pooling by llama.cpp's name ({@code mean}, {@code cls}, {@code last}), as {@code --pooling} takes it.
+         *
+         * @param name the name, any case
+         * @return the pooling
+         * @throws VellamaException if the name is none of the three ({@code none} and {@code rank} included)
+         */
         public static Pooling parse(String name) {
             for (Pooling p : values()) {
                 if (p.name().equalsIgnoreCase(name)) {
@@ -40,26 +51,55 @@ public final class Embeddings {
      * The pooling (null: the model's {@code <arch>.pooling_type}, mean where it names none), the normalization
      * (llama.cpp's {@code --embd-normalize}: -1 none, 0 max-absolute scaled to int16, 1 taxicab, 2 Euclidean, p > 2
      * the p-norm), and the threads.
+     *
+     * @param pooling   how token vectors become one; null for the model's own
+     * @param normalize llama.cpp's {@code --embd-normalize} value: -1, 0, 1, 2 or a p above 2
+     * @param threads   compute threads of the evaluation
      */
     public record Options(Pooling pooling, int normalize, int threads) {
+        /** {@return the model's pooling, Euclidean normalization and one thread per available processor} */
         public static Options defaults() {
             return new Options(null, 2, Runtime.getRuntime().availableProcessors());
         }
 
+        /**
+         * These options with another pooling.
+         *
+         * @param p the pooling; null for the model's own
+         * @return a new options record
+         */
         public Options withPooling(Pooling p) {
             return new Options(p, normalize, threads);
         }
 
+        /**
+         * These options with another normalization.
+         *
+         * @param n llama.cpp's {@code --embd-normalize} value: -1 none, 0 int16 scale, 1 taxicab, 2 Euclidean, p &gt; 2
+         *          the p-norm
+         * @return a new options record
+         */
         public Options withNormalize(int n) {
             return new Options(pooling, n, threads);
         }
 
+        /**
+         * These options with another thread count.
+         *
+         * @param n compute threads of the evaluation
+         * @return a new options record
+         */
         public Options withThreads(int n) {
             return new Options(pooling, normalize, n);
         }
     }
 
-    /** The pooling a model asks for in its metadata, mean when it names none (or per-token output). */
+    /**
+     * The pooling a model asks for in its metadata, mean when it names none (or per-token output).
+     *
+     * @param model the model whose {@code <arch>.pooling_type} is read
+     * @return the pooling; never null
+     */
     public static Pooling modelPooling(Model model) {
         String key = model.file().architecture() + ".pooling_type";
         int type = model.file().metadata().getInt(key, 0);
@@ -74,7 +114,12 @@ public final class Embeddings {
      * One vector per text. Thread-safe: each call evaluates in a session of its own (sessions of a model share its
      * worker pool).
      *
+     * @param model   the model to evaluate with
+     * @param texts   the texts, each tokenized with BOS/EOS as the model's tokenizer adds them and special tokens parsed
+     * @param options pooling, normalization and threads
+     * @return one new vector of the model's embedding length per text, in the order of {@code texts}
      * @throws ContextOverflowException if a text is longer than the model's training context
+     * @throws VellamaException if a text gives no tokens, or the normalization is not a valid value
      */
     public static float[][] compute(Model model, List<String> texts, Options options) {
         int[][] tokens = new int[texts.size()][];
@@ -89,7 +134,17 @@ public final class Embeddings {
         return computeTokens(model, tokens, options, longest);
     }
 
-    /** {@link #compute} for texts already tokenized. */
+    /**
+     * {@link #compute} for texts already tokenized.
+     *
+     * @param model   the model to evaluate with
+     * @param tokens  each text's token ids, none empty
+     * @param options pooling, normalization and threads
+     * @param longest the length of the longest entry of {@code tokens}, checked against the training context and
+     *                used to size the batch buffers
+     * @return one new vector of the model's embedding length per text, in the order of {@code tokens}
+     * @throws ContextOverflowException if {@code longest} is more than the model's training context
+     */
     public static float[][] computeTokens(Model model, int[][] tokens, Options options, int longest) {
         int trained = model.config().contextLength();
         if (trained > 0 && longest > trained) {

@@ -38,7 +38,12 @@ public final class EncoderModel implements AutoCloseable {
         }
     }
 
-    /** Whether a file holds an encoder this class runs ({@code bert}, {@code nomic-bert}). */
+    /**
+     * Whether a file holds an encoder this class runs ({@code bert}, {@code nomic-bert}).
+     *
+     * @param file an open GGUF file
+     * @return true when its {@code general.architecture} is one this class runs
+     */
     public static boolean isEncoder(GgufFile file) {
         return "bert".equals(file.architecture()) || "nomic-bert".equals(file.architecture());
     }
@@ -46,6 +51,10 @@ public final class EncoderModel implements AutoCloseable {
     /**
      * Maps a {@code bert} GGUF and checks its tensors.
      *
+     * @param path    the GGUF file
+     * @param threads compute threads of the model's kernels (at least 1 is used)
+     * @return the loaded model; close it to unmap the file and stop its threads
+     * @throws IOException if the file cannot be opened or read
      * @throws UnsupportedModelException for another architecture or a missing or misshapen tensor
      */
     public static EncoderModel load(Path path, int threads) throws IOException {
@@ -61,15 +70,23 @@ public final class EncoderModel implements AutoCloseable {
         }
     }
 
+    /** {@return the model's WordPiece tokenizer, read from the file's metadata} */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
 
+    /** {@return the length of the embeddings this model returns (its hidden size)} */
     public int embeddingLength() {
         return pass.embeddingLength();
     }
 
-    /** One embedding per text, with the model's pooling and Euclidean normalization. */
+    /**
+     * One embedding per text, with the model's pooling and Euclidean normalization.
+     *
+     * @param texts the texts, each framed by [CLS] and [SEP]
+     * @return one new vector per text, in the order of {@code texts}
+     * @throws ContextOverflowException if a text has more tokens than the model has positions
+     */
     public float[][] embed(List<String> texts) {
         return embed(texts, Embeddings.Options.defaults());
     }
@@ -77,6 +94,9 @@ public final class EncoderModel implements AutoCloseable {
     /**
      * One embedding per text ({@code options.threads()} is fixed when the model is loaded).
      *
+     * @param texts   the texts, each framed by [CLS] and [SEP]
+     * @param options pooling (null: the model's) and normalization
+     * @return one new vector per text, in the order of {@code texts}
      * @throws ContextOverflowException if a text has more tokens than the model has positions
      */
     public float[][] embed(List<String> texts, Embeddings.Options options) {
@@ -87,7 +107,14 @@ public final class EncoderModel implements AutoCloseable {
         return embedTokens(tokens, options);
     }
 
-    /** {@link #embed} for texts already tokenized (with [CLS] and [SEP] where the model wants them). */
+    /**
+     * {@link #embed} for texts already tokenized (with [CLS] and [SEP] where the model wants them).
+     *
+     * @param tokens  each text's token ids
+     * @param options pooling (null: the model's) and normalization; its thread count is ignored
+     * @return one new vector per text, in the order of {@code tokens}
+     * @throws ContextOverflowException if a text has more tokens than the model has positions
+     */
     public float[][] embedTokens(int[][] tokens, Embeddings.Options options) {
         Embeddings.Pooling pooling = options.pooling() != null ? options.pooling()
                 : switch (file.metadata().getInt(file.architecture() + ".pooling_type", 1)) {

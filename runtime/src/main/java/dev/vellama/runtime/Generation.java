@@ -104,12 +104,17 @@ public final class Generation implements Iterator<GeneratedToken> {
         return t;
     }
 
-    /** Why the generation ended; null while it runs. */
+    /** {@return why the generation ended; null while it runs} */
     public StopReason stopReason() {
         return continuation.stopReason();
     }
 
-    /** The summary; call after the last token. */
+    /**
+     * The summary; call after the last token.
+     *
+     * @return the prompt, the tokens and text generated, why it ended, its timings and the tokens context shifts forgot
+     * @throws IllegalStateException if the generation has not ended
+     */
     public GenerationResult result() {
         if (continuation.stopReason() == null) {
             throw new IllegalStateException("the generation has not ended");

@@ -2,14 +2,32 @@ package dev.vellama.runtime;
 
 import java.util.List;
 
-/** Everything one generation produced. */
+/**
+ * Everything one generation produced.
+ *
+ * @param promptTokens    the prompt's token ids as given to the generation
+ * @param tokens          the generated tokens, in order
+ * @param text            the generated text, without the stop string that ended it
+ * @param stopReason      why the generation ended
+ * @param timings         prompt processing and generation speed
+ * @param forgottenTokens tokens dropped from the cache by context shifts during this generation (0: none)
+ */
 public record GenerationResult(int[] promptTokens, List<GeneratedToken> tokens, String text, StopReason stopReason,
                                Timings timings, int forgottenTokens) {
-    /** A result with no context shift. */
+    /**
+     * A result with no context shift.
+     *
+     * @param promptTokens the prompt's token ids as given to the generation
+     * @param tokens       the generated tokens in order
+     * @param text         the generated text, without the stop string that ended it
+     * @param stopReason   why the generation ended
+     * @param timings      prompt processing and generation speed
+     */
     public GenerationResult(int[] promptTokens, List<GeneratedToken> tokens, String text, StopReason stopReason, Timings timings) {
         this(promptTokens, tokens, text, stopReason, timings, 0);
     }
 
+    /** {@return the generated tokens' ids, in order, in a new array} */
     public int[] tokenIds() {
         return tokens.stream().mapToInt(GeneratedToken::id).toArray();
     }

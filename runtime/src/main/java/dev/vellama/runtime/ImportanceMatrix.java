@@ -37,31 +37,38 @@ public final class ImportanceMatrix {
         this.chunks = chunks;
     }
 
-    /** The file it was read from, as given (llama-quantize records it in the model's metadata). */
+    /** {@return the file it was read from, as given (llama-quantize records it in the model's metadata)} */
     public String source() {
         return source;
     }
 
-    /** The text llama-imatrix computed it on, or "" when the file does not say. */
+    /** {@return the text llama-imatrix computed it on, or "" when the file does not say} */
     public String dataset() {
         return dataset;
     }
 
-    /** How many chunks it was computed on, or 0 when the file does not say. */
+    /** {@return how many chunks it was computed on, or 0 when the file does not say} */
     public int chunks() {
         return chunks;
     }
 
-    /** The importances of tensor {@code name}'s columns (per expert, one after another), or null when it has none. */
+    /**
+     * The importances of tensor {@code name}'s columns (per expert, one after another), or null when it has none.
+     *
+     * @param name the weight tensor's GGUF name, e.g. {@code blk.0.attn_q.weight}
+     * @return the mean squared activations, one per column (the matrix's own array: do not modify it); null when
+     *         the file has no entry for the tensor
+     */
     public float[] of(String name) {
         return values.get(name);
     }
 
+    /** {@return how many tensors it has importances for} */
     public int size() {
         return values.size();
     }
 
-    /** The tensors it has importances for. */
+    /** {@return the names of the tensors it has importances for, as an unmodifiable view} */
     public java.util.Set<String> names() {
         return java.util.Collections.unmodifiableSet(values.keySet());
     }
@@ -69,6 +76,8 @@ public final class ImportanceMatrix {
     /**
      * Reads either form.
      *
+     * @param path a {@code .dat} or GGUF file written by llama-imatrix (the form is told by the GGUF magic)
+     * @return the importances, averaged over the calls each entry counts
      * @throws VellamaException for a missing, cut or malformed file, naming what is wrong
      */
     public static ImportanceMatrix read(Path path) {

@@ -14,20 +14,56 @@ import dev.vellama.VellamaException;
 public final class KlDivergence {
     private KlDivergence() {}
 
-    /** A value and its uncertainty (standard error). */
+    /**
+     * A value and its uncertainty (standard error).
+     *
+     * @param value       the estimate
+     * @param uncertainty its standard error, 0 when there are too few samples to tell
+     */
     public record Estimate(double value, double uncertainty) {}
 
     /** Called after each chunk with the running statistics. */
     public interface Progress {
+        /**
+         * Reports a finished chunk.
+         *
+         * @param done  chunks scored so far
+         * @param total chunks in the base file
+         * @param soFar the statistics over the chunks scored so far, without the sorted arrays (null there)
+         */
         void chunk(int done, int total, Result soFar);
     }
 
-    /** The statistics llama-perplexity prints, over {@code count} scored positions. */
+    /**
+     * The statistics llama-perplexity prints, over {@code count} scored positions.
+     *
+     * @param count             scored positions
+     * @param ppl               this model's perplexity
+     * @param pplBase           the base model's perplexity
+     * @param logPplCorrelation correlation of the two models' NLLs over the positions (llama.cpp's Cor(ln(PPL(Q)),
+     *                          ln(PPL(base))))
+     * @param logPplRatio       ln(PPL(Q) / PPL(base)), the difference of the two mean NLLs
+     * @param pplRatio          PPL(Q) / PPL(base)
+     * @param pplDifference     PPL(Q) - PPL(base)
+     * @param kld               mean KL divergence from the base distribution, in nats
+     * @param pDifference       mean change in the probability of the right token (this model's minus the base's)
+     * @param pDifferenceRms    root mean square of that change
+     * @param sameTop           fraction of positions where both models put the same token on top
+     * @param sortedKld         every position's KL divergence, ascending, for percentiles; null in progress reports
+     * @param sortedPDifference every position's change in the right token's probability, ascending; null in progress
+     *                          reports
+     */
     public record Result(int count, Estimate ppl, Estimate pplBase, double logPplCorrelation, Estimate logPplRatio,
                          Estimate pplRatio, Estimate pplDifference, Estimate kld, Estimate pDifference,
                          Estimate pDifferenceRms, Estimate sameTop, float[] sortedKld, float[] sortedPDifference) {
 
-        /** llama.cpp's percentile: linear between neighbours of the sorted values. */
+        /**
+         * llama.cpp's percentile: linear between neighbours of the sorted values.
+         *
+         * @param sorted   values in ascending order, at least one
+         * @param fraction which percentile, from 0 (the smallest value) to 1 (the largest)
+         * @return the interpolated value
+         */
         public static float percentile(float[] sorted, float fraction) {
             if (fraction <= 0) {
                 return sorted[0];
@@ -41,6 +77,12 @@ public final class KlDivergence {
             return (1 - p) * sorted[ip] + p * sorted[Math.min(ip + 1, sorted.length - 1)];
         }
 
+        /**
+         * The median, the mean of the two middle values for an even count.
+         *
+         * @param sorted values in ascending order, at least one
+         * @return the median
+         */
         public static float median(float[] sorted) {
             int n = sorted.length;
             return n % 2 == 0 ? 0.5f * (sorted[n / 2] + sorted[n / 2 - 1]) : sorted[n / 2];
@@ -58,6 +100,10 @@ public final class KlDivergence {
      * Scores every chunk of {@code base} with {@code session}'s model and compares: the chunks are the base run's
      * tokens, each evaluated from an empty cache with BOS first where the model adds one.
      *
+     * @param session  the session to evaluate with; its context must hold a chunk, and its cache is overwritten
+     * @param base     the base model's log-probabilities, read chunk by chunk (it is left at its end)
+     * @param progress told after each chunk; null for none
+     * @return the statistics over every scored position
      * @throws VellamaException if the file's vocabulary is not the model's, or its chunks do not fit the context
      */
     public static Result compare(Session session, LogProbsFile.Reader base, Progress progress) {

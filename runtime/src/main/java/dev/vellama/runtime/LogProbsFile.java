@@ -44,7 +44,16 @@ public final class LogProbsFile {
         private final ByteBuffer bytes;
         private final int vocab;
 
-        /** Opens {@code path} and writes the header and every chunk's tokens ({@code tokens[chunkSize*chunks]}). */
+        /**
+         * Opens {@code path} and writes the header and every chunk's tokens ({@code tokens[chunkSize*chunks]}).
+         *
+         * @param path      the file to create, replaced if it exists
+         * @param chunkSize tokens per chunk (the perplexity run's context)
+         * @param vocab     the model's vocabulary size, the number of log-probabilities in a row
+         * @param chunks    how many chunks the run scores
+         * @param tokens    the run's tokens; the first {@code chunkSize*chunks} are written
+         * @throws VellamaException if the file cannot be written
+         */
         public Writer(Path path, int chunkSize, int vocab, int chunks, int[] tokens) {
             this.vocab = vocab;
             this.row = new short[rowLength(vocab)];
@@ -65,6 +74,12 @@ public final class LogProbsFile {
         /**
          * Writes one scored position's row from {@code logits[from .. from+vocab)} and returns its negative
          * log-likelihood of {@code target}, both as llama.cpp computes them (float arithmetic, double sum).
+         *
+         * @param logits the chunk's logits, {@code vocab} per position
+         * @param from   index in {@code logits} of the position's first logit
+         * @param target the token that follows the position in the text
+         * @return the negative natural log of the probability of {@code target}
+         * @throws UncheckedIOException if the row cannot be written
          */
         public double write(float[] logits, int from, int target) {
             float max = logits[from];
@@ -131,6 +146,12 @@ public final class LogProbsFile {
         private final int[] tokens;
         private final byte[] chunkBytes;
 
+        /**
+         * Opens {@code path}, checks its header against its size and reads every chunk's tokens.
+         *
+         * @param path a file written by llama-perplexity's {@code --kl-divergence-base} or by {@link Writer}
+         * @throws VellamaException if the file is missing, not such a file, cut, or cannot be read
+         */
         public Reader(Path path) {
             this.path = path;
             try {
@@ -176,19 +197,25 @@ public final class LogProbsFile {
             }
         }
 
+        /** {@return the tokens per chunk, the base run's context} */
         public int chunkSize() {
             return chunkSize;
         }
 
+        /** {@return the base model's vocabulary size, the log-probabilities per row} */
         public int vocab() {
             return vocab;
         }
 
+        /** {@return how many chunks the file holds} */
         public int chunks() {
             return chunks;
         }
 
-        /** Every chunk's tokens, as the base run evaluated them (each chunk's first replaced by BOS when evaluated). */
+        /**
+         * {@return a copy of every chunk's tokens, as the base run evaluated them (each chunk's first replaced by BOS
+         * when evaluated)}
+         */
         public int[] tokens() {
             return tokens.clone();
         }

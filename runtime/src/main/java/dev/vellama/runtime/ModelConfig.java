@@ -7,8 +7,21 @@ import dev.vellama.gguf.GgufMetadataException;
  * The hyper-parameters of a model, all read from its GGUF metadata ({@code <arch>.*} keys) with llama.cpp's
  * defaults where a key is optional.
  *
+ * @param architecture   the model family ({@code general.architecture}), which picks the graph
+ * @param embeddingLength width of the hidden state (embedding_length)
+ * @param layerCount     number of transformer blocks (block_count)
+ * @param headCount      number of query heads (attention.head_count)
+ * @param headCountKv    number of key/value heads (attention.head_count_kv; defaults to headCount, fewer for
+ *                       grouped-query attention, and always a divisor of headCount)
  * @param headDim        size of one attention head (key_length; defaults to embedding / heads)
+ * @param feedForwardLength width of the feed-forward layer, one entry per layer (feed_forward_length, a single
+ *                       value repeated when the file stores one)
+ * @param contextLength  the context the model was trained with, in tokens (context_length)
+ * @param vocabSize      number of tokens in the vocabulary, as the tokenizer counts them (the logits' width)
+ * @param rmsEps         epsilon added in RMS normalization (attention.layer_norm_rms_epsilon)
+ * @param ropeBase       RoPE frequency base θ (rope.freq_base; default 10000)
  * @param ropeDims       dimensions of each head that RoPE rotates (rope.dimension_count; defaults to headDim)
+ * @param ropeScaling    how positions are stretched beyond the training context (rope.scaling.*)
  * @param ropeBaseLocal  RoPE base of sliding-window layers where it differs (Gemma 3: 10000), else ropeBase
  * @param attentionScale factor applied to q·k (attention.scale; defaults to 1/sqrt(headDim))
  * @param slidingWindow  positions a sliding-window layer sees (0: none)
@@ -20,6 +33,16 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
                           float rmsEps, float ropeBase, int ropeDims, RopeScaling ropeScaling, float ropeBaseLocal,
                           float attentionScale, int slidingWindow, float attnSoftcap, float finalSoftcap) {
 
+    /**
+     * Reads the configuration from a model file's metadata, with llama.cpp's per-architecture defaults (Gemma's
+     * soft-caps and sliding window, the 27B Gemmas' query scale) where keys are absent.
+     *
+     * @param m         the file's GGUF metadata
+     * @param vocabSize number of tokens in the model's tokenizer
+     * @return the configuration
+     * @throws UnsupportedModelException if the architecture is unknown, a required key is missing or malformed, or
+     *                                   the attention shape is one this runtime cannot run
+     */
     public static ModelConfig fromGguf(GgufMetadata m, int vocabSize) {
         Architecture arch = Architecture.fromGguf(m.getString("general.architecture", null));
         String p = arch.ggufName() + ".";
@@ -71,16 +94,17 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
         }
     }
 
-    /** Width of all query heads together. */
+    /** {@return the width of all query heads together, heads × head size} */
     public int queryDim() {
         return headCount * headDim;
     }
 
-    /** Width of all key (or value) heads together. */
+    /** {@return the width of all key (or value) heads together, kv heads × head size} */
     public int kvDim() {
         return headCountKv * headDim;
     }
 
+    /** {@return the widest feed-forward layer, which sizes the shared scratch buffers} */
     public int maxFeedForward() {
         int max = 0;
         for (int f : feedForwardLength) {

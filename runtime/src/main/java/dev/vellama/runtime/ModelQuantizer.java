@@ -38,10 +38,44 @@ public final class ModelQuantizer {
 
     /** llama.cpp's file types ({@code LLAMA_FTYPE_*}) that llama-quantize offers, with the type most tensors get. */
     public enum FileType {
-        F32(0, GgmlType.F32), F16(1, GgmlType.F16), BF16(32, GgmlType.BF16), Q4_0(2, GgmlType.Q4_0), Q4_1(3, GgmlType.Q4_1),
-        Q5_0(8, GgmlType.Q5_0), Q5_1(9, GgmlType.Q5_1), Q8_0(7, GgmlType.Q8_0), Q6_K(18, GgmlType.Q6_K),
-        Q4_K_M(15, GgmlType.Q4_K), Q4_K_S(14, GgmlType.Q4_K), Q5_K_S(16, GgmlType.Q5_K), Q5_K_M(17, GgmlType.Q5_K), Q2_K(10, GgmlType.Q2_K),
-        Q3_K_S(11, GgmlType.Q3_K), Q3_K_M(12, GgmlType.Q3_K), Q3_K_L(13, GgmlType.Q3_K), IQ4_NL(25, GgmlType.IQ4_NL), IQ4_XS(30, GgmlType.IQ4_XS);
+        /** 32-bit floats throughout, nothing quantized ({@code LLAMA_FTYPE_ALL_F32}). */
+        F32(0, GgmlType.F32),
+        /** IEEE half precision for the weight matrices, 16 bits per weight. */
+        F16(1, GgmlType.F16),
+        /** bfloat16 for the weight matrices, 16 bits per weight with F32's exponent range. */
+        BF16(32, GgmlType.BF16),
+        /** Blocks of 32 4-bit weights with one scale, 4.5 bits per weight. */
+        Q4_0(2, GgmlType.Q4_0),
+        /** Blocks of 32 4-bit weights with a scale and a minimum, 5 bits per weight. */
+        Q4_1(3, GgmlType.Q4_1),
+        /** Blocks of 32 5-bit weights with one scale, 5.5 bits per weight. */
+        Q5_0(8, GgmlType.Q5_0),
+        /** Blocks of 32 5-bit weights with a scale and a minimum, 6 bits per weight. */
+        Q5_1(9, GgmlType.Q5_1),
+        /** Blocks of 32 8-bit weights with one scale, 8.5 bits per weight; nearly lossless. */
+        Q8_0(7, GgmlType.Q8_0),
+        /** The 6-bit k-quant throughout, 6.5625 bits per weight. */
+        Q6_K(18, GgmlType.Q6_K),
+        /** Mostly Q4_K, with Q6_K for about half the layers' {@code attn_v} and {@code ffn_down}; the usual choice. */
+        Q4_K_M(15, GgmlType.Q4_K),
+        /** Mostly Q4_K, with Q5_K for the first four {@code attn_v} and the first eighth of the {@code ffn_down}. */
+        Q4_K_S(14, GgmlType.Q4_K),
+        /** Q5_K throughout, but for the output matrix. */
+        Q5_K_S(16, GgmlType.Q5_K),
+        /** Mostly Q5_K, with Q6_K for about half the layers' {@code attn_v} and {@code ffn_down}. */
+        Q5_K_M(17, GgmlType.Q5_K),
+        /** Mostly Q2_K, with Q3_K or Q4_K for {@code attn_v} and Q3_K for {@code ffn_down} and {@code attn_output}. */
+        Q2_K(10, GgmlType.Q2_K),
+        /** Q3_K throughout, but for the output matrix. */
+        Q3_K_S(11, GgmlType.Q3_K),
+        /** Mostly Q3_K, with Q4_K or Q5_K for {@code attn_v}, {@code ffn_down} and {@code attn_output}. */
+        Q3_K_M(12, GgmlType.Q3_K),
+        /** Mostly Q3_K, with Q5_K for {@code attn_v}, {@code ffn_down} and {@code attn_output}. */
+        Q3_K_L(13, GgmlType.Q3_K),
+        /** Non-linear 4-bit blocks of 32, 4.5 bits per weight; Q5_K for some {@code attn_v} and {@code ffn_down}. */
+        IQ4_NL(25, GgmlType.IQ4_NL),
+        /** Non-linear 4-bit blocks of 256, 4.25 bits per weight; Q5_K for some {@code attn_v}, {@code ffn_down}. */
+        IQ4_XS(30, GgmlType.IQ4_XS);
 
         final int id;
         final GgmlType base;
@@ -51,7 +85,13 @@ public final class ModelQuantizer {
             this.base = base;
         }
 
-        /** llama-quantize's name or number for a type ({@code Q4_K_M}, {@code q4_k_m}, {@code 15}). */
+        /**
+         * llama-quantize's name or number for a type ({@code Q4_K_M}, {@code q4_k_m}, {@code 15}).
+         *
+         * @param name a constant's name in any case, or its {@code LLAMA_FTYPE_*} number in decimal
+         * @return the file type
+         * @throws VellamaException if no file type has that name or number
+         */
         public static FileType parse(String name) {
             for (FileType t : values()) {
                 if (t.name().equalsIgnoreCase(name) || String.valueOf(t.id).equals(name)) {
@@ -68,24 +108,97 @@ public final class ModelQuantizer {
      * What to write: the file type; {@code pure} gives every quantized tensor the base type (llama-quantize's
      * {@code --pure}); explicit types for the output and token-embedding matrices (null: as llama.cpp chooses);
      * whether quantized inputs may be re-quantized; the thread count.
+     *
+     * @param type               the file type, which gives most tensors' type and the per-tensor mix
+     * @param pure               give every quantized tensor the file type's base type, with none of the mix
+     *                           (llama-quantize's {@code --pure})
+     * @param outputType         type of {@code output.weight}; null: as llama.cpp chooses (llama-quantize's
+     *                           {@code --output-tensor-type})
+     * @param tokenEmbeddingType type of {@code token_embd.weight}; null: as llama.cpp chooses (llama-quantize's
+     *                           {@code --token-embedding-type})
+     * @param allowRequantize    convert tensors that are already quantized (llama-quantize's
+     *                           {@code --allow-requantize}); otherwise such a tensor is refused
+     * @param leaveOutputTensor  copy {@code output.weight} unchanged (llama-quantize's
+     *                           {@code --leave-output-tensor})
+     * @param threads            threads converting a tensor's rows; below 1 counts as 1
+     * @param imatrix            importances that weight the quantization error per column (llama-quantize's
+     *                           {@code --imatrix}); null for none
      */
     public record Options(FileType type, boolean pure, GgmlType outputType, GgmlType tokenEmbeddingType,
                           boolean allowRequantize, boolean leaveOutputTensor, int threads, ImportanceMatrix imatrix) {
+        /**
+         * The defaults for a file type: llama.cpp's mix, no explicit types, no requantizing, one thread per
+         * available processor, no importance matrix.
+         *
+         * @param type the file type to write
+         * @return the options
+         */
         public static Options of(FileType type) {
             return new Options(type, false, null, null, false, false, Runtime.getRuntime().availableProcessors(), null);
         }
 
+        /**
+         * A copy with another {@link #pure()}.
+         *
+         * @param b true for the base type on every quantized tensor
+         * @return the new options
+         */
         public Options withPure(boolean b) { return new Options(type, b, outputType, tokenEmbeddingType, allowRequantize, leaveOutputTensor, threads, imatrix); }
+        /**
+         * A copy with another {@link #outputType()}.
+         *
+         * @param t type of {@code output.weight}; null: as llama.cpp chooses
+         * @return the new options
+         */
         public Options withOutputType(GgmlType t) { return new Options(type, pure, t, tokenEmbeddingType, allowRequantize, leaveOutputTensor, threads, imatrix); }
+        /**
+         * A copy with another {@link #tokenEmbeddingType()}.
+         *
+         * @param t type of {@code token_embd.weight}; null: as llama.cpp chooses
+         * @return the new options
+         */
         public Options withTokenEmbeddingType(GgmlType t) { return new Options(type, pure, outputType, t, allowRequantize, leaveOutputTensor, threads, imatrix); }
+        /**
+         * A copy with another {@link #allowRequantize()}.
+         *
+         * @param b true to convert tensors that are already quantized
+         * @return the new options
+         */
         public Options withAllowRequantize(boolean b) { return new Options(type, pure, outputType, tokenEmbeddingType, b, leaveOutputTensor, threads, imatrix); }
+        /**
+         * A copy with another {@link #leaveOutputTensor()}.
+         *
+         * @param b true to copy {@code output.weight} unchanged
+         * @return the new options
+         */
         public Options withLeaveOutputTensor(boolean b) { return new Options(type, pure, outputType, tokenEmbeddingType, allowRequantize, b, threads, imatrix); }
+        /**
+         * A copy with another {@link #threads()}.
+         *
+         * @param n threads converting a tensor's rows; below 1 counts as 1
+         * @return the new options
+         */
         public Options withThreads(int n) { return new Options(type, pure, outputType, tokenEmbeddingType, allowRequantize, leaveOutputTensor, n, imatrix); }
-        /** Quantize guided by llama-imatrix's importances (llama-quantize's {@code --imatrix}). */
+        /**
+         * Quantize guided by llama-imatrix's importances (llama-quantize's {@code --imatrix}).
+         *
+         * @param m the importance matrix; null to quantize without one
+         * @return the new options
+         */
         public Options withImatrix(ImportanceMatrix m) { return new Options(type, pure, outputType, tokenEmbeddingType, allowRequantize, leaveOutputTensor, threads, m); }
     }
 
-    /** One tensor as written: what it was, what it became, and the sizes. */
+    /**
+     * One tensor as written: what it was, what it became, and the sizes.
+     *
+     * @param index    position of the tensor in the output, from 1
+     * @param count    number of tensors in the output
+     * @param name     the tensor's GGUF name, such as {@code blk.0.attn_v.weight}
+     * @param from     its type in the input
+     * @param to       its type in the output (the same when copied unchanged)
+     * @param bytesIn  its data's size in the input, in bytes
+     * @param bytesOut its data's size in the output, in bytes
+     */
     public record Converted(int index, int count, String name, GgmlType from, GgmlType to, long bytesIn, long bytesOut) {}
 
     /** The tensor types this build can write. */
@@ -96,6 +209,11 @@ public final class ModelQuantizer {
     /**
      * Writes {@code in} as {@code out} in {@code options.type()}, telling {@code progress} of each tensor.
      *
+     * @param in       the GGUF model to read
+     * @param out      the GGUF file to write
+     * @param options  the file type and the choices that go with it
+     * @param progress told of each tensor, in output order, once its data is converted or copied
+     * @throws IOException      if the input cannot be read or the output written
      * @throws VellamaException for a quantized input without {@code allowRequantize}, an explicit tensor type
      *                          with no quantizer, or a tensor whose rows do not divide into blocks
      */

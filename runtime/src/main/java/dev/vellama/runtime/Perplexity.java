@@ -12,14 +12,37 @@ import dev.vellama.VellamaException;
 public final class Perplexity {
     private Perplexity() {}
 
-    /** Result with the standard error of the mean NLL, propagated to PPL as llama.cpp reports it. */
+    /**
+     * Result with the standard error of the mean NLL, propagated to PPL as llama.cpp reports it.
+     *
+     * @param ppl         the perplexity, exp(mean NLL) over all scored predictions
+     * @param stderr      its uncertainty: the standard error of the mean NLL times the perplexity
+     * @param chunks      chunks scored
+     * @param predictions tokens scored, the second half of each chunk less its last position
+     */
     public record Result(double ppl, double stderr, int chunks, int predictions) {}
 
     /** Called after each chunk with the running perplexity (llama-perplexity prints {@code [1]348.0763,}). */
     public interface Progress {
+        /**
+         * Reports a finished chunk.
+         *
+         * @param done  chunks scored so far
+         * @param total chunks to score in all
+         * @param ppl   the perplexity over the chunks scored so far
+         */
         void chunk(int done, int total, double ppl);
     }
 
+    /**
+     * Scores every whole chunk of {@code tokens}, with no progress reports and no base file.
+     *
+     * @param session   the session to evaluate with; its cache is overwritten
+     * @param tokens    the tokenized text; a last partial chunk is left out
+     * @param chunkSize tokens per chunk, at most the session's context
+     * @return the perplexity and its uncertainty
+     * @throws VellamaException if the text is shorter than one chunk or a chunk does not fit the context
+     */
     public static Result compute(Session session, int[] tokens, int chunkSize) {
         return compute(session, tokens, chunkSize, -1, null, null);
     }
@@ -28,6 +51,16 @@ public final class Perplexity {
      * Scores at most {@code maxChunks} chunks (all for -1), telling {@code progress} after each; with {@code base}
      * set, each scored position's log-probabilities are written to it (llama-perplexity's
      * {@code --kl-divergence-base}), and the NLL is computed as that writer does.
+     *
+     * @param session   the session to evaluate with; its cache is overwritten
+     * @param tokens    the tokenized text; a last partial chunk is left out
+     * @param chunkSize tokens per chunk, at most the session's context
+     * @param maxChunks the most chunks to score, or -1 for all
+     * @param progress  told after each chunk; null for none
+     * @param base      file to write the log-probabilities to, replaced if it exists; null for none
+     * @return the perplexity and its uncertainty
+     * @throws VellamaException if the text is shorter than one chunk, a chunk does not fit the context, or
+     *                          {@code base} cannot be written
      */
     public static Result compute(Session session, int[] tokens, int chunkSize, int maxChunks, Progress progress,
             Path base) {

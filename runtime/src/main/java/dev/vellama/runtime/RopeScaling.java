@@ -9,14 +9,26 @@ import dev.vellama.gguf.GgufMetadata;
  * (positions × freqScale), YaRN (interpolation blended with extrapolation per dimension, and a magnitude
  * correction) or LongRoPE (per-dimension factors from {@code rope_factors_long/short}).
  *
+ * @param type           the scaling method
  * @param freqScale      1 / rope.scaling.factor
  * @param originalContext the context the model was trained with before scaling
  * @param attnFactor     multiplies cos and sin (rope.scaling.attn_factor, default 1)
+ * @param betaFast       YaRN's beta_fast: rotations per context above which a dimension is extrapolated (32)
+ * @param betaSlow       YaRN's beta_slow: rotations per context below which a dimension is interpolated (1)
  */
 public record RopeScaling(Type type, float freqScale, int originalContext, float attnFactor, float betaFast, float betaSlow) {
 
     /** The scaling method, as {@code rope.scaling.type} names it (LongRoPE: Phi-3's per-dimension factors). */
-    public enum Type { NONE, LINEAR, YARN, LONGROPE }
+    public enum Type {
+        /** Positions as they are. */
+        NONE,
+        /** Positions multiplied by freqScale. */
+        LINEAR,
+        /** YaRN: interpolation and extrapolation blended per dimension, with a magnitude correction. */
+        YARN,
+        /** LongRoPE: per-dimension factors from the model's {@code rope_factors_long/short} tensors. */
+        LONGROPE
+    }
 
     public static final RopeScaling NONE = new RopeScaling(Type.NONE, 1f, 0, 1f, 32f, 1f);
 

@@ -26,11 +26,25 @@ public final class Sampler {
     private float[] probs;       // candidates' probabilities where a stage needs them
     private float mu;            // mirostat's running surprise bound
 
+    /**
+     * A sampler whose DRY stage has no sequence breakers.
+     *
+     * @param params    the sampling parameters; the seed, when set, makes the draws repeatable
+     * @param vocabSize the number of logits each call to {@link #sample} gets
+     * @throws IllegalArgumentException if a logit bias names a token outside the vocabulary
+     */
     public Sampler(GenerationParams params, int vocabSize) {
         this(params, vocabSize, DryBreakers.NONE);
     }
 
-    /** A sampler whose DRY stage knows the vocabulary's sequence breakers. */
+    /**
+     * A sampler whose DRY stage knows the vocabulary's sequence breakers.
+     *
+     * @param params    the sampling parameters; the seed, when set, makes the draws repeatable
+     * @param vocabSize the number of logits each call to {@link #sample} gets
+     * @param breakers  DRY's sequence breakers for the model's tokenizer ({@link DryBreakers#of})
+     * @throws IllegalArgumentException if a logit bias names a token outside the vocabulary
+     */
     public Sampler(GenerationParams params, int vocabSize, DryBreakers breakers) {
         this.p = params;
         this.random = new SplittableRandom(params.seed() != null ? params.seed() : System.nanoTime() ^ Thread.currentThread().threadId());
@@ -53,7 +67,15 @@ public final class Sampler {
         this.mu = 2 * params.mirostat().tau();
     }
 
-    /** Picks the next token from {@code logits} (left unchanged), given the tokens so far. */
+    /**
+     * Picks the next token from {@code logits} (left unchanged), given the tokens so far. Not thread-safe: the
+     * sampler's buffers and mirostat state are reused from call to call.
+     *
+     * @param logits        the raw logits of the next position, one per vocabulary token
+     * @param history       the tokens so far (prompt and generated), oldest first, which the penalties and DRY read
+     * @param historyLength how many entries of {@code history} are valid, from index 0
+     * @return the chosen token id
+     */
     public int sample(float[] logits, int[] history, int historyLength) {
         int n = logits.length;
         if (p.mirostat().version() != 0) {

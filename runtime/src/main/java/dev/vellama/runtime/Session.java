@@ -97,42 +97,88 @@ public final class Session implements AutoCloseable {
         }
     }
 
+    /** {@return the model this session runs} */
     public Model model() {
         return model;
     }
 
+    /**
+     * The positions the KV cache holds: the options' context size, else the training context up to
+     * {@link SessionOptions#DEFAULT_CONTEXT}.
+     *
+     * @return the context size in tokens
+     */
     public int contextSize() {
         return contextSize;
     }
 
+    /** {@return the most prompt tokens one forward pass evaluates, at most the context size} */
     public int batchSize() {
         return batchSize;
     }
 
-    /** What the compute kernels are (vector width, threads). */
+    /**
+     * What the compute kernels are (vector width, threads).
+     *
+     * @return a one-line description for logs
+     */
     public String kernelDescription() {
         return pass.description();
     }
 
-    /** Tokenizes a prompt as llama.cpp's completion does: BOS as the model says, special tokens parsed. */
+    /**
+     * Tokenizes a prompt as llama.cpp's completion does: BOS as the model says, special tokens parsed.
+     *
+     * @param prompt the prompt text
+     * @return its token ids, a new array
+     */
     public int[] tokenize(String prompt) {
         return model.completionPrompt(prompt);
     }
 
+    /**
+     * Generates a completion of {@code prompt}, tokenized as {@link #tokenize} does, and returns when it ends.
+     *
+     * @param prompt  the prompt text
+     * @param params  how to sample and when to stop
+     * @param onToken called with each token as it is released, on this thread; null for none
+     * @return the tokens, the text, the stop reason and the timings
+     */
     public GenerationResult generate(String prompt, GenerationParams params, Consumer<GeneratedToken> onToken) {
         return generate(tokenize(prompt), params, onToken);
     }
 
+    /**
+     * Generates a completion of a tokenized prompt, reusing the cached prefix it shares with what the session
+     * holds, and returns when it ends.
+     *
+     * @param promptTokens prompt token ids, BOS included when the model wants one
+     * @param params       how to sample and when to stop
+     * @param onToken      called with each token as it is released, on this thread; null for none
+     * @return the tokens, the text, the stop reason and the timings
+     */
     public GenerationResult generate(int[] promptTokens, GenerationParams params, Consumer<GeneratedToken> onToken) {
         return drain(stream(promptTokens, params), onToken);
     }
 
-    /** Streams a generation token by token; {@link Generation#result()} gives the summary at the end. */
+    /**
+     * Streams a generation token by token; {@link Generation#result()} gives the summary at the end.
+     *
+     * @param prompt the prompt text, tokenized as {@link #tokenize} does
+     * @param params how to sample and when to stop
+     * @return the generation, which evaluates the prompt on its first {@link Generation#hasNext()}
+     */
     public Generation stream(String prompt, GenerationParams params) {
         return stream(tokenize(prompt), params);
     }
 
-    /** As {@link #stream(String, GenerationParams)} from tokens. */
+    /**
+     * As {@link #stream(String, GenerationParams)} from tokens.
+     *
+     * @param promptTokens prompt token ids, BOS included when the model wants one; copied
+     * @param params       how to sample and when to stop
+     * @return the generation, which evaluates the prompt on its first {@link Generation#hasNext()}
+     */
     public Generation stream(int[] promptTokens, GenerationParams params) {
         return new Generation(this, promptTokens, params, params.contextShift().resolve(false) == ContextShift.Mode.SHIFT,
                 keepFor(params.contextShift(), promptTokens, 0));
@@ -141,18 +187,40 @@ public final class Session implements AutoCloseable {
     /**
      * Renders the conversation with the model's chat template and answers the last message. A full context is
      * shifted by default (see {@link ContextShift}), keeping the system message.
+     *
+     * @param messages the conversation so far, oldest first; the reply answers the last one
+     * @param params   how to sample and when to stop
+     * @param onToken  called with each token as it is released, on this thread; null for none
+     * @return the reply's tokens and text, the stop reason and the timings
      */
     public GenerationResult chat(List<ChatMessage> messages, GenerationParams params, Consumer<GeneratedToken> onToken) {
         return chat(messages, model.chatTemplate(), params, onToken);
     }
 
-    /** As {@link #chat(List, GenerationParams, Consumer)} rendered with {@code template}. */
+    /**
+     * As {@link #chat(List, GenerationParams, Consumer)} rendered with {@code template}.
+     *
+     * @param messages the conversation so far, oldest first; the reply answers the last one
+     * @param template the chat template to render it with, in place of the model's own
+     * @param params   how to sample and when to stop
+     * @param onToken  called with each token as it is released, on this thread; null for none
+     * @return the reply's tokens and text, the stop reason and the timings
+     */
     public GenerationResult chat(List<ChatMessage> messages, ChatTemplate template, GenerationParams params,
             Consumer<GeneratedToken> onToken) {
         return drain(streamChat(messages, template, params), onToken);
     }
 
-    /** Streams the answer to the last message of a conversation rendered with {@code template}. */
+    /**
+     * Streams the answer to the last message of a conversation rendered with {@code template}.
+     *
+     * @param messages the conversation so far, oldest first
+     * @param template the chat template to render it with
+     * @param params   how to sample and when to stop; its context shift resolves as in a chat
+     * @return the generation, which evaluates the prompt on its first {@link Generation#hasNext()}
+     * @throws ContextOverflowException with {@link ContextShift#DROP_OLDEST_TURNS}, when the last message alone
+     *                                  does not fit
+     */
     public Generation streamChat(List<ChatMessage> messages, ChatTemplate template, GenerationParams params) {
         ContextShift.Mode mode = params.contextShift().resolve(true);
         int[] tokens = mode == ContextShift.Mode.DROP_OLDEST_TURNS ? fitConversation(messages, template).tokens()
@@ -171,12 +239,22 @@ public final class Session implements AutoCloseable {
         return g.result();
     }
 
-    /** The tokens of a conversation rendered with the model's template, with a generation prompt. */
+    /**
+     * The tokens of a conversation rendered with the model's template, with a generation prompt.
+     *
+     * @param messages the conversation so far, oldest first
+     * @return the prompt's token ids, as {@link Model#chatPrompt(java.util.List)} makes them
+     */
     public int[] chatTokens(List<ChatMessage> messages) {
         return model.chatPrompt(messages);
     }
 
-    /** A conversation cut to fit: its tokens, and how many of its oldest messages were left out. */
+    /**
+     * A conversation cut to fit: its tokens, and how many of its oldest messages were left out.
+     *
+     * @param tokens          the rendered prompt's token ids, with a generation prompt
+     * @param droppedMessages how many of the oldest user and assistant messages were left out (0: none)
+     */
     public record FittedConversation(int[] tokens, int droppedMessages) {
     }
 
@@ -185,6 +263,9 @@ public final class Session implements AutoCloseable {
      * for a reply (a quarter of the context, at most 256 tokens); system messages stay. The policy
      * {@link ContextShift#DROP_OLDEST_TURNS} sends this.
      *
+     * @param messages the conversation, oldest first; the list is not changed
+     * @param template the chat template to render it with
+     * @return the tokens of what fits and how many messages were left out
      * @throws ContextOverflowException when the last message alone does not fit
      */
     public FittedConversation fitConversation(List<ChatMessage> messages, ChatTemplate template) {
@@ -246,6 +327,11 @@ public final class Session implements AutoCloseable {
     /**
      * Evaluates {@code tokens} from position 0 and returns the logits of every position, row-major
      * [position][vocab]. Used for scoring and perplexity; clears what the cache held.
+     *
+     * @param tokens token ids to evaluate, at least one and at most the context size
+     * @return a new array of {@code tokens.length × vocabulary size} logits; the cache then holds exactly
+     *         {@code tokens}
+     * @throws ContextOverflowException if {@code tokens} is empty or longer than the context
      */
     public float[] evaluateAll(int[] tokens) {
         return evaluateFromStart(tokens, config.vocabSize(), pass::forwardAll);
@@ -285,6 +371,9 @@ public final class Session implements AutoCloseable {
      * Evaluates {@code tokens} from position 0 and returns each one's hidden state after the final norm, row-major
      * [token][embedding]: what embeddings pool. Clears what the cache held.
      *
+     * @param tokens token ids to evaluate, at least one and at most the context size
+     * @return a new array of {@code tokens.length × embedding length} values
+     * @throws ContextOverflowException if {@code tokens} is empty or longer than the context
      * @throws VellamaException on a GPU session (embeddings are computed on the CPU)
      */
     public float[] hiddenStates(int[] tokens) {
@@ -303,7 +392,7 @@ public final class Session implements AutoCloseable {
         cancelRequested = true;
     }
 
-    /** Tokens currently held in the KV cache. */
+    /** {@return the number of tokens currently held in the KV cache} */
     public int position() {
         return cachedLength;
     }
@@ -313,6 +402,7 @@ public final class Session implements AutoCloseable {
      * crash never leaves half a file there). {@link #load} in a session of the same model file continues from it
      * exactly, so a long prompt read once need not be read again (llama.cpp's {@code --prompt-cache}).
      *
+     * @param file where to write the session; an existing file is replaced
      * @throws SessionFileException when the file cannot be written, or the session is empty
      * @throws UnsupportedOperationException for a session whose cache is on a GPU
      */
@@ -329,6 +419,7 @@ public final class Session implements AutoCloseable {
      * Replaces what the session holds with a session saved by {@link #save}; the next prompt that extends the saved
      * tokens evaluates only what is new.
      *
+     * @param file a session saved by {@link #save} from a session of the same model file
      * @throws SessionFileException when the file is missing, cut short, damaged, saved with another model or another
      *                              cache type, or holds more tokens than this session's context; the session is then
      *                              empty
@@ -355,7 +446,7 @@ public final class Session implements AutoCloseable {
         return cache;
     }
 
-    /** Tokens forgotten by context shifts since the last reset. */
+    /** {@return the number of tokens forgotten by context shifts since the last reset} */
     public int forgottenTokens() {
         return forgotten;
     }
@@ -363,6 +454,10 @@ public final class Session implements AutoCloseable {
     /**
      * A context shift by hand: forgets the oldest half of the cached tokens after the first {@code keep} (after the
      * kept prefix of an earlier shift, if there was one) and returns how many were forgotten, 0 when nothing can be.
+     *
+     * @param keep tokens at the start of the cache that stay, 0 or more
+     * @return how many tokens were forgotten; 0 when nothing can be
+     * @throws IllegalArgumentException if {@code keep} is negative
      */
     public int shiftContext(int keep) {
         if (keep < 0) {

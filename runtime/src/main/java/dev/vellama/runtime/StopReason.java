@@ -15,7 +15,7 @@ public enum StopReason {
     /** A grammar was given and no token of the vocabulary can continue it here. */
     GRAMMAR;
 
-    /** The lower-case name used in JSON output. */
+    /** {@return the lower-case name used in JSON output, e.g. {@code eos}} */
     public String jsonName() {
         return name().toLowerCase(java.util.Locale.ROOT);
     }

@@ -59,7 +59,13 @@ public final class VellamaServer implements AutoCloseable {
                 .build();
     }
 
-    /** Starts listening (the port may be 0: a free one, see {@link #port()}). */
+    /**
+     * Starts listening (the port may be 0: a free one, see {@link #port()}).
+     *
+     * @param options where to listen, the API key and the request log
+     * @return the running server, answering {@code /health} with 503 until a model is attached
+     * @throws IllegalStateException when it cannot listen, such as on a port already in use
+     */
     public static VellamaServer start(ServerOptions options) {
         VellamaServer s = new VellamaServer(Objects.requireNonNull(options));
         s.server.start();
@@ -72,27 +78,47 @@ public final class VellamaServer implements AutoCloseable {
         return s;
     }
 
-    /** Serves {@code engine}'s model under {@code modelId} from now on. */
+    /**
+     * Serves {@code engine}'s model under {@code modelId} from now on, with the chat template from its GGUF file.
+     *
+     * @param engine  the loaded model's engine; it stays with the caller, who closes it after the server
+     * @param modelId the model's name in {@code /v1/models} and in every response's {@code model} field
+     */
     public void attach(BatchEngine engine, String modelId) {
         attach(engine, modelId, engine.model().chatTemplate());
     }
 
-    /** As {@link #attach(BatchEngine, String)}, rendering chats with {@code template} (llama.cpp's --chat-template). */
+    /**
+     * As {@link #attach(BatchEngine, String)}, rendering chats with {@code template} (llama.cpp's --chat-template).
+     *
+     * @param engine   the loaded model's engine; it stays with the caller, who closes it after the server
+     * @param modelId  the model's name in {@code /v1/models} and in every response's {@code model} field
+     * @param template how chat messages become a prompt, in place of the model's own
+     */
     public void attach(BatchEngine engine, String modelId, dev.vellama.runtime.chat.ChatTemplate template) {
         state.attach(Objects.requireNonNull(engine), Objects.requireNonNull(modelId), Objects.requireNonNull(template));
     }
 
-    /** Starts serving an embedding model (BERT, nomic-bert): {@code /v1/embeddings} and the info routes. */
+    /**
+     * Starts serving an embedding model (BERT, nomic-bert): {@code /v1/embeddings} and the info routes.
+     *
+     * @param encoder the loaded embedding model; it stays with the caller
+     * @param modelId the model's name in {@code /v1/models} and in every response's {@code model} field
+     */
     public void attachEncoder(dev.vellama.runtime.EncoderModel encoder, String modelId) {
         state.attachEncoder(Objects.requireNonNull(encoder), Objects.requireNonNull(modelId));
     }
 
-    /** The port it listens on. */
+    /** {@return the port it listens on, the one chosen when the options asked for 0} */
     public int port() {
         return server.port();
     }
 
-    /** Blocks until the server stops (or the thread is interrupted). */
+    /**
+     * Blocks until the server stops (or the thread is interrupted).
+     *
+     * @throws InterruptedException when the waiting thread is interrupted
+     */
     public void awaitShutdown() throws InterruptedException {
         while (server.isRunning()) {
             Thread.sleep(200);
@@ -173,10 +199,18 @@ public final class VellamaServer implements AutoCloseable {
     /**
      * Where and how the server listens.
      *
-     * @param apiKey null for none
+     * @param host   the address to bind, such as {@code 127.0.0.1} for this machine only or {@code 0.0.0.0} for all
+     * @param port   the TCP port, 0 to 65535; 0 picks a free one
+     * @param apiKey the bearer token every route but the health check requires; null for none
      * @param log    receives one line per request
      */
     public record ServerOptions(String host, int port, String apiKey, Consumer<String> log) {
+        /**
+         * Checks the options.
+         *
+         * @throws NullPointerException when {@code host} or {@code log} is null
+         * @throws IllegalArgumentException when the port is out of range or the API key is blank
+         */
         public ServerOptions {
             Objects.requireNonNull(host);
             Objects.requireNonNull(log);
@@ -188,23 +222,49 @@ public final class VellamaServer implements AutoCloseable {
             }
         }
 
-        /** 127.0.0.1:8080, no key, request lines to standard error. */
+        /** {@return 127.0.0.1:8080, no key, request lines to standard error} */
         public static ServerOptions defaults() {
             return new ServerOptions("127.0.0.1", 8080, null, System.err::println);
         }
 
+        /**
+         * A copy listening on another address.
+         *
+         * @param h the address to bind, such as {@code 0.0.0.0} for all interfaces
+         * @return the new options
+         */
         public ServerOptions withHost(String h) {
             return new ServerOptions(h, port, apiKey, log);
         }
 
+        /**
+         * A copy listening on another port.
+         *
+         * @param p the TCP port, 0 to 65535; 0 picks a free one
+         * @return the new options
+         * @throws IllegalArgumentException when the port is out of range
+         */
         public ServerOptions withPort(int p) {
             return new ServerOptions(host, p, apiKey, log);
         }
 
+        /**
+         * A copy that requires an API key (llama.cpp's --api-key).
+         *
+         * @param k the bearer token clients must send; null for none
+         * @return the new options
+         * @throws IllegalArgumentException when the key is blank
+         */
         public ServerOptions withApiKey(String k) {
             return new ServerOptions(host, port, k, log);
         }
 
+        /**
+         * A copy that sends request lines elsewhere.
+         *
+         * @param l receives one line per request: method, path, status, tokens and time
+         * @return the new options
+         */
         public ServerOptions withLog(Consumer<String> l) {
             return new ServerOptions(host, port, apiKey, l);
         }

@@ -85,12 +85,18 @@ public final class BuiltInTemplates {
                 + "{%- endfor -%}{%- if add_generation_prompt -%}{{- 'ASSISTANT:' -}}{%- endif -%}");
     }
 
-    /** The Jinja source of a named format, or null for a name llama.cpp's list has and this one lacks. */
+    /**
+     * The Jinja source of a named format, or null for a name llama.cpp's list has and this one lacks.
+     *
+     * @param name the format's name as {@code --chat-template} takes it ({@code chatml}, {@code llama3},
+     *             {@code mistral-v7}, ...), in any case
+     * @return the template's Jinja source, or null for a name not in {@link #names}
+     */
     public static String source(String name) {
         return SOURCES.get(name.toLowerCase(java.util.Locale.ROOT));
     }
 
-    /** The names, in a stable order. */
+    /** {@return the names {@link #source} knows, lower-case, in a stable order; unmodifiable} */
     public static java.util.Set<String> names() {
         return java.util.Collections.unmodifiableSet(SOURCES.keySet());
     }

@@ -14,10 +14,23 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * {@code tool}; templates see the message as a dict with the keys {@code role} and {@code content}, and, where
  * present, {@code tool_calls} (OpenAI's shape, arguments as an object when they are JSON, as templates expect)
  * and {@code tool_call_id}.
+ *
+ * @param role       who speaks: {@code system}, {@code user}, {@code assistant}, {@code tool}, or another role the
+ *                   template knows; never blank
+ * @param content    the turn's text; empty (not null) for an assistant turn that only calls tools
+ * @param toolCalls  the tools the assistant called in this turn, in order; empty when none (null is taken as empty,
+ *                   and the list is kept as an unmodifiable copy)
+ * @param toolCallId for a {@code tool} turn, the {@link ToolCall#id} of the call it answers; null otherwise
  */
 public record ChatMessage(String role, String content, List<ToolCall> toolCalls, String toolCallId) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /**
+     * Checks the role and content and copies the tool calls.
+     *
+     * @throws NullPointerException     if {@code role} or {@code content} is null, or a tool call is
+     * @throws IllegalArgumentException if {@code role} is blank
+     */
     public ChatMessage {
         Objects.requireNonNull(role, "role");
         Objects.requireNonNull(content, "content");
@@ -27,33 +40,74 @@ public record ChatMessage(String role, String content, List<ToolCall> toolCalls,
         toolCalls = toolCalls == null ? List.of() : List.copyOf(toolCalls);
     }
 
+    /**
+     * A turn with no tool calls and no tool call id.
+     *
+     * @param role    who speaks, usually {@code system}, {@code user}, {@code assistant} or {@code tool}; not blank
+     * @param content the turn's text
+     */
     public ChatMessage(String role, String content) {
         this(role, content, List.of(), null);
     }
 
-    /** The assistant's turn that called tools (with what it said beside them, perhaps nothing). */
+    /**
+     * The assistant's turn that called tools (with what it said beside them, perhaps nothing).
+     *
+     * @param content   what the assistant said beside the calls; empty when it said nothing
+     * @param toolCalls the calls it made, in the order it made them
+     * @return an {@code assistant} message carrying the calls
+     */
     public static ChatMessage assistant(String content, List<ToolCall> toolCalls) {
         return new ChatMessage("assistant", content, toolCalls, null);
     }
 
-    /** A tool's answer to the call {@code toolCallId}. */
+    /**
+     * A tool's answer to the call {@code toolCallId}.
+     *
+     * @param toolCallId the {@link ToolCall#id} of the call being answered
+     * @param content    what the tool returned, as text (often JSON)
+     * @return a {@code tool} message that names the call it answers
+     */
     public static ChatMessage toolResult(String toolCallId, String content) {
         return new ChatMessage("tool", content, List.of(), toolCallId);
     }
 
+    /**
+     * The system prompt: instructions that frame the conversation, usually its first turn.
+     *
+     * @param content the instructions
+     * @return a {@code system} message
+     */
     public static ChatMessage system(String content) {
         return new ChatMessage("system", content);
     }
 
+    /**
+     * A turn written by the user.
+     *
+     * @param content what the user wrote
+     * @return a {@code user} message
+     */
     public static ChatMessage user(String content) {
         return new ChatMessage("user", content);
     }
 
+    /**
+     * An assistant's turn of plain text, such as an earlier reply replayed in the history.
+     *
+     * @param content what the assistant said
+     * @return an {@code assistant} message with no tool calls
+     */
     public static ChatMessage assistant(String content) {
         return new ChatMessage("assistant", content);
     }
 
-    /** The result of a tool call, sent back to the model. */
+    /**
+     * The result of a tool call, sent back to the model.
+     *
+     * @param content what the tool returned, as text (often JSON)
+     * @return a {@code tool} message with no call id; {@link #toolResult} names the call it answers
+     */
     public static ChatMessage tool(String content) {
         return new ChatMessage("tool", content);
     }

@@ -66,6 +66,10 @@ public final class ChatTemplate {
      * The model's own template with its BOS and EOS token texts, or the fallback format when the file has no
      * template. A template this renderer cannot parse does not stop the model from loading (plain completion
      * still works): {@link #render} then fails with a {@link ChatTemplateException} that gives the reason.
+     *
+     * @param metadata the model file's metadata: {@code tokenizer.chat_template}, and the token list and BOS/EOS ids
+     *                 that give {@code bos_token} and {@code eos_token} (empty text where they are missing)
+     * @return the template for the model; never null
      */
     public static ChatTemplate fromGguf(GgufMetadata metadata) {
         Objects.requireNonNull(metadata, "metadata");
@@ -86,6 +90,10 @@ public final class ChatTemplate {
     /**
      * A template from its Jinja source.
      *
+     * @param jinjaSource the template text, as {@code tokenizer.chat_template} holds it
+     * @param bosToken    the text of the BOS token, which the template sees as {@code bos_token}; null for empty
+     * @param eosToken    the text of the EOS token, which the template sees as {@code eos_token}; null for empty
+     * @return the parsed template, reading the time for {@code strftime_now} from the system clock
      * @throws ChatTemplateException if the source has a syntax error
      */
     public static ChatTemplate of(String jinjaSource, String bosToken, String eosToken) {
@@ -103,6 +111,9 @@ public final class ChatTemplate {
      * Another template in place of this one, keeping this one's BOS and EOS texts (llama.cpp's
      * {@code --chat-template}).
      *
+     * @param jinjaSource the replacement template's text, such as a {@link BuiltInTemplates#source} or
+     *                    {@link #CHATML}
+     * @return a new template with that source and this one's clock; this one is unchanged
      * @throws ChatTemplateException if the source has a syntax error
      */
     public ChatTemplate withSource(String jinjaSource) {
@@ -114,12 +125,20 @@ public final class ChatTemplate {
             + " + message['content'] + '<|im_end|>\\n' -}}{%- endfor -%}"
             + "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}";
 
-    /** The documented plain format (see the class comment), for models without a template. */
+    /**
+     * {@return the documented plain format (see the class comment), for models without a template; its BOS and EOS
+     * texts are empty}
+     */
     public static ChatTemplate fallback() {
         return new ChatTemplate(null, null, "", "", Clock.systemDefaultZone(), null);
     }
 
-    /** The same template reading the time for {@code strftime_now} from {@code clock}. */
+    /**
+     * The same template reading the time for {@code strftime_now} from {@code clock}.
+     *
+     * @param clock where the time and time zone come from; a fixed clock makes date-stamping templates reproducible
+     * @return a new template; this one is unchanged
+     */
     public ChatTemplate withClock(Clock clock) {
         return new ChatTemplate(source, template, bosToken, eosToken, Objects.requireNonNull(clock, "clock"),
                 loadError);
@@ -128,7 +147,9 @@ public final class ChatTemplate {
     /**
      * Renders a conversation.
      *
+     * @param messages            the conversation so far, oldest turn first
      * @param addGenerationPrompt whether to end with the header that opens the assistant's reply
+     * @return the prompt text, special tokens written as text
      * @throws ChatTemplateException if rendering fails or the template rejects the conversation
      */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
@@ -139,6 +160,10 @@ public final class ChatTemplate {
      * Renders a conversation with extra template variables, which may override the standard ones (pass
      * {@code tools} as a list of maps, or {@code enable_thinking} as a boolean).
      *
+     * @param messages            the conversation so far, oldest turn first
+     * @param addGenerationPrompt whether to end with the header that opens the assistant's reply
+     * @param extraVariables      variables put after the standard ones, by name; the fallback format ignores them
+     * @return the prompt text, special tokens written as text
      * @throws ChatTemplateException if rendering fails or the template rejects the conversation
      * @throws IllegalArgumentException if an extra variable is not null, a string, boolean, number, list or map
      */
@@ -183,25 +208,30 @@ public final class ChatTemplate {
         return out.toString();
     }
 
-    /** True when the model has no template and the plain fallback format is used. */
+    /** {@return true when the model has no template and the plain fallback format is used} */
     public boolean isFallback() {
         return source == null;
     }
 
-    /** Why the model's template cannot be rendered, when it could not be parsed; empty otherwise. */
+    /** {@return why the model's template cannot be rendered, when it could not be parsed; empty otherwise} */
     public Optional<String> loadError() {
         return Optional.ofNullable(loadError);
     }
 
-    /** The Jinja source, empty for the fallback format. */
+    /**
+     * {@return the Jinja source, empty for the fallback format; present for a model's template that could not be
+     * parsed}
+     */
     public Optional<String> source() {
         return Optional.ofNullable(source);
     }
 
+    /** {@return the BOS token's text, which the template sees as {@code bos_token}; empty when unknown} */
     public String bosToken() {
         return bosToken;
     }
 
+    /** {@return the EOS token's text, which the template sees as {@code eos_token}; empty when unknown} */
     public String eosToken() {
         return eosToken;
     }

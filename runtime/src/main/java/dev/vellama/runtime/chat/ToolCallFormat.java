@@ -42,7 +42,13 @@ public enum ToolCallFormat {
         this.argumentsKey = argumentsKey;
     }
 
-    /** The format a chat template's model writes, judged from the template's text as llama.cpp does. */
+    /**
+     * The format a chat template's model writes, judged from the template's text as llama.cpp does.
+     *
+     * @param template the model's chat template; the fallback format has no text and gets {@link #GENERIC}
+     * @return {@link #HERMES} for a template that writes {@code <tool_call>}, {@link #MISTRAL} for
+     *         {@code [TOOL_CALLS]}, {@link #LLAMA_3} for a Llama 3 template that knows tools, else {@link #GENERIC}
+     */
     public static ToolCallFormat of(ChatTemplate template) {
         String source = template.source().orElse("");
         if (source.contains("<tool_call>")) {
@@ -61,6 +67,12 @@ public enum ToolCallFormat {
     /**
      * The conversation as this format's template should see it: for {@link #GENERIC}, the tools and the JSON to
      * answer with are described in the system message, and earlier calls and answers are written as that JSON.
+     *
+     * @param messages the conversation as the caller gave it
+     * @param tools    the tools offered; none leaves the conversation as it is
+     * @param choice   whether a call is forced; {@link ToolChoice#NONE} leaves the conversation as it is
+     * @return {@code messages} itself where nothing changes, otherwise a new list (the system message extended, or
+     *         one added first)
      */
     public List<ChatMessage> prepare(List<ChatMessage> messages, List<Tool> tools, ToolChoice choice) {
         if (this != GENERIC || tools.isEmpty() || choice.mode().equals("none")) {
@@ -95,7 +107,14 @@ public enum ToolCallFormat {
         return out;
     }
 
-    /** The template variables that carry the tools. */
+    /**
+     * The template variables that carry the tools.
+     *
+     * @param tools the tools offered
+     * @return a new mutable map, to pass to {@link ChatTemplate#render(java.util.List, boolean, java.util.Map)}:
+     *         {@code tools} in OpenAI's shape, or empty for {@link #GENERIC} (which tells of them in the system
+     *         message) or when there are no tools
+     */
     public Map<String, Object> templateVariables(List<Tool> tools) {
         Map<String, Object> vars = new LinkedHashMap<>();
         if (this != GENERIC && !tools.isEmpty()) {
@@ -111,6 +130,10 @@ public enum ToolCallFormat {
      * starts is kept well-formed); Mistral's auto reply is free, read afterwards; {@link #GENERIC}'s reply is always
      * one of its two JSON objects.
      *
+     * @param tools  the tools offered
+     * @param choice whether and which call is forced
+     * @return the grammar, to apply from the first token or from a trigger on; null when the reply is free
+     * @throws IllegalArgumentException if {@code choice} names a function that is not among {@code tools}
      * @throws dev.vellama.runtime.grammar.GrammarException when a tool's parameters are a schema the converter
      *                                                      cannot honour, naming the keyword
      */
@@ -163,6 +186,9 @@ public enum ToolCallFormat {
      * Where the {@link #grammar} starts holding, for a lazy grammar (empty: from the first token): with
      * {@link ToolChoice#AUTO}, Hermes' {@code <tool_call>} and a Llama 3 reply's <code>{"name"</code>; Mistral's call
      * opens with a control token no text shows, so its auto reply stays free.
+     *
+     * @param choice the tool choice of the request
+     * @return the texts whose appearance starts the grammar; empty when it holds from the first token or not at all
      */
     public List<String> triggers(ToolChoice choice) {
         if (choice.forcesCall() || !choice.mode().equals("auto")) {
@@ -178,12 +204,20 @@ public enum ToolCallFormat {
     /**
      * The prompt's last words for a reply that must call tools: Mistral's {@code [TOOL_CALLS]} is a control token no
      * grammar can make the model write, so it is given; other formats need nothing.
+     *
+     * @param choice the tool choice of the request
+     * @return the text to append after the rendered prompt; empty when there is none
      */
     public String replyPrefix(ToolChoice choice) {
         return this == MISTRAL && choice.forcesCall() ? "[TOOL_CALLS]" : "";
     }
 
-    /** A reply's text read back into words and tool calls; text that holds no well-formed call is all words. */
+    /**
+     * A reply's text read back into words and tool calls; text that holds no well-formed call is all words.
+     *
+     * @param text the generated reply, as decoded (special tokens included where they were kept)
+     * @return the words and the calls; calls without an id of their own get a fresh one
+     */
     public ChatReply parse(String text) {
         return switch (this) {
             case HERMES -> parseHermes(text);

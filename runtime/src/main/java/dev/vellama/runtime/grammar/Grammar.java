@@ -86,6 +86,8 @@ public final class Grammar {
     /**
      * Parses llama.cpp's GBNF.
      *
+     * @param gbnf the grammar's text: rules {@code name ::= ...}, one of them {@code root}
+     * @return the grammar, its matcher ready at {@link #start}
      * @throws GrammarException naming the line and column of a syntax error, a rule used but never defined, a
      *                          missing {@code root}, or a left-recursive rule
      */
@@ -101,6 +103,8 @@ public final class Grammar {
      * {@code minLength}/{@code maxLength}, integer ranges, number ranges with whole bounds). Properties are written in the
      * schema's order; without {@code additionalProperties} an object has no other keys.
      *
+     * @param schema the JSON Schema as JSON text
+     * @return the grammar of the JSON texts the schema allows, in llama.cpp's layout
      * @throws GrammarException for text that is not JSON, or a keyword the converter cannot honour (named)
      */
     public static Grammar fromJsonSchema(String schema) {
@@ -113,12 +117,24 @@ public final class Grammar {
         return fromJsonSchema(parsed);
     }
 
-    /** {@link #fromJsonSchema(String)} for a schema already parsed into maps, lists and plain values. */
+    /**
+     * {@link #fromJsonSchema(String)} for a schema already parsed into maps, lists and plain values.
+     *
+     * @param schema the schema as a JSON parser gives it: maps, lists, strings, numbers, booleans, null
+     * @return the grammar of the JSON texts the schema allows
+     * @throws GrammarException for a keyword the converter cannot honour (named)
+     */
     public static Grammar fromJsonSchema(Object schema) {
         return parse(jsonSchemaToGbnf(schema));
     }
 
-    /** The GBNF text {@link #fromJsonSchema(Object)} parses: to read, or to hand to another program. */
+    /**
+     * The GBNF text {@link #fromJsonSchema(Object)} parses: to read, or to hand to another program.
+     *
+     * @param schema the schema as a JSON parser gives it: maps, lists, strings, numbers, booleans, null
+     * @return the grammar's rules, {@code root} first, one per line
+     * @throws GrammarException for a keyword the converter cannot honour (named)
+     */
     public static String jsonSchemaToGbnf(Object schema) {
         return JsonSchemaGrammar.gbnf(schema);
     }
@@ -127,6 +143,13 @@ public final class Grammar {
      * The GBNF rules for {@code schema} with its top rule named {@code ruleName} (and no {@code root}), one per line,
      * to be joined with other rules: the built-in ones ({@code space}, {@code string}, {@code value}, ...) read the
      * same in every such text, so drop repeated lines when joining several.
+     *
+     * @param schema   the schema as a JSON parser gives it: maps, lists, strings, numbers, booleans, null
+     * @param ruleName the name of the rule for the schema's values: a letter, then letters, digits and {@code -};
+     *                 the other rules it needs start with this name, apart from the shared built-in ones
+     * @return the rules, one per line
+     * @throws IllegalArgumentException if {@code ruleName} is not such a name
+     * @throws GrammarException         for a keyword the converter cannot honour (named)
      */
     public static String jsonSchemaToGbnf(Object schema, String ruleName) {
         if (!ruleName.matches("[a-zA-Z][a-zA-Z0-9-]*")) {
@@ -135,7 +158,10 @@ public final class Grammar {
         return JsonSchemaGrammar.gbnf(schema, ruleName);
     }
 
-    /** Any JSON object, with llama.cpp's layout: JSON mode, OpenAI's {@code json_object} response format. */
+    /**
+     * {@return the grammar of any JSON object, with llama.cpp's layout: JSON mode, OpenAI's {@code json_object}
+     * response format; one shared instance}
+     */
     public static Grammar jsonObject() {
         return JsonObjectHolder.GRAMMAR;
     }
@@ -146,12 +172,17 @@ public final class Grammar {
 
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
-    /** Before any text. */
+    /** {@return the state before any text} */
     public State start() {
         return start;
     }
 
-    /** Whether the whole of {@code text} is a sentence of the grammar. */
+    /**
+     * Whether the whole of {@code text} is a sentence of the grammar.
+     *
+     * @param text the candidate text, matched code point by code point
+     * @return true when the grammar accepts all of it and may end there; false for a prefix that must go on
+     */
     public boolean accepts(String text) {
         State s = start;
         for (int i = 0; i < text.length() && !s.isDead(); ) {
@@ -270,7 +301,12 @@ public final class Grammar {
                     : (CharSet) grammar.rules.get(f.rule()).get(f.alt()).get(f.index())).toArray(CharSet[]::new);
         }
 
-        /** The state after {@code codePoint}; a dead one if the grammar does not allow it here. */
+        /**
+         * The state after {@code codePoint}; a dead one if the grammar does not allow it here.
+         *
+         * @param codePoint the next Unicode code point of the text
+         * @return the next state, {@link #isDead dead} when the code point is not allowed here
+         */
         public State accept(int codePoint) {
             if (afterAscii != null && codePoint >= 0 && codePoint < 128) {
                 State s = afterAscii[codePoint];
@@ -311,7 +347,12 @@ public final class Grammar {
             return grammar.intern(next);
         }
 
-        /** The state after every code point of {@code text}. */
+        /**
+         * The state after every code point of {@code text}.
+         *
+         * @param text the text that follows, such as a token's piece
+         * @return the state after the last code point, or a dead one as soon as one is refused
+         */
         public State accept(String text) {
             State s = this;
             for (int i = 0; i < text.length() && !s.isDead(); ) {
@@ -325,6 +366,11 @@ public final class Grammar {
         /**
          * Whether some code point in {@code [lo, hi]} may come next: what a token that ends inside a multi-byte
          * character is checked against, before the rest of the character is known.
+         *
+         * @param lo the lowest code point, inclusive
+         * @param hi the highest code point, inclusive
+         * @return true when the range meets a next character set; it may overstate for sets negated by several
+         *         adjacent ranges, so the whole character is checked once known
          */
         public boolean allowsAnyIn(int lo, int hi) {
             for (Frame f : stacks) {
@@ -335,17 +381,17 @@ public final class Grammar {
             return false;
         }
 
-        /** No text can follow: the text so far is no prefix of a sentence. */
+        /** {@return true when no text can follow: the text so far is no prefix of a sentence} */
         public boolean isDead() {
             return stacks.isEmpty();
         }
 
-        /** The text so far is a whole sentence (generation may end here). */
+        /** {@return true when the text so far is a whole sentence (generation may end here)} */
         public boolean canEnd() {
             return canEnd;
         }
 
-        /** Whether only the end may follow (every stack is empty). */
+        /** {@return whether only the end may follow (every stack is empty)} */
         public boolean mustEnd() {
             return !stacks.isEmpty() && stacks.stream().allMatch(java.util.Objects::isNull);
         }

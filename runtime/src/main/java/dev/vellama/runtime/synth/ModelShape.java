@@ -5,6 +5,27 @@ import java.util.List;
 /**
  * The published shape of a real model: enough to write a GGUF with the same tensors and metadata.
  *
+ * @param name            the shape's name for {@link #named}, such as {@code llama-3.2-1b}; written into
+ *                        {@code general.name} after {@code synthetic }
+ * @param architecture    {@code general.architecture} ({@code llama}, {@code qwen2}, {@code qwen3}), also the prefix
+ *                        of the hyperparameter keys
+ * @param sizeLabel       {@code general.size_label}, the parameter count as the model's name gives it ({@code 1B})
+ * @param embedding       the hidden size, {@code embedding_length}
+ * @param layers          the number of transformer blocks, {@code block_count}
+ * @param heads           the number of query heads, {@code attention.head_count}
+ * @param headsKv         the number of key/value heads, {@code attention.head_count_kv}; fewer than {@code heads}
+ *                        for grouped-query attention
+ * @param headDim         the width of one head, written as {@code attention.key_length},
+ *                        {@code attention.value_length} and {@code rope.dimension_count}
+ * @param feedForward     the feed-forward network's hidden size, {@code feed_forward_length}
+ * @param contextLength   the training context in tokens, {@code context_length}
+ * @param ropeBase        RoPE's frequency base, {@code rope.freq_base}
+ * @param rmsEps          the epsilon of the RMS norms, {@code attention.layer_norm_rms_epsilon}
+ * @param tiedEmbeddings  true when the output projection reuses {@code token_embd.weight}, so the file has no
+ *                        {@code output.weight}
+ * @param qkvBias         true when the query, key and value projections have bias vectors (Qwen 2)
+ * @param qkNorm          true when queries and keys get a per-head RMS norm, {@code attn_q_norm} and
+ *                        {@code attn_k_norm} (Qwen 3)
  * @param tokenizerModel  which shared model's vocabulary (and chat template) the file borrows
  * @param llama3RopeScaling factor, low/high frequency factors and original context of llama3 RoPE scaling, or null
  */
@@ -28,6 +49,13 @@ public record ModelShape(String name, String architecture, String sizeLabel, int
             new ModelShape("qwen3-0.6b", "qwen3", "0.6B", 1024, 28, 16, 8, 128, 3072, 40960, 1000000f, 1e-6f,
                     true, false, true, "tiny-qwen3-q8_0.gguf", null));
 
+    /**
+     * One of the {@link #KNOWN} shapes, by name.
+     *
+     * @param name the shape's name, such as {@code qwen2.5-0.5b}; case matters
+     * @return the shape
+     * @throws IllegalArgumentException for a name no known shape has, listing the known ones
+     */
     public static ModelShape named(String name) {
         return KNOWN.stream().filter(s -> s.name.equals(name)).findFirst().orElseThrow(() -> new IllegalArgumentException(
                 "unknown model shape '" + name + "'; known: " + String.join(", ", KNOWN.stream().map(ModelShape::name).toList())));

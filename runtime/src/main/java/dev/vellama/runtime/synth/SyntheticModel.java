@@ -26,7 +26,15 @@ public final class SyntheticModel {
 
     /** The file types offered, with llama.cpp's {@code general.file_type} ids. */
     public enum FileType {
-        Q8_0(7), Q4_0(2), Q4_K_M(15), F16(1);
+        /** Every matrix in Q8_0, the output matrix (or tied embedding) included. */
+        Q8_0(7),
+        /** Matrices in Q4_0, the output matrix (or tied embedding) in Q6_K. */
+        Q4_0(2),
+        /** Matrices in Q4_K; Q6_K for the output matrix (or tied embedding) and for the favoured layers' attn_v and
+         * ffn_down. */
+        Q4_K_M(15),
+        /** Every matrix in F16. */
+        F16(1);
 
         final int id;
 
@@ -34,6 +42,13 @@ public final class SyntheticModel {
             this.id = id;
         }
 
+        /**
+         * The type a user names.
+         *
+         * @param s the type's name in any case, such as {@code q4_k_m}
+         * @return the type
+         * @throws IllegalArgumentException for a name not offered, listing those that are
+         */
         public static FileType parse(String s) {
             try {
                 return valueOf(s.toUpperCase(Locale.ROOT));
@@ -47,6 +62,14 @@ public final class SyntheticModel {
 
     /**
      * Writes the model to {@code out}, taking the tokenizer keys ({@code tokenizer.*}) from {@code vocabulary}.
+     *
+     * @param s          the model's shape: tensor sizes and the hyperparameters written as metadata
+     * @param type       the file type, which sets every tensor's type and {@code general.file_type}
+     * @param vocabulary metadata of a GGUF whose {@code tokenizer.*} keys (tokens, merges, chat template, ...) are
+     *                   copied; its token count sets the vocabulary size and the embedding and output rows
+     * @param seed       the seed of the random weights: the same seed writes the same file
+     * @param out        the file to write; an existing one is replaced
+     * @throws IOException if the file cannot be written
      */
     public static void write(ModelShape s, FileType type, GgufMetadata vocabulary, long seed, Path out) throws IOException {
         String a = s.architecture() + ".";

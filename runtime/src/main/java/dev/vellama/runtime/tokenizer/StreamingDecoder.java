@@ -19,7 +19,13 @@ public final class StreamingDecoder {
         this.tokenizer = tokenizer;
     }
 
-    /** Adds a token and returns the text it completes; empty when it only extends an unfinished character. */
+    /**
+     * Adds a token and returns the text it completes; empty when it only extends an unfinished character.
+     *
+     * @param id the token just generated, a valid id of the tokenizer's vocabulary
+     * @return the whole characters now complete: held-back bytes from earlier tokens first, then this token's
+     * @throws TokenizerException if {@code id} is outside the vocabulary
+     */
     public String push(int id) {
         byte[] piece = tokenizer.tokenBytes(id);
         if (piece.length == 0) {
@@ -32,14 +38,18 @@ public final class StreamingDecoder {
         return new String(all, 0, complete, StandardCharsets.UTF_8);
     }
 
-    /** Returns whatever is still held back (as U+FFFD when incomplete) and starts afresh. */
+    /**
+     * Returns whatever is still held back (as U+FFFD when incomplete) and starts afresh; call it when the stream ends.
+     *
+     * @return the held-back bytes decoded, U+FFFD for an incomplete character; empty when nothing was held back
+     */
     public String flush() {
         String rest = new String(pending, StandardCharsets.UTF_8);
         pending = new byte[0];
         return rest;
     }
 
-    /** Whether bytes of an unfinished character are being held back. */
+    /** {@return whether bytes of an unfinished character are being held back} */
     public boolean hasPending() {
         return pending.length > 0;
     }
