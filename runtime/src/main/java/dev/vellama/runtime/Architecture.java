@@ -17,6 +17,8 @@ import java.util.stream.Collectors;
  * <li>{@code scaleEmbedding}: embeddings are multiplied by sqrt(n_embd)</li>
  * <li>{@code tiedOutput}: the output projection is always the token embedding</li>
  * </ul>
+ * The mixture-of-experts families replace the feed-forward block by routed experts ({@link #mixtureOfExperts()});
+ * how they weight their chosen experts is {@link #normalizesExpertWeights()}.
  */
 public enum Architecture {
     /** Llama 2/3.x, Mistral, SmolLM, TinyLlama: interleaved RoPE pairs, optional rope_freqs. */
@@ -30,7 +32,11 @@ public enum Architecture {
     /** Gemma 2: scaled embeddings, GELU, post-norms, soft-capped attention and logits, sliding window on even layers. */
     GEMMA2("gemma2", RopeStyle.NEOX, false, false, false, false, true, true, true, true),
     /** Gemma 3: Gemma 2's layout with q/k norms, no attention soft-cap, 5 of 6 layers sliding-window. */
-    GEMMA3("gemma3", RopeStyle.NEOX, false, true, false, false, true, true, true, true);
+    GEMMA3("gemma3", RopeStyle.NEOX, false, true, false, false, true, true, true, true),
+    /** Qwen1.5/Qwen2 MoE: Qwen2's attention; routed experts plus a shared expert behind a sigmoid gate. */
+    QWEN2MOE("qwen2moe", RopeStyle.NEOX, true, false, false, false, false, false, false, false),
+    /** Qwen3 MoE (Qwen3-30B-A3B, 235B-A22B): Qwen3's attention; routed experts, chosen weights renormalised. */
+    QWEN3MOE("qwen3moe", RopeStyle.NEOX, false, true, false, false, false, false, false, false);
 
     private final String ggufName;
     private final RopeStyle ropeStyle;
@@ -77,6 +83,19 @@ public enum Architecture {
     public boolean scaleEmbedding() { return scaleEmbedding; }
     /** {@return whether the output projection is always the token embedding, whatever the file holds} */
     public boolean tiedOutput() { return tiedOutput; }
+
+    /** {@return whether every feed-forward block is a mixture of experts chosen per token by a router} */
+    public boolean mixtureOfExperts() {
+        return this == QWEN2MOE || this == QWEN3MOE;
+    }
+
+    /**
+     * {@return whether the router's probabilities of the chosen experts are divided by their sum before they weight
+     * the experts' outputs} (Qwen3 MoE's {@code norm_topk_prob}; Qwen2 MoE uses them as the softmax gave them)
+     */
+    public boolean normalizesExpertWeights() {
+        return this == QWEN3MOE;
+    }
 
     /**
      * Whether layer {@code layer} attends through a sliding window (when the model has one): Gemma 2's even layers,

@@ -27,11 +27,37 @@ import dev.vellama.gguf.GgufMetadataException;
  * @param slidingWindow  positions a sliding-window layer sees (0: none)
  * @param attnSoftcap    soft-cap c of attention scores, c·tanh(s/c) (0: none)
  * @param finalSoftcap   soft-cap of the output logits (0: none)
+ * @param experts        the mixture of experts that replaces the feed-forward block; {@link Experts#NONE} for a
+ *                       dense model
  */
 public record ModelConfig(Architecture architecture, int embeddingLength, int layerCount, int headCount,
                           int headCountKv, int headDim, int[] feedForwardLength, int contextLength, int vocabSize,
                           float rmsEps, float ropeBase, int ropeDims, RopeScaling ropeScaling, float ropeBaseLocal,
-                          float attentionScale, int slidingWindow, float attnSoftcap, float finalSoftcap) {
+                          float attentionScale, int slidingWindow, float attnSoftcap, float finalSoftcap,
+                          Experts experts) {
+
+    /**
+     * The experts of a mixture-of-experts model ({@code <arch>.expert_*} keys): each token's router picks
+     * {@code used} of {@code count} gated feed-forward blocks of width {@code feedForward} and sums their outputs
+     * weighted by the router's softmax; a shared expert of width {@code sharedFeedForward}, when there is one, runs
+     * for every token behind a sigmoid gate of its own.
+     *
+     * @param count             experts per layer (expert_count); 0 for a dense model
+     * @param used              experts each token runs (expert_used_count)
+     * @param feedForward       width of one expert (expert_feed_forward_length)
+     * @param sharedFeedForward width of the shared expert (expert_shared_feed_forward_length); 0 when there is none
+     * @param normalize         whether the chosen experts' probabilities are divided by their sum
+     * @param scale             factor on the chosen experts' weights (expert_weights_scale); 1 when unscaled
+     */
+    public record Experts(int count, int used, int feedForward, int sharedFeedForward, boolean normalize, float scale) {
+        /** A dense model's: no experts. */
+        public static final Experts NONE = new Experts(0, 0, 0, 0, false, 1f);
+
+        /** {@return whether the model routes its tokens through experts} */
+        public boolean present() {
+            return count > 0;
+        }
+    }
 
     /**
      * Reads the configuration from a model file's metadata, with llama.cpp's per-architecture defaults (Gemma's
@@ -88,10 +114,30 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
                 window = 0; // llama-family files may state a window their graph does not use
             }
             return new ModelConfig(arch, embd, layers, heads, headsKv, headDim, ff, ctx, vocabSize, eps, base, ropeDims,
-                    scaling, baseLocal, attnScale, window, attnCap, finalCap);
+                    scaling, baseLocal, attnScale, window, attnCap, finalCap, experts(m, p, arch, ff));
         } catch (GgufMetadataException e) {
             throw new UnsupportedModelException("model metadata: " + e.getMessage(), e);
         }
+    }
+
+    /** The experts a mixture-of-experts file describes, with llama.cpp's defaults; NONE for a dense architecture. */
+    private static Experts experts(GgufMetadata m, String p, Architecture arch, int[] ff) {
+        if (!arch.mixtureOfExperts()) {
+            return Experts.NONE;
+        }
+        int count = m.getInt(p + "expert_count", 0);
+        int used = m.getInt(p + "expert_used_count", 0);
+        if (count < 1 || used < 1 || used > count) {
+            throw new UnsupportedModelException("a " + arch.ggufName() + " model needs expert_count and expert_used_count"
+                    + " with 1 <= used <= count; the file says " + count + " and " + used);
+        }
+        int width = m.getInt(p + "expert_feed_forward_length", ff[0] / used);
+        int shared = arch == Architecture.QWEN2MOE ? m.getInt(p + "expert_shared_feed_forward_length", ff[0]) : 0;
+        if (width < 1 || shared < 0) {
+            throw new UnsupportedModelException("expert feed-forward widths " + width + " and " + shared + " are not valid");
+        }
+        float scale = m.getFloat(p + "expert_weights_scale", 0f);
+        return new Experts(count, used, width, shared, arch.normalizesExpertWeights(), scale == 0f ? 1f : scale);
     }
 
     /** {@return the width of all query heads together, heads × head size} */
@@ -104,9 +150,12 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
         return headCountKv * headDim;
     }
 
-    /** {@return the widest feed-forward layer, which sizes the shared scratch buffers} */
+    /** {@return the widest feed-forward layer (an expert's or the shared expert's too), which sizes the scratch buffers} */
     public int maxFeedForward() {
-        int max = 0;
+        int max = Math.max(experts.feedForward(), experts.sharedFeedForward());
+        if (experts.present()) {
+            return max; // the dense width of a mixture-of-experts file describes no tensor
+        }
         for (int f : feedForwardLength) {
             max = Math.max(max, f);
         }

@@ -11,17 +11,21 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vellama.testdata.TestData;
 
 /** llama.cpp's results on a shared model ({@code golden/<model>.json}). */
-record Golden(String model, List<Case> cases) {
+public record Golden(String model, List<Case> cases) {
 
     /** One prompt: its tokens, the top logits at every position, the greedy continuation with margins. */
-    record Case(String prompt, int[] tokens, List<Position> positions, int[] greedy, float[] greedyMargins) {}
+    public record Case(String prompt, int[] tokens, List<Position> positions, int[] greedy, float[] greedyMargins) {}
 
     /** {@code top} holds [id, logit] pairs, highest first. */
-    record Position(double logSumExp, int[] topIds, float[] topLogits) {}
+    public record Position(double logSumExp, int[] topIds, float[] topLogits) {}
 
     static Golden load(String modelFile) throws IOException {
-        String name = modelFile.replace(".gguf", ".json");
-        JsonNode root = new ObjectMapper().readTree(TestData.resolve("golden/" + name).toFile());
+        return load(TestData.resolve("golden/" + modelFile.replace(".gguf", ".json")));
+    }
+
+    /** Reads golden data in the shared format from {@code json}. */
+    public static Golden load(Path json) throws IOException {
+        JsonNode root = new ObjectMapper().readTree(json.toFile());
         List<Case> cases = new ArrayList<>();
         for (JsonNode c : root.get("cases")) {
             List<Position> positions = new ArrayList<>();

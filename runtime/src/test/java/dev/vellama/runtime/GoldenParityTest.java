@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.file.Path;
 
 import dev.vellama.runtime.model.KvCache;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -52,8 +53,14 @@ public class GoldenParityTest {
      * tests hold the GPU to the same bounds) and returns the worst top-5 logit difference.
      */
     public static float check(String modelFile, float marginThreshold, float logitTolerance, SessionOptions options) throws IOException {
-        Golden golden = Golden.load(modelFile);
-        try (Model model = Model.load(Golden.modelPath(modelFile));
+        return check(Golden.modelPath(modelFile), Golden.load(modelFile), marginThreshold, logitTolerance, options);
+    }
+
+    /** As above for a model file and golden data found elsewhere (tiny models the tests write). */
+    public static float check(Path modelPath, Golden golden, float marginThreshold, float logitTolerance,
+                              SessionOptions options) throws IOException {
+        String modelFile = modelPath.getFileName().toString();
+        try (Model model = Model.load(modelPath);
              Session session = model.newSession(options)) {
             int vocab = model.config().vocabSize();
             float worst = 0;

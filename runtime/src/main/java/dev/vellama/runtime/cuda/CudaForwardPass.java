@@ -112,6 +112,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     public static CudaForwardPass create(ModelConfig config, ModelWeights weights, int kvCacheCapacity, int maxBatch,
                                          int gpuLayers, int cpuThreads, Consumer<String> notices)
             throws CudaUnavailableException {
+        refuseUnsupported(config);
         return create(CudaContext.open(0), config, weights, kvCacheCapacity, maxBatch, gpuLayers, cpuThreads, notices);
     }
 
@@ -130,6 +131,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     public static CudaForwardPass createSlots(ModelConfig config, ModelWeights weights, int slots, int slotCapacity,
                                               int maxBatch, int gpuLayers, int cpuThreads, Consumer<String> notices)
             throws CudaUnavailableException {
+        refuseUnsupported(config);
         return create(CudaContext.open(0), config, weights, slots, slotCapacity, maxBatch, gpuLayers, cpuThreads, notices);
     }
 
@@ -138,10 +140,19 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                                          int slotCapacity, int maxBatch, int gpuLayers, int cpuThreads,
                                          Consumer<String> notices) {
         try {
+            refuseUnsupported(config);
             return new CudaForwardPass(ctx, config, weights, slots, slotCapacity, maxBatch, gpuLayers, cpuThreads, notices);
         } catch (RuntimeException e) {
             ctx.close();
             throw e;
+        }
+    }
+
+    /** The models whose graph the CUDA path does not have yet, refused before a device is opened. */
+    private static void refuseUnsupported(ModelConfig config) {
+        if (config.experts().present()) {
+            throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
+                    + " (mixture of experts) does not run on CUDA yet: use --device cpu");
         }
     }
 

@@ -9,7 +9,7 @@ import dev.vellama.quant.WeightMatrix;
 /**
  * One transformer forward pass over a chunk of tokens, for every supported architecture: embedding, per layer
  * pre-norm attention (GQA, RoPE, optional q/k/v biases, per-head q/k norms, sliding window, soft-capping) and a
- * gated feed-forward (SiLU or GELU), each with a residual connection (and optional post-norms), then the final
+ * gated feed-forward (SiLU or GELU) or a mixture of such experts chosen per token, each with a residual connection (and optional post-norms), then the final
  * norm, the output projection and an optional logit soft-cap. {@link Architecture} says which options apply. A chunk of several tokens goes through the
  * batched matrix-matrix kernels; a single token through matrix-vector. All buffers are allocated once, for the
  * largest chunk, except attention's scratch, which doubles as the context grows; so the token loop allocates
@@ -55,6 +55,15 @@ public final class ForwardPass implements TransformerPass {
     private Segment attendSegment;
     private float[] segmentIn = new float[0];  // one multi-row segment's rows of a projection's input and output
     private float[] segmentOut = new float[0];
+    // mixture of experts: each row's router logits, chosen experts and their weights, [row][expert] and [row][slot]
+    private final float[] routerLogits;
+    private final float[] routerProbs;
+    private final int[] chosen;
+    private final float[] chosenWeight;
+    private int[] group = new int[0];          // the (row, slot) pairs that chose the expert being run
+    private float[] expertIn = new float[0];   // those rows of the normed input, gathered
+    private float[] expertOut = new float[0];  // their expert outputs; also the shared expert's
+    private float[] slotOut = new float[0];    // every row's expert outputs by slot, [row][slot][embedding]
 
     /**
      * One sequence's part of a batch: rows {@code [row, row + n)} of the chunk are its tokens at positions
@@ -118,6 +127,11 @@ public final class ForwardPass implements TransformerPass {
         cos = new float[rope.pairs()];
         sin = new float[rope.pairs()];
         logits = new float[c.vocabSize()];
+        ModelConfig.Experts e = c.experts();
+        routerLogits = new float[maxBatch * e.count()];
+        routerProbs = new float[e.count()];
+        chosen = new int[maxBatch * e.used()];
+        chosenWeight = new float[maxBatch * e.used()];
     }
 
     /**
@@ -459,6 +473,11 @@ public final class ForwardPass implements TransformerPass {
         for (int t = 0; t < n; t++) {
             k.rmsnorm(xb, t * d, x, t * d, L.ffnNorm(), d, c.rmsEps());
         }
+        if (L.experts() != null) {
+            mixtureOfExperts(L.experts(), n);
+            addResidual(x, L.postFfnNorm(), n);
+            return;
+        }
         if (L.gate() == null) {
             // fused gate|up: the first ff outputs of each token are the gate, the next ff the up projection
             project(L.up(), xb, n, fused);
@@ -480,6 +499,168 @@ public final class ForwardPass implements TransformerPass {
         }
         project(L.down(), gate, n, out);
         addResidual(x, L.postFfnNorm(), n);
+    }
+
+    /**
+     * The feed-forward block of a mixture-of-experts layer over the n normed rows in {@code xb}, into {@code out}:
+     * each row's router picks its experts (softmax, top-k, weights renormalised where the family does), each expert
+     * runs once over all the rows that chose it, and each row sums its experts' weighted outputs in the order it
+     * ranked them, as llama.cpp does; then the shared expert, gated per row by a sigmoid, is added.
+     */
+    private void mixtureOfExperts(ModelWeights.ExpertWeights E, int n) {
+        ModelConfig.Experts cfg = c.experts();
+        int d = c.embeddingLength();
+        int used = cfg.used();
+        project(E.router(), xb, n, routerLogits);
+        for (int t = 0; t < n; t++) {
+            route(t);
+        }
+        if (slotOut.length < n * used * d) {
+            slotOut = new float[n * used * d];
+        }
+        runExperts(E, n);
+        for (int t = 0; t < n; t++) {
+            int o = t * d;
+            int s0 = t * used;
+            float w0 = chosenWeight[s0];
+            for (int i = 0; i < d; i++) {
+                out[o + i] = w0 * slotOut[s0 * d + i];
+            }
+            for (int s = 1; s < used; s++) {
+                float ws = chosenWeight[s0 + s];
+                int so = (s0 + s) * d;
+                for (int i = 0; i < d; i++) {
+                    out[o + i] += ws * slotOut[so + i];
+                }
+            }
+        }
+        if (E.sharedGate() != null) {
+            int ff = cfg.sharedFeedForward();
+            project(E.sharedGate(), xb, n, gate);
+            project(E.sharedUp(), xb, n, up);
+            k.swiglu(gate, up, n * ff);
+            float[] shared = expertBuffer(n * d);
+            project(E.sharedDown(), gate, n, shared);
+            float[] g = E.sharedRouter();
+            for (int t = 0; t < n; t++) {
+                float logit = 0;
+                for (int i = 0; i < d; i++) {
+                    logit += g[i] * xb[t * d + i];
+                }
+                float gateValue = (float) (1 / (1 + Math.exp(-logit)));
+                for (int i = 0; i < d; i++) {
+                    out[t * d + i] += shared[t * d + i] * gateValue;
+                }
+            }
+        }
+    }
+
+    /**
+     * Row t's experts: the softmax of its router logits (exponentials in float, their sum in double, as ggml's
+     * soft_max), the {@code used} most probable experts (the lower index first on a tie), and their weights.
+     */
+    private void route(int t) {
+        ModelConfig.Experts cfg = c.experts();
+        int count = cfg.count();
+        int used = cfg.used();
+        int lo = t * count;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int e = 0; e < count; e++) {
+            max = Math.max(max, routerLogits[lo + e]);
+        }
+        double sum = 0;
+        for (int e = 0; e < count; e++) {
+            float p = (float) Math.exp(routerLogits[lo + e] - max);
+            routerProbs[e] = p;
+            sum += p;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int e = 0; e < count; e++) {
+            routerProbs[e] *= inv;
+        }
+        double chosenSum = 0;
+        for (int s = 0; s < used; s++) {
+            int best = -1;
+            for (int e = 0; e < count; e++) {
+                if (routerProbs[e] >= 0 && (best < 0 || routerProbs[e] > routerProbs[best])) {
+                    best = e;
+                }
+            }
+            chosen[t * used + s] = best;
+            chosenWeight[t * used + s] = routerProbs[best];
+            chosenSum += routerProbs[best];
+            routerProbs[best] = -1; // taken
+        }
+        if (cfg.normalize()) {
+            float total = (float) chosenSum;
+            for (int s = 0; s < used; s++) {
+                chosenWeight[t * used + s] /= total;
+            }
+        }
+        if (cfg.scale() != 1f) {
+            for (int s = 0; s < used; s++) {
+                chosenWeight[t * used + s] *= cfg.scale();
+            }
+        }
+    }
+
+    /**
+     * Runs every expert chosen by the n rows once over all the rows that chose it, and leaves each (row, slot)'s
+     * output in {@code slotOut}. Experts multiply through matvec and matvecMany only, never the tiled matmul:
+     * matvecMany gives each row bit for bit what its own matvec gives, so a row's result depends neither on which
+     * other rows chose the same expert nor on whether they came from its own prompt chunk or from other sequences
+     * in a batch (and prompt and decode use the same arithmetic, as llama.cpp's mul_mat_id does).
+     */
+    private void runExperts(ModelWeights.ExpertWeights E, int rows) {
+        ModelConfig.Experts cfg = c.experts();
+        int d = c.embeddingLength();
+        int ff = cfg.feedForward();
+        int used = cfg.used();
+        if (group.length < rows * used) {
+            group = new int[rows * used];
+        }
+        if (expertIn.length < rows * d) {
+            expertIn = new float[rows * d];
+        }
+        float[] result = expertBuffer(rows * d);
+        for (int e = 0; e < cfg.count(); e++) {
+            int m = 0;
+            for (int slot = 0; slot < rows * used; slot++) {
+                if (chosen[slot] == e) {
+                    group[m++] = slot;
+                }
+            }
+            if (m == 0) {
+                continue;
+            }
+            for (int i = 0; i < m; i++) {
+                System.arraycopy(xb, group[i] / used * d, expertIn, i * d, d);
+            }
+            multiply(E.gate()[e], expertIn, m, gate);
+            multiply(E.up()[e], expertIn, m, up);
+            k.swiglu(gate, up, m * ff);
+            multiply(E.down()[e], gate, m, result);
+            for (int i = 0; i < m; i++) {
+                System.arraycopy(result, i * d, slotOut, group[i] * d, d);
+            }
+        }
+    }
+
+    /** The expert output scratch, at least {@code n} floats. */
+    private float[] expertBuffer(int n) {
+        if (expertOut.length < n) {
+            expertOut = new float[n];
+        }
+        return expertOut;
+    }
+
+    /** W·X for m gathered rows, each row as its own matvec gives it. */
+    private void multiply(WeightMatrix m, float[] in, int rows, float[] dst) {
+        if (rows == 1) {
+            k.matvec(m, in, dst);
+        } else {
+            k.matvecMany(m, in, rows, dst);
+        }
     }
 
     /**

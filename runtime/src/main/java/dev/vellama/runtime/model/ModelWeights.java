@@ -31,12 +31,36 @@ public final class ModelWeights {
 
     /**
      * One transformer block. Optional parts are null when the architecture has none: with a fused {@code wqkv}
-     * there are no wq/wk/wv, and with a fused gate|up in {@code up} there is no {@code gate}.
+     * there are no wq/wk/wv, with a fused gate|up in {@code up} there is no {@code gate}, and a mixture-of-experts
+     * block has {@code experts} instead of gate, up and down.
      */
     public record Layer(float[] attnNorm, WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wqkv,
                         WeightMatrix wo, float[] bq, float[] bk, float[] bv, float[] qNorm, float[] kNorm,
                         float[] postAttnNorm, float[] ffnNorm, WeightMatrix gate, WeightMatrix up, WeightMatrix down,
-                        float[] postFfnNorm) {}
+                        float[] postFfnNorm, ExpertWeights experts) {}
+
+    /**
+     * The feed-forward block of a mixture-of-experts layer. Expert {@code e}'s matrices are views of slice
+     * {@code e} of the file's 3-D {@code ffn_*_exps} tensors, read in place from the mapping like any matrix.
+     *
+     * @param router       expert count × embedding ({@code ffn_gate_inp}): the logits that choose the experts
+     * @param gate         each expert's gate projection, expert width × embedding
+     * @param up           each expert's up projection
+     * @param down         each expert's down projection, embedding × expert width
+     * @param sharedRouter the shared expert's gate vector ({@code ffn_gate_inp_shexp}), or null without one
+     * @param sharedGate   the shared expert's gate projection, or null
+     * @param sharedUp     the shared expert's up projection, or null
+     * @param sharedDown   the shared expert's down projection, or null
+     */
+    public record ExpertWeights(WeightMatrix router, WeightMatrix[] gate, WeightMatrix[] up, WeightMatrix[] down,
+                                float[] sharedRouter, WeightMatrix sharedGate, WeightMatrix sharedUp,
+                                WeightMatrix sharedDown) {
+        /** {@return the bytes one token reads: the router, {@code used} experts and the shared expert} */
+        long bytesPerToken(int used) {
+            long sum = router.byteSize() + (long) used * (gate[0].byteSize() + up[0].byteSize() + down[0].byteSize());
+            return sharedGate == null ? sum : sum + sharedGate.byteSize() + sharedUp.byteSize() + sharedDown.byteSize();
+        }
+    }
 
     public ModelWeights(GgufFile file, ModelConfig c) {
         try {
@@ -56,6 +80,7 @@ public final class ModelWeights {
                 int ff = c.feedForwardLength()[i];
                 boolean bias = a.requiresQkvBias() || file.hasTensor(p + "attn_q.bias");
                 boolean fused = a.fusedQkv();
+                boolean dense = !c.experts().present();
                 layers[i] = new Layer(
                         vector(file, p + "attn_norm.weight", d),
                         fused ? null : matrix(file, p + "attn_q.weight", c.queryDim(), d),
@@ -70,14 +95,47 @@ public final class ModelWeights {
                         a.qkNorm() ? vector(file, p + "attn_k_norm.weight", c.headDim()) : null,
                         a.postNorms() ? vector(file, p + "post_attention_norm.weight", d) : null,
                         vector(file, p + "ffn_norm.weight", d),
-                        a.fusedGateUp() ? null : matrix(file, p + "ffn_gate.weight", ff, d),
-                        matrix(file, p + "ffn_up.weight", a.fusedGateUp() ? 2 * ff : ff, d),
-                        matrix(file, p + "ffn_down.weight", d, ff),
-                        a.postNorms() ? vector(file, p + "post_ffw_norm.weight", d) : null);
+                        !dense || a.fusedGateUp() ? null : matrix(file, p + "ffn_gate.weight", ff, d),
+                        dense ? matrix(file, p + "ffn_up.weight", a.fusedGateUp() ? 2 * ff : ff, d) : null,
+                        dense ? matrix(file, p + "ffn_down.weight", d, ff) : null,
+                        a.postNorms() ? vector(file, p + "post_ffw_norm.weight", d) : null,
+                        dense ? null : experts(file, p, c));
             }
         } catch (UnsupportedTensorTypeException e) {
             throw new UnsupportedModelException(e.getMessage(), e);
         }
+    }
+
+    private static ExpertWeights experts(GgufFile file, String p, ModelConfig c) {
+        ModelConfig.Experts e = c.experts();
+        int d = c.embeddingLength();
+        int ff = e.feedForward();
+        int shared = e.sharedFeedForward();
+        return new ExpertWeights(
+                matrix(file, p + "ffn_gate_inp.weight", e.count(), d),
+                expertMatrices(file, p + "ffn_gate_exps.weight", e.count(), ff, d),
+                expertMatrices(file, p + "ffn_up_exps.weight", e.count(), ff, d),
+                expertMatrices(file, p + "ffn_down_exps.weight", e.count(), d, ff),
+                shared > 0 ? vector(file, p + "ffn_gate_inp_shexp.weight", d) : null,
+                shared > 0 ? matrix(file, p + "ffn_gate_shexp.weight", shared, d) : null,
+                shared > 0 ? matrix(file, p + "ffn_up_shexp.weight", shared, d) : null,
+                shared > 0 ? matrix(file, p + "ffn_down_shexp.weight", d, shared) : null);
+    }
+
+    /** The experts of a 3-D tensor [cols, rows, experts], each a matrix over its own slice of the mapping. */
+    static WeightMatrix[] expertMatrices(GgufFile file, String name, int experts, int rows, int cols) {
+        GgufTensor t = tensor(file, name);
+        if (t.dimensions() != 3 || t.dim(0) != cols || t.dim(1) != rows || t.dim(2) != experts) {
+            throw new UnsupportedModelException("tensor '" + name + "' has shape " + java.util.Arrays.toString(t.shape())
+                    + ", expected [" + cols + ", " + rows + ", " + experts + "]");
+        }
+        WeightMatrix whole = WeightMatrix.of(t); // checks the type and that every row is whole blocks
+        long bytes = rows * whole.rowBytes();
+        WeightMatrix[] out = new WeightMatrix[experts];
+        for (int e = 0; e < experts; e++) {
+            out[e] = new WeightMatrix(name + "[" + e + "]", t.type(), t.data().asSlice(e * bytes, bytes), rows, cols);
+        }
+        return out;
     }
 
     static GgufTensor tensor(GgufFile file, String name) {
@@ -110,13 +168,20 @@ public final class ModelWeights {
         return out;
     }
 
-    /** Bytes of weights read for one token of decode: every matrix once, the output projection included. */
-    public long bytesPerToken() {
+    /**
+     * Bytes of weights read for one token of decode: every matrix once, the output projection included; of a
+     * mixture of experts the router, the shared expert and {@code usedExperts} of the experts.
+     *
+     * @param usedExperts experts each token runs (ignored for a dense model)
+     * @return the bytes
+     */
+    public long bytesPerToken(int usedExperts) {
         long sum = output.byteSize();
         for (Layer l : layers) {
             for (WeightMatrix m : new WeightMatrix[] {l.wq, l.wk, l.wv, l.wqkv, l.wo, l.gate, l.up, l.down}) {
                 sum += m == null ? 0 : m.byteSize();
             }
+            sum += l.experts == null ? 0 : l.experts.bytesPerToken(usedExperts);
         }
         return sum;
     }

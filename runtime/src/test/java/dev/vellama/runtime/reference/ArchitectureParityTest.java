@@ -111,6 +111,26 @@ class ArchitectureParityTest {
         assertMatchesReference(TinyModels.gemma3(), 1, MAX_ABS_DIFF);
     }
 
+    @Test
+    void qwen2moeRoutedAndSharedExperts() throws IOException {
+        assertMatchesReference(TinyModels.qwen2moe());
+    }
+
+    @Test
+    void qwen2moeTokenByToken() throws IOException {
+        assertMatchesReference(TinyModels.qwen2moe(), 1, MAX_ABS_DIFF);
+    }
+
+    @Test
+    void qwen3moeRenormalisedExpertWeights() throws IOException {
+        assertMatchesReference(TinyModels.qwen3moe());
+    }
+
+    @Test
+    void qwen3moeTokenByToken() throws IOException {
+        assertMatchesReference(TinyModels.qwen3moe(), 1, MAX_ABS_DIFF);
+    }
+
     /** A fixed sequence: BOS, then seeded ids from the whole vocabulary. */
     static int[] tokens() {
         SplittableRandom r = new SplittableRandom(2024);

@@ -49,10 +49,14 @@ final class ReferenceConfig {
     final boolean geluGate;
     /** Gemma's post-attention and post-FFN norms. */
     final boolean postNorms;
+    /** Experts per layer, 0 for a dense model; how many each token runs; whether their weights are renormalised. */
+    final int experts;
+    final int expertsUsed;
+    final boolean normalizeExpertWeights;
 
     ReferenceConfig(GgufMetadata m) {
         architecture = m.getString("general.architecture");
-        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3").contains(architecture)) {
+        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "qwen2moe", "qwen3moe").contains(architecture)) {
             throw new IllegalArgumentException("the reference has no rules for architecture '" + architecture + "'");
         }
         String a = architecture + ".";
@@ -121,6 +125,11 @@ final class ReferenceConfig {
         embeddingScale = gemma ? Math.sqrt(embedding) : 1.0;
         geluGate = gemma;
         postNorms = gemma;
+        boolean moe = architecture.endsWith("moe");
+        experts = moe ? m.getInt(a + "expert_count") : 0;
+        expertsUsed = moe ? m.getInt(a + "expert_used_count") : 0;
+        // llama.cpp's qwen3moe graph passes norm_w = true to build_moe_ffn, qwen2moe's false
+        normalizeExpertWeights = architecture.equals("qwen3moe");
     }
 
     /** llama.cpp's swa pattern n: layer il slides unless il % n == n - 1. */

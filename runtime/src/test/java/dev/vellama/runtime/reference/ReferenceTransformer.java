@@ -140,6 +140,10 @@ final class ReferenceTransformer {
         double[][] out = new double[x.length][];
         for (int t = 0; t < x.length; t++) {
             double[] h = rmsNorm(x[t], layer.ffnNorm());
+            if (layer.experts() != null) {
+                out[t] = mixtureOfExperts(layer.experts(), h);
+                continue;
+            }
             double[] g = layer.gate().times(h);
             double[] u = layer.up().times(h);
             for (int i = 0; i < g.length; i++) {
@@ -148,6 +152,57 @@ final class ReferenceTransformer {
             out[t] = layer.down().times(g);
         }
         return out;
+    }
+
+    /**
+     * llama.cpp's build_moe_ffn with softmax gating: the router's softmax over all experts, the {@code used} most
+     * probable, their probabilities (divided by their sum for qwen3moe) weighting each chosen expert's SiLU-gated
+     * output; plus, for qwen2moe, the shared expert times sigmoid(shared router · h).
+     */
+    private double[] mixtureOfExperts(ReferenceWeights.Experts e, double[] h) {
+        double[] probs = e.router().times(h);
+        softmax(probs);
+        Integer[] order = new Integer[probs.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Double.compare(probs[b], probs[a]));
+        double total = 0;
+        for (int s = 0; s < c.expertsUsed; s++) {
+            total += probs[order[s]];
+        }
+        double[] out = new double[h.length];
+        for (int s = 0; s < c.expertsUsed; s++) {
+            int ex = order[s];
+            double weight = c.normalizeExpertWeights ? probs[ex] / total : probs[ex];
+            double[] y = gatedFeedForward(e.gate()[ex], e.up()[ex], e.down()[ex], h);
+            for (int i = 0; i < out.length; i++) {
+                out[i] += weight * y[i];
+            }
+        }
+        if (e.sharedGate() != null) {
+            double logit = 0;
+            for (int i = 0; i < h.length; i++) {
+                logit += e.sharedRouter()[i] * h[i];
+            }
+            double gate = 1 / (1 + Math.exp(-logit));
+            double[] y = gatedFeedForward(e.sharedGate(), e.sharedUp(), e.sharedDown(), h);
+            for (int i = 0; i < out.length; i++) {
+                out[i] += gate * y[i];
+            }
+        }
+        return out;
+    }
+
+    /** down · (silu(gate · h) ⊙ up · h). */
+    private static double[] gatedFeedForward(ReferenceWeights.Matrix gate, ReferenceWeights.Matrix up,
+                                             ReferenceWeights.Matrix down, double[] h) {
+        double[] g = gate.times(h);
+        double[] u = up.times(h);
+        for (int i = 0; i < g.length; i++) {
+            g[i] = silu(g[i]) * u[i];
+        }
+        return down.times(g);
     }
 
     private double[] rmsNorm(double[] x, float[] weight) {

@@ -60,7 +60,11 @@ final class ReferenceWeights {
 
     record Layer(float[] attnNorm, Matrix wq, Matrix wk, Matrix wv, float[] bq, float[] bk, float[] bv,
                  float[] qNorm, float[] kNorm, Matrix wo, float[] postAttnNorm, float[] ffnNorm,
-                 Matrix gate, Matrix up, Matrix down, float[] postFfwNorm) {}
+                 Matrix gate, Matrix up, Matrix down, float[] postFfwNorm, Experts experts) {}
+
+    /** A mixture-of-experts block: the router, each expert's matrices, and the optional shared expert. */
+    record Experts(Matrix router, Matrix[] gate, Matrix[] up, Matrix[] down, float[] sharedRouter, Matrix sharedGate,
+                   Matrix sharedUp, Matrix sharedDown) {}
 
     ReferenceWeights(GgufFile file, ReferenceConfig c) {
         tokenEmbedding = matrix(file, "token_embd.weight");
@@ -87,9 +91,19 @@ final class ReferenceWeights {
                 wk = matrix(file, p + "attn_k.weight");
                 wv = matrix(file, p + "attn_v.weight");
             }
-            Matrix gate;
-            Matrix up;
-            if (file.hasTensor(p + "ffn_gate.weight")) {
+            Matrix gate = null;
+            Matrix up = null;
+            Matrix down = null;
+            Experts experts = null;
+            if (file.hasTensor(p + "ffn_gate_inp.weight")) {
+                boolean shared = file.hasTensor(p + "ffn_gate_inp_shexp.weight");
+                experts = new Experts(matrix(file, p + "ffn_gate_inp.weight"), stacked(file, p + "ffn_gate_exps.weight"),
+                        stacked(file, p + "ffn_up_exps.weight"), stacked(file, p + "ffn_down_exps.weight"),
+                        shared ? vector(file, p + "ffn_gate_inp_shexp.weight") : null,
+                        shared ? matrix(file, p + "ffn_gate_shexp.weight") : null,
+                        shared ? matrix(file, p + "ffn_up_shexp.weight") : null,
+                        shared ? matrix(file, p + "ffn_down_shexp.weight") : null);
+            } else if (file.hasTensor(p + "ffn_gate.weight")) {
                 gate = matrix(file, p + "ffn_gate.weight");
                 up = matrix(file, p + "ffn_up.weight");
             } else {
@@ -97,14 +111,17 @@ final class ReferenceWeights {
                 gate = fused.rows(0, c.feedForward);
                 up = fused.rows(c.feedForward, c.feedForward);
             }
+            if (experts == null) {
+                down = matrix(file, p + "ffn_down.weight");
+            }
             layers[i] = new Layer(vector(file, p + "attn_norm.weight"), wq, wk, wv,
                     optionalVector(file, p + "attn_q.bias"), optionalVector(file, p + "attn_k.bias"),
                     optionalVector(file, p + "attn_v.bias"),
                     optionalVector(file, p + "attn_q_norm.weight"), optionalVector(file, p + "attn_k_norm.weight"),
                     matrix(file, p + "attn_output.weight"),
                     optionalVector(file, p + "post_attention_norm.weight"),
-                    vector(file, p + "ffn_norm.weight"), gate, up, matrix(file, p + "ffn_down.weight"),
-                    optionalVector(file, p + "post_ffw_norm.weight"));
+                    vector(file, p + "ffn_norm.weight"), gate, up, down,
+                    optionalVector(file, p + "post_ffw_norm.weight"), experts);
         }
     }
 
@@ -126,6 +143,19 @@ final class ReferenceWeights {
         float[] values = floats(file, name);
         GgufTensor t = file.tensor(name);
         return new Matrix(values, Math.toIntExact(t.rows()), Math.toIntExact(t.columns()));
+    }
+
+    /** A 3-D tensor [columns, rows, n] as n matrices of rows × columns. */
+    private static Matrix[] stacked(GgufFile file, String name) {
+        float[] values = floats(file, name);
+        GgufTensor t = file.tensor(name);
+        int columns = Math.toIntExact(t.dim(0));
+        int rows = Math.toIntExact(t.dim(1));
+        Matrix[] out = new Matrix[Math.toIntExact(t.dim(2))];
+        for (int e = 0; e < out.length; e++) {
+            out[e] = new Matrix(Arrays.copyOfRange(values, e * rows * columns, (e + 1) * rows * columns), rows, columns);
+        }
+        return out;
     }
 
     private static float[] vector(GgufFile file, String name) {

@@ -172,6 +172,39 @@ final class TinyModels {
         return s;
     }
 
+    /**
+     * Qwen2 MoE: Qwen2's attention (biases, NEOX RoPE, separate output matrix as llama.cpp requires for this
+     * family), 8 experts of width 32 with 2 used per token, their softmax weights as they come, and a shared expert
+     * of width 64 behind a sigmoid gate.
+     */
+    static TinySpec qwen2moe() {
+        TinySpec s = new TinySpec("qwen2moe", "qwen2moe");
+        s.qkvBias = true;
+        s.ropeBase = 1_000_000f;
+        s.rmsEps = 1e-6f;
+        s.experts = 8;
+        s.expertsUsed = 2;
+        s.expertFeedForward = 32;
+        s.sharedExpertFeedForward = 64;
+        s.seed = 13;
+        return s;
+    }
+
+    /** Qwen3 MoE: Qwen3's attention (per-head q/k norms, heads of 32), 8 experts of width 32, 3 used, weights renormalised. */
+    static TinySpec qwen3moe() {
+        TinySpec s = new TinySpec("qwen3moe", "qwen3moe");
+        s.headDim = 32;
+        s.qkNorm = true;
+        s.tiedOutput = true;
+        s.ropeBase = 1_000_000f;
+        s.rmsEps = 1e-6f;
+        s.experts = 8;
+        s.expertsUsed = 3;
+        s.expertFeedForward = 32;
+        s.seed = 14;
+        return s;
+    }
+
     /** Writes {@code spec} as {@code <dir>/<name>.gguf} and returns the path. */
     static Path write(TinySpec spec, Path dir) {
         Path out = dir.resolve(spec.name + ".gguf");
@@ -222,6 +255,14 @@ final class TinyModels {
         if (s.finalSoftcap != 0f) {
             w.put(a + "final_logit_softcapping", GgufValue.float32(s.finalSoftcap));
         }
+        if (s.experts > 0) {
+            w.put(a + "expert_count", GgufValue.uint32(s.experts));
+            w.put(a + "expert_used_count", GgufValue.uint32(s.expertsUsed));
+            w.put(a + "expert_feed_forward_length", GgufValue.uint32(s.expertFeedForward));
+        }
+        if (s.sharedExpertFeedForward > 0) {
+            w.put(a + "expert_shared_feed_forward_length", GgufValue.uint32(s.sharedExpertFeedForward));
+        }
         vocabulary().forEach(w::put);
         w.put("general.file_type", GgufValue.uint32(0));
     }
@@ -271,13 +312,30 @@ final class TinyModels {
                 vector(w, p + "post_attention_norm.weight", r.norm(d));
             }
             vector(w, p + "ffn_norm.weight", r.norm(d));
-            if (s.fusedGateUp) {
+            if (s.experts > 0) {
+                int e = s.experts;
+                int eff = s.expertFeedForward;
+                // a router with larger weights, so each token's experts are clearly ranked
+                w.addTensor(p + "ffn_gate_inp.weight", GgmlType.F32, new long[] {d, e}, bytes(r.gaussian(d * e, 0.5)));
+                experts(w, p + "ffn_gate_exps.weight", d, eff, e, r);
+                experts(w, p + "ffn_up_exps.weight", d, eff, e, r);
+                experts(w, p + "ffn_down_exps.weight", eff, d, e, r);
+                if (s.sharedExpertFeedForward > 0) {
+                    int sff = s.sharedExpertFeedForward;
+                    vector(w, p + "ffn_gate_inp_shexp.weight", r.gaussian(d, 0.5));
+                    matrix(w, p + "ffn_gate_shexp.weight", d, sff, r);
+                    matrix(w, p + "ffn_up_shexp.weight", d, sff, r);
+                    matrix(w, p + "ffn_down_shexp.weight", sff, d, r);
+                }
+            } else if (s.fusedGateUp) {
                 matrix(w, p + "ffn_up.weight", d, 2 * ff, r);
             } else {
                 matrix(w, p + "ffn_gate.weight", d, ff, r);
                 matrix(w, p + "ffn_up.weight", d, ff, r);
             }
-            matrix(w, p + "ffn_down.weight", ff, d, r);
+            if (s.experts == 0) {
+                matrix(w, p + "ffn_down.weight", ff, d, r);
+            }
             if (s.postNorms) {
                 vector(w, p + "post_ffw_norm.weight", r.norm(d));
             }
@@ -319,6 +377,11 @@ final class TinyModels {
 
     private static void matrix(GgufWriter w, String name, int columns, int rows, Random r) {
         w.addTensor(name, GgmlType.F32, new long[] {columns, rows}, bytes(r.gaussian(columns * rows, r.weightStd)));
+    }
+
+    /** A 3-D expert tensor as llama.cpp's converter stacks it: [columns, rows, experts]. */
+    private static void experts(GgufWriter w, String name, int columns, int rows, int experts, Random r) {
+        w.addTensor(name, GgmlType.F32, new long[] {columns, rows, experts}, bytes(r.gaussian(columns * rows * experts, r.weightStd)));
     }
 
     private static void vector(GgufWriter w, String name, float[] v) {

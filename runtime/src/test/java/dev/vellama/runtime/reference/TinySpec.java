@@ -42,6 +42,14 @@ final class TinySpec {
     float attnSoftcap;
     /** {@code final_logit_softcapping}; 0 writes no key. */
     float finalSoftcap;
+    /** Experts per layer ({@code expert_count}); 0 for a dense model. */
+    int experts;
+    /** Experts each token runs ({@code expert_used_count}). */
+    int expertsUsed;
+    /** Width of one expert ({@code expert_feed_forward_length}). */
+    int expertFeedForward;
+    /** Width of the shared expert ({@code expert_shared_feed_forward_length}); 0 for none. */
+    int sharedExpertFeedForward;
     /** Standard deviation of the random matrix weights. */
     float weightStd = 0.1f;
     long seed = 1;
@@ -78,6 +86,10 @@ final class TinySpec {
         c.slidingWindow = slidingWindow;
         c.attnSoftcap = attnSoftcap;
         c.finalSoftcap = finalSoftcap;
+        c.experts = experts;
+        c.expertsUsed = expertsUsed;
+        c.expertFeedForward = expertFeedForward;
+        c.sharedExpertFeedForward = sharedExpertFeedForward;
         c.weightStd = weightStd;
         c.seed = seed;
         return c;
