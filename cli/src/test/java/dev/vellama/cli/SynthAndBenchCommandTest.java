@@ -24,7 +24,7 @@ class SynthAndBenchCommandTest {
     /** A Llama-3-layout model small enough for a unit test, with the real vocabulary and RoPE scaling. */
     private Path smallLlama(SyntheticModel.FileType type) throws IOException {
         ModelShape small = new ModelShape("small", "llama", "10M", 256, 2, 4, 2, 64, 512, 2048, 500000f, 1e-5f,
-                true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f});
+                true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f}, null);
         Path out = tmp.resolve("small-" + type + ".gguf");
         try (GgufFile vocab = GgufFile.open(TestData.model("tiny-llama3-q8_0.gguf"))) {
             SyntheticModel.write(small, type, vocab.metadata(), 7, out);
@@ -48,6 +48,31 @@ class SynthAndBenchCommandTest {
         // the engine runs it
         CliRunner r = CliRunner.run("run", "-m", file.toString(), "-p", "Hello", "-n", "4", "--temp", "0", "--json");
         assertEquals(0, r.exitCode(), r.err());
+    }
+
+    /**
+     * A Qwen1.5-MoE-layout model scaled down (8 experts of 128, 2 per token, a shared expert): the stacked expert
+     * tensors in the file's types with the router in F32, as llama-quantize leaves them, and the engine runs it.
+     */
+    @Test
+    void synthWritesMixtureOfExpertsShapes() throws IOException {
+        ModelShape small = new ModelShape("small-moe", "qwen2moe", "A10M", 256, 2, 4, 4, 64, 512, 2048, 1000000f, 1e-6f,
+                false, true, false, "tiny-qwen2-q4_0.gguf", null, new ModelShape.Experts(8, 2, 128, 256));
+        Path file = tmp.resolve("small-moe.gguf");
+        try (GgufFile vocab = GgufFile.open(TestData.model("tiny-qwen2-q4_0.gguf"))) {
+            SyntheticModel.write(small, SyntheticModel.FileType.Q4_0, vocab.metadata(), 7, file);
+        }
+        try (GgufFile f = GgufFile.open(file)) {
+            assertEquals(8, f.metadata().getInt("qwen2moe.expert_count"));
+            assertEquals(2, f.metadata().getInt("qwen2moe.expert_used_count"));
+            assertEquals(GgmlType.F32, f.tensor("blk.0.ffn_gate_inp.weight").type());
+            assertEquals(GgmlType.Q4_0, f.tensor("blk.0.ffn_up_exps.weight").type());
+            assertEquals(3, f.tensor("blk.1.ffn_down_exps.weight").dimensions());
+            assertEquals(GgmlType.Q4_0, f.tensor("blk.1.ffn_down_shexp.weight").type());
+        }
+        CliRunner r = CliRunner.run("bench", "-m", file.toString(), "-p", "8", "-n", "4", "-t", "2", "-r", "1");
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(2, r.out().lines().filter(l -> l.startsWith("| qwen2moe A10M Q4_0")).count(), r.out());
     }
 
     @Test

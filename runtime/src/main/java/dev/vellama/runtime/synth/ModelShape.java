@@ -28,26 +28,41 @@ import java.util.List;
  *                        {@code attn_k_norm} (Qwen 3)
  * @param tokenizerModel  which shared model's vocabulary (and chat template) the file borrows
  * @param llama3RopeScaling factor, low/high frequency factors and original context of llama3 RoPE scaling, or null
+ * @param experts         the mixture of experts that replaces each feed-forward block, or null for a dense model
  */
 public record ModelShape(String name, String architecture, String sizeLabel, int embedding, int layers, int heads,
                          int headsKv, int headDim, int feedForward, int contextLength, float ropeBase, float rmsEps,
                          boolean tiedEmbeddings, boolean qkvBias, boolean qkNorm, String tokenizerModel,
-                         float[] llama3RopeScaling) {
+                         float[] llama3RopeScaling, Experts experts) {
+
+    /**
+     * The experts of a mixture-of-experts shape.
+     *
+     * @param count             experts per layer, {@code expert_count}
+     * @param used              experts each token runs, {@code expert_used_count}
+     * @param feedForward       one expert's hidden size, {@code expert_feed_forward_length}
+     * @param sharedFeedForward the shared expert's hidden size, {@code expert_shared_feed_forward_length}; 0 for none
+     */
+    public record Experts(int count, int used, int feedForward, int sharedFeedForward) {}
 
     /** Shapes of models people run, as their configuration files state them. */
     public static final List<ModelShape> KNOWN = List.of(
             new ModelShape("llama-3.2-1b", "llama", "1B", 2048, 16, 32, 8, 64, 8192, 131072, 500000f, 1e-5f,
-                    true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f}),
+                    true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f}, null),
             new ModelShape("llama-3.2-3b", "llama", "3B", 3072, 28, 24, 8, 128, 8192, 131072, 500000f, 1e-5f,
-                    true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f}),
+                    true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f}, null),
             new ModelShape("llama-3.1-8b", "llama", "8B", 4096, 32, 32, 8, 128, 14336, 131072, 500000f, 1e-5f,
-                    false, false, false, "tiny-llama3-q8_0.gguf", new float[] {8f, 1f, 4f, 8192f}),
+                    false, false, false, "tiny-llama3-q8_0.gguf", new float[] {8f, 1f, 4f, 8192f}, null),
             new ModelShape("qwen2.5-0.5b", "qwen2", "0.5B", 896, 24, 14, 2, 64, 4864, 32768, 1000000f, 1e-6f,
-                    true, true, false, "tiny-qwen2-q4_0.gguf", null),
+                    true, true, false, "tiny-qwen2-q4_0.gguf", null, null),
             new ModelShape("qwen2.5-1.5b", "qwen2", "1.5B", 1536, 28, 12, 2, 128, 8960, 32768, 1000000f, 1e-6f,
-                    true, true, false, "tiny-qwen2-q4_0.gguf", null),
+                    true, true, false, "tiny-qwen2-q4_0.gguf", null, null),
             new ModelShape("qwen3-0.6b", "qwen3", "0.6B", 1024, 28, 16, 8, 128, 3072, 40960, 1000000f, 1e-6f,
-                    true, false, true, "tiny-qwen3-q8_0.gguf", null));
+                    true, false, true, "tiny-qwen3-q8_0.gguf", null, null),
+            new ModelShape("qwen3-30b-a3b", "qwen3moe", "30B-A3B", 2048, 48, 32, 4, 128, 6144, 40960, 1000000f, 1e-6f,
+                    false, false, true, "tiny-qwen3-q8_0.gguf", null, new Experts(128, 8, 768, 0)),
+            new ModelShape("qwen1.5-moe-a2.7b", "qwen2moe", "A2.7B", 2048, 24, 16, 16, 128, 5632, 8192, 1000000f, 1e-6f,
+                    false, true, false, "tiny-qwen2-q4_0.gguf", null, new Experts(60, 4, 1408, 5632)));
 
     /**
      * One of the {@link #KNOWN} shapes, by name.

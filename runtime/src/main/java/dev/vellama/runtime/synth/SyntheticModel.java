@@ -89,6 +89,14 @@ public final class SyntheticModel {
                 .put(a + "attention.key_length", GgufValue.uint32(s.headDim()))
                 .put(a + "attention.value_length", GgufValue.uint32(s.headDim()))
                 .put(a + "rope.dimension_count", GgufValue.uint32(s.headDim()));
+        if (s.experts() != null) {
+            w.put(a + "expert_count", GgufValue.uint32(s.experts().count()));
+            w.put(a + "expert_used_count", GgufValue.uint32(s.experts().used()));
+            w.put(a + "expert_feed_forward_length", GgufValue.uint32(s.experts().feedForward()));
+            if (s.experts().sharedFeedForward() > 0) {
+                w.put(a + "expert_shared_feed_forward_length", GgufValue.uint32(s.experts().sharedFeedForward()));
+            }
+        }
         int vocab = vocabulary.getStringArray("tokenizer.ggml.tokens").length;
         w.put(a + "vocab_size", GgufValue.uint32(vocab));
         for (Map.Entry<String, GgufValue> e : vocabulary.asMap().entrySet()) {
@@ -128,6 +136,10 @@ public final class SyntheticModel {
                 norm(w, p + "attn_k_norm.weight", s.headDim());
             }
             norm(w, p + "ffn_norm.weight", d);
+            if (s.experts() != null) {
+                experts(w, p, s.experts(), type, more, d, seq);
+                continue;
+            }
             matrix(w, p + "ffn_gate.weight", base(type), d, s.feedForward(), seq);
             matrix(w, p + "ffn_up.weight", base(type), d, s.feedForward(), seq);
             matrix(w, p + "ffn_down.weight", more, s.feedForward(), d, seq);
@@ -137,6 +149,32 @@ public final class SyntheticModel {
             matrix(w, "output.weight", outputType, d, vocab, seq);
         }
         w.write(out);
+    }
+
+    /**
+     * A mixture-of-experts block as llama.cpp's converter and llama-quantize leave it: the router in F32, the
+     * experts stacked in 3-D tensors of the file's types (ffn_down_exps with the _M mixes' extra bits where the
+     * dense ffn_down would get them), and the shared expert with its F32 gate vector.
+     */
+    private static void experts(GgufWriter w, String p, ModelShape.Experts e, FileType type, GgmlType more, int d, long[] seq) {
+        w.addTensor(p + "ffn_gate_inp.weight", GgmlType.F32, new long[] {d, e.count()},
+                target -> SyntheticWeights.fill(GgmlType.F32, target, seq[0]));
+        seq[0]++;
+        stacked(w, p + "ffn_gate_exps.weight", base(type), d, e.feedForward(), e.count(), seq);
+        stacked(w, p + "ffn_up_exps.weight", base(type), d, e.feedForward(), e.count(), seq);
+        stacked(w, p + "ffn_down_exps.weight", more, e.feedForward(), d, e.count(), seq);
+        if (e.sharedFeedForward() > 0) {
+            bias(w, p + "ffn_gate_inp_shexp.weight", d, seq);
+            matrix(w, p + "ffn_gate_shexp.weight", base(type), d, e.sharedFeedForward(), seq);
+            matrix(w, p + "ffn_up_shexp.weight", base(type), d, e.sharedFeedForward(), seq);
+            matrix(w, p + "ffn_down_shexp.weight", more, e.sharedFeedForward(), d, seq);
+        }
+    }
+
+    private static void stacked(GgufWriter w, String name, GgmlType wanted, int cols, int rows, int count, long[] seed) {
+        GgmlType type = fallback(wanted, cols);
+        long s = seed[0]++;
+        w.addTensor(name, type, new long[] {cols, rows, count}, target -> SyntheticWeights.fill(type, target, s));
     }
 
     private static GgmlType base(FileType t) {
