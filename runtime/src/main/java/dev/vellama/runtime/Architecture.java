@@ -36,7 +36,9 @@ public enum Architecture {
     /** Qwen1.5/Qwen2 MoE: Qwen2's attention; routed experts plus a shared expert behind a sigmoid gate. */
     QWEN2MOE("qwen2moe", RopeStyle.NEOX, true, false, false, false, false, false, false, false),
     /** Qwen3 MoE (Qwen3-30B-A3B, 235B-A22B): Qwen3's attention; routed experts, chosen weights renormalised. */
-    QWEN3MOE("qwen3moe", RopeStyle.NEOX, false, true, false, false, false, false, false, false);
+    QWEN3MOE("qwen3moe", RopeStyle.NEOX, false, true, false, false, false, false, false, false),
+    /** SmolLM3: Llama's layout; every fourth layer attends without RoPE (NoPE layers). */
+    SMOLLM3("smollm3", RopeStyle.NORMAL, false, false, false, false, false, false, false, false);
 
     private final String ggufName;
     private final RopeStyle ropeStyle;
@@ -83,6 +85,17 @@ public enum Architecture {
     public boolean scaleEmbedding() { return scaleEmbedding; }
     /** {@return whether the output projection is always the token embedding, whatever the file holds} */
     public boolean tiedOutput() { return tiedOutput; }
+
+    /**
+     * Whether layer {@code layer} rotates its queries and keys: all layers but SmolLM3's every fourth (llama.cpp's
+     * {@code n_no_rope_layer_step} = 4: layer il skips RoPE when (il + 1) % 4 == 0).
+     *
+     * @param layer layer index, from 0
+     * @return true when the layer applies RoPE
+     */
+    public boolean ropeLayer(int layer) {
+        return this != SMOLLM3 || (layer + 1) % 4 != 0;
+    }
 
     /** {@return whether every feed-forward block is a mixture of experts chosen per token by a router} */
     public boolean mixtureOfExperts() {

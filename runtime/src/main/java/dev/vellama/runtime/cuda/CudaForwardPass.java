@@ -154,6 +154,10 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
                     + " (mixture of experts) does not run on CUDA yet: use --device cpu");
         }
+        if (config.architecture() == dev.vellama.runtime.Architecture.SMOLLM3) {
+            throw new dev.vellama.runtime.UnsupportedModelException(
+                    "smollm3 (layers without RoPE) does not run on CUDA yet: use --device cpu");
+        }
     }
 
     /** Short form: all of the model on the GPU, up to 512 tokens per chunk, notices to standard error. */

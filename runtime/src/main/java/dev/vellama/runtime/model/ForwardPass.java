@@ -412,6 +412,9 @@ public final class ForwardPass implements TransformerPass {
         rope.rotation(-discard, turn[0], turn[1]);
         localRope.rotation(-discard, turn[2], turn[3]);
         cache.shift(keep, discard, length, (layer, row) -> {
+            if (!arch.ropeLayer(layer)) {
+                return; // a NoPE layer's keys carry no position to turn
+            }
             boolean sliding = c.slidingWindow() > 0 && arch.slidingWindowLayer(layer);
             k.rope(row, 0, c.headCountKv(), c.headDim(), c.ropeDims(), turn[sliding ? 2 : 0], turn[sliding ? 3 : 1], neox);
         });
@@ -435,9 +438,11 @@ public final class ForwardPass implements TransformerPass {
                 k.rmsnorm(kv, t * kvd + h * hd, kv, t * kvd + h * hd, L.kNorm(), hd, c.rmsEps());
             }
         }
-        layerRope.angles(pos, cos, sin);
-        k.rope(q, t * qd, c.headCount(), hd, c.ropeDims(), cos, sin, neox);
-        k.rope(kv, t * kvd, c.headCountKv(), hd, c.ropeDims(), cos, sin, neox);
+        if (arch.ropeLayer(l)) {
+            layerRope.angles(pos, cos, sin);
+            k.rope(q, t * qd, c.headCount(), hd, c.ropeDims(), cos, sin, neox);
+            k.rope(kv, t * kvd, c.headCountKv(), hd, c.ropeDims(), cos, sin, neox);
+        }
         cache.store(l, pos, kv, t * kvd, vv, t * kvd);
     }
 

@@ -59,6 +59,8 @@ public record ModelShape(String name, String architecture, String sizeLabel, int
                     true, true, false, "tiny-qwen2-q4_0.gguf", null, null),
             new ModelShape("qwen3-0.6b", "qwen3", "0.6B", 1024, 28, 16, 8, 128, 3072, 40960, 1000000f, 1e-6f,
                     true, false, true, "tiny-qwen3-q8_0.gguf", null, null),
+            new ModelShape("smollm3-3b", "smollm3", "3B", 2048, 36, 16, 4, 128, 11008, 65536, 5000000f, 1e-6f,
+                    true, false, false, "tiny-llama3-q8_0.gguf", null, null),
             new ModelShape("qwen3-30b-a3b", "qwen3moe", "30B-A3B", 2048, 48, 32, 4, 128, 6144, 40960, 1000000f, 1e-6f,
                     false, false, true, "tiny-qwen3-q8_0.gguf", null, new Experts(128, 8, 768, 0)),
             new ModelShape("qwen1.5-moe-a2.7b", "qwen2moe", "A2.7B", 2048, 24, 16, 16, 128, 5632, 8192, 1000000f, 1e-6f,

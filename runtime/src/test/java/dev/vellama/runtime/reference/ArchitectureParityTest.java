@@ -131,6 +131,16 @@ class ArchitectureParityTest {
         assertMatchesReference(TinyModels.qwen3moe(), 1, MAX_ABS_DIFF);
     }
 
+    @Test
+    void smollm3WithNoRopeLayers() throws IOException {
+        assertMatchesReference(TinyModels.smollm3());
+    }
+
+    @Test
+    void smollm3TokenByToken() throws IOException {
+        assertMatchesReference(TinyModels.smollm3(), 1, MAX_ABS_DIFF);
+    }
+
     /** A fixed sequence: BOS, then seeded ids from the whole vocabulary. */
     static int[] tokens() {
         SplittableRandom r = new SplittableRandom(2024);

@@ -49,6 +49,8 @@ final class ReferenceConfig {
     final boolean geluGate;
     /** Gemma's post-attention and post-FFN norms. */
     final boolean postNorms;
+    /** Layers that apply RoPE: SmolLM3's every fourth does not (llama.cpp hard-codes n_no_rope_layer_step = 4). */
+    final boolean[] ropeLayer;
     /** Experts per layer, 0 for a dense model; how many each token runs; whether their weights are renormalised. */
     final int experts;
     final int expertsUsed;
@@ -56,7 +58,7 @@ final class ReferenceConfig {
 
     ReferenceConfig(GgufMetadata m) {
         architecture = m.getString("general.architecture");
-        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "qwen2moe", "qwen3moe").contains(architecture)) {
+        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "qwen2moe", "qwen3moe", "smollm3").contains(architecture)) {
             throw new IllegalArgumentException("the reference has no rules for architecture '" + architecture + "'");
         }
         String a = architecture + ".";
@@ -72,7 +74,7 @@ final class ReferenceConfig {
         contextTrain = m.getInt(a + "context_length");
         rmsEps = m.getFloat(a + "attention.layer_norm_rms_epsilon");
 
-        neox = !architecture.equals("llama");
+        neox = !architecture.equals("llama") && !architecture.equals("smollm3");
         ropeDims = m.getInt(a + "rope.dimension_count", headDim);
         ropeBase = m.getFloat(a + "rope.freq_base", 10000f);
         String scaling = m.getString(a + "rope.scaling.type", "linear");
@@ -125,6 +127,10 @@ final class ReferenceConfig {
         embeddingScale = gemma ? Math.sqrt(embedding) : 1.0;
         geluGate = gemma;
         postNorms = gemma;
+        ropeLayer = new boolean[layers];
+        for (int il = 0; il < layers; il++) {
+            ropeLayer[il] = !architecture.equals("smollm3") || (il + 1) % 4 != 0;
+        }
         boolean moe = architecture.endsWith("moe");
         experts = moe ? m.getInt(a + "expert_count") : 0;
         expertsUsed = moe ? m.getInt(a + "expert_used_count") : 0;

@@ -90,8 +90,10 @@ final class ReferenceTransformer {
                 normHeads(q[t], c.heads, layer.qNorm());
                 normHeads(k[t], c.headsKv, layer.kNorm());
             }
-            ropes[l].apply(q[t], c.heads, c.headDim, t);
-            ropes[l].apply(k[t], c.headsKv, c.headDim, t);
+            if (c.ropeLayer[l]) {
+                ropes[l].apply(q[t], c.heads, c.headDim, t);
+                ropes[l].apply(k[t], c.headsKv, c.headDim, t);
+            }
             roundToHalf(k[t]);
             roundToHalf(v[t]);
         }

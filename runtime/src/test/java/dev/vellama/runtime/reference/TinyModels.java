@@ -205,6 +205,17 @@ final class TinyModels {
         return s;
     }
 
+    /** SmolLM3: Llama's layout with tied embeddings; eight layers, so layers 3 and 7 attend without RoPE. */
+    static TinySpec smollm3() {
+        TinySpec s = new TinySpec("smollm3", "smollm3");
+        s.layers = 8;
+        s.tiedOutput = true;
+        s.ropeBase = 5_000_000f;
+        s.rmsEps = 1e-6f;
+        s.seed = 15;
+        return s;
+    }
+
     /** Writes {@code spec} as {@code <dir>/<name>.gguf} and returns the path. */
     static Path write(TinySpec spec, Path dir) {
         Path out = dir.resolve(spec.name + ".gguf");
