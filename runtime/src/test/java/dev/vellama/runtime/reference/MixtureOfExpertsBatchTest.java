@@ -7,10 +7,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import dev.vellama.runtime.BatchEngine;
+import dev.vellama.runtime.ResultFuture;
 import dev.vellama.runtime.GeneratedToken;
 import dev.vellama.runtime.GenerationParams;
 import dev.vellama.runtime.GenerationResult;
@@ -60,15 +59,15 @@ class MixtureOfExpertsBatchTest {
                 }
             }
             try (BatchEngine engine = new BatchEngine(model, BatchEngine.Options.of(3, 384).withThreads(2))) {
-                List<Collector> got = new ArrayList<>();
+                List<ResultFuture> got = new ArrayList<>();
                 for (String prompt : PROMPTS) { // five requests over three slots: prompts join running decodes
-                    Collector c = new Collector();
+                    ResultFuture c = new ResultFuture();
                     engine.submit(model.tokenizer().encode(prompt, true, true), params, c);
                     got.add(c);
                 }
                 for (int i = 0; i < PROMPTS.size(); i++) {
                     List<GeneratedToken> want = alone.get(i).tokens();
-                    List<GeneratedToken> have = got.get(i).result.get(60, TimeUnit.SECONDS).tokens();
+                    List<GeneratedToken> have = got.get(i).await().tokens();
                     assertEquals(want.size(), have.size(), PROMPTS.get(i));
                     for (int t = 0; t < want.size(); t++) {
                         String where = family + " " + type + ", \"" + PROMPTS.get(i) + "\", token " + t;
@@ -86,7 +85,7 @@ class MixtureOfExpertsBatchTest {
 
     /**
      * Equal within {@link #MAX_ULPS} units in the last place. Every multiplication gives each row what its own
-     * matvec gives (the quantized cases pass with 0), but SiLU's Vector API exp, interpreted or compiled, can differ
+     * matvec gives (the quantized cases passed with 0 ulps when this was written), but SiLU's Vector API exp, interpreted or compiled, can differ
      * in its last bit, and the tiny F32 models run too little to have every kernel compiled by the time the lone
      * runs end: a JIT effect, not a batching one. A token of another request or another expert would be far off.
      */
@@ -96,23 +95,4 @@ class MixtureOfExpertsBatchTest {
     }
 
     private static final int MAX_ULPS = 4;
-
-    /** One request's result. */
-    private static final class Collector implements BatchEngine.Listener {
-        final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
-
-        @Override
-        public void onToken(GeneratedToken token) {
-        }
-
-        @Override
-        public void onEnd(GenerationResult r) {
-            result.complete(r);
-        }
-
-        @Override
-        public void onError(RuntimeException error) {
-            result.completeExceptionally(error);
-        }
-    }
 }

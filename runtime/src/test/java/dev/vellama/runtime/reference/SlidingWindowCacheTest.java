@@ -212,23 +212,9 @@ class SlidingWindowCacheTest {
 
     /** A request's result from the engine, or its failure. */
     private static GenerationResult run(dev.vellama.runtime.BatchEngine engine, int[] prompt, GenerationParams p) throws Exception {
-        java.util.concurrent.CompletableFuture<GenerationResult> done = new java.util.concurrent.CompletableFuture<>();
-        engine.submit(prompt, p, new dev.vellama.runtime.BatchEngine.Listener() {
-            @Override
-            public void onToken(dev.vellama.runtime.GeneratedToken token) {
-            }
-
-            @Override
-            public void onEnd(GenerationResult r) {
-                done.complete(r);
-            }
-
-            @Override
-            public void onError(RuntimeException error) {
-                done.completeExceptionally(error);
-            }
-        });
-        return done.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        dev.vellama.runtime.ResultFuture done = new dev.vellama.runtime.ResultFuture();
+        engine.submit(prompt, p, done);
+        return done.await();
     }
 
     @Test
