@@ -1481,13 +1481,13 @@ final class VectorKernels extends PooledKernels {
         FloatVector sv = FloatVector.zero(FS);
         int i = 0;
         for (; i < upper; i += L) {
-            FloatVector e = FloatVector.fromArray(FS, x, off + i).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(FS, x, off + i).sub(shift));
             e.intoArray(x, off + i);
             sv = sv.add(e);
         }
         double sum = sum(sv);
         for (; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - shift);
+            float e = PolynomialExp.exp(x[off + i] - shift);
             x[off + i] = e;
             sum += e;
         }
@@ -1506,13 +1506,40 @@ final class VectorKernels extends PooledKernels {
         int i = 0;
         for (; i < upper; i += L) {
             FloatVector g = FloatVector.fromArray(FS, gate, i);
-            FloatVector denom = g.neg().lanewise(VectorOperators.EXP).add(1f);
+            FloatVector denom = exp(g.neg()).add(1f);
             g.div(denom).mul(FloatVector.fromArray(FS, up, i)).intoArray(gate, i);
         }
         for (; i < n; i++) {
             float g = gate[i];
-            gate[i] = g / (1.0f + (float) Math.exp(-g)) * up[i];
+            gate[i] = g / (1.0f + PolynomialExp.exp(-g)) * up[i];
         }
+    }
+
+    /**
+     * {@link PolynomialExp#exp} lane by lane: ggml's vector exp, bit for bit the scalar form, interpreted or compiled
+     * (the Vector API's own EXP is not: its interpreted and compiled forms can differ in the last bit).
+     */
+    static FloatVector exp(FloatVector x) {
+        FloatVector rounder = FloatVector.broadcast(FS, PolynomialExp.ROUNDER);
+        FloatVector n = x.fma(FloatVector.broadcast(FS, PolynomialExp.LOG2E), rounder).sub(rounder);
+        FloatVector negN = n.neg();
+        FloatVector b = negN.fma(FloatVector.broadcast(FS, PolynomialExp.LN2_LO),
+                negN.fma(FloatVector.broadcast(FS, PolynomialExp.LN2_HI), x));
+        FloatVector u = b.mul(b);
+        FloatVector j = b.fma(FloatVector.broadcast(FS, PolynomialExp.C5), FloatVector.broadcast(FS, PolynomialExp.C4))
+                .fma(u, b.fma(FloatVector.broadcast(FS, PolynomialExp.C3), FloatVector.broadcast(FS, PolynomialExp.C2)))
+                .fma(u, b.fma(FloatVector.broadcast(FS, PolynomialExp.C1), FloatVector.broadcast(FS, 1f)));
+        IntVector k = (IntVector) n.convert(VectorOperators.F2I, 0);
+        IntVector k1 = k.lanewise(VectorOperators.ASHR, 1);
+        FloatVector p1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector p2 = k.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector res = j.mul(p1).mul(p2);
+        VectorMask<Float> far = n.abs().compare(VectorOperators.GT, PolynomialExp.LIMIT);
+        if (far.anyTrue()) {
+            FloatVector alt = FloatVector.zero(FS).blend(Float.POSITIVE_INFINITY, n.compare(VectorOperators.GT, 0f));
+            res = res.blend(alt, far);
+        }
+        return res;
     }
 
     @Override

@@ -227,6 +227,10 @@ class VectorKernelsTest {
             float sb = v.expShifted(b, 3, n, shift);
             assertClose(a, b, 1e-12, "expShifted", n);
             assertEquals(sa, sb, 1e-5f * Math.max(1f, sa), "expShifted sum " + n);
+            for (int i = 0; i < n; i++) { // every lane, whole vector or tail, is the polynomial exp bit for bit
+                assertEquals(Float.floatToIntBits(PolynomialExp.exp(x[3 + i] - shift)), Float.floatToIntBits(b[3 + i]),
+                        "expShifted element " + i + " of " + n);
+            }
 
             a = x.clone();
             b = x.clone();
@@ -234,6 +238,11 @@ class VectorKernelsTest {
             scalar.swiglu(a, up, n);
             v.swiglu(b, up, n);
             assertClose(a, b, 1e-12, "swiglu", n);
+            for (int i = 0; i < n; i++) {
+                float g = x[i];
+                assertEquals(Float.floatToIntBits(g / (1f + PolynomialExp.exp(-g)) * up[i]), Float.floatToIntBits(b[i]),
+                        "swiglu element " + i + " of " + n);
+            }
 
             a = x.clone();
             b = x.clone();
