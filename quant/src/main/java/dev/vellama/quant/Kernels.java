@@ -151,7 +151,8 @@ public interface Kernels extends AutoCloseable {
     void swiglu(float[] gate, float[] up, int n);
 
     /**
-     * GELU, tanh approximation as ggml uses, in place.
+     * GELU, tanh approximation, as llama.cpp's CPU backend computes it (input and result rounded to F16 through a
+     * table), in place.
      *
      * @param x the values, replaced by their GELU
      * @param off index of the first value

@@ -138,10 +138,7 @@ final class ScalarKernels extends PooledKernels {
 
     @Override
     public void gelu(float[] x, int off, int n) {
-        for (int i = 0; i < n; i++) {
-            float v = x[off + i];
-            x[off + i] = 0.5f * v * (1.0f + (float) Math.tanh(SQRT_2_OVER_PI * v * (1.0f + GELU_COEF_A * v * v)));
-        }
+        GeluTable.apply(x, off, n);
     }
 
     @Override

@@ -1544,17 +1544,7 @@ final class VectorKernels extends PooledKernels {
 
     @Override
     public void gelu(float[] x, int off, int n) {
-        int upper = FS.loopBound(n);
-        int i = 0;
-        for (; i < upper; i += L) {
-            FloatVector v = FloatVector.fromArray(FS, x, off + i);
-            FloatVector inner = v.mul(v).mul(ScalarKernels.GELU_COEF_A).add(1f).mul(v).mul(ScalarKernels.SQRT_2_OVER_PI);
-            v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(x, off + i);
-        }
-        for (; i < n; i++) {
-            float v = x[off + i];
-            x[off + i] = 0.5f * v * (1.0f + (float) Math.tanh(ScalarKernels.SQRT_2_OVER_PI * v * (1.0f + ScalarKernels.GELU_COEF_A * v * v)));
-        }
+        GeluTable.apply(x, off, n); // a table lookup: no vector form pays here, and it matches llama.cpp's CPU GELU
     }
 
     @Override

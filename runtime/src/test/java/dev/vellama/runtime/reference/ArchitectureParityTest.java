@@ -30,6 +30,12 @@ class ArchitectureParityTest {
      * to neighbouring halves add up over so many layers to about 1e-3; the effect these cases test is about 1.
      */
     static final double MAX_ABS_DIFF_DEEP = 5e-3;
+    /**
+     * For Gemma over long sequences: GELU rounds its input to F16 (llama.cpp's table), so where the engine's float
+     * input and the reference's double one fall on either side of an F16 rounding boundary, the two GELUs differ by
+     * half an F16 step; over 60 positions such flips add up to just over 1e-3.
+     */
+    static final double MAX_ABS_DIFF_F16_GELU = 2e-3;
     /** Positions whose reference top-2 margin exceeds this must have the same argmax. */
     static final double ARGMAX_MARGIN = 1e-2;
 

@@ -297,8 +297,21 @@ final class ReferenceTransformer {
         return x / (1 + Math.exp(-x));
     }
 
-    /** GELU in its tanh form, as ggml computes it. */
+    /**
+     * GELU as ggml's CPU backend computes it: the input rounded to F16, looked up in a table whose entries are the
+     * tanh form evaluated in single precision (as ggml_init fills it) and rounded to F16; 0 below -10 and the
+     * identity above 10.
+     */
     private static double gelu(double x) {
-        return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+        if (x <= -10) {
+            return 0;
+        }
+        if (x >= 10) {
+            return x;
+        }
+        float h = Float.float16ToFloat(Float.floatToFloat16((float) x));
+        float inner = 0.79788456080286535587989211986876f * h * (1.0f + 0.044715f * h * h);
+        float y = 0.5f * h * (1.0f + (float) StrictMath.tanh(inner));
+        return Float.float16ToFloat(Float.floatToFloat16(y));
     }
 }

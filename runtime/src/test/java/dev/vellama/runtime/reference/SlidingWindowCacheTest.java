@@ -135,7 +135,9 @@ class SlidingWindowCacheTest {
                         worst = Math.max(worst, Math.abs(actual[p * vocab + i] - expected[p][i]));
                     }
                 }
-                assertTrue(worst <= ArchitectureParityTest.MAX_ABS_DIFF, spec + ", chunks of " + batch + ": max |engine − reference| = " + worst);
+                double bound = spec.architecture.startsWith("gemma")
+                        ? ArchitectureParityTest.MAX_ABS_DIFF_F16_GELU : ArchitectureParityTest.MAX_ABS_DIFF;
+                assertTrue(worst <= bound, spec + ", chunks of " + batch + ": max |engine − reference| = " + worst);
             }
         }
     }

@@ -165,6 +165,16 @@ final class TinyModels {
         return s;
     }
 
+    /**
+     * Gemma 2 with the 26 layers of Gemma 2 2B: the layer count llama.cpp b4748 needs to run a gemma2 file at all
+     * (it picks the query scale by model size and aborts on an unknown one), for its golden logits.
+     */
+    static TinySpec gemma2With2bLayerCount() {
+        TinySpec s = gemma2().named("gemma2-26-layers").layers(26);
+        s.seed = 16;
+        return s;
+    }
+
     /** Gemma 3 with the 62 layers of Gemma 3 27B: the same query-scale rule as {@link #gemma2With27bLayerCount()}. */
     static TinySpec gemma3With27bLayerCount() {
         TinySpec s = gemma3().named("gemma3-62-layers").layers(62);

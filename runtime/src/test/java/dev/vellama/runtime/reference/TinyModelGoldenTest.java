@@ -1,0 +1,58 @@
+package dev.vellama.runtime.reference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vellama.runtime.Golden;
+import dev.vellama.runtime.GoldenParityTest;
+import dev.vellama.runtime.SessionOptions;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Tiny models of the families that have no llama.cpp file in the shared data, against llama.cpp itself: the files
+ * {@link TinyModels} writes, and the logits and greedy tokens llama.cpp computed on those very files
+ * ({@code golden/tiny-*.json}, each with the file's SHA-256 and how it was made). The prompt path (chunks through
+ * the batched kernels) and the decode path (one token) are both compared.
+ * <ul>
+ * <li>qwen2moe: 8 experts, 2 per token, a shared expert: routing, stacked expert tensors, the shared gate.</li>
+ * <li>gemma2 (26 layers, the count llama.cpp b4748 needs): √n_embd embeddings, GELU as llama.cpp's CPU backend
+ *     computes it (through an F16 table), post-norms, soft-caps of 1.5 and 2.5, a window of 6 on even layers.</li>
+ * </ul>
+ */
+class TinyModelGoldenTest {
+    @TempDir
+    static Path dir;
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+            // spec, golden file, worst top-5 logit difference allowed (F32 weights on both sides: what differs is
+            // the order of float sums; 0.0006 and 0.0011 when this was written)
+            "qwen2moe, tiny-qwen2moe.json, 0.005",
+            "gemma2-26-layers, tiny-gemma2.json, 0.005",
+    })
+    void matchesLlamaCpp(String name, String goldenFile, float tolerance)
+            throws IOException, URISyntaxException, NoSuchAlgorithmException {
+        TinySpec spec = switch (name) {
+            case "qwen2moe" -> TinyModels.qwen2moe();
+            case "gemma2-26-layers" -> TinyModels.gemma2With2bLayerCount();
+            default -> throw new IllegalArgumentException(name);
+        };
+        Path json = Path.of(TinyModelGoldenTest.class.getResource("/golden/" + goldenFile).toURI());
+        Path model = TinyModels.write(spec, dir);
+        String expected = new ObjectMapper().readTree(json.toFile()).get("model_sha256").asText();
+        String actual = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(model)));
+        assertEquals(expected, actual, spec + " is no longer the file llama.cpp's logits were computed on");
+        GoldenParityTest.check(model, Golden.load(json), 0.05f, tolerance,
+                SessionOptions.defaults().withContextSize(256).withBatchSize(16).withThreads(2));
+    }
+}
