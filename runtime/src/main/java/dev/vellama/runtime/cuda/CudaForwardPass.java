@@ -154,9 +154,11 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
                     + " (mixture of experts) does not run on CUDA yet: use --device cpu");
         }
-        if (config.architecture() == dev.vellama.runtime.Architecture.SMOLLM3) {
-            throw new dev.vellama.runtime.UnsupportedModelException(
-                    "smollm3 (layers without RoPE) does not run on CUDA yet: use --device cpu");
+        for (int l = 0; l < config.layerCount(); l++) {
+            if (!config.architecture().ropeLayer(l)) {
+                throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
+                        + " (layers without RoPE) does not run on CUDA yet: use --device cpu");
+            }
         }
     }
 

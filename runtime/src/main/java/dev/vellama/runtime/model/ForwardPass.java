@@ -55,9 +55,8 @@ public final class ForwardPass implements TransformerPass {
     private Segment attendSegment;
     private float[] segmentIn = new float[0];  // one multi-row segment's rows of a projection's input and output
     private float[] segmentOut = new float[0];
-    // mixture of experts: each row's router logits, chosen experts and their weights, [row][expert] and [row][slot]
+    // mixture of experts: each row's router logits (then probabilities), chosen experts and their weights, [row][expert] and [row][slot]
     private final float[] routerLogits;
-    private final float[] routerProbs;
     private final int[] chosen;
     private final float[] chosenWeight;
     private int[] group = new int[0];          // the (row, slot) pairs that chose the expert being run
@@ -129,7 +128,6 @@ public final class ForwardPass implements TransformerPass {
         logits = new float[c.vocabSize()];
         ModelConfig.Experts e = c.experts();
         routerLogits = new float[maxBatch * e.count()];
-        routerProbs = new float[e.count()];
         chosen = new int[maxBatch * e.used()];
         chosenWeight = new float[maxBatch * e.used()];
     }
@@ -480,19 +478,27 @@ public final class ForwardPass implements TransformerPass {
         }
         if (L.experts() != null) {
             mixtureOfExperts(L.experts(), n);
-            addResidual(x, L.postFfnNorm(), n);
-            return;
+        } else {
+            gatedFeedForward(L.gate(), L.up(), L.down(), ff, n, out);
         }
-        if (L.gate() == null) {
+        addResidual(x, L.postFfnNorm(), n);
+    }
+
+    /**
+     * down · (act(gate · xb) ⊙ up · xb) for n rows into {@code dst}, act the architecture's SiLU or GELU: the dense
+     * feed-forward block, and a mixture's shared expert. A null {@code gateM} means {@code upM} holds gate|up fused.
+     */
+    private void gatedFeedForward(WeightMatrix gateM, WeightMatrix upM, WeightMatrix downM, int ff, int n, float[] dst) {
+        if (gateM == null) {
             // fused gate|up: the first ff outputs of each token are the gate, the next ff the up projection
-            project(L.up(), xb, n, fused);
+            project(upM, xb, n, fused);
             for (int t = 0; t < n; t++) {
                 System.arraycopy(fused, t * 2 * ff, gate, t * ff, ff);
                 System.arraycopy(fused, t * 2 * ff + ff, up, t * ff, ff);
             }
         } else {
-            project(L.gate(), xb, n, gate);
-            project(L.up(), xb, n, up);
+            project(gateM, xb, n, gate);
+            project(upM, xb, n, up);
         }
         if (arch.geluFeedForward()) {
             k.gelu(gate, 0, n * ff);
@@ -502,8 +508,7 @@ public final class ForwardPass implements TransformerPass {
         } else {
             k.swiglu(gate, up, n * ff);
         }
-        project(L.down(), gate, n, out);
-        addResidual(x, L.postFfnNorm(), n);
+        project(downM, gate, n, dst);
     }
 
     /**
@@ -540,12 +545,8 @@ public final class ForwardPass implements TransformerPass {
             }
         }
         if (E.sharedGate() != null) {
-            int ff = cfg.sharedFeedForward();
-            project(E.sharedGate(), xb, n, gate);
-            project(E.sharedUp(), xb, n, up);
-            k.swiglu(gate, up, n * ff);
             float[] shared = expertBuffer(n * d);
-            project(E.sharedDown(), gate, n, shared);
+            gatedFeedForward(E.sharedGate(), E.sharedUp(), E.sharedDown(), cfg.sharedFeedForward(), n, shared);
             float[] g = E.sharedRouter();
             for (int t = 0; t < n; t++) {
                 float logit = 0;
@@ -561,40 +562,27 @@ public final class ForwardPass implements TransformerPass {
     }
 
     /**
-     * Row t's experts: the softmax of its router logits (exponentials in float, their sum in double, as ggml's
-     * soft_max), the {@code used} most probable experts (the lower index first on a tie), and their weights.
+     * Row t's experts: the softmax of its router logits (in place, the kernels' softmax, whose exp is ggml's), the
+     * {@code used} most probable experts (the lower index first on a tie), and their weights.
      */
     private void route(int t) {
         ModelConfig.Experts cfg = c.experts();
         int count = cfg.count();
         int used = cfg.used();
         int lo = t * count;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int e = 0; e < count; e++) {
-            max = Math.max(max, routerLogits[lo + e]);
-        }
-        double sum = 0;
-        for (int e = 0; e < count; e++) {
-            float p = (float) Math.exp(routerLogits[lo + e] - max);
-            routerProbs[e] = p;
-            sum += p;
-        }
-        float inv = (float) (1.0 / sum);
-        for (int e = 0; e < count; e++) {
-            routerProbs[e] *= inv;
-        }
+        k.softmax(routerLogits, lo, count);
         double chosenSum = 0;
         for (int s = 0; s < used; s++) {
             int best = -1;
-            for (int e = 0; e < count; e++) {
-                if (routerProbs[e] >= 0 && (best < 0 || routerProbs[e] > routerProbs[best])) {
+            for (int e = lo; e < lo + count; e++) {
+                if (routerLogits[e] >= 0 && (best < 0 || routerLogits[e] > routerLogits[best])) {
                     best = e;
                 }
             }
-            chosen[t * used + s] = best;
-            chosenWeight[t * used + s] = routerProbs[best];
-            chosenSum += routerProbs[best];
-            routerProbs[best] = -1; // taken
+            chosen[t * used + s] = best - lo;
+            chosenWeight[t * used + s] = routerLogits[best];
+            chosenSum += routerLogits[best];
+            routerLogits[best] = -1; // taken
         }
         if (cfg.normalize()) {
             float total = (float) chosenSum;
