@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -36,30 +35,15 @@ class BatchEngineTest {
         }
     }
 
-    /** Collects one request's tokens and result. */
-    static class Collector implements BatchEngine.Listener {
+    /** Collects one request's tokens as well as its result. */
+    static class Collector extends ResultFuture {
         final StringBuilder streamed = new StringBuilder();
-        final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
         final List<Integer> ids = new ArrayList<>();
 
         @Override
         public void onToken(GeneratedToken token) {
             streamed.append(token.text());
             ids.add(token.id());
-        }
-
-        @Override
-        public void onEnd(GenerationResult r) {
-            result.complete(r);
-        }
-
-        @Override
-        public void onError(RuntimeException error) {
-            result.completeExceptionally(error);
-        }
-
-        GenerationResult await() throws Exception {
-            return result.get(60, TimeUnit.SECONDS);
         }
     }
 

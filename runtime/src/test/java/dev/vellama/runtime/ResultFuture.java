@@ -3,8 +3,8 @@ package dev.vellama.runtime;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** A batch engine listener that only waits for a request's result (or failure), for tests of any package. */
-public final class ResultFuture implements BatchEngine.Listener {
+/** A batch engine listener that waits for a request's result (or failure), for tests of any package; a subclass may also look at the tokens. */
+public class ResultFuture implements BatchEngine.Listener {
     private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
 
     @Override

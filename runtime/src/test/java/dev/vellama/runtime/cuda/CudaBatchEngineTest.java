@@ -5,13 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
 import dev.vellama.runtime.BatchEngine;
-import dev.vellama.runtime.GeneratedToken;
+import dev.vellama.runtime.ResultFuture;
 import dev.vellama.runtime.GenerationParams;
 import dev.vellama.runtime.GenerationResult;
 import dev.vellama.runtime.Model;
@@ -41,38 +39,24 @@ class CudaBatchEngineTest {
             BatchEngine.Options options = BatchEngine.Options.of(4, 1024).withThreads(2)
                     .withDevice(SessionOptions.Device.CUDA, SessionOptions.ALL_LAYERS);
             try (BatchEngine engine = new BatchEngine(model, options)) {
-                List<CompletableFuture<GenerationResult>> results = new ArrayList<>();
+                List<ResultFuture> results = new ArrayList<>();
                 for (String p : PROMPTS) {
                     results.add(submit(engine, model.tokenizer().encode(p, true, true), greedy));
                 }
                 for (int i = 0; i < PROMPTS.size(); i++) {
-                    assertEquals(expected.get(i), results.get(i).get(60, TimeUnit.SECONDS).text(), PROMPTS.get(i));
+                    assertEquals(expected.get(i), results.get(i).await().text(), PROMPTS.get(i));
                 }
                 // a request sharing a slot's prefix evaluates only the rest and still gives the same text
                 GenerationResult again = submit(engine, model.tokenizer().encode(PROMPTS.get(0), true, true), greedy)
-                        .get(60, TimeUnit.SECONDS);
+                        .await();
                 assertEquals(expected.get(0), again.text(), "from the cached prefix");
             }
         }
     }
 
-    private static CompletableFuture<GenerationResult> submit(BatchEngine engine, int[] prompt, GenerationParams params) {
-        CompletableFuture<GenerationResult> f = new CompletableFuture<>();
-        engine.submit(prompt, params, new BatchEngine.Listener() {
-            @Override
-            public void onToken(GeneratedToken token) {
-            }
-
-            @Override
-            public void onEnd(GenerationResult result) {
-                f.complete(result);
-            }
-
-            @Override
-            public void onError(RuntimeException error) {
-                f.completeExceptionally(error);
-            }
-        });
+    private static ResultFuture submit(BatchEngine engine, int[] prompt, GenerationParams params) {
+        ResultFuture f = new ResultFuture();
+        engine.submit(prompt, params, f);
         return f;
     }
 }
