@@ -157,24 +157,16 @@ public final class SyntheticModel {
      * dense ffn_down would get them), and the shared expert with its F32 gate vector.
      */
     private static void experts(GgufWriter w, String p, ModelShape.Experts e, FileType type, GgmlType more, int d, long[] seq) {
-        w.addTensor(p + "ffn_gate_inp.weight", GgmlType.F32, new long[] {d, e.count()},
-                target -> SyntheticWeights.fill(GgmlType.F32, target, seq[0]));
-        seq[0]++;
-        stacked(w, p + "ffn_gate_exps.weight", base(type), d, e.feedForward(), e.count(), seq);
-        stacked(w, p + "ffn_up_exps.weight", base(type), d, e.feedForward(), e.count(), seq);
-        stacked(w, p + "ffn_down_exps.weight", more, e.feedForward(), d, e.count(), seq);
+        matrix(w, p + "ffn_gate_inp.weight", GgmlType.F32, d, e.count(), seq);
+        weights(w, p + "ffn_gate_exps.weight", base(type), seq, d, e.feedForward(), e.count());
+        weights(w, p + "ffn_up_exps.weight", base(type), seq, d, e.feedForward(), e.count());
+        weights(w, p + "ffn_down_exps.weight", more, seq, e.feedForward(), d, e.count());
         if (e.sharedFeedForward() > 0) {
             bias(w, p + "ffn_gate_inp_shexp.weight", d, seq);
             matrix(w, p + "ffn_gate_shexp.weight", base(type), d, e.sharedFeedForward(), seq);
             matrix(w, p + "ffn_up_shexp.weight", base(type), d, e.sharedFeedForward(), seq);
             matrix(w, p + "ffn_down_shexp.weight", more, e.sharedFeedForward(), d, seq);
         }
-    }
-
-    private static void stacked(GgufWriter w, String name, GgmlType wanted, int cols, int rows, int count, long[] seed) {
-        GgmlType type = fallback(wanted, cols);
-        long s = seed[0]++;
-        w.addTensor(name, type, new long[] {cols, rows, count}, target -> SyntheticWeights.fill(type, target, s));
     }
 
     private static GgmlType base(FileType t) {
@@ -204,9 +196,14 @@ public final class SyntheticModel {
     }
 
     private static void matrix(GgufWriter w, String name, GgmlType wanted, int cols, int rows, long[] seed) {
-        GgmlType type = fallback(wanted, cols);
+        weights(w, name, wanted, seed, cols, rows);
+    }
+
+    /** Random weights of the given shape ([cols, rows] or [cols, rows, experts]), in the type a row allows. */
+    private static void weights(GgufWriter w, String name, GgmlType wanted, long[] seed, long... shape) {
+        GgmlType type = fallback(wanted, (int) shape[0]);
         long s = seed[0]++;
-        w.addTensor(name, type, new long[] {cols, rows}, target -> SyntheticWeights.fill(type, target, s));
+        w.addTensor(name, type, shape, target -> SyntheticWeights.fill(type, target, s));
     }
 
     private static void norm(GgufWriter w, String name, int n) {
