@@ -142,16 +142,8 @@ final class ReferenceTransformer {
         double[][] out = new double[x.length][];
         for (int t = 0; t < x.length; t++) {
             double[] h = rmsNorm(x[t], layer.ffnNorm());
-            if (layer.experts() != null) {
-                out[t] = mixtureOfExperts(layer.experts(), h);
-                continue;
-            }
-            double[] g = layer.gate().times(h);
-            double[] u = layer.up().times(h);
-            for (int i = 0; i < g.length; i++) {
-                g[i] = (c.geluGate ? gelu(g[i]) : silu(g[i])) * u[i];
-            }
-            out[t] = layer.down().times(g);
+            out[t] = layer.experts() != null ? mixtureOfExperts(layer.experts(), h)
+                    : gatedFeedForward(layer.gate(), layer.up(), layer.down(), h);
         }
         return out;
     }
@@ -196,13 +188,13 @@ final class ReferenceTransformer {
         return out;
     }
 
-    /** down · (silu(gate · h) ⊙ up · h). */
-    private static double[] gatedFeedForward(ReferenceWeights.Matrix gate, ReferenceWeights.Matrix up,
-                                             ReferenceWeights.Matrix down, double[] h) {
+    /** down · (act(gate · h) ⊙ up · h), act GELU for Gemma and SiLU for the others: a dense block or one expert. */
+    private double[] gatedFeedForward(ReferenceWeights.Matrix gate, ReferenceWeights.Matrix up,
+                                      ReferenceWeights.Matrix down, double[] h) {
         double[] g = gate.times(h);
         double[] u = up.times(h);
         for (int i = 0; i < g.length; i++) {
-            g[i] = silu(g[i]) * u[i];
+            g[i] = (c.geluGate ? gelu(g[i]) : silu(g[i])) * u[i];
         }
         return down.times(g);
     }
