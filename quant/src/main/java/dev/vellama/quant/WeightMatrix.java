@@ -2,7 +2,9 @@ package dev.vellama.quant;
 
 import java.lang.foreign.MemorySegment;
 import java.util.EnumSet;
+import java.util.Objects;
 import java.util.Set;
+import java.util.function.Supplier;
 
 import dev.vellama.gguf.GgmlType;
 import dev.vellama.gguf.GgufTensor;
@@ -11,14 +13,19 @@ import dev.vellama.gguf.GgufTensor;
  * A 2-D weight matrix (rows × cols, cols contiguous: ggml's ne[0]) in any supported type, read in place from
  * {@code data}. Row {@code r} starts at byte {@code r * rowBytes()}.
  *
- * @param name tensor name, as in the GGUF file (used in error messages)
- * @param type storage type; must be one of {@link #SUPPORTED_TYPES}
- * @param data the tensor's bytes, usually a slice of the mapped file; not copied, and must hold at least
- *             {@code rows * rowBytes()} bytes
- * @param rows number of rows (output features for a projection), at least 1
- * @param cols elements per row (input features, ggml's ne[0]), a positive multiple of the type's block size
+ * <p>Equal when name, type, data, rows and columns are. A matrix also carries one slot where a kernel
+ * implementation keeps a layout it derived from {@code data} for its own use (the Vector API kernels' packed
+ * Q4_0), made once on first use and dropped with the matrix.
  */
-public record WeightMatrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
+public final class WeightMatrix {
+
+    private final String name;
+    private final GgmlType type;
+    private final MemorySegment data;
+    private final int rows;
+    private final int cols;
+    /** A kernel's derived layout of {@code data}, built on first use; see {@link #derived}. */
+    private volatile Derived derived;
 
     /** The types every kernel implementation can read. */
     public static final Set<GgmlType> SUPPORTED_TYPES = Set.copyOf(EnumSet.of(
@@ -31,10 +38,16 @@ public record WeightMatrix(String name, GgmlType type, MemorySegment data, int r
      * Checks the matrix: a supported type, a positive shape, whole blocks per row, and enough bytes in
      * {@code data}.
      *
+     * @param name tensor name, as in the GGUF file (used in error messages)
+     * @param type storage type; must be one of {@link #SUPPORTED_TYPES}
+     * @param data the tensor's bytes, usually a slice of the mapped file; not copied, and must hold at least
+     *             {@code rows * rowBytes()} bytes
+     * @param rows number of rows (output features for a projection), at least 1
+     * @param cols elements per row (input features, ggml's ne[0]), a positive multiple of the type's block size
      * @throws UnsupportedTensorTypeException if {@code type} is not in {@link #SUPPORTED_TYPES}
      * @throws IllegalArgumentException if the shape is empty, a row is not whole blocks, or {@code data} is short
      */
-    public WeightMatrix {
+    public WeightMatrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
         if (!SUPPORTED_TYPES.contains(type)) {
             throw new UnsupportedTensorTypeException(type, name);
         }
@@ -50,6 +63,11 @@ public record WeightMatrix(String name, GgmlType type, MemorySegment data, int r
             throw new IllegalArgumentException("tensor " + name + " has " + data.byteSize() + " bytes, " + type + " "
                     + rows + "×" + cols + " needs " + need);
         }
+        this.name = name;
+        this.type = type;
+        this.data = data;
+        this.rows = rows;
+        this.cols = cols;
     }
 
     /**
@@ -72,6 +90,54 @@ public record WeightMatrix(String name, GgmlType type, MemorySegment data, int r
         return new WeightMatrix(t.name(), t.type(), t.data(), (int) rows, (int) cols);
     }
 
+    /** {@return the tensor name, as in the GGUF file} */
+    public String name() {
+        return name;
+    }
+
+    /** {@return the storage type} */
+    public GgmlType type() {
+        return type;
+    }
+
+    /** {@return the matrix's bytes in the file's layout, row after row} */
+    public MemorySegment data() {
+        return data;
+    }
+
+    /** {@return number of rows (output features for a projection)} */
+    public int rows() {
+        return rows;
+    }
+
+    /** {@return elements per row (input features, ggml's ne[0])} */
+    public int cols() {
+        return cols;
+    }
+
+    /**
+     * The layout a kernel implementation derived from this matrix under {@code key} (what the layout depends on,
+     * such as a vector width), made by {@code make} on the first call and kept with the matrix. The matrix keeps
+     * one derived layout: a call with another key replaces it (kernels of two widths on one matrix, as tests do).
+     */
+    @SuppressWarnings("unchecked")
+    <T> T derived(Object key, Supplier<T> make) {
+        Derived d = derived;
+        if (d == null || !d.key.equals(key)) {
+            synchronized (this) {
+                d = derived;
+                if (d == null || !d.key.equals(key)) {
+                    d = new Derived(key, make.get());
+                    derived = d;
+                }
+            }
+        }
+        return (T) d.value;
+    }
+
+    private record Derived(Object key, Object value) {
+    }
+
     /** {@return bytes of one row: blocks per row × the type's bytes per block} */
     public long rowBytes() {
         return (long) (cols / type.blockSize()) * type.bytesPerBlock();
@@ -90,5 +156,21 @@ public record WeightMatrix(String name, GgmlType type, MemorySegment data, int r
     /** {@return bytes of weights the matrix holds, rows × {@link #rowBytes()}} */
     public long byteSize() {
         return rows * rowBytes();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof WeightMatrix m && Objects.equals(name, m.name) && type == m.type && Objects.equals(data, m.data)
+                && rows == m.rows && cols == m.cols;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(name, type, data, rows, cols);
+    }
+
+    @Override
+    public String toString() {
+        return "WeightMatrix[" + name + ", " + type + ", " + rows + "×" + cols + "]";
     }
 }

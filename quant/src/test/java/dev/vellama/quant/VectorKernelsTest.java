@@ -99,7 +99,13 @@ class VectorKernelsTest {
     @ParameterizedTest
     @MethodSource("typesAndWidths")
     void matvecManyIsEachTokensOwnMatvecBitForBit(GgmlType type, VectorSpecies<Float> species) {
-        int rows = 150;
+        // 160 rows: whole groups of the packed Q4_0 layout at every width
+        for (int rows : new int[] {150, 160}) {
+            assertManyIsEachOwnMatvec(type, species, rows);
+        }
+    }
+
+    private void assertManyIsEachOwnMatvec(GgmlType type, VectorSpecies<Float> species, int rows) {
         int cols = type.blockSize() == 1 ? 101 : type.blockSize() == 32 ? 32 * 13 : 256 * 3;
         WeightMatrix w = SyntheticWeights.heap(type, rows, cols, 13);
         Kernels k = vector(species);
@@ -111,9 +117,79 @@ class VectorKernelsTest {
                 float[] one = new float[rows];
                 k.matvec(w, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), one);
                 assertArrayEquals(one, java.util.Arrays.copyOfRange(many, t * rows, (t + 1) * rows),
-                        type + " n=" + n + " token " + t + " at " + species.vectorBitSize() + " bits");
+                        type + " " + rows + " rows, n=" + n + " token " + t + " at " + species.vectorBitSize() + " bits");
             }
         }
+    }
+
+    /**
+     * Q4_0 matvec, in the packed design or not, is ggml's arithmetic: activations quantized to Q8_0, each block's
+     * integer dot product exact, and each row summing fma(block sum, d·dx, acc) block after block. The packed design
+     * (whole groups of rows) gives exactly those bits; a shape without whole groups takes the int8 design, within
+     * float rounding of them. Random blocks include nibbles of 0 and 15 against activations of ±127 (the largest
+     * block sums). At 128 bits Q4_0 keeps the float ("fma") design, so the widths here are those of the int8 one.
+     */
+    @ParameterizedTest
+    @MethodSource("int8Widths")
+    void q4_0MatvecIsGgmlsBlockSumsInOrder(VectorSpecies<Float> species) {
+        int cols = 32 * 40;
+        for (int rows : new int[] {64, 96, 37}) {
+            WeightMatrix w = SyntheticWeights.heap(GgmlType.Q4_0, rows, cols, rows);
+            float[] x = randomFloats(cols, 3);
+            x[5] = 40f; // a block whose largest value rounds to ±127
+            x[70] = -40f;
+            float[] got = new float[rows];
+            vector(species).matvec(w, x, got);
+            float[] want = ggmlQ4_0Matvec(w, x);
+            boolean whole = rows % (2 * species.length()) == 0;
+            for (int r = 0; r < rows; r++) {
+                if (whole) {
+                    assertEquals(want[r], got[r], 0f, rows + " rows, row " + r + " at " + species.vectorBitSize() + " bits");
+                } else {
+                    assertEquals(want[r], got[r], 1e-4f * (1 + Math.abs(want[r])), "row " + r);
+                }
+            }
+        }
+    }
+
+    static Stream<VectorSpecies<Float>> int8Widths() {
+        return Stream.of(jdk.incubator.vector.FloatVector.SPECIES_256, jdk.incubator.vector.FloatVector.SPECIES_512);
+    }
+
+    /** The ggml order, written out in scalar Java: quantize_row_q8_0, then per row Σ_b fma(Σ (q − 8)·x, d·dx, acc). */
+    private static float[] ggmlQ4_0Matvec(WeightMatrix w, float[] x) {
+        int cols = w.cols();
+        int[] xq = new int[cols];
+        float[] xd = new float[cols / 32];
+        for (int b = 0; b < cols; b += 32) {
+            float amax = 0;
+            for (int j = 0; j < 32; j++) {
+                amax = Math.max(amax, Math.abs(x[b + j]));
+            }
+            float d = Half.toFloat(Half.fromFloat(amax / 127));
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            xd[b / 32] = d;
+            for (int j = 0; j < 32; j++) {
+                xq[b + j] = (int) Rounding.roundHalfAway(x[b + j] * id);
+            }
+        }
+        float[] out = new float[w.rows()];
+        java.lang.foreign.MemorySegment seg = w.data();
+        for (int r = 0; r < w.rows(); r++) {
+            float acc = 0;
+            for (int b = 0; b < cols / 32; b++) {
+                long o = w.rowOffset(r) + b * 18L;
+                int sum = 0;
+                for (int j = 0; j < 16; j++) {
+                    int q = seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 2 + j) & 0xFF;
+                    sum += ((q & 15) - 8) * xq[b * 32 + j] + ((q >> 4) - 8) * xq[b * 32 + j + 16];
+                }
+                float d = Half.toFloat(seg.get(BlockLayouts.SHORT_LE, o));
+                acc = Math.fma((float) sum, d * xd[b], acc);
+            }
+            out[r] = acc;
+        }
+        return out;
     }
 
     /**
