@@ -10,7 +10,8 @@ import java.nio.ByteOrder;
  * of the kernel's vectors), and per group and block, the rows' scales as floats (exact from half), then for each
  * of the block's 16 bytes k the group's bytes k next to each other (byte k holds element k in its low nibble and
  * element k + 16 in its high one, as in the file). A group-block is {@link #blockBytes} long; group g's blocks
- * follow one another. The copy is made once per matrix, kept with it and freed with it.
+ * follow one another. The copy is made once per matrix, on its first product, kept with it and freed with it;
+ * the matrix's pages of a mapped file are then released from the process.
  */
 final class PackedQ4_0 {
     private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -34,6 +35,11 @@ final class PackedQ4_0 {
             int groups = w.rows() / groupRows;
             MemorySegment dst = Arena.ofAuto().allocate(groups * (w.cols() / 32) * blockBytes(groupRows), 64);
             pool.run(groups, pool.threads(), (part, start, end) -> pack(w, groupRows, dst, start, end));
+            if (w.data().isMapped()) {
+                // every product now reads the copy: the file's pages go back to the page cache instead of
+                // counting twice in the process's memory (a later read, such as an embedding row, maps them again)
+                w.data().unload();
+            }
             return dst;
         });
     }

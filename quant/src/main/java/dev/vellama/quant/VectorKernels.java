@@ -67,6 +67,8 @@ final class VectorKernels extends PooledKernels {
     private static final boolean PACKED_Q4_0 = INT8_Q4_0 && !"int8".equals(System.getProperty("vellama.matvec.q4_0", "packed"));
     /** Rows of a packed Q4_0 group: one per short lane of a full-width vector. */
     private static final int PACK_ROWS = 2 * L;
+    private static final java.lang.foreign.ValueLayout.OfFloat FLOAT_LE =
+            java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Bytes of one block of a packed group. */
     private static final long PACK_BLOCK_BYTES = PackedQ4_0.blockBytes(PACK_ROWS);
     /** The 32 nibbles of a Q4_0 block as 16 shorts (low nibble: element j, high nibble: element j+16). */
@@ -166,6 +168,12 @@ final class VectorKernels extends PooledKernels {
         checkMatmul(w, x, n, out);
         if (n == 1) {
             matvec(w, x, out);
+            return;
+        }
+        if (packs(w)) {
+            // decoded from the packed copy too, so the file's pages of the matrix are not read again
+            packed(w);
+            runMatrixJob(w, x, n, out, w.rows() / PACK_ROWS);
             return;
         }
         runMatrixJob(w, x, n, out, (w.rows() + TILE_ROWS - 1) / TILE_ROWS);
@@ -323,12 +331,14 @@ final class VectorKernels extends PooledKernels {
     /** A matvec's share is a row range; a matmul's is a range of row tiles. */
     @Override
     protected void matrixPart(WeightMatrix w, float[] x, int n, float[] out, int part, int start, int end) {
+        // a packed matrix's shares are groups of rows, a matmul's otherwise tiles
+        int unit = packs(w) ? PACK_ROWS : TILE_ROWS;
         if (n >= PANEL_MIN_TOKENS) {
             int kc = Math.min(w.cols(), PANEL_COLS);
-            matmulPanels(w, x, n, out, start * TILE_ROWS, Math.min(w.rows(), end * TILE_ROWS),
+            matmulPanels(w, x, n, out, start * unit, Math.min(w.rows(), end * unit),
                     rowScratch(part, Math.max(PANEL * kc, tileRows(w.cols()) * w.cols())), sumScratch(part, PANEL * kc));
         } else if (n > 1) {
-            matmulTiles(w, x, n, out, start * TILE_ROWS, Math.min(w.rows(), end * TILE_ROWS), rowScratch(part, tileRows(w.cols()) * w.cols()));
+            matmulTiles(w, x, n, out, start * unit, Math.min(w.rows(), end * unit), rowScratch(part, tileRows(w.cols()) * w.cols()));
         } else if (INT8_Q8_0 && w.type() == GgmlType.Q8_0) {
             matvecQ8_0Int8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
         } else if (INT8_Q4_K && w.type() == GgmlType.Q4_K) {
@@ -633,6 +643,52 @@ final class VectorKernels extends PooledKernels {
         a10.intoArray(out, o + rows); a11.intoArray(out, o + rows + L);
         a20.intoArray(out, o + 2 * rows); a21.intoArray(out, o + 2 * rows + L);
         a30.intoArray(out, o + 3 * rows); a31.intoArray(out, o + 3 * rows + L);
+    }
+
+    /**
+     * Columns [k0, k0 + kc) of the {@link #PANEL} rows from group g0 on, decoded from the packed copy straight into
+     * the panel's transposed order (column k's rows side by side at k·PANEL): each packed byte vector is already
+     * one column's rows. The values are the file's (q − 8)·d, exact in float, as {@link #decode} gives them.
+     */
+    private static void decodePackedPanel(MemorySegment p, int cols, int g0, int k0, int kc, float[] panel) {
+        int blocks = cols / 32;
+        for (int h = 0; h < PANEL / PACK_ROWS; h++) {
+            long base = ((long) (g0 + h) * blocks + k0 / 32) * PACK_BLOCK_BYTES;
+            int lane = h * PACK_ROWS;
+            for (int c = 0; c < kc; c += 32, base += PACK_BLOCK_BYTES) {
+                FloatVector d0 = FloatVector.fromMemorySegment(FS, p, base, LE);
+                FloatVector d1 = FloatVector.fromMemorySegment(FS, p, base + 4L * L, LE);
+                long q = base + 4L * PACK_ROWS;
+                for (int k = 0; k < 16; k++, q += PACK_ROWS) {
+                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
+                    ShortVector lo = v.and((short) 15).sub((short) 8);
+                    ShortVector hi = v.lanewise(VectorOperators.LSHR, 4).sub((short) 8);
+                    int at = (c + k) * PANEL + lane;
+                    ((FloatVector) lo.convertShape(VectorOperators.S2F, FS, 0)).mul(d0).intoArray(panel, at);
+                    ((FloatVector) lo.convertShape(VectorOperators.S2F, FS, 1)).mul(d1).intoArray(panel, at + L);
+                    at += 16 * PANEL;
+                    ((FloatVector) hi.convertShape(VectorOperators.S2F, FS, 0)).mul(d0).intoArray(panel, at);
+                    ((FloatVector) hi.convertShape(VectorOperators.S2F, FS, 1)).mul(d1).intoArray(panel, at + L);
+                }
+            }
+        }
+    }
+
+    /** Row {@code row} of a packed Q4_0 copy as floats at dst[off..off+cols), the values {@link #decode} gives. */
+    private static void decodePackedRow(MemorySegment p, int cols, int row, float[] dst, int off) {
+        int blocks = cols / 32;
+        int i = row % PACK_ROWS;
+        long base = (long) (row / PACK_ROWS) * blocks * PACK_BLOCK_BYTES;
+        for (int b = 0; b < blocks; b++, base += PACK_BLOCK_BYTES) {
+            float d = p.get(FLOAT_LE, base + 4L * i);
+            long q = base + 4L * PACK_ROWS + i;
+            int at = off + 32 * b;
+            for (int k = 0; k < 16; k++, q += PACK_ROWS) {
+                int v = p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, q) & 0xFF;
+                dst[at + k] = ((v & 15) - 8) * d;
+                dst[at + k + 16] = ((v >> 4) - 8) * d;
+            }
+        }
     }
 
     /** −8 times the sum of each 32-value block of int8 activations at xs[off..off+cols), as shorts (exact: |·| ≤ 32512). */
@@ -1016,8 +1072,15 @@ final class VectorKernels extends PooledKernels {
         int tileRows = tileRows(cols);
         for (int r0 = rowStart; r0 < rowEnd; r0 += tileRows) {
             int tr = Math.min(tileRows, rowEnd - r0);
-            for (int i = 0; i < tr; i++) {
-                decode(w.type(), w.data(), w.rowOffset(r0 + i), tile, i * cols, cols);
+            if (packs(w)) {
+                MemorySegment p = packedReady(w);
+                for (int i = 0; i < tr; i++) {
+                    decodePackedRow(p, cols, r0 + i, tile, i * cols);
+                }
+            } else {
+                for (int i = 0; i < tr; i++) {
+                    decode(w.type(), w.data(), w.rowOffset(r0 + i), tile, i * cols, cols);
+                }
             }
             int quads = cols % L == 0 ? tr / 4 * 4 : 0; // rows the micro-kernels take
             int t = 0;
@@ -1065,19 +1128,24 @@ final class VectorKernels extends PooledKernels {
         for (; r0 + PANEL <= rowEnd; r0 += PANEL) {
             for (int k0 = 0; k0 < cols; k0 += PANEL_COLS) {
                 int kc = Math.min(PANEL_COLS, cols - k0);
-                long skip = type.byteSize(k0);
-                for (int i = 0; i < PANEL; i++) {
-                    decode(type, w.data(), w.rowOffset(r0 + i) + skip, buf, i * kc, kc);
-                }
-                // transposed four rows at a time: four read streams, one write stream (one row at a time
-                // cost 5% of a 512-token matmul and 22% of a 128-token one; all 64 rows at a time, twice as much)
-                for (int i0 = 0; i0 < PANEL; i0 += 4) {
-                    for (int k = 0, b = i0 * kc; k < kc; k++, b++) {
-                        int at = k * PANEL + i0;
-                        panel[at] = buf[b];
-                        panel[at + 1] = buf[b + kc];
-                        panel[at + 2] = buf[b + 2 * kc];
-                        panel[at + 3] = buf[b + 3 * kc];
+                if (packs(w)) {
+                    // r0 is a multiple of PACK_ROWS (the shares are groups), so the panel is two whole groups
+                    decodePackedPanel(packedReady(w), cols, r0 / PACK_ROWS, k0, kc, panel);
+                } else {
+                    long skip = type.byteSize(k0);
+                    for (int i = 0; i < PANEL; i++) {
+                        decode(type, w.data(), w.rowOffset(r0 + i) + skip, buf, i * kc, kc);
+                    }
+                    // transposed four rows at a time: four read streams, one write stream (one row at a time
+                    // cost 5% of a 512-token matmul and 22% of a 128-token one; all 64 rows at a time, twice as much)
+                    for (int i0 = 0; i0 < PANEL; i0 += 4) {
+                        for (int k = 0, b = i0 * kc; k < kc; k++, b++) {
+                            int at = k * PANEL + i0;
+                            panel[at] = buf[b];
+                            panel[at + 1] = buf[b + kc];
+                            panel[at + 2] = buf[b + 2 * kc];
+                            panel[at + 3] = buf[b + 3 * kc];
+                        }
                     }
                 }
                 if (k0 == 0) {

@@ -202,6 +202,32 @@ class VectorKernelsTest {
         assertMatmulMatchesScalar(species, GgmlType.Q4_0, 43, 4096, 7);
     }
 
+    /**
+     * Q4_0 matrices of whole packed groups take every product from the packed copy: panels of two groups and a
+     * group left over for the tiles (96 rows at 512 bits), a short prompt through the tiles alone, a long one
+     * through the panels, and a matvec after them on the same matrix.
+     */
+    @ParameterizedTest
+    @MethodSource("widths")
+    void packedQ4_0MatmulMatchesScalar(VectorSpecies<Float> species) {
+        for (int n : new int[] {2, 7, 50}) {
+            assertMatmulMatchesScalar(species, GgmlType.Q4_0, 96, 32 * 70, n);
+        }
+        WeightMatrix w = SyntheticWeights.heap(GgmlType.Q4_0, 160, 32 * 20, 4);
+        Kernels k = vector(species);
+        float[] x = randomFloats(60 * w.cols(), 9);
+        float[] want = new float[60 * w.rows()];
+        float[] got = new float[60 * w.rows()];
+        scalar.matmul(w, x, 60, want);
+        k.matmul(w, x, 60, got);
+        assertTrue(nmse(want, got) < 1e-10, "matmul at " + species.vectorBitSize() + " bits: NMSE " + nmse(want, got));
+        float[] one = new float[w.rows()];
+        float[] oneWant = new float[w.rows()];
+        scalar.matvec(w, x, oneWant);
+        k.matvec(w, x, one);
+        assertTrue(nmse(oneWant, one) < bound(GgmlType.Q4_0), "matvec after matmul: NMSE " + nmse(oneWant, one));
+    }
+
     /** The vector matmul of a random matrix and activations against the scalar one, within float rounding. */
     private void assertMatmulMatchesScalar(VectorSpecies<Float> species, GgmlType type, int rows, int cols, int n) {
         WeightMatrix w = SyntheticWeights.heap(type, rows, cols, rows + cols);
