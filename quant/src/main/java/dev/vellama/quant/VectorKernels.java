@@ -70,7 +70,15 @@ final class VectorKernels extends PooledKernels {
     private static final java.lang.foreign.ValueLayout.OfFloat FLOAT_LE =
             java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Bytes of one block of a packed group. */
-    private static final long PACK_BLOCK_BYTES = PackedQ4_0.blockBytes(PACK_ROWS);
+    private static final long PACK_BLOCK_BYTES = PackedWeights.blockBytes(GgmlType.Q4_0, PACK_ROWS);
+    /**
+     * Q4_K matvec design "packed" (default at 256 and 512 bits; "int8" keeps the file's layout): the packed copy
+     * of {@link PackedWeights}, sums of 16 products per lane (|·| ≤ 16·15·127 fits a short).
+     */
+    private static final boolean PACKED_Q4_K = L >= 8 && L <= 16
+            && "packed".equals(System.getProperty("vellama.matvec.q4_k", "packed"));
+    /** Bytes of one Q4_K super-block of a packed group. */
+    private static final long PACK_Q4_K_BYTES = PackedWeights.blockBytes(GgmlType.Q4_K, PACK_ROWS);
     /** The 32 nibbles of a Q4_0 block as 16 shorts (low nibble: element j, high nibble: element j+16). */
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
     /** Float vectors per 16 shorts. */
@@ -86,7 +94,7 @@ final class VectorKernels extends PooledKernels {
      * multiplies F32 activations. The int8 design needs float vectors of at most 512 bits (a load of weights
      * spans at most two 32-byte groups).
      */
-    private static final boolean INT8_Q4_K = L <= 16 && HAS_F8 && !"fma".equals(System.getProperty("vellama.matvec.q4_k", "int8"));
+    private static final boolean INT8_Q4_K = L <= 16 && HAS_F8 && !"fma".equals(System.getProperty("vellama.matvec.q4_k", "packed"));
     /**
      * Q6_K matvec design: "int8" (default, measured about 1.4x faster: activations to int8 once per call, as for
      * Q4_K) or "fma".
@@ -171,9 +179,14 @@ final class VectorKernels extends PooledKernels {
             return;
         }
         if (packs(w)) {
-            // decoded from the packed copy too, so the file's pages of the matrix are not read again
+            // from the packed copy too, so the file's pages of the matrix are not read again: short prompts as
+            // matvecMany (four tokens per pass over the integers), long ones decoded into panels
             packed(w);
-            runMatrixJob(w, x, n, out, w.rows() / PACK_ROWS);
+            if (n < PANEL_MIN_TOKENS) {
+                runManyJob(w, x, n, out, w.rows() / PACK_ROWS);
+            } else {
+                runMatrixJob(w, x, n, out, w.rows() / PACK_ROWS);
+            }
             return;
         }
         runMatrixJob(w, x, n, out, (w.rows() + TILE_ROWS - 1) / TILE_ROWS);
@@ -196,17 +209,18 @@ final class VectorKernels extends PooledKernels {
 
     /** Whether matvec takes {@code w} in the packed Q4_0 layout (its jobs' shares are then groups of rows). */
     private static boolean packs(WeightMatrix w) {
-        return PACKED_Q4_0 && w.type() == GgmlType.Q4_0 && w.rows() % PACK_ROWS == 0;
+        return (PACKED_Q4_0 && w.type() == GgmlType.Q4_0 || PACKED_Q4_K && w.type() == GgmlType.Q4_K)
+                && w.rows() % PACK_ROWS == 0;
     }
 
-    /** The packed layout of {@code w}, made on the calling thread the first time (see {@link PackedQ4_0}). */
+    /** The packed layout of {@code w}, made on the calling thread the first time (see {@link PackedWeights}). */
     private MemorySegment packed(WeightMatrix w) {
-        return PackedQ4_0.of(w, PACK_ROWS, pool);
+        return PackedWeights.of(w, PACK_ROWS, pool);
     }
 
     /** The packed layout a pool part reads; {@link #packed} made it before the job started. */
     private static MemorySegment packedReady(WeightMatrix w) {
-        return PackedQ4_0.made(w, PACK_ROWS);
+        return PackedWeights.made(w, PACK_ROWS);
     }
 
     /** Rows a {@link #matvecMany} share walks at a time for all its tokens, so the block stays in L2 between them. */
@@ -282,6 +296,10 @@ final class VectorKernels extends PooledKernels {
      * one or two go singly.
      */
     private void manyPacked(WeightMatrix w, float[] x, int n, float[] out, int part, int g0, int g1) {
+        if (w.type() == GgmlType.Q4_K) {
+            manyPackedQ4_K(w, x, n, out, part, g0, g1);
+            return;
+        }
         MemorySegment p = packedReady(w);
         int cols = w.cols();
         int rows = w.rows();
@@ -339,21 +357,15 @@ final class VectorKernels extends PooledKernels {
                     rowScratch(part, Math.max(PANEL * kc, tileRows(w.cols()) * w.cols())), sumScratch(part, PANEL * kc));
         } else if (n > 1) {
             matmulTiles(w, x, n, out, start * unit, Math.min(w.rows(), end * unit), rowScratch(part, tileRows(w.cols()) * w.cols()));
+        } else if (packs(w)) {
+            // a packed matvec's share is a range of groups: manyPacked's one-token case
+            manyPacked(w, x, 1, out, part, start, end);
         } else if (INT8_Q8_0 && w.type() == GgmlType.Q8_0) {
             matvecQ8_0Int8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
         } else if (INT8_Q4_K && w.type() == GgmlType.Q4_K) {
             matvecQ4_KInt8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, 2 * (w.cols() / 32) + 8));
         } else if (INT8_Q6_K && w.type() == GgmlType.Q6_K) {
             matvecQ6_KInt8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, 2 * (w.cols() / 16) + 16));
-        } else if (packs(w)) {
-            // a packed matvec's share is a range of groups
-            int cols = w.cols();
-            int ds = cols / 32;
-            short[] xs = shortScratch(part, cols + ds);
-            float[] xd = rowScratch(part, ds);
-            quantizeActivationsToShorts(x, 0, cols, xs, 0, xd, 0);
-            eightfoldBlockSums(xs, 0, cols, xs, cols);
-            packedQ4_0(packedReady(w), cols, xs, 0, xd, 0, cols, out, 0, start, end);
         } else if (INT8_Q4_0 && w.type() == GgmlType.Q4_0) {
             matvecQ4_0Int8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
         } else {
@@ -687,6 +699,163 @@ final class VectorKernels extends PooledKernels {
                 int v = p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, q) & 0xFF;
                 dst[at + k] = ((v & 15) - 8) * d;
                 dst[at + k + 16] = ((v >> 4) - 8) * d;
+            }
+        }
+    }
+
+    /**
+     * Groups [g0, g1) of a packed Q4_K product with n tokens: each token's activations quantized once
+     * ({@link #quantizeActivationsPackedQ4_K}), then each group's tokens one after another (the group's weights
+     * come from cache after the first).
+     */
+    private void manyPackedQ4_K(WeightMatrix w, float[] x, int n, float[] out, int part, int g0, int g1) {
+        MemorySegment p = packedReady(w);
+        int cols = w.cols();
+        int rows = w.rows();
+        int nsub = cols / 32;
+        short[] xs = shortScratch(part, n * cols);
+        float[] xd = rowScratch(part, 2 * n * nsub);
+        for (int t = 0; t < n; t++) {
+            quantizeActivationsPackedQ4_K(x, t * cols, cols, xs, t * cols, xd, 2 * t * nsub);
+        }
+        for (int g = g0; g < g1; g++) {
+            for (int t = 0; t < n; t++) {
+                packedQ4_K(p, cols, xs, t * cols, xd, 2 * t * nsub, out, t * rows, g);
+            }
+        }
+    }
+
+    /**
+     * x to int8 per 32 values in natural order, as the int8 Q4_K design rounds them (scale amax/127, nearest);
+     * xd[xdOff + j] gets sub-block j's scale and xd[xdOff + nsub + j] that scale times the sub-block's Σq8.
+     */
+    private static void quantizeActivationsPackedQ4_K(float[] x, int xOff, int cols, short[] xs, int xsOff, float[] xd, int xdOff) {
+        int nsub = cols / 32;
+        for (int j = 0; j < nsub; j++) {
+            int b = 32 * j;
+            float amax = 0;
+            for (int i = 0; i < 32; i++) {
+                amax = Math.max(amax, Math.abs(x[xOff + b + i]));
+            }
+            float d = amax / 127;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            int sum = 0;
+            for (int i = 0; i < 32; i++) {
+                int q = Math.round(x[xOff + b + i] * id);
+                xs[xsOff + b + i] = (short) q;
+                sum += q;
+            }
+            xd[xdOff + j] = d;
+            xd[xdOff + nsub + j] = d * sum;
+        }
+    }
+
+    /**
+     * The packed Q4_K design for group g: per super-block and nibble-byte column j (sub-blocks 2j in the low
+     * nibbles, 2j + 1 in the high), each lane (a row) adds 16 products of nibbles and int8 activations in a short
+     * (|·| ≤ 16·15·127), twice per sub-block; each short sum takes fma(sum, d·sc·dx, acc), and each sub-block
+     * then its min term, fma(dmin·m, −dx·Σx, acc). Activations from {@link #quantizeActivationsPackedQ4_K}.
+     */
+    private static void packedQ4_K(MemorySegment p, int cols, short[] xs, int xsOff, float[] xd, int xdOff,
+            float[] out, int outOff, int g) {
+        int supers = cols / 256;
+        int nsub = cols / 32;
+        FloatVector acc0 = FloatVector.zero(FS);
+        FloatVector acc1 = FloatVector.zero(FS);
+        long base = (long) g * supers * PACK_Q4_K_BYTES;
+        for (int sb = 0; sb < supers; sb++, base += PACK_Q4_K_BYTES) {
+            FloatVector d0 = FloatVector.fromMemorySegment(FS, p, base, LE);
+            FloatVector d1 = FloatVector.fromMemorySegment(FS, p, base + 4L * L, LE);
+            FloatVector dm0 = FloatVector.fromMemorySegment(FS, p, base + 4L * PACK_ROWS, LE);
+            FloatVector dm1 = FloatVector.fromMemorySegment(FS, p, base + 4L * PACK_ROWS + 4L * L, LE);
+            for (int j = 0; j < 4; j++) {
+                int s = 2 * j;
+                ByteVector scLo = ByteVector.fromMemorySegment(B2L, p, base + 8L * PACK_ROWS + (long) s * PACK_ROWS, LE);
+                ByteVector scHi = ByteVector.fromMemorySegment(B2L, p, base + 8L * PACK_ROWS + (long) (s + 1) * PACK_ROWS, LE);
+                FloatVector dsLo0 = d0.mul((FloatVector) scLo.convertShape(VectorOperators.B2F, FS, 0));
+                FloatVector dsLo1 = d1.mul((FloatVector) scLo.convertShape(VectorOperators.B2F, FS, 1));
+                FloatVector dsHi0 = d0.mul((FloatVector) scHi.convertShape(VectorOperators.B2F, FS, 0));
+                FloatVector dsHi1 = d1.mul((FloatVector) scHi.convertShape(VectorOperators.B2F, FS, 1));
+                int sub = sb * 8 + s;
+                FloatVector dxLo = FloatVector.broadcast(FS, xd[xdOff + sub]);
+                FloatVector dxHi = FloatVector.broadcast(FS, xd[xdOff + sub + 1]);
+                int xb = xsOff + 256 * sb + 64 * j;
+                long q = base + 24L * PACK_ROWS + 32L * j * PACK_ROWS;
+                for (int h = 0; h < 32; h += 16) {
+                    ShortVector lo = ShortVector.zero(S2L);
+                    ShortVector hi = ShortVector.zero(S2L);
+                    for (int k = h; k < h + 16; k++, q += PACK_ROWS) {
+                        ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
+                        lo = lo.add(v.and((short) 15).mul(xs[xb + k]));
+                        hi = hi.add(v.lanewise(VectorOperators.LSHR, 4).mul(xs[xb + 32 + k]));
+                    }
+                    acc0 = ((FloatVector) lo.convertShape(VectorOperators.S2F, FS, 0)).fma(dsLo0.mul(dxLo), acc0);
+                    acc1 = ((FloatVector) lo.convertShape(VectorOperators.S2F, FS, 1)).fma(dsLo1.mul(dxLo), acc1);
+                    acc0 = ((FloatVector) hi.convertShape(VectorOperators.S2F, FS, 0)).fma(dsHi0.mul(dxHi), acc0);
+                    acc1 = ((FloatVector) hi.convertShape(VectorOperators.S2F, FS, 1)).fma(dsHi1.mul(dxHi), acc1);
+                }
+                ByteVector mLo = ByteVector.fromMemorySegment(B2L, p, base + 16L * PACK_ROWS + (long) s * PACK_ROWS, LE);
+                ByteVector mHi = ByteVector.fromMemorySegment(B2L, p, base + 16L * PACK_ROWS + (long) (s + 1) * PACK_ROWS, LE);
+                FloatVector sxLo = FloatVector.broadcast(FS, -xd[xdOff + nsub + sub]);
+                FloatVector sxHi = FloatVector.broadcast(FS, -xd[xdOff + nsub + sub + 1]);
+                acc0 = dm0.mul((FloatVector) mLo.convertShape(VectorOperators.B2F, FS, 0)).fma(sxLo, acc0);
+                acc1 = dm1.mul((FloatVector) mLo.convertShape(VectorOperators.B2F, FS, 1)).fma(sxLo, acc1);
+                acc0 = dm0.mul((FloatVector) mHi.convertShape(VectorOperators.B2F, FS, 0)).fma(sxHi, acc0);
+                acc1 = dm1.mul((FloatVector) mHi.convertShape(VectorOperators.B2F, FS, 1)).fma(sxHi, acc1);
+            }
+        }
+        acc0.intoArray(out, outOff + g * PACK_ROWS);
+        acc1.intoArray(out, outOff + g * PACK_ROWS + L);
+    }
+
+    /**
+     * Columns [k0, k0 + kc) of the {@link #PANEL} rows from group g0 on, from a packed Q4_K copy into the panel's
+     * transposed order: q·(d·sc) − dmin·m, the values {@link #decode} gives.
+     */
+    private static void decodePackedPanelQ4_K(MemorySegment p, int cols, int g0, int k0, int kc, float[] panel) {
+        int supers = cols / 256;
+        for (int h = 0; h < PANEL / PACK_ROWS; h++) {
+            long base = ((long) (g0 + h) * supers + k0 / 256) * PACK_Q4_K_BYTES;
+            int lane = h * PACK_ROWS;
+            for (int c = 0; c < kc; c += 256, base += PACK_Q4_K_BYTES) {
+                for (int part = 0; part < 2; part++) {
+                    FloatVector d = FloatVector.fromMemorySegment(FS, p, base + 4L * L * part, LE);
+                    FloatVector dm = FloatVector.fromMemorySegment(FS, p, base + 4L * PACK_ROWS + 4L * L * part, LE);
+                    for (int s = 0; s < 8; s++) {
+                        FloatVector ds = d.mul((FloatVector) ByteVector.fromMemorySegment(B2L, p, base + 8L * PACK_ROWS + (long) s * PACK_ROWS, LE)
+                                .convertShape(VectorOperators.B2F, FS, part));
+                        FloatVector m = dm.mul((FloatVector) ByteVector.fromMemorySegment(B2L, p, base + 16L * PACK_ROWS + (long) s * PACK_ROWS, LE)
+                                .convertShape(VectorOperators.B2F, FS, part));
+                        long q = base + 24L * PACK_ROWS + 32L * (s / 2) * PACK_ROWS;
+                        for (int k = 0; k < 32; k++, q += PACK_ROWS) {
+                            ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
+                            ShortVector n = (s & 1) == 0 ? v.and((short) 15) : v.lanewise(VectorOperators.LSHR, 4);
+                            ((FloatVector) n.convertShape(VectorOperators.S2F, FS, part)).mul(ds).sub(m)
+                                    .intoArray(panel, (c + 32 * s + k) * PANEL + lane + L * part);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Row {@code row} of a packed Q4_K copy as floats at dst[off..off+cols), the values {@link #decode} gives. */
+    private static void decodePackedRowQ4_K(MemorySegment p, int cols, int row, float[] dst, int off) {
+        int supers = cols / 256;
+        int i = row % PACK_ROWS;
+        long base = (long) (row / PACK_ROWS) * supers * PACK_Q4_K_BYTES;
+        for (int sb = 0; sb < supers; sb++, base += PACK_Q4_K_BYTES) {
+            float d = p.get(FLOAT_LE, base + 4L * i);
+            float dmin = p.get(FLOAT_LE, base + 4L * PACK_ROWS + 4L * i);
+            for (int s = 0; s < 8; s++) {
+                float ds = d * p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + 8L * PACK_ROWS + (long) s * PACK_ROWS + i);
+                float m = dmin * p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + 16L * PACK_ROWS + (long) s * PACK_ROWS + i);
+                long q = base + 24L * PACK_ROWS + 32L * (s / 2) * PACK_ROWS + i;
+                int at = off + 256 * sb + 32 * s;
+                for (int k = 0; k < 32; k++, q += PACK_ROWS) {
+                    int v = p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, q) & 0xFF;
+                    dst[at + k] = ((s & 1) == 0 ? v & 15 : v >> 4) * ds - m;
+                }
             }
         }
     }
@@ -1075,7 +1244,11 @@ final class VectorKernels extends PooledKernels {
             if (packs(w)) {
                 MemorySegment p = packedReady(w);
                 for (int i = 0; i < tr; i++) {
-                    decodePackedRow(p, cols, r0 + i, tile, i * cols);
+                    if (w.type() == GgmlType.Q4_K) {
+                        decodePackedRowQ4_K(p, cols, r0 + i, tile, i * cols);
+                    } else {
+                        decodePackedRow(p, cols, r0 + i, tile, i * cols);
+                    }
                 }
             } else {
                 for (int i = 0; i < tr; i++) {
@@ -1130,7 +1303,11 @@ final class VectorKernels extends PooledKernels {
                 int kc = Math.min(PANEL_COLS, cols - k0);
                 if (packs(w)) {
                     // r0 is a multiple of PACK_ROWS (the shares are groups), so the panel is two whole groups
-                    decodePackedPanel(packedReady(w), cols, r0 / PACK_ROWS, k0, kc, panel);
+                    if (type == GgmlType.Q4_K) {
+                        decodePackedPanelQ4_K(packedReady(w), cols, r0 / PACK_ROWS, k0, kc, panel);
+                    } else {
+                        decodePackedPanel(packedReady(w), cols, r0 / PACK_ROWS, k0, kc, panel);
+                    }
                 } else {
                     long skip = type.byteSize(k0);
                     for (int i = 0; i < PANEL; i++) {

@@ -152,6 +152,69 @@ class VectorKernelsTest {
         }
     }
 
+    /**
+     * Packed Q4_K matvec is exactly this order of operations on each row: activations to int8 per 32 values
+     * (amax/127, nearest), then per super-block and nibble column j, two 16-value halves each adding
+     * fma(Σ q·x, d·sc·dx, acc) for sub-block 2j and then 2j + 1, then the two min terms fma(dmin·m, −dx·Σx, acc).
+     * Integer sums are exact, so the bits are fixed; a matrix without whole groups keeps the int8 design.
+     */
+    @ParameterizedTest
+    @MethodSource("int8Widths")
+    void q4_KPackedMatvecIsItsIntegerSumsInOrder(VectorSpecies<Float> species) {
+        int cols = 256 * 5;
+        int rows = 4 * species.length();
+        WeightMatrix w = SyntheticWeights.heap(GgmlType.Q4_K, rows, cols, 77);
+        float[] x = randomFloats(cols, 8);
+        float[] got = new float[rows];
+        vector(species).matvec(w, x, got);
+        int[] xq = new int[cols];
+        float[] dx = new float[cols / 32];
+        float[] sx = new float[cols / 32];
+        for (int j = 0; j < cols / 32; j++) {
+            float amax = 0;
+            for (int i = 0; i < 32; i++) {
+                amax = Math.max(amax, Math.abs(x[32 * j + i]));
+            }
+            float d = amax / 127;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            int sum = 0;
+            for (int i = 0; i < 32; i++) {
+                xq[32 * j + i] = Math.round(x[32 * j + i] * id);
+                sum += xq[32 * j + i];
+            }
+            dx[j] = d;
+            sx[j] = d * sum;
+        }
+        java.lang.foreign.MemorySegment seg = w.data();
+        for (int r = 0; r < rows; r++) {
+            float acc = 0;
+            for (int sb = 0; sb < cols / 256; sb++) {
+                long o = w.rowOffset(r) + 144L * sb;
+                float d = Half.toFloat(seg.get(BlockLayouts.SHORT_LE, o));
+                float dmin = Half.toFloat(seg.get(BlockLayouts.SHORT_LE, o + 2));
+                for (int j = 0; j < 4; j++) {
+                    int lo = BlockLayouts.scaleMinK4(seg, o + 4, 2 * j);
+                    int hi = BlockLayouts.scaleMinK4(seg, o + 4, 2 * j + 1);
+                    int sub = 8 * sb + 2 * j;
+                    for (int h = 0; h < 32; h += 16) {
+                        int sLo = 0;
+                        int sHi = 0;
+                        for (int k = h; k < h + 16; k++) {
+                            int q = seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 16 + 32 * j + k) & 0xFF;
+                            sLo += (q & 15) * xq[256 * sb + 64 * j + k];
+                            sHi += (q >> 4) * xq[256 * sb + 64 * j + 32 + k];
+                        }
+                        acc = Math.fma((float) sLo, d * (lo & 0xFF) * dx[sub], acc);
+                        acc = Math.fma((float) sHi, d * (hi & 0xFF) * dx[sub + 1], acc);
+                    }
+                    acc = Math.fma(dmin * (lo >> 8), -sx[sub], acc);
+                    acc = Math.fma(dmin * (hi >> 8), -sx[sub + 1], acc);
+                }
+            }
+            assertEquals(acc, got[r], 0f, "row " + r + " at " + species.vectorBitSize() + " bits");
+        }
+    }
+
     static Stream<VectorSpecies<Float>> int8Widths() {
         return Stream.of(jdk.incubator.vector.FloatVector.SPECIES_256, jdk.incubator.vector.FloatVector.SPECIES_512);
     }
@@ -203,17 +266,26 @@ class VectorKernelsTest {
     }
 
     /**
-     * Q4_0 matrices of whole packed groups take every product from the packed copy: panels of two groups and a
-     * group left over for the tiles (96 rows at 512 bits), a short prompt through the tiles alone, a long one
-     * through the panels, and a matvec after them on the same matrix.
+     * Q4_0 and Q4_K matrices of whole packed groups take every product from the packed copy: a long prompt
+     * decoded into panels of two groups, with a group left over for the tiles (96 rows at 512 bits), within float
+     * rounding of the scalar matmul; a short prompt as matvecMany on int8 activations, within the quantized
+     * bound; and a matvec after them on the same matrix.
      */
     @ParameterizedTest
-    @MethodSource("widths")
-    void packedQ4_0MatmulMatchesScalar(VectorSpecies<Float> species) {
-        for (int n : new int[] {2, 7, 50}) {
-            assertMatmulMatchesScalar(species, GgmlType.Q4_0, 96, 32 * 70, n);
+    @MethodSource("packedTypesAndWidths")
+    void packedMatmulMatchesScalar(GgmlType type, VectorSpecies<Float> species) {
+        int cols = type == GgmlType.Q4_K ? 256 * 9 : 32 * 70;
+        assertMatmulMatchesScalar(species, type, 96, cols, 50);
+        for (int n : new int[] {2, 7}) {
+            WeightMatrix w = SyntheticWeights.heap(type, 96, cols, n);
+            float[] x = randomFloats(n * cols, n);
+            float[] want = new float[n * 96];
+            float[] got = new float[n * 96];
+            scalar.matmul(w, x, n, want);
+            vector(species).matmul(w, x, n, got);
+            assertTrue(nmse(want, got) < bound(type), type + " n=" + n + " at " + species.vectorBitSize() + " bits: NMSE " + nmse(want, got));
         }
-        WeightMatrix w = SyntheticWeights.heap(GgmlType.Q4_0, 160, 32 * 20, 4);
+        WeightMatrix w = SyntheticWeights.heap(type, 160, type == GgmlType.Q4_K ? 256 * 3 : 32 * 20, 4);
         Kernels k = vector(species);
         float[] x = randomFloats(60 * w.cols(), 9);
         float[] want = new float[60 * w.rows()];
@@ -225,7 +297,11 @@ class VectorKernelsTest {
         float[] oneWant = new float[w.rows()];
         scalar.matvec(w, x, oneWant);
         k.matvec(w, x, one);
-        assertTrue(nmse(oneWant, one) < bound(GgmlType.Q4_0), "matvec after matmul: NMSE " + nmse(oneWant, one));
+        assertTrue(nmse(oneWant, one) < bound(type), "matvec after matmul: NMSE " + nmse(oneWant, one));
+    }
+
+    static Stream<Arguments> packedTypesAndWidths() {
+        return KernelTestSupport.widths().flatMap(s -> Stream.of(GgmlType.Q4_0, GgmlType.Q4_K).map(t -> Arguments.of(t, s)));
     }
 
     /** The vector matmul of a random matrix and activations against the scalar one, within float rounding. */

@@ -1,0 +1,131 @@
+package dev.vellama.quant;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import dev.vellama.gguf.GgmlType;
+
+/**
+ * Quantized rows packed side by side for the Vector API kernels: groups of {@code groupRows} rows (one per short
+ * lane of the kernels' vectors), so that one lane holds one row and a block's products add up in place. Per
+ * group, the file's blocks follow one another, each as one "group-block" of {@link #blockBytes} bytes:
+ * <ul>
+ * <li>Q4_0 (32 values): the rows' scales as floats (exact from half); then for each of the block's 16 bytes k,
+ *     the rows' bytes k side by side (byte k holds element k in its low nibble, element k + 16 in its high one).
+ * <li>Q4_K (256 values): the rows' d, then their dmin, as floats; the eight 6-bit scales, scale s of every row
+ *     side by side (s·G + row), then the eight mins likewise; then for each of the 128 nibble bytes (byte 32j + k
+ *     holds element k of sub-block 2j low and of sub-block 2j + 1 high) the rows' bytes side by side.
+ * </ul>
+ * The copy is made once per matrix, on its first product, kept with it and freed with it; the matrix's pages of
+ * a mapped file are then released from the process.
+ */
+final class PackedWeights {
+    private PackedWeights() {
+    }
+
+    /** {@return whether {@code type} has a packed layout} */
+    static boolean supports(GgmlType type) {
+        return type == GgmlType.Q4_0 || type == GgmlType.Q4_K;
+    }
+
+    /** {@return bytes of one group-block of {@code type} for groups of {@code groupRows} rows} */
+    static long blockBytes(GgmlType type, int groupRows) {
+        return switch (type) {
+            case Q4_0 -> groupRows * (4L + 16);
+            case Q4_K -> groupRows * (4L + 4 + 8 + 8 + 128);
+            default -> throw new IllegalArgumentException(type + " has no packed layout");
+        };
+    }
+
+    /**
+     * The packed copy of {@code w} in groups of {@code groupRows}, made on the first call (its groups shared out
+     * on {@code pool}) and kept with the matrix.
+     *
+     * @param w a matrix of a {@link #supports supported} type whose rows are a multiple of {@code groupRows}
+     */
+    static MemorySegment of(WeightMatrix w, int groupRows, WorkerPool pool) {
+        return w.derived(groupRows, () -> {
+            int groups = w.rows() / groupRows;
+            long groupBytes = w.cols() / w.type().blockSize() * blockBytes(w.type(), groupRows);
+            MemorySegment dst = Arena.ofAuto().allocate(groups * groupBytes, 64);
+            pool.run(groups, pool.threads(), (part, start, end) -> pack(w, groupRows, dst, start, end));
+            if (w.data().isMapped()) {
+                // every product now reads the copy: the file's pages go back to the page cache instead of
+                // counting twice in the process's memory (a later read, such as an embedding row, maps them again)
+                w.data().unload();
+            }
+            return dst;
+        });
+    }
+
+    /** The copy {@link #of} made; a pool's parts read it this way so that none of them packs. */
+    static MemorySegment made(WeightMatrix w, int groupRows) {
+        return w.derived(groupRows, () -> {
+            throw new IllegalStateException("matrix " + w.name() + " was not packed before its job");
+        });
+    }
+
+    /**
+     * Groups [g0, g1): each group is assembled in a heap buffer and copied into {@code dst} in one piece (byte
+     * stores into an array are cheap where each store into a segment is checked).
+     */
+    private static void pack(WeightMatrix w, int groupRows, MemorySegment dst, int g0, int g1) {
+        MemorySegment src = w.data();
+        int blocks = w.cols() / w.type().blockSize();
+        long rowBytes = w.rowBytes();
+        int blockBytes = (int) blockBytes(w.type(), groupRows);
+        byte[] group = new byte[blocks * blockBytes];
+        byte[] row = new byte[(int) rowBytes];
+        for (int g = g0; g < g1; g++) {
+            for (int i = 0; i < groupRows; i++) {
+                MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) (g * groupRows + i) * rowBytes, row, 0, row.length);
+                if (w.type() == GgmlType.Q4_0) {
+                    packQ4_0Row(row, blocks, group, blockBytes, groupRows, i);
+                } else {
+                    packQ4_KRow(row, blocks, group, blockBytes, groupRows, i);
+                }
+            }
+            MemorySegment.copy(group, 0, dst, ValueLayout.JAVA_BYTE, (long) g * group.length, group.length);
+        }
+    }
+
+    private static void packQ4_0Row(byte[] row, int blocks, byte[] group, int blockBytes, int groupRows, int i) {
+        for (int b = 0, o = 0, base = 0; b < blocks; b++, o += 18, base += blockBytes) {
+            putHalfAsFloat(row, o, group, base + 4 * i);
+            for (int k = 0, q = base + 4 * groupRows + i; k < 16; k++, q += groupRows) {
+                group[q] = row[o + 2 + k];
+            }
+        }
+    }
+
+    private static void packQ4_KRow(byte[] row, int blocks, byte[] group, int blockBytes, int groupRows, int i) {
+        for (int b = 0, o = 0, base = 0; b < blocks; b++, o += 144, base += blockBytes) {
+            putHalfAsFloat(row, o, group, base + 4 * i);
+            putHalfAsFloat(row, o + 2, group, base + 4 * groupRows + 4 * i);
+            long lo8 = 0;
+            for (int k = 7; k >= 0; k--) {
+                lo8 = lo8 << 8 | (row[o + 4 + k] & 0xFF);
+            }
+            int hi4 = (row[o + 12] & 0xFF) | (row[o + 13] & 0xFF) << 8 | (row[o + 14] & 0xFF) << 16 | (row[o + 15] & 0xFF) << 24;
+            long scales = BlockLayouts.scalesK4(lo8, hi4);
+            long mins = BlockLayouts.minsK4(lo8, hi4);
+            for (int s = 0; s < 8; s++) {
+                group[base + 8 * groupRows + s * groupRows + i] = (byte) (scales >>> (8 * s));
+                group[base + 16 * groupRows + s * groupRows + i] = (byte) (mins >>> (8 * s));
+            }
+            for (int k = 0, q = base + 24 * groupRows + i; k < 128; k++, q += groupRows) {
+                group[q] = row[o + 16 + k];
+            }
+        }
+    }
+
+    /** The little-endian half at row[o] as a little-endian float at group[at] (exact). */
+    private static void putHalfAsFloat(byte[] row, int o, byte[] group, int at) {
+        int bits = Float.floatToRawIntBits(Float.float16ToFloat((short) ((row[o] & 0xFF) | row[o + 1] << 8)));
+        group[at] = (byte) bits;
+        group[at + 1] = (byte) (bits >>> 8);
+        group[at + 2] = (byte) (bits >>> 16);
+        group[at + 3] = (byte) (bits >>> 24);
+    }
+}
