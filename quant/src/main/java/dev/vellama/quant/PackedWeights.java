@@ -16,6 +16,9 @@ import dev.vellama.gguf.GgmlType;
  * <li>Q4_K (256 values): the rows' d, then their dmin, as floats; the eight 6-bit scales, scale s of every row
  *     side by side (s·G + row), then the eight mins likewise; then for each of the 128 nibble bytes (byte 32j + k
  *     holds element k of sub-block 2j low and of sub-block 2j + 1 high) the rows' bytes side by side.
+ * <li>Q6_K (256 values): the rows' d as floats; the 16 int8 scales, scale s of every row side by side; then
+ *     for each of the 256 values in order, the rows' 6-bit quants (0..63, before the −32) side by side, a byte
+ *     each (276 bytes per row against 210 in the file: no bit assembly in the kernel).
  * </ul>
  * The copy is made once per matrix, on its first product, kept with it and freed with it; the matrix's pages of
  * a mapped file are then released from the process.
@@ -26,7 +29,7 @@ final class PackedWeights {
 
     /** {@return whether {@code type} has a packed layout} */
     static boolean supports(GgmlType type) {
-        return type == GgmlType.Q4_0 || type == GgmlType.Q4_K;
+        return type == GgmlType.Q4_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K;
     }
 
     /** {@return bytes of one group-block of {@code type} for groups of {@code groupRows} rows} */
@@ -34,6 +37,7 @@ final class PackedWeights {
         return switch (type) {
             case Q4_0 -> groupRows * (4L + 16);
             case Q4_K -> groupRows * (4L + 4 + 8 + 8 + 128);
+            case Q6_K -> groupRows * (4L + 16 + 256);
             default -> throw new IllegalArgumentException(type + " has no packed layout");
         };
     }
@@ -80,10 +84,10 @@ final class PackedWeights {
         for (int g = g0; g < g1; g++) {
             for (int i = 0; i < groupRows; i++) {
                 MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) (g * groupRows + i) * rowBytes, row, 0, row.length);
-                if (w.type() == GgmlType.Q4_0) {
-                    packQ4_0Row(row, blocks, group, blockBytes, groupRows, i);
-                } else {
-                    packQ4_KRow(row, blocks, group, blockBytes, groupRows, i);
+                switch (w.type()) {
+                    case Q4_0 -> packQ4_0Row(row, blocks, group, blockBytes, groupRows, i);
+                    case Q4_K -> packQ4_KRow(row, blocks, group, blockBytes, groupRows, i);
+                    default -> packQ6_KRow(row, blocks, group, blockBytes, groupRows, i);
                 }
             }
             MemorySegment.copy(group, 0, dst, ValueLayout.JAVA_BYTE, (long) g * group.length, group.length);
@@ -116,6 +120,29 @@ final class PackedWeights {
             }
             for (int k = 0, q = base + 24 * groupRows + i; k < 128; k++, q += groupRows) {
                 group[q] = row[o + 16 + k];
+            }
+        }
+    }
+
+    /** ggml's dequantize_row_q6_K order: value 128n + 32c + l from ql[64n + l (+32)] and qh[32n + l] bits 2c. */
+    private static void packQ6_KRow(byte[] row, int blocks, byte[] group, int blockBytes, int groupRows, int i) {
+        for (int b = 0, o = 0, base = 0; b < blocks; b++, o += 210, base += blockBytes) {
+            putHalfAsFloat(row, o + 208, group, base + 4 * i);
+            for (int s = 0; s < 16; s++) {
+                group[base + 4 * groupRows + s * groupRows + i] = row[o + 192 + s];
+            }
+            int q = base + 20 * groupRows + i;
+            for (int n = 0; n < 2; n++) {
+                for (int l = 0; l < 32; l++) {
+                    int a = row[o + 64 * n + l] & 0xFF;
+                    int c = row[o + 64 * n + l + 32] & 0xFF;
+                    int h = row[o + 128 + 32 * n + l] & 0xFF;
+                    int e = 128 * n + l;
+                    group[q + e * groupRows] = (byte) ((a & 15) | (h & 3) << 4);
+                    group[q + (e + 32) * groupRows] = (byte) ((c & 15) | (h >> 2 & 3) << 4);
+                    group[q + (e + 64) * groupRows] = (byte) ((a >> 4) | (h >> 4 & 3) << 4);
+                    group[q + (e + 96) * groupRows] = (byte) ((c >> 4) | (h >> 6 & 3) << 4);
+                }
             }
         }
     }

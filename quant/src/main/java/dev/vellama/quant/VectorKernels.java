@@ -77,6 +77,14 @@ final class VectorKernels extends PooledKernels {
      */
     private static final boolean PACKED_Q4_K = L >= 8 && L <= 16
             && "packed".equals(System.getProperty("vellama.matvec.q4_k", "packed"));
+    /**
+     * Q6_K matvec design "packed" (default at 256 and 512 bits; "int8" keeps the file's layout): the packed copy
+     * of {@link PackedWeights}, a byte per quant, sums of 8 products per lane (see {@link #packedQ6_K}).
+     */
+    private static final boolean PACKED_Q6_K = L >= 8 && L <= 16
+            && "packed".equals(System.getProperty("vellama.matvec.q6_k", "packed"));
+    /** Bytes of one Q6_K super-block of a packed group. */
+    private static final long PACK_Q6_K_BYTES = PackedWeights.blockBytes(GgmlType.Q6_K, PACK_ROWS);
     /** Bytes of one Q4_K super-block of a packed group. */
     private static final long PACK_Q4_K_BYTES = PackedWeights.blockBytes(GgmlType.Q4_K, PACK_ROWS);
     /** The 32 nibbles of a Q4_0 block as 16 shorts (low nibble: element j, high nibble: element j+16). */
@@ -99,7 +107,7 @@ final class VectorKernels extends PooledKernels {
      * Q6_K matvec design: "int8" (default, measured about 1.4x faster: activations to int8 once per call, as for
      * Q4_K) or "fma".
      */
-    private static final boolean INT8_Q6_K = L <= 16 && HAS_F8 && !"fma".equals(System.getProperty("vellama.matvec.q6_k", "int8"));
+    private static final boolean INT8_Q6_K = L <= 16 && HAS_F8 && !"fma".equals(System.getProperty("vellama.matvec.q6_k", "packed"));
     /** Float lanes 8..15: at 512 bits one Q4_K weight load spans two nibble groups, eight int lanes each. */
     private static final VectorMask<Float> UPPER8 = VectorMask.fromLong(FS, L == 16 ? 0xFF00L : 0L);
     /** Weight shorts per step of the Q4_K int8 design: 2L lanes of S2L, one full float-width register. */
@@ -209,8 +217,8 @@ final class VectorKernels extends PooledKernels {
 
     /** Whether matvec takes {@code w} in the packed Q4_0 layout (its jobs' shares are then groups of rows). */
     private static boolean packs(WeightMatrix w) {
-        return (PACKED_Q4_0 && w.type() == GgmlType.Q4_0 || PACKED_Q4_K && w.type() == GgmlType.Q4_K)
-                && w.rows() % PACK_ROWS == 0;
+        return (PACKED_Q4_0 && w.type() == GgmlType.Q4_0 || PACKED_Q4_K && w.type() == GgmlType.Q4_K
+                || PACKED_Q6_K && w.type() == GgmlType.Q6_K) && w.rows() % PACK_ROWS == 0;
     }
 
     /** The packed layout of {@code w}, made on the calling thread the first time (see {@link PackedWeights}). */
@@ -298,6 +306,10 @@ final class VectorKernels extends PooledKernels {
     private void manyPacked(WeightMatrix w, float[] x, int n, float[] out, int part, int g0, int g1) {
         if (w.type() == GgmlType.Q4_K) {
             manyPackedQ4_K(w, x, n, out, part, g0, g1);
+            return;
+        }
+        if (w.type() == GgmlType.Q6_K) {
+            manyPackedQ6_K(w, x, n, out, part, g0, g1);
             return;
         }
         MemorySegment p = packedReady(w);
@@ -860,6 +872,124 @@ final class VectorKernels extends PooledKernels {
         }
     }
 
+    /** {@link #manyPackedQ4_K} for Q6_K: activations per 32 values, −32·Σx per 8 after them in xs. */
+    private void manyPackedQ6_K(WeightMatrix w, float[] x, int n, float[] out, int part, int g0, int g1) {
+        MemorySegment p = packedReady(w);
+        int cols = w.cols();
+        int rows = w.rows();
+        short[] xs = shortScratch(part, n * (cols + cols / 8));
+        float[] xd = rowScratch(part, n * (cols / 32));
+        int sums = n * cols;
+        for (int t = 0; t < n; t++) {
+            quantizeActivationsToShortsNearest(x, t * cols, cols, xs, t * cols, xd, t * (cols / 32));
+            for (int e = 0; e < cols; e += 8) {
+                int sum = 0;
+                for (int i = 0; i < 8; i++) {
+                    sum += xs[t * cols + e + i];
+                }
+                xs[sums + t * (cols / 8) + e / 8] = (short) (-32 * sum);
+            }
+        }
+        for (int g = g0; g < g1; g++) {
+            for (int t = 0; t < n; t++) {
+                packedQ6_K(p, cols, xs, t * cols, sums + t * (cols / 8), xd, t * (cols / 32), out, t * rows, g);
+            }
+        }
+    }
+
+    /** x to int8 per 32 values in natural order, as the int8 K-quant designs round them (amax/127, nearest). */
+    private static void quantizeActivationsToShortsNearest(float[] x, int xOff, int cols, short[] xs, int xsOff, float[] xd, int xdOff) {
+        for (int b = 0; b < cols; b += 32) {
+            float amax = 0;
+            for (int i = 0; i < 32; i++) {
+                amax = Math.max(amax, Math.abs(x[xOff + b + i]));
+            }
+            float d = amax / 127;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            for (int i = 0; i < 32; i++) {
+                xs[xsOff + b + i] = (short) Math.round(x[xOff + b + i] * id);
+            }
+            xd[xdOff + b / 32] = d;
+        }
+    }
+
+    /**
+     * The packed Q6_K design for group g: per 8 values, each lane (a row) adds the products of its unsigned
+     * quants (0..63) with the int8 activations in a short, starting from −32·Σx: the sum may wrap on the way,
+     * but the true Σ(q − 32)·x of 8 values, at most 8·32·127 = 32512, fits a short, so the result is exact. Each
+     * 8-value sum takes fma(sum, d·sc·dx, acc), in value order.
+     */
+    private static void packedQ6_K(MemorySegment p, int cols, short[] xs, int xsOff, int sumsOff, float[] xd, int xdOff,
+            float[] out, int outOff, int g) {
+        int supers = cols / 256;
+        FloatVector acc0 = FloatVector.zero(FS);
+        FloatVector acc1 = FloatVector.zero(FS);
+        long base = (long) g * supers * PACK_Q6_K_BYTES;
+        for (int sb = 0; sb < supers; sb++, base += PACK_Q6_K_BYTES) {
+            FloatVector d0 = FloatVector.fromMemorySegment(FS, p, base, LE);
+            FloatVector d1 = FloatVector.fromMemorySegment(FS, p, base + 4L * L, LE);
+            long q = base + 20L * PACK_ROWS;
+            for (int sg = 0; sg < 16; sg++) {
+                ByteVector sc = ByteVector.fromMemorySegment(B2L, p, base + 4L * PACK_ROWS + (long) sg * PACK_ROWS, LE);
+                int e0 = 256 * sb + 16 * sg;
+                FloatVector dx = FloatVector.broadcast(FS, xd[xdOff + e0 / 32]);
+                FloatVector f0 = d0.mul((FloatVector) sc.convertShape(VectorOperators.B2F, FS, 0)).mul(dx);
+                FloatVector f1 = d1.mul((FloatVector) sc.convertShape(VectorOperators.B2F, FS, 1)).mul(dx);
+                for (int e = e0; e < e0 + 16; e += 8) {
+                    ShortVector s = ShortVector.broadcast(S2L, xs[sumsOff + e / 8]);
+                    for (int i = 0; i < 8; i++, q += PACK_ROWS) {
+                        ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
+                        s = s.add(v.mul(xs[xsOff + e + i]));
+                    }
+                    acc0 = ((FloatVector) s.convertShape(VectorOperators.S2F, FS, 0)).fma(f0, acc0);
+                    acc1 = ((FloatVector) s.convertShape(VectorOperators.S2F, FS, 1)).fma(f1, acc1);
+                }
+            }
+        }
+        acc0.intoArray(out, outOff + g * PACK_ROWS);
+        acc1.intoArray(out, outOff + g * PACK_ROWS + L);
+    }
+
+    /** Columns [k0, k0 + kc) of two packed Q6_K groups into the panel's transposed order: (d·sc)·(q − 32). */
+    private static void decodePackedPanelQ6_K(MemorySegment p, int cols, int g0, int k0, int kc, float[] panel) {
+        int supers = cols / 256;
+        for (int h = 0; h < PANEL / PACK_ROWS; h++) {
+            long base = ((long) (g0 + h) * supers + k0 / 256) * PACK_Q6_K_BYTES;
+            int lane = h * PACK_ROWS;
+            for (int c = 0; c < kc; c += 256, base += PACK_Q6_K_BYTES) {
+                for (int part = 0; part < 2; part++) {
+                    FloatVector d = FloatVector.fromMemorySegment(FS, p, base + 4L * L * part, LE);
+                    long q = base + 20L * PACK_ROWS;
+                    for (int sg = 0; sg < 16; sg++) {
+                        FloatVector ds = d.mul((FloatVector) ByteVector.fromMemorySegment(B2L, p, base + 4L * PACK_ROWS + (long) sg * PACK_ROWS, LE)
+                                .convertShape(VectorOperators.B2F, FS, part));
+                        for (int i = 0; i < 16; i++, q += PACK_ROWS) {
+                            ShortVector v = ((ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE)
+                                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0)).sub((short) 32);
+                            ds.mul((FloatVector) v.convertShape(VectorOperators.S2F, FS, part))
+                                    .intoArray(panel, (c + 16 * sg + i) * PANEL + lane + L * part);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Row {@code row} of a packed Q6_K copy as floats at dst[off..off+cols), the values {@link #decode} gives. */
+    private static void decodePackedRowQ6_K(MemorySegment p, int cols, int row, float[] dst, int off) {
+        int supers = cols / 256;
+        int i = row % PACK_ROWS;
+        long base = (long) (row / PACK_ROWS) * supers * PACK_Q6_K_BYTES;
+        for (int sb = 0; sb < supers; sb++, base += PACK_Q6_K_BYTES) {
+            float d = p.get(FLOAT_LE, base + 4L * i);
+            for (int e = 0; e < 256; e++) {
+                float ds = d * p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + 4L * PACK_ROWS + (long) (e / 16) * PACK_ROWS + i);
+                int q = p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + 20L * PACK_ROWS + (long) e * PACK_ROWS + i);
+                dst[off + 256 * sb + e] = ds * (q - 32);
+            }
+        }
+    }
+
     /** −8 times the sum of each 32-value block of int8 activations at xs[off..off+cols), as shorts (exact: |·| ≤ 32512). */
     private static void eightfoldBlockSums(short[] xs, int off, int cols, short[] dst, int dstOff) {
         for (int b = 0; b < cols; b += 32) {
@@ -1246,6 +1376,8 @@ final class VectorKernels extends PooledKernels {
                 for (int i = 0; i < tr; i++) {
                     if (w.type() == GgmlType.Q4_K) {
                         decodePackedRowQ4_K(p, cols, r0 + i, tile, i * cols);
+                    } else if (w.type() == GgmlType.Q6_K) {
+                        decodePackedRowQ6_K(p, cols, r0 + i, tile, i * cols);
                     } else {
                         decodePackedRow(p, cols, r0 + i, tile, i * cols);
                     }
@@ -1305,6 +1437,8 @@ final class VectorKernels extends PooledKernels {
                     // r0 is a multiple of PACK_ROWS (the shares are groups), so the panel is two whole groups
                     if (type == GgmlType.Q4_K) {
                         decodePackedPanelQ4_K(packedReady(w), cols, r0 / PACK_ROWS, k0, kc, panel);
+                    } else if (type == GgmlType.Q6_K) {
+                        decodePackedPanelQ6_K(packedReady(w), cols, r0 / PACK_ROWS, k0, kc, panel);
                     } else {
                         decodePackedPanel(packedReady(w), cols, r0 / PACK_ROWS, k0, kc, panel);
                     }

@@ -215,6 +215,58 @@ class VectorKernelsTest {
         }
     }
 
+    /**
+     * Packed Q6_K matvec is exactly this order on each row: activations to int8 per 32 values (amax/127,
+     * nearest), then for each 8 values in order fma(Σ (q − 32)·x, d·sc·dx, acc), the integer sums exact.
+     */
+    @ParameterizedTest
+    @MethodSource("int8Widths")
+    void q6_KPackedMatvecIsItsIntegerSumsInOrder(VectorSpecies<Float> species) {
+        int cols = 256 * 3;
+        int rows = 4 * species.length();
+        WeightMatrix w = SyntheticWeights.heap(GgmlType.Q6_K, rows, cols, 78);
+        float[] x = randomFloats(cols, 9);
+        float[] got = new float[rows];
+        vector(species).matvec(w, x, got);
+        int[] xq = new int[cols];
+        float[] dx = new float[cols / 32];
+        for (int j = 0; j < cols / 32; j++) {
+            float amax = 0;
+            for (int i = 0; i < 32; i++) {
+                amax = Math.max(amax, Math.abs(x[32 * j + i]));
+            }
+            dx[j] = amax / 127;
+            float id = dx[j] != 0 ? 1.0f / dx[j] : 0.0f;
+            for (int i = 0; i < 32; i++) {
+                xq[32 * j + i] = Math.round(x[32 * j + i] * id);
+            }
+        }
+        java.lang.foreign.MemorySegment seg = w.data();
+        for (int r = 0; r < rows; r++) {
+            float acc = 0;
+            for (int sb = 0; sb < cols / 256; sb++) {
+                long o = w.rowOffset(r) + 210L * sb;
+                float d = Half.toFloat(seg.get(BlockLayouts.SHORT_LE, o + 208));
+                for (int e = 0; e < 256; e += 8) {
+                    int sum = 0;
+                    for (int i = e; i < e + 8; i++) {
+                        // ggml's layout: value 128n + 32c + l from ql[64n + l (+32 for c odd)], qh[32n + l] bits 2c
+                        int n = i / 128;
+                        int c = i % 128 / 32;
+                        int l = i % 32;
+                        int ql = seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 64 * n + l + (c & 1) * 32) & 0xFF;
+                        int qh = seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 128 + 32 * n + l) & 0xFF;
+                        int q = (c < 2 ? ql & 15 : ql >> 4) | (qh >> (2 * c) & 3) << 4;
+                        sum += (q - 32) * xq[256 * sb + i];
+                    }
+                    int sc = seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 192 + e / 16);
+                    acc = Math.fma((float) sum, d * sc * dx[(256 * sb + e) / 32], acc);
+                }
+            }
+            assertEquals(acc, got[r], 0f, "row " + r + " at " + species.vectorBitSize() + " bits");
+        }
+    }
+
     static Stream<VectorSpecies<Float>> int8Widths() {
         return Stream.of(jdk.incubator.vector.FloatVector.SPECIES_256, jdk.incubator.vector.FloatVector.SPECIES_512);
     }
@@ -266,7 +318,7 @@ class VectorKernelsTest {
     }
 
     /**
-     * Q4_0 and Q4_K matrices of whole packed groups take every product from the packed copy: a long prompt
+     * Q4_0, Q4_K and Q6_K matrices of whole packed groups take every product from the packed copy: a long prompt
      * decoded into panels of two groups, with a group left over for the tiles (96 rows at 512 bits), within float
      * rounding of the scalar matmul; a short prompt as matvecMany on int8 activations, within the quantized
      * bound; and a matvec after them on the same matrix.
@@ -274,7 +326,7 @@ class VectorKernelsTest {
     @ParameterizedTest
     @MethodSource("packedTypesAndWidths")
     void packedMatmulMatchesScalar(GgmlType type, VectorSpecies<Float> species) {
-        int cols = type == GgmlType.Q4_K ? 256 * 9 : 32 * 70;
+        int cols = type.blockSize() == 256 ? 256 * 9 : 32 * 70;
         assertMatmulMatchesScalar(species, type, 96, cols, 50);
         for (int n : new int[] {2, 7}) {
             WeightMatrix w = SyntheticWeights.heap(type, 96, cols, n);
@@ -285,7 +337,7 @@ class VectorKernelsTest {
             vector(species).matmul(w, x, n, got);
             assertTrue(nmse(want, got) < bound(type), type + " n=" + n + " at " + species.vectorBitSize() + " bits: NMSE " + nmse(want, got));
         }
-        WeightMatrix w = SyntheticWeights.heap(type, 160, type == GgmlType.Q4_K ? 256 * 3 : 32 * 20, 4);
+        WeightMatrix w = SyntheticWeights.heap(type, 160, type.blockSize() == 256 ? 256 * 3 : 32 * 20, 4);
         Kernels k = vector(species);
         float[] x = randomFloats(60 * w.cols(), 9);
         float[] want = new float[60 * w.rows()];
@@ -301,7 +353,7 @@ class VectorKernelsTest {
     }
 
     static Stream<Arguments> packedTypesAndWidths() {
-        return KernelTestSupport.widths().flatMap(s -> Stream.of(GgmlType.Q4_0, GgmlType.Q4_K).map(t -> Arguments.of(t, s)));
+        return KernelTestSupport.widths().flatMap(s -> Stream.of(GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K).map(t -> Arguments.of(t, s)));
     }
 
     /** The vector matmul of a random matrix and activations against the scalar one, within float rounding. */
