@@ -85,6 +85,8 @@ final class VectorKernels extends PooledKernels {
             && "packed".equals(System.getProperty("vellama.matvec.q6_k", "packed"));
     /** Bytes of one Q6_K super-block of a packed group. */
     private static final long PACK_Q6_K_BYTES = PackedWeights.blockBytes(GgmlType.Q6_K, PACK_ROWS);
+    /** L bytes: the scales of L rows of a packed group, which widen to one float vector. */
+    private static final VectorSpecies<Byte> B1L = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, 8 * L)));
     /** Bytes of one Q4_K super-block of a packed group. */
     private static final long PACK_Q4_K_BYTES = PackedWeights.blockBytes(GgmlType.Q4_K, PACK_ROWS);
     /** The 32 nibbles of a Q4_0 block as 16 shorts (low nibble: element j, high nibble: element j+16). */
@@ -187,14 +189,10 @@ final class VectorKernels extends PooledKernels {
             return;
         }
         if (packs(w)) {
-            // from the packed copy too, so the file's pages of the matrix are not read again: short prompts as
-            // matvecMany (four tokens per pass over the integers), long ones decoded into panels
+            // from the packed copy too, so the file's pages of the matrix are not read again; its groups decode
+            // straight into the panels' transposed order, so panels pay off for any prompt length
             packed(w);
-            if (n < PANEL_MIN_TOKENS) {
-                runManyJob(w, x, n, out, w.rows() / PACK_ROWS);
-            } else {
-                runMatrixJob(w, x, n, out, w.rows() / PACK_ROWS);
-            }
+            runMatrixJob(w, x, n, out, w.rows() / PACK_ROWS);
             return;
         }
         runMatrixJob(w, x, n, out, (w.rows() + TILE_ROWS - 1) / TILE_ROWS);
@@ -362,8 +360,9 @@ final class VectorKernels extends PooledKernels {
     @Override
     protected void matrixPart(WeightMatrix w, float[] x, int n, float[] out, int part, int start, int end) {
         // a packed matrix's shares are groups of rows, a matmul's otherwise tiles
-        int unit = packs(w) ? PACK_ROWS : TILE_ROWS;
-        if (n >= PANEL_MIN_TOKENS) {
+        boolean packed = packs(w);
+        int unit = packed ? PACK_ROWS : TILE_ROWS;
+        if (n >= PANEL_MIN_TOKENS || n > 1 && packed) {
             int kc = Math.min(w.cols(), PANEL_COLS);
             matmulPanels(w, x, n, out, start * unit, Math.min(w.rows(), end * unit),
                     rowScratch(part, Math.max(PANEL * kc, tileRows(w.cols()) * w.cols())), sumScratch(part, PANEL * kc));
@@ -595,7 +594,11 @@ final class VectorKernels extends PooledKernels {
     private static void packedQ4_0(MemorySegment p, int cols, short[] xs, int xsOff, float[] xd, int xdOff, int sumsOff,
             float[] out, int outOff, int g0, int g1) {
         int blocks = cols / 32;
-        for (int g = g0; g < g1; g++) {
+        int g = g0;
+        for (; g + 2 <= g1; g += 2) {
+            packedQ4_0Pair(p, blocks, xs, xsOff, xd, xdOff, sumsOff, out, outOff, g);
+        }
+        for (; g < g1; g++) {
             FloatVector acc0 = FloatVector.zero(FS);
             FloatVector acc1 = FloatVector.zero(FS);
             long base = (long) g * blocks * PACK_BLOCK_BYTES;
@@ -614,6 +617,42 @@ final class VectorKernels extends PooledKernels {
             acc0.intoArray(out, outOff + g * PACK_ROWS);
             acc1.intoArray(out, outOff + g * PACK_ROWS + L);
         }
+    }
+
+    /**
+     * {@link #packedQ4_0} for groups g and g + 1 at once: each broadcast activation serves both groups' products
+     * (a quarter faster in a standalone loop, 2048×8192, one thread); each lane's operations are unchanged.
+     */
+    private static void packedQ4_0Pair(MemorySegment p, int blocks, short[] xs, int xsOff, float[] xd, int xdOff, int sumsOff,
+            float[] out, int outOff, int g) {
+        long stride = (long) blocks * PACK_BLOCK_BYTES;
+        FloatVector a0 = FloatVector.zero(FS), a1 = FloatVector.zero(FS);
+        FloatVector b0 = FloatVector.zero(FS), b1 = FloatVector.zero(FS);
+        long base = g * stride;
+        for (int b = 0; b < blocks; b++, base += PACK_BLOCK_BYTES) {
+            ShortVector s = ShortVector.broadcast(S2L, xs[sumsOff + b]);
+            ShortVector t = s;
+            int xb = xsOff + b * 32;
+            long q = base + 4L * PACK_ROWS;
+            for (int k = 0; k < 16; k++, q += PACK_ROWS) {
+                ShortVector x0 = ShortVector.broadcast(S2L, xs[xb + k]);
+                ShortVector x1 = ShortVector.broadcast(S2L, xs[xb + k + 16]);
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
+                ShortVector u = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q + stride, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
+                s = s.add(v.and((short) 15).mul(x0)).add(v.lanewise(VectorOperators.LSHR, 4).mul(x1));
+                t = t.add(u.and((short) 15).mul(x0)).add(u.lanewise(VectorOperators.LSHR, 4).mul(x1));
+            }
+            FloatVector dx = FloatVector.broadcast(FS, xd[xdOff + b]);
+            a0 = ((FloatVector) s.convertShape(VectorOperators.S2F, FS, 0)).fma(FloatVector.fromMemorySegment(FS, p, base, LE).mul(dx), a0);
+            a1 = ((FloatVector) s.convertShape(VectorOperators.S2F, FS, 1)).fma(FloatVector.fromMemorySegment(FS, p, base + 4L * L, LE).mul(dx), a1);
+            b0 = ((FloatVector) t.convertShape(VectorOperators.S2F, FS, 0)).fma(FloatVector.fromMemorySegment(FS, p, base + stride, LE).mul(dx), b0);
+            b1 = ((FloatVector) t.convertShape(VectorOperators.S2F, FS, 1)).fma(FloatVector.fromMemorySegment(FS, p, base + stride + 4L * L, LE).mul(dx), b1);
+        }
+        int o = outOff + g * PACK_ROWS;
+        a0.intoArray(out, o);
+        a1.intoArray(out, o + L);
+        b0.intoArray(out, o + PACK_ROWS);
+        b1.intoArray(out, o + PACK_ROWS + L);
     }
 
     /**
@@ -730,9 +769,10 @@ final class VectorKernels extends PooledKernels {
         for (int t = 0; t < n; t++) {
             quantizeActivationsPackedQ4_K(x, t * cols, cols, xs, t * cols, xd, 2 * t * nsub);
         }
+        float[] scales = sumScratch(part, 16 * PACK_ROWS);
         for (int g = g0; g < g1; g++) {
             for (int t = 0; t < n; t++) {
-                packedQ4_K(p, cols, xs, t * cols, xd, 2 * t * nsub, out, t * rows, g);
+                packedQ4_K(p, cols, xs, t * cols, xd, 2 * t * nsub, out, t * rows, g, scales);
             }
         }
     }
@@ -769,25 +809,20 @@ final class VectorKernels extends PooledKernels {
      * then its min term, fma(dmin·m, −dx·Σx, acc). Activations from {@link #quantizeActivationsPackedQ4_K}.
      */
     private static void packedQ4_K(MemorySegment p, int cols, short[] xs, int xsOff, float[] xd, int xdOff,
-            float[] out, int outOff, int g) {
+            float[] out, int outOff, int g, float[] scales) {
         int supers = cols / 256;
         int nsub = cols / 32;
         FloatVector acc0 = FloatVector.zero(FS);
         FloatVector acc1 = FloatVector.zero(FS);
         long base = (long) g * supers * PACK_Q4_K_BYTES;
         for (int sb = 0; sb < supers; sb++, base += PACK_Q4_K_BYTES) {
-            FloatVector d0 = FloatVector.fromMemorySegment(FS, p, base, LE);
-            FloatVector d1 = FloatVector.fromMemorySegment(FS, p, base + 4L * L, LE);
-            FloatVector dm0 = FloatVector.fromMemorySegment(FS, p, base + 4L * PACK_ROWS, LE);
-            FloatVector dm1 = FloatVector.fromMemorySegment(FS, p, base + 4L * PACK_ROWS + 4L * L, LE);
+            packedScalesQ4_K(p, base, scales);
             for (int j = 0; j < 4; j++) {
                 int s = 2 * j;
-                ByteVector scLo = ByteVector.fromMemorySegment(B2L, p, base + 8L * PACK_ROWS + (long) s * PACK_ROWS, LE);
-                ByteVector scHi = ByteVector.fromMemorySegment(B2L, p, base + 8L * PACK_ROWS + (long) (s + 1) * PACK_ROWS, LE);
-                FloatVector dsLo0 = d0.mul((FloatVector) scLo.convertShape(VectorOperators.B2F, FS, 0));
-                FloatVector dsLo1 = d1.mul((FloatVector) scLo.convertShape(VectorOperators.B2F, FS, 1));
-                FloatVector dsHi0 = d0.mul((FloatVector) scHi.convertShape(VectorOperators.B2F, FS, 0));
-                FloatVector dsHi1 = d1.mul((FloatVector) scHi.convertShape(VectorOperators.B2F, FS, 1));
+                FloatVector dsLo0 = FloatVector.fromArray(FS, scales, s * PACK_ROWS);
+                FloatVector dsLo1 = FloatVector.fromArray(FS, scales, s * PACK_ROWS + L);
+                FloatVector dsHi0 = FloatVector.fromArray(FS, scales, (s + 1) * PACK_ROWS);
+                FloatVector dsHi1 = FloatVector.fromArray(FS, scales, (s + 1) * PACK_ROWS + L);
                 int sub = sb * 8 + s;
                 FloatVector dxLo = FloatVector.broadcast(FS, xd[xdOff + sub]);
                 FloatVector dxHi = FloatVector.broadcast(FS, xd[xdOff + sub + 1]);
@@ -806,14 +841,13 @@ final class VectorKernels extends PooledKernels {
                     acc0 = ((FloatVector) hi.convertShape(VectorOperators.S2F, FS, 0)).fma(dsHi0.mul(dxHi), acc0);
                     acc1 = ((FloatVector) hi.convertShape(VectorOperators.S2F, FS, 1)).fma(dsHi1.mul(dxHi), acc1);
                 }
-                ByteVector mLo = ByteVector.fromMemorySegment(B2L, p, base + 16L * PACK_ROWS + (long) s * PACK_ROWS, LE);
-                ByteVector mHi = ByteVector.fromMemorySegment(B2L, p, base + 16L * PACK_ROWS + (long) (s + 1) * PACK_ROWS, LE);
+                int m = (8 + s) * PACK_ROWS;
                 FloatVector sxLo = FloatVector.broadcast(FS, -xd[xdOff + nsub + sub]);
                 FloatVector sxHi = FloatVector.broadcast(FS, -xd[xdOff + nsub + sub + 1]);
-                acc0 = dm0.mul((FloatVector) mLo.convertShape(VectorOperators.B2F, FS, 0)).fma(sxLo, acc0);
-                acc1 = dm1.mul((FloatVector) mLo.convertShape(VectorOperators.B2F, FS, 1)).fma(sxLo, acc1);
-                acc0 = dm0.mul((FloatVector) mHi.convertShape(VectorOperators.B2F, FS, 0)).fma(sxHi, acc0);
-                acc1 = dm1.mul((FloatVector) mHi.convertShape(VectorOperators.B2F, FS, 1)).fma(sxHi, acc1);
+                acc0 = FloatVector.fromArray(FS, scales, m).fma(sxLo, acc0);
+                acc1 = FloatVector.fromArray(FS, scales, m + L).fma(sxLo, acc1);
+                acc0 = FloatVector.fromArray(FS, scales, m + PACK_ROWS).fma(sxHi, acc0);
+                acc1 = FloatVector.fromArray(FS, scales, m + PACK_ROWS + L).fma(sxHi, acc1);
             }
         }
         acc0.intoArray(out, outOff + g * PACK_ROWS);
@@ -824,20 +858,17 @@ final class VectorKernels extends PooledKernels {
      * Columns [k0, k0 + kc) of the {@link #PANEL} rows from group g0 on, from a packed Q4_K copy into the panel's
      * transposed order: q·(d·sc) − dmin·m, the values {@link #decode} gives.
      */
-    private static void decodePackedPanelQ4_K(MemorySegment p, int cols, int g0, int k0, int kc, float[] panel) {
+    private static void decodePackedPanelQ4_K(MemorySegment p, int cols, int g0, int k0, int kc, float[] panel, float[] scales) {
         int supers = cols / 256;
         for (int h = 0; h < PANEL / PACK_ROWS; h++) {
             long base = ((long) (g0 + h) * supers + k0 / 256) * PACK_Q4_K_BYTES;
             int lane = h * PACK_ROWS;
             for (int c = 0; c < kc; c += 256, base += PACK_Q4_K_BYTES) {
+                packedScalesQ4_K(p, base, scales);
                 for (int part = 0; part < 2; part++) {
-                    FloatVector d = FloatVector.fromMemorySegment(FS, p, base + 4L * L * part, LE);
-                    FloatVector dm = FloatVector.fromMemorySegment(FS, p, base + 4L * PACK_ROWS + 4L * L * part, LE);
                     for (int s = 0; s < 8; s++) {
-                        FloatVector ds = d.mul((FloatVector) ByteVector.fromMemorySegment(B2L, p, base + 8L * PACK_ROWS + (long) s * PACK_ROWS, LE)
-                                .convertShape(VectorOperators.B2F, FS, part));
-                        FloatVector m = dm.mul((FloatVector) ByteVector.fromMemorySegment(B2L, p, base + 16L * PACK_ROWS + (long) s * PACK_ROWS, LE)
-                                .convertShape(VectorOperators.B2F, FS, part));
+                        FloatVector ds = FloatVector.fromArray(FS, scales, s * PACK_ROWS + L * part);
+                        FloatVector m = FloatVector.fromArray(FS, scales, (8 + s) * PACK_ROWS + L * part);
                         long q = base + 24L * PACK_ROWS + 32L * (s / 2) * PACK_ROWS;
                         for (int k = 0; k < 32; k++, q += PACK_ROWS) {
                             ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
@@ -890,9 +921,10 @@ final class VectorKernels extends PooledKernels {
                 xs[sums + t * (cols / 8) + e / 8] = (short) (-32 * sum);
             }
         }
+        float[] scales = sumScratch(part, 16 * PACK_ROWS);
         for (int g = g0; g < g1; g++) {
             for (int t = 0; t < n; t++) {
-                packedQ6_K(p, cols, xs, t * cols, sums + t * (cols / 8), xd, t * (cols / 32), out, t * rows, g);
+                packedQ6_K(p, cols, xs, t * cols, sums + t * (cols / 8), xd, t * (cols / 32), out, t * rows, g, scales);
             }
         }
     }
@@ -920,21 +952,19 @@ final class VectorKernels extends PooledKernels {
      * 8-value sum takes fma(sum, d·sc·dx, acc), in value order.
      */
     private static void packedQ6_K(MemorySegment p, int cols, short[] xs, int xsOff, int sumsOff, float[] xd, int xdOff,
-            float[] out, int outOff, int g) {
+            float[] out, int outOff, int g, float[] scales) {
         int supers = cols / 256;
         FloatVector acc0 = FloatVector.zero(FS);
         FloatVector acc1 = FloatVector.zero(FS);
         long base = (long) g * supers * PACK_Q6_K_BYTES;
         for (int sb = 0; sb < supers; sb++, base += PACK_Q6_K_BYTES) {
-            FloatVector d0 = FloatVector.fromMemorySegment(FS, p, base, LE);
-            FloatVector d1 = FloatVector.fromMemorySegment(FS, p, base + 4L * L, LE);
+            packedScalesQ6_K(p, base, scales);
             long q = base + 20L * PACK_ROWS;
             for (int sg = 0; sg < 16; sg++) {
-                ByteVector sc = ByteVector.fromMemorySegment(B2L, p, base + 4L * PACK_ROWS + (long) sg * PACK_ROWS, LE);
                 int e0 = 256 * sb + 16 * sg;
                 FloatVector dx = FloatVector.broadcast(FS, xd[xdOff + e0 / 32]);
-                FloatVector f0 = d0.mul((FloatVector) sc.convertShape(VectorOperators.B2F, FS, 0)).mul(dx);
-                FloatVector f1 = d1.mul((FloatVector) sc.convertShape(VectorOperators.B2F, FS, 1)).mul(dx);
+                FloatVector f0 = FloatVector.fromArray(FS, scales, sg * PACK_ROWS).mul(dx);
+                FloatVector f1 = FloatVector.fromArray(FS, scales, sg * PACK_ROWS + L).mul(dx);
                 for (int e = e0; e < e0 + 16; e += 8) {
                     ShortVector s = ShortVector.broadcast(S2L, xs[sumsOff + e / 8]);
                     for (int i = 0; i < 8; i++, q += PACK_ROWS) {
@@ -951,18 +981,17 @@ final class VectorKernels extends PooledKernels {
     }
 
     /** Columns [k0, k0 + kc) of two packed Q6_K groups into the panel's transposed order: (d·sc)·(q − 32). */
-    private static void decodePackedPanelQ6_K(MemorySegment p, int cols, int g0, int k0, int kc, float[] panel) {
+    private static void decodePackedPanelQ6_K(MemorySegment p, int cols, int g0, int k0, int kc, float[] panel, float[] scales) {
         int supers = cols / 256;
         for (int h = 0; h < PANEL / PACK_ROWS; h++) {
             long base = ((long) (g0 + h) * supers + k0 / 256) * PACK_Q6_K_BYTES;
             int lane = h * PACK_ROWS;
             for (int c = 0; c < kc; c += 256, base += PACK_Q6_K_BYTES) {
+                packedScalesQ6_K(p, base, scales);
                 for (int part = 0; part < 2; part++) {
-                    FloatVector d = FloatVector.fromMemorySegment(FS, p, base + 4L * L * part, LE);
                     long q = base + 20L * PACK_ROWS;
                     for (int sg = 0; sg < 16; sg++) {
-                        FloatVector ds = d.mul((FloatVector) ByteVector.fromMemorySegment(B2L, p, base + 4L * PACK_ROWS + (long) sg * PACK_ROWS, LE)
-                                .convertShape(VectorOperators.B2F, FS, part));
+                        FloatVector ds = FloatVector.fromArray(FS, scales, sg * PACK_ROWS + L * part);
                         for (int i = 0; i < 16; i++, q += PACK_ROWS) {
                             ShortVector v = ((ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE)
                                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0)).sub((short) 32);
@@ -986,6 +1015,39 @@ final class VectorKernels extends PooledKernels {
                 float ds = d * p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + 4L * PACK_ROWS + (long) (e / 16) * PACK_ROWS + i);
                 int q = p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + 20L * PACK_ROWS + (long) e * PACK_ROWS + i);
                 dst[off + 256 * sb + e] = ds * (q - 32);
+            }
+        }
+    }
+
+    /**
+     * A packed Q4_K group-block's d·sc for its 8 sub-blocks, then dmin·m, as floats in [sub-block][row] order
+     * (products of a half and a 6-bit integer, exact), for the kernel to load as vectors. A method of its own,
+     * taking no vectors: widening the scale bytes inside the kernel made it large enough that C2 stopped inlining
+     * Vector API calls there and boxed vectors (ten times slower); written as scalar code, the 16·G products cost
+     * as much as the group-block's multiplications.
+     */
+    private static void packedScalesQ4_K(MemorySegment p, long base, float[] scales) {
+        for (int part = 0; part < 2; part++) {
+            FloatVector d = FloatVector.fromMemorySegment(FS, p, base + 4L * L * part, LE);
+            FloatVector dmin = FloatVector.fromMemorySegment(FS, p, base + 4L * PACK_ROWS + 4L * L * part, LE);
+            for (int s = 0; s < 8; s++) {
+                long sc = base + 8L * PACK_ROWS + (long) s * PACK_ROWS + (long) L * part;
+                d.mul((FloatVector) ByteVector.fromMemorySegment(B1L, p, sc, LE).convertShape(VectorOperators.B2F, FS, 0))
+                        .intoArray(scales, s * PACK_ROWS + L * part);
+                dmin.mul((FloatVector) ByteVector.fromMemorySegment(B1L, p, sc + 8L * PACK_ROWS, LE).convertShape(VectorOperators.B2F, FS, 0))
+                        .intoArray(scales, (8 + s) * PACK_ROWS + L * part);
+            }
+        }
+    }
+
+    /** A packed Q6_K group-block's d·sc for its 16 groups of 16 values, as floats in [group][row] order. */
+    private static void packedScalesQ6_K(MemorySegment p, long base, float[] scales) {
+        for (int part = 0; part < 2; part++) {
+            FloatVector d = FloatVector.fromMemorySegment(FS, p, base + 4L * L * part, LE);
+            for (int s = 0; s < 16; s++) {
+                long sc = base + 4L * PACK_ROWS + (long) s * PACK_ROWS + (long) L * part;
+                d.mul((FloatVector) ByteVector.fromMemorySegment(B1L, p, sc, LE).convertShape(VectorOperators.B2F, FS, 0))
+                        .intoArray(scales, s * PACK_ROWS + L * part);
             }
         }
     }
@@ -1436,9 +1498,9 @@ final class VectorKernels extends PooledKernels {
                 if (packs(w)) {
                     // r0 is a multiple of PACK_ROWS (the shares are groups), so the panel is two whole groups
                     if (type == GgmlType.Q4_K) {
-                        decodePackedPanelQ4_K(packedReady(w), cols, r0 / PACK_ROWS, k0, kc, panel);
+                        decodePackedPanelQ4_K(packedReady(w), cols, r0 / PACK_ROWS, k0, kc, panel, buf);
                     } else if (type == GgmlType.Q6_K) {
-                        decodePackedPanelQ6_K(packedReady(w), cols, r0 / PACK_ROWS, k0, kc, panel);
+                        decodePackedPanelQ6_K(packedReady(w), cols, r0 / PACK_ROWS, k0, kc, panel, buf);
                     } else {
                         decodePackedPanel(packedReady(w), cols, r0 / PACK_ROWS, k0, kc, panel);
                     }
