@@ -1,6 +1,5 @@
 package dev.vellama.quant;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -52,7 +51,7 @@ final class PackedWeights {
         return w.derived(groupRows, () -> {
             int groups = w.rows() / groupRows;
             long groupBytes = w.cols() / w.type().blockSize() * blockBytes(w.type(), groupRows);
-            MemorySegment dst = Arena.ofAuto().allocate(groups * groupBytes, 64);
+            MemorySegment dst = LargePageMemory.allocate(groups * groupBytes);
             pool.run(groups, pool.threads(), (part, start, end) -> pack(w, groupRows, dst, start, end));
             if (w.data().isMapped()) {
                 // every product now reads the copy: the file's pages go back to the page cache instead of
