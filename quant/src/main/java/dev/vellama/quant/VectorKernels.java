@@ -921,8 +921,14 @@ final class VectorKernels extends PooledKernels {
                 xs[sums + t * (cols / 8) + e / 8] = (short) (-32 * sum);
             }
         }
-        float[] scales = sumScratch(part, 16 * PACK_ROWS);
-        for (int g = g0; g < g1; g++) {
+        float[] scales = sumScratch(part, 32 * PACK_ROWS);
+        int g = g0;
+        for (; g + 2 <= g1; g += 2) {
+            for (int t = 0; t < n; t++) {
+                packedQ6_KPair(p, cols, xs, t * cols, sums + t * (cols / 8), xd, t * (cols / 32), out, t * rows, g, scales);
+            }
+        }
+        for (; g < g1; g++) {
             for (int t = 0; t < n; t++) {
                 packedQ6_K(p, cols, xs, t * cols, sums + t * (cols / 8), xd, t * (cols / 32), out, t * rows, g, scales);
             }
@@ -958,7 +964,7 @@ final class VectorKernels extends PooledKernels {
         FloatVector acc1 = FloatVector.zero(FS);
         long base = (long) g * supers * PACK_Q6_K_BYTES;
         for (int sb = 0; sb < supers; sb++, base += PACK_Q6_K_BYTES) {
-            packedScalesQ6_K(p, base, scales);
+            packedScalesQ6_K(p, base, scales, 0);
             long q = base + 20L * PACK_ROWS;
             for (int sg = 0; sg < 16; sg++) {
                 int e0 = 256 * sb + 16 * sg;
@@ -980,6 +986,51 @@ final class VectorKernels extends PooledKernels {
         acc1.intoArray(out, outOff + g * PACK_ROWS + L);
     }
 
+    /**
+     * {@link #packedQ6_K} for groups g and g + 1 at once, each broadcast activation serving both; each lane's
+     * operations are unchanged. {@code scales} holds 32·PACK_ROWS floats.
+     */
+    private static void packedQ6_KPair(MemorySegment p, int cols, short[] xs, int xsOff, int sumsOff, float[] xd, int xdOff,
+            float[] out, int outOff, int g, float[] scales) {
+        int supers = cols / 256;
+        long stride = supers * PACK_Q6_K_BYTES;
+        FloatVector a0 = FloatVector.zero(FS), a1 = FloatVector.zero(FS);
+        FloatVector b0 = FloatVector.zero(FS), b1 = FloatVector.zero(FS);
+        long base = g * stride;
+        int second = 16 * PACK_ROWS;
+        for (int sb = 0; sb < supers; sb++, base += PACK_Q6_K_BYTES) {
+            packedScalesQ6_K(p, base, scales, 0);
+            packedScalesQ6_K(p, base + stride, scales, second);
+            long q = base + 20L * PACK_ROWS;
+            for (int sg = 0; sg < 16; sg++) {
+                int e0 = 256 * sb + 16 * sg;
+                FloatVector dx = FloatVector.broadcast(FS, xd[xdOff + e0 / 32]);
+                FloatVector f0 = FloatVector.fromArray(FS, scales, sg * PACK_ROWS).mul(dx);
+                FloatVector f1 = FloatVector.fromArray(FS, scales, sg * PACK_ROWS + L).mul(dx);
+                FloatVector h0 = FloatVector.fromArray(FS, scales, second + sg * PACK_ROWS).mul(dx);
+                FloatVector h1 = FloatVector.fromArray(FS, scales, second + sg * PACK_ROWS + L).mul(dx);
+                for (int e = e0; e < e0 + 16; e += 8) {
+                    ShortVector s = ShortVector.broadcast(S2L, xs[sumsOff + e / 8]);
+                    ShortVector t = s;
+                    for (int i = 0; i < 8; i++, q += PACK_ROWS) {
+                        ShortVector x = ShortVector.broadcast(S2L, xs[xsOff + e + i]);
+                        s = s.add(((ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0)).mul(x));
+                        t = t.add(((ShortVector) ByteVector.fromMemorySegment(B2L, p, q + stride, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0)).mul(x));
+                    }
+                    a0 = ((FloatVector) s.convertShape(VectorOperators.S2F, FS, 0)).fma(f0, a0);
+                    a1 = ((FloatVector) s.convertShape(VectorOperators.S2F, FS, 1)).fma(f1, a1);
+                    b0 = ((FloatVector) t.convertShape(VectorOperators.S2F, FS, 0)).fma(h0, b0);
+                    b1 = ((FloatVector) t.convertShape(VectorOperators.S2F, FS, 1)).fma(h1, b1);
+                }
+            }
+        }
+        int o = outOff + g * PACK_ROWS;
+        a0.intoArray(out, o);
+        a1.intoArray(out, o + L);
+        b0.intoArray(out, o + PACK_ROWS);
+        b1.intoArray(out, o + PACK_ROWS + L);
+    }
+
     /** Columns [k0, k0 + kc) of two packed Q6_K groups into the panel's transposed order: (d·sc)·(q − 32). */
     private static void decodePackedPanelQ6_K(MemorySegment p, int cols, int g0, int k0, int kc, float[] panel, float[] scales) {
         int supers = cols / 256;
@@ -987,7 +1038,7 @@ final class VectorKernels extends PooledKernels {
             long base = ((long) (g0 + h) * supers + k0 / 256) * PACK_Q6_K_BYTES;
             int lane = h * PACK_ROWS;
             for (int c = 0; c < kc; c += 256, base += PACK_Q6_K_BYTES) {
-                packedScalesQ6_K(p, base, scales);
+                packedScalesQ6_K(p, base, scales, 0);
                 for (int part = 0; part < 2; part++) {
                     long q = base + 20L * PACK_ROWS;
                     for (int sg = 0; sg < 16; sg++) {
@@ -1040,14 +1091,14 @@ final class VectorKernels extends PooledKernels {
         }
     }
 
-    /** A packed Q6_K group-block's d·sc for its 16 groups of 16 values, as floats in [group][row] order. */
-    private static void packedScalesQ6_K(MemorySegment p, long base, float[] scales) {
+    /** A packed Q6_K group-block's d·sc for its 16 groups of 16 values, as floats in [group][row] order from {@code at}. */
+    private static void packedScalesQ6_K(MemorySegment p, long base, float[] scales, int at) {
         for (int part = 0; part < 2; part++) {
             FloatVector d = FloatVector.fromMemorySegment(FS, p, base + 4L * L * part, LE);
             for (int s = 0; s < 16; s++) {
                 long sc = base + 4L * PACK_ROWS + (long) s * PACK_ROWS + (long) L * part;
                 d.mul((FloatVector) ByteVector.fromMemorySegment(B1L, p, sc, LE).convertShape(VectorOperators.B2F, FS, 0))
-                        .intoArray(scales, s * PACK_ROWS + L * part);
+                        .intoArray(scales, at + s * PACK_ROWS + L * part);
             }
         }
     }
