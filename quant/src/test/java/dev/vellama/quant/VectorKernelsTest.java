@@ -170,21 +170,7 @@ class VectorKernelsTest {
         int[] xq = new int[cols];
         float[] dx = new float[cols / 32];
         float[] sx = new float[cols / 32];
-        for (int j = 0; j < cols / 32; j++) {
-            float amax = 0;
-            for (int i = 0; i < 32; i++) {
-                amax = Math.max(amax, Math.abs(x[32 * j + i]));
-            }
-            float d = amax / 127;
-            float id = d != 0 ? 1.0f / d : 0.0f;
-            int sum = 0;
-            for (int i = 0; i < 32; i++) {
-                xq[32 * j + i] = Math.round(x[32 * j + i] * id);
-                sum += xq[32 * j + i];
-            }
-            dx[j] = d;
-            sx[j] = d * sum;
-        }
+        nearestInt8(x, xq, dx, sx);
         java.lang.foreign.MemorySegment seg = w.data();
         for (int r = 0; r < rows; r++) {
             float acc = 0;
@@ -230,17 +216,7 @@ class VectorKernelsTest {
         vector(species).matvec(w, x, got);
         int[] xq = new int[cols];
         float[] dx = new float[cols / 32];
-        for (int j = 0; j < cols / 32; j++) {
-            float amax = 0;
-            for (int i = 0; i < 32; i++) {
-                amax = Math.max(amax, Math.abs(x[32 * j + i]));
-            }
-            dx[j] = amax / 127;
-            float id = dx[j] != 0 ? 1.0f / dx[j] : 0.0f;
-            for (int i = 0; i < 32; i++) {
-                xq[32 * j + i] = Math.round(x[32 * j + i] * id);
-            }
-        }
+        nearestInt8(x, xq, dx, new float[cols / 32]);
         java.lang.foreign.MemorySegment seg = w.data();
         for (int r = 0; r < rows; r++) {
             float acc = 0;
@@ -264,6 +240,28 @@ class VectorKernelsTest {
                 }
             }
             assertEquals(acc, got[r], 0f, "row " + r + " at " + species.vectorBitSize() + " bits");
+        }
+    }
+
+    /**
+     * The K-quant int8 designs' activations: per 32 values the scale amax/127 (dx), the values rounded to nearest
+     * (xq), and dx times their sum (sx).
+     */
+    private static void nearestInt8(float[] x, int[] xq, float[] dx, float[] sx) {
+        for (int j = 0; j < x.length / 32; j++) {
+            float amax = 0;
+            for (int i = 0; i < 32; i++) {
+                amax = Math.max(amax, Math.abs(x[32 * j + i]));
+            }
+            float d = amax / 127;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            int sum = 0;
+            for (int i = 0; i < 32; i++) {
+                xq[32 * j + i] = Math.round(x[32 * j + i] * id);
+                sum += xq[32 * j + i];
+            }
+            dx[j] = d;
+            sx[j] = d * sum;
         }
     }
 
