@@ -922,17 +922,83 @@ final class VectorKernels extends PooledKernels {
             }
         }
         float[] scales = sumScratch(part, 32 * PACK_ROWS);
+        // tokens four at a time share each group's loads and scales; the rest go one by one, two groups at a time
+        int full = n / 4 * 4;
+        for (int g = g0; g < g1; g++) {
+            for (int t = 0; t < full; t += 4) {
+                packedQ6_Kx4(p, cols, xs, t * cols, sums + t * (cols / 8), xd, t * (cols / 32), out, t * rows, rows, g, scales);
+            }
+        }
         int g = g0;
         for (; g + 2 <= g1; g += 2) {
-            for (int t = 0; t < n; t++) {
+            for (int t = full; t < n; t++) {
                 packedQ6_KPair(p, cols, xs, t * cols, sums + t * (cols / 8), xd, t * (cols / 32), out, t * rows, g, scales);
             }
         }
         for (; g < g1; g++) {
-            for (int t = 0; t < n; t++) {
+            for (int t = full; t < n; t++) {
                 packedQ6_K(p, cols, xs, t * cols, sums + t * (cols / 8), xd, t * (cols / 32), out, t * rows, g, scales);
             }
         }
+    }
+
+    /**
+     * {@link #packedQ6_K} for four tokens over group g (activations {@code cols}, 8-value sums {@code cols / 8},
+     * scales {@code cols / 32} and outputs {@code rows} apart): each packed byte vector is loaded and widened once
+     * for the four, and every token's operations are those of its own one-token call, in the same order.
+     */
+    private static void packedQ6_Kx4(MemorySegment p, int cols, short[] xs, int xsOff, int sumsOff, float[] xd, int xdOff,
+            float[] out, int outOff, int rows, int g, float[] scales) {
+        int supers = cols / 256;
+        int c8 = cols / 8;
+        int c32 = cols / 32;
+        FloatVector a00 = FloatVector.zero(FS), a01 = FloatVector.zero(FS);
+        FloatVector a10 = FloatVector.zero(FS), a11 = FloatVector.zero(FS);
+        FloatVector a20 = FloatVector.zero(FS), a21 = FloatVector.zero(FS);
+        FloatVector a30 = FloatVector.zero(FS), a31 = FloatVector.zero(FS);
+        long base = (long) g * supers * PACK_Q6_K_BYTES;
+        for (int sb = 0; sb < supers; sb++, base += PACK_Q6_K_BYTES) {
+            packedScalesQ6_K(p, base, scales, 0);
+            long q = base + 20L * PACK_ROWS;
+            for (int sg = 0; sg < 16; sg++) {
+                int e0 = 256 * sb + 16 * sg;
+                FloatVector w0 = FloatVector.fromArray(FS, scales, sg * PACK_ROWS);
+                FloatVector w1 = FloatVector.fromArray(FS, scales, sg * PACK_ROWS + L);
+                int j = xdOff + e0 / 32;
+                for (int e = e0; e < e0 + 16; e += 8) {
+                    int k = sumsOff + e / 8;
+                    ShortVector s0 = ShortVector.broadcast(S2L, xs[k]);
+                    ShortVector s1 = ShortVector.broadcast(S2L, xs[k + c8]);
+                    ShortVector s2 = ShortVector.broadcast(S2L, xs[k + 2 * c8]);
+                    ShortVector s3 = ShortVector.broadcast(S2L, xs[k + 3 * c8]);
+                    int x = xsOff + e;
+                    for (int i = 0; i < 8; i++, q += PACK_ROWS, x++) {
+                        ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
+                        s0 = s0.add(v.mul(xs[x]));
+                        s1 = s1.add(v.mul(xs[x + cols]));
+                        s2 = s2.add(v.mul(xs[x + 2 * cols]));
+                        s3 = s3.add(v.mul(xs[x + 3 * cols]));
+                    }
+                    FloatVector dx = FloatVector.broadcast(FS, xd[j]);
+                    a00 = ((FloatVector) s0.convertShape(VectorOperators.S2F, FS, 0)).fma(w0.mul(dx), a00);
+                    a01 = ((FloatVector) s0.convertShape(VectorOperators.S2F, FS, 1)).fma(w1.mul(dx), a01);
+                    dx = FloatVector.broadcast(FS, xd[j + c32]);
+                    a10 = ((FloatVector) s1.convertShape(VectorOperators.S2F, FS, 0)).fma(w0.mul(dx), a10);
+                    a11 = ((FloatVector) s1.convertShape(VectorOperators.S2F, FS, 1)).fma(w1.mul(dx), a11);
+                    dx = FloatVector.broadcast(FS, xd[j + 2 * c32]);
+                    a20 = ((FloatVector) s2.convertShape(VectorOperators.S2F, FS, 0)).fma(w0.mul(dx), a20);
+                    a21 = ((FloatVector) s2.convertShape(VectorOperators.S2F, FS, 1)).fma(w1.mul(dx), a21);
+                    dx = FloatVector.broadcast(FS, xd[j + 3 * c32]);
+                    a30 = ((FloatVector) s3.convertShape(VectorOperators.S2F, FS, 0)).fma(w0.mul(dx), a30);
+                    a31 = ((FloatVector) s3.convertShape(VectorOperators.S2F, FS, 1)).fma(w1.mul(dx), a31);
+                }
+            }
+        }
+        int o = outOff + g * PACK_ROWS;
+        a00.intoArray(out, o); a01.intoArray(out, o + L);
+        a10.intoArray(out, o + rows); a11.intoArray(out, o + rows + L);
+        a20.intoArray(out, o + 2 * rows); a21.intoArray(out, o + 2 * rows + L);
+        a30.intoArray(out, o + 3 * rows); a31.intoArray(out, o + 3 * rows + L);
     }
 
     /** x to int8 per 32 values in natural order, as the int8 K-quant designs round them (amax/127, nearest). */
