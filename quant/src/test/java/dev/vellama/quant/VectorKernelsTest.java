@@ -165,8 +165,7 @@ class VectorKernelsTest {
         int rows = 4 * species.length();
         WeightMatrix w = SyntheticWeights.heap(GgmlType.Q4_K, rows, cols, 77);
         float[] x = randomFloats(cols, 8);
-        float[] got = new float[rows];
-        vector(species).matvec(w, x, got);
+        float[] got = vectorMatvec(species, w, x);
         int[] xq = new int[cols];
         float[] dx = new float[cols / 32];
         float[] sx = new float[cols / 32];
@@ -212,8 +211,7 @@ class VectorKernelsTest {
         int rows = 4 * species.length();
         WeightMatrix w = SyntheticWeights.heap(GgmlType.Q6_K, rows, cols, 78);
         float[] x = randomFloats(cols, 9);
-        float[] got = new float[rows];
-        vector(species).matvec(w, x, got);
+        float[] got = vectorMatvec(species, w, x);
         int[] xq = new int[cols];
         float[] dx = new float[cols / 32];
         nearestInt8(x, xq, dx, new float[cols / 32]);
@@ -241,6 +239,13 @@ class VectorKernelsTest {
             }
             assertEquals(acc, got[r], 0f, "row " + r + " at " + species.vectorBitSize() + " bits");
         }
+    }
+
+    /** {@return w·x by the vector kernels of {@code species}} */
+    private float[] vectorMatvec(VectorSpecies<Float> species, WeightMatrix w, float[] x) {
+        float[] got = new float[w.rows()];
+        vector(species).matvec(w, x, got);
+        return got;
     }
 
     /**
