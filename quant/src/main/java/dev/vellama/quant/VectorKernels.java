@@ -770,11 +770,93 @@ final class VectorKernels extends PooledKernels {
             quantizeActivationsPackedQ4_K(x, t * cols, cols, xs, t * cols, xd, 2 * t * nsub);
         }
         float[] scales = sumScratch(part, 16 * PACK_ROWS);
+        int pairs = n / 2 * 2;
         for (int g = g0; g < g1; g++) {
-            for (int t = 0; t < n; t++) {
+            for (int t = 0; t < pairs; t += 2) {
+                packedQ4_Kx2(p, cols, xs, t * cols, xd, 2 * t * nsub, out, t * rows, rows, g, scales);
+            }
+            for (int t = pairs; t < n; t++) {
                 packedQ4_K(p, cols, xs, t * cols, xd, 2 * t * nsub, out, t * rows, g, scales);
             }
         }
+    }
+
+    /**
+     * {@link #packedQ4_K} for two tokens over group g (activations {@code cols} shorts, scales and sums
+     * {@code 2·cols/32} floats and outputs {@code rows} apart): each packed byte vector is loaded, widened and split
+     * once for both; every token's operations are those of its own one-token call, in the same order. (Two, not
+     * four: at four tokens the method grew past what C2 compiles without boxing vectors.)
+     */
+    private static void packedQ4_Kx2(MemorySegment p, int cols, short[] xs, int xsOff, float[] xd, int xdOff,
+            float[] out, int outOff, int rows, int g, float[] scales) {
+        int supers = cols / 256;
+        int nsub = cols / 32;
+        int td = 2 * nsub;
+        FloatVector a0 = FloatVector.zero(FS), a1 = FloatVector.zero(FS);
+        FloatVector b0 = FloatVector.zero(FS), b1 = FloatVector.zero(FS);
+        long base = (long) g * supers * PACK_Q4_K_BYTES;
+        for (int sb = 0; sb < supers; sb++, base += PACK_Q4_K_BYTES) {
+            packedScalesQ4_K(p, base, scales);
+            for (int j = 0; j < 4; j++) {
+                int s = 2 * j;
+                FloatVector dsLo0 = FloatVector.fromArray(FS, scales, s * PACK_ROWS);
+                FloatVector dsLo1 = FloatVector.fromArray(FS, scales, s * PACK_ROWS + L);
+                FloatVector dsHi0 = FloatVector.fromArray(FS, scales, (s + 1) * PACK_ROWS);
+                FloatVector dsHi1 = FloatVector.fromArray(FS, scales, (s + 1) * PACK_ROWS + L);
+                int sub = xdOff + sb * 8 + s;
+                FloatVector dxLo = FloatVector.broadcast(FS, xd[sub]);
+                FloatVector dxHi = FloatVector.broadcast(FS, xd[sub + 1]);
+                FloatVector exLo = FloatVector.broadcast(FS, xd[sub + td]);
+                FloatVector exHi = FloatVector.broadcast(FS, xd[sub + td + 1]);
+                int xb = xsOff + 256 * sb + 64 * j;
+                long q = base + 24L * PACK_ROWS + 32L * j * PACK_ROWS;
+                for (int h = 0; h < 32; h += 16) {
+                    ShortVector lo = ShortVector.zero(S2L);
+                    ShortVector hi = ShortVector.zero(S2L);
+                    ShortVector lo2 = ShortVector.zero(S2L);
+                    ShortVector hi2 = ShortVector.zero(S2L);
+                    for (int k = h; k < h + 16; k++, q += PACK_ROWS) {
+                        ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
+                        ShortVector vl = v.and((short) 15);
+                        ShortVector vh = v.lanewise(VectorOperators.LSHR, 4);
+                        lo = lo.add(vl.mul(xs[xb + k]));
+                        hi = hi.add(vh.mul(xs[xb + 32 + k]));
+                        lo2 = lo2.add(vl.mul(xs[xb + cols + k]));
+                        hi2 = hi2.add(vh.mul(xs[xb + cols + 32 + k]));
+                    }
+                    a0 = ((FloatVector) lo.convertShape(VectorOperators.S2F, FS, 0)).fma(dsLo0.mul(dxLo), a0);
+                    a1 = ((FloatVector) lo.convertShape(VectorOperators.S2F, FS, 1)).fma(dsLo1.mul(dxLo), a1);
+                    a0 = ((FloatVector) hi.convertShape(VectorOperators.S2F, FS, 0)).fma(dsHi0.mul(dxHi), a0);
+                    a1 = ((FloatVector) hi.convertShape(VectorOperators.S2F, FS, 1)).fma(dsHi1.mul(dxHi), a1);
+                    b0 = ((FloatVector) lo2.convertShape(VectorOperators.S2F, FS, 0)).fma(dsLo0.mul(exLo), b0);
+                    b1 = ((FloatVector) lo2.convertShape(VectorOperators.S2F, FS, 1)).fma(dsLo1.mul(exLo), b1);
+                    b0 = ((FloatVector) hi2.convertShape(VectorOperators.S2F, FS, 0)).fma(dsHi0.mul(exHi), b0);
+                    b1 = ((FloatVector) hi2.convertShape(VectorOperators.S2F, FS, 1)).fma(dsHi1.mul(exHi), b1);
+                }
+                int m = (8 + s) * PACK_ROWS;
+                FloatVector m0 = FloatVector.fromArray(FS, scales, m);
+                FloatVector m1 = FloatVector.fromArray(FS, scales, m + L);
+                FloatVector n0 = FloatVector.fromArray(FS, scales, m + PACK_ROWS);
+                FloatVector n1 = FloatVector.fromArray(FS, scales, m + PACK_ROWS + L);
+                FloatVector sxLo = FloatVector.broadcast(FS, -xd[sub + nsub]);
+                FloatVector sxHi = FloatVector.broadcast(FS, -xd[sub + nsub + 1]);
+                a0 = m0.fma(sxLo, a0);
+                a1 = m1.fma(sxLo, a1);
+                a0 = n0.fma(sxHi, a0);
+                a1 = n1.fma(sxHi, a1);
+                sxLo = FloatVector.broadcast(FS, -xd[sub + td + nsub]);
+                sxHi = FloatVector.broadcast(FS, -xd[sub + td + nsub + 1]);
+                b0 = m0.fma(sxLo, b0);
+                b1 = m1.fma(sxLo, b1);
+                b0 = n0.fma(sxHi, b0);
+                b1 = n1.fma(sxHi, b1);
+            }
+        }
+        int o = outOff + g * PACK_ROWS;
+        a0.intoArray(out, o);
+        a1.intoArray(out, o + L);
+        b0.intoArray(out, o + rows);
+        b1.intoArray(out, o + rows + L);
     }
 
     /**
