@@ -99,15 +99,16 @@ final class VectorKernels extends PooledKernels {
      */
     private static final boolean HAS_F8 = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
     /**
-     * Q4_K matvec design: "int8" (default, measured 2.3x faster) quantizes the activations to int8 (one scale per
+     * Q4_K matvec design without the packed copy (rows that are not whole groups, or "int8"): "int8" (measured 2.3x
+     * faster than "fma") quantizes the activations to int8 (one scale per
      * 32) once per call and multiplies nibbles with them in 16-bit lanes; "fma" converts nibbles to floats and
      * multiplies F32 activations. The int8 design needs float vectors of at most 512 bits (a load of weights
      * spans at most two 32-byte groups).
      */
     private static final boolean INT8_Q4_K = L <= 16 && HAS_F8 && !"fma".equals(System.getProperty("vellama.matvec.q4_k", "packed"));
     /**
-     * Q6_K matvec design: "int8" (default, measured about 1.4x faster: activations to int8 once per call, as for
-     * Q4_K) or "fma".
+     * Q6_K matvec design without the packed copy (rows that are not whole groups, or "int8"): "int8" (measured
+     * about 1.4x faster than "fma": activations to int8 once per call, as for Q4_K) or "fma".
      */
     private static final boolean INT8_Q6_K = L <= 16 && HAS_F8 && !"fma".equals(System.getProperty("vellama.matvec.q6_k", "packed"));
     /** Float lanes 8..15: at 512 bits one Q4_K weight load spans two nibble groups, eight int lanes each. */
@@ -213,7 +214,7 @@ final class VectorKernels extends PooledKernels {
         runManyJob(w, x, n, out, w.rows());
     }
 
-    /** Whether matvec takes {@code w} in the packed Q4_0 layout (its jobs' shares are then groups of rows). */
+    /** Whether products take {@code w} from its packed copy (their jobs' shares are then groups of rows). */
     private static boolean packs(WeightMatrix w) {
         return (PACKED_Q4_0 && w.type() == GgmlType.Q4_0 || PACKED_Q4_K && w.type() == GgmlType.Q4_K
                 || PACKED_Q6_K && w.type() == GgmlType.Q6_K) && w.rows() % PACK_ROWS == 0;
@@ -296,7 +297,8 @@ final class VectorKernels extends PooledKernels {
     }
 
     /**
-     * Groups [g0, g1) of a packed Q4_0 {@link #matvecMany}: each token's activations quantized once, then every
+     * Groups [g0, g1) of a packed {@link #matvecMany} (Q4_K and Q6_K go to their own methods). Q4_0: each token's
+     * activations quantized once, then every
      * group walked once, four tokens at a time ({@link #packedQ4_0x4}: the very operations of the one-token kernel
      * for each, so each row is bit-identical to its own matvec); three left over take it with the last repeated,
      * one or two go singly.
@@ -322,7 +324,7 @@ final class VectorKernels extends PooledKernels {
         int sums = slots * cols;
         for (int t = 0; t < n; t++) {
             quantizeActivationsToShorts(x, t * cols, cols, xs, t * cols, xd, t * ds);
-            eightfoldBlockSums(xs, t * cols, cols, xs, sums + t * ds);
+            scaledBlockSums(xs, t * cols, cols, 32, -8, xs, sums + t * ds);
         }
         float[] tail = null;
         if (padded) {
@@ -368,7 +370,7 @@ final class VectorKernels extends PooledKernels {
                     rowScratch(part, Math.max(PANEL * kc, tileRows(w.cols()) * w.cols())), sumScratch(part, PANEL * kc));
         } else if (n > 1) {
             matmulTiles(w, x, n, out, start * unit, Math.min(w.rows(), end * unit), rowScratch(part, tileRows(w.cols()) * w.cols()));
-        } else if (packs(w)) {
+        } else if (packed) {
             // a packed matvec's share is a range of groups: manyPacked's one-token case
             manyPacked(w, x, 1, out, part, start, end);
         } else if (INT8_Q8_0 && w.type() == GgmlType.Q8_0) {
@@ -709,11 +711,32 @@ final class VectorKernels extends PooledKernels {
     }
 
     /**
+     * Columns [k0, k0 + kc) of the {@link #PANEL} rows from group g0 on, from a packed copy of {@code type} into the
+     * panel's transposed order; {@code scales} is scratch for the K-quants' widened scales.
+     */
+    private static void decodePackedPanel(GgmlType type, MemorySegment p, int cols, int g0, int k0, int kc, float[] panel, float[] scales) {
+        switch (type) {
+            case Q4_K -> decodePackedPanelQ4_K(p, cols, g0, k0, kc, panel, scales);
+            case Q6_K -> decodePackedPanelQ6_K(p, cols, g0, k0, kc, panel, scales);
+            default -> decodePackedPanelQ4_0(p, cols, g0, k0, kc, panel);
+        }
+    }
+
+    /** Row {@code row} of a packed copy of {@code type} as floats at dst[off..off+cols), the values {@link #decode} gives. */
+    private static void decodePackedRow(GgmlType type, MemorySegment p, int cols, int row, float[] dst, int off) {
+        switch (type) {
+            case Q4_K -> decodePackedRowQ4_K(p, cols, row, dst, off);
+            case Q6_K -> decodePackedRowQ6_K(p, cols, row, dst, off);
+            default -> decodePackedRowQ4_0(p, cols, row, dst, off);
+        }
+    }
+
+    /**
      * Columns [k0, k0 + kc) of the {@link #PANEL} rows from group g0 on, decoded from the packed copy straight into
      * the panel's transposed order (column k's rows side by side at k·PANEL): each packed byte vector is already
      * one column's rows. The values are the file's (q − 8)·d, exact in float, as {@link #decode} gives them.
      */
-    private static void decodePackedPanel(MemorySegment p, int cols, int g0, int k0, int kc, float[] panel) {
+    private static void decodePackedPanelQ4_0(MemorySegment p, int cols, int g0, int k0, int kc, float[] panel) {
         int blocks = cols / 32;
         for (int h = 0; h < PANEL / PACK_ROWS; h++) {
             long base = ((long) (g0 + h) * blocks + k0 / 32) * PACK_BLOCK_BYTES;
@@ -738,7 +761,7 @@ final class VectorKernels extends PooledKernels {
     }
 
     /** Row {@code row} of a packed Q4_0 copy as floats at dst[off..off+cols), the values {@link #decode} gives. */
-    private static void decodePackedRow(MemorySegment p, int cols, int row, float[] dst, int off) {
+    private static void decodePackedRowQ4_0(MemorySegment p, int cols, int row, float[] dst, int off) {
         int blocks = cols / 32;
         int i = row % PACK_ROWS;
         long base = (long) (row / PACK_ROWS) * blocks * PACK_BLOCK_BYTES;
@@ -864,23 +887,14 @@ final class VectorKernels extends PooledKernels {
      * xd[xdOff + j] gets sub-block j's scale and xd[xdOff + nsub + j] that scale times the sub-block's Σq8.
      */
     private static void quantizeActivationsPackedQ4_K(float[] x, int xOff, int cols, short[] xs, int xsOff, float[] xd, int xdOff) {
+        quantizeActivationsToShortsNearest(x, xOff, cols, xs, xsOff, xd, xdOff);
         int nsub = cols / 32;
         for (int j = 0; j < nsub; j++) {
-            int b = 32 * j;
-            float amax = 0;
-            for (int i = 0; i < 32; i++) {
-                amax = Math.max(amax, Math.abs(x[xOff + b + i]));
-            }
-            float d = amax / 127;
-            float id = d != 0 ? 1.0f / d : 0.0f;
             int sum = 0;
             for (int i = 0; i < 32; i++) {
-                int q = Math.round(x[xOff + b + i] * id);
-                xs[xsOff + b + i] = (short) q;
-                sum += q;
+                sum += xs[xsOff + 32 * j + i];
             }
-            xd[xdOff + j] = d;
-            xd[xdOff + nsub + j] = d * sum;
+            xd[xdOff + nsub + j] = xd[xdOff + j] * sum;
         }
     }
 
@@ -995,13 +1009,7 @@ final class VectorKernels extends PooledKernels {
         int sums = n * cols;
         for (int t = 0; t < n; t++) {
             quantizeActivationsToShortsNearest(x, t * cols, cols, xs, t * cols, xd, t * (cols / 32));
-            for (int e = 0; e < cols; e += 8) {
-                int sum = 0;
-                for (int i = 0; i < 8; i++) {
-                    sum += xs[t * cols + e + i];
-                }
-                xs[sums + t * (cols / 8) + e / 8] = (short) (-32 * sum);
-            }
+            scaledBlockSums(xs, t * cols, cols, 8, -32, xs, sums + t * (cols / 8));
         }
         float[] scales = sumScratch(part, 32 * PACK_ROWS);
         // tokens four at a time share each group's loads and scales; the rest go one by one, two groups at a time
@@ -1251,14 +1259,17 @@ final class VectorKernels extends PooledKernels {
         }
     }
 
-    /** −8 times the sum of each 32-value block of int8 activations at xs[off..off+cols), as shorts (exact: |·| ≤ 32512). */
-    private static void eightfoldBlockSums(short[] xs, int off, int cols, short[] dst, int dstOff) {
-        for (int b = 0; b < cols; b += 32) {
+    /**
+     * {@code factor} times the sum of each {@code span} int8 activations at xs[off..off+cols), as shorts: the
+     * packed kernels' offset terms, −8·Σx per 32 for Q4_0 and −32·Σx per 8 for Q6_K (|·| ≤ 32512, exact).
+     */
+    private static void scaledBlockSums(short[] xs, int off, int cols, int span, int factor, short[] dst, int dstOff) {
+        for (int b = 0; b < cols; b += span) {
             int sum = 0;
-            for (int j = 0; j < 32; j++) {
+            for (int j = 0; j < span; j++) {
                 sum += xs[off + b + j];
             }
-            dst[dstOff + b / 32] = (short) (-8 * sum);
+            dst[dstOff + b / span] = (short) (factor * sum);
         }
     }
 
@@ -1635,13 +1646,7 @@ final class VectorKernels extends PooledKernels {
             if (packs(w)) {
                 MemorySegment p = packedReady(w);
                 for (int i = 0; i < tr; i++) {
-                    if (w.type() == GgmlType.Q4_K) {
-                        decodePackedRowQ4_K(p, cols, r0 + i, tile, i * cols);
-                    } else if (w.type() == GgmlType.Q6_K) {
-                        decodePackedRowQ6_K(p, cols, r0 + i, tile, i * cols);
-                    } else {
-                        decodePackedRow(p, cols, r0 + i, tile, i * cols);
-                    }
+                    decodePackedRow(w.type(), p, cols, r0 + i, tile, i * cols);
                 }
             } else {
                 for (int i = 0; i < tr; i++) {
@@ -1696,13 +1701,7 @@ final class VectorKernels extends PooledKernels {
                 int kc = Math.min(PANEL_COLS, cols - k0);
                 if (packs(w)) {
                     // r0 is a multiple of PACK_ROWS (the shares are groups), so the panel is two whole groups
-                    if (type == GgmlType.Q4_K) {
-                        decodePackedPanelQ4_K(packedReady(w), cols, r0 / PACK_ROWS, k0, kc, panel, buf);
-                    } else if (type == GgmlType.Q6_K) {
-                        decodePackedPanelQ6_K(packedReady(w), cols, r0 / PACK_ROWS, k0, kc, panel, buf);
-                    } else {
-                        decodePackedPanel(packedReady(w), cols, r0 / PACK_ROWS, k0, kc, panel);
-                    }
+                    decodePackedPanel(type, packedReady(w), cols, r0 / PACK_ROWS, k0, kc, panel, buf);
                 } else {
                     long skip = type.byteSize(k0);
                     for (int i = 0; i < PANEL; i++) {

@@ -15,7 +15,7 @@ import dev.vellama.gguf.GgufTensor;
  *
  * <p>Equal when name, type, data, rows and columns are. A matrix also carries one slot where a kernel
  * implementation keeps a layout it derived from {@code data} for its own use (the Vector API kernels' packed
- * Q4_0), made once on first use and dropped with the matrix.
+ * Q4_0, Q4_K and Q6_K copies), made once on first use and dropped with the matrix.
  */
 public final class WeightMatrix {
 
