@@ -62,7 +62,8 @@ final class VectorKernels extends PooledKernels {
      * Q4_0 matvec design "packed" (the default where the int8 design runs; "int8" keeps the file's layout): a
      * copy of each Q4_0 matrix with {@link #PACK_ROWS} rows side by side, made on its first matvec, so that one
      * short lane holds one row and a block's 32 products add up in place without any horizontal sum (see
-     * {@link #packedQ4_0}). JMH and a standalone loop, 2048×8192, one thread: about twice the int8 design.
+     * {@link #packedQ4_0}). The Q4_0 down projection of a 1B model: 0.26 against 0.79 ms per matvec, 2 threads
+     * ({@code MatrixTimes} in the bench module, docs/performance.md).
      */
     private static final boolean PACKED_Q4_0 = INT8_Q4_0 && !"int8".equals(System.getProperty("vellama.matvec.q4_0", "packed"));
     /** Rows of a packed Q4_0 group: one per short lane of a full-width vector. */
@@ -623,7 +624,7 @@ final class VectorKernels extends PooledKernels {
 
     /**
      * {@link #packedQ4_0} for groups g and g + 1 at once: each broadcast activation serves both groups' products
-     * (a quarter faster in a standalone loop, 2048×8192, one thread); each lane's operations are unchanged.
+     * (half the broadcasts per product); each lane's operations are unchanged.
      */
     private static void packedQ4_0Pair(MemorySegment p, int blocks, short[] xs, int xsOff, float[] xd, int xdOff, int sumsOff,
             float[] out, int outOff, int g) {
