@@ -13,8 +13,10 @@ import dev.vellama.quant.WeightMatrix;
  * Milliseconds per matvec of one tensor of a mapped model, and per {@code matvecMany} of TOKENS tokens against
  * TOKENS matvecs, over ROUNDS rounds of 20 calls (compare the last rounds; the first ones compile). With the
  * tensor name {@code --first-products}, it times instead the first matvec of every 2-D Q4_0, Q4_K and Q6_K tensor:
- * the cost of making the packed copies. Run it with {@code -Dvellama.matvec.q4_0=int8} (and q4_k, q6_k) for the
- * file-layout designs. Not a test.
+ * the cost of making the packed copies. A tensor name with {@code *} in it is a pattern ({@code blk.*.ffn_up.weight}):
+ * each call then takes the next matching tensor, so that the weights stream from memory as in a forward pass
+ * instead of sitting in the last-level cache. Run it with {@code -Dvellama.matvec.q4_0=int8} (and q4_k, q5_k, q6_k)
+ * for the file-layout designs. Not a test.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar \
@@ -36,7 +38,8 @@ public final class MatrixTimes {
                 firstProducts(file, k);
                 return;
             }
-            WeightMatrix w = WeightMatrix.of(file.tensor(args[1]));
+            java.util.List<WeightMatrix> ws = matrices(file, args[1]);
+            WeightMatrix w = ws.getFirst();
             float[] x = new float[tokens * w.cols()];
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) Math.sin(i);
@@ -46,25 +49,46 @@ public final class MatrixTimes {
             for (int round = 0; round < rounds; round++) {
                 long t0 = System.nanoTime();
                 for (int i = 0; i < CALLS; i++) {
-                    k.matvec(w, x, out);
+                    k.matvec(ws.get(i % ws.size()), x, out);
                 }
                 long t1 = System.nanoTime();
                 for (int i = 0; i < CALLS; i++) {
                     for (int t = 0; t < tokens; t++) {
                         System.arraycopy(x, t * w.cols(), one, 0, w.cols());
-                        k.matvec(w, one, out);
+                        k.matvec(ws.get(i % ws.size()), one, out);
                     }
                 }
                 long t2 = System.nanoTime();
                 for (int i = 0; i < CALLS; i++) {
-                    k.matvecMany(w, x, tokens, out);
+                    k.matvecMany(ws.get(i % ws.size()), x, tokens, out);
                 }
                 long t3 = System.nanoTime();
                 System.out.printf(Locale.ROOT, "%s %s round %d: matvec %.2f ms; %d matvecs %.2f ms, matvecMany(%d) %.2f ms%n",
-                        w.name(), w.type(), round, (t1 - t0) / 1e6 / CALLS, tokens, (t2 - t1) / 1e6 / CALLS, tokens,
+                        ws.size() > 1 ? args[1] + " (" + ws.size() + " tensors)" : w.name(), w.type(), round, (t1 - t0) / 1e6 / CALLS, tokens, (t2 - t1) / 1e6 / CALLS, tokens,
                         (t3 - t2) / 1e6 / CALLS);
             }
         }
+    }
+
+    /** The tensor {@code name}, or every tensor of the same shape and type as the first that the pattern matches. */
+    private static java.util.List<WeightMatrix> matrices(GgufFile file, String name) {
+        if (!name.contains("*")) {
+            return java.util.List.of(WeightMatrix.of(file.tensor(name)));
+        }
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(name).replace("*", "\\E.*\\Q"));
+        java.util.List<WeightMatrix> all = new java.util.ArrayList<>();
+        for (GgufTensor t : file.tensors()) {
+            if (p.matcher(t.name()).matches()) {
+                WeightMatrix w = WeightMatrix.of(t);
+                if (all.isEmpty() || all.getFirst().type() == w.type() && all.getFirst().rows() == w.rows() && all.getFirst().cols() == w.cols()) {
+                    all.add(w);
+                }
+            }
+        }
+        if (all.isEmpty()) {
+            throw new IllegalArgumentException("no tensor matches " + name);
+        }
+        return all;
     }
 
     private static void firstProducts(GgufFile file, Kernels k) {

@@ -26,7 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 2)
 public class MatvecBenchmark {
-    @Param({"Q4_0", "Q8_0", "Q4_K", "Q6_K"})
+    @Param({"Q4_0", "Q8_0", "Q4_K", "Q5_K", "Q6_K"})
     public String type;
 
     @Param({"2048x8192"})

@@ -15,6 +15,9 @@ import dev.vellama.gguf.GgmlType;
  * <li>Q4_K (256 values): the rows' d, then their dmin, as floats; the eight 6-bit scales, scale s of every row
  *     side by side (s·G + row), then the eight mins likewise; then for each of the 128 nibble bytes (byte 32j + k
  *     holds element k of sub-block 2j low and of sub-block 2j + 1 high) the rows' bytes side by side.
+ * <li>Q5_K (256 values): d, dmin, scales and mins as for Q4_K; then for each element k of the sub-blocks, the
+ *     rows' fifth-bit bytes k side by side (bit s for sub-block s), then their nibble bytes 32j + k for j = 0..3
+ *     (as Q4_K's): 184 bytes per row against 176 in the file.
  * <li>Q6_K (256 values): the rows' d as floats; the 16 int8 scales, scale s of every row side by side; then
  *     for each of the 256 values in order, the rows' 6-bit quants (0..63, before the −32) side by side, a byte
  *     each (276 bytes per row against 210 in the file: no bit assembly in the kernel).
@@ -28,7 +31,7 @@ final class PackedWeights {
 
     /** {@return whether {@code type} has a packed layout} */
     static boolean supports(GgmlType type) {
-        return type == GgmlType.Q4_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K;
+        return type == GgmlType.Q4_0 || type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K;
     }
 
     /** {@return bytes of one group-block of {@code type} for groups of {@code groupRows} rows} */
@@ -36,6 +39,7 @@ final class PackedWeights {
         return switch (type) {
             case Q4_0 -> groupRows * (4L + 16);
             case Q4_K -> groupRows * (4L + 4 + 8 + 8 + 128);
+            case Q5_K -> groupRows * (4L + 4 + 8 + 8 + 128 + 32);
             case Q6_K -> groupRows * (4L + 16 + 256);
             default -> throw new IllegalArgumentException(type + " has no packed layout");
         };
@@ -86,6 +90,7 @@ final class PackedWeights {
                 switch (w.type()) {
                     case Q4_0 -> packQ4_0Row(row, blocks, group, blockBytes, groupRows, i);
                     case Q4_K -> packQ4_KRow(row, blocks, group, blockBytes, groupRows, i);
+                    case Q5_K -> packQ5_KRow(row, blocks, group, blockBytes, groupRows, i);
                     default -> packQ6_KRow(row, blocks, group, blockBytes, groupRows, i);
                 }
             }
@@ -119,6 +124,37 @@ final class PackedWeights {
             }
             for (int k = 0, q = base + 24 * groupRows + i; k < 128; k++, q += groupRows) {
                 group[q] = row[o + 16 + k];
+            }
+        }
+    }
+
+    /**
+     * Q5_K: d, dmin, scales and mins as for Q4_K, then for each element k (0..31) of the sub-blocks, the rows'
+     * fifth-bit bytes k (bit s for sub-block s), then their nibble bytes 32j + k for j = 0..3: the kernel walks
+     * k and reads the block in address order (with the fifth bits in a region of their own, read again for each
+     * j, a streamed matvec took twice as long as from cache).
+     */
+    private static void packQ5_KRow(byte[] row, int blocks, byte[] group, int blockBytes, int groupRows, int i) {
+        for (int b = 0, o = 0, base = 0; b < blocks; b++, o += 176, base += blockBytes) {
+            putHalfAsFloat(row, o, group, base + 4 * i);
+            putHalfAsFloat(row, o + 2, group, base + 4 * groupRows + 4 * i);
+            long lo8 = 0;
+            for (int k = 7; k >= 0; k--) {
+                lo8 = lo8 << 8 | (row[o + 4 + k] & 0xFF);
+            }
+            int hi4 = (row[o + 12] & 0xFF) | (row[o + 13] & 0xFF) << 8 | (row[o + 14] & 0xFF) << 16 | (row[o + 15] & 0xFF) << 24;
+            long scales = BlockLayouts.scalesK4(lo8, hi4);
+            long mins = BlockLayouts.minsK4(lo8, hi4);
+            for (int s = 0; s < 8; s++) {
+                group[base + 8 * groupRows + s * groupRows + i] = (byte) (scales >>> (8 * s));
+                group[base + 16 * groupRows + s * groupRows + i] = (byte) (mins >>> (8 * s));
+            }
+            for (int k = 0, q = base + 24 * groupRows + i; k < 32; k++) {
+                group[q] = row[o + 16 + k];
+                q += groupRows;
+                for (int j = 0; j < 4; j++, q += groupRows) {
+                    group[q] = row[o + 48 + 32 * j + k];
+                }
             }
         }
     }

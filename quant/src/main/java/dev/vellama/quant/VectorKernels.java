@@ -90,6 +90,15 @@ final class VectorKernels extends PooledKernels {
     private static final VectorSpecies<Byte> B1L = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, 8 * L)));
     /** Bytes of one Q4_K super-block of a packed group. */
     private static final long PACK_Q4_K_BYTES = PackedWeights.blockBytes(GgmlType.Q4_K, PACK_ROWS);
+    /**
+     * Q5_K matvec design "packed" (default at 256 and 512 bits; "fma" decodes the file's blocks to floats): the
+     * packed copy of {@link PackedWeights}, Q4_K's kernel with the fifth bits ORed in and sums of 16 products of
+     * q − 16 per lane (see {@link #packedQ5_K}).
+     */
+    private static final boolean PACKED_Q5_K = L >= 8 && L <= 16
+            && "packed".equals(System.getProperty("vellama.matvec.q5_k", "packed"));
+    /** Bytes of one Q5_K super-block of a packed group. */
+    private static final long PACK_Q5_K_BYTES = PackedWeights.blockBytes(GgmlType.Q5_K, PACK_ROWS);
     /** The 32 nibbles of a Q4_0 block as 16 shorts (low nibble: element j, high nibble: element j+16). */
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
     /** Float vectors per 16 shorts. */
@@ -218,7 +227,8 @@ final class VectorKernels extends PooledKernels {
     /** Whether products take {@code w} from its packed copy (their jobs' shares are then groups of rows). */
     private static boolean packs(WeightMatrix w) {
         return (PACKED_Q4_0 && w.type() == GgmlType.Q4_0 || PACKED_Q4_K && w.type() == GgmlType.Q4_K
-                || PACKED_Q6_K && w.type() == GgmlType.Q6_K) && w.rows() % PACK_ROWS == 0;
+                || PACKED_Q5_K && w.type() == GgmlType.Q5_K || PACKED_Q6_K && w.type() == GgmlType.Q6_K)
+                && w.rows() % PACK_ROWS == 0;
     }
 
     /** The packed layout of {@code w}, made on the calling thread the first time (see {@link PackedWeights}). */
@@ -311,6 +321,10 @@ final class VectorKernels extends PooledKernels {
         }
         if (w.type() == GgmlType.Q6_K) {
             manyPackedQ6_K(w, x, n, out, part, g0, g1);
+            return;
+        }
+        if (w.type() == GgmlType.Q5_K) {
+            manyPackedQ5_K(w, x, n, out, part, g0, g1);
             return;
         }
         MemorySegment p = packedReady(w);
@@ -718,6 +732,7 @@ final class VectorKernels extends PooledKernels {
     private static void decodePackedPanel(GgmlType type, MemorySegment p, int cols, int g0, int k0, int kc, float[] panel, float[] scales) {
         switch (type) {
             case Q4_K -> decodePackedPanelQ4_K(p, cols, g0, k0, kc, panel, scales);
+            case Q5_K -> decodePackedPanelQ5_K(p, cols, g0, k0, kc, panel, scales);
             case Q6_K -> decodePackedPanelQ6_K(p, cols, g0, k0, kc, panel, scales);
             default -> decodePackedPanelQ4_0(p, cols, g0, k0, kc, panel);
         }
@@ -727,6 +742,7 @@ final class VectorKernels extends PooledKernels {
     private static void decodePackedRow(GgmlType type, MemorySegment p, int cols, int row, float[] dst, int off) {
         switch (type) {
             case Q4_K -> decodePackedRowQ4_K(p, cols, row, dst, off);
+            case Q5_K -> decodePackedRowQ5_K(p, cols, row, dst, off);
             case Q6_K -> decodePackedRowQ6_K(p, cols, row, dst, off);
             default -> decodePackedRowQ4_0(p, cols, row, dst, off);
         }
@@ -881,6 +897,168 @@ final class VectorKernels extends PooledKernels {
         a1.intoArray(out, o + L);
         b0.intoArray(out, o + rows);
         b1.intoArray(out, o + rows + L);
+    }
+
+    /**
+     * Groups [g0, g1) of a packed Q5_K product with n tokens: each token's activations quantized once (as for
+     * Q4_K, plus −16·Σx per 16 values as shorts), then each group's tokens one after another.
+     */
+    private void manyPackedQ5_K(WeightMatrix w, float[] x, int n, float[] out, int part, int g0, int g1) {
+        MemorySegment p = packedReady(w);
+        int cols = w.cols();
+        int rows = w.rows();
+        int nsub = cols / 32;
+        int span = cols + cols / 16;
+        short[] xs = shortScratch(part, n * span);
+        float[] xd = rowScratch(part, 2 * n * nsub);
+        for (int t = 0; t < n; t++) {
+            quantizeActivationsPackedQ4_K(x, t * cols, cols, xs, t * span, xd, 2 * t * nsub);
+            scaledBlockSums(xs, t * span, cols, 16, -16, xs, t * span + cols);
+        }
+        float[] scales = sumScratch(part, 24 * PACK_ROWS);
+        for (int g = g0; g < g1; g++) {
+            for (int t = 0; t < n; t++) {
+                packedQ5_K(p, cols, xs, t * span, xd, 2 * t * nsub, out, t * rows, g, scales);
+            }
+        }
+    }
+
+    /**
+     * The packed Q5_K design for group g: per super-block and half (elements 0..15, then 16..31 of each
+     * sub-block), each element k's fifth-bit bytes and then its four nibble bytes in address order; the eight
+     * sub-blocks' sums (q in 0..31, the nibble with its fifth bit ORed in) build up in eight short vectors, one
+     * lane per row. Sixteen products of q and int8 activations can pass a short, so each sum starts from −16·Σx
+     * of its 16 values (xs[xsOff + cols + ·]): the wrapping short arithmetic then ends at Σ (q − 16)·x
+     * (|·| ≤ 16·16·127), exact. Each sum takes fma(sum, d·sc·dx, acc), sub-blocks 0..7 in turn, and after both halves
+     * each sub-block takes fma(dmin·m − 16·d·sc, −dx·Σx, acc), which adds the 16·Σx back with the min term.
+     */
+    private static void packedQ5_K(MemorySegment p, int cols, short[] xs, int xsOff, float[] xd, int xdOff,
+            float[] out, int outOff, int g, float[] scales) {
+        int supers = cols / 256;
+        int nsub = cols / 32;
+        FloatVector acc0 = FloatVector.zero(FS);
+        FloatVector acc1 = FloatVector.zero(FS);
+        long base = (long) g * supers * PACK_Q5_K_BYTES;
+        for (int sb = 0; sb < supers; sb++, base += PACK_Q5_K_BYTES) {
+            packedScalesQ5_K(p, base, scales);
+            int sub = sb * 8;
+            int xb = xsOff + 256 * sb;
+            long q = base + 24L * PACK_ROWS;
+            for (int h = 0; h < 32; h += 16) {
+                int c16 = xsOff + cols + 16 * sb + h / 16;
+                ShortVector s0 = ShortVector.broadcast(S2L, xs[c16]);
+                ShortVector s1 = ShortVector.broadcast(S2L, xs[c16 + 2]);
+                ShortVector s2 = ShortVector.broadcast(S2L, xs[c16 + 4]);
+                ShortVector s3 = ShortVector.broadcast(S2L, xs[c16 + 6]);
+                ShortVector s4 = ShortVector.broadcast(S2L, xs[c16 + 8]);
+                ShortVector s5 = ShortVector.broadcast(S2L, xs[c16 + 10]);
+                ShortVector s6 = ShortVector.broadcast(S2L, xs[c16 + 12]);
+                ShortVector s7 = ShortVector.broadcast(S2L, xs[c16 + 14]);
+                for (int k = h; k < h + 16; k++, q += 5L * PACK_ROWS) {
+                    // the fifth bits: bit s of the row's byte k, moved to bit 4 by a shift of s
+                    ShortVector f = ((ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0)).lanewise(VectorOperators.LSHL, 4);
+                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q + PACK_ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
+                    s0 = s0.add(v0.and((short) 15).or(f.and((short) 16)).mul(xs[xb + k]));
+                    s1 = s1.add(v0.lanewise(VectorOperators.LSHR, 4).or(f.lanewise(VectorOperators.LSHR, 1).and((short) 16)).mul(xs[xb + 32 + k]));
+                    ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q + 2L * PACK_ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
+                    s2 = s2.add(v1.and((short) 15).or(f.lanewise(VectorOperators.LSHR, 2).and((short) 16)).mul(xs[xb + 64 + k]));
+                    s3 = s3.add(v1.lanewise(VectorOperators.LSHR, 4).or(f.lanewise(VectorOperators.LSHR, 3).and((short) 16)).mul(xs[xb + 96 + k]));
+                    ShortVector v2 = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q + 3L * PACK_ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
+                    s4 = s4.add(v2.and((short) 15).or(f.lanewise(VectorOperators.LSHR, 4).and((short) 16)).mul(xs[xb + 128 + k]));
+                    s5 = s5.add(v2.lanewise(VectorOperators.LSHR, 4).or(f.lanewise(VectorOperators.LSHR, 5).and((short) 16)).mul(xs[xb + 160 + k]));
+                    ShortVector v3 = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q + 4L * PACK_ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
+                    s6 = s6.add(v3.and((short) 15).or(f.lanewise(VectorOperators.LSHR, 6).and((short) 16)).mul(xs[xb + 192 + k]));
+                    s7 = s7.add(v3.lanewise(VectorOperators.LSHR, 4).or(f.lanewise(VectorOperators.LSHR, 7).and((short) 16)).mul(xs[xb + 224 + k]));
+                }
+                FloatVector dx;
+                dx = FloatVector.broadcast(FS, xd[xdOff + sub + 0]);
+                acc0 = ((FloatVector) s0.convertShape(VectorOperators.S2F, FS, 0)).fma(FloatVector.fromArray(FS, scales, 0 * PACK_ROWS).mul(dx), acc0);
+                acc1 = ((FloatVector) s0.convertShape(VectorOperators.S2F, FS, 1)).fma(FloatVector.fromArray(FS, scales, 0 * PACK_ROWS + L).mul(dx), acc1);
+                dx = FloatVector.broadcast(FS, xd[xdOff + sub + 1]);
+                acc0 = ((FloatVector) s1.convertShape(VectorOperators.S2F, FS, 0)).fma(FloatVector.fromArray(FS, scales, 1 * PACK_ROWS).mul(dx), acc0);
+                acc1 = ((FloatVector) s1.convertShape(VectorOperators.S2F, FS, 1)).fma(FloatVector.fromArray(FS, scales, 1 * PACK_ROWS + L).mul(dx), acc1);
+                dx = FloatVector.broadcast(FS, xd[xdOff + sub + 2]);
+                acc0 = ((FloatVector) s2.convertShape(VectorOperators.S2F, FS, 0)).fma(FloatVector.fromArray(FS, scales, 2 * PACK_ROWS).mul(dx), acc0);
+                acc1 = ((FloatVector) s2.convertShape(VectorOperators.S2F, FS, 1)).fma(FloatVector.fromArray(FS, scales, 2 * PACK_ROWS + L).mul(dx), acc1);
+                dx = FloatVector.broadcast(FS, xd[xdOff + sub + 3]);
+                acc0 = ((FloatVector) s3.convertShape(VectorOperators.S2F, FS, 0)).fma(FloatVector.fromArray(FS, scales, 3 * PACK_ROWS).mul(dx), acc0);
+                acc1 = ((FloatVector) s3.convertShape(VectorOperators.S2F, FS, 1)).fma(FloatVector.fromArray(FS, scales, 3 * PACK_ROWS + L).mul(dx), acc1);
+                dx = FloatVector.broadcast(FS, xd[xdOff + sub + 4]);
+                acc0 = ((FloatVector) s4.convertShape(VectorOperators.S2F, FS, 0)).fma(FloatVector.fromArray(FS, scales, 4 * PACK_ROWS).mul(dx), acc0);
+                acc1 = ((FloatVector) s4.convertShape(VectorOperators.S2F, FS, 1)).fma(FloatVector.fromArray(FS, scales, 4 * PACK_ROWS + L).mul(dx), acc1);
+                dx = FloatVector.broadcast(FS, xd[xdOff + sub + 5]);
+                acc0 = ((FloatVector) s5.convertShape(VectorOperators.S2F, FS, 0)).fma(FloatVector.fromArray(FS, scales, 5 * PACK_ROWS).mul(dx), acc0);
+                acc1 = ((FloatVector) s5.convertShape(VectorOperators.S2F, FS, 1)).fma(FloatVector.fromArray(FS, scales, 5 * PACK_ROWS + L).mul(dx), acc1);
+                dx = FloatVector.broadcast(FS, xd[xdOff + sub + 6]);
+                acc0 = ((FloatVector) s6.convertShape(VectorOperators.S2F, FS, 0)).fma(FloatVector.fromArray(FS, scales, 6 * PACK_ROWS).mul(dx), acc0);
+                acc1 = ((FloatVector) s6.convertShape(VectorOperators.S2F, FS, 1)).fma(FloatVector.fromArray(FS, scales, 6 * PACK_ROWS + L).mul(dx), acc1);
+                dx = FloatVector.broadcast(FS, xd[xdOff + sub + 7]);
+                acc0 = ((FloatVector) s7.convertShape(VectorOperators.S2F, FS, 0)).fma(FloatVector.fromArray(FS, scales, 7 * PACK_ROWS).mul(dx), acc0);
+                acc1 = ((FloatVector) s7.convertShape(VectorOperators.S2F, FS, 1)).fma(FloatVector.fromArray(FS, scales, 7 * PACK_ROWS + L).mul(dx), acc1);
+            }
+            for (int s = 0; s < 8; s++) {
+                FloatVector sx = FloatVector.broadcast(FS, -xd[xdOff + nsub + sub + s]);
+                acc0 = FloatVector.fromArray(FS, scales, (16 + s) * PACK_ROWS).fma(sx, acc0);
+                acc1 = FloatVector.fromArray(FS, scales, (16 + s) * PACK_ROWS + L).fma(sx, acc1);
+            }
+        }
+        acc0.intoArray(out, outOff + g * PACK_ROWS);
+        acc1.intoArray(out, outOff + g * PACK_ROWS + L);
+    }
+
+    /**
+     * Columns [k0, k0 + kc) of the {@link #PANEL} rows from group g0 on, from a packed Q5_K copy into the panel's
+     * transposed order: q·(d·sc) − dmin·m, the values {@link #decode} gives.
+     */
+    private static void decodePackedPanelQ5_K(MemorySegment p, int cols, int g0, int k0, int kc, float[] panel, float[] scales) {
+        int supers = cols / 256;
+        for (int h = 0; h < PANEL / PACK_ROWS; h++) {
+            long base = ((long) (g0 + h) * supers + k0 / 256) * PACK_Q5_K_BYTES;
+            int lane = h * PACK_ROWS;
+            for (int c = 0; c < kc; c += 256, base += PACK_Q5_K_BYTES) {
+                packedScalesQ5_K(p, base, scales);
+                for (int part = 0; part < 2; part++) {
+                    for (int s = 0; s < 8; s++) {
+                        FloatVector ds = FloatVector.fromArray(FS, scales, s * PACK_ROWS + L * part);
+                        FloatVector m = FloatVector.fromArray(FS, scales, (8 + s) * PACK_ROWS + L * part);
+                        long qh = base + 24L * PACK_ROWS;
+                        long q = qh + (1L + s / 2) * PACK_ROWS;
+                        for (int k = 0; k < 32; k++, q += 5L * PACK_ROWS, qh += 5L * PACK_ROWS) {
+                            ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
+                            ShortVector f = (ShortVector) ByteVector.fromMemorySegment(B2L, p, qh, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
+                            ShortVector n = ((s & 1) == 0 ? v.and((short) 15) : v.lanewise(VectorOperators.LSHR, 4))
+                                    .or(f.lanewise(VectorOperators.LSHL, 4).lanewise(VectorOperators.LSHR, s).and((short) 16));
+                            ((FloatVector) n.convertShape(VectorOperators.S2F, FS, part)).mul(ds).sub(m)
+                                    .intoArray(panel, (c + 32 * s + k) * PANEL + lane + L * part);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Row {@code row} of a packed Q5_K copy as floats at dst[off..off+cols), the values {@link #decode} gives. */
+    private static void decodePackedRowQ5_K(MemorySegment p, int cols, int row, float[] dst, int off) {
+        int supers = cols / 256;
+        int i = row % PACK_ROWS;
+        long base = (long) (row / PACK_ROWS) * supers * PACK_Q5_K_BYTES;
+        for (int sb = 0; sb < supers; sb++, base += PACK_Q5_K_BYTES) {
+            float d = p.get(FLOAT_LE, base + 4L * i);
+            float dmin = p.get(FLOAT_LE, base + 4L * PACK_ROWS + 4L * i);
+            for (int s = 0; s < 8; s++) {
+                float ds = d * p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + 8L * PACK_ROWS + (long) s * PACK_ROWS + i);
+                float m = dmin * p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + 16L * PACK_ROWS + (long) s * PACK_ROWS + i);
+                long qh = base + 24L * PACK_ROWS + i;
+                long q = qh + (1L + s / 2) * PACK_ROWS;
+                int at = off + 256 * sb + 32 * s;
+                for (int k = 0; k < 32; k++, q += 5L * PACK_ROWS, qh += 5L * PACK_ROWS) {
+                    int v = p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, q) & 0xFF;
+                    int f = p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, qh) >> s & 1;
+                    dst[at + k] = (((s & 1) == 0 ? v & 15 : v >> 4) | f << 4) * ds - m;
+                }
+            }
+        }
     }
 
     /**
@@ -1244,6 +1422,22 @@ final class VectorKernels extends PooledKernels {
                         .intoArray(scales, s * PACK_ROWS + L * part);
                 dmin.mul((FloatVector) ByteVector.fromMemorySegment(B1L, p, sc + 8L * PACK_ROWS, LE).convertShape(VectorOperators.B2F, FS, 0))
                         .intoArray(scales, (8 + s) * PACK_ROWS + L * part);
+            }
+        }
+    }
+
+    /**
+     * A packed Q5_K group-block's d·sc for its 8 sub-blocks, then dmin·m (for decoding), then dmin·m − 16·d·sc
+     * (for {@link #packedQ5_K}'s min term), as floats in [sub-block][row] order. Taking no vectors, as
+     * {@link #packedScalesQ4_K}.
+     */
+    private static void packedScalesQ5_K(MemorySegment p, long base, float[] scales) {
+        packedScalesQ4_K(p, base, scales);
+        for (int part = 0; part < 2; part++) {
+            for (int s = 0; s < 8; s++) {
+                int at = s * PACK_ROWS + L * part;
+                FloatVector ds = FloatVector.fromArray(FS, scales, at);
+                FloatVector.fromArray(FS, scales, at + 8 * PACK_ROWS).sub(ds.mul(16f)).intoArray(scales, at + 16 * PACK_ROWS);
             }
         }
     }

@@ -201,6 +201,56 @@ class VectorKernelsTest {
     }
 
     /**
+     * Packed Q5_K matvec is exactly this order on each row: activations to int8 per 32 values (amax/127,
+     * nearest); per super-block, for elements 0..15 then 16..31 of sub-blocks 0..7 in turn
+     * fma(Σ (q − 16)·x, d·sc·dx, acc), then each sub-block's fma(dmin·m − 16·d·sc, −dx·Σx, acc); the integer
+     * sums exact.
+     */
+    @ParameterizedTest
+    @MethodSource("int8Widths")
+    void q5_KPackedMatvecIsItsIntegerSumsInOrder(VectorSpecies<Float> species) {
+        int cols = 256 * 5;
+        int rows = 4 * species.length();
+        WeightMatrix w = SyntheticWeights.heap(GgmlType.Q5_K, rows, cols, 79);
+        float[] x = randomFloats(cols, 10);
+        float[] got = vectorMatvec(species, w, x);
+        int[] xq = new int[cols];
+        float[] dx = new float[cols / 32];
+        float[] sx = new float[cols / 32];
+        nearestInt8(x, xq, dx, sx);
+        java.lang.foreign.MemorySegment seg = w.data();
+        for (int r = 0; r < rows; r++) {
+            float acc = 0;
+            for (int sb = 0; sb < cols / 256; sb++) {
+                long o = w.rowOffset(r) + 176L * sb;
+                float d = Half.toFloat(seg.get(BlockLayouts.SHORT_LE, o));
+                float dmin = Half.toFloat(seg.get(BlockLayouts.SHORT_LE, o + 2));
+                int[] sm = new int[8];
+                for (int s = 0; s < 8; s++) {
+                    sm[s] = BlockLayouts.scaleMinK4(seg, o + 4, s);
+                }
+                for (int h = 0; h < 32; h += 16) {
+                    for (int s = 0; s < 8; s++) {
+                        int sum = 0;
+                        for (int k = h; k < h + 16; k++) {
+                            // ggml's layout: nibble k of byte 32·(s/2) + k at 48 (low for s even), bit s of qh[k] at 16
+                            int ql = seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 48 + 32 * (s / 2) + k) & 0xFF;
+                            int qh = seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 16 + k) & 0xFF;
+                            int q = ((s & 1) == 0 ? ql & 15 : ql >> 4) | (qh >> s & 1) << 4;
+                            sum += (q - 16) * xq[256 * sb + 32 * s + k];
+                        }
+                        acc = Math.fma((float) sum, d * (sm[s] & 0xFF) * dx[8 * sb + s], acc);
+                    }
+                }
+                for (int s = 0; s < 8; s++) {
+                    acc = Math.fma(dmin * (sm[s] >> 8) - 16f * (d * (sm[s] & 0xFF)), -sx[8 * sb + s], acc);
+                }
+            }
+            assertEquals(acc, got[r], 0f, "row " + r + " at " + species.vectorBitSize() + " bits");
+        }
+    }
+
+    /**
      * Packed Q6_K matvec is exactly this order on each row: activations to int8 per 32 values (amax/127,
      * nearest), then for each 8 values in order fma(Σ (q − 32)·x, d·sc·dx, acc), the integer sums exact.
      */
@@ -321,7 +371,7 @@ class VectorKernelsTest {
     }
 
     /**
-     * Q4_0, Q4_K and Q6_K matrices of whole packed groups take every product from the packed copy: prompts of any
+     * Q4_0, Q4_K, Q5_K and Q6_K matrices of whole packed groups take every product from the packed copy: prompts of any
      * length decoded into panels of two groups, with a group left over for the tiles (96 rows at 512 bits), within
      * float rounding of the scalar matmul; and a matvec after them on the same matrix.
      */
@@ -348,7 +398,7 @@ class VectorKernelsTest {
     }
 
     static Stream<Arguments> packedTypesAndWidths() {
-        return KernelTestSupport.widths().flatMap(s -> Stream.of(GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K).map(t -> Arguments.of(t, s)));
+        return KernelTestSupport.widths().flatMap(s -> Stream.of(GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K).map(t -> Arguments.of(t, s)));
     }
 
     /** The vector matmul of a random matrix and activations against the scalar one, within float rounding. */
