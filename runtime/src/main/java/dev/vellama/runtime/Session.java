@@ -39,6 +39,7 @@ public final class Session implements AutoCloseable {
     private int forgottenSinceMark;
     private int lastPrefillEvaluated;
     private volatile boolean cancelRequested;
+    private final dev.vellama.runtime.model.ActivationHooks hooks;
 
     Session(Model model, SessionOptions options) {
         this.model = model;
@@ -64,6 +65,7 @@ public final class Session implements AutoCloseable {
             this.pass = cpu;
         }
         this.cached = new int[ctx];
+        this.hooks = new dev.vellama.runtime.model.ActivationHooks(config.layerCount());
     }
 
     /**
@@ -378,6 +380,102 @@ public final class Session implements AutoCloseable {
      */
     public float[] hiddenStates(int[] tokens) {
         return evaluateFromStart(tokens, config.embeddingLength(), pass::forwardHidden);
+    }
+
+    /**
+     * Calls {@code hook} with every token's activations at {@code point} of every layer, from the next evaluation
+     * on; closing the returned handle removes it. A hook may edit the values in place (see {@link ActivationHook}).
+     * Setting or removing a hook forgets the cached conversation, whose cells were computed without it. CPU sessions
+     * only.
+     *
+     * @throws VellamaException on a CUDA session
+     */
+    public Hook observe(ActivationPoint point, ActivationHook hook) {
+        return addHook(point, -1, false, hook);
+    }
+
+    /** As {@link #observe(ActivationPoint, ActivationHook)}, at one layer (from 0). */
+    public Hook observe(ActivationPoint point, int layer, ActivationHook hook) {
+        checkLayer(layer);
+        return addHook(point, layer, false, hook);
+    }
+
+    /**
+     * Fixes neuron {@code neuron} of layer {@code layer}'s gated MLP activations ({@link ActivationPoint#FFN_ACT}) to
+     * {@code value} for every token from the next evaluation on, until the handle is closed.
+     */
+    public Hook clamp(int layer, int neuron, float value) {
+        checkLayer(layer);
+        int width = config.feedForwardLength()[layer];
+        if (neuron < 0 || neuron >= width) {
+            throw new VellamaException("neuron " + neuron + " of layer " + layer + ", whose feed-forward block has " + width);
+        }
+        return addHook(ActivationPoint.FFN_ACT, layer, false, (l, p, pos, v, off, len) -> v[off + neuron] = value);
+    }
+
+    /**
+     * Adds control vector {@code vector}'s direction for each layer in {@code [fromLayer, toLayer]} to that layer's
+     * output, every token, as llama.cpp's {@code --control-vector} with {@code --control-vector-layer-range} does
+     * (its defaults are 1 and the layer count); the {@link ActivationPoint#RESIDUAL} hooks see it added.
+     *
+     * @throws VellamaException when the vector's width is not the model's embedding width
+     */
+    public Hook steer(ControlVector vector, int fromLayer, int toLayer) {
+        if (vector.embeddingLength() != config.embeddingLength()) {
+            throw new VellamaException("the control vector has directions of " + vector.embeddingLength()
+                    + " values; this model's embeddings have " + config.embeddingLength());
+        }
+        List<Hook> parts = new java.util.ArrayList<>();
+        for (int l = Math.max(1, fromLayer); l <= Math.min(toLayer, config.layerCount() - 1); l++) {
+            float[] dir = vector.directionView(l);
+            if (dir != null) {
+                parts.add(addHook(ActivationPoint.RESIDUAL, l, true, (layer, p, pos, v, off, len) -> {
+                    for (int i = 0; i < len; i++) {
+                        v[off + i] += dir[i];
+                    }
+                }));
+            }
+        }
+        return () -> parts.forEach(Hook::close);
+    }
+
+    /** Removes every hook, clamp and control vector (and forgets the cached conversation if there were any). */
+    public void clearHooks() {
+        if (!hooks.isEmpty()) {
+            hooks.clear();
+            hooksChanged();
+        }
+    }
+
+    /** A hook, clamp or control vector set on a session; closing it removes it. */
+    @FunctionalInterface
+    public interface Hook extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private Hook addHook(ActivationPoint point, int layer, boolean first, ActivationHook hook) {
+        if (!(pass instanceof ForwardPass)) {
+            throw new VellamaException("activation hooks and control vectors run on the CPU; this session computes on CUDA");
+        }
+        Runnable remove = hooks.add(point, layer, first, hook);
+        hooksChanged();
+        return () -> {
+            remove.run();
+            hooksChanged();
+        };
+    }
+
+    private void hooksChanged() {
+        ((ForwardPass) pass).hooks(hooks);
+        reset();
+    }
+
+    private void checkLayer(int layer) {
+        if (layer < 0 || layer >= config.layerCount()) {
+            throw new VellamaException("layer " + layer + " of a model with " + config.layerCount() + " layers (0 to "
+                    + (config.layerCount() - 1) + ")");
+        }
     }
 
     /** Forgets the cached conversation. */

@@ -2,6 +2,8 @@ package dev.vellama.runtime.model;
 
 import dev.vellama.runtime.ModelConfig;
 import dev.vellama.runtime.Architecture;
+import dev.vellama.runtime.ActivationHook;
+import dev.vellama.runtime.ActivationPoint;
 
 import dev.vellama.quant.Kernels;
 import dev.vellama.quant.WeightMatrix;
@@ -48,6 +50,10 @@ public final class ForwardPass implements TransformerPass {
     private int planCount;
     private int planSingles;
     private java.util.function.BooleanSupplier cancelled = () -> false;
+    // a session's activation hooks; null when it has none, so a pass without them checks one field per point
+    private ActivationHooks hooks;
+    private Segment[] hookSegments; // the running chunk's segments, for a hooked row's position
+    private int hookCount;
     // what attendTask works on: set before each parallelFor, whose hand-off to the pool publishes them
     private final Kernels.RangeTask attendTask = this::attendParts;
     private int attendLayer;
@@ -138,6 +144,11 @@ public final class ForwardPass implements TransformerPass {
      */
     public void cancelWhen(java.util.function.BooleanSupplier condition) {
         this.cancelled = java.util.Objects.requireNonNull(condition);
+    }
+
+    /** Sets the activation hooks the layers run (null or empty for none). */
+    public void hooks(ActivationHooks hooks) {
+        this.hooks = hooks == null || hooks.isEmpty() ? null : hooks;
     }
 
     @Override
@@ -331,12 +342,29 @@ public final class ForwardPass implements TransformerPass {
         if (rows < 1 || rows > maxBatch) {
             throw new IllegalArgumentException("chunk of " + rows + " tokens; 1 to " + maxBatch + " allowed");
         }
+        hookSegments = segments;
+        hookCount = count;
         for (int l = fromLayer; l < toLayer; l++) {
             if (cancelled.getAsBoolean()) {
                 throw new java.util.concurrent.CancellationException("the forward pass was cancelled at layer " + l);
             }
             attention(l, w.layers[l], residual, rows, segments, count);
-            feedForward(w.layers[l], c.feedForwardLength()[l], residual, rows);
+            feedForward(l, w.layers[l], c.feedForwardLength()[l], residual, rows);
+            if (hooks != null) {
+                hook(ActivationPoint.RESIDUAL, l, residual, rows, c.embeddingLength());
+            }
+        }
+    }
+
+    /** Runs the hooks at {@code point} of {@code layer} on each of {@code rows} rows of {@code width} in {@code v}. */
+    private void hook(ActivationPoint point, int layer, float[] v, int rows, int width) {
+        for (ActivationHook h : hooks.at(point, layer)) {
+            for (int si = 0; si < hookCount; si++) {
+                Segment seg = hookSegments[si];
+                for (int t = seg.row(); t < seg.row() + seg.n(); t++) {
+                    h.onActivation(layer, point, seg.pos() + t - seg.row(), v, t * width, width);
+                }
+            }
         }
     }
 
@@ -347,6 +375,9 @@ public final class ForwardPass implements TransformerPass {
         int hd = c.headDim();
         for (int t = 0; t < n; t++) {
             k.rmsnorm(xb, t * d, x, t * d, L.attnNorm(), d, c.rmsEps());
+        }
+        if (hooks != null) {
+            hook(ActivationPoint.ATTN_NORM, l, xb, n, d);
         }
         if (L.wqkv() != null) {
             int width = qd + 2 * kvd;
@@ -377,6 +408,9 @@ public final class ForwardPass implements TransformerPass {
             k.parallelFor(k.threads(), attendTask);
         }
         project(L.wo(), att, n, out);
+        if (hooks != null) {
+            hook(ActivationPoint.ATTN_OUT, l, out, n, d);
+        }
         addResidual(x, L.postAttnNorm(), n);
     }
 
@@ -471,24 +505,31 @@ public final class ForwardPass implements TransformerPass {
         }
     }
 
-    private void feedForward(ModelWeights.Layer L, int ff, float[] x, int n) {
+    private void feedForward(int l, ModelWeights.Layer L, int ff, float[] x, int n) {
         int d = c.embeddingLength();
         for (int t = 0; t < n; t++) {
             k.rmsnorm(xb, t * d, x, t * d, L.ffnNorm(), d, c.rmsEps());
         }
+        if (hooks != null) {
+            hook(ActivationPoint.FFN_NORM, l, xb, n, d);
+        }
         if (L.experts() != null) {
             mixtureOfExperts(L.experts(), n);
         } else {
-            gatedFeedForward(L.gate(), L.up(), L.down(), ff, n, out);
+            gatedFeedForward(l, L.gate(), L.up(), L.down(), ff, n, out);
+        }
+        if (hooks != null) {
+            hook(ActivationPoint.FFN_OUT, l, out, n, d);
         }
         addResidual(x, L.postFfnNorm(), n);
     }
 
     /**
      * down · (act(gate · xb) ⊙ up · xb) for n rows into {@code dst}, act the architecture's SiLU or GELU: the dense
-     * feed-forward block, and a mixture's shared expert. A null {@code gateM} means {@code upM} holds gate|up fused.
+     * feed-forward block of layer {@code l}, and a mixture's shared expert ({@code l} −1, which runs no hooks). A
+     * null {@code gateM} means {@code upM} holds gate|up fused.
      */
-    private void gatedFeedForward(WeightMatrix gateM, WeightMatrix upM, WeightMatrix downM, int ff, int n, float[] dst) {
+    private void gatedFeedForward(int l, WeightMatrix gateM, WeightMatrix upM, WeightMatrix downM, int ff, int n, float[] dst) {
         if (gateM == null) {
             // fused gate|up: the first ff outputs of each token are the gate, the next ff the up projection
             project(upM, xb, n, fused);
@@ -507,6 +548,9 @@ public final class ForwardPass implements TransformerPass {
             }
         } else {
             k.swiglu(gate, up, n * ff);
+        }
+        if (hooks != null && l >= 0) {
+            hook(ActivationPoint.FFN_ACT, l, gate, n, ff);
         }
         project(downM, gate, n, dst);
     }
@@ -546,7 +590,7 @@ public final class ForwardPass implements TransformerPass {
         }
         if (E.sharedGate() != null) {
             float[] shared = expertBuffer(n * d);
-            gatedFeedForward(E.sharedGate(), E.sharedUp(), E.sharedDown(), cfg.sharedFeedForward(), n, shared);
+            gatedFeedForward(-1, E.sharedGate(), E.sharedUp(), E.sharedDown(), cfg.sharedFeedForward(), n, shared);
             float[] g = E.sharedRouter();
             for (int t = 0; t < n; t++) {
                 float logit = 0;
