@@ -42,6 +42,9 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     ContextShiftOptions contextShift;
 
+    @Mixin
+    SteeringOptions steering;
+
     @Option(names = {"-sys", "--system-prompt", "--system"}, paramLabel = "TEXT", description = "System message.")
     String system;
 
@@ -91,6 +94,7 @@ final class ChatCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             try (Model model = Model.load(file);
                  Session session = model.newSession(modelOptions.sessionOptions(model))) {
+                steering.apply(session);
                 template = ChatTemplateOption.resolve(chatTemplate, model);
                 err.printf("%s: %,d parameters, context %d, %s; loaded in %.2f s%n", model.name(), model.parameterCount(),
                         session.contextSize(), session.kernelDescription(), (System.nanoTime() - t0) / 1e9);

@@ -34,6 +34,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ContextShiftOptions contextShift;
 
+    @Mixin
+    SteeringOptions steering;
+
     @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT",
             description = "The prompt (BOS added as the model says, special tokens parsed).")
     String prompt;
@@ -94,6 +97,7 @@ final class RunCommand implements Callable<Integer> {
         }
         try (Model model = Model.load(file);
              Session session = model.newSession(modelOptions.sessionOptions(model))) {
+            steering.apply(session);
             if (terminal) {
                 status.print("\r" + " ".repeat(Math.min(79, 12 + file.getFileName().toString().length())) + "\r");
                 status.flush();

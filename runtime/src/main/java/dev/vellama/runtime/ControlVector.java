@@ -89,6 +89,8 @@ public final class ControlVector {
             return of(width, dirs);
         } catch (IOException e) {
             throw new VellamaException("cannot read control vector " + file + ": " + e.getMessage(), e);
+        } catch (dev.vellama.gguf.GgufFormatException e) {
+            throw new VellamaException("control vector " + file + ": " + e.getMessage(), e);
         }
     }
 
