@@ -4,6 +4,8 @@ module dev.vellama.cli {
     requires dev.vellama.server;
     requires info.picocli;
     requires org.jline;
+    requires org.knowm.xchart;
+    requires java.desktop;
     requires com.fasterxml.jackson.core;
     requires com.fasterxml.jackson.databind;
     requires java.net.http;

@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Run GGUF language models on the JVM.",
         subcommands = {InfoCommand.class, TokenizeCommand.class, RunCommand.class, ChatCommand.class, BenchCommand.class,
-                SynthCommand.class, ServeCommand.class, PerplexityCommand.class, QuantizeCommand.class, EmbedCommand.class, NeuronsCommand.class, PullCommand.class, ListCommand.class, RmCommand.class,
+                SynthCommand.class, ServeCommand.class, PerplexityCommand.class, QuantizeCommand.class, EmbedCommand.class, NeuronsCommand.class, EvalCommand.class, PullCommand.class, ListCommand.class, RmCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

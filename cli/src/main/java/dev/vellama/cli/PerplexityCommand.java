@@ -54,6 +54,9 @@ final class PerplexityCommand implements Callable<Integer> {
             description = "Save the model's log-probabilities to FILE (with --kl-divergence: read them from FILE).")
     Path base;
 
+    @picocli.CommandLine.Mixin
+    SteeringOptions steering;
+
     @Option(names = "--kl-divergence", description = "Compare the model with the base log-probabilities of --kl-divergence-base.")
     boolean klDivergence;
 
@@ -72,6 +75,7 @@ final class PerplexityCommand implements Callable<Integer> {
                 try (LogProbsFile.Reader reader = new LogProbsFile.Reader(base)) {
                     SessionOptions options = options(reader.chunkSize());
                     try (Session s = m.newSession(options)) {
+                        steering.apply(s);
                         err.printf(Locale.ROOT, "kl_divergence: %d chunks of %d tokens from %s%n", reader.chunks(), reader.chunkSize(), base);
                         err.flush();
                         out.println();
@@ -106,6 +110,7 @@ final class PerplexityCommand implements Callable<Integer> {
                         + " needs at least " + 2 * ctx + " (as llama-perplexity)");
             }
             try (Session s = m.newSession(options(ctx))) {
+                steering.apply(s);
                 int total = chunks >= 0 ? Math.min(chunks, tokens.length / ctx) : tokens.length / ctx;
                 err.printf(Locale.ROOT, "perplexity: calculating perplexity over %d chunks, n_ctx=%d, batch_size=%d%s%n",
                         total, ctx, Math.min(batch, ctx), base != null ? ", saving log-probabilities to " + base : "");
