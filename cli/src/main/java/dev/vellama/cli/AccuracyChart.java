@@ -24,6 +24,9 @@ final class AccuracyChart {
      * the models' parameter counts (log axis); otherwise one series per model against k.
      */
     static void write(Path file, List<EvalCommand.Result> results, boolean bySize) throws IOException {
+        if (System.getProperty("java.awt.headless") == null) {
+            System.setProperty("java.awt.headless", "true"); // a file, never a window: no display needed
+        }
         XYChart chart = new XYChartBuilder().width(720).height(450)
                 .title(bySize ? "Accuracy by model size" : "Accuracy by number of examples")
                 .xAxisTitle(bySize ? "parameters" : "examples in the prompt (k)").yAxisTitle("accuracy").build();

@@ -91,6 +91,10 @@ final class EvalCommand implements Callable<Integer> {
         if (chart != null && !chart.toString().endsWith(".svg") && !chart.toString().endsWith(".png")) {
             throw new IllegalArgumentException("--chart writes .svg or .png files, not " + chart.getFileName());
         }
+        if (chart != null && ModuleLayer.boot().findModule("java.desktop").isEmpty()) {
+            // the self-contained archive's runtime leaves out the AWT the charting library draws with
+            throw new IllegalArgumentException("--chart needs a Java runtime with the java.desktop module (a JDK); this one has none");
+        }
         List<MultipleChoice.Task> choices = new ArrayList<>();
         List<PromptClassification.Item> items = new ArrayList<>();
         if (hellaswag != null) {
