@@ -33,12 +33,12 @@ class BomTest {
         }
         // the modules that publish -sources and -javadoc jars are the library; the BOM manages exactly those
         List<String> library = new ArrayList<>();
-        for (String module : List.of("gguf", "quant", "runtime", "server", "cli", "bench", "dist")) {
+        for (String module : List.of("gguf", "quant", "runtime", "server", "langchain4j", "cli", "bench", "dist")) {
             if (Files.readString(ROOT.resolve(module).resolve("pom.xml")).contains("<artifactId>maven-javadoc-plugin</artifactId>")) {
                 library.add("vellama-" + module);
             }
         }
-        assertEquals(List.of("vellama-gguf", "vellama-quant", "vellama-runtime", "vellama-server"), library);
+        assertEquals(List.of("vellama-gguf", "vellama-quant", "vellama-runtime", "vellama-server", "vellama-langchain4j"), library);
         assertEquals(library, managed);
     }
 }
