@@ -118,7 +118,7 @@ class ActivationHooksTest {
     /**
      * Clamping neuron i of the last layer's MLP to v moves that layer's output by (v − a)·down[:, i], a the
      * neuron's own activation: checked on a two-layer F16 model against the down projection's column read from
-     * the file.
+     * the file, and the logits against the output matrix applied by hand to that residual.
      */
     @Test
     void aClampMovesTheResidualByItsNeuronsColumnOfTheDownProjection(@TempDir Path tmp) throws IOException {
@@ -135,6 +135,7 @@ class ActivationHooksTest {
             float[][] act = new float[ids.length][];
             float[][] plain = new float[ids.length][];
             float[][] clamped = new float[ids.length][];
+            float[] logits;
             Session.Hook reader = s.observe(ActivationPoint.FFN_ACT, 1, (l, p, pos, v, off, len) -> act[pos] = Arrays.copyOfRange(v, off, off + len));
             Session.Hook out = s.observe(ActivationPoint.RESIDUAL, 1, (l, p, pos, v, off, len) -> plain[pos] = Arrays.copyOfRange(v, off, off + len));
             s.evaluateAll(ids);
@@ -144,7 +145,7 @@ class ActivationHooksTest {
                 float[] seenAfterClamp = new float[ids.length];
                 s.observe(ActivationPoint.FFN_ACT, 1, (l, p, pos, v, off, len) -> seenAfterClamp[pos] = v[off + neuron]);
                 s.observe(ActivationPoint.RESIDUAL, 1, (l, p, pos, v, off, len) -> clamped[pos] = Arrays.copyOfRange(v, off, off + len));
-                s.evaluateAll(ids);
+                logits = s.evaluateAll(ids);
                 for (float v : seenAfterClamp) {
                     assertEquals(value, v, 0f, "hooks after the clamp see the clamped value");
                 }
@@ -157,6 +158,27 @@ class ActivationHooksTest {
                 assertEquals(GgmlType.F16, down.type());
                 for (int r = 0; r < d; r++) {
                     column[r] = Float.float16ToFloat(down.data().getAtIndex(F16, (long) r * ff + neuron));
+                }
+            }
+            // and the logits are the tied output matrix times the clamped residual, RMS-normed with output_norm
+            try (GgufFile f = GgufFile.open(file)) {
+                GgufTensor embd = f.tensor("token_embd.weight");
+                GgufTensor norm = f.tensor("output_norm.weight");
+                int vocab = m.config().vocabSize();
+                for (int pos = 0; pos < ids.length; pos++) {
+                    double ss = 0;
+                    for (float v : clamped[pos]) {
+                        ss += (double) v * v;
+                    }
+                    double inv = 1 / Math.sqrt(ss / d + m.config().rmsEps());
+                    for (int t = 0; t < vocab; t += 97) {
+                        double want = 0;
+                        for (int i = 0; i < d; i++) {
+                            want += Float.float16ToFloat(embd.data().getAtIndex(F16, (long) t * d + i))
+                                    * norm.data().getAtIndex(F32, i) * clamped[pos][i] * inv;
+                        }
+                        assertEquals(want, logits[pos * vocab + t], 1e-3 * (1 + Math.abs(want)), "logit " + t + " at " + pos);
+                    }
                 }
             }
             for (int pos = 0; pos < ids.length; pos++) {
