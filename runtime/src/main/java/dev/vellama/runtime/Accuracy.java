@@ -10,6 +10,9 @@ package dev.vellama.runtime;
 public record Accuracy(int right, int total) {
     private static final double Z = 1.959963984540054;
 
+    /**
+     * @throws IllegalArgumentException when {@code total} is below 1 or {@code right} outside 0..total
+     */
     public Accuracy {
         if (total < 1 || right < 0 || right > total) {
             throw new IllegalArgumentException(right + " right of " + total);

@@ -8,6 +8,8 @@ package dev.vellama.runtime;
 @FunctionalInterface
 public interface ActivationHook {
     /**
+     * Called with one token's activations.
+     *
      * @param layer    the layer, from 0
      * @param point    where in the layer
      * @param position the token's position in its sequence

@@ -32,6 +32,7 @@ public enum ActivationPoint {
      * {@return the point named {@code label}} ({@code attn_norm}, {@code attn_out}, {@code ffn_norm}, {@code ffn_act},
      * {@code ffn_out} or {@code residual}, any case)
      *
+     * @param label the point's name
      * @throws IllegalArgumentException for another name, listing the valid ones
      */
     public static ActivationPoint parse(String label) {

@@ -36,7 +36,12 @@ public final class ContrastiveActivations {
      * Evaluates every text on {@code session} (which forgets its conversation) and keeps each text's mean
      * activations at {@code point} and at each layer's output.
      *
-     * @throws VellamaException when a set is empty or a text does not fit the session's context
+     * @param session  the session to evaluate on
+     * @param point    where the neurons are read
+     * @param positive the positive texts
+     * @param negative the negative texts
+     * @return the texts' mean activations
+     * @throws dev.vellama.VellamaException when a set is empty or a text does not fit the session's context
      */
     public static ContrastiveActivations collect(Session session, ActivationPoint point, List<String> positive, List<String> negative) {
         if (positive.isEmpty() || negative.isEmpty()) {
@@ -103,6 +108,10 @@ public final class ContrastiveActivations {
     /**
      * The {@code top} neurons that separate the two sets best, at one layer ({@code layer} ≥ 0) or all (−1): by
      * one-threshold accuracy, then by the size of the effect.
+     *
+     * @param layer one layer, or −1 for all
+     * @param top   how many to return
+     * @return the best neurons, best first
      */
     public List<NeuronScore> rank(int layer, int top) {
         List<NeuronScore> all = new ArrayList<>();
@@ -176,6 +185,8 @@ public final class ContrastiveActivations {
     /**
      * The difference of the two sets' mean residuals at each layer's output, from layer 1 on (mean of the positive
      * texts' means less the negative ones'): a control vector that pushes towards the positive set.
+     *
+     * @return the steering vector, directions for layers 1 and up
      */
     public ControlVector steeringVector() {
         if (layers < 2) {

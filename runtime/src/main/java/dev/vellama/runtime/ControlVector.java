@@ -56,6 +56,9 @@ public final class ControlVector {
     /**
      * Reads a control vector file, each direction multiplied by {@code strength}.
      *
+     * @param file     the GGUF file
+     * @param strength the factor, as llama.cpp's {@code --control-vector-scaled}
+     * @return the vector
      * @throws VellamaException when the file cannot be read or is not a control vector: a tensor not named
      *                          {@code direction.N} with N ≥ 1, not F32, not one-dimensional, or of another width
      */
@@ -106,7 +109,11 @@ public final class ControlVector {
         }
     }
 
-    /** {@return this vector plus {@code other}, layer by layer} (as llama.cpp adds several control vector files) */
+    /**
+     * {@return this vector plus {@code other}, layer by layer} (as llama.cpp adds several control vector files)
+     *
+     * @param other a vector of the same width
+     */
     public ControlVector plus(ControlVector other) {
         if (other.embeddingLength != embeddingLength) {
             throw new VellamaException("control vectors of width " + embeddingLength + " and " + other.embeddingLength + " do not add up");
@@ -127,7 +134,11 @@ public final class ControlVector {
         return new ControlVector(embeddingLength, d);
     }
 
-    /** {@return this vector with every direction multiplied by {@code factor}} */
+    /**
+     * {@return this vector with every direction multiplied by {@code factor}}
+     *
+     * @param factor the factor
+     */
     public ControlVector scaled(float factor) {
         float[][] d = new float[directions.length][];
         for (int l = 0; l < d.length; l++) {
@@ -156,7 +167,11 @@ public final class ControlVector {
         return 0;
     }
 
-    /** {@return a copy of layer {@code layer}'s direction, or null where it has none} */
+    /**
+     * {@return a copy of layer {@code layer}'s direction, or null where it has none}
+     *
+     * @param layer the layer
+     */
     public float[] direction(int layer) {
         return layer >= 0 && layer < directions.length && directions[layer] != null ? directions[layer].clone() : null;
     }
@@ -170,6 +185,10 @@ public final class ControlVector {
      * Writes the vector as llama-cvector-generator does: architecture {@code controlvector}, the model's
      * architecture as a hint, the number of directions as the layer count, and one F32 tensor {@code direction.N}
      * per layer that has one.
+     *
+     * @param file              where to write
+     * @param modelArchitecture the model's {@code general.architecture}, as a hint for readers
+     * @throws IOException when the file cannot be written
      */
     public void write(Path file, String modelArchitecture) throws IOException {
         int count = 0;

@@ -18,9 +18,14 @@ public final class MultipleChoice {
     /**
      * A question: a context, its candidate endings, and the index of the right one.
      *
-     * @throws IllegalArgumentException with fewer than two endings or a label outside them
+     * @param context the text before the endings
+     * @param endings the candidate endings, at least two
+     * @param label   the index of the right ending
      */
     public record Task(String context, List<String> endings, int label) {
+        /**
+         * @throws IllegalArgumentException with fewer than two endings or a label outside them
+         */
         public Task {
             endings = List.copyOf(endings);
             if (endings.size() < 2) {
@@ -32,13 +37,21 @@ public final class MultipleChoice {
         }
     }
 
-    /** Each ending's score, and the index of the best. */
+    /**
+     * Each ending's score, and the index of the best.
+     *
+     * @param scores each ending's mean log-probability
+     * @param best   the index of the highest (the first, on a tie)
+     */
     public record Scores(double[] scores, int best) {
     }
 
     /**
      * Scores the endings of {@code task} on {@code session} (which forgets its conversation).
      *
+     * @param session the session to evaluate on
+     * @param task    the task
+     * @return the endings' scores
      * @throws VellamaException when the endings share all their tokens (nothing to score) or a sequence does not
      *                          fit the session's context
      */
@@ -110,6 +123,8 @@ public final class MultipleChoice {
     /**
      * Reads llama.cpp's HellaSwag file: six lines per task (the context, the right ending's index, four endings).
      *
+     * @param text the file's text
+     * @return the tasks, in the file's order
      * @throws IllegalArgumentException when the line count is not a multiple of six or an index is not a number
      */
     public static List<Task> parseHellaswag(String text) {

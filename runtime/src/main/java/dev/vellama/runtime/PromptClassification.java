@@ -14,10 +14,18 @@ import java.util.Random;
  * @param labels   the label words, such as {@code positive} and {@code negative}
  */
 public record PromptClassification(String template, List<String> labels) {
-    /** A text and its label, one of {@link #labels}. */
+    /**
+     * A text and its label, one of {@link #labels}.
+     *
+     * @param text  the text
+     * @param label its label word
+     */
     public record Item(String text, String label) {
     }
 
+    /**
+     * @throws IllegalArgumentException when the template has no {@code {text}} or there are fewer than two labels
+     */
     public PromptClassification {
         labels = List.copyOf(labels);
         if (!template.contains("{text}")) {
@@ -32,6 +40,11 @@ public record PromptClassification(String template, List<String> labels) {
      * The multiple-choice task of item {@code i} with {@code k} examples drawn from the other items by
      * {@code random}.
      *
+     * @param items  the labelled texts
+     * @param i      the item to ask about
+     * @param k      how many examples
+     * @param random draws the examples
+     * @return the task, the labels as its endings
      * @throws IllegalArgumentException when an item's label is not one of the labels, or k is not below the
      *                                  number of items
      */
@@ -63,7 +76,14 @@ public record PromptClassification(String template, List<String> labels) {
         return template.replace("{text}", text);
     }
 
-    /** {@return the accuracy of {@code session}'s model on {@code items} with k examples each, drawn with {@code seed}} */
+    /**
+     * {@return the accuracy of {@code session}'s model on {@code items} with k examples each, drawn with {@code seed}}
+     *
+     * @param session the session to evaluate on
+     * @param items   the labelled texts
+     * @param k       examples per prompt
+     * @param seed    the seed of the draw
+     */
     public Accuracy evaluate(Session session, List<Item> items, int k, long seed) {
         Random random = new Random(seed);
         int right = 0;

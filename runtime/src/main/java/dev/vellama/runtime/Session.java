@@ -388,13 +388,23 @@ public final class Session implements AutoCloseable {
      * Setting or removing a hook forgets the cached conversation, whose cells were computed without it. CPU sessions
      * only.
      *
+     * @param point where
+     * @param hook  what to call
+     * @return the handle that removes it
      * @throws VellamaException on a CUDA session
      */
     public Hook observe(ActivationPoint point, ActivationHook hook) {
         return addHook(point, -1, false, hook);
     }
 
-    /** As {@link #observe(ActivationPoint, ActivationHook)}, at one layer (from 0). */
+    /**
+     * As {@link #observe(ActivationPoint, ActivationHook)}, at one layer.
+     *
+     * @param point where
+     * @param layer the layer, from 0
+     * @param hook  what to call
+     * @return the handle that removes it
+     */
     public Hook observe(ActivationPoint point, int layer, ActivationHook hook) {
         checkLayer(layer);
         return addHook(point, layer, false, hook);
@@ -403,6 +413,11 @@ public final class Session implements AutoCloseable {
     /**
      * Fixes neuron {@code neuron} of layer {@code layer}'s gated MLP activations ({@link ActivationPoint#FFN_ACT}) to
      * {@code value} for every token from the next evaluation on, until the handle is closed.
+     *
+     * @param layer  the layer, from 0
+     * @param neuron the neuron, below the layer's feed-forward width
+     * @param value  its value
+     * @return the handle that removes the clamp
      */
     public Hook clamp(int layer, int neuron, float value) {
         checkLayer(layer);
@@ -418,6 +433,10 @@ public final class Session implements AutoCloseable {
      * output, every token, as llama.cpp's {@code --control-vector} with {@code --control-vector-layer-range} does
      * (its defaults are 1 and the layer count); the {@link ActivationPoint#RESIDUAL} hooks see it added.
      *
+     * @param vector    the control vector
+     * @param fromLayer the first layer it applies to
+     * @param toLayer   the last
+     * @return the handle that removes it
      * @throws VellamaException when the vector's width is not the model's embedding width
      */
     public Hook steer(ControlVector vector, int fromLayer, int toLayer) {
