@@ -9,6 +9,13 @@ record CliRunner(int exitCode, String out, String err) {
         return runWithInput("", args);
     }
 
+    /** {@link #run} with the arguments {@code head} then {@code tail}. */
+    static CliRunner runWith(String[] head, String... tail) {
+        String[] all = java.util.Arrays.copyOf(head, head.length + tail.length);
+        System.arraycopy(tail, 0, all, head.length, tail.length);
+        return run(all);
+    }
+
     static CliRunner runWithInput(String stdin, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

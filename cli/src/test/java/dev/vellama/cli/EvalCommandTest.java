@@ -63,12 +63,7 @@ class EvalCommandTest {
                 {"--hellaswag", "../docs/examples/docs-choices.hellaswag.txt", "--chart", "x.gif"},
         };
         for (String[] args : bad) {
-            String[] all = new String[args.length + 3];
-            all[0] = "eval";
-            all[1] = "-m";
-            all[2] = STORIES;
-            System.arraycopy(args, 0, all, 3, args.length);
-            CliRunner r = CliRunner.run(all);
+            CliRunner r = CliRunner.runWith(new String[] {"eval", "-m", STORIES}, args);
             assertEquals(1, r.exitCode(), String.join(" ", args));
             assertEquals(1, r.err().strip().lines().count(), r.err());
         }

@@ -50,12 +50,7 @@ class NeuronsCommandTest {
                 {"--pos", "../docs/examples/success.txt", "--neg", "../docs/examples/failure.txt", "--layer", "6"},
         };
         for (String[] args : bad) {
-            String[] all = new String[args.length + 3];
-            all[0] = "neurons";
-            all[1] = "-m";
-            all[2] = MODEL;
-            System.arraycopy(args, 0, all, 3, args.length);
-            CliRunner r = CliRunner.run(all);
+            CliRunner r = CliRunner.runWith(new String[] {"neurons", "-m", MODEL}, args);
             assertEquals(1, r.exitCode(), String.join(" ", args));
             assertEquals(1, r.err().strip().lines().count(), r.err());
         }

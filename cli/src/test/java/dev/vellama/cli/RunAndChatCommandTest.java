@@ -58,30 +58,24 @@ class RunAndChatCommandTest {
         String cv = "../runtime/src/test/resources/controlvector/stories-mean.gguf";
         String[] base = {"run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "Once upon a time", "-n", "30", "--temp", "0", "--json", "-t", "2"};
         CliRunner plain = CliRunner.run(base);
-        CliRunner steered = CliRunner.run(concat(base, "--control-vector-scaled", cv + ":2"));
+        CliRunner steered = CliRunner.runWith(base, "--control-vector-scaled", cv + ":2");
         assertEquals(0, steered.exitCode(), steered.err());
         assertEquals(" not have been used to be used to be\n   used to be used to be used to be used to be used to be\n   used to",
                 new ObjectMapper().readTree(steered.out()).get("text").asText());
-        CliRunner twice = CliRunner.run(concat(base, "--control-vector", cv, "--control-vector", cv));
+        CliRunner twice = CliRunner.runWith(base, "--control-vector", cv, "--control-vector", cv);
         assertEquals(new ObjectMapper().readTree(steered.out()).get("text"), new ObjectMapper().readTree(twice.out()).get("text"),
                 "two files add up to the vector at scale 2");
-        CliRunner ranged = CliRunner.run(concat(base, "--control-vector-scaled", cv + ":2", "--control-vector-layer-range", "5", "5"));
+        CliRunner ranged = CliRunner.runWith(base, "--control-vector-scaled", cv + ":2", "--control-vector-layer-range", "5", "5");
         assertTrue(!new ObjectMapper().readTree(ranged.out()).get("text").equals(new ObjectMapper().readTree(steered.out()).get("text")));
-        CliRunner clamped = CliRunner.run(concat(base, "--clamp", "2:100=8", "--clamp", "3:7=-6"));
+        CliRunner clamped = CliRunner.runWith(base, "--clamp", "2:100=8", "--clamp", "3:7=-6");
         assertEquals(0, clamped.exitCode(), clamped.err());
         assertTrue(!new ObjectMapper().readTree(clamped.out()).get("text").equals(new ObjectMapper().readTree(plain.out()).get("text")));
         for (String[] bad : new String[][] {{"--clamp", "2:100"}, {"--clamp", "9:1=1"}, {"--control-vector-scaled", cv},
                 {"--control-vector", "pom.xml"}, {"--control-vector-layer-range", "1", "3"}}) {
-            CliRunner r = CliRunner.run(concat(base, bad));
+            CliRunner r = CliRunner.runWith(base, bad);
             assertEquals(1, r.exitCode(), String.join(" ", bad));
             assertEquals(1, r.err().strip().lines().count(), r.err());
         }
-    }
-
-    private static String[] concat(String[] a, String... b) {
-        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, all, a.length, b.length);
-        return all;
     }
 
     @Test

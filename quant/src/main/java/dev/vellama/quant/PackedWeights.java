@@ -109,19 +109,7 @@ final class PackedWeights {
 
     private static void packQ4_KRow(byte[] row, int blocks, byte[] group, int blockBytes, int groupRows, int i) {
         for (int b = 0, o = 0, base = 0; b < blocks; b++, o += 144, base += blockBytes) {
-            putHalfAsFloat(row, o, group, base + 4 * i);
-            putHalfAsFloat(row, o + 2, group, base + 4 * groupRows + 4 * i);
-            long lo8 = 0;
-            for (int k = 7; k >= 0; k--) {
-                lo8 = lo8 << 8 | (row[o + 4 + k] & 0xFF);
-            }
-            int hi4 = (row[o + 12] & 0xFF) | (row[o + 13] & 0xFF) << 8 | (row[o + 14] & 0xFF) << 16 | (row[o + 15] & 0xFF) << 24;
-            long scales = BlockLayouts.scalesK4(lo8, hi4);
-            long mins = BlockLayouts.minsK4(lo8, hi4);
-            for (int s = 0; s < 8; s++) {
-                group[base + 8 * groupRows + s * groupRows + i] = (byte) (scales >>> (8 * s));
-                group[base + 16 * groupRows + s * groupRows + i] = (byte) (mins >>> (8 * s));
-            }
+            putScalesAndMins(row, o, group, base, groupRows, i);
             for (int k = 0, q = base + 24 * groupRows + i; k < 128; k++, q += groupRows) {
                 group[q] = row[o + 16 + k];
             }
@@ -136,19 +124,7 @@ final class PackedWeights {
      */
     private static void packQ5_KRow(byte[] row, int blocks, byte[] group, int blockBytes, int groupRows, int i) {
         for (int b = 0, o = 0, base = 0; b < blocks; b++, o += 176, base += blockBytes) {
-            putHalfAsFloat(row, o, group, base + 4 * i);
-            putHalfAsFloat(row, o + 2, group, base + 4 * groupRows + 4 * i);
-            long lo8 = 0;
-            for (int k = 7; k >= 0; k--) {
-                lo8 = lo8 << 8 | (row[o + 4 + k] & 0xFF);
-            }
-            int hi4 = (row[o + 12] & 0xFF) | (row[o + 13] & 0xFF) << 8 | (row[o + 14] & 0xFF) << 16 | (row[o + 15] & 0xFF) << 24;
-            long scales = BlockLayouts.scalesK4(lo8, hi4);
-            long mins = BlockLayouts.minsK4(lo8, hi4);
-            for (int s = 0; s < 8; s++) {
-                group[base + 8 * groupRows + s * groupRows + i] = (byte) (scales >>> (8 * s));
-                group[base + 16 * groupRows + s * groupRows + i] = (byte) (mins >>> (8 * s));
-            }
+            putScalesAndMins(row, o, group, base, groupRows, i);
             for (int k = 0, q = base + 24 * groupRows + i; k < 32; k++) {
                 group[q] = row[o + 16 + k];
                 q += groupRows;
@@ -156,6 +132,26 @@ final class PackedWeights {
                     group[q] = row[o + 48 + 32 * j + k];
                 }
             }
+        }
+    }
+
+    /**
+     * A Q4_K/Q5_K block's head (at row[o]) in row i's lanes of a group-block: d and dmin as floats, then the eight
+     * 6-bit scales and the eight mins unpacked to bytes.
+     */
+    private static void putScalesAndMins(byte[] row, int o, byte[] group, int base, int groupRows, int i) {
+        putHalfAsFloat(row, o, group, base + 4 * i);
+        putHalfAsFloat(row, o + 2, group, base + 4 * groupRows + 4 * i);
+        long lo8 = 0;
+        for (int k = 7; k >= 0; k--) {
+            lo8 = lo8 << 8 | (row[o + 4 + k] & 0xFF);
+        }
+        int hi4 = (row[o + 12] & 0xFF) | (row[o + 13] & 0xFF) << 8 | (row[o + 14] & 0xFF) << 16 | (row[o + 15] & 0xFF) << 24;
+        long scales = BlockLayouts.scalesK4(lo8, hi4);
+        long mins = BlockLayouts.minsK4(lo8, hi4);
+        for (int s = 0; s < 8; s++) {
+            group[base + 8 * groupRows + s * groupRows + i] = (byte) (scales >>> (8 * s));
+            group[base + 16 * groupRows + s * groupRows + i] = (byte) (mins >>> (8 * s));
         }
     }
 

@@ -741,8 +741,8 @@ final class VectorKernels extends PooledKernels {
     /** Row {@code row} of a packed copy of {@code type} as floats at dst[off..off+cols), the values {@link #decode} gives. */
     private static void decodePackedRow(GgmlType type, MemorySegment p, int cols, int row, float[] dst, int off) {
         switch (type) {
-            case Q4_K -> decodePackedRowQ4_K(p, cols, row, dst, off);
-            case Q5_K -> decodePackedRowQ5_K(p, cols, row, dst, off);
+            case Q4_K -> decodePackedRowQ45_K(p, cols, row, dst, off, false);
+            case Q5_K -> decodePackedRowQ45_K(p, cols, row, dst, off, true);
             case Q6_K -> decodePackedRowQ6_K(p, cols, row, dst, off);
             default -> decodePackedRowQ4_0(p, cols, row, dst, off);
         }
@@ -1038,29 +1038,6 @@ final class VectorKernels extends PooledKernels {
         }
     }
 
-    /** Row {@code row} of a packed Q5_K copy as floats at dst[off..off+cols), the values {@link #decode} gives. */
-    private static void decodePackedRowQ5_K(MemorySegment p, int cols, int row, float[] dst, int off) {
-        int supers = cols / 256;
-        int i = row % PACK_ROWS;
-        long base = (long) (row / PACK_ROWS) * supers * PACK_Q5_K_BYTES;
-        for (int sb = 0; sb < supers; sb++, base += PACK_Q5_K_BYTES) {
-            float d = p.get(FLOAT_LE, base + 4L * i);
-            float dmin = p.get(FLOAT_LE, base + 4L * PACK_ROWS + 4L * i);
-            for (int s = 0; s < 8; s++) {
-                float ds = d * p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + 8L * PACK_ROWS + (long) s * PACK_ROWS + i);
-                float m = dmin * p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + 16L * PACK_ROWS + (long) s * PACK_ROWS + i);
-                long qh = base + 24L * PACK_ROWS + i;
-                long q = qh + (1L + s / 2) * PACK_ROWS;
-                int at = off + 256 * sb + 32 * s;
-                for (int k = 0; k < 32; k++, q += 5L * PACK_ROWS, qh += 5L * PACK_ROWS) {
-                    int v = p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, q) & 0xFF;
-                    int f = p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, qh) >> s & 1;
-                    dst[at + k] = (((s & 1) == 0 ? v & 15 : v >> 4) | f << 4) * ds - m;
-                }
-            }
-        }
-    }
-
     /**
      * x to int8 per 32 values in natural order, as the int8 Q4_K design rounds them (scale amax/127, nearest);
      * xd[xdOff + j] gets sub-block j's scale and xd[xdOff + nsub + j] that scale times the sub-block's Σq8.
@@ -1157,22 +1134,30 @@ final class VectorKernels extends PooledKernels {
         }
     }
 
-    /** Row {@code row} of a packed Q4_K copy as floats at dst[off..off+cols), the values {@link #decode} gives. */
-    private static void decodePackedRowQ4_K(MemorySegment p, int cols, int row, float[] dst, int off) {
+    /**
+     * Row {@code row} of a packed Q4_K copy, or of a Q5_K one ({@code fifthBits}: each element's fifth-bit bytes
+     * and four nibble bytes side by side, see {@link PackedWeights}), as floats at dst[off..off+cols): the values
+     * {@link #decode} gives.
+     */
+    private static void decodePackedRowQ45_K(MemorySegment p, int cols, int row, float[] dst, int off, boolean fifthBits) {
         int supers = cols / 256;
         int i = row % PACK_ROWS;
-        long base = (long) (row / PACK_ROWS) * supers * PACK_Q4_K_BYTES;
-        for (int sb = 0; sb < supers; sb++, base += PACK_Q4_K_BYTES) {
+        long blockBytes = fifthBits ? PACK_Q5_K_BYTES : PACK_Q4_K_BYTES;
+        long step = (fifthBits ? 5L : 1L) * PACK_ROWS;
+        long base = (long) (row / PACK_ROWS) * supers * blockBytes;
+        for (int sb = 0; sb < supers; sb++, base += blockBytes) {
             float d = p.get(FLOAT_LE, base + 4L * i);
             float dmin = p.get(FLOAT_LE, base + 4L * PACK_ROWS + 4L * i);
             for (int s = 0; s < 8; s++) {
                 float ds = d * p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + 8L * PACK_ROWS + (long) s * PACK_ROWS + i);
                 float m = dmin * p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + 16L * PACK_ROWS + (long) s * PACK_ROWS + i);
-                long q = base + 24L * PACK_ROWS + 32L * (s / 2) * PACK_ROWS + i;
+                long qh = base + 24L * PACK_ROWS + i;
+                long q = qh + (fifthBits ? 1L + s / 2 : 32L * (s / 2)) * PACK_ROWS;
                 int at = off + 256 * sb + 32 * s;
-                for (int k = 0; k < 32; k++, q += PACK_ROWS) {
+                for (int k = 0; k < 32; k++, q += step, qh += step) {
                     int v = p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, q) & 0xFF;
-                    dst[at + k] = ((s & 1) == 0 ? v & 15 : v >> 4) * ds - m;
+                    int f = fifthBits ? (p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, qh) >> s & 1) << 4 : 0;
+                    dst[at + k] = (((s & 1) == 0 ? v & 15 : v >> 4) | f) * ds - m;
                 }
             }
         }
