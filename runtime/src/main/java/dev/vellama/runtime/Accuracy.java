@@ -11,6 +11,8 @@ public record Accuracy(int right, int total) {
     private static final double Z = 1.959963984540054;
 
     /**
+     * Checks the counts.
+     *
      * @throws IllegalArgumentException when {@code total} is below 1 or {@code right} outside 0..total
      */
     public Accuracy {

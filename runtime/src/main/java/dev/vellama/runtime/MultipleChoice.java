@@ -24,6 +24,8 @@ public final class MultipleChoice {
      */
     public record Task(String context, List<String> endings, int label) {
         /**
+         * Copies the endings and checks the label.
+         *
          * @throws IllegalArgumentException with fewer than two endings or a label outside them
          */
         public Task {

@@ -24,6 +24,8 @@ public record PromptClassification(String template, List<String> labels) {
     }
 
     /**
+     * Copies the labels and checks the template.
+     *
      * @throws IllegalArgumentException when the template has no {@code {text}} or there are fewer than two labels
      */
     public PromptClassification {
