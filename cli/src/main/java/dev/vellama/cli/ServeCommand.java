@@ -84,6 +84,28 @@ final class ServeCommand implements Callable<Integer> {
             description = "With --device cuda: layers on the GPU, the first ones first (default: ${DEFAULT-VALUE}).")
     String gpuLayers;
 
+    @Option(names = "--drain-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "On SIGTERM, how long running requests may take to finish while /health says 503 and new"
+                    + " requests are refused (default: ${DEFAULT-VALUE}).")
+    int drainSeconds;
+
+    /** On SIGTERM (or Ctrl-C): drain, then let the serving thread close the engine and the model. */
+    private void drainOnExit(VellamaServer server, CountDownLatch stopped, java.io.PrintWriter err) {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                err.println("vellama: draining: finishing running requests (at most " + drainSeconds + " s)");
+                err.flush();
+                boolean done = server.drain(java.time.Duration.ofSeconds(Math.max(0, drainSeconds)));
+                err.println(done ? "vellama: drained; stopping" : "vellama: drain timed out; stopping");
+                err.flush();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                stopped.countDown();
+            }
+        }));
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
@@ -120,7 +142,7 @@ final class ServeCommand implements Callable<Integer> {
                     server.attachEncoder(m, id);
                     err.printf("vellama: serving %s for embeddings only (/v1/embeddings)%n", id);
                     err.flush();
-                    Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
+                    drainOnExit(server, stopped, err);
                     stopped.await();
                 }
                 return 0;
@@ -135,7 +157,7 @@ final class ServeCommand implements Callable<Integer> {
                     err.printf("vellama: serving %s: %d slot%s of %d tokens, %s%n", id, parallel, parallel == 1 ? "" : "s", engine.slotContext(),
                             engine.kernelDescription());
                     err.flush();
-                    Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
+                    drainOnExit(server, stopped, err);
                     stopped.await();
                 }
             }

@@ -24,9 +24,14 @@ final class InfoEndpoints {
         this.state = state;
     }
 
-    /** 200 {"status":"ok"} when the model is loaded, 503 while it loads (llama-server's shape). */
+    /**
+     * 200 {"status":"ok"} when the model is loaded, 503 while it loads (llama-server's shape) and while the server
+     * drains before it stops, so a load balancer takes it out of rotation.
+     */
     void health(ServerRequest req, ServerResponse res) {
-        if (state.ready()) {
+        if (state.draining) {
+            Responses.sendError(res, new ApiException(503, "unavailable_error", "shutting_down", null, "the server is shutting down"));
+        } else if (state.ready()) {
             Responses.sendJson(res, 200, Json.MAPPER.createObjectNode().put("status", "ok"));
         } else {
             Responses.sendError(res, new ApiException(503, "unavailable_error", "loading", null, "Loading model"));

@@ -16,6 +16,10 @@ final class ServerState {
     final long created = Instant.now().getEpochSecond();
     final ServerMetrics metrics = new ServerMetrics();
     final GrammarCache grammars = new GrammarCache();
+    /** Set by {@link VellamaServer#drain}: health says 503 and new work is refused while running requests finish. */
+    volatile boolean draining;
+    /** Requests being answered now, health checks and refusals included (the drain waits for them). */
+    final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
     void attach(BatchEngine engine, String modelId, dev.vellama.runtime.chat.ChatTemplate template) {
         this.modelId = modelId;

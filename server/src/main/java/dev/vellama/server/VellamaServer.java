@@ -52,6 +52,8 @@ public final class VellamaServer implements AutoCloseable {
         EmbeddingEndpoint embeddings = new EmbeddingEndpoint(state);
         InfoEndpoints info = new InfoEndpoints(state);
         this.server = WebServer.builder()
+                // no stop on JVM exit behind our back: the owner drains first (running streams finish), then closes
+                .shutdownHook(false)
                 .host(options.host())
                 .port(options.port())
                 .maxPayloadSize(MAX_BODY_BYTES)
@@ -130,8 +132,15 @@ public final class VellamaServer implements AutoCloseable {
             long t0 = System.nanoTime();
             RequestLog log = new RequestLog();
             req.context().register(log);
+            state.inFlight.incrementAndGet();
+            // the routing key a load balancer hashes on, echoed so a client (and a test) sees which key it sent
+            req.headers().first(SESSION_ID).ifPresent(id -> res.header(SESSION_ID, id));
             try {
-                if (authorized(req)) {
+                String path = req.path().path();
+                if (state.draining && !path.equals("/health") && !path.equals("/v1/health") && !path.equals("/metrics")) {
+                    Responses.sendError(res, new ApiException(503, "unavailable_error", "shutting_down", null,
+                            "the server is shutting down; retry on another replica"));
+                } else if (authorized(req)) {
                     chain.proceed();
                 } else {
                     Responses.sendError(res, new ApiException(401, "invalid_request_error", "invalid_api_key", null,
@@ -143,6 +152,7 @@ public final class VellamaServer implements AutoCloseable {
                 options.log().accept(String.format("%s %s %d %d tokens %d ms%s", req.prologue().method().text(),
                         req.path().path(), status, log.tokens(), (System.nanoTime() - t0) / 1_000_000,
                         log.wasDisconnected() ? " (client disconnected)" : ""));
+                state.inFlight.decrementAndGet();
             }
         });
         r.get("/health", info::health)
@@ -188,6 +198,31 @@ public final class VellamaServer implements AutoCloseable {
     private static void notFound(ServerRequest req, ServerResponse res) {
         Responses.sendError(res, new ApiException(404, "invalid_request_error", "not_found", null,
                 "no such endpoint: " + req.prologue().method().text() + " " + req.path().path()));
+    }
+
+    /** The header a load balancer can hash on to keep a conversation on the replica that holds its prefix. */
+    public static final String SESSION_ID_HEADER = "X-Session-Id";
+    private static final io.helidon.http.HeaderName SESSION_ID = HeaderNames.create(SESSION_ID_HEADER);
+
+    /**
+     * Prepares to stop: from now on {@code /health} answers 503 and new requests get a 503 OpenAI error (a load
+     * balancer's health check takes the server out of rotation and a client retries elsewhere), while the
+     * requests already running, streams included, finish. Returns when none is left or after {@code limit}.
+     *
+     * @param limit the longest wait for running requests
+     * @return true when every running request finished within the limit
+     * @throws InterruptedException when the waiting thread is interrupted
+     */
+    public boolean drain(java.time.Duration limit) throws InterruptedException {
+        state.draining = true;
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (state.inFlight.get() > 0) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+        return true;
     }
 
     /** Stops listening; the engine and model stay with their owner. */
