@@ -26,7 +26,7 @@ class BomTest {
         assertEquals(System.getProperty("vellama.version"), own.group(1), "bom/pom.xml's version");
 
         List<String> managed = new ArrayList<>();
-        Matcher m = Pattern.compile("<artifactId>(vellama-[a-z]+)</artifactId>\\s*<version>\\$\\{project.version}</version>")
+        Matcher m = Pattern.compile("<artifactId>(vellama-[a-z0-9]+)</artifactId>\\s*<version>\\$\\{project.version}</version>")
                 .matcher(bom);
         while (m.find()) {
             managed.add(m.group(1));
