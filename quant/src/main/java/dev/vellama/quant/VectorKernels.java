@@ -1009,7 +1009,8 @@ final class VectorKernels extends PooledKernels {
 
     /**
      * Columns [k0, k0 + kc) of the {@link #PANEL} rows from group g0 on, from a packed Q5_K copy into the panel's
-     * transposed order: q·(d·sc) − dmin·m, the values {@link #decode} gives.
+     * transposed order: q·(d·sc) − dmin·m, the values {@link #decode} gives. {@link #decodePackedPanelQ4_K}'s twin
+     * rather than a flag on it: the flag would merge vectors at a branch inside the inner loop, where C2 may box them.
      */
     private static void decodePackedPanelQ5_K(MemorySegment p, int cols, int g0, int k0, int kc, float[] panel, float[] scales) {
         int supers = cols / 256;
