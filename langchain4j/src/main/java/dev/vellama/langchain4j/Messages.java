@@ -28,7 +28,10 @@ final class Messages {
             out.add(switch (m) {
                 case SystemMessage s -> dev.vellama.runtime.chat.ChatMessage.system(s.text());
                 case UserMessage u -> dev.vellama.runtime.chat.ChatMessage.user(text(u));
-                case AiMessage a -> dev.vellama.runtime.chat.ChatMessage.assistant(a.text() == null ? "" : a.text());
+                case AiMessage a -> a.hasToolExecutionRequests()
+                        ? dev.vellama.runtime.chat.ChatMessage.assistant(a.text() == null ? "" : a.text(), a.toolExecutionRequests().stream()
+                                .map(t -> new dev.vellama.runtime.chat.ToolCall(t.id(), t.name(), t.arguments())).toList())
+                        : dev.vellama.runtime.chat.ChatMessage.assistant(a.text() == null ? "" : a.text());
                 case ToolExecutionResultMessage t -> dev.vellama.runtime.chat.ChatMessage.toolResult(t.id(), t.text());
                 default -> throw new IllegalArgumentException("messages of type " + m.type() + " are not supported");
             });
@@ -47,13 +50,9 @@ final class Messages {
         return b.toString();
     }
 
-    /** The request's parameters over {@code defaults}; tools are refused (not offered through this adapter yet). */
+    /** The request's sampling parameters over {@code defaults} (tools are {@link PreparedChat}'s). */
     static GenerationParams params(ChatRequest request, GenerationParams defaults) {
         ChatRequestParameters p = request.parameters();
-        if (p.toolSpecifications() != null && !p.toolSpecifications().isEmpty()) {
-            throw new dev.langchain4j.exception.UnsupportedFeatureException("tools are not supported by the in-process Vellama models yet;"
-                    + " use vellama serve with the OpenAI models of LangChain4j for tool calls");
-        }
         GenerationParams g = defaults;
         if (p.temperature() != null) {
             g = g.withTemperature(p.temperature().floatValue());

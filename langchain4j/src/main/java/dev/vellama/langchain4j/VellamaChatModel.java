@@ -13,7 +13,9 @@ import dev.vellama.runtime.SessionOptions;
 /**
  * LangChain4j's {@link ChatModel} on a Vellama {@link Model} in this process: messages rendered with the model's
  * chat template, sampled as llama.cpp does, with the request's temperature, top-p, top-k, penalties, token limit
- * and stop sequences over the defaults given here. Safe to call from several threads: each call takes a session
+ * and stop sequences over the defaults given here. Tools are offered as {@code vellama serve} offers them (the
+ * template family's call format, calls held to the tools' schemas by a grammar, {@code REQUIRED} forcing one) and
+ * the reply's calls come back as tool execution requests. Safe to call from several threads: each call takes a session
  * of its own from a small pool ({@link Builder#sessions}). Closing it closes its sessions, not the model.
  */
 public final class VellamaChatModel implements ChatModel, AutoCloseable {
@@ -38,14 +40,15 @@ public final class VellamaChatModel implements ChatModel, AutoCloseable {
 
     @Override
     public ChatResponse doChat(ChatRequest request) {
-        GenerationParams params = Messages.params(request, defaults);
-        var messages = Messages.toVellama(request.messages());
-        GenerationResult r = pool.with(s -> s.chat(messages, params, null));
+        PreparedChat chat = PreparedChat.of(model, request, defaults);
+        GenerationResult r = pool.with(s -> s.generate(chat.prompt(), chat.params(), null));
+        AiMessage reply = chat.reply(r.text());
         return ChatResponse.builder()
-                .aiMessage(AiMessage.from(r.text()))
+                .aiMessage(reply)
                 .modelName(model.name())
                 .tokenUsage(new TokenUsage(r.promptTokens().length, r.tokens().size()))
-                .finishReason(Messages.finishReason(r.stopReason()))
+                .finishReason(reply.hasToolExecutionRequests() ? dev.langchain4j.model.output.FinishReason.TOOL_EXECUTION
+                        : Messages.finishReason(r.stopReason()))
                 .build();
     }
 

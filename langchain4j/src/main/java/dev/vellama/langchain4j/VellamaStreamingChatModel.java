@@ -14,7 +14,8 @@ import dev.vellama.runtime.SessionOptions;
 /**
  * LangChain4j's {@link StreamingChatModel} on a Vellama {@link Model} in this process: as {@link VellamaChatModel},
  * each token's text handed to the handler as soon as it is sampled (before the pass that feeds it back), on a
- * thread of its own, then the whole response; an error goes to {@code onError}.
+ * thread of its own, then the whole response; an error goes to {@code onError}. A request with tools is read
+ * whole for calls first: its words then come in one partial response before the complete one.
  */
 public final class VellamaStreamingChatModel implements StreamingChatModel, AutoCloseable {
     private final Model model;
@@ -51,11 +52,9 @@ public final class VellamaStreamingChatModel implements StreamingChatModel, Auto
 
     @Override
     public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
-        GenerationParams params;
-        java.util.List<dev.vellama.runtime.chat.ChatMessage> messages;
+        PreparedChat chat;
         try {
-            params = Messages.params(request, defaults);
-            messages = Messages.toVellama(request.messages());
+            chat = PreparedChat.of(model, request, defaults);
         } catch (RuntimeException e) {
             handler.onError(e);
             return;
@@ -63,16 +62,24 @@ public final class VellamaStreamingChatModel implements StreamingChatModel, Auto
         Thread.ofPlatform().name("vellama-stream").daemon().start(() -> {
             GenerationResult r;
             try {
-                r = pool.with(s -> s.chat(messages, params, token -> handler.onPartialResponse(token.text())));
+                // with tools the reply may be a call, which is read once the text is whole: then the words come
+                // in one piece at the end instead of token by token, and a call's text never reaches the handler
+                r = pool.with(s -> s.generate(chat.prompt(), chat.params(),
+                        chat.format() == null ? token -> handler.onPartialResponse(token.text()) : null));
             } catch (RuntimeException e) {
                 handler.onError(e);
                 return;
             }
+            AiMessage reply = chat.reply(r.text());
+            if (chat.format() != null && reply.text() != null && !reply.text().isEmpty()) {
+                handler.onPartialResponse(reply.text());
+            }
             handler.onCompleteResponse(ChatResponse.builder()
-                    .aiMessage(AiMessage.from(r.text()))
+                    .aiMessage(reply)
                     .modelName(model.name())
                     .tokenUsage(new TokenUsage(r.promptTokens().length, r.tokens().size()))
-                    .finishReason(Messages.finishReason(r.stopReason()))
+                    .finishReason(reply.hasToolExecutionRequests() ? dev.langchain4j.model.output.FinishReason.TOOL_EXECUTION
+                            : Messages.finishReason(r.stopReason()))
                     .build());
         });
     }

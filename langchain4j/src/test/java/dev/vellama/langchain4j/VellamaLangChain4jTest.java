@@ -3,14 +3,18 @@ package dev.vellama.langchain4j;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import dev.langchain4j.agent.tool.Tool;
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.agent.tool.ToolSpecification;
+import dev.langchain4j.data.message.ToolExecutionResultMessage;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ToolChoice;
+import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.data.segment.TextSegment;
@@ -125,19 +129,32 @@ class VellamaLangChain4jTest {
                 counter.estimateTokenCountInMessage(UserMessage.from("Hi")));
     }
 
-    static class Weather {
-        @Tool("the weather in a city")
-        String weather(String city) {
-            return "sunny";
-        }
-    }
-
+    /**
+     * Tools as vellama serve offers them: with REQUIRED the reply is a call to the tool, its arguments held to the
+     * tool's schema by a grammar (the tiny model's weights are random, so only the grammar makes it call; an enum
+     * keeps its argument short, where a free string could run past the token limit), and a
+     * conversation that carries the call and its result goes on.
+     */
     @Test
-    void toolsAreRefusedClearly() {
-        try (VellamaChatModel chat = VellamaChatModel.builder(model).sessionOptions(OPTIONS).defaults(GREEDY).build()) {
-            Assistant assistant = AiServices.builder(Assistant.class).chatModel(chat).tools(new Weather()).build();
-            RuntimeException e = assertThrows(RuntimeException.class, () -> assistant.chat("Weather in Paris?"));
-            assertTrue(e.getMessage().contains("tools are not supported"), e.getMessage());
+    void aRequiredToolIsCalledWithArgumentsOfItsSchema() throws Exception {
+        ToolSpecification weather = ToolSpecification.builder().name("weather").description("the weather in a city")
+                .parameters(JsonObjectSchema.builder().addEnumProperty("city", List.of("Paris", "London")).required("city").build()).build();
+        try (VellamaChatModel chat = VellamaChatModel.builder(model).sessionOptions(OPTIONS)
+                .defaults(GenerationParams.greedy().withMaxTokens(160)).build()) {
+            ChatResponse r = chat.chat(ChatRequest.builder().messages(UserMessage.from("Weather in Paris?"))
+                    .toolSpecifications(weather).toolChoice(ToolChoice.REQUIRED).build());
+            assertTrue(r.aiMessage().hasToolExecutionRequests(), r.aiMessage().toString());
+            ToolExecutionRequest call = r.aiMessage().toolExecutionRequests().get(0);
+            assertEquals("weather", call.name());
+            String city = new com.fasterxml.jackson.databind.ObjectMapper().readTree(call.arguments()).path("city").asText();
+            assertTrue(city.equals("Paris") || city.equals("London"), call.arguments());
+            assertEquals(FinishReason.TOOL_EXECUTION, r.finishReason());
+            ChatResponse after = chat.chat(ChatRequest.builder().messages(UserMessage.from("Weather in Paris?"), r.aiMessage(),
+                    ToolExecutionResultMessage.from(call, "sunny"), UserMessage.from("Thanks.")).toolSpecifications(weather).build());
+            assertTrue(after.aiMessage().text() != null || after.aiMessage().hasToolExecutionRequests());
+            ChatResponse none = chat.chat(ChatRequest.builder().messages(UserMessage.from("Weather in Paris?"))
+                    .toolSpecifications(weather).toolChoice(ToolChoice.NONE).build());
+            assertFalse(none.aiMessage().hasToolExecutionRequests());
         }
     }
 }
