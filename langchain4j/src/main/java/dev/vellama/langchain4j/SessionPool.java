@@ -39,6 +39,15 @@ final class SessionPool implements AutoCloseable {
         try {
             return work.apply(s);
         } finally {
+            giveBack(s);
+        }
+    }
+
+    /** Back to the pool, or closed when the pool closed while it was lent. */
+    private synchronized void giveBack(Session s) {
+        if (closed) {
+            s.close();
+        } else {
             idle.add(s);
         }
     }
@@ -65,7 +74,10 @@ final class SessionPool implements AutoCloseable {
         }
     }
 
-    /** Closes the idle sessions (the model stays open: it belongs to whoever loaded it). */
+    /**
+     * Closes the idle sessions, and each lent one when it comes back (the model stays open: it belongs to whoever
+     * loaded it).
+     */
     @Override
     public synchronized void close() {
         closed = true;
