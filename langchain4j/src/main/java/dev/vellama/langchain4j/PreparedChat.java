@@ -38,7 +38,7 @@ record PreparedChat(int[] prompt, GenerationParams params, ToolCallFormat format
         }
         ToolCallFormat format = ToolCallFormat.of(model.chatTemplate());
         List<String> triggers = format.triggers(choice);
-        if (choice.forcesCall() || format == ToolCallFormat.GENERIC || !triggers.isEmpty()) {
+        if (format.constrains(choice)) {
             // as the server does: a reply that must call is calls; otherwise calls are held to the schemas once
             // the model starts one
             params = triggers.isEmpty() ? params.withGrammar(format.grammar(tools, choice))

@@ -102,7 +102,7 @@ final class CompletionEndpoints {
 
     /** The grammar of the calls a reply must make, from the cache when these tools came before; null when free. */
     private Grammar toolGrammar(ToolCallFormat format, List<Tool> tools, ToolChoice choice, JsonNode toolsJson) {
-        if (!choice.forcesCall() && format != ToolCallFormat.GENERIC && format.triggers(choice).isEmpty()) {
+        if (!format.constrains(choice)) {
             return null;
         }
         try {

@@ -183,6 +183,18 @@ public enum ToolCallFormat {
     }
 
     /**
+     * Whether a reply under {@code choice} is held to the tools' {@link #grammar}: from the first token when it must
+     * call (and always in the generic format, whose calls have no marker), or from a {@link #triggers trigger} on;
+     * not for Mistral's free auto reply.
+     *
+     * @param choice the tool choice of the request
+     * @return true when the reply needs the grammar
+     */
+    public boolean constrains(ToolChoice choice) {
+        return choice.forcesCall() || this == GENERIC || !triggers(choice).isEmpty();
+    }
+
+    /**
      * Where the {@link #grammar} starts holding, for a lazy grammar (empty: from the first token): with
      * {@link ToolChoice#AUTO}, Hermes' {@code <tool_call>} and a Llama 3 reply's <code>{"name"</code>; Mistral's call
      * opens with a control token no text shows, so its auto reply stays free.
