@@ -85,7 +85,7 @@ public final class MultipleChoice {
             float[] logits = session.evaluateAll(seq);
             double sum = 0;
             for (int j = prefix - 1; j < seq.length - 1; j++) {
-                sum += logProbability(logits, j * vocab, vocab, seq[j + 1]);
+                sum += logits[j * vocab + seq[j + 1]] - Logprobs.logSumExp(logits, j * vocab, vocab);
             }
             scores[s] = sum / (seq.length - prefix);
             if (scores[s] > scores[best]) {
@@ -103,19 +103,6 @@ public final class MultipleChoice {
             }
         }
         return true;
-    }
-
-    /** log softmax(logits)[token], as llama.cpp's compute_logprobs computes it in float. */
-    static double logProbability(float[] logits, int off, int vocab, int token) {
-        float max = logits[off];
-        for (int j = 1; j < vocab; j++) {
-            max = Math.max(max, logits[off + j]);
-        }
-        float sum = 0f;
-        for (int j = 0; j < vocab; j++) {
-            sum += (float) Math.exp(logits[off + j] - max);
-        }
-        return logits[off + token] - max - (float) Math.log(sum);
     }
 
     private static String abbreviate(String s) {
