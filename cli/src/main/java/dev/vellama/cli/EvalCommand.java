@@ -3,7 +3,6 @@ package dev.vellama.cli;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -178,11 +177,7 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     private static String read(Path file) throws java.io.IOException {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException("no such file: " + file);
-        }
+        return Files.readString(file, StandardCharsets.UTF_8);
     }
 
     /** Each line a multiple-choice task or a classification item; one kind per file. */
