@@ -19,6 +19,17 @@ final class BlockLayouts {
     /** The 16 non-uniform levels of IQ4_NL and IQ4_XS. */
     static final byte[] IQ4NL_LEVELS = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
+    /** MXFP4's 16 E2M1 values, doubled to integers (ggml's {@code kvalues_mxfp4}); the scale is halved to match. */
+    static final byte[] MXFP4_LEVELS = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+    /**
+     * Half of the E8M0 scale {@code e} (2^(e−127)/2), as ggml's {@code ggml_e8m0_to_fp32_half} builds it from bits:
+     * the two smallest exponents give subnormals.
+     */
+    static float e8m0Half(int e) {
+        return Float.intBitsToFloat(e < 2 ? 0x00200000 << e : (e - 1) << 23);
+    }
+
     static int u8(MemorySegment s, long off) {
         return s.get(ValueLayout.JAVA_BYTE, off) & 0xFF;
     }

@@ -67,6 +67,7 @@ public final class Dequantizer {
             case Q5_0 -> Dequantizer::q5_0;
             case Q5_1 -> Dequantizer::q5_1;
             case IQ4_NL -> Dequantizer::iq4_nl;
+            case MXFP4 -> Dequantizer::mxfp4;
             case Q2_K -> Dequantizer::q2_k;
             case Q3_K -> Dequantizer::q3_k;
             case Q4_K -> Dequantizer::q4_k;
@@ -199,6 +200,16 @@ public final class Dequantizer {
             int q = u8(s, o + 2 + j);
             y[yo + j] = d * IQ4NL_LEVELS[q & 15];
             y[yo + j + 16] = d * IQ4NL_LEVELS[q >> 4];
+        }
+    }
+
+    /** One MXFP4 block: an E8M0 exponent byte, then 16 bytes of two E2M1 codes (low nibbles first half). */
+    static void mxfp4(MemorySegment s, long o, float[] y, int yo) {
+        float d = BlockLayouts.e8m0Half(u8(s, o));
+        for (int j = 0; j < 16; j++) {
+            int q = u8(s, o + 1 + j);
+            y[yo + j] = BlockLayouts.MXFP4_LEVELS[q & 15] * d;
+            y[yo + j + 16] = BlockLayouts.MXFP4_LEVELS[q >> 4] * d;
         }
     }
 

@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Reference quantizers of the 32-element block types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1), byte for byte what
+ * Reference quantizers of the 32-element block types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, MXFP4), byte for byte what
  * llama.cpp's {@code quantize_row_*_ref} write: same scale choice, same float operations, same truncations.
  */
 final class LegacyQuantizer {
@@ -24,6 +24,39 @@ final class LegacyQuantizer {
         for (int j = 0; j < 32; j++) {
             y.set(ValueLayout.JAVA_BYTE, yo + 2 + j, (byte) Rounding.roundHalfAway(x[xo + j] * id));
         }
+    }
+
+    /**
+     * MXFP4 ({@code quantize_row_mxfp4_ref}): the shared exponent is floor(log2(amax)) − 2 (so amax lands between
+     * 4 and 8 halves of the scale, the top of E2M1's range at 6), each value the nearest level, the first on ties.
+     */
+    static void mxfp4(float[] x, int xo, MemorySegment y, long yo) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) {
+            amax = Math.max(amax, Math.abs(x[xo + j]));
+        }
+        // log2f's float result, floored: near a power of two it rounds up to the integer, as ggml's does
+        int e = amax > 0 ? ((int) (Math.floor((float) (Math.log(amax) / Math.log(2))) - 2 + 127)) & 0xFF : 0;
+        float d = BlockLayouts.e8m0Half(e);
+        y.set(ValueLayout.JAVA_BYTE, yo, (byte) e);
+        for (int j = 0; j < 16; j++) {
+            int lo = nearestMxfp4(x[xo + j], d);
+            int hi = nearestMxfp4(x[xo + 16 + j], d);
+            y.set(ValueLayout.JAVA_BYTE, yo + 1 + j, (byte) (lo | hi << 4));
+        }
+    }
+
+    private static int nearestMxfp4(float x, float d) {
+        int best = 0;
+        float bestErr = Math.abs(BlockLayouts.MXFP4_LEVELS[0] * d - x);
+        for (int i = 1; i < 16; i++) {
+            float err = Math.abs(BlockLayouts.MXFP4_LEVELS[i] * d - x);
+            if (err < bestErr) {
+                best = i;
+                bestErr = err;
+            }
+        }
+        return best;
     }
 
     /** The value of largest magnitude, sign kept (the first one on ties). */

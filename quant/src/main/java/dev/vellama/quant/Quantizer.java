@@ -6,7 +6,7 @@ import dev.vellama.gguf.GgmlType;
 
 /**
  * Float rows to ggml blocks, byte for byte as llama.cpp's reference quantizers (no importance matrix) write them,
- * for Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K and Q6_K, plus F32/F16/BF16.
+ * for the legacy, k-quant and IQ4 types and MXFP4, plus F32/F16/BF16.
  */
 public final class Quantizer {
     private Quantizer() {}
@@ -19,7 +19,7 @@ public final class Quantizer {
      */
     public static boolean canQuantize(GgmlType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4 -> true;
             default -> false;
         };
     }
@@ -75,6 +75,7 @@ public final class Quantizer {
                 case Q4_1 -> LegacyQuantizer.q4_1(src, x, dst, y);
                 case Q5_0 -> LegacyQuantizer.q5_0(src, x, dst, y);
                 case Q5_1 -> LegacyQuantizer.q5_1(src, x, dst, y);
+                case MXFP4 -> LegacyQuantizer.mxfp4(src, x, dst, y);
                 case IQ4_NL -> nl.iq4nl(src, x, dst, y);
                 case IQ4_XS -> nl.iq4xs(src, x, dst, y);
                 case Q2_K -> k.q2_k(src, x, dst, y);

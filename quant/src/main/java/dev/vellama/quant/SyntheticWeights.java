@@ -81,6 +81,13 @@ public final class SyntheticWeights {
         for (long o = 0; o < size; o++) {
             seg.set(ValueLayout.JAVA_BYTE, o, (byte) rnd.nextInt(256));
         }
+        if (type == GgmlType.MXFP4) {
+            // E8M0 exponents whose half-scale is 2^-11..2^-7, so the ±12 levels give weights of about 0.001 to 0.05
+            for (long block = 0; block < size; block += type.bytesPerBlock()) {
+                seg.set(ValueLayout.JAVA_BYTE, block, (byte) (117 + rnd.nextInt(5)));
+            }
+            return;
+        }
         int[] scaleFields = switch (type) {
             case Q8_0, Q4_0, Q5_0, IQ4_NL, IQ4_XS -> new int[] {0};
             case Q4_1, Q5_1, Q4_K, Q5_K -> new int[] {0, 2};

@@ -32,7 +32,7 @@ public final class WeightMatrix {
             GgmlType.F32, GgmlType.F16, GgmlType.BF16,
             GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
             GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
-            GgmlType.IQ4_NL, GgmlType.IQ4_XS));
+            GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.MXFP4));
 
     /**
      * Checks the matrix: a supported type, a positive shape, whole blocks per row, and enough bytes in

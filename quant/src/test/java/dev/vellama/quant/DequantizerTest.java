@@ -15,7 +15,7 @@ class DequantizerTest {
 
     @ParameterizedTest
     @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K",
-            "Q6_K", "IQ4_NL", "IQ4_XS"})
+            "Q6_K", "IQ4_NL", "IQ4_XS", "MXFP4"})
     void matchesLlamaCppBitForBit(GgmlType type) {
         WeightMatrix w = GoldenDequant.matrix(type);
         float[] expected = GoldenDequant.floats(type);

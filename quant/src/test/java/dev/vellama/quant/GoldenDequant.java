@@ -24,16 +24,34 @@ final class GoldenDequant {
         return TestData.resolve("golden/dequant");
     }
 
+    /**
+     * Where a type's files are: the shared data's directory, or for MXFP4 (newer than the shared data) this module's
+     * test resources, made by a llama.cpp of 2026-08 from the same F32 rows (see {@code mxfp4/README.md}).
+     */
+    static Path dir(GgmlType type) {
+        if (type != GgmlType.MXFP4) {
+            return dir();
+        }
+        try {
+            return Path.of(GoldenDequant.class.getResource("/mxfp4/mxfp4.blocks").toURI()).getParent();
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     static String fileStem(GgmlType type) {
         return type.name().toLowerCase(Locale.ROOT);
     }
 
     static byte[] blocks(GgmlType type) {
-        return read(dir().resolve(fileStem(type) + ".blocks"));
+        return read(dir(type).resolve(fileStem(type) + ".blocks"));
     }
 
     static float[] floats(GgmlType type) {
-        byte[] raw = read(dir().resolve(fileStem(type) + ".f32"));
+        return littleEndianFloats(read(dir(type).resolve(fileStem(type) + ".f32")));
+    }
+
+    static float[] littleEndianFloats(byte[] raw) {
         float[] out = new float[raw.length / 4];
         ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
         return out;
@@ -48,7 +66,7 @@ final class GoldenDequant {
         return new WeightMatrix("golden." + fileStem(type), type, MemorySegment.ofArray(blocks(type)), ROWS, COLS);
     }
 
-    private static byte[] read(Path p) {
+    static byte[] read(Path p) {
         try {
             return Files.readAllBytes(p);
         } catch (IOException e) {
