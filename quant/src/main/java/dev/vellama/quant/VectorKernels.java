@@ -396,6 +396,8 @@ final class VectorKernels extends PooledKernels {
             matvecQ6_KInt8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, 2 * (w.cols() / 16) + 16));
         } else if (INT8_Q4_0 && w.type() == GgmlType.Q4_0) {
             matvecQ4_0Int8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
+        } else if (w.type() == GgmlType.MXFP4) {
+            matvecMxfp4Int8(w, x, out, start, end, shortScratch(part, w.cols()), rowScratch(part, w.cols() / 32));
         } else {
             matvecRows(w, x, out, start, end, rowScratch(part, CHUNK), sumScratch(part, w.cols() / 32 + 1));
         }
@@ -480,6 +482,34 @@ final class VectorKernels extends PooledKernels {
     private static void matvecQ4_0Int8(WeightMatrix w, float[] x, float[] out, int start, int end, short[] xs, float[] xd) {
         quantizeActivationsToShorts(x, 0, w.cols(), xs, 0, xd, 0);
         rowsQ4_0Int8(w, xs, 0, xd, 0, out, 0, start, end);
+    }
+
+    /**
+     * MXFP4 as ggml multiplies it ({@code ggml_vec_dot_mxfp4_q8_0}): x quantized to Q8_0, each block's codes looked up
+     * in the doubled E2M1 levels with a byte shuffle, their products with the int8 activations summed in shorts (at
+     * most 2·12·127 per lane), and one FMA per block with the half E8M0 scale times x's block scale.
+     */
+    private static void matvecMxfp4Int8(WeightMatrix w, float[] x, float[] out, int start, int end, short[] xs, float[] xd) {
+        int cols = w.cols();
+        quantizeActivationsAsX86(x, 0, cols, xs, 0, xd, 0);
+        MemorySegment seg = w.data();
+        long rowBytes = w.rowBytes();
+        ByteVector levels = ByteVector.fromArray(B16, BlockLayouts.MXFP4_LEVELS, 0);
+        for (int r = start; r < end; r++) {
+            long o = r * rowBytes;
+            FloatVector acc = FloatVector.zero(FS);
+            for (int b = 0; b < cols; b += 32, o += 17) {
+                ByteVector q = ByteVector.fromMemorySegment(B16, seg, o + 1, LE);
+                ShortVector lo = (ShortVector) levels.rearrange(q.and((byte) 15).toShuffle()).convertShape(VectorOperators.B2S, S16, 0);
+                ShortVector hi = (ShortVector) levels.rearrange(srl(q, 4).toShuffle()).convertShape(VectorOperators.B2S, S16, 0);
+                ShortVector p = lo.mul(ShortVector.fromArray(S16, xs, b)).add(hi.mul(ShortVector.fromArray(S16, xs, b + 16)));
+                FloatVector scale = FloatVector.broadcast(FS, BlockLayouts.e8m0Half(BlockLayouts.u8(seg, o)) * xd[b / 32]);
+                for (int part = 0; part < S16_PARTS; part++) {
+                    acc = ((FloatVector) p.convertShape(VectorOperators.S2F, FS, part)).fma(scale, acc);
+                }
+            }
+            out[r] = sum(acc);
+        }
     }
 
     /** Rows [start, end) of the int8 Q4_0 product with activations already quantized at xs[xsOff..], xd[xdOff..]. */
@@ -1461,6 +1491,24 @@ final class VectorKernels extends PooledKernels {
         ShortVector lo = q.and((short) 15).sub((short) 8);
         ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((short) 8);
         return lo.mul(ShortVector.fromArray(S16, xs, b)).add(hi.mul(ShortVector.fromArray(S16, xs, b + 16)));
+    }
+
+    /**
+     * x to Q8_0 blocks as ggml's x86 {@code quantize_row_q8_0} makes them (AVX): the block's scale amax/127 rounded to
+     * half, each value times 127/amax (not the rounded scale's inverse) rounded half to even.
+     */
+    private static void quantizeActivationsAsX86(float[] x, int xOff, int cols, short[] xs, int xsOff, float[] xd, int xdOff) {
+        for (int b = 0; b < cols; b += 32) {
+            float amax = 0;
+            for (int j = 0; j < 32; j++) {
+                amax = Math.max(amax, Math.abs(x[xOff + b + j]));
+            }
+            xd[xdOff + b / 32] = Half.toFloat(Half.fromFloat(amax / 127f));
+            float id = amax != 0 ? 127f / amax : 0f;
+            for (int j = 0; j < 32; j++) {
+                xs[xsOff + b + j] = (short) Math.rint(x[xOff + b + j] * id);
+            }
+        }
     }
 
     /**

@@ -38,7 +38,13 @@ public enum Architecture {
     /** Qwen3 MoE (Qwen3-30B-A3B, 235B-A22B): Qwen3's attention; routed experts, chosen weights renormalised. */
     QWEN3MOE("qwen3moe", RopeStyle.NEOX, false, true, false, false, false, false, false, false),
     /** SmolLM3: Llama's layout; every fourth layer attends without RoPE (NoPE layers). */
-    SMOLLM3("smollm3", RopeStyle.NORMAL, false, false, false, false, false, false, false, false);
+    SMOLLM3("smollm3", RopeStyle.NORMAL, false, false, false, false, false, false, false, false),
+    /**
+     * gpt-oss (OpenAI's open-weight MoE): q/k/v and output biases, a learned attention sink per head, a sliding
+     * window on even layers, YaRN RoPE; experts with biases and a clamped SwiGLU, weighted by a softmax over the
+     * chosen experts' router logits (router bias included).
+     */
+    GPT_OSS("gpt-oss", RopeStyle.NEOX, true, false, false, false, false, false, false, false);
 
     private final String ggufName;
     private final RopeStyle ropeStyle;
@@ -99,7 +105,31 @@ public enum Architecture {
 
     /** {@return whether every feed-forward block is a mixture of experts chosen per token by a router} */
     public boolean mixtureOfExperts() {
-        return this == QWEN2MOE || this == QWEN3MOE;
+        return this == QWEN2MOE || this == QWEN3MOE || this == GPT_OSS;
+    }
+
+    /**
+     * {@return whether the experts are weighted by a softmax over the chosen experts' router logits only} (gpt-oss:
+     * top-k of the raw logits first, then the softmax; the other families take the softmax over all experts first)
+     */
+    public boolean softmaxOverChosenExperts() {
+        return this == GPT_OSS;
+    }
+
+    /**
+     * {@return whether the experts' gate uses gpt-oss's clamped SwiGLU}: gate clamped above at 7, up clamped to
+     * [−7, 7], out = gate·σ(1.702·gate)·(up + 1)
+     */
+    public boolean clampedSwiglu() {
+        return this == GPT_OSS;
+    }
+
+    /**
+     * {@return the name of the feed-forward block's pre-norm tensor (after {@code blk.N.})}: gpt-oss stores it as
+     * {@code post_attention_norm}, which is where it sits, after the attention's residual add
+     */
+    public String ffnNormName() {
+        return this == GPT_OSS ? "post_attention_norm.weight" : "ffn_norm.weight";
     }
 
     /**
@@ -111,7 +141,7 @@ public enum Architecture {
     }
 
     /**
-     * Whether layer {@code layer} attends through a sliding window (when the model has one): Gemma 2's even layers,
+     * Whether layer {@code layer} attends through a sliding window (when the model has one): Gemma 2's and gpt-oss's even layers,
      * all but every sixth of Gemma 3's, every layer of the others.
      *
      * @param layer layer index, from 0
@@ -119,7 +149,7 @@ public enum Architecture {
      */
     public boolean slidingWindowLayer(int layer) {
         return switch (this) {
-            case GEMMA2 -> layer % 2 == 0;
+            case GEMMA2, GPT_OSS -> layer % 2 == 0;
             case GEMMA3 -> (layer + 1) % 6 != 0;
             default -> true;
         };

@@ -109,8 +109,15 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
             if (arch == Architecture.GEMMA3) {
                 attnCap = 0f; // Gemma 3 dropped the attention soft-cap
             }
-            float baseLocal = arch == Architecture.GEMMA3 ? m.getFloat(p + "rope.freq_base_swa", 10000f) : base;
-            if (!gemma && arch != Architecture.PHI3 && window > 0) {
+            float baseLocal = switch (arch) {
+                case GEMMA3 -> m.getFloat(p + "rope.freq_base_swa", 10000f);
+                case GPT_OSS -> m.getFloat(p + "rope.freq_base_swa", base);
+                default -> base;
+            };
+            if (arch == Architecture.GPT_OSS && window <= 0) {
+                throw new UnsupportedModelException("a gpt-oss model needs its sliding window (gpt-oss.attention.sliding_window)");
+            }
+            if (!gemma && arch != Architecture.PHI3 && arch != Architecture.GPT_OSS && window > 0) {
                 window = 0; // llama-family files may state a window their graph does not use
             }
             return new ModelConfig(arch, embd, layers, heads, headsKv, headDim, ff, ctx, vocabSize, eps, base, ropeDims,

@@ -57,6 +57,7 @@ public final class ForwardPass implements TransformerPass {
     // what attendTask works on: set before each parallelFor, whose hand-off to the pool publishes them
     private final Kernels.RangeTask attendTask = this::attendParts;
     private int attendLayer;
+    private float[] attendSinks;
     private int attendWindow;
     private Segment attendSegment;
     private float[] segmentIn = new float[0];  // one multi-row segment's rows of a projection's input and output
@@ -402,12 +403,18 @@ public final class ForwardPass implements TransformerPass {
         }
         // causal attention of every token over its sequence's cache, query heads split across threads
         attendLayer = l;
+        attendSinks = L.sinks();
         attendWindow = sliding ? c.slidingWindow() : Integer.MAX_VALUE;
         for (int si = 0; si < count; si++) {
             attendSegment = segments[si];
             k.parallelFor(k.threads(), attendTask);
         }
         project(L.wo(), att, n, out);
+        if (L.bo() != null) {
+            for (int t = 0; t < n; t++) {
+                k.add(out, t * d, L.bo(), 0, d);
+            }
+        }
         if (hooks != null) {
             hook(ActivationPoint.ATTN_OUT, l, out, n, d);
         }
@@ -482,7 +489,8 @@ public final class ForwardPass implements TransformerPass {
     private void attendParts(int p0, int p1) {
         Segment seg = attendSegment;
         for (int part = p0; part < p1; part++) {
-            attention.attend(attendLayer, part, k.threads(), seg.cache(), q, att, seg.row(), seg.n(), seg.pos(), attendWindow);
+            attention.attend(attendLayer, part, k.threads(), seg.cache(), q, att, seg.row(), seg.n(), seg.pos(), attendWindow,
+                    attendSinks);
         }
     }
 
@@ -567,7 +575,7 @@ public final class ForwardPass implements TransformerPass {
         int used = cfg.used();
         project(E.router(), xb, n, routerLogits);
         for (int t = 0; t < n; t++) {
-            route(t);
+            route(t, E.routerBias());
         }
         if (slotOut.length < n * used * d) {
             slotOut = new float[n * used * d];
@@ -607,26 +615,36 @@ public final class ForwardPass implements TransformerPass {
 
     /**
      * Row t's experts: the softmax of its router logits (in place, the kernels' softmax, whose exp is ggml's), the
-     * {@code used} most probable experts (the lower index first on a tie), and their weights.
+     * {@code used} most probable experts (the lower index first on a tie), and their weights. gpt-oss adds the
+     * router's bias first and takes the {@code used} largest logits, then the softmax of just those.
      */
-    private void route(int t) {
+    private void route(int t, float[] routerBias) {
         ModelConfig.Experts cfg = c.experts();
         int count = cfg.count();
         int used = cfg.used();
         int lo = t * count;
-        k.softmax(routerLogits, lo, count);
+        if (routerBias != null) {
+            k.add(routerLogits, lo, routerBias, 0, count);
+        }
+        boolean afterTopK = arch.softmaxOverChosenExperts();
+        if (!afterTopK) {
+            k.softmax(routerLogits, lo, count);
+        }
         double chosenSum = 0;
         for (int s = 0; s < used; s++) {
             int best = -1;
             for (int e = lo; e < lo + count; e++) {
-                if (routerLogits[e] >= 0 && (best < 0 || routerLogits[e] > routerLogits[best])) {
+                if (routerLogits[e] != Float.NEGATIVE_INFINITY && (best < 0 || routerLogits[e] > routerLogits[best])) {
                     best = e;
                 }
             }
             chosen[t * used + s] = best - lo;
             chosenWeight[t * used + s] = routerLogits[best];
             chosenSum += routerLogits[best];
-            routerLogits[best] = -1; // taken
+            routerLogits[best] = Float.NEGATIVE_INFINITY; // taken
+        }
+        if (afterTopK) {
+            k.softmax(chosenWeight, t * used, used);
         }
         if (cfg.normalize()) {
             float total = (float) chosenSum;
@@ -675,11 +693,39 @@ public final class ForwardPass implements TransformerPass {
             }
             multiply(E.gate()[e], expertIn, m, gate);
             multiply(E.up()[e], expertIn, m, up);
-            k.swiglu(gate, up, m * ff);
+            addRows(gate, E.gateBias(), e * ff, ff, m);
+            addRows(up, E.upBias(), e * ff, ff, m);
+            if (arch.clampedSwiglu()) {
+                clampedSwiglu(gate, up, m * ff);
+            } else {
+                k.swiglu(gate, up, m * ff);
+            }
             multiply(E.down()[e], gate, m, result);
+            addRows(result, E.downBias(), e * d, d, m);
             for (int i = 0; i < m; i++) {
                 System.arraycopy(result, i * d, slotOut, group[i] * d, d);
             }
+        }
+    }
+
+    /** Adds {@code bias[from .. from + width)} to each of {@code rows} rows of {@code v}; nothing for a null bias. */
+    private void addRows(float[] v, float[] bias, int from, int width, int rows) {
+        if (bias != null) {
+            for (int r = 0; r < rows; r++) {
+                k.add(v, r * width, bias, from, width);
+            }
+        }
+    }
+
+    /**
+     * gpt-oss's SwiGLU in place of {@code gate} (ggml's {@code swiglu_oai} with its alpha 1.702 and limit 7): the gate
+     * clamped above at 7, the up projection to [−7, 7], gate·σ(1.702·gate)·(up + 1), in float as ggml computes it.
+     */
+    private static void clampedSwiglu(float[] gate, float[] up, int n) {
+        for (int i = 0; i < n; i++) {
+            float x = Math.min(gate[i], 7f);
+            float y = Math.max(-7f, Math.min(up[i], 7f));
+            gate[i] = x / (1f + (float) Math.exp(1.702f * -x)) * (y + 1f);
         }
     }
 

@@ -32,12 +32,13 @@ public final class ModelWeights {
     /**
      * One transformer block. Optional parts are null when the architecture has none: with a fused {@code wqkv}
      * there are no wq/wk/wv, with a fused gate|up in {@code up} there is no {@code gate}, and a mixture-of-experts
-     * block has {@code experts} instead of gate, up and down.
+     * block has {@code experts} instead of gate, up and down. {@code bo} is the attention output's bias and
+     * {@code sinks} one learned logit per query head that joins each softmax's denominator (gpt-oss), else null.
      */
     public record Layer(float[] attnNorm, WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wqkv,
                         WeightMatrix wo, float[] bq, float[] bk, float[] bv, float[] qNorm, float[] kNorm,
                         float[] postAttnNorm, float[] ffnNorm, WeightMatrix gate, WeightMatrix up, WeightMatrix down,
-                        float[] postFfnNorm, ExpertWeights experts) {}
+                        float[] postFfnNorm, ExpertWeights experts, float[] bo, float[] sinks) {}
 
     /**
      * The feed-forward block of a mixture-of-experts layer. Expert {@code e}'s matrices are views of slice
@@ -51,10 +52,15 @@ public final class ModelWeights {
      * @param sharedGate   the shared expert's gate projection, or null
      * @param sharedUp     the shared expert's up projection, or null
      * @param sharedDown   the shared expert's down projection, or null
+     * @param routerBias   added to the router's logits ({@code ffn_gate_inp.bias}), or null
+     * @param gateBias     each expert's gate bias, [expert][expert width] ({@code ffn_gate_exps.bias}), or null
+     * @param upBias       each expert's up bias, [expert][expert width], or null
+     * @param downBias     each expert's down bias, [expert][embedding], or null
      */
     public record ExpertWeights(WeightMatrix router, WeightMatrix[] gate, WeightMatrix[] up, WeightMatrix[] down,
                                 float[] sharedRouter, WeightMatrix sharedGate, WeightMatrix sharedUp,
-                                WeightMatrix sharedDown) {
+                                WeightMatrix sharedDown, float[] routerBias, float[] gateBias, float[] upBias,
+                                float[] downBias) {
         /** {@return the bytes one token reads: the router, {@code used} experts and the shared expert} */
         long bytesPerToken(int used) {
             long sum = router.byteSize() + (long) used * (gate[0].byteSize() + up[0].byteSize() + down[0].byteSize());
@@ -94,12 +100,14 @@ public final class ModelWeights {
                         a.qkNorm() ? vector(file, p + "attn_q_norm.weight", c.headDim()) : null,
                         a.qkNorm() ? vector(file, p + "attn_k_norm.weight", c.headDim()) : null,
                         a.postNorms() ? vector(file, p + "post_attention_norm.weight", d) : null,
-                        vector(file, p + "ffn_norm.weight", d),
+                        vector(file, p + a.ffnNormName(), d),
                         !dense || a.fusedGateUp() ? null : matrix(file, p + "ffn_gate.weight", ff, d),
                         dense ? matrix(file, p + "ffn_up.weight", a.fusedGateUp() ? 2 * ff : ff, d) : null,
                         dense ? matrix(file, p + "ffn_down.weight", d, ff) : null,
                         a.postNorms() ? vector(file, p + "post_ffw_norm.weight", d) : null,
-                        dense ? null : experts(file, p, c));
+                        dense ? null : experts(file, p, c),
+                        a == Architecture.GPT_OSS ? vector(file, p + "attn_output.bias", d) : null,
+                        a == Architecture.GPT_OSS ? vector(file, p + "attn_sinks.weight", c.headCount()) : null);
             }
         } catch (UnsupportedTensorTypeException e) {
             throw new UnsupportedModelException(e.getMessage(), e);
@@ -119,7 +127,15 @@ public final class ModelWeights {
                 shared > 0 ? vector(file, p + "ffn_gate_inp_shexp.weight", d) : null,
                 shared > 0 ? matrix(file, p + "ffn_gate_shexp.weight", shared, d) : null,
                 shared > 0 ? matrix(file, p + "ffn_up_shexp.weight", shared, d) : null,
-                shared > 0 ? matrix(file, p + "ffn_down_shexp.weight", d, shared) : null);
+                shared > 0 ? matrix(file, p + "ffn_down_shexp.weight", d, shared) : null,
+                optionalVector(file, p + "ffn_gate_inp.bias", e.count()),
+                optionalVector(file, p + "ffn_gate_exps.bias", e.count() * ff),
+                optionalVector(file, p + "ffn_up_exps.bias", e.count() * ff),
+                optionalVector(file, p + "ffn_down_exps.bias", e.count() * d));
+    }
+
+    private static float[] optionalVector(GgufFile file, String name, int n) {
+        return file.hasTensor(name) ? vector(file, name, n) : null;
     }
 
     /** The experts of a 3-D tensor [cols, rows, experts], each a matrix over its own slice of the mapping. */

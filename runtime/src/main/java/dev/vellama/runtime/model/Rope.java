@@ -59,7 +59,12 @@ public final class Rope {
 
     /** The rotation of sliding-window layers where they have a base of their own (Gemma 3), else {@code global}. */
     public static Rope local(ModelConfig c, Rope global) {
-        return c.ropeBaseLocal() != c.ropeBase() ? new Rope(c.ropeDims(), c.ropeBaseLocal(), RopeScaling.NONE, null) : global;
+        if (c.ropeBaseLocal() == c.ropeBase()) {
+            return global;
+        }
+        // Gemma 3's local layers rotate unscaled; gpt-oss's keep the model's scaling with their own base
+        RopeScaling scaling = c.architecture() == dev.vellama.runtime.Architecture.GPT_OSS ? c.ropeScaling() : RopeScaling.NONE;
+        return new Rope(c.ropeDims(), c.ropeBaseLocal(), scaling, null);
     }
 
     /** The dimension at which a rotation of {@code rotations} turns over the original context happens. */

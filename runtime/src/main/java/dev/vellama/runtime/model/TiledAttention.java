@@ -53,8 +53,10 @@ final class TiledAttention {
      * Attention of query heads {@code [part·H/parts, (part+1)·H/parts)} for rows {@code firstRow .. firstRow+n-1} of
      * {@code q} (tokens at positions {@code pos ..}) over {@code cache}, into the same rows of {@code att}; each token
      * sees its own position and those before it, the last {@code window} of them for a sliding-window layer.
+     * {@code sinks}, when not null, holds each query head's sink logit.
      */
-    void attend(int layer, int part, int parts, KvCache cache, float[] q, float[] att, int firstRow, int n, int pos, int window) {
+    void attend(int layer, int part, int parts, KvCache cache, float[] q, float[] att, int firstRow, int n, int pos, int window,
+                float[] sinks) {
         int hd = c.headDim();
         int qd = c.queryDim();
         int group = c.headCount() / c.headCountKv();
@@ -108,8 +110,28 @@ final class TiledAttention {
         }
         for (int h = h0; h < h1; h++) {
             for (int t = 0; t < n; t++) {
-                k.scale(att, (firstRow + t) * qd + h * hd, hd, 1f / sum[(h - h0) * n + t]);
+                int st = (h - h0) * n + t;
+                int o = (firstRow + t) * qd + h * hd;
+                if (sinks != null) {
+                    addSink(sinks[h], st, mx, sum, att, o, hd);
+                }
+                k.scale(att, o, hd, 1f / sum[st]);
             }
+        }
+    }
+
+    /**
+     * A head's learned sink logit joins the softmax's denominator and adds no value (gpt-oss; ggml's softmax with
+     * sinks): where it exceeds the running maximum, the sum and the output so far shrink to the sink's scale first.
+     */
+    private void addSink(float sink, int st, float[] mx, float[] sum, float[] att, int o, int hd) {
+        if (sink > mx[st]) {
+            float shrink = (float) Math.exp(mx[st] - sink);
+            k.scale(att, o, hd, shrink);
+            sum[st] = sum[st] * shrink + 1f;
+            mx[st] = sink;
+        } else {
+            sum[st] += (float) Math.exp(sink - mx[st]);
         }
     }
 

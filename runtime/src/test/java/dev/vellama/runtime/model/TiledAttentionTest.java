@@ -54,7 +54,7 @@ class TiledAttentionTest {
                     }
                     float[] att = new float[n * c.queryDim()];
                     for (int part = 0; part < k.threads(); part++) {
-                        attention.attend(0, part, k.threads(), cache, q, att, 0, n, pos, window);
+                        attention.attend(0, part, k.threads(), cache, q, att, 0, n, pos, window, null);
                     }
                     float[] expected = plain(c, cache, q, n, pos, window);
                     for (int i = 0; i < att.length; i++) {

@@ -147,6 +147,16 @@ class ArchitectureParityTest {
         assertMatchesReference(TinyModels.smollm3(), 1, MAX_ABS_DIFF);
     }
 
+    @Test
+    void gptOssSinksBiasesAlternatingWindowAndClampedExperts() throws IOException {
+        assertMatchesReference(TinyModels.gptOss());
+    }
+
+    @Test
+    void gptOssTokenByToken() throws IOException {
+        assertMatchesReference(TinyModels.gptOss(), 1, MAX_ABS_DIFF);
+    }
+
     /** A fixed sequence: BOS, then seeded ids from the whole vocabulary. */
     static int[] tokens() {
         SplittableRandom r = new SplittableRandom(2024);

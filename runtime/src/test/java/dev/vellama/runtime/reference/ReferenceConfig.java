@@ -55,10 +55,16 @@ final class ReferenceConfig {
     final int experts;
     final int expertsUsed;
     final boolean normalizeExpertWeights;
+    /** gpt-oss: the top-k of the raw router logits, then a softmax over just those. */
+    final boolean softmaxOverChosen;
+    /** gpt-oss's SwiGLU: gate clamped above at 7, up to [−7, 7], gate·σ(1.702·gate)·(up + 1). */
+    final boolean clampedSwiglu;
+    /** The feed-forward pre-norm's tensor name: gpt-oss calls it post_attention_norm. */
+    final String ffnNormName;
 
     ReferenceConfig(GgufMetadata m) {
         architecture = m.getString("general.architecture");
-        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "qwen2moe", "qwen3moe", "smollm3").contains(architecture)) {
+        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "qwen2moe", "qwen3moe", "smollm3", "gpt-oss").contains(architecture)) {
             throw new IllegalArgumentException("the reference has no rules for architecture '" + architecture + "'");
         }
         String a = architecture + ".";
@@ -108,6 +114,13 @@ final class ReferenceConfig {
                     localScale = 1.0;
                 }
             }
+            case "gpt-oss" -> {
+                // llama.cpp's openai-moe: sliding-window pattern 2 (even layers slide); the local layers keep the
+                // model's scaling, with their own base if the file gives one
+                swaWindow = m.getInt(a + "attention.sliding_window");
+                markPattern(2);
+                localBase = m.getFloat(a + "rope.freq_base_swa", (float) ropeBase);
+            }
             default -> { }
         }
         window = swaWindow;
@@ -131,11 +144,15 @@ final class ReferenceConfig {
         for (int il = 0; il < layers; il++) {
             ropeLayer[il] = !architecture.equals("smollm3") || (il + 1) % 4 != 0;
         }
-        boolean moe = architecture.endsWith("moe");
+        boolean moe = architecture.endsWith("moe") || architecture.equals("gpt-oss");
         experts = moe ? m.getInt(a + "expert_count") : 0;
         expertsUsed = moe ? m.getInt(a + "expert_used_count") : 0;
         // llama.cpp's qwen3moe graph passes norm_w = true to build_moe_ffn, qwen2moe's false
         normalizeExpertWeights = architecture.equals("qwen3moe");
+        // openai-moe: LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT and LLM_FFN_SWIGLU_OAI_MOE
+        softmaxOverChosen = architecture.equals("gpt-oss");
+        clampedSwiglu = architecture.equals("gpt-oss");
+        ffnNormName = architecture.equals("gpt-oss") ? "post_attention_norm.weight" : "ffn_norm.weight";
     }
 
     /** llama.cpp's swa pattern n: layer il slides unless il % n == n - 1. */

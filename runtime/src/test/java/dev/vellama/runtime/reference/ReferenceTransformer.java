@@ -103,7 +103,7 @@ final class ReferenceTransformer {
             for (int h = 0; h < c.heads; h++) {
                 attendHead(l, h, t, q[t], k, v, heads);
             }
-            out[t] = layer.wo().times(heads);
+            out[t] = addBias(layer.wo().times(heads), layer.bo());
         }
         return out;
     }
@@ -125,12 +125,16 @@ final class ReferenceTransformer {
             }
             scores[p] = softcap(dot * c.queryScale, c.attnSoftcap);
         }
-        softmax(scores);
+        softmax(scores, sinks(l) == null ? Double.NEGATIVE_INFINITY : sinks(l)[h]);
         for (int p = 0; p <= t; p++) {
             for (int i = 0; i < c.headDim; i++) {
                 out[qo + i] += scores[p] * v[p][ko + i];
             }
         }
+    }
+
+    private float[] sinks(int l) {
+        return w.layers[l].sinks();
     }
 
     /** Causal mask, narrowed to the last {@code window} positions on sliding-window layers. */
@@ -154,13 +158,25 @@ final class ReferenceTransformer {
      * output; plus, for qwen2moe, the shared expert times sigmoid(shared router · h).
      */
     private double[] mixtureOfExperts(ReferenceWeights.Experts e, double[] h) {
-        double[] probs = e.router().times(h);
-        softmax(probs);
+        double[] probs = addBias(e.router().times(h), e.routerBias());
+        if (!c.softmaxOverChosen) {
+            softmax(probs, Double.NEGATIVE_INFINITY);
+        }
         Integer[] order = new Integer[probs.length];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
         java.util.Arrays.sort(order, (a, b) -> Double.compare(probs[b], probs[a]));
+        if (c.softmaxOverChosen) {
+            double[] chosen = new double[c.expertsUsed];
+            for (int s = 0; s < chosen.length; s++) {
+                chosen[s] = probs[order[s]];
+            }
+            softmax(chosen, Double.NEGATIVE_INFINITY);
+            for (int s = 0; s < chosen.length; s++) {
+                probs[order[s]] = chosen[s];
+            }
+        }
         double total = 0;
         for (int s = 0; s < c.expertsUsed; s++) {
             total += probs[order[s]];
@@ -169,7 +185,8 @@ final class ReferenceTransformer {
         for (int s = 0; s < c.expertsUsed; s++) {
             int ex = order[s];
             double weight = c.normalizeExpertWeights ? probs[ex] / total : probs[ex];
-            double[] y = gatedFeedForward(e.gate()[ex], e.up()[ex], e.down()[ex], h);
+            double[] y = e.gateBias() == null ? gatedFeedForward(e.gate()[ex], e.up()[ex], e.down()[ex], h)
+                    : biasedExpert(e, ex, h);
             for (int i = 0; i < out.length; i++) {
                 out[i] += weight * y[i];
             }
@@ -186,6 +203,23 @@ final class ReferenceTransformer {
             }
         }
         return out;
+    }
+
+    /** An expert with biases (gpt-oss): down · act(gate · h + bg, up · h + bu) + bd. */
+    private double[] biasedExpert(ReferenceWeights.Experts e, int ex, double[] h) {
+        double[] g = addBias(e.gate()[ex].times(h), e.gateBias()[ex]);
+        double[] u = addBias(e.up()[ex].times(h), e.upBias()[ex]);
+        for (int i = 0; i < g.length; i++) {
+            g[i] = c.clampedSwiglu ? clampedSwiglu(g[i], u[i]) : silu(g[i]) * u[i];
+        }
+        return addBias(e.down()[ex].times(g), e.downBias()[ex]);
+    }
+
+    /** gpt-oss's SwiGLU: min(g, 7)·σ(1.702·min(g, 7))·(clamp(u, −7, 7) + 1). */
+    private static double clampedSwiglu(double g, double u) {
+        double x = Math.min(g, 7);
+        double y = Math.max(-7, Math.min(u, 7));
+        return x / (1 + Math.exp(-1.702 * x)) * (y + 1);
     }
 
     /** down · (act(gate · h) ⊙ up · h), act GELU for Gemma and SiLU for the others: a dense block or one expert. */
@@ -252,12 +286,16 @@ final class ReferenceTransformer {
         }
     }
 
-    private static void softmax(double[] x) {
-        double max = Double.NEGATIVE_INFINITY;
+    /**
+     * Softmax in place; a finite {@code sink} is one more logit in the denominator that has no output of its own
+     * (gpt-oss's attention sinks).
+     */
+    private static void softmax(double[] x, double sink) {
+        double max = sink;
         for (double v : x) {
             max = Math.max(max, v);
         }
-        double sum = 0;
+        double sum = sink == Double.NEGATIVE_INFINITY ? 0 : Math.exp(sink - max);
         for (int i = 0; i < x.length; i++) {
             x[i] = Math.exp(x[i] - max);
             sum += x[i];

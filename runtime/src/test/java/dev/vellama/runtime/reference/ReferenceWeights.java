@@ -60,11 +60,12 @@ final class ReferenceWeights {
 
     record Layer(float[] attnNorm, Matrix wq, Matrix wk, Matrix wv, float[] bq, float[] bk, float[] bv,
                  float[] qNorm, float[] kNorm, Matrix wo, float[] postAttnNorm, float[] ffnNorm,
-                 Matrix gate, Matrix up, Matrix down, float[] postFfwNorm, Experts experts) {}
+                 Matrix gate, Matrix up, Matrix down, float[] postFfwNorm, Experts experts, float[] bo, float[] sinks) {}
 
     /** A mixture-of-experts block: the router, each expert's matrices, and the optional shared expert. */
     record Experts(Matrix router, Matrix[] gate, Matrix[] up, Matrix[] down, float[] sharedRouter, Matrix sharedGate,
-                   Matrix sharedUp, Matrix sharedDown) {}
+                   Matrix sharedUp, Matrix sharedDown, float[] routerBias, float[][] gateBias, float[][] upBias,
+                   float[][] downBias) {}
 
     ReferenceWeights(GgufFile file, ReferenceConfig c) {
         tokenEmbedding = matrix(file, "token_embd.weight");
@@ -102,7 +103,9 @@ final class ReferenceWeights {
                         shared ? vector(file, p + "ffn_gate_inp_shexp.weight") : null,
                         shared ? matrix(file, p + "ffn_gate_shexp.weight") : null,
                         shared ? matrix(file, p + "ffn_up_shexp.weight") : null,
-                        shared ? matrix(file, p + "ffn_down_shexp.weight") : null);
+                        shared ? matrix(file, p + "ffn_down_shexp.weight") : null,
+                        optionalVector(file, p + "ffn_gate_inp.bias"), perExpert(file, p + "ffn_gate_exps.bias"),
+                        perExpert(file, p + "ffn_up_exps.bias"), perExpert(file, p + "ffn_down_exps.bias"));
             } else if (file.hasTensor(p + "ffn_gate.weight")) {
                 gate = matrix(file, p + "ffn_gate.weight");
                 up = matrix(file, p + "ffn_up.weight");
@@ -119,9 +122,10 @@ final class ReferenceWeights {
                     optionalVector(file, p + "attn_v.bias"),
                     optionalVector(file, p + "attn_q_norm.weight"), optionalVector(file, p + "attn_k_norm.weight"),
                     matrix(file, p + "attn_output.weight"),
-                    optionalVector(file, p + "post_attention_norm.weight"),
-                    vector(file, p + "ffn_norm.weight"), gate, up, down,
-                    optionalVector(file, p + "post_ffw_norm.weight"), experts);
+                    c.ffnNormName.equals("ffn_norm.weight") ? optionalVector(file, p + "post_attention_norm.weight") : null,
+                    vector(file, p + c.ffnNormName), gate, up, down,
+                    optionalVector(file, p + "post_ffw_norm.weight"), experts,
+                    optionalVector(file, p + "attn_output.bias"), optionalVector(file, p + "attn_sinks.weight"));
         }
     }
 
@@ -160,6 +164,21 @@ final class ReferenceWeights {
 
     private static float[] vector(GgufFile file, String name) {
         return floats(file, name);
+    }
+
+    /** A 2-D bias tensor [width, experts] as one vector per expert, or null when the file has none. */
+    private static float[][] perExpert(GgufFile file, String name) {
+        if (!file.hasTensor(name)) {
+            return null;
+        }
+        float[] values = floats(file, name);
+        GgufTensor t = file.tensor(name);
+        int width = Math.toIntExact(t.dim(0));
+        float[][] out = new float[Math.toIntExact(t.dim(1))][];
+        for (int e = 0; e < out.length; e++) {
+            out[e] = Arrays.copyOfRange(values, e * width, (e + 1) * width);
+        }
+        return out;
     }
 
     private static float[] optionalVector(GgufFile file, String name) {

@@ -27,6 +27,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  * <li>qwen2moe: 8 experts, 2 per token, a shared expert: routing, stacked expert tensors, the shared gate.</li>
  * <li>gemma2 (26 layers, the count llama.cpp b4748 needs): √n_embd embeddings, GELU as llama.cpp's CPU backend
  *     computes it (through an F16 table), post-norms, soft-caps of 1.5 and 2.5, a window of 6 on even layers.</li>
+ * <li>qwen3moe (renormalised expert weights, per-head q/k norms) and smollm3 (every fourth layer without RoPE),
+ *     against a llama.cpp of 2026-08.</li>
+ * <li>gpt-oss, F32 and with MXFP4 experts: attention sinks, q/k/v/output biases, a window of 6 on even layers, YaRN,
+ *     router and expert biases, the softmax over the chosen experts' logits, the clamped SwiGLU (2026-08 llama.cpp).</li>
  * </ul>
  */
 class TinyModelGoldenTest {
@@ -39,12 +43,24 @@ class TinyModelGoldenTest {
             // the order of float sums; 0.0006 and 0.0011 when this was written)
             "qwen2moe, tiny-qwen2moe.json, 0.005",
             "gemma2-26-layers, tiny-gemma2.json, 0.005",
+            "qwen3moe, tiny-qwen3moe.json, 0.005",
+            "smollm3, tiny-smollm3.json, 0.005",
+            // F32 too, but biased experts past the SwiGLU clamps magnify the F16 cache's rounding flips: 0.0047
+            "gpt-oss, tiny-gpt-oss.json, 0.01",
+            // llama.cpp multiplies MXFP4 by Q8_0-quantized inputs, as the engine does; inputs that differ by ~1e-5
+            // round to neighbouring int8 steps, and this model's experts (clamped SwiGLU, wide biases) magnify
+            // that: 0.030 when this was written, against 0.0047 with the same model's F32 experts
+            "gpt-oss-mxfp4, tiny-gpt-oss-mxfp4.json, 0.04",
     })
     void matchesLlamaCpp(String name, String goldenFile, float tolerance)
             throws IOException, URISyntaxException, NoSuchAlgorithmException {
         TinySpec spec = switch (name) {
             case "qwen2moe" -> TinyModels.qwen2moe();
             case "gemma2-26-layers" -> TinyModels.gemma2With2bLayerCount();
+            case "qwen3moe" -> TinyModels.qwen3moe();
+            case "smollm3" -> TinyModels.smollm3();
+            case "gpt-oss" -> TinyModels.gptOss();
+            case "gpt-oss-mxfp4" -> TinyModels.gptOssMxfp4();
             default -> throw new IllegalArgumentException(name);
         };
         Path json = Path.of(TinyModelGoldenTest.class.getResource("/golden/" + goldenFile).toURI());

@@ -14,6 +14,7 @@ import dev.vellama.gguf.GgmlType;
 import dev.vellama.gguf.GgufFile;
 import dev.vellama.gguf.GgufValue;
 import dev.vellama.gguf.GgufWriter;
+import dev.vellama.quant.Quantizer;
 import dev.vellama.testdata.TestData;
 
 /**
@@ -226,6 +227,36 @@ final class TinyModels {
         return s;
     }
 
+    /**
+     * gpt-oss: biases on q, k, v and the attention output, a sink logit per head, a window of 6 on even layers of
+     * four, heads of 32 on a 64-wide model, YaRN ×4 from an original context of 256; 8 experts of width 32 with 3
+     * used, router and expert biases, the chosen logits' softmax as weights, and gate/up weights large enough that
+     * the clamped SwiGLU's limits of ±7 are reached.
+     */
+    static TinySpec gptOss() {
+        TinySpec s = new TinySpec("gpt-oss", "gpt-oss");
+        s.layers = 4;
+        s.headDim = 32;
+        s.qkvBias = true;
+        s.ropeBase = 150000f;
+        s.ropeScaling("yarn", 4f, 256);
+        s.contextLength = 1024;
+        s.slidingWindow = 6;
+        s.experts = 8;
+        s.expertsUsed = 3;
+        s.expertFeedForward = 32;
+        s.expertBiasStd = 3f;
+        s.seed = 17;
+        return s;
+    }
+
+    /** {@link #gptOss()} with its expert tensors in MXFP4, as the published files store them. */
+    static TinySpec gptOssMxfp4() {
+        TinySpec s = gptOss().named("gpt-oss-mxfp4");
+        s.expertType = GgmlType.MXFP4;
+        return s;
+    }
+
     /** Writes {@code spec} as {@code <dir>/<name>.gguf} and returns the path. */
     static Path write(TinySpec spec, Path dir) {
         Path out = dir.resolve(spec.name + ".gguf");
@@ -285,7 +316,7 @@ final class TinyModels {
             w.put(a + "expert_shared_feed_forward_length", GgufValue.uint32(s.sharedExpertFeedForward));
         }
         vocabulary().forEach(w::put);
-        w.put("general.file_type", GgufValue.uint32(0));
+        w.put("general.file_type", GgufValue.uint32(s.expertType == GgmlType.MXFP4 ? 38 : 0));
     }
 
     private static void writeTensors(TinySpec s, GgufWriter w) {
@@ -329,18 +360,32 @@ final class TinyModels {
                 vector(w, p + "attn_k_norm.weight", r.norm(hd));
             }
             matrix(w, p + "attn_output.weight", q, d, r);
+            boolean gptOss = s.architecture.equals("gpt-oss");
+            if (gptOss) {
+                vector(w, p + "attn_output.bias", r.gaussian(d, 0.5));
+                // sink logits around the scores' own size, so some heads' sinks take much of the softmax
+                vector(w, p + "attn_sinks.weight", r.gaussian(s.heads, 1.5));
+            }
             if (s.postNorms) {
                 vector(w, p + "post_attention_norm.weight", r.norm(d));
             }
-            vector(w, p + "ffn_norm.weight", r.norm(d));
+            // gpt-oss names its feed-forward pre-norm post_attention_norm
+            vector(w, p + (gptOss ? "post_attention_norm.weight" : "ffn_norm.weight"), r.norm(d));
             if (s.experts > 0) {
                 int e = s.experts;
                 int eff = s.expertFeedForward;
                 // a router with larger weights, so each token's experts are clearly ranked
                 w.addTensor(p + "ffn_gate_inp.weight", GgmlType.F32, new long[] {d, e}, bytes(r.gaussian(d * e, 0.5)));
-                experts(w, p + "ffn_gate_exps.weight", d, eff, e, r);
-                experts(w, p + "ffn_up_exps.weight", d, eff, e, r);
-                experts(w, p + "ffn_down_exps.weight", eff, d, e, r);
+                experts(w, p + "ffn_gate_exps.weight", d, eff, e, s.expertType, s.expertGateStd, r);
+                experts(w, p + "ffn_up_exps.weight", d, eff, e, s.expertType, s.expertGateStd, r);
+                experts(w, p + "ffn_down_exps.weight", eff, d, e, s.expertType, r.weightStd, r);
+                if (gptOss) {
+                    vector(w, p + "ffn_gate_inp.bias", r.gaussian(e, 0.5));
+                    // biases wide enough that a few units pass the SwiGLU's clamps at ±7
+                    w.addTensor(p + "ffn_gate_exps.bias", GgmlType.F32, new long[] {eff, e}, bytes(r.gaussian(eff * e, s.expertBiasStd)));
+                    w.addTensor(p + "ffn_up_exps.bias", GgmlType.F32, new long[] {eff, e}, bytes(r.gaussian(eff * e, s.expertBiasStd)));
+                    w.addTensor(p + "ffn_down_exps.bias", GgmlType.F32, new long[] {d, e}, bytes(r.gaussian(d * e, 0.5)));
+                }
                 if (s.sharedExpertFeedForward > 0) {
                     int sff = s.sharedExpertFeedForward;
                     vector(w, p + "ffn_gate_inp_shexp.weight", r.gaussian(d, 0.5));
@@ -400,9 +445,11 @@ final class TinyModels {
         w.addTensor(name, GgmlType.F32, new long[] {columns, rows}, bytes(r.gaussian(columns * rows, r.weightStd)));
     }
 
-    /** A 3-D expert tensor as llama.cpp's converter stacks it: [columns, rows, experts]. */
-    private static void experts(GgufWriter w, String name, int columns, int rows, int experts, Random r) {
-        w.addTensor(name, GgmlType.F32, new long[] {columns, rows, experts}, bytes(r.gaussian(columns * rows * experts, r.weightStd)));
+    /** A 3-D expert tensor as llama.cpp's converter stacks it: [columns, rows, experts], in {@code type}. */
+    private static void experts(GgufWriter w, String name, int columns, int rows, int experts, GgmlType type, double std, Random r) {
+        float[] v = r.gaussian(columns * rows * experts, std);
+        MemorySegment data = type == GgmlType.F32 ? bytes(v) : MemorySegment.ofArray(Quantizer.quantize(type, v));
+        w.addTensor(name, type, new long[] {columns, rows, experts}, data);
     }
 
     private static void vector(GgufWriter w, String name, float[] v) {

@@ -50,6 +50,12 @@ final class TinySpec {
     int expertFeedForward;
     /** Width of the shared expert ({@code expert_shared_feed_forward_length}); 0 for none. */
     int sharedExpertFeedForward;
+    /** Storage type of the expert tensors (F32, or MXFP4 as gpt-oss ships them). */
+    dev.vellama.gguf.GgmlType expertType = dev.vellama.gguf.GgmlType.F32;
+    /** Standard deviation of the experts' gate and up weights (larger to reach gpt-oss's SwiGLU clamps). */
+    float expertGateStd = 0.1f;
+    /** Standard deviation of gpt-oss's expert gate and up biases. */
+    float expertBiasStd = 0.5f;
     /** Standard deviation of the random matrix weights. */
     float weightStd = 0.1f;
     long seed = 1;
@@ -90,6 +96,9 @@ final class TinySpec {
         c.expertsUsed = expertsUsed;
         c.expertFeedForward = expertFeedForward;
         c.sharedExpertFeedForward = sharedExpertFeedForward;
+        c.expertType = expertType;
+        c.expertGateStd = expertGateStd;
+        c.expertBiasStd = expertBiasStd;
         c.weightStd = weightStd;
         c.seed = seed;
         return c;
