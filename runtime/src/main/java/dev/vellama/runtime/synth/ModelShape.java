@@ -64,7 +64,11 @@ public record ModelShape(String name, String architecture, String sizeLabel, int
             new ModelShape("qwen3-30b-a3b", "qwen3moe", "30B-A3B", 2048, 48, 32, 4, 128, 6144, 40960, 1000000f, 1e-6f,
                     false, false, true, "tiny-qwen3-q8_0.gguf", null, new Experts(128, 8, 768, 0)),
             new ModelShape("qwen1.5-moe-a2.7b", "qwen2moe", "A2.7B", 2048, 24, 16, 16, 128, 5632, 8192, 1000000f, 1e-6f,
-                    false, true, false, "tiny-qwen2-q4_0.gguf", null, new Experts(60, 4, 1408, 5632)));
+                    false, true, false, "tiny-qwen2-q4_0.gguf", null, new Experts(60, 4, 1408, 5632)),
+            // gpt-oss's own parts (sinks, biases, window 128 on even layers, YaRN ×32 from 4096, MXFP4 experts)
+            // come with the architecture; its o200k vocabulary is not in the shared data, so Llama 3's stands in
+            new ModelShape("gpt-oss-20b", "gpt-oss", "20B", 2880, 24, 64, 8, 64, 2880, 131072, 150000f, 1e-5f,
+                    false, true, false, "tiny-llama3-q8_0.gguf", null, new Experts(32, 4, 2880, 0)));
 
     /**
      * One of the {@link #KNOWN} shapes, by name.

@@ -97,6 +97,13 @@ public final class SyntheticModel {
                 w.put(a + "expert_shared_feed_forward_length", GgufValue.uint32(s.experts().sharedFeedForward()));
             }
         }
+        boolean gptOss = s.architecture().equals("gpt-oss");
+        if (gptOss) {
+            w.put(a + "attention.sliding_window", GgufValue.uint32(128));
+            w.put(a + "rope.scaling.type", GgufValue.string("yarn"));
+            w.put(a + "rope.scaling.factor", GgufValue.float32(32f));
+            w.put(a + "rope.scaling.original_context_length", GgufValue.uint32(4096));
+        }
         int vocab = vocabulary.getStringArray("tokenizer.ggml.tokens").length;
         w.put(a + "vocab_size", GgufValue.uint32(vocab));
         for (Map.Entry<String, GgufValue> e : vocabulary.asMap().entrySet()) {
@@ -135,7 +142,16 @@ public final class SyntheticModel {
                 norm(w, p + "attn_q_norm.weight", s.headDim());
                 norm(w, p + "attn_k_norm.weight", s.headDim());
             }
-            norm(w, p + "ffn_norm.weight", d);
+            if (gptOss) {
+                bias(w, p + "attn_output.bias", d, seq);
+                bias(w, p + "attn_sinks.weight", s.heads(), seq);
+            }
+            // gpt-oss names its feed-forward pre-norm after where it sits
+            norm(w, p + (gptOss ? "post_attention_norm.weight" : "ffn_norm.weight"), d);
+            if (gptOss) {
+                gptOssExperts(w, p, s.experts(), d, seq);
+                continue;
+            }
             if (s.experts() != null) {
                 experts(w, p, s.experts(), type, more, d, seq);
                 continue;
@@ -167,6 +183,21 @@ public final class SyntheticModel {
             matrix(w, p + "ffn_up_shexp.weight", base(type), d, e.sharedFeedForward(), seq);
             matrix(w, p + "ffn_down_shexp.weight", more, e.sharedFeedForward(), d, seq);
         }
+    }
+
+    /**
+     * gpt-oss's experts as its published files hold them: MXFP4 whatever the file type (llama-quantize leaves them
+     * so), the router in F32, and router and expert biases.
+     */
+    private static void gptOssExperts(GgufWriter w, String p, ModelShape.Experts e, int d, long[] seq) {
+        matrix(w, p + "ffn_gate_inp.weight", GgmlType.F32, d, e.count(), seq);
+        bias(w, p + "ffn_gate_inp.bias", e.count(), seq);
+        weights(w, p + "ffn_gate_exps.weight", GgmlType.MXFP4, seq, d, e.feedForward(), e.count());
+        weights(w, p + "ffn_up_exps.weight", GgmlType.MXFP4, seq, d, e.feedForward(), e.count());
+        weights(w, p + "ffn_down_exps.weight", GgmlType.MXFP4, seq, e.feedForward(), d, e.count());
+        bias(w, p + "ffn_gate_exps.bias", e.feedForward() * e.count(), seq, e.feedForward(), e.count());
+        bias(w, p + "ffn_up_exps.bias", e.feedForward() * e.count(), seq, e.feedForward(), e.count());
+        bias(w, p + "ffn_down_exps.bias", d * e.count(), seq, d, e.count());
     }
 
     private static GgmlType base(FileType t) {
@@ -213,12 +244,17 @@ public final class SyntheticModel {
     }
 
     private static void bias(GgufWriter w, String name, int n, long[] seed) {
+        bias(w, name, n, seed, n);
+    }
+
+    /** Small random F32 values of the given shape ({@code n} in all). */
+    private static void bias(GgufWriter w, String name, int n, long[] seed, long... shape) {
         java.util.SplittableRandom r = new java.util.SplittableRandom(seed[0]++);
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
             v[i] = (float) (r.nextDouble() - 0.5) * 0.2f;
         }
-        w.addTensor(name, GgmlType.F32, new long[] {n}, floats(v));
+        w.addTensor(name, GgmlType.F32, shape, floats(v));
     }
 
     /** The rope_freqs tensor llama.cpp's converter writes for llama3 RoPE scaling. */

@@ -309,4 +309,29 @@ class RealTemplatesTest {
         assertEquals("<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nq<|im_end|>\n"
                 + "<|im_start|>assistant\n<think>\nx\n</think>\n\ny<|im_end|>\n", t.render(chat, false));
     }
+
+    // ---- gpt-oss: the harmony format, with its system header, developer instructions and channels --------
+
+    @Test
+    void gptOssSystemBecomesDeveloperInstructions() {
+        ChatTemplate t = load("gpt-oss", "<|startoftext|>", "<|return|>").withClock(MARCH_5);
+        String system = "<|start|>system<|message|>You are ChatGPT, a large language model trained by OpenAI.\n"
+                + "Knowledge cutoff: 2024-06\nCurrent date: 2026-03-05\n\nReasoning: medium\n\n"
+                + "# Valid channels: analysis, commentary, final. Channel must be included for every message.<|end|>";
+        assertEquals(system + "<|start|>developer<|message|># Instructions\n\nYou are terse.\n\n<|end|>"
+                + "<|start|>user<|message|>Hi<|end|><|start|>assistant", t.render(SYSTEM_USER, true));
+        assertEquals(system.replace("Reasoning: medium", "Reasoning: high")
+                + "<|start|>developer<|message|># Instructions\n\nYou are terse.\n\n<|end|>"
+                + "<|start|>user<|message|>Hi<|end|><|start|>assistant",
+                t.render(SYSTEM_USER, true, Map.of("reasoning_effort", "high")));
+    }
+
+    @Test
+    void gptOssEarlierAnswersAreFinalChannelMessages() {
+        ChatTemplate t = load("gpt-oss", "<|startoftext|>", "<|return|>").withClock(MARCH_5);
+        String rendered = t.render(NO_SYSTEM, true);
+        assertTrue(rendered.endsWith("<|start|>user<|message|>Hi<|end|>"
+                + "<|start|>assistant<|channel|>final<|message|>Hello.<|end|>"
+                + "<|start|>user<|message|>Bye<|end|><|start|>assistant"), rendered);
+    }
 }
