@@ -44,7 +44,12 @@ public enum Architecture {
      * window on even layers, YaRN RoPE; experts with biases and a clamped SwiGLU, weighted by a softmax over the
      * chosen experts' router logits (router bias included).
      */
-    GPT_OSS("gpt-oss", RopeStyle.NEOX, true, false, false, false, false, false, false, false);
+    GPT_OSS("gpt-oss", RopeStyle.NEOX, true, false, false, false, false, false, false, false),
+    /**
+     * Mistral 3 (Ministral 3): Llama's layout with YaRN scaling (its magnitude set by yarn_log_multiplier) and, where
+     * the file gives a temperature scale, queries scaled up with the position (Llama 4's attention temperature).
+     */
+    MISTRAL3("mistral3", RopeStyle.NORMAL, false, false, false, false, false, false, false, false);
 
     private final String ggufName;
     private final RopeStyle ropeStyle;

@@ -29,12 +29,15 @@ import dev.vellama.gguf.GgufMetadataException;
  * @param finalSoftcap   soft-cap of the output logits (0: none)
  * @param experts        the mixture of experts that replaces the feed-forward block; {@link Experts#NONE} for a
  *                       dense model
+ * @param attnTemperature scale s of the queries' position-dependent temperature, q × (s·ln(⌊pos / floor⌋ + 1) + 1)
+ *                       (attention.temperature_scale; 0: none)
+ * @param attnTemperatureFloor positions per temperature step: the original context of the RoPE scaling
  */
 public record ModelConfig(Architecture architecture, int embeddingLength, int layerCount, int headCount,
                           int headCountKv, int headDim, int[] feedForwardLength, int contextLength, int vocabSize,
                           float rmsEps, float ropeBase, int ropeDims, RopeScaling ropeScaling, float ropeBaseLocal,
                           float attentionScale, int slidingWindow, float attnSoftcap, float finalSoftcap,
-                          Experts experts) {
+                          Experts experts, float attnTemperature, int attnTemperatureFloor) {
 
     /**
      * The experts of a mixture-of-experts model ({@code <arch>.expert_*} keys): each token's router picks
@@ -120,8 +123,13 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
             if (!gemma && arch != Architecture.PHI3 && arch != Architecture.GPT_OSS && window > 0) {
                 window = 0; // llama-family files may state a window their graph does not use
             }
+            float temperature = arch == Architecture.MISTRAL3 ? m.getFloat(p + "attention.temperature_scale", 0f) : 0f;
+            if (arch == Architecture.MISTRAL3 && m.getInt(p + "expert_count", 0) > 0) {
+                throw new UnsupportedModelException("mistral3 with experts (expert_count > 0) is not supported yet");
+            }
             return new ModelConfig(arch, embd, layers, heads, headsKv, headDim, ff, ctx, vocabSize, eps, base, ropeDims,
-                    scaling, baseLocal, attnScale, window, attnCap, finalCap, experts(m, p, arch, ff));
+                    scaling, baseLocal, attnScale, window, attnCap, finalCap, experts(m, p, arch, ff), temperature,
+                    scaling.originalContext() > 0 ? scaling.originalContext() : ctx);
         } catch (GgufMetadataException e) {
             throw new UnsupportedModelException("model metadata: " + e.getMessage(), e);
         }
@@ -145,6 +153,17 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
         }
         float scale = m.getFloat(p + "expert_weights_scale", 0f);
         return new Experts(count, used, width, shared, arch.normalizesExpertWeights(), scale == 0f ? 1f : scale);
+    }
+
+    /**
+     * The factor on the queries at position {@code pos}: 1 without an attention temperature.
+     *
+     * @param pos the token's position
+     * @return s·ln(⌊pos / floor⌋ + 1) + 1, computed in double and rounded once, as llama.cpp fills it
+     */
+    public float queryTemperature(int pos) {
+        return attnTemperature == 0f ? 1f
+                : (float) (Math.log(Math.floor((double) pos / attnTemperatureFloor) + 1.0) * attnTemperature + 1.0);
     }
 
     /** {@return the width of all query heads together, heads × head size} */

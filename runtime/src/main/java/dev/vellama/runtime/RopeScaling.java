@@ -50,6 +50,13 @@ public record RopeScaling(Type type, float freqScale, int originalContext, float
         float freqScale = factor > 0 && type != Type.NONE && type != Type.LONGROPE ? 1f / factor : 1f;
         int original = m.getInt(prefix + "rope.scaling.original_context_length", trainContext);
         float attnFactor = m.getFloat(prefix + "rope.scaling.attn_factor", 1f);
-        return new RopeScaling(type, freqScale, original, attnFactor, 32f, 1f);
+        float logMultiplier = m.getFloat(prefix + "rope.scaling.yarn_log_multiplier", 0f);
+        if (type == Type.YARN && logMultiplier != 0f && freqScale < 1f) {
+            // llama.cpp's attention factor mscale(f, 1) / mscale(f, log_mul), with mscale(f, m) = 1 + 0.1·m·ln f; the
+            // rotation then multiplies by mscale(f, 1) as for every YaRN model, so only the division stays here
+            attnFactor /= (float) (1 + 0.1 * logMultiplier * Math.log(1 / freqScale));
+        }
+        return new RopeScaling(type, freqScale, original, attnFactor,
+                m.getFloat(prefix + "rope.scaling.yarn_beta_fast", 32f), m.getFloat(prefix + "rope.scaling.yarn_beta_slow", 1f));
     }
 }

@@ -112,7 +112,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     public static CudaForwardPass create(ModelConfig config, ModelWeights weights, int kvCacheCapacity, int maxBatch,
                                          int gpuLayers, int cpuThreads, Consumer<String> notices)
             throws CudaUnavailableException {
-        refuseUnsupported(config);
+        refuseUnsupported(config, weights);
         return create(CudaContext.open(0), config, weights, kvCacheCapacity, maxBatch, gpuLayers, cpuThreads, notices);
     }
 
@@ -131,7 +131,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     public static CudaForwardPass createSlots(ModelConfig config, ModelWeights weights, int slots, int slotCapacity,
                                               int maxBatch, int gpuLayers, int cpuThreads, Consumer<String> notices)
             throws CudaUnavailableException {
-        refuseUnsupported(config);
+        refuseUnsupported(config, weights);
         return create(CudaContext.open(0), config, weights, slots, slotCapacity, maxBatch, gpuLayers, cpuThreads, notices);
     }
 
@@ -140,7 +140,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                                          int slotCapacity, int maxBatch, int gpuLayers, int cpuThreads,
                                          Consumer<String> notices) {
         try {
-            refuseUnsupported(config);
+            refuseUnsupported(config, weights);
             return new CudaForwardPass(ctx, config, weights, slots, slotCapacity, maxBatch, gpuLayers, cpuThreads, notices);
         } catch (RuntimeException e) {
             ctx.close();
@@ -149,10 +149,18 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     }
 
     /** The models whose graph the CUDA path does not have yet, refused before a device is opened. */
-    private static void refuseUnsupported(ModelConfig config) {
+    private static void refuseUnsupported(ModelConfig config, ModelWeights weights) {
+        if (java.util.Arrays.stream(weights.layers).anyMatch(l -> l.bo() != null)) {
+            throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
+                    + " with attention output biases does not run on CUDA yet: use --device cpu");
+        }
         if (config.experts().present()) {
             throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
                     + " (mixture of experts) does not run on CUDA yet: use --device cpu");
+        }
+        if (config.attnTemperature() != 0f) {
+            throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
+                    + " (attention temperature scaling) does not run on CUDA yet: use --device cpu");
         }
         for (int l = 0; l < config.layerCount(); l++) {
             if (!config.architecture().ropeLayer(l)) {

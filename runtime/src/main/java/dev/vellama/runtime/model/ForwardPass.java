@@ -482,6 +482,9 @@ public final class ForwardPass implements TransformerPass {
             k.rope(q, t * qd, c.headCount(), hd, c.ropeDims(), cos, sin, neox);
             k.rope(kv, t * kvd, c.headCountKv(), hd, c.ropeDims(), cos, sin, neox);
         }
+        if (c.attnTemperature() != 0f) {
+            k.scale(q, t * qd, qd, c.queryTemperature(pos));
+        }
         cache.store(l, pos, kv, t * kvd, vv, t * kvd);
     }
 

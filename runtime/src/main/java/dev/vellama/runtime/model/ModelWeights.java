@@ -80,6 +80,11 @@ public final class ModelWeights {
             boolean longRope = c.ropeScaling().type() == RopeScaling.Type.LONGROPE || file.hasTensor("rope_factors_long.weight");
             ropeFactorsLong = longRope ? vector(file, "rope_factors_long.weight", c.ropeDims() / 2) : null;
             ropeFactorsShort = longRope ? vector(file, "rope_factors_short.weight", c.ropeDims() / 2) : null;
+            for (String bias : new String[] {"ffn_gate.bias", "ffn_up.bias", "ffn_down.bias"}) {
+                if (file.hasTensor("blk.0." + bias)) {
+                    throw new UnsupportedModelException("feed-forward biases (" + bias + ") are not supported");
+                }
+            }
             layers = new Layer[c.layerCount()];
             for (int i = 0; i < layers.length; i++) {
                 String p = "blk." + i + ".";
@@ -106,7 +111,8 @@ public final class ModelWeights {
                         dense ? matrix(file, p + "ffn_down.weight", d, ff) : null,
                         a.postNorms() ? vector(file, p + "post_ffw_norm.weight", d) : null,
                         dense ? null : experts(file, p, c),
-                        a == Architecture.GPT_OSS ? vector(file, p + "attn_output.bias", d) : null,
+                        a == Architecture.GPT_OSS || a == Architecture.MISTRAL3 && file.hasTensor(p + "attn_output.bias")
+                                ? vector(file, p + "attn_output.bias", d) : null,
                         a == Architecture.GPT_OSS ? vector(file, p + "attn_sinks.weight", c.headCount()) : null);
             }
         } catch (UnsupportedTensorTypeException e) {

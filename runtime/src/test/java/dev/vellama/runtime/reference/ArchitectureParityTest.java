@@ -157,6 +157,16 @@ class ArchitectureParityTest {
         assertMatchesReference(TinyModels.gptOss(), 1, MAX_ABS_DIFF);
     }
 
+    @Test
+    void mistral3YarnLogMultiplierAndAttentionTemperature() throws IOException {
+        assertMatchesReference(TinyModels.mistral3());
+    }
+
+    @Test
+    void mistral3TokenByToken() throws IOException {
+        assertMatchesReference(TinyModels.mistral3(), 1, MAX_ABS_DIFF);
+    }
+
     /** A fixed sequence: BOS, then seeded ids from the whole vocabulary. */
     static int[] tokens() {
         SplittableRandom r = new SplittableRandom(2024);

@@ -29,6 +29,11 @@ final class ReferenceConfig {
     final double ropeAttnFactor;
     final double yarnBetaFast;
     final double yarnBetaSlow;
+    /** rope.scaling.yarn_log_multiplier (mscale_all_dim); 0 when absent. */
+    final double yarnLogMultiplier;
+    /** Queries × (s·ln(⌊pos / floor⌋ + 1) + 1) for s = attention.temperature_scale (mistral3); 0 when absent. */
+    final double attnTemperature;
+    final int attnTemperatureFloor;
 
     /** Sliding-window layers and their window (positions p visible from t when t - p < window). */
     final boolean[] slidingLayer;
@@ -64,7 +69,7 @@ final class ReferenceConfig {
 
     ReferenceConfig(GgufMetadata m) {
         architecture = m.getString("general.architecture");
-        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "qwen2moe", "qwen3moe", "smollm3", "gpt-oss").contains(architecture)) {
+        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "qwen2moe", "qwen3moe", "smollm3", "gpt-oss", "mistral3").contains(architecture)) {
             throw new IllegalArgumentException("the reference has no rules for architecture '" + architecture + "'");
         }
         String a = architecture + ".";
@@ -80,7 +85,7 @@ final class ReferenceConfig {
         contextTrain = m.getInt(a + "context_length");
         rmsEps = m.getFloat(a + "attention.layer_norm_rms_epsilon");
 
-        neox = !architecture.equals("llama") && !architecture.equals("smollm3");
+        neox = !architecture.equals("llama") && !architecture.equals("smollm3") && !architecture.equals("mistral3");
         ropeDims = m.getInt(a + "rope.dimension_count", headDim);
         ropeBase = m.getFloat(a + "rope.freq_base", 10000f);
         String scaling = m.getString(a + "rope.scaling.type", "linear");
@@ -91,6 +96,10 @@ final class ReferenceConfig {
         ropeAttnFactor = m.getFloat(a + "rope.scaling.attn_factor", 1f);
         yarnBetaFast = m.getFloat(a + "rope.scaling.yarn_beta_fast", 32f);
         yarnBetaSlow = m.getFloat(a + "rope.scaling.yarn_beta_slow", 1f);
+        yarnLogMultiplier = m.getFloat(a + "rope.scaling.yarn_log_multiplier", 0f);
+        // llama.cpp's mistral3: Llama 4's attention temperature, its floor the YaRN original context
+        attnTemperature = architecture.equals("mistral3") ? m.getFloat(a + "attention.temperature_scale", 0f) : 0;
+        attnTemperatureFloor = originalContext;
 
         slidingLayer = new boolean[layers];
         int swaWindow = 0;

@@ -34,18 +34,22 @@ final class ReferenceRope {
         this.factors = factors == null ? null : toDouble(factors);
         this.rampLow = Math.max(0, Math.floor(correctionDim(c.originalContext, c.yarnBetaFast)));
         this.rampHigh = Math.min(dims - 1, Math.ceil(correctionDim(c.originalContext, c.yarnBetaSlow)));
-        this.magnitude = magnitude(c.ropeAttnFactor, globalFreqScale);
+        this.magnitude = magnitude(c.ropeAttnFactor, globalFreqScale, c.yarnLogMultiplier);
     }
 
     /**
      * llama.cpp sets the context's attention factor to get_mscale(factor)/(1 + 0.1·ln factor) for YaRN (which is 1
      * for factor > 1), times rope.scaling.attn_factor; ggml then multiplies by 1 + 0.1·ln(1/freq_scale).
      */
-    private double magnitude(double attnFactor, double globalFreqScale) {
+    private double magnitude(double attnFactor, double globalFreqScale, double logMultiplier) {
         double m = attnFactor;
         if (yarn) {
             double factor = 1 / globalFreqScale;
             double mscale = factor <= 1 ? 1 : 0.1 * Math.log(factor) + 1;
+            if (logMultiplier != 0) {
+                // llama.cpp: get_mscale(factor, 1) / get_mscale(factor, mscale_all_dims)
+                mscale /= factor <= 1 ? 1 : 0.1 * logMultiplier * Math.log(factor) + 1;
+            }
             m *= mscale / (1 + 0.1 * Math.log(factor));
             m *= 1 + 0.1 * Math.log(1 / freqScale);
         }

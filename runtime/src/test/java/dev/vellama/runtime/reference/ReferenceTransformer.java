@@ -94,6 +94,9 @@ final class ReferenceTransformer {
                 ropes[l].apply(q[t], c.heads, c.headDim, t);
                 ropes[l].apply(k[t], c.headsKv, c.headDim, t);
             }
+            if (c.attnTemperature != 0) {
+                scale(q[t], Math.log(Math.floor((double) t / c.attnTemperatureFloor) + 1) * c.attnTemperature + 1);
+            }
             roundToHalf(k[t]);
             roundToHalf(v[t]);
         }

@@ -29,6 +29,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  *     computes it (through an F16 table), post-norms, soft-caps of 1.5 and 2.5, a window of 6 on even layers.</li>
  * <li>qwen3moe (renormalised expert weights, per-head q/k norms) and smollm3 (every fourth layer without RoPE),
  *     against a llama.cpp of 2026-08.</li>
+ * <li>mistral3: YaRN with a log multiplier and the attention temperature that grows every 8 positions (2026-08
+ *     llama.cpp).</li>
  * <li>gpt-oss, F32 and with MXFP4 experts: attention sinks, q/k/v/output biases, a window of 6 on even layers, YaRN,
  *     router and expert biases, the softmax over the chosen experts' logits, the clamped SwiGLU (2026-08 llama.cpp).</li>
  * </ul>
@@ -45,6 +47,7 @@ class TinyModelGoldenTest {
             "gemma2-26-layers, tiny-gemma2.json, 0.005",
             "qwen3moe, tiny-qwen3moe.json, 0.005",
             "smollm3, tiny-smollm3.json, 0.005",
+            "mistral3, tiny-mistral3.json, 0.005",
             // F32 too, but biased experts past the SwiGLU clamps magnify the F16 cache's rounding flips: 0.0047
             "gpt-oss, tiny-gpt-oss.json, 0.01",
             // llama.cpp multiplies MXFP4 by Q8_0-quantized inputs, as the engine does; inputs that differ by ~1e-5
@@ -59,6 +62,7 @@ class TinyModelGoldenTest {
             case "gemma2-26-layers" -> TinyModels.gemma2With2bLayerCount();
             case "qwen3moe" -> TinyModels.qwen3moe();
             case "smollm3" -> TinyModels.smollm3();
+            case "mistral3" -> TinyModels.mistral3();
             case "gpt-oss" -> TinyModels.gptOss();
             case "gpt-oss-mxfp4" -> TinyModels.gptOssMxfp4();
             default -> throw new IllegalArgumentException(name);

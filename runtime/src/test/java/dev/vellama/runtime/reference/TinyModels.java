@@ -257,6 +257,25 @@ final class TinyModels {
         return s;
     }
 
+    /**
+     * Mistral 3 (Ministral 3's layout): Llama's interleaved RoPE with YaRN ×4 from an original context of 8 and a log
+     * multiplier of 0.5 (so the magnitude is not 1), an attention temperature of 0.5 that steps every 8 positions, and
+     * tied embeddings.
+     */
+    static TinySpec mistral3() {
+        TinySpec s = new TinySpec("mistral3", "mistral3");
+        s.layers = 3;
+        s.headDim = 32;
+        s.tiedOutput = true;
+        s.ropeBase = 1_000_000f;
+        s.ropeScaling("yarn", 4f, 8);
+        s.ropeYarnLogMultiplier = 0.5f;
+        s.attnTemperature = 0.5f;
+        s.contextLength = 1024;
+        s.seed = 18;
+        return s;
+    }
+
     /** Writes {@code spec} as {@code <dir>/<name>.gguf} and returns the path. */
     static Path write(TinySpec spec, Path dir) {
         Path out = dir.resolve(spec.name + ".gguf");
@@ -300,6 +319,12 @@ final class TinyModels {
         }
         if (s.slidingWindow > 0) {
             w.put(a + "attention.sliding_window", GgufValue.uint32(s.slidingWindow));
+        }
+        if (s.ropeYarnLogMultiplier != 0f) {
+            w.put(a + "rope.scaling.yarn_log_multiplier", GgufValue.float32(s.ropeYarnLogMultiplier));
+        }
+        if (s.attnTemperature != 0f) {
+            w.put(a + "attention.temperature_scale", GgufValue.float32(s.attnTemperature));
         }
         if (s.attnSoftcap != 0f) {
             w.put(a + "attn_logit_softcapping", GgufValue.float32(s.attnSoftcap));

@@ -54,6 +54,10 @@ final class TinySpec {
     dev.vellama.gguf.GgmlType expertType = dev.vellama.gguf.GgmlType.F32;
     /** Standard deviation of the experts' gate and up weights (larger to reach gpt-oss's SwiGLU clamps). */
     float expertGateStd = 0.1f;
+    /** {@code rope.scaling.yarn_log_multiplier}; 0 writes no key. */
+    float ropeYarnLogMultiplier;
+    /** {@code attention.temperature_scale}; 0 writes no key. */
+    float attnTemperature;
     /** Standard deviation of gpt-oss's expert gate and up biases. */
     float expertBiasStd = 0.5f;
     /** Standard deviation of the random matrix weights. */
@@ -99,6 +103,8 @@ final class TinySpec {
         c.expertType = expertType;
         c.expertGateStd = expertGateStd;
         c.expertBiasStd = expertBiasStd;
+        c.ropeYarnLogMultiplier = ropeYarnLogMultiplier;
+        c.attnTemperature = attnTemperature;
         c.weightStd = weightStd;
         c.seed = seed;
         return c;
