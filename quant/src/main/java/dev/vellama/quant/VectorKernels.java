@@ -257,7 +257,8 @@ final class VectorKernels extends PooledKernels {
             manyPacked(w, x, n, out, part, start, end);
             return;
         }
-        if (INT8_Q4_0 && w.type() == GgmlType.Q4_0) {
+        boolean mxfp4 = w.type() == GgmlType.MXFP4;
+        if (INT8_Q4_0 && w.type() == GgmlType.Q4_0 || mxfp4) {
             int full = n / 4 * 4;
             // three tokens left over take the four-token kernel too, with the last one twice (cheaper than three
             // single passes); one or two go singly
@@ -267,7 +268,11 @@ final class VectorKernels extends PooledKernels {
             short[] xs = shortScratch(part, slots * cols);
             float[] xd = rowScratch(part, slots * ds);
             for (int t = 0; t < n; t++) {
-                quantizeActivationsToShorts(x, t * cols, cols, xs, t * cols, xd, t * ds);
+                if (mxfp4) {
+                    quantizeActivationsAsX86(x, t * cols, cols, xs, t * cols, xd, t * ds);
+                } else {
+                    quantizeActivationsToShorts(x, t * cols, cols, xs, t * cols, xd, t * ds);
+                }
             }
             float[] tail = null;
             if (padded) {
@@ -278,16 +283,28 @@ final class VectorKernels extends PooledKernels {
             for (int r0 = start; r0 < end; r0 += MANY_ROWS) {
                 int r1 = Math.min(end, r0 + MANY_ROWS);
                 for (int t = 0; t < full; t += 4) {
-                    rowsQ4_0Int8x4(w, xs, t * cols, xd, t * ds, cols, out, t * rows, rows, r0, r1);
+                    if (mxfp4) {
+                        rowsMxfp4Int8x4(w, xs, t * cols, xd, t * ds, cols, out, t * rows, rows, r0, r1);
+                    } else {
+                        rowsQ4_0Int8x4(w, xs, t * cols, xd, t * ds, cols, out, t * rows, rows, r0, r1);
+                    }
                 }
                 if (padded) {
-                    rowsQ4_0Int8x4(w, xs, full * cols, xd, full * ds, cols, tail, 0, rows, r0, r1);
+                    if (mxfp4) {
+                        rowsMxfp4Int8x4(w, xs, full * cols, xd, full * ds, cols, tail, 0, rows, r0, r1);
+                    } else {
+                        rowsQ4_0Int8x4(w, xs, full * cols, xd, full * ds, cols, tail, 0, rows, r0, r1);
+                    }
                     for (int k = 0; k < 3; k++) {
                         System.arraycopy(tail, k * rows + r0, out, (full + k) * rows + r0, r1 - r0);
                     }
                 } else {
                     for (int t = full; t < n; t++) {
-                        rowsQ4_0Int8(w, xs, t * cols, xd, t * ds, out, t * rows, r0, r1);
+                        if (mxfp4) {
+                            rowsMxfp4Int8(w, xs, t * cols, xd, t * ds, out, t * rows, r0, r1);
+                        } else {
+                            rowsQ4_0Int8(w, xs, t * cols, xd, t * ds, out, t * rows, r0, r1);
+                        }
                     }
                 }
             }
@@ -493,8 +510,14 @@ final class VectorKernels extends PooledKernels {
      * Two rows per pass, sharing the activation loads, took 35 ms: the larger body no longer compiled to registers.
      */
     private static void matvecMxfp4Int8(WeightMatrix w, float[] x, float[] out, int start, int end, short[] xs, float[] xd) {
+        quantizeActivationsAsX86(x, 0, w.cols(), xs, 0, xd, 0);
+        rowsMxfp4Int8(w, xs, 0, xd, 0, out, 0, start, end);
+    }
+
+    /** Rows [start, end) of the int8 MXFP4 product with activations already quantized at xs[xsOff..], xd[xdOff..]. */
+    private static void rowsMxfp4Int8(WeightMatrix w, short[] xs, int xsOff, float[] xd, int xdOff, float[] out, int outOff,
+            int start, int end) {
         int cols = w.cols();
-        quantizeActivationsAsX86(x, 0, cols, xs, 0, xd, 0);
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
         ByteVector levels = ByteVector.fromArray(B16, BlockLayouts.MXFP4_LEVELS, 0);
@@ -505,13 +528,63 @@ final class VectorKernels extends PooledKernels {
                 ByteVector q = ByteVector.fromMemorySegment(B16, seg, o + 1, LE);
                 ShortVector lo = (ShortVector) q.and((byte) 15).selectFrom(levels).convertShape(VectorOperators.B2S, S16, 0);
                 ShortVector hi = (ShortVector) srl(q, 4).selectFrom(levels).convertShape(VectorOperators.B2S, S16, 0);
-                ShortVector p = lo.mul(ShortVector.fromArray(S16, xs, b)).add(hi.mul(ShortVector.fromArray(S16, xs, b + 16)));
-                FloatVector scale = FloatVector.broadcast(FS, BlockLayouts.e8m0Half(BlockLayouts.u8(seg, o)) * xd[b / 32]);
+                ShortVector p = lo.mul(ShortVector.fromArray(S16, xs, xsOff + b)).add(hi.mul(ShortVector.fromArray(S16, xs, xsOff + b + 16)));
+                FloatVector scale = FloatVector.broadcast(FS, BlockLayouts.e8m0Half(BlockLayouts.u8(seg, o)) * xd[xdOff + b / 32]);
                 for (int part = 0; part < S16_PARTS; part++) {
                     acc = ((FloatVector) p.convertShape(VectorOperators.S2F, FS, part)).fma(scale, acc);
                 }
             }
-            out[r] = sum(acc);
+            out[outOff + r] = sum(acc);
+        }
+    }
+
+    /**
+     * {@link #rowsMxfp4Int8} for four tokens at once (as {@link #rowsQ4_0Int8x4} is for Q4_0): each block's codes are
+     * looked up once for the four, and each token's products, scale and sum are the single-token kernel's very
+     * operations in its order, so each result is bit-identical to its own matvec.
+     */
+    private static void rowsMxfp4Int8x4(WeightMatrix w, short[] xs, int xsOff, float[] xd, int xdOff, int tokenStride,
+            float[] out, int outOff, int rows, int start, int end) {
+        int cols = w.cols();
+        int ds = tokenStride / 32;
+        MemorySegment seg = w.data();
+        long rowBytes = w.rowBytes();
+        ByteVector levels = ByteVector.fromArray(B16, BlockLayouts.MXFP4_LEVELS, 0);
+        int x0 = xsOff;
+        int x1 = xsOff + tokenStride;
+        int x2 = xsOff + 2 * tokenStride;
+        int x3 = xsOff + 3 * tokenStride;
+        for (int r = start; r < end; r++) {
+            long o = r * rowBytes;
+            FloatVector a0 = FloatVector.zero(FS);
+            FloatVector a1 = FloatVector.zero(FS);
+            FloatVector a2 = FloatVector.zero(FS);
+            FloatVector a3 = FloatVector.zero(FS);
+            for (int b = 0; b < cols; b += 32, o += 17) {
+                ByteVector q = ByteVector.fromMemorySegment(B16, seg, o + 1, LE);
+                ShortVector lo = (ShortVector) q.and((byte) 15).selectFrom(levels).convertShape(VectorOperators.B2S, S16, 0);
+                ShortVector hi = (ShortVector) srl(q, 4).selectFrom(levels).convertShape(VectorOperators.B2S, S16, 0);
+                float e = BlockLayouts.e8m0Half(BlockLayouts.u8(seg, o));
+                int j = xdOff + b / 32;
+                ShortVector p0 = lo.mul(ShortVector.fromArray(S16, xs, x0 + b)).add(hi.mul(ShortVector.fromArray(S16, xs, x0 + b + 16)));
+                ShortVector p1 = lo.mul(ShortVector.fromArray(S16, xs, x1 + b)).add(hi.mul(ShortVector.fromArray(S16, xs, x1 + b + 16)));
+                ShortVector p2 = lo.mul(ShortVector.fromArray(S16, xs, x2 + b)).add(hi.mul(ShortVector.fromArray(S16, xs, x2 + b + 16)));
+                ShortVector p3 = lo.mul(ShortVector.fromArray(S16, xs, x3 + b)).add(hi.mul(ShortVector.fromArray(S16, xs, x3 + b + 16)));
+                FloatVector s0 = FloatVector.broadcast(FS, e * xd[j]);
+                FloatVector s1 = FloatVector.broadcast(FS, e * xd[ds + j]);
+                FloatVector s2 = FloatVector.broadcast(FS, e * xd[2 * ds + j]);
+                FloatVector s3 = FloatVector.broadcast(FS, e * xd[3 * ds + j]);
+                for (int part = 0; part < S16_PARTS; part++) {
+                    a0 = ((FloatVector) p0.convertShape(VectorOperators.S2F, FS, part)).fma(s0, a0);
+                    a1 = ((FloatVector) p1.convertShape(VectorOperators.S2F, FS, part)).fma(s1, a1);
+                    a2 = ((FloatVector) p2.convertShape(VectorOperators.S2F, FS, part)).fma(s2, a2);
+                    a3 = ((FloatVector) p3.convertShape(VectorOperators.S2F, FS, part)).fma(s3, a3);
+                }
+            }
+            out[outOff + r] = sum(a0);
+            out[outOff + rows + r] = sum(a1);
+            out[outOff + 2 * rows + r] = sum(a2);
+            out[outOff + 3 * rows + r] = sum(a3);
         }
     }
 
