@@ -1,0 +1,133 @@
+package dev.vellama.runtime.reference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import dev.vellama.gguf.GgufFile;
+import dev.vellama.gguf.GgufTensor;
+import dev.vellama.gguf.GgufValue;
+import dev.vellama.gguf.GgufWriter;
+import dev.vellama.runtime.Architecture;
+import dev.vellama.runtime.Model;
+import dev.vellama.runtime.ModelConfig;
+import dev.vellama.runtime.SessionOptions;
+import dev.vellama.runtime.UnsupportedModelException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What loading gpt-oss and mistral3 files reads, and their one-line refusals. */
+class NewFamiliesLoadTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void gptOssReadsItsWindowExpertsAndWeighting() throws IOException {
+        try (Model m = Model.load(TinyModels.write(TinyModels.gptOss(), dir))) {
+            ModelConfig c = m.config();
+            assertEquals(Architecture.GPT_OSS, c.architecture());
+            assertEquals(6, c.slidingWindow());
+            assertEquals(new ModelConfig.Experts(8, 3, 32, 0, false, 1f), c.experts());
+            assertEquals(true, c.architecture().slidingWindowLayer(0));
+            assertEquals(false, c.architecture().slidingWindowLayer(1));
+            assertEquals(true, c.architecture().softmaxOverChosenExperts());
+        }
+    }
+
+    @Test
+    void gptOssWithoutItsSinksIsRefusedByTensorName() throws IOException {
+        Path file = without(TinyModels.write(TinyModels.gptOss(), dir), "blk.1.attn_sinks.weight");
+        UnsupportedModelException e = assertThrows(UnsupportedModelException.class, () -> Model.load(file));
+        assertEquals("tensor 'blk.1.attn_sinks.weight' is missing: the file does not have the gpt-oss layout this runtime expects",
+                e.getMessage());
+    }
+
+    @Test
+    void gptOssWithoutAWindowIsRefused() throws IOException {
+        Path file = rewritten(TinyModels.write(TinyModels.gptOss(), dir), "gpt-oss.attention.sliding_window", GgufValue.uint32(0));
+        UnsupportedModelException e = assertThrows(UnsupportedModelException.class, () -> Model.load(file));
+        assertEquals("a gpt-oss model needs its sliding window (gpt-oss.attention.sliding_window)", e.getMessage());
+    }
+
+    @Test
+    void cudaRefusesGptOssAndMistral3sTemperatureInOneLine() throws IOException {
+        try (Model m = Model.load(TinyModels.write(TinyModels.gptOss(), dir))) {
+            UnsupportedModelException e = assertThrows(UnsupportedModelException.class,
+                    () -> m.newSession(SessionOptions.defaults().withDevice(SessionOptions.Device.CUDA, SessionOptions.ALL_LAYERS)));
+            assertEquals("gpt-oss with attention output biases does not run on CUDA yet: use --device cpu", e.getMessage());
+        }
+        try (Model m = Model.load(TinyModels.write(TinyModels.mistral3(), dir))) {
+            UnsupportedModelException e = assertThrows(UnsupportedModelException.class,
+                    () -> m.newSession(SessionOptions.defaults().withDevice(SessionOptions.Device.CUDA, SessionOptions.ALL_LAYERS)));
+            assertEquals("mistral3 (attention temperature scaling) does not run on CUDA yet: use --device cpu", e.getMessage());
+        }
+    }
+
+    @Test
+    void mistral3ReadsItsTemperatureAndYarnMagnitude() throws IOException {
+        try (Model m = Model.load(TinyModels.write(TinyModels.mistral3(), dir))) {
+            ModelConfig c = m.config();
+            assertEquals(0.5f, c.attnTemperature());
+            assertEquals(8, c.attnTemperatureFloor());
+            assertEquals(1f, c.queryTemperature(7));
+            assertEquals((float) (Math.log(2) * 0.5 + 1), c.queryTemperature(8));
+            assertEquals((float) (Math.log(4) * 0.5 + 1), c.queryTemperature(31));
+            // attn_factor / (1 + 0.1·0.5·ln 4): the rotation's own 1 + 0.1·ln 4 makes the rest
+            assertEquals((float) (1 / (1 + 0.05 * Math.log(4))), c.ropeScaling().attnFactor(), 1e-6f);
+            assertEquals(false, c.experts().present());
+        }
+    }
+
+    @Test
+    void mistral3WithExpertsIsRefused() throws IOException {
+        Path file = rewritten(TinyModels.write(TinyModels.mistral3(), dir), "mistral3.expert_count", GgufValue.uint32(8));
+        UnsupportedModelException e = assertThrows(UnsupportedModelException.class, () -> Model.load(file));
+        assertEquals("mistral3 with experts (expert_count > 0) is not supported yet", e.getMessage());
+    }
+
+    @Test
+    void feedForwardBiasesAreRefusedRatherThanIgnored() throws IOException {
+        Path base = TinyModels.write(TinyModels.mistral3(), dir);
+        Path out = dir.resolve("biased.gguf");
+        try (GgufFile f = GgufFile.open(base)) {
+            GgufWriter w = new GgufWriter().putAll(f.metadata());
+            for (GgufTensor t : f.tensors()) {
+                w.addTensor(t.name(), t.type(), t.shape(), t.data());
+            }
+            GgufTensor down = f.tensor("blk.0.ffn_norm.weight");
+            w.addTensor("blk.0.ffn_down.bias", down.type(), down.shape(), down.data());
+            w.write(out);
+        }
+        UnsupportedModelException e = assertThrows(UnsupportedModelException.class, () -> Model.load(out));
+        assertEquals("feed-forward biases (ffn_down.bias) are not supported", e.getMessage());
+    }
+
+    private Path rewritten(Path in, String key, GgufValue value) throws IOException {
+        Path out = dir.resolve("rewritten.gguf");
+        try (GgufFile f = GgufFile.open(in)) {
+            GgufWriter w = new GgufWriter().putAll(f.metadata());
+            w.put(key, value);
+            for (GgufTensor t : f.tensors()) {
+                w.addTensor(t.name(), t.type(), t.shape(), t.data());
+            }
+            w.write(out);
+        }
+        return out;
+    }
+
+    private Path without(Path in, String tensor) throws IOException {
+        Path out = dir.resolve("without.gguf");
+        try (GgufFile f = GgufFile.open(in)) {
+            GgufWriter w = new GgufWriter().putAll(f.metadata());
+            for (GgufTensor t : f.tensors()) {
+                if (!t.name().equals(tensor)) {
+                    w.addTensor(t.name(), t.type(), t.shape(), t.data());
+                }
+            }
+            w.write(out);
+        }
+        return out;
+    }
+}
