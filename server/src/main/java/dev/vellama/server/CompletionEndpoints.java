@@ -21,6 +21,8 @@ import dev.vellama.VellamaException;
 import dev.vellama.runtime.chat.ChatMessage;
 import dev.vellama.runtime.chat.ChatReply;
 import dev.vellama.runtime.chat.ChatTemplateException;
+import dev.vellama.runtime.chat.ReasoningFormat;
+import dev.vellama.runtime.chat.ReasoningSplitter;
 import dev.vellama.runtime.chat.Tool;
 import dev.vellama.runtime.chat.ToolCall;
 import dev.vellama.runtime.chat.ToolCallFormat;
@@ -58,9 +60,16 @@ final class CompletionEndpoints {
      * the reply's tool calls are read in (null when no calls are read), {@code mustCall} whether it must call.
      */
     private record Job(Shape shape, List<int[]> prompts, GenerationParams params, boolean stream, boolean includeUsage,
-                       boolean logprobs, ToolCallFormat tools, boolean mustCall) {
+                       boolean logprobs, ToolCallFormat tools, boolean mustCall, ReasoningFormat reasoning) {
         Job(Shape shape, List<int[]> prompts, GenerationParams params, boolean stream, boolean includeUsage, boolean logprobs) {
-            this(shape, prompts, params, stream, includeUsage, logprobs, null, false);
+            this(shape, prompts, params, stream, includeUsage, logprobs, null, false, ReasoningFormat.NONE);
+        }
+
+        /** A splitter of choice {@code i}'s reply into reasoning and answer (all answer where reasoning is not split). */
+        ReasoningSplitter splitter(int i, Tokenizer tokenizer) {
+            int[] prompt = prompts.get(i);
+            String tail = tokenizer.decode(java.util.Arrays.copyOfRange(prompt, Math.max(0, prompt.length - 16), prompt.length));
+            return reasoning.splitter(tail, tokenizer::tokenText);
         }
     }
 
@@ -97,7 +106,19 @@ final class CompletionEndpoints {
             throw ApiException.badField("messages", "the model's chat template refused the messages: " + e.getMessage());
         }
         run(req, res, new Job(Shape.CHAT, List.of(prompt), params, j.bool("stream", false), includeUsage(j), logprobs,
-                format, choice.forcesCall()));
+                format, choice.forcesCall(), reasoningFormat(j)));
+    }
+
+    /**
+     * llama-server's {@code reasoning_format}: {@code auto} (the default) and {@code deepseek} hand the reasoning out
+     * as {@code reasoning_content}, apart from the answer; {@code none} leaves it in the answer as the model wrote it.
+     */
+    private ReasoningFormat reasoningFormat(Json j) {
+        return switch (j.string("reasoning_format", "auto")) {
+            case "auto", "deepseek" -> ReasoningFormat.of(state.template());
+            case "none" -> ReasoningFormat.NONE;
+            default -> throw ApiException.badField("reasoning_format", "'reasoning_format' must be \"auto\", \"deepseek\" or \"none\"");
+        };
     }
 
     /** The grammar of the calls a reply must make, from the cache when these tools came before; null when free. */
@@ -380,6 +401,10 @@ final class CompletionEndpoints {
         int ended = 0;
         GenerationResult[] results = new GenerationResult[job.prompts().size()];
         ToolReplyStream calls = job.tools() != null ? new ToolReplyStream(job.tools(), job.mustCall()) : null;
+        ReasoningSplitter[] splitters = new ReasoningSplitter[results.length];
+        for (int i = 0; i < splitters.length; i++) {
+            splitters[i] = job.splitter(i, tokenizer);
+        }
         SseSink sink = res.sink(SseSink.TYPE);
         try {
             if (job.shape() == Shape.CHAT) {
@@ -396,7 +421,11 @@ final class CompletionEndpoints {
                 if (e.token() != null) {
                     GeneratedToken t = e.token();
                     boolean withLogprobs = job.logprobs() && t.id() >= 0;
-                    String text = calls != null ? calls.accept(t.text()) : t.text();
+                    ReasoningSplitter.Delta split = splitters[e.index()].accept(t.id(), t.text());
+                    if (!split.reasoning().isEmpty()) {
+                        emit(sink, reasoningChunk(job, id, created, e.index(), split.reasoning()));
+                    }
+                    String text = calls != null ? calls.accept(split.content()) : split.content();
                     if (text.isEmpty() && !withLogprobs) {
                         continue;
                     }
@@ -408,6 +437,14 @@ final class CompletionEndpoints {
                     ended++;
                     total += r.promptTokens().length + r.tokens().size();
                     String finish = finishReason(r.stopReason());
+                    ReasoningSplitter.Delta held = splitters[e.index()].finish();
+                    if (!held.reasoning().isEmpty()) {
+                        emit(sink, reasoningChunk(job, id, created, e.index(), held.reasoning()));
+                    }
+                    String heldContent = calls != null ? calls.accept(held.content()) : held.content();
+                    if (!heldContent.isEmpty()) {
+                        emit(sink, chunk(job, id, created, e.index(), null, heldContent, null, null));
+                    }
                     if (calls != null) {
                         ChatReply reply = calls.reply();
                         String rest = calls.unsentContent(reply);
@@ -499,6 +536,17 @@ final class CompletionEndpoints {
         return o;
     }
 
+    /** A streamed piece of reasoning: {@code delta.reasoning_content}, as llama-server sends it. */
+    private ObjectNode reasoningChunk(Job job, String id, long created, int index, String text) {
+        ObjectNode o = envelope(job, id, created);
+        ObjectNode choice = o.putArray("choices").addObject();
+        choice.put("index", index);
+        choice.putObject("delta").put("reasoning_content", text);
+        choice.putNull("logprobs");
+        choice.putNull("finish_reason");
+        return o;
+    }
+
     /** A streamed tool call, whole in one delta: its id, the function's name and all its arguments. */
     private ObjectNode toolCallChunk(Job job, String id, long created, int index, int call, ToolCall c) {
         ObjectNode o = envelope(job, id, created);
@@ -524,7 +572,20 @@ final class CompletionEndpoints {
             String finish = finishReason(r.stopReason());
             if (job.shape() == Shape.CHAT) {
                 ObjectNode message = choice.putObject("message").put("role", "assistant");
-                ChatReply reply = job.tools() != null ? job.tools().parse(r.text()) : new ChatReply(r.text(), List.of());
+                ReasoningSplitter split = job.splitter(i, tokenizer);
+                if (job.reasoning() == ReasoningFormat.HARMONY) {
+                    for (GeneratedToken t : r.tokens()) { // its markers are control tokens, known by id only
+                        split.accept(t.id(), t.text());
+                    }
+                } else {
+                    split.accept(-1, r.text()); // the text as the reply ended it (stop strings cut)
+                }
+                split.finish();
+                String text = job.reasoning() == ReasoningFormat.NONE ? r.text() : split.content();
+                ChatReply reply = job.tools() != null ? job.tools().parse(text) : new ChatReply(text, List.of());
+                if (!split.reasoning().isBlank()) {
+                    message.put("reasoning_content", split.reasoning().strip());
+                }
                 if (reply.toolCalls().isEmpty()) {
                     message.put("content", reply.content());
                 } else {

@@ -1,0 +1,218 @@
+package dev.vellama.runtime.chat;
+
+import java.util.function.IntFunction;
+
+/**
+ * Splits one reply, token by token as it is generated, into its reasoning and its answer ({@link ReasoningFormat}).
+ * Each {@link #accept} returns what the token added to either; text that may be the start of a tag is held back
+ * until the next tokens tell, and {@link #finish} hands out what is still held. Not thread-safe: one per reply.
+ *
+ * <p>{@code <think>} tags: the reasoning is what stands between {@code <think>} (at the start of the reply, or left
+ * open at the end of the prompt) and {@code </think>}; the answer is the rest, without the whitespace that follows
+ * {@code </think>}. A reply that does not start with {@code <think>} is all answer.
+ *
+ * <p>Harmony: text on the {@code analysis} channel is reasoning; text on {@code final} and {@code commentary} (tool
+ * calls included, as written) is the answer; headers ({@code <|start|>assistant<|channel|>final<|message|>}) are
+ * neither. A reply that begins with plain text instead of a channel header is all answer.
+ */
+public final class ReasoningSplitter {
+    private static final String OPEN = "<think>";
+    private static final String CLOSE = "</think>";
+
+    /**
+     * What one token added to the reasoning and to the answer; either may be empty.
+     *
+     * @param reasoning the text added to the reasoning
+     * @param content   the text added to the answer
+     */
+    public record Delta(String reasoning, String content) {
+        static final Delta NONE = new Delta("", "");
+
+        /** {@return whether the token added nothing} */
+        public boolean isEmpty() {
+            return reasoning.isEmpty() && content.isEmpty();
+        }
+    }
+
+    private enum State { BEFORE, REASONING, AFTER_CLOSE, CONTENT, HEADER, BODY }
+
+    private final ReasoningFormat format;
+    private final IntFunction<String> controlText;
+    private final StringBuilder reasoning = new StringBuilder();
+    private final StringBuilder content = new StringBuilder();
+    private State state;
+    private String held = "";
+    // harmony: the header being read, and whether the current message's text is reasoning
+    private final StringBuilder header = new StringBuilder();
+    private boolean sawMarker;
+    private boolean analysis;
+
+    ReasoningSplitter(ReasoningFormat format, boolean startsInReasoning, IntFunction<String> controlText) {
+        this.format = format;
+        this.controlText = controlText;
+        this.state = switch (format) {
+            case NONE -> State.CONTENT;
+            case THINK_TAGS -> startsInReasoning ? State.REASONING : State.BEFORE;
+            case HARMONY -> State.HEADER;
+        };
+    }
+
+    /** Whether a rendered prompt leaves a {@code <think>} open at its end, so the reply starts in its reasoning. */
+    static boolean endsInsideThink(String prompt) {
+        int open = prompt.lastIndexOf(OPEN);
+        return open >= 0 && prompt.indexOf(CLOSE, open) < 0 && prompt.substring(open + OPEN.length()).isBlank();
+    }
+
+    /**
+     * Takes the next generated token.
+     *
+     * @param id   the token's id (harmony's markers are control tokens, known by id)
+     * @param text the token's decoded text (empty for a control token)
+     * @return what the token added to the reasoning and to the answer
+     */
+    public Delta accept(int id, String text) {
+        if (format == ReasoningFormat.HARMONY) {
+            return harmony(id, text);
+        }
+        return text.isEmpty() ? Delta.NONE : think(text);
+    }
+
+    /** {@return what was held back (a possible tag that the reply ended in), now handed out} */
+    public Delta finish() {
+        String rest = held;
+        held = "";
+        if (rest.isEmpty()) {
+            return Delta.NONE;
+        }
+        return state == State.REASONING ? reasoning(rest) : content(rest);
+    }
+
+    /** {@return the reasoning so far} */
+    public String reasoning() {
+        return reasoning.toString();
+    }
+
+    /** {@return the answer so far} */
+    public String content() {
+        return content.toString();
+    }
+
+    private Delta think(String text) {
+        String buf = held + text;
+        held = "";
+        StringBuilder r = new StringBuilder();
+        StringBuilder c = new StringBuilder();
+        while (!buf.isEmpty()) {
+            switch (state) {
+                case BEFORE -> {
+                    String trimmed = buf.stripLeading();
+                    if (trimmed.startsWith(OPEN)) {
+                        buf = trimmed.substring(OPEN.length());
+                        state = State.REASONING;
+                    } else if (OPEN.startsWith(trimmed)) {
+                        held = buf; // whitespace or a part of <think> so far
+                        buf = "";
+                    } else {
+                        state = State.CONTENT;
+                    }
+                }
+                case REASONING -> {
+                    int close = buf.indexOf(CLOSE);
+                    if (close >= 0) {
+                        r.append(buf, 0, close);
+                        buf = buf.substring(close + CLOSE.length());
+                        state = State.AFTER_CLOSE;
+                    } else {
+                        int keep = partialSuffix(buf, CLOSE);
+                        r.append(buf, 0, buf.length() - keep);
+                        held = buf.substring(buf.length() - keep);
+                        buf = "";
+                    }
+                }
+                case AFTER_CLOSE -> {
+                    buf = buf.stripLeading();
+                    if (!buf.isEmpty()) {
+                        state = State.CONTENT;
+                    }
+                }
+                default -> {
+                    c.append(buf);
+                    buf = "";
+                }
+            }
+        }
+        reasoning.append(r);
+        content.append(c);
+        return r.isEmpty() && c.isEmpty() ? Delta.NONE : new Delta(r.toString(), c.toString());
+    }
+
+    /** The length of the longest end of {@code s} that begins {@code tag} (but is not all of it). */
+    private static int partialSuffix(String s, String tag) {
+        for (int n = Math.min(s.length(), tag.length() - 1); n > 0; n--) {
+            if (s.endsWith(tag.substring(0, n))) {
+                return n;
+            }
+        }
+        return 0;
+    }
+
+    private Delta harmony(int id, String text) {
+        if (text.isEmpty()) {
+            String marker = controlText.apply(id);
+            switch (marker == null ? "" : marker) {
+                case "<|start|>" -> {
+                    header.setLength(0);
+                    sawMarker = true;
+                    state = State.HEADER;
+                }
+                case "<|channel|>", "<|constrain|>" -> {
+                    sawMarker = true;
+                    if (state == State.HEADER) {
+                        header.append(' ').append(marker).append(' ');
+                    }
+                }
+                case "<|message|>" -> {
+                    sawMarker = true;
+                    analysis = channel(header.toString()).equals("analysis");
+                    header.setLength(0);
+                    state = State.BODY;
+                }
+                case "<|end|>" -> state = State.HEADER;
+                default -> { }
+            }
+            return Delta.NONE;
+        }
+        if (state == State.HEADER) {
+            if (sawMarker) {
+                header.append(text);
+                return Delta.NONE;
+            }
+            state = State.CONTENT; // plain text where a header was due: the model is not writing harmony
+        }
+        return state == State.BODY && analysis ? reasoning(text) : content(text);
+    }
+
+    /** The channel a harmony header names: the word after {@code <|channel|>}. */
+    private static String channel(String header) {
+        int at = header.indexOf("<|channel|>");
+        if (at < 0) {
+            return "";
+        }
+        String rest = header.substring(at + "<|channel|>".length()).strip();
+        int end = 0;
+        while (end < rest.length() && !Character.isWhitespace(rest.charAt(end)) && rest.charAt(end) != '<') {
+            end++;
+        }
+        return rest.substring(0, end);
+    }
+
+    private Delta reasoning(String text) {
+        reasoning.append(text);
+        return new Delta(text, "");
+    }
+
+    private Delta content(String text) {
+        content.append(text);
+        return new Delta("", text);
+    }
+}
