@@ -16,6 +16,8 @@ import dev.vellama.runtime.GenerationResult;
 import dev.vellama.runtime.Model;
 import dev.vellama.runtime.Session;
 import dev.vellama.runtime.chat.ChatMessage;
+import dev.vellama.runtime.chat.ReasoningFormat;
+import dev.vellama.runtime.chat.ReasoningSplitter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -176,14 +178,13 @@ final class ChatCommand implements Callable<Integer> {
                 fitted = fit.tokens();
             }
             int[] prompt = fitted;
-            java.util.function.Consumer<dev.vellama.runtime.GeneratedToken> print = t -> {
-                out.print(t.text());
-                out.flush();
-            };
+            ReasoningPrinter print = new ReasoningPrinter(out,
+                    ReasoningFormat.of(template).splitter("", session.model().tokenizer()::tokenText));
             GenerationResult[] reply = new GenerationResult[1];
             chat.whileReplying(() -> reply[0] = prompt != null ? session.generate(prompt, turnParams, print)
                     : session.chat(turn, template, turnParams, print), session::cancel);
             last = reply[0];
+            print.finish();
             out.println();
             out.flush();
             if (last.stopReason() == dev.vellama.runtime.StopReason.CANCELLED) {
@@ -196,7 +197,58 @@ final class ChatCommand implements Callable<Integer> {
                 err.flush();
             }
             messages.add(ChatMessage.user(text));
-            messages.add(ChatMessage.assistant(last.text().strip()));
+            // the answer only: templates leave earlier turns' reasoning out (gpt-oss's needs it out of the content)
+            messages.add(ChatMessage.assistant(print.answer().strip()));
+        }
+    }
+
+    /**
+     * Prints a reply as it comes, its reasoning (if the model writes one apart) between {@code Thinking...} and
+     * {@code ...done thinking.} as ollama shows it, then the answer.
+     */
+    private static final class ReasoningPrinter implements java.util.function.Consumer<dev.vellama.runtime.GeneratedToken> {
+        private final PrintWriter out;
+        private final ReasoningSplitter splitter;
+        private boolean thinking;
+
+        ReasoningPrinter(PrintWriter out, ReasoningSplitter splitter) {
+            this.out = out;
+            this.splitter = splitter;
+        }
+
+        @Override
+        public void accept(dev.vellama.runtime.GeneratedToken t) {
+            print(splitter.accept(t.id(), t.text()));
+        }
+
+        void finish() {
+            print(splitter.finish());
+            if (thinking) {
+                out.print("\n...done thinking.\n");
+                thinking = false;
+            }
+        }
+
+        String answer() {
+            return splitter.content();
+        }
+
+        private void print(ReasoningSplitter.Delta d) {
+            if (!d.reasoning().isEmpty()) {
+                if (!thinking) {
+                    out.print("Thinking...\n");
+                    thinking = true;
+                }
+                out.print(d.reasoning());
+            }
+            if (!d.content().isEmpty()) {
+                if (thinking) {
+                    out.print("\n...done thinking.\n\n");
+                    thinking = false;
+                }
+                out.print(d.content());
+            }
+            out.flush();
         }
     }
 

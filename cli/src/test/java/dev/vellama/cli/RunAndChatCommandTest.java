@@ -99,6 +99,15 @@ class RunAndChatCommandTest {
         assertTrue(r.err().contains("last reply: prompt"), "stats after the first reply: " + r.err());
     }
 
+    /** Qwen 3's template writes {@code <think>}: the reasoning shows as ollama shows it, apart from the answer. */
+    @Test
+    void chatShowsReasoningApartFromTheAnswer() {
+        CliRunner r = CliRunner.runWithInput("Think first.\n/exit\n", "chat", "-m", model("tiny-qwen3-q8_0.gguf"), "-n", "40",
+                "--temp", "0", "--ctx", "512", "--grammar", "root ::= \"<think>\\nplan it\\n</think>\\n\\nthe answer\"");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("Thinking...\n\nplan it\n\n...done thinking.\n\nthe answer"), r.out());
+    }
+
     @Test
     void badInputIsOneLine() {
         CliRunner r = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "word ".repeat(100), "--ctx", "32");
