@@ -39,8 +39,10 @@ final class CliErrors implements CommandLine.IExecutionExceptionHandler {
         if (ex instanceof AccessDeniedException e) {
             return "permission denied: " + e.getFile();
         }
-        if (ex instanceof OutOfMemoryError) {
-            return "out of memory; give the JVM more with VELLAMA_JAVA_OPTS=-Xmx...";
+        if (ex instanceof OutOfMemoryError e) {
+            return e.getMessage() != null && e.getMessage().contains("direct buffer memory")
+                    ? "out of direct memory; give the JVM more with VELLAMA_JAVA_OPTS=-XX:MaxDirectMemorySize=..."
+                    : "out of memory; give the JVM more with VELLAMA_JAVA_OPTS=-Xmx...";
         }
         String m = ex.getMessage();
         return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;

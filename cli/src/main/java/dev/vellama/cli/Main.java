@@ -54,7 +54,14 @@ public final class Main implements Runnable {
         cl.setErr(err);
         cl.setExecutionExceptionHandler(new CliErrors());
         cl.setParameterExceptionHandler(CliErrors::usage);
-        int code = cl.execute(args);
+        int code;
+        try {
+            code = cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            // picocli hands its handler exceptions only; running out of heap or direct memory is one line too
+            err.println("vellama: " + CliErrors.describe(e));
+            code = 1;
+        }
         out.flush();
         err.flush();
         return code;

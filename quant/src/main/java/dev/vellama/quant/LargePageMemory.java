@@ -59,7 +59,10 @@ final class LargePageMemory {
 
     /** {@return {@code bytes} of zeroed memory, at least 64-byte aligned, freed when it is unreachable} */
     static MemorySegment allocate(long bytes) {
-        if (MMAP != null && bytes >= 2L << 20) {
+        // anonymous mappings for all but tiny copies: memory from Arena counts against the JVM's direct-memory
+        // limit (a quarter of the machine by default), which the packed experts of a 30B mixture of experts, each
+        // under a MiB but 18432 of them, ran out of
+        if (MMAP != null && bytes >= 4096) {
             try {
                 MemorySegment p = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, bytes, PROT_READ_WRITE,
                         MAP_PRIVATE_ANONYMOUS, -1, 0L);
