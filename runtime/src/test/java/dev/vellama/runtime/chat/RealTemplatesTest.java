@@ -334,4 +334,32 @@ class RealTemplatesTest {
                 + "<|start|>assistant<|channel|>final<|message|>Hello.<|end|>"
                 + "<|start|>user<|message|>Bye<|end|><|start|>assistant"), rendered);
     }
+
+    // ---- The 2026 families: Ministral 3, SmolLM3, Qwen 3.5 --------------------------------------------------
+
+    @Test
+    void ministral3SystemPromptAndInstructions() {
+        ChatTemplate t = load("ministral3", "<s>", "</s>");
+        assertEquals("<s>[SYSTEM_PROMPT]You are terse.[/SYSTEM_PROMPT][INST]Hi[/INST]Hello.</s>[INST]Bye[/INST]",
+                t.render(MULTI_TURN, true));
+    }
+
+    @Test
+    void smollm3PutsTheSystemTextUnderItsMetadata() {
+        ChatTemplate t = load("smollm3", "<|im_start|>", "<|im_end|>");
+        assertEquals("<|im_start|>system\n## Metadata\n\nKnowledge Cutoff Date: June 2025\nReasoning Mode: /think\n\n"
+                + "## Custom Instructions\n\nYou are terse.\n\n<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+                + "<|im_start|>assistant\n", t.render(SYSTEM_USER, true));
+    }
+
+    @Test
+    void qwen35OpensItsReasoningInThePrompt() {
+        ChatTemplate t = load("qwen3.5", "<|endoftext|>", "<|im_end|>");
+        String turns = "<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n";
+        String prompt = t.render(SYSTEM_USER, true);
+        assertEquals(turns + "<|im_start|>assistant\n<think>\n", prompt);
+        assertTrue(ReasoningSplitter.endsInsideThink(prompt), "a reply to it starts in its reasoning");
+        assertEquals(turns + "<|im_start|>assistant\n<think>\n\n</think>\n\n",
+                t.render(SYSTEM_USER, true, Map.of("enable_thinking", false)));
+    }
 }
