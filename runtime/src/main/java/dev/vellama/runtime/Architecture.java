@@ -49,7 +49,13 @@ public enum Architecture {
      * Mistral 3 (Ministral 3): Llama's layout with YaRN scaling (its magnitude set by yarn_log_multiplier) and, where
      * the file gives a temperature scale, queries scaled up with the position (Llama 4's attention temperature).
      */
-    MISTRAL3("mistral3", RopeStyle.NORMAL, false, false, false, false, false, false, false, false);
+    MISTRAL3("mistral3", RopeStyle.NORMAL, false, false, false, false, false, false, false, false),
+    /**
+     * GLM-4.5/4.6/4.7 (and their Air models): q/k/v biases, partial NEOX RoPE, optional q/k norms, leading dense layers
+     * then experts chosen by sigmoid scores plus a selection bias, with always-on shared experts; the file's last
+     * {@code nextn_predict_layers} blocks are multi-token-prediction heads, not layers of the model.
+     */
+    GLM4MOE("glm4moe", RopeStyle.NEOX, false, false, false, false, false, false, false, false);
 
     private final String ggufName;
     private final RopeStyle ropeStyle;
@@ -110,15 +116,7 @@ public enum Architecture {
 
     /** {@return whether every feed-forward block is a mixture of experts chosen per token by a router} */
     public boolean mixtureOfExperts() {
-        return this == QWEN2MOE || this == QWEN3MOE || this == GPT_OSS;
-    }
-
-    /**
-     * {@return whether the experts are weighted by a softmax over the chosen experts' router logits only} (gpt-oss:
-     * top-k of the raw logits first, then the softmax; the other families take the softmax over all experts first)
-     */
-    public boolean softmaxOverChosenExperts() {
-        return this == GPT_OSS;
+        return this == QWEN2MOE || this == QWEN3MOE || this == GPT_OSS || this == GLM4MOE;
     }
 
     /**
@@ -130,11 +128,11 @@ public enum Architecture {
     }
 
     /**
-     * {@return the name of the feed-forward block's pre-norm tensor (after {@code blk.N.})}: gpt-oss stores it as
+     * {@return the name of the feed-forward block's pre-norm tensor (after {@code blk.N.})}: gpt-oss and GLM store it as
      * {@code post_attention_norm}, which is where it sits, after the attention's residual add
      */
     public String ffnNormName() {
-        return this == GPT_OSS ? "post_attention_norm.weight" : "ffn_norm.weight";
+        return this == GPT_OSS || this == GLM4MOE ? "post_attention_norm.weight" : "ffn_norm.weight";
     }
 
     /**

@@ -51,15 +51,39 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
      * @param sharedFeedForward width of the shared expert (expert_shared_feed_forward_length); 0 when there is none
      * @param normalize         whether the chosen experts' probabilities are divided by their sum
      * @param scale             factor on the chosen experts' weights (expert_weights_scale); 1 when unscaled
+     * @param gating            how the router's logits become the experts' scores and weights
+     * @param leadingDense      layers before the first mixture of experts that have a dense feed-forward block
+     *                          (leading_dense_block_count)
      */
-    public record Experts(int count, int used, int feedForward, int sharedFeedForward, boolean normalize, float scale) {
+    public record Experts(int count, int used, int feedForward, int sharedFeedForward, boolean normalize, float scale,
+                          Gating gating, int leadingDense) {
         /** A dense model's: no experts. */
-        public static final Experts NONE = new Experts(0, 0, 0, 0, false, 1f);
+        public static final Experts NONE = new Experts(0, 0, 0, 0, false, 1f, Gating.SOFTMAX, 0);
 
         /** {@return whether the model routes its tokens through experts} */
         public boolean present() {
             return count > 0;
         }
+
+        /**
+         * Whether layer {@code layer} routes through experts (not one of the leading dense layers).
+         *
+         * @param layer layer index, from 0
+         * @return true for a mixture-of-experts layer
+         */
+        public boolean inLayer(int layer) {
+            return present() && layer >= leadingDense;
+        }
+    }
+
+    /** How a router's logits become expert scores (which choose) and weights (which mix), as llama.cpp names them. */
+    public enum Gating {
+        /** The softmax over all experts both chooses and weights (Qwen MoE). */
+        SOFTMAX,
+        /** The largest logits choose; a softmax over just those weights (gpt-oss). */
+        SOFTMAX_OVER_CHOSEN,
+        /** Sigmoids weight; sigmoid plus the layer's selection bias ({@code exp_probs_b}) chooses (GLM-4.5, DeepSeek V3). */
+        SIGMOID
     }
 
     /**
@@ -77,7 +101,8 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
         String p = arch.ggufName() + ".";
         try {
             int embd = m.getInt(p + "embedding_length");
-            int layers = m.getInt(p + "block_count");
+            // GLM's last blocks may be multi-token-prediction heads, which a forward pass does not run
+            int layers = m.getInt(p + "block_count") - (arch == Architecture.GLM4MOE ? m.getInt(p + "nextn_predict_layers", 0) : 0);
             int heads = m.getInt(p + "attention.head_count");
             int headsKv = m.getInt(p + "attention.head_count_kv", heads);
             int headDim = m.getInt(p + "attention.key_length", heads > 0 ? embd / heads : 0);
@@ -124,6 +149,10 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
                 window = 0; // llama-family files may state a window their graph does not use
             }
             float temperature = arch == Architecture.MISTRAL3 ? m.getFloat(p + "attention.temperature_scale", 0f) : 0f;
+            String sections = p + "rope.dimension_sections";
+            if (m.contains(sections) && m.getIntOrArray(sections, 2)[0] > 0 && m.getIntOrArray(sections, 2)[1] > 0) {
+                throw new UnsupportedModelException("multi-section RoPE (rope.dimension_sections) is not supported yet");
+            }
             if (arch == Architecture.MISTRAL3 && m.getInt(p + "expert_count", 0) > 0) {
                 throw new UnsupportedModelException("mistral3 with experts (expert_count > 0) is not supported yet");
             }
@@ -152,7 +181,25 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
             throw new UnsupportedModelException("expert feed-forward widths " + width + " and " + shared + " are not valid");
         }
         float scale = m.getFloat(p + "expert_weights_scale", 0f);
-        return new Experts(count, used, width, shared, arch.normalizesExpertWeights(), scale == 0f ? 1f : scale);
+        boolean normalize = arch.normalizesExpertWeights();
+        Gating gating = arch == Architecture.GPT_OSS ? Gating.SOFTMAX_OVER_CHOSEN : Gating.SOFTMAX;
+        int leading = 0;
+        if (arch == Architecture.GLM4MOE) {
+            // llama.cpp's glm4moe: sigmoid unless the file says otherwise, shared experts as wide as expert_shared_count experts
+            int func = m.getInt(p + "expert_gating_func", 2);
+            gating = switch (func) {
+                case 0, 2 -> Gating.SIGMOID;
+                case 1 -> Gating.SOFTMAX;
+                default -> throw new UnsupportedModelException("expert_gating_func " + func + " is not supported for glm4moe");
+            };
+            normalize = m.getBool(p + "expert_weights_norm", false);
+            shared = width * m.getInt(p + "expert_shared_count", 0);
+            leading = m.getInt(p + "leading_dense_block_count", 0);
+            if (m.getInt(p + "expert_group_count", 1) > 1) {
+                throw new UnsupportedModelException("grouped expert selection (expert_group_count > 1) is not supported yet");
+            }
+        }
+        return new Experts(count, used, width, shared, normalize, scale == 0f ? 1f : scale, gating, leading);
     }
 
     /**
@@ -179,11 +226,10 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
     /** {@return the widest feed-forward layer (an expert's or the shared expert's too), which sizes the scratch buffers} */
     public int maxFeedForward() {
         int max = Math.max(experts.feedForward(), experts.sharedFeedForward());
-        if (experts.present()) {
-            return max; // the dense width of a mixture-of-experts file describes no tensor
-        }
-        for (int f : feedForwardLength) {
-            max = Math.max(max, f);
+        // the dense width of a mixture-of-experts file describes no tensor but in its leading dense layers
+        int dense = experts.present() ? experts.leadingDense() : feedForwardLength.length;
+        for (int l = 0; l < Math.min(dense, feedForwardLength.length); l++) {
+            max = Math.max(max, feedForwardLength[l]);
         }
         return max;
     }

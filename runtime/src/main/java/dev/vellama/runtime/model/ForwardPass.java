@@ -70,6 +70,7 @@ public final class ForwardPass implements TransformerPass {
     private float[] expertIn = new float[0];   // those rows of the normed input, gathered
     private float[] expertOut = new float[0];  // their expert outputs; also the shared expert's
     private float[] slotOut = new float[0];    // every row's expert outputs by slot, [row][slot][embedding]
+    private float[] selectionScore = new float[0]; // one row's choosing scores where a selection bias applies
 
     /**
      * One sequence's part of a batch: rows {@code [row, row + n)} of the chunk are its tokens at positions
@@ -578,7 +579,7 @@ public final class ForwardPass implements TransformerPass {
         int used = cfg.used();
         project(E.router(), xb, n, routerLogits);
         for (int t = 0; t < n; t++) {
-            route(t, E.routerBias());
+            route(t, E.routerBias(), E.selectionBias());
         }
         if (slotOut.length < n * used * d) {
             slotOut = new float[n * used * d];
@@ -603,6 +604,10 @@ public final class ForwardPass implements TransformerPass {
             float[] shared = expertBuffer(n * d);
             gatedFeedForward(-1, E.sharedGate(), E.sharedUp(), E.sharedDown(), cfg.sharedFeedForward(), n, shared);
             float[] g = E.sharedRouter();
+            if (g == null) { // always on (GLM)
+                k.add(out, 0, shared, 0, n * d);
+                return;
+            }
             for (int t = 0; t < n; t++) {
                 float logit = 0;
                 for (int i = 0; i < d; i++) {
@@ -621,7 +626,7 @@ public final class ForwardPass implements TransformerPass {
      * {@code used} most probable experts (the lower index first on a tie), and their weights. gpt-oss adds the
      * router's bias first and takes the {@code used} largest logits, then the softmax of just those.
      */
-    private void route(int t, float[] routerBias) {
+    private void route(int t, float[] routerBias, float[] selectionBias) {
         ModelConfig.Experts cfg = c.experts();
         int count = cfg.count();
         int used = cfg.used();
@@ -629,28 +634,47 @@ public final class ForwardPass implements TransformerPass {
         if (routerBias != null) {
             k.add(routerLogits, lo, routerBias, 0, count);
         }
-        boolean afterTopK = arch.softmaxOverChosenExperts();
-        if (!afterTopK) {
-            k.softmax(routerLogits, lo, count);
+        switch (cfg.gating()) {
+            case SOFTMAX -> k.softmax(routerLogits, lo, count);
+            case SIGMOID -> {
+                for (int e = lo; e < lo + count; e++) {
+                    routerLogits[e] = 1f / (1f + (float) Math.exp(-routerLogits[e]));
+                }
+            }
+            default -> { } // the softmax comes after the choice
         }
+        // the scores that choose: the weights themselves, or with the selection bias added
+        float[] score = routerLogits;
+        if (selectionBias != null) {
+            if (selectionScore.length < count) {
+                selectionScore = new float[count];
+            }
+            for (int e = 0; e < count; e++) {
+                selectionScore[e] = routerLogits[lo + e] + selectionBias[e];
+            }
+            score = selectionScore;
+        }
+        int base = score == routerLogits ? lo : 0;
         double chosenSum = 0;
         for (int s = 0; s < used; s++) {
             int best = -1;
-            for (int e = lo; e < lo + count; e++) {
-                if (routerLogits[e] != Float.NEGATIVE_INFINITY && (best < 0 || routerLogits[e] > routerLogits[best])) {
+            for (int e = base; e < base + count; e++) {
+                if (score[e] != Float.NEGATIVE_INFINITY && (best < 0 || score[e] > score[best])) {
                     best = e;
                 }
             }
-            chosen[t * used + s] = best - lo;
-            chosenWeight[t * used + s] = routerLogits[best];
-            chosenSum += routerLogits[best];
-            routerLogits[best] = Float.NEGATIVE_INFINITY; // taken
+            float weight = routerLogits[lo + best - base];
+            chosen[t * used + s] = best - base;
+            chosenWeight[t * used + s] = weight;
+            chosenSum += weight;
+            score[best] = Float.NEGATIVE_INFINITY; // taken
         }
-        if (afterTopK) {
+        if (cfg.gating() == ModelConfig.Gating.SOFTMAX_OVER_CHOSEN) {
             k.softmax(chosenWeight, t * used, used);
         }
         if (cfg.normalize()) {
-            float total = (float) chosenSum;
+            // ggml clamps the sum to the smallest normal F16 before dividing
+            float total = Math.max((float) chosenSum, 6.103515625e-5f);
             for (int s = 0; s < used; s++) {
                 chosenWeight[t * used + s] /= total;
             }

@@ -48,7 +48,8 @@ public final class ModelWeights {
      * @param gate         each expert's gate projection, expert width × embedding
      * @param up           each expert's up projection
      * @param down         each expert's down projection, embedding × expert width
-     * @param sharedRouter the shared expert's gate vector ({@code ffn_gate_inp_shexp}), or null without one
+     * @param sharedRouter the shared expert's gate vector ({@code ffn_gate_inp_shexp}), or null where it has none
+     *                     (no shared expert, or one that always runs in full, as GLM's)
      * @param sharedGate   the shared expert's gate projection, or null
      * @param sharedUp     the shared expert's up projection, or null
      * @param sharedDown   the shared expert's down projection, or null
@@ -56,11 +57,13 @@ public final class ModelWeights {
      * @param gateBias     each expert's gate bias, [expert][expert width] ({@code ffn_gate_exps.bias}), or null
      * @param upBias       each expert's up bias, [expert][expert width], or null
      * @param downBias     each expert's down bias, [expert][embedding], or null
+     * @param selectionBias added to the scores that choose the experts, not to their weights ({@code exp_probs_b}),
+     *                      or null
      */
     public record ExpertWeights(WeightMatrix router, WeightMatrix[] gate, WeightMatrix[] up, WeightMatrix[] down,
                                 float[] sharedRouter, WeightMatrix sharedGate, WeightMatrix sharedUp,
                                 WeightMatrix sharedDown, float[] routerBias, float[] gateBias, float[] upBias,
-                                float[] downBias) {
+                                float[] downBias, float[] selectionBias) {
         /** {@return the bytes one token reads: the router, {@code used} experts and the shared expert} */
         long bytesPerToken(int used) {
             long sum = router.byteSize() + (long) used * (gate[0].byteSize() + up[0].byteSize() + down[0].byteSize());
@@ -91,7 +94,8 @@ public final class ModelWeights {
                 int ff = c.feedForwardLength()[i];
                 boolean bias = a.requiresQkvBias() || file.hasTensor(p + "attn_q.bias");
                 boolean fused = a.fusedQkv();
-                boolean dense = !c.experts().present();
+                boolean dense = !c.experts().inLayer(i);
+                boolean qkNorm = a.qkNorm() || a == Architecture.GLM4MOE && file.hasTensor(p + "attn_q_norm.weight");
                 layers[i] = new Layer(
                         vector(file, p + "attn_norm.weight", d),
                         fused ? null : matrix(file, p + "attn_q.weight", c.queryDim(), d),
@@ -102,8 +106,8 @@ public final class ModelWeights {
                         bias ? vector(file, p + "attn_q.bias", c.queryDim()) : null,
                         bias ? vector(file, p + "attn_k.bias", c.kvDim()) : null,
                         bias ? vector(file, p + "attn_v.bias", c.kvDim()) : null,
-                        a.qkNorm() ? vector(file, p + "attn_q_norm.weight", c.headDim()) : null,
-                        a.qkNorm() ? vector(file, p + "attn_k_norm.weight", c.headDim()) : null,
+                        qkNorm ? vector(file, p + "attn_q_norm.weight", c.headDim()) : null,
+                        qkNorm ? vector(file, p + "attn_k_norm.weight", c.headDim()) : null,
                         a.postNorms() ? vector(file, p + "post_attention_norm.weight", d) : null,
                         vector(file, p + a.ffnNormName(), d),
                         !dense || a.fusedGateUp() ? null : matrix(file, p + "ffn_gate.weight", ff, d),
@@ -130,14 +134,15 @@ public final class ModelWeights {
                 expertMatrices(file, p + "ffn_gate_exps.weight", e.count(), ff, d),
                 expertMatrices(file, p + "ffn_up_exps.weight", e.count(), ff, d),
                 expertMatrices(file, p + "ffn_down_exps.weight", e.count(), d, ff),
-                shared > 0 ? vector(file, p + "ffn_gate_inp_shexp.weight", d) : null,
+                shared > 0 && file.hasTensor(p + "ffn_gate_inp_shexp.weight") ? vector(file, p + "ffn_gate_inp_shexp.weight", d) : null,
                 shared > 0 ? matrix(file, p + "ffn_gate_shexp.weight", shared, d) : null,
                 shared > 0 ? matrix(file, p + "ffn_up_shexp.weight", shared, d) : null,
                 shared > 0 ? matrix(file, p + "ffn_down_shexp.weight", d, shared) : null,
                 optionalVector(file, p + "ffn_gate_inp.bias", e.count()),
                 optionalVector(file, p + "ffn_gate_exps.bias", e.count() * ff),
                 optionalVector(file, p + "ffn_up_exps.bias", e.count() * ff),
-                optionalVector(file, p + "ffn_down_exps.bias", e.count() * d));
+                optionalVector(file, p + "ffn_down_exps.bias", e.count() * d),
+                e.gating() == ModelConfig.Gating.SIGMOID ? optionalVector(file, p + "exp_probs_b.bias", e.count()) : null);
     }
 
     private static float[] optionalVector(GgufFile file, String name, int n) {

@@ -167,6 +167,16 @@ class ArchitectureParityTest {
         assertMatchesReference(TinyModels.mistral3(), 1, MAX_ABS_DIFF);
     }
 
+    @Test
+    void glm4moeSigmoidExpertsWithSelectionBiasAndLeadingDenseLayer() throws IOException {
+        assertMatchesReference(TinyModels.glm4moe());
+    }
+
+    @Test
+    void glm4moeTokenByToken() throws IOException {
+        assertMatchesReference(TinyModels.glm4moe(), 1, MAX_ABS_DIFF);
+    }
+
     /** A fixed sequence: BOS, then seeded ids from the whole vocabulary. */
     static int[] tokens() {
         SplittableRandom r = new SplittableRandom(2024);

@@ -29,10 +29,9 @@ class NewFamiliesLoadTest {
             ModelConfig c = m.config();
             assertEquals(Architecture.GPT_OSS, c.architecture());
             assertEquals(6, c.slidingWindow());
-            assertEquals(new ModelConfig.Experts(8, 3, 32, 0, false, 1f), c.experts());
+            assertEquals(new ModelConfig.Experts(8, 3, 32, 0, false, 1f, ModelConfig.Gating.SOFTMAX_OVER_CHOSEN, 0), c.experts());
             assertEquals(true, c.architecture().slidingWindowLayer(0));
             assertEquals(false, c.architecture().slidingWindowLayer(1));
-            assertEquals(true, c.architecture().softmaxOverChosenExperts());
         }
     }
 
@@ -102,6 +101,48 @@ class NewFamiliesLoadTest {
         }
         UnsupportedModelException e = assertThrows(UnsupportedModelException.class, () -> Model.load(out));
         assertEquals("feed-forward biases (ffn_down.bias) are not supported", e.getMessage());
+    }
+
+    /**
+     * A GLM file's last {@code nextn_predict_layers} blocks are multi-token-prediction heads: the model is the blocks
+     * before them, so a file with one more such block computes the same logits.
+     */
+    @Test
+    void glm4moeLeavesItsNextnBlocksOut() throws IOException {
+        Path base = TinyModels.write(TinyModels.glm4moe(), dir);
+        Path withNextn = dir.resolve("nextn.gguf");
+        try (GgufFile f = GgufFile.open(base)) {
+            GgufWriter w = new GgufWriter().putAll(f.metadata());
+            w.put("glm4moe.block_count", GgufValue.uint32(4));
+            w.put("glm4moe.nextn_predict_layers", GgufValue.uint32(1));
+            for (GgufTensor t : f.tensors()) {
+                w.addTensor(t.name(), t.type(), t.shape(), t.data());
+                if (t.name().startsWith("blk.2.")) { // a fourth block, as the MTP head's own layer
+                    w.addTensor(t.name().replace("blk.2.", "blk.3."), t.type(), t.shape(), t.data());
+                }
+            }
+            w.write(withNextn);
+        }
+        int[] tokens = {1, 450, 4996, 17354, 1701};
+        float[] a;
+        float[] b;
+        try (Model m = Model.load(base); dev.vellama.runtime.Session s = m.newSession(SessionOptions.defaults().withContextSize(64))) {
+            a = s.evaluateAll(tokens);
+        }
+        try (Model m = Model.load(withNextn); dev.vellama.runtime.Session s = m.newSession(SessionOptions.defaults().withContextSize(64))) {
+            assertEquals(3, m.config().layerCount());
+            b = s.evaluateAll(tokens);
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(a, b);
+    }
+
+    @Test
+    void glm4moeReadsItsGatingSharedExpertsAndDenseLead() throws IOException {
+        try (Model m = Model.load(TinyModels.write(TinyModels.glm4moe(), dir))) {
+            assertEquals(new ModelConfig.Experts(8, 3, 32, 32, true, 2.5f, ModelConfig.Gating.SIGMOID, 1), m.config().experts());
+            assertEquals(false, m.config().experts().inLayer(0));
+            assertEquals(true, m.config().experts().inLayer(1));
+        }
     }
 
     private Path rewritten(Path in, String key, GgufValue value) throws IOException {

@@ -59,7 +59,11 @@ final class ReferenceConfig {
     /** Experts per layer, 0 for a dense model; how many each token runs; whether their weights are renormalised. */
     final int experts;
     final int expertsUsed;
-    final boolean normalizeExpertWeights;
+    boolean normalizeExpertWeights;
+    /** Sigmoid scores weight the experts; scores plus the selection bias choose them (glm4moe). */
+    final boolean sigmoidGating;
+    /** Factor on the chosen experts' weights (expert_weights_scale). */
+    final double expertWeightsScale;
     /** gpt-oss: the top-k of the raw router logits, then a softmax over just those. */
     final boolean softmaxOverChosen;
     /** gpt-oss's SwiGLU: gate clamped above at 7, up to [−7, 7], gate·σ(1.702·gate)·(up + 1). */
@@ -69,12 +73,13 @@ final class ReferenceConfig {
 
     ReferenceConfig(GgufMetadata m) {
         architecture = m.getString("general.architecture");
-        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "qwen2moe", "qwen3moe", "smollm3", "gpt-oss", "mistral3").contains(architecture)) {
+        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "qwen2moe", "qwen3moe", "smollm3", "gpt-oss", "mistral3", "glm4moe").contains(architecture)) {
             throw new IllegalArgumentException("the reference has no rules for architecture '" + architecture + "'");
         }
         String a = architecture + ".";
         embedding = m.getInt(a + "embedding_length");
-        layers = m.getInt(a + "block_count");
+        // glm4moe: the last nextn_predict_layers blocks are multi-token-prediction heads, not layers
+        layers = m.getInt(a + "block_count") - (architecture.equals("glm4moe") ? m.getInt(a + "nextn_predict_layers", 0) : 0);
         heads = m.getInt(a + "attention.head_count");
         headsKv = m.getInt(a + "attention.head_count_kv", heads);
         headDim = m.getInt(a + "attention.key_length", embedding / heads);
@@ -157,11 +162,19 @@ final class ReferenceConfig {
         experts = moe ? m.getInt(a + "expert_count") : 0;
         expertsUsed = moe ? m.getInt(a + "expert_used_count") : 0;
         // llama.cpp's qwen3moe graph passes norm_w = true to build_moe_ffn, qwen2moe's false
-        normalizeExpertWeights = architecture.equals("qwen3moe");
+        boolean normalize = architecture.equals("qwen3moe");
+        normalizeExpertWeights = normalize;
         // openai-moe: LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT and LLM_FFN_SWIGLU_OAI_MOE
         softmaxOverChosen = architecture.equals("gpt-oss");
         clampedSwiglu = architecture.equals("gpt-oss");
-        ffnNormName = architecture.equals("gpt-oss") ? "post_attention_norm.weight" : "ffn_norm.weight";
+        ffnNormName = architecture.equals("gpt-oss") || architecture.equals("glm4moe") ? "post_attention_norm.weight" : "ffn_norm.weight";
+        // glm4moe: LLAMA_EXPERT_GATING_FUNC_TYPE_SIGMOID unless the file says 1 (softmax); norm_w from expert_weights_norm
+        sigmoidGating = architecture.equals("glm4moe") && m.getInt(a + "expert_gating_func", 2) != 1;
+        if (architecture.equals("glm4moe")) {
+            normalizeExpertWeights = m.getBool(a + "expert_weights_norm", false);
+        }
+        float scale = m.getFloat(a + "expert_weights_scale", 0f);
+        expertWeightsScale = scale == 0f ? 1 : scale;
     }
 
     /** llama.cpp's swa pattern n: layer il slides unless il % n == n - 1. */

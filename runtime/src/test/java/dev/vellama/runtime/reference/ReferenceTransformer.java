@@ -162,14 +162,20 @@ final class ReferenceTransformer {
      */
     private double[] mixtureOfExperts(ReferenceWeights.Experts e, double[] h) {
         double[] probs = addBias(e.router().times(h), e.routerBias());
-        if (!c.softmaxOverChosen) {
+        if (c.sigmoidGating) {
+            for (int i = 0; i < probs.length; i++) {
+                probs[i] = 1 / (1 + Math.exp(-probs[i]));
+            }
+        } else if (!c.softmaxOverChosen) {
             softmax(probs, Double.NEGATIVE_INFINITY);
         }
+        // what chooses: the scores, plus the selection bias where the layer has one (weights stay unbiased)
+        double[] choose = e.selectionBias() == null ? probs : addBias(probs.clone(), e.selectionBias());
         Integer[] order = new Integer[probs.length];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
-        java.util.Arrays.sort(order, (a, b) -> Double.compare(probs[b], probs[a]));
+        java.util.Arrays.sort(order, (a, b) -> Double.compare(choose[b], choose[a]));
         if (c.softmaxOverChosen) {
             double[] chosen = new double[c.expertsUsed];
             for (int s = 0; s < chosen.length; s++) {
@@ -187,7 +193,7 @@ final class ReferenceTransformer {
         double[] out = new double[h.length];
         for (int s = 0; s < c.expertsUsed; s++) {
             int ex = order[s];
-            double weight = c.normalizeExpertWeights ? probs[ex] / total : probs[ex];
+            double weight = (c.normalizeExpertWeights ? probs[ex] / total : probs[ex]) * c.expertWeightsScale;
             double[] y = e.gateBias() == null ? gatedFeedForward(e.gate()[ex], e.up()[ex], e.down()[ex], h)
                     : biasedExpert(e, ex, h);
             for (int i = 0; i < out.length; i++) {
@@ -196,10 +202,11 @@ final class ReferenceTransformer {
         }
         if (e.sharedGate() != null) {
             double logit = 0;
-            for (int i = 0; i < h.length; i++) {
+            for (int i = 0; e.sharedRouter() != null && i < h.length; i++) {
                 logit += e.sharedRouter()[i] * h[i];
             }
-            double gate = 1 / (1 + Math.exp(-logit));
+            // behind a sigmoid gate of its own (qwen2moe), or always on (glm4moe)
+            double gate = e.sharedRouter() == null ? 1 : 1 / (1 + Math.exp(-logit));
             double[] y = gatedFeedForward(e.sharedGate(), e.sharedUp(), e.sharedDown(), h);
             for (int i = 0; i < out.length; i++) {
                 out[i] += gate * y[i];

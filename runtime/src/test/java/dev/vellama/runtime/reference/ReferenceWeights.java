@@ -65,7 +65,7 @@ final class ReferenceWeights {
     /** A mixture-of-experts block: the router, each expert's matrices, and the optional shared expert. */
     record Experts(Matrix router, Matrix[] gate, Matrix[] up, Matrix[] down, float[] sharedRouter, Matrix sharedGate,
                    Matrix sharedUp, Matrix sharedDown, float[] routerBias, float[][] gateBias, float[][] upBias,
-                   float[][] downBias) {}
+                   float[][] downBias, float[] selectionBias) {}
 
     ReferenceWeights(GgufFile file, ReferenceConfig c) {
         tokenEmbedding = matrix(file, "token_embd.weight");
@@ -97,15 +97,16 @@ final class ReferenceWeights {
             Matrix down = null;
             Experts experts = null;
             if (file.hasTensor(p + "ffn_gate_inp.weight")) {
-                boolean shared = file.hasTensor(p + "ffn_gate_inp_shexp.weight");
+                boolean shared = file.hasTensor(p + "ffn_gate_shexp.weight");
                 experts = new Experts(matrix(file, p + "ffn_gate_inp.weight"), stacked(file, p + "ffn_gate_exps.weight"),
                         stacked(file, p + "ffn_up_exps.weight"), stacked(file, p + "ffn_down_exps.weight"),
-                        shared ? vector(file, p + "ffn_gate_inp_shexp.weight") : null,
+                        optionalVector(file, p + "ffn_gate_inp_shexp.weight"),
                         shared ? matrix(file, p + "ffn_gate_shexp.weight") : null,
                         shared ? matrix(file, p + "ffn_up_shexp.weight") : null,
                         shared ? matrix(file, p + "ffn_down_shexp.weight") : null,
                         optionalVector(file, p + "ffn_gate_inp.bias"), perExpert(file, p + "ffn_gate_exps.bias"),
-                        perExpert(file, p + "ffn_up_exps.bias"), perExpert(file, p + "ffn_down_exps.bias"));
+                        perExpert(file, p + "ffn_up_exps.bias"), perExpert(file, p + "ffn_down_exps.bias"),
+                        optionalVector(file, p + "exp_probs_b.bias"));
             } else if (file.hasTensor(p + "ffn_gate.weight")) {
                 gate = matrix(file, p + "ffn_gate.weight");
                 up = matrix(file, p + "ffn_up.weight");

@@ -31,6 +31,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  *     against a llama.cpp of 2026-08.</li>
  * <li>mistral3: YaRN with a log multiplier and the attention temperature that grows every 8 positions (2026-08
  *     llama.cpp).</li>
+ * <li>glm4moe: a leading dense layer, sigmoid-scored experts chosen with a selection bias, renormalised and scaled,
+ *     an always-on shared expert, partial RoPE (2026-08 llama.cpp).</li>
  * <li>gpt-oss, F32 and with MXFP4 experts: attention sinks, q/k/v/output biases, a window of 6 on even layers, YaRN,
  *     router and expert biases, the softmax over the chosen experts' logits, the clamped SwiGLU (2026-08 llama.cpp).</li>
  * </ul>
@@ -48,6 +50,7 @@ class TinyModelGoldenTest {
             "qwen3moe, tiny-qwen3moe.json, 0.005",
             "smollm3, tiny-smollm3.json, 0.005",
             "mistral3, tiny-mistral3.json, 0.005",
+            "glm4moe, tiny-glm4moe.json, 0.005",
             // F32 too, but biased experts past the SwiGLU clamps magnify the F16 cache's rounding flips: 0.0047
             "gpt-oss, tiny-gpt-oss.json, 0.01",
             // llama.cpp multiplies MXFP4 by Q8_0-quantized inputs, as the engine does; inputs that differ by ~1e-5
@@ -63,6 +66,7 @@ class TinyModelGoldenTest {
             case "qwen3moe" -> TinyModels.qwen3moe();
             case "smollm3" -> TinyModels.smollm3();
             case "mistral3" -> TinyModels.mistral3();
+            case "glm4moe" -> TinyModels.glm4moe();
             case "gpt-oss" -> TinyModels.gptOss();
             case "gpt-oss-mxfp4" -> TinyModels.gptOssMxfp4();
             default -> throw new IllegalArgumentException(name);

@@ -276,6 +276,29 @@ final class TinyModels {
         return s;
     }
 
+    /**
+     * GLM-4.5 (Air): q/k/v biases, NEOX RoPE over half of each 32-wide head, a leading dense layer then two layers of
+     * 8 experts (3 used) chosen by sigmoid scores plus a selection bias, weights renormalised and scaled by 2.5, one
+     * always-on shared expert, a separate output matrix.
+     */
+    static TinySpec glm4moe() {
+        TinySpec s = new TinySpec("glm4moe", "glm4moe");
+        s.layers = 3;
+        s.headDim = 32;
+        s.ropeDims = 16;
+        s.qkvBias = true;
+        s.ropeBase = 1_000_000f;
+        s.experts = 8;
+        s.expertsUsed = 3;
+        s.expertFeedForward = 32;
+        s.leadingDense = 1;
+        s.sharedExpertCount = 1;
+        s.expertWeightsNorm = true;
+        s.expertWeightsScale = 2.5f;
+        s.seed = 19;
+        return s;
+    }
+
     /** Writes {@code spec} as {@code <dir>/<name>.gguf} and returns the path. */
     static Path write(TinySpec spec, Path dir) {
         Path out = dir.resolve(spec.name + ".gguf");
@@ -340,6 +363,14 @@ final class TinyModels {
         if (s.sharedExpertFeedForward > 0) {
             w.put(a + "expert_shared_feed_forward_length", GgufValue.uint32(s.sharedExpertFeedForward));
         }
+        if (s.architecture.equals("glm4moe")) {
+            w.put(a + "expert_gating_func", GgufValue.uint32(2)); // sigmoid, as the converter writes it
+            w.put(a + "expert_shared_count", GgufValue.uint32(s.sharedExpertCount));
+            w.put(a + "leading_dense_block_count", GgufValue.uint32(s.leadingDense));
+            w.put(a + "expert_weights_norm", GgufValue.bool(s.expertWeightsNorm));
+            w.put(a + "expert_weights_scale", GgufValue.float32(s.expertWeightsScale));
+            w.put(a + "nextn_predict_layers", GgufValue.uint32(0));
+        }
         vocabulary().forEach(w::put);
         w.put("general.file_type", GgufValue.uint32(s.expertType == GgmlType.MXFP4 ? 38 : 0));
     }
@@ -386,6 +417,8 @@ final class TinyModels {
             }
             matrix(w, p + "attn_output.weight", q, d, r);
             boolean gptOss = s.architecture.equals("gpt-oss");
+            boolean glm = s.architecture.equals("glm4moe");
+            boolean moe = s.experts > 0 && i >= s.leadingDense;
             if (gptOss) {
                 vector(w, p + "attn_output.bias", r.gaussian(d, 0.5));
                 // sink logits around the scores' own size, so some heads' sinks take much of the softmax
@@ -394,9 +427,9 @@ final class TinyModels {
             if (s.postNorms) {
                 vector(w, p + "post_attention_norm.weight", r.norm(d));
             }
-            // gpt-oss names its feed-forward pre-norm post_attention_norm
-            vector(w, p + (gptOss ? "post_attention_norm.weight" : "ffn_norm.weight"), r.norm(d));
-            if (s.experts > 0) {
+            // gpt-oss and GLM name their feed-forward pre-norm post_attention_norm
+            vector(w, p + (gptOss || glm ? "post_attention_norm.weight" : "ffn_norm.weight"), r.norm(d));
+            if (moe) {
                 int e = s.experts;
                 int eff = s.expertFeedForward;
                 // a router with larger weights, so each token's experts are clearly ranked
@@ -418,13 +451,21 @@ final class TinyModels {
                     matrix(w, p + "ffn_up_shexp.weight", d, sff, r);
                     matrix(w, p + "ffn_down_shexp.weight", sff, d, r);
                 }
+                if (glm) {
+                    // a selection bias as large as the sigmoid scores' spread, so it changes some choices
+                    vector(w, p + "exp_probs_b.bias", r.gaussian(e, 0.3));
+                    int sff = eff * s.sharedExpertCount;
+                    matrix(w, p + "ffn_gate_shexp.weight", d, sff, r);
+                    matrix(w, p + "ffn_up_shexp.weight", d, sff, r);
+                    matrix(w, p + "ffn_down_shexp.weight", sff, d, r);
+                }
             } else if (s.fusedGateUp) {
                 matrix(w, p + "ffn_up.weight", d, 2 * ff, r);
             } else {
                 matrix(w, p + "ffn_gate.weight", d, ff, r);
                 matrix(w, p + "ffn_up.weight", d, ff, r);
             }
-            if (s.experts == 0) {
+            if (!moe) {
                 matrix(w, p + "ffn_down.weight", ff, d, r);
             }
             if (s.postNorms) {

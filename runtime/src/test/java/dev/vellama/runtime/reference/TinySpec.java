@@ -58,6 +58,12 @@ final class TinySpec {
     float ropeYarnLogMultiplier;
     /** {@code attention.temperature_scale}; 0 writes no key. */
     float attnTemperature;
+    /** glm4moe: leading dense layers, always-on shared experts (each {@code expertFeedForward} wide), sigmoid
+     * gating with a selection bias, renormalised and scaled weights; 0 / false / 0 write no key. */
+    int leadingDense;
+    int sharedExpertCount;
+    boolean expertWeightsNorm;
+    float expertWeightsScale;
     /** Standard deviation of gpt-oss's expert gate and up biases. */
     float expertBiasStd = 0.5f;
     /** Standard deviation of the random matrix weights. */
@@ -104,6 +110,10 @@ final class TinySpec {
         c.expertGateStd = expertGateStd;
         c.expertBiasStd = expertBiasStd;
         c.ropeYarnLogMultiplier = ropeYarnLogMultiplier;
+        c.leadingDense = leadingDense;
+        c.sharedExpertCount = sharedExpertCount;
+        c.expertWeightsNorm = expertWeightsNorm;
+        c.expertWeightsScale = expertWeightsScale;
         c.attnTemperature = attnTemperature;
         c.weightStd = weightStd;
         c.seed = seed;
