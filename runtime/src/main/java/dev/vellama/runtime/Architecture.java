@@ -55,7 +55,14 @@ public enum Architecture {
      * then experts chosen by sigmoid scores plus a selection bias, with always-on shared experts; the file's last
      * {@code nextn_predict_layers} blocks are multi-token-prediction heads, not layers of the model.
      */
-    GLM4MOE("glm4moe", RopeStyle.NEOX, false, false, false, false, false, false, false, false);
+    GLM4MOE("glm4moe", RopeStyle.NEOX, false, false, false, false, false, false, false, false),
+    /**
+     * Llama 4 (Scout, Maverick): every fourth layer attends without RoPE over the whole context, its queries scaled
+     * by a temperature that grows with the position; the others rotate, L2-normalise q and k, and attend within chunks
+     * of 8192 positions. Mixture-of-experts layers every {@code interleave_moe_layer_step}: sigmoid-weighted experts
+     * applied to the weighted input, plus an always-on shared expert.
+     */
+    LLAMA4("llama4", RopeStyle.NORMAL, false, false, false, false, false, false, false, false);
 
     private final String ggufName;
     private final RopeStyle ropeStyle;
@@ -104,19 +111,19 @@ public enum Architecture {
     public boolean tiedOutput() { return tiedOutput; }
 
     /**
-     * Whether layer {@code layer} rotates its queries and keys: all layers but SmolLM3's every fourth (llama.cpp's
+     * Whether layer {@code layer} rotates its queries and keys: all layers but SmolLM3's and Llama 4's every fourth (llama.cpp's
      * {@code n_no_rope_layer_step} = 4: layer il skips RoPE when (il + 1) % 4 == 0).
      *
      * @param layer layer index, from 0
      * @return true when the layer applies RoPE
      */
     public boolean ropeLayer(int layer) {
-        return this != SMOLLM3 || (layer + 1) % 4 != 0;
+        return this != SMOLLM3 && this != LLAMA4 || (layer + 1) % 4 != 0;
     }
 
     /** {@return whether every feed-forward block is a mixture of experts chosen per token by a router} */
     public boolean mixtureOfExperts() {
-        return this == QWEN2MOE || this == QWEN3MOE || this == GPT_OSS || this == GLM4MOE;
+        return this == QWEN2MOE || this == QWEN3MOE || this == GPT_OSS || this == GLM4MOE || this == LLAMA4;
     }
 
     /**
@@ -154,8 +161,17 @@ public enum Architecture {
         return switch (this) {
             case GEMMA2, GPT_OSS -> layer % 2 == 0;
             case GEMMA3 -> (layer + 1) % 6 != 0;
+            case LLAMA4 -> (layer + 1) % 4 != 0;
             default -> true;
         };
+    }
+
+    /**
+     * {@return whether the window of its sliding layers is a fixed chunk rather than the last positions}: Llama 4's
+     * token at p sees the positions of its chunk of {@code window} up to p, from ⌊p / window⌋·window
+     */
+    public boolean chunkedAttention() {
+        return this == LLAMA4;
     }
 
     /**

@@ -32,12 +32,13 @@ import dev.vellama.gguf.GgufMetadataException;
  * @param attnTemperature scale s of the queries' position-dependent temperature, q × (s·ln(⌊pos / floor⌋ + 1) + 1)
  *                       (attention.temperature_scale; 0: none)
  * @param attnTemperatureFloor positions per temperature step: the original context of the RoPE scaling
+ * @param attnTemperatureOffset added to the position before the step is taken (Llama 4: 1)
  */
 public record ModelConfig(Architecture architecture, int embeddingLength, int layerCount, int headCount,
                           int headCountKv, int headDim, int[] feedForwardLength, int contextLength, int vocabSize,
                           float rmsEps, float ropeBase, int ropeDims, RopeScaling ropeScaling, float ropeBaseLocal,
                           float attentionScale, int slidingWindow, float attnSoftcap, float finalSoftcap,
-                          Experts experts, float attnTemperature, int attnTemperatureFloor) {
+                          Experts experts, float attnTemperature, int attnTemperatureFloor, float attnTemperatureOffset) {
 
     /**
      * The experts of a mixture-of-experts model ({@code <arch>.expert_*} keys): each token's router picks
@@ -54,11 +55,15 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
      * @param gating            how the router's logits become the experts' scores and weights
      * @param leadingDense      layers before the first mixture of experts that have a dense feed-forward block
      *                          (leading_dense_block_count)
+     * @param layerStep         every how many layers one is a mixture of experts (interleave_moe_layer_step: layer
+     *                          l is when (l + 1) % step == 0); 1 for all
+     * @param weightInputs      whether each chosen expert gets its weight applied to its input rather than its
+     *                          output (Llama 4)
      */
     public record Experts(int count, int used, int feedForward, int sharedFeedForward, boolean normalize, float scale,
-                          Gating gating, int leadingDense) {
+                          Gating gating, int leadingDense, int layerStep, boolean weightInputs) {
         /** A dense model's: no experts. */
-        public static final Experts NONE = new Experts(0, 0, 0, 0, false, 1f, Gating.SOFTMAX, 0);
+        public static final Experts NONE = new Experts(0, 0, 0, 0, false, 1f, Gating.SOFTMAX, 0, 1, false);
 
         /** {@return whether the model routes its tokens through experts} */
         public boolean present() {
@@ -72,7 +77,7 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
          * @return true for a mixture-of-experts layer
          */
         public boolean inLayer(int layer) {
-            return present() && layer >= leadingDense;
+            return present() && layer >= leadingDense && (layerStep <= 1 || (layer + 1) % layerStep == 0);
         }
     }
 
@@ -145,7 +150,7 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
             if (arch == Architecture.GPT_OSS && window <= 0) {
                 throw new UnsupportedModelException("a gpt-oss model needs its sliding window (gpt-oss.attention.sliding_window)");
             }
-            if (!gemma && arch != Architecture.PHI3 && arch != Architecture.GPT_OSS && window > 0) {
+            if (!gemma && arch != Architecture.PHI3 && arch != Architecture.GPT_OSS && arch != Architecture.LLAMA4 && window > 0) {
                 window = 0; // llama-family files may state a window their graph does not use
             }
             float temperature = arch == Architecture.MISTRAL3 ? m.getFloat(p + "attention.temperature_scale", 0f) : 0f;
@@ -156,9 +161,21 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
             if (arch == Architecture.MISTRAL3 && m.getInt(p + "expert_count", 0) > 0) {
                 throw new UnsupportedModelException("mistral3 with experts (expert_count > 0) is not supported yet");
             }
+            int floor = scaling.originalContext() > 0 ? scaling.originalContext() : ctx;
+            float offset = 0f;
+            if (arch == Architecture.LLAMA4) {
+                // llama.cpp's llama4: chunks of 8192 and the temperature's constants are fixed, whatever the file says
+                if (m.contains(p + "attention.sliding_window") && m.getInt(p + "attention.sliding_window") == 0) {
+                    throw new UnsupportedModelException("llama4 without chunked attention (attention.sliding_window 0) is not supported yet");
+                }
+                window = 8192;
+                temperature = 0.1f;
+                floor = 8192;
+                offset = 1f;
+            }
             return new ModelConfig(arch, embd, layers, heads, headsKv, headDim, ff, ctx, vocabSize, eps, base, ropeDims,
                     scaling, baseLocal, attnScale, window, attnCap, finalCap, experts(m, p, arch, ff), temperature,
-                    scaling.originalContext() > 0 ? scaling.originalContext() : ctx);
+                    floor, offset);
         } catch (GgufMetadataException e) {
             throw new UnsupportedModelException("model metadata: " + e.getMessage(), e);
         }
@@ -199,18 +216,28 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
                 throw new UnsupportedModelException("grouped expert selection (expert_group_count > 1) is not supported yet");
             }
         }
-        return new Experts(count, used, width, shared, normalize, scale == 0f ? 1f : scale, gating, leading);
+        int step = 1;
+        boolean weightInputs = false;
+        if (arch == Architecture.LLAMA4) {
+            // llama.cpp's llama4: sigmoid weights on the experts' inputs, a shared expert as wide as one expert
+            gating = Gating.SIGMOID;
+            shared = width;
+            step = m.getInt(p + "interleave_moe_layer_step");
+            weightInputs = true;
+        }
+        return new Experts(count, used, width, shared, normalize, scale == 0f ? 1f : scale, gating, leading, step, weightInputs);
     }
 
     /**
      * The factor on the queries at position {@code pos}: 1 without an attention temperature.
      *
      * @param pos the token's position
-     * @return s·ln(⌊pos / floor⌋ + 1) + 1, computed in double and rounded once, as llama.cpp fills it
+     * @return s·ln(⌊(pos + offset) / floor⌋ + 1) + 1, computed in double and rounded once, as llama.cpp fills it
      */
     public float queryTemperature(int pos) {
         return attnTemperature == 0f ? 1f
-                : (float) (Math.log(Math.floor((double) pos / attnTemperatureFloor) + 1.0) * attnTemperature + 1.0);
+                : (float) (Math.log(Math.floor((pos + (double) attnTemperatureOffset) / attnTemperatureFloor) + 1.0)
+                        * attnTemperature + 1.0);
     }
 
     /** {@return the width of all query heads together, heads × head size} */
@@ -226,10 +253,11 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
     /** {@return the widest feed-forward layer (an expert's or the shared expert's too), which sizes the scratch buffers} */
     public int maxFeedForward() {
         int max = Math.max(experts.feedForward(), experts.sharedFeedForward());
-        // the dense width of a mixture-of-experts file describes no tensor but in its leading dense layers
-        int dense = experts.present() ? experts.leadingDense() : feedForwardLength.length;
-        for (int l = 0; l < Math.min(dense, feedForwardLength.length); l++) {
-            max = Math.max(max, feedForwardLength[l]);
+        // the dense width of a mixture-of-experts file describes no tensor but in its dense layers
+        for (int l = 0; l < feedForwardLength.length; l++) {
+            if (!experts.inLayer(l)) {
+                max = Math.max(max, feedForwardLength[l]);
+            }
         }
         return max;
     }

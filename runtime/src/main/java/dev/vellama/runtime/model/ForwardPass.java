@@ -59,6 +59,7 @@ public final class ForwardPass implements TransformerPass {
     private int attendLayer;
     private float[] attendSinks;
     private int attendWindow;
+    private boolean attendChunked;
     private Segment attendSegment;
     private float[] segmentIn = new float[0];  // one multi-row segment's rows of a projection's input and output
     private float[] segmentOut = new float[0];
@@ -71,6 +72,9 @@ public final class ForwardPass implements TransformerPass {
     private float[] expertOut = new float[0];  // their expert outputs; also the shared expert's
     private float[] slotOut = new float[0];    // every row's expert outputs by slot, [row][slot][embedding]
     private float[] selectionScore = new float[0]; // one row's choosing scores where a selection bias applies
+    // Llama 4 (but its 128-expert Maverick, as llama.cpp has it) normalises q and k of its rotated layers
+    private final boolean l2NormQk;
+    private final float[] ones;
 
     /**
      * One sequence's part of a batch: rows {@code [row, row + n)} of the chunk are its tokens at positions
@@ -138,6 +142,9 @@ public final class ForwardPass implements TransformerPass {
         routerLogits = new float[maxBatch * e.count()];
         chosen = new int[maxBatch * e.used()];
         chosenWeight = new float[maxBatch * e.used()];
+        l2NormQk = arch == Architecture.LLAMA4 && e.count() != 128;
+        ones = new float[c.headDim()];
+        java.util.Arrays.fill(ones, 1f);
     }
 
     /**
@@ -406,6 +413,7 @@ public final class ForwardPass implements TransformerPass {
         attendLayer = l;
         attendSinks = L.sinks();
         attendWindow = sliding ? c.slidingWindow() : Integer.MAX_VALUE;
+        attendChunked = sliding && arch.chunkedAttention();
         for (int si = 0; si < count; si++) {
             attendSegment = segments[si];
             k.parallelFor(k.threads(), attendTask);
@@ -483,7 +491,17 @@ public final class ForwardPass implements TransformerPass {
             k.rope(q, t * qd, c.headCount(), hd, c.ropeDims(), cos, sin, neox);
             k.rope(kv, t * kvd, c.headCountKv(), hd, c.ropeDims(), cos, sin, neox);
         }
-        if (c.attnTemperature() != 0f) {
+        if (l2NormQk && arch.ropeLayer(l)) {
+            // Llama 4's rotated layers: q and k RMS-normed per head, without a weight
+            for (int h = 0; h < c.headCount(); h++) {
+                k.rmsnorm(q, t * qd + h * hd, q, t * qd + h * hd, ones, hd, c.rmsEps());
+            }
+            for (int h = 0; h < c.headCountKv(); h++) {
+                k.rmsnorm(kv, t * kvd + h * hd, kv, t * kvd + h * hd, ones, hd, c.rmsEps());
+            }
+        }
+        // the attention temperature: on every layer of Mistral 3, on Llama 4's layers without RoPE
+        if (c.attnTemperature() != 0f && (!arch.chunkedAttention() || !arch.ropeLayer(l))) {
             k.scale(q, t * qd, qd, c.queryTemperature(pos));
         }
         cache.store(l, pos, kv, t * kvd, vv, t * kvd);
@@ -494,7 +512,7 @@ public final class ForwardPass implements TransformerPass {
         Segment seg = attendSegment;
         for (int part = p0; part < p1; part++) {
             attention.attend(attendLayer, part, k.threads(), seg.cache(), q, att, seg.row(), seg.n(), seg.pos(), attendWindow,
-                    attendSinks);
+                    attendChunked, attendSinks);
         }
     }
 
@@ -585,6 +603,9 @@ public final class ForwardPass implements TransformerPass {
             slotOut = new float[n * used * d];
         }
         runExperts(E, n);
+        if (cfg.weightInputs()) {
+            java.util.Arrays.fill(chosenWeight, 0, n * used, 1f); // applied to the inputs already
+        }
         for (int t = 0; t < n; t++) {
             int o = t * d;
             int s0 = t * used;
@@ -717,6 +738,9 @@ public final class ForwardPass implements TransformerPass {
             }
             for (int i = 0; i < m; i++) {
                 System.arraycopy(xb, group[i] / used * d, expertIn, i * d, d);
+                if (cfg.weightInputs()) {
+                    k.scale(expertIn, i * d, d, chosenWeight[group[i]]); // Llama 4 weighs the input, not the output
+                }
             }
             multiply(E.gate()[e], expertIn, m, gate);
             multiply(E.up()[e], expertIn, m, up);

@@ -53,10 +53,11 @@ final class TiledAttention {
      * Attention of query heads {@code [part·H/parts, (part+1)·H/parts)} for rows {@code firstRow .. firstRow+n-1} of
      * {@code q} (tokens at positions {@code pos ..}) over {@code cache}, into the same rows of {@code att}; each token
      * sees its own position and those before it, the last {@code window} of them for a sliding-window layer.
+     * A {@code chunked} layer's token sees instead the positions of its chunk of {@code window} up to its own.
      * {@code sinks}, when not null, holds each query head's sink logit.
      */
     void attend(int layer, int part, int parts, KvCache cache, float[] q, float[] att, int firstRow, int n, int pos, int window,
-                float[] sinks) {
+                boolean chunked, float[] sinks) {
         int hd = c.headDim();
         int qd = c.queryDim();
         int group = c.headCount() / c.headCountKv();
@@ -65,7 +66,8 @@ final class TiledAttention {
         if (h0 == h1) {
             return;
         }
-        int from = Math.max(0, pos + 1 - window); // the first position any row sees
+        // the first position any row sees: its window's start, or (chunked) the start of the first row's chunk
+        int from = chunked ? pos / window * window : Math.max(0, pos + 1 - window);
         int to = pos + n;
         float[] mx = maxima[part];
         float[] sum = sums[part];
@@ -91,19 +93,19 @@ final class TiledAttention {
                 if (n == 1) {
                     // one token: the group's query heads are the rows, all seeing the whole tile
                     rows(part, cache.keysByPosition(), q, att, firstRow * qd + ha * hd, hd, hb - ha, pos + 1, 0, ha - h0, 1,
-                            tile, len, from, window);
+                            tile, len, from, window, chunked);
                     continue;
                 }
                 for (int h = ha; h < hb; h++) {
                     for (int t0 = 0; t0 < n; t0 += ROWS) {
                         int count = Math.min(ROWS, n - t0);
-                        int firstSeen = Math.max(from, pos + t0 + 1 - window);
+                        int firstSeen = chunked ? (pos + t0) / window * window : Math.max(from, pos + t0 + 1 - window);
                         int lastEnd = pos + t0 + count;
                         if (tile >= lastEnd || tile + len <= firstSeen) {
                             continue; // the tile lies after these tokens, or before their window
                         }
                         rows(part, cache.keysByPosition(), q, att, (firstRow + t0) * qd + h * hd, qd, count, pos + t0 + 1, 1,
-                                (h - h0) * n + t0, 1, tile, len, from, window);
+                                (h - h0) * n + t0, 1, tile, len, from, window, chunked);
                     }
                 }
             }
@@ -140,7 +142,7 @@ final class TiledAttention {
      * position {@code end0 + i·endStep}; its running maximum and sum are at {@code state0 + i·stateStep}.
      */
     private void rows(int part, boolean keysByPosition, float[] q, float[] att, int off, int stride, int count, int end0,
-            int endStep, int state0, int stateStep, int tile, int len, int from, int window) {
+            int endStep, int state0, int stateStep, int tile, int len, int from, int window, boolean chunked) {
         int hd = c.headDim();
         float[] s = scores[part];
         float[] mx = maxima[part];
@@ -155,7 +157,7 @@ final class TiledAttention {
         }
         for (int i = 0; i < count; i++) {
             int end = end0 + i * endStep;
-            int start = Math.max(from, end - window);
+            int start = chunked ? Math.max(from, (end - 1) / window * window) : Math.max(from, end - window);
             int lo = Math.max(start, tile) - tile;
             int hi = Math.min(end, tile + len) - tile;
             int row = i * TILE;

@@ -15,7 +15,9 @@ import dev.vellama.quant.Kernels;
 
 /**
  * Tiled attention with its online softmax against attention written out plainly (all scores, one softmax, in
- * double), over contexts of several tiles, for a chunk of tokens and for one, with and without a sliding window.
+ * double), over contexts of several tiles, for a chunk of tokens and for one, with and without a sliding window, with
+ * Llama 4's chunks instead of a window (the chunk of 300 from 300 to 599 starts inside a tile and rows of one chunk of
+ * tokens cross it), and with and without gpt-oss's sinks.
  */
 class TiledAttentionTest {
     private static final int POSITIONS = 2 * TiledAttention.TILE + 190;
@@ -44,29 +46,44 @@ class TiledAttentionTest {
                 cache.store(0, p, key, 0, value, 0);
             }
             TiledAttention attention = new TiledAttention(c, k, 16);
-            for (int[] shape : new int[][] {{9, POSITIONS - 9}, {1, POSITIONS - 1}, {16, 100}, {1, 40}}) {
+            float[] sinks = new float[c.headCount()];
+            for (int h = 0; h < sinks.length; h++) {
+                sinks[h] = (float) r.nextGaussian() * 3; // some above every score, some below
+            }
+            for (int[] shape : new int[][] {{9, POSITIONS - 9}, {1, POSITIONS - 1}, {16, 100}, {1, 40}, {16, 292}}) {
                 for (int window : new int[] {Integer.MAX_VALUE, 300}) {
-                    int n = shape[0];
-                    int pos = shape[1];
-                    float[] q = new float[n * c.queryDim()];
-                    for (int i = 0; i < q.length; i++) {
-                        q[i] = (float) r.nextGaussian() * 0.5f;
-                    }
-                    float[] att = new float[n * c.queryDim()];
-                    for (int part = 0; part < k.threads(); part++) {
-                        attention.attend(0, part, k.threads(), cache, q, att, 0, n, pos, window, null);
-                    }
-                    float[] expected = plain(c, cache, q, n, pos, window);
-                    for (int i = 0; i < att.length; i++) {
-                        assertEquals(expected[i], att[i], 1e-4f, cache.keyType() + " n " + n + " pos " + pos + " window " + window
-                                + " at " + i);
+                    for (boolean chunked : new boolean[] {false, true}) {
+                        for (float[] sink : new float[][] {null, sinks}) {
+                            if (chunked && window == Integer.MAX_VALUE) {
+                                continue;
+                            }
+                            int n = shape[0];
+                            int pos = shape[1];
+                            float[] q = new float[n * c.queryDim()];
+                            for (int i = 0; i < q.length; i++) {
+                                q[i] = (float) r.nextGaussian() * 0.5f;
+                            }
+                            float[] att = new float[n * c.queryDim()];
+                            for (int part = 0; part < k.threads(); part++) {
+                                attention.attend(0, part, k.threads(), cache, q, att, 0, n, pos, window, chunked, sink);
+                            }
+                            float[] expected = plain(c, cache, q, n, pos, window, chunked, sink);
+                            for (int i = 0; i < att.length; i++) {
+                                assertEquals(expected[i], att[i], 1e-4f, cache.keyType() + " n " + n + " pos " + pos + " window "
+                                        + window + (chunked ? " chunked" : "") + (sink != null ? " sinks" : "") + " at " + i);
+                            }
+                        }
                     }
                 }
             }
         }
     }
 
-    private static float[] plain(ModelConfig c, KvCache cache, float[] q, int n, int pos, int window) {
+    /**
+     * Each row sees its window (or, {@code chunked}, its chunk of {@code window} up to itself); a sink logit per head,
+     * where given, joins each softmax's denominator.
+     */
+    private static float[] plain(ModelConfig c, KvCache cache, float[] q, int n, int pos, int window, boolean chunked, float[] sinks) {
         int hd = c.headDim();
         int qd = c.queryDim();
         int group = c.headCount() / c.headCountKv();
@@ -79,7 +96,7 @@ class TiledAttentionTest {
             cache.copyValues(0, g * hd, hd, 0, POSITIONS, values);
             for (int t = 0; t < n; t++) {
                 int end = pos + t + 1;
-                int start = Math.max(0, end - window);
+                int start = chunked ? (end - 1) / window * window : Math.max(0, end - window);
                 double[] s = new double[end - start];
                 double max = Double.NEGATIVE_INFINITY;
                 for (int p = start; p < end; p++) {
@@ -90,7 +107,10 @@ class TiledAttentionTest {
                     s[p - start] = dot * c.attentionScale();
                     max = Math.max(max, s[p - start]);
                 }
-                double sum = 0;
+                if (sinks != null) {
+                    max = Math.max(max, sinks[h]);
+                }
+                double sum = sinks == null ? 0 : Math.exp(sinks[h] - max);
                 for (int i = 0; i < s.length; i++) {
                     s[i] = Math.exp(s[i] - max);
                     sum += s[i];

@@ -177,6 +177,16 @@ class ArchitectureParityTest {
         assertMatchesReference(TinyModels.glm4moe(), 1, MAX_ABS_DIFF);
     }
 
+    @Test
+    void llama4NoRopeLayerL2NormedQkAndInputWeightedExperts() throws IOException {
+        assertMatchesReference(TinyModels.llama4());
+    }
+
+    @Test
+    void llama4TokenByToken() throws IOException {
+        assertMatchesReference(TinyModels.llama4(), 1, MAX_ABS_DIFF);
+    }
+
     /** A fixed sequence: BOS, then seeded ids from the whole vocabulary. */
     static int[] tokens() {
         SplittableRandom r = new SplittableRandom(2024);

@@ -26,10 +26,10 @@ class MixtureOfExpertsLoadTest {
     @Test
     void theExpertKeysAreReadWithEachFamilysWeighting() throws IOException {
         try (Model m = Model.load(TinyModels.write(TinyModels.qwen2moe(), dir))) {
-            assertEquals(new ModelConfig.Experts(8, 2, 32, 64, false, 1f, ModelConfig.Gating.SOFTMAX, 0), m.config().experts());
+            assertEquals(new ModelConfig.Experts(8, 2, 32, 64, false, 1f, ModelConfig.Gating.SOFTMAX, 0, 1, false), m.config().experts());
         }
         try (Model m = Model.load(TinyModels.write(TinyModels.qwen3moe(), dir))) {
-            assertEquals(new ModelConfig.Experts(8, 3, 32, 0, true, 1f, ModelConfig.Gating.SOFTMAX, 0), m.config().experts());
+            assertEquals(new ModelConfig.Experts(8, 3, 32, 0, true, 1f, ModelConfig.Gating.SOFTMAX, 0, 1, false), m.config().experts());
         }
     }
 

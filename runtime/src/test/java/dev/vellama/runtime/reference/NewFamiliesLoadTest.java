@@ -29,7 +29,7 @@ class NewFamiliesLoadTest {
             ModelConfig c = m.config();
             assertEquals(Architecture.GPT_OSS, c.architecture());
             assertEquals(6, c.slidingWindow());
-            assertEquals(new ModelConfig.Experts(8, 3, 32, 0, false, 1f, ModelConfig.Gating.SOFTMAX_OVER_CHOSEN, 0), c.experts());
+            assertEquals(new ModelConfig.Experts(8, 3, 32, 0, false, 1f, ModelConfig.Gating.SOFTMAX_OVER_CHOSEN, 0, 1, false), c.experts());
             assertEquals(true, c.architecture().slidingWindowLayer(0));
             assertEquals(false, c.architecture().slidingWindowLayer(1));
         }
@@ -139,10 +139,32 @@ class NewFamiliesLoadTest {
     @Test
     void glm4moeReadsItsGatingSharedExpertsAndDenseLead() throws IOException {
         try (Model m = Model.load(TinyModels.write(TinyModels.glm4moe(), dir))) {
-            assertEquals(new ModelConfig.Experts(8, 3, 32, 32, true, 2.5f, ModelConfig.Gating.SIGMOID, 1), m.config().experts());
+            assertEquals(new ModelConfig.Experts(8, 3, 32, 32, true, 2.5f, ModelConfig.Gating.SIGMOID, 1, 1, false), m.config().experts());
             assertEquals(false, m.config().experts().inLayer(0));
             assertEquals(true, m.config().experts().inLayer(1));
         }
+    }
+
+    /** Llama 4's fixed constants, as llama.cpp sets them whatever the file says: chunks of 8192, the temperature. */
+    @Test
+    void llama4ReadsItsChunksTemperatureAndExpertLayers() throws IOException {
+        try (Model m = Model.load(TinyModels.write(TinyModels.llama4(), dir))) {
+            ModelConfig c = m.config();
+            assertEquals(8192, c.slidingWindow());
+            assertEquals(true, c.architecture().chunkedAttention());
+            assertEquals(1f, c.queryTemperature(8190));
+            assertEquals((float) (Math.log(2) * 0.1 + 1), c.queryTemperature(8191));
+            assertEquals((float) (Math.log(3) * 0.1 + 1), c.queryTemperature(20000));
+            assertEquals(new ModelConfig.Experts(8, 1, 32, 32, false, 1f, ModelConfig.Gating.SIGMOID, 0, 2, true), c.experts());
+            assertEquals(false, c.experts().inLayer(0));
+            assertEquals(true, c.experts().inLayer(1));
+            assertEquals(false, c.architecture().ropeLayer(3));
+            assertEquals(true, c.architecture().slidingWindowLayer(2));
+            assertEquals(false, c.architecture().slidingWindowLayer(3));
+        }
+        Path file = rewritten(TinyModels.write(TinyModels.llama4(), dir), "llama4.attention.sliding_window", GgufValue.uint32(0));
+        UnsupportedModelException e = assertThrows(UnsupportedModelException.class, () -> Model.load(file));
+        assertEquals("llama4 without chunked attention (attention.sliding_window 0) is not supported yet", e.getMessage());
     }
 
     private Path rewritten(Path in, String key, GgufValue value) throws IOException {

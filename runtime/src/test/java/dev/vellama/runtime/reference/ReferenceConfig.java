@@ -34,6 +34,9 @@ final class ReferenceConfig {
     /** Queries × (s·ln(⌊pos / floor⌋ + 1) + 1) for s = attention.temperature_scale (mistral3); 0 when absent. */
     final double attnTemperature;
     final int attnTemperatureFloor;
+    final double attnTemperatureOffset;
+    /** Llama 4: a sliding layer's token sees its chunk of {@code window} up to itself, not the last window. */
+    final boolean chunked;
 
     /** Sliding-window layers and their window (positions p visible from t when t - p < window). */
     final boolean[] slidingLayer;
@@ -62,6 +65,8 @@ final class ReferenceConfig {
     boolean normalizeExpertWeights;
     /** Sigmoid scores weight the experts; scores plus the selection bias choose them (glm4moe). */
     final boolean sigmoidGating;
+    final boolean weightInputs;
+    final boolean l2NormQk;
     /** Factor on the chosen experts' weights (expert_weights_scale). */
     final double expertWeightsScale;
     /** gpt-oss: the top-k of the raw router logits, then a softmax over just those. */
@@ -73,7 +78,7 @@ final class ReferenceConfig {
 
     ReferenceConfig(GgufMetadata m) {
         architecture = m.getString("general.architecture");
-        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "qwen2moe", "qwen3moe", "smollm3", "gpt-oss", "mistral3", "glm4moe").contains(architecture)) {
+        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "qwen2moe", "qwen3moe", "smollm3", "gpt-oss", "mistral3", "glm4moe", "llama4").contains(architecture)) {
             throw new IllegalArgumentException("the reference has no rules for architecture '" + architecture + "'");
         }
         String a = architecture + ".";
@@ -90,7 +95,8 @@ final class ReferenceConfig {
         contextTrain = m.getInt(a + "context_length");
         rmsEps = m.getFloat(a + "attention.layer_norm_rms_epsilon");
 
-        neox = !architecture.equals("llama") && !architecture.equals("smollm3") && !architecture.equals("mistral3");
+        neox = !architecture.equals("llama") && !architecture.equals("smollm3") && !architecture.equals("mistral3")
+                && !architecture.equals("llama4");
         ropeDims = m.getInt(a + "rope.dimension_count", headDim);
         ropeBase = m.getFloat(a + "rope.freq_base", 10000f);
         String scaling = m.getString(a + "rope.scaling.type", "linear");
@@ -103,8 +109,11 @@ final class ReferenceConfig {
         yarnBetaSlow = m.getFloat(a + "rope.scaling.yarn_beta_slow", 1f);
         yarnLogMultiplier = m.getFloat(a + "rope.scaling.yarn_log_multiplier", 0f);
         // llama.cpp's mistral3: Llama 4's attention temperature, its floor the YaRN original context
-        attnTemperature = architecture.equals("mistral3") ? m.getFloat(a + "attention.temperature_scale", 0f) : 0;
-        attnTemperatureFloor = originalContext;
+        attnTemperature = architecture.equals("mistral3") ? m.getFloat(a + "attention.temperature_scale", 0f)
+                : architecture.equals("llama4") ? 0.1 : 0;
+        attnTemperatureFloor = architecture.equals("llama4") ? 8192 : originalContext;
+        attnTemperatureOffset = architecture.equals("llama4") ? 1 : 0;
+        chunked = architecture.equals("llama4");
 
         slidingLayer = new boolean[layers];
         int swaWindow = 0;
@@ -127,6 +136,11 @@ final class ReferenceConfig {
                     localBase = m.getFloat(a + "rope.freq_base_swa", 10000f);
                     localScale = 1.0;
                 }
+            }
+            case "llama4" -> {
+                // llama.cpp's llama4: chunked attention (LLAMA_SWA_TYPE_CHUNKED) of 8192 on 3 of every 4 layers
+                swaWindow = 8192;
+                markPattern(4);
             }
             case "gpt-oss" -> {
                 // llama.cpp's openai-moe: sliding-window pattern 2 (even layers slide); the local layers keep the
@@ -156,9 +170,9 @@ final class ReferenceConfig {
         postNorms = gemma;
         ropeLayer = new boolean[layers];
         for (int il = 0; il < layers; il++) {
-            ropeLayer[il] = !architecture.equals("smollm3") || (il + 1) % 4 != 0;
+            ropeLayer[il] = !architecture.equals("smollm3") && !architecture.equals("llama4") || (il + 1) % 4 != 0;
         }
-        boolean moe = architecture.endsWith("moe") || architecture.equals("gpt-oss");
+        boolean moe = architecture.endsWith("moe") || architecture.equals("gpt-oss") || architecture.equals("llama4");
         experts = moe ? m.getInt(a + "expert_count") : 0;
         expertsUsed = moe ? m.getInt(a + "expert_used_count") : 0;
         // llama.cpp's qwen3moe graph passes norm_w = true to build_moe_ffn, qwen2moe's false
@@ -169,7 +183,12 @@ final class ReferenceConfig {
         clampedSwiglu = architecture.equals("gpt-oss");
         ffnNormName = architecture.equals("gpt-oss") || architecture.equals("glm4moe") ? "post_attention_norm.weight" : "ffn_norm.weight";
         // glm4moe: LLAMA_EXPERT_GATING_FUNC_TYPE_SIGMOID unless the file says 1 (softmax); norm_w from expert_weights_norm
-        sigmoidGating = architecture.equals("glm4moe") && m.getInt(a + "expert_gating_func", 2) != 1;
+        sigmoidGating = architecture.equals("glm4moe") && m.getInt(a + "expert_gating_func", 2) != 1
+                || architecture.equals("llama4");
+        // llama.cpp's llama4: the experts' weights scale their inputs (weight_before_ffn); q and k of rotated layers
+        // RMS-normed without a weight, but for the 128-expert model
+        weightInputs = architecture.equals("llama4");
+        l2NormQk = architecture.equals("llama4") && experts != 128;
         if (architecture.equals("glm4moe")) {
             normalizeExpertWeights = m.getBool(a + "expert_weights_norm", false);
         }

@@ -94,8 +94,14 @@ final class ReferenceTransformer {
                 ropes[l].apply(q[t], c.heads, c.headDim, t);
                 ropes[l].apply(k[t], c.headsKv, c.headDim, t);
             }
-            if (c.attnTemperature != 0) {
-                scale(q[t], Math.log(Math.floor((double) t / c.attnTemperatureFloor) + 1) * c.attnTemperature + 1);
+            if (c.l2NormQk && c.ropeLayer[l]) {
+                float[] ones = new float[c.headDim];
+                java.util.Arrays.fill(ones, 1f);
+                normHeads(q[t], c.heads, ones);
+                normHeads(k[t], c.headsKv, ones);
+            }
+            if (c.attnTemperature != 0 && (!c.chunked || !c.ropeLayer[l])) {
+                scale(q[t], Math.log(Math.floor((t + c.attnTemperatureOffset) / c.attnTemperatureFloor) + 1) * c.attnTemperature + 1);
             }
             roundToHalf(k[t]);
             roundToHalf(v[t]);
@@ -142,6 +148,9 @@ final class ReferenceTransformer {
 
     /** Causal mask, narrowed to the last {@code window} positions on sliding-window layers. */
     private boolean visible(int l, int t, int p) {
+        if (c.chunked && c.slidingLayer[l]) {
+            return p <= t && p >= t / c.window * c.window;
+        }
         return p <= t && (!c.slidingLayer[l] || t - p < c.window);
     }
 
@@ -194,8 +203,14 @@ final class ReferenceTransformer {
         for (int s = 0; s < c.expertsUsed; s++) {
             int ex = order[s];
             double weight = (c.normalizeExpertWeights ? probs[ex] / total : probs[ex]) * c.expertWeightsScale;
-            double[] y = e.gateBias() == null ? gatedFeedForward(e.gate()[ex], e.up()[ex], e.down()[ex], h)
-                    : biasedExpert(e, ex, h);
+            double[] in = h;
+            if (c.weightInputs) { // the weight scales the expert's input, and its output counts in full
+                in = h.clone();
+                scale(in, weight);
+                weight = 1;
+            }
+            double[] y = e.gateBias() == null ? gatedFeedForward(e.gate()[ex], e.up()[ex], e.down()[ex], in)
+                    : biasedExpert(e, ex, in);
             for (int i = 0; i < out.length; i++) {
                 out[i] += weight * y[i];
             }

@@ -33,6 +33,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  *     llama.cpp).</li>
  * <li>glm4moe: a leading dense layer, sigmoid-scored experts chosen with a selection bias, renormalised and scaled,
  *     an always-on shared expert, partial RoPE (2026-08 llama.cpp).</li>
+ * <li>llama4: a layer without RoPE, q and k normed on the others, sigmoid weights on the experts' inputs, a shared
+ *     expert, experts every second layer (2026-08 llama.cpp; its chunks of 8192 and temperature stay out of reach of
+ *     these prompts, and TiledAttentionTest checks the chunked mask).</li>
  * <li>gpt-oss, F32 and with MXFP4 experts: attention sinks, q/k/v/output biases, a window of 6 on even layers, YaRN,
  *     router and expert biases, the softmax over the chosen experts' logits, the clamped SwiGLU (2026-08 llama.cpp).</li>
  * </ul>
@@ -51,6 +54,7 @@ class TinyModelGoldenTest {
             "smollm3, tiny-smollm3.json, 0.005",
             "mistral3, tiny-mistral3.json, 0.005",
             "glm4moe, tiny-glm4moe.json, 0.005",
+            "llama4, tiny-llama4.json, 0.005",
             // F32 too, but biased experts past the SwiGLU clamps magnify the F16 cache's rounding flips: 0.0047
             "gpt-oss, tiny-gpt-oss.json, 0.01",
             // llama.cpp multiplies MXFP4 by Q8_0-quantized inputs, as the engine does; inputs that differ by ~1e-5
@@ -67,6 +71,7 @@ class TinyModelGoldenTest {
             case "smollm3" -> TinyModels.smollm3();
             case "mistral3" -> TinyModels.mistral3();
             case "glm4moe" -> TinyModels.glm4moe();
+            case "llama4" -> TinyModels.llama4();
             case "gpt-oss" -> TinyModels.gptOss();
             case "gpt-oss-mxfp4" -> TinyModels.gptOssMxfp4();
             default -> throw new IllegalArgumentException(name);

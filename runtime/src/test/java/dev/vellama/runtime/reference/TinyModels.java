@@ -299,6 +299,25 @@ final class TinyModels {
         return s;
     }
 
+    /**
+     * Llama 4 (Scout/Maverick's layout at 64 wide): four layers, the last without RoPE (and with the attention
+     * temperature, which stays 1 below position 8191, as the chunks of 8192 stay whole); q and k RMS-normed on the
+     * rotated layers; experts on every second layer (8 of width 32, one used per token, its sigmoid weight on its
+     * input) with an always-on shared expert; dense layers between.
+     */
+    static TinySpec llama4() {
+        TinySpec s = new TinySpec("llama4", "llama4");
+        s.layers = 4;
+        s.headDim = 32;
+        s.ropeBase = 500_000f;
+        s.experts = 8;
+        s.expertsUsed = 1;
+        s.expertFeedForward = 32;
+        s.moeLayerStep = 2;
+        s.seed = 20;
+        return s;
+    }
+
     /** Writes {@code spec} as {@code <dir>/<name>.gguf} and returns the path. */
     static Path write(TinySpec spec, Path dir) {
         Path out = dir.resolve(spec.name + ".gguf");
@@ -363,6 +382,9 @@ final class TinyModels {
         if (s.sharedExpertFeedForward > 0) {
             w.put(a + "expert_shared_feed_forward_length", GgufValue.uint32(s.sharedExpertFeedForward));
         }
+        if (s.moeLayerStep > 0) {
+            w.put(a + "interleave_moe_layer_step", GgufValue.uint32(s.moeLayerStep));
+        }
         if (s.architecture.equals("glm4moe")) {
             w.put(a + "expert_gating_func", GgufValue.uint32(2)); // sigmoid, as the converter writes it
             w.put(a + "expert_shared_count", GgufValue.uint32(s.sharedExpertCount));
@@ -418,7 +440,8 @@ final class TinyModels {
             matrix(w, p + "attn_output.weight", q, d, r);
             boolean gptOss = s.architecture.equals("gpt-oss");
             boolean glm = s.architecture.equals("glm4moe");
-            boolean moe = s.experts > 0 && i >= s.leadingDense;
+            boolean llama4 = s.architecture.equals("llama4");
+            boolean moe = s.experts > 0 && i >= s.leadingDense && (s.moeLayerStep <= 1 || (i + 1) % s.moeLayerStep == 0);
             if (gptOss) {
                 vector(w, p + "attn_output.bias", r.gaussian(d, 0.5));
                 // sink logits around the scores' own size, so some heads' sinks take much of the softmax
@@ -450,6 +473,12 @@ final class TinyModels {
                     matrix(w, p + "ffn_gate_shexp.weight", d, sff, r);
                     matrix(w, p + "ffn_up_shexp.weight", d, sff, r);
                     matrix(w, p + "ffn_down_shexp.weight", sff, d, r);
+                }
+                if (llama4) {
+                    // the shared expert, as wide as one expert and always on
+                    matrix(w, p + "ffn_gate_shexp.weight", d, eff, r);
+                    matrix(w, p + "ffn_up_shexp.weight", d, eff, r);
+                    matrix(w, p + "ffn_down_shexp.weight", eff, d, r);
                 }
                 if (glm) {
                     // a selection bias as large as the sigmoid scores' spread, so it changes some choices

@@ -61,6 +61,8 @@ final class TinySpec {
     /** glm4moe: leading dense layers, always-on shared experts (each {@code expertFeedForward} wide), sigmoid
      * gating with a selection bias, renormalised and scaled weights; 0 / false / 0 write no key. */
     int leadingDense;
+    /** llama4: every how many layers one has experts ({@code interleave_moe_layer_step}); 0 writes no key. */
+    int moeLayerStep;
     int sharedExpertCount;
     boolean expertWeightsNorm;
     float expertWeightsScale;
@@ -111,6 +113,7 @@ final class TinySpec {
         c.expertBiasStd = expertBiasStd;
         c.ropeYarnLogMultiplier = ropeYarnLogMultiplier;
         c.leadingDense = leadingDense;
+        c.moeLayerStep = moeLayerStep;
         c.sharedExpertCount = sharedExpertCount;
         c.expertWeightsNorm = expertWeightsNorm;
         c.expertWeightsScale = expertWeightsScale;
