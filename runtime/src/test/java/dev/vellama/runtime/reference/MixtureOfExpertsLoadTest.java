@@ -7,10 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Path;
 
-import dev.vellama.gguf.GgufFile;
-import dev.vellama.gguf.GgufTensor;
 import dev.vellama.gguf.GgufValue;
-import dev.vellama.gguf.GgufWriter;
 import dev.vellama.runtime.Model;
 import dev.vellama.runtime.ModelConfig;
 import dev.vellama.runtime.SessionOptions;
@@ -56,17 +53,7 @@ class MixtureOfExpertsLoadTest {
         }
     }
 
-    /** The file with one metadata key changed. */
     private Path rewritten(Path in, String key, GgufValue value) throws IOException {
-        Path out = dir.resolve("rewritten.gguf");
-        try (GgufFile f = GgufFile.open(in)) {
-            GgufWriter w = new GgufWriter().putAll(f.metadata());
-            w.put(key, value);
-            for (GgufTensor t : f.tensors()) {
-                w.addTensor(t.name(), t.type(), t.shape(), t.data());
-            }
-            w.write(out);
-        }
-        return out;
+        return GgufEdits.withKey(in, dir.resolve("rewritten.gguf"), key, value);
     }
 }

@@ -168,29 +168,10 @@ class NewFamiliesLoadTest {
     }
 
     private Path rewritten(Path in, String key, GgufValue value) throws IOException {
-        Path out = dir.resolve("rewritten.gguf");
-        try (GgufFile f = GgufFile.open(in)) {
-            GgufWriter w = new GgufWriter().putAll(f.metadata());
-            w.put(key, value);
-            for (GgufTensor t : f.tensors()) {
-                w.addTensor(t.name(), t.type(), t.shape(), t.data());
-            }
-            w.write(out);
-        }
-        return out;
+        return GgufEdits.withKey(in, dir.resolve("rewritten.gguf"), key, value);
     }
 
     private Path without(Path in, String tensor) throws IOException {
-        Path out = dir.resolve("without.gguf");
-        try (GgufFile f = GgufFile.open(in)) {
-            GgufWriter w = new GgufWriter().putAll(f.metadata());
-            for (GgufTensor t : f.tensors()) {
-                if (!t.name().equals(tensor)) {
-                    w.addTensor(t.name(), t.type(), t.shape(), t.data());
-                }
-            }
-            w.write(out);
-        }
-        return out;
+        return GgufEdits.withoutTensor(in, dir.resolve("without.gguf"), tensor);
     }
 }
