@@ -9,9 +9,12 @@ import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.internal.JsonSchemaElementJsonUtils;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.vellama.runtime.GenerationParams;
+import dev.vellama.runtime.GenerationResult;
 import dev.vellama.runtime.Model;
 import dev.vellama.runtime.chat.ChatMessage;
 import dev.vellama.runtime.chat.ChatReply;
+import dev.vellama.runtime.chat.ReasoningFormat;
+import dev.vellama.runtime.chat.ReasoningSplitter;
 import dev.vellama.runtime.chat.Tool;
 import dev.vellama.runtime.chat.ToolCall;
 import dev.vellama.runtime.chat.ToolCallFormat;
@@ -49,12 +52,24 @@ record PreparedChat(int[] prompt, GenerationParams params, ToolCallFormat format
         return new PreparedChat(prompt, params, format);
     }
 
-    /** The reply's words and tool calls as LangChain4j's message. */
-    AiMessage reply(String text) {
+    /**
+     * The reply's words and tool calls as LangChain4j's message: its reasoning left out (a {@code <think>} block,
+     * gpt-oss's analysis channel), as the server hands it apart; gpt-oss's calls read from its tokens.
+     */
+    AiMessage reply(Model model, GenerationResult result) {
+        ReasoningFormat reasoning = ReasoningFormat.of(model.chatTemplate());
+        ReasoningSplitter split = reasoning.splitter("", model.tokenizer()::tokenText);
+        if (reasoning == ReasoningFormat.HARMONY) {
+            result.tokens().forEach(t -> split.accept(t.id(), t.text())); // its markers are control tokens
+        } else {
+            split.accept(-1, result.text());
+        }
+        split.finish();
+        String text = reasoning == ReasoningFormat.NONE ? result.text() : split.content();
         if (format == null) {
             return AiMessage.from(text);
         }
-        ChatReply r = format.parse(text);
+        ChatReply r = format == ToolCallFormat.HARMONY ? new ChatReply(text, split.toolCalls()) : format.parse(text);
         if (r.toolCalls().isEmpty()) {
             return AiMessage.from(r.content());
         }

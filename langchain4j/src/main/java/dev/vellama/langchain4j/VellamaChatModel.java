@@ -42,7 +42,7 @@ public final class VellamaChatModel implements ChatModel, AutoCloseable {
     public ChatResponse doChat(ChatRequest request) {
         PreparedChat chat = PreparedChat.of(model, request, defaults);
         GenerationResult r = pool.with(s -> s.generate(chat.prompt(), chat.params(), null));
-        AiMessage reply = chat.reply(r.text());
+        AiMessage reply = chat.reply(model, r);
         return ChatResponse.builder()
                 .aiMessage(reply)
                 .modelName(model.name())

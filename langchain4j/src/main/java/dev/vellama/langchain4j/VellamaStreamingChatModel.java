@@ -70,7 +70,7 @@ public final class VellamaStreamingChatModel implements StreamingChatModel, Auto
                 handler.onError(e);
                 return;
             }
-            AiMessage reply = chat.reply(r.text());
+            AiMessage reply = chat.reply(model, r);
             if (chat.format() != null && reply.text() != null && !reply.text().isEmpty()) {
                 handler.onPartialResponse(reply.text());
             }

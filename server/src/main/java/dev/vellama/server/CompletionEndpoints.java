@@ -60,9 +60,10 @@ final class CompletionEndpoints {
      * the reply's tool calls are read in (null when no calls are read), {@code mustCall} whether it must call.
      */
     private record Job(Shape shape, List<int[]> prompts, GenerationParams params, boolean stream, boolean includeUsage,
-                       boolean logprobs, ToolCallFormat tools, boolean mustCall, ReasoningFormat reasoning) {
+                       boolean logprobs, ToolCallFormat tools, boolean mustCall, ReasoningFormat reasoning,
+                       boolean reasoningApart) {
         Job(Shape shape, List<int[]> prompts, GenerationParams params, boolean stream, boolean includeUsage, boolean logprobs) {
-            this(shape, prompts, params, stream, includeUsage, logprobs, null, false, ReasoningFormat.NONE);
+            this(shape, prompts, params, stream, includeUsage, logprobs, null, false, ReasoningFormat.NONE, false);
         }
 
         /** A splitter of choice {@code i}'s reply into reasoning and answer (all answer where reasoning is not split). */
@@ -105,18 +106,25 @@ final class CompletionEndpoints {
         } catch (ChatTemplateException e) {
             throw ApiException.badField("messages", "the model's chat template refused the messages: " + e.getMessage());
         }
+        boolean apart = reasoningApart(j);
+        ReasoningFormat reasoning = ReasoningFormat.of(state.template());
+        // harmony is read from its tokens even when the reasoning stays in the answer: without its markers, which no
+        // text shows, its channels would run together
+        if (!apart && reasoning != ReasoningFormat.HARMONY) {
+            reasoning = ReasoningFormat.NONE;
+        }
         run(req, res, new Job(Shape.CHAT, List.of(prompt), params, j.bool("stream", false), includeUsage(j), logprobs,
-                format, choice.forcesCall(), reasoningFormat(j)));
+                format, choice.forcesCall(), reasoning, apart));
     }
 
     /**
      * llama-server's {@code reasoning_format}: {@code auto} (the default) and {@code deepseek} hand the reasoning out
      * as {@code reasoning_content}, apart from the answer; {@code none} leaves it in the answer as the model wrote it.
      */
-    private ReasoningFormat reasoningFormat(Json j) {
+    private static boolean reasoningApart(Json j) {
         return switch (j.string("reasoning_format", "auto")) {
-            case "auto", "deepseek" -> ReasoningFormat.of(state.template());
-            case "none" -> ReasoningFormat.NONE;
+            case "auto", "deepseek" -> true;
+            case "none" -> false;
             default -> throw ApiException.badField("reasoning_format", "'reasoning_format' must be \"auto\", \"deepseek\" or \"none\"");
         };
     }
@@ -400,7 +408,9 @@ final class CompletionEndpoints {
         int total = 0;
         int ended = 0;
         GenerationResult[] results = new GenerationResult[job.prompts().size()];
-        ToolReplyStream calls = job.tools() != null ? new ToolReplyStream(job.tools(), job.mustCall()) : null;
+        // harmony's calls are read from its tokens by the splitter, other formats' from the text
+        boolean harmonyCalls = job.tools() == ToolCallFormat.HARMONY;
+        ToolReplyStream calls = job.tools() != null && !harmonyCalls ? new ToolReplyStream(job.tools(), job.mustCall()) : null;
         ReasoningSplitter[] splitters = new ReasoningSplitter[results.length];
         for (int i = 0; i < splitters.length; i++) {
             splitters[i] = job.splitter(i, tokenizer);
@@ -422,10 +432,11 @@ final class CompletionEndpoints {
                     GeneratedToken t = e.token();
                     boolean withLogprobs = job.logprobs() && t.id() >= 0;
                     ReasoningSplitter.Delta split = splitters[e.index()].accept(t.id(), t.text());
-                    if (!split.reasoning().isEmpty()) {
+                    if (!split.reasoning().isEmpty() && job.reasoningApart()) {
                         emit(sink, reasoningChunk(job, id, created, e.index(), split.reasoning()));
                     }
-                    String text = calls != null ? calls.accept(split.content()) : split.content();
+                    String answer = job.reasoningApart() ? split.content() : split.reasoning() + split.content();
+                    String text = calls != null ? calls.accept(answer) : answer;
                     if (text.isEmpty() && !withLogprobs) {
                         continue;
                     }
@@ -438,10 +449,11 @@ final class CompletionEndpoints {
                     total += r.promptTokens().length + r.tokens().size();
                     String finish = finishReason(r.stopReason());
                     ReasoningSplitter.Delta held = splitters[e.index()].finish();
-                    if (!held.reasoning().isEmpty()) {
+                    if (!held.reasoning().isEmpty() && job.reasoningApart()) {
                         emit(sink, reasoningChunk(job, id, created, e.index(), held.reasoning()));
                     }
-                    String heldContent = calls != null ? calls.accept(held.content()) : held.content();
+                    String heldAnswer = job.reasoningApart() ? held.content() : held.reasoning() + held.content();
+                    String heldContent = calls != null ? calls.accept(heldAnswer) : heldAnswer;
                     if (!heldContent.isEmpty()) {
                         emit(sink, chunk(job, id, created, e.index(), null, heldContent, null, null));
                     }
@@ -455,6 +467,13 @@ final class CompletionEndpoints {
                             emit(sink, toolCallChunk(job, id, created, e.index(), c, reply.toolCalls().get(c)));
                         }
                         finish = reply.toolCalls().isEmpty() ? finish : "tool_calls";
+                    }
+                    if (harmonyCalls) {
+                        List<ToolCall> made = splitters[e.index()].toolCalls();
+                        for (int c = 0; c < made.size(); c++) {
+                            emit(sink, toolCallChunk(job, id, created, e.index(), c, made.get(c)));
+                        }
+                        finish = made.isEmpty() ? finish : "tool_calls";
                     }
                     emit(sink, chunk(job, id, created, e.index(), null, null, null, finish));
                 }
@@ -581,9 +600,11 @@ final class CompletionEndpoints {
                     split.accept(-1, r.text()); // the text as the reply ended it (stop strings cut)
                 }
                 split.finish();
-                String text = job.reasoning() == ReasoningFormat.NONE ? r.text() : split.content();
-                ChatReply reply = job.tools() != null ? job.tools().parse(text) : new ChatReply(text, List.of());
-                if (!split.reasoning().isBlank()) {
+                String text = job.reasoning() == ReasoningFormat.NONE ? r.text()
+                        : job.reasoningApart() ? split.content() : split.reasoning() + split.content();
+                ChatReply reply = job.tools() == ToolCallFormat.HARMONY ? new ChatReply(text, split.toolCalls())
+                        : job.tools() != null ? job.tools().parse(text) : new ChatReply(text, List.of());
+                if (job.reasoningApart() && !split.reasoning().isBlank()) {
                     message.put("reasoning_content", split.reasoning().strip());
                 }
                 if (reply.toolCalls().isEmpty()) {

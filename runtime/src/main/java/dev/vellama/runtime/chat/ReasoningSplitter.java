@@ -11,9 +11,10 @@ import java.util.function.IntFunction;
  * open at the end of the prompt) and {@code </think>}; the answer is the rest, without the whitespace that follows
  * {@code </think>}. A reply that does not start with {@code <think>} is all answer.
  *
- * <p>Harmony: text on the {@code analysis} channel is reasoning; text on {@code final} and {@code commentary} (tool
- * calls included, as written) is the answer; headers ({@code <|start|>assistant<|channel|>final<|message|>}) are
- * neither. A reply that begins with plain text instead of a channel header is all answer.
+ * <p>Harmony: text on the {@code analysis} channel is reasoning; text on {@code final} and {@code commentary} is the
+ * answer; a message to {@code functions.NAME} (a header with {@code to=functions.NAME}) is a tool call, its body the
+ * arguments ({@link #toolCalls()}); headers ({@code <|start|>assistant<|channel|>final<|message|>}) are none of
+ * these. A reply that begins with plain text instead of a channel header is all answer.
  */
 public final class ReasoningSplitter {
     private static final String OPEN = "<think>";
@@ -46,6 +47,9 @@ public final class ReasoningSplitter {
     private final StringBuilder header = new StringBuilder();
     private boolean sawMarker;
     private boolean analysis;
+    private String callName;            // the function the current message calls, or null
+    private final StringBuilder callArguments = new StringBuilder();
+    private final java.util.List<ToolCall> calls = new java.util.ArrayList<>();
 
     ReasoningSplitter(ReasoningFormat format, boolean startsInReasoning, IntFunction<String> controlText) {
         this.format = format;
@@ -79,6 +83,7 @@ public final class ReasoningSplitter {
 
     /** {@return what was held back (a possible tag that the reply ended in), now handed out} */
     public Delta finish() {
+        endCall();
         String rest = held;
         held = "";
         if (rest.isEmpty()) {
@@ -95,6 +100,11 @@ public final class ReasoningSplitter {
     /** {@return the answer so far} */
     public String content() {
         return content.toString();
+    }
+
+    /** {@return the tool calls the reply made (harmony's messages to {@code functions.NAME}), complete ones only} */
+    public java.util.List<ToolCall> toolCalls() {
+        return java.util.List.copyOf(calls);
     }
 
     private Delta think(String text) {
@@ -161,6 +171,7 @@ public final class ReasoningSplitter {
             String marker = controlText.apply(id);
             switch (marker == null ? "" : marker) {
                 case "<|start|>" -> {
+                    endCall();
                     header.setLength(0);
                     sawMarker = true;
                     state = State.HEADER;
@@ -173,11 +184,16 @@ public final class ReasoningSplitter {
                 }
                 case "<|message|>" -> {
                     sawMarker = true;
-                    analysis = channel(header.toString()).equals("analysis");
+                    String h = header.toString();
+                    analysis = channel(h).equals("analysis");
+                    callName = recipient(h);
                     header.setLength(0);
                     state = State.BODY;
                 }
-                case "<|end|>" -> state = State.HEADER;
+                case "<|end|>", "<|call|>" -> {
+                    endCall();
+                    state = State.HEADER;
+                }
                 default -> { }
             }
             return Delta.NONE;
@@ -189,7 +205,34 @@ public final class ReasoningSplitter {
             }
             state = State.CONTENT; // plain text where a header was due: the model is not writing harmony
         }
+        if (state == State.BODY && callName != null) {
+            callArguments.append(text);
+            return Delta.NONE;
+        }
         return state == State.BODY && analysis ? reasoning(text) : content(text);
+    }
+
+    /** The function a harmony header sends its message to ({@code to=functions.NAME}), or null. */
+    private static String recipient(String header) {
+        int at = header.indexOf("to=functions.");
+        if (at < 0) {
+            return null;
+        }
+        int from = at + "to=functions.".length();
+        int end = from;
+        while (end < header.length() && !Character.isWhitespace(header.charAt(end)) && header.charAt(end) != '<') {
+            end++;
+        }
+        return end > from ? header.substring(from, end) : null;
+    }
+
+    /** Ends the message being read, keeping it as a call when it was one. */
+    private void endCall() {
+        if (callName != null) {
+            calls.add(new ToolCall(ToolCallFormat.openAiId(), callName, callArguments.toString().strip()));
+            callName = null;
+            callArguments.setLength(0);
+        }
     }
 
     /** The channel a harmony header names: the word after {@code <|channel|>}. */

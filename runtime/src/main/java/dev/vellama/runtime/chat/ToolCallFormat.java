@@ -30,7 +30,13 @@ public enum ToolCallFormat {
     /** Mistral Nemo and later: {@code [TOOL_CALLS][{"name": ..., "arguments": {...}, "id": "nine alnum"}]}. */
     MISTRAL("arguments"),
     /** Any other template: {@code {"tool_call": {"name": ..., "arguments": {...}}}} or {@code {"response": "..."}}. */
-    GENERIC("arguments");
+    GENERIC("arguments"),
+    /**
+     * gpt-oss's harmony: a call is a message on the {@code commentary} channel to {@code functions.NAME}, its body the
+     * arguments. Its markers are control tokens no text shows, so calls are read from the tokens
+     * ({@link ReasoningSplitter#toolCalls()}), and no grammar holds them.
+     */
+    HARMONY("arguments");
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -46,11 +52,15 @@ public enum ToolCallFormat {
      * The format a chat template's model writes, judged from the template's text as llama.cpp does.
      *
      * @param template the model's chat template; the fallback format has no text and gets {@link #GENERIC}
-     * @return {@link #HERMES} for a template that writes {@code <tool_call>}, {@link #MISTRAL} for
+     * @return {@link #HARMONY} for a template that writes {@code <|channel|>}, {@link #HERMES} for one that writes
+     *         {@code <tool_call>}, {@link #MISTRAL} for
      *         {@code [TOOL_CALLS]}, {@link #LLAMA_3} for a Llama 3 template that knows tools, else {@link #GENERIC}
      */
     public static ToolCallFormat of(ChatTemplate template) {
         String source = template.source().orElse("");
+        if (source.contains("<|channel|>")) {
+            return HARMONY;
+        }
         if (source.contains("<tool_call>")) {
             return HERMES;
         }
@@ -138,7 +148,7 @@ public enum ToolCallFormat {
      *                                                      cannot honour, naming the keyword
      */
     public Grammar grammar(List<Tool> tools, ToolChoice choice) {
-        if (tools.isEmpty() || choice.mode().equals("none")
+        if (tools.isEmpty() || choice.mode().equals("none") || this == HARMONY
                 || !choice.forcesCall() && this != GENERIC && triggers(choice).isEmpty()) {
             return null;
         }
@@ -173,6 +183,7 @@ public enum ToolCallFormat {
             case GENERIC -> choice.forcesCall()
                     ? "root ::= \"{\" space \"\\\"tool_call\\\"\" space \":\" space call \"}\" space"
                     : "root ::= \"{\" space (\"\\\"tool_call\\\"\" space \":\" space call | \"\\\"response\\\"\" space \":\" space string) \"}\" space";
+            case HARMONY -> throw new IllegalStateException("harmony calls have no grammar");
         };
         if (this == GENERIC) {
             for (String line : Grammar.jsonSchemaToGbnf(Map.of("type", "string"), "response-text").split("\n")) {
@@ -191,7 +202,7 @@ public enum ToolCallFormat {
      * @return true when the reply needs the grammar
      */
     public boolean constrains(ToolChoice choice) {
-        return choice.forcesCall() || this == GENERIC || !triggers(choice).isEmpty();
+        return this != HARMONY && (choice.forcesCall() || this == GENERIC || !triggers(choice).isEmpty());
     }
 
     /**
@@ -209,7 +220,7 @@ public enum ToolCallFormat {
         return switch (this) {
             case HERMES -> List.of("<tool_call>");
             case LLAMA_3 -> List.of("{\"name\"");
-            case MISTRAL, GENERIC -> List.of();
+            case MISTRAL, GENERIC, HARMONY -> List.of();
         };
     }
 
@@ -236,6 +247,7 @@ public enum ToolCallFormat {
             case LLAMA_3 -> parseLlama3(text);
             case MISTRAL -> parseMistral(text);
             case GENERIC -> parseGeneric(text);
+            case HARMONY -> new ChatReply(text, List.of()); // its calls are in the tokens, not the text
         };
     }
 
@@ -328,6 +340,11 @@ public enum ToolCallFormat {
         String arguments = args.isTextual() ? args.asText() : args.toString();
         String id = n.path("id").isTextual() ? n.get("id").asText() : newId(idPrefix);
         return new ToolCall(id, n.get("name").asText(), arguments);
+    }
+
+    /** {@return a fresh call id in OpenAI's form: {@code call_} and 24 letters and digits} */
+    static String openAiId() {
+        return HERMES.newId("call_");
     }
 
     /** A fresh call id: OpenAI's {@code call_} and 24 letters and digits; Mistral's nine letters and digits. */

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class ReasoningSplitterTest {
     /** Harmony's control tokens by made-up ids; 0 is a plain text token. */
     private static final Map<Integer, String> MARKERS = Map.of(1, "<|start|>", 2, "<|channel|>", 3, "<|message|>",
-            4, "<|end|>", 5, "<|return|>", 6, "<|constrain|>");
+            4, "<|end|>", 5, "<|return|>", 6, "<|constrain|>", 7, "<|call|>");
 
     private static ReasoningSplitter think(String prompt) {
         return ReasoningFormat.THINK_TAGS.splitter(prompt, id -> null);
@@ -77,15 +77,31 @@ class ReasoningSplitterTest {
     }
 
     @Test
-    void harmonyCommentaryWithARecipientIsAnswerTextAndPlainTextIsAllAnswer() {
+    void harmonyMessagesToAFunctionAreToolCallsAndPlainTextIsAllAnswer() {
         ReasoningSplitter s = ReasoningFormat.HARMONY.splitter("", MARKERS::get);
-        Object[][] tokens = {{2, ""}, {0, "commentary to=functions.get_weather "}, {6, ""}, {0, "json"}, {3, ""},
-                {0, "{\"city\":\"Oslo\"}"}};
+        // <|channel|>analysis<|message|>Need weather.<|end|><|start|>assistant to=functions.get_weather<|channel|>
+        // commentary <|constrain|>json<|message|>{"city":"Oslo"}<|call|>
+        Object[][] tokens = {{2, ""}, {0, "analysis"}, {3, ""}, {0, "Need weather."}, {4, ""}, {1, ""},
+                {0, "assistant to=functions.get_weather"}, {2, ""}, {0, "commentary "}, {6, ""}, {0, "json"}, {3, ""},
+                {0, "{\"city\":"}, {0, "\"Oslo\"}"}, {7, ""}};
         for (Object[] t : tokens) {
             s.accept((Integer) t[0], (String) t[1]);
         }
-        assertEquals("", s.reasoning());
-        assertEquals("{\"city\":\"Oslo\"}", s.content());
+        s.finish();
+        assertEquals("Need weather.", s.reasoning());
+        assertEquals("", s.content());
+        assertEquals(1, s.toolCalls().size());
+        assertEquals("get_weather", s.toolCalls().get(0).name());
+        assertEquals("{\"city\":\"Oslo\"}", s.toolCalls().get(0).arguments());
+        assertEquals(29, s.toolCalls().get(0).id().length(), "call_ and 24 letters and digits");
+
+        // the recipient may follow the channel instead, and a reply cut short still keeps its call
+        ReasoningSplitter t = ReasoningFormat.HARMONY.splitter("", MARKERS::get);
+        for (Object[] tok : new Object[][] {{2, ""}, {0, "commentary to=functions.now"}, {3, ""}, {0, "{}"}}) {
+            t.accept((Integer) tok[0], (String) tok[1]);
+        }
+        t.finish();
+        assertEquals("now", t.toolCalls().get(0).name());
 
         ReasoningSplitter plain = ReasoningFormat.HARMONY.splitter("", MARKERS::get);
         plain.accept(0, "Just");

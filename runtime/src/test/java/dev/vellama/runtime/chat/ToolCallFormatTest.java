@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.util.List;
-import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vellama.gguf.GgufFile;
@@ -126,6 +125,30 @@ class ToolCallFormatTest {
         String l = llama.render(conversation, true, ToolCallFormat.LLAMA_3.templateVariables(TOOLS));
         assertTrue(l.contains("{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Oslo\", \"days\": 1}}"), l);
         assertTrue(l.contains("<|start_header_id|>ipython<|end_header_id|>"), l);
+    }
+
+    /** gpt-oss: tools in the developer message's TypeScript namespace, a call and its answer as harmony messages. */
+    @Test
+    void theGptOssTemplateRendersToolsCallsAndAnswersInHarmony() {
+        ChatTemplate oss = RealTemplatesTest.load("gpt-oss", "<|startoftext|>", "<|return|>");
+        ToolCallFormat f = ToolCallFormat.of(oss);
+        assertEquals(ToolCallFormat.HARMONY, f);
+        assertNull(f.grammar(TOOLS, ToolChoice.REQUIRED), "harmony calls open with control tokens no grammar writes");
+        assertFalse(f.constrains(ToolChoice.REQUIRED));
+        List<ChatMessage> conversation = List.of(ChatMessage.user("Weather in Oslo?"),
+                ChatMessage.assistant("", List.of(new ToolCall("call_1", "get_weather", "{\"city\":\"Oslo\",\"days\":1}"))),
+                ChatMessage.toolResult("call_1", "{\"sky\":\"clear\"}"));
+        List<Tool> described = List.of(TOOLS.get(0)); // the template writes every tool's description, as Jinja2 would fail without
+        List<ChatMessage> prepared = f.prepare(conversation, described, ToolChoice.AUTO);
+        assertEquals(conversation, prepared, "the template itself writes the tools and calls");
+        String text = oss.render(prepared, true, f.templateVariables(described));
+        assertTrue(text.contains("namespace functions {"), text);
+        assertTrue(text.contains("type get_weather = (_: {"), text);
+        // the template writes the arguments through tojson, and the tool's answer too (a JSON string of the text)
+        assertTrue(text.contains("<|start|>assistant to=functions.get_weather<|channel|>commentary json<|message|>"
+                + "{\"city\": \"Oslo\", \"days\": 1}<|call|>"), text);
+        assertTrue(text.contains("<|start|>functions.get_weather to=assistant<|channel|>commentary<|message|>"
+                + "\"{\\\"sky\\\":\\\"clear\\\"}\"<|end|><|start|>assistant"), text);
     }
 
     @Test
