@@ -54,6 +54,27 @@ class SynthAndBenchCommandTest {
      * A Qwen1.5-MoE-layout model scaled down (8 experts of 128, 2 per token, a shared expert): the stacked expert
      * tensors in the file's types with the router in F32, as llama-quantize leaves them, and the engine runs it.
      */
+    /** gpt-oss scaled down: MXFP4 experts whatever the file type, sinks, biases and the window come with the family. */
+    @Test
+    void synthWritesGptOssShapes() throws IOException {
+        ModelShape small = new ModelShape("small-oss", "gpt-oss", "A10M", 256, 2, 4, 2, 64, 256, 4096, 150000f, 1e-5f,
+                false, true, false, "tiny-llama3-q8_0.gguf", null, new ModelShape.Experts(8, 2, 256, 0));
+        Path file = tmp.resolve("small-oss.gguf");
+        try (GgufFile vocab = GgufFile.open(TestData.model("tiny-llama3-q8_0.gguf"))) {
+            SyntheticModel.write(small, SyntheticModel.FileType.Q8_0, vocab.metadata(), 7, file);
+        }
+        try (GgufFile f = GgufFile.open(file)) {
+            assertEquals(GgmlType.MXFP4, f.tensor("blk.0.ffn_up_exps.weight").type());
+            assertEquals(GgmlType.Q8_0, f.tensor("blk.0.attn_q.weight").type());
+            assertEquals(4, f.tensor("blk.1.attn_sinks.weight").elementCount());
+            assertEquals(128, f.metadata().getInt("gpt-oss.attention.sliding_window"));
+            assertEquals("yarn", f.metadata().getString("gpt-oss.rope.scaling.type"));
+        }
+        CliRunner r = CliRunner.run("bench", "-m", file.toString(), "-p", "8", "-n", "4", "-t", "2", "-r", "1");
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(2, r.out().lines().filter(l -> l.startsWith("| gpt-oss A10M Q8_0")).count(), r.out());
+    }
+
     @Test
     void synthWritesMixtureOfExpertsShapes() throws IOException {
         ModelShape small = new ModelShape("small-moe", "qwen2moe", "A10M", 256, 2, 4, 4, 64, 512, 2048, 1000000f, 1e-6f,
