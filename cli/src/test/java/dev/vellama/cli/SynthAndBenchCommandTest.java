@@ -75,6 +75,36 @@ class SynthAndBenchCommandTest {
         assertEquals(2, r.out().lines().filter(l -> l.startsWith("| gpt-oss A10M Q8_0")).count(), r.out());
     }
 
+    /**
+     * GLM-4.5 and Llama 4 scaled down: GLM's dense first layer, selection bias and shared expert with half of each
+     * head rotated; Llama 4's experts on every layer with a shared expert; the engine benches both.
+     */
+    @Test
+    void synthWritesGlmAndLlama4Shapes() throws IOException {
+        ModelShape glm = new ModelShape("small-glm", "glm4moe", "A10M", 256, 3, 4, 2, 64, 512, 4096, 1000000f, 1e-5f,
+                false, true, false, "tiny-qwen2-q4_0.gguf", null, new ModelShape.Experts(8, 2, 128, 0));
+        ModelShape llama4 = new ModelShape("small-llama4", "llama4", "A10M", 256, 4, 4, 2, 64, 512, 4096, 500000f, 1e-5f,
+                false, false, false, "tiny-llama3-q8_0.gguf", new float[] {16f, 1f, 1f, 8192f}, new ModelShape.Experts(8, 1, 128, 0));
+        for (ModelShape shape : new ModelShape[] {glm, llama4}) {
+            Path file = tmp.resolve(shape.name() + ".gguf");
+            try (GgufFile vocab = GgufFile.open(TestData.model(shape.tokenizerModel()))) {
+                SyntheticModel.write(shape, SyntheticModel.FileType.Q4_0, vocab.metadata(), 7, file);
+            }
+            try (GgufFile f = GgufFile.open(file)) {
+                assertEquals(GgmlType.Q4_0, f.tensor("blk.1.ffn_up_exps.weight").type());
+                assertEquals(128 * 256, f.tensor("blk.1.ffn_up_shexp.weight").elementCount());
+                if (shape == glm) {
+                    assertEquals(512 * 256, f.tensor("blk.0.ffn_up.weight").elementCount(), "the dense first layer");
+                    assertEquals(8, f.tensor("blk.2.exp_probs_b.bias").elementCount());
+                    assertEquals(32, f.metadata().getInt("glm4moe.rope.dimension_count"));
+                }
+            }
+            CliRunner r = CliRunner.run("bench", "-m", file.toString(), "-p", "8", "-n", "4", "-t", "2", "-r", "1");
+            assertEquals(0, r.exitCode(), r.err());
+            assertEquals(2, r.out().lines().filter(l -> l.startsWith("| " + shape.architecture() + " A10M Q4_0")).count(), r.out());
+        }
+    }
+
     @Test
     void synthWritesMixtureOfExpertsShapes() throws IOException {
         ModelShape small = new ModelShape("small-moe", "qwen2moe", "A10M", 256, 2, 4, 4, 64, 512, 2048, 1000000f, 1e-6f,

@@ -68,7 +68,15 @@ public record ModelShape(String name, String architecture, String sizeLabel, int
             // gpt-oss's own parts (sinks, biases, window 128 on even layers, YaRN ×32 from 4096, MXFP4 experts)
             // come with the architecture; its o200k vocabulary is not in the shared data, so Llama 3's stands in
             new ModelShape("gpt-oss-20b", "gpt-oss", "20B", 2880, 24, 64, 8, 64, 2880, 131072, 150000f, 1e-5f,
-                    false, true, false, "tiny-llama3-q8_0.gguf", null, new Experts(32, 4, 2880, 0)));
+                    false, true, false, "tiny-llama3-q8_0.gguf", null, new Experts(32, 4, 2880, 0)),
+            // GLM's own parts (sigmoid scores with a selection bias, a shared expert, the dense first layer, half of
+            // each head rotated) come with the architecture; Qwen's vocabulary stands in for GLM's
+            new ModelShape("glm-4.5-air", "glm4moe", "106B-A12B", 4096, 46, 96, 8, 128, 10944, 131072, 1000000f, 1e-5f,
+                    false, true, false, "tiny-qwen2-q4_0.gguf", null, new Experts(128, 8, 1408, 0)),
+            // Llama 4's chunked attention and layers without RoPE come with the architecture; Llama 3's vocabulary
+            // stands in for its own
+            new ModelShape("llama-4-scout", "llama4", "17B-16E", 5120, 48, 40, 8, 128, 16384, 10485760, 500000f, 1e-5f,
+                    false, false, false, "tiny-llama3-q8_0.gguf", new float[] {16f, 1f, 1f, 8192f}, new Experts(16, 1, 8192, 0)));
 
     /**
      * One of the {@link #KNOWN} shapes, by name.

@@ -88,7 +88,8 @@ public final class SyntheticModel {
                 .put(a + "attention.layer_norm_rms_epsilon", GgufValue.float32(s.rmsEps()))
                 .put(a + "attention.key_length", GgufValue.uint32(s.headDim()))
                 .put(a + "attention.value_length", GgufValue.uint32(s.headDim()))
-                .put(a + "rope.dimension_count", GgufValue.uint32(s.headDim()));
+                // GLM rotates half of each head (partial_rotary_factor 0.5)
+                .put(a + "rope.dimension_count", GgufValue.uint32(s.architecture().equals("glm4moe") ? s.headDim() / 2 : s.headDim()));
         if (s.experts() != null) {
             w.put(a + "expert_count", GgufValue.uint32(s.experts().count()));
             w.put(a + "expert_used_count", GgufValue.uint32(s.experts().used()));
@@ -98,6 +99,20 @@ public final class SyntheticModel {
             }
         }
         boolean gptOss = s.architecture().equals("gpt-oss");
+        boolean glm = s.architecture().equals("glm4moe");
+        boolean llama4 = s.architecture().equals("llama4");
+        if (glm) {
+            // GLM-4.5's: sigmoid scores, renormalised, one shared expert, the first layer dense, no MTP block written
+            w.put(a + "expert_gating_func", GgufValue.uint32(2));
+            w.put(a + "expert_weights_norm", GgufValue.bool(true));
+            w.put(a + "expert_weights_scale", GgufValue.float32(1f));
+            w.put(a + "expert_shared_count", GgufValue.uint32(1));
+            w.put(a + "leading_dense_block_count", GgufValue.uint32(1));
+            w.put(a + "nextn_predict_layers", GgufValue.uint32(0));
+        }
+        if (llama4) {
+            w.put(a + "interleave_moe_layer_step", GgufValue.uint32(1)); // Scout: every layer has experts
+        }
         if (gptOss) {
             w.put(a + "attention.sliding_window", GgufValue.uint32(128));
             w.put(a + "rope.scaling.type", GgufValue.string("yarn"));
@@ -146,13 +161,25 @@ public final class SyntheticModel {
                 bias(w, p + "attn_output.bias", d, seq);
                 bias(w, p + "attn_sinks.weight", s.heads(), seq);
             }
-            // gpt-oss names its feed-forward pre-norm after where it sits
-            norm(w, p + (gptOss ? "post_attention_norm.weight" : "ffn_norm.weight"), d);
+            // gpt-oss and GLM name their feed-forward pre-norm after where it sits
+            norm(w, p + (gptOss || glm ? "post_attention_norm.weight" : "ffn_norm.weight"), d);
             if (gptOss) {
                 gptOssExperts(w, p, s.experts(), d, seq);
                 continue;
             }
-            if (s.experts() != null) {
+            if (glm && i >= 1 || llama4) {
+                experts(w, p, s.experts(), type, more, d, seq);
+                if (glm) {
+                    bias(w, p + "exp_probs_b.bias", s.experts().count(), seq);
+                }
+                // an always-on shared expert as wide as one expert
+                int sff = s.experts().feedForward();
+                matrix(w, p + "ffn_gate_shexp.weight", base(type), d, sff, seq);
+                matrix(w, p + "ffn_up_shexp.weight", base(type), d, sff, seq);
+                matrix(w, p + "ffn_down_shexp.weight", more, sff, d, seq);
+                continue;
+            }
+            if (s.experts() != null && !glm) {
                 experts(w, p, s.experts(), type, more, d, seq);
                 continue;
             }
