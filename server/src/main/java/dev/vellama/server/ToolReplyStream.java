@@ -5,7 +5,7 @@ import dev.vellama.runtime.chat.ToolCallFormat;
 
 /**
  * A streamed reply that may hold tool calls: words go out as they come until the text may be turning into a call
- * (Hermes' {@code <tool_call>}, or a reply that opens as a Llama 3 or Mistral call does), and from there the text is
+ * (Hermes' and GLM's {@code <tool_call>}, or a reply that opens as a Llama 3 or Mistral call does), and from there the text is
  * held back and read as calls at the end. A reply that must call tools, or a generic JSON reply, is all held back.
  */
 final class ToolReplyStream {
@@ -29,7 +29,7 @@ final class ToolReplyStream {
         if (holdAll || holding) {
             return "";
         }
-        if (format == ToolCallFormat.HERMES) {
+        if (format == ToolCallFormat.HERMES || format == ToolCallFormat.GLM) { // both open a call with <tool_call>
             int open = text.indexOf(HERMES_OPEN, sent);
             int safe;
             if (open >= 0) {

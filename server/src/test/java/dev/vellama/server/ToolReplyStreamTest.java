@@ -27,6 +27,17 @@ class ToolReplyStreamTest {
     }
 
     @Test
+    void glmWordsFlowUntilACallOpensAndItsPairsAreReadBack() {
+        ToolReplyStream s = new ToolReplyStream(ToolCallFormat.GLM, false);
+        assertEquals("Checking. ", feed(s, List.of("Checking. <tool", "_call>f\n<arg_key>a</arg_key>\n",
+                "<arg_value>1</arg_value>\n</tool_call>")));
+        ChatReply r = s.reply();
+        assertEquals("f", r.toolCalls().get(0).name());
+        assertEquals("{\"a\":1}", r.toolCalls().get(0).arguments());
+        assertEquals("", s.unsentContent(r));
+    }
+
+    @Test
     void aLessThanThatOpensNoCallIsLetOutAtTheEnd() {
         ToolReplyStream s = new ToolReplyStream(ToolCallFormat.HERMES, false);
         assertEquals("a <b", feed(s, List.of("a <", "b")));

@@ -36,11 +36,19 @@ public enum ToolCallFormat {
      * arguments. Its markers are control tokens no text shows, so calls are read from the tokens
      * ({@link ReasoningSplitter#toolCalls()}), and no grammar holds them.
      */
-    HARMONY("arguments");
+    HARMONY("arguments"),
+    /**
+     * GLM-4.5 to 4.7: {@code <tool_call>NAME} then {@code <arg_key>K</arg_key><arg_value>V</arg_value>} pairs and
+     * {@code </tool_call>}; a value that reads as JSON (a number, true, an object...) is kept as such, any other text is
+     * a string. Read back only: no grammar holds these calls yet.
+     */
+    GLM("arguments");
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Pattern HERMES_CALL = Pattern.compile("<tool_call>\\s*(.*?)\\s*(?:</tool_call>|$)", Pattern.DOTALL);
+    private static final Pattern GLM_CALL = Pattern.compile("<tool_call>([^<\\n]*)(.*?)</tool_call>", Pattern.DOTALL);
+    private static final Pattern GLM_ARGUMENT = Pattern.compile("<arg_key>(.*?)</arg_key>\\s*<arg_value>(.*?)</arg_value>", Pattern.DOTALL);
 
     private final String argumentsKey;
 
@@ -52,7 +60,8 @@ public enum ToolCallFormat {
      * The format a chat template's model writes, judged from the template's text as llama.cpp does.
      *
      * @param template the model's chat template; the fallback format has no text and gets {@link #GENERIC}
-     * @return {@link #HARMONY} for a template that writes {@code <|channel|>}, {@link #HERMES} for one that writes
+     * @return {@link #HARMONY} for a template that writes {@code <|channel|>}, {@link #GLM} for {@code <arg_key>},
+     *         {@link #HERMES} for one that writes
      *         {@code <tool_call>}, {@link #MISTRAL} for
      *         {@code [TOOL_CALLS]}, {@link #LLAMA_3} for a Llama 3 template that knows tools, else {@link #GENERIC}
      */
@@ -60,6 +69,9 @@ public enum ToolCallFormat {
         String source = template.source().orElse("");
         if (source.contains("<|channel|>")) {
             return HARMONY;
+        }
+        if (source.contains("<arg_key>")) {
+            return GLM;
         }
         if (source.contains("<tool_call>")) {
             return HERMES;
@@ -148,7 +160,7 @@ public enum ToolCallFormat {
      *                                                      cannot honour, naming the keyword
      */
     public Grammar grammar(List<Tool> tools, ToolChoice choice) {
-        if (tools.isEmpty() || choice.mode().equals("none") || this == HARMONY
+        if (tools.isEmpty() || choice.mode().equals("none") || this == HARMONY || this == GLM
                 || !choice.forcesCall() && this != GENERIC && triggers(choice).isEmpty()) {
             return null;
         }
@@ -183,7 +195,7 @@ public enum ToolCallFormat {
             case GENERIC -> choice.forcesCall()
                     ? "root ::= \"{\" space \"\\\"tool_call\\\"\" space \":\" space call \"}\" space"
                     : "root ::= \"{\" space (\"\\\"tool_call\\\"\" space \":\" space call | \"\\\"response\\\"\" space \":\" space string) \"}\" space";
-            case HARMONY -> throw new IllegalStateException("harmony calls have no grammar");
+            case HARMONY, GLM -> throw new IllegalStateException(this + " calls have no grammar");
         };
         if (this == GENERIC) {
             for (String line : Grammar.jsonSchemaToGbnf(Map.of("type", "string"), "response-text").split("\n")) {
@@ -202,7 +214,7 @@ public enum ToolCallFormat {
      * @return true when the reply needs the grammar
      */
     public boolean constrains(ToolChoice choice) {
-        return this != HARMONY && (choice.forcesCall() || this == GENERIC || !triggers(choice).isEmpty());
+        return this != HARMONY && this != GLM && (choice.forcesCall() || this == GENERIC || !triggers(choice).isEmpty());
     }
 
     /**
@@ -220,7 +232,7 @@ public enum ToolCallFormat {
         return switch (this) {
             case HERMES -> List.of("<tool_call>");
             case LLAMA_3 -> List.of("{\"name\"");
-            case MISTRAL, GENERIC, HARMONY -> List.of();
+            case MISTRAL, GENERIC, HARMONY, GLM -> List.of();
         };
     }
 
@@ -248,7 +260,43 @@ public enum ToolCallFormat {
             case MISTRAL -> parseMistral(text);
             case GENERIC -> parseGeneric(text);
             case HARMONY -> new ChatReply(text, List.of()); // its calls are in the tokens, not the text
+            case GLM -> parseGlm(text);
         };
+    }
+
+    /** The text as one whole JSON value, or null when it is not one (then GLM meant it as a string). */
+    private static JsonNode jsonOrNull(String text) {
+        try {
+            JsonNode n = JSON.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                    .readTree(text);
+            return n == null || n.isMissingNode() ? null : n;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException notJson) {
+            return null;
+        }
+    }
+
+    private ChatReply parseGlm(String text) {
+        List<ToolCall> calls = new ArrayList<>();
+        StringBuilder words = new StringBuilder();
+        Matcher m = GLM_CALL.matcher(text);
+        int last = 0;
+        while (m.find()) {
+            Matcher pair = GLM_ARGUMENT.matcher(m.group(2));
+            com.fasterxml.jackson.databind.node.ObjectNode args = JSON.createObjectNode();
+            while (pair.find()) {
+                JsonNode json = jsonOrNull(pair.group(2));
+                if (json != null) {
+                    args.set(pair.group(1).strip(), json);
+                } else {
+                    args.put(pair.group(1).strip(), pair.group(2));
+                }
+            }
+            words.append(text, last, m.start());
+            last = m.end();
+            calls.add(new ToolCall(newId("call_"), m.group(1).strip(), args.toString()));
+        }
+        words.append(text.substring(last));
+        return new ChatReply(calls.isEmpty() ? text : words.toString().strip(), calls);
     }
 
     private ChatReply parseHermes(String text) {

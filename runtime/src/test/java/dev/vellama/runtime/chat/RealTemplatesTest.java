@@ -353,6 +353,16 @@ class RealTemplatesTest {
     }
 
     @Test
+    void glm46DropsEarlierReasoningAndOpensTheReply() {
+        ChatTemplate t = load("glm4.6", "[gMASK]<sop>", "<|endoftext|>");
+        List<ChatMessage> chat = List.of(ChatMessage.system("You are terse."), ChatMessage.user("Hi"),
+                ChatMessage.assistant("<think>hmm</think>Hello."), ChatMessage.user("Bye"));
+        assertEquals("[gMASK]<sop><|system|>\nYou are terse.<|user|>\nHi<|assistant|>\n<think></think>\nHello.<|user|>\n"
+                + "Bye<|assistant|>", t.render(chat, true));
+        assertEquals(ReasoningFormat.THINK_TAGS, ReasoningFormat.of(t));
+    }
+
+    @Test
     void qwen35OpensItsReasoningInThePrompt() {
         ChatTemplate t = load("qwen3.5", "<|endoftext|>", "<|im_end|>");
         String turns = "<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n";

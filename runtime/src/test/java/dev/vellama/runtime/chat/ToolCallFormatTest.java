@@ -151,6 +151,31 @@ class ToolCallFormatTest {
                 + "\"{\\\"sky\\\":\\\"clear\\\"}\"<|end|><|start|>assistant"), text);
     }
 
+    /** GLM-4.6: tools in its system text, calls as name and key/value pairs, answers as observations. */
+    @Test
+    void theGlmTemplateWritesItsCallsAndTheyAreReadBack() {
+        ChatTemplate glm = RealTemplatesTest.load("glm4.6", "[gMASK]<sop>", "<|endoftext|>");
+        ToolCallFormat f = ToolCallFormat.of(glm);
+        assertEquals(ToolCallFormat.GLM, f);
+        assertNull(f.grammar(TOOLS, ToolChoice.REQUIRED));
+        List<Tool> described = List.of(TOOLS.get(0));
+        String text = glm.render(f.prepare(List.of(ChatMessage.user("Weather?"),
+                ChatMessage.assistant("", List.of(new ToolCall("c1", "get_weather", "{\"city\":\"Oslo\",\"days\":2}"))),
+                ChatMessage.toolResult("c1", "sunny")), described, ToolChoice.AUTO), true, f.templateVariables(described));
+        assertTrue(text.contains("<tools>\n{\"type\": \"function\", \"function\": {\"name\": \"get_weather\""), text);
+        assertTrue(text.contains("<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Oslo</arg_value>\n"
+                + "<arg_key>days</arg_key>\n<arg_value>2</arg_value>\n</tool_call><|observation|>\n<tool_response>\nsunny\n"
+                + "</tool_response><|assistant|>"), text);
+
+        ChatReply reply = f.parse("Let me look.\n<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>New York</arg_value>\n"
+                + "<arg_key>days</arg_key>\n<arg_value>3</arg_value>\n<arg_key>note</arg_key>\n<arg_value>12abc</arg_value>\n</tool_call>");
+        assertEquals("Let me look.", reply.content());
+        assertEquals(1, reply.toolCalls().size());
+        assertEquals("get_weather", reply.toolCalls().get(0).name());
+        assertEquals("{\"city\":\"New York\",\"days\":3,\"note\":\"12abc\"}", reply.toolCalls().get(0).arguments());
+        assertEquals("no call here", f.parse("no call here").content());
+    }
+
     @Test
     void aTemplateWithoutToolsIsToldOfThemInTheSystemMessage() {
         List<ChatMessage> prepared = ToolCallFormat.GENERIC.prepare(List.of(ChatMessage.system("Be brief."), ChatMessage.user("Time?"),
