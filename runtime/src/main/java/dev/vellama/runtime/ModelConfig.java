@@ -56,7 +56,7 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
      * @param leadingDense      layers before the first mixture of experts that have a dense feed-forward block
      *                          (leading_dense_block_count)
      * @param layerStep         every how many layers one is a mixture of experts (interleave_moe_layer_step: layer
-     *                          l is when (l + 1) % step == 0); 1 for all
+     *                          l is when (l + 1) % step == 0); 1 for all, 0 for none
      * @param weightInputs      whether each chosen expert gets its weight applied to its input rather than its
      *                          output (Llama 4)
      */
@@ -77,7 +77,8 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
          * @return true for a mixture-of-experts layer
          */
         public boolean inLayer(int layer) {
-            return present() && layer >= leadingDense && (layerStep <= 1 || (layer + 1) % layerStep == 0);
+            // llama.cpp's llama4: a step of 0 makes no layer a mixture of experts
+            return present() && layer >= leadingDense && layerStep > 0 && (layer + 1) % layerStep == 0;
         }
     }
 
