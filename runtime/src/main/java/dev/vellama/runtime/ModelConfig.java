@@ -29,16 +29,42 @@ import dev.vellama.gguf.GgufMetadataException;
  * @param finalSoftcap   soft-cap of the output logits (0: none)
  * @param experts        the mixture of experts that replaces the feed-forward block; {@link Experts#NONE} for a
  *                       dense model
- * @param attnTemperature scale s of the queries' position-dependent temperature, q × (s·ln(⌊pos / floor⌋ + 1) + 1)
- *                       (attention.temperature_scale; 0: none)
- * @param attnTemperatureFloor positions per temperature step: the original context of the RoPE scaling
- * @param attnTemperatureOffset added to the position before the step is taken (Llama 4: 1)
+ * @param temperature    the queries' position-dependent temperature (Mistral 3, Llama 4); {@link
+ *                       AttentionTemperature#NONE} for the others
  */
 public record ModelConfig(Architecture architecture, int embeddingLength, int layerCount, int headCount,
                           int headCountKv, int headDim, int[] feedForwardLength, int contextLength, int vocabSize,
                           float rmsEps, float ropeBase, int ropeDims, RopeScaling ropeScaling, float ropeBaseLocal,
                           float attentionScale, int slidingWindow, float attnSoftcap, float finalSoftcap,
-                          Experts experts, float attnTemperature, int attnTemperatureFloor, float attnTemperatureOffset) {
+                          Experts experts, AttentionTemperature temperature) {
+
+    /**
+     * Llama 4's attention temperature, which Mistral 3 took over: queries multiplied by
+     * s·ln(⌊(pos + offset) / floor⌋ + 1) + 1, so that long contexts do not flatten attention.
+     *
+     * @param scale  s (attention.temperature_scale); 0 for none
+     * @param floor  positions per step: the original context of the RoPE scaling (Mistral 3), 8192 (Llama 4)
+     * @param offset added to the position before the step is taken (Llama 4: 1)
+     */
+    public record AttentionTemperature(float scale, int floor, float offset) {
+        /** No temperature: queries as they are. */
+        public static final AttentionTemperature NONE = new AttentionTemperature(0f, 1, 0f);
+
+        /** {@return whether queries are scaled at all} */
+        public boolean present() {
+            return scale != 0f;
+        }
+
+        /**
+         * The factor on the queries at position {@code pos}: 1 without a temperature.
+         *
+         * @param pos the token's position
+         * @return s·ln(⌊(pos + offset) / floor⌋ + 1) + 1, computed in double and rounded once, as llama.cpp fills it
+         */
+        public float at(int pos) {
+            return scale == 0f ? 1f : (float) (Math.log(Math.floor((pos + (double) offset) / floor) + 1.0) * scale + 1.0);
+        }
+    }
 
     /**
      * The experts of a mixture-of-experts model ({@code <arch>.expert_*} keys): each token's router picks
@@ -175,8 +201,8 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
                 offset = 1f;
             }
             return new ModelConfig(arch, embd, layers, heads, headsKv, headDim, ff, ctx, vocabSize, eps, base, ropeDims,
-                    scaling, baseLocal, attnScale, window, attnCap, finalCap, experts(m, p, arch, ff), temperature,
-                    floor, offset);
+                    scaling, baseLocal, attnScale, window, attnCap, finalCap, experts(m, p, arch, ff),
+                    temperature == 0f ? AttentionTemperature.NONE : new AttentionTemperature(temperature, floor, offset));
         } catch (GgufMetadataException e) {
             throw new UnsupportedModelException("model metadata: " + e.getMessage(), e);
         }
@@ -227,18 +253,6 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
             weightInputs = true;
         }
         return new Experts(count, used, width, shared, normalize, scale == 0f ? 1f : scale, gating, leading, step, weightInputs);
-    }
-
-    /**
-     * The factor on the queries at position {@code pos}: 1 without an attention temperature.
-     *
-     * @param pos the token's position
-     * @return s·ln(⌊(pos + offset) / floor⌋ + 1) + 1, computed in double and rounded once, as llama.cpp fills it
-     */
-    public float queryTemperature(int pos) {
-        return attnTemperature == 0f ? 1f
-                : (float) (Math.log(Math.floor((pos + (double) attnTemperatureOffset) / attnTemperatureFloor) + 1.0)
-                        * attnTemperature + 1.0);
     }
 
     /** {@return the width of all query heads together, heads × head size} */

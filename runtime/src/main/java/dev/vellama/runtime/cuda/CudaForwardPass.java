@@ -158,7 +158,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
                     + " (mixture of experts) does not run on CUDA yet: use --device cpu");
         }
-        if (config.attnTemperature() != 0f) {
+        if (config.temperature().present()) {
             throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
                     + " (attention temperature scaling) does not run on CUDA yet: use --device cpu");
         }

@@ -501,8 +501,8 @@ public final class ForwardPass implements TransformerPass {
             }
         }
         // the attention temperature: on every layer of Mistral 3, on Llama 4's layers without RoPE
-        if (c.attnTemperature() != 0f && (!arch.chunkedAttention() || !arch.ropeLayer(l))) {
-            k.scale(q, t * qd, qd, c.queryTemperature(pos));
+        if (c.temperature().present() && (!arch.chunkedAttention() || !arch.ropeLayer(l))) {
+            k.scale(q, t * qd, qd, c.temperature().at(pos));
         }
         cache.store(l, pos, kv, t * kvd, vv, t * kvd);
     }

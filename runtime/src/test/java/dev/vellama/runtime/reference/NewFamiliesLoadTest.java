@@ -68,11 +68,10 @@ class NewFamiliesLoadTest {
     void mistral3ReadsItsTemperatureAndYarnMagnitude() throws IOException {
         try (Model m = Model.load(TinyModels.write(TinyModels.mistral3(), dir))) {
             ModelConfig c = m.config();
-            assertEquals(0.5f, c.attnTemperature());
-            assertEquals(8, c.attnTemperatureFloor());
-            assertEquals(1f, c.queryTemperature(7));
-            assertEquals((float) (Math.log(2) * 0.5 + 1), c.queryTemperature(8));
-            assertEquals((float) (Math.log(4) * 0.5 + 1), c.queryTemperature(31));
+            assertEquals(new ModelConfig.AttentionTemperature(0.5f, 8, 0f), c.temperature());
+            assertEquals(1f, c.temperature().at(7));
+            assertEquals((float) (Math.log(2) * 0.5 + 1), c.temperature().at(8));
+            assertEquals((float) (Math.log(4) * 0.5 + 1), c.temperature().at(31));
             // attn_factor / (1 + 0.1·0.5·ln 4): the rotation's own 1 + 0.1·ln 4 makes the rest
             assertEquals((float) (1 / (1 + 0.05 * Math.log(4))), c.ropeScaling().attnFactor(), 1e-6f);
             assertEquals(false, c.experts().present());
@@ -152,9 +151,9 @@ class NewFamiliesLoadTest {
             ModelConfig c = m.config();
             assertEquals(8192, c.slidingWindow());
             assertEquals(true, c.architecture().chunkedAttention());
-            assertEquals(1f, c.queryTemperature(8190));
-            assertEquals((float) (Math.log(2) * 0.1 + 1), c.queryTemperature(8191));
-            assertEquals((float) (Math.log(3) * 0.1 + 1), c.queryTemperature(20000));
+            assertEquals(1f, c.temperature().at(8190));
+            assertEquals((float) (Math.log(2) * 0.1 + 1), c.temperature().at(8191));
+            assertEquals((float) (Math.log(3) * 0.1 + 1), c.temperature().at(20000));
             assertEquals(new ModelConfig.Experts(8, 1, 32, 32, false, 1f, ModelConfig.Gating.SIGMOID, 0, 2, true), c.experts());
             assertEquals(false, c.experts().inLayer(0));
             assertEquals(true, c.experts().inLayer(1));
