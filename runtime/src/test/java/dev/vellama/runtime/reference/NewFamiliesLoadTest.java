@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.io.IOException;
 import java.nio.file.Path;
 
-import dev.vellama.gguf.GgufFile;
 import dev.vellama.gguf.GgufTensor;
 import dev.vellama.gguf.GgufValue;
-import dev.vellama.gguf.GgufWriter;
 import dev.vellama.runtime.Architecture;
 import dev.vellama.runtime.Model;
 import dev.vellama.runtime.ModelConfig;
@@ -87,17 +85,10 @@ class NewFamiliesLoadTest {
 
     @Test
     void feedForwardBiasesAreRefusedRatherThanIgnored() throws IOException {
-        Path base = TinyModels.write(TinyModels.mistral3(), dir);
-        Path out = dir.resolve("biased.gguf");
-        try (GgufFile f = GgufFile.open(base)) {
-            GgufWriter w = new GgufWriter().putAll(f.metadata());
-            for (GgufTensor t : f.tensors()) {
-                w.addTensor(t.name(), t.type(), t.shape(), t.data());
-            }
-            GgufTensor down = f.tensor("blk.0.ffn_norm.weight");
-            w.addTensor("blk.0.ffn_down.bias", down.type(), down.shape(), down.data());
-            w.write(out);
-        }
+        Path out = GgufEdits.with(TinyModels.write(TinyModels.mistral3(), dir), dir.resolve("biased.gguf"), (w, f) -> {
+            GgufTensor norm = f.tensor("blk.0.ffn_norm.weight"); // any vector of the embedding's width
+            w.addTensor("blk.0.ffn_down.bias", norm.type(), norm.shape(), norm.data());
+        });
         UnsupportedModelException e = assertThrows(UnsupportedModelException.class, () -> Model.load(out));
         assertEquals("feed-forward biases (ffn_down.bias) are not supported", e.getMessage());
     }
@@ -109,19 +100,15 @@ class NewFamiliesLoadTest {
     @Test
     void glm4moeLeavesItsNextnBlocksOut() throws IOException {
         Path base = TinyModels.write(TinyModels.glm4moe(), dir);
-        Path withNextn = dir.resolve("nextn.gguf");
-        try (GgufFile f = GgufFile.open(base)) {
-            GgufWriter w = new GgufWriter().putAll(f.metadata());
+        Path withNextn = GgufEdits.with(base, dir.resolve("nextn.gguf"), (w, f) -> {
             w.put("glm4moe.block_count", GgufValue.uint32(4));
             w.put("glm4moe.nextn_predict_layers", GgufValue.uint32(1));
             for (GgufTensor t : f.tensors()) {
-                w.addTensor(t.name(), t.type(), t.shape(), t.data());
                 if (t.name().startsWith("blk.2.")) { // a fourth block, as the MTP head's own layer
                     w.addTensor(t.name().replace("blk.2.", "blk.3."), t.type(), t.shape(), t.data());
                 }
             }
-            w.write(withNextn);
-        }
+        });
         int[] tokens = {1, 450, 4996, 17354, 1701};
         float[] a;
         float[] b;
