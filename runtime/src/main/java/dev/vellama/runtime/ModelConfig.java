@@ -177,6 +177,14 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
             if (arch == Architecture.GPT_OSS && window <= 0) {
                 throw new UnsupportedModelException("a gpt-oss model needs its sliding window (gpt-oss.attention.sliding_window)");
             }
+            // the engine knows gpt-oss's sliding layers as every second one and Llama 4's as three of four, the
+            // periods llama.cpp uses unless the file gives another
+            int period = arch == Architecture.GPT_OSS ? 2 : arch == Architecture.LLAMA4 ? 4 : 0;
+            String pattern = p + "attention.sliding_window_pattern";
+            if (period > 0 && m.contains(pattern) && m.getInt(pattern) != period) {
+                throw new UnsupportedModelException("a sliding-window pattern of " + m.getInt(pattern) + " is not supported for "
+                        + arch.ggufName() + " (only " + period + ")");
+            }
             if (!gemma && arch != Architecture.PHI3 && arch != Architecture.GPT_OSS && arch != Architecture.LLAMA4 && window > 0) {
                 window = 0; // llama-family files may state a window their graph does not use
             }

@@ -49,6 +49,17 @@ class NewFamiliesLoadTest {
     }
 
     @Test
+    void aSlidingWindowPatternOtherThanTheFamilysIsRefused() throws IOException {
+        Path file = rewritten(TinyModels.write(TinyModels.gptOss(), dir), "gpt-oss.attention.sliding_window_pattern", GgufValue.uint32(3));
+        UnsupportedModelException e = assertThrows(UnsupportedModelException.class, () -> Model.load(file));
+        assertEquals("a sliding-window pattern of 3 is not supported for gpt-oss (only 2)", e.getMessage());
+        Path same = rewritten(TinyModels.write(TinyModels.gptOss(), dir), "gpt-oss.attention.sliding_window_pattern", GgufValue.uint32(2));
+        try (Model m = Model.load(same)) {
+            assertEquals(6, m.config().slidingWindow());
+        }
+    }
+
+    @Test
     void cudaRefusesGptOssAndMistral3sTemperatureInOneLine() throws IOException {
         try (Model m = Model.load(TinyModels.write(TinyModels.gptOss(), dir))) {
             UnsupportedModelException e = assertThrows(UnsupportedModelException.class,
