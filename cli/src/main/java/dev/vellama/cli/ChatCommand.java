@@ -54,6 +54,10 @@ final class ChatCommand implements Callable<Integer> {
             description = "Render the chat with this Jinja file (or chatml) instead of the model's template.")
     String chatTemplate;
 
+    @Option(names = "--chat-template-kwargs", paramLabel = "JSON",
+            description = "Variables for the chat template, as a JSON object: '{\"enable_thinking\": false}', '{\"reasoning_effort\": \"high\"}'.")
+    String chatTemplateKwargs;
+
     private dev.vellama.runtime.chat.ChatTemplate template;
 
     private final InputStream input;
@@ -87,6 +91,7 @@ final class ChatCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         GenerationParams params = sampling.params();
+        java.util.Map<String, Object> templateVariables = ChatTemplateOption.variables(chatTemplateKwargs);
         try (ChatInput chat = openInput(spec.commandLine().getErr())) {
             // status lines go where the prompts go, so they keep their order on a terminal
             PrintWriter err = chat.status();
@@ -97,7 +102,7 @@ final class ChatCommand implements Callable<Integer> {
             try (Model model = Model.load(file);
                  Session session = model.newSession(modelOptions.sessionOptions(model))) {
                 steering.apply(session);
-                template = ChatTemplateOption.resolve(chatTemplate, model);
+                template = ChatTemplateOption.resolve(chatTemplate, templateVariables, model);
                 err.printf("%s: %,d parameters, context %d, %s; loaded in %.2f s%n", model.name(), model.parameterCount(),
                         session.contextSize(), session.kernelDescription(), (System.nanoTime() - t0) / 1e9);
                 if (template.isFallback()) {

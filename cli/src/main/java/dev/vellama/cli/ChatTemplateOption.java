@@ -7,9 +7,41 @@ import java.nio.file.Path;
 import dev.vellama.runtime.Model;
 import dev.vellama.runtime.chat.ChatTemplate;
 
-/** {@code --chat-template NAME|FILE}: a Jinja file, or a known format by name, in place of the model's template. */
+/**
+ * {@code --chat-template NAME|FILE}: a Jinja file, or a known format by name, in place of the model's template; and
+ * {@code --chat-template-kwargs JSON}: variables every render gets (llama.cpp's option of that name).
+ */
 final class ChatTemplateOption {
     private ChatTemplateOption() {}
+
+    /** The template with {@code variables} bound (see {@link #variables}). */
+    static ChatTemplate resolve(String value, java.util.Map<String, Object> variables, Model model) throws IOException {
+        ChatTemplate t = resolve(value, model);
+        return variables.isEmpty() ? t : t.withVariables(variables);
+    }
+
+    /**
+     * The variables of {@code --chat-template-kwargs} (a JSON object), read before a model is loaded so that a bad
+     * value is the only line a command prints; empty when the option is not given.
+     */
+    static java.util.Map<String, Object> variables(String kwargs) {
+        if (kwargs == null) {
+            return java.util.Map.of();
+        }
+        com.fasterxml.jackson.databind.JsonNode json;
+        try {
+            json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(kwargs);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            json = null;
+        }
+        if (json == null || !json.isObject()) {
+            throw new IllegalArgumentException("--chat-template-kwargs takes a JSON object, such as '{\"enable_thinking\": false}'");
+        }
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        java.util.Map<String, Object> vars = new java.util.LinkedHashMap<>();
+        json.properties().forEach(e -> vars.put(e.getKey(), mapper.convertValue(e.getValue(), Object.class)));
+        return vars;
+    }
 
     /** The template to render chats with: the model's own when {@code value} is null. */
     static ChatTemplate resolve(String value, Model model) throws IOException {

@@ -62,6 +62,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "Render chats with this Jinja file (or chatml) instead of the model's template.")
     String chatTemplate;
 
+    @Option(names = "--chat-template-kwargs", paramLabel = "JSON",
+            description = "Variables for the chat template, as a JSON object: '{\"enable_thinking\": false}', '{\"reasoning_effort\": \"high\"}'.")
+    String chatTemplateKwargs;
+
     @Option(names = "--context-shift", description = "When a slot's context fills, forget its oldest tokens after"
             + " n_keep (a request's field; default: the BOS token) and go on, as llama-server's --context-shift;"
             + " without it the reply ends with finish_reason \"length\". CPU slots only for now.")
@@ -114,6 +118,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         CacheType precision = ModelOptions.parseCacheType(cacheType);
         SessionOptions.Device where = ModelOptions.parseDevice(device);
+        java.util.Map<String, Object> templateVariables = ChatTemplateOption.variables(chatTemplateKwargs);
         int layers = GpuLayers.parse(gpuLayers);
         if (where == SessionOptions.Device.CUDA && precision != CacheType.F16) {
             throw new IllegalArgumentException("--device cuda keeps the KV cache in F16: leave out --cache-type");
@@ -153,7 +158,7 @@ final class ServeCommand implements Callable<Integer> {
                         where, layers, contextShift);
                 try (BatchEngine engine = new BatchEngine(m, engineOptions)) {
                     String id = alias != null ? alias : model.getFileName().toString();
-                    server.attach(engine, id, ChatTemplateOption.resolve(chatTemplate, m));
+                    server.attach(engine, id, ChatTemplateOption.resolve(chatTemplate, templateVariables, m));
                     err.printf("vellama: serving %s: %d slot%s of %d tokens, %s%n", id, parallel, parallel == 1 ? "" : "s", engine.slotContext(),
                             engine.kernelDescription());
                     err.flush();

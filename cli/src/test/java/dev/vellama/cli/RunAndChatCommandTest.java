@@ -108,6 +108,22 @@ class RunAndChatCommandTest {
         assertTrue(r.out().contains("Thinking...\n\nplan it\n\n...done thinking.\n\nthe answer"), r.out());
     }
 
+    /** llama.cpp's --chat-template-kwargs: Qwen 3 without thinking gets a closed, empty reasoning in its prompt. */
+    @Test
+    void chatTemplateKwargsReachTheTemplate() {
+        CliRunner plain = CliRunner.runWithInput("Hi\n/stats\n/exit\n", "chat", "-m", model("tiny-qwen3-q8_0.gguf"), "-n", "1",
+                "--temp", "0", "--ctx", "256");
+        CliRunner closed = CliRunner.runWithInput("Hi\n/stats\n/exit\n", "chat", "-m", model("tiny-qwen3-q8_0.gguf"), "-n", "1",
+                "--temp", "0", "--ctx", "256", "--chat-template-kwargs", "{\"enable_thinking\": false}");
+        assertEquals(0, closed.exitCode(), closed.err());
+        java.util.function.ToIntFunction<String> promptTokens = err -> Integer.parseInt(
+                err.lines().filter(l -> l.startsWith("last reply: prompt ")).findFirst().orElseThrow().split(" ")[3]);
+        assertTrue(promptTokens.applyAsInt(closed.err()) > promptTokens.applyAsInt(plain.err()), plain.err() + closed.err());
+        CliRunner bad = CliRunner.run("chat", "-m", model("tiny-qwen3-q8_0.gguf"), "--chat-template-kwargs", "enable_thinking");
+        assertEquals(1, bad.exitCode());
+        assertEquals("vellama: --chat-template-kwargs takes a JSON object, such as '{\"enable_thinking\": false}'", bad.err().strip());
+    }
+
     @Test
     void badInputIsOneLine() {
         CliRunner r = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "word ".repeat(100), "--ctx", "32");

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -98,11 +99,16 @@ final class CompletionEndpoints {
         } else if (shape != null) {
             params = params.withGrammar(shape);
         }
+        Map<String, Object> variables = templateVariables(j);
         int[] prompt;
         try {
-            prompt = format == null ? engine.model().chatPrompt(messages, state.template())
-                    : engine.model().chatPrompt(format.prepare(messages, tools, choice), state.template(),
-                            format.templateVariables(tools), format.replyPrefix(choice));
+            if (format == null) {
+                prompt = engine.model().chatPrompt(messages, state.template(), variables, "");
+            } else {
+                variables.putAll(format.templateVariables(tools));
+                prompt = engine.model().chatPrompt(format.prepare(messages, tools, choice), state.template(), variables,
+                        format.replyPrefix(choice));
+            }
         } catch (ChatTemplateException e) {
             throw ApiException.badField("messages", "the model's chat template refused the messages: " + e.getMessage());
         }
@@ -115,6 +121,29 @@ final class CompletionEndpoints {
         }
         run(req, res, new Job(Shape.CHAT, List.of(prompt), params, j.bool("stream", false), includeUsage(j), logprobs,
                 format, choice.forcesCall(), reasoning, apart));
+    }
+
+    /**
+     * Variables for the chat template from the request: llama-server's {@code chat_template_kwargs} (such as
+     * {@code enable_thinking}), and OpenAI's {@code reasoning_effort}, which gpt-oss's template reads.
+     */
+    private static Map<String, Object> templateVariables(Json j) {
+        Map<String, Object> vars = new java.util.LinkedHashMap<>();
+        JsonNode kwargs = j.node("chat_template_kwargs");
+        if (kwargs != null) {
+            if (!kwargs.isObject()) {
+                throw ApiException.badField("chat_template_kwargs", "'chat_template_kwargs' must be an object");
+            }
+            kwargs.properties().forEach(e -> vars.put(e.getKey(), Json.MAPPER.convertValue(e.getValue(), Object.class)));
+        }
+        String effort = j.string("reasoning_effort", null);
+        if (effort != null) {
+            if (!java.util.Set.of("minimal", "low", "medium", "high").contains(effort)) {
+                throw ApiException.badField("reasoning_effort", "'reasoning_effort' must be \"minimal\", \"low\", \"medium\" or \"high\"");
+            }
+            vars.put("reasoning_effort", effort);
+        }
+        return vars;
     }
 
     /**

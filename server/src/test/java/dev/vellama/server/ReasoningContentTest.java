@@ -99,6 +99,27 @@ class ReasoningContentTest {
         assertEquals("the answer", content.toString());
     }
 
+    /** llama-server's {@code chat_template_kwargs}: Qwen 3's {@code enable_thinking: false} closes the reasoning in the prompt. */
+    @Test
+    void chatTemplateKwargsReachTheTemplate() throws Exception {
+        ObjectNode plain = (ObjectNode) Http.JSON.readTree(Http.chatBody("Hi", 1, false));
+        ObjectNode noThinking = plain.deepCopy();
+        noThinking.putObject("chat_template_kwargs").put("enable_thinking", false);
+        int without = Http.JSON.readTree(http.post("/v1/chat/completions", plain.toString()).body()).path("usage").path("prompt_tokens").asInt();
+        int with = Http.JSON.readTree(http.post("/v1/chat/completions", noThinking.toString()).body()).path("usage").path("prompt_tokens").asInt();
+        assertTrue(with > without, "an empty <think></think> block more in the prompt: " + without + " then " + with);
+
+        ObjectNode bad = plain.deepCopy();
+        bad.put("chat_template_kwargs", "enable_thinking=false");
+        Http.Answer a = http.post("/v1/chat/completions", bad.toString());
+        assertEquals(400, a.status());
+        assertEquals("chat_template_kwargs", Http.JSON.readTree(a.body()).path("error").path("param").asText());
+        ObjectNode effort = plain.deepCopy();
+        effort.put("reasoning_effort", "extreme");
+        assertEquals("reasoning_effort", Http.JSON.readTree(http.post("/v1/chat/completions", effort.toString()).body())
+                .path("error").path("param").asText());
+    }
+
     @Test
     void anUnknownReasoningFormatIsA400NamingTheField() throws Exception {
         Http.Answer a = http.post("/v1/chat/completions", body(false, "loud").toString());

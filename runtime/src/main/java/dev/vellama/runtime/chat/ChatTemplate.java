@@ -51,15 +51,38 @@ public final class ChatTemplate {
     private final Clock clock;
     /** Why a model's own template cannot be used, or null; reported when a conversation is rendered. */
     private final String loadError;
+    /** Variables every render gets (a caller's {@code enable_thinking}, say), under the render's own extras. */
+    private final Map<String, Object> defaults;
 
     private ChatTemplate(String source, JinjaTemplate template, String bosToken, String eosToken, Clock clock,
             String loadError) {
+        this(source, template, bosToken, eosToken, clock, loadError, Map.of());
+    }
+
+    private ChatTemplate(String source, JinjaTemplate template, String bosToken, String eosToken, Clock clock,
+            String loadError, Map<String, Object> defaults) {
         this.source = source;
         this.template = template;
         this.bosToken = bosToken;
         this.eosToken = eosToken;
         this.clock = clock;
         this.loadError = loadError;
+        this.defaults = defaults;
+    }
+
+    /**
+     * This template with variables that every render passes (llama.cpp's {@code --chat-template-kwargs}, such as
+     * {@code enable_thinking: false} or gpt-oss's {@code reasoning_effort}); a render's own extra variables win over
+     * them.
+     *
+     * @param variables the variables by name; values as template values (strings, numbers, booleans, lists, maps)
+     * @return a new template; this one is unchanged
+     */
+    public ChatTemplate withVariables(Map<String, ?> variables) {
+        Map<String, Object> merged = new LinkedHashMap<>(defaults);
+        merged.putAll(Objects.requireNonNull(variables, "variables"));
+        return new ChatTemplate(source, template, bosToken, eosToken, clock, loadError,
+                java.util.Collections.unmodifiableMap(merged));
     }
 
     /**
@@ -117,7 +140,7 @@ public final class ChatTemplate {
      * @throws ChatTemplateException if the source has a syntax error
      */
     public ChatTemplate withSource(String jinjaSource) {
-        return of(jinjaSource, bosToken, eosToken).withClock(clock);
+        return of(jinjaSource, bosToken, eosToken).withClock(clock).withVariables(defaults);
     }
 
     /** ChatML ({@code <|im_start|>role ... <|im_end|>}), the format many fine-tunes use, by its usual name. */
@@ -141,7 +164,7 @@ public final class ChatTemplate {
      */
     public ChatTemplate withClock(Clock clock) {
         return new ChatTemplate(source, template, bosToken, eosToken, Objects.requireNonNull(clock, "clock"),
-                loadError);
+                loadError, defaults);
     }
 
     /**
@@ -185,6 +208,7 @@ public final class ChatTemplate {
         variables.put("eos_token", eosToken);
         variables.put("tools", null);
         variables.put("documents", null);
+        variables.putAll(defaults);
         variables.putAll(extraVariables);
         try {
             return template.render(variables, clock);

@@ -371,5 +371,9 @@ class RealTemplatesTest {
         assertTrue(ReasoningSplitter.endsInsideThink(prompt), "a reply to it starts in its reasoning");
         assertEquals(turns + "<|im_start|>assistant\n<think>\n\n</think>\n\n",
                 t.render(SYSTEM_USER, true, Map.of("enable_thinking", false)));
+        // variables bound to the template, as --chat-template-kwargs binds them; a render's own win
+        ChatTemplate bound = t.withVariables(Map.of("enable_thinking", false));
+        assertEquals(turns + "<|im_start|>assistant\n<think>\n\n</think>\n\n", bound.render(SYSTEM_USER, true));
+        assertEquals(prompt, bound.render(SYSTEM_USER, true, Map.of("enable_thinking", true)));
     }
 }
