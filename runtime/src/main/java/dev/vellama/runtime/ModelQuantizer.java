@@ -75,7 +75,9 @@ public final class ModelQuantizer {
         /** Non-linear 4-bit blocks of 32, 4.5 bits per weight; Q5_K for some {@code attn_v} and {@code ffn_down}. */
         IQ4_NL(25, GgmlType.IQ4_NL),
         /** Non-linear 4-bit blocks of 256, 4.25 bits per weight; Q5_K for some {@code attn_v}, {@code ffn_down}. */
-        IQ4_XS(30, GgmlType.IQ4_XS);
+        IQ4_XS(30, GgmlType.IQ4_XS),
+        /** gpt-oss's mix: the stacked expert tensors in MXFP4, every other matrix (the output too) in Q8_0. */
+        MXFP4_MOE(38, GgmlType.MXFP4);
 
         final int id;
         final GgmlType base;
@@ -99,7 +101,7 @@ public final class ModelQuantizer {
                 }
             }
             throw new VellamaException("unknown quantization type '" + name + "' (llama-quantize's names: Q4_0, Q4_1, "
-                    + "Q5_0, Q5_1, Q8_0, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, IQ4_NL, IQ4_XS, "
+                    + "Q5_0, Q5_1, Q8_0, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, IQ4_NL, IQ4_XS, MXFP4_MOE, "
                     + "F16, BF16, F32)");
         }
     }
@@ -362,6 +364,14 @@ public final class ModelQuantizer {
     private static GgmlType mixedType(GgufTensor t, GgmlType type, FileType ft, Options o, State s) {
         String name = t.name();
         long nx = t.shape()[0];
+        if (ft == FileType.MXFP4_MOE) {
+            // llama.cpp of 2026: experts (a third dimension over 1) in MXFP4, the rest, output included, in Q8_0
+            boolean output = name.equals("output.weight") || (!s.hasOutput && name.equals("token_embd.weight"));
+            if (output && o.outputType() != null) {
+                return o.outputType();
+            }
+            return !output && t.dimensions() >= 3 && t.shape()[2] > 1 ? GgmlType.MXFP4 : GgmlType.Q8_0;
+        }
         if (name.equals("output.weight") || (!s.hasOutput && name.equals("token_embd.weight"))) {
             if (o.outputType() != null) {
                 type = o.outputType();
