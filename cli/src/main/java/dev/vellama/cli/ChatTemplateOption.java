@@ -37,10 +37,8 @@ final class ChatTemplateOption {
         if (json == null || !json.isObject()) {
             throw new IllegalArgumentException("--chat-template-kwargs takes a JSON object, such as '{\"enable_thinking\": false}'");
         }
-        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
-        java.util.Map<String, Object> vars = new java.util.LinkedHashMap<>();
-        json.properties().forEach(e -> vars.put(e.getKey(), mapper.convertValue(e.getValue(), Object.class)));
-        return vars;
+        return new com.fasterxml.jackson.databind.ObjectMapper().convertValue(json,
+                new com.fasterxml.jackson.core.type.TypeReference<java.util.LinkedHashMap<String, Object>>() { });
     }
 
     /** The template to render chats with: the model's own when {@code value} is null. */

@@ -58,13 +58,7 @@ record PreparedChat(int[] prompt, GenerationParams params, ToolCallFormat format
      */
     AiMessage reply(Model model, GenerationResult result) {
         ReasoningFormat reasoning = ReasoningFormat.of(model.chatTemplate());
-        ReasoningSplitter split = reasoning.splitter("", model.tokenizer()::tokenText);
-        if (reasoning == ReasoningFormat.HARMONY) {
-            result.tokens().forEach(t -> split.accept(t.id(), t.text())); // its markers are control tokens
-        } else {
-            split.accept(-1, result.text());
-        }
-        split.finish();
+        ReasoningSplitter split = result.splitInto(reasoning.splitter("", model.tokenizer()::tokenText));
         String text = reasoning == ReasoningFormat.NONE ? result.text() : split.content();
         if (format == null) {
             return AiMessage.from(text);

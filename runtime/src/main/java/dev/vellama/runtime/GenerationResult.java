@@ -50,4 +50,21 @@ public record GenerationResult(int[] promptTokens, List<GeneratedToken> tokens, 
         return "GenerationResult[promptTokens=" + java.util.Arrays.toString(promptTokens) + ", tokens=" + tokens
                 + ", text=" + text + ", stopReason=" + stopReason + ", timings=" + timings + "]";
     }
+
+    /**
+     * The whole reply fed to {@code splitter}, then finished: harmony's reply token by token (its markers are control
+     * tokens, which the text leaves out), any other as its text, as the reply ended it (stop strings cut).
+     *
+     * @param splitter a fresh splitter for this reply
+     * @return {@code splitter}, holding the reply's reasoning, answer and tool calls
+     */
+    public dev.vellama.runtime.chat.ReasoningSplitter splitInto(dev.vellama.runtime.chat.ReasoningSplitter splitter) {
+        if (splitter.readsTokens()) {
+            tokens.forEach(t -> splitter.accept(t.id(), t.text()));
+        } else {
+            splitter.accept(-1, text);
+        }
+        splitter.finish();
+        return splitter;
+    }
 }

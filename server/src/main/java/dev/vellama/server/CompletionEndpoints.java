@@ -134,7 +134,7 @@ final class CompletionEndpoints {
             if (!kwargs.isObject()) {
                 throw ApiException.badField("chat_template_kwargs", "'chat_template_kwargs' must be an object");
             }
-            kwargs.properties().forEach(e -> vars.put(e.getKey(), Json.MAPPER.convertValue(e.getValue(), Object.class)));
+            vars.putAll(Json.MAPPER.convertValue(kwargs, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { }));
         }
         String effort = j.string("reasoning_effort", null);
         if (effort != null) {
@@ -620,15 +620,7 @@ final class CompletionEndpoints {
             String finish = finishReason(r.stopReason());
             if (job.shape() == Shape.CHAT) {
                 ObjectNode message = choice.putObject("message").put("role", "assistant");
-                ReasoningSplitter split = job.splitter(i, tokenizer);
-                if (job.reasoning() == ReasoningFormat.HARMONY) {
-                    for (GeneratedToken t : r.tokens()) { // its markers are control tokens, known by id only
-                        split.accept(t.id(), t.text());
-                    }
-                } else {
-                    split.accept(-1, r.text()); // the text as the reply ended it (stop strings cut)
-                }
-                split.finish();
+                ReasoningSplitter split = r.splitInto(job.splitter(i, tokenizer));
                 String text = job.reasoning() == ReasoningFormat.NONE ? r.text()
                         : job.reasoningApart() ? split.content() : split.reasoning() + split.content();
                 ChatReply reply = job.tools() == ToolCallFormat.HARMONY ? new ChatReply(text, split.toolCalls())

@@ -92,6 +92,11 @@ public final class ReasoningSplitter {
         return state == State.REASONING ? reasoning(rest) : content(rest);
     }
 
+    /** {@return whether the splitter must see the reply's tokens, not only its text} (harmony: its markers are control tokens) */
+    public boolean readsTokens() {
+        return format == ReasoningFormat.HARMONY;
+    }
+
     /** {@return the reasoning so far} */
     public String reasoning() {
         return reasoning.toString();
