@@ -219,6 +219,29 @@ public interface Kernels extends AutoCloseable {
             float[] y, int yOff, int yStride, int n);
 
     /**
+     * One token of the gated delta rule on one head's state (Qwen3.5's linear attention), as ggml's
+     * {@code gated_delta_net} computes it for each of the {@code dim} rows S_j at {@code s[sOff + j·dim ..]}:
+     * S_j ← decay·S_j; δ_j = β·(v_j − S_j·k); S_j ← S_j + δ_j·k; o_j = scale·(S_j·q).
+     *
+     * @param s the head's state, dim rows of dim, updated in place
+     * @param sOff index of the state's first element
+     * @param dim the head size
+     * @param decay e^g, the state's decay for this token
+     * @param beta the write strength β
+     * @param k the key, dim values from {@code kOff}
+     * @param kOff index of the key's first value
+     * @param v the value, dim values from {@code vOff}
+     * @param vOff index of the value's first value
+     * @param q the query, dim values from {@code qOff}
+     * @param qOff index of the query's first value
+     * @param scale factor on the read-out (1/√dim)
+     * @param o receives the head's output, dim values from {@code oOff}
+     * @param oOff index of the output's first value
+     */
+    void deltaRule(float[] s, int sOff, int dim, float decay, float beta, float[] k, int kOff, float[] v, int vOff,
+            float[] q, int qOff, float scale, float[] o, int oOff);
+
+    /**
      * RoPE on nHeads heads of headDim at x[off..]; only the first nRot dims of each head rotate; cos/sin hold
      * nRot/2 values for this position. neox=false pairs (2i, 2i+1), neox=true pairs (i, i+nRot/2).
      *

@@ -101,6 +101,26 @@ final class ScalarKernels extends PooledKernels {
     }
 
     @Override
+    public void deltaRule(float[] s, int sOff, int dim, float decay, float beta, float[] k, int kOff, float[] v, int vOff,
+            float[] q, int qOff, float scale, float[] o, int oOff) {
+        for (int j = 0; j < dim; j++) {
+            int row = sOff + j * dim;
+            float sk = 0;
+            for (int i = 0; i < dim; i++) {
+                s[row + i] *= decay;
+                sk += s[row + i] * k[kOff + i];
+            }
+            float delta = (v[vOff + j] - sk) * beta;
+            float sq = 0;
+            for (int i = 0; i < dim; i++) {
+                s[row + i] += delta * k[kOff + i];
+                sq += s[row + i] * q[qOff + i];
+            }
+            o[oOff + j] = sq * scale;
+        }
+    }
+
+    @Override
     public float max(float[] x, int off, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {

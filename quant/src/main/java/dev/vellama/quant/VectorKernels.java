@@ -2599,6 +2599,44 @@ final class VectorKernels extends PooledKernels {
     }
 
     @Override
+    public void deltaRule(float[] s, int sOff, int dim, float decay, float beta, float[] k, int kOff, float[] v, int vOff,
+            float[] q, int qOff, float scale, float[] o, int oOff) {
+        int upper = FS.loopBound(dim);
+        for (int j = 0; j < dim; j++) {
+            int row = sOff + j * dim;
+            // the row decays and meets the key in one pass, then takes its update and meets the query in a second,
+            // while it is still in the first level of cache
+            FloatVector acc = FloatVector.zero(FS);
+            int i = 0;
+            for (; i < upper; i += L) {
+                FloatVector sv = FloatVector.fromArray(FS, s, row + i).mul(decay);
+                sv.intoArray(s, row + i);
+                acc = sv.fma(FloatVector.fromArray(FS, k, kOff + i), acc);
+            }
+            float sk = acc.reduceLanes(VectorOperators.ADD);
+            for (; i < dim; i++) {
+                s[row + i] *= decay;
+                sk += s[row + i] * k[kOff + i];
+            }
+            float delta = (v[vOff + j] - sk) * beta;
+            FloatVector acc2 = FloatVector.zero(FS);
+            FloatVector dv = FloatVector.broadcast(FS, delta);
+            i = 0;
+            for (; i < upper; i += L) {
+                FloatVector sv = FloatVector.fromArray(FS, k, kOff + i).fma(dv, FloatVector.fromArray(FS, s, row + i));
+                sv.intoArray(s, row + i);
+                acc2 = sv.fma(FloatVector.fromArray(FS, q, qOff + i), acc2);
+            }
+            float sq = acc2.reduceLanes(VectorOperators.ADD);
+            for (; i < dim; i++) {
+                s[row + i] += delta * k[kOff + i];
+                sq += s[row + i] * q[qOff + i];
+            }
+            o[oOff + j] = sq * scale;
+        }
+    }
+
+    @Override
     public float max(float[] x, int off, int n) {
         int upper = FS.loopBound(n);
         FloatVector mv = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);

@@ -62,7 +62,16 @@ public enum Architecture {
      * of 8192 positions. Mixture-of-experts layers every {@code interleave_moe_layer_step}: sigmoid-weighted experts
      * applied to the weighted input, plus an always-on shared expert.
      */
-    LLAMA4("llama4", RopeStyle.NORMAL, false, false, false, false, false, false, false, false);
+    LLAMA4("llama4", RopeStyle.NORMAL, false, false, false, false, false, false, false, false),
+    /**
+     * Qwen3.5 (0.8B to 27B): three of every four layers are linear attention, a gated delta rule over a recurrent
+     * state per head fed by a short causal convolution ({@link ModelConfig.DeltaNet}); the fourth attends over the
+     * KV cache with q/k norms, partial interleaved multi-section RoPE and an output gated by a sigmoid of a second
+     * half of the query projection. The feed-forward pre-norm is {@code post_attention_norm}.
+     */
+    QWEN35("qwen35", RopeStyle.NEOX, false, true, false, false, false, false, false, false),
+    /** Qwen3.5 MoE (35B-A3B, 122B-A10B, 397B-A17B): Qwen3.5's layers with routed experts and a gated shared expert. */
+    QWEN35MOE("qwen35moe", RopeStyle.NEOX, false, true, false, false, false, false, false, false);
 
     private final String ggufName;
     private final RopeStyle ropeStyle;
@@ -123,7 +132,15 @@ public enum Architecture {
 
     /** {@return whether every feed-forward block is a mixture of experts chosen per token by a router} */
     public boolean mixtureOfExperts() {
-        return this == QWEN2MOE || this == QWEN3MOE || this == GPT_OSS || this == GLM4MOE || this == LLAMA4;
+        return this == QWEN2MOE || this == QWEN3MOE || this == GPT_OSS || this == GLM4MOE || this == LLAMA4 || this == QWEN35MOE;
+    }
+
+    /**
+     * {@return whether the model has linear-attention (gated delta rule) layers beside its attention layers, and its
+     * attention layers' query projection carries a sigmoid gate on their output} (Qwen3.5)
+     */
+    public boolean deltaNet() {
+        return this == QWEN35 || this == QWEN35MOE;
     }
 
     /**
@@ -139,7 +156,7 @@ public enum Architecture {
      * {@code post_attention_norm}, which is where it sits, after the attention's residual add
      */
     public String ffnNormName() {
-        return this == GPT_OSS || this == GLM4MOE ? "post_attention_norm.weight" : "ffn_norm.weight";
+        return this == GPT_OSS || this == GLM4MOE || deltaNet() ? "post_attention_norm.weight" : "ffn_norm.weight";
     }
 
     /**
@@ -147,7 +164,7 @@ public enum Architecture {
      * the experts' outputs} (Qwen3 MoE's {@code norm_topk_prob}; Qwen2 MoE uses them as the softmax gave them)
      */
     public boolean normalizesExpertWeights() {
-        return this == QWEN3MOE;
+        return this == QWEN3MOE || this == QWEN35MOE;
     }
 
     /**

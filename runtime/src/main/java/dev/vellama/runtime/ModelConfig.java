@@ -31,12 +31,76 @@ import dev.vellama.gguf.GgufMetadataException;
  *                       dense model
  * @param temperature    the queries' position-dependent temperature (Mistral 3, Llama 4); {@link
  *                       AttentionTemperature#NONE} for the others
+ * @param ropeSections   the pairs of each head's rotated dimensions that follow the time, height, width and extra
+ *                       positions of multi-section RoPE (rope.dimension_sections, Qwen3.5), four counts; empty for
+ *                       plain RoPE. Text has one position, so only pairs in no section stay unrotated.
+ * @param deltaNet       the linear-attention layers and their shape (Qwen3.5); {@link DeltaNet#NONE} when every
+ *                       layer attends
  */
 public record ModelConfig(Architecture architecture, int embeddingLength, int layerCount, int headCount,
                           int headCountKv, int headDim, int[] feedForwardLength, int contextLength, int vocabSize,
                           float rmsEps, float ropeBase, int ropeDims, RopeScaling ropeScaling, float ropeBaseLocal,
                           float attentionScale, int slidingWindow, float attnSoftcap, float finalSoftcap,
-                          Experts experts, AttentionTemperature temperature) {
+                          Experts experts, AttentionTemperature temperature, int[] ropeSections, DeltaNet deltaNet) {
+
+    /**
+     * The linear-attention layers of Qwen3.5 ({@code <arch>.ssm.*} keys; llama.cpp's gated delta net). Such a layer
+     * projects q, k and v, runs them through a causal depthwise convolution of {@code convKernel} taps and SiLU,
+     * L2-normalises q and k per head, and updates one {@code headDim × headDim} state per value head by the gated
+     * delta rule, S ← e^g·S + k ⊗ β(v − Sᵀk), reading out Sᵀq; the convolution's last inputs and the states are what
+     * a sequence carries from token to token instead of keys and values.
+     *
+     * @param convKernel taps of the causal convolution (ssm.conv_kernel)
+     * @param headDim    size of a key head and of a value head (ssm.state_size)
+     * @param keyHeads   query and key heads (ssm.group_count)
+     * @param valueHeads value heads (ssm.time_step_rank), a multiple of keyHeads; value head h reads key head
+     *                   h mod keyHeads, the tiled order llama.cpp's converter writes
+     * @param recurrent  per layer, whether it is a linear-attention layer
+     */
+    public record DeltaNet(int convKernel, int headDim, int keyHeads, int valueHeads, boolean[] recurrent) {
+        /** A model without linear attention. */
+        public static final DeltaNet NONE = new DeltaNet(0, 0, 0, 0, new boolean[0]);
+
+        /** {@return whether the model has linear-attention layers at all} */
+        public boolean present() {
+            return headDim > 0;
+        }
+
+        /**
+         * Whether layer {@code layer} is a linear-attention layer.
+         *
+         * @param layer layer index, from 0
+         * @return true for a gated-delta-rule layer, false for an attention layer
+         */
+        public boolean inLayer(int layer) {
+            return layer < recurrent.length && recurrent[layer];
+        }
+
+        /** {@return the width of all query (or key) heads together} */
+        public int keyDim() {
+            return keyHeads * headDim;
+        }
+
+        /** {@return the width of all value heads together} */
+        public int valueDim() {
+            return valueHeads * headDim;
+        }
+
+        /** {@return the convolution's channels: q, k and v together} */
+        public int convChannels() {
+            return 2 * keyDim() + valueDim();
+        }
+
+        /** {@return the floats of one layer's delta-rule states, all value heads} */
+        public int stateSize() {
+            return valueHeads * headDim * headDim;
+        }
+
+        /** {@return the floats of one layer's convolution state: the last convKernel − 1 inputs of every channel} */
+        public int convStateSize() {
+            return (convKernel - 1) * convChannels();
+        }
+    }
 
     /**
      * Llama 4's attention temperature, which Mistral 3 took over: queries multiplied by
@@ -134,7 +198,8 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
         try {
             int embd = m.getInt(p + "embedding_length");
             // GLM's last blocks may be multi-token-prediction heads, which a forward pass does not run
-            int layers = m.getInt(p + "block_count") - (arch == Architecture.GLM4MOE ? m.getInt(p + "nextn_predict_layers", 0) : 0);
+            int layers = m.getInt(p + "block_count")
+                    - (arch == Architecture.GLM4MOE || arch.deltaNet() ? m.getInt(p + "nextn_predict_layers", 0) : 0);
             int heads = m.getInt(p + "attention.head_count");
             int headsKv = m.getInt(p + "attention.head_count_kv", heads);
             int headDim = m.getInt(p + "attention.key_length", heads > 0 ? embd / heads : 0);
@@ -146,7 +211,9 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
             if (valueDim != headDim) {
                 throw new UnsupportedModelException("value heads of " + valueDim + " differing from key heads of " + headDim + " are not supported");
             }
-            int[] ff = m.getIntOrArray(p + "feed_forward_length", layers);
+            // a mixture of experts without dense layers may leave the dense width out (Qwen3.5 MoE's converter does)
+            int[] ff = m.contains(p + "feed_forward_length") || !arch.mixtureOfExperts()
+                    ? m.getIntOrArray(p + "feed_forward_length", layers) : new int[layers];
             int ctx = m.getInt(p + "context_length");
             float eps = m.getFloat(p + "attention.layer_norm_rms_epsilon");
             float base = m.getFloat(p + "rope.freq_base", 10000f);
@@ -190,7 +257,14 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
             }
             float temperature = arch == Architecture.MISTRAL3 ? m.getFloat(p + "attention.temperature_scale", 0f) : 0f;
             String sections = p + "rope.dimension_sections";
-            if (m.contains(sections) && m.getIntOrArray(sections, 2)[0] > 0 && m.getIntOrArray(sections, 2)[1] > 0) {
+            int[] ropeSections = new int[0];
+            if (arch.deltaNet()) {
+                ropeSections = m.contains(sections) ? m.getIntOrArray(sections, 4) : new int[4];
+                if (ropeSections.length != 4 || java.util.Arrays.stream(ropeSections).anyMatch(v -> v < 0)) {
+                    throw new UnsupportedModelException("rope.dimension_sections must be four counts; the file has "
+                            + java.util.Arrays.toString(ropeSections));
+                }
+            } else if (m.contains(sections) && m.getIntOrArray(sections, 2)[0] > 0 && m.getIntOrArray(sections, 2)[1] > 0) {
                 throw new UnsupportedModelException("multi-section RoPE (rope.dimension_sections) is not supported yet");
             }
             if (arch == Architecture.MISTRAL3 && m.getInt(p + "expert_count", 0) > 0) {
@@ -210,10 +284,38 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
             }
             return new ModelConfig(arch, embd, layers, heads, headsKv, headDim, ff, ctx, vocabSize, eps, base, ropeDims,
                     scaling, baseLocal, attnScale, window, attnCap, finalCap, experts(m, p, arch, ff),
-                    temperature == 0f ? AttentionTemperature.NONE : new AttentionTemperature(temperature, floor, offset));
+                    temperature == 0f ? AttentionTemperature.NONE : new AttentionTemperature(temperature, floor, offset),
+                    ropeSections, arch.deltaNet() ? deltaNet(m, p, layers) : DeltaNet.NONE);
         } catch (GgufMetadataException e) {
             throw new UnsupportedModelException("model metadata: " + e.getMessage(), e);
         }
+    }
+
+    /** Qwen3.5's linear-attention shape, as llama.cpp's qwen35 reads it: every full_attention_interval-th layer attends. */
+    private static DeltaNet deltaNet(GgufMetadata m, String p, int layers) {
+        int kernel = m.getInt(p + "ssm.conv_kernel");
+        int state = m.getInt(p + "ssm.state_size");
+        int groups = m.getInt(p + "ssm.group_count");
+        int valueHeads = m.getInt(p + "ssm.time_step_rank");
+        int inner = m.getInt(p + "ssm.inner_size");
+        if (kernel < 1 || kernel > 64 || state < 1 || groups < 1 || valueHeads < 1 || valueHeads % groups != 0
+                || (long) state * valueHeads != inner) {
+            throw new UnsupportedModelException("inconsistent linear-attention shape: a convolution of " + kernel + " taps, "
+                    + groups + " key heads and " + valueHeads + " value heads of " + state + ", inner size " + inner);
+        }
+        if (m.contains(p + "attention.recurrent_layers")) {
+            throw new UnsupportedModelException("a list of recurrent layers (attention.recurrent_layers) is not supported yet;"
+                    + " only full_attention_interval");
+        }
+        int interval = m.getInt(p + "full_attention_interval", 4);
+        if (interval < 1) {
+            throw new UnsupportedModelException("full_attention_interval " + interval + " is not valid");
+        }
+        boolean[] recurrent = new boolean[layers];
+        for (int l = 0; l < layers; l++) {
+            recurrent[l] = (l + 1) % interval != 0;
+        }
+        return new DeltaNet(kernel, state, groups, valueHeads, recurrent);
     }
 
     /** The experts a mixture-of-experts file describes, with llama.cpp's defaults; NONE for a dense architecture. */
@@ -228,7 +330,8 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
                     + " with 1 <= used <= count; the file says " + count + " and " + used);
         }
         int width = m.getInt(p + "expert_feed_forward_length", ff[0] / used);
-        int shared = arch == Architecture.QWEN2MOE ? m.getInt(p + "expert_shared_feed_forward_length", ff[0]) : 0;
+        int shared = arch == Architecture.QWEN2MOE ? m.getInt(p + "expert_shared_feed_forward_length", ff[0])
+                : arch == Architecture.QWEN35MOE ? m.getInt(p + "expert_shared_feed_forward_length", 0) : 0;
         if (width < 1 || shared < 0) {
             throw new UnsupportedModelException("expert feed-forward widths " + width + " and " + shared + " are not valid");
         }

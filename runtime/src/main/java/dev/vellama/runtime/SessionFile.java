@@ -86,6 +86,11 @@ final class SessionFile {
             w.putInt(state.history().length);
             w.putInt(state.keptPrefix());
             w.putInt(state.forgotten());
+            if (!cache.canContinueAt(state.cachedLength())) {
+                // a cancelled chunk left some recurrent layers past the cached tokens
+                throw new SessionFileException("cannot save the session: its recurrent state does not stand at its "
+                        + state.cachedLength() + " cached tokens (evaluate a prompt first)");
+            }
             int slidingFrom = Math.min(cache.slidingFrom(), state.cachedLength());
             w.putInt(slidingFrom);
             for (int id : state.history()) {
@@ -158,7 +163,7 @@ final class SessionFile {
             int keptFrom = Math.max(slidingFrom, cached - cache.slidingCells());
             long expected = 4L * historyLength;
             for (int l = 0; l < layers; l++) {
-                expected += cache.transferBytes(cache.slidingLayer(l) ? cached - slidingFrom : cached);
+                expected += cache.transferBytes(l, cache.slidingLayer(l) ? cached - slidingFrom : cached);
             }
             if (ch.size() - ch.position() + r.buffered() < expected + 4) {
                 throw new SessionFileException(path + " is cut short: it ends before its " + cached + " cached positions");

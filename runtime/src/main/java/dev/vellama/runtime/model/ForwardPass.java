@@ -75,6 +75,19 @@ public final class ForwardPass implements TransformerPass {
     // Llama 4 (but its 128-expert Maverick, as llama.cpp has it) normalises q and k of its rotated layers
     private final boolean l2NormQk;
     private final float[] ones;
+    // Qwen3.5: the query projection with each head's output gate, and the gates split out, [token][query width]
+    private final float[] queryAndGate;
+    private final float[] attnGate;
+    // Qwen3.5's linear-attention layers: projections of q|k|v, z, β and α per row, the convolved q|k|v, the heads' outputs
+    private final float[] dnMixed;
+    private final float[] dnZ;
+    private final float[] dnBeta;
+    private final float[] dnAlpha;
+    private final float[] dnConv;
+    private final float[] dnOut;
+    private final Kernels.RangeTask deltaTask = this::deltaHeads;
+    private int deltaLayer;
+    private Segment deltaSegment;
 
     /**
      * One sequence's part of a batch: rows {@code [row, row + n)} of the chunk are its tokens at positions
@@ -145,6 +158,16 @@ public final class ForwardPass implements TransformerPass {
         l2NormQk = arch == Architecture.LLAMA4 && e.count() != 128;
         ones = new float[c.headDim()];
         java.util.Arrays.fill(ones, 1f);
+        boolean gated = arch.deltaNet();
+        queryAndGate = new float[gated ? maxBatch * 2 * c.queryDim() : 0];
+        attnGate = new float[gated ? maxBatch * c.queryDim() : 0];
+        ModelConfig.DeltaNet dn = c.deltaNet();
+        dnMixed = new float[maxBatch * dn.convChannels()];
+        dnConv = new float[maxBatch * dn.convChannels()];
+        dnZ = new float[maxBatch * dn.valueDim()];
+        dnOut = new float[maxBatch * dn.valueDim()];
+        dnBeta = new float[maxBatch * dn.valueHeads()];
+        dnAlpha = new float[maxBatch * dn.valueHeads()];
     }
 
     /**
@@ -357,7 +380,11 @@ public final class ForwardPass implements TransformerPass {
             if (cancelled.getAsBoolean()) {
                 throw new java.util.concurrent.CancellationException("the forward pass was cancelled at layer " + l);
             }
-            attention(l, w.layers[l], residual, rows, segments, count);
+            if (w.layers[l].deltaNet() != null) {
+                linearAttention(l, w.layers[l], residual, rows, segments, count);
+            } else {
+                attention(l, w.layers[l], residual, rows, segments, count);
+            }
             feedForward(l, w.layers[l], c.feedForwardLength()[l], residual, rows);
             if (hooks != null) {
                 hook(ActivationPoint.RESIDUAL, l, residual, rows, c.embeddingLength());
@@ -396,6 +423,17 @@ public final class ForwardPass implements TransformerPass {
                 System.arraycopy(fused, t * width + qd, kv, t * kvd, kvd);
                 System.arraycopy(fused, t * width + qd + kvd, vv, t * kvd, kvd);
             }
+        } else if (arch.deltaNet()) {
+            // each head's query is followed by its output gate in the projection
+            project(L.wq(), xb, n, queryAndGate);
+            for (int t = 0; t < n; t++) {
+                for (int h = 0; h < c.headCount(); h++) {
+                    System.arraycopy(queryAndGate, (t * c.headCount() + h) * 2 * hd, q, t * qd + h * hd, hd);
+                    System.arraycopy(queryAndGate, (t * c.headCount() + h) * 2 * hd + hd, attnGate, t * qd + h * hd, hd);
+                }
+            }
+            project(L.wk(), xb, n, kv);
+            project(L.wv(), xb, n, vv);
         } else {
             project(L.wq(), xb, n, q);
             project(L.wk(), xb, n, kv);
@@ -418,6 +456,11 @@ public final class ForwardPass implements TransformerPass {
             attendSegment = segments[si];
             k.parallelFor(k.threads(), attendTask);
         }
+        if (arch.deltaNet()) {
+            for (int i = 0; i < n * qd; i++) {
+                att[i] *= sigmoid(attnGate[i]);
+            }
+        }
         project(L.wo(), att, n, out);
         if (L.bo() != null) {
             for (int t = 0; t < n; t++) {
@@ -428,6 +471,130 @@ public final class ForwardPass implements TransformerPass {
             hook(ActivationPoint.ATTN_OUT, l, out, n, d);
         }
         addResidual(x, L.postAttnNorm(), n);
+    }
+
+    /**
+     * A linear-attention layer (Qwen3.5's gated delta net) over n rows: the normed rows projected to q|k|v, the
+     * output gate z, β and α; per sequence, token by token, q|k|v through the causal convolution (its state carried
+     * in the sequence's {@link RecurrentState}) and SiLU, q and k L2-normalised per head, the decay
+     * g = a·softplus(α + dt_bias); then each value head's state takes the tokens in order (heads split across threads);
+     * each head's output RMS-normed and gated by SiLU(z), projected back to the embedding and added to the residual.
+     */
+    private void linearAttention(int l, ModelWeights.Layer L, float[] x, int n, Segment[] segments, int count) {
+        ModelConfig.DeltaNet dn = c.deltaNet();
+        ModelWeights.DeltaNetWeights W = L.deltaNet();
+        int d = c.embeddingLength();
+        for (int t = 0; t < n; t++) {
+            k.rmsnorm(xb, t * d, x, t * d, L.attnNorm(), d, c.rmsEps());
+        }
+        if (hooks != null) {
+            hook(ActivationPoint.ATTN_NORM, l, xb, n, d);
+        }
+        project(W.qkv(), xb, n, dnMixed);
+        project(W.gate(), xb, n, dnZ);
+        project(W.beta(), xb, n, dnBeta);
+        project(W.alpha(), xb, n, dnAlpha);
+        int heads = dn.valueHeads();
+        for (int i = 0; i < n * heads; i++) {
+            int h = i % heads;
+            dnBeta[i] = sigmoid(dnBeta[i]);
+            float a = dnAlpha[i] + W.dtBias()[h];
+            float softplus = a > 20f ? a : (float) Math.log(1f + (float) Math.exp(a));
+            dnAlpha[i] = (float) Math.exp(softplus * W.a()[h]); // the decay e^g
+        }
+        for (int si = 0; si < count; si++) {
+            Segment seg = segments[si];
+            RecurrentState state = seg.cache().recurrent();
+            state.startAt(l, seg.pos());
+            convolve(dn, W.conv(), state.conv(l), seg.row(), seg.n());
+            deltaLayer = l;
+            deltaSegment = seg;
+            k.parallelFor(heads, deltaTask);
+            state.advanceTo(l, seg.pos() + seg.n());
+        }
+        int hd = dn.headDim();
+        int vd = dn.valueDim();
+        for (int t = 0; t < n; t++) {
+            for (int h = 0; h < heads; h++) {
+                int o = t * vd + h * hd;
+                k.rmsnorm(dnOut, o, dnOut, o, W.norm(), hd, c.rmsEps());
+                for (int i = 0; i < hd; i++) {
+                    float z = dnZ[o + i];
+                    dnOut[o + i] *= z * sigmoid(z);
+                }
+            }
+        }
+        project(W.out(), dnOut, n, out);
+        if (hooks != null) {
+            hook(ActivationPoint.ATTN_OUT, l, out, n, d);
+        }
+        addResidual(x, null, n);
+    }
+
+    /**
+     * Rows {@code [row, row + n)} of q|k|v through the causal depthwise convolution, whose window starts with the
+     * {@code convKernel − 1} inputs in {@code convState} (then holding the last ones), the taps summed in order as
+     * ggml's ssm_conv does; SiLU; then q and k L2-normalised per key head, into {@code dnConv}.
+     */
+    private void convolve(ModelConfig.DeltaNet dn, float[] weight, float[] convState, int row, int n) {
+        int channels = dn.convChannels();
+        int taps = dn.convKernel();
+        int hd = dn.headDim();
+        for (int t = row; t < row + n; t++) {
+            int in = t * channels;
+            for (int ch = 0; ch < channels; ch++) {
+                int wo = ch * taps;
+                float sum = 0f;
+                for (int i = 0; i < taps - 1; i++) {
+                    sum += convState[i * channels + ch] * weight[wo + i];
+                }
+                sum += dnMixed[in + ch] * weight[wo + taps - 1];
+                dnConv[in + ch] = sum * sigmoid(sum);
+            }
+            if (taps > 1) {
+                System.arraycopy(convState, channels, convState, 0, (taps - 2) * channels);
+                System.arraycopy(dnMixed, in, convState, (taps - 2) * channels, channels);
+            }
+            for (int h = 0; h < 2 * dn.keyHeads(); h++) { // the q heads, then the k heads
+                l2Normalize(dnConv, in + h * hd, hd, c.rmsEps());
+            }
+        }
+    }
+
+    /** ggml's l2_norm: x / max(‖x‖, eps), the squares summed in double. */
+    private static void l2Normalize(float[] x, int off, int n, float eps) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += (double) x[off + i] * x[off + i];
+        }
+        float scale = 1f / Math.max((float) Math.sqrt(sum), eps);
+        for (int i = 0; i < n; i++) {
+            x[off + i] *= scale;
+        }
+    }
+
+    /** Value heads {@code [h0, h1)} of the layer and segment the fields name take the segment's tokens in order. */
+    private void deltaHeads(int h0, int h1) {
+        ModelConfig.DeltaNet dn = c.deltaNet();
+        Segment seg = deltaSegment;
+        float[] states = seg.cache().recurrent().delta(deltaLayer);
+        int hd = dn.headDim();
+        int channels = dn.convChannels();
+        int heads = dn.valueHeads();
+        float scale = (float) (1 / Math.sqrt(hd));
+        for (int h = h0; h < h1; h++) {
+            int kh = h % dn.keyHeads(); // the tiled order: value head h reads key head h mod keyHeads
+            for (int t = seg.row(); t < seg.row() + seg.n(); t++) {
+                int in = t * channels;
+                k.deltaRule(states, h * hd * hd, hd, dnAlpha[t * heads + h], dnBeta[t * heads + h],
+                        dnConv, in + dn.keyDim() + kh * hd, dnConv, in + 2 * dn.keyDim() + h * hd,
+                        dnConv, in + kh * hd, scale, dnOut, t * dn.valueDim() + h * hd);
+            }
+        }
+    }
+
+    private static float sigmoid(float x) {
+        return 1f / (1f + (float) Math.exp(-x));
     }
 
     @Override

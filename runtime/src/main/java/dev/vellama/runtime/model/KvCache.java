@@ -25,6 +25,10 @@ import dev.vellama.quant.Quantizer;
  * cache stops growing at the window, as llama.cpp's SWA cache does. A ring forgets positions: {@link #slidingFrom()}
  * is the first one its layers still hold, and a caller that goes back to an earlier position asks {@link
  * #canContinueAt} first. Every access takes positions; only this class knows cells.
+ *
+ * <p>A model with linear-attention layers (Qwen3.5) keeps no cells for them: their {@link RecurrentState} belongs to
+ * the cache, so a sequence's memory stays one object. Such a cache can only go on where its states stand (or start
+ * again), and a context shift cannot forget tokens a state has absorbed ({@link #maxDiscard} is 0).
  */
 public final class KvCache {
     private final GgmlType keyType;
@@ -49,6 +53,7 @@ public final class KvCache {
     private final MemorySegment[] valueSegments;
     private final long keyHeadBytes;   // one position's slice of one head, in blocks
     private final long valueHeadBytes;
+    private final RecurrentState recurrent; // the linear-attention layers' states; null when there are none
 
     /** Types a cache can hold. */
     public static boolean supports(GgmlType type) {
@@ -70,7 +75,8 @@ public final class KvCache {
 
     /** The cache of a model's layers {@code firstLayer ..}, keys and values of the given types, every position kept. */
     public static KvCache of(ModelConfig c, int firstLayer, int capacity, GgmlType keyType, GgmlType valueType) {
-        return new KvCache(c.layerCount(), firstLayer, capacity, c.kvDim(), c.headDim(), keyType, valueType);
+        return new KvCache(c.layerCount(), firstLayer, capacity, c.kvDim(), c.headDim(), keyType, valueType, 0,
+                new boolean[c.layerCount()], capacity, c.deltaNet());
     }
 
     /**
@@ -79,7 +85,7 @@ public final class KvCache {
      */
     public static KvCache of(ModelConfig c, int firstLayer, int capacity, GgmlType keyType, GgmlType valueType, int maxChunk) {
         return new KvCache(c.layerCount(), firstLayer, capacity, c.kvDim(), c.headDim(), keyType, valueType,
-                c.slidingWindow(), slidingLayers(c), maxChunk);
+                c.slidingWindow(), slidingLayers(c), maxChunk, c.deltaNet());
     }
 
     private static boolean[] slidingLayers(ModelConfig c) {
@@ -114,6 +120,16 @@ public final class KvCache {
      */
     public KvCache(int layers, int firstLayer, int capacity, int rowWidth, int headDim, GgmlType keyType, GgmlType valueType,
                    int window, boolean[] sliding, int maxChunk) {
+        this(layers, firstLayer, capacity, rowWidth, headDim, keyType, valueType, window, sliding, maxChunk,
+                ModelConfig.DeltaNet.NONE);
+    }
+
+    /**
+     * As {@link #KvCache(int, int, int, int, int, GgmlType, GgmlType, int, boolean[], int)}, with the linear-attention
+     * layers of {@code deltaNet} holding a {@link RecurrentState} instead of cells.
+     */
+    public KvCache(int layers, int firstLayer, int capacity, int rowWidth, int headDim, GgmlType keyType, GgmlType valueType,
+                   int window, boolean[] sliding, int maxChunk, ModelConfig.DeltaNet deltaNet) {
         for (GgmlType t : new GgmlType[] {keyType, valueType}) {
             if (!supports(t)) {
                 throw new IllegalArgumentException("a KV cache of type " + t + " is not supported; use f32, f16, bf16, q8_0,"
@@ -146,7 +162,11 @@ public final class KvCache {
         valueSegments = new MemorySegment[layers];
         keyHeadBytes = keyType.byteSize(headDim);
         valueHeadBytes = valueType.byteSize(headDim);
+        this.recurrent = deltaNet.present() ? new RecurrentState(deltaNet, firstLayer) : null;
         for (int l = firstLayer; l < layers; l++) {
+            if (deltaNet.inLayer(l)) {
+                continue; // a linear-attention layer keeps its state, not cells
+            }
             int size = Math.multiplyExact(cells(l), rowWidth);
             if (floatKeys != null) {
                 floatKeys[l] = new float[size];
@@ -181,16 +201,18 @@ public final class KvCache {
     public static long bytesFor(ModelConfig c, int capacity, GgmlType keyType, GgmlType valueType, int maxChunk) {
         boolean[] s = slidingLayers(c);
         int ring = ringCells(capacity, c.slidingWindow(), s, maxChunk);
-        long total = 0;
+        long total = RecurrentState.bytesFor(c.deltaNet());
         for (int l = 0; l < c.layerCount(); l++) {
-            total += bytesFor(1, s[l] ? ring : capacity, c.kvDim(), keyType, valueType);
+            if (!c.deltaNet().inLayer(l)) {
+                total += bytesFor(1, s[l] ? ring : capacity, c.kvDim(), keyType, valueType);
+            }
         }
         return total;
     }
 
     /** Bytes this cache holds on the heap. */
     public long bytes() {
-        long total = 0;
+        long total = recurrent == null ? 0 : recurrent.bytes();
         for (int l = 0; l < layers; l++) {
             if (holdsLayer(l)) {
                 total += bytesFor(1, cells(l), rowWidth, keyType, valueType);
@@ -251,7 +273,15 @@ public final class KvCache {
      * going back further starts again from position 0). Always true without sliding layers or at position 0.
      */
     public boolean canContinueAt(int pos) {
+        if (recurrent != null && !recurrent.canContinueAt(pos)) {
+            return false; // a recurrent state holds one position only
+        }
         return window == 0 || pos == 0 || Math.max(0, pos - window + 1) >= slidingFrom;
+    }
+
+    /** The linear-attention layers' states, or null for a model without such layers. */
+    public RecurrentState recurrent() {
+        return recurrent;
     }
 
     /**
@@ -260,6 +290,9 @@ public final class KvCache {
      * needs (a ring keeps no cells of the kept prefix once it has turned past them).
      */
     public int maxDiscard(int keep, int length) {
+        if (recurrent != null) {
+            return 0; // the states have absorbed every token; none can be taken out
+        }
         if (window == 0 || !bounded() && slidingFrom <= keep) {
             return length - keep;
         }
@@ -523,6 +556,10 @@ public final class KvCache {
      * {@code from} in each run, which are passed over.
      */
     public void transfer(int layer, int from, int length, int skip, CellStream stream) throws java.io.IOException {
+        if (recurrent != null && recurrent.holdsLayer(layer)) {
+            recurrent.transfer(layer, length, stream); // the state after the last position, whatever the range
+            return;
+        }
         if (from < 0 || from > length || length > capacity || skip < 0 || skip > from
                 || length - from > cells(layer)) {
             throw new IllegalArgumentException("positions " + from + " to " + length + " in a cache of " + capacity);
@@ -598,7 +635,12 @@ public final class KvCache {
         return ring;
     }
 
-    /** Bytes {@link #transfer} moves for {@code positions} positions of one layer. */
+    /** Bytes {@link #transfer} moves for {@code positions} positions of layer {@code layer}. */
+    public long transferBytes(int layer, int positions) {
+        return recurrent != null && recurrent.holdsLayer(layer) ? recurrent.transferBytes() : transferBytes(positions);
+    }
+
+    /** Bytes {@link #transfer} moves for {@code positions} positions of one attention layer. */
     public long transferBytes(int positions) {
         long cells = (long) positions * rowWidth;
         return keyType.byteSize(cells) + valueType.byteSize(cells);

@@ -33,12 +33,31 @@ public final class ModelWeights {
      * One transformer block. Optional parts are null when the architecture has none: with a fused {@code wqkv}
      * there are no wq/wk/wv, with a fused gate|up in {@code up} there is no {@code gate}, and a mixture-of-experts
      * block has {@code experts} instead of gate, up and down. {@code bo} is the attention output's bias and
-     * {@code sinks} one learned logit per query head that joins each softmax's denominator (gpt-oss), else null.
+     * {@code sinks} one learned logit per query head that joins each softmax's denominator (gpt-oss), else null. A
+     * linear-attention layer has {@code deltaNet} and none of the attention matrices; a gated-attention layer
+     * (Qwen3.5) has a {@code wq} of twice the query width, each head's query followed by its output gate.
      */
     public record Layer(float[] attnNorm, WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wqkv,
                         WeightMatrix wo, float[] bq, float[] bk, float[] bv, float[] qNorm, float[] kNorm,
                         float[] postAttnNorm, float[] ffnNorm, WeightMatrix gate, WeightMatrix up, WeightMatrix down,
-                        float[] postFfnNorm, ExpertWeights experts, float[] bo, float[] sinks) {}
+                        float[] postFfnNorm, ExpertWeights experts, float[] bo, float[] sinks, DeltaNetWeights deltaNet) {}
+
+    /**
+     * A linear-attention layer (Qwen3.5's gated delta net), tensors as llama.cpp names them.
+     *
+     * @param qkv   q, k and v of every head, conv channels × embedding ({@code attn_qkv})
+     * @param gate  the output gate z, value width × embedding ({@code attn_gate})
+     * @param conv  the causal convolution, {@code convKernel} taps per channel, the last tap on the current token
+     *              ({@code ssm_conv1d}, [channel][tap])
+     * @param beta  the delta rule's write strength per value head before its sigmoid ({@code ssm_beta})
+     * @param alpha the decay's input per value head ({@code ssm_alpha})
+     * @param dtBias added to alpha before the softplus ({@code ssm_dt.bias})
+     * @param a     −exp(A_log) per value head ({@code ssm_a}): the decay's log is a·softplus(alpha + dtBias)
+     * @param norm  the RMSNorm of each value head's output, head size ({@code ssm_norm})
+     * @param out   the output projection, embedding × value width ({@code ssm_out})
+     */
+    public record DeltaNetWeights(WeightMatrix qkv, WeightMatrix gate, float[] conv, WeightMatrix beta, WeightMatrix alpha,
+                                  float[] dtBias, float[] a, float[] norm, WeightMatrix out) {}
 
     /**
      * The feed-forward block of a mixture-of-experts layer. Expert {@code e}'s matrices are views of slice
@@ -96,9 +115,20 @@ public final class ModelWeights {
                 boolean fused = a.fusedQkv();
                 boolean dense = !c.experts().inLayer(i);
                 boolean qkNorm = a.qkNorm() || a == Architecture.GLM4MOE && file.hasTensor(p + "attn_q_norm.weight");
+                ModelConfig.DeltaNet dn = c.deltaNet();
+                if (dn.inLayer(i)) {
+                    layers[i] = new Layer(vector(file, p + "attn_norm.weight", d), null, null, null, null, null, null, null,
+                            null, null, null, null, vector(file, p + a.ffnNormName(), d),
+                            dense ? matrix(file, p + "ffn_gate.weight", ff, d) : null,
+                            dense ? matrix(file, p + "ffn_up.weight", ff, d) : null,
+                            dense ? matrix(file, p + "ffn_down.weight", d, ff) : null, null,
+                            dense ? null : experts(file, p, c), null, null, deltaNet(file, p, dn, d));
+                    continue;
+                }
+                int qRows = a.deltaNet() ? 2 * c.queryDim() : c.queryDim(); // Qwen3.5: each head's query, then its gate
                 layers[i] = new Layer(
                         vector(file, p + "attn_norm.weight", d),
-                        fused ? null : matrix(file, p + "attn_q.weight", c.queryDim(), d),
+                        fused ? null : matrix(file, p + "attn_q.weight", qRows, d),
                         fused ? null : matrix(file, p + "attn_k.weight", c.kvDim(), d),
                         fused ? null : matrix(file, p + "attn_v.weight", c.kvDim(), d),
                         fused ? matrix(file, p + "attn_qkv.weight", c.queryDim() + 2 * c.kvDim(), d) : null,
@@ -117,11 +147,25 @@ public final class ModelWeights {
                         dense ? null : experts(file, p, c),
                         a == Architecture.GPT_OSS || a == Architecture.MISTRAL3 && file.hasTensor(p + "attn_output.bias")
                                 ? vector(file, p + "attn_output.bias", d) : null,
-                        a == Architecture.GPT_OSS ? vector(file, p + "attn_sinks.weight", c.headCount()) : null);
+                        a == Architecture.GPT_OSS ? vector(file, p + "attn_sinks.weight", c.headCount()) : null, null);
             }
         } catch (UnsupportedTensorTypeException e) {
             throw new UnsupportedModelException(e.getMessage(), e);
         }
+    }
+
+    private static DeltaNetWeights deltaNet(GgufFile file, String p, ModelConfig.DeltaNet dn, int d) {
+        int heads = dn.valueHeads();
+        return new DeltaNetWeights(
+                matrix(file, p + "attn_qkv.weight", dn.convChannels(), d),
+                matrix(file, p + "attn_gate.weight", dn.valueDim(), d),
+                vector(file, p + "ssm_conv1d.weight", dn.convKernel() * dn.convChannels()),
+                matrix(file, p + "ssm_beta.weight", heads, d),
+                matrix(file, p + "ssm_alpha.weight", heads, d),
+                vector(file, p + "ssm_dt.bias", heads),
+                vector(file, p + "ssm_a", heads),
+                vector(file, p + "ssm_norm.weight", dn.headDim()),
+                matrix(file, p + "ssm_out.weight", d, dn.valueDim()));
     }
 
     private static ExpertWeights experts(GgufFile file, String p, ModelConfig c) {
@@ -207,6 +251,12 @@ public final class ModelWeights {
         for (Layer l : layers) {
             for (WeightMatrix m : new WeightMatrix[] {l.wq, l.wk, l.wv, l.wqkv, l.wo, l.gate, l.up, l.down}) {
                 sum += m == null ? 0 : m.byteSize();
+            }
+            if (l.deltaNet != null) {
+                DeltaNetWeights n = l.deltaNet;
+                for (WeightMatrix m : new WeightMatrix[] {n.qkv, n.gate, n.beta, n.alpha, n.out}) {
+                    sum += m.byteSize();
+                }
             }
             sum += l.experts == null ? 0 : l.experts.bytesPerToken(usedExperts);
         }

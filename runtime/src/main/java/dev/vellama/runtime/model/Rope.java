@@ -19,11 +19,20 @@ public final class Rope {
     private final float mscale;
     private final float corrLow;
     private final float corrHigh;
+    private final boolean[] still; // pairs that do not turn (multi-section RoPE's extra section), or null
 
     /**
      * @param factors per-pair frequency divisors (llama3 {@code rope_freqs}, LongRoPE factors), or null
      */
     Rope(int dims, float base, RopeScaling scaling, float[] factors) {
+        this(dims, base, scaling, factors, null);
+    }
+
+    /**
+     * @param still per pair, whether it keeps an angle of 0 whatever the position; null when every pair turns
+     */
+    Rope(int dims, float base, RopeScaling scaling, float[] factors, boolean[] still) {
+        this.still = still;
         this.pairs = dims / 2;
         this.thetaScale = (float) Math.pow(base, -2.0 / dims);
         this.factors = factors;
@@ -54,7 +63,31 @@ public final class Rope {
         if (w.ropeFactorsLong != null) {
             factors = positions > c.ropeScaling().originalContext() ? w.ropeFactorsLong : w.ropeFactorsShort;
         }
-        return new Rope(c.ropeDims(), c.ropeBase(), c.ropeScaling(), factors);
+        return new Rope(c.ropeDims(), c.ropeBase(), c.ropeScaling(), factors, stillPairs(c));
+    }
+
+    /**
+     * The pairs that interleaved multi-section RoPE (llama.cpp's IMROPE, Qwen3.5) leaves unturned for text: a text
+     * token's time, height and width positions are all its position and its extra position is 0, so pair i turns with
+     * the position unless its sector (i mod the sections' total) falls in none of the first three interleaved sections.
+     * Null when every pair turns.
+     */
+    private static boolean[] stillPairs(ModelConfig c) {
+        int[] s = c.ropeSections();
+        int total = s.length == 4 ? s[0] + s[1] + s[2] + s[3] : 0;
+        if (total == 0) {
+            return null;
+        }
+        boolean[] still = new boolean[c.ropeDims() / 2];
+        boolean any = false;
+        for (int i = 0; i < still.length; i++) {
+            int sector = i % total;
+            boolean turns = sector % 3 == 0 && sector < 3 * s[0] || sector % 3 == 1 && sector < 3 * s[1]
+                    || sector % 3 == 2 && sector < 3 * s[2];
+            still[i] = !turns;
+            any |= still[i];
+        }
+        return any ? still : null;
     }
 
     /** The rotation of sliding-window layers where they have a base of their own (Gemma 3), else {@code global}. */
@@ -113,6 +146,9 @@ public final class Rope {
                 float y = (i - corrLow) / Math.max(0.001f, corrHigh - corrLow);
                 float ramp = (1f - Math.min(1f, Math.max(0f, y))) * extFactor;
                 t = t * (1f - ramp) + extrapolated * ramp;
+            }
+            if (still != null && still[i]) {
+                t = 0f;
             }
             cos[i] = (float) Math.cos(t) * magnitude;
             sin[i] = (float) Math.sin(t) * magnitude;

@@ -36,6 +36,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  * <li>llama4: a layer without RoPE, q and k normed on the others, sigmoid weights on the experts' inputs, a shared
  *     expert, experts every second layer (2026-08 llama.cpp; its chunks of 8192 and temperature stay out of reach of
  *     these prompts, and TiledAttentionTest checks the chunked mask).</li>
+ * <li>qwen35 and qwen35moe: three linear-attention layers (convolution, gated delta rule with 4 value heads over
+ *     2 key heads, gated output norm) before a gated attention layer with multi-section RoPE; the MoE one with
+ *     renormalised experts and a gated shared expert (2026-08 llama.cpp). Prompts go in chunks of 16, so the
+ *     recurrent state crosses chunk boundaries.</li>
  * <li>gpt-oss, F32 and with MXFP4 experts: attention sinks, q/k/v/output biases, a window of 6 on even layers, YaRN,
  *     router and expert biases, the softmax over the chosen experts' logits, the clamped SwiGLU (2026-08 llama.cpp).</li>
  * </ul>
@@ -55,6 +59,8 @@ class TinyModelGoldenTest {
             "mistral3, tiny-mistral3.json, 0.005",
             "glm4moe, tiny-glm4moe.json, 0.005",
             "llama4, tiny-llama4.json, 0.005",
+            "qwen35, tiny-qwen35.json, 0.005",
+            "qwen35moe, tiny-qwen35moe.json, 0.005",
             // F32 too, but biased experts past the SwiGLU clamps magnify the F16 cache's rounding flips: 0.0047
             "gpt-oss, tiny-gpt-oss.json, 0.01",
             // llama.cpp multiplies MXFP4 by Q8_0-quantized inputs, as the engine does; inputs that differ by ~1e-5
@@ -72,6 +78,8 @@ class TinyModelGoldenTest {
             case "mistral3" -> TinyModels.mistral3();
             case "glm4moe" -> TinyModels.glm4moe();
             case "llama4" -> TinyModels.llama4();
+            case "qwen35" -> TinyModels.qwen35();
+            case "qwen35moe" -> TinyModels.qwen35moe();
             case "gpt-oss" -> TinyModels.gptOss();
             case "gpt-oss-mxfp4" -> TinyModels.gptOssMxfp4();
             default -> throw new IllegalArgumentException(name);

@@ -318,6 +318,43 @@ final class TinyModels {
         return s;
     }
 
+    /**
+     * Qwen3.5 at 64 wide: four layers, the first three linear attention (a convolution of 4 taps, 2 key heads and 4
+     * value heads of 16, so value heads share key heads in the tiled order), the fourth gated attention with heads of
+     * 32, q/k norms and interleaved multi-section RoPE over 16 of them; decays spread from fast to slow.
+     */
+    static TinySpec qwen35() {
+        TinySpec s = new TinySpec("qwen35", "qwen35");
+        s.layers = 4;
+        s.headDim = 32;
+        s.ropeDims = 16;
+        s.ropeSections = new int[] {3, 3, 2, 0};
+        s.qkNorm = true;
+        s.tiedOutput = true;
+        s.ropeBase = 10_000_000f;
+        s.rmsEps = 1e-6f;
+        s.ssmConvKernel = 4;
+        s.ssmHeadDim = 16;
+        s.ssmKeyHeads = 2;
+        s.ssmValueHeads = 4;
+        s.fullAttentionInterval = 4;
+        s.seed = 21;
+        return s;
+    }
+
+    /** Qwen3.5 MoE: {@link #qwen35()}'s layers with 8 experts of width 32 (2 used, renormalised) and a gated shared expert of 64. */
+    static TinySpec qwen35moe() {
+        TinySpec s = qwen35();
+        s.name = "qwen35moe";
+        s.architecture = "qwen35moe";
+        s.experts = 8;
+        s.expertsUsed = 2;
+        s.expertFeedForward = 32;
+        s.sharedExpertFeedForward = 64;
+        s.seed = 22;
+        return s;
+    }
+
     /** Writes {@code spec} as {@code <dir>/<name>.gguf} and returns the path. */
     static Path write(TinySpec spec, Path dir) {
         Path out = dir.resolve(spec.name + ".gguf");
@@ -393,6 +430,17 @@ final class TinyModels {
             w.put(a + "expert_weights_scale", GgufValue.float32(s.expertWeightsScale));
             w.put(a + "nextn_predict_layers", GgufValue.uint32(0));
         }
+        if (s.ssmConvKernel > 0) {
+            w.put(a + "ssm.conv_kernel", GgufValue.uint32(s.ssmConvKernel));
+            w.put(a + "ssm.state_size", GgufValue.uint32(s.ssmHeadDim));
+            w.put(a + "ssm.group_count", GgufValue.uint32(s.ssmKeyHeads));
+            w.put(a + "ssm.time_step_rank", GgufValue.uint32(s.ssmValueHeads));
+            w.put(a + "ssm.inner_size", GgufValue.uint32(s.ssmHeadDim * s.ssmValueHeads));
+            w.put(a + "full_attention_interval", GgufValue.uint32(s.fullAttentionInterval));
+        }
+        if (s.ropeSections != null) {
+            w.put(a + "rope.dimension_sections", GgufValue.array(dev.vellama.gguf.GgufValueType.INT32, s.ropeSections.clone()));
+        }
         vocabulary().forEach(w::put);
         w.put("general.file_type", GgufValue.uint32(s.expertType == GgmlType.MXFP4 ? 38 : 0));
     }
@@ -421,7 +469,17 @@ final class TinyModels {
         for (int i = 0; i < s.layers; i++) {
             String p = "blk." + i + ".";
             vector(w, p + "attn_norm.weight", r.norm(d));
-            if (s.fusedQkv) {
+            boolean qwen35 = s.ssmConvKernel > 0;
+            if (qwen35 && (i + 1) % s.fullAttentionInterval != 0) {
+                linearAttention(s, w, p, r);
+            } else if (qwen35) {
+                matrix(w, p + "attn_q.weight", d, 2 * q, r); // each head's query, then its output gate
+                matrix(w, p + "attn_k.weight", d, kv, r);
+                matrix(w, p + "attn_v.weight", d, kv, r);
+                vector(w, p + "attn_q_norm.weight", r.norm(hd));
+                vector(w, p + "attn_k_norm.weight", r.norm(hd));
+                matrix(w, p + "attn_output.weight", q, d, r);
+            } else if (s.fusedQkv) {
                 matrix(w, p + "attn_qkv.weight", d, q + 2 * kv, r);
             } else {
                 matrix(w, p + "attn_q.weight", d, q, r);
@@ -433,11 +491,13 @@ final class TinyModels {
                 vector(w, p + "attn_k.bias", r.gaussian(kv, 0.5));
                 vector(w, p + "attn_v.bias", r.gaussian(kv, 0.5));
             }
-            if (s.qkNorm) {
+            if (s.qkNorm && !qwen35) {
                 vector(w, p + "attn_q_norm.weight", r.norm(hd));
                 vector(w, p + "attn_k_norm.weight", r.norm(hd));
             }
-            matrix(w, p + "attn_output.weight", q, d, r);
+            if (!qwen35) {
+                matrix(w, p + "attn_output.weight", q, d, r);
+            }
             boolean gptOss = s.architecture.equals("gpt-oss");
             boolean glm = s.architecture.equals("glm4moe");
             boolean llama4 = s.architecture.equals("llama4");
@@ -450,8 +510,8 @@ final class TinyModels {
             if (s.postNorms) {
                 vector(w, p + "post_attention_norm.weight", r.norm(d));
             }
-            // gpt-oss and GLM name their feed-forward pre-norm post_attention_norm
-            vector(w, p + (gptOss || glm ? "post_attention_norm.weight" : "ffn_norm.weight"), r.norm(d));
+            // gpt-oss, GLM and Qwen3.5 name their feed-forward pre-norm post_attention_norm
+            vector(w, p + (gptOss || glm || qwen35 ? "post_attention_norm.weight" : "ffn_norm.weight"), r.norm(d));
             if (moe) {
                 int e = s.experts;
                 int eff = s.expertFeedForward;
@@ -501,6 +561,32 @@ final class TinyModels {
                 vector(w, p + "post_ffw_norm.weight", r.norm(d));
             }
         }
+    }
+
+    /**
+     * A Qwen3.5 linear-attention layer's tensors, as llama.cpp's converter writes them: q|k|v and the gate z, a
+     * convolution of F32 taps [channel][tap], β and α projections, dt_bias, a = −exp(A_log) with decays from about
+     * e^-0.05 to e^-1 per unit of softplus, the per-head output norm and the output projection.
+     */
+    private static void linearAttention(TinySpec s, GgufWriter w, String p, Random r) {
+        int d = s.embedding;
+        int valueDim = s.ssmHeadDim * s.ssmValueHeads;
+        int channels = 2 * s.ssmHeadDim * s.ssmKeyHeads + valueDim;
+        int heads = s.ssmValueHeads;
+        matrix(w, p + "attn_qkv.weight", d, channels, r);
+        matrix(w, p + "attn_gate.weight", d, valueDim, r);
+        w.addTensor(p + "ssm_conv1d.weight", GgmlType.F32, new long[] {s.ssmConvKernel, channels},
+                bytes(r.gaussian(s.ssmConvKernel * channels, 0.5)));
+        matrix(w, p + "ssm_beta.weight", d, heads, r);
+        matrix(w, p + "ssm_alpha.weight", d, heads, r);
+        vector(w, p + "ssm_dt.bias", r.gaussian(heads, 0.5));
+        float[] a = new float[heads];
+        for (int h = 0; h < heads; h++) {
+            a[h] = (float) -Math.exp(Math.log(0.05) + (Math.log(1.0) - Math.log(0.05)) * h / Math.max(1, heads - 1));
+        }
+        vector(w, p + "ssm_a", a);
+        vector(w, p + "ssm_norm.weight", r.norm(s.ssmHeadDim));
+        matrix(w, p + "ssm_out.weight", valueDim, d, r);
     }
 
     /**

@@ -68,6 +68,17 @@ final class TinySpec {
     float expertWeightsScale;
     /** Standard deviation of gpt-oss's expert gate and up biases. */
     float expertBiasStd = 0.5f;
+    /** qwen35: taps of the linear-attention layers' convolution ({@code ssm.conv_kernel}); 0 for no such layers. */
+    int ssmConvKernel;
+    /** qwen35: head size of the linear-attention layers ({@code ssm.state_size}). */
+    int ssmHeadDim;
+    /** qwen35: their key heads ({@code ssm.group_count}) and value heads ({@code ssm.time_step_rank}). */
+    int ssmKeyHeads;
+    int ssmValueHeads;
+    /** qwen35: every how many layers one attends ({@code full_attention_interval}). */
+    int fullAttentionInterval;
+    /** qwen35: {@code rope.dimension_sections}, four counts; null writes no key. */
+    int[] ropeSections;
     /** Standard deviation of the random matrix weights. */
     float weightStd = 0.1f;
     long seed = 1;
@@ -118,6 +129,12 @@ final class TinySpec {
         c.expertWeightsNorm = expertWeightsNorm;
         c.expertWeightsScale = expertWeightsScale;
         c.attnTemperature = attnTemperature;
+        c.ssmConvKernel = ssmConvKernel;
+        c.ssmHeadDim = ssmHeadDim;
+        c.ssmKeyHeads = ssmKeyHeads;
+        c.ssmValueHeads = ssmValueHeads;
+        c.fullAttentionInterval = fullAttentionInterval;
+        c.ropeSections = ropeSections == null ? null : ropeSections.clone();
         c.weightStd = weightStd;
         c.seed = seed;
         return c;
