@@ -24,7 +24,7 @@ class SynthAndBenchCommandTest {
     /** A Llama-3-layout model small enough for a unit test, with the real vocabulary and RoPE scaling. */
     private Path smallLlama(SyntheticModel.FileType type) throws IOException {
         ModelShape small = new ModelShape("small", "llama", "10M", 256, 2, 4, 2, 64, 512, 2048, 500000f, 1e-5f,
-                true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f}, null);
+                true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f}, null, null);
         Path out = tmp.resolve("small-" + type + ".gguf");
         try (GgufFile vocab = GgufFile.open(TestData.model("tiny-llama3-q8_0.gguf"))) {
             SyntheticModel.write(small, type, vocab.metadata(), 7, out);
@@ -58,7 +58,7 @@ class SynthAndBenchCommandTest {
     @Test
     void synthWritesGptOssShapes() throws IOException {
         ModelShape small = new ModelShape("small-oss", "gpt-oss", "A10M", 256, 2, 4, 2, 64, 256, 4096, 150000f, 1e-5f,
-                false, true, false, "tiny-llama3-q8_0.gguf", null, new ModelShape.Experts(8, 2, 256, 0));
+                false, true, false, "tiny-llama3-q8_0.gguf", null, new ModelShape.Experts(8, 2, 256, 0), null);
         Path file = tmp.resolve("small-oss.gguf");
         try (GgufFile vocab = GgufFile.open(TestData.model("tiny-llama3-q8_0.gguf"))) {
             SyntheticModel.write(small, SyntheticModel.FileType.Q8_0, vocab.metadata(), 7, file);
@@ -76,15 +76,45 @@ class SynthAndBenchCommandTest {
     }
 
     /**
+     * Qwen3.5 scaled down, dense and with experts: three linear-attention layers (F32 convolution, the rest in the
+     * file's type) and a gated attention layer whose query projection carries the gates; the engine benches both.
+     */
+    @Test
+    void synthWritesQwen35Shapes() throws IOException {
+        ModelShape.LinearAttention linear = new ModelShape.LinearAttention(2, 4, 64);
+        ModelShape dense = new ModelShape("small-qwen35", "qwen35", "10M", 256, 4, 4, 2, 64, 512, 4096, 10000000f, 1e-6f,
+                true, false, true, "tiny-qwen3-q8_0.gguf", null, null, linear);
+        ModelShape moe = new ModelShape("small-qwen35moe", "qwen35moe", "A10M", 256, 4, 4, 2, 64, 0, 4096, 10000000f, 1e-6f,
+                false, false, true, "tiny-qwen3-q8_0.gguf", null, new ModelShape.Experts(8, 2, 128, 128), linear);
+        for (ModelShape shape : new ModelShape[] {dense, moe}) {
+            Path file = tmp.resolve(shape.name() + ".gguf");
+            try (GgufFile vocab = GgufFile.open(TestData.model(shape.tokenizerModel()))) {
+                SyntheticModel.write(shape, SyntheticModel.FileType.Q4_0, vocab.metadata(), 7, file);
+            }
+            try (GgufFile f = GgufFile.open(file)) {
+                assertEquals(GgmlType.F32, f.tensor("blk.0.ssm_conv1d.weight").type());
+                assertEquals(GgmlType.Q4_0, f.tensor("blk.0.attn_qkv.weight").type());
+                assertEquals((2 * 2 * 64 + 4 * 64) * 256, f.tensor("blk.0.attn_qkv.weight").elementCount());
+                assertEquals(2 * 4 * 64 * 256, f.tensor("blk.3.attn_q.weight").elementCount(), "queries and their gates");
+                assertEquals(16, f.metadata().getInt(shape.architecture() + ".rope.dimension_count"));
+            }
+            CliRunner r = CliRunner.run("bench", "-m", file.toString(), "-p", "8", "-n", "4", "-t", "2", "-r", "1");
+            assertEquals(0, r.exitCode(), r.err());
+            assertEquals(2, r.out().lines().filter(l -> l.startsWith("| " + shape.architecture() + " " + shape.sizeLabel() + " Q4_0"))
+                    .count(), r.out());
+        }
+    }
+
+    /**
      * GLM-4.5 and Llama 4 scaled down: GLM's dense first layer, selection bias and shared expert with half of each
      * head rotated; Llama 4's experts on every layer with a shared expert; the engine benches both.
      */
     @Test
     void synthWritesGlmAndLlama4Shapes() throws IOException {
         ModelShape glm = new ModelShape("small-glm", "glm4moe", "A10M", 256, 3, 4, 2, 64, 512, 4096, 1000000f, 1e-5f,
-                false, true, false, "tiny-qwen2-q4_0.gguf", null, new ModelShape.Experts(8, 2, 128, 0));
+                false, true, false, "tiny-qwen2-q4_0.gguf", null, new ModelShape.Experts(8, 2, 128, 0), null);
         ModelShape llama4 = new ModelShape("small-llama4", "llama4", "A10M", 256, 4, 4, 2, 64, 512, 4096, 500000f, 1e-5f,
-                false, false, false, "tiny-llama3-q8_0.gguf", new float[] {16f, 1f, 1f, 8192f}, new ModelShape.Experts(8, 1, 128, 0));
+                false, false, false, "tiny-llama3-q8_0.gguf", new float[] {16f, 1f, 1f, 8192f}, new ModelShape.Experts(8, 1, 128, 0), null);
         for (ModelShape shape : new ModelShape[] {glm, llama4}) {
             Path file = tmp.resolve(shape.name() + ".gguf");
             try (GgufFile vocab = GgufFile.open(TestData.model(shape.tokenizerModel()))) {
@@ -108,7 +138,7 @@ class SynthAndBenchCommandTest {
     @Test
     void synthWritesMixtureOfExpertsShapes() throws IOException {
         ModelShape small = new ModelShape("small-moe", "qwen2moe", "A10M", 256, 2, 4, 4, 64, 512, 2048, 1000000f, 1e-6f,
-                false, true, false, "tiny-qwen2-q4_0.gguf", null, new ModelShape.Experts(8, 2, 128, 256));
+                false, true, false, "tiny-qwen2-q4_0.gguf", null, new ModelShape.Experts(8, 2, 128, 256), null);
         Path file = tmp.resolve("small-moe.gguf");
         try (GgufFile vocab = GgufFile.open(TestData.model("tiny-qwen2-q4_0.gguf"))) {
             SyntheticModel.write(small, SyntheticModel.FileType.Q4_0, vocab.metadata(), 7, file);

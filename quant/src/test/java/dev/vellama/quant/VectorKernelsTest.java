@@ -603,6 +603,32 @@ class VectorKernelsTest {
         }
     }
 
+    /**
+     * The gated delta rule over several tokens, state, output and all, against the scalar one (which the
+     * runtime's golden tests hold to llama.cpp): heads of the sizes Qwen3.5 uses and odd ones with vector tails.
+     */
+    @ParameterizedTest
+    @MethodSource("widths")
+    void deltaRuleMatchesScalar(VectorSpecies<Float> species) {
+        Kernels v = vector(species);
+        for (int dim : new int[] {1, 7, 16, 33, 128}) {
+            float[] sa = randomFloats(dim * dim + 5, dim);
+            float[] sb = sa.clone();
+            float[] oa = new float[dim + 2];
+            float[] ob = new float[dim + 2];
+            for (int t = 0; t < 5; t++) {
+                float[] kq = randomFloats(3 * dim + 4, 1000 + t);
+                float decay = 0.5f + 0.1f * t;
+                float beta = 0.9f - 0.15f * t;
+                scalar.deltaRule(sa, 5, dim, decay, beta, kq, 1, kq, dim + 2, kq, 2 * dim + 3, 0.25f, oa, 2);
+                v.deltaRule(sb, 5, dim, decay, beta, kq, 1, kq, dim + 2, kq, 2 * dim + 3, 0.25f, ob, 2);
+                assertClose(sa, sb, 1e-11, "deltaRule state, token " + t, dim);
+                assertClose(oa, ob, 1e-11, "deltaRule output, token " + t, dim);
+            }
+            assertEquals(sa[0], sb[0], "the elements before the state stay as they were");
+        }
+    }
+
     private static void assertClose(float[] want, float[] got, double bound, String what, int n) {
         double e = nmse(want, got);
         assertTrue(e < bound, what + " n=" + n + ": NMSE " + e);

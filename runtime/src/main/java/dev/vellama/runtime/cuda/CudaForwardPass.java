@@ -154,6 +154,10 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
                     + " with attention output biases does not run on CUDA yet: use --device cpu");
         }
+        if (config.deltaNet().present()) {
+            throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
+                    + " (linear-attention layers) does not run on CUDA yet: use --device cpu");
+        }
         if (config.experts().present()) {
             throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
                     + " (mixture of experts) does not run on CUDA yet: use --device cpu");

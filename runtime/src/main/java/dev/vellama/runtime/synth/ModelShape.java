@@ -29,11 +29,21 @@ import java.util.List;
  * @param tokenizerModel  which shared model's vocabulary (and chat template) the file borrows
  * @param llama3RopeScaling factor, low/high frequency factors and original context of llama3 RoPE scaling, or null
  * @param experts         the mixture of experts that replaces each feed-forward block, or null for a dense model
+ * @param linearAttention the linear-attention layers (Qwen3.5), or null when every layer attends
  */
 public record ModelShape(String name, String architecture, String sizeLabel, int embedding, int layers, int heads,
                          int headsKv, int headDim, int feedForward, int contextLength, float ropeBase, float rmsEps,
                          boolean tiedEmbeddings, boolean qkvBias, boolean qkNorm, String tokenizerModel,
-                         float[] llama3RopeScaling, Experts experts) {
+                         float[] llama3RopeScaling, Experts experts, LinearAttention linearAttention) {
+
+    /**
+     * The gated-delta-rule layers of a Qwen3.5 shape: every fourth layer attends, the others are linear attention.
+     *
+     * @param keyHeads   query and key heads, {@code ssm.group_count}
+     * @param valueHeads value heads, {@code ssm.time_step_rank}
+     * @param headDim    the size of each, {@code ssm.state_size}
+     */
+    public record LinearAttention(int keyHeads, int valueHeads, int headDim) {}
 
     /**
      * The experts of a mixture-of-experts shape.
@@ -48,35 +58,44 @@ public record ModelShape(String name, String architecture, String sizeLabel, int
     /** Shapes of models people run, as their configuration files state them. */
     public static final List<ModelShape> KNOWN = List.of(
             new ModelShape("llama-3.2-1b", "llama", "1B", 2048, 16, 32, 8, 64, 8192, 131072, 500000f, 1e-5f,
-                    true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f}, null),
+                    true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f}, null, null),
             new ModelShape("llama-3.2-3b", "llama", "3B", 3072, 28, 24, 8, 128, 8192, 131072, 500000f, 1e-5f,
-                    true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f}, null),
+                    true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f}, null, null),
             new ModelShape("llama-3.1-8b", "llama", "8B", 4096, 32, 32, 8, 128, 14336, 131072, 500000f, 1e-5f,
-                    false, false, false, "tiny-llama3-q8_0.gguf", new float[] {8f, 1f, 4f, 8192f}, null),
+                    false, false, false, "tiny-llama3-q8_0.gguf", new float[] {8f, 1f, 4f, 8192f}, null, null),
             new ModelShape("qwen2.5-0.5b", "qwen2", "0.5B", 896, 24, 14, 2, 64, 4864, 32768, 1000000f, 1e-6f,
-                    true, true, false, "tiny-qwen2-q4_0.gguf", null, null),
+                    true, true, false, "tiny-qwen2-q4_0.gguf", null, null, null),
             new ModelShape("qwen2.5-1.5b", "qwen2", "1.5B", 1536, 28, 12, 2, 128, 8960, 32768, 1000000f, 1e-6f,
-                    true, true, false, "tiny-qwen2-q4_0.gguf", null, null),
+                    true, true, false, "tiny-qwen2-q4_0.gguf", null, null, null),
             new ModelShape("qwen3-0.6b", "qwen3", "0.6B", 1024, 28, 16, 8, 128, 3072, 40960, 1000000f, 1e-6f,
-                    true, false, true, "tiny-qwen3-q8_0.gguf", null, null),
+                    true, false, true, "tiny-qwen3-q8_0.gguf", null, null, null),
             new ModelShape("smollm3-3b", "smollm3", "3B", 2048, 36, 16, 4, 128, 11008, 65536, 5000000f, 1e-6f,
-                    true, false, false, "tiny-llama3-q8_0.gguf", null, null),
+                    true, false, false, "tiny-llama3-q8_0.gguf", null, null, null),
             new ModelShape("qwen3-30b-a3b", "qwen3moe", "30B-A3B", 2048, 48, 32, 4, 128, 6144, 40960, 1000000f, 1e-6f,
-                    false, false, true, "tiny-qwen3-q8_0.gguf", null, new Experts(128, 8, 768, 0)),
+                    false, false, true, "tiny-qwen3-q8_0.gguf", null, new Experts(128, 8, 768, 0), null),
             new ModelShape("qwen1.5-moe-a2.7b", "qwen2moe", "A2.7B", 2048, 24, 16, 16, 128, 5632, 8192, 1000000f, 1e-6f,
-                    false, true, false, "tiny-qwen2-q4_0.gguf", null, new Experts(60, 4, 1408, 5632)),
+                    false, true, false, "tiny-qwen2-q4_0.gguf", null, new Experts(60, 4, 1408, 5632), null),
             // gpt-oss's own parts (sinks, biases, window 128 on even layers, YaRN ×32 from 4096, MXFP4 experts)
             // come with the architecture; its o200k vocabulary is not in the shared data, so Llama 3's stands in
             new ModelShape("gpt-oss-20b", "gpt-oss", "20B", 2880, 24, 64, 8, 64, 2880, 131072, 150000f, 1e-5f,
-                    false, true, false, "tiny-llama3-q8_0.gguf", null, new Experts(32, 4, 2880, 0)),
+                    false, true, false, "tiny-llama3-q8_0.gguf", null, new Experts(32, 4, 2880, 0), null),
             // GLM's own parts (sigmoid scores with a selection bias, a shared expert, the dense first layer, half of
             // each head rotated) come with the architecture; Qwen's vocabulary stands in for GLM's
             new ModelShape("glm-4.5-air", "glm4moe", "106B-A12B", 4096, 46, 96, 8, 128, 10944, 131072, 1000000f, 1e-5f,
-                    false, true, false, "tiny-qwen2-q4_0.gguf", null, new Experts(128, 8, 1408, 0)),
+                    false, true, false, "tiny-qwen2-q4_0.gguf", null, new Experts(128, 8, 1408, 0), null),
             // Llama 4's chunked attention and layers without RoPE come with the architecture; Llama 3's vocabulary
             // stands in for its own
             new ModelShape("llama-4-scout", "llama4", "17B-16E", 5120, 48, 40, 8, 128, 16384, 10485760, 500000f, 1e-5f,
-                    false, false, false, "tiny-llama3-q8_0.gguf", new float[] {16f, 1f, 1f, 8192f}, new Experts(16, 1, 8192, 0)));
+                    false, false, false, "tiny-llama3-q8_0.gguf", new float[] {16f, 1f, 1f, 8192f}, new Experts(16, 1, 8192, 0), null),
+            // Qwen3.5's gated attention layers rotate a quarter of each head of 256 by interleaved sections; Qwen3's
+            // vocabulary stands in for its own of 248320 tokens
+            new ModelShape("qwen3.5-0.8b", "qwen35", "0.8B", 1024, 24, 8, 2, 256, 3584, 262144, 10000000f, 1e-6f,
+                    true, false, true, "tiny-qwen3-q8_0.gguf", null, null, new LinearAttention(16, 16, 128)),
+            new ModelShape("qwen3.5-9b", "qwen35", "9B", 4096, 32, 16, 4, 256, 12288, 262144, 10000000f, 1e-6f,
+                    false, false, true, "tiny-qwen3-q8_0.gguf", null, null, new LinearAttention(16, 32, 128)),
+            new ModelShape("qwen3.5-35b-a3b", "qwen35moe", "35B-A3B", 2048, 40, 16, 2, 256, 0, 262144, 10000000f, 1e-6f,
+                    false, false, true, "tiny-qwen3-q8_0.gguf", null, new Experts(256, 8, 512, 512),
+                    new LinearAttention(16, 32, 128)));
 
     /**
      * One of the {@link #KNOWN} shapes, by name.

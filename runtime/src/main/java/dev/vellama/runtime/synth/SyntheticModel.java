@@ -81,7 +81,6 @@ public final class SyntheticModel {
                 .put(a + "block_count", GgufValue.uint32(s.layers()))
                 .put(a + "context_length", GgufValue.uint32(s.contextLength()))
                 .put(a + "embedding_length", GgufValue.uint32(s.embedding()))
-                .put(a + "feed_forward_length", GgufValue.uint32(s.feedForward()))
                 .put(a + "attention.head_count", GgufValue.uint32(s.heads()))
                 .put(a + "attention.head_count_kv", GgufValue.uint32(s.headsKv()))
                 .put(a + "rope.freq_base", GgufValue.float32(s.ropeBase()))
@@ -89,7 +88,21 @@ public final class SyntheticModel {
                 .put(a + "attention.key_length", GgufValue.uint32(s.headDim()))
                 .put(a + "attention.value_length", GgufValue.uint32(s.headDim()))
                 // GLM rotates half of each head (partial_rotary_factor 0.5)
-                .put(a + "rope.dimension_count", GgufValue.uint32(s.architecture().equals("glm4moe") ? s.headDim() / 2 : s.headDim()));
+                .put(a + "rope.dimension_count", GgufValue.uint32(ropeDims(s)));
+        if (s.feedForward() > 0) {
+            w.put(a + "feed_forward_length", GgufValue.uint32(s.feedForward()));
+        }
+        ModelShape.LinearAttention linear = s.linearAttention();
+        if (linear != null) {
+            // Qwen3.5: a convolution of 4 taps, every fourth layer attending, sections of 11, 11 and 10 pairs
+            w.put(a + "ssm.conv_kernel", GgufValue.uint32(4));
+            w.put(a + "ssm.state_size", GgufValue.uint32(linear.headDim()));
+            w.put(a + "ssm.group_count", GgufValue.uint32(linear.keyHeads()));
+            w.put(a + "ssm.time_step_rank", GgufValue.uint32(linear.valueHeads()));
+            w.put(a + "ssm.inner_size", GgufValue.uint32(linear.valueHeads() * linear.headDim()));
+            w.put(a + "full_attention_interval", GgufValue.uint32(4));
+            w.put(a + "rope.dimension_sections", GgufValue.array(dev.vellama.gguf.GgufValueType.INT32, new int[] {11, 11, 10, 0}));
+        }
         if (s.experts() != null) {
             w.put(a + "expert_count", GgufValue.uint32(s.experts().count()));
             w.put(a + "expert_used_count", GgufValue.uint32(s.experts().used()));
@@ -144,6 +157,27 @@ public final class SyntheticModel {
             String p = "blk." + i + ".";
             GgmlType more = type == FileType.Q4_K_M && moreBits(i, s.layers()) ? GgmlType.Q6_K : base(type);
             norm(w, p + "attn_norm.weight", d);
+            if (linear != null) {
+                if ((i + 1) % 4 != 0) {
+                    linearAttention(w, p, linear, type, more, d, seq);
+                } else {
+                    matrix(w, p + "attn_q.weight", base(type), d, 2 * q, seq); // queries and their output gates
+                    matrix(w, p + "attn_k.weight", base(type), d, kv, seq);
+                    matrix(w, p + "attn_v.weight", more, d, kv, seq);
+                    matrix(w, p + "attn_output.weight", base(type), q, d, seq);
+                    norm(w, p + "attn_q_norm.weight", s.headDim());
+                    norm(w, p + "attn_k_norm.weight", s.headDim());
+                }
+                norm(w, p + "post_attention_norm.weight", d);
+                if (s.experts() != null) {
+                    experts(w, p, s.experts(), type, more, d, seq);
+                } else {
+                    matrix(w, p + "ffn_gate.weight", base(type), d, s.feedForward(), seq);
+                    matrix(w, p + "ffn_up.weight", base(type), d, s.feedForward(), seq);
+                    matrix(w, p + "ffn_down.weight", more, s.feedForward(), d, seq);
+                }
+                continue;
+            }
             matrix(w, p + "attn_q.weight", base(type), d, q, seq);
             matrix(w, p + "attn_k.weight", base(type), d, kv, seq);
             matrix(w, p + "attn_v.weight", more, d, kv, seq);
@@ -210,6 +244,39 @@ public final class SyntheticModel {
             matrix(w, p + "ffn_up_shexp.weight", base(type), d, e.sharedFeedForward(), seq);
             matrix(w, p + "ffn_down_shexp.weight", more, e.sharedFeedForward(), d, seq);
         }
+    }
+
+    /** Rotated dimensions per head: half of GLM's, a quarter of Qwen3.5's, all of the others'. */
+    private static int ropeDims(ModelShape s) {
+        return switch (s.architecture()) {
+            case "glm4moe" -> s.headDim() / 2;
+            case "qwen35", "qwen35moe" -> s.headDim() / 4;
+            default -> s.headDim();
+        };
+    }
+
+    /**
+     * A Qwen3.5 linear-attention layer as llama-quantize leaves it: the convolution, dt bias and A in F32 (their
+     * decays spread over the heads), q|k|v with the _M mixes' extra bits where attn_v gets them, the rest in the
+     * file's type.
+     */
+    private static void linearAttention(GgufWriter w, String p, ModelShape.LinearAttention l, FileType type, GgmlType more,
+                                        int d, long[] seq) {
+        int valueDim = l.valueHeads() * l.headDim();
+        int channels = 2 * l.keyHeads() * l.headDim() + valueDim;
+        matrix(w, p + "attn_qkv.weight", more, d, channels, seq);
+        matrix(w, p + "attn_gate.weight", base(type), d, valueDim, seq);
+        bias(w, p + "ssm_conv1d.weight", 4 * channels, seq, 4, channels);
+        matrix(w, p + "ssm_beta.weight", base(type), d, l.valueHeads(), seq);
+        matrix(w, p + "ssm_alpha.weight", base(type), d, l.valueHeads(), seq);
+        bias(w, p + "ssm_dt.bias", l.valueHeads(), seq);
+        float[] a = new float[l.valueHeads()];
+        for (int h = 0; h < a.length; h++) {
+            a[h] = -(1f + 15f * h / Math.max(1, a.length - 1)) / 16f;
+        }
+        w.addTensor(p + "ssm_a", GgmlType.F32, new long[] {a.length}, floats(a));
+        norm(w, p + "ssm_norm.weight", l.headDim());
+        matrix(w, p + "ssm_out.weight", base(type), valueDim, d, seq);
     }
 
     /**

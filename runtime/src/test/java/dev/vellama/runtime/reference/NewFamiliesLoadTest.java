@@ -164,6 +164,32 @@ class NewFamiliesLoadTest {
         assertEquals("llama4 without chunked attention (attention.sliding_window 0) is not supported yet", e.getMessage());
     }
 
+    /** Qwen3.5: three linear-attention layers then one that attends, the interleaved RoPE sections, no CUDA yet. */
+    @Test
+    void qwen35ReadsItsLayerKindsAndIsRefusedOnCuda() throws IOException {
+        Path file = TinyModels.write(TinyModels.qwen35(), dir);
+        try (Model m = Model.load(file)) {
+            ModelConfig c = m.config();
+            assertEquals(4, c.deltaNet().convKernel());
+            assertEquals(2, c.deltaNet().keyHeads());
+            assertEquals(4, c.deltaNet().valueHeads());
+            assertEquals(16, c.deltaNet().headDim());
+            assertEquals(true, c.deltaNet().inLayer(0));
+            assertEquals(true, c.deltaNet().inLayer(2));
+            assertEquals(false, c.deltaNet().inLayer(3));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {3, 3, 2, 0}, c.ropeSections());
+            UnsupportedModelException e = assertThrows(UnsupportedModelException.class,
+                    () -> m.newSession(SessionOptions.defaults().withDevice(SessionOptions.Device.CUDA, SessionOptions.ALL_LAYERS)));
+            assertEquals("qwen35 (linear-attention layers) does not run on CUDA yet: use --device cpu", e.getMessage());
+        }
+        UnsupportedModelException e = assertThrows(UnsupportedModelException.class,
+                () -> Model.load(rewritten(file, "qwen35.ssm.time_step_rank", GgufValue.uint32(3))));
+        assertEquals("inconsistent linear-attention shape: a convolution of 4 taps, 2 key heads and 3 value heads of 16,"
+                + " inner size 64", e.getMessage());
+        e = assertThrows(UnsupportedModelException.class, () -> Model.load(without(file, "blk.1.ssm_a")));
+        assertEquals("tensor 'blk.1.ssm_a' is missing: the file does not have the qwen35 layout this runtime expects", e.getMessage());
+    }
+
     private Path rewritten(Path in, String key, GgufValue value) throws IOException {
         return GgufEdits.withKey(in, dir.resolve("rewritten.gguf"), key, value);
     }
