@@ -71,7 +71,14 @@ public enum Architecture {
      */
     QWEN35("qwen35", RopeStyle.NEOX, false, true, false, false, false, false, false, false),
     /** Qwen3.5 MoE (35B-A3B, 122B-A10B, 397B-A17B): Qwen3.5's layers with routed experts and a gated shared expert. */
-    QWEN35MOE("qwen35moe", RopeStyle.NEOX, false, true, false, false, false, false, false, false);
+    QWEN35MOE("qwen35moe", RopeStyle.NEOX, false, true, false, false, false, false, false, false),
+    /**
+     * Gemma 4: Gemma 3's norms, GELU and scaled embeddings, with shapes that differ per layer (sliding layers with
+     * smaller heads and more kv heads than the global ones, a pattern the file lists), values RMS-normed without a
+     * weight (and equal to the keys' projection where a layer has no attn_v), the last layers reading earlier layers'
+     * caches, per-layer token embeddings, and a scalar on each layer's output ({@link ModelConfig.LayerLayout}).
+     */
+    GEMMA4("gemma4", RopeStyle.NEOX, false, true, false, false, true, true, true, false);
 
     private final String ggufName;
     private final RopeStyle ropeStyle;

@@ -36,12 +36,41 @@ import dev.vellama.gguf.GgufMetadataException;
  *                       plain RoPE. Text has one position, so only pairs in no section stay unrotated.
  * @param deltaNet       the linear-attention layers and their shape (Qwen3.5); {@link DeltaNet#NONE} when every
  *                       layer attends
+ * @param layout         shapes that differ from layer to layer (Gemma 4); {@link LayerLayout#NONE} when every layer
+ *                       has the shape the scalar components give
  */
 public record ModelConfig(Architecture architecture, int embeddingLength, int layerCount, int headCount,
                           int headCountKv, int headDim, int[] feedForwardLength, int contextLength, int vocabSize,
                           float rmsEps, float ropeBase, int ropeDims, RopeScaling ropeScaling, float ropeBaseLocal,
                           float attentionScale, int slidingWindow, float attnSoftcap, float finalSoftcap,
-                          Experts experts, AttentionTemperature temperature, int[] ropeSections, DeltaNet deltaNet) {
+                          Experts experts, AttentionTemperature temperature, int[] ropeSections, DeltaNet deltaNet,
+                          LayerLayout layout) {
+
+    /**
+     * Attention shapes that differ from layer to layer, as Gemma 4 has them: its sliding-window layers (the file lists
+     * which) have heads of {@code headDimLocal} with {@code ropeDimsLocal} of them rotated, while the global layers have
+     * the config's {@code headDim} and {@code ropeDims}; kv heads are given per layer; the layers from
+     * {@code firstShared} on compute queries only and attend over the cache of the last earlier layer of their kind
+     * (llama.cpp's KV reuse); and each layer may take a slice of a per-layer token embedding.
+     *
+     * @param sliding       per layer, whether it attends through the sliding window
+     * @param headCountKv   per layer, its kv heads
+     * @param headDimLocal  head size of the sliding layers (attention.key_length_swa)
+     * @param ropeDimsLocal rotated dimensions of a sliding layer's head (rope.dimension_count_swa)
+     * @param firstShared   the first layer that keeps no keys and values of its own (the layer count when none)
+     * @param perLayerInput width of a layer's slice of the per-layer embeddings (embedding_length_per_layer_input; 0
+     *                      for none)
+     */
+    public record LayerLayout(boolean[] sliding, int[] headCountKv, int headDimLocal, int ropeDimsLocal, int firstShared,
+                              int perLayerInput) {
+        /** Every layer shaped alike. */
+        public static final LayerLayout NONE = new LayerLayout(new boolean[0], new int[0], 0, 0, Integer.MAX_VALUE, 0);
+
+        /** {@return whether shapes differ per layer at all} */
+        public boolean present() {
+            return sliding.length > 0;
+        }
+    }
 
     /**
      * The linear-attention layers of Qwen3.5 ({@code <arch>.ssm.*} keys; llama.cpp's gated delta net). Such a layer
@@ -201,7 +230,10 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
             int layers = m.getInt(p + "block_count")
                     - (arch == Architecture.GLM4MOE || arch.deltaNet() ? m.getInt(p + "nextn_predict_layers", 0) : 0);
             int heads = m.getInt(p + "attention.head_count");
-            int headsKv = m.getInt(p + "attention.head_count_kv", heads);
+            int[] headsKvPerLayer = arch == Architecture.GEMMA4 && m.contains(p + "attention.head_count_kv")
+                    ? m.getIntOrArray(p + "attention.head_count_kv", Math.max(layers, 0)) : null;
+            int headsKv = headsKvPerLayer != null ? java.util.Arrays.stream(headsKvPerLayer).max().orElse(0)
+                    : m.getInt(p + "attention.head_count_kv", heads);
             int headDim = m.getInt(p + "attention.key_length", heads > 0 ? embd / heads : 0);
             int valueDim = m.getInt(p + "attention.value_length", headDim);
             if (embd <= 0 || layers <= 0 || heads <= 0 || headsKv <= 0 || headDim <= 0 || heads % headsKv != 0) {
@@ -229,7 +261,7 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
                 boolean gemma27b = (arch == Architecture.GEMMA2 && layers == 46) || (arch == Architecture.GEMMA3 && layers == 62);
                 attnScale = (float) (1.0 / Math.sqrt(gemma27b ? (double) embd / heads : headDim));
             }
-            boolean gemma = arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3;
+            boolean gemma = arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3 || arch == Architecture.GEMMA4;
             int window = m.getInt(p + "attention.sliding_window", arch == Architecture.GEMMA2 ? 4096 : 0);
             float attnCap = m.getFloat(p + "attn_logit_softcapping", arch == Architecture.GEMMA2 ? 50f : 0f);
             float finalCap = m.getFloat(p + "final_logit_softcapping", arch == Architecture.GEMMA2 ? 30f : 0f);
@@ -238,7 +270,7 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
             }
             float baseLocal = switch (arch) {
                 case GEMMA3 -> m.getFloat(p + "rope.freq_base_swa", 10000f);
-                case GPT_OSS -> m.getFloat(p + "rope.freq_base_swa", base);
+                case GPT_OSS, GEMMA4 -> m.getFloat(p + "rope.freq_base_swa", base);
                 default -> base;
             };
             if (arch == Architecture.GPT_OSS && window <= 0) {
@@ -282,13 +314,73 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
                 floor = 8192;
                 offset = 1f;
             }
+            LayerLayout layout = LayerLayout.NONE;
+            if (arch == Architecture.GEMMA4) {
+                layout = gemma4Layout(m, p, layers, heads, headsKvPerLayer, headDim, ropeDims, window);
+                attnScale = 1f; // llama.cpp's gemma4: the q norm does the scaling, scores are not scaled
+                if (m.getInt(p + "expert_count", 0) > 0) {
+                    throw new UnsupportedModelException("gemma4 with experts (expert_count > 0) is not supported yet");
+                }
+            }
             return new ModelConfig(arch, embd, layers, heads, headsKv, headDim, ff, ctx, vocabSize, eps, base, ropeDims,
                     scaling, baseLocal, attnScale, window, attnCap, finalCap, experts(m, p, arch, ff),
                     temperature == 0f ? AttentionTemperature.NONE : new AttentionTemperature(temperature, floor, offset),
-                    ropeSections, arch.deltaNet() ? deltaNet(m, p, layers) : DeltaNet.NONE);
+                    ropeSections, arch.deltaNet() ? deltaNet(m, p, layers) : DeltaNet.NONE, layout);
         } catch (GgufMetadataException e) {
             throw new UnsupportedModelException("model metadata: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Gemma 4's per-layer shapes, as llama.cpp's gemma4 reads them: the sliding layers from the file's list, their head
+     * size and rotated dimensions from the _swa keys, kv heads per layer, and the layers that share caches counted
+     * from the end (attention.shared_kv_layers).
+     */
+    private static LayerLayout gemma4Layout(GgufMetadata m, String p, int layers, int heads, int[] headsKv, int headDim,
+                                            int ropeDims, int window) {
+        String patternKey = p + "attention.sliding_window_pattern";
+        dev.vellama.gguf.GgufValue pattern = m.get(patternKey);
+        if (!pattern.isArray() || pattern.elementType() != dev.vellama.gguf.GgufValueType.BOOL || pattern.length() < layers) {
+            throw new UnsupportedModelException(patternKey + " must list, for each of the " + layers
+                    + " layers, whether it slides; the file has " + pattern.typeName());
+        }
+        boolean[] sliding = java.util.Arrays.copyOf((boolean[]) pattern.value(), layers);
+        if (window <= 0) {
+            throw new UnsupportedModelException("a gemma4 model needs its sliding window (gemma4.attention.sliding_window)");
+        }
+        int local = m.getInt(p + "attention.key_length_swa", headDim);
+        if (m.getInt(p + "attention.value_length_swa", local) != local) {
+            throw new UnsupportedModelException("value heads differing from key heads in sliding layers are not supported");
+        }
+        int localRope = m.getInt(p + "rope.dimension_count_swa", Math.min(ropeDims, local));
+        if (local <= 0 || localRope > local || localRope % 2 != 0) {
+            throw new UnsupportedModelException("rope.dimension_count_swa " + localRope + " does not fit sliding heads of " + local);
+        }
+        int[] kv = headsKv;
+        if (kv == null) { // no key: as many kv heads as heads
+            kv = new int[layers];
+            java.util.Arrays.fill(kv, heads);
+        }
+        for (int l = 0; l < layers; l++) {
+            if (kv[l] <= 0 || heads % kv[l] != 0) {
+                throw new UnsupportedModelException("layer " + l + " has " + kv[l] + " kv heads for " + heads + " heads");
+            }
+        }
+        int shared = m.getInt(p + "attention.shared_kv_layers", 0);
+        int firstShared = layers - shared;
+        // a shared layer reads the last global layer before the shared ones, or the sliding one before that
+        if (shared < 0 || shared > 0 && (firstShared < 2 || sliding[firstShared - 1] || !sliding[firstShared - 2])) {
+            throw new UnsupportedModelException("attention.shared_kv_layers " + shared + " of " + layers
+                    + " layers: the two layers before the shared ones must be a sliding and a global layer");
+        }
+        for (int l = firstShared; l < layers; l++) {
+            int source = firstShared - (sliding[l] ? 2 : 1);
+            if (kv[l] != kv[source]) {
+                throw new UnsupportedModelException("layer " + l + " shares the cache of layer " + source + " but has "
+                        + kv[l] + " kv heads to its " + kv[source]);
+            }
+        }
+        return new LayerLayout(sliding, kv, local, localRope, firstShared, m.getInt(p + "embedding_length_per_layer_input", 0));
     }
 
     /** Qwen3.5's linear-attention shape, as llama.cpp's qwen35 reads it: every full_attention_interval-th layer attends. */
@@ -366,14 +458,101 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
         return new Experts(count, used, width, shared, normalize, scale == 0f ? 1f : scale, gating, leading, step, weightInputs);
     }
 
-    /** {@return the width of all query heads together, heads × head size} */
+    /** {@return the width of all query heads together, heads × head size; the widest layer's where shapes differ} */
     public int queryDim() {
-        return headCount * headDim;
+        int max = headCount * headDim;
+        for (int l = 0; l < layout.sliding().length; l++) {
+            max = Math.max(max, queryDim(l));
+        }
+        return max;
     }
 
-    /** {@return the width of all key (or value) heads together, kv heads × head size} */
+    /** {@return the width of all key (or value) heads together, kv heads × head size; the widest layer's where shapes differ} */
     public int kvDim() {
-        return headCountKv * headDim;
+        int max = layout.present() ? 0 : headCountKv * headDim;
+        for (int l = 0; l < layout.sliding().length; l++) {
+            max = Math.max(max, kvDim(l));
+        }
+        return max;
+    }
+
+    /** {@return the largest head size of any layer} */
+    public int maxHeadDim() {
+        return layout.present() ? Math.max(headDim, layout.headDimLocal()) : headDim;
+    }
+
+    /**
+     * Whether layer {@code layer} attends through the sliding window.
+     *
+     * @param layer layer index, from 0
+     * @return true when the model has a window and this layer uses it
+     */
+    public boolean slidingLayer(int layer) {
+        return slidingWindow > 0 && (layout.present() ? layout.sliding()[layer] : architecture.slidingWindowLayer(layer));
+    }
+
+    /**
+     * The head size of layer {@code layer}.
+     *
+     * @param layer layer index, from 0
+     * @return its head size
+     */
+    public int headDim(int layer) {
+        return layout.present() && layout.sliding()[layer] ? layout.headDimLocal() : headDim;
+    }
+
+    /**
+     * The kv heads of layer {@code layer}.
+     *
+     * @param layer layer index, from 0
+     * @return its kv heads
+     */
+    public int headCountKv(int layer) {
+        return layout.present() ? layout.headCountKv()[layer] : headCountKv;
+    }
+
+    /**
+     * The width of layer {@code layer}'s query heads together.
+     *
+     * @param layer layer index, from 0
+     * @return heads × its head size
+     */
+    public int queryDim(int layer) {
+        return headCount * headDim(layer);
+    }
+
+    /**
+     * The width of layer {@code layer}'s key (or value) heads together.
+     *
+     * @param layer layer index, from 0
+     * @return its kv heads × its head size
+     */
+    public int kvDim(int layer) {
+        return headCountKv(layer) * headDim(layer);
+    }
+
+    /**
+     * The rotated dimensions of each of layer {@code layer}'s heads.
+     *
+     * @param layer layer index, from 0
+     * @return its RoPE dimensions
+     */
+    public int ropeDims(int layer) {
+        return layout.present() && layout.sliding()[layer] ? layout.ropeDimsLocal() : ropeDims;
+    }
+
+    /**
+     * The layer whose keys and values layer {@code layer} attends over: itself, or for a layer that shares an earlier
+     * one's cache, the last layer of its kind (sliding or global) before the shared ones, as llama.cpp's KV reuse has it.
+     *
+     * @param layer layer index, from 0
+     * @return the layer that holds its cache
+     */
+    public int kvLayer(int layer) {
+        if (layer < layout.firstShared()) {
+            return layer;
+        }
+        return layout.firstShared() - (layout.sliding()[layer] ? 2 : 1);
     }
 
     /** {@return the widest feed-forward layer (an expert's or the shared expert's too), which sizes the scratch buffers} */

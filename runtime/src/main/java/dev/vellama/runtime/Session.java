@@ -73,9 +73,12 @@ public final class Session implements AutoCloseable {
      * that the free Java heap cannot hold, before allocating them.
      */
     static void checkHeapFor(ModelConfig config, int ctx, int caches, CacheType keys, CacheType values, int maxChunk) {
-        if (config.headDim() % keys.ggmlType().blockSize() != 0 || config.headDim() % values.ggmlType().blockSize() != 0) {
-            throw new VellamaException("this model's heads of " + config.headDim() + " values do not divide into blocks of 32:"
-                    + " use an f16, bf16 or f32 cache");
+        for (int l = 0; l < config.layerCount(); l++) {
+            int hd = config.headDim(l);
+            if (hd % keys.ggmlType().blockSize() != 0 || hd % values.ggmlType().blockSize() != 0) {
+                throw new VellamaException("this model's heads of " + hd + " values do not divide into blocks of 32:"
+                        + " use an f16, bf16 or f32 cache");
+            }
         }
         long need = caches * KvCache.bytesFor(config, ctx, keys.ggmlType(), values.ggmlType(), maxChunk);
         Runtime rt = Runtime.getRuntime();

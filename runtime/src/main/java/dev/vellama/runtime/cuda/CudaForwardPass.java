@@ -158,6 +158,10 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
                     + " (linear-attention layers) does not run on CUDA yet: use --device cpu");
         }
+        if (config.layout().present()) {
+            throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
+                    + " (layers of different shapes, shared caches, per-layer inputs) does not run on CUDA yet: use --device cpu");
+        }
         if (config.experts().present()) {
             throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
                     + " (mixture of experts) does not run on CUDA yet: use --device cpu");

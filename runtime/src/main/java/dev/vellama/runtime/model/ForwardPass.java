@@ -85,6 +85,10 @@ public final class ForwardPass implements TransformerPass {
     private final float[] dnAlpha;
     private final float[] dnConv;
     private final float[] dnOut;
+    // Gemma 4's per-layer inputs of the chunk, [token][layer][slice], and one layer's gated slice, [token][slice]
+    private final float[] perLayerIn;
+    private final float[] perLayerGate;
+    private final float[] perLayerRow; // one token's row of the per-layer embedding
     private final Kernels.RangeTask deltaTask = this::deltaHeads;
     private int deltaLayer;
     private Segment deltaSegment;
@@ -148,15 +152,15 @@ public final class ForwardPass implements TransformerPass {
         int fusedWidth = Math.max(arch.fusedQkv() ? c.queryDim() + 2 * c.kvDim() : 0, arch.fusedGateUp() ? 2 * c.maxFeedForward() : 0);
         fused = new float[maxBatch * fusedWidth];
         attention = new TiledAttention(c, k, maxBatch);
-        cos = new float[rope.pairs()];
-        sin = new float[rope.pairs()];
+        cos = new float[Math.max(rope.pairs(), localRope.pairs())];
+        sin = new float[Math.max(rope.pairs(), localRope.pairs())];
         logits = new float[c.vocabSize()];
         ModelConfig.Experts e = c.experts();
         routerLogits = new float[maxBatch * e.count()];
         chosen = new int[maxBatch * e.used()];
         chosenWeight = new float[maxBatch * e.used()];
         l2NormQk = arch == Architecture.LLAMA4 && e.count() != 128;
-        ones = new float[c.headDim()];
+        ones = new float[c.maxHeadDim()];
         java.util.Arrays.fill(ones, 1f);
         boolean gated = arch.deltaNet();
         queryAndGate = new float[gated ? maxBatch * 2 * c.queryDim() : 0];
@@ -168,6 +172,10 @@ public final class ForwardPass implements TransformerPass {
         dnOut = new float[maxBatch * dn.valueDim()];
         dnBeta = new float[maxBatch * dn.valueHeads()];
         dnAlpha = new float[maxBatch * dn.valueHeads()];
+        int perLayer = c.layout().perLayerInput() * c.layerCount();
+        perLayerIn = new float[maxBatch * perLayer];
+        perLayerGate = new float[maxBatch * c.layout().perLayerInput()];
+        perLayerRow = new float[perLayer];
     }
 
     /**
@@ -352,6 +360,58 @@ public final class ForwardPass implements TransformerPass {
         if (arch.scaleEmbedding()) {
             k.scale(x, 0, n * d, (float) Math.sqrt(d));
         }
+        if (w.perLayerEmbedding != null) {
+            perLayerInputs(tokens, from, n);
+        }
+    }
+
+    /**
+     * Gemma 4's per-layer inputs of n tokens, as llama.cpp computes them: each layer's slice of the token's
+     * per-layer embedding scaled by √slice, plus the scaled embedding's projection (times 1/√embedding) RMS-normed per
+     * slice, the sum times 1/√2.
+     */
+    private void perLayerInputs(int[] tokens, int from, int n) {
+        int d = c.embeddingLength();
+        int slice = c.layout().perLayerInput();
+        int width = slice * c.layerCount();
+        project(w.perLayerProjection, x, n, perLayerIn);
+        k.scale(perLayerIn, 0, n * width, (float) (1 / Math.sqrt(d)));
+        float[] row = perLayerRow;
+        for (int t = 0; t < n; t++) {
+            for (int l = 0; l < c.layerCount(); l++) {
+                int o = t * width + l * slice;
+                k.rmsnorm(perLayerIn, o, perLayerIn, o, w.perLayerProjectionNorm, slice, c.rmsEps());
+            }
+            k.dequantizeRow(w.perLayerEmbedding, tokens[from + t], row, 0);
+            k.scale(row, 0, width, (float) Math.sqrt(slice));
+            k.add(perLayerIn, t * width, row, 0, width);
+        }
+        k.scale(perLayerIn, 0, n * width, (float) (1 / Math.sqrt(2)));
+    }
+
+    /**
+     * A Gemma 4 layer's end: its per-layer input (the output gated through GELU by its slice, projected back, normed
+     * and added) and its output scalar.
+     */
+    private void layerOutput(int l, ModelWeights.Layer L, float[] x, int n) {
+        ModelWeights.PerLayerInputWeights in = L.perLayerInput();
+        int d = c.embeddingLength();
+        if (in != null) {
+            int slice = c.layout().perLayerInput();
+            int width = slice * c.layerCount();
+            project(in.gate(), x, n, perLayerGate);
+            k.gelu(perLayerGate, 0, n * slice);
+            for (int t = 0; t < n; t++) {
+                for (int i = 0; i < slice; i++) {
+                    perLayerGate[t * slice + i] *= perLayerIn[t * width + l * slice + i];
+                }
+            }
+            project(in.projection(), perLayerGate, n, out);
+            addResidual(x, in.postNorm(), n);
+        }
+        if (L.outputScale() != 1f) {
+            k.scale(x, 0, n * d, L.outputScale());
+        }
     }
 
     /**
@@ -386,6 +446,9 @@ public final class ForwardPass implements TransformerPass {
                 attention(l, w.layers[l], residual, rows, segments, count);
             }
             feedForward(l, w.layers[l], c.feedForwardLength()[l], residual, rows);
+            if (arch == Architecture.GEMMA4) {
+                layerOutput(l, w.layers[l], residual, rows);
+            }
             if (hooks != null) {
                 hook(ActivationPoint.RESIDUAL, l, residual, rows, c.embeddingLength());
             }
@@ -406,9 +469,9 @@ public final class ForwardPass implements TransformerPass {
 
     private void attention(int l, ModelWeights.Layer L, float[] x, int n, Segment[] segments, int count) {
         int d = c.embeddingLength();
-        int qd = c.queryDim();
-        int kvd = c.kvDim();
-        int hd = c.headDim();
+        int qd = c.queryDim(l);
+        int kvd = c.kvDim(l);
+        int hd = c.headDim(l);
         for (int t = 0; t < n; t++) {
             k.rmsnorm(xb, t * d, x, t * d, L.attnNorm(), d, c.rmsEps());
         }
@@ -436,10 +499,13 @@ public final class ForwardPass implements TransformerPass {
             project(L.wv(), xb, n, vv);
         } else {
             project(L.wq(), xb, n, q);
-            project(L.wk(), xb, n, kv);
-            project(L.wv(), xb, n, vv);
+            if (L.wk() != null) { // none where the layer reads an earlier layer's cache (Gemma 4)
+                project(L.wk(), xb, n, kv);
+                // Gemma 4 layers without attn_v take the keys' projection as their values
+                project(L.wv() != null ? L.wv() : L.wk(), xb, n, vv);
+            }
         }
-        boolean sliding = c.slidingWindow() > 0 && arch.slidingWindowLayer(l);
+        boolean sliding = c.slidingLayer(l);
         Rope layerRope = sliding ? localRope : rope;
         for (int si = 0; si < count; si++) {
             Segment seg = segments[si];
@@ -448,7 +514,7 @@ public final class ForwardPass implements TransformerPass {
             }
         }
         // causal attention of every token over its sequence's cache, query heads split across threads
-        attendLayer = l;
+        attendLayer = c.kvLayer(l);
         attendSinks = L.sinks();
         attendWindow = sliding ? c.slidingWindow() : Integer.MAX_VALUE;
         attendChunked = sliding && arch.chunkedAttention();
@@ -623,23 +689,27 @@ public final class ForwardPass implements TransformerPass {
 
     /** A context shift of {@code cache} (one of this model's): the keys of each layer turned by its own RoPE. */
     public void shiftCache(KvCache cache, int keep, int discard, int length) {
-        float[][] turn = new float[4][rope.pairs()];
+        float[][] turn = new float[4][Math.max(rope.pairs(), localRope.pairs())];
         rope.rotation(-discard, turn[0], turn[1]);
         localRope.rotation(-discard, turn[2], turn[3]);
         cache.shift(keep, discard, length, (layer, row) -> {
             if (!arch.ropeLayer(layer)) {
                 return; // a NoPE layer's keys carry no position to turn
             }
-            boolean sliding = c.slidingWindow() > 0 && arch.slidingWindowLayer(layer);
-            k.rope(row, 0, c.headCountKv(), c.headDim(), c.ropeDims(), turn[sliding ? 2 : 0], turn[sliding ? 3 : 1], neox);
+            boolean sliding = c.slidingLayer(layer);
+            k.rope(row, 0, c.headCountKv(layer), c.headDim(layer), c.ropeDims(layer), turn[sliding ? 2 : 0],
+                    turn[sliding ? 3 : 1], neox);
         });
     }
 
     /** Row t's biases, q/k norms and RoPE at position {@code pos}; its key and value join {@code cache}. */
     private void prepareKeys(int l, ModelWeights.Layer L, Rope layerRope, int t, int pos, KvCache cache) {
-        int qd = c.queryDim();
-        int kvd = c.kvDim();
-        int hd = c.headDim();
+        int qd = c.queryDim(l);
+        int kvd = c.kvDim(l);
+        int hd = c.headDim(l);
+        int kvHeads = c.headCountKv(l);
+        int ropeDims = c.ropeDims(l);
+        boolean ownKeys = L.wk() != null || L.wqkv() != null; // a Gemma 4 layer reading an earlier layer's cache has none
         if (L.bq() != null) {
             k.add(q, t * qd, L.bq(), 0, qd);
             k.add(kv, t * kvd, L.bk(), 0, kvd);
@@ -649,21 +719,29 @@ public final class ForwardPass implements TransformerPass {
             for (int h = 0; h < c.headCount(); h++) {
                 k.rmsnorm(q, t * qd + h * hd, q, t * qd + h * hd, L.qNorm(), hd, c.rmsEps());
             }
-            for (int h = 0; h < c.headCountKv(); h++) {
+            for (int h = 0; ownKeys && h < kvHeads; h++) {
                 k.rmsnorm(kv, t * kvd + h * hd, kv, t * kvd + h * hd, L.kNorm(), hd, c.rmsEps());
+            }
+        }
+        if (arch == Architecture.GEMMA4) {
+            // Gemma 4 RMS-normalises each value head, without a weight
+            for (int h = 0; ownKeys && h < kvHeads; h++) {
+                k.rmsnorm(vv, t * kvd + h * hd, vv, t * kvd + h * hd, ones, hd, c.rmsEps());
             }
         }
         if (arch.ropeLayer(l)) {
             layerRope.angles(pos, cos, sin);
-            k.rope(q, t * qd, c.headCount(), hd, c.ropeDims(), cos, sin, neox);
-            k.rope(kv, t * kvd, c.headCountKv(), hd, c.ropeDims(), cos, sin, neox);
+            k.rope(q, t * qd, c.headCount(), hd, ropeDims, cos, sin, neox);
+            if (ownKeys) {
+                k.rope(kv, t * kvd, kvHeads, hd, ropeDims, cos, sin, neox);
+            }
         }
         if (l2NormQk && arch.ropeLayer(l)) {
             // Llama 4's rotated layers: q and k RMS-normed per head, without a weight
             for (int h = 0; h < c.headCount(); h++) {
                 k.rmsnorm(q, t * qd + h * hd, q, t * qd + h * hd, ones, hd, c.rmsEps());
             }
-            for (int h = 0; h < c.headCountKv(); h++) {
+            for (int h = 0; h < kvHeads; h++) {
                 k.rmsnorm(kv, t * kvd + h * hd, kv, t * kvd + h * hd, ones, hd, c.rmsEps());
             }
         }
@@ -671,7 +749,9 @@ public final class ForwardPass implements TransformerPass {
         if (c.temperature().present() && (!arch.chunkedAttention() || !arch.ropeLayer(l))) {
             k.scale(q, t * qd, qd, c.temperature().at(pos));
         }
-        cache.store(l, pos, kv, t * kvd, vv, t * kvd);
+        if (ownKeys) {
+            cache.store(l, pos, kv, t * kvd, vv, t * kvd);
+        }
     }
 
     /** The attention job of the layer and segment the fields name, as the worker pool runs it: no lambda per call. */

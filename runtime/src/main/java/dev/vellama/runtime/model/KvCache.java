@@ -29,13 +29,17 @@ import dev.vellama.quant.Quantizer;
  * <p>A model with linear-attention layers (Qwen3.5) keeps no cells for them: their {@link RecurrentState} belongs to
  * the cache, so a sequence's memory stays one object. Such a cache can only go on where its states stand (or start
  * again), and a context shift cannot forget tokens a state has absorbed ({@link #maxDiscard} is 0).
+ *
+ * <p>Layers may differ in width (Gemma 4's sliding and global layers have heads of different sizes and counts), and a
+ * layer that attends over an earlier layer's keys and values keeps no cells of its own.
  */
 public final class KvCache {
     private final GgmlType keyType;
     private final GgmlType valueType;
     private final int capacity;
-    private final int rowWidth;
-    private final int headDim;
+    private final int[] rowWidth;   // per layer: one position's keys (or values) of all kv heads
+    private final int[] headDim;    // per layer: one head's share of it
+    private final boolean[] shared; // layers that read another layer's cells and keep none
     private final int layers;
     private final int window;       // the sliding window of the layers marked in sliding (0: no such layers)
     private final boolean[] sliding;
@@ -51,8 +55,8 @@ public final class KvCache {
     private final byte[][] blockValues;
     private final MemorySegment[] keySegments;
     private final MemorySegment[] valueSegments;
-    private final long keyHeadBytes;   // one position's slice of one head, in blocks
-    private final long valueHeadBytes;
+    private final long[] keyHeadBytes;   // per layer, one position's slice of one head, in blocks
+    private final long[] valueHeadBytes;
     private final RecurrentState recurrent; // the linear-attention layers' states; null when there are none
 
     /** Types a cache can hold. */
@@ -75,8 +79,8 @@ public final class KvCache {
 
     /** The cache of a model's layers {@code firstLayer ..}, keys and values of the given types, every position kept. */
     public static KvCache of(ModelConfig c, int firstLayer, int capacity, GgmlType keyType, GgmlType valueType) {
-        return new KvCache(c.layerCount(), firstLayer, capacity, c.kvDim(), c.headDim(), keyType, valueType, 0,
-                new boolean[c.layerCount()], capacity, c.deltaNet());
+        return new KvCache(firstLayer, capacity, keyType, valueType, 0, new boolean[c.layerCount()], capacity, c.deltaNet(),
+                Widths.of(c));
     }
 
     /**
@@ -84,16 +88,40 @@ public final class KvCache {
      * sliding-window layers keep only the cells their window needs (see the class comment).
      */
     public static KvCache of(ModelConfig c, int firstLayer, int capacity, GgmlType keyType, GgmlType valueType, int maxChunk) {
-        return new KvCache(c.layerCount(), firstLayer, capacity, c.kvDim(), c.headDim(), keyType, valueType,
-                c.slidingWindow(), slidingLayers(c), maxChunk, c.deltaNet());
+        return new KvCache(firstLayer, capacity, keyType, valueType, c.slidingWindow(), slidingLayers(c), maxChunk,
+                c.deltaNet(), Widths.of(c));
     }
 
     private static boolean[] slidingLayers(ModelConfig c) {
         boolean[] s = new boolean[c.layerCount()];
         for (int l = 0; l < s.length; l++) {
-            s[l] = c.slidingWindow() > 0 && c.architecture().slidingWindowLayer(l);
+            s[l] = c.slidingLayer(l);
         }
         return s;
+    }
+
+    /** Each layer's row width and head size, and which layers keep no cells because they read another's. */
+    private record Widths(int[] rowWidth, int[] headDim, boolean[] shared) {
+        static Widths uniform(int layers, int rowWidth, int headDim) {
+            int[] rows = new int[layers];
+            int[] heads = new int[layers];
+            java.util.Arrays.fill(rows, rowWidth);
+            java.util.Arrays.fill(heads, headDim);
+            return new Widths(rows, heads, new boolean[layers]);
+        }
+
+        static Widths of(ModelConfig c) {
+            int n = c.layerCount();
+            int[] rows = new int[n];
+            int[] heads = new int[n];
+            boolean[] shared = new boolean[n];
+            for (int l = 0; l < n; l++) {
+                rows[l] = c.kvDim(l);
+                heads[l] = c.headDim(l);
+                shared[l] = c.kvLayer(l) != l;
+            }
+            return new Widths(rows, heads, shared);
+        }
     }
 
     /** Cells a bounded sliding layer gets, or {@code capacity} when bounding saves nothing. */
@@ -130,14 +158,24 @@ public final class KvCache {
      */
     public KvCache(int layers, int firstLayer, int capacity, int rowWidth, int headDim, GgmlType keyType, GgmlType valueType,
                    int window, boolean[] sliding, int maxChunk, ModelConfig.DeltaNet deltaNet) {
+        this(firstLayer, capacity, keyType, valueType, window, sliding, maxChunk, deltaNet, Widths.uniform(layers, rowWidth, headDim));
+    }
+
+    private KvCache(int firstLayer, int capacity, GgmlType keyType, GgmlType valueType, int window, boolean[] sliding,
+                    int maxChunk, ModelConfig.DeltaNet deltaNet, Widths widths) {
+        int layers = widths.rowWidth().length;
         for (GgmlType t : new GgmlType[] {keyType, valueType}) {
             if (!supports(t)) {
                 throw new IllegalArgumentException("a KV cache of type " + t + " is not supported; use f32, f16, bf16, q8_0,"
                         + " q4_0, q4_1, q5_0 or q5_1");
             }
-            if (rowWidth % headDim != 0 || headDim % t.blockSize() != 0) {
-                throw new IllegalArgumentException("heads of " + headDim + " values do not divide into " + t + " blocks of "
-                        + t.blockSize());
+            for (int l = 0; l < layers; l++) {
+                int rw = widths.rowWidth()[l];
+                int hd = widths.headDim()[l];
+                if (hd <= 0 || rw % hd != 0 || hd % t.blockSize() != 0) {
+                    throw new IllegalArgumentException("heads of " + hd + " values do not divide into " + t + " blocks of "
+                            + t.blockSize());
+                }
             }
         }
         if (sliding.length != layers || window < 0) {
@@ -146,8 +184,9 @@ public final class KvCache {
         this.keyType = keyType;
         this.valueType = valueType;
         this.capacity = capacity;
-        this.rowWidth = rowWidth;
-        this.headDim = headDim;
+        this.rowWidth = widths.rowWidth().clone();
+        this.headDim = widths.headDim().clone();
+        this.shared = widths.shared().clone();
         this.layers = layers;
         this.window = window;
         this.sliding = window > 0 ? sliding.clone() : new boolean[layers];
@@ -160,14 +199,18 @@ public final class KvCache {
         blockValues = blocks(valueType) ? new byte[layers][] : null;
         keySegments = new MemorySegment[layers];
         valueSegments = new MemorySegment[layers];
-        keyHeadBytes = keyType.byteSize(headDim);
-        valueHeadBytes = valueType.byteSize(headDim);
+        keyHeadBytes = new long[layers];
+        valueHeadBytes = new long[layers];
+        for (int l = 0; l < layers; l++) {
+            keyHeadBytes[l] = keyType.byteSize(headDim[l]);
+            valueHeadBytes[l] = valueType.byteSize(headDim[l]);
+        }
         this.recurrent = deltaNet.present() ? new RecurrentState(deltaNet, firstLayer) : null;
         for (int l = firstLayer; l < layers; l++) {
-            if (deltaNet.inLayer(l)) {
-                continue; // a linear-attention layer keeps its state, not cells
+            if (deltaNet.inLayer(l) || shared[l]) {
+                continue; // a linear-attention layer keeps its state, a sharing layer reads another's cells
             }
-            int size = Math.multiplyExact(cells(l), rowWidth);
+            int size = Math.multiplyExact(cells(l), rowWidth[l]);
             if (floatKeys != null) {
                 floatKeys[l] = new float[size];
             } else if (halfKeys != null) {
@@ -203,8 +246,8 @@ public final class KvCache {
         int ring = ringCells(capacity, c.slidingWindow(), s, maxChunk);
         long total = RecurrentState.bytesFor(c.deltaNet());
         for (int l = 0; l < c.layerCount(); l++) {
-            if (!c.deltaNet().inLayer(l)) {
-                total += bytesFor(1, s[l] ? ring : capacity, c.kvDim(), keyType, valueType);
+            if (!c.deltaNet().inLayer(l) && c.kvLayer(l) == l) {
+                total += bytesFor(1, s[l] ? ring : capacity, c.kvDim(l), keyType, valueType);
             }
         }
         return total;
@@ -215,7 +258,7 @@ public final class KvCache {
         long total = recurrent == null ? 0 : recurrent.bytes();
         for (int l = 0; l < layers; l++) {
             if (holdsLayer(l)) {
-                total += bytesFor(1, cells(l), rowWidth, keyType, valueType);
+                total += bytesFor(1, cells(l), rowWidth[l], keyType, valueType);
             }
         }
         return total;
@@ -238,8 +281,23 @@ public final class KvCache {
         return layers;
     }
 
+    /** {@return the widest layer's row: one position's keys (or values) of all its kv heads} */
     public int rowWidth() {
-        return rowWidth;
+        int max = 0;
+        for (int w : rowWidth) {
+            max = Math.max(max, w);
+        }
+        return max;
+    }
+
+    /**
+     * One position's keys (or values) of all kv heads of a layer.
+     *
+     * @param layer layer index, from 0
+     * @return its row width
+     */
+    public int rowWidth(int layer) {
+        return rowWidth[layer];
     }
 
     /** Whether layer {@code layer} attends through the sliding window. */
@@ -370,7 +428,8 @@ public final class KvCache {
         for (int done = 0; done < n; ) {
             int len = run(layer, from + done, n - done);
             Dequantizer.dequantize(keyType, blockKeys[layer],
-                    (int) offset(layer, feature / headDim, cell(layer, from + done), keyHeadBytes), dst, done * count, len * count);
+                    (int) offset(layer, feature / headDim[layer], cell(layer, from + done), keyHeadBytes[layer]), dst,
+                    done * count, len * count);
             done += len;
         }
     }
@@ -386,11 +445,11 @@ public final class KvCache {
             int c0 = cell(layer, from + done);
             int len = run(layer, from + done, n - done);
             if (blockValues != null) {
-                Dequantizer.dequantize(valueType, blockValues[layer], (int) offset(layer, feature / headDim, c0, valueHeadBytes),
-                        dst, done * count, len * count);
+                Dequantizer.dequantize(valueType, blockValues[layer],
+                        (int) offset(layer, feature / headDim[layer], c0, valueHeadBytes[layer]), dst, done * count, len * count);
             } else {
                 for (int j = 0; j < len; j++) {
-                    int src = (c0 + j) * rowWidth + feature;
+                    int src = (c0 + j) * rowWidth[layer] + feature;
                     int at = (done + j) * count;
                     if (floatValues != null) {
                         System.arraycopy(floatValues[layer], src, dst, at, count);
@@ -422,17 +481,19 @@ public final class KvCache {
         }
         storeKey(layer, pos, k, kOff);
         int c = cell(layer, pos);
-        int base = c * rowWidth;
+        int width = rowWidth[layer];
+        int hd = headDim[layer];
+        int base = c * width;
         if (floatValues != null) {
-            System.arraycopy(v, vOff, floatValues[layer], base, rowWidth);
+            System.arraycopy(v, vOff, floatValues[layer], base, width);
         } else if (halfValues != null) {
             short[] vc = halfValues[layer];
-            for (int f = 0; f < rowWidth; f++) {
+            for (int f = 0; f < width; f++) {
                 vc[base + f] = Float.floatToFloat16(v[vOff + f]);
             }
         } else {
-            for (int h = 0; h < rowWidth / headDim; h++) {
-                Quantizer.quantize(valueType, v, vOff + h * headDim, headDim, valueSegments[layer], offset(layer, h, c, valueHeadBytes));
+            for (int h = 0; h < width / hd; h++) {
+                Quantizer.quantize(valueType, v, vOff + h * hd, hd, valueSegments[layer], offset(layer, h, c, valueHeadBytes[layer]));
             }
         }
     }
@@ -440,6 +501,8 @@ public final class KvCache {
     private void storeKey(int layer, int pos, float[] k, int kOff) {
         int c = cell(layer, pos);
         int cells = cells(layer);
+        int rowWidth = this.rowWidth[layer];
+        int headDim = this.headDim[layer];
         if (floatKeys != null) {
             float[] kc = floatKeys[layer];
             for (int f = 0; f < rowWidth; f++) {
@@ -452,7 +515,7 @@ public final class KvCache {
             }
         } else {
             for (int h = 0; h < rowWidth / headDim; h++) {
-                Quantizer.quantize(keyType, k, kOff + h * headDim, headDim, keySegments[layer], offset(layer, h, c, keyHeadBytes));
+                Quantizer.quantize(keyType, k, kOff + h * headDim, headDim, keySegments[layer], offset(layer, h, c, keyHeadBytes[layer]));
             }
         }
     }
@@ -460,19 +523,24 @@ public final class KvCache {
     private void loadKey(int layer, int pos, float[] row) {
         int c = cell(layer, pos);
         int cells = cells(layer);
+        int rowWidth = this.rowWidth[layer];
+        int headDim = this.headDim[layer];
         if (floatKeys != null || halfKeys != null) {
             for (int f = 0; f < rowWidth; f++) {
                 row[f] = floatKeys != null ? floatKeys[layer][f * cells + c] : Float.float16ToFloat(halfKeys[layer][f * cells + c]);
             }
         } else {
             for (int h = 0; h < rowWidth / headDim; h++) {
-                Dequantizer.dequantize(keyType, keySegments[layer], offset(layer, h, c, keyHeadBytes), row, h * headDim, headDim);
+                Dequantizer.dequantize(keyType, keySegments[layer], offset(layer, h, c, keyHeadBytes[layer]), row, h * headDim, headDim);
             }
         }
     }
 
     /** Moves a value row between positions of a layer that keeps every position (its cells are its positions). */
     private void moveValue(int layer, int src, int dst) {
+        int rowWidth = this.rowWidth[layer];
+        int headDim = this.headDim[layer];
+        long valueHeadBytes = this.valueHeadBytes[layer];
         if (floatValues != null) {
             System.arraycopy(floatValues[layer], src * rowWidth, floatValues[layer], dst * rowWidth, rowWidth);
         } else if (halfValues != null) {
@@ -504,7 +572,7 @@ public final class KvCache {
         if (keep < 0 || discard < 1 || length > capacity || keep + discard > length || discard > maxDiscard(keep, length)) {
             throw new IllegalArgumentException("cannot forget " + discard + " cells after " + keep + " of " + length);
         }
-        float[] row = new float[rowWidth];
+        float[] row = new float[rowWidth()];
         boolean ringMoves = false;
         for (int l = 0; l < layers; l++) {
             if (!holdsLayer(l)) {
@@ -560,12 +628,18 @@ public final class KvCache {
             recurrent.transfer(layer, length, stream); // the state after the last position, whatever the range
             return;
         }
+        if (shared[layer]) {
+            return; // its cells are another layer's
+        }
+        int rowWidth = this.rowWidth[layer];
+        long keyHeadBytes = this.keyHeadBytes[layer];
+        long valueHeadBytes = this.valueHeadBytes[layer];
         if (from < 0 || from > length || length > capacity || skip < 0 || skip > from
                 || length - from > cells(layer)) {
             throw new IllegalArgumentException("positions " + from + " to " + length + " in a cache of " + capacity);
         }
         int n = length - from;
-        int heads = rowWidth / headDim;
+        int heads = rowWidth / headDim[layer];
         if (floatKeys != null || halfKeys != null) {
             int cells = cells(layer);
             for (int f = 0; f < rowWidth; f++) {
@@ -637,12 +711,19 @@ public final class KvCache {
 
     /** Bytes {@link #transfer} moves for {@code positions} positions of layer {@code layer}. */
     public long transferBytes(int layer, int positions) {
-        return recurrent != null && recurrent.holdsLayer(layer) ? recurrent.transferBytes() : transferBytes(positions);
+        if (recurrent != null && recurrent.holdsLayer(layer)) {
+            return recurrent.transferBytes();
+        }
+        if (shared[layer]) {
+            return 0;
+        }
+        long cells = (long) positions * rowWidth[layer];
+        return keyType.byteSize(cells) + valueType.byteSize(cells);
     }
 
-    /** Bytes {@link #transfer} moves for {@code positions} positions of one attention layer. */
+    /** Bytes {@link #transfer} moves for {@code positions} positions of one attention layer of the widest rows. */
     public long transferBytes(int positions) {
-        long cells = (long) positions * rowWidth;
+        long cells = (long) positions * rowWidth();
         return keyType.byteSize(cells) + valueType.byteSize(cells);
     }
 }

@@ -28,6 +28,14 @@ public final class ModelWeights {
     public final float[] ropeFactorsLong;
     public final float[] ropeFactorsShort;
     public final Layer[] layers;
+    /**
+     * Gemma 4's per-layer inputs, or null: each token's row of {@code per_layer_token_embd} (a slice per layer), the
+     * projection of the scaled embedding to the same width ({@code per_layer_model_proj}) and the norm of each slice of
+     * it ({@code per_layer_proj_norm}).
+     */
+    public final WeightMatrix perLayerEmbedding;
+    public final WeightMatrix perLayerProjection;
+    public final float[] perLayerProjectionNorm;
 
     /**
      * One transformer block. Optional parts are null when the architecture has none: with a fused {@code wqkv}
@@ -35,12 +43,23 @@ public final class ModelWeights {
      * block has {@code experts} instead of gate, up and down. {@code bo} is the attention output's bias and
      * {@code sinks} one learned logit per query head that joins each softmax's denominator (gpt-oss), else null. A
      * linear-attention layer has {@code deltaNet} and none of the attention matrices; a gated-attention layer
-     * (Qwen3.5) has a {@code wq} of twice the query width, each head's query followed by its output gate.
+     * (Qwen3.5) has a {@code wq} of twice the query width, each head's query followed by its output gate. Gemma 4's
+     * layers may lack {@code wv} (the keys' projection serves as values) or, when they read an earlier layer's cache,
+     * {@code wk} and {@code kNorm} too; they may take a per-layer input ({@code perLayerInput}) and scale their output by
+     * {@code outputScale} (1 for the others).
      */
     public record Layer(float[] attnNorm, WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wqkv,
                         WeightMatrix wo, float[] bq, float[] bk, float[] bv, float[] qNorm, float[] kNorm,
                         float[] postAttnNorm, float[] ffnNorm, WeightMatrix gate, WeightMatrix up, WeightMatrix down,
-                        float[] postFfnNorm, ExpertWeights experts, float[] bo, float[] sinks, DeltaNetWeights deltaNet) {}
+                        float[] postFfnNorm, ExpertWeights experts, float[] bo, float[] sinks, DeltaNetWeights deltaNet,
+                        PerLayerInputWeights perLayerInput, float outputScale) {}
+
+    /**
+     * Where a Gemma 4 layer takes its slice of the per-layer inputs: the layer's output through {@code gate} (slice
+     * width × embedding, {@code inp_gate}) and GELU, times the slice, back through {@code projection} (embedding ×
+     * slice width, {@code proj}), RMS-normed with {@code postNorm} ({@code post_norm}) and added to the output.
+     */
+    public record PerLayerInputWeights(WeightMatrix gate, WeightMatrix projection, float[] postNorm) {}
 
     /**
      * A linear-attention layer (Qwen3.5's gated delta net), tensors as llama.cpp names them.
@@ -98,6 +117,7 @@ public final class ModelWeights {
             Architecture a = c.architecture();
             boolean separateOutput = !a.tiedOutput() && file.hasTensor("output.weight");
             output = separateOutput ? matrix(file, "output.weight", c.vocabSize(), d) : tokenEmbedding;
+            // Gemma 4: the global layers' "proportional" RoPE, pairs past the rotated part divided by 1e30
             ropeFactors = file.hasTensor("rope_freqs.weight") ? vector(file, "rope_freqs.weight", c.ropeDims() / 2) : null;
             boolean longRope = c.ropeScaling().type() == RopeScaling.Type.LONGROPE || file.hasTensor("rope_factors_long.weight");
             ropeFactorsLong = longRope ? vector(file, "rope_factors_long.weight", c.ropeDims() / 2) : null;
@@ -107,6 +127,11 @@ public final class ModelWeights {
                     throw new UnsupportedModelException("feed-forward biases (" + bias + ") are not supported");
                 }
             }
+            int perLayer = c.layout().perLayerInput();
+            int allLayers = perLayer * c.layerCount();
+            perLayerEmbedding = perLayer > 0 ? matrix(file, "per_layer_token_embd.weight", c.vocabSize(), allLayers) : null;
+            perLayerProjection = perLayer > 0 ? matrix(file, "per_layer_model_proj.weight", allLayers, d) : null;
+            perLayerProjectionNorm = perLayer > 0 ? vector(file, "per_layer_proj_norm.weight", perLayer) : null;
             layers = new Layer[c.layerCount()];
             for (int i = 0; i < layers.length; i++) {
                 String p = "blk." + i + ".";
@@ -122,7 +147,11 @@ public final class ModelWeights {
                             dense ? matrix(file, p + "ffn_gate.weight", ff, d) : null,
                             dense ? matrix(file, p + "ffn_up.weight", ff, d) : null,
                             dense ? matrix(file, p + "ffn_down.weight", d, ff) : null, null,
-                            dense ? null : experts(file, p, c), null, null, deltaNet(file, p, dn, d));
+                            dense ? null : experts(file, p, c), null, null, deltaNet(file, p, dn, d), null, 1f);
+                    continue;
+                }
+                if (a == Architecture.GEMMA4) {
+                    layers[i] = gemma4Layer(file, p, c, i);
                     continue;
                 }
                 int qRows = a.deltaNet() ? 2 * c.queryDim() : c.queryDim(); // Qwen3.5: each head's query, then its gate
@@ -147,11 +176,42 @@ public final class ModelWeights {
                         dense ? null : experts(file, p, c),
                         a == Architecture.GPT_OSS || a == Architecture.MISTRAL3 && file.hasTensor(p + "attn_output.bias")
                                 ? vector(file, p + "attn_output.bias", d) : null,
-                        a == Architecture.GPT_OSS ? vector(file, p + "attn_sinks.weight", c.headCount()) : null, null);
+                        a == Architecture.GPT_OSS ? vector(file, p + "attn_sinks.weight", c.headCount()) : null, null, null, 1f);
             }
         } catch (UnsupportedTensorTypeException e) {
             throw new UnsupportedModelException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * A Gemma 4 layer at its own shape: k and its norm only where the layer keeps a cache, v only where the file has it,
+     * the per-layer input's matrices where the model has per-layer inputs, and the output scalar where there is one.
+     */
+    private static Layer gemma4Layer(GgufFile file, String p, ModelConfig c, int l) {
+        int d = c.embeddingLength();
+        int hd = c.headDim(l);
+        int ff = c.feedForwardLength()[l];
+        boolean owns = c.kvLayer(l) == l;
+        int perLayer = c.layout().perLayerInput();
+        return new Layer(vector(file, p + "attn_norm.weight", d),
+                matrix(file, p + "attn_q.weight", c.queryDim(l), d),
+                owns ? matrix(file, p + "attn_k.weight", c.kvDim(l), d) : null,
+                owns && file.hasTensor(p + "attn_v.weight") ? matrix(file, p + "attn_v.weight", c.kvDim(l), d) : null,
+                null,
+                matrix(file, p + "attn_output.weight", d, c.queryDim(l)),
+                null, null, null,
+                vector(file, p + "attn_q_norm.weight", hd),
+                owns ? vector(file, p + "attn_k_norm.weight", hd) : null,
+                vector(file, p + "post_attention_norm.weight", d),
+                vector(file, p + "ffn_norm.weight", d),
+                matrix(file, p + "ffn_gate.weight", ff, d),
+                matrix(file, p + "ffn_up.weight", ff, d),
+                matrix(file, p + "ffn_down.weight", d, ff),
+                vector(file, p + "post_ffw_norm.weight", d),
+                null, null, null, null,
+                perLayer > 0 ? new PerLayerInputWeights(matrix(file, p + "inp_gate.weight", perLayer, d),
+                        matrix(file, p + "proj.weight", d, perLayer), vector(file, p + "post_norm.weight", d)) : null,
+                file.hasTensor(p + "layer_output_scale.weight") ? vector(file, p + "layer_output_scale.weight", 1)[0] : 1f);
     }
 
     private static DeltaNetWeights deltaNet(GgufFile file, String p, ModelConfig.DeltaNet dn, int d) {
@@ -247,10 +307,13 @@ public final class ModelWeights {
      * @return the bytes
      */
     public long bytesPerToken(int usedExperts) {
-        long sum = output.byteSize();
+        long sum = output.byteSize() + (perLayerProjection == null ? 0 : perLayerProjection.byteSize());
         for (Layer l : layers) {
             for (WeightMatrix m : new WeightMatrix[] {l.wq, l.wk, l.wv, l.wqkv, l.wo, l.gate, l.up, l.down}) {
                 sum += m == null ? 0 : m.byteSize();
+            }
+            if (l.perLayerInput != null) {
+                sum += l.perLayerInput.gate.byteSize() + l.perLayerInput.projection.byteSize();
             }
             if (l.deltaNet != null) {
                 DeltaNetWeights n = l.deltaNet;

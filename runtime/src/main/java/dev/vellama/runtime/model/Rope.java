@@ -90,8 +90,14 @@ public final class Rope {
         return any ? still : null;
     }
 
-    /** The rotation of sliding-window layers where they have a base of their own (Gemma 3), else {@code global}. */
+    /**
+     * The rotation of sliding-window layers where they have a base of their own (Gemma 3) or a shape of their own
+     * (Gemma 4: smaller heads, and none of the global layers' rope_freqs), else {@code global}.
+     */
     public static Rope local(ModelConfig c, Rope global) {
+        if (c.layout().present()) {
+            return new Rope(c.layout().ropeDimsLocal(), c.ropeBaseLocal(), c.ropeScaling(), null);
+        }
         if (c.ropeBaseLocal() == c.ropeBase()) {
             return global;
         }

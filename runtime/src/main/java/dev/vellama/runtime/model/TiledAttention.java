@@ -40,11 +40,15 @@ final class TiledAttention {
         this.c = c;
         this.k = k;
         int parts = k.threads();
-        int hd = c.headDim();
+        int hd = c.maxHeadDim();
         int headsPerPart = (c.headCount() + parts - 1) / parts + 1;
+        int group = 1;
+        for (int l = 0; l < c.layerCount(); l++) {
+            group = Math.max(group, c.headCount() / c.headCountKv(l));
+        }
         keys = new float[parts][hd * TILE];
         values = new float[parts][TILE * hd];
-        scores = new float[parts][Math.max(ROWS, c.headCount() / c.headCountKv()) * TILE];
+        scores = new float[parts][Math.max(ROWS, group) * TILE];
         maxima = new float[parts][headsPerPart * maxBatch];
         sums = new float[parts][headsPerPart * maxBatch];
     }
@@ -58,9 +62,9 @@ final class TiledAttention {
      */
     void attend(int layer, int part, int parts, KvCache cache, float[] q, float[] att, int firstRow, int n, int pos, int window,
                 boolean chunked, float[] sinks) {
-        int hd = c.headDim();
-        int qd = c.queryDim();
-        int group = c.headCount() / c.headCountKv();
+        int hd = c.headDim(layer);
+        int qd = c.queryDim(layer);
+        int group = c.headCount() / c.headCountKv(layer);
         int h0 = part * c.headCount() / parts;
         int h1 = (part + 1) * c.headCount() / parts;
         if (h0 == h1) {
@@ -92,8 +96,8 @@ final class TiledAttention {
                 cache.copyValues(layer, g * hd, hd, tile, tile + len, values[part]);
                 if (n == 1) {
                     // one token: the group's query heads are the rows, all seeing the whole tile
-                    rows(part, cache.keysByPosition(), q, att, firstRow * qd + ha * hd, hd, hb - ha, pos + 1, 0, ha - h0, 1,
-                            tile, len, from, window, chunked);
+                    rows(part, cache.keysByPosition(), q, att, firstRow * qd + ha * hd, hd, hd, hb - ha, pos + 1, 0, ha - h0,
+                            1, tile, len, from, window, chunked);
                     continue;
                 }
                 for (int h = ha; h < hb; h++) {
@@ -104,8 +108,8 @@ final class TiledAttention {
                         if (tile >= lastEnd || tile + len <= firstSeen) {
                             continue; // the tile lies after these tokens, or before their window
                         }
-                        rows(part, cache.keysByPosition(), q, att, (firstRow + t0) * qd + h * hd, qd, count, pos + t0 + 1, 1,
-                                (h - h0) * n + t0, 1, tile, len, from, window, chunked);
+                        rows(part, cache.keysByPosition(), q, att, (firstRow + t0) * qd + h * hd, hd, qd, count, pos + t0 + 1,
+                                1, (h - h0) * n + t0, 1, tile, len, from, window, chunked);
                     }
                 }
             }
@@ -141,9 +145,8 @@ final class TiledAttention {
      * One tile for {@code count} query rows at {@code off + i·stride} of q (and of att): row i ends (exclusively) at
      * position {@code end0 + i·endStep}; its running maximum and sum are at {@code state0 + i·stateStep}.
      */
-    private void rows(int part, boolean keysByPosition, float[] q, float[] att, int off, int stride, int count, int end0,
+    private void rows(int part, boolean keysByPosition, float[] q, float[] att, int off, int hd, int stride, int count, int end0,
             int endStep, int state0, int stateStep, int tile, int len, int from, int window, boolean chunked) {
-        int hd = c.headDim();
         float[] s = scores[part];
         float[] mx = maxima[part];
         float[] sum = sums[part];

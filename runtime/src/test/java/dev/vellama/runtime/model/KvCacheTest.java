@@ -107,7 +107,7 @@ class KvCacheTest {
                 26, 4, 1, 256, ff, 32768, 262144, 1e-6f, 1e6f, 256, dev.vellama.runtime.RopeScaling.NONE, 1e4f, 0.0625f, 512,
                 0f, 0f, dev.vellama.runtime.ModelConfig.Experts.NONE,
                 dev.vellama.runtime.ModelConfig.AttentionTemperature.NONE, new int[0],
-                dev.vellama.runtime.ModelConfig.DeltaNet.NONE);
+                dev.vellama.runtime.ModelConfig.DeltaNet.NONE, dev.vellama.runtime.ModelConfig.LayerLayout.NONE);
         assertEquals(26L * 32768 * 256 * 2 * 2, KvCache.bytesFor(c, 32768, GgmlType.F16, GgmlType.F16, 32768), "every position");
         assertEquals((4L * 32768 + 22L * 1024) * 256 * 2 * 2, KvCache.bytesFor(c, 32768, GgmlType.F16, GgmlType.F16, 512));
         assertEquals(157_286_400L, KvCache.bytesFor(c, 32768, GgmlType.F16, GgmlType.F16, 512));

@@ -355,12 +355,47 @@ final class TinyModels {
         return s;
     }
 
+    /**
+     * Gemma 4 at 64 wide: six layers, sliding (window 6, heads of 16, 2 kv heads, base 10000) but for the fourth and
+     * sixth, which are global (heads of 32, 1 kv head, base 1e6, "proportional" RoPE turning 4 of 16 pairs); the last two
+     * layers read the caches of layers 2 and 3; the fourth has no attn_v; per-layer inputs of 8; the shared layers'
+     * feed-forward twice as wide; a scalar on each layer's output and a soft-capped output.
+     */
+    static TinySpec gemma4() {
+        TinySpec s = new TinySpec("gemma4", "gemma4");
+        s.layers = 6;
+        s.headDim = 32;
+        s.headDimSwa = 16;
+        s.ropeDimsSwa = 16;
+        s.headsKv = 2;
+        s.headsKvGlobal = 1;
+        s.slidingPattern = new boolean[] {true, true, true, false, true, false};
+        s.slidingWindow = 6;
+        s.sharedKvLayers = 2;
+        s.perLayerInput = 8;
+        s.rotatedPairsGlobal = 4;
+        s.layersWithoutValues = new int[] {3};
+        s.qkNorm = true;
+        s.postNorms = true;
+        s.tiedOutput = true;
+        s.ropeBase = 1_000_000f;
+        s.ropeBaseSwa = 10_000f;
+        s.rmsEps = 1e-6f;
+        s.finalSoftcap = 2.5f;
+        s.seed = 23;
+        return s;
+    }
+
     /** Writes {@code spec} as {@code <dir>/<name>.gguf} and returns the path. */
     static Path write(TinySpec spec, Path dir) {
         Path out = dir.resolve(spec.name + ".gguf");
         GgufWriter w = new GgufWriter();
         writeMetadata(spec, w);
-        writeTensors(spec, w);
+        if (spec.slidingPattern != null) {
+            writeGemma4(spec, w);
+        } else {
+            writeTensors(spec, w);
+        }
         try {
             w.write(out);
         } catch (IOException e) {
@@ -440,6 +475,26 @@ final class TinyModels {
         }
         if (s.ropeSections != null) {
             w.put(a + "rope.dimension_sections", GgufValue.array(dev.vellama.gguf.GgufValueType.INT32, s.ropeSections.clone()));
+        }
+        if (s.slidingPattern != null) {
+            int n = s.layers;
+            boolean[] pattern = new boolean[n];
+            int[] kvHeads = new int[n];
+            int[] ff = new int[n];
+            for (int l = 0; l < n; l++) {
+                pattern[l] = s.slidingPattern[l];
+                kvHeads[l] = s.slidingPattern[l] ? s.headsKv : s.headsKvGlobal;
+                ff[l] = l < n - s.sharedKvLayers ? s.feedForward : 2 * s.feedForward; // the converter's double-wide MLP
+            }
+            w.put(a + "attention.sliding_window_pattern", GgufValue.array(dev.vellama.gguf.GgufValueType.BOOL, pattern));
+            w.put(a + "attention.head_count_kv", GgufValue.array(dev.vellama.gguf.GgufValueType.INT32, kvHeads));
+            w.put(a + "feed_forward_length", GgufValue.array(dev.vellama.gguf.GgufValueType.INT32, ff));
+            w.put(a + "attention.key_length_swa", GgufValue.uint32(s.headDimSwa));
+            w.put(a + "attention.value_length_swa", GgufValue.uint32(s.headDimSwa));
+            w.put(a + "rope.dimension_count_swa", GgufValue.uint32(s.ropeDimsSwa));
+            w.put(a + "rope.freq_base_swa", GgufValue.float32(s.ropeBaseSwa));
+            w.put(a + "attention.shared_kv_layers", GgufValue.uint32(s.sharedKvLayers));
+            w.put(a + "embedding_length_per_layer_input", GgufValue.uint32(s.perLayerInput));
         }
         vocabulary().forEach(w::put);
         w.put("general.file_type", GgufValue.uint32(s.expertType == GgmlType.MXFP4 ? 38 : 0));
@@ -560,6 +615,67 @@ final class TinyModels {
             if (s.postNorms) {
                 vector(w, p + "post_ffw_norm.weight", r.norm(d));
             }
+        }
+    }
+
+    /**
+     * A Gemma 4 model's tensors at each layer's own shape, named as llama.cpp's converter writes them: the per-layer
+     * embeddings and their projection, rope_freqs for the global layers, no k or v in the layers that read an earlier
+     * layer's cache.
+     */
+    private static void writeGemma4(TinySpec s, GgufWriter w) {
+        Random r = new Random(s.seed, s.weightStd);
+        int d = s.embedding;
+        int n = s.layers;
+        int vocab = vocabularySize();
+        int pl = s.perLayerInput;
+        matrix(w, "token_embd.weight", d, vocab, r);
+        vector(w, "output_norm.weight", r.norm(d));
+        if (pl > 0) {
+            matrix(w, "per_layer_token_embd.weight", pl * n, vocab, r);
+            matrix(w, "per_layer_model_proj.weight", d, pl * n, r);
+            vector(w, "per_layer_proj_norm.weight", r.norm(pl));
+        }
+        float[] freqs = new float[s.headDim / 2];
+        for (int i = 0; i < freqs.length; i++) {
+            freqs[i] = i < s.rotatedPairsGlobal ? 1f : 1e30f;
+        }
+        vector(w, "rope_freqs.weight", freqs);
+        java.util.Set<Integer> noValues = new java.util.HashSet<>();
+        for (int l : s.layersWithoutValues == null ? new int[0] : s.layersWithoutValues) {
+            noValues.add(l);
+        }
+        for (int i = 0; i < n; i++) {
+            String p = "blk." + i + ".";
+            boolean sliding = s.slidingPattern[i];
+            int hd = sliding ? s.headDimSwa : s.headDim;
+            int q = s.heads * hd;
+            int kv = (sliding ? s.headsKv : s.headsKvGlobal) * hd;
+            boolean owns = i < n - s.sharedKvLayers;
+            int ff = owns ? s.feedForward : 2 * s.feedForward;
+            vector(w, p + "attn_norm.weight", r.norm(d));
+            matrix(w, p + "attn_q.weight", d, q, r);
+            vector(w, p + "attn_q_norm.weight", r.norm(hd));
+            if (owns) {
+                matrix(w, p + "attn_k.weight", d, kv, r);
+                if (!noValues.contains(i)) {
+                    matrix(w, p + "attn_v.weight", d, kv, r);
+                }
+                vector(w, p + "attn_k_norm.weight", r.norm(hd));
+            }
+            matrix(w, p + "attn_output.weight", q, d, r);
+            vector(w, p + "post_attention_norm.weight", r.norm(d));
+            vector(w, p + "ffn_norm.weight", r.norm(d));
+            matrix(w, p + "ffn_gate.weight", d, ff, r);
+            matrix(w, p + "ffn_up.weight", d, ff, r);
+            matrix(w, p + "ffn_down.weight", ff, d, r);
+            vector(w, p + "post_ffw_norm.weight", r.norm(d));
+            if (pl > 0) {
+                matrix(w, p + "inp_gate.weight", d, pl, r);
+                matrix(w, p + "proj.weight", pl, d, r);
+                vector(w, p + "post_norm.weight", r.norm(d));
+            }
+            vector(w, p + "layer_output_scale.weight", new float[] {0.5f + (float) i / n});
         }
     }
 

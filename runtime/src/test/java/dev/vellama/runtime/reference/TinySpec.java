@@ -79,6 +79,22 @@ final class TinySpec {
     int fullAttentionInterval;
     /** qwen35: {@code rope.dimension_sections}, four counts; null writes no key. */
     int[] ropeSections;
+    /** gemma4: which layers slide ({@code attention.sliding_window_pattern}); null for none of the gemma4 keys. */
+    boolean[] slidingPattern;
+    /** gemma4: head size and rotated dimensions of the sliding layers ({@code *_swa} keys) and their RoPE base. */
+    int headDimSwa;
+    int ropeDimsSwa;
+    float ropeBaseSwa;
+    /** gemma4: kv heads of the global layers (the sliding ones have {@link #headsKv}). */
+    int headsKvGlobal;
+    /** gemma4: the last layers, which read an earlier layer's cache ({@code attention.shared_kv_layers}). */
+    int sharedKvLayers;
+    /** gemma4: width of each layer's per-layer input ({@code embedding_length_per_layer_input}); 0 for none. */
+    int perLayerInput;
+    /** gemma4: pairs of a global head that turn; the others get rope_freqs divisors of 1e30, as the converter writes. */
+    int rotatedPairsGlobal;
+    /** gemma4: layers written without attn_v, whose values are the keys' projection. */
+    int[] layersWithoutValues;
     /** Standard deviation of the random matrix weights. */
     float weightStd = 0.1f;
     long seed = 1;
@@ -135,6 +151,15 @@ final class TinySpec {
         c.ssmValueHeads = ssmValueHeads;
         c.fullAttentionInterval = fullAttentionInterval;
         c.ropeSections = ropeSections == null ? null : ropeSections.clone();
+        c.slidingPattern = slidingPattern == null ? null : slidingPattern.clone();
+        c.headDimSwa = headDimSwa;
+        c.ropeDimsSwa = ropeDimsSwa;
+        c.ropeBaseSwa = ropeBaseSwa;
+        c.headsKvGlobal = headsKvGlobal;
+        c.sharedKvLayers = sharedKvLayers;
+        c.perLayerInput = perLayerInput;
+        c.rotatedPairsGlobal = rotatedPairsGlobal;
+        c.layersWithoutValues = layersWithoutValues == null ? null : layersWithoutValues.clone();
         c.weightStd = weightStd;
         c.seed = seed;
         return c;
