@@ -318,9 +318,6 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
             if (arch == Architecture.GEMMA4) {
                 layout = gemma4Layout(m, p, layers, heads, headsKvPerLayer, headDim, ropeDims, window);
                 attnScale = 1f; // llama.cpp's gemma4: the q norm does the scaling, scores are not scaled
-                if (m.getInt(p + "expert_count", 0) > 0) {
-                    throw new UnsupportedModelException("gemma4 with experts (expert_count > 0) is not supported yet");
-                }
             }
             return new ModelConfig(arch, embd, layers, heads, headsKv, headDim, ff, ctx, vocabSize, eps, base, ropeDims,
                     scaling, baseLocal, attnScale, window, attnCap, finalCap, experts(m, p, arch, ff),
@@ -412,7 +409,9 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
 
     /** The experts a mixture-of-experts file describes, with llama.cpp's defaults; NONE for a dense architecture. */
     private static Experts experts(GgufMetadata m, String p, Architecture arch, int[] ff) {
-        if (!arch.mixtureOfExperts()) {
+        // Gemma 4 is one family with dense and mixture-of-experts members (26B-A4B)
+        boolean gemma4Experts = arch == Architecture.GEMMA4 && m.getInt(p + "expert_count", 0) > 0;
+        if (!arch.mixtureOfExperts() && !gemma4Experts) {
             return Experts.NONE;
         }
         int count = m.getInt(p + "expert_count", 0);
@@ -428,7 +427,7 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
             throw new UnsupportedModelException("expert feed-forward widths " + width + " and " + shared + " are not valid");
         }
         float scale = m.getFloat(p + "expert_weights_scale", 0f);
-        boolean normalize = arch.normalizesExpertWeights();
+        boolean normalize = arch.normalizesExpertWeights() || gemma4Experts;
         Gating gating = arch == Architecture.GPT_OSS ? Gating.SOFTMAX_OVER_CHOSEN : Gating.SOFTMAX;
         int leading = 0;
         if (arch == Architecture.GLM4MOE) {
@@ -558,9 +557,10 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
     /** {@return the widest feed-forward layer (an expert's or the shared expert's too), which sizes the scratch buffers} */
     public int maxFeedForward() {
         int max = Math.max(experts.feedForward(), experts.sharedFeedForward());
-        // the dense width of a mixture-of-experts file describes no tensor but in its dense layers
+        // the dense width of a mixture-of-experts file describes no tensor but in its dense layers (and in each of
+        // Gemma 4's, whose experts run beside a dense block)
         for (int l = 0; l < feedForwardLength.length; l++) {
-            if (!experts.inLayer(l)) {
+            if (!experts.inLayer(l) || architecture == Architecture.GEMMA4) {
                 max = Math.max(max, feedForwardLength[l]);
             }
         }

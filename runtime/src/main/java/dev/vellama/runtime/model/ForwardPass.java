@@ -72,6 +72,8 @@ public final class ForwardPass implements TransformerPass {
     private float[] expertOut = new float[0];  // their expert outputs; also the shared expert's
     private float[] slotOut = new float[0];    // every row's expert outputs by slot, [row][slot][embedding]
     private float[] selectionScore = new float[0]; // one row's choosing scores where a selection bias applies
+    private float[] denseOut = new float[0];       // Gemma 4: the dense block's output beside the experts'
+    private float[] onesEmbedding;                 // Gemma 4: the router's weightless norm
     // Llama 4 (but its 128-expert Maverick, as llama.cpp has it) normalises q and k of its rotated layers
     private final boolean l2NormQk;
     private final float[] ones;
@@ -790,7 +792,9 @@ public final class ForwardPass implements TransformerPass {
         if (hooks != null) {
             hook(ActivationPoint.FFN_NORM, l, xb, n, d);
         }
-        if (L.experts() != null) {
+        if (L.experts() != null && L.experts().gemma4() != null) {
+            gemma4MixtureOfExperts(l, L, ff, x, n);
+        } else if (L.experts() != null) {
             mixtureOfExperts(L.experts(), n);
         } else {
             gatedFeedForward(l, L.gate(), L.up(), L.down(), ff, n, out);
@@ -853,21 +857,7 @@ public final class ForwardPass implements TransformerPass {
         if (cfg.weightInputs()) {
             java.util.Arrays.fill(chosenWeight, 0, n * used, 1f); // applied to the inputs already
         }
-        for (int t = 0; t < n; t++) {
-            int o = t * d;
-            int s0 = t * used;
-            float w0 = chosenWeight[s0];
-            for (int i = 0; i < d; i++) {
-                out[o + i] = w0 * slotOut[s0 * d + i];
-            }
-            for (int s = 1; s < used; s++) {
-                float ws = chosenWeight[s0 + s];
-                int so = (s0 + s) * d;
-                for (int i = 0; i < d; i++) {
-                    out[o + i] += ws * slotOut[so + i];
-                }
-            }
-        }
+        sumExperts(n);
         if (E.sharedGate() != null) {
             float[] shared = expertBuffer(n * d);
             gatedFeedForward(-1, E.sharedGate(), E.sharedUp(), E.sharedDown(), cfg.sharedFeedForward(), n, shared);
@@ -884,6 +874,76 @@ public final class ForwardPass implements TransformerPass {
                 float gateValue = (float) (1 / (1 + Math.exp(-logit)));
                 for (int i = 0; i < d; i++) {
                     out[t * d + i] += shared[t * d + i] * gateValue;
+                }
+            }
+        }
+    }
+
+    /**
+     * A Gemma 4 mixture-of-experts layer over n rows, {@code xb} holding the rows normed for the dense block: the dense
+     * block (normed after), and beside it the experts, routed on the residual normed without a weight and scaled, run
+     * on the residual normed their own way, each scaled by its down scale, their weighted sum normed; the two added
+     * into {@code out}, as llama.cpp's gemma4 computes them.
+     */
+    private void gemma4MixtureOfExperts(int l, ModelWeights.Layer L, int ff, float[] x, int n) {
+        ModelWeights.ExpertWeights E = L.experts();
+        ModelWeights.Gemma4Experts g = E.gemma4();
+        int d = c.embeddingLength();
+        gatedFeedForward(l, L.gate(), L.up(), L.down(), ff, n, out);
+        if (denseOut.length < n * d) {
+            denseOut = new float[n * d];
+        }
+        for (int t = 0; t < n; t++) {
+            k.rmsnorm(denseOut, t * d, out, t * d, g.denseOutNorm(), d, c.rmsEps());
+        }
+        if (onesEmbedding == null) {
+            onesEmbedding = new float[d];
+            java.util.Arrays.fill(onesEmbedding, 1f);
+        }
+        for (int t = 0; t < n; t++) {
+            k.rmsnorm(xb, t * d, x, t * d, onesEmbedding, d, c.rmsEps());
+        }
+        k.scale(xb, 0, n * d, (float) (1 / Math.sqrt(d)));
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < d; i++) {
+                xb[t * d + i] *= g.routerScale()[i];
+            }
+        }
+        project(E.router(), xb, n, routerLogits);
+        for (int t = 0; t < n; t++) {
+            route(t, null, null);
+        }
+        for (int t = 0; t < n; t++) {
+            k.rmsnorm(xb, t * d, x, t * d, g.expertNorm(), d, c.rmsEps());
+        }
+        int used = c.experts().used();
+        if (slotOut.length < n * used * d) {
+            slotOut = new float[n * used * d];
+        }
+        runExperts(E, n);
+        sumExperts(n);
+        for (int t = 0; t < n; t++) {
+            k.rmsnorm(out, t * d, out, t * d, g.expertOutNorm(), d, c.rmsEps());
+        }
+        k.add(out, 0, denseOut, 0, n * d);
+    }
+
+    /** Each of n rows' chosen experts' outputs in {@code slotOut}, weighted and summed in the order ranked, into {@code out}. */
+    private void sumExperts(int n) {
+        int d = c.embeddingLength();
+        int used = c.experts().used();
+        for (int t = 0; t < n; t++) {
+            int o = t * d;
+            int s0 = t * used;
+            float w0 = chosenWeight[s0];
+            for (int i = 0; i < d; i++) {
+                out[o + i] = w0 * slotOut[s0 * d + i];
+            }
+            for (int s = 1; s < used; s++) {
+                float ws = chosenWeight[s0 + s];
+                int so = (s0 + s) * d;
+                for (int i = 0; i < d; i++) {
+                    out[o + i] += ws * slotOut[so + i];
                 }
             }
         }
@@ -995,11 +1055,19 @@ public final class ForwardPass implements TransformerPass {
             addRows(up, E.upBias(), e * ff, ff, m);
             if (arch.clampedSwiglu()) {
                 clampedSwiglu(gate, up, m * ff);
+            } else if (arch.geluFeedForward()) {
+                k.gelu(gate, 0, m * ff);
+                for (int i = 0; i < m * ff; i++) {
+                    gate[i] *= up[i];
+                }
             } else {
                 k.swiglu(gate, up, m * ff);
             }
             multiply(E.down()[e], gate, m, result);
             addRows(result, E.downBias(), e * d, d, m);
+            if (E.gemma4() != null && E.gemma4().downScale() != null) {
+                k.scale(result, 0, m * d, E.gemma4().downScale()[e]);
+            }
             for (int i = 0; i < m; i++) {
                 System.arraycopy(result, i * d, slotOut, group[i] * d, d);
             }

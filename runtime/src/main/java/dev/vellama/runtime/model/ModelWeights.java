@@ -97,17 +97,29 @@ public final class ModelWeights {
      * @param downBias     each expert's down bias, [expert][embedding], or null
      * @param selectionBias added to the scores that choose the experts, not to their weights ({@code exp_probs_b}),
      *                      or null
+     * @param gemma4        Gemma 4's norms and scales around experts that run beside the dense block, or null
      */
     public record ExpertWeights(WeightMatrix router, WeightMatrix[] gate, WeightMatrix[] up, WeightMatrix[] down,
                                 float[] sharedRouter, WeightMatrix sharedGate, WeightMatrix sharedUp,
                                 WeightMatrix sharedDown, float[] routerBias, float[] gateBias, float[] upBias,
-                                float[] downBias, float[] selectionBias) {
+                                float[] downBias, float[] selectionBias, Gemma4Experts gemma4) {
         /** {@return the bytes one token reads: the router, {@code used} experts and the shared expert} */
         long bytesPerToken(int used) {
             long sum = router.byteSize() + (long) used * (gate[0].byteSize() + up[0].byteSize() + down[0].byteSize());
             return sharedGate == null ? sum : sum + sharedGate.byteSize() + sharedUp.byteSize() + sharedDown.byteSize();
         }
     }
+
+    /**
+     * What a Gemma 4 mixture-of-experts layer adds around its experts, which run beside the dense feed-forward block:
+     * the router reads the residual RMS-normed without a weight, scaled by 1/√embedding and by {@code routerScale}
+     * ({@code ffn_gate_inp.scale}); the experts read it normed by {@code expertNorm} ({@code pre_ffw_norm_2}); each
+     * expert's output is scaled by its {@code downScale} ({@code ffn_down_exps.scale}); the dense block's output is
+     * normed by {@code denseOutNorm} ({@code post_ffw_norm_1}) and the experts' sum by {@code expertOutNorm}
+     * ({@code post_ffw_norm_2}) before the two are added.
+     */
+    public record Gemma4Experts(float[] routerScale, float[] expertNorm, float[] downScale, float[] denseOutNorm,
+                                float[] expertOutNorm) {}
 
     public ModelWeights(GgufFile file, ModelConfig c) {
         try {
@@ -208,10 +220,35 @@ public final class ModelWeights {
                 matrix(file, p + "ffn_up.weight", ff, d),
                 matrix(file, p + "ffn_down.weight", d, ff),
                 vector(file, p + "post_ffw_norm.weight", d),
-                null, null, null, null,
+                c.experts().inLayer(l) ? gemma4Experts(file, p, c) : null, null, null, null,
                 perLayer > 0 ? new PerLayerInputWeights(matrix(file, p + "inp_gate.weight", perLayer, d),
                         matrix(file, p + "proj.weight", d, perLayer), vector(file, p + "post_norm.weight", d)) : null,
                 file.hasTensor(p + "layer_output_scale.weight") ? vector(file, p + "layer_output_scale.weight", 1)[0] : 1f);
+    }
+
+    /**
+     * A Gemma 4 layer's experts: gate and up of each expert are the two halves of its slice of the fused
+     * {@code ffn_gate_up_exps}, gate first, as llama.cpp splits them.
+     */
+    private static ExpertWeights gemma4Experts(GgufFile file, String p, ModelConfig c) {
+        ModelConfig.Experts e = c.experts();
+        int d = c.embeddingLength();
+        int ff = e.feedForward();
+        WeightMatrix[] gateUp = expertMatrices(file, p + "ffn_gate_up_exps.weight", e.count(), 2 * ff, d);
+        WeightMatrix[] gate = new WeightMatrix[e.count()];
+        WeightMatrix[] up = new WeightMatrix[e.count()];
+        for (int x = 0; x < e.count(); x++) {
+            WeightMatrix both = gateUp[x];
+            long half = ff * both.rowBytes();
+            gate[x] = new WeightMatrix(both.name() + ".gate", both.type(), both.data().asSlice(0, half), ff, d);
+            up[x] = new WeightMatrix(both.name() + ".up", both.type(), both.data().asSlice(half, half), ff, d);
+        }
+        return new ExpertWeights(matrix(file, p + "ffn_gate_inp.weight", e.count(), d), gate, up,
+                expertMatrices(file, p + "ffn_down_exps.weight", e.count(), d, ff), null, null, null, null, null, null,
+                null, null, null,
+                new Gemma4Experts(vector(file, p + "ffn_gate_inp.scale", d), vector(file, p + "pre_ffw_norm_2.weight", d),
+                        file.hasTensor(p + "ffn_down_exps.scale") ? vector(file, p + "ffn_down_exps.scale", e.count()) : null,
+                        vector(file, p + "post_ffw_norm_1.weight", d), vector(file, p + "post_ffw_norm_2.weight", d)));
     }
 
     private static DeltaNetWeights deltaNet(GgufFile file, String p, ModelConfig.DeltaNet dn, int d) {
@@ -246,7 +283,8 @@ public final class ModelWeights {
                 optionalVector(file, p + "ffn_gate_exps.bias", e.count() * ff),
                 optionalVector(file, p + "ffn_up_exps.bias", e.count() * ff),
                 optionalVector(file, p + "ffn_down_exps.bias", e.count() * d),
-                e.gating() == ModelConfig.Gating.SIGMOID ? optionalVector(file, p + "exp_probs_b.bias", e.count()) : null);
+                e.gating() == ModelConfig.Gating.SIGMOID ? optionalVector(file, p + "exp_probs_b.bias", e.count()) : null,
+                null);
     }
 
     private static float[] optionalVector(GgufFile file, String name, int n) {

@@ -95,6 +95,24 @@ class Gemma4LayoutTest {
     }
 
     @Test
+    void theMixtureOfExpertsRunsBesideEveryDenseBlock() throws IOException {
+        Path file = TinyModels.write(TinyModels.gemma4moe(), dir);
+        try (Model m = Model.load(file)) {
+            ModelConfig c = m.config();
+            assertEquals(8, c.experts().count());
+            assertEquals(2, c.experts().used());
+            assertEquals(32, c.experts().feedForward());
+            assertTrue(c.experts().normalize());
+            assertTrue(c.experts().inLayer(0) && c.experts().inLayer(5));
+            assertEquals(256, c.maxFeedForward(), "the dense blocks run beside the experts");
+        }
+        UnsupportedModelException e = assertThrows(UnsupportedModelException.class,
+                () -> Model.load(GgufEdits.withoutTensor(file, dir.resolve("noscale.gguf"), "blk.1.ffn_gate_inp.scale")));
+        assertEquals("tensor 'blk.1.ffn_gate_inp.scale' is missing: the file does not have the gemma4 layout this runtime"
+                + " expects", e.getMessage());
+    }
+
+    @Test
     void refusesLayoutsItCannotRun() throws IOException {
         Path file = TinyModels.write(TinyModels.gemma4(), dir);
         UnsupportedModelException e = assertThrows(UnsupportedModelException.class,
@@ -104,7 +122,8 @@ class Gemma4LayoutTest {
                 + " and a global layer", e.getMessage());
         e = assertThrows(UnsupportedModelException.class,
                 () -> Model.load(GgufEdits.withKey(file, dir.resolve("experts.gguf"), "gemma4.expert_count", GgufValue.uint32(8))));
-        assertEquals("gemma4 with experts (expert_count > 0) is not supported yet", e.getMessage());
+        assertEquals("a gemma4 model needs expert_count and expert_used_count with 1 <= used <= count; the file says 8 and 0",
+                e.getMessage());
         e = assertThrows(UnsupportedModelException.class,
                 () -> Model.load(GgufEdits.withKey(file, dir.resolve("pattern.gguf"), "gemma4.attention.sliding_window_pattern",
                         GgufValue.uint32(5))));

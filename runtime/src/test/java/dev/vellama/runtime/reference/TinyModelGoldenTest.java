@@ -43,7 +43,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * <li>gemma4: sliding and global layers of different head sizes and kv heads, a pattern from the file, the global
  *     layers' "proportional" RoPE (rope_freqs of 1e30 past 4 pairs), values RMS-normed without weight (and the keys'
  *     projection where a layer has no attn_v), the last two layers reading earlier layers' caches, per-layer inputs,
- *     output scalars and a soft-capped output (2026-04 llama.cpp).</li>
+ *     output scalars and a soft-capped output; with experts beside each dense block (fused gate|up, router input
+ *     scale, down scales, their own norms) as 26B-A4B has them (2026-04 llama.cpp).</li>
  * <li>gpt-oss, F32 and with MXFP4 experts: attention sinks, q/k/v/output biases, a window of 6 on even layers, YaRN,
  *     router and expert biases, the softmax over the chosen experts' logits, the clamped SwiGLU (2026-08 llama.cpp).</li>
  * </ul>
@@ -65,10 +66,8 @@ class TinyModelGoldenTest {
             "llama4, tiny-llama4.json, 0.005",
             "qwen35, tiny-qwen35.json, 0.005",
             "qwen35moe, tiny-qwen35moe.json, 0.005",
-            // Gemma 4 does not scale its scores (q and k are normed to unit RMS, the scale is 1), so they are √head
-            // larger than other families', and llama.cpp rounds each query to F16 to multiply it with the F16 cache:
-            // 0.022 when this was written (0.011 with the engine's queries rounded the same way, as an experiment)
-            "gemma4, tiny-gemma4.json, 0.03",
+            "gemma4, tiny-gemma4.json, 0.005",
+            "gemma4moe, tiny-gemma4moe.json, 0.005",
             // F32 too, but biased experts past the SwiGLU clamps magnify the F16 cache's rounding flips: 0.0047
             "gpt-oss, tiny-gpt-oss.json, 0.01",
             // llama.cpp multiplies MXFP4 by Q8_0-quantized inputs, as the engine does; inputs that differ by ~1e-5
@@ -89,6 +88,7 @@ class TinyModelGoldenTest {
             case "qwen35" -> TinyModels.qwen35();
             case "qwen35moe" -> TinyModels.qwen35moe();
             case "gemma4" -> TinyModels.gemma4();
+            case "gemma4moe" -> TinyModels.gemma4moe();
             case "gpt-oss" -> TinyModels.gptOss();
             case "gpt-oss-mxfp4" -> TinyModels.gptOssMxfp4();
             default -> throw new IllegalArgumentException(name);

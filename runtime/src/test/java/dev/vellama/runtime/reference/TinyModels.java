@@ -386,6 +386,20 @@ final class TinyModels {
         return s;
     }
 
+    /**
+     * Gemma 4 with experts (the 26B-A4B layout) on {@link #gemma4()}'s layers: 8 experts of width 32, 2 used, beside
+     * each layer's dense block, with the router's input scale and a down scale per expert.
+     */
+    static TinySpec gemma4moe() {
+        TinySpec s = gemma4();
+        s.name = "gemma4moe";
+        s.experts = 8;
+        s.expertsUsed = 2;
+        s.expertFeedForward = 32;
+        s.seed = 24;
+        return s;
+    }
+
     /** Writes {@code spec} as {@code <dir>/<name>.gguf} and returns the path. */
     static Path write(TinySpec spec, Path dir) {
         Path out = dir.resolve(spec.name + ".gguf");
@@ -654,14 +668,16 @@ final class TinyModels {
             boolean owns = i < n - s.sharedKvLayers;
             int ff = owns ? s.feedForward : 2 * s.feedForward;
             vector(w, p + "attn_norm.weight", r.norm(d));
+            // Gemma 4 does not scale its scores: q and k norm weights near 1/2, so that scores spread as a trained
+            // model's do rather than by √head
             matrix(w, p + "attn_q.weight", d, q, r);
-            vector(w, p + "attn_q_norm.weight", r.norm(hd));
+            vector(w, p + "attn_q_norm.weight", halved(r.norm(hd)));
             if (owns) {
                 matrix(w, p + "attn_k.weight", d, kv, r);
                 if (!noValues.contains(i)) {
                     matrix(w, p + "attn_v.weight", d, kv, r);
                 }
-                vector(w, p + "attn_k_norm.weight", r.norm(hd));
+                vector(w, p + "attn_k_norm.weight", halved(r.norm(hd)));
             }
             matrix(w, p + "attn_output.weight", q, d, r);
             vector(w, p + "post_attention_norm.weight", r.norm(d));
@@ -670,6 +686,20 @@ final class TinyModels {
             matrix(w, p + "ffn_up.weight", d, ff, r);
             matrix(w, p + "ffn_down.weight", ff, d, r);
             vector(w, p + "post_ffw_norm.weight", r.norm(d));
+            if (s.experts > 0) {
+                int e = s.experts;
+                int eff = s.expertFeedForward;
+                // the router reads a unit-RMS input scaled by 1/√embedding: weights large enough that each token's
+                // experts are clearly ranked
+                w.addTensor(p + "ffn_gate_inp.weight", GgmlType.F32, new long[] {d, e}, bytes(r.gaussian(d * e, 1.0)));
+                vector(w, p + "ffn_gate_inp.scale", r.norm(d));
+                vector(w, p + "pre_ffw_norm_2.weight", r.norm(d));
+                vector(w, p + "post_ffw_norm_1.weight", r.norm(d));
+                vector(w, p + "post_ffw_norm_2.weight", r.norm(d));
+                experts(w, p + "ffn_gate_up_exps.weight", d, 2 * eff, e, s.expertType, s.expertGateStd, r);
+                experts(w, p + "ffn_down_exps.weight", eff, d, e, s.expertType, r.weightStd, r);
+                vector(w, p + "ffn_down_exps.scale", r.norm(e));
+            }
             if (pl > 0) {
                 matrix(w, p + "inp_gate.weight", d, pl, r);
                 matrix(w, p + "proj.weight", pl, d, r);
@@ -677,6 +707,13 @@ final class TinyModels {
             }
             vector(w, p + "layer_output_scale.weight", new float[] {0.5f + (float) i / n});
         }
+    }
+
+    private static float[] halved(float[] v) {
+        for (int i = 0; i < v.length; i++) {
+            v[i] *= 0.5f;
+        }
+        return v;
     }
 
     /**
