@@ -1,19 +1,23 @@
 package dev.vellama.runtime.tokenizer;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Byte-level BPE: the text is cut into words by the pre-tokenizer, each word's UTF-8 bytes are spelled in the
- * byte-level alphabet, and adjacent symbols are merged by lowest merge rank (leftmost on ties) with a priority
- * queue, so a word of n symbols costs O(n log n). Words repeat a lot in real text, so results are cached.
+ * BPE by merge rank: the text is cut into words by the pre-tokenizer, each word is spelled in the vocabulary's
+ * {@link BpeAlphabet}, and adjacent symbols, initially one character each, are merged by lowest merge rank (leftmost on
+ * ties) with a priority queue, so a word of n symbols costs O(n log n). A final symbol that is not a token is
+ * spelled with the alphabet's byte tokens. Words repeat a lot in real text, so results are cached.
  */
 final class BytePairEncoder {
     private static final int CACHE_LIMIT = 1 << 16;
+    /** Longer words rarely repeat. */
+    private static final int CACHED_WORD_LIMIT = 256;
 
     private final Vocabulary vocab;
+    private final BpeAlphabet alphabet;
+    private final int[] byteTokens = new int[256];
     private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
 
     BytePairEncoder(Vocabulary vocab) {
@@ -21,14 +25,23 @@ final class BytePairEncoder {
             throw new IllegalArgumentException("a BPE vocabulary needs a pre-tokenizer");
         }
         this.vocab = vocab;
+        this.alphabet = vocab.alphabet;
+        for (int b = 0; b < 256; b++) {
+            byteTokens[b] = alphabet.byteToken(b, vocab.index);
+        }
     }
 
     private record Bigram(int left, int right, int rank, int size) {}
 
+    /** Tokenizes a text fragment that holds no special token. */
     void encode(String text, IntList out) {
-        List<String> words = vocab.preTokenizer.split(text);
+        List<String> words = vocab.preTokenizer.split(alphabet.escape(text));
         for (String word : words) {
-            String symbols = ByteLevelAlphabet.encode(word.getBytes(StandardCharsets.UTF_8));
+            String symbols = alphabet.spell(word);
+            if (symbols.length() > CACHED_WORD_LIMIT) {
+                encodeWord(symbols, out);
+                continue;
+            }
             int[] ids = cache.get(symbols);
             if (ids == null) {
                 IntList wordIds = new IntList(symbols.length());
@@ -43,7 +56,10 @@ final class BytePairEncoder {
         }
     }
 
-    /** Merges one byte-level word; every char of it is one byte, so chars are the initial symbols. */
+    /**
+     * Merges one spelled word. Symbols are indexed by the char where they start: the symbol at i covers chars
+     * {@code [i, i + length[i])}, and starts out as one code point.
+     */
     void encodeWord(String word, IntList out) {
         int n = word.length();
         if (n == 0) {
@@ -60,16 +76,19 @@ final class BytePairEncoder {
         int[] prev = new int[n];
         int[] next = new int[n];
         int[] token = new int[n]; // the id of each symbol's text, -1 when it is not a token
-        for (int i = 0; i < n; i++) {
-            length[i] = 1;
-            prev[i] = i - 1;
-            next[i] = i + 1 < n ? i + 1 : -1;
-            token[i] = vocab.index.find(word, i, i + 1);
+        for (int i = 0, last = -1; i < n; ) {
+            int len = Character.charCount(word.codePointAt(i));
+            length[i] = len;
+            prev[i] = last;
+            next[i] = i + len < n ? i + len : -1;
+            token[i] = vocab.index.find(word, i, i + len);
+            last = i;
+            i += len;
         }
         PriorityQueue<Bigram> queue = new PriorityQueue<>(Math.max(4, n),
                 (a, b) -> a.rank != b.rank ? Integer.compare(a.rank, b.rank) : Integer.compare(a.left, b.left));
-        for (int i = 1; i < n; i++) {
-            offer(queue, word, length, token, i - 1, i);
+        for (int i = next[0]; i >= 0; i = next[i]) {
+            offer(queue, word, length, token, prev[i], i);
         }
         while (!queue.isEmpty()) {
             Bigram bigram = queue.poll();
@@ -93,9 +112,9 @@ final class BytePairEncoder {
                 out.add(token[i]);
                 continue;
             }
-            // not a token: fall back to one token per symbol char, where such a one-char token exists
-            for (int k = i; k < i + length[i]; k++) {
-                int single = word.charAt(k) < 0x80 ? vocab.index.find(word, k, k + 1) : -1;
+            // a merge may produce a text that is not a token: spell it byte by byte, skipping bytes with no token
+            for (byte b : alphabet.symbolBytes(word.substring(i, i + length[i]))) {
+                int single = byteTokens[b & 0xFF];
                 if (single >= 0) {
                     out.add(single);
                 }

@@ -209,7 +209,7 @@ final class GgufTokenizer implements Tokenizer {
         }
         if (vocab.has(id, TokenAttributes.NORMAL)) {
             if (vocab.kind == Vocabulary.Kind.BPE) {
-                return byteLevelDecode(text);
+                return vocab.alphabet.decode(text);
             }
             return text.replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8);
         }
@@ -229,24 +229,5 @@ final class GgufTokenizer implements Tokenizer {
             }
         }
         return text.getBytes(StandardCharsets.UTF_8);
-    }
-
-    /** Maps byte-level characters back to bytes; a character outside the alphabet is flagged as llama.cpp does. */
-    private static byte[] byteLevelDecode(String text) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(text.length());
-        text.codePoints().forEach(cp -> {
-            int b = ByteLevelAlphabet.decode(cp);
-            if (b >= 0) {
-                out.write(b);
-            } else {
-                StringBuilder marker = new StringBuilder("[UNK_BYTE_0x");
-                for (byte x : Character.toString(cp).getBytes(StandardCharsets.UTF_8)) {
-                    marker.append(String.format("%02x", x & 0xFF));
-                }
-                marker.append(text).append(']');
-                out.writeBytes(marker.toString().getBytes(StandardCharsets.UTF_8));
-            }
-        });
-        return out.toByteArray();
     }
 }

@@ -17,6 +17,8 @@ final class PreTokenizerCatalog {
     private static final String QWEN2 = Llama3Split.QWEN2_REGEX;
     private static final String QWEN35 = CONTRACTIONS
             + "|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    /** Runs of line breaks and runs of anything else. */
+    private static final String LINES = "[^\\n]+|[\\n]+";
     private static final String CJK = "[\u4E00-\u9FA5\u0800-\u4E00\uAC00-\uD7FF]+";
     /** Latin, Greek, Cyrillic and other cased scripts, as listed by the DeepSeek LLM tokenizer. */
     private static final String DEEPSEEK_LETTERS = "\\s?[A-Za-z\u00B5\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u01BA\u01BC-\u01BF"
@@ -103,8 +105,8 @@ final class PreTokenizerCatalog {
         add(spec(List.of(GRANITE_EMB_MULTI), true, false, false, false), "granite-embed-multi-97m");
         add(spec(List.of(BAILINGMOE), false, false, false, false), "bailingmoe", "bailingmoe2", "llada-moe");
         add(spec(List.of(SEED_CODER), false, false, false, false), "seed-coder");
-                add(spec(List.of(UFAKZEKA), false, false, false, false), "ufakzeka");
-        add(spec(List.of("[^\\n]+|[\\n]+", QWEN2), false, false, false, false), "laguna");
+        add(spec(List.of(UFAKZEKA), false, false, false, false), "ufakzeka");
+        add(spec(List.of(LINES, QWEN2), false, false, false, false), "laguna");
         add(spec(List.of("\\p{N}{1,3}", MINICPM5), true, false, true, false), "minicpm5");
         add(spec(List.of(EXAONE_MOE), false, false, true, false), "exaone-moe");
         add(spec(List.of(JAIS2), false, false, true, false), "jais-2");

@@ -7,16 +7,23 @@ import java.util.List;
  * What a {@code tokenizer.ggml.pre} name stands for: the split regexes (applied in sequence) and the vocabulary
  * flags llama.cpp sets with them.
  *
- * @param regexes      the pre-tokenizer regexes, in llama.cpp's syntax
- * @param ignoreMerges a word that is a token as a whole is emitted without merging
- * @param addBos       the default for adding BOS (the GGUF key may still override it)
- * @param cleanSpaces  decoding removes spaces before punctuation and some contractions
- * @param noBos        the vocabulary has no BOS token
+ * @param regexes          the pre-tokenizer regexes, in llama.cpp's syntax
+ * @param ignoreMerges     a word that is a token as a whole is emitted without merging
+ * @param addBos           the default for adding BOS (the GGUF key may still override it)
+ * @param cleanSpaces      decoding removes spaces before punctuation and some contractions
+ * @param noBos            the vocabulary has no BOS token
+ * @param alphabet         what the merged symbols are
  */
-record PreTokenizerSpec(List<String> regexes, boolean ignoreMerges, boolean addBos, boolean cleanSpaces, boolean noBos) {
+record PreTokenizerSpec(List<String> regexes, boolean ignoreMerges, boolean addBos, boolean cleanSpaces, boolean noBos,
+                        BpeAlphabet alphabet) {
 
     PreTokenizerSpec {
         regexes = List.copyOf(regexes);
+    }
+
+    /** A byte-level pre-tokenizer. */
+    PreTokenizerSpec(List<String> regexes, boolean ignoreMerges, boolean addBos, boolean cleanSpaces, boolean noBos) {
+        this(regexes, ignoreMerges, addBos, cleanSpaces, noBos, BpeAlphabet.BYTE_LEVEL);
     }
 
     /** The pre-tokenizer these regexes describe, with hand-written scanners for GPT-2's, Llama 3's and Qwen 2's. */

@@ -81,6 +81,8 @@ final class Vocabulary {
     final MergeTable merges;
     /** BPE only. */
     final PreTokenizer preTokenizer;
+    /** BPE only. */
+    final BpeAlphabet alphabet;
     /** Control, user-defined and unknown tokens, longest text first: the ones matched literally in text. */
     final int[] specialTokens;
     private final boolean[] endOfGeneration;
@@ -116,18 +118,20 @@ final class Vocabulary {
                 bos = 11;
                 eos = 11;
                 spec = PreTokenizerCatalog.forName(preName);
-                ignoreMerges = spec.ignoreMerges();
-                addBos = spec.addBos();
-                cleanSpaces = spec.cleanSpaces();
-                if (spec.noBos()) {
-                    bos = -1;
-                }
             }
             case "no_vocab", "none" -> throw new TokenizerException("the file has no vocabulary (tokenizer.ggml.model = '"
                     + model + "')");
             case "t5", "rwkv", "plamo2", "gemma4", "hybriddna", "whitespace" -> throw new TokenizerException(
                     "tokenizer model '" + model + "' is not supported (supported: llama, gpt2, bert)");
             default -> throw new TokenizerException("unknown tokenizer model '" + model + "' (tokenizer.ggml.model)");
+        }
+        if (spec != null) {
+            ignoreMerges = spec.ignoreMerges();
+            addBos = spec.addBos();
+            cleanSpaces = spec.cleanSpaces();
+            if (spec.noBos()) {
+                bos = -1;
+            }
         }
         this.pre = kind == Kind.BPE ? (preName.isEmpty() ? "default" : preName) : preName;
         addSpacePrefix = md.getBool(KEY_PREFIX + "add_space_prefix", addSpacePrefix);
@@ -151,6 +155,7 @@ final class Vocabulary {
         this.maxTokenBytes = maxBytes;
         this.merges = kind == Kind.BPE ? readMerges(md, index) : null;
         this.preTokenizer = spec == null ? null : spec.create();
+        this.alphabet = spec == null ? null : spec.alphabet();
 
         readSpecialIds(md, n);
         addBos = md.getBool(KEY_PREFIX + "add_bos_token", addBos);
