@@ -56,7 +56,42 @@ enum BpeAlphabet {
             });
             return out.toByteArray();
         }
+    },
+
+    /**
+     * SentencePiece-style BPE (Gemma 4): merges run on the characters of the text itself with spaces written as
+     * U+2581, and a symbol that is not a token is spelled with the byte tokens {@code <0xNN>}.
+     */
+    SENTENCE_PIECE {
+        @Override
+        String escape(String text) {
+            return text.replace(' ', SPACE);
+        }
+
+        @Override
+        String spell(String word) {
+            return word;
+        }
+
+        @Override
+        int byteToken(int b, TokenIndex index) {
+            return index.find(String.format("<0x%02X>", b));
+        }
+
+        /** The escaped text's own bytes: an unknown U+2581 falls back to its three bytes, not to a space. */
+        @Override
+        byte[] symbolBytes(String symbol) {
+            return symbol.getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        byte[] decode(String text) {
+            return text.replace(SPACE, ' ').getBytes(StandardCharsets.UTF_8);
+        }
     };
+
+    /** SentencePiece's visible space. */
+    static final char SPACE = '\u2581';
 
     /** A text fragment as the pre-tokenizer and the merges see it. */
     abstract String escape(String text);

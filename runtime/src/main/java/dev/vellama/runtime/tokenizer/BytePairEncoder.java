@@ -6,13 +6,14 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * BPE by merge rank: the text is cut into words by the pre-tokenizer, each word is spelled in the vocabulary's
- * {@link BpeAlphabet}, and adjacent symbols, initially one character each, are merged by lowest merge rank (leftmost on
+ * {@link BpeAlphabet} (GPT-2's byte-level characters, or the text's own characters for SentencePiece-style
+ * vocabularies), and adjacent symbols, initially one character each, are merged by lowest merge rank (leftmost on
  * ties) with a priority queue, so a word of n symbols costs O(n log n). A final symbol that is not a token is
  * spelled with the alphabet's byte tokens. Words repeat a lot in real text, so results are cached.
  */
 final class BytePairEncoder {
     private static final int CACHE_LIMIT = 1 << 16;
-    /** Longer words rarely repeat. */
+    /** Longer words (whole lines, for pre-tokenizers that only split at line breaks) rarely repeat. */
     private static final int CACHED_WORD_LIMIT = 256;
 
     private final Vocabulary vocab;
@@ -65,7 +66,7 @@ final class BytePairEncoder {
         if (n == 0) {
             return;
         }
-        if (vocab.ignoreMerges) {
+        if (vocab.ignoreMerges || (vocab.wholeNewlineRuns && onlyNewlines(word))) {
             int whole = vocab.index.find(word);
             if (whole >= 0) {
                 out.add(whole);
@@ -120,6 +121,15 @@ final class BytePairEncoder {
                 }
             }
         }
+    }
+
+    private static boolean onlyNewlines(String word) {
+        for (int i = 0; i < word.length(); i++) {
+            if (word.charAt(i) != '\n') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Symbols start where their index says: a symbol at i covers chars [i, i + length[i]). */

@@ -107,6 +107,9 @@ final class PreTokenizerCatalog {
         add(spec(List.of(SEED_CODER), false, false, false, false), "seed-coder");
         add(spec(List.of(UFAKZEKA), false, false, false, false), "ufakzeka");
         add(spec(List.of(LINES, QWEN2), false, false, false, false), "laguna");
+        // spaces become U+2581 and merges run over whole lines; BOS always, since some converted files say no
+        add(new PreTokenizerSpec(List.of(LINES), false, true, true, false, BpeAlphabet.SENTENCE_PIECE, true, true),
+                "gemma4");
         add(spec(List.of("\\p{N}{1,3}", MINICPM5), true, false, true, false), "minicpm5");
         add(spec(List.of(EXAONE_MOE), false, false, true, false), "exaone-moe");
         add(spec(List.of(JAIS2), false, false, true, false), "jais-2");

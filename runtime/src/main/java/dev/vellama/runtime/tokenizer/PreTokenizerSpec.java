@@ -12,18 +12,20 @@ import java.util.List;
  * @param addBos           the default for adding BOS (the GGUF key may still override it)
  * @param cleanSpaces      decoding removes spaces before punctuation and some contractions
  * @param noBos            the vocabulary has no BOS token
- * @param alphabet         what the merged symbols are
+ * @param alphabet         what the merged symbols are: byte-level characters or the text's own
+ * @param wholeNewlineRuns a word made only of line breaks is emitted whole when it is a token
+ * @param forceBos         BOS is added even when the GGUF key says not to
  */
 record PreTokenizerSpec(List<String> regexes, boolean ignoreMerges, boolean addBos, boolean cleanSpaces, boolean noBos,
-                        BpeAlphabet alphabet) {
+                        BpeAlphabet alphabet, boolean wholeNewlineRuns, boolean forceBos) {
 
     PreTokenizerSpec {
         regexes = List.copyOf(regexes);
     }
 
-    /** A byte-level pre-tokenizer. */
+    /** A byte-level pre-tokenizer, which all but Gemma 4's are. */
     PreTokenizerSpec(List<String> regexes, boolean ignoreMerges, boolean addBos, boolean cleanSpaces, boolean noBos) {
-        this(regexes, ignoreMerges, addBos, cleanSpaces, noBos, BpeAlphabet.BYTE_LEVEL);
+        this(regexes, ignoreMerges, addBos, cleanSpaces, noBos, BpeAlphabet.BYTE_LEVEL, false, false);
     }
 
     /** The pre-tokenizer these regexes describe, with hand-written scanners for GPT-2's, Llama 3's and Qwen 2's. */

@@ -10,7 +10,8 @@ public interface Tokenizer {
 
     /**
      * The tokenizer that {@code tokenizer.ggml.model} names: {@code llama} (SentencePiece), {@code gpt2} (byte-level
-     * BPE, with the pre-tokenizer {@code tokenizer.ggml.pre} names) or {@code bert} (WordPiece).
+     * BPE, with the pre-tokenizer {@code tokenizer.ggml.pre} names), {@code gemma4} (BPE on SentencePiece-style
+     * text) or {@code bert} (WordPiece).
      *
      * @param metadata the model file's metadata, with its {@code tokenizer.ggml.*} keys
      * @return a tokenizer for that vocabulary
@@ -49,7 +50,8 @@ public interface Tokenizer {
 
     /**
      * The bytes a token contributes to output: a byte-fallback token gives its one byte, SentencePiece's U+2581
-     * becomes a space, byte-level BPE text is mapped back to its bytes; control and unknown tokens give nothing.
+     * (also in {@code gemma4} vocabularies) becomes a space, byte-level BPE text is mapped back to its bytes; control
+     * and unknown tokens give nothing.
      *
      * @param id a token id of this vocabulary
      * @return the bytes, possibly part of a UTF-8 sequence; a new array the caller owns

@@ -83,6 +83,8 @@ final class Vocabulary {
     final PreTokenizer preTokenizer;
     /** BPE only. */
     final BpeAlphabet alphabet;
+    /** BPE only: a word of nothing but line breaks is taken whole when it is a token (Gemma 4). */
+    final boolean wholeNewlineRuns;
     /** Control, user-defined and unknown tokens, longest text first: the ones matched literally in text. */
     final int[] specialTokens;
     private final boolean[] endOfGeneration;
@@ -119,10 +121,17 @@ final class Vocabulary {
                 eos = 11;
                 spec = PreTokenizerCatalog.forName(preName);
             }
+            case "gemma4" -> {
+                // BPE on SentencePiece-style text: llama.cpp ignores tokenizer.ggml.pre for it and has no default
+                // special ids, they all come from the file
+                kind = Kind.BPE;
+                preName = "gemma4";
+                spec = PreTokenizerCatalog.forName(preName);
+            }
             case "no_vocab", "none" -> throw new TokenizerException("the file has no vocabulary (tokenizer.ggml.model = '"
                     + model + "')");
-            case "t5", "rwkv", "plamo2", "gemma4", "hybriddna", "whitespace" -> throw new TokenizerException(
-                    "tokenizer model '" + model + "' is not supported (supported: llama, gpt2, bert)");
+            case "t5", "rwkv", "plamo2", "hybriddna", "whitespace" -> throw new TokenizerException(
+                    "tokenizer model '" + model + "' is not supported (supported: llama, gpt2, gemma4, bert)");
             default -> throw new TokenizerException("unknown tokenizer model '" + model + "' (tokenizer.ggml.model)");
         }
         if (spec != null) {
@@ -156,12 +165,14 @@ final class Vocabulary {
         this.merges = kind == Kind.BPE ? readMerges(md, index) : null;
         this.preTokenizer = spec == null ? null : spec.create();
         this.alphabet = spec == null ? null : spec.alphabet();
+        this.wholeNewlineRuns = spec != null && spec.wholeNewlineRuns();
 
         readSpecialIds(md, n);
-        addBos = md.getBool(KEY_PREFIX + "add_bos_token", addBos);
+        addBos = md.getBool(KEY_PREFIX + "add_bos_token", addBos) || (spec != null && spec.forceBos());
         addEos = md.getBool(KEY_PREFIX + "add_eos_token", addEos);
         if (addBos && bos < 0) {
-            throw new TokenizerException("tokenizer.ggml.add_bos_token is true, but tokenizer.ggml.bos_token_id is not set");
+            throw new TokenizerException("BOS is to be added (tokenizer.ggml.add_bos_token or the tokenizer's default),"
+                    + " but tokenizer.ggml.bos_token_id is not set");
         }
         if (addEos && eos < 0) {
             throw new TokenizerException("tokenizer.ggml.add_eos_token is true, but tokenizer.ggml.eos_token_id is not set");
