@@ -7,10 +7,17 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
+import dev.vellama.gguf.GgmlType;
+import dev.vellama.gguf.GgufFile;
+import dev.vellama.quant.Kernels;
 import dev.vellama.runtime.Model;
+import dev.vellama.runtime.ModelConfig;
 import dev.vellama.runtime.Session;
 import dev.vellama.runtime.SessionOptions;
 import dev.vellama.runtime.UnsupportedModelException;
+import dev.vellama.runtime.model.ForwardPass;
+import dev.vellama.runtime.model.KvCache;
+import dev.vellama.runtime.model.ModelWeights;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The engine's logits against the independent reference forward pass, on tiny random F32 models of every
  * architecture and RoPE option. The 24-token sequence is longer than every sliding window and than the original
  * context of the models that scale RoPE, and it is evaluated in chunks of 7 so that attention also reads keys that
- * earlier chunks left in the cache.
+ * earlier chunks left in the cache (and Qwen3.5's linear-attention layers go on from the state earlier chunks left).
  */
 class ArchitectureParityTest {
     static final int CONTEXT = 32;
@@ -187,6 +194,47 @@ class ArchitectureParityTest {
         assertMatchesReference(TinyModels.llama4(), 1, MAX_ABS_DIFF);
     }
 
+    @Test
+    void qwen35LinearAttentionAndGatedAttention() throws IOException {
+        assertMatchesReference(TinyModels.qwen35());
+    }
+
+    @Test
+    void qwen35TokenByToken() throws IOException {
+        assertMatchesReference(TinyModels.qwen35(), 1, MAX_ABS_DIFF);
+    }
+
+    @Test
+    void qwen35PromptThenTokenByToken() throws IOException {
+        assertPromptThenDecodeMatchesReference(TinyModels.qwen35(), 10);
+    }
+
+    /**
+     * Sections of 1, 2 and 2 pairs over 8 rotated pairs: sector 3 (pair 3) belongs to no section and keeps its
+     * values, and pairs 5 to 7 wrap around to sectors 0 to 2 and turn.
+     */
+    @Test
+    void qwen35RopeSectionsLeavingPairsUnrotated() throws IOException {
+        TinySpec s = TinyModels.qwen35().copy().named("qwen35-unrotated-pairs");
+        s.ropeSections = new int[] {1, 2, 2, 0};
+        assertMatchesReference(s);
+    }
+
+    @Test
+    void qwen35moeWithGatedSharedExpert() throws IOException {
+        assertMatchesReference(TinyModels.qwen35moe());
+    }
+
+    @Test
+    void qwen35moeTokenByToken() throws IOException {
+        assertMatchesReference(TinyModels.qwen35moe(), 1, MAX_ABS_DIFF);
+    }
+
+    @Test
+    void qwen35moePromptThenTokenByToken() throws IOException {
+        assertPromptThenDecodeMatchesReference(TinyModels.qwen35moe(), 10);
+    }
+
     /** A fixed sequence: BOS, then seeded ids from the whole vocabulary. */
     static int[] tokens() {
         SplittableRandom r = new SplittableRandom(2024);
@@ -212,12 +260,40 @@ class ArchitectureParityTest {
              Session session = model.newSession(SessionOptions.defaults().withContextSize(CONTEXT).withBatchSize(batch).withThreads(2))) {
             actual = session.evaluateAll(tokens);
         }
+        assertClose(spec, expected, actual, tolerance);
+    }
+
+    /**
+     * The first {@code prompt} tokens in one chunk, then the others one at a time, through the engine's pass and
+     * cache directly: what a recurrent layer carries from the prompt into decoding must be its state after the
+     * whole prompt.
+     */
+    private static void assertPromptThenDecodeMatchesReference(TinySpec spec, int prompt) throws IOException {
+        Path file = TinyModels.write(spec, dir);
+        int[] tokens = tokens();
+        double[][] expected = new ReferenceTransformer(file, CONTEXT).logits(tokens);
         int vocab = expected[0].length;
-        assertEquals(tokens.length * vocab, actual.length, spec + ": logits of every position");
+        float[] actual = new float[tokens.length * vocab];
+        try (GgufFile gguf = GgufFile.open(file); Kernels k = Kernels.create(2)) {
+            ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), (int) gguf.tensor("token_embd.weight").rows());
+            KvCache cache = KvCache.of(c, 0, CONTEXT, GgmlType.F16, GgmlType.F16, prompt);
+            ForwardPass pass = new ForwardPass(c, new ModelWeights(gguf, c), k, cache, prompt);
+            System.arraycopy(pass.forwardAll(tokens, 0, prompt, 0), 0, actual, 0, prompt * vocab);
+            for (int t = prompt; t < tokens.length; t++) {
+                System.arraycopy(pass.forwardAll(tokens, t, 1, t), 0, actual, t * vocab, vocab);
+            }
+        }
+        assertClose(spec, expected, actual, MAX_ABS_DIFF);
+    }
+
+    private static void assertClose(TinySpec spec, double[][] expected, float[] actual, double tolerance) {
+        int positions = expected.length;
+        int vocab = expected[0].length;
+        assertEquals(positions * vocab, actual.length, spec + ": logits of every position");
         double worst = 0;
         int worstPos = -1;
         int worstId = -1;
-        for (int t = 0; t < tokens.length; t++) {
+        for (int t = 0; t < positions; t++) {
             for (int i = 0; i < vocab; i++) {
                 double d = Math.abs(actual[t * vocab + i] - expected[t][i]);
                 if (!(d <= worst)) {
@@ -230,7 +306,7 @@ class ArchitectureParityTest {
         String where = worstPos < 0 ? "" : String.format(" at position %d, token %d (engine %.6f, reference %.6f)",
                 worstPos, worstId, actual[worstPos * vocab + worstId], expected[worstPos][worstId]);
         assertTrue(worst <= tolerance, spec + ": max |engine − reference| = " + worst + where);
-        for (int t = 0; t < tokens.length; t++) {
+        for (int t = 0; t < positions; t++) {
             assertSameArgmax(spec, t, expected[t], actual, t * vocab);
         }
     }

@@ -76,9 +76,27 @@ final class ReferenceConfig {
     /** The feed-forward pre-norm's tensor name: gpt-oss calls it post_attention_norm. */
     final String ffnNormName;
 
+    /**
+     * Qwen3.5: layers that run the gated delta rule (linear attention) instead of attending; every
+     * full_attention_interval-th layer (4 unless the file says otherwise) attends, the others do not.
+     */
+    final boolean[] linearLayer;
+    /** Taps of the linear layers' causal convolution (ssm.conv_kernel). */
+    final int convKernel;
+    /** Key head size (ssm.state_size), key heads (ssm.group_count), value heads (ssm.time_step_rank). */
+    final int deltaKeyDim;
+    final int deltaKeyHeads;
+    final int deltaValueHeads;
+    /** Value head size: ssm.inner_size / value heads. */
+    final int deltaValueDim;
+    /** Qwen3.5's attention: attn_q gives each head's query followed by its output gate, σ(gate) scales the output. */
+    final boolean gatedAttention;
+    /** Interleaved multi-section RoPE (llama.cpp's IMROPE): pairs per time, height, width and extra section; null for plain RoPE. */
+    final int[] ropeSections;
+
     ReferenceConfig(GgufMetadata m) {
         architecture = m.getString("general.architecture");
-        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "qwen2moe", "qwen3moe", "smollm3", "gpt-oss", "mistral3", "glm4moe", "llama4").contains(architecture)) {
+        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "qwen2moe", "qwen3moe", "smollm3", "gpt-oss", "mistral3", "glm4moe", "llama4", "qwen35", "qwen35moe").contains(architecture)) {
             throw new IllegalArgumentException("the reference has no rules for architecture '" + architecture + "'");
         }
         String a = architecture + ".";
@@ -175,13 +193,15 @@ final class ReferenceConfig {
         boolean moe = architecture.endsWith("moe") || architecture.equals("gpt-oss") || architecture.equals("llama4");
         experts = moe ? m.getInt(a + "expert_count") : 0;
         expertsUsed = moe ? m.getInt(a + "expert_used_count") : 0;
-        // llama.cpp's qwen3moe graph passes norm_w = true to build_moe_ffn, qwen2moe's false
-        boolean normalize = architecture.equals("qwen3moe");
+        // llama.cpp's qwen3moe and qwen35moe graphs pass norm_w = true to build_moe_ffn, qwen2moe's false
+        boolean normalize = architecture.equals("qwen3moe") || architecture.equals("qwen35moe");
         normalizeExpertWeights = normalize;
         // openai-moe: LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT and LLM_FFN_SWIGLU_OAI_MOE
         softmaxOverChosen = architecture.equals("gpt-oss");
         clampedSwiglu = architecture.equals("gpt-oss");
-        ffnNormName = architecture.equals("gpt-oss") || architecture.equals("glm4moe") ? "post_attention_norm.weight" : "ffn_norm.weight";
+        boolean qwen35 = architecture.startsWith("qwen35");
+        ffnNormName = architecture.equals("gpt-oss") || architecture.equals("glm4moe") || qwen35
+                ? "post_attention_norm.weight" : "ffn_norm.weight";
         // glm4moe: LLAMA_EXPERT_GATING_FUNC_TYPE_SIGMOID unless the file says 1 (softmax); norm_w from expert_weights_norm
         sigmoidGating = architecture.equals("glm4moe") && m.getInt(a + "expert_gating_func", 2) != 1
                 || architecture.equals("llama4");
@@ -194,6 +214,31 @@ final class ReferenceConfig {
         }
         float scale = m.getFloat(a + "expert_weights_scale", 0f);
         expertWeightsScale = scale == 0f ? 1 : scale;
+
+        linearLayer = new boolean[layers];
+        gatedAttention = qwen35;
+        if (qwen35) {
+            int interval = m.getInt(a + "full_attention_interval", 4);
+            for (int il = 0; il < layers; il++) {
+                linearLayer[il] = (il + 1) % interval != 0;
+            }
+            convKernel = m.getInt(a + "ssm.conv_kernel");
+            deltaKeyDim = m.getInt(a + "ssm.state_size");
+            deltaKeyHeads = m.getInt(a + "ssm.group_count");
+            deltaValueHeads = m.getInt(a + "ssm.time_step_rank");
+            deltaValueDim = m.getInt(a + "ssm.inner_size") / deltaValueHeads;
+            if (deltaValueDim != deltaKeyDim || deltaValueHeads % deltaKeyHeads != 0) {
+                throw new IllegalArgumentException("the delta rule needs value heads as wide as key heads, and a whole number of them per key head");
+            }
+            ropeSections = m.getIntArray(a + "rope.dimension_sections");
+        } else {
+            convKernel = 0;
+            deltaKeyDim = 0;
+            deltaKeyHeads = 0;
+            deltaValueHeads = 0;
+            deltaValueDim = 0;
+            ropeSections = null;
+        }
     }
 
     /** llama.cpp's swa pattern n: layer il slides unless il % n == n - 1. */

@@ -6,6 +6,13 @@ package dev.vellama.runtime.reference;
  * interpolation and extrapolation by a ramp over the pair index; cos and sin are multiplied by a magnitude
  * (rope.scaling.attn_factor, times YaRN's 1 + 0.1·ln(1/freq_scale)). NORM rotates pairs (2i, 2i+1), NEOX pairs
  * (i, i + n_rot/2); dimensions from n_rot on are left alone.
+ *
+ * <p>Interleaved multi-section RoPE (ggml's IMROPE, Qwen3.5) turns NEOX pairs by one of four positions: pair i
+ * falls in sector s = i mod (the sections' total), which takes the height position if s mod 3 = 1 and
+ * s < 3·sections[1], the width position if s mod 3 = 2 and s < 3·sections[2], the time position if s mod 3 = 0 and
+ * s < 3·sections[0], else the extra position. llama.cpp gives a text token its position as time, height and width,
+ * and 0 as the extra position, so the pairs of extra sectors turn by angle 0: they keep their values (times the
+ * magnitude).
  */
 final class ReferenceRope {
     private final int dims;
@@ -17,6 +24,8 @@ final class ReferenceRope {
     private final double rampLow;
     private final double rampHigh;
     private final double magnitude;
+    /** The four section sizes of IMROPE, or null. */
+    private final int[] sections;
 
     /**
      * @param factors per-pair divisors of θ (rope_freqs or phi3's long/short factors), or null
@@ -35,6 +44,7 @@ final class ReferenceRope {
         this.rampLow = Math.max(0, Math.floor(correctionDim(c.originalContext, c.yarnBetaFast)));
         this.rampHigh = Math.min(dims - 1, Math.ceil(correctionDim(c.originalContext, c.yarnBetaSlow)));
         this.magnitude = magnitude(c.ropeAttnFactor, globalFreqScale, c.yarnLogMultiplier);
+        this.sections = c.ropeSections;
     }
 
     /**
@@ -65,7 +75,7 @@ final class ReferenceRope {
     void apply(double[] x, int heads, int headDim, int pos) {
         int pairs = dims / 2;
         for (int i = 0; i < pairs; i++) {
-            double theta = angle(pos, i);
+            double theta = angle(sections == null ? pos : sectionPosition(i, pos), i);
             double cos = Math.cos(theta) * magnitude;
             double sin = Math.sin(theta) * magnitude;
             for (int h = 0; h < heads; h++) {
@@ -77,6 +87,20 @@ final class ReferenceRope {
                 x[b] = x0 * sin + x1 * cos;
             }
         }
+    }
+
+    /** The position by which IMROPE turns pair {@code i} of a text token at {@code pos}. */
+    private int sectionPosition(int i, int pos) {
+        int total = sections[0] + sections[1] + sections[2] + sections[3];
+        int sector = i % total;
+        boolean time = sector % 3 == 0 && sector < 3 * sections[0];
+        boolean height = sector % 3 == 1 && sector < 3 * sections[1];
+        boolean width = sector % 3 == 2 && sector < 3 * sections[2];
+        int timePosition = pos;
+        int heightPosition = pos;
+        int widthPosition = pos;
+        int extraPosition = 0;
+        return height ? heightPosition : width ? widthPosition : time ? timePosition : extraPosition;
     }
 
     private double angle(int pos, int pair) {

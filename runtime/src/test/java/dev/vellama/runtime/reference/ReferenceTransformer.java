@@ -11,7 +11,9 @@ import dev.vellama.gguf.GgufFile;
  * per layer RMSNorm → q/k/v (fused or not, optional biases) → optional per-head q/k RMSNorm → RoPE → keys and
  * values rounded to F16 as an F16 KV cache holds them → causal (and sliding-window) attention with GQA, optional
  * soft-cap → output projection → optional post-norm → residual; then the feed-forward block (SiLU or GELU gate)
- * likewise; final RMSNorm, output projection, optional logit soft-cap.
+ * likewise; final RMSNorm, output projection, optional logit soft-cap. Qwen3.5's linear-attention layers run the
+ * gated delta rule over a causal convolution instead of attending ({@link #linearAttention}), and its attention
+ * layers gate each head's output.
  */
 final class ReferenceTransformer {
     private final ReferenceConfig c;
@@ -55,7 +57,7 @@ final class ReferenceTransformer {
         double[][] x = embed(tokens);
         for (int l = 0; l < c.layers; l++) {
             ReferenceWeights.Layer layer = w.layers[l];
-            double[][] attn = attention(l, layer, x);
+            double[][] attn = c.linearLayer[l] ? linearAttention(layer, x) : attention(l, layer, x);
             addResidual(x, layer.postAttnNorm() == null ? attn : rmsNormAll(attn, layer.postAttnNorm()));
             double[][] ffn = feedForward(layer, x);
             addResidual(x, layer.postFfwNorm() == null ? ffn : rmsNormAll(ffn, layer.postFfwNorm()));
@@ -81,9 +83,14 @@ final class ReferenceTransformer {
         double[][] q = new double[n][];
         double[][] k = new double[n][];
         double[][] v = new double[n][];
+        double[][] gate = new double[n][];
         for (int t = 0; t < n; t++) {
             double[] h = rmsNorm(x[t], layer.attnNorm());
             q[t] = addBias(layer.wq().times(h), layer.bq());
+            if (c.gatedAttention) {
+                gate[t] = new double[c.queryDim()];
+                q[t] = splitQueryAndGate(q[t], gate[t]);
+            }
             k[t] = addBias(layer.wk().times(h), layer.bk());
             v[t] = addBias(layer.wv().times(h), layer.bv());
             if (layer.qNorm() != null) {
@@ -112,9 +119,169 @@ final class ReferenceTransformer {
             for (int h = 0; h < c.heads; h++) {
                 attendHead(l, h, t, q[t], k, v, heads);
             }
+            if (c.gatedAttention) {
+                for (int i = 0; i < heads.length; i++) {
+                    heads[i] *= sigmoid(gate[t][i]);
+                }
+            }
             out[t] = addBias(layer.wo().times(heads), layer.bo());
         }
         return out;
+    }
+
+    /**
+     * Qwen3.5's attn_q rows: per head, the head's query and then its output gate. Returns the queries of all heads
+     * and writes the gates, in the same head order, into {@code gate}.
+     */
+    private double[] splitQueryAndGate(double[] joint, double[] gate) {
+        double[] q = new double[c.queryDim()];
+        for (int h = 0; h < c.heads; h++) {
+            System.arraycopy(joint, 2 * h * c.headDim, q, h * c.headDim, c.headDim);
+            System.arraycopy(joint, (2 * h + 1) * c.headDim, gate, h * c.headDim, c.headDim);
+        }
+        return q;
+    }
+
+    /**
+     * A Qwen3.5 linear-attention layer over the whole sequence from position 0, as llama.cpp's qwen35 graph and
+     * ggml's ssm_conv and gated_delta_net compute it. For each token: the RMS-normed input gives the mixed channels
+     * (q, k, v), the gate z, β = σ(W_β·h) and the log-decay g = a·softplus(W_α·h + dt_bias) per value head. Each
+     * channel goes through a causal depthwise convolution over itself and its conv_kernel − 1 predecessors (zeros
+     * before the first token), then SiLU. q and k are L2-normed per key head, x / max(‖x‖, ε). Value head h, which
+     * reads key head h mod (key heads), keeps a state S (key dimension × value dimension), zero at first:
+     * S ← e^g·S, then S ← S + k ⊗ β(v − Sᵀk), and its output is Sᵀq / √(key head size). Each head's output is
+     * RMS-normed with ssm_norm and multiplied by SiLU(z); ssm_out projects the result.
+     */
+    private double[][] linearAttention(ReferenceWeights.Layer layer, double[][] x) {
+        ReferenceWeights.DeltaNet d = layer.deltaNet();
+        int n = x.length;
+        int dk = c.deltaKeyDim;
+        int dv = c.deltaValueDim;
+        int keyHeads = c.deltaKeyHeads;
+        int valueHeads = c.deltaValueHeads;
+        int keyWidth = keyHeads * dk;
+        double[][] mixed = new double[n][];
+        double[][] z = new double[n][];
+        double[][] beta = new double[n][];
+        double[][] logDecay = new double[n][];
+        for (int t = 0; t < n; t++) {
+            double[] h = rmsNorm(x[t], layer.attnNorm());
+            mixed[t] = d.qkv().times(h);
+            z[t] = d.gate().times(h);
+            beta[t] = d.beta().times(h);
+            double[] alpha = d.alpha().times(h);
+            logDecay[t] = new double[valueHeads];
+            for (int vh = 0; vh < valueHeads; vh++) {
+                beta[t][vh] = sigmoid(beta[t][vh]);
+                logDecay[t][vh] = d.a()[vh] * softplus(alpha[vh] + d.dtBias()[vh]);
+            }
+        }
+        if (d.conv().columns() != c.convKernel) {
+            throw new IllegalArgumentException("a convolution of " + d.conv().columns() + " taps; ssm.conv_kernel says " + c.convKernel);
+        }
+        double[][] conv = causalConvolution(d.conv(), mixed);
+        double[][][] state = new double[valueHeads][dk][dv];
+        double[][] out = new double[n][];
+        for (int t = 0; t < n; t++) {
+            double[] ch = conv[t];
+            for (int i = 0; i < ch.length; i++) {
+                ch[i] = silu(ch[i]);
+            }
+            double[] q = java.util.Arrays.copyOfRange(ch, 0, keyWidth);
+            double[] k = java.util.Arrays.copyOfRange(ch, keyWidth, 2 * keyWidth);
+            l2NormHeads(q, keyHeads, dk);
+            l2NormHeads(k, keyHeads, dk);
+            double[] y = new double[valueHeads * dv];
+            for (int vh = 0; vh < valueHeads; vh++) {
+                int kh = vh % keyHeads;
+                double[] qh = java.util.Arrays.copyOfRange(q, kh * dk, (kh + 1) * dk);
+                double[] kv = java.util.Arrays.copyOfRange(k, kh * dk, (kh + 1) * dk);
+                double[] vv = java.util.Arrays.copyOfRange(ch, 2 * keyWidth + vh * dv, 2 * keyWidth + (vh + 1) * dv);
+                double[] o = deltaStep(state[vh], qh, kv, vv, logDecay[t][vh], beta[t][vh]);
+                double[] zh = java.util.Arrays.copyOfRange(z[t], vh * dv, (vh + 1) * dv);
+                double[] normed = rmsNorm(o, d.norm());
+                for (int j = 0; j < dv; j++) {
+                    y[vh * dv + j] = normed[j] * silu(zh[j]);
+                }
+            }
+            out[t] = d.out().times(y);
+        }
+        return out;
+    }
+
+    /**
+     * One token of the gated delta rule on state S[key][value], in place: decay, then the delta update that reads
+     * the decayed state, then the output read from the updated state. Returns Sᵀq / √(key size).
+     */
+    private static double[] deltaStep(double[][] s, double[] q, double[] k, double[] v, double logDecay, double beta) {
+        int dk = k.length;
+        int dv = v.length;
+        double decay = Math.exp(logDecay);
+        for (int i = 0; i < dk; i++) {
+            for (int j = 0; j < dv; j++) {
+                s[i][j] *= decay;
+            }
+        }
+        double[] delta = new double[dv];
+        for (int j = 0; j < dv; j++) {
+            double predicted = 0;
+            for (int i = 0; i < dk; i++) {
+                predicted += s[i][j] * k[i];
+            }
+            delta[j] = beta * (v[j] - predicted);
+        }
+        for (int i = 0; i < dk; i++) {
+            for (int j = 0; j < dv; j++) {
+                s[i][j] += k[i] * delta[j];
+            }
+        }
+        double[] o = new double[dv];
+        for (int j = 0; j < dv; j++) {
+            double sum = 0;
+            for (int i = 0; i < dk; i++) {
+                sum += s[i][j] * q[i];
+            }
+            o[j] = sum / Math.sqrt(dk);
+        }
+        return o;
+    }
+
+    /**
+     * ggml's ssm_conv over the sequence from its start: channel ch of token t is Σ_i w[ch][i]·x[t − (taps−1) + i]
+     * over the taps i, the last tap on the token itself, inputs before the first token being 0.
+     */
+    private static double[][] causalConvolution(ReferenceWeights.Matrix taps, double[][] x) {
+        int n = x.length;
+        int channels = taps.rows();
+        int width = taps.columns();
+        double[][] out = new double[n][channels];
+        for (int t = 0; t < n; t++) {
+            for (int ch = 0; ch < channels; ch++) {
+                double sum = 0;
+                for (int i = 0; i < width; i++) {
+                    int p = t - (width - 1) + i;
+                    if (p >= 0) {
+                        sum += taps.values()[ch * width + i] * x[p][ch];
+                    }
+                }
+                out[t][ch] = sum;
+            }
+        }
+        return out;
+    }
+
+    /** Each head of {@code size} divided by max(its L2 norm, ε), in place (ggml's l2_norm with the RMS ε). */
+    private void l2NormHeads(double[] x, int heads, int size) {
+        for (int h = 0; h < heads; h++) {
+            double sum = 0;
+            for (int i = 0; i < size; i++) {
+                sum += x[h * size + i] * x[h * size + i];
+            }
+            double inv = 1 / Math.max(Math.sqrt(sum), c.rmsEps);
+            for (int i = 0; i < size; i++) {
+                x[h * size + i] *= inv;
+            }
+        }
     }
 
     /** Query head h of position t over the visible positions; writes the head's output into {@code out}. */
@@ -346,6 +513,15 @@ final class ReferenceTransformer {
         for (int i = 0; i < x.length; i++) {
             x[i] *= s;
         }
+    }
+
+    private static double sigmoid(double x) {
+        return 1 / (1 + Math.exp(-x));
+    }
+
+    /** ln(1 + e^x), without overflow for large x. */
+    private static double softplus(double x) {
+        return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
     }
 
     private static double silu(double x) {

@@ -60,7 +60,17 @@ final class ReferenceWeights {
 
     record Layer(float[] attnNorm, Matrix wq, Matrix wk, Matrix wv, float[] bq, float[] bk, float[] bv,
                  float[] qNorm, float[] kNorm, Matrix wo, float[] postAttnNorm, float[] ffnNorm,
-                 Matrix gate, Matrix up, Matrix down, float[] postFfwNorm, Experts experts, float[] bo, float[] sinks) {}
+                 Matrix gate, Matrix up, Matrix down, float[] postFfwNorm, Experts experts, float[] bo, float[] sinks,
+                 DeltaNet deltaNet) {}
+
+    /**
+     * A Qwen3.5 linear-attention layer: {@code qkv} gives the convolution's channels (queries of all key heads,
+     * then keys, then values), {@code gate} the output gate z; the convolution's taps per channel, oldest input
+     * first ({@code ssm_conv1d} of [taps, channels]); the β and α projections, dt_bias, a (= −exp(A_log)), the
+     * per-head output norm and the output projection.
+     */
+    record DeltaNet(Matrix qkv, Matrix gate, Matrix conv, Matrix beta, Matrix alpha, float[] dtBias, float[] a,
+                    float[] norm, Matrix out) {}
 
     /** A mixture-of-experts block: the router, each expert's matrices, and the optional shared expert. */
     record Experts(Matrix router, Matrix[] gate, Matrix[] up, Matrix[] down, float[] sharedRouter, Matrix sharedGate,
@@ -79,10 +89,17 @@ final class ReferenceWeights {
         layers = new Layer[c.layers];
         for (int i = 0; i < c.layers; i++) {
             String p = "blk." + i + ".";
-            Matrix wq;
-            Matrix wk;
-            Matrix wv;
-            if (file.hasTensor(p + "attn_qkv.weight")) {
+            Matrix wq = null;
+            Matrix wk = null;
+            Matrix wv = null;
+            Matrix wo = null;
+            DeltaNet deltaNet = null;
+            if (c.linearLayer[i]) {
+                deltaNet = new DeltaNet(matrix(file, p + "attn_qkv.weight"), matrix(file, p + "attn_gate.weight"),
+                        matrix(file, p + "ssm_conv1d.weight"), matrix(file, p + "ssm_beta.weight"),
+                        matrix(file, p + "ssm_alpha.weight"), vector(file, p + "ssm_dt.bias"), vector(file, p + "ssm_a"),
+                        vector(file, p + "ssm_norm.weight"), matrix(file, p + "ssm_out.weight"));
+            } else if (file.hasTensor(p + "attn_qkv.weight")) {
                 Matrix qkv = matrix(file, p + "attn_qkv.weight");
                 wq = qkv.rows(0, c.queryDim());
                 wk = qkv.rows(c.queryDim(), c.kvDim());
@@ -91,6 +108,9 @@ final class ReferenceWeights {
                 wq = matrix(file, p + "attn_q.weight");
                 wk = matrix(file, p + "attn_k.weight");
                 wv = matrix(file, p + "attn_v.weight");
+            }
+            if (deltaNet == null) {
+                wo = matrix(file, p + "attn_output.weight");
             }
             Matrix gate = null;
             Matrix up = null;
@@ -122,11 +142,12 @@ final class ReferenceWeights {
                     optionalVector(file, p + "attn_q.bias"), optionalVector(file, p + "attn_k.bias"),
                     optionalVector(file, p + "attn_v.bias"),
                     optionalVector(file, p + "attn_q_norm.weight"), optionalVector(file, p + "attn_k_norm.weight"),
-                    matrix(file, p + "attn_output.weight"),
+                    wo,
                     c.ffnNormName.equals("ffn_norm.weight") ? optionalVector(file, p + "post_attention_norm.weight") : null,
                     vector(file, p + c.ffnNormName), gate, up, down,
                     optionalVector(file, p + "post_ffw_norm.weight"), experts,
-                    optionalVector(file, p + "attn_output.bias"), optionalVector(file, p + "attn_sinks.weight"));
+                    optionalVector(file, p + "attn_output.bias"), optionalVector(file, p + "attn_sinks.weight"),
+                    deltaNet);
         }
     }
 
