@@ -211,12 +211,14 @@ class ArchitectureParityTest {
 
     /**
      * Sections of 1, 2 and 2 pairs over 8 rotated pairs: sector 3 (pair 3) belongs to no section and keeps its
-     * values, and pairs 5 to 7 wrap around to sectors 0 to 2 and turn.
+     * values, and pairs 5 to 7 wrap around to sectors 0 to 2 and turn. A base of 100 (not 10⁷) makes the slow pairs
+     * 6 and 7 turn by up to 0.7 and 0.4 radians over the sequence, so the wrap-around shows in the logits.
      */
     @Test
     void qwen35RopeSectionsLeavingPairsUnrotated() throws IOException {
         TinySpec s = TinyModels.qwen35().copy().named("qwen35-unrotated-pairs");
         s.ropeSections = new int[] {1, 2, 2, 0};
+        s.ropeBase = 100f;
         assertMatchesReference(s);
     }
 
