@@ -78,7 +78,14 @@ public enum Architecture {
      * weight (and equal to the keys' projection where a layer has no attn_v), the last layers reading earlier layers'
      * caches, per-layer token embeddings, and a scalar on each layer's output ({@link ModelConfig.LayerLayout}).
      */
-    GEMMA4("gemma4", RopeStyle.NEOX, false, true, false, false, true, true, true, false);
+    GEMMA4("gemma4", RopeStyle.NEOX, false, true, false, false, true, true, true, false),
+    /**
+     * Gemma 3n: Gemma 4's unscaled attention, weightless value norm, shared caches (from layer 20) and per-layer
+     * inputs, with four residual streams (AltUp: each layer predicts all streams from the first, runs on its prediction
+     * and corrects the others by what it learned), a low-rank residual beside attention (LAuReL), and the first ten
+     * layers' gates sparsified to their top 5% under a Gaussian fit.
+     */
+    GEMMA3N("gemma3n", RopeStyle.NEOX, false, true, false, false, true, true, true, false);
 
     private final String ggufName;
     private final RopeStyle ropeStyle;

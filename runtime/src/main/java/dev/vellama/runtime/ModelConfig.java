@@ -230,7 +230,8 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
             int layers = m.getInt(p + "block_count")
                     - (arch == Architecture.GLM4MOE || arch.deltaNet() ? m.getInt(p + "nextn_predict_layers", 0) : 0);
             int heads = m.getInt(p + "attention.head_count");
-            int[] headsKvPerLayer = arch == Architecture.GEMMA4 && m.contains(p + "attention.head_count_kv")
+            boolean layered = arch == Architecture.GEMMA4 || arch == Architecture.GEMMA3N;
+            int[] headsKvPerLayer = layered && m.contains(p + "attention.head_count_kv")
                     ? m.getIntOrArray(p + "attention.head_count_kv", Math.max(layers, 0)) : null;
             int headsKv = headsKvPerLayer != null ? java.util.Arrays.stream(headsKvPerLayer).max().orElse(0)
                     : m.getInt(p + "attention.head_count_kv", heads);
@@ -261,16 +262,16 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
                 boolean gemma27b = (arch == Architecture.GEMMA2 && layers == 46) || (arch == Architecture.GEMMA3 && layers == 62);
                 attnScale = (float) (1.0 / Math.sqrt(gemma27b ? (double) embd / heads : headDim));
             }
-            boolean gemma = arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3 || arch == Architecture.GEMMA4;
+            boolean gemma = arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3 || layered;
             int window = m.getInt(p + "attention.sliding_window", arch == Architecture.GEMMA2 ? 4096 : 0);
             float attnCap = m.getFloat(p + "attn_logit_softcapping", arch == Architecture.GEMMA2 ? 50f : 0f);
             float finalCap = m.getFloat(p + "final_logit_softcapping", arch == Architecture.GEMMA2 ? 30f : 0f);
-            if (arch == Architecture.GEMMA3) {
-                attnCap = 0f; // Gemma 3 dropped the attention soft-cap
+            if (arch == Architecture.GEMMA3 || layered) {
+                attnCap = 0f; // Gemma 3 dropped the attention soft-cap, and its successors have none
             }
             float baseLocal = switch (arch) {
-                case GEMMA3 -> m.getFloat(p + "rope.freq_base_swa", 10000f);
-                case GPT_OSS, GEMMA4 -> m.getFloat(p + "rope.freq_base_swa", base);
+                case GEMMA3, GEMMA3N, GEMMA4 -> m.getFloat(p + "rope.freq_base_swa", 10000f); // llama.cpp's default
+                case GPT_OSS -> m.getFloat(p + "rope.freq_base_swa", base);
                 default -> base;
             };
             if (arch == Architecture.GPT_OSS && window <= 0) {
@@ -315,6 +316,11 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
                 offset = 1f;
             }
             LayerLayout layout = LayerLayout.NONE;
+            if (arch == Architecture.GEMMA3N) {
+                layout = gemma3nLayout(m, p, layers, heads, headsKvPerLayer, headDim, ropeDims, window);
+                attnScale = 1f; // as Gemma 4: the q norm does the scaling
+                finalCap = 30f; // llama.cpp's gemma3n always soft-caps at 30, whatever the file says
+            }
             if (arch == Architecture.GEMMA4) {
                 layout = gemma4Layout(m, p, layers, heads, headsKvPerLayer, headDim, ropeDims, window);
                 attnScale = 1f; // llama.cpp's gemma4: the q norm does the scaling, scores are not scaled
@@ -326,6 +332,56 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
         } catch (GgufMetadataException e) {
             throw new UnsupportedModelException("model metadata: " + e.getMessage(), e);
         }
+    }
+
+    /** Gemma 3n's fixed parts, as llama.cpp's gemma3n has them whatever the file says. */
+    private static final int GEMMA3N_KV_LAYERS = 20;
+    private static final int GEMMA3N_PER_LAYER_INPUT = 256;
+
+    /**
+     * Gemma 3n's layout, as llama.cpp's gemma3n reads it: one head size for all layers, every fifth layer global (or
+     * the period a scalar sliding_window_pattern gives; a per-layer list is ignored, as llama.cpp ignores it), the
+     * layers from the 21st on reading the caches of layers 19 and 20, per-layer inputs of 256, four AltUp streams with
+     * the first active.
+     */
+    private static LayerLayout gemma3nLayout(GgufMetadata m, String p, int layers, int heads, int[] headsKv, int headDim,
+                                             int ropeDims, int window) {
+        String patternKey = p + "attention.sliding_window_pattern";
+        int period = m.contains(patternKey) && !m.get(patternKey).isArray() ? m.getInt(patternKey) : 5;
+        if (period < 1) {
+            throw new UnsupportedModelException("a sliding-window pattern of " + period + " is not valid");
+        }
+        if (window <= 0) {
+            throw new UnsupportedModelException("a gemma3n model needs its sliding window (gemma3n.attention.sliding_window)");
+        }
+        int streams = m.getInt(p + "altup.num_inputs", 4);
+        int active = m.getInt(p + "altup.active_idx", 0);
+        int perLayer = m.getInt(p + "embedding_length_per_layer_input", GEMMA3N_PER_LAYER_INPUT);
+        if (streams != 4 || active != 0 || perLayer != GEMMA3N_PER_LAYER_INPUT) {
+            throw new UnsupportedModelException("gemma3n with " + streams + " AltUp streams (active " + active
+                    + ") and per-layer inputs of " + perLayer + " is not supported; llama.cpp's layout has 4, 0 and 256");
+        }
+        boolean[] sliding = new boolean[layers];
+        for (int l = 0; l < layers; l++) {
+            sliding[l] = l % period < period - 1;
+        }
+        int[] kv = headsKv;
+        if (kv == null) {
+            kv = new int[layers];
+            java.util.Arrays.fill(kv, heads);
+        }
+        int firstShared = Math.min(layers, GEMMA3N_KV_LAYERS);
+        if (firstShared < layers && (sliding[firstShared - 1] || !sliding[firstShared - 2])) {
+            throw new UnsupportedModelException("gemma3n layers from " + firstShared + " on read the caches of layers "
+                    + (firstShared - 2) + " and " + (firstShared - 1) + ", which must be a sliding and a global layer;"
+                    + " a sliding-window pattern of " + period + " does not give that");
+        }
+        for (int l = 0; l < layers; l++) {
+            if (kv[l] <= 0 || heads % kv[l] != 0 || l >= firstShared && kv[l] != kv[firstShared - (sliding[l] ? 2 : 1)]) {
+                throw new UnsupportedModelException("layer " + l + " has " + kv[l] + " kv heads for " + heads + " heads");
+            }
+        }
+        return new LayerLayout(sliding, kv, headDim, ropeDims, firstShared, perLayer);
     }
 
     /**

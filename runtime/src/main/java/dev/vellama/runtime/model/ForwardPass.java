@@ -91,6 +91,12 @@ public final class ForwardPass implements TransformerPass {
     private final float[] perLayerIn;
     private final float[] perLayerGate;
     private final float[] perLayerRow; // one token's row of the per-layer embedding
+    // Gemma 3n: the streams, the active prediction the layer runs on, and LAuReL's input and output, [row][embedding]
+    private final AltUp altUp;
+    private final AltUp.Projection projection = this::project;
+    private final float[] activeRows;
+    private final float[] laurelIn;
+    private final float[] laurelOut;
     private final Kernels.RangeTask deltaTask = this::deltaHeads;
     private int deltaLayer;
     private Segment deltaSegment;
@@ -178,6 +184,11 @@ public final class ForwardPass implements TransformerPass {
         perLayerIn = new float[maxBatch * perLayer];
         perLayerGate = new float[maxBatch * c.layout().perLayerInput()];
         perLayerRow = new float[perLayer];
+        boolean altup = arch == Architecture.GEMMA3N;
+        altUp = altup ? new AltUp(c, k, maxBatch) : null;
+        activeRows = new float[altup ? maxBatch * d : 0];
+        laurelIn = new float[altup ? maxBatch * d : 0];
+        laurelOut = new float[altup ? maxBatch * d : 0];
     }
 
     /**
@@ -438,21 +449,98 @@ public final class ForwardPass implements TransformerPass {
         }
         hookSegments = segments;
         hookCount = count;
+        if (altUp != null && fromLayer == 0) {
+            altUp.expand(residual, rows, w.altupProjection, projection);
+        }
         for (int l = fromLayer; l < toLayer; l++) {
             if (cancelled.getAsBoolean()) {
                 throw new java.util.concurrent.CancellationException("the forward pass was cancelled at layer " + l);
             }
-            if (w.layers[l].deltaNet() != null) {
-                linearAttention(l, w.layers[l], residual, rows, segments, count);
+            if (altUp != null) {
+                altUpLayer(l, w.layers[l], residual, rows, segments, count); // attention and feed-forward inside
             } else {
-                attention(l, w.layers[l], residual, rows, segments, count);
+                if (w.layers[l].deltaNet() != null) {
+                    linearAttention(l, w.layers[l], residual, rows, segments, count);
+                } else {
+                    attention(l, w.layers[l], residual, rows, segments, count);
+                }
+                feedForward(l, w.layers[l], c.feedForwardLength()[l], residual, rows);
             }
-            feedForward(l, w.layers[l], c.feedForwardLength()[l], residual, rows);
             if (arch == Architecture.GEMMA4) {
                 layerOutput(l, w.layers[l], residual, rows);
             }
             if (hooks != null) {
                 hook(ActivationPoint.RESIDUAL, l, residual, rows, c.embeddingLength());
+            }
+        }
+        if (altUp != null && toLayer == c.layerCount()) {
+            altUp.merge(residual, rows, w.altupUnembedding, projection);
+        }
+    }
+
+    /**
+     * A Gemma 3n layer over n rows whose stream 0 is {@code x}: every stream predicted; the active prediction through
+     * attention with LAuReL beside it (their sum times 1/√2) and the feed-forward block; every stream corrected by the
+     * result; then the per-layer input, gated by the corrected stream 0, added to the other streams.
+     */
+    private void altUpLayer(int l, ModelWeights.Layer L, float[] x, int n, Segment[] segments, int count) {
+        ModelWeights.AltUpWeights W = L.altUp();
+        int d = c.embeddingLength();
+        altUp.predict(W, x, n, projection);
+        System.arraycopy(altUp.active(), 0, activeRows, 0, n * d);
+        for (int t = 0; t < n; t++) {
+            k.rmsnorm(laurelIn, t * d, activeRows, t * d, L.attnNorm(), d, c.rmsEps());
+        }
+        altUp.laurel(W, laurelIn, n, laurelOut, projection);
+        attention(l, L, activeRows, n, segments, count);
+        k.add(activeRows, 0, laurelOut, 0, n * d);
+        k.scale(activeRows, 0, n * d, (float) (1 / Math.sqrt(2)));
+        feedForward(l, L, c.feedForwardLength()[l], activeRows, n);
+        altUp.correct(W, x, activeRows, n, projection);
+        int slice = c.layout().perLayerInput();
+        int width = slice * c.layerCount();
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < d; i++) {
+                laurelIn[t * d + i] = x[t * d + i] * W.correctScale()[i];
+            }
+        }
+        ModelWeights.PerLayerInputWeights in = L.perLayerInput();
+        project(in.gate(), laurelIn, n, perLayerGate);
+        k.gelu(perLayerGate, 0, n * slice);
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < slice; i++) {
+                perLayerGate[t * slice + i] *= perLayerIn[t * width + l * slice + i];
+            }
+        }
+        project(in.projection(), perLayerGate, n, out);
+        for (int t = 0; t < n; t++) {
+            k.rmsnorm(out, t * d, out, t * d, in.postNorm(), d, c.rmsEps());
+        }
+        altUp.addToOthers(out, n);
+    }
+
+    /**
+     * Gemma 3n's activation sparsity on n rows of a gate of width ff: each row keeps only what exceeds its mean by
+     * 1.645 standard deviations (the 95th percentile of a normal fit), less that cutoff, as llama.cpp computes it.
+     */
+    private static void gaussianTopK(float[] gate, int n, int ff) {
+        for (int t = 0; t < n; t++) {
+            int o = t * ff;
+            double sum = 0;
+            for (int i = o; i < o + ff; i++) {
+                sum += gate[i];
+            }
+            float mean = (float) sum / ff;
+            double squares = 0;
+            for (int i = o; i < o + ff; i++) {
+                float dev = gate[i] - mean;
+                float sq = dev * dev;
+                squares += sq;
+            }
+            float std = (float) Math.sqrt((float) squares * (1f / (ff - 1)));
+            float cutoff = mean + std * 1.6448533535003662f;
+            for (int i = o; i < o + ff; i++) {
+                gate[i] = Math.max(0f, gate[i] - cutoff);
             }
         }
     }
@@ -725,8 +813,8 @@ public final class ForwardPass implements TransformerPass {
                 k.rmsnorm(kv, t * kvd + h * hd, kv, t * kvd + h * hd, L.kNorm(), hd, c.rmsEps());
             }
         }
-        if (arch == Architecture.GEMMA4) {
-            // Gemma 4 RMS-normalises each value head, without a weight
+        if (arch == Architecture.GEMMA4 || arch == Architecture.GEMMA3N) {
+            // Gemma 3n and 4 RMS-normalise each value head, without a weight
             for (int h = 0; ownKeys && h < kvHeads; h++) {
                 k.rmsnorm(vv, t * kvd + h * hd, vv, t * kvd + h * hd, ones, hd, c.rmsEps());
             }
@@ -821,6 +909,9 @@ public final class ForwardPass implements TransformerPass {
         } else {
             project(gateM, xb, n, gate);
             project(upM, xb, n, up);
+        }
+        if (arch == Architecture.GEMMA3N && l >= 0 && l < 10) {
+            gaussianTopK(gate, n, ff); // llama.cpp's gemma3n: its first ten layers
         }
         if (arch.geluFeedForward()) {
             k.gelu(gate, 0, n * ff);

@@ -36,6 +36,13 @@ public final class ModelWeights {
     public final WeightMatrix perLayerEmbedding;
     public final WeightMatrix perLayerProjection;
     public final float[] perLayerProjectionNorm;
+    /**
+     * Gemma 3n's AltUp projections, or null: {@code altupProjection[i]} makes stream i + 1 from the embedding
+     * ({@code altup_proj}), {@code altupUnembedding[i]} brings it back before the streams are averaged
+     * ({@code altup_unembd_proj}); embedding × embedding each.
+     */
+    public final WeightMatrix[] altupProjection;
+    public final WeightMatrix[] altupUnembedding;
 
     /**
      * One transformer block. Optional parts are null when the architecture has none: with a fused {@code wqkv}
@@ -52,7 +59,25 @@ public final class ModelWeights {
                         WeightMatrix wo, float[] bq, float[] bk, float[] bv, float[] qNorm, float[] kNorm,
                         float[] postAttnNorm, float[] ffnNorm, WeightMatrix gate, WeightMatrix up, WeightMatrix down,
                         float[] postFfnNorm, ExpertWeights experts, float[] bo, float[] sinks, DeltaNetWeights deltaNet,
-                        PerLayerInputWeights perLayerInput, float outputScale) {}
+                        PerLayerInputWeights perLayerInput, float outputScale, AltUpWeights altUp) {}
+
+    /**
+     * A Gemma 3n layer's AltUp and LAuReL weights, as llama.cpp names them.
+     *
+     * @param router         stream count × embedding ({@code altup_router}): the modalities, tanh of the router on
+     *                       the active stream normed by {@code routerNorm} and divided by the embedding width
+     * @param routerNorm     {@code altup_router_norm}
+     * @param predictCoef    streams² × streams ({@code altup_predict_coef}): each stream's mix of all from the modalities
+     * @param correctCoef    streams × streams ({@code altup_correct_coef}): how much of the layer's innovation each
+     *                       stream takes, less one
+     * @param correctScale   the corrected active stream's scale before the per-layer input gate ({@code altup_correct_scale})
+     * @param laurelLeft     rank × embedding ({@code laurel_l})
+     * @param laurelRight    embedding × rank ({@code laurel_r})
+     * @param laurelPostNorm {@code laurel_post_norm}
+     */
+    public record AltUpWeights(WeightMatrix router, float[] routerNorm, WeightMatrix predictCoef, WeightMatrix correctCoef,
+                               float[] correctScale, WeightMatrix laurelLeft, WeightMatrix laurelRight,
+                               float[] laurelPostNorm) {}
 
     /**
      * Where a Gemma 4 layer takes its slice of the per-layer inputs: the layer's output through {@code gate} (slice
@@ -144,6 +169,9 @@ public final class ModelWeights {
             perLayerEmbedding = perLayer > 0 ? matrix(file, "per_layer_token_embd.weight", c.vocabSize(), allLayers) : null;
             perLayerProjection = perLayer > 0 ? matrix(file, "per_layer_model_proj.weight", allLayers, d) : null;
             perLayerProjectionNorm = perLayer > 0 ? vector(file, "per_layer_proj_norm.weight", perLayer) : null;
+            boolean altup = a == Architecture.GEMMA3N;
+            altupProjection = altup ? expertMatrices(file, "altup_proj.weight", 3, d, d) : null;
+            altupUnembedding = altup ? expertMatrices(file, "altup_unembd_proj.weight", 3, d, d) : null;
             layers = new Layer[c.layerCount()];
             for (int i = 0; i < layers.length; i++) {
                 String p = "blk." + i + ".";
@@ -159,10 +187,10 @@ public final class ModelWeights {
                             dense ? matrix(file, p + "ffn_gate.weight", ff, d) : null,
                             dense ? matrix(file, p + "ffn_up.weight", ff, d) : null,
                             dense ? matrix(file, p + "ffn_down.weight", d, ff) : null, null,
-                            dense ? null : experts(file, p, c), null, null, deltaNet(file, p, dn, d), null, 1f);
+                            dense ? null : experts(file, p, c), null, null, deltaNet(file, p, dn, d), null, 1f, null);
                     continue;
                 }
-                if (a == Architecture.GEMMA4) {
+                if (a == Architecture.GEMMA4 || a == Architecture.GEMMA3N) {
                     layers[i] = gemma4Layer(file, p, c, i);
                     continue;
                 }
@@ -188,7 +216,8 @@ public final class ModelWeights {
                         dense ? null : experts(file, p, c),
                         a == Architecture.GPT_OSS || a == Architecture.MISTRAL3 && file.hasTensor(p + "attn_output.bias")
                                 ? vector(file, p + "attn_output.bias", d) : null,
-                        a == Architecture.GPT_OSS ? vector(file, p + "attn_sinks.weight", c.headCount()) : null, null, null, 1f);
+                        a == Architecture.GPT_OSS ? vector(file, p + "attn_sinks.weight", c.headCount()) : null, null, null, 1f,
+                        null);
             }
         } catch (UnsupportedTensorTypeException e) {
             throw new UnsupportedModelException(e.getMessage(), e);
@@ -196,8 +225,9 @@ public final class ModelWeights {
     }
 
     /**
-     * A Gemma 4 layer at its own shape: k and its norm only where the layer keeps a cache, v only where the file has it,
-     * the per-layer input's matrices where the model has per-layer inputs, and the output scalar where there is one.
+     * A Gemma 4 (or Gemma 3n) layer at its own shape: k and its norm only where the layer keeps a cache, v only where
+     * the file has it, the per-layer input's matrices where the model has per-layer inputs, the output scalar where
+     * there is one, and Gemma 3n's AltUp and LAuReL weights.
      */
     private static Layer gemma4Layer(GgufFile file, String p, ModelConfig c, int l) {
         int d = c.embeddingLength();
@@ -223,7 +253,20 @@ public final class ModelWeights {
                 c.experts().inLayer(l) ? gemma4Experts(file, p, c) : null, null, null, null,
                 perLayer > 0 ? new PerLayerInputWeights(matrix(file, p + "inp_gate.weight", perLayer, d),
                         matrix(file, p + "proj.weight", d, perLayer), vector(file, p + "post_norm.weight", d)) : null,
-                file.hasTensor(p + "layer_output_scale.weight") ? vector(file, p + "layer_output_scale.weight", 1)[0] : 1f);
+                file.hasTensor(p + "layer_output_scale.weight") ? vector(file, p + "layer_output_scale.weight", 1)[0] : 1f,
+                c.architecture() == Architecture.GEMMA3N ? altUp(file, p, d) : null);
+    }
+
+    /** A Gemma 3n layer's AltUp and LAuReL weights; LAuReL's rank is what the file's {@code laurel_l} has. */
+    private static AltUpWeights altUp(GgufFile file, String p, int d) {
+        int streams = 4;
+        int rank = (int) tensor(file, p + "laurel_l.weight").dim(1);
+        return new AltUpWeights(matrix(file, p + "altup_router.weight", streams, d), vector(file, p + "altup_router_norm.weight", d),
+                matrix(file, p + "altup_predict_coef.weight", streams * streams, streams),
+                matrix(file, p + "altup_correct_coef.weight", streams, streams),
+                vector(file, p + "altup_correct_scale.weight", d),
+                matrix(file, p + "laurel_l.weight", rank, d), matrix(file, p + "laurel_r.weight", d, rank),
+                vector(file, p + "laurel_post_norm.weight", d));
     }
 
     /**

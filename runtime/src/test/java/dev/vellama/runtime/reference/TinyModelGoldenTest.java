@@ -45,6 +45,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  *     projection where a layer has no attn_v), the last two layers reading earlier layers' caches, per-layer inputs,
  *     output scalars and a soft-capped output; with experts beside each dense block (fused gate|up, router input
  *     scale, down scales, their own norms) as 26B-A4B has them (2026-04 llama.cpp).</li>
+ * <li>gemma3n: four AltUp streams (predicted, corrected, projected out and back), LAuReL, sparse gates, per-layer
+ *     inputs, sliding and global layers alternating through a scalar pattern, the fixed soft-cap (2026-04 llama.cpp).</li>
  * <li>gpt-oss, F32 and with MXFP4 experts: attention sinks, q/k/v/output biases, a window of 6 on even layers, YaRN,
  *     router and expert biases, the softmax over the chosen experts' logits, the clamped SwiGLU (2026-08 llama.cpp).</li>
  * </ul>
@@ -68,6 +70,9 @@ class TinyModelGoldenTest {
             "qwen35moe, tiny-qwen35moe.json, 0.005",
             "gemma4, tiny-gemma4.json, 0.005",
             "gemma4moe, tiny-gemma4moe.json, 0.005",
+            // the sparse gates keep a gate's top 5% less the cutoff, a small sum that the post-norm scales back up, so
+            // values near the cutoff weigh more: 0.0062 when this was written
+            "gemma3n, tiny-gemma3n.json, 0.01",
             // F32 too, but biased experts past the SwiGLU clamps magnify the F16 cache's rounding flips: 0.0047
             "gpt-oss, tiny-gpt-oss.json, 0.01",
             // llama.cpp multiplies MXFP4 by Q8_0-quantized inputs, as the engine does; inputs that differ by ~1e-5
@@ -89,6 +94,7 @@ class TinyModelGoldenTest {
             case "qwen35moe" -> TinyModels.qwen35moe();
             case "gemma4" -> TinyModels.gemma4();
             case "gemma4moe" -> TinyModels.gemma4moe();
+            case "gemma3n" -> TinyModels.gemma3n();
             case "gpt-oss" -> TinyModels.gptOss();
             case "gpt-oss-mxfp4" -> TinyModels.gptOssMxfp4();
             default -> throw new IllegalArgumentException(name);

@@ -400,6 +400,33 @@ final class TinyModels {
         return s;
     }
 
+    /**
+     * Gemma 3n at 64 wide with what llama.cpp fixes for it: four AltUp streams, LAuReL of rank 64, per-layer inputs of
+     * 256 (their embedding in Q4_0, 33 million values), sparse gates in every layer (its first ten), a soft-cap of 30;
+     * gates of 512;
+     * four layers alternating sliding (window 6) and global through a scalar pattern of 2, heads of 32. Caches are
+     * shared only from layer 20, which a tiny file cannot afford; {@link #gemma4()} covers that path.
+     */
+    static TinySpec gemma3n() {
+        TinySpec s = new TinySpec("gemma3n", "gemma3n");
+        s.layers = 4;
+        // a gate wide enough that its top 5% (what the sparsity keeps) are some 25 values, not a handful whose tiny
+        // sum the post-norm would blow up
+        s.feedForward = 512;
+        s.headDim = 32;
+        s.slidingPeriod = 2;
+        s.slidingWindow = 6;
+        s.perLayerInput = 256;
+        s.qkNorm = true;
+        s.postNorms = true;
+        s.tiedOutput = true;
+        s.ropeBase = 1_000_000f;
+        s.ropeBaseSwa = 10_000f;
+        s.rmsEps = 1e-6f;
+        s.seed = 25;
+        return s;
+    }
+
     /** Writes {@code spec} as {@code <dir>/<name>.gguf} and returns the path. */
     static Path write(TinySpec spec, Path dir) {
         Path out = dir.resolve(spec.name + ".gguf");
@@ -407,6 +434,8 @@ final class TinyModels {
         writeMetadata(spec, w);
         if (spec.slidingPattern != null) {
             writeGemma4(spec, w);
+        } else if (spec.architecture.equals("gemma3n")) {
+            writeGemma3n(spec, w);
         } else {
             writeTensors(spec, w);
         }
@@ -509,6 +538,13 @@ final class TinyModels {
             w.put(a + "rope.freq_base_swa", GgufValue.float32(s.ropeBaseSwa));
             w.put(a + "attention.shared_kv_layers", GgufValue.uint32(s.sharedKvLayers));
             w.put(a + "embedding_length_per_layer_input", GgufValue.uint32(s.perLayerInput));
+        }
+        if (s.slidingPeriod > 0) {
+            w.put(a + "attention.sliding_window_pattern", GgufValue.uint32(s.slidingPeriod));
+            w.put(a + "rope.freq_base_swa", GgufValue.float32(s.ropeBaseSwa));
+            w.put(a + "embedding_length_per_layer_input", GgufValue.uint32(s.perLayerInput));
+            w.put(a + "altup.active_idx", GgufValue.uint32(0));
+            w.put(a + "altup.num_inputs", GgufValue.uint32(4));
         }
         vocabulary().forEach(w::put);
         w.put("general.file_type", GgufValue.uint32(s.expertType == GgmlType.MXFP4 ? 38 : 0));
@@ -706,6 +742,65 @@ final class TinyModels {
                 vector(w, p + "post_norm.weight", r.norm(d));
             }
             vector(w, p + "layer_output_scale.weight", new float[] {0.5f + (float) i / n});
+        }
+    }
+
+    /**
+     * A Gemma 3n model's tensors, named and shaped as llama.cpp's loader wants them: the AltUp projections of the three
+     * extra streams, the per-layer embeddings (Q4_0: 256 per layer of each of 32000 tokens) and their projection, and
+     * per layer its attention, feed-forward block, AltUp and LAuReL weights and per-layer input.
+     */
+    private static void writeGemma3n(TinySpec s, GgufWriter w) {
+        Random r = new Random(s.seed, s.weightStd);
+        int d = s.embedding;
+        int n = s.layers;
+        int vocab = vocabularySize();
+        int pl = s.perLayerInput;
+        int hd = s.effectiveHeadDim();
+        int q = s.heads * hd;
+        int kv = s.headsKv * hd;
+        int ff = s.feedForward;
+        int streams = 4;
+        int rank = 64;
+        matrix(w, "token_embd.weight", d, vocab, r);
+        experts(w, "altup_proj.weight", d, d, streams - 1, GgmlType.F32, r.weightStd, r);
+        experts(w, "altup_unembd_proj.weight", d, d, streams - 1, GgmlType.F32, r.weightStd, r);
+        float[] perLayer = r.gaussian(pl * n * vocab, r.weightStd);
+        w.addTensor("per_layer_token_embd.weight", GgmlType.Q4_0, new long[] {pl * n, vocab},
+                MemorySegment.ofArray(Quantizer.quantize(GgmlType.Q4_0, perLayer)));
+        matrix(w, "per_layer_model_proj.weight", d, pl * n, r);
+        vector(w, "per_layer_proj_norm.weight", r.norm(pl));
+        vector(w, "output_norm.weight", r.norm(d));
+        for (int i = 0; i < n; i++) {
+            String p = "blk." + i + ".";
+            vector(w, p + "attn_norm.weight", r.norm(d));
+            matrix(w, p + "attn_q.weight", d, q, r);
+            matrix(w, p + "attn_k.weight", d, kv, r);
+            matrix(w, p + "attn_v.weight", d, kv, r);
+            matrix(w, p + "attn_output.weight", q, d, r);
+            // unscaled scores, as Gemma 4's: q and k norm weights near 1/2
+            vector(w, p + "attn_q_norm.weight", halved(r.norm(hd)));
+            vector(w, p + "attn_k_norm.weight", halved(r.norm(hd)));
+            vector(w, p + "post_attention_norm.weight", r.norm(d));
+            vector(w, p + "ffn_norm.weight", r.norm(d));
+            matrix(w, p + "ffn_gate.weight", d, ff, r);
+            matrix(w, p + "ffn_up.weight", d, ff, r);
+            matrix(w, p + "ffn_down.weight", ff, d, r);
+            vector(w, p + "post_ffw_norm.weight", r.norm(d));
+            matrix(w, p + "inp_gate.weight", d, pl, r);
+            matrix(w, p + "proj.weight", pl, d, r);
+            vector(w, p + "post_norm.weight", r.norm(d));
+            // coefficients that mix the streams visibly without letting them grow from layer to layer
+            w.addTensor(p + "altup_correct_coef.weight", GgmlType.F32, new long[] {streams, streams},
+                    bytes(r.gaussian(streams * streams, 0.2)));
+            vector(w, p + "altup_correct_scale.weight", r.norm(d));
+            w.addTensor(p + "altup_predict_coef.weight", GgmlType.F32, new long[] {streams, streams * streams},
+                    bytes(r.gaussian(streams * streams * streams, 0.2)));
+            w.addTensor(p + "altup_router.weight", GgmlType.F32, new long[] {d, streams}, bytes(r.gaussian(d * streams, 4.0)));
+            vector(w, p + "altup_router_norm.weight", r.norm(d));
+            matrix(w, p + "laurel_l.weight", d, rank, r);
+            matrix(w, p + "laurel_r.weight", rank, d, r);
+            vector(w, p + "laurel_post_norm.weight", r.norm(d));
         }
     }
 

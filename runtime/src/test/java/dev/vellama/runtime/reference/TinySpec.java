@@ -95,6 +95,8 @@ final class TinySpec {
     int rotatedPairsGlobal;
     /** gemma4: layers written without attn_v, whose values are the keys' projection. */
     int[] layersWithoutValues;
+    /** gemma3n: the sliding-window period written as a scalar ({@code attention.sliding_window_pattern}); 0 for none. */
+    int slidingPeriod;
     /** Standard deviation of the random matrix weights. */
     float weightStd = 0.1f;
     long seed = 1;
@@ -160,6 +162,7 @@ final class TinySpec {
         c.perLayerInput = perLayerInput;
         c.rotatedPairsGlobal = rotatedPairsGlobal;
         c.layersWithoutValues = layersWithoutValues == null ? null : layersWithoutValues.clone();
+        c.slidingPeriod = slidingPeriod;
         c.weightStd = weightStd;
         c.seed = seed;
         return c;
