@@ -11,6 +11,7 @@ import java.util.Map;
 import dev.vellama.gguf.GgmlType;
 import dev.vellama.gguf.GgufMetadata;
 import dev.vellama.gguf.GgufValue;
+import dev.vellama.gguf.GgufValueType;
 import dev.vellama.gguf.GgufWriter;
 import dev.vellama.quant.SyntheticWeights;
 
@@ -72,6 +73,25 @@ public final class SyntheticModel {
      * @throws IOException if the file cannot be written
      */
     public static void write(ModelShape s, FileType type, GgufMetadata vocabulary, long seed, Path out) throws IOException {
+        GgufWriter w = metadata(s, type, vocabulary);
+        int vocab = vocabulary.getStringArray("tokenizer.ggml.tokens").length;
+        if (s.gemma4() != null) {
+            gemma4Tensors(w, s, type, vocab, seed);
+        } else {
+            tensors(w, s, type, vocab, seed);
+        }
+        w.write(out);
+    }
+
+    /**
+     * The model's metadata, tokenizer keys included, without its tensors: what a loader reads to size the model.
+     *
+     * @param s          the model's shape
+     * @param type       the file type, written as {@code general.file_type}
+     * @param vocabulary metadata whose {@code tokenizer.*} keys are copied
+     * @return a writer holding the metadata and no tensors
+     */
+    static GgufWriter metadata(ModelShape s, FileType type, GgufMetadata vocabulary) {
         String a = s.architecture() + ".";
         GgufWriter w = new GgufWriter()
                 .put("general.architecture", GgufValue.string(s.architecture()))
@@ -132,6 +152,9 @@ public final class SyntheticModel {
             w.put(a + "rope.scaling.factor", GgufValue.float32(32f));
             w.put(a + "rope.scaling.original_context_length", GgufValue.uint32(4096));
         }
+        if (s.gemma4() != null) {
+            gemma4Metadata(w, s);
+        }
         int vocab = vocabulary.getStringArray("tokenizer.ggml.tokens").length;
         w.put(a + "vocab_size", GgufValue.uint32(vocab));
         for (Map.Entry<String, GgufValue> e : vocabulary.asMap().entrySet()) {
@@ -141,7 +164,15 @@ public final class SyntheticModel {
         }
         w.put("general.quantization_version", GgufValue.uint32(2));
         w.put("general.file_type", GgufValue.uint32(type.id));
+        return w;
+    }
 
+    /** The tensors of every family but Gemma 4, whose layers differ from one another. */
+    private static void tensors(GgufWriter w, ModelShape s, FileType type, int vocab, long seed) {
+        ModelShape.LinearAttention linear = s.linearAttention();
+        boolean gptOss = s.architecture().equals("gpt-oss");
+        boolean glm = s.architecture().equals("glm4moe");
+        boolean llama4 = s.architecture().equals("llama4");
         int d = s.embedding();
         int q = s.heads() * s.headDim();
         int kv = s.headsKv() * s.headDim();
@@ -225,7 +256,133 @@ public final class SyntheticModel {
         if (!s.tiedEmbeddings()) {
             matrix(w, "output.weight", outputType, d, vocab, seq);
         }
-        w.write(out);
+    }
+
+    /**
+     * Gemma 4's keys as llama.cpp's converter writes them: which layers slide, kv heads per layer where the full
+     * layers have their own count, the sliding layers' head size and RoPE, the shared layers, the per-layer input
+     * width, and a feed-forward width per layer where the shared layers' is doubled. The scalar keys already written
+     * hold the full layers' head size ({@code key_length}, turned whole: rope_freqs leaves all but a share of its
+     * pairs still).
+     */
+    private static void gemma4Metadata(GgufWriter w, ModelShape s) {
+        String a = s.architecture() + ".";
+        ModelShape.Gemma4 g = s.gemma4();
+        int n = s.layers();
+        boolean[] sliding = new boolean[n];
+        int[] kvHeads = new int[n];
+        int[] ff = new int[n];
+        for (int l = 0; l < n; l++) {
+            sliding[l] = g.sliding(l);
+            kvHeads[l] = sliding[l] ? s.headsKv() : g.headsKvGlobal();
+            ff[l] = g.doubleWideMlp() && l >= n - g.sharedKvLayers() ? 2 * s.feedForward() : s.feedForward();
+        }
+        w.put(a + "attention.sliding_window", GgufValue.uint32(g.window()));
+        w.put(a + "attention.sliding_window_pattern", GgufValue.array(GgufValueType.BOOL, sliding));
+        if (g.headsKvGlobal() != s.headsKv()) { // the converter lists them only where the config has a global count
+            w.put(a + "attention.head_count_kv", GgufValue.array(GgufValueType.INT32, kvHeads));
+        }
+        if (g.doubleWideMlp()) {
+            w.put(a + "feed_forward_length", GgufValue.array(GgufValueType.INT32, ff));
+        }
+        w.put(a + "attention.key_length_swa", GgufValue.uint32(g.headDimSwa()));
+        w.put(a + "attention.value_length_swa", GgufValue.uint32(g.headDimSwa()));
+        w.put(a + "rope.dimension_count_swa", GgufValue.uint32(g.headDimSwa()));
+        w.put(a + "rope.freq_base_swa", GgufValue.float32(g.ropeBaseSwa()));
+        w.put(a + "attention.shared_kv_layers", GgufValue.uint32(g.sharedKvLayers()));
+        w.put(a + "embedding_length_per_layer_input", GgufValue.uint32(g.perLayerInput()));
+        w.put(a + "final_logit_softcapping", GgufValue.float32(g.finalSoftcap()));
+    }
+
+    /**
+     * Gemma 4's tensors at each layer's own shape, named and typed as llama.cpp's converter and llama-quantize leave
+     * them: no k, v or k norm in the layers that read an earlier layer's cache, no v in full layers whose values are
+     * the keys' projection; the per-layer embeddings typed as the (tied) embedding, their projection in F16 (which
+     * llama-quantize leaves alone); rope_freqs turning a share of the full layers' pairs; experts beside the dense
+     * feed-forward with gate and up fused, the router in F32 with its input scale and a down scale per expert. The
+     * _M mixes' extra bits go to the favoured layers' ffn_down and ffn_down_exps, and to the favoured ones among the
+     * attn_v tensors the file has, counted as llama-quantize counts them.
+     */
+    private static void gemma4Tensors(GgufWriter w, ModelShape s, FileType type, int vocab, long seed) {
+        ModelShape.Gemma4 g = s.gemma4();
+        ModelShape.Experts e = s.experts();
+        int d = s.embedding();
+        int n = s.layers();
+        int firstShared = n - g.sharedKvLayers();
+        long[] seq = {seed};
+        GgmlType outputType = type == FileType.Q8_0 ? GgmlType.Q8_0 : type == FileType.F16 ? GgmlType.F16 : GgmlType.Q6_K;
+        GgmlType embdType = s.tiedEmbeddings() ? outputType : base(type);
+        matrix(w, "token_embd.weight", embdType, d, vocab, seq);
+        int pl = g.perLayerInput();
+        if (pl > 0) {
+            matrix(w, "per_layer_token_embd.weight", embdType, pl * n, vocab, seq);
+            matrix(w, "per_layer_model_proj.weight", GgmlType.F16, d, pl * n, seq);
+            norm(w, "per_layer_proj_norm.weight", pl);
+        }
+        float[] freqs = new float[s.headDim() / 2];
+        int turning = (int) (s.headDim() * g.rotaryGlobal() / 2);
+        for (int i = 0; i < freqs.length; i++) {
+            freqs[i] = i < turning ? 1f : 1e30f;
+        }
+        w.addTensor("rope_freqs.weight", GgmlType.F32, new long[] {freqs.length}, floats(freqs));
+        int values = 0;
+        for (int i = 0; i < firstShared; i++) {
+            values += hasValues(g, i) ? 1 : 0;
+        }
+        int value = 0;
+        for (int i = 0; i < n; i++) {
+            String p = "blk." + i + ".";
+            boolean sliding = g.sliding(i);
+            int hd = sliding ? g.headDimSwa() : s.headDim();
+            int q = s.heads() * hd;
+            int kv = (sliding ? s.headsKv() : g.headsKvGlobal()) * hd;
+            int ff = g.doubleWideMlp() && i >= firstShared ? 2 * s.feedForward() : s.feedForward();
+            GgmlType more = type == FileType.Q4_K_M && moreBits(i, n) ? GgmlType.Q6_K : base(type);
+            norm(w, p + "attn_norm.weight", d);
+            matrix(w, p + "attn_q.weight", base(type), d, q, seq);
+            norm(w, p + "attn_q_norm.weight", hd);
+            if (i < firstShared) {
+                matrix(w, p + "attn_k.weight", base(type), d, kv, seq);
+                if (hasValues(g, i)) {
+                    GgmlType v = type == FileType.Q4_K_M && moreBits(value, values) ? GgmlType.Q6_K : base(type);
+                    matrix(w, p + "attn_v.weight", v, d, kv, seq);
+                    value++;
+                }
+                norm(w, p + "attn_k_norm.weight", hd);
+            }
+            matrix(w, p + "attn_output.weight", base(type), q, d, seq);
+            norm(w, p + "post_attention_norm.weight", d);
+            norm(w, p + "ffn_norm.weight", d);
+            matrix(w, p + "ffn_gate.weight", base(type), d, ff, seq);
+            matrix(w, p + "ffn_up.weight", base(type), d, ff, seq);
+            matrix(w, p + "ffn_down.weight", more, ff, d, seq);
+            norm(w, p + "post_ffw_norm.weight", d);
+            if (e != null) {
+                matrix(w, p + "ffn_gate_inp.weight", GgmlType.F32, d, e.count(), seq);
+                norm(w, p + "ffn_gate_inp.scale", d);
+                norm(w, p + "pre_ffw_norm_2.weight", d);
+                norm(w, p + "post_ffw_norm_1.weight", d);
+                norm(w, p + "post_ffw_norm_2.weight", d);
+                weights(w, p + "ffn_gate_up_exps.weight", base(type), seq, d, 2L * e.feedForward(), e.count());
+                weights(w, p + "ffn_down_exps.weight", more, seq, e.feedForward(), d, e.count());
+                norm(w, p + "ffn_down_exps.scale", e.count());
+            }
+            if (pl > 0) {
+                matrix(w, p + "inp_gate.weight", base(type), d, pl, seq);
+                matrix(w, p + "proj.weight", base(type), pl, d, seq);
+                norm(w, p + "post_norm.weight", d);
+            }
+            w.addTensor(p + "layer_output_scale.weight", GgmlType.F32, new long[] {1}, floats(new float[] {1f}));
+        }
+        norm(w, "output_norm.weight", d);
+        if (!s.tiedEmbeddings()) {
+            matrix(w, "output.weight", outputType, d, vocab, seq);
+        }
+    }
+
+    /** Whether a Gemma 4 layer that keeps its own cache has a value projection: all but the full layers of k_eq_v. */
+    private static boolean hasValues(ModelShape.Gemma4 g, int layer) {
+        return g.sliding(layer) || !g.valuesFromKeys();
     }
 
     /**
