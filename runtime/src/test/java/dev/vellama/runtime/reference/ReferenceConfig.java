@@ -1,6 +1,7 @@
 package dev.vellama.runtime.reference;
 
 import dev.vellama.gguf.GgufMetadata;
+import dev.vellama.gguf.GgufValue;
 
 /**
  * The hyper-parameters of a model as llama.cpp derives them from GGUF metadata, per architecture, written down
@@ -94,22 +95,47 @@ final class ReferenceConfig {
     /** Interleaved multi-section RoPE (llama.cpp's IMROPE): pairs per time, height, width and extra section; null for plain RoPE. */
     final int[] ropeSections;
 
+    /**
+     * Each layer's head size, kv heads and rotated dimensions: the model's for every layer but in Gemma 4, whose
+     * sliding layers have their own ({@code *_swa} keys) and whose kv heads may be listed per layer.
+     */
+    final int[] layerHeadDim;
+    final int[] layerHeadsKv;
+    final int[] layerRopeDims;
+    /**
+     * The layer whose keys and values layer l attends over: l itself, but for Gemma 4's last
+     * {@code attention.shared_kv_layers} layers, which compute only queries and read the cache of the last sliding
+     * (two before the first shared layer) or global (one before it) layer that has its own.
+     */
+    final int[] kvLayer;
+    /** Gemma 4: values RMS-normed per head without a weight; where a layer has no attn_v, its keys' projection. */
+    final boolean valueNorm;
+    /** Gemma 4: width of each layer's slice of the per-layer inputs ({@code embedding_length_per_layer_input}); 0 for none. */
+    final int perLayerInput;
+    /** Gemma 4: experts beside the dense block, routed on the residual (not the FFN input), with their own norms. */
+    final boolean expertsBesideDense;
+
     ReferenceConfig(GgufMetadata m) {
         architecture = m.getString("general.architecture");
-        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "qwen2moe", "qwen3moe", "smollm3", "gpt-oss", "mistral3", "glm4moe", "llama4", "qwen35", "qwen35moe").contains(architecture)) {
+        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "qwen2moe", "qwen3moe", "smollm3", "gpt-oss", "mistral3", "glm4moe", "llama4", "qwen35", "qwen35moe", "gemma4").contains(architecture)) {
             throw new IllegalArgumentException("the reference has no rules for architecture '" + architecture + "'");
         }
         String a = architecture + ".";
         embedding = m.getInt(a + "embedding_length");
         // glm4moe: the last nextn_predict_layers blocks are multi-token-prediction heads, not layers
         layers = m.getInt(a + "block_count") - (architecture.equals("glm4moe") ? m.getInt(a + "nextn_predict_layers", 0) : 0);
+        boolean gemma4 = architecture.equals("gemma4");
         heads = m.getInt(a + "attention.head_count");
-        headsKv = m.getInt(a + "attention.head_count_kv", heads);
+        // llama.cpp reads head_count_kv and feed_forward_length as one value or one per layer
+        layerHeadsKv = m.contains(a + "attention.head_count_kv") ? m.getIntOrArray(a + "attention.head_count_kv", layers)
+                : filled(layers, heads);
+        headsKv = layerHeadsKv[0];
         headDim = m.getInt(a + "attention.key_length", embedding / heads);
         if (m.getInt(a + "attention.value_length", embedding / heads) != headDim) {
             throw new IllegalArgumentException("the reference needs value heads as wide as key heads");
         }
-        feedForward = m.getInt(a + "feed_forward_length");
+        // the width of the first layer's block: what fused gate|up tensors split at (no fused model varies it)
+        feedForward = m.getIntOrArray(a + "feed_forward_length", layers)[0];
         contextTrain = m.getInt(a + "context_length");
         rmsEps = m.getFloat(a + "attention.layer_norm_rms_epsilon");
 
@@ -160,6 +186,17 @@ final class ReferenceConfig {
                 swaWindow = 8192;
                 markPattern(4);
             }
+            case "gemma4" -> {
+                // llama.cpp's gemma4: the pattern lists each layer; the sliding layers' base from the file (10000
+                // otherwise) and their freq_scale 1 whatever the model's scaling
+                swaWindow = m.getInt(a + "attention.sliding_window");
+                GgufValue pattern = m.get(a + "attention.sliding_window_pattern");
+                for (int il = 0; il < layers; il++) {
+                    slidingLayer[il] = (Boolean) pattern.element(il);
+                }
+                localBase = m.getFloat(a + "rope.freq_base_swa", 10000f);
+                localScale = 1.0;
+            }
             case "gpt-oss" -> {
                 // llama.cpp's openai-moe: sliding-window pattern 2 (even layers slide); the local layers keep the
                 // model's scaling, with their own base if the file gives one
@@ -176,11 +213,12 @@ final class ReferenceConfig {
         boolean gemma = architecture.startsWith("gemma");
         // Gemma 27B models scale queries by the width per head of the embedding, all others by the head size.
         boolean gemma27b = (architecture.equals("gemma2") && layers == 46) || (architecture.equals("gemma3") && layers == 62);
-        queryScale = 1.0 / Math.sqrt(gemma27b ? (double) embedding / heads : headDim);
+        // Gemma 4 does not scale scores at all (its q and k are RMS-normed per head)
+        queryScale = gemma4 ? 1.0 : 1.0 / Math.sqrt(gemma27b ? (double) embedding / heads : headDim);
         attnSoftcap = architecture.equals("gemma2") ? m.getFloat(a + "attn_logit_softcapping", 50f) : 0;
         finalSoftcap = switch (architecture) {
             case "gemma2" -> m.getFloat(a + "final_logit_softcapping", 30f);
-            case "gemma3" -> m.getFloat(a + "final_logit_softcapping", 0f);
+            case "gemma3", "gemma4" -> m.getFloat(a + "final_logit_softcapping", 0f);
             default -> 0;
         };
         embeddingScale = gemma ? Math.sqrt(embedding) : 1.0;
@@ -191,10 +229,12 @@ final class ReferenceConfig {
             ropeLayer[il] = !architecture.equals("smollm3") && !architecture.equals("llama4") || (il + 1) % 4 != 0;
         }
         boolean moe = architecture.endsWith("moe") || architecture.equals("gpt-oss") || architecture.equals("llama4");
-        experts = moe ? m.getInt(a + "expert_count") : 0;
-        expertsUsed = moe ? m.getInt(a + "expert_used_count") : 0;
-        // llama.cpp's qwen3moe and qwen35moe graphs pass norm_w = true to build_moe_ffn, qwen2moe's false
-        boolean normalize = architecture.equals("qwen3moe") || architecture.equals("qwen35moe");
+        // gemma4 has experts when the file counts them (26B-A4B), and then beside every dense block
+        experts = moe ? m.getInt(a + "expert_count") : gemma4 ? m.getInt(a + "expert_count", 0) : 0;
+        expertsUsed = experts > 0 ? m.getInt(a + "expert_used_count") : 0;
+        expertsBesideDense = gemma4 && experts > 0;
+        // llama.cpp's qwen3moe, qwen35moe and gemma4 graphs pass norm_w = true to build_moe_ffn, qwen2moe's false
+        boolean normalize = architecture.equals("qwen3moe") || architecture.equals("qwen35moe") || gemma4;
         normalizeExpertWeights = normalize;
         // openai-moe: LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT and LLM_FFN_SWIGLU_OAI_MOE
         softmaxOverChosen = architecture.equals("gpt-oss");
@@ -239,6 +279,36 @@ final class ReferenceConfig {
             deltaValueDim = 0;
             ropeSections = null;
         }
+
+        layerHeadDim = filled(layers, headDim);
+        layerRopeDims = filled(layers, ropeDims);
+        kvLayer = new int[layers];
+        for (int il = 0; il < layers; il++) {
+            kvLayer[il] = il;
+        }
+        valueNorm = gemma4;
+        perLayerInput = gemma4 ? m.getInt(a + "embedding_length_per_layer_input", 0) : 0;
+        if (gemma4) {
+            int headDimSwa = m.getInt(a + "attention.key_length_swa", headDim);
+            if (m.getInt(a + "attention.value_length_swa", headDimSwa) != headDimSwa) {
+                throw new IllegalArgumentException("the reference needs value heads as wide as key heads");
+            }
+            int ropeDimsSwa = m.getInt(a + "rope.dimension_count_swa", ropeDims);
+            int firstShared = layers - m.getInt(a + "attention.shared_kv_layers", 0);
+            for (int il = 0; il < layers; il++) {
+                layerHeadDim[il] = slidingLayer[il] ? headDimSwa : headDim;
+                layerRopeDims[il] = slidingLayer[il] ? ropeDimsSwa : ropeDims;
+                if (il >= firstShared) {
+                    kvLayer[il] = firstShared - (slidingLayer[il] ? 2 : 1);
+                }
+            }
+        }
+    }
+
+    private static int[] filled(int n, int value) {
+        int[] out = new int[n];
+        java.util.Arrays.fill(out, value);
+        return out;
     }
 
     /** llama.cpp's swa pattern n: layer il slides unless il % n == n - 1. */
@@ -254,5 +324,13 @@ final class ReferenceConfig {
 
     int kvDim() {
         return headsKv * headDim;
+    }
+
+    int queryDim(int layer) {
+        return heads * layerHeadDim[layer];
+    }
+
+    int kvDim(int layer) {
+        return layerHeadsKv[layer] * layerHeadDim[layer];
     }
 }

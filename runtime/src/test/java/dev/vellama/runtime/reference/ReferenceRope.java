@@ -32,7 +32,12 @@ final class ReferenceRope {
      * @param globalFreqScale the model's own freq_scale, from which llama.cpp derives the YaRN attention factor
      */
     ReferenceRope(ReferenceConfig c, double base, double freqScale, double globalFreqScale, float[] factors) {
-        this.dims = c.ropeDims;
+        this(c, c.ropeDims, base, freqScale, globalFreqScale, factors);
+    }
+
+    /** @param dims the rotated dimensions of this layer's heads (Gemma 4's sliding and global layers differ) */
+    ReferenceRope(ReferenceConfig c, int dims, double base, double freqScale, double globalFreqScale, float[] factors) {
+        this.dims = dims;
         this.base = base;
         this.freqScale = freqScale;
         this.neox = c.neox;

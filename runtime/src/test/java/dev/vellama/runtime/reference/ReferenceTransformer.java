@@ -14,6 +14,11 @@ import dev.vellama.gguf.GgufFile;
  * likewise; final RMSNorm, output projection, optional logit soft-cap. Qwen3.5's linear-attention layers run the
  * gated delta rule over a causal convolution instead of attending ({@link #linearAttention}), and its attention
  * layers gate each head's output.
+ *
+ * <p>Gemma 4 ({@link #gemma4Block} and the steps it names): each layer has its own head size, kv heads and rotated
+ * dimensions; scores are not scaled; values are RMS-normed per head without a weight (and are the keys' projection
+ * where a layer has no attn_v); the last layers attend over an earlier layer's keys and values; experts run beside
+ * the dense block; each layer adds its per-layer input and scales its whole output by a scalar.
  */
 final class ReferenceTransformer {
     private final ReferenceConfig c;
@@ -33,8 +38,10 @@ final class ReferenceTransformer {
         ropes = new ReferenceRope[c.layers];
         for (int l = 0; l < c.layers; l++) {
             boolean sliding = c.slidingLayer[l];
-            ropes[l] = new ReferenceRope(c, sliding ? c.swaRopeBase : c.ropeBase,
-                    sliding ? c.swaFreqScale : c.freqScale, c.freqScale, factors);
+            // Gemma 4: only the global layers divide by rope_freqs ("proportional" RoPE)
+            float[] layerFactors = c.architecture.equals("gemma4") && sliding ? null : factors;
+            ropes[l] = new ReferenceRope(c, c.layerRopeDims[l], sliding ? c.swaRopeBase : c.ropeBase,
+                    sliding ? c.swaFreqScale : c.freqScale, c.freqScale, layerFactors);
         }
     }
 
@@ -55,12 +62,19 @@ final class ReferenceTransformer {
     /** Logits of every position of {@code tokens} evaluated from position 0: [position][vocab]. */
     double[][] logits(int[] tokens) {
         double[][] x = embed(tokens);
+        double[][][] perLayer = c.perLayerInput > 0 ? perLayerInputs(tokens, x) : null;
+        // each layer's keys and values over the whole sequence, [layer][position][kv features]
+        double[][][] keys = new double[c.layers][][];
+        double[][][] values = new double[c.layers][][];
         for (int l = 0; l < c.layers; l++) {
             ReferenceWeights.Layer layer = w.layers[l];
-            double[][] attn = c.linearLayer[l] ? linearAttention(layer, x) : attention(l, layer, x);
+            double[][] attn = c.linearLayer[l] ? linearAttention(layer, x) : attention(l, layer, x, keys, values);
             addResidual(x, layer.postAttnNorm() == null ? attn : rmsNormAll(attn, layer.postAttnNorm()));
             double[][] ffn = feedForward(layer, x);
             addResidual(x, layer.postFfwNorm() == null ? ffn : rmsNormAll(ffn, layer.postFfwNorm()));
+            if (layer.gemma4() != null) {
+                gemma4Block(l, layer.gemma4(), x, perLayer);
+            }
         }
         double[][] out = new double[tokens.length][];
         for (int t = 0; t < tokens.length; t++) {
@@ -78,8 +92,16 @@ final class ReferenceTransformer {
         return x;
     }
 
-    private double[][] attention(int l, ReferenceWeights.Layer layer, double[][] x) {
+    /**
+     * Attention of layer l over the sequence. A layer with a cache of its own computes its keys and values and
+     * leaves them in {@code keys[l]} and {@code values[l]}; a layer without (Gemma 4's last ones) attends over those
+     * of the layer {@link ReferenceConfig#kvLayer} names, which ran before it.
+     */
+    private double[][] attention(int l, ReferenceWeights.Layer layer, double[][] x, double[][][] keys, double[][][] values) {
         int n = x.length;
+        int headDim = c.layerHeadDim[l];
+        int headsKv = c.layerHeadsKv[l];
+        boolean ownsCache = c.kvLayer[l] == l;
         double[][] q = new double[n][];
         double[][] k = new double[n][];
         double[][] v = new double[n][];
@@ -91,31 +113,49 @@ final class ReferenceTransformer {
                 gate[t] = new double[c.queryDim()];
                 q[t] = splitQueryAndGate(q[t], gate[t]);
             }
-            k[t] = addBias(layer.wk().times(h), layer.bk());
-            v[t] = addBias(layer.wv().times(h), layer.bv());
             if (layer.qNorm() != null) {
-                normHeads(q[t], c.heads, layer.qNorm());
-                normHeads(k[t], c.headsKv, layer.kNorm());
+                normHeads(q[t], c.heads, headDim, layer.qNorm());
             }
             if (c.ropeLayer[l]) {
-                ropes[l].apply(q[t], c.heads, c.headDim, t);
-                ropes[l].apply(k[t], c.headsKv, c.headDim, t);
+                ropes[l].apply(q[t], c.heads, headDim, t);
             }
             if (c.l2NormQk && c.ropeLayer[l]) {
-                float[] ones = new float[c.headDim];
-                java.util.Arrays.fill(ones, 1f);
-                normHeads(q[t], c.heads, ones);
-                normHeads(k[t], c.headsKv, ones);
+                normHeads(q[t], c.heads, headDim, null);
             }
             if (c.attnTemperature != 0 && (!c.chunked || !c.ropeLayer[l])) {
                 scale(q[t], Math.log(Math.floor((t + c.attnTemperatureOffset) / c.attnTemperatureFloor) + 1) * c.attnTemperature + 1);
             }
+            if (!ownsCache) {
+                continue;
+            }
+            k[t] = addBias(layer.wk().times(h), layer.bk());
+            // Gemma 4 without attn_v: the values are the keys' projection, taken before the keys' norm and RoPE
+            v[t] = layer.wv() == null ? k[t].clone() : addBias(layer.wv().times(h), layer.bv());
+            if (layer.kNorm() != null) {
+                normHeads(k[t], headsKv, headDim, layer.kNorm());
+            }
+            if (c.valueNorm) {
+                normHeads(v[t], headsKv, headDim, null);
+            }
+            if (c.ropeLayer[l]) {
+                ropes[l].apply(k[t], headsKv, headDim, t);
+            }
+            if (c.l2NormQk && c.ropeLayer[l]) {
+                normHeads(k[t], headsKv, headDim, null);
+            }
             roundToHalf(k[t]);
             roundToHalf(v[t]);
         }
+        if (ownsCache) {
+            keys[l] = k;
+            values[l] = v;
+        } else {
+            k = keys[c.kvLayer[l]];
+            v = values[c.kvLayer[l]];
+        }
         double[][] out = new double[n][];
         for (int t = 0; t < n; t++) {
-            double[] heads = new double[c.queryDim()];
+            double[] heads = new double[c.queryDim(l)];
             for (int h = 0; h < c.heads; h++) {
                 attendHead(l, h, t, q[t], k, v, heads);
             }
@@ -286,9 +326,10 @@ final class ReferenceTransformer {
 
     /** Query head h of position t over the visible positions; writes the head's output into {@code out}. */
     private void attendHead(int l, int h, int t, double[] q, double[][] k, double[][] v, double[] out) {
-        int kvHead = h / (c.heads / c.headsKv);
-        int qo = h * c.headDim;
-        int ko = kvHead * c.headDim;
+        int headDim = c.layerHeadDim[l];
+        int kvHead = h / (c.heads / c.layerHeadsKv[l]);
+        int qo = h * headDim;
+        int ko = kvHead * headDim;
         double[] scores = new double[t + 1];
         for (int p = 0; p <= t; p++) {
             if (!visible(l, t, p)) {
@@ -296,14 +337,14 @@ final class ReferenceTransformer {
                 continue;
             }
             double dot = 0;
-            for (int i = 0; i < c.headDim; i++) {
+            for (int i = 0; i < headDim; i++) {
                 dot += q[qo + i] * k[p][ko + i];
             }
             scores[p] = softcap(dot * c.queryScale, c.attnSoftcap);
         }
         softmax(scores, sinks(l) == null ? Double.NEGATIVE_INFINITY : sinks(l)[h]);
         for (int p = 0; p <= t; p++) {
-            for (int i = 0; i < c.headDim; i++) {
+            for (int i = 0; i < headDim; i++) {
                 out[qo + i] += scores[p] * v[p][ko + i];
             }
         }
@@ -325,10 +366,106 @@ final class ReferenceTransformer {
         double[][] out = new double[x.length][];
         for (int t = 0; t < x.length; t++) {
             double[] h = rmsNorm(x[t], layer.ffnNorm());
+            if (c.expertsBesideDense) {
+                out[t] = denseAndExperts(layer, x[t], h);
+                continue;
+            }
             out[t] = layer.experts() != null ? mixtureOfExperts(layer.experts(), h)
                     : gatedFeedForward(layer.gate(), layer.up(), layer.down(), h);
         }
         return out;
+    }
+
+    /**
+     * Gemma 4 with experts, for one token with residual {@code r} (after attention) and {@code h} = r normed with
+     * ffn_norm: the dense block on h, normed with post_ffw_norm_1, plus the experts, normed with post_ffw_norm_2.
+     * The router reads r RMS-normed without a weight, times 1/√n_embd and the router's input scale; a softmax over
+     * all experts, the {@code used} most probable, their probabilities divided by their sum. Expert e reads r normed
+     * with pre_ffw_norm_2: down_e · (GELU(gate_e · x) ⊙ up_e · x), times its down scale and its weight. (Dividing
+     * the weights by their sum scales a token's experts by one factor, which post_ffw_norm_2 takes out again: llama.cpp
+     * does it, and no logit shows it.)
+     */
+    private double[] denseAndExperts(ReferenceWeights.Layer layer, double[] r, double[] h) {
+        ReferenceWeights.Gemma4 g = layer.gemma4();
+        ReferenceWeights.Experts e = layer.experts();
+        double[] dense = rmsNorm(gatedFeedForward(layer.gate(), layer.up(), layer.down(), h), g.densePostNorm());
+
+        double[] routerIn = rmsNorm(r, null);
+        for (int i = 0; i < routerIn.length; i++) {
+            routerIn[i] *= g.routerScale()[i] / Math.sqrt(c.embedding);
+        }
+        double[] probs = e.router().times(routerIn);
+        softmax(probs, Double.NEGATIVE_INFINITY);
+        Integer[] order = new Integer[probs.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Double.compare(probs[b], probs[a]));
+        double total = 0;
+        for (int s = 0; s < c.expertsUsed; s++) {
+            total += probs[order[s]];
+        }
+        double[] in = rmsNorm(r, g.expertPreNorm());
+        double[] experts = new double[r.length];
+        for (int s = 0; s < c.expertsUsed; s++) {
+            int ex = order[s];
+            double weight = probs[ex] / total * g.downScale()[ex];
+            double[] y = gatedFeedForward(e.gate()[ex], e.up()[ex], e.down()[ex], in);
+            for (int i = 0; i < y.length; i++) {
+                experts[i] += weight * y[i];
+            }
+        }
+        double[] routed = rmsNorm(experts, g.expertPostNorm());
+        for (int i = 0; i < dense.length; i++) {
+            dense[i] += routed[i];
+        }
+        return dense;
+    }
+
+    /**
+     * Gemma 4's per-layer inputs, [position][layer][slice]: the token's row of per_layer_token_embd cut into one
+     * slice per layer, times √(slice width); plus per_layer_model_proj · (the scaled embedding {@code x}) times
+     * 1/√n_embd, cut likewise and each slice RMS-normed with per_layer_proj_norm; the sum times 1/√2.
+     */
+    private double[][][] perLayerInputs(int[] tokens, double[][] x) {
+        int width = c.perLayerInput;
+        double[][][] out = new double[tokens.length][c.layers][];
+        for (int t = 0; t < tokens.length; t++) {
+            double[] row = w.perLayerTokenEmbedding.row(tokens[t]);
+            double[] projected = w.perLayerModelProjection.times(x[t]);
+            for (int l = 0; l < c.layers; l++) {
+                double[] slice = java.util.Arrays.copyOfRange(projected, l * width, (l + 1) * width);
+                scale(slice, 1 / Math.sqrt(c.embedding));
+                double[] normed = rmsNorm(slice, w.perLayerProjectionNorm);
+                double[] in = new double[width];
+                for (int i = 0; i < width; i++) {
+                    in[i] = (row[l * width + i] * Math.sqrt(width) + normed[i]) / Math.sqrt(2);
+                }
+                out[t][l] = in;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The end of a Gemma 4 layer, in place on the residual stream {@code x} after the FFN: with per-layer inputs,
+     * x += post_norm(proj · (GELU(inp_gate · x) ⊙ this layer's input)); then the whole stream times the layer's
+     * output scalar.
+     */
+    private void gemma4Block(int l, ReferenceWeights.Gemma4 g, double[][] x, double[][][] perLayer) {
+        for (int t = 0; t < x.length; t++) {
+            if (perLayer != null) {
+                double[] gate = g.perLayerGate().times(x[t]);
+                for (int i = 0; i < gate.length; i++) {
+                    gate[i] = gelu(gate[i]) * perLayer[t][l][i];
+                }
+                double[] added = rmsNorm(g.perLayerProjection().times(gate), g.perLayerPostNorm());
+                for (int i = 0; i < added.length; i++) {
+                    x[t][i] += added[i];
+                }
+            }
+            scale(x[t], g.outputScale());
+        }
     }
 
     /**
@@ -425,6 +562,7 @@ final class ReferenceTransformer {
         return down.times(g);
     }
 
+    /** x / RMS(x), times {@code weight} element by element unless it is null. */
     private double[] rmsNorm(double[] x, float[] weight) {
         double sum = 0;
         for (double v : x) {
@@ -433,7 +571,7 @@ final class ReferenceTransformer {
         double inv = 1 / Math.sqrt(sum / x.length + c.rmsEps);
         double[] y = new double[x.length];
         for (int i = 0; i < x.length; i++) {
-            y[i] = x[i] * inv * weight[i];
+            y[i] = x[i] * inv * (weight == null ? 1 : weight[i]);
         }
         return y;
     }
@@ -446,11 +584,11 @@ final class ReferenceTransformer {
         return y;
     }
 
-    /** Per-head RMSNorm (Qwen3, Gemma 3), in place. */
-    private void normHeads(double[] x, int heads, float[] weight) {
+    /** Per-head RMSNorm (Qwen3, Gemma 3) over heads of {@code size}, in place; without a weight when it is null. */
+    private void normHeads(double[] x, int heads, int size, float[] weight) {
         for (int h = 0; h < heads; h++) {
-            double[] head = java.util.Arrays.copyOfRange(x, h * c.headDim, (h + 1) * c.headDim);
-            System.arraycopy(rmsNorm(head, weight), 0, x, h * c.headDim, c.headDim);
+            double[] head = java.util.Arrays.copyOfRange(x, h * size, (h + 1) * size);
+            System.arraycopy(rmsNorm(head, weight), 0, x, h * size, size);
         }
     }
 

@@ -13,8 +13,9 @@ import dev.vellama.quant.Dequantizer;
 /**
  * The tensors of a model as float arrays (F32 copied, other types expanded by the quant module's dequantizer,
  * which is checked bit for bit against llama.cpp's), with the fused tensors of phi3 split the way llama.cpp
- * views them: {@code attn_qkv} rows are Q, then K, then V; {@code ffn_up} of 2·n_ff rows is gate then up.
- * Optional tensors are null when the file has none.
+ * views them: {@code attn_qkv} rows are Q, then K, then V; {@code ffn_up} of 2·n_ff rows is gate then up; Gemma 4's
+ * {@code ffn_gate_up_exps} of 2·n_ff_exp rows per expert is gate then up. Optional tensors are null when the file
+ * has none (Gemma 4's layers that read an earlier layer's cache have no k, and some layers no v).
  */
 final class ReferenceWeights {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -25,6 +26,13 @@ final class ReferenceWeights {
     final float[] ropeFreqs;
     final float[] ropeFactorsLong;
     final float[] ropeFactorsShort;
+    /**
+     * Gemma 4's per-layer inputs: a row per token of n_layer slices ({@code per_layer_token_embd}), the projection
+     * of the scaled embedding to the same n_layer slices, and the norm of each projected slice; null without them.
+     */
+    final Matrix perLayerTokenEmbedding;
+    final Matrix perLayerModelProjection;
+    final float[] perLayerProjectionNorm;
     final Layer[] layers;
 
     /** A row-major matrix: {@code rows} rows of {@code columns} values. */
@@ -61,7 +69,19 @@ final class ReferenceWeights {
     record Layer(float[] attnNorm, Matrix wq, Matrix wk, Matrix wv, float[] bq, float[] bk, float[] bv,
                  float[] qNorm, float[] kNorm, Matrix wo, float[] postAttnNorm, float[] ffnNorm,
                  Matrix gate, Matrix up, Matrix down, float[] postFfwNorm, Experts experts, float[] bo, float[] sinks,
-                 DeltaNet deltaNet) {}
+                 DeltaNet deltaNet, Gemma4 gemma4) {}
+
+    /**
+     * What a Gemma 4 layer has beyond the others: its per-layer input's gate ({@code inp_gate}, embedding to slice),
+     * projection back ({@code proj}) and norm ({@code post_norm}), null without per-layer inputs; the scalar on its
+     * output ({@code layer_output_scale}, 1 without one); and, beside a dense block with experts, the router's
+     * input scale ({@code ffn_gate_inp.scale}), the experts' pre-norm ({@code pre_ffw_norm_2}), the post-norms of
+     * the dense block ({@code post_ffw_norm_1}) and of the experts ({@code post_ffw_norm_2}) and each expert's down
+     * scale ({@code ffn_down_exps.scale}), null without experts.
+     */
+    record Gemma4(Matrix perLayerGate, Matrix perLayerProjection, float[] perLayerPostNorm, double outputScale,
+                  float[] routerScale, float[] expertPreNorm, float[] densePostNorm, float[] expertPostNorm,
+                  float[] downScale) {}
 
     /**
      * A Qwen3.5 linear-attention layer: {@code qkv} gives the convolution's channels (queries of all key heads,
@@ -86,7 +106,17 @@ final class ReferenceWeights {
         ropeFreqs = optionalVector(file, "rope_freqs.weight");
         ropeFactorsLong = optionalVector(file, "rope_factors_long.weight");
         ropeFactorsShort = optionalVector(file, "rope_factors_short.weight");
+        boolean perLayer = c.perLayerInput > 0;
+        perLayerTokenEmbedding = perLayer ? matrix(file, "per_layer_token_embd.weight") : null;
+        perLayerModelProjection = perLayer ? matrix(file, "per_layer_model_proj.weight") : null;
+        perLayerProjectionNorm = perLayer ? vector(file, "per_layer_proj_norm.weight") : null;
         layers = new Layer[c.layers];
+        if (c.architecture.equals("gemma4")) {
+            for (int i = 0; i < c.layers; i++) {
+                layers[i] = gemma4Layer(file, c, i);
+            }
+            return;
+        }
         for (int i = 0; i < c.layers; i++) {
             String p = "blk." + i + ".";
             Matrix wq = null;
@@ -147,8 +177,57 @@ final class ReferenceWeights {
                     vector(file, p + c.ffnNormName), gate, up, down,
                     optionalVector(file, p + "post_ffw_norm.weight"), experts,
                     optionalVector(file, p + "attn_output.bias"), optionalVector(file, p + "attn_sinks.weight"),
-                    deltaNet);
+                    deltaNet, null);
         }
+    }
+
+    /**
+     * A Gemma 4 layer at its own shape: q always; k, its norm and v only in layers with a cache of their own, v
+     * even there optional; a dense block always, and experts beside it where the file routes.
+     */
+    private static Layer gemma4Layer(GgufFile file, ReferenceConfig c, int i) {
+        String p = "blk." + i + ".";
+        Experts experts = null;
+        float[] routerScale = null;
+        float[] expertPreNorm = null;
+        float[] densePostNorm = null;
+        float[] expertPostNorm = null;
+        float[] downScale = null;
+        if (c.expertsBesideDense) {
+            Matrix[] gateUp = stacked(file, p + "ffn_gate_up_exps.weight");
+            Matrix[] gate = new Matrix[gateUp.length];
+            Matrix[] up = new Matrix[gateUp.length];
+            for (int e = 0; e < gateUp.length; e++) {
+                int half = gateUp[e].rows() / 2;
+                gate[e] = gateUp[e].rows(0, half);
+                up[e] = gateUp[e].rows(half, half);
+            }
+            experts = new Experts(matrix(file, p + "ffn_gate_inp.weight"), gate, up,
+                    stacked(file, p + "ffn_down_exps.weight"), null, null, null, null, null, null, null, null, null);
+            routerScale = vector(file, p + "ffn_gate_inp.scale");
+            expertPreNorm = vector(file, p + "pre_ffw_norm_2.weight");
+            densePostNorm = vector(file, p + "post_ffw_norm_1.weight");
+            expertPostNorm = vector(file, p + "post_ffw_norm_2.weight");
+            downScale = vector(file, p + "ffn_down_exps.scale");
+        }
+        boolean perLayer = c.perLayerInput > 0;
+        float[] outputScale = optionalVector(file, p + "layer_output_scale.weight");
+        Gemma4 extra = new Gemma4(perLayer ? matrix(file, p + "inp_gate.weight") : null,
+                perLayer ? matrix(file, p + "proj.weight") : null, perLayer ? vector(file, p + "post_norm.weight") : null,
+                outputScale == null ? 1 : outputScale[0], routerScale, expertPreNorm, densePostNorm, expertPostNorm,
+                downScale);
+        boolean ownsCache = c.kvLayer[i] == i;
+        return new Layer(vector(file, p + "attn_norm.weight"), matrix(file, p + "attn_q.weight"),
+                ownsCache ? matrix(file, p + "attn_k.weight") : null, optionalMatrix(file, p + "attn_v.weight"),
+                null, null, null, vector(file, p + "attn_q_norm.weight"),
+                ownsCache ? vector(file, p + "attn_k_norm.weight") : null, matrix(file, p + "attn_output.weight"),
+                vector(file, p + "post_attention_norm.weight"), vector(file, p + "ffn_norm.weight"),
+                matrix(file, p + "ffn_gate.weight"), matrix(file, p + "ffn_up.weight"), matrix(file, p + "ffn_down.weight"),
+                vector(file, p + "post_ffw_norm.weight"), experts, null, null, null, extra);
+    }
+
+    private static Matrix optionalMatrix(GgufFile file, String name) {
+        return file.hasTensor(name) ? matrix(file, name) : null;
     }
 
     private static float[] floats(GgufFile file, String name) {
