@@ -344,6 +344,7 @@ class ArchitectureParityTest {
         String where = worstPos < 0 ? "" : String.format(" at position %d, token %d (engine %.6f, reference %.6f)",
                 worstPos, worstId, actual[worstPos * vocab + worstId], expected[worstPos][worstId]);
         assertTrue(worst <= tolerance, spec + ": max |engine − reference| = " + worst + where);
+        System.out.printf("%s: max |engine − reference| = %.3g%s%n", spec, worst, where);
         for (int t = 0; t < positions; t++) {
             assertSameArgmax(spec, t, expected[t], actual, t * vocab);
         }
