@@ -12,6 +12,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 /**
  * Turns a conversation into the prompt text a model was trained on, by rendering the model's Jinja chat
  * template ({@code tokenizer.chat_template} in a GGUF file) the way Hugging Face's
@@ -23,6 +26,16 @@ import java.util.Optional;
  *
  * <p>The rendered text contains the special tokens the template writes, BOS included when the template
  * writes {@code bos_token}; tokenize it with special-token parsing on and without adding a second BOS.
+ *
+ * <h2>Gemma 4</h2>
+ * A Gemma 4 template (one that writes {@code '<|tool_call>call:'}) gets what llama.cpp gives it. Templates older
+ * than the one that reads OpenAI's {@code role: tool} messages (they lack its {@code OpenAI Chat Completions}
+ * comment) see each assistant turn that called tools merged with the tool results after it, as
+ * {@code tool_responses} ({@code name}: the function of the call at the same position, else the result's
+ * {@code tool_call_id}; {@code response}: the result's text read as JSON where it is JSON), and with the text of a
+ * plain assistant turn right after them as its {@code content}. And a prompt that should end with the generation
+ * prompt but ends with {@code <turn|>\n} (the template closes a turn that had words after its tool results and
+ * opens none) gets {@code <|turn>model\n}.
  *
  * <h2>Fallback format</h2>
  * A model without a template (for example a base model) gets a plain transcript with no special tokens.
@@ -43,6 +56,11 @@ public final class ChatTemplate {
     private static final String TOKENS_KEY = "tokenizer.ggml.tokens";
     private static final String BOS_ID_KEY = "tokenizer.ggml.bos_token_id";
     private static final String EOS_ID_KEY = "tokenizer.ggml.eos_token_id";
+    /** What marks a Gemma 4 template, as llama.cpp tells it. */
+    private static final String GEMMA4_CALL = "'<|tool_call>call:'";
+    /** What marks the Gemma 4 templates that read OpenAI's {@code role: tool} results themselves. */
+    private static final String GEMMA4_OPENAI_TOOL_RESULTS = "{#- OpenAI Chat Completions:";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String source;
     private final JinjaTemplate template;
@@ -200,7 +218,13 @@ public final class ChatTemplate {
             return renderFallback(messages, addGenerationPrompt);
         }
         List<Object> messageValues = new ArrayList<>(messages.size());
-        messages.forEach(m -> messageValues.add(m.asTemplateValue()));
+        for (ChatMessage m : messages) {
+            messageValues.add(m.asTemplateValue());
+        }
+        boolean gemma4 = source.contains(GEMMA4_CALL);
+        if (gemma4 && !source.contains(GEMMA4_OPENAI_TOOL_RESULTS)) {
+            messageValues = gemma4ToolResponses(messageValues);
+        }
         Map<String, Object> variables = new LinkedHashMap<>();
         variables.put("messages", messageValues);
         variables.put("add_generation_prompt", addGenerationPrompt);
@@ -211,12 +235,76 @@ public final class ChatTemplate {
         variables.putAll(defaults);
         variables.putAll(extraVariables);
         try {
-            return template.render(variables, clock);
+            String prompt = template.render(variables, clock);
+            if (gemma4 && addGenerationPrompt && prompt.endsWith("<turn|>\n")) {
+                prompt += "<|turn>model\n";
+            }
+            return prompt;
         } catch (TemplateRaisedException e) {
             throw new ChatTemplateException("the chat template rejected the conversation: " + e.templateMessage(),
                     true, e);
         } catch (JinjaException e) {
             throw new ChatTemplateException("chat template failed: " + e.getMessage(), false, e);
+        }
+    }
+
+    /**
+     * llama.cpp's reading of older Gemma 4 templates, which know tool results only as {@code tool_responses} on the
+     * assistant's turn: each assistant turn with tool calls takes the {@code tool} turns after it as its responses,
+     * and the text of a plain assistant turn after those as its content (its own text is dropped, as there).
+     */
+    private static List<Object> gemma4ToolResponses(List<Object> messages) {
+        List<Object> out = new ArrayList<>();
+        int i = 0;
+        while (i < messages.size()) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> m = (Map<String, Object>) messages.get(i++);
+            if (!"assistant".equals(m.get("role")) || !(m.get("tool_calls") instanceof List<?> calls) || calls.isEmpty()) {
+                out.add(m);
+                continue;
+            }
+            List<Object> responses = new ArrayList<>();
+            while (i < messages.size() && "tool".equals(((Map<?, ?>) messages.get(i)).get("role"))) {
+                Map<?, ?> result = (Map<?, ?>) messages.get(i++);
+                String name = "";
+                if (responses.size() < calls.size() && calls.get(responses.size()) instanceof Map<?, ?> call
+                        && call.get("function") instanceof Map<?, ?> function && function.get("name") instanceof String n) {
+                    name = n;
+                }
+                if (name.isEmpty() && result.get("tool_call_id") instanceof String id) {
+                    name = id;
+                }
+                Map<String, Object> response = new LinkedHashMap<>();
+                response.put("name", name);
+                response.put("response", jsonOrText(result.get("content")));
+                responses.add(response);
+            }
+            Map<String, Object> merged = new LinkedHashMap<>();
+            merged.put("role", "assistant");
+            merged.put("tool_calls", calls);
+            if (!responses.isEmpty()) {
+                merged.put("tool_responses", responses);
+            }
+            if (i < messages.size() && messages.get(i) instanceof Map<?, ?> next && "assistant".equals(next.get("role"))
+                    && !(next.get("tool_calls") instanceof List<?> c && !c.isEmpty())
+                    && next.get("content") instanceof String text && !text.isEmpty()) {
+                merged.put("content", text);
+                i++;
+            }
+            out.add(merged);
+        }
+        return out;
+    }
+
+    /** A tool result's text as the JSON value it spells, or the text itself when it is not JSON. */
+    private static Object jsonOrText(Object content) {
+        if (!(content instanceof String text)) {
+            return content;
+        }
+        try {
+            return JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readValue(text, Object.class);
+        } catch (java.io.IOException notJson) {
+            return text;
         }
     }
 

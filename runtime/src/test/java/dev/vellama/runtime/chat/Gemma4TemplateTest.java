@@ -168,4 +168,39 @@ class Gemma4TemplateTest {
                 + "<turn|>\n<|turn>user\nWeather?<turn|>\n" + MODEL_NO_THINKING,
                 t.render(chat, true, tools(WEATHER_TOOL, CLOCK_TOOL)));
     }
+
+    @Test
+    void wordsAfterToolResultsCloseTheTurnAndTheModelGetsANewOne() {
+        List<ChatMessage> chat = List.of(ChatMessage.user("Weather in Paris?"),
+                ChatMessage.assistant("Let me check.", List.of(call("call_1", "get_weather", "{\"city\": \"Paris\"}"))),
+                ChatMessage.toolResult("call_1", "sunny"));
+        String rendered = "<bos><|turn>system\n" + WEATHER + "<turn|>\n<|turn>user\nWeather in Paris?<turn|>\n<|turn>model\n"
+                + "<|tool_call>call:get_weather{city:<|\"|>Paris<|\"|>}<tool_call|>"
+                + "<|tool_response>response:get_weather{value:<|\"|>sunny<|\"|>}<tool_response|>Let me check.<turn|>\n";
+        assertEquals(rendered, gemma4().render(chat, false, tools(WEATHER_TOOL)));
+        // the template opens no turn after it; llama.cpp opens the model's, and so does render
+        assertEquals(rendered + "<|turn>model\n", gemma4().render(chat, true, tools(WEATHER_TOOL)));
+    }
+
+    @Test
+    void theOlderTemplateGetsToolResultsMergedIntoTheCallingTurn() {
+        ChatTemplate t = RealTemplatesTest.load("gemma4-interleaved", "<bos>", "<eos>");
+        String head = "<bos><|turn>system\n" + WEATHER_INTERLEAVED + "<turn|>\n<|turn>user\nWeather in Paris?<turn|>\n"
+                + "<|turn>model\n<|tool_call>call:get_weather{city:<|\"|>Paris<|\"|>}<tool_call|>";
+        // a JSON result is an object to the template, and the answer after the results is the merged turn's content
+        List<ChatMessage> answered = List.of(ChatMessage.user("Weather in Paris?"),
+                ChatMessage.assistant("", List.of(call("call_1", "get_weather", "{\"city\": \"Paris\"}"))),
+                ChatMessage.toolResult("call_1", "{\"temp\": 21, \"sky\": \"clear\"}"),
+                ChatMessage.assistant("Clear, 21."), ChatMessage.user("Thanks"));
+        assertEquals(head + "<|tool_response>response:get_weather{sky:<|\"|>clear<|\"|>,temp:21}<tool_response|>"
+                + "Clear, 21.<turn|>\n<|turn>user\nThanks<turn|>\n" + MODEL_NO_THINKING,
+                t.render(answered, true, tools(WEATHER_TOOL)));
+        // a result beyond the calls is named by its call id; the calling turn's own words are dropped, as llama.cpp does
+        List<ChatMessage> pending = List.of(ChatMessage.user("Weather in Paris?"),
+                ChatMessage.assistant("Let me check.", List.of(call("call_1", "get_weather", "{\"city\": \"Paris\"}"))),
+                ChatMessage.toolResult("call_1", "sunny"), ChatMessage.toolResult("call_2", "42"));
+        assertEquals(head + "<|tool_response>response:get_weather{value:<|\"|>sunny<|\"|>}<tool_response|>"
+                + "<|tool_response>response:call_2{value:42}<tool_response|><|channel>thought\n<channel|>",
+                t.render(pending, true, tools(WEATHER_TOOL)));
+    }
 }

@@ -68,12 +68,21 @@ CASES = {
         {"role": "assistant", "tool_calls": [call("call_1", "get_weather", {"city": "Paris"})],
          "tool_responses": [{"name": "get_weather", "response": {"temp": 21, "sky": "clear"}}],
          "content": "Clear, 21."}, user("Thanks")], {"tools": [WEATHER]}),
+    "contentAndCall": ("gemma4", [user("Weather in Paris?"),
+        calls("Let me check.", call("call_1", "get_weather", {"city": "Paris"})), result("call_1", "sunny")],
+        {"tools": [WEATHER]}),
+    # the older template as llama.cpp hands it tool results: merged into the assistant turn as tool_responses
+    "interleavedPending": ("gemma4-interleaved", [user("Weather in Paris?"),
+        {"role": "assistant", "tool_calls": [call("call_1", "get_weather", {"city": "Paris"})],
+         "tool_responses": [{"name": "get_weather", "response": "sunny"}, {"name": "call_2", "response": 42}]}],
+        {"tools": [WEATHER]}),
 }
 
 def java(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
-for name, (tmpl, messages, extra) in CASES.items():
-    extra = dict(extra)
-    gen = extra.pop("add_generation_prompt", True)
-    print(name + ": " + java(render(tmpl, messages, gen, **extra)))
+if __name__ == "__main__":
+  for name, (tmpl, messages, extra) in CASES.items():
+      extra = dict(extra)
+      gen = extra.pop("add_generation_prompt", True)
+      print(name + ": " + java(render(tmpl, messages, gen, **extra)))
