@@ -16,19 +16,27 @@ public enum ReasoningFormat {
      * gpt-oss's harmony format: messages on channels, {@code <|channel|>analysis<|message|>…<|end|>} the reasoning,
      * {@code <|start|>assistant<|channel|>final<|message|>…} the answer; the markers are control tokens.
      */
-    HARMONY;
+    HARMONY,
+    /**
+     * Gemma 4: the reasoning is a thought channel, {@code <|channel>thought\n…<channel|>}, before the answer (and,
+     * now and then, after it); its markers are tokens whose text the decoded reply shows.
+     */
+    GEMMA4;
 
     /**
      * The format a template's model writes.
      *
      * @param template the model's chat template
-     * @return {@link #HARMONY} for a template that writes {@code <|channel|>}, {@link #THINK_TAGS} for one that writes
-     *         {@code <think>}, else {@link #NONE}
+     * @return {@link #HARMONY} for a template that writes {@code <|channel|>}, {@link #GEMMA4} for one that writes
+     *         {@code <|channel>}, {@link #THINK_TAGS} for one that writes {@code <think>}, else {@link #NONE}
      */
     public static ReasoningFormat of(ChatTemplate template) {
         String source = template.source().orElse("");
         if (source.contains("<|channel|>")) {
             return HARMONY;
+        }
+        if (source.contains("<|channel>")) {
+            return GEMMA4;
         }
         if (source.contains("<think>")) {
             return THINK_TAGS;

@@ -15,10 +15,22 @@ import java.util.function.IntFunction;
  * answer; a message to {@code functions.NAME} (a header with {@code to=functions.NAME}) is a tool call, its body the
  * arguments ({@link #toolCalls()}); headers ({@code <|start|>assistant<|channel|>final<|message|>}) are none of
  * these. A reply that begins with plain text instead of a channel header is all answer.
+ *
+ * <p>Gemma 4, read as llama.cpp reads it: the reasoning is the text of each thought channel, from
+ * {@code <|channel>thought} (and the whitespace after it) to {@code <channel|>}; a reply may hold several, before
+ * and after its words, and their texts are joined. Everything else up to a {@code <channel|>} that closes no channel
+ * is the answer, as written; after such a stray {@code <channel|>} only tool calls are kept. A {@code <|channel>}
+ * that opens no thought is dropped. Tool calls ({@code <|tool_call>…<tool_call|>}) are passed through to the answer
+ * whole, markers included, for {@link ToolCallFormat#GEMMA4} to read.
  */
 public final class ReasoningSplitter {
     private static final String OPEN = "<think>";
     private static final String CLOSE = "</think>";
+    private static final String CHANNEL_OPEN = "<|channel>";
+    private static final String CHANNEL_CLOSE = "<channel|>";
+    private static final String THOUGHT = "thought";
+    private static final String CALL_OPEN = "<|tool_call>";
+    private static final String CALL_CLOSE = "<tool_call|>";
 
     /**
      * What one token added to the reasoning and to the answer; either may be empty.
@@ -35,7 +47,13 @@ public final class ReasoningSplitter {
         }
     }
 
-    private enum State { BEFORE, REASONING, AFTER_CLOSE, CONTENT, HEADER, BODY }
+    /**
+     * Where the reply is. Gemma 4: CHANNEL just after {@code <|channel>}, THOUGHT_START in the whitespace after
+     * {@code <|channel>thought}, CALL inside a tool call, ENDED after a stray {@code <channel|>}, and CALL_AFTER_END
+     * inside a tool call after it.
+     */
+    private enum State { BEFORE, REASONING, AFTER_CLOSE, CONTENT, HEADER, BODY, CHANNEL, THOUGHT_START, CALL, ENDED,
+        CALL_AFTER_END }
 
     private final ReasoningFormat format;
     private final IntFunction<String> controlText;
@@ -58,6 +76,7 @@ public final class ReasoningSplitter {
             case NONE -> State.CONTENT;
             case THINK_TAGS -> startsInReasoning ? State.REASONING : State.BEFORE;
             case HARMONY -> State.HEADER;
+            case GEMMA4 -> State.CONTENT;
         };
     }
 
@@ -78,7 +97,10 @@ public final class ReasoningSplitter {
         if (format == ReasoningFormat.HARMONY) {
             return harmony(id, text);
         }
-        return text.isEmpty() ? Delta.NONE : think(text);
+        if (text.isEmpty()) {
+            return Delta.NONE;
+        }
+        return format == ReasoningFormat.GEMMA4 ? gemma4(text) : think(text);
     }
 
     /** {@return what was held back (a possible tag that the reply ended in), now handed out} */
@@ -88,6 +110,13 @@ public final class ReasoningSplitter {
         held = "";
         if (rest.isEmpty()) {
             return Delta.NONE;
+        }
+        if (format == ReasoningFormat.GEMMA4) {
+            return switch (state) {
+                case REASONING -> reasoning(rest);
+                case CONTENT, CALL, CALL_AFTER_END -> content(rest);
+                default -> Delta.NONE; // a channel's name cut short, or text after the reply's end
+            };
         }
         return state == State.REASONING ? reasoning(rest) : content(rest);
     }
@@ -159,6 +188,107 @@ public final class ReasoningSplitter {
         reasoning.append(r);
         content.append(c);
         return r.isEmpty() && c.isEmpty() ? Delta.NONE : new Delta(r.toString(), c.toString());
+    }
+
+    private Delta gemma4(String text) {
+        String buf = held + text;
+        held = "";
+        StringBuilder r = new StringBuilder();
+        StringBuilder c = new StringBuilder();
+        while (!buf.isEmpty()) {
+            switch (state) {
+                case CONTENT, ENDED -> {
+                    boolean ended = state == State.ENDED;
+                    int open = buf.indexOf(CHANNEL_OPEN);
+                    int close = buf.indexOf(CHANNEL_CLOSE);
+                    int call = buf.indexOf(CALL_OPEN);
+                    int at = firstOf(ended ? -1 : open, ended ? -1 : close, call);
+                    if (at < 0) {
+                        int keep = Math.max(partialSuffix(buf, CALL_OPEN), ended ? 0
+                                : Math.max(partialSuffix(buf, CHANNEL_OPEN), partialSuffix(buf, CHANNEL_CLOSE)));
+                        if (!ended) {
+                            c.append(buf, 0, buf.length() - keep);
+                        }
+                        held = buf.substring(buf.length() - keep);
+                        buf = "";
+                    } else {
+                        if (!ended) {
+                            c.append(buf, 0, at);
+                        }
+                        if (at == call) {
+                            c.append(CALL_OPEN);
+                            buf = buf.substring(at + CALL_OPEN.length());
+                            state = ended ? State.CALL_AFTER_END : State.CALL;
+                        } else if (at == open) {
+                            buf = buf.substring(at + CHANNEL_OPEN.length());
+                            state = State.CHANNEL;
+                        } else {
+                            buf = buf.substring(at + CHANNEL_CLOSE.length());
+                            state = State.ENDED;
+                        }
+                    }
+                }
+                case CHANNEL -> {
+                    if (buf.startsWith(THOUGHT)) {
+                        buf = buf.substring(THOUGHT.length());
+                        state = State.THOUGHT_START;
+                    } else if (buf.startsWith(CHANNEL_OPEN)) {
+                        buf = buf.substring(CHANNEL_OPEN.length()); // an empty channel before the thought
+                    } else if (THOUGHT.startsWith(buf) || CHANNEL_OPEN.startsWith(buf)) {
+                        held = buf;
+                        buf = "";
+                    } else {
+                        state = State.CONTENT; // no thought: the marker is dropped, the text read as it stands
+                    }
+                }
+                case THOUGHT_START -> {
+                    buf = buf.stripLeading();
+                    if (!buf.isEmpty()) {
+                        state = State.REASONING;
+                    }
+                }
+                case REASONING -> {
+                    int close = buf.indexOf(CHANNEL_CLOSE);
+                    if (close >= 0) {
+                        r.append(buf, 0, close);
+                        buf = buf.substring(close + CHANNEL_CLOSE.length());
+                        state = State.CONTENT;
+                    } else {
+                        int keep = partialSuffix(buf, CHANNEL_CLOSE);
+                        r.append(buf, 0, buf.length() - keep);
+                        held = buf.substring(buf.length() - keep);
+                        buf = "";
+                    }
+                }
+                default -> { // CALL, CALL_AFTER_END: the call goes to the answer whole
+                    int close = buf.indexOf(CALL_CLOSE);
+                    if (close >= 0) {
+                        c.append(buf, 0, close + CALL_CLOSE.length());
+                        buf = buf.substring(close + CALL_CLOSE.length());
+                        state = state == State.CALL ? State.CONTENT : State.ENDED;
+                    } else {
+                        int keep = partialSuffix(buf, CALL_CLOSE);
+                        c.append(buf, 0, buf.length() - keep);
+                        held = buf.substring(buf.length() - keep);
+                        buf = "";
+                    }
+                }
+            }
+        }
+        reasoning.append(r);
+        content.append(c);
+        return r.isEmpty() && c.isEmpty() ? Delta.NONE : new Delta(r.toString(), c.toString());
+    }
+
+    /** The smallest of the non-negative positions, or -1 when all are negative. */
+    private static int firstOf(int... positions) {
+        int first = -1;
+        for (int p : positions) {
+            if (p >= 0 && (first < 0 || p < first)) {
+                first = p;
+            }
+        }
+        return first;
     }
 
     /** The length of the longest end of {@code s} that begins {@code tag} (but is not all of it). */

@@ -42,13 +42,21 @@ public enum ToolCallFormat {
      * {@code </tool_call>}; a value that reads as JSON (a number, true, an object...) is kept as such, any other text is
      * a string. Read back only: no grammar holds these calls yet.
      */
-    GLM("arguments");
+    GLM("arguments"),
+    /**
+     * Gemma 4: {@code <|tool_call>call:NAME{key:value,...}<tool_call|>}, one after another; values are Gemma's own
+     * notation, strings between {@code <|"|>} markers (no escapes inside), keys bare, numbers, {@code true},
+     * {@code false}, {@code null}, lists and dicts as in JSON. Read back into JSON as llama.cpp reads them; no
+     * grammar holds these calls yet.
+     */
+    GEMMA4("arguments");
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Pattern HERMES_CALL = Pattern.compile("<tool_call>\\s*(.*?)\\s*(?:</tool_call>|$)", Pattern.DOTALL);
     private static final Pattern GLM_CALL = Pattern.compile("<tool_call>([^<\\n]*)(.*?)</tool_call>", Pattern.DOTALL);
     private static final Pattern GLM_ARGUMENT = Pattern.compile("<arg_key>(.*?)</arg_key>\\s*<arg_value>(.*?)</arg_value>", Pattern.DOTALL);
+    private static final String GEMMA4_CALL_OPEN = "<|tool_call>";
 
     private final String argumentsKey;
 
@@ -60,7 +68,8 @@ public enum ToolCallFormat {
      * The format a chat template's model writes, judged from the template's text as llama.cpp does.
      *
      * @param template the model's chat template; the fallback format has no text and gets {@link #GENERIC}
-     * @return {@link #HARMONY} for a template that writes {@code <|channel|>}, {@link #GLM} for {@code <arg_key>},
+     * @return {@link #HARMONY} for a template that writes {@code <|channel|>}, {@link #GEMMA4} for
+     *         {@code '<|tool_call>call:'}, {@link #GLM} for {@code <arg_key>},
      *         {@link #HERMES} for one that writes
      *         {@code <tool_call>}, {@link #MISTRAL} for
      *         {@code [TOOL_CALLS]}, {@link #LLAMA_3} for a Llama 3 template that knows tools, else {@link #GENERIC}
@@ -69,6 +78,9 @@ public enum ToolCallFormat {
         String source = template.source().orElse("");
         if (source.contains("<|channel|>")) {
             return HARMONY;
+        }
+        if (source.contains("'<|tool_call>call:'")) {
+            return GEMMA4;
         }
         if (source.contains("<arg_key>")) {
             return GLM;
@@ -160,7 +172,7 @@ public enum ToolCallFormat {
      *                                                      cannot honour, naming the keyword
      */
     public Grammar grammar(List<Tool> tools, ToolChoice choice) {
-        if (tools.isEmpty() || choice.mode().equals("none") || this == HARMONY || this == GLM
+        if (tools.isEmpty() || choice.mode().equals("none") || this == HARMONY || this == GLM || this == GEMMA4
                 || !choice.forcesCall() && this != GENERIC && triggers(choice).isEmpty()) {
             return null;
         }
@@ -195,7 +207,7 @@ public enum ToolCallFormat {
             case GENERIC -> choice.forcesCall()
                     ? "root ::= \"{\" space \"\\\"tool_call\\\"\" space \":\" space call \"}\" space"
                     : "root ::= \"{\" space (\"\\\"tool_call\\\"\" space \":\" space call | \"\\\"response\\\"\" space \":\" space string) \"}\" space";
-            case HARMONY, GLM -> throw new IllegalStateException(this + " calls have no grammar");
+            case HARMONY, GLM, GEMMA4 -> throw new IllegalStateException(this + " calls have no grammar");
         };
         if (this == GENERIC) {
             for (String line : Grammar.jsonSchemaToGbnf(Map.of("type", "string"), "response-text").split("\n")) {
@@ -214,7 +226,7 @@ public enum ToolCallFormat {
      * @return true when the reply needs the grammar
      */
     public boolean constrains(ToolChoice choice) {
-        return this != HARMONY && this != GLM && (choice.forcesCall() || this == GENERIC || !triggers(choice).isEmpty());
+        return this != HARMONY && this != GLM && this != GEMMA4 && (choice.forcesCall() || this == GENERIC || !triggers(choice).isEmpty());
     }
 
     /**
@@ -232,7 +244,7 @@ public enum ToolCallFormat {
         return switch (this) {
             case HERMES -> List.of("<tool_call>");
             case LLAMA_3 -> List.of("{\"name\"");
-            case MISTRAL, GENERIC, HARMONY, GLM -> List.of();
+            case MISTRAL, GENERIC, HARMONY, GLM, GEMMA4 -> List.of();
         };
     }
 
@@ -261,6 +273,7 @@ public enum ToolCallFormat {
             case GENERIC -> parseGeneric(text);
             case HARMONY -> new ChatReply(text, List.of()); // its calls are in the tokens, not the text
             case GLM -> parseGlm(text);
+            case GEMMA4 -> parseGemma4(text);
         };
     }
 
@@ -297,6 +310,33 @@ public enum ToolCallFormat {
         }
         words.append(text.substring(last));
         return new ChatReply(calls.isEmpty() ? text : words.toString().strip(), calls);
+    }
+
+    /**
+     * Gemma 4's calls, each read into JSON as llama.cpp does; the words are the rest of the text as written (not
+     * stripped). A call that does not read (a bad name or value, or no {@code <tool_call|>} before more text) stays
+     * in the words.
+     */
+    private ChatReply parseGemma4(String text) {
+        List<ToolCall> calls = new ArrayList<>();
+        StringBuilder words = new StringBuilder();
+        int last = 0;
+        int from = 0;
+        int open;
+        while ((open = text.indexOf(GEMMA4_CALL_OPEN, from)) >= 0) {
+            from = open + GEMMA4_CALL_OPEN.length();
+            Gemma4Notation call = new Gemma4Notation(text, from);
+            String[] nameAndArguments = call.readCall();
+            if (nameAndArguments == null) {
+                continue;
+            }
+            words.append(text, last, open);
+            last = call.end();
+            from = last;
+            calls.add(new ToolCall(newId("call_"), nameAndArguments[0], nameAndArguments[1]));
+        }
+        words.append(text.substring(last));
+        return new ChatReply(calls.isEmpty() ? text : words.toString(), calls);
     }
 
     private ChatReply parseHermes(String text) {
