@@ -5,13 +5,17 @@ import dev.vellama.runtime.chat.ToolCallFormat;
 
 /**
  * A streamed reply that may hold tool calls: words go out as they come until the text may be turning into a call
- * (Hermes' and GLM's {@code <tool_call>}, or a reply that opens as a Llama 3 or Mistral call does), and from there the text is
- * held back and read as calls at the end. A reply that must call tools, or a generic JSON reply, is all held back.
+ * (Hermes' and GLM's {@code <tool_call>}, Gemma 4's {@code <|tool_call>}, or a reply that opens as a Llama 3 or
+ * Mistral call does), and from there the text is held back and read as calls at the end. A reply that must call
+ * tools, or a generic JSON reply, is all held back.
  */
 final class ToolReplyStream {
     private static final String HERMES_OPEN = "<tool_call>";
+    private static final String GEMMA4_OPEN = "<|tool_call>";
 
     private final ToolCallFormat format;
+    /** The text that opens a call anywhere in the reply, or null where a call can only open the reply. */
+    private final String open;
     private final boolean holdAll;
     private final StringBuilder text = new StringBuilder();
     private int sent;
@@ -21,6 +25,11 @@ final class ToolReplyStream {
     ToolReplyStream(ToolCallFormat format, boolean mustCall) {
         this.format = format;
         this.holdAll = mustCall || format == ToolCallFormat.GENERIC;
+        this.open = switch (format) {
+            case HERMES, GLM -> HERMES_OPEN; // both open a call with <tool_call>
+            case GEMMA4 -> GEMMA4_OPEN;
+            default -> null;
+        };
     }
 
     /** Takes the next piece of the reply; returns the words that may go to the client now (perhaps none). */
@@ -29,12 +38,12 @@ final class ToolReplyStream {
         if (holdAll || holding) {
             return "";
         }
-        if (format == ToolCallFormat.HERMES || format == ToolCallFormat.GLM) { // both open a call with <tool_call>
-            int open = text.indexOf(HERMES_OPEN, sent);
+        if (open != null) {
+            int at = text.indexOf(open, sent);
             int safe;
-            if (open >= 0) {
+            if (at >= 0) {
                 holding = true;
-                safe = open;
+                safe = at;
             } else {
                 safe = text.length() - partialOpen();
             }
@@ -62,10 +71,10 @@ final class ToolReplyStream {
         return out;
     }
 
-    /** How many characters at the end could be the start of Hermes' opening tag. */
+    /** How many characters at the end could be the start of the opening tag. */
     private int partialOpen() {
-        for (int n = Math.min(HERMES_OPEN.length() - 1, text.length()); n > 0; n--) {
-            if (text.substring(text.length() - n).equals(HERMES_OPEN.substring(0, n))) {
+        for (int n = Math.min(open.length() - 1, text.length()); n > 0; n--) {
+            if (text.substring(text.length() - n).equals(open.substring(0, n))) {
                 return n;
             }
         }

@@ -38,6 +38,21 @@ class ToolReplyStreamTest {
     }
 
     @Test
+    void gemma4WordsFlowUntilACallOpensEvenWhenItsMarkerIsCut() {
+        ToolReplyStream s = new ToolReplyStream(ToolCallFormat.GEMMA4, false);
+        assertEquals("On it. ", feed(s, List.of("On it. <|to", "ol_call>call:get_weather{city:<|\"|>Os",
+                "lo<|\"|>}<tool_call|>")));
+        ChatReply r = s.reply();
+        assertEquals("get_weather", r.toolCalls().get(0).name());
+        assertEquals("{\"city\":\"Oslo\"}", r.toolCalls().get(0).arguments());
+        assertEquals("", s.unsentContent(r));
+        // <tool_call> without the bar is Hermes', not Gemma's: it is words
+        ToolReplyStream words = new ToolReplyStream(ToolCallFormat.GEMMA4, false);
+        assertEquals("a <tool_call> b", feed(words, List.of("a <tool_call>", " b")));
+        assertEquals("", words.unsentContent(words.reply()));
+    }
+
+    @Test
     void aLessThanThatOpensNoCallIsLetOutAtTheEnd() {
         ToolReplyStream s = new ToolReplyStream(ToolCallFormat.HERMES, false);
         assertEquals("a <b", feed(s, List.of("a <", "b")));
