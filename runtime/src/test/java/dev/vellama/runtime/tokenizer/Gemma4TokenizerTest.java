@@ -142,6 +142,34 @@ class Gemma4TokenizerTest {
         assertEquals("</s>", new String(tokenizer.tokenBytes(CLOSING_S), StandardCharsets.UTF_8));
     }
 
+    /**
+     * Gemma 4's chat markers as llama.cpp's converter types them: the ones a reply is read by are one token each and
+     * show in the decoded text; of them only {@code <|tool_response>}, which the model writes after its calls, ends
+     * generation (llama.cpp makes it a control token as well, so it shows no text), beside {@code <turn|>} and
+     * {@code <eos>}.
+     */
+    @Test
+    void chatMarkersShowInTheTextAndOnlyTheTurnEndsStop() {
+        Tokenizer t = Gemma4Vocab.chatTokenizer();
+        String reply = "<|channel>thought\nhello<channel|>hello<|tool_call>call:hello{hello:<|\"|>world<|\"|>}<tool_call|>";
+        assertEquals(reply, t.decode(t.encode(reply, false, true)));
+        List<String> markers = new java.util.ArrayList<>(Gemma4Vocab.CHAT_MARKERS);
+        markers.add("<|channel>");
+        for (String marker : markers) {
+            int[] ids = t.encode(marker, false, false);
+            assertEquals(1, ids.length, marker);
+            assertEquals(marker, t.tokenText(ids[0]));
+            assertEquals(marker, new String(t.tokenBytes(ids[0]), StandardCharsets.UTF_8));
+            assertFalse(t.isEndOfGeneration(ids[0]), marker);
+        }
+        for (int id : new int[] {EOS, TURN_END, TOOL_RESPONSE}) {
+            assertTrue(t.isEndOfGeneration(id), t.tokenText(id));
+            assertEquals(0, t.tokenBytes(id).length, t.tokenText(id));
+        }
+        assertFalse(t.isEndOfGeneration(CLOSING_S));
+        assertFalse(t.isEndOfGeneration(TURN_START));
+    }
+
     /** decode(encode(text)) is the text, except where llama.cpp's decoder gives something else too. */
     @Test
     void decodingMatchesLlamaCpp() {

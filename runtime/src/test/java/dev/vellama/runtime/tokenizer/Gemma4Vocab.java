@@ -49,6 +49,13 @@ final class Gemma4Vocab {
             "wo rld", "\u2581 world", "\u2581 t", "\u2581t he", "c a", "ca f", "caf \u00E9", "\u2581 caf\u00E9",
             "\u2581\u2581 \u2581\u2581", "\n \n", "x y");
 
+    /**
+     * The chat markers that llama.cpp's converter makes user-defined in Gemma 4 files (so that the decoded text shows
+     * them), besides {@code <|channel>} and {@code <|tool_response>}; in {@link #chatTokenizer} they follow the words.
+     */
+    static final List<String> CHAT_MARKERS = List.of("<channel|>", "<|tool_call>", "<tool_call|>", "<tool_response|>",
+            "<|\"|>");
+
     private Gemma4Vocab() {}
 
     /** The id of a normal token. */
@@ -102,6 +109,29 @@ final class Gemma4Vocab {
 
     static Tokenizer tokenizer(Boolean addBos) {
         return Tokenizer.fromGguf(new GgufMetadata(metadata(addBos)));
+    }
+
+    /**
+     * The vocabulary with Gemma 4's chat markers typed as llama.cpp's converter types them: {@code <|tool_response>}
+     * user-defined instead of control, and {@link #CHAT_MARKERS} added after the words, user-defined.
+     */
+    static Tokenizer chatTokenizer() {
+        Map<String, GgufValue> md = metadata(true);
+        List<String> tokens = new ArrayList<>(List.of((String[]) md.get("tokenizer.ggml.tokens").value()));
+        List<Integer> types = new ArrayList<>();
+        for (int type : (int[]) md.get("tokenizer.ggml.token_type").value()) {
+            types.add(type);
+        }
+        types.set(TOOL_RESPONSE, 4);
+        for (String marker : CHAT_MARKERS) {
+            tokens.add(marker);
+            types.add(4);
+        }
+        md.put("tokenizer.ggml.tokens", GgufValue.array(GgufValueType.STRING, tokens.toArray(new String[0])));
+        md.put("tokenizer.ggml.scores", GgufValue.array(GgufValueType.FLOAT32, new float[tokens.size()]));
+        md.put("tokenizer.ggml.token_type",
+                GgufValue.array(GgufValueType.INT32, types.stream().mapToInt(Integer::intValue).toArray()));
+        return Tokenizer.fromGguf(new GgufMetadata(md));
     }
 
     /** Writes the vocabulary, with {@code add_bos_token = false}, as a vocabulary-only GGUF file at {@code args[0]}. */
