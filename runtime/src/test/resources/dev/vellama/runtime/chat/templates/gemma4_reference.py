@@ -1,5 +1,5 @@
 """Renders the Gemma 4 chat templates with Jinja2 as Hugging Face's apply_chat_template sets it up, for
-Gemma4TemplatesTest: python3 gemma4_reference.py (jinja2 3.1.6). Messages are the dicts ChatMessage gives templates."""
+Gemma4TemplateTest: python3 gemma4_reference.py (jinja2 3.1.6). Messages are the dicts ChatMessage gives templates."""
 import json, sys, os
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.ext import loopcontrols
@@ -82,7 +82,7 @@ def java(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 if __name__ == "__main__":
-  for name, (tmpl, messages, extra) in CASES.items():
-      extra = dict(extra)
-      gen = extra.pop("add_generation_prompt", True)
-      print(name + ": " + java(render(tmpl, messages, gen, **extra)))
+    for name, (tmpl, messages, extra) in CASES.items():
+        extra = dict(extra)
+        gen = extra.pop("add_generation_prompt", True)
+        print(name + ": " + java(render(tmpl, messages, gen, **extra)))
