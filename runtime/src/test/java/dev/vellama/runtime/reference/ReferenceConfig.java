@@ -105,19 +105,35 @@ final class ReferenceConfig {
     /**
      * The layer whose keys and values layer l attends over: l itself, but for Gemma 4's last
      * {@code attention.shared_kv_layers} layers, which compute only queries and read the cache of the last sliding
-     * (two before the first shared layer) or global (one before it) layer that has its own.
+     * (two before the first shared layer) or global (one before it) layer that has its own; Gemma 3n's likewise from
+     * layer 20 on, whatever the file says.
      */
     final int[] kvLayer;
-    /** Gemma 4: values RMS-normed per head without a weight; where a layer has no attn_v, its keys' projection. */
+    /**
+     * Gemma 4 and Gemma 3n: values RMS-normed per head without a weight; where a Gemma 4 layer has no attn_v, its
+     * keys' projection.
+     */
     final boolean valueNorm;
-    /** Gemma 4: width of each layer's slice of the per-layer inputs ({@code embedding_length_per_layer_input}); 0 for none. */
+    /**
+     * Gemma 4: width of each layer's slice of the per-layer inputs ({@code embedding_length_per_layer_input}); Gemma
+     * 3n: 256, which llama.cpp fixes; 0 for none.
+     */
     final int perLayerInput;
+    /** Gemma 3n: the AltUp residual streams (4, stream 0 the active one, as llama.cpp fixes them); 0 for none. */
+    final int altUpStreams;
+    /**
+     * Gemma 3n: the first layers whose FFN gate keeps only what exceeds its mean by {@link #sparsityStdMultiplier}
+     * standard deviations (llama.cpp's n_layer_sparsity, fixed at 10); 0 for none.
+     */
+    final int sparseLayers;
+    /** llama.cpp's f_sparsity_std_mul, the normal distribution's 95th percentile as a float. */
+    final double sparsityStdMultiplier = 1.6448533535003662;
     /** Gemma 4: experts beside the dense block, routed on the residual (not the FFN input), with their own norms. */
     final boolean expertsBesideDense;
 
     ReferenceConfig(GgufMetadata m) {
         architecture = m.getString("general.architecture");
-        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "qwen2moe", "qwen3moe", "smollm3", "gpt-oss", "mistral3", "glm4moe", "llama4", "qwen35", "qwen35moe", "gemma4").contains(architecture)) {
+        if (!java.util.Set.of("llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "qwen2moe", "qwen3moe", "smollm3", "gpt-oss", "mistral3", "glm4moe", "llama4", "qwen35", "qwen35moe", "gemma4", "gemma3n").contains(architecture)) {
             throw new IllegalArgumentException("the reference has no rules for architecture '" + architecture + "'");
         }
         String a = architecture + ".";
@@ -125,6 +141,7 @@ final class ReferenceConfig {
         // glm4moe: the last nextn_predict_layers blocks are multi-token-prediction heads, not layers
         layers = m.getInt(a + "block_count") - (architecture.equals("glm4moe") ? m.getInt(a + "nextn_predict_layers", 0) : 0);
         boolean gemma4 = architecture.equals("gemma4");
+        boolean gemma3n = architecture.equals("gemma3n");
         heads = m.getInt(a + "attention.head_count");
         // llama.cpp reads head_count_kv and feed_forward_length as one value or one per layer
         layerHeadsKv = m.contains(a + "attention.head_count_kv") ? m.getIntOrArray(a + "attention.head_count_kv", layers)
@@ -197,6 +214,18 @@ final class ReferenceConfig {
                 localBase = m.getFloat(a + "rope.freq_base_swa", 10000f);
                 localScale = 1.0;
             }
+            case "gemma3n" -> {
+                // llama.cpp's gemma3n: period 5 unless the file gives one (the last layer of each period global); the
+                // sliding layers' base from the file (10000 otherwise), their freq_scale 1
+                swaWindow = m.getInt(a + "attention.sliding_window");
+                String patternKey = a + "attention.sliding_window_pattern";
+                if (m.contains(patternKey) && m.get(patternKey).isArray()) {
+                    throw new IllegalArgumentException("the reference reads gemma3n's sliding pattern as one period");
+                }
+                markPattern(m.getInt(patternKey, 5));
+                localBase = m.getFloat(a + "rope.freq_base_swa", 10000f);
+                localScale = 1.0;
+            }
             case "gpt-oss" -> {
                 // llama.cpp's openai-moe: sliding-window pattern 2 (even layers slide); the local layers keep the
                 // model's scaling, with their own base if the file gives one
@@ -213,12 +242,13 @@ final class ReferenceConfig {
         boolean gemma = architecture.startsWith("gemma");
         // Gemma 27B models scale queries by the width per head of the embedding, all others by the head size.
         boolean gemma27b = (architecture.equals("gemma2") && layers == 46) || (architecture.equals("gemma3") && layers == 62);
-        // Gemma 4 does not scale scores at all (its q and k are RMS-normed per head)
-        queryScale = gemma4 ? 1.0 : 1.0 / Math.sqrt(gemma27b ? (double) embedding / heads : headDim);
+        // Gemma 4 and 3n do not scale scores at all (their q and k are RMS-normed per head)
+        queryScale = gemma4 || gemma3n ? 1.0 : 1.0 / Math.sqrt(gemma27b ? (double) embedding / heads : headDim);
         attnSoftcap = architecture.equals("gemma2") ? m.getFloat(a + "attn_logit_softcapping", 50f) : 0;
         finalSoftcap = switch (architecture) {
             case "gemma2" -> m.getFloat(a + "final_logit_softcapping", 30f);
             case "gemma3", "gemma4" -> m.getFloat(a + "final_logit_softcapping", 0f);
+            case "gemma3n" -> 30; // llama.cpp's default, which its gemma3n never reads from the file
             default -> 0;
         };
         embeddingScale = gemma ? Math.sqrt(embedding) : 1.0;
@@ -286,8 +316,19 @@ final class ReferenceConfig {
         for (int il = 0; il < layers; il++) {
             kvLayer[il] = il;
         }
-        valueNorm = gemma4;
-        perLayerInput = gemma4 ? m.getInt(a + "embedding_length_per_layer_input", 0) : 0;
+        valueNorm = gemma4 || gemma3n;
+        perLayerInput = gemma4 ? m.getInt(a + "embedding_length_per_layer_input", 0) : gemma3n ? 256 : 0;
+        altUpStreams = gemma3n ? 4 : 0;
+        sparseLayers = gemma3n ? 10 : 0;
+        if (gemma3n) {
+            // llama.cpp's n_layer_kv_from_start = 20: from layer 20 on, the caches of layers 18 (sliding) and 19
+            // (global) in its models; what those are here follows from the pattern, as llama.cpp's reuse callback has it.
+            // No tiny file has 21 layers, so no test reaches this.
+            int firstShared = Math.min(layers, 20);
+            for (int il = firstShared; il < layers; il++) {
+                kvLayer[il] = firstShared - (slidingLayer[il] ? 2 : 1);
+            }
+        }
         if (gemma4) {
             int headDimSwa = m.getInt(a + "attention.key_length_swa", headDim);
             if (m.getInt(a + "attention.value_length_swa", headDimSwa) != headDimSwa) {

@@ -19,6 +19,11 @@ import dev.vellama.gguf.GgufFile;
  * dimensions; scores are not scaled; values are RMS-normed per head without a weight (and are the keys' projection
  * where a layer has no attn_v); the last layers attend over an earlier layer's keys and values; experts run beside
  * the dense block; each layer adds its per-layer input and scales its whole output by a scalar.
+ *
+ * <p>Gemma 3n ({@link #altUpLayers}): four residual streams, which each layer predicts from one another before
+ * attention and the feed-forward block run on the prediction of stream 0, with LAuReL beside attention, and corrects
+ * by what they changed; the first ten layers' gates sparsified; per-layer inputs added to streams 1–3; the streams
+ * merged back into one before the output norm. Scores are not scaled and values are RMS-normed, as in Gemma 4.
  */
 final class ReferenceTransformer {
     private final ReferenceConfig c;
@@ -66,14 +71,18 @@ final class ReferenceTransformer {
         // each layer's keys and values over the whole sequence, [layer][position][kv features]
         double[][][] keys = new double[c.layers][][];
         double[][][] values = new double[c.layers][][];
-        for (int l = 0; l < c.layers; l++) {
-            ReferenceWeights.Layer layer = w.layers[l];
-            double[][] attn = c.linearLayer[l] ? linearAttention(layer, x) : attention(l, layer, x, keys, values);
-            addResidual(x, layer.postAttnNorm() == null ? attn : rmsNormAll(attn, layer.postAttnNorm()));
-            double[][] ffn = feedForward(layer, x);
-            addResidual(x, layer.postFfwNorm() == null ? ffn : rmsNormAll(ffn, layer.postFfwNorm()));
-            if (layer.gemma4() != null) {
-                gemma4Block(l, layer.gemma4(), x, perLayer);
+        if (c.altUpStreams > 0) {
+            x = altUpLayers(x, perLayer, keys, values);
+        } else {
+            for (int l = 0; l < c.layers; l++) {
+                ReferenceWeights.Layer layer = w.layers[l];
+                double[][] attn = c.linearLayer[l] ? linearAttention(layer, x) : attention(l, layer, x, keys, values);
+                addResidual(x, layer.postAttnNorm() == null ? attn : rmsNormAll(attn, layer.postAttnNorm()));
+                double[][] ffn = feedForward(layer, x);
+                addResidual(x, layer.postFfwNorm() == null ? ffn : rmsNormAll(ffn, layer.postFfwNorm()));
+                if (layer.gemma4() != null) {
+                    gemma4Block(l, layer.gemma4(), x, perLayer);
+                }
             }
         }
         double[][] out = new double[tokens.length][];
@@ -423,7 +432,163 @@ final class ReferenceTransformer {
     }
 
     /**
-     * Gemma 4's per-layer inputs, [position][layer][slice]: the token's row of per_layer_token_embd cut into one
+     * Gemma 3n's layers over the scaled embeddings {@code x}, returning the merged stream the output norm reads.
+     * Stream 0 is the embedding; stream i (1 to 3) is altup_proj_i · x rescaled to x's magnitude (Euclidean norm).
+     * Per layer and token:
+     * <ol>
+     * <li>predict: the modalities m = tanh(router · (router_norm(X_0) / n_embd)) of stream 0, c = predict_coef · m,
+     *     and P_j = X_j + Σ_a c[4j + a]·X_a for every stream j;</li>
+     * <li>attention on P_0 (attn_norm, per-head q/k norms, values normed without weight, RoPE, unscaled scores),
+     *     post-normed and added to P_0; LAuReL on h = attn_norm(P_0): laurel_norm(laurel_r · laurel_l · h) + h;
+     *     their sum times 1/√2 is A;</li>
+     * <li>the feed-forward block on ffn_norm(A), its gate sparsified in the first {@link ReferenceConfig#sparseLayers}
+     *     layers ({@link #gaussianTopK}), post-normed and added to A: the layer's output O;</li>
+     * <li>correct: modalities of O, c = correct_coef · m, X_j = P_j + (O − P_0)·(c[j] + 1);</li>
+     * <li>the per-layer input: post_norm(proj · (GELU(inp_gate · (X_0 ⊙ correct_scale)) ⊙ this layer's input)) added
+     *     to streams 1–3 (not to stream 0).</li>
+     * </ol>
+     * Last, stream i (1 to 3) through altup_unembd_proj_i, rescaled to stream 0's magnitude; the four averaged.
+     */
+    private double[][] altUpLayers(double[][] x, double[][][] perLayer, double[][][] keys, double[][][] values) {
+        int n = x.length;
+        int streams = c.altUpStreams;
+        double[][][] s = new double[n][streams][];
+        for (int t = 0; t < n; t++) {
+            s[t][0] = x[t].clone();
+            for (int i = 1; i < streams; i++) {
+                s[t][i] = rescaled(w.altUpProjection[i - 1].times(x[t]), magnitude(x[t]));
+            }
+        }
+        for (int l = 0; l < c.layers; l++) {
+            ReferenceWeights.Layer layer = w.layers[l];
+            ReferenceWeights.Gemma3n g = layer.gemma3n();
+            double[][][] predicted = new double[n][streams][];
+            double[][] active = new double[n][];
+            for (int t = 0; t < n; t++) {
+                double[] coef = g.predictCoef().times(modalities(g, s[t][0]));
+                for (int j = 0; j < streams; j++) {
+                    double[] p = s[t][j].clone();
+                    for (int a = 0; a < streams; a++) {
+                        for (int i = 0; i < p.length; i++) {
+                            p[i] += coef[j * streams + a] * s[t][a][i];
+                        }
+                    }
+                    predicted[t][j] = p;
+                }
+                active[t] = predicted[t][0];
+            }
+            double[][] attn = attention(l, layer, active, keys, values);
+            for (int t = 0; t < n; t++) {
+                double[] h = rmsNorm(active[t], layer.attnNorm());
+                double[] laurel = rmsNorm(g.laurelRight().times(g.laurelLeft().times(h)), g.laurelPostNorm());
+                double[] attended = rmsNorm(attn[t], layer.postAttnNorm());
+                double[] out = new double[h.length];
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = (attended[i] + active[t][i] + laurel[i] + h[i]) / Math.sqrt(2);
+                }
+                double[] ffIn = rmsNorm(out, layer.ffnNorm());
+                double[] gate = layer.gate().times(ffIn);
+                if (l < c.sparseLayers) {
+                    gaussianTopK(gate);
+                }
+                double[] up = layer.up().times(ffIn);
+                for (int i = 0; i < gate.length; i++) {
+                    gate[i] = gelu(gate[i]) * up[i];
+                }
+                double[] ffn = rmsNorm(layer.down().times(gate), layer.postFfwNorm());
+                for (int i = 0; i < out.length; i++) {
+                    out[i] += ffn[i];
+                }
+
+                double[] coef = g.correctCoef().times(modalities(g, out));
+                for (int j = 0; j < streams; j++) {
+                    double[] corrected = new double[out.length];
+                    for (int i = 0; i < out.length; i++) {
+                        corrected[i] = predicted[t][j][i] + (out[i] - predicted[t][0][i]) * (coef[j] + 1);
+                    }
+                    s[t][j] = corrected;
+                }
+
+                double[] gatedIn = s[t][0].clone();
+                for (int i = 0; i < gatedIn.length; i++) {
+                    gatedIn[i] *= g.correctScale()[i];
+                }
+                double[] perLayerGate = g.perLayerGate().times(gatedIn);
+                for (int i = 0; i < perLayerGate.length; i++) {
+                    perLayerGate[i] = gelu(perLayerGate[i]) * perLayer[t][l][i];
+                }
+                double[] added = rmsNorm(g.perLayerProjection().times(perLayerGate), g.perLayerPostNorm());
+                for (int j = 1; j < streams; j++) {
+                    for (int i = 0; i < added.length; i++) {
+                        s[t][j][i] += added[i];
+                    }
+                }
+            }
+        }
+        double[][] merged = new double[n][];
+        for (int t = 0; t < n; t++) {
+            double target = magnitude(s[t][0]);
+            double[] sum = s[t][0].clone();
+            for (int i = 1; i < streams; i++) {
+                double[] back = rescaled(w.altUpUnembedding[i - 1].times(s[t][i]), target);
+                for (int e = 0; e < sum.length; e++) {
+                    sum[e] += back[e];
+                }
+            }
+            scale(sum, 1.0 / streams);
+            merged[t] = sum;
+        }
+        return merged;
+    }
+
+    /** Gemma 3n's AltUp modalities of one row: tanh(router · (router_norm(x) / n_embd)), one per stream. */
+    private double[] modalities(ReferenceWeights.Gemma3n g, double[] x) {
+        double[] in = rmsNorm(x, g.routerNorm());
+        scale(in, 1.0 / c.embedding);
+        double[] m = g.router().times(in);
+        for (int i = 0; i < m.length; i++) {
+            m[i] = Math.tanh(m[i]);
+        }
+        return m;
+    }
+
+    /**
+     * Gemma 3n's activation sparsity on one token's gate, in place: with μ the mean of its values and σ their standard
+     * deviation (over n − 1), each value becomes max(0, x − (μ + σ·{@link ReferenceConfig#sparsityStdMultiplier})).
+     */
+    private void gaussianTopK(double[] x) {
+        double mean = 0;
+        for (double v : x) {
+            mean += v;
+        }
+        mean /= x.length;
+        double squares = 0;
+        for (double v : x) {
+            squares += (v - mean) * (v - mean);
+        }
+        double cutoff = mean + Math.sqrt(squares / (x.length - 1)) * c.sparsityStdMultiplier;
+        for (int i = 0; i < x.length; i++) {
+            x[i] = Math.max(0, x[i] - cutoff);
+        }
+    }
+
+    /** √(Σ x²). */
+    private static double magnitude(double[] x) {
+        double sum = 0;
+        for (double v : x) {
+            sum += v * v;
+        }
+        return Math.sqrt(sum);
+    }
+
+    /** {@code x} scaled in place to the Euclidean norm {@code target}; returns it. */
+    private static double[] rescaled(double[] x, double target) {
+        scale(x, target / magnitude(x));
+        return x;
+    }
+
+    /**
+     * Gemma 4's and Gemma 3n's per-layer inputs, [position][layer][slice]: the token's row of per_layer_token_embd cut into one
      * slice per layer, times √(slice width); plus per_layer_model_proj · (the scaled embedding {@code x}) times
      * 1/√n_embd, cut likewise and each slice RMS-normed with per_layer_proj_norm; the sum times 1/√2.
      */

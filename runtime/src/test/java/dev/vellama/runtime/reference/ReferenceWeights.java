@@ -33,6 +33,12 @@ final class ReferenceWeights {
     final Matrix perLayerTokenEmbedding;
     final Matrix perLayerModelProjection;
     final float[] perLayerProjectionNorm;
+    /**
+     * Gemma 3n: the projections of the scaled embedding to AltUp streams 1, 2, 3 ({@code altup_proj}) and of those
+     * streams back after the last layer ({@code altup_unembd_proj}); null for other models.
+     */
+    final Matrix[] altUpProjection;
+    final Matrix[] altUpUnembedding;
     final Layer[] layers;
 
     /** A row-major matrix: {@code rows} rows of {@code columns} values. */
@@ -69,7 +75,7 @@ final class ReferenceWeights {
     record Layer(float[] attnNorm, Matrix wq, Matrix wk, Matrix wv, float[] bq, float[] bk, float[] bv,
                  float[] qNorm, float[] kNorm, Matrix wo, float[] postAttnNorm, float[] ffnNorm,
                  Matrix gate, Matrix up, Matrix down, float[] postFfwNorm, Experts experts, float[] bo, float[] sinks,
-                 DeltaNet deltaNet, Gemma4 gemma4) {}
+                 DeltaNet deltaNet, Gemma4 gemma4, Gemma3n gemma3n) {}
 
     /**
      * What a Gemma 4 layer has beyond the others: its per-layer input's gate ({@code inp_gate}, embedding to slice),
@@ -82,6 +88,18 @@ final class ReferenceWeights {
     record Gemma4(Matrix perLayerGate, Matrix perLayerProjection, float[] perLayerPostNorm, double outputScale,
                   float[] routerScale, float[] expertPreNorm, float[] densePostNorm, float[] expertPostNorm,
                   float[] downScale) {}
+
+    /**
+     * What a Gemma 3n layer has beyond a Gemma 3 one: its per-layer input's gate ({@code inp_gate}), projection back
+     * ({@code proj}) and norm ({@code post_norm}); LAuReL's low-rank pair ({@code laurel_l}, embedding to rank, and
+     * {@code laurel_r}, back) and its norm; the AltUp router ({@code altup_router}, embedding to one modality per
+     * stream) and its norm, the prediction coefficients ({@code altup_predict_coef}, modalities to streams²) and the
+     * correction coefficients ({@code altup_correct_coef}, modalities to streams), and the scale on the corrected
+     * active stream that the per-layer input's gate reads ({@code altup_correct_scale}).
+     */
+    record Gemma3n(Matrix perLayerGate, Matrix perLayerProjection, float[] perLayerPostNorm, Matrix laurelLeft,
+                   Matrix laurelRight, float[] laurelPostNorm, Matrix router, float[] routerNorm, Matrix predictCoef,
+                   Matrix correctCoef, float[] correctScale) {}
 
     /**
      * A Qwen3.5 linear-attention layer: {@code qkv} gives the convolution's channels (queries of all key heads,
@@ -110,7 +128,16 @@ final class ReferenceWeights {
         perLayerTokenEmbedding = perLayer ? matrix(file, "per_layer_token_embd.weight") : null;
         perLayerModelProjection = perLayer ? matrix(file, "per_layer_model_proj.weight") : null;
         perLayerProjectionNorm = perLayer ? vector(file, "per_layer_proj_norm.weight") : null;
+        boolean altUp = c.altUpStreams > 0;
+        altUpProjection = altUp ? stacked(file, "altup_proj.weight") : null;
+        altUpUnembedding = altUp ? stacked(file, "altup_unembd_proj.weight") : null;
         layers = new Layer[c.layers];
+        if (altUp) {
+            for (int i = 0; i < c.layers; i++) {
+                layers[i] = gemma3nLayer(file, i);
+            }
+            return;
+        }
         if (c.architecture.equals("gemma4")) {
             for (int i = 0; i < c.layers; i++) {
                 layers[i] = gemma4Layer(file, c, i);
@@ -177,7 +204,7 @@ final class ReferenceWeights {
                     vector(file, p + c.ffnNormName), gate, up, down,
                     optionalVector(file, p + "post_ffw_norm.weight"), experts,
                     optionalVector(file, p + "attn_output.bias"), optionalVector(file, p + "attn_sinks.weight"),
-                    deltaNet, null);
+                    deltaNet, null, null);
         }
     }
 
@@ -223,7 +250,28 @@ final class ReferenceWeights {
                 ownsCache ? vector(file, p + "attn_k_norm.weight") : null, matrix(file, p + "attn_output.weight"),
                 vector(file, p + "post_attention_norm.weight"), vector(file, p + "ffn_norm.weight"),
                 matrix(file, p + "ffn_gate.weight"), matrix(file, p + "ffn_up.weight"), matrix(file, p + "ffn_down.weight"),
-                vector(file, p + "post_ffw_norm.weight"), experts, null, null, null, extra);
+                vector(file, p + "post_ffw_norm.weight"), experts, null, null, null, extra, null);
+    }
+
+    /**
+     * A Gemma 3n layer: q, k and v with per-head q and k norms (llama.cpp requires k and v even in the layers that
+     * read an earlier layer's cache), post-norms, a dense GELU block, and what {@link Gemma3n} names.
+     */
+    private static Layer gemma3nLayer(GgufFile file, int i) {
+        String p = "blk." + i + ".";
+        Gemma3n extra = new Gemma3n(matrix(file, p + "inp_gate.weight"), matrix(file, p + "proj.weight"),
+                vector(file, p + "post_norm.weight"), matrix(file, p + "laurel_l.weight"),
+                matrix(file, p + "laurel_r.weight"), vector(file, p + "laurel_post_norm.weight"),
+                matrix(file, p + "altup_router.weight"), vector(file, p + "altup_router_norm.weight"),
+                matrix(file, p + "altup_predict_coef.weight"), matrix(file, p + "altup_correct_coef.weight"),
+                vector(file, p + "altup_correct_scale.weight"));
+        return new Layer(vector(file, p + "attn_norm.weight"), matrix(file, p + "attn_q.weight"),
+                matrix(file, p + "attn_k.weight"), matrix(file, p + "attn_v.weight"), null, null, null,
+                vector(file, p + "attn_q_norm.weight"), vector(file, p + "attn_k_norm.weight"),
+                matrix(file, p + "attn_output.weight"), vector(file, p + "post_attention_norm.weight"),
+                vector(file, p + "ffn_norm.weight"), matrix(file, p + "ffn_gate.weight"), matrix(file, p + "ffn_up.weight"),
+                matrix(file, p + "ffn_down.weight"), vector(file, p + "post_ffw_norm.weight"), null, null, null, null,
+                null, extra);
     }
 
     private static Matrix optionalMatrix(GgufFile file, String name) {
