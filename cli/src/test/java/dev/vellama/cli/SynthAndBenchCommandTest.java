@@ -24,7 +24,7 @@ class SynthAndBenchCommandTest {
     /** A Llama-3-layout model small enough for a unit test, with the real vocabulary and RoPE scaling. */
     private Path smallLlama(SyntheticModel.FileType type) throws IOException {
         ModelShape small = new ModelShape("small", "llama", "10M", 256, 2, 4, 2, 64, 512, 2048, 500000f, 1e-5f,
-                true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f}, null, null, null);
+                true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f}, null, null, null, null);
         Path out = tmp.resolve("small-" + type + ".gguf");
         try (GgufFile vocab = GgufFile.open(TestData.model("tiny-llama3-q8_0.gguf"))) {
             SyntheticModel.write(small, type, vocab.metadata(), 7, out);
@@ -58,7 +58,7 @@ class SynthAndBenchCommandTest {
     @Test
     void synthWritesGptOssShapes() throws IOException {
         ModelShape small = new ModelShape("small-oss", "gpt-oss", "A10M", 256, 2, 4, 2, 64, 256, 4096, 150000f, 1e-5f,
-                false, true, false, "tiny-llama3-q8_0.gguf", null, new ModelShape.Experts(8, 2, 256, 0), null, null);
+                false, true, false, "tiny-llama3-q8_0.gguf", null, new ModelShape.Experts(8, 2, 256, 0), null, null, null);
         Path file = tmp.resolve("small-oss.gguf");
         try (GgufFile vocab = GgufFile.open(TestData.model("tiny-llama3-q8_0.gguf"))) {
             SyntheticModel.write(small, SyntheticModel.FileType.Q8_0, vocab.metadata(), 7, file);
@@ -83,9 +83,9 @@ class SynthAndBenchCommandTest {
     void synthWritesQwen35Shapes() throws IOException {
         ModelShape.LinearAttention linear = new ModelShape.LinearAttention(2, 4, 64);
         ModelShape dense = new ModelShape("small-qwen35", "qwen35", "10M", 256, 4, 4, 2, 64, 512, 4096, 10000000f, 1e-6f,
-                true, false, true, "tiny-qwen3-q8_0.gguf", null, null, linear, null);
+                true, false, true, "tiny-qwen3-q8_0.gguf", null, null, linear, null, null);
         ModelShape moe = new ModelShape("small-qwen35moe", "qwen35moe", "A10M", 256, 4, 4, 2, 64, 0, 4096, 10000000f, 1e-6f,
-                false, false, true, "tiny-qwen3-q8_0.gguf", null, new ModelShape.Experts(8, 2, 128, 128), linear, null);
+                false, false, true, "tiny-qwen3-q8_0.gguf", null, new ModelShape.Experts(8, 2, 128, 128), linear, null, null);
         for (ModelShape shape : new ModelShape[] {dense, moe}) {
             Path file = tmp.resolve(shape.name() + ".gguf");
             try (GgufFile vocab = GgufFile.open(TestData.model(shape.tokenizerModel()))) {
@@ -112,9 +112,9 @@ class SynthAndBenchCommandTest {
     @Test
     void synthWritesGlmAndLlama4Shapes() throws IOException {
         ModelShape glm = new ModelShape("small-glm", "glm4moe", "A10M", 256, 3, 4, 2, 64, 512, 4096, 1000000f, 1e-5f,
-                false, true, false, "tiny-qwen2-q4_0.gguf", null, new ModelShape.Experts(8, 2, 128, 0), null, null);
+                false, true, false, "tiny-qwen2-q4_0.gguf", null, new ModelShape.Experts(8, 2, 128, 0), null, null, null);
         ModelShape llama4 = new ModelShape("small-llama4", "llama4", "A10M", 256, 4, 4, 2, 64, 512, 4096, 500000f, 1e-5f,
-                false, false, false, "tiny-llama3-q8_0.gguf", new float[] {16f, 1f, 1f, 8192f}, new ModelShape.Experts(8, 1, 128, 0), null, null);
+                false, false, false, "tiny-llama3-q8_0.gguf", new float[] {16f, 1f, 1f, 8192f}, new ModelShape.Experts(8, 1, 128, 0), null, null, null);
         for (ModelShape shape : new ModelShape[] {glm, llama4}) {
             Path file = tmp.resolve(shape.name() + ".gguf");
             try (GgufFile vocab = GgufFile.open(TestData.model(shape.tokenizerModel()))) {
@@ -143,10 +143,10 @@ class SynthAndBenchCommandTest {
     void synthWritesGemma4Shapes() throws IOException {
         ModelShape edge = new ModelShape("small-gemma4-e", "gemma4", "E10M", 256, 10, 4, 1, 128, 512, 4096, 1000000f, 1e-6f,
                 true, false, true, "tiny-qwen3-q8_0.gguf", null, null, null,
-                new ModelShape.Gemma4(5, 16, 64, 1, 0.25f, 10000f, false, 5, 32, true, 30f));
+                new ModelShape.Gemma4(5, 16, 64, 1, 0.25f, 10000f, false, 5, 32, true, 30f), null);
         ModelShape moe = new ModelShape("small-gemma4-moe", "gemma4", "A10M", 256, 6, 4, 2, 128, 256, 4096, 1000000f, 1e-6f,
                 true, false, true, "tiny-qwen3-q8_0.gguf", null, new ModelShape.Experts(8, 2, 128, 0), null,
-                new ModelShape.Gemma4(6, 16, 64, 1, 0.25f, 10000f, true, 0, 0, false, 30f));
+                new ModelShape.Gemma4(6, 16, 64, 1, 0.25f, 10000f, true, 0, 0, false, 30f), null);
         for (ModelShape shape : new ModelShape[] {edge, moe}) {
             Path file = tmp.resolve(shape.name() + ".gguf");
             try (GgufFile vocab = GgufFile.open(TestData.model(shape.tokenizerModel()))) {
@@ -163,10 +163,33 @@ class SynthAndBenchCommandTest {
         }
     }
 
+    /**
+     * Gemma 3n scaled down (five layers with AltUp, LAuReL and per-layer inputs of 256, Llama 2's vocabulary keeping
+     * the per-layer embeddings small); the engine benches it.
+     */
+    @Test
+    void synthWritesGemma3nShapes() throws IOException {
+        ModelShape small = new ModelShape("small-gemma3n", "gemma3n", "E10M", 256, 5, 4, 2, 64, 512, 4096, 1000000f, 1e-6f,
+                true, false, true, "stories-llama2-q8_0.gguf", null, null, null, null,
+                new ModelShape.Gemma3n(5, 16, 10000f, 0, 256, 4, 64, 10, 0.95f, 30f));
+        Path file = tmp.resolve("small-gemma3n.gguf");
+        try (GgufFile vocab = GgufFile.open(TestData.model(small.tokenizerModel()))) {
+            SyntheticModel.write(small, SyntheticModel.FileType.Q4_0, vocab.metadata(), 7, file);
+        }
+        try (GgufFile f = GgufFile.open(file)) {
+            assertTrue(f.hasTensor("altup_proj.weight"));
+            assertTrue(f.hasTensor("blk.4.laurel_l.weight"));
+            assertEquals(256 * 5, f.tensor("per_layer_token_embd.weight").dim(0));
+        }
+        CliRunner r = CliRunner.run("bench", "-m", file.toString(), "-p", "8", "-n", "4", "-t", "2", "-r", "1");
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(2, r.out().lines().filter(l -> l.startsWith("| gemma3n E10M Q4_0")).count(), r.out());
+    }
+
     @Test
     void synthWritesMixtureOfExpertsShapes() throws IOException {
         ModelShape small = new ModelShape("small-moe", "qwen2moe", "A10M", 256, 2, 4, 4, 64, 512, 2048, 1000000f, 1e-6f,
-                false, true, false, "tiny-qwen2-q4_0.gguf", null, new ModelShape.Experts(8, 2, 128, 256), null, null);
+                false, true, false, "tiny-qwen2-q4_0.gguf", null, new ModelShape.Experts(8, 2, 128, 256), null, null, null);
         Path file = tmp.resolve("small-moe.gguf");
         try (GgufFile vocab = GgufFile.open(TestData.model("tiny-qwen2-q4_0.gguf"))) {
             SyntheticModel.write(small, SyntheticModel.FileType.Q4_0, vocab.metadata(), 7, file);

@@ -123,7 +123,7 @@ class ActivationHooksTest {
     @Test
     void aClampMovesTheResidualByItsNeuronsColumnOfTheDownProjection(@TempDir Path tmp) throws IOException {
         ModelShape twoLayers = new ModelShape("two-layers", "llama", "1M", 64, 2, 4, 2, 16, 128, 256, 10000f, 1e-5f,
-                true, false, false, "stories-llama2-q8_0.gguf", null, null, null, null);
+                true, false, false, "stories-llama2-q8_0.gguf", null, null, null, null, null);
         Path file = tmp.resolve("two.gguf");
         try (GgufFile vocab = GgufFile.open(TestData.model("stories-llama2-q8_0.gguf"))) {
             SyntheticModel.write(twoLayers, SyntheticModel.FileType.F16, vocab.metadata(), 5, file);

@@ -77,7 +77,7 @@ class ContextShiftTest {
     @Test
     void afterAShiftTheLogitsAreThoseOfAFreshEvaluationOfTheKeptTokens(@TempDir Path tmp) throws IOException {
         ModelShape oneLayer = new ModelShape("one-layer", "llama", "5M", 256, 1, 4, 2, 64, 512, 2048, 500000f, 1e-5f,
-                true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f}, null, null, null);
+                true, false, false, "tiny-llama3-q8_0.gguf", new float[] {32f, 1f, 4f, 8192f}, null, null, null, null);
         Path file = tmp.resolve("one-layer.gguf");
         try (GgufFile vocab = GgufFile.open(TestData.model("tiny-llama3-q8_0.gguf"))) {
             SyntheticModel.write(oneLayer, SyntheticModel.FileType.F16, vocab.metadata(), 3, file);

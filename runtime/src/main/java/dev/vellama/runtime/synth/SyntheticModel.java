@@ -77,6 +77,8 @@ public final class SyntheticModel {
         int vocab = vocabulary.getStringArray("tokenizer.ggml.tokens").length;
         if (s.gemma4() != null) {
             gemma4Tensors(w, s, type, vocab, seed);
+        } else if (s.gemma3n() != null) {
+            gemma3nTensors(w, s, type, vocab, seed);
         } else {
             tensors(w, s, type, vocab, seed);
         }
@@ -155,6 +157,9 @@ public final class SyntheticModel {
         if (s.gemma4() != null) {
             gemma4Metadata(w, s);
         }
+        if (s.gemma3n() != null) {
+            gemma3nMetadata(w, s);
+        }
         int vocab = vocabulary.getStringArray("tokenizer.ggml.tokens").length;
         w.put(a + "vocab_size", GgufValue.uint32(vocab));
         for (Map.Entry<String, GgufValue> e : vocabulary.asMap().entrySet()) {
@@ -167,7 +172,7 @@ public final class SyntheticModel {
         return w;
     }
 
-    /** The tensors of every family but Gemma 4, whose layers differ from one another. */
+    /** The tensors of every family but the Gemmas 4 and 3n, whose layers differ from one another. */
     private static void tensors(GgufWriter w, ModelShape s, FileType type, int vocab, long seed) {
         ModelShape.LinearAttention linear = s.linearAttention();
         boolean gptOss = s.architecture().equals("gpt-oss");
@@ -373,6 +378,129 @@ public final class SyntheticModel {
                 norm(w, p + "post_norm.weight", d);
             }
             w.addTensor(p + "layer_output_scale.weight", GgmlType.F32, new long[] {1}, floats(new float[] {1f}));
+        }
+        norm(w, "output_norm.weight", d);
+        if (!s.tiedEmbeddings()) {
+            matrix(w, "output.weight", outputType, d, vocab, seq);
+        }
+    }
+
+    /**
+     * Gemma 3n's keys as llama.cpp's converter writes them: the feed-forward width listed per layer (as the config's
+     * {@code intermediate_size} is), which layers slide (llama.cpp itself counts a period of 5), the sliding layers'
+     * RoPE base, the AltUp streams and the active one, the per-layer input width, the shared layers, and each layer's
+     * gate cut-off in standard deviations, the normal quantile of its sparsity (of 0.95, 1.645; of 0, minus
+     * infinity).
+     */
+    private static void gemma3nMetadata(GgufWriter w, ModelShape s) {
+        String a = s.architecture() + ".";
+        ModelShape.Gemma3n g = s.gemma3n();
+        int n = s.layers();
+        boolean[] sliding = new boolean[n];
+        int[] ff = new int[n];
+        float[] cutoff = new float[n];
+        float quantile = (float) normalQuantile(g.sparsity());
+        for (int l = 0; l < n; l++) {
+            sliding[l] = g.sliding(l);
+            ff[l] = s.feedForward();
+            cutoff[l] = l < g.sparseLayers() ? quantile : Float.NEGATIVE_INFINITY;
+        }
+        w.put(a + "feed_forward_length", GgufValue.array(GgufValueType.INT32, ff));
+        w.put(a + "attention.sliding_window", GgufValue.uint32(g.window()));
+        w.put(a + "attention.sliding_window_pattern", GgufValue.array(GgufValueType.BOOL, sliding));
+        w.put(a + "rope.freq_base_swa", GgufValue.float32(g.ropeBaseSwa()));
+        w.put(a + "final_logit_softcapping", GgufValue.float32(g.finalSoftcap()));
+        w.put(a + "altup.active_idx", GgufValue.uint32(0));
+        w.put(a + "altup.num_inputs", GgufValue.uint32(g.altupStreams()));
+        w.put(a + "embedding_length_per_layer_input", GgufValue.uint32(g.perLayerInput()));
+        w.put(a + "attention.shared_kv_layers", GgufValue.uint32(g.sharedKvLayers()));
+        w.put(a + "activation_sparsity_scale", GgufValue.array(GgufValueType.FLOAT32, cutoff));
+    }
+
+    /**
+     * The standard normal distribution's quantile at {@code p} (what the converter takes from torch's icdf), by
+     * bisection of its CDF, with erfc from Numerical Recipes' Chebyshev fit (relative error under 1.2e-7).
+     */
+    static double normalQuantile(double p) {
+        if (p <= 0) {
+            return Double.NEGATIVE_INFINITY;
+        }
+        double lo = -10;
+        double hi = 10;
+        for (int i = 0; i < 100; i++) {
+            double mid = (lo + hi) / 2;
+            if (0.5 * erfc(-mid / Math.sqrt(2)) < p) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        return (lo + hi) / 2;
+    }
+
+    private static double erfc(double x) {
+        double z = Math.abs(x);
+        double t = 1 / (1 + 0.5 * z);
+        double r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
+                + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
+                + t * (-0.82215223 + t * 0.17087277)))))))));
+        return x >= 0 ? r : 2 - r;
+    }
+
+    /**
+     * Gemma 3n's tensors, named and typed as llama.cpp's converter and llama-quantize leave them: every layer with
+     * k, v and their norms (the layers that read an earlier cache have them too, and llama.cpp's loader wants them);
+     * the per-layer embeddings typed as the (tied) embedding, their projection in F16; AltUp's projections, router
+     * and LAuReL's matrices in F16 and the AltUp coefficients in F32 whatever the file type (the converter writes
+     * the coefficients in F32 and llama-quantize leaves anything named altup or laurel alone). The coefficients are
+     * small, as trained ones are; the _M mixes' extra bits go to the favoured layers' attn_v and ffn_down.
+     */
+    private static void gemma3nTensors(GgufWriter w, ModelShape s, FileType type, int vocab, long seed) {
+        ModelShape.Gemma3n g = s.gemma3n();
+        int d = s.embedding();
+        int n = s.layers();
+        int hd = s.headDim();
+        int q = s.heads() * hd;
+        int kv = s.headsKv() * hd;
+        int ff = s.feedForward();
+        int pl = g.perLayerInput();
+        int streams = g.altupStreams();
+        long[] seq = {seed};
+        GgmlType outputType = type == FileType.Q8_0 ? GgmlType.Q8_0 : type == FileType.F16 ? GgmlType.F16 : GgmlType.Q6_K;
+        GgmlType embdType = s.tiedEmbeddings() ? outputType : base(type);
+        matrix(w, "token_embd.weight", embdType, d, vocab, seq);
+        weights(w, "altup_proj.weight", GgmlType.F16, seq, d, d, streams - 1);
+        weights(w, "altup_unembd_proj.weight", GgmlType.F16, seq, d, d, streams - 1);
+        matrix(w, "per_layer_token_embd.weight", embdType, pl * n, vocab, seq);
+        matrix(w, "per_layer_model_proj.weight", GgmlType.F16, d, pl * n, seq);
+        norm(w, "per_layer_proj_norm.weight", pl);
+        for (int i = 0; i < n; i++) {
+            String p = "blk." + i + ".";
+            GgmlType more = type == FileType.Q4_K_M && moreBits(i, n) ? GgmlType.Q6_K : base(type);
+            norm(w, p + "attn_norm.weight", d);
+            matrix(w, p + "attn_q.weight", base(type), d, q, seq);
+            matrix(w, p + "attn_k.weight", base(type), d, kv, seq);
+            matrix(w, p + "attn_v.weight", more, d, kv, seq);
+            matrix(w, p + "attn_output.weight", base(type), q, d, seq);
+            norm(w, p + "attn_q_norm.weight", hd);
+            norm(w, p + "attn_k_norm.weight", hd);
+            norm(w, p + "post_attention_norm.weight", d);
+            norm(w, p + "ffn_norm.weight", d);
+            matrix(w, p + "ffn_gate.weight", base(type), d, ff, seq);
+            matrix(w, p + "ffn_up.weight", base(type), d, ff, seq);
+            matrix(w, p + "ffn_down.weight", more, ff, d, seq);
+            norm(w, p + "post_ffw_norm.weight", d);
+            matrix(w, p + "inp_gate.weight", base(type), d, pl, seq);
+            matrix(w, p + "proj.weight", base(type), pl, d, seq);
+            norm(w, p + "post_norm.weight", d);
+            bias(w, p + "altup_correct_coef.weight", streams * streams, seq, streams, streams);
+            norm(w, p + "altup_correct_scale.weight", d);
+            bias(w, p + "altup_predict_coef.weight", streams * streams * streams, seq, streams, streams * streams);
+            matrix(w, p + "altup_router.weight", GgmlType.F16, d, streams, seq);
+            norm(w, p + "altup_router_norm.weight", d);
+            matrix(w, p + "laurel_l.weight", GgmlType.F16, d, g.laurelRank(), seq);
+            matrix(w, p + "laurel_r.weight", GgmlType.F16, g.laurelRank(), d, seq);
+            norm(w, p + "laurel_post_norm.weight", d);
         }
         norm(w, "output_norm.weight", d);
         if (!s.tiedEmbeddings()) {

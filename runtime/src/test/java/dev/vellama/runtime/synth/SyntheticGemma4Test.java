@@ -153,7 +153,7 @@ class SyntheticGemma4Test {
     void scaledDownE2bLoadsAndRuns() throws IOException {
         ModelShape small = new ModelShape("small-gemma4-e", "gemma4", "E10M", 256, 10, 4, 1, 128, 512, 4096, 1_000_000f, 1e-6f,
                 true, false, true, VOCABULARY, null, null, null,
-                new ModelShape.Gemma4(5, 16, 64, 1, 0.25f, 10_000f, false, 5, 32, true, 30f));
+                new ModelShape.Gemma4(5, 16, 64, 1, 0.25f, 10_000f, false, 5, 32, true, 30f), null);
         Path file = write(small, SyntheticModel.FileType.Q4_K_M);
         try (GgufFile f = GgufFile.open(file)) {
             assertEquals(GgmlType.Q6_K, f.tensor("token_embd.weight").type(), "tied, as the output");
@@ -197,9 +197,9 @@ class SyntheticGemma4Test {
     void scaledDownMixtureAndDenseLoadAndRun() throws IOException {
         ModelShape.Gemma4 g = new ModelShape.Gemma4(6, 16, 64, 1, 0.25f, 10_000f, true, 0, 0, false, 30f);
         ModelShape moe = new ModelShape("small-gemma4-moe", "gemma4", "A10M", 256, 6, 4, 2, 128, 256, 4096, 1_000_000f, 1e-6f,
-                true, false, true, VOCABULARY, null, new ModelShape.Experts(8, 2, 128, 0), null, g);
+                true, false, true, VOCABULARY, null, new ModelShape.Experts(8, 2, 128, 0), null, g, null);
         ModelShape dense = new ModelShape("small-gemma4", "gemma4", "10M", 256, 6, 4, 2, 128, 512, 4096, 1_000_000f, 1e-6f,
-                true, false, true, VOCABULARY, null, null, null, g);
+                true, false, true, VOCABULARY, null, null, null, g, null);
         for (ModelShape shape : new ModelShape[] {moe, dense}) {
             Path file = write(shape, SyntheticModel.FileType.Q4_0);
             try (GgufFile f = GgufFile.open(file)) {
