@@ -186,6 +186,16 @@ class SynthAndBenchCommandTest {
         assertEquals(2, r.out().lines().filter(l -> l.startsWith("| gemma3n E10M Q4_0")).count(), r.out());
     }
 
+    /** The help names every shape synth knows, none broken across lines. */
+    @Test
+    void synthHelpListsEveryShape() {
+        CliRunner r = CliRunner.run("synth", "--help");
+        assertEquals(0, r.exitCode(), r.err());
+        for (ModelShape shape : ModelShape.KNOWN) {
+            assertTrue(r.out().contains(shape.name()), shape.name() + " missing from: " + r.out());
+        }
+    }
+
     @Test
     void synthWritesMixtureOfExpertsShapes() throws IOException {
         ModelShape small = new ModelShape("small-moe", "qwen2moe", "A10M", 256, 2, 4, 4, 64, 512, 2048, 1000000f, 1e-6f,
