@@ -128,18 +128,10 @@ final class Gemma4Notation {
             if (!value(out)) {
                 return false;
             }
-            space();
-            if (peek('}')) {
-                at++;
-                out.append('}');
-                return true;
+            int next = next('}', out);
+            if (next != 0) {
+                return next > 0;
             }
-            if (!peek(',')) {
-                return false;
-            }
-            at++;
-            out.append(',');
-            space();
         }
     }
 
@@ -156,19 +148,31 @@ final class Gemma4Notation {
             if (!value(out)) {
                 return false;
             }
-            space();
-            if (peek(']')) {
-                at++;
-                out.append(']');
-                return true;
+            int next = next(']', out);
+            if (next != 0) {
+                return next > 0;
             }
-            if (!peek(',')) {
-                return false;
-            }
-            at++;
-            out.append(',');
-            space();
         }
+    }
+
+    /**
+     * After a member or an element: {@code close} ends the object or list (1), a comma asks for another (0), anything
+     * else is not the notation (-1).
+     */
+    private int next(char close, StringBuilder out) {
+        space();
+        if (peek(close)) {
+            at++;
+            out.append(close);
+            return 1;
+        }
+        if (!peek(',')) {
+            return -1;
+        }
+        at++;
+        out.append(',');
+        space();
+        return 0;
     }
 
     /** A JSON number: {@code -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?}, written out as it stands. */

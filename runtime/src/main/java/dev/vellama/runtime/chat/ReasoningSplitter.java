@@ -160,19 +160,7 @@ public final class ReasoningSplitter {
                         state = State.CONTENT;
                     }
                 }
-                case REASONING -> {
-                    int close = buf.indexOf(CLOSE);
-                    if (close >= 0) {
-                        r.append(buf, 0, close);
-                        buf = buf.substring(close + CLOSE.length());
-                        state = State.AFTER_CLOSE;
-                    } else {
-                        int keep = partialSuffix(buf, CLOSE);
-                        r.append(buf, 0, buf.length() - keep);
-                        held = buf.substring(buf.length() - keep);
-                        buf = "";
-                    }
-                }
+                case REASONING -> buf = reasonUntil(buf, CLOSE, r, State.AFTER_CLOSE);
                 case AFTER_CLOSE -> {
                     buf = buf.stripLeading();
                     if (!buf.isEmpty()) {
@@ -247,19 +235,7 @@ public final class ReasoningSplitter {
                         state = State.REASONING;
                     }
                 }
-                case REASONING -> {
-                    int close = buf.indexOf(CHANNEL_CLOSE);
-                    if (close >= 0) {
-                        r.append(buf, 0, close);
-                        buf = buf.substring(close + CHANNEL_CLOSE.length());
-                        state = State.CONTENT;
-                    } else {
-                        int keep = partialSuffix(buf, CHANNEL_CLOSE);
-                        r.append(buf, 0, buf.length() - keep);
-                        held = buf.substring(buf.length() - keep);
-                        buf = "";
-                    }
-                }
+                case REASONING -> buf = reasonUntil(buf, CHANNEL_CLOSE, r, State.CONTENT);
                 default -> { // CALL, CALL_AFTER_END: the call goes to the answer whole
                     int close = buf.indexOf(CALL_CLOSE);
                     if (close >= 0) {
@@ -289,6 +265,24 @@ public final class ReasoningSplitter {
             }
         }
         return first;
+    }
+
+    /**
+     * Reasoning up to {@code close}: the text before it goes to {@code r} and the state becomes {@code after}; without
+     * it, all but what may be the start of {@code close} goes to {@code r} and that start is held for the next piece.
+     * Returns the text left to read.
+     */
+    private String reasonUntil(String buf, String close, StringBuilder r, State after) {
+        int at = buf.indexOf(close);
+        if (at >= 0) {
+            r.append(buf, 0, at);
+            state = after;
+            return buf.substring(at + close.length());
+        }
+        int keep = partialSuffix(buf, close);
+        r.append(buf, 0, buf.length() - keep);
+        held = buf.substring(buf.length() - keep);
+        return "";
     }
 
     /** The length of the longest end of {@code s} that begins {@code tag} (but is not all of it). */
