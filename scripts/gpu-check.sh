@@ -58,7 +58,7 @@ cat > "$out/run.sh" <<'RUN'
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$here"
 exec "$here/jdk/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-    -Dvellama.testdata="$here" -cp "$here/lib/*" dev.vellama.runtime.cuda.GpuCheck "$@"
+    -XX:PerBytecodeTrapLimit=1000 -XX:PerMethodTrapLimit=100000 -Dvellama.testdata="$here" -cp "$here/lib/*" dev.vellama.runtime.cuda.GpuCheck "$@"
 RUN
 chmod +x "$out/run.sh"
 tar cf - -C "$root/target" gpu-bundle | xz -6 -T0 > "$out.tar.xz"

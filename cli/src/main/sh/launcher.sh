@@ -42,7 +42,10 @@ fi
 # shell (exec), so signals sent to the launcher's process (a service manager's TERM to `vellama serve`) reach it.
 # The filter makes the JVM's stderr a pipe; it learns from VELLAMA_STDERR_TTY whether progress bars can be drawn.
 if [ -t 2 ]; then export VELLAMA_STDERR_TTY=1; fi
+# The trap limits keep C2 speculating on vector types after the JDK's shared Vector API methods have trapped a few
+# times; at the defaults some processes compile the decode kernels without their vector instructions and decode at
+# half speed after a prompt (docs/decisions.md, "C2's trap limits").
 # shellcheck disable=SC2086 # VELLAMA_AOT and VELLAMA_JAVA_OPTS are lists of JVM options
 exec "$VELLAMA_JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-    -XX:+UseParallelGC $VELLAMA_AOT ${VELLAMA_JAVA_OPTS:-} -jar "$VELLAMA_SELF" "$@" \
+    -XX:+UseParallelGC -XX:PerBytecodeTrapLimit=1000 -XX:PerMethodTrapLimit=100000 $VELLAMA_AOT ${VELLAMA_JAVA_OPTS:-} -jar "$VELLAMA_SELF" "$@" \
     2> >(sed -u '/^WARNING: Using incubator modules: jdk.incubator.vector$/d' >&2)
