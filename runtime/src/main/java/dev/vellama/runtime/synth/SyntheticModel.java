@@ -182,8 +182,7 @@ public final class SyntheticModel {
         int q = s.heads() * s.headDim();
         int kv = s.headsKv() * s.headDim();
         long[] seq = {seed};
-        GgmlType outputType = type == FileType.Q8_0 ? GgmlType.Q8_0 : type == FileType.F16 ? GgmlType.F16 : GgmlType.Q6_K;
-        GgmlType embdType = s.tiedEmbeddings() ? outputType : base(type);
+        GgmlType embdType = embeddingType(s, type);
         matrix(w, "token_embd.weight", embdType, d, vocab, seq);
         if (s.llama3RopeScaling() != null) {
             float[] f = llama3RopeFactors(s);
@@ -257,10 +256,7 @@ public final class SyntheticModel {
             matrix(w, p + "ffn_up.weight", base(type), d, s.feedForward(), seq);
             matrix(w, p + "ffn_down.weight", more, s.feedForward(), d, seq);
         }
-        norm(w, "output_norm.weight", d);
-        if (!s.tiedEmbeddings()) {
-            matrix(w, "output.weight", outputType, d, vocab, seq);
-        }
+        output(w, s, type, vocab, seq);
     }
 
     /**
@@ -315,14 +311,11 @@ public final class SyntheticModel {
         int n = s.layers();
         int firstShared = n - g.sharedKvLayers();
         long[] seq = {seed};
-        GgmlType outputType = type == FileType.Q8_0 ? GgmlType.Q8_0 : type == FileType.F16 ? GgmlType.F16 : GgmlType.Q6_K;
-        GgmlType embdType = s.tiedEmbeddings() ? outputType : base(type);
+        GgmlType embdType = embeddingType(s, type);
         matrix(w, "token_embd.weight", embdType, d, vocab, seq);
         int pl = g.perLayerInput();
         if (pl > 0) {
-            matrix(w, "per_layer_token_embd.weight", embdType, pl * n, vocab, seq);
-            matrix(w, "per_layer_model_proj.weight", GgmlType.F16, d, pl * n, seq);
-            norm(w, "per_layer_proj_norm.weight", pl);
+            perLayerEmbeddings(w, embdType, d, pl, n, vocab, seq);
         }
         float[] freqs = new float[s.headDim() / 2];
         int turning = (int) (s.headDim() * g.rotaryGlobal() / 2);
@@ -379,10 +372,7 @@ public final class SyntheticModel {
             }
             w.addTensor(p + "layer_output_scale.weight", GgmlType.F32, new long[] {1}, floats(new float[] {1f}));
         }
-        norm(w, "output_norm.weight", d);
-        if (!s.tiedEmbeddings()) {
-            matrix(w, "output.weight", outputType, d, vocab, seq);
-        }
+        output(w, s, type, vocab, seq);
     }
 
     /**
@@ -466,14 +456,11 @@ public final class SyntheticModel {
         int pl = g.perLayerInput();
         int streams = g.altupStreams();
         long[] seq = {seed};
-        GgmlType outputType = type == FileType.Q8_0 ? GgmlType.Q8_0 : type == FileType.F16 ? GgmlType.F16 : GgmlType.Q6_K;
-        GgmlType embdType = s.tiedEmbeddings() ? outputType : base(type);
+        GgmlType embdType = embeddingType(s, type);
         matrix(w, "token_embd.weight", embdType, d, vocab, seq);
         weights(w, "altup_proj.weight", GgmlType.F16, seq, d, d, streams - 1);
         weights(w, "altup_unembd_proj.weight", GgmlType.F16, seq, d, d, streams - 1);
-        matrix(w, "per_layer_token_embd.weight", embdType, pl * n, vocab, seq);
-        matrix(w, "per_layer_model_proj.weight", GgmlType.F16, d, pl * n, seq);
-        norm(w, "per_layer_proj_norm.weight", pl);
+        perLayerEmbeddings(w, embdType, d, pl, n, vocab, seq);
         for (int i = 0; i < n; i++) {
             String p = "blk." + i + ".";
             GgmlType more = type == FileType.Q4_K_M && moreBits(i, n) ? GgmlType.Q6_K : base(type);
@@ -502,10 +489,36 @@ public final class SyntheticModel {
             matrix(w, p + "laurel_r.weight", GgmlType.F16, g.laurelRank(), d, seq);
             norm(w, p + "laurel_post_norm.weight", d);
         }
-        norm(w, "output_norm.weight", d);
+        output(w, s, type, vocab, seq);
+    }
+
+    /** The output matrix's type: Q8_0 and F16 files keep their own, the rest Q6_K, as llama-quantize leaves it. */
+    private static GgmlType outputType(FileType type) {
+        return type == FileType.Q8_0 ? GgmlType.Q8_0 : type == FileType.F16 ? GgmlType.F16 : GgmlType.Q6_K;
+    }
+
+    /** The token embedding's type: the output's where the two are tied, else the file's base type. */
+    private static GgmlType embeddingType(ModelShape s, FileType type) {
+        return s.tiedEmbeddings() ? outputType(type) : base(type);
+    }
+
+    /** The final norm and, unless tied to the embedding, the output matrix. */
+    private static void output(GgufWriter w, ModelShape s, FileType type, int vocab, long[] seq) {
+        norm(w, "output_norm.weight", s.embedding());
         if (!s.tiedEmbeddings()) {
-            matrix(w, "output.weight", outputType, d, vocab, seq);
+            matrix(w, "output.weight", outputType(type), s.embedding(), vocab, seq);
         }
+    }
+
+    /**
+     * The per-layer inputs of Gemma 4 and 3n ({@code pl} wide for each of {@code layers}): their embeddings typed as
+     * the token embedding, the projection of the residual onto them in F16, and the norm of a layer's slice.
+     */
+    private static void perLayerEmbeddings(GgufWriter w, GgmlType embdType, int d, int pl, int layers, int vocab,
+            long[] seq) {
+        matrix(w, "per_layer_token_embd.weight", embdType, pl * layers, vocab, seq);
+        matrix(w, "per_layer_model_proj.weight", GgmlType.F16, d, pl * layers, seq);
+        norm(w, "per_layer_proj_norm.weight", pl);
     }
 
     /** Whether a Gemma 4 layer that keeps its own cache has a value projection: all but the full layers of k_eq_v. */
