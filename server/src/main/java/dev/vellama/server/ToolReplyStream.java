@@ -10,9 +10,6 @@ import dev.vellama.runtime.chat.ToolCallFormat;
  * tools, or a generic JSON reply, is all held back.
  */
 final class ToolReplyStream {
-    private static final String HERMES_OPEN = "<tool_call>";
-    private static final String GEMMA4_OPEN = "<|tool_call>";
-
     private final ToolCallFormat format;
     /** The text that opens a call anywhere in the reply, or null where a call can only open the reply. */
     private final String open;
@@ -25,11 +22,7 @@ final class ToolReplyStream {
     ToolReplyStream(ToolCallFormat format, boolean mustCall) {
         this.format = format;
         this.holdAll = mustCall || format == ToolCallFormat.GENERIC;
-        this.open = switch (format) {
-            case HERMES, GLM -> HERMES_OPEN; // both open a call with <tool_call>
-            case GEMMA4 -> GEMMA4_OPEN;
-            default -> null;
-        };
+        this.open = format.callOpening();
     }
 
     /** Takes the next piece of the reply; returns the words that may go to the client now (perhaps none). */

@@ -56,8 +56,6 @@ public final class ChatTemplate {
     private static final String TOKENS_KEY = "tokenizer.ggml.tokens";
     private static final String BOS_ID_KEY = "tokenizer.ggml.bos_token_id";
     private static final String EOS_ID_KEY = "tokenizer.ggml.eos_token_id";
-    /** What marks a Gemma 4 template, as llama.cpp tells it. */
-    private static final String GEMMA4_CALL = "'<|tool_call>call:'";
     /** What marks the Gemma 4 templates that read OpenAI's {@code role: tool} results themselves. */
     private static final String GEMMA4_OPENAI_TOOL_RESULTS = "{#- OpenAI Chat Completions:";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -221,7 +219,7 @@ public final class ChatTemplate {
         for (ChatMessage m : messages) {
             messageValues.add(m.asTemplateValue());
         }
-        boolean gemma4 = source.contains(GEMMA4_CALL);
+        boolean gemma4 = source.contains(ToolCallFormat.GEMMA4_TEMPLATE_MARK);
         if (gemma4 && !source.contains(GEMMA4_OPENAI_TOOL_RESULTS)) {
             messageValues = gemma4ToolResponses(messageValues);
         }

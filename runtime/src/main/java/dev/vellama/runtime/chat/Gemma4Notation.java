@@ -15,9 +15,12 @@ package dev.vellama.runtime.chat;
  * characters a {@link Tool} name may have (llama.cpp takes only the names of the tools offered).
  */
 final class Gemma4Notation {
+    /** What opens a call. */
+    static final String OPEN = "<|tool_call>";
+    /** What closes a call. */
+    static final String CLOSE = "<tool_call|>";
     private static final String QUOTE = "<|\"|>";
     private static final String CALL = "call:";
-    private static final String CLOSE = "<tool_call|>";
 
     private final String text;
     private int at;

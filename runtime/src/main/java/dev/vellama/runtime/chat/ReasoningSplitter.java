@@ -29,8 +29,8 @@ public final class ReasoningSplitter {
     private static final String CHANNEL_OPEN = "<|channel>";
     private static final String CHANNEL_CLOSE = "<channel|>";
     private static final String THOUGHT = "thought";
-    private static final String CALL_OPEN = "<|tool_call>";
-    private static final String CALL_CLOSE = "<tool_call|>";
+    private static final String CALL_OPEN = Gemma4Notation.OPEN;
+    private static final String CALL_CLOSE = Gemma4Notation.CLOSE;
 
     /**
      * What one token added to the reasoning and to the answer; either may be empty.
@@ -160,7 +160,7 @@ public final class ReasoningSplitter {
                         state = State.CONTENT;
                     }
                 }
-                case REASONING -> buf = reasonUntil(buf, CLOSE, r, State.AFTER_CLOSE);
+                case REASONING -> buf = readUntil(buf, CLOSE, r, false, State.AFTER_CLOSE);
                 case AFTER_CLOSE -> {
                     buf = buf.stripLeading();
                     if (!buf.isEmpty()) {
@@ -235,20 +235,9 @@ public final class ReasoningSplitter {
                         state = State.REASONING;
                     }
                 }
-                case REASONING -> buf = reasonUntil(buf, CHANNEL_CLOSE, r, State.CONTENT);
-                default -> { // CALL, CALL_AFTER_END: the call goes to the answer whole
-                    int close = buf.indexOf(CALL_CLOSE);
-                    if (close >= 0) {
-                        c.append(buf, 0, close + CALL_CLOSE.length());
-                        buf = buf.substring(close + CALL_CLOSE.length());
-                        state = state == State.CALL ? State.CONTENT : State.ENDED;
-                    } else {
-                        int keep = partialSuffix(buf, CALL_CLOSE);
-                        c.append(buf, 0, buf.length() - keep);
-                        held = buf.substring(buf.length() - keep);
-                        buf = "";
-                    }
-                }
+                case REASONING -> buf = readUntil(buf, CHANNEL_CLOSE, r, false, State.CONTENT);
+                // CALL, CALL_AFTER_END: the call goes to the answer whole, its closing tag included
+                default -> buf = readUntil(buf, CALL_CLOSE, c, true, state == State.CALL ? State.CONTENT : State.ENDED);
             }
         }
         reasoning.append(r);
@@ -268,19 +257,19 @@ public final class ReasoningSplitter {
     }
 
     /**
-     * Reasoning up to {@code close}: the text before it goes to {@code r} and the state becomes {@code after}; without
-     * it, all but what may be the start of {@code close} goes to {@code r} and that start is held for the next piece.
-     * Returns the text left to read.
+     * Text up to {@code close}: what comes before it (and the tag itself when {@code keepClose}) goes to {@code into}
+     * and the state becomes {@code after}; without it, all but what may be the start of {@code close} goes to
+     * {@code into} and that start is held for the next piece. Returns the text left to read.
      */
-    private String reasonUntil(String buf, String close, StringBuilder r, State after) {
+    private String readUntil(String buf, String close, StringBuilder into, boolean keepClose, State after) {
         int at = buf.indexOf(close);
         if (at >= 0) {
-            r.append(buf, 0, at);
+            into.append(buf, 0, keepClose ? at + close.length() : at);
             state = after;
             return buf.substring(at + close.length());
         }
         int keep = partialSuffix(buf, close);
-        r.append(buf, 0, buf.length() - keep);
+        into.append(buf, 0, buf.length() - keep);
         held = buf.substring(buf.length() - keep);
         return "";
     }

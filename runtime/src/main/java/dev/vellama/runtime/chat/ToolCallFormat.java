@@ -56,7 +56,9 @@ public enum ToolCallFormat {
     private static final Pattern HERMES_CALL = Pattern.compile("<tool_call>\\s*(.*?)\\s*(?:</tool_call>|$)", Pattern.DOTALL);
     private static final Pattern GLM_CALL = Pattern.compile("<tool_call>([^<\\n]*)(.*?)</tool_call>", Pattern.DOTALL);
     private static final Pattern GLM_ARGUMENT = Pattern.compile("<arg_key>(.*?)</arg_key>\\s*<arg_value>(.*?)</arg_value>", Pattern.DOTALL);
-    private static final String GEMMA4_CALL_OPEN = "<|tool_call>";
+    /** What marks a Gemma 4 template, as llama.cpp tells it: the template writes calls that open so. */
+    static final String GEMMA4_TEMPLATE_MARK = "'" + Gemma4Notation.OPEN + "call:'";
+    private static final String HERMES_OPEN = "<tool_call>";
 
     private final String argumentsKey;
 
@@ -79,7 +81,7 @@ public enum ToolCallFormat {
         if (source.contains("<|channel|>")) {
             return HARMONY;
         }
-        if (source.contains("'<|tool_call>call:'")) {
+        if (source.contains(GEMMA4_TEMPLATE_MARK)) {
             return GEMMA4;
         }
         if (source.contains("<arg_key>")) {
@@ -242,9 +244,23 @@ public enum ToolCallFormat {
             return List.of();
         }
         return switch (this) {
-            case HERMES -> List.of("<tool_call>");
+            case HERMES -> List.of(HERMES_OPEN);
             case LLAMA_3 -> List.of("{\"name\"");
             case MISTRAL, GENERIC, HARMONY, GLM, GEMMA4 -> List.of();
+        };
+    }
+
+    /**
+     * The text that opens a call anywhere in a reply, where the words before it are the answer: Hermes' and GLM's
+     * {@code <tool_call>}, Gemma 4's {@code <|tool_call>}. A stream can hand out the words up to it.
+     *
+     * @return the opening text, or null for the formats whose call is the whole reply (or is read from the tokens)
+     */
+    public String callOpening() {
+        return switch (this) {
+            case HERMES, GLM -> HERMES_OPEN;
+            case GEMMA4 -> Gemma4Notation.OPEN;
+            case LLAMA_3, MISTRAL, GENERIC, HARMONY -> null;
         };
     }
 
@@ -323,8 +339,8 @@ public enum ToolCallFormat {
         int last = 0;
         int from = 0;
         int open;
-        while ((open = text.indexOf(GEMMA4_CALL_OPEN, from)) >= 0) {
-            from = open + GEMMA4_CALL_OPEN.length();
+        while ((open = text.indexOf(Gemma4Notation.OPEN, from)) >= 0) {
+            from = open + Gemma4Notation.OPEN.length();
             Gemma4Notation call = new Gemma4Notation(text, from);
             String[] nameAndArguments = call.readCall();
             if (nameAndArguments == null) {
