@@ -357,6 +357,7 @@ final class VectorKernels extends PooledKernels {
         for (int t = 0; t < n; t++) {
             quantizeActivationsToShorts(x, t * cols, cols, xs, t * cols, xd, t * ds);
             scaledBlockSums(xs, t * cols, cols, 32, -8, xs, sums + t * ds);
+            foldHighNibbleActivations(xs, t * cols, cols);
         }
         float[] tail = null;
         if (padded) {
@@ -364,6 +365,11 @@ final class VectorKernels extends PooledKernels {
             System.arraycopy(xd, (n - 1) * ds, xd, n * ds, ds);
             System.arraycopy(xs, sums + (n - 1) * ds, xs, sums + n * ds, ds);
             tail = outScratch(part, 4 * rows);
+        }
+        if (n == 1) {
+            // one token: groups in pairs, each broadcast activation serving two groups
+            packedQ4_0(p, cols, xs, 0, xd, 0, sums, out, 0, g0, g1);
+            return;
         }
         for (int g = g0; g < g1; g++) {
             for (int t = 0; t < full; t += 4) {
@@ -708,8 +714,9 @@ final class VectorKernels extends PooledKernels {
 
     /**
      * The packed Q4_0 design, groups [g0, g1) of {@link #PACK_ROWS} rows: per block, one short lane per row adds up
-     * the row's 32 products of its unsigned nibbles with the int8 activations (16 bytes, each widened once and
-     * split into its two nibbles, times a broadcast activation), starting from −8·Σx (the nibbles' offset of 8).
+     * the row's 32 products of its unsigned nibbles with the int8 activations (16 bytes, each widened once: the
+     * whole byte times x[k], its high nibble times x[k + 16] − 16·x[k], see {@link #foldHighNibbleActivations}),
+     * starting from −8·Σx (the nibbles' offset of 8).
      * The sum may wrap on the way, but the block's true sum, |Σ(q − 8)·x| ≤ 32·8·127 = 32512, fits a short, so
      * the wrapped result is exact. Then each lane, a row, takes fma(sum, d·dx, acc) block after block: the order
      * ggml's scalar code sums in, with exact integer block sums. {@code sumsOff} indexes −8·Σx per block in xs.
@@ -731,7 +738,7 @@ final class VectorKernels extends PooledKernels {
                 long q = base + 4L * PACK_ROWS;
                 for (int k = 0; k < 16; k++, q += PACK_ROWS) {
                     ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
-                    s = s.add(v.and((short) 15).mul(xs[xb + k])).add(v.lanewise(VectorOperators.LSHR, 4).mul(xs[xb + k + 16]));
+                    s = s.add(v.mul(xs[xb + k])).add(v.lanewise(VectorOperators.LSHR, 4).mul(xs[xb + k + 16]));
                 }
                 FloatVector dx = FloatVector.broadcast(FS, xd[xdOff + b]);
                 acc0 = ((FloatVector) s.convertShape(VectorOperators.S2F, FS, 0)).fma(FloatVector.fromMemorySegment(FS, p, base, LE).mul(dx), acc0);
@@ -762,8 +769,8 @@ final class VectorKernels extends PooledKernels {
                 ShortVector x1 = ShortVector.broadcast(S2L, xs[xb + k + 16]);
                 ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
                 ShortVector u = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q + stride, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
-                s = s.add(v.and((short) 15).mul(x0)).add(v.lanewise(VectorOperators.LSHR, 4).mul(x1));
-                t = t.add(u.and((short) 15).mul(x0)).add(u.lanewise(VectorOperators.LSHR, 4).mul(x1));
+                s = s.add(v.mul(x0)).add(v.lanewise(VectorOperators.LSHR, 4).mul(x1));
+                t = t.add(u.mul(x0)).add(u.lanewise(VectorOperators.LSHR, 4).mul(x1));
             }
             FloatVector dx = FloatVector.broadcast(FS, xd[xdOff + b]);
             a0 = ((FloatVector) s.convertShape(VectorOperators.S2F, FS, 0)).fma(FloatVector.fromMemorySegment(FS, p, base, LE).mul(dx), a0);
@@ -801,7 +808,7 @@ final class VectorKernels extends PooledKernels {
             long q = base + 4L * PACK_ROWS;
             for (int k = 0; k < 16; k++, q += PACK_ROWS) {
                 ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
-                ShortVector lo = v.and((short) 15);
+                ShortVector lo = v;
                 ShortVector hi = v.lanewise(VectorOperators.LSHR, 4);
                 int j = xb + k;
                 s0 = s0.add(lo.mul(xs[j])).add(hi.mul(xs[j + 16]));
@@ -1550,6 +1557,21 @@ final class VectorKernels extends PooledKernels {
      * {@code factor} times the sum of each {@code span} int8 activations at xs[off..off+cols), as shorts: the
      * packed kernels' offset terms, −8·Σx per 32 for Q4_0 and −32·Σx per 8 for Q6_K (|·| ≤ 32512, exact).
      */
+    /**
+     * For the packed Q4_0 kernels: each block's activation k + 16 (k &lt; 16) becomes x[k + 16] − 16·x[k]. A packed
+     * byte v holds element k in its low nibble and k + 16 in its high one, v = lo + 16·hi, so
+     * v·x[k] + (v &gt;&gt;&gt; 4)·(x[k + 16] − 16·x[k]) = lo·x[k] + hi·x[k + 16]: the kernel multiplies the whole byte
+     * and needs no mask for the low nibble. The products wrap in short lanes on the way, but the block's sum, the
+     * same integer as before, fits a short, so the result is unchanged bit for bit.
+     */
+    private static void foldHighNibbleActivations(short[] xs, int off, int cols) {
+        for (int b = off; b < off + cols; b += 32) {
+            for (int k = 0; k < 16; k++) {
+                xs[b + k + 16] = (short) (xs[b + k + 16] - 16 * xs[b + k]);
+            }
+        }
+    }
+
     private static void scaledBlockSums(short[] xs, int off, int cols, int span, int factor, short[] dst, int dstOff) {
         for (int b = 0; b < cols; b += span) {
             int sum = 0;
