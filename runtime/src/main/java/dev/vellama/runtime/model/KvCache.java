@@ -414,6 +414,14 @@ public final class KvCache {
         }
     }
 
+    /**
+     * Whether values are kept as one row of all kv heads per position (F32, F16), so that {@link #copyValues} takes
+     * features of several heads at once; block types keep each head's values apart.
+     */
+    boolean valuesInRows() {
+        return blockValues == null;
+    }
+
     /** Whether keys are kept position by position (block types), so {@link #copyKeyRows} reads them without a transpose. */
     boolean keysByPosition() {
         return blockKeys != null;

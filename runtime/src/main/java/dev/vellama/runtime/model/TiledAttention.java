@@ -28,7 +28,8 @@ final class TiledAttention {
 
     private final ModelConfig c;
     private final Kernels k;
-    // per part: one tile of keys [dim][position] and values [position][dim], the scores of a group of rows, and each
+    // per part: one tile of keys [dim][position] and values [position][dim] (of all the part's kv heads side by
+    // side for an F32/F16 cache), the scores of a group of rows, and each
     // (head, row)'s running maximum and sum
     private final float[][] keys;
     private final float[][] values;
@@ -43,11 +44,13 @@ final class TiledAttention {
         int hd = c.maxHeadDim();
         int headsPerPart = (c.headCount() + parts - 1) / parts + 1;
         int group = 1;
+        int kvHeads = 1;
         for (int l = 0; l < c.layerCount(); l++) {
             group = Math.max(group, c.headCount() / c.headCountKv(l));
+            kvHeads = Math.max(kvHeads, c.headCountKv(l));
         }
         keys = new float[parts][hd * TILE];
-        values = new float[parts][TILE * hd];
+        values = new float[parts][TILE * hd * kvHeads];
         scores = new float[parts][Math.max(ROWS, group) * TILE];
         maxima = new float[parts][headsPerPart * maxBatch];
         sums = new float[parts][headsPerPart * maxBatch];
@@ -83,21 +86,34 @@ final class TiledAttention {
                 Arrays.fill(att, o, o + hd, 0f);
             }
         }
-        for (int g = h0 / group; g <= (h1 - 1) / group; g++) {
-            int ha = Math.max(h0, g * group);
-            int hb = Math.min(h1, (g + 1) * group);
-            for (int tile = from; tile < to; tile += TILE) {
-                int len = Math.min(TILE, to - tile);
+        int g0 = h0 / group;
+        int g1 = (h1 - 1) / group;
+        // An F32/F16 cache holds a position's values of all kv heads side by side: one copy per tile takes those of
+        // all the part's kv heads (a head's own copy converted 64 halves at a time, too short for the compiler's
+        // vector loop: it was a fifth of decode at depth 4096). Each head still sees its tiles in order.
+        boolean valueRows = cache.valuesInRows();
+        int span = valueRows ? (g1 - g0 + 1) * hd : hd;
+        for (int tile = from; tile < to; tile += TILE) {
+            int len = Math.min(TILE, to - tile);
+            if (valueRows) {
+                cache.copyValues(layer, g0 * hd, span, tile, tile + len, values[part]);
+            }
+            for (int g = g0; g <= g1; g++) {
+                int ha = Math.max(h0, g * group);
+                int hb = Math.min(h1, (g + 1) * group);
                 if (cache.keysByPosition()) {
                     cache.copyKeyRows(layer, g * hd, hd, tile, tile + len, keys[part]);
                 } else {
-                    cache.copyKeys(layer, g * hd, hd, tile, tile + len, keys[part], len, values[part]);
+                    cache.copyKeys(layer, g * hd, hd, tile, tile + len, keys[part], len, null);
                 }
-                cache.copyValues(layer, g * hd, hd, tile, tile + len, values[part]);
+                if (!valueRows) {
+                    cache.copyValues(layer, g * hd, hd, tile, tile + len, values[part]);
+                }
+                int vOff = valueRows ? (g - g0) * hd : 0;
                 if (n == 1) {
                     // one token: the group's query heads are the rows, all seeing the whole tile
                     rows(part, cache.keysByPosition(), q, att, firstRow * qd + ha * hd, hd, hd, hb - ha, pos + 1, 0, ha - h0,
-                            1, tile, len, from, window, chunked);
+                            1, tile, len, from, window, chunked, vOff, span);
                     continue;
                 }
                 for (int h = ha; h < hb; h++) {
@@ -109,7 +125,7 @@ final class TiledAttention {
                             continue; // the tile lies after these tokens, or before their window
                         }
                         rows(part, cache.keysByPosition(), q, att, (firstRow + t0) * qd + h * hd, hd, qd, count, pos + t0 + 1,
-                                1, (h - h0) * n + t0, 1, tile, len, from, window, chunked);
+                                1, (h - h0) * n + t0, 1, tile, len, from, window, chunked, vOff, span);
                     }
                 }
             }
@@ -143,10 +159,12 @@ final class TiledAttention {
 
     /**
      * One tile for {@code count} query rows at {@code off + i·stride} of q (and of att): row i ends (exclusively) at
-     * position {@code end0 + i·endStep}; its running maximum and sum are at {@code state0 + i·stateStep}.
+     * position {@code end0 + i·endStep}; its running maximum and sum are at {@code state0 + i·stateStep}; the tile's
+     * values of position j are at {@code vOff + j·vStride} of the part's value buffer.
      */
     private void rows(int part, boolean keysByPosition, float[] q, float[] att, int off, int hd, int stride, int count, int end0,
-            int endStep, int state0, int stateStep, int tile, int len, int from, int window, boolean chunked) {
+            int endStep, int state0, int stateStep, int tile, int len, int from, int window, boolean chunked, int vOff,
+            int vStride) {
         float[] s = scores[part];
         float[] mx = maxima[part];
         float[] sum = sums[part];
@@ -188,6 +206,6 @@ final class TiledAttention {
             sum[st] += tileSum;
             mx[st] = now;
         }
-        k.vecmatBatch(s, 0, TILE, count, len, values[part], 0, hd, att, off, stride, hd);
+        k.vecmatBatch(s, 0, TILE, count, len, values[part], vOff, vStride, att, off, stride, hd);
     }
 }
