@@ -10,8 +10,9 @@ import dev.vellama.gguf.GgmlType;
  * lane of the kernels' vectors), so that one lane holds one row and a block's products add up in place. Per
  * group, the file's blocks follow one another, each as one "group-block" of {@link #blockBytes} bytes:
  * <ul>
- * <li>Q4_0 (32 values): the rows' scales as floats (exact from half); then for each of the block's 16 bytes k,
- *     the rows' bytes k side by side (byte k holds element k in its low nibble, element k + 16 in its high one).
+ * <li>Q4_0 (32 values): the rows' scales as floats (exact from half); then for each pair of the block's 16 bytes
+ *     k, k + 1 (k even), the rows' two bytes side by side, row i's at 2i and 2i + 1 (byte k holds element k in its
+ *     low nibble, element k + 16 in its high one): a little-endian short lane holds one row's four nibbles.
  * <li>Q4_K (256 values): the rows' d, then their dmin, as floats; the eight 6-bit scales, scale s of every row
  *     side by side (s·G + row), then the eight mins likewise; then for each of the 128 nibble bytes (byte 32j + k
  *     holds element k of sub-block 2j low and of sub-block 2j + 1 high) the rows' bytes side by side.
@@ -101,8 +102,8 @@ final class PackedWeights {
     private static void packQ4_0Row(byte[] row, int blocks, byte[] group, int blockBytes, int groupRows, int i) {
         for (int b = 0, o = 0, base = 0; b < blocks; b++, o += 18, base += blockBytes) {
             putHalfAsFloat(row, o, group, base + 4 * i);
-            for (int k = 0, q = base + 4 * groupRows + i; k < 16; k++, q += groupRows) {
-                group[q] = row[o + 2 + k];
+            for (int k = 0; k < 16; k++) {
+                group[base + 4 * groupRows + (k >> 1) * 2 * groupRows + 2 * i + (k & 1)] = row[o + 2 + k];
             }
         }
     }

@@ -351,13 +351,14 @@ final class VectorKernels extends PooledKernels {
         int full = n / 4 * 4;
         boolean padded = n - full == 3;
         int slots = padded ? n + 1 : n;
-        short[] xs = shortScratch(part, slots * (cols + ds));
+        // activations, then each block's −8·Σx, then one block's room for the fold
+        short[] xs = shortScratch(part, slots * (cols + ds) + 32);
         float[] xd = rowScratch(part, slots * ds);
         int sums = slots * cols;
         for (int t = 0; t < n; t++) {
             quantizeActivationsToShorts(x, t * cols, cols, xs, t * cols, xd, t * ds);
             scaledBlockSums(xs, t * cols, cols, 32, -8, xs, sums + t * ds);
-            foldHighNibbleActivations(xs, t * cols, cols);
+            foldNibbleActivations(xs, t * cols, cols, slots * (cols + ds));
         }
         float[] tail = null;
         if (padded) {
@@ -736,9 +737,10 @@ final class VectorKernels extends PooledKernels {
                 ShortVector s = ShortVector.broadcast(S2L, xs[sumsOff + b]);
                 int xb = xsOff + b * 32;
                 long q = base + 4L * PACK_ROWS;
-                for (int k = 0; k < 16; k++, q += PACK_ROWS) {
-                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
-                    s = s.add(v.mul(xs[xb + k])).add(v.lanewise(VectorOperators.LSHR, 4).mul(xs[xb + k + 16]));
+                for (int y = xb; y < xb + 32; y += 4, q += 2 * PACK_ROWS) {
+                    ShortVector v = ShortVector.fromMemorySegment(S2L, p, q, LE);
+                    s = s.add(v.mul(xs[y])).add(v.lanewise(VectorOperators.LSHR, 4).mul(xs[y + 1]))
+                            .add(v.lanewise(VectorOperators.LSHR, 8).mul(xs[y + 2])).add(v.lanewise(VectorOperators.LSHR, 12).mul(xs[y + 3]));
                 }
                 FloatVector dx = FloatVector.broadcast(FS, xd[xdOff + b]);
                 acc0 = ((FloatVector) s.convertShape(VectorOperators.S2F, FS, 0)).fma(FloatVector.fromMemorySegment(FS, p, base, LE).mul(dx), acc0);
@@ -764,13 +766,17 @@ final class VectorKernels extends PooledKernels {
             ShortVector t = s;
             int xb = xsOff + b * 32;
             long q = base + 4L * PACK_ROWS;
-            for (int k = 0; k < 16; k++, q += PACK_ROWS) {
-                ShortVector x0 = ShortVector.broadcast(S2L, xs[xb + k]);
-                ShortVector x1 = ShortVector.broadcast(S2L, xs[xb + k + 16]);
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
-                ShortVector u = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q + stride, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
-                s = s.add(v.mul(x0)).add(v.lanewise(VectorOperators.LSHR, 4).mul(x1));
-                t = t.add(u.mul(x0)).add(u.lanewise(VectorOperators.LSHR, 4).mul(x1));
+            for (int y = xb; y < xb + 32; y += 4, q += 2 * PACK_ROWS) {
+                ShortVector y0 = ShortVector.broadcast(S2L, xs[y]);
+                ShortVector y1 = ShortVector.broadcast(S2L, xs[y + 1]);
+                ShortVector y2 = ShortVector.broadcast(S2L, xs[y + 2]);
+                ShortVector y3 = ShortVector.broadcast(S2L, xs[y + 3]);
+                ShortVector v = ShortVector.fromMemorySegment(S2L, p, q, LE);
+                ShortVector u = ShortVector.fromMemorySegment(S2L, p, q + stride, LE);
+                s = s.add(v.mul(y0)).add(v.lanewise(VectorOperators.LSHR, 4).mul(y1))
+                        .add(v.lanewise(VectorOperators.LSHR, 8).mul(y2)).add(v.lanewise(VectorOperators.LSHR, 12).mul(y3));
+                t = t.add(u.mul(y0)).add(u.lanewise(VectorOperators.LSHR, 4).mul(y1))
+                        .add(u.lanewise(VectorOperators.LSHR, 8).mul(y2)).add(u.lanewise(VectorOperators.LSHR, 12).mul(y3));
             }
             FloatVector dx = FloatVector.broadcast(FS, xd[xdOff + b]);
             a0 = ((FloatVector) s.convertShape(VectorOperators.S2F, FS, 0)).fma(FloatVector.fromMemorySegment(FS, p, base, LE).mul(dx), a0);
@@ -806,15 +812,15 @@ final class VectorKernels extends PooledKernels {
             ShortVector s3 = ShortVector.broadcast(S2L, xs[sumsOff + 3 * blocks + b]);
             int xb = xsOff + b * 32;
             long q = base + 4L * PACK_ROWS;
-            for (int k = 0; k < 16; k++, q += PACK_ROWS) {
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
-                ShortVector lo = v;
-                ShortVector hi = v.lanewise(VectorOperators.LSHR, 4);
-                int j = xb + k;
-                s0 = s0.add(lo.mul(xs[j])).add(hi.mul(xs[j + 16]));
-                s1 = s1.add(lo.mul(xs[x1 + j])).add(hi.mul(xs[x1 + j + 16]));
-                s2 = s2.add(lo.mul(xs[x2 + j])).add(hi.mul(xs[x2 + j + 16]));
-                s3 = s3.add(lo.mul(xs[x3 + j])).add(hi.mul(xs[x3 + j + 16]));
+            for (int j = xb; j < xb + 32; j += 4, q += 2 * PACK_ROWS) {
+                ShortVector v0 = ShortVector.fromMemorySegment(S2L, p, q, LE);
+                ShortVector v1 = v0.lanewise(VectorOperators.LSHR, 4);
+                ShortVector v2 = v0.lanewise(VectorOperators.LSHR, 8);
+                ShortVector v3 = v0.lanewise(VectorOperators.LSHR, 12);
+                s0 = s0.add(v0.mul(xs[j])).add(v1.mul(xs[j + 1])).add(v2.mul(xs[j + 2])).add(v3.mul(xs[j + 3]));
+                s1 = s1.add(v0.mul(xs[x1 + j])).add(v1.mul(xs[x1 + j + 1])).add(v2.mul(xs[x1 + j + 2])).add(v3.mul(xs[x1 + j + 3]));
+                s2 = s2.add(v0.mul(xs[x2 + j])).add(v1.mul(xs[x2 + j + 1])).add(v2.mul(xs[x2 + j + 2])).add(v3.mul(xs[x2 + j + 3]));
+                s3 = s3.add(v0.mul(xs[x3 + j])).add(v1.mul(xs[x3 + j + 1])).add(v2.mul(xs[x3 + j + 2])).add(v3.mul(xs[x3 + j + 3]));
             }
             FloatVector w0 = FloatVector.fromMemorySegment(FS, p, base, LE);
             FloatVector w1 = FloatVector.fromMemorySegment(FS, p, base + 4L * L, LE);
@@ -875,16 +881,15 @@ final class VectorKernels extends PooledKernels {
                 FloatVector d0 = FloatVector.fromMemorySegment(FS, p, base, LE);
                 FloatVector d1 = FloatVector.fromMemorySegment(FS, p, base + 4L * L, LE);
                 long q = base + 4L * PACK_ROWS;
-                for (int k = 0; k < 16; k++, q += PACK_ROWS) {
-                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
-                    ShortVector lo = v.and((short) 15).sub((short) 8);
-                    ShortVector hi = v.lanewise(VectorOperators.LSHR, 4).sub((short) 8);
-                    int at = (c + k) * PANEL + lane;
-                    ((FloatVector) lo.convertShape(VectorOperators.S2F, FS, 0)).mul(d0).intoArray(panel, at);
-                    ((FloatVector) lo.convertShape(VectorOperators.S2F, FS, 1)).mul(d1).intoArray(panel, at + L);
-                    at += 16 * PANEL;
-                    ((FloatVector) hi.convertShape(VectorOperators.S2F, FS, 0)).mul(d0).intoArray(panel, at);
-                    ((FloatVector) hi.convertShape(VectorOperators.S2F, FS, 1)).mul(d1).intoArray(panel, at + L);
+                for (int k = 0; k < 16; k += 2, q += 2 * PACK_ROWS) {
+                    ShortVector v = ShortVector.fromMemorySegment(S2L, p, q, LE);
+                    // nibble j of a lane is element k, k + 16, k + 1, k + 17 (see foldNibbleActivations)
+                    for (int j = 0; j < 4; j++) {
+                        ShortVector e = v.lanewise(VectorOperators.LSHR, 4 * j).and((short) 15).sub((short) 8);
+                        int at = (c + k + (j >> 1) + 16 * (j & 1)) * PANEL + lane;
+                        ((FloatVector) e.convertShape(VectorOperators.S2F, FS, 0)).mul(d0).intoArray(panel, at);
+                        ((FloatVector) e.convertShape(VectorOperators.S2F, FS, 1)).mul(d1).intoArray(panel, at + L);
+                    }
                 }
             }
         }
@@ -897,10 +902,11 @@ final class VectorKernels extends PooledKernels {
         long base = (long) (row / PACK_ROWS) * blocks * PACK_BLOCK_BYTES;
         for (int b = 0; b < blocks; b++, base += PACK_BLOCK_BYTES) {
             float d = p.get(FLOAT_LE, base + 4L * i);
-            long q = base + 4L * PACK_ROWS + i;
+            // bytes k and k + 1 (k even) of row i side by side, after those of the rows before it
+            long q = base + 4L * PACK_ROWS + 2L * i;
             int at = off + 32 * b;
-            for (int k = 0; k < 16; k++, q += PACK_ROWS) {
-                int v = p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, q) & 0xFF;
+            for (int k = 0; k < 16; k++) {
+                int v = p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, q + (k >> 1) * 2L * PACK_ROWS + (k & 1)) & 0xFF;
                 dst[at + k] = ((v & 15) - 8) * d;
                 dst[at + k + 16] = ((v >> 4) - 8) * d;
             }
@@ -1558,17 +1564,24 @@ final class VectorKernels extends PooledKernels {
      * packed kernels' offset terms, −8·Σx per 32 for Q4_0 and −32·Σx per 8 for Q6_K (|·| ≤ 32512, exact).
      */
     /**
-     * For the packed Q4_0 kernels: each block's activation k + 16 (k &lt; 16) becomes x[k + 16] − 16·x[k]. A packed
-     * byte v holds element k in its low nibble and k + 16 in its high one, v = lo + 16·hi, so
-     * v·x[k] + (v &gt;&gt;&gt; 4)·(x[k + 16] − 16·x[k]) = lo·x[k] + hi·x[k + 16]: the kernel multiplies the whole byte
-     * and needs no mask for the low nibble. The products wrap in short lanes on the way, but the block's sum, the
-     * same integer as before, fits a short, so the result is unchanged bit for bit.
+     * For the packed Q4_0 kernels: a packed short lane holds a row's bytes k and k + 1 (k even), four nibbles
+     * n0..n3 that belong to elements k, k + 16, k + 1, k + 17: v = n0 + 16·n1 + 256·n2 + 4096·n3. Each block's 32
+     * activations become, for k = 0, 2, .., 14 in turn, y0 = x[k], y1 = x[k + 16] − 16·x[k],
+     * y2 = x[k + 1] − 16·x[k + 16], y3 = x[k + 17] − 16·x[k + 1], so that
+     * v·y0 + (v &gt;&gt;&gt; 4)·y1 + (v &gt;&gt;&gt; 8)·y2 + (v &gt;&gt;&gt; 12)·y3 = n0·x[k] + n1·x[k + 16] + n2·x[k + 1] + n3·x[k + 17]:
+     * the kernel needs no mask and no widening. xs[tmp, tmp + 32) is room for one block. The products wrap in short lanes on the way, but the block's sum,
+     * the same integer as ever, fits a short, so the result is exact.
      */
-    private static void foldHighNibbleActivations(short[] xs, int off, int cols) {
+    private static void foldNibbleActivations(short[] xs, int off, int cols, int tmp) {
         for (int b = off; b < off + cols; b += 32) {
-            for (int k = 0; k < 16; k++) {
-                xs[b + k + 16] = (short) (xs[b + k + 16] - 16 * xs[b + k]);
+            for (int kk = 0; kk < 8; kk++) {
+                int k = 2 * kk;
+                xs[tmp + 4 * kk] = xs[b + k];
+                xs[tmp + 4 * kk + 1] = (short) (xs[b + k + 16] - 16 * xs[b + k]);
+                xs[tmp + 4 * kk + 2] = (short) (xs[b + k + 1] - 16 * xs[b + k + 16]);
+                xs[tmp + 4 * kk + 3] = (short) (xs[b + k + 17] - 16 * xs[b + k + 1]);
             }
+            System.arraycopy(xs, tmp, xs, b, 32);
         }
     }
 
