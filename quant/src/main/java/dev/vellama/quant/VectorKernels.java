@@ -715,9 +715,9 @@ final class VectorKernels extends PooledKernels {
 
     /**
      * The packed Q4_0 design, groups [g0, g1) of {@link #PACK_ROWS} rows: per block, one short lane per row adds up
-     * the row's 32 products of its unsigned nibbles with the int8 activations (16 bytes, each widened once: the
-     * whole byte times x[k], its high nibble times x[k + 16] − 16·x[k], see {@link #foldHighNibbleActivations}),
-     * starting from −8·Σx (the nibbles' offset of 8).
+     * the row's 32 products of its unsigned nibbles with the int8 activations (8 short vectors, each a row's four
+     * nibbles per lane, times the folded activations of {@link #foldNibbleActivations}), starting from −8·Σx (the
+     * nibbles' offset of 8).
      * The sum may wrap on the way, but the block's true sum, |Σ(q − 8)·x| ≤ 32·8·127 = 32512, fits a short, so
      * the wrapped result is exact. Then each lane, a row, takes fma(sum, d·dx, acc) block after block: the order
      * ggml's scalar code sums in, with exact integer block sums. {@code sumsOff} indexes −8·Σx per block in xs.
@@ -793,7 +793,7 @@ final class VectorKernels extends PooledKernels {
 
     /**
      * {@link #packedQ4_0} for four tokens (activations {@code cols} shorts, scales and sums {@code cols / 32} apart,
-     * outputs {@code rows} apart) over group g: each packed byte vector is widened and split once for the four;
+     * outputs {@code rows} apart) over group g: each packed short vector is loaded and shifted once for the four;
      * every token's operations are those of its own one-token call, in the same order.
      */
     private static void packedQ4_0x4(MemorySegment p, int cols, short[] xs, int xsOff, float[] xd, int xdOff, int sumsOff,
@@ -1560,17 +1560,12 @@ final class VectorKernels extends PooledKernels {
     }
 
     /**
-     * {@code factor} times the sum of each {@code span} int8 activations at xs[off..off+cols), as shorts: the
-     * packed kernels' offset terms, −8·Σx per 32 for Q4_0 and −32·Σx per 8 for Q6_K (|·| ≤ 32512, exact).
-     */
-    /**
      * For the packed Q4_0 kernels: a packed short lane holds a row's bytes k and k + 1 (k even), four nibbles
      * n0..n3 that belong to elements k, k + 16, k + 1, k + 17: v = n0 + 16·n1 + 256·n2 + 4096·n3. Each block's 32
      * activations become, for k = 0, 2, .., 14 in turn, y0 = x[k], y1 = x[k + 16] − 16·x[k],
-     * y2 = x[k + 1] − 16·x[k + 16], y3 = x[k + 17] − 16·x[k + 1], so that
-     * v·y0 + (v &gt;&gt;&gt; 4)·y1 + (v &gt;&gt;&gt; 8)·y2 + (v &gt;&gt;&gt; 12)·y3 = n0·x[k] + n1·x[k + 16] + n2·x[k + 1] + n3·x[k + 17]:
-     * the kernel needs no mask and no widening. xs[tmp, tmp + 32) is room for one block. The products wrap in short lanes on the way, but the block's sum,
-     * the same integer as ever, fits a short, so the result is exact.
+     * y2 = x[k + 1] − 16·x[k + 16], y3 = x[k + 17] − 16·x[k + 1], so that v·y0 + (v &gt;&gt;&gt; 4)·y1 +
+     * (v &gt;&gt;&gt; 8)·y2 + (v &gt;&gt;&gt; 12)·y3 = n0·x[k] + n1·x[k + 16] + n2·x[k + 1] + n3·x[k + 17]: the kernel needs no mask and no widening. The products wrap in short lanes on the way, but the block's sum,
+     * the same integer as ever, fits a short, so the result is exact. xs[tmp, tmp + 32) is room for one block.
      */
     private static void foldNibbleActivations(short[] xs, int off, int cols, int tmp) {
         for (int b = off; b < off + cols; b += 32) {
@@ -1585,6 +1580,10 @@ final class VectorKernels extends PooledKernels {
         }
     }
 
+    /**
+     * {@code factor} times the sum of each {@code span} int8 activations at xs[off..off+cols), as shorts: the
+     * packed kernels' offset terms, −8·Σx per 32 for Q4_0 and −32·Σx per 8 for Q6_K (|·| ≤ 32512, exact).
+     */
     private static void scaledBlockSums(short[] xs, int off, int cols, int span, int factor, short[] dst, int dstOff) {
         for (int b = 0; b < cols; b += span) {
             int sum = 0;

@@ -104,7 +104,7 @@ final class TiledAttention {
                 if (cache.keysByPosition()) {
                     cache.copyKeyRows(layer, g * hd, hd, tile, tile + len, keys[part]);
                 } else {
-                    cache.copyKeys(layer, g * hd, hd, tile, tile + len, keys[part], len, null);
+                    cache.copyKeys(layer, g * hd, hd, tile, tile + len, keys[part], len);
                 }
                 if (!valueRows) {
                     cache.copyValues(layer, g * hd, hd, tile, tile + len, values[part]);
