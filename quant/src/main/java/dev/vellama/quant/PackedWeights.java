@@ -96,6 +96,12 @@ final class PackedWeights {
                 }
             }
             MemorySegment.copy(group, 0, dst, ValueLayout.JAVA_BYTE, (long) g * group.length, group.length);
+            if (src.isMapped()) {
+                // the group's rows are in the copy now: release their file pages at once, so that the file and its
+                // copy are not both resident while a large matrix (a 128k-row output) is packed; a page shared
+                // with a neighbouring group is simply read again
+                src.asSlice((long) g * groupRows * rowBytes, groupRows * rowBytes).unload();
+            }
         }
     }
 
