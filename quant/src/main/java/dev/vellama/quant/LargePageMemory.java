@@ -10,16 +10,20 @@ import java.lang.invoke.MethodHandle;
 import java.util.Optional;
 
 /**
- * Off-heap memory for large copies of weights, asked of Linux with transparent huge pages (an anonymous
- * {@code mmap} and {@code madvise(MADV_HUGEPAGE)}): a page fault then brings 2 MiB instead of 4 KiB. On the
- * virtual machine this was measured on, first touching 600 MiB took 1.0 s instead of 1.6–1.7 s. Elsewhere, or if
- * the calls are refused, memory comes from {@link Arena#ofAuto()}. Either way it is freed when the segment is
- * unreachable.
+ * Off-heap memory for large copies of weights: an anonymous {@code mmap} on Linux (memory from {@link Arena} counts
+ * against the JVM's direct-memory limit), {@link Arena#ofAuto()} elsewhere or if the calls are refused. Either way
+ * it is freed when the segment is unreachable. With {@code -Dvellama.hugePages=true} the mapping is also marked
+ * for transparent huge pages ({@code madvise(MADV_HUGEPAGE)}): a page fault then brings 2 MiB instead of 4 KiB.
+ * That is off by default: on the 2-vCPU virtual machine of docs/performance.md it once made first touching 600 MiB
+ * take 1.0 s instead of 1.6–1.7 s, and on another day 2 MiB faults ran at 0.5 GB/s against 3 GB/s for 4 KiB
+ * ones (the kernel compacts memory for them at fault time), adding 0.8 s to a 1B model's first token while
+ * decode ran the same either way.
  */
 final class LargePageMemory {
     private static final int PROT_READ_WRITE = 0x3;
     private static final int MAP_PRIVATE_ANONYMOUS = 0x22;
     private static final int MADV_HUGEPAGE = 14;
+    private static final boolean HUGE_PAGES = Boolean.getBoolean("vellama.hugePages");
     private static final MethodHandle MMAP;
     private static final MethodHandle MADVISE;
     private static final MethodHandle MUNMAP;
@@ -29,8 +33,7 @@ final class LargePageMemory {
         MethodHandle madvise = null;
         MethodHandle munmap = null;
         String arch = System.getProperty("os.arch");
-        if (System.getProperty("os.name", "").equals("Linux") && (arch.equals("amd64") || arch.equals("aarch64"))
-                && !Boolean.getBoolean("vellama.noHugePages")) {
+        if (System.getProperty("os.name", "").equals("Linux") && (arch.equals("amd64") || arch.equals("aarch64"))) {
             try {
                 Linker linker = Linker.nativeLinker();
                 SymbolLookup libc = linker.defaultLookup();
@@ -67,7 +70,9 @@ final class LargePageMemory {
                 MemorySegment p = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, bytes, PROT_READ_WRITE,
                         MAP_PRIVATE_ANONYMOUS, -1, 0L);
                 if (p.address() != -1L) {
-                    int ignored = (int) MADVISE.invokeExact(p, bytes, MADV_HUGEPAGE); // a hint; refused is fine
+                    if (HUGE_PAGES) {
+                        int ignored = (int) MADVISE.invokeExact(p, bytes, MADV_HUGEPAGE); // a hint; refused is fine
+                    }
                     long address = p.address();
                     return p.reinterpret(bytes, Arena.ofAuto(), s -> unmap(address, bytes));
                 }

@@ -27,6 +27,9 @@ import dev.vellama.gguf.GgmlType;
  * a mapped file are then released from the process.
  */
 final class PackedWeights {
+    /** Bytes of a mapped matrix's rows packed before their file pages are released. */
+    private static final long UNLOAD_BYTES = 4L << 20;
+
     private PackedWeights() {
     }
 
@@ -85,6 +88,7 @@ final class PackedWeights {
         int blockBytes = (int) blockBytes(w.type(), groupRows);
         byte[] group = new byte[blocks * blockBytes];
         byte[] row = new byte[(int) rowBytes];
+        long released = (long) g0 * groupRows * rowBytes;
         for (int g = g0; g < g1; g++) {
             for (int i = 0; i < groupRows; i++) {
                 MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) (g * groupRows + i) * rowBytes, row, 0, row.length);
@@ -96,11 +100,15 @@ final class PackedWeights {
                 }
             }
             MemorySegment.copy(group, 0, dst, ValueLayout.JAVA_BYTE, (long) g * group.length, group.length);
-            if (src.isMapped()) {
-                // the group's rows are in the copy now: release their file pages at once, so that the file and its
-                // copy are not both resident while a large matrix (a 128k-row output) is packed; a page shared
-                // with a neighbouring group is simply read again
-                src.asSlice((long) g * groupRows * rowBytes, groupRows * rowBytes).unload();
+            long packedEnd = (long) (g + 1) * groupRows * rowBytes;
+            if (src.isMapped() && (packedEnd - released >= UNLOAD_BYTES || g == g1 - 1)) {
+                // these rows are in the copy now: release their file pages as the packing goes, so that the file
+                // and its copy are not both resident while a large matrix (a 128k-row output) is packed. In pieces
+                // of a few MiB: released in pieces of a few groups, a third of the pages stayed mapped (the kernel
+                // maps a file's pages in larger runs than it was asked for); a page shared with the next piece is
+                // simply read again
+                src.asSlice(released, packedEnd - released).unload();
+                released = packedEnd;
             }
         }
     }
