@@ -13,7 +13,8 @@ import dev.vellama.quant.WeightMatrix;
  * Milliseconds per matvec of one tensor of a mapped model, and per {@code matvecMany} of TOKENS tokens against
  * TOKENS matvecs, over ROUNDS rounds of 20 calls (compare the last rounds; the first ones compile). With the
  * tensor name {@code --first-products}, it times instead the first matvec of every 2-D Q4_0, Q4_K and Q6_K tensor:
- * the cost of making the packed copies. A tensor name with {@code *} in it is a pattern ({@code blk.*.ffn_up.weight}):
+ * the cost of making the packed copies (ROUNDS given: that many times, on fresh matrices, the later rounds with
+ * the packing code compiled). A tensor name with {@code *} in it is a pattern ({@code blk.*.ffn_up.weight}):
  * each call then takes the next matching tensor, so that the weights stream from memory as in a forward pass
  * instead of sitting in the last-level cache. Run it with {@code -Dvellama.matvec.q4_0=int8} (and q4_k, q5_k, q6_k)
  * for the file-layout designs. Not a test.
@@ -35,7 +36,7 @@ public final class MatrixTimes {
         int tokens = args.length > 4 ? Integer.parseInt(args[4]) : 4;
         try (GgufFile file = GgufFile.open(Path.of(args[0])); Kernels k = Kernels.create(threads)) {
             if (args[1].equals("--first-products")) {
-                firstProducts(file, k);
+                firstProducts(file, k, args.length > 3 ? rounds : 1);
                 return;
             }
             java.util.List<WeightMatrix> ws = matrices(file, args[1]);
@@ -91,21 +92,32 @@ public final class MatrixTimes {
         return all;
     }
 
-    private static void firstProducts(GgufFile file, Kernels k) {
-        long bytes = 0;
-        long nanos = 0;
-        for (GgufTensor t : file.tensors()) {
-            if (t.dimensions() != 2 || (t.type() != GgmlType.Q4_0 && t.type() != GgmlType.Q4_K && t.type() != GgmlType.Q6_K)) {
-                continue;
+    private static void firstProducts(GgufFile file, Kernels k, int rounds) {
+        for (int round = 0; round < rounds; round++) { // later rounds pack fresh matrices with the packing code compiled
+            java.util.Map<GgmlType, long[]> byType = new java.util.TreeMap<>();
+            for (GgufTensor t : file.tensors()) {
+                if (t.dimensions() != 2 || (t.type() != GgmlType.Q4_0 && t.type() != GgmlType.Q4_K && t.type() != GgmlType.Q6_K)) {
+                    continue;
+                }
+                WeightMatrix w = WeightMatrix.of(t);
+                float[] x = new float[w.cols()];
+                float[] out = new float[w.rows()];
+                long t0 = System.nanoTime();
+                k.matvec(w, x, out);
+                long[] sums = byType.computeIfAbsent(t.type(), ty -> new long[2]);
+                sums[0] += w.byteSize();
+                sums[1] += System.nanoTime() - t0;
             }
-            WeightMatrix w = WeightMatrix.of(t);
-            float[] x = new float[w.cols()];
-            float[] out = new float[w.rows()];
-            long t0 = System.nanoTime();
-            k.matvec(w, x, out);
-            nanos += System.nanoTime() - t0;
-            bytes += w.byteSize();
+            StringBuilder line = new StringBuilder();
+            long bytes = 0;
+            long nanos = 0;
+            for (var e : byType.entrySet()) {
+                line.append(String.format(Locale.ROOT, ", %s %.0f MB %.2f s", e.getKey(), e.getValue()[0] / 1e6, e.getValue()[1] / 1e9));
+                bytes += e.getValue()[0];
+                nanos += e.getValue()[1];
+            }
+            System.out.printf(Locale.ROOT, "round %d: first matvec of %.0f MB of Q4_0/Q4_K/Q6_K matrices: %.2f s%s%n", round,
+                    bytes / 1e6, nanos / 1e9, line);
         }
-        System.out.printf(Locale.ROOT, "first matvec of %.0f MB of Q4_0/Q4_K/Q6_K matrices: %.2f s%n", bytes / 1e6, nanos / 1e9);
     }
 }

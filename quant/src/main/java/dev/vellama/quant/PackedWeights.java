@@ -29,6 +29,7 @@ import dev.vellama.gguf.GgmlType;
 final class PackedWeights {
     /** Bytes of a mapped matrix's rows packed before their file pages are released. */
     private static final long UNLOAD_BYTES = 4L << 20;
+    private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
     private PackedWeights() {
     }
@@ -89,8 +90,17 @@ final class PackedWeights {
         byte[] group = new byte[blocks * blockBytes];
         byte[] row = new byte[(int) rowBytes];
         long released = (long) g0 * groupRows * rowBytes;
+        boolean q4_0 = w.type() == GgmlType.Q4_0;
+        short[] rows = q4_0 ? new short[(int) (groupRows * rowBytes / 2)] : null;
+        short[] out = q4_0 ? new short[group.length / 2] : null;
         for (int g = g0; g < g1; g++) {
-            for (int i = 0; i < groupRows; i++) {
+            if (q4_0) {
+                // Q4_0 moves whole shorts (a scale, then pairs of quant bytes), so a group goes in and out as shorts
+                MemorySegment.copy(src, SHORT_LE, (long) g * groupRows * rowBytes, rows, 0, rows.length);
+                packQ4_0Group(rows, (int) (rowBytes / 2), blocks, out, groupRows);
+                MemorySegment.copy(out, 0, dst, SHORT_LE, (long) g * group.length, out.length);
+            }
+            for (int i = 0; i < groupRows && !q4_0; i++) {
                 MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) (g * groupRows + i) * rowBytes, row, 0, row.length);
                 switch (w.type()) {
                     case Q4_0 -> packQ4_0Row(row, blocks, group, blockBytes, groupRows, i);
@@ -99,7 +109,9 @@ final class PackedWeights {
                     default -> packQ6_KRow(row, blocks, group, blockBytes, groupRows, i);
                 }
             }
-            MemorySegment.copy(group, 0, dst, ValueLayout.JAVA_BYTE, (long) g * group.length, group.length);
+            if (!q4_0) {
+                MemorySegment.copy(group, 0, dst, ValueLayout.JAVA_BYTE, (long) g * group.length, group.length);
+            }
             long packedEnd = (long) (g + 1) * groupRows * rowBytes;
             if (src.isMapped() && (packedEnd - released >= UNLOAD_BYTES || g == g1 - 1)) {
                 // these rows are in the copy now: release their file pages as the packing goes, so that the file
@@ -109,6 +121,27 @@ final class PackedWeights {
                 // simply read again
                 src.asSlice(released, packedEnd - released).unload();
                 released = packedEnd;
+            }
+        }
+    }
+
+    /**
+     * One group of Q4_0 rows ({@code rows}: the file's bytes as little-endian shorts, {@code rowShorts} per row, 9
+     * per block) into {@code out} in the layout of {@link #packQ4_0Row}, a short at a time: per block the scales
+     * as floats (two shorts each), then for each pair of quant bytes the rows' shorts side by side.
+     */
+    private static void packQ4_0Group(short[] rows, int rowShorts, int blocks, short[] out, int groupRows) {
+        for (int b = 0, base = 0; b < blocks; b++, base += 10 * groupRows) {
+            for (int i = 0, r = 9 * b; i < groupRows; i++, r += rowShorts) {
+                int bits = Float.floatToRawIntBits(Float.float16ToFloat(rows[r]));
+                out[base + 2 * i] = (short) bits;
+                out[base + 2 * i + 1] = (short) (bits >>> 16);
+            }
+            for (int j = 0; j < 8; j++) {
+                int o = base + 2 * groupRows + j * groupRows;
+                for (int i = 0, r = 9 * b + 1 + j; i < groupRows; i++, r += rowShorts) {
+                    out[o + i] = rows[r];
+                }
             }
         }
     }
