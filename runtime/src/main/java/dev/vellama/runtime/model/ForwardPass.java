@@ -28,18 +28,19 @@ public final class ForwardPass implements TransformerPass {
     private final Rope localRope; // sliding-window layers of Gemma 3 use their own base
     private final boolean neox;
     private final int maxBatch;
+    private int rowCapacity; // rows the per-row buffers below hold: grown on demand up to maxBatch (ensureRows)
 
     // activations, row-major [token][feature]
-    private final float[] x;       // residual stream
-    private final float[] xb;      // normed input of a block
-    private final float[] q;
-    private final float[] kv;      // new keys
-    private final float[] vv;      // new values
-    private final float[] att;     // attention output, all heads
-    private final float[] out;     // projection output (embedding width)
-    private final float[] gate;
-    private final float[] up;
-    private final float[] fused;   // fused qkv or gate|up projections before they are split
+    private float[] x;       // residual stream
+    private float[] xb;      // normed input of a block
+    private float[] q;
+    private float[] kv;      // new keys
+    private float[] vv;      // new values
+    private float[] att;     // attention output, all heads
+    private float[] out;     // projection output (embedding width)
+    private float[] gate;
+    private float[] up;
+    private float[] fused;   // fused qkv or gate|up projections before they are split
     private final TiledAttention attention;
     private final float[] cos;
     private final float[] sin;
@@ -148,17 +149,7 @@ public final class ForwardPass implements TransformerPass {
         this.neox = arch.ropeStyle() == Architecture.RopeStyle.NEOX;
         this.maxBatch = maxBatch;
         int d = c.embeddingLength();
-        x = new float[maxBatch * d];
-        xb = new float[maxBatch * d];
-        out = new float[maxBatch * d];
-        q = new float[maxBatch * c.queryDim()];
-        att = new float[maxBatch * c.queryDim()];
-        kv = new float[maxBatch * c.kvDim()];
-        vv = new float[maxBatch * c.kvDim()];
-        gate = new float[maxBatch * c.maxFeedForward()];
-        up = new float[maxBatch * c.maxFeedForward()];
-        int fusedWidth = Math.max(arch.fusedQkv() ? c.queryDim() + 2 * c.kvDim() : 0, arch.fusedGateUp() ? 2 * c.maxFeedForward() : 0);
-        fused = new float[maxBatch * fusedWidth];
+        ensureRows(1);
         attention = new TiledAttention(c, k, maxBatch);
         cos = new float[Math.max(rope.pairs(), localRope.pairs())];
         sin = new float[Math.max(rope.pairs(), localRope.pairs())];
@@ -292,6 +283,10 @@ public final class ForwardPass implements TransformerPass {
         if (covered != rows) {
             throw new IllegalArgumentException("segments cover " + covered + " of " + rows + " rows");
         }
+        if (rows > maxBatch) {
+            throw new IllegalArgumentException("batch of " + rows + " rows; 1 to " + maxBatch + " allowed");
+        }
+        ensureRows(rows);
         planSegments = segments;
         planCount = count;
         planSingles = singles;
@@ -309,6 +304,7 @@ public final class ForwardPass implements TransformerPass {
      */
     public float[] outputRows(float[] residual, int rows, int[] logitRows, int logitCount) {
         int d = c.embeddingLength();
+        ensureRows(logitCount);
         for (int i = 0; i < logitCount; i++) {
             int r = logitRows[i];
             if (r < 0 || r >= rows) {
@@ -334,6 +330,7 @@ public final class ForwardPass implements TransformerPass {
     /** Final norm and output projection of every row, [n][vocab]; a reused buffer. */
     public float[] outputAll(float[] residual, int n) {
         int d = c.embeddingLength();
+        ensureRows(n);
         for (int t = 0; t < n; t++) {
             k.rmsnorm(xb, t * d, residual, t * d, w.outputNorm, d, c.rmsEps());
         }
@@ -352,6 +349,31 @@ public final class ForwardPass implements TransformerPass {
         return allLogits;
     }
 
+    /**
+     * Grows the per-row buffers (residual stream, projections, feed-forward) to hold {@code n} rows: they start at
+     * one row and double as longer chunks come, up to the batch size, so a session that decodes and takes short
+     * prompts holds kilobytes where a full batch of a 1B model needs about 60 MB.
+     */
+    private void ensureRows(int n) {
+        if (n <= rowCapacity) {
+            return;
+        }
+        int rows = Math.min(maxBatch, Math.max(n, 2 * rowCapacity));
+        int d = c.embeddingLength();
+        x = new float[rows * d];
+        xb = new float[rows * d];
+        out = new float[rows * d];
+        q = new float[rows * c.queryDim()];
+        att = new float[rows * c.queryDim()];
+        kv = new float[rows * c.kvDim()];
+        vv = new float[rows * c.kvDim()];
+        gate = new float[rows * c.maxFeedForward()];
+        up = new float[rows * c.maxFeedForward()];
+        int fusedWidth = Math.max(arch.fusedQkv() ? c.queryDim() + 2 * c.kvDim() : 0, arch.fusedGateUp() ? 2 * c.maxFeedForward() : 0);
+        fused = new float[rows * fusedWidth];
+        rowCapacity = rows;
+    }
+
     /** Nothing to free: the buffers are on the Java heap and the kernels belong to the session. */
     @Override
     public void close() {
@@ -362,6 +384,7 @@ public final class ForwardPass implements TransformerPass {
         if (n < 1 || n > maxBatch) {
             throw new IllegalArgumentException("chunk of " + n + " tokens; 1 to " + maxBatch + " allowed");
         }
+        ensureRows(n);
         int d = c.embeddingLength();
         for (int t = 0; t < n; t++) {
             int id = tokens[from + t];
@@ -436,6 +459,7 @@ public final class ForwardPass implements TransformerPass {
         if (n < 1 || n > maxBatch) {
             throw new IllegalArgumentException("chunk of " + n + " tokens; 1 to " + maxBatch + " allowed");
         }
+        ensureRows(n);
         if (cache == null) {
             throw new IllegalStateException("this pass runs batches of sequences with caches of their own");
         }
