@@ -63,6 +63,8 @@ class ReplicasBehindHaproxyTest {
             }
             for (int i = 0; i < 3; i++) {
                 awaitHealthy(ports[i]);
+                // healthy only after its warm-up, which leaves no request in the counters
+                assertTrue(Files.readString(tmp.resolve("replica" + i + ".log")).contains("vellama: warmed up in "));
             }
             String cfg = Files.readString(Path.of("../deploy/haproxy.cfg"))
                     .replace("bind 127.0.0.1:8080", "bind 127.0.0.1:" + ports[3])

@@ -239,6 +239,8 @@ public final class BatchEngine implements AutoCloseable {
     private final ArrayDeque<Request> queue = new ArrayDeque<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
+    private final Condition idle = lock.newCondition();  // signalled when the slots were emptied after a warm-up
+    private boolean forgetAll;                            // guarded by lock
     private final Thread thread;
     private volatile boolean closed;
     private volatile int busy;
@@ -441,7 +443,22 @@ public final class BatchEngine implements AutoCloseable {
     private boolean admit() {
         lock.lock();
         try {
-            while (!closed && queue.isEmpty() && busy == 0) {
+            while (true) {
+                if (forgetAll && busy == 0) { // after a warm-up: empty slots, counters from zero
+                    for (Slot s : slots) {
+                        s.cachedLength = 0;
+                    }
+                    requests.set(0);
+                    promptTokens.set(0);
+                    generatedTokens.set(0);
+                    promptNanos.set(0);
+                    generationNanos.set(0);
+                    forgetAll = false;
+                    idle.signalAll();
+                }
+                if (closed || !queue.isEmpty() || busy > 0) {
+                    break;
+                }
                 work.awaitUninterruptibly();
             }
             while (!queue.isEmpty()) {
@@ -711,6 +728,84 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs throwaway generations before the first real request, as llama-server warms up at start: the packed
+     * copies of the weights get made and the JIT compiler sees the prompt, one-row and several-row decode paths,
+     * so the first clients do not wait for either (on a 1B model that is seconds). Up to four slots at once, each
+     * a 16-token prompt of ordinary ids and {@code tokens} sampled tokens; afterwards the counters start from zero
+     * and the slots hold nothing. Call it before serving: it waits, and a real request submitted meanwhile would
+     * be counted with it.
+     *
+     * @param tokens tokens each warm-up generation samples (at least 1)
+     * @return the time it took
+     * @throws VellamaException if a warm-up generation fails
+     */
+    public java.time.Duration warmUp(int tokens) {
+        if (tokens < 1) {
+            throw new IllegalArgumentException("warm-up of " + tokens + " tokens");
+        }
+        long t0 = System.nanoTime();
+        int promptLength = Math.min(16, Math.max(1, slotContext - tokens - 1));
+        GenerationParams params = GenerationParams.builder().temperature(0.8f).seed(1L).maxTokens(tokens).ignoreEos(true).build();
+        runAtOnce(1, promptLength, params); // one row a step: the one-token kernels
+        if (slots.length > 1) {
+            runAtOnce(Math.min(slots.length, 4), promptLength, params); // several rows a step: matvecMany
+        }
+        lock.lock();
+        try { // the engine thread empties the slots once it is idle (it alone touches them)
+            forgetAll = true;
+            work.signal();
+            while (forgetAll && !closed) {
+                idle.awaitUninterruptibly();
+            }
+        } finally {
+            lock.unlock();
+        }
+        return java.time.Duration.ofNanos(System.nanoTime() - t0);
+    }
+
+    /** Runs {@code n} throwaway generations at once (ordinary ids spread over the vocabulary) and waits for them. */
+    private void runAtOnce(int n, int promptLength, GenerationParams params) {
+        int vocab = config.vocabSize();
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(n);
+        java.util.concurrent.atomic.AtomicReference<RuntimeException> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        for (int i = 0; i < n; i++) {
+            int[] prompt = new int[promptLength];
+            for (int j = 0; j < promptLength; j++) { // a different prompt per generation after the BOS
+                prompt[j] = (int) ((1000L + 7919L * (i * promptLength + j)) % vocab);
+            }
+            int bos = model.tokenizer().bos();
+            if (bos >= 0) {
+                prompt[0] = bos; // as real prompts begin (and the BOS is what a next prompt would share with it)
+            }
+            submit(prompt, params, new Listener() {
+                @Override
+                public void onToken(GeneratedToken token) {
+                }
+
+                @Override
+                public void onEnd(GenerationResult result) {
+                    done.countDown();
+                }
+
+                @Override
+                public void onError(RuntimeException error) {
+                    failure.compareAndSet(null, error);
+                    done.countDown();
+                }
+            });
+        }
+        try {
+            done.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VellamaException("interrupted while warming up", e);
+        }
+        if (failure.get() != null) {
+            throw new VellamaException("warm-up failed: " + failure.get().getMessage(), failure.get());
+        }
+    }
+
     /** Stops the engine thread; running and queued requests end with an error. The model stays open. */
     @Override
     public void close() {
@@ -718,6 +813,7 @@ public final class BatchEngine implements AutoCloseable {
         try {
             closed = true;
             work.signalAll();
+            idle.signalAll();
         } finally {
             lock.unlock();
         }

@@ -35,6 +35,39 @@ class BatchEngineTest {
         }
     }
 
+    @Test
+    void warmUpLeavesEmptySlotsAndCountersAtZero() throws Exception {
+        String prompt = PROMPTS.getFirst();
+        String expected = alone(prompt, 16);
+        try (BatchEngine engine = new BatchEngine(model, BatchEngine.Options.of(4, 1024).withThreads(2))) {
+            java.time.Duration took = engine.warmUp(4);
+            assertTrue(took.toNanos() > 0);
+            BatchEngine.Stats st = engine.stats();
+            assertEquals(0, st.requests());
+            assertEquals(0, st.promptTokens());
+            assertEquals(0, st.generatedTokens());
+            assertEquals(0, st.busySlots());
+            assertEquals(0, st.queued());
+            Collector c = new Collector();
+            int[] ids = model.tokenizer().encode(prompt, true, true);
+            engine.submit(ids, GenerationParams.greedy().withMaxTokens(16), c);
+            GenerationResult r = c.await();
+            assertEquals(expected, r.text());
+            // nothing of the warm-up's prompts was kept for reuse: the whole prompt was evaluated
+            assertEquals(ids.length, r.timings().promptTokens());
+            assertEquals(1, engine.stats().requests());
+        }
+        try (BatchEngine engine = new BatchEngine(model, BatchEngine.Options.of(1, 256).withThreads(2))) {
+            engine.warmUp(2); // one slot: the one-row phase only
+            assertEquals(0, engine.stats().generatedTokens());
+        }
+        assertThrows(IllegalArgumentException.class, () -> {
+            try (BatchEngine engine = new BatchEngine(model, BatchEngine.Options.of(1, 256).withThreads(2))) {
+                engine.warmUp(0);
+            }
+        });
+    }
+
     /** Collects one request's tokens as well as its result. */
     static class Collector extends ResultFuture {
         final StringBuilder streamed = new StringBuilder();
