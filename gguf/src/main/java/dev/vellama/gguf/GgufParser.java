@@ -259,7 +259,7 @@ final class GgufParser {
             case STRING -> {
                 String[] a = new String[n];
                 for (int i = 0; i < n; i++) {
-                    a[i] = readString("element " + i + " of '" + key + "'");
+                    a[i] = readArrayString(key, i);
                 }
                 yield a;
             }
@@ -302,6 +302,22 @@ final class GgufParser {
         if (len < 0 || len > remaining() || len > Integer.MAX_VALUE - 8) {
             throw new GgufFormatException("string length " + Long.toUnsignedString(len) + " of " + what + " runs past the end of the file", at);
         }
+        byte[] bytes = new byte[(int) len];
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, bytes, 0, bytes.length);
+        pos += len;
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Element i of string array {@code key}: {@link #readString}'s checks with the error's wording built only when
+     * one fails (a vocabulary and its merges are 400k elements, read before the JIT compiler has compiled this).
+     */
+    private String readArrayString(String key, int i) throws GgufFormatException {
+        long len = remaining() >= 8 ? seg.get(U64, pos) : -1;
+        if (len < 0 || len > remaining() - 8 || len > Integer.MAX_VALUE - 8) {
+            return readString("element " + i + " of '" + key + "'"); // throws, saying where
+        }
+        pos += 8;
         byte[] bytes = new byte[(int) len];
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, bytes, 0, bytes.length);
         pos += len;

@@ -106,6 +106,13 @@ class GgufHostileInputTest {
         fails(f, "claims 1099511627776 elements");
         f = new Forge().header(3, 0, 1).str("k").u32(GgufValueType.ARRAY.id()).u32(GgufValueType.STRING.id()).u64(3).str("a");
         fails(f, "claims 3 elements");
+        // a string array's element whose length runs past the end is named by its index
+        f = new Forge().header(3, 0, 1).str("k").u32(GgufValueType.ARRAY.id()).u32(GgufValueType.STRING.id()).u64(2).str("a")
+                .u64(1000).zeros(16);
+        fails(f, "string length 1000 of element 1 of 'k' runs past the end");
+        f = new Forge().header(3, 0, 1).str("k").u32(GgufValueType.ARRAY.id()).u32(GgufValueType.STRING.id()).u64(2).str("a")
+                .u64(-5).zeros(16);
+        fails(f, "of element 1 of 'k' runs past the end");
     }
 
     @Test

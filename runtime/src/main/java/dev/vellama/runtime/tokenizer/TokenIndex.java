@@ -41,9 +41,13 @@ final class TokenIndex {
         return x ^ (x >>> 15);
     }
 
-    /** The id of the token {@code s}, or -1. */
+    /**
+     * The id of the token {@code s}, or -1. {@link String#hashCode} is the same hash as the loop of {@link
+     * #find(String, int, int)} and compiled JDK code: building a 280k-merge table looks up every merge's halves this
+     * way before the JIT compiler has compiled anything of ours.
+     */
     int find(String s) {
-        return find(s, 0, s.length());
+        return probe(s.hashCode(), s, 0, s.length());
     }
 
     /** The id of the token spelled by {@code s[start, end)}, or -1. */
@@ -52,7 +56,10 @@ final class TokenIndex {
         for (int i = start; i < end; i++) {
             h = 31 * h + s.charAt(i);
         }
-        int len = end - start;
+        return probe(h, s, start, end - start);
+    }
+
+    private int probe(int h, String s, int start, int len) {
         for (int slot = spread(h) & mask; ; slot = (slot + 1) & mask) {
             int id = slots[slot];
             if (id < 0) {
