@@ -136,6 +136,13 @@ final class VectorKernels extends PooledKernels {
     private static final int TILE_BYTES = Integer.getInteger("vellama.matmul.tileBytes", 512 * 1024);
     /** Matmul work is split among threads in units of this many rows (the micro-kernel's height). */
     private static final int TILE_ROWS = 4;
+    /**
+     * Chunks of at most this many tokens go through {@link #matvecMany} instead of panels when the matrix is packed.
+     * {@code vellama bench -p N -n 0 -r 30}, 1B files, 2 threads: Q4_0 pp2 26.5 against 13.4 t/s with panels, pp4 47
+     * against 22, pp8 52–56 against 38–43, pp12 58/54, pp16 57/49, pp24 62/71, pp32 61/74; Q4_K_M pp4 41/21, pp8
+     * 49/41, pp16 54/54. (Q8_0, not packed, has no batched kernel and keeps panels: pp8 23 against 35.)
+     */
+    private static final int MANY_MAX_TOKENS = 12;
 
     @SuppressWarnings("unchecked")
     private static VectorSpecies<Float> speciesFromClassData() {
@@ -199,9 +206,15 @@ final class VectorKernels extends PooledKernels {
             matvec(w, x, out);
             return;
         }
+        if (packs(w) && n <= MANY_MAX_TOKENS) {
+            // a short chunk (a chat turn's few tokens, a prompt's last piece) through the decode kernels, four
+            // tokens per read of a group: faster than decoding panels for that few and no panel code to compile
+            matvecMany(w, x, n, out);
+            return;
+        }
         if (packs(w)) {
             // from the packed copy too, so the file's pages of the matrix are not read again; its groups decode
-            // straight into the panels' transposed order, so panels pay off for any prompt length
+            // straight into the panels' transposed order
             packed(w);
             runMatrixJob(w, x, n, out, w.rows() / PACK_ROWS);
             return;

@@ -371,15 +371,33 @@ class VectorKernelsTest {
     }
 
     /**
-     * Q4_0, Q4_K, Q5_K and Q6_K matrices of whole packed groups take every product from the packed copy: prompts of any
-     * length decoded into panels of two groups, with a group left over for the tiles (96 rows at 512 bits), within
-     * float rounding of the scalar matmul; and a matvec after them on the same matrix.
+     * Q4_0, Q4_K, Q5_K and Q6_K matrices of whole packed groups (256 and 512 bits) take every product from the packed
+     * copy: chunks of up to 12 tokens through the batched decode kernels, each token bit for bit its own matvec; longer ones decoded
+     * into panels of two groups, with a group left over for the tiles (96 rows at 512 bits), within float rounding
+     * of the scalar matmul; and a matvec after them on the same matrix.
      */
     @ParameterizedTest
     @MethodSource("packedTypesAndWidths")
     void packedMatmulMatchesScalar(GgmlType type, VectorSpecies<Float> species) {
         int cols = type.blockSize() == 256 ? 256 * 9 : 32 * 70;
-        for (int n : new int[] {2, 7, 50}) {
+        for (int n : new int[] {2, 7, 12}) {
+            if (species.vectorBitSize() < 256) { // no packed copy at 128 bits: panels for every length
+                assertMatmulMatchesScalar(species, type, 96, cols, n);
+                continue;
+            }
+            WeightMatrix w = SyntheticWeights.heap(type, 96, cols, 96 + cols);
+            float[] x = randomFloats(n * cols, n);
+            float[] got = new float[n * 96];
+            Kernels k = vector(species);
+            k.matmul(w, x, n, got);
+            for (int t = 0; t < n; t++) {
+                float[] one = new float[96];
+                k.matvec(w, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), one);
+                assertArrayEquals(one, java.util.Arrays.copyOfRange(got, t * 96, (t + 1) * 96),
+                        type + ", " + n + " tokens, token " + t + " at " + species.vectorBitSize() + " bits");
+            }
+        }
+        for (int n : new int[] {13, 50}) {
             assertMatmulMatchesScalar(species, type, 96, cols, n);
         }
         WeightMatrix w = SyntheticWeights.heap(type, 160, type.blockSize() == 256 ? 256 * 3 : 32 * 20, 4);

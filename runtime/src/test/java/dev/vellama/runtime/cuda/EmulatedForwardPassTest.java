@@ -46,7 +46,7 @@ class EmulatedForwardPassTest {
                         1, notices::add)) {
                     int[] prompt = {3, 17, 95, 0, 42};
                     int v = TinyModel.VOCAB;
-                    check(cpu.forwardAll(prompt, 0, 5, 0), gpu.forwardAll(prompt, 0, 5, 0), 5 * v, arch + " prompt", 1e-6);
+                    checkPrompt(c, w, cpu, gpu, prompt, arch, gpuLayers > 2);
                     int[] next = {7, 11, 2}; // with the whole model on the GPU: a graph captured, then replayed twice
                     for (int i = 0; i < next.length; i++) {
                         // one token goes through matrix-vector kernels, which on the CPU quantize activations to
@@ -82,7 +82,7 @@ class EmulatedForwardPassTest {
                 FakeDriver.refuseCaptures(1);
                 try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, 99, 1, s -> { })) {
                     int[] prompt = {3, 17, 95};
-                    check(cpu.forwardAll(prompt, 0, 3, 0), gpu.forwardAll(prompt, 0, 3, 0), 3 * TinyModel.VOCAB, "prompt", 1e-6);
+                    checkPrompt(c, w, cpu, gpu, prompt, "llama", true);
                     int[] next = {7, 11};
                     for (int i = 0; i < next.length; i++) {
                         check(cpu.forwardLast(next, i, 1, 3 + i), gpu.forwardLast(next, i, 1, 3 + i), TinyModel.VOCAB,
@@ -96,6 +96,25 @@ class EmulatedForwardPassTest {
         } finally {
             Files.deleteIfExists(file);
         }
+    }
+
+    /**
+     * A prompt's logits on the GPU: with the whole model there, within float rounding of the CPU's F32 matmul (the
+     * scalar kernels'; a prompt this short goes through the vector kernels' int8 decode kernels on the CPU, as do
+     * the layers a partly offloaded pass leaves to the CPU); and within the decode bound of the CPU pass, which the
+     * caller then goes on decoding with.
+     */
+    private static void checkPrompt(ModelConfig c, ModelWeights w, ForwardPass cpu, CudaForwardPass gpu, int[] prompt, String what,
+            boolean wholeModel) {
+        int n = prompt.length * TinyModel.VOCAB;
+        float[] got = Arrays.copyOf(gpu.forwardAll(prompt, 0, prompt.length, 0), n);
+        if (wholeModel) {
+            try (Kernels scalar = Kernels.scalar(1)) {
+                ForwardPass f32 = new ForwardPass(c, w, scalar, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
+                check(f32.forwardAll(prompt, 0, prompt.length, 0), got, n, what + " prompt against F32", 1e-6);
+            }
+        }
+        check(cpu.forwardAll(prompt, 0, prompt.length, 0), got, n, what + " prompt", 2e-3);
     }
 
     /** The same logits within {@code bound} (NMSE): the emulated kernels compute exactly what the GPU would. */
