@@ -13,8 +13,9 @@ import dev.vellama.quant.Quantizer;
  * {@code -ctv}): F16 by default, F32, or BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 in ggml's block formats, byte for byte as
  * llama.cpp quantizes a row of its cache.
  *
- * <p>Layouts. F32 and F16 keys are stored after RoPE feature by feature (all positions of feature {@code f} lie
- * together), so attention reads them as rows of a matrix times the query, with no horizontal sums; F32 and F16
+ * <p>Layouts. F32 and F16 keys are stored after RoPE feature by feature within blocks of 256 cells (the block's
+ * positions of feature {@code f} lie together, {@code [block][feature][cell]}), so attention reads them as rows of
+ * a matrix times the query, with no horizontal sums, and a tile's keys of one head as one run; F32 and F16
  * values position by position. The other types are stored kv head by kv head, each head's positions in order, each
  * position's head slice in blocks ({@code [head][position][headDim]}), so a tile of positions of one head is one
  * run of blocks that converts in one call.
@@ -46,6 +47,13 @@ public final class KvCache {
     private final int ring;         // cells of a bounded sliding layer; capacity when none is bounded
     private int offset;             // bounded layers: position p lies in cell (p + offset) mod ring
     private int slidingFrom;        // sliding layers hold positions [slidingFrom, the caller's length)
+    /**
+     * F32/F16 keys are kept feature-major (attention's scores then need no horizontal sums) in blocks of this many
+     * cells: all features of cells [256b, 256b + 256) lie together, feature by feature, so a kv head's keys for a
+     * tile of attention are one contiguous run instead of 64 runs a whole context apart (copying them took 30–40%
+     * less time in a throwaway program at 4096 positions).
+     */
+    private static final int KEY_BLOCK = 256;
     // per layer, by type: F32 floats, F16 halves, or blocks
     private final float[][] floatKeys;
     private final float[][] floatValues;
@@ -211,10 +219,11 @@ public final class KvCache {
                 continue; // a linear-attention layer keeps its state, a sharing layer reads another's cells
             }
             int size = Math.multiplyExact(cells(l), rowWidth[l]);
+            int keySize = Math.multiplyExact(blocksOf(cells(l)) * KEY_BLOCK, rowWidth[l]);
             if (floatKeys != null) {
-                floatKeys[l] = new float[size];
+                floatKeys[l] = new float[keySize];
             } else if (halfKeys != null) {
-                halfKeys[l] = new short[size];
+                halfKeys[l] = new short[keySize];
             } else {
                 blockKeys[l] = new byte[Math.toIntExact(keyType.byteSize(size))];
                 keySegments[l] = MemorySegment.ofArray(blockKeys[l]);
@@ -375,6 +384,16 @@ public final class KvCache {
         return Math.min(n, cells(layer) - cell(layer, pos));
     }
 
+    /** Blocks of {@link #KEY_BLOCK} cells that hold {@code cells} cells. */
+    private static int blocksOf(int cells) {
+        return (cells + KEY_BLOCK - 1) / KEY_BLOCK;
+    }
+
+    /** Index of feature {@code f} of cell {@code c} in an F32/F16 layer's keys (see {@link #KEY_BLOCK}). */
+    private static int keyIndex(int rowWidth, int f, int c) {
+        return (c / KEY_BLOCK * rowWidth + f) * KEY_BLOCK + c % KEY_BLOCK;
+    }
+
     /** Byte offset of head {@code h}'s slice in cell {@code cell} of a block layer. */
     private long offset(int layer, int h, int cell, long headBytes) {
         return ((long) h * cells(layer) + cell) * headBytes;
@@ -397,12 +416,12 @@ public final class KvCache {
             }
             return;
         }
-        int cells = cells(layer);
+        int rowWidth = this.rowWidth[layer];
         for (int done = 0; done < n; ) {
             int c0 = cell(layer, from + done);
-            int len = run(layer, from + done, n - done);
+            int len = Math.min(run(layer, from + done, n - done), KEY_BLOCK - c0 % KEY_BLOCK); // within one block
             for (int d = 0; d < count; d++) {
-                int src = (feature + d) * cells + c0;
+                int src = keyIndex(rowWidth, feature + d, c0);
                 int at = d * stride + done;
                 if (floatKeys != null) {
                     System.arraycopy(floatKeys[layer], src, dst, at, len);
@@ -508,18 +527,18 @@ public final class KvCache {
 
     private void storeKey(int layer, int pos, float[] k, int kOff) {
         int c = cell(layer, pos);
-        int cells = cells(layer);
         int rowWidth = this.rowWidth[layer];
         int headDim = this.headDim[layer];
+        int at = keyIndex(rowWidth, 0, c);
         if (floatKeys != null) {
             float[] kc = floatKeys[layer];
             for (int f = 0; f < rowWidth; f++) {
-                kc[f * cells + c] = k[kOff + f];
+                kc[at + f * KEY_BLOCK] = k[kOff + f];
             }
         } else if (halfKeys != null) {
             short[] kc = halfKeys[layer];
             for (int f = 0; f < rowWidth; f++) {
-                kc[f * cells + c] = Float.floatToFloat16(k[kOff + f]);
+                kc[at + f * KEY_BLOCK] = Float.floatToFloat16(k[kOff + f]);
             }
         } else {
             for (int h = 0; h < rowWidth / headDim; h++) {
@@ -530,12 +549,13 @@ public final class KvCache {
 
     private void loadKey(int layer, int pos, float[] row) {
         int c = cell(layer, pos);
-        int cells = cells(layer);
         int rowWidth = this.rowWidth[layer];
         int headDim = this.headDim[layer];
         if (floatKeys != null || halfKeys != null) {
+            int at = keyIndex(rowWidth, 0, c);
             for (int f = 0; f < rowWidth; f++) {
-                row[f] = floatKeys != null ? floatKeys[layer][f * cells + c] : Float.float16ToFloat(halfKeys[layer][f * cells + c]);
+                int i = at + f * KEY_BLOCK;
+                row[f] = floatKeys != null ? floatKeys[layer][i] : Float.float16ToFloat(halfKeys[layer][i]);
             }
         } else {
             for (int h = 0; h < rowWidth / headDim; h++) {
@@ -649,12 +669,12 @@ public final class KvCache {
         int n = length - from;
         int heads = rowWidth / headDim[layer];
         if (floatKeys != null || halfKeys != null) {
-            int cells = cells(layer);
             for (int f = 0; f < rowWidth; f++) {
                 skip(stream, (long) skip * (floatKeys != null ? 4 : 2));
                 for (int done = 0; done < n; ) {
-                    int at = f * cells + cell(layer, from + done);
-                    int len = run(layer, from + done, n - done);
+                    int c = cell(layer, from + done);
+                    int at = keyIndex(rowWidth, f, c);
+                    int len = Math.min(run(layer, from + done, n - done), KEY_BLOCK - c % KEY_BLOCK);
                     if (floatKeys != null) {
                         stream.floats(floatKeys[layer], at, len);
                     } else {
