@@ -87,30 +87,29 @@ final class PackedWeights {
         int blocks = w.cols() / w.type().blockSize();
         long rowBytes = w.rowBytes();
         int blockBytes = (int) blockBytes(w.type(), groupRows);
-        byte[] group = new byte[blocks * blockBytes];
-        byte[] row = new byte[(int) rowBytes];
+        long groupBytes = (long) blocks * blockBytes;
         long released = (long) g0 * groupRows * rowBytes;
         boolean q4_0 = w.type() == GgmlType.Q4_0;
+        // Q4_0 moves whole shorts (a scale, then pairs of quant bytes), so its groups go in and out as shorts
         short[] rows = q4_0 ? new short[(int) (groupRows * rowBytes / 2)] : null;
-        short[] out = q4_0 ? new short[group.length / 2] : null;
+        short[] out = q4_0 ? new short[(int) (groupBytes / 2)] : null;
+        byte[] group = q4_0 ? null : new byte[(int) groupBytes];
+        byte[] row = q4_0 ? null : new byte[(int) rowBytes];
         for (int g = g0; g < g1; g++) {
             if (q4_0) {
-                // Q4_0 moves whole shorts (a scale, then pairs of quant bytes), so a group goes in and out as shorts
                 MemorySegment.copy(src, SHORT_LE, (long) g * groupRows * rowBytes, rows, 0, rows.length);
                 packQ4_0Group(rows, (int) (rowBytes / 2), blocks, out, groupRows);
-                MemorySegment.copy(out, 0, dst, SHORT_LE, (long) g * group.length, out.length);
-            }
-            for (int i = 0; i < groupRows && !q4_0; i++) {
-                MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) (g * groupRows + i) * rowBytes, row, 0, row.length);
-                switch (w.type()) {
-                    case Q4_0 -> packQ4_0Row(row, blocks, group, blockBytes, groupRows, i);
-                    case Q4_K -> packQ4_KRow(row, blocks, group, blockBytes, groupRows, i);
-                    case Q5_K -> packQ5_KRow(row, blocks, group, blockBytes, groupRows, i);
-                    default -> packQ6_KRow(row, blocks, group, blockBytes, groupRows, i);
+                MemorySegment.copy(out, 0, dst, SHORT_LE, g * groupBytes, out.length);
+            } else {
+                for (int i = 0; i < groupRows; i++) {
+                    MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) (g * groupRows + i) * rowBytes, row, 0, row.length);
+                    switch (w.type()) {
+                        case Q4_K -> packQ4_KRow(row, blocks, group, blockBytes, groupRows, i);
+                        case Q5_K -> packQ5_KRow(row, blocks, group, blockBytes, groupRows, i);
+                        default -> packQ6_KRow(row, blocks, group, blockBytes, groupRows, i);
+                    }
                 }
-            }
-            if (!q4_0) {
-                MemorySegment.copy(group, 0, dst, ValueLayout.JAVA_BYTE, (long) g * group.length, group.length);
+                MemorySegment.copy(group, 0, dst, ValueLayout.JAVA_BYTE, g * groupBytes, group.length);
             }
             long packedEnd = (long) (g + 1) * groupRows * rowBytes;
             if (src.isMapped() && (packedEnd - released >= UNLOAD_BYTES || g == g1 - 1)) {
@@ -127,8 +126,9 @@ final class PackedWeights {
 
     /**
      * One group of Q4_0 rows ({@code rows}: the file's bytes as little-endian shorts, {@code rowShorts} per row, 9
-     * per block) into {@code out} in the layout of {@link #packQ4_0Row}, a short at a time: per block the scales
-     * as floats (two shorts each), then for each pair of quant bytes the rows' shorts side by side.
+     * per block) into {@code out} in the Q4_0 layout of this class's description, a short at a time: per block the
+     * scales as floats (two shorts each, little-endian), then for each pair of quant bytes the rows' shorts side by
+     * side.
      */
     private static void packQ4_0Group(short[] rows, int rowShorts, int blocks, short[] out, int groupRows) {
         for (int b = 0, base = 0; b < blocks; b++, base += 10 * groupRows) {
@@ -142,15 +142,6 @@ final class PackedWeights {
                 for (int i = 0, r = 9 * b + 1 + j; i < groupRows; i++, r += rowShorts) {
                     out[o + i] = rows[r];
                 }
-            }
-        }
-    }
-
-    private static void packQ4_0Row(byte[] row, int blocks, byte[] group, int blockBytes, int groupRows, int i) {
-        for (int b = 0, o = 0, base = 0; b < blocks; b++, o += 18, base += blockBytes) {
-            putHalfAsFloat(row, o, group, base + 4 * i);
-            for (int k = 0; k < 16; k++) {
-                group[base + 4 * groupRows + (k >> 1) * 2 * groupRows + 2 * i + (k & 1)] = row[o + 2 + k];
             }
         }
     }
