@@ -302,10 +302,7 @@ final class GgufParser {
         if (len < 0 || len > remaining() || len > Integer.MAX_VALUE - 8) {
             throw new GgufFormatException("string length " + Long.toUnsignedString(len) + " of " + what + " runs past the end of the file", at);
         }
-        byte[] bytes = new byte[(int) len];
-        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, bytes, 0, bytes.length);
-        pos += len;
-        return new String(bytes, StandardCharsets.UTF_8);
+        return utf8(len);
     }
 
     /**
@@ -318,6 +315,11 @@ final class GgufParser {
             return readString("element " + i + " of '" + key + "'"); // throws, saying where
         }
         pos += 8;
+        return utf8(len);
+    }
+
+    /** The {@code len} bytes at the read position (checked by the caller) as UTF-8, moving past them. */
+    private String utf8(long len) {
         byte[] bytes = new byte[(int) len];
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, bytes, 0, bytes.length);
         pos += len;

@@ -1577,8 +1577,9 @@ final class VectorKernels extends PooledKernels {
      * n0..n3 that belong to elements k, k + 16, k + 1, k + 17: v = n0 + 16·n1 + 256·n2 + 4096·n3. Each block's 32
      * activations become, for k = 0, 2, .., 14 in turn, y0 = x[k], y1 = x[k + 16] − 16·x[k],
      * y2 = x[k + 1] − 16·x[k + 16], y3 = x[k + 17] − 16·x[k + 1], so that v·y0 + (v &gt;&gt;&gt; 4)·y1 +
-     * (v &gt;&gt;&gt; 8)·y2 + (v &gt;&gt;&gt; 12)·y3 = n0·x[k] + n1·x[k + 16] + n2·x[k + 1] + n3·x[k + 17]: the kernel needs no mask and no widening. The products wrap in short lanes on the way, but the block's sum,
-     * the same integer as ever, fits a short, so the result is exact. xs[tmp, tmp + 32) is room for one block.
+     * (v &gt;&gt;&gt; 8)·y2 + (v &gt;&gt;&gt; 12)·y3 = n0·x[k] + n1·x[k + 16] + n2·x[k + 1] + n3·x[k + 17]: the kernel
+     * needs no mask and no widening. The products wrap in short lanes on the way, but the block's sum, the same
+     * integer as ever, fits a short, so the result is exact. xs[tmp, tmp + 32) is room for one block.
      */
     private static void foldNibbleActivations(short[] xs, int off, int cols, int tmp) {
         for (int b = off; b < off + cols; b += 32) {

@@ -767,6 +767,7 @@ public final class BatchEngine implements AutoCloseable {
     /** Runs {@code n} throwaway generations at once (ordinary ids spread over the vocabulary) and waits for them. */
     private void runAtOnce(int n, int promptLength, GenerationParams params) {
         int vocab = config.vocabSize();
+        int bos = model.tokenizer().bos();
         java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(n);
         java.util.concurrent.atomic.AtomicReference<RuntimeException> failure = new java.util.concurrent.atomic.AtomicReference<>();
         for (int i = 0; i < n; i++) {
@@ -774,7 +775,6 @@ public final class BatchEngine implements AutoCloseable {
             for (int j = 0; j < promptLength; j++) { // a different prompt per generation after the BOS
                 prompt[j] = (int) ((1000L + 7919L * (i * promptLength + j)) % vocab);
             }
-            int bos = model.tokenizer().bos();
             if (bos >= 0) {
                 prompt[0] = bos; // as real prompts begin (and the BOS is what a next prompt would share with it)
             }

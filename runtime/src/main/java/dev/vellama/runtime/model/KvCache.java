@@ -389,6 +389,11 @@ public final class KvCache {
         return (cells + KEY_BLOCK - 1) / KEY_BLOCK;
     }
 
+    /** {@link #run} within one block of F32/F16 keys: the positions whose keys of a feature are one run of memory. */
+    private int keyRun(int layer, int pos, int n) {
+        return Math.min(run(layer, pos, n), KEY_BLOCK - cell(layer, pos) % KEY_BLOCK);
+    }
+
     /** Index of feature {@code f} of cell {@code c} in an F32/F16 layer's keys (see {@link #KEY_BLOCK}). */
     private static int keyIndex(int rowWidth, int f, int c) {
         return (c / KEY_BLOCK * rowWidth + f) * KEY_BLOCK + c % KEY_BLOCK;
@@ -401,13 +406,13 @@ public final class KvCache {
 
     /**
      * Keys of features {@code [feature, feature + count)} (one kv head) at positions {@code [from, to)} as floats:
-     * {@code dst[d * stride + p - from]}. Block types convert through {@code scratch} ({@code (to − from)·count}
-     * floats or more; null: one is allocated).
+     * {@code dst[d * stride + p - from]}. Block types convert through a buffer of their own (attention reads them
+     * with {@link #copyKeyRows} instead).
      */
-    void copyKeys(int layer, int feature, int count, int from, int to, float[] dst, int stride, float[] scratch) {
+    void copyKeys(int layer, int feature, int count, int from, int to, float[] dst, int stride) {
         int n = to - from;
         if (blockKeys != null) {
-            float[] rows = scratch != null && scratch.length >= n * count ? scratch : new float[n * count];
+            float[] rows = new float[n * count];
             copyKeyRows(layer, feature, count, from, to, rows);
             for (int j = 0; j < n; j++) {
                 for (int d = 0; d < count; d++) {
@@ -419,7 +424,7 @@ public final class KvCache {
         int rowWidth = this.rowWidth[layer];
         for (int done = 0; done < n; ) {
             int c0 = cell(layer, from + done);
-            int len = Math.min(run(layer, from + done, n - done), KEY_BLOCK - c0 % KEY_BLOCK); // within one block
+            int len = keyRun(layer, from + done, n - done);
             for (int d = 0; d < count; d++) {
                 int src = keyIndex(rowWidth, feature + d, c0);
                 int at = d * stride + done;
@@ -459,10 +464,6 @@ public final class KvCache {
                     done * count, len * count);
             done += len;
         }
-    }
-
-    void copyKeys(int layer, int feature, int count, int from, int to, float[] dst, int stride) {
-        copyKeys(layer, feature, count, from, to, dst, stride, null);
     }
 
     /** Values of features {@code [feature, feature + count)} at positions {@code [from, to)}: {@code dst[(p - from) * count + d]}. */
@@ -674,7 +675,7 @@ public final class KvCache {
                 for (int done = 0; done < n; ) {
                     int c = cell(layer, from + done);
                     int at = keyIndex(rowWidth, f, c);
-                    int len = Math.min(run(layer, from + done, n - done), KEY_BLOCK - c % KEY_BLOCK);
+                    int len = keyRun(layer, from + done, n - done);
                     if (floatKeys != null) {
                         stream.floats(floatKeys[layer], at, len);
                     } else {
