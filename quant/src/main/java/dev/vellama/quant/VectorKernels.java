@@ -139,7 +139,7 @@ final class VectorKernels extends PooledKernels {
     /**
      * Chunks of at most this many tokens go through {@link #matvecMany} instead of panels when the matrix is packed.
      * {@code vellama bench -p N -n 0 -r 30}, 1B files, 2 threads: Q4_0 pp2 26.5 against 13.4 t/s with panels, pp4 47
-     * against 22, pp8 52–56 against 38–43, pp12 58/54, pp16 57/49, pp24 62/71, pp32 61/74; Q4_K_M pp4 41/21, pp8
+     * against 22, pp8 51–56 against 38–43, pp12 58/54, pp16 57/49, pp24 62/71, pp32 61/74; Q4_K_M pp4 41/21, pp8
      * 49/41, pp16 54/54. (Q8_0, not packed, has no batched kernel and keeps panels: pp8 23 against 35.)
      */
     private static final int MANY_MAX_TOKENS = 12;
