@@ -62,6 +62,7 @@ final class PackedWeights {
             long groupBytes = w.cols() / w.type().blockSize() * blockBytes(w.type(), groupRows);
             MemorySegment dst = LargePageMemory.allocate(groups * groupBytes);
             pool.run(groups, pool.threads(), (part, start, end) -> pack(w, groupRows, dst, start, end));
+            LargePageMemory.collapseLater(dst);
             if (w.data().isMapped()) {
                 // every product now reads the copy: the file's pages go back to the page cache instead of
                 // counting twice in the process's memory (a later read, such as an embedding row, maps them again)
