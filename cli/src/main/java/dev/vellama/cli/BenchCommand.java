@@ -1,5 +1,7 @@
 package dev.vellama.cli;
 
+import dev.vellama.quant.Kernels;
+
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -147,6 +149,11 @@ final class BenchCommand implements Callable<Integer> {
 
     private Result run(Session s, int t, int p, int g, int d, long size, long params, String type, PrintWriter out) {
         measure(s, p, g, d, 0); // warm-up
+        try { // and the packed copies' gathering into huge pages out of the way of the timed runs
+            Kernels.settle();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         long[] samples = new long[repetitions];
         for (int i = 0; i < repetitions; i++) {
             samples[i] = measure(s, p, g, d, i + 1);

@@ -29,6 +29,17 @@ public interface Kernels extends AutoCloseable {
         return new ScalarKernels(threads);
     }
 
+    /**
+     * Waits until the background work on the weights' packed copies is done (their gathering into huge pages,
+     * which otherwise starts once packing has been quiet for a second): a benchmark's or a server's warm-up calls
+     * this so that the work does not share the cores with what comes after.
+     *
+     * @throws InterruptedException if the waiting thread is interrupted
+     */
+    static void settle() throws InterruptedException {
+        LargePageMemory.awaitCollapsed();
+    }
+
     /** {@return a one-line summary for logs, for example "Vector API, 512-bit floats, C2, 2 threads"} */
     String description();
 

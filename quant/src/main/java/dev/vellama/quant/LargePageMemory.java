@@ -106,11 +106,20 @@ final class LargePageMemory {
         Collapser.INSTANCE.add(s);
     }
 
+    /** Gathers the copies {@link #collapseLater} holds now, without waiting for quiet, and returns when done. */
+    static void awaitCollapsed() throws InterruptedException {
+        if (MADVISE != null && HUGE_PAGES.equals("collapse")) {
+            Collapser.INSTANCE.awaitIdle();
+        }
+    }
+
     /** The daemon thread behind {@link #collapseLater}; it holds each copy (so it stays mapped) until gathered. */
     private static final class Collapser implements Runnable {
         static final Collapser INSTANCE = start();
         private final java.util.ArrayDeque<MemorySegment> pending = new java.util.ArrayDeque<>();
         private long lastAdded;
+        private boolean busy;
+        private int hurry;
 
         private static Collapser start() {
             Collapser c = new Collapser();
@@ -126,26 +135,45 @@ final class LargePageMemory {
             notifyAll();
         }
 
+        synchronized void awaitIdle() throws InterruptedException {
+            hurry++;
+            notifyAll();
+            try {
+                while (!pending.isEmpty() || busy) {
+                    wait();
+                }
+            } finally {
+                hurry--;
+            }
+        }
+
         @Override
         public void run() {
             while (true) {
                 MemorySegment next;
                 synchronized (this) {
                     try {
-                        while (pending.isEmpty() || System.nanoTime() - lastAdded < QUIET_NANOS) {
-                            long wait = pending.isEmpty() ? 0 : QUIET_NANOS - (System.nanoTime() - lastAdded);
+                        while (pending.isEmpty() || hurry == 0 && System.nanoTime() - lastAdded < QUIET_NANOS) {
                             if (pending.isEmpty()) {
                                 wait();
                             } else {
-                                wait(Math.max(1, wait / 1_000_000));
+                                wait(Math.max(1, (QUIET_NANOS - (System.nanoTime() - lastAdded)) / 1_000_000));
                             }
                         }
                     } catch (InterruptedException e) {
                         return;
                     }
                     next = pending.poll();
+                    busy = true;
                 }
-                collapse(next);
+                try {
+                    collapse(next);
+                } finally {
+                    synchronized (this) {
+                        busy = false;
+                        notifyAll();
+                    }
+                }
             }
         }
     }

@@ -1,9 +1,11 @@
 package dev.vellama.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 
@@ -22,6 +24,21 @@ class LargePageMemoryTest {
         LargePageMemory.collapse(s);
         for (long i = 0; i < bytes / 8; i++) {
             assertEquals(i * 0x9E3779B97F4A7C15L, s.getAtIndex(ValueLayout.JAVA_LONG, i), "long " + i);
+        }
+    }
+
+    @Test
+    void settleGathersPendingCopiesWithoutWaitingForQuietAndKeepsThem() {
+        long bytes = 3 * LargePageMemory.HUGE_PAGE;
+        MemorySegment s = LargePageMemory.allocate(bytes);
+        for (long i = 0; i < bytes / 8; i++) {
+            s.setAtIndex(ValueLayout.JAVA_LONG, i, ~i);
+        }
+        LargePageMemory.collapseLater(s);
+        // settle() skips the quiet second: it returns once the copy is gathered, well within the timeout
+        assertTimeoutPreemptively(Duration.ofSeconds(30), Kernels::settle);
+        for (long i = 0; i < bytes / 8; i++) {
+            assertEquals(~i, s.getAtIndex(ValueLayout.JAVA_LONG, i), "long " + i);
         }
     }
 

@@ -733,7 +733,8 @@ public final class BatchEngine implements AutoCloseable {
      * copies of the weights get made and the JIT compiler sees the prompt, one-row and several-row decode paths,
      * so the first clients do not wait for either (on a 1B model that is seconds). Up to four slots at once, each
      * a 16-token prompt of ordinary ids and {@code tokens} sampled tokens; afterwards the counters start from zero
-     * and the slots hold nothing. Call it before serving: it waits, and a real request submitted meanwhile would
+     * and the slots hold nothing, and the weights' background work is done ({@link dev.vellama.quant.Kernels#settle}).
+     * Call it before serving: it waits, and a real request submitted meanwhile would
      * be counted with it.
      *
      * @param tokens tokens each warm-up generation samples (at least 1)
@@ -760,6 +761,11 @@ public final class BatchEngine implements AutoCloseable {
             }
         } finally {
             lock.unlock();
+        }
+        try { // the packed copies' gathering into huge pages is done before the first client, not during
+            dev.vellama.quant.Kernels.settle();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         return java.time.Duration.ofNanos(System.nanoTime() - t0);
     }
