@@ -149,11 +149,7 @@ final class BenchCommand implements Callable<Integer> {
 
     private Result run(Session s, int t, int p, int g, int d, long size, long params, String type, PrintWriter out) {
         measure(s, p, g, d, 0); // warm-up
-        try { // and the packed copies' gathering into huge pages out of the way of the timed runs
-            Kernels.settle();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Kernels.settle(); // and the packed copies' gathering into huge pages out of the way of the timed runs
         long[] samples = new long[repetitions];
         for (int i = 0; i < repetitions; i++) {
             samples[i] = measure(s, p, g, d, i + 1);

@@ -32,11 +32,10 @@ public interface Kernels extends AutoCloseable {
     /**
      * Waits until the background work on the weights' packed copies is done (their gathering into huge pages,
      * which otherwise starts once packing has been quiet for a second): a benchmark's or a server's warm-up calls
-     * this so that the work does not share the cores with what comes after.
-     *
-     * @throws InterruptedException if the waiting thread is interrupted
+     * this so that the work does not share the cores with what comes after. An interrupt ends the wait early and
+     * stays set on the thread.
      */
-    static void settle() throws InterruptedException {
+    static void settle() {
         LargePageMemory.awaitCollapsed();
     }
 

@@ -15,9 +15,10 @@ import java.util.Optional;
  * it is freed when the segment is unreachable. Mappings of 2 MiB or more start on a 2 MiB boundary so that whole
  * transparent huge pages fit them. A copy is written on 4 KiB pages and, once complete, handed to
  * {@link #collapseLater}, which gathers it into huge pages ({@code madvise(MADV_COLLAPSE)}) on a background thread
- * when packing has gone quiet: decode streaming the copies from huge pages ran 6–11% faster (fewer TLB misses) on
- * the 2-vCPU virtual machine of docs/performance.md, where faulting 2 MiB pages in directly ({@code MADV_HUGEPAGE})
- * cost between nothing and 1.2 s of a 1B model's first token, depending on the machine's memory that day.
+ * when packing has gone quiet: on the 2-vCPU virtual machine of docs/performance.md, products streaming a layer's
+ * matrices from huge pages took 0.26–0.33 ms against 0.34–0.49 on small ones (fewer TLB misses; whole-model decode
+ * gained 0–10%, inside that machine's noise), while faulting 2 MiB pages in directly ({@code MADV_HUGEPAGE}) cost
+ * between nothing and 1.2 s of a 1B model's first token, depending on the machine's memory that day.
  * {@code -Dvellama.hugePages=fault} asks for that instead, {@code -Dvellama.hugePages=off} for small pages only.
  */
 final class LargePageMemory {
@@ -33,6 +34,8 @@ final class LargePageMemory {
     private static final MethodHandle MMAP;
     private static final MethodHandle MADVISE;
     private static final MethodHandle MUNMAP;
+    /** Whether complete copies are gathered into huge pages ({@link #collapseLater}): the mode, and the calls linked. */
+    private static final boolean COLLAPSE;
 
     static {
         MethodHandle mmap = null;
@@ -61,6 +64,7 @@ final class LargePageMemory {
         MMAP = mmap;
         MADVISE = madvise;
         MUNMAP = munmap;
+        COLLAPSE = mmap != null && HUGE_PAGES.equals("collapse");
     }
 
     private LargePageMemory() {
@@ -100,16 +104,22 @@ final class LargePageMemory {
      * and kernels may read the copy meanwhile.
      */
     static void collapseLater(MemorySegment s) {
-        if (MADVISE == null || !HUGE_PAGES.equals("collapse") || !s.isNative() || s.byteSize() < HUGE_PAGE) {
-            return;
+        if (COLLAPSE && s.isNative() && s.byteSize() >= HUGE_PAGE) {
+            Collapser.INSTANCE.add(s);
         }
-        Collapser.INSTANCE.add(s);
     }
 
-    /** Gathers the copies {@link #collapseLater} holds now, without waiting for quiet, and returns when done. */
-    static void awaitCollapsed() throws InterruptedException {
-        if (MADVISE != null && HUGE_PAGES.equals("collapse")) {
-            Collapser.INSTANCE.awaitIdle();
+    /**
+     * Gathers the copies {@link #collapseLater} holds now, without waiting for quiet, and returns when done, or at
+     * once if the calling thread is interrupted (its interrupt status kept).
+     */
+    static void awaitCollapsed() {
+        if (COLLAPSE) {
+            try {
+                Collapser.INSTANCE.awaitIdle();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -180,6 +190,9 @@ final class LargePageMemory {
 
     /** {@link #collapseLater}'s work, now, on the calling thread. */
     static void collapse(MemorySegment s) {
+        if (!COLLAPSE) {
+            return;
+        }
         long from = (s.address() + HUGE_PAGE - 1) & -HUGE_PAGE;
         long to = (s.address() + s.byteSize()) & -HUGE_PAGE;
         if (to > from) {

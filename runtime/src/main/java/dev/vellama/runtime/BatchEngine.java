@@ -762,11 +762,8 @@ public final class BatchEngine implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        try { // the packed copies' gathering into huge pages is done before the first client, not during
-            dev.vellama.quant.Kernels.settle();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        // the packed copies' gathering into huge pages happens before the first client, not during
+        dev.vellama.quant.Kernels.settle();
         return java.time.Duration.ofNanos(System.nanoTime() - t0);
     }
 
