@@ -320,6 +320,83 @@ class VectorKernelsTest {
         }
     }
 
+    /**
+     * The packed Q4_0 copy widens the file's half scales to floats as it packs: every kind of finite half (zero of
+     * either sign, subnormals, the smallest and largest normals, negatives) gives exactly the ggml order's
+     * bits, one token and four; a prompt long enough for the panels (96 rows: a whole panel and a group left to
+     * the row decode) gives the scalar kernels' products within float rounding.
+     */
+    @ParameterizedTest
+    @MethodSource("int8Widths")
+    void packedQ4_0TakesEveryFiniteHalfScaleExactly(VectorSpecies<Float> species) {
+        short[] halves = {0x0000, (short) 0x8000, 0x0001, (short) 0x8001, 0x03FF, (short) 0x83FF, 0x0200, 0x0400,
+                (short) 0x8400, 0x3C00, (short) 0xBC00, 0x2E66, (short) 0xC8B3, 0x7BFF, (short) 0xFBFF, 0x1234};
+        int rows = 96;
+        int cols = 32 * 12;
+        WeightMatrix w = SyntheticWeights.heap(GgmlType.Q4_0, rows, cols, 5);
+        java.lang.foreign.MemorySegment seg = w.data();
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < cols / 32; b++) {
+                seg.set(BlockLayouts.SHORT_LE, w.rowOffset(r) + b * 18L, halves[(r + 3 * b) % halves.length]);
+            }
+        }
+        Kernels k = vector(species);
+        float[] x = randomFloats(4 * cols, 9);
+        float[] many = new float[4 * rows];
+        k.matvecMany(w, x, 4, many);
+        for (int t = 0; t < 4; t++) {
+            float[] xt = java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols);
+            float[] want = ggmlQ4_0Matvec(w, xt);
+            float[] got = new float[rows];
+            k.matvec(w, xt, got);
+            assertArrayEquals(want, got, "one token, token " + t + " at " + species.vectorBitSize() + " bits");
+            assertArrayEquals(want, java.util.Arrays.copyOfRange(many, t * rows, (t + 1) * rows),
+                    "four tokens, token " + t + " at " + species.vectorBitSize() + " bits");
+        }
+        int n = 40;
+        float[] xs = randomFloats(n * cols, 11);
+        float[] got = new float[n * rows];
+        k.matmul(w, xs, n, got);
+        float[] want = new float[n * rows];
+        scalar.matmul(w, xs, n, want);
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], got[i], 1e-3f * (1 + Math.abs(want[i])), "matmul element " + i);
+        }
+    }
+
+    /**
+     * A packed matrix of many groups is shared out in chunks the two threads claim in turn (each thread quantizing
+     * the activations once): every row is still exactly the ggml order's bits, one token and a few at once, for
+     * each packed type against its own one-token matvec, and Q4_0 against the ggml order itself.
+     */
+    @ParameterizedTest
+    @MethodSource("int8Widths")
+    void chunkedPackedJobsGiveEveryRowExactly(VectorSpecies<Float> species) {
+        int rows = 32 * 45; // 45 or 90 groups: several chunks a thread, and an odd last one
+        Kernels k = vector(species);
+        int cols = 32 * 4;
+        WeightMatrix q40 = SyntheticWeights.heap(GgmlType.Q4_0, rows, cols, 17);
+        float[] x = randomFloats(cols, 23);
+        float[] got = new float[rows];
+        k.matvec(q40, x, got);
+        assertArrayEquals(ggmlQ4_0Matvec(q40, x), got, "Q4_0 at " + species.vectorBitSize() + " bits");
+        for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
+            int c = type.blockSize() == 32 ? cols : 256;
+            WeightMatrix w = SyntheticWeights.heap(type, rows, c, 29);
+            for (int n : new int[] {3, 4, 6}) {
+                float[] xs = randomFloats(n * c, 31 + n);
+                float[] many = new float[n * rows];
+                k.matvecMany(w, xs, n, many);
+                for (int t = 0; t < n; t++) {
+                    float[] one = new float[rows];
+                    k.matvec(w, java.util.Arrays.copyOfRange(xs, t * c, (t + 1) * c), one);
+                    assertArrayEquals(one, java.util.Arrays.copyOfRange(many, t * rows, (t + 1) * rows),
+                            type + " n=" + n + " token " + t + " at " + species.vectorBitSize() + " bits");
+                }
+            }
+        }
+    }
+
     static Stream<VectorSpecies<Float>> int8Widths() {
         return Stream.of(jdk.incubator.vector.FloatVector.SPECIES_256, jdk.incubator.vector.FloatVector.SPECIES_512);
     }
