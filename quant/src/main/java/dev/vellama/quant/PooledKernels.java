@@ -30,10 +30,6 @@ abstract class PooledKernels implements Kernels {
     private final float[][] tokenScratch;
     private final float[][] outScratch;
     private boolean jobMany;
-    /** The current job's number, and per part (a cache line apart) the last job it prepared its activations for. */
-    private int jobSeq;
-    private final int[] preparedSeq;
-    private static final int SEQ_STRIDE = 32;
 
     PooledKernels(int threads, String name) {
         this.pool = new WorkerPool(threads, name);
@@ -42,7 +38,6 @@ abstract class PooledKernels implements Kernels {
         this.shortScratch = new short[threads][];
         this.tokenScratch = new float[threads][];
         this.outScratch = new float[threads][];
-        this.preparedSeq = new int[threads * SEQ_STRIDE];
     }
 
     @Override
@@ -117,10 +112,8 @@ abstract class PooledKernels implements Kernels {
             jobX = x;
             jobN = n;
             jobOut = out;
-            jobSeq++;
             boolean cold = n <= COLD_MAX_TOKENS && COLD_JOBS.get() > 0 && COLD_JOBS.getAndDecrement() > 0;
-            int parts = cold ? pool.threads() - 1 : pool.threads();
-            pool.run(count, parts, jobChunk(w, n, many, count, parts), jobTask);
+            pool.run(count, cold ? pool.threads() - 1 : pool.threads(), jobTask);
         } finally {
             jobW = null;
             jobX = null;
@@ -135,25 +128,6 @@ abstract class PooledKernels implements Kernels {
         } else {
             matrixPart(jobW, jobX, jobN, jobOut, part, start, end);
         }
-    }
-
-    /**
-     * The chunk a job's threads claim its range in (see {@link WorkerPool#run(int, int, int, WorkerPool.PartTask)}),
-     * or 0 for one contiguous part per thread. A kernel that takes chunks calls {@link #firstChunk} to prepare
-     * what its parts share (the quantized activations) once per thread and job rather than once per chunk.
-     */
-    protected int jobChunk(WeightMatrix w, int n, boolean many, int count, int parts) {
-        return 0;
-    }
-
-    /** True on part {@code part}'s first call in the current job, false on the calls for its later chunks. */
-    protected final boolean firstChunk(int part) {
-        int i = part * SEQ_STRIDE;
-        if (preparedSeq[i] == jobSeq) {
-            return false;
-        }
-        preparedSeq[i] = jobSeq;
-        return true;
     }
 
     /**

@@ -244,25 +244,6 @@ final class VectorKernels extends PooledKernels {
                 && w.rows() % PACK_ROWS == 0;
     }
 
-    /**
-     * Chunks per thread in a packed decode job (one token, or a {@link #matvecMany} of a few): the threads claim
-     * chunks of groups in turn, so the one that started late (a worker waking) or runs slower on a busy host takes
-     * fewer. With equal parts the caller waited on the worker for 12–16% of its own time in a decode (timed in a
-     * throwaway build); with chunks decode was 1–8% faster in each of seven alternating comparisons (see
-     * docs/performance.md). {@code -Dvellama.pool.chunks=1} keeps equal parts.
-     */
-    private static final int CHUNKS_PER_THREAD = Integer.getInteger("vellama.pool.chunks", 8);
-
-    @Override
-    protected int jobChunk(WeightMatrix w, int n, boolean many, int count, int parts) {
-        if (CHUNKS_PER_THREAD <= 1 || !packs(w) || (many ? n > MANY_MAX_TOKENS : n != 1)) {
-            return 0;
-        }
-        // an even number of groups, so the one-token kernels keep taking their groups in pairs
-        int c = (count + parts * CHUNKS_PER_THREAD - 1) / (parts * CHUNKS_PER_THREAD);
-        return Math.max(2, (c + 1) & ~1);
-    }
-
     /** The packed layout of {@code w}, made on the calling thread the first time (see {@link PackedWeights}). */
     private MemorySegment packed(WeightMatrix w) {
         return PackedWeights.of(w, PACK_ROWS, pool);
@@ -364,18 +345,16 @@ final class VectorKernels extends PooledKernels {
      * one or two go singly.
      */
     private void manyPacked(WeightMatrix w, float[] x, int n, float[] out, int part, int g0, int g1) {
-        // a thread quantizes the activations on its first chunk of the job and reuses them for the rest
-        boolean prepare = firstChunk(part);
         if (w.type() == GgmlType.Q4_K) {
-            manyPackedQ4_K(w, x, n, out, part, g0, g1, prepare);
+            manyPackedQ4_K(w, x, n, out, part, g0, g1);
             return;
         }
         if (w.type() == GgmlType.Q6_K) {
-            manyPackedQ6_K(w, x, n, out, part, g0, g1, prepare);
+            manyPackedQ6_K(w, x, n, out, part, g0, g1);
             return;
         }
         if (w.type() == GgmlType.Q5_K) {
-            manyPackedQ5_K(w, x, n, out, part, g0, g1, prepare);
+            manyPackedQ5_K(w, x, n, out, part, g0, g1);
             return;
         }
         MemorySegment p = packedReady(w);
@@ -389,18 +368,16 @@ final class VectorKernels extends PooledKernels {
         short[] xs = shortScratch(part, slots * (cols + ds) + 32);
         float[] xd = rowScratch(part, slots * ds);
         int sums = slots * cols;
-        for (int t = 0; t < n && prepare; t++) {
+        for (int t = 0; t < n; t++) {
             quantizeActivationsToShorts(x, t * cols, cols, xs, t * cols, xd, t * ds);
             scaledBlockSums(xs, t * cols, cols, 32, -8, xs, sums + t * ds);
             foldNibbleActivations(xs, t * cols, cols, slots * (cols + ds));
         }
         float[] tail = null;
         if (padded) {
-            if (prepare) {
-                System.arraycopy(xs, (n - 1) * cols, xs, n * cols, cols);
-                System.arraycopy(xd, (n - 1) * ds, xd, n * ds, ds);
-                System.arraycopy(xs, sums + (n - 1) * ds, xs, sums + n * ds, ds);
-            }
+            System.arraycopy(xs, (n - 1) * cols, xs, n * cols, cols);
+            System.arraycopy(xd, (n - 1) * ds, xd, n * ds, ds);
+            System.arraycopy(xs, sums + (n - 1) * ds, xs, sums + n * ds, ds);
             tail = outScratch(part, 4 * rows);
         }
         if (n == 1) {
@@ -954,15 +931,14 @@ final class VectorKernels extends PooledKernels {
      * ({@link #quantizeActivationsPackedQ4_K}), then each group's tokens one after another (the group's weights
      * come from cache after the first).
      */
-    private void manyPackedQ4_K(WeightMatrix w, float[] x, int n, float[] out, int part, int g0, int g1,
-            boolean prepare) {
+    private void manyPackedQ4_K(WeightMatrix w, float[] x, int n, float[] out, int part, int g0, int g1) {
         MemorySegment p = packedReady(w);
         int cols = w.cols();
         int rows = w.rows();
         int nsub = cols / 32;
         short[] xs = shortScratch(part, n * cols);
         float[] xd = rowScratch(part, 2 * n * nsub);
-        for (int t = 0; t < n && prepare; t++) {
+        for (int t = 0; t < n; t++) {
             quantizeActivationsPackedQ4_K(x, t * cols, cols, xs, t * cols, xd, 2 * t * nsub);
         }
         float[] scales = sumScratch(part, 16 * PACK_ROWS);
@@ -1059,8 +1035,7 @@ final class VectorKernels extends PooledKernels {
      * Groups [g0, g1) of a packed Q5_K product with n tokens: each token's activations quantized once (as for
      * Q4_K, plus −16·Σx per 16 values as shorts), then each group's tokens one after another.
      */
-    private void manyPackedQ5_K(WeightMatrix w, float[] x, int n, float[] out, int part, int g0, int g1,
-            boolean prepare) {
+    private void manyPackedQ5_K(WeightMatrix w, float[] x, int n, float[] out, int part, int g0, int g1) {
         MemorySegment p = packedReady(w);
         int cols = w.cols();
         int rows = w.rows();
@@ -1068,7 +1043,7 @@ final class VectorKernels extends PooledKernels {
         int span = cols + cols / 16;
         short[] xs = shortScratch(part, n * span);
         float[] xd = rowScratch(part, 2 * n * nsub);
-        for (int t = 0; t < n && prepare; t++) {
+        for (int t = 0; t < n; t++) {
             quantizeActivationsPackedQ4_K(x, t * cols, cols, xs, t * span, xd, 2 * t * nsub);
             scaledBlockSums(xs, t * span, cols, 16, -16, xs, t * span + cols);
         }
@@ -1322,15 +1297,14 @@ final class VectorKernels extends PooledKernels {
     }
 
     /** {@link #manyPackedQ4_K} for Q6_K: activations per 32 values, −32·Σx per 8 after them in xs. */
-    private void manyPackedQ6_K(WeightMatrix w, float[] x, int n, float[] out, int part, int g0, int g1,
-            boolean prepare) {
+    private void manyPackedQ6_K(WeightMatrix w, float[] x, int n, float[] out, int part, int g0, int g1) {
         MemorySegment p = packedReady(w);
         int cols = w.cols();
         int rows = w.rows();
         short[] xs = shortScratch(part, n * (cols + cols / 8));
         float[] xd = rowScratch(part, n * (cols / 32));
         int sums = n * cols;
-        for (int t = 0; t < n && prepare; t++) {
+        for (int t = 0; t < n; t++) {
             quantizeActivationsToShortsNearest(x, t * cols, cols, xs, t * cols, xd, t * (cols / 32));
             scaledBlockSums(xs, t * cols, cols, 8, -32, xs, sums + t * (cols / 8));
         }

@@ -5,11 +5,9 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A fixed set of platform threads that split a range [0, count) among themselves; the calling thread runs part 0
- * itself. A job either gives each thread one contiguous part, or (with a chunk size) lets the threads claim chunks
- * of the range in turn until none is left, so a thread that started late or runs slower takes fewer. Threads spin
- * briefly, then park, between jobs, so back-to-back kernels (one per weight matrix per token) do not pay a wake-up
- * each. Nothing is allocated per job.
+ * A fixed set of platform threads that split a range [0, count) into contiguous parts, one per thread; the
+ * calling thread runs part 0 itself. Threads spin briefly, then park, between jobs, so back-to-back kernels
+ * (one per weight matrix per token) do not pay a wake-up each. Nothing is allocated per job.
  */
 final class WorkerPool implements AutoCloseable {
 
@@ -33,15 +31,12 @@ final class WorkerPool implements AutoCloseable {
     private final Thread[] workers;
     private final ReentrantLock lock = new ReentrantLock();
     private final AtomicInteger remaining = new AtomicInteger();
-    /** The next chunk to claim in a chunked job. */
-    private final AtomicInteger nextChunk = new AtomicInteger();
 
     // Job fields: written by the caller before the volatile generation bump that publishes them.
     private PartTask partTask;
     private Kernels.RangeTask rangeTask;
     private int count;
     private int parts;
-    private int chunk;
     private volatile Thread caller;
     private volatile Throwable failure;
     private volatile int generation;
@@ -64,25 +59,16 @@ final class WorkerPool implements AutoCloseable {
         return threads;
     }
 
-    /** Runs task over [0, count) on at most {@code maxParts} of the threads (at least the caller's), one part each. */
+    /** Runs task over [0, count) on at most {@code maxParts} of the threads (at least the caller's). */
     void run(int count, int maxParts, PartTask task) {
-        dispatch(count, maxParts, 0, task, null);
-    }
-
-    /**
-     * Runs task over [0, count) on at most {@code maxParts} of the threads in chunks of {@code chunk} that the
-     * threads claim in turn: the task is called once per chunk, each time with the claiming thread's part number.
-     * A chunk of 0, or one that would not give every thread two, falls back to one part each.
-     */
-    void run(int count, int maxParts, int chunk, PartTask task) {
-        dispatch(count, maxParts, chunk, task, null);
+        dispatch(count, maxParts, task, null);
     }
 
     void run(int count, Kernels.RangeTask task) {
-        dispatch(count, threads, 0, null, task);
+        dispatch(count, threads, null, task);
     }
 
-    private void dispatch(int count, int maxParts, int chunk, PartTask pt, Kernels.RangeTask rt) {
+    private void dispatch(int count, int maxParts, PartTask pt, Kernels.RangeTask rt) {
         if (count <= 0) {
             return;
         }
@@ -101,8 +87,6 @@ final class WorkerPool implements AutoCloseable {
             this.rangeTask = rt;
             this.count = count;
             this.parts = n;
-            this.chunk = chunk > 0 && (long) chunk * 2 * n <= count ? chunk : 0;
-            nextChunk.set(0);
             this.failure = null;
             this.caller = Thread.currentThread();
             remaining.set(threads - 1);
@@ -112,7 +96,7 @@ final class WorkerPool implements AutoCloseable {
             }
             Throwable own = null;
             try {
-                runPart(0);
+                invoke(pt, rt, 0, 0, count / n);
             } catch (Throwable t) {
                 own = t;
             }
@@ -134,21 +118,6 @@ final class WorkerPool implements AutoCloseable {
             }
         } finally {
             lock.unlock();
-        }
-    }
-
-    /** This thread's work in the current job: its one part, or chunks claimed until none is left. */
-    private void runPart(int part) {
-        int c = chunk;
-        if (c == 0) {
-            long total = count;
-            invoke(partTask, rangeTask, part, (int) (total * part / parts), (int) (total * (part + 1) / parts));
-            return;
-        }
-        int k;
-        while ((k = nextChunk.getAndIncrement()) * (long) c < count) {
-            int start = k * c;
-            invoke(partTask, rangeTask, part, start, Math.min(count, start + c));
         }
     }
 
@@ -186,7 +155,8 @@ final class WorkerPool implements AutoCloseable {
             seen = g;
             try {
                 if (part < parts) {
-                    runPart(part);
+                    long c = count;
+                    invoke(partTask, rangeTask, part, (int) (c * part / parts), (int) (c * (part + 1) / parts));
                 }
             } catch (Throwable t) {
                 if (failure == null) {

@@ -104,46 +104,6 @@ class KernelsTest {
         }
     }
 
-    /**
-     * A chunked job covers every index once, in calls of at most the chunk (each with the part number of a thread
-     * that ran it, one thread per part number); a chunk too large to give each part two runs as one part each.
-     */
-    @Test
-    void poolClaimsChunksUntilNoneIsLeft() {
-        try (WorkerPool pool = new WorkerPool(3, "test-pool")) {
-            for (int[] countAndChunk : new int[][] {{100, 3}, {101, 10}, {7, 1}, {10, 4}, {10, 0}}) {
-                int count = countAndChunk[0];
-                int chunk = countAndChunk[1];
-                for (int round = 0; round < 50; round++) {
-                    AtomicIntegerArray seen = new AtomicIntegerArray(count);
-                    java.util.Map<Integer, Thread> partThreads = new java.util.concurrent.ConcurrentHashMap<>();
-                    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
-                    java.util.concurrent.atomic.AtomicInteger longest = new java.util.concurrent.atomic.AtomicInteger();
-                    pool.run(count, 3, chunk, (part, start, end) -> {
-                        Thread before = partThreads.putIfAbsent(part, Thread.currentThread());
-                        assertTrue(before == null || before == Thread.currentThread(), "part " + part + " on two threads");
-                        calls.incrementAndGet();
-                        longest.accumulateAndGet(end - start, Math::max);
-                        for (int i = start; i < end; i++) {
-                            seen.incrementAndGet(i);
-                        }
-                    });
-                    for (int i = 0; i < count; i++) {
-                        assertEquals(1, seen.get(i), "index " + i + " of " + count + " in chunks of " + chunk);
-                    }
-                    assertTrue(partThreads.keySet().stream().allMatch(p -> p >= 0 && p < 3), partThreads.keySet().toString());
-                    boolean chunked = chunk > 0 && 2 * 3 * chunk <= count;
-                    if (chunked) {
-                        assertTrue(longest.get() <= chunk, "a call of " + longest.get() + " in chunks of " + chunk);
-                        assertEquals((count + chunk - 1) / chunk, calls.get(), "calls for " + count + " in chunks of " + chunk);
-                    } else {
-                        assertTrue(calls.get() <= 3, calls.get() + " calls without chunks");
-                    }
-                }
-            }
-        }
-    }
-
     @Test
     void parallelForRethrowsAPartsFailure() {
         try (Kernels k = Kernels.create(2)) {

@@ -364,39 +364,6 @@ class VectorKernelsTest {
         }
     }
 
-    /**
-     * A packed matrix of many groups is shared out in chunks the two threads claim in turn (each thread quantizing
-     * the activations once): every row is still exactly the ggml order's bits, one token and a few at once, for
-     * each packed type against its own one-token matvec, and Q4_0 against the ggml order itself.
-     */
-    @ParameterizedTest
-    @MethodSource("int8Widths")
-    void chunkedPackedJobsGiveEveryRowExactly(VectorSpecies<Float> species) {
-        int rows = 32 * 45; // 45 or 90 groups: several chunks a thread, and an odd last one
-        Kernels k = vector(species);
-        int cols = 32 * 4;
-        WeightMatrix q40 = SyntheticWeights.heap(GgmlType.Q4_0, rows, cols, 17);
-        float[] x = randomFloats(cols, 23);
-        float[] got = new float[rows];
-        k.matvec(q40, x, got);
-        assertArrayEquals(ggmlQ4_0Matvec(q40, x), got, "Q4_0 at " + species.vectorBitSize() + " bits");
-        for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
-            int c = type.blockSize() == 32 ? cols : 256;
-            WeightMatrix w = SyntheticWeights.heap(type, rows, c, 29);
-            for (int n : new int[] {3, 4, 6}) {
-                float[] xs = randomFloats(n * c, 31 + n);
-                float[] many = new float[n * rows];
-                k.matvecMany(w, xs, n, many);
-                for (int t = 0; t < n; t++) {
-                    float[] one = new float[rows];
-                    k.matvec(w, java.util.Arrays.copyOfRange(xs, t * c, (t + 1) * c), one);
-                    assertArrayEquals(one, java.util.Arrays.copyOfRange(many, t * rows, (t + 1) * rows),
-                            type + " n=" + n + " token " + t + " at " + species.vectorBitSize() + " bits");
-                }
-            }
-        }
-    }
-
     static Stream<VectorSpecies<Float>> int8Widths() {
         return Stream.of(jdk.incubator.vector.FloatVector.SPECIES_256, jdk.incubator.vector.FloatVector.SPECIES_512);
     }
