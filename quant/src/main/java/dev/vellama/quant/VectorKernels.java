@@ -381,7 +381,7 @@ final class VectorKernels extends PooledKernels {
             tail = outScratch(part, 4 * rows);
         }
         if (n == 1) {
-            // one token: groups in pairs, each broadcast activation serving two groups
+            // one token: groups four at a time (then a pair, then one), each broadcast activation serving them all
             packedQ4_0(p, cols, xs, 0, xd, 0, sums, out, 0, g0, g1);
             return;
         }
@@ -739,6 +739,11 @@ final class VectorKernels extends PooledKernels {
             float[] out, int outOff, int g0, int g1) {
         int blocks = cols / 32;
         int g = g0;
+        if (Q4_0_QUAD) {
+            for (; g + 4 <= g1; g += 4) {
+                packedQ4_0Quad(p, blocks, xs, xsOff, xd, xdOff, sumsOff, out, outOff, g);
+            }
+        }
         for (; g + 2 <= g1; g += 2) {
             packedQ4_0Pair(p, blocks, xs, xsOff, xd, xdOff, sumsOff, out, outOff, g);
         }
@@ -762,6 +767,71 @@ final class VectorKernels extends PooledKernels {
             acc0.intoArray(out, outOff + g * PACK_ROWS);
             acc1.intoArray(out, outOff + g * PACK_ROWS + L);
         }
+    }
+
+    /**
+     * Whether one-token Q4_0 products take four groups at a time ({@link #packedQ4_0Quad}). {@code
+     * -Dvellama.q4_0.quad=false} keeps pairs, for comparison.
+     */
+    private static final boolean Q4_0_QUAD = Boolean.parseBoolean(System.getProperty("vellama.q4_0.quad", "true"));
+
+    /**
+     * {@link #packedQ4_0Pair} for groups g..g + 3: each broadcast activation serves four groups' products. At two
+     * threads this kernel is bound by its vector operations, not by memory (a copy with half scales, 10% fewer
+     * bytes and four more operations per block and group, was 15–25% slower), so the broadcasts a pair repeats
+     * count: four groups take 4 per four elements where two pairs take 8 (see docs/performance.md for the
+     * measurements). Each lane's operations are unchanged, so the results are those of the pair and single code.
+     */
+    private static void packedQ4_0Quad(MemorySegment p, int blocks, short[] xs, int xsOff, float[] xd, int xdOff, int sumsOff,
+            float[] out, int outOff, int g) {
+        long stride = (long) blocks * PACK_BLOCK_BYTES;
+        FloatVector a0 = FloatVector.zero(FS), a1 = FloatVector.zero(FS);
+        FloatVector b0 = FloatVector.zero(FS), b1 = FloatVector.zero(FS);
+        FloatVector c0 = FloatVector.zero(FS), c1 = FloatVector.zero(FS);
+        FloatVector e0 = FloatVector.zero(FS), e1 = FloatVector.zero(FS);
+        long base = g * stride;
+        for (int b = 0; b < blocks; b++, base += PACK_BLOCK_BYTES) {
+            ShortVector s = ShortVector.broadcast(S2L, xs[sumsOff + b]);
+            ShortVector t = s, u = s, w = s;
+            int xb = xsOff + b * 32;
+            long q = base + 4L * PACK_ROWS;
+            for (int y = xb; y < xb + 32; y += 4, q += 2 * PACK_ROWS) {
+                ShortVector y0 = ShortVector.broadcast(S2L, xs[y]);
+                ShortVector y1 = ShortVector.broadcast(S2L, xs[y + 1]);
+                ShortVector y2 = ShortVector.broadcast(S2L, xs[y + 2]);
+                ShortVector y3 = ShortVector.broadcast(S2L, xs[y + 3]);
+                ShortVector v = ShortVector.fromMemorySegment(S2L, p, q, LE);
+                s = s.add(v.mul(y0)).add(v.lanewise(VectorOperators.LSHR, 4).mul(y1))
+                        .add(v.lanewise(VectorOperators.LSHR, 8).mul(y2)).add(v.lanewise(VectorOperators.LSHR, 12).mul(y3));
+                v = ShortVector.fromMemorySegment(S2L, p, q + stride, LE);
+                t = t.add(v.mul(y0)).add(v.lanewise(VectorOperators.LSHR, 4).mul(y1))
+                        .add(v.lanewise(VectorOperators.LSHR, 8).mul(y2)).add(v.lanewise(VectorOperators.LSHR, 12).mul(y3));
+                v = ShortVector.fromMemorySegment(S2L, p, q + 2 * stride, LE);
+                u = u.add(v.mul(y0)).add(v.lanewise(VectorOperators.LSHR, 4).mul(y1))
+                        .add(v.lanewise(VectorOperators.LSHR, 8).mul(y2)).add(v.lanewise(VectorOperators.LSHR, 12).mul(y3));
+                v = ShortVector.fromMemorySegment(S2L, p, q + 3 * stride, LE);
+                w = w.add(v.mul(y0)).add(v.lanewise(VectorOperators.LSHR, 4).mul(y1))
+                        .add(v.lanewise(VectorOperators.LSHR, 8).mul(y2)).add(v.lanewise(VectorOperators.LSHR, 12).mul(y3));
+            }
+            FloatVector dx = FloatVector.broadcast(FS, xd[xdOff + b]);
+            a0 = ((FloatVector) s.convertShape(VectorOperators.S2F, FS, 0)).fma(FloatVector.fromMemorySegment(FS, p, base, LE).mul(dx), a0);
+            a1 = ((FloatVector) s.convertShape(VectorOperators.S2F, FS, 1)).fma(FloatVector.fromMemorySegment(FS, p, base + 4L * L, LE).mul(dx), a1);
+            b0 = ((FloatVector) t.convertShape(VectorOperators.S2F, FS, 0)).fma(FloatVector.fromMemorySegment(FS, p, base + stride, LE).mul(dx), b0);
+            b1 = ((FloatVector) t.convertShape(VectorOperators.S2F, FS, 1)).fma(FloatVector.fromMemorySegment(FS, p, base + stride + 4L * L, LE).mul(dx), b1);
+            c0 = ((FloatVector) u.convertShape(VectorOperators.S2F, FS, 0)).fma(FloatVector.fromMemorySegment(FS, p, base + 2 * stride, LE).mul(dx), c0);
+            c1 = ((FloatVector) u.convertShape(VectorOperators.S2F, FS, 1)).fma(FloatVector.fromMemorySegment(FS, p, base + 2 * stride + 4L * L, LE).mul(dx), c1);
+            e0 = ((FloatVector) w.convertShape(VectorOperators.S2F, FS, 0)).fma(FloatVector.fromMemorySegment(FS, p, base + 3 * stride, LE).mul(dx), e0);
+            e1 = ((FloatVector) w.convertShape(VectorOperators.S2F, FS, 1)).fma(FloatVector.fromMemorySegment(FS, p, base + 3 * stride + 4L * L, LE).mul(dx), e1);
+        }
+        int o = outOff + g * PACK_ROWS;
+        a0.intoArray(out, o);
+        a1.intoArray(out, o + L);
+        b0.intoArray(out, o + PACK_ROWS);
+        b1.intoArray(out, o + PACK_ROWS + L);
+        c0.intoArray(out, o + 2 * PACK_ROWS);
+        c1.intoArray(out, o + 2 * PACK_ROWS + L);
+        e0.intoArray(out, o + 3 * PACK_ROWS);
+        e1.intoArray(out, o + 3 * PACK_ROWS + L);
     }
 
     /**
