@@ -389,16 +389,23 @@ final class VectorKernels extends PooledKernels {
         // at once (four groups per pass, as a one-token product takes them) while they are still in L2
         for (int gb = g0; gb < g1; gb += MANY_GROUPS) {
             int ge = Math.min(g1, gb + MANY_GROUPS);
-            for (int g = gb; g < ge; g++) {
+            for (int g = gb; g < ge; ) {
+                // two groups at a time where two are left: each broadcast activation serves both
+                int span = X4_PAIR && g + 1 < ge ? 2 : 1;
                 for (int t = 0; t < full; t += 4) {
-                    packedQ4_0x4(p, cols, xs, t * cols, xd, t * ds, sums + t * ds, out, t * rows, rows, g);
-                }
-                if (padded) {
-                    packedQ4_0x4(p, cols, xs, full * cols, xd, full * ds, sums + full * ds, tail, 0, rows, g);
-                    for (int k = 0; k < 3; k++) {
-                        System.arraycopy(tail, k * rows + g * PACK_ROWS, out, (full + k) * rows + g * PACK_ROWS, PACK_ROWS);
+                    if (span == 2) {
+                        packedQ4_0x4Pair(p, cols, xs, t * cols, xd, t * ds, sums + t * ds, out, t * rows, rows, g);
+                    } else {
+                        packedQ4_0x4(p, cols, xs, t * cols, xd, t * ds, sums + t * ds, out, t * rows, rows, g);
                     }
                 }
+                for (int h = g; h < g + span && padded; h++) {
+                    packedQ4_0x4(p, cols, xs, full * cols, xd, full * ds, sums + full * ds, tail, 0, rows, h);
+                    for (int k = 0; k < 3; k++) {
+                        System.arraycopy(tail, k * rows + h * PACK_ROWS, out, (full + k) * rows + h * PACK_ROWS, PACK_ROWS);
+                    }
+                }
+                g += span;
             }
             for (int t = full; t < n && !padded; t++) {
                 packedQ4_0(p, cols, xs, t * cols, xd, t * ds, sums + t * ds, out, t * rows, gb, ge);
@@ -883,6 +890,108 @@ final class VectorKernels extends PooledKernels {
         a1.intoArray(out, o + L);
         b0.intoArray(out, o + PACK_ROWS);
         b1.intoArray(out, o + PACK_ROWS + L);
+    }
+
+    /**
+     * Four-token products take two groups per pass (each broadcast activation serves both); false keeps one group
+     * per pass, for comparison: {@code -Dvellama.q4_0.x4pair=false}.
+     */
+    private static final boolean X4_PAIR = Boolean.parseBoolean(System.getProperty("vellama.q4_0.x4pair", "true"));
+
+    /** {@link #packedQ4_0x4} for groups g and g + 1: each broadcast activation serves both groups. */
+    private static void packedQ4_0x4Pair(MemorySegment p, int cols, short[] xs, int xsOff, float[] xd, int xdOff, int sumsOff,
+            float[] out, int outOff, int rows, int g) {
+        int blocks = cols / 32;
+        long stride = (long) blocks * PACK_BLOCK_BYTES;
+        FloatVector a00 = FloatVector.zero(FS), a01 = FloatVector.zero(FS), a10 = FloatVector.zero(FS), a11 = FloatVector.zero(FS);
+        FloatVector a20 = FloatVector.zero(FS), a21 = FloatVector.zero(FS), a30 = FloatVector.zero(FS), a31 = FloatVector.zero(FS);
+        FloatVector b00 = FloatVector.zero(FS), b01 = FloatVector.zero(FS), b10 = FloatVector.zero(FS), b11 = FloatVector.zero(FS);
+        FloatVector b20 = FloatVector.zero(FS), b21 = FloatVector.zero(FS), b30 = FloatVector.zero(FS), b31 = FloatVector.zero(FS);
+        long base = (long) g * stride;
+        int x1 = cols, x2 = 2 * cols, x3 = 3 * cols;
+        for (int b = 0; b < blocks; b++, base += PACK_BLOCK_BYTES) {
+            ShortVector s0 = ShortVector.broadcast(S2L, xs[sumsOff + b]);
+            ShortVector s1 = ShortVector.broadcast(S2L, xs[sumsOff + blocks + b]);
+            ShortVector s2 = ShortVector.broadcast(S2L, xs[sumsOff + 2 * blocks + b]);
+            ShortVector s3 = ShortVector.broadcast(S2L, xs[sumsOff + 3 * blocks + b]);
+            ShortVector r0 = s0, r1 = s1, r2 = s2, r3 = s3;
+            int xb = xsOff + b * 32;
+            long q = base + 4L * PACK_ROWS;
+            for (int j = xb; j < xb + 32; j += 4, q += 2 * PACK_ROWS) {
+                ShortVector v0 = ShortVector.fromMemorySegment(S2L, p, q, LE);
+                ShortVector v1 = v0.lanewise(VectorOperators.LSHR, 4);
+                ShortVector v2 = v0.lanewise(VectorOperators.LSHR, 8);
+                ShortVector v3 = v0.lanewise(VectorOperators.LSHR, 12);
+                ShortVector w0 = ShortVector.fromMemorySegment(S2L, p, q + stride, LE);
+                ShortVector w1 = w0.lanewise(VectorOperators.LSHR, 4);
+                ShortVector w2 = w0.lanewise(VectorOperators.LSHR, 8);
+                ShortVector w3 = w0.lanewise(VectorOperators.LSHR, 12);
+                ShortVector y = ShortVector.broadcast(S2L, xs[j]);
+                s0 = s0.add(v0.mul(y)); r0 = r0.add(w0.mul(y));
+                y = ShortVector.broadcast(S2L, xs[j + 1]);
+                s0 = s0.add(v1.mul(y)); r0 = r0.add(w1.mul(y));
+                y = ShortVector.broadcast(S2L, xs[j + 2]);
+                s0 = s0.add(v2.mul(y)); r0 = r0.add(w2.mul(y));
+                y = ShortVector.broadcast(S2L, xs[j + 3]);
+                s0 = s0.add(v3.mul(y)); r0 = r0.add(w3.mul(y));
+                y = ShortVector.broadcast(S2L, xs[x1 + j]);
+                s1 = s1.add(v0.mul(y)); r1 = r1.add(w0.mul(y));
+                y = ShortVector.broadcast(S2L, xs[x1 + j + 1]);
+                s1 = s1.add(v1.mul(y)); r1 = r1.add(w1.mul(y));
+                y = ShortVector.broadcast(S2L, xs[x1 + j + 2]);
+                s1 = s1.add(v2.mul(y)); r1 = r1.add(w2.mul(y));
+                y = ShortVector.broadcast(S2L, xs[x1 + j + 3]);
+                s1 = s1.add(v3.mul(y)); r1 = r1.add(w3.mul(y));
+                y = ShortVector.broadcast(S2L, xs[x2 + j]);
+                s2 = s2.add(v0.mul(y)); r2 = r2.add(w0.mul(y));
+                y = ShortVector.broadcast(S2L, xs[x2 + j + 1]);
+                s2 = s2.add(v1.mul(y)); r2 = r2.add(w1.mul(y));
+                y = ShortVector.broadcast(S2L, xs[x2 + j + 2]);
+                s2 = s2.add(v2.mul(y)); r2 = r2.add(w2.mul(y));
+                y = ShortVector.broadcast(S2L, xs[x2 + j + 3]);
+                s2 = s2.add(v3.mul(y)); r2 = r2.add(w3.mul(y));
+                y = ShortVector.broadcast(S2L, xs[x3 + j]);
+                s3 = s3.add(v0.mul(y)); r3 = r3.add(w0.mul(y));
+                y = ShortVector.broadcast(S2L, xs[x3 + j + 1]);
+                s3 = s3.add(v1.mul(y)); r3 = r3.add(w1.mul(y));
+                y = ShortVector.broadcast(S2L, xs[x3 + j + 2]);
+                s3 = s3.add(v2.mul(y)); r3 = r3.add(w2.mul(y));
+                y = ShortVector.broadcast(S2L, xs[x3 + j + 3]);
+                s3 = s3.add(v3.mul(y)); r3 = r3.add(w3.mul(y));
+            }
+            FloatVector d0 = FloatVector.fromMemorySegment(FS, p, base, LE);
+            FloatVector d1 = FloatVector.fromMemorySegment(FS, p, base + 4L * L, LE);
+            FloatVector e0 = FloatVector.fromMemorySegment(FS, p, base + stride, LE);
+            FloatVector e1 = FloatVector.fromMemorySegment(FS, p, base + stride + 4L * L, LE);
+            FloatVector dx = FloatVector.broadcast(FS, xd[xdOff + b]);
+            a00 = ((FloatVector) s0.convertShape(VectorOperators.S2F, FS, 0)).fma(d0.mul(dx), a00);
+            a01 = ((FloatVector) s0.convertShape(VectorOperators.S2F, FS, 1)).fma(d1.mul(dx), a01);
+            b00 = ((FloatVector) r0.convertShape(VectorOperators.S2F, FS, 0)).fma(e0.mul(dx), b00);
+            b01 = ((FloatVector) r0.convertShape(VectorOperators.S2F, FS, 1)).fma(e1.mul(dx), b01);
+            dx = FloatVector.broadcast(FS, xd[xdOff + blocks + b]);
+            a10 = ((FloatVector) s1.convertShape(VectorOperators.S2F, FS, 0)).fma(d0.mul(dx), a10);
+            a11 = ((FloatVector) s1.convertShape(VectorOperators.S2F, FS, 1)).fma(d1.mul(dx), a11);
+            b10 = ((FloatVector) r1.convertShape(VectorOperators.S2F, FS, 0)).fma(e0.mul(dx), b10);
+            b11 = ((FloatVector) r1.convertShape(VectorOperators.S2F, FS, 1)).fma(e1.mul(dx), b11);
+            dx = FloatVector.broadcast(FS, xd[xdOff + 2 * blocks + b]);
+            a20 = ((FloatVector) s2.convertShape(VectorOperators.S2F, FS, 0)).fma(d0.mul(dx), a20);
+            a21 = ((FloatVector) s2.convertShape(VectorOperators.S2F, FS, 1)).fma(d1.mul(dx), a21);
+            b20 = ((FloatVector) r2.convertShape(VectorOperators.S2F, FS, 0)).fma(e0.mul(dx), b20);
+            b21 = ((FloatVector) r2.convertShape(VectorOperators.S2F, FS, 1)).fma(e1.mul(dx), b21);
+            dx = FloatVector.broadcast(FS, xd[xdOff + 3 * blocks + b]);
+            a30 = ((FloatVector) s3.convertShape(VectorOperators.S2F, FS, 0)).fma(d0.mul(dx), a30);
+            a31 = ((FloatVector) s3.convertShape(VectorOperators.S2F, FS, 1)).fma(d1.mul(dx), a31);
+            b30 = ((FloatVector) r3.convertShape(VectorOperators.S2F, FS, 0)).fma(e0.mul(dx), b30);
+            b31 = ((FloatVector) r3.convertShape(VectorOperators.S2F, FS, 1)).fma(e1.mul(dx), b31);
+        }
+        int o = outOff + g * PACK_ROWS;
+        int h = o + PACK_ROWS;
+        a00.intoArray(out, o); a01.intoArray(out, o + L); b00.intoArray(out, h); b01.intoArray(out, h + L);
+        a10.intoArray(out, o + rows); a11.intoArray(out, o + rows + L); b10.intoArray(out, h + rows); b11.intoArray(out, h + rows + L);
+        a20.intoArray(out, o + 2 * rows); a21.intoArray(out, o + 2 * rows + L);
+        b20.intoArray(out, h + 2 * rows); b21.intoArray(out, h + 2 * rows + L);
+        a30.intoArray(out, o + 3 * rows); a31.intoArray(out, o + 3 * rows + L);
+        b30.intoArray(out, h + 3 * rows); b31.intoArray(out, h + 3 * rows + L);
     }
 
     /**
