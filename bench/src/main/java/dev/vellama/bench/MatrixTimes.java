@@ -12,7 +12,7 @@ import dev.vellama.quant.WeightMatrix;
 /**
  * Milliseconds per matvec of one tensor of a mapped model, and per {@code matvecMany} of TOKENS tokens against
  * TOKENS matvecs, over ROUNDS rounds of 20 calls (compare the last rounds; the first ones compile). With the
- * tensor name {@code --first-products}, it times instead the first matvec of every 2-D Q4_0, Q4_K and Q6_K tensor:
+ * tensor name {@code --first-products}, it times instead the first matvec of every 2-D Q4_0, Q4_K, Q5_K and Q6_K tensor:
  * the cost of making the packed copies (ROUNDS given: that many times, on fresh matrices, the later rounds with
  * the packing code compiled). A tensor name with {@code *} in it is a pattern ({@code blk.*.ffn_up.weight}):
  * each call then takes the next matching tensor, so that the weights stream from memory as in a forward pass
@@ -96,7 +96,8 @@ public final class MatrixTimes {
         for (int round = 0; round < rounds; round++) { // later rounds pack fresh matrices with the packing code compiled
             java.util.Map<GgmlType, long[]> byType = new java.util.TreeMap<>();
             for (GgufTensor t : file.tensors()) {
-                if (t.dimensions() != 2 || (t.type() != GgmlType.Q4_0 && t.type() != GgmlType.Q4_K && t.type() != GgmlType.Q6_K)) {
+                if (t.dimensions() != 2 || (t.type() != GgmlType.Q4_0 && t.type() != GgmlType.Q4_K && t.type() != GgmlType.Q5_K
+                        && t.type() != GgmlType.Q6_K)) {
                     continue;
                 }
                 WeightMatrix w = WeightMatrix.of(t);
@@ -116,7 +117,7 @@ public final class MatrixTimes {
                 bytes += e.getValue()[0];
                 nanos += e.getValue()[1];
             }
-            System.out.printf(Locale.ROOT, "round %d: first matvec of %.0f MB of Q4_0/Q4_K/Q6_K matrices: %.2f s%s%n", round,
+            System.out.printf(Locale.ROOT, "round %d: first matvec of %.0f MB of packed matrices: %.2f s%s%n", round,
                     bytes / 1e6, nanos / 1e9, line);
         }
     }

@@ -16,9 +16,10 @@ import dev.vellama.gguf.GgmlType;
  * <li>Q4_K (256 values): the rows' d, then their dmin, as floats; the eight 6-bit scales, scale s of every row
  *     side by side (s·G + row), then the eight mins likewise; then for each of the 128 nibble bytes (byte 32j + k
  *     holds element k of sub-block 2j low and of sub-block 2j + 1 high) the rows' bytes side by side.
- * <li>Q5_K (256 values): d, dmin, scales and mins as for Q4_K; then for each element k of the sub-blocks, the
- *     rows' fifth-bit bytes k side by side (bit s for sub-block s), then their nibble bytes 32j + k for j = 0..3
- *     (as Q4_K's): 184 bytes per row against 176 in the file.
+ * <li>Q5_K (256 values): d, dmin, scales and mins as for Q4_K; then each sub-block's 5-bit quants (0..31) three
+ *     to a little-endian short (q[k] | q[k + 1] &lt;&lt; 5 | q[k + 2] &lt;&lt; 10), in halves of 16 elements (see
+ *     {@link #q5_KShortOffset}): 200 bytes per row against 176 in the file, and the kernel takes each short with
+ *     two shifts and no mask.
  * <li>Q6_K (256 values): the rows' d as floats; the 16 int8 scales, scale s of every row side by side; then
  *     for each of the 256 values in order, the rows' 6-bit quants (0..63, before the −32) side by side, a byte
  *     each (276 bytes per row against 210 in the file: no bit assembly in the kernel).
@@ -44,7 +45,7 @@ final class PackedWeights {
         return switch (type) {
             case Q4_0 -> groupRows * (4L + 16);
             case Q4_K -> groupRows * (4L + 4 + 8 + 8 + 128);
-            case Q5_K -> groupRows * (4L + 4 + 8 + 8 + 128 + 32);
+            case Q5_K -> groupRows * (4L + 4 + 8 + 8 + 176);
             case Q6_K -> groupRows * (4L + 16 + 256);
             default -> throw new IllegalArgumentException(type + " has no packed layout");
         };
@@ -157,22 +158,56 @@ final class PackedWeights {
     }
 
     /**
-     * Q5_K: d, dmin, scales and mins as for Q4_K, then for each element k (0..31) of the sub-blocks, the rows'
-     * fifth-bit bytes k (bit s for sub-block s), then their nibble bytes 32j + k for j = 0..3: the kernel walks
-     * k and reads the block in address order (with the fifth bits in a region of their own, read again for each
-     * j, a streamed matvec took twice as long as from cache).
+     * Where a packed Q5_K group-block keeps element k (0..31) of sub-block s (0..7): the byte offset, from the
+     * block's start, of the short that holds it in row 0's lane (row i's is 2i further). The kernel sums 16
+     * elements at a time (a half: 16 products of q − 16 and an int8 fit a short), so each half's elements 0..14
+     * go three to a short, in the order the kernel walks them (the five shorts of sub-block 0, ..., of sub-block
+     * 7, for elements 0..2, then 3..5, ...), and the two halves' last elements (15 and 31) share one short
+     * between the halves, read by both: [head 24G][half 0: 80G][the shared shorts: 16G][half 1: 80G] for G rows.
+     */
+    static long q5_KShortOffset(int s, int k, int groupRows) {
+        int h = k / 16;
+        int r = k % 16;
+        long rowShorts = r == 15 ? 40 + s : 48 * h + 8 * (r / 3) + s;
+        return (24L + 2 * rowShorts) * groupRows;
+    }
+
+    /** The shift that brings element k of a packed Q5_K short (see {@link #q5_KShortOffset}) to its low five bits. */
+    static int q5_KShift(int k) {
+        int r = k % 16;
+        return r == 15 ? 5 * (k / 16) : 5 * (r % 3);
+    }
+
+    /**
+     * Q5_K: d, dmin, scales and mins as for Q4_K, then the 5-bit quants at {@link #q5_KShortOffset}, written in
+     * that order.
      */
     private static void packQ5_KRow(byte[] row, int blocks, byte[] group, int blockBytes, int groupRows, int i) {
+        int step = 2 * groupRows;
         for (int b = 0, o = 0, base = 0; b < blocks; b++, o += 176, base += blockBytes) {
             putScalesAndMins(row, o, group, base, groupRows, i);
-            for (int k = 0, q = base + 24 * groupRows + i; k < 32; k++) {
-                group[q] = row[o + 16 + k];
-                q += groupRows;
-                for (int j = 0; j < 4; j++, q += groupRows) {
-                    group[q] = row[o + 48 + 32 * j + k];
+            int at = base + 24 * groupRows + 2 * i;
+            for (int h = 0; h < 32; h += 16) {
+                for (int k = h; k < h + 15; k += 3) {
+                    for (int s = 0; s < 8; s++, at += step) {
+                        putShort(group, at, q5_K(row, o, s, k) | q5_K(row, o, s, k + 1) << 5 | q5_K(row, o, s, k + 2) << 10);
+                    }
+                }
+                for (int s = 0; s < 8 && h == 0; s++, at += step) {
+                    putShort(group, at, q5_K(row, o, s, 15) | q5_K(row, o, s, 31) << 5);
                 }
             }
         }
+    }
+
+    /** Element k of sub-block s of the Q5_K block at row[o]: nibble k of byte 32·(s/2) + k at 48 (low for s even), bit s of qh[k] at 16. */
+    private static int q5_K(byte[] row, int o, int s, int k) {
+        return (row[o + 48 + 32 * (s >> 1) + k] >> 4 * (s & 1) & 15) | (row[o + 16 + k] >> s & 1) << 4;
+    }
+
+    private static void putShort(byte[] group, int at, int v) {
+        group[at] = (byte) v;
+        group[at + 1] = (byte) (v >>> 8);
     }
 
     /**

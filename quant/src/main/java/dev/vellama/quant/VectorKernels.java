@@ -1063,8 +1063,8 @@ final class VectorKernels extends PooledKernels {
     /** Row {@code row} of a packed copy of {@code type} as floats at dst[off..off+cols), the values {@link #decode} gives. */
     private static void decodePackedRow(GgmlType type, MemorySegment p, int cols, int row, float[] dst, int off) {
         switch (type) {
-            case Q4_K -> decodePackedRowQ45_K(p, cols, row, dst, off, false);
-            case Q5_K -> decodePackedRowQ45_K(p, cols, row, dst, off, true);
+            case Q4_K -> decodePackedRowQ4_K(p, cols, row, dst, off);
+            case Q5_K -> decodePackedRowQ5_K(p, cols, row, dst, off);
             case Q6_K -> decodePackedRowQ6_K(p, cols, row, dst, off);
             default -> decodePackedRowQ4_0(p, cols, row, dst, off);
         }
@@ -1230,12 +1230,15 @@ final class VectorKernels extends PooledKernels {
         int cols = w.cols();
         int rows = w.rows();
         int nsub = cols / 32;
-        int span = cols + cols / 16;
+        // per token: 18 folded activations per 16 values, then −16·Σx per 16
+        int folded = cols / 16 * 18;
+        int span = folded + cols / 16;
         short[] xs = shortScratch(part, n * span);
         float[] xd = rowScratch(part, 2 * n * nsub);
         for (int t = 0; t < n; t++) {
             quantizeActivationsPackedQ4_K(x, t * cols, cols, xs, t * span, xd, 2 * t * nsub);
-            scaledBlockSums(xs, t * span, cols, 16, -16, xs, t * span + cols);
+            scaledBlockSums(xs, t * span, cols, 16, -16, xs, t * span + folded);
+            foldQ5_KActivations(xs, t * span, cols);
         }
         float[] scales = sumScratch(part, 24 * PACK_ROWS);
         for (int g = g0; g < g1; g++) {
@@ -1247,27 +1250,32 @@ final class VectorKernels extends PooledKernels {
 
     /**
      * The packed Q5_K design for group g: per super-block and half (elements 0..15, then 16..31 of each
-     * sub-block), each element k's fifth-bit bytes and then its four nibble bytes in address order; the eight
-     * sub-blocks' sums (q in 0..31, the nibble with its fifth bit ORed in) build up in eight short vectors, one
-     * lane per row. Sixteen products of q and int8 activations can pass a short, so each sum starts from −16·Σx
-     * of its 16 values (xs[xsOff + cols + ·]): the wrapping short arithmetic then ends at Σ (q − 16)·x
-     * (|·| ≤ 16·16·127), exact. Each sum takes fma(sum, d·sc·dx, acc), sub-blocks 0..7 in turn, and after both halves
-     * each sub-block takes fma(dmin·m − 16·d·sc, −dx·Σx, acc), which adds the 16·Σx back with the min term.
+     * sub-block), the eight sub-blocks' sums build up in eight short vectors, one lane per row, from shorts that
+     * hold three 5-bit quants each (q in 0..31; {@link PackedWeights#q5_KShortOffset}): with v = q0 + 32·q1 +
+     * 1024·q2 and the activations y0, y1, y2 of {@link #foldQ5_KActivations}, v·y0 + (v &gt;&gt;&gt; 5)·y1 +
+     * (v &gt;&gt;&gt; 10)·y2 = q0·x0 + q1·x1 + q2·x2, no mask needed; the sixth short of a half is the one the
+     * halves share for their elements 15 and 31. Sixteen products of q and int8 activations can pass a short, so
+     * each sum starts from −16·Σx of its 16 values: the wrapping short arithmetic then ends at Σ (q − 16)·x
+     * (|·| ≤ 16·16·127), exact. Each sum takes fma(sum, d·sc·dx, acc), sub-blocks 0..7 in turn, and after both
+     * halves each sub-block takes fma(dmin·m − 16·d·sc, −dx·Σx, acc), which adds the 16·Σx back with the min term.
+     * The shared short is a sixth turn of the loop rather than code of its own: with that code the method was too
+     * large for C1 ("out of virtual registers") and ran interpreted-slow for seconds.
      */
     private static void packedQ5_K(MemorySegment p, int cols, short[] xs, int xsOff, float[] xd, int xdOff,
             float[] out, int outOff, int g, float[] scales) {
         int supers = cols / 256;
         int nsub = cols / 32;
+        int sums = xsOff + cols / 16 * 18;
+        long sv = 2L * PACK_ROWS;
         FloatVector acc0 = FloatVector.zero(FS);
         FloatVector acc1 = FloatVector.zero(FS);
         long base = (long) g * supers * PACK_Q5_K_BYTES;
         for (int sb = 0; sb < supers; sb++, base += PACK_Q5_K_BYTES) {
             packedScalesQ5_K(p, base, scales);
             int sub = sb * 8;
-            int xb = xsOff + 256 * sb;
-            long q = base + 24L * PACK_ROWS;
-            for (int h = 0; h < 32; h += 16) {
-                int c16 = xsOff + cols + 16 * sb + h / 16;
+            long shared = base + PackedWeights.q5_KShortOffset(0, 15, PACK_ROWS);
+            for (int h = 0; h < 2; h++) {
+                int c16 = sums + 16 * sb + h;
                 ShortVector s0 = ShortVector.broadcast(S2L, xs[c16]);
                 ShortVector s1 = ShortVector.broadcast(S2L, xs[c16 + 2]);
                 ShortVector s2 = ShortVector.broadcast(S2L, xs[c16 + 4]);
@@ -1276,22 +1284,36 @@ final class VectorKernels extends PooledKernels {
                 ShortVector s5 = ShortVector.broadcast(S2L, xs[c16 + 10]);
                 ShortVector s6 = ShortVector.broadcast(S2L, xs[c16 + 12]);
                 ShortVector s7 = ShortVector.broadcast(S2L, xs[c16 + 14]);
-                for (int k = h; k < h + 16; k++, q += 5L * PACK_ROWS) {
-                    // the fifth bits: bit s of the row's byte k, moved to bit 4 by a shift of s
-                    ShortVector f = ((ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0)).lanewise(VectorOperators.LSHL, 4);
-                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q + PACK_ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
-                    s0 = s0.add(v0.and((short) 15).or(f.and((short) 16)).mul(xs[xb + k]));
-                    s1 = s1.add(v0.lanewise(VectorOperators.LSHR, 4).or(f.lanewise(VectorOperators.LSHR, 1).and((short) 16)).mul(xs[xb + 32 + k]));
-                    ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q + 2L * PACK_ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
-                    s2 = s2.add(v1.and((short) 15).or(f.lanewise(VectorOperators.LSHR, 2).and((short) 16)).mul(xs[xb + 64 + k]));
-                    s3 = s3.add(v1.lanewise(VectorOperators.LSHR, 4).or(f.lanewise(VectorOperators.LSHR, 3).and((short) 16)).mul(xs[xb + 96 + k]));
-                    ShortVector v2 = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q + 3L * PACK_ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
-                    s4 = s4.add(v2.and((short) 15).or(f.lanewise(VectorOperators.LSHR, 4).and((short) 16)).mul(xs[xb + 128 + k]));
-                    s5 = s5.add(v2.lanewise(VectorOperators.LSHR, 4).or(f.lanewise(VectorOperators.LSHR, 5).and((short) 16)).mul(xs[xb + 160 + k]));
-                    ShortVector v3 = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q + 4L * PACK_ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
-                    s6 = s6.add(v3.and((short) 15).or(f.lanewise(VectorOperators.LSHR, 6).and((short) 16)).mul(xs[xb + 192 + k]));
-                    s7 = s7.add(v3.lanewise(VectorOperators.LSHR, 4).or(f.lanewise(VectorOperators.LSHR, 7).and((short) 16)).mul(xs[xb + 224 + k]));
+                long q0 = base + PackedWeights.q5_KShortOffset(0, 16 * h, PACK_ROWS);
+                // sub-block s's 18 activations of this half at e0 + 36·s
+                int e0 = xsOff + 18 * (16 * sb + h);
+                for (int t = 0; t < 6; t++) {
+                    long q = t < 5 ? q0 + t * 8 * sv : shared;
+                    int e = e0 + 3 * t;
+                    ShortVector v = ShortVector.fromMemorySegment(S2L, p, q, LE);
+                    s0 = s0.add(v.mul(xs[e])).add(v.lanewise(VectorOperators.LSHR, 5).mul(xs[e + 1]))
+                            .add(v.lanewise(VectorOperators.LSHR, 10).mul(xs[e + 2]));
+                    v = ShortVector.fromMemorySegment(S2L, p, q + sv, LE);
+                    s1 = s1.add(v.mul(xs[e + 36])).add(v.lanewise(VectorOperators.LSHR, 5).mul(xs[e + 37]))
+                            .add(v.lanewise(VectorOperators.LSHR, 10).mul(xs[e + 38]));
+                    v = ShortVector.fromMemorySegment(S2L, p, q + 2 * sv, LE);
+                    s2 = s2.add(v.mul(xs[e + 72])).add(v.lanewise(VectorOperators.LSHR, 5).mul(xs[e + 73]))
+                            .add(v.lanewise(VectorOperators.LSHR, 10).mul(xs[e + 74]));
+                    v = ShortVector.fromMemorySegment(S2L, p, q + 3 * sv, LE);
+                    s3 = s3.add(v.mul(xs[e + 108])).add(v.lanewise(VectorOperators.LSHR, 5).mul(xs[e + 109]))
+                            .add(v.lanewise(VectorOperators.LSHR, 10).mul(xs[e + 110]));
+                    v = ShortVector.fromMemorySegment(S2L, p, q + 4 * sv, LE);
+                    s4 = s4.add(v.mul(xs[e + 144])).add(v.lanewise(VectorOperators.LSHR, 5).mul(xs[e + 145]))
+                            .add(v.lanewise(VectorOperators.LSHR, 10).mul(xs[e + 146]));
+                    v = ShortVector.fromMemorySegment(S2L, p, q + 5 * sv, LE);
+                    s5 = s5.add(v.mul(xs[e + 180])).add(v.lanewise(VectorOperators.LSHR, 5).mul(xs[e + 181]))
+                            .add(v.lanewise(VectorOperators.LSHR, 10).mul(xs[e + 182]));
+                    v = ShortVector.fromMemorySegment(S2L, p, q + 6 * sv, LE);
+                    s6 = s6.add(v.mul(xs[e + 216])).add(v.lanewise(VectorOperators.LSHR, 5).mul(xs[e + 217]))
+                            .add(v.lanewise(VectorOperators.LSHR, 10).mul(xs[e + 218]));
+                    v = ShortVector.fromMemorySegment(S2L, p, q + 7 * sv, LE);
+                    s7 = s7.add(v.mul(xs[e + 252])).add(v.lanewise(VectorOperators.LSHR, 5).mul(xs[e + 253]))
+                            .add(v.lanewise(VectorOperators.LSHR, 10).mul(xs[e + 254]));
                 }
                 FloatVector dx;
                 dx = FloatVector.broadcast(FS, xd[xdOff + sub + 0]);
@@ -1345,13 +1367,10 @@ final class VectorKernels extends PooledKernels {
                     for (int s = 0; s < 8; s++) {
                         FloatVector ds = FloatVector.fromArray(FS, scales, s * PACK_ROWS + L * part);
                         FloatVector m = FloatVector.fromArray(FS, scales, (8 + s) * PACK_ROWS + L * part);
-                        long qh = base + 24L * PACK_ROWS;
-                        long q = qh + (1L + s / 2) * PACK_ROWS;
-                        for (int k = 0; k < 32; k++, q += 5L * PACK_ROWS, qh += 5L * PACK_ROWS) {
-                            ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B2L, p, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
-                            ShortVector f = (ShortVector) ByteVector.fromMemorySegment(B2L, p, qh, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2L, 0);
-                            ShortVector n = ((s & 1) == 0 ? v.and((short) 15) : v.lanewise(VectorOperators.LSHR, 4))
-                                    .or(f.lanewise(VectorOperators.LSHL, 4).lanewise(VectorOperators.LSHR, s).and((short) 16));
+                        for (int k = 0; k < 32; k++) {
+                            long q = base + PackedWeights.q5_KShortOffset(s, k, PACK_ROWS);
+                            ShortVector n = ShortVector.fromMemorySegment(S2L, p, q, LE)
+                                    .lanewise(VectorOperators.LSHR, PackedWeights.q5_KShift(k)).and((short) 31);
                             ((FloatVector) n.convertShape(VectorOperators.S2F, FS, part)).mul(ds).sub(m)
                                     .intoArray(panel, (c + 32 * s + k) * PANEL + lane + L * part);
                         }
@@ -1457,30 +1476,43 @@ final class VectorKernels extends PooledKernels {
         }
     }
 
-    /**
-     * Row {@code row} of a packed Q4_K copy, or of a Q5_K one ({@code fifthBits}: each element's fifth-bit bytes
-     * and four nibble bytes side by side, see {@link PackedWeights}), as floats at dst[off..off+cols): the values
-     * {@link #decode} gives.
-     */
-    private static void decodePackedRowQ45_K(MemorySegment p, int cols, int row, float[] dst, int off, boolean fifthBits) {
+    /** Row {@code row} of a packed Q4_K copy as floats at dst[off..off+cols): the values {@link #decode} gives. */
+    private static void decodePackedRowQ4_K(MemorySegment p, int cols, int row, float[] dst, int off) {
         int supers = cols / 256;
         int i = row % PACK_ROWS;
-        long blockBytes = fifthBits ? PACK_Q5_K_BYTES : PACK_Q4_K_BYTES;
-        long step = (fifthBits ? 5L : 1L) * PACK_ROWS;
-        long base = (long) (row / PACK_ROWS) * supers * blockBytes;
-        for (int sb = 0; sb < supers; sb++, base += blockBytes) {
+        long base = (long) (row / PACK_ROWS) * supers * PACK_Q4_K_BYTES;
+        for (int sb = 0; sb < supers; sb++, base += PACK_Q4_K_BYTES) {
             float d = p.get(FLOAT_LE, base + 4L * i);
             float dmin = p.get(FLOAT_LE, base + 4L * PACK_ROWS + 4L * i);
             for (int s = 0; s < 8; s++) {
                 float ds = d * p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + 8L * PACK_ROWS + (long) s * PACK_ROWS + i);
                 float m = dmin * p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + 16L * PACK_ROWS + (long) s * PACK_ROWS + i);
-                long qh = base + 24L * PACK_ROWS + i;
-                long q = qh + (fifthBits ? 1L + s / 2 : 32L * (s / 2)) * PACK_ROWS;
+                long q = base + 24L * PACK_ROWS + i + 32L * (s / 2) * PACK_ROWS;
                 int at = off + 256 * sb + 32 * s;
-                for (int k = 0; k < 32; k++, q += step, qh += step) {
+                for (int k = 0; k < 32; k++, q += PACK_ROWS) {
                     int v = p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, q) & 0xFF;
-                    int f = fifthBits ? (p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, qh) >> s & 1) << 4 : 0;
-                    dst[at + k] = (((s & 1) == 0 ? v & 15 : v >> 4) | f) * ds - m;
+                    dst[at + k] = ((s & 1) == 0 ? v & 15 : v >> 4) * ds - m;
+                }
+            }
+        }
+    }
+
+    /** Row {@code row} of a packed Q5_K copy as floats at dst[off..off+cols): the values {@link #decode} gives. */
+    private static void decodePackedRowQ5_K(MemorySegment p, int cols, int row, float[] dst, int off) {
+        int supers = cols / 256;
+        int i = row % PACK_ROWS;
+        long base = (long) (row / PACK_ROWS) * supers * PACK_Q5_K_BYTES;
+        for (int sb = 0; sb < supers; sb++, base += PACK_Q5_K_BYTES) {
+            float d = p.get(FLOAT_LE, base + 4L * i);
+            float dmin = p.get(FLOAT_LE, base + 4L * PACK_ROWS + 4L * i);
+            for (int s = 0; s < 8; s++) {
+                float ds = d * p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + 8L * PACK_ROWS + (long) s * PACK_ROWS + i);
+                float m = dmin * p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + 16L * PACK_ROWS + (long) s * PACK_ROWS + i);
+                int at = off + 256 * sb + 32 * s;
+                for (int k = 0; k < 32; k++) {
+                    long q = base + PackedWeights.q5_KShortOffset(s, k, PACK_ROWS) + 2L * i;
+                    int v = p.get(BlockLayouts.SHORT_LE, q) & 0xFFFF;
+                    dst[at + k] = (v >>> PackedWeights.q5_KShift(k) & 31) * ds - m;
                 }
             }
         }
@@ -1781,6 +1813,31 @@ final class VectorKernels extends PooledKernels {
                 xs[tmp + 4 * kk + 3] = (short) (xs[b + k + 17] - 16 * xs[b + k + 1]);
             }
             System.arraycopy(xs, tmp, xs, b, 32);
+        }
+    }
+
+    /**
+     * For {@link #packedQ5_K}: the int8 activations at xs[off..off+cols), in natural order, become 18 per 16, in
+     * place. Each three of elements 0..14 (x0, x1, x2) become x0, x1 − 32·x0, x2 − 32·x1 (|·| ≤ 127 + 32·127, a
+     * short), as the kernel's three-quant shorts need; the last three are for the short the halves share (q15 +
+     * 32·q31 of a sub-block): x15, −32·x15, 0 in a first half, 0, x31, 0 in a second. Run after the sums that
+     * need the activations as they are.
+     */
+    private static void foldQ5_KActivations(short[] xs, int off, int cols) {
+        short[] x = new short[16];
+        // from the last 16 down, so that no 18 written overwrite 16 not yet read
+        for (int c = cols / 16 - 1; c >= 0; c--) {
+            System.arraycopy(xs, off + 16 * c, x, 0, 16);
+            int o = off + 18 * c;
+            for (int j = 0; j < 15; j += 3) {
+                xs[o + j] = x[j];
+                xs[o + j + 1] = (short) (x[j + 1] - 32 * x[j]);
+                xs[o + j + 2] = (short) (x[j + 2] - 32 * x[j + 1]);
+            }
+            boolean first = (c & 1) == 0;
+            xs[o + 15] = first ? x[15] : 0;
+            xs[o + 16] = (short) (first ? -32 * x[15] : x[15]);
+            xs[o + 17] = 0;
         }
     }
 
