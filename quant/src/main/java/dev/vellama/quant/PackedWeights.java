@@ -184,25 +184,32 @@ final class PackedWeights {
      */
     private static void packQ5_KRow(byte[] row, int blocks, byte[] group, int blockBytes, int groupRows, int i) {
         int step = 2 * groupRows;
+        long[] q = new long[32];
         for (int b = 0, o = 0, base = 0; b < blocks; b++, o += 176, base += blockBytes) {
             putScalesAndMins(row, o, group, base, groupRows, i);
+            for (int k = 0; k < 32; k++) {
+                // element k of the eight sub-blocks, one per byte: ggml keeps it in nibble bytes 48 + 32j + k (low
+                // for sub-block 2j, high for 2j + 1) and in bit s of qh[k] at 16; Long.expand (one instruction
+                // where the CPU has it) spreads both into place
+                int n = (row[o + 48 + k] & 0xFF) | (row[o + 80 + k] & 0xFF) << 8 | (row[o + 112 + k] & 0xFF) << 16
+                        | (row[o + 144 + k] & 0xFF) << 24;
+                q[k] = Long.expand(n & 0xFFFFFFFFL, 0x0F0F0F0F0F0F0F0FL) | Long.expand(row[o + 16 + k] & 0xFF, 0x1010101010101010L);
+            }
             int at = base + 24 * groupRows + 2 * i;
             for (int h = 0; h < 32; h += 16) {
                 for (int k = h; k < h + 15; k += 3) {
-                    for (int s = 0; s < 8; s++, at += step) {
-                        putShort(group, at, q5_K(row, o, s, k) | q5_K(row, o, s, k + 1) << 5 | q5_K(row, o, s, k + 2) << 10);
+                    long a = q[k];
+                    long c = q[k + 1];
+                    long d = q[k + 2];
+                    for (int s = 0; s < 64; s += 8, at += step) {
+                        putShort(group, at, (int) ((a >>> s & 31) | (c >>> s & 31) << 5 | (d >>> s & 31) << 10));
                     }
                 }
-                for (int s = 0; s < 8 && h == 0; s++, at += step) {
-                    putShort(group, at, q5_K(row, o, s, 15) | q5_K(row, o, s, 31) << 5);
+                for (int s = 0; s < 64 && h == 0; s += 8, at += step) {
+                    putShort(group, at, (int) ((q[15] >>> s & 31) | (q[31] >>> s & 31) << 5));
                 }
             }
         }
-    }
-
-    /** Element k of sub-block s of the Q5_K block at row[o]: nibble k of byte 32·(s/2) + k at 48 (low for s even), bit s of qh[k] at 16. */
-    private static int q5_K(byte[] row, int o, int s, int k) {
-        return (row[o + 48 + 32 * (s >> 1) + k] >> 4 * (s & 1) & 15) | (row[o + 16 + k] >> s & 1) << 4;
     }
 
     private static void putShort(byte[] group, int at, int v) {
