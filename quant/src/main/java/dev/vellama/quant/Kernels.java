@@ -79,6 +79,21 @@ public interface Kernels extends AutoCloseable {
     void matvecMany(WeightMatrix w, float[] x, int n, float[] out);
 
     /**
+     * Which product {@link #matmul} of n rows of w is, for a batch of sequences that must each get what they get
+     * alone: the rows of two calls of the same kind (0 or more) get bit for bit the same results in one call of
+     * all of them, however many they are. Kind 0 is {@link #matvecMany}'s (each row its own matvec; a one-row
+     * product always is), any other kind goes through one {@link #matmul}; −1 (the default for more than one row)
+     * asks for the call on its own.
+     *
+     * @param w the weights
+     * @param n the rows a sequence's segment multiplies, at least 1
+     * @return the kind, or −1
+     */
+    default int matmulKind(WeightMatrix w, int n) {
+        return n == 1 ? 0 : -1;
+    }
+
+    /**
      * Dequantizes one row (embedding lookup).
      *
      * @param w the matrix, typically the token embedding table

@@ -142,7 +142,7 @@ final class VectorKernels extends PooledKernels {
      * against 22, pp8 51–56 against 38–43, pp12 58/54, pp16 57/49, pp24 62/71, pp32 61/74; Q4_K_M pp4 41/21, pp8
      * 49/41, pp16 54/54. (Q8_0, not packed, has no batched kernel and keeps panels: pp8 23 against 35.)
      */
-    private static final int MANY_MAX_TOKENS = 12;
+    private static final int MANY_MAX_TOKENS = Integer.getInteger("vellama.matmul.manyTokens", 12);
 
     @SuppressWarnings("unchecked")
     private static VectorSpecies<Float> speciesFromClassData() {
@@ -220,6 +220,22 @@ final class VectorKernels extends PooledKernels {
             return;
         }
         runMatrixJob(w, x, n, out, (w.rows() + TILE_ROWS - 1) / TILE_ROWS);
+    }
+
+    /**
+     * A packed matrix's short chunks are {@link #matvecMany}'s (kind 0) and its longer ones the panels' (kind 1),
+     * whose rows each take the same operations in the same order whatever the others: each output is its panel
+     * columns' fmas in column order, in {@link #vecmat6x4} or {@link #vecmatRows} alike, and the threads' shares
+     * are the same groups of rows whatever the token count (past a process's first few small jobs, which run on one
+     * thread fewer). The tiled products of other matrices take panels from
+     * {@link #PANEL_MIN_TOKENS} rows on, so rows that share a call could change kind: they stay alone (−1).
+     */
+    @Override
+    public int matmulKind(WeightMatrix w, int n) {
+        if (n == 1 || packs(w) && n <= MANY_MAX_TOKENS) {
+            return 0;
+        }
+        return packs(w) ? 1 : -1;
     }
 
     @Override

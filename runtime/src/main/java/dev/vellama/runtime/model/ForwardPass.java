@@ -62,8 +62,9 @@ public final class ForwardPass implements TransformerPass {
     private int attendWindow;
     private boolean attendChunked;
     private Segment attendSegment;
-    private float[] segmentIn = new float[0];  // one multi-row segment's rows of a projection's input and output
+    private float[] segmentIn = new float[0];  // planned segments' rows gathered for a projection, and its products
     private float[] segmentOut = new float[0];
+    private int[] segmentKind = new int[0];    // each planned segment's Kernels.matmulKind for the matrix at hand
     // mixture of experts: each row's router logits (then probabilities), chosen experts and their weights, [row][expert] and [row][slot]
     private final float[] routerLogits;
     private final int[] chosen;
@@ -287,6 +288,9 @@ public final class ForwardPass implements TransformerPass {
             throw new IllegalArgumentException("batch of " + rows + " rows; 1 to " + maxBatch + " allowed");
         }
         ensureRows(rows);
+        if (segmentKind.length < count) {
+            segmentKind = new int[count];
+        }
         planSegments = segments;
         planCount = count;
         planSingles = singles;
@@ -1230,9 +1234,11 @@ public final class ForwardPass implements TransformerPass {
     /**
      * W·X for n rows of X: matrix-vector for one token, the batched kernel for more. In a batch of sequences each
      * segment's rows are multiplied as that segment alone would be: all single rows together through
-     * {@code matvecMany} (bit for bit each row's own matvec), each longer segment through its own matmul. So
-     * a sequence's numbers do not depend on what else runs in the batch, and the weights are still read once per
-     * step for all single rows, the decode steps of every generating sequence.
+     * {@code matvecMany} (bit for bit each row's own matvec), and longer segments together where the kernel says
+     * their kind of product gives each row what it gets alone ({@link Kernels#matmulKind}; packed weights), else
+     * each through its own matmul. So a sequence's numbers do not depend on what else runs in the batch, and the
+     * weights are read once per step for the decode rows of every generating sequence and, where the kind allows,
+     * for the prompts that start together.
      */
     private void project(WeightMatrix m, float[] in, int n, float[] dst) {
         if (planSegments != null) {
@@ -1245,26 +1251,90 @@ public final class ForwardPass implements TransformerPass {
     }
 
     private void projectPlanned(WeightMatrix m, float[] in, float[] dst) {
-        int cols = m.cols();
-        int rows = m.rows();
-        if (planSingles > 0) {
-            k.matvecMany(m, in, planSingles, dst);
+        int kind0 = 0;
+        for (int i = planSingles; i < planCount; i++) {
+            segmentKind[i] = k.matmulKind(m, planSegments[i].n());
+            kind0 += segmentKind[i] == 0 ? 1 : 0;
+        }
+        if (kind0 == 0) {
+            if (planSingles > 0) {
+                k.matvecMany(m, in, planSingles, dst); // the single rows lead the batch: no copy
+            }
+        } else {
+            multiplyKind(m, in, dst, 0, true);
         }
         for (int i = planSingles; i < planCount; i++) {
-            Segment s = planSegments[i];
-            if (segmentIn.length < s.n() * cols) {
-                segmentIn = new float[s.n() * cols];
+            int kind = segmentKind[i];
+            if (kind > 0 && firstOfKind(i, kind)) {
+                multiplyKind(m, in, dst, kind, false);
+            } else if (kind < 0) {
+                int rows = gather(in, m.cols(), m.rows(), i, i + 1, -2);
+                k.matmul(m, segmentIn, rows, segmentOut);
+                scatter(dst, m.rows(), i, i + 1, -2);
             }
-            if (segmentOut.length < s.n() * rows) {
-                segmentOut = new float[s.n() * rows];
-            }
-            System.arraycopy(in, s.row() * cols, segmentIn, 0, s.n() * cols);
-            if (s.n() == 1) {
-                k.matvec(m, segmentIn, segmentOut);
-            } else {
-                k.matmul(m, segmentIn, s.n(), segmentOut);
-            }
-            System.arraycopy(segmentOut, 0, dst, s.row() * rows, s.n() * rows);
         }
+    }
+
+    private boolean firstOfKind(int i, int kind) {
+        for (int j = planSingles; j < i; j++) {
+            if (segmentKind[j] == kind) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** All segments of one kind (kind 0 with the single rows) in one product, their rows gathered and put back. */
+    private void multiplyKind(WeightMatrix m, float[] in, float[] dst, int kind, boolean withSingles) {
+        int from = withSingles ? 0 : planSingles;
+        int rows = gather(in, m.cols(), m.rows(), from, planCount, kind);
+        if (kind == 0) {
+            k.matvecMany(m, segmentIn, rows, segmentOut);
+        } else {
+            k.matmul(m, segmentIn, rows, segmentOut);
+        }
+        scatter(dst, m.rows(), from, planCount, kind);
+    }
+
+    /**
+     * Copies the rows of segments [from, to) of the kind (single rows count as kind 0; −2: any) into segmentIn, and
+     * makes room for their products ({@code width} each) in segmentOut.
+     */
+    private int gather(float[] in, int cols, int width, int from, int to, int kind) {
+        int rows = 0;
+        for (int i = from; i < to; i++) {
+            rows += takes(i, kind) ? planSegments[i].n() : 0;
+        }
+        if (segmentIn.length < rows * cols) {
+            segmentIn = new float[rows * cols];
+        }
+        if (segmentOut.length < rows * width) {
+            segmentOut = new float[rows * width];
+        }
+        int at = 0;
+        for (int i = from; i < to; i++) {
+            if (takes(i, kind)) {
+                Segment s = planSegments[i];
+                System.arraycopy(in, s.row() * cols, segmentIn, at * cols, s.n() * cols);
+                at += s.n();
+            }
+        }
+        return rows;
+    }
+
+    /** The inverse of {@link #gather}: segmentOut's rows back to the segments' places in dst. */
+    private void scatter(float[] dst, int width, int from, int to, int kind) {
+        int at = 0;
+        for (int i = from; i < to; i++) {
+            if (takes(i, kind)) {
+                Segment s = planSegments[i];
+                System.arraycopy(segmentOut, at * width, dst, s.row() * width, s.n() * width);
+                at += s.n();
+            }
+        }
+    }
+
+    private boolean takes(int i, int kind) {
+        return kind == -2 || (i < planSingles ? 0 : segmentKind[i]) == kind;
     }
 }
