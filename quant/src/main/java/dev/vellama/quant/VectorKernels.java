@@ -140,7 +140,9 @@ final class VectorKernels extends PooledKernels {
      * Chunks of at most this many tokens go through {@link #matvecMany} instead of panels when the matrix is packed.
      * {@code vellama bench -p N -n 0 -r 30}, 1B files, 2 threads: Q4_0 pp2 26.5 against 13.4 t/s with panels, pp4 47
      * against 22, pp8 51–56 against 38–43, pp12 58/54, pp16 57/49, pp24 62/71, pp32 61/74; Q4_K_M pp4 41/21, pp8
-     * 49/41, pp16 54/54. (Q8_0, not packed, has no batched kernel and keeps panels: pp8 23 against 35.)
+     * 49/41, pp16 54/54. (Q8_0, not packed, has no batched kernel and keeps panels: pp8 23 against 35.) Up to 40
+     * tokens after the four-token kernel took two groups per pass: pp19 62–66 against 64–67, pp32 71–72 against
+     * 79–82 (2026-12-07). {@code -Dvellama.matmul.manyTokens} moves it.
      */
     private static final int MANY_MAX_TOKENS = Integer.getInteger("vellama.matmul.manyTokens", 12);
 
@@ -1840,20 +1842,24 @@ final class VectorKernels extends PooledKernels {
      * need the activations as they are.
      */
     private static void foldQ5_KActivations(short[] xs, int off, int cols) {
-        short[] x = new short[16];
-        // from the last 16 down, so that no 18 written overwrite 16 not yet read
+        // from the last 16 down, and within 16 from the last element down: every write lands at or after the
+        // 16 values' own place, past everything still to be read
         for (int c = cols / 16 - 1; c >= 0; c--) {
-            System.arraycopy(xs, off + 16 * c, x, 0, 16);
+            int i = off + 16 * c;
             int o = off + 18 * c;
-            for (int j = 0; j < 15; j += 3) {
-                xs[o + j] = x[j];
-                xs[o + j + 1] = (short) (x[j + 1] - 32 * x[j]);
-                xs[o + j + 2] = (short) (x[j + 2] - 32 * x[j + 1]);
-            }
+            short x15 = xs[i + 15];
             boolean first = (c & 1) == 0;
-            xs[o + 15] = first ? x[15] : 0;
-            xs[o + 16] = (short) (first ? -32 * x[15] : x[15]);
             xs[o + 17] = 0;
+            xs[o + 16] = (short) (first ? -32 * x15 : x15);
+            xs[o + 15] = first ? x15 : 0;
+            for (int j = 12; j >= 0; j -= 3) {
+                short x0 = xs[i + j];
+                short x1 = xs[i + j + 1];
+                short x2 = xs[i + j + 2];
+                xs[o + j] = x0;
+                xs[o + j + 1] = (short) (x1 - 32 * x0);
+                xs[o + j + 2] = (short) (x2 - 32 * x1);
+            }
         }
     }
 
