@@ -1248,8 +1248,8 @@ final class VectorKernels extends PooledKernels {
         int cols = w.cols();
         int rows = w.rows();
         int nsub = cols / 32;
-        // per token: 18 folded activations per 16 values, then −16·Σx per 16
-        int folded = cols / 16 * 18;
+        // per token: the folded activations, then −16·Σx per 16
+        int folded = foldedQ5_KLength(cols);
         int span = folded + cols / 16;
         short[] xs = shortScratch(part, n * span);
         float[] xd = rowScratch(part, 2 * n * nsub);
@@ -1283,7 +1283,7 @@ final class VectorKernels extends PooledKernels {
             float[] out, int outOff, int g, float[] scales) {
         int supers = cols / 256;
         int nsub = cols / 32;
-        int sums = xsOff + cols / 16 * 18;
+        int sums = xsOff + foldedQ5_KLength(cols);
         long sv = 2L * PACK_ROWS;
         FloatVector acc0 = FloatVector.zero(FS);
         FloatVector acc1 = FloatVector.zero(FS);
@@ -1832,6 +1832,11 @@ final class VectorKernels extends PooledKernels {
             }
             System.arraycopy(xs, tmp, xs, b, 32);
         }
+    }
+
+    /** Shorts {@link #foldQ5_KActivations} makes of {@code cols} activations: 18 per 16. */
+    private static int foldedQ5_KLength(int cols) {
+        return cols / 16 * 18;
     }
 
     /**

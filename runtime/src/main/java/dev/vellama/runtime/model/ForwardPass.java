@@ -1252,28 +1252,27 @@ public final class ForwardPass implements TransformerPass {
 
     private void projectPlanned(WeightMatrix m, float[] in, float[] dst) {
         int kind0 = 0;
-        for (int i = planSingles; i < planCount; i++) {
-            segmentKind[i] = k.matmulKind(m, planSegments[i].n());
+        for (int i = 0; i < planCount; i++) {
+            segmentKind[i] = i < planSingles ? 0 : k.matmulKind(m, planSegments[i].n());
             kind0 += segmentKind[i] == 0 ? 1 : 0;
         }
-        if (kind0 == 0) {
-            if (planSingles > 0) {
-                k.matvecMany(m, in, planSingles, dst); // the single rows lead the batch: no copy
-            }
-        } else {
-            multiplyKind(m, in, dst, 0, true);
+        if (kind0 > planSingles) {
+            multiply(m, in, dst, 0, planCount, 0);
+        } else if (planSingles > 0) {
+            k.matvecMany(m, in, planSingles, dst); // the single rows lead the batch: no copy
         }
         for (int i = planSingles; i < planCount; i++) {
             int kind = segmentKind[i];
             if (kind > 0 && firstOfKind(i, kind)) {
-                multiplyKind(m, in, dst, kind, false);
+                multiply(m, in, dst, i, planCount, kind);
             } else if (kind < 0) {
-                int rows = gather(in, m.cols(), m.rows(), i, i + 1, -2);
-                k.matmul(m, segmentIn, rows, segmentOut);
-                scatter(dst, m.rows(), i, i + 1, -2);
+                multiply(m, in, dst, i, i + 1, ANY_KIND);
             }
         }
     }
+
+    /** What {@link #multiply} takes to mean every segment of its range, whatever its kind. */
+    private static final int ANY_KIND = -2;
 
     private boolean firstOfKind(int i, int kind) {
         for (int j = planSingles; j < i; j++) {
@@ -1284,23 +1283,13 @@ public final class ForwardPass implements TransformerPass {
         return true;
     }
 
-    /** All segments of one kind (kind 0 with the single rows) in one product, their rows gathered and put back. */
-    private void multiplyKind(WeightMatrix m, float[] in, float[] dst, int kind, boolean withSingles) {
-        int from = withSingles ? 0 : planSingles;
-        int rows = gather(in, m.cols(), m.rows(), from, planCount, kind);
-        if (kind == 0) {
-            k.matvecMany(m, segmentIn, rows, segmentOut);
-        } else {
-            k.matmul(m, segmentIn, rows, segmentOut);
-        }
-        scatter(dst, m.rows(), from, planCount, kind);
-    }
-
     /**
-     * Copies the rows of segments [from, to) of the kind (single rows count as kind 0; −2: any) into segmentIn, and
-     * makes room for their products ({@code width} each) in segmentOut.
+     * The segments of [from, to) of one kind ({@link #ANY_KIND}: all of them) in one product, matvecMany's for kind
+     * 0 and matmul's otherwise: their rows gathered into segmentIn and the products put back in place.
      */
-    private int gather(float[] in, int cols, int width, int from, int to, int kind) {
+    private void multiply(WeightMatrix m, float[] in, float[] dst, int from, int to, int kind) {
+        int cols = m.cols();
+        int width = m.rows();
         int rows = 0;
         for (int i = from; i < to; i++) {
             rows += takes(i, kind) ? planSegments[i].n() : 0;
@@ -1311,21 +1300,19 @@ public final class ForwardPass implements TransformerPass {
         if (segmentOut.length < rows * width) {
             segmentOut = new float[rows * width];
         }
-        int at = 0;
-        for (int i = from; i < to; i++) {
+        for (int i = from, at = 0; i < to; i++) {
             if (takes(i, kind)) {
                 Segment s = planSegments[i];
                 System.arraycopy(in, s.row() * cols, segmentIn, at * cols, s.n() * cols);
                 at += s.n();
             }
         }
-        return rows;
-    }
-
-    /** The inverse of {@link #gather}: segmentOut's rows back to the segments' places in dst. */
-    private void scatter(float[] dst, int width, int from, int to, int kind) {
-        int at = 0;
-        for (int i = from; i < to; i++) {
+        if (kind == 0) {
+            k.matvecMany(m, segmentIn, rows, segmentOut);
+        } else {
+            k.matmul(m, segmentIn, rows, segmentOut);
+        }
+        for (int i = from, at = 0; i < to; i++) {
             if (takes(i, kind)) {
                 Segment s = planSegments[i];
                 System.arraycopy(segmentOut, at * width, dst, s.row() * width, s.n() * width);
@@ -1335,6 +1322,6 @@ public final class ForwardPass implements TransformerPass {
     }
 
     private boolean takes(int i, int kind) {
-        return kind == -2 || (i < planSingles ? 0 : segmentKind[i]) == kind;
+        return kind == ANY_KIND || segmentKind[i] == kind;
     }
 }
