@@ -1,5 +1,6 @@
 // The one translation unit compiled into kernels.ptx: every kernel file, each also buildable on its own.
 #include "matmul.cu"
+#include "matmul_mma.cu"
 #include "embedding.cu"
 #include "norm.cu"
 #include "rope.cu"

@@ -9,6 +9,9 @@
 #include <ucontext.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <type_traits>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -74,7 +77,71 @@ inline float __shfl_xor_sync(unsigned, float v, int mask) {
 inline float rsqrtf(float x) {
     return 1.0f / std::sqrt(x);
 }
+using std::max;
 using std::min;
+
+// Tensor-core fragments (nvcuda::wmma) for the emulator: every thread's fragment holds the whole tile, so a warp's
+// collective load, product and store are each done by all its threads alike, with the same results. The layout of
+// elements in a real fragment is unspecified, and kernels here only touch fragments through these calls. Pointers
+// and strides are checked as the real API requires (256-bit aligned, ldm a multiple of 16 bytes).
+namespace nvcuda::wmma {
+struct matrix_a {};
+struct matrix_b {};
+struct accumulator {};
+struct row_major {};
+struct col_major {};
+enum layout_t { mem_row_major, mem_col_major };
+
+template <class Use, int M, int N, int K, class T, class Layout = void>
+struct fragment {
+    static constexpr int ROWS = std::is_same_v<Use, matrix_b> ? K : M;
+    static constexpr int COLS = std::is_same_v<Use, matrix_a> ? K : N;
+    static constexpr int num_elements = ROWS * COLS;
+    T x[ROWS * COLS]; // element (r, c) at x[r * COLS + c]
+};
+
+inline void emu_check_operand(const void* p, unsigned ldm, size_t elementBytes) {
+    if (reinterpret_cast<uintptr_t>(p) % 32 != 0 || (ldm * elementBytes) % 16 != 0) {
+        fprintf(stderr, "wmma: pointer %p or ldm %u breaks the alignment rules\n", p, ldm);
+        abort();
+    }
+}
+
+template <class Use, int M, int N, int K, class T, class Layout>
+void load_matrix_sync(fragment<Use, M, N, K, T, Layout>& f, const T* p, unsigned ldm) {
+    using F = fragment<Use, M, N, K, T, Layout>;
+    emu_check_operand(p, ldm, sizeof(T));
+    for (int r = 0; r < F::ROWS; r++)
+        for (int c = 0; c < F::COLS; c++)
+            f.x[r * F::COLS + c] = std::is_same_v<Layout, row_major> ? p[r * ldm + c] : p[c * ldm + r];
+}
+
+template <int M, int N, int K, class T>
+void store_matrix_sync(T* p, const fragment<accumulator, M, N, K, T>& f, unsigned ldm, layout_t layout) {
+    emu_check_operand(p, ldm, sizeof(T));
+    for (int r = 0; r < M; r++)
+        for (int c = 0; c < N; c++) (layout == mem_row_major ? p[r * ldm + c] : p[c * ldm + r]) = f.x[r * N + c];
+}
+
+template <class F, class V>
+void fill_fragment(F& f, V v) {
+    for (int i = 0; i < F::num_elements; i++) f.x[i] = v;
+}
+
+// d = a·b + c with the F16 products exact in F32, as the tensor cores form them
+template <int M, int N, int K, class T, class LA, class LB>
+void mma_sync(fragment<accumulator, M, N, K, float>& d, const fragment<matrix_a, M, N, K, T, LA>& a,
+              const fragment<matrix_b, M, N, K, T, LB>& b, const fragment<accumulator, M, N, K, float>& c) {
+    float out[M * N];
+    for (int r = 0; r < M; r++)
+        for (int col = 0; col < N; col++) {
+            float s = c.x[r * N + col];
+            for (int k = 0; k < K; k++) s += __half2float(a.x[r * K + k]) * __half2float(b.x[k * N + col]);
+            out[r * N + col] = s;
+        }
+    std::copy(out, out + M * N, d.x);
+}
+} // namespace nvcuda::wmma
 
 inline void emu_fiber_entry() {
     emuBlock.body();

@@ -34,10 +34,13 @@ struct Kernel {
                                     P(5, int))),                                                             \
     KERNEL(matmul_##T, matmul_##T(P(0, const uint8_t*), P(1, const float*), P(2, float*), P(3, int), P(4, int),   \
                                   P(5, int))),                                                               \
+    KERNEL(matmul_mma_##T, matmul_mma_##T(P(0, const uint8_t*), P(1, const __half*), P(2, const float*),          \
+                                          P(3, float*), P(4, int), P(5, int), P(6, int))),                   \
     KERNEL(get_rows_##T, get_rows_##T(P(0, const uint8_t*), P(1, const int*), P(2, float*), P(3, int)))
 
 std::map<std::string, Kernel> kernels = {
     MATMUL_KERNELS(q4_0), MATMUL_KERNELS(q8_0), MATMUL_KERNELS(q4_k), MATMUL_KERNELS(q6_k), MATMUL_KERNELS(f16),
+    KERNEL(to_half_rows, to_half_rows(P(0, const float*), P(1, __half*), P(2, float*), P(3, int))),
     KERNEL(rmsnorm, rmsnorm(P(0, float*), P(1, const float*), P(2, const float*), P(3, int), P(4, float))),
     KERNEL(softmax, softmax(P(0, float*), P(1, int))),
     KERNEL(rope, rope(P(0, float*), P(1, const float*), P(2, const float*), P(3, int), P(4, int), P(5, int),

@@ -211,6 +211,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         try {
             g = own(new CudaKernels(ctx));
             g.reserveAttention(c.headDim(), capacity);
+            g.reserveMatmul(maxBatch, widestInput(c));
             // the CPU pass's rotation, tabulated for every position of the cache
             Rope rope = Rope.of(c, w, capacity);
             Rope localRope = Rope.local(c, rope);
@@ -337,12 +338,18 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             need += 4L * c.vocabSize();
         }
         need += 4L * maxBatch * (4L * c.embeddingLength() + 2L * c.queryDim() + 2L * c.kvDim() + 2L * c.maxFeedForward());
+        need += 2L * maxBatch * widestInput(c); // the tensor-core matmul's F16 activations, where it is used
         long free = ctx.driver().memoryInfo()[0];
         if (need > free) {
             throw new IllegalArgumentException(String.format("%d layers on the GPU need about %d MiB of device memory,"
                     + " %d MiB are free: offload fewer with --gpu-layers or use a smaller context", gpuLayerCount,
                     need >> 20, free >> 20));
         }
+    }
+
+    /** The widest activation row a matrix of the model multiplies: its columns. */
+    private static int widestInput(ModelConfig c) {
+        return Math.max(Math.max(c.embeddingLength(), c.queryDim()), c.maxFeedForward());
     }
 
     @Override

@@ -18,6 +18,7 @@ public final class CudaKernels implements AutoCloseable {
             "matvec2_q4_0", "matvec2_q8_0", "matvec2_q4_k", "matvec2_q6_k", "matvec2_f16",
             "matvecn_q4_0", "matvecn_q8_0", "matvecn_q4_k", "matvecn_q6_k", "matvecn_f16",
             "matmul_q4_0", "matmul_q8_0", "matmul_q4_k", "matmul_q6_k", "matmul_f16",
+            "matmul_mma_q4_0", "matmul_mma_q8_0", "matmul_mma_q4_k", "matmul_mma_q6_k", "matmul_mma_f16", "to_half_rows",
             "get_rows_q4_0", "get_rows_q8_0", "get_rows_q4_k", "get_rows_q6_k", "get_rows_f16",
             "rmsnorm", "softmax", "rope", "store_kv", "attention", "swiglu", "geglu", "scale", "softcap", "add",
             "add_bias");
@@ -26,6 +27,11 @@ public final class CudaKernels implements AutoCloseable {
     static final int MATMUL_ROWS = 64;
     static final int MATMUL_TOKENS = 64;
     static final int MATMUL_THREADS = 256;
+    /** The tensor-core matmul's tile and step (MH_ROWS, MH_TOKENS, MH_K, MH_THREADS in matmul_mma.cu). */
+    static final int MMA_ROWS = 128;
+    static final int MMA_TOKENS = 64;
+    static final int MMA_K = 64;
+    static final int MMA_THREADS = 256;
     private static final int MATVEC_WARPS = 4; // warps per matvec block
     /** Tokens one matvecn launch takes (MV_TOKENS in matmul.cu). */
     static final int MATVEC_TOKENS = 8;
@@ -47,7 +53,13 @@ public final class CudaKernels implements AutoCloseable {
     private final Map<GpuMatrix.Format, MemorySegment> matvec2 = new EnumMap<>(GpuMatrix.Format.class);
     private final Map<GpuMatrix.Format, MemorySegment> matvecN = new EnumMap<>(GpuMatrix.Format.class);
     private final Map<GpuMatrix.Format, MemorySegment> matmul = new EnumMap<>(GpuMatrix.Format.class);
+    private final Map<GpuMatrix.Format, MemorySegment> matmulMma = new EnumMap<>(GpuMatrix.Format.class);
     private final Map<GpuMatrix.Format, MemorySegment> getRows = new EnumMap<>(GpuMatrix.Format.class);
+    private final MemorySegment toHalfRows;
+    /** Whether prompt chunks go through the tensor cores (matmul_mma_*) where the width allows. */
+    private final boolean tensorCores;
+    private DeviceBuffer halfRows;   // activations rounded to F16 for the tensor-core matmul, grown on demand
+    private DeviceBuffer rowScales;  // the power of two each of those rows was divided by
     private final MemorySegment rmsnorm;
     private final MemorySegment softmax;
     private final MemorySegment rope;
@@ -61,8 +73,18 @@ public final class CudaKernels implements AutoCloseable {
     private final MemorySegment addBias;
     private int attentionSharedLimit = DEFAULT_SHARED_LIMIT;
 
+    /**
+     * Kernels on {@code ctx}; prompt chunks on the tensor cores when {@code -Dvellama.cuda.matmul=mma} (the default
+     * {@code simt} keeps the F32 tiled kernel until the tensor-core one has been measured on a GPU).
+     */
     public CudaKernels(CudaContext ctx) {
+        this(ctx, tensorCoresByDefault());
+    }
+
+    /** Kernels on {@code ctx}, prompt chunks on the tensor cores or not. */
+    public CudaKernels(CudaContext ctx, boolean tensorCores) {
         this.ctx = ctx;
+        this.tensorCores = tensorCores;
         this.d = ctx.driver();
         String rows = System.getProperty("vellama.cuda.matvecRows", "auto");
         matvecWarpRows = switch (rows) {
@@ -76,8 +98,10 @@ public final class CudaKernels implements AutoCloseable {
             matvec2.put(f, ctx.function("matvec2_" + f.suffix));
             matvecN.put(f, ctx.function("matvecn_" + f.suffix));
             matmul.put(f, ctx.function("matmul_" + f.suffix));
+            matmulMma.put(f, ctx.function("matmul_mma_" + f.suffix));
             getRows.put(f, ctx.function("get_rows_" + f.suffix));
         }
+        toHalfRows = ctx.function("to_half_rows");
         rmsnorm = ctx.function("rmsnorm");
         softmax = ctx.function("softmax");
         rope = ctx.function("rope");
@@ -89,6 +113,43 @@ public final class CudaKernels implements AutoCloseable {
         softcap = ctx.function("softcap");
         add = ctx.function("add");
         addBias = ctx.function("add_bias");
+    }
+
+    private static boolean tensorCoresByDefault() {
+        String kind = System.getProperty("vellama.cuda.matmul", "simt");
+        return switch (kind) {
+            case "simt" -> false;
+            case "mma" -> true;
+            default -> throw new IllegalArgumentException("vellama.cuda.matmul is simt or mma, not " + kind);
+        };
+    }
+
+    /** Whether prompt chunks go through the tensor cores where a matrix's width allows. */
+    public boolean tensorCores() {
+        return tensorCores;
+    }
+
+    /**
+     * Sets aside the tensor-core matmul's F16 copy of up to {@code tokens} activation rows of {@code cols}, so that
+     * no allocation happens between launches (nothing when the tensor cores are not used).
+     */
+    public void reserveMatmul(int tokens, int cols) {
+        if (!tensorCores) {
+            return;
+        }
+        long halves = (long) tokens * cols;
+        if (halfRows == null || halfRows.byteSize() < 2 * halves) {
+            if (halfRows != null) {
+                halfRows.close();
+            }
+            halfRows = ctx.allocate(2 * halves);
+        }
+        if (rowScales == null || rowScales.byteSize() < 4L * tokens) {
+            if (rowScales != null) {
+                rowScales.close();
+            }
+            rowScales = ctx.allocate(4L * tokens);
+        }
     }
 
     public CudaContext context() {
@@ -157,10 +218,23 @@ public final class CudaKernels implements AutoCloseable {
         }
     }
 
-    /** y[n][rows] = x[n][cols] · Wᵀ; {@link #matvec} when n is 1. */
+    /**
+     * y[n][rows] = x[n][cols] · Wᵀ; {@link #matvec} when n is 1. With tensor cores, and a width that is a multiple
+     * of {@value #MMA_K}, the activations are first rounded to F16 (each row scaled by a power of two) and the
+     * products formed in F16 with F32 sums.
+     */
     public void matmul(GpuMatrix w, DeviceBuffer x, int n, DeviceBuffer y) {
         if (n == 1) {
             matvec(w, x, y);
+            return;
+        }
+        if (tensorCores && w.cols() % MMA_K == 0) {
+            reserveMatmul(n, w.cols());
+            args.reset().ptr(x.pointer()).ptr(halfRows.pointer()).ptr(rowScales.pointer()).i32(w.cols());
+            launch(toHalfRows, n, 1, THREADS, 0);
+            args.reset().ptr(w.pointer()).ptr(halfRows.pointer()).ptr(rowScales.pointer()).ptr(y.pointer())
+                    .i32(w.rows()).i32(w.cols()).i32(n);
+            launch(matmulMma.get(w.format()), ceil(w.rows(), MMA_ROWS), ceil(n, MMA_TOKENS), MMA_THREADS, 0);
             return;
         }
         args.reset().ptr(w.pointer()).ptr(x.pointer()).ptr(y.pointer()).i32(w.rows()).i32(w.cols()).i32(n);
@@ -277,6 +351,12 @@ public final class CudaKernels implements AutoCloseable {
 
     @Override
     public void close() {
+        if (halfRows != null) {
+            halfRows.close();
+        }
+        if (rowScales != null) {
+            rowScales.close();
+        }
         arena.close();
     }
 }

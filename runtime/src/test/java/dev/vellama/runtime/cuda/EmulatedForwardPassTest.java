@@ -99,6 +99,42 @@ class EmulatedForwardPassTest {
     }
 
     /**
+     * Prompt chunks on the tensor cores ({@code -Dvellama.cuda.matmul=mma}: F16 operands, F32 sums) on the tiny
+     * llama and gemma2 models, whole on the GPU: the prompt's logits within F16 rounding of the CPU's F32 pass,
+     * and the tokens decoded after it (matrix-vector kernels, reading the cache the chunk wrote) within the bound
+     * decode is held to.
+     */
+    @ParameterizedTest
+    @CsvSource({"llama", "gemma2"})
+    void tensorCorePromptsStayWithinHalfRoundingOfTheF32Pass(String arch) throws Exception {
+        CudaDriver driver = FakeDriver.loadOrSkip();
+        Path file = Files.createTempFile("tiny-" + arch, ".gguf");
+        System.setProperty("vellama.cuda.matmul", "mma");
+        try {
+            TinyModel.write(file, arch, 5);
+            try (GgufFile gguf = GgufFile.open(file); Kernels scalar = Kernels.scalar(1)) {
+                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
+                ModelWeights w = new ModelWeights(gguf, c);
+                ForwardPass f32 = new ForwardPass(c, w, scalar, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
+                try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, 99, 1, s -> { })) {
+                    int[] prompt = {3, 17, 95, 0, 42, 8, 61};
+                    int n = prompt.length * TinyModel.VOCAB;
+                    float[] got = Arrays.copyOf(gpu.forwardAll(prompt, 0, prompt.length, 0), n);
+                    check(f32.forwardAll(prompt, 0, prompt.length, 0), got, n, arch + " prompt on tensor cores", 1e-4);
+                    int[] next = {7, 11};
+                    for (int i = 0; i < next.length; i++) {
+                        check(f32.forwardLast(next, i, 1, prompt.length + i), gpu.forwardLast(next, i, 1, prompt.length + i),
+                                TinyModel.VOCAB, arch + " token " + i + " after it", 2e-3);
+                    }
+                }
+            }
+        } finally {
+            System.clearProperty("vellama.cuda.matmul");
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /**
      * A prompt's logits on the GPU: with the whole model there, within float rounding of the CPU's F32 matmul (the
      * scalar kernels'; a prompt this short goes through the vector kernels' int8 decode kernels on the CPU, as do
      * the layers a partly offloaded pass leaves to the CPU); and within the decode bound of the CPU pass, which the

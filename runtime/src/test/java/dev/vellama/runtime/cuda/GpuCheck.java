@@ -77,6 +77,7 @@ public final class GpuCheck {
             benchBatched(TestData.resolve("models/stories-llama2-q8_0.gguf"), 128);
             Path synthetic = synthesize("llama-3.2-1b", "Q4_0");
             if (synthetic != null) {
+                benchPrompt(synthetic);
                 benchBatched(synthetic, 64);
             }
             benchKernels();
@@ -117,8 +118,9 @@ public final class GpuCheck {
                     int cols = shape[1];
                     dev.vellama.quant.WeightMatrix w = dev.vellama.quant.SyntheticWeights.heap(type, rows, cols, 5);
                     try (GpuMatrix m = GpuMatrix.upload(ctx, w, s -> { });
-                         DeviceBuffer x = ctx.allocate(4L * cols * 64); DeviceBuffer y = ctx.allocate(4L * rows * 64)) {
-                        ctx.upload(new float[cols * 64], 0, cols * 64, x, 0);
+                         DeviceBuffer x = ctx.allocate(4L * cols * 512); DeviceBuffer y = ctx.allocate(4L * rows * 512);
+                         CudaKernels tensorCores = new CudaKernels(ctx, true)) {
+                        ctx.upload(CudaTestSupport.randomFloats(cols * 512, 3), 0, cols * 512, x, 0);
                         for (int warpRows = 1; warpRows <= 2; warpRows++) {
                             System.setProperty("vellama.cuda.matvecRows", "" + warpRows);
                             try (CudaKernels kv = new CudaKernels(ctx)) {
@@ -140,16 +142,20 @@ public final class GpuCheck {
                                 System.clearProperty("vellama.cuda.matvecRows");
                             }
                         }
-                        for (int n : new int[] {8, 64}) {
-                            d.recordEvent(start, ctx.stream());
-                            for (int i = 0; i < 20; i++) {
-                                k.matmul(m, x, n, y);
+                        for (int n : new int[] {8, 64, 512}) {
+                            for (CudaKernels kind : new CudaKernels[] {k, tensorCores}) {
+                                kind.matmul(m, x, n, y); // the tensor-core kernel's F16 buffer grows here
+                                d.recordEvent(start, ctx.stream());
+                                for (int i = 0; i < 20; i++) {
+                                    kind.matmul(m, x, n, y);
+                                }
+                                d.recordEvent(end, ctx.stream());
+                                d.synchronizeEvent(end);
+                                double mus = d.elapsedMillis(start, end) * 1000.0 / 20;
+                                System.out.printf("kernel matmul%s %s %dx%d n=%d: %.1f us, %.0f GFLOP/s%n",
+                                        kind.tensorCores() ? " (tensor cores)" : "", type, rows, cols, n, mus,
+                                        2.0 * rows * cols * n / (mus * 1e3));
                             }
-                            d.recordEvent(end, ctx.stream());
-                            d.synchronizeEvent(end);
-                            double mus = d.elapsedMillis(start, end) * 1000.0 / 20;
-                            System.out.printf("kernel matmul %s %dx%d n=%d: %.1f us, %.0f GFLOP/s%n", type, rows, cols,
-                                    n, mus, 2.0 * rows * cols * n / (mus * 1e3));
                         }
                     }
                 }
@@ -280,6 +286,53 @@ public final class GpuCheck {
         }
         System.out.printf("synthetic %s %s written in %.1f s%n", shapeName, type, (System.nanoTime() - t0) / 1e9);
         return out;
+    }
+
+    /**
+     * Prompt processing with everything on the GPU, as llama-bench's pp512 and pp4096 (chunks of 512 from position
+     * 0, logits of the last token), with the F32 tiled matmul and with the tensor-core one; the median of three runs
+     * after a warm-up run, and decode after the 4096 tokens (tg @ d4096) for the attention's cost at depth.
+     */
+    private static void benchPrompt(Path model) throws Exception {
+        try (GgufFile file = GgufFile.open(model)) {
+            int vocab = (int) file.tensor("token_embd.weight").rows();
+            ModelConfig c = ModelConfig.fromGguf(file.metadata(), vocab);
+            ModelWeights w = new ModelWeights(file, c);
+            int[] ids = new int[4096 + 64];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = 1 + i * 31 % (vocab - 1);
+            }
+            for (String kind : new String[] {"simt", "mma"}) {
+                System.setProperty("vellama.cuda.matmul", kind);
+                try (CudaForwardPass pass = CudaForwardPass.create(c, w, ids.length, 512, GpuLayers.ALL, 4, s -> { })) {
+                    for (int total : new int[] {512, 4096}) {
+                        double[] runs = new double[4];
+                        for (int r = 0; r < runs.length; r++) {
+                            long t0 = System.nanoTime();
+                            for (int p = 0; p < total; p += 512) {
+                                pass.forwardLast(ids, p, 512, p);
+                            }
+                            runs[r] = total / ((System.nanoTime() - t0) / 1e9);
+                        }
+                        double[] timed = java.util.Arrays.copyOfRange(runs, 1, runs.length);
+                        java.util.Arrays.sort(timed);
+                        System.out.printf("bench %s pp%d (%s matmul): %.0f tokens/s (runs %.0f, %.0f, %.0f)%n",
+                                model.getFileName(), total, kind, timed[1], runs[1], runs[2], runs[3]);
+                    }
+                    for (int i = 0; i < 8; i++) {
+                        pass.forwardLast(ids, 4096 + i, 1, 4096 + i); // warm-up (and the graph's capture)
+                    }
+                    long t0 = System.nanoTime();
+                    for (int i = 8; i < 64; i++) {
+                        pass.forwardLast(ids, 4096 + i, 1, 4096 + i);
+                    }
+                    System.out.printf("bench %s tg56 @ d4104 (%s): %.1f tokens/s%n", model.getFileName(), kind,
+                            56 / ((System.nanoTime() - t0) / 1e9));
+                } finally {
+                    System.clearProperty("vellama.cuda.matmul");
+                }
+            }
+        }
     }
 
     /** Tokens per second of single-token decode with everything on the GPU, after a short warm-up. */

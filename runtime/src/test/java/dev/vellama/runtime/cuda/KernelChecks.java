@@ -138,6 +138,59 @@ abstract class KernelChecks {
         }
     }
 
+    /**
+     * The tensor-core matmul (F16 operands, F32 sums) against exact products of the decoded rows: within F16
+     * rounding for every format and token count, across the edges of its 128-row and 64-token tiles, and with rows
+     * whose values F16 could not hold (10^6, so each row's power-of-two scale must work) or would flush (10^-6).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {2, 70})
+    void tensorCoreMatmulIsWithinHalfRoundingOfExactProducts(int n) {
+        int rows = 133;
+        int cols = 512;
+        try (CudaKernels mma = new CudaKernels(ctx, true)) {
+            for (GgmlType type : List.of(GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.F16)) {
+                WeightMatrix w = SyntheticWeights.heap(type, rows, cols, 41);
+                float[] x = randomFloats(n * cols, 42 + n);
+                for (int c = 0; c < cols; c++) {
+                    x[c] *= 1e6f;               // token 0: beyond F16's range
+                    x[cols + c] *= 1e-6f;       // token 1: below its normal numbers
+                }
+                float[] want = exactProducts(w, x, n);
+                try (GpuMatrix m = GpuMatrix.upload(ctx, w, s -> { }); DeviceBuffer dx = upload(ctx, x);
+                     DeviceBuffer dy = ctx.allocate(4L * n * rows)) {
+                    mma.matmul(m, dx, n, dy);
+                    float[] got = download(ctx, dy, n * rows);
+                    for (int t = 0; t < n; t++) {
+                        float[] wantRow = java.util.Arrays.copyOfRange(want, t * rows, (t + 1) * rows);
+                        float[] gotRow = java.util.Arrays.copyOfRange(got, t * rows, (t + 1) * rows);
+                        assertTrue(nmse(wantRow, gotRow) < 1e-5, type + " n=" + n + " token " + t + " NMSE "
+                                + nmse(wantRow, gotRow));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Σ W[r][c]·x[t][c] in double over the decoded weights, y[t][r]. */
+    private static float[] exactProducts(WeightMatrix w, float[] x, int n) {
+        int rows = w.rows();
+        int cols = w.cols();
+        float[] want = new float[n * rows];
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            dev.vellama.quant.Dequantizer.dequantizeRow(w, r, row, 0);
+            for (int t = 0; t < n; t++) {
+                double s = 0;
+                for (int c = 0; c < cols; c++) {
+                    s += (double) row[c] * x[t * cols + c];
+                }
+                want[t * rows + r] = (float) s;
+            }
+        }
+        return want;
+    }
+
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q2_K"})
     void getRowsDecodesExactlyTheCpuRows(GgmlType type) {
