@@ -13,52 +13,221 @@ extern "C" __global__ void store_kv(__half* kCache, __half* vCache, const float*
     vCache[dst] = __float2half_rn(v[idx]);
 }
 
-// Causal attention of n query tokens at positions pos0 .. pos0+n-1 over cache rows 0 .. pos, or only the last
-// `window` of them (a sliding window); scores soft-capped to softcap·tanh(s/softcap) when softcap > 0. One
-// block per (head, token); decode is n = 1. Scores live in dynamic shared memory: (headDim + pos0 + n + 32)
-// floats at least. q and out: [n][heads * headDim].
-extern "C" __global__ void attention(const float* q, const __half* kCache, const __half* vCache, float* out,
-                                     int heads, int kvHeads, int headDim, const int* pos, float scale, int window,
-                                     float softcap) {
+// Causal attention over the cache rows 0 .. pos of each query token at position pos (pos0 .. pos0+n-1), or only
+// the last `window` of them (a sliding window); scores soft-capped to softcap·tanh(s/softcap) when softcap > 0.
+// q and out: [n][heads * headDim]. Two designs, both with work per token that grows linearly with the context:
+//   decode (n = 1): attention_split gives each block AS_SPLIT cache rows of one head (so a long cache keeps the
+//     whole GPU busy), writing the block's max score, sum of exponentials and unnormalised output; attention_combine
+//     merges a head's blocks. The grid covers the `positions` the caller sizes for (a captured graph's capacity);
+//     blocks past pos + 1 return at once and the merge reads only the blocks that can hold rows.
+//   prefill (n > 1): attention_tiled gives each block AT_Q query tokens of one head and walks the cache in tiles of
+//     AT_K rows held in shared memory, with an online softmax (running max and sum, the output rescaled as the max
+//     grows), so every key and value is read once per AT_Q queries instead of once per query.
+
+#define AS_SPLIT 256
+#define AS_THREADS 128
+
+// Block (s, h): rows [s·AS_SPLIT, (s+1)·AS_SPLIT) of head h's window into part[(h·splits + s)·(headDim + 2)]: the
+// max score m, the sum l of exp(score − m), then Σ exp(score − m)·v. An empty block writes m = −inf, l = 0.
+// Dynamic shared memory: (headDim + AS_SPLIT + 32) floats.
+extern "C" __global__ void attention_split(const float* __restrict__ q, const __half* __restrict__ kCache,
+                                           const __half* __restrict__ vCache, float* __restrict__ part, int heads,
+                                           int kvHeads, int headDim, const int* pos, float scale, int window,
+                                           float softcap, int splits) {
     DYNAMIC_SHARED(float, shared);
-    int h = blockIdx.x;
-    int t = blockIdx.y;
-    int len = *pos + t + 1;
+    int s = blockIdx.x;
+    int h = blockIdx.y;
+    int len = *pos + 1;
     int start = len > window ? len - window : 0;
+    int p0 = max(start, s * AS_SPLIT);
+    int p1 = min(len, (s + 1) * AS_SPLIT);
+    float* dst = part + ((size_t) h * splits + s) * (headDim + 2);
+    if (p0 >= p1) { // the whole block takes this branch alike
+        if (threadIdx.x == 0) {
+            dst[0] = -INFINITY;
+            dst[1] = 0.0f;
+        }
+        return;
+    }
     float* qs = shared;
-    float* scores = shared + headDim;
-    float* scratch = scores + len;
+    float* scores = qs + headDim;
+    float* scratch = scores + AS_SPLIT;
     int width = kvHeads * headDim;
     int kvOff = (h / (heads / kvHeads)) * headDim;
-    const float* qr = q + ((size_t) t * heads + h) * headDim;
-    for (int i = threadIdx.x; i < headDim; i += blockDim.x) qs[i] = qr[i];
+    for (int i = threadIdx.x; i < headDim; i += blockDim.x) qs[i] = q[(size_t) h * headDim + i];
     __syncthreads();
-
+    // one warp per row, its lanes across the head's features (contiguous loads); every warp runs the same number
+    // of rounds so that each reaches the shuffles alike
+    int lane = threadIdx.x % WARP;
+    int warps = blockDim.x / WARP;
+    for (int base = p0; base < p1; base += warps) {
+        int p = base + threadIdx.x / WARP;
+        float acc = 0.0f;
+        if (p < p1) {
+            const __half* kr = kCache + (size_t) p * width + kvOff;
+            for (int i = lane; i < headDim; i += WARP) acc += __half2float(kr[i]) * qs[i];
+        }
+        acc = warp_sum(acc);
+        if (lane == 0 && p < p1) {
+            float sc = acc * scale;
+            if (softcap > 0.0f) sc = softcap * tanhf(sc / softcap);
+            scores[p - p0] = sc;
+        }
+    }
+    __syncthreads();
     float m = -INFINITY;
-    for (int p = start + threadIdx.x; p < len; p += blockDim.x) {
-        const __half* kr = kCache + (size_t) p * width + kvOff;
-        float s = 0.0f;
-        for (int i = 0; i < headDim; i++) s += __half2float(kr[i]) * qs[i];
-        s *= scale;
-        if (softcap > 0.0f) s = softcap * tanhf(s / softcap);
-        scores[p] = s;
-        m = fmaxf(m, s);
-    }
+    for (int i = threadIdx.x; i < p1 - p0; i += blockDim.x) m = fmaxf(m, scores[i]);
     m = block_max(m, scratch);
-    float sum = 0.0f;
-    for (int p = start + threadIdx.x; p < len; p += blockDim.x) {
-        float e = expf(scores[p] - m);
-        scores[p] = e;
-        sum += e;
+    float l = 0.0f;
+    for (int i = threadIdx.x; i < p1 - p0; i += blockDim.x) {
+        float e = expf(scores[i] - m);
+        scores[i] = e;
+        l += e;
     }
-    sum = block_sum(sum, scratch);
-    float inv = 1.0f / sum;
+    l = block_sum(l, scratch);
     __syncthreads();
-
-    float* o = out + ((size_t) t * heads + h) * headDim;
     for (int i = threadIdx.x; i < headDim; i += blockDim.x) {
         float acc = 0.0f;
-        for (int p = start; p < len; p++) acc += scores[p] * __half2float(vCache[(size_t) p * width + kvOff + i]);
-        o[i] = acc * inv;
+        for (int p = p0; p < p1; p++) acc += scores[p - p0] * __half2float(vCache[(size_t) p * width + kvOff + i]);
+        dst[2 + i] = acc;
+    }
+    if (threadIdx.x == 0) {
+        dst[0] = m;
+        dst[1] = l;
+    }
+}
+
+// Head h's output from its blocks' partial results: each rescaled by exp(m_s − max m) and summed, over l.
+extern "C" __global__ void attention_combine(const float* __restrict__ part, float* __restrict__ out, int headDim,
+                                             const int* pos, int splits) {
+    int h = blockIdx.x;
+    int used = min(splits, (*pos + AS_SPLIT) / AS_SPLIT); // the blocks that can hold rows 0 .. pos
+    const float* ph = part + (size_t) h * splits * (headDim + 2);
+    float m = -INFINITY;
+    for (int s = 0; s < used; s++) m = fmaxf(m, ph[(size_t) s * (headDim + 2)]);
+    float l = 0.0f;
+    for (int s = 0; s < used; s++) {
+        float ms = ph[(size_t) s * (headDim + 2)];
+        if (ms > -INFINITY) l += expf(ms - m) * ph[(size_t) s * (headDim + 2) + 1];
+    }
+    for (int i = threadIdx.x; i < headDim; i += blockDim.x) {
+        float acc = 0.0f;
+        for (int s = 0; s < used; s++) {
+            const float* ps = ph + (size_t) s * (headDim + 2);
+            if (ps[0] > -INFINITY) acc += expf(ps[0] - m) * ps[2 + i];
+        }
+        out[(size_t) h * headDim + i] = acc / l;
+    }
+}
+
+#define AT_Q 32
+#define AT_K 64
+#define AT_THREADS 256
+
+// Block (x, h): query tokens [x·AT_Q, x·AT_Q + AT_Q) of head h. Thread tid owns query row tid / 8 in both phases:
+// scores for cache rows tid % 8 + 8j of a tile, then output features tid % 8 + 8j. Shared rows are padded (odd
+// word strides) so that the 8 rows a warp reads at once fall in different banks. Dynamic shared memory:
+// attention_tiled_shared(headDim) bytes.
+static __host__ __device__ __forceinline__ int attention_tiled_shared(int headDim) {
+    return 4 * AT_Q * (headDim + 1) * 2 + 2 * AT_K * (headDim + 2) * 2 + 4 * AT_Q * (AT_K + 1) + 4 * 3 * AT_Q;
+}
+
+extern "C" __global__ void attention_tiled(const float* __restrict__ q, const __half* __restrict__ kCache,
+                                           const __half* __restrict__ vCache, float* __restrict__ out, int heads,
+                                           int kvHeads, int headDim, const int* pos, float scale, int window,
+                                           float softcap, int n) {
+    DYNAMIC_SHARED(float, shared);
+    int qd = headDim + 1;          // float stride of qs and os
+    int kd = headDim + 2;          // half stride of ks and vs
+    float* qs = shared;                          // [AT_Q][qd]
+    float* os = qs + AT_Q * qd;                  // [AT_Q][qd]
+    float* ps = os + AT_Q * qd;                  // [AT_Q][AT_K + 1]
+    float* rowMax = ps + AT_Q * (AT_K + 1);      // [AT_Q]
+    float* rowSum = rowMax + AT_Q;               // [AT_Q]
+    float* rowScale = rowSum + AT_Q;             // [AT_Q]
+    __half* ks = (__half*) (rowScale + AT_Q);    // [AT_K][kd]
+    __half* vs = ks + AT_K * kd;                 // [AT_K][kd]
+    int tid = threadIdx.x;
+    int t0 = blockIdx.x * AT_Q;
+    int h = blockIdx.y;
+    int rows = min(AT_Q, n - t0);
+    int pos0 = *pos;
+    int width = kvHeads * headDim;
+    int kvOff = (h / (heads / kvHeads)) * headDim;
+    for (int i = tid; i < AT_Q * headDim; i += blockDim.x) {
+        int r = i / headDim;
+        int d = i % headDim;
+        qs[r * qd + d] = r < rows ? q[((size_t) (t0 + r) * heads + h) * headDim + d] : 0.0f;
+        os[r * qd + d] = 0.0f;
+    }
+    if (tid < AT_Q) {
+        rowMax[tid] = -INFINITY;
+        rowSum[tid] = 0.0f;
+    }
+    int r = tid / 8;          // this thread's query row
+    int qpos = pos0 + t0 + r; // its position
+    int kEnd = pos0 + t0 + rows; // past the last row any query of the block sees
+    int firstLen = pos0 + t0 + 1;
+    int kStart = firstLen > window ? firstLen - window : 0;
+    for (int k0 = kStart; k0 < kEnd; k0 += AT_K) {
+        __syncthreads(); // the previous tile is no longer read
+        for (int i = tid; i < AT_K * headDim; i += blockDim.x) {
+            int c = i / headDim;
+            int d = i % headDim;
+            int p = k0 + c;
+            __half zero = __float2half_rn(0.0f);
+            ks[c * kd + d] = p < kEnd ? kCache[(size_t) p * width + kvOff + d] : zero;
+            vs[c * kd + d] = p < kEnd ? vCache[(size_t) p * width + kvOff + d] : zero;
+        }
+        __syncthreads();
+        float sc[AT_K / 8];
+        float tileMax = -INFINITY;
+#pragma unroll
+        for (int j = 0; j < AT_K / 8; j++) {
+            int c = tid % 8 + 8 * j;
+            int p = k0 + c;
+            bool seen = r < rows && p < kEnd && p <= qpos && p > qpos - window;
+            float s = -INFINITY;
+            if (seen) {
+                float acc = 0.0f;
+                for (int d = 0; d < headDim; d++) acc += qs[r * qd + d] * __half2float(ks[c * kd + d]);
+                s = acc * scale;
+                if (softcap > 0.0f) s = softcap * tanhf(s / softcap);
+            }
+            sc[j] = s;
+            tileMax = fmaxf(tileMax, s);
+        }
+        // the 8 threads of a row are neighbouring lanes of one warp
+        for (int o = 4; o > 0; o >>= 1) tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, o));
+        float oldMax = rowMax[r];
+        float newMax = fmaxf(oldMax, tileMax);
+        float tileSum = 0.0f;
+#pragma unroll
+        for (int j = 0; j < AT_K / 8; j++) {
+            float e = sc[j] > -INFINITY ? expf(sc[j] - newMax) : 0.0f;
+            ps[r * (AT_K + 1) + tid % 8 + 8 * j] = e;
+            tileSum += e;
+        }
+        for (int o = 4; o > 0; o >>= 1) tileSum += __shfl_xor_sync(0xffffffffu, tileSum, o);
+        __syncthreads(); // every thread of the row has read rowMax
+        if (tid % 8 == 0) {
+            float corr = oldMax > -INFINITY ? expf(oldMax - newMax) : 0.0f;
+            rowScale[r] = corr;
+            rowSum[r] = rowSum[r] * corr + tileSum;
+            rowMax[r] = newMax;
+        }
+        __syncthreads();
+        float corr = rowScale[r];
+        for (int d = tid % 8; d < headDim; d += 8) {
+            float acc = os[r * qd + d] * corr;
+            for (int c = 0; c < AT_K; c++) acc += ps[r * (AT_K + 1) + c] * __half2float(vs[c * kd + d]);
+            os[r * qd + d] = acc;
+        }
+    }
+    __syncthreads();
+    for (int i = tid; i < rows * headDim; i += blockDim.x) {
+        int rr = i / headDim;
+        int d = i % headDim;
+        out[((size_t) (t0 + rr) * heads + h) * headDim + d] = os[rr * qd + d] / rowSum[rr];
     }
 }

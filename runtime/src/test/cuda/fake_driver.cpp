@@ -47,8 +47,13 @@ std::map<std::string, Kernel> kernels = {
                       P(6, int), P(7, const int*), P(8, int))),
     KERNEL(store_kv, store_kv(P(0, __half*), P(1, __half*), P(2, const float*), P(3, const float*), P(4, const int*),
                               P(5, int), P(6, int))),
-    KERNEL(attention, attention(P(0, const float*), P(1, const __half*), P(2, const __half*), P(3, float*),
-                                P(4, int), P(5, int), P(6, int), P(7, const int*), P(8, float), P(9, int), P(10, float))),
+    KERNEL(attention_split, attention_split(P(0, const float*), P(1, const __half*), P(2, const __half*), P(3, float*),
+                                            P(4, int), P(5, int), P(6, int), P(7, const int*), P(8, float), P(9, int),
+                                            P(10, float), P(11, int))),
+    KERNEL(attention_combine, attention_combine(P(0, const float*), P(1, float*), P(2, int), P(3, const int*), P(4, int))),
+    KERNEL(attention_tiled, attention_tiled(P(0, const float*), P(1, const __half*), P(2, const __half*), P(3, float*),
+                                            P(4, int), P(5, int), P(6, int), P(7, const int*), P(8, float), P(9, int),
+                                            P(10, float), P(11, int))),
     KERNEL(swiglu, swiglu(P(0, float*), P(1, const float*), P(2, int))),
     KERNEL(geglu, geglu(P(0, float*), P(1, const float*), P(2, int))),
     KERNEL(scale, scale(P(0, float*), P(1, float), P(2, int))),
@@ -139,7 +144,7 @@ CUresult CUDAAPI cuCtxSynchronize() { return CUDA_SUCCESS; }
 CUresult CUDAAPI cuModuleLoadDataEx(CUmodule* m, const void* image, unsigned int n, CUjit_option*, void**) {
     // the real driver would JIT this; here it must at least be the kernels' PTX
     const char* text = static_cast<const char*>(image);
-    if (n != 0 || !strstr(text, ".entry attention(")) return CUDA_ERROR_INVALID_VALUE;
+    if (n != 0 || !strstr(text, ".entry attention_tiled(")) return CUDA_ERROR_INVALID_VALUE;
     *m = reinterpret_cast<CUmodule>(&module_token);
     return CUDA_SUCCESS;
 }

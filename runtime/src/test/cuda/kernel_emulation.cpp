@@ -125,26 +125,6 @@ int main(int argc, char** argv) {
         emu_launch(ceil_div(n * heads * (nRot / 2), 256), 1, 256, 0,
                    [&] { rope(x.data(), c.data(), s.data(), n, heads, hd, nRot, &pos0, neox); });
         save("out.bin", x);
-    } else if (mode == "attention") { // N HEADS KV_HEADS HEAD_DIM POS0 SCALE WINDOW SOFTCAP: q k v.bin -> out.bin kc.bin
-        int n = atoi(a[0]), heads = atoi(a[1]), kvHeads = atoi(a[2]), hd = atoi(a[3]), pos0 = atoi(a[4]);
-        float scale = strtof(a[5], nullptr);
-        int window = atoi(a[6]);
-        float cap = strtof(a[7], nullptr);
-        auto q = load<float>("q.bin");
-        auto k = load<float>("k.bin");
-        auto v = load<float>("v.bin");
-        int width = kvHeads * hd;
-        int positions = pos0 + n;
-        int zero = 0;
-        std::vector<__half> kc((size_t) positions * width), vc((size_t) positions * width);
-        emu_launch(ceil_div(positions * width, 256), 1, 256, 0,
-                   [&] { store_kv(kc.data(), vc.data(), k.data(), v.data(), &zero, positions, width); });
-        std::vector<float> out(q.size());
-        size_t shared = 4 * (size_t) (hd + positions + 32);
-        emu_launch(heads, n, 128, shared,
-                   [&] { attention(q.data(), kc.data(), vc.data(), out.data(), heads, kvHeads, hd, &pos0, scale, window, cap); });
-        save("out.bin", out);
-        save("kc.bin", kc);
     } else if (mode == "elementwise") { // N WIDTH: g.bin u.bin b.bin -> glu/geglu/sum/bias/scaled/capped.bin
         int n = atoi(a[0]), width = atoi(a[1]);
         auto g = load<float>("g.bin");

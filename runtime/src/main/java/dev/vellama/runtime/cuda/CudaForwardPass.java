@@ -210,7 +210,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         checkMemory(ctx, c, w, (long) slots * capacity, maxBatch, gpuLayerCount, outputOnGpu);
         try {
             g = own(new CudaKernels(ctx));
-            g.reserveAttention(c.headDim(), capacity);
+            g.reserveAttention(c.headCount(), c.headDim(), capacity);
             g.reserveMatmul(maxBatch, widestInput(c));
             // the CPU pass's rotation, tabulated for every position of the cache
             Rope rope = Rope.of(c, w, capacity);

@@ -20,7 +20,7 @@ public final class CudaKernels implements AutoCloseable {
             "matmul_q4_0", "matmul_q8_0", "matmul_q4_k", "matmul_q6_k", "matmul_f16",
             "matmul_mma_q4_0", "matmul_mma_q8_0", "matmul_mma_q4_k", "matmul_mma_q6_k", "matmul_mma_f16", "to_half_rows",
             "get_rows_q4_0", "get_rows_q8_0", "get_rows_q4_k", "get_rows_q6_k", "get_rows_f16",
-            "rmsnorm", "softmax", "rope", "store_kv", "attention", "swiglu", "geglu", "scale", "softcap", "add",
+            "rmsnorm", "softmax", "rope", "store_kv", "attention_split", "attention_combine", "attention_tiled", "swiglu", "geglu", "scale", "softcap", "add",
             "add_bias");
 
     /** The tile of one matmul block: weight rows by tokens (MM_ROWS, MM_TOKENS, MM_THREADS in matmul.cu). */
@@ -64,7 +64,9 @@ public final class CudaKernels implements AutoCloseable {
     private final MemorySegment softmax;
     private final MemorySegment rope;
     private final MemorySegment storeKv;
-    private final MemorySegment attention;
+    private final MemorySegment attentionSplit;
+    private final MemorySegment attentionCombine;
+    private final MemorySegment attentionTiled;
     private final MemorySegment swiglu;
     private final MemorySegment geglu;
     private final MemorySegment scale;
@@ -72,6 +74,7 @@ public final class CudaKernels implements AutoCloseable {
     private final MemorySegment add;
     private final MemorySegment addBias;
     private int attentionSharedLimit = DEFAULT_SHARED_LIMIT;
+    private DeviceBuffer attentionParts; // decode attention's per-block partial results
 
     /**
      * Kernels on {@code ctx}; prompt chunks on the tensor cores when {@code -Dvellama.cuda.matmul=mma} (the default
@@ -106,7 +109,9 @@ public final class CudaKernels implements AutoCloseable {
         softmax = ctx.function("softmax");
         rope = ctx.function("rope");
         storeKv = ctx.function("store_kv");
-        attention = ctx.function("attention");
+        attentionSplit = ctx.function("attention_split");
+        attentionCombine = ctx.function("attention_combine");
+        attentionTiled = ctx.function("attention_tiled");
         swiglu = ctx.function("swiglu");
         geglu = ctx.function("geglu");
         scale = ctx.function("scale");
@@ -156,28 +161,43 @@ public final class CudaKernels implements AutoCloseable {
         return ctx;
     }
 
+    /** Cache rows per decode-attention block, query tokens per prefill-attention block (attention.cu). */
+    static final int ATTENTION_SPLIT = 256;
+    static final int ATTENTION_QUERIES = 32;
+    private static final int ATTENTION_KEYS = 64;
+
     /**
-     * Lets attention see up to {@code positions} cache rows of heads {@code headDim} wide: its scores live in
-     * shared memory, beyond 48 KiB only after opting in, up to what the device allows.
+     * Lets attention over {@code heads} heads of {@code headDim} see up to {@code positions} cache rows: decode
+     * keeps a partial result per head and block of {@value #ATTENTION_SPLIT} rows, and prefill's tiles take more
+     * than 48 KiB of shared memory for wide heads, which needs an opt-in up to what the device allows.
      *
-     * @throws IllegalArgumentException when the device cannot hold that many scores per block
+     * @throws IllegalArgumentException when the device cannot hold a prefill tile of such heads
      */
-    public void reserveAttention(int headDim, int positions) {
-        long need = attentionShared(headDim, positions);
+    public void reserveAttention(int heads, int headDim, int positions) {
+        long parts = 4L * heads * ceil(positions, ATTENTION_SPLIT) * (headDim + 2);
+        if (attentionParts == null || attentionParts.byteSize() < parts) {
+            if (attentionParts != null) {
+                attentionParts.close();
+            }
+            attentionParts = ctx.allocate(parts);
+        }
+        int need = tiledShared(headDim);
         if (need <= attentionSharedLimit) {
             return;
         }
         int max = ctx.deviceAttribute(CudaDriver.ATTR_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
         if (need > max) {
-            throw new IllegalArgumentException("a context of " + positions + " positions needs " + need
-                    + " bytes of shared memory per attention block; this GPU allows " + max);
+            throw new IllegalArgumentException("attention heads of " + headDim + " features need " + need
+                    + " bytes of shared memory per block; this GPU allows " + max);
         }
-        d.setFunctionAttribute(attention, CudaDriver.FUNC_ATTR_MAX_DYNAMIC_SHARED_SIZE_BYTES, (int) need);
-        attentionSharedLimit = (int) need;
+        d.setFunctionAttribute(attentionTiled, CudaDriver.FUNC_ATTR_MAX_DYNAMIC_SHARED_SIZE_BYTES, need);
+        attentionSharedLimit = need;
     }
 
-    private static long attentionShared(int headDim, int positions) {
-        return 4L * (headDim + positions + 32);
+    /** attention_tiled_shared in attention.cu. */
+    private static int tiledShared(int headDim) {
+        return 4 * ATTENTION_QUERIES * (headDim + 1) * 2 + 2 * ATTENTION_KEYS * (headDim + 2) * 2
+                + 4 * ATTENTION_QUERIES * (ATTENTION_KEYS + 1) + 4 * 3 * ATTENTION_QUERIES;
     }
 
     /** y[rows] = W · x[cols]. */
@@ -290,19 +310,29 @@ public final class CudaKernels implements AutoCloseable {
      * Causal attention of n tokens at positions pos0.. over cache rows 0..pos0+n-1, each token seeing at most its
      * last {@code window} positions ({@code Integer.MAX_VALUE}: all), scores soft-capped when {@code softcap} is
      * above 0: out[n][heads*headDim]. pos0 is the int32 in device memory at {@code pos0}; {@code positions} bounds
-     * pos0 + n and sizes the shared memory (a captured graph passes the cache's capacity).
+     * pos0 + n (a captured graph passes the cache's capacity). One token goes through blocks of
+     * {@value #ATTENTION_SPLIT} cache rows and a merge, more through tiles of {@value #ATTENTION_QUERIES} queries.
      */
     public void attention(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer out, int n,
                           int heads, int kvHeads, int headDim, DeviceBuffer pos0, int positions, float scale,
                           int window, float softcap) {
-        long shared = attentionShared(headDim, positions);
-        if (shared > attentionSharedLimit) {
+        int splits = ceil(positions, ATTENTION_SPLIT);
+        if (attentionParts == null || attentionParts.byteSize() < 4L * heads * splits * (headDim + 2)
+                || tiledShared(headDim) > attentionSharedLimit) {
             throw new IllegalStateException("attention over " + positions + " positions needs reserveAttention first");
         }
+        if (n == 1) {
+            args.reset().ptr(q.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(attentionParts.pointer())
+                    .i32(heads).i32(kvHeads).i32(headDim).ptr(pos0.pointer()).f32(scale).i32(window).f32(softcap)
+                    .i32(splits);
+            launch(attentionSplit, splits, heads, 128, 4 * (headDim + ATTENTION_SPLIT + 32));
+            args.reset().ptr(attentionParts.pointer()).ptr(out.pointer()).i32(headDim).ptr(pos0.pointer()).i32(splits);
+            launch(attentionCombine, heads, 1, Math.min(THREADS, ceil(headDim, 32) * 32), 0);
+            return;
+        }
         args.reset().ptr(q.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(out.pointer()).i32(heads)
-                .i32(kvHeads).i32(headDim).ptr(pos0.pointer()).f32(scale).i32(window)
-                .f32(softcap);
-        launch(attention, heads, n, 128, (int) shared);
+                .i32(kvHeads).i32(headDim).ptr(pos0.pointer()).f32(scale).i32(window).f32(softcap).i32(n);
+        launch(attentionTiled, ceil(n, ATTENTION_QUERIES), heads, 256, tiledShared(headDim));
     }
 
     /** gate = silu(gate) · up over n values. */
@@ -356,6 +386,9 @@ public final class CudaKernels implements AutoCloseable {
         }
         if (rowScales != null) {
             rowScales.close();
+        }
+        if (attentionParts != null) {
+            attentionParts.close();
         }
         arena.close();
     }

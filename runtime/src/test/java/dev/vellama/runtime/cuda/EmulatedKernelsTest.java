@@ -1,6 +1,5 @@
 package dev.vellama.runtime.cuda;
 
-import static dev.vellama.runtime.cuda.CudaTestSupport.attentionOnHost;
 import static dev.vellama.runtime.cuda.CudaTestSupport.nmse;
 import static dev.vellama.runtime.cuda.CudaTestSupport.randomFloats;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -23,7 +22,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -164,38 +162,6 @@ class EmulatedKernelsTest {
         run(program.toString(), "rope", work.toString(), "" + n, "" + heads, "" + headDim, "" + nRot, "" + pos0,
                 neox ? "1" : "0");
         assertArrayEquals(want, floats("out.bin"));
-    }
-
-    @ParameterizedTest
-    @CsvSource({"1, 2147483647, 0", "5, 2147483647, 0", "1, 8, 0", "5, 3, 0.5"})
-    void attentionOverTheF16CacheMatchesTheCpu(int n, int window, float softcap) throws Exception {
-        int heads = 6;
-        int kvHeads = 2;
-        int headDim = 32;
-        int pos0 = 20;
-        int width = kvHeads * headDim;
-        int positions = pos0 + n;
-        float scale = (float) (1 / Math.sqrt(headDim));
-        float[] k = randomFloats(positions * width, 11);
-        float[] v = randomFloats(positions * width, 12);
-        float[] q = randomFloats(n * heads * headDim, 13);
-        short[] keys = new short[k.length];
-        short[] values = new short[v.length];
-        for (int i = 0; i < k.length; i++) {
-            keys[i] = Float.floatToFloat16(k[i]);
-            values[i] = Float.floatToFloat16(v[i]);
-        }
-        float[] want = attentionOnHost(cpu, q, keys, values, n, heads, kvHeads, headDim, pos0, scale, window, softcap);
-        floats("q.bin", q);
-        floats("k.bin", k);
-        floats("v.bin", v);
-        run(program.toString(), "attention", work.toString(), "" + n, "" + heads, "" + kvHeads, "" + headDim,
-                "" + pos0, Float.toString(scale), "" + window, Float.toString(softcap));
-        assertTrue(nmse(want, floats("out.bin")) < 1e-12, "attention NMSE " + nmse(want, floats("out.bin")));
-        byte[] kc = Files.readAllBytes(work.resolve("kc.bin"));
-        short[] stored = new short[keys.length];
-        ByteBuffer.wrap(kc).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(stored);
-        assertArrayEquals(keys, stored, "store_kv rounds like Float.floatToFloat16");
     }
 
     @Test

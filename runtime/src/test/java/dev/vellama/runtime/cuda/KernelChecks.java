@@ -20,6 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -332,13 +333,20 @@ abstract class KernelChecks {
         }
     }
 
+    /**
+     * Attention against the CPU: decode (one token: blocks of 256 cache rows and their merge) and prefill (tiles of
+     * 32 queries walking 64-row tiles of the cache), at a short and a long cache (several blocks and tiles, the
+     * last ones partial), with a sliding window that starts inside a block, soft-capped scores, grouped heads, and
+     * heads of 64, 128 and 256 features (prefill tiles beyond 48 KiB of shared memory). Sizing for more positions
+     * than are used (as a captured graph does) changes nothing.
+     */
     @ParameterizedTest
-    @ValueSource(ints = {1, 7})
-    void attentionMatchesTheCpuForDecodeAndPrefill(int n) {
-        int heads = 8;
+    @CsvSource({"1, 37, 2147483647, 0, 64", "7, 37, 2147483647, 0, 64", "1, 700, 2147483647, 0, 64",
+            "45, 660, 2147483647, 0, 64", "1, 700, 300, 0.5, 64", "40, 600, 100, 0, 64", "33, 90, 2147483647, 20, 128",
+            "1, 90, 2147483647, 0, 256", "9, 80, 50, 0, 256"})
+    void attentionMatchesTheCpuForDecodeAndPrefill(int n, int pos0, int window, float softcap, int headDim) {
+        int heads = headDim == 64 ? 8 : 4;
         int kvHeads = 2;
-        int headDim = 64;
-        int pos0 = 37;
         int width = kvHeads * headDim;
         int positions = pos0 + n;
         float scale = (float) (1 / Math.sqrt(headDim));
@@ -351,18 +359,19 @@ abstract class KernelChecks {
             values[i] = Float.floatToFloat16(vf[i]);
         }
         float[] q = randomFloats(n * heads * headDim, 93);
-        float[] want = attentionOnHost(cpu, q, keys, values, n, heads, kvHeads, headDim, pos0, scale, Integer.MAX_VALUE, 0f);
+        float[] want = attentionOnHost(cpu, q, keys, values, n, heads, kvHeads, headDim, pos0, scale, window, softcap);
         try (DeviceBuffer dq = upload(ctx, q); DeviceBuffer kc = ctx.allocate(2L * keys.length);
              DeviceBuffer vc = ctx.allocate(2L * values.length); DeviceBuffer dk = upload(ctx, kf);
              DeviceBuffer dv = upload(ctx, vf); DeviceBuffer out = ctx.allocate(4L * q.length);
              DeviceBuffer zero = position(ctx, 0); DeviceBuffer dp = position(ctx, pos0)) {
             gpu.storeKv(kc, vc, dk, dv, zero, positions, width);
-            gpu.reserveAttention(headDim, positions + 100);
-            gpu.attention(dq, kc, vc, out, n, heads, kvHeads, headDim, dp, positions, scale, Integer.MAX_VALUE, 0f);
-            assertTrue(nmse(want, download(ctx, out, q.length)) < 1e-9);
-            // shared memory sized for more positions than are used (as a captured graph sizes it) changes nothing
-            gpu.attention(dq, kc, vc, out, n, heads, kvHeads, headDim, dp, positions + 100, scale, Integer.MAX_VALUE, 0f);
-            assertTrue(nmse(want, download(ctx, out, q.length)) < 1e-9);
+            gpu.reserveAttention(heads, headDim, positions + 600);
+            gpu.attention(dq, kc, vc, out, n, heads, kvHeads, headDim, dp, positions, scale, window, softcap);
+            double e = nmse(want, download(ctx, out, q.length));
+            assertTrue(e < 1e-9, "NMSE " + e);
+            gpu.attention(dq, kc, vc, out, n, heads, kvHeads, headDim, dp, positions + 600, scale, window, softcap);
+            e = nmse(want, download(ctx, out, q.length));
+            assertTrue(e < 1e-9, "sized for 600 more positions: NMSE " + e);
         }
     }
 }
