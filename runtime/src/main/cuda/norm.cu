@@ -16,6 +16,27 @@ extern "C" __global__ void rmsnorm(float* out, const float* x, const float* weig
     }
 }
 
+// The residual add and the next RMSNorm in one pass (decode fuses them): x += r, then out = rmsnorm(x)·weight.
+// Each thread adds the elements it then squares, in rmsnorm's order, so the results are those of add then rmsnorm.
+extern "C" __global__ void add_rmsnorm(float* out, float* x, const float* r, const float* weight, int n, float eps) {
+    __shared__ float scratch[WARP];
+    float* xr = x + (size_t) blockIdx.x * n;
+    const float* rr = r + (size_t) blockIdx.x * n;
+    float* yr = out + (size_t) blockIdx.x * n;
+    float ss = 0.0f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        float v = xr[i] + rr[i];
+        xr[i] = v;
+        ss += v * v;
+    }
+    ss = block_sum(ss, scratch);
+    float scale = rsqrtf(ss / (float) n + eps);
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        float v = xr[i] * scale;
+        yr[i] = weight ? v * weight[i] : v;
+    }
+}
+
 // In place: x = exp(x - max) / sum.
 extern "C" __global__ void softmax(float* x, int n) {
     __shared__ float scratch[WARP];

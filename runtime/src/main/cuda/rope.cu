@@ -24,3 +24,52 @@ extern "C" __global__ void rope(float* x, const float* cos, const float* sin, in
     base[i0] = x0 * c - x1 * s;
     base[i1] = x0 * s + x1 * c;
 }
+
+// RoPE on q in place and on k as it is stored, with v, into the F16 caches (decode fuses rope, rope and store_kv):
+// threads [0, n·heads·nRot/2) rotate q's pairs as rope does; the next n·kvHeads·headDim threads each write one
+// element of k (rotated, from both values of its pair) and of v at rows pos0.. of the caches. k is left as it was.
+extern "C" __global__ void rope_store_kv(float* q, const float* k, const float* v, __half* kCache, __half* vCache,
+                                         const float* cos, const float* sin, int n, int heads, int kvHeads,
+                                         int headDim, int nRot, const int* pos, int neox) {
+    int half = nRot / 2;
+    int qPairs = n * heads * half;
+    int idx = blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx < qPairs) {
+        int i = idx % half;
+        int h = (idx / half) % heads;
+        int t = idx / (half * heads);
+        float* base = q + ((size_t) t * heads + h) * headDim;
+        int i0 = neox ? i : 2 * i;
+        int i1 = neox ? i + half : 2 * i + 1;
+        size_t a = (size_t) (*pos + t) * half + i;
+        float c = cos[a];
+        float s = sin[a];
+        float x0 = base[i0];
+        float x1 = base[i1];
+        base[i0] = x0 * c - x1 * s;
+        base[i1] = x0 * s + x1 * c;
+        return;
+    }
+    int width = kvHeads * headDim;
+    int e = idx - qPairs;
+    if (e >= n * width) return;
+    int t = e / width;
+    int f = e % headDim; // the feature within its head
+    const float* head = k + (size_t) e - f;
+    float value = k[e];
+    if (f < nRot) {
+        int i = neox ? f % half : f / 2;
+        bool first = neox ? f < half : f % 2 == 0;
+        int i0 = neox ? i : 2 * i;
+        int i1 = neox ? i + half : 2 * i + 1;
+        size_t a = (size_t) (*pos + t) * half + i;
+        float c = cos[a];
+        float s = sin[a];
+        float x0 = head[i0];
+        float x1 = head[i1];
+        value = first ? x0 * c - x1 * s : x0 * s + x1 * c;
+    }
+    size_t dst = (size_t) *pos * width + e;
+    kCache[dst] = __float2half_rn(value);
+    vCache[dst] = __float2half_rn(v[e]);
+}

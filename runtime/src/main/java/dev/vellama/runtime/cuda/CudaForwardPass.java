@@ -74,6 +74,11 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     private final DeviceBuffer[] planPos;
     private final int[] planBound;
     private boolean useGraphs;
+    /**
+     * Whether the small kernels are fused (a residual add with the next norm, RoPE of q and k with the cache store):
+     * on unless {@code -Dvellama.cuda.fuse=false}, which keeps them apart to compare.
+     */
+    private final boolean fuse = !"false".equals(System.getProperty("vellama.cuda.fuse"));
     private MemorySegment decodeGraph;    // captured at the first single-token call; null until then
     private MemorySegment decodeGraphExec;
     private final DeviceBuffer x;
@@ -610,19 +615,30 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         }
     }
 
+    /**
+     * The GPU layers over n rows of x. With fused kernels each residual add also norms x for the block after it
+     * (the same numbers, one launch fewer), so only the first layer's attention norms x itself.
+     */
     private void gpuLayers(int n) {
         for (int l = 0; l < gpuLayerCount; l++) {
-            attention(layers[l], n);
-            feedForward(layers[l], c.feedForwardLength()[l], n);
+            GpuLayer L = layers[l];
+            attention(L, n, fuse && l > 0);
+            residual(L.postAttnNorm(), n, fuse, L.ffnNorm());
+            feedForward(L, c.feedForwardLength()[l], n, fuse);
+            boolean normNext = fuse && l + 1 < gpuLayerCount;
+            residual(L.postFfnNorm(), n, normNext, normNext ? layers[l + 1].attnNorm() : null);
         }
     }
 
-    private void attention(GpuLayer L, int n) {
+    /** The attention block into out; {@code normed}: xb already holds x normed by the block's norm. */
+    private void attention(GpuLayer L, int n, boolean normed) {
         int d = c.embeddingLength();
         int qd = c.queryDim();
         int kvd = c.kvDim();
         int hd = c.headDim();
-        g.rmsnorm(xb, x, L.attnNorm(), n, d, c.rmsEps());
+        if (!normed) {
+            g.rmsnorm(xb, x, L.attnNorm(), n, d, c.rmsEps());
+        }
         project(L.wq(), xb, q);
         project(L.wk(), xb, k);
         project(L.wv(), xb, v);
@@ -644,19 +660,26 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             DeviceBuffer vs = rowsOf(v, row, m, kvd);
             DeviceBuffer keys = L.keys()[planSlot[s]];
             DeviceBuffer values = L.values()[planSlot[s]];
-            g.rope(qs, L.cos(), L.sin(), m, c.headCount(), hd, c.ropeDims(), planPos[s], neox);
-            g.rope(ks, L.cos(), L.sin(), m, c.headCountKv(), hd, c.ropeDims(), planPos[s], neox);
-            g.storeKv(keys, values, ks, vs, planPos[s], m, kvd);
+            if (fuse) {
+                g.ropeStoreKv(qs, ks, vs, keys, values, L.cos(), L.sin(), m, c.headCount(), c.headCountKv(), hd,
+                        c.ropeDims(), planPos[s], neox);
+            } else {
+                g.rope(qs, L.cos(), L.sin(), m, c.headCount(), hd, c.ropeDims(), planPos[s], neox);
+                g.rope(ks, L.cos(), L.sin(), m, c.headCountKv(), hd, c.ropeDims(), planPos[s], neox);
+                g.storeKv(keys, values, ks, vs, planPos[s], m, kvd);
+            }
             g.attention(qs, keys, values, rowsOf(att, row, m, qd), m, c.headCount(), c.headCountKv(), hd, planPos[s],
                     planBound[s], c.attentionScale(), L.window(), c.attnSoftcap());
         }
         project(L.wo(), att, out);
-        residual(L.postAttnNorm(), n);
     }
 
-    private void feedForward(GpuLayer L, int ff, int n) {
+    /** The feed-forward block into out; {@code normed}: xb already holds x normed by the block's norm. */
+    private void feedForward(GpuLayer L, int ff, int n, boolean normed) {
         int d = c.embeddingLength();
-        g.rmsnorm(xb, x, L.ffnNorm(), n, d, c.rmsEps());
+        if (!normed) {
+            g.rmsnorm(xb, x, L.ffnNorm(), n, d, c.rmsEps());
+        }
         project(L.gate(), xb, gate);
         project(L.up(), xb, up);
         if (c.architecture().geluFeedForward()) {
@@ -665,16 +688,22 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             g.swiglu(gate, up, n * ff);
         }
         project(L.down(), gate, out);
-        residual(L.postFfnNorm(), n);
     }
 
-    /** x += out, out first normed where the architecture norms block outputs (Gemma). */
-    private void residual(DeviceBuffer postNorm, int n) {
+    /**
+     * x += out, out first normed where the architecture norms block outputs (Gemma); with {@code normNext}, xb =
+     * x normed by {@code nextNorm} in the same launch as the add.
+     */
+    private void residual(DeviceBuffer postNorm, int n, boolean normNext, DeviceBuffer nextNorm) {
         int d = c.embeddingLength();
         if (postNorm != null) {
             g.rmsnorm(out, out, postNorm, n, d, c.rmsEps());
         }
-        g.add(x, out, n * d);
+        if (normNext) {
+            g.addRmsnorm(xb, x, out, nextNorm, n, d, c.rmsEps());
+        } else {
+            g.add(x, out, n * d);
+        }
     }
 
     /**

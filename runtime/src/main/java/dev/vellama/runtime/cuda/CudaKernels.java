@@ -20,7 +20,7 @@ public final class CudaKernels implements AutoCloseable {
             "matmul_q4_0", "matmul_q8_0", "matmul_q4_k", "matmul_q6_k", "matmul_f16",
             "matmul_mma_q4_0", "matmul_mma_q8_0", "matmul_mma_q4_k", "matmul_mma_q6_k", "matmul_mma_f16", "to_half_rows",
             "get_rows_q4_0", "get_rows_q8_0", "get_rows_q4_k", "get_rows_q6_k", "get_rows_f16",
-            "rmsnorm", "softmax", "rope", "store_kv", "attention_split", "attention_combine", "attention_tiled", "swiglu", "geglu", "scale", "softcap", "add",
+            "rmsnorm", "add_rmsnorm", "softmax", "rope", "rope_store_kv", "store_kv", "attention_split", "attention_combine", "attention_tiled", "swiglu", "geglu", "scale", "softcap", "add",
             "add_bias");
 
     /** The tile of one matmul block: weight rows by tokens (MM_ROWS, MM_TOKENS, MM_THREADS in matmul.cu). */
@@ -61,6 +61,8 @@ public final class CudaKernels implements AutoCloseable {
     private DeviceBuffer halfRows;   // activations rounded to F16 for the tensor-core matmul, grown on demand
     private DeviceBuffer rowScales;  // the power of two each of those rows was divided by
     private final MemorySegment rmsnorm;
+    private final MemorySegment addRmsnorm;
+    private final MemorySegment ropeStoreKv;
     private final MemorySegment softmax;
     private final MemorySegment rope;
     private final MemorySegment storeKv;
@@ -106,6 +108,8 @@ public final class CudaKernels implements AutoCloseable {
         }
         toHalfRows = ctx.function("to_half_rows");
         rmsnorm = ctx.function("rmsnorm");
+        addRmsnorm = ctx.function("add_rmsnorm");
+        ropeStoreKv = ctx.function("rope_store_kv");
         softmax = ctx.function("softmax");
         rope = ctx.function("rope");
         storeKv = ctx.function("store_kv");
@@ -280,6 +284,17 @@ public final class CudaKernels implements AutoCloseable {
         launch(rmsnorm, rows, 1, Math.min(THREADS, ceil(n, 32) * 32), 0);
     }
 
+    /**
+     * The residual add and the next RMSNorm in one launch: x += r, then out = rmsnorm(x)·weight over {@code rows}
+     * rows of n values (weight may be null); the same numbers as {@link #add} then {@link #rmsnorm}.
+     */
+    public void addRmsnorm(DeviceBuffer out, DeviceBuffer x, DeviceBuffer r, DeviceBuffer weight, int rows, int n,
+                           float eps) {
+        args.reset().ptr(out.pointer()).ptr(x.pointer()).ptr(r.pointer()).ptr(weight == null ? 0 : weight.pointer())
+                .i32(n).f32(eps);
+        launch(addRmsnorm, rows, 1, Math.min(THREADS, ceil(n, 32) * 32), 0);
+    }
+
     /** Softmax in place over {@code rows} contiguous rows of n values. */
     public void softmax(DeviceBuffer x, int rows, int n) {
         args.reset().ptr(x.pointer()).i32(n);
@@ -296,6 +311,21 @@ public final class CudaKernels implements AutoCloseable {
         args.reset().ptr(x.pointer()).ptr(cos.pointer()).ptr(sin.pointer()).i32(n).i32(heads).i32(headDim)
                 .i32(nRot).ptr(pos0.pointer()).i32(neox ? 1 : 0);
         launch(rope, ceil(total, THREADS), 1, THREADS, 0);
+    }
+
+    /**
+     * {@link #rope} on q ([n][heads][headDim]) in place, and on k ([n][kvHeads][headDim]) as it is stored with v
+     * into rows pos0.. of the F16 caches, in one launch: the caches get what rope, rope and {@link #storeKv} give
+     * them, and k itself is left unrotated.
+     */
+    public void ropeStoreKv(DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer kCache, DeviceBuffer vCache,
+                            DeviceBuffer cos, DeviceBuffer sin, int n, int heads, int kvHeads, int headDim, int nRot,
+                            DeviceBuffer pos0, boolean neox) {
+        int total = n * heads * (nRot / 2) + n * kvHeads * headDim;
+        args.reset().ptr(q.pointer()).ptr(k.pointer()).ptr(v.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer())
+                .ptr(cos.pointer()).ptr(sin.pointer()).i32(n).i32(heads).i32(kvHeads).i32(headDim).i32(nRot)
+                .ptr(pos0.pointer()).i32(neox ? 1 : 0);
+        launch(ropeStoreKv, ceil(total, THREADS), 1, THREADS, 0);
     }
 
     /** Stores k and v ([n][width] F32) as F16 rows pos0.. of the caches (pos0: an int32 in device memory). */

@@ -99,6 +99,48 @@ class EmulatedForwardPassTest {
     }
 
     /**
+     * The fused small kernels (each residual add norming x for the next block, RoPE with the cache store) give the
+     * logits of the separate ones bit for bit: a prompt, then decoded tokens through the captured graph; llama and
+     * gemma2 (post-norms) whole on the GPU, phi3 half offloaded (the last GPU layer hands x to the CPU unnormed).
+     */
+    @ParameterizedTest(name = "{0} with --gpu-layers {1}")
+    @CsvSource({"llama, 99", "gemma2, 99", "phi3, 1"})
+    void fusedKernelsGiveTheLogitsOfSeparateOnes(String arch, int gpuLayers) throws Exception {
+        CudaDriver driver = FakeDriver.loadOrSkip();
+        Path file = Files.createTempFile("tiny-" + arch, ".gguf");
+        try {
+            TinyModel.write(file, arch, 9);
+            try (GgufFile gguf = GgufFile.open(file)) {
+                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
+                ModelWeights w = new ModelWeights(gguf, c);
+                List<float[]> fused = new ArrayList<>();
+                List<float[]> separate = new ArrayList<>();
+                for (List<float[]> into : List.of(fused, separate)) {
+                    if (into == separate) {
+                        System.setProperty("vellama.cuda.fuse", "false");
+                    }
+                    try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8,
+                            gpuLayers, 1, s -> { })) {
+                        int[] prompt = {3, 17, 95, 0, 42};
+                        into.add(gpu.forwardAll(prompt, 0, prompt.length, 0).clone());
+                        int[] next = {7, 11, 2};
+                        for (int i = 0; i < next.length; i++) {
+                            into.add(gpu.forwardLast(next, i, 1, prompt.length + i).clone());
+                        }
+                    } finally {
+                        System.clearProperty("vellama.cuda.fuse");
+                    }
+                }
+                for (int i = 0; i < fused.size(); i++) {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(separate.get(i), fused.get(i), arch + " call " + i);
+                }
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /**
      * Prompt chunks on the tensor cores ({@code -Dvellama.cuda.matmul=mma}: F16 operands, F32 sums) on the tiny
      * llama and gemma2 models, whole on the GPU: the prompt's logits within F16 rounding of the CPU's F32 pass,
      * and the tokens decoded after it (matrix-vector kernels, reading the cache the chunk wrote) within the bound

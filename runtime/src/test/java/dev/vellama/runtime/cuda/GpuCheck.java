@@ -73,7 +73,14 @@ public final class GpuCheck {
         summary.getSummary().printTo(new PrintWriter(System.out, true));
         summary.getSummary().printFailuresTo(new PrintWriter(System.out, true), 20);
         if (bench && device) {
-            benchDecode("stories-llama2-q8_0.gguf", 128);
+            for (String fuse : new String[] {"true", "false"}) {
+                System.setProperty("vellama.cuda.fuse", fuse); // the small kernels fused, then apart
+                try {
+                    benchDecode("stories-llama2-q8_0.gguf", 128);
+                } finally {
+                    System.clearProperty("vellama.cuda.fuse");
+                }
+            }
             benchBatched(TestData.resolve("models/stories-llama2-q8_0.gguf"), 128);
             Path synthetic = synthesize("llama-3.2-1b", "Q4_0");
             if (synthetic != null) {
@@ -360,8 +367,8 @@ public final class GpuCheck {
                     pass.forwardLast(ids, 16 + i, 1, 16 + i);
                 }
                 double s = (System.nanoTime() - t0) / 1e9;
-                System.out.printf("bench %s decode: %d tokens in %.3f s = %.1f tokens/s (positions 16..%d)%n",
-                        modelName, tokens, s, tokens / s, 16 + tokens);
+                System.out.printf("bench %s decode (fused kernels %s): %d tokens in %.3f s = %.1f tokens/s (positions 16..%d)%n",
+                        modelName, System.getProperty("vellama.cuda.fuse", "true"), tokens, s, tokens / s, 16 + tokens);
                 long p0 = System.nanoTime();
                 pass.forwardLast(ids, 0, 64, 16 + tokens);
                 double ps = (System.nanoTime() - p0) / 1e9;

@@ -312,6 +312,69 @@ abstract class KernelChecks {
         }
     }
 
+    /** The fused residual add and norm give what add then rmsnorm give, bit for bit, with and without weights. */
+    @Test
+    void addRmsnormGivesWhatAddThenRmsnormGive() {
+        int rows = 5;
+        int n = 768;
+        float[] x = randomFloats(rows * n, 43);
+        float[] r = randomFloats(rows * n, 44);
+        float[] weight = randomFloats(n, 45);
+        try (DeviceBuffer x1 = upload(ctx, x); DeviceBuffer x2 = upload(ctx, x); DeviceBuffer dr = upload(ctx, r);
+             DeviceBuffer dw = upload(ctx, weight); DeviceBuffer out1 = ctx.allocate(4L * rows * n);
+             DeviceBuffer out2 = ctx.allocate(4L * rows * n)) {
+            for (DeviceBuffer w : new DeviceBuffer[] {dw, null}) {
+                gpu.add(x1, dr, rows * n);
+                gpu.rmsnorm(out1, x1, w, rows, n, 1e-5f);
+                gpu.addRmsnorm(out2, x2, dr, w, rows, n, 1e-5f);
+                assertArrayEquals(download(ctx, x1, rows * n), download(ctx, x2, rows * n), "x");
+                assertArrayEquals(download(ctx, out1, rows * n), download(ctx, out2, rows * n), "normed");
+            }
+        }
+    }
+
+    /**
+     * RoPE of q and k fused with the cache store: q and the caches exactly as rope, rope and storeKv leave them
+     * (both rotation styles, a partial rotation, grouped heads), k itself untouched.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void ropeStoreKvGivesWhatRopeAndStoreKvGive(boolean neox) {
+        int n = 3;
+        int heads = 4;
+        int kvHeads = 2;
+        int headDim = 64;
+        int nRot = 48;
+        int pos0 = 5;
+        int pairs = nRot / 2;
+        int positions = pos0 + n;
+        int width = kvHeads * headDim;
+        float[] cos = randomFloats(positions * pairs, 63);
+        float[] sin = randomFloats(positions * pairs, 64);
+        float[] q = randomFloats(n * heads * headDim, 65);
+        float[] k = randomFloats(n * width, 66);
+        float[] v = randomFloats(n * width, 67);
+        try (DeviceBuffer dc = upload(ctx, cos); DeviceBuffer ds = upload(ctx, sin); DeviceBuffer dp = position(ctx, pos0);
+             DeviceBuffer q1 = upload(ctx, q); DeviceBuffer k1 = upload(ctx, k); DeviceBuffer q2 = upload(ctx, q);
+             DeviceBuffer k2 = upload(ctx, k); DeviceBuffer dv = upload(ctx, v);
+             DeviceBuffer kc1 = ctx.allocate(2L * positions * width); DeviceBuffer vc1 = ctx.allocate(2L * positions * width);
+             DeviceBuffer kc2 = ctx.allocate(2L * positions * width); DeviceBuffer vc2 = ctx.allocate(2L * positions * width)) {
+            gpu.rope(q1, dc, ds, n, heads, headDim, nRot, dp, neox);
+            gpu.rope(k1, dc, ds, n, kvHeads, headDim, nRot, dp, neox);
+            gpu.storeKv(kc1, vc1, k1, dv, dp, n, width);
+            gpu.ropeStoreKv(q2, k2, dv, kc2, vc2, dc, ds, n, heads, kvHeads, headDim, nRot, dp, neox);
+            assertArrayEquals(download(ctx, q1, q.length), download(ctx, q2, q.length), "q");
+            assertArrayEquals(k, download(ctx, k2, k.length), "k itself");
+            short[] want = new short[n * width];
+            short[] got = new short[n * width];
+            for (DeviceBuffer[] pair : new DeviceBuffer[][] {{kc1, kc2}, {vc1, vc2}}) {
+                ctx.download(pair[0], (long) pos0 * width, want, 0, n * width);
+                ctx.download(pair[1], (long) pos0 * width, got, 0, n * width);
+                assertArrayEquals(want, got, pair[0] == kc1 ? "keys" : "values");
+            }
+        }
+    }
+
     @Test
     void storeKvRoundsToHalfLikeTheCpuCache() {
         int width = 96;
