@@ -12,8 +12,8 @@ static __device__ __forceinline__ float dot8(const float* v, float4 a, float4 b)
 
 template <class Q, int ROWS>
 static __device__ __forceinline__ void matvec_rows(const uint8_t* __restrict__ w, const float* __restrict__ x,
-                                                   float* __restrict__ y, int rows, int cols) {
-    int r0 = (blockIdx.x * (blockDim.x / WARP) + threadIdx.x / WARP) * ROWS;
+                                                   float* __restrict__ y, int rows, int cols, int block) {
+    int r0 = (block * (blockDim.x / WARP) + threadIdx.x / WARP) * ROWS;
     int lane = threadIdx.x % WARP;
     if (r0 >= rows) return;
     size_t rb = row_bytes<Q>(cols);
@@ -41,6 +41,26 @@ static __device__ __forceinline__ void matvec_rows(const uint8_t* __restrict__ w
     for (int i = 0; i < ROWS; i++) {
         float s = warp_sum(acc[i]);
         if (lane == 0 && r0 + i < rows) y[r0 + i] = s;
+    }
+}
+
+// Up to three matrices of one format and width that multiply the same activations (q, k and v; gate and up) in
+// one launch: blocks [0, b0) take rows of w0, the next b1 blocks rows of w1, the rest rows of w2 (rows2 may be 0).
+// Every row is computed exactly as matvec_<type> computes it.
+template <class Q, int ROWS>
+static __device__ __forceinline__ void matvec_group(const uint8_t* w0, const uint8_t* w1, const uint8_t* w2,
+                                                    const float* x, float* y0, float* y1, float* y2, int rows0,
+                                                    int rows1, int rows2, int cols) {
+    int per = (blockDim.x / WARP) * ROWS; // rows per block
+    int b0 = (rows0 + per - 1) / per;
+    int b1 = (rows1 + per - 1) / per;
+    int b = blockIdx.x;
+    if (b < b0) {
+        matvec_rows<Q, ROWS>(w0, x, y0, rows0, cols, b);
+    } else if (b < b0 + b1) {
+        matvec_rows<Q, ROWS>(w1, x, y1, rows1, cols, b - b0);
+    } else {
+        matvec_rows<Q, ROWS>(w2, x, y2, rows2, cols, b - b0 - b1);
     }
 }
 
@@ -171,10 +191,20 @@ static __device__ __forceinline__ void matmul_tile(const uint8_t* __restrict__ w
 
 #define DEFINE_MATMUL(NAME, Q)                                                                                   \
     extern "C" __global__ void matvec_##NAME(const uint8_t* w, const float* x, float* y, int rows, int cols) {  \
-        matvec_rows<Q, 1>(w, x, y, rows, cols);                                                                \
+        matvec_rows<Q, 1>(w, x, y, rows, cols, blockIdx.x);                                                    \
     }                                                                                                          \
     extern "C" __global__ void matvec2_##NAME(const uint8_t* w, const float* x, float* y, int rows, int cols) { \
-        matvec_rows<Q, 2>(w, x, y, rows, cols);                                                                \
+        matvec_rows<Q, 2>(w, x, y, rows, cols, blockIdx.x);                                                    \
+    }                                                                                                          \
+    extern "C" __global__ void matvec_group_##NAME(const uint8_t* w0, const uint8_t* w1, const uint8_t* w2,    \
+                                                   const float* x, float* y0, float* y1, float* y2, int rows0, \
+                                                   int rows1, int rows2, int cols) {                           \
+        matvec_group<Q, 1>(w0, w1, w2, x, y0, y1, y2, rows0, rows1, rows2, cols);                              \
+    }                                                                                                          \
+    extern "C" __global__ void matvec2_group_##NAME(const uint8_t* w0, const uint8_t* w1, const uint8_t* w2,   \
+                                                    const float* x, float* y0, float* y1, float* y2, int rows0, \
+                                                    int rows1, int rows2, int cols) {                          \
+        matvec_group<Q, 2>(w0, w1, w2, x, y0, y1, y2, rows0, rows1, rows2, cols);                              \
     }                                                                                                          \
     extern "C" __global__ void matvecn_##NAME(const uint8_t* w, const float* x, float* y, int rows, int cols,   \
                                               int n) {                                                         \

@@ -34,6 +34,12 @@ struct Kernel {
                                     P(5, int))),                                                             \
     KERNEL(matmul_##T, matmul_##T(P(0, const uint8_t*), P(1, const float*), P(2, float*), P(3, int), P(4, int),   \
                                   P(5, int))),                                                               \
+    KERNEL(matvec_group_##T, matvec_group_##T(P(0, const uint8_t*), P(1, const uint8_t*), P(2, const uint8_t*),   \
+                                              P(3, const float*), P(4, float*), P(5, float*), P(6, float*),       \
+                                              P(7, int), P(8, int), P(9, int), P(10, int))),                      \
+    KERNEL(matvec2_group_##T, matvec2_group_##T(P(0, const uint8_t*), P(1, const uint8_t*), P(2, const uint8_t*), \
+                                                P(3, const float*), P(4, float*), P(5, float*), P(6, float*),     \
+                                                P(7, int), P(8, int), P(9, int), P(10, int))),                    \
     KERNEL(matmul_mma_##T, matmul_mma_##T(P(0, const uint8_t*), P(1, const __half*), P(2, const float*),          \
                                           P(3, float*), P(4, int), P(5, int), P(6, int))),                   \
     KERNEL(get_rows_##T, get_rows_##T(P(0, const uint8_t*), P(1, const int*), P(2, float*), P(3, int)))

@@ -639,9 +639,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         if (!normed) {
             g.rmsnorm(xb, x, L.attnNorm(), n, d, c.rmsEps());
         }
-        project(L.wq(), xb, q);
-        project(L.wk(), xb, k);
-        project(L.wv(), xb, v);
+        projectGroup(L.wq(), q, L.wk(), k, L.wv(), v);
         if (L.bq() != null) {
             g.addBias(q, L.bq(), qd, n * qd);
             g.addBias(k, L.bk(), kvd, n * kvd);
@@ -680,8 +678,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         if (!normed) {
             g.rmsnorm(xb, x, L.ffnNorm(), n, d, c.rmsEps());
         }
-        project(L.gate(), xb, gate);
-        project(L.up(), xb, up);
+        projectGroup(L.gate(), gate, L.up(), up, null, null);
         if (c.architecture().geluFeedForward()) {
             g.geglu(gate, up, n * ff);
         } else {
@@ -716,6 +713,23 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         }
         for (int s = planSingles; s < planCount; s++) {
             g.matmul(m, rowsOf(in, planRow[s], planN[s], m.cols()), planN[s], rowsOf(out, planRow[s], planN[s], m.rows()));
+        }
+    }
+
+    /**
+     * out_i = xb · m_iᵀ for two or three matrices; for a single token with fused kernels, matrices of one format
+     * and width go in one launch (the same numbers as one each).
+     */
+    private void projectGroup(GpuMatrix m0, DeviceBuffer out0, GpuMatrix m1, DeviceBuffer out1, GpuMatrix m2,
+                              DeviceBuffer out2) {
+        if (fuse && planCount == 1 && planSingles == 1 && CudaKernels.groupable(m0, m1, m2)) {
+            g.matvecGroup(m0, m1, m2, xb, out0, out1, out2);
+            return;
+        }
+        project(m0, xb, out0);
+        project(m1, xb, out1);
+        if (m2 != null) {
+            project(m2, xb, out2);
         }
     }
 

@@ -17,6 +17,8 @@ public final class CudaKernels implements AutoCloseable {
             "matvec_q4_0", "matvec_q8_0", "matvec_q4_k", "matvec_q6_k", "matvec_f16",
             "matvec2_q4_0", "matvec2_q8_0", "matvec2_q4_k", "matvec2_q6_k", "matvec2_f16",
             "matvecn_q4_0", "matvecn_q8_0", "matvecn_q4_k", "matvecn_q6_k", "matvecn_f16",
+            "matvec_group_q4_0", "matvec_group_q8_0", "matvec_group_q4_k", "matvec_group_q6_k", "matvec_group_f16",
+            "matvec2_group_q4_0", "matvec2_group_q8_0", "matvec2_group_q4_k", "matvec2_group_q6_k", "matvec2_group_f16",
             "matmul_q4_0", "matmul_q8_0", "matmul_q4_k", "matmul_q6_k", "matmul_f16",
             "matmul_mma_q4_0", "matmul_mma_q8_0", "matmul_mma_q4_k", "matmul_mma_q6_k", "matmul_mma_f16", "to_half_rows",
             "get_rows_q4_0", "get_rows_q8_0", "get_rows_q4_k", "get_rows_q6_k", "get_rows_f16",
@@ -52,6 +54,8 @@ public final class CudaKernels implements AutoCloseable {
     private final Map<GpuMatrix.Format, MemorySegment> matvec = new EnumMap<>(GpuMatrix.Format.class);
     private final Map<GpuMatrix.Format, MemorySegment> matvec2 = new EnumMap<>(GpuMatrix.Format.class);
     private final Map<GpuMatrix.Format, MemorySegment> matvecN = new EnumMap<>(GpuMatrix.Format.class);
+    private final Map<GpuMatrix.Format, MemorySegment> matvecGroup = new EnumMap<>(GpuMatrix.Format.class);
+    private final Map<GpuMatrix.Format, MemorySegment> matvec2Group = new EnumMap<>(GpuMatrix.Format.class);
     private final Map<GpuMatrix.Format, MemorySegment> matmul = new EnumMap<>(GpuMatrix.Format.class);
     private final Map<GpuMatrix.Format, MemorySegment> matmulMma = new EnumMap<>(GpuMatrix.Format.class);
     private final Map<GpuMatrix.Format, MemorySegment> getRows = new EnumMap<>(GpuMatrix.Format.class);
@@ -102,6 +106,8 @@ public final class CudaKernels implements AutoCloseable {
             matvec.put(f, ctx.function("matvec_" + f.suffix));
             matvec2.put(f, ctx.function("matvec2_" + f.suffix));
             matvecN.put(f, ctx.function("matvecn_" + f.suffix));
+            matvecGroup.put(f, ctx.function("matvec_group_" + f.suffix));
+            matvec2Group.put(f, ctx.function("matvec2_group_" + f.suffix));
             matmul.put(f, ctx.function("matmul_" + f.suffix));
             matmulMma.put(f, ctx.function("matmul_mma_" + f.suffix));
             getRows.put(f, ctx.function("get_rows_" + f.suffix));
@@ -210,6 +216,34 @@ public final class CudaKernels implements AutoCloseable {
         int warpRows = warpRows(w);
         launch((warpRows == 2 ? matvec2 : matvec).get(w.format()), ceil(w.rows(), MATVEC_WARPS * warpRows), 1,
                 MATVEC_WARPS * 32, 0);
+    }
+
+    /**
+     * y_i = W_i · x for two or three matrices of one format and width in one launch (q, k and v; gate and up):
+     * each row exactly what {@link #matvec} gives it. {@code w2} and {@code y2} may be null.
+     *
+     * @throws IllegalArgumentException when the matrices differ in format or width
+     */
+    public void matvecGroup(GpuMatrix w0, GpuMatrix w1, GpuMatrix w2, DeviceBuffer x, DeviceBuffer y0, DeviceBuffer y1,
+                            DeviceBuffer y2) {
+        if (!groupable(w0, w1, w2)) {
+            throw new IllegalArgumentException("a matvec group takes matrices of one format and width");
+        }
+        // two rows per warp only where each matrix alone would take them (the results are the same either way)
+        int warpRows = Math.min(warpRows(w0), Math.min(warpRows(w1), w2 == null ? 2 : warpRows(w2)));
+        int per = MATVEC_WARPS * warpRows;
+        int rows2 = w2 == null ? 0 : w2.rows();
+        args.reset().ptr(w0.pointer()).ptr(w1.pointer()).ptr(w2 == null ? 0 : w2.pointer()).ptr(x.pointer())
+                .ptr(y0.pointer()).ptr(y1.pointer()).ptr(y2 == null ? 0 : y2.pointer()).i32(w0.rows()).i32(w1.rows())
+                .i32(rows2).i32(w0.cols());
+        launch((warpRows == 2 ? matvec2Group : matvecGroup).get(w0.format()),
+                ceil(w0.rows(), per) + ceil(w1.rows(), per) + ceil(rows2, per), 1, MATVEC_WARPS * 32, 0);
+    }
+
+    /** Whether {@link #matvecGroup} takes these matrices ({@code w2} may be null). */
+    public static boolean groupable(GpuMatrix w0, GpuMatrix w1, GpuMatrix w2) {
+        return w0.format() == w1.format() && w0.cols() == w1.cols()
+                && (w2 == null || (w2.format() == w0.format() && w2.cols() == w0.cols()));
     }
 
     /**

@@ -122,6 +122,40 @@ abstract class KernelChecks {
         }
     }
 
+    /**
+     * Two or three matrices in one launch give each row what its own matvec gives, bit for bit; on a GPU the tall
+     * Q4_0 and Q8_0 groups take two rows per warp.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0", "Q4_K", "Q6_K", "F16"})
+    void matvecGroupGivesEachMatrixItsOwnMatvec(GgmlType type) {
+        int cols = 256;
+        int[] rows = {tallRows(), tallRows() + 5, 45};
+        float[] x = randomFloats(cols, 34);
+        List<GpuMatrix> ms = new ArrayList<>();
+        List<DeviceBuffer> bufs = new ArrayList<>();
+        try (DeviceBuffer dx = upload(ctx, x)) {
+            for (int i = 0; i < 3; i++) {
+                ms.add(GpuMatrix.upload(ctx, SyntheticWeights.heap(type, rows[i], cols, 35 + i), s -> { }));
+                bufs.add(ctx.allocate(4L * rows[i])); // the group's
+                bufs.add(ctx.allocate(4L * rows[i])); // each alone
+            }
+            for (int count = 2; count <= 3; count++) {
+                boolean three = count == 3;
+                gpu.matvecGroup(ms.get(0), ms.get(1), three ? ms.get(2) : null, dx, bufs.get(0), bufs.get(2),
+                        three ? bufs.get(4) : null);
+                for (int i = 0; i < count; i++) {
+                    gpu.matvec(ms.get(i), dx, bufs.get(2 * i + 1));
+                    assertArrayEquals(download(ctx, bufs.get(2 * i + 1), rows[i]), download(ctx, bufs.get(2 * i), rows[i]),
+                            type + " matrix " + i + " of " + count);
+                }
+            }
+        } finally {
+            ms.forEach(GpuMatrix::close);
+            bufs.forEach(DeviceBuffer::close);
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {2, 8, 11, 17, 70})
     void matmulMatchesTheCpuForEveryTokenCount(int n) {
