@@ -3,6 +3,10 @@
 // so that a captured launch (a CUDA graph) replays for any position.
 #include "common.cuh"
 
+#ifndef VELLAMA_EMULATOR_H
+#include <mma.h>
+#endif
+
 // k, v: [n][width] F32 for positions pos0 .. pos0+n-1, stored into the caches rounded to nearest even.
 extern "C" __global__ void store_kv(__half* kCache, __half* vCache, const float* k, const float* v, const int* pos,
                                     int n, int width) {
@@ -229,5 +233,152 @@ extern "C" __global__ void attention_tiled(const float* __restrict__ q, const __
         int rr = i / headDim;
         int d = i % headDim;
         out[((size_t) (t0 + rr) * heads + h) * headDim + d] = os[rr * qd + d] / rowSum[rr];
+    }
+}
+
+// attention_tiled on tensor cores (heads of a multiple of 16 features; with -Dvellama.cuda.matmul=mma): the same
+// walk and online softmax, with q rounded to F16 and S = q·kᵀ and o += p·v as 16x16x16 WMMA products (F32 sums)
+// over shared tiles; the softmax itself runs in F32 on S, and p is rounded to F16 for its product with v. Eight
+// warps: for S each takes one 16x16 block of the 32x64 scores, for o the 16x16 blocks i = warp, warp + 8, ...
+#define ATM_LDH(d) ((d) + 8)   // halves per row of the q, k and v tiles
+#define ATM_LDS (AT_K + 4)     // floats per row of the score tile
+#define ATM_LDP (AT_K + 8)     // halves per row of the probability tile
+#define ATM_LDO(d) ((d) + 4)   // floats per row of the output tile
+
+static __host__ __device__ __forceinline__ int attention_mma_shared(int headDim) {
+    return 32 + 2 * AT_Q * ATM_LDH(headDim) + 2 * 2 * AT_K * ATM_LDH(headDim) + 4 * AT_Q * ATM_LDS + 2 * AT_Q * ATM_LDP
+           + 4 * AT_Q * ATM_LDO(headDim) + 4 * 3 * AT_Q;
+}
+
+extern "C" __global__ void attention_tiled_mma(const float* __restrict__ q, const __half* __restrict__ kCache,
+                                               const __half* __restrict__ vCache, float* __restrict__ out, int heads,
+                                               int kvHeads, int headDim, const int* pos, float scale, int window,
+                                               float softcap, int n) {
+    using namespace nvcuda;
+    DYNAMIC_SHARED(float, shared);
+    // every tile starts on a 32-byte boundary, as the WMMA loads and stores require
+    unsigned char* base = (unsigned char*) (((uintptr_t) shared + 31) & ~(uintptr_t) 31);
+    int ldh = ATM_LDH(headDim);
+    int ldo = ATM_LDO(headDim);
+    __half* qh = (__half*) base;                       // [AT_Q][ldh]
+    __half* kh = qh + AT_Q * ldh;                      // [AT_K][ldh]
+    __half* vh = kh + AT_K * ldh;                      // [AT_K][ldh]
+    float* ss = (float*) (vh + AT_K * ldh);            // [AT_Q][ATM_LDS]
+    __half* ph = (__half*) (ss + AT_Q * ATM_LDS);      // [AT_Q][ATM_LDP]
+    float* os = (float*) (ph + AT_Q * ATM_LDP);        // [AT_Q][ldo]
+    float* rowMax = os + AT_Q * ldo;
+    float* rowSum = rowMax + AT_Q;
+    float* rowScale = rowSum + AT_Q;
+    int tid = threadIdx.x;
+    int warp = tid / WARP;
+    int t0 = blockIdx.x * AT_Q;
+    int h = blockIdx.y;
+    int rows = min(AT_Q, n - t0);
+    int pos0 = *pos;
+    int width = kvHeads * headDim;
+    int kvOff = (h / (heads / kvHeads)) * headDim;
+    for (int i = tid; i < AT_Q * headDim; i += blockDim.x) {
+        int r = i / headDim;
+        int d = i % headDim;
+        qh[r * ldh + d] = __float2half_rn(r < rows ? q[((size_t) (t0 + r) * heads + h) * headDim + d] : 0.0f);
+        os[r * ldo + d] = 0.0f;
+    }
+    if (tid < AT_Q) {
+        rowMax[tid] = -INFINITY;
+        rowSum[tid] = 0.0f;
+    }
+    int r = tid / 8;
+    int qpos = pos0 + t0 + r;
+    int kEnd = pos0 + t0 + rows;
+    int firstLen = pos0 + t0 + 1;
+    int kStart = firstLen > window ? firstLen - window : 0;
+    int chunks = headDim / 8; // 16-byte pieces of a row
+    for (int k0 = kStart; k0 < kEnd; k0 += AT_K) {
+        __syncthreads();
+        for (int i = tid; i < AT_K * chunks; i += blockDim.x) {
+            int c = i / chunks;
+            int d = 8 * (i % chunks);
+            int p = k0 + c;
+            uint4 kv = make_uint4(0u, 0u, 0u, 0u);
+            uint4 vv = kv;
+            if (p < kEnd) {
+                kv = *(const uint4*) (kCache + (size_t) p * width + kvOff + d);
+                vv = *(const uint4*) (vCache + (size_t) p * width + kvOff + d);
+            }
+            *(uint4*) (kh + c * ldh + d) = kv;
+            *(uint4*) (vh + c * ldh + d) = vv;
+        }
+        __syncthreads();
+        {
+            int wr = warp / 4; // this warp's 16 query rows
+            int wc = warp % 4; // and 16 cache rows
+            wmma::fragment<wmma::accumulator, 16, 16, 16, float> s;
+            wmma::fill_fragment(s, 0.0f);
+            for (int kk = 0; kk < headDim; kk += 16) {
+                wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> a;
+                wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::col_major> b;
+                wmma::load_matrix_sync(a, qh + 16 * wr * ldh + kk, ldh);
+                wmma::load_matrix_sync(b, kh + 16 * wc * ldh + kk, ldh);
+                wmma::mma_sync(s, a, b, s);
+            }
+            wmma::store_matrix_sync(ss + 16 * wr * ATM_LDS + 16 * wc, s, ATM_LDS, wmma::mem_row_major);
+        }
+        __syncthreads();
+        float sc[AT_K / 8];
+        float tileMax = -INFINITY;
+#pragma unroll
+        for (int j = 0; j < AT_K / 8; j++) {
+            int c = tid % 8 + 8 * j;
+            int p = k0 + c;
+            bool seen = r < rows && p < kEnd && p <= qpos && p > qpos - window;
+            float s = -INFINITY;
+            if (seen) {
+                s = ss[r * ATM_LDS + c] * scale;
+                if (softcap > 0.0f) s = softcap * tanhf(s / softcap);
+            }
+            sc[j] = s;
+            tileMax = fmaxf(tileMax, s);
+        }
+        for (int o = 4; o > 0; o >>= 1) tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, o));
+        float oldMax = rowMax[r];
+        float newMax = fmaxf(oldMax, tileMax);
+        float tileSum = 0.0f;
+#pragma unroll
+        for (int j = 0; j < AT_K / 8; j++) {
+            float e = sc[j] > -INFINITY ? expf(sc[j] - newMax) : 0.0f;
+            ph[r * ATM_LDP + tid % 8 + 8 * j] = __float2half_rn(e);
+            tileSum += e;
+        }
+        for (int o = 4; o > 0; o >>= 1) tileSum += __shfl_xor_sync(0xffffffffu, tileSum, o);
+        __syncthreads();
+        if (tid % 8 == 0) {
+            float corr = oldMax > -INFINITY ? expf(oldMax - newMax) : 0.0f;
+            rowScale[r] = corr;
+            rowSum[r] = rowSum[r] * corr + tileSum;
+            rowMax[r] = newMax;
+        }
+        __syncthreads();
+        for (int i = tid; i < AT_Q * headDim; i += blockDim.x) os[(i / headDim) * ldo + i % headDim] *= rowScale[i / headDim];
+        __syncthreads();
+        for (int blk = warp; blk < 2 * (headDim / 16); blk += blockDim.x / WARP) {
+            int br = blk % 2;  // 16 query rows
+            int bc = blk / 2;  // 16 features
+            wmma::fragment<wmma::accumulator, 16, 16, 16, float> o;
+            wmma::load_matrix_sync(o, os + 16 * br * ldo + 16 * bc, ldo, wmma::mem_row_major);
+            for (int kk = 0; kk < AT_K; kk += 16) {
+                wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> a;
+                wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::row_major> b;
+                wmma::load_matrix_sync(a, ph + 16 * br * ATM_LDP + kk, ATM_LDP);
+                wmma::load_matrix_sync(b, vh + kk * ldh + 16 * bc, ldh);
+                wmma::mma_sync(o, a, b, o);
+            }
+            wmma::store_matrix_sync(os + 16 * br * ldo + 16 * bc, o, ldo, wmma::mem_row_major);
+        }
+    }
+    __syncthreads();
+    for (int i = tid; i < rows * headDim; i += blockDim.x) {
+        int rr = i / headDim;
+        int d = i % headDim;
+        out[((size_t) (t0 + rr) * heads + h) * headDim + d] = os[rr * ldo + d] / rowSum[rr];
     }
 }

@@ -81,9 +81,10 @@ using std::max;
 using std::min;
 
 // Tensor-core fragments (nvcuda::wmma) for the emulator: every thread's fragment holds the whole tile, so a warp's
-// collective load, product and store are each done by all its threads alike, with the same results. The layout of
-// elements in a real fragment is unspecified, and kernels here only touch fragments through these calls. Pointers
-// and strides are checked as the real API requires (256-bit aligned, ldm a multiple of 16 bytes).
+// collective load and product are done by all its threads alike, with the same results, and its store by one of
+// them. The layout of elements in a real fragment is unspecified, and kernels here only touch fragments through
+// these calls. Pointers and strides are checked as the real API requires (256-bit aligned, ldm a multiple of 16
+// bytes).
 namespace nvcuda::wmma {
 struct matrix_a {};
 struct matrix_b {};
@@ -117,8 +118,19 @@ void load_matrix_sync(fragment<Use, M, N, K, T, Layout>& f, const T* p, unsigned
 }
 
 template <int M, int N, int K, class T>
+void load_matrix_sync(fragment<accumulator, M, N, K, T>& f, const T* p, unsigned ldm, layout_t layout) {
+    emu_check_operand(p, ldm, sizeof(T));
+    for (int r = 0; r < M; r++)
+        for (int c = 0; c < N; c++) f.x[r * N + c] = layout == mem_row_major ? p[r * ldm + c] : p[c * ldm + r];
+}
+
+// The warp's threads run one after another here, each with the whole tile: only its last thread writes, so that
+// every thread of the warp has loaded what the store replaces (a tile loaded, added to and stored back) before it
+// changes, as in the real collective store.
+template <int M, int N, int K, class T>
 void store_matrix_sync(T* p, const fragment<accumulator, M, N, K, T>& f, unsigned ldm, layout_t layout) {
     emu_check_operand(p, ldm, sizeof(T));
+    if (threadIdx.x % 32 != 31 && threadIdx.x != blockDim.x - 1) return;
     for (int r = 0; r < M; r++)
         for (int c = 0; c < N; c++) (layout == mem_row_major ? p[r * ldm + c] : p[c * ldm + r]) = f.x[r * N + c];
 }

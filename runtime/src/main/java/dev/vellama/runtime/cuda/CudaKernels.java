@@ -22,7 +22,7 @@ public final class CudaKernels implements AutoCloseable {
             "matmul_q4_0", "matmul_q8_0", "matmul_q4_k", "matmul_q6_k", "matmul_f16",
             "matmul_mma_q4_0", "matmul_mma_q8_0", "matmul_mma_q4_k", "matmul_mma_q6_k", "matmul_mma_f16", "to_half_rows",
             "get_rows_q4_0", "get_rows_q8_0", "get_rows_q4_k", "get_rows_q6_k", "get_rows_f16",
-            "rmsnorm", "add_rmsnorm", "softmax", "rope", "rope_store_kv", "store_kv", "attention_split", "attention_combine", "attention_tiled", "swiglu", "geglu", "scale", "softcap", "add",
+            "rmsnorm", "add_rmsnorm", "softmax", "rope", "rope_store_kv", "store_kv", "attention_split", "attention_combine", "attention_tiled", "attention_tiled_mma", "swiglu", "geglu", "scale", "softcap", "add",
             "add_bias");
 
     /** The tile of one matmul block: weight rows by tokens (MM_ROWS, MM_TOKENS, MM_THREADS in matmul.cu). */
@@ -60,7 +60,10 @@ public final class CudaKernels implements AutoCloseable {
     private final Map<GpuMatrix.Format, MemorySegment> matmulMma = new EnumMap<>(GpuMatrix.Format.class);
     private final Map<GpuMatrix.Format, MemorySegment> getRows = new EnumMap<>(GpuMatrix.Format.class);
     private final MemorySegment toHalfRows;
-    /** Whether prompt chunks go through the tensor cores (matmul_mma_*) where the width allows. */
+    /**
+     * Whether prompt chunks go through the tensor cores: matrices whose width is a multiple of 64 (matmul_mma_*),
+     * attention over heads of a multiple of 16 features (attention_tiled_mma).
+     */
     private final boolean tensorCores;
     private DeviceBuffer halfRows;   // activations rounded to F16 for the tensor-core matmul, grown on demand
     private DeviceBuffer rowScales;  // the power of two each of those rows was divided by
@@ -73,6 +76,7 @@ public final class CudaKernels implements AutoCloseable {
     private final MemorySegment attentionSplit;
     private final MemorySegment attentionCombine;
     private final MemorySegment attentionTiled;
+    private final MemorySegment attentionTiledMma;
     private final MemorySegment swiglu;
     private final MemorySegment geglu;
     private final MemorySegment scale;
@@ -122,6 +126,7 @@ public final class CudaKernels implements AutoCloseable {
         attentionSplit = ctx.function("attention_split");
         attentionCombine = ctx.function("attention_combine");
         attentionTiled = ctx.function("attention_tiled");
+        attentionTiledMma = ctx.function("attention_tiled_mma");
         swiglu = ctx.function("swiglu");
         geglu = ctx.function("geglu");
         scale = ctx.function("scale");
@@ -191,7 +196,7 @@ public final class CudaKernels implements AutoCloseable {
             }
             attentionParts = ctx.allocate(parts);
         }
-        int need = tiledShared(headDim);
+        int need = prefillShared(headDim);
         if (need <= attentionSharedLimit) {
             return;
         }
@@ -200,8 +205,28 @@ public final class CudaKernels implements AutoCloseable {
             throw new IllegalArgumentException("attention heads of " + headDim + " features need " + need
                     + " bytes of shared memory per block; this GPU allows " + max);
         }
-        d.setFunctionAttribute(attentionTiled, CudaDriver.FUNC_ATTR_MAX_DYNAMIC_SHARED_SIZE_BYTES, need);
+        d.setFunctionAttribute(prefillAttention(headDim), CudaDriver.FUNC_ATTR_MAX_DYNAMIC_SHARED_SIZE_BYTES, need);
         attentionSharedLimit = need;
+    }
+
+    /** Whether prefill attention over heads of this width runs on the tensor cores. */
+    private boolean tensorCoreAttention(int headDim) {
+        return tensorCores && headDim % 16 == 0;
+    }
+
+    private MemorySegment prefillAttention(int headDim) {
+        return tensorCoreAttention(headDim) ? attentionTiledMma : attentionTiled;
+    }
+
+    private int prefillShared(int headDim) {
+        return tensorCoreAttention(headDim) ? mmaShared(headDim) : tiledShared(headDim);
+    }
+
+    /** attention_mma_shared in attention.cu (with 32 bytes to align the tiles). */
+    private static int mmaShared(int headDim) {
+        return 32 + 2 * ATTENTION_QUERIES * (headDim + 8) + 2 * 2 * ATTENTION_KEYS * (headDim + 8)
+                + 4 * ATTENTION_QUERIES * (ATTENTION_KEYS + 4) + 2 * ATTENTION_QUERIES * (ATTENTION_KEYS + 8)
+                + 4 * ATTENTION_QUERIES * (headDim + 4) + 4 * 3 * ATTENTION_QUERIES;
     }
 
     /** attention_tiled_shared in attention.cu. */
@@ -382,7 +407,7 @@ public final class CudaKernels implements AutoCloseable {
                           int window, float softcap) {
         int splits = ceil(positions, ATTENTION_SPLIT);
         if (attentionParts == null || attentionParts.byteSize() < 4L * heads * splits * (headDim + 2)
-                || tiledShared(headDim) > attentionSharedLimit) {
+                || prefillShared(headDim) > attentionSharedLimit) {
             throw new IllegalStateException("attention over " + positions + " positions needs reserveAttention first");
         }
         if (n == 1) {
@@ -396,7 +421,7 @@ public final class CudaKernels implements AutoCloseable {
         }
         args.reset().ptr(q.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(out.pointer()).i32(heads)
                 .i32(kvHeads).i32(headDim).ptr(pos0.pointer()).f32(scale).i32(window).f32(softcap).i32(n);
-        launch(attentionTiled, ceil(n, ATTENTION_QUERIES), heads, 256, tiledShared(headDim));
+        launch(prefillAttention(headDim), ceil(n, ATTENTION_QUERIES), heads, 256, prefillShared(headDim));
     }
 
     /** gate = silu(gate) · up over n values. */

@@ -207,6 +207,40 @@ abstract class KernelChecks {
         }
     }
 
+    /**
+     * Prefill attention on the tensor cores (q and the probabilities rounded to F16, products summed in F32) within
+     * F16 rounding of the CPU: long caches over several tiles, a window, soft-caps, heads of 64, 128 and 256.
+     */
+    @ParameterizedTest
+    @CsvSource({"45, 660, 2147483647, 0, 64", "40, 600, 100, 0, 64", "33, 90, 2147483647, 20, 128", "9, 80, 50, 0, 256"})
+    void tensorCoreAttentionIsWithinHalfRoundingOfTheCpu(int n, int pos0, int window, float softcap, int headDim) {
+        int heads = headDim == 64 ? 8 : 4;
+        int kvHeads = 2;
+        int width = kvHeads * headDim;
+        int positions = pos0 + n;
+        float scale = (float) (1 / Math.sqrt(headDim));
+        short[] keys = new short[positions * width];
+        short[] values = new short[positions * width];
+        float[] kf = randomFloats(keys.length, 94);
+        float[] vf = randomFloats(values.length, 95);
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = Float.floatToFloat16(kf[i]);
+            values[i] = Float.floatToFloat16(vf[i]);
+        }
+        float[] q = randomFloats(n * heads * headDim, 96);
+        float[] want = attentionOnHost(cpu, q, keys, values, n, heads, kvHeads, headDim, pos0, scale, window, softcap);
+        try (CudaKernels mma = new CudaKernels(ctx, true); DeviceBuffer dq = upload(ctx, q);
+             DeviceBuffer kc = ctx.allocate(2L * keys.length); DeviceBuffer vc = ctx.allocate(2L * values.length);
+             DeviceBuffer dk = upload(ctx, kf); DeviceBuffer dv = upload(ctx, vf); DeviceBuffer out = ctx.allocate(4L * q.length);
+             DeviceBuffer zero = position(ctx, 0); DeviceBuffer dp = position(ctx, pos0)) {
+            mma.storeKv(kc, vc, dk, dv, zero, positions, width);
+            mma.reserveAttention(heads, headDim, positions);
+            mma.attention(dq, kc, vc, out, n, heads, kvHeads, headDim, dp, positions, scale, window, softcap);
+            double e = nmse(want, download(ctx, out, q.length));
+            assertTrue(e < 1e-5, "NMSE " + e);
+        }
+    }
+
     /** Σ W[r][c]·x[t][c] in double over the decoded weights, y[t][r]. */
     private static float[] exactProducts(WeightMatrix w, float[] x, int n) {
         int rows = w.rows();
