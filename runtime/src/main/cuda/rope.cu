@@ -27,10 +27,11 @@ extern "C" __global__ void rope(float* x, const float* cos, const float* sin, in
 
 // RoPE on q in place and on k as it is stored, with v, into the F16 caches (decode fuses rope, rope and store_kv):
 // threads [0, n·heads·nRot/2) rotate q's pairs as rope does; the next n·kvHeads·headDim threads each write one
-// element of k (rotated, from both values of its pair) and of v at rows pos0.. of the caches. k is left as it was.
+// element of k (rotated, from both values of its pair) and of v at rows pos0.. of the caches (position p in row
+// p % cells). k is left as it was.
 extern "C" __global__ void rope_store_kv(float* q, const float* k, const float* v, __half* kCache, __half* vCache,
                                          const float* cos, const float* sin, int n, int heads, int kvHeads,
-                                         int headDim, int nRot, const int* pos, int neox) {
+                                         int headDim, int nRot, const int* pos, int neox, int cells) {
     int half = nRot / 2;
     int qPairs = n * heads * half;
     int idx = blockIdx.x * blockDim.x + threadIdx.x;
@@ -69,7 +70,7 @@ extern "C" __global__ void rope_store_kv(float* q, const float* k, const float* 
         float x1 = head[i1];
         value = first ? x0 * c - x1 * s : x0 * s + x1 * c;
     }
-    size_t dst = (size_t) *pos * width + e;
+    size_t dst = (size_t) ((*pos + t) % cells) * width + e % width; // row p % cells, as store_kv
     kCache[dst] = __float2half_rn(value);
     vCache[dst] = __float2half_rn(v[e]);
 }

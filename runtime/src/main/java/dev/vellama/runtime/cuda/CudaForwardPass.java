@@ -79,6 +79,13 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
      * on unless {@code -Dvellama.cuda.fuse=false}, which keeps them apart to compare.
      */
     private final boolean fuse = !"false".equals(System.getProperty("vellama.cuda.fuse"));
+    /**
+     * Rows of a sliding-window layer's cache: its window and a chunk (position p in row p % ring), as the CPU cache
+     * keeps them; the capacity where that is no smaller or no GPU layer slides.
+     */
+    private final int ring;
+    /** Per slot: the first position the sliding layers' rings still hold (0 while nothing has been overwritten). */
+    private final int[] slidingFrom;
     private MemorySegment decodeGraph;    // captured at the first single-token call; null until then
     private MemorySegment decodeGraphExec;
     private final DeviceBuffer x;
@@ -102,7 +109,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                             DeviceBuffer bq, DeviceBuffer bk, DeviceBuffer bv, DeviceBuffer qNorm, DeviceBuffer kNorm,
                             DeviceBuffer postAttnNorm, DeviceBuffer ffnNorm, GpuMatrix gate, GpuMatrix up,
                             GpuMatrix down, DeviceBuffer postFfnNorm, DeviceBuffer[] keys, DeviceBuffer[] values,
-                            int window, DeviceBuffer cos, DeviceBuffer sin) {}
+                            int window, int cells, DeviceBuffer cos, DeviceBuffer sin) {}
 
     /**
      * Opens the first CUDA device and uploads the model's offloaded part.
@@ -208,11 +215,13 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         this.gpuLayerCount = GpuLayers.layersOnGpu(gpuLayers, c.layerCount());
         this.outputOnGpu = GpuLayers.outputOnGpu(gpuLayers, c.layerCount());
         this.neox = c.architecture().ropeStyle() == Architecture.RopeStyle.NEOX;
+        this.ring = ringCells(c, capacity, maxBatch, gpuLayerCount);
+        this.slidingFrom = new int[slots];
         this.useGraphs = outputOnGpu && ctx.driver().supportsGraphs()
                 && !"false".equals(System.getProperty("vellama.cuda.graphs"));
         notices.accept("CUDA: " + ctx.deviceName() + ", " + gpuLayerCount + " of " + c.layerCount()
                 + " layers on the GPU" + (outputOnGpu ? " with the output" : ""));
-        checkMemory(ctx, c, w, (long) slots * capacity, maxBatch, gpuLayerCount, outputOnGpu);
+        checkMemory(ctx, c, w, slots, capacity, maxBatch, gpuLayerCount, outputOnGpu);
         try {
             g = own(new CudaKernels(ctx));
             g.reserveAttention(c.headCount(), c.headDim(), capacity);
@@ -253,7 +262,6 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             v = buffer(4L * maxBatch * c.kvDim());
             gate = buffer(4L * maxBatch * ff);
             up = buffer(4L * maxBatch * ff);
-            long cacheBytes = 2L * capacity * c.kvDim();
             layers = new GpuLayer[gpuLayerCount];
             for (int l = 0; l < gpuLayerCount; l++) {
                 ModelWeights.Layer L = w.layers[l];
@@ -284,12 +292,14 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                     upM = matrix(L.up(), notices);
                 }
                 boolean sliding = c.slidingWindow() > 0 && c.architecture().slidingWindowLayer(l);
+                int cells = sliding ? ring : capacity;
+                long cacheBytes = 2L * cells * c.kvDim();
                 layers[l] = new GpuLayer(floats(L.attnNorm()), wq, wk, wv, matrix(L.wo(), notices), floats(L.bq()),
                         floats(L.bk()), floats(L.bv()), floats(L.qNorm()), floats(L.kNorm()),
                         floats(L.postAttnNorm()), floats(L.ffnNorm()), gateM, upM, matrix(L.down(), notices),
                         floats(L.postFfnNorm()), slotViews(buffer(cacheBytes * slots), cacheBytes),
                         slotViews(buffer(cacheBytes * slots), cacheBytes),
-                        sliding ? c.slidingWindow() : Integer.MAX_VALUE, sliding ? localCos : cos,
+                        sliding ? c.slidingWindow() : Integer.MAX_VALUE, cells, sliding ? localCos : cos,
                         sliding ? localSin : sin);
             }
             if (outputOnGpu) {
@@ -326,9 +336,14 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     }
 
     /** Fails before any upload, with the numbers, when the offloaded part cannot fit in free device memory. */
-    private static void checkMemory(CudaContext ctx, ModelConfig c, ModelWeights w, long capacity, int maxBatch,
+    private static void checkMemory(CudaContext ctx, ModelConfig c, ModelWeights w, int slots, int capacity, int maxBatch,
                                     int gpuLayerCount, boolean outputOnGpu) {
-        long need = 2L * 2 * capacity * c.kvDim() * gpuLayerCount;
+        int ring = ringCells(c, capacity, maxBatch, gpuLayerCount);
+        long need = 0;
+        for (int l = 0; l < gpuLayerCount; l++) {
+            boolean sliding = c.slidingWindow() > 0 && c.architecture().slidingWindowLayer(l);
+            need += 2L * 2 * slots * (sliding ? ring : capacity) * c.kvDim();
+        }
         for (int l = 0; l < gpuLayerCount; l++) {
             ModelWeights.Layer L = w.layers[l];
             for (WeightMatrix m : new WeightMatrix[] {L.wq(), L.wk(), L.wv(), L.wqkv(), L.wo(), L.gate(), L.up(), L.down()}) {
@@ -350,6 +365,41 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                     + " %d MiB are free: offload fewer with --gpu-layers or use a smaller context", gpuLayerCount,
                     need >> 20, free >> 20));
         }
+    }
+
+    /** Rows of a sliding-window layer's cache of {@code capacity} positions (see {@link #ring}). */
+    private static int ringCells(ModelConfig c, int capacity, int maxBatch, int gpuLayerCount) {
+        boolean any = false;
+        for (int l = 0; l < gpuLayerCount; l++) {
+            any |= c.slidingWindow() > 0 && c.architecture().slidingWindowLayer(l);
+        }
+        long cells = (long) c.slidingWindow() + maxBatch;
+        return any && cells < capacity ? (int) cells : capacity;
+    }
+
+    /** Notes that a slot's positions [pos, pos + n) are written: a ring then forgets the oldest. */
+    private void written(int slot, int pos, int n) {
+        if (pos == 0) {
+            slidingFrom[slot] = 0;
+        }
+        if (ring < capacity) {
+            slidingFrom[slot] = Math.max(slidingFrom[slot], pos + n - ring);
+        }
+    }
+
+    /** Whether slot {@code slot} can evaluate position {@code pos} on what its rings still hold. */
+    private boolean ringsHold(int slot, int pos) {
+        return ring == capacity || pos == 0 || Math.max(0, pos - c.slidingWindow() + 1) >= slidingFrom[slot];
+    }
+
+    @Override
+    public boolean canContinueAt(int pos) {
+        return ringsHold(0, pos);
+    }
+
+    @Override
+    public boolean canContinueAt(int slot, int pos) {
+        return ringsHold(slot, pos);
     }
 
     /** The widest activation row a matrix of the model multiplies: its columns. */
@@ -534,6 +584,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             planPos[i] = batchPositions[i];
             planBound[i] = s.pos() + s.n();
             hostBatchStep[i] = s.pos();
+            written(s.slot(), s.pos(), s.n());
             if (cpu != null) {
                 cpuSegments[i] = new ForwardPass.Segment(cpuCaches[s.slot()], s.row(), s.n(), s.pos());
             }
@@ -575,6 +626,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         }
         checkTokens(tokens, from, n);
         ctx.makeCurrent();
+        written(0, pos, n);
         hostStep[0] = pos;
         int count = 1;
         if (embedding != null) {
@@ -660,14 +712,14 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             DeviceBuffer values = L.values()[planSlot[s]];
             if (fuse) {
                 g.ropeStoreKv(qs, ks, vs, keys, values, L.cos(), L.sin(), m, c.headCount(), c.headCountKv(), hd,
-                        c.ropeDims(), planPos[s], neox);
+                        c.ropeDims(), planPos[s], neox, L.cells());
             } else {
                 g.rope(qs, L.cos(), L.sin(), m, c.headCount(), hd, c.ropeDims(), planPos[s], neox);
                 g.rope(ks, L.cos(), L.sin(), m, c.headCountKv(), hd, c.ropeDims(), planPos[s], neox);
-                g.storeKv(keys, values, ks, vs, planPos[s], m, kvd);
+                g.storeKv(keys, values, ks, vs, planPos[s], m, kvd, L.cells());
             }
             g.attention(qs, keys, values, rowsOf(att, row, m, qd), m, c.headCount(), c.headCountKv(), hd, planPos[s],
-                    planBound[s], c.attentionScale(), L.window(), c.attnSoftcap());
+                    planBound[s], c.attentionScale(), L.window(), c.attnSoftcap(), L.cells());
         }
         project(L.wo(), att, out);
     }

@@ -374,24 +374,33 @@ public final class CudaKernels implements AutoCloseable {
 
     /**
      * {@link #rope} on q ([n][heads][headDim]) in place, and on k ([n][kvHeads][headDim]) as it is stored with v
-     * into rows pos0.. of the F16 caches, in one launch: the caches get what rope, rope and {@link #storeKv} give
-     * them, and k itself is left unrotated.
+     * into positions pos0.. of the F16 caches of {@code cells} rows (see {@link #storeKv}), in one launch: the caches
+     * get what rope, rope and storeKv give them, and k itself is left unrotated.
      */
     public void ropeStoreKv(DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer kCache, DeviceBuffer vCache,
                             DeviceBuffer cos, DeviceBuffer sin, int n, int heads, int kvHeads, int headDim, int nRot,
-                            DeviceBuffer pos0, boolean neox) {
+                            DeviceBuffer pos0, boolean neox, int cells) {
         int total = n * heads * (nRot / 2) + n * kvHeads * headDim;
         args.reset().ptr(q.pointer()).ptr(k.pointer()).ptr(v.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer())
                 .ptr(cos.pointer()).ptr(sin.pointer()).i32(n).i32(heads).i32(kvHeads).i32(headDim).i32(nRot)
-                .ptr(pos0.pointer()).i32(neox ? 1 : 0);
+                .ptr(pos0.pointer()).i32(neox ? 1 : 0).i32(cells);
         launch(ropeStoreKv, ceil(total, THREADS), 1, THREADS, 0);
     }
 
     /** Stores k and v ([n][width] F32) as F16 rows pos0.. of the caches (pos0: an int32 in device memory). */
     public void storeKv(DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer k, DeviceBuffer v, DeviceBuffer pos0,
                         int n, int width) {
+        storeKv(kCache, vCache, k, v, pos0, n, width, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Stores k and v ([n][width] F32) as F16 at positions pos0.. of caches of {@code cells} rows: position p in row
+     * p % cells (a ring for a sliding-window layer, which keeps only its window and a chunk).
+     */
+    public void storeKv(DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer k, DeviceBuffer v, DeviceBuffer pos0,
+                        int n, int width, int cells) {
         args.reset().ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(k.pointer()).ptr(v.pointer()).ptr(pos0.pointer())
-                .i32(n).i32(width);
+                .i32(n).i32(width).i32(cells);
         launch(storeKv, ceil(n * width, THREADS), 1, THREADS, 0);
     }
 
@@ -405,6 +414,17 @@ public final class CudaKernels implements AutoCloseable {
     public void attention(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer out, int n,
                           int heads, int kvHeads, int headDim, DeviceBuffer pos0, int positions, float scale,
                           int window, float softcap) {
+        attention(q, kCache, vCache, out, n, heads, kvHeads, headDim, pos0, positions, scale, window, softcap,
+                Integer.MAX_VALUE);
+    }
+
+    /**
+     * {@link #attention(DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, int, int, int, int, DeviceBuffer, int,
+     * float, int, float)} over caches of {@code cells} rows, position p in row p % cells (see {@link #storeKv}).
+     */
+    public void attention(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer out, int n,
+                          int heads, int kvHeads, int headDim, DeviceBuffer pos0, int positions, float scale,
+                          int window, float softcap, int cells) {
         int splits = ceil(positions, ATTENTION_SPLIT);
         if (attentionParts == null || attentionParts.byteSize() < 4L * heads * splits * (headDim + 2)
                 || prefillShared(headDim) > attentionSharedLimit) {
@@ -413,14 +433,14 @@ public final class CudaKernels implements AutoCloseable {
         if (n == 1) {
             args.reset().ptr(q.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(attentionParts.pointer())
                     .i32(heads).i32(kvHeads).i32(headDim).ptr(pos0.pointer()).f32(scale).i32(window).f32(softcap)
-                    .i32(splits);
+                    .i32(splits).i32(cells);
             launch(attentionSplit, splits, heads, 128, 4 * (headDim + ATTENTION_SPLIT + 32));
             args.reset().ptr(attentionParts.pointer()).ptr(out.pointer()).i32(headDim).ptr(pos0.pointer()).i32(splits);
             launch(attentionCombine, heads, 1, Math.min(THREADS, ceil(headDim, 32) * 32), 0);
             return;
         }
         args.reset().ptr(q.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(out.pointer()).i32(heads)
-                .i32(kvHeads).i32(headDim).ptr(pos0.pointer()).f32(scale).i32(window).f32(softcap).i32(n);
+                .i32(kvHeads).i32(headDim).ptr(pos0.pointer()).f32(scale).i32(window).f32(softcap).i32(n).i32(cells);
         launch(prefillAttention(headDim), ceil(n, ATTENTION_QUERIES), heads, 256, prefillShared(headDim));
     }
 

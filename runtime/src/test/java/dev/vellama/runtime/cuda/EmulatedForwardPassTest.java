@@ -99,6 +99,46 @@ class EmulatedForwardPassTest {
     }
 
     /**
+     * Sliding-window layers keep a ring of window + chunk rows on the GPU (window 3, chunks of 8: 11 rows of the 32
+     * positions): two prompt chunks, the second wrapping the ring, then eight decoded tokens give the CPU pass's
+     * logits, and the pass says it can no longer go back to positions the rings have forgotten (a llama model, with
+     * no window, can). gemma2 whole on the GPU, gemma3 and phi3 half offloaded.
+     */
+    @ParameterizedTest(name = "{0} with --gpu-layers {1}")
+    @CsvSource({"gemma2, 99, true", "gemma3, 1, true", "phi3, 1, true", "llama, 99, false"})
+    void slidingWindowLayersKeepARingOfTheirWindowAndAChunk(String arch, int gpuLayers, boolean ring) throws Exception {
+        CudaDriver driver = FakeDriver.loadOrSkip();
+        Path file = Files.createTempFile("tiny-" + arch, ".gguf");
+        try {
+            TinyModel.write(file, arch, 13);
+            try (GgufFile gguf = GgufFile.open(file); Kernels k = Kernels.create(1)) {
+                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
+                ModelWeights w = new ModelWeights(gguf, c);
+                ForwardPass cpu = new ForwardPass(c, w, k, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
+                try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, gpuLayers,
+                        1, s -> { })) {
+                    int[] tokens = new int[24];
+                    for (int i = 0; i < tokens.length; i++) {
+                        tokens[i] = (i * 37 + 5) % TinyModel.VOCAB;
+                    }
+                    for (int pos = 0; pos < 16; pos += 8) {
+                        check(cpu.forwardAll(tokens, pos, 8, pos), gpu.forwardAll(tokens, pos, 8, pos), 8 * TinyModel.VOCAB,
+                                arch + " chunk at " + pos, 2e-3);
+                    }
+                    for (int pos = 16; pos < tokens.length; pos++) {
+                        check(cpu.forwardLast(tokens, pos, 1, pos), gpu.forwardLast(tokens, pos, 1, pos), TinyModel.VOCAB,
+                                arch + " token at " + pos, 2e-3);
+                    }
+                    assertEquals(!ring, gpu.canContinueAt(5), "going back to position 5");
+                    assertTrue(gpu.canContinueAt(24) && gpu.canContinueAt(0));
+                }
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /**
      * The fused small kernels (each residual add norming x for the next block, RoPE with the cache store) give the
      * logits of the separate ones bit for bit: a prompt, then decoded tokens through the captured graph; llama and
      * gemma2 (post-norms) whole on the GPU, phi3 half offloaded (the last GPU layer hands x to the CPU unnormed).
