@@ -74,3 +74,30 @@ extern "C" __global__ void rope_store_kv(float* q, const float* k, const float* 
     kCache[dst] = __float2half_rn(value);
     vCache[dst] = __float2half_rn(v[e]);
 }
+
+// A context shift of one layer's cache: rows [from, from + count) move to [to, to + count), each key turned by the
+// rotation cos/sin (nRot/2 pairs, a shift's −discard positions) as rope turns it, values only moved. The ranges
+// must not overlap (count <= from − to), so no row is read after it is written; longer moves go in pieces.
+extern "C" __global__ void shift_kv(__half* kCache, __half* vCache, const float* cos, const float* sin, int from,
+                                    int to, int count, int kvHeads, int headDim, int nRot, int neox) {
+    int width = kvHeads * headDim;
+    int idx = blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= count * width) return;
+    int t = idx / width;
+    int e = idx % width;
+    int f = e % headDim;
+    size_t src = (size_t) (from + t) * width;
+    size_t dst = (size_t) (to + t) * width;
+    float value = __half2float(kCache[src + e]);
+    if (f < nRot) {
+        int half = nRot / 2;
+        int i = neox ? f % half : f / 2;
+        bool first = neox ? f < half : f % 2 == 0;
+        size_t head = src + e - f;
+        float x0 = __half2float(kCache[head + (neox ? i : 2 * i)]);
+        float x1 = __half2float(kCache[head + (neox ? i + half : 2 * i + 1)]);
+        value = first ? x0 * cos[i] - x1 * sin[i] : x0 * sin[i] + x1 * cos[i];
+    }
+    kCache[dst + e] = __float2half_rn(value);
+    vCache[dst + e] = vCache[src + e];
+}

@@ -53,6 +53,8 @@ std::map<std::string, Kernel> kernels = {
     KERNEL(rope_store_kv, rope_store_kv(P(0, float*), P(1, const float*), P(2, const float*), P(3, __half*),
                                         P(4, __half*), P(5, const float*), P(6, const float*), P(7, int), P(8, int),
                                         P(9, int), P(10, int), P(11, int), P(12, const int*), P(13, int), P(14, int))),
+    KERNEL(shift_kv, shift_kv(P(0, __half*), P(1, __half*), P(2, const float*), P(3, const float*), P(4, int),
+                              P(5, int), P(6, int), P(7, int), P(8, int), P(9, int), P(10, int))),
     KERNEL(softmax, softmax(P(0, float*), P(1, int))),
     KERNEL(rope, rope(P(0, float*), P(1, const float*), P(2, const float*), P(3, int), P(4, int), P(5, int),
                       P(6, int), P(7, const int*), P(8, int))),

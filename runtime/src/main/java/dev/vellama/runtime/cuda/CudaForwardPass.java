@@ -57,6 +57,8 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     private final DeviceBuffer sin;
     private final DeviceBuffer localCos;  // sliding-window layers' angles where their base differs
     private final DeviceBuffer localSin;
+    private final Rope rope;              // for a context shift's rotations
+    private final Rope localRope;
     private final DeviceBuffer step;      // int32 [position of the first token, token ids...], one upload per call
     private final DeviceBuffer position;  // views of step
     private final DeviceBuffer ids;
@@ -227,8 +229,8 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             g.reserveAttention(c.headCount(), c.headDim(), capacity);
             g.reserveMatmul(maxBatch, widestInput(c));
             // the CPU pass's rotation, tabulated for every position of the cache
-            Rope rope = Rope.of(c, w, capacity);
-            Rope localRope = Rope.local(c, rope);
+            rope = Rope.of(c, w, capacity);
+            localRope = Rope.local(c, rope);
             float[][] table = rope.table(capacity);
             cos = floats(table[0]);
             sin = floats(table[1]);
@@ -395,6 +397,58 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     @Override
     public boolean canContinueAt(int pos) {
         return ringsHold(0, pos);
+    }
+
+    @Override
+    public boolean shiftCache(int keep, int discard, int length) {
+        return shiftSlot(0, keep, discard, length);
+    }
+
+    /**
+     * A context shift of a slot on the device: each GPU layer's rows after the forgotten ones move down with their
+     * keys turned by RoPE's rotation for −discard (the sliding layers' own), in pieces of at most {@code discard}
+     * rows so that none is read after it is overwritten; a partial offload's CPU layers shift as the CPU pass
+     * shifts them. False (the caller evaluates the moved tokens again) where sliding layers keep rings, whose
+     * positions a shift would have to re-map.
+     */
+    @Override
+    public boolean shiftSlot(int slot, int keep, int discard, int length) {
+        if (ring < capacity) {
+            return false;
+        }
+        if (slot < 0 || slot >= slots || keep < 0 || discard < 1 || keep + discard > length || length > capacity) {
+            throw new IllegalArgumentException("cannot forget " + discard + " cells after " + keep + " of " + length);
+        }
+        ctx.makeCurrent();
+        int pairs = Math.max(rope.pairs(), localRope.pairs());
+        float[][] turn = new float[4][pairs];
+        rope.rotation(-discard, turn[0], turn[1]);
+        localRope.rotation(-discard, turn[2], turn[3]);
+        DeviceBuffer[] tables = new DeviceBuffer[4];
+        try {
+            for (int i = 0; i < 4; i++) {
+                tables[i] = ctx.allocate(4L * pairs);
+                ctx.upload(turn[i], 0, pairs, tables[i], 0);
+            }
+            for (GpuLayer L : layers) {
+                boolean local = L.window() != Integer.MAX_VALUE;
+                for (int p = keep; p + discard < length; p += discard) {
+                    g.shiftKv(L.keys()[slot], L.values()[slot], tables[local ? 2 : 0], tables[local ? 3 : 1], p + discard,
+                            p, Math.min(discard, length - discard - p), c.headCountKv(), c.headDim(), c.ropeDims(), neox);
+                }
+            }
+            ctx.synchronize();
+        } finally {
+            for (DeviceBuffer t : tables) {
+                if (t != null) {
+                    t.close();
+                }
+            }
+        }
+        if (cpu != null) {
+            cpu.shiftCache(cpuCaches[slot], keep, discard, length);
+        }
+        return true;
     }
 
     @Override

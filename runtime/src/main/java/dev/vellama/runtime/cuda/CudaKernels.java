@@ -22,7 +22,7 @@ public final class CudaKernels implements AutoCloseable {
             "matmul_q4_0", "matmul_q8_0", "matmul_q4_k", "matmul_q6_k", "matmul_f16",
             "matmul_mma_q4_0", "matmul_mma_q8_0", "matmul_mma_q4_k", "matmul_mma_q6_k", "matmul_mma_f16", "to_half_rows",
             "get_rows_q4_0", "get_rows_q8_0", "get_rows_q4_k", "get_rows_q6_k", "get_rows_f16",
-            "rmsnorm", "add_rmsnorm", "softmax", "rope", "rope_store_kv", "store_kv", "attention_split", "attention_combine", "attention_tiled", "attention_tiled_mma", "swiglu", "geglu", "scale", "softcap", "add",
+            "rmsnorm", "add_rmsnorm", "softmax", "rope", "rope_store_kv", "shift_kv", "store_kv", "attention_split", "attention_combine", "attention_tiled", "attention_tiled_mma", "swiglu", "geglu", "scale", "softcap", "add",
             "add_bias");
 
     /** The tile of one matmul block: weight rows by tokens (MM_ROWS, MM_TOKENS, MM_THREADS in matmul.cu). */
@@ -70,6 +70,7 @@ public final class CudaKernels implements AutoCloseable {
     private final MemorySegment rmsnorm;
     private final MemorySegment addRmsnorm;
     private final MemorySegment ropeStoreKv;
+    private final MemorySegment shiftKv;
     private final MemorySegment softmax;
     private final MemorySegment rope;
     private final MemorySegment storeKv;
@@ -120,6 +121,7 @@ public final class CudaKernels implements AutoCloseable {
         rmsnorm = ctx.function("rmsnorm");
         addRmsnorm = ctx.function("add_rmsnorm");
         ropeStoreKv = ctx.function("rope_store_kv");
+        shiftKv = ctx.function("shift_kv");
         softmax = ctx.function("softmax");
         rope = ctx.function("rope");
         storeKv = ctx.function("store_kv");
@@ -385,6 +387,20 @@ public final class CudaKernels implements AutoCloseable {
                 .ptr(cos.pointer()).ptr(sin.pointer()).i32(n).i32(heads).i32(kvHeads).i32(headDim).i32(nRot)
                 .ptr(pos0.pointer()).i32(neox ? 1 : 0).i32(cells);
         launch(ropeStoreKv, ceil(total, THREADS), 1, THREADS, 0);
+    }
+
+    /**
+     * Part of a context shift: cache rows [from, from + count) move to [to, to + count) (to + count <= from), each
+     * key turned by the rotation {@code cos}/{@code sin} (nRot/2 pairs) as {@link #rope} turns it, values moved.
+     */
+    public void shiftKv(DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer cos, DeviceBuffer sin, int from, int to,
+                        int count, int kvHeads, int headDim, int nRot, boolean neox) {
+        if (to < 0 || count < 0 || to + count > from) {
+            throw new IllegalArgumentException("rows " + from + ".. moved to " + to + ".. overlap for " + count);
+        }
+        args.reset().ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(cos.pointer()).ptr(sin.pointer()).i32(from)
+                .i32(to).i32(count).i32(kvHeads).i32(headDim).i32(nRot).i32(neox ? 1 : 0);
+        launch(shiftKv, ceil(count * kvHeads * headDim, THREADS), 1, THREADS, 0);
     }
 
     /** Stores k and v ([n][width] F32) as F16 rows pos0.. of the caches (pos0: an int32 in device memory). */

@@ -111,7 +111,7 @@ public final class Rope {
         return dims * Math.log(originalContext / (rotations * 2 * Math.PI)) / (2 * Math.log(base));
     }
 
-    int pairs() {
+    public int pairs() {
         return pairs;
     }
 
@@ -139,7 +139,7 @@ public final class Rope {
      * key already rotated for position p to position p + delta, as llama.cpp's K-shift does after a context shift.
      * The angles are linear in the position for every scaling here (YaRN's ramp depends on the pair alone).
      */
-    void rotation(int delta, float[] cos, float[] sin) {
+    public void rotation(int delta, float[] cos, float[] sin) {
         angles(delta, cos, sin, 1f);
     }
 

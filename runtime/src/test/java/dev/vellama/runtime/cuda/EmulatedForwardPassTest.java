@@ -139,6 +139,52 @@ class EmulatedForwardPassTest {
     }
 
     /**
+     * A context shift on the device: 20 cached positions, 4 (or 2) kept, 8 (or 4, so the move goes in pieces)
+     * forgotten, then tokens decoded at the shifted positions give the logits of the CPU pass shifted the same way;
+     * llama whole on the GPU and half offloaded (the CPU layers shift as the CPU pass does). A model whose sliding
+     * layers keep rings declines (its tokens are then evaluated again).
+     */
+    @ParameterizedTest(name = "{0} --gpu-layers {1}: keep {2}, forget {3}")
+    @CsvSource({"llama, 99, 4, 8", "llama, 1, 2, 4", "gemma2, 99, 4, 8"})
+    void contextShiftOnTheDeviceMatchesTheCpuShift(String arch, int gpuLayers, int keep, int discard) throws Exception {
+        CudaDriver driver = FakeDriver.loadOrSkip();
+        Path file = Files.createTempFile("tiny-" + arch, ".gguf");
+        try {
+            TinyModel.write(file, arch, 17);
+            try (GgufFile gguf = GgufFile.open(file); Kernels k = Kernels.create(1)) {
+                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
+                ModelWeights w = new ModelWeights(gguf, c);
+                ForwardPass cpu = new ForwardPass(c, w, k, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
+                try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, gpuLayers,
+                        1, s -> { })) {
+                    int[] tokens = new int[24];
+                    for (int i = 0; i < tokens.length; i++) {
+                        tokens[i] = (i * 29 + 3) % TinyModel.VOCAB;
+                    }
+                    for (int pos = 0; pos < 20; pos += 8) {
+                        int n = Math.min(8, 20 - pos);
+                        cpu.forwardLast(tokens, pos, n, pos);
+                        gpu.forwardLast(tokens, pos, n, pos);
+                    }
+                    boolean shifted = gpu.shiftCache(keep, discard, 20);
+                    assertEquals(!arch.equals("gemma2"), shifted, "shifted on the device");
+                    if (!shifted) {
+                        return;
+                    }
+                    cpu.shiftCache(keep, discard, 20);
+                    for (int i = 20; i < tokens.length; i++) {
+                        int pos = i - discard;
+                        check(cpu.forwardLast(tokens, i, 1, pos), gpu.forwardLast(tokens, i, 1, pos), TinyModel.VOCAB,
+                                arch + " token at " + pos + " after the shift", 2e-3);
+                    }
+                }
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /**
      * The fused small kernels (each residual add norming x for the next block, RoPE with the cache store) give the
      * logits of the separate ones bit for bit: a prompt, then decoded tokens through the captured graph; llama and
      * gemma2 (post-norms) whole on the GPU, phi3 half offloaded (the last GPU layer hands x to the CPU unnormed).
