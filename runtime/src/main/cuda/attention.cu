@@ -8,13 +8,14 @@
 #endif
 
 // k, v: [n][width] F32 for positions pos0 .. pos0+n-1, stored into the caches rounded to nearest even. A cache
-// of `cells` rows keeps position p in row p % cells (a ring for sliding-window layers; cells >= every position
-// otherwise), here and in the attention kernels.
+// of `cells` rows keeps position p in row (p + *origin) % cells: a ring for sliding-window layers, whose origin
+// moves when a context shift renumbers the positions it holds; cells above every position and origin 0 otherwise.
+// The same mapping holds in the attention kernels.
 extern "C" __global__ void store_kv(__half* kCache, __half* vCache, const float* k, const float* v, const int* pos,
-                                    int n, int width, int cells) {
+                                    int n, int width, int cells, const int* origin) {
     int idx = blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= n * width) return;
-    size_t dst = (size_t) ((*pos + idx / width) % cells) * width + idx % width;
+    size_t dst = (size_t) ((*pos + *origin + idx / width) % cells) * width + idx % width;
     kCache[dst] = __float2half_rn(k[idx]);
     vCache[dst] = __float2half_rn(v[idx]);
 }
@@ -39,7 +40,7 @@ extern "C" __global__ void store_kv(__half* kCache, __half* vCache, const float*
 extern "C" __global__ void attention_split(const float* __restrict__ q, const __half* __restrict__ kCache,
                                            const __half* __restrict__ vCache, float* __restrict__ part, int heads,
                                            int kvHeads, int headDim, const int* pos, float scale, int window,
-                                           float softcap, int splits, int cells) {
+                                           float softcap, int splits, int cells, const int* origin) {
     DYNAMIC_SHARED(float, shared);
     int s = blockIdx.x;
     int h = blockIdx.y;
@@ -70,7 +71,7 @@ extern "C" __global__ void attention_split(const float* __restrict__ q, const __
         int p = base + threadIdx.x / WARP;
         float acc = 0.0f;
         if (p < p1) {
-            const __half* kr = kCache + (size_t) (p % cells) * width + kvOff;
+            const __half* kr = kCache + (size_t) ((p + *origin) % cells) * width + kvOff;
             for (int i = lane; i < headDim; i += WARP) acc += __half2float(kr[i]) * qs[i];
         }
         acc = warp_sum(acc);
@@ -94,7 +95,9 @@ extern "C" __global__ void attention_split(const float* __restrict__ q, const __
     __syncthreads();
     for (int i = threadIdx.x; i < headDim; i += blockDim.x) {
         float acc = 0.0f;
-        for (int p = p0; p < p1; p++) acc += scores[p - p0] * __half2float(vCache[(size_t) (p % cells) * width + kvOff + i]);
+        for (int p = p0; p < p1; p++) {
+            acc += scores[p - p0] * __half2float(vCache[(size_t) ((p + *origin) % cells) * width + kvOff + i]);
+        }
         dst[2 + i] = acc;
     }
     if (threadIdx.x == 0) {
@@ -141,7 +144,7 @@ static __host__ __device__ __forceinline__ int attention_tiled_shared(int headDi
 extern "C" __global__ void attention_tiled(const float* __restrict__ q, const __half* __restrict__ kCache,
                                            const __half* __restrict__ vCache, float* __restrict__ out, int heads,
                                            int kvHeads, int headDim, const int* pos, float scale, int window,
-                                           float softcap, int n, int cells) {
+                                           float softcap, int n, int cells, const int* origin) {
     DYNAMIC_SHARED(float, shared);
     int qd = headDim + 1;          // float stride of qs and os
     int kd = headDim + 2;          // half stride of ks and vs
@@ -182,7 +185,7 @@ extern "C" __global__ void attention_tiled(const float* __restrict__ q, const __
             int d = i % headDim;
             int p = k0 + c;
             __half zero = __float2half_rn(0.0f);
-            size_t row = (size_t) (p % cells) * width + kvOff + d;
+            size_t row = (size_t) ((p + *origin) % cells) * width + kvOff + d;
             ks[c * kd + d] = p < kEnd ? kCache[row] : zero;
             vs[c * kd + d] = p < kEnd ? vCache[row] : zero;
         }
@@ -256,7 +259,7 @@ static __host__ __device__ __forceinline__ int attention_mma_shared(int headDim)
 extern "C" __global__ void attention_tiled_mma(const float* __restrict__ q, const __half* __restrict__ kCache,
                                                const __half* __restrict__ vCache, float* __restrict__ out, int heads,
                                                int kvHeads, int headDim, const int* pos, float scale, int window,
-                                               float softcap, int n, int cells) {
+                                               float softcap, int n, int cells, const int* origin) {
     using namespace nvcuda;
     DYNAMIC_SHARED(float, shared);
     // every tile starts on a 32-byte boundary, as the WMMA loads and stores require
@@ -305,8 +308,9 @@ extern "C" __global__ void attention_tiled_mma(const float* __restrict__ q, cons
             uint4 kv = make_uint4(0u, 0u, 0u, 0u);
             uint4 vv = kv;
             if (p < kEnd) {
-                kv = *(const uint4*) (kCache + (size_t) (p % cells) * width + kvOff + d);
-                vv = *(const uint4*) (vCache + (size_t) (p % cells) * width + kvOff + d);
+                size_t row = (size_t) ((p + *origin) % cells) * width + kvOff + d;
+                kv = *(const uint4*) (kCache + row);
+                vv = *(const uint4*) (vCache + row);
             }
             *(uint4*) (kh + c * ldh + d) = kv;
             *(uint4*) (vh + c * ldh + d) = vv;

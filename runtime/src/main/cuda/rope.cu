@@ -27,11 +27,12 @@ extern "C" __global__ void rope(float* x, const float* cos, const float* sin, in
 
 // RoPE on q in place and on k as it is stored, with v, into the F16 caches (decode fuses rope, rope and store_kv):
 // threads [0, n·heads·nRot/2) rotate q's pairs as rope does; the next n·kvHeads·headDim threads each write one
-// element of k (rotated, from both values of its pair) and of v at rows pos0.. of the caches (position p in row
-// p % cells). k is left as it was.
+// element of k (rotated, from both values of its pair) and of v at positions pos0.. of the caches (in the rows
+// store_kv uses). k is left as it was.
 extern "C" __global__ void rope_store_kv(float* q, const float* k, const float* v, __half* kCache, __half* vCache,
                                          const float* cos, const float* sin, int n, int heads, int kvHeads,
-                                         int headDim, int nRot, const int* pos, int neox, int cells) {
+                                         int headDim, int nRot, const int* pos, int neox, int cells,
+                                         const int* origin) {
     int half = nRot / 2;
     int qPairs = n * heads * half;
     int idx = blockIdx.x * blockDim.x + threadIdx.x;
@@ -70,7 +71,7 @@ extern "C" __global__ void rope_store_kv(float* q, const float* k, const float* 
         float x1 = head[i1];
         value = first ? x0 * c - x1 * s : x0 * s + x1 * c;
     }
-    size_t dst = (size_t) ((*pos + t) % cells) * width + e % width; // row p % cells, as store_kv
+    size_t dst = (size_t) ((*pos + *origin + t) % cells) * width + e % width; // the row store_kv uses
     kCache[dst] = __float2half_rn(value);
     vCache[dst] = __float2half_rn(v[e]);
 }
@@ -100,4 +101,25 @@ extern "C" __global__ void shift_kv(__half* kCache, __half* vCache, const float*
     }
     kCache[dst + e] = __float2half_rn(value);
     vCache[dst + e] = vCache[src + e];
+}
+
+// A context shift of a ring (a sliding-window layer's cache of `cells` rows): the keys of positions [from, from +
+// count) are turned in place by the rotation cos/sin, in the rows they occupy ((p + origin) % cells, the origin
+// before the shift); the caller then moves the origin, so that the same rows hold the renumbered positions. One
+// thread per pair, so both of its values are read before either is written.
+extern "C" __global__ void turn_ring_keys(__half* kCache, const float* cos, const float* sin, int from, int count,
+                                          int kvHeads, int headDim, int nRot, int neox, int cells, int origin) {
+    int half = nRot / 2;
+    int idx = blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= count * kvHeads * half) return;
+    int i = idx % half;
+    int h = (idx / half) % kvHeads;
+    int t = idx / (half * kvHeads);
+    __half* base = kCache + ((size_t) ((from + t + origin) % cells) * kvHeads + h) * headDim;
+    int i0 = neox ? i : 2 * i;
+    int i1 = neox ? i + half : 2 * i + 1;
+    float x0 = __half2float(base[i0]);
+    float x1 = __half2float(base[i1]);
+    base[i0] = __float2half_rn(x0 * cos[i] - x1 * sin[i]);
+    base[i1] = __float2half_rn(x0 * sin[i] + x1 * cos[i]);
 }

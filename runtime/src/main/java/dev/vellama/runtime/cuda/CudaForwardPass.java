@@ -88,6 +88,9 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     private final int ring;
     /** Per slot: the first position the sliding layers' rings still hold (0 while nothing has been overwritten). */
     private final int[] slidingFrom;
+    /** Per slot: the ring row of position 0 (moved by context shifts), here and as an int in device memory. */
+    private final int[] hostOrigins;
+    private DeviceBuffer[] origins;
     private MemorySegment decodeGraph;    // captured at the first single-token call; null until then
     private MemorySegment decodeGraphExec;
     private final DeviceBuffer x;
@@ -219,6 +222,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         this.neox = c.architecture().ropeStyle() == Architecture.RopeStyle.NEOX;
         this.ring = ringCells(c, capacity, maxBatch, gpuLayerCount);
         this.slidingFrom = new int[slots];
+        this.hostOrigins = new int[slots];
         this.useGraphs = outputOnGpu && ctx.driver().supportsGraphs()
                 && !"false".equals(System.getProperty("vellama.cuda.graphs"));
         notices.accept("CUDA: " + ctx.deviceName() + ", " + gpuLayerCount + " of " + c.layerCount()
@@ -250,6 +254,10 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                 batchPositions[i] = batchStep.view(4L * i, 4);
             }
             hostBatchStep = new int[slots + maxBatch];
+            origins = slotViews(buffer(4L * slots), 4);
+            for (DeviceBuffer o : origins) {
+                ctx.upload(new int[] {0}, 0, 1, o);
+            }
             planRow = new int[slots];
             planN = new int[slots];
             planSlot = new int[slots];
@@ -383,9 +391,17 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     private void written(int slot, int pos, int n) {
         if (pos == 0) {
             slidingFrom[slot] = 0;
+            setOrigin(slot, 0);
         }
         if (ring < capacity) {
             slidingFrom[slot] = Math.max(slidingFrom[slot], pos + n - ring);
+        }
+    }
+
+    private void setOrigin(int slot, int origin) {
+        if (hostOrigins[slot] != origin) {
+            hostOrigins[slot] = origin;
+            ctx.upload(new int[] {origin}, 0, 1, origins[slot]);
         }
     }
 
@@ -407,16 +423,16 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     /**
      * A context shift of a slot on the device: each GPU layer's rows after the forgotten ones move down with their
      * keys turned by RoPE's rotation for −discard (the sliding layers' own), in pieces of at most {@code discard}
-     * rows so that none is read after it is overwritten; a partial offload's CPU layers shift as the CPU pass
-     * shifts them. False (the caller evaluates the moved tokens again) where sliding layers keep rings, whose
-     * positions a shift would have to re-map.
+     * rows so that none is read after it is overwritten. A ring's rows stay where they are: the keys of the
+     * positions it holds after the forgotten ones are turned in place and its origin moves by {@code discard}, so
+     * the same rows hold the renumbered positions (what it held of the kept prefix is lost, which {@link
+     * #maxDiscard(int, int, int)} allows for), as the CPU cache does. A partial offload's CPU layers shift as the
+     * CPU pass shifts them.
      */
     @Override
     public boolean shiftSlot(int slot, int keep, int discard, int length) {
-        if (ring < capacity) {
-            return false;
-        }
-        if (slot < 0 || slot >= slots || keep < 0 || discard < 1 || keep + discard > length || length > capacity) {
+        if (slot < 0 || slot >= slots || keep < 0 || discard < 1 || keep + discard > length || length > capacity
+                || discard > maxDiscard(slot, keep, length)) {
             throw new IllegalArgumentException("cannot forget " + discard + " cells after " + keep + " of " + length);
         }
         ctx.makeCurrent();
@@ -432,6 +448,14 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             }
             for (GpuLayer L : layers) {
                 boolean local = L.window() != Integer.MAX_VALUE;
+                if (L.cells() < capacity) {
+                    int from = Math.max(keep + discard, slidingFrom[slot]);
+                    if (from < length) {
+                        g.turnRingKeys(L.keys()[slot], tables[local ? 2 : 0], tables[local ? 3 : 1], from, length - from,
+                                c.headCountKv(), c.headDim(), c.ropeDims(), neox, L.cells(), hostOrigins[slot]);
+                    }
+                    continue;
+                }
                 for (int p = keep; p + discard < length; p += discard) {
                     g.shiftKv(L.keys()[slot], L.values()[slot], tables[local ? 2 : 0], tables[local ? 3 : 1], p + discard,
                             p, Math.min(discard, length - discard - p), c.headCountKv(), c.headDim(), c.ropeDims(), neox);
@@ -445,10 +469,31 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                 }
             }
         }
+        if (ring < capacity) {
+            setOrigin(slot, (hostOrigins[slot] + discard) % ring);
+            slidingFrom[slot] = Math.max(keep, slidingFrom[slot] - discard);
+        }
         if (cpu != null) {
             cpu.shiftCache(cpuCaches[slot], keep, discard, length);
         }
         return true;
+    }
+
+    @Override
+    public int maxDiscard(int keep, int length) {
+        return maxDiscard(0, keep, length);
+    }
+
+    /**
+     * With rings, a shift may forget no more than leaves the next position's window inside what they hold after
+     * the kept prefix (the CPU cache's rule); otherwise everything after the prefix.
+     */
+    @Override
+    public int maxDiscard(int slot, int keep, int length) {
+        if (ring == capacity) {
+            return length - keep;
+        }
+        return Math.max(0, Math.min(length - keep, length - keep - c.slidingWindow() + 1));
     }
 
     @Override
@@ -764,16 +809,17 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             DeviceBuffer vs = rowsOf(v, row, m, kvd);
             DeviceBuffer keys = L.keys()[planSlot[s]];
             DeviceBuffer values = L.values()[planSlot[s]];
+            DeviceBuffer origin = L.cells() < capacity ? origins[planSlot[s]] : null; // a ring's, else none
             if (fuse) {
                 g.ropeStoreKv(qs, ks, vs, keys, values, L.cos(), L.sin(), m, c.headCount(), c.headCountKv(), hd,
-                        c.ropeDims(), planPos[s], neox, L.cells());
+                        c.ropeDims(), planPos[s], neox, L.cells(), origin);
             } else {
                 g.rope(qs, L.cos(), L.sin(), m, c.headCount(), hd, c.ropeDims(), planPos[s], neox);
                 g.rope(ks, L.cos(), L.sin(), m, c.headCountKv(), hd, c.ropeDims(), planPos[s], neox);
-                g.storeKv(keys, values, ks, vs, planPos[s], m, kvd, L.cells());
+                g.storeKv(keys, values, ks, vs, planPos[s], m, kvd, L.cells(), origin);
             }
             g.attention(qs, keys, values, rowsOf(att, row, m, qd), m, c.headCount(), c.headCountKv(), hd, planPos[s],
-                    planBound[s], c.attentionScale(), L.window(), c.attnSoftcap(), L.cells());
+                    planBound[s], c.attentionScale(), L.window(), c.attnSoftcap(), L.cells(), origin);
         }
         project(L.wo(), att, out);
     }

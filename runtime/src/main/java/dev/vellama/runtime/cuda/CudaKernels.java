@@ -22,7 +22,7 @@ public final class CudaKernels implements AutoCloseable {
             "matmul_q4_0", "matmul_q8_0", "matmul_q4_k", "matmul_q6_k", "matmul_f16",
             "matmul_mma_q4_0", "matmul_mma_q8_0", "matmul_mma_q4_k", "matmul_mma_q6_k", "matmul_mma_f16", "to_half_rows",
             "get_rows_q4_0", "get_rows_q8_0", "get_rows_q4_k", "get_rows_q6_k", "get_rows_f16",
-            "rmsnorm", "add_rmsnorm", "softmax", "rope", "rope_store_kv", "shift_kv", "store_kv", "attention_split", "attention_combine", "attention_tiled", "attention_tiled_mma", "swiglu", "geglu", "scale", "softcap", "add",
+            "rmsnorm", "add_rmsnorm", "softmax", "rope", "rope_store_kv", "shift_kv", "turn_ring_keys", "store_kv", "attention_split", "attention_combine", "attention_tiled", "attention_tiled_mma", "swiglu", "geglu", "scale", "softcap", "add",
             "add_bias");
 
     /** The tile of one matmul block: weight rows by tokens (MM_ROWS, MM_TOKENS, MM_THREADS in matmul.cu). */
@@ -71,6 +71,9 @@ public final class CudaKernels implements AutoCloseable {
     private final MemorySegment addRmsnorm;
     private final MemorySegment ropeStoreKv;
     private final MemorySegment shiftKv;
+    private final MemorySegment turnRingKeys;
+    /** An int 0 in device memory: the origin of caches that are not rings. */
+    private final DeviceBuffer noOrigin;
     private final MemorySegment softmax;
     private final MemorySegment rope;
     private final MemorySegment storeKv;
@@ -122,6 +125,9 @@ public final class CudaKernels implements AutoCloseable {
         addRmsnorm = ctx.function("add_rmsnorm");
         ropeStoreKv = ctx.function("rope_store_kv");
         shiftKv = ctx.function("shift_kv");
+        turnRingKeys = ctx.function("turn_ring_keys");
+        noOrigin = ctx.allocate(4);
+        ctx.upload(new int[] {0}, 0, 1, noOrigin);
         softmax = ctx.function("softmax");
         rope = ctx.function("rope");
         storeKv = ctx.function("store_kv");
@@ -376,16 +382,16 @@ public final class CudaKernels implements AutoCloseable {
 
     /**
      * {@link #rope} on q ([n][heads][headDim]) in place, and on k ([n][kvHeads][headDim]) as it is stored with v
-     * into positions pos0.. of the F16 caches of {@code cells} rows (see {@link #storeKv}), in one launch: the caches
-     * get what rope, rope and storeKv give them, and k itself is left unrotated.
+     * into positions pos0.. of the F16 caches of {@code cells} rows from {@code origin} (see {@link #storeKv}), in
+     * one launch: the caches get what rope, rope and storeKv give them, and k itself is left unrotated.
      */
     public void ropeStoreKv(DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer kCache, DeviceBuffer vCache,
                             DeviceBuffer cos, DeviceBuffer sin, int n, int heads, int kvHeads, int headDim, int nRot,
-                            DeviceBuffer pos0, boolean neox, int cells) {
+                            DeviceBuffer pos0, boolean neox, int cells, DeviceBuffer origin) {
         int total = n * heads * (nRot / 2) + n * kvHeads * headDim;
         args.reset().ptr(q.pointer()).ptr(k.pointer()).ptr(v.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer())
                 .ptr(cos.pointer()).ptr(sin.pointer()).i32(n).i32(heads).i32(kvHeads).i32(headDim).i32(nRot)
-                .ptr(pos0.pointer()).i32(neox ? 1 : 0).i32(cells);
+                .ptr(pos0.pointer()).i32(neox ? 1 : 0).i32(cells).ptr(originOf(origin).pointer());
         launch(ropeStoreKv, ceil(total, THREADS), 1, THREADS, 0);
     }
 
@@ -403,20 +409,36 @@ public final class CudaKernels implements AutoCloseable {
         launch(shiftKv, ceil(count * kvHeads * headDim, THREADS), 1, THREADS, 0);
     }
 
+    /**
+     * Part of a ring's context shift: the keys of positions [from, from + count), in the rows they occupy from
+     * {@code origin} (the value before the shift), turned in place by the rotation {@code cos}/{@code sin}.
+     */
+    public void turnRingKeys(DeviceBuffer kCache, DeviceBuffer cos, DeviceBuffer sin, int from, int count, int kvHeads,
+                             int headDim, int nRot, boolean neox, int cells, int origin) {
+        args.reset().ptr(kCache.pointer()).ptr(cos.pointer()).ptr(sin.pointer()).i32(from).i32(count).i32(kvHeads)
+                .i32(headDim).i32(nRot).i32(neox ? 1 : 0).i32(cells).i32(origin);
+        launch(turnRingKeys, ceil(count * kvHeads * (nRot / 2), THREADS), 1, THREADS, 0);
+    }
+
+    private DeviceBuffer originOf(DeviceBuffer origin) {
+        return origin == null ? noOrigin : origin;
+    }
+
     /** Stores k and v ([n][width] F32) as F16 rows pos0.. of the caches (pos0: an int32 in device memory). */
     public void storeKv(DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer k, DeviceBuffer v, DeviceBuffer pos0,
                         int n, int width) {
-        storeKv(kCache, vCache, k, v, pos0, n, width, Integer.MAX_VALUE);
+        storeKv(kCache, vCache, k, v, pos0, n, width, Integer.MAX_VALUE, null);
     }
 
     /**
      * Stores k and v ([n][width] F32) as F16 at positions pos0.. of caches of {@code cells} rows: position p in row
-     * p % cells (a ring for a sliding-window layer, which keeps only its window and a chunk).
+     * (p + origin) % cells, origin the int in device memory at {@code origin} (null: 0). A sliding-window layer's
+     * ring keeps only its window and a chunk; a context shift renumbers its positions by moving the origin.
      */
     public void storeKv(DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer k, DeviceBuffer v, DeviceBuffer pos0,
-                        int n, int width, int cells) {
+                        int n, int width, int cells, DeviceBuffer origin) {
         args.reset().ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(k.pointer()).ptr(v.pointer()).ptr(pos0.pointer())
-                .i32(n).i32(width).i32(cells);
+                .i32(n).i32(width).i32(cells).ptr(originOf(origin).pointer());
         launch(storeKv, ceil(n * width, THREADS), 1, THREADS, 0);
     }
 
@@ -431,16 +453,16 @@ public final class CudaKernels implements AutoCloseable {
                           int heads, int kvHeads, int headDim, DeviceBuffer pos0, int positions, float scale,
                           int window, float softcap) {
         attention(q, kCache, vCache, out, n, heads, kvHeads, headDim, pos0, positions, scale, window, softcap,
-                Integer.MAX_VALUE);
+                Integer.MAX_VALUE, null);
     }
 
     /**
      * {@link #attention(DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, int, int, int, int, DeviceBuffer, int,
-     * float, int, float)} over caches of {@code cells} rows, position p in row p % cells (see {@link #storeKv}).
+     * float, int, float)} over caches of {@code cells} rows from {@code origin} (see {@link #storeKv}).
      */
     public void attention(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer out, int n,
                           int heads, int kvHeads, int headDim, DeviceBuffer pos0, int positions, float scale,
-                          int window, float softcap, int cells) {
+                          int window, float softcap, int cells, DeviceBuffer origin) {
         int splits = ceil(positions, ATTENTION_SPLIT);
         if (attentionParts == null || attentionParts.byteSize() < 4L * heads * splits * (headDim + 2)
                 || prefillShared(headDim) > attentionSharedLimit) {
@@ -449,14 +471,15 @@ public final class CudaKernels implements AutoCloseable {
         if (n == 1) {
             args.reset().ptr(q.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(attentionParts.pointer())
                     .i32(heads).i32(kvHeads).i32(headDim).ptr(pos0.pointer()).f32(scale).i32(window).f32(softcap)
-                    .i32(splits).i32(cells);
+                    .i32(splits).i32(cells).ptr(originOf(origin).pointer());
             launch(attentionSplit, splits, heads, 128, 4 * (headDim + ATTENTION_SPLIT + 32));
             args.reset().ptr(attentionParts.pointer()).ptr(out.pointer()).i32(headDim).ptr(pos0.pointer()).i32(splits);
             launch(attentionCombine, heads, 1, Math.min(THREADS, ceil(headDim, 32) * 32), 0);
             return;
         }
         args.reset().ptr(q.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(out.pointer()).i32(heads)
-                .i32(kvHeads).i32(headDim).ptr(pos0.pointer()).f32(scale).i32(window).f32(softcap).i32(n).i32(cells);
+                .i32(kvHeads).i32(headDim).ptr(pos0.pointer()).f32(scale).i32(window).f32(softcap).i32(n).i32(cells)
+                .ptr(originOf(origin).pointer());
         launch(prefillAttention(headDim), ceil(n, ATTENTION_QUERIES), heads, 256, prefillShared(headDim));
     }
 
@@ -515,6 +538,7 @@ public final class CudaKernels implements AutoCloseable {
         if (attentionParts != null) {
             attentionParts.close();
         }
+        noOrigin.close();
         arena.close();
     }
 }

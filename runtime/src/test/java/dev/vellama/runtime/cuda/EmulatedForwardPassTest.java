@@ -141,17 +141,18 @@ class EmulatedForwardPassTest {
     /**
      * A context shift on the device: 20 cached positions, 4 (or 2) kept, 8 (or 4, so the move goes in pieces)
      * forgotten, then tokens decoded at the shifted positions give the logits of the CPU pass shifted the same way;
-     * llama whole on the GPU and half offloaded (the CPU layers shift as the CPU pass does). A model whose sliding
-     * layers keep rings declines (its tokens are then evaluated again).
+     * llama whole on the GPU and half offloaded (the CPU layers shift as the CPU pass does); gemma2 and gemma3,
+     * whose sliding layers keep rings of 11 rows on the GPU (keys turned in place, the ring's origin moved).
      */
     @ParameterizedTest(name = "{0} --gpu-layers {1}: keep {2}, forget {3}")
-    @CsvSource({"llama, 99, 4, 8", "llama, 1, 2, 4", "gemma2, 99, 4, 8"})
+    @CsvSource({"llama, 99, 4, 8", "llama, 1, 2, 4", "gemma2, 99, 4, 8", "gemma3, 1, 2, 5"})
     void contextShiftOnTheDeviceMatchesTheCpuShift(String arch, int gpuLayers, int keep, int discard) throws Exception {
         CudaDriver driver = FakeDriver.loadOrSkip();
         Path file = Files.createTempFile("tiny-" + arch, ".gguf");
         try {
             TinyModel.write(file, arch, 17);
-            try (GgufFile gguf = GgufFile.open(file); Kernels k = Kernels.create(1)) {
+            // the scalar kernels multiply in F32 as the GPU does, so a whole-GPU pass is held to float rounding
+            try (GgufFile gguf = GgufFile.open(file); Kernels k = Kernels.scalar(1)) {
                 ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
                 ModelWeights w = new ModelWeights(gguf, c);
                 ForwardPass cpu = new ForwardPass(c, w, k, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
@@ -166,16 +167,12 @@ class EmulatedForwardPassTest {
                         cpu.forwardLast(tokens, pos, n, pos);
                         gpu.forwardLast(tokens, pos, n, pos);
                     }
-                    boolean shifted = gpu.shiftCache(keep, discard, 20);
-                    assertEquals(!arch.equals("gemma2"), shifted, "shifted on the device");
-                    if (!shifted) {
-                        return;
-                    }
+                    assertTrue(gpu.shiftCache(keep, discard, 20), "shifted on the device");
                     cpu.shiftCache(keep, discard, 20);
                     for (int i = 20; i < tokens.length; i++) {
                         int pos = i - discard;
                         check(cpu.forwardLast(tokens, i, 1, pos), gpu.forwardLast(tokens, i, 1, pos), TinyModel.VOCAB,
-                                arch + " token at " + pos + " after the shift", 2e-3);
+                                arch + " token at " + pos + " after the shift", gpuLayers > 2 ? 1e-6 : 2e-3);
                     }
                 }
             }

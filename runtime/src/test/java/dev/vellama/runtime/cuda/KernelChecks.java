@@ -430,7 +430,7 @@ abstract class KernelChecks {
             gpu.rope(q1, dc, ds, n, heads, headDim, nRot, dp, neox);
             gpu.rope(k1, dc, ds, n, kvHeads, headDim, nRot, dp, neox);
             gpu.storeKv(kc1, vc1, k1, dv, dp, n, width);
-            gpu.ropeStoreKv(q2, k2, dv, kc2, vc2, dc, ds, n, heads, kvHeads, headDim, nRot, dp, neox, positions);
+            gpu.ropeStoreKv(q2, k2, dv, kc2, vc2, dc, ds, n, heads, kvHeads, headDim, nRot, dp, neox, positions, null);
             assertArrayEquals(download(ctx, q1, q.length), download(ctx, q2, q.length), "q");
             assertArrayEquals(k, download(ctx, k2, k.length), "k itself");
             short[] want = new short[n * width];
