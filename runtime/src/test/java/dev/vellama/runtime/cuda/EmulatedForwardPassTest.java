@@ -111,7 +111,8 @@ class EmulatedForwardPassTest {
         Path file = Files.createTempFile("tiny-" + arch, ".gguf");
         try {
             TinyModel.write(file, arch, 13);
-            try (GgufFile gguf = GgufFile.open(file); Kernels k = Kernels.create(1)) {
+            // the scalar kernels multiply in F32 as the GPU does, so a whole-GPU pass is held to float rounding
+            try (GgufFile gguf = GgufFile.open(file); Kernels k = Kernels.scalar(1)) {
                 ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
                 ModelWeights w = new ModelWeights(gguf, c);
                 ForwardPass cpu = new ForwardPass(c, w, k, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
@@ -123,11 +124,11 @@ class EmulatedForwardPassTest {
                     }
                     for (int pos = 0; pos < 16; pos += 8) {
                         check(cpu.forwardAll(tokens, pos, 8, pos), gpu.forwardAll(tokens, pos, 8, pos), 8 * TinyModel.VOCAB,
-                                arch + " chunk at " + pos, 2e-3);
+                                arch + " chunk at " + pos, gpuLayers > 2 ? 1e-6 : 2e-3);
                     }
                     for (int pos = 16; pos < tokens.length; pos++) {
                         check(cpu.forwardLast(tokens, pos, 1, pos), gpu.forwardLast(tokens, pos, 1, pos), TinyModel.VOCAB,
-                                arch + " token at " + pos, 2e-3);
+                                arch + " token at " + pos, gpuLayers > 2 ? 1e-6 : 2e-3);
                     }
                     assertEquals(!ring, gpu.canContinueAt(5), "going back to position 5");
                     assertTrue(gpu.canContinueAt(24) && gpu.canContinueAt(0));
