@@ -524,12 +524,15 @@ public final class Session implements AutoCloseable {
      *
      * @param file where to write the session; an existing file is replaced
      * @throws SessionFileException when the file cannot be written, or the session is empty
-     * @throws UnsupportedOperationException for a session whose cache is on a GPU
      */
     public void save(java.nio.file.Path file) {
-        KvCache cache = hostCacheOrRefuse();
         if (historyLength == 0) {
             throw new SessionFileException("the session is empty: there is nothing to save");
+        }
+        KvCache cache = pass.hostCache();
+        if (cache == null) { // on a GPU: copied into the heap cache a CPU session would keep
+            cache = deviceCacheCopy();
+            pass.copyCacheTo(cache, cachedLength);
         }
         SessionFile.write(file, model, cache, new SessionFile.State(java.util.Arrays.copyOf(history, historyLength),
                 keptPrefix, forgotten));
@@ -545,9 +548,13 @@ public final class Session implements AutoCloseable {
      *                              empty
      */
     public void load(java.nio.file.Path file) {
-        KvCache cache = hostCacheOrRefuse();
+        KvCache host = pass.hostCache();
+        KvCache cache = host != null ? host : deviceCacheCopy();
         reset();
         SessionFile.State state = SessionFile.read(file, model, cache);
+        if (host == null) {
+            pass.copyCacheFrom(cache, state.cachedLength());
+        }
         historyLength = 0;
         appendHistory(state.history(), 0, state.history().length);
         keptPrefix = state.keptPrefix();
@@ -558,12 +565,9 @@ public final class Session implements AutoCloseable {
         System.arraycopy(history, kept + forgotten, cached, kept, cachedLength - kept);
     }
 
-    private KvCache hostCacheOrRefuse() {
-        KvCache cache = pass.hostCache();
-        if (cache == null) {
-            throw new UnsupportedOperationException("saved sessions are for CPU sessions: this one keeps its cache on the GPU");
-        }
-        return cache;
+    /** A heap cache of every layer, F16 as the GPU keeps it: what a GPU session saves from and loads into. */
+    private KvCache deviceCacheCopy() {
+        return KvCache.of(model.config(), 0, contextSize, CacheType.F16.ggmlType(), CacheType.F16.ggmlType(), batchSize);
     }
 
     /** {@return the number of tokens forgotten by context shifts since the last reset} */

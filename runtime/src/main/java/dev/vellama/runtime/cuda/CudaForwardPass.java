@@ -485,6 +485,97 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     }
 
     /**
+     * Copies the session's cache (slot 0) of positions [0, length) into a heap cache of every layer, F16 values
+     * as they are on the device: the GPU layers' rows downloaded (a ring's from the first position it still holds),
+     * a partial offload's CPU layers from their own cache. Positions go in increasing order, so the heap cache's
+     * rings keep what the device's keep.
+     */
+    @Override
+    public void copyCacheTo(KvCache into, int length) {
+        checkHostCache(into, length);
+        ctx.makeCurrent();
+        int kvd = c.kvDim();
+        short[][] keys = new short[gpuLayerCount][];
+        short[][] values = new short[gpuLayerCount][];
+        for (int l = 0; l < gpuLayerCount; l++) {
+            int cells = layers[l].cells();
+            keys[l] = new short[cells * kvd];
+            values[l] = new short[cells * kvd];
+            ctx.download(layers[l].keys()[0], 0, keys[l], 0, cells * kvd);
+            ctx.download(layers[l].values()[0], 0, values[l], 0, cells * kvd);
+        }
+        float[] k = new float[kvd];
+        float[] v = new float[kvd];
+        for (int p = 0; p < length; p++) {
+            for (int l = 0; l < c.layerCount(); l++) {
+                if (l >= gpuLayerCount) {
+                    cpuCaches[0].readRow(l, p, k, v);
+                } else if (layers[l].cells() < capacity && p < slidingFrom[0]) {
+                    continue; // a ring no longer holds it
+                } else {
+                    boolean ringed = layers[l].cells() < capacity;
+                    int row = ringed ? (int) (((long) p + hostOrigins[0]) % layers[l].cells()) : p;
+                    for (int i = 0; i < kvd; i++) {
+                        k[i] = Float.float16ToFloat(keys[l][row * kvd + i]);
+                        v[i] = Float.float16ToFloat(values[l][row * kvd + i]);
+                    }
+                }
+                into.writeRow(l, p, k, 0, v, 0);
+            }
+        }
+        into.restoredFrom(ring < capacity ? slidingFrom[0] : 0);
+    }
+
+    /**
+     * Replaces the session's cache (slot 0) with positions [0, length) of a heap cache of every layer (a loaded
+     * session): rows uploaded to the GPU layers (a ring's from the first position the heap cache holds), a partial
+     * offload's CPU layers copied into their cache.
+     */
+    @Override
+    public void copyCacheFrom(KvCache from, int length) {
+        checkHostCache(from, length);
+        ctx.makeCurrent();
+        int kvd = c.kvDim();
+        int first = ring < capacity ? from.slidingFrom() : 0;
+        float[] k = new float[kvd];
+        float[] v = new float[kvd];
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            for (int l = 0; l < gpuLayerCount; l++) {
+                int cells = layers[l].cells();
+                MemorySegment keys = arena.allocate(2L * cells * kvd);
+                MemorySegment values = arena.allocate(2L * cells * kvd);
+                for (int p = cells < capacity ? first : 0; p < length; p++) {
+                    from.readRow(l, p, k, v);
+                    long at = 2L * (p % cells) * kvd;
+                    for (int i = 0; i < kvd; i++) {
+                        keys.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, at + 2L * i, Float.floatToFloat16(k[i]));
+                        values.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, at + 2L * i, Float.floatToFloat16(v[i]));
+                    }
+                }
+                ctx.upload(keys, layers[l].keys()[0], 0);
+                ctx.upload(values, layers[l].values()[0], 0);
+            }
+            ctx.synchronize();
+        }
+        for (int p = 0; p < length && cpuCaches != null; p++) {
+            for (int l = gpuLayerCount; l < c.layerCount(); l++) {
+                from.readRow(l, p, k, v);
+                cpuCaches[0].writeRow(l, p, k, 0, v, 0);
+            }
+        }
+        setOrigin(0, 0);
+        slidingFrom[0] = first;
+    }
+
+    private void checkHostCache(KvCache cache, int length) {
+        if (cache.layers() != c.layerCount() || cache.rowWidth() != c.kvDim() || length < 0 || length > capacity
+                || length > cache.capacity()) {
+            throw new IllegalArgumentException("a heap cache of " + cache.layers() + " layers and " + cache.capacity()
+                    + " positions for " + length + " positions of this " + c.layerCount() + "-layer pass");
+        }
+    }
+
+    /**
      * With rings, a shift may forget no more than leaves the next position's window inside what they hold after
      * the kept prefix (the CPU cache's rule); otherwise everything after the prefix.
      */

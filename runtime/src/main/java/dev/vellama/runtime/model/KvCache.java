@@ -490,6 +490,24 @@ public final class KvCache {
         }
     }
 
+    /**
+     * One position's keys and values of a layer (rowWidth floats each) into the starts of {@code k} and {@code v},
+     * decoded from the cache's types: what a device pass copies back into its own cache.
+     */
+    public void readRow(int layer, int pos, float[] k, float[] v) {
+        loadKey(layer, pos, k);
+        copyValues(layer, 0, rowWidth[layer], pos, pos + 1, v);
+    }
+
+    /**
+     * Stores one position's keys and values of a layer (rowWidth floats each, from the given offsets) in the cache's
+     * types, as the forward pass stores them: what a device pass copies out of its own cache. Written in increasing
+     * positions (position 0 starts the cache over), a ring keeps the last of them.
+     */
+    public void writeRow(int layer, int pos, float[] k, int kOff, float[] v, int vOff) {
+        store(layer, pos, k, kOff, v, vOff);
+    }
+
     /** A plain loop on purpose: C2 turns it into vector half-to-float conversions. */
     private static void toFloats(short[] src, int from, float[] dst, int at, int n) {
         for (int i = 0; i < n; i++) {

@@ -52,6 +52,27 @@ public interface TransformerPass extends AutoCloseable {
         return null;
     }
 
+    /**
+     * For a pass without a {@link #hostCache}: copies what its cache holds of positions {@code [0, length)} into
+     * {@code into} (a heap cache of every layer, as a CPU session of the same context and chunk size keeps), so that
+     * it can be saved.
+     *
+     * @throws UnsupportedOperationException where this pass cannot
+     */
+    default void copyCacheTo(KvCache into, int length) {
+        throw new UnsupportedOperationException("this pass keeps no cache to copy");
+    }
+
+    /**
+     * For a pass without a {@link #hostCache}: replaces its cache with positions {@code [0, length)} of
+     * {@code from} (a loaded session), so that it goes on from there.
+     *
+     * @throws UnsupportedOperationException where this pass cannot
+     */
+    default void copyCacheFrom(KvCache from, int length) {
+        throw new UnsupportedOperationException("this pass keeps no cache to replace");
+    }
+
     /** Frees what the pass holds beyond the Java heap. */
     @Override
     void close();

@@ -183,6 +183,64 @@ class EmulatedForwardPassTest {
     }
 
     /**
+     * What saved sessions need on a GPU: the device cache of 20 positions (after a context shift, so rings have
+     * moved their origin) copied into a heap cache, on which the CPU pass goes on as the GPU does; and a heap cache
+     * the CPU filled copied into a fresh GPU pass, which then goes on as the CPU does. gemma2 (rings) whole on the
+     * GPU, held to float rounding of the scalar CPU pass; llama half offloaded (the CPU layers' cache copied too).
+     */
+    @ParameterizedTest(name = "{0} with --gpu-layers {1}")
+    @CsvSource({"gemma2, 99", "llama, 1"})
+    void deviceCachesCopyToAndFromTheHeapForSavedSessions(String arch, int gpuLayers) throws Exception {
+        CudaDriver driver = FakeDriver.loadOrSkip();
+        Path file = Files.createTempFile("tiny-" + arch, ".gguf");
+        try {
+            TinyModel.write(file, arch, 23);
+            try (GgufFile gguf = GgufFile.open(file); Kernels k = Kernels.scalar(1)) {
+                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
+                ModelWeights w = new ModelWeights(gguf, c);
+                double bound = gpuLayers > 2 ? 1e-6 : 2e-3;
+                int[] tokens = new int[30];
+                for (int i = 0; i < tokens.length; i++) {
+                    tokens[i] = (i * 41 + 7) % TinyModel.VOCAB;
+                }
+                dev.vellama.gguf.GgmlType f16 = dev.vellama.gguf.GgmlType.F16;
+                try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, gpuLayers, 1,
+                        s -> { })) {
+                    for (int pos = 0; pos < 24; pos += 8) {
+                        gpu.forwardLast(tokens, pos, 8, pos);
+                    }
+                    assertTrue(gpu.shiftCache(2, 4, 24));
+                    KvCache saved = KvCache.of(c, 0, 32, f16, f16, 8);
+                    gpu.copyCacheTo(saved, 20);
+                    ForwardPass cpu = new ForwardPass(c, w, k, saved, 8);
+                    assertTrue(cpu.canContinueAt(20), "the heap cache goes on where the device's stands");
+                    for (int i = 24; i < 28; i++) {
+                        int pos = i - 4;
+                        check(cpu.forwardLast(tokens, i, 1, pos), gpu.forwardLast(tokens, i, 1, pos), TinyModel.VOCAB,
+                                arch + " after copying out, at " + pos, bound);
+                    }
+                }
+                KvCache filled = KvCache.of(c, 0, 32, f16, f16, 8);
+                ForwardPass cpu = new ForwardPass(c, w, k, filled, 8);
+                for (int pos = 0; pos < 24; pos += 8) {
+                    cpu.forwardLast(tokens, pos, 8, pos);
+                }
+                try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, gpuLayers, 1,
+                        s -> { })) {
+                    gpu.copyCacheFrom(filled, 24);
+                    assertTrue(gpu.canContinueAt(24));
+                    for (int i = 24; i < 28; i++) {
+                        check(cpu.forwardLast(tokens, i, 1, i), gpu.forwardLast(tokens, i, 1, i), TinyModel.VOCAB,
+                                arch + " after copying in, at " + i, bound);
+                    }
+                }
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /**
      * The fused small kernels (each residual add norming x for the next block, RoPE with the cache store) give the
      * logits of the separate ones bit for bit: a prompt, then decoded tokens through the captured graph; llama and
      * gemma2 (post-norms) whole on the GPU, phi3 half offloaded (the last GPU layer hands x to the CPU unnormed).
