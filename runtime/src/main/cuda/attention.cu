@@ -7,6 +7,53 @@
 #include <mma.h>
 #endif
 
+#define AT_Q 32   // query tokens per prefill block
+#define AT_K 64   // cache rows per prefill tile
+#define AT_THREADS 256
+
+// Whether query position qpos sees cache position p (causal, within its window).
+static __device__ __forceinline__ bool attention_sees(int qpos, int p, int window) {
+    return p <= qpos && p > qpos - window;
+}
+
+// A raw score q·k made what the softmax takes: scaled, then soft-capped when softcap > 0.
+static __device__ __forceinline__ float attention_score(float dot, float scale, float softcap) {
+    float s = dot * scale;
+    return softcap > 0.0f ? softcap * tanhf(s / softcap) : s;
+}
+
+// One step of the online softmax for a tile of AT_K cache rows, by the 8 neighbouring threads that own query row
+// r (scores sc[j] for rows tid % 8 + 8j, −inf where not seen): the row's new running max, the probabilities
+// exp(s − max) into p (row r's AT_K entries, float or half), the row's sum and the factor its earlier output is to
+// be scaled by (rowScale), as every thread of the block calls it.
+template <class P>
+static __device__ __forceinline__ void attention_online_step(const float* sc, int r, int tid, P* p, float* rowMax,
+                                                             float* rowSum, float* rowScale) {
+    float tileMax = -INFINITY;
+#pragma unroll
+    for (int j = 0; j < AT_K / 8; j++) tileMax = fmaxf(tileMax, sc[j]);
+    // the 8 threads of a row are neighbouring lanes of one warp
+    for (int o = 4; o > 0; o >>= 1) tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, o));
+    float oldMax = rowMax[r];
+    float newMax = fmaxf(oldMax, tileMax);
+    float tileSum = 0.0f;
+#pragma unroll
+    for (int j = 0; j < AT_K / 8; j++) {
+        float e = sc[j] > -INFINITY ? expf(sc[j] - newMax) : 0.0f;
+        p[tid % 8 + 8 * j] = (P) e;
+        tileSum += e;
+    }
+    for (int o = 4; o > 0; o >>= 1) tileSum += __shfl_xor_sync(0xffffffffu, tileSum, o);
+    __syncthreads(); // every thread of the row has read rowMax
+    if (tid % 8 == 0) {
+        float corr = oldMax > -INFINITY ? expf(oldMax - newMax) : 0.0f;
+        rowScale[r] = corr;
+        rowSum[r] = rowSum[r] * corr + tileSum;
+        rowMax[r] = newMax;
+    }
+    __syncthreads();
+}
+
 // k, v: [n][width] F32 for positions pos0 .. pos0+n-1, stored into the caches rounded to nearest even. A cache
 // of `cells` rows keeps position p in row (p + *origin) % cells: a ring for sliding-window layers, whose origin
 // moves when a context shift renumbers the positions it holds; cells above every position and origin 0 otherwise.
@@ -75,11 +122,7 @@ extern "C" __global__ void attention_split(const float* __restrict__ q, const __
             for (int i = lane; i < headDim; i += WARP) acc += __half2float(kr[i]) * qs[i];
         }
         acc = warp_sum(acc);
-        if (lane == 0 && p < p1) {
-            float sc = acc * scale;
-            if (softcap > 0.0f) sc = softcap * tanhf(sc / softcap);
-            scores[p - p0] = sc;
-        }
+        if (lane == 0 && p < p1) scores[p - p0] = attention_score(acc, scale, softcap);
     }
     __syncthreads();
     float m = -INFINITY;
@@ -129,9 +172,6 @@ extern "C" __global__ void attention_combine(const float* __restrict__ part, flo
     }
 }
 
-#define AT_Q 32
-#define AT_K 64
-#define AT_THREADS 256
 
 // Block (x, h): query tokens [x·AT_Q, x·AT_Q + AT_Q) of head h. Thread tid owns query row tid / 8 in both phases:
 // scores for cache rows tid % 8 + 8j of a tile, then output features tid % 8 + 8j. Shared rows are padded (odd
@@ -191,42 +231,18 @@ extern "C" __global__ void attention_tiled(const float* __restrict__ q, const __
         }
         __syncthreads();
         float sc[AT_K / 8];
-        float tileMax = -INFINITY;
 #pragma unroll
         for (int j = 0; j < AT_K / 8; j++) {
             int c = tid % 8 + 8 * j;
             int p = k0 + c;
-            bool seen = r < rows && p < kEnd && p <= qpos && p > qpos - window;
-            float s = -INFINITY;
-            if (seen) {
+            sc[j] = -INFINITY;
+            if (r < rows && p < kEnd && attention_sees(qpos, p, window)) {
                 float acc = 0.0f;
                 for (int d = 0; d < headDim; d++) acc += qs[r * qd + d] * __half2float(ks[c * kd + d]);
-                s = acc * scale;
-                if (softcap > 0.0f) s = softcap * tanhf(s / softcap);
+                sc[j] = attention_score(acc, scale, softcap);
             }
-            sc[j] = s;
-            tileMax = fmaxf(tileMax, s);
         }
-        // the 8 threads of a row are neighbouring lanes of one warp
-        for (int o = 4; o > 0; o >>= 1) tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, o));
-        float oldMax = rowMax[r];
-        float newMax = fmaxf(oldMax, tileMax);
-        float tileSum = 0.0f;
-#pragma unroll
-        for (int j = 0; j < AT_K / 8; j++) {
-            float e = sc[j] > -INFINITY ? expf(sc[j] - newMax) : 0.0f;
-            ps[r * (AT_K + 1) + tid % 8 + 8 * j] = e;
-            tileSum += e;
-        }
-        for (int o = 4; o > 0; o >>= 1) tileSum += __shfl_xor_sync(0xffffffffu, tileSum, o);
-        __syncthreads(); // every thread of the row has read rowMax
-        if (tid % 8 == 0) {
-            float corr = oldMax > -INFINITY ? expf(oldMax - newMax) : 0.0f;
-            rowScale[r] = corr;
-            rowSum[r] = rowSum[r] * corr + tileSum;
-            rowMax[r] = newMax;
-        }
-        __syncthreads();
+        attention_online_step(sc, r, tid, ps + r * (AT_K + 1), rowMax, rowSum, rowScale);
         float corr = rowScale[r];
         for (int d = tid % 8; d < headDim; d += 8) {
             float acc = os[r * qd + d] * corr;
@@ -332,39 +348,16 @@ extern "C" __global__ void attention_tiled_mma(const float* __restrict__ q, cons
         }
         __syncthreads();
         float sc[AT_K / 8];
-        float tileMax = -INFINITY;
 #pragma unroll
         for (int j = 0; j < AT_K / 8; j++) {
             int c = tid % 8 + 8 * j;
             int p = k0 + c;
-            bool seen = r < rows && p < kEnd && p <= qpos && p > qpos - window;
-            float s = -INFINITY;
-            if (seen) {
-                s = ss[r * ATM_LDS + c] * scale;
-                if (softcap > 0.0f) s = softcap * tanhf(s / softcap);
+            sc[j] = -INFINITY;
+            if (r < rows && p < kEnd && attention_sees(qpos, p, window)) {
+                sc[j] = attention_score(ss[r * ATM_LDS + c], scale, softcap);
             }
-            sc[j] = s;
-            tileMax = fmaxf(tileMax, s);
         }
-        for (int o = 4; o > 0; o >>= 1) tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, o));
-        float oldMax = rowMax[r];
-        float newMax = fmaxf(oldMax, tileMax);
-        float tileSum = 0.0f;
-#pragma unroll
-        for (int j = 0; j < AT_K / 8; j++) {
-            float e = sc[j] > -INFINITY ? expf(sc[j] - newMax) : 0.0f;
-            ph[r * ATM_LDP + tid % 8 + 8 * j] = __float2half_rn(e);
-            tileSum += e;
-        }
-        for (int o = 4; o > 0; o >>= 1) tileSum += __shfl_xor_sync(0xffffffffu, tileSum, o);
-        __syncthreads();
-        if (tid % 8 == 0) {
-            float corr = oldMax > -INFINITY ? expf(oldMax - newMax) : 0.0f;
-            rowScale[r] = corr;
-            rowSum[r] = rowSum[r] * corr + tileSum;
-            rowMax[r] = newMax;
-        }
-        __syncthreads();
+        attention_online_step(sc, r, tid, ph + r * ATM_LDP, rowMax, rowSum, rowScale);
         for (int i = tid; i < AT_Q * headDim; i += blockDim.x) os[(i / headDim) * ldo + i % headDim] *= rowScale[i / headDim];
         __syncthreads();
         for (int blk = warp; blk < 2 * (headDim / 16); blk += blockDim.x / WARP) {

@@ -4,25 +4,54 @@
 // from device memory, so a captured launch (a CUDA graph) replays for any position.
 #include "common.cuh"
 
-extern "C" __global__ void rope(float* x, const float* cos, const float* sin, int n, int heads, int headDim,
-                                int nRot, const int* pos, int neox) {
+// The two features of pair i of a head (nRot/2 pairs) in NORM or NEOX order.
+static __device__ __forceinline__ void rope_pair(int i, int half, int neox, int& i0, int& i1) {
+    i0 = neox ? i : 2 * i;
+    i1 = neox ? i + half : 2 * i + 1;
+}
+
+// The pair (x0, x1) turned by the angle whose cosine and sine are c and s: the first value, or the second.
+static __device__ __forceinline__ float rope_turned(float x0, float x1, float c, float s, bool first) {
+    return first ? x0 * c - x1 * s : x0 * s + x1 * c;
+}
+
+// Thread idx of n·heads·nRot/2 turns its pair of rows [token][head][headDim] at positions *pos + token.
+static __device__ __forceinline__ void rope_rows(float* x, const float* cos, const float* sin, int idx, int heads,
+                                                 int headDim, int nRot, const int* pos, int neox) {
     int half = nRot / 2;
-    int total = n * heads * half;
-    int idx = blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= total) return;
     int i = idx % half;
     int h = (idx / half) % heads;
     int t = idx / (half * heads);
     float* base = x + ((size_t) t * heads + h) * headDim;
-    int i0 = neox ? i : 2 * i;
-    int i1 = neox ? i + half : 2 * i + 1;
+    int i0, i1;
+    rope_pair(i, half, neox, i0, i1);
     size_t a = (size_t) (*pos + t) * half + i;
-    float c = cos[a];
-    float s = sin[a];
     float x0 = base[i0];
     float x1 = base[i1];
-    base[i0] = x0 * c - x1 * s;
-    base[i1] = x0 * s + x1 * c;
+    base[i0] = rope_turned(x0, x1, cos[a], sin[a], true);
+    base[i1] = rope_turned(x0, x1, cos[a], sin[a], false);
+}
+
+// Feature f of a head whose features start at `head`, turned by cos[i]/sin[i] of its pair when f < nRot.
+template <class T>
+static __device__ __forceinline__ float rope_feature(const T* head, int f, int nRot, int neox, const float* cos,
+                                                     const float* sin) {
+    float value = (float) head[f];
+    if (f < nRot) {
+        int half = nRot / 2;
+        int i = neox ? f % half : f / 2;
+        int i0, i1;
+        rope_pair(i, half, neox, i0, i1);
+        value = rope_turned((float) head[i0], (float) head[i1], cos[i], sin[i], f == i0);
+    }
+    return value;
+}
+
+extern "C" __global__ void rope(float* x, const float* cos, const float* sin, int n, int heads, int headDim,
+                                int nRot, const int* pos, int neox) {
+    int idx = blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= n * heads * (nRot / 2)) return;
+    rope_rows(x, cos, sin, idx, heads, headDim, nRot, pos, neox);
 }
 
 // RoPE on q in place and on k as it is stored, with v, into the F16 caches (decode fuses rope, rope and store_kv):
@@ -37,19 +66,7 @@ extern "C" __global__ void rope_store_kv(float* q, const float* k, const float* 
     int qPairs = n * heads * half;
     int idx = blockIdx.x * blockDim.x + threadIdx.x;
     if (idx < qPairs) {
-        int i = idx % half;
-        int h = (idx / half) % heads;
-        int t = idx / (half * heads);
-        float* base = q + ((size_t) t * heads + h) * headDim;
-        int i0 = neox ? i : 2 * i;
-        int i1 = neox ? i + half : 2 * i + 1;
-        size_t a = (size_t) (*pos + t) * half + i;
-        float c = cos[a];
-        float s = sin[a];
-        float x0 = base[i0];
-        float x1 = base[i1];
-        base[i0] = x0 * c - x1 * s;
-        base[i1] = x0 * s + x1 * c;
+        rope_rows(q, cos, sin, idx, heads, headDim, nRot, pos, neox);
         return;
     }
     int width = kvHeads * headDim;
@@ -57,20 +74,8 @@ extern "C" __global__ void rope_store_kv(float* q, const float* k, const float* 
     if (e >= n * width) return;
     int t = e / width;
     int f = e % headDim; // the feature within its head
-    const float* head = k + (size_t) e - f;
-    float value = k[e];
-    if (f < nRot) {
-        int i = neox ? f % half : f / 2;
-        bool first = neox ? f < half : f % 2 == 0;
-        int i0 = neox ? i : 2 * i;
-        int i1 = neox ? i + half : 2 * i + 1;
-        size_t a = (size_t) (*pos + t) * half + i;
-        float c = cos[a];
-        float s = sin[a];
-        float x0 = head[i0];
-        float x1 = head[i1];
-        value = first ? x0 * c - x1 * s : x0 * s + x1 * c;
-    }
+    size_t a = (size_t) (*pos + t) * half; // this position's angles
+    float value = rope_feature(k + (size_t) e - f, f, nRot, neox, cos + a, sin + a);
     size_t dst = (size_t) ((*pos + *origin + t) % cells) * width + e % width; // the row store_kv uses
     kCache[dst] = __float2half_rn(value);
     vCache[dst] = __float2half_rn(v[e]);
@@ -89,16 +94,7 @@ extern "C" __global__ void shift_kv(__half* kCache, __half* vCache, const float*
     int f = e % headDim;
     size_t src = (size_t) (from + t) * width;
     size_t dst = (size_t) (to + t) * width;
-    float value = __half2float(kCache[src + e]);
-    if (f < nRot) {
-        int half = nRot / 2;
-        int i = neox ? f % half : f / 2;
-        bool first = neox ? f < half : f % 2 == 0;
-        size_t head = src + e - f;
-        float x0 = __half2float(kCache[head + (neox ? i : 2 * i)]);
-        float x1 = __half2float(kCache[head + (neox ? i + half : 2 * i + 1)]);
-        value = first ? x0 * cos[i] - x1 * sin[i] : x0 * sin[i] + x1 * cos[i];
-    }
+    float value = rope_feature(kCache + src + e - f, f, nRot, neox, cos, sin);
     kCache[dst + e] = __float2half_rn(value);
     vCache[dst + e] = vCache[src + e];
 }
@@ -116,10 +112,10 @@ extern "C" __global__ void turn_ring_keys(__half* kCache, const float* cos, cons
     int h = (idx / half) % kvHeads;
     int t = idx / (half * kvHeads);
     __half* base = kCache + ((size_t) ((from + t + origin) % cells) * kvHeads + h) * headDim;
-    int i0 = neox ? i : 2 * i;
-    int i1 = neox ? i + half : 2 * i + 1;
+    int i0, i1;
+    rope_pair(i, half, neox, i0, i1);
     float x0 = __half2float(base[i0]);
     float x1 = __half2float(base[i1]);
-    base[i0] = __float2half_rn(x0 * cos[i] - x1 * sin[i]);
-    base[i1] = __float2half_rn(x0 * sin[i] + x1 * cos[i]);
+    base[i0] = __float2half_rn(rope_turned(x0, x1, cos[i], sin[i], true));
+    base[i1] = __float2half_rn(rope_turned(x0, x1, cos[i], sin[i], false));
 }

@@ -107,14 +107,9 @@ class EmulatedForwardPassTest {
     @ParameterizedTest(name = "{0} with --gpu-layers {1}")
     @CsvSource({"gemma2, 99, true", "gemma3, 1, true", "phi3, 1, true", "llama, 99, false"})
     void slidingWindowLayersKeepARingOfTheirWindowAndAChunk(String arch, int gpuLayers, boolean ring) throws Exception {
-        CudaDriver driver = FakeDriver.loadOrSkip();
-        Path file = Files.createTempFile("tiny-" + arch, ".gguf");
-        try {
-            TinyModel.write(file, arch, 13);
+        withTinyModel(arch, 13, (c, w, driver) -> {
             // the scalar kernels multiply in F32 as the GPU does, so a whole-GPU pass is held to float rounding
-            try (GgufFile gguf = GgufFile.open(file); Kernels k = Kernels.scalar(1)) {
-                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
-                ModelWeights w = new ModelWeights(gguf, c);
+            try (Kernels k = Kernels.scalar(1)) {
                 ForwardPass cpu = new ForwardPass(c, w, k, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
                 try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, gpuLayers,
                         1, s -> { })) {
@@ -123,20 +118,20 @@ class EmulatedForwardPassTest {
                         tokens[i] = (i * 37 + 5) % TinyModel.VOCAB;
                     }
                     for (int pos = 0; pos < 16; pos += 8) {
-                        check(cpu.forwardAll(tokens, pos, 8, pos), gpu.forwardAll(tokens, pos, 8, pos), 8 * TinyModel.VOCAB,
+                        check(cpu.forwardAll(tokens, pos, 8, pos), gpu.forwardAll(tokens, pos, 8, pos),
+                                8 * TinyModel.VOCAB,
                                 arch + " chunk at " + pos, gpuLayers > 2 ? 1e-6 : 2e-3);
                     }
                     for (int pos = 16; pos < tokens.length; pos++) {
-                        check(cpu.forwardLast(tokens, pos, 1, pos), gpu.forwardLast(tokens, pos, 1, pos), TinyModel.VOCAB,
+                        check(cpu.forwardLast(tokens, pos, 1, pos), gpu.forwardLast(tokens, pos, 1, pos),
+                                TinyModel.VOCAB,
                                 arch + " token at " + pos, gpuLayers > 2 ? 1e-6 : 2e-3);
                     }
                     assertEquals(!ring, gpu.canContinueAt(5), "going back to position 5");
                     assertTrue(gpu.canContinueAt(24) && gpu.canContinueAt(0));
                 }
             }
-        } finally {
-            Files.deleteIfExists(file);
-        }
+        });
     }
 
     /**
@@ -148,14 +143,9 @@ class EmulatedForwardPassTest {
     @ParameterizedTest(name = "{0} --gpu-layers {1}: keep {2}, forget {3}")
     @CsvSource({"llama, 99, 4, 8", "llama, 1, 2, 4", "gemma2, 99, 4, 8", "gemma3, 1, 2, 5"})
     void contextShiftOnTheDeviceMatchesTheCpuShift(String arch, int gpuLayers, int keep, int discard) throws Exception {
-        CudaDriver driver = FakeDriver.loadOrSkip();
-        Path file = Files.createTempFile("tiny-" + arch, ".gguf");
-        try {
-            TinyModel.write(file, arch, 17);
+        withTinyModel(arch, 17, (c, w, driver) -> {
             // the scalar kernels multiply in F32 as the GPU does, so a whole-GPU pass is held to float rounding
-            try (GgufFile gguf = GgufFile.open(file); Kernels k = Kernels.scalar(1)) {
-                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
-                ModelWeights w = new ModelWeights(gguf, c);
+            try (Kernels k = Kernels.scalar(1)) {
                 ForwardPass cpu = new ForwardPass(c, w, k, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
                 try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, gpuLayers,
                         1, s -> { })) {
@@ -177,9 +167,7 @@ class EmulatedForwardPassTest {
                     }
                 }
             }
-        } finally {
-            Files.deleteIfExists(file);
-        }
+        });
     }
 
     /**
@@ -191,13 +179,8 @@ class EmulatedForwardPassTest {
     @ParameterizedTest(name = "{0} with --gpu-layers {1}")
     @CsvSource({"gemma2, 99", "llama, 1"})
     void deviceCachesCopyToAndFromTheHeapForSavedSessions(String arch, int gpuLayers) throws Exception {
-        CudaDriver driver = FakeDriver.loadOrSkip();
-        Path file = Files.createTempFile("tiny-" + arch, ".gguf");
-        try {
-            TinyModel.write(file, arch, 23);
-            try (GgufFile gguf = GgufFile.open(file); Kernels k = Kernels.scalar(1)) {
-                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
-                ModelWeights w = new ModelWeights(gguf, c);
+        withTinyModel(arch, 23, (c, w, driver) -> {
+            try (Kernels k = Kernels.scalar(1)) {
                 double bound = gpuLayers > 2 ? 1e-6 : 2e-3;
                 int[] tokens = new int[30];
                 for (int i = 0; i < tokens.length; i++) {
@@ -235,9 +218,7 @@ class EmulatedForwardPassTest {
                     }
                 }
             }
-        } finally {
-            Files.deleteIfExists(file);
-        }
+        });
     }
 
     /**
@@ -248,38 +229,29 @@ class EmulatedForwardPassTest {
     @ParameterizedTest(name = "{0} with --gpu-layers {1}")
     @CsvSource({"llama, 99", "gemma2, 99", "phi3, 1"})
     void fusedKernelsGiveTheLogitsOfSeparateOnes(String arch, int gpuLayers) throws Exception {
-        CudaDriver driver = FakeDriver.loadOrSkip();
-        Path file = Files.createTempFile("tiny-" + arch, ".gguf");
-        try {
-            TinyModel.write(file, arch, 9);
-            try (GgufFile gguf = GgufFile.open(file)) {
-                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
-                ModelWeights w = new ModelWeights(gguf, c);
-                List<float[]> fused = new ArrayList<>();
-                List<float[]> separate = new ArrayList<>();
-                for (List<float[]> into : List.of(fused, separate)) {
-                    if (into == separate) {
-                        System.setProperty("vellama.cuda.fuse", "false");
-                    }
-                    try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8,
-                            gpuLayers, 1, s -> { })) {
-                        int[] prompt = {3, 17, 95, 0, 42};
-                        into.add(gpu.forwardAll(prompt, 0, prompt.length, 0).clone());
-                        int[] next = {7, 11, 2};
-                        for (int i = 0; i < next.length; i++) {
-                            into.add(gpu.forwardLast(next, i, 1, prompt.length + i).clone());
-                        }
-                    } finally {
-                        System.clearProperty("vellama.cuda.fuse");
-                    }
+        withTinyModel(arch, 9, (c, w, driver) -> {
+            List<float[]> fused = new ArrayList<>();
+            List<float[]> separate = new ArrayList<>();
+            for (List<float[]> into : List.of(fused, separate)) {
+                if (into == separate) {
+                    System.setProperty("vellama.cuda.fuse", "false");
                 }
-                for (int i = 0; i < fused.size(); i++) {
-                    org.junit.jupiter.api.Assertions.assertArrayEquals(separate.get(i), fused.get(i), arch + " call " + i);
+                try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8,
+                        gpuLayers, 1, s -> { })) {
+                    int[] prompt = {3, 17, 95, 0, 42};
+                    into.add(gpu.forwardAll(prompt, 0, prompt.length, 0).clone());
+                    int[] next = {7, 11, 2};
+                    for (int i = 0; i < next.length; i++) {
+                        into.add(gpu.forwardLast(next, i, 1, prompt.length + i).clone());
+                    }
+                } finally {
+                    System.clearProperty("vellama.cuda.fuse");
                 }
             }
-        } finally {
-            Files.deleteIfExists(file);
-        }
+            for (int i = 0; i < fused.size(); i++) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(separate.get(i), fused.get(i), arch + " call " + i);
+            }
+        });
     }
 
     /**
@@ -291,30 +263,29 @@ class EmulatedForwardPassTest {
     @ParameterizedTest
     @CsvSource({"llama", "gemma2"})
     void tensorCorePromptsStayWithinHalfRoundingOfTheF32Pass(String arch) throws Exception {
-        CudaDriver driver = FakeDriver.loadOrSkip();
-        Path file = Files.createTempFile("tiny-" + arch, ".gguf");
         System.setProperty("vellama.cuda.matmul", "mma");
         try {
-            TinyModel.write(file, arch, 5);
-            try (GgufFile gguf = GgufFile.open(file); Kernels scalar = Kernels.scalar(1)) {
-                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
-                ModelWeights w = new ModelWeights(gguf, c);
-                ForwardPass f32 = new ForwardPass(c, w, scalar, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
-                try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, 99, 1, s -> { })) {
-                    int[] prompt = {3, 17, 95, 0, 42, 8, 61};
-                    int n = prompt.length * TinyModel.VOCAB;
-                    float[] got = Arrays.copyOf(gpu.forwardAll(prompt, 0, prompt.length, 0), n);
-                    check(f32.forwardAll(prompt, 0, prompt.length, 0), got, n, arch + " prompt on tensor cores", 1e-4);
-                    int[] next = {7, 11};
-                    for (int i = 0; i < next.length; i++) {
-                        check(f32.forwardLast(next, i, 1, prompt.length + i), gpu.forwardLast(next, i, 1, prompt.length + i),
-                                TinyModel.VOCAB, arch + " token " + i + " after it", 2e-3);
+            withTinyModel(arch, 5, (c, w, driver) -> {
+                try (Kernels scalar = Kernels.scalar(1)) {
+                    ForwardPass f32 = new ForwardPass(c, w, scalar, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
+                    try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, 99, 1,
+                            s -> { })) {
+                        int[] prompt = {3, 17, 95, 0, 42, 8, 61};
+                        int n = prompt.length * TinyModel.VOCAB;
+                        float[] got = Arrays.copyOf(gpu.forwardAll(prompt, 0, prompt.length, 0), n);
+                        check(f32.forwardAll(prompt, 0, prompt.length, 0), got, n, arch + " prompt on tensor cores",
+                                1e-4);
+                        int[] next = {7, 11};
+                        for (int i = 0; i < next.length; i++) {
+                            check(f32.forwardLast(next, i, 1, prompt.length + i),
+                                    gpu.forwardLast(next, i, 1, prompt.length + i),
+                                    TinyModel.VOCAB, arch + " token " + i + " after it", 2e-3);
+                        }
                     }
                 }
-            }
+            });
         } finally {
             System.clearProperty("vellama.cuda.matmul");
-            Files.deleteIfExists(file);
         }
     }
 
@@ -344,4 +315,25 @@ class EmulatedForwardPassTest {
         double e = CudaTestSupport.nmse(a, b);
         assertTrue(e < bound, what + ": logits NMSE " + e);
     }
+
+    /** What a test does with a tiny model: its configuration, weights and the stand-in driver. */
+    private interface TinyModelBody {
+        void run(ModelConfig c, ModelWeights w, CudaDriver driver) throws Exception;
+    }
+
+    /** Writes a tiny model of {@code arch} to a temporary file, opens it for {@code body}, then deletes it. */
+    private static void withTinyModel(String arch, long seed, TinyModelBody body) throws Exception {
+        CudaDriver driver = FakeDriver.loadOrSkip();
+        Path file = Files.createTempFile("tiny-" + arch, ".gguf");
+        try {
+            TinyModel.write(file, arch, seed);
+            try (GgufFile gguf = GgufFile.open(file)) {
+                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
+                body.run(c, new ModelWeights(gguf, c), driver);
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
 }

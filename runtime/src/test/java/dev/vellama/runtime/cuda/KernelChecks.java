@@ -214,6 +214,19 @@ abstract class KernelChecks {
     @ParameterizedTest
     @CsvSource({"45, 660, 2147483647, 0, 64", "40, 600, 100, 0, 64", "33, 90, 2147483647, 20, 128", "9, 80, 50, 0, 256"})
     void tensorCoreAttentionIsWithinHalfRoundingOfTheCpu(int n, int pos0, int window, float softcap, int headDim) {
+        try (CudaKernels mma = new CudaKernels(ctx, true)) {
+            double e = attentionNmse(mma, n, pos0, window, softcap, headDim, 0)[0];
+            assertTrue(e < 1e-5, "NMSE " + e);
+        }
+    }
+
+    /**
+     * NMSE against the CPU of {@code kernels}' attention over a cache of pos0 + n random F16 rows (heads of
+     * {@code headDim}, grouped two kv heads), launched once sized for the positions in use plus each of
+     * {@code extra} (a captured graph sizes for the whole cache).
+     */
+    private double[] attentionNmse(CudaKernels kernels, int n, int pos0, int window, float softcap, int headDim,
+                                   int... extra) {
         int heads = headDim == 64 ? 8 : 4;
         int kvHeads = 2;
         int width = kvHeads * headDim;
@@ -221,24 +234,28 @@ abstract class KernelChecks {
         float scale = (float) (1 / Math.sqrt(headDim));
         short[] keys = new short[positions * width];
         short[] values = new short[positions * width];
-        float[] kf = randomFloats(keys.length, 94);
-        float[] vf = randomFloats(values.length, 95);
+        float[] kf = randomFloats(keys.length, 91);
+        float[] vf = randomFloats(values.length, 92);
         for (int i = 0; i < keys.length; i++) {
             keys[i] = Float.floatToFloat16(kf[i]);
             values[i] = Float.floatToFloat16(vf[i]);
         }
-        float[] q = randomFloats(n * heads * headDim, 96);
+        float[] q = randomFloats(n * heads * headDim, 93);
         float[] want = attentionOnHost(cpu, q, keys, values, n, heads, kvHeads, headDim, pos0, scale, window, softcap);
-        try (CudaKernels mma = new CudaKernels(ctx, true); DeviceBuffer dq = upload(ctx, q);
-             DeviceBuffer kc = ctx.allocate(2L * keys.length); DeviceBuffer vc = ctx.allocate(2L * values.length);
-             DeviceBuffer dk = upload(ctx, kf); DeviceBuffer dv = upload(ctx, vf); DeviceBuffer out = ctx.allocate(4L * q.length);
+        double[] errors = new double[extra.length];
+        try (DeviceBuffer dq = upload(ctx, q); DeviceBuffer kc = ctx.allocate(2L * keys.length);
+             DeviceBuffer vc = ctx.allocate(2L * values.length); DeviceBuffer dk = upload(ctx, kf);
+             DeviceBuffer dv = upload(ctx, vf); DeviceBuffer out = ctx.allocate(4L * q.length);
              DeviceBuffer zero = position(ctx, 0); DeviceBuffer dp = position(ctx, pos0)) {
-            mma.storeKv(kc, vc, dk, dv, zero, positions, width);
-            mma.reserveAttention(heads, headDim, positions);
-            mma.attention(dq, kc, vc, out, n, heads, kvHeads, headDim, dp, positions, scale, window, softcap);
-            double e = nmse(want, download(ctx, out, q.length));
-            assertTrue(e < 1e-5, "NMSE " + e);
+            kernels.storeKv(kc, vc, dk, dv, zero, positions, width);
+            kernels.reserveAttention(heads, headDim, positions + java.util.Arrays.stream(extra).max().orElse(0));
+            for (int i = 0; i < extra.length; i++) {
+                kernels.attention(dq, kc, vc, out, n, heads, kvHeads, headDim, dp, positions + extra[i], scale, window,
+                        softcap);
+                errors[i] = nmse(want, download(ctx, out, q.length));
+            }
         }
+        return errors;
     }
 
     /** Σ W[r][c]·x[t][c] in double over the decoded weights, y[t][r]. */
@@ -476,33 +493,8 @@ abstract class KernelChecks {
             "45, 660, 2147483647, 0, 64", "1, 700, 300, 0.5, 64", "40, 600, 100, 0, 64", "33, 90, 2147483647, 20, 128",
             "1, 90, 2147483647, 0, 256", "9, 80, 50, 0, 256"})
     void attentionMatchesTheCpuForDecodeAndPrefill(int n, int pos0, int window, float softcap, int headDim) {
-        int heads = headDim == 64 ? 8 : 4;
-        int kvHeads = 2;
-        int width = kvHeads * headDim;
-        int positions = pos0 + n;
-        float scale = (float) (1 / Math.sqrt(headDim));
-        short[] keys = new short[positions * width];
-        short[] values = new short[positions * width];
-        float[] kf = randomFloats(keys.length, 91);
-        float[] vf = randomFloats(values.length, 92);
-        for (int i = 0; i < keys.length; i++) {
-            keys[i] = Float.floatToFloat16(kf[i]);
-            values[i] = Float.floatToFloat16(vf[i]);
-        }
-        float[] q = randomFloats(n * heads * headDim, 93);
-        float[] want = attentionOnHost(cpu, q, keys, values, n, heads, kvHeads, headDim, pos0, scale, window, softcap);
-        try (DeviceBuffer dq = upload(ctx, q); DeviceBuffer kc = ctx.allocate(2L * keys.length);
-             DeviceBuffer vc = ctx.allocate(2L * values.length); DeviceBuffer dk = upload(ctx, kf);
-             DeviceBuffer dv = upload(ctx, vf); DeviceBuffer out = ctx.allocate(4L * q.length);
-             DeviceBuffer zero = position(ctx, 0); DeviceBuffer dp = position(ctx, pos0)) {
-            gpu.storeKv(kc, vc, dk, dv, zero, positions, width);
-            gpu.reserveAttention(heads, headDim, positions + 600);
-            gpu.attention(dq, kc, vc, out, n, heads, kvHeads, headDim, dp, positions, scale, window, softcap);
-            double e = nmse(want, download(ctx, out, q.length));
-            assertTrue(e < 1e-9, "NMSE " + e);
-            gpu.attention(dq, kc, vc, out, n, heads, kvHeads, headDim, dp, positions + 600, scale, window, softcap);
-            e = nmse(want, download(ctx, out, q.length));
-            assertTrue(e < 1e-9, "sized for 600 more positions: NMSE " + e);
-        }
+        double[] e = attentionNmse(gpu, n, pos0, window, softcap, headDim, 0, 600);
+        assertTrue(e[0] < 1e-9, "NMSE " + e[0]);
+        assertTrue(e[1] < 1e-9, "sized for 600 more positions: NMSE " + e[1]);
     }
 }
