@@ -88,6 +88,59 @@ class EmulatedBatchedPassTest {
         }
     }
 
+    /**
+     * A server slot's context shift on the GPU touches only its own rows and ring origin: two slots of gemma2 (rings
+     * of 11 rows for the sliding layers) fill 16 positions in shared steps, slot 1 forgets 6 after 2, and the next
+     * steps' decode rows of both slots equal, bit for bit, lone GPU passes fed and shifted the same way.
+     */
+    @Test
+    void aSlotsShiftLeavesTheOtherSlotsAlone() throws Exception {
+        CudaDriver driver = FakeDriver.loadOrSkip();
+        Path file = Files.createTempFile("tiny-gemma2", ".gguf");
+        try {
+            TinyModel.write(file, "gemma2", 19);
+            try (GgufFile gguf = GgufFile.open(file)) {
+                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
+                ModelWeights w = new ModelWeights(gguf, c);
+                int v = TinyModel.VOCAB;
+                int context = 32;
+                int[][] tokens = new int[2][19];
+                for (int s = 0; s < 2; s++) {
+                    for (int i = 0; i < 19; i++) {
+                        tokens[s][i] = (i * 13 + 29 * s + 1) % v;
+                    }
+                }
+                try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 2, context, 8, 99, 1,
+                        s -> { });
+                     CudaForwardPass alone0 = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, context, 8, 99, 1,
+                             s -> { });
+                     CudaForwardPass alone1 = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, context, 8, 99, 1,
+                             s -> { })) {
+                    for (int pos = 0; pos < 16; pos += 4) {
+                        int[] rows = new int[8];
+                        System.arraycopy(tokens[0], pos, rows, 0, 4);
+                        System.arraycopy(tokens[1], pos, rows, 4, 4);
+                        gpu.forwardBatch(rows, 8, new Segment[] {new Segment(0, 0, 4, pos), new Segment(1, 4, 4, pos)}, 2,
+                                new int[] {3, 7}, 2);
+                        alone0.forwardLast(tokens[0], pos, 4, pos);
+                        alone1.forwardLast(tokens[1], pos, 4, pos);
+                    }
+                    assertTrue(gpu.shiftSlot(1, 2, 6, 16));
+                    assertTrue(alone1.shiftCache(2, 6, 16));
+                    for (int i = 16; i < 19; i++) {
+                        float[] got = gpu.forwardBatch(new int[] {tokens[0][i], tokens[1][i]}, 2,
+                                new Segment[] {new Segment(0, 0, 1, i), new Segment(1, 1, 1, i - 6)}, 2, new int[] {0, 1}, 2);
+                        got = got.clone();
+                        check(alone0.forwardLast(tokens[0], i, 1, i), got, 0, v, "slot 0 at " + i + ", not shifted");
+                        check(alone1.forwardLast(tokens[1], i, 1, i - 6), got, 1, v, "slot 1 at " + (i - 6) + " after its shift");
+                    }
+                }
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
     @Test
     void refusesBatchesItCannotRun() throws Exception {
         CudaDriver driver = FakeDriver.loadOrSkip();
