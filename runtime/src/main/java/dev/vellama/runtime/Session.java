@@ -360,7 +360,7 @@ public final class Session implements AutoCloseable {
             int n = Math.min(batchSize, tokens.length - from);
             float[] rows = chunk.run(tokens, from, n, from);
             if (rows == null) {
-                throw new VellamaException("embeddings are computed on the CPU; open the session with the CPU device");
+                throw new VellamaException("this pass cannot compute hidden states; open the session with the CPU device");
             }
             System.arraycopy(rows, 0, all, from * width, n * width);
         }
@@ -379,7 +379,6 @@ public final class Session implements AutoCloseable {
      * @param tokens token ids to evaluate, at least one and at most the context size
      * @return a new array of {@code tokens.length × embedding length} values
      * @throws ContextOverflowException if {@code tokens} is empty or longer than the context
-     * @throws VellamaException on a GPU session (embeddings are computed on the CPU)
      */
     public float[] hiddenStates(int[] tokens) {
         return evaluateFromStart(tokens, config.embeddingLength(), pass::forwardHidden);

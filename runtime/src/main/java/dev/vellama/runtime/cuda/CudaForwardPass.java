@@ -646,6 +646,29 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         return hostLogits;
     }
 
+    /**
+     * Runs tokens at positions pos.. as {@link #forwardAll} does and returns each one's hidden state after the final
+     * norm, row-major [token][embedding] (what embeddings pool): normed on the GPU with the output there, else on
+     * the CPU after the CPU layers.
+     */
+    @Override
+    public float[] forwardHidden(int[] tokens, int from, int n, int pos) {
+        start(tokens, from, n, pos);
+        planOne(n, pos + n);
+        layers(tokens, from, n, pos);
+        int d = c.embeddingLength();
+        float[] hidden = new float[n * d];
+        if (outputOnGpu) {
+            g.rmsnorm(xb, x, outputNorm, n, d, c.rmsEps());
+            ctx.download(xb, 0, hidden, 0, n * d);
+        } else {
+            for (int t = 0; t < n; t++) {
+                cpuKernels.rmsnorm(hidden, t * d, hostX, t * d, w.outputNorm, d, c.rmsEps());
+            }
+        }
+        return hidden;
+    }
+
     private void outputLast(int n) {
         int d = c.embeddingLength();
         g.rmsnorm(xb, 0, x, (long) (n - 1) * d, outputNorm, 1, d, c.rmsEps());

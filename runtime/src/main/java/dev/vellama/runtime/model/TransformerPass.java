@@ -19,7 +19,7 @@ public interface TransformerPass extends AutoCloseable {
 
     /**
      * Runs tokens at positions pos.. like {@link #forwardAll} but returns each token's hidden state after the final
-     * norm, row-major [token][embedding] (what embeddings pool), or null where this pass cannot (the GPU's).
+     * norm, row-major [token][embedding] (what embeddings pool), or null where this pass cannot.
      */
     default float[] forwardHidden(int[] tokens, int from, int n, int pos) {
         return null;

@@ -222,6 +222,27 @@ class EmulatedForwardPassTest {
     }
 
     /**
+     * Hidden states after the final norm (what embeddings pool) on the GPU: llama whole there within float rounding
+     * of the scalar CPU pass, and half offloaded (normed on the CPU after its layers) within the decode bound.
+     */
+    @ParameterizedTest(name = "{0} with --gpu-layers {1}")
+    @CsvSource({"llama, 99", "gemma3, 1"})
+    void hiddenStatesMatchTheCpuPass(String arch, int gpuLayers) throws Exception {
+        withTinyModel(arch, 31, (c, w, driver) -> {
+            try (Kernels k = Kernels.scalar(1)) {
+                ForwardPass cpu = new ForwardPass(c, w, k, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
+                try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, gpuLayers,
+                        1, s -> { })) {
+                    int[] tokens = {3, 17, 95, 0, 42, 8};
+                    int n = tokens.length * c.embeddingLength();
+                    check(cpu.forwardHidden(tokens, 0, tokens.length, 0), gpu.forwardHidden(tokens, 0, tokens.length, 0), n,
+                            arch + " hidden states", gpuLayers > 2 ? 1e-6 : 2e-3);
+                }
+            }
+        });
+    }
+
+    /**
      * The fused small kernels (each residual add norming x for the next block, RoPE with the cache store) give the
      * logits of the separate ones bit for bit: a prompt, then decoded tokens through the captured graph; llama and
      * gemma2 (post-norms) whole on the GPU, phi3 half offloaded (the last GPU layer hands x to the CPU unnormed).
