@@ -114,7 +114,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                             DeviceBuffer bq, DeviceBuffer bk, DeviceBuffer bv, DeviceBuffer qNorm, DeviceBuffer kNorm,
                             DeviceBuffer postAttnNorm, DeviceBuffer ffnNorm, GpuMatrix gate, GpuMatrix up,
                             GpuMatrix down, DeviceBuffer postFfnNorm, DeviceBuffer[] keys, DeviceBuffer[] values,
-                            int window, int cells, DeviceBuffer cos, DeviceBuffer sin) {}
+                            int window, int cells, int nRot, DeviceBuffer cos, DeviceBuffer sin) {}
 
     /**
      * Opens the first CUDA device and uploads the model's offloaded part.
@@ -186,12 +186,6 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         if (config.temperature().present()) {
             throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
                     + " (attention temperature scaling) does not run on CUDA yet: use --device cpu");
-        }
-        for (int l = 0; l < config.layerCount(); l++) {
-            if (!config.architecture().ropeLayer(l)) {
-                throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
-                        + " (layers without RoPE) does not run on CUDA yet: use --device cpu");
-            }
         }
     }
 
@@ -309,7 +303,8 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                         floats(L.postAttnNorm()), floats(L.ffnNorm()), gateM, upM, matrix(L.down(), notices),
                         floats(L.postFfnNorm()), slotViews(buffer(cacheBytes * slots), cacheBytes),
                         slotViews(buffer(cacheBytes * slots), cacheBytes),
-                        sliding ? c.slidingWindow() : Integer.MAX_VALUE, cells, sliding ? localCos : cos,
+                        sliding ? c.slidingWindow() : Integer.MAX_VALUE, cells,
+                        c.architecture().ropeLayer(l) ? c.ropeDims() : 0, sliding ? localCos : cos,
                         sliding ? localSin : sin);
             }
             if (outputOnGpu) {
@@ -450,15 +445,15 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                 boolean local = L.window() != Integer.MAX_VALUE;
                 if (L.cells() < capacity) {
                     int from = Math.max(keep + discard, slidingFrom[slot]);
-                    if (from < length) {
+                    if (from < length && L.nRot() > 0) {
                         g.turnRingKeys(L.keys()[slot], tables[local ? 2 : 0], tables[local ? 3 : 1], from, length - from,
-                                c.headCountKv(), c.headDim(), c.ropeDims(), neox, L.cells(), hostOrigins[slot]);
+                                c.headCountKv(), c.headDim(), L.nRot(), neox, L.cells(), hostOrigins[slot]);
                     }
                     continue;
                 }
                 for (int p = keep; p + discard < length; p += discard) {
                     g.shiftKv(L.keys()[slot], L.values()[slot], tables[local ? 2 : 0], tables[local ? 3 : 1], p + discard,
-                            p, Math.min(discard, length - discard - p), c.headCountKv(), c.headDim(), c.ropeDims(), neox);
+                            p, Math.min(discard, length - discard - p), c.headCountKv(), c.headDim(), L.nRot(), neox);
                 }
             }
             ctx.synchronize();
@@ -926,10 +921,12 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             DeviceBuffer origin = L.cells() < capacity ? origins[planSlot[s]] : null; // a ring's, else none
             if (fuse) {
                 g.ropeStoreKv(qs, ks, vs, keys, values, L.cos(), L.sin(), m, c.headCount(), c.headCountKv(), hd,
-                        c.ropeDims(), planPos[s], neox, L.cells(), origin);
+                        L.nRot(), planPos[s], neox, L.cells(), origin);
             } else {
-                g.rope(qs, L.cos(), L.sin(), m, c.headCount(), hd, c.ropeDims(), planPos[s], neox);
-                g.rope(ks, L.cos(), L.sin(), m, c.headCountKv(), hd, c.ropeDims(), planPos[s], neox);
+                if (L.nRot() > 0) { // a layer without RoPE (SmolLM3's every fourth) turns nothing
+                    g.rope(qs, L.cos(), L.sin(), m, c.headCount(), hd, L.nRot(), planPos[s], neox);
+                    g.rope(ks, L.cos(), L.sin(), m, c.headCountKv(), hd, L.nRot(), planPos[s], neox);
+                }
                 g.storeKv(keys, values, ks, vs, planPos[s], m, kvd, L.cells(), origin);
             }
             g.attention(qs, keys, values, rowsOf(att, row, m, qd), m, c.headCount(), c.headCountKv(), hd, planPos[s],

@@ -14,7 +14,7 @@ import dev.vellama.quant.Quantizer;
 /**
  * Writes a small random model (2 layers, width 256, GQA 4:2, vocabulary 96) in the layout of llama, qwen2, qwen3
  * phi3 (fused projections, a sliding window of 3), gemma2 or gemma3 (post-norms, GELU, tied output, soft-caps,
- * windows, a second RoPE base),
+ * windows, a second RoPE base), or smollm3 (4 layers, the last without RoPE),
  * with a mix of weight types (Q4_0, Q8_0, Q4_K, Q6_K, and Q5_0 which the GPU converts to F16), small enough for the
  * host emulation of the kernels to run a forward pass in seconds.
  */
@@ -29,12 +29,18 @@ final class TinyModel {
 
     private TinyModel() {}
 
+    /** Layers of the tiny model of {@code arch}: 2, or 4 for smollm3, whose every fourth layer has no RoPE. */
+    static int layers(String arch) {
+        return arch.equals("smollm3") ? 4 : LAYERS;
+    }
+
     static void write(Path path, String arch, long seed) throws IOException {
         Random r = new Random(seed);
         GgufWriter w = new GgufWriter();
         w.put("general.architecture", GgufValue.string(arch));
         w.put(arch + ".embedding_length", GgufValue.uint32(EMBD));
-        w.put(arch + ".block_count", GgufValue.uint32(LAYERS));
+        int layers = layers(arch);
+        w.put(arch + ".block_count", GgufValue.uint32(layers));
         w.put(arch + ".attention.head_count", GgufValue.uint32(HEADS));
         w.put(arch + ".attention.head_count_kv", GgufValue.uint32(KV_HEADS));
         w.put(arch + ".feed_forward_length", GgufValue.uint32(FF));
@@ -56,7 +62,7 @@ final class TinyModel {
         if (!gemma) { // Gemma ties the output to the embedding
             matrix(w, "output.weight", GgmlType.Q6_K, VOCAB, EMBD, r, 0.1f);
         }
-        for (int l = 0; l < LAYERS; l++) {
+        for (int l = 0; l < layers; l++) {
             String p = "blk." + l + ".";
             vector(w, p + "attn_norm.weight", EMBD, r, true);
             boolean fused = arch.equals("phi3");
