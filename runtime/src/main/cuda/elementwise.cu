@@ -41,3 +41,11 @@ extern "C" __global__ void add_bias(float* x, const float* bias, int width, int 
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) x[i] += bias[i % width];
 }
+
+// x[t][i] *= factors[*pos + t] over n rows of `width` (the queries' attention temperature, tabulated per position
+// on the host as the CPU computes it; the position read from device memory, so a captured graph replays).
+extern "C" __global__ void scale_by_position(float* x, const float* factors, int n, int width, const int* pos) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n * width) return;
+    x[i] *= factors[*pos + i / width];
+}

@@ -77,6 +77,8 @@ std::map<std::string, Kernel> kernels = {
     KERNEL(swiglu, swiglu(P(0, float*), P(1, const float*), P(2, int))),
     KERNEL(geglu, geglu(P(0, float*), P(1, const float*), P(2, int))),
     KERNEL(scale, scale(P(0, float*), P(1, float), P(2, int))),
+    KERNEL(scale_by_position, scale_by_position(P(0, float*), P(1, const float*), P(2, int), P(3, int),
+                                                P(4, const int*))),
     KERNEL(softcap, softcap(P(0, float*), P(1, float), P(2, int))),
     KERNEL(add, add(P(0, float*), P(1, const float*), P(2, int))),
     KERNEL(add_bias, add_bias(P(0, float*), P(1, const float*), P(2, int), P(3, int))),

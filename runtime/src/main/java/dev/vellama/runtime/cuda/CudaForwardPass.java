@@ -58,6 +58,8 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     private final DeviceBuffer localCos;  // sliding-window layers' angles where their base differs
     private final DeviceBuffer localSin;
     private final Rope rope;              // for a context shift's rotations
+    /** The queries' attention temperature per position (Mistral 3), or null for a model without one. */
+    private final DeviceBuffer temperature;
     private final Rope localRope;
     private final DeviceBuffer step;      // int32 [position of the first token, token ids...], one upload per call
     private final DeviceBuffer position;  // views of step
@@ -183,10 +185,6 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
                     + " (mixture of experts) does not run on CUDA yet: use --device cpu");
         }
-        if (config.temperature().present()) {
-            throw new dev.vellama.runtime.UnsupportedModelException(config.architecture().ggufName()
-                    + " (attention temperature scaling) does not run on CUDA yet: use --device cpu");
-        }
     }
 
     /** Short form: all of the model on the GPU, up to 512 tokens per chunk, notices to standard error. */
@@ -235,6 +233,15 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             float[][] localTable = localRope == rope ? table : localRope.table(capacity);
             localCos = localRope == rope ? cos : floats(localTable[0]);
             localSin = localRope == rope ? sin : floats(localTable[1]);
+            if (c.temperature().present()) {
+                float[] factors = new float[capacity];
+                for (int p = 0; p < capacity; p++) {
+                    factors[p] = c.temperature().at(p);
+                }
+                temperature = floats(factors);
+            } else {
+                temperature = null;
+            }
             int d = c.embeddingLength();
             int ff = c.maxFeedForward();
             step = buffer(4L * (maxBatch + 1));
@@ -928,6 +935,9 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                     g.rope(ks, L.cos(), L.sin(), m, c.headCountKv(), hd, L.nRot(), planPos[s], neox);
                 }
                 g.storeKv(keys, values, ks, vs, planPos[s], m, kvd, L.cells(), origin);
+            }
+            if (temperature != null && (!c.architecture().chunkedAttention() || L.nRot() == 0)) {
+                g.scaleByPosition(qs, temperature, m, qd, planPos[s]); // after RoPE, as the CPU pass scales them
             }
             g.attention(qs, keys, values, rowsOf(att, row, m, qd), m, c.headCount(), c.headCountKv(), hd, planPos[s],
                     planBound[s], c.attentionScale(), L.window(), c.attnSoftcap(), L.cells(), origin);

@@ -22,7 +22,7 @@ public final class CudaKernels implements AutoCloseable {
             "matmul_q4_0", "matmul_q8_0", "matmul_q4_k", "matmul_q6_k", "matmul_f16",
             "matmul_mma_q4_0", "matmul_mma_q8_0", "matmul_mma_q4_k", "matmul_mma_q6_k", "matmul_mma_f16", "to_half_rows",
             "get_rows_q4_0", "get_rows_q8_0", "get_rows_q4_k", "get_rows_q6_k", "get_rows_f16",
-            "rmsnorm", "add_rmsnorm", "softmax", "rope", "rope_store_kv", "shift_kv", "turn_ring_keys", "store_kv", "attention_split", "attention_combine", "attention_tiled", "attention_tiled_mma", "swiglu", "geglu", "scale", "softcap", "add",
+            "rmsnorm", "add_rmsnorm", "softmax", "rope", "rope_store_kv", "shift_kv", "turn_ring_keys", "store_kv", "attention_split", "attention_combine", "attention_tiled", "attention_tiled_mma", "swiglu", "geglu", "scale", "scale_by_position", "softcap", "add",
             "add_bias");
 
     /** The tile of one matmul block: weight rows by tokens (MM_ROWS, MM_TOKENS, MM_THREADS in matmul.cu). */
@@ -84,6 +84,7 @@ public final class CudaKernels implements AutoCloseable {
     private final MemorySegment swiglu;
     private final MemorySegment geglu;
     private final MemorySegment scale;
+    private final MemorySegment scaleByPosition;
     private final MemorySegment softcap;
     private final MemorySegment add;
     private final MemorySegment addBias;
@@ -138,6 +139,7 @@ public final class CudaKernels implements AutoCloseable {
         swiglu = ctx.function("swiglu");
         geglu = ctx.function("geglu");
         scale = ctx.function("scale");
+        scaleByPosition = ctx.function("scale_by_position");
         softcap = ctx.function("softcap");
         add = ctx.function("add");
         addBias = ctx.function("add_bias");
@@ -499,6 +501,15 @@ public final class CudaKernels implements AutoCloseable {
     public void scale(DeviceBuffer x, float s, int n) {
         args.reset().ptr(x.pointer()).f32(s).i32(n);
         launch(scale, ceil(n, THREADS), 1, THREADS, 0);
+    }
+
+    /**
+     * x[t][i] *= factors[pos0 + t] over n rows of {@code width}: a per-position factor (the queries' attention
+     * temperature), pos0 the int32 in device memory at {@code pos0}.
+     */
+    public void scaleByPosition(DeviceBuffer x, DeviceBuffer factors, int n, int width, DeviceBuffer pos0) {
+        args.reset().ptr(x.pointer()).ptr(factors.pointer()).i32(n).i32(width).ptr(pos0.pointer());
+        launch(scaleByPosition, ceil(n * width, THREADS), 1, THREADS, 0);
     }
 
     /** x = cap · tanh(x / cap) over n values. */

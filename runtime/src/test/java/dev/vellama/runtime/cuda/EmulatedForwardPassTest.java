@@ -139,10 +139,12 @@ class EmulatedForwardPassTest {
      * forgotten, then tokens decoded at the shifted positions give the logits of the CPU pass shifted the same way;
      * llama whole on the GPU and half offloaded (the CPU layers shift as the CPU pass does); gemma2 and gemma3,
      * whose sliding layers keep rings of 11 rows on the GPU (keys turned in place, the ring's origin moved); smollm3,
-     * whose fourth layer has no RoPE (its keys only move).
+     * whose fourth layer has no RoPE (its keys only move); mistral3, whose queries take a temperature that grows
+     * with the position.
      */
     @ParameterizedTest(name = "{0} --gpu-layers {1}: keep {2}, forget {3}")
-    @CsvSource({"llama, 99, 4, 8", "llama, 1, 2, 4", "gemma2, 99, 4, 8", "gemma3, 1, 2, 5", "smollm3, 99, 4, 8"})
+    @CsvSource({"llama, 99, 4, 8", "llama, 1, 2, 4", "gemma2, 99, 4, 8", "gemma3, 1, 2, 5", "smollm3, 99, 4, 8",
+            "mistral3, 99, 4, 8"})
     void contextShiftOnTheDeviceMatchesTheCpuShift(String arch, int gpuLayers, int keep, int discard) throws Exception {
         withTinyModel(arch, 17, (c, w, driver) -> {
             // the scalar kernels multiply in F32 as the GPU does, so a whole-GPU pass is held to float rounding

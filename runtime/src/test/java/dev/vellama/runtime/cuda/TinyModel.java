@@ -14,7 +14,7 @@ import dev.vellama.quant.Quantizer;
 /**
  * Writes a small random model (2 layers, width 256, GQA 4:2, vocabulary 96) in the layout of llama, qwen2, qwen3
  * phi3 (fused projections, a sliding window of 3), gemma2 or gemma3 (post-norms, GELU, tied output, soft-caps,
- * windows, a second RoPE base), or smollm3 (4 layers, the last without RoPE),
+ * windows, a second RoPE base), smollm3 (4 layers, the last without RoPE) or mistral3 (the queries' temperature),
  * with a mix of weight types (Q4_0, Q8_0, Q4_K, Q6_K, and Q5_0 which the GPU converts to F16), small enough for the
  * host emulation of the kernels to run a forward pass in seconds.
  */
@@ -55,6 +55,11 @@ final class TinyModel {
         }
         if (arch.equals("gemma3")) {
             w.put(arch + ".rope.freq_base", GgufValue.float32(1e6f)); // global layers; local ones keep 10000
+        }
+        if (arch.equals("mistral3")) {
+            // the queries' temperature grows every 4 positions, so a short test sees it change
+            w.put(arch + ".attention.temperature_scale", GgufValue.float32(0.1f));
+            w.put(arch + ".rope.scaling.original_context_length", GgufValue.uint32(4));
         }
         int kvDim = KV_HEADS * HEAD_DIM;
         matrix(w, "token_embd.weight", GgmlType.Q8_0, VOCAB, EMBD, r, 1f);
