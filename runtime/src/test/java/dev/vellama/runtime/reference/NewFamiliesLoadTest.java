@@ -59,17 +59,25 @@ class NewFamiliesLoadTest {
         }
     }
 
+    /**
+     * CUDA refuses gpt-oss in one line before a device is opened; Mistral 3's temperature is no reason to refuse (a
+     * session opens where there is a GPU, and elsewhere fails for want of a device, not because of the model).
+     */
     @Test
-    void cudaRefusesGptOssAndMistral3sTemperatureInOneLine() throws IOException {
+    void cudaRefusesGptOssInOneLineAndTakesMistral3() throws IOException {
         try (Model m = Model.load(TinyModels.write(TinyModels.gptOss(), dir))) {
             UnsupportedModelException e = assertThrows(UnsupportedModelException.class,
                     () -> m.newSession(SessionOptions.defaults().withDevice(SessionOptions.Device.CUDA, SessionOptions.ALL_LAYERS)));
             assertEquals("gpt-oss with attention output biases does not run on CUDA yet: use --device cpu", e.getMessage());
         }
         try (Model m = Model.load(TinyModels.write(TinyModels.mistral3(), dir))) {
-            UnsupportedModelException e = assertThrows(UnsupportedModelException.class,
-                    () -> m.newSession(SessionOptions.defaults().withDevice(SessionOptions.Device.CUDA, SessionOptions.ALL_LAYERS)));
-            assertEquals("mistral3 (attention temperature scaling) does not run on CUDA yet: use --device cpu", e.getMessage());
+            try (dev.vellama.runtime.Session s = m.newSession(SessionOptions.defaults().withContextSize(64)
+                    .withDevice(SessionOptions.Device.CUDA, SessionOptions.ALL_LAYERS))) {
+                org.junit.jupiter.api.Assertions.assertNotNull(s); // a GPU is here: the model runs on it
+            } catch (dev.vellama.VellamaException e) {
+                org.junit.jupiter.api.Assertions.assertFalse(e instanceof UnsupportedModelException, e.getMessage());
+                org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("--device cuda: "), e.getMessage());
+            }
         }
     }
 
