@@ -298,14 +298,15 @@ public final class GpuCheck {
     /**
      * Prompt processing with everything on the GPU, as llama-bench's pp512 and pp4096 (chunks of 512 from position
      * 0, logits of the last token), with the F32 tiled matmul and with the tensor-core one; the median of three runs
-     * after a warm-up run, and decode after the 4096 tokens (tg @ d4096) for the attention's cost at depth.
+     * after a warm-up run, and decode from position 0 and after 8192 tokens (tg @ d8192) for the attention's cost at
+     * depth.
      */
     private static void benchPrompt(Path model) throws Exception {
         try (GgufFile file = GgufFile.open(model)) {
             int vocab = (int) file.tensor("token_embd.weight").rows();
             ModelConfig c = ModelConfig.fromGguf(file.metadata(), vocab);
             ModelWeights w = new ModelWeights(file, c);
-            int[] ids = new int[4096 + 64];
+            int[] ids = new int[8192 + 64];
             for (int i = 0; i < ids.length; i++) {
                 ids[i] = 1 + i * 31 % (vocab - 1);
             }
@@ -326,20 +327,32 @@ public final class GpuCheck {
                         System.out.printf("bench %s pp%d (%s matmul): %.0f tokens/s (runs %.0f, %.0f, %.0f)%n",
                                 model.getFileName(), total, kind, timed[1], runs[1], runs[2], runs[3]);
                     }
-                    for (int i = 0; i < 8; i++) {
-                        pass.forwardLast(ids, 4096 + i, 1, 4096 + i); // warm-up (and the graph's capture)
+                    // decode at depth 0 and at depth 8192 (llama-bench's tg @ d): the ratio is the second over
+                    // the first
+                    double shallow = decodeSpeed(pass, ids, 0);
+                    for (int p = 4096; p < 8192; p += 512) {
+                        pass.forwardLast(ids, p, 512, p);
                     }
-                    long t0 = System.nanoTime();
-                    for (int i = 8; i < 64; i++) {
-                        pass.forwardLast(ids, 4096 + i, 1, 4096 + i);
-                    }
-                    System.out.printf("bench %s tg56 @ d4104 (%s): %.1f tokens/s%n", model.getFileName(), kind,
-                            56 / ((System.nanoTime() - t0) / 1e9));
+                    double deep = decodeSpeed(pass, ids, 8192);
+                    System.out.printf("bench %s tg56 (%s): %.1f tokens/s; tg56 @ d8192: %.1f tokens/s (%.2fx)%n",
+                            model.getFileName(), kind, shallow, deep, deep / shallow);
                 } finally {
                     System.clearProperty("vellama.cuda.matmul");
                 }
             }
         }
+    }
+
+    /** Tokens per second of 56 single-token steps from position {@code depth}, after 8 warm-up steps. */
+    private static double decodeSpeed(CudaForwardPass pass, int[] ids, int depth) {
+        for (int i = 0; i < 8; i++) {
+            pass.forwardLast(ids, depth + i, 1, depth + i); // warm-up (and the graph's capture)
+        }
+        long t0 = System.nanoTime();
+        for (int i = 8; i < 64; i++) {
+            pass.forwardLast(ids, depth + i, 1, depth + i);
+        }
+        return 56 / ((System.nanoTime() - t0) / 1e9);
     }
 
     /** Tokens per second of single-token decode with everything on the GPU, after a short warm-up. */
