@@ -9,7 +9,7 @@
 
 #define AT_Q 32   // query tokens per prefill block
 #define AT_K 64   // cache rows per prefill tile
-#define AT_THREADS 256
+#define AT_THREADS 256 // threads per prefill block (8 per query row), as CudaKernels launches them
 
 // Whether query position qpos sees cache position p (causal, within its window).
 static __device__ __forceinline__ bool attention_sees(int qpos, int p, int window) {
@@ -79,7 +79,7 @@ extern "C" __global__ void store_kv(__half* kCache, __half* vCache, const float*
 //     grows), so every key and value is read once per AT_Q queries instead of once per query.
 
 #define AS_SPLIT 256
-#define AS_THREADS 128
+#define AS_THREADS 128 // threads per decode block, as CudaKernels launches them
 
 // Block (s, h): rows [s·AS_SPLIT, (s+1)·AS_SPLIT) of head h's window into part[(h·splits + s)·(headDim + 2)]: the
 // max score m, the sum l of exp(score − m), then Σ exp(score − m)·v. An empty block writes m = −inf, l = 0.

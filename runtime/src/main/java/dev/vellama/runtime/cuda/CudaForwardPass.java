@@ -302,7 +302,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                     gateM = matrix(L.gate(), notices);
                     upM = matrix(L.up(), notices);
                 }
-                boolean sliding = c.slidingWindow() > 0 && c.architecture().slidingWindowLayer(l);
+                boolean sliding = c.slidingLayer(l);
                 int cells = sliding ? ring : capacity;
                 long cacheBytes = 2L * cells * c.kvDim();
                 layers[l] = new GpuLayer(floats(L.attnNorm()), wq, wk, wv, matrix(L.wo(), notices), floats(L.bq()),
@@ -353,8 +353,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         int ring = ringCells(c, capacity, maxBatch, gpuLayerCount);
         long need = 0;
         for (int l = 0; l < gpuLayerCount; l++) {
-            boolean sliding = c.slidingWindow() > 0 && c.architecture().slidingWindowLayer(l);
-            need += 2L * 2 * slots * (sliding ? ring : capacity) * c.kvDim();
+            need += 2L * 2 * slots * (c.slidingLayer(l) ? ring : capacity) * c.kvDim();
         }
         for (int l = 0; l < gpuLayerCount; l++) {
             ModelWeights.Layer L = w.layers[l];
@@ -379,14 +378,13 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         }
     }
 
-    /** Rows of a sliding-window layer's cache of {@code capacity} positions (see {@link #ring}). */
+    /** Rows of a sliding-window GPU layer's cache of {@code capacity} positions (see {@link #ring}). */
     private static int ringCells(ModelConfig c, int capacity, int maxBatch, int gpuLayerCount) {
-        boolean any = false;
+        boolean[] sliding = new boolean[gpuLayerCount];
         for (int l = 0; l < gpuLayerCount; l++) {
-            any |= c.slidingWindow() > 0 && c.architecture().slidingWindowLayer(l);
+            sliding[l] = c.slidingLayer(l);
         }
-        long cells = (long) c.slidingWindow() + maxBatch;
-        return any && cells < capacity ? (int) cells : capacity;
+        return KvCache.ringCells(capacity, c.slidingWindow(), sliding, maxBatch);
     }
 
     /** Notes that a slot's positions [pos, pos + n) are written: a ring then forgets the oldest. */

@@ -22,8 +22,9 @@ public final class CudaKernels implements AutoCloseable {
             "matmul_q4_0", "matmul_q8_0", "matmul_q4_k", "matmul_q6_k", "matmul_f16",
             "matmul_mma_q4_0", "matmul_mma_q8_0", "matmul_mma_q4_k", "matmul_mma_q6_k", "matmul_mma_f16", "to_half_rows",
             "get_rows_q4_0", "get_rows_q8_0", "get_rows_q4_k", "get_rows_q6_k", "get_rows_f16",
-            "rmsnorm", "add_rmsnorm", "softmax", "rope", "rope_store_kv", "shift_kv", "turn_ring_keys", "store_kv", "attention_split", "attention_combine", "attention_tiled", "attention_tiled_mma", "swiglu", "geglu", "scale", "scale_by_position", "softcap", "add",
-            "add_bias");
+            "rmsnorm", "add_rmsnorm", "softmax", "rope", "rope_store_kv", "shift_kv", "turn_ring_keys", "store_kv",
+            "attention_split", "attention_combine", "attention_tiled", "attention_tiled_mma", "swiglu", "geglu", "scale",
+            "scale_by_position", "softcap", "add", "add_bias");
 
     /** The tile of one matmul block: weight rows by tokens (MM_ROWS, MM_TOKENS, MM_THREADS in matmul.cu). */
     static final int MATMUL_ROWS = 64;
@@ -167,29 +168,34 @@ public final class CudaKernels implements AutoCloseable {
         if (!tensorCores) {
             return;
         }
-        long halves = (long) tokens * cols;
-        if (halfRows == null || halfRows.byteSize() < 2 * halves) {
-            if (halfRows != null) {
-                halfRows.close();
-            }
-            halfRows = ctx.allocate(2 * halves);
+        halfRows = atLeast(halfRows, 2L * tokens * cols);
+        rowScales = atLeast(rowScales, 4L * tokens);
+    }
+
+    /** {@code buffer} when it holds {@code bytes}, else a new one that does (the old one freed). */
+    private DeviceBuffer atLeast(DeviceBuffer buffer, long bytes) {
+        if (buffer != null && buffer.byteSize() >= bytes) {
+            return buffer;
         }
-        if (rowScales == null || rowScales.byteSize() < 4L * tokens) {
-            if (rowScales != null) {
-                rowScales.close();
-            }
-            rowScales = ctx.allocate(4L * tokens);
+        if (buffer != null) {
+            buffer.close();
         }
+        return ctx.allocate(bytes);
     }
 
     public CudaContext context() {
         return ctx;
     }
 
-    /** Cache rows per decode-attention block, query tokens per prefill-attention block (attention.cu). */
+    /**
+     * Cache rows and threads per decode-attention block, query tokens, cache rows and threads per prefill-attention
+     * block (AS_SPLIT, AS_THREADS, AT_Q, AT_K and AT_THREADS in attention.cu).
+     */
     static final int ATTENTION_SPLIT = 256;
+    private static final int ATTENTION_SPLIT_THREADS = 128;
     static final int ATTENTION_QUERIES = 32;
     private static final int ATTENTION_KEYS = 64;
+    private static final int ATTENTION_TILE_THREADS = 256;
 
     /**
      * Lets attention over {@code heads} heads of {@code headDim} see up to {@code positions} cache rows: decode
@@ -199,13 +205,7 @@ public final class CudaKernels implements AutoCloseable {
      * @throws IllegalArgumentException when the device cannot hold a prefill tile of such heads
      */
     public void reserveAttention(int heads, int headDim, int positions) {
-        long parts = 4L * heads * ceil(positions, ATTENTION_SPLIT) * (headDim + 2);
-        if (attentionParts == null || attentionParts.byteSize() < parts) {
-            if (attentionParts != null) {
-                attentionParts.close();
-            }
-            attentionParts = ctx.allocate(parts);
-        }
+        attentionParts = atLeast(attentionParts, 4L * heads * ceil(positions, ATTENTION_SPLIT) * (headDim + 2));
         int need = prefillShared(headDim);
         if (need <= attentionSharedLimit) {
             return;
@@ -474,7 +474,7 @@ public final class CudaKernels implements AutoCloseable {
             args.reset().ptr(q.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(attentionParts.pointer())
                     .i32(heads).i32(kvHeads).i32(headDim).ptr(pos0.pointer()).f32(scale).i32(window).f32(softcap)
                     .i32(splits).i32(cells).ptr(originOf(origin).pointer());
-            launch(attentionSplit, splits, heads, 128, 4 * (headDim + ATTENTION_SPLIT + 32));
+            launch(attentionSplit, splits, heads, ATTENTION_SPLIT_THREADS, 4 * (headDim + ATTENTION_SPLIT + 32));
             args.reset().ptr(attentionParts.pointer()).ptr(out.pointer()).i32(headDim).ptr(pos0.pointer()).i32(splits);
             launch(attentionCombine, heads, 1, Math.min(THREADS, ceil(headDim, 32) * 32), 0);
             return;
@@ -482,7 +482,8 @@ public final class CudaKernels implements AutoCloseable {
         args.reset().ptr(q.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(out.pointer()).i32(heads)
                 .i32(kvHeads).i32(headDim).ptr(pos0.pointer()).f32(scale).i32(window).f32(softcap).i32(n).i32(cells)
                 .ptr(originOf(origin).pointer());
-        launch(prefillAttention(headDim), ceil(n, ATTENTION_QUERIES), heads, 256, prefillShared(headDim));
+        launch(prefillAttention(headDim), ceil(n, ATTENTION_QUERIES), heads, ATTENTION_TILE_THREADS,
+                prefillShared(headDim));
     }
 
     /** gate = silu(gate) · up over n values. */

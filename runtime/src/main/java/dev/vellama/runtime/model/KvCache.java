@@ -132,8 +132,11 @@ public final class KvCache {
         }
     }
 
-    /** Cells a bounded sliding layer gets, or {@code capacity} when bounding saves nothing. */
-    private static int ringCells(int capacity, int window, boolean[] sliding, int maxChunk) {
+    /**
+     * Cells a bounded sliding layer gets (its window and a chunk), or {@code capacity} when bounding saves nothing
+     * or no layer of {@code sliding} slides: the CPU cache's rings, and the CUDA pass's for the layers it holds.
+     */
+    public static int ringCells(int capacity, int window, boolean[] sliding, int maxChunk) {
         boolean any = false;
         for (boolean s : sliding) {
             any |= s;
