@@ -499,7 +499,16 @@ public final class KvCache {
      */
     public void readRow(int layer, int pos, float[] k, float[] v) {
         loadKey(layer, pos, k);
-        copyValues(layer, 0, rowWidth[layer], pos, pos + 1, v);
+        if (blockValues == null) {
+            copyValues(layer, 0, rowWidth[layer], pos, pos + 1, v);
+            return;
+        }
+        // block types keep each head's values apart ([head][position][headDim])
+        int hd = headDim[layer];
+        for (int h = 0; h < rowWidth[layer] / hd; h++) {
+            Dequantizer.dequantize(valueType, valueSegments[layer], offset(layer, h, cell(layer, pos), valueHeadBytes[layer]),
+                    v, h * hd, hd);
+        }
     }
 
     /**

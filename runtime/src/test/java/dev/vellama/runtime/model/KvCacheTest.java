@@ -66,6 +66,33 @@ class KvCacheTest {
         }
     }
 
+    /**
+     * What a device pass copies in and out: a whole row of every head (writeRow, readRow) reads back as each head's
+     * own rounding, in every type (block types keep heads apart, so a row is not one run of blocks).
+     */
+    @Test
+    void wholeRowsOfEveryHeadReadBackAsWritten() {
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_1}) {
+            KvCache cache = new KvCache(2, 0, POSITIONS, WIDTH, HEAD_DIM, type, type);
+            float[][] keys = new float[POSITIONS][WIDTH];
+            float[][] values = new float[POSITIONS][WIDTH];
+            fill(cache, 1, 7 + type.ordinal(), keys, values);
+            float[] k = new float[WIDTH];
+            float[] v = new float[WIDTH];
+            for (int p : new int[] {0, 17, POSITIONS - 1}) {
+                cache.writeRow(1, p, keys[p], 0, values[p], 0);
+                cache.readRow(1, p, k, v);
+                for (int h = 0; h < HEADS; h++) {
+                    int at = h * HEAD_DIM;
+                    assertArrayEquals(roundTrip(type, keys[p], at, HEAD_DIM),
+                            java.util.Arrays.copyOfRange(k, at, at + HEAD_DIM), type + " keys of head " + h);
+                    assertArrayEquals(roundTrip(type, values[p], at, HEAD_DIM),
+                            java.util.Arrays.copyOfRange(v, at, at + HEAD_DIM), type + " values of head " + h);
+                }
+            }
+        }
+    }
+
     /** A shift of a block cache moves values as they are and stores each turned key rounded again. */
     @Test
     void aShiftOfABlockCacheTurnsKeysAndMovesValues() {
