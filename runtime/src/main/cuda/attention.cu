@@ -1,7 +1,8 @@
-// Attention over the F16 KV cache. Rows of the cache are positions; a row holds every kv head (width kvHeads *
-// headDim). Keys are stored after RoPE. The position of the first token, pos0, is read from device memory (*pos),
+// Attention over the KV cache. Rows of the cache are positions; a row holds every kv head (width kvHeads *
+// headDim), in the format kType or vType (kvcache.cuh: F16, Q8_0 or Q4_0). Keys are stored after RoPE. The position of the first token, pos0, is read from device memory (*pos),
 // so that a captured launch (a CUDA graph) replays for any position.
 #include "common.cuh"
+#include "kvcache.cuh"
 
 #ifndef VELLAMA_EMULATOR_H
 #include <mma.h>
@@ -54,17 +55,18 @@ static __device__ __forceinline__ void attention_online_step(const float* sc, in
     __syncthreads();
 }
 
-// k, v: [n][width] F32 for positions pos0 .. pos0+n-1, stored into the caches rounded to nearest even. A cache
+// k, v: [n][width] F32 for positions pos0 .. pos0+n-1, stored into the caches (F16 rounded to nearest even, the
+// block types a warp per block; width a multiple of 32 for those, so every warp holds whole blocks). A cache
 // of `cells` rows keeps position p in row (p + *origin) % cells: a ring for sliding-window layers, whose origin
 // moves when a context shift renumbers the positions it holds; cells above every position and origin 0 otherwise.
 // The same mapping holds in the attention kernels.
-extern "C" __global__ void store_kv(__half* kCache, __half* vCache, const float* k, const float* v, const int* pos,
-                                    int n, int width, int cells, const int* origin) {
+extern "C" __global__ void store_kv(void* kCache, void* vCache, const float* k, const float* v, const int* pos,
+                                    int n, int width, int cells, const int* origin, int kType, int vType) {
     int idx = blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= n * width) return;
-    size_t dst = (size_t) ((*pos + *origin + idx / width) % cells) * width + idx % width;
-    kCache[dst] = __float2half_rn(k[idx]);
-    vCache[dst] = __float2half_rn(v[idx]);
+    if (idx >= n * width) return; // whole warps
+    size_t row = (size_t) ((*pos + *origin + idx / width) % cells);
+    kv_store(kCache, kType, row, width, idx % width, k[idx]);
+    kv_store(vCache, vType, row, width, idx % width, v[idx]);
 }
 
 // Causal attention over the cache rows 0 .. pos of each query token at position pos (pos0 .. pos0+n-1), or only
@@ -84,10 +86,11 @@ extern "C" __global__ void store_kv(__half* kCache, __half* vCache, const float*
 // Block (s, h): rows [s·AS_SPLIT, (s+1)·AS_SPLIT) of head h's window into part[(h·splits + s)·(headDim + 2)]: the
 // max score m, the sum l of exp(score − m), then Σ exp(score − m)·v. An empty block writes m = −inf, l = 0.
 // Dynamic shared memory: (headDim + AS_SPLIT + 32) floats.
-extern "C" __global__ void attention_split(const float* __restrict__ q, const __half* __restrict__ kCache,
-                                           const __half* __restrict__ vCache, float* __restrict__ part, int heads,
+extern "C" __global__ void attention_split(const float* __restrict__ q, const void* __restrict__ kCache,
+                                           const void* __restrict__ vCache, float* __restrict__ part, int heads,
                                            int kvHeads, int headDim, const int* pos, float scale, int window,
-                                           float softcap, int splits, int cells, const int* origin) {
+                                           float softcap, int splits, int cells, const int* origin, int kType,
+                                           int vType) {
     DYNAMIC_SHARED(float, shared);
     int s = blockIdx.x;
     int h = blockIdx.y;
@@ -118,8 +121,8 @@ extern "C" __global__ void attention_split(const float* __restrict__ q, const __
         int p = base + threadIdx.x / WARP;
         float acc = 0.0f;
         if (p < p1) {
-            const __half* kr = kCache + (size_t) ((p + *origin) % cells) * width + kvOff;
-            for (int i = lane; i < headDim; i += WARP) acc += __half2float(kr[i]) * qs[i];
+            size_t row = (size_t) ((p + *origin) % cells);
+            for (int i = lane; i < headDim; i += WARP) acc += kv_load(kCache, kType, row, width, kvOff + i) * qs[i];
         }
         acc = warp_sum(acc);
         if (lane == 0 && p < p1) scores[p - p0] = attention_score(acc, scale, softcap);
@@ -139,7 +142,7 @@ extern "C" __global__ void attention_split(const float* __restrict__ q, const __
     for (int i = threadIdx.x; i < headDim; i += blockDim.x) {
         float acc = 0.0f;
         for (int p = p0; p < p1; p++) {
-            acc += scores[p - p0] * __half2float(vCache[(size_t) ((p + *origin) % cells) * width + kvOff + i]);
+            acc += scores[p - p0] * kv_load(vCache, vType, (size_t) ((p + *origin) % cells), width, kvOff + i);
         }
         dst[2 + i] = acc;
     }
@@ -181,10 +184,11 @@ static __host__ __device__ __forceinline__ int attention_tiled_shared(int headDi
     return 4 * AT_Q * (headDim + 1) * 2 + 2 * AT_K * (headDim + 2) * 2 + 4 * AT_Q * (AT_K + 1) + 4 * 3 * AT_Q;
 }
 
-extern "C" __global__ void attention_tiled(const float* __restrict__ q, const __half* __restrict__ kCache,
-                                           const __half* __restrict__ vCache, float* __restrict__ out, int heads,
+extern "C" __global__ void attention_tiled(const float* __restrict__ q, const void* __restrict__ kCache,
+                                           const void* __restrict__ vCache, float* __restrict__ out, int heads,
                                            int kvHeads, int headDim, const int* pos, float scale, int window,
-                                           float softcap, int n, int cells, const int* origin) {
+                                           float softcap, int n, int cells, const int* origin, int kType,
+                                           int vType) {
     DYNAMIC_SHARED(float, shared);
     int qd = headDim + 1;          // float stride of qs and os
     int kd = headDim + 2;          // half stride of ks and vs
@@ -225,9 +229,9 @@ extern "C" __global__ void attention_tiled(const float* __restrict__ q, const __
             int d = i % headDim;
             int p = k0 + c;
             __half zero = __float2half_rn(0.0f);
-            size_t row = (size_t) ((p + *origin) % cells) * width + kvOff + d;
-            ks[c * kd + d] = p < kEnd ? kCache[row] : zero;
-            vs[c * kd + d] = p < kEnd ? vCache[row] : zero;
+            size_t row = (size_t) ((p + *origin) % cells);
+            ks[c * kd + d] = p < kEnd ? kv_load_half(kCache, kType, row, width, kvOff + d) : zero;
+            vs[c * kd + d] = p < kEnd ? kv_load_half(vCache, vType, row, width, kvOff + d) : zero;
         }
         __syncthreads();
         float sc[AT_K / 8];
@@ -272,10 +276,11 @@ static __host__ __device__ __forceinline__ int attention_mma_shared(int headDim)
            + 4 * AT_Q * ATM_LDO(headDim) + 4 * 3 * AT_Q;
 }
 
-extern "C" __global__ void attention_tiled_mma(const float* __restrict__ q, const __half* __restrict__ kCache,
-                                               const __half* __restrict__ vCache, float* __restrict__ out, int heads,
+extern "C" __global__ void attention_tiled_mma(const float* __restrict__ q, const void* __restrict__ kCache,
+                                               const void* __restrict__ vCache, float* __restrict__ out, int heads,
                                                int kvHeads, int headDim, const int* pos, float scale, int window,
-                                               float softcap, int n, int cells, const int* origin) {
+                                               float softcap, int n, int cells, const int* origin, int kType,
+                                               int vType) {
     using namespace nvcuda;
     DYNAMIC_SHARED(float, shared);
     // every tile starts on a 32-byte boundary, as the WMMA loads and stores require
@@ -317,19 +322,31 @@ extern "C" __global__ void attention_tiled_mma(const float* __restrict__ q, cons
     int chunks = headDim / 8; // 16-byte pieces of a row
     for (int k0 = kStart; k0 < kEnd; k0 += AT_K) {
         __syncthreads();
-        for (int i = tid; i < AT_K * chunks; i += blockDim.x) {
-            int c = i / chunks;
-            int d = 8 * (i % chunks);
-            int p = k0 + c;
-            uint4 kv = make_uint4(0u, 0u, 0u, 0u);
-            uint4 vv = kv;
-            if (p < kEnd) {
-                size_t row = (size_t) ((p + *origin) % cells) * width + kvOff + d;
-                kv = *(const uint4*) (kCache + row);
-                vv = *(const uint4*) (vCache + row);
+        if (kType == KV_F16 && vType == KV_F16) {
+            for (int i = tid; i < AT_K * chunks; i += blockDim.x) {
+                int c = i / chunks;
+                int d = 8 * (i % chunks);
+                int p = k0 + c;
+                uint4 kv = make_uint4(0u, 0u, 0u, 0u);
+                uint4 vv = kv;
+                if (p < kEnd) {
+                    size_t row = (size_t) ((p + *origin) % cells) * width + kvOff + d;
+                    kv = *(const uint4*) ((const __half*) kCache + row);
+                    vv = *(const uint4*) ((const __half*) vCache + row);
+                }
+                *(uint4*) (kh + c * ldh + d) = kv;
+                *(uint4*) (vh + c * ldh + d) = vv;
             }
-            *(uint4*) (kh + c * ldh + d) = kv;
-            *(uint4*) (vh + c * ldh + d) = vv;
+        } else { // a block type: value by value, decoded into the F16 tiles
+            for (int i = tid; i < AT_K * headDim; i += blockDim.x) {
+                int c = i / headDim;
+                int d = i % headDim;
+                int p = k0 + c;
+                __half zero = __float2half_rn(0.0f);
+                size_t row = (size_t) ((p + *origin) % cells);
+                kh[c * ldh + d] = p < kEnd ? kv_load_half(kCache, kType, row, width, kvOff + d) : zero;
+                vh[c * ldh + d] = p < kEnd ? kv_load_half(vCache, vType, row, width, kvOff + d) : zero;
+            }
         }
         __syncthreads();
         {

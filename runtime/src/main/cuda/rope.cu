@@ -3,6 +3,7 @@
 // NORM rotates neighbouring pairs (2i, 2i+1); NEOX rotates (i, i + nRot/2). The first token's position is read
 // from device memory, so a captured launch (a CUDA graph) replays for any position.
 #include "common.cuh"
+#include "kvcache.cuh"
 
 // The two features of pair i of a head (nRot/2 pairs) in NORM or NEOX order.
 static __device__ __forceinline__ void rope_pair(int i, int half, int neox, int& i0, int& i1) {
@@ -54,14 +55,34 @@ extern "C" __global__ void rope(float* x, const float* cos, const float* sin, in
     rope_rows(x, cos, sin, idx, heads, headDim, nRot, pos, neox);
 }
 
-// RoPE on q in place and on k as it is stored, with v, into the F16 caches (decode fuses rope, rope and store_kv):
-// threads [0, n·heads·nRot/2) rotate q's pairs as rope does; the next n·kvHeads·headDim threads each write one
-// element of k (rotated, from both values of its pair) and of v at positions pos0.. of the caches (in the rows
-// store_kv uses). k is left as it was.
-extern "C" __global__ void rope_store_kv(float* q, const float* k, const float* v, __half* kCache, __half* vCache,
+// Feature f of the head whose features start at value e − f of a cache row, turned by cos[i]/sin[i] of its pair
+// when f < nRot, as rope_feature turns it: a context shift's key.
+static __device__ __forceinline__ float kv_turned(const void* cache, int type, size_t row, int width, int e, int f,
+                                                  int nRot, int neox, const float* cos, const float* sin) {
+    if (f >= nRot) return kv_load(cache, type, row, width, e);
+    int half = nRot / 2;
+    int i = neox ? f % half : f / 2;
+    int i0, i1;
+    rope_pair(i, half, neox, i0, i1);
+    float x0 = kv_load(cache, type, row, width, e - f + i0);
+    float x1 = kv_load(cache, type, row, width, e - f + i1);
+    return rope_turned(x0, x1, cos[i], sin[i], f == i0);
+}
+
+// Threads of rope_store_kv before its cache part: the q pairs, rounded up to whole warps so that each warp of the
+// cache part holds whole blocks of a row (the block types quantize a block per warp).
+static __host__ __device__ __forceinline__ int rope_store_kv_first(int n, int heads, int nRot) {
+    return (n * heads * (nRot / 2) + WARP - 1) / WARP * WARP;
+}
+
+// RoPE on q in place and on k as it is stored, with v, into the caches (decode fuses rope, rope and store_kv):
+// threads [0, n·heads·nRot/2) rotate q's pairs as rope does; from rope_store_kv_first on, n·kvHeads·headDim threads
+// each store one element of k (rotated, from both values of its pair) and of v at positions pos0.. of the caches (in
+// the rows store_kv uses, in the formats kType and vType). k is left as it was.
+extern "C" __global__ void rope_store_kv(float* q, const float* k, const float* v, void* kCache, void* vCache,
                                          const float* cos, const float* sin, int n, int heads, int kvHeads,
                                          int headDim, int nRot, const int* pos, int neox, int cells,
-                                         const int* origin) {
+                                         const int* origin, int kType, int vType) {
     int half = nRot / 2;
     int qPairs = n * heads * half;
     int idx = blockIdx.x * blockDim.x + threadIdx.x;
@@ -70,52 +91,49 @@ extern "C" __global__ void rope_store_kv(float* q, const float* k, const float* 
         return;
     }
     int width = kvHeads * headDim;
-    int e = idx - qPairs;
-    if (e >= n * width) return;
+    int e = idx - rope_store_kv_first(n, heads, nRot);
+    if (e < 0 || e >= n * width) return; // whole warps of the cache part
     int t = e / width;
     int f = e % headDim; // the feature within its head
     size_t a = (size_t) (*pos + t) * half; // this position's angles
     float value = rope_feature(k + (size_t) e - f, f, nRot, neox, cos + a, sin + a);
-    size_t dst = (size_t) ((*pos + *origin + t) % cells) * width + e % width; // the row store_kv uses
-    kCache[dst] = __float2half_rn(value);
-    vCache[dst] = __float2half_rn(v[e]);
+    size_t row = (size_t) ((*pos + *origin + t) % cells); // the row store_kv uses
+    kv_store(kCache, kType, row, width, e % width, value);
+    kv_store(vCache, vType, row, width, e % width, v[e]);
 }
 
 // A context shift of one layer's cache: rows [from, from + count) move to [to, to + count), each key turned by the
-// rotation cos/sin (nRot/2 pairs, a shift's −discard positions) as rope turns it, values only moved. The ranges
-// must not overlap (count <= from − to), so no row is read after it is written; longer moves go in pieces.
-extern "C" __global__ void shift_kv(__half* kCache, __half* vCache, const float* cos, const float* sin, int from,
-                                    int to, int count, int kvHeads, int headDim, int nRot, int neox) {
+// rotation cos/sin (nRot/2 pairs, a shift's −discard positions) as rope turns it, values only moved (a block type's
+// values quantize back to the same bytes). The ranges must not overlap (count <= from − to), so no row is read
+// after it is written; longer moves go in pieces.
+extern "C" __global__ void shift_kv(void* kCache, void* vCache, const float* cos, const float* sin, int from,
+                                    int to, int count, int kvHeads, int headDim, int nRot, int neox, int kType,
+                                    int vType) {
     int width = kvHeads * headDim;
     int idx = blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= count * width) return;
+    if (idx >= count * width) return; // whole warps
     int t = idx / width;
     int e = idx % width;
-    int f = e % headDim;
-    size_t src = (size_t) (from + t) * width;
-    size_t dst = (size_t) (to + t) * width;
-    float value = rope_feature(kCache + src + e - f, f, nRot, neox, cos, sin);
-    kCache[dst + e] = __float2half_rn(value);
-    vCache[dst + e] = vCache[src + e];
+    float key = kv_turned(kCache, kType, (size_t) (from + t), width, e, e % headDim, nRot, neox, cos, sin);
+    float value = kv_load(vCache, vType, (size_t) (from + t), width, e);
+    kv_store(kCache, kType, (size_t) (to + t), width, e, key);
+    kv_store(vCache, vType, (size_t) (to + t), width, e, value);
 }
 
 // A context shift of a ring (a sliding-window layer's cache of `cells` rows): the keys of positions [from, from +
 // count) are turned in place by the rotation cos/sin, in the rows they occupy ((p + origin) % cells, the origin
 // before the shift); the caller then moves the origin, so that the same rows hold the renumbered positions. One
-// thread per pair, so both of its values are read before either is written.
-extern "C" __global__ void turn_ring_keys(__half* kCache, const float* cos, const float* sin, int from, int count,
-                                          int kvHeads, int headDim, int nRot, int neox, int cells, int origin) {
-    int half = nRot / 2;
-    int idx = blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= count * kvHeads * half) return;
-    int i = idx % half;
-    int h = (idx / half) % kvHeads;
-    int t = idx / (half * kvHeads);
-    __half* base = kCache + ((size_t) ((from + t + origin) % cells) * kvHeads + h) * headDim;
-    int i0, i1;
-    rope_pair(i, half, neox, i0, i1);
-    float x0 = __half2float(base[i0]);
-    float x1 = __half2float(base[i1]);
-    base[i0] = __float2half_rn(rope_turned(x0, x1, cos[i], sin[i], true));
-    base[i1] = __float2half_rn(rope_turned(x0, x1, cos[i], sin[i], false));
+// block per position and kv head, a thread per feature (blockDim = headDim): the head is read whole before any of
+// it is written.
+extern "C" __global__ void turn_ring_keys(void* kCache, const float* cos, const float* sin, int from, int count,
+                                          int kvHeads, int headDim, int nRot, int neox, int cells, int origin,
+                                          int kType) {
+    int t = blockIdx.x / kvHeads;
+    int h = blockIdx.x % kvHeads;
+    int f = threadIdx.x;
+    int width = kvHeads * headDim;
+    size_t row = (size_t) ((from + t + origin) % cells);
+    float value = kv_turned(kCache, kType, row, width, h * headDim + f, f, nRot, neox, cos, sin);
+    __syncthreads();
+    kv_store(kCache, kType, row, width, h * headDim + f, value);
 }

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <type_traits>
 #include <cmath>
 #include <cstdint>
@@ -47,7 +48,7 @@ struct EmuBlock {
     std::vector<ucontext_t> fibers;
     std::vector<std::unique_ptr<char[]>> stacks;
     std::vector<bool> finished;
-    std::vector<float> exchange;
+    std::vector<uint32_t> exchange; // the bits of each thread's shuffled value
     std::vector<float> dynamicShared;
     std::function<void()> body;
     unsigned current = 0;
@@ -65,13 +66,25 @@ inline void __syncthreads() {
     emu_barrier();
 }
 
-inline float __shfl_xor_sync(unsigned, float v, int mask) {
+template <class T>
+inline T __shfl_xor_sync(unsigned, T v, int mask) {
+    static_assert(sizeof(T) == 4, "32-bit values only");
     unsigned tid = threadIdx.x;
-    emuBlock.exchange[tid] = v;
+    std::memcpy(&emuBlock.exchange[tid], &v, 4);
     emu_barrier();
-    float other = emuBlock.exchange[(tid & ~31u) + ((tid % 32) ^ mask)];
+    T other;
+    std::memcpy(&other, &emuBlock.exchange[(tid & ~31u) + ((tid % 32) ^ mask)], 4);
     emu_barrier(); // nobody overwrites its slot before all have read
     return other;
+}
+
+// Rounded float products and sums that the compiler may not fuse (the host build never contracts them: no -march
+// with FMA).
+inline float __fmul_rn(float a, float b) {
+    return a * b;
+}
+inline float __fadd_rn(float a, float b) {
+    return a + b;
 }
 
 inline float rsqrtf(float x) {
@@ -172,7 +185,7 @@ void emu_launch(unsigned gridX, unsigned gridY, unsigned threads, size_t sharedB
     for (unsigned by = 0; by < gridY; by++) {
         for (unsigned bx = 0; bx < gridX; bx++) {
             blockIdx = {bx, by, 0};
-            b.exchange.assign(threads, 0.0f);
+            b.exchange.assign(threads, 0u);
             b.dynamicShared.assign(sharedBytes / sizeof(float) + 1, 0.0f);
             b.finished.assign(threads, false);
             for (unsigned t = 0; t < threads; t++) {

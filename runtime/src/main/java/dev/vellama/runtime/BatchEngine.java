@@ -60,7 +60,7 @@ public final class BatchEngine implements AutoCloseable {
      *                    a prompt is cut into chunks of this size as a session with this batch size cuts it
      * @param threads     compute threads (0: all processors)
      * @param queueLimit  requests that may wait for a slot before {@link #submit} refuses more
-     * @param kvCache     how the caches store keys and values (CUDA keeps F16)
+     * @param kvCache     how the caches store keys and values (CUDA keeps F16, Q8_0 or Q4_0)
      * @param device      where the batched step runs
      * @param gpuLayers   with {@link SessionOptions.Device#CUDA}: layers on the GPU, the first ones
      *                    ({@link SessionOptions#ALL_LAYERS}: all, with the output)
@@ -74,7 +74,7 @@ public final class BatchEngine implements AutoCloseable {
          *
          * @throws IllegalArgumentException if there is no slot, less than one position per slot, no batch row, a
          *                                  negative thread count or queue limit, or a CUDA engine with a cache type
-         *                                  other than F16
+         *                                  other than F16, Q8_0 or Q4_0
          * @throws NullPointerException     if {@code kvCache} or {@code device} is null
          */
         public Options {
@@ -84,8 +84,10 @@ public final class BatchEngine implements AutoCloseable {
             }
             java.util.Objects.requireNonNull(kvCache);
             java.util.Objects.requireNonNull(device);
-            if (device == SessionOptions.Device.CUDA && kvCache != CacheType.F16) {
-                throw new IllegalArgumentException("the CUDA pass keeps its KV cache in F16; other cache types are for the CPU");
+            if (device == SessionOptions.Device.CUDA && kvCache != CacheType.F16 && kvCache != CacheType.Q8_0
+                    && kvCache != CacheType.Q4_0) {
+                throw new IllegalArgumentException("the CUDA pass keeps its KV cache in f16, q8_0 or q4_0; "
+                        + kvCache.llamaName() + " is for the CPU");
             }
         }
 
@@ -324,7 +326,7 @@ public final class BatchEngine implements AutoCloseable {
     private BatchedPass openCuda(Options options, int threads, int maxBatch) {
         try {
             return dev.vellama.runtime.cuda.CudaForwardPass.createSlots(config, model.weights(), options.slots(),
-                    slotContext, maxBatch, options.gpuLayers(), threads, line -> { });
+                    slotContext, maxBatch, options.gpuLayers(), threads, options.kvCache().ggmlType(), line -> { });
         } catch (dev.vellama.runtime.cuda.CudaUnavailableException e) {
             throw new VellamaException("--device cuda: " + e.getMessage());
         }

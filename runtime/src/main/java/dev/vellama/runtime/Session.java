@@ -26,6 +26,8 @@ public final class Session implements AutoCloseable {
     private final Kernels kernels;
     private final TransformerPass pass;
     private final int contextSize;
+    private final CacheType cacheTypeK;
+    private final CacheType cacheTypeV;
     private final int batchSize;
     private final int[] cached;     // the tokens whose keys and values the cache holds, cell by cell
     private int cachedLength;
@@ -47,13 +49,13 @@ public final class Session implements AutoCloseable {
         int ctx = options.contextSize() > 0 ? options.contextSize()
                 : Math.min(SessionOptions.DEFAULT_CONTEXT, config.contextLength());
         this.contextSize = ctx;
+        this.cacheTypeK = options.cacheTypeK();
+        this.cacheTypeV = options.cacheTypeV();
         this.batchSize = Math.max(1, Math.min(options.batchSize() > 0 ? options.batchSize() : SessionOptions.DEFAULT_BATCH, ctx));
         int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
         if (options.device() == SessionOptions.Device.CUDA) {
-            if (options.cacheTypeK() != CacheType.F16 || options.cacheTypeV() != CacheType.F16) {
-                throw new VellamaException("the CUDA pass keeps its KV cache in F16; other cache types are for CPU sessions");
-            }
-            this.pass = openCuda(model, ctx, batchSize, threads, options.gpuLayers());
+            this.pass = openCuda(model, ctx, batchSize, threads, options.gpuLayers(), options.cacheTypeK(),
+                    options.cacheTypeV());
             this.kernels = model.kernels(1); // for sampling helpers; the pass brings its own CPU threads
         } else {
             checkHeapFor(config, ctx, 1, options.cacheTypeK(), options.cacheTypeV(), batchSize);
@@ -93,12 +95,15 @@ public final class Session implements AutoCloseable {
     }
 
     /** The CUDA pass; its classes load only here, so the CPU path never touches the driver bindings. */
-    private static TransformerPass openCuda(Model model, int ctx, int batch, int threads, int gpuLayers) {
+    private static TransformerPass openCuda(Model model, int ctx, int batch, int threads, int gpuLayers,
+                                            CacheType keys, CacheType values) {
         try {
             return dev.vellama.runtime.cuda.CudaForwardPass.create(model.config(), model.weights(), ctx, batch,
-                    gpuLayers, threads, System.err::println);
+                    gpuLayers, threads, keys.ggmlType(), values.ggmlType(), System.err::println);
         } catch (dev.vellama.runtime.cuda.CudaUnavailableException e) {
             throw new VellamaException("--device cuda: " + e.getMessage());
+        } catch (IllegalArgumentException e) { // a cache type the GPU does not keep, too little device memory
+            throw new VellamaException(e.getMessage());
         }
     }
 
@@ -564,9 +569,12 @@ public final class Session implements AutoCloseable {
         System.arraycopy(history, kept + forgotten, cached, kept, cachedLength - kept);
     }
 
-    /** A heap cache of every layer, F16 as the GPU keeps it: what a GPU session saves from and loads into. */
+    /**
+     * A heap cache of every layer in the types the GPU keeps: what a GPU session saves from and loads into, so its
+     * files open in a CPU session with the same cache types and the other way round.
+     */
     private KvCache deviceCacheCopy() {
-        return KvCache.of(model.config(), 0, contextSize, CacheType.F16.ggmlType(), CacheType.F16.ggmlType(), batchSize);
+        return KvCache.of(model.config(), 0, contextSize, cacheTypeK.ggmlType(), cacheTypeV.ggmlType(), batchSize);
     }
 
     /** {@return the number of tokens forgotten by context shifts since the last reset} */

@@ -9,7 +9,7 @@ package dev.vellama.runtime;
  * @param device      where the forward pass runs
  * @param gpuLayers   with {@link Device#CUDA}: layers whose weights and KV cache live on the GPU, the first ones
  *                    first, as llama.cpp's {@code -ngl}; {@link Integer#MAX_VALUE} for the whole model
- * @param cacheTypeK  how the CPU KV cache stores keys (llama.cpp's {@code -ctk}; F16 by default)
+ * @param cacheTypeK  how the KV cache stores keys (llama.cpp's {@code -ctk}; F16 by default; on CUDA F16, Q8_0 or Q4_0)
  * @param cacheTypeV  how it stores values ({@code -ctv})
  */
 public record SessionOptions(int contextSize, int batchSize, int threads, Device device, int gpuLayers,

@@ -145,6 +145,14 @@ public final class CudaContext implements AutoCloseable {
         MemorySegment.copy(s, ValueLayout.JAVA_SHORT, 0, dst, dstOff, count);
     }
 
+    /** Waits for the stream, then copies {@code count} raw bytes from byte {@code srcOffset} of {@code src}. */
+    public void download(DeviceBuffer src, long srcOffset, byte[] dst, int dstOff, int count) {
+        MemorySegment s = staging(count);
+        driver.copyDeviceToHostAsync(s, src.pointer() + srcOffset, count, stream);
+        synchronize();
+        MemorySegment.copy(s, ValueLayout.JAVA_BYTE, 0, dst, dstOff, count);
+    }
+
     private MemorySegment staging(long bytes) {
         if (staging.byteSize() < bytes) {
             synchronize();

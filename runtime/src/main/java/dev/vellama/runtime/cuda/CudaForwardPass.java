@@ -5,8 +5,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
+import dev.vellama.gguf.GgmlType;
 import dev.vellama.quant.Dequantizer;
 import dev.vellama.quant.Kernels;
+import dev.vellama.quant.Quantizer;
 import dev.vellama.quant.WeightMatrix;
 import dev.vellama.runtime.Architecture;
 import dev.vellama.runtime.model.BatchedPass;
@@ -21,7 +23,7 @@ import dev.vellama.runtime.model.Rope;
  * The transformer forward pass of {@code ForwardPass}, for every architecture it supports (llama, qwen2, qwen3,
  * phi3, Gemma 2 and 3), with the first {@code gpuLayers} layers on a CUDA device
  * (see {@link GpuLayers}). Their weights are uploaded once, in their quantized form where a kernel reads it, and
- * their F16 KV cache lives in device memory. Activations stay on the device between layers; the residual stream
+ * their KV cache (F16, Q8_0 or Q4_0) lives in device memory. Activations stay on the device between layers; the residual stream
  * crosses to the host once per chunk where the CPU layers take over, and the logits come back once per chunk.
  * Single-token decode with the whole model on the GPU is captured once as a CUDA graph and replayed for every
  * token (one launch instead of ~16 per layer; the kernels read the position from device memory), unless the driver
@@ -39,6 +41,8 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     private final int maxBatch;
     private final int capacity;           // positions per slot
     private final int slots;
+    private final GgmlType keyType;       // the GPU layers' cache formats (F16, Q8_0 or Q4_0), the CPU layers' too
+    private final GgmlType valueType;
     private final int gpuLayerCount;
     private final boolean outputOnGpu;
     private final boolean neox;
@@ -131,8 +135,23 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     public static CudaForwardPass create(ModelConfig config, ModelWeights weights, int kvCacheCapacity, int maxBatch,
                                          int gpuLayers, int cpuThreads, Consumer<String> notices)
             throws CudaUnavailableException {
+        return create(config, weights, kvCacheCapacity, maxBatch, gpuLayers, cpuThreads, GgmlType.F16, GgmlType.F16,
+                notices);
+    }
+
+    /**
+     * As above with the KV cache's keys in {@code keyType} and values in {@code valueType}: F16, Q8_0 or Q4_0
+     * ({@link CudaKernels#supportsCacheType}), stored in ggml's block formats and read by attention as they are.
+     *
+     * @throws IllegalArgumentException for another cache type, or a block type with heads not a multiple of 32
+     */
+    public static CudaForwardPass create(ModelConfig config, ModelWeights weights, int kvCacheCapacity, int maxBatch,
+                                         int gpuLayers, int cpuThreads, GgmlType keyType, GgmlType valueType,
+                                         Consumer<String> notices) throws CudaUnavailableException {
         refuseUnsupported(config, weights);
-        return create(CudaContext.open(0), config, weights, kvCacheCapacity, maxBatch, gpuLayers, cpuThreads, notices);
+        checkCacheTypes(config, keyType, valueType);
+        return create(CudaContext.open(0), config, weights, 1, kvCacheCapacity, maxBatch, gpuLayers, cpuThreads,
+                keyType, valueType, notices);
     }
 
     /** As above on a context already open (another device, say); the pass owns it and closes it. */
@@ -150,20 +169,57 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     public static CudaForwardPass createSlots(ModelConfig config, ModelWeights weights, int slots, int slotCapacity,
                                               int maxBatch, int gpuLayers, int cpuThreads, Consumer<String> notices)
             throws CudaUnavailableException {
+        return createSlots(config, weights, slots, slotCapacity, maxBatch, gpuLayers, cpuThreads, GgmlType.F16,
+                notices);
+    }
+
+    /** As above with every slot's keys and values in {@code cacheType} (F16, Q8_0 or Q4_0). */
+    public static CudaForwardPass createSlots(ModelConfig config, ModelWeights weights, int slots, int slotCapacity,
+                                              int maxBatch, int gpuLayers, int cpuThreads, GgmlType cacheType,
+                                              Consumer<String> notices) throws CudaUnavailableException {
         refuseUnsupported(config, weights);
-        return create(CudaContext.open(0), config, weights, slots, slotCapacity, maxBatch, gpuLayers, cpuThreads, notices);
+        checkCacheTypes(config, cacheType, cacheType);
+        return create(CudaContext.open(0), config, weights, slots, slotCapacity, maxBatch, gpuLayers, cpuThreads,
+                cacheType, cacheType, notices);
     }
 
     /** As {@link #createSlots} on a context already open; the pass owns it and closes it. */
     public static CudaForwardPass create(CudaContext ctx, ModelConfig config, ModelWeights weights, int slots,
                                          int slotCapacity, int maxBatch, int gpuLayers, int cpuThreads,
                                          Consumer<String> notices) {
+        return create(ctx, config, weights, slots, slotCapacity, maxBatch, gpuLayers, cpuThreads, GgmlType.F16,
+                GgmlType.F16, notices);
+    }
+
+    /** As above with the cache's keys in {@code keyType} and values in {@code valueType}. */
+    public static CudaForwardPass create(CudaContext ctx, ModelConfig config, ModelWeights weights, int slots,
+                                         int slotCapacity, int maxBatch, int gpuLayers, int cpuThreads,
+                                         GgmlType keyType, GgmlType valueType, Consumer<String> notices) {
         try {
             refuseUnsupported(config, weights);
-            return new CudaForwardPass(ctx, config, weights, slots, slotCapacity, maxBatch, gpuLayers, cpuThreads, notices);
+            checkCacheTypes(config, keyType, valueType);
+            return new CudaForwardPass(ctx, config, weights, slots, slotCapacity, maxBatch, gpuLayers, cpuThreads,
+                    keyType, valueType, notices);
         } catch (RuntimeException e) {
             ctx.close();
             throw e;
+        }
+    }
+
+    /**
+     * Refuses cache types the GPU kernels do not store (they keep F16, Q8_0 and Q4_0, as llama.cpp's CUDA build does
+     * by default), and block types for heads that are not whole blocks of 32, before a device is opened.
+     */
+    private static void checkCacheTypes(ModelConfig config, GgmlType keyType, GgmlType valueType) {
+        for (GgmlType t : new GgmlType[] {keyType, valueType}) {
+            if (!CudaKernels.supportsCacheType(t)) {
+                throw new IllegalArgumentException("--device cuda keeps the KV cache in f16, q8_0 or q4_0; "
+                        + t.name().toLowerCase(java.util.Locale.ROOT) + " is for CPU sessions");
+            }
+            if (t != GgmlType.F16 && config.headDim() % t.blockSize() != 0) {
+                throw new IllegalArgumentException("this model's heads of " + config.headDim()
+                        + " values do not divide into blocks of 32: use an f16 cache");
+            }
         }
     }
 
@@ -195,7 +251,8 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     }
 
     private CudaForwardPass(CudaContext ctx, ModelConfig c, ModelWeights w, int slots, int capacity, int maxBatch,
-                            int gpuLayers, int cpuThreads, Consumer<String> notices) {
+                            int gpuLayers, int cpuThreads, GgmlType keyType, GgmlType valueType,
+                            Consumer<String> notices) {
         if (gpuLayers < 1) {
             throw new IllegalArgumentException("--gpu-layers 0 offloads nothing: use the CPU forward pass");
         }
@@ -204,6 +261,8 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                     + capacity + " positions");
         }
         this.slots = slots;
+        this.keyType = keyType;
+        this.valueType = valueType;
         this.ctx = ctx;
         this.c = c;
         this.w = w;
@@ -219,7 +278,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                 && !"false".equals(System.getProperty("vellama.cuda.graphs"));
         notices.accept("CUDA: " + ctx.deviceName() + ", " + gpuLayerCount + " of " + c.layerCount()
                 + " layers on the GPU" + (outputOnGpu ? " with the output" : ""));
-        checkMemory(ctx, c, w, slots, capacity, maxBatch, gpuLayerCount, outputOnGpu);
+        checkMemory(ctx, c, w, slots, capacity, maxBatch, gpuLayerCount, outputOnGpu, keyType, valueType);
         try {
             g = own(new CudaKernels(ctx));
             g.reserveAttention(c.headCount(), c.headDim(), capacity);
@@ -304,12 +363,13 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                 }
                 boolean sliding = c.slidingLayer(l);
                 int cells = sliding ? ring : capacity;
-                long cacheBytes = 2L * cells * c.kvDim();
+                long keyBytes = cells * CudaKernels.cacheRowBytes(keyType, c.kvDim());
+                long valueBytes = cells * CudaKernels.cacheRowBytes(valueType, c.kvDim());
                 layers[l] = new GpuLayer(floats(L.attnNorm()), wq, wk, wv, matrix(L.wo(), notices), floats(L.bq()),
                         floats(L.bk()), floats(L.bv()), floats(L.qNorm()), floats(L.kNorm()),
                         floats(L.postAttnNorm()), floats(L.ffnNorm()), gateM, upM, matrix(L.down(), notices),
-                        floats(L.postFfnNorm()), slotViews(buffer(cacheBytes * slots), cacheBytes),
-                        slotViews(buffer(cacheBytes * slots), cacheBytes),
+                        floats(L.postFfnNorm()), slotViews(buffer(keyBytes * slots), keyBytes),
+                        slotViews(buffer(valueBytes * slots), valueBytes),
                         sliding ? c.slidingWindow() : Integer.MAX_VALUE, cells,
                         c.architecture().ropeLayer(l) ? c.ropeDims() : 0, sliding ? localCos : cos,
                         sliding ? localSin : sin);
@@ -333,7 +393,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                 cpu = new ForwardPass(c, w, cpuKernels, capacity, maxBatch);
                 cpuCaches = new KvCache[slots];
                 for (int i = 0; i < slots; i++) {
-                    cpuCaches[i] = new KvCache(c.layerCount(), gpuLayerCount, capacity, c.kvDim());
+                    cpuCaches[i] = KvCache.of(c, gpuLayerCount, capacity, keyType, valueType);
                 }
                 cpuSegments = new ForwardPass.Segment[slots];
                 cpuFirstLayer = gpuLayerCount;
@@ -349,11 +409,12 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
 
     /** Fails before any upload, with the numbers, when the offloaded part cannot fit in free device memory. */
     private static void checkMemory(CudaContext ctx, ModelConfig c, ModelWeights w, int slots, int capacity, int maxBatch,
-                                    int gpuLayerCount, boolean outputOnGpu) {
+                                    int gpuLayerCount, boolean outputOnGpu, GgmlType keyType, GgmlType valueType) {
         int ring = ringCells(c, capacity, maxBatch, gpuLayerCount);
+        long rowBytes = CudaKernels.cacheRowBytes(keyType, c.kvDim()) + CudaKernels.cacheRowBytes(valueType, c.kvDim());
         long need = 0;
         for (int l = 0; l < gpuLayerCount; l++) {
-            need += 2L * 2 * slots * (c.slidingLayer(l) ? ring : capacity) * c.kvDim();
+            need += rowBytes * slots * (c.slidingLayer(l) ? ring : capacity);
         }
         for (int l = 0; l < gpuLayerCount; l++) {
             ModelWeights.Layer L = w.layers[l];
@@ -452,13 +513,14 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                     int from = Math.max(keep + discard, slidingFrom[slot]);
                     if (from < length && L.nRot() > 0) {
                         g.turnRingKeys(L.keys()[slot], tables[local ? 2 : 0], tables[local ? 3 : 1], from, length - from,
-                                c.headCountKv(), c.headDim(), L.nRot(), neox, L.cells(), hostOrigins[slot]);
+                                c.headCountKv(), c.headDim(), L.nRot(), neox, L.cells(), hostOrigins[slot], keyType);
                     }
                     continue;
                 }
                 for (int p = keep; p + discard < length; p += discard) {
                     g.shiftKv(L.keys()[slot], L.values()[slot], tables[local ? 2 : 0], tables[local ? 3 : 1], p + discard,
-                            p, Math.min(discard, length - discard - p), c.headCountKv(), c.headDim(), L.nRot(), neox);
+                            p, Math.min(discard, length - discard - p), c.headCountKv(), c.headDim(), L.nRot(), neox,
+                            keyType, valueType);
                 }
             }
             ctx.synchronize();
@@ -485,24 +547,26 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     }
 
     /**
-     * Copies the session's cache (slot 0) of positions [0, length) into a heap cache of every layer, F16 values
-     * as they are on the device: the GPU layers' rows downloaded (a ring's from the first position it still holds),
-     * a partial offload's CPU layers from their own cache. Positions go in increasing order, so the heap cache's
-     * rings keep what the device's keep.
+     * Copies the session's cache (slot 0) of positions [0, length) into a heap cache of every layer, values decoded
+     * from the device's formats (a heap cache of the same types stores them back to the same bytes): the GPU layers'
+     * rows downloaded (a ring's from the first position it still holds), a partial offload's CPU layers from their
+     * own cache. Positions go in increasing order, so the heap cache's rings keep what the device's keep.
      */
     @Override
     public void copyCacheTo(KvCache into, int length) {
         checkHostCache(into, length);
         ctx.makeCurrent();
         int kvd = c.kvDim();
-        short[][] keys = new short[gpuLayerCount][];
-        short[][] values = new short[gpuLayerCount][];
+        long keyRow = CudaKernels.cacheRowBytes(keyType, kvd);
+        long valueRow = CudaKernels.cacheRowBytes(valueType, kvd);
+        byte[][] keys = new byte[gpuLayerCount][];
+        byte[][] values = new byte[gpuLayerCount][];
         for (int l = 0; l < gpuLayerCount; l++) {
             int cells = layers[l].cells();
-            keys[l] = new short[cells * kvd];
-            values[l] = new short[cells * kvd];
-            ctx.download(layers[l].keys()[0], 0, keys[l], 0, cells * kvd);
-            ctx.download(layers[l].values()[0], 0, values[l], 0, cells * kvd);
+            keys[l] = new byte[Math.toIntExact(cells * keyRow)];
+            values[l] = new byte[Math.toIntExact(cells * valueRow)];
+            ctx.download(layers[l].keys()[0], 0, keys[l], 0, keys[l].length);
+            ctx.download(layers[l].values()[0], 0, values[l], 0, values[l].length);
         }
         float[] k = new float[kvd];
         float[] v = new float[kvd];
@@ -515,10 +579,8 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                 } else {
                     boolean ringed = layers[l].cells() < capacity;
                     int row = ringed ? (int) (((long) p + hostOrigins[0]) % layers[l].cells()) : p;
-                    for (int i = 0; i < kvd; i++) {
-                        k[i] = Float.float16ToFloat(keys[l][row * kvd + i]);
-                        v[i] = Float.float16ToFloat(values[l][row * kvd + i]);
-                    }
+                    Dequantizer.dequantize(keyType, keys[l], (int) (row * keyRow), k, 0, kvd);
+                    Dequantizer.dequantize(valueType, values[l], (int) (row * valueRow), v, 0, kvd);
                 }
                 into.writeRow(l, p, k, 0, v, 0);
             }
@@ -528,29 +590,28 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
 
     /**
      * Replaces the session's cache (slot 0) with positions [0, length) of a heap cache of every layer (a loaded
-     * session): rows uploaded to the GPU layers (a ring's from the first position the heap cache holds), a partial
-     * offload's CPU layers copied into their cache.
+     * session): rows encoded in the device's formats and uploaded to the GPU layers (a ring's from the first position
+     * the heap cache holds), a partial offload's CPU layers copied into their cache.
      */
     @Override
     public void copyCacheFrom(KvCache from, int length) {
         checkHostCache(from, length);
         ctx.makeCurrent();
         int kvd = c.kvDim();
+        long keyRow = CudaKernels.cacheRowBytes(keyType, kvd);
+        long valueRow = CudaKernels.cacheRowBytes(valueType, kvd);
         int first = ring < capacity ? from.slidingFrom() : 0;
         float[] k = new float[kvd];
         float[] v = new float[kvd];
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             for (int l = 0; l < gpuLayerCount; l++) {
                 int cells = layers[l].cells();
-                MemorySegment keys = arena.allocate(2L * cells * kvd);
-                MemorySegment values = arena.allocate(2L * cells * kvd);
+                MemorySegment keys = arena.allocate(keyRow * cells);
+                MemorySegment values = arena.allocate(valueRow * cells);
                 for (int p = cells < capacity ? first : 0; p < length; p++) {
                     from.readRow(l, p, k, v);
-                    long at = 2L * (p % cells) * kvd;
-                    for (int i = 0; i < kvd; i++) {
-                        keys.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, at + 2L * i, Float.floatToFloat16(k[i]));
-                        values.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, at + 2L * i, Float.floatToFloat16(v[i]));
-                    }
+                    Quantizer.quantize(keyType, k, 0, kvd, keys, (p % cells) * keyRow);
+                    Quantizer.quantize(valueType, v, 0, kvd, values, (p % cells) * valueRow);
                 }
                 ctx.upload(keys, layers[l].keys()[0], 0);
                 ctx.upload(values, layers[l].values()[0], 0);
@@ -926,19 +987,20 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             DeviceBuffer origin = L.cells() < capacity ? origins[planSlot[s]] : null; // a ring's, else none
             if (fuse) {
                 g.ropeStoreKv(qs, ks, vs, keys, values, L.cos(), L.sin(), m, c.headCount(), c.headCountKv(), hd,
-                        L.nRot(), planPos[s], neox, L.cells(), origin);
+                        L.nRot(), planPos[s], neox, L.cells(), origin, keyType, valueType);
             } else {
                 if (L.nRot() > 0) { // a layer without RoPE (SmolLM3's every fourth) turns nothing
                     g.rope(qs, L.cos(), L.sin(), m, c.headCount(), hd, L.nRot(), planPos[s], neox);
                     g.rope(ks, L.cos(), L.sin(), m, c.headCountKv(), hd, L.nRot(), planPos[s], neox);
                 }
-                g.storeKv(keys, values, ks, vs, planPos[s], m, kvd, L.cells(), origin);
+                g.storeKv(keys, values, ks, vs, planPos[s], m, kvd, L.cells(), origin, keyType, valueType);
             }
             if (temperature != null && (!c.architecture().chunkedAttention() || L.nRot() == 0)) {
                 g.scaleByPosition(qs, temperature, m, qd, planPos[s]); // after RoPE, as the CPU pass scales them
             }
             g.attention(qs, keys, values, rowsOf(att, row, m, qd), m, c.headCount(), c.headCountKv(), hd, planPos[s],
-                    planBound[s], c.attentionScale(), L.window(), c.attnSoftcap(), L.cells(), origin);
+                    planBound[s], c.attentionScale(), L.window(), c.attnSoftcap(), L.cells(), origin, keyType,
+                    valueType);
         }
         project(L.wo(), att, out);
     }

@@ -1,5 +1,7 @@
 package dev.vellama.runtime.cuda;
 
+import dev.vellama.gguf.GgmlType;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.EnumMap;
@@ -390,11 +392,49 @@ public final class CudaKernels implements AutoCloseable {
     public void ropeStoreKv(DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer kCache, DeviceBuffer vCache,
                             DeviceBuffer cos, DeviceBuffer sin, int n, int heads, int kvHeads, int headDim, int nRot,
                             DeviceBuffer pos0, boolean neox, int cells, DeviceBuffer origin) {
-        int total = n * heads * (nRot / 2) + n * kvHeads * headDim;
+        ropeStoreKv(q, k, v, kCache, vCache, cos, sin, n, heads, kvHeads, headDim, nRot, pos0, neox, cells, origin,
+                GgmlType.F16, GgmlType.F16);
+    }
+
+    /** The same into caches of keys and values in the formats {@code kType} and {@code vType} (see {@link #supportsCacheType}). */
+    public void ropeStoreKv(DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer kCache, DeviceBuffer vCache,
+                            DeviceBuffer cos, DeviceBuffer sin, int n, int heads, int kvHeads, int headDim, int nRot,
+                            DeviceBuffer pos0, boolean neox, int cells, DeviceBuffer origin, GgmlType kType,
+                            GgmlType vType) {
+        int width = kvHeads * headDim;
+        checkCacheTypes(width, kType, vType);
+        // the cache part starts on a whole warp (rope_store_kv_first in rope.cu)
+        int total = ceil(n * heads * (nRot / 2), 32) * 32 + n * width;
         args.reset().ptr(q.pointer()).ptr(k.pointer()).ptr(v.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer())
                 .ptr(cos.pointer()).ptr(sin.pointer()).i32(n).i32(heads).i32(kvHeads).i32(headDim).i32(nRot)
-                .ptr(pos0.pointer()).i32(neox ? 1 : 0).i32(cells).ptr(originOf(origin).pointer());
+                .ptr(pos0.pointer()).i32(neox ? 1 : 0).i32(cells).ptr(originOf(origin).pointer()).i32(kType.id())
+                .i32(vType.id());
         launch(ropeStoreKv, ceil(total, THREADS), 1, THREADS, 0);
+    }
+
+    /**
+     * Whether the GPU's cache kernels store and read {@code type}: F16, Q8_0 and Q4_0, the cache types llama.cpp's
+     * CUDA build offers by default (kvcache.cuh).
+     */
+    public static boolean supportsCacheType(GgmlType type) {
+        return type == GgmlType.F16 || type == GgmlType.Q8_0 || type == GgmlType.Q4_0;
+    }
+
+    /** {@return the bytes of one cache row of {@code width} values in {@code type}} */
+    public static long cacheRowBytes(GgmlType type, int width) {
+        return (long) width / type.blockSize() * type.bytesPerBlock();
+    }
+
+    /** Refuses formats the kernels do not have, and rows that do not hold whole blocks of 32 (a warp per block). */
+    private static void checkCacheTypes(int width, GgmlType... types) {
+        for (GgmlType t : types) {
+            if (!supportsCacheType(t)) {
+                throw new IllegalArgumentException("the GPU keeps its KV cache in f16, q8_0 or q4_0, not " + t);
+            }
+            if (t != GgmlType.F16 && width % 32 != 0) {
+                throw new IllegalArgumentException("a " + t + " cache needs rows of a multiple of 32 values, not " + width);
+            }
+        }
     }
 
     /**
@@ -403,11 +443,22 @@ public final class CudaKernels implements AutoCloseable {
      */
     public void shiftKv(DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer cos, DeviceBuffer sin, int from, int to,
                         int count, int kvHeads, int headDim, int nRot, boolean neox) {
+        shiftKv(kCache, vCache, cos, sin, from, to, count, kvHeads, headDim, nRot, neox, GgmlType.F16, GgmlType.F16);
+    }
+
+    /** The same over caches in the formats {@code kType} and {@code vType}. */
+    public void shiftKv(DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer cos, DeviceBuffer sin, int from, int to,
+                        int count, int kvHeads, int headDim, int nRot, boolean neox, GgmlType kType, GgmlType vType) {
         if (to < 0 || count < 0 || to + count > from) {
             throw new IllegalArgumentException("rows " + from + ".. moved to " + to + ".. overlap for " + count);
         }
+        checkCacheTypes(kvHeads * headDim, kType, vType);
+        if (count == 0) {
+            return;
+        }
         args.reset().ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(cos.pointer()).ptr(sin.pointer()).i32(from)
-                .i32(to).i32(count).i32(kvHeads).i32(headDim).i32(nRot).i32(neox ? 1 : 0);
+                .i32(to).i32(count).i32(kvHeads).i32(headDim).i32(nRot).i32(neox ? 1 : 0).i32(kType.id())
+                .i32(vType.id());
         launch(shiftKv, ceil(count * kvHeads * headDim, THREADS), 1, THREADS, 0);
     }
 
@@ -417,9 +468,22 @@ public final class CudaKernels implements AutoCloseable {
      */
     public void turnRingKeys(DeviceBuffer kCache, DeviceBuffer cos, DeviceBuffer sin, int from, int count, int kvHeads,
                              int headDim, int nRot, boolean neox, int cells, int origin) {
+        turnRingKeys(kCache, cos, sin, from, count, kvHeads, headDim, nRot, neox, cells, origin, GgmlType.F16);
+    }
+
+    /** The same over keys in the format {@code kType}; a block per position and head, a thread per feature. */
+    public void turnRingKeys(DeviceBuffer kCache, DeviceBuffer cos, DeviceBuffer sin, int from, int count, int kvHeads,
+                             int headDim, int nRot, boolean neox, int cells, int origin, GgmlType kType) {
+        checkCacheTypes(kvHeads * headDim, kType);
+        if (count == 0) {
+            return;
+        }
+        if (headDim > 1024) {
+            throw new IllegalArgumentException("heads of " + headDim + " features exceed a block of threads");
+        }
         args.reset().ptr(kCache.pointer()).ptr(cos.pointer()).ptr(sin.pointer()).i32(from).i32(count).i32(kvHeads)
-                .i32(headDim).i32(nRot).i32(neox ? 1 : 0).i32(cells).i32(origin);
-        launch(turnRingKeys, ceil(count * kvHeads * (nRot / 2), THREADS), 1, THREADS, 0);
+                .i32(headDim).i32(nRot).i32(neox ? 1 : 0).i32(cells).i32(origin).i32(kType.id());
+        launch(turnRingKeys, count * kvHeads, 1, headDim, 0);
     }
 
     private DeviceBuffer originOf(DeviceBuffer origin) {
@@ -439,8 +503,18 @@ public final class CudaKernels implements AutoCloseable {
      */
     public void storeKv(DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer k, DeviceBuffer v, DeviceBuffer pos0,
                         int n, int width, int cells, DeviceBuffer origin) {
+        storeKv(kCache, vCache, k, v, pos0, n, width, cells, origin, GgmlType.F16, GgmlType.F16);
+    }
+
+    /**
+     * The same into caches of keys in {@code kType} and values in {@code vType}: F16 rounded to nearest even, Q8_0
+     * and Q4_0 quantized block by block as llama.cpp's reference quantizers do (rows of a multiple of 32 values).
+     */
+    public void storeKv(DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer k, DeviceBuffer v, DeviceBuffer pos0,
+                        int n, int width, int cells, DeviceBuffer origin, GgmlType kType, GgmlType vType) {
+        checkCacheTypes(width, kType, vType);
         args.reset().ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(k.pointer()).ptr(v.pointer()).ptr(pos0.pointer())
-                .i32(n).i32(width).i32(cells).ptr(originOf(origin).pointer());
+                .i32(n).i32(width).i32(cells).ptr(originOf(origin).pointer()).i32(kType.id()).i32(vType.id());
         launch(storeKv, ceil(n * width, THREADS), 1, THREADS, 0);
     }
 
@@ -465,6 +539,15 @@ public final class CudaKernels implements AutoCloseable {
     public void attention(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer out, int n,
                           int heads, int kvHeads, int headDim, DeviceBuffer pos0, int positions, float scale,
                           int window, float softcap, int cells, DeviceBuffer origin) {
+        attention(q, kCache, vCache, out, n, heads, kvHeads, headDim, pos0, positions, scale, window, softcap, cells,
+                origin, GgmlType.F16, GgmlType.F16);
+    }
+
+    /** The same over caches of keys in {@code kType} and values in {@code vType}. */
+    public void attention(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer out, int n,
+                          int heads, int kvHeads, int headDim, DeviceBuffer pos0, int positions, float scale,
+                          int window, float softcap, int cells, DeviceBuffer origin, GgmlType kType, GgmlType vType) {
+        checkCacheTypes(kvHeads * headDim, kType, vType);
         int splits = ceil(positions, ATTENTION_SPLIT);
         if (attentionParts == null || attentionParts.byteSize() < 4L * heads * splits * (headDim + 2)
                 || prefillShared(headDim) > attentionSharedLimit) {
@@ -473,7 +556,7 @@ public final class CudaKernels implements AutoCloseable {
         if (n == 1) {
             args.reset().ptr(q.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(attentionParts.pointer())
                     .i32(heads).i32(kvHeads).i32(headDim).ptr(pos0.pointer()).f32(scale).i32(window).f32(softcap)
-                    .i32(splits).i32(cells).ptr(originOf(origin).pointer());
+                    .i32(splits).i32(cells).ptr(originOf(origin).pointer()).i32(kType.id()).i32(vType.id());
             launch(attentionSplit, splits, heads, ATTENTION_SPLIT_THREADS, 4 * (headDim + ATTENTION_SPLIT + 32));
             args.reset().ptr(attentionParts.pointer()).ptr(out.pointer()).i32(headDim).ptr(pos0.pointer()).i32(splits);
             launch(attentionCombine, heads, 1, Math.min(THREADS, ceil(headDim, 32) * 32), 0);
@@ -481,7 +564,7 @@ public final class CudaKernels implements AutoCloseable {
         }
         args.reset().ptr(q.pointer()).ptr(kCache.pointer()).ptr(vCache.pointer()).ptr(out.pointer()).i32(heads)
                 .i32(kvHeads).i32(headDim).ptr(pos0.pointer()).f32(scale).i32(window).f32(softcap).i32(n).i32(cells)
-                .ptr(originOf(origin).pointer());
+                .ptr(originOf(origin).pointer()).i32(kType.id()).i32(vType.id());
         launch(prefillAttention(headDim), ceil(n, ATTENTION_QUERIES), heads, ATTENTION_TILE_THREADS,
                 prefillShared(headDim));
     }

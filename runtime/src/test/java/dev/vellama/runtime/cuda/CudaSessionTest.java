@@ -8,9 +8,11 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.vellama.runtime.CacheType;
 import dev.vellama.runtime.GenerationParams;
 import dev.vellama.runtime.GenerationResult;
 import dev.vellama.runtime.Model;
@@ -21,15 +23,16 @@ import dev.vellama.testdata.TestData;
 /**
  * Sessions on the GPU through the public API: a session saved from the GPU and loaded into another GPU session
  * goes on with the tokens of never stopping; a GPU session's file also loads into a CPU session (whose tokens may
- * part from the GPU's by rounding, so only that it goes on is checked). Skipped where
- * there is no CUDA device.
+ * part from the GPU's by rounding, so only that it goes on is checked); with F16, Q8_0 and Q4_0 caches (a file
+ * loads into a session of the same cache types). Skipped where there is no CUDA device.
  */
 class CudaSessionTest {
     @TempDir
     Path tmp;
 
-    private static Session session(Model model, SessionOptions.Device device) {
-        SessionOptions o = SessionOptions.defaults().withContextSize(256).withBatchSize(32).withThreads(2);
+    private static Session session(Model model, SessionOptions.Device device, CacheType cache) {
+        SessionOptions o = SessionOptions.defaults().withContextSize(256).withBatchSize(32).withThreads(2)
+                .withKvCache(cache);
         return model.newSession(device == SessionOptions.Device.CUDA ? o.withDevice(device, SessionOptions.ALL_LAYERS) : o);
     }
 
@@ -39,17 +42,18 @@ class CudaSessionTest {
         return c;
     }
 
-    @Test
-    void aSavedGpuSessionGoesOnAsIfItHadNeverStopped() throws IOException {
+    @ParameterizedTest
+    @EnumSource(value = CacheType.class, names = {"F16", "Q8_0", "Q4_0"})
+    void aSavedGpuSessionGoesOnAsIfItHadNeverStopped(CacheType cache) throws IOException {
         Assumptions.assumeTrue(CudaDriver.tryLoad().isPresent(), "CUDA test skipped: no driver");
         try (Model model = Model.load(TestData.model("stories-llama2-q8_0.gguf"))) {
             int[] prompt = model.tokenizer().encode("Once upon a time there was a little dog named Max.", true, true);
             GenerationParams p = GenerationParams.greedy();
             Path file = tmp.resolve("gpu.session");
-            try (Session straight = session(model, SessionOptions.Device.CUDA);
-                 Session first = session(model, SessionOptions.Device.CUDA);
-                 Session second = session(model, SessionOptions.Device.CUDA);
-                 Session cpu = session(model, SessionOptions.Device.CPU)) {
+            try (Session straight = session(model, SessionOptions.Device.CUDA, cache);
+                 Session first = session(model, SessionOptions.Device.CUDA, cache);
+                 Session second = session(model, SessionOptions.Device.CUDA, cache);
+                 Session cpu = session(model, SessionOptions.Device.CPU, cache)) {
                 GenerationResult all = straight.generate(prompt, p.withMaxTokens(20), null);
                 GenerationResult half = first.generate(prompt, p.withMaxTokens(10), null);
                 first.save(file);

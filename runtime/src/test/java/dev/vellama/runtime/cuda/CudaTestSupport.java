@@ -51,6 +51,18 @@ final class CudaTestSupport {
      */
     static float[] attentionOnHost(dev.vellama.quant.Kernels cpu, float[] q, short[] keys, short[] values, int n,
                                    int heads, int kvHeads, int headDim, int pos0, float scale, int window, float softcap) {
+        float[] k = new float[keys.length];
+        float[] v = new float[values.length];
+        for (int i = 0; i < k.length; i++) {
+            k[i] = Float.float16ToFloat(keys[i]);
+            v[i] = Float.float16ToFloat(values[i]);
+        }
+        return attentionOnHost(cpu, q, k, v, n, heads, kvHeads, headDim, pos0, scale, window, softcap);
+    }
+
+    /** The same over caches already decoded to floats (the values a quantized cache holds). */
+    static float[] attentionOnHost(dev.vellama.quant.Kernels cpu, float[] q, float[] keys, float[] values, int n,
+                                   int heads, int kvHeads, int headDim, int pos0, float scale, int window, float softcap) {
         int width = kvHeads * headDim;
         float[] out = new float[q.length];
         float[] scores = new float[pos0 + n];
@@ -63,7 +75,7 @@ final class CudaTestSupport {
                 for (int p = start; p < len; p++) {
                     float dot = 0f;
                     for (int i = 0; i < headDim; i++) {
-                        dot += Float.float16ToFloat(keys[p * width + kvOff + i]) * q[qOff + i];
+                        dot += keys[p * width + kvOff + i] * q[qOff + i];
                     }
                     float s = scale * dot;
                     scores[p] = softcap > 0 ? softcap * (float) Math.tanh(s / softcap) : s;
@@ -71,7 +83,7 @@ final class CudaTestSupport {
                 cpu.softmax(scores, start, len - start);
                 for (int p = start; p < len; p++) {
                     for (int i = 0; i < headDim; i++) {
-                        out[qOff + i] += scores[p] * Float.float16ToFloat(values[p * width + kvOff + i]);
+                        out[qOff + i] += scores[p] * values[p * width + kvOff + i];
                     }
                 }
             }

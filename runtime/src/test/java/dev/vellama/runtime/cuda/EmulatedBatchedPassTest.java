@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import dev.vellama.gguf.GgmlType;
 import dev.vellama.gguf.GgufFile;
 import dev.vellama.quant.Kernels;
 import dev.vellama.runtime.model.BatchedPass.Segment;
@@ -32,9 +33,10 @@ class EmulatedBatchedPassTest {
     private static final int CONTEXT = 16;
     private static final double BOUND = 2e-3; // as EmulatedForwardPassTest: GPU F32 products against CPU int8 ones
 
-    @ParameterizedTest(name = "{0} with --gpu-layers {1}")
-    @CsvSource({"llama, 99", "gemma2, 99", "phi3, 1"}) // plain; soft-caps and tied output; fused, half offloaded
-    void eachSequenceGetsItsLoneLogits(String arch, int gpuLayers) throws Exception {
+    @ParameterizedTest(name = "{0} with --gpu-layers {1}, {2} cache")
+    // plain; soft-caps and tied output; fused, half offloaded; slots of a Q8_0 cache (rows of 34-byte blocks)
+    @CsvSource({"llama, 99, F16", "gemma2, 99, F16", "phi3, 1, F16", "llama, 99, Q8_0"})
+    void eachSequenceGetsItsLoneLogits(String arch, int gpuLayers, GgmlType cache) throws Exception {
         CudaDriver driver = FakeDriver.loadOrSkip();
         Path file = Files.createTempFile("tiny-" + arch, ".gguf");
         try {
@@ -46,11 +48,12 @@ class EmulatedBatchedPassTest {
                 ForwardPass[] cpu = new ForwardPass[3];
                 CudaForwardPass[] alone = new CudaForwardPass[3];
                 for (int i = 0; i < 3; i++) {
-                    cpu[i] = new ForwardPass(c, w, k, new KvCache(c.layerCount(), CONTEXT, c.kvDim()), 8);
-                    alone[i] = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, CONTEXT, 8, gpuLayers, 1, s -> { });
+                    cpu[i] = new ForwardPass(c, w, k, KvCache.of(c, 0, CONTEXT, cache, cache), 8);
+                    alone[i] = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 1, CONTEXT, 8, gpuLayers, 1,
+                            cache, cache, s -> { });
                 }
                 try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 3, CONTEXT, 10,
-                        gpuLayers, 1, s -> { })) {
+                        gpuLayers, 1, cache, cache, s -> { })) {
                     Lone lone = (slot, tokens, pos) -> {
                         float[] want = alone[slot].forwardLast(tokens, 0, tokens.length, pos).clone();
                         float[] reference = cpu[slot].forwardLast(tokens, 0, tokens.length, pos);

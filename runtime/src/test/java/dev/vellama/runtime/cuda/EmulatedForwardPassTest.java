@@ -12,6 +12,7 @@ import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import dev.vellama.gguf.GgmlType;
 import dev.vellama.gguf.GgufFile;
 import dev.vellama.quant.Kernels;
 import dev.vellama.runtime.model.ForwardPass;
@@ -218,6 +219,53 @@ class EmulatedForwardPassTest {
                     for (int i = 24; i < 28; i++) {
                         check(cpu.forwardLast(tokens, i, 1, i), gpu.forwardLast(tokens, i, 1, i), TinyModel.VOCAB,
                                 arch + " after copying in, at " + i, bound);
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * Q8_0 and Q4_0 caches on the GPU give the logits of the CPU pass with the same cache types: two prompt chunks,
+     * decoded tokens, a context shift (keys decoded, turned and quantized again; values moved), tokens at the shifted
+     * positions, then the device cache copied into a heap cache of the same types (a saved session) on which the CPU
+     * pass goes on as the GPU does. llama whole on the GPU; gemma2 whole, whose sliding layers' rings turn their keys
+     * in place; llama half offloaded, its CPU layers keeping the same types.
+     */
+    @ParameterizedTest(name = "{0} --gpu-layers {1}, keys {2}, values {3}")
+    @CsvSource({"llama, 99, Q8_0, Q8_0", "gemma2, 99, Q4_0, Q8_0", "llama, 1, Q4_0, Q4_0"})
+    void quantizedCachesGiveTheLogitsOfTheCpuPassWithTheSameTypes(String arch, int gpuLayers, GgmlType keys,
+                                                                    GgmlType values) throws Exception {
+        withTinyModel(arch, 29, (c, w, driver) -> {
+            try (Kernels k = Kernels.scalar(1)) {
+                double bound = gpuLayers > 2 ? 1e-5 : 2e-3;
+                int[] tokens = new int[28];
+                for (int i = 0; i < tokens.length; i++) {
+                    tokens[i] = (i * 43 + 11) % TinyModel.VOCAB;
+                }
+                ForwardPass cpu = new ForwardPass(c, w, k, KvCache.of(c, 0, 32, keys, values, 8), 8);
+                try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 1, 32, 8, gpuLayers,
+                        1, keys, values, s -> { })) {
+                    for (int pos = 0; pos < 16; pos += 8) {
+                        check(cpu.forwardAll(tokens, pos, 8, pos), gpu.forwardAll(tokens, pos, 8, pos),
+                                8 * TinyModel.VOCAB, arch + " chunk at " + pos, bound);
+                    }
+                    for (int pos = 16; pos < 20; pos++) {
+                        check(cpu.forwardLast(tokens, pos, 1, pos), gpu.forwardLast(tokens, pos, 1, pos),
+                                TinyModel.VOCAB, arch + " token at " + pos, bound);
+                    }
+                    assertTrue(gpu.shiftCache(2, 4, 20), "shifted on the device");
+                    cpu.shiftCache(2, 4, 20);
+                    for (int i = 20; i < 24; i++) {
+                        check(cpu.forwardLast(tokens, i, 1, i - 4), gpu.forwardLast(tokens, i, 1, i - 4),
+                                TinyModel.VOCAB, arch + " token at " + (i - 4) + " after the shift", bound);
+                    }
+                    KvCache saved = KvCache.of(c, 0, 32, keys, values, 8);
+                    gpu.copyCacheTo(saved, 20);
+                    ForwardPass resumed = new ForwardPass(c, w, k, saved, 8);
+                    for (int i = 24; i < 27; i++) {
+                        check(resumed.forwardLast(tokens, i, 1, i - 4), gpu.forwardLast(tokens, i, 1, i - 4),
+                                TinyModel.VOCAB, arch + " after copying out, at " + (i - 4), bound);
                     }
                 }
             }

@@ -299,7 +299,7 @@ public final class GpuCheck {
      * Prompt processing with everything on the GPU, as llama-bench's pp512 and pp4096 (chunks of 512 from position
      * 0, logits of the last token), with the F32 tiled matmul and with the tensor-core one; the median of three runs
      * after a warm-up run, and decode from position 0 and after 8192 tokens (tg @ d8192) for the attention's cost at
-     * depth.
+     * depth; then the same with a Q8_0 cache (llama.cpp's {@code -ctk q8_0 -ctv q8_0}).
      */
     private static void benchPrompt(Path model) throws Exception {
         try (GgufFile file = GgufFile.open(model)) {
@@ -310,9 +310,13 @@ public final class GpuCheck {
             for (int i = 0; i < ids.length; i++) {
                 ids[i] = 1 + i * 31 % (vocab - 1);
             }
-            for (String kind : new String[] {"simt", "mma"}) {
+            for (String run : new String[] {"simt f16", "mma f16", "simt q8_0"}) {
+                String kind = run.split(" ")[0];
+                dev.vellama.gguf.GgmlType cache = run.endsWith("q8_0") ? dev.vellama.gguf.GgmlType.Q8_0
+                        : dev.vellama.gguf.GgmlType.F16;
                 System.setProperty("vellama.cuda.matmul", kind);
-                try (CudaForwardPass pass = CudaForwardPass.create(c, w, ids.length, 512, GpuLayers.ALL, 4, s -> { })) {
+                try (CudaForwardPass pass = CudaForwardPass.create(c, w, ids.length, 512, GpuLayers.ALL, 4, cache, cache,
+                        s -> { })) {
                     for (int total : new int[] {512, 4096}) {
                         double[] runs = new double[4];
                         for (int r = 0; r < runs.length; r++) {
@@ -324,8 +328,8 @@ public final class GpuCheck {
                         }
                         double[] timed = java.util.Arrays.copyOfRange(runs, 1, runs.length);
                         java.util.Arrays.sort(timed);
-                        System.out.printf("bench %s pp%d (%s matmul): %.0f tokens/s (runs %.0f, %.0f, %.0f)%n",
-                                model.getFileName(), total, kind, timed[1], runs[1], runs[2], runs[3]);
+                        System.out.printf("bench %s pp%d (%s matmul, %s cache): %.0f tokens/s (runs %.0f, %.0f, %.0f)%n",
+                                model.getFileName(), total, kind, cache, timed[1], runs[1], runs[2], runs[3]);
                     }
                     // decode at depth 0 and at depth 8192 (llama-bench's tg @ d): the ratio is the second over
                     // the first
@@ -334,8 +338,8 @@ public final class GpuCheck {
                         pass.forwardLast(ids, p, 512, p);
                     }
                     double deep = decodeSpeed(pass, ids, 8192);
-                    System.out.printf("bench %s tg56 (%s): %.1f tokens/s; tg56 @ d8192: %.1f tokens/s (%.2fx)%n",
-                            model.getFileName(), kind, shallow, deep, deep / shallow);
+                    System.out.printf("bench %s tg56 (%s, %s cache): %.1f tokens/s; tg56 @ d8192: %.1f tokens/s (%.2fx)%n",
+                            model.getFileName(), kind, cache, shallow, deep, deep / shallow);
                 } finally {
                     System.clearProperty("vellama.cuda.matmul");
                 }

@@ -25,7 +25,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.vellama.gguf.GgmlType;
+import dev.vellama.quant.Dequantizer;
 import dev.vellama.quant.Kernels;
+import dev.vellama.quant.Quantizer;
 import dev.vellama.quant.SyntheticWeights;
 import dev.vellama.quant.WeightMatrix;
 
@@ -227,35 +229,49 @@ abstract class KernelChecks {
      */
     private double[] attentionNmse(CudaKernels kernels, int n, int pos0, int window, float softcap, int headDim,
                                    int... extra) {
+        return attentionNmse(kernels, GgmlType.F16, n, pos0, window, softcap, headDim, extra);
+    }
+
+    /** The same over a cache of keys and values stored in {@code type}, against the CPU over the values it holds. */
+    private double[] attentionNmse(CudaKernels kernels, GgmlType type, int n, int pos0, int window, float softcap,
+                                   int headDim, int... extra) {
         int heads = headDim == 64 ? 8 : 4;
         int kvHeads = 2;
         int width = kvHeads * headDim;
         int positions = pos0 + n;
         float scale = (float) (1 / Math.sqrt(headDim));
-        short[] keys = new short[positions * width];
-        short[] values = new short[positions * width];
-        float[] kf = randomFloats(keys.length, 91);
-        float[] vf = randomFloats(values.length, 92);
-        for (int i = 0; i < keys.length; i++) {
-            keys[i] = Float.floatToFloat16(kf[i]);
-            values[i] = Float.floatToFloat16(vf[i]);
-        }
+        float[] kf = randomFloats(positions * width, 91);
+        float[] vf = randomFloats(positions * width, 92);
         float[] q = randomFloats(n * heads * headDim, 93);
-        float[] want = attentionOnHost(cpu, q, keys, values, n, heads, kvHeads, headDim, pos0, scale, window, softcap);
+        float[] want = attentionOnHost(cpu, q, held(type, kf), held(type, vf), n, heads, kvHeads, headDim, pos0, scale,
+                window, softcap);
         double[] errors = new double[extra.length];
-        try (DeviceBuffer dq = upload(ctx, q); DeviceBuffer kc = ctx.allocate(2L * keys.length);
-             DeviceBuffer vc = ctx.allocate(2L * values.length); DeviceBuffer dk = upload(ctx, kf);
-             DeviceBuffer dv = upload(ctx, vf); DeviceBuffer out = ctx.allocate(4L * q.length);
+        long bytes = positions * CudaKernels.cacheRowBytes(type, width);
+        try (DeviceBuffer dq = upload(ctx, q); DeviceBuffer kc = ctx.allocate(bytes); DeviceBuffer vc = ctx.allocate(bytes);
+             DeviceBuffer dk = upload(ctx, kf); DeviceBuffer dv = upload(ctx, vf); DeviceBuffer out = ctx.allocate(4L * q.length);
              DeviceBuffer zero = position(ctx, 0); DeviceBuffer dp = position(ctx, pos0)) {
-            kernels.storeKv(kc, vc, dk, dv, zero, positions, width);
+            kernels.storeKv(kc, vc, dk, dv, zero, positions, width, Integer.MAX_VALUE, null, type, type);
             kernels.reserveAttention(heads, headDim, positions + java.util.Arrays.stream(extra).max().orElse(0));
             for (int i = 0; i < extra.length; i++) {
                 kernels.attention(dq, kc, vc, out, n, heads, kvHeads, headDim, dp, positions + extra[i], scale, window,
-                        softcap);
+                        softcap, Integer.MAX_VALUE, null, type, type);
                 errors[i] = nmse(want, download(ctx, out, q.length));
             }
         }
         return errors;
+    }
+
+    /** What a cache of {@code type} holds of {@code x} (rows of whole blocks laid end to end), decoded. */
+    private static float[] held(GgmlType type, float[] x) {
+        float[] out = new float[x.length];
+        if (type == GgmlType.F16) {
+            for (int i = 0; i < x.length; i++) {
+                out[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+            }
+            return out;
+        }
+        Dequantizer.dequantize(type, Quantizer.quantize(type, x), 0, out, 0, x.length);
+        return out;
     }
 
     /** Σ W[r][c]·x[t][c] in double over the decoded weights, y[t][r]. */
@@ -422,14 +438,18 @@ abstract class KernelChecks {
      * RoPE of q and k fused with the cache store: q and the caches exactly as rope, rope and storeKv leave them
      * (both rotation styles, a partial rotation, grouped heads), k itself untouched.
      */
+    /**
+     * The fused kernel stores the bytes rope + storeKv store, in every cache format; 264 q pairs, so the cache part
+     * starts after a partial warp (a block type's warp must still hold whole blocks).
+     */
     @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void ropeStoreKvGivesWhatRopeAndStoreKvGive(boolean neox) {
+    @CsvSource({"false, F16", "true, F16", "false, Q8_0", "true, Q4_0"})
+    void ropeStoreKvGivesWhatRopeAndStoreKvGive(boolean neox, GgmlType type) {
         int n = 3;
         int heads = 4;
         int kvHeads = 2;
         int headDim = 64;
-        int nRot = 48;
+        int nRot = 44;
         int pos0 = 5;
         int pairs = nRot / 2;
         int positions = pos0 + n;
@@ -439,22 +459,24 @@ abstract class KernelChecks {
         float[] q = randomFloats(n * heads * headDim, 65);
         float[] k = randomFloats(n * width, 66);
         float[] v = randomFloats(n * width, 67);
+        long row = CudaKernels.cacheRowBytes(type, width);
         try (DeviceBuffer dc = upload(ctx, cos); DeviceBuffer ds = upload(ctx, sin); DeviceBuffer dp = position(ctx, pos0);
              DeviceBuffer q1 = upload(ctx, q); DeviceBuffer k1 = upload(ctx, k); DeviceBuffer q2 = upload(ctx, q);
              DeviceBuffer k2 = upload(ctx, k); DeviceBuffer dv = upload(ctx, v);
-             DeviceBuffer kc1 = ctx.allocate(2L * positions * width); DeviceBuffer vc1 = ctx.allocate(2L * positions * width);
-             DeviceBuffer kc2 = ctx.allocate(2L * positions * width); DeviceBuffer vc2 = ctx.allocate(2L * positions * width)) {
+             DeviceBuffer kc1 = ctx.allocate(positions * row); DeviceBuffer vc1 = ctx.allocate(positions * row);
+             DeviceBuffer kc2 = ctx.allocate(positions * row); DeviceBuffer vc2 = ctx.allocate(positions * row)) {
             gpu.rope(q1, dc, ds, n, heads, headDim, nRot, dp, neox);
             gpu.rope(k1, dc, ds, n, kvHeads, headDim, nRot, dp, neox);
-            gpu.storeKv(kc1, vc1, k1, dv, dp, n, width);
-            gpu.ropeStoreKv(q2, k2, dv, kc2, vc2, dc, ds, n, heads, kvHeads, headDim, nRot, dp, neox, positions, null);
+            gpu.storeKv(kc1, vc1, k1, dv, dp, n, width, positions, null, type, type);
+            gpu.ropeStoreKv(q2, k2, dv, kc2, vc2, dc, ds, n, heads, kvHeads, headDim, nRot, dp, neox, positions, null,
+                    type, type);
             assertArrayEquals(download(ctx, q1, q.length), download(ctx, q2, q.length), "q");
             assertArrayEquals(k, download(ctx, k2, k.length), "k itself");
-            short[] want = new short[n * width];
-            short[] got = new short[n * width];
+            byte[] want = new byte[(int) (n * row)];
+            byte[] got = new byte[(int) (n * row)];
             for (DeviceBuffer[] pair : new DeviceBuffer[][] {{kc1, kc2}, {vc1, vc2}}) {
-                ctx.download(pair[0], (long) pos0 * width, want, 0, n * width);
-                ctx.download(pair[1], (long) pos0 * width, got, 0, n * width);
+                ctx.download(pair[0], pos0 * row, want, 0, want.length);
+                ctx.download(pair[1], pos0 * row, got, 0, got.length);
                 assertArrayEquals(want, got, pair[0] == kc1 ? "keys" : "values");
             }
         }
@@ -496,5 +518,131 @@ abstract class KernelChecks {
         double[] e = attentionNmse(gpu, n, pos0, window, softcap, headDim, 0, 600);
         assertTrue(e[0] < 1e-9, "NMSE " + e[0]);
         assertTrue(e[1] < 1e-9, "sized for 600 more positions: NMSE " + e[1]);
+    }
+
+    /**
+     * Q8_0 and Q4_0 caches get llama.cpp's bytes (the CPU cache's quantizer), a warp per block: random rows, a block
+     * of zeros (scale 0), and blocks whose largest magnitude appears twice with opposite signs (Q4_0 takes the
+     * first one's sign), in rows from position 3 of a 16-row cache.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    void storeKvQuantizesLikeTheCpuCache(GgmlType type) {
+        int width = 128;
+        int n = 5;
+        int pos0 = 3;
+        float[] k = randomFloats(n * width, 83);
+        float[] v = randomFloats(n * width, 84);
+        java.util.Arrays.fill(k, 0, 32, 0f);
+        k[32 + 5] = -3f;
+        k[32 + 20] = 3f;
+        v[64 + 20] = 2.5f;
+        v[64 + 7] = -2.5f;
+        long row = CudaKernels.cacheRowBytes(type, width);
+        try (DeviceBuffer kc = ctx.allocate(16 * row); DeviceBuffer vc = ctx.allocate(16 * row);
+             DeviceBuffer dk = upload(ctx, k); DeviceBuffer dv = upload(ctx, v); DeviceBuffer dp = position(ctx, pos0)) {
+            gpu.storeKv(kc, vc, dk, dv, dp, n, width, 16, null, type, type);
+            byte[] got = new byte[(int) (n * row)];
+            ctx.download(kc, pos0 * row, got, 0, got.length);
+            assertArrayEquals(Quantizer.quantize(type, k), got, "keys");
+            ctx.download(vc, pos0 * row, got, 0, got.length);
+            assertArrayEquals(Quantizer.quantize(type, v), got, "values");
+        }
+    }
+
+    /**
+     * Attention reads Q8_0 and Q4_0 caches as they are: decode (blocks of 256 rows) exactly as the CPU over the
+     * decoded values, prefill (tiles that hold F16) within F16 rounding of them; sliding windows, heads of 64 and 256,
+     * and the tensor-core prefill as well.
+     */
+    @ParameterizedTest
+    @CsvSource({"Q8_0, 1, 600, 2147483647, 0, 64", "Q4_0, 1, 90, 2147483647, 0, 256", "Q4_0, 1, 400, 300, 0.5, 64",
+            "Q8_0, 45, 200, 2147483647, 0, 64", "Q4_0, 40, 150, 100, 0, 64", "Q8_0, 9, 80, 50, 0, 256"})
+    void attentionReadsQuantizedCaches(GgmlType type, int n, int pos0, int window, float softcap, int headDim) {
+        double bound = n == 1 ? 1e-9 : 1e-6;
+        double[] e = attentionNmse(gpu, type, n, pos0, window, softcap, headDim, 0, 300);
+        assertTrue(e[0] < bound && e[1] < bound, type + ": NMSE " + e[0] + ", sized for 300 more: " + e[1]);
+        if (n > 1) {
+            try (CudaKernels mma = new CudaKernels(ctx, true)) {
+                double m = attentionNmse(mma, type, n, pos0, window, softcap, headDim, 0)[0];
+                assertTrue(m < 1e-5, type + " on tensor cores: NMSE " + m);
+            }
+        }
+    }
+
+    /**
+     * A context shift over block-type caches: moved values keep their bytes (a block re-quantizes to itself), keys
+     * moved without a turn too; turned keys (shift_kv, and a ring's turn in place) hold what the CPU cache holds
+     * after turning the decoded keys and quantizing them again.
+     */
+    @ParameterizedTest
+    @CsvSource({"Q8_0, false", "Q4_0, true"})
+    void shiftsOfQuantizedCachesMoveValuesAndTurnKeys(GgmlType type, boolean neox) {
+        int kvHeads = 2;
+        int headDim = 64;
+        int width = kvHeads * headDim;
+        int rows = 12;
+        int pairs = headDim / 2;
+        long row = CudaKernels.cacheRowBytes(type, width);
+        float[] k = randomFloats(rows * width, 85);
+        float[] v = randomFloats(rows * width, 86);
+        float[] cos = new float[pairs];
+        float[] sin = new float[pairs];
+        for (int i = 0; i < pairs; i++) {
+            double angle = -3 * Math.pow(10000, -2.0 * i / headDim);
+            cos[i] = (float) Math.cos(angle);
+            sin[i] = (float) Math.sin(angle);
+        }
+        byte[] keys = Quantizer.quantize(type, k);
+        byte[] values = Quantizer.quantize(type, v);
+        try (DeviceBuffer kc = ctx.allocate(rows * row); DeviceBuffer vc = ctx.allocate(rows * row);
+             DeviceBuffer dk = upload(ctx, k); DeviceBuffer dv = upload(ctx, v); DeviceBuffer zero = position(ctx, 0);
+             DeviceBuffer dc = upload(ctx, cos); DeviceBuffer ds = upload(ctx, sin)) {
+            gpu.storeKv(kc, vc, dk, dv, zero, rows, width, rows, null, type, type);
+            // rows 8..11 to 2..5 unturned, then 6..7 to 0..1 turned
+            gpu.shiftKv(kc, vc, dc, ds, 8, 2, 4, kvHeads, headDim, 0, neox, type, type);
+            gpu.shiftKv(kc, vc, dc, ds, 6, 0, 2, kvHeads, headDim, headDim, neox, type, type);
+            byte[] got = new byte[(int) (rows * row)];
+            ctx.download(vc, 0, got, 0, got.length);
+            assertArrayEquals(java.util.Arrays.copyOfRange(values, (int) (6 * row), (int) (12 * row)),
+                    java.util.Arrays.copyOfRange(got, 0, (int) (6 * row)), "values moved");
+            ctx.download(kc, 0, got, 0, got.length);
+            assertArrayEquals(java.util.Arrays.copyOfRange(keys, (int) (8 * row), (int) (12 * row)),
+                    java.util.Arrays.copyOfRange(got, (int) (2 * row), (int) (6 * row)), "keys moved unturned");
+            float[] want = turnedAndRequantized(type, keys, 6, 2, width, headDim, cos, sin, neox);
+            float[] turned = new float[2 * width];
+            Dequantizer.dequantize(type, got, 0, turned, 0, 2 * width);
+            assertTrue(nmse(want, turned) < 1e-6, "keys turned by shift_kv: NMSE " + nmse(want, turned));
+            // a ring of 12 rows whose origin is 5: positions 3..6 lie in rows 8..11, turned in place
+            gpu.turnRingKeys(kc, dc, ds, 3, 4, kvHeads, headDim, headDim, neox, rows, 5, type);
+            ctx.download(kc, 0, got, 0, got.length);
+            want = turnedAndRequantized(type, keys, 8, 4, width, headDim, cos, sin, neox);
+            turned = new float[4 * width];
+            Dequantizer.dequantize(type, got, (int) (8 * row), turned, 0, 4 * width);
+            assertTrue(nmse(want, turned) < 1e-6, "ring keys turned in place: NMSE " + nmse(want, turned));
+        }
+    }
+
+    /** Rows [from, from + count) of a block-type cache's bytes, decoded, turned as RoPE turns them, stored again. */
+    private static float[] turnedAndRequantized(GgmlType type, byte[] cache, int from, int count, int width,
+                                                int headDim, float[] cos, float[] sin, boolean neox) {
+        long row = CudaKernels.cacheRowBytes(type, width);
+        float[] x = new float[count * width];
+        Dequantizer.dequantize(type, cache, (int) (from * row), x, 0, x.length);
+        int half = headDim / 2;
+        for (int h = 0; h < count * width / headDim; h++) {
+            int base = h * headDim;
+            for (int i = 0; i < half; i++) {
+                int i0 = base + (neox ? i : 2 * i);
+                int i1 = base + (neox ? i + half : 2 * i + 1);
+                float x0 = x[i0];
+                float x1 = x[i1];
+                x[i0] = x0 * cos[i] - x1 * sin[i];
+                x[i1] = x0 * sin[i] + x1 * cos[i];
+            }
+        }
+        float[] out = new float[x.length];
+        Dequantizer.dequantize(type, Quantizer.quantize(type, x), 0, out, 0, x.length);
+        return out;
     }
 }
