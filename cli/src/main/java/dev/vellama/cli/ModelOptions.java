@@ -50,7 +50,7 @@ final class ModelOptions {
     String gpuLayers;
 
     @Option(names = {"-ctk", "--cache-type-k"}, paramLabel = "TYPE", defaultValue = "f16",
-            description = "How the KV cache stores keys: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1 (default: ${DEFAULT-VALUE}, as llama.cpp).")
+            description = "How the KV cache stores keys: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, iq4_nl (default: ${DEFAULT-VALUE}, as llama.cpp).")
     String cacheTypeK;
 
     @Option(names = {"-ctv", "--cache-type-v"}, paramLabel = "TYPE", defaultValue = "f16",

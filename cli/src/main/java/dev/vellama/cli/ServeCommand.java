@@ -82,7 +82,7 @@ final class ServeCommand implements Callable<Integer> {
     int queue;
 
     @Option(names = {"--cache-type", "-ctk", "--cache-type-k", "-ctv", "--cache-type-v"}, paramLabel = "TYPE", defaultValue = "f16",
-            description = "How the slots' KV caches store keys and values: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1"
+            description = "How the slots' KV caches store keys and values: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, iq4_nl"
                     + " (default: ${DEFAULT-VALUE}).")
     String cacheType;
 

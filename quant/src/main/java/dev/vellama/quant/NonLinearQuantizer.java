@@ -10,17 +10,29 @@ import java.lang.foreign.ValueLayout;
  * IQ4_NL and IQ4_XS as llama-quantize writes them without an importance matrix ({@code quantize_iq4_nl} /
  * {@code quantize_iq4_xs}, both through {@code quantize_row_iq4_nl_impl} with 7 tries): per 32 values, the scale
  * whose nearest non-linear levels fit best (x²-weighted) among 15 candidates; IQ4_XS then stores each 32's scale as
- * a 6-bit multiple of one super-block scale. Same float arithmetic, so the bytes match. Not thread-safe (scratch).
+ * a 6-bit multiple of one super-block scale. Same float arithmetic, so the bytes match. With tries of −1, as llama.cpp
+ * converts values while it runs ({@code quantize_row_iq4_nl_ref}, its KV cache): the first fit's scale alone, from
+ * the largest value's sign the other way round. Not thread-safe (scratch).
  */
 final class NonLinearQuantizer {
+    /** llama-quantize's tries ({@code quantize_iq4_nl}); the run-time conversion's are −1. */
+    static final int FILE_TRIES = 7;
     /** llama.cpp's {@code kvalues_iq4nl}. */
     private static final int[] VALUES = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
     private static final float GROUP_MAX_EPS = 1e-15f;
-    private static final int TRIES = 7;
+    private final int tries;
 
     private final byte[] levels = new byte[256];
     private final float[] weight = new float[32];
     private final float[] scales = new float[8];
+
+    NonLinearQuantizer() {
+        this(FILE_TRIES);
+    }
+
+    NonLinearQuantizer(int tries) {
+        this.tries = tries;
+    }
 
     /** One IQ4_NL block of 32 values: d, then 16 bytes of two 4-bit level indexes. */
     void iq4nl(float[] x, int xo, MemorySegment y, long yo) {
@@ -91,7 +103,7 @@ final class NonLinearQuantizer {
                 scales[ib] = 0;
                 continue;
             }
-            float d = -max / VALUES[0];
+            float d = tries > 0 ? -max / VALUES[0] : max / VALUES[0];
             float id = 1 / d;
             float sumqx = 0;
             float sumq2 = 0;
@@ -105,7 +117,7 @@ final class NonLinearQuantizer {
             }
             d = sumqx / sumq2;
             float best = d * sumqx;
-            for (int itry = -TRIES; itry <= TRIES; itry++) {
+            for (int itry = -tries; itry <= tries; itry++) {
                 id = (itry + VALUES[0]) / max;
                 sumqx = 0;
                 sumq2 = 0;
@@ -154,9 +166,11 @@ final class NonLinearQuantizer {
             MemorySegment.copy(scalesL, 0, y, ValueLayout.JAVA_BYTE, scalesAt + 2, scalesL.length);
         } else {
             y.set(SHORT_LE, dAt, Half.fromFloat(scales[0]));
-            float id = scales[0] != 0 ? 1 / scales[0] : 0;
-            for (int j = 0; j < 32; j++) {
-                levels[j] = (byte) bestIndex(id * x[xo + j]);
+            if (tries > 0) {
+                float id = scales[0] != 0 ? 1 / scales[0] : 0;
+                for (int j = 0; j < 32; j++) {
+                    levels[j] = (byte) bestIndex(id * x[xo + j]);
+                }
             }
         }
         for (int i = 0; i < size / 32; i++) {

@@ -52,6 +52,30 @@ public final class Quantizer {
      * @throws IllegalArgumentException if {@code count} is not a whole number of blocks
      */
     public static void quantize(GgmlType type, float[] src, int srcOff, int count, MemorySegment dst, long dstOff) {
+        quantize(type, src, srcOff, count, dst, dstOff, NonLinearQuantizer.FILE_TRIES);
+    }
+
+    /**
+     * {@link #quantize(GgmlType, float[], int, int, MemorySegment, long)} as llama.cpp converts values while it runs
+     * ({@code quantize_row_*_ref}: its KV cache, copies between types) rather than as llama-quantize writes a file.
+     * The two differ only for IQ4_NL and IQ4_XS, whose run-time conversion tries no scales beyond the first fit.
+     *
+     * @param type the target type
+     * @param src the values to encode
+     * @param srcOff index in {@code src} of the first value
+     * @param count number of values, a multiple of the type's block size
+     * @param dst receives {@code type.byteSize(count)} bytes of blocks
+     * @param dstOff byte offset in {@code dst} of the first block
+     * @throws UnsupportedTensorTypeException if {@link #canQuantize} is false for {@code type}
+     * @throws IllegalArgumentException if {@code count} is not a whole number of blocks
+     */
+    public static void quantizeReference(GgmlType type, float[] src, int srcOff, int count, MemorySegment dst,
+                                         long dstOff) {
+        quantize(type, src, srcOff, count, dst, dstOff, -1);
+    }
+
+    private static void quantize(GgmlType type, float[] src, int srcOff, int count, MemorySegment dst, long dstOff,
+                                 int nonLinearTries) {
         if (!canQuantize(type)) {
             throw new UnsupportedTensorTypeException(type, "(quantize)");
         }
@@ -62,7 +86,8 @@ public final class Quantizer {
         int bpb = type.bytesPerBlock();
         int blocks = count / bs;
         KQuantizer k = type.name().endsWith("_K") ? new KQuantizer() : null;
-        NonLinearQuantizer nl = type == GgmlType.IQ4_NL || type == GgmlType.IQ4_XS ? new NonLinearQuantizer() : null;
+        NonLinearQuantizer nl = type == GgmlType.IQ4_NL || type == GgmlType.IQ4_XS ? new NonLinearQuantizer(nonLinearTries)
+                : null;
         for (int b = 0; b < blocks; b++) {
             int x = srcOff + b * bs;
             long y = dstOff + (long) b * bpb;

@@ -38,6 +38,36 @@ class QuantizerTest {
         }
     }
 
+    /**
+     * The run-time conversion (llama.cpp's {@code quantize_row_iq4_nl_ref}, what its KV cache stores) differs from
+     * llama-quantize's for IQ4_NL: no scales tried beyond the first fit. The bytes below come from that function in
+     * ggml d99724f (src/ggml-quants.c built with {@code gcc -O1 -std=c11}, called once on these 256 values: an LCG's
+     * integers over 1000, block 6 divided by 4096, block 7 by 10 with one value of −50).
+     */
+    @Test
+    void iq4NlAsLlamaCppConvertsWhileItRuns() {
+        float[] x = new float[256];
+        long s = 12345;
+        for (int i = 0; i < 256; i++) {
+            s = s * 6364136223846793005L + 1442695040888963407L;
+            int v = (int) Long.remainderUnsigned(s >>> 33, 20001) - 10000;
+            x[i] = v / 1000.0f;
+        }
+        for (int i = 192; i < 224; i++) {
+            x[i] = x[i] / 4096.0f;
+        }
+        for (int i = 224; i < 256; i++) {
+            x[i] = i == 230 ? -50.0f : x[i] / 10.0f;
+        }
+        String want = "b7ac9ccffa5e95ede3fd322926a42ac90dd601adfc1e7ce70e18d6c1dda1cfefee7ff605d32cf4a8560d960d2edecf2219a86e4ff3efcdac16e2021d536c551feff9f355b75e1da1d82cfddc41256f37842b906c07d640db4493f12ca1e31b908f5b5ec1d7bea5aaeac03c7e30012676ffd15d9c6eefef343e3210fee5d24d3688888888888880888888888888888888";
+        byte[] got = new byte[144];
+        Quantizer.quantizeReference(GgmlType.IQ4_NL, x, 0, 256, java.lang.foreign.MemorySegment.ofArray(got), 0);
+        assertEquals(want, java.util.HexFormat.of().formatHex(got));
+        byte[] file = Quantizer.quantize(GgmlType.IQ4_NL, x);
+        org.junit.jupiter.api.Assertions.assertNotEquals(want, java.util.HexFormat.of().formatHex(file),
+                "llama-quantize's conversion tries more scales");
+    }
+
     @Test
     void roundTripErrorIsSmall() {
         float[] src = KernelTestSupport.randomFloats(1024, 3);

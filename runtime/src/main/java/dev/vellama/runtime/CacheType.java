@@ -23,7 +23,9 @@ public enum CacheType {
     /** 5-bit blocks of 32 values with one f16 scale: about 0.69 bytes a value. */
     Q5_0(GgmlType.Q5_0),
     /** 5-bit blocks of 32 values with an f16 scale and minimum: about 0.75 bytes a value. */
-    Q5_1(GgmlType.Q5_1);
+    Q5_1(GgmlType.Q5_1),
+    /** 4-bit blocks of 32 values on a non-linear grid with one f16 scale: about 0.56 bytes a value. */
+    IQ4_NL(GgmlType.IQ4_NL);
 
     private final GgmlType ggmlType;
 
@@ -51,7 +53,7 @@ public enum CacheType {
      *
      * @param name the name, any case, surrounding blanks ignored
      * @return the type
-     * @throws IllegalArgumentException if no cache type has that name (iq4_nl is refused as not supported yet)
+     * @throws IllegalArgumentException if no cache type has that name (llama.cpp's names, as {@link #llamaName} gives them)
      */
     public static CacheType parse(String name) {
         for (CacheType t : values()) {
@@ -59,9 +61,7 @@ public enum CacheType {
                 return t;
             }
         }
-        if (name.equalsIgnoreCase("iq4_nl")) {
-            throw new IllegalArgumentException("cache type iq4_nl is not supported yet; use q4_0 or q4_1 for a 4-bit cache");
-        }
-        throw new IllegalArgumentException("unknown cache type '" + name + "'; one of f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1");
+        throw new IllegalArgumentException("unknown cache type '" + name + "'; one of f32, f16, bf16, q8_0, q4_0, q4_1, q5_0,"
+                + " q5_1, iq4_nl");
     }
 }

@@ -70,7 +70,7 @@ public final class KvCache {
     /** Types a cache can hold. */
     public static boolean supports(GgmlType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL -> true;
             default -> false;
         };
     }
@@ -551,7 +551,7 @@ public final class KvCache {
             }
         } else {
             for (int h = 0; h < width / hd; h++) {
-                Quantizer.quantize(valueType, v, vOff + h * hd, hd, valueSegments[layer], offset(layer, h, c, valueHeadBytes[layer]));
+                Quantizer.quantizeReference(valueType, v, vOff + h * hd, hd, valueSegments[layer], offset(layer, h, c, valueHeadBytes[layer]));
             }
         }
     }
@@ -573,7 +573,7 @@ public final class KvCache {
             }
         } else {
             for (int h = 0; h < rowWidth / headDim; h++) {
-                Quantizer.quantize(keyType, k, kOff + h * headDim, headDim, keySegments[layer], offset(layer, h, c, keyHeadBytes[layer]));
+                Quantizer.quantizeReference(keyType, k, kOff + h * headDim, headDim, keySegments[layer], offset(layer, h, c, keyHeadBytes[layer]));
             }
         }
     }

@@ -18,9 +18,13 @@ class KvCacheTest {
     private static final int WIDTH = HEADS * HEAD_DIM;
     private static final int POSITIONS = 40;
 
-    /** What a slice reads back as: the type's own round trip (F32 none, F16 IEEE halves, blocks ggml's). */
+    /**
+     * What a slice reads back as: the type's own round trip (F32 none, F16 IEEE halves, blocks as llama.cpp converts
+     * them while it runs).
+     */
     private static float[] roundTrip(GgmlType type, float[] x, int off, int n) {
-        byte[] blocks = Quantizer.quantize(type, java.util.Arrays.copyOfRange(x, off, off + n));
+        byte[] blocks = new byte[Math.toIntExact(type.byteSize(n))];
+        Quantizer.quantizeReference(type, x, off, n, java.lang.foreign.MemorySegment.ofArray(blocks), 0);
         float[] back = new float[n];
         dev.vellama.quant.Dequantizer.dequantize(type, java.lang.foreign.MemorySegment.ofArray(blocks), 0, back, 0, n);
         return back;
@@ -41,7 +45,7 @@ class KvCacheTest {
     @Test
     void eachTypeReadsBackItsOwnRounding() {
         for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0,
-                GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1}) {
+                GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL}) {
             KvCache cache = new KvCache(2, 0, POSITIONS, WIDTH, HEAD_DIM, type, type);
             float[][] keys = new float[POSITIONS][WIDTH];
             float[][] values = new float[POSITIONS][WIDTH];
@@ -72,7 +76,8 @@ class KvCacheTest {
      */
     @Test
     void wholeRowsOfEveryHeadReadBackAsWritten() {
-        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_1}) {
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_1,
+                GgmlType.IQ4_NL}) {
             KvCache cache = new KvCache(2, 0, POSITIONS, WIDTH, HEAD_DIM, type, type);
             float[][] keys = new float[POSITIONS][WIDTH];
             float[][] values = new float[POSITIONS][WIDTH];
