@@ -610,8 +610,8 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                 MemorySegment values = arena.allocate(valueRow * cells);
                 for (int p = cells < capacity ? first : 0; p < length; p++) {
                     from.readRow(l, p, k, v);
-                    Quantizer.quantize(keyType, k, 0, kvd, keys, (p % cells) * keyRow);
-                    Quantizer.quantize(valueType, v, 0, kvd, values, (p % cells) * valueRow);
+                    Quantizer.quantizeReference(keyType, k, 0, kvd, keys, (p % cells) * keyRow);
+                    Quantizer.quantizeReference(valueType, v, 0, kvd, values, (p % cells) * valueRow);
                 }
                 ctx.upload(keys, layers[l].keys()[0], 0);
                 ctx.upload(values, layers[l].values()[0], 0);
