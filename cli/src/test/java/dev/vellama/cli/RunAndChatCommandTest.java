@@ -156,6 +156,27 @@ class RunAndChatCommandTest {
         assertTrue(r.err().startsWith("vellama: --device cuda: "), r.err());
     }
 
+    /**
+     * llama.cpp's cache types: iq4_nl keys with q8_0 values run; an unknown type is one line naming the types; a type
+     * the GPU does not keep is refused in one line naming those it does, before any device is looked for.
+     */
+    @Test
+    void cacheTypesAreLlamaCppsAndTheGpuSaysWhichItKeeps() {
+        CliRunner r = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "Once upon a time", "-n", "6",
+                "--temp", "0", "-t", "2", "-ctk", "iq4_nl", "-ctv", "q8_0");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().startsWith("Once upon a time") && r.out().length() > "Once upon a time".length(), r.out());
+        r = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "hi", "-n", "2", "-ctk", "q9_0");
+        assertEquals(1, r.exitCode());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains("q5_1, iq4_nl"), r.err());
+        r = CliRunner.run("run", "-m", model("stories-llama2-q8_0.gguf"), "-p", "hi", "-n", "2", "--device", "cuda",
+                "-ctk", "q5_1");
+        assertEquals(1, r.exitCode());
+        assertEquals("vellama: --device cuda keeps the KV cache in f16, q8_0 or q4_0; q5_1 is for CPU sessions",
+                r.err().strip());
+    }
+
     /** llama.cpp's --prompt-cache: the second run with the same prompt reads only its last token, and says the same. */
     @Test
     void aPromptCacheSkipsTheReadPromptOnTheNextRun(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws IOException {

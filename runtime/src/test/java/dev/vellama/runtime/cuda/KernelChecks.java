@@ -556,12 +556,16 @@ abstract class KernelChecks {
      * and the tensor-core prefill as well.
      */
     @ParameterizedTest
-    @CsvSource({"Q8_0, 1, 600, 2147483647, 0, 64", "Q4_0, 1, 90, 2147483647, 0, 256", "Q4_0, 1, 400, 300, 0.5, 64",
+    @CsvSource({"Q8_0, 1, 300, 2147483647, 0, 64", "Q4_0, 1, 90, 2147483647, 0, 256", "Q4_0, 1, 300, 200, 0.5, 64",
             "Q8_0, 45, 200, 2147483647, 0, 64", "Q4_0, 40, 150, 100, 0, 64", "Q8_0, 9, 80, 50, 0, 256"})
     void attentionReadsQuantizedCaches(GgmlType type, int n, int pos0, int window, float softcap, int headDim) {
         double bound = n == 1 ? 1e-9 : 1e-6;
-        double[] e = attentionNmse(gpu, type, n, pos0, window, softcap, headDim, 0, 300);
-        assertTrue(e[0] < bound && e[1] < bound, type + ": NMSE " + e[0] + ", sized for 300 more: " + e[1]);
+        // decode sized for more positions than it uses too, as a captured graph is
+        double[] e = n == 1 ? attentionNmse(gpu, type, n, pos0, window, softcap, headDim, 0, 300)
+                : attentionNmse(gpu, type, n, pos0, window, softcap, headDim, 0);
+        for (double error : e) {
+            assertTrue(error < bound, type + ": NMSE " + java.util.Arrays.toString(e));
+        }
         if (n > 1) {
             try (CudaKernels mma = new CudaKernels(ctx, true)) {
                 double m = attentionNmse(mma, type, n, pos0, window, softcap, headDim, 0)[0];
