@@ -1,5 +1,5 @@
 // Runs CUDA kernels on the host for tests on machines without a GPU: every block in turn, each of its threads as a
-// fiber (ucontext) of one OS thread, switched at every __syncthreads and warp shuffle, which therefore act as
+// fiber of one OS thread, switched at every __syncthreads and warp shuffle, which therefore act as
 // barriers of the whole block (the kernels here reach them uniformly; a thread that has returned counts as
 // arrived). Blind to timing and memory-model questions; it checks indexing, reductions and control flow.
 #ifndef VELLAMA_EMULATOR_H
@@ -42,10 +42,49 @@ inline EmuDim gridDim;
 inline EmuDim threadIdx;
 inline EmuDim blockIdx;
 
+// Switching fibers: on x86-64 a switch of stacks that saves only the callee-saved registers (glibc's swapcontext
+// also saves the signal mask, a system call per switch: 1 µs, which made the switches most of an emulated run);
+// elsewhere ucontext.
+#if defined(__x86_64__)
+#define EMU_FAST_SWITCH 1
+// Saves the callee-saved registers on the current stack and its pointer in *from, then resumes the stack at to.
+extern "C" void vellama_emu_switch(void** from, void* to);
+asm(R"(
+    .text
+    .globl vellama_emu_switch
+    .hidden vellama_emu_switch
+    .type vellama_emu_switch, @function
+vellama_emu_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size vellama_emu_switch, .-vellama_emu_switch
+)");
+#else
+#define EMU_FAST_SWITCH 0
+#endif
+
 struct EmuBlock {
     static constexpr size_t STACK = 64 * 1024;
+#if EMU_FAST_SWITCH
+    void* scheduler;           // saved stack pointers
+    std::vector<void*> fibers;
+#else
     ucontext_t scheduler;
     std::vector<ucontext_t> fibers;
+#endif
     std::vector<std::unique_ptr<char[]>> stacks;
     std::vector<bool> finished;
     std::vector<uint32_t> exchange; // the bits of each thread's shuffled value
@@ -59,7 +98,11 @@ inline EmuBlock emuBlock;
 
 // Hands control back to the scheduler until every thread of the block has reached this point.
 inline void emu_barrier() {
+#if EMU_FAST_SWITCH
+    vellama_emu_switch(&emuBlock.fibers[emuBlock.current], emuBlock.scheduler);
+#else
     swapcontext(&emuBlock.fibers[emuBlock.current], &emuBlock.scheduler);
+#endif
 }
 
 inline void __syncthreads() {
@@ -171,7 +214,24 @@ void mma_sync(fragment<accumulator, M, N, K, float>& d, const fragment<matrix_a,
 inline void emu_fiber_entry() {
     emuBlock.body();
     emuBlock.finished[emuBlock.current] = true;
+#if EMU_FAST_SWITCH
+    emu_barrier(); // a finished thread is never resumed
+    abort();
+#endif
 }
+
+#if EMU_FAST_SWITCH
+// A fresh stack that the first switch to it enters at emu_fiber_entry: six zeroed callee-saved registers, the entry
+// as the return address, and a null return address for the entry itself, aligned as after a call.
+inline void* emu_fiber_stack(char* stack, size_t size) {
+    uintptr_t top = (reinterpret_cast<uintptr_t>(stack) + size) & ~static_cast<uintptr_t>(15);
+    void** sp = reinterpret_cast<void**>(top - 16) - 6;
+    for (int i = 0; i < 6; i++) sp[i] = nullptr;
+    sp[6] = reinterpret_cast<void*>(&emu_fiber_entry);
+    sp[7] = nullptr;
+    return sp;
+}
+#endif
 
 // Launches f() over a 2-D grid of 1-D blocks (the only shapes the runtime uses).
 template <class F>
@@ -189,11 +249,15 @@ void emu_launch(unsigned gridX, unsigned gridY, unsigned threads, size_t sharedB
             b.dynamicShared.assign(sharedBytes / sizeof(float) + 1, 0.0f);
             b.finished.assign(threads, false);
             for (unsigned t = 0; t < threads; t++) {
+#if EMU_FAST_SWITCH
+                b.fibers[t] = emu_fiber_stack(b.stacks[t].get(), EmuBlock::STACK);
+#else
                 getcontext(&b.fibers[t]);
                 b.fibers[t].uc_stack.ss_sp = b.stacks[t].get();
                 b.fibers[t].uc_stack.ss_size = EmuBlock::STACK;
                 b.fibers[t].uc_link = &b.scheduler;
                 makecontext(&b.fibers[t], emu_fiber_entry, 0);
+#endif
             }
             // one pass runs every live thread to its next barrier (or its end)
             for (bool live = true; live;) {
@@ -202,7 +266,11 @@ void emu_launch(unsigned gridX, unsigned gridY, unsigned threads, size_t sharedB
                     if (b.finished[t]) continue;
                     b.current = t;
                     threadIdx = {t, 0, 0};
+#if EMU_FAST_SWITCH
+                    vellama_emu_switch(&b.scheduler, b.fibers[t]);
+#else
                     swapcontext(&b.scheduler, &b.fibers[t]);
+#endif
                     live |= !b.finished[t];
                 }
             }
