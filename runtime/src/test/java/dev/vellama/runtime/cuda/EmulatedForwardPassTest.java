@@ -229,11 +229,11 @@ class EmulatedForwardPassTest {
      * Q8_0 and Q4_0 caches on the GPU give the logits of the CPU pass with the same cache types: two prompt chunks,
      * decoded tokens, a context shift (keys decoded, turned and quantized again; values moved), tokens at the shifted
      * positions, then the device cache copied into a heap cache of the same types (a saved session) on which the CPU
-     * pass goes on as the GPU does. gemma2 whole on the GPU, whose sliding layers' rings turn their keys in place;
-     * llama half offloaded, its CPU layers keeping the same types. (Q8_0 slots of a whole llama: EmulatedBatchedPassTest.)
+     * pass goes on as the GPU does. llama whole on the GPU; gemma2 whole, whose sliding layers' rings turn their keys
+     * in place; llama half offloaded, its CPU layers keeping the same types.
      */
     @ParameterizedTest(name = "{0} --gpu-layers {1}, keys {2}, values {3}")
-    @CsvSource({"gemma2, 99, Q4_0, Q8_0", "llama, 1, Q4_0, Q4_0"})
+    @CsvSource({"llama, 99, Q8_0, Q8_0", "gemma2, 99, Q4_0, Q8_0", "llama, 1, Q4_0, Q4_0"})
     void quantizedCachesGiveTheLogitsOfTheCpuPassWithTheSameTypes(String arch, int gpuLayers, GgmlType keys,
                                                                     GgmlType values) throws Exception {
         withTinyModel(arch, 29, (c, w, driver) -> {
