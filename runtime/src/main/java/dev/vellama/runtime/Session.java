@@ -392,13 +392,13 @@ public final class Session implements AutoCloseable {
     /**
      * Calls {@code hook} with every token's activations at {@code point} of every layer, from the next evaluation
      * on; closing the returned handle removes it. A hook may edit the values in place (see {@link ActivationHook}).
-     * Setting or removing a hook forgets the cached conversation, whose cells were computed without it. CPU sessions
-     * only.
+     * Setting or removing a hook forgets the cached conversation, whose cells were computed without it. On a CUDA
+     * session the hooked rows are copied from the device to the hook and back at each point where a hook is set, and
+     * decode steps are not replayed as CUDA graphs while any is: slower, the same values.
      *
      * @param point where
      * @param hook  what to call
      * @return the handle that removes it
-     * @throws VellamaException on a CUDA session
      */
     public Hook observe(ActivationPoint point, ActivationHook hook) {
         return addHook(point, -1, false, hook);
@@ -481,9 +481,6 @@ public final class Session implements AutoCloseable {
     }
 
     private Hook addHook(ActivationPoint point, int layer, boolean first, ActivationHook hook) {
-        if (!(pass instanceof ForwardPass)) {
-            throw new VellamaException("activation hooks and control vectors run on the CPU; this session computes on CUDA");
-        }
         Runnable remove = hooks.add(point, layer, first, hook);
         hooksChanged();
         return () -> {
@@ -493,7 +490,7 @@ public final class Session implements AutoCloseable {
     }
 
     private void hooksChanged() {
-        ((ForwardPass) pass).hooks(hooks);
+        pass.hooks(hooks);
         reset();
     }
 

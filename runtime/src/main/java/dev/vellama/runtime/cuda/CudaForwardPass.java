@@ -10,7 +10,10 @@ import dev.vellama.quant.Dequantizer;
 import dev.vellama.quant.Kernels;
 import dev.vellama.quant.Quantizer;
 import dev.vellama.quant.WeightMatrix;
+import dev.vellama.runtime.ActivationHook;
+import dev.vellama.runtime.ActivationPoint;
 import dev.vellama.runtime.Architecture;
+import dev.vellama.runtime.model.ActivationHooks;
 import dev.vellama.runtime.model.BatchedPass;
 import dev.vellama.runtime.model.ForwardPass;
 import dev.vellama.runtime.model.KvCache;
@@ -81,6 +84,10 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     private final int[] planSlot;
     private final DeviceBuffer[] planPos;
     private final int[] planBound;
+    private final int[] planStart;        // host copies of each sequence's first position, for activation hooks
+    /** The session's activation hooks, or null when it has none (then no row leaves the device for them). */
+    private ActivationHooks hooks;
+    private float[] hookRows = new float[0];
     private boolean useGraphs;
     /**
      * Whether the small kernels are fused (a residual add with the next norm, RoPE of q and k with the cache store):
@@ -323,6 +330,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             planSlot = new int[slots];
             planPos = new DeviceBuffer[slots];
             planBound = new int[slots];
+            planStart = new int[slots];
             x = buffer(4L * maxBatch * d);
             xb = buffer(4L * maxBatch * d);
             out = buffer(4L * maxBatch * d);
@@ -695,8 +703,8 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     @Override
     public float[] forwardLast(int[] tokens, int from, int n, int pos) {
         start(tokens, from, n, pos);
-        if (!(n == 1 && useGraphs && replayDecode())) {
-            planOne(n, pos + n);
+        if (!(n == 1 && useGraphs && hooks == null && replayDecode())) {
+            planOne(n, pos, pos + n);
             layers(tokens, from, n, pos);
             if (!outputOnGpu) {
                 return cpu.outputLast(hostX, n);
@@ -715,7 +723,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     @Override
     public float[] forwardHidden(int[] tokens, int from, int n, int pos) {
         start(tokens, from, n, pos);
-        planOne(n, pos + n);
+        planOne(n, pos, pos + n);
         layers(tokens, from, n, pos);
         int d = c.embeddingLength();
         float[] hidden = new float[n * d];
@@ -754,7 +762,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                 return false;
             }
             try {
-                planOne(1, capacity);
+                planOne(1, -1, capacity);
                 layers(null, 0, 1, -1);
                 outputLast(1);
             } catch (CudaException e) {
@@ -778,7 +786,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     @Override
     public float[] forwardAll(int[] tokens, int from, int n, int pos) {
         start(tokens, from, n, pos);
-        planOne(n, pos + n);
+        planOne(n, pos, pos + n);
         layers(tokens, from, n, pos);
         if (!outputOnGpu) {
             return cpu.outputAll(hostX, n);
@@ -857,6 +865,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             planSlot[i] = s.slot();
             planPos[i] = batchPositions[i];
             planBound[i] = s.pos() + s.n();
+            planStart[i] = s.pos();
             hostBatchStep[i] = s.pos();
             written(s.slot(), s.pos(), s.n());
             if (cpu != null) {
@@ -880,7 +889,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     }
 
     /** One sequence in slot 0 from row 0: what a session's call runs; {@code bound} bounds pos + n. */
-    private void planOne(int n, int bound) {
+    private void planOne(int n, int pos, int bound) {
         planCount = 1;
         planSingles = n == 1 ? 1 : 0;
         planRow[0] = 0;
@@ -888,6 +897,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         planSlot[0] = 0;
         planPos[0] = position;
         planBound[0] = bound;
+        planStart[0] = pos;
     }
 
     /** Checks a chunk, then uploads its position and (for a GPU embedding) its token ids in one copy. */
@@ -946,18 +956,60 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
      * (the same numbers, one launch fewer), so only the first layer's attention norms x itself.
      */
     private void gpuLayers(int n) {
+        // a hook sees x before the next block's norm and may change it, so hooks keep the adds and norms apart
+        boolean fuseNorms = fuse && hooks == null;
         for (int l = 0; l < gpuLayerCount; l++) {
             GpuLayer L = layers[l];
-            attention(L, n, fuse && l > 0);
-            residual(L.postAttnNorm(), n, fuse, L.ffnNorm());
-            feedForward(L, c.feedForwardLength()[l], n, fuse);
-            boolean normNext = fuse && l + 1 < gpuLayerCount;
+            attention(l, L, n, fuseNorms && l > 0);
+            residual(L.postAttnNorm(), n, fuseNorms, L.ffnNorm());
+            feedForward(l, L, c.feedForwardLength()[l], n, fuseNorms);
+            boolean normNext = fuseNorms && l + 1 < gpuLayerCount;
             residual(L.postFfnNorm(), n, normNext, normNext ? layers[l + 1].attnNorm() : null);
+            hook(ActivationPoint.RESIDUAL, l, x, n, c.embeddingLength());
         }
     }
 
-    /** The attention block into out; {@code normed}: xb already holds x normed by the block's norm. */
-    private void attention(GpuLayer L, int n, boolean normed) {
+    /**
+     * Runs the hooks set at {@code point} of {@code layer}, as the CPU pass runs them (each hook over every row, row
+     * by row, at the rows' positions), on n rows of {@code width} values of {@code buf}: downloaded, handed to the
+     * hooks, uploaded again with whatever they changed.
+     */
+    private void hook(ActivationPoint point, int layer, DeviceBuffer buf, int n, int width) {
+        if (hooks == null) {
+            return;
+        }
+        ActivationHook[] at = hooks.at(point, layer);
+        if (at.length == 0) {
+            return;
+        }
+        if (hookRows.length < n * width) {
+            hookRows = new float[n * width];
+        }
+        ctx.download(buf, 0, hookRows, 0, n * width);
+        for (ActivationHook h : at) {
+            for (int s = 0; s < planCount; s++) {
+                for (int t = planRow[s]; t < planRow[s] + planN[s]; t++) {
+                    h.onActivation(layer, point, planStart[s] + t - planRow[s], hookRows, t * width, width);
+                }
+            }
+        }
+        ctx.upload(hookRows, 0, n * width, buf, 0);
+    }
+
+    /**
+     * Sets the activation hooks the layers run (null or empty for none): the GPU layers' through {@link #hook}, a
+     * partial offload's CPU layers as the CPU pass runs them.
+     */
+    @Override
+    public void hooks(ActivationHooks hooks) {
+        this.hooks = hooks == null || hooks.isEmpty() ? null : hooks;
+        if (cpu != null) {
+            cpu.hooks(this.hooks);
+        }
+    }
+
+    /** The attention block of layer l into out; {@code normed}: xb already holds x normed by the block's norm. */
+    private void attention(int l, GpuLayer L, int n, boolean normed) {
         int d = c.embeddingLength();
         int qd = c.queryDim();
         int kvd = c.kvDim();
@@ -965,6 +1017,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         if (!normed) {
             g.rmsnorm(xb, x, L.attnNorm(), n, d, c.rmsEps());
         }
+        hook(ActivationPoint.ATTN_NORM, l, xb, n, d);
         projectGroup(L.wq(), q, L.wk(), k, L.wv(), v);
         if (L.bq() != null) {
             g.addBias(q, L.bq(), qd, n * qd);
@@ -1003,21 +1056,25 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                     valueType);
         }
         project(L.wo(), att, out);
+        hook(ActivationPoint.ATTN_OUT, l, out, n, d);
     }
 
-    /** The feed-forward block into out; {@code normed}: xb already holds x normed by the block's norm. */
-    private void feedForward(GpuLayer L, int ff, int n, boolean normed) {
+    /** The feed-forward block of layer l into out; {@code normed}: xb already holds x normed by the block's norm. */
+    private void feedForward(int l, GpuLayer L, int ff, int n, boolean normed) {
         int d = c.embeddingLength();
         if (!normed) {
             g.rmsnorm(xb, x, L.ffnNorm(), n, d, c.rmsEps());
         }
+        hook(ActivationPoint.FFN_NORM, l, xb, n, d);
         projectGroup(L.gate(), gate, L.up(), up, null, null);
         if (c.architecture().geluFeedForward()) {
             g.geglu(gate, up, n * ff);
         } else {
             g.swiglu(gate, up, n * ff);
         }
+        hook(ActivationPoint.FFN_ACT, l, gate, n, ff);
         project(L.down(), gate, out);
+        hook(ActivationPoint.FFN_OUT, l, out, n, d);
     }
 
     /**

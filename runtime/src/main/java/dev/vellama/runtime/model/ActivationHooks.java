@@ -57,8 +57,11 @@ public final class ActivationHooks {
         return entries.isEmpty();
     }
 
-    /** {@return the hooks at {@code point} of {@code layer}, in the order they run} */
-    ActivationHook[] at(ActivationPoint point, int layer) {
+    /**
+     * {@return the hooks at {@code point} of {@code layer}, in the order they run} The array is this table's own (a
+     * pass reads it; nothing may change it).
+     */
+    public ActivationHook[] at(ActivationPoint point, int layer) {
         return table.get(point)[layer];
     }
 

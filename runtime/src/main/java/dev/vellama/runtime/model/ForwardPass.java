@@ -192,6 +192,7 @@ public final class ForwardPass implements TransformerPass {
     }
 
     /** Sets the activation hooks the layers run (null or empty for none). */
+    @Override
     public void hooks(ActivationHooks hooks) {
         this.hooks = hooks == null || hooks.isEmpty() ? null : hooks;
     }

@@ -47,6 +47,11 @@ public interface TransformerPass extends AutoCloseable {
         return false;
     }
 
+    /** Sets the activation hooks the layers run (null or empty for none). */
+    default void hooks(ActivationHooks hooks) {
+        throw new UnsupportedOperationException("this pass runs no activation hooks");
+    }
+
     /** The cache on the Java heap that holds every layer, or null when (some of) it lives on a device. */
     default KvCache hostCache() {
         return null;

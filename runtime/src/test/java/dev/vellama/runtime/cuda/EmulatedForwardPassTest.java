@@ -273,6 +273,76 @@ class EmulatedForwardPassTest {
     }
 
     /**
+     * Activation hooks on the GPU see what the CPU pass's see, at every point of every layer and at the same
+     * positions (a prompt chunk, then decoded tokens), and their edits (a clamped neuron, a direction added to the
+     * residual as a control vector adds it) change the logits as on the CPU: llama and gemma2 (post-norms) whole on
+     * the GPU, phi3 (fused gate/up) half offloaded, its CPU layers hooked by the CPU pass.
+     */
+    @ParameterizedTest(name = "{0} with --gpu-layers {1}")
+    @CsvSource({"llama, 99", "gemma2, 99", "phi3, 1"})
+    void activationHooksSeeAndChangeWhatTheCpuPassDoes(String arch, int gpuLayers) throws Exception {
+        withTinyModel(arch, 31, (c, w, driver) -> {
+            try (Kernels k = Kernels.scalar(1)) {
+                double bound = gpuLayers > 2 ? 1e-6 : 2e-3;
+                int[] tokens = {5, 17, 42, 8, 77, 3, 60, 21};
+                java.util.Map<String, float[]> cpuSeen = new java.util.LinkedHashMap<>();
+                java.util.Map<String, float[]> gpuSeen = new java.util.LinkedHashMap<>();
+                ForwardPass cpu = new ForwardPass(c, w, k, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
+                cpu.hooks(hooks(c, cpuSeen));
+                try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, gpuLayers,
+                        1, s -> { });
+                     CudaForwardPass plain = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, gpuLayers,
+                             1, s -> { })) {
+                    gpu.hooks(hooks(c, gpuSeen));
+                    check(cpu.forwardAll(tokens, 0, 6, 0), gpu.forwardAll(tokens, 0, 6, 0), 6 * TinyModel.VOCAB,
+                            arch + " hooked prompt", bound);
+                    float[] unhooked = plain.forwardAll(tokens, 0, 6, 0);
+                    double moved = CudaTestSupport.nmse(Arrays.copyOf(unhooked, 6 * TinyModel.VOCAB),
+                            Arrays.copyOf(gpu.forwardAll(tokens, 0, 6, 0), 6 * TinyModel.VOCAB));
+                    assertTrue(moved > 1e-4, "the hooks' edits change the logits: NMSE " + moved);
+                    gpuSeen.clear(); // the prompt again, for the comparison above
+                    cpuSeen.clear();
+                    cpu.forwardAll(tokens, 0, 6, 0);
+                    gpu.forwardAll(tokens, 0, 6, 0);
+                    for (int pos = 6; pos < 8; pos++) {
+                        check(cpu.forwardLast(tokens, pos, 1, pos), gpu.forwardLast(tokens, pos, 1, pos),
+                                TinyModel.VOCAB, arch + " hooked token at " + pos, bound);
+                    }
+                    assertEquals(cpuSeen.keySet().stream().toList(), gpuSeen.keySet().stream().toList(),
+                            "the same points, layers and positions, in the same order");
+                    for (String key : cpuSeen.keySet()) {
+                        double e = CudaTestSupport.nmse(cpuSeen.get(key), gpuSeen.get(key));
+                        assertTrue(e < Math.max(bound, 1e-5), arch + " " + key + ": NMSE " + e);
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * Hooks that record every row at every point (copies, keyed by point, layer and position) and edit two: neuron
+     * 5 of layer 1's gated activations clamped to 30, and layer 0's residual shifted by a fixed direction.
+     */
+    private static dev.vellama.runtime.model.ActivationHooks hooks(ModelConfig c, java.util.Map<String, float[]> seen) {
+        var hooks = new dev.vellama.runtime.model.ActivationHooks(c.layerCount());
+        float[] direction = new float[c.embeddingLength()];
+        for (int i = 0; i < direction.length; i++) {
+            direction[i] = (i % 7 - 3) * 0.5f;
+        }
+        hooks.add(dev.vellama.runtime.ActivationPoint.FFN_ACT, 1, false, (l, p, pos, v, off, len) -> v[off + 5] = 30f);
+        hooks.add(dev.vellama.runtime.ActivationPoint.RESIDUAL, 0, true, (l, p, pos, v, off, len) -> {
+            for (int i = 0; i < len; i++) {
+                v[off + i] += direction[i];
+            }
+        });
+        for (dev.vellama.runtime.ActivationPoint point : dev.vellama.runtime.ActivationPoint.values()) {
+            hooks.add(point, -1, false, (l, p, pos, v, off, len) ->
+                    seen.put(p + " layer " + l + " at " + pos, Arrays.copyOfRange(v, off, off + len)));
+        }
+        return hooks;
+    }
+
+    /**
      * Hidden states after the final norm (what embeddings pool) on the GPU: llama whole there within float rounding
      * of the scalar CPU pass, and half offloaded (normed on the CPU after its layers) within the decode bound.
      */
