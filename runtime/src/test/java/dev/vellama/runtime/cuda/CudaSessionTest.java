@@ -68,4 +68,31 @@ class CudaSessionTest {
             }
         }
     }
+
+    /** Hooks on a GPU session (public API) see, layer by layer and token by token, what a CPU session's see. */
+    @org.junit.jupiter.api.Test
+    void hooksOnAGpuSessionSeeWhatACpuSessionSees() throws IOException {
+        Assumptions.assumeTrue(CudaDriver.tryLoad().isPresent(), "CUDA test skipped: no driver");
+        try (Model model = Model.load(TestData.model("stories-llama2-q8_0.gguf"))) {
+            int[] prompt = model.tokenizer().encode("Once upon a time", true, true);
+            java.util.Map<String, float[]> onGpu = new java.util.LinkedHashMap<>();
+            java.util.Map<String, float[]> onCpu = new java.util.LinkedHashMap<>();
+            try (Session gpu = session(model, SessionOptions.Device.CUDA, CacheType.F16);
+                 Session cpu = session(model, SessionOptions.Device.CPU, CacheType.F16)) {
+                gpu.observe(dev.vellama.runtime.ActivationPoint.RESIDUAL, (l, p, pos, v, off, len) ->
+                        onGpu.put(l + "@" + pos, Arrays.copyOfRange(v, off, off + len)));
+                cpu.observe(dev.vellama.runtime.ActivationPoint.RESIDUAL, (l, p, pos, v, off, len) ->
+                        onCpu.put(l + "@" + pos, Arrays.copyOfRange(v, off, off + len)));
+                gpu.generate(prompt, GenerationParams.greedy().withMaxTokens(3), null);
+                cpu.generate(prompt, GenerationParams.greedy().withMaxTokens(3), null);
+                assertEquals(onCpu.keySet(), onGpu.keySet());
+                org.junit.jupiter.api.Assertions.assertTrue(onGpu.size() >= model.config().layerCount() * prompt.length,
+                        "every layer at every prompt position");
+                for (String key : onCpu.keySet()) {
+                    double e = CudaTestSupport.nmse(onCpu.get(key), onGpu.get(key));
+                    org.junit.jupiter.api.Assertions.assertTrue(e < 1e-3, key + ": NMSE " + e);
+                }
+            }
+        }
+    }
 }
