@@ -55,6 +55,23 @@ static __device__ __forceinline__ void attention_online_step(const float* sc, in
     __syncthreads();
 }
 
+// Cache rows [k0, k0 + AT_K) of one kv head (features from kvOff) into the F16 tiles ks and vs (rows of ld halves),
+// value by value in any cache format; rows from kEnd on are zeros. Every thread of the block takes part.
+static __device__ __forceinline__ void attention_load_tile(const void* kCache, const void* vCache, int kType,
+                                                           int vType, __half* ks, __half* vs, int ld, int k0, int kEnd,
+                                                           int headDim, int width, int kvOff, int cells,
+                                                           const int* origin) {
+    for (int i = threadIdx.x; i < AT_K * headDim; i += blockDim.x) {
+        int c = i / headDim;
+        int d = i % headDim;
+        int p = k0 + c;
+        __half zero = __float2half_rn(0.0f);
+        size_t row = (size_t) ((p + *origin) % cells);
+        ks[c * ld + d] = p < kEnd ? kv_load_half(kCache, kType, row, width, kvOff + d) : zero;
+        vs[c * ld + d] = p < kEnd ? kv_load_half(vCache, vType, row, width, kvOff + d) : zero;
+    }
+}
+
 // k, v: [n][width] F32 for positions pos0 .. pos0+n-1, stored into the caches (F16 rounded to nearest even, the
 // block types a warp per block; width a multiple of 32 for those, so every warp holds whole blocks). A cache
 // of `cells` rows keeps position p in row (p + *origin) % cells: a ring for sliding-window layers, whose origin
@@ -224,15 +241,7 @@ extern "C" __global__ void attention_tiled(const float* __restrict__ q, const vo
     int kStart = firstLen > window ? firstLen - window : 0;
     for (int k0 = kStart; k0 < kEnd; k0 += AT_K) {
         __syncthreads(); // the previous tile is no longer read
-        for (int i = tid; i < AT_K * headDim; i += blockDim.x) {
-            int c = i / headDim;
-            int d = i % headDim;
-            int p = k0 + c;
-            __half zero = __float2half_rn(0.0f);
-            size_t row = (size_t) ((p + *origin) % cells);
-            ks[c * kd + d] = p < kEnd ? kv_load_half(kCache, kType, row, width, kvOff + d) : zero;
-            vs[c * kd + d] = p < kEnd ? kv_load_half(vCache, vType, row, width, kvOff + d) : zero;
-        }
+        attention_load_tile(kCache, vCache, kType, vType, ks, vs, kd, k0, kEnd, headDim, width, kvOff, cells, origin);
         __syncthreads();
         float sc[AT_K / 8];
 #pragma unroll
@@ -338,15 +347,8 @@ extern "C" __global__ void attention_tiled_mma(const float* __restrict__ q, cons
                 *(uint4*) (vh + c * ldh + d) = vv;
             }
         } else { // a block type: value by value, decoded into the F16 tiles
-            for (int i = tid; i < AT_K * headDim; i += blockDim.x) {
-                int c = i / headDim;
-                int d = i % headDim;
-                int p = k0 + c;
-                __half zero = __float2half_rn(0.0f);
-                size_t row = (size_t) ((p + *origin) % cells);
-                kh[c * ldh + d] = p < kEnd ? kv_load_half(kCache, kType, row, width, kvOff + d) : zero;
-                vh[c * ldh + d] = p < kEnd ? kv_load_half(vCache, vType, row, width, kvOff + d) : zero;
-            }
+            attention_load_tile(kCache, vCache, kType, vType, kh, vh, ldh, k0, kEnd, headDim, width, kvOff, cells,
+                                origin);
         }
         __syncthreads();
         {
