@@ -47,5 +47,5 @@ if [ -t 2 ]; then export VELLAMA_STDERR_TTY=1; fi
 # half speed after a prompt (docs/decisions.md, "C2's trap limits").
 # shellcheck disable=SC2086 # VELLAMA_AOT and VELLAMA_JAVA_OPTS are lists of JVM options
 exec "$VELLAMA_JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-    -XX:+UseParallelGC -Xmn32m -XX:PerBytecodeTrapLimit=1000 -XX:PerMethodTrapLimit=100000 $VELLAMA_AOT ${VELLAMA_JAVA_OPTS:-} -jar "$VELLAMA_SELF" "$@" \
+    -XX:+UseParallelGC -Xmn32m -XX:TrimNativeHeapInterval=500 -XX:PerBytecodeTrapLimit=1000 -XX:PerMethodTrapLimit=100000 $VELLAMA_AOT ${VELLAMA_JAVA_OPTS:-} -jar "$VELLAMA_SELF" "$@" \
     2> >(sed -u '/^WARNING: Using incubator modules: jdk.incubator.vector$/d' >&2)
