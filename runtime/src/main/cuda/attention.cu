@@ -55,6 +55,27 @@ static __device__ __forceinline__ void attention_online_step(const float* sc, in
     __syncthreads();
 }
 
+// What prefill block (x, h) covers: query tokens [t0, t0 + rows) of head h at positions pos0 + t0.., its kv head's
+// features from kvOff in cache rows of width values, and the cache positions [kStart, kEnd) any of its queries sees.
+struct AttentionBlock {
+    int t0, h, rows, pos0, width, kvOff, kStart, kEnd;
+};
+
+static __device__ __forceinline__ AttentionBlock attention_block(int n, int heads, int kvHeads, int headDim,
+                                                                 const int* pos, int window) {
+    AttentionBlock b;
+    b.t0 = blockIdx.x * AT_Q;
+    b.h = blockIdx.y;
+    b.rows = min(AT_Q, n - b.t0);
+    b.pos0 = *pos;
+    b.width = kvHeads * headDim;
+    b.kvOff = (b.h / (heads / kvHeads)) * headDim;
+    int firstLen = b.pos0 + b.t0 + 1;
+    b.kStart = firstLen > window ? firstLen - window : 0;
+    b.kEnd = b.pos0 + b.t0 + b.rows; // past the last row any query of the block sees
+    return b;
+}
+
 // Cache rows [k0, k0 + AT_K) of one kv head (features from kvOff) into the F16 tiles ks and vs (rows of ld halves),
 // value by value in any cache format; rows from kEnd on are zeros. Every thread of the block takes part.
 static __device__ __forceinline__ void attention_load_tile(const void* kCache, const void* vCache, int kType,
@@ -218,12 +239,7 @@ extern "C" __global__ void attention_tiled(const float* __restrict__ q, const vo
     __half* ks = (__half*) (rowScale + AT_Q);    // [AT_K][kd]
     __half* vs = ks + AT_K * kd;                 // [AT_K][kd]
     int tid = threadIdx.x;
-    int t0 = blockIdx.x * AT_Q;
-    int h = blockIdx.y;
-    int rows = min(AT_Q, n - t0);
-    int pos0 = *pos;
-    int width = kvHeads * headDim;
-    int kvOff = (h / (heads / kvHeads)) * headDim;
+    auto [t0, h, rows, pos0, width, kvOff, kStart, kEnd] = attention_block(n, heads, kvHeads, headDim, pos, window);
     for (int i = tid; i < AT_Q * headDim; i += blockDim.x) {
         int r = i / headDim;
         int d = i % headDim;
@@ -236,9 +252,6 @@ extern "C" __global__ void attention_tiled(const float* __restrict__ q, const vo
     }
     int r = tid / 8;          // this thread's query row
     int qpos = pos0 + t0 + r; // its position
-    int kEnd = pos0 + t0 + rows; // past the last row any query of the block sees
-    int firstLen = pos0 + t0 + 1;
-    int kStart = firstLen > window ? firstLen - window : 0;
     for (int k0 = kStart; k0 < kEnd; k0 += AT_K) {
         __syncthreads(); // the previous tile is no longer read
         attention_load_tile(kCache, vCache, kType, vType, ks, vs, kd, k0, kEnd, headDim, width, kvOff, cells, origin);
@@ -307,12 +320,7 @@ extern "C" __global__ void attention_tiled_mma(const float* __restrict__ q, cons
     float* rowScale = rowSum + AT_Q;
     int tid = threadIdx.x;
     int warp = tid / WARP;
-    int t0 = blockIdx.x * AT_Q;
-    int h = blockIdx.y;
-    int rows = min(AT_Q, n - t0);
-    int pos0 = *pos;
-    int width = kvHeads * headDim;
-    int kvOff = (h / (heads / kvHeads)) * headDim;
+    auto [t0, h, rows, pos0, width, kvOff, kStart, kEnd] = attention_block(n, heads, kvHeads, headDim, pos, window);
     for (int i = tid; i < AT_Q * headDim; i += blockDim.x) {
         int r = i / headDim;
         int d = i % headDim;
@@ -325,9 +333,6 @@ extern "C" __global__ void attention_tiled_mma(const float* __restrict__ q, cons
     }
     int r = tid / 8;
     int qpos = pos0 + t0 + r;
-    int kEnd = pos0 + t0 + rows;
-    int firstLen = pos0 + t0 + 1;
-    int kStart = firstLen > window ? firstLen - window : 0;
     int chunks = headDim / 8; // 16-byte pieces of a row
     for (int k0 = kStart; k0 < kEnd; k0 += AT_K) {
         __syncthreads();

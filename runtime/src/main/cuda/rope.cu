@@ -33,19 +33,17 @@ static __device__ __forceinline__ void rope_rows(float* x, const float* cos, con
     base[i1] = rope_turned(x0, x1, cos[a], sin[a], false);
 }
 
-// Feature f of a head whose features start at `head`, turned by cos[i]/sin[i] of its pair when f < nRot.
-template <class T>
-static __device__ __forceinline__ float rope_feature(const T* head, int f, int nRot, int neox, const float* cos,
+// Feature f of a head, turned by cos[i]/sin[i] of its pair when f < nRot; value(j) reads feature j of the head
+// (from an F32 row, or decoded from a cache row).
+template <class Value>
+static __device__ __forceinline__ float rope_feature(Value value, int f, int nRot, int neox, const float* cos,
                                                      const float* sin) {
-    float value = (float) head[f];
-    if (f < nRot) {
-        int half = nRot / 2;
-        int i = neox ? f % half : f / 2;
-        int i0, i1;
-        rope_pair(i, half, neox, i0, i1);
-        value = rope_turned((float) head[i0], (float) head[i1], cos[i], sin[i], f == i0);
-    }
-    return value;
+    if (f >= nRot) return value(f);
+    int half = nRot / 2;
+    int i = neox ? f % half : f / 2;
+    int i0, i1;
+    rope_pair(i, half, neox, i0, i1);
+    return rope_turned(value(i0), value(i1), cos[i], sin[i], f == i0);
 }
 
 extern "C" __global__ void rope(float* x, const float* cos, const float* sin, int n, int heads, int headDim,
@@ -55,18 +53,12 @@ extern "C" __global__ void rope(float* x, const float* cos, const float* sin, in
     rope_rows(x, cos, sin, idx, heads, headDim, nRot, pos, neox);
 }
 
-// Feature f of the head whose features start at value e − f of a cache row, turned by cos[i]/sin[i] of its pair
-// when f < nRot, as rope_feature turns it: a context shift's key.
+// Feature f of the head whose features start at value e − f of a cache row, turned as rope_feature turns it: a
+// context shift's key.
 static __device__ __forceinline__ float kv_turned(const void* cache, int type, size_t row, int width, int e, int f,
                                                   int nRot, int neox, const float* cos, const float* sin) {
-    if (f >= nRot) return kv_load(cache, type, row, width, e);
-    int half = nRot / 2;
-    int i = neox ? f % half : f / 2;
-    int i0, i1;
-    rope_pair(i, half, neox, i0, i1);
-    float x0 = kv_load(cache, type, row, width, e - f + i0);
-    float x1 = kv_load(cache, type, row, width, e - f + i1);
-    return rope_turned(x0, x1, cos[i], sin[i], f == i0);
+    int head = e - f;
+    return rope_feature([=](int j) { return kv_load(cache, type, row, width, head + j); }, f, nRot, neox, cos, sin);
 }
 
 // Threads of rope_store_kv before its cache part: the q pairs, rounded up to whole warps so that each warp of the
@@ -96,7 +88,8 @@ extern "C" __global__ void rope_store_kv(float* q, const float* k, const float* 
     int t = e / width;
     int f = e % headDim; // the feature within its head
     size_t a = (size_t) (*pos + t) * half; // this position's angles
-    float value = rope_feature(k + (size_t) e - f, f, nRot, neox, cos + a, sin + a);
+    const float* head = k + (size_t) e - f;
+    float value = rope_feature([=](int j) { return head[j]; }, f, nRot, neox, cos + a, sin + a);
     size_t row = (size_t) ((*pos + *origin + t) % cells); // the row store_kv uses
     kv_store(kCache, kType, row, width, e % width, value);
     kv_store(vCache, vType, row, width, e % width, v[e]);
