@@ -131,8 +131,7 @@ final class ServeCommand implements Callable<Integer> {
         SessionOptions.Device where = ModelOptions.parseDevice(device);
         java.util.Map<String, Object> templateVariables = ChatTemplateOption.variables(chatTemplateKwargs);
         int layers = GpuLayers.parse(gpuLayers);
-        if (where == SessionOptions.Device.CUDA && precision != CacheType.F16 && precision != CacheType.Q8_0
-                && precision != CacheType.Q4_0) {
+        if (where == SessionOptions.Device.CUDA && !precision.onCuda()) {
             throw new IllegalArgumentException("--device cuda keeps the KV cache in f16, q8_0 or q4_0, not "
                     + precision.llamaName());
         }

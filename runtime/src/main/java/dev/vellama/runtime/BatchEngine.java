@@ -84,8 +84,7 @@ public final class BatchEngine implements AutoCloseable {
             }
             java.util.Objects.requireNonNull(kvCache);
             java.util.Objects.requireNonNull(device);
-            if (device == SessionOptions.Device.CUDA && kvCache != CacheType.F16 && kvCache != CacheType.Q8_0
-                    && kvCache != CacheType.Q4_0) {
+            if (device == SessionOptions.Device.CUDA && !kvCache.onCuda()) {
                 throw new IllegalArgumentException("the CUDA pass keeps its KV cache in f16, q8_0 or q4_0; "
                         + kvCache.llamaName() + " is for the CPU");
             }

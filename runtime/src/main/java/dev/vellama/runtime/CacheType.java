@@ -38,6 +38,15 @@ public enum CacheType {
         return ggmlType;
     }
 
+    /**
+     * {@return whether a CUDA pass keeps its cache in this type: F16, Q8_0 and Q4_0, what llama.cpp's CUDA build
+     * offers by default} (The kernels' own check is {@code CudaKernels.supportsCacheType}, kept where the CUDA
+     * classes load.)
+     */
+    public boolean onCuda() {
+        return this == F16 || this == Q8_0 || this == Q4_0;
+    }
+
     /** {@return llama.cpp's name for the type: {@code f16}, {@code q8_0}, ...} */
     public String llamaName() {
         return name().toLowerCase(java.util.Locale.ROOT);

@@ -46,6 +46,8 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
     private final int slots;
     private final GgmlType keyType;       // the GPU layers' cache formats (F16, Q8_0 or Q4_0), the CPU layers' too
     private final GgmlType valueType;
+    private final long keyRowBytes;       // one position's keys (values) of all kv heads in those formats
+    private final long valueRowBytes;
     private final int gpuLayerCount;
     private final boolean outputOnGpu;
     private final boolean neox;
@@ -270,6 +272,8 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         this.slots = slots;
         this.keyType = keyType;
         this.valueType = valueType;
+        this.keyRowBytes = CudaKernels.cacheRowBytes(keyType, c.kvDim());
+        this.valueRowBytes = CudaKernels.cacheRowBytes(valueType, c.kvDim());
         this.ctx = ctx;
         this.c = c;
         this.w = w;
@@ -285,7 +289,7 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                 && !"false".equals(System.getProperty("vellama.cuda.graphs"));
         notices.accept("CUDA: " + ctx.deviceName() + ", " + gpuLayerCount + " of " + c.layerCount()
                 + " layers on the GPU" + (outputOnGpu ? " with the output" : ""));
-        checkMemory(ctx, c, w, slots, capacity, maxBatch, gpuLayerCount, outputOnGpu, keyType, valueType);
+        checkMemory(ctx, c, w, slots, capacity, maxBatch, gpuLayerCount, outputOnGpu, keyRowBytes + valueRowBytes);
         try {
             g = own(new CudaKernels(ctx));
             g.reserveAttention(c.headCount(), c.headDim(), capacity);
@@ -371,8 +375,8 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                 }
                 boolean sliding = c.slidingLayer(l);
                 int cells = sliding ? ring : capacity;
-                long keyBytes = cells * CudaKernels.cacheRowBytes(keyType, c.kvDim());
-                long valueBytes = cells * CudaKernels.cacheRowBytes(valueType, c.kvDim());
+                long keyBytes = cells * keyRowBytes;
+                long valueBytes = cells * valueRowBytes;
                 layers[l] = new GpuLayer(floats(L.attnNorm()), wq, wk, wv, matrix(L.wo(), notices), floats(L.bq()),
                         floats(L.bk()), floats(L.bv()), floats(L.qNorm()), floats(L.kNorm()),
                         floats(L.postAttnNorm()), floats(L.ffnNorm()), gateM, upM, matrix(L.down(), notices),
@@ -415,11 +419,13 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         }
     }
 
-    /** Fails before any upload, with the numbers, when the offloaded part cannot fit in free device memory. */
+    /**
+     * Fails before any upload, with the numbers, when the offloaded part cannot fit in free device memory; {@code
+     * rowBytes}: one position's keys and values of a layer in the cache's formats.
+     */
     private static void checkMemory(CudaContext ctx, ModelConfig c, ModelWeights w, int slots, int capacity, int maxBatch,
-                                    int gpuLayerCount, boolean outputOnGpu, GgmlType keyType, GgmlType valueType) {
+                                    int gpuLayerCount, boolean outputOnGpu, long rowBytes) {
         int ring = ringCells(c, capacity, maxBatch, gpuLayerCount);
-        long rowBytes = CudaKernels.cacheRowBytes(keyType, c.kvDim()) + CudaKernels.cacheRowBytes(valueType, c.kvDim());
         long need = 0;
         for (int l = 0; l < gpuLayerCount; l++) {
             need += rowBytes * slots * (c.slidingLayer(l) ? ring : capacity);
@@ -565,14 +571,12 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         checkHostCache(into, length);
         ctx.makeCurrent();
         int kvd = c.kvDim();
-        long keyRow = CudaKernels.cacheRowBytes(keyType, kvd);
-        long valueRow = CudaKernels.cacheRowBytes(valueType, kvd);
         byte[][] keys = new byte[gpuLayerCount][];
         byte[][] values = new byte[gpuLayerCount][];
         for (int l = 0; l < gpuLayerCount; l++) {
             int cells = layers[l].cells();
-            keys[l] = new byte[Math.toIntExact(cells * keyRow)];
-            values[l] = new byte[Math.toIntExact(cells * valueRow)];
+            keys[l] = new byte[Math.toIntExact(cells * keyRowBytes)];
+            values[l] = new byte[Math.toIntExact(cells * valueRowBytes)];
             ctx.download(layers[l].keys()[0], 0, keys[l], 0, keys[l].length);
             ctx.download(layers[l].values()[0], 0, values[l], 0, values[l].length);
         }
@@ -587,8 +591,8 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                 } else {
                     boolean ringed = layers[l].cells() < capacity;
                     int row = ringed ? (int) (((long) p + hostOrigins[0]) % layers[l].cells()) : p;
-                    Dequantizer.dequantize(keyType, keys[l], (int) (row * keyRow), k, 0, kvd);
-                    Dequantizer.dequantize(valueType, values[l], (int) (row * valueRow), v, 0, kvd);
+                    Dequantizer.dequantize(keyType, keys[l], (int) (row * keyRowBytes), k, 0, kvd);
+                    Dequantizer.dequantize(valueType, values[l], (int) (row * valueRowBytes), v, 0, kvd);
                 }
                 into.writeRow(l, p, k, 0, v, 0);
             }
@@ -606,20 +610,18 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
         checkHostCache(from, length);
         ctx.makeCurrent();
         int kvd = c.kvDim();
-        long keyRow = CudaKernels.cacheRowBytes(keyType, kvd);
-        long valueRow = CudaKernels.cacheRowBytes(valueType, kvd);
         int first = ring < capacity ? from.slidingFrom() : 0;
         float[] k = new float[kvd];
         float[] v = new float[kvd];
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             for (int l = 0; l < gpuLayerCount; l++) {
                 int cells = layers[l].cells();
-                MemorySegment keys = arena.allocate(keyRow * cells);
-                MemorySegment values = arena.allocate(valueRow * cells);
+                MemorySegment keys = arena.allocate(keyRowBytes * cells);
+                MemorySegment values = arena.allocate(valueRowBytes * cells);
                 for (int p = cells < capacity ? first : 0; p < length; p++) {
                     from.readRow(l, p, k, v);
-                    Quantizer.quantizeReference(keyType, k, 0, kvd, keys, (p % cells) * keyRow);
-                    Quantizer.quantizeReference(valueType, v, 0, kvd, values, (p % cells) * valueRow);
+                    Quantizer.quantizeReference(keyType, k, 0, kvd, keys, (p % cells) * keyRowBytes);
+                    Quantizer.quantizeReference(valueType, v, 0, kvd, values, (p % cells) * valueRowBytes);
                 }
                 ctx.upload(keys, layers[l].keys()[0], 0);
                 ctx.upload(values, layers[l].values()[0], 0);

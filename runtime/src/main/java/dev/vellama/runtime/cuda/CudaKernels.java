@@ -425,15 +425,21 @@ public final class CudaKernels implements AutoCloseable {
         return (long) width / type.blockSize() * type.bytesPerBlock();
     }
 
-    /** Refuses formats the kernels do not have, and rows that do not hold whole blocks of 32 (a warp per block). */
-    private static void checkCacheTypes(int width, GgmlType... types) {
-        for (GgmlType t : types) {
-            if (!supportsCacheType(t)) {
-                throw new IllegalArgumentException("the GPU keeps its KV cache in f16, q8_0 or q4_0, not " + t);
-            }
-            if (t != GgmlType.F16 && width % 32 != 0) {
-                throw new IllegalArgumentException("a " + t + " cache needs rows of a multiple of 32 values, not " + width);
-            }
+    /**
+     * Refuses formats the kernels do not have, and rows that do not hold whole blocks of 32 (a warp per block). Two
+     * plain calls rather than a loop over varargs: it runs at every cache launch of a decode step.
+     */
+    private static void checkCacheTypes(int width, GgmlType kType, GgmlType vType) {
+        checkCacheType(width, kType);
+        checkCacheType(width, vType);
+    }
+
+    private static void checkCacheType(int width, GgmlType t) {
+        if (!supportsCacheType(t)) {
+            throw new IllegalArgumentException("the GPU keeps its KV cache in f16, q8_0 or q4_0, not " + t);
+        }
+        if (t != GgmlType.F16 && width % 32 != 0) {
+            throw new IllegalArgumentException("a " + t + " cache needs rows of a multiple of 32 values, not " + width);
         }
     }
 
@@ -474,7 +480,7 @@ public final class CudaKernels implements AutoCloseable {
     /** The same over keys in the format {@code kType}; a block per position and head, a thread per feature. */
     public void turnRingKeys(DeviceBuffer kCache, DeviceBuffer cos, DeviceBuffer sin, int from, int count, int kvHeads,
                              int headDim, int nRot, boolean neox, int cells, int origin, GgmlType kType) {
-        checkCacheTypes(kvHeads * headDim, kType);
+        checkCacheType(kvHeads * headDim, kType);
         if (count == 0) {
             return;
         }
