@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 
 import org.junit.jupiter.api.Test;
@@ -13,13 +11,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import dev.vellama.gguf.GgmlType;
-import dev.vellama.gguf.GgufFile;
 import dev.vellama.quant.Kernels;
 import dev.vellama.runtime.model.BatchedPass.Segment;
 import dev.vellama.runtime.model.ForwardPass;
 import dev.vellama.runtime.model.KvCache;
-import dev.vellama.runtime.ModelConfig;
-import dev.vellama.runtime.model.ModelWeights;
 
 /**
  * {@link CudaForwardPass#forwardBatch} (continuous batching on the GPU) on the stand-in driver whose kernels run in
@@ -37,13 +32,8 @@ class EmulatedBatchedPassTest {
     // plain; soft-caps and tied output; fused, half offloaded; slots of a Q8_0 cache (rows of 34-byte blocks)
     @CsvSource({"llama, 99, F16", "gemma2, 99, F16", "phi3, 1, F16", "llama, 99, Q8_0"})
     void eachSequenceGetsItsLoneLogits(String arch, int gpuLayers, GgmlType cache) throws Exception {
-        CudaDriver driver = FakeDriver.loadOrSkip();
-        Path file = Files.createTempFile("tiny-" + arch, ".gguf");
-        try {
-            TinyModel.write(file, arch, 11);
-            try (GgufFile gguf = GgufFile.open(file); Kernels k = Kernels.create(1)) {
-                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
-                ModelWeights w = new ModelWeights(gguf, c);
+        TinyModel.with(arch, 11, (c, w, driver) -> {
+            try (Kernels k = Kernels.create(1)) {
                 int v = TinyModel.VOCAB;
                 ForwardPass[] cpu = new ForwardPass[3];
                 CudaForwardPass[] alone = new CudaForwardPass[3];
@@ -86,9 +76,7 @@ class EmulatedBatchedPassTest {
                     }
                 }
             }
-        } finally {
-            Files.deleteIfExists(file);
-        }
+        });
     }
 
     /**
@@ -98,80 +86,62 @@ class EmulatedBatchedPassTest {
      */
     @Test
     void aSlotsShiftLeavesTheOtherSlotsAlone() throws Exception {
-        CudaDriver driver = FakeDriver.loadOrSkip();
-        Path file = Files.createTempFile("tiny-gemma2", ".gguf");
-        try {
-            TinyModel.write(file, "gemma2", 19);
-            try (GgufFile gguf = GgufFile.open(file)) {
-                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
-                ModelWeights w = new ModelWeights(gguf, c);
-                int v = TinyModel.VOCAB;
-                int context = 32;
-                int[][] tokens = new int[2][19];
-                for (int s = 0; s < 2; s++) {
-                    for (int i = 0; i < 19; i++) {
-                        tokens[s][i] = (i * 13 + 29 * s + 1) % v;
-                    }
-                }
-                try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 2, context, 8, 99, 1,
-                        s -> { });
-                     CudaForwardPass alone0 = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, context, 8, 99, 1,
-                             s -> { });
-                     CudaForwardPass alone1 = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, context, 8, 99, 1,
-                             s -> { })) {
-                    for (int pos = 0; pos < 16; pos += 4) {
-                        int[] rows = new int[8];
-                        System.arraycopy(tokens[0], pos, rows, 0, 4);
-                        System.arraycopy(tokens[1], pos, rows, 4, 4);
-                        gpu.forwardBatch(rows, 8, new Segment[] {new Segment(0, 0, 4, pos), new Segment(1, 4, 4, pos)}, 2,
-                                new int[] {3, 7}, 2);
-                        alone0.forwardLast(tokens[0], pos, 4, pos);
-                        alone1.forwardLast(tokens[1], pos, 4, pos);
-                    }
-                    assertTrue(gpu.shiftSlot(1, 2, 6, 16));
-                    assertTrue(alone1.shiftCache(2, 6, 16));
-                    for (int i = 16; i < 19; i++) {
-                        float[] got = gpu.forwardBatch(new int[] {tokens[0][i], tokens[1][i]}, 2,
-                                new Segment[] {new Segment(0, 0, 1, i), new Segment(1, 1, 1, i - 6)}, 2, new int[] {0, 1}, 2);
-                        got = got.clone();
-                        check(alone0.forwardLast(tokens[0], i, 1, i), got, 0, v, "slot 0 at " + i + ", not shifted");
-                        check(alone1.forwardLast(tokens[1], i, 1, i - 6), got, 1, v, "slot 1 at " + (i - 6) + " after its shift");
-                    }
+        TinyModel.with("gemma2", 19, (c, w, driver) -> {
+            int v = TinyModel.VOCAB;
+            int context = 32;
+            int[][] tokens = new int[2][19];
+            for (int s = 0; s < 2; s++) {
+                for (int i = 0; i < 19; i++) {
+                    tokens[s][i] = (i * 13 + 29 * s + 1) % v;
                 }
             }
-        } finally {
-            Files.deleteIfExists(file);
-        }
+            try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 2, context, 8, 99, 1,
+                    s -> { });
+                 CudaForwardPass alone0 = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, context, 8, 99, 1,
+                         s -> { });
+                 CudaForwardPass alone1 = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, context, 8, 99, 1,
+                         s -> { })) {
+                for (int pos = 0; pos < 16; pos += 4) {
+                    int[] rows = new int[8];
+                    System.arraycopy(tokens[0], pos, rows, 0, 4);
+                    System.arraycopy(tokens[1], pos, rows, 4, 4);
+                    gpu.forwardBatch(rows, 8, new Segment[] {new Segment(0, 0, 4, pos), new Segment(1, 4, 4, pos)}, 2,
+                            new int[] {3, 7}, 2);
+                    alone0.forwardLast(tokens[0], pos, 4, pos);
+                    alone1.forwardLast(tokens[1], pos, 4, pos);
+                }
+                assertTrue(gpu.shiftSlot(1, 2, 6, 16));
+                assertTrue(alone1.shiftCache(2, 6, 16));
+                for (int i = 16; i < 19; i++) {
+                    float[] got = gpu.forwardBatch(new int[] {tokens[0][i], tokens[1][i]}, 2,
+                            new Segment[] {new Segment(0, 0, 1, i), new Segment(1, 1, 1, i - 6)}, 2, new int[] {0, 1}, 2);
+                    got = got.clone();
+                    check(alone0.forwardLast(tokens[0], i, 1, i), got, 0, v, "slot 0 at " + i + ", not shifted");
+                    check(alone1.forwardLast(tokens[1], i, 1, i - 6), got, 1, v, "slot 1 at " + (i - 6) + " after its shift");
+                }
+            }
+        });
     }
 
     @Test
     void refusesBatchesItCannotRun() throws Exception {
-        CudaDriver driver = FakeDriver.loadOrSkip();
-        Path file = Files.createTempFile("tiny-llama", ".gguf");
-        try {
-            TinyModel.write(file, "llama", 3);
-            try (GgufFile gguf = GgufFile.open(file)) {
-                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
-                ModelWeights w = new ModelWeights(gguf, c);
-                try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 2, CONTEXT, 4, 99, 1,
-                        s -> { })) {
-                    int[] t = {1, 2};
-                    int[] last = {1};
-                    assertThrows(IllegalArgumentException.class, () -> gpu.forwardBatch(t, 2,
-                            new Segment[] {new Segment(0, 0, 1, 0), new Segment(0, 1, 1, 1)}, 2, last, 1), "one slot twice");
-                    assertThrows(IllegalArgumentException.class, () -> gpu.forwardBatch(t, 2,
-                            new Segment[] {new Segment(2, 0, 2, 0)}, 1, last, 1), "no slot 2");
-                    assertThrows(IllegalArgumentException.class, () -> gpu.forwardBatch(t, 2,
-                            new Segment[] {new Segment(1, 0, 2, CONTEXT - 1)}, 1, last, 1), "past the slot's positions");
-                    assertThrows(IllegalArgumentException.class, () -> gpu.forwardBatch(t, 2,
-                            new Segment[] {new Segment(1, 0, 1, 0)}, 1, last, 1), "rows left uncovered");
-                    assertThrows(IllegalArgumentException.class, () -> gpu.forwardBatch(new int[] {1, TinyModel.VOCAB}, 2,
-                            new Segment[] {new Segment(1, 0, 2, 0)}, 1, last, 1), "a token outside the vocabulary");
-                }
+        TinyModel.with("llama", 3, (c, w, driver) -> {
+            try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 2, CONTEXT, 4, 99, 1,
+                    s -> { })) {
+                int[] t = {1, 2};
+                int[] last = {1};
+                assertThrows(IllegalArgumentException.class, () -> gpu.forwardBatch(t, 2,
+                        new Segment[] {new Segment(0, 0, 1, 0), new Segment(0, 1, 1, 1)}, 2, last, 1), "one slot twice");
+                assertThrows(IllegalArgumentException.class, () -> gpu.forwardBatch(t, 2,
+                        new Segment[] {new Segment(2, 0, 2, 0)}, 1, last, 1), "no slot 2");
+                assertThrows(IllegalArgumentException.class, () -> gpu.forwardBatch(t, 2,
+                        new Segment[] {new Segment(1, 0, 2, CONTEXT - 1)}, 1, last, 1), "past the slot's positions");
+                assertThrows(IllegalArgumentException.class, () -> gpu.forwardBatch(t, 2,
+                        new Segment[] {new Segment(1, 0, 1, 0)}, 1, last, 1), "rows left uncovered");
+                assertThrows(IllegalArgumentException.class, () -> gpu.forwardBatch(new int[] {1, TinyModel.VOCAB}, 2,
+                        new Segment[] {new Segment(1, 0, 2, 0)}, 1, last, 1), "a token outside the vocabulary");
             }
-        } finally {
-            Files.deleteIfExists(file);
-        }
+        });
     }
 
     /** A sequence's tokens through its lone GPU pass (checked against the CPU pass): the logits of the last. */

@@ -3,8 +3,6 @@ package dev.vellama.runtime.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -13,7 +11,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import dev.vellama.gguf.GgmlType;
-import dev.vellama.gguf.GgufFile;
 import dev.vellama.quant.Kernels;
 import dev.vellama.runtime.model.ForwardPass;
 import dev.vellama.runtime.model.KvCache;
@@ -34,13 +31,8 @@ class EmulatedForwardPassTest {
     @ParameterizedTest(name = "{0} with --gpu-layers {1}")
     @CsvSource({"llama, 1", "qwen2, 99", "phi3, 1", "gemma2, 99", "gemma3, 1"})
     void logitsMatchTheCpuForwardPass(String arch, int gpuLayers) throws Exception {
-        CudaDriver driver = FakeDriver.loadOrSkip();
-        Path file = Files.createTempFile("tiny-" + arch, ".gguf");
-        try {
-            TinyModel.write(file, arch, 42);
-            try (GgufFile gguf = GgufFile.open(file); Kernels k = Kernels.create(1)) {
-                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
-                ModelWeights w = new ModelWeights(gguf, c);
+        TinyModel.with(arch, 42, (c, w, driver) -> {
+            try (Kernels k = Kernels.create(1)) {
                 ForwardPass cpu = new ForwardPass(c, w, k, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
                 List<String> notices = new ArrayList<>();
                 try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, gpuLayers,
@@ -64,21 +56,14 @@ class EmulatedForwardPassTest {
                 assertEquals(arch.equals("phi3") ? 0 : Math.min(gpuLayers, 2), notices.stream().filter(n -> n.contains("F16")).count(),
                         notices.toString());
             }
-        } finally {
-            Files.deleteIfExists(file);
-        }
+        });
     }
 
     /** Where the driver refuses to capture, decode launches each kernel and computes the same logits. */
     @org.junit.jupiter.api.Test
     void decodeWithoutGraphsWhereCaptureIsRefused() throws Exception {
-        CudaDriver driver = FakeDriver.loadOrSkip();
-        Path file = Files.createTempFile("tiny-llama", ".gguf");
-        try {
-            TinyModel.write(file, "llama", 7);
-            try (GgufFile gguf = GgufFile.open(file); Kernels k = Kernels.create(1)) {
-                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
-                ModelWeights w = new ModelWeights(gguf, c);
+        TinyModel.with("llama", 7, (c, w, driver) -> {
+            try (Kernels k = Kernels.create(1)) {
                 ForwardPass cpu = new ForwardPass(c, w, k, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
                 FakeDriver.refuseCaptures(1);
                 try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, 99, 1, s -> { })) {
@@ -94,9 +79,7 @@ class EmulatedForwardPassTest {
                     FakeDriver.refuseCaptures(0);
                 }
             }
-        } finally {
-            Files.deleteIfExists(file);
-        }
+        });
     }
 
     /**
@@ -108,16 +91,13 @@ class EmulatedForwardPassTest {
     @ParameterizedTest(name = "{0} with --gpu-layers {1}")
     @CsvSource({"gemma2, 99, true", "gemma3, 1, true", "phi3, 1, true", "llama, 99, false"})
     void slidingWindowLayersKeepARingOfTheirWindowAndAChunk(String arch, int gpuLayers, boolean ring) throws Exception {
-        withTinyModel(arch, 13, (c, w, driver) -> {
+        TinyModel.with(arch, 13, (c, w, driver) -> {
             // the scalar kernels multiply in F32 as the GPU does, so a whole-GPU pass is held to float rounding
             try (Kernels k = Kernels.scalar(1)) {
                 ForwardPass cpu = new ForwardPass(c, w, k, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
                 try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, gpuLayers,
                         1, s -> { })) {
-                    int[] tokens = new int[24];
-                    for (int i = 0; i < tokens.length; i++) {
-                        tokens[i] = (i * 37 + 5) % TinyModel.VOCAB;
-                    }
+                    int[] tokens = TinyModel.tokens(24, 37, 5);
                     for (int pos = 0; pos < 16; pos += 8) {
                         check(cpu.forwardAll(tokens, pos, 8, pos), gpu.forwardAll(tokens, pos, 8, pos),
                                 8 * TinyModel.VOCAB,
@@ -147,16 +127,13 @@ class EmulatedForwardPassTest {
     @CsvSource({"llama, 99, 4, 8", "llama, 1, 2, 4", "gemma2, 99, 4, 8", "gemma3, 1, 2, 5", "smollm3, 99, 4, 8",
             "mistral3, 99, 4, 8"})
     void contextShiftOnTheDeviceMatchesTheCpuShift(String arch, int gpuLayers, int keep, int discard) throws Exception {
-        withTinyModel(arch, 17, (c, w, driver) -> {
+        TinyModel.with(arch, 17, (c, w, driver) -> {
             // the scalar kernels multiply in F32 as the GPU does, so a whole-GPU pass is held to float rounding
             try (Kernels k = Kernels.scalar(1)) {
                 ForwardPass cpu = new ForwardPass(c, w, k, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
                 try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, gpuLayers,
                         1, s -> { })) {
-                    int[] tokens = new int[24];
-                    for (int i = 0; i < tokens.length; i++) {
-                        tokens[i] = (i * 29 + 3) % TinyModel.VOCAB;
-                    }
+                    int[] tokens = TinyModel.tokens(24, 29, 3);
                     for (int pos = 0; pos < 20; pos += 8) {
                         int n = Math.min(8, 20 - pos);
                         cpu.forwardLast(tokens, pos, n, pos);
@@ -183,13 +160,10 @@ class EmulatedForwardPassTest {
     @ParameterizedTest(name = "{0} with --gpu-layers {1}")
     @CsvSource({"gemma2, 99", "llama, 1"})
     void deviceCachesCopyToAndFromTheHeapForSavedSessions(String arch, int gpuLayers) throws Exception {
-        withTinyModel(arch, 23, (c, w, driver) -> {
+        TinyModel.with(arch, 23, (c, w, driver) -> {
             try (Kernels k = Kernels.scalar(1)) {
                 double bound = gpuLayers > 2 ? 1e-6 : 2e-3;
-                int[] tokens = new int[30];
-                for (int i = 0; i < tokens.length; i++) {
-                    tokens[i] = (i * 41 + 7) % TinyModel.VOCAB;
-                }
+                int[] tokens = TinyModel.tokens(30, 41, 7);
                 dev.vellama.gguf.GgmlType f16 = dev.vellama.gguf.GgmlType.F16;
                 try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, gpuLayers, 1,
                         s -> { })) {
@@ -236,13 +210,10 @@ class EmulatedForwardPassTest {
     @CsvSource({"llama, 99, Q8_0, Q8_0", "gemma2, 99, Q4_0, Q8_0", "llama, 1, Q4_0, Q4_0"})
     void quantizedCachesGiveTheLogitsOfTheCpuPassWithTheSameTypes(String arch, int gpuLayers, GgmlType keys,
                                                                     GgmlType values) throws Exception {
-        withTinyModel(arch, 29, (c, w, driver) -> {
+        TinyModel.with(arch, 29, (c, w, driver) -> {
             try (Kernels k = Kernels.scalar(1)) {
                 double bound = gpuLayers > 2 ? 1e-5 : 2e-3;
-                int[] tokens = new int[28];
-                for (int i = 0; i < tokens.length; i++) {
-                    tokens[i] = (i * 43 + 11) % TinyModel.VOCAB;
-                }
+                int[] tokens = TinyModel.tokens(28, 43, 11);
                 ForwardPass cpu = new ForwardPass(c, w, k, KvCache.of(c, 0, 32, keys, values, 8), 8);
                 try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 1, 32, 8, gpuLayers,
                         1, keys, values, s -> { })) {
@@ -281,7 +252,7 @@ class EmulatedForwardPassTest {
     @ParameterizedTest(name = "{0} with --gpu-layers {1}")
     @CsvSource({"llama, 99", "gemma2, 99", "phi3, 1"})
     void activationHooksSeeAndChangeWhatTheCpuPassDoes(String arch, int gpuLayers) throws Exception {
-        withTinyModel(arch, 31, (c, w, driver) -> {
+        TinyModel.with(arch, 31, (c, w, driver) -> {
             try (Kernels k = Kernels.scalar(1)) {
                 double bound = gpuLayers > 2 ? 1e-6 : 2e-3;
                 int[] tokens = {5, 17, 42, 8, 77, 3, 60, 21};
@@ -349,7 +320,7 @@ class EmulatedForwardPassTest {
     @ParameterizedTest(name = "{0} with --gpu-layers {1}")
     @CsvSource({"llama, 99", "gemma3, 1"})
     void hiddenStatesMatchTheCpuPass(String arch, int gpuLayers) throws Exception {
-        withTinyModel(arch, 31, (c, w, driver) -> {
+        TinyModel.with(arch, 31, (c, w, driver) -> {
             try (Kernels k = Kernels.scalar(1)) {
                 ForwardPass cpu = new ForwardPass(c, w, k, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
                 try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, gpuLayers,
@@ -371,7 +342,7 @@ class EmulatedForwardPassTest {
     @ParameterizedTest(name = "{0} with --gpu-layers {1}")
     @CsvSource({"llama, 99", "gemma2, 99", "phi3, 1"})
     void fusedKernelsGiveTheLogitsOfSeparateOnes(String arch, int gpuLayers) throws Exception {
-        withTinyModel(arch, 9, (c, w, driver) -> {
+        TinyModel.with(arch, 9, (c, w, driver) -> {
             List<float[]> fused = new ArrayList<>();
             List<float[]> separate = new ArrayList<>();
             for (List<float[]> into : List.of(fused, separate)) {
@@ -407,7 +378,7 @@ class EmulatedForwardPassTest {
     void tensorCorePromptsStayWithinHalfRoundingOfTheF32Pass(String arch) throws Exception {
         System.setProperty("vellama.cuda.matmul", "mma");
         try {
-            withTinyModel(arch, 5, (c, w, driver) -> {
+            TinyModel.with(arch, 5, (c, w, driver) -> {
                 try (Kernels scalar = Kernels.scalar(1)) {
                     ForwardPass f32 = new ForwardPass(c, w, scalar, new KvCache(c.layerCount(), 32, c.kvDim()), 8);
                     try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 32, 8, 99, 1,
@@ -458,24 +429,5 @@ class EmulatedForwardPassTest {
         assertTrue(e < bound, what + ": logits NMSE " + e);
     }
 
-    /** What a test does with a tiny model: its configuration, weights and the stand-in driver. */
-    private interface TinyModelBody {
-        void run(ModelConfig c, ModelWeights w, CudaDriver driver) throws Exception;
-    }
-
-    /** Writes a tiny model of {@code arch} to a temporary file, opens it for {@code body}, then deletes it. */
-    private static void withTinyModel(String arch, long seed, TinyModelBody body) throws Exception {
-        CudaDriver driver = FakeDriver.loadOrSkip();
-        Path file = Files.createTempFile("tiny-" + arch, ".gguf");
-        try {
-            TinyModel.write(file, arch, seed);
-            try (GgufFile gguf = GgufFile.open(file)) {
-                ModelConfig c = ModelConfig.fromGguf(gguf.metadata(), TinyModel.VOCAB);
-                body.run(c, new ModelWeights(gguf, c), driver);
-            }
-        } finally {
-            Files.deleteIfExists(file);
-        }
-    }
 
 }

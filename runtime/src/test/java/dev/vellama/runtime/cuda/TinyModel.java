@@ -29,6 +29,39 @@ final class TinyModel {
 
     private TinyModel() {}
 
+    /** What a test does with a tiny model: its configuration, weights and the stand-in driver. */
+    interface Body {
+        void run(dev.vellama.runtime.ModelConfig c, dev.vellama.runtime.model.ModelWeights w, CudaDriver driver)
+                throws Exception;
+    }
+
+    /**
+     * Writes a tiny model of {@code arch} to a temporary file, opens it for {@code body} with the emulated driver
+     * (skipping the test where that cannot be built), then deletes it.
+     */
+    static void with(String arch, long seed, Body body) throws Exception {
+        CudaDriver driver = FakeDriver.loadOrSkip();
+        Path file = java.nio.file.Files.createTempFile("tiny-" + arch, ".gguf");
+        try {
+            write(file, arch, seed);
+            try (dev.vellama.gguf.GgufFile gguf = dev.vellama.gguf.GgufFile.open(file)) {
+                dev.vellama.runtime.ModelConfig c = dev.vellama.runtime.ModelConfig.fromGguf(gguf.metadata(), VOCAB);
+                body.run(c, new dev.vellama.runtime.model.ModelWeights(gguf, c), driver);
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
+
+    /** {@code count} token ids of the vocabulary, the i-th {@code (i · step + offset) mod VOCAB}. */
+    static int[] tokens(int count, int step, int offset) {
+        int[] t = new int[count];
+        for (int i = 0; i < count; i++) {
+            t[i] = (i * step + offset) % VOCAB;
+        }
+        return t;
+    }
+
     /** Layers of the tiny model of {@code arch}: 2, or 4 for smollm3, whose every fourth layer has no RoPE. */
     static int layers(String arch) {
         return arch.equals("smollm3") ? 4 : LAYERS;
