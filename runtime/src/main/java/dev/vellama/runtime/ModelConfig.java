@@ -211,6 +211,9 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
         SIGMOID
     }
 
+    /** llama.cpp's {@code LLAMA_MAX_LAYERS}: no model it runs has more blocks. */
+    static final int MAX_LAYERS = 512;
+
     /**
      * Reads the configuration from a model file's metadata, with llama.cpp's per-architecture defaults (Gemma's
      * soft-caps and sliding window, the 27B Gemmas' query scale) where keys are absent.
@@ -229,6 +232,10 @@ public record ModelConfig(Architecture architecture, int embeddingLength, int la
             // GLM's last blocks may be multi-token-prediction heads, which a forward pass does not run
             int layers = m.getInt(p + "block_count")
                     - (arch == Architecture.GLM4MOE || arch.deltaNet() ? m.getInt(p + "nextn_predict_layers", 0) : 0);
+            if (layers > MAX_LAYERS) {
+                // per-layer arrays are sized from it before any tensor is looked up
+                throw new UnsupportedModelException(p + "block_count " + layers + " is over the " + MAX_LAYERS + " layers llama.cpp allows");
+            }
             int heads = m.getInt(p + "attention.head_count");
             boolean layered = arch == Architecture.GEMMA4 || arch == Architecture.GEMMA3N;
             int[] headsKvPerLayer = layered && m.contains(p + "attention.head_count_kv")
