@@ -1,0 +1,104 @@
+package dev.vellama.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Each field a request may carry, on each endpoint, replaced by values of the wrong kind or out of range (null, a
+ * string, a negative or huge number, an empty or nested array, an object): the answer is a success or a 4xx with
+ * OpenAI's error object, never a 5xx, and the server answers a plain request afterwards.
+ */
+class HostileFieldsTest {
+    private static final String[] HOSTILE = {"null", "\"x\"", "-1", "0", "1e308", "-1e308", "9223372036854775807",
+            "2147483648", "0.5", "true", "[]", "[[1]]", "[null]", "{}", "{\"a\": {\"b\": []}}", "\"\""};
+    private static final List<String> SAMPLING = List.of("max_tokens", "max_completion_tokens", "temperature", "top_p",
+            "top_k", "min_p", "typical_p", "seed", "stop", "presence_penalty", "frequency_penalty", "repeat_penalty",
+            "repeat_last_n", "logprobs", "top_logprobs", "n", "stream", "stream_options", "logit_bias", "ignore_eos",
+            "n_keep", "cache_prompt", "mirostat", "mirostat_tau", "mirostat_eta", "xtc_probability", "xtc_threshold",
+            "dry_multiplier", "dry_base", "dry_allowed_length", "dry_sequence_breakers", "grammar", "json_schema",
+            "response_format", "tools", "tool_choice", "parallel_tool_calls", "user", "model", "n_probs", "samplers");
+    private static final Map<String, List<String>> ENDPOINT_FIELDS = Map.of(
+            "/v1/chat/completions", concat(SAMPLING, "messages"),
+            "/v1/completions", concat(SAMPLING, "prompt", "echo", "suffix"),
+            "/v1/embeddings", List.of("input", "model", "encoding_format", "dimensions"),
+            "/tokenize", List.of("content", "add_special", "parse_special", "with_pieces"),
+            "/detokenize", List.of("tokens"));
+
+    private static ServerFixture fixture;
+    private static Http http;
+
+    @BeforeAll
+    static void start() throws IOException {
+        fixture = new ServerFixture(1, 512, 8, null);
+        http = new Http(fixture.baseUrl(), null);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (fixture != null) {
+            fixture.close();
+        }
+    }
+
+    private static List<String> concat(List<String> a, String... more) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(List.of(more));
+        return all;
+    }
+
+    private static ObjectNode valid(String endpoint) {
+        ObjectNode body = Http.JSON.createObjectNode();
+        switch (endpoint) {
+            case "/v1/chat/completions" -> body.put("max_tokens", 2).put("temperature", 0)
+                    .set("messages", Http.JSON.createArrayNode().add(Http.JSON.createObjectNode().put("role", "user").put("content", "Hi")));
+            case "/v1/completions" -> body.put("max_tokens", 2).put("temperature", 0).put("prompt", "Once");
+            case "/v1/embeddings" -> body.put("input", "Once");
+            case "/tokenize" -> body.put("content", "Once");
+            default -> body.set("tokens", Http.JSON.createArrayNode().add(1).add(2));
+        }
+        return body;
+    }
+
+    @Test
+    void everyFieldWithAHostileValueIsASuccessOrA4xx() throws Exception {
+        List<String> bad = new ArrayList<>();
+        Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+        int requests = 0;
+        for (Map.Entry<String, List<String>> e : ENDPOINT_FIELDS.entrySet()) {
+            for (String field : e.getValue()) {
+                for (String value : HOSTILE) {
+                    ObjectNode body = valid(e.getKey());
+                    body.set(field, Http.JSON.readTree(value));
+                    Http.Answer a = http.post(e.getKey(), body.toString());
+                    requests++;
+                    statuses.merge(a.status(), 1, Integer::sum);
+                    String what = e.getKey() + " " + field + "=" + value + ": " + a.status() + " " + a.body().lines().findFirst().orElse("");
+                    if (a.status() >= 500) {
+                        bad.add(what);
+                    } else if (a.status() >= 400) {
+                        JsonNode error = a.json().path("error");
+                        if (!error.path("message").isTextual() || !error.path("type").isTextual()) {
+                            bad.add(what + " (no error object)");
+                        }
+                    }
+                }
+            }
+        }
+        System.out.println(requests + " hostile requests, by status: " + statuses);
+        if (!bad.isEmpty()) {
+            fail(bad.size() + " of " + requests + " requests:\n" + String.join("\n", bad));
+        }
+        assertEquals(200, http.post("/v1/completions", valid("/v1/completions").toString()).status());
+    }
+}
