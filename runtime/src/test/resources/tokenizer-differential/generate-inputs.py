@@ -4,7 +4,18 @@
 # inputs.hex = the first 160 lines of `python3 generate-inputs.py 1 2000` followed by the first 50 lines of at most
 # 300 hex digits of the long-runs generator below (`python3 generate-inputs.py runs 3 1500`), less those holding
 # "</s>" (see the README).
+# <vocab>.detok.ids = `python3 generate-inputs.py ids VOCAB_SIZE [SKIPPED_ID]` (phi-3: 32064 2).
 import random, sys
+if sys.argv[1] == "ids":
+    r = random.Random(11)
+    size, skip, out = int(sys.argv[2]), {int(a) for a in sys.argv[3:]}, 0
+    while out < 80:
+        ids = [r.randrange(size) for _ in range(r.randint(1, 12))]
+        if skip & set(ids):
+            continue
+        print(" ".join(map(str, ids)))
+        out += 1
+    sys.exit(0)
 if sys.argv[1] == "runs":
     r = random.Random(int(sys.argv[2]))
     units = [" ", "\n", "\t", "a", "0", "1", "!", "é", "中", "😀", "'s", "ab", "\u00a0", "\u3000", ".", "-", "=", "_",

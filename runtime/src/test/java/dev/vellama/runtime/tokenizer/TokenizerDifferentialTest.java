@@ -14,8 +14,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Random texts (scripts, emoji, whitespace runs, digits, special-token spellings) tokenized as llama.cpp tokenizes
- * them, with specials neither added nor parsed and with both; the data and how it was made are in
- * {@code tokenizer-differential/README.md}.
+ * them, with specials neither added nor parsed and with both, and random id sequences decoded as llama.cpp
+ * detokenizes them; the data and how it was made are in {@code tokenizer-differential/README.md}.
  */
 class TokenizerDifferentialTest {
     @ParameterizedTest(name = "{0} {1}")
@@ -44,6 +44,27 @@ class TokenizerDifferentialTest {
             }
         }
         assertEquals("", failures.toString(), vocab + " " + mode + ": " + wrong + " of " + texts.size() + " differ");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"llama-spm", "gpt-2", "phi-3", "deepseek-llm", "bert-bge", "llama-bpe", "qwen2", "tiny-qwen3"})
+    void randomIdsDecodeAsLlamaCppDoes(String vocab) throws IOException {
+        Tokenizer tokenizer = vocab.startsWith("tiny-") ? VocabFiles.model(vocab + "-q8_0.gguf") : VocabFiles.vocab(vocab);
+        List<String> ids = lines(vocab + ".detok.ids");
+        List<String> expected = lines(vocab + ".detok.hex");
+        assertEquals(ids.size(), expected.size());
+        StringBuilder failures = new StringBuilder();
+        for (int i = 0; i < ids.size(); i++) {
+            int[] sequence = Arrays.stream(ids.get(i).split(" ")).mapToInt(Integer::parseInt).toArray();
+            // llama.cpp gives bytes; Vellama's text is those bytes read as UTF-8
+            String want = new String(HexFormat.of().parseHex(expected.get(i)), StandardCharsets.UTF_8);
+            String got = tokenizer.decode(sequence);
+            if (!want.equals(got)) {
+                failures.append(String.format("%n%s%n  want %s%n  got  %s", Arrays.toString(sequence),
+                        LlamaCppVectorsTest.quote(want), LlamaCppVectorsTest.quote(got)));
+            }
+        }
+        assertEquals("", failures.toString(), vocab);
     }
 
     private static List<String> lines(String name) throws IOException {
