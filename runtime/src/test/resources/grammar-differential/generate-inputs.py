@@ -1,3 +1,5 @@
+# Texts for the GBNF grammars of GrammarDifferentialTest, hex-encoded UTF-8, one per line:
+# python3 generate-inputs.py GRAMMAR SEED COUNT (GRAMMAR: arith, misc, json or uni)
 import random, sys, json
 g, seed, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 r = random.Random(seed)

@@ -11,13 +11,13 @@ import java.util.Set;
 
 /**
  * Writes the GBNF grammar of the JSON texts a JSON Schema allows: the subset llama.cpp converts, with its layout
- * (a {@code space} rule after each value, at most one line break and 20 spaces or tabs), so a model constrained by
+ * (a {@code space} rule after each value, at most two line breaks and 20 spaces or tabs), so a model constrained by
  * either program writes the same shapes. Properties come in the schema's order, the required ones first; an object
  * without {@code additionalProperties} allows no other keys, as in llama.cpp. A keyword this converter cannot honour
  * is an error naming it, never silently dropped; annotations ({@code title}, {@code description}, ...) are ignored.
  */
 final class JsonSchemaGrammar {
-    private static final String SPACE = "| \" \" | \"\\n\" [ \\t]{0,20}";
+    private static final String SPACE = "| \" \" | \"\\n\"{1,2} [ \\t]{0,20}";
     private static final Map<String, String> PRIMITIVES = new LinkedHashMap<>();
     private static final Map<String, List<String>> PRIMITIVE_NEEDS = Map.ofEntries(
             Map.entry("number", List.of("integral-part", "decimal-part")),
@@ -42,7 +42,7 @@ final class JsonSchemaGrammar {
         PRIMITIVES.put("array", "\"[\" space ( value (\",\" space value)* )? \"]\" space");
         PRIMITIVES.put("uuid", "\"\\\"\" [0-9a-fA-F]{8} \"-\" [0-9a-fA-F]{4} \"-\" [0-9a-fA-F]{4} \"-\" [0-9a-fA-F]{4} \"-\" "
                 + "[0-9a-fA-F]{12} \"\\\"\" space");
-        PRIMITIVES.put("char", "[^\"\\\\\\x7F\\x00-\\x1F] | [\\\\] ([\"\\\\/bfnrt] | \"u\" [0-9a-fA-F]{4})");
+        PRIMITIVES.put("char", "[^\"\\\\\\x7F\\x00-\\x1F] | [\\\\] ([\"\\\\bfnrt] | \"u\" [0-9a-fA-F]{4})");
         PRIMITIVES.put("string", "\"\\\"\" char* \"\\\"\" space");
         PRIMITIVES.put("null", "\"null\" space");
         PRIMITIVES.put("date", "[0-9]{4} \"-\" ( \"0\" [1-9] | \"1\" [0-2] ) \"-\" ( \"0\" [1-9] | [1-2] [0-9] | \"3\" [0-1] )");

@@ -13,7 +13,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Texts fed to a grammar code point by code point end where llama.cpp's grammar engine says: dead at the same code
- * point, or alive and free to end, or alive and bound to go on. Data and method: {@code grammar-differential/README.md}.
+ * point, or alive and free to end, or alive and bound to go on; for GBNF grammars, and for JSON Schemas through
+ * each program's own converter. Data and method: {@code grammar-differential/README.md}.
  */
 class GrammarDifferentialTest {
     @ParameterizedTest
@@ -22,6 +23,10 @@ class GrammarDifferentialTest {
         Grammar grammar = Grammar.parse(resource(name + ".gbnf"));
         List<String> texts = resource(name + ".inputs.hex").lines().toList();
         List<String> expected = resource(name + ".expected").lines().toList();
+        assertSameOutcomes(grammar, texts, expected, name);
+    }
+
+    private static void assertSameOutcomes(Grammar grammar, List<String> texts, List<String> expected, String name) {
         assertEquals(texts.size(), expected.size());
         StringBuilder failures = new StringBuilder();
         for (int i = 0; i < texts.size(); i++) {
@@ -32,6 +37,15 @@ class GrammarDifferentialTest {
             }
         }
         assertEquals("", failures.toString(), name);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"})
+    void everyTextEndsAsInLlamaCppUnderTheGrammarOfASchema(String name) throws IOException {
+        Grammar grammar = Grammar.fromJsonSchema(resource("schema-" + name + ".json"));
+        List<String> texts = resource("schema-" + name + ".inputs.hex").lines().toList();
+        List<String> expected = resource("schema-" + name + ".expected").lines().toList();
+        assertSameOutcomes(grammar, texts, expected, "schema " + name);
     }
 
     /** {@code D<k>} when dead after the k-th code point, {@code A} when it may end, {@code P} when it must go on. */
