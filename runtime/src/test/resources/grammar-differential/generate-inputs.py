@@ -21,7 +21,10 @@ if what.endswith(".json"):
         if fmt == "date": return r.choice(["2024-02-29", "1999-12-31", "2024-13-01", "24-1-1"])
         if fmt == "time": return r.choice(["12:30:59", "23:59:60Z", "01:02:03.456+02:00", "7:00"])
         if fmt == "uuid": return r.choice(["123e4567-e89b-12d3-a456-426614174000", "123E4567-E89B-12D3-A456-426614174000", "xyz"])
-        if "pattern" in sc: return r.choice(["Ab-1", "Abcd-42", "A-1", "ab-1", "Abc-", "Zz-0099"])
+        if "pattern" in sc:
+            if "[A-Z][a-z]+ " in sc["pattern"]:
+                return r.choice(["John 2024", "Ann Lee 1999-12", "Bob 12", "A b 2024", "Eve Mae Jo Al 2000", "Zed 2024-1", "Ab-1"])
+            return r.choice(["Ab-1", "Abcd-42", "A-1", "ab-1", "Abc-", "Zz-0099"])
         lo, hi = sc.get("minLength", 0), sc.get("maxLength", 8)
         return "".join(r.choice("ab é\"\\\n中😀") for _ in range(r.randint(max(0, lo - 1), hi + 1)))
     def gen(sc, d=0):

@@ -40,7 +40,7 @@ class GrammarDifferentialTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"})
+    @ValueSource(strings = {"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s10"})
     void everyTextEndsAsInLlamaCppUnderTheGrammarOfASchema(String name) throws IOException {
         Grammar grammar = Grammar.fromJsonSchema(resource("schema-" + name + ".json"));
         List<String> texts = resource("schema-" + name + ".inputs.hex").lines().toList();
