@@ -51,6 +51,20 @@ class HostileFieldsTest {
         }
     }
 
+    @Test
+    void deeplyNestedGrammarsAndPatternsAre400s() throws Exception {
+        ObjectNode grammar = valid("/v1/completions").put("grammar", "root ::= " + "(".repeat(5000) + "\"a\"" + ")".repeat(5000));
+        Http.Answer a = http.post("/v1/completions", grammar.toString());
+        assertEquals(400, a.status(), a.body());
+        assertEquals("grammar", a.error("param"));
+        ObjectNode schema = valid("/v1/completions");
+        schema.putObject("json_schema").put("type", "string").put("pattern", "^" + "(".repeat(5000) + "a" + ")".repeat(5000) + "$");
+        a = http.post("/v1/completions", schema.toString());
+        assertEquals(400, a.status(), a.body());
+        assertEquals("json_schema", a.error("param"));
+        assertEquals(200, http.post("/v1/completions", valid("/v1/completions").toString()).status());
+    }
+
     private static List<String> concat(List<String> a, String... more) {
         List<String> all = new ArrayList<>(a);
         all.addAll(List.of(more));

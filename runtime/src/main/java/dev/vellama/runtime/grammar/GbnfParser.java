@@ -15,8 +15,12 @@ final class GbnfParser {
     /** Repetitions above this are refused: each bound copy is a rule element, and a grammar is no place for 10⁶. */
     private static final int MAX_REPEAT = 1000;
 
+    /** Parentheses nested deeper than this are refused: the parser recurses once per level. */
+    static final int MAX_NESTING = 256;
+
     private final String src;
     private int at;
+    private int nesting;
     private final Map<String, Integer> ids = new HashMap<>();
     private final List<String> names = new ArrayList<>();
     private final List<List<List<Grammar.Element>>> rules = new ArrayList<>();
@@ -145,11 +149,15 @@ final class GbnfParser {
                 seq.add(new Grammar.CharSet(new int[] {0, 0x10FFFF}, false));
             } else if (c == '(') {
                 lastStart = seq.size();
+                if (++nesting > MAX_NESTING) {
+                    throw error("groups nested more than " + MAX_NESTING + " deep", at);
+                }
                 at++;
                 skipSpace(true);
                 List<List<Grammar.Element>> inner = alternatives(ruleName, true);
                 skipSpace(true);
                 expect(')', "a closing ')'");
+                nesting--;
                 seq.add(new Grammar.RuleRef(generated(ruleName, inner)));
             } else if (isNameChar(c)) {
                 int start = at;

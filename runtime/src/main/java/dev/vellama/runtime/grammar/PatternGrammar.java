@@ -14,9 +14,16 @@ import java.util.List;
 final class PatternGrammar {
     private static final String NOT_JSON_SPECIAL = "\"\\\\\\x00-\\x1F\\x7F";
 
+    /**
+     * Groups nested deeper than this are refused: the parser recurses once per level, and each group may become two
+     * levels of the GBNF it writes (a repeated group is wrapped again) inside the rules around it.
+     */
+    static final int MAX_NESTING = GbnfParser.MAX_NESTING / 2 - 4;
+
     private final String regex;
     private final String at;
     private int pos;
+    private int nesting;
 
     PatternGrammar(String regex, String at) {
         this.regex = regex;
@@ -90,6 +97,9 @@ final class PatternGrammar {
         char c = regex.charAt(pos);
         switch (c) {
             case '(' -> {
+                if (++nesting > MAX_NESTING) {
+                    throw error("groups nested more than " + MAX_NESTING + " deep");
+                }
                 pos++;
                 if (regex.startsWith("?:", pos)) {
                     pos += 2;
@@ -101,6 +111,7 @@ final class PatternGrammar {
                     throw error("a group is not closed");
                 }
                 pos++;
+                nesting--;
                 return "(" + (inner.isEmpty() ? "\"\"" : inner) + ")";
             }
             case '[' -> {

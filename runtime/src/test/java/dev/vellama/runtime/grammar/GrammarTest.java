@@ -44,6 +44,33 @@ class GrammarTest {
     }
 
     @Test
+    void groupsNestUpToALimitOnAVirtualThreadAndBeyondItAreRefused() throws Exception {
+        int depth = GbnfParser.MAX_NESTING;
+        String deepest = "root ::= " + "(".repeat(depth) + "\"a\"" + ")".repeat(depth);
+        int patternDepth = PatternGrammar.MAX_NESTING;
+        String pattern = "^" + "(".repeat(patternDepth) + "a" + ")+".repeat(patternDepth) + "$"; // each group repeated
+        // the server parses grammars on virtual threads, whose stacks are the smallest a request runs on
+        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread t = Thread.ofVirtual().start(() -> {
+            try {
+                accepts(deepest, "a");
+                assertTrue(Grammar.fromJsonSchema("{\"type\": \"string\", \"pattern\": \"" + pattern + "\"}").accepts("\"a\""));
+            } catch (Throwable thrown) {
+                failed.set(thrown);
+            }
+        });
+        t.join();
+        assertEquals(null, failed.get());
+        String tooDeep = "root ::= " + "(".repeat(depth + 1) + "\"a\"" + ")".repeat(depth + 1);
+        GrammarException e = assertThrows(GrammarException.class, () -> Grammar.parse(tooDeep));
+        assertTrue(e.getMessage().contains("nested more than " + depth), e.getMessage());
+        String tooDeepPattern = "^" + "(".repeat(5000) + "a" + ")".repeat(5000) + "$";
+        e = assertThrows(GrammarException.class,
+                () -> Grammar.fromJsonSchema("{\"type\": \"string\", \"pattern\": \"" + tooDeepPattern + "\"}"));
+        assertTrue(e.getMessage().contains("nested more than " + patternDepth), e.getMessage());
+    }
+
+    @Test
     void escapesInLiterals() {
         accepts("root ::= \"a\\tb\\n\\\\\\\"\\x41\\u00e9\\U0001F600\"", "a\tb\n\\\"Aé😀");
     }
