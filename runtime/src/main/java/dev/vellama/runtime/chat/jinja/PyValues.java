@@ -12,7 +12,17 @@ import java.util.Objects;
  * {@link LoopInfo}, {@link JinjaCallable} and {@link Undefined}.
  */
 final class PyValues {
+    /** The longest string or list a template may build: a chat prompt is far shorter, a hostile template no longer. */
+    static final int MAX_LENGTH = 1 << 24;
+
     private PyValues() {
+    }
+
+    /** Refuses a string or list of {@code length} elements when it would pass {@link #MAX_LENGTH}. */
+    static void checkLength(long length) {
+        if (length > MAX_LENGTH) {
+            throw new JinjaException("the template builds a string or list of more than " + MAX_LENGTH + " elements");
+        }
     }
 
     static String typeName(Object v) {
@@ -184,9 +194,11 @@ final class PyValues {
         rejectUndefined(b);
         if (op.equals("+")) {
             if (a instanceof String sa && b instanceof String sb) {
+                checkLength((long) sa.length() + sb.length());
                 return sa + sb;
             }
             if (a instanceof List<?> la && b instanceof List<?> lb) {
+                checkLength((long) la.size() + lb.size());
                 List<Object> joined = new ArrayList<>(la);
                 joined.addAll(lb);
                 return joined;
@@ -194,10 +206,10 @@ final class PyValues {
         }
         if (op.equals("*")) {
             if (a instanceof String s && isInteger(b)) {
-                return s.repeat((int) Math.max(0, toLong(b)));
+                return repeat(s, toLong(b));
             }
             if (b instanceof String s && isInteger(a)) {
-                return s.repeat((int) Math.max(0, toLong(a)));
+                return repeat(s, toLong(a));
             }
             if (a instanceof List<?> list && isInteger(b)) {
                 return repeat(list, toLong(b));
@@ -256,7 +268,15 @@ final class PyValues {
         throw new JinjaException("unknown operator " + op);
     }
 
+    private static String repeat(String s, long times) {
+        long n = Math.max(0, times);
+        checkLength(s.isEmpty() ? 0 : Math.multiplyHigh(s.length(), n) != 0 ? Long.MAX_VALUE : s.length() * n);
+        return s.repeat((int) n);
+    }
+
     private static List<Object> repeat(List<?> list, long times) {
+        long n = Math.max(0, times);
+        checkLength(list.isEmpty() ? 0 : Math.multiplyHigh(list.size(), n) != 0 ? Long.MAX_VALUE : list.size() * n);
         List<Object> result = new ArrayList<>();
         for (long i = 0; i < times; i++) {
             result.addAll(list);

@@ -11,6 +11,10 @@ import java.util.Map;
 final class Renderer {
     /** Jinja2's sandbox refuses larger ranges; a template has no business building them. */
     private static final long MAX_RANGE = 100_000;
+    /** Loop iterations one rendering may run (a chat prompt needs thousands): past it, the template is refused. */
+    static final long MAX_ITERATIONS = 10_000_000;
+
+    private long iterations;
 
     private enum Signal { NORMAL, BREAK, CONTINUE }
 
@@ -108,6 +112,7 @@ final class Renderer {
             } catch (JinjaException e) {
                 throw e.atLine(node.line());
             }
+            PyValues.checkLength(out.length());
             if (signal != Signal.NORMAL) {
                 return signal;
             }
@@ -179,6 +184,7 @@ final class Renderer {
         if (forNode.filter() != null) {
             List<Object> kept = new ArrayList<>();
             for (Object item : items) {
+                countIteration();
                 Scope filterScope = scope.child();
                 assign(forNode.targets(), item, filterScope);
                 if (PyValues.truthy(eval(forNode.filter(), filterScope))) {
@@ -193,6 +199,7 @@ final class Renderer {
         }
         LoopInfo loop = new LoopInfo(items, 1);
         for (int i = 0; i < items.size(); i++) {
+            countIteration();
             Scope iteration = scope.child();
             assign(forNode.targets(), items.get(i), iteration);
             loop.advanceTo(i);
@@ -200,6 +207,12 @@ final class Renderer {
             if (execute(forNode.body(), iteration, out) == Signal.BREAK) {
                 break;
             }
+        }
+    }
+
+    private void countIteration() {
+        if (++iterations > MAX_ITERATIONS) {
+            throw new JinjaException("the template runs more than " + MAX_ITERATIONS + " loop iterations");
         }
     }
 
@@ -340,7 +353,12 @@ final class Renderer {
         return switch (binary.operator()) {
             case "and" -> PyValues.truthy(left) ? eval(binary.right(), scope) : left;
             case "or" -> PyValues.truthy(left) ? left : eval(binary.right(), scope);
-            case "~" -> PyValues.str(left) + PyValues.str(eval(binary.right(), scope));
+            case "~" -> {
+                String l = PyValues.str(left);
+                String r = PyValues.str(eval(binary.right(), scope));
+                PyValues.checkLength((long) l.length() + r.length());
+                yield l + r;
+            }
             default -> PyValues.arithmetic(binary.operator(), left, eval(binary.right(), scope));
         };
     }

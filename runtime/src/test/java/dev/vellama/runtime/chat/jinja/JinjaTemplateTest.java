@@ -79,6 +79,27 @@ class JinjaTemplateTest {
     }
 
     @Test
+    void aHostileTemplateIsRefusedQuicklyInsteadOfHangingOrExhaustingMemory() {
+        // a model file's chat template is input like any other: nested loops, doubling strings, huge repetitions
+        for (String template : List.of(
+                "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+                "{% set l = range(100000)|list %}{% for a in l if a > 0 %}{% for b in l if b > 0 %}{% endfor %}{% endfor %}",
+                "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}",
+                "{{ 'x' * 100000000000 }}",
+                "{{ ([1, 2] * 100000000)|length }}",
+                "{{ ('x' * 10000000) ~ ('y' * 10000000) }}",
+                "{{ ('x' * 10000000) + ('y' * 10000000) }}")) {
+            long start = System.nanoTime();
+            JinjaException e = assertThrows(JinjaException.class, () -> render(template), template);
+            assertTrue(e.getMessage().contains("loop iterations") || e.getMessage().contains("more than 16777216 elements"),
+                    e.getMessage());
+            assertTrue(System.nanoTime() - start < 20_000_000_000L, template + " took too long to be refused");
+        }
+        assertEquals("abab", render("{{ 'ab' * 2 }}"));
+        assertEquals("", render("{{ 'ab' * -3 }}"));
+    }
+
+    @Test
     void breakAndContinue() {
         assertEquals("02", render("{% for i in range(5) %}{% if i == 1 %}{% continue %}{% endif %}"
                 + "{% if i == 3 %}{% break %}{% endif %}{{ i }}{% endfor %}"));
