@@ -128,9 +128,8 @@ final class JinjaFilters {
             case "wordcount" -> WORD.matcher(PyValues.str(value)).results().count();
             case "center" -> {
                 String s = PyValues.str(value);
-                int width = (int) PyValues.toLong(a.get(0, "width", 80L));
-                int pad = Math.max(0, width - s.length());
-                yield " ".repeat(pad / 2) + s + " ".repeat(pad - pad / 2);
+                long pad = Math.max(0, PyValues.toLong(a.get(0, "width", 80L)) - s.length());
+                yield PyValues.repeat(" ", pad / 2) + s + PyValues.repeat(" ", pad - pad / 2);
             }
             default -> throw new JinjaException("no filter named '" + name + "'");
         };
@@ -143,7 +142,7 @@ final class JinjaFilters {
             Object part = a.has(1, "attribute") ? attributePath(item, a.string(1, "attribute")) : item;
             parts.add(PyValues.str(part));
         }
-        return String.join(separator, parts);
+        return PyValues.join(separator, parts);
     }
 
     private static Object toInt(Object value, Object fallback) {
@@ -199,7 +198,7 @@ final class JinjaFilters {
 
     private static String indent(String s, Arguments a) {
         Object width = a.get(0, "width", 4L);
-        String pad = width instanceof String w ? w : " ".repeat((int) PyValues.toLong(width));
+        String pad = width instanceof String w ? w : PyValues.repeat(" ", PyValues.toLong(width));
         boolean first = PyValues.truthy(a.get(1, "first", false));
         boolean blank = PyValues.truthy(a.get(2, "blank", false));
         String[] lines = s.split("\n", -1);

@@ -18,7 +18,7 @@ final class JsonText {
 
     private JsonText(Integer indent, String itemSeparator, String keySeparator, boolean sortKeys,
             boolean ensureAscii) {
-        this.indent = indent == null ? null : " ".repeat(indent);
+        this.indent = indent == null ? null : PyValues.repeat(" ", indent);
         this.itemSeparator = itemSeparator != null ? itemSeparator : (indent == null ? ", " : ",");
         this.keySeparator = keySeparator != null ? keySeparator : ": ";
         this.sortKeys = sortKeys;
@@ -90,6 +90,7 @@ final class JsonText {
 
     private void newline(int depth) {
         if (indent != null) {
+            PyValues.checkLength(out.length() + 1L + (long) indent.length() * depth);
             out.append('\n').append(indent.repeat(depth));
         }
     }

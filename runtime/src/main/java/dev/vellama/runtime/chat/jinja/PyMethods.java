@@ -49,7 +49,7 @@ final class PyMethods {
                 for (Object item : PyValues.iterate(arg(args, 0, name))) {
                     parts.add(string(item));
                 }
-                return String.join(s, parts);
+                return PyValues.join(s, parts);
             };
             case "splitlines" -> (args, kwargs) -> {
                 List<Object> lines = new ArrayList<>(List.of(s.split("\r\n|\r|\n", -1)));

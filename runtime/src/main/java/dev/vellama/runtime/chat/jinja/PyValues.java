@@ -25,6 +25,35 @@ final class PyValues {
         }
     }
 
+    /** {@code unit} elements {@code times} over (none when negative), refused past {@link #MAX_LENGTH}. */
+    private static int repeatedLength(int unit, long times) {
+        long n = Math.max(0, times);
+        // beyond MAX_LENGTH repetitions any non-empty unit is too long, and below it the product fits a long
+        checkLength(unit == 0 ? 0 : unit * Math.min(n, MAX_LENGTH + 1L));
+        return (int) n;
+    }
+
+    /** {@code s} {@code times} over, as Python's {@code s * times}. */
+    static String repeat(String s, long times) {
+        return s.repeat(repeatedLength(s.length(), times));
+    }
+
+    /** {@code a + b}, refused past {@link #MAX_LENGTH}. */
+    static String concat(String a, String b) {
+        checkLength((long) a.length() + b.length());
+        return a + b;
+    }
+
+    /** The parts with {@code separator} between them, as Python's {@code separator.join(parts)}. */
+    static String join(String separator, List<String> parts) {
+        long length = (long) separator.length() * Math.max(0, parts.size() - 1);
+        for (String part : parts) {
+            length += part.length();
+        }
+        checkLength(length);
+        return String.join(separator, parts);
+    }
+
     static String typeName(Object v) {
         return switch (v) {
             case null -> "NoneType";
@@ -194,8 +223,7 @@ final class PyValues {
         rejectUndefined(b);
         if (op.equals("+")) {
             if (a instanceof String sa && b instanceof String sb) {
-                checkLength((long) sa.length() + sb.length());
-                return sa + sb;
+                return concat(sa, sb);
             }
             if (a instanceof List<?> la && b instanceof List<?> lb) {
                 checkLength((long) la.size() + lb.size());
@@ -268,17 +296,10 @@ final class PyValues {
         throw new JinjaException("unknown operator " + op);
     }
 
-    private static String repeat(String s, long times) {
-        long n = Math.max(0, times);
-        checkLength(s.isEmpty() ? 0 : Math.multiplyHigh(s.length(), n) != 0 ? Long.MAX_VALUE : s.length() * n);
-        return s.repeat((int) n);
-    }
-
     private static List<Object> repeat(List<?> list, long times) {
-        long n = Math.max(0, times);
-        checkLength(list.isEmpty() ? 0 : Math.multiplyHigh(list.size(), n) != 0 ? Long.MAX_VALUE : list.size() * n);
+        int n = repeatedLength(list.size(), times);
         List<Object> result = new ArrayList<>();
-        for (long i = 0; i < times; i++) {
+        for (int i = 0; i < n; i++) {
             result.addAll(list);
         }
         return result;

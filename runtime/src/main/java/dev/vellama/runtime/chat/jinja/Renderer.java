@@ -353,12 +353,7 @@ final class Renderer {
         return switch (binary.operator()) {
             case "and" -> PyValues.truthy(left) ? eval(binary.right(), scope) : left;
             case "or" -> PyValues.truthy(left) ? left : eval(binary.right(), scope);
-            case "~" -> {
-                String l = PyValues.str(left);
-                String r = PyValues.str(eval(binary.right(), scope));
-                PyValues.checkLength((long) l.length() + r.length());
-                yield l + r;
-            }
+            case "~" -> PyValues.concat(PyValues.str(left), PyValues.str(eval(binary.right(), scope)));
             default -> PyValues.arithmetic(binary.operator(), left, eval(binary.right(), scope));
         };
     }

@@ -88,7 +88,12 @@ class JinjaTemplateTest {
                 "{{ 'x' * 100000000000 }}",
                 "{{ ([1, 2] * 100000000)|length }}",
                 "{{ ('x' * 10000000) ~ ('y' * 10000000) }}",
-                "{{ ('x' * 10000000) + ('y' * 10000000) }}")) {
+                "{{ ('x' * 10000000) + ('y' * 10000000) }}",
+                "{{ 'x'|center(2000000000) }}",
+                "{{ 'a\nb'|indent(2000000000) }}",
+                "{{ (range(100000)|list)|join('x' * 1000) }}",
+                "{{ ('x' * 1000).join(range(100000)|map('string')|list) }}",
+                "{{ {'a': [[[[[1]]]]]}|tojson(indent=100000000) }}")) {
             long start = System.nanoTime();
             JinjaException e = assertThrows(JinjaException.class, () -> render(template), template);
             assertTrue(e.getMessage().contains("loop iterations") || e.getMessage().contains("more than 16777216 elements"),
