@@ -26,7 +26,7 @@ class TokenizerDifferentialTest {
             "tiny-qwen3, plain", "tiny-qwen3, special",
     })
     void randomTextsTokenizeAsLlamaCppDoes(String vocab, String mode) throws IOException {
-        Tokenizer tokenizer = vocab.startsWith("tiny-") ? VocabFiles.model(vocab + "-q8_0.gguf") : VocabFiles.vocab(vocab);
+        Tokenizer tokenizer = tokenizer(vocab);
         boolean special = mode.equals("special");
         List<String> texts = lines("inputs.hex");
         List<String> expected = lines(vocab + "." + mode + ".ids");
@@ -35,8 +35,7 @@ class TokenizerDifferentialTest {
         int wrong = 0;
         for (int i = 0; i < texts.size(); i++) {
             String text = new String(HexFormat.of().parseHex(texts.get(i)), StandardCharsets.UTF_8);
-            int[] want = expected.get(i).isEmpty() ? new int[0]
-                    : Arrays.stream(expected.get(i).split(" ")).mapToInt(Integer::parseInt).toArray();
+            int[] want = ids(expected.get(i));
             int[] got = tokenizer.encode(text, special, special);
             if (!Arrays.equals(want, got) && wrong++ < 5) {
                 failures.append(String.format("%n#%d %s%n  want %s%n  got  %s", i, LlamaCppVectorsTest.quote(text),
@@ -49,13 +48,13 @@ class TokenizerDifferentialTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource({"llama-spm", "gpt-2", "phi-3", "deepseek-llm", "bert-bge", "llama-bpe", "qwen2", "tiny-qwen3"})
     void randomIdsDecodeAsLlamaCppDoes(String vocab) throws IOException {
-        Tokenizer tokenizer = vocab.startsWith("tiny-") ? VocabFiles.model(vocab + "-q8_0.gguf") : VocabFiles.vocab(vocab);
+        Tokenizer tokenizer = tokenizer(vocab);
         List<String> ids = lines(vocab + ".detok.ids");
         List<String> expected = lines(vocab + ".detok.hex");
         assertEquals(ids.size(), expected.size());
         StringBuilder failures = new StringBuilder();
         for (int i = 0; i < ids.size(); i++) {
-            int[] sequence = Arrays.stream(ids.get(i).split(" ")).mapToInt(Integer::parseInt).toArray();
+            int[] sequence = ids(ids.get(i));
             // llama.cpp gives bytes; Vellama's text is those bytes read as UTF-8
             String want = new String(HexFormat.of().parseHex(expected.get(i)), StandardCharsets.UTF_8);
             String got = tokenizer.decode(sequence);
@@ -65,6 +64,16 @@ class TokenizerDifferentialTest {
             }
         }
         assertEquals("", failures.toString(), vocab);
+    }
+
+    /** The shared vocabulary file, or the model file for the {@code tiny-} names. */
+    private static Tokenizer tokenizer(String vocab) {
+        return vocab.startsWith("tiny-") ? VocabFiles.model(vocab + "-q8_0.gguf") : VocabFiles.vocab(vocab);
+    }
+
+    /** Space-separated ids; an empty line is none. */
+    private static int[] ids(String line) {
+        return line.isEmpty() ? new int[0] : Arrays.stream(line.split(" ")).mapToInt(Integer::parseInt).toArray();
     }
 
     private static List<String> lines(String name) throws IOException {
