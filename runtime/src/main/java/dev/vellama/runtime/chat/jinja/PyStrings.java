@@ -74,18 +74,17 @@ final class PyStrings {
         return parts;
     }
 
+    /** Python's {@code s.replace(old, replacement, count)}, every occurrence when {@code count} is negative. */
     static String replace(String s, String old, String replacement, long count) {
-        if (count < 0) {
-            return s.replace(old, replacement);
-        }
         StringBuilder out = new StringBuilder();
         int from = 0;
         long done = 0;
-        while (done < count) {
+        while (count < 0 || done < count) {
             int at = old.isEmpty() ? (from <= s.length() ? from : -1) : s.indexOf(old, from);
             if (at < 0) {
                 break;
             }
+            PyValues.checkLength((long) out.length() + (at - from) + replacement.length() + 1);
             out.append(s, from, at).append(replacement);
             if (old.isEmpty()) {
                 if (at < s.length()) {
@@ -182,11 +181,14 @@ final class PyStrings {
                 case 's' -> PyValues.str(value);
                 case 'r' -> PyValues.repr(value);
                 case 'd', 'i' -> Long.toString(PyValues.toLong(value));
-                case 'f' -> String.format(java.util.Locale.ROOT,
-                        "%." + (spec.contains(".") ? spec.substring(spec.indexOf('.') + 1) : "6") + "f",
-                        PyValues.toDouble(value));
+                case 'f' -> {
+                    String precision = spec.contains(".") ? spec.substring(spec.indexOf('.') + 1) : "6";
+                    PyValues.checkLength(precision.length() > 9 ? Long.MAX_VALUE : Long.parseLong("0" + precision));
+                    yield String.format(java.util.Locale.ROOT, "%." + precision + "f", PyValues.toDouble(value));
+                }
                 default -> throw new JinjaException("unsupported format character '" + conversion + "'");
             });
+            PyValues.checkLength(out.length());
         }
         boolean unused = args instanceof List<?> ? next < values.size() : next == 0;
         if (!mapping && unused) {

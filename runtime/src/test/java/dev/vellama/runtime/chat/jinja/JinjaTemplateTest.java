@@ -93,7 +93,11 @@ class JinjaTemplateTest {
                 "{{ 'a\nb'|indent(2000000000) }}",
                 "{{ (range(100000)|list)|join('x' * 1000) }}",
                 "{{ ('x' * 1000).join(range(100000)|map('string')|list) }}",
-                "{{ {'a': [[[[[1]]]]]}|tojson(indent=100000000) }}")) {
+                "{{ {'a': [[[[[1]]]]]}|tojson(indent=100000000) }}",
+                "{{ ('x' * 10000000)|replace('x', 'y' * 10000000) }}",
+                "{{ ('x' * 10000000).replace('x', 'yy') }}",
+                "{{ '%s%s' % ('x' * 10000000, 'y' * 10000000) }}",
+                "{{ '%.2000000000f' % 1.5 }}")) {
             long start = System.nanoTime();
             JinjaException e = assertThrows(JinjaException.class, () -> render(template), template);
             assertTrue(e.getMessage().contains("loop iterations") || e.getMessage().contains("more than 16777216 elements"),
@@ -101,6 +105,7 @@ class JinjaTemplateTest {
             assertTrue(System.nanoTime() - start < 20_000_000_000L, template + " took too long to be refused");
         }
         assertEquals("abab", render("{{ 'ab' * 2 }}"));
+        assertEquals("-a-b- a-c 1.50", render("{{ 'ab'|replace('', '-') }} {{ 'abc'.replace('b', '-', 1) }} {{ '%.2f' % 1.5 }}"));
         assertEquals("", render("{{ 'ab' * -3 }}"));
     }
 
