@@ -90,7 +90,7 @@ final class CompletionEndpoints {
         GenerationParams params = SamplingFields.read(j, top, engine.model().config().vocabSize()).withLogprobs(logprobs);
         Grammar shape = StructuredOutputFields.read(j, state.grammars);
         ToolCallFormat format = choice.mode().equals("none") ? null : ToolCallFormat.of(state.template());
-        Grammar calls = format == null ? null : toolGrammar(format, tools, choice, j.node("tools"));
+        Grammar calls = format == null ? null : toolGrammar(state.grammars, format, tools, choice, j.node("tools"));
         List<String> triggers = format == null ? List.of() : format.triggers(choice);
         if (calls != null && !triggers.isEmpty() && shape == null) {
             params = params.withLazyGrammar(calls, triggers); // words, or a call held to the tools' schemas
@@ -159,19 +159,19 @@ final class CompletionEndpoints {
     }
 
     /** The grammar of the calls a reply must make, from the cache when these tools came before; null when free. */
-    private Grammar toolGrammar(ToolCallFormat format, List<Tool> tools, ToolChoice choice, JsonNode toolsJson) {
+    static Grammar toolGrammar(GrammarCache grammars, ToolCallFormat format, List<Tool> tools, ToolChoice choice, JsonNode toolsJson) {
         if (!format.constrains(choice)) {
             return null;
         }
         try {
-            return state.grammars.get("tools:" + format + ":" + choice + ":" + toolsJson, () -> format.grammar(tools, choice));
+            return grammars.get("tools:" + format + ":" + choice + ":" + toolsJson, () -> format.grammar(tools, choice));
         } catch (GrammarException e) {
             throw ApiException.badField("tools", e.getMessage());
         }
     }
 
     /** {@code tools}: OpenAI's function tools, {@code {"type": "function", "function": {name, description, parameters}}}. */
-    private static List<Tool> tools(Json j) {
+    static List<Tool> tools(Json j) {
         JsonNode list = j.node("tools");
         List<Tool> out = new ArrayList<>();
         if (list == null) {
@@ -402,7 +402,7 @@ final class CompletionEndpoints {
     }
 
     /** What the engine refused at submit, as the client's error. */
-    private static ApiException refusal(RuntimeException e, String param) {
+    static ApiException refusal(RuntimeException e, String param) {
         if (e instanceof QueueFullException) {
             return new ApiException(503, "server_error", "queue_full", null, e.getMessage());
         }

@@ -48,21 +48,10 @@ final class EmbeddingEndpoint {
             throw ApiException.badField("dimensions", "'dimensions' is not supported: the model's vectors are "
                     + dims + " long");
         }
-        int longest = 1;
+        float[][] vectors = vectors(inputs, "input");
         int total = 0;
         for (int[] in : inputs) {
-            longest = Math.max(longest, in.length);
             total += in.length;
-        }
-        float[][] vectors;
-        one.acquire();
-        try {
-            vectors = encoder != null ? encoder.embedTokens(inputs, Embeddings.Options.defaults())
-                    : Embeddings.computeTokens(model, inputs, Embeddings.Options.defaults().withThreads(state.engine().threads()), longest);
-        } catch (ContextOverflowException e) {
-            throw new ApiException(400, "invalid_request_error", "context_length_exceeded", "input", e.getMessage());
-        } finally {
-            one.release();
         }
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "list");
@@ -88,50 +77,82 @@ final class EmbeddingEndpoint {
         Responses.sendJson(res, 200, o);
     }
 
-    /** {@code input}: a string, a list of strings, a list of token ids, or a list of such lists. */
+    /** The tokenizer that embedding inputs are written in: the encoder's, or the generative model's. */
+    dev.vellama.runtime.tokenizer.Tokenizer tokenizer() {
+        dev.vellama.runtime.EncoderModel encoder = state.encoder();
+        return encoder != null ? encoder.tokenizer() : state.engine().model().tokenizer();
+    }
+
+    /**
+     * One vector per input, computed beside the engine one request at a time; an input longer than the model's
+     * context is a 400 naming {@code field}.
+     */
+    float[][] vectors(int[][] inputs, String field) throws InterruptedException {
+        dev.vellama.runtime.EncoderModel encoder = state.encoder();
+        Model model = encoder == null ? state.engine().model() : null;
+        int longest = 1;
+        for (int[] in : inputs) {
+            longest = Math.max(longest, in.length);
+        }
+        one.acquire();
+        try {
+            return encoder != null ? encoder.embedTokens(inputs, Embeddings.Options.defaults())
+                    : Embeddings.computeTokens(model, inputs, Embeddings.Options.defaults().withThreads(state.engine().threads()), longest);
+        } catch (ContextOverflowException e) {
+            throw new ApiException(400, "invalid_request_error", "context_length_exceeded", field, e.getMessage());
+        } finally {
+            one.release();
+        }
+    }
+
     private static int[][] inputs(Json j, dev.vellama.runtime.tokenizer.Tokenizer model) {
-        JsonNode in = j.node("input");
+        return inputs(j, "input", model);
+    }
+
+    /** {@code field}: a string, a list of strings, a list of token ids, or a list of such lists. */
+    static int[][] inputs(Json j, String field, dev.vellama.runtime.tokenizer.Tokenizer model) {
+        JsonNode in = j.node(field);
         if (in == null) {
-            throw ApiException.badField("input", "'input' is required");
+            throw ApiException.badField(field, "'" + field + "' is required");
         }
         List<int[]> out = new ArrayList<>();
         if (in.isTextual()) {
-            out.add(tokens(in.asText(), model));
+            out.add(tokens(in.asText(), field, model));
         } else if (in.isArray() && !in.isEmpty() && in.get(0).isIntegralNumber()) {
-            out.add(ids(in, model));
+            out.add(ids(in, field, model));
         } else if (in.isArray() && !in.isEmpty()) {
             for (JsonNode e : in) {
                 if (e.isTextual()) {
-                    out.add(tokens(e.asText(), model));
+                    out.add(tokens(e.asText(), field, model));
                 } else if (e.isArray() && !e.isEmpty()) {
-                    out.add(ids(e, model));
+                    out.add(ids(e, field, model));
                 } else {
-                    throw ApiException.badField("input", "'input' must be a string, a list of strings, or token ids");
+                    throw ApiException.badField(field, "'" + field + "' must be a string, a list of strings, or token ids");
                 }
             }
         } else {
-            throw ApiException.badField("input", "'input' must be a non-empty string, list of strings, or token ids");
+            throw ApiException.badField(field, "'" + field + "' must be a non-empty string, list of strings, or token ids");
         }
         if (out.size() > MAX_INPUTS) {
-            throw ApiException.badField("input", "at most " + MAX_INPUTS + " inputs per request");
+            throw ApiException.badField(field, "at most " + MAX_INPUTS + " inputs per request");
         }
         return out.toArray(int[][]::new);
     }
 
-    private static int[] tokens(String text, dev.vellama.runtime.tokenizer.Tokenizer model) {
+    private static int[] tokens(String text, String field, dev.vellama.runtime.tokenizer.Tokenizer model) {
         if (text.isEmpty()) {
-            throw ApiException.badField("input", "'input' must not hold an empty string");
+            throw ApiException.badField(field, "'" + field + "' must not hold an empty string");
         }
         return model.encode(text, true, true);
     }
 
-    private static int[] ids(JsonNode list, dev.vellama.runtime.tokenizer.Tokenizer model) {
+    private static int[] ids(JsonNode list, String field, dev.vellama.runtime.tokenizer.Tokenizer model) {
         int vocab = model.vocabSize();
         int[] ids = new int[list.size()];
         for (int i = 0; i < ids.length; i++) {
             JsonNode e = list.get(i);
             if (!e.isIntegralNumber() || !e.canConvertToInt() || e.asInt() < 0 || e.asInt() >= vocab) {
-                throw ApiException.badField("input", "'input' token ids must be integers in [0, " + vocab + ")");
+                throw ApiException.badField(field, "'" + field + "' token ids must be integers in [0, " + vocab + ")");
             }
             ids[i] = e.asInt();
         }

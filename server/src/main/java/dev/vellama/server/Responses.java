@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
 /** Writing JSON answers and OpenAI error objects. */
@@ -40,5 +41,17 @@ final class Responses {
 
     static void sendError(ServerResponse res, ApiException e) {
         sendJson(res, e.status(), error(e.status(), e.type(), e.code(), e.param(), e.getMessage()));
+    }
+
+    /**
+     * The error in the shape of the API the request used: ollama's {@code {"error": "..."}} under {@code /api/},
+     * OpenAI's error object elsewhere.
+     */
+    static void sendError(ServerRequest req, ServerResponse res, ApiException e) {
+        if (req.path().path().startsWith("/api/")) {
+            sendJson(res, e.status(), Json.MAPPER.createObjectNode().put("error", e.getMessage()));
+        } else {
+            sendError(res, e);
+        }
     }
 }

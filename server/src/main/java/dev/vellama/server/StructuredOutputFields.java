@@ -54,7 +54,8 @@ final class StructuredOutputFields {
         };
     }
 
-    private static Grammar schema(String field, JsonNode schema, GrammarCache cache) {
+    /** The grammar of a JSON Schema given in {@code field}; a schema the converter cannot honour is a 400 naming it. */
+    static Grammar schema(String field, JsonNode schema, GrammarCache cache) {
         if (!schema.isObject() && !schema.isBoolean()) {
             throw ApiException.badField(field, "'" + field + "' must be a JSON Schema object");
         }

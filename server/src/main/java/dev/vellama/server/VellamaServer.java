@@ -51,13 +51,14 @@ public final class VellamaServer implements AutoCloseable {
         CompletionEndpoints completions = new CompletionEndpoints(state);
         EmbeddingEndpoint embeddings = new EmbeddingEndpoint(state);
         InfoEndpoints info = new InfoEndpoints(state);
+        OllamaEndpoints ollama = new OllamaEndpoints(state, embeddings);
         this.server = WebServer.builder()
                 // no stop on JVM exit behind our back: the owner drains first (running streams finish), then closes
                 .shutdownHook(false)
                 .host(options.host())
                 .port(options.port())
                 .maxPayloadSize(MAX_BODY_BYTES)
-                .routing(r -> routing(r, completions, embeddings, info))
+                .routing(r -> routing(r, completions, embeddings, info, ollama))
                 .build();
     }
 
@@ -127,7 +128,8 @@ public final class VellamaServer implements AutoCloseable {
         }
     }
 
-    private void routing(HttpRouting.Builder r, CompletionEndpoints completions, EmbeddingEndpoint embeddings, InfoEndpoints info) {
+    private void routing(HttpRouting.Builder r, CompletionEndpoints completions, EmbeddingEndpoint embeddings, InfoEndpoints info,
+            OllamaEndpoints ollama) {
         r.addFilter((chain, req, res) -> {
             long t0 = System.nanoTime();
             RequestLog log = new RequestLog();
@@ -138,12 +140,12 @@ public final class VellamaServer implements AutoCloseable {
             try {
                 String path = req.path().path();
                 if (state.draining && !path.equals("/health") && !path.equals("/v1/health") && !path.equals("/metrics")) {
-                    Responses.sendError(res, new ApiException(503, "unavailable_error", "shutting_down", null,
+                    Responses.sendError(req, res, new ApiException(503, "unavailable_error", "shutting_down", null,
                             "the server is shutting down; retry on another replica"));
                 } else if (authorized(req)) {
                     chain.proceed();
                 } else {
-                    Responses.sendError(res, new ApiException(401, "invalid_request_error", "invalid_api_key", null,
+                    Responses.sendError(req, res, new ApiException(401, "invalid_request_error", "invalid_api_key", null,
                             "a valid API key is required: send 'Authorization: Bearer KEY'"));
                 }
             } finally {
@@ -168,15 +170,26 @@ public final class VellamaServer implements AutoCloseable {
                 .post("/embeddings", embeddings::embeddings)
                 .post("/tokenize", info::tokenize)
                 .post("/detokenize", info::detokenize)
+                // ollama's API (docs/server.md, "Ollama's API")
+                .post("/api/chat", ollama::chat)
+                .post("/api/generate", ollama::generate)
+                .post("/api/embed", ollama::embed)
+                .post("/api/embeddings", ollama::embeddings)
+                .get("/api/tags", ollama::tags)
+                .get("/api/ps", ollama::ps)
+                .post("/api/show", ollama::show)
+                .get("/api/version", ollama::version)
+                .head("/", (req, res) -> res.send())
+                .get("/", (req, res) -> res.send("Vellama is running"))
                 .any(VellamaServer::notFound)
                 .error(ApiException.class, (req, res, e) -> {
                     if (!res.isSent()) {
-                        Responses.sendError(res, e);
+                        Responses.sendError(req, res, e);
                     }
                 })
                 .error(RuntimeException.class, (req, res, e) -> {
                     if (!res.isSent()) {
-                        Responses.sendError(res, new ApiException(500, "server_error", "internal_error", null,
+                        Responses.sendError(req, res, new ApiException(500, "server_error", "internal_error", null,
                                 "the server failed on this request: " + e));
                     }
                 });
@@ -196,7 +209,7 @@ public final class VellamaServer implements AutoCloseable {
     }
 
     private static void notFound(ServerRequest req, ServerResponse res) {
-        Responses.sendError(res, new ApiException(404, "invalid_request_error", "not_found", null,
+        Responses.sendError(req, res, new ApiException(404, "invalid_request_error", "not_found", null,
                 "no such endpoint: " + req.prologue().method().text() + " " + req.path().path()));
     }
 

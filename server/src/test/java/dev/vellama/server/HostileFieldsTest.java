@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Each field a request may carry, on each endpoint, replaced by values of the wrong kind or out of range (null, a
  * string, a negative or huge number, an empty or nested array, an object): the answer is a success or a 4xx with
- * OpenAI's error object, never a 5xx, and the server answers a plain request afterwards.
+ * the API's error shape (OpenAI's error object; ollama's {@code {"error": "..."}} under {@code /api/}), never a 5xx,
+ * and the server answers a plain request afterwards. Ollama's {@code options} are tried one by one inside the object.
  */
 class HostileFieldsTest {
     private static final String[] HOSTILE = {"null", "\"x\"", "-1", "0", "1e308", "-1e308", "9223372036854775807",
@@ -33,7 +34,17 @@ class HostileFieldsTest {
             "/v1/completions", concat(SAMPLING, "prompt", "echo", "suffix"),
             "/v1/embeddings", List.of("input", "model", "encoding_format", "dimensions"),
             "/tokenize", List.of("content", "add_special", "parse_special", "with_pieces"),
-            "/detokenize", List.of("tokens"));
+            "/detokenize", List.of("tokens"),
+            "/api/chat", List.of("messages", "tools", "format", "options", "stream", "think", "model", "keep_alive"),
+            "/api/generate", List.of("prompt", "system", "raw", "format", "options", "stream", "think", "suffix",
+                    "template", "context", "images", "model"),
+            "/api/embed", List.of("input", "model", "truncate", "dimensions"),
+            "/api/embeddings", List.of("prompt", "model"),
+            "/api/show", List.of("model", "verbose"));
+    /** Ollama's {@code options}, each set alone inside the object. */
+    private static final List<String> OLLAMA_OPTIONS = List.of("num_predict", "temperature", "top_k", "top_p", "min_p",
+            "typical_p", "repeat_penalty", "repeat_last_n", "presence_penalty", "frequency_penalty", "seed", "stop",
+            "mirostat", "mirostat_tau", "mirostat_eta", "num_keep", "num_ctx", "num_thread");
 
     private static ServerFixture fixture;
     private static Http http;
@@ -79,6 +90,14 @@ class HostileFieldsTest {
             case "/v1/completions" -> body.put("max_tokens", 2).put("temperature", 0).put("prompt", "Once");
             case "/v1/embeddings" -> body.put("input", "Once");
             case "/tokenize" -> body.put("content", "Once");
+            case "/api/chat" -> {
+                body.put("stream", false).putObject("options").put("num_predict", 2).put("temperature", 0);
+                body.set("messages", Http.JSON.createArrayNode().add(Http.JSON.createObjectNode().put("role", "user").put("content", "Hi")));
+            }
+            case "/api/generate" -> body.put("prompt", "Once").put("stream", false).putObject("options").put("num_predict", 2);
+            case "/api/embed" -> body.put("input", "Once");
+            case "/api/embeddings" -> body.put("prompt", "Once");
+            case "/api/show" -> body.put("model", "m");
             default -> body.set("tokens", Http.JSON.createArrayNode().add(1).add(2));
         }
         return body;
@@ -94,18 +113,18 @@ class HostileFieldsTest {
                 for (String value : HOSTILE) {
                     ObjectNode body = valid(e.getKey());
                     body.set(field, Http.JSON.readTree(value));
-                    Http.Answer a = http.post(e.getKey(), body.toString());
                     requests++;
-                    statuses.merge(a.status(), 1, Integer::sum);
-                    String what = e.getKey() + " " + field + "=" + value + ": " + a.status() + " " + a.body().lines().findFirst().orElse("");
-                    if (a.status() >= 500) {
-                        bad.add(what);
-                    } else if (a.status() >= 400) {
-                        JsonNode error = a.json().path("error");
-                        if (!error.path("message").isTextual() || !error.path("type").isTextual()) {
-                            bad.add(what + " (no error object)");
-                        }
-                    }
+                    check(e.getKey(), body, field + "=" + value, statuses, bad);
+                }
+            }
+        }
+        for (String endpoint : List.of("/api/chat", "/api/generate")) {
+            for (String option : OLLAMA_OPTIONS) {
+                for (String value : HOSTILE) {
+                    ObjectNode body = valid(endpoint);
+                    ((ObjectNode) body.get("options")).set(option, Http.JSON.readTree(value));
+                    requests++;
+                    check(endpoint, body, "options." + option + "=" + value, statuses, bad);
                 }
             }
         }
@@ -114,5 +133,24 @@ class HostileFieldsTest {
             fail(bad.size() + " of " + requests + " requests:\n" + String.join("\n", bad));
         }
         assertEquals(200, http.post("/v1/completions", valid("/v1/completions").toString()).status());
+        assertEquals(200, http.post("/api/chat", valid("/api/chat").toString()).status());
+    }
+
+    /** One request: a success, or a 4xx with the error shape of its API (OpenAI's object; ollama's string under /api/). */
+    private static void check(String endpoint, ObjectNode body, String what, Map<Integer, Integer> statuses, List<String> bad)
+            throws IOException, InterruptedException {
+        Http.Answer a = http.post(endpoint, body.toString());
+        statuses.merge(a.status(), 1, Integer::sum);
+        String line = endpoint + " " + what + ": " + a.status() + " " + a.body().lines().findFirst().orElse("");
+        if (a.status() >= 500) {
+            bad.add(line);
+        } else if (a.status() >= 400) {
+            JsonNode error = a.json().path("error");
+            boolean shaped = endpoint.startsWith("/api/") ? error.isTextual() && !error.asText().isBlank()
+                    : error.path("message").isTextual() && error.path("type").isTextual();
+            if (!shaped) {
+                bad.add(line + " (no error object)");
+            }
+        }
     }
 }
