@@ -1,16 +1,22 @@
 package dev.vellama.runtime;
 
-import java.util.SplittableRandom;
-
 /**
  * llama.cpp's sampler chain: logit bias, repetition/frequency/presence penalties over the last N tokens, DRY,
  * top-k, typical-p, top-p, min-p, XTC, temperature, then a seeded draw from the softmax. Temperature ≤ 0 takes the
  * most likely token after the penalties and DRY. With mirostat 1 or 2 the chain is logit bias, temperature and
  * mirostat, as in llama.cpp. Candidate buffers are allocated once per vocabulary.
+ *
+ * <p>The draws are llama.cpp's: the same random source ({@code std::mt19937} seeded with the seed's low 32 bits, one
+ * for the draw and one for XTC, as its samplers each hold one), the same uniform numbers from it, the same float
+ * arithmetic in the softmaxes and cut-offs, and the candidates in the order its stages leave them (by logit once
+ * a stage has sorted them, by token id when none has). Given the same logits and seed, a run picks the tokens
+ * llama.cpp picks (checked against it in {@code SamplerDifferentialTest}).
  */
 public final class Sampler {
     private final GenerationParams p;
-    private final SplittableRandom random;
+    private final Mt19937 random;      // the draw's (llama.cpp's dist and mirostat samplers)
+    private final Mt19937 xtcRandom;   // XTC's own, seeded alike (llama.cpp's xtc sampler)
+    private boolean xtcSorted;         // whether XTC's softmax sorted the candidates in the last call
     private final int[] ids;
     private final float[] vals;
     private final float[] penalized;
@@ -24,6 +30,8 @@ public final class Sampler {
     private int[] dryMax;        // per token: the longest repetition it would extend (DRY), reset after use
     private int[] dryZ;          // the Z-array of the reversed history window
     private float[] probs;       // candidates' probabilities where a stage needs them
+    private int[] typicalIds;    // typical-p's reordered candidates, made on first use
+    private float[] typicalVals;
     private float mu;            // mirostat's running surprise bound
 
     /**
@@ -47,7 +55,9 @@ public final class Sampler {
      */
     public Sampler(GenerationParams params, int vocabSize, DryBreakers breakers) {
         this.p = params;
-        this.random = new SplittableRandom(params.seed() != null ? params.seed() : System.nanoTime() ^ Thread.currentThread().threadId());
+        long seed = params.seed() != null ? params.seed() : System.nanoTime() ^ Thread.currentThread().threadId();
+        this.random = new Mt19937(seed);
+        this.xtcRandom = new Mt19937(seed);
         this.ids = new int[vocabSize];
         this.vals = new float[vocabSize];
         this.penalized = new float[vocabSize];
@@ -78,6 +88,9 @@ public final class Sampler {
      */
     public int sample(float[] logits, int[] history, int historyLength) {
         int n = logits.length;
+        if (probs == null) {
+            probs = new float[vals.length];
+        }
         if (p.mirostat().version() != 0) {
             return mirostat(applyBias(logits), n);
         }
@@ -85,23 +98,48 @@ public final class Sampler {
         if (p.temperature() <= 0) {
             return argmax(l, n);
         }
-        // candidates sorted by logit, descending, cut to top-k
-        int k = p.topK() > 0 ? Math.min(p.topK(), n) : n;
-        int m = topK(l, n, k);
-        if (p.typicalP() < 1f) {
-            m = typical(m);
-        }
-        // top-p over the softmax of the kept candidates
-        if (p.topP() < 1f) {
-            double max = vals[0];
-            double sum = 0;
-            for (int i = 0; i < m; i++) {
-                sum += Math.exp(vals[i] - max);
+        // the candidates in the order llama.cpp's stages leave them: top-k sorts them by logit (descending) and cuts;
+        // without it they stay in id order until a stage sorts them (typical-p, top-p, XTC's softmax) or typical-p
+        // reorders them; the draw walks them in that order
+        int m;
+        boolean sorted = p.topK() > 0;
+        if (sorted) {
+            m = topK(l, n, Math.min(p.topK(), n));
+        } else {
+            for (int i = 0; i < n; i++) {
+                ids[i] = i;
+                vals[i] = l[i];
             }
-            double cum = 0;
+            m = n;
+        }
+        if (p.typicalP() < 1f) {
+            if (!sorted) {
+                sortByLogit(m);
+            }
+            m = typical(m);
+            sorted = false;
+        }
+        // top-p over the softmax of the kept candidates (summed in their order), then cut in logit order
+        if (p.topP() < 1f) {
+            if (sorted) {
+                softmax(m);
+            } else {
+                // the sum in the candidates' present order, then the probabilities in logit order
+                float max = max(m, false);
+                float sum = 0f;
+                for (int i = 0; i < m; i++) {
+                    sum += (float) Math.exp(vals[i] - max);
+                }
+                sortByLogit(m);
+                sorted = true;
+                for (int i = 0; i < m; i++) {
+                    probs[i] = (float) Math.exp(vals[i] - max) / sum;
+                }
+            }
+            float cum = 0f;
             int keep = m;
             for (int i = 0; i < m; i++) {
-                cum += Math.exp(vals[i] - max) / sum;
+                cum += probs[i];
                 if (cum >= p.topP()) {
                     keep = i + 1;
                     break;
@@ -109,57 +147,135 @@ public final class Sampler {
             }
             m = keep;
         }
-        // min-p: keep logits within ln(min_p) of the best
+        // min-p: keep logits within ln(min_p) of the best (in place, in their order)
         if (p.minP() > 0f) {
-            float min = vals[0] + (float) Math.log(p.minP());
-            int keep = 1;
-            while (keep < m && vals[keep] >= min) {
-                keep++;
-            }
-            m = keep;
-        }
-        m = xtc(m);
-        // temperature, then the draw
-        double max = vals[0] / p.temperature();
-        double sum = 0;
-        for (int i = 0; i < m; i++) {
-            sum += Math.exp(vals[i] / p.temperature() - max);
-        }
-        double r = random.nextDouble() * sum;
-        double acc = 0;
-        for (int i = 0; i < m; i++) {
-            acc += Math.exp(vals[i] / p.temperature() - max);
-            if (r < acc) {
-                return ids[i];
+            float min = max(m, sorted) + (float) Math.log(p.minP());
+            if (sorted) {
+                int keep = 1;
+                while (keep < m && vals[keep] >= min) {
+                    keep++;
+                }
+                m = keep;
+            } else {
+                int keep = 0;
+                for (int i = 0; i < m; i++) {
+                    if (vals[i] >= min) {
+                        ids[keep] = ids[i];
+                        vals[keep++] = vals[i];
+                    }
+                }
+                m = keep;
             }
         }
-        return ids[m - 1];
+        m = xtc(m, sorted);
+        sorted |= xtcSorted;
+        return ids[drawAtTemperature(m, sorted)];
     }
 
-    /** Probabilities of candidates vals[0 .. m) (sorted, highest first) at temperature 1 into probs. */
+    /** The largest of vals[0 .. m): the first when sorted. */
+    private float max(int m, boolean sorted) {
+        float max = vals[0];
+        if (!sorted) {
+            for (int i = 1; i < m; i++) {
+                max = Math.max(max, vals[i]);
+            }
+        }
+        return max;
+    }
+
+    /**
+     * llama.cpp's temperature and dist stages over candidates [0, m): each logit divided by the temperature (a
+     * float), p = expf(l − max) in floats summed in a double, and the first candidate whose running sum reaches
+     * sum × u, u uniform in [0, 1). A single candidate takes no random number.
+     */
+    private int drawAtTemperature(int m, boolean sorted) {
+        if (m == 1) {
+            return 0;
+        }
+        float t = p.temperature();
+        float max = vals[0] / t;
+        if (!sorted) {
+            for (int i = 1; i < m; i++) {
+                max = Math.max(max, vals[i] / t);
+            }
+        }
+        if (probs == null) {
+            probs = new float[vals.length];
+        }
+        double sum = 0;
+        for (int i = 0; i < m; i++) {
+            float e = (float) Math.exp(vals[i] / t - max);
+            probs[i] = e;
+            sum += e;
+        }
+        double target = sum * random.nextDouble();
+        double run = 0;
+        for (int i = 0; i < m; i++) {
+            run += probs[i];
+            if (run >= target) {
+                return i;
+            }
+        }
+        return m - 1;
+    }
+
+    /** Candidates [0, m) by logit, highest first, ties in id order (a stable order llama.cpp's sorts also give when no logits tie). */
+    private void sortByLogit(int m) {
+        if (order == null) {
+            order = new long[ids.length];
+        }
+        for (int i = 0; i < m; i++) {
+            int bits = Float.floatToIntBits(vals[i]);
+            int sortable = bits ^ ((bits >> 31) & 0x7fffffff); // ordered as the floats are, as signed ints
+            order[i] = ((long) ~sortable << 32) | ids[i];
+        }
+        java.util.Arrays.sort(order, 0, m);
+        for (int i = 0; i < m; i++) {
+            int id = (int) order[i];
+            int sortable = ~(int) (order[i] >> 32);
+            ids[i] = id;
+            vals[i] = Float.intBitsToFloat(sortable ^ ((sortable >> 31) & 0x7fffffff));
+        }
+    }
+
+    /**
+     * Probabilities of candidates vals[0 .. m) (sorted, highest first) at temperature 1 into probs, in floats as
+     * llama.cpp's softmax: p = expf(l − max), their float sum, then each p divided by it.
+     */
     private void softmax(int m) {
         if (probs == null) {
             probs = new float[vals.length];
         }
-        double max = vals[0];
-        double sum = 0;
+        float max = vals[0];
+        float sum = 0f;
         for (int i = 0; i < m; i++) {
-            double e = Math.exp(vals[i] - max);
-            probs[i] = (float) e;
+            float e = (float) Math.exp(vals[i] - max);
+            probs[i] = e;
             sum += e;
         }
         for (int i = 0; i < m; i++) {
-            probs[i] = (float) (probs[i] / sum);
+            probs[i] /= sum;
         }
     }
 
-    /** A draw from probs[0 .. m) (summing to 1); the index. */
+    /**
+     * A draw from probs[0 .. m) as {@code std::discrete_distribution} makes it (llama.cpp's mirostat draws so): the
+     * probabilities normalized and summed in doubles, the last sum set to 1, and the first whose sum reaches a
+     * uniform u. Fewer than two candidates take no random number.
+     */
     private int draw(int m) {
-        double r = random.nextDouble();
-        double acc = 0;
+        if (m < 2) {
+            return 0;
+        }
+        double sum = 0;
         for (int i = 0; i < m; i++) {
-            acc += probs[i];
-            if (r < acc) {
+            sum += probs[i];
+        }
+        double u = random.nextDouble();
+        double cum = 0;
+        for (int i = 0; i < m - 1; i++) {
+            cum += probs[i] / sum;
+            if (cum >= u) {
                 return i;
             }
         }
@@ -168,16 +284,15 @@ public final class Sampler {
 
     /**
      * Locally typical sampling: keeps the candidates whose surprise is closest to the distribution's entropy until
-     * their mass exceeds typical-p (at least one), then puts them back in logit order for the stages after it.
-     * (llama.cpp b4748, whose default min_keep of 0 underflows a size_t in this comparison, keeps every candidate;
-     * this keeps what the method means to.)
+     * their mass exceeds typical-p (at least one), in that order, as llama.cpp does (the stages after it sort
+     * them again where they need to). Candidates must come sorted by logit.
      */
     private int typical(int m) {
         softmax(m);
-        double entropy = 0;
+        float entropy = 0f;
         for (int i = 0; i < m; i++) {
-            if (probs[i] > 0) {
-                entropy -= probs[i] * Math.log(probs[i]);
+            if (probs[i] > 0) { // a probability that underflowed to 0 adds nothing (llama.cpp's 0·log 0 would be NaN)
+                entropy += -probs[i] * (float) Math.log(probs[i]);
             }
         }
         // order candidates by |−log p − H| (ties by rank), packed as sortable keys above the index, in the buffer
@@ -187,11 +302,11 @@ public final class Sampler {
         }
         long[] keys = order;
         for (int i = 0; i < m; i++) {
-            float shifted = (float) Math.abs(-Math.log(probs[i]) - entropy);
+            float shifted = Math.abs(-(float) Math.log(probs[i]) - entropy);
             keys[i] = ((long) Float.floatToIntBits(shifted) << 32) | i; // non-negative floats sort as their bits
         }
         java.util.Arrays.sort(keys, 0, m);
-        double cum = 0;
+        float cum = 0f;
         int keep = m;
         for (int i = 0; i < m; i++) {
             cum += probs[(int) keys[i]];
@@ -200,16 +315,17 @@ public final class Sampler {
                 break;
             }
         }
-        // the kept candidates, back in rank (that is, logit) order; each kept rank is at least its new place, so
-        // the gather can run in place
-        for (int i = 0; i < keep; i++) {
-            keys[i] = (int) keys[i];
+        // the kept candidates in that order, as llama.cpp leaves them (not sorted by logit)
+        if (typicalIds == null) {
+            typicalIds = new int[ids.length];
+            typicalVals = new float[ids.length];
         }
-        java.util.Arrays.sort(keys, 0, keep);
         for (int i = 0; i < keep; i++) {
-            ids[i] = ids[(int) keys[i]];
-            vals[i] = vals[(int) keys[i]];
+            typicalIds[i] = ids[(int) keys[i]];
+            typicalVals[i] = vals[(int) keys[i]];
         }
+        System.arraycopy(typicalIds, 0, ids, 0, keep);
+        System.arraycopy(typicalVals, 0, vals, 0, keep);
         return keep;
     }
 
@@ -217,13 +333,18 @@ public final class Sampler {
      * XTC: with chance xtc.probability, removes every candidate at least xtc.threshold likely except the least
      * likely of them, when at least two are.
      */
-    private int xtc(int m) {
+    private int xtc(int m, boolean sorted) {
         GenerationParams.Xtc x = p.xtc();
+        xtcSorted = false;
         if (x.probability() <= 0 || x.threshold() > 0.5f || m < 2) {
             return m;
         }
-        if (random.nextDouble() > x.probability()) {
+        if (xtcRandom.nextFloat() > x.probability()) {
             return m;
+        }
+        xtcSorted = true; // llama.cpp's softmax here sorts the candidates
+        if (!sorted) {
+            sortByLogit(m);
         }
         softmax(m);
         int last = 0;
@@ -254,19 +375,20 @@ public final class Sampler {
             vals[i] /= p.temperature();
         }
         softmax(m);
+        // llama.cpp's arithmetic, in floats
         if (ms.version() == 1) {
-            double sumTiBi = 0;
-            double sumTiSq = 0;
+            float sumTiBi = 0f;
+            float sumTiSq = 0f;
             for (int i = 0; i < 99 && i < m - 1; i++) {
-                double ti = Math.log((i + 2) / (double) (i + 1));
-                double bi = Math.log(probs[i] / (double) probs[i + 1]);
+                float ti = (float) Math.log((float) (i + 2) / (float) (i + 1));
+                float bi = (float) Math.log(probs[i] / probs[i + 1]);
                 sumTiBi += ti * bi;
                 sumTiSq += ti * ti;
             }
-            double sHat = sumTiBi / sumTiSq;
-            double epsilonHat = sHat - 1;
-            double k = Math.pow(epsilonHat * Math.pow(2, mu) / (1 - Math.pow(n, -epsilonHat)), 1 / sHat);
-            m = (int) Math.max(1, Math.min(m, Double.isNaN(k) ? 1 : k));
+            float sHat = sumTiBi / sumTiSq;
+            float epsilonHat = sHat - 1;
+            float k = (float) Math.pow(epsilonHat * (float) Math.pow(2, mu) / (1 - (float) Math.pow(n, -epsilonHat)), 1 / sHat);
+            m = (int) Math.max(1, Math.min(m, Float.isNaN(k) ? 1 : k));
         } else {
             int keep = 0;
             while (keep < m && -log2(probs[keep]) <= mu) {
@@ -276,13 +398,14 @@ public final class Sampler {
         }
         softmax(m);
         int idx = draw(m);
-        float surprise = (float) -log2(probs[idx]);
-        mu -= ms.eta() * (surprise - ms.tau());
+        float surprise = -log2(probs[idx]);
+        mu = mu - ms.eta() * (surprise - ms.tau());
         return ids[idx];
     }
 
-    private static double log2(double x) {
-        return Math.log(x) / Math.log(2);
+    /** log2f: the base-2 logarithm of a float, rounded to a float. */
+    private static float log2(float x) {
+        return (float) (Math.log(x) / Math.log(2));
     }
 
     /**

@@ -84,11 +84,19 @@ class SamplerTest {
     }
 
     @Test
-    void withoutTopKTheWholeVocabularyIsSortedByLogitThenId() {
+    void withoutTopKTheDrawWalksTheVocabularyInIdOrder() {
+        // tokens 1 and 3 tie for the best; at a tiny temperature the others weigh nothing. llama.cpp's draw walks
+        // unsorted candidates in id order, so token 1 comes when the uniform number is at most a half, else token 3
         float[] logits = {0.5f, 2f, -1f, 2f, 0f, -0f, Float.NEGATIVE_INFINITY, 1f};
-        // greedy at temperature → tiny: the draw takes the first candidate, the highest logit with the lowest id
-        GenerationParams p = GenerationParams.builder().topK(0).topP(1f).minP(0f).temperature(1e-6f).seed(3L).build();
-        assertEquals(1, new Sampler(p, logits.length).sample(logits, new int[0], 0));
+        Set<Integer> seen = new java.util.TreeSet<>();
+        for (long seed = 0; seed < 64; seed++) {
+            GenerationParams p = GenerationParams.builder().topK(0).topP(1f).minP(0f).temperature(1e-6f).seed(seed).build();
+            int token = new Sampler(p, logits.length).sample(logits, new int[0], 0);
+            double u = new Mt19937(seed).nextDouble();
+            assertEquals(u <= 0.5 ? 1 : 3, token, "seed " + seed);
+            seen.add(token);
+        }
+        assertEquals(Set.of(1, 3), seen);
     }
 
     @Test
