@@ -1399,7 +1399,7 @@ final class VectorKernels extends PooledKernels {
     }
 
     /**
-     * x to int8 per 32 values in natural order, as the int8 Q4_K design rounds them (scale amax/127, nearest);
+     * x to int8 in natural order as ggml's {@code quantize_row_q8_K} ({@link #quantizeActivationsToShortsNearest});
      * xd[xdOff + j] gets sub-block j's scale and xd[xdOff + nsub + j] that scale times the sub-block's Σq8.
      */
     private static void quantizeActivationsPackedQ4_K(float[] x, int xOff, int cols, short[] xs, int xsOff, float[] xd, int xdOff) {
@@ -1628,20 +1628,40 @@ final class VectorKernels extends PooledKernels {
         a30.intoArray(out, o + 3 * rows); a31.intoArray(out, o + 3 * rows + L);
     }
 
-    /** x to int8 per 32 values in natural order, as the int8 K-quant designs round them (amax/127, nearest). */
+    /**
+     * x to int8 in natural order as ggml's {@code quantize_row_q8_K} makes the activations of its K-quant dot
+     * products, so that the integer sums are llama.cpp's: per 256 values, iscale = −127/max (max the value of
+     * largest magnitude, its sign kept), q = iscale·x rounded half to even, and the scale 1/iscale, written to
+     * xd once per 32 values (the kernels' sub-blocks).
+     */
     private static void quantizeActivationsToShortsNearest(float[] x, int xOff, int cols, short[] xs, int xsOff, float[] xd, int xdOff) {
-        for (int b = 0; b < cols; b += 32) {
-            float amax = 0;
-            for (int i = 0; i < 32; i++) {
-                amax = Math.max(amax, Math.abs(x[xOff + b + i]));
+        for (int s = 0; s < cols; s += 256) {
+            float iscale = q8KInverseScale(x, xOff + s);
+            float d = iscale != 0 ? 1f / iscale : 0f;
+            for (int i = 0; i < 256; i++) {
+                xs[xsOff + s + i] = (short) Math.rint(iscale * x[xOff + s + i]);
             }
-            float d = amax / 127;
-            float id = d != 0 ? 1.0f / d : 0.0f;
-            for (int i = 0; i < 32; i++) {
-                xs[xsOff + b + i] = (short) Math.round(x[xOff + b + i] * id);
+            for (int b = 0; b < 8; b++) {
+                xd[xdOff + s / 32 + b] = d;
             }
-            xd[xdOff + b / 32] = d;
         }
+    }
+
+    /**
+     * ggml's {@code quantize_row_q8_K} inverse scale for the 256 values at x[off]: −127 over the value of largest
+     * magnitude (the first of equal ones), 0 for a block of zeros.
+     */
+    static float q8KInverseScale(float[] x, int off) {
+        float max = 0;
+        float amax = 0;
+        for (int i = 0; i < 256; i++) {
+            float ax = Math.abs(x[off + i]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[off + i];
+            }
+        }
+        return amax == 0 ? 0f : -127f / max;
     }
 
     /**
@@ -2060,50 +2080,46 @@ final class VectorKernels extends PooledKernels {
     }
 
     /**
-     * x to int8 in natural order, one scale amax/127 per 32 values; {@code xds[g]} gets the scale of 16-group g
-     * and {@code xds[ng + g]} that scale times the group's Σq8.
+     * x to int8 in natural order as ggml's {@code quantize_row_q8_K} (see {@link #quantizeActivationsToShortsNearest});
+     * {@code xds[g]} gets the scale of 16-group g and {@code xds[ng + g]} that scale times the group's Σq8.
      */
     private static void quantizeActivationsQ6_K(float[] x, int cols, short[] xq, float[] xds, int ng) {
-        for (int b = 0; b < cols; b += 32) {
-            float amax = 0;
-            for (int i = 0; i < 32; i++) {
-                amax = Math.max(amax, Math.abs(x[b + i]));
-            }
-            float d = amax / 127;
-            float id = d != 0 ? 1.0f / d : 0.0f;
-            for (int g = 0; g < 2; g++) {
+        for (int s = 0; s < cols; s += 256) {
+            float iscale = q8KInverseScale(x, s);
+            float d = iscale != 0 ? 1f / iscale : 0f;
+            for (int g = s / 16; g < s / 16 + 16; g++) {
                 int sum = 0;
                 for (int i = 16 * g; i < 16 * g + 16; i++) {
-                    int q = Math.round(x[b + i] * id);
-                    xq[b + i] = (short) q;
+                    int q = (int) Math.rint(iscale * x[i]);
+                    xq[i] = (short) q;
                     sum += q;
                 }
-                xds[b / 16 + g] = d;
-                xds[ng + b / 16 + g] = d * sum;
+                xds[g] = d;
+                xds[ng + g] = d * sum;
             }
         }
     }
 
     /**
-     * x to int8, one scale amax/127 per 32 values, into {@code xq} in the lane order of a Q4_K row's nibble
+     * x to int8 as ggml's {@code quantize_row_q8_K} (one scale per 256 values), into {@code xq} in the lane order of a Q4_K row's nibble
      * shorts: per super-block 256 shorts, [even lo][odd lo][even hi][odd hi] × 64, where short t of the weights
      * holds bytes 2t and 2t+1 of nibble group t/16 (low nibbles: sub-block 2·(t/16), high: the next one).
      * {@code xds[j]} gets sub-block j's scale and {@code xds[nsub + j]} its scale times Σq8.
      */
     private static void quantizeActivationsQ4_K(float[] x, int cols, short[] xq, float[] xds, int nsub) {
+        float iscale = 0f;
+        float d = 0f;
         for (int j = 0; j < nsub; j++) {
             int b = 32 * j;
-            float amax = 0;
-            for (int i = 0; i < 32; i++) {
-                amax = Math.max(amax, Math.abs(x[b + i]));
+            if ((j & 7) == 0) {
+                iscale = q8KInverseScale(x, b);
+                d = iscale != 0 ? 1f / iscale : 0f;
             }
-            float d = amax / 127;
-            float id = d != 0 ? 1.0f / d : 0.0f;
             int at = 256 * (j >> 3) + 128 * (j & 1) + 16 * ((j & 7) >> 1);
             int sum = 0;
             for (int k = 0; k < 32; k += 2) {
-                int q0 = Math.round(x[b + k] * id);
-                int q1 = Math.round(x[b + k + 1] * id);
+                int q0 = (int) Math.rint(iscale * x[b + k]);
+                int q1 = (int) Math.rint(iscale * x[b + k + 1]);
                 xq[at + k / 2] = (short) q0;
                 xq[at + 64 + k / 2] = (short) q1;
                 sum += q0 + q1;

@@ -155,8 +155,8 @@ class VectorKernelsTest {
     }
 
     /**
-     * Packed Q4_K matvec is exactly this order of operations on each row: activations to int8 per 32 values
-     * (amax/127, nearest), then per super-block and nibble column j, two 16-value halves each adding
+     * Packed Q4_K matvec is exactly this order of operations on each row: activations to int8 as ggml's q8_K
+     * ({@link #nearestInt8}), then per super-block and nibble column j, two 16-value halves each adding
      * fma(Σ q·x, d·sc·dx, acc) for sub-block 2j and then 2j + 1, then the two min terms fma(dmin·m, −dx·Σx, acc).
      * Integer sums are exact, so the bits are fixed; a matrix without whole groups keeps the int8 design.
      */
@@ -203,8 +203,8 @@ class VectorKernelsTest {
     }
 
     /**
-     * Packed Q5_K matvec is exactly this order on each row: activations to int8 per 32 values (amax/127,
-     * nearest); per super-block, for elements 0..15 then 16..31 of sub-blocks 0..7 in turn
+     * Packed Q5_K matvec is exactly this order on each row: activations to int8 as ggml's q8_K
+     * ({@link #nearestInt8}); per super-block, for elements 0..15 then 16..31 of sub-blocks 0..7 in turn
      * fma(Σ (q − 16)·x, d·sc·dx, acc), then each sub-block's fma(dmin·m − 16·d·sc, −dx·Σx, acc); the integer
      * sums exact.
      */
@@ -253,8 +253,8 @@ class VectorKernelsTest {
     }
 
     /**
-     * Packed Q6_K matvec is exactly this order on each row: activations to int8 per 32 values (amax/127,
-     * nearest), then for each 8 values in order fma(Σ (q − 32)·x, d·sc·dx, acc), the integer sums exact.
+     * Packed Q6_K matvec is exactly this order on each row: activations to int8 as ggml's q8_K
+     * ({@link #nearestInt8}), then for each 8 values in order fma(Σ (q − 32)·x, d·sc·dx, acc), the integer sums exact.
      */
     @ParameterizedTest
     @MethodSource("int8Widths")
@@ -301,24 +301,32 @@ class VectorKernelsTest {
     }
 
     /**
-     * The K-quant int8 designs' activations: per 32 values the scale amax/127 (dx), the values rounded to nearest
-     * (xq), and dx times their sum (sx).
+     * The K-quant int8 designs' activations, ggml's {@code quantize_row_q8_K_ref} written out: per 256 values
+     * iscale = −127/max (max the value of largest magnitude, sign kept), xq = nearest_int(iscale·x) (ggml's
+     * float trick, half to even), dx = 1/iscale for each of the 32-value sub-blocks, and dx times their sum (sx).
      */
     private static void nearestInt8(float[] x, int[] xq, float[] dx, float[] sx) {
-        for (int j = 0; j < x.length / 32; j++) {
+        for (int s = 0; s < x.length; s += 256) {
+            float max = 0;
             float amax = 0;
-            for (int i = 0; i < 32; i++) {
-                amax = Math.max(amax, Math.abs(x[32 * j + i]));
+            for (int i = 0; i < 256; i++) {
+                float ax = Math.abs(x[s + i]);
+                if (ax > amax) {
+                    amax = ax;
+                    max = x[s + i];
+                }
             }
-            float d = amax / 127;
-            float id = d != 0 ? 1.0f / d : 0.0f;
-            int sum = 0;
-            for (int i = 0; i < 32; i++) {
-                xq[32 * j + i] = Math.round(x[32 * j + i] * id);
-                sum += xq[32 * j + i];
+            float iscale = amax == 0 ? 0f : -127f / max;
+            for (int j = s / 32; j < s / 32 + 8; j++) {
+                int sum = 0;
+                for (int i = 0; i < 32; i++) {
+                    int bits = Float.floatToRawIntBits(iscale * x[32 * j + i] + 12582912f);
+                    xq[32 * j + i] = Math.min(127, (bits & 0x007fffff) - 0x00400000);
+                    sum += xq[32 * j + i];
+                }
+                dx[j] = amax == 0 ? 0f : 1 / iscale;
+                sx[j] = dx[j] * sum;
             }
-            dx[j] = d;
-            sx[j] = d * sum;
         }
     }
 
