@@ -326,7 +326,7 @@ final class CompletionEndpoints {
     }
 
     /** {@code prompt}: a string, a list of strings, a list of token ids, or a list of such lists. */
-    private static List<int[]> prompts(Json j, BatchEngine engine) {
+    static List<int[]> prompts(Json j, BatchEngine engine) {
         JsonNode p = j.node("prompt");
         if (p == null) {
             throw ApiException.badField("prompt", "'prompt' is required");
@@ -541,12 +541,6 @@ final class CompletionEndpoints {
         }
     }
 
-    /** The client of a stream closed its connection. */
-    private static final class ClientGone extends RuntimeException {
-        ClientGone(Throwable cause) {
-            super(cause.toString(), cause, false, false);
-        }
-    }
 
     private ObjectNode envelope(Job job, String id, long created) {
         ObjectNode o = Json.MAPPER.createObjectNode();

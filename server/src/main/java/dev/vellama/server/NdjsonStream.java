@@ -45,11 +45,4 @@ final class NdjsonStream implements AutoCloseable {
             // nothing is left to tell a client that has gone
         }
     }
-
-    /** The client of a stream closed its connection. */
-    static final class ClientGone extends RuntimeException {
-        ClientGone(Throwable cause) {
-            super("the client closed the connection", cause, false, false);
-        }
-    }
 }

@@ -298,7 +298,7 @@ final class OllamaEndpoints {
             if (job.stream()) {
                 stream(req, res, job, channel, running, t0, tokenizer);
             } else {
-                GenerationResult r = awaitEnd(channel);
+                GenerationResult r = channel.awaitResult(ENGINE_SILENCE_SECONDS);
                 RequestLog.of(req).tokens(r.promptTokens().length + r.tokens().size());
                 Responses.sendJson(res, 200, whole(job, r, t0, tokenizer));
             }
@@ -308,18 +308,6 @@ final class OllamaEndpoints {
         } catch (RuntimeException e) {
             running.cancel();
             throw e;
-        }
-    }
-
-    private static GenerationResult awaitEnd(TokenChannel channel) throws InterruptedException {
-        while (true) {
-            TokenChannel.Event e = channel.take(ENGINE_SILENCE_SECONDS);
-            if (e.error() != null) {
-                throw new ApiException(500, "server_error", "engine_error", null, "generation failed: " + e.error().getMessage());
-            }
-            if (e.result() != null) {
-                return e.result();
-            }
         }
     }
 
@@ -394,7 +382,7 @@ final class OllamaEndpoints {
                 break;
             }
             RequestLog.of(req).tokens(total);
-        } catch (NdjsonStream.ClientGone gone) {
+        } catch (ClientGone gone) {
             // the client went away: free its slot at the next step
             running.cancel();
             RequestLog.of(req).tokens(total).disconnected();

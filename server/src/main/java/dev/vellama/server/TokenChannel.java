@@ -46,4 +46,17 @@ final class TokenChannel {
         }
         return e;
     }
+
+    /** The result of a request of one choice, skipping its tokens; its failure as a 500. */
+    GenerationResult awaitResult(long timeoutSeconds) throws InterruptedException {
+        while (true) {
+            Event e = take(timeoutSeconds);
+            if (e.error() != null) {
+                throw new ApiException(500, "server_error", "engine_error", null, "generation failed: " + e.error().getMessage());
+            }
+            if (e.result() != null) {
+                return e.result();
+            }
+        }
+    }
 }

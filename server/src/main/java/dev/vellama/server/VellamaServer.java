@@ -52,13 +52,14 @@ public final class VellamaServer implements AutoCloseable {
         EmbeddingEndpoint embeddings = new EmbeddingEndpoint(state);
         InfoEndpoints info = new InfoEndpoints(state);
         OllamaEndpoints ollama = new OllamaEndpoints(state, embeddings);
+        LlamaServerEndpoints llama = new LlamaServerEndpoints(state);
         this.server = WebServer.builder()
                 // no stop on JVM exit behind our back: the owner drains first (running streams finish), then closes
                 .shutdownHook(false)
                 .host(options.host())
                 .port(options.port())
                 .maxPayloadSize(MAX_BODY_BYTES)
-                .routing(r -> routing(r, completions, embeddings, info, ollama))
+                .routing(r -> routing(r, completions, embeddings, info, ollama, llama))
                 .build();
     }
 
@@ -129,7 +130,7 @@ public final class VellamaServer implements AutoCloseable {
     }
 
     private void routing(HttpRouting.Builder r, CompletionEndpoints completions, EmbeddingEndpoint embeddings, InfoEndpoints info,
-            OllamaEndpoints ollama) {
+            OllamaEndpoints ollama, LlamaServerEndpoints llama) {
         r.addFilter((chain, req, res) -> {
             long t0 = System.nanoTime();
             RequestLog log = new RequestLog();
@@ -170,6 +171,9 @@ public final class VellamaServer implements AutoCloseable {
                 .post("/embeddings", embeddings::embeddings)
                 .post("/tokenize", info::tokenize)
                 .post("/detokenize", info::detokenize)
+                // llama-server's native completion and its settings
+                .post("/completion", llama::completion)
+                .get("/props", llama::props)
                 // ollama's API (docs/server.md, "Ollama's API")
                 .post("/api/chat", ollama::chat)
                 .post("/api/generate", ollama::generate)

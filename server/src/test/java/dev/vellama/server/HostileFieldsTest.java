@@ -29,18 +29,19 @@ class HostileFieldsTest {
             "n_keep", "cache_prompt", "mirostat", "mirostat_tau", "mirostat_eta", "xtc_probability", "xtc_threshold",
             "dry_multiplier", "dry_base", "dry_allowed_length", "dry_sequence_breakers", "grammar", "json_schema",
             "response_format", "tools", "tool_choice", "parallel_tool_calls", "user", "model", "n_probs", "samplers");
-    private static final Map<String, List<String>> ENDPOINT_FIELDS = Map.of(
-            "/v1/chat/completions", concat(SAMPLING, "messages"),
-            "/v1/completions", concat(SAMPLING, "prompt", "echo", "suffix"),
-            "/v1/embeddings", List.of("input", "model", "encoding_format", "dimensions"),
-            "/tokenize", List.of("content", "add_special", "parse_special", "with_pieces"),
-            "/detokenize", List.of("tokens"),
-            "/api/chat", List.of("messages", "tools", "format", "options", "stream", "think", "model", "keep_alive"),
-            "/api/generate", List.of("prompt", "system", "raw", "format", "options", "stream", "think", "suffix",
-                    "template", "context", "images", "model"),
-            "/api/embed", List.of("input", "model", "truncate", "dimensions"),
-            "/api/embeddings", List.of("prompt", "model"),
-            "/api/show", List.of("model", "verbose"));
+    private static final Map<String, List<String>> ENDPOINT_FIELDS = Map.ofEntries(
+            Map.entry("/v1/chat/completions", concat(SAMPLING, "messages")),
+            Map.entry("/v1/completions", concat(SAMPLING, "prompt", "echo", "suffix")),
+            Map.entry("/completion", concat(SAMPLING, "prompt")),
+            Map.entry("/v1/embeddings", List.of("input", "model", "encoding_format", "dimensions")),
+            Map.entry("/tokenize", List.of("content", "add_special", "parse_special", "with_pieces")),
+            Map.entry("/detokenize", List.of("tokens")),
+            Map.entry("/api/chat", List.of("messages", "tools", "format", "options", "stream", "think", "model", "keep_alive")),
+            Map.entry("/api/generate", List.of("prompt", "system", "raw", "format", "options", "stream", "think", "suffix",
+                    "template", "context", "images", "model")),
+            Map.entry("/api/embed", List.of("input", "model", "truncate", "dimensions")),
+            Map.entry("/api/embeddings", List.of("prompt", "model")),
+            Map.entry("/api/show", List.of("model", "verbose")));
     /** Ollama's {@code options}, each set alone inside the object. */
     private static final List<String> OLLAMA_OPTIONS = List.of("num_predict", "temperature", "top_k", "top_p", "min_p",
             "typical_p", "repeat_penalty", "repeat_last_n", "presence_penalty", "frequency_penalty", "seed", "stop",
@@ -87,7 +88,7 @@ class HostileFieldsTest {
         switch (endpoint) {
             case "/v1/chat/completions" -> body.put("max_tokens", 2).put("temperature", 0)
                     .set("messages", Http.JSON.createArrayNode().add(Http.JSON.createObjectNode().put("role", "user").put("content", "Hi")));
-            case "/v1/completions" -> body.put("max_tokens", 2).put("temperature", 0).put("prompt", "Once");
+            case "/v1/completions", "/completion" -> body.put("max_tokens", 2).put("temperature", 0).put("prompt", "Once");
             case "/v1/embeddings" -> body.put("input", "Once");
             case "/tokenize" -> body.put("content", "Once");
             case "/api/chat" -> {
