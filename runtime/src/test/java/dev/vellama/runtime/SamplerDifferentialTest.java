@@ -83,6 +83,73 @@ class SamplerDifferentialTest {
         }
     }
 
+    /**
+     * With a token history: llama.cpp's logit bias, penalties and DRY (no sequence breakers) before the chain,
+     * the history accepted into it first and each chosen token after its draw; 100 cases of 20 draws.
+     */
+    @Test
+    void drawsAfterBiasPenaltiesAndDryEqualLlamaCpps() throws IOException {
+        Map<String, String> expected = new LinkedHashMap<>();
+        for (String line : lines("expected-penalties.txt")) {
+            int at = line.indexOf(' ');
+            expected.put(line.substring(0, at), line.substring(at + 1));
+        }
+        List<String> cases = lines("cases-penalties.txt");
+        assertEquals(100, cases.size());
+        List<String> bad = new ArrayList<>();
+        for (String line : cases) {
+            String[] f = line.split(" ");
+            int vocab = Integer.parseInt(f[1]);
+            Map<Integer, Float> bias = new java.util.HashMap<>();
+            if (!f[19].equals("-")) {
+                for (String b : f[19].split(",")) {
+                    String[] kv = b.split(":");
+                    bias.put(Integer.parseInt(kv[0]), Float.parseFloat(kv[1]));
+                }
+            }
+            GenerationParams p = GenerationParams.defaults().toBuilder()
+                    .topK(Integer.parseInt(f[2])).topP(Float.parseFloat(f[3])).minP(Float.parseFloat(f[4]))
+                    .temperature(Float.parseFloat(f[5])).seed(Long.parseLong(f[6]))
+                    .repeatPenalty(Float.parseFloat(f[10])).repeatLastN(Integer.parseInt(f[11]))
+                    .frequencyPenalty(Float.parseFloat(f[12])).presencePenalty(Float.parseFloat(f[13]))
+                    .dry(new GenerationParams.Dry(Float.parseFloat(f[14]), Float.parseFloat(f[15]), Integer.parseInt(f[16]),
+                            Integer.parseInt(f[17]), List.of()))
+                    .logitBias(bias).build();
+            Mt19937 gen = new Mt19937(Long.parseLong(f[7]));
+            float scale = Float.parseFloat(f[8]);
+            int n = Integer.parseInt(f[9]);
+            int hist = Integer.parseInt(f[18]);
+            // the driver's history: a motif of favoured ids (0..19) repeated, every fifth token another favoured id
+            int motif = 3 + (int) (gen.next() % 4);
+            int[] m = new int[motif];
+            for (int i = 0; i < motif; i++) {
+                m[i] = (int) (gen.next() % 20);
+            }
+            int[] history = new int[hist + n];
+            for (int i = 0; i < hist; i++) {
+                history[i] = i % 5 == 4 ? (int) (gen.next() % 20) : m[i % motif];
+            }
+            Sampler s = new Sampler(p, vocab);
+            float[] logits = new float[vocab];
+            int[] got = new int[n];
+            for (int d = 0; d < n; d++) {
+                for (int i = 0; i < vocab; i++) {
+                    float u = gen.nextFloat();
+                    logits[i] = scale * (u * u) + (i < 20 ? 3.0f : 0.0f);
+                }
+                got[d] = s.sample(logits, history, hist + d);
+                history[hist + d] = got[d];
+            }
+            String mine = Arrays.toString(got).replaceAll("[\\[\\],]", "");
+            if (!mine.equals(expected.get(f[0]))) {
+                bad.add(line + "\n  llama.cpp " + expected.get(f[0]) + "\n  vellama   " + mine);
+            }
+        }
+        if (!bad.isEmpty()) {
+            fail(bad.size() + " of " + cases.size() + " cases differ:\n" + String.join("\n", bad));
+        }
+    }
+
     private static List<String> lines(String name) throws IOException {
         try (InputStream in = SamplerDifferentialTest.class.getResourceAsStream("/sampler-differential/" + name)) {
             if (in == null) {
