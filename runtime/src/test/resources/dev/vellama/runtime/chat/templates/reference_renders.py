@@ -1,0 +1,75 @@
+"""Renders every template here but Gemma 4's (which has its own reference and test) for TemplateRenderDifferentialTest
+with Jinja2 as Hugging Face's apply_chat_template sets it up: python3 reference_renders.py > reference-renders.jsonl
+(jinja2 3.1.6). Messages are the dicts ChatMessage gives templates; strftime_now sees 2026-12-07 12:00."""
+import datetime, glob, json, os
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.ext import loopcontrols
+from jinja2.exceptions import TemplateError
+
+def raise_exception(message):
+    raise TemplateError(message)
+
+def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
+    return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+def strftime_now(fmt):
+    return datetime.datetime(2026, 12, 7, 12, 0, 0).strftime(fmt)
+
+env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
+env.filters["tojson"] = tojson
+env.globals["raise_exception"] = raise_exception
+env.globals["strftime_now"] = strftime_now
+here = os.path.dirname(os.path.abspath(__file__))
+
+def msg(role, content, **more):
+    m = {"role": role, "content": content}
+    m.update(more)
+    return m
+def call(id, name, args): return {"id": id, "type": "function", "function": {"name": name, "arguments": args}}
+
+WEATHER = {"type": "function", "function": {"name": "get_weather", "description": "Weather now and ahead",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string", "description": "City name"},
+        "unit": {"type": "string", "enum": ["c", "f"]}, "days": {"type": "integer"}}, "required": ["city"]}}}
+CLOCK = {"type": "function", "function": {"name": "clock", "description": "The time", "parameters": {"type": "object", "properties": {}}}}
+SYS, HI, HELLO, BYE = msg("system", "You are terse."), msg("user", "Hi"), msg("assistant", "Hello."), msg("user", "Bye")
+CALL = msg("assistant", "", tool_calls=[call("call_1", "get_weather", {"city": "Paris", "unit": "c", "days": 3})])
+RESULT = msg("tool", '{"temp": 21}', tool_call_id="call_1")
+ASK = msg("user", "Weather in Paris?")
+
+CASES = [
+    ("plain", [HI], {}),
+    ("system", [SYS, HI], {}),
+    ("multiTurn", [SYS, HI, HELLO, BYE], {}),
+    ("noSystemMultiTurn", [HI, HELLO, BYE], {}),
+    ("noGenerationPrompt", [SYS, HI, HELLO, BYE], {"add_generation_prompt": False}),
+    ("continuation", [HI, msg("assistant", "Once upon")], {"add_generation_prompt": False}),
+    ("whitespace", [msg("user", "  Hi \n\n")], {}),
+    ("unicodeAndQuotes", [msg("user", "Grüße 👋 «q» \"dq\" 'sq' \\ back {{ braces }} {% tag %}")], {}),
+    ("emptyUser", [msg("user", "")], {}),
+    ("tools", [SYS, msg("user", "Weather?")], {"tools": [WEATHER, CLOCK]}),
+    ("toolsNoSystem", [msg("user", "Weather?")], {"tools": [WEATHER]}),
+    ("toolCallAndResult", [ASK, CALL, RESULT], {"tools": [WEATHER]}),
+    ("toolCallResultAnswer", [ASK, CALL, RESULT, msg("assistant", "It is 21."), msg("user", "Thanks")], {"tools": [WEATHER]}),
+    ("thinkingOn", [SYS, HI], {"enable_thinking": True}),
+    ("thinkingOff", [SYS, HI], {"enable_thinking": False}),
+]
+
+out = []
+for path in sorted(glob.glob(os.path.join(here, "*.jinja"))):
+    name = os.path.basename(path)[:-len(".jinja")]
+    if name.startswith("gemma4"):
+        continue
+    with open(path, encoding="utf-8") as f:
+        t = env.from_string(f.read())
+    for case, messages, extra in CASES:
+        variables = dict(messages=messages, add_generation_prompt=True, bos_token="<s>", eos_token="</s>",
+                         tools=None, documents=None)
+        variables.update(extra)
+        try:
+            text, error = t.render(**variables), None
+        except Exception as e:  # a template's raise_exception, or a failure of its own
+            text, error = None, type(e).__name__ + ": " + str(e)
+        out.append({"template": name, "case": case, "messages": messages,
+                    "variables": {k: v for k, v in extra.items()}, "text": text, "error": error})
+for o in out:
+    print(json.dumps(o, ensure_ascii=False))
