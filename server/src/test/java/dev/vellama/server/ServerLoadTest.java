@@ -21,8 +21,9 @@ import dev.vellama.runtime.chat.ChatMessage;
 import org.junit.jupiter.api.Test;
 
 /**
- * A bounded loopback load: 16 clients at once over 4 slots, half of them streaming, with malformed and oversize
- * requests and clients that leave mid-stream mixed in. Every good request completes with exactly the text it gives
+ * A bounded loopback load: 16 clients at once over 4 slots, half of them streaming, half through OpenAI's routes
+ * and half through ollama's (newline-delimited streams), with malformed and oversize requests and clients that
+ * leave mid-stream (through either API) mixed in. Every good request completes with exactly the text it gives
  * alone (no tokens mixed between slots), every bad one gets its 4xx, and the leavers' slots come free. It stops by
  * itself: fixed request counts, and every wait has a deadline.
  */
@@ -53,14 +54,16 @@ class ServerLoadTest {
                 for (int i = 0; i < CLIENTS; i++) {
                     int n = i;
                     boolean stream = i % 2 == 1;
-                    good.add(pool.submit(() -> stream ? streamed(http, user(n)) : whole(http, user(n))));
+                    boolean ollama = i % 4 >= 2;
+                    good.add(pool.submit(() -> ollama ? ollama(http, user(n), stream)
+                            : stream ? streamed(http, user(n)) : whole(http, user(n))));
                     if (i % 4 == 0) {
                         bad.add(pool.submit(() -> http.post("/v1/chat/completions", "{\"messages\": [{\"role\": ").status()));
                         bad.add(pool.submit(() -> http.post("/v1/chat/completions",
                                 Http.chatBody("word ".repeat(400), 8, n % 8 == 0)).status()));
                     }
                     if (i % 5 == 0) {
-                        leavers.add(pool.submit(() -> leave(http)));
+                        leavers.add(pool.submit(() -> n % 10 == 5 ? leaveOllama(http) : leave(http)));
                     }
                 }
                 for (int i = 0; i < CLIENTS; i++) {
@@ -119,6 +122,44 @@ class ServerLoadTest {
             }
         }
         return text.toString();
+    }
+
+    /** The reply through ollama's {@code /api/chat}, whole or gathered from its newline-delimited stream. */
+    private static String ollama(Http http, String user, boolean stream) throws Exception {
+        String body = "{\"messages\": [{\"role\": \"user\", \"content\": " + Http.JSON.writeValueAsString(user)
+                + "}], \"stream\": " + stream + ", \"options\": {\"temperature\": 0, \"num_predict\": " + MAX_TOKENS + "}}";
+        if (!stream) {
+            Http.Answer a = http.post("/api/chat", body);
+            assertEquals(200, a.status(), a.body());
+            return a.json().path("message").path("content").asText();
+        }
+        HttpResponse<InputStream> r = http.open("/api/chat", body);
+        assertEquals(200, r.statusCode());
+        StringBuilder text = new StringBuilder();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                JsonNode o = Http.JSON.readTree(line);
+                text.append(o.path("message").path("content").asText());
+                if (o.path("done").asBoolean()) {
+                    break;
+                }
+            }
+        }
+        return text.toString();
+    }
+
+    /** {@link #leave} through ollama's stream: a few lines read, then the connection closed. */
+    private static int leaveOllama(Http http) throws Exception {
+        HttpResponse<InputStream> r = http.open("/api/generate", "{\"prompt\": \"Tell me a long story.\", "
+                + "\"options\": {\"num_predict\": 400}}");
+        int lines = 0;
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+            while (lines < 3 && in.readLine() != null) {
+                lines++;
+            }
+        }
+        return lines;
     }
 
     /** Starts a long stream, reads a few events, and closes the connection; returns the events read. */
