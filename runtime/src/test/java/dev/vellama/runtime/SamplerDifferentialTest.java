@@ -37,11 +37,7 @@ class SamplerDifferentialTest {
 
     @Test
     void drawsEqualLlamaCpps() throws IOException {
-        Map<String, String> expected = new LinkedHashMap<>();
-        for (String line : lines("expected.txt")) {
-            int at = line.indexOf(' ');
-            expected.put(line.substring(0, at), line.substring(at + 1));
-        }
+        Map<String, String> expected = expected("expected.txt");
         List<String> cases = lines("cases.txt");
         assertEquals(150, cases.size());
         assertEquals(cases.size(), expected.size());
@@ -89,11 +85,7 @@ class SamplerDifferentialTest {
      */
     @Test
     void drawsAfterBiasPenaltiesAndDryEqualLlamaCpps() throws IOException {
-        Map<String, String> expected = new LinkedHashMap<>();
-        for (String line : lines("expected-penalties.txt")) {
-            int at = line.indexOf(' ');
-            expected.put(line.substring(0, at), line.substring(at + 1));
-        }
+        Map<String, String> expected = expected("expected-penalties.txt");
         List<String> cases = lines("cases-penalties.txt");
         assertEquals(100, cases.size());
         List<String> bad = new ArrayList<>();
@@ -148,6 +140,16 @@ class SamplerDifferentialTest {
         if (!bad.isEmpty()) {
             fail(bad.size() + " of " + cases.size() + " cases differ:\n" + String.join("\n", bad));
         }
+    }
+
+    /** llama.cpp's choices per case: the case's name, then its token ids. */
+    private static Map<String, String> expected(String name) throws IOException {
+        Map<String, String> expected = new LinkedHashMap<>();
+        for (String line : lines(name)) {
+            int at = line.indexOf(' ');
+            expected.put(line.substring(0, at), line.substring(at + 1));
+        }
+        return expected;
     }
 
     private static List<String> lines(String name) throws IOException {

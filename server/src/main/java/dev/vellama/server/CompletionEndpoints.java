@@ -21,7 +21,6 @@ import dev.vellama.runtime.TokenLogprob;
 import dev.vellama.VellamaException;
 import dev.vellama.runtime.chat.ChatMessage;
 import dev.vellama.runtime.chat.ChatReply;
-import dev.vellama.runtime.chat.ChatTemplateException;
 import dev.vellama.runtime.chat.ReasoningFormat;
 import dev.vellama.runtime.chat.ReasoningSplitter;
 import dev.vellama.runtime.chat.Tool;
@@ -69,9 +68,7 @@ final class CompletionEndpoints {
 
         /** A splitter of choice {@code i}'s reply into reasoning and answer (all answer where reasoning is not split). */
         ReasoningSplitter splitter(int i, Tokenizer tokenizer) {
-            int[] prompt = prompts.get(i);
-            String tail = tokenizer.decode(java.util.Arrays.copyOfRange(prompt, Math.max(0, prompt.length - 16), prompt.length));
-            return reasoning.splitter(tail, tokenizer::tokenText);
+            return PreparedChat.splitter(reasoning, prompts.get(i), tokenizer);
         }
     }
 
@@ -89,38 +86,11 @@ final class CompletionEndpoints {
         j.bool("parallel_tool_calls", true); // checked; calls in one reply are always allowed
         GenerationParams params = SamplingFields.read(j, top, engine.model().config().vocabSize()).withLogprobs(logprobs);
         Grammar shape = StructuredOutputFields.read(j, state.grammars);
-        ToolCallFormat format = choice.mode().equals("none") ? null : ToolCallFormat.of(state.template());
-        Grammar calls = format == null ? null : toolGrammar(state.grammars, format, tools, choice, j.node("tools"));
-        List<String> triggers = format == null ? List.of() : format.triggers(choice);
-        if (calls != null && !triggers.isEmpty() && shape == null) {
-            params = params.withLazyGrammar(calls, triggers); // words, or a call held to the tools' schemas
-        } else if (calls != null && triggers.isEmpty()) {
-            params = params.withGrammar(calls); // a reply that must call tools is calls, whatever its format
-        } else if (shape != null) {
-            params = params.withGrammar(shape);
-        }
-        Map<String, Object> variables = templateVariables(j);
-        int[] prompt;
-        try {
-            if (format == null) {
-                prompt = engine.model().chatPrompt(messages, state.template(), variables, "");
-            } else {
-                variables.putAll(format.templateVariables(tools));
-                prompt = engine.model().chatPrompt(format.prepare(messages, tools, choice), state.template(), variables,
-                        format.replyPrefix(choice));
-            }
-        } catch (ChatTemplateException e) {
-            throw ApiException.badField("messages", "the model's chat template refused the messages: " + e.getMessage());
-        }
+        PreparedChat chat = PreparedChat.of(state, engine.model(), messages, tools, choice, j.node("tools"), shape, params,
+                templateVariables(j));
         boolean apart = reasoningApart(j);
-        ReasoningFormat reasoning = ReasoningFormat.of(state.template());
-        // harmony is read from its tokens even when the reasoning stays in the answer: without its markers, which no
-        // text shows, its channels would run together
-        if (!apart && reasoning != ReasoningFormat.HARMONY) {
-            reasoning = ReasoningFormat.NONE;
-        }
-        run(req, res, new Job(Shape.CHAT, List.of(prompt), params, j.bool("stream", false), includeUsage(j), logprobs,
-                format, choice.forcesCall(), reasoning, apart));
+        run(req, res, new Job(Shape.CHAT, List.of(chat.prompt()), chat.params(), j.bool("stream", false), includeUsage(j),
+                logprobs, chat.format(), choice.forcesCall(), PreparedChat.reasoning(state.template(), apart), apart));
     }
 
     /**
@@ -265,22 +235,28 @@ final class CompletionEndpoints {
         for (int i = 0; i < list.size(); i++) {
             JsonNode m = list.get(i);
             String at = "messages[" + i + "]";
-            if (!m.isObject()) {
-                throw ApiException.badField(at, "'" + at + "' must be an object");
-            }
-            JsonNode role = m.get("role");
-            if (role == null || !role.isTextual() || role.asText().isBlank()) {
-                throw ApiException.badField(at + ".role", "'" + at + ".role' must be a non-empty string");
-            }
+            String role = role(m, at);
             List<ToolCall> calls = toolCalls(m.get("tool_calls"), at + ".tool_calls");
             JsonNode callId = m.get("tool_call_id");
             if (callId != null && !callId.isNull() && !callId.isTextual()) {
                 throw ApiException.badField(at + ".tool_call_id", "'" + at + ".tool_call_id' must be a string");
             }
-            out.add(new ChatMessage(role.asText(), content(m.get("content"), at + ".content"), calls,
+            out.add(new ChatMessage(role, content(m.get("content"), at + ".content"), calls,
                     callId == null || callId.isNull() ? null : callId.asText()));
         }
         return out;
+    }
+
+    /** Message {@code at} of a request: an object with a non-empty {@code role}, which is returned. */
+    static String role(JsonNode m, String at) {
+        if (!m.isObject()) {
+            throw ApiException.badField(at, "'" + at + "' must be an object");
+        }
+        JsonNode role = m.get("role");
+        if (role == null || !role.isTextual() || role.asText().isBlank()) {
+            throw ApiException.badField(at + ".role", "'" + at + ".role' must be a non-empty string");
+        }
+        return role.asText();
     }
 
     /** An assistant turn's {@code tool_calls}: {@code [{id, type: "function", function: {name, arguments}}]}. */

@@ -73,8 +73,7 @@ final class OllamaEndpoints {
     private record Job(boolean chat, int[] prompt, GenerationParams params, boolean stream, ToolCallFormat tools,
                        boolean mustCall, ReasoningFormat reasoning, boolean thinkingApart) {
         ReasoningSplitter splitter(Tokenizer tokenizer) {
-            String tail = tokenizer.decode(java.util.Arrays.copyOfRange(prompt, Math.max(0, prompt.length - 16), prompt.length));
-            return reasoning.splitter(tail, tokenizer::tokenText);
+            return PreparedChat.splitter(reasoning, prompt, tokenizer);
         }
     }
 
@@ -89,37 +88,11 @@ final class OllamaEndpoints {
         ToolChoice choice = tools.isEmpty() ? ToolChoice.NONE : ToolChoice.AUTO;
         GenerationParams params = OllamaOptions.read(j.object("options"));
         Grammar shape = format(j);
-        ToolCallFormat format = tools.isEmpty() ? null : ToolCallFormat.of(state.template());
-        Grammar calls = format == null ? null
-                : CompletionEndpoints.toolGrammar(state.grammars, format, tools, choice, j.node("tools"));
-        List<String> triggers = format == null ? List.of() : format.triggers(choice);
-        if (calls != null && !triggers.isEmpty() && shape == null) {
-            params = params.withLazyGrammar(calls, triggers);
-        } else if (calls != null && triggers.isEmpty()) {
-            params = params.withGrammar(calls);
-        } else if (shape != null) {
-            params = params.withGrammar(shape);
-        }
-        Map<String, Object> variables = thinkVariables(j);
-        int[] prompt;
-        try {
-            if (format == null) {
-                prompt = engine.model().chatPrompt(messages, state.template(), variables, "");
-            } else {
-                variables.putAll(format.templateVariables(tools));
-                prompt = engine.model().chatPrompt(format.prepare(messages, tools, choice), state.template(), variables,
-                        format.replyPrefix(choice));
-            }
-        } catch (ChatTemplateException e) {
-            throw ApiException.badField("messages", "the model's chat template refused the messages: " + e.getMessage());
-        }
+        PreparedChat chat = PreparedChat.of(state, engine.model(), messages, tools, choice, j.node("tools"), shape, params,
+                thinkVariables(j));
         boolean apart = thinks(j);
-        ReasoningFormat reasoning = ReasoningFormat.of(state.template());
-        // harmony is read from its tokens even when the reasoning stays in the answer (its channels have no text)
-        if (!apart && reasoning != ReasoningFormat.HARMONY) {
-            reasoning = ReasoningFormat.NONE;
-        }
-        run(req, res, new Job(true, prompt, params, j.bool("stream", true), format, choice.forcesCall(), reasoning, apart));
+        run(req, res, new Job(true, chat.prompt(), chat.params(), j.bool("stream", true), chat.format(), choice.forcesCall(),
+                PreparedChat.reasoning(state.template(), apart), apart));
     }
 
     /**
@@ -241,13 +214,7 @@ final class OllamaEndpoints {
         for (int i = 0; i < list.size(); i++) {
             JsonNode m = list.get(i);
             String at = "messages[" + i + "]";
-            if (!m.isObject()) {
-                throw ApiException.badField(at, "'" + at + "' must be an object");
-            }
-            JsonNode role = m.get("role");
-            if (role == null || !role.isTextual() || role.asText().isBlank()) {
-                throw ApiException.badField(at + ".role", "'" + at + ".role' must be a non-empty string");
-            }
+            String role = CompletionEndpoints.role(m, at);
             JsonNode content = m.get("content");
             if (content != null && !content.isNull() && !content.isTextual()) {
                 throw ApiException.badField(at + ".content", "'" + at + ".content' must be a string");
@@ -271,7 +238,7 @@ final class OllamaEndpoints {
                 }
             }
             String text = content == null || content.isNull() ? "" : content.asText();
-            out.add(new ChatMessage(role.asText(), text, toolCalls, null));
+            out.add(new ChatMessage(role, text, toolCalls, null));
         }
         return out;
     }

@@ -27,14 +27,7 @@ final class OllamaOptions {
         // -1: until an end-of-generation token or a full context; -2 (fill the context) ends there too
         long predict = options.integer("num_predict", -2, Integer.MAX_VALUE, -1);
         p = p.withMaxTokens(predict <= 0 ? -1 : (int) predict);
-        p = p.withTemperature((float) options.number("temperature", 0, 2, p.temperature()));
-        p = p.withTopK((int) options.integer("top_k", 0, Integer.MAX_VALUE, p.topK()));
-        p = p.withTopP((float) options.number("top_p", Double.MIN_VALUE, 1, p.topP()));
-        p = p.withMinP((float) options.number("min_p", 0, 1, p.minP()));
-        p = p.withPresencePenalty((float) options.number("presence_penalty", -2, 2, 0));
-        p = p.withFrequencyPenalty((float) options.number("frequency_penalty", -2, 2, 0));
-        p = p.withRepeatPenalty((float) options.number("repeat_penalty", Double.MIN_VALUE, 10, p.repeatPenalty()),
-                (int) options.integer("repeat_last_n", -1, Integer.MAX_VALUE, p.repeatLastN()));
+        p = SamplingFields.llamaCppFields(options, p);
         if (options.has("seed")) {
             long seed = options.integer("seed", Long.MIN_VALUE, Long.MAX_VALUE, -1);
             if (seed >= 0) { // ollama's -1 draws a new seed every time
@@ -42,13 +35,6 @@ final class OllamaOptions {
             }
         }
         p = p.withStop(options.strings("stop"));
-        GenerationParams.Mirostat ms = p.mirostat();
-        p = p.toBuilder()
-                .typicalP((float) options.number("typical_p", Double.MIN_VALUE, Float.MAX_VALUE, p.typicalP()))
-                .mirostat((int) options.integer("mirostat", 0, 2, ms.version()),
-                        (float) options.number("mirostat_tau", 0, Float.MAX_VALUE, ms.tau()),
-                        (float) options.number("mirostat_eta", 0, Float.MAX_VALUE, ms.eta()))
-                .build();
         if (options.has("num_keep")) {
             p = p.withContextShift(p.contextShift().keeping((int) options.integer("num_keep", 0, Integer.MAX_VALUE, 0)));
         }

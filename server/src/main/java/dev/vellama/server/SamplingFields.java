@@ -27,28 +27,16 @@ final class SamplingFields {
         long max = j.integer("max_completion_tokens", 1, Integer.MAX_VALUE,
                 j.integer("max_tokens", 1, Integer.MAX_VALUE, j.integer("n_predict", -1, Integer.MAX_VALUE, -1)));
         p = p.withMaxTokens((int) max);
-        p = p.withTemperature((float) j.number("temperature", 0, 2, p.temperature()));
-        p = p.withTopP((float) j.number("top_p", Double.MIN_VALUE, 1, p.topP()));
-        p = p.withTopK((int) j.integer("top_k", 0, Integer.MAX_VALUE, p.topK()));
-        p = p.withMinP((float) j.number("min_p", 0, 1, p.minP()));
-        p = p.withPresencePenalty((float) j.number("presence_penalty", -2, 2, 0));
-        p = p.withFrequencyPenalty((float) j.number("frequency_penalty", -2, 2, 0));
-        p = p.withRepeatPenalty((float) j.number("repeat_penalty", Double.MIN_VALUE, 10, p.repeatPenalty()),
-                (int) j.integer("repeat_last_n", -1, Integer.MAX_VALUE, p.repeatLastN()));
+        p = llamaCppFields(j, p);
         if (j.has("seed")) {
             p = p.withSeed(j.integer("seed", Long.MIN_VALUE, Long.MAX_VALUE, 0));
         }
         p = p.withStop(j.strings("stop"));
         p = p.withIgnoreEos(j.bool("ignore_eos", false));
         p = p.withLogitBias(logitBias(j, vocab));
-        GenerationParams.Mirostat ms = p.mirostat();
         GenerationParams.Dry dry = p.dry();
         GenerationParams.Xtc xtc = p.xtc();
         p = p.toBuilder()
-                .typicalP((float) j.number("typical_p", Double.MIN_VALUE, Float.MAX_VALUE, p.typicalP()))
-                .mirostat((int) j.integer("mirostat", 0, 2, ms.version()),
-                        (float) j.number("mirostat_tau", 0, Float.MAX_VALUE, ms.tau()),
-                        (float) j.number("mirostat_eta", 0, Float.MAX_VALUE, ms.eta()))
                 .dry(new GenerationParams.Dry((float) j.number("dry_multiplier", 0, Float.MAX_VALUE, dry.multiplier()),
                         (float) j.number("dry_base", 0, Float.MAX_VALUE, dry.base()),
                         (int) j.integer("dry_allowed_length", 0, Integer.MAX_VALUE, dry.allowedLength()),
@@ -62,6 +50,30 @@ final class SamplingFields {
             p = p.withContextShift(p.contextShift().keeping((int) j.integer("n_keep", 0, Integer.MAX_VALUE, 0)));
         }
         return p.withTopLogprobs(topLogprobs);
+    }
+
+    /**
+     * The fields named as llama.cpp names its sampling parameters, which OpenAI's requests (as llama-server
+     * extends them) and ollama's {@code options} share: {@code temperature}, {@code top_p}, {@code top_k},
+     * {@code min_p}, {@code presence_penalty}, {@code frequency_penalty}, {@code repeat_penalty},
+     * {@code repeat_last_n}, {@code typical_p} and the three mirostat fields; absent ones keep {@code p}'s.
+     */
+    static GenerationParams llamaCppFields(Json j, GenerationParams p) {
+        p = p.withTemperature((float) j.number("temperature", 0, 2, p.temperature()));
+        p = p.withTopP((float) j.number("top_p", Double.MIN_VALUE, 1, p.topP()));
+        p = p.withTopK((int) j.integer("top_k", 0, Integer.MAX_VALUE, p.topK()));
+        p = p.withMinP((float) j.number("min_p", 0, 1, p.minP()));
+        p = p.withPresencePenalty((float) j.number("presence_penalty", -2, 2, 0));
+        p = p.withFrequencyPenalty((float) j.number("frequency_penalty", -2, 2, 0));
+        p = p.withRepeatPenalty((float) j.number("repeat_penalty", Double.MIN_VALUE, 10, p.repeatPenalty()),
+                (int) j.integer("repeat_last_n", -1, Integer.MAX_VALUE, p.repeatLastN()));
+        GenerationParams.Mirostat ms = p.mirostat();
+        return p.toBuilder()
+                .typicalP((float) j.number("typical_p", Double.MIN_VALUE, Float.MAX_VALUE, p.typicalP()))
+                .mirostat((int) j.integer("mirostat", 0, 2, ms.version()),
+                        (float) j.number("mirostat_tau", 0, Float.MAX_VALUE, ms.tau()),
+                        (float) j.number("mirostat_eta", 0, Float.MAX_VALUE, ms.eta()))
+                .build();
     }
 
     /** OpenAI's {@code logit_bias}: token ids (as strings) to a bias in [-100, 100]; -100 in effect bans the token. */
