@@ -36,13 +36,39 @@ class TemplateRenderDifferentialTest {
 
     @Test
     void rendersAsJinja2() throws IOException {
+        int[] counts = compare("");
+        assertEquals(195, counts[0] + counts[1]);
+        assertEquals(12, counts[1]);
+        assertEquals(0, counts[2]);
+    }
+
+    /**
+     * The templates llama.cpp keeps for its own chat tests ({@code models/templates}, 51 of them without Gemma 4's),
+     * copied from a mirror of its repository into {@code templates/llama-cpp/}. Eight renders differ on purpose (see
+     * {@link #compare}): four of llama.cpp's own DeepSeek R1 template, which Jinja2 cannot render, and four of
+     * Functionary 3.1's, where Jinja2 HTML-escapes the tools' JSON.
+     */
+    @Test
+    void llamaCppsTemplatesRenderAsJinja2() throws IOException {
+        int[] counts = compare("llama-cpp/");
+        assertEquals(51 * 15, counts[0] + counts[1] + counts[2]);
+        assertEquals(70, counts[1]);
+        assertEquals(8, counts[2]);
+    }
+
+    /**
+     * Renders every row of {@code DIR/reference-renders.jsonl}; fails listing the differences; returns {equal renders,
+     * equal refusals, accepted differences}.
+     */
+    private static int[] compare(String dir) throws IOException {
         List<String> bad = new ArrayList<>();
         int rendered = 0;
         int refused = 0;
+        int accepted = 0;
         Map<String, ChatTemplate> templates = new LinkedHashMap<>();
-        for (JsonNode row : rows()) {
+        for (JsonNode row : rows(dir)) {
             String name = row.get("template").asText();
-            ChatTemplate t = templates.computeIfAbsent(name, n -> RealTemplatesTest.load(n, "<s>", "</s>").withClock(NOON));
+            ChatTemplate t = templates.computeIfAbsent(name, n -> RealTemplatesTest.load(dir + n, "<s>", "</s>").withClock(NOON));
             List<ChatMessage> messages = new ArrayList<>();
             for (JsonNode m : row.get("messages")) {
                 List<ToolCall> calls = new ArrayList<>();
@@ -60,7 +86,15 @@ class TemplateRenderDifferentialTest {
             String expected = row.get("text").isNull() ? null : row.get("text").asText();
             try {
                 String got = t.render(messages, prompt, variables);
-                if (expected == null) {
+                if (expected == null && row.get("error").asText().contains("generator is not JSON serializable")) {
+                    // a template written for llama.cpp's engine passes map's result straight to tojson: Jinja2's map
+                    // gives a generator its tojson cannot write, where llama.cpp's engine and this one give a list
+                    accepted++;
+                } else if (expected != null && !expected.equals(got) && unescaped(expected).equals(got)) {
+                    // "..."|safe + text: Python's Markup escapes the plain text it is added to (quotes as &#34;), a
+                    // quirk of Jinja2 that llama.cpp's engine and this one leave out: the text stays as it is
+                    accepted++;
+                } else if (expected == null) {
                     bad.add(what + ": Jinja2 raised (" + row.get("error").asText() + ") but it rendered:\n" + got);
                 } else if (!expected.equals(got)) {
                     bad.add(what + ":\n--- Jinja2\n" + expected + "\n--- Vellama\n" + got);
@@ -79,12 +113,16 @@ class TemplateRenderDifferentialTest {
             fail(bad.size() + " renders differ:\n\n" + String.join("\n\n", bad));
         }
         assertTrue(templates.size() >= 12, templates.keySet().toString());
-        assertEquals(195, rendered + refused);
-        assertEquals(12, refused);
+        return new int[] {rendered, refused, accepted};
     }
 
-    private static List<JsonNode> rows() throws IOException {
-        try (InputStream in = TemplateRenderDifferentialTest.class.getResourceAsStream("templates/reference-renders.jsonl")) {
+    /** Markup's escapes of a plain string undone. */
+    private static String unescaped(String s) {
+        return s.replace("&#34;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    }
+
+    private static List<JsonNode> rows(String dir) throws IOException {
+        try (InputStream in = TemplateRenderDifferentialTest.class.getResourceAsStream("templates/" + dir + "reference-renders.jsonl")) {
             if (in == null) {
                 throw new IOException("missing test resource templates/reference-renders.jsonl");
             }

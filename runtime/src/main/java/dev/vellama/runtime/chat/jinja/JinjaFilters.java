@@ -216,6 +216,9 @@ final class JinjaFilters {
     private static List<Object> selectByAttribute(Object value, Arguments a, boolean keep) {
         String attribute = a.string(0, "attribute");
         List<Object> result = new ArrayList<>();
+        if (!PyValues.truthy(value)) {
+            return result; // Jinja2 selects from a false value (none, an empty list) nothing, without iterating it
+        }
         for (Object item : PyValues.iterate(value)) {
             Object attributeValue = attributePath(item, attribute);
             boolean passes = a.positionalCount() > 1
@@ -230,6 +233,9 @@ final class JinjaFilters {
 
     private static List<Object> selectByTest(Object value, Arguments a, boolean keep) {
         List<Object> result = new ArrayList<>();
+        if (!PyValues.truthy(value)) {
+            return result; // as selectattr: nothing from a false value
+        }
         for (Object item : PyValues.iterate(value)) {
             boolean passes = a.positionalCount() > 0
                     ? JinjaTests.test(a.string(0, "test"), item, a.positionalFrom(1))
@@ -243,6 +249,9 @@ final class JinjaFilters {
 
     private static List<Object> map(Object value, Arguments a, Map<String, Object> kwargs) {
         List<Object> result = new ArrayList<>();
+        if (!PyValues.truthy(value)) {
+            return result; // as selectattr: nothing from a false value
+        }
         for (Object item : PyValues.iterate(value)) {
             if (kwargs.containsKey("attribute")) {
                 Object mapped = attributePath(item, PyValues.str(kwargs.get("attribute")));

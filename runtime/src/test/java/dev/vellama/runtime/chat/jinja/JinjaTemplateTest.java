@@ -214,6 +214,17 @@ class JinjaTemplateTest {
                 + "{{ [1,2,3] | reject('odd') | list }}{{ ['A','B'] | map('lower') | list }}"));
     }
 
+    /** As Jinja2: selecting or mapping over a false value (none, an empty list) gives nothing, without iterating it. */
+    @Test
+    void selectAndMapOverNoneGiveNothing() {
+        assertEquals("0|0|[]|[]", render("{{ none | selectattr('type', 'equalto', 'x') | list | length }}|"
+                + "{{ none | rejectattr('type') | list | length }}|{{ none | map(attribute='a') | list }}|"
+                + "{{ none | select('odd') | list }}"));
+        // Functionary 3.1's opening, with no tools given
+        assertEquals("False", render("{%- set tools = none -%}{{ tools | selectattr('type', 'equalto', "
+                + "'code_interpreter') | list | length > 0 }}"));
+    }
+
     @Test
     void commonFilters() {
         assertEquals("deNone3132.03", render("{{ x | default('d') }}{{ '' | default('e', true) }}"

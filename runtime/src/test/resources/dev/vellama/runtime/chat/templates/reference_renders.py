@@ -1,7 +1,7 @@
 """Renders every template here but Gemma 4's (which has its own reference and test) for TemplateRenderDifferentialTest
 with Jinja2 as Hugging Face's apply_chat_template sets it up: python3 reference_renders.py > reference-renders.jsonl
-(jinja2 3.1.6). Messages are the dicts ChatMessage gives templates; strftime_now sees 2026-12-07 12:00."""
-import datetime, glob, json, os
+(jinja2 3.1.6); with a directory argument, the templates there (llama-cpp/ and its README). Messages are the dicts ChatMessage gives templates; strftime_now sees 2026-12-07 12:00."""
+import datetime, glob, json, os, sys
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.ext import loopcontrols
 from jinja2.exceptions import TemplateError
@@ -20,6 +20,7 @@ env.filters["tojson"] = tojson
 env.globals["raise_exception"] = raise_exception
 env.globals["strftime_now"] = strftime_now
 here = os.path.dirname(os.path.abspath(__file__))
+where = sys.argv[1] if len(sys.argv) > 1 else here
 
 def msg(role, content, **more):
     m = {"role": role, "content": content}
@@ -55,9 +56,9 @@ CASES = [
 ]
 
 out = []
-for path in sorted(glob.glob(os.path.join(here, "*.jinja"))):
+for path in sorted(glob.glob(os.path.join(where, "*.jinja"))):
     name = os.path.basename(path)[:-len(".jinja")]
-    if name.startswith("gemma4"):
+    if name.startswith("gemma4") or "gemma-4" in name:
         continue
     with open(path, encoding="utf-8") as f:
         t = env.from_string(f.read())
