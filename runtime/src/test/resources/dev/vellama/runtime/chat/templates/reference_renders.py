@@ -32,6 +32,13 @@ WEATHER = {"type": "function", "function": {"name": "get_weather", "description"
     "parameters": {"type": "object", "properties": {"city": {"type": "string", "description": "City name"},
         "unit": {"type": "string", "enum": ["c", "f"]}, "days": {"type": "integer"}}, "required": ["city"]}}}
 CLOCK = {"type": "function", "function": {"name": "clock", "description": "The time", "parameters": {"type": "object", "properties": {}}}}
+TRIP = {"type": "function", "function": {"name": "plan_trip", "description": "Plans a trip: \"stops\" & <dates>",
+    "parameters": {"type": "object", "properties": {
+        "stops": {"type": "array", "description": "Stops on the way", "items": {"type": "object",
+            "properties": {"name": {"type": "string"}, "hours": {"type": "number"}}, "required": ["name"]}},
+        "budget": {"type": ["number", "null"], "minimum": 0},
+        "options": {"type": "object", "properties": {"metric": {"type": "boolean", "default": True}}}},
+        "required": ["stops"]}}}
 SYS, HI, HELLO, BYE = msg("system", "You are terse."), msg("user", "Hi"), msg("assistant", "Hello."), msg("user", "Bye")
 CALL = msg("assistant", "", tool_calls=[call("call_1", "get_weather", {"city": "Paris", "unit": "c", "days": 3})])
 RESULT = msg("tool", '{"temp": 21}', tool_call_id="call_1")
@@ -53,6 +60,13 @@ CASES = [
     ("toolCallResultAnswer", [ASK, CALL, RESULT, msg("assistant", "It is 21."), msg("user", "Thanks")], {"tools": [WEATHER]}),
     ("thinkingOn", [SYS, HI], {"enable_thinking": True}),
     ("thinkingOff", [SYS, HI], {"enable_thinking": False}),
+    ("twoCallsTwoResults", [ASK, msg("assistant", "", tool_calls=[call("call_1", "get_weather", {"city": "Paris"}),
+        call("call_2", "clock", {})]), msg("tool", '{"temp": 21}', tool_call_id="call_1"),
+        msg("tool", "12:00", tool_call_id="call_2")], {"tools": [WEATHER, CLOCK]}),
+    ("thinkInHistory", [HI, msg("assistant", "<think>\nThe user greets.\n</think>\n\nHello."), BYE], {}),
+    ("nestedToolSchema", [msg("user", "Plan a trip.")], {"tools": [TRIP]}),
+    ("threeUserTurns", [SYS, HI, HELLO, msg("user", "How are you?"), msg("assistant", "Fine."), BYE], {}),
+    ("multilineUser", [msg("user", "Line one.\n  Line two, indented.\n\n\tTabbed line.  ")], {}),
 ]
 
 out = []
