@@ -69,18 +69,31 @@ final class JinjaFilters {
                     throw new JinjaException("items filter needs a mapping, got " + PyValues.typeName(value));
                 }
                 List<Object> items = new ArrayList<>();
-                map.forEach((k, v) -> items.add(Arrays.asList(k, v)));
+                map.forEach((k, v) -> items.add(new PyTuple(k, v)));
                 yield items;
             }
             case "dictsort" -> {
+                // dictsort(case_sensitive=False, by='key', reverse=False), as Jinja2
                 if (!(value instanceof Map<?, ?> map)) {
                     throw new JinjaException("dictsort filter needs a mapping, got " + PyValues.typeName(value));
                 }
+                boolean caseSensitive = PyValues.truthy(a.get(0, "case_sensitive", false));
+                String by = PyValues.str(a.get(1, "by", "key"));
+                if (!by.equals("key") && !by.equals("value")) {
+                    throw new JinjaException("dictsort: 'by' must be 'key' or 'value', not '" + by + "'");
+                }
+                int at = by.equals("key") ? 0 : 1;
                 List<Object> items = new ArrayList<>();
-                map.forEach((k, v) -> items.add(Arrays.asList(k, v)));
-                items.sort((x, y) -> PyValues.compare(((List<?>) x).getFirst(), ((List<?>) y).getFirst()));
+                map.forEach((k, v) -> items.add(new PyTuple(k, v)));
+                Comparator<Object> order = (x, y) -> PyValues.compare(sortKey(((List<?>) x).get(at), caseSensitive),
+                        sortKey(((List<?>) y).get(at), caseSensitive));
+                items.sort(PyValues.truthy(a.get(2, "reverse", false)) ? order.reversed() : order);
                 yield items;
             }
+            case "truncate" -> truncate(PyValues.str(value), a);
+            case "batch" -> batch(value, a);
+            case "slice" -> slice(value, a);
+            case "groupby" -> groupBy(value, a);
             case "tojson" -> {
                 // Hugging Face's signature: tojson(ensure_ascii=False, indent=None, separators=None, sort_keys=False)
                 Object indent = a.get(1, "indent", null);
@@ -94,13 +107,21 @@ final class JinjaFilters {
                         itemSeparator, keySeparator, PyValues.truthy(a.get(3, "sort_keys", false)),
                         PyValues.truthy(a.get(0, "ensure_ascii", false)));
             }
-            case "indent" -> indent(PyValues.str(value), a);
+            case "indent" -> {
+                if (!(value instanceof String text)) {
+                    throw new JinjaException("indent needs a string, got " + PyValues.typeName(value));
+                }
+                yield indent(text, a);
+            }
             case "selectattr", "rejectattr" -> selectByAttribute(value, a, name.equals("selectattr"));
             case "select", "reject" -> selectByTest(value, a, name.equals("select"));
             case "map" -> map(value, a, kwargs);
             case "unique" -> {
                 List<Object> unique = new ArrayList<>();
                 for (Object item : PyValues.iterate(value)) {
+                    if (item instanceof Map<?, ?> || item instanceof List<?> && !(item instanceof PyTuple)) {
+                        throw new JinjaException("unique: unhashable type: '" + PyValues.typeName(item) + "'");
+                    }
                     if (unique.stream().noneMatch(u -> PyValues.equal(u, item))) {
                         unique.add(item);
                     }
@@ -133,6 +154,118 @@ final class JinjaFilters {
             }
             default -> throw new JinjaException("no filter named '" + name + "'");
         };
+    }
+
+    /** Jinja2's default: strings compare lower-cased unless case_sensitive. */
+    private static Object sortKey(Object v, boolean caseSensitive) {
+        return !caseSensitive && v instanceof String s ? s.toLowerCase(java.util.Locale.ROOT) : v;
+    }
+
+    /** truncate(length=255, killwords=False, end='...', leeway=5), as Jinja2. */
+    private static String truncate(String s, Arguments a) {
+        int length = (int) PyValues.toLong(a.get(0, "length", 255L));
+        boolean killwords = PyValues.truthy(a.get(1, "killwords", false));
+        String end = PyValues.str(a.get(2, "end", "..."));
+        int leeway = (int) PyValues.toLong(a.get(3, "leeway", 5L));
+        if (length < end.length() || leeway < 0) {
+            throw new JinjaException("truncate: expected length >= " + end.length() + " and leeway >= 0");
+        }
+        if (s.codePointCount(0, s.length()) <= length + leeway) {
+            return s;
+        }
+        int keep = Math.max(0, length - end.length()); // code points, as Python's s[:n]
+        String head = s.substring(0, s.offsetByCodePoints(0, keep));
+        if (killwords) {
+            return head + end;
+        }
+        int space = head.lastIndexOf(' ');
+        return (space >= 0 ? head.substring(0, space) : head) + end;
+    }
+
+    /** batch(linecount, fill_with=None): lists of linecount items, the last filled up when fill_with is given. */
+    private static List<Object> batch(Object value, Arguments a) {
+        long count = PyValues.toLong(a.get(0, "linecount", null));
+        if (count <= 0) {
+            throw new JinjaException("batch: linecount must be positive");
+        }
+        boolean fill = a.has(1, "fill_with") && a.get(1, "fill_with", null) != null;
+        List<Object> out = new ArrayList<>();
+        List<Object> tmp = new ArrayList<>();
+        for (Object item : PyValues.iterate(value)) {
+            if (tmp.size() == count) {
+                out.add(tmp);
+                tmp = new ArrayList<>();
+            }
+            tmp.add(item);
+        }
+        if (!tmp.isEmpty()) {
+            while (fill && tmp.size() < count) {
+                tmp.add(a.get(1, "fill_with", null));
+            }
+            out.add(tmp);
+        }
+        return out;
+    }
+
+    /** slice(slices, fill_with=None): the items in that many columns, as Jinja2 splits them. */
+    private static List<Object> slice(Object value, Arguments a) {
+        List<Object> seq = PyValues.iterate(value);
+        long slices = PyValues.toLong(a.get(0, "slices", null));
+        if (slices <= 0) {
+            throw new JinjaException("slice: slices must be positive");
+        }
+        boolean fill = a.has(1, "fill_with") && a.get(1, "fill_with", null) != null;
+        int per = (int) (seq.size() / slices);
+        int extra = (int) (seq.size() % slices);
+        int offset = 0;
+        List<Object> out = new ArrayList<>();
+        for (int n = 0; n < slices; n++) {
+            int start = offset + n * per;
+            if (n < extra) {
+                offset++;
+            }
+            int end = offset + (n + 1) * per;
+            List<Object> tmp = new ArrayList<>(seq.subList(start, end));
+            if (fill && n >= extra) {
+                tmp.add(a.get(1, "fill_with", null));
+            }
+            out.add(tmp);
+        }
+        return out;
+    }
+
+    /**
+     * groupby(attribute, default=None, case_sensitive=False): (grouper, items) tuples of the items sorted by the
+     * attribute, the grouper as the first item of its group has it.
+     */
+    private static List<Object> groupBy(Object value, Arguments a) {
+        String attribute = a.string(0, "attribute");
+        Object fallback = a.get(1, "default", null);
+        boolean caseSensitive = PyValues.truthy(a.get(2, "case_sensitive", false));
+        List<Object> items = new ArrayList<>(PyValues.iterate(value));
+        java.util.function.Function<Object, Object> key = item -> {
+            Object k = attributePath(item, attribute);
+            return k instanceof Undefined && a.has(1, "default") ? fallback : k;
+        };
+        items.sort((x, y) -> PyValues.compare(sortKey(key.apply(x), caseSensitive), sortKey(key.apply(y), caseSensitive)));
+        List<Object> out = new ArrayList<>();
+        List<Object> group = null;
+        Object current = null;
+        for (Object item : items) {
+            Object k = sortKey(key.apply(item), caseSensitive);
+            if (group == null || !PyValues.equal(current, k)) {
+                group = new ArrayList<>();
+                current = k;
+                out.add(group);
+            }
+            group.add(item);
+        }
+        List<Object> tuples = new ArrayList<>();
+        for (Object g : out) {
+            List<?> members = (List<?>) g;
+            tuples.add(new PyTuple(key.apply(members.getFirst()), members));
+        }
+        return tuples;
     }
 
     private static String join(Object value, Arguments a) {
@@ -207,7 +340,8 @@ final class JinjaFilters {
             if (i > 0) {
                 out.append('\n');
             }
-            boolean indentThis = (i > 0 || first) && (blank || !lines[i].isBlank());
+            // as Jinja2: the first line only with first=True (even blank), the others unless empty (or with blank)
+            boolean indentThis = i == 0 ? first : blank || !lines[i].isEmpty();
             out.append(indentThis ? pad : "").append(lines[i]);
         }
         return out.toString();

@@ -530,6 +530,9 @@ final class JinjaParser {
                     args.add(parsePostfix(parsePrimary()));
                 }
                 expr = new Expr.Test(expr, name, args, negated);
+                if (peek().isName("is")) {
+                    throw error("you cannot chain multiple tests with 'is'", peek());
+                }
             } else if (peek().isOperator("(")) {
                 pos++;
                 expr = parseCallArguments(expr);

@@ -72,7 +72,7 @@ final class PyMethods {
         return switch (name) {
             case "items" -> (args, kwargs) -> {
                 List<Object> items = new ArrayList<>();
-                map.forEach((k, v) -> items.add(java.util.Arrays.asList(k, v)));
+                map.forEach((k, v) -> items.add(new PyTuple(k, v)));
                 return items;
             };
             case "keys" -> (args, kwargs) -> new ArrayList<Object>(map.keySet());

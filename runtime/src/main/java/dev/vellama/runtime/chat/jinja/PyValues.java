@@ -104,6 +104,13 @@ final class PyValues {
     static String repr(Object v) {
         return switch (v) {
             case String s -> PyStrings.repr(s);
+            case PyTuple tuple -> {
+                StringBuilder out = new StringBuilder("(");
+                for (int i = 0; i < tuple.size(); i++) {
+                    out.append(i > 0 ? ", " : "").append(repr(tuple.get(i)));
+                }
+                yield out.append(tuple.size() == 1 ? ",)" : ")").toString();
+            }
             case List<?> list -> {
                 StringBuilder out = new StringBuilder("[");
                 for (int i = 0; i < list.size(); i++) {
@@ -271,6 +278,9 @@ final class PyValues {
                     if (y >= 0) {
                         return power(x, y);
                     }
+                    if (x == 0) {
+                        throw new JinjaException("0 cannot be raised to a negative power");
+                    }
                     return Math.pow(x, y);
                 }
                 default: break;
@@ -289,7 +299,12 @@ final class PyValues {
                     double r = x % y;
                     return r != 0 && (r < 0) != (y < 0) ? r + y : r;
                 }
-                case "**": return Math.pow(x, y);
+                case "**": {
+                    if (x == 0 && y < 0) {
+                        throw new JinjaException("0.0 cannot be raised to a negative power");
+                    }
+                    return Math.pow(x, y);
+                }
                 default: break;
             }
         }

@@ -1,0 +1,67 @@
+package dev.vellama.runtime.chat.jinja;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+/**
+ * 600 random small templates over the expressions, filters, tests, loops and string methods chat templates use,
+ * rendered as Python's Jinja2 3.1.6 renders them (set up as Hugging Face's {@code apply_chat_template} sets it
+ * up): the same text, or a {@link JinjaException} where Jinja2 raised. Written by {@code generate.py} in the
+ * test resources' {@code jinja-differential/}.
+ */
+class JinjaDifferentialTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void rendersAsJinja2() throws IOException {
+        List<JsonNode> rows = new ArrayList<>();
+        try (InputStream in = JinjaDifferentialTest.class.getResourceAsStream("/dev/vellama/runtime/chat/jinja-differential/cases.jsonl")) {
+            if (in == null) {
+                throw new IOException("missing test resource jinja-differential/cases.jsonl");
+            }
+            for (String line : new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)).lines().toList()) {
+                rows.add(JSON.readTree(line));
+            }
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> variables = JSON.convertValue(rows.getFirst().get("variables"), Map.class);
+        List<String> bad = new ArrayList<>();
+        int cases = 0;
+        for (JsonNode row : rows.subList(1, rows.size())) {
+            cases++;
+            String source = row.get("template").asText();
+            String expected = row.has("text") ? row.get("text").asText() : null;
+            String got;
+            try {
+                got = JinjaTemplate.parse(source).render(variables);
+            } catch (JinjaException e) {
+                if (expected != null) {
+                    bad.add(source + "\n  Jinja2: " + expected + "\n  failed: " + e.getMessage());
+                }
+                continue;
+            }
+            if (expected == null) {
+                bad.add(source + "\n  Jinja2 raised " + row.get("error").asText() + "\n  rendered: " + got);
+            } else if (!expected.equals(got)) {
+                bad.add(source + "\n  Jinja2:   " + expected + "\n  rendered: " + got);
+            }
+        }
+        assertEquals(600, cases);
+        if (!bad.isEmpty()) {
+            fail(bad.size() + " of " + cases + " templates differ:\n\n" + String.join("\n\n", bad));
+        }
+    }
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Writes cases.jsonl for JinjaDifferentialTest: random small templates over the expressions, filters, tests and
+string methods chat templates use, each rendered by Python's Jinja2 (3.1.6) set up as Hugging Face's
+apply_chat_template sets it up. A case is {"template", "text"} or {"template", "error"}. python3 generate.py"""
+import json, random
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.ext import loopcontrols
+from jinja2.exceptions import TemplateError
+
+def raise_exception(message):
+    raise TemplateError(message)
+
+def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
+    return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
+env.filters["tojson"] = tojson
+env.globals["raise_exception"] = raise_exception
+
+VARS = {"s": "  Hello, World! <think>x</think> ", "t": "a,b,,c", "e": "", "n": 7, "m": -3, "f": 2.5,
+        "xs": [3, 1, 2, 3], "ws": ["b", "A", "c"], "d": {"b": 2, "a": 1, "c": None},
+        "msgs": [{"role": "system", "content": "S"}, {"role": "user", "content": "U1"},
+                 {"role": "assistant", "content": "A1"}, {"role": "user", "content": "U2"}],
+        "none_v": None, "flag": True}
+
+STR = ["s", "t", "e", "'abc'", "'A-b_c'", "\"x y z\"", "msgs[1].content", "(s | trim)"]
+NUM = ["n", "m", "f", "0", "1", "-1", "2", "10", "xs | length", "n // 2", "n % 3", "(f * 2)"]
+LIST = ["xs", "ws", "msgs", "t.split(',')", "s.split()", "[1, 'a', none]", "d.keys() | list", "d.items() | list",
+        "range(4) | list", "xs[1:]", "xs[::-1]", "ws | sort", "xs | unique | list"]
+
+def rstr(r):
+    c = r.choice(STR)
+    return r.choice([c, c, f"{c}.{r.choice(['strip()', 'lstrip()', 'rstrip()', 'upper()', 'lower()', 'title()', 'capitalize()'])}",
+                     f"{c}.replace('{r.choice('lo, ')}', '{r.choice(['', '_', 'XY'])}')",
+                     f"{c}[{r.choice(['1', '-1', '0', '-2'])}:{r.choice(['', '3', '-1', '100'])}]",
+                     f"{c}.strip('{r.choice([' H', '!', ' <>', 'a'])}')", f"{c}.split('{r.choice([',', ' ', '</think>'])}')[-1]",
+                     f"{c} ~ {r.choice(NUM)}", f"{c} + {r.choice(STR)}", f"{c} * {r.choice(['0', '2', '-1'])}"])
+
+STR_FILTERS = ['length', 'upper', 'lower', 'trim', 'title', 'capitalize', 'string', 'first', 'last', 'list',
+               'reverse | list', 'wordcount', 'center(20)', 'indent(2)', 'indent(2, true)', 'truncate(8)',
+               "replace('l', 'L')", 'tojson', 'int', 'float', "default('D')"]
+LIST_FILTERS = ['length', 'first', 'last', "join('-')", 'join', 'sum', 'min', 'max', 'sort | list', 'reverse | list',
+                'unique | list', 'tojson', 'tojson(indent=2)', "map('string') | join(',')", 'select | list',
+                'reject | list', 'batch(2) | list', 'slice(2) | list', 'list | count']
+NUM_FILTERS = ['abs', 'int', 'float', 'round', 'round(1)', 'string', 'default(5)']
+DICT_FILTERS = ['dictsort | list', 'dictsort(reverse=true) | list', 'tojson', 'tojson(sort_keys=true)', 'length',
+                'items | list', 'list']
+MSG_FILTERS = ["selectattr('role', 'equalto', 'user') | list | length",
+               "rejectattr('role', 'eq', 'system') | map(attribute='content') | join('|')",
+               "map(attribute='role') | unique | list", "groupby('role') | list | length",
+               "map(attribute='missing', default='?') | list", "sum(attribute='missing')"]
+TESTS = ['defined', 'undefined', 'none', 'string', 'number', 'integer', 'float', 'iterable', 'mapping', 'sequence',
+         'boolean', 'true', 'false', 'even', 'odd', 'divisibleby(3)', 'lower', 'upper']
+
+def rexpr(r, depth=0):
+    k = r.randrange(12 if depth < 2 else 6)
+    if k == 0: return rstr(r)
+    if k == 1: return f"{r.choice(NUM)} {r.choice(['+', '-', '*', '/', '//', '%', '**'])} {r.choice(NUM)}"
+    if k == 2: return r.choice(LIST)
+    if k == 3: return rstr(r) + " | " + r.choice(STR_FILTERS)
+    if k == 4: return r.choice(LIST) + " | " + r.choice(LIST_FILTERS)
+    if k == 5: return r.choice(NUM) + " | " + r.choice(NUM_FILTERS)
+    if k == 6: return f"({rexpr(r, depth + 1)}) {r.choice(['==', '!=', '<', '>', 'in', 'not in', 'and', 'or'])} ({rexpr(r, depth + 1)})"
+    if k == 7: return rexpr(r, depth + 1) + " is " + r.choice(TESTS)
+    if k == 8: return f"({rexpr(r, depth + 1)}) if {r.choice(['flag', 'e', 'none_v', 'n > 3', 'xs'])} else ({rexpr(r, depth + 1)})"
+    if k == 9: return "d | " + r.choice(DICT_FILTERS)
+    if k == 10: return "msgs | " + r.choice(MSG_FILTERS)
+    return f"not {rexpr(r, depth + 1)}"
+
+def rstmt(r):
+    k = r.randrange(7)
+    if k == 0: return "{{ " + rexpr(r) + " }}"
+    if k == 1: return "{% for x in " + r.choice(LIST) + " %}[{{ loop.index0 }}{{ x }}{{ loop.last }}{% if loop.first %}F{% endif %}]{% endfor %}"
+    if k == 2: return "{% for k, v in d.items() %}{{ k }}={{ v }};{% else %}E{% endfor %}"
+    if k == 3: return rstr(r) + " | " + r.choice(STR_FILTERS)
+    if k == 4: return r.choice(LIST) + " | " + r.choice(LIST_FILTERS)
+    if k == 5: return r.choice(NUM) + " | " + r.choice(NUM_FILTERS)
+    return "{%- " + "set v = " + rexpr(r) + " -%}\n  {{ v }}|{{- v | string | length -}}\n"
+
+rng = random.Random(20261207)
+out = []
+seen = set()
+while len(out) < 600:
+    src = "".join(rstmt(rng) for _ in range(rng.randrange(1, 4)))
+    if src in seen:
+        continue
+    seen.add(src)
+    try:
+        text = env.from_string(src).render(**VARS)
+        case = {"template": src, "text": text}
+    except Exception as e:
+        case = {"template": src, "error": type(e).__name__ + ": " + str(e)}
+    out.append(case)
+with open("cases.jsonl", "w", encoding="utf-8") as f:
+    f.write(json.dumps({"variables": VARS}, ensure_ascii=False) + "\n")
+    for c in out:
+        f.write(json.dumps(c, ensure_ascii=False) + "\n")
+print(len(out), "cases,", sum(1 for c in out if "error" in c), "errors")
