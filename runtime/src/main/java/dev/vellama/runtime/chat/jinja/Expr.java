@@ -12,7 +12,7 @@ sealed interface Expr {
 
     record ListLiteral(List<Expr> items) implements Expr { }
 
-    /** A parenthesised tuple; evaluated to a list, which is all chat templates need of tuples. */
+    /** A tuple, parenthesised or not: evaluated to a {@link PyTuple}. */
     record TupleLiteral(List<Expr> items) implements Expr { }
 
     record DictLiteral(List<Expr> keys, List<Expr> values) implements Expr { }

@@ -32,6 +32,9 @@ final class PyMethods {
             case "rstrip" -> (args, kwargs) -> PyStrings.strip(s, optionalString(args, 0), false, true);
             case "split" -> (args, kwargs) -> PyStrings.split(s, optionalString(args, 0, kwargs, "sep"),
                     optionalLong(args, 1, kwargs, "maxsplit", -1));
+            case "rsplit" -> (args, kwargs) -> PyStrings.rsplit(s, optionalString(args, 0, kwargs, "sep"),
+                    optionalLong(args, 1, kwargs, "maxsplit", -1));
+            case "format" -> (args, kwargs) -> PyStrings.format(s, args, kwargs);
             case "upper" -> (args, kwargs) -> s.toUpperCase();
             case "lower" -> (args, kwargs) -> s.toLowerCase();
             case "title" -> (args, kwargs) -> PyStrings.title(s);

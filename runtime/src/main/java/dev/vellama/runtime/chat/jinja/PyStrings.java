@@ -35,6 +35,76 @@ final class PyStrings {
     }
 
     /** {@code str.split(sep, maxsplit)}: with no separator, splits on whitespace runs and drops empty parts. */
+    /**
+     * Python's {@code str.rsplit}: {@link #split} from the right, done as a split of the reversed text by the
+     * reversed separator (both of Python's splits are symmetric so), the pieces turned back.
+     */
+    static List<Object> rsplit(String s, String separator, long maxSplit) {
+        if (maxSplit < 0) {
+            return split(s, separator, maxSplit);
+        }
+        List<Object> reversed = split(new StringBuilder(s).reverse().toString(),
+                separator == null ? null : new StringBuilder(separator).reverse().toString(), maxSplit);
+        List<Object> out = new ArrayList<>();
+        for (int i = reversed.size() - 1; i >= 0; i--) {
+            out.add(new StringBuilder((String) reversed.get(i)).reverse().toString());
+        }
+        return out;
+    }
+
+    /**
+     * Python's {@code str.format} for the fields templates use: {@code {}}, {@code {0}}, {@code {name}}, and
+     * {@code {{}} and {@code }}} for braces; a field with a conversion or a format spec is refused.
+     */
+    static String format(String s, List<Object> args, java.util.Map<String, Object> kwargs) {
+        StringBuilder out = new StringBuilder();
+        int auto = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '{' && i + 1 < s.length() && s.charAt(i + 1) == '{' || c == '}' && i + 1 < s.length() && s.charAt(i + 1) == '}') {
+                out.append(c);
+                i++;
+                continue;
+            }
+            if (c == '}') {
+                throw new JinjaException("single '}' encountered in format string");
+            }
+            if (c != '{') {
+                out.append(c);
+                continue;
+            }
+            int end = s.indexOf('}', i);
+            if (end < 0) {
+                throw new JinjaException("single '{' encountered in format string");
+            }
+            String field = s.substring(i + 1, end);
+            if (field.contains(":") || field.contains("!")) {
+                throw new JinjaException("format fields with a conversion or spec are not supported: {" + field + "}");
+            }
+            Object value;
+            if (field.isEmpty()) {
+                if (auto >= args.size()) {
+                    throw new JinjaException("format: replacement index " + auto + " out of range");
+                }
+                value = args.get(auto++);
+            } else if (field.chars().allMatch(Character::isDigit)) {
+                int index = Integer.parseInt(field);
+                if (index >= args.size()) {
+                    throw new JinjaException("format: replacement index " + index + " out of range");
+                }
+                value = args.get(index);
+            } else if (kwargs.containsKey(field)) {
+                value = kwargs.get(field);
+            } else {
+                throw new JinjaException("format: no argument named '" + field + "'");
+            }
+            out.append(PyValues.str(value));
+            PyValues.checkLength(out.length());
+            i = end;
+        }
+        return out.toString();
+    }
+
     static List<Object> split(String s, String separator, long maxSplit) {
         List<Object> parts = new ArrayList<>();
         if (separator == null) {
@@ -160,13 +230,17 @@ final class PyStrings {
                 continue;
             }
             int j = i + 1;
+            while (j < format.length() && "-+ #0".indexOf(format.charAt(j)) >= 0) {
+                j++;
+            }
+            String flags = format.substring(i + 1, j);
             while (j < format.length() && ".0123456789".indexOf(format.charAt(j)) >= 0) {
                 j++;
             }
             if (j >= format.length()) {
                 throw new JinjaException("incomplete format in '" + format + "'");
             }
-            String spec = format.substring(i + 1, j);
+            String spec = format.substring(i + 1 + flags.length(), j);
             char conversion = format.charAt(j);
             i = j;
             if (conversion == '%') {
@@ -177,7 +251,7 @@ final class PyStrings {
                 throw new JinjaException("not enough arguments for format string");
             }
             Object value = values.get(next++);
-            out.append(switch (conversion) {
+            String text = switch (conversion) {
                 case 's' -> PyValues.str(value);
                 case 'r' -> PyValues.repr(value);
                 case 'd', 'i' -> Long.toString(PyValues.toLong(value));
@@ -187,7 +261,8 @@ final class PyStrings {
                     yield String.format(java.util.Locale.ROOT, "%." + precision + "f", PyValues.toDouble(value));
                 }
                 default -> throw new JinjaException("unsupported format character '" + conversion + "'");
-            });
+            };
+            out.append(pad(text, flags, spec, conversion != 's' && conversion != 'r'));
             PyValues.checkLength(out.length());
         }
         boolean unused = args instanceof List<?> ? next < values.size() : next == 0;
@@ -195,6 +270,34 @@ final class PyStrings {
             throw new JinjaException("not all arguments converted during string formatting");
         }
         return out.toString();
+    }
+
+    /**
+     * A %-conversion's text to its field width: '-' justifies left; '0' pads a number with zeros after its sign;
+     * '+' and ' ' put a sign or a space before a non-negative number; otherwise spaces on the left.
+     */
+    private static String pad(String text, String flags, String spec, boolean numeric) {
+        if (numeric && !text.startsWith("-")) {
+            text = flags.contains("+") ? "+" + text : flags.contains(" ") ? " " + text : text;
+        }
+        String widthText = spec.contains(".") ? spec.substring(0, spec.indexOf('.')) : spec;
+        if (widthText.isEmpty()) {
+            return text;
+        }
+        long width = widthText.length() > 9 ? Long.MAX_VALUE : Long.parseLong(widthText);
+        PyValues.checkLength(width);
+        int missing = (int) width - text.codePointCount(0, text.length());
+        if (missing <= 0) {
+            return text;
+        }
+        if (flags.contains("-")) {
+            return text + " ".repeat(missing);
+        }
+        if (flags.contains("0") && numeric) {
+            int sign = text.startsWith("-") || text.startsWith("+") || text.startsWith(" ") ? 1 : 0;
+            return text.substring(0, sign) + "0".repeat(missing) + text.substring(sign);
+        }
+        return " ".repeat(missing) + text;
     }
 
     /** Python's {@code repr} of a string: single quotes unless the text has one and no double quote. */

@@ -266,7 +266,7 @@ final class Renderer {
             case Expr.Literal literal -> literal.value();
             case Expr.Name name -> scope.lookup(name.name());
             case Expr.ListLiteral list -> evalAll(list.items(), scope);
-            case Expr.TupleLiteral tuple -> evalAll(tuple.items(), scope);
+            case Expr.TupleLiteral tuple -> PyTuple.of(evalAll(tuple.items(), scope));
             case Expr.DictLiteral dict -> {
                 Map<Object, Object> map = new LinkedHashMap<>();
                 for (int i = 0; i < dict.keys().size(); i++) {

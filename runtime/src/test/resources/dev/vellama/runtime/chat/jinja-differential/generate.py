@@ -77,6 +77,43 @@ def rstmt(r):
     if k == 5: return r.choice(NUM) + " | " + r.choice(NUM_FILTERS)
     return "{%- " + "set v = " + rexpr(r) + " -%}\n  {{ v }}|{{- v | string | length -}}\n"
 
+MORE_EXPR = [
+    "s.startswith('  H')", "s.endswith(' ')", "s.find('World')", "s.count('l')", "'-'.join(ws)", "t.split(',', 1)",
+    "s.rsplit(' ', 1)", "s.splitlines()", "'%s and %d' % ('a', n)", "'%05.1f|%-4s|' % (f, 'x')", "'{} {}'.format(n, 'x')",
+    "d.get('a')", "d.get('z', 'dflt')", "d['c']", "d.z", "'a' in d", "'World' in s", "xs.index(2)", "ws | join(',', attribute='x')",
+    "t | replace(',', ';', 1)", "s | trim('! ')", "'abc' | list", "none_v | string", "flag | string", "f | string",
+    "[] | first", "e | default('E', true)", "xs | int", "'3.7' | float | round(0, 'floor')", "2.5 | round(0, 'ceil')",
+    "(n if flag)", "(n if none_v)", "d | length", "s | length", "none_v ~ 'x'", "xs | map('int') | list",
+    "msgs | map(attribute='content') | map('lower') | join", "ws | map('upper') | select('equalto', 'A') | list",
+    "range(1, 10, 3) | list", "range(5) | sum", "[1, 2] + [3]", "(1, 2)", "{'k': 1, 'j': [1, 2]}", "xs * 2",
+    "'x' if 'y' else 'z'", "1 < 2 < 3", "n is in [7, 8]", "'a' is in 'cat'", "ws | sort(reverse=true) | list",
+    "msgs | sort(attribute='role') | map(attribute='content') | list", "msgs | last", "msgs[-1].content[:1]",
+]
+MORE_STMT = [
+    "{% macro m(a, b='B') %}<{{ a }}{{ b }}{{ caller() if caller is defined }}>{% endmacro %}{{ m(1) }}{{ m('x', b=n) }}",
+    "{% for x in xs %}{{ loop.revindex }}{{ loop.length }}{{ loop.previtem }}{{ loop.nextitem }}{{ loop.cycle('a', 'b') }};{% endfor %}",
+    "{% set block_v %}  inner {{ n }}  {% endset %}[{{ block_v }}]",
+    "{% raw %}{{ not rendered }}{% endraw %}",
+    "{# a comment #}x{#- trimmed -#} y",
+    "{% for a in ws %}{% for b in xs[:2] %}{{ loop.index }}{{ a }}{{ b }}{% endfor %}|{{ loop.index }}{% endfor %}",
+    "{%- for m in msgs -%}\n  {%- if m.role == 'user' -%}\n    U:{{ m.content }}\n  {%- else -%}\n    O:{{ m.content }}\n  {% endif -%}\n{%- endfor -%}",
+    "  {%+ if flag %}kept{% endif %}",
+    "{% filter upper %}text {{ n }}{% endfilter %}",
+    "{% for x in [] %}never{% else %}empty{% endfor %}",
+    "{% set a, b = 1, 2 %}{{ a }}{{ b }}",
+    "{% for x in xs %}{% if x > 2 %}{% continue %}{% endif %}{{ x }}{% endfor %}",
+]
+
+def rstmt2(r):
+    k = r.randrange(4)
+    if k == 0:
+        return "{{ " + r.choice(MORE_EXPR) + " }}"
+    if k == 1:
+        return r.choice(MORE_STMT)
+    if k == 2:
+        return "{{ (" + r.choice(MORE_EXPR) + ") | " + r.choice(['string', 'length', 'tojson', 'list | length', 'trim', 'lower']) + " }}"
+    return rstmt(r)
+
 rng = random.Random(20261207)
 out = []
 seen = set()
@@ -91,8 +128,26 @@ while len(out) < 600:
     except Exception as e:
         case = {"template": src, "error": type(e).__name__ + ": " + str(e)}
     out.append(case)
-with open("cases.jsonl", "w", encoding="utf-8") as f:
-    f.write(json.dumps({"variables": VARS}, ensure_ascii=False) + "\n")
-    for c in out:
-        f.write(json.dumps(c, ensure_ascii=False) + "\n")
-print(len(out), "cases,", sum(1 for c in out if "error" in c), "errors")
+def write(name, cases):
+    with open(name, "w", encoding="utf-8") as f:
+        f.write(json.dumps({"variables": VARS}, ensure_ascii=False) + "\n")
+        for c in cases:
+            f.write(json.dumps(c, ensure_ascii=False) + "\n")
+    print(name, len(cases), "cases,", sum(1 for c in cases if "error" in c), "errors")
+
+write("cases.jsonl", out)
+
+# a second set: string methods, % and format, macros, loop variables, block set, raw, comments, filters blocks
+rng = random.Random(20261208)
+out2 = []
+while len(out2) < 400:
+    src = "".join(rstmt2(rng) for _ in range(rng.randrange(1, 3)))
+    if src in seen:
+        continue
+    seen.add(src)
+    try:
+        case = {"template": src, "text": env.from_string(src).render(**VARS)}
+    except Exception as e:
+        case = {"template": src, "error": type(e).__name__ + ": " + str(e)}
+    out2.append(case)
+write("cases-2.jsonl", out2)
