@@ -279,6 +279,22 @@ final class JinjaLexer {
 
     private Token readNumber(int startLine) {
         int start = pos;
+        if (src.charAt(pos) == '0' && pos + 1 < src.length() && "xXoObB".indexOf(src.charAt(pos + 1)) >= 0) {
+            // 0x1f, 0o17, 0b101, as Jinja2 reads them
+            char kind = Character.toLowerCase(src.charAt(pos + 1));
+            int radix = kind == 'x' ? 16 : kind == 'o' ? 8 : 2;
+            pos += 2;
+            int digitsStart = pos;
+            while (pos < src.length() && (Character.digit(src.charAt(pos), radix) >= 0 || src.charAt(pos) == '_')) {
+                pos++;
+            }
+            String text = src.substring(start, pos);
+            try {
+                return new Token(Token.Kind.INTEGER, text, Long.parseLong(src.substring(digitsStart, pos).replace("_", ""), radix), startLine);
+            } catch (NumberFormatException e) {
+                throw new JinjaException("integer literal " + text + " is not a number Vellama can read", startLine);
+            }
+        }
         while (pos < src.length() && (Character.isDigit(src.charAt(pos)) || src.charAt(pos) == '_')) {
             pos++;
         }

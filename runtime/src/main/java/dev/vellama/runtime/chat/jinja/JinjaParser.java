@@ -79,6 +79,7 @@ final class JinjaParser {
             case "for" -> parseFor(line);
             case "set" -> parseSet(line);
             case "macro" -> parseMacro(line);
+            case "call" -> parseCallBlock(line);
             case "filter" -> parseFilterBlock(line);
             case "with" -> parseWith(line);
             case "break" -> {
@@ -184,6 +185,16 @@ final class JinjaParser {
         expectOperator("(");
         List<String> parameters = new ArrayList<>();
         List<Expr> defaults = new ArrayList<>();
+        parseParameters(parameters, defaults);
+        endOfTag();
+        List<Node> body = parseBody(Set.of("endmacro"));
+        closingKeyword();
+        endOfTag();
+        return new Node.Macro(name, parameters, defaults, body, line);
+    }
+
+    /** A macro's or call block's parameter list after its '(': names, each with an optional default; then ')'. */
+    private void parseParameters(List<String> parameters, List<Expr> defaults) {
         if (!acceptOperator(")")) {
             do {
                 if (peek().isOperator(")")) {
@@ -194,11 +205,24 @@ final class JinjaParser {
             } while (acceptOperator(","));
             expectOperator(")");
         }
+    }
+
+    private Node parseCallBlock(int line) {
+        List<String> parameters = new ArrayList<>();
+        List<Expr> defaults = new ArrayList<>();
+        if (acceptOperator("(")) {
+            parseParameters(parameters, defaults);
+        }
+        Token at = peek();
+        Expr call = parseExpression();
+        if (!(call instanceof Expr.Call c)) {
+            throw error("a call block needs a macro call, as in {% call macro() %}", at);
+        }
         endOfTag();
-        List<Node> body = parseBody(Set.of("endmacro"));
+        List<Node> body = parseBody(Set.of("endcall"));
         closingKeyword();
         endOfTag();
-        return new Node.Macro(name, parameters, defaults, body, line);
+        return new Node.CallBlock(parameters, defaults, c, body, line);
     }
 
     private Node parseWith(int line) {

@@ -37,4 +37,7 @@ sealed interface Node {
 
     /** {@code filter name %}...{% endfilter}: applies a filter to rendered output. */
     record FilterBlock(Expr.Filter filter, List<Node> body, int line) implements Node { }
+
+    /** {@code {% call(params) macro(args) %}body{% endcall %}}: the macro called with the body as its {@code caller}. */
+    record CallBlock(List<String> parameters, List<Expr> defaults, Expr.Call call, List<Node> body, int line) implements Node { }
 }

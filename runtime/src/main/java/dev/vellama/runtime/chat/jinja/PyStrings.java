@@ -217,9 +217,10 @@ final class PyStrings {
         return cased;
     }
 
-    /** Python's {@code format % args} for the conversions templates use: s, r, d, i, f (with precision) and %. */
+    /** Python's {@code format % args} for the conversions templates use: s, r, d, i, f and %, with flags, widths, precisions and {@code %(key)s}. */
     static String percentFormat(String format, Object args) {
-        List<Object> values = args instanceof List<?> list ? new ArrayList<>(list) : List.of(args);
+        // a tuple gives the values; anything else (a list, a mapping, none) is the one value
+        List<Object> values = args instanceof PyTuple tuple ? new ArrayList<>(tuple) : java.util.Collections.singletonList(args);
         boolean mapping = args instanceof java.util.Map<?, ?>;
         StringBuilder out = new StringBuilder();
         int next = 0;
@@ -230,27 +231,49 @@ final class PyStrings {
                 continue;
             }
             int j = i + 1;
+            String key = null;
+            if (j < format.length() && format.charAt(j) == '(') {
+                int close = format.indexOf(')', j);
+                if (close < 0) {
+                    throw new JinjaException("incomplete format key in '" + format + "'");
+                }
+                key = format.substring(j + 1, close);
+                j = close + 1;
+            }
+            int flagsStart = j;
             while (j < format.length() && "-+ #0".indexOf(format.charAt(j)) >= 0) {
                 j++;
             }
-            String flags = format.substring(i + 1, j);
+            String flags = format.substring(flagsStart, j);
             while (j < format.length() && ".0123456789".indexOf(format.charAt(j)) >= 0) {
                 j++;
             }
             if (j >= format.length()) {
                 throw new JinjaException("incomplete format in '" + format + "'");
             }
-            String spec = format.substring(i + 1 + flags.length(), j);
+            String spec = format.substring(flagsStart + flags.length(), j);
             char conversion = format.charAt(j);
             i = j;
             if (conversion == '%') {
                 out.append('%');
                 continue;
             }
-            if (mapping || next >= values.size()) {
-                throw new JinjaException("not enough arguments for format string");
+            Object value;
+            if (key != null) {
+                if (!(args instanceof java.util.Map<?, ?> map)) {
+                    throw new JinjaException("format requires a mapping");
+                }
+                if (!map.containsKey(key)) {
+                    throw new JinjaException("format: no key '" + key + "'");
+                }
+                value = map.get(key);
+                next++;
+            } else {
+                if (next >= values.size()) {
+                    throw new JinjaException("not enough arguments for format string");
+                }
+                value = values.get(next++);
             }
-            Object value = values.get(next++);
             String text = switch (conversion) {
                 case 's' -> PyValues.str(value);
                 case 'r' -> PyValues.repr(value);
@@ -265,7 +288,7 @@ final class PyStrings {
             out.append(pad(text, flags, spec, conversion != 's' && conversion != 'r'));
             PyValues.checkLength(out.length());
         }
-        boolean unused = args instanceof List<?> ? next < values.size() : next == 0;
+        boolean unused = args instanceof PyTuple ? next < values.size() : next == 0;
         if (!mapping && unused) {
             throw new JinjaException("not all arguments converted during string formatting");
         }

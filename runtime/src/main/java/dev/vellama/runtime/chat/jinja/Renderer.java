@@ -155,6 +155,15 @@ final class Renderer {
                         evalAll(f.args(), scope), evalKeywords(f.kwargs(), scope))));
             }
             case Node.Macro macro -> scope.set(macro.name(), macroCallable(macro, scope));
+            case Node.CallBlock block -> {
+                // the body becomes a macro named caller, passed to the called macro beside its own arguments
+                JinjaCallable caller = macroCallable(new Node.Macro("caller", block.parameters(), block.defaults(),
+                        block.body(), block.line()), scope);
+                Map<String, Expr> kwargs = new java.util.LinkedHashMap<>(block.call().kwargs());
+                kwargs.put("caller", new Expr.Literal(caller));
+                out.append(PyValues.str(eval(new Expr.Call(block.call().callee(), block.call().args(), kwargs), scope)));
+                PyValues.checkLength(out.length());
+            }
             case Node.With with -> {
                 Scope inner = scope.child();
                 for (int i = 0; i < with.targets().size(); i++) {
@@ -252,6 +261,9 @@ final class Renderer {
                             + "' was not given");
                 }
                 call.set(parameter, value);
+            }
+            if (kwargs.get("caller") instanceof JinjaCallable caller) {
+                call.set("caller", caller); // from a call block
             }
             StringBuilder out = new StringBuilder();
             requireNormal(execute(macro.body(), call, out));

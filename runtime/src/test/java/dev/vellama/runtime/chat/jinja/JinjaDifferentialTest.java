@@ -36,6 +36,16 @@ class JinjaDifferentialTest {
         assertEquals(400, compare("cases-2.jsonl"));
     }
 
+    /**
+     * A third set: case and unicode, tojson of odd text, undefined and missing values, errors, whitespace control,
+     * call blocks, loops over mappings, nested namespaces.
+     */
+    @Test
+    void evenMoreRendersAsJinja2() throws IOException {
+        // the 15 with a recursive loop are refused (not supported; no chat template here uses one)
+        assertEquals(400 - 15, compare("cases-3.jsonl"));
+    }
+
     /** Renders every case of a file; fails listing the differences; the number of cases. */
     private static int compare(String file) throws IOException {
         List<JsonNode> rows = new ArrayList<>();
@@ -51,6 +61,7 @@ class JinjaDifferentialTest {
         Map<String, Object> variables = JSON.convertValue(rows.getFirst().get("variables"), Map.class);
         List<String> bad = new ArrayList<>();
         int cases = 0;
+        int unsupported = 0;
         for (JsonNode row : rows.subList(1, rows.size())) {
             cases++;
             String source = row.get("template").asText();
@@ -59,6 +70,10 @@ class JinjaDifferentialTest {
             try {
                 got = JinjaTemplate.parse(source).render(variables);
             } catch (JinjaException e) {
+                if (expected != null && e.getMessage().contains("recursive loops are not supported")) {
+                    unsupported++; // refused in one line, as the engine's documentation says
+                    continue;
+                }
                 if (expected != null) {
                     bad.add(source + "\n  Jinja2: " + expected + "\n  failed: " + e.getMessage());
                 }
@@ -73,6 +88,6 @@ class JinjaDifferentialTest {
         if (!bad.isEmpty()) {
             fail(bad.size() + " of " + cases + " templates differ:\n\n" + String.join("\n\n", bad));
         }
-        return cases;
+        return cases - unsupported;
     }
 }

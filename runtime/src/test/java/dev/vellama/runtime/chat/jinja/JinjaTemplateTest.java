@@ -291,6 +291,15 @@ class JinjaTemplateTest {
     }
 
     @Test
+    void callBlocksHandTheirBodyToTheMacroAsCaller() {
+        assertEquals("[in3]<x>", render("{% macro box(w) %}[{{ caller(w) }}]{% endmacro %}"
+                + "{% macro wrap() %}<{{ caller() }}>{% endmacro %}"
+                + "{% call(x) box(3) %}in{{ x }}{% endcall %}{% call wrap() %}x{% endcall %}"));
+        assertEquals("%(a)s 1|[1, 'a']|None|  2.50|1   |+7|16|5", render("{{ '%%(a)s %(a)s' % {'a': 1} }}|{{ '%s' % [1, 'a'] }}|"
+                + "{{ '%s' % none }}|{{ '%6.2f' % 2.5 }}|{{ '%-4d' % 1 }}|{{ '%+d' % 7 }}|{{ 0x10 }}|{{ 0b101 }}"));
+    }
+
+    @Test
     void syntaxErrorsNameTheLine() {
         JinjaException e = assertThrows(JinjaException.class, () -> JinjaTemplate.parse("ok\n{{ 1 + }}"));
         assertEquals(2, e.line());
@@ -298,8 +307,8 @@ class JinjaTemplateTest {
         assertThrows(JinjaException.class, () -> JinjaTemplate.parse("{% if true %}never closed"));
         assertThrows(JinjaException.class, () -> JinjaTemplate.parse("{% endif %}"));
         assertThrows(JinjaException.class, () -> JinjaTemplate.parse("{% include 'x' %}"));
-        assertEquals("template syntax error: unknown or unsupported tag 'call' (template line 1)",
-                assertThrows(JinjaException.class, () -> JinjaTemplate.parse("{% call m() %}{% endcall %}"))
+        assertEquals("template syntax error: recursive loops are not supported (template line 1)",
+                assertThrows(JinjaException.class, () -> JinjaTemplate.parse("{% for x in xs recursive %}{% endfor %}"))
                         .getMessage());
         assertThrows(JinjaException.class, () -> JinjaTemplate.parse("{{ 'unterminated }}"));
     }

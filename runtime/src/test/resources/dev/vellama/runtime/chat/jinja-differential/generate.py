@@ -151,3 +151,54 @@ while len(out2) < 400:
         case = {"template": src, "error": type(e).__name__ + ": " + str(e)}
     out2.append(case)
 write("cases-2.jsonl", out2)
+
+# a third set: text case and unicode, tojson of odd text, undefined and missing values, errors, whitespace control,
+# call blocks, loops over mappings and nested namespaces
+THIRD_EXPR = [
+    "\"they're bill's friends\" | title", "'hELLO wORLD' | capitalize", "'straße' | upper", "'ÀÉÎ' | lower",
+    "'Ǆ' | title", "'a\\tb' | tojson", "'<tag> & \\'q\\'' | tojson", "'é ✓ 😀' | tojson", "'é ✓ 😀' | tojson(ensure_ascii=true)",
+    "{'é': [1, {'x': none}]} | tojson", "{'b': 1, 'a': [1.5, true]} | tojson(indent=2, sort_keys=true)",
+    "[1, [2, [3]]] | tojson(separators=(',', ':'))", "1 / 0", "n // 0", "xs[10]", "xs[10].a", "d.z.y", "none_v.x",
+    "none_v['x']", "undefined_name", "undefined_name | default('u')", "undefined_name is defined", "xs[-1]",
+    "'abc'[5:]", "'abc'[-10:2]", "xs[1:3:2]", "'%s' % none_v", "1 < 'a'", "[1] < [2]", "'b' > 'a'",
+    "none_v == none_v", "n == 7.0", "1 == true", "'1' == 1", "xs == [3, 1, 2, 3]", "d == {'a': 1, 'b': 2, 'c': none}",
+    "(n > 3) + 1", "true + true", "'' or 'x'", "0 or none_v", "e and 'y'", "not none_v", "-n ** 2", "2 ** 3 ** 2",
+    "7 / 2", "-7 // 2", "-7 % 3", "7.5 // 2", "1e3", "1_000", "0x10", "3 | string ~ 'x'", "'x' ~ none_v ~ flag",
+    "'%.2f' % 2.345", "'%d' % 3.9", "'%5.1f%%' % 99.95", "'%r' % 'x'", "'%s' % [1, 'a']", "'%(a)s' % {'a': 1}",
+]
+THIRD_STMT = [
+    "{% macro box(w) %}[{{ caller(w) }}]{% endmacro %}{% call(x) box(3) %}in{{ x }}{% endcall %}",
+    "{% for k in d %}{{ k }}{% endfor %}|{% for k in d | dictsort %}{{ k[0] }}{% endfor %}",
+    "{% set ns = namespace(n=0) %}{% for a in xs %}{% for b in ws %}{% set ns.n = ns.n + 1 %}{% endfor %}{% endfor %}{{ ns.n }}",
+    "{% for m in msgs %}{{- m.role -}} {% endfor %}",
+    "a  {{- ' b ' -}}  c  {{ 'd' }}  \n  {%- if true %} e {% endif -%} \n f",
+    "{% if xs %}\n  x\n{% endif %}\n  {% for i in range(2) %}\n  {{ i }}\n  {% endfor %}\n",
+    "{% for x in xs recursive %}{{ x }}{% endfor %}",
+    "{% set x = 1 %}{% for i in range(3) %}{% set x = x + i %}{% endfor %}{{ x }}",
+    "{% for i in range(3) %}{{ loop.index }}{% if loop.index is divisibleby 2 %}e{% endif %}{% endfor %}",
+    "{{ range(3) | join(', ') }}{{ range(10) | batch(3, 'x') | list }}{{ range(7) | slice(3, 0) | list }}",
+    "{% with a = 1, b = 2 %}{{ a + b }}{% endwith %}",
+    "{% if n is number and n is not string %}num{% endif %}{% if d is mapping %}map{% endif %}{% if xs is sequence %}seq{% endif %}",
+]
+
+def rstmt3(r):
+    k = r.randrange(3)
+    if k == 0:
+        return "{{ " + r.choice(THIRD_EXPR) + " }}"
+    if k == 1:
+        return r.choice(THIRD_STMT)
+    return rstmt2(r)
+
+rng = random.Random(20261209)
+out3 = []
+while len(out3) < 400:
+    src = "".join(rstmt3(rng) for _ in range(rng.randrange(1, 3)))
+    if src in seen:
+        continue
+    seen.add(src)
+    try:
+        case = {"template": src, "text": env.from_string(src).render(**VARS)}
+    except Exception as e:
+        case = {"template": src, "error": type(e).__name__ + ": " + str(e)}
+    out3.append(case)
+write("cases-3.jsonl", out3)
