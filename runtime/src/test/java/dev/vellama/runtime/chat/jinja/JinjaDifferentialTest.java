@@ -17,7 +17,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
 /**
- * 600 random small templates over the expressions, filters, tests, loops and string methods chat templates use,
+ * Random small templates (1,800 in four sets) over the expressions, filters, tests, loops, string methods and layout chat templates use,
  * rendered as Python's Jinja2 3.1.6 renders them (set up as Hugging Face's {@code apply_chat_template} sets it
  * up): the same text, or a {@link JinjaException} where Jinja2 raised. Written by {@code generate.py} in the
  * test resources' {@code jinja-differential/}.
@@ -44,6 +44,12 @@ class JinjaDifferentialTest {
     void evenMoreRendersAsJinja2() throws IOException {
         // the 15 with a recursive loop are refused (not supported; no chat template here uses one)
         assertEquals(400 - 15, compare("cases-3.jsonl"));
+    }
+
+    /** A fourth set: text with newlines and indentation around tags, comments and raw blocks, every whitespace marker. */
+    @Test
+    void layoutRendersAsJinja2() throws IOException {
+        assertEquals(400, compare("cases-4.jsonl"));
     }
 
     /** Renders every case of a file; fails listing the differences; the number of cases. */

@@ -202,3 +202,45 @@ while len(out3) < 400:
         case = {"template": src, "error": type(e).__name__ + ": " + str(e)}
     out3.append(case)
 write("cases-3.jsonl", out3)
+
+# a fourth set: layout. Text with newlines and indentation around tags and comments with every whitespace
+# marker ('-' on either side, '+' on the left), as chat templates lay themselves out over many lines.
+TEXTS = ["", "\n", "\n\n", "  ", "\n  ", "  \n", "x", " x ", "\nx\n", "\t", "x\n  ", "\n\t\n"]
+def tag(r, inner, kind):
+    left = r.choice(["{" + kind, "{" + kind + "-", "{" + kind + "+"]) if kind == "%" else r.choice(["{{", "{{-"])
+    right = r.choice([kind + "}", "-" + kind + "}"]) if kind == "%" else r.choice(["}}", "-}}"])
+    return left + " " + inner + " " + right
+def layout(r, depth=0):
+    parts = []
+    for _ in range(r.randrange(1, 5)):
+        k = r.randrange(6 if depth < 2 else 3)
+        parts.append(r.choice(TEXTS))
+        if k == 0:
+            parts.append(tag(r, r.choice(["n", "'v'", "e", "xs | length"]), "{")[1:] if False else tag(r, r.choice(["n", "'v'", "e", "xs | length"]), "{"))
+        elif k == 1:
+            parts.append(r.choice(["{# c #}", "{#- c #}", "{# c -#}", "{#- c -#}"]))
+        elif k == 2:
+            parts.append(tag(r, "set q = 1", "%"))
+        elif k == 3:
+            parts.append(tag(r, "if " + r.choice(["flag", "e", "n > 3"]), "%") + layout(r, depth + 1)
+                         + tag(r, "else", "%") + layout(r, depth + 1) + tag(r, "endif", "%"))
+        elif k == 4:
+            parts.append(tag(r, "for x in ws", "%") + layout(r, depth + 1) + tag(r, "endfor", "%"))
+        else:
+            parts.append(tag(r, "raw", "%") + r.choice(TEXTS) + "{{ x }}" + r.choice(TEXTS) + tag(r, "endraw", "%"))
+        parts.append(r.choice(TEXTS))
+    return "".join(parts)
+
+rng = random.Random(20261210)
+out4 = []
+while len(out4) < 400:
+    src = layout(rng)
+    if src in seen:
+        continue
+    seen.add(src)
+    try:
+        case = {"template": src, "text": env.from_string(src).render(**VARS)}
+    except Exception as e:
+        case = {"template": src, "error": type(e).__name__ + ": " + str(e)}
+    out4.append(case)
+write("cases-4.jsonl", out4)
