@@ -17,8 +17,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
 /**
- * Random small templates (1,800 in four sets) over the expressions, filters, tests, loops, string methods and layout chat templates use,
- * rendered as Python's Jinja2 3.1.6 renders them (set up as Hugging Face's {@code apply_chat_template} sets it
+ * Random small templates (1,800 in four sets) over the expressions, filters, tests, loops, string methods and
+ * layout chat templates use, rendered as Python's Jinja2 3.1.6 renders them (set up as Hugging Face's {@code apply_chat_template} sets it
  * up): the same text, or a {@link JinjaException} where Jinja2 raised. Written by {@code generate.py} in the
  * test resources' {@code jinja-differential/}.
  */
