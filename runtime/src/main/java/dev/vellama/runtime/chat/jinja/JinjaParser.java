@@ -136,9 +136,7 @@ final class JinjaParser {
         if (acceptKeyword("if")) {
             filter = parseConditionalFree();
         }
-        if (acceptKeyword("recursive")) {
-            throw error("recursive loops are not supported", peek());
-        }
+        boolean recursive = acceptKeyword("recursive");
         endOfTag();
         List<Node> body = parseBody(Set.of("else", "endfor"));
         List<Node> elseBody = List.of();
@@ -148,7 +146,7 @@ final class JinjaParser {
             closingKeyword();
         }
         endOfTag();
-        return new Node.For(targets, iterable, filter, body, elseBody, line);
+        return new Node.For(targets, iterable, filter, body, elseBody, recursive, line);
     }
 
     private Node parseSet(int line) {

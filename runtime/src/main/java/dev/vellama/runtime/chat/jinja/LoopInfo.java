@@ -2,15 +2,28 @@ package dev.vellama.runtime.chat.jinja;
 
 import java.util.List;
 
-/** The {@code loop} variable inside a for loop. */
-final class LoopInfo {
+/**
+ * The {@code loop} variable inside a for loop; in a {@code recursive} loop it is also callable, {@code loop(items)}
+ * rendering the loop's body again for those items one level deeper.
+ */
+final class LoopInfo implements JinjaCallable {
     private final List<Object> items;
     private final int depth;
+    private final JinjaCallable recurse; // null unless the loop is recursive
     private int index0;
 
-    LoopInfo(List<Object> items, int depth) {
+    LoopInfo(List<Object> items, int depth, JinjaCallable recurse) {
         this.items = items;
         this.depth = depth;
+        this.recurse = recurse;
+    }
+
+    @Override
+    public Object call(List<Object> args, java.util.Map<String, Object> kwargs) {
+        if (recurse == null) {
+            throw new JinjaException("loop is callable only inside a recursive for loop");
+        }
+        return recurse.call(args, kwargs);
     }
 
     void advanceTo(int index) {

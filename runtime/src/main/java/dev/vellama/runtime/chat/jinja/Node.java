@@ -13,8 +13,8 @@ sealed interface Node {
     record If(List<Expr> conditions, List<List<Node>> bodies, List<Node> elseBody, int line) implements Node { }
 
     /** {@code for targets in iterable [if filter]}; several targets unpack each item. */
-    record For(List<String> targets, Expr iterable, Expr filter, List<Node> body, List<Node> elseBody, int line)
-            implements Node { }
+    record For(List<String> targets, Expr iterable, Expr filter, List<Node> body, List<Node> elseBody, boolean recursive,
+               int line) implements Node { }
 
     /** {@code set a = ...} or {@code set a, b = ...}. */
     record SetVariable(List<String> targets, Expr value, int line) implements Node { }

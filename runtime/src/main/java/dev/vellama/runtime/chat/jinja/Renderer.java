@@ -132,7 +132,7 @@ final class Renderer {
                 }
                 return execute(ifNode.elseBody(), scope, out);
             }
-            case Node.For forNode -> executeFor(forNode, scope, out);
+            case Node.For forNode -> executeFor(forNode, eval(forNode.iterable(), scope), 1, scope, out);
             case Node.SetVariable set -> assign(set.targets(), eval(set.value(), scope), scope);
             case Node.SetAttribute set -> {
                 Object target = scope.lookup(set.object());
@@ -188,8 +188,12 @@ final class Renderer {
         }
     }
 
-    private void executeFor(Node.For forNode, Scope scope, StringBuilder out) {
-        List<Object> items = PyValues.iterate(eval(forNode.iterable(), scope));
+    /** How deep a recursive loop may call itself: data nests far less; a template that loops on itself stops here. */
+    static final int MAX_LOOP_DEPTH = 128;
+
+    /** A for loop over {@code iterable} at {@code depth} (1 but inside a recursive loop's {@code loop(...)} calls). */
+    private void executeFor(Node.For forNode, Object iterable, int depth, Scope scope, StringBuilder out) {
+        List<Object> items = PyValues.iterate(iterable);
         if (forNode.filter() != null) {
             List<Object> kept = new ArrayList<>();
             for (Object item : items) {
@@ -206,7 +210,18 @@ final class Renderer {
             requireNormal(execute(forNode.elseBody(), scope.child(), out));
             return;
         }
-        LoopInfo loop = new LoopInfo(items, 1);
+        JinjaCallable recurse = !forNode.recursive() ? null : (args, kwargs) -> {
+            if (args.size() != 1) {
+                throw new JinjaException("loop() takes the items to loop over");
+            }
+            if (depth >= MAX_LOOP_DEPTH) {
+                throw new JinjaException("a recursive loop goes deeper than " + MAX_LOOP_DEPTH + " levels");
+            }
+            StringBuilder inner = new StringBuilder();
+            executeFor(forNode, args.getFirst(), depth + 1, scope, inner);
+            return inner.toString();
+        };
+        LoopInfo loop = new LoopInfo(items, depth, recurse);
         for (int i = 0; i < items.size(); i++) {
             countIteration();
             Scope iteration = scope.child();
