@@ -114,20 +114,23 @@ def rstmt2(r):
         return "{{ (" + r.choice(MORE_EXPR) + ") | " + r.choice(['string', 'length', 'tojson', 'list | length', 'trim', 'lower']) + " }}"
     return rstmt(r)
 
-rng = random.Random(20261207)
-out = []
 seen = set()
-while len(out) < 600:
-    src = "".join(rstmt(rng) for _ in range(rng.randrange(1, 4)))
-    if src in seen:
-        continue
-    seen.add(src)
-    try:
-        text = env.from_string(src).render(**VARS)
-        case = {"template": src, "text": text}
-    except Exception as e:
-        case = {"template": src, "error": type(e).__name__ + ": " + str(e)}
-    out.append(case)
+
+def collect(rng, make, count):
+    """count new templates from make(rng), each with Jinja2's text or error; no template twice across the sets."""
+    cases = []
+    while len(cases) < count:
+        src = make(rng)
+        if src in seen:
+            continue
+        seen.add(src)
+        try:
+            cases.append({"template": src, "text": env.from_string(src).render(**VARS)})
+        except Exception as e:
+            cases.append({"template": src, "error": type(e).__name__ + ": " + str(e)})
+    return cases
+
+out = collect(random.Random(20261207), lambda r: "".join(rstmt(r) for _ in range(r.randrange(1, 4))), 600)
 def write(name, cases):
     with open(name, "w", encoding="utf-8") as f:
         f.write(json.dumps({"variables": VARS}, ensure_ascii=False) + "\n")
@@ -138,18 +141,7 @@ def write(name, cases):
 write("cases.jsonl", out)
 
 # a second set: string methods, % and format, macros, loop variables, block set, raw, comments, filters blocks
-rng = random.Random(20261208)
-out2 = []
-while len(out2) < 400:
-    src = "".join(rstmt2(rng) for _ in range(rng.randrange(1, 3)))
-    if src in seen:
-        continue
-    seen.add(src)
-    try:
-        case = {"template": src, "text": env.from_string(src).render(**VARS)}
-    except Exception as e:
-        case = {"template": src, "error": type(e).__name__ + ": " + str(e)}
-    out2.append(case)
+out2 = collect(random.Random(20261208), lambda r: "".join(rstmt2(r) for _ in range(r.randrange(1, 3))), 400)
 write("cases-2.jsonl", out2)
 
 # a third set: text case and unicode, tojson of odd text, undefined and missing values, errors, whitespace control,
@@ -189,18 +181,7 @@ def rstmt3(r):
         return r.choice(THIRD_STMT)
     return rstmt2(r)
 
-rng = random.Random(20261209)
-out3 = []
-while len(out3) < 400:
-    src = "".join(rstmt3(rng) for _ in range(rng.randrange(1, 3)))
-    if src in seen:
-        continue
-    seen.add(src)
-    try:
-        case = {"template": src, "text": env.from_string(src).render(**VARS)}
-    except Exception as e:
-        case = {"template": src, "error": type(e).__name__ + ": " + str(e)}
-    out3.append(case)
+out3 = collect(random.Random(20261209), lambda r: "".join(rstmt3(r) for _ in range(r.randrange(1, 3))), 400)
 write("cases-3.jsonl", out3)
 
 # a fourth set: layout. Text with newlines and indentation around tags and comments with every whitespace
@@ -231,16 +212,5 @@ def layout(r, depth=0):
         parts.append(r.choice(TEXTS))
     return "".join(parts)
 
-rng = random.Random(20261210)
-out4 = []
-while len(out4) < 400:
-    src = layout(rng)
-    if src in seen:
-        continue
-    seen.add(src)
-    try:
-        case = {"template": src, "text": env.from_string(src).render(**VARS)}
-    except Exception as e:
-        case = {"template": src, "error": type(e).__name__ + ": " + str(e)}
-    out4.append(case)
+out4 = collect(random.Random(20261210), layout, 400)
 write("cases-4.jsonl", out4)
