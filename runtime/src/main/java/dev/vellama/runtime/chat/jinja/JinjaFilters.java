@@ -189,6 +189,9 @@ final class JinjaFilters {
             throw new JinjaException("batch: linecount must be positive");
         }
         boolean fill = a.has(1, "fill_with") && a.get(1, "fill_with", null) != null;
+        if (fill) {
+            PyValues.checkLength(count); // the last batch is filled up to count
+        }
         List<Object> out = new ArrayList<>();
         List<Object> tmp = new ArrayList<>();
         for (Object item : PyValues.iterate(value)) {
@@ -214,6 +217,7 @@ final class JinjaFilters {
         if (slices <= 0) {
             throw new JinjaException("slice: slices must be positive");
         }
+        PyValues.checkLength(slices); // one list per slice
         boolean fill = a.has(1, "fill_with") && a.get(1, "fill_with", null) != null;
         int per = (int) (seq.size() / slices);
         int extra = (int) (seq.size() % slices);

@@ -290,6 +290,14 @@ class JinjaTemplateTest {
                 .contains("no filter named 'nosuchfilter'"));
     }
 
+    /** The filters that build as many items as an argument says are bounded like every other builder. */
+    @Test
+    void batchAndSliceRefuseHugeCounts() {
+        assertThrows(JinjaException.class, () -> render("{{ [1] | batch(10**12, 0) | list }}"));
+        assertThrows(JinjaException.class, () -> render("{{ [1] | slice(10**12) | list }}"));
+        assertEquals("[[1, 2], [3, 0]]|[[1, 2], [3]]", render("{{ [1, 2, 3] | batch(2, 0) | list }}|{{ [1, 2, 3] | slice(2) | list }}"));
+    }
+
     @Test
     void recursiveLoopsWalkNestedItems() {
         Map<String, Object> tree = Map.of("items", List.of(
