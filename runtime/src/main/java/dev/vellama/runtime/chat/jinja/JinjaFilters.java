@@ -163,17 +163,18 @@ final class JinjaFilters {
 
     /** truncate(length=255, killwords=False, end='...', leeway=5), as Jinja2. */
     private static String truncate(String s, Arguments a) {
-        int length = (int) PyValues.toLong(a.get(0, "length", 255L));
+        long length = PyValues.toLong(a.get(0, "length", 255L));
         boolean killwords = PyValues.truthy(a.get(1, "killwords", false));
         String end = PyValues.str(a.get(2, "end", "..."));
-        int leeway = (int) PyValues.toLong(a.get(3, "leeway", 5L));
+        long leeway = PyValues.toLong(a.get(3, "leeway", 5L));
         if (length < end.length() || leeway < 0) {
             throw new JinjaException("truncate: expected length >= " + end.length() + " and leeway >= 0");
         }
-        if (s.codePointCount(0, s.length()) <= length + leeway) {
+        // the sum saturates: a length past any string keeps it whole
+        if (s.codePointCount(0, s.length()) <= Math.min(Long.MAX_VALUE - leeway, length) + leeway) {
             return s;
         }
-        int keep = Math.max(0, length - end.length()); // code points, as Python's s[:n]
+        int keep = (int) Math.max(0, length - end.length()); // code points, as Python's s[:n]; below the text's length here
         String head = s.substring(0, s.offsetByCodePoints(0, keep));
         if (killwords) {
             return head + end;

@@ -296,6 +296,7 @@ class JinjaTemplateTest {
         assertThrows(JinjaException.class, () -> render("{{ [1] | batch(10**12, 0) | list }}"));
         assertThrows(JinjaException.class, () -> render("{{ [1] | slice(10**12) | list }}"));
         assertEquals("[[1, 2], [3, 0]]|[[1, 2], [3]]", render("{{ [1, 2, 3] | batch(2, 0) | list }}|{{ [1, 2, 3] | slice(2) | list }}"));
+        assertEquals("x|a...", render("{{ 'x' | truncate(10**18) }}|{{ 'a b c d e f g h' | truncate(5, leeway=0) }}"));
     }
 
     @Test
