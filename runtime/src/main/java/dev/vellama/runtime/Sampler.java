@@ -88,9 +88,6 @@ public final class Sampler {
      */
     public int sample(float[] logits, int[] history, int historyLength) {
         int n = logits.length;
-        if (probs == null) {
-            probs = new float[vals.length];
-        }
         if (p.mirostat().version() != 0) {
             return mirostat(applyBias(logits), n);
         }
@@ -132,6 +129,7 @@ public final class Sampler {
                 }
                 sortByLogit(m);
                 sorted = true;
+                float[] probs = probs();
                 for (int i = 0; i < m; i++) {
                     probs[i] = (float) Math.exp(vals[i] - max) / sum;
                 }
@@ -172,6 +170,14 @@ public final class Sampler {
         return ids[drawAtTemperature(m, sorted)];
     }
 
+    /** The probabilities' buffer, made the first time a stage needs it (greedy sampling never does). */
+    private float[] probs() {
+        if (probs == null) {
+            probs = new float[vals.length];
+        }
+        return probs;
+    }
+
     /** The largest of vals[0 .. m): the first when sorted. */
     private float max(int m, boolean sorted) {
         float max = vals[0];
@@ -193,15 +199,8 @@ public final class Sampler {
             return 0;
         }
         float t = p.temperature();
-        float max = vals[0] / t;
-        if (!sorted) {
-            for (int i = 1; i < m; i++) {
-                max = Math.max(max, vals[i] / t);
-            }
-        }
-        if (probs == null) {
-            probs = new float[vals.length];
-        }
+        float max = max(m, sorted) / t; // division by a positive float keeps the order, so this is the largest l / t
+        float[] probs = probs();
         double sum = 0;
         for (int i = 0; i < m; i++) {
             float e = (float) Math.exp(vals[i] / t - max);
@@ -243,9 +242,7 @@ public final class Sampler {
      * llama.cpp's softmax: p = expf(l − max), their float sum, then each p divided by it.
      */
     private void softmax(int m) {
-        if (probs == null) {
-            probs = new float[vals.length];
-        }
+        float[] probs = probs();
         float max = vals[0];
         float sum = 0f;
         for (int i = 0; i < m; i++) {
