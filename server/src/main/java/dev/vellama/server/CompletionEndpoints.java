@@ -348,19 +348,12 @@ final class CompletionEndpoints {
     private void run(ServerRequest req, ServerResponse res, Job job) {
         BatchEngine engine = state.engine();
         TokenChannel channel = new TokenChannel();
-        List<BatchEngine.Request> running = new ArrayList<>();
-        try {
-            for (int i = 0; i < job.prompts().size(); i++) {
-                running.add(engine.submit(job.prompts().get(i), job.params(), channel.listener(i)));
-            }
-        } catch (RuntimeException e) {
-            running.forEach(BatchEngine.Request::cancel);
-            throw refusal(e, job.shape() == Shape.CHAT ? "messages" : "prompt");
-        }
+        List<BatchEngine.Request> running = channel.submit(engine, job.prompts(), job.params(),
+                job.shape() == Shape.CHAT ? "messages" : "prompt");
         String id = (job.shape() == Shape.CHAT ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
         long created = Instant.now().getEpochSecond();
         Tokenizer tokenizer = engine.model().tokenizer();
-        try {
+        TokenChannel.answer(running, () -> {
             if (job.stream()) {
                 stream(req, res, job, channel, running, id, created, tokenizer);
             } else {
@@ -368,13 +361,7 @@ final class CompletionEndpoints {
                 RequestLog.of(req).tokens(usage(results).path("total_tokens").asInt());
                 Responses.sendJson(res, 200, whole(job, results, id, created, tokenizer));
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            running.forEach(BatchEngine.Request::cancel);
-        } catch (RuntimeException e) {
-            running.forEach(BatchEngine.Request::cancel);
-            throw e;
-        }
+        });
     }
 
     /** What the engine refused at submit, as the client's error. */
@@ -496,15 +483,20 @@ final class CompletionEndpoints {
             running.forEach(BatchEngine.Request::cancel);
             RequestLog.of(req).tokens(total).disconnected();
         } finally {
-            try {
-                sink.close();
-            } catch (RuntimeException alreadyGone) {
-                // nothing is left to tell a client that has gone
-            }
+            close(sink);
         }
     }
 
-    private static void emit(SseSink sink, JsonNode json) {
+    /** Ends a stream; a client that has gone is told nothing more. */
+    static void close(SseSink sink) {
+        try {
+            sink.close();
+        } catch (RuntimeException alreadyGone) {
+            // nothing is left to tell a client that has gone
+        }
+    }
+
+    static void emit(SseSink sink, JsonNode json) {
         send(sink, SseEvent.create(Responses.text(json)));
     }
 
@@ -591,10 +583,8 @@ final class CompletionEndpoints {
             if (job.shape() == Shape.CHAT) {
                 ObjectNode message = choice.putObject("message").put("role", "assistant");
                 ReasoningSplitter split = r.splitInto(job.splitter(i, tokenizer));
-                String text = job.reasoning() == ReasoningFormat.NONE ? r.text()
-                        : job.reasoningApart() ? split.content() : split.reasoning() + split.content();
-                ChatReply reply = job.tools() == ToolCallFormat.HARMONY ? new ChatReply(text, split.toolCalls())
-                        : job.tools() != null ? job.tools().parse(text) : new ChatReply(text, List.of());
+                String text = PreparedChat.replyText(r, job.reasoning(), job.reasoningApart(), split);
+                ChatReply reply = PreparedChat.reply(job.tools(), text, split);
                 if (job.reasoningApart() && !split.reasoning().isBlank()) {
                     message.put("reasoning_content", split.reasoning().strip());
                 }
@@ -686,7 +676,8 @@ final class CompletionEndpoints {
         return o;
     }
 
-    private static ObjectNode tokenEntry(ObjectNode e, int id, float logprob, Tokenizer tokenizer) {
+    /** A token's {@code token}, {@code logprob} and {@code bytes} in {@code e}. */
+    static ObjectNode tokenEntry(ObjectNode e, int id, float logprob, Tokenizer tokenizer) {
         byte[] bytes = tokenizer.tokenBytes(id);
         e.put("token", new String(bytes, StandardCharsets.UTF_8));
         e.put("logprob", logprob);

@@ -14,7 +14,6 @@ import dev.vellama.runtime.TokenLogprob;
 import dev.vellama.runtime.grammar.Grammar;
 import dev.vellama.runtime.tokenizer.Tokenizer;
 import io.helidon.http.HeaderNames;
-import io.helidon.http.sse.SseEvent;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.helidon.webserver.sse.SseSink;
@@ -45,25 +44,18 @@ final class LlamaServerEndpoints {
                     + "(several prompts go to /v1/completions)");
         }
         int probs = (int) j.integer("n_probs", 0, 20, 0);
-        GenerationParams params = SamplingFields.read(j, probs, engine.model().config().vocabSize()).withLogprobs(probs > 0);
+        GenerationParams sampled = SamplingFields.read(j, probs, engine.model().config().vocabSize()).withLogprobs(probs > 0);
         Grammar shape = StructuredOutputFields.read(j, state.grammars);
-        if (shape != null) {
-            params = params.withGrammar(shape);
-        }
+        GenerationParams params = shape == null ? sampled : sampled.withGrammar(shape);
         j.bool("cache_prompt", true); // checked; a slot always keeps its prompt for the next request
         boolean stream = j.bool("stream", false);
         int[] prompt = prompts.getFirst();
         TokenChannel channel = new TokenChannel();
-        BatchEngine.Request running;
-        try {
-            running = engine.submit(prompt, params, channel.listener(0));
-        } catch (RuntimeException e) {
-            throw CompletionEndpoints.refusal(e, "prompt");
-        }
+        List<BatchEngine.Request> running = channel.submit(engine, prompts, params, "prompt");
         Tokenizer tokenizer = engine.model().tokenizer();
-        try {
+        TokenChannel.answer(running, () -> {
             if (stream) {
-                stream(req, res, channel, running, prompt, params, probs, tokenizer);
+                stream(req, res, channel, running.getFirst(), prompt, params, probs, tokenizer);
             } else {
                 GenerationResult r = channel.awaitResult(ENGINE_SILENCE_SECONDS);
                 RequestLog.of(req).tokens(r.promptTokens().length + r.tokens().size());
@@ -76,13 +68,7 @@ final class LlamaServerEndpoints {
                 }
                 Responses.sendJson(res, 200, o);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            running.cancel();
-        } catch (RuntimeException e) {
-            running.cancel();
-            throw e;
-        }
+        });
     }
 
     private void stream(ServerRequest req, ServerResponse res, TokenChannel channel, BatchEngine.Request running,
@@ -94,7 +80,7 @@ final class LlamaServerEndpoints {
             while (true) {
                 TokenChannel.Event e = channel.take(ENGINE_SILENCE_SECONDS);
                 if (e.error() != null) {
-                    emit(sink, Responses.error(500, "server_error", "engine_error", null, "generation failed: " + e.error().getMessage()));
+                    CompletionEndpoints.emit(sink, Responses.error(500, "server_error", "engine_error", null, "generation failed: " + e.error().getMessage()));
                     running.cancel();
                     return;
                 }
@@ -115,11 +101,11 @@ final class LlamaServerEndpoints {
                     if (probs > 0 && t.id() >= 0) {
                         probabilities(o.putArray("completion_probabilities"), t, tokenizer);
                     }
-                    emit(sink, o);
+                    CompletionEndpoints.emit(sink, o);
                     continue;
                 }
                 GenerationResult r = e.result();
-                emit(sink, last(r, "", params, tokenizer));
+                CompletionEndpoints.emit(sink, last(r, "", params, tokenizer));
                 RequestLog.of(req).tokens(r.promptTokens().length + r.tokens().size());
                 return;
             }
@@ -127,11 +113,7 @@ final class LlamaServerEndpoints {
             running.cancel();
             RequestLog.of(req).tokens(prompt.length + predicted).disconnected();
         } finally {
-            try {
-                sink.close();
-            } catch (RuntimeException alreadyGone) {
-                // nothing is left to tell a client that has gone
-            }
+            CompletionEndpoints.close(sink);
         }
     }
 
@@ -184,23 +166,11 @@ final class LlamaServerEndpoints {
 
     /** A token's entry of {@code completion_probabilities}: {id, token, bytes, logprob, top_logprobs}. */
     private static void probabilities(ArrayNode list, GeneratedToken t, Tokenizer tokenizer) {
-        ObjectNode e = entry(list.addObject(), t.id(), t.logprob(), tokenizer);
+        ObjectNode e = CompletionEndpoints.tokenEntry(list.addObject().put("id", t.id()), t.id(), t.logprob(), tokenizer);
         ArrayNode top = e.putArray("top_logprobs");
         for (TokenLogprob alt : t.topLogprobs()) {
-            entry(top.addObject(), alt.id(), alt.logprob(), tokenizer);
+            CompletionEndpoints.tokenEntry(top.addObject().put("id", alt.id()), alt.id(), alt.logprob(), tokenizer);
         }
-    }
-
-    private static ObjectNode entry(ObjectNode e, int id, float logprob, Tokenizer tokenizer) {
-        byte[] bytes = tokenizer.tokenBytes(id);
-        e.put("id", id);
-        e.put("token", new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
-        ArrayNode b = e.putArray("bytes");
-        for (byte x : bytes) {
-            b.add(x & 0xff);
-        }
-        e.put("logprob", logprob);
-        return e;
     }
 
     /** The sampling a request ran with, in llama-server's names. */
@@ -253,13 +223,5 @@ final class LlamaServerEndpoints {
         o.putObject("modalities").put("vision", false).put("audio", false);
         o.put("build_info", "vellama");
         Responses.sendJson(res, 200, o);
-    }
-
-    private static void emit(SseSink sink, com.fasterxml.jackson.databind.JsonNode json) {
-        try {
-            sink.emit(SseEvent.create(Responses.text(json)));
-        } catch (RuntimeException e) {
-            throw new ClientGone(e);
-        }
     }
 }

@@ -253,39 +253,27 @@ final class OllamaEndpoints {
     private void run(ServerRequest req, ServerResponse res, Job job) {
         BatchEngine engine = state.engine();
         TokenChannel channel = new TokenChannel();
-        BatchEngine.Request running;
-        try {
-            running = engine.submit(job.prompt(), job.params(), channel.listener(0));
-        } catch (RuntimeException e) {
-            throw CompletionEndpoints.refusal(e, job.chat() ? "messages" : "prompt");
-        }
+        List<BatchEngine.Request> running = channel.submit(engine, List.of(job.prompt()), job.params(),
+                job.chat() ? "messages" : "prompt");
         long t0 = System.nanoTime();
         Tokenizer tokenizer = engine.model().tokenizer();
-        try {
+        TokenChannel.answer(running, () -> {
             if (job.stream()) {
-                stream(req, res, job, channel, running, t0, tokenizer);
+                stream(req, res, job, channel, running.getFirst(), t0, tokenizer);
             } else {
                 GenerationResult r = channel.awaitResult(ENGINE_SILENCE_SECONDS);
                 RequestLog.of(req).tokens(r.promptTokens().length + r.tokens().size());
                 Responses.sendJson(res, 200, whole(job, r, t0, tokenizer));
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            running.cancel();
-        } catch (RuntimeException e) {
-            running.cancel();
-            throw e;
-        }
+        });
     }
 
     private ObjectNode whole(Job job, GenerationResult r, long t0, Tokenizer tokenizer) {
         ObjectNode o = envelope();
         ReasoningSplitter split = r.splitInto(job.splitter(tokenizer));
-        String text = job.reasoning() == ReasoningFormat.NONE ? r.text()
-                : job.thinkingApart() ? split.content() : split.reasoning() + split.content();
+        String text = PreparedChat.replyText(r, job.reasoning(), job.thinkingApart(), split);
         if (job.chat()) {
-            ChatReply reply = job.tools() == ToolCallFormat.HARMONY ? new ChatReply(text, split.toolCalls())
-                    : job.tools() != null ? job.tools().parse(text) : new ChatReply(text, List.of());
+            ChatReply reply = PreparedChat.reply(job.tools(), text, split);
             ObjectNode message = o.putObject("message").put("role", "assistant").put("content", reply.content());
             if (job.thinkingApart() && !split.reasoning().isBlank()) {
                 message.put("thinking", split.reasoning().strip());

@@ -5,8 +5,10 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vellama.runtime.GenerationParams;
+import dev.vellama.runtime.GenerationResult;
 import dev.vellama.runtime.Model;
 import dev.vellama.runtime.chat.ChatMessage;
+import dev.vellama.runtime.chat.ChatReply;
 import dev.vellama.runtime.chat.ChatTemplate;
 import dev.vellama.runtime.chat.ChatTemplateException;
 import dev.vellama.runtime.chat.ReasoningFormat;
@@ -71,5 +73,19 @@ record PreparedChat(int[] prompt, GenerationParams params, ToolCallFormat format
     static ReasoningSplitter splitter(ReasoningFormat reasoning, int[] prompt, Tokenizer tokenizer) {
         String tail = tokenizer.decode(java.util.Arrays.copyOfRange(prompt, Math.max(0, prompt.length - 16), prompt.length));
         return reasoning.splitter(tail, tokenizer::tokenText);
+    }
+
+    /**
+     * A whole reply's text: the generation's as it is when its reasoning is not read, else the answer, with the
+     * reasoning before it unless the reasoning is kept apart.
+     */
+    static String replyText(GenerationResult r, ReasoningFormat reasoning, boolean apart, ReasoningSplitter split) {
+        return reasoning == ReasoningFormat.NONE ? r.text() : apart ? split.content() : split.reasoning() + split.content();
+    }
+
+    /** A whole reply's words and tool calls: harmony's calls as its tokens gave them, others' read from the text. */
+    static ChatReply reply(ToolCallFormat tools, String text, ReasoningSplitter split) {
+        return tools == ToolCallFormat.HARMONY ? new ChatReply(text, split.toolCalls())
+                : tools != null ? tools.parse(text) : new ChatReply(text, List.of());
     }
 }

@@ -1,10 +1,13 @@
 package dev.vellama.server;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import dev.vellama.runtime.BatchEngine;
 import dev.vellama.runtime.GeneratedToken;
+import dev.vellama.runtime.GenerationParams;
 import dev.vellama.runtime.GenerationResult;
 
 /**
@@ -57,6 +60,44 @@ final class TokenChannel {
             if (e.result() != null) {
                 return e.result();
             }
+        }
+    }
+
+    /**
+     * Submits prompt i as choice i of this channel; when the engine refuses one, those already submitted are
+     * cancelled and the refusal becomes the client's error naming {@code param}.
+     */
+    List<BatchEngine.Request> submit(BatchEngine engine, List<int[]> prompts, GenerationParams params, String param) {
+        List<BatchEngine.Request> running = new ArrayList<>();
+        try {
+            for (int i = 0; i < prompts.size(); i++) {
+                running.add(engine.submit(prompts.get(i), params, listener(i)));
+            }
+        } catch (RuntimeException e) {
+            running.forEach(BatchEngine.Request::cancel);
+            throw CompletionEndpoints.refusal(e, param);
+        }
+        return running;
+    }
+
+    /** Writing a request's answer, which may wait on the engine. */
+    interface Answer {
+        void write() throws InterruptedException;
+    }
+
+    /**
+     * Writes an answer to running generations; if it fails or its thread is interrupted, they are cancelled (their
+     * slots free at the next step) and a failure goes on to the route's error handler.
+     */
+    static void answer(List<BatchEngine.Request> running, Answer answer) {
+        try {
+            answer.write();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running.forEach(BatchEngine.Request::cancel);
+        } catch (RuntimeException e) {
+            running.forEach(BatchEngine.Request::cancel);
+            throw e;
         }
     }
 }
