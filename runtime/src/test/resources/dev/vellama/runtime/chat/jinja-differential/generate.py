@@ -2,20 +2,11 @@
 """Writes cases.jsonl for JinjaDifferentialTest: random small templates over the expressions, filters, tests and
 string methods chat templates use, each rendered by Python's Jinja2 (3.1.6) set up as Hugging Face's
 apply_chat_template sets it up. A case is {"template", "text"} or {"template", "error"}. python3 generate.py"""
-import json, random
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.ext import loopcontrols
-from jinja2.exceptions import TemplateError
+import json, os, random, sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "templates"))
+from hf_jinja import environment
 
-def raise_exception(message):
-    raise TemplateError(message)
-
-def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
-    return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
-
-env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
-env.filters["tojson"] = tojson
-env.globals["raise_exception"] = raise_exception
+env = environment()
 
 VARS = {"s": "  Hello, World! <think>x</think> ", "t": "a,b,,c", "e": "", "n": 7, "m": -3, "f": 2.5,
         "xs": [3, 1, 2, 3], "ws": ["b", "A", "c"], "d": {"b": 2, "a": 1, "c": None},

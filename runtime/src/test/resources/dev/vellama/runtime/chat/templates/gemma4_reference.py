@@ -1,19 +1,9 @@
 """Renders the Gemma 4 chat templates with Jinja2 as Hugging Face's apply_chat_template sets it up, for
 Gemma4TemplateTest: python3 gemma4_reference.py (jinja2 3.1.6). Messages are the dicts ChatMessage gives templates."""
 import json, sys, os
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.ext import loopcontrols
-from jinja2.exceptions import TemplateError
+from hf_jinja import environment
 
-def raise_exception(message):
-    raise TemplateError(message)
-
-def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
-    return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
-
-env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
-env.filters["tojson"] = tojson
-env.globals["raise_exception"] = raise_exception
+env = environment()
 here = os.path.dirname(os.path.abspath(__file__))
 
 def render(name, messages, add_generation_prompt=True, **extra):

@@ -2,23 +2,10 @@
 with Jinja2 as Hugging Face's apply_chat_template sets it up: python3 reference_renders.py > reference-renders.jsonl
 (jinja2 3.1.6); with a directory argument, the templates there (llama-cpp/ and its README). Messages are the dicts ChatMessage gives templates; strftime_now sees 2026-12-07 12:00."""
 import datetime, glob, json, os, sys
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.ext import loopcontrols
-from jinja2.exceptions import TemplateError
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hf_jinja import environment
 
-def raise_exception(message):
-    raise TemplateError(message)
-
-def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
-    return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
-
-def strftime_now(fmt):
-    return datetime.datetime(2026, 12, 7, 12, 0, 0).strftime(fmt)
-
-env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
-env.filters["tojson"] = tojson
-env.globals["raise_exception"] = raise_exception
-env.globals["strftime_now"] = strftime_now
+env = environment(datetime.datetime(2026, 12, 7, 12, 0, 0))
 here = os.path.dirname(os.path.abspath(__file__))
 where = sys.argv[1] if len(sys.argv) > 1 else here
 
