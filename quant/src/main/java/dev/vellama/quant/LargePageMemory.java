@@ -13,24 +13,29 @@ import java.util.Optional;
  * Off-heap memory for large copies of weights: an anonymous {@code mmap} on Linux (memory from {@link Arena} counts
  * against the JVM's direct-memory limit), {@link Arena#ofAuto()} elsewhere or if the calls are refused. Either way
  * it is freed when the segment is unreachable. Mappings of 2 MiB or more start on a 2 MiB boundary so that whole
- * transparent huge pages fit them. A copy is written on 4 KiB pages and, once complete, handed to
+ * transparent huge pages fit them. A large copy's 4 KiB pages are made present in one call when it is allocated
+ * ({@code MADV_POPULATE_WRITE}): on the 2-vCPU virtual machine of docs/performance.md a page faulted in by the copy's first write cost about
+ * 10 µs, and one call for a 1B model's packed weights took the first token from 5.2–5.7 s to 4.4–5.4 s. A copy,
+ * once complete, is handed to
  * {@link #collapseLater}, which gathers it into huge pages ({@code madvise(MADV_COLLAPSE)}) on a background thread
- * when packing has gone quiet: on the 2-vCPU virtual machine of docs/performance.md, products streaming a layer's
+ * when packing has gone quiet: on that machine, products streaming a layer's
  * matrices from huge pages took 0.26–0.33 ms against 0.34–0.49 on small ones (fewer TLB misses; whole-model decode
  * gained 0–10%, inside that machine's noise), while faulting 2 MiB pages in directly ({@code MADV_HUGEPAGE}) cost
  * between nothing and 1.2 s of a 1B model's first token, depending on the machine's memory that day.
- * {@code -Dvellama.hugePages=fault} asks for that instead, {@code -Dvellama.hugePages=off} for small pages only.
+ * {@code -Dvellama.hugePages=fault} asks for that instead, {@code =collapse} for no populating call, {@code =off} for
+ * small pages only and no call.
  */
 final class LargePageMemory {
     private static final int PROT_READ_WRITE = 0x3;
     private static final int MAP_PRIVATE_ANONYMOUS = 0x22;
     private static final int MADV_HUGEPAGE = 14;
+    private static final int MADV_POPULATE_WRITE = 23;
     private static final int MADV_COLLAPSE = 25;
     /** Bytes of a transparent huge page (x86-64, and arm64 with 4 KiB pages). */
     static final long HUGE_PAGE = 2L << 20;
     /** How long no new copy must have come before {@link #collapseLater} starts on the pending ones. */
     private static final long QUIET_NANOS = 1_000_000_000L;
-    private static final String HUGE_PAGES = hugePagesMode(System.getProperty("vellama.hugePages", "collapse"));
+    private static final String HUGE_PAGES = hugePagesMode(System.getProperty("vellama.hugePages", "populate"));
     private static final MethodHandle MMAP;
     private static final MethodHandle MADVISE;
     private static final MethodHandle MUNMAP;
@@ -64,7 +69,7 @@ final class LargePageMemory {
         MMAP = mmap;
         MADVISE = madvise;
         MUNMAP = munmap;
-        COLLAPSE = mmap != null && HUGE_PAGES.equals("collapse");
+        COLLAPSE = mmap != null && (HUGE_PAGES.equals("collapse") || HUGE_PAGES.equals("populate"));
     }
 
     private LargePageMemory() {
@@ -86,6 +91,12 @@ final class LargePageMemory {
                     MemorySegment p = MemorySegment.ofAddress(start);
                     if (HUGE_PAGES.equals("fault")) {
                         int ignored = (int) MADVISE.invokeExact(p, bytes, MADV_HUGEPAGE); // a hint; refused is fine
+                    }
+                    if (HUGE_PAGES.equals("populate") && slack != 0) {
+                        // all small pages in one call instead of a fault per page as the copy is written (Linux
+                        // 5.14 and later; refused is fine, the pages then fault in as before). Small pages: asking
+                        // for huge ones here stalls on compaction when the machine's memory is fragmented
+                        int ignored = (int) MADVISE.invokeExact(p, bytes, MADV_POPULATE_WRITE);
                     }
                     return p.reinterpret(bytes, Arena.ofAuto(), s -> unmap(mapped, bytes + slack));
                 }
@@ -208,7 +219,8 @@ final class LargePageMemory {
         return switch (value) {
             case "fault", "true" -> "fault";
             case "off", "false" -> "off";
-            default -> "collapse";
+            case "collapse" -> "collapse";
+            default -> "populate";
         };
     }
 
