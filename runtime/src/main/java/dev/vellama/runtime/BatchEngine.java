@@ -345,6 +345,11 @@ public final class BatchEngine implements AutoCloseable {
         return slotContext;
     }
 
+    /** {@return the prompt tokens one step evaluates at most (the options' batch size, at most a slot's context)} */
+    public int batchSize() {
+        return batchSize;
+    }
+
     /** {@return the number of slots, the generations that can run at once} */
     public int slotCount() {
         return slots.length;

@@ -22,6 +22,10 @@ final class Continuation {
     private final List<GeneratedToken> tokens = new ArrayList<>();
     private final StringBuilder released = new StringBuilder();
     private final StringBuilder pending = new StringBuilder();
+    /** Spaces and tabs so far of a line after the first whose text has not begun; -1 outside one. */
+    private int indent = -1;
+    /** When the first token came, for {@link GenerationParams#maxPredictMillis()}; 0 before. */
+    private long startNanos;
     private final int vocab;
     private final float[] probabilities;
     private GrammarMask grammar; // null until a lazy grammar's trigger appears
@@ -176,6 +180,22 @@ final class Continuation {
             text = pending.substring(0, pending.length() - hold);
             pending.delete(0, pending.length() - hold);
         }
+        if (params.minIndent() > 0 && stopReason == null) {
+            int cut = indentationCut(text);
+            if (cut >= 0) {
+                text = text.substring(0, cut);
+                pending.setLength(0);
+                stopReason = StopReason.LENGTH;
+            }
+        }
+        if (params.maxPredictMillis() > 0 && stopReason == null) {
+            if (startNanos == 0) {
+                startNanos = System.nanoTime();
+            } else if (released.indexOf("\n") >= 0
+                    && System.nanoTime() - startNanos > params.maxPredictMillis() * 1_000_000L) {
+                stopReason = StopReason.LENGTH; // llama-server: the time is up once a line is complete
+            }
+        }
         if (refusedFromTrigger && stopReason == null) {
             stopReason = StopReason.GRAMMAR; // the text from the trigger on is no start of a sentence of the grammar
         }
@@ -197,6 +217,10 @@ final class Continuation {
         }
         String text = pending.toString();
         pending.setLength(0);
+        if (params.minIndent() > 0) {
+            int cut = indentationCut(text);
+            text = cut >= 0 ? text.substring(0, cut) : text;
+        }
         released.append(text);
         return new GeneratedToken(-1, text, 0f, List.of());
     }
@@ -210,6 +234,31 @@ final class Continuation {
         kernels.softmax(probabilities, 0, vocab);
         int best = Sampler.argmax(logits, vocab);
         return logits[best] - Math.log(probabilities[best]);
+    }
+
+    /**
+     * Where in {@code text}, the next text to release, a line after the first starts with less indentation than
+     * {@link GenerationParams#minIndent()} (the first character after its spaces and tabs, which may be its
+     * newline: an empty line ends it too, as in llama-server), or -1; the state carries over to the next text.
+     */
+    private int indentationCut(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (indent >= 0) {
+                if (c == ' ' || c == '\t') {
+                    indent++;
+                    continue;
+                }
+                if (indent < params.minIndent()) {
+                    return i;
+                }
+                indent = -1;
+            }
+            if (c == '\n') {
+                indent = 0;
+            }
+        }
+        return -1;
     }
 
     /** Index in {@code pending} where a stop string starts, or -1. */

@@ -49,13 +49,19 @@ import dev.vellama.runtime.grammar.Grammar;
  * @param grammarTriggers where the grammar starts (llama.cpp's lazy grammars): empty, it holds from the first token;
  *                        otherwise the output is free until one of these strings appears in it, and the grammar
  *                        holds from that string on (the string itself must begin a sentence of the grammar)
+ * @param minIndent       each line after the first must be indented by at least this many spaces or tabs, else the
+ *                        generation ends there (at {@link StopReason#LENGTH}) with that line's text cut after its
+ *                        indentation, as llama-server's {@code n_indent} for code completion; 0 = off
+ * @param maxPredictMillis once the output holds a newline, the generation ends (at {@link StopReason#LENGTH}) when
+ *                        this many milliseconds have passed since its first token, as llama-server's
+ *                        {@code t_max_predict_ms} for code completion; 0 = off
  */
 public record GenerationParams(int maxTokens, float temperature, int topK, float topP, float minP,
                                float repeatPenalty, int repeatLastN, float frequencyPenalty, float presencePenalty,
                                Long seed, List<String> stop, int topLogprobs, boolean ignoreEos,
                                Map<Integer, Float> logitBias, float typicalP, Xtc xtc, Mirostat mirostat, Dry dry,
                                boolean logprobs, ContextShift contextShift, Grammar grammar,
-                               List<String> grammarTriggers) {
+                               List<String> grammarTriggers, int minIndent, long maxPredictMillis) {
 
     /**
      * XTC: with chance {@code probability}, every candidate at least {@code threshold} likely but the least likely of
@@ -181,6 +187,9 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
         if (repeatPenalty <= 0) {
             throw new IllegalArgumentException("repeat penalty must be positive (1 = off)");
         }
+        if (minIndent < 0 || maxPredictMillis < 0) {
+            throw new IllegalArgumentException("minIndent and maxPredictMillis must be 0 or more");
+        }
     }
 
     /**
@@ -192,7 +201,7 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
      */
     public static GenerationParams defaults() {
         return new GenerationParams(-1, 0.8f, 40, 0.95f, 0.05f, 1.0f, 64, 0f, 0f, null, List.of(), 0, false, Map.of(),
-                1f, Xtc.OFF, Mirostat.OFF, Dry.OFF, false, ContextShift.AUTO, null, List.of());
+                1f, Xtc.OFF, Mirostat.OFF, Dry.OFF, false, ContextShift.AUTO, null, List.of(), 0, 0);
     }
 
     /** {@return a builder that starts from {@link #defaults()}} */
@@ -229,6 +238,8 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
         private ContextShift contextShift;
         private Grammar grammar;
         private List<String> grammarTriggers;
+        private int minIndent;
+        private long maxPredictMillis;
 
         private Builder(GenerationParams p) {
             maxTokens = p.maxTokens;
@@ -253,6 +264,8 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
             contextShift = p.contextShift;
             grammar = p.grammar;
             grammarTriggers = p.grammarTriggers;
+            minIndent = p.minIndent;
+            maxPredictMillis = p.maxPredictMillis;
         }
 
         /**
@@ -420,6 +433,20 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
          */
         public Builder contextShift(ContextShift c) { contextShift = c; return this; }
         /**
+         * Sets {@link GenerationParams#minIndent()}.
+         *
+         * @param n spaces or tabs each line after the first needs; 0 = off
+         * @return this builder
+         */
+        public Builder minIndent(int n) { minIndent = n; return this; }
+        /**
+         * Sets {@link GenerationParams#maxPredictMillis()}.
+         *
+         * @param ms milliseconds after the first token at which an output with a newline ends; 0 = off
+         * @return this builder
+         */
+        public Builder maxPredictMillis(long ms) { maxPredictMillis = ms; return this; }
+        /**
          * Constrains the whole output to a grammar from the first token, dropping any triggers.
          *
          * @param g the grammar; null for none
@@ -446,7 +473,7 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
         public GenerationParams build() {
             return new GenerationParams(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN,
                     frequencyPenalty, presencePenalty, seed, stop, topLogprobs, ignoreEos, logitBias, typicalP, xtc,
-                    mirostat, dry, logprobs, contextShift, grammar, grammarTriggers);
+                    mirostat, dry, logprobs, contextShift, grammar, grammarTriggers, minIndent, maxPredictMillis);
         }
     }
 
@@ -644,5 +671,15 @@ public record GenerationParams(int maxTokens, float temperature, int topK, float
      */
     public GenerationParams withLogitBias(Map<Integer, Float> bias) {
         return toBuilder().logitBias(bias).build();
+    }
+
+    /**
+     * A copy with another {@link #minIndent()}.
+     *
+     * @param n spaces or tabs each line after the first needs; 0 = off
+     * @return the new parameters
+     */
+    public GenerationParams withMinIndent(int n) {
+        return toBuilder().minIndent(n).build();
     }
 }

@@ -1,17 +1,21 @@
 package dev.vellama.server;
 
+import java.util.ArrayList;
 import java.util.List;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vellama.runtime.BatchEngine;
 import dev.vellama.runtime.GeneratedToken;
 import dev.vellama.runtime.GenerationParams;
 import dev.vellama.runtime.GenerationResult;
+import dev.vellama.runtime.InfillPrompt;
 import dev.vellama.runtime.StopReason;
 import dev.vellama.runtime.Timings;
 import dev.vellama.runtime.TokenLogprob;
 import dev.vellama.runtime.grammar.Grammar;
+import dev.vellama.runtime.tokenizer.FillInMiddleTokens;
 import dev.vellama.runtime.tokenizer.Tokenizer;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
@@ -43,6 +47,61 @@ final class LlamaServerEndpoints {
             throw ApiException.badField("prompt", "'prompt' must be one string or one list of token ids here "
                     + "(several prompts go to /v1/completions)");
         }
+        answer(req, res, j, prompts);
+    }
+
+    /**
+     * {@code POST /infill}: code infill (fill-in-the-middle). {@code input_prefix} and {@code input_suffix} (the
+     * text around the gap), {@code input_extra} (other files as {@code {filename, text}}) and {@code prompt} (the
+     * gap's start) are laid out as llama-server lays them out ({@link InfillPrompt}); the rest is
+     * {@code /completion}. A model without fill-in-the-middle tokens answers 501, as llama-server does.
+     */
+    void infill(ServerRequest req, ServerResponse res) {
+        BatchEngine engine = state.engine();
+        Tokenizer tokenizer = engine.model().tokenizer();
+        FillInMiddleTokens fim = tokenizer.fillInMiddle();
+        if (!fim.supported()) {
+            throw new ApiException(501, "not_supported_error", "not_supported", null, "infill is not supported by this model: its "
+                    + "vocabulary has no " + (fim.prefix() < 0 ? "prefix " : "") + (fim.suffix() < 0 ? "suffix " : "")
+                    + (fim.middle() < 0 ? "middle " : "") + "token");
+        }
+        Json j = Json.parse(req.content().as(byte[].class));
+        if (!j.has("input_prefix")) {
+            throw ApiException.badField("input_prefix", "'input_prefix' is required");
+        }
+        if (!j.has("input_suffix")) {
+            throw ApiException.badField("input_suffix", "'input_suffix' is required");
+        }
+        String prefix = j.string("input_prefix", "");
+        String suffix = j.string("input_suffix", "");
+        String start = j.string("prompt", "");
+        List<InfillPrompt.ExtraFile> extra = new ArrayList<>();
+        JsonNode files = j.node("input_extra");
+        if (files != null) {
+            if (!files.isArray()) {
+                throw ApiException.badField("input_extra", "'input_extra' must be a list of {\"filename\": string, \"text\": string}");
+            }
+            for (int i = 0; i < files.size(); i++) {
+                JsonNode f = files.get(i);
+                JsonNode text = f.get("text");
+                JsonNode name = f.get("filename");
+                if (text == null || !text.isTextual()) {
+                    throw ApiException.badField("input_extra[" + i + "].text", "each 'input_extra' entry needs a string 'text'");
+                }
+                if (name != null && !name.isNull() && !name.isTextual()) {
+                    throw ApiException.badField("input_extra[" + i + "].filename", "'filename' must be a string");
+                }
+                extra.add(new InfillPrompt.ExtraFile(name == null || name.isNull() ? "tmp" : name.asText(), text.asText()));
+            }
+        }
+        InfillPrompt.Limits limits = new InfillPrompt.Limits(engine.batchSize(), -1, engine.slotContext(), false);
+        int[] prompt = new InfillPrompt(prefix, suffix, extra, start).tokens(tokenizer, limits);
+        answer(req, res, j, List.of(prompt));
+    }
+
+    /** Generates for one prompt with the request's llama-server fields and answers in llama-server's shape. */
+    private void answer(ServerRequest req, ServerResponse res, Json j, List<int[]> prompts) {
+        BatchEngine engine = state.engine();
         int probs = (int) j.integer("n_probs", 0, 20, 0);
         GenerationParams sampled = SamplingFields.read(j, probs, engine.model().config().vocabSize()).withLogprobs(probs > 0);
         Grammar shape = StructuredOutputFields.read(j, state.grammars);

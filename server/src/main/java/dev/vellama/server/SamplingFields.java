@@ -7,7 +7,8 @@ import dev.vellama.runtime.GenerationParams;
  * llama-server's extensions ({@code top_k}, {@code min_p}, {@code repeat_penalty}, {@code repeat_last_n},
  * {@code n_predict}, {@code n_keep}, {@code ignore_eos}, {@code typical_p}, {@code mirostat}, {@code mirostat_tau},
  * {@code mirostat_eta}, {@code dry_multiplier}, {@code dry_base}, {@code dry_allowed_length},
- * {@code dry_penalty_last_n}, {@code dry_sequence_breakers}, {@code xtc_probability}, {@code xtc_threshold}).
+ * {@code dry_penalty_last_n}, {@code dry_sequence_breakers}, {@code xtc_probability}, {@code xtc_threshold}, and for
+ * code completion {@code n_indent} and {@code t_max_predict_ms}).
  * Absent fields keep llama.cpp's defaults, as llama-server does.
  */
 final class SamplingFields {
@@ -49,6 +50,10 @@ final class SamplingFields {
             // llama-server's n_keep: tokens a context shift keeps at the start (-1: the whole prompt is not offered)
             p = p.withContextShift(p.contextShift().keeping((int) j.integer("n_keep", 0, Integer.MAX_VALUE, 0)));
         }
+        p = p.toBuilder()
+                .minIndent((int) j.integer("n_indent", 0, Integer.MAX_VALUE, 0))
+                .maxPredictMillis(j.integer("t_max_predict_ms", 0, Integer.MAX_VALUE, 0))
+                .build();
         return p.withTopLogprobs(topLogprobs);
     }
 

@@ -173,6 +173,7 @@ public final class VellamaServer implements AutoCloseable {
                 .post("/detokenize", info::detokenize)
                 // llama-server's native completion and its settings
                 .post("/completion", llama::completion)
+                .post("/infill", llama::infill)
                 .get("/props", llama::props)
                 // ollama's API (docs/server.md, "Ollama's API")
                 .post("/api/chat", ollama::chat)

@@ -130,4 +130,12 @@ class LlamaServerRoutesTest {
         assertEquals("n_probs", probs.error("param"));
         assertEquals(400, http.post("/completion", "{}").status());
     }
+
+    @Test
+    void infillOnAModelWithoutFillInTheMiddleTokensIs501() throws Exception {
+        Http.Answer a = http.post("/infill", "{\"input_prefix\": \"a\", \"input_suffix\": \"b\"}");
+        assertEquals(501, a.status(), a.body());
+        assertEquals("not_supported_error", a.json().path("error").path("type").asText());
+        assertTrue(a.json().path("error").path("message").asText().contains("infill is not supported"), a.body());
+    }
 }

@@ -177,6 +177,11 @@ final class GgufTokenizer implements Tokenizer {
     }
 
     @Override
+    public FillInMiddleTokens fillInMiddle() {
+        return new FillInMiddleTokens(vocab.fimPre, vocab.fimSuf, vocab.fimMid, vocab.fimPad, vocab.fimRep, vocab.fimSep);
+    }
+
+    @Override
     public boolean isEndOfGeneration(int id) {
         return vocab.isEndOfGeneration(id);
     }

@@ -97,4 +97,9 @@ public interface Tokenizer {
 
     /** {@return whether {@code encode(text, true, ...)} starts with BOS} */
     boolean addsBos();
+
+    /** {@return the vocabulary's fill-in-the-middle tokens; {@link FillInMiddleTokens#NONE} if it has none} */
+    default FillInMiddleTokens fillInMiddle() {
+        return FillInMiddleTokens.NONE;
+    }
 }

@@ -1,0 +1,162 @@
+package dev.vellama.runtime;
+
+import java.util.List;
+import java.util.Objects;
+
+import dev.vellama.runtime.tokenizer.FillInMiddleTokens;
+import dev.vellama.runtime.tokenizer.Tokenizer;
+
+/**
+ * A fill-in-the-middle (code infill) prompt, laid out token for token as llama-server's {@code /infill} lays it
+ * out, in its repository-level form where the vocabulary has the tokens for it:
+ *
+ * <pre>
+ * [repo]myproject\n [file_sep]name\n text ... [file_sep]filename\n [BOS] [prefix]PREFIX PROMPT [suffix]SUFFIX [middle]
+ * </pre>
+ *
+ * The model then writes the text that belongs between the prefix (and {@code prompt}, the start of the gap the user
+ * has already typed) and the suffix. Sizes follow llama-server: at most three quarters of a batch of the prefix (its
+ * end), a quarter less the prompt of the suffix (its start), and of the extra files what the context holds besides a
+ * batch and twice the longest reply (their end). Without a file separator, files are told apart by a
+ * {@code --- snippet ---} line; {@code suffixFirst} puts the suffix before the prefix, for models trained in that
+ * order (llama-server's {@code --spm-infill}).
+ *
+ * @param prefix the text before the gap
+ * @param suffix the text after the gap
+ * @param extra  other files, put in front as context (oldest-first: the last ones are kept when they do not fit)
+ * @param prompt text that starts the gap; control tokens written in it are read as such
+ */
+public record InfillPrompt(String prefix, String suffix, List<ExtraFile> extra, String prompt) {
+    /**
+     * A file given as context.
+     *
+     * @param filename its name, written after the file separator
+     * @param text     its content
+     */
+    public record ExtraFile(String filename, String text) {
+        /** Checks the parts. */
+        public ExtraFile {
+            Objects.requireNonNull(filename, "filename");
+            Objects.requireNonNull(text, "text");
+        }
+    }
+
+    /**
+     * How much of each part fits.
+     *
+     * @param batchSize   the batch the prefix, prompt and suffix share (llama-server's {@code -b})
+     * @param maxTokens   the longest reply, or -1 for none (llama-server's {@code -n})
+     * @param contextSize the context the prompt and reply share
+     * @param suffixFirst whether the suffix comes before the prefix
+     */
+    public record Limits(int batchSize, int maxTokens, int contextSize, boolean suffixFirst) {
+        /** Checks the sizes. */
+        public Limits {
+            if (batchSize < 1 || contextSize < 1 || maxTokens < -1) {
+                throw new IllegalArgumentException("batch " + batchSize + ", context " + contextSize + ", reply " + maxTokens);
+            }
+        }
+    }
+
+    /** Checks the parts. */
+    public InfillPrompt {
+        Objects.requireNonNull(prefix, "prefix");
+        Objects.requireNonNull(suffix, "suffix");
+        extra = List.copyOf(extra);
+        Objects.requireNonNull(prompt, "prompt");
+    }
+
+    /**
+     * The prompt's tokens.
+     *
+     * @param tokenizer the model's tokenizer
+     * @param limits    how much of each part fits
+     * @return the token ids, a new array
+     * @throws UnsupportedModelException if the vocabulary lacks a prefix, suffix or middle token
+     */
+    public int[] tokens(Tokenizer tokenizer, Limits limits) {
+        FillInMiddleTokens fim = tokenizer.fillInMiddle();
+        if (!fim.supported()) {
+            throw new UnsupportedModelException("the model's vocabulary has no fill-in-the-middle tokens ("
+                    + (fim.prefix() < 0 ? "prefix " : "") + (fim.suffix() < 0 ? "suffix " : "")
+                    + (fim.middle() < 0 ? "middle " : "") + "missing), so it cannot fill in code");
+        }
+        IntList extraTokens = new IntList();
+        if (fim.repository() >= 0) {
+            extraTokens.add(fim.repository());
+            extraTokens.addAll(tokenizer.encode("myproject\n", false, false));
+        }
+        for (ExtraFile file : extra) {
+            if (fim.fileSeparator() >= 0) {
+                extraTokens.add(fim.fileSeparator());
+                extraTokens.addAll(tokenizer.encode(file.filename() + "\n", false, false));
+            } else {
+                extraTokens.addAll(tokenizer.encode("\n\n--- snippet ---\n\n", false, false));
+            }
+            extraTokens.addAll(tokenizer.encode(file.text(), false, false));
+        }
+        if (fim.fileSeparator() >= 0) {
+            extraTokens.add(fim.fileSeparator());
+            extraTokens.addAll(tokenizer.encode("filename\n", false, false));
+        }
+        int[] before = tokenizer.encode(prefix, false, false);
+        int[] after = tokenizer.encode(suffix, false, false);
+        int[] start = tokenizer.encode(prompt, false, true);
+        int batch = limits.batchSize();
+        int prefixTake = Math.min(before.length, 3 * (batch / 4));
+        int suffixTake = Math.min(after.length, Math.max(0, batch / 4 - (2 + start.length)));
+        long room = (long) limits.contextSize() - batch - 2L * limits.maxTokens();
+        int extraTake = (int) Math.min(Math.max(0, room), extraTokens.size());
+
+        IntList prefixPart = new IntList();
+        prefixPart.add(fim.prefix());
+        prefixPart.addAll(before, before.length - prefixTake, before.length);
+        prefixPart.addAll(start);
+        IntList suffixPart = new IntList();
+        suffixPart.add(fim.suffix());
+        suffixPart.addAll(after, 0, suffixTake);
+
+        IntList out = new IntList();
+        out.addAll(extraTokens.toArray(), extraTokens.size() - extraTake, extraTokens.size());
+        if (tokenizer.addsBos() && tokenizer.bos() >= 0) {
+            out.add(tokenizer.bos());
+        }
+        IntList first = limits.suffixFirst() ? suffixPart : prefixPart;
+        IntList second = limits.suffixFirst() ? prefixPart : suffixPart;
+        out.addAll(first.toArray());
+        out.addAll(second.toArray());
+        out.add(fim.middle());
+        return out.toArray();
+    }
+
+    /** A growable list of ints: the parts are assembled from arrays. */
+    private static final class IntList {
+        private int[] values = new int[64];
+        private int size;
+
+        void add(int v) {
+            if (size == values.length) {
+                values = java.util.Arrays.copyOf(values, size * 2);
+            }
+            values[size++] = v;
+        }
+
+        void addAll(int[] a) {
+            addAll(a, 0, a.length);
+        }
+
+        void addAll(int[] a, int from, int to) {
+            for (int i = from; i < to; i++) {
+                add(a[i]);
+            }
+        }
+
+        int size() {
+            return size;
+        }
+
+        int[] toArray() {
+            return java.util.Arrays.copyOf(values, size);
+        }
+    }
+}

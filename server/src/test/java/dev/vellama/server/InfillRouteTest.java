@@ -1,0 +1,77 @@
+package dev.vellama.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vellama.runtime.InfillPrompt;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** llama-server's {@code /infill} (code infill) on a model whose vocabulary has fill-in-the-middle tokens. */
+class InfillRouteTest {
+    private static ServerFixture fixture;
+    private static Http http;
+
+    @BeforeAll
+    static void start() throws IOException {
+        fixture = new ServerFixture("tiny-qwen2-q4_0.gguf", 2, 1024, 8, null);
+        http = new Http(fixture.baseUrl(), null);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (fixture != null) {
+            fixture.close();
+        }
+    }
+
+    @Test
+    void infillGeneratesFromThePromptLaidOutAsLlamaServerLaysItOut() throws Exception {
+        Http.Answer a = http.post("/infill", "{\"input_prefix\": \"def add(a, b):\\n    \", \"input_suffix\": \"\\n\\nprint(add(1, 2))\\n\", "
+                + "\"input_extra\": [{\"filename\": \"util.py\", \"text\": \"X = 1\\n\"}], \"prompt\": \"return\", "
+                + "\"n_predict\": 8, \"temperature\": 0}");
+        assertEquals(200, a.status(), a.body());
+        int[] ids = new InfillPrompt("def add(a, b):\n    ", "\n\nprint(add(1, 2))\n",
+                List.of(new InfillPrompt.ExtraFile("util.py", "X = 1\n")), "return")
+                .tokens(fixture.model.tokenizer(), new InfillPrompt.Limits(fixture.engine.batchSize(), -1, fixture.engine.slotContext(), false));
+        JsonNode o = a.json();
+        assertEquals(ids.length, o.path("tokens_evaluated").asInt());
+        assertEquals(fixture.alone(ids, 8), o.path("content").asText());
+        assertTrue(o.path("prompt").asText().endsWith("print(add(1, 2))\n"), o.path("prompt").asText());
+        assertTrue(o.path("stop").asBoolean());
+    }
+
+    @Test
+    void streamedInfillEndsWithTheStopEvent() throws Exception {
+        Http.Answer a = http.post("/infill", "{\"input_prefix\": \"x = \", \"input_suffix\": \"\", \"n_predict\": 4, "
+                + "\"temperature\": 0, \"stream\": true}");
+        assertEquals(200, a.status(), a.body());
+        String[] events = a.body().split("\n\n");
+        assertTrue(events[events.length - 1].contains("\"stop\":true"), a.body());
+    }
+
+    @Test
+    void malformedFieldsAre400sNamingTheField() throws Exception {
+        assertBad("{\"input_suffix\": \"\"}", "input_prefix");
+        assertBad("{\"input_prefix\": \"\"}", "input_suffix");
+        assertBad("{\"input_prefix\": 3, \"input_suffix\": \"\"}", "input_prefix");
+        assertBad("{\"input_prefix\": \"\", \"input_suffix\": \"\", \"input_extra\": \"x\"}", "input_extra");
+        assertBad("{\"input_prefix\": \"\", \"input_suffix\": \"\", \"input_extra\": [{\"filename\": \"a\"}]}", "input_extra[0].text");
+        assertBad("{\"input_prefix\": \"\", \"input_suffix\": \"\", \"input_extra\": [{\"text\": \"a\", \"filename\": 1}]}",
+                "input_extra[0].filename");
+        assertBad("{\"input_prefix\": \"\", \"input_suffix\": \"\", \"prompt\": [1, 2]}", "prompt");
+        assertBad("{\"input_prefix\": \"\", \"input_suffix\": \"\", \"n_indent\": -1}", "n_indent");
+        assertBad("{\"input_prefix\": \"\", \"input_suffix\": \"\", \"t_max_predict_ms\": \"soon\"}", "t_max_predict_ms");
+    }
+
+    private static void assertBad(String body, String param) throws Exception {
+        Http.Answer a = http.post("/infill", body);
+        assertEquals(400, a.status(), body + " -> " + a.body());
+        assertEquals(param, a.json().path("error").path("param").asText(), a.body());
+    }
+}
