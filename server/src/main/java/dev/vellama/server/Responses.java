@@ -45,10 +45,12 @@ final class Responses {
 
     /**
      * The error in the shape of the API the request used: ollama's {@code {"error": "..."}} under {@code /api/},
-     * OpenAI's error object elsewhere.
+     * Anthropic's under {@code /v1/messages}, OpenAI's error object elsewhere.
      */
     static void sendError(ServerRequest req, ServerResponse res, ApiException e) {
-        if (req.path().path().startsWith("/api/")) {
+        if (req.path().path().startsWith("/v1/messages")) {
+            sendJson(res, e.status(), AnthropicEndpoints.error(e.status(), e.getMessage()));
+        } else if (req.path().path().startsWith("/api/")) {
             sendJson(res, e.status(), Json.MAPPER.createObjectNode().put("error", e.getMessage()));
         } else {
             sendError(res, e);

@@ -53,13 +53,14 @@ public final class VellamaServer implements AutoCloseable {
         InfoEndpoints info = new InfoEndpoints(state);
         OllamaEndpoints ollama = new OllamaEndpoints(state, embeddings);
         LlamaServerEndpoints llama = new LlamaServerEndpoints(state);
+        AnthropicEndpoints anthropic = new AnthropicEndpoints(state);
         this.server = WebServer.builder()
                 // no stop on JVM exit behind our back: the owner drains first (running streams finish), then closes
                 .shutdownHook(false)
                 .host(options.host())
                 .port(options.port())
                 .maxPayloadSize(MAX_BODY_BYTES)
-                .routing(r -> routing(r, completions, embeddings, info, ollama, llama))
+                .routing(r -> routing(r, completions, embeddings, info, ollama, llama, anthropic))
                 .build();
     }
 
@@ -130,7 +131,7 @@ public final class VellamaServer implements AutoCloseable {
     }
 
     private void routing(HttpRouting.Builder r, CompletionEndpoints completions, EmbeddingEndpoint embeddings, InfoEndpoints info,
-            OllamaEndpoints ollama, LlamaServerEndpoints llama) {
+            OllamaEndpoints ollama, LlamaServerEndpoints llama, AnthropicEndpoints anthropic) {
         r.addFilter((chain, req, res) -> {
             long t0 = System.nanoTime();
             RequestLog log = new RequestLog();
@@ -174,6 +175,8 @@ public final class VellamaServer implements AutoCloseable {
                 // llama-server's native completion and its settings
                 .post("/completion", llama::completion)
                 .post("/infill", llama::infill)
+                .post("/v1/messages", anthropic::messages)
+                .post("/v1/messages/count_tokens", anthropic::countTokens)
                 .get("/props", llama::props)
                 // ollama's API (docs/server.md, "Ollama's API")
                 .post("/api/chat", ollama::chat)
@@ -210,7 +213,8 @@ public final class VellamaServer implements AutoCloseable {
             return true;
         }
         String header = req.headers().first(HeaderNames.AUTHORIZATION).orElse("");
-        return header.equals("Bearer " + options.apiKey());
+        // Anthropic's clients send the key as x-api-key, which llama-server accepts too
+        return header.equals("Bearer " + options.apiKey()) || req.headers().first(API_KEY).orElse("").equals(options.apiKey());
     }
 
     private static void notFound(ServerRequest req, ServerResponse res) {
@@ -221,6 +225,7 @@ public final class VellamaServer implements AutoCloseable {
     /** The header a load balancer can hash on to keep a conversation on the replica that holds its prefix. */
     public static final String SESSION_ID_HEADER = "X-Session-Id";
     private static final io.helidon.http.HeaderName SESSION_ID = HeaderNames.create(SESSION_ID_HEADER);
+    private static final io.helidon.http.HeaderName API_KEY = HeaderNames.create("x-api-key");
 
     /**
      * Prepares to stop: from now on {@code /health} answers 503 and new requests get a 503 OpenAI error (a load

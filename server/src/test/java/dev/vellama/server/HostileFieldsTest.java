@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Each field a request may carry, on each endpoint, replaced by values of the wrong kind or out of range (null, a
  * string, a negative or huge number, an empty or nested array, an object): the answer is a success or a 4xx with
- * the API's error shape (OpenAI's error object; ollama's {@code {"error": "..."}} under {@code /api/}), never a 5xx,
+ * the API's error shape (OpenAI's error object; ollama's {@code {"error": "..."}} under {@code /api/}; Anthropic's
+ * {@code {"type": "error", "error": {...}}} under {@code /v1/messages}), never a 5xx,
  * and the server answers a plain request afterwards. Ollama's {@code options} are tried one by one inside the object.
  */
 class HostileFieldsTest {
@@ -29,6 +30,9 @@ class HostileFieldsTest {
             "n_keep", "cache_prompt", "mirostat", "mirostat_tau", "mirostat_eta", "xtc_probability", "xtc_threshold",
             "dry_multiplier", "dry_base", "dry_allowed_length", "dry_sequence_breakers", "grammar", "json_schema",
             "response_format", "tools", "tool_choice", "parallel_tool_calls", "user", "model", "n_probs", "samplers");
+    private static final List<String> ANTHROPIC = List.of("messages", "system", "max_tokens", "temperature", "top_p",
+            "top_k", "stop_sequences", "stream", "tools", "tool_choice", "thinking", "metadata", "model", "seed",
+            "service_tier");
     private static final Map<String, List<String>> ENDPOINT_FIELDS = Map.ofEntries(
             Map.entry("/v1/chat/completions", concat(SAMPLING, "messages")),
             Map.entry("/v1/completions", concat(SAMPLING, "prompt", "echo", "suffix")),
@@ -41,7 +45,9 @@ class HostileFieldsTest {
                     "template", "context", "images", "model")),
             Map.entry("/api/embed", List.of("input", "model", "truncate", "dimensions")),
             Map.entry("/api/embeddings", List.of("prompt", "model")),
-            Map.entry("/api/show", List.of("model", "verbose")));
+            Map.entry("/api/show", List.of("model", "verbose")),
+            Map.entry("/v1/messages", ANTHROPIC),
+            Map.entry("/v1/messages/count_tokens", ANTHROPIC));
     /** Ollama's {@code options}, each set alone inside the object. */
     private static final List<String> OLLAMA_OPTIONS = List.of("num_predict", "temperature", "top_k", "top_p", "min_p",
             "typical_p", "repeat_penalty", "repeat_last_n", "presence_penalty", "frequency_penalty", "seed", "stop",
@@ -99,6 +105,8 @@ class HostileFieldsTest {
             case "/api/embed" -> body.put("input", "Once");
             case "/api/embeddings" -> body.put("prompt", "Once");
             case "/api/show" -> body.put("model", "m");
+            case "/v1/messages", "/v1/messages/count_tokens" -> body.put("max_tokens", 2).put("temperature", 0)
+                    .set("messages", Http.JSON.createArrayNode().add(Http.JSON.createObjectNode().put("role", "user").put("content", "Hi")));
             default -> body.set("tokens", Http.JSON.createArrayNode().add(1).add(2));
         }
         return body;
