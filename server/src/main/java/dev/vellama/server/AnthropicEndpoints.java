@@ -86,9 +86,8 @@ final class AnthropicEndpoints {
 
     private Job read(Json j, BatchEngine engine, boolean counting) {
         List<ChatMessage> messages = new ArrayList<>();
-        String system = system(j.node("system"));
-        if (system != null) {
-            messages.add(ChatMessage.system(system));
+        if (j.has("system")) { // a string or text blocks, joined
+            messages.add(ChatMessage.system(CompletionEndpoints.content(j.node("system"), "system")));
         }
         messages.addAll(messages(j.node("messages")));
         List<Tool> tools = tools(j.node("tools"));
@@ -114,28 +113,6 @@ final class AnthropicEndpoints {
         }
         PreparedChat chat = PreparedChat.of(state, engine.model(), messages, tools, choice, j.node("tools"), null, params, variables);
         return new Job(chat, j.bool("stream", false), choice.forcesCall(), PreparedChat.reasoning(state.template(), true), stop);
-    }
-
-    /** {@code system}: a string or a list of text blocks, joined. */
-    private static String system(JsonNode s) {
-        if (s == null) {
-            return null;
-        }
-        if (s.isTextual()) {
-            return s.asText();
-        }
-        if (!s.isArray()) {
-            throw ApiException.badField("system", "'system' must be a string or a list of text blocks");
-        }
-        StringBuilder text = new StringBuilder();
-        for (int i = 0; i < s.size(); i++) {
-            JsonNode b = s.get(i);
-            if (!"text".equals(b.path("type").asText()) || !b.path("text").isTextual()) {
-                throw ApiException.badField("system[" + i + "]", "'system[" + i + "]' must be {\"type\": \"text\", \"text\": ...}");
-            }
-            text.append(b.get("text").asText());
-        }
-        return text.toString();
     }
 
     /**
@@ -196,7 +173,8 @@ final class AnthropicEndpoints {
                         if (!role.equals("user")) {
                             throw ApiException.badField(bat, "'" + bat + "': tool results come in a user turn");
                         }
-                        out.add(ChatMessage.toolResult(string(block, "tool_use_id", bat), toolResult(block.get("content"), bat)));
+                        out.add(ChatMessage.toolResult(string(block, "tool_use_id", bat),
+                                CompletionEndpoints.content(block.get("content"), bat + ".content")));
                     }
                     case "image", "document", "search_result" -> throw ApiException.badField(bat + ".type", "'" + bat
                             + "': " + type + " blocks are not supported: the served model reads text only");
@@ -209,29 +187,6 @@ final class AnthropicEndpoints {
             }
         }
         return out;
-    }
-
-    /** A tool result's {@code content}: absent, a string, or text blocks (joined). */
-    private static String toolResult(JsonNode content, String at) {
-        if (content == null || content.isNull()) {
-            return "";
-        }
-        if (content.isTextual()) {
-            return content.asText();
-        }
-        if (!content.isArray()) {
-            throw ApiException.badField(at + ".content", "'" + at + ".content' must be a string or a list of text blocks");
-        }
-        StringBuilder text = new StringBuilder();
-        for (int i = 0; i < content.size(); i++) {
-            JsonNode b = content.get(i);
-            if (!"text".equals(b.path("type").asText())) {
-                throw ApiException.badField(at + ".content[" + i + "]", "'" + at + ".content[" + i + "]': only text "
-                        + "blocks are supported in a tool result");
-            }
-            text.append(string(b, "text", at + ".content[" + i + "]"));
-        }
-        return text.toString();
     }
 
     private static String string(JsonNode o, String field, String at) {

@@ -280,7 +280,8 @@ final class CompletionEndpoints {
         return out;
     }
 
-    private static String content(JsonNode c, String at) {
+    /** Message content: absent (empty), a string, or text parts (joined); {@code at} names the field in errors. */
+    static String content(JsonNode c, String at) {
         if (c == null || c.isNull()) {
             return "";
         }
