@@ -48,13 +48,28 @@ public record InfillPrompt(String prefix, String suffix, List<ExtraFile> extra, 
      * @param maxTokens   the longest reply, or -1 for none (llama-server's {@code -n})
      * @param contextSize the context the prompt and reply share
      * @param suffixFirst whether the suffix comes before the prefix
+     * @param repositoryLevel whether the repository's name and the current file's separator frame the prompt where the
+     *                    vocabulary has those tokens (llama-server's layout); without, the prompt is the extra files,
+     *                    if any, then prefix, suffix and middle alone (the layout of ollama's code templates)
      */
-    public record Limits(int batchSize, int maxTokens, int contextSize, boolean suffixFirst) {
+    public record Limits(int batchSize, int maxTokens, int contextSize, boolean suffixFirst, boolean repositoryLevel) {
         /** Checks the sizes. */
         public Limits {
             if (batchSize < 1 || contextSize < 1 || maxTokens < -1) {
                 throw new IllegalArgumentException("batch " + batchSize + ", context " + contextSize + ", reply " + maxTokens);
             }
+        }
+
+        /**
+         * llama-server's layout and sizes.
+         *
+         * @param batchSize   the batch the prefix, prompt and suffix share (llama-server's {@code -b})
+         * @param maxTokens   the longest reply, or -1 for none (llama-server's {@code -n})
+         * @param contextSize the context the prompt and reply share
+         * @return limits with the prefix first and the repository-level frame
+         */
+        public static Limits of(int batchSize, int maxTokens, int contextSize) {
+            return new Limits(batchSize, maxTokens, contextSize, false, true);
         }
     }
 
@@ -82,7 +97,7 @@ public record InfillPrompt(String prefix, String suffix, List<ExtraFile> extra, 
                     + (fim.middle() < 0 ? "middle " : "") + "missing), so it cannot fill in code");
         }
         IntList extraTokens = new IntList();
-        if (fim.repository() >= 0) {
+        if (fim.repository() >= 0 && limits.repositoryLevel()) {
             extraTokens.add(fim.repository());
             extraTokens.addAll(tokenizer.encode("myproject\n", false, false));
         }
@@ -95,7 +110,7 @@ public record InfillPrompt(String prefix, String suffix, List<ExtraFile> extra, 
             }
             extraTokens.addAll(tokenizer.encode(file.text(), false, false));
         }
-        if (fim.fileSeparator() >= 0) {
+        if (fim.fileSeparator() >= 0 && limits.repositoryLevel()) {
             extraTokens.add(fim.fileSeparator());
             extraTokens.addAll(tokenizer.encode("filename\n", false, false));
         }

@@ -45,7 +45,7 @@ class InfillPromptTest {
     }
 
     private static InfillPrompt.Limits limits(int batch, int maxTokens, int context, boolean suffixFirst) {
-        return new InfillPrompt.Limits(batch, maxTokens, context, suffixFirst);
+        return new InfillPrompt.Limits(batch, maxTokens, context, suffixFirst, true);
     }
 
     @Test
@@ -143,6 +143,13 @@ class InfillPromptTest {
                 limits(64, -1, 1024, false));
         // a vocabulary that adds BOS gets it after the extra files, just before the prefix
         assertEquals("\n\n--- snippet ---\n\nbody<|endoftext|><|fim_prefix|>p<|fim_suffix|>s<|fim_middle|>", text(got));
+    }
+
+    @Test
+    void withoutTheRepositoryFrameOnlyPrefixSuffixAndMiddleRemain() {
+        int[] got = new InfillPrompt("def f():\n    ", "\n", List.of(), "").tokens(tok,
+                new InfillPrompt.Limits(512, -1, 4096, false, false));
+        assertEquals("<|fim_prefix|>def f():\n    <|fim_suffix|>\n<|fim_middle|>", text(got));
     }
 
     @Test

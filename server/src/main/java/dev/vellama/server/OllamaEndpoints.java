@@ -106,9 +106,7 @@ final class OllamaEndpoints {
         String system = j.string("system", null);
         boolean raw = j.bool("raw", false);
         refuseImages(j.node("images"), "images");
-        if (j.has("suffix") && !j.string("suffix", "").isEmpty()) {
-            throw ApiException.badField("suffix", "'suffix' (fill in the middle) is not supported");
-        }
+        String suffix = j.string("suffix", "");
         if (j.has("template")) {
             throw ApiException.badField("template", "'template' is not supported: the server renders with the model's "
                     + "chat template (or the one given to `vellama serve --chat-template`); send 'raw': true to render yourself");
@@ -124,7 +122,7 @@ final class OllamaEndpoints {
             params = params.withGrammar(shape);
         }
         boolean stream = j.bool("stream", true);
-        if (text.isEmpty() && system == null) {
+        if (text.isEmpty() && system == null && suffix.isEmpty()) {
             // ollama's way to load a model: nothing to generate, the model is here
             ObjectNode o = envelope();
             o.put("response", "");
@@ -134,7 +132,9 @@ final class OllamaEndpoints {
             return;
         }
         int[] prompt;
-        if (raw) {
+        if (!suffix.isEmpty()) {
+            prompt = fillInTheMiddle(engine, text, suffix, raw || system != null);
+        } else if (raw) {
             prompt = engine.model().completionPrompt(text);
         } else {
             List<ChatMessage> messages = new ArrayList<>();
@@ -148,9 +148,27 @@ final class OllamaEndpoints {
                 throw ApiException.badField("prompt", "the model's chat template refused the prompt: " + e.getMessage());
             }
         }
-        boolean apart = thinks(j) && !raw;
+        boolean apart = thinks(j) && !raw && suffix.isEmpty();
         ReasoningFormat reasoning = apart ? ReasoningFormat.of(state.template()) : ReasoningFormat.NONE;
         run(req, res, new Job(false, prompt, params, stream, null, false, reasoning, apart));
+    }
+
+    /**
+     * {@code suffix}: code to fill in between {@code prompt} and it, in the layout of ollama's code templates
+     * ({@code <|fim_prefix|>prompt<|fim_suffix|>suffix<|fim_middle|>}); a model without those tokens cannot, as in
+     * ollama. Neither {@code raw} nor {@code system} goes with it.
+     */
+    private static int[] fillInTheMiddle(BatchEngine engine, String prefix, String suffix, boolean refused) {
+        if (refused) {
+            throw ApiException.badField("suffix", "'suffix' goes with neither 'raw' nor 'system'");
+        }
+        dev.vellama.runtime.tokenizer.Tokenizer tokenizer = engine.model().tokenizer();
+        if (!tokenizer.fillInMiddle().supported()) {
+            throw ApiException.badField("suffix", "the model does not support insert: its vocabulary has no "
+                    + "fill-in-the-middle tokens");
+        }
+        return new dev.vellama.runtime.InfillPrompt(prefix, suffix, List.of(), "").tokens(tokenizer,
+                new dev.vellama.runtime.InfillPrompt.Limits(engine.batchSize(), -1, engine.slotContext(), false, false));
     }
 
     /** {@code format}: {@code "json"} (any JSON object) or a JSON Schema; absent or empty for free text. */

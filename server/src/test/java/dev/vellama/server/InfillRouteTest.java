@@ -38,7 +38,7 @@ class InfillRouteTest {
         assertEquals(200, a.status(), a.body());
         int[] ids = new InfillPrompt("def add(a, b):\n    ", "\n\nprint(add(1, 2))\n",
                 List.of(new InfillPrompt.ExtraFile("util.py", "X = 1\n")), "return")
-                .tokens(fixture.model.tokenizer(), new InfillPrompt.Limits(fixture.engine.batchSize(), -1, fixture.engine.slotContext(), false));
+                .tokens(fixture.model.tokenizer(), InfillPrompt.Limits.of(fixture.engine.batchSize(), -1, fixture.engine.slotContext()));
         JsonNode o = a.json();
         assertEquals(ids.length, o.path("tokens_evaluated").asInt());
         assertEquals(fixture.alone(ids, 8), o.path("content").asText());
@@ -53,6 +53,20 @@ class InfillRouteTest {
         assertEquals(200, a.status(), a.body());
         String[] events = a.body().split("\n\n");
         assertTrue(events[events.length - 1].contains("\"stop\":true"), a.body());
+    }
+
+    @Test
+    void ollamasSuffixFillsInTheMiddleInItsTemplatesLayout() throws Exception {
+        Http.Answer a = http.post("/api/generate", "{\"prompt\": \"def add(a, b):\\n    \", \"suffix\": \"\\nprint(add(1, 2))\\n\", "
+                + "\"stream\": false, \"options\": {\"num_predict\": 6, \"temperature\": 0}}");
+        assertEquals(200, a.status(), a.body());
+        int[] ids = new InfillPrompt("def add(a, b):\n    ", "\nprint(add(1, 2))\n", List.of(), "")
+                .tokens(fixture.model.tokenizer(), new InfillPrompt.Limits(fixture.engine.batchSize(), -1, fixture.engine.slotContext(), false, false));
+        assertEquals("<|fim_prefix|>", fixture.model.tokenizer().tokenText(ids[0]), "no repository frame: ollama's layout");
+        assertEquals(fixture.alone(ids, 6), a.json().path("response").asText());
+        assertEquals(ids.length, a.json().path("prompt_eval_count").asInt());
+        Http.Answer raw = http.post("/api/generate", "{\"prompt\": \"x\", \"suffix\": \"y\", \"raw\": true, \"stream\": false}");
+        assertEquals(400, raw.status(), raw.body());
     }
 
     @Test

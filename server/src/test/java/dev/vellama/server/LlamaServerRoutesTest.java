@@ -137,5 +137,8 @@ class LlamaServerRoutesTest {
         assertEquals(501, a.status(), a.body());
         assertEquals("not_supported_error", a.json().path("error").path("type").asText());
         assertTrue(a.json().path("error").path("message").asText().contains("infill is not supported"), a.body());
+        Http.Answer ollama = http.post("/api/generate", "{\"prompt\": \"a\", \"suffix\": \"b\", \"stream\": false}");
+        assertEquals(400, ollama.status(), ollama.body());
+        assertTrue(ollama.json().path("error").asText().contains("does not support insert"), ollama.body());
     }
 }
