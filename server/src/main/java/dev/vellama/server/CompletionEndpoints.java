@@ -206,7 +206,18 @@ final class CompletionEndpoints {
     void completions(ServerRequest req, ServerResponse res) {
         BatchEngine engine = state.engine();
         Json j = Json.parse(req.content().as(byte[].class));
-        List<int[]> prompts = prompts(j, engine);
+        if (j.bool("echo", false)) {
+            throw ApiException.badField("echo", "'echo' is not supported: the reply never repeats the prompt");
+        }
+        String suffix = j.string("suffix", "");
+        List<int[]> prompts;
+        if (suffix.isEmpty()) {
+            prompts = prompts(j, engine);
+        } else if (j.node("prompt") == null || j.node("prompt").isTextual()) {
+            prompts = List.of(insertPrompt(engine, j.string("prompt", ""), suffix));
+        } else {
+            throw ApiException.badField("prompt", "with a 'suffix', 'prompt' must be one string");
+        }
         boolean logprobs = j.has("logprobs");
         int top = (int) j.integer("logprobs", 0, 20, 0);
         GenerationParams params = SamplingFields.read(j, top, engine.model().config().vocabSize()).withLogprobs(logprobs);
@@ -300,6 +311,22 @@ final class CompletionEndpoints {
             text.append(part.get("text").asText());
         }
         return text.toString();
+    }
+
+    /**
+     * A prompt for the text between {@code prefix} and {@code suffix} (fill in the middle, as ollama offers it on
+     * {@code /api/generate} and {@code /v1/completions}): in the layout of ollama's code templates,
+     * {@code <|fim_prefix|>prefix<|fim_suffix|>suffix<|fim_middle|>} with the model's tokens; a 400 naming
+     * {@code suffix} for a model without them.
+     */
+    static int[] insertPrompt(BatchEngine engine, String prefix, String suffix) {
+        dev.vellama.runtime.tokenizer.Tokenizer tokenizer = engine.model().tokenizer();
+        if (!tokenizer.fillInMiddle().supported()) {
+            throw ApiException.badField("suffix", "the model does not support insert: its vocabulary has no "
+                    + "fill-in-the-middle tokens");
+        }
+        return new dev.vellama.runtime.InfillPrompt(prefix, suffix, List.of(), "").tokens(tokenizer,
+                new dev.vellama.runtime.InfillPrompt.Limits(engine.batchSize(), -1, engine.slotContext(), false, false));
     }
 
     /** {@code prompt}: a string, a list of strings, a list of token ids, or a list of such lists. */

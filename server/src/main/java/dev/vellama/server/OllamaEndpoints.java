@@ -133,7 +133,10 @@ final class OllamaEndpoints {
         }
         int[] prompt;
         if (!suffix.isEmpty()) {
-            prompt = fillInTheMiddle(engine, text, suffix, raw || system != null);
+            if (raw || system != null) {
+                throw ApiException.badField("suffix", "'suffix' goes with neither 'raw' nor 'system'");
+            }
+            prompt = CompletionEndpoints.insertPrompt(engine, text, suffix);
         } else if (raw) {
             prompt = engine.model().completionPrompt(text);
         } else {
@@ -151,24 +154,6 @@ final class OllamaEndpoints {
         boolean apart = thinks(j) && !raw && suffix.isEmpty();
         ReasoningFormat reasoning = apart ? ReasoningFormat.of(state.template()) : ReasoningFormat.NONE;
         run(req, res, new Job(false, prompt, params, stream, null, false, reasoning, apart));
-    }
-
-    /**
-     * {@code suffix}: code to fill in between {@code prompt} and it, in the layout of ollama's code templates
-     * ({@code <|fim_prefix|>prompt<|fim_suffix|>suffix<|fim_middle|>}); a model without those tokens cannot, as in
-     * ollama. Neither {@code raw} nor {@code system} goes with it.
-     */
-    private static int[] fillInTheMiddle(BatchEngine engine, String prefix, String suffix, boolean refused) {
-        if (refused) {
-            throw ApiException.badField("suffix", "'suffix' goes with neither 'raw' nor 'system'");
-        }
-        dev.vellama.runtime.tokenizer.Tokenizer tokenizer = engine.model().tokenizer();
-        if (!tokenizer.fillInMiddle().supported()) {
-            throw ApiException.badField("suffix", "the model does not support insert: its vocabulary has no "
-                    + "fill-in-the-middle tokens");
-        }
-        return new dev.vellama.runtime.InfillPrompt(prefix, suffix, List.of(), "").tokens(tokenizer,
-                new dev.vellama.runtime.InfillPrompt.Limits(engine.batchSize(), -1, engine.slotContext(), false, false));
     }
 
     /** {@code format}: {@code "json"} (any JSON object) or a JSON Schema; absent or empty for free text. */

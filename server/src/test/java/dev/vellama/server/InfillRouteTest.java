@@ -67,6 +67,14 @@ class InfillRouteTest {
         assertEquals(ids.length, a.json().path("prompt_eval_count").asInt());
         Http.Answer raw = http.post("/api/generate", "{\"prompt\": \"x\", \"suffix\": \"y\", \"raw\": true, \"stream\": false}");
         assertEquals(400, raw.status(), raw.body());
+        // the OpenAI route's suffix, as ollama's OpenAI routes take it
+        Http.Answer openai = http.post("/v1/completions", "{\"prompt\": \"def add(a, b):\\n    \", \"suffix\": "
+                + "\"\\nprint(add(1, 2))\\n\", \"max_tokens\": 6, \"temperature\": 0}");
+        assertEquals(200, openai.status(), openai.body());
+        assertEquals(fixture.alone(ids, 6), openai.json().path("choices").get(0).path("text").asText());
+        assertEquals(ids.length, openai.json().path("usage").path("prompt_tokens").asInt());
+        assertEquals(400, http.post("/v1/completions", "{\"prompt\": [\"a\", \"b\"], \"suffix\": \"c\"}").status());
+        assertEquals(400, http.post("/v1/completions", "{\"prompt\": \"a\", \"echo\": true}").status());
     }
 
     @Test
