@@ -152,7 +152,8 @@ final class OllamaEndpoints {
             }
         }
         boolean apart = thinks(j) && !raw && suffix.isEmpty();
-        ReasoningFormat reasoning = apart ? ReasoningFormat.of(state.template()) : ReasoningFormat.NONE;
+        // as on /api/chat: a rendered chat's reasoning is read apart when asked, and harmony's channels always
+        ReasoningFormat reasoning = raw || !suffix.isEmpty() ? ReasoningFormat.NONE : PreparedChat.reasoning(state.template(), apart);
         run(req, res, new Job(false, prompt, params, stream, null, false, reasoning, apart));
     }
 
