@@ -146,7 +146,14 @@ public final class Model implements AutoCloseable {
         return tokenizeChat(template.render(messages, true, variables) + replyPrefix);
     }
 
-    private int[] tokenizeChat(String rendered) {
+    /**
+     * The tokens of a chat already rendered by a template (as {@link #chatPrompt} makes them: BOS as the model says,
+     * special tokens parsed, a BOS the template wrote itself not doubled).
+     *
+     * @param rendered the template's output, with any reply prefix
+     * @return its token ids, a new array
+     */
+    public int[] tokenizeChat(String rendered) {
         int[] ids = tokenizer.encode(rendered, true, true);
         int bos = tokenizer.bos();
         if (ids.length >= 2 && bos >= 0 && ids[0] == bos && ids[1] == bos) {

@@ -94,6 +94,21 @@ final class CompletionEndpoints {
     }
 
     /**
+     * {@code POST /apply-template} (llama-server's): the prompt the chat template renders for a chat request's
+     * {@code messages}, {@code tools}, {@code tool_choice} and template variables, as {@code {"prompt": ...}},
+     * without generating.
+     */
+    void applyTemplate(ServerRequest req, ServerResponse res) {
+        state.engine(); // 503 while loading, 400 for an embedding model
+        Json j = Json.parse(req.content().as(byte[].class));
+        List<ChatMessage> messages = messages(j);
+        List<Tool> tools = tools(j);
+        ToolChoice choice = toolChoice(j, tools);
+        String prompt = PreparedChat.render(state, PreparedChat.format(state, choice), messages, tools, choice, templateVariables(j));
+        Responses.sendJson(res, 200, Json.MAPPER.createObjectNode().put("prompt", prompt));
+    }
+
+    /**
      * Variables for the chat template from the request: llama-server's {@code chat_template_kwargs} (such as
      * {@code enable_thinking}), and OpenAI's {@code reasoning_effort}, which gpt-oss's template reads.
      */

@@ -34,7 +34,7 @@ record PreparedChat(int[] prompt, GenerationParams params, ToolCallFormat format
      */
     static PreparedChat of(ServerState state, Model model, List<ChatMessage> messages, List<Tool> tools, ToolChoice choice,
             JsonNode toolsJson, Grammar shape, GenerationParams params, Map<String, Object> variables) {
-        ToolCallFormat format = choice.mode().equals("none") ? null : ToolCallFormat.of(state.template());
+        ToolCallFormat format = format(state, choice);
         Grammar calls = format == null ? null : CompletionEndpoints.toolGrammar(state.grammars, format, tools, choice, toolsJson);
         List<String> triggers = format == null ? List.of() : format.triggers(choice);
         if (calls != null && !triggers.isEmpty() && shape == null) {
@@ -44,19 +44,30 @@ record PreparedChat(int[] prompt, GenerationParams params, ToolCallFormat format
         } else if (shape != null) {
             params = params.withGrammar(shape);
         }
-        int[] prompt;
+        int[] prompt = model.tokenizeChat(render(state, format, messages, tools, choice, variables));
+        return new PreparedChat(prompt, params, format);
+    }
+
+    /**
+     * The text the chat template renders for the messages, with the tools' declarations and reply prefix when tools
+     * are offered in a format the template reads ({@code format} non-null).
+     */
+    static String render(ServerState state, ToolCallFormat format, List<ChatMessage> messages, List<Tool> tools,
+            ToolChoice choice, Map<String, Object> variables) {
         try {
             if (format == null) {
-                prompt = model.chatPrompt(messages, state.template(), variables, "");
-            } else {
-                variables.putAll(format.templateVariables(tools));
-                prompt = model.chatPrompt(format.prepare(messages, tools, choice), state.template(), variables,
-                        format.replyPrefix(choice));
+                return state.template().render(messages, true, variables);
             }
+            variables.putAll(format.templateVariables(tools));
+            return state.template().render(format.prepare(messages, tools, choice), true, variables) + format.replyPrefix(choice);
         } catch (ChatTemplateException e) {
             throw ApiException.badField("messages", "the model's chat template refused the messages: " + e.getMessage());
         }
-        return new PreparedChat(prompt, params, format);
+    }
+
+    /** The tool-call format of a request's template, or null when its tool choice is none. */
+    static ToolCallFormat format(ServerState state, ToolChoice choice) {
+        return choice.mode().equals("none") ? null : ToolCallFormat.of(state.template());
     }
 
     /**

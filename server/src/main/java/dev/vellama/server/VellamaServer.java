@@ -175,6 +175,7 @@ public final class VellamaServer implements AutoCloseable {
                 // llama-server's native completion and its settings
                 .post("/completion", llama::completion)
                 .post("/infill", llama::infill)
+                .post("/apply-template", completions::applyTemplate)
                 .post("/v1/messages", anthropic::messages)
                 .post("/v1/messages/count_tokens", anthropic::countTokens)
                 .get("/props", llama::props)

@@ -141,4 +141,17 @@ class LlamaServerRoutesTest {
         assertEquals(400, ollama.status(), ollama.body());
         assertTrue(ollama.json().path("error").asText().contains("does not support insert"), ollama.body());
     }
+
+    @Test
+    void applyTemplateGivesThePromptAChatRequestWouldGenerateFrom() throws Exception {
+        Http.Answer a = http.post("/apply-template", "{\"messages\": [{\"role\": \"system\", \"content\": \"Be brief.\"}, "
+                + "{\"role\": \"user\", \"content\": \"What is an index?\"}]}");
+        assertEquals(200, a.status(), a.body());
+        String prompt = a.json().path("prompt").asText();
+        assertTrue(prompt.contains("What is an index?") && prompt.contains("Be brief."), prompt);
+        int[] chat = fixture.model.chatPrompt(List.of(dev.vellama.runtime.chat.ChatMessage.system("Be brief."),
+                dev.vellama.runtime.chat.ChatMessage.user("What is an index?")));
+        assertEquals(java.util.Arrays.toString(chat), java.util.Arrays.toString(fixture.model.tokenizeChat(prompt)));
+        assertEquals(400, http.post("/apply-template", "{}").status());
+    }
 }
