@@ -308,6 +308,11 @@ final class CompletionEndpoints {
 
     /** Message content: absent (empty), a string, or text parts (joined); {@code at} names the field in errors. */
     static String content(JsonNode c, String at) {
+        return content(c, at, java.util.Set.of("text"));
+    }
+
+    /** Message content whose text parts may be of the given types. */
+    static String content(JsonNode c, String at, java.util.Set<String> textTypes) {
         if (c == null || c.isNull()) {
             return "";
         }
@@ -320,8 +325,9 @@ final class CompletionEndpoints {
         StringBuilder text = new StringBuilder();
         for (JsonNode part : c) {
             JsonNode type = part.get("type");
-            if (type == null || !"text".equals(type.asText()) || !part.path("text").isTextual()) {
-                throw ApiException.badField(at, "'" + at + "' may only hold parts of type 'text' with a string 'text'");
+            if (type == null || !textTypes.contains(type.asText()) || !part.path("text").isTextual()) {
+                throw ApiException.badField(at, "'" + at + "' may only hold text parts (" + String.join(", ", new java.util.TreeSet<>(textTypes))
+                        + ") with a string 'text': the served model reads text only");
             }
             text.append(part.get("text").asText());
         }

@@ -54,13 +54,14 @@ public final class VellamaServer implements AutoCloseable {
         OllamaEndpoints ollama = new OllamaEndpoints(state, embeddings);
         LlamaServerEndpoints llama = new LlamaServerEndpoints(state);
         AnthropicEndpoints anthropic = new AnthropicEndpoints(state);
+        ResponsesEndpoint responses = new ResponsesEndpoint(state);
         this.server = WebServer.builder()
                 // no stop on JVM exit behind our back: the owner drains first (running streams finish), then closes
                 .shutdownHook(false)
                 .host(options.host())
                 .port(options.port())
                 .maxPayloadSize(MAX_BODY_BYTES)
-                .routing(r -> routing(r, completions, embeddings, info, ollama, llama, anthropic))
+                .routing(r -> routing(r, completions, embeddings, info, ollama, llama, anthropic, responses))
                 .build();
     }
 
@@ -131,7 +132,7 @@ public final class VellamaServer implements AutoCloseable {
     }
 
     private void routing(HttpRouting.Builder r, CompletionEndpoints completions, EmbeddingEndpoint embeddings, InfoEndpoints info,
-            OllamaEndpoints ollama, LlamaServerEndpoints llama, AnthropicEndpoints anthropic) {
+            OllamaEndpoints ollama, LlamaServerEndpoints llama, AnthropicEndpoints anthropic, ResponsesEndpoint responses) {
         r.addFilter((chain, req, res) -> {
             long t0 = System.nanoTime();
             RequestLog log = new RequestLog();
@@ -177,6 +178,8 @@ public final class VellamaServer implements AutoCloseable {
                 .post("/infill", llama::infill)
                 .post("/apply-template", completions::applyTemplate)
                 .post("/v1/messages", anthropic::messages)
+                .post("/v1/responses", responses::create)
+                .post("/responses", responses::create)
                 .post("/v1/messages/count_tokens", anthropic::countTokens)
                 .get("/props", llama::props)
                 // ollama's API (docs/server.md, "Ollama's API")

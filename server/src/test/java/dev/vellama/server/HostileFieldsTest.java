@@ -47,7 +47,10 @@ class HostileFieldsTest {
             Map.entry("/api/embeddings", List.of("prompt", "model")),
             Map.entry("/api/show", List.of("model", "verbose")),
             Map.entry("/v1/messages", ANTHROPIC),
-            Map.entry("/v1/messages/count_tokens", ANTHROPIC));
+            Map.entry("/v1/messages/count_tokens", ANTHROPIC),
+            Map.entry("/v1/responses", List.of("input", "instructions", "tools", "tool_choice", "max_output_tokens",
+                    "temperature", "top_p", "stream", "text", "reasoning", "parallel_tool_calls", "store",
+                    "previous_response_id", "conversation", "metadata", "seed", "truncation", "include", "user")));
     /** Ollama's {@code options}, each set alone inside the object. */
     private static final List<String> OLLAMA_OPTIONS = List.of("num_predict", "temperature", "top_k", "top_p", "min_p",
             "typical_p", "repeat_penalty", "repeat_last_n", "presence_penalty", "frequency_penalty", "seed", "stop",
@@ -105,6 +108,7 @@ class HostileFieldsTest {
             case "/api/embed" -> body.put("input", "Once");
             case "/api/embeddings" -> body.put("prompt", "Once");
             case "/api/show" -> body.put("model", "m");
+            case "/v1/responses" -> body.put("max_output_tokens", 2).put("temperature", 0).put("input", "Hi");
             case "/v1/messages", "/v1/messages/count_tokens" -> body.put("max_tokens", 2).put("temperature", 0)
                     .set("messages", Http.JSON.createArrayNode().add(Http.JSON.createObjectNode().put("role", "user").put("content", "Hi")));
             default -> body.set("tokens", Http.JSON.createArrayNode().add(1).add(2));
