@@ -10,7 +10,6 @@ import java.util.UUID;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vellama.runtime.BatchEngine;
-import dev.vellama.runtime.GeneratedToken;
 import dev.vellama.runtime.GenerationParams;
 import dev.vellama.runtime.GenerationResult;
 import dev.vellama.runtime.StopReason;
@@ -20,7 +19,6 @@ import dev.vellama.runtime.chat.ReasoningFormat;
 import dev.vellama.runtime.chat.ReasoningSplitter;
 import dev.vellama.runtime.chat.Tool;
 import dev.vellama.runtime.chat.ToolCall;
-import dev.vellama.runtime.chat.ToolCallFormat;
 import dev.vellama.runtime.chat.ToolChoice;
 import dev.vellama.runtime.tokenizer.Tokenizer;
 import io.helidon.http.HeaderNames;
@@ -156,7 +154,7 @@ final class AnthropicEndpoints {
                 String bat = at + ".content[" + b + "]";
                 String type = block.path("type").asText("");
                 switch (type) {
-                    case "text" -> text.append(string(block, "text", bat));
+                    case "text" -> text.append(ToolFields.string(block, "text", bat));
                     case "thinking", "redacted_thinking" -> { }
                     case "tool_use" -> {
                         if (!role.equals("assistant")) {
@@ -166,14 +164,14 @@ final class AnthropicEndpoints {
                         if (input != null && !input.isNull() && !input.isObject()) {
                             throw ApiException.badField(bat + ".input", "'" + bat + ".input' must be an object");
                         }
-                        calls.add(new ToolCall(string(block, "id", bat), string(block, "name", bat),
+                        calls.add(new ToolCall(ToolFields.string(block, "id", bat), ToolFields.string(block, "name", bat),
                                 input == null || input.isNull() ? "{}" : input.toString()));
                     }
                     case "tool_result" -> {
                         if (!role.equals("user")) {
                             throw ApiException.badField(bat, "'" + bat + "': tool results come in a user turn");
                         }
-                        out.add(ChatMessage.toolResult(string(block, "tool_use_id", bat),
+                        out.add(ChatMessage.toolResult(ToolFields.string(block, "tool_use_id", bat),
                                 CompletionEndpoints.content(block.get("content"), bat + ".content")));
                     }
                     case "image", "document", "search_result" -> throw ApiException.badField(bat + ".type", "'" + bat
@@ -189,44 +187,19 @@ final class AnthropicEndpoints {
         return out;
     }
 
-    private static String string(JsonNode o, String field, String at) {
-        JsonNode v = o.get(field);
-        if (v == null || !v.isTextual()) {
-            throw ApiException.badField(at + "." + field, "'" + at + "." + field + "' must be a string");
-        }
-        return v.asText();
-    }
-
     /** {@code tools}: {@code [{name, description, input_schema}]}; Anthropic's own server tools are refused. */
     private static List<Tool> tools(JsonNode list) {
         List<Tool> out = new ArrayList<>();
-        if (list == null) {
-            return out;
-        }
-        if (!list.isArray()) {
-            throw ApiException.badField("tools", "'tools' must be a list of tools");
-        }
-        for (int i = 0; i < list.size(); i++) {
+        list = ToolFields.list(list);
+        for (int i = 0; list != null && i < list.size(); i++) {
             String at = "tools[" + i + "]";
             JsonNode t = list.get(i);
-            if (!t.isObject()) {
-                throw ApiException.badField(at, "'" + at + "' must be an object");
-            }
-            String type = t.path("type").asText("custom");
+            String type = t.isObject() ? t.path("type").asText("custom") : "";
             if (!type.equals("custom")) {
                 throw ApiException.badField(at + ".type", "'" + at + ".type': only custom tools (with an input_schema) are "
-                        + "supported, not " + type);
+                        + "supported, not " + (type.isEmpty() ? "this" : type));
             }
-            JsonNode schema = t.get("input_schema");
-            if (schema == null || !schema.isObject()) {
-                throw ApiException.badField(at + ".input_schema", "'" + at + ".input_schema' must be a JSON Schema object");
-            }
-            try {
-                out.add(new Tool(string(t, "name", at), t.path("description").isTextual() ? t.get("description").asText() : null,
-                        Json.MAPPER.convertValue(schema, Object.class)));
-            } catch (IllegalArgumentException e) {
-                throw ApiException.badField(at + ".name", e.getMessage());
-            }
+            out.add(ToolFields.tool(t, "input_schema", true, at));
         }
         return out;
     }
@@ -243,19 +216,10 @@ final class AnthropicEndpoints {
             case "auto" -> tools.isEmpty() ? ToolChoice.NONE : ToolChoice.AUTO;
             case "any" -> ToolChoice.REQUIRED;
             case "none" -> ToolChoice.NONE;
-            case "tool" -> {
-                String name = string(c, "name", "tool_choice");
-                if (tools.stream().noneMatch(t -> t.name().equals(name))) {
-                    throw ApiException.badField("tool_choice.name", "'tool_choice.name' names no tool in 'tools': " + name);
-                }
-                yield ToolChoice.function(name);
-            }
+            case "tool" -> ToolFields.named(ToolFields.string(c, "name", "tool_choice"), tools, "tool_choice.name");
             default -> throw ApiException.badField("tool_choice.type", "'tool_choice.type' must be auto, any, tool or none");
         };
-        if (tools.isEmpty() && !choice.mode().equals("none")) {
-            throw ApiException.badField("tool_choice", "'tool_choice' needs 'tools'");
-        }
-        return choice;
+        return ToolFields.checked(choice, tools);
     }
 
     // ---- answers
@@ -333,12 +297,8 @@ final class AnthropicEndpoints {
             BatchEngine.Request running, Tokenizer tokenizer) throws InterruptedException {
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
         SseSink sink = res.sink(SseSink.TYPE);
-        ToolCallFormat format = job.chat().format();
-        boolean harmonyCalls = format == ToolCallFormat.HARMONY;
-        ToolReplyStream calls = format != null && !harmonyCalls ? new ToolReplyStream(format, job.mustCall()) : null;
-        ReasoningSplitter splitter = job.splitter(tokenizer);
         Blocks blocks = new Blocks(sink);
-        int generated = 0;
+        ChatReplyStream reply = new ChatReplyStream();
         try {
             ObjectNode start = message(id);
             start.putArray("content");
@@ -346,44 +306,36 @@ final class AnthropicEndpoints {
             start.putNull("stop_sequence");
             start.putObject("usage").put("input_tokens", job.chat().prompt().length).put("output_tokens", 0);
             emit(sink, "message_start", Json.MAPPER.createObjectNode().put("type", "message_start").set("message", start));
-            while (true) {
-                TokenChannel.Event e = channel.take(ENGINE_SILENCE_SECONDS);
-                if (e.error() != null) {
-                    emit(sink, "error", error(500, "generation failed: " + e.error().getMessage()));
+            reply.run(channel, job.chat().format(), job.mustCall(), job.splitter(tokenizer), new ChatReplyStream.Sink() {
+                @Override
+                public void piece(String reasoning, String words) {
+                    blocks.thinking(reasoning);
+                    blocks.text(words);
+                }
+
+                @Override
+                public void end(GenerationResult r, List<ToolCall> calls) {
+                    for (ToolCall call : calls) {
+                        blocks.toolUse(call);
+                    }
+                    blocks.close();
+                    ObjectNode delta = Json.MAPPER.createObjectNode().put("type", "message_delta");
+                    stopReason(delta.putObject("delta"), job, r, !calls.isEmpty());
+                    delta.putObject("usage").put("output_tokens", r.tokens().size());
+                    emit(sink, "message_delta", delta);
+                    emit(sink, "message_stop", Json.MAPPER.createObjectNode().put("type", "message_stop"));
+                    RequestLog.of(req).tokens(r.promptTokens().length + r.tokens().size());
+                }
+
+                @Override
+                public void failed(RuntimeException error) {
+                    emit(sink, "error", error(500, "generation failed: " + error.getMessage()));
                     running.cancel();
-                    return;
                 }
-                if (e.token() != null) {
-                    GeneratedToken t = e.token();
-                    generated++;
-                    blocks.piece(splitter.accept(t.id(), t.text()), calls);
-                    continue;
-                }
-                GenerationResult r = e.result();
-                blocks.piece(splitter.finish(), calls);
-                List<ToolCall> made = List.of();
-                if (calls != null) {
-                    ChatReply reply = calls.reply();
-                    blocks.text(calls.unsentContent(reply));
-                    made = reply.toolCalls();
-                } else if (harmonyCalls) {
-                    made = splitter.toolCalls();
-                }
-                for (ToolCall call : made) {
-                    blocks.toolUse(call);
-                }
-                blocks.close();
-                ObjectNode delta = Json.MAPPER.createObjectNode().put("type", "message_delta");
-                stopReason(delta.putObject("delta"), job, r, !made.isEmpty());
-                delta.putObject("usage").put("output_tokens", r.tokens().size());
-                emit(sink, "message_delta", delta);
-                emit(sink, "message_stop", Json.MAPPER.createObjectNode().put("type", "message_stop"));
-                RequestLog.of(req).tokens(r.promptTokens().length + r.tokens().size());
-                return;
-            }
+            }, ENGINE_SILENCE_SECONDS);
         } catch (ClientGone gone) {
             running.cancel();
-            RequestLog.of(req).tokens(job.chat().prompt().length + generated).disconnected();
+            RequestLog.of(req).tokens(job.chat().prompt().length + reply.tokens()).disconnected();
         } finally {
             CompletionEndpoints.close(sink);
         }
@@ -399,13 +351,11 @@ final class AnthropicEndpoints {
             this.sink = sink;
         }
 
-        /** A token's text: its thinking into a thinking block, its words (tool-call text held back) into a text block. */
-        void piece(ReasoningSplitter.Delta split, ToolReplyStream calls) {
-            if (!split.reasoning().isEmpty()) {
+        void thinking(String reasoning) {
+            if (!reasoning.isEmpty()) {
                 startIf("thinking", Json.MAPPER.createObjectNode().put("type", "thinking").put("thinking", "").put("signature", ""));
-                delta(Json.MAPPER.createObjectNode().put("type", "thinking_delta").put("thinking", split.reasoning()));
+                delta(Json.MAPPER.createObjectNode().put("type", "thinking_delta").put("thinking", reasoning));
             }
-            text(calls != null ? calls.accept(split.content()) : split.content());
         }
 
         void text(String words) {

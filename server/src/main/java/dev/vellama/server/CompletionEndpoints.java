@@ -157,34 +157,15 @@ final class CompletionEndpoints {
 
     /** {@code tools}: OpenAI's function tools, {@code {"type": "function", "function": {name, description, parameters}}}. */
     static List<Tool> tools(Json j) {
-        JsonNode list = j.node("tools");
+        JsonNode list = ToolFields.list(j.node("tools"));
         List<Tool> out = new ArrayList<>();
-        if (list == null) {
-            return out;
-        }
-        if (!list.isArray()) {
-            throw ApiException.badField("tools", "'tools' must be a list of tools");
-        }
-        for (int i = 0; i < list.size(); i++) {
+        for (int i = 0; list != null && i < list.size(); i++) {
             String at = "tools[" + i + "]";
             JsonNode t = list.get(i);
             if (!t.isObject() || !"function".equals(t.path("type").asText()) || !t.path("function").isObject()) {
                 throw ApiException.badField(at, "'" + at + "' must be {\"type\": \"function\", \"function\": {...}}");
             }
-            JsonNode f = t.get("function");
-            if (!f.path("name").isTextual()) {
-                throw ApiException.badField(at + ".function.name", "'" + at + ".function.name' must be a string");
-            }
-            JsonNode params = f.get("parameters");
-            if (params != null && !params.isNull() && !params.isObject()) {
-                throw ApiException.badField(at + ".function.parameters", "'" + at + ".function.parameters' must be a JSON Schema object");
-            }
-            try {
-                out.add(new Tool(f.get("name").asText(), f.path("description").isTextual() ? f.get("description").asText() : null,
-                        params == null || params.isNull() ? null : Json.MAPPER.convertValue(params, Object.class)));
-            } catch (IllegalArgumentException e) {
-                throw ApiException.badField(at + ".function.name", e.getMessage());
-            }
+            out.add(ToolFields.tool(t.get("function"), "parameters", false, at + ".function"));
         }
         return out;
     }
@@ -204,18 +185,11 @@ final class CompletionEndpoints {
                 default -> throw ApiException.badField("tool_choice", "'tool_choice' must be none, auto, required or a function, not '" + c.asText() + "'");
             };
         } else if (c.isObject() && c.path("function").path("name").isTextual()) {
-            String name = c.get("function").get("name").asText();
-            if (tools.stream().noneMatch(t -> t.name().equals(name))) {
-                throw ApiException.badField("tool_choice", "'tool_choice' names '" + name + "', which is not among the tools");
-            }
-            choice = ToolChoice.function(name);
+            choice = ToolFields.named(c.get("function").get("name").asText(), tools, "tool_choice");
         } else {
             throw ApiException.badField("tool_choice", "'tool_choice' must be none, auto, required or {\"type\": \"function\", \"function\": {\"name\": ...}}");
         }
-        if (tools.isEmpty() && !choice.mode().equals("none")) {
-            throw ApiException.badField("tool_choice", "'tool_choice' needs 'tools'");
-        }
-        return choice;
+        return ToolFields.checked(choice, tools);
     }
 
     void completions(ServerRequest req, ServerResponse res) {

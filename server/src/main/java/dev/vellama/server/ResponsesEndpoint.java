@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vellama.runtime.BatchEngine;
-import dev.vellama.runtime.GeneratedToken;
 import dev.vellama.runtime.GenerationParams;
 import dev.vellama.runtime.GenerationResult;
 import dev.vellama.runtime.StopReason;
@@ -21,7 +20,6 @@ import dev.vellama.runtime.chat.ReasoningFormat;
 import dev.vellama.runtime.chat.ReasoningSplitter;
 import dev.vellama.runtime.chat.Tool;
 import dev.vellama.runtime.chat.ToolCall;
-import dev.vellama.runtime.chat.ToolCallFormat;
 import dev.vellama.runtime.chat.ToolChoice;
 import dev.vellama.runtime.grammar.Grammar;
 import dev.vellama.runtime.tokenizer.Tokenizer;
@@ -193,13 +191,13 @@ final class ResponsesEndpoint {
                 }
                 case "function_call" -> {
                     JsonNode args = item.get("arguments");
-                    calls.add(new ToolCall(string(item, "call_id", at), string(item, "name", at),
+                    calls.add(new ToolCall(ToolFields.string(item, "call_id", at), ToolFields.string(item, "name", at),
                             args == null || args.isNull() ? "{}" : args.isTextual() ? args.asText() : args.toString()));
                 }
                 case "function_call_output" -> {
                     JsonNode output = item.get("output");
                     String text = output != null && output.isTextual() ? output.asText() : CompletionEndpoints.content(output, at + ".output", RESPONSE_TEXT);
-                    out.add(ChatMessage.toolResult(string(item, "call_id", at), text));
+                    out.add(ChatMessage.toolResult(ToolFields.string(item, "call_id", at), text));
                 }
                 case "reasoning" -> { }
                 default -> throw ApiException.badField(at + ".type", "'" + at + ".type' must be message, function_call, "
@@ -212,39 +210,17 @@ final class ResponsesEndpoint {
         return out;
     }
 
-    private static String string(JsonNode o, String field, String at) {
-        JsonNode v = o.get(field);
-        if (v == null || !v.isTextual()) {
-            throw ApiException.badField(at + "." + field, "'" + at + "." + field + "' must be a string");
-        }
-        return v.asText();
-    }
-
     /** {@code tools}: function tools, {@code {type: "function", name, description, parameters}}; hosted tools are refused. */
     private static List<Tool> tools(JsonNode list) {
         List<Tool> out = new ArrayList<>();
-        if (list == null) {
-            return out;
-        }
-        if (!list.isArray()) {
-            throw ApiException.badField("tools", "'tools' must be a list of tools");
-        }
-        for (int i = 0; i < list.size(); i++) {
+        list = ToolFields.list(list);
+        for (int i = 0; list != null && i < list.size(); i++) {
             String at = "tools[" + i + "]";
             JsonNode t = list.get(i);
             if (!t.isObject() || !"function".equals(t.path("type").asText())) {
                 throw ApiException.badField(at + ".type", "'" + at + "': only function tools are supported (no hosted tools)");
             }
-            JsonNode params = t.get("parameters");
-            if (params != null && !params.isNull() && !params.isObject()) {
-                throw ApiException.badField(at + ".parameters", "'" + at + ".parameters' must be a JSON Schema object");
-            }
-            try {
-                out.add(new Tool(string(t, "name", at), t.path("description").isTextual() ? t.get("description").asText() : null,
-                        params == null || params.isNull() ? null : Json.MAPPER.convertValue(params, Object.class)));
-            } catch (IllegalArgumentException e) {
-                throw ApiException.badField(at + ".name", e.getMessage());
-            }
+            out.add(ToolFields.tool(t, "parameters", false, at));
         }
         return out;
     }
@@ -262,18 +238,11 @@ final class ResponsesEndpoint {
                 default -> throw ApiException.badField("tool_choice", "'tool_choice' must be auto, none, required or a function");
             };
         } else if (c.isObject() && "function".equals(c.path("type").asText())) {
-            String name = string(c, "name", "tool_choice");
-            if (tools.stream().noneMatch(t -> t.name().equals(name))) {
-                throw ApiException.badField("tool_choice.name", "'tool_choice.name' names no tool in 'tools': " + name);
-            }
-            choice = ToolChoice.function(name);
+            choice = ToolFields.named(ToolFields.string(c, "name", "tool_choice"), tools, "tool_choice.name");
         } else {
             throw ApiException.badField("tool_choice", "'tool_choice' must be auto, none, required or {\"type\": \"function\", \"name\": ...}");
         }
-        if (tools.isEmpty() && !choice.mode().equals("none")) {
-            throw ApiException.badField("tool_choice", "'tool_choice' needs 'tools'");
-        }
-        return choice;
+        return ToolFields.checked(choice, tools);
     }
 
     /** {@code text.format}: {@code text}, {@code json_object}, or {@code json_schema} with {@code schema}. */
@@ -390,62 +359,48 @@ final class ResponsesEndpoint {
             BatchEngine.Request running, Tokenizer tokenizer) throws InterruptedException {
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
         SseSink sink = res.sink(SseSink.TYPE);
-        ToolCallFormat format = job.chat().format();
-        boolean harmonyCalls = format == ToolCallFormat.HARMONY;
-        ToolReplyStream calls = format != null && !harmonyCalls ? new ToolReplyStream(format, job.mustCall()) : null;
-        ReasoningSplitter splitter = job.splitter(tokenizer);
         Items items = new Items(sink, ids);
-        int generated = 0;
+        ChatReplyStream reply = new ChatReplyStream();
         try {
             ObjectNode start = response(job, ids, created, null);
             start.putArray("output");
             items.emit("response.created", Json.MAPPER.createObjectNode().set("response", start));
             items.emit("response.in_progress", Json.MAPPER.createObjectNode().set("response", start));
-            while (true) {
-                TokenChannel.Event e = channel.take(ENGINE_SILENCE_SECONDS);
-                if (e.error() != null) {
-                    ObjectNode failed = Json.MAPPER.createObjectNode().put("code", "server_error")
-                            .put("message", "generation failed: " + e.error().getMessage());
-                    items.emit("error", failed);
-                    running.cancel();
-                    return;
-                }
-                if (e.token() != null) {
-                    GeneratedToken t = e.token();
-                    generated++;
-                    items.piece(splitter.accept(t.id(), t.text()), calls);
-                    continue;
-                }
-                GenerationResult r = e.result();
-                items.piece(splitter.finish(), calls);
-                List<ToolCall> made = List.of();
-                if (calls != null) {
-                    ChatReply reply = calls.reply();
-                    String rest = calls.unsentContent(reply);
-                    if (!rest.isEmpty()) {
-                        items.text(rest);
+            reply.run(channel, job.chat().format(), job.mustCall(), job.splitter(tokenizer), new ChatReplyStream.Sink() {
+                @Override
+                public void piece(String reasoning, String words) {
+                    items.reasoning(reasoning);
+                    if (!words.isEmpty()) {
+                        items.text(words);
                     }
-                    made = reply.toolCalls();
-                } else if (harmonyCalls) {
-                    made = splitter.toolCalls();
                 }
-                if (made.isEmpty() && !items.hasMessage()) {
-                    items.text(""); // a reply without words or calls is still an (empty) message
+
+                @Override
+                public void end(GenerationResult r, List<ToolCall> calls) {
+                    if (calls.isEmpty() && !items.hasMessage()) {
+                        items.text(""); // a reply without words or calls is still an (empty) message
+                    }
+                    for (ToolCall call : calls) {
+                        items.call(call);
+                    }
+                    items.close();
+                    ObjectNode done = response(job, ids, created, r);
+                    done.set("output", items.output);
+                    boolean cut = done.path("status").asText().equals("incomplete");
+                    items.emit(cut ? "response.incomplete" : "response.completed", Json.MAPPER.createObjectNode().set("response", done));
+                    RequestLog.of(req).tokens(r.promptTokens().length + r.tokens().size());
                 }
-                for (ToolCall call : made) {
-                    items.call(call);
+
+                @Override
+                public void failed(RuntimeException error) {
+                    items.emit("error", Json.MAPPER.createObjectNode().put("code", "server_error")
+                            .put("message", "generation failed: " + error.getMessage()));
+                    running.cancel();
                 }
-                items.close();
-                ObjectNode done = response(job, ids, created, r);
-                done.set("output", items.output);
-                boolean cut = done.path("status").asText().equals("incomplete");
-                items.emit(cut ? "response.incomplete" : "response.completed", Json.MAPPER.createObjectNode().set("response", done));
-                RequestLog.of(req).tokens(r.promptTokens().length + r.tokens().size());
-                return;
-            }
+            }, ENGINE_SILENCE_SECONDS);
         } catch (ClientGone gone) {
             running.cancel();
-            RequestLog.of(req).tokens(job.chat().prompt().length + generated).disconnected();
+            RequestLog.of(req).tokens(job.chat().prompt().length + reply.tokens()).disconnected();
         } finally {
             CompletionEndpoints.close(sink);
         }
@@ -465,19 +420,15 @@ final class ResponsesEndpoint {
             this.ids = ids;
         }
 
-        /** A token's text: its reasoning into a reasoning item, its words (tool-call text held back) into the message. */
-        void piece(ReasoningSplitter.Delta split, ToolReplyStream calls) {
-            if (!split.reasoning().isEmpty()) {
+        /** Reasoning into the reasoning item. */
+        void reasoning(String reasoning) {
+            if (!reasoning.isEmpty()) {
                 if (!"reasoning".equals(open)) {
                     close();
                     open("reasoning", reasoningItem(ids.reasoning, null, "in_progress"));
                 }
-                text.append(split.reasoning());
-                emit("response.reasoning_text.delta", part(ids.reasoning).put("delta", split.reasoning()));
-            }
-            String words = calls != null ? calls.accept(split.content()) : split.content();
-            if (!words.isEmpty()) {
-                text(words);
+                text.append(reasoning);
+                emit("response.reasoning_text.delta", part(ids.reasoning).put("delta", reasoning));
             }
         }
 
