@@ -121,12 +121,7 @@ final class AnthropicEndpoints {
      * text only.
      */
     private static List<ChatMessage> messages(JsonNode list) {
-        if (list == null) {
-            throw ApiException.badField("messages", "'messages' is required");
-        }
-        if (!list.isArray() || list.isEmpty()) {
-            throw ApiException.badField("messages", "'messages' must be a non-empty list of messages");
-        }
+        CompletionEndpoints.messageList(list);
         List<ChatMessage> out = new ArrayList<>();
         for (int i = 0; i < list.size(); i++) {
             JsonNode m = list.get(i);

@@ -224,13 +224,7 @@ final class CompletionEndpoints {
 
     /** {@code messages}: a non-empty list of {role, content}; content a string, text parts, or null. */
     private static List<ChatMessage> messages(Json j) {
-        JsonNode list = j.node("messages");
-        if (list == null) {
-            throw ApiException.badField("messages", "'messages' is required");
-        }
-        if (!list.isArray() || list.isEmpty()) {
-            throw ApiException.badField("messages", "'messages' must be a non-empty list of messages");
-        }
+        JsonNode list = messageList(j.node("messages"));
         List<ChatMessage> out = new ArrayList<>();
         for (int i = 0; i < list.size(); i++) {
             JsonNode m = list.get(i);
@@ -245,6 +239,17 @@ final class CompletionEndpoints {
                     callId == null || callId.isNull() ? null : callId.asText()));
         }
         return out;
+    }
+
+    /** A request's {@code messages}, which must be a non-empty list. */
+    static JsonNode messageList(JsonNode list) {
+        if (list == null) {
+            throw ApiException.badField("messages", "'messages' is required");
+        }
+        if (!list.isArray() || list.isEmpty()) {
+            throw ApiException.badField("messages", "'messages' must be a non-empty list of messages");
+        }
+        return list;
     }
 
     /** Message {@code at} of a request: an object with a non-empty {@code role}, which is returned. */
