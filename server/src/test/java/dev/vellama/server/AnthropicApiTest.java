@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Anthropic's Messages API ({@code /v1/messages}, {@code /v1/messages/count_tokens}) through Anthropic's official
- * Java SDK: plain replies against the greedy text of a lone session (the stories model), streaming through the SDK's
+ * Java SDK and LangChain4j's Anthropic models: plain replies against the greedy text of a lone session (the stories model), streaming through the SDK's
  * own accumulator, stop sequences, errors and the {@code x-api-key} header; tool use on a model whose template is
  * Qwen's (its weights are random: what it says is noise, its shape is what was asked).
  */
@@ -153,6 +153,44 @@ class AnthropicApiTest {
             assertEquals("invalid_request_error", o.path("error").path("type").asText(), a.body());
             assertTrue(o.path("error").path("message").asText().contains(bad[1]), bad[1] + ": " + a.body());
         }
+    }
+
+    @Test
+    void langChain4jsAnthropicModelsGetTheSameText() throws Exception {
+        String whole = stories.alone(stories.model.chatPrompt(CHAT), 16);
+        var model = dev.langchain4j.model.anthropic.AnthropicChatModel.builder().baseUrl(stories.baseUrl() + "/v1/")
+                .apiKey(ServerFixture.KEY).modelName("any").maxTokens(16).temperature(0.0).maxRetries(0).build();
+        var r = model.chat(dev.langchain4j.data.message.SystemMessage.from("You write about databases."),
+                dev.langchain4j.data.message.UserMessage.from("What is an index?"));
+        assertEquals(whole, r.aiMessage().text());
+        assertEquals(dev.langchain4j.model.output.FinishReason.LENGTH, r.finishReason());
+        assertEquals(stories.model.chatPrompt(CHAT).length, r.tokenUsage().inputTokenCount());
+
+        var streaming = dev.langchain4j.model.anthropic.AnthropicStreamingChatModel.builder().baseUrl(stories.baseUrl() + "/v1/")
+                .apiKey(ServerFixture.KEY).modelName("any").maxTokens(16).temperature(0.0).build();
+        StringBuilder partial = new StringBuilder();
+        java.util.concurrent.CompletableFuture<dev.langchain4j.model.chat.response.ChatResponse> done = new java.util.concurrent.CompletableFuture<>();
+        streaming.chat(List.of(dev.langchain4j.data.message.SystemMessage.from("You write about databases."),
+                dev.langchain4j.data.message.UserMessage.from("What is an index?")),
+                new dev.langchain4j.model.chat.response.StreamingChatResponseHandler() {
+                    @Override
+                    public void onPartialResponse(String text) {
+                        partial.append(text);
+                    }
+
+                    @Override
+                    public void onCompleteResponse(dev.langchain4j.model.chat.response.ChatResponse response) {
+                        done.complete(response);
+                    }
+
+                    @Override
+                    public void onError(Throwable error) {
+                        done.completeExceptionally(error);
+                    }
+                });
+        var streamed = done.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(whole, partial.toString());
+        assertEquals(whole, streamed.aiMessage().text());
     }
 
     private static Tool weather() {
