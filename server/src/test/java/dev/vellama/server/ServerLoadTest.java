@@ -21,9 +21,9 @@ import dev.vellama.runtime.chat.ChatMessage;
 import org.junit.jupiter.api.Test;
 
 /**
- * A bounded loopback load: 16 clients at once over 4 slots, half of them streaming, half through OpenAI's routes
- * and half through ollama's (newline-delimited streams), with malformed and oversize requests and clients that
- * leave mid-stream (through either API) mixed in. Every good request completes with exactly the text it gives
+ * A bounded loopback load: 16 clients at once over 4 slots, half of them streaming, a quarter each through OpenAI's
+ * chat completions, ollama's chat (newline-delimited streams), Anthropic's Messages and OpenAI's Responses, with
+ * malformed and oversize requests and clients that leave mid-stream (through each API) mixed in. Every good request completes with exactly the text it gives
  * alone (no tokens mixed between slots), every bad one gets its 4xx, and the leavers' slots come free. It stops by
  * itself: fixed request counts, and every wait has a deadline.
  */
@@ -54,16 +54,27 @@ class ServerLoadTest {
                 for (int i = 0; i < CLIENTS; i++) {
                     int n = i;
                     boolean stream = i % 2 == 1;
-                    boolean ollama = i % 4 >= 2;
-                    good.add(pool.submit(() -> ollama ? ollama(http, user(n), stream)
-                            : stream ? streamed(http, user(n)) : whole(http, user(n))));
+                    int api = i % 8 / 2;
+                    good.add(pool.submit(() -> switch (api) {
+                        case 0 -> stream ? streamed(http, user(n)) : whole(http, user(n));
+                        case 1 -> ollama(http, user(n), stream);
+                        case 2 -> anthropic(http, user(n), stream);
+                        default -> responses(http, user(n), stream);
+                    }));
                     if (i % 4 == 0) {
                         bad.add(pool.submit(() -> http.post("/v1/chat/completions", "{\"messages\": [{\"role\": ").status()));
                         bad.add(pool.submit(() -> http.post("/v1/chat/completions",
                                 Http.chatBody("word ".repeat(400), 8, n % 8 == 0)).status()));
                     }
                     if (i % 5 == 0) {
-                        leavers.add(pool.submit(() -> n % 10 == 5 ? leaveOllama(http) : leave(http)));
+                        leavers.add(pool.submit(() -> switch (n) {
+                            case 5 -> leaveOllama(http);
+                            case 10 -> leave(http, "/v1/messages", "{\"max_tokens\": 400, \"stream\": true, \"messages\": "
+                                    + "[{\"role\": \"user\", \"content\": \"Tell me a long story.\"}]}");
+                            case 15 -> leave(http, "/v1/responses", "{\"max_output_tokens\": 400, \"stream\": true, "
+                                    + "\"input\": \"Tell me a long story.\"}");
+                            default -> leave(http, "/v1/chat/completions", Http.chatBody("Tell me a long story.", 400, true));
+                        }));
                     }
                 }
                 for (int i = 0; i < CLIENTS; i++) {
@@ -162,9 +173,60 @@ class ServerLoadTest {
         return lines;
     }
 
+    /** The reply through Anthropic's {@code /v1/messages}, whole or gathered from its text deltas. */
+    private static String anthropic(Http http, String user, boolean stream) throws Exception {
+        String body = "{\"max_tokens\": " + MAX_TOKENS + ", \"temperature\": 0, \"stream\": " + stream
+                + ", \"messages\": [{\"role\": \"user\", \"content\": " + Http.JSON.writeValueAsString(user) + "}]}";
+        if (!stream) {
+            Http.Answer a = http.post("/v1/messages", body);
+            assertEquals(200, a.status(), a.body());
+            StringBuilder text = new StringBuilder();
+            a.json().path("content").forEach(b -> text.append(b.path("text").asText()));
+            return text.toString();
+        }
+        return sseText(http.open("/v1/messages", body), "content_block_delta", "message_stop");
+    }
+
+    /** The reply through OpenAI's {@code /v1/responses}, whole or gathered from its text deltas. */
+    private static String responses(Http http, String user, boolean stream) throws Exception {
+        String body = "{\"max_output_tokens\": " + MAX_TOKENS + ", \"temperature\": 0, \"stream\": " + stream
+                + ", \"input\": " + Http.JSON.writeValueAsString(user) + "}";
+        if (!stream) {
+            Http.Answer a = http.post("/v1/responses", body);
+            assertEquals(200, a.status(), a.body());
+            StringBuilder text = new StringBuilder();
+            a.json().path("output").forEach(i -> i.path("content").forEach(c -> text.append(c.path("text").asText())));
+            return text.toString();
+        }
+        return sseText(http.open("/v1/responses", body), "response.output_text.delta", "response.incomplete");
+    }
+
+    /** The text of a stream of named events: the text deltas of events of type {@code delta}, until {@code end}. */
+    private static String sseText(HttpResponse<InputStream> r, String delta, String end) throws Exception {
+        assertEquals(200, r.statusCode());
+        StringBuilder text = new StringBuilder();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                if (!line.startsWith("data:")) {
+                    continue;
+                }
+                JsonNode o = Http.JSON.readTree(line.substring(5));
+                String type = o.path("type").asText();
+                if (type.equals(delta)) {
+                    text.append(o.path("delta").path("text").isTextual() ? o.path("delta").path("text").asText()
+                            : o.path("delta").asText());
+                } else if (type.equals(end)) {
+                    break;
+                }
+            }
+        }
+        return text.toString();
+    }
+
     /** Starts a long stream, reads a few events, and closes the connection; returns the events read. */
-    private static int leave(Http http) throws Exception {
-        HttpResponse<InputStream> r = http.open("/v1/chat/completions", Http.chatBody("Tell me a long story.", 400, true));
+    private static int leave(Http http, String path, String body) throws Exception {
+        HttpResponse<InputStream> r = http.open(path, body);
         int events = 0;
         try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
             String line;
