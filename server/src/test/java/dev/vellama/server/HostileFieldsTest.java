@@ -149,6 +149,89 @@ class HostileFieldsTest {
         assertEquals(200, http.post("/api/chat", valid("/api/chat").toString()).status());
     }
 
+    /** Requests whose nesting reaches every part of the three chat APIs' shapes: messages, blocks, items, tools. */
+    private static final Map<String, String> NESTED = Map.of(
+            "/v1/chat/completions", """
+                    {"max_tokens": 1, "temperature": 0, "messages": [{"role": "system", "content": "Be brief."},
+                     {"role": "user", "content": [{"type": "text", "text": "Hi"}]},
+                     {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
+                      "function": {"name": "f", "arguments": "{}"}}]},
+                     {"role": "tool", "tool_call_id": "c1", "content": "ok"}],
+                     "tools": [{"type": "function", "function": {"name": "f", "description": "d",
+                      "parameters": {"type": "object", "properties": {"a": {"type": "string"}}}}}],
+                     "tool_choice": {"type": "function", "function": {"name": "f"}}}""",
+            "/v1/messages", """
+                    {"max_tokens": 1, "temperature": 0, "system": [{"type": "text", "text": "Be brief."}],
+                     "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]},
+                      {"role": "assistant", "content": [{"type": "thinking", "thinking": "t"},
+                       {"type": "tool_use", "id": "t1", "name": "f", "input": {"a": "b"}}]},
+                      {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1",
+                       "content": [{"type": "text", "text": "ok"}]}]}],
+                     "tools": [{"name": "f", "description": "d", "input_schema": {"type": "object"}}],
+                     "tool_choice": {"type": "tool", "name": "f"}, "thinking": {"type": "enabled", "budget_tokens": 10}}""",
+            "/v1/responses", """
+                    {"max_output_tokens": 1, "temperature": 0, "instructions": "Be brief.",
+                     "input": [{"role": "user", "content": [{"type": "input_text", "text": "Hi"}]},
+                      {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
+                      {"type": "function_call_output", "call_id": "c1", "output": "ok"}],
+                     "tools": [{"type": "function", "name": "f", "description": "d", "parameters": {"type": "object"}}],
+                     "tool_choice": {"type": "function", "name": "f"}, "text": {"format": {"type": "json_schema",
+                      "name": "s", "schema": {"type": "object"}}}, "reasoning": {"effort": "low"}}""");
+
+    @Test
+    void everyNestedPartWithAHostileValueIsASuccessOrA4xx() throws Exception {
+        List<String> bad = new ArrayList<>();
+        Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+        int requests = 0;
+        for (Map.Entry<String, String> e : NESTED.entrySet()) {
+            JsonNode base = Http.JSON.readTree(e.getValue());
+            assertEquals(200, http.post(e.getKey(), base.toString()).status(), e.getKey() + " takes the base request");
+            List<String> paths = new ArrayList<>();
+            paths(base, "", paths);
+            for (String path : paths) {
+                for (String value : HOSTILE) {
+                    JsonNode body = base.deepCopy();
+                    replace(body, path, Http.JSON.readTree(value));
+                    requests++;
+                    check(e.getKey(), (ObjectNode) body, path + "=" + value, statuses, bad);
+                }
+            }
+        }
+        System.out.println(requests + " nested hostile requests, by status: " + statuses);
+        if (!bad.isEmpty()) {
+            fail(bad.size() + " of " + requests + " requests:\n" + String.join("\n", bad));
+        }
+    }
+
+    /** Every place below the top level of {@code node}, as JSON pointers. */
+    private static void paths(JsonNode node, String at, List<String> out) {
+        if (node.isObject()) {
+            node.fieldNames().forEachRemaining(f -> {
+                String p = at + "/" + f;
+                if (!at.isEmpty()) {
+                    out.add(p);
+                }
+                paths(node.get(f), p, out);
+            });
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                out.add(at + "/" + i);
+                paths(node.get(i), at + "/" + i, out);
+            }
+        }
+    }
+
+    private static void replace(JsonNode root, String pointer, JsonNode value) {
+        int cut = pointer.lastIndexOf('/');
+        JsonNode parent = root.at(pointer.substring(0, cut));
+        String last = pointer.substring(cut + 1);
+        if (parent instanceof ObjectNode o) {
+            o.set(last, value);
+        } else {
+            ((com.fasterxml.jackson.databind.node.ArrayNode) parent).set(Integer.parseInt(last), value);
+        }
+    }
+
     /** One request: a success, or a 4xx with the error shape of its API (OpenAI's object; ollama's string under /api/). */
     private static void check(String endpoint, ObjectNode body, String what, Map<Integer, Integer> statuses, List<String> bad)
             throws IOException, InterruptedException {

@@ -147,11 +147,12 @@ final class JsonSchemaGrammar {
         if (type instanceof List<?> types) {
             List<String> parts = new ArrayList<>();
             for (int i = 0; i < types.size(); i++) {
+                String t = string(types.get(i), at + ".type[" + i + "]"); // checked first: a null has no keywords
                 Map<String, Object> one = new LinkedHashMap<>(s);
-                one.put("type", types.get(i));
+                one.put("type", t);
                 // a keyword for another type does not bear on values of this one
-                one.keySet().removeIf(k -> TYPE_KEYWORDS.containsKey(k) && !TYPE_KEYWORDS.get(k).contains(one.get("type")));
-                parts.add(visit(one, child(name, string(types.get(i), at + ".type[" + i + "]")), at));
+                one.keySet().removeIf(k -> TYPE_KEYWORDS.containsKey(k) && !TYPE_KEYWORDS.get(k).contains(t));
+                parts.add(visit(one, child(name, t), at));
             }
             return rule(name, String.join(" | ", parts));
         }

@@ -150,6 +150,8 @@ class JsonSchemaGrammarTest {
                 {"{\"type\": \"number\", \"maximum\": 3.5}", "maximum"},
                 {"{\"$ref\": \"https://example.com/s.json\"}", "$ref"},
                 {"{\"type\": \"thing\"}", "thing"},
+                {"{\"type\": [null]}", "type[0]"},
+                {"{\"type\": [\"string\", 3], \"minLength\": 1}", "type[1]"},
                 {"{\"type\": \"object\", \"required\": [\"x\"], \"properties\": {}}", "x"},
                 {"not json", "not JSON"},
         };
