@@ -149,8 +149,16 @@ class HostileFieldsTest {
         assertEquals(200, http.post("/api/chat", valid("/api/chat").toString()).status());
     }
 
-    /** Requests whose nesting reaches every part of the three chat APIs' shapes: messages, blocks, items, tools. */
+    /** Requests whose nesting reaches every part of the four chat APIs' shapes: messages, blocks, items, tools. */
     private static final Map<String, String> NESTED = Map.of(
+            "/api/chat", """
+                    {"stream": false, "options": {"num_predict": 1, "temperature": 0, "stop": ["x"]},
+                     "messages": [{"role": "user", "content": "Hi"},
+                      {"role": "assistant", "content": "", "tool_calls": [{"function": {"name": "f", "arguments": {"a": "b"}}}]},
+                      {"role": "tool", "content": "ok", "tool_name": "f"}],
+                     "tools": [{"type": "function", "function": {"name": "f", "description": "d",
+                      "parameters": {"type": "object", "properties": {"a": {"type": "string"}}}}}],
+                     "format": {"type": "object", "properties": {"a": {"type": "string"}}}}""",
             "/v1/chat/completions", """
                     {"max_tokens": 1, "temperature": 0, "messages": [{"role": "system", "content": "Be brief."},
                      {"role": "user", "content": [{"type": "text", "text": "Hi"}]},
