@@ -47,7 +47,7 @@ class LibraryDocTest {
     @Test
     void quickStartCompilesAndRuns(@TempDir Path tmp) throws Exception {
         List<String> blocks = blocks(ROOT.resolve("docs/library.md"), "java");
-        assertEquals(2, blocks.size(), "docs/library.md: the quick start and the tour");
+        assertEquals(3, blocks.size(), "docs/library.md: the quick start, the tour and code infill");
         String quickStart = blocks.get(0);
         assertEquals("QuickStart", className(quickStart));
         long lines = quickStart.lines().filter(l -> !l.isBlank() && !l.startsWith("import ")).count();
