@@ -36,8 +36,9 @@ import io.helidon.webserver.sse.SseSink;
  * {@code tool_choice}, {@code text.format} and {@code reasoning.effort} become a chat like any other
  * ({@link PreparedChat}); the answer is a {@code response} whose {@code output} holds a {@code reasoning} item, a
  * {@code message} with {@code output_text}, and {@code function_call} items, whole or as the API's stream of
- * {@code response.*} events. Nothing is stored: {@code previous_response_id} is refused, the conversation is sent
- * whole each time.
+ * {@code response.*} events. Responses are stored in memory unless {@code store} is false ({@link ResponseStore},
+ * the last few hundred): {@code previous_response_id} continues one, {@code GET} and {@code DELETE
+ * /v1/responses/{id}} read and drop one.
  */
 final class ResponsesEndpoint {
     /** Longest the engine may stay silent on a running request before the request fails. */
@@ -53,7 +54,8 @@ final class ResponsesEndpoint {
     }
 
     /** A request read: the chat made ready, the fields the response echoes, and what the answer needs. */
-    private record Job(PreparedChat chat, boolean stream, boolean mustCall, ReasoningFormat reasoning, ObjectNode echo) {
+    private record Job(PreparedChat chat, boolean stream, boolean mustCall, ReasoningFormat reasoning, ObjectNode echo,
+                       List<ChatMessage> conversation, boolean store) {
         ReasoningSplitter splitter(Tokenizer tokenizer) {
             return PreparedChat.splitter(reasoning, chat.prompt(), tokenizer);
         }
@@ -88,29 +90,71 @@ final class ResponsesEndpoint {
                 for (ToolCall call : reply.toolCalls()) {
                     output.add(callItem(call, call.arguments(), "completed"));
                 }
+                store(job, ids, o, reply.content(), reply.toolCalls());
                 Responses.sendJson(res, 200, o);
             }
         });
     }
 
+    /** Keeps a finished response and the conversation it ends, unless the request said {@code store: false}. */
+    private void store(Job job, Ids ids, ObjectNode response, String content, List<ToolCall> calls) {
+        if (job.store()) {
+            List<ChatMessage> conversation = new ArrayList<>(job.conversation());
+            conversation.add(ChatMessage.assistant(content, calls));
+            state.responses.put(ids.response, response, conversation);
+        }
+    }
+
+    /** {@code GET /v1/responses/{id}}: a stored response. */
+    void retrieve(ServerRequest req, ServerResponse res) {
+        ResponseStore.Stored s = state.responses.get(req.path().pathParameters().get("id"));
+        if (s == null) {
+            throw notFound(req.path().pathParameters().get("id"));
+        }
+        Responses.sendJson(res, 200, s.response());
+    }
+
+    /** {@code DELETE /v1/responses/{id}}: drops a stored response. */
+    void delete(ServerRequest req, ServerResponse res) {
+        String id = req.path().pathParameters().get("id");
+        if (!state.responses.remove(id)) {
+            throw notFound(id);
+        }
+        Responses.sendJson(res, 200, Json.MAPPER.createObjectNode().put("id", id).put("object", "response.deleted")
+                .put("deleted", true));
+    }
+
+    private static ApiException notFound(String id) {
+        return new ApiException(404, "invalid_request_error", "not_found", null, "no stored response '" + id
+                + "': responses are kept in memory, the last " + ServerState.STORED_RESPONSES + ", unless 'store' was false");
+    }
+
     private Job read(Json j, BatchEngine engine) {
-        if (j.has("previous_response_id")) {
-            throw ApiException.badField("previous_response_id", "'previous_response_id' is not supported: responses are "
-                    + "not stored; send the conversation in 'input'");
-        }
         if (j.has("conversation")) {
-            throw ApiException.badField("conversation", "'conversation' is not supported: send the conversation in 'input'");
+            throw ApiException.badField("conversation", "'conversation' is not supported: send the conversation in 'input', "
+                    + "or continue a response with 'previous_response_id'");
         }
+        List<ChatMessage> conversation = new ArrayList<>();
+        String previous = j.string("previous_response_id", null);
+        if (previous != null) {
+            ResponseStore.Stored s = state.responses.get(previous);
+            if (s == null) {
+                throw ApiException.badField("previous_response_id", "'previous_response_id': no stored response '" + previous + "' to continue: "
+                        + "responses are kept in memory, the last " + ServerState.STORED_RESPONSES + ", unless 'store' was false");
+            }
+            conversation.addAll(s.conversation());
+        }
+        conversation.addAll(input(j.node("input")));
         List<ChatMessage> messages = new ArrayList<>();
         String instructions = j.string("instructions", null);
         if (instructions != null) {
-            messages.add(ChatMessage.system(instructions));
+            messages.add(ChatMessage.system(instructions)); // a follow-up does not inherit them, as in OpenAI's API
         }
-        messages.addAll(input(j.node("input")));
+        messages.addAll(conversation);
         List<Tool> tools = tools(j.node("tools"));
         ToolChoice choice = toolChoice(j.node("tool_choice"), tools);
         j.bool("parallel_tool_calls", true); // checked; calls in one reply are always allowed
-        j.bool("store", false); // checked; nothing is stored
+        boolean store = j.bool("store", true);
         GenerationParams params = GenerationParams.defaults()
                 .withMaxTokens((int) j.integer("max_output_tokens", 1, Integer.MAX_VALUE, -1));
         params = SamplingFields.llamaCppFields(j, params);
@@ -148,7 +192,10 @@ final class ResponsesEndpoint {
                 ? Json.MAPPER.getNodeFactory().textNode((String) variables.get("reasoning_effort")) : null);
         reasoningEcho.putNull("summary");
         echo.set("metadata", j.node("metadata") == null ? Json.MAPPER.createObjectNode() : j.node("metadata"));
-        return new Job(chat, j.bool("stream", false), choice.forcesCall(), PreparedChat.reasoning(state.template(), true), echo);
+        echo.put("previous_response_id", previous);
+        echo.put("store", store);
+        return new Job(chat, j.bool("stream", false), choice.forcesCall(), PreparedChat.reasoning(state.template(), true), echo,
+                conversation, store);
     }
 
     /**
@@ -297,8 +344,6 @@ final class ResponsesEndpoint {
         }
         o.put("model", state.modelId());
         o.put("parallel_tool_calls", true);
-        o.putNull("previous_response_id");
-        o.put("store", false);
         o.put("truncation", "disabled");
         o.setAll(job.echo());
         if (r == null) {
@@ -386,6 +431,7 @@ final class ResponsesEndpoint {
                     items.close();
                     ObjectNode done = response(job, ids, created, r);
                     done.set("output", items.output);
+                    store(job, ids, done, items.words(), calls);
                     boolean cut = done.path("status").asText().equals("incomplete");
                     items.emit(cut ? "response.incomplete" : "response.completed", Json.MAPPER.createObjectNode().set("response", done));
                     RequestLog.of(req).tokens(r.promptTokens().length + r.tokens().size());
@@ -430,6 +476,17 @@ final class ResponsesEndpoint {
                 text.append(reasoning);
                 emit("response.reasoning_text.delta", part(ids.reasoning).put("delta", reasoning));
             }
+        }
+
+        /** {@return the message's words so far} */
+        String words() {
+            StringBuilder all = new StringBuilder();
+            for (JsonNode item : output) {
+                if (item.path("type").asText().equals("message")) {
+                    item.path("content").forEach(c -> all.append(c.path("text").asText()));
+                }
+            }
+            return all.toString();
         }
 
         boolean hasMessage() {

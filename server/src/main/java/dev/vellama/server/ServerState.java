@@ -16,6 +16,9 @@ final class ServerState {
     final long created = Instant.now().getEpochSecond();
     final ServerMetrics metrics = new ServerMetrics();
     final GrammarCache grammars = new GrammarCache();
+    /** The Responses API's stored responses, the last {@value #STORED_RESPONSES}. */
+    final ResponseStore responses = new ResponseStore(STORED_RESPONSES);
+    static final int STORED_RESPONSES = 256;
     /** Set by {@link VellamaServer#drain}: health says 503 and new work is refused while running requests finish. */
     volatile boolean draining;
     /** Requests being answered now, health checks and refusals included (the drain waits for them). */

@@ -180,6 +180,8 @@ public final class VellamaServer implements AutoCloseable {
                 .post("/v1/messages", anthropic::messages)
                 .post("/v1/responses", responses::create)
                 .post("/responses", responses::create)
+                .get("/v1/responses/{id}", responses::retrieve)
+                .delete("/v1/responses/{id}", responses::delete)
                 .post("/v1/messages/count_tokens", anthropic::countTokens)
                 .get("/props", llama::props)
                 // ollama's API (docs/server.md, "Ollama's API")

@@ -130,6 +130,31 @@ class ResponsesApiTest {
     }
 
     @Test
+    void aStoredResponseIsContinuedRetrievedAndDeleted() {
+        Response first = client.responses().create(greedy(8).build()); // stored, as OpenAI's default
+        Response second = client.responses().create(ResponseCreateParams.builder().model("m").previousResponseId(first.id())
+                .input("And a table?").maxOutputTokens(8).temperature(0.0).build());
+        // the prompt is the conversation so far (without the first request's instructions), then the new input
+        int[] prompt = stories.model.chatPrompt(List.of(ChatMessage.user("What is an index?"),
+                ChatMessage.assistant(text(first)), ChatMessage.user("And a table?")));
+        assertEquals(prompt.length, second.usage().orElseThrow().inputTokens());
+        assertEquals(stories.alone(prompt, 8), text(second));
+        assertEquals(first.id(), second.previousResponseId().orElseThrow());
+
+        Response again = client.responses().retrieve(first.id());
+        again.validate();
+        assertEquals(text(first), text(again));
+        client.responses().delete(first.id());
+        assertThrows(com.openai.errors.NotFoundException.class, () -> client.responses().retrieve(first.id()));
+
+        Response unstored = client.responses().create(greedy(4).store(false).build());
+        assertThrows(com.openai.errors.NotFoundException.class, () -> client.responses().retrieve(unstored.id()));
+        BadRequestException e = assertThrows(BadRequestException.class,
+                () -> client.responses().create(greedy(4).previousResponseId(unstored.id()).build()));
+        assertTrue(e.getMessage().contains("previous_response_id"), e.getMessage());
+    }
+
+    @Test
     void errorsAre400sThatNameTheField() {
         BadRequestException e = assertThrows(BadRequestException.class, () -> client.responses().create(
                 greedy(4).previousResponseId("resp_1").build()));
