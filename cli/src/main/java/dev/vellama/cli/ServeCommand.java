@@ -99,6 +99,10 @@ final class ServeCommand implements Callable<Integer> {
             + " so the first requests are not slow).")
     boolean noWarmup;
 
+    @Option(names = "--spm-infill", description = "Lay /infill prompts out suffix first (for models trained so;"
+            + " llama-server's --spm-infill).")
+    boolean spmInfill;
+
     @Option(names = "--drain-timeout", paramLabel = "SECONDS", defaultValue = "30",
             description = "On SIGTERM, how long running requests may take to finish while /health says 503 and new"
                     + " requests are refused (default: ${DEFAULT-VALUE}).")
@@ -175,6 +179,7 @@ final class ServeCommand implements Callable<Integer> {
                         err.printf("vellama: warmed up in %.1f s%n", took.toMillis() / 1000.0);
                         err.flush();
                     }
+                    server.suffixFirstInfill(spmInfill);
                     server.attach(engine, id, ChatTemplateOption.resolve(chatTemplate, templateVariables, m));
                     err.printf("vellama: serving %s: %d slot%s of %d tokens, %s%n", id, parallel, parallel == 1 ? "" : "s", engine.slotContext(),
                             engine.kernelDescription());

@@ -94,7 +94,7 @@ final class LlamaServerEndpoints {
                 extra.add(new InfillPrompt.ExtraFile(name == null || name.isNull() ? "tmp" : name.asText(), text.asText()));
             }
         }
-        InfillPrompt.Limits limits = InfillPrompt.Limits.of(engine.batchSize(), -1, engine.slotContext());
+        InfillPrompt.Limits limits = new InfillPrompt.Limits(engine.batchSize(), -1, engine.slotContext(), state.suffixFirstInfill, true);
         int[] prompt = new InfillPrompt(prefix, suffix, extra, start).tokens(tokenizer, limits);
         answer(req, res, j, List.of(prompt));
     }

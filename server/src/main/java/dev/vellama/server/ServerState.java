@@ -19,6 +19,8 @@ final class ServerState {
     /** The Responses API's stored responses, the last {@value #STORED_RESPONSES}. */
     final ResponseStore responses = new ResponseStore(STORED_RESPONSES);
     static final int STORED_RESPONSES = 256;
+    /** Whether {@code /infill} puts the suffix before the prefix ({@link VellamaServer#suffixFirstInfill}). */
+    volatile boolean suffixFirstInfill;
     /** Set by {@link VellamaServer#drain}: health says 503 and new work is refused while running requests finish. */
     volatile boolean draining;
     /** Requests being answered now, health checks and refusals included (the drain waits for them). */

@@ -106,6 +106,16 @@ public final class VellamaServer implements AutoCloseable {
     }
 
     /**
+     * Lays {@code /infill} prompts out suffix first, for models trained in that order (llama-server's
+     * {@code --spm-infill}); prefix first otherwise, the default.
+     *
+     * @param suffixFirst whether the suffix comes before the prefix
+     */
+    public void suffixFirstInfill(boolean suffixFirst) {
+        state.suffixFirstInfill = suffixFirst;
+    }
+
+    /**
      * Starts serving an embedding model (BERT, nomic-bert): {@code /v1/embeddings} and the info routes.
      *
      * @param encoder the loaded embedding model; it stays with the caller

@@ -47,6 +47,22 @@ class InfillRouteTest {
     }
 
     @Test
+    void suffixFirstPutsTheSuffixBeforeThePrefix() throws Exception {
+        fixture.server.suffixFirstInfill(true);
+        try {
+            Http.Answer a = http.post("/infill", "{\"input_prefix\": \"PREFIX\", \"input_suffix\": \"SUFFIX\", \"n_predict\": 1}");
+            assertEquals(200, a.status(), a.body());
+            String prompt = a.json().path("prompt").asText(); // control tokens spell nothing
+            assertTrue(prompt.indexOf("SUFFIX") < prompt.indexOf("PREFIX"), prompt);
+        } finally {
+            fixture.server.suffixFirstInfill(false);
+        }
+        String prompt = http.post("/infill", "{\"input_prefix\": \"PREFIX\", \"input_suffix\": \"SUFFIX\", \"n_predict\": 1}")
+                .json().path("prompt").asText();
+        assertTrue(prompt.indexOf("PREFIX") < prompt.indexOf("SUFFIX"), prompt);
+    }
+
+    @Test
     void streamedInfillEndsWithTheStopEvent() throws Exception {
         Http.Answer a = http.post("/infill", "{\"input_prefix\": \"x = \", \"input_suffix\": \"\", \"n_predict\": 4, "
                 + "\"temperature\": 0, \"stream\": true}");
