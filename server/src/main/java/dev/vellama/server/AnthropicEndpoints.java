@@ -294,7 +294,7 @@ final class AnthropicEndpoints {
         SseSink sink = res.sink(SseSink.TYPE);
         Blocks blocks = new Blocks(sink);
         ChatReplyStream reply = new ChatReplyStream();
-        try {
+        reply.guarded(req, sink, running, job.chat().prompt().length, () -> {
             ObjectNode start = message(id);
             start.putArray("content");
             start.putNull("stop_reason");
@@ -328,12 +328,7 @@ final class AnthropicEndpoints {
                     running.cancel();
                 }
             }, ENGINE_SILENCE_SECONDS);
-        } catch (ClientGone gone) {
-            running.cancel();
-            RequestLog.of(req).tokens(job.chat().prompt().length + reply.tokens()).disconnected();
-        } finally {
-            CompletionEndpoints.close(sink);
-        }
+        });
     }
 
     /** The content blocks of a streamed reply: one open at a time, numbered from 0. */

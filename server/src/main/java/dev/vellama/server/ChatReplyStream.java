@@ -2,11 +2,14 @@ package dev.vellama.server;
 
 import java.util.List;
 
+import dev.vellama.runtime.BatchEngine;
 import dev.vellama.runtime.GenerationResult;
 import dev.vellama.runtime.chat.ChatReply;
 import dev.vellama.runtime.chat.ReasoningSplitter;
 import dev.vellama.runtime.chat.ToolCall;
 import dev.vellama.runtime.chat.ToolCallFormat;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.sse.SseSink;
 
 /**
  * A streamed chat reply as the routes that keep reasoning apart hand it out: the engine's tokens split into reasoning
@@ -26,12 +29,29 @@ final class ChatReplyStream {
         void failed(RuntimeException error);
     }
 
+    /** A stream's writing, which may find the client gone. */
+    interface Body {
+        void run() throws InterruptedException;
+    }
+
     private int tokens;
 
-    /** {@return the tokens taken so far} */
-    int tokens() {
-        return tokens;
+    /**
+     * Runs {@code body}, the writing of one streamed answer (its opening events, then {@link #run}): a client that has
+     * gone cancels the request, so its slot is free at the next step, and is logged; the stream is closed either way.
+     */
+    void guarded(ServerRequest req, SseSink out, BatchEngine.Request running, int promptTokens, Body body)
+            throws InterruptedException {
+        try {
+            body.run();
+        } catch (ClientGone gone) {
+            running.cancel();
+            RequestLog.of(req).tokens(promptTokens + tokens).disconnected();
+        } finally {
+            CompletionEndpoints.close(out);
+        }
     }
+
 
     /**
      * Takes the request's events until its end.

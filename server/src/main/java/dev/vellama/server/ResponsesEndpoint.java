@@ -406,7 +406,7 @@ final class ResponsesEndpoint {
         SseSink sink = res.sink(SseSink.TYPE);
         Items items = new Items(sink, ids);
         ChatReplyStream reply = new ChatReplyStream();
-        try {
+        reply.guarded(req, sink, running, job.chat().prompt().length, () -> {
             ObjectNode start = response(job, ids, created, null);
             start.putArray("output");
             items.emit("response.created", Json.MAPPER.createObjectNode().set("response", start));
@@ -444,12 +444,7 @@ final class ResponsesEndpoint {
                     running.cancel();
                 }
             }, ENGINE_SILENCE_SECONDS);
-        } catch (ClientGone gone) {
-            running.cancel();
-            RequestLog.of(req).tokens(job.chat().prompt().length + reply.tokens()).disconnected();
-        } finally {
-            CompletionEndpoints.close(sink);
-        }
+        });
     }
 
     /** The output items of a streamed response: one open at a time, numbered from 0; the finished ones kept. */
