@@ -1,5 +1,7 @@
 package dev.vellama.runtime;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -96,24 +98,25 @@ public record InfillPrompt(String prefix, String suffix, List<ExtraFile> extra, 
                     + (fim.prefix() < 0 ? "prefix " : "") + (fim.suffix() < 0 ? "suffix " : "")
                     + (fim.middle() < 0 ? "middle " : "") + "missing), so it cannot fill in code");
         }
-        IntList extraTokens = new IntList();
+        List<int[]> extraParts = new ArrayList<>();
         if (fim.repository() >= 0 && limits.repositoryLevel()) {
-            extraTokens.add(fim.repository());
-            extraTokens.addAll(tokenizer.encode("myproject\n", false, false));
+            extraParts.add(new int[] {fim.repository()});
+            extraParts.add(tokenizer.encode("myproject\n", false, false));
         }
         for (ExtraFile file : extra) {
             if (fim.fileSeparator() >= 0) {
-                extraTokens.add(fim.fileSeparator());
-                extraTokens.addAll(tokenizer.encode(file.filename() + "\n", false, false));
+                extraParts.add(new int[] {fim.fileSeparator()});
+                extraParts.add(tokenizer.encode(file.filename() + "\n", false, false));
             } else {
-                extraTokens.addAll(tokenizer.encode("\n\n--- snippet ---\n\n", false, false));
+                extraParts.add(tokenizer.encode("\n\n--- snippet ---\n\n", false, false));
             }
-            extraTokens.addAll(tokenizer.encode(file.text(), false, false));
+            extraParts.add(tokenizer.encode(file.text(), false, false));
         }
         if (fim.fileSeparator() >= 0 && limits.repositoryLevel()) {
-            extraTokens.add(fim.fileSeparator());
-            extraTokens.addAll(tokenizer.encode("filename\n", false, false));
+            extraParts.add(new int[] {fim.fileSeparator()});
+            extraParts.add(tokenizer.encode("filename\n", false, false));
         }
+        int[] extraTokens = concat(extraParts);
         int[] before = tokenizer.encode(prefix, false, false);
         int[] after = tokenizer.encode(suffix, false, false);
         int[] start = tokenizer.encode(prompt, false, true);
@@ -121,57 +124,26 @@ public record InfillPrompt(String prefix, String suffix, List<ExtraFile> extra, 
         int prefixTake = Math.min(before.length, 3 * (batch / 4));
         int suffixTake = Math.min(after.length, Math.max(0, batch / 4 - (2 + start.length)));
         long room = (long) limits.contextSize() - batch - 2L * limits.maxTokens();
-        int extraTake = (int) Math.min(Math.max(0, room), extraTokens.size());
+        int extraTake = (int) Math.min(Math.max(0, room), extraTokens.length);
 
-        IntList prefixPart = new IntList();
-        prefixPart.add(fim.prefix());
-        prefixPart.addAll(before, before.length - prefixTake, before.length);
-        prefixPart.addAll(start);
-        IntList suffixPart = new IntList();
-        suffixPart.add(fim.suffix());
-        suffixPart.addAll(after, 0, suffixTake);
-
-        IntList out = new IntList();
-        out.addAll(extraTokens.toArray(), extraTokens.size() - extraTake, extraTokens.size());
-        if (tokenizer.addsBos() && tokenizer.bos() >= 0) {
-            out.add(tokenizer.bos());
-        }
-        IntList first = limits.suffixFirst() ? suffixPart : prefixPart;
-        IntList second = limits.suffixFirst() ? prefixPart : suffixPart;
-        out.addAll(first.toArray());
-        out.addAll(second.toArray());
-        out.add(fim.middle());
-        return out.toArray();
+        int[] prefixPart = concat(List.of(new int[] {fim.prefix()},
+                Arrays.copyOfRange(before, before.length - prefixTake, before.length), start));
+        int[] suffixPart = concat(List.of(new int[] {fim.suffix()}, Arrays.copyOf(after, suffixTake)));
+        boolean bos = tokenizer.addsBos() && tokenizer.bos() >= 0;
+        return concat(List.of(Arrays.copyOfRange(extraTokens, extraTokens.length - extraTake, extraTokens.length),
+                bos ? new int[] {tokenizer.bos()} : new int[0],
+                limits.suffixFirst() ? suffixPart : prefixPart,
+                limits.suffixFirst() ? prefixPart : suffixPart,
+                new int[] {fim.middle()}));
     }
 
-    /** A growable list of ints: the parts are assembled from arrays. */
-    private static final class IntList {
-        private int[] values = new int[64];
-        private int size;
-
-        void add(int v) {
-            if (size == values.length) {
-                values = java.util.Arrays.copyOf(values, size * 2);
-            }
-            values[size++] = v;
+    private static int[] concat(List<int[]> parts) {
+        int[] out = new int[parts.stream().mapToInt(a -> a.length).sum()];
+        int at = 0;
+        for (int[] part : parts) {
+            System.arraycopy(part, 0, out, at, part.length);
+            at += part.length;
         }
-
-        void addAll(int[] a) {
-            addAll(a, 0, a.length);
-        }
-
-        void addAll(int[] a, int from, int to) {
-            for (int i = from; i < to; i++) {
-                add(a[i]);
-            }
-        }
-
-        int size() {
-            return size;
-        }
-
-        int[] toArray() {
-            return java.util.Arrays.copyOf(values, size);
-        }
+        return out;
     }
 }
