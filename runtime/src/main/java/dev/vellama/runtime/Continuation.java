@@ -26,6 +26,8 @@ final class Continuation {
     private int indent = -1;
     /** When the first token came, for {@link GenerationParams#maxPredictMillis()}; 0 before. */
     private long startNanos;
+    /** Whether the released text holds a newline yet, for {@link GenerationParams#maxPredictMillis()}. */
+    private boolean lineEnded;
     private final int vocab;
     private final float[] probabilities;
     private GrammarMask grammar; // null until a lazy grammar's trigger appears
@@ -191,8 +193,7 @@ final class Continuation {
         if (params.maxPredictMillis() > 0 && stopReason == null) {
             if (startNanos == 0) {
                 startNanos = System.nanoTime();
-            } else if (released.indexOf("\n") >= 0
-                    && System.nanoTime() - startNanos > params.maxPredictMillis() * 1_000_000L) {
+            } else if (lineEnded && System.nanoTime() - startNanos > params.maxPredictMillis() * 1_000_000L) {
                 stopReason = StopReason.LENGTH; // llama-server: the time is up once a line is complete
             }
         }
@@ -200,6 +201,7 @@ final class Continuation {
             stopReason = StopReason.GRAMMAR; // the text from the trigger on is no start of a sentence of the grammar
         }
         released.append(text);
+        lineEnded |= text.indexOf('\n') >= 0;
         GeneratedToken t = new GeneratedToken(id, text, logprob, top);
         tokens.add(t);
         lastId = id;
