@@ -184,19 +184,14 @@ final class AnthropicEndpoints {
 
     /** {@code tools}: {@code [{name, description, input_schema}]}; Anthropic's own server tools are refused. */
     private static List<Tool> tools(JsonNode list) {
-        List<Tool> out = new ArrayList<>();
-        list = ToolFields.list(list);
-        for (int i = 0; list != null && i < list.size(); i++) {
-            String at = "tools[" + i + "]";
-            JsonNode t = list.get(i);
+        return ToolFields.tools(list, (t, at) -> {
             String type = t.isObject() ? t.path("type").asText("custom") : "";
             if (!type.equals("custom")) {
                 throw ApiException.badField(at + ".type", "'" + at + ".type': only custom tools (with an input_schema) are "
                         + "supported, not " + (type.isEmpty() ? "this" : type));
             }
-            out.add(ToolFields.tool(t, "input_schema", true, at));
-        }
-        return out;
+            return ToolFields.tool(t, "input_schema", true, at);
+        });
     }
 
     /** {@code tool_choice}: {@code {type: auto | any | tool (with name) | none}}. */

@@ -157,17 +157,12 @@ final class CompletionEndpoints {
 
     /** {@code tools}: OpenAI's function tools, {@code {"type": "function", "function": {name, description, parameters}}}. */
     static List<Tool> tools(Json j) {
-        JsonNode list = ToolFields.list(j.node("tools"));
-        List<Tool> out = new ArrayList<>();
-        for (int i = 0; list != null && i < list.size(); i++) {
-            String at = "tools[" + i + "]";
-            JsonNode t = list.get(i);
+        return ToolFields.tools(j.node("tools"), (t, at) -> {
             if (!t.isObject() || !"function".equals(t.path("type").asText()) || !t.path("function").isObject()) {
                 throw ApiException.badField(at, "'" + at + "' must be {\"type\": \"function\", \"function\": {...}}");
             }
-            out.add(ToolFields.tool(t.get("function"), "parameters", false, at + ".function"));
-        }
-        return out;
+            return ToolFields.tool(t.get("function"), "parameters", false, at + ".function");
+        });
     }
 
     /** {@code tool_choice}: none, auto, required, or {@code {"type": "function", "function": {"name": ...}}}. */

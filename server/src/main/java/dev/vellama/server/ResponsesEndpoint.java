@@ -259,17 +259,12 @@ final class ResponsesEndpoint {
 
     /** {@code tools}: function tools, {@code {type: "function", name, description, parameters}}; hosted tools are refused. */
     private static List<Tool> tools(JsonNode list) {
-        List<Tool> out = new ArrayList<>();
-        list = ToolFields.list(list);
-        for (int i = 0; list != null && i < list.size(); i++) {
-            String at = "tools[" + i + "]";
-            JsonNode t = list.get(i);
+        return ToolFields.tools(list, (t, at) -> {
             if (!t.isObject() || !"function".equals(t.path("type").asText())) {
                 throw ApiException.badField(at + ".type", "'" + at + "': only function tools are supported (no hosted tools)");
             }
-            out.add(ToolFields.tool(t, "parameters", false, at));
-        }
-        return out;
+            return ToolFields.tool(t, "parameters", false, at);
+        });
     }
 
     /** {@code tool_choice}: {@code "auto"}, {@code "none"}, {@code "required"} or {@code {type: "function", name}}. */

@@ -1,5 +1,6 @@
 package dev.vellama.server;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -44,12 +45,25 @@ final class ToolFields {
         return v.asText();
     }
 
-    /** The tools' list: null when absent; a 400 when not a list. */
-    static JsonNode list(JsonNode tools) {
-        if (tools != null && !tools.isArray()) {
+    /** Reads one entry of a request's {@code tools}. */
+    interface Reader {
+        /**
+         * @param t  the entry, of any JSON type
+         * @param at where it is in the request ({@code tools[i]}), for errors
+         */
+        Tool read(JsonNode t, String at);
+    }
+
+    /** A request's {@code tools}, each read by {@code reader}: none when absent, a 400 when not a list. */
+    static List<Tool> tools(JsonNode list, Reader reader) {
+        if (list != null && !list.isArray()) {
             throw ApiException.badField("tools", "'tools' must be a list of tools");
         }
-        return tools;
+        List<Tool> out = new ArrayList<>();
+        for (int i = 0; list != null && i < list.size(); i++) {
+            out.add(reader.read(list.get(i), "tools[" + i + "]"));
+        }
+        return out;
     }
 
     /** A choice of the tool named {@code name}, which must be among {@code tools}. */
