@@ -14,12 +14,11 @@ import java.util.Optional;
  * against the JVM's direct-memory limit), {@link Arena#ofAuto()} elsewhere or if the calls are refused. Either way
  * it is freed when the segment is unreachable. Mappings of 2 MiB or more start on a 2 MiB boundary so that whole
  * transparent huge pages fit them. A large copy's 4 KiB pages are made present in one call when it is allocated
- * ({@code MADV_POPULATE_WRITE}): on the 2-vCPU virtual machine of docs/performance.md a page faulted in by the copy's first write cost about
- * 10 µs, and one call for a 1B model's packed weights took the first token from 5.2–5.7 s to 4.4–5.4 s. A copy,
- * once complete, is handed to
- * {@link #collapseLater}, which gathers it into huge pages ({@code madvise(MADV_COLLAPSE)}) on a background thread
- * when packing has gone quiet: on that machine, products streaming a layer's
- * matrices from huge pages took 0.26–0.33 ms against 0.34–0.49 on small ones (fewer TLB misses; whole-model decode
+ * ({@code MADV_POPULATE_WRITE}): on a 2-vCPU virtual machine of docs/performance.md ("Packed copies made present
+ * in one call") each page faulted in by the copy's first write cost about 10 µs, and the one call took a 1B model's
+ * first token from 7.3–8.0 s to 6.6–7.0 s. A copy, once complete, is handed to {@link #collapseLater}, which gathers
+ * it into huge pages ({@code madvise(MADV_COLLAPSE)}) on a background thread when packing has gone quiet: on the
+ * 2-vCPU machine of docs/performance.md's earlier rounds, products streaming a layer's matrices from huge pages took 0.26–0.33 ms against 0.34–0.49 on small ones (fewer TLB misses; whole-model decode
  * gained 0–10%, inside that machine's noise), while faulting 2 MiB pages in directly ({@code MADV_HUGEPAGE}) cost
  * between nothing and 1.2 s of a 1B model's first token, depending on the machine's memory that day.
  * {@code -Dvellama.hugePages=fault} asks for that instead, {@code =collapse} for no populating call, {@code =off} for
