@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Accuracy on multiple-choice tasks (as llama-perplexity --hellaswag scores them) or on classification"
-                + " by prompting with k examples, per model and k, with a 95% interval; optionally a CSV and a chart.")
+                + " by prompting with k examples, per model and k, with a 95%% interval; optionally a CSV and a chart.")
 final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
