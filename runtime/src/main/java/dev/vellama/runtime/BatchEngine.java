@@ -181,14 +181,40 @@ public final class BatchEngine implements AutoCloseable {
     public record Stats(long requests, long promptTokens, long generatedTokens, long promptNanos, long generationNanos,
                         int busySlots, int queued, int slots) {}
 
+    /**
+     * One slot as it is between two steps (llama-server's {@code GET /slots}).
+     *
+     * @param slot            the slot's index, 0 to {@link #slotCount()} - 1
+     * @param processing      whether a request runs in it now
+     * @param requestId       the request it runs or last ran, numbered from 0 in submission order; -1 before any
+     * @param cachedTokens    tokens its cache holds (what a next request with the same beginning skips)
+     * @param promptTokens    the prompt length of the request it runs or last ran
+     * @param generatedTokens tokens that request has generated so far
+     * @param params          that request's sampling and limits; null before any
+     */
+    public record SlotState(int slot, boolean processing, long requestId, int cachedTokens, int promptTokens,
+                            int generatedTokens, GenerationParams params) {}
+
+    /**
+     * A slot's cache written to or read from a file ({@link #saveSlot}, {@link #restoreSlot}).
+     *
+     * @param slot   the slot
+     * @param tokens the tokens whose cells were written or read
+     * @param bytes  the file's size
+     * @param nanos  how long it took on the engine thread
+     */
+    public record SlotFile(int slot, int tokens, long bytes, long nanos) {}
+
     /** A submitted generation. */
     public static final class Request {
+        private final long id;
         private final int[] prompt;
         private final GenerationParams params;
         private final Listener listener;
         private volatile boolean cancelled;
 
-        private Request(int[] prompt, GenerationParams params, Listener listener) {
+        private Request(long id, int[] prompt, GenerationParams params, Listener listener) {
+            this.id = id;
             this.prompt = prompt;
             this.params = params;
             this.listener = listener;
@@ -213,6 +239,8 @@ public final class BatchEngine implements AutoCloseable {
         long started;
         long promptEnd;
         long lastUsed;
+        Request last;            // the request it ran last, for monitoring
+        int lastGenerated;
 
         Slot(int index, int capacity) {
             this.index = index;
@@ -254,6 +282,11 @@ public final class BatchEngine implements AutoCloseable {
     private final Slot[] logitSlot;
     private final float[] logitsRow;
 
+    private final AtomicLong requestIds = new AtomicLong();
+    /** Work on one slot's cache (or, slot -1, a look at every slot) that runs on the engine thread between steps. */
+    private record SlotCommand(int slot, java.util.function.Supplier<Object> action,
+                               java.util.concurrent.CompletableFuture<Object> done) {}
+    private final ArrayDeque<SlotCommand> commands = new ArrayDeque<>(); // guarded by lock
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong promptTokens = new AtomicLong();
     private final AtomicLong generatedTokens = new AtomicLong();
@@ -400,7 +433,7 @@ public final class BatchEngine implements AutoCloseable {
             throw new ContextOverflowException("the prompt has " + prompt.length + " tokens but a slot's context holds "
                     + slotContext);
         }
-        Request r = new Request(prompt.clone(), params, listener);
+        Request r = new Request(requestIds.getAndIncrement(), prompt.clone(), params, listener);
         lock.lock();
         try {
             if (closed) {
@@ -434,15 +467,200 @@ public final class BatchEngine implements AutoCloseable {
     private void loop() {
         while (!closed) {
             try {
-                if (!admit()) {
-                    continue;
+                boolean generating = admit();
+                runCommands();
+                if (generating) {
+                    step();
                 }
-                step();
             } catch (RuntimeException | Error e) {
                 failAll(e instanceof RuntimeException re ? re : new VellamaException("engine failure: " + e, e));
             }
         }
         failAll(new VellamaException("the engine is closed"));
+    }
+
+    /** Runs the slot commands whose slot is free (or that look at all slots), outside the lock, on this thread. */
+    private void runCommands() {
+        List<SlotCommand> runnable = new java.util.ArrayList<>();
+        lock.lock();
+        try {
+            for (var it = commands.iterator(); it.hasNext(); ) {
+                SlotCommand c = it.next();
+                if (c.slot() < 0 || !slots[c.slot()].busy()) {
+                    runnable.add(c);
+                    it.remove();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (SlotCommand c : runnable) {
+            try {
+                c.done().complete(c.action().get());
+            } catch (RuntimeException e) {
+                c.done().completeExceptionally(e);
+            }
+        }
+    }
+
+    /** Whether a slot command waits for this slot: no new request goes into it until the command has run. */
+    private boolean reserved(Slot s) {
+        for (SlotCommand c : commands) {
+            if (c.slot() == s.index) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Runs {@code action} on the engine thread between two steps, once slot {@code slot} is free (at once for -1),
+     * and waits for it.
+     */
+    @SuppressWarnings("unchecked")
+    private <T> T onEngineThread(int slot, java.util.function.Supplier<T> action) {
+        java.util.concurrent.CompletableFuture<Object> done = new java.util.concurrent.CompletableFuture<>();
+        lock.lock();
+        try {
+            if (closed) {
+                throw new VellamaException("the engine is closed");
+            }
+            commands.add(new SlotCommand(slot, action::get, done));
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            return (T) done.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : new VellamaException("engine failure: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VellamaException("interrupted while waiting for the engine", e);
+        }
+    }
+
+    /**
+     * Every slot as it is between two steps: what it holds and the request it runs or last ran.
+     *
+     * @return one state per slot, in slot order
+     * @throws VellamaException if the engine is closed
+     */
+    public List<SlotState> slotStates() {
+        return onEngineThread(-1, () -> {
+            List<SlotState> states = new java.util.ArrayList<>(slots.length);
+            for (Slot s : slots) {
+                Request r = s.busy() ? s.request : s.last;
+                int generated = s.busy() ? s.continuation.tokens().size() : s.lastGenerated;
+                states.add(new SlotState(s.index, s.busy(), r == null ? -1 : r.id, s.cachedLength,
+                        r == null ? 0 : r.prompt.length, r == null ? 0 : generated, r == null ? null : r.params));
+            }
+            return List.copyOf(states);
+        });
+    }
+
+    /**
+     * Whether {@link #saveSlot} and {@link #restoreSlot} work here: the CPU keeps each slot's cache on the Java heap;
+     * the batched CUDA pass keeps them on the GPU and cannot.
+     *
+     * @return true when slots can be saved and restored
+     */
+    public boolean canSaveSlots() {
+        return onEngineThread(-1, () -> pass.hostCache(0) != null);
+    }
+
+    /**
+     * Writes what slot {@code slot} holds (its tokens and their KV cells) to {@code file}, in the format of
+     * {@link Session#save}; waits until the slot is free (a running request finishes first), and no new request
+     * enters the slot meanwhile.
+     *
+     * @param slot the slot, 0 to {@link #slotCount()} - 1
+     * @param file where to write; an existing file is replaced
+     * @return the tokens written, the file's size and the time taken
+     * @throws IllegalArgumentException if there is no such slot
+     * @throws SessionFileException     if the slot holds nothing or the file cannot be written
+     * @throws VellamaException         if this engine's pass cannot save slots ({@link #canSaveSlots()})
+     */
+    public SlotFile saveSlot(int slot, java.nio.file.Path file) {
+        checkSlot(slot);
+        return onEngineThread(slot, () -> {
+            Slot s = slots[slot];
+            KvCache cache = hostCacheOf(slot);
+            if (s.cachedLength == 0) {
+                throw new SessionFileException("slot " + slot + " holds no tokens: there is nothing to save");
+            }
+            long t0 = System.nanoTime();
+            SessionFile.write(file, model, cache, new SessionFile.State(java.util.Arrays.copyOf(s.cached, s.cachedLength), 0, 0));
+            long nanos = System.nanoTime() - t0;
+            return new SlotFile(slot, s.cachedLength, sizeOf(file), nanos);
+        });
+    }
+
+    /**
+     * Replaces what slot {@code slot} holds with a file written by {@link #saveSlot} or {@link Session#save} with this
+     * model file and cache type; a next request that begins with its tokens evaluates only the rest. Waits until
+     * the slot is free.
+     *
+     * @param slot the slot, 0 to {@link #slotCount()} - 1
+     * @param file the saved cache
+     * @return the tokens read, the file's size and the time taken
+     * @throws IllegalArgumentException if there is no such slot
+     * @throws SessionFileException     if the file is missing, cut short, damaged, saved with another model or cache
+     *                                  type, or holds more tokens than a slot's context; the slot is then empty
+     * @throws VellamaException         if this engine's pass cannot restore slots ({@link #canSaveSlots()})
+     */
+    public SlotFile restoreSlot(int slot, java.nio.file.Path file) {
+        checkSlot(slot);
+        return onEngineThread(slot, () -> {
+            Slot s = slots[slot];
+            KvCache cache = hostCacheOf(slot);
+            long t0 = System.nanoTime();
+            s.cachedLength = 0; // a read that fails half-way leaves no cells this slot would trust
+            int[] cells = SessionFile.read(file, model, cache).cells();
+            System.arraycopy(cells, 0, s.cached, 0, cells.length);
+            s.cachedLength = cells.length;
+            s.lastUsed = ++clock;
+            return new SlotFile(slot, cells.length, sizeOf(file), System.nanoTime() - t0);
+        });
+    }
+
+    /**
+     * Forgets what slot {@code slot} holds; waits until the slot is free.
+     *
+     * @param slot the slot, 0 to {@link #slotCount()} - 1
+     * @return the tokens it held
+     * @throws IllegalArgumentException if there is no such slot
+     */
+    public int eraseSlot(int slot) {
+        checkSlot(slot);
+        return onEngineThread(slot, () -> {
+            int n = slots[slot].cachedLength;
+            slots[slot].cachedLength = 0;
+            return n;
+        });
+    }
+
+    private void checkSlot(int slot) {
+        if (slot < 0 || slot >= slots.length) {
+            throw new IllegalArgumentException("there is no slot " + slot + ": the engine has " + slots.length);
+        }
+    }
+
+    private KvCache hostCacheOf(int slot) {
+        KvCache cache = pass.hostCache(slot);
+        if (cache == null) {
+            throw new VellamaException("slots cannot be saved or restored on " + pass.description()
+                    + ": its caches stay on the device");
+        }
+        return cache;
+    }
+
+    private static long sizeOf(java.nio.file.Path file) {
+        try {
+            return java.nio.file.Files.size(file);
+        } catch (java.io.IOException e) {
+            return -1;
+        }
     }
 
     /** Moves queued requests into free slots; waits while there is nothing to do. False when woken with no work. */
@@ -462,7 +680,7 @@ public final class BatchEngine implements AutoCloseable {
                     forgetAll = false;
                     idle.signalAll();
                 }
-                if (closed || !queue.isEmpty() || busy > 0) {
+                if (closed || !queue.isEmpty() || busy > 0 || !commands.isEmpty()) {
                     break;
                 }
                 work.awaitUninterruptibly();
@@ -492,7 +710,7 @@ public final class BatchEngine implements AutoCloseable {
         Slot best = null;
         int bestPrefix = -1;
         for (Slot s : slots) {
-            if (s.busy()) {
+            if (s.busy() || reserved(s)) {
                 continue;
             }
             int p = commonPrefix(s, prompt);
@@ -669,6 +887,8 @@ public final class BatchEngine implements AutoCloseable {
         Timings timings = new Timings(s.promptEvaluated, promptEnd - s.started, c.tokens().size(), now - promptEnd);
         s.request = null;
         s.continuation = null;
+        s.last = r;
+        s.lastGenerated = c.tokens().size();
         s.promptEnd = 0;
         s.lastUsed = ++clock;
         lock.lock();
@@ -728,6 +948,10 @@ public final class BatchEngine implements AutoCloseable {
                     }
                 }
                 queue.clear();
+                for (SlotCommand c : commands) {
+                    c.done().completeExceptionally(e);
+                }
+                commands.clear();
             }
         } finally {
             lock.unlock();

@@ -43,6 +43,15 @@ final class SessionFile {
         int cachedLength() {
             return history.length - forgotten;
         }
+
+        /** The tokens of the cached cells in order: the history less what context shifts forgot after the kept prefix. */
+        int[] cells() {
+            int[] cells = new int[cachedLength()];
+            int kept = forgotten > 0 ? keptPrefix : cells.length;
+            System.arraycopy(history, 0, cells, 0, kept);
+            System.arraycopy(history, kept + forgotten, cells, kept, cells.length - kept);
+            return cells;
+        }
     }
 
     private SessionFile() {

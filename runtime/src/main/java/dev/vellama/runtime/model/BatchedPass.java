@@ -82,6 +82,14 @@ public interface BatchedPass extends AutoCloseable {
         return length - keep;
     }
 
+    /**
+     * The cache of slot {@code slot} on the Java heap, which a slot's saved file is written from and read into;
+     * null when the pass keeps its caches on a device (slots cannot be saved there).
+     */
+    default KvCache hostCache(int slot) {
+        return null;
+    }
+
     /** Frees what the pass holds beyond the Java heap. */
     @Override
     void close();

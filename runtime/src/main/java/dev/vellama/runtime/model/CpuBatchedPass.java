@@ -72,6 +72,11 @@ public final class CpuBatchedPass implements BatchedPass {
         return true;
     }
 
+    @Override
+    public KvCache hostCache(int slot) {
+        return caches[slot];
+    }
+
     /** The heap caches go with the pass; the kernels belong to the model. */
     @Override
     public void close() {
