@@ -103,6 +103,14 @@ final class ServeCommand implements Callable<Integer> {
             + " llama-server's --spm-infill).")
     boolean spmInfill;
 
+    @Option(names = "--slot-save-path", paramLabel = "DIR", description = "Where POST /slots/ID?action=save|restore"
+            + " keep slots' caches (made if missing); without it those actions answer 501, as in llama-server.")
+    Path slotSavePath;
+
+    @Option(names = "--slots", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Serve GET /slots, what each slot runs and holds (default: on; --no-slots turns it off).")
+    boolean slotsEndpoint;
+
     @Option(names = "--drain-timeout", paramLabel = "SECONDS", defaultValue = "30",
             description = "On SIGTERM, how long running requests may take to finish while /health says 503 and new"
                     + " requests are refused (default: ${DEFAULT-VALUE}).")
@@ -138,6 +146,9 @@ final class ServeCommand implements Callable<Integer> {
         if (where == SessionOptions.Device.CUDA && !precision.onCuda()) {
             throw new IllegalArgumentException("--device cuda keeps the KV cache in f16, q8_0 or q4_0, not "
                     + precision.llamaName());
+        }
+        if (slotSavePath != null) {
+            java.nio.file.Files.createDirectories(slotSavePath);
         }
         Path model = source.resolve(err);
         if (!java.nio.file.Files.isRegularFile(model)) {
@@ -180,6 +191,8 @@ final class ServeCommand implements Callable<Integer> {
                         err.flush();
                     }
                     server.suffixFirstInfill(spmInfill);
+                    server.slotsEndpoint(slotsEndpoint);
+                    server.slotSavePath(slotSavePath);
                     server.attach(engine, id, ChatTemplateOption.resolve(chatTemplate, templateVariables, m));
                     err.printf("vellama: serving %s: %d slot%s of %d tokens, %s%n", id, parallel, parallel == 1 ? "" : "s", engine.slotContext(),
                             engine.kernelDescription());

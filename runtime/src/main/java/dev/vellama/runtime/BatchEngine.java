@@ -671,7 +671,10 @@ public final class BatchEngine implements AutoCloseable {
                 if (forgetAll && busy == 0) { // after a warm-up: empty slots, counters from zero
                     for (Slot s : slots) {
                         s.cachedLength = 0;
+                        s.last = null;
+                        s.lastGenerated = 0;
                     }
+                    requestIds.set(0);
                     requests.set(0);
                     promptTokens.set(0);
                     generatedTokens.set(0);

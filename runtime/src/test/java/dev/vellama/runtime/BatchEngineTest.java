@@ -48,6 +48,10 @@ class BatchEngineTest {
             assertEquals(0, st.generatedTokens());
             assertEquals(0, st.busySlots());
             assertEquals(0, st.queued());
+            for (BatchEngine.SlotState slot : engine.slotStates()) { // nor anything of the warm-up's requests
+                assertEquals(-1, slot.requestId());
+                assertEquals(0, slot.cachedTokens());
+            }
             Collector c = new Collector();
             int[] ids = model.tokenizer().encode(prompt, true, true);
             engine.submit(ids, GenerationParams.greedy().withMaxTokens(16), c);
@@ -56,6 +60,7 @@ class BatchEngineTest {
             // nothing of the warm-up's prompts was kept for reuse: the whole prompt was evaluated
             assertEquals(ids.length, r.timings().promptTokens());
             assertEquals(1, engine.stats().requests());
+            assertEquals(1, engine.slotStates().stream().filter(slot -> slot.requestId() == 0).count());
         }
         try (BatchEngine engine = new BatchEngine(model, BatchEngine.Options.of(1, 256).withThreads(2))) {
             engine.warmUp(2); // one slot: the one-row phase only

@@ -233,7 +233,7 @@ final class LlamaServerEndpoints {
     }
 
     /** The sampling a request ran with, in llama-server's names. */
-    private static ObjectNode settings(GenerationParams p) {
+    static ObjectNode settings(GenerationParams p) {
         ObjectNode s = Json.MAPPER.createObjectNode();
         s.put("n_predict", p.maxTokens());
         s.put("temperature", p.temperature());

@@ -21,6 +21,10 @@ final class ServerState {
     static final int STORED_RESPONSES = 256;
     /** Whether {@code /infill} puts the suffix before the prefix ({@link VellamaServer#suffixFirstInfill}). */
     volatile boolean suffixFirstInfill;
+    /** Whether {@code GET /slots} answers ({@link VellamaServer#slotsEndpoint}). */
+    volatile boolean slotsEndpoint = true;
+    /** Where {@code /slots/{id}?action=save|restore} keep their files; null: they answer 501. */
+    volatile java.nio.file.Path slotSavePath;
     /** Set by {@link VellamaServer#drain}: health says 503 and new work is refused while running requests finish. */
     volatile boolean draining;
     /** Requests being answered now, health checks and refusals included (the drain waits for them). */

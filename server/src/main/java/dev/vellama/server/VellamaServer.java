@@ -55,13 +55,14 @@ public final class VellamaServer implements AutoCloseable {
         LlamaServerEndpoints llama = new LlamaServerEndpoints(state);
         AnthropicEndpoints anthropic = new AnthropicEndpoints(state);
         ResponsesEndpoint responses = new ResponsesEndpoint(state);
+        SlotEndpoints slots = new SlotEndpoints(state);
         this.server = WebServer.builder()
                 // no stop on JVM exit behind our back: the owner drains first (running streams finish), then closes
                 .shutdownHook(false)
                 .host(options.host())
                 .port(options.port())
                 .maxPayloadSize(MAX_BODY_BYTES)
-                .routing(r -> routing(r, completions, embeddings, info, ollama, llama, anthropic, responses))
+                .routing(r -> routing(r, completions, embeddings, info, ollama, llama, anthropic, responses, slots))
                 .build();
     }
 
@@ -116,6 +117,30 @@ public final class VellamaServer implements AutoCloseable {
     }
 
     /**
+     * Whether {@code GET /slots} answers (llama-server's {@code --slots}, on by default; {@code --no-slots} turns it
+     * off, and it then answers 501).
+     *
+     * @param on whether to serve it
+     */
+    public void slotsEndpoint(boolean on) {
+        state.slotsEndpoint = on;
+    }
+
+    /**
+     * The directory where {@code POST /slots/{id}?action=save|restore} keep their files (llama-server's
+     * {@code --slot-save-path}); without one those actions answer 501.
+     *
+     * @param dir an existing directory, or null to turn saving off
+     * @throws IllegalArgumentException when {@code dir} is not a directory
+     */
+    public void slotSavePath(java.nio.file.Path dir) {
+        if (dir != null && !java.nio.file.Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("the slot save path " + dir + " is not a directory");
+        }
+        state.slotSavePath = dir == null ? null : dir.toAbsolutePath();
+    }
+
+    /**
      * Starts serving an embedding model (BERT, nomic-bert): {@code /v1/embeddings} and the info routes.
      *
      * @param encoder the loaded embedding model; it stays with the caller
@@ -142,7 +167,8 @@ public final class VellamaServer implements AutoCloseable {
     }
 
     private void routing(HttpRouting.Builder r, CompletionEndpoints completions, EmbeddingEndpoint embeddings, InfoEndpoints info,
-            OllamaEndpoints ollama, LlamaServerEndpoints llama, AnthropicEndpoints anthropic, ResponsesEndpoint responses) {
+            OllamaEndpoints ollama, LlamaServerEndpoints llama, AnthropicEndpoints anthropic, ResponsesEndpoint responses,
+            SlotEndpoints slots) {
         r.addFilter((chain, req, res) -> {
             long t0 = System.nanoTime();
             RequestLog log = new RequestLog();
@@ -194,6 +220,8 @@ public final class VellamaServer implements AutoCloseable {
                 .delete("/v1/responses/{id}", responses::delete)
                 .post("/v1/messages/count_tokens", anthropic::countTokens)
                 .get("/props", llama::props)
+                .get("/slots", slots::list)
+                .post("/slots/{id}", slots::action)
                 // ollama's API (docs/server.md, "Ollama's API")
                 .post("/api/chat", ollama::chat)
                 .post("/api/generate", ollama::generate)
