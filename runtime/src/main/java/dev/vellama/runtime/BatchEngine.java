@@ -211,13 +211,21 @@ public final class BatchEngine implements AutoCloseable {
         private final int[] prompt;
         private final GenerationParams params;
         private final Listener listener;
+        private final int pinned;          // the slot it must run in, -1 for any
+        private volatile int slot = -1;
         private volatile boolean cancelled;
 
-        private Request(long id, int[] prompt, GenerationParams params, Listener listener) {
+        private Request(long id, int[] prompt, GenerationParams params, Listener listener, int pinned) {
             this.id = id;
             this.prompt = prompt;
             this.params = params;
             this.listener = listener;
+            this.pinned = pinned;
+        }
+
+        /** {@return the slot it runs in once started (it keeps that number after it ends), -1 while it waits} */
+        public int slot() {
+            return slot;
         }
 
         /** Stops the generation at the next step (stop reason CANCELLED) and frees its slot; or drops it from the queue. */
@@ -421,6 +429,29 @@ public final class BatchEngine implements AutoCloseable {
      *                                  is closed
      */
     public Request submit(int[] prompt, GenerationParams params, Listener listener) {
+        return submit(prompt, params, listener, -1);
+    }
+
+    /**
+     * As {@link #submit(int[], GenerationParams, Listener)}, in slot {@code slot} (llama-server's {@code id_slot}):
+     * the request waits until that slot is free, while later requests for other slots go ahead of it.
+     *
+     * @param prompt   prompt token ids, BOS included when the model wants one; copied
+     * @param params   how to sample and when to stop
+     * @param listener hears the tokens and the end on the engine thread
+     * @param slot     the slot to run in, 0 to {@link #slotCount()} - 1, or -1 for the one that fits best
+     * @return the queued request, which can be cancelled
+     * @throws IllegalArgumentException if there is no such slot
+     * @throws ContextOverflowException if the prompt is longer than a slot's context
+     * @throws QueueFullException       if every slot is busy and the queue is full
+     * @throws VellamaException         if the prompt is empty or holds an id outside the vocabulary, or the engine
+     *                                  is closed
+     */
+    public Request submit(int[] prompt, GenerationParams params, Listener listener, int slot) {
+        if (slot < -1 || slot >= slots.length) {
+            throw new IllegalArgumentException("there is no slot " + slot + ": the engine has " + slots.length
+                    + " (0 to " + (slots.length - 1) + ", or -1 for any)");
+        }
         if (prompt.length == 0) {
             throw new VellamaException("the prompt is empty: it has no tokens");
         }
@@ -433,7 +464,7 @@ public final class BatchEngine implements AutoCloseable {
             throw new ContextOverflowException("the prompt has " + prompt.length + " tokens but a slot's context holds "
                     + slotContext);
         }
-        Request r = new Request(requestIds.getAndIncrement(), prompt.clone(), params, listener);
+        Request r = new Request(requestIds.getAndIncrement(), prompt.clone(), params, listener, slot);
         lock.lock();
         try {
             if (closed) {
@@ -688,18 +719,21 @@ public final class BatchEngine implements AutoCloseable {
                 }
                 work.awaitUninterruptibly();
             }
-            while (!queue.isEmpty()) {
-                Request r = queue.peek();
+            for (var it = queue.iterator(); it.hasNext(); ) {
+                Request r = it.next();
                 if (r.cancelled) {
-                    queue.poll();
+                    it.remove();
                     finishUnstarted(r);
                     continue;
                 }
-                Slot s = slotFor(r.prompt);
+                Slot s = slotFor(r);
                 if (s == null) {
-                    break;
+                    if (r.pinned < 0) {
+                        break; // no slot is free: nothing behind it fits either
+                    }
+                    continue; // its slot is busy: requests for other slots go ahead
                 }
-                queue.poll();
+                it.remove();
                 start(s, r);
             }
             return !closed && busy > 0;
@@ -708,8 +742,16 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
-    /** The free slot holding the longest prefix of {@code prompt}; among equals the least recently used. */
-    private Slot slotFor(int[] prompt) {
+    /**
+     * The request's own slot when it names one and that is free; else the free slot holding the longest prefix of
+     * its prompt, among equals the least recently used.
+     */
+    private Slot slotFor(Request r) {
+        if (r.pinned >= 0) {
+            Slot s = slots[r.pinned];
+            return s.busy() || reserved(s) ? null : s;
+        }
+        int[] prompt = r.prompt;
         Slot best = null;
         int bestPrefix = -1;
         for (Slot s : slots) {
@@ -768,6 +810,7 @@ public final class BatchEngine implements AutoCloseable {
         s.promptEvaluated = 0;
         s.forgotten = 0;
         s.request = r;
+        r.slot = s.index;
         s.continuation = new Continuation(model.tokenizer(), config.vocabSize(), r.params, kernels);
         s.started = System.nanoTime();
         s.lastUsed = ++clock;

@@ -119,6 +119,38 @@ class SlotFileTest {
     }
 
     @Test
+    void aRequestForABusySlotWaitsWhileLaterRequestsForOtherSlotsGoAhead() throws Exception {
+        int[] prompt = model.tokenizer().encode(PROMPT, true, true);
+        try (BatchEngine engine = new BatchEngine(model, BatchEngine.Options.of(2, 512).withThreads(2))) {
+            GenerationParams longRun = GenerationParams.greedy().withMaxTokens(200).withIgnoreEos(true);
+            ResultFuture a = new ResultFuture();
+            BatchEngine.Request first = engine.submit(prompt, longRun, a, 0);
+            ResultFuture b = new ResultFuture();
+            BatchEngine.Request second = engine.submit(prompt, GenerationParams.greedy().withMaxTokens(4), b, 0);
+            int[] secondsSlotWhenThirdEnded = {-2};
+            ResultFuture c = new ResultFuture() {
+                @Override
+                public void onEnd(GenerationResult r) {
+                    secondsSlotWhenThirdEnded[0] = second.slot();
+                    super.onEnd(r);
+                }
+            };
+            BatchEngine.Request third = engine.submit(prompt, GenerationParams.greedy().withMaxTokens(4), c);
+            c.await();
+            assertEquals(1, third.slot());
+            assertEquals(-1, secondsSlotWhenThirdEnded[0], "the request for busy slot 0 was still waiting");
+            assertEquals(200, a.await().tokens().size());
+            GenerationResult r = b.await();
+            assertEquals(0, first.slot());
+            assertEquals(0, second.slot());
+            // it ran in the slot the first one left, whose cache began with its whole prompt
+            assertEquals(1, r.timings().promptTokens());
+            assertThrows(IllegalArgumentException.class, () -> engine.submit(prompt, GenerationParams.greedy(), new ResultFuture(), 2));
+            assertThrows(IllegalArgumentException.class, () -> engine.submit(prompt, GenerationParams.greedy(), new ResultFuture(), -2));
+        }
+    }
+
+    @Test
     void badSlotsAndBadFilesAreRefusedAndLeaveTheSlotEmpty(@TempDir Path dir) throws Exception {
         int[] prompt = model.tokenizer().encode(PROMPT, true, true);
         try (BatchEngine engine = new BatchEngine(model, BatchEngine.Options.of(2, 512).withThreads(2))) {

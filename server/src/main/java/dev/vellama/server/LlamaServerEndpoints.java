@@ -108,9 +108,11 @@ final class LlamaServerEndpoints {
         GenerationParams params = shape == null ? sampled : sampled.withGrammar(shape);
         j.bool("cache_prompt", true); // checked; a slot always keeps its prompt for the next request
         boolean stream = j.bool("stream", false);
+        // llama-server's slot choice: -1 the free slot that holds the longest beginning of the prompt
+        int slot = (int) j.integer("id_slot", -1, engine.slotCount() - 1, -1);
         int[] prompt = prompts.getFirst();
         TokenChannel channel = new TokenChannel();
-        List<BatchEngine.Request> running = channel.submit(engine, prompts, params, "prompt");
+        List<BatchEngine.Request> running = channel.submit(engine, prompts, params, "prompt", slot);
         Tokenizer tokenizer = engine.model().tokenizer();
         TokenChannel.answer(running, () -> {
             if (stream) {
@@ -118,7 +120,7 @@ final class LlamaServerEndpoints {
             } else {
                 GenerationResult r = channel.awaitResult(ENGINE_SILENCE_SECONDS);
                 RequestLog.of(req).tokens(r.promptTokens().length + r.tokens().size());
-                ObjectNode o = last(r, r.text(), params, tokenizer);
+                ObjectNode o = last(r, r.text(), params, tokenizer, running.getFirst().slot());
                 if (probs > 0) {
                     ArrayNode list = o.putArray("completion_probabilities");
                     for (GeneratedToken t : r.tokens()) {
@@ -154,7 +156,7 @@ final class LlamaServerEndpoints {
                     o.put("content", t.text());
                     o.putArray("tokens").add(t.id());
                     o.put("stop", false);
-                    o.put("id_slot", -1);
+                    o.put("id_slot", running.slot());
                     o.put("tokens_predicted", predicted);
                     o.put("tokens_evaluated", prompt.length);
                     if (probs > 0 && t.id() >= 0) {
@@ -164,7 +166,7 @@ final class LlamaServerEndpoints {
                     continue;
                 }
                 GenerationResult r = e.result();
-                CompletionEndpoints.emit(sink, last(r, "", params, tokenizer));
+                CompletionEndpoints.emit(sink, last(r, "", params, tokenizer, running.slot()));
                 RequestLog.of(req).tokens(r.promptTokens().length + r.tokens().size());
                 return;
             }
@@ -177,7 +179,7 @@ final class LlamaServerEndpoints {
     }
 
     /** The whole answer, or a stream's last event: the text, why it stopped, the counts and timings. */
-    private ObjectNode last(GenerationResult r, String content, GenerationParams params, Tokenizer tokenizer) {
+    private ObjectNode last(GenerationResult r, String content, GenerationParams params, Tokenizer tokenizer, int slot) {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("index", 0);
         o.put("content", content);
@@ -189,7 +191,7 @@ final class LlamaServerEndpoints {
                 }
             }
         }
-        o.put("id_slot", -1);
+        o.put("id_slot", slot);
         o.put("stop", true);
         o.put("model", state.modelId());
         o.put("tokens_predicted", r.tokens().size());

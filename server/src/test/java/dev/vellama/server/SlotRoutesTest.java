@@ -99,7 +99,16 @@ class SlotRoutesTest {
         JsonNode again = complete(10);
         assertEquals(first.path("content").asText(), again.path("content").asText());
         assertEquals(1, again.path("timings").path("prompt_n").asInt(), again.toString());
+        assertEquals(other, again.path("id_slot").asInt());
         assertEquals(other, holder().path("id").asInt());
+
+        // id_slot sends a request to a slot of the client's choosing: the empty one evaluates the whole prompt
+        Http.Answer pinned = http.post("/completion", "{\"prompt\": \"" + PROMPT + "\", \"n_predict\": 10, "
+                + "\"temperature\": 0, \"id_slot\": " + slot + "}");
+        assertEquals(200, pinned.status(), pinned.body());
+        assertEquals(slot, pinned.json().path("id_slot").asInt());
+        assertEquals(first.path("timings").path("prompt_n").asInt(), pinned.json().path("timings").path("prompt_n").asInt());
+        assertEquals(first.path("content").asText(), pinned.json().path("content").asText());
     }
 
     @Test
@@ -144,6 +153,11 @@ class SlotRoutesTest {
         assertEquals(400, action.status());
         assertEquals("action", action.error("param"));
         assertEquals(400, http.post("/slots/0", "{}").status());
+        for (String id : new String[] {"2", "-2", "\"0\"", "0.5"}) {
+            Http.Answer a = http.post("/completion", "{\"prompt\": \"x\", \"n_predict\": 1, \"id_slot\": " + id + "}");
+            assertEquals(400, a.status(), id + ": " + a.body());
+            assertEquals("id_slot", a.error("param"), a.body());
+        }
         for (String name : new String[] {"../escape.bin", "/etc/passwd", "a/b", "..", "", "a\\u0001b"}) {
             Http.Answer a = http.post("/slots/0?action=save", "{\"filename\": \"" + name + "\"}");
             assertEquals(400, a.status(), name + ": " + a.body());
