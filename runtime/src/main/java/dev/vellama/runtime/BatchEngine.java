@@ -177,9 +177,12 @@ public final class BatchEngine implements AutoCloseable {
      * @param busySlots       slots running a request now
      * @param queued          requests waiting for a slot now
      * @param slots           slots the engine has
+     * @param steps           batched forward passes run so far (llama.cpp's decode calls)
+     * @param busySlotSteps   the busy slots of each of those steps, summed (over {@code steps}: the average batch)
+     * @param maxCachedTokens the most tokens one slot has held so far
      */
     public record Stats(long requests, long promptTokens, long generatedTokens, long promptNanos, long generationNanos,
-                        int busySlots, int queued, int slots) {}
+                        int busySlots, int queued, int slots, long steps, long busySlotSteps, int maxCachedTokens) {}
 
     /**
      * One slot as it is between two steps (llama-server's {@code GET /slots}).
@@ -300,6 +303,9 @@ public final class BatchEngine implements AutoCloseable {
     private final AtomicLong generatedTokens = new AtomicLong();
     private final AtomicLong promptNanos = new AtomicLong();
     private final AtomicLong generationNanos = new AtomicLong();
+    private final AtomicLong steps = new AtomicLong();
+    private final AtomicLong busySlotSteps = new AtomicLong();
+    private volatile int maxCachedTokens;
     private long clock;
 
     /**
@@ -492,7 +498,7 @@ public final class BatchEngine implements AutoCloseable {
             lock.unlock();
         }
         return new Stats(requests.get(), promptTokens.get(), generatedTokens.get(), promptNanos.get(),
-                generationNanos.get(), busy, q, slots.length);
+                generationNanos.get(), busy, q, slots.length, steps.get(), busySlotSteps.get(), maxCachedTokens);
     }
 
     private void loop() {
@@ -711,6 +717,9 @@ public final class BatchEngine implements AutoCloseable {
                     generatedTokens.set(0);
                     promptNanos.set(0);
                     generationNanos.set(0);
+                    steps.set(0);
+                    busySlotSteps.set(0);
+                    maxCachedTokens = 0;
                     forgetAll = false;
                     idle.signalAll();
                 }
@@ -880,10 +889,15 @@ public final class BatchEngine implements AutoCloseable {
         }
         float[] out = pass.forwardBatch(rows, n, segments, count, logitRows, logits);
         long now = System.nanoTime();
+        steps.incrementAndGet();
+        busySlotSteps.addAndGet(busy);
         for (int i = 0; i < count; i++) {
             Slot s = segmentSlot[i];
             BatchedPass.Segment seg = segments[i];
             s.cachedLength = seg.pos() + seg.n();
+            if (s.cachedLength > maxCachedTokens) {
+                maxCachedTokens = s.cachedLength;
+            }
             if (s.prompting()) {
                 s.promptDone += seg.n();
                 s.promptEvaluated += seg.n();

@@ -91,6 +91,21 @@ final class InfoEndpoints {
         metric(b, "vellama_slots_busy", "gauge", "Slots running a generation.", s.busySlots());
         metric(b, "vellama_slots_total", "gauge", "Slots.", s.slots());
         metric(b, "vellama_requests_queued", "gauge", "Generations waiting for a slot.", s.queued());
+        // the same under llama-server's names, so its dashboards and alerts read this server unchanged
+        metric(b, "llamacpp:prompt_tokens_total", "counter", "Number of prompt tokens processed.", s.promptTokens());
+        metric(b, "llamacpp:prompt_seconds_total", "counter", "Prompt process time", s.promptNanos() / 1e9);
+        metric(b, "llamacpp:tokens_predicted_total", "counter", "Number of generation tokens processed.", s.generatedTokens());
+        metric(b, "llamacpp:tokens_predicted_seconds_total", "counter", "Predict process time", s.generationNanos() / 1e9);
+        metric(b, "llamacpp:n_decode_total", "counter", "Total number of batched forward passes.", s.steps());
+        metric(b, "llamacpp:n_tokens_max", "counter", "Largest observed n_tokens in a slot.", s.maxCachedTokens());
+        metric(b, "llamacpp:n_busy_slots_per_decode", "gauge", "Average number of busy slots per forward pass.",
+                s.steps() == 0 ? 0 : (double) s.busySlotSteps() / s.steps());
+        metric(b, "llamacpp:prompt_tokens_seconds", "gauge", "Average prompt throughput in tokens/s.",
+                s.promptNanos() == 0 ? 0 : s.promptTokens() * 1e9 / s.promptNanos());
+        metric(b, "llamacpp:predicted_tokens_seconds", "gauge", "Average generation throughput in tokens/s.",
+                s.generationNanos() == 0 ? 0 : s.generatedTokens() * 1e9 / s.generationNanos());
+        metric(b, "llamacpp:requests_processing", "gauge", "Number of requests processing.", s.busySlots());
+        metric(b, "llamacpp:requests_deferred", "gauge", "Number of requests deferred.", s.queued());
         res.status(Status.OK_200);
         res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
         res.send(b.toString().getBytes(StandardCharsets.UTF_8));

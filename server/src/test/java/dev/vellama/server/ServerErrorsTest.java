@@ -144,6 +144,25 @@ class ServerErrorsTest {
         assertTrue(m.body().contains("# TYPE vellama_generated_tokens_total counter"), m.body());
         assertTrue(m.body().contains("\nvellama_slots_total 1\n"), m.body());
         assertTrue(m.body().matches("(?s).*vellama_http_requests_total\\{status=\"200\"} \\d+.*"), m.body());
+        // llama-server's names for the same counters, which its dashboards read
+        java.util.Map<String, Double> llama = new java.util.HashMap<>();
+        for (String line : m.body().split("\n")) {
+            if (line.startsWith("llamacpp:")) {
+                String[] nameValue = line.split(" ");
+                llama.put(nameValue[0], Double.parseDouble(nameValue[1]));
+            }
+        }
+        for (String name : new String[] {"prompt_tokens_total", "prompt_seconds_total", "tokens_predicted_total",
+                "tokens_predicted_seconds_total", "n_decode_total", "n_tokens_max", "n_busy_slots_per_decode",
+                "prompt_tokens_seconds", "predicted_tokens_seconds", "requests_processing", "requests_deferred"}) {
+            assertTrue(llama.containsKey("llamacpp:" + name), name + " in " + m.body());
+        }
+        assertTrue(m.body().contains("# TYPE llamacpp:tokens_predicted_total counter"), m.body());
+        assertTrue(llama.get("llamacpp:tokens_predicted_total") >= 3, m.body());
+        // one slot: a step holds at most one busy slot, and each token generated took a step
+        assertTrue(llama.get("llamacpp:n_decode_total") >= llama.get("llamacpp:tokens_predicted_total"), m.body());
+        assertEquals(1.0, llama.get("llamacpp:n_busy_slots_per_decode"), 1e-9, m.body());
+        assertTrue(llama.get("llamacpp:n_tokens_max") >= 3, m.body());
     }
 
     @Test
