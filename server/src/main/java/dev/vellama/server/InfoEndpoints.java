@@ -41,7 +41,23 @@ final class InfoEndpoints {
     void models(ServerRequest req, ServerResponse res) {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "list");
-        ObjectNode m = o.putArray("data").addObject();
+        model(o.putArray("data").addObject());
+        Responses.sendJson(res, 200, o);
+    }
+
+    /** {@code GET /v1/models/{model}}: the loaded model by its id, as OpenAI's retrieve; any other id is a 404. */
+    void model(ServerRequest req, ServerResponse res) {
+        String path = req.path().path();
+        String id = path.substring(path.indexOf("/models/") + "/models/".length());
+        if (!id.equals(state.modelId())) {
+            throw new ApiException(404, "invalid_request_error", "model_not_found", "model", "The model '" + id
+                    + "' does not exist; this server serves '" + state.modelId() + "'");
+        }
+        Responses.sendJson(res, 200, model(Json.MAPPER.createObjectNode()));
+    }
+
+    /** The loaded model's entry: OpenAI's fields and llama-server's {@code meta}. */
+    private ObjectNode model(ObjectNode m) {
         m.put("id", state.modelId());
         m.put("object", "model");
         m.put("created", state.created);
@@ -61,7 +77,7 @@ final class InfoEndpoints {
             meta.put("n_ctx_slot", engine.slotContext());
             meta.put("slots", engine.slotCount());
         }
-        Responses.sendJson(res, 200, o);
+        return m;
     }
 
     /** Prometheus text format: requests, tokens, speeds, slots and the queue. */

@@ -200,6 +200,8 @@ public final class VellamaServer implements AutoCloseable {
                 .get("/v1/health", info::health)
                 .get("/v1/models", info::models)
                 .get("/models", info::models)
+                .get("/v1/models/*", info::model) // an id may hold slashes (--alias org/name)
+                .get("/models/*", info::model)
                 .get("/metrics", info::metrics)
                 .post("/v1/chat/completions", completions::chat)
                 .post("/chat/completions", completions::chat)

@@ -137,6 +137,10 @@ class OpenAiClientTest {
         List<com.openai.models.models.Model> models = client.models().list().data();
         assertEquals(1, models.size());
         assertEquals(ServerFixture.MODEL_FILE, models.get(0).id());
+        assertEquals(ServerFixture.MODEL_FILE, client.models().retrieve(ServerFixture.MODEL_FILE).id());
+        com.openai.errors.NotFoundException missing = assertThrows(com.openai.errors.NotFoundException.class,
+                () -> client.models().retrieve("gpt-4o"));
+        assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
     }
 
     @Test
