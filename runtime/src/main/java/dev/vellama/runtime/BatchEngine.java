@@ -294,6 +294,7 @@ public final class BatchEngine implements AutoCloseable {
     private final float[] logitsRow;
 
     private final AtomicLong requestIds = new AtomicLong();
+    private volatile List<LoraAdapter.Applied> adapters = List.of();
     /** Work on one slot's cache (or, slot -1, a look at every slot) that runs on the engine thread between steps. */
     private record SlotCommand(int slot, java.util.function.Supplier<Object> action,
                                java.util.concurrent.CompletableFuture<Object> done) {}
@@ -516,6 +517,9 @@ public final class BatchEngine implements AutoCloseable {
         failAll(new VellamaException("the engine is closed"));
     }
 
+    /** A slot command's slot that means every slot, run once none is busy. */
+    private static final int ALL_SLOTS = -2;
+
     /** Runs the slot commands whose slot is free (or that look at all slots), outside the lock, on this thread. */
     private void runCommands() {
         List<SlotCommand> runnable = new java.util.ArrayList<>();
@@ -523,7 +527,7 @@ public final class BatchEngine implements AutoCloseable {
         try {
             for (var it = commands.iterator(); it.hasNext(); ) {
                 SlotCommand c = it.next();
-                if (c.slot() < 0 || !slots[c.slot()].busy()) {
+                if (c.slot() == -1 || c.slot() == ALL_SLOTS && busy == 0 || c.slot() >= 0 && !slots[c.slot()].busy()) {
                     runnable.add(c);
                     it.remove();
                 }
@@ -543,7 +547,7 @@ public final class BatchEngine implements AutoCloseable {
     /** Whether a slot command waits for this slot: no new request goes into it until the command has run. */
     private boolean reserved(Slot s) {
         for (SlotCommand c : commands) {
-            if (c.slot() == s.index) {
+            if (c.slot() == s.index || c.slot() == ALL_SLOTS) {
                 return true;
             }
         }
@@ -675,6 +679,33 @@ public final class BatchEngine implements AutoCloseable {
             slots[slot].cachedLength = 0;
             return n;
         });
+    }
+
+    /**
+     * Applies LoRA adapters from the next request on, each at its scale (an empty list: none), as llama-server's
+     * {@code POST /lora-adapters}: waits until no slot is busy (new requests wait meanwhile), and every slot forgets
+     * what it holds, whose cells were computed with other weights.
+     *
+     * @param adapters the adapters and their scales, loaded for this engine's model
+     * @throws VellamaException if the engine runs on a GPU (adapters run on the CPU only for now)
+     */
+    public void useAdapters(List<LoraAdapter.Applied> adapters) {
+        List<LoraAdapter.Applied> copy = List.copyOf(adapters);
+        onEngineThread(ALL_SLOTS, () -> {
+            if (!pass.adapters(LoraAdapter.products(copy))) {
+                throw new VellamaException("LoRA adapters run on the CPU only for now; the engine runs on " + pass.description());
+            }
+            for (Slot s : slots) {
+                s.cachedLength = 0;
+            }
+            this.adapters = copy;
+            return null;
+        });
+    }
+
+    /** {@return the LoRA adapters applied now, with their scales} */
+    public List<LoraAdapter.Applied> adapters() {
+        return adapters;
     }
 
     private void checkSlot(int slot) {

@@ -513,6 +513,21 @@ public final class Session implements AutoCloseable {
         cancelRequested = true;
     }
 
+    /**
+     * Applies LoRA adapters from the next evaluation on, each at its scale (an empty list: none), as llama.cpp's
+     * {@code llama_set_adapter_lora}. The session forgets what it holds: those cells were computed with other weights.
+     *
+     * @param adapters the adapters and their scales, loaded for this session's model
+     * @throws VellamaException if the session runs on a GPU (adapters run on the CPU only for now)
+     */
+    public void useAdapters(java.util.List<LoraAdapter.Applied> adapters) {
+        if (!(pass instanceof ForwardPass cpu)) {
+            throw new VellamaException("LoRA adapters run on the CPU only for now; this session runs on " + pass.description());
+        }
+        cpu.adapters(LoraAdapter.products(adapters));
+        reset();
+    }
+
     /** {@return the number of tokens currently held in the KV cache} */
     public int position() {
         return cachedLength;

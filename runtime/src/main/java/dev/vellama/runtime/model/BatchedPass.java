@@ -90,6 +90,14 @@ public interface BatchedPass extends AutoCloseable {
         return null;
     }
 
+    /**
+     * Adds LoRA adapters' products to every dense product from the next call on (null: none); false when this pass
+     * cannot (the batched CUDA pass).
+     */
+    default boolean adapters(LoraProducts products) {
+        return false;
+    }
+
     /** Frees what the pass holds beyond the Java heap. */
     @Override
     void close();

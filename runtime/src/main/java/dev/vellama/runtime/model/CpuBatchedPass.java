@@ -73,6 +73,12 @@ public final class CpuBatchedPass implements BatchedPass {
     }
 
     @Override
+    public boolean adapters(LoraProducts products) {
+        pass.adapters(products);
+        return true;
+    }
+
+    @Override
     public KvCache hostCache(int slot) {
         return caches[slot];
     }

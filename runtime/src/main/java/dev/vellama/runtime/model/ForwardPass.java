@@ -64,6 +64,7 @@ public final class ForwardPass implements TransformerPass {
     private Segment attendSegment;
     private float[] segmentIn = new float[0];  // planned segments' rows gathered for a projection, and its products
     private float[] segmentOut = new float[0];
+    private LoraProducts lora;                  // LoRA adapters' products, null for none
     private int[] segmentKind = new int[0];    // each planned segment's Kernels.matmulKind for the matrix at hand
     // mixture of experts: each row's router logits (then probabilities), chosen experts and their weights, [row][expert] and [row][slot]
     private final float[] routerLogits;
@@ -319,6 +320,9 @@ public final class ForwardPass implements TransformerPass {
         }
         float[] out = logitsBuffer(logitCount);
         k.matvecMany(w.output, xb, logitCount, out);
+        if (lora != null) {
+            lora.add(k, w.output, xb, logitCount, out);
+        }
         softcap(out, logitCount * c.vocabSize(), c.finalSoftcap());
         return out;
     }
@@ -328,6 +332,9 @@ public final class ForwardPass implements TransformerPass {
         int d = c.embeddingLength();
         k.rmsnorm(xb, 0, residual, (n - 1) * d, w.outputNorm, d, c.rmsEps());
         k.matvec(w.output, xb, logits);
+        if (lora != null) {
+            lora.add(k, w.output, xb, 1, logits);
+        }
         softcap(logits, c.vocabSize(), c.finalSoftcap());
         return logits;
     }
@@ -1249,6 +1256,17 @@ public final class ForwardPass implements TransformerPass {
         } else {
             k.matmul(m, in, n, dst);
         }
+        if (lora != null) {
+            lora.add(k, m, in, n, dst);
+        }
+    }
+
+    /**
+     * Adds LoRA adapters' products to every dense product from the next call on (null: none). Experts' weights and
+     * the token embeddings are not adapted.
+     */
+    public void adapters(LoraProducts products) {
+        this.lora = products;
     }
 
     private void projectPlanned(WeightMatrix m, float[] in, float[] dst) {
