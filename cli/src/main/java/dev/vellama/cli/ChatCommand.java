@@ -47,6 +47,9 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     SteeringOptions steering;
 
+    @Mixin
+    LoraOptions lora;
+
     @Option(names = {"-sys", "--system-prompt", "--system"}, paramLabel = "TEXT", description = "System message.")
     String system;
 
@@ -100,7 +103,11 @@ final class ChatCommand implements Callable<Integer> {
             err.flush();
             long t0 = System.nanoTime();
             try (Model model = Model.load(file);
-                 Session session = model.newSession(modelOptions.sessionOptions(model))) {
+                 Session session = model.newSession(modelOptions.sessionOptions(model));
+                 LoraOptions.Loaded adapters = lora.load(model)) {
+                if (adapters.any()) {
+                    session.useAdapters(adapters.applied());
+                }
                 steering.apply(session);
                 template = ChatTemplateOption.resolve(chatTemplate, templateVariables, model);
                 err.printf("%s: %,d parameters, context %d, %s; loaded in %.2f s%n", model.name(), model.parameterCount(),

@@ -37,6 +37,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     SteeringOptions steering;
 
+    @Mixin
+    LoraOptions lora;
+
     @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT",
             description = "The prompt (BOS added as the model says, special tokens parsed).")
     String prompt;
@@ -96,7 +99,11 @@ final class RunCommand implements Callable<Integer> {
             status.flush();
         }
         try (Model model = Model.load(file);
-             Session session = model.newSession(modelOptions.sessionOptions(model))) {
+             Session session = model.newSession(modelOptions.sessionOptions(model));
+             LoraOptions.Loaded adapters = lora.load(model)) {
+            if (adapters.any()) {
+                session.useAdapters(adapters.applied());
+            }
             steering.apply(session);
             if (terminal) {
                 status.print("\r" + " ".repeat(Math.min(79, 12 + file.getFileName().toString().length())) + "\r");

@@ -103,6 +103,9 @@ final class ServeCommand implements Callable<Integer> {
             + " llama-server's --spm-infill).")
     boolean spmInfill;
 
+    @picocli.CommandLine.Mixin
+    LoraOptions lora;
+
     @Option(names = "--slot-save-path", paramLabel = "DIR", description = "Where POST /slots/ID?action=save|restore"
             + " keep slots' caches (made if missing); without it those actions answer 501, as in llama-server.")
     Path slotSavePath;
@@ -183,8 +186,12 @@ final class ServeCommand implements Callable<Integer> {
                 int ctx = contextSize > 0 ? contextSize : parallel * Math.min(4096, m.config().contextLength());
                 BatchEngine.Options engineOptions = new BatchEngine.Options(parallel, ctx, batchSize, threads, queue, precision,
                         where, layers, contextShift);
-                try (BatchEngine engine = new BatchEngine(m, engineOptions)) {
+                try (LoraOptions.Loaded adapters = lora.load(m); // closed after the engine, whose thread reads them
+                     BatchEngine engine = new BatchEngine(m, engineOptions)) {
                     String id = alias != null ? alias : model.getFileName().toString();
+                    if (adapters.any()) { // before the warm-up, which then runs with them too
+                        engine.useAdapters(adapters.applied());
+                    }
                     if (!noWarmup) {
                         java.time.Duration took = engine.warmUp(WARMUP_TOKENS);
                         err.printf("vellama: warmed up in %.1f s%n", took.toMillis() / 1000.0);

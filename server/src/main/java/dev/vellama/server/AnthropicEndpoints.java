@@ -58,7 +58,7 @@ final class AnthropicEndpoints {
     /** {@code POST /v1/messages}. */
     void messages(ServerRequest req, ServerResponse res) {
         BatchEngine engine = state.engine();
-        Json j = Json.parse(req.content().as(byte[].class));
+        Json j = Json.parse(Json.body(req));
         Job job = read(j, engine, false);
         TokenChannel channel = new TokenChannel();
         List<BatchEngine.Request> running = channel.submit(engine, List.of(job.chat().prompt()), job.chat().params(), "messages");
@@ -77,7 +77,7 @@ final class AnthropicEndpoints {
 
     /** {@code POST /v1/messages/count_tokens}: the prompt's length, as the template renders it with the tools. */
     void countTokens(ServerRequest req, ServerResponse res) {
-        Json j = Json.parse(req.content().as(byte[].class));
+        Json j = Json.parse(Json.body(req));
         Job job = read(j, state.engine(), true);
         Responses.sendJson(res, 200, Json.MAPPER.createObjectNode().put("input_tokens", job.chat().prompt().length));
     }

@@ -74,7 +74,7 @@ final class CompletionEndpoints {
 
     void chat(ServerRequest req, ServerResponse res) {
         BatchEngine engine = state.engine();
-        Json j = Json.parse(req.content().as(byte[].class));
+        Json j = Json.parse(Json.body(req));
         List<ChatMessage> messages = messages(j);
         List<Tool> tools = tools(j);
         ToolChoice choice = toolChoice(j, tools);
@@ -100,7 +100,7 @@ final class CompletionEndpoints {
      */
     void applyTemplate(ServerRequest req, ServerResponse res) {
         state.engine(); // 503 while loading, 400 for an embedding model
-        Json j = Json.parse(req.content().as(byte[].class));
+        Json j = Json.parse(Json.body(req));
         List<ChatMessage> messages = messages(j);
         List<Tool> tools = tools(j);
         ToolChoice choice = toolChoice(j, tools);
@@ -189,7 +189,7 @@ final class CompletionEndpoints {
 
     void completions(ServerRequest req, ServerResponse res) {
         BatchEngine engine = state.engine();
-        Json j = Json.parse(req.content().as(byte[].class));
+        Json j = Json.parse(Json.body(req));
         if (j.bool("echo", false)) {
             throw ApiException.badField("echo", "'echo' is not supported: the reply never repeats the prompt");
         }

@@ -38,7 +38,7 @@ final class EmbeddingEndpoint {
         Model model = encoder == null ? state.engine().model() : null;
         dev.vellama.runtime.tokenizer.Tokenizer tokenizer = encoder != null ? encoder.tokenizer() : model.tokenizer();
         int dims = encoder != null ? encoder.embeddingLength() : model.config().embeddingLength();
-        Json j = Json.parse(req.content().as(byte[].class));
+        Json j = Json.parse(Json.body(req));
         int[][] inputs = inputs(j, tokenizer);
         String encoding = j.string("encoding_format", "float");
         if (!encoding.equals("float") && !encoding.equals("base64")) {

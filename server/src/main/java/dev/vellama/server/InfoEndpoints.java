@@ -142,7 +142,7 @@ final class InfoEndpoints {
     /** llama-server's {@code {"content", "add_special", "parse_special", "with_pieces"}} → {@code {"tokens"}}. */
     void tokenize(ServerRequest req, ServerResponse res) {
         Tokenizer tokenizer = state.tokenizer();
-        Json j = Json.parse(req.content().as(byte[].class));
+        Json j = Json.parse(Json.body(req));
         String content = j.string("content", null);
         if (content == null) {
             throw ApiException.badField("content", "'content' is required");
@@ -164,7 +164,7 @@ final class InfoEndpoints {
     /** {@code {"tokens": [ids]}} → {@code {"content"}}. */
     void detokenize(ServerRequest req, ServerResponse res) {
         Tokenizer tokenizer = state.tokenizer();
-        Json j = Json.parse(req.content().as(byte[].class));
+        Json j = Json.parse(Json.body(req));
         JsonNode list = j.node("tokens");
         if (list == null || !list.isArray()) {
             throw ApiException.badField("tokens", "'tokens' must be a list of token ids");

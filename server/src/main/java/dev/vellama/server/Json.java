@@ -25,18 +25,31 @@ final class Json {
 
     /** Parses a request body that must be a JSON object. */
     static Json parse(byte[] bytes) {
-        JsonNode node;
+        JsonNode node = readTree(bytes);
+        if (!(node instanceof ObjectNode o)) {
+            throw ApiException.badRequest("the body must be a JSON object");
+        }
+        return new Json(o);
+    }
+
+    /** A request's body; empty when it has none (a POST without a body must get a 400, not fail on reading it). */
+    static byte[] body(io.helidon.webserver.http.ServerRequest req) {
+        return req.content().hasEntity() ? req.content().as(byte[].class) : new byte[0];
+    }
+
+    /** Parses a request body of any JSON value (a 400 when it is none). */
+    static JsonNode readTree(byte[] bytes) {
         try {
-            node = MAPPER.readTree(bytes);
+            JsonNode node = MAPPER.readTree(bytes);
+            if (node == null || node.isMissingNode()) {
+                throw ApiException.badRequest("the body is empty: it must be JSON");
+            }
+            return node;
         } catch (JsonProcessingException e) {
             throw ApiException.badRequest("the body is not valid JSON: " + e.getOriginalMessage());
         } catch (java.io.IOException e) {
             throw ApiException.badRequest("the body could not be read: " + e.getMessage());
         }
-        if (!(node instanceof ObjectNode o)) {
-            throw ApiException.badRequest("the body must be a JSON object");
-        }
-        return new Json(o);
     }
 
     JsonNode node(String field) {

@@ -41,7 +41,7 @@ final class LlamaServerEndpoints {
     /** {@code POST /completion}: one prompt (text or token ids), llama-server's fields, its answer shape. */
     void completion(ServerRequest req, ServerResponse res) {
         BatchEngine engine = state.engine();
-        Json j = Json.parse(req.content().as(byte[].class));
+        Json j = Json.parse(Json.body(req));
         List<int[]> prompts = CompletionEndpoints.prompts(j, engine);
         if (prompts.size() != 1) {
             throw ApiException.badField("prompt", "'prompt' must be one string or one list of token ids here "
@@ -65,7 +65,7 @@ final class LlamaServerEndpoints {
                     + "vocabulary has no " + (fim.prefix() < 0 ? "prefix " : "") + (fim.suffix() < 0 ? "suffix " : "")
                     + (fim.middle() < 0 ? "middle " : "") + "token");
         }
-        Json j = Json.parse(req.content().as(byte[].class));
+        Json j = Json.parse(Json.body(req));
         if (!j.has("input_prefix")) {
             throw ApiException.badField("input_prefix", "'input_prefix' is required");
         }

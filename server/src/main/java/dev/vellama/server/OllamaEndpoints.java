@@ -82,7 +82,7 @@ final class OllamaEndpoints {
     /** {@code POST /api/chat}: {@code messages}, {@code tools}, {@code format}, {@code options}, {@code stream}, {@code think}. */
     void chat(ServerRequest req, ServerResponse res) {
         BatchEngine engine = state.engine();
-        Json j = Json.parse(req.content().as(byte[].class));
+        Json j = Json.parse(Json.body(req));
         List<ChatMessage> messages = messages(j);
         List<Tool> tools = CompletionEndpoints.tools(j);
         ToolChoice choice = tools.isEmpty() ? ToolChoice.NONE : ToolChoice.AUTO;
@@ -101,7 +101,7 @@ final class OllamaEndpoints {
      */
     void generate(ServerRequest req, ServerResponse res) {
         BatchEngine engine = state.engine();
-        Json j = Json.parse(req.content().as(byte[].class));
+        Json j = Json.parse(Json.body(req));
         String text = j.string("prompt", "");
         String system = j.string("system", null);
         boolean raw = j.bool("raw", false);
@@ -422,7 +422,7 @@ final class OllamaEndpoints {
 
     /** {@code POST /api/embed}: {@code input} a string or strings → {@code embeddings}, one normalized vector each. */
     void embed(ServerRequest req, ServerResponse res) throws InterruptedException {
-        Json j = Json.parse(req.content().as(byte[].class));
+        Json j = Json.parse(Json.body(req));
         if (j.has("dimensions")) {
             throw ApiException.badField("dimensions", "'dimensions' is not supported: vectors keep the model's length");
         }
@@ -452,7 +452,7 @@ final class OllamaEndpoints {
 
     /** {@code POST /api/embeddings} (ollama's older route): {@code prompt} → {@code embedding}. */
     void embeddings(ServerRequest req, ServerResponse res) throws InterruptedException {
-        Json j = Json.parse(req.content().as(byte[].class));
+        Json j = Json.parse(Json.body(req));
         ObjectNode o = Json.MAPPER.createObjectNode();
         ArrayNode a = o.putArray("embedding");
         if (j.string("prompt", "").isEmpty()) {
@@ -501,7 +501,7 @@ final class OllamaEndpoints {
      * unless asked to be verbose), its chat template and what it can do.
      */
     void show(ServerRequest req, ServerResponse res) {
-        Json j = Json.parse(req.content().as(byte[].class));
+        Json j = Json.parse(Json.body(req));
         j.string("model", null); // checked; the served model answers whatever name is asked for
         j.bool("verbose", false);
         ObjectNode o = Json.MAPPER.createObjectNode();

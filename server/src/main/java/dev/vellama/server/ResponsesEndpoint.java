@@ -64,7 +64,7 @@ final class ResponsesEndpoint {
     /** {@code POST /v1/responses}. */
     void create(ServerRequest req, ServerResponse res) {
         BatchEngine engine = state.engine();
-        Json j = Json.parse(req.content().as(byte[].class));
+        Json j = Json.parse(Json.body(req));
         Job job = read(j, engine);
         TokenChannel channel = new TokenChannel();
         List<BatchEngine.Request> running = channel.submit(engine, List.of(job.chat().prompt()), job.chat().params(), "input");

@@ -82,7 +82,7 @@ final class SlotEndpoints {
             throw new ApiException(501, "not_supported_error", "not_supported", null,
                     "this server does not save or restore slots: start it with --slot-save-path DIR");
         }
-        Json j = Json.parse(req.content().as(byte[].class));
+        Json j = Json.parse(Json.body(req));
         String name = j.string("filename", null);
         if (name == null) {
             throw ApiException.badField("filename", "'filename' is required: a file name in the slot save directory");

@@ -56,13 +56,14 @@ public final class VellamaServer implements AutoCloseable {
         AnthropicEndpoints anthropic = new AnthropicEndpoints(state);
         ResponsesEndpoint responses = new ResponsesEndpoint(state);
         SlotEndpoints slots = new SlotEndpoints(state);
+        AdapterEndpoints adapters = new AdapterEndpoints(state);
         this.server = WebServer.builder()
                 // no stop on JVM exit behind our back: the owner drains first (running streams finish), then closes
                 .shutdownHook(false)
                 .host(options.host())
                 .port(options.port())
                 .maxPayloadSize(MAX_BODY_BYTES)
-                .routing(r -> routing(r, completions, embeddings, info, ollama, llama, anthropic, responses, slots))
+                .routing(r -> routing(r, completions, embeddings, info, ollama, llama, anthropic, responses, slots, adapters))
                 .build();
     }
 
@@ -168,7 +169,7 @@ public final class VellamaServer implements AutoCloseable {
 
     private void routing(HttpRouting.Builder r, CompletionEndpoints completions, EmbeddingEndpoint embeddings, InfoEndpoints info,
             OllamaEndpoints ollama, LlamaServerEndpoints llama, AnthropicEndpoints anthropic, ResponsesEndpoint responses,
-            SlotEndpoints slots) {
+            SlotEndpoints slots, AdapterEndpoints adapters) {
         r.addFilter((chain, req, res) -> {
             long t0 = System.nanoTime();
             RequestLog log = new RequestLog();
@@ -224,6 +225,8 @@ public final class VellamaServer implements AutoCloseable {
                 .get("/props", llama::props)
                 .get("/slots", slots::list)
                 .post("/slots/{id}", slots::action)
+                .get("/lora-adapters", adapters::list)
+                .post("/lora-adapters", adapters::set)
                 // ollama's API (docs/server.md, "Ollama's API")
                 .post("/api/chat", ollama::chat)
                 .post("/api/generate", ollama::generate)

@@ -58,6 +58,20 @@ class ServerErrorsTest {
         assertEquals(200, http.post("/v1/completions", "{\"prompt\": \"Once\", \"max_tokens\": 2}").status());
     }
 
+    /** A POST without a body (curl -X POST) is a client's mistake on every route, never the server's failure. */
+    @Test
+    void emptyBodiesAre400sOnEveryRoute() throws Exception {
+        for (String route : new String[] {"/v1/chat/completions", "/v1/completions", "/completion",
+                "/v1/embeddings", "/tokenize", "/detokenize", "/apply-template", "/v1/responses", "/v1/messages",
+                "/v1/messages/count_tokens", "/api/chat", "/api/generate", "/api/embed", "/api/embeddings", "/api/show",
+                "/lora-adapters"}) {
+            java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(http.request(route)
+                    .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, r.statusCode(), route + ": " + r.statusCode() + " " + r.body());
+            assertTrue(r.body().contains("body"), route + ": " + r.body());
+        }
+    }
+
     @Test
     void logitBiasAndIgnoreEosAreHonoured() throws Exception {
         String base = "{\"prompt\": \"Once\", \"max_tokens\": 5, \"temperature\": 0, \"logit_bias\": {\"2\": 100}";

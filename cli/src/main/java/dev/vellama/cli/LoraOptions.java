@@ -1,0 +1,60 @@
+package dev.vellama.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.vellama.runtime.LoraAdapter;
+import dev.vellama.runtime.Model;
+import picocli.CommandLine.Option;
+
+/** llama.cpp's LoRA adapter options, for the commands that generate and for the server. */
+final class LoraOptions {
+    @Option(names = "--lora", paramLabel = "FILE",
+            description = "Apply a LoRA adapter (llama.cpp's GGUF adapter) at scale 1; repeatable, the adapters add up.")
+    List<Path> adapters = new ArrayList<>();
+
+    @Option(names = "--lora-scaled", paramLabel = "FILE:SCALE",
+            description = "A LoRA adapter at SCALE; repeatable.")
+    List<String> scaledAdapters = new ArrayList<>();
+
+    /** The adapters the options name, loaded for {@code model}, in the order given; close them after use. */
+    Loaded load(Model model) throws IOException {
+        Loaded loaded = new Loaded(new ArrayList<>());
+        try {
+            for (Path f : adapters) {
+                loaded.applied.add(new LoraAdapter.Applied(LoraAdapter.load(model, f), 1f));
+            }
+            for (String spec : scaledAdapters) {
+                int colon = spec.lastIndexOf(':');
+                float scale;
+                try {
+                    scale = colon > 0 ? Float.parseFloat(spec.substring(colon + 1)) : Float.NaN;
+                } catch (NumberFormatException e) {
+                    scale = Float.NaN;
+                }
+                if (!Float.isFinite(scale)) {
+                    throw new IllegalArgumentException("--lora-scaled takes FILE:SCALE, such as adapter.gguf:0.5, not '" + spec + "'");
+                }
+                loaded.applied.add(new LoraAdapter.Applied(LoraAdapter.load(model, Path.of(spec.substring(0, colon))), scale));
+            }
+        } catch (IOException | RuntimeException e) {
+            loaded.close();
+            throw e;
+        }
+        return loaded;
+    }
+
+    /** Adapters loaded for a run, with their scales; closing unmaps their files. */
+    record Loaded(List<LoraAdapter.Applied> applied) implements AutoCloseable {
+        boolean any() {
+            return !applied.isEmpty();
+        }
+
+        @Override
+        public void close() {
+            applied.forEach(a -> a.adapter().close());
+        }
+    }
+}
