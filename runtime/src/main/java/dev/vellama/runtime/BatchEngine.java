@@ -692,7 +692,7 @@ public final class BatchEngine implements AutoCloseable {
     public void useAdapters(List<LoraAdapter.Applied> adapters) {
         List<LoraAdapter.Applied> copy = List.copyOf(adapters);
         onEngineThread(ALL_SLOTS, () -> {
-            if (!pass.adapters(LoraAdapter.products(copy))) {
+            if (!pass.adapters(LoraAdapter.products(copy, model.kernels(1)))) {
                 throw new VellamaException("LoRA adapters run on the CPU only for now; the engine runs on " + pass.description());
             }
             for (Slot s : slots) {

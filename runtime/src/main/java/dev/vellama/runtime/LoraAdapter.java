@@ -17,7 +17,7 @@ import dev.vellama.runtime.model.LoraProducts;
  * [in, r] and {@code NAME.lora_b} of shape [r, out]). Applied with a scale s, a weight W multiplies as
  * W·x + s·(alpha / r)·B·(A·x) (s alone when alpha is 0), computed beside the base weights at every product as
  * llama.cpp does, never merged into them, so the base model stays as it is and one model serves with and without.
- * Its file stays mapped until {@link #close}; the weights must not be used after.
+ * The pairs are read into floats (B transposed) when it is loaded, and the file closed.
  */
 public final class LoraAdapter implements AutoCloseable {
     /**
@@ -36,20 +36,37 @@ public final class LoraAdapter implements AutoCloseable {
         }
     }
 
-    /** One adapted weight: its down projection A (r rows of the weight's input width) and up projection B. */
-    record Pair(WeightMatrix a, WeightMatrix b) {
-        int rank() {
-            return a.rows();
+    /**
+     * One adapted weight: its down projection A (r rows of the weight's input width) and its up projection B
+     * transposed (r rows of the output width), as floats.
+     */
+    record Pair(float[] a, float[] bt, int rank, int in, int out) {
+        /** Reads a pair's matrices as floats, whatever their type. */
+        static Pair of(WeightMatrix a, WeightMatrix b) {
+            int r = a.rows();
+            int in = a.cols();
+            int out = b.rows();
+            float[] down = new float[r * in];
+            for (int k = 0; k < r; k++) {
+                dev.vellama.quant.Dequantizer.dequantizeRow(a, k, down, k * in);
+            }
+            float[] row = new float[r];
+            float[] bt = new float[r * out];
+            for (int o = 0; o < out; o++) {
+                dev.vellama.quant.Dequantizer.dequantizeRow(b, o, row, 0);
+                for (int k = 0; k < r; k++) {
+                    bt[k * out + o] = row[k];
+                }
+            }
+            return new Pair(down, bt, r, in, out);
         }
     }
 
-    private final GgufFile file;
     private final Path path;
     private final float alpha;
     private final Map<String, Pair> pairs;
 
-    private LoraAdapter(GgufFile file, Path path, float alpha, Map<String, Pair> pairs) {
-        this.file = file;
+    private LoraAdapter(Path path, float alpha, Map<String, Pair> pairs) {
         this.path = path;
         this.alpha = alpha;
         this.pairs = pairs;
@@ -74,11 +91,8 @@ public final class LoraAdapter implements AutoCloseable {
         } catch (dev.vellama.gguf.GgufFormatException e) {
             throw new AdapterException(path + " is not a GGUF file: " + e.getMessage());
         }
-        try {
+        try (file) { // the pairs are read into floats: the file is not needed after
             return read(model, file, path);
-        } catch (RuntimeException e) {
-            file.close();
-            throw e;
         }
     }
 
@@ -137,7 +151,7 @@ public final class LoraAdapter implements AutoCloseable {
                         + shape(b) + ", not [" + in + ", r] and [r, " + out + "] for the weight's " + shape(base));
             }
             try {
-                pairs.put(name, new Pair(WeightMatrix.of(a), WeightMatrix.of(b)));
+                pairs.put(name, Pair.of(WeightMatrix.of(a), WeightMatrix.of(b)));
             } catch (RuntimeException ex) { // a type without kernels, a row that is not whole blocks
                 throw new AdapterException(path + ": the pair for " + name + " cannot be used: " + ex.getMessage());
             }
@@ -145,7 +159,7 @@ public final class LoraAdapter implements AutoCloseable {
         if (!bs.isEmpty()) {
             throw new AdapterException(path + " has " + bs.keySet().iterator().next() + ".lora_b but no .lora_a");
         }
-        return new LoraAdapter(file, path, alpha, Map.copyOf(pairs));
+        return new LoraAdapter(path, alpha, Map.copyOf(pairs));
     }
 
     private static String shape(GgufTensor t) {
@@ -171,7 +185,7 @@ public final class LoraAdapter implements AutoCloseable {
      * The products a forward pass adds for these adapters at these scales: for each adapted weight its pairs, each
      * with its factor scale·alpha/r (scale when alpha is 0); adapters of scale 0 add nothing.
      */
-    static LoraProducts products(java.util.List<Applied> applied) {
+    static LoraProducts products(java.util.List<Applied> applied, dev.vellama.quant.Kernels serial) {
         Map<String, java.util.List<LoraProducts.Term>> terms = new java.util.HashMap<>();
         for (Applied ap : applied) {
             if (ap.scale() == 0) {
@@ -180,15 +194,15 @@ public final class LoraAdapter implements AutoCloseable {
             for (Map.Entry<String, Pair> e : ap.adapter().pairs.entrySet()) {
                 Pair p = e.getValue();
                 float factor = ap.adapter().alpha == 0 ? ap.scale() : ap.scale() * ap.adapter().alpha / p.rank();
-                terms.computeIfAbsent(e.getKey(), k -> new java.util.ArrayList<>()).add(new LoraProducts.Term(p.a(), p.b(), factor));
+                terms.computeIfAbsent(e.getKey(), k -> new java.util.ArrayList<>())
+                        .add(new LoraProducts.Term(p.a(), p.bt(), p.rank(), p.in(), p.out(), factor));
             }
         }
-        return terms.isEmpty() ? null : new LoraProducts(terms);
+        return terms.isEmpty() ? null : new LoraProducts(terms, serial);
     }
 
-    /** Unmaps the file. */
+    /** Nothing to free beyond the heap (the file was read and closed); kept so adapters read as resources. */
     @Override
     public void close() {
-        file.close();
     }
 }

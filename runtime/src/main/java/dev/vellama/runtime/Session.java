@@ -524,7 +524,7 @@ public final class Session implements AutoCloseable {
         if (!(pass instanceof ForwardPass cpu)) {
             throw new VellamaException("LoRA adapters run on the CPU only for now; this session runs on " + pass.description());
         }
-        cpu.adapters(LoraAdapter.products(adapters));
+        cpu.adapters(LoraAdapter.products(adapters, model.kernels(1)));
         reset();
     }
 

@@ -321,7 +321,7 @@ public final class ForwardPass implements TransformerPass {
         float[] out = logitsBuffer(logitCount);
         k.matvecMany(w.output, xb, logitCount, out);
         if (lora != null) {
-            lora.add(k, w.output, xb, logitCount, out);
+            lora.add(w.output, xb, logitCount, out);
         }
         softcap(out, logitCount * c.vocabSize(), c.finalSoftcap());
         return out;
@@ -333,7 +333,7 @@ public final class ForwardPass implements TransformerPass {
         k.rmsnorm(xb, 0, residual, (n - 1) * d, w.outputNorm, d, c.rmsEps());
         k.matvec(w.output, xb, logits);
         if (lora != null) {
-            lora.add(k, w.output, xb, 1, logits);
+            lora.add(w.output, xb, 1, logits);
         }
         softcap(logits, c.vocabSize(), c.finalSoftcap());
         return logits;
@@ -1257,7 +1257,7 @@ public final class ForwardPass implements TransformerPass {
             k.matmul(m, in, n, dst);
         }
         if (lora != null) {
-            lora.add(k, m, in, n, dst);
+            lora.add(m, in, n, dst);
         }
     }
 

@@ -8,56 +8,54 @@ import dev.vellama.quant.WeightMatrix;
 
 /**
  * What LoRA adapters add to a forward pass's products: for each adapted weight (by tensor name) its terms, each
- * adding factor·B·(A·x) to W·x for every row. Rows are multiplied one by one or through {@code matvecMany}
- * (bit for bit each row's own matvec), so a row's numbers do not depend on the batch it runs in. Holds scratch
- * buffers: one instance per forward pass.
+ * adding factor·B·(A·x) to W·x for every row. A is kept as r rows of the weight's input width and B transposed, as r
+ * rows of its output width, both as floats: A·x is r dot products and B·(A·x) r vector updates of the output row
+ * (no horizontal sum per output element, which a kernel made for long rows pays on B's rows of r values). Each row
+ * is computed alone, so a row's numbers do not depend on the batch it runs in. The products are small, so they run
+ * on the calling thread through single-threaded kernels. Holds scratch buffers: one instance per forward pass.
  */
 public final class LoraProducts {
-    /** One adapter's pair for a weight, and its factor (the scale times alpha / r). */
-    public record Term(WeightMatrix a, WeightMatrix b, float factor) {}
+    /**
+     * One adapter's pair for a weight, and its factor (the scale times alpha / r).
+     *
+     * @param a      A, r rows of {@code in} values
+     * @param bt     B transposed, r rows of {@code out} values
+     * @param rank   r
+     * @param in     the weight's input width
+     * @param out    the weight's output width
+     * @param factor what B·(A·x) is multiplied by
+     */
+    public record Term(float[] a, float[] bt, int rank, int in, int out, float factor) {}
 
     private final Map<String, List<Term>> terms;
+    private final Kernels serial;
     private float[] down = new float[0];
-    private float[] up = new float[0];
 
-    public LoraProducts(Map<String, List<Term>> terms) {
+    /**
+     * @param terms  each adapted weight's terms, by tensor name
+     * @param serial single-threaded kernels, which the pairs' products run on
+     */
+    public LoraProducts(Map<String, List<Term>> terms, Kernels serial) {
         this.terms = Map.copyOf(terms);
-    }
-
-    /** A copy with scratch buffers of its own, for another pass. */
-    public LoraProducts copy() {
-        return new LoraProducts(terms);
+        this.serial = serial;
     }
 
     /** Adds the adapters' products for weight {@code m} to {@code dst} ([rows][m.rows()]) for {@code in} ([rows][m.cols()]). */
-    void add(Kernels k, WeightMatrix m, float[] in, int rows, float[] dst) {
+    void add(WeightMatrix m, float[] in, int rows, float[] dst) {
         List<Term> list = terms.get(m.name());
         if (list == null) {
             return;
         }
         for (Term t : list) {
-            int r = t.a().rows();
-            int out = t.b().rows();
-            if (down.length < rows * r) {
-                down = new float[rows * r];
+            int r = t.rank();
+            if (down.length < r) {
+                down = new float[r];
             }
-            if (up.length < rows * out) {
-                up = new float[rows * out];
+            for (int row = 0; row < rows; row++) {
+                serial.dotRows(in, row * t.in(), t.in(), 1, t.a(), 0, r, t.in(), down, 0, r);
+                serial.scale(down, 0, r, t.factor());
+                serial.vecmat(down, 0, r, t.bt(), 0, t.out(), dst, row * t.out(), t.out());
             }
-            multiply(k, t.a(), in, rows, down);
-            multiply(k, t.b(), down, rows, up);
-            float f = t.factor();
-            for (int i = 0, n = rows * out; i < n; i++) {
-                dst[i] += f * up[i];
-            }
-        }
-    }
-
-    private static void multiply(Kernels k, WeightMatrix w, float[] x, int rows, float[] out) {
-        if (rows == 1) {
-            k.matvec(w, x, out);
-        } else {
-            k.matvecMany(w, x, rows, out);
         }
     }
 }
