@@ -27,17 +27,8 @@ final class LoraOptions {
                 loaded.applied.add(new LoraAdapter.Applied(LoraAdapter.load(model, f), 1f));
             }
             for (String spec : scaledAdapters) {
-                int colon = spec.lastIndexOf(':');
-                float scale;
-                try {
-                    scale = colon > 0 ? Float.parseFloat(spec.substring(colon + 1)) : Float.NaN;
-                } catch (NumberFormatException e) {
-                    scale = Float.NaN;
-                }
-                if (!Float.isFinite(scale)) {
-                    throw new IllegalArgumentException("--lora-scaled takes FILE:SCALE, such as adapter.gguf:0.5, not '" + spec + "'");
-                }
-                loaded.applied.add(new LoraAdapter.Applied(LoraAdapter.load(model, Path.of(spec.substring(0, colon))), scale));
+                ScaledFile f = ScaledFile.parse("--lora-scaled", spec, "adapter.gguf:0.5");
+                loaded.applied.add(new LoraAdapter.Applied(LoraAdapter.load(model, f.file()), f.scale()));
             }
         } catch (IOException | RuntimeException e) {
             loaded.close();

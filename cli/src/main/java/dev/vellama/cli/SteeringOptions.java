@@ -33,17 +33,8 @@ final class SteeringOptions {
             sum = plus(sum, ControlVector.read(f, 1f));
         }
         for (String spec : scaledControlVectors) {
-            int colon = spec.lastIndexOf(':');
-            float scale;
-            try {
-                scale = colon > 0 ? Float.parseFloat(spec.substring(colon + 1)) : Float.NaN;
-            } catch (NumberFormatException e) {
-                scale = Float.NaN;
-            }
-            if (Float.isNaN(scale)) {
-                throw new IllegalArgumentException("--control-vector-scaled takes FILE:SCALE, such as cv.gguf:0.8, not '" + spec + "'");
-            }
-            sum = plus(sum, ControlVector.read(Path.of(spec.substring(0, colon)), scale));
+            ScaledFile f = ScaledFile.parse("--control-vector-scaled", spec, "cv.gguf:0.8");
+            sum = plus(sum, ControlVector.read(f.file(), f.scale()));
         }
         if (layerRange != null && (layerRange[0] < 0 || layerRange[1] < layerRange[0])) {
             throw new IllegalArgumentException("--control-vector-layer-range takes a first and a last layer, first <= last");
