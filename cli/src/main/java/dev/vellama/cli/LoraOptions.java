@@ -11,24 +11,28 @@ import picocli.CommandLine.Option;
 
 /** llama.cpp's LoRA adapter options, for the commands that generate and for the server. */
 final class LoraOptions {
-    @Option(names = "--lora", paramLabel = "FILE",
-            description = "Apply a LoRA adapter (llama.cpp's GGUF adapter) at scale 1; repeatable, the adapters add up.")
-    List<Path> adapters = new ArrayList<>();
+    @Option(names = "--lora", paramLabel = "FILE[,FILE...]",
+            description = "Apply LoRA adapters (llama.cpp's GGUF adapters) at scale 1; repeatable, the adapters add up.")
+    List<String> adapters = new ArrayList<>();
 
-    @Option(names = "--lora-scaled", paramLabel = "FILE:SCALE",
-            description = "A LoRA adapter at SCALE; repeatable.")
+    @Option(names = "--lora-scaled", paramLabel = "FILE:SCALE[,...]",
+            description = "LoRA adapters at their SCALEs, as llama.cpp writes them; repeatable.")
     List<String> scaledAdapters = new ArrayList<>();
 
     /** The adapters the options name, loaded for {@code model}, in the order given; close them after use. */
     Loaded load(Model model) throws IOException {
         Loaded loaded = new Loaded(new ArrayList<>());
         try {
-            for (Path f : adapters) {
-                loaded.applied.add(new LoraAdapter.Applied(LoraAdapter.load(model, f), 1f));
+            for (String list : adapters) {
+                for (String f : list.split(",")) {
+                    loaded.applied.add(new LoraAdapter.Applied(LoraAdapter.load(model, Path.of(f)), 1f));
+                }
             }
-            for (String spec : scaledAdapters) {
-                ScaledFile f = ScaledFile.parse("--lora-scaled", spec, "adapter.gguf:0.5");
-                loaded.applied.add(new LoraAdapter.Applied(LoraAdapter.load(model, f.file()), f.scale()));
+            for (String list : scaledAdapters) {
+                for (String spec : list.split(",")) {
+                    ScaledFile f = ScaledFile.parse("--lora-scaled", spec, "adapter.gguf:0.5");
+                    loaded.applied.add(new LoraAdapter.Applied(LoraAdapter.load(model, f.file()), f.scale()));
+                }
             }
         } catch (IOException | RuntimeException e) {
             loaded.close();

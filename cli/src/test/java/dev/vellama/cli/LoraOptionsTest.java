@@ -43,6 +43,9 @@ class LoraOptionsTest {
         assertNotEquals(plain, adapted);
         assertEquals(adapted, run("--lora-scaled", adapter + ":1"));
         assertEquals(plain, run("--lora-scaled", adapter + ":0"));
+        // llama.cpp's lists: two halves add up to the whole (within rounding, so compare with the same halves)
+        assertEquals(run("--lora-scaled", adapter + ":0.5", "--lora-scaled", adapter + ":0.5"),
+                run("--lora-scaled", adapter + ":0.5," + adapter + ":0.5"));
         CliRunner chat = CliRunner.runWithInput("Hello\n", "chat", "-m", model, "-n", "4", "-c", "128", "--lora", adapter);
         assertEquals(0, chat.exitCode(), chat.err());
     }
