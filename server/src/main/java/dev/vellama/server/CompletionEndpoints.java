@@ -490,7 +490,11 @@ final class CompletionEndpoints {
                         }
                         finish = made.isEmpty() ? finish : "tool_calls";
                     }
-                    emit(sink, chunk(job, id, created, e.index(), null, null, null, finish));
+                    ObjectNode end = chunk(job, id, created, e.index(), null, null, null, finish);
+                    if (results.length == 1) { // llama-server's speeds ride on the last chunk
+                        end.set("timings", LlamaServerEndpoints.timings(r));
+                    }
+                    emit(sink, end);
                 }
             }
             if (job.includeUsage()) {
@@ -635,22 +639,29 @@ final class CompletionEndpoints {
             choice.put("finish_reason", finish);
         }
         o.set("usage", usage(results));
+        if (results.length == 1) { // llama-server's speeds, which its web UI and benchmarks read
+            o.set("timings", LlamaServerEndpoints.timings(results[0]));
+        }
         return o;
     }
 
+    /** OpenAI's usage: tokens in, tokens out, and of those in, the ones a slot's cache already held. */
     private static ObjectNode usage(GenerationResult[] results) {
         int prompt = 0;
         int completion = 0;
+        int cached = 0;
         for (GenerationResult r : results) {
             if (r != null) {
                 prompt += r.promptTokens().length;
                 completion += r.tokens().size();
+                cached += r.timings() == null ? 0 : Math.max(0, r.promptTokens().length - r.timings().promptTokens());
             }
         }
         ObjectNode u = Json.MAPPER.createObjectNode();
         u.put("prompt_tokens", prompt);
         u.put("completion_tokens", completion);
         u.put("total_tokens", prompt + completion);
+        u.putObject("prompt_tokens_details").put("cached_tokens", cached);
         return u;
     }
 

@@ -208,12 +208,22 @@ final class LlamaServerEndpoints {
         });
         o.put("stopping_word", r.stopReason() == StopReason.STOP && params.stop().size() == 1 ? params.stop().getFirst() : "");
         o.put("tokens_cached", r.promptTokens().length + r.tokens().size());
+        o.set("timings", timings(r));
+        return o;
+    }
+
+    /**
+     * llama-server's {@code timings} of a generation: prompt tokens taken from the slot's cache ({@code cache_n}) and
+     * evaluated ({@code prompt_n}), generated tokens, their milliseconds and speeds.
+     */
+    static ObjectNode timings(GenerationResult r) {
         Timings t = r.timings();
-        ObjectNode timings = o.putObject("timings");
+        ObjectNode timings = Json.MAPPER.createObjectNode();
         double promptMs = t == null ? 0 : t.promptNanos() / 1e6;
         double predictedMs = t == null ? 0 : t.generationNanos() / 1e6;
         int promptN = t == null ? r.promptTokens().length : t.promptTokens();
         int predictedN = r.tokens().size();
+        timings.put("cache_n", Math.max(0, r.promptTokens().length - promptN));
         timings.put("prompt_n", promptN);
         timings.put("prompt_ms", promptMs);
         timings.put("prompt_per_token_ms", promptN == 0 ? 0 : promptMs / promptN);
@@ -222,7 +232,7 @@ final class LlamaServerEndpoints {
         timings.put("predicted_ms", predictedMs);
         timings.put("predicted_per_token_ms", predictedN == 0 ? 0 : predictedMs / predictedN);
         timings.put("predicted_per_second", predictedMs == 0 ? 0 : predictedN * 1000 / predictedMs);
-        return o;
+        return timings;
     }
 
     /** A token's entry of {@code completion_probabilities}: {id, token, bytes, logprob, top_logprobs}. */

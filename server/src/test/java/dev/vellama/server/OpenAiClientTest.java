@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
@@ -67,6 +68,27 @@ class OpenAiClientTest {
                 c.usage().orElseThrow().promptTokens());
         assertEquals(ServerFixture.MODEL_FILE, c.model());
         c.validate(); // every field the SDK requires is there, of the right type
+    }
+
+    /** A repeated conversation reuses its slot's cache, and says so in OpenAI's usage and llama-server's timings. */
+    @Test
+    void aRepeatedPromptReportsItsCachedTokens() throws Exception {
+        String user = "Which tables hold the orders?";
+        int promptLength = fixture.model.chatPrompt(List.of(ChatMessage.user(user))).length;
+        client.chat().completions().create(chat(user).build());
+        ChatCompletion again = client.chat().completions().create(chat(user).build());
+        var usage = again.usage().orElseThrow();
+        // all but the last prompt token, whose logits start the answer: the slot that ran it first holds it
+        assertEquals(promptLength - 1, usage.promptTokensDetails().orElseThrow().cachedTokens().orElseThrow());
+        Http raw = new Http(fixture.baseUrl(), ServerFixture.KEY);
+        JsonNode whole = raw.post("/v1/chat/completions", Http.chatBody(user, 4, false)).json();
+        assertEquals(promptLength - 1, whole.path("timings").path("cache_n").asInt(), whole.toString());
+        assertEquals(1, whole.path("timings").path("prompt_n").asInt(), whole.toString());
+        assertEquals(4, whole.path("timings").path("predicted_n").asInt(), whole.toString());
+        String[] events = raw.post("/v1/chat/completions", Http.chatBody(user, 4, true)).body().split("\n\n");
+        JsonNode last = Http.JSON.readTree(events[events.length - 2].substring("data:".length()));
+        assertEquals("length", last.path("choices").get(0).path("finish_reason").asText(), last.toString());
+        assertEquals(4, last.path("timings").path("predicted_n").asInt(), last.toString());
     }
 
     @Test
