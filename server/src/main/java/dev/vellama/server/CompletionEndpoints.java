@@ -645,6 +645,11 @@ final class CompletionEndpoints {
         return o;
     }
 
+    /** {@return the prompt tokens a slot's cache held for {@code r}, which it did not evaluate again} */
+    static int cachedPromptTokens(GenerationResult r) {
+        return r.timings() == null ? 0 : Math.max(0, r.promptTokens().length - r.timings().promptTokens());
+    }
+
     /** OpenAI's usage: tokens in, tokens out, and of those in, the ones a slot's cache already held. */
     private static ObjectNode usage(GenerationResult[] results) {
         int prompt = 0;
@@ -654,7 +659,7 @@ final class CompletionEndpoints {
             if (r != null) {
                 prompt += r.promptTokens().length;
                 completion += r.tokens().size();
-                cached += r.timings() == null ? 0 : Math.max(0, r.promptTokens().length - r.timings().promptTokens());
+                cached += cachedPromptTokens(r);
             }
         }
         ObjectNode u = Json.MAPPER.createObjectNode();

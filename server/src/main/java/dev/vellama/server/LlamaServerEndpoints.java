@@ -223,7 +223,7 @@ final class LlamaServerEndpoints {
         double predictedMs = t == null ? 0 : t.generationNanos() / 1e6;
         int promptN = t == null ? r.promptTokens().length : t.promptTokens();
         int predictedN = r.tokens().size();
-        timings.put("cache_n", Math.max(0, r.promptTokens().length - promptN));
+        timings.put("cache_n", CompletionEndpoints.cachedPromptTokens(r));
         timings.put("prompt_n", promptN);
         timings.put("prompt_ms", promptMs);
         timings.put("prompt_per_token_ms", promptN == 0 ? 0 : promptMs / promptN);

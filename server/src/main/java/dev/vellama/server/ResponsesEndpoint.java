@@ -346,7 +346,8 @@ final class ResponsesEndpoint {
         } else {
             ObjectNode usage = o.putObject("usage");
             usage.put("input_tokens", r.promptTokens().length);
-            usage.putObject("input_tokens_details").put("cached_tokens", 0).put("cache_write_tokens", 0);
+            usage.putObject("input_tokens_details").put("cached_tokens", CompletionEndpoints.cachedPromptTokens(r))
+                    .put("cache_write_tokens", 0);
             usage.put("output_tokens", r.tokens().size());
             usage.putObject("output_tokens_details").put("reasoning_tokens", 0);
             usage.put("total_tokens", r.promptTokens().length + r.tokens().size());

@@ -132,6 +132,11 @@ class ResponsesApiTest {
     @Test
     void aStoredResponseIsContinuedRetrievedAndDeleted() {
         Response first = client.responses().create(greedy(8).build()); // stored, as OpenAI's default
+        Response repeat = client.responses().create(greedy(8).build());
+        long input = repeat.usage().orElseThrow().inputTokens();
+        // the same input again: the slot that ran it holds all of it but the token whose logits start the answer
+        assertEquals(input - 1, repeat.usage().orElseThrow().inputTokensDetails().cachedTokens());
+        assertEquals(text(first), text(repeat));
         Response second = client.responses().create(ResponseCreateParams.builder().model("m").previousResponseId(first.id())
                 .input("And a table?").maxOutputTokens(8).temperature(0.0).build());
         // the prompt is the conversation so far (without the first request's instructions), then the new input
