@@ -215,15 +215,17 @@ public final class BatchEngine implements AutoCloseable {
         private final GenerationParams params;
         private final Listener listener;
         private final int pinned;          // the slot it must run in, -1 for any
+        private final float[] adapterScales; // its own LoRA scales, null: the engine's
         private volatile int slot = -1;
         private volatile boolean cancelled;
 
-        private Request(long id, int[] prompt, GenerationParams params, Listener listener, int pinned) {
+        private Request(long id, int[] prompt, GenerationParams params, Listener listener, int pinned, float[] adapterScales) {
             this.id = id;
             this.prompt = prompt;
             this.params = params;
             this.listener = listener;
             this.pinned = pinned;
+            this.adapterScales = adapterScales;
         }
 
         /** {@return the slot it runs in once started (it keeps that number after it ends), -1 while it waits} */
@@ -252,6 +254,7 @@ public final class BatchEngine implements AutoCloseable {
         long lastUsed;
         Request last;            // the request it ran last, for monitoring
         int lastGenerated;
+        float[] cellScales = new float[0]; // the LoRA scales its cached cells were computed with
 
         Slot(int index, int capacity) {
             this.index = index;
@@ -295,6 +298,7 @@ public final class BatchEngine implements AutoCloseable {
 
     private final AtomicLong requestIds = new AtomicLong();
     private volatile List<LoraAdapter.Applied> adapters = List.of();
+    private float[] defaultScales = new float[0]; // the adapters' scales, for requests without their own; engine thread
     /** Work on one slot's cache (or, slot -1, a look at every slot) that runs on the engine thread between steps. */
     private record SlotCommand(int slot, java.util.function.Supplier<Object> action,
                                java.util.concurrent.CompletableFuture<Object> done) {}
@@ -455,6 +459,40 @@ public final class BatchEngine implements AutoCloseable {
      *                                  is closed
      */
     public Request submit(int[] prompt, GenerationParams params, Listener listener, int slot) {
+        return submit(prompt, params, listener, slot, null);
+    }
+
+    /**
+     * As {@link #submit(int[], GenerationParams, Listener, int)}, with LoRA scales of its own (llama-server's
+     * per-request {@code lora}): one per adapter of {@link #adapters()}, 0 for one it should not use. Requests with
+     * different scales still run in one batch, each row with its own; a slot's cached tokens are reused only by a
+     * request with the scales they were computed with.
+     *
+     * @param prompt        prompt token ids, BOS included when the model wants one; copied
+     * @param params        how to sample and when to stop
+     * @param listener      hears the tokens and the end on the engine thread
+     * @param slot          the slot to run in, or -1 for the one that fits best
+     * @param adapterScales a scale per adapter, in the order of {@link #adapters()}; null for the engine's
+     * @return the queued request, which can be cancelled
+     * @throws IllegalArgumentException if there is no such slot, or the scales do not match the adapters
+     * @throws ContextOverflowException if the prompt is longer than a slot's context
+     * @throws QueueFullException       if every slot is busy and the queue is full
+     * @throws VellamaException         if the prompt is empty or holds an id outside the vocabulary, or the engine
+     *                                  is closed
+     */
+    public Request submit(int[] prompt, GenerationParams params, Listener listener, int slot, float[] adapterScales) {
+        if (adapterScales != null) {
+            if (adapterScales.length != adapters.size()) {
+                throw new IllegalArgumentException(adapterScales.length + " adapter scales for the engine's " + adapters.size()
+                        + " adapters");
+            }
+            for (float f : adapterScales) {
+                if (!Float.isFinite(f)) {
+                    throw new IllegalArgumentException("an adapter scale must be a finite number, not " + f);
+                }
+            }
+            adapterScales = adapterScales.clone();
+        }
         if (slot < -1 || slot >= slots.length) {
             throw new IllegalArgumentException("there is no slot " + slot + ": the engine has " + slots.length
                     + " (0 to " + (slots.length - 1) + ", or -1 for any)");
@@ -471,7 +509,7 @@ public final class BatchEngine implements AutoCloseable {
             throw new ContextOverflowException("the prompt has " + prompt.length + " tokens but a slot's context holds "
                     + slotContext);
         }
-        Request r = new Request(requestIds.getAndIncrement(), prompt.clone(), params, listener, slot);
+        Request r = new Request(requestIds.getAndIncrement(), prompt.clone(), params, listener, slot, adapterScales);
         lock.lock();
         try {
             if (closed) {
@@ -660,6 +698,7 @@ public final class BatchEngine implements AutoCloseable {
             int[] cells = SessionFile.read(file, model, cache).cells();
             System.arraycopy(cells, 0, s.cached, 0, cells.length);
             s.cachedLength = cells.length;
+            s.cellScales = defaultScales; // a file does not say; its cells are taken as the engine's adapters made them
             s.lastUsed = ++clock;
             return new SlotFile(slot, cells.length, sizeOf(file), System.nanoTime() - t0);
         });
@@ -698,6 +737,11 @@ public final class BatchEngine implements AutoCloseable {
             for (Slot s : slots) {
                 s.cachedLength = 0;
             }
+            float[] scales = new float[copy.size()];
+            for (int i = 0; i < scales.length; i++) {
+                scales[i] = copy.get(i).scale();
+            }
+            defaultScales = scales;
             this.adapters = copy;
             return null;
         });
@@ -721,6 +765,14 @@ public final class BatchEngine implements AutoCloseable {
                     + ": its caches stay on the device");
         }
         return cache;
+    }
+
+    /**
+     * The LoRA scales a request runs with: its own, or the engine's (none without adapters; also when the adapters
+     * changed in number since it was submitted).
+     */
+    private float[] scalesOf(Request r) {
+        return r.adapterScales != null && r.adapterScales.length == defaultScales.length ? r.adapterScales : defaultScales;
     }
 
     private static long sizeOf(java.nio.file.Path file) {
@@ -798,7 +850,7 @@ public final class BatchEngine implements AutoCloseable {
             if (s.busy() || reserved(s)) {
                 continue;
             }
-            int p = commonPrefix(s, prompt);
+            int p = commonPrefix(s, r);
             if (p > bestPrefix || (p == bestPrefix && s.lastUsed < best.lastUsed)) {
                 best = s;
                 bestPrefix = p;
@@ -811,7 +863,11 @@ public final class BatchEngine implements AutoCloseable {
      * What the slot holds of the prompt's beginning and can go on from (0 when its sliding-window ring has forgotten
      * the window before the point where they part), at most all but the prompt's last token, whose logits are needed.
      */
-    private int commonPrefix(Slot s, int[] prompt) {
+    private int commonPrefix(Slot s, Request r) {
+        int[] prompt = r.prompt;
+        if (!java.util.Arrays.equals(s.cellScales, scalesOf(r))) {
+            return 0; // its cells were computed with other adapter scales
+        }
         int n = 0;
         while (n < s.cachedLength && n < prompt.length - 1 && s.cached[n] == prompt[n]) {
             n++;
@@ -844,7 +900,8 @@ public final class BatchEngine implements AutoCloseable {
     }
 
     private void start(Slot s, Request r) {
-        int keep = commonPrefix(s, r.prompt);
+        int keep = commonPrefix(s, r);
+        s.cellScales = scalesOf(r);
         s.cachedLength = keep;
         s.promptDone = keep;
         s.promptEvaluated = 0;
@@ -918,6 +975,7 @@ public final class BatchEngine implements AutoCloseable {
         if (n == 0) {
             return;
         }
+        pass.adapterRowScales(rowScales(n, count));
         float[] out = pass.forwardBatch(rows, n, segments, count, logitRows, logits);
         long now = System.nanoTime();
         steps.incrementAndGet();
@@ -954,6 +1012,30 @@ public final class BatchEngine implements AutoCloseable {
                 end(s, c.stopReason());
             }
         }
+    }
+
+    /**
+     * Each row's LoRA scales when a request of this step has scales of its own ([row][adapter]); null when every row
+     * takes the engine's.
+     */
+    private float[] rowScales(int rows, int count) {
+        int width = defaultScales.length;
+        boolean own = false;
+        for (int i = 0; i < count && !own; i++) {
+            own = scalesOf(segmentSlot[i].request) != defaultScales;
+        }
+        if (!own || width == 0) {
+            return null;
+        }
+        float[] scales = new float[rows * width];
+        for (int i = 0; i < count; i++) {
+            float[] f = scalesOf(segmentSlot[i].request);
+            BatchedPass.Segment seg = segments[i];
+            for (int row = seg.row(); row < seg.row() + seg.n(); row++) {
+                System.arraycopy(f, 0, scales, row * width, width);
+            }
+        }
+        return scales;
     }
 
     /** Hands a token to the listener; a listener that throws cancels its request. */

@@ -182,23 +182,26 @@ public final class LoraAdapter implements AutoCloseable {
     }
 
     /**
-     * The products a forward pass adds for these adapters at these scales: for each adapted weight its pairs, each
-     * with its factor scale·alpha/r (scale when alpha is 0); adapters of scale 0 add nothing.
+     * The products a forward pass adds for these adapters, each at its scale by default: for each adapted weight its
+     * pairs with their alpha / r (1 when alpha is 0); null for no adapters.
      */
     static LoraProducts products(java.util.List<Applied> applied, dev.vellama.quant.Kernels serial) {
+        if (applied.isEmpty()) {
+            return null;
+        }
         Map<String, java.util.List<LoraProducts.Term>> terms = new java.util.HashMap<>();
-        for (Applied ap : applied) {
-            if (ap.scale() == 0) {
-                continue;
-            }
-            for (Map.Entry<String, Pair> e : ap.adapter().pairs.entrySet()) {
+        float[] defaults = new float[applied.size()];
+        for (int i = 0; i < applied.size(); i++) {
+            LoraAdapter adapter = applied.get(i).adapter();
+            defaults[i] = applied.get(i).scale();
+            for (Map.Entry<String, Pair> e : adapter.pairs.entrySet()) {
                 Pair p = e.getValue();
-                float factor = ap.adapter().alpha == 0 ? ap.scale() : ap.scale() * ap.adapter().alpha / p.rank();
+                float base = adapter.alpha == 0 ? 1f : adapter.alpha / p.rank();
                 terms.computeIfAbsent(e.getKey(), k -> new java.util.ArrayList<>())
-                        .add(new LoraProducts.Term(p.a(), p.bt(), p.rank(), p.in(), p.out(), factor));
+                        .add(new LoraProducts.Term(p.a(), p.bt(), p.rank(), p.in(), p.out(), i, base));
             }
         }
-        return terms.isEmpty() ? null : new LoraProducts(terms, serial);
+        return new LoraProducts(terms, defaults, serial);
     }
 
     /** Nothing to free beyond the heap (the file was read and closed); kept so adapters read as resources. */

@@ -202,6 +202,38 @@ class LoraAdapterTest {
     }
 
     @Test
+    void requestsWithScalesOfTheirOwnRunBesideOthersInOneBatch() throws Exception {
+        try (Model m = Model.load(base); LoraAdapter lora = LoraAdapter.load(m, adapter)) {
+            int[] prompt = m.tokenizer().encode("Once upon a time", true, true);
+            GenerationParams greedy = GenerationParams.greedy().withMaxTokens(12);
+            String plain;
+            String adapted;
+            try (Session s = m.newSession(SessionOptions.defaults().withContextSize(128).withThreads(2))) {
+                plain = s.generate(prompt, greedy, null).text();
+                s.useAdapters(List.of(new LoraAdapter.Applied(lora, 1f)));
+                adapted = s.generate(prompt, greedy, null).text();
+            }
+            try (BatchEngine engine = new BatchEngine(m, BatchEngine.Options.of(2, 256).withThreads(2))) {
+                engine.useAdapters(List.of(new LoraAdapter.Applied(lora, 0f))); // loaded, off by default
+                ResultFuture own = new ResultFuture();
+                ResultFuture others = new ResultFuture();
+                engine.submit(prompt, greedy, own, -1, new float[] {1f});
+                engine.submit(prompt, greedy, others);
+                assertEquals(adapted, own.await().text());
+                assertEquals(plain, others.await().text());
+                // a slot's cells serve only requests with the scales they were computed with
+                ResultFuture again = new ResultFuture();
+                engine.submit(prompt, greedy, again, -1, new float[] {1f});
+                GenerationResult r = again.await();
+                assertEquals(adapted, r.text());
+                assertEquals(1, r.timings().promptTokens(), "it went to the slot whose cells had its scales");
+                assertThrows(IllegalArgumentException.class, () -> engine.submit(prompt, greedy, new ResultFuture(), -1, new float[] {1f, 1f}));
+                assertThrows(IllegalArgumentException.class, () -> engine.submit(prompt, greedy, new ResultFuture(), -1, new float[] {Float.NaN}));
+            }
+        }
+    }
+
+    @Test
     void filesThatCannotServeTheModelAreRefused() throws IOException {
         try (Model m = Model.load(base)) {
             AdapterException notAdapter = assertThrows(AdapterException.class, () -> LoraAdapter.load(m, base));

@@ -61,9 +61,10 @@ final class CompletionEndpoints {
      */
     private record Job(Shape shape, List<int[]> prompts, GenerationParams params, boolean stream, boolean includeUsage,
                        boolean logprobs, ToolCallFormat tools, boolean mustCall, ReasoningFormat reasoning,
-                       boolean reasoningApart) {
-        Job(Shape shape, List<int[]> prompts, GenerationParams params, boolean stream, boolean includeUsage, boolean logprobs) {
-            this(shape, prompts, params, stream, includeUsage, logprobs, null, false, ReasoningFormat.NONE, false);
+                       boolean reasoningApart, float[] adapterScales) {
+        Job(Shape shape, List<int[]> prompts, GenerationParams params, boolean stream, boolean includeUsage, boolean logprobs,
+            float[] adapterScales) {
+            this(shape, prompts, params, stream, includeUsage, logprobs, null, false, ReasoningFormat.NONE, false, adapterScales);
         }
 
         /** A splitter of choice {@code i}'s reply into reasoning and answer (all answer where reasoning is not split). */
@@ -90,7 +91,8 @@ final class CompletionEndpoints {
                 templateVariables(j));
         boolean apart = reasoningApart(j);
         run(req, res, new Job(Shape.CHAT, List.of(chat.prompt()), chat.params(), j.bool("stream", false), includeUsage(j),
-                logprobs, chat.format(), choice.forcesCall(), PreparedChat.reasoning(state.template(), apart), apart));
+                logprobs, chat.format(), choice.forcesCall(), PreparedChat.reasoning(state.template(), apart), apart,
+                AdapterEndpoints.requestScales(j, engine)));
     }
 
     /**
@@ -209,7 +211,8 @@ final class CompletionEndpoints {
         if (shape != null) {
             params = params.withGrammar(shape);
         }
-        run(req, res, new Job(Shape.TEXT, prompts, params, j.bool("stream", false), includeUsage(j), logprobs));
+        run(req, res, new Job(Shape.TEXT, prompts, params, j.bool("stream", false), includeUsage(j), logprobs,
+                AdapterEndpoints.requestScales(j, engine)));
     }
 
     private static boolean includeUsage(Json j) {
@@ -372,7 +375,7 @@ final class CompletionEndpoints {
         BatchEngine engine = state.engine();
         TokenChannel channel = new TokenChannel();
         List<BatchEngine.Request> running = channel.submit(engine, job.prompts(), job.params(),
-                job.shape() == Shape.CHAT ? "messages" : "prompt");
+                job.shape() == Shape.CHAT ? "messages" : "prompt", -1, job.adapterScales());
         String id = (job.shape() == Shape.CHAT ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
         long created = Instant.now().getEpochSecond();
         Tokenizer tokenizer = engine.model().tokenizer();

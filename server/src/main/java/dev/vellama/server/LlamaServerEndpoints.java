@@ -112,7 +112,8 @@ final class LlamaServerEndpoints {
         int slot = (int) j.integer("id_slot", -1, engine.slotCount() - 1, -1);
         int[] prompt = prompts.getFirst();
         TokenChannel channel = new TokenChannel();
-        List<BatchEngine.Request> running = channel.submit(engine, prompts, params, "prompt", slot);
+        List<BatchEngine.Request> running = channel.submit(engine, prompts, params, "prompt", slot,
+                AdapterEndpoints.requestScales(j, engine));
         Tokenizer tokenizer = engine.model().tokenizer();
         TokenChannel.answer(running, () -> {
             if (stream) {

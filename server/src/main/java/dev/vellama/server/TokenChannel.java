@@ -68,15 +68,19 @@ final class TokenChannel {
      * cancelled and the refusal becomes the client's error naming {@code param}.
      */
     List<BatchEngine.Request> submit(BatchEngine engine, List<int[]> prompts, GenerationParams params, String param) {
-        return submit(engine, prompts, params, param, -1);
+        return submit(engine, prompts, params, param, -1, null);
     }
 
-    /** As {@link #submit(BatchEngine, List, GenerationParams, String)}, each prompt in slot {@code slot} (-1: any). */
-    List<BatchEngine.Request> submit(BatchEngine engine, List<int[]> prompts, GenerationParams params, String param, int slot) {
+    /**
+     * As {@link #submit(BatchEngine, List, GenerationParams, String)}, each prompt in slot {@code slot} (-1: any) with
+     * LoRA scales of its own ({@code adapterScales}, null: the engine's).
+     */
+    List<BatchEngine.Request> submit(BatchEngine engine, List<int[]> prompts, GenerationParams params, String param, int slot,
+            float[] adapterScales) {
         List<BatchEngine.Request> running = new ArrayList<>();
         try {
             for (int i = 0; i < prompts.size(); i++) {
-                running.add(engine.submit(prompts.get(i), params, listener(i), slot));
+                running.add(engine.submit(prompts.get(i), params, listener(i), slot, adapterScales));
             }
         } catch (RuntimeException e) {
             running.forEach(BatchEngine.Request::cancel);

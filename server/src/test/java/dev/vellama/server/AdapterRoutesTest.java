@@ -92,6 +92,29 @@ class AdapterRoutesTest {
     }
 
     @Test
+    void aRequestsOwnLoraScalesApplyToItAlone() throws Exception {
+        String with = alone(1f);
+        String without = alone(0f);
+        String body = "{\"prompt\": \"" + PROMPT + "\", \"n_predict\": 16, \"temperature\": 0, \"lora\": ";
+        assertEquals(without, http.post("/completion", body + "[{\"id\": 0, \"scale\": 0}]}").json().path("content").asText());
+        assertEquals(without, http.post("/completion", body + "[]}").json().path("content").asText()); // left out: 0
+        assertEquals(alone(0.5f), http.post("/completion", body + "[{\"id\": 0, \"scale\": 0.5}]}").json().path("content").asText());
+        assertEquals(with, complete()); // the server's scale again
+        Http.Answer text = http.post("/v1/completions", "{\"prompt\": \"" + PROMPT + "\", \"max_tokens\": 16, \"temperature\": 0, "
+                + "\"lora\": [{\"id\": 0, \"scale\": 0}]}");
+        assertEquals(200, text.status(), text.body());
+        assertEquals(without, text.json().path("choices").get(0).path("text").asText());
+        for (String lora : new String[] {"[{\"id\": 1, \"scale\": 1}]", "{\"id\": 0}", "[{\"id\": 0, \"scale\": null}]", "7"}) {
+            Http.Answer a = http.post("/completion", body + lora + "}");
+            assertEquals(400, a.status(), lora + ": " + a.body());
+            assertTrue(a.error("param").startsWith("lora"), a.body());
+            Http.Answer chat = http.post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], "
+                    + "\"max_tokens\": 2, \"lora\": " + lora + "}");
+            assertEquals(400, chat.status(), lora + ": " + chat.body());
+        }
+    }
+
+    @Test
     void badListsGet400AndChangeNothing() throws Exception {
         for (String body : new String[] {"{\"id\": 0, \"scale\": 1}", "[{\"id\": 1, \"scale\": 1}]", "[{\"id\": -1, \"scale\": 1}]",
                 "[{\"scale\": 1}]", "[{\"id\": 0}]", "[{\"id\": 0, \"scale\": \"x\"}]", "[{\"id\": 0, \"scale\": 1e300}]",

@@ -98,6 +98,10 @@ public interface BatchedPass extends AutoCloseable {
         return false;
     }
 
+    /** Each batch row's adapter scales ([row][adapter]) for the next calls; null: the adapters' defaults. */
+    default void adapterRowScales(float[] scales) {
+    }
+
     /** Frees what the pass holds beyond the Java heap. */
     @Override
     void close();

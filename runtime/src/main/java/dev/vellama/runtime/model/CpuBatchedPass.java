@@ -79,6 +79,11 @@ public final class CpuBatchedPass implements BatchedPass {
     }
 
     @Override
+    public void adapterRowScales(float[] scales) {
+        pass.adapterRowScales(scales);
+    }
+
+    @Override
     public KvCache hostCache(int slot) {
         return caches[slot];
     }

@@ -321,7 +321,7 @@ public final class ForwardPass implements TransformerPass {
         float[] out = logitsBuffer(logitCount);
         k.matvecMany(w.output, xb, logitCount, out);
         if (lora != null) {
-            lora.add(w.output, xb, logitCount, out);
+            lora.add(w.output, xb, logitCount, out, logitRows);
         }
         softcap(out, logitCount * c.vocabSize(), c.finalSoftcap());
         return out;
@@ -333,7 +333,7 @@ public final class ForwardPass implements TransformerPass {
         k.rmsnorm(xb, 0, residual, (n - 1) * d, w.outputNorm, d, c.rmsEps());
         k.matvec(w.output, xb, logits);
         if (lora != null) {
-            lora.add(w.output, xb, 1, logits);
+            lora.add(w.output, xb, 1, logits, lastRow(n));
         }
         softcap(logits, c.vocabSize(), c.finalSoftcap());
         return logits;
@@ -1257,7 +1257,7 @@ public final class ForwardPass implements TransformerPass {
             k.matmul(m, in, n, dst);
         }
         if (lora != null) {
-            lora.add(m, in, n, dst);
+            lora.add(m, in, n, dst, null);
         }
     }
 
@@ -1267,6 +1267,21 @@ public final class ForwardPass implements TransformerPass {
      */
     public void adapters(LoraProducts products) {
         this.lora = products;
+    }
+
+    /** Each batch row's adapter scales ([row][adapter]) for the calls that follow; null: the adapters' defaults. */
+    public void adapterRowScales(float[] scales) {
+        if (lora != null) {
+            lora.rowScales(scales);
+        }
+    }
+
+    private int[] lastRow = new int[1];
+
+    /** The row map of a last row's logits: row 0 of the output is row n - 1 of the batch. */
+    private int[] lastRow(int n) {
+        lastRow[0] = n - 1;
+        return lastRow;
     }
 
     private void projectPlanned(WeightMatrix m, float[] in, float[] dst) {
