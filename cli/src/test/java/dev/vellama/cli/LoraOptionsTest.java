@@ -14,7 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code --lora} and {@code --lora-scaled} on {@code run} and {@code chat}, as llama.cpp's options. */
+/** {@code --lora} and {@code --lora-scaled} on {@code run}, {@code chat} and {@code perplexity}, as llama.cpp's options. */
 class LoraOptionsTest {
     @TempDir
     static Path dir;
@@ -48,6 +48,22 @@ class LoraOptionsTest {
                 run("--lora-scaled", adapter + ":0.5," + adapter + ":0.5"));
         CliRunner chat = CliRunner.runWithInput("Hello\n", "chat", "-m", model, "-n", "4", "-c", "128", "--lora", adapter);
         assertEquals(0, chat.exitCode(), chat.err());
+    }
+
+    @Test
+    void perplexityScoresTheAdaptedModel() {
+        String text = TestData.root().resolve("golden/perplexity.txt").toString();
+        String[] head = {"perplexity", "-m", model, "-f", text, "-c", "128", "-t", "2", "--chunks", "2"};
+        String plain = finalEstimate(CliRunner.runWith(head));
+        assertEquals(plain, finalEstimate(CliRunner.runWith(head, "--lora-scaled", adapter + ":0")));
+        assertNotEquals(plain, finalEstimate(CliRunner.runWith(head, "--lora", adapter)));
+    }
+
+    private static String finalEstimate(CliRunner r) {
+        assertEquals(0, r.exitCode(), r.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Final estimate: PPL = ([0-9.]+)").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        return m.group(1);
     }
 
     @Test
