@@ -150,6 +150,14 @@ public final class LoraAdapter implements AutoCloseable {
                 throw new AdapterException(path + ": the pair for " + name + " has shapes " + shape(a) + " and "
                         + shape(b) + ", not [" + in + ", r] and [r, " + out + "] for the weight's " + shape(base));
             }
+            // the pair becomes floats on the heap: refuse what cannot fit rather than fail allocating it
+            long floats = Math.max(a.dim(1) * in, a.dim(1) * out);
+            Runtime rt = Runtime.getRuntime();
+            long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+            if (floats > Integer.MAX_VALUE - 8 || 4 * a.dim(1) * (in + out) > free) {
+                throw new AdapterException(String.format("%s: the pair for %s (rank %d) needs %d MiB of Java heap as"
+                        + " floats, and %d MiB are free", path, name, a.dim(1), 4 * a.dim(1) * (in + out) >> 20, free >> 20));
+            }
             try {
                 pairs.put(name, Pair.of(WeightMatrix.of(a), WeightMatrix.of(b)));
             } catch (RuntimeException ex) { // a type without kernels, a row that is not whole blocks

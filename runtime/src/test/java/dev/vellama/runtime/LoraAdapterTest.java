@@ -241,6 +241,11 @@ class LoraAdapterTest {
             Path text = dir.resolve("text.gguf");
             java.nio.file.Files.writeString(text, "not a gguf");
             assertTrue(assertThrows(AdapterException.class, () -> LoraAdapter.load(m, text)).getMessage().contains("not a GGUF file"));
+            byte[] whole = java.nio.file.Files.readAllBytes(adapter);
+            Path cut = dir.resolve("cut.gguf");
+            java.nio.file.Files.write(cut, java.util.Arrays.copyOf(whole, whole.length - 100));
+            AdapterException shortFile = assertThrows(AdapterException.class, () -> LoraAdapter.load(m, cut));
+            assertTrue(shortFile.getMessage().contains("not a GGUF file"), shortFile.getMessage());
             assertMessage(m, "other-arch", "is an adapter for qwen2 models", w -> w.put("general.architecture", GgufValue.string("qwen2")));
             assertMessage(m, "missing-weight", "which this model does not have", w -> pair(w, "blk.9.attn_q.weight", 64, 64));
             assertMessage(m, "embeddings", "token embeddings", w -> pair(w, "token_embd.weight", 64, 128256));
