@@ -598,6 +598,12 @@ public final class BatchEngine implements AutoCloseable {
      */
     @SuppressWarnings("unchecked")
     private <T> T onEngineThread(int slot, java.util.function.Supplier<T> action) {
+        if (Thread.currentThread() == thread) { // a listener: waiting for the engine thread would wait for itself
+            if (slot == -1) {
+                return action.get();
+            }
+            throw new IllegalStateException("a slot's cache cannot be changed from a listener, on the engine thread");
+        }
         java.util.concurrent.CompletableFuture<Object> done = new java.util.concurrent.CompletableFuture<>();
         lock.lock();
         try {

@@ -151,6 +151,30 @@ class SlotFileTest {
     }
 
     @Test
+    void aListenerMayLookAtTheSlotsButNotChangeThem() throws Exception {
+        int[] prompt = model.tokenizer().encode(PROMPT, true, true);
+        try (BatchEngine engine = new BatchEngine(model, BatchEngine.Options.of(1, 256).withThreads(2))) {
+            List<Boolean> seen = new java.util.ArrayList<>();
+            List<RuntimeException> refused = new java.util.ArrayList<>();
+            ResultFuture f = new ResultFuture() {
+                @Override
+                public void onToken(GeneratedToken token) {
+                    seen.add(engine.slotStates().getFirst().processing());
+                    try {
+                        engine.eraseSlot(0);
+                    } catch (IllegalStateException e) {
+                        refused.add(e);
+                    }
+                }
+            };
+            engine.submit(prompt, GenerationParams.greedy().withMaxTokens(3), f);
+            assertEquals(3, f.await().tokens().size());
+            assertEquals(List.of(true, true, true), seen);
+            assertEquals(3, refused.size(), "no wait for the engine thread from the engine thread");
+        }
+    }
+
+    @Test
     void badSlotsAndBadFilesAreRefusedAndLeaveTheSlotEmpty(@TempDir Path dir) throws Exception {
         int[] prompt = model.tokenizer().encode(PROMPT, true, true);
         try (BatchEngine engine = new BatchEngine(model, BatchEngine.Options.of(2, 512).withThreads(2))) {
