@@ -106,6 +106,10 @@ final class ServeCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     LoraOptions lora;
 
+    @Option(names = "--lora-init-without-apply", description = "Load the --lora adapters at scale 0: requests turn them on"
+            + " with their own 'lora' field, or POST /lora-adapters for all (llama-server's flag).")
+    boolean loraOff;
+
     @Option(names = "--slot-save-path", paramLabel = "DIR", description = "Where POST /slots/ID?action=save|restore"
             + " keep slots' caches (made if missing); without it those actions answer 501, as in llama-server.")
     Path slotSavePath;
@@ -190,7 +194,8 @@ final class ServeCommand implements Callable<Integer> {
                      BatchEngine engine = new BatchEngine(m, engineOptions)) {
                     String id = alias != null ? alias : model.getFileName().toString();
                     if (adapters.any()) { // before the warm-up, which then runs with them too
-                        engine.useAdapters(adapters.applied());
+                        engine.useAdapters(loraOff ? adapters.applied().stream()
+                                .map(x -> new dev.vellama.runtime.LoraAdapter.Applied(x.adapter(), 0f)).toList() : adapters.applied());
                     }
                     if (!noWarmup) {
                         java.time.Duration took = engine.warmUp(WARMUP_TOKENS);
