@@ -29,14 +29,14 @@ class HostileFieldsTest {
             "repeat_last_n", "logprobs", "top_logprobs", "n", "stream", "stream_options", "logit_bias", "ignore_eos",
             "n_keep", "cache_prompt", "mirostat", "mirostat_tau", "mirostat_eta", "xtc_probability", "xtc_threshold",
             "dry_multiplier", "dry_base", "dry_allowed_length", "dry_sequence_breakers", "grammar", "json_schema",
-            "response_format", "tools", "tool_choice", "parallel_tool_calls", "user", "model", "n_probs", "samplers");
+            "response_format", "tools", "tool_choice", "parallel_tool_calls", "user", "model", "n_probs", "samplers", "lora");
     private static final List<String> ANTHROPIC = List.of("messages", "system", "max_tokens", "temperature", "top_p",
             "top_k", "stop_sequences", "stream", "tools", "tool_choice", "thinking", "metadata", "model", "seed",
             "service_tier");
     private static final Map<String, List<String>> ENDPOINT_FIELDS = Map.ofEntries(
             Map.entry("/v1/chat/completions", concat(SAMPLING, "messages")),
             Map.entry("/v1/completions", concat(SAMPLING, "prompt", "echo", "suffix")),
-            Map.entry("/completion", concat(SAMPLING, "prompt")),
+            Map.entry("/completion", concat(SAMPLING, "prompt", "id_slot")),
             Map.entry("/v1/embeddings", List.of("input", "model", "encoding_format", "dimensions")),
             Map.entry("/tokenize", List.of("content", "add_special", "parse_special", "with_pieces")),
             Map.entry("/detokenize", List.of("tokens")),
