@@ -645,13 +645,13 @@ public final class BatchEngine implements AutoCloseable {
     }
 
     /**
-     * Whether {@link #saveSlot} and {@link #restoreSlot} work here: the CPU keeps each slot's cache on the Java heap;
-     * the batched CUDA pass keeps them on the GPU and cannot.
+     * Whether {@link #saveSlot} and {@link #restoreSlot} work here: the CPU keeps each slot's cache on the Java heap,
+     * the batched CUDA pass copies a slot's cells to and from one.
      *
      * @return true when slots can be saved and restored
      */
     public boolean canSaveSlots() {
-        return onEngineThread(-1, () -> pass.hostCache(0) != null);
+        return onEngineThread(-1, () -> pass.hostCache(0) != null || pass.copiesSlots());
     }
 
     /**
@@ -670,11 +670,17 @@ public final class BatchEngine implements AutoCloseable {
         checkSlot(slot);
         return onEngineThread(slot, () -> {
             Slot s = slots[slot];
-            KvCache cache = hostCacheOf(slot);
             if (s.cachedLength == 0) {
                 throw new SessionFileException("slot " + slot + " holds no tokens: there is nothing to save");
             }
             long t0 = System.nanoTime();
+            KvCache cache = pass.hostCache(slot);
+            if (cache == null) { // on a device: its cells copied into the heap cache a CPU slot would keep
+                cache = deviceCacheCopy();
+                if (!pass.copySlotTo(slot, cache, s.cachedLength)) {
+                    throw unsupported();
+                }
+            }
             SessionFile.write(file, model, cache, new SessionFile.State(java.util.Arrays.copyOf(s.cached, s.cachedLength), 0, 0));
             long nanos = System.nanoTime() - t0;
             return new SlotFile(slot, s.cachedLength, sizeOf(file), nanos);
@@ -698,10 +704,17 @@ public final class BatchEngine implements AutoCloseable {
         checkSlot(slot);
         return onEngineThread(slot, () -> {
             Slot s = slots[slot];
-            KvCache cache = hostCacheOf(slot);
+            KvCache host = pass.hostCache(slot);
+            if (host == null && !(pass.copiesSlots())) {
+                throw unsupported();
+            }
+            KvCache cache = host != null ? host : deviceCacheCopy();
             long t0 = System.nanoTime();
             s.cachedLength = 0; // a read that fails half-way leaves no cells this slot would trust
             int[] cells = SessionFile.read(file, model, cache).cells();
+            if (host == null && !pass.copySlotFrom(slot, cache, cells.length)) {
+                throw unsupported();
+            }
             System.arraycopy(cells, 0, s.cached, 0, cells.length);
             s.cachedLength = cells.length;
             s.cellScales = defaultScales; // a file does not say; its cells are taken as the engine's adapters made them
@@ -764,13 +777,16 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
-    private KvCache hostCacheOf(int slot) {
-        KvCache cache = pass.hostCache(slot);
-        if (cache == null) {
-            throw new VellamaException("slots cannot be saved or restored on " + pass.description()
-                    + ": its caches stay on the device");
-        }
-        return cache;
+    private VellamaException unsupported() {
+        return new VellamaException("slots cannot be saved or restored on " + pass.description());
+    }
+
+    /**
+     * A heap cache of one slot's positions in the types the device keeps: what a device slot is saved from and
+     * restored into, so its files open in a CPU slot or session with the same cache type and the other way round.
+     */
+    private KvCache deviceCacheCopy() {
+        return KvCache.of(config, 0, slotContext, options.kvCache().ggmlType(), options.kvCache().ggmlType(), batchSize);
     }
 
     /**

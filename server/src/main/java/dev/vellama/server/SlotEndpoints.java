@@ -92,7 +92,7 @@ final class SlotEndpoints {
         }
         if (!engine.canSaveSlots()) {
             throw new ApiException(501, "not_supported_error", "not_supported", null,
-                    "slots cannot be saved or restored on this device: their caches stay on the GPU");
+                    "slots cannot be saved or restored on this server's device");
         }
         Path file = dir.resolve(name);
         BatchEngine.SlotFile done;

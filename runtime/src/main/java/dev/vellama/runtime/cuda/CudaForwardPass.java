@@ -568,7 +568,19 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
      */
     @Override
     public void copyCacheTo(KvCache into, int length) {
+        copySlotTo(0, into, length);
+    }
+
+    @Override
+    public boolean copiesSlots() {
+        return true;
+    }
+
+    /** {@link #copyCacheTo} for any slot of a pass made by {@link #createSlots}. */
+    @Override
+    public boolean copySlotTo(int slot, KvCache into, int length) {
         checkHostCache(into, length);
+        java.util.Objects.checkIndex(slot, hostOrigins.length);
         ctx.makeCurrent();
         int kvd = c.kvDim();
         byte[][] keys = new byte[gpuLayerCount][];
@@ -577,27 +589,28 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
             int cells = layers[l].cells();
             keys[l] = new byte[Math.toIntExact(cells * keyRowBytes)];
             values[l] = new byte[Math.toIntExact(cells * valueRowBytes)];
-            ctx.download(layers[l].keys()[0], 0, keys[l], 0, keys[l].length);
-            ctx.download(layers[l].values()[0], 0, values[l], 0, values[l].length);
+            ctx.download(layers[l].keys()[slot], 0, keys[l], 0, keys[l].length);
+            ctx.download(layers[l].values()[slot], 0, values[l], 0, values[l].length);
         }
         float[] k = new float[kvd];
         float[] v = new float[kvd];
         for (int p = 0; p < length; p++) {
             for (int l = 0; l < c.layerCount(); l++) {
                 if (l >= gpuLayerCount) {
-                    cpuCaches[0].readRow(l, p, k, v);
-                } else if (layers[l].cells() < capacity && p < slidingFrom[0]) {
+                    cpuCaches[slot].readRow(l, p, k, v);
+                } else if (layers[l].cells() < capacity && p < slidingFrom[slot]) {
                     continue; // a ring no longer holds it
                 } else {
                     boolean ringed = layers[l].cells() < capacity;
-                    int row = ringed ? (int) (((long) p + hostOrigins[0]) % layers[l].cells()) : p;
+                    int row = ringed ? (int) (((long) p + hostOrigins[slot]) % layers[l].cells()) : p;
                     Dequantizer.dequantize(keyType, keys[l], (int) (row * keyRowBytes), k, 0, kvd);
                     Dequantizer.dequantize(valueType, values[l], (int) (row * valueRowBytes), v, 0, kvd);
                 }
                 into.writeRow(l, p, k, 0, v, 0);
             }
         }
-        into.restoredFrom(ring < capacity ? slidingFrom[0] : 0);
+        into.restoredFrom(ring < capacity ? slidingFrom[slot] : 0);
+        return true;
     }
 
     /**
@@ -607,7 +620,14 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
      */
     @Override
     public void copyCacheFrom(KvCache from, int length) {
+        copySlotFrom(0, from, length);
+    }
+
+    /** {@link #copyCacheFrom} for any slot of a pass made by {@link #createSlots}. */
+    @Override
+    public boolean copySlotFrom(int slot, KvCache from, int length) {
         checkHostCache(from, length);
+        java.util.Objects.checkIndex(slot, hostOrigins.length);
         ctx.makeCurrent();
         int kvd = c.kvDim();
         int first = ring < capacity ? from.slidingFrom() : 0;
@@ -623,19 +643,20 @@ public final class CudaForwardPass implements TransformerPass, BatchedPass {
                     Quantizer.quantizeReference(keyType, k, 0, kvd, keys, (p % cells) * keyRowBytes);
                     Quantizer.quantizeReference(valueType, v, 0, kvd, values, (p % cells) * valueRowBytes);
                 }
-                ctx.upload(keys, layers[l].keys()[0], 0);
-                ctx.upload(values, layers[l].values()[0], 0);
+                ctx.upload(keys, layers[l].keys()[slot], 0);
+                ctx.upload(values, layers[l].values()[slot], 0);
             }
             ctx.synchronize();
         }
         for (int p = 0; p < length && cpuCaches != null; p++) {
             for (int l = gpuLayerCount; l < c.layerCount(); l++) {
                 from.readRow(l, p, k, v);
-                cpuCaches[0].writeRow(l, p, k, 0, v, 0);
+                cpuCaches[slot].writeRow(l, p, k, 0, v, 0);
             }
         }
-        setOrigin(0, 0);
-        slidingFrom[0] = first;
+        setOrigin(slot, 0);
+        slidingFrom[slot] = first;
+        return true;
     }
 
     private void checkHostCache(KvCache cache, int length) {

@@ -90,6 +90,24 @@ public interface BatchedPass extends AutoCloseable {
         return null;
     }
 
+    /** Whether {@link #copySlotTo} and {@link #copySlotFrom} work (a device pass); a CPU pass has {@link #hostCache}. */
+    default boolean copiesSlots() {
+        return false;
+    }
+
+    /**
+     * Copies slot {@code slot}'s cells of positions [0, length) into a heap cache of every layer (a device pass's way
+     * of saving a slot; a pass with {@link #hostCache} needs none); false when this pass cannot.
+     */
+    default boolean copySlotTo(int slot, KvCache into, int length) {
+        return false;
+    }
+
+    /** Replaces slot {@code slot}'s cells with positions [0, length) of a heap cache; false when this pass cannot. */
+    default boolean copySlotFrom(int slot, KvCache from, int length) {
+        return false;
+    }
+
     /**
      * Adds LoRA adapters' products to every dense product from the next call on (null: none); false when this pass
      * cannot (the batched CUDA pass).

@@ -123,6 +123,48 @@ class EmulatedBatchedPassTest {
         });
     }
 
+    /**
+     * A server slot saved and restored on the GPU (`/slots`): slot 0's cells copied into a heap cache and from it into
+     * slot 2, after which both slots decode the same token to the same logits, bit for bit; for gemma2 the sliding
+     * layers' rings (11 rows) have wrapped, for a Q8_0 cache the rows are blocks.
+     */
+    @ParameterizedTest(name = "{0}, {1} cache")
+    @CsvSource({"llama, F16", "gemma2, F16", "llama, Q8_0"})
+    void aSlotCopiedOutAndIntoAnotherGoesOnTheSame(String arch, GgmlType cache) throws Exception {
+        TinyModel.with(arch, 23, (c, w, driver) -> {
+            int v = TinyModel.VOCAB;
+            int context = 32;
+            int n = 14;
+            int[] prompt = new int[n];
+            for (int i = 0; i < n; i++) {
+                prompt[i] = (i * 7 + 3) % v;
+            }
+            try (CudaForwardPass gpu = CudaForwardPass.create(CudaContext.open(driver, 0), c, w, 3, context, 2 * n, 99, 1,
+                    cache, cache, s -> { })) {
+                int[] other = new int[n]; // slot 2 first holds another prompt, which the restore replaces
+                for (int i = 0; i < n; i++) {
+                    other[i] = (i * 5 + 1) % v;
+                }
+                int[] both = Arrays.copyOf(prompt, 2 * n);
+                System.arraycopy(other, 0, both, n, n);
+                gpu.forwardBatch(both, 2 * n, new Segment[] {new Segment(0, 0, n, 0), new Segment(2, n, n, 0)}, 2,
+                        new int[] {n - 1, 2 * n - 1}, 2);
+                float[] before = gpu.forwardBatch(new int[] {9, 9}, 2, new Segment[] {new Segment(0, 0, 1, n),
+                        new Segment(2, 1, 1, n)}, 2, new int[] {0, 1}, 2).clone();
+                assertTrue(!Arrays.equals(Arrays.copyOf(before, v), Arrays.copyOfRange(before, v, 2 * v)),
+                        "a control: the two slots differ before the restore");
+                assertTrue(gpu.copiesSlots());
+                KvCache host = KvCache.of(c, 0, context, cache, cache);
+                assertTrue(gpu.copySlotTo(0, host, n));
+                assertTrue(gpu.copySlotFrom(2, host, n));
+                float[] got = gpu.forwardBatch(new int[] {9, 9}, 2, new Segment[] {new Segment(0, 0, 1, n),
+                        new Segment(2, 1, 1, n)}, 2, new int[] {0, 1}, 2).clone();
+                check(Arrays.copyOfRange(got, 0, v), got, 1, v, arch + ": the restored slot decodes as the saved one");
+                check(Arrays.copyOfRange(before, 0, v), got, 0, v, arch + ": slot 0 is as it was");
+            }
+        });
+    }
+
     @Test
     void refusesBatchesItCannotRun() throws Exception {
         TinyModel.with("llama", 3, (c, w, driver) -> {
