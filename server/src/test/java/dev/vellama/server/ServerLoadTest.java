@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A bounded loopback load: 16 clients at once over 4 slots, half of them streaming, a quarter each through OpenAI's
  * chat completions, ollama's chat (newline-delimited streams), Anthropic's Messages and OpenAI's Responses, with
- * malformed and oversize requests and clients that leave mid-stream (through each API) mixed in. Every good request completes with exactly the text it gives
+ * malformed and oversize requests, clients that leave mid-stream (through each API), and slots looked at, saved and
+ * restored into other slots ({@code /slots}) mixed in. Every good request completes with exactly the text it gives
  * alone (no tokens mixed between slots), every bad one gets its 4xx, and the leavers' slots come free. It stops by
  * itself: fixed request counts, and every wait has a deadline.
  */
@@ -39,8 +40,10 @@ class ServerLoadTest {
     }
 
     @Test
-    void sixteenClientsOverFourSlotsEachGetTheirOwnText() throws Exception {
+    void sixteenClientsOverFourSlotsEachGetTheirOwnText(@org.junit.jupiter.api.io.TempDir java.nio.file.Path slotDir)
+            throws Exception {
         try (ServerFixture fixture = new ServerFixture(4, 4 * 256, 64, null)) {
+            fixture.server.slotSavePath(slotDir);
             Http http = new Http(fixture.baseUrl(), null);
             String[] expected = new String[CLIENTS];
             for (int i = 0; i < CLIENTS; i++) {
@@ -51,6 +54,7 @@ class ServerLoadTest {
                 List<Future<String>> good = new ArrayList<>();
                 List<Future<Integer>> bad = new ArrayList<>();
                 List<Future<Integer>> leavers = new ArrayList<>();
+                List<Future<String>> slotWork = new ArrayList<>();
                 for (int i = 0; i < CLIENTS; i++) {
                     int n = i;
                     boolean stream = i % 2 == 1;
@@ -65,6 +69,17 @@ class ServerLoadTest {
                         bad.add(pool.submit(() -> http.post("/v1/chat/completions", "{\"messages\": [{\"role\": ").status()));
                         bad.add(pool.submit(() -> http.post("/v1/chat/completions",
                                 Http.chatBody("word ".repeat(400), 8, n % 8 == 0)).status()));
+                    }
+                    if (i % 4 == 2) { // slots looked at, saved and restored while they serve: nobody's text changes
+                        slotWork.add(pool.submit(() -> {
+                            Http.Answer list = http.get("/slots");
+                            String name = "load-" + n + ".bin";
+                            Http.Answer save = http.post("/slots/" + n % 4 + "?action=save", "{\"filename\": \"" + name + "\"}");
+                            Http.Answer restore = save.status() == 200
+                                    ? http.post("/slots/" + (n + 1) % 4 + "?action=restore", "{\"filename\": \"" + name + "\"}")
+                                    : save; // an empty slot has nothing to save: a 400
+                            return list.status() + " " + list.json().size() + " " + save.status() + " " + restore.status();
+                        }));
                     }
                     if (i % 5 == 0) {
                         leavers.add(pool.submit(() -> switch (n) {
@@ -85,6 +100,10 @@ class ServerLoadTest {
                 }
                 for (Future<Integer> l : leavers) {
                     assertTrue(l.get(120, TimeUnit.SECONDS) >= 2);
+                }
+                for (Future<String> w : slotWork) {
+                    String got = w.get(120, TimeUnit.SECONDS);
+                    assertTrue(got.equals("200 4 200 200") || got.equals("200 4 400 400"), got);
                 }
             } finally {
                 pool.shutdownNow();
