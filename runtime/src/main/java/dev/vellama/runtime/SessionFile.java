@@ -150,7 +150,7 @@ final class SessionFile {
             }
             if (keyType != cache.keyType().id() || valueType != cache.valueType().id()) {
                 throw new SessionFileException(path + " holds a cache of types " + typeName(keyType) + "/" + typeName(valueType)
-                        + "; this session's is " + cache.keyType() + "/" + cache.valueType() + " (open it with the same cache type)");
+                        + ", not the " + cache.keyType() + "/" + cache.valueType() + " this cache keeps (load it with the same --cache-type)");
             }
             int historyLength = r.getInt();
             int keptPrefix = r.getInt();

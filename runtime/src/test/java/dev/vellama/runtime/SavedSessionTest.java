@@ -139,7 +139,7 @@ class SavedSessionTest {
         }
         try (Session f32 = model.newSession(SessionOptions.defaults().withContextSize(256).withThreads(2)
                 .withKvCache(CacheType.F32))) {
-            assertTrue(assertThrows(SessionFileException.class, () -> f32.load(file)).getMessage().contains("cache type"));
+            assertTrue(assertThrows(SessionFileException.class, () -> f32.load(file)).getMessage().contains("--cache-type"));
         }
         try (Model other = Model.load(TestData.model("stories-llama2-q4_0.gguf")); Session s = other.newSession(
                 SessionOptions.defaults().withContextSize(256).withThreads(2))) {
