@@ -194,9 +194,11 @@ public final class BatchEngine implements AutoCloseable {
      * @param promptTokens    the prompt length of the request it runs or last ran
      * @param generatedTokens tokens that request has generated so far
      * @param params          that request's sampling and limits; null before any
+     * @param adapterScales   the LoRA scales its cached cells were computed with, one per adapter of
+     *                        {@link #adapters()} (empty without adapters)
      */
     public record SlotState(int slot, boolean processing, long requestId, int cachedTokens, int promptTokens,
-                            int generatedTokens, GenerationParams params) {}
+                            int generatedTokens, GenerationParams params, List<Float> adapterScales) {}
 
     /**
      * A slot's cache written to or read from a file ({@link #saveSlot}, {@link #restoreSlot}).
@@ -637,8 +639,13 @@ public final class BatchEngine implements AutoCloseable {
             for (Slot s : slots) {
                 Request r = s.busy() ? s.request : s.last;
                 int generated = s.busy() ? s.continuation.tokens().size() : s.lastGenerated;
+                List<Float> scales = new java.util.ArrayList<>();
+                for (float f : s.cachedLength > 0 || r != null ? s.cellScales : defaultScales) {
+                    scales.add(f);
+                }
                 states.add(new SlotState(s.index, s.busy(), r == null ? -1 : r.id, s.cachedLength,
-                        r == null ? 0 : r.prompt.length, r == null ? 0 : generated, r == null ? null : r.params));
+                        r == null ? 0 : r.prompt.length, r == null ? 0 : generated, r == null ? null : r.params,
+                        List.copyOf(scales)));
             }
             return List.copyOf(states);
         });

@@ -50,7 +50,12 @@ final class SlotEndpoints {
             o.put("is_processing", s.processing());
             o.put("n_cached", s.cachedTokens());
             if (s.params() != null) {
-                o.set("params", LlamaServerEndpoints.settings(s.params()));
+                ObjectNode params = LlamaServerEndpoints.settings(s.params());
+                ArrayNode lora = params.putArray("lora");
+                for (int i = 0; i < s.adapterScales().size(); i++) {
+                    lora.addObject().put("id", i).put("scale", s.adapterScales().get(i));
+                }
+                o.set("params", params);
             }
             ObjectNode next = o.putObject("next_token");
             next.put("has_next_token", s.processing());

@@ -98,7 +98,10 @@ class AdapterRoutesTest {
         String body = "{\"prompt\": \"" + PROMPT + "\", \"n_predict\": 16, \"temperature\": 0, \"lora\": ";
         assertEquals(without, http.post("/completion", body + "[{\"id\": 0, \"scale\": 0}]}").json().path("content").asText());
         assertEquals(without, http.post("/completion", body + "[]}").json().path("content").asText()); // left out: 0
-        assertEquals(alone(0.5f), http.post("/completion", body + "[{\"id\": 0, \"scale\": 0.5}]}").json().path("content").asText());
+        Http.Answer half = http.post("/completion", body + "[{\"id\": 0, \"scale\": 0.5}]}");
+        assertEquals(alone(0.5f), half.json().path("content").asText());
+        JsonNode slot = http.get("/slots").json().get(half.json().path("id_slot").asInt());
+        assertEquals(0.5, slot.path("params").path("lora").get(0).path("scale").asDouble(), slot.toString());
         assertEquals(with, complete()); // the server's scale again
         Http.Answer text = http.post("/v1/completions", "{\"prompt\": \"" + PROMPT + "\", \"max_tokens\": 16, \"temperature\": 0, "
                 + "\"lora\": [{\"id\": 0, \"scale\": 0}]}");
