@@ -209,6 +209,12 @@ final class ServeCommand implements Callable<Integer> {
                     err.printf("vellama: serving %s: %d slot%s of %d tokens, %s%n", id, parallel, parallel == 1 ? "" : "s", engine.slotContext(),
                             engine.kernelDescription());
                     err.flush();
+                    for (int i = 0; i < engine.adapters().size(); i++) { // the ids /lora-adapters and a request's lora use
+                        var applied = engine.adapters().get(i);
+                        err.printf(java.util.Locale.ROOT, "vellama: LoRA adapter %d: %s at scale %s%n", i,
+                                applied.adapter().path().getFileName(), applied.scale());
+                    }
+                    err.flush();
                     drainOnExit(server, stopped, err);
                     stopped.await();
                 }
