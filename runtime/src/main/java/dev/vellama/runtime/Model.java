@@ -41,6 +41,10 @@ public final class Model implements AutoCloseable {
 
     private Model(GgufFile file) {
         this.file = file;
+        if (file.metadata().getString("general.type", "model").equals("adapter")) {
+            throw new UnsupportedModelException((file.path() == null ? "the file" : file.path().getFileName()) + " is a " + file.metadata().getString("adapter.type", "")
+                    + " adapter, not a model: apply it to its base model (--lora FILE, LoraAdapter.load)");
+        }
         this.tokenizer = Tokenizer.fromGguf(file.metadata());
         this.config = ModelConfig.fromGguf(file.metadata(), tokenizer.vocabSize());
         this.weights = new ModelWeights(file, config);

@@ -236,6 +236,8 @@ class LoraAdapterTest {
     @Test
     void filesThatCannotServeTheModelAreRefused() throws IOException {
         try (Model m = Model.load(base)) {
+            UnsupportedModelException asModel = assertThrows(UnsupportedModelException.class, () -> Model.load(adapter));
+            assertTrue(asModel.getMessage().contains("is a lora adapter, not a model"), asModel.getMessage());
             AdapterException notAdapter = assertThrows(AdapterException.class, () -> LoraAdapter.load(m, base));
             assertTrue(notAdapter.getMessage().contains("is not a LoRA adapter"), notAdapter.getMessage());
             Path text = dir.resolve("text.gguf");
