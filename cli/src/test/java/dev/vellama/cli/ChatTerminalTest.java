@@ -90,6 +90,11 @@ class ChatTerminalTest {
         keys.write("/stats\r".getBytes(StandardCharsets.UTF_8));
         keys.flush();
         await(() -> screen.toString(StandardCharsets.UTF_8).contains("stop: cancelled"), "the stats of the stopped reply");
+        // the prompt again after the stats: the line editor is reading (a Ctrl-C raised before it reads is lost)
+        await(() -> {
+            String now = screen.toString(StandardCharsets.UTF_8);
+            return now.indexOf("> ", now.lastIndexOf("stop: cancelled")) > 0;
+        }, "the prompt after the stats");
 
         terminal.raise(Terminal.Signal.INT); // Ctrl-C at an empty prompt: leave
         assertEquals(0, exit.get(60, TimeUnit.SECONDS), errors.toString());
