@@ -103,11 +103,8 @@ final class ChatCommand implements Callable<Integer> {
             err.flush();
             long t0 = System.nanoTime();
             try (Model model = Model.load(file);
-                 Session session = model.newSession(modelOptions.sessionOptions(model));
-                 LoraOptions.Loaded adapters = lora.load(model)) {
-                if (adapters.any()) {
-                    session.useAdapters(adapters.applied());
-                }
+                 Session session = model.newSession(modelOptions.sessionOptions(model))) {
+                lora.apply(session);
                 steering.apply(session);
                 template = ChatTemplateOption.resolve(chatTemplate, templateVariables, model);
                 err.printf("%s: %,d parameters, context %d, %s; loaded in %.2f s%n", model.name(), model.parameterCount(),

@@ -7,6 +7,7 @@ import java.util.List;
 
 import dev.vellama.runtime.LoraAdapter;
 import dev.vellama.runtime.Model;
+import dev.vellama.runtime.Session;
 import picocli.CommandLine.Option;
 
 /** llama.cpp's LoRA adapter options, for the commands that generate and for the server. */
@@ -19,37 +20,28 @@ final class LoraOptions {
             description = "LoRA adapters at their SCALEs, as llama.cpp writes them; repeatable.")
     List<String> scaledAdapters = new ArrayList<>();
 
-    /** The adapters the options name, loaded for {@code model}, in the order given; close them after use. */
-    Loaded load(Model model) throws IOException {
-        Loaded loaded = new Loaded(new ArrayList<>());
-        try {
-            for (String list : adapters) {
-                for (String f : list.split(",")) {
-                    loaded.applied.add(new LoraAdapter.Applied(LoraAdapter.load(model, Path.of(f)), 1f));
-                }
+    /** The adapters the options name, loaded for {@code model}, in the order given. */
+    List<LoraAdapter.Applied> load(Model model) throws IOException {
+        List<LoraAdapter.Applied> applied = new ArrayList<>();
+        for (String list : adapters) {
+            for (String f : list.split(",")) {
+                applied.add(new LoraAdapter.Applied(LoraAdapter.load(model, Path.of(f)), 1f));
             }
-            for (String list : scaledAdapters) {
-                for (String spec : list.split(",")) {
-                    ScaledFile f = ScaledFile.parse("--lora-scaled", spec, "adapter.gguf:0.5");
-                    loaded.applied.add(new LoraAdapter.Applied(LoraAdapter.load(model, f.file()), f.scale()));
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            loaded.close();
-            throw e;
         }
-        return loaded;
+        for (String list : scaledAdapters) {
+            for (String spec : list.split(",")) {
+                ScaledFile f = ScaledFile.parse("--lora-scaled", spec, "adapter.gguf:0.5");
+                applied.add(new LoraAdapter.Applied(LoraAdapter.load(model, f.file()), f.scale()));
+            }
+        }
+        return applied;
     }
 
-    /** Adapters loaded for a run, with their scales; closing unmaps their files. */
-    record Loaded(List<LoraAdapter.Applied> applied) implements AutoCloseable {
-        boolean any() {
-            return !applied.isEmpty();
-        }
-
-        @Override
-        public void close() {
-            applied.forEach(a -> a.adapter().close());
+    /** Loads the adapters the options name and applies them to {@code session}, before anything is evaluated. */
+    void apply(Session session) throws IOException {
+        List<LoraAdapter.Applied> applied = load(session.model());
+        if (!applied.isEmpty()) {
+            session.useAdapters(applied);
         }
     }
 }

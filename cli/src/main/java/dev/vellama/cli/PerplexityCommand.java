@@ -73,14 +73,12 @@ final class PerplexityCommand implements Callable<Integer> {
         if (klDivergence && base == null) {
             throw new IllegalArgumentException("--kl-divergence needs --kl-divergence-base FILE (the base model's log-probabilities)");
         }
-        try (Model m = Model.load(model); LoraOptions.Loaded adapters = lora.load(m)) {
+        try (Model m = Model.load(model)) {
             if (klDivergence) {
                 try (LogProbsFile.Reader reader = new LogProbsFile.Reader(base)) {
                     SessionOptions options = options(reader.chunkSize());
                     try (Session s = m.newSession(options)) {
-                        if (adapters.any()) {
-                            s.useAdapters(adapters.applied());
-                        }
+                        lora.apply(s);
                         steering.apply(s);
                         err.printf(Locale.ROOT, "kl_divergence: %d chunks of %d tokens from %s%n", reader.chunks(), reader.chunkSize(), base);
                         err.flush();
@@ -116,9 +114,7 @@ final class PerplexityCommand implements Callable<Integer> {
                         + " needs at least " + 2 * ctx + " (as llama-perplexity)");
             }
             try (Session s = m.newSession(options(ctx))) {
-                if (adapters.any()) {
-                    s.useAdapters(adapters.applied());
-                }
+                lora.apply(s);
                 steering.apply(s);
                 int total = chunks >= 0 ? Math.min(chunks, tokens.length / ctx) : tokens.length / ctx;
                 err.printf(Locale.ROOT, "perplexity: calculating perplexity over %d chunks, n_ctx=%d, batch_size=%d%s%n",

@@ -99,11 +99,8 @@ final class RunCommand implements Callable<Integer> {
             status.flush();
         }
         try (Model model = Model.load(file);
-             Session session = model.newSession(modelOptions.sessionOptions(model));
-             LoraOptions.Loaded adapters = lora.load(model)) {
-            if (adapters.any()) {
-                session.useAdapters(adapters.applied());
-            }
+             Session session = model.newSession(modelOptions.sessionOptions(model))) {
+            lora.apply(session);
             steering.apply(session);
             if (terminal) {
                 status.print("\r" + " ".repeat(Math.min(79, 12 + file.getFileName().toString().length())) + "\r");

@@ -190,12 +190,12 @@ final class ServeCommand implements Callable<Integer> {
                 int ctx = contextSize > 0 ? contextSize : parallel * Math.min(4096, m.config().contextLength());
                 BatchEngine.Options engineOptions = new BatchEngine.Options(parallel, ctx, batchSize, threads, queue, precision,
                         where, layers, contextShift);
-                try (LoraOptions.Loaded adapters = lora.load(m); // closed after the engine, whose thread reads them
-                     BatchEngine engine = new BatchEngine(m, engineOptions)) {
+                try (BatchEngine engine = new BatchEngine(m, engineOptions)) {
                     String id = alias != null ? alias : model.getFileName().toString();
-                    if (adapters.any()) { // before the warm-up, which then runs with them too
-                        engine.useAdapters(loraOff ? adapters.applied().stream()
-                                .map(x -> new dev.vellama.runtime.LoraAdapter.Applied(x.adapter(), 0f)).toList() : adapters.applied());
+                    var adapters = lora.load(m);
+                    if (!adapters.isEmpty()) { // before the warm-up, which then runs with them too
+                        engine.useAdapters(loraOff ? adapters.stream()
+                                .map(x -> new dev.vellama.runtime.LoraAdapter.Applied(x.adapter(), 0f)).toList() : adapters);
                     }
                     if (!noWarmup) {
                         java.time.Duration took = engine.warmUp(WARMUP_TOKENS);

@@ -19,7 +19,7 @@ import dev.vellama.runtime.model.LoraProducts;
  * llama.cpp does, never merged into them, so the base model stays as it is and one model serves with and without.
  * The pairs are read into floats (B transposed) when it is loaded, and the file closed.
  */
-public final class LoraAdapter implements AutoCloseable {
+public final class LoraAdapter {
     /**
      * An adapter and the scale it is applied with (llama.cpp's {@code --lora-scaled FILE SCALE}; 1 for {@code --lora}).
      *
@@ -210,10 +210,5 @@ public final class LoraAdapter implements AutoCloseable {
             }
         }
         return new LoraProducts(terms, defaults, serial);
-    }
-
-    /** Nothing to free beyond the heap (the file was read and closed); kept so adapters read as resources. */
-    @Override
-    public void close() {
     }
 }

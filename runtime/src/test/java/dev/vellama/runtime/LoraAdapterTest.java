@@ -140,7 +140,8 @@ class LoraAdapterTest {
         try (GgufFile f = GgufFile.open(TestData.model("tiny-llama3-q8_0.gguf"))) {
             rewrite(f, merged, scale * ALPHA / RANK);
         }
-        try (Model m = Model.load(base); Model mergedModel = Model.load(merged); LoraAdapter lora = LoraAdapter.load(m, adapter)) {
+        try (Model m = Model.load(base); Model mergedModel = Model.load(merged)) {
+            LoraAdapter lora = LoraAdapter.load(m, adapter);
             assertEquals(ALPHA, lora.alpha());
             assertEquals(new java.util.HashSet<>(ADAPTED), lora.weights());
             int[] tokens = m.tokenizer().encode("Hello world, this is a test of adapters", true, true);
@@ -167,7 +168,8 @@ class LoraAdapterTest {
 
     @Test
     void theBatchEngineAppliesAdaptersAsASessionDoes() throws Exception {
-        try (Model m = Model.load(base); LoraAdapter lora = LoraAdapter.load(m, adapter)) {
+        try (Model m = Model.load(base)) {
+            LoraAdapter lora = LoraAdapter.load(m, adapter);
             int[] prompt = m.tokenizer().encode("Once upon a time", true, true);
             List<LoraAdapter.Applied> applied = List.of(new LoraAdapter.Applied(lora, 1f));
             String alone;
@@ -203,7 +205,8 @@ class LoraAdapterTest {
 
     @Test
     void requestsWithScalesOfTheirOwnRunBesideOthersInOneBatch() throws Exception {
-        try (Model m = Model.load(base); LoraAdapter lora = LoraAdapter.load(m, adapter)) {
+        try (Model m = Model.load(base)) {
+            LoraAdapter lora = LoraAdapter.load(m, adapter);
             int[] prompt = m.tokenizer().encode("Once upon a time", true, true);
             GenerationParams greedy = GenerationParams.greedy().withMaxTokens(12);
             String plain;

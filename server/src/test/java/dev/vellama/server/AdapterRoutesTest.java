@@ -47,9 +47,6 @@ class AdapterRoutesTest {
         if (fixture != null) {
             fixture.close();
         }
-        if (adapter != null) {
-            adapter.close();
-        }
     }
 
     private static String complete() throws Exception {
