@@ -575,10 +575,9 @@ public final class Session implements AutoCloseable {
         appendHistory(state.history(), 0, state.history().length);
         keptPrefix = state.keptPrefix();
         forgotten = state.forgotten();
-        cachedLength = state.cachedLength();
-        int kept = forgotten > 0 ? keptPrefix : cachedLength;
-        System.arraycopy(history, 0, cached, 0, kept);
-        System.arraycopy(history, kept + forgotten, cached, kept, cachedLength - kept);
+        int[] cells = state.cells();
+        System.arraycopy(cells, 0, cached, 0, cells.length);
+        cachedLength = cells.length;
     }
 
     /**
