@@ -712,7 +712,7 @@ public final class BatchEngine implements AutoCloseable {
         return onEngineThread(slot, () -> {
             Slot s = slots[slot];
             KvCache host = pass.hostCache(slot);
-            if (host == null && !(pass.copiesSlots())) {
+            if (host == null && !pass.copiesSlots()) {
                 throw unsupported();
             }
             KvCache cache = host != null ? host : deviceCacheCopy();

@@ -65,6 +65,7 @@ public final class ForwardPass implements TransformerPass {
     private float[] segmentIn = new float[0];  // planned segments' rows gathered for a projection, and its products
     private float[] segmentOut = new float[0];
     private LoraProducts lora;                  // LoRA adapters' products, null for none
+    private final int[] lastRow = new int[1];   // outputLast's row map for the adapters: its one row is row n - 1
     private int[] segmentKind = new int[0];    // each planned segment's Kernels.matmulKind for the matrix at hand
     // mixture of experts: each row's router logits (then probabilities), chosen experts and their weights, [row][expert] and [row][slot]
     private final float[] routerLogits;
@@ -1275,8 +1276,6 @@ public final class ForwardPass implements TransformerPass {
             lora.rowScales(scales);
         }
     }
-
-    private int[] lastRow = new int[1];
 
     /** The row map of a last row's logits: row 0 of the output is row n - 1 of the batch. */
     private int[] lastRow(int n) {
