@@ -196,28 +196,40 @@ class ServerLoadTest {
     private static String anthropic(Http http, String user, boolean stream) throws Exception {
         String body = "{\"max_tokens\": " + MAX_TOKENS + ", \"temperature\": 0, \"stream\": " + stream
                 + ", \"messages\": [{\"role\": \"user\", \"content\": " + Http.JSON.writeValueAsString(user) + "}]}";
-        if (!stream) {
-            Http.Answer a = http.post("/v1/messages", body);
-            assertEquals(200, a.status(), a.body());
-            StringBuilder text = new StringBuilder();
-            a.json().path("content").forEach(b -> text.append(b.path("text").asText()));
-            return text.toString();
-        }
-        return sseText(http.open("/v1/messages", body), "content_block_delta", "message_stop");
+        return namedEventsReply(http, "/v1/messages", body, stream, o -> joined(o.path("content")),
+                "content_block_delta", "message_stop");
     }
 
     /** The reply through OpenAI's {@code /v1/responses}, whole or gathered from its text deltas. */
     private static String responses(Http http, String user, boolean stream) throws Exception {
         String body = "{\"max_output_tokens\": " + MAX_TOKENS + ", \"temperature\": 0, \"stream\": " + stream
                 + ", \"input\": " + Http.JSON.writeValueAsString(user) + "}";
-        if (!stream) {
-            Http.Answer a = http.post("/v1/responses", body);
-            assertEquals(200, a.status(), a.body());
+        return namedEventsReply(http, "/v1/responses", body, stream, o -> {
             StringBuilder text = new StringBuilder();
-            a.json().path("output").forEach(i -> i.path("content").forEach(c -> text.append(c.path("text").asText())));
+            o.path("output").forEach(item -> text.append(joined(item.path("content"))));
             return text.toString();
+        }, "response.output_text.delta", "response.incomplete");
+    }
+
+    /**
+     * The reply of an API that streams named events: {@code whole}'s text of the answer, or with {@code stream} the
+     * text deltas of its {@code delta} events until {@code end}.
+     */
+    private static String namedEventsReply(Http http, String path, String body, boolean stream,
+            java.util.function.Function<JsonNode, String> whole, String delta, String end) throws Exception {
+        if (!stream) {
+            Http.Answer a = http.post(path, body);
+            assertEquals(200, a.status(), a.body());
+            return whole.apply(a.json());
         }
-        return sseText(http.open("/v1/responses", body), "response.output_text.delta", "response.incomplete");
+        return sseText(http.open(path, body), delta, end);
+    }
+
+    /** The {@code text} of each part of a list of content parts, joined. */
+    private static String joined(JsonNode parts) {
+        StringBuilder text = new StringBuilder();
+        parts.forEach(part -> text.append(part.path("text").asText()));
+        return text.toString();
     }
 
     /** The text of a stream of named events: the text deltas of events of type {@code delta}, until {@code end}. */
