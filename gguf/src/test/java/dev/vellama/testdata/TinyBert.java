@@ -28,6 +28,20 @@ public final class TinyBert {
     private TinyBert() {}
 
     public static Path write(Path out) throws IOException {
+        return write(out, 0);
+    }
+
+    /**
+     * The same BERT with a reranker's classification head after its layers (llama.cpp's {@code cls} and, with
+     * {@code outputs} 1, {@code cls.output}; 0 for a head without it, as jina-reranker-v1-tiny has) and
+     * {@code bert.pooling_type} 4 (rank): the layers' weights are those of {@link #write}.
+     */
+    public static Path writeReranker(Path out, boolean withOutput) throws IOException {
+        return write(out, withOutput ? 2 : 1);
+    }
+
+    /** head: 0 none, 1 cls only, 2 cls and cls.output. */
+    private static Path write(Path out, int head) throws IOException {
         Random random = new Random(20261205L);
         try (GgufFile vocab = GgufFile.open(TestData.root().resolve("tokenizer-tests/ggml-vocab-bert-bge.gguf"))) {
             int vocabSize = vocab.metadata().getStringArray("tokenizer.ggml.tokens").length;
@@ -38,7 +52,7 @@ public final class TinyBert {
             w.put("bert.embedding_length", GgufValue.uint32(D));
             w.put("bert.feed_forward_length", GgufValue.uint32(FF));
             w.put("bert.attention.head_count", GgufValue.uint32(HEADS));
-            w.put("bert.pooling_type", GgufValue.uint32(1));
+            w.put("bert.pooling_type", GgufValue.uint32(head == 0 ? 1 : 4));
             w.put("general.file_type", GgufValue.uint32(1));
             w.addTensor("token_embd.weight", GgmlType.F16, new long[] {D, vocabSize}, f16(random, D * vocabSize, 0.5f));
             w.addTensor("token_types.weight", GgmlType.F32, new long[] {D, 2}, f32(random, D * 2, 0.1f, 0f));
@@ -59,6 +73,14 @@ public final class TinyBert {
                 w.addTensor(p + "ffn_down.bias", GgmlType.F32, new long[] {D}, f32(random, D, 0.1f, 0f));
                 w.addTensor(p + "layer_output_norm.weight", GgmlType.F32, new long[] {D}, f32(random, D, 0.1f, 1f));
                 w.addTensor(p + "layer_output_norm.bias", GgmlType.F32, new long[] {D}, f32(random, D, 0.1f, 0f));
+            }
+            if (head > 0) {
+                w.addTensor("cls.weight", GgmlType.F16, new long[] {D, D}, f16(random, D * D, 0.3f));
+                w.addTensor("cls.bias", GgmlType.F32, new long[] {D}, f32(random, D, 0.1f, 0f));
+            }
+            if (head > 1) {
+                w.addTensor("cls.output.weight", GgmlType.F32, new long[] {D, 1}, f32(random, D, 0.5f, 0f));
+                w.addTensor("cls.output.bias", GgmlType.F32, new long[] {1}, f32(random, 1, 0.1f, 0f));
             }
             w.write(out);
         }
@@ -131,6 +153,8 @@ public final class TinyBert {
     public static void main(String[] args) throws IOException {
         if (args.length > 1 && args[1].equals("nomic")) {
             writeNomic(Path.of(args[0]));
+        } else if (args.length > 1 && args[1].startsWith("reranker")) {
+            writeReranker(Path.of(args[0]), !args[1].equals("reranker-no-output"));
         } else {
             write(Path.of(args[0]));
         }

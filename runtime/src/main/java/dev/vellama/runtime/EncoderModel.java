@@ -8,20 +8,24 @@ import java.util.concurrent.locks.ReentrantLock;
 import dev.vellama.gguf.GgufFile;
 import dev.vellama.quant.Kernels;
 import dev.vellama.runtime.model.BertPass;
+import dev.vellama.runtime.model.ClassifierHead;
 import dev.vellama.runtime.tokenizer.Tokenizer;
 
 /**
  * An embedding model of the BERT family ({@code general.architecture} {@code bert}: BERT, BGE, MiniLM; or
  * {@code nomic-bert}: nomic-embed): WordPiece
  * tokens framed by [CLS] and [SEP], a bidirectional encoder, and pooling by the model's {@code <arch>.pooling_type}
- * (mean, cls or last; mean when it names none), normalized as llama-embedding normalizes. Thread-safe: calls take
- * turns on the model's buffers and compute threads.
+ * (mean, cls or last; mean when it names none), normalized as llama-embedding normalizes. A reranker (a file with
+ * a classification head, {@code cls.weight}) also scores query-document pairs ({@link #rank}). Thread-safe: calls
+ * take turns on the model's buffers and compute threads.
  */
 public final class EncoderModel implements AutoCloseable {
     private final GgufFile file;
     private final Tokenizer tokenizer;
     private final Kernels kernels;
     private final BertPass pass;
+    /** The reranker's head, or null for an embedding model. */
+    private final ClassifierHead head;
     private final ReentrantLock lock = new ReentrantLock();
     /** Tokens of several texts evaluated in one pass, as llama-embedding's default batch. */
     private static final int BATCH_TOKENS = 2048;
@@ -32,6 +36,7 @@ public final class EncoderModel implements AutoCloseable {
         this.kernels = Kernels.create(threads);
         try {
             this.pass = new BertPass(file, kernels);
+            this.head = ClassifierHead.of(file, pass.embeddingLength(), kernels);
         } catch (RuntimeException e) {
             kernels.close();
             throw e;
@@ -123,6 +128,64 @@ public final class EncoderModel implements AutoCloseable {
                     default -> Embeddings.Pooling.MEAN;
                 };
         float[][] out = new float[tokens.length][];
+        int d = pass.embeddingLength();
+        evaluate(tokens, (i, hidden, from, to) -> {
+            float[] mine = java.util.Arrays.copyOfRange(hidden, from * d, to * d);
+            out[i] = Embeddings.normalize(Embeddings.pool(mine, to - from, d, pooling), options.normalize());
+        });
+        return out;
+    }
+
+    /** {@return whether the model has a reranker's classification head ({@code cls.weight}), so that {@link #rank} works} */
+    public boolean ranks() {
+        return head != null;
+    }
+
+    /**
+     * Relevance scores of documents for a query, as llama-server's {@code /rerank} computes them: each pair laid out
+     * by {@link Tokenizer#rerankPair}, evaluated, and scored by the classification head from its first token. A higher
+     * score is a better match; scores are the head's raw outputs (logits), not probabilities.
+     *
+     * @param query     the query
+     * @param documents the documents to score
+     * @return one score per document, in the order of {@code documents}
+     * @throws UnsupportedModelException if the model has no classification head (see {@link #ranks})
+     * @throws ContextOverflowException if a pair has more tokens than the model has positions
+     */
+    public float[] rank(String query, List<String> documents) {
+        int[] q = tokenizer.encode(query, false, false);
+        int[][] pairs = new int[documents.size()][];
+        for (int i = 0; i < pairs.length; i++) {
+            pairs[i] = tokenizer.rerankPair(q, tokenizer.encode(documents.get(i), false, false));
+        }
+        return rankTokens(pairs);
+    }
+
+    /**
+     * {@link #rank} for sequences already laid out (such as by {@link Tokenizer#rerankPair}).
+     *
+     * @param tokens each pair's token ids
+     * @return one score per sequence
+     * @throws UnsupportedModelException if the model has no classification head
+     * @throws ContextOverflowException if a sequence has more tokens than the model has positions
+     */
+    public float[] rankTokens(int[][] tokens) {
+        if (head == null) {
+            throw new UnsupportedModelException("the model has no classification head (cls.weight): it is not a reranker");
+        }
+        float[] scores = new float[tokens.length];
+        int d = pass.embeddingLength();
+        evaluate(tokens, (i, hidden, from, to) -> scores[i] = head.score(hidden, from * d));
+        return scores;
+    }
+
+    /** What {@link #evaluate} hands over per sequence: its rows [from, to) of the pass's hidden states. */
+    private interface SequenceSink {
+        void accept(int index, float[] hidden, int from, int to);
+    }
+
+    /** Runs the sequences through the encoder, several at a time, and hands each one's hidden states to {@code sink}. */
+    private void evaluate(int[][] tokens, SequenceSink sink) {
         for (int i = 0; i < tokens.length; i++) {
             if (tokens[i].length > pass.contextLength()) {
                 throw new ContextOverflowException("text " + i + " has " + tokens[i].length + " tokens, more than the model's "
@@ -130,7 +193,6 @@ public final class EncoderModel implements AutoCloseable {
             }
         }
         // texts go through the encoder together, up to a batch of tokens at a time: one read of the weights for all
-        int d = pass.embeddingLength();
         for (int first = 0; first < tokens.length; ) {
             int last = first;
             int total = 0;
@@ -149,17 +211,14 @@ public final class EncoderModel implements AutoCloseable {
             lock.lock();
             try {
                 hidden = pass.forward(all, bounds);
+                for (int i = first; i < last; i++) {
+                    sink.accept(i, hidden, bounds[i - first], bounds[i - first + 1]);
+                }
             } finally {
                 lock.unlock();
             }
-            for (int i = first; i < last; i++) {
-                int b = bounds[i - first];
-                float[] mine = java.util.Arrays.copyOfRange(hidden, b * d, bounds[i - first + 1] * d);
-                out[i] = Embeddings.normalize(Embeddings.pool(mine, tokens[i].length, d, pooling), options.normalize());
-            }
             first = last;
         }
-        return out;
     }
 
     @Override

@@ -195,6 +195,7 @@ class InfillPromptTest {
         @Override public int eom() { return inner.eom(); }
         @Override public boolean isEndOfGeneration(int id) { return inner.isEndOfGeneration(id); }
         @Override public boolean addsBos() { return addBos; }
+        @Override public int[] rerankPair(int[] query, int[] document) { return inner.rerankPair(query, document); }
         @Override public FillInMiddleTokens fillInMiddle() { return fim; }
     }
 }

@@ -192,6 +192,36 @@ final class GgufTokenizer implements Tokenizer {
     }
 
     @Override
+    public int[] rerankPair(int[] query, int[] document) {
+        int eos = vocab.eos >= 0 ? vocab.eos : vocab.sep;
+        if (vocab.addBos) {
+            requireSpecial(vocab.bos, "bos");
+        }
+        if (vocab.addEos) {
+            requireSpecial(eos, "eos (or seperator)");
+        }
+        if (vocab.addSep) {
+            requireSpecial(vocab.sep, "seperator");
+        }
+        IntList out = new IntList(query.length + document.length + 4);
+        if (vocab.addBos) {
+            out.add(vocab.bos);
+        }
+        out.addAll(query);
+        if (vocab.addEos) {
+            out.add(eos);
+        }
+        if (vocab.addSep) {
+            out.add(vocab.sep);
+        }
+        out.addAll(document);
+        if (vocab.addEos) {
+            out.add(eos);
+        }
+        return out.toArray();
+    }
+
+    @Override
     public String toString() {
         return "Tokenizer[" + vocab.model + (vocab.kind == Vocabulary.Kind.BPE ? "/" + vocab.pre : "") + ", "
                 + vocab.size() + " tokens]";

@@ -98,6 +98,19 @@ public interface Tokenizer {
     /** {@return whether {@code encode(text, true, ...)} starts with BOS} */
     boolean addsBos();
 
+    /**
+     * A query and a document as one sequence for a reranker, laid out as llama-server lays them out without a rerank
+     * template: BOS where the vocabulary adds one, the query, EOS (or the separator when there is no EOS) where it
+     * adds EOS, the separator where it adds one between a pair's texts (BERT's WordPiece does), the document, and EOS
+     * again where it adds EOS. A BERT vocabulary gives [CLS] query [SEP] document.
+     *
+     * @param query    the query's tokens, without special tokens around them
+     * @param document the document's tokens, likewise
+     * @return a new array
+     * @throws TokenizerException if the layout needs a special token the vocabulary lacks
+     */
+    int[] rerankPair(int[] query, int[] document);
+
     /** {@return the vocabulary's fill-in-the-middle tokens; {@link FillInMiddleTokens#NONE} if it has none} */
     default FillInMiddleTokens fillInMiddle() {
         return FillInMiddleTokens.NONE;

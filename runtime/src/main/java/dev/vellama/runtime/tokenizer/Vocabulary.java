@@ -72,6 +72,8 @@ final class Vocabulary {
     boolean addSpacePrefix;
     boolean addBos;
     boolean addEos;
+    /** A separator between a pair's two texts (llama.cpp's add_sep: a reranker's query and document); WPM's default. */
+    boolean addSep;
     boolean ignoreMerges;
     boolean cleanSpaces;
     boolean lowercase = true;
@@ -170,6 +172,7 @@ final class Vocabulary {
         readSpecialIds(md, n);
         addBos = md.getBool(KEY_PREFIX + "add_bos_token", addBos) || (spec != null && spec.forceBos());
         addEos = md.getBool(KEY_PREFIX + "add_eos_token", addEos);
+        addSep = md.getBool(KEY_PREFIX + "add_sep_token", kind == Kind.WPM);
         if (addBos && bos < 0) {
             throw new TokenizerException("BOS is to be added (tokenizer.ggml.add_bos_token or the tokenizer's default),"
                     + " but tokenizer.ggml.bos_token_id is not set");
