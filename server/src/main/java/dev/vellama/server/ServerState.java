@@ -67,7 +67,8 @@ final class ServerState {
         BatchEngine e = engine;
         if (e == null && encoder != null) {
             throw new ApiException(400, "invalid_request_error", "model_not_generative", null, "the model " + modelId
-                    + " is an embedding model: it answers /v1/embeddings only");
+                    + (encoder.ranks() ? " is a reranker: it answers /v1/rerank and /v1/embeddings only"
+                            : " is an embedding model: it answers /v1/embeddings only"));
         }
         if (e == null) {
             throw new ApiException(503, "server_error", "loading", null, "the model is still loading; try again shortly");

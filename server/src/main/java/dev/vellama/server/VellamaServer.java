@@ -57,13 +57,14 @@ public final class VellamaServer implements AutoCloseable {
         ResponsesEndpoint responses = new ResponsesEndpoint(state);
         SlotEndpoints slots = new SlotEndpoints(state);
         AdapterEndpoints adapters = new AdapterEndpoints(state);
+        RerankEndpoint rerank = new RerankEndpoint(state);
         this.server = WebServer.builder()
                 // no stop on JVM exit behind our back: the owner drains first (running streams finish), then closes
                 .shutdownHook(false)
                 .host(options.host())
                 .port(options.port())
                 .maxPayloadSize(MAX_BODY_BYTES)
-                .routing(r -> routing(r, completions, embeddings, info, ollama, llama, anthropic, responses, slots, adapters))
+                .routing(r -> routing(r, completions, embeddings, info, ollama, llama, anthropic, responses, slots, adapters, rerank))
                 .build();
     }
 
@@ -142,7 +143,8 @@ public final class VellamaServer implements AutoCloseable {
     }
 
     /**
-     * Starts serving an embedding model (BERT, nomic-bert): {@code /v1/embeddings} and the info routes.
+     * Starts serving an embedding model (BERT, nomic-bert): {@code /v1/embeddings} and the info routes, and
+     * {@code /v1/rerank} when the model is a reranker ({@link dev.vellama.runtime.EncoderModel#ranks}).
      *
      * @param encoder the loaded embedding model; it stays with the caller
      * @param modelId the model's name in {@code /v1/models} and in every response's {@code model} field
@@ -169,7 +171,7 @@ public final class VellamaServer implements AutoCloseable {
 
     private void routing(HttpRouting.Builder r, CompletionEndpoints completions, EmbeddingEndpoint embeddings, InfoEndpoints info,
             OllamaEndpoints ollama, LlamaServerEndpoints llama, AnthropicEndpoints anthropic, ResponsesEndpoint responses,
-            SlotEndpoints slots, AdapterEndpoints adapters) {
+            SlotEndpoints slots, AdapterEndpoints adapters, RerankEndpoint rerank) {
         r.addFilter((chain, req, res) -> {
             long t0 = System.nanoTime();
             RequestLog log = new RequestLog();
@@ -210,6 +212,10 @@ public final class VellamaServer implements AutoCloseable {
                 .post("/completions", completions::completions)
                 .post("/v1/embeddings", embeddings::embeddings)
                 .post("/embeddings", embeddings::embeddings)
+                .post("/v1/rerank", rerank::rerank)
+                .post("/rerank", rerank::rerank)
+                .post("/v1/reranking", rerank::rerank)
+                .post("/reranking", rerank::rerank)
                 .post("/tokenize", info::tokenize)
                 .post("/detokenize", info::detokenize)
                 // llama-server's native completion and its settings

@@ -73,6 +73,13 @@ class ServerErrorsTest {
     }
 
     @Test
+    void aGenerativeModelDoesNotRerank() throws Exception {
+        Http.Answer a = http.post("/v1/rerank", "{\"query\": \"q\", \"documents\": [\"a\"]}");
+        assertEquals(501, a.status(), a.body());
+        assertEquals("not_supported_error", a.error("type"));
+    }
+
+    @Test
     void logitBiasAndIgnoreEosAreHonoured() throws Exception {
         String base = "{\"prompt\": \"Once\", \"max_tokens\": 5, \"temperature\": 0, \"logit_bias\": {\"2\": 100}";
         Http.Answer ends = http.post("/v1/completions", base + "}");
