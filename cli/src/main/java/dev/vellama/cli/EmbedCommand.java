@@ -44,8 +44,13 @@ final class EmbedCommand implements Callable<Integer> {
             description = "json (OpenAI style), json+ (with the cosine similarity matrix), array ([[...],...]); default: llama-embedding's lines.")
     String format;
 
-    @Option(names = "--pooling", paramLabel = "mean|cls|last", description = "Pooling (default: the model's, else mean).")
+    @Option(names = "--pooling", paramLabel = "mean|cls|last|rank", description = "Pooling (default: the model's, else mean); "
+            + "rank scores query-document pairs with a reranker's classification head.")
     String pooling;
+
+    @Option(names = "--cls-separator", paramLabel = "S", defaultValue = "\t",
+            description = "With --pooling rank: what separates each text's query from its document (default: a tab).")
+    String clsSeparator;
 
     @Option(names = "--embd-normalize", paramLabel = "N", defaultValue = "2",
             description = "-1 none, 0 max absolute in int16 range, 1 taxicab, 2 Euclidean (default), p > 2 p-norm.")
@@ -73,8 +78,9 @@ final class EmbedCommand implements Callable<Integer> {
         if (texts.size() > 1 && texts.get(texts.size() - 1).isEmpty()) {
             texts.remove(texts.size() - 1); // a final separator ends the last text, as in a file's last line
         }
+        boolean rank = "rank".equalsIgnoreCase(pooling);
         Embeddings.Options options = Embeddings.Options.defaults().withNormalize(normalize);
-        if (pooling != null) {
+        if (pooling != null && !rank) {
             options = options.withPooling(Embeddings.Pooling.parse(pooling));
         }
         if (threads != null) {
@@ -87,9 +93,12 @@ final class EmbedCommand implements Callable<Integer> {
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException("no such file: " + model);
         }
+        if (rank && !encoder) {
+            throw new IllegalArgumentException("--pooling rank needs a reranker (a BERT-family model with a classification head)");
+        }
         if (encoder) { // BERT and its kin: an encoder of its own
             try (dev.vellama.runtime.EncoderModel m = dev.vellama.runtime.EncoderModel.load(model, options.threads())) {
-                v = m.embed(texts, options);
+                v = rank ? scores(m, texts) : m.embed(texts, options);
             }
         } else {
             try (Model m = Model.load(model)) {
@@ -98,7 +107,11 @@ final class EmbedCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         String number = normalize == 0 ? "%1.0f" : "%1.7f";
-        if (format.isEmpty()) {
+        if (format.isEmpty() && rank) {
+            for (int j = 0; j < v.length; j++) {
+                out.printf(Locale.ROOT, "rerank score %d: %8.3f%n", j, v[j][0]);
+            }
+        } else if (format.isEmpty()) {
             for (int j = 0; j < v.length; j++) {
                 out.printf(Locale.ROOT, "embedding %d: ", j);
                 int shown = v.length > 1 ? Math.min(16, v[j].length) : v[j].length;
@@ -157,6 +170,29 @@ final class EmbedCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** Each text's query and document (split at --cls-separator) scored by the reranker: one value per text. */
+    private float[][] scores(dev.vellama.runtime.EncoderModel m, List<String> texts) {
+        if (!m.ranks()) {
+            throw new IllegalArgumentException("--pooling rank needs a reranker: " + model + " has no classification head");
+        }
+        String sep = clsSeparator.replace("\\t", "\t");
+        int[][] pairs = new int[texts.size()][];
+        for (int i = 0; i < pairs.length; i++) {
+            int at = texts.get(i).indexOf(sep);
+            if (at < 0) {
+                throw new IllegalArgumentException("text " + i + " has no query and document separated by --cls-separator");
+            }
+            pairs[i] = m.tokenizer().rerankPair(m.tokenizer().encode(texts.get(i).substring(0, at), false, false),
+                    m.tokenizer().encode(texts.get(i).substring(at + sep.length()), false, false));
+        }
+        float[] s = m.rankTokens(pairs);
+        float[][] out = new float[s.length][];
+        for (int i = 0; i < s.length; i++) {
+            out[i] = new float[] {s[i]};
+        }
+        return out;
     }
 
     /** llama.cpp's common_embd_similarity_cos. */

@@ -44,4 +44,32 @@ class EmbedCommandTest {
         assertEquals(1, bad.exitCode());
         assertTrue(bad.err().contains("per-token") && !bad.err().contains("\tat "), bad.err());
     }
+
+    /** llama-embedding's {@code --pooling rank}: each line a query and a document split at a tab, one score each. */
+    @Test
+    void rankPoolingScoresPairsWithAReranker(@TempDir Path tmp) throws Exception {
+        Path rr = dev.vellama.testdata.TinyBert.writeReranker(tmp.resolve("rr.gguf"), true);
+        String pairs = "what is a panda?\tThe giant panda is a bear native to China.\nwhat is a panda?\tParis is the capital of France.";
+        float[] expected;
+        try (dev.vellama.runtime.EncoderModel m = dev.vellama.runtime.EncoderModel.load(rr, 2)) {
+            expected = m.rank("what is a panda?", java.util.List.of("The giant panda is a bear native to China.",
+                    "Paris is the capital of France."));
+        }
+        CliRunner plain = CliRunner.run("embed", "-m", rr.toString(), "-p", pairs, "--pooling", "rank", "-t", "2");
+        assertEquals(0, plain.exitCode(), plain.err());
+        assertEquals(String.format(java.util.Locale.ROOT, "rerank score 0: %8.3f%nrerank score 1: %8.3f%n", expected[0], expected[1]),
+                plain.out());
+        CliRunner array = CliRunner.run("embed", "-m", rr.toString(), "-p", pairs, "--pooling", "rank",
+                "--embd-output-format", "array", "-t", "2");
+        JsonNode scores = new ObjectMapper().readTree(array.out());
+        assertEquals(expected[1], scores.get(1).get(0).floatValue(), 1e-6f);
+
+        for (String[] bad : new String[][] {{"-m", rr.toString(), "-p", "no tab"},
+                {"-m", dev.vellama.testdata.TinyBert.write(tmp.resolve("plain.gguf")).toString(), "-p", "a\tb"},
+                {"-m", model(), "-p", "a\tb"}}) {
+            CliRunner r = CliRunner.runWith(new String[] {"embed", "--pooling", "rank", "-t", "2"}, bad);
+            assertEquals(1, r.exitCode(), r.err());
+            assertEquals(1, r.err().lines().count(), r.err());
+        }
+    }
 }
