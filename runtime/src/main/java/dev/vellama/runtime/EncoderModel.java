@@ -80,6 +80,12 @@ public final class EncoderModel implements AutoCloseable {
         return tokenizer;
     }
 
+    /** {@return the model's {@code general.name}, else its file name} */
+    public String name() {
+        String n = file.metadata().getString("general.name", null);
+        return n != null ? n : file.path() == null ? "encoder" : file.path().getFileName().toString();
+    }
+
     /** {@return the length of the embeddings this model returns (its hidden size)} */
     public int embeddingLength() {
         return pass.embeddingLength();
