@@ -91,6 +91,18 @@ class RerankRouteTest {
                     assertEquals(b[1], a.error("param"), a.body());
                 }
             }
+            // each field replaced by values of the wrong kind or out of range: a success or a 4xx, never a 5xx
+            String[] hostile = {"null", "\"x\"", "-1", "0", "1e308", "9223372036854775807", "0.5", "true", "[]", "[[1]]",
+                "[null]", "{}", "{\"a\": {\"b\": []}}", "\"\"", "[{\"text\": 3}]"};
+            for (String field : new String[] {"query", "documents", "texts", "top_n", "return_documents", "return_text", "model"}) {
+                for (String value : hostile) {
+                    com.fasterxml.jackson.databind.node.ObjectNode body = (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER
+                            .readTree("{\"query\": \"q\", \"documents\": [\"a\", \"b\"]}");
+                    body.set(field, Json.MAPPER.readTree(value));
+                    Http.Answer a = http.post("/v1/rerank", body.toString());
+                    assertTrue(a.status() == 200 || a.status() >= 400 && a.status() < 500, field + "=" + value + " -> " + a.body());
+                }
+            }
             // the server still answers after the bad requests
             assertEquals(200, http.post("/v1/rerank", "{\"query\": \"q\", \"documents\": [\"a\"]}").status());
             Http.Answer chat = http.post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}");
