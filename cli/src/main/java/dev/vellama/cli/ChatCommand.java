@@ -50,6 +50,9 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     LoraOptions lora;
 
+    @Mixin
+    DraftOptions draft;
+
     @Option(names = {"-sys", "--system-prompt", "--system"}, paramLabel = "TEXT", description = "System message.")
     String system;
 
@@ -103,7 +106,8 @@ final class ChatCommand implements Callable<Integer> {
             err.flush();
             long t0 = System.nanoTime();
             try (Model model = Model.load(file);
-                 Session session = model.newSession(modelOptions.sessionOptions(model))) {
+                 Session session = model.newSession(modelOptions.sessionOptions(model));
+                 DraftOptions.Draft drafting = draft.apply(session, modelOptions.sessionOptions().threads())) {
                 lora.apply(session);
                 steering.apply(session);
                 template = ChatTemplateOption.resolve(chatTemplate, templateVariables, model);
@@ -268,6 +272,7 @@ final class ChatCommand implements Callable<Integer> {
                     last.timings().promptTokens(), last.timings().promptTokensPerSecond(),
                     last.timings().generatedTokens(), last.timings().generationTokensPerSecond(), last.stopReason().jsonName());
         }
+        DraftOptions.report(session, err);
         err.flush();
     }
 }

@@ -40,6 +40,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     LoraOptions lora;
 
+    @Mixin
+    DraftOptions draft;
+
     @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT",
             description = "The prompt (BOS added as the model says, special tokens parsed).")
     String prompt;
@@ -99,7 +102,8 @@ final class RunCommand implements Callable<Integer> {
             status.flush();
         }
         try (Model model = Model.load(file);
-             Session session = model.newSession(modelOptions.sessionOptions(model))) {
+             Session session = model.newSession(modelOptions.sessionOptions(model));
+             DraftOptions.Draft drafting = draft.apply(session, modelOptions.sessionOptions().threads())) {
             lora.apply(session);
             steering.apply(session);
             if (terminal) {
@@ -138,6 +142,7 @@ final class RunCommand implements Callable<Integer> {
                 err.printf("context shift: %d tokens forgotten, %d kept at the start%n", r.forgottenTokens(),
                         params.contextShift().keep());
             }
+            DraftOptions.report(session, err);
             err.flush();
         }
         return 0;

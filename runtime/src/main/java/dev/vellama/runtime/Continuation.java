@@ -105,6 +105,11 @@ final class Continuation {
         return params.maxTokens() >= 0 && tokens.size() >= params.maxTokens();
     }
 
+    /** Tokens it may still sample before the limit; {@link Integer#MAX_VALUE} without one. */
+    int remaining() {
+        return params.maxTokens() < 0 ? Integer.MAX_VALUE : params.maxTokens() - tokens.size();
+    }
+
     /** Why it ended; null while it goes on. */
     StopReason stopReason() {
         return stopReason;

@@ -24,6 +24,10 @@ public final class Generation implements Iterator<GeneratedToken> {
     private long generationStart;
     private long generationNanos;
     private GeneratedToken ready;
+    /** Tokens a speculative round sampled beyond the one it returned, handed out before the next step. */
+    private final java.util.ArrayDeque<GeneratedToken> sampledAhead = new java.util.ArrayDeque<>();
+    /** One row of a speculative round's logits, as the sampler takes them. */
+    private float[] row;
     private int forgotten;
 
     Generation(Session session, int[] prompt, GenerationParams params, boolean shift, int keep) {
@@ -39,7 +43,7 @@ public final class Generation implements Iterator<GeneratedToken> {
 
     @Override
     public boolean hasNext() {
-        while (ready == null && !continuation.ended()) {
+        while (ready == null && (!sampledAhead.isEmpty() || !continuation.ended())) {
             ready = advance();
         }
         return ready != null;
@@ -61,6 +65,9 @@ public final class Generation implements Iterator<GeneratedToken> {
      * released nothing (an end with no held-back text).
      */
     private GeneratedToken advance() {
+        if (!sampledAhead.isEmpty()) {
+            return sampledAhead.poll();
+        }
         float[] logits;
         if (!prefilled) {
             long t0 = System.nanoTime();
@@ -79,6 +86,8 @@ public final class Generation implements Iterator<GeneratedToken> {
             return end(StopReason.CANCELLED);
         } else if (session.position() >= session.contextSize() && !(shift && session.makeRoom(keep))) {
             return end(StopReason.CONTEXT);
+        } else if (speculate()) {
+            return sampledAhead.poll(); // null when the round released nothing (an end with no held-back text)
         } else {
             logits = session.step(continuation.lastId());
             if (logits == null) {
@@ -95,6 +104,70 @@ public final class Generation implements Iterator<GeneratedToken> {
             forgotten = session.takeForgotten();
         }
         return t;
+    }
+
+    /**
+     * One speculative round, when the session has a draft that proposes now: the last sampled token and the draft's
+     * proposals go through the model in one pass, and each position's token is sampled from its row as a plain
+     * step would sample it, while it equals the proposal there; the cache then keeps what was evaluated up to the
+     * last token kept. The tokens sampled go to {@link #sampledAhead}. False when the draft proposed nothing.
+     */
+    private boolean speculate() {
+        int last = continuation.lastId();
+        int[] proposed = session.propose(last, continuation.remaining() - 1); // the round samples one more than it proposes
+        if (proposed.length == 0) {
+            return false;
+        }
+        int p0 = session.position();
+        int[] tokens = new int[proposed.length + 1];
+        tokens[0] = last;
+        System.arraycopy(proposed, 0, tokens, 1, proposed.length);
+        float[] rows = session.stepRows(tokens);
+        if (rows == null) {
+            session.takeCancel();
+            add(end(StopReason.CANCELLED));
+            return true;
+        }
+        int vocab = session.model().config().vocabSize();
+        int kept = tokens.length; // cells of this round the cache keeps
+        for (int i = 0; i < tokens.length; i++) {
+            // at row i the cache holds the round's tokens up to tokens[i], the last one sampled
+            if (continuation.limitReached()) {
+                kept = i; // as plain decoding, which never evaluates the last token sampled
+                add(end(StopReason.LENGTH));
+                break;
+            }
+            if (session.takeCancel()) {
+                kept = i;
+                add(end(StopReason.CANCELLED));
+                break;
+            }
+            if (row == null) {
+                row = new float[vocab];
+            }
+            System.arraycopy(rows, i * vocab, row, 0, vocab); // the sampler may change the logits it is given
+            add(continuation.next(row, session.cachedTokens(), p0 + i + 1));
+            if (continuation.ended()) {
+                kept = i + 1;
+                generationNanos = System.nanoTime() - generationStart;
+                forgotten = session.takeForgotten();
+                break;
+            }
+            if (i + 1 < tokens.length && continuation.lastId() == tokens[i + 1]) {
+                session.draftAccepted();
+            } else {
+                kept = i + 1;
+                break;
+            }
+        }
+        session.keepCells(p0 + kept);
+        return true;
+    }
+
+    private void add(GeneratedToken t) {
+        if (t != null) {
+            sampledAhead.add(t);
+        }
     }
 
     private GeneratedToken end(StopReason reason) {

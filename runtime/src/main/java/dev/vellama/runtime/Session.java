@@ -41,6 +41,10 @@ public final class Session implements AutoCloseable {
     private int forgottenSinceMark;
     private int lastPrefillEvaluated;
     private volatile boolean cancelRequested;
+    private Session draft;
+    private int draftMax;
+    private long drafted;
+    private long draftsAccepted;
     private final dev.vellama.runtime.model.ActivationHooks hooks;
 
     Session(Model model, SessionOptions options) {
@@ -528,6 +532,62 @@ public final class Session implements AutoCloseable {
         reset();
     }
 
+    /**
+     * Speculative decoding, as llama.cpp's {@code --model-draft}: from the next generation on, {@code draft} (a
+     * session of a smaller model with the same vocabulary) proposes up to {@code maxDraft} tokens greedily after each
+     * sampled token, and this session evaluates them in one pass and samples each position from its own logits as it
+     * would without a draft, keeping the proposals up to the first one its sampling does not pick. The tokens are
+     * those plain decoding gives (on the CPU each row's products are its own one-token step's, bit for bit); only the
+     * time changes, for the better when the draft is often right and cheap next to this model. Null turns it off.
+     * Drafting pauses while the context is too full for a round, after a context shift, while activation hooks are
+     * set, and for models whose state cannot step back (recurrent layers). The draft session is used from the thread
+     * that generates.
+     *
+     * @param draft    a session of the draft model (its own context, at least this one's), or null
+     * @param maxDraft the most tokens proposed per round, at least 1
+     * @throws VellamaException if the draft's vocabulary is not this model's, or {@code draft} is this session
+     */
+    public void useDraft(Session draft, int maxDraft) {
+        if (draft == null) {
+            this.draft = null;
+            return;
+        }
+        if (draft == this) {
+            throw new VellamaException("a session cannot be its own draft");
+        }
+        if (maxDraft < 1) {
+            throw new VellamaException("a draft of " + maxDraft + " tokens: at least 1");
+        }
+        dev.vellama.runtime.tokenizer.Tokenizer mine = model.tokenizer();
+        dev.vellama.runtime.tokenizer.Tokenizer theirs = draft.model().tokenizer();
+        int n = Math.min(mine.vocabSize(), theirs.vocabSize());
+        // llama.cpp's check: sizes within 128 of each other, the same text for every token both have
+        if (Math.abs(mine.vocabSize() - theirs.vocabSize()) > 128 || mine.bos() != theirs.bos() || mine.eos() != theirs.eos()) {
+            throw new VellamaException("the draft model's vocabulary is not this model's (" + theirs.vocabSize() + " tokens against "
+                    + mine.vocabSize() + ")");
+        }
+        for (int id = 0; id < n; id++) {
+            if (!java.util.Arrays.equals(mine.tokenBytes(id), theirs.tokenBytes(id))) {
+                throw new VellamaException("the draft model's vocabulary is not this model's (token " + id + " differs)");
+            }
+        }
+        this.draft = draft;
+        this.draftMax = maxDraft;
+    }
+
+    /** What drafting has done since the session was made: tokens proposed, and those the model kept. */
+    public record DraftStats(long drafted, long accepted) {
+        /** {@return the share of proposals kept, 0 when none were made} */
+        public double acceptance() {
+            return drafted == 0 ? 0 : (double) accepted / drafted;
+        }
+    }
+
+    /** {@return the draft's proposals and acceptances so far (zeros without a draft)} */
+    public DraftStats draftStats() {
+        return new DraftStats(drafted, draftsAccepted);
+    }
+
     /** {@return the number of tokens currently held in the KV cache} */
     public int position() {
         return cachedLength;
@@ -702,6 +762,105 @@ public final class Session implements AutoCloseable {
         appendHistory(cached, cachedLength, 1);
         cachedLength++;
         return logits;
+    }
+
+    /**
+     * The draft's proposals to follow what the cache holds and then {@code last}: up to the draft's maximum and
+     * {@code most}, as many as leave this context room for {@code last} and them; empty when no draft is set or drafting must pause (a
+     * context shift has run, the cache cannot step back, activation hooks are set (they would see proposals that
+     * are not kept), too little room in either context).
+     */
+    int[] propose(int last, int most) {
+        int k = draft == null ? 0 : Math.min(Math.min(draftMax, most), contextSize - cachedLength - 1);
+        if (k < 1 || forgotten > 0 || cachedLength == 0 || !hooks.isEmpty() || !pass.canContinueAt(cachedLength - 1)
+                || historyLength + 1 + k > draft.contextSize()) {
+            return new int[0];
+        }
+        int[] seen = java.util.Arrays.copyOf(history, historyLength + 1);
+        seen[historyLength] = last;
+        float[] logits = draft.catchUp(seen, draftMax + 1);
+        int vocab = Math.min(config.vocabSize(), draft.config.vocabSize());
+        dev.vellama.runtime.tokenizer.Tokenizer tokenizer = model.tokenizer();
+        int[] out = new int[k];
+        int n = 0;
+        while (logits != null) {
+            int id = Sampler.argmax(logits, vocab);
+            out[n++] = id;
+            if (n == k || tokenizer.isEndOfGeneration(id)) {
+                break;
+            }
+            logits = draft.step(id);
+        }
+        drafted += n;
+        return java.util.Arrays.copyOf(out, n);
+    }
+
+    /**
+     * Brings the cache to hold {@code tokens} (no context shift) and returns the logits after the last: when at most
+     * {@code fewest} tokens follow what it already holds of them, one-token steps (the logits plain decoding gives),
+     * else {@link #prefill}. Null when cancelled.
+     */
+    private float[] catchUp(int[] tokens, int fewest) {
+        int m = 0;
+        while (m < historyLength && m < tokens.length - 1 && history[m] == tokens[m]) {
+            m++;
+        }
+        if (forgotten > 0 || m == 0 || tokens.length - m > fewest || !pass.canContinueAt(m)) {
+            return prefill(tokens, false, 0);
+        }
+        keepCells(m);
+        float[] logits = null;
+        for (int i = m; i < tokens.length && (logits = step(tokens[i])) != null; i++) {
+            // each token as its own step
+        }
+        return logits;
+    }
+
+    /** Counts a proposal this session's sampling picked. */
+    void draftAccepted() {
+        draftsAccepted++;
+    }
+
+    /**
+     * Appends {@code tokens} to the cache in one pass and returns the logits after each (row-major), each row what a
+     * one-token step would give where the pass can; null when {@link #cancel()} stopped the pass (none of them is
+     * then in the cache). The caller leaves room for them.
+     */
+    float[] stepRows(int[] tokens) {
+        System.arraycopy(tokens, 0, cached, cachedLength, tokens.length);
+        float[] rows;
+        try {
+            rows = pass.forwardRows(cached, cachedLength, tokens.length, cachedLength);
+        } catch (java.util.concurrent.CancellationException e) {
+            return null;
+        }
+        appendHistory(tokens, 0, tokens.length);
+        cachedLength += tokens.length;
+        return rows;
+    }
+
+    /**
+     * Forgets the cells after the first {@code cells} (proposals not kept); called with no context shift since the
+     * round began. A cache that cannot go on from there (a sliding window's ring overwritten) is evaluated again.
+     */
+    void keepCells(int cells) {
+        if (cells >= cachedLength) {
+            return;
+        }
+        cachedLength = cells;
+        historyLength = cells + forgotten;
+        if (!pass.canContinueAt(cells)) {
+            int[] tokens = java.util.Arrays.copyOf(cached, cells);
+            cachedLength = 0;
+            historyLength = 0;
+            for (int p = 0; p < tokens.length; p += batchSize) {
+                int n = Math.min(batchSize, tokens.length - p);
+                pass.forwardLast(tokens, p, n, p);
+                System.arraycopy(tokens, p, cached, p, n);
+                appendHistory(tokens, p, n);
+                cachedLength += n;
+            }
+        }
     }
 
     /**

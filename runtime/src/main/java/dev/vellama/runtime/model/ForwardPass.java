@@ -227,6 +227,17 @@ public final class ForwardPass implements TransformerPass {
         return outputAll(x, n);
     }
 
+    /** Each row's products through matvecMany: bit for bit what one-token steps give (attention already is). */
+    @Override
+    public float[] forwardRows(int[] tokens, int from, int n, int pos) {
+        rowByRow = true;
+        try {
+            return forwardAll(tokens, from, n, pos);
+        } finally {
+            rowByRow = false;
+        }
+    }
+
     @Override
     public float[] forwardHidden(int[] tokens, int from, int n, int pos) {
         embed(tokens, from, n);
@@ -1240,6 +1251,9 @@ public final class ForwardPass implements TransformerPass {
         }
     }
 
+    /** While {@link #forwardRows} runs: every product row by row ({@code matvecMany}), never the tiled matmul. */
+    private boolean rowByRow;
+
     /**
      * W·X for n rows of X: matrix-vector for one token, the batched kernel for more. In a batch of sequences each
      * segment's rows are multiplied as that segment alone would be: all single rows together through
@@ -1254,6 +1268,8 @@ public final class ForwardPass implements TransformerPass {
             projectPlanned(m, in, dst);
         } else if (n == 1) {
             k.matvec(m, in, dst);
+        } else if (rowByRow) {
+            k.matvecMany(m, in, n, dst);
         } else {
             k.matmul(m, in, n, dst);
         }

@@ -18,6 +18,14 @@ public interface TransformerPass extends AutoCloseable {
     float[] forwardAll(int[] tokens, int from, int n, int pos);
 
     /**
+     * Like {@link #forwardAll}, with each token's products as its own one-token step computes them where the pass
+     * can (so a speculative draft is verified on the logits plain decoding would see); {@link #forwardAll} where not.
+     */
+    default float[] forwardRows(int[] tokens, int from, int n, int pos) {
+        return forwardAll(tokens, from, n, pos);
+    }
+
+    /**
      * Runs tokens at positions pos.. like {@link #forwardAll} but returns each token's hidden state after the final
      * norm, row-major [token][embedding] (what embeddings pool), or null where this pass cannot.
      */
