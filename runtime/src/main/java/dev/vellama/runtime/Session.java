@@ -575,7 +575,12 @@ public final class Session implements AutoCloseable {
         this.draftMax = maxDraft;
     }
 
-    /** What drafting has done since the session was made: tokens proposed, and those the model kept. */
+    /**
+     * What drafting has done since the session was made.
+     *
+     * @param drafted  tokens the draft proposed
+     * @param accepted proposals the model's sampling picked, and so kept
+     */
     public record DraftStats(long drafted, long accepted) {
         /** {@return the share of proposals kept, 0 when none were made} */
         public double acceptance() {
@@ -765,10 +770,10 @@ public final class Session implements AutoCloseable {
     }
 
     /**
-     * The draft's proposals to follow what the cache holds and then {@code last}: up to the draft's maximum and
-     * {@code most}, as many as leave this context room for {@code last} and them; empty when no draft is set or drafting must pause (a
-     * context shift has run, the cache cannot step back, activation hooks are set (they would see proposals that
-     * are not kept), too little room in either context).
+     * The draft's proposals to follow what the cache holds and then {@code last}: at most the draft's maximum and
+     * {@code most}, and as many as leave this context room for {@code last} and them. Empty when no draft is set or
+     * drafting must pause: a context shift has run, the cache cannot step back, activation hooks are set (they
+     * would see proposals that are not kept), or either context lacks room.
      */
     int[] propose(int last, int most) {
         int k = draft == null ? 0 : Math.min(Math.min(draftMax, most), contextSize - cachedLength - 1);
@@ -810,8 +815,11 @@ public final class Session implements AutoCloseable {
         }
         keepCells(m);
         float[] logits = null;
-        for (int i = m; i < tokens.length && (logits = step(tokens[i])) != null; i++) {
-            // each token as its own step
+        for (int i = m; i < tokens.length; i++) {
+            logits = step(tokens[i]);
+            if (logits == null) {
+                return null;
+            }
         }
         return logits;
     }
