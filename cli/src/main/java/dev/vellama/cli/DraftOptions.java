@@ -21,6 +21,10 @@ final class DraftOptions {
             description = "Tokens the draft proposes at a time (default: ${DEFAULT-VALUE}).")
     int draftMax;
 
+    @Option(names = "--draft-p-min", paramLabel = "P", defaultValue = "0.75",
+            description = "The least probability the draft must give a token to propose it (default: ${DEFAULT-VALUE}).")
+    float draftMinProbability;
+
     /** The draft model and its session, while the command runs; closing it closes both. */
     record Draft(Model model, Session session) implements AutoCloseable {
         @Override
@@ -41,6 +45,9 @@ final class DraftOptions {
         if (draftMax < 1) {
             throw new IllegalArgumentException("--draft-max must be at least 1, not " + draftMax);
         }
+        if (!(draftMinProbability >= 0 && draftMinProbability <= 1)) {
+            throw new IllegalArgumentException("--draft-p-min must be between 0 and 1, not " + draftMinProbability);
+        }
         Model model;
         try {
             model = Model.load(draftModel);
@@ -51,7 +58,7 @@ final class DraftOptions {
             Session draft = model.newSession(SessionOptions.defaults().withContextSize(session.contextSize())
                     .withThreads(threads));
             try {
-                session.useDraft(draft, draftMax);
+                session.useDraft(draft, draftMax, draftMinProbability);
             } catch (RuntimeException e) {
                 draft.close();
                 throw e;

@@ -15,11 +15,12 @@ class DraftOptionsTest {
     void aDraftGivesTheSameTextAndSaysHowMuchWasKept() {
         String[] run = {"run", "-m", MODEL, "-p", "Once upon a time", "-n", "24", "--temp", "0", "-t", "2", "-c", "128"};
         CliRunner plain = CliRunner.runWith(run);
-        CliRunner drafted = CliRunner.runWith(run, "-md", DRAFT, "--draft-max", "4");
+        // --draft-p-min 0: every proposal made, however unsure (this small pair is unsure of most)
+        CliRunner drafted = CliRunner.runWith(run, "-md", DRAFT, "--draft-max", "4", "--draft-p-min", "0");
         assertEquals(0, drafted.exitCode(), drafted.err());
         assertEquals(plain.out(), drafted.out());
         assertTrue(drafted.err().contains("draft acceptance rate = "), drafted.err());
-        CliRunner chat = CliRunner.runWithInput("Hello\n/stats\n", "chat", "-m", MODEL, "-n", "8", "-c", "128", "-md", DRAFT);
+        CliRunner chat = CliRunner.runWithInput("Hello\n/stats\n", "chat", "-m", MODEL, "-n", "8", "-c", "128", "-md", DRAFT, "--draft-p-min", "0");
         assertEquals(0, chat.exitCode(), chat.err());
         assertTrue(chat.err().contains("draft acceptance rate = "), chat.err());
     }
@@ -28,7 +29,7 @@ class DraftOptionsTest {
     void badDraftsAreOneLineErrors() {
         String[] head = {"run", "-m", MODEL, "-p", "hi", "-n", "2", "-c", "64"};
         for (String[] args : new String[][] {{"-md", TestData.model("tiny-llama3-q8_0.gguf").toString()},
-                {"-md", "/nonexistent/draft.gguf"}, {"-md", DRAFT, "--draft-max", "0"}}) {
+                {"-md", "/nonexistent/draft.gguf"}, {"-md", DRAFT, "--draft-max", "0"}, {"-md", DRAFT, "--draft-p-min", "2"}}) {
             CliRunner r = CliRunner.runWith(head, args);
             assertEquals(1, r.exitCode(), String.join(" ", args) + ": " + r.err());
             assertEquals(1, r.err().lines().count(), r.err());

@@ -43,6 +43,8 @@ public final class Session implements AutoCloseable {
     private volatile boolean cancelRequested;
     private Session draft;
     private int draftMax;
+    private float draftMinProbability;
+    private float[] draftProbabilities;
     private long drafted;
     private long draftsAccepted;
     private final dev.vellama.runtime.model.ActivationHooks hooks;
@@ -535,7 +537,8 @@ public final class Session implements AutoCloseable {
     /**
      * Speculative decoding, as llama.cpp's {@code --model-draft}: from the next generation on, {@code draft} (a
      * session of a smaller model with the same vocabulary) proposes up to {@code maxDraft} tokens greedily after each
-     * sampled token, and this session evaluates them in one pass and samples each position from its own logits as it
+     * sampled token (those it gives a probability of at least {@value #DEFAULT_DRAFT_MIN_PROBABILITY}, see
+     * {@link #useDraft(Session, int, float)}), and this session evaluates them in one pass and samples each position from its own logits as it
      * would without a draft, keeping the proposals up to the first one its sampling does not pick. The tokens are
      * those plain decoding gives (on the CPU each row's products are its own one-token step's, bit for bit); only the
      * time changes, for the better when the draft is often right and cheap next to this model. Null turns it off.
@@ -548,6 +551,29 @@ public final class Session implements AutoCloseable {
      * @throws VellamaException if the draft's vocabulary is not this model's, or {@code draft} is this session
      */
     public void useDraft(Session draft, int maxDraft) {
+        useDraft(draft, maxDraft, DEFAULT_DRAFT_MIN_PROBABILITY);
+    }
+
+    /** llama.cpp's default {@code --draft-p-min}. */
+    public static final float DEFAULT_DRAFT_MIN_PROBABILITY = 0.75f;
+
+    /**
+     * {@link #useDraft(Session, int)}, proposing only tokens the draft is sure of: each proposal is the draft's
+     * likeliest token, and drafting stops before one whose probability (softmax of the draft's logits) is under
+     * {@code minProbability}, as llama.cpp's {@code --draft-p-min} stops after it. A draft unsure of its first
+     * token proposes nothing, and that step is a plain one: an unsure draft costs its own step, not a check.
+     *
+     * @param draft          a session of the draft model, or null
+     * @param maxDraft       the most tokens proposed per round, at least 1
+     * @param minProbability the least probability a proposal needs, in [0, 1]
+     * @throws VellamaException if the draft's vocabulary is not this model's, {@code draft} is this session, or an
+     *                          argument is out of range
+     */
+    public void useDraft(Session draft, int maxDraft, float minProbability) {
+        if (!(minProbability >= 0 && minProbability <= 1)) {
+            throw new VellamaException("a draft's least probability must be in [0, 1], not " + minProbability);
+        }
+        this.draftMinProbability = minProbability;
         if (draft == null) {
             this.draft = null;
             return;
@@ -790,6 +816,9 @@ public final class Session implements AutoCloseable {
         int n = 0;
         while (logits != null) {
             int id = Sampler.argmax(logits, vocab);
+            if (draftMinProbability > 0 && probability(logits, vocab, id) < draftMinProbability) {
+                break;
+            }
             out[n++] = id;
             if (n == k || tokenizer.isEndOfGeneration(id)) {
                 break;
@@ -822,6 +851,16 @@ public final class Session implements AutoCloseable {
             }
         }
         return logits;
+    }
+
+    /** The softmax probability of token {@code id} under {@code logits}[0, vocab). */
+    private float probability(float[] logits, int vocab, int id) {
+        if (draftProbabilities == null || draftProbabilities.length < vocab) {
+            draftProbabilities = new float[vocab];
+        }
+        System.arraycopy(logits, 0, draftProbabilities, 0, vocab);
+        kernels.softmax(draftProbabilities, 0, vocab);
+        return draftProbabilities[id];
     }
 
     /** Counts a proposal this session's sampling picked. */

@@ -44,10 +44,15 @@ class SpeculativeDecodingTest {
 
     /** The same generation without and with a draft of {@code maxDraft} tokens; returns the drafted one's stats. */
     private static Session.DraftStats same(GenerationParams params, int ctx, int maxDraft) {
+        return same(params, ctx, maxDraft, 0f);
+    }
+
+    /** {@link #same(GenerationParams, int, int)} with proposals of at least {@code minProbability}. */
+    private static Session.DraftStats same(GenerationParams params, int ctx, int maxDraft, float minProbability) {
         try (Session plain = target.newSession(options(ctx));
              Session checked = target.newSession(options(ctx));
              Session draft = draftModel.newSession(options(ctx))) {
-            checked.useDraft(draft, maxDraft);
+            checked.useDraft(draft, maxDraft, minProbability);
             GenerationResult a = plain.generate(PROMPT, params, t -> { });
             GenerationResult b = checked.generate(PROMPT, params, t -> { });
             assertEquals(ids(a), ids(b), "tokens with a draft of " + maxDraft);
@@ -69,6 +74,23 @@ class SpeculativeDecodingTest {
         }
         Session.DraftStats sampled = same(GenerationParams.defaults().withTemperature(0.8f).withSeed(42L).withMaxTokens(60), 256, 6);
         assertTrue(sampled.drafted() > 0, sampled.toString());
+    }
+
+    /**
+     * The draft proposes only tokens it gives at least the least probability (llama.cpp's {@code --draft-p-min}):
+     * with 1 nothing is proposed and every step is a plain one; with the default fewer proposals are made than with
+     * none, and more of them are kept.
+     */
+    @Test
+    void anUnsureDraftProposesNothing() {
+        Session.DraftStats none = same(GenerationParams.greedy().withMaxTokens(40), 256, 8, 1f);
+        assertEquals(0, none.drafted(), none.toString());
+        Session.DraftStats all = same(GenerationParams.greedy().withMaxTokens(60), 256, 8, 0f);
+        Session.DraftStats sure = same(GenerationParams.greedy().withMaxTokens(60), 256, 8, Session.DEFAULT_DRAFT_MIN_PROBABILITY);
+        assertTrue(sure.drafted() < all.drafted() && sure.acceptance() >= all.acceptance(), sure + " against " + all);
+        try (Session s = target.newSession(options(64))) {
+            assertThrows(VellamaException.class, () -> s.useDraft(null, 4, 1.5f));
+        }
     }
 
     @Test
@@ -94,7 +116,7 @@ class SpeculativeDecodingTest {
         try (Session plain = target.newSession(options(256));
              Session checked = target.newSession(options(256));
              Session draft = draftModel.newSession(options(256))) {
-            checked.useDraft(draft, 5);
+            checked.useDraft(draft, 5, 0f);
             GenerationParams p = GenerationParams.greedy().withMaxTokens(30);
             GenerationResult a = plain.generate(PROMPT, p, t -> { });
             GenerationResult b = checked.generate(PROMPT, p, t -> { });
@@ -119,7 +141,7 @@ class SpeculativeDecodingTest {
                  Session plain = m.newSession(options(256));
                  Session checked = m.newSession(options(256));
                  Session draft = m.newSession(options(256))) {
-                checked.useDraft(draft, 6);
+                checked.useDraft(draft, 6, 0f);
                 GenerationParams p = GenerationParams.greedy().withMaxTokens(40).withIgnoreEos(true);
                 GenerationResult a = plain.generate(PROMPT, p, t -> { });
                 GenerationResult b = checked.generate(PROMPT, p, t -> { });
