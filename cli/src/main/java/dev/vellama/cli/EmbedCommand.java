@@ -184,8 +184,7 @@ final class EmbedCommand implements Callable<Integer> {
             if (at < 0) {
                 throw new IllegalArgumentException("text " + i + " has no query and document separated by --cls-separator");
             }
-            pairs[i] = m.tokenizer().rerankPair(m.tokenizer().encode(texts.get(i).substring(0, at), false, false),
-                    m.tokenizer().encode(texts.get(i).substring(at + sep.length()), false, false));
+            pairs[i] = m.rerankPairs(texts.get(i).substring(0, at), List.of(texts.get(i).substring(at + sep.length())))[0];
         }
         float[] s = m.rankTokens(pairs);
         float[][] out = new float[s.length][];

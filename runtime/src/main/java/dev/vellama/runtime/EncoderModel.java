@@ -159,12 +159,24 @@ public final class EncoderModel implements AutoCloseable {
      * @throws ContextOverflowException if a pair has more tokens than the model has positions
      */
     public float[] rank(String query, List<String> documents) {
+        return rankTokens(rerankPairs(query, documents));
+    }
+
+    /**
+     * The sequences {@link #rank} scores: the query and each document tokenized (no special tokens around them)
+     * and laid out by {@link Tokenizer#rerankPair}.
+     *
+     * @param query     the query
+     * @param documents the documents
+     * @return one token sequence per document
+     */
+    public int[][] rerankPairs(String query, List<String> documents) {
         int[] q = tokenizer.encode(query, false, false);
         int[][] pairs = new int[documents.size()][];
         for (int i = 0; i < pairs.length; i++) {
             pairs[i] = tokenizer.rerankPair(q, tokenizer.encode(documents.get(i), false, false));
         }
-        return rankTokens(pairs);
+        return pairs;
     }
 
     /**

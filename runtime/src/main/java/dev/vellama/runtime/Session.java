@@ -797,12 +797,14 @@ public final class Session implements AutoCloseable {
 
     /**
      * The draft's proposals to follow what the cache holds and then {@code last}: at most the draft's maximum and
-     * {@code most}, and as many as leave this context room for {@code last} and them. Empty when no draft is set or
-     * drafting must pause: a context shift has run, the cache cannot step back, activation hooks are set (they
-     * would see proposals that are not kept), or either context lacks room.
+     * {@code most}, as many as leave this context room for {@code last} and them, and with {@code last} at most a
+     * batch (the pass that checks them takes one). Empty when no draft is set or drafting must pause: a context
+     * shift has run, the cache cannot step back, activation hooks are set (they would see proposals that are not
+     * kept), or either context lacks room.
      */
     int[] propose(int last, int most) {
-        int k = draft == null ? 0 : Math.min(Math.min(draftMax, most), contextSize - cachedLength - 1);
+        // the round's pass takes the last token and the proposals at once: at most a batch
+        int k = draft == null ? 0 : Math.min(Math.min(draftMax, most), Math.min(contextSize - cachedLength, batchSize) - 1);
         if (k < 1 || forgotten > 0 || cachedLength == 0 || !hooks.isEmpty() || !pass.canContinueAt(cachedLength - 1)
                 || historyLength + 1 + k > draft.contextSize()) {
             return new int[0];
@@ -888,7 +890,8 @@ public final class Session implements AutoCloseable {
 
     /**
      * Forgets the cells after the first {@code cells} (proposals not kept); called with no context shift since the
-     * round began. A cache that cannot go on from there (a sliding window's ring overwritten) is evaluated again.
+     * round began. A round writes at most a batch of cells, which a sliding window's ring keeps beside the window,
+     * so it can go on from there; should it not, {@link #prefill} evaluates again what the ring no longer holds.
      */
     void keepCells(int cells) {
         if (cells >= cachedLength) {
@@ -897,16 +900,7 @@ public final class Session implements AutoCloseable {
         cachedLength = cells;
         historyLength = cells + forgotten;
         if (!pass.canContinueAt(cells)) {
-            int[] tokens = java.util.Arrays.copyOf(cached, cells);
-            cachedLength = 0;
-            historyLength = 0;
-            for (int p = 0; p < tokens.length; p += batchSize) {
-                int n = Math.min(batchSize, tokens.length - p);
-                pass.forwardLast(tokens, p, n, p);
-                System.arraycopy(tokens, p, cached, p, n);
-                appendHistory(tokens, p, n);
-                cachedLength += n;
-            }
+            prefill(java.util.Arrays.copyOf(cached, cells), false, 0);
         }
     }
 

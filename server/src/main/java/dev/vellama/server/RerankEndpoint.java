@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vellama.runtime.ContextOverflowException;
 import dev.vellama.runtime.EncoderModel;
-import dev.vellama.runtime.tokenizer.Tokenizer;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
@@ -51,13 +50,10 @@ final class RerankEndpoint {
         int topN = (int) j.integer("top_n", 1, Integer.MAX_VALUE, documents.size());
         boolean returnText = tei ? j.bool("return_text", false) : j.bool("return_documents", false);
 
-        Tokenizer tokenizer = encoder.tokenizer();
-        int[] q = tokenizer.encode(query, false, false);
-        int[][] pairs = new int[documents.size()][];
+        int[][] pairs = encoder.rerankPairs(query, documents);
         int total = 0;
-        for (int i = 0; i < pairs.length; i++) {
-            pairs[i] = tokenizer.rerankPair(q, tokenizer.encode(documents.get(i), false, false));
-            total += pairs[i].length;
+        for (int[] pair : pairs) {
+            total += pair.length;
         }
         float[] scores;
         try {
